@@ -1,0 +1,22 @@
+//! A tour of the managed crate: each section shows one family of containers
+//! and prints its space statistics.
+
+mod contiguous;
+mod drop_arena;
+mod hot;
+mod multisize;
+mod pages;
+mod region;
+mod scoped;
+mod uniform;
+
+fn main() {
+    pages::run();
+    uniform::run();
+    contiguous::run();
+    region::run();
+    multisize::run();
+    drop_arena::run();
+    hot::run();
+    scoped::run();
+}

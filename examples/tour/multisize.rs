@@ -1,0 +1,3 @@
+//! Tour section: multisize.
+
+pub(crate) fn run() {}

@@ -1,0 +1,3 @@
+//! Tour section: pages.
+
+pub(crate) fn run() {}

@@ -1,0 +1,3 @@
+//! Tour section: region.
+
+pub(crate) fn run() {}

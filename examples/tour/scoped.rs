@@ -1,0 +1,3 @@
+//! Tour section: scoped.
+
+pub(crate) fn run() {}

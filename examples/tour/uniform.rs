@@ -1,0 +1,3 @@
+//! Tour section: uniform.
+
+pub(crate) fn run() {}

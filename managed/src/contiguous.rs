@@ -1,0 +1,1 @@
+//! ContiguousUniformPool: dense storage behind stable proxies (seed 002).

@@ -1,0 +1,1 @@
+//! DropArena and DropBox: a typed free-list arena with lifetime branding (seed 001).

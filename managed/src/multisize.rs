@@ -1,0 +1,1 @@
+//! Multisize page containers and MultisizePool (seed 002).

@@ -1,0 +1,1 @@
+//! MemoryArena: scoped bump allocation with reuse, in-place construction and destructors (seed 004).
