@@ -39,7 +39,7 @@ mod error;
 mod stats;
 mod visit;
 
-// pub mod page;
+pub mod page;
 // pub mod uniform;
 
 pub mod contiguous;
@@ -67,7 +67,9 @@ pub use generativity::make_guard;
 pub mod prelude {
     pub use crate::{AllocError, Managed, SpaceStats, Visitor, make_guard};
 
-    // page + uniform: PageList, UniformPageDeque/Queue/Stack, UniformPool
+    pub use crate::page::{PageList, PageSize};
+
+    // uniform: UniformPageDeque/Queue/Stack, UniformPool
 
     // contiguous: ContiguousUniformPool and its proxies
 

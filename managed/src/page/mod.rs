@@ -1,0 +1,507 @@
+//! Pages and page lists: the substrate every page container stands on.
+//!
+//! A page is a block of [`PageSize`] bytes aligned to its own size, taken
+//! from the global allocator. Because of that alignment, masking the low
+//! bits of any address inside a page yields the page's base, where a
+//! [`PageList<H>`] keeps a user header `H`: finding an object's header is a
+//! bitwise-and and a load (seed 002's "two instructions"), after a lookup in
+//! the list's address index that proves the list owns that page, so a
+//! foreign or stale pointer is answered with `None`, never with a read of
+//! memory the list does not own.
+//!
+//! ```
+//! use managed::prelude::*;
+//!
+//! #[derive(Default)]
+//! struct Meta { dirty: bool }
+//!
+//! let mut pages: PageList<Meta> = PageList::new();
+//! pages.push_back(Meta::default());
+//! pages.push_back(Meta::default());
+//! let payload = pages.payload_mut(1);
+//! payload[0].write(7u8);
+//! let inside: *const u8 = payload[0].as_ptr();
+//!
+//! // Headers are mutable.
+//! pages.header_for_mut(inside).unwrap().dirty = true;
+//! assert!(pages.header(1).unwrap().dirty);
+//! assert!(!pages.header(0).unwrap().dirty);
+//!
+//! // A pointer the list does not own has no header.
+//! let elsewhere = 5u8;
+//! assert!(pages.header_for(&elsewhere).is_none());
+//! ```
+//!
+//! Objects larger than a page: [`PageList`] itself hands out fixed-size
+//! payloads; the containers built on it pick a page size (a power of two,
+//! at least the requested one) large enough for one element, so a type
+//! larger than 4 KiB simply gets larger pages. That is the documented
+//! large-object path.
+
+pub(crate) mod raw;
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::{MaybeUninit, align_of, size_of};
+use core::num::NonZeroUsize;
+use core::ptr::NonNull;
+use std::collections::VecDeque;
+
+use crate::SpaceStats;
+use raw::RawPages;
+
+/// The size, and alignment, of a page: a power of two between
+/// [`PageSize::MIN`] and [`PageSize::MAX`]. The default is 4 KiB.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PageSize(NonZeroUsize);
+
+impl PageSize {
+    /// The smallest page size, 64 bytes (a cache line).
+    pub const MIN: PageSize = PageSize(NonZeroUsize::new(64).unwrap());
+    /// The largest page size: 1 GiB on 64-bit targets, 256 MiB on others.
+    pub const MAX: PageSize =
+        PageSize(NonZeroUsize::new(if usize::BITS >= 64 { 1 << 30 } else { 1 << 28 }).unwrap());
+    /// The default page size, 4 KiB, as the seed's notes assume.
+    pub const DEFAULT: PageSize = PageSize(NonZeroUsize::new(4096).unwrap());
+
+    /// A page size of `bytes`, or `None` unless it is a power of two within
+    /// `MIN..=MAX`.
+    #[must_use]
+    pub const fn new(bytes: usize) -> Option<Self> {
+        if bytes.is_power_of_two() && bytes >= Self::MIN.get() && bytes <= Self::MAX.get() {
+            match NonZeroUsize::new(bytes) {
+                Some(n) => Some(PageSize(n)),
+                None => None,
+            }
+        } else {
+            None
+        }
+    }
+
+    /// The size in bytes.
+    #[inline]
+    #[must_use]
+    pub const fn get(self) -> usize {
+        self.0.get()
+    }
+
+    /// The mask of the in-page offset bits (`size - 1`).
+    #[inline]
+    #[must_use]
+    pub const fn mask(self) -> usize {
+        self.0.get() - 1
+    }
+}
+
+impl Default for PageSize {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+impl fmt::Debug for PageSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PageSize({})", self.get())
+    }
+}
+
+/// A list of size-aligned pages, each starting with a header `H`.
+///
+/// The payload of a page (what follows the header) is raw bytes for the
+/// user to fill; the page containers of this crate are built on the same
+/// layer. Headers are found from any address inside a page with
+/// [`header_for`](Self::header_for), which checks ownership first.
+pub struct PageList<H> {
+    /// Page allocation and the ownership index.
+    raw: RawPages,
+    /// The pages in list order.
+    ///
+    /// Invariant: the same set of pages as `raw`'s in-use index, and the
+    /// first `size_of::<H>()` bytes of each hold an initialized `H` that
+    /// this list owns.
+    order: VecDeque<NonNull<u8>>,
+    /// The list owns `H`s.
+    _headers: PhantomData<H>,
+}
+
+// SAFETY: the list owns its headers and pages exclusively (no sharing of
+// the raw pointers), so it can move to another thread when `H` can.
+unsafe impl<H: Send> Send for PageList<H> {}
+// SAFETY: `&PageList` only hands out `&H` and `&[MaybeUninit<u8>]`.
+unsafe impl<H: Sync> Sync for PageList<H> {}
+
+impl<H> PageList<H> {
+    /// An empty list with 4 KiB pages. Allocates nothing.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_page_size(PageSize::DEFAULT)
+    }
+
+    /// An empty list with pages of `size` bytes, grown to a power of two
+    /// that fits the header if `H` does not fit in `size`. Allocates
+    /// nothing.
+    #[must_use]
+    pub fn with_page_size(size: PageSize) -> Self {
+        let header = core::alloc::Layout::new::<H>();
+        let geometry = raw::Geometry::new(size, header, core::alloc::Layout::new::<u8>());
+        Self {
+            raw: RawPages::new(geometry.page_size),
+            order: VecDeque::new(),
+            _headers: PhantomData,
+        }
+    }
+
+    /// The size of every page of this list.
+    #[inline]
+    #[must_use]
+    pub fn page_size(&self) -> PageSize {
+        self.raw.page_size()
+    }
+
+    /// Pages in the list.
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether the list has no pages.
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Offset of the payload from the page base: the header's size rounded
+    /// up to 16 bytes.
+    #[inline]
+    #[must_use]
+    pub fn payload_offset(&self) -> usize {
+        size_of::<H>().next_multiple_of(16.max(align_of::<H>()))
+    }
+
+    /// Bytes of payload per page.
+    #[inline]
+    #[must_use]
+    pub fn payload_len(&self) -> usize {
+        self.page_size().get().saturating_sub(self.payload_offset())
+    }
+
+    /// Appends a page with `header`.
+    pub fn push_back(&mut self, header: H) {
+        let page = self.new_page(header);
+        self.order.push_back(page);
+    }
+
+    /// Prepends a page with `header`.
+    pub fn push_front(&mut self, header: H) {
+        let page = self.new_page(header);
+        self.order.push_front(page);
+    }
+
+    /// Removes the last page, returning its header.
+    pub fn pop_back(&mut self) -> Option<H> {
+        let page = self.order.pop_back()?;
+        // SAFETY: `page` came out of `order`, so it is in use and holds a
+        // header; it is no longer in `order`, so nothing reaches it again.
+        Some(unsafe { self.retire_page(page) })
+    }
+
+    /// Removes the first page, returning its header.
+    pub fn pop_front(&mut self) -> Option<H> {
+        let page = self.order.pop_front()?;
+        // SAFETY: as in `pop_back`.
+        Some(unsafe { self.retire_page(page) })
+    }
+
+    /// The header of page `index`.
+    #[must_use]
+    pub fn header(&self, index: usize) -> Option<&H> {
+        let page = *self.order.get(index)?;
+        // SAFETY: a page in `order` starts with an initialized header, and
+        // `&self` forbids mutation for the returned lifetime.
+        Some(unsafe { page.cast::<H>().as_ref() })
+    }
+
+    /// The header of page `index`, mutably.
+    #[must_use]
+    pub fn header_mut(&mut self, index: usize) -> Option<&mut H> {
+        let page = *self.order.get(index)?;
+        // SAFETY: as in `header`, with `&mut self` making it exclusive.
+        Some(unsafe { page.cast::<H>().as_mut() })
+    }
+
+    /// The payload bytes of page `index`.
+    #[must_use]
+    pub fn payload(&self, index: usize) -> Option<&[MaybeUninit<u8>]> {
+        let page = *self.order.get(index)?;
+        // SAFETY: the payload lies inside the page after the header, is
+        // owned by this list, and any byte is a valid `MaybeUninit<u8>`.
+        Some(unsafe {
+            core::slice::from_raw_parts(
+                page.add(self.payload_offset()).cast().as_ptr(),
+                self.payload_len(),
+            )
+        })
+    }
+
+    /// The payload bytes of page `index`, mutably.
+    #[must_use]
+    pub fn payload_mut(&mut self, index: usize) -> Option<&mut [MaybeUninit<u8>]> {
+        let page = *self.order.get(index)?;
+        // SAFETY: as in `payload`, with `&mut self` making it exclusive.
+        Some(unsafe {
+            core::slice::from_raw_parts_mut(
+                page.add(self.payload_offset()).cast().as_ptr(),
+                self.payload_len(),
+            )
+        })
+    }
+
+    /// The header of the page containing `obj`, or `None` when this list
+    /// owns no page containing that address (a foreign object, or a pointer
+    /// into a page that was freed). Only the address of `obj` is used; it is
+    /// never dereferenced.
+    #[inline]
+    #[must_use]
+    pub fn header_for<T: ?Sized>(&self, obj: *const T) -> Option<&H> {
+        let page = self.raw.page_of(obj.cast::<u8>().addr())?;
+        // SAFETY: `page_of` only returns pages in use, each of which starts
+        // with an initialized header; `&self` forbids mutation meanwhile.
+        Some(unsafe { page.cast::<H>().as_ref() })
+    }
+
+    /// The header of the page containing `obj`, mutably; `None` as for
+    /// [`header_for`](Self::header_for).
+    #[inline]
+    #[must_use]
+    pub fn header_for_mut<T: ?Sized>(&mut self, obj: *const T) -> Option<&mut H> {
+        let page = self.raw.page_of(obj.cast::<u8>().addr())?;
+        // SAFETY: as in `header_for`, with `&mut self` making it exclusive.
+        Some(unsafe { page.cast::<H>().as_mut() })
+    }
+
+    /// The headers, in list order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &H> + ExactSizeIterator + '_ {
+        // SAFETY: every page in `order` starts with an initialized header.
+        self.order
+            .iter()
+            .map(|page| unsafe { page.cast::<H>().as_ref() })
+    }
+
+    /// The headers, in list order, mutably.
+    pub fn iter_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut H> + ExactSizeIterator + '_ {
+        // SAFETY: every page in `order` starts with an initialized header,
+        // and distinct pages never overlap, so the borrows are disjoint.
+        self.order
+            .iter_mut()
+            .map(|page| unsafe { page.cast::<H>().as_mut() })
+    }
+
+    /// Removes every page, dropping the headers. One page is kept back for
+    /// reuse; [`shrink_to_fit`](Self::shrink_to_fit) returns it.
+    pub fn clear(&mut self) {
+        while self.pop_back().is_some() {}
+    }
+
+    /// Returns memory held for reuse to the allocator.
+    pub fn shrink_to_fit(&mut self) {
+        self.raw.release_spare();
+    }
+
+    /// Space statistics: headers count as live bytes (the payload is the
+    /// user's, and its use is unknown to the list).
+    #[must_use]
+    pub fn stats(&self) -> SpaceStats {
+        SpaceStats::new(self.len() * size_of::<H>(), self.raw.reserved_bytes())
+    }
+
+    fn new_page(&mut self, header: H) -> NonNull<u8> {
+        let page = self.raw.alloc_page();
+        // SAFETY: the page is fresh, at least as large as `H` (the geometry
+        // guarantees it) and aligned to its own size, which is at least the
+        // alignment of `H`.
+        unsafe { page.cast::<H>().write(header) };
+        page
+    }
+
+    /// # Safety
+    ///
+    /// `page` must be in use by this list, removed from `order`, and its
+    /// payload no longer hold anything that needs dropping.
+    unsafe fn retire_page(&mut self, page: NonNull<u8>) -> H {
+        // SAFETY: 1. the page holds an initialized header (invariant of
+        // pages in use); 2. it is read out exactly once, just before the
+        // page is freed, so it is never dropped twice.
+        let header = unsafe { page.cast::<H>().read() };
+        // SAFETY: the page is in use and, by the caller's contract, nothing
+        // reaches it any more.
+        unsafe { self.raw.free_page(page) };
+        header
+    }
+}
+
+impl<H> Default for PageList<H> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<H> Drop for PageList<H> {
+    fn drop(&mut self) {
+        if core::mem::needs_drop::<H>() {
+            // Drop every header even if one destructor panics: a guard
+            // keeps going with the rest while unwinding.
+            struct Rest<'a, H>(&'a mut PageList<H>);
+            impl<H> Drop for Rest<'_, H> {
+                fn drop(&mut self) {
+                    while self.0.pop_back().is_some() {}
+                }
+            }
+            let rest = Rest(self);
+            while rest.0.pop_back().is_some() {}
+        }
+        // The pages themselves are freed by `RawPages`' own drop.
+    }
+}
+
+impl<H: fmt::Debug> fmt::Debug for PageList<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PageList")
+            .field("page_size", &self.page_size())
+            .field("headers", &self.iter().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    #[test]
+    fn page_sizes_are_validated() {
+        assert_eq!(PageSize::default().get(), 4096);
+        assert!(PageSize::new(4096).is_some());
+        assert!(PageSize::new(4095).is_none());
+        assert!(PageSize::new(32).is_none());
+        assert!(PageSize::new(0).is_none());
+        assert_eq!(PageSize::new(1 << 16).unwrap().mask(), 0xffff);
+    }
+
+    #[test]
+    fn header_for_finds_headers_on_several_pages() {
+        let mut list: PageList<u32> = PageList::with_page_size(PageSize::new(256).unwrap());
+        for i in 0..8 {
+            list.push_back(i);
+        }
+        for i in 0..8 {
+            let payload = list.payload(i).unwrap();
+            let first: *const MaybeUninit<u8> = &payload[0];
+            let last: *const MaybeUninit<u8> = &payload[payload.len() - 1];
+            assert_eq!(list.header_for(first), Some(&(i as u32)));
+            assert_eq!(list.header_for(last), Some(&(i as u32)));
+            // The header's own address is inside the page too.
+            let header: *const u32 = list.header(i).unwrap();
+            assert_eq!(list.header_for(header), Some(&(i as u32)));
+        }
+    }
+
+    #[test]
+    fn header_for_rejects_foreign_and_freed_pointers() {
+        let mut a: PageList<u8> = PageList::new();
+        let mut b: PageList<u8> = PageList::new();
+        a.push_back(1);
+        b.push_back(2);
+        let in_b: *const MaybeUninit<u8> = &b.payload(0).unwrap()[10];
+        assert!(a.header_for(in_b).is_none());
+        let on_stack = 0u64;
+        assert!(a.header_for(&on_stack).is_none());
+        let boxed = Box::new([0u8; 64]);
+        assert!(a.header_for(&*boxed).is_none());
+
+        // A pointer into a page that was freed.
+        a.push_back(3);
+        let in_second: *const MaybeUninit<u8> = &a.payload(1).unwrap()[0];
+        assert_eq!(a.header_for(in_second), Some(&3));
+        assert_eq!(a.pop_back(), Some(3));
+        assert!(a.header_for(in_second).is_none());
+        assert_eq!(a.header_for(a.header(0).unwrap() as *const u8), Some(&1));
+        // Null and dangling pointers are just addresses.
+        assert!(a.header_for(core::ptr::null::<u8>()).is_none());
+        assert!(a.header_for(NonNull::<u64>::dangling().as_ptr()).is_none());
+    }
+
+    #[test]
+    fn headers_are_mutable_and_ordered() {
+        let mut list: PageList<String> = PageList::new();
+        list.push_back("b".into());
+        list.push_front("a".into());
+        list.push_back("c".into());
+        let inside: *const MaybeUninit<u8> = &list.payload(2).unwrap()[100];
+        list.header_for_mut(inside).unwrap().push('!');
+        assert_eq!(
+            list.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["a", "b", "c!"]
+        );
+        for h in list.iter_mut() {
+            h.make_ascii_uppercase();
+        }
+        assert_eq!(list.pop_front().as_deref(), Some("A"));
+        assert_eq!(list.pop_back().as_deref(), Some("C!"));
+        assert_eq!(list.len(), 1);
+        assert_eq!(list.stats().reserved_bytes, 2 * 4096, "one spare page kept");
+        list.shrink_to_fit();
+        assert_eq!(list.stats().reserved_bytes, 4096);
+        list.clear();
+        list.shrink_to_fit();
+        assert_eq!(list.stats().reserved_bytes, 0);
+        assert_eq!(list.stats().space_ratio(), 1.0);
+    }
+
+    #[test]
+    fn payload_is_writable_and_aligned() {
+        let mut list: PageList<[u8; 3]> = PageList::new();
+        list.push_back([1, 2, 3]);
+        assert_eq!(list.payload_offset(), 16);
+        let payload = list.payload_mut(0).unwrap();
+        assert_eq!(payload.len(), 4096 - 16);
+        assert_eq!(payload.as_ptr().addr() % 16, 0);
+        for (i, byte) in payload.iter_mut().enumerate() {
+            byte.write(i as u8);
+        }
+        assert_eq!(list.header(0), Some(&[1, 2, 3]));
+    }
+
+    #[test]
+    fn headers_larger_than_a_page_grow_the_page() {
+        let mut list: PageList<[u64; 100]> = PageList::with_page_size(PageSize::MIN);
+        assert_eq!(list.page_size().get(), 1024);
+        list.push_back([7; 100]);
+        assert_eq!(list.header(0).unwrap()[99], 7);
+    }
+
+    #[test]
+    fn every_header_dropped_once_even_when_one_panics() {
+        struct Loud(Rc<Cell<u32>>, bool);
+        impl Drop for Loud {
+            fn drop(&mut self) {
+                self.0.set(self.0.get() + 1);
+                if self.1 {
+                    panic!("header destructor panics");
+                }
+            }
+        }
+        let drops = Rc::new(Cell::new(0));
+        let mut list = PageList::new();
+        for i in 0..5 {
+            list.push_back(Loud(drops.clone(), i == 2));
+        }
+        drop(list.pop_front());
+        assert_eq!(drops.get(), 1);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(list)));
+        assert!(result.is_err());
+        assert_eq!(drops.get(), 5);
+    }
+}
