@@ -17,13 +17,11 @@
 //! ```
 //! use managed::prelude::*;
 //!
-//! # /*
 //! let mut deque = UniformPageDeque::new();
 //! deque.push_back(1u32);
 //! deque.push_front(0u32);
 //! assert_eq!(deque.iter().copied().collect::<Vec<_>>(), [0, 1]);
 //! assert!(deque.stats().space_ratio() > 0.0);
-//! # */
 //! ```
 //!
 //! The layering (raw pages, containers, handles) and the invariants each
@@ -40,7 +38,7 @@ mod stats;
 mod visit;
 
 pub mod page;
-// pub mod uniform;
+pub mod uniform;
 
 pub mod contiguous;
 pub mod drop_arena;
@@ -69,7 +67,9 @@ pub mod prelude {
 
     pub use crate::page::{PageList, PageSize};
 
-    // uniform: UniformPageDeque/Queue/Stack, UniformPool
+    pub use crate::uniform::{
+        PoolKey, UniformPageDeque, UniformPageQueue, UniformPageStack, UniformPool,
+    };
 
     // contiguous: ContiguousUniformPool and its proxies
 

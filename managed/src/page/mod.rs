@@ -18,7 +18,7 @@
 //! let mut pages: PageList<Meta> = PageList::new();
 //! pages.push_back(Meta::default());
 //! pages.push_back(Meta::default());
-//! let payload = pages.payload_mut(1);
+//! let payload = pages.payload_mut(1).unwrap();
 //! payload[0].write(7u8);
 //! let inside: *const u8 = payload[0].as_ptr();
 //!
@@ -40,9 +40,10 @@
 
 pub(crate) mod raw;
 
+use core::alloc::Layout;
 use core::fmt;
 use core::marker::PhantomData;
-use core::mem::{MaybeUninit, align_of, size_of};
+use core::mem::{MaybeUninit, size_of};
 use core::num::NonZeroUsize;
 use core::ptr::NonNull;
 use std::collections::VecDeque;
@@ -120,6 +121,11 @@ pub struct PageList<H> {
     /// first `size_of::<H>()` bytes of each hold an initialized `H` that
     /// this list owns.
     order: VecDeque<NonNull<u8>>,
+    /// Offset of the payload from the page base.
+    ///
+    /// Invariant: at least `size_of::<H>()`, a multiple of the payload's
+    /// alignment, and smaller than the page size.
+    data_offset: usize,
     /// The list owns `H`s.
     _headers: PhantomData<H>,
 }
@@ -142,13 +148,21 @@ impl<H> PageList<H> {
     /// nothing.
     #[must_use]
     pub fn with_page_size(size: PageSize) -> Self {
-        let header = core::alloc::Layout::new::<H>();
-        let geometry = raw::Geometry::new(size, header, core::alloc::Layout::new::<u8>());
-        Self {
+        let payload = Layout::from_size_align(1, 16).expect("a valid layout");
+        Self::for_elements(size, payload).0
+    }
+
+    /// An empty list whose pages hold elements of layout `elem` after the
+    /// header, and the geometry of those pages.
+    pub(crate) fn for_elements(size: PageSize, elem: Layout) -> (Self, raw::Geometry) {
+        let geometry = raw::Geometry::new(size, Layout::new::<H>(), elem);
+        let list = Self {
             raw: RawPages::new(geometry.page_size),
             order: VecDeque::new(),
+            data_offset: geometry.data_offset,
             _headers: PhantomData,
-        }
+        };
+        (list, geometry)
     }
 
     /// The size of every page of this list.
@@ -177,7 +191,7 @@ impl<H> PageList<H> {
     #[inline]
     #[must_use]
     pub fn payload_offset(&self) -> usize {
-        size_of::<H>().next_multiple_of(16.max(align_of::<H>()))
+        self.data_offset
     }
 
     /// Bytes of payload per page.
@@ -314,6 +328,14 @@ impl<H> PageList<H> {
     #[must_use]
     pub fn stats(&self) -> SpaceStats {
         SpaceStats::new(self.len() * size_of::<H>(), self.raw.reserved_bytes())
+    }
+
+    /// The first payload byte of page `index`.
+    #[inline]
+    pub(crate) fn data(&self, index: usize) -> NonNull<u8> {
+        // SAFETY: `data_offset` is smaller than the page size, so the result
+        // stays inside the page's allocation.
+        unsafe { self.order[index].add(self.data_offset) }
     }
 
     fn new_page(&mut self, header: H) -> NonNull<u8> {

@@ -1,0 +1,841 @@
+//! [`UniformPageDeque`]: a double-ended queue of `T`s on size-aligned pages.
+
+use core::alloc::Layout;
+use core::fmt;
+use core::iter::FusedIterator;
+use core::marker::PhantomData;
+use core::mem::{self, size_of};
+use core::ops::{Index, IndexMut, Range};
+use core::ptr::{self, NonNull};
+
+use crate::SpaceStats;
+use crate::page::{PageList, PageSize};
+
+/// A double-ended queue whose elements live on pages of a [`PageList`].
+///
+/// Elements never move once pushed (pages are added and removed at the
+/// ends, never reallocated), every page may carry a header `H`
+/// ([`header_for`](Self::header_for) finds an element's page header by
+/// masking its address), and popped-empty pages go back to the allocator.
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// let mut deque = UniformPageDeque::new();
+/// for i in 0..1000u64 {
+///     deque.push_back(i);
+/// }
+/// deque.push_front(u64::MAX);
+/// assert_eq!(deque.len(), 1001);
+/// assert_eq!(deque[1], 0);
+/// assert_eq!(deque.iter().rev().next(), Some(&999));
+/// assert_eq!(deque.pop_front(), Some(u64::MAX));
+/// assert!(deque.stats().space_ratio() > 0.6); // 1001 of 3 pages' 1536 slots
+/// ```
+pub struct UniformPageDeque<T, H = ()> {
+    /// The pages, front to back.
+    ///
+    /// Invariants (with `cap = self.cap`):
+    /// - no pages ⇒ `len == 0`;
+    /// - one page ⇒ `head <= tail <= cap` and its elements `head..tail` are
+    ///   initialized;
+    /// - `n >= 2` pages ⇒ `head < cap`, `0 < tail <= cap`, the front page
+    ///   holds `head..cap`, middle pages `0..cap`, the back page `0..tail`;
+    /// - `len` is the number of initialized elements so described.
+    ///
+    /// Zero-sized `T`s use no pages at all.
+    pages: PageList<H>,
+    /// Elements per page.
+    cap: usize,
+    /// Offset (in elements) of the first element in the front page.
+    head: usize,
+    /// Offset (in elements) one past the last element in the back page.
+    tail: usize,
+    /// Number of elements.
+    len: usize,
+    /// The deque owns `T`s.
+    _values: PhantomData<T>,
+}
+
+// SAFETY: the deque owns its elements and headers; moving it moves them.
+unsafe impl<T: Send, H: Send> Send for UniformPageDeque<T, H> {}
+// SAFETY: `&UniformPageDeque` only hands out `&T` and `&H`.
+unsafe impl<T: Sync, H: Sync> Sync for UniformPageDeque<T, H> {}
+
+impl<T> UniformPageDeque<T> {
+    /// An empty deque with 4 KiB pages and no page headers. Allocates
+    /// nothing.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_page_size(PageSize::DEFAULT)
+    }
+}
+
+impl<T, H> UniformPageDeque<T, H> {
+    const IS_ZST: bool = size_of::<T>() == 0;
+
+    /// An empty deque with pages of at least `size` bytes (more when one `T`
+    /// and the header do not fit: the large-element path). Allocates
+    /// nothing.
+    #[must_use]
+    pub fn with_page_size(size: PageSize) -> Self {
+        let (pages, geometry) = PageList::for_elements(size, Layout::new::<T>());
+        Self {
+            pages,
+            cap: geometry.capacity,
+            head: 0,
+            tail: 0,
+            len: 0,
+            _values: PhantomData,
+        }
+    }
+
+    /// Number of elements.
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the deque is empty.
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The size of the deque's pages.
+    #[must_use]
+    pub fn page_size(&self) -> PageSize {
+        self.pages.page_size()
+    }
+
+    /// Elements per page.
+    #[must_use]
+    pub fn page_capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// Pointer to element slot `offset` of page `page`.
+    #[inline]
+    fn slot(&self, page: usize, offset: usize) -> *mut T {
+        if Self::IS_ZST {
+            return NonNull::dangling().as_ptr();
+        }
+        debug_assert!(page < self.pages.len() && offset < self.cap);
+        // SAFETY: `offset < cap`, so the element lies inside the page's
+        // payload (the geometry sized `cap` to fit).
+        unsafe { self.pages.data(page).cast::<T>().as_ptr().add(offset) }
+    }
+
+    /// Page index and offset of the element at logical `index < len`.
+    #[inline]
+    fn locate(&self, index: usize) -> (usize, usize) {
+        debug_assert!(index < self.len);
+        if Self::IS_ZST {
+            return (0, 0);
+        }
+        let at = self.head + index;
+        (at / self.cap, at % self.cap)
+    }
+
+    /// The element at `index`, or `None` when out of bounds.
+    #[inline]
+    #[must_use]
+    pub fn get(&self, index: usize) -> Option<&T> {
+        if index >= self.len {
+            return None;
+        }
+        let (page, offset) = self.locate(index);
+        // SAFETY: `index < len`, so the slot holds an initialized element;
+        // `&self` keeps it alive and unaliased by `&mut`.
+        Some(unsafe { &*self.slot(page, offset) })
+    }
+
+    /// The element at `index` mutably, or `None` when out of bounds.
+    #[inline]
+    #[must_use]
+    pub fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+        if index >= self.len {
+            return None;
+        }
+        let (page, offset) = self.locate(index);
+        // SAFETY: as in `get`, with `&mut self` making it exclusive.
+        Some(unsafe { &mut *self.slot(page, offset) })
+    }
+
+    /// The first element.
+    #[must_use]
+    pub fn front(&self) -> Option<&T> {
+        self.get(0)
+    }
+
+    /// The first element, mutably.
+    #[must_use]
+    pub fn front_mut(&mut self) -> Option<&mut T> {
+        self.get_mut(0)
+    }
+
+    /// The last element.
+    #[must_use]
+    pub fn back(&self) -> Option<&T> {
+        self.get(self.len.wrapping_sub(1))
+    }
+
+    /// The last element, mutably.
+    #[must_use]
+    pub fn back_mut(&mut self) -> Option<&mut T> {
+        self.get_mut(self.len.wrapping_sub(1))
+    }
+
+    /// Removes and returns the first element.
+    #[inline]
+    pub fn pop_front(&mut self) -> Option<T> {
+        if self.len == 0 {
+            return None;
+        }
+        // SAFETY: the deque is not empty, so the front slot `head` is
+        // initialized; it leaves the live range right below, so it is read
+        // exactly once.
+        let value = unsafe { self.slot(0, self.head).read() };
+        self.len -= 1;
+        if !Self::IS_ZST {
+            self.head += 1;
+            if self.head == self.cap && self.pages.len() >= 2 {
+                // The front page is now empty: give it back.
+                self.pages.pop_front();
+                self.head = 0;
+            }
+        }
+        Some(value)
+    }
+
+    /// Removes and returns the last element.
+    #[inline]
+    pub fn pop_back(&mut self) -> Option<T> {
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        if Self::IS_ZST {
+            // SAFETY: a zero-sized value is read from a dangling, aligned
+            // pointer; one was pushed for every one popped.
+            return Some(unsafe { ptr::read(NonNull::dangling().as_ptr()) });
+        }
+        self.tail -= 1;
+        let last = self.pages.len() - 1;
+        // SAFETY: the element at `tail` of the back page was initialized and
+        // is now outside the live range, so it is read exactly once.
+        let value = unsafe { self.slot(last, self.tail).read() };
+        if self.tail == 0 && self.pages.len() >= 2 {
+            self.pages.pop_back();
+            self.tail = self.cap;
+        }
+        Some(value)
+    }
+
+    /// Removes every element, keeping one page for reuse.
+    pub fn clear(&mut self) {
+        self.truncate_front_to(0);
+    }
+
+    /// Drops elements from the front until `keep` are left, even if a
+    /// destructor panics (the rest are still dropped while unwinding).
+    fn truncate_front_to(&mut self, keep: usize) {
+        struct Guard<'a, T, H>(&'a mut UniformPageDeque<T, H>, usize);
+        impl<T, H> Drop for Guard<'_, T, H> {
+            fn drop(&mut self) {
+                while self.0.len > self.1 {
+                    drop(self.0.pop_front());
+                }
+            }
+        }
+        let guard = Guard(self, keep);
+        while guard.0.len > guard.1 {
+            drop(guard.0.pop_front());
+        }
+    }
+
+    /// Returns every page not holding elements to the allocator.
+    pub fn shrink_to_fit(&mut self) {
+        if self.len == 0 {
+            while self.pages.pop_back().is_some() {}
+            self.head = 0;
+            self.tail = 0;
+        }
+        self.pages.shrink_to_fit();
+    }
+
+    /// Space statistics: `size_of::<T>()` per element against every page
+    /// held (one spare page included).
+    #[must_use]
+    pub fn stats(&self) -> SpaceStats {
+        let reserved = self.pages.stats().reserved_bytes;
+        SpaceStats::new(self.len * size_of::<T>(), reserved)
+    }
+
+    /// The header of the page holding `elem`, or `None` when `elem` is not
+    /// on a page of this deque. Only the address is used.
+    #[must_use]
+    pub fn header_for(&self, elem: *const T) -> Option<&H> {
+        self.pages.header_for(elem)
+    }
+
+    /// The header of the page holding `elem`, mutably.
+    #[must_use]
+    pub fn header_for_mut(&mut self, elem: *const T) -> Option<&mut H> {
+        self.pages.header_for_mut(elem)
+    }
+
+    /// The page headers, front to back.
+    pub fn headers(&self) -> impl DoubleEndedIterator<Item = &H> + ExactSizeIterator + '_ {
+        self.pages.iter()
+    }
+
+    /// A front-to-back iterator over the elements.
+    #[must_use]
+    pub fn iter(&self) -> Iter<'_, T, H> {
+        Iter {
+            raw: RawIter::new(self),
+            _deque: PhantomData,
+        }
+    }
+
+    /// A front-to-back iterator over the elements, mutably.
+    #[must_use]
+    pub fn iter_mut(&mut self) -> IterMut<'_, T, H> {
+        IterMut {
+            raw: RawIter::new(self),
+            _deque: PhantomData,
+        }
+    }
+
+    /// The live range of page `page` as a slice pointer.
+    fn page_range(&self, page: usize) -> (*mut T, usize) {
+        let last = self.pages.len() - 1;
+        let start = if page == 0 { self.head } else { 0 };
+        let end = if page == last { self.tail } else { self.cap };
+        (self.slot(page, 0).wrapping_add(start), end - start)
+    }
+}
+
+impl<T, H: Default> UniformPageDeque<T, H> {
+    /// Appends an element. Allocates a page every `page_capacity()` pushes.
+    #[inline]
+    pub fn push_back(&mut self, value: T) {
+        if !Self::IS_ZST {
+            if self.pages.is_empty() {
+                self.pages.push_back(H::default());
+                self.head = 0;
+                self.tail = 0;
+            } else if self.tail == self.cap {
+                if self.len == 0 {
+                    // One empty page: restart it from its beginning.
+                    self.head = 0;
+                    self.tail = 0;
+                } else {
+                    self.pages.push_back(H::default());
+                    self.tail = 0;
+                }
+            }
+            let last = self.pages.len() - 1;
+            // SAFETY: `tail < cap` now, and the slot is outside the live
+            // range, so writing does not overwrite a live element.
+            unsafe { self.slot(last, self.tail).write(value) };
+            self.tail += 1;
+        } else {
+            mem::forget(value);
+        }
+        self.len = self
+            .len
+            .checked_add(1)
+            .expect("deque length overflows usize");
+    }
+
+    /// Prepends an element.
+    #[inline]
+    pub fn push_front(&mut self, value: T) {
+        if !Self::IS_ZST {
+            if self.pages.is_empty() {
+                self.pages.push_front(H::default());
+                self.head = self.cap;
+                self.tail = self.cap;
+            } else if self.head == 0 {
+                if self.len == 0 {
+                    self.head = self.cap;
+                    self.tail = self.cap;
+                } else {
+                    self.pages.push_front(H::default());
+                    self.head = self.cap;
+                }
+            }
+            self.head -= 1;
+            // SAFETY: the slot `head` (just decremented) is below the live
+            // range of the front page, so it holds no live element.
+            unsafe { self.slot(0, self.head).write(value) };
+        } else {
+            mem::forget(value);
+        }
+        self.len = self
+            .len
+            .checked_add(1)
+            .expect("deque length overflows usize");
+    }
+}
+
+impl<T, H> Drop for UniformPageDeque<T, H> {
+    fn drop(&mut self) {
+        if mem::needs_drop::<T>() {
+            self.truncate_front_to(0);
+        }
+        // Pages and headers are dropped with `self.pages`.
+    }
+}
+
+impl<T, H: Default> Default for UniformPageDeque<T, H> {
+    fn default() -> Self {
+        Self::with_page_size(PageSize::DEFAULT)
+    }
+}
+
+impl<T, H> Index<usize> for UniformPageDeque<T, H> {
+    type Output = T;
+    fn index(&self, index: usize) -> &T {
+        let len = self.len;
+        self.get(index)
+            .unwrap_or_else(|| panic!("index {index} out of bounds for a deque of length {len}"))
+    }
+}
+
+impl<T, H> IndexMut<usize> for UniformPageDeque<T, H> {
+    fn index_mut(&mut self, index: usize) -> &mut T {
+        let len = self.len;
+        self.get_mut(index)
+            .unwrap_or_else(|| panic!("index {index} out of bounds for a deque of length {len}"))
+    }
+}
+
+impl<T: fmt::Debug, H> fmt::Debug for UniformPageDeque<T, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<T: PartialEq, H> PartialEq for UniformPageDeque<T, H> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl<T: Eq, H> Eq for UniformPageDeque<T, H> {}
+
+impl<T: Clone, H: Default> Clone for UniformPageDeque<T, H> {
+    fn clone(&self) -> Self {
+        let mut copy = Self::with_page_size(self.page_size());
+        copy.extend(self.iter().cloned());
+        copy
+    }
+}
+
+impl<T, H: Default> Extend<T> for UniformPageDeque<T, H> {
+    fn extend<I: IntoIterator<Item = T>>(&mut self, iter: I) {
+        for value in iter {
+            self.push_back(value);
+        }
+    }
+}
+
+impl<T, H: Default> FromIterator<T> for UniformPageDeque<T, H> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        let mut deque = Self::default();
+        deque.extend(iter);
+        deque
+    }
+}
+
+// ----- iterators -----
+
+/// The shared cursor of [`Iter`] and [`IterMut`]: the live range of the
+/// page being read from each end, and the pages not yet opened.
+struct RawIter<T, H> {
+    /// The deque's pages (borrowed for the iterator's lifetime by the
+    /// wrapper's `PhantomData`).
+    deque: NonNull<UniformPageDeque<T, H>>,
+    /// Unread part of the page opened at the front: `(next, remaining)`.
+    front: (*mut T, usize),
+    /// Unread part of the page opened at the back: `(end, remaining)`.
+    back: (*mut T, usize),
+    /// Pages not yet opened by either end.
+    pages: Range<usize>,
+    /// Elements not yet yielded; for zero-sized `T` the only count.
+    remaining: usize,
+}
+
+impl<T, H> RawIter<T, H> {
+    fn new(deque: &UniformPageDeque<T, H>) -> Self {
+        let pages = if UniformPageDeque::<T, H>::IS_ZST {
+            0..0
+        } else {
+            0..deque.pages.len()
+        };
+        Self {
+            deque: NonNull::from(deque),
+            front: (ptr::null_mut(), 0),
+            back: (ptr::null_mut(), 0),
+            pages,
+            remaining: deque.len,
+        }
+    }
+
+    #[inline]
+    fn next(&mut self) -> Option<*mut T> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        if UniformPageDeque::<T, H>::IS_ZST {
+            return Some(NonNull::dangling().as_ptr());
+        }
+        if self.front.1 == 0 {
+            match self.pages.next() {
+                Some(page) => {
+                    // SAFETY: the wrapper borrows the deque for the
+                    // iterator's lifetime, so the pointer is valid.
+                    self.front = unsafe { self.deque.as_ref() }.page_range(page);
+                }
+                None => {
+                    // Only the back page's unread part is left.
+                    let first = self.back.0.wrapping_sub(self.back.1);
+                    self.back.1 -= 1;
+                    return Some(first);
+                }
+            }
+        }
+        let item = self.front.0;
+        self.front = (self.front.0.wrapping_add(1), self.front.1 - 1);
+        Some(item)
+    }
+
+    #[inline]
+    fn next_back(&mut self) -> Option<*mut T> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        if UniformPageDeque::<T, H>::IS_ZST {
+            return Some(NonNull::dangling().as_ptr());
+        }
+        if self.back.1 == 0 {
+            match self.pages.next_back() {
+                Some(page) => {
+                    // SAFETY: as in `next`.
+                    let (start, len) = unsafe { self.deque.as_ref() }.page_range(page);
+                    self.back = (start.wrapping_add(len), len);
+                }
+                None => {
+                    // Only the front page's unread part is left.
+                    self.front.1 -= 1;
+                    return Some(self.front.0.wrapping_add(self.front.1));
+                }
+            }
+        }
+        self.back = (self.back.0.wrapping_sub(1), self.back.1 - 1);
+        Some(self.back.0)
+    }
+}
+
+/// Iterator over `&T`, front to back; see [`UniformPageDeque::iter`].
+pub struct Iter<'a, T, H = ()> {
+    raw: RawIter<T, H>,
+    _deque: PhantomData<&'a T>,
+}
+
+/// Iterator over `&mut T`, front to back; see
+/// [`UniformPageDeque::iter_mut`].
+pub struct IterMut<'a, T, H = ()> {
+    raw: RawIter<T, H>,
+    _deque: PhantomData<&'a mut T>,
+}
+
+impl<'a, T, H> Iterator for Iter<'a, T, H> {
+    type Item = &'a T;
+    #[inline]
+    fn next(&mut self) -> Option<&'a T> {
+        // SAFETY: the cursor only yields pointers to initialized elements
+        // of the deque, which is borrowed shared for `'a`.
+        self.raw.next().map(|p| unsafe { &*p })
+    }
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.raw.remaining, Some(self.raw.remaining))
+    }
+}
+
+impl<'a, T, H> DoubleEndedIterator for Iter<'a, T, H> {
+    #[inline]
+    fn next_back(&mut self) -> Option<&'a T> {
+        // SAFETY: as in `next`.
+        self.raw.next_back().map(|p| unsafe { &*p })
+    }
+}
+
+impl<T, H> ExactSizeIterator for Iter<'_, T, H> {}
+impl<T, H> FusedIterator for Iter<'_, T, H> {}
+
+impl<T, H> Clone for Iter<'_, T, H> {
+    fn clone(&self) -> Self {
+        Self {
+            raw: self.raw.clone(),
+            _deque: PhantomData,
+        }
+    }
+}
+
+impl<'a, T, H> Iterator for IterMut<'a, T, H> {
+    type Item = &'a mut T;
+    #[inline]
+    fn next(&mut self) -> Option<&'a mut T> {
+        // SAFETY: the deque is borrowed exclusively for `'a`, and the cursor
+        // yields each initialized element at most once, so the `&mut`s are
+        // disjoint.
+        self.raw.next().map(|p| unsafe { &mut *p })
+    }
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.raw.remaining, Some(self.raw.remaining))
+    }
+}
+
+impl<'a, T, H> DoubleEndedIterator for IterMut<'a, T, H> {
+    #[inline]
+    fn next_back(&mut self) -> Option<&'a mut T> {
+        // SAFETY: as in `next`.
+        self.raw.next_back().map(|p| unsafe { &mut *p })
+    }
+}
+
+impl<T, H> ExactSizeIterator for IterMut<'_, T, H> {}
+impl<T, H> FusedIterator for IterMut<'_, T, H> {}
+
+impl<T, H> Clone for RawIter<T, H> {
+    fn clone(&self) -> Self {
+        Self {
+            pages: self.pages.clone(),
+            ..*self
+        }
+    }
+}
+
+/// Owning iterator, front to back; see [`UniformPageDeque::into_iter`].
+pub struct IntoIter<T, H = ()> {
+    deque: UniformPageDeque<T, H>,
+}
+
+impl<T, H> Iterator for IntoIter<T, H> {
+    type Item = T;
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        self.deque.pop_front()
+    }
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.deque.len, Some(self.deque.len))
+    }
+}
+
+impl<T, H> DoubleEndedIterator for IntoIter<T, H> {
+    #[inline]
+    fn next_back(&mut self) -> Option<T> {
+        self.deque.pop_back()
+    }
+}
+
+impl<T, H> ExactSizeIterator for IntoIter<T, H> {}
+impl<T, H> FusedIterator for IntoIter<T, H> {}
+
+impl<T, H> IntoIterator for UniformPageDeque<T, H> {
+    type Item = T;
+    type IntoIter = IntoIter<T, H>;
+    fn into_iter(self) -> IntoIter<T, H> {
+        IntoIter { deque: self }
+    }
+}
+
+impl<'a, T, H> IntoIterator for &'a UniformPageDeque<T, H> {
+    type Item = &'a T;
+    type IntoIter = Iter<'a, T, H>;
+    fn into_iter(self) -> Iter<'a, T, H> {
+        self.iter()
+    }
+}
+
+impl<'a, T, H> IntoIterator for &'a mut UniformPageDeque<T, H> {
+    type Item = &'a mut T;
+    type IntoIter = IterMut<'a, T, H>;
+    fn into_iter(self) -> IterMut<'a, T, H> {
+        self.iter_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::uniform::test_support::{Counted, DropLog};
+
+    fn small<T>() -> UniformPageDeque<T> {
+        UniformPageDeque::with_page_size(PageSize::new(64).unwrap())
+    }
+
+    #[test]
+    fn pushes_and_pops_across_pages() {
+        let mut d = small::<u64>();
+        assert_eq!(d.page_capacity(), 8);
+        for i in 0..20 {
+            d.push_back(i);
+        }
+        for i in 1..=20 {
+            d.push_front(-(i as i64) as u64);
+        }
+        assert_eq!(d.len(), 40);
+        assert_eq!(d[0], -20i64 as u64);
+        assert_eq!(d[39], 19);
+        let forward: Vec<_> = d.iter().copied().collect();
+        let mut backward: Vec<_> = d.iter().rev().copied().collect();
+        backward.reverse();
+        assert_eq!(forward, backward);
+        assert_eq!(d.pop_back(), Some(19));
+        assert_eq!(d.pop_front(), Some(-20i64 as u64));
+        while d.pop_front().is_some() {}
+        assert!(d.is_empty());
+        assert_eq!(d.stats().live_bytes, 0);
+    }
+
+    #[test]
+    fn iterators_meet_in_the_middle() {
+        let mut d = small::<u32>();
+        d.extend(0..37);
+        let mut it = d.iter();
+        let mut seen = Vec::new();
+        loop {
+            match (it.next(), it.next_back()) {
+                (Some(a), Some(b)) => seen.extend([*a, *b]),
+                (Some(a), None) => seen.push(*a),
+                _ => break,
+            }
+            assert_eq!(it.len(), 37 - seen.len());
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (0..37).collect::<Vec<_>>());
+        for x in d.iter_mut().rev().take(3) {
+            *x += 100;
+        }
+        assert_eq!(d.back(), Some(&136));
+        assert_eq!(d.into_iter().rev().take(2).collect::<Vec<_>>(), [136, 135]);
+    }
+
+    #[test]
+    fn header_for_answers_only_for_own_pages() {
+        let mut d: UniformPageDeque<u64, u32> =
+            UniformPageDeque::with_page_size(PageSize::new(128).unwrap());
+        d.extend(0..40);
+        let mut pages = Vec::new();
+        for i in 0..40 {
+            let p: *const u64 = &d[i];
+            pages.push(p.addr() & !127);
+            *d.header_for_mut(p).unwrap() += 1;
+        }
+        let distinct: std::collections::BTreeSet<_> = pages.iter().collect();
+        assert!(distinct.len() >= 3);
+        assert_eq!(d.headers().map(|h| *h as usize).sum::<usize>(), 40);
+        let other = 5u64;
+        assert!(d.header_for(&other).is_none());
+        let first: *const u64 = &d[0];
+        while d.len() > 20 {
+            d.pop_front();
+        }
+        assert!(d.header_for(first).is_none(), "its page was freed");
+    }
+
+    #[test]
+    fn zero_sized_elements_use_no_pages() {
+        let mut d = UniformPageDeque::new();
+        for _ in 0..1000 {
+            d.push_back(());
+            d.push_front(());
+        }
+        assert_eq!(d.len(), 2000);
+        assert_eq!(d.iter().count(), 2000);
+        assert_eq!(d.iter().rev().count(), 2000);
+        assert_eq!(d.stats().reserved_bytes, 0);
+        assert_eq!(d.pop_back(), Some(()));
+        assert_eq!(d.into_iter().count(), 1999);
+    }
+
+    #[test]
+    fn over_aligned_and_larger_than_a_page() {
+        #[repr(align(64))]
+        #[derive(Debug, PartialEq, Clone, Copy)]
+        struct Line(u8);
+        let mut d = UniformPageDeque::new();
+        for i in 0..200 {
+            d.push_back(Line(i));
+        }
+        for x in &d {
+            assert_eq!(core::ptr::from_ref(x).addr() % 64, 0);
+        }
+        assert_eq!(d[199], Line(199));
+
+        let mut big = UniformPageDeque::new();
+        for i in 0..5u8 {
+            big.push_front([i; 5000]);
+        }
+        assert_eq!(big.page_size().get(), 8192);
+        assert_eq!(big[0][4999], 4);
+        assert_eq!(big.pop_back().unwrap()[0], 0);
+    }
+
+    #[test]
+    fn shrink_to_fit_returns_pages() {
+        let mut d = small::<u64>();
+        d.extend(0..100);
+        let full = d.stats().reserved_bytes;
+        d.clear();
+        assert!(d.stats().reserved_bytes < full);
+        d.shrink_to_fit();
+        assert_eq!(d.stats().reserved_bytes, 0);
+        d.push_front(1);
+        assert_eq!(d.front(), Some(&1));
+    }
+
+    #[test]
+    fn every_element_dropped_once() {
+        let log = DropLog::default();
+        let mut d = small::<Counted>();
+        for i in 0..50 {
+            d.push_back(log.make(i));
+            d.push_front(log.make(1000 + i));
+        }
+        drop(d.pop_back());
+        drop(d.pop_front());
+        assert_eq!(log.dropped(), 2);
+        let it = d.into_iter();
+        drop(it);
+        log.assert_all_dropped_once(100);
+    }
+
+    #[test]
+    fn panicking_destructor_still_drops_the_rest() {
+        let log = DropLog::default();
+        let mut d = small::<Counted>();
+        for i in 0..30 {
+            d.push_back(if i == 7 {
+                log.make_panicking(i)
+            } else {
+                log.make(i)
+            });
+        }
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(d)));
+        assert!(result.is_err());
+        log.assert_all_dropped_once(30);
+    }
+}

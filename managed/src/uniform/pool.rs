@@ -1,0 +1,906 @@
+//! [`UniformPool`]: a free-list pool of `T`s on pages, addressed by
+//! generational `Copy` keys.
+
+use core::alloc::Layout;
+use core::fmt;
+use core::iter::FusedIterator;
+use core::marker::PhantomData;
+use core::mem::{ManuallyDrop, size_of};
+use core::ops::{Index, IndexMut};
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::SpaceStats;
+use crate::page::PageSize;
+use crate::page::raw::{Geometry, RawPages};
+
+/// A key into a [`UniformPool`]: `Copy`, 12 bytes, and checked on every use.
+///
+/// A key stops working when its value is removed (the slot's generation
+/// moves on), and a key from another pool never works (keys carry their
+/// pool's identity), so neither can read some other value.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PoolKey {
+    /// `page << shift | slot`.
+    index: u32,
+    /// The slot's generation when the value was inserted; always odd.
+    generation: u32,
+    /// The pool that made the key.
+    pool: u32,
+}
+
+impl fmt::Debug for PoolKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "PoolKey({}v{}@{})",
+            self.index, self.generation, self.pool
+        )
+    }
+}
+
+/// A pool entry: the generation (odd while occupied, even while vacant)
+/// and either the value or the next vacant entry.
+#[repr(C)]
+struct Entry<T> {
+    generation: u32,
+    slot: Slot<T>,
+}
+
+/// The payload of an entry; which field is live follows the generation's
+/// parity.
+union Slot<T> {
+    value: ManuallyDrop<T>,
+    next: u32,
+}
+
+/// Per-page bookkeeping of a [`UniformPool`].
+#[derive(Clone, Copy)]
+struct PageSlot {
+    /// The page, or `None` after `shrink_to_fit` returned it.
+    base: Option<NonNull<u8>>,
+    /// The generation every entry of this page starts at when the page is
+    /// (re)created: higher than any generation a key to the page holds.
+    floor: u32,
+}
+
+/// No vacant entry.
+const NONE: u32 = u32::MAX;
+/// The generation of an entry that may never be reused: one more insert
+/// would leave no odd generation to give it.
+const RETIRED: u32 = u32::MAX - 1;
+
+static NEXT_POOL_ID: AtomicU32 = AtomicU32::new(1);
+
+/// A pool of `T`s: insert anywhere, remove anywhere by key, values never
+/// move, and iteration walks memory page by page, skipping holes.
+///
+/// Removal pushes the entry on a free list that the next insert reuses
+/// (LIFO); [`shrink_to_fit`](Self::shrink_to_fit) returns pages that hold
+/// nothing and rebuilds the free list in address order, so that inserts
+/// fill the lowest pages first. Keys stay valid through it.
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// let mut pool = UniformPool::new();
+/// let a = pool.insert("a");
+/// let b = pool.insert("b");
+/// assert_eq!(pool.remove(a), Some("a"));
+/// assert_eq!(pool.remove(a), None, "a stale key is caught");
+/// assert_eq!(pool.get(b), Some(&"b"));
+/// let c = pool.insert("c"); // reuses a's entry, with a new generation
+/// assert_eq!(pool.get(a), None);
+/// assert_eq!(pool.iter().map(|(_, v)| *v).collect::<Vec<_>>(), ["c", "b"]);
+/// # let _ = c;
+/// ```
+pub struct UniformPool<T, H = ()> {
+    /// Page allocation and the ownership index behind `header_for`.
+    raw: RawPages,
+    /// Pages by page number (the high bits of a key's index).
+    ///
+    /// Invariant: every `Some` base is a page in use by `raw` whose first
+    /// bytes hold an initialized `H` and whose `capacity` entries, from
+    /// `data_offset`, all have an initialized generation; an entry with an
+    /// odd generation holds an initialized value.
+    pages: Vec<PageSlot>,
+    /// Page numbers whose base is `None`, to be reused first.
+    free_pages: Vec<u32>,
+    /// The first vacant entry (`NONE` if there is none).
+    ///
+    /// Invariant: the list runs through vacant, non-retired entries of
+    /// live pages only, each once.
+    free_head: u32,
+    /// Occupied entries.
+    len: usize,
+    /// Entries per page, payload offset and page size.
+    geometry: Geometry,
+    /// Bits of a key's index that number the entry within its page.
+    shift: u32,
+    /// This pool's identity, carried by its keys.
+    id: u32,
+    /// The pool owns `T`s and `H`s.
+    _owns: PhantomData<(T, H)>,
+}
+
+// SAFETY: the pool owns its values and headers; moving it moves them.
+unsafe impl<T: Send, H: Send> Send for UniformPool<T, H> {}
+// SAFETY: `&UniformPool` only hands out `&T` and `&H`.
+unsafe impl<T: Sync, H: Sync> Sync for UniformPool<T, H> {}
+
+impl<T> UniformPool<T> {
+    /// An empty pool with 4 KiB pages. Allocates nothing.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_page_size(PageSize::DEFAULT)
+    }
+}
+
+impl<T, H> UniformPool<T, H> {
+    /// An empty pool with pages of at least `size` bytes. Allocates nothing.
+    #[must_use]
+    pub fn with_page_size(size: PageSize) -> Self {
+        let geometry = Geometry::new(size, Layout::new::<H>(), Layout::new::<Entry<T>>());
+        let capacity = u32::try_from(geometry.capacity).expect("entries per page fit in u32");
+        let shift = capacity.next_power_of_two().trailing_zeros();
+        Self {
+            raw: RawPages::new(geometry.page_size),
+            pages: Vec::new(),
+            free_pages: Vec::new(),
+            free_head: NONE,
+            len: 0,
+            geometry,
+            shift,
+            id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
+            _owns: PhantomData,
+        }
+    }
+
+    /// Number of values.
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the pool holds no value.
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Entries in live pages: how many values fit before a page is added.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.live_pages() * self.geometry.capacity
+    }
+
+    fn live_pages(&self) -> usize {
+        self.pages.len() - self.free_pages.len()
+    }
+
+    /// The entry `slot` of page `base`.
+    #[inline]
+    fn entry(&self, base: NonNull<u8>, slot: usize) -> NonNull<Entry<T>> {
+        debug_assert!(slot < self.geometry.capacity);
+        // SAFETY: `slot < capacity`, so the entry lies inside the page (the
+        // geometry sized `capacity` to fit after `data_offset`).
+        unsafe {
+            base.add(self.geometry.data_offset)
+                .cast::<Entry<T>>()
+                .add(slot)
+        }
+    }
+
+    /// The entry a key names, if the key is this pool's and its page
+    /// exists; the generation is not checked here.
+    #[inline]
+    fn entry_of(&self, key: PoolKey) -> Option<NonNull<Entry<T>>> {
+        if key.pool != self.id {
+            return None;
+        }
+        let page = (key.index >> self.shift) as usize;
+        let slot = (key.index & ((1 << self.shift) - 1)) as usize;
+        if slot >= self.geometry.capacity {
+            return None;
+        }
+        let base = self.pages.get(page)?.base?;
+        Some(self.entry(base, slot))
+    }
+
+    /// The occupied entry `key` names, or `None` when the key is stale or
+    /// foreign.
+    #[inline]
+    fn occupied(&self, key: PoolKey) -> Option<NonNull<Entry<T>>> {
+        let entry = self.entry_of(key)?;
+        // SAFETY: entries of live pages have an initialized generation.
+        let generation = unsafe { (*entry.as_ptr()).generation };
+        (generation == key.generation).then_some(entry)
+    }
+
+    /// Whether `key` names a value of this pool.
+    #[must_use]
+    pub fn contains(&self, key: PoolKey) -> bool {
+        self.occupied(key).is_some()
+    }
+
+    /// The value `key` names, or `None` for a stale or foreign key.
+    #[inline]
+    #[must_use]
+    pub fn get(&self, key: PoolKey) -> Option<&T> {
+        let entry = self.occupied(key)?;
+        // SAFETY: the generation matched an odd (key) generation, so the
+        // entry is occupied and holds an initialized value; `&self` keeps
+        // it alive and shared.
+        Some(unsafe { &(*entry.as_ptr()).slot.value })
+    }
+
+    /// The value `key` names, mutably.
+    #[inline]
+    #[must_use]
+    pub fn get_mut(&mut self, key: PoolKey) -> Option<&mut T> {
+        let entry = self.occupied(key)?;
+        // SAFETY: as in `get`, with `&mut self` making it exclusive.
+        Some(unsafe { &mut (*entry.as_ptr()).slot.value })
+    }
+
+    /// Removes and returns the value `key` names; `None` (and nothing
+    /// changes) for a stale or foreign key.
+    #[inline]
+    pub fn remove(&mut self, key: PoolKey) -> Option<T> {
+        let entry = self.occupied(key)?;
+        // SAFETY: 1. the entry is occupied (generation matched), so the
+        // value is initialized; 2. the generation becomes even right below,
+        // so the value is never read or dropped again.
+        let value = unsafe { ManuallyDrop::take(&mut (*entry.as_ptr()).slot.value) };
+        let generation = key.generation + 1;
+        // SAFETY: the entry lies in a live page; writing plain fields.
+        unsafe {
+            (*entry.as_ptr()).generation = generation;
+            if generation != RETIRED {
+                (*entry.as_ptr()).slot.next = self.free_head;
+            }
+        }
+        if generation != RETIRED {
+            self.free_head = key.index;
+        }
+        self.len -= 1;
+        Some(value)
+    }
+
+    /// Removes every value (dropping them; a panicking destructor does not
+    /// stop the others from being dropped). Every key becomes stale.
+    pub fn clear(&mut self) {
+        self.drop_values();
+        self.rebuild_free_list();
+    }
+
+    /// Returns every page holding no value to the allocator, and rebuilds
+    /// the free list in address order. Keys stay valid: a page created
+    /// again later starts its generations above any key to it.
+    pub fn shrink_to_fit(&mut self) {
+        for page in 0..self.pages.len() {
+            let Some(base) = self.pages[page].base else {
+                continue;
+            };
+            let mut highest = 0;
+            let mut empty = true;
+            for slot in 0..self.geometry.capacity {
+                // SAFETY: entries of live pages have initialized generations.
+                let generation = unsafe { (*self.entry(base, slot).as_ptr()).generation };
+                empty &= generation % 2 == 0;
+                highest = highest.max(generation);
+            }
+            if !empty || highest >= RETIRED {
+                continue;
+            }
+            self.pages[page] = PageSlot {
+                base: None,
+                floor: highest,
+            };
+            self.free_pages.push(page as u32);
+            // SAFETY: 1. the page was live and its header initialized; it is
+            // read out once and dropped; 2. no entry of it holds a value and
+            // it is no longer reachable from `pages`, so freeing it is safe.
+            unsafe {
+                drop(base.cast::<H>().read());
+                self.raw.free_page(base);
+            }
+        }
+        self.rebuild_free_list();
+        self.raw.release_spare();
+    }
+
+    /// Relinks every vacant, non-retired entry of live pages, lowest page
+    /// and entry first.
+    fn rebuild_free_list(&mut self) {
+        self.free_head = NONE;
+        for page in (0..self.pages.len()).rev() {
+            let Some(base) = self.pages[page].base else {
+                continue;
+            };
+            for slot in (0..self.geometry.capacity).rev() {
+                let entry = self.entry(base, slot).as_ptr();
+                // SAFETY: the entry lies in a live page; its generation is
+                // initialized, and a vacant entry's `next` may be written.
+                unsafe {
+                    let generation = (*entry).generation;
+                    if generation % 2 == 0 && generation != RETIRED {
+                        (*entry).slot.next = self.free_head;
+                        self.free_head = ((page as u32) << self.shift) | slot as u32;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops every value, marking each entry vacant before its destructor
+    /// runs, and keeps going (while unwinding) if one panics.
+    fn drop_values(&mut self) {
+        struct Guard<'a, T, H> {
+            pool: &'a mut UniformPool<T, H>,
+            page: usize,
+            slot: usize,
+        }
+        impl<T, H> Guard<'_, T, H> {
+            fn run(&mut self) {
+                while self.page < self.pool.pages.len() {
+                    let Some(base) = self.pool.pages[self.page].base else {
+                        self.page += 1;
+                        continue;
+                    };
+                    while self.slot < self.pool.geometry.capacity {
+                        let entry = self.pool.entry(base, self.slot).as_ptr();
+                        self.slot += 1;
+                        // SAFETY: 1. the entry lies in a live page with an
+                        // initialized generation; 2. an odd generation means
+                        // the value is initialized; it is marked vacant
+                        // before being dropped, so it is dropped only once
+                        // even if its destructor panics.
+                        unsafe {
+                            if (*entry).generation % 2 == 1 {
+                                (*entry).generation += 1;
+                                self.pool.len -= 1;
+                                ManuallyDrop::drop(&mut (*entry).slot.value);
+                            }
+                        }
+                    }
+                    self.slot = 0;
+                    self.page += 1;
+                }
+            }
+        }
+        impl<T, H> Drop for Guard<'_, T, H> {
+            fn drop(&mut self) {
+                self.run();
+            }
+        }
+        if self.len == 0 {
+            return;
+        }
+        let mut guard = Guard {
+            pool: self,
+            page: 0,
+            slot: 0,
+        };
+        guard.run();
+    }
+
+    /// Space statistics: `size_of::<T>()` per value against every page held.
+    #[must_use]
+    pub fn stats(&self) -> SpaceStats {
+        SpaceStats::new(self.len * size_of::<T>(), self.raw.reserved_bytes())
+    }
+
+    /// The header of the page holding `value`, or `None` when it is not on
+    /// a page of this pool. Only the address is used.
+    #[must_use]
+    pub fn header_for(&self, value: *const T) -> Option<&H> {
+        let page = self.raw.page_of(value.addr())?;
+        // SAFETY: pages in use by `raw` are live pages of this pool, which
+        // start with an initialized header; `&self` keeps it shared.
+        Some(unsafe { page.cast::<H>().as_ref() })
+    }
+
+    /// The header of the page holding `value`, mutably.
+    #[must_use]
+    pub fn header_for_mut(&mut self, value: *const T) -> Option<&mut H> {
+        let page = self.raw.page_of(value.addr())?;
+        // SAFETY: as in `header_for`, with `&mut self` making it exclusive.
+        Some(unsafe { page.cast::<H>().as_mut() })
+    }
+
+    /// `(key, &value)` pairs, page by page in memory order, skipping holes.
+    #[must_use]
+    pub fn iter(&self) -> Iter<'_, T, H> {
+        Iter {
+            raw: RawIter::new(self),
+            _pool: PhantomData,
+        }
+    }
+
+    /// `(key, &mut value)` pairs, page by page, skipping holes.
+    #[must_use]
+    pub fn iter_mut(&mut self) -> IterMut<'_, T, H> {
+        IterMut {
+            raw: RawIter::new(self),
+            _pool: PhantomData,
+        }
+    }
+
+    /// The values, page by page, skipping holes.
+    #[must_use]
+    pub fn values(&self) -> Values<'_, T, H> {
+        Values(self.iter())
+    }
+
+    /// The values, mutably, page by page, skipping holes.
+    #[must_use]
+    pub fn values_mut(&mut self) -> ValuesMut<'_, T, H> {
+        ValuesMut(self.iter_mut())
+    }
+}
+
+impl<T, H: Default> UniformPool<T, H> {
+    /// Inserts `value`, returning its key. Reuses the most recently vacated
+    /// entry, or adds a page.
+    ///
+    /// # Panics
+    ///
+    /// When the pool would exceed `u32` key space (about four billion
+    /// entries), with a message.
+    #[inline]
+    pub fn insert(&mut self, value: T) -> PoolKey {
+        if self.free_head == NONE {
+            self.add_page();
+        }
+        let index = self.free_head;
+        let page = (index >> self.shift) as usize;
+        let slot = (index & ((1 << self.shift) - 1)) as usize;
+        debug_assert!(self.pages[page].base.is_some());
+        // SAFETY: the free list only holds entries of live pages.
+        let base = unsafe { self.pages.get_unchecked(page).base.unwrap_unchecked() };
+        let entry = self.entry(base, slot).as_ptr();
+        // SAFETY: 1. the entry is vacant (it is on the free list), so its
+        // `next` is the live union field and no value is overwritten;
+        // 2. the generation becomes odd together with the value's write.
+        let generation = unsafe {
+            self.free_head = (*entry).slot.next;
+            let generation = (*entry).generation + 1;
+            debug_assert!(generation % 2 == 1);
+            (*entry).slot.value = ManuallyDrop::new(value);
+            (*entry).generation = generation;
+            generation
+        };
+        self.len += 1;
+        PoolKey {
+            index,
+            generation,
+            pool: self.id,
+        }
+    }
+
+    #[cold]
+    fn add_page(&mut self) {
+        let page = match self.free_pages.pop() {
+            Some(page) => page as usize,
+            None => {
+                self.pages.push(PageSlot {
+                    base: None,
+                    floor: 0,
+                });
+                self.pages.len() - 1
+            }
+        };
+        let max_pages = 1usize << (32 - self.shift);
+        if page >= max_pages - 1 {
+            self.pages.pop();
+            panic!("a UniformPool cannot hold more than {max_pages} pages of entries");
+        }
+        let header = H::default();
+        let base = self.raw.alloc_page();
+        // SAFETY: the page is fresh and starts with room for `H`, aligned.
+        unsafe { base.cast::<H>().write(header) };
+        let floor = self.pages[page].floor;
+        debug_assert!(floor % 2 == 0 && floor < RETIRED);
+        for slot in (0..self.geometry.capacity).rev() {
+            let entry = self.entry(base, slot).as_ptr();
+            // SAFETY: the entry lies in the fresh page; writing its fields
+            // initializes it as vacant.
+            unsafe {
+                (*entry).generation = floor;
+                (*entry).slot.next = self.free_head;
+            }
+            self.free_head = ((page as u32) << self.shift) | slot as u32;
+        }
+        self.pages[page].base = Some(base);
+    }
+}
+
+impl<T, H> Drop for UniformPool<T, H> {
+    fn drop(&mut self) {
+        struct Headers<'a, T, H>(&'a mut UniformPool<T, H>);
+        impl<T, H> Drop for Headers<'_, T, H> {
+            fn drop(&mut self) {
+                for page in &mut self.0.pages {
+                    if let Some(base) = page.base.take() {
+                        // SAFETY: a live page holds an initialized header,
+                        // dropped once here (the base is taken out first).
+                        unsafe { base.cast::<H>().drop_in_place() };
+                    }
+                }
+            }
+        }
+        // Headers are dropped (and pages freed by `raw`) even if a value's
+        // destructor panics.
+        let headers = Headers(self);
+        headers.0.drop_values();
+    }
+}
+
+impl<T, H: Default> Default for UniformPool<T, H> {
+    fn default() -> Self {
+        Self::with_page_size(PageSize::DEFAULT)
+    }
+}
+
+impl<T, H> Index<PoolKey> for UniformPool<T, H> {
+    type Output = T;
+    fn index(&self, key: PoolKey) -> &T {
+        self.get(key)
+            .unwrap_or_else(|| panic!("{key:?} is stale or from another pool"))
+    }
+}
+
+impl<T, H> IndexMut<PoolKey> for UniformPool<T, H> {
+    fn index_mut(&mut self, key: PoolKey) -> &mut T {
+        self.get_mut(key)
+            .unwrap_or_else(|| panic!("{key:?} is stale or from another pool"))
+    }
+}
+
+impl<T: fmt::Debug, H> fmt::Debug for UniformPool<T, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+// ----- iterators -----
+
+/// The cursor shared by the pool iterators.
+struct RawIter<T, H> {
+    pool: NonNull<UniformPool<T, H>>,
+    page: usize,
+    slot: usize,
+    /// Occupied entries not yet yielded.
+    remaining: usize,
+}
+
+impl<T, H> RawIter<T, H> {
+    fn new(pool: &UniformPool<T, H>) -> Self {
+        Self {
+            pool: NonNull::from(pool),
+            page: 0,
+            slot: 0,
+            remaining: pool.len,
+        }
+    }
+
+    #[inline]
+    fn next(&mut self) -> Option<(PoolKey, *mut T)> {
+        if self.remaining == 0 {
+            return None;
+        }
+        // SAFETY: the wrapper borrows the pool for the iterator's lifetime.
+        let pool = unsafe { self.pool.as_ref() };
+        loop {
+            // `remaining > 0` guarantees an occupied entry lies ahead, so
+            // the page index stays in bounds.
+            let Some(base) = pool.pages[self.page].base else {
+                self.page += 1;
+                continue;
+            };
+            let entry = pool.entry(base, self.slot).as_ptr();
+            let index = ((self.page as u32) << pool.shift) | self.slot as u32;
+            self.slot += 1;
+            if self.slot == pool.geometry.capacity {
+                self.slot = 0;
+                self.page += 1;
+            }
+            // SAFETY: the entry lies in a live page, with its generation
+            // initialized.
+            let generation = unsafe { (*entry).generation };
+            if generation % 2 == 1 {
+                self.remaining -= 1;
+                let key = PoolKey {
+                    index,
+                    generation,
+                    pool: pool.id,
+                };
+                // SAFETY: projecting to the value field of an occupied entry
+                // (no reference is created here).
+                let value = unsafe { (&raw mut (*entry).slot.value).cast::<T>() };
+                return Some((key, value));
+            }
+        }
+    }
+}
+
+/// Iterator over `(PoolKey, &T)`; see [`UniformPool::iter`].
+pub struct Iter<'a, T, H = ()> {
+    raw: RawIter<T, H>,
+    _pool: PhantomData<&'a UniformPool<T, H>>,
+}
+
+impl<'a, T, H> Iterator for Iter<'a, T, H> {
+    type Item = (PoolKey, &'a T);
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        // SAFETY: the cursor yields occupied entries of the pool, which is
+        // borrowed shared for `'a`.
+        self.raw.next().map(|(k, v)| (k, unsafe { &*v }))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.raw.remaining, Some(self.raw.remaining))
+    }
+}
+
+impl<T, H> ExactSizeIterator for Iter<'_, T, H> {}
+impl<T, H> FusedIterator for Iter<'_, T, H> {}
+
+/// Iterator over `(PoolKey, &mut T)`; see [`UniformPool::iter_mut`].
+pub struct IterMut<'a, T, H = ()> {
+    raw: RawIter<T, H>,
+    _pool: PhantomData<&'a mut UniformPool<T, H>>,
+}
+
+impl<'a, T, H> Iterator for IterMut<'a, T, H> {
+    type Item = (PoolKey, &'a mut T);
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        // SAFETY: the pool is borrowed exclusively for `'a` and the cursor
+        // yields each occupied entry once, so the borrows are disjoint.
+        self.raw.next().map(|(k, v)| (k, unsafe { &mut *v }))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.raw.remaining, Some(self.raw.remaining))
+    }
+}
+
+impl<T, H> ExactSizeIterator for IterMut<'_, T, H> {}
+impl<T, H> FusedIterator for IterMut<'_, T, H> {}
+
+/// Iterator over `&T`; see [`UniformPool::values`].
+pub struct Values<'a, T, H = ()>(Iter<'a, T, H>);
+
+impl<'a, T, H> Iterator for Values<'a, T, H> {
+    type Item = &'a T;
+    #[inline]
+    fn next(&mut self) -> Option<&'a T> {
+        self.0.next().map(|(_, v)| v)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl<T, H> ExactSizeIterator for Values<'_, T, H> {}
+impl<T, H> FusedIterator for Values<'_, T, H> {}
+
+/// Iterator over `&mut T`; see [`UniformPool::values_mut`].
+pub struct ValuesMut<'a, T, H = ()>(IterMut<'a, T, H>);
+
+impl<'a, T, H> Iterator for ValuesMut<'a, T, H> {
+    type Item = &'a mut T;
+    #[inline]
+    fn next(&mut self) -> Option<&'a mut T> {
+        self.0.next().map(|(_, v)| v)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl<T, H> ExactSizeIterator for ValuesMut<'_, T, H> {}
+impl<T, H> FusedIterator for ValuesMut<'_, T, H> {}
+
+impl<'a, T, H> IntoIterator for &'a UniformPool<T, H> {
+    type Item = (PoolKey, &'a T);
+    type IntoIter = Iter<'a, T, H>;
+    fn into_iter(self) -> Iter<'a, T, H> {
+        self.iter()
+    }
+}
+
+impl<'a, T, H> IntoIterator for &'a mut UniformPool<T, H> {
+    type Item = (PoolKey, &'a mut T);
+    type IntoIter = IterMut<'a, T, H>;
+    fn into_iter(self) -> IterMut<'a, T, H> {
+        self.iter_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::uniform::test_support::{Counted, DropLog};
+
+    fn small<T>() -> UniformPool<T> {
+        UniformPool::with_page_size(PageSize::new(128).unwrap())
+    }
+
+    #[test]
+    fn stale_and_foreign_keys_are_caught() {
+        let mut a = small::<u32>();
+        let mut b = small::<u32>();
+        let ka = a.insert(1);
+        let kb = b.insert(2);
+        assert_eq!(a.get(kb), None, "foreign key");
+        assert_eq!(b.remove(ka), None);
+        assert_eq!(a.remove(ka), Some(1));
+        assert_eq!(a.get(ka), None, "stale key");
+        let ka2 = a.insert(3);
+        assert_eq!(ka2.index, ka.index, "entry reused");
+        assert_eq!(a.get(ka), None, "stale key after reuse");
+        assert_eq!(a[ka2], 3);
+        assert!(std::panic::catch_unwind(|| a[ka]).is_err());
+    }
+
+    #[test]
+    fn iteration_skips_holes_in_page_order() {
+        let mut pool = small::<u64>();
+        let keys: Vec<_> = (0..100).map(|i| pool.insert(i)).collect();
+        for k in keys.iter().step_by(2) {
+            pool.remove(*k);
+        }
+        let values: Vec<_> = pool.values().copied().collect();
+        assert_eq!(values, (0..100).filter(|i| i % 2 == 1).collect::<Vec<_>>());
+        for (k, v) in pool.iter_mut() {
+            *v += 1000;
+            let _ = k;
+        }
+        for (k, v) in &pool {
+            assert_eq!(pool.get(k), Some(v));
+        }
+        let addrs: Vec<usize> = pool
+            .values()
+            .map(|v| core::ptr::from_ref(v).addr())
+            .collect();
+        let mut sorted_within_pages = addrs.clone();
+        sorted_within_pages.sort_unstable();
+        assert_eq!(pool.values().len(), 50);
+        assert_eq!(addrs.len(), sorted_within_pages.len());
+    }
+
+    #[test]
+    fn shrink_returns_empty_pages_and_keeps_keys_valid() {
+        let mut pool = small::<u64>();
+        let per_page = pool.capacity().max(1);
+        let keys: Vec<_> = (0..200).map(|i| pool.insert(i)).collect();
+        let per_page = if per_page == 1 {
+            pool.geometry.capacity
+        } else {
+            per_page
+        };
+        let before = pool.stats().reserved_bytes;
+        // Empty every page but the last.
+        for k in &keys[..keys.len() - 1] {
+            pool.remove(*k);
+        }
+        pool.shrink_to_fit();
+        assert_eq!(pool.stats().reserved_bytes, pool.geometry.page_size.get());
+        assert!(pool.stats().reserved_bytes < before);
+        assert_eq!(pool[keys[199]], 199);
+        // Old keys stay stale even when their pages come back.
+        let fresh: Vec<_> = (0..200).map(|i| pool.insert(i + 1000)).collect();
+        for k in &keys[..199] {
+            assert_eq!(pool.get(*k), None);
+        }
+        for (i, k) in fresh.iter().enumerate() {
+            assert_eq!(pool[*k], i as u64 + 1000);
+        }
+        assert!(per_page > 1);
+    }
+
+    #[test]
+    fn header_for_and_stats() {
+        let mut pool: UniformPool<u64, u32> =
+            UniformPool::with_page_size(PageSize::new(256).unwrap());
+        let keys: Vec<_> = (0..50).map(|i| pool.insert(i)).collect();
+        for k in &keys {
+            let p: *const u64 = &pool[*k];
+            *pool.header_for_mut(p).unwrap() += 1;
+        }
+        let total: u32 = (0..pool.pages.len())
+            .filter_map(|p| pool.pages[p].base)
+            .map(|b| {
+                // SAFETY: live pages hold a header.
+                unsafe { *b.cast::<u32>().as_ref() }
+            })
+            .sum();
+        assert_eq!(total, 50);
+        let outside = 0u64;
+        assert!(pool.header_for(&outside).is_none());
+        let stats = pool.stats();
+        assert_eq!(stats.live_bytes, 50 * 8);
+        assert!(stats.space_ratio() > 0.3 && stats.space_ratio() <= 1.0);
+    }
+
+    #[test]
+    fn zero_sized_over_aligned_and_large_values() {
+        let mut units = UniformPool::new();
+        let k = units.insert(());
+        assert_eq!(units.remove(k), Some(()));
+
+        #[repr(align(64))]
+        struct Line(u8);
+        let mut lines = UniformPool::new();
+        let ks: Vec<_> = (0..100).map(|i| lines.insert(Line(i))).collect();
+        for (i, k) in ks.iter().enumerate() {
+            assert_eq!(core::ptr::from_ref(&lines[*k]).addr() % 64, 0);
+            assert_eq!(lines[*k].0, i as u8);
+        }
+
+        let mut big = UniformPool::new();
+        let kb = big.insert([9u8; 10_000]);
+        assert_eq!(big[kb][9_999], 9);
+        assert_eq!(big.geometry.page_size.get(), 16384);
+    }
+
+    #[test]
+    fn every_value_dropped_once() {
+        let log = DropLog::default();
+        let mut pool = small::<Counted>();
+        let keys: Vec<_> = (0..60).map(|i| pool.insert(log.make(i))).collect();
+        for k in keys.iter().take(20) {
+            drop(pool.remove(*k));
+        }
+        assert_eq!(log.dropped(), 20);
+        pool.clear();
+        assert_eq!(log.dropped(), 60);
+        assert!(pool.is_empty());
+        for i in 60..90 {
+            pool.insert(log.make(i));
+        }
+        drop(pool);
+        log.assert_all_dropped_once(90);
+    }
+
+    #[test]
+    fn panicking_destructor_still_drops_the_rest() {
+        let log = DropLog::default();
+        let mut pool = small::<Counted>();
+        for i in 0..40 {
+            pool.insert(if i == 13 {
+                log.make_panicking(i)
+            } else {
+                log.make(i)
+            });
+        }
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(pool)));
+        assert!(result.is_err());
+        log.assert_all_dropped_once(40);
+    }
+
+    #[test]
+    fn generations_retire_instead_of_wrapping() {
+        let mut pool = small::<u8>();
+        let k = pool.insert(1);
+        // Age the entry to the last usable generation.
+        let entry = pool.entry_of(k).unwrap();
+        // SAFETY: test-only: set an occupied entry's generation to the
+        // highest odd one, as ~2^31 reuses would.
+        unsafe { (*entry.as_ptr()).generation = RETIRED - 1 };
+        let old = PoolKey {
+            generation: RETIRED - 1,
+            ..k
+        };
+        assert_eq!(pool.remove(old), Some(1));
+        let next = pool.insert(2);
+        assert_ne!(next.index, k.index, "a retired entry is never reused");
+        pool.shrink_to_fit();
+        let again = pool.insert(3);
+        assert_ne!(again.index, k.index);
+    }
+}

@@ -1,0 +1,213 @@
+//! Property tests: the uniform containers against std models, under random
+//! operation programs.
+
+use std::collections::{HashMap, VecDeque};
+
+use managed::prelude::*;
+use proptest::prelude::*;
+
+/// Length of the generated programs: shorter under Miri, which interprets
+/// every step.
+const OPS: usize = if cfg!(miri) { 40 } else { 300 };
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: if cfg!(miri) { 6 } else { 2000 },
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+#[derive(Debug, Clone)]
+enum DequeOp {
+    PushBack(u32),
+    PushFront(u32),
+    PopBack,
+    PopFront,
+    Get(usize),
+    Mutate(usize, u32),
+    Clear,
+    Shrink,
+}
+
+fn deque_op() -> impl Strategy<Value = DequeOp> {
+    prop_oneof![
+        4 => any::<u32>().prop_map(DequeOp::PushBack),
+        4 => any::<u32>().prop_map(DequeOp::PushFront),
+        3 => Just(DequeOp::PopBack),
+        3 => Just(DequeOp::PopFront),
+        2 => any::<usize>().prop_map(DequeOp::Get),
+        1 => (any::<usize>(), any::<u32>()).prop_map(|(i, v)| DequeOp::Mutate(i, v)),
+        1 => Just(DequeOp::Clear),
+        1 => Just(DequeOp::Shrink),
+    ]
+}
+
+/// Runs a program on a deque with tiny pages (so page boundaries are
+/// crossed constantly) and on a `VecDeque`, comparing after every step.
+fn check_deque(ops: &[DequeOp], page: usize) {
+    let mut ours: UniformPageDeque<u32> =
+        UniformPageDeque::with_page_size(PageSize::new(page).unwrap());
+    let mut model = VecDeque::new();
+    for op in ops {
+        match *op {
+            DequeOp::PushBack(v) => {
+                ours.push_back(v);
+                model.push_back(v);
+            }
+            DequeOp::PushFront(v) => {
+                ours.push_front(v);
+                model.push_front(v);
+            }
+            DequeOp::PopBack => assert_eq!(ours.pop_back(), model.pop_back()),
+            DequeOp::PopFront => assert_eq!(ours.pop_front(), model.pop_front()),
+            DequeOp::Get(i) => {
+                let i = if model.is_empty() {
+                    i
+                } else {
+                    i % (model.len() + 1)
+                };
+                assert_eq!(ours.get(i), model.get(i));
+            }
+            DequeOp::Mutate(i, v) => {
+                if !model.is_empty() {
+                    let i = i % model.len();
+                    ours[i] = v;
+                    model[i] = v;
+                }
+            }
+            DequeOp::Clear => {
+                ours.clear();
+                model.clear();
+            }
+            DequeOp::Shrink => ours.shrink_to_fit(),
+        }
+        assert_eq!(ours.len(), model.len());
+        assert_eq!(ours.front(), model.front());
+        assert_eq!(ours.back(), model.back());
+        assert_eq!(ours.stats().live_bytes, model.len() * 4);
+    }
+    assert!(ours.iter().eq(model.iter()));
+    assert!(ours.iter().rev().eq(model.iter().rev()));
+    assert!(
+        ours.iter_mut()
+            .rev()
+            .map(|v| *v)
+            .eq(model.iter().rev().copied())
+    );
+    assert!(ours.into_iter().eq(model));
+}
+
+#[derive(Debug, Clone)]
+enum PoolOp {
+    Insert(u64),
+    Remove(usize),
+    Get(usize),
+    Mutate(usize, u64),
+    Shrink,
+    Clear,
+}
+
+fn pool_op() -> impl Strategy<Value = PoolOp> {
+    prop_oneof![
+        6 => any::<u64>().prop_map(PoolOp::Insert),
+        4 => any::<usize>().prop_map(PoolOp::Remove),
+        3 => any::<usize>().prop_map(PoolOp::Get),
+        2 => (any::<usize>(), any::<u64>()).prop_map(|(i, v)| PoolOp::Mutate(i, v)),
+        1 => Just(PoolOp::Shrink),
+        1 => Just(PoolOp::Clear),
+    ]
+}
+
+/// Every key ever handed out is kept; keys removed from the model must be
+/// rejected by the pool from then on.
+fn check_pool(ops: &[PoolOp]) {
+    let mut ours: UniformPool<u64> = UniformPool::with_page_size(PageSize::new(128).unwrap());
+    let mut model: HashMap<PoolKey, u64> = HashMap::new();
+    let mut keys: Vec<PoolKey> = Vec::new();
+    let pick = |keys: &[PoolKey], i: usize| (!keys.is_empty()).then(|| keys[i % keys.len()]);
+    for op in ops {
+        match *op {
+            PoolOp::Insert(v) => {
+                let k = ours.insert(v);
+                assert!(
+                    model.insert(k, v).is_none(),
+                    "a fresh key is never a live one"
+                );
+                keys.push(k);
+            }
+            PoolOp::Remove(i) => {
+                if let Some(k) = pick(&keys, i) {
+                    assert_eq!(ours.remove(k), model.remove(&k));
+                }
+            }
+            PoolOp::Get(i) => {
+                if let Some(k) = pick(&keys, i) {
+                    assert_eq!(ours.get(k), model.get(&k));
+                    assert_eq!(ours.contains(k), model.contains_key(&k));
+                }
+            }
+            PoolOp::Mutate(i, v) => {
+                if let Some(k) = pick(&keys, i) {
+                    if let Some(m) = model.get_mut(&k) {
+                        *m = v;
+                        *ours.get_mut(k).unwrap() = v;
+                    } else {
+                        assert!(ours.get_mut(k).is_none());
+                    }
+                }
+            }
+            PoolOp::Shrink => ours.shrink_to_fit(),
+            PoolOp::Clear => {
+                ours.clear();
+                model.clear();
+            }
+        }
+        assert_eq!(ours.len(), model.len());
+    }
+    let mut seen: HashMap<PoolKey, u64> = HashMap::new();
+    for (k, v) in ours.iter() {
+        assert!(seen.insert(k, *v).is_none());
+    }
+    assert_eq!(seen, model);
+    for k in keys {
+        assert_eq!(ours.get(k), model.get(&k));
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn deque_matches_vecdeque(ops in prop::collection::vec(deque_op(), 0..OPS), page in prop::sample::select(vec![64usize, 128, 4096])) {
+        check_deque(&ops, page);
+    }
+
+    #[test]
+    fn queue_and_stack_match_their_models(values in prop::collection::vec(any::<u16>(), 0..OPS), pops in prop::collection::vec(any::<bool>(), 0..OPS)) {
+        let mut queue: UniformPageQueue<u16> = UniformPageQueue::with_page_size(PageSize::new(64).unwrap());
+        let mut stack: UniformPageStack<u16> = UniformPageStack::with_page_size(PageSize::new(64).unwrap());
+        let mut fifo = VecDeque::new();
+        let mut lifo = Vec::new();
+        for (v, pop) in values.iter().zip(pops.iter().chain(std::iter::repeat(&false))) {
+            if *pop {
+                prop_assert_eq!(queue.pop(), fifo.pop_front());
+                prop_assert_eq!(stack.pop(), lifo.pop());
+            } else {
+                queue.push(*v);
+                fifo.push_back(*v);
+                stack.push(*v);
+                lifo.push(*v);
+            }
+            prop_assert_eq!(queue.peek(), fifo.front());
+            prop_assert_eq!(stack.peek(), lifo.last());
+        }
+        prop_assert!(queue.iter().eq(fifo.iter()));
+        prop_assert!(stack.iter().eq(lifo.iter().rev()));
+    }
+
+    #[test]
+    fn pool_matches_hashmap(ops in prop::collection::vec(pool_op(), 0..OPS)) {
+        check_pool(&ops);
+    }
+}
