@@ -88,6 +88,12 @@ fn check_deque(ops: &[DequeOp], page: usize) {
         assert_eq!(ours.stats().live_bytes, model.len() * 4);
     }
     assert!(ours.iter().eq(model.iter()));
+    // `fold` (page slices) agrees with `next`.
+    let folded = ours.iter().fold(Vec::new(), |mut v, x| {
+        v.push(*x);
+        v
+    });
+    assert!(folded.iter().eq(model.iter()));
     assert!(ours.iter().rev().eq(model.iter().rev()));
     assert!(
         ours.iter_mut()
@@ -170,6 +176,11 @@ fn check_pool(ops: &[PoolOp]) {
         assert!(seen.insert(k, *v).is_none());
     }
     assert_eq!(seen, model);
+    let mut folded: HashMap<PoolKey, u64> = HashMap::new();
+    ours.iter().for_each(|(k, v)| {
+        folded.insert(k, *v);
+    });
+    assert_eq!(folded, model);
     for k in keys {
         assert_eq!(ours.get(k), model.get(&k));
     }

@@ -569,6 +569,16 @@ impl<'a, T, H> Iterator for Iter<'a, T, H> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.raw.remaining, Some(self.raw.remaining))
     }
+    #[inline]
+    fn fold<B, F: FnMut(B, &'a T) -> B>(self, init: B, mut f: F) -> B {
+        self.raw.fold_slices(init, |acc, start, len| {
+            // SAFETY: `start..start + len` is a run of initialized elements
+            // of one page (or `len` zero-sized values at a dangling, aligned
+            // pointer), borrowed shared for `'a`.
+            let run: &'a [T] = unsafe { core::slice::from_raw_parts(start, len) };
+            run.iter().fold(acc, &mut f)
+        })
+    }
 }
 
 impl<'a, T, H> DoubleEndedIterator for Iter<'a, T, H> {
@@ -604,6 +614,15 @@ impl<'a, T, H> Iterator for IterMut<'a, T, H> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.raw.remaining, Some(self.raw.remaining))
     }
+    #[inline]
+    fn fold<B, F: FnMut(B, &'a mut T) -> B>(self, init: B, mut f: F) -> B {
+        self.raw.fold_slices(init, |acc, start, len| {
+            // SAFETY: as in `Iter::fold`, with the deque borrowed exclusively
+            // for `'a` and every run disjoint from the others.
+            let run: &'a mut [T] = unsafe { core::slice::from_raw_parts_mut(start, len) };
+            run.iter_mut().fold(acc, &mut f)
+        })
+    }
 }
 
 impl<'a, T, H> DoubleEndedIterator for IterMut<'a, T, H> {
@@ -616,6 +635,31 @@ impl<'a, T, H> DoubleEndedIterator for IterMut<'a, T, H> {
 
 impl<T, H> ExactSizeIterator for IterMut<'_, T, H> {}
 impl<T, H> FusedIterator for IterMut<'_, T, H> {}
+
+impl<T, H> RawIter<T, H> {
+    /// Folds over every remaining element pointer, one page slice at a
+    /// time, so the per-element work is a slice walk.
+    #[inline]
+    fn fold_slices<B>(self, init: B, mut f: impl FnMut(B, *mut T, usize) -> B) -> B {
+        if UniformPageDeque::<T, H>::IS_ZST {
+            return f(init, NonNull::dangling().as_ptr(), self.remaining);
+        }
+        let mut acc = init;
+        if self.front.1 > 0 {
+            acc = f(acc, self.front.0, self.front.1);
+        }
+        for page in self.pages {
+            // SAFETY: the wrapper borrows the deque for the iterator's
+            // lifetime.
+            let (start, len) = unsafe { self.deque.as_ref() }.page_range(page);
+            acc = f(acc, start, len);
+        }
+        if self.back.1 > 0 {
+            acc = f(acc, self.back.0.wrapping_sub(self.back.1), self.back.1);
+        }
+        acc
+    }
+}
 
 impl<T, H> Clone for RawIter<T, H> {
     fn clone(&self) -> Self {
@@ -711,6 +755,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::unnecessary_fold)] // exercising `fold` itself is the point
     fn iterators_meet_in_the_middle() {
         let mut d = small::<u32>();
         d.extend(0..37);
@@ -730,7 +775,16 @@ mod tests {
             *x += 100;
         }
         assert_eq!(d.back(), Some(&136));
-        assert_eq!(d.into_iter().rev().take(2).collect::<Vec<_>>(), [136, 135]);
+        // `fold` walks page slices; it must agree with `next` from any
+        // partially consumed state.
+        let mut it = d.iter();
+        it.next();
+        it.next_back();
+        assert_eq!(it.clone().fold(0, |a, v| a + v), it.copied().sum::<u32>());
+        assert_eq!(d.iter().fold(0, |a, v| a + v), (0..37).sum::<u32>() + 300);
+        d.iter_mut().for_each(|v| *v += 1);
+        assert_eq!(d[0], 1);
+        assert_eq!(d.into_iter().rev().take(2).collect::<Vec<_>>(), [137, 136]);
     }
 
     #[test]

@@ -627,6 +627,52 @@ impl<T, H> RawIter<T, H> {
     }
 }
 
+impl<T, H> RawIter<T, H> {
+    /// Folds over every remaining occupied entry, page by page: the inner
+    /// loop is a linear scan of one page's entries.
+    #[inline]
+    fn fold_entries<B>(self, init: B, mut f: impl FnMut(B, PoolKey, *mut T) -> B) -> B {
+        let mut acc = init;
+        let mut remaining = self.remaining;
+        if remaining == 0 {
+            return acc;
+        }
+        // SAFETY: the wrapper borrows the pool for the iterator's lifetime.
+        let pool = unsafe { self.pool.as_ref() };
+        let mut first_slot = self.slot;
+        for page in self.page..pool.pages.len() {
+            let Some(base) = pool.pages[page].base else {
+                first_slot = 0;
+                continue;
+            };
+            let entries = pool.entry(base, 0).as_ptr();
+            for slot in first_slot..pool.geometry.capacity {
+                // SAFETY: `slot < capacity`: the entry lies in a live page
+                // with an initialized generation.
+                let entry = unsafe { entries.add(slot) };
+                // SAFETY: as above.
+                let generation = unsafe { (*entry).generation };
+                if generation % 2 == 1 {
+                    let key = PoolKey {
+                        index: ((page as u32) << pool.shift) | slot as u32,
+                        generation,
+                        pool: pool.id,
+                    };
+                    // SAFETY: projecting to the value of an occupied entry.
+                    let value = unsafe { (&raw mut (*entry).slot.value).cast::<T>() };
+                    acc = f(acc, key, value);
+                    remaining -= 1;
+                    if remaining == 0 {
+                        return acc;
+                    }
+                }
+            }
+            first_slot = 0;
+        }
+        acc
+    }
+}
+
 /// Iterator over `(PoolKey, &T)`; see [`UniformPool::iter`].
 pub struct Iter<'a, T, H = ()> {
     raw: RawIter<T, H>,
@@ -643,6 +689,12 @@ impl<'a, T, H> Iterator for Iter<'a, T, H> {
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.raw.remaining, Some(self.raw.remaining))
+    }
+    #[inline]
+    fn fold<B, F: FnMut(B, Self::Item) -> B>(self, init: B, mut f: F) -> B {
+        // SAFETY: occupied entries of the pool, borrowed shared for `'a`.
+        self.raw
+            .fold_entries(init, |acc, k, v| f(acc, (k, unsafe { &*v })))
     }
 }
 
@@ -666,6 +718,13 @@ impl<'a, T, H> Iterator for IterMut<'a, T, H> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.raw.remaining, Some(self.raw.remaining))
     }
+    #[inline]
+    fn fold<B, F: FnMut(B, Self::Item) -> B>(self, init: B, mut f: F) -> B {
+        // SAFETY: each occupied entry once, the pool borrowed exclusively
+        // for `'a`.
+        self.raw
+            .fold_entries(init, |acc, k, v| f(acc, (k, unsafe { &mut *v })))
+    }
 }
 
 impl<T, H> ExactSizeIterator for IterMut<'_, T, H> {}
@@ -683,6 +742,10 @@ impl<'a, T, H> Iterator for Values<'a, T, H> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.0.size_hint()
     }
+    #[inline]
+    fn fold<B, F: FnMut(B, &'a T) -> B>(self, init: B, mut f: F) -> B {
+        self.0.fold(init, |acc, (_, v)| f(acc, v))
+    }
 }
 
 impl<T, H> ExactSizeIterator for Values<'_, T, H> {}
@@ -699,6 +762,10 @@ impl<'a, T, H> Iterator for ValuesMut<'a, T, H> {
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.0.size_hint()
+    }
+    #[inline]
+    fn fold<B, F: FnMut(B, &'a mut T) -> B>(self, init: B, mut f: F) -> B {
+        self.0.fold(init, |acc, (_, v)| f(acc, v))
     }
 }
 
@@ -755,6 +822,17 @@ mod tests {
             pool.remove(*k);
         }
         let values: Vec<_> = pool.values().copied().collect();
+        // `fold` scans pages; it must agree with `next`, also midway.
+        let mut it = pool.iter();
+        let first = it.next().unwrap();
+        assert_eq!(first.1, &1);
+        assert_eq!(it.fold(0, |n, _| n + 1), 49);
+        let by_next: Vec<_> = pool.values().skip(1).copied().collect();
+        let mut by_fold = Vec::new();
+        let mut it = pool.values();
+        it.next();
+        it.for_each(|v| by_fold.push(*v));
+        assert_eq!(by_next, by_fold);
         assert_eq!(values, (0..100).filter(|i| i % 2 == 1).collect::<Vec<_>>());
         for (k, v) in pool.iter_mut() {
             *v += 1000;
