@@ -151,6 +151,8 @@ struct Chunks {
     reserved_bytes: usize,
     /// Slots in the newest chunk (0 before the first), the count to double.
     last_slots: usize,
+    /// Slots in all chunks together.
+    total_slots: usize,
 }
 
 /// A typed arena that hands out [`DropBox`]es and takes their slots back
@@ -185,10 +187,11 @@ pub struct DropArena<'arena, T> {
     /// Invariant: equals the length of the `free` list when `T` is not
     /// zero-sized.
     free_len: Cell<usize>,
-    /// Slots ever carved out of chunks (for a zero-sized `T`: virtual slots
-    /// ever created). Never decreases.
-    carved: Cell<usize>,
-    /// The storage. Only [`DropArena::grow`] mutates it, without running
+    /// For a zero-sized `T` only: virtual slots ever created (otherwise 0:
+    /// the slots carved from chunks are computed from the bump pointer, to
+    /// keep the allocation path short). Never decreases.
+    zst_carved: Cell<usize>,
+    /// The storage. Only [`DropArena::new_chunk`] mutates it, without running
     /// user code, so no two references to it ever overlap.
     chunks: UnsafeCell<Chunks>,
     /// Makes the arena invariant in `'arena` (the brand).
@@ -266,6 +269,7 @@ impl Chunks {
             list: Vec::new(),
             reserved_bytes: 0,
             last_slots: 0,
+            total_slots: 0,
         }
     }
 
@@ -304,6 +308,7 @@ impl Chunks {
         self.list.push((ptr, layout));
         self.reserved_bytes += size;
         self.last_slots = slots;
+        self.total_slots += slots;
         Ok(ptr)
     }
 }
@@ -343,7 +348,7 @@ impl<'arena, T> DropArena<'arena, T> {
             next: Cell::new(ptr::null_mut()),
             end: Cell::new(ptr::null_mut()),
             free_len: Cell::new(0),
-            carved: Cell::new(0),
+            zst_carved: Cell::new(0),
             chunks: UnsafeCell::new(Chunks::new()),
             _brand: PhantomData,
         }
@@ -519,7 +524,7 @@ impl<'arena, T> DropArena<'arena, T> {
     /// use managed::prelude::*;
     ///
     /// let arena = &DropArena::new();
-    /// arena.free_without_dropping(arena.alloc(String::from("leaked")));
+    /// arena.free_without_dropping(arena.alloc([1u8; 16]));
     /// assert_eq!(arena.len(), 0);
     /// ```
     #[inline]
@@ -551,7 +556,7 @@ impl<'arena, T> DropArena<'arena, T> {
     #[must_use]
     #[inline]
     pub fn len(&self) -> usize {
-        self.carved.get().saturating_sub(self.free_len.get())
+        self.max_len().saturating_sub(self.free_len.get())
     }
 
     /// Whether no slot is in use (`len() == 0`).
@@ -577,7 +582,16 @@ impl<'arena, T> DropArena<'arena, T> {
     #[must_use]
     #[inline]
     pub fn max_len(&self) -> usize {
-        self.carved.get()
+        if Self::IS_ZST {
+            return self.zst_carved.get();
+        }
+        // Every chunk but the newest is fully carved (a chunk is added only
+        // when the newest one is exhausted, or as the first one).
+        let unused = (self.end.get().addr() - self.next.get().addr()) / mem::size_of::<Slot<T>>();
+        // SAFETY: as in `stats`: no mutable reference to `chunks` is alive.
+        let total = unsafe { (*self.chunks.get()).total_slots };
+        debug_assert!(unused <= total);
+        total - unused
     }
 
     /// Space statistics: `live_bytes` is `len() * size_of::<T>()`,
@@ -608,8 +622,8 @@ impl<'arena, T> DropArena<'arena, T> {
             if self.free_len.get() > 0 {
                 self.free_len.set(self.free_len.get() - 1);
             } else {
-                let carved = self.carved.get().checked_add(1);
-                self.carved
+                let carved = self.zst_carved.get().checked_add(1);
+                self.zst_carved
                     .set(carved.expect("DropArena: more than usize::MAX boxes"));
             }
             return NonNull::dangling();
@@ -628,7 +642,6 @@ impl<'arena, T> DropArena<'arena, T> {
             // SAFETY: `next < end` in the newest chunk (invariant), so
             // `next + 1 <= end` stays in bounds.
             self.next.set(unsafe { next.add(1) });
-            self.carved.set(self.carved.get() + 1);
             // SAFETY: a pointer into a chunk is not null.
             return unsafe { NonNull::new_unchecked(next) }.cast();
         }
@@ -648,7 +661,6 @@ impl<'arena, T> DropArena<'arena, T> {
         let (second, end) = unsafe { (start.as_ptr().add(1), start.as_ptr().add(slots)) };
         self.next.set(second);
         self.end.set(end);
-        self.carved.set(self.carved.get() + 1);
         start.cast()
     }
 
@@ -782,8 +794,8 @@ impl<T> Deref for DropBox<'_, T> {
 
     #[inline]
     fn deref(&self) -> &T {
-        // SAFETY: the box owns an initialized `T` (invariant); the shared
-        // borrow of the box keeps it unique-to-readers for the result.
+        // SAFETY: the box owns an initialized `T` exclusively (invariant);
+        // while the box is borrowed shared, no one can mutate the `T`.
         unsafe { self.ptr.as_ref() }
     }
 }
