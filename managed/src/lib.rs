@@ -77,7 +77,7 @@ pub mod prelude {
 
     // multisize: page deques/queues/stacks and MultisizePool
 
-    // drop_arena: DropArena, DropBox
+    pub use crate::drop_arena::{DropArena, DropBox};
 
     // hot: Pool, Slot, PoolBox
 
