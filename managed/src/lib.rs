@@ -77,7 +77,7 @@ pub mod prelude {
 
     // drop_arena: DropArena, DropBox
 
-    // hot: Pool, Slot, PoolBox
+    pub use crate::hot::{Pool, PoolBox, Slot, SlotState};
 
     // scoped: MemoryArena and its scopes
 }
