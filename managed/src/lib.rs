@@ -77,7 +77,7 @@ pub mod prelude {
 
     // drop_arena: DropArena, DropBox
 
-    pub use crate::hot::{Pool, PoolBox, Slot, SlotState};
+    pub use crate::hot::{Pool, PoolBox, PoolRc, Slot, SlotState};
 
     // scoped: MemoryArena and its scopes
 }

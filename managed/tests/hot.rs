@@ -471,6 +471,7 @@ fn zst_and_overaligned_entries_are_tag_friendly() {
 // ------------------------------------------------------------ drop accounting
 
 /// Counts drops; optionally panics in its destructor.
+#[derive(Debug)]
 struct Tracked<'a> {
     drops: &'a Cell<usize>,
     id: u32,
@@ -721,7 +722,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 6 } else { 2000 },
+        cases: if cfg!(miri) { 4 } else { 2000 },
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
@@ -729,7 +730,7 @@ proptest! {
     /// Random programs against a `HashMap<key, (value, pinned)>` model; a
     /// slot's key is its allocation number.
     #[test]
-    fn matches_a_hashmap_model(ops in proptest::collection::vec(op(), 0..if cfg!(miri) { 40 } else { 300 })) {
+    fn matches_a_hashmap_model(ops in proptest::collection::vec(op(), 0..if cfg!(miri) { 24 } else { 300 })) {
         let pool: Pool<(u64, u32)> = Pool::new();
         pool.with_min_entries(4);
         let mut slots: Vec<(u64, Slot<(u64, u32)>)> = Vec::new();
@@ -850,4 +851,131 @@ proptest! {
         }
         prop_assert_eq!(drops.get(), made);
     }
+}
+
+// -------------------------------------------------------------------- PoolRc
+
+#[test]
+fn poolrc_shares_and_frees_with_the_last_owner() {
+    let drops = Cell::new(0);
+    let pool: Pool<Tracked<'_>> = Pool::new();
+    let a = pool.alloc_rc(tracked(&drops, 1, false));
+    let clones: Vec<PoolRc<'_, Tracked<'_>>> = (0..5).map(|_| a.clone()).collect();
+    assert_eq!(PoolRc::strong_count(&a), 6);
+    assert!(clones.iter().all(|c| PoolRc::ptr_eq(c, &a) && c.id == 1));
+    drop(clones);
+    assert_eq!(
+        (PoolRc::strong_count(&a), drops.get(), pool.len()),
+        (1, 0, 1)
+    );
+    drop(a);
+    assert_eq!((drops.get(), pool.len()), (1, 0));
+
+    let b = PoolRc::new_in(tracked(&drops, 2, false), &pool);
+    let b2 = b.clone();
+    let b = PoolRc::try_unwrap(b).expect_err("shared");
+    drop(b2);
+    let v = PoolRc::try_unwrap(b).expect("unique");
+    assert_eq!((v.id, drops.get(), pool.len()), (2, 1, 0));
+    drop(v);
+    assert_eq!(drops.get(), 2);
+}
+
+#[test]
+fn poolrc_last_drop_with_panicking_destructor_frees_the_entry() {
+    let drops = Cell::new(0);
+    let pool: Pool<Tracked<'_>> = Pool::new();
+    let a = pool.alloc_rc(tracked(&drops, 1, true));
+    let b = a.clone();
+    drop(a);
+    assert!(catch_unwind(AssertUnwindSafe(move || drop(b))).is_err());
+    assert_eq!((drops.get(), pool.len()), (1, 0));
+}
+
+/// A shared linked list whose nodes live in the pool they point into.
+struct Node<'p> {
+    value: u32,
+    next: Option<PoolRc<'p, Node<'p>>>,
+}
+
+#[test]
+fn poolrc_lists_drop_recursively() {
+    let pool: Pool<Node<'_>> = Pool::new();
+    let mut head: Option<PoolRc<'_, Node<'_>>> = None;
+    for value in 0..10 {
+        head = Some(pool.alloc_rc(Node { value, next: head }));
+    }
+    let tail = head
+        .as_ref()
+        .and_then(|h| h.next.clone())
+        .expect("two nodes");
+    assert_eq!((head.as_ref().map(|h| h.value), tail.value), (Some(9), 8));
+    drop(head);
+    assert_eq!(pool.len(), 9); // `tail` keeps nodes 8..0 alive
+    let mut sum = 0;
+    let mut cur = Some(&tail);
+    while let Some(n) = cur {
+        sum += n.value;
+        cur = n.next.as_ref();
+    }
+    assert_eq!(sum, (0..9).sum::<u32>());
+    drop(tail);
+    assert!(pool.is_empty());
+}
+
+#[test]
+#[allow(clippy::mutable_key_type)] // the pool's cells are not part of the key
+fn poolrc_forwards_traits() {
+    use std::collections::HashSet;
+    let pool: Pool<u32> = Pool::new();
+    let a = pool.alloc_rc(1);
+    let b = pool.alloc_rc(2);
+    assert!(a < b && a != b && a == a.clone());
+    assert_eq!(format!("{a} {b:?}"), "1 2");
+    let r: &u32 = a.as_ref();
+    assert_eq!(*r, 1);
+    let set: HashSet<_> = [a.clone(), b.clone(), a.clone()].into_iter().collect();
+    assert_eq!(set.len(), 2);
+    assert!(std::ptr::eq(PoolRc::pool(&a), &pool));
+}
+
+/// A stray slot copy cannot take, forget or mutably borrow a shared entry.
+#[test]
+fn poolrc_entries_refuse_slot_access() {
+    let pool: Pool<u32> = Pool::new();
+    let slot = pool.alloc(5);
+    // SAFETY: the copy is only used for reads and refused operations.
+    let mut stray = unsafe { slot.copy() };
+    // SAFETY: from `pool`; the copy is used as described above.
+    let rc = unsafe { PoolRc::from_slot(&pool, slot) };
+    assert_eq!(stray.state(), SlotState::Shared);
+    assert_eq!(*stray.get(), 5);
+    assert!(
+        catch_unwind(AssertUnwindSafe(|| {
+            let _ = stray.get_mut();
+        }))
+        .is_err()
+    );
+    // SAFETY: refused before anything changes.
+    let (s1, s2, s3) = unsafe { (stray.copy(), stray.copy(), stray.copy()) };
+    // SAFETY: refused before anything changes.
+    assert!(catch_unwind(AssertUnwindSafe(|| unsafe { pool.free(s1) })).is_err());
+    // SAFETY: refused before anything changes.
+    assert!(catch_unwind(AssertUnwindSafe(|| unsafe { pool.take(s2) })).is_err());
+    // SAFETY: refused before anything changes.
+    assert!(catch_unwind(AssertUnwindSafe(|| unsafe { pool.forget(s3) })).is_err());
+    assert_eq!((*rc, pool.len()), (5, 1));
+    drop(rc);
+    assert!(pool.is_empty());
+    assert!(stray.is_free());
+}
+
+#[test]
+#[should_panic(expected = "neither pinned nor shared")]
+fn poolrc_from_a_pinned_slot_panics() {
+    let pool: Pool<u32> = Pool::new();
+    let mut slot = pool.alloc(5);
+    let _ = slot.pin();
+    // SAFETY: from `pool`, no copies.
+    let _rc = unsafe { PoolRc::from_slot(&pool, slot) };
 }

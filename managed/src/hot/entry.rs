@@ -13,7 +13,8 @@ use super::raw::{self, EntryLayout};
 /// the untyped [`RawPool`](raw::RawPool) relies on.
 #[repr(C, align(8))]
 pub(crate) struct Entry<T> {
-    /// One of `raw::{FREE, UNINIT, INIT, MUTABLE, PINNED}`; it decides what
+    /// One of `raw::{FREE, UNINIT, INIT, MUTABLE, PINNED}`, or a `PoolRc`
+    /// count (`n * raw::SHARE_ONE | raw::INIT`); it decides what
     /// `payload` holds. Written only by the pool (alloc, free) and by the
     /// one slot that owns the entry (through `&mut Slot`).
     state: usize,
@@ -63,7 +64,7 @@ impl<T> Entry<T> {
     /// mutably or is the pool allocating or freeing it).
     #[inline(always)]
     pub(crate) unsafe fn set_state(this: NonNull<Self>, state: usize) {
-        debug_assert!(state <= raw::PINNED);
+        debug_assert!(state <= raw::PINNED || state % raw::SHARE_ONE == raw::INIT);
         // SAFETY: per the contract.
         unsafe { this.cast::<usize>().write(state) }
     }

@@ -1,5 +1,5 @@
 //! The hot pool: [`Pool`], [`Slot`] with NaN tagging, and the safe
-//! [`PoolBox`] (seed 003).
+//! [`PoolBox`] and [`PoolRc`] (seed 003).
 //!
 //! A [`Pool<T>`] hands out entries from blocks that double in size; a
 //! [`Slot<T>`] is a bare pointer to one entry, small enough to be NaN-tagged
@@ -20,7 +20,8 @@
 //! | 8, 9 | the same for `u64` forms; copies are the caller's | checks live in the entry, so they hold for every copy |
 //!
 //! [`PoolBox`] wraps a slot with a borrow of its pool: fully safe, freed on
-//! drop.
+//! drop. [`PoolRc`] is its shared, reference-counted sibling (count kept in
+//! the entry's state word, `Deref` only).
 //!
 //! ```
 //! use managed::prelude::*;
@@ -38,16 +39,20 @@
 //!
 //! let b = pool.alloc_box([3.0, 4.0]);
 //! assert_eq!(b[0], 3.0);
+//! let shared = pool.alloc_rc([5.0, 6.0]);
+//! assert_eq!(shared.clone()[1], 6.0);
 //! ```
 
 mod boxed;
 mod entry;
 mod pool;
 mod raw;
+mod rc;
 mod slot;
 
 pub use boxed::PoolBox;
 pub use pool::Pool;
+pub use rc::PoolRc;
 pub use slot::{Slot, SlotState};
 
 /// Bits of [`Slot::into_u64`]'s result that are always zero and free for

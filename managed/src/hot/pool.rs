@@ -7,7 +7,7 @@ use core::ptr::NonNull;
 
 use super::entry::Entry;
 use super::raw::{self, RawPool};
-use super::{PoolBox, Slot};
+use super::{PoolBox, PoolRc, Slot};
 use crate::{AllocError, SpaceStats};
 
 /// A single-threaded pool of `T` values with stable addresses, handing out
@@ -147,6 +147,19 @@ impl<T> Pool<T> {
         unsafe { PoolBox::from_raw_parts(self, slot) }
     }
 
+    /// Allocates `value` in a [`PoolRc`]: shared ownership, freed when the
+    /// last handle drops, cannot outlive the pool.
+    ///
+    /// # Panics
+    /// As [`alloc`](Pool::alloc).
+    #[inline]
+    pub fn alloc_rc(&self, value: T) -> PoolRc<'_, T> {
+        let slot = self.alloc(value);
+        // SAFETY: `slot` was just allocated from `self`, is initialized and
+        // is the only handle.
+        unsafe { PoolRc::from_slot(self, slot) }
+    }
+
     /// Gets an entry or fails loudly.
     #[inline]
     fn entry_or_panic(&self) -> NonNull<Entry<T>> {
@@ -192,6 +205,7 @@ impl<T> Pool<T> {
     ///
     /// # Panics
     /// - The entry is already free (always checked).
+    /// - The entry is shared by [`PoolRc`] handles (always checked).
     /// - The slot belongs to another pool (debug builds only).
     #[inline]
     #[track_caller]
@@ -201,8 +215,8 @@ impl<T> Pool<T> {
         // SAFETY: the slot points to an entry of this pool (caller contract),
         // whose state word is initialized and memory allocated.
         let state = unsafe { Entry::state(entry) };
-        if state == raw::FREE {
-            double_free();
+        if state == raw::FREE || state > raw::PINNED {
+            refuse_free(state);
         }
         // SAFETY: we own the entry (caller contract).
         unsafe { Entry::set_state(entry, raw::FREE) };
@@ -239,6 +253,7 @@ impl<T> Pool<T> {
         match state {
             raw::FREE => double_free(),
             raw::PINNED => pinned_misuse("forgotten"),
+            s if s > raw::PINNED => shared_misuse(),
             _ => {}
         }
         // SAFETY: we own the entry, its payload is given up (caller contract).
@@ -270,6 +285,7 @@ impl<T> Pool<T> {
             raw::FREE => double_free(),
             raw::PINNED => pinned_misuse("moved out"),
             raw::UNINIT => panic!("hot::Pool::take: the slot is uninitialized"),
+            s if s > raw::PINNED => shared_misuse(),
             _ => {}
         }
         // SAFETY: initialized and unreferenced (caller contract); the entry
@@ -339,6 +355,18 @@ impl<T> Drop for Release<'_, T> {
     }
 }
 
+/// `free` of a free or shared entry.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn refuse_free(state: usize) -> ! {
+    if state == raw::FREE {
+        double_free()
+    } else {
+        shared_misuse()
+    }
+}
+
 /// Contract 3.
 #[cold]
 #[inline(never)]
@@ -353,6 +381,14 @@ fn double_free() -> ! {
 #[track_caller]
 fn pinned_misuse(what: &str) -> ! {
     panic!("hot::Pool: a pinned value cannot be {what}")
+}
+
+/// Entries shared by `PoolRc`s are given back by the last handle only.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn shared_misuse() -> ! {
+    panic!("hot::Pool: the entry is shared by PoolRc handles; the last one frees it")
 }
 
 /// Turns a failed block allocation into a panic or an abort.

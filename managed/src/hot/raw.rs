@@ -25,6 +25,11 @@ pub(crate) const MUTABLE: usize = 3;
 /// Initialized and pinned: never moved, never mutably borrowed unpinned,
 /// dropped in place before its memory is reused.
 pub(crate) const PINNED: usize = 4;
+/// One owner in the state word of an entry shared by `PoolRc`s, whose word
+/// is `count * SHARE_ONE | INIT` (`count >= 1`): above every other state,
+/// so every exact-state check (`get_mut`, `pin`, `take`, `forget`) refuses
+/// it, and `>= INIT` (initialized) accepts it.
+pub(crate) const SHARE_ONE: usize = 8;
 
 /// Smallest first block in bytes: one cache line.
 const MIN_BLOCK_BYTES: usize = 64;

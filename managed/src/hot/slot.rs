@@ -80,6 +80,9 @@ pub enum SlotState {
     /// Initialized and pinned: it can never be mutably borrowed, moved out
     /// or forgotten.
     Pinned,
+    /// Initialized and owned by [`PoolRc`](super::PoolRc) handles: only
+    /// shared references (seen only through a copy of the slot).
+    Shared,
 }
 
 impl<T> Slot<T> {
@@ -118,7 +121,8 @@ impl<T> Slot<T> {
             raw::UNINIT => SlotState::Uninit,
             raw::INIT => SlotState::Init,
             raw::MUTABLE => SlotState::Mutated,
-            _ => SlotState::Pinned,
+            raw::PINNED => SlotState::Pinned,
+            _ => SlotState::Shared,
         }
     }
 
@@ -354,7 +358,8 @@ fn state_panic(op: &str, state: usize) -> ! {
         raw::UNINIT => "it is uninitialized: no reference may be taken from it",
         raw::INIT => "it is already initialized",
         raw::MUTABLE => "get_mut was called on it: &mut T and Pin<&mut T> are exclusive",
-        _ => "it is pinned: &mut T and Pin<&mut T> are exclusive",
+        raw::PINNED => "it is pinned: &mut T and Pin<&mut T> are exclusive",
+        _ => "it is shared by PoolRc handles: only shared references",
     };
     panic!("hot::Slot::{op}: {why}")
 }
