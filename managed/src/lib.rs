@@ -79,7 +79,7 @@ pub mod prelude {
 
     pub use crate::drop_arena::{DropArena, DropBox};
 
-    // hot: Pool, Slot, PoolBox
+    pub use crate::hot::{Pool, PoolBox, PoolRc, Slot, SlotState};
 
     // scoped: MemoryArena and its scopes
 }

@@ -1,1 +1,0 @@
-//! The hot pool: Pool, Slot with NaN tagging, and the safe PoolBox (seed 003).
