@@ -79,5 +79,5 @@ pub mod prelude {
 
     // hot: Pool, Slot, PoolBox
 
-    // scoped: MemoryArena and its scopes
+    pub use crate::scoped::{ArenaScope, MemoryArena};
 }
