@@ -162,14 +162,14 @@ fn run(arena: &mut MemoryArena, ops: &[Op], drops: &Rc<RefCell<Vec<u32>>>) -> us
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 6 } else { 1000 },
+        cases: if cfg!(miri) { 4 } else { 1000 },
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
 
     #[test]
     fn allocation_programs(
-        ops in prop::collection::vec(op(), 0..if cfg!(miri) { 25 } else { 120 }),
+        ops in prop::collection::vec(op(), 0..if cfg!(miri) { 20 } else { 120 }),
         block_log2 in 6u32..14,
     ) {
         let mut arena = MemoryArena::with_block_size(1 << block_log2);
@@ -186,5 +186,76 @@ proptest! {
         prop_assert_eq!(arena.block_count(), blocks);
         prop_assert_eq!(arena.stats().reserved_bytes, reserved);
         prop_assert!(drops.borrow().iter().all(|&d| d == 1));
+    }
+}
+
+#[derive(Debug, Clone)]
+enum VecOp {
+    Push(u32),
+    Pop,
+    Truncate(usize),
+    ShrinkToFit,
+    Reserve(usize),
+    /// Another allocation in the scope, so the vector is not always the
+    /// most recent allocation (growth must then copy).
+    Interleave(usize),
+}
+
+fn vec_op() -> impl Strategy<Value = VecOp> {
+    prop_oneof![
+        6 => any::<u32>().prop_map(VecOp::Push),
+        2 => Just(VecOp::Pop),
+        1 => (0usize..40).prop_map(VecOp::Truncate),
+        1 => Just(VecOp::ShrinkToFit),
+        1 => (0usize..64).prop_map(VecOp::Reserve),
+        2 => (0usize..48).prop_map(VecOp::Interleave),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: if cfg!(miri) { 4 } else { 1000 },
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Two `allocator_api2` vectors in one scope (growing, shrinking and
+    /// freeing through the `Allocator` impl) behave like std vectors.
+    #[test]
+    fn vectors_in_a_scope_match_std(
+        ops in prop::collection::vec((any::<bool>(), vec_op()), 0..if cfg!(miri) { 24 } else { 300 }),
+    ) {
+        let mut arena = MemoryArena::with_block_size(512);
+        let scope = arena.allocator();
+        let mut ours = [
+            allocator_api2::vec::Vec::new_in(&scope),
+            allocator_api2::vec::Vec::new_in(&scope),
+        ];
+        let mut model: [Vec<u32>; 2] = [Vec::new(), Vec::new()];
+        let mut others: Vec<&[u8]> = Vec::new();
+        for (which, op) in ops {
+            let (v, m) = (&mut ours[which as usize], &mut model[which as usize]);
+            match op {
+                VecOp::Push(x) => {
+                    v.push(x);
+                    m.push(x);
+                }
+                VecOp::Pop => prop_assert_eq!(v.pop(), m.pop()),
+                VecOp::Truncate(n) => {
+                    v.truncate(n);
+                    m.truncate(n);
+                }
+                VecOp::ShrinkToFit => v.shrink_to_fit(),
+                VecOp::Reserve(n) => v.reserve(n),
+                VecOp::Interleave(n) => {
+                    others.push(scope.alloc_slice_fill_copy(n, n as u8));
+                }
+            }
+            prop_assert_eq!(v.as_slice(), m.as_slice());
+            prop_assert!(v.capacity() >= v.len());
+        }
+        for (i, o) in others.iter().enumerate() {
+            prop_assert!(o.iter().all(|&b| b as usize == o.len()), "other {}", i);
+        }
     }
 }

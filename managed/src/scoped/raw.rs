@@ -158,12 +158,15 @@ impl Blocks {
         layout: Layout,
     ) -> Result<NonNull<u8>, AllocError> {
         debug_assert!(layout.size() > 0);
-        // Worst-case bytes needed at the start of a BLOCK_ALIGN-aligned block.
+        // Worst-case bytes needed at the start of a BLOCK_ALIGN-aligned block,
+        // the size rounded up as `Cursor::bump` does.
+        let size = round_up(layout.size());
         let need = if layout.align() <= BLOCK_ALIGN {
-            layout.size()
+            size
         } else {
-            // Cannot overflow: `Layout` keeps `size + align - 1 <= isize::MAX`.
-            layout.size() + (layout.align() - BLOCK_ALIGN)
+            // Cannot overflow: `Layout` keeps `size + align - 1 <= isize::MAX`
+            // and `align > MIN_ALIGN`, so the rounding stays below that.
+            size + (layout.align() - BLOCK_ALIGN)
         };
         if self.standard_taken == 0 && self.block_size > 0 {
             // No current block yet (the arena had no standard block when the
@@ -217,7 +220,7 @@ impl Blocks {
             // SAFETY: `pad + size <= need <= block size`, so the result lies
             // in the block.
             let p = unsafe { start.add(pad) };
-            self.used_elsewhere += pad + layout.size();
+            self.used_elsewhere += pad + size;
             // SAFETY: derived from a non-null block pointer by an in-bounds
             // offset.
             Ok(unsafe { NonNull::new_unchecked(p) })
@@ -289,25 +292,37 @@ impl Cursor {
     #[inline(always)]
     pub(crate) fn bump(&self, layout: Layout) -> Option<NonNull<u8>> {
         let ptr = self.ptr.get();
+        debug_assert_eq!(ptr.addr() % MIN_ALIGN, 0);
         let avail = self.end.get().addr() - ptr.addr();
-        let pad = ptr.addr().wrapping_neg() & (layout.align() - 1);
-        // Cannot overflow: `pad < align` and `Layout` keeps
-        // `size + align - 1 <= isize::MAX`.
-        if pad + layout.size() > avail {
+        // No overflow: `Layout` keeps `size <= isize::MAX`.
+        let size = round_up(layout.size());
+        // Both branches are decided at compile time for a typed request.
+        let pad = if layout.align() <= MIN_ALIGN {
+            // The cursor is always MIN_ALIGN-aligned: nothing to do.
+            0
+        } else {
+            ptr.addr().wrapping_neg() & (layout.align() - 1)
+        };
+        // No overflow: `pad < align`, and `size` is at most `Layout`'s size
+        // rounded up to `align` (`<= isize::MAX`) or, for `align < MIN_ALIGN`,
+        // `isize::MAX + MIN_ALIGN`.
+        if pad + size > avail {
             return None;
         }
         // SAFETY: `pad + size <= end - ptr` and `size > 0`, so there is a
         // current block (a null cursor has `avail == 0`) and both offsets stay
-        // within it.
+        // within it. The new cursor stays MIN_ALIGN-aligned: `ptr` and `pad`
+        // (a multiple of `align > MIN_ALIGN`, or 0) and `size` are.
         unsafe {
             let p = ptr.add(pad);
-            self.ptr.set(p.add(layout.size()));
+            self.ptr.set(p.add(size));
             Some(NonNull::new_unchecked(p))
         }
     }
 
-    /// Whether `ptr..ptr + size` is the most recent allocation of the current
-    /// block (so it can be given back or resized in place).
+    /// Whether `ptr..ptr + size` (`size` rounded as `bump` does) is the most
+    /// recent allocation of the current block (so it can be given back or
+    /// resized in place).
     #[inline]
     fn is_last(&self, ptr: NonNull<u8>, size: usize) -> bool {
         let a = ptr.as_ptr().addr();
@@ -318,8 +333,10 @@ impl Cursor {
     /// `ptr..ptr + size` is that allocation; otherwise does nothing.
     #[inline]
     pub(crate) fn release(&self, ptr: NonNull<u8>, size: usize) {
+        let size = round_up(size);
         if size != 0 && self.is_last(ptr, size) {
-            // Stays within the current block: `ptr >= start`.
+            // Stays within the current block and MIN_ALIGN-aligned: the
+            // result is `ptr`, which `bump` returned.
             self.ptr.set(self.ptr.get().wrapping_sub(size));
         }
     }
@@ -335,6 +352,7 @@ impl Cursor {
         new: usize,
         align: usize,
     ) -> bool {
+        let (old, new) = (round_up(old), round_up(new));
         if old == 0 || !self.is_last(ptr, old) || ptr.as_ptr().addr() & (align - 1) != 0 {
             return false;
         }
@@ -344,14 +362,28 @@ impl Cursor {
             if grow > self.end.get().addr() - cur.addr() {
                 return false;
             }
-            // Stays within the current block: checked just above.
+            // Stays within the current block (checked just above) and
+            // MIN_ALIGN-aligned (`grow` is a multiple).
             self.ptr.set(cur.wrapping_add(grow));
         } else {
-            // Stays within the current block: `ptr >= start`.
+            // Stays within the current block (`ptr >= start`) and aligned.
             self.ptr.set(cur.wrapping_sub(old - new));
         }
         true
     }
+}
+
+/// Every allocation size is rounded up to a multiple of this, so the cursor
+/// is always aligned to it and requests aligned to at most this (almost all)
+/// need no alignment work.
+pub(crate) const MIN_ALIGN: usize = 8;
+
+/// `size` rounded up to a multiple of [`MIN_ALIGN`].
+///
+/// Never overflows for a `Layout` size (`<= isize::MAX`).
+#[inline(always)]
+pub(crate) const fn round_up(size: usize) -> usize {
+    (size + (MIN_ALIGN - 1)) & !(MIN_ALIGN - 1)
 }
 
 #[cfg(test)]
@@ -368,14 +400,23 @@ mod tests {
             .alloc_slow(&cursor, Layout::from_size_align(3, 1).unwrap())
             .unwrap();
         let c = cursor.bump(Layout::from_size_align(4, 4).unwrap()).unwrap();
-        // The seed's `block` test: 3 bytes, then 4 at alignment 4.
-        assert_eq!(c.as_ptr().addr() - a.as_ptr().addr(), 4);
-        assert_eq!(cursor.used(), 8);
-        assert!(
-            cursor
-                .bump(Layout::from_size_align(249, 4).unwrap())
-                .is_none()
-        );
+        // The seed's `block` test: 3 bytes, then 4 at alignment 4. Sizes
+        // round up to MIN_ALIGN, so ordinary types need no alignment work.
+        assert_eq!(c.as_ptr().addr() - a.as_ptr().addr(), MIN_ALIGN);
+        assert_eq!(cursor.used(), 16);
+        let over = Layout::from_size_align(241, 4).unwrap();
+        assert!(cursor.bump(over).is_none());
+        let exact = Layout::from_size_align(240, 4).unwrap();
+        assert!(cursor.bump(exact).is_some());
+        assert_eq!(cursor.used(), 256);
+        // An over-aligned request pads the cursor up.
+        blocks.open(&cursor);
+        cursor.bump(Layout::from_size_align(8, 1).unwrap()).unwrap();
+        let wide = cursor
+            .bump(Layout::from_size_align(8, 64).unwrap())
+            .unwrap();
+        assert_eq!(wide.as_ptr().addr() % 64, 0);
+        assert_eq!(cursor.used() % MIN_ALIGN, 0);
         assert_eq!(blocks.len(), 1);
     }
 
@@ -421,7 +462,7 @@ mod tests {
         assert_eq!(cursor.used(), 48);
         assert!(!cursor.resize_last(b, 40, 57, 8));
         assert!(cursor.resize_last(b, 40, 4, 8));
-        assert_eq!(cursor.used(), 12);
+        assert_eq!(cursor.used(), 16);
         cursor.release(b, 4);
         assert_eq!(cursor.used(), 8);
     }
