@@ -81,5 +81,5 @@ pub mod prelude {
 
     pub use crate::hot::{Pool, PoolBox, PoolRc, Slot, SlotState};
 
-    // scoped: MemoryArena and its scopes
+    pub use crate::scoped::{ArenaScope, MemoryArena};
 }

@@ -1,1 +1,917 @@
-//! MemoryArena: scoped bump allocation with reuse, in-place construction and destructors (seed 004).
+//! [`MemoryArena`]: scoped bump allocation with reuse, in-place construction
+//! and destructors (seed 004).
+//!
+//! A [`MemoryArena`] owns blocks of memory. [`MemoryArena::allocator`] opens
+//! an [`ArenaScope`], the only way to allocate: it borrows the arena
+//! mutably, so one scope is open at a time, and every reference it hands out
+//! borrows the scope, so none can outlive it. When the scope ends, the values
+//! in it that need dropping are dropped (most recent first), and the blocks
+//! are kept for the next scope: a loop that opens one scope per iteration
+//! allocates from the global allocator only until its first iterations have
+//! grown the arena to their high-water mark.
+//!
+//! ```
+//! use managed::prelude::*;
+//!
+//! trait Eval {
+//!     fn eval(&self, rhs: i32) -> i32;
+//! }
+//! struct Add(i32);
+//! impl Eval for Add {
+//!     fn eval(&self, rhs: i32) -> i32 { self.0 + rhs }
+//! }
+//!
+//! let mut arena = MemoryArena::new(2); // 2 MiB blocks
+//! for _pixel in 0..3 {
+//!     let alloc = arena.allocator();
+//!     let x: &mut [usize; 16] = alloc.alloc([0usize; 16]);
+//!     x[3] = 3;
+//!     let e: &dyn Eval = alloc.alloc(Add(4));
+//!     assert_eq!(e.eval(x[3] as i32), 7);
+//!     let name = alloc.alloc(String::from("dropped when the scope ends"));
+//!     name.push('!');
+//!     // Built in place: never on the stack.
+//!     let bytes: &mut [u8] = alloc.alloc_slice_fill_copy(4 * 1024 * 1024, 0u8);
+//!     assert_eq!(bytes.len(), 4 << 20);
+//! }
+//! assert_eq!(arena.stats().reserved_bytes, (2 << 20) + (4 << 20));
+//! ```
+//!
+//! A reference cannot outlive its scope:
+//!
+//! ```compile_fail
+//! use managed::prelude::*;
+//! let mut arena = MemoryArena::new(1);
+//! let r = {
+//!     let alloc = arena.allocator();
+//!     alloc.alloc(1u32)
+//! };
+//! assert_eq!(*r, 1);
+//! ```
+//!
+//! Collections from `allocator-api2` and `hashbrown` can live in a scope,
+//! because `&ArenaScope` implements [`allocator_api2::alloc::Allocator`]:
+//!
+//! ```
+//! use managed::prelude::*;
+//! let mut arena = MemoryArena::new(1);
+//! let scope = arena.allocator();
+//! let mut v = allocator_api2::vec::Vec::new_in(&scope);
+//! v.extend([1, 2, 3]);
+//! assert_eq!(v.iter().sum::<i32>(), 6);
+//! ```
+//!
+//! # Values that hold references
+//!
+//! A value that may need dropping is dropped when the scope ends, so every
+//! lifetime in it must still be alive then: the methods that can store such
+//! values ([`ArenaScope::alloc`], [`ArenaScope::alloc_with`],
+//! [`ArenaScope::alloc_slice_clone`], [`ArenaScope::alloc_slice_fill_with`])
+//! require `T: 'a`, where `'a` is the borrow of the arena. `Copy` values can
+//! never need dropping, so [`ArenaScope::alloc_copy`] and the other `_copy`
+//! methods take any `T: Copy`, including values that point at other values in
+//! the same scope (a slice of `&dyn Trait` into the scope, say).
+
+mod drop_list;
+mod raw;
+
+use core::alloc::Layout;
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::{self, MaybeUninit};
+use core::ptr::{self, NonNull};
+
+use allocator_api2::alloc::{AllocError as ApiAllocError, Allocator};
+
+use self::drop_list::{DropList, SliceEntry, ValueEntry};
+use self::raw::{Blocks, Cursor};
+use crate::{AllocError, SpaceStats};
+
+/// Owns the memory blocks that [`ArenaScope`]s allocate from, and keeps them
+/// from one scope to the next.
+///
+/// Blocks have a fixed standard size; a request that does not fit a standard
+/// block gets a dedicated block of its own, which later scopes reuse too.
+/// Nothing is allocated before the first request. Allocation sizes are
+/// rounded up to 8 bytes, which keeps the bump cursor aligned for free.
+///
+/// ```
+/// use managed::prelude::*;
+/// let mut arena = MemoryArena::new(1);
+/// let first = {
+///     let scope = arena.allocator();
+///     scope.alloc([1u64; 4]).as_ptr()
+/// };
+/// let second = {
+///     let scope = arena.allocator();
+///     scope.alloc([2u64; 4]).as_ptr()
+/// };
+/// assert_eq!(first, second); // the memory was reused
+/// assert_eq!(arena.block_count(), 1);
+/// ```
+pub struct MemoryArena {
+    /// The blocks. While a scope is open it reaches them through a raw
+    /// pointer derived from the `&mut MemoryArena` it borrows.
+    blocks: Blocks,
+}
+
+// SAFETY: between scopes (the only time a `MemoryArena` can be moved or
+// shared: an open scope borrows it mutably) the arena holds only raw memory,
+// no values, so nothing in it is tied to a thread.
+unsafe impl Send for MemoryArena {}
+// SAFETY: `&MemoryArena` only reads sizes and counts.
+unsafe impl Sync for MemoryArena {}
+
+/// One allocation scope of a [`MemoryArena`]: everything allocated through it
+/// lives until it is dropped, then values that need dropping are dropped and
+/// the memory is kept for the next scope.
+///
+/// Allocation methods take `&self` and return references that borrow the
+/// scope. `'a` is the borrow of the arena; the scope is invariant in it, so
+/// `T: 'a` bounds really mean "alive when the scope ends".
+pub struct ArenaScope<'a> {
+    /// Bump cursor into the current block.
+    cursor: Cursor,
+    /// Values to drop when the scope ends.
+    drops: DropList,
+    /// The arena's blocks, from the `&'a mut MemoryArena` this scope holds.
+    /// Only the slow path and `stats` dereference it, and never while
+    /// another reference to the blocks exists.
+    blocks: NonNull<Blocks>,
+    /// Holds the arena's unique borrow for `'a`, and makes the scope
+    /// invariant in `'a` (so it cannot be coerced to a shorter lifetime that
+    /// the values in it might not outlive).
+    _arena: PhantomData<(&'a mut MemoryArena, Invariant<'a>)>,
+}
+
+/// A marker type invariant in `'a`.
+type Invariant<'a> = fn(&'a ()) -> &'a ();
+
+/// Aborts or panics for a failed infallible allocation.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn alloc_failed(err: AllocError) -> ! {
+    match err {
+        AllocError::OutOfMemory { layout } => std::alloc::handle_alloc_error(layout),
+        AllocError::CapacityOverflow => {
+            panic!("MemoryArena: allocation size overflows isize::MAX bytes")
+        }
+        err => panic!("MemoryArena: {err}"),
+    }
+}
+
+/// A well-aligned, non-null pointer for a zero-sized request.
+#[inline(always)]
+fn dangling(align: usize) -> NonNull<u8> {
+    // SAFETY: an alignment is never zero.
+    unsafe { NonNull::new_unchecked(ptr::without_provenance_mut(align)) }
+}
+
+/// Writes `f()` to `dst`. Kept separate (and forced inline) so that with
+/// optimizations LLVM writes the value straight to `dst` instead of building
+/// it on the stack first.
+///
+/// # Safety
+/// `dst` is valid for writes and aligned.
+#[inline(always)]
+unsafe fn write_with<T, F: FnOnce() -> T>(dst: *mut T, f: F) {
+    // SAFETY: per the contract.
+    unsafe { dst.write(f()) }
+}
+
+impl MemoryArena {
+    /// An arena whose standard blocks hold `block_size_mib` MiB. Nothing is
+    /// allocated until the first request.
+    ///
+    /// # Panics
+    /// If `block_size_mib` MiB overflows `usize`.
+    #[must_use]
+    pub fn new(block_size_mib: usize) -> MemoryArena {
+        let bytes = block_size_mib
+            .checked_mul(1 << 20)
+            .expect("MemoryArena::new: block size in bytes overflows usize");
+        MemoryArena::with_block_size(bytes)
+    }
+
+    /// An arena whose standard blocks hold `bytes` bytes (with `0`, every
+    /// request gets a dedicated block).
+    #[must_use]
+    pub const fn with_block_size(bytes: usize) -> MemoryArena {
+        MemoryArena {
+            blocks: Blocks::new(bytes),
+        }
+    }
+
+    /// Opens a scope. The arena stays borrowed until the scope is dropped, so
+    /// only one scope is open at a time; the new scope reuses every block
+    /// the arena already has.
+    #[inline]
+    pub fn allocator(&mut self) -> ArenaScope<'_> {
+        let cursor = Cursor::empty();
+        self.blocks.open(&cursor);
+        ArenaScope {
+            cursor,
+            drops: DropList::new(),
+            blocks: NonNull::from(&mut self.blocks),
+            _arena: PhantomData,
+        }
+    }
+
+    /// Size of a standard block in bytes.
+    #[must_use]
+    pub fn block_size(&self) -> usize {
+        self.blocks.block_size()
+    }
+
+    /// Number of blocks the arena holds.
+    #[must_use]
+    pub fn block_count(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Frees every block but the first standard block, so the arena again
+    /// holds what a small scope needs.
+    pub fn reset(&mut self) {
+        self.blocks.reset();
+    }
+
+    /// Frees every block. The next scope allocates afresh.
+    pub fn shrink_to_fit(&mut self) {
+        self.blocks.clear();
+    }
+
+    /// Space statistics. No scope is open (it would borrow the arena), so no
+    /// bytes are live; `reserved_bytes` is the size of every block held.
+    /// [`ArenaScope::stats`] reports the live bytes of an open scope.
+    #[must_use]
+    pub fn stats(&self) -> SpaceStats {
+        SpaceStats::new(0, self.blocks.reserved())
+    }
+}
+
+impl fmt::Debug for MemoryArena {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryArena")
+            .field("block_size", &self.block_size())
+            .field("block_count", &self.block_count())
+            .field("reserved_bytes", &self.blocks.reserved())
+            .finish()
+    }
+}
+
+// Returning `&mut` from `&self` is the bump-allocator idiom (as in
+// `bumpalo::Bump::alloc`): every call returns fresh memory that no other
+// reference can reach, so the `&mut`s never alias.
+#[allow(clippy::mut_from_ref)]
+impl<'a> ArenaScope<'a> {
+    // ----- raw layouts ---------------------------------------------------
+
+    /// Allocates memory for `layout`, or returns why it could not. The
+    /// memory is uninitialized and lives until the scope ends; a zero-sized
+    /// request returns a dangling, well-aligned pointer.
+    ///
+    /// # Errors
+    /// [`AllocError::CapacityOverflow`] if the block size needed overflows,
+    /// [`AllocError::OutOfMemory`] if the global allocator fails.
+    #[inline(always)]
+    pub fn try_alloc_layout(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        if layout.size() == 0 {
+            return Ok(dangling(layout.align()));
+        }
+        match self.cursor.bump(layout) {
+            Some(p) => Ok(p),
+            None => self.alloc_slow(layout),
+        }
+    }
+
+    /// Allocates memory for `layout`, as [`Self::try_alloc_layout`].
+    ///
+    /// # Panics
+    /// If the size overflows; aborts via [`std::alloc::handle_alloc_error`]
+    /// if the global allocator fails.
+    #[inline(always)]
+    pub fn alloc_layout(&self, layout: Layout) -> NonNull<u8> {
+        if layout.size() == 0 {
+            return dangling(layout.align());
+        }
+        match self.cursor.bump(layout) {
+            Some(p) => p,
+            None => match self.alloc_slow(layout) {
+                Ok(p) => p,
+                Err(e) => alloc_failed(e),
+            },
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn alloc_slow(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        // SAFETY: `blocks` comes from the arena's `&'a mut` borrow, which this
+        // scope holds; the only other dereferences are in this method and
+        // `stats`, neither of which is running (this code calls no user code
+        // and a scope is not `Sync`).
+        let blocks = unsafe { &mut *self.blocks.as_ptr() };
+        blocks.alloc_slow(&self.cursor, layout)
+    }
+
+    // ----- single values --------------------------------------------------
+
+    /// Moves `value` into the scope. It is dropped when the scope ends if it
+    /// needs dropping.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    /// let mut arena = MemoryArena::new(1);
+    /// let scope = arena.allocator();
+    /// let v = scope.alloc(vec![1, 2]);
+    /// v.push(3);
+    /// assert_eq!(v, &[1, 2, 3]);
+    /// ```
+    ///
+    /// # Panics
+    /// Aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// fails.
+    #[inline(always)]
+    pub fn alloc<T: 'a>(&self, value: T) -> &mut T {
+        self.alloc_with(|| value)
+    }
+
+    /// Moves `value` into the scope, or returns an error (dropping `value`)
+    /// if memory cannot be had.
+    ///
+    /// # Errors
+    /// As [`Self::try_alloc_layout`].
+    #[inline(always)]
+    pub fn try_alloc<T: 'a>(&self, value: T) -> Result<&mut T, AllocError> {
+        self.try_alloc_with(|| value)
+    }
+
+    /// Stores the value `f` returns. The memory is reserved before `f` runs
+    /// and the value is written straight into it: with optimizations, a large
+    /// value is built in place, not on the stack. `f` may allocate in this
+    /// scope too; if it panics nothing is stored. (Without optimizations
+    /// the value may pass through the stack; a buffer too big for the stack
+    /// is built in any build with [`Self::alloc_slice_fill_copy`],
+    /// [`Self::alloc_slice_fill_with`] or [`Self::alloc_uninit_slice`].)
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    /// let mut arena = MemoryArena::new(1);
+    /// let scope = arena.allocator();
+    /// let table = scope.alloc_with(|| [7u32; 1024]);
+    /// assert_eq!(table[1023], 7);
+    /// ```
+    ///
+    /// # Panics
+    /// If `f` panics; aborts via [`std::alloc::handle_alloc_error`] if the
+    /// global allocator fails.
+    #[inline(always)]
+    pub fn alloc_with<T: 'a, F: FnOnce() -> T>(&self, f: F) -> &mut T {
+        if const { !mem::needs_drop::<T>() } {
+            let p = self.alloc_layout(Layout::new::<T>()).cast::<T>();
+            // SAFETY: `p` is fresh memory for a `T`, exclusively ours until
+            // the scope ends, which the returned borrow of `self` cannot
+            // outlive.
+            unsafe {
+                write_with(p.as_ptr(), f);
+                &mut *p.as_ptr()
+            }
+        } else {
+            let entry = self
+                .alloc_layout(Layout::new::<ValueEntry<T>>())
+                .cast::<ValueEntry<T>>();
+            // SAFETY: 1. `entry` is fresh memory for a `ValueEntry<T>`, live
+            // until the scope ends. 2. The value is written before the entry
+            // is registered, so a panic in `f` registers nothing. 3. `T: 'a`
+            // and the scope is invariant in `'a`, which is alive when the
+            // scope drops, so the list may drop the value then. 4. The
+            // returned borrow of `self` cannot outlive the scope.
+            unsafe {
+                let value = ValueEntry::value_ptr(entry);
+                write_with(value, f);
+                self.drops.push_value(entry);
+                &mut *value
+            }
+        }
+    }
+
+    /// As [`Self::alloc_with`], but returns an error (without calling `f`)
+    /// if memory cannot be had.
+    ///
+    /// # Errors
+    /// As [`Self::try_alloc_layout`].
+    #[inline(always)]
+    pub fn try_alloc_with<T: 'a, F: FnOnce() -> T>(&self, f: F) -> Result<&mut T, AllocError> {
+        if const { !mem::needs_drop::<T>() } {
+            let p = self.try_alloc_layout(Layout::new::<T>())?.cast::<T>();
+            // SAFETY: as in `alloc_with`.
+            unsafe {
+                write_with(p.as_ptr(), f);
+                Ok(&mut *p.as_ptr())
+            }
+        } else {
+            let entry = self
+                .try_alloc_layout(Layout::new::<ValueEntry<T>>())?
+                .cast::<ValueEntry<T>>();
+            // SAFETY: as in `alloc_with`.
+            unsafe {
+                let value = ValueEntry::value_ptr(entry);
+                write_with(value, f);
+                self.drops.push_value(entry);
+                Ok(&mut *value)
+            }
+        }
+    }
+
+    /// Moves a `Copy` value into the scope. Unlike [`Self::alloc`] it takes
+    /// values of any lifetime, such as a struct of references to other
+    /// values in this scope: `Copy` values never need dropping.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    /// #[derive(Clone, Copy)]
+    /// struct Pair<'s> { a: &'s u32, b: &'s u32 }
+    /// let mut arena = MemoryArena::new(1);
+    /// let scope = arena.allocator();
+    /// let pair = scope.alloc_copy(Pair { a: scope.alloc(1), b: scope.alloc(2) });
+    /// assert_eq!(*pair.a + *pair.b, 3);
+    /// ```
+    ///
+    /// # Panics
+    /// Aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// fails.
+    #[inline(always)]
+    pub fn alloc_copy<T: Copy>(&self, value: T) -> &mut T {
+        let p = self.alloc_layout(Layout::new::<T>()).cast::<T>();
+        // SAFETY: fresh memory for a `T`, exclusively ours for the scope.
+        unsafe {
+            p.as_ptr().write(value);
+            &mut *p.as_ptr()
+        }
+    }
+
+    /// As [`Self::alloc_copy`], but returns an error if memory cannot be had.
+    ///
+    /// # Errors
+    /// As [`Self::try_alloc_layout`].
+    #[inline(always)]
+    pub fn try_alloc_copy<T: Copy>(&self, value: T) -> Result<&mut T, AllocError> {
+        let p = self.try_alloc_layout(Layout::new::<T>())?.cast::<T>();
+        // SAFETY: fresh memory for a `T`, exclusively ours for the scope.
+        unsafe {
+            p.as_ptr().write(value);
+            Ok(&mut *p.as_ptr())
+        }
+    }
+
+    /// Reserves uninitialized memory for a `T`. Nothing is ever dropped
+    /// there: a value written to it is leaked when the scope ends unless the
+    /// caller drops it.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    /// let mut arena = MemoryArena::new(1);
+    /// let scope = arena.allocator();
+    /// let slot = scope.alloc_uninit::<u64>();
+    /// let v: &mut u64 = slot.write(5);
+    /// assert_eq!(*v, 5);
+    /// ```
+    ///
+    /// # Panics
+    /// Aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// fails.
+    #[inline(always)]
+    pub fn alloc_uninit<T>(&self) -> &mut MaybeUninit<T> {
+        let p = self
+            .alloc_layout(Layout::new::<T>())
+            .cast::<MaybeUninit<T>>();
+        // SAFETY: fresh memory for a `T`; `MaybeUninit` needs no
+        // initialization.
+        unsafe { &mut *p.as_ptr() }
+    }
+
+    /// As [`Self::alloc_uninit`], but returns an error if memory cannot be
+    /// had.
+    ///
+    /// # Errors
+    /// As [`Self::try_alloc_layout`].
+    #[inline(always)]
+    pub fn try_alloc_uninit<T>(&self) -> Result<&mut MaybeUninit<T>, AllocError> {
+        let p = self
+            .try_alloc_layout(Layout::new::<T>())?
+            .cast::<MaybeUninit<T>>();
+        // SAFETY: as in `alloc_uninit`.
+        Ok(unsafe { &mut *p.as_ptr() })
+    }
+
+    // ----- slices -----------------------------------------------------------
+
+    /// Reserves uninitialized memory for `len` `T`s. As for
+    /// [`Self::alloc_uninit`], nothing is dropped there.
+    ///
+    /// # Panics
+    /// If `len * size_of::<T>()` overflows `isize::MAX`; aborts via
+    /// [`std::alloc::handle_alloc_error`] if the global allocator fails.
+    #[inline]
+    pub fn alloc_uninit_slice<T>(&self, len: usize) -> &mut [MaybeUninit<T>] {
+        self.try_alloc_uninit_slice(len)
+            .unwrap_or_else(|e| alloc_failed(e))
+    }
+
+    /// As [`Self::alloc_uninit_slice`], but returns an error if the size
+    /// overflows or memory cannot be had.
+    ///
+    /// # Errors
+    /// As [`Self::try_alloc_layout`].
+    #[inline]
+    pub fn try_alloc_uninit_slice<T>(
+        &self,
+        len: usize,
+    ) -> Result<&mut [MaybeUninit<T>], AllocError> {
+        let layout = Layout::array::<T>(len).map_err(|_| AllocError::CapacityOverflow)?;
+        let p = self.try_alloc_layout(layout)?.cast::<MaybeUninit<T>>();
+        // SAFETY: fresh memory for `len` `T`s, exclusively ours for the scope;
+        // `MaybeUninit` needs no initialization.
+        Ok(unsafe { core::slice::from_raw_parts_mut(p.as_ptr(), len) })
+    }
+
+    /// Copies `src` into the scope.
+    ///
+    /// # Panics
+    /// Aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// fails.
+    #[inline]
+    pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &mut [T] {
+        self.try_alloc_slice_copy(src)
+            .unwrap_or_else(|e| alloc_failed(e))
+    }
+
+    /// As [`Self::alloc_slice_copy`], but returns an error if memory cannot
+    /// be had.
+    ///
+    /// # Errors
+    /// As [`Self::try_alloc_layout`].
+    #[inline]
+    pub fn try_alloc_slice_copy<T: Copy>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
+        let dst = self.try_alloc_uninit_slice::<T>(src.len())?;
+        let dst = dst.as_mut_ptr().cast::<T>();
+        // SAFETY: `dst` is fresh memory for `src.len()` `T`s, disjoint from
+        // `src`; after the copy every element is initialized (`T: Copy`
+        // needs no drop).
+        unsafe {
+            ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len());
+            Ok(core::slice::from_raw_parts_mut(dst, src.len()))
+        }
+    }
+
+    /// Copies `s` into the scope.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    /// let mut arena = MemoryArena::new(1);
+    /// let scope = arena.allocator();
+    /// let s = scope.alloc_str("shade");
+    /// s.make_ascii_uppercase();
+    /// assert_eq!(s, "SHADE");
+    /// ```
+    ///
+    /// # Panics
+    /// Aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// fails.
+    #[inline]
+    pub fn alloc_str(&self, s: &str) -> &mut str {
+        self.try_alloc_str(s).unwrap_or_else(|e| alloc_failed(e))
+    }
+
+    /// As [`Self::alloc_str`], but returns an error if memory cannot be had.
+    ///
+    /// # Errors
+    /// As [`Self::try_alloc_layout`].
+    #[inline]
+    pub fn try_alloc_str(&self, s: &str) -> Result<&mut str, AllocError> {
+        let bytes = self.try_alloc_slice_copy(s.as_bytes())?;
+        // SAFETY: the bytes are a copy of a `str`, so valid UTF-8.
+        Ok(unsafe { core::str::from_utf8_unchecked_mut(bytes) })
+    }
+
+    /// Stores `len` copies of `value`, written in place (never on the stack):
+    /// the seed's 8 MiB buffer works on a small stack.
+    ///
+    /// # Panics
+    /// If `len * size_of::<T>()` overflows `isize::MAX`; aborts via
+    /// [`std::alloc::handle_alloc_error`] if the global allocator fails.
+    #[inline]
+    pub fn alloc_slice_fill_copy<T: Copy>(&self, len: usize, value: T) -> &mut [T] {
+        self.try_alloc_slice_fill_copy(len, value)
+            .unwrap_or_else(|e| alloc_failed(e))
+    }
+
+    /// As [`Self::alloc_slice_fill_copy`], but returns an error if the size
+    /// overflows or memory cannot be had.
+    ///
+    /// # Errors
+    /// As [`Self::try_alloc_layout`].
+    #[inline]
+    pub fn try_alloc_slice_fill_copy<T: Copy>(
+        &self,
+        len: usize,
+        value: T,
+    ) -> Result<&mut [T], AllocError> {
+        let dst = self.try_alloc_uninit_slice::<T>(len)?;
+        for slot in dst.iter_mut() {
+            slot.write(value);
+        }
+        let dst = dst.as_mut_ptr().cast::<T>();
+        // SAFETY: every element was written just above.
+        Ok(unsafe { core::slice::from_raw_parts_mut(dst, len) })
+    }
+
+    /// Clones every element of `src` into the scope. The clones are dropped
+    /// when the scope ends; if a `clone` panics, the clones made so far are
+    /// dropped at once.
+    ///
+    /// # Panics
+    /// If a `clone` panics; aborts via [`std::alloc::handle_alloc_error`] if
+    /// the global allocator fails.
+    #[inline]
+    pub fn alloc_slice_clone<T: Clone + 'a>(&self, src: &[T]) -> &mut [T] {
+        self.alloc_slice_fill_with(src.len(), |i| src[i].clone())
+    }
+
+    /// As [`Self::alloc_slice_clone`], but returns an error (without cloning
+    /// anything) if memory cannot be had.
+    ///
+    /// # Errors
+    /// As [`Self::try_alloc_layout`].
+    #[inline]
+    pub fn try_alloc_slice_clone<T: Clone + 'a>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
+        self.try_alloc_slice_fill_with(src.len(), |i| src[i].clone())
+    }
+
+    /// Stores `f(0), f(1), .., f(len - 1)`, each written in place. The
+    /// elements are dropped when the scope ends; if `f` panics, the elements
+    /// built so far are dropped at once and nothing is stored. `f` may
+    /// allocate in this scope too.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    /// let mut arena = MemoryArena::new(1);
+    /// let scope = arena.allocator();
+    /// let names = scope.alloc_slice_fill_with(3, |i| format!("lobe {i}"));
+    /// assert_eq!(names[2], "lobe 2");
+    /// ```
+    ///
+    /// # Panics
+    /// If `len * size_of::<T>()` overflows `isize::MAX` or `f` panics;
+    /// aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// fails.
+    #[inline]
+    pub fn alloc_slice_fill_with<T: 'a, F: FnMut(usize) -> T>(&self, len: usize, f: F) -> &mut [T] {
+        self.try_alloc_slice_fill_with(len, f)
+            .unwrap_or_else(|e| alloc_failed(e))
+    }
+
+    /// As [`Self::alloc_slice_fill_with`], but returns an error (without
+    /// calling `f`) if the size overflows or memory cannot be had.
+    ///
+    /// # Errors
+    /// As [`Self::try_alloc_layout`].
+    pub fn try_alloc_slice_fill_with<T: 'a, F: FnMut(usize) -> T>(
+        &self,
+        len: usize,
+        mut f: F,
+    ) -> Result<&mut [T], AllocError> {
+        /// Drops the prefix built so far if `f` panics.
+        struct Partial<T> {
+            data: *mut T,
+            built: usize,
+        }
+        impl<T> Drop for Partial<T> {
+            fn drop(&mut self) {
+                // SAFETY: `data[..built]` are initialized and not yet owned by
+                // anything else (the slice was never registered or returned).
+                unsafe {
+                    ptr::drop_in_place(ptr::slice_from_raw_parts_mut(self.data, self.built));
+                }
+            }
+        }
+
+        let layout = Layout::array::<T>(len).map_err(|_| AllocError::CapacityOverflow)?;
+        let record = if mem::needs_drop::<T>() {
+            Some(
+                self.try_alloc_layout(Layout::new::<SliceEntry>())?
+                    .cast::<SliceEntry>(),
+            )
+        } else {
+            None
+        };
+        let data = self.try_alloc_layout(layout)?.cast::<T>().as_ptr();
+        let mut partial = Partial { data, built: 0 };
+        while partial.built < len {
+            let value = f(partial.built);
+            // SAFETY: `built < len`, so the slot is in the reserved memory.
+            unsafe { data.add(partial.built).write(value) };
+            partial.built += 1;
+        }
+        mem::forget(partial);
+        if let Some(record) = record {
+            // SAFETY: 1. `record` and `data` are fresh memory that lives until
+            // the scope ends, and all `len` elements are initialized. 2. `T:
+            // 'a`, alive when the scope drops (the scope is invariant in 'a).
+            // 3. The record is read after `f` ran, so allocations `f` made
+            // are kept in the list.
+            unsafe { self.drops.push_slice(record, data, len) };
+        }
+        // SAFETY: all `len` elements are initialized and exclusively ours;
+        // the borrow of `self` cannot outlive the scope.
+        Ok(unsafe { core::slice::from_raw_parts_mut(data, len) })
+    }
+
+    // ----- statistics ------------------------------------------------------
+
+    /// Space statistics: `live_bytes` counts every byte this scope has
+    /// handed out (values, padding, drop records), `reserved_bytes` the
+    /// arena's blocks.
+    #[must_use]
+    pub fn stats(&self) -> SpaceStats {
+        // SAFETY: as in `alloc_slow`; this is a shared read.
+        let blocks = unsafe { self.blocks.as_ref() };
+        SpaceStats::new(
+            blocks.used_elsewhere() + self.cursor.used(),
+            blocks.reserved(),
+        )
+    }
+}
+
+impl Drop for ArenaScope<'_> {
+    /// Drops the values that need it, most recent first. If a destructor
+    /// panics the others are still dropped and the panic continues; the arena
+    /// is usable afterwards either way.
+    fn drop(&mut self) {
+        // SAFETY: the records live in this scope's blocks, which are not
+        // reused before the next scope opens (it needs the arena borrow we
+        // hold).
+        unsafe { self.drops.drop_all() }
+    }
+}
+
+impl fmt::Debug for ArenaScope<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ArenaScope")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+// SAFETY: 1. `allocate` returns fresh memory from the scope's blocks (or a
+// dangling pointer for zero sizes), valid until the scope ends; the
+// allocator is `&ArenaScope`, which cannot outlive the scope, and copies of it
+// are the same scope. 2. `deallocate`, `grow` and `shrink` only move the bump
+// cursor back over (or forward from) the most recent allocation of the
+// current block, which the caller gives up by contract; any other block
+// stays allocated until the scope ends. 3. Nothing here calls user code.
+unsafe impl Allocator for &ArenaScope<'_> {
+    #[inline]
+    fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, ApiAllocError> {
+        let p = self.try_alloc_layout(layout).map_err(|_| ApiAllocError)?;
+        Ok(NonNull::slice_from_raw_parts(p, layout.size()))
+    }
+
+    #[inline]
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
+        self.cursor.release(ptr, layout.size());
+    }
+
+    #[inline]
+    unsafe fn grow(
+        &self,
+        ptr: NonNull<u8>,
+        old_layout: Layout,
+        new_layout: Layout,
+    ) -> Result<NonNull<[u8]>, ApiAllocError> {
+        debug_assert!(new_layout.size() >= old_layout.size());
+        if self.cursor.resize_last(
+            ptr,
+            old_layout.size(),
+            new_layout.size(),
+            new_layout.align(),
+        ) {
+            return Ok(NonNull::slice_from_raw_parts(ptr, new_layout.size()));
+        }
+        let new = self
+            .try_alloc_layout(new_layout)
+            .map_err(|_| ApiAllocError)?;
+        // SAFETY: `ptr` holds `old_layout.size()` bytes (caller contract),
+        // `new` at least as many, and they are different allocations.
+        unsafe { ptr::copy_nonoverlapping(ptr.as_ptr(), new.as_ptr(), old_layout.size()) };
+        Ok(NonNull::slice_from_raw_parts(new, new_layout.size()))
+    }
+
+    #[inline]
+    unsafe fn grow_zeroed(
+        &self,
+        ptr: NonNull<u8>,
+        old_layout: Layout,
+        new_layout: Layout,
+    ) -> Result<NonNull<[u8]>, ApiAllocError> {
+        // SAFETY: forwarded caller contract.
+        let new = unsafe { self.grow(ptr, old_layout, new_layout)? };
+        // SAFETY: the new block holds `new_layout.size()` bytes, of which the
+        // tail past `old_layout.size()` is ours to zero.
+        unsafe {
+            new.cast::<u8>()
+                .as_ptr()
+                .add(old_layout.size())
+                .write_bytes(0, new_layout.size() - old_layout.size());
+        }
+        Ok(new)
+    }
+
+    #[inline]
+    unsafe fn shrink(
+        &self,
+        ptr: NonNull<u8>,
+        old_layout: Layout,
+        new_layout: Layout,
+    ) -> Result<NonNull<[u8]>, ApiAllocError> {
+        debug_assert!(new_layout.size() <= old_layout.size());
+        if ptr.as_ptr().addr() & (new_layout.align() - 1) == 0 {
+            // Gives the tail back if this is the last allocation; otherwise
+            // the tail stays unused until the scope ends.
+            self.cursor.resize_last(
+                ptr,
+                old_layout.size(),
+                new_layout.size(),
+                new_layout.align(),
+            );
+            return Ok(NonNull::slice_from_raw_parts(ptr, new_layout.size()));
+        }
+        let new = self
+            .try_alloc_layout(new_layout)
+            .map_err(|_| ApiAllocError)?;
+        // SAFETY: both hold at least `new_layout.size()` bytes and are
+        // different allocations.
+        unsafe { ptr::copy_nonoverlapping(ptr.as_ptr(), new.as_ptr(), new_layout.size()) };
+        Ok(NonNull::slice_from_raw_parts(new, new_layout.size()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steady_state_reuses_blocks_without_allocating() {
+        let mut arena = MemoryArena::with_block_size(4096);
+        let mut addrs = Vec::new();
+        for _ in 0..4 {
+            let scope = arena.allocator();
+            let a = scope.alloc_slice_fill_copy(1000, 1u8);
+            let b = scope.alloc_slice_fill_copy(10_000, 2u8); // dedicated
+            let c = scope.alloc_slice_fill_copy(3504, 3u8); // new current block
+            addrs.push((a.as_ptr(), b.as_ptr(), c.as_ptr()));
+            assert_eq!(scope.stats().live_bytes, 1000 + 10_000 + 3504);
+        }
+        assert!(addrs.windows(2).all(|w| w[0] == w[1]));
+        assert_eq!(arena.block_count(), 3);
+        assert_eq!(arena.stats().reserved_bytes, 4096 + 10_000 + 4096);
+    }
+
+    #[test]
+    fn zero_sized_requests_touch_no_block() {
+        let mut arena = MemoryArena::with_block_size(64);
+        let scope = arena.allocator();
+        let unit: &mut () = scope.alloc(());
+        *unit = ();
+        let empty = scope.alloc_slice_copy::<u64>(&[]);
+        assert!(empty.is_empty());
+        assert_eq!(scope.stats().live_bytes, 0);
+        drop(scope);
+        assert_eq!(arena.block_count(), 0);
+    }
+
+    #[test]
+    fn forgotten_scope_leaks_values_but_not_the_arena() {
+        use core::cell::Cell;
+        struct Counted<'c>(&'c Cell<usize>);
+        impl Drop for Counted<'_> {
+            fn drop(&mut self) {
+                self.0.set(self.0.get() + 1);
+            }
+        }
+        let drops = Cell::new(0);
+        let mut arena = MemoryArena::with_block_size(256);
+        let scope = arena.allocator();
+        scope.alloc(Counted(&drops));
+        mem::forget(scope);
+        // The leaked value is never dropped, and the next scope starts over
+        // in the same memory.
+        let scope = arena.allocator();
+        assert_eq!(scope.stats().live_bytes, 0);
+        scope.alloc(Counted(&drops));
+        drop(scope);
+        assert_eq!(drops.get(), 1);
+        assert_eq!(arena.block_count(), 1);
+    }
+}
