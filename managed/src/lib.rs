@@ -75,7 +75,11 @@ pub mod prelude {
 
     // region: Arena, Item, Token, Forward
 
-    // multisize: page deques/queues/stacks and MultisizePool
+    pub use crate::coercion;
+    pub use crate::multisize::{
+        Coercion, MultisizeKey, MultisizePageDeque, MultisizePageQueue, MultisizePageStack,
+        MultisizePool,
+    };
 
     pub use crate::drop_arena::{DropArena, DropBox};
 

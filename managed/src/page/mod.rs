@@ -363,6 +363,19 @@ impl<H> PageList<H> {
     }
 }
 
+// Raw access for the multisize containers (`crate::multisize`), which keep
+// typed records in the payload and must reach pages through the list's own
+// raw pointers (a `&mut [u8]` over a payload would invalidate the pointers
+// they hold into it).
+impl<H> PageList<H> {
+    /// The base address of page `index` (where its header lives), carrying
+    /// the provenance of the whole page.
+    #[inline]
+    pub(crate) fn page_ptr(&self, index: usize) -> Option<NonNull<u8>> {
+        self.order.get(index).copied()
+    }
+}
+
 impl<H> Default for PageList<H> {
     fn default() -> Self {
         Self::new()

@@ -1,1 +1,0 @@
-//! Multisize page containers and MultisizePool (seed 002).

@@ -1,0 +1,238 @@
+//! [`MultisizePageDeque`]: values of any type and size, pushed and popped
+//! at both ends.
+
+use core::fmt;
+
+use super::list::{End, Iter, IterMut, RecordList};
+use super::{Coercion, PageInfo};
+use crate::SpaceStats;
+use crate::page::PageSize;
+
+/// A double-ended queue of values of different types and sizes, viewed as
+/// `D` (usually a trait object), stored back to back in pages.
+///
+/// Every record starts with the seed's two `u32`s, the size of the record
+/// before it and its own size, so the deque is walked from either end;
+/// then the value's pointer-with-metadata (its "vptr") and type
+/// operations; then the value. Pushing at the back grows a page upwards,
+/// pushing at the front grows the first page downwards.
+///
+/// Zero-sized values take no page space. A value whose size plus alignment
+/// exceeds a quarter of a page (1 KiB of a 4 KiB page) lives in its own
+/// block from the global allocator, only its record sits in the page: this
+/// is the large-value path, and it covers alignments up to any power of two.
+///
+/// ```
+/// use managed::prelude::*;
+/// use std::fmt::Debug;
+///
+/// let mut deque: MultisizePageDeque<dyn Debug> = MultisizePageDeque::new();
+/// deque.push_back(1u8, coercion!());
+/// deque.push_back("two", coercion!());
+/// deque.push_front([0u64; 3], coercion!());
+/// assert_eq!(format!("{:?}", deque.iter().collect::<Vec<_>>()), r#"[[0, 0, 0], 1, "two"]"#);
+/// assert_eq!(deque.iter().rev().count(), 3);
+///
+/// assert_eq!(deque.pop_back::<&str>(), Some("two"));
+/// assert_eq!(deque.pop_front::<u8>(), None, "the front is an array");
+/// assert!(deque.drop_front());
+/// assert_eq!(deque.pop_front::<u8>(), Some(1));
+/// assert!(deque.is_empty());
+/// ```
+pub struct MultisizePageDeque<D: ?Sized + 'static> {
+    list: RecordList<D>,
+}
+
+impl<D: ?Sized + 'static> MultisizePageDeque<D> {
+    /// An empty deque with 4 KiB pages. Allocates nothing.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_page_size(PageSize::DEFAULT)
+    }
+
+    /// An empty deque with pages of at least `size` bytes (grown so that
+    /// a page holds at least eight records). Allocates nothing.
+    #[must_use]
+    pub fn with_page_size(size: PageSize) -> Self {
+        Self {
+            list: RecordList::new(size),
+        }
+    }
+
+    /// The page size in use.
+    #[must_use]
+    pub fn page_size(&self) -> PageSize {
+        self.list.page_size()
+    }
+
+    /// Values in the deque.
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether the deque holds no value.
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.list.len() == 0
+    }
+
+    /// Pages in use (the spare page kept for reuse not counted).
+    #[must_use]
+    pub fn pages(&self) -> usize {
+        self.list.pages()
+    }
+
+    /// Appends `value`, recorded as a `D` through `how`
+    /// (write [`coercion!()`](crate::coercion)).
+    #[inline]
+    pub fn push_back<T: 'static>(&mut self, value: T, how: Coercion<T, D>) {
+        self.list.push(End::Back, value, how);
+    }
+
+    /// Prepends `value`, recorded as a `D` through `how`.
+    #[inline]
+    pub fn push_front<T: 'static>(&mut self, value: T, how: Coercion<T, D>) {
+        self.list.push(End::Front, value, how);
+    }
+
+    /// The first value.
+    #[inline]
+    #[must_use]
+    pub fn front(&self) -> Option<&D> {
+        self.list.peek(End::Front)
+    }
+
+    /// The last value.
+    #[inline]
+    #[must_use]
+    pub fn back(&self) -> Option<&D> {
+        self.list.peek(End::Back)
+    }
+
+    /// The first value, mutably.
+    #[inline]
+    pub fn front_mut(&mut self) -> Option<&mut D> {
+        self.list.peek_mut(End::Front)
+    }
+
+    /// The last value, mutably.
+    #[inline]
+    pub fn back_mut(&mut self) -> Option<&mut D> {
+        self.list.peek_mut(End::Back)
+    }
+
+    /// Whether the first value is a `T`.
+    #[must_use]
+    pub fn front_is<T: 'static>(&self) -> bool {
+        self.list.is::<T>(End::Front)
+    }
+
+    /// Whether the last value is a `T`.
+    #[must_use]
+    pub fn back_is<T: 'static>(&self) -> bool {
+        self.list.is::<T>(End::Back)
+    }
+
+    /// Moves the first value out if it is a `T`; `None` (the deque
+    /// unchanged) when the deque is empty or the first value is not a `T`.
+    #[inline]
+    pub fn pop_front<T: 'static>(&mut self) -> Option<T> {
+        self.list.pop_typed(End::Front)
+    }
+
+    /// Moves the last value out if it is a `T`, as
+    /// [`pop_front`](Self::pop_front).
+    #[inline]
+    pub fn pop_back<T: 'static>(&mut self) -> Option<T> {
+        self.list.pop_typed(End::Back)
+    }
+
+    /// Moves the first value, whatever its type, into a `Box<D>`.
+    pub fn pop_front_boxed(&mut self) -> Option<Box<D>> {
+        self.list.pop_boxed(End::Front)
+    }
+
+    /// Moves the last value, whatever its type, into a `Box<D>`.
+    pub fn pop_back_boxed(&mut self) -> Option<Box<D>> {
+        self.list.pop_boxed(End::Back)
+    }
+
+    /// Drops the first value in place; false when the deque is empty. The
+    /// value is removed even if its destructor panics.
+    pub fn drop_front(&mut self) -> bool {
+        self.list.drop_end(End::Front)
+    }
+
+    /// Drops the last value in place, as [`drop_front`](Self::drop_front).
+    pub fn drop_back(&mut self) -> bool {
+        self.list.drop_end(End::Back)
+    }
+
+    /// Drops every value, front to back. If a destructor panics the others
+    /// are still dropped and the panic then resumes.
+    pub fn clear(&mut self) {
+        self.list.clear();
+    }
+
+    /// What the page holding `ptr` contains, or `None` when the deque owns
+    /// no page there (a foreign, heap-placed or zero-sized value, or a
+    /// stale pointer). Only the address is used.
+    #[must_use]
+    pub fn header_for<P: ?Sized>(&self, ptr: *const P) -> Option<PageInfo> {
+        self.list.info_for(ptr)
+    }
+
+    /// Space statistics: value bytes live, pages and large-value blocks
+    /// reserved.
+    #[must_use]
+    pub fn stats(&self) -> SpaceStats {
+        self.list.stats()
+    }
+
+    /// Compacts: repacks the values densely into as few pages as they need
+    /// when that frees pages, and returns the spare page to the allocator.
+    pub fn shrink_to_fit(&mut self) {
+        self.list.shrink_to_fit();
+    }
+
+    /// The values, front to back (double-ended).
+    pub fn iter(&self) -> Iter<'_, D> {
+        self.list.iter()
+    }
+
+    /// The values, front to back, mutably (double-ended).
+    pub fn iter_mut(&mut self) -> IterMut<'_, D> {
+        self.list.iter_mut()
+    }
+}
+
+impl<D: ?Sized + 'static> Default for MultisizePageDeque<D> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<D: ?Sized + fmt::Debug + 'static> fmt::Debug for MultisizePageDeque<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a, D: ?Sized + 'static> IntoIterator for &'a MultisizePageDeque<D> {
+    type Item = &'a D;
+    type IntoIter = Iter<'a, D>;
+    fn into_iter(self) -> Iter<'a, D> {
+        self.iter()
+    }
+}
+
+impl<'a, D: ?Sized + 'static> IntoIterator for &'a mut MultisizePageDeque<D> {
+    type Item = &'a mut D;
+    type IntoIter = IterMut<'a, D>;
+    fn into_iter(self) -> IterMut<'a, D> {
+        self.iter_mut()
+    }
+}

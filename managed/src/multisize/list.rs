@@ -1,0 +1,455 @@
+//! The typed layer shared by the three page containers: a [`Records`]
+//! engine whose records hold a [`Meta<D>`] and own their values, plus the
+//! iterators they hand out.
+
+use core::any::TypeId;
+use core::fmt;
+use core::iter::FusedIterator;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use super::records::{Place, Pos, Records};
+use super::{Coercion, Meta, PageInfo, rebox};
+use crate::SpaceStats;
+use crate::page::PageSize;
+
+impl<D: ?Sized> Clone for Meta<D> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<D: ?Sized> Copy for Meta<D> {}
+
+/// One end of a record list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum End {
+    Front,
+    Back,
+}
+
+/// Records that own values viewed as `D`.
+pub(crate) struct RecordList<D: ?Sized + 'static> {
+    /// Invariant: every record holds an initialized `Meta<D>` whose value
+    /// is live and owned by this list.
+    records: Records,
+    /// The list owns its values (as `D`s, for the drop check).
+    _values: PhantomData<D>,
+}
+
+impl<D: ?Sized + 'static> RecordList<D> {
+    pub(crate) fn new(page_size: PageSize) -> Self {
+        Self {
+            records: Records::new(page_size, core::alloc::Layout::new::<Meta<D>>()),
+            _values: PhantomData,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    #[inline]
+    pub(crate) fn page_size(&self) -> PageSize {
+        self.records.page_size()
+    }
+
+    #[inline]
+    pub(crate) fn pages(&self) -> usize {
+        self.records.pages()
+    }
+
+    /// Adds `value` at `end`.
+    #[inline]
+    pub(crate) fn push<T: 'static>(&mut self, end: End, value: T, how: Coercion<T, D>) {
+        let ops = how.ops();
+        let (rec, slot) = match end {
+            End::Back => self.records.push_back(ops.layout()),
+            End::Front => self.records.push_front(ops.layout()),
+        };
+        // SAFETY: 1. `slot` is valid for a `T` (in the record, in a heap
+        // block of `T`'s layout, or dangling and aligned for a zero-sized
+        // `T`) and `rec` has room for the metadata after its sizes;
+        // 2. `ops` was made for `T`, so coercing `slot` gives `D` with
+        // `T`'s metadata and the slot's provenance.
+        unsafe {
+            slot.cast::<T>().write(value);
+            let meta = Meta {
+                value: ops.coerce(slot),
+                ops,
+            };
+            Records::meta(rec).cast::<Meta<D>>().write(meta);
+        }
+    }
+
+    #[inline]
+    fn pos(&self, end: End) -> Option<Pos> {
+        match end {
+            End::Front => self.records.first(),
+            End::Back => self.records.last(),
+        }
+    }
+
+    #[inline]
+    fn meta_at(&self, pos: Pos) -> Meta<D> {
+        // SAFETY: every record holds an initialized `Meta<D>` (invariant).
+        unsafe {
+            Records::meta(self.records.rec(pos))
+                .cast::<Meta<D>>()
+                .read()
+        }
+    }
+
+    #[inline]
+    fn meta(&self, end: End) -> Option<Meta<D>> {
+        self.pos(end).map(|pos| self.meta_at(pos))
+    }
+
+    #[inline]
+    pub(crate) fn peek(&self, end: End) -> Option<&D> {
+        let meta = self.meta(end)?;
+        // SAFETY: the value is live and owned by `self`, borrowed shared.
+        Some(unsafe { meta.value.as_ref() })
+    }
+
+    #[inline]
+    pub(crate) fn peek_mut(&mut self, end: End) -> Option<&mut D> {
+        let mut meta = self.meta(end)?;
+        // SAFETY: the value is live and owned by `self`, borrowed uniquely.
+        Some(unsafe { meta.value.as_mut() })
+    }
+
+    /// Whether the value at `end` is a `T`.
+    #[inline]
+    pub(crate) fn is<T: 'static>(&self, end: End) -> bool {
+        self.meta(end)
+            .is_some_and(|meta| meta.ops.type_id() == TypeId::of::<T>())
+    }
+
+    /// Removes the record at `end` after its value is gone.
+    ///
+    /// # Safety
+    ///
+    /// `meta` must be the metadata of the record at `end`, whose value was
+    /// moved out or dropped.
+    #[inline]
+    unsafe fn unlink(&mut self, end: End, meta: Meta<D>) {
+        let value = meta.value.cast::<u8>();
+        let layout = meta.ops.layout();
+        // SAFETY: forwarded caller contract.
+        unsafe {
+            match end {
+                End::Front => self.records.remove_first(value, layout),
+                End::Back => self.records.remove_last(value, layout),
+            }
+        }
+    }
+
+    /// Moves the value at `end` out if it is a `T`.
+    #[inline]
+    pub(crate) fn pop_typed<T: 'static>(&mut self, end: End) -> Option<T> {
+        let meta = self.meta(end)?;
+        if meta.ops.type_id() != TypeId::of::<T>() {
+            return None;
+        }
+        // SAFETY: 1. the value is a live `T` (checked by its type id), so
+        // its address is a valid `T`; 2. it is read out once and its record
+        // removed right after, so it is never used or dropped again.
+        unsafe {
+            let value = meta.value.cast::<T>().read();
+            self.unlink(end, meta);
+            Some(value)
+        }
+    }
+
+    /// Moves the value at `end` into a `Box<D>`.
+    pub(crate) fn pop_boxed(&mut self, end: End) -> Option<Box<D>> {
+        let meta = self.meta(end)?;
+        // SAFETY: the value is live and of `meta.ops`' type; it is given up
+        // to the box and its record removed right after.
+        unsafe {
+            let boxed = rebox(meta.value.cast(), meta.ops);
+            self.unlink(end, meta);
+            Some(boxed)
+        }
+    }
+
+    /// Drops the value at `end`; false when empty. The record is removed
+    /// even when the destructor panics.
+    pub(crate) fn drop_end(&mut self, end: End) -> bool {
+        let Some(meta) = self.meta(end) else {
+            return false;
+        };
+        struct Unlink<'a, D: ?Sized + 'static> {
+            list: &'a mut RecordList<D>,
+            end: End,
+            meta: Meta<D>,
+        }
+        impl<D: ?Sized + 'static> Drop for Unlink<'_, D> {
+            fn drop(&mut self) {
+                // SAFETY: the value was dropped (or its destructor
+                // unwound, which ends its life as well).
+                unsafe { self.list.unlink(self.end, self.meta) };
+            }
+        }
+        let guard = Unlink {
+            list: self,
+            end,
+            meta,
+        };
+        // SAFETY: the value is live and owned; the guard removes its record
+        // whatever the destructor does, so it is dropped exactly once.
+        unsafe { core::ptr::drop_in_place(guard.meta.value.as_ptr()) };
+        drop(guard);
+        true
+    }
+
+    /// Drops every value, front to back; carries on past a panicking
+    /// destructor (the panic resumes afterwards).
+    pub(crate) fn clear(&mut self) {
+        struct Rest<'a, D: ?Sized + 'static>(&'a mut RecordList<D>);
+        impl<D: ?Sized + 'static> Drop for Rest<'_, D> {
+            fn drop(&mut self) {
+                while self.0.drop_end(End::Front) {}
+            }
+        }
+        let rest = Rest(self);
+        while rest.0.drop_end(End::Front) {}
+    }
+
+    pub(crate) fn info_for<P: ?Sized>(&self, ptr: *const P) -> Option<PageInfo> {
+        self.records.info_for(ptr.cast())
+    }
+
+    pub(crate) fn stats(&self) -> SpaceStats {
+        self.records.stats()
+    }
+
+    /// Repacks the records densely from the front when that frees pages
+    /// (in-page values move; their pointers are re-derived through their
+    /// coercions), then returns the spare page.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        if self.records.pages() > self.records.dense_pages().max(1) {
+            let mut packed = self.records.empty_like();
+            let mut pos = self.records.first();
+            while let Some(at) = pos {
+                let meta = self.meta_at(at);
+                let layout = meta.ops.layout();
+                if packed.place(layout) == Place::Inline {
+                    let (rec, slot) = packed.push_back(layout);
+                    // SAFETY: 1. `slot` has room for the value (same layout)
+                    // in another page, so the copy does not overlap; 2. the
+                    // coerced pointer carries the slot's provenance; 3. the
+                    // old copy is forgotten below, never used or dropped.
+                    unsafe {
+                        core::ptr::copy_nonoverlapping(
+                            meta.value.cast::<u8>().as_ptr(),
+                            slot.as_ptr(),
+                            layout.size(),
+                        );
+                        let moved = Meta {
+                            value: meta.ops.coerce(slot),
+                            ops: meta.ops,
+                        };
+                        Records::meta(rec).cast::<Meta<D>>().write(moved);
+                    }
+                } else {
+                    let rec = packed.adopt_back(layout);
+                    // SAFETY: the record has room for the metadata; the
+                    // value stays where it is (heap or zero-sized).
+                    unsafe { Records::meta(rec).cast::<Meta<D>>().write(meta) };
+                }
+                pos = self.records.next(at);
+            }
+            // Nothing above can unwind past a half-built state: the old
+            // records still own everything until this point.
+            self.records.forget_all();
+            self.records = packed;
+        }
+        self.records.release_spare();
+    }
+
+    pub(crate) fn iter(&self) -> Iter<'_, D> {
+        Iter {
+            records: &self.records,
+            front: self.records.first(),
+            back: self.records.last(),
+            left: self.records.len(),
+            _values: PhantomData,
+        }
+    }
+
+    pub(crate) fn iter_mut(&mut self) -> IterMut<'_, D> {
+        IterMut {
+            records: &self.records,
+            front: self.records.first(),
+            back: self.records.last(),
+            left: self.records.len(),
+            _values: PhantomData,
+        }
+    }
+}
+
+impl<D: ?Sized + 'static> Drop for RecordList<D> {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+/// Steps a cursor pair; shared by both iterators.
+#[inline]
+fn step<D: ?Sized + 'static>(
+    records: &Records,
+    front: &mut Option<Pos>,
+    back: &mut Option<Pos>,
+    left: &mut usize,
+    end: End,
+) -> Option<NonNull<D>> {
+    if *left == 0 {
+        return None;
+    }
+    *left -= 1;
+    let pos = match end {
+        End::Front => {
+            let pos = (*front)?;
+            if *left > 0 {
+                *front = records.next(pos);
+            }
+            pos
+        }
+        End::Back => {
+            let pos = (*back)?;
+            if *left > 0 {
+                *back = records.prev(pos);
+            }
+            pos
+        }
+    };
+    // SAFETY: `pos` is a record of `records`, which holds a `Meta<D>`.
+    let meta = unsafe { Records::meta(records.rec(pos)).cast::<Meta<D>>().read() };
+    Some(meta.value)
+}
+
+/// Iterator over shared references to the values of a multisize page
+/// container, in container order (double-ended).
+pub struct Iter<'a, D: ?Sized + 'static> {
+    records: &'a Records,
+    front: Option<Pos>,
+    back: Option<Pos>,
+    /// Values not yet yielded from either end.
+    left: usize,
+    _values: PhantomData<&'a D>,
+}
+
+impl<'a, D: ?Sized + 'static> Iterator for Iter<'a, D> {
+    type Item = &'a D;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a D> {
+        let value = step::<D>(
+            self.records,
+            &mut self.front,
+            &mut self.back,
+            &mut self.left,
+            End::Front,
+        )?;
+        // SAFETY: the value is live and borrowed shared from its container
+        // for `'a`.
+        Some(unsafe { value.as_ref() })
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<'a, D: ?Sized + 'static> DoubleEndedIterator for Iter<'a, D> {
+    #[inline]
+    fn next_back(&mut self) -> Option<&'a D> {
+        let value = step::<D>(
+            self.records,
+            &mut self.front,
+            &mut self.back,
+            &mut self.left,
+            End::Back,
+        )?;
+        // SAFETY: as in `next`.
+        Some(unsafe { value.as_ref() })
+    }
+}
+
+impl<D: ?Sized + 'static> ExactSizeIterator for Iter<'_, D> {}
+impl<D: ?Sized + 'static> FusedIterator for Iter<'_, D> {}
+
+impl<D: ?Sized + 'static> Clone for Iter<'_, D> {
+    fn clone(&self) -> Self {
+        Self { ..*self }
+    }
+}
+
+impl<D: ?Sized + 'static> fmt::Debug for Iter<'_, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter").field("left", &self.left).finish()
+    }
+}
+
+/// Iterator over exclusive references to the values of a multisize page
+/// container, in container order (double-ended).
+pub struct IterMut<'a, D: ?Sized + 'static> {
+    /// Read only for the record chain, which no value overlaps.
+    records: &'a Records,
+    front: Option<Pos>,
+    back: Option<Pos>,
+    /// Values not yet yielded: each record is yielded at most once.
+    left: usize,
+    _values: PhantomData<&'a mut D>,
+}
+
+impl<'a, D: ?Sized + 'static> Iterator for IterMut<'a, D> {
+    type Item = &'a mut D;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a mut D> {
+        let mut value = step::<D>(
+            self.records,
+            &mut self.front,
+            &mut self.back,
+            &mut self.left,
+            End::Front,
+        )?;
+        // SAFETY: the container is borrowed exclusively for `'a` and each
+        // value (records never overlap) is yielded once.
+        Some(unsafe { value.as_mut() })
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<'a, D: ?Sized + 'static> DoubleEndedIterator for IterMut<'a, D> {
+    #[inline]
+    fn next_back(&mut self) -> Option<&'a mut D> {
+        let mut value = step::<D>(
+            self.records,
+            &mut self.front,
+            &mut self.back,
+            &mut self.left,
+            End::Back,
+        )?;
+        // SAFETY: as in `next`.
+        Some(unsafe { value.as_mut() })
+    }
+}
+
+impl<D: ?Sized + 'static> ExactSizeIterator for IterMut<'_, D> {}
+impl<D: ?Sized + 'static> FusedIterator for IterMut<'_, D> {}
+
+impl<D: ?Sized + 'static> fmt::Debug for IterMut<'_, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IterMut").field("left", &self.left).finish()
+    }
+}

@@ -1,0 +1,568 @@
+//! The non-generic record engine under the three multisize page
+//! containers: records of variable size chained in pages, with the seed's
+//! `(prev, next)` pair of `u32` sizes at the start of each.
+//!
+//! A record is `[prev: u32][next: u32][meta][padding][value][padding]`:
+//! `prev` is the size of the record before it in the same page (0 for the
+//! first), `next` its own size, i.e. the distance to the record after it.
+//! Records start 8-aligned. The engine only places records and values; the
+//! typed containers write and read the metadata and own the values.
+
+use core::alloc::Layout;
+use core::ptr::NonNull;
+
+use crate::SpaceStats;
+use crate::page::{PageList, PageSize};
+
+/// The header at the base of every multisize page.
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub(crate) struct PageHdr {
+    /// Offset of the first record from the page base.
+    ///
+    /// Invariant: `payload_offset <= begin <= end <= page size`, both
+    /// multiples of 8; the records chained from `begin` by their `next`
+    /// sizes end exactly at `end`.
+    begin: u32,
+    /// Offset just past the last record.
+    end: u32,
+    /// Size of the last record (0 when the page is empty).
+    last: u32,
+    /// Records in the page.
+    count: u32,
+}
+
+/// What a page of a multisize container holds, as found by
+/// `header_for` from any address inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageInfo {
+    /// Records (values) in the page.
+    pub records: usize,
+    /// Bytes of the page taken by records (headers, values and padding).
+    pub used_bytes: usize,
+    /// The page size.
+    pub page_bytes: usize,
+}
+
+/// The two sizes at the start of every record.
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub(crate) struct Sizes {
+    /// Size of the record before this one in its page, 0 for the first.
+    pub(crate) prev: u32,
+    /// Size of this record: the distance to the next one.
+    pub(crate) next: u32,
+}
+
+/// Where a value of some layout lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// In the record, inside the page.
+    Inline,
+    /// In its own block from the global allocator (large or over-aligned).
+    Heap,
+    /// Nowhere: a zero-sized value at a dangling, aligned address.
+    Zst,
+}
+
+/// A record's position: page index and offset from the page base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pos {
+    pub(crate) page: usize,
+    pub(crate) off: u32,
+}
+
+/// Records chained in pages, growing at both ends.
+pub(crate) struct Records {
+    /// The pages, in order; every page holds at least one record.
+    pages: PageList<PageHdr>,
+    /// Bytes of a record header: the two sizes and the metadata, rounded
+    /// up to 8. Invariant: a multiple of 8, at least 8.
+    head: usize,
+    /// Records in all pages.
+    len: usize,
+    /// Bytes of the values (heap values included; headers and padding are
+    /// overhead).
+    live: usize,
+    /// Bytes held in heap blocks for large values.
+    heap: usize,
+}
+
+const REC_ALIGN: usize = 8;
+
+impl Records {
+    /// An empty engine for records whose metadata has layout `meta`.
+    pub(crate) fn new(page_size: PageSize, meta: Layout) -> Self {
+        assert!(
+            meta.align() <= REC_ALIGN,
+            "record metadata is at most 8-aligned"
+        );
+        let head = (size_of::<Sizes>() + meta.size()).next_multiple_of(REC_ALIGN);
+        // At least eight record headers per page.
+        let min = (head * 8 + 16).next_power_of_two();
+        let page_size = PageSize::new(page_size.get().max(min)).expect("page size within bounds");
+        Self {
+            pages: PageList::with_page_size(page_size),
+            head,
+            len: 0,
+            live: 0,
+            heap: 0,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    pub(crate) fn page_size(&self) -> PageSize {
+        self.pages.page_size()
+    }
+
+    #[inline]
+    fn payload_offset(&self) -> usize {
+        self.pages.payload_offset()
+    }
+
+    /// Where a value of `layout` goes.
+    #[inline]
+    pub(crate) fn place(&self, layout: Layout) -> Place {
+        if layout.size() == 0 {
+            Place::Zst
+        } else if layout
+            .size()
+            .saturating_add(layout.align())
+            .saturating_add(self.head)
+            <= self.pages.payload_len() / 4
+        {
+            Place::Inline
+        } else {
+            Place::Heap
+        }
+    }
+
+    #[inline]
+    fn page(&self, index: usize) -> NonNull<u8> {
+        self.pages.page_ptr(index).expect("page index in range")
+    }
+
+    /// The header of the page at `base`.
+    #[inline]
+    fn hdr(base: NonNull<u8>) -> NonNull<PageHdr> {
+        base.cast()
+    }
+
+    /// Pointer to the record at `pos`.
+    #[inline]
+    pub(crate) fn rec(&self, pos: Pos) -> NonNull<u8> {
+        // SAFETY: `pos` is inside the page (callers only build positions
+        // of existing records), so the offset stays in the allocation.
+        unsafe { self.page(pos.page).add(pos.off as usize) }
+    }
+
+    /// The sizes of the record at `rec`.
+    ///
+    /// # Safety
+    ///
+    /// `rec` must point to a record of this engine.
+    #[inline]
+    pub(crate) unsafe fn sizes(rec: NonNull<u8>) -> Sizes {
+        // SAFETY: every record starts with initialized, 8-aligned sizes.
+        unsafe { rec.cast::<Sizes>().read() }
+    }
+
+    /// Pointer to the metadata of the record at `rec`.
+    #[inline]
+    pub(crate) fn meta(rec: NonNull<u8>) -> NonNull<u8> {
+        // SAFETY: the metadata follows the sizes inside the record.
+        unsafe { rec.add(size_of::<Sizes>()) }
+    }
+
+    /// Allocates a heap block for a value of `layout` (`Place::Heap`).
+    fn alloc_heap(&mut self, layout: Layout) -> NonNull<u8> {
+        // SAFETY: `Place::Heap` layouts have a non-zero size.
+        let raw = unsafe { std::alloc::alloc(layout) };
+        let block = NonNull::new(raw).unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+        self.heap += layout.size();
+        block
+    }
+
+    /// Where a value of `layout` sits when placed out of the page.
+    fn outside(&mut self, layout: Layout, place: Place) -> NonNull<u8> {
+        match place {
+            Place::Heap => self.alloc_heap(layout),
+            _ => NonNull::new(core::ptr::without_provenance_mut(layout.align()))
+                .expect("alignments are non-zero"),
+        }
+    }
+
+    /// Value bytes a record of `layout` in `place` occupies in its page.
+    fn inline_size(layout: Layout, place: Place) -> usize {
+        if place == Place::Inline {
+            layout.size()
+        } else {
+            0
+        }
+    }
+
+    /// Appends a record for a value of `layout`; returns the record and
+    /// where to write the value (uninitialized). The record's metadata is
+    /// uninitialized too: the caller writes both before anything reads them.
+    pub(crate) fn push_back(&mut self, layout: Layout) -> (NonNull<u8>, NonNull<u8>) {
+        let place = self.place(layout);
+        let size = Self::inline_size(layout, place);
+        let align = if place == Place::Inline {
+            layout.align()
+        } else {
+            1
+        };
+        let page_size = self.page_size().get();
+        let fit = |p: usize, head: usize| {
+            let v = (p + head).next_multiple_of(align);
+            let e = (v + size).next_multiple_of(REC_ALIGN);
+            (v, e)
+        };
+        let mut index = self.pages.len();
+        let mut at = None;
+        if index > 0 {
+            // SAFETY: the last page holds an initialized header.
+            let hdr = unsafe { Self::hdr(self.page(index - 1)).read() };
+            let (v, e) = fit(hdr.end as usize, self.head);
+            if e <= page_size {
+                index -= 1;
+                at = Some((hdr, v, e));
+            }
+        }
+        let (mut hdr, v, e) = match at {
+            Some(found) => found,
+            None => {
+                let begin = self.payload_offset() as u32;
+                self.pages.push_back(PageHdr {
+                    begin,
+                    end: begin,
+                    last: 0,
+                    count: 0,
+                });
+                let (v, e) = fit(begin as usize, self.head);
+                debug_assert!(e <= page_size, "inline values fit a fresh page");
+                (
+                    self.pages.header(index).copied().expect("just pushed"),
+                    v,
+                    e,
+                )
+            }
+        };
+        let base = self.page(index);
+        let p = hdr.end as usize;
+        let sizes = Sizes {
+            prev: if hdr.count == 0 { 0 } else { hdr.last },
+            next: (e - p) as u32,
+        };
+        hdr.end = e as u32;
+        hdr.last = sizes.next;
+        hdr.count += 1;
+        // SAFETY: 1. the header is at the page base; 2. the record `p..e`
+        // lies inside the page (checked above) past all others.
+        let rec = unsafe {
+            Self::hdr(base).write(hdr);
+            let rec = base.add(p);
+            rec.cast::<Sizes>().write(sizes);
+            rec
+        };
+        let value = if place == Place::Inline {
+            // SAFETY: `v..v + size` lies inside the record.
+            unsafe { base.add(v) }
+        } else {
+            self.outside(layout, place)
+        };
+        self.len += 1;
+        self.live += layout.size();
+        (rec, value)
+    }
+
+    /// Prepends a record for a value of `layout`, growing backwards in
+    /// memory; as [`push_back`](Self::push_back) otherwise.
+    pub(crate) fn push_front(&mut self, layout: Layout) -> (NonNull<u8>, NonNull<u8>) {
+        let place = self.place(layout);
+        let size = Self::inline_size(layout, place);
+        let align = if place == Place::Inline {
+            layout.align()
+        } else {
+            1
+        };
+        let start = self.payload_offset();
+        let head = self.head;
+        // The record ending at `q`: value aligned down below `q`, record
+        // start aligned down below the value's header.
+        let fit = |q: usize| -> Option<(usize, usize)> {
+            let v = q.checked_sub(size)? & !(align - 1);
+            let s = v.checked_sub(head)? & !(REC_ALIGN - 1);
+            (s >= start).then_some((s, v))
+        };
+        let mut at = None;
+        if !self.pages.is_empty() {
+            // SAFETY: the first page holds an initialized header.
+            let hdr = unsafe { Self::hdr(self.page(0)).read() };
+            if let Some((s, v)) = fit(hdr.begin as usize) {
+                at = Some((hdr, s, v));
+            }
+        }
+        let (mut hdr, s, v) = match at {
+            Some(found) => found,
+            None => {
+                let end = self.page_size().get() as u32;
+                self.pages.push_front(PageHdr {
+                    begin: end,
+                    end,
+                    last: 0,
+                    count: 0,
+                });
+                let (s, v) = fit(end as usize).expect("inline values fit a fresh page");
+                (self.pages.header(0).copied().expect("just pushed"), s, v)
+            }
+        };
+        let base = self.page(0);
+        let q = hdr.begin as usize;
+        let sizes = Sizes {
+            prev: 0,
+            next: (q - s) as u32,
+        };
+        if hdr.count == 0 {
+            hdr.last = sizes.next;
+        } else {
+            // SAFETY: the old first record starts at `q` inside this page.
+            unsafe { (*base.add(q).cast::<Sizes>().as_ptr()).prev = sizes.next };
+        }
+        hdr.begin = s as u32;
+        hdr.count += 1;
+        // SAFETY: 1. the header is at the page base; 2. the record `s..q`
+        // lies inside the page's payload, before all others.
+        let rec = unsafe {
+            Self::hdr(base).write(hdr);
+            let rec = base.add(s);
+            rec.cast::<Sizes>().write(sizes);
+            rec
+        };
+        let value = if place == Place::Inline {
+            // SAFETY: `v..v + size` lies inside the record.
+            unsafe { base.add(v) }
+        } else {
+            self.outside(layout, place)
+        };
+        self.len += 1;
+        self.live += layout.size();
+        (rec, value)
+    }
+
+    /// The first record, if any.
+    #[inline]
+    pub(crate) fn first(&self) -> Option<Pos> {
+        let base = self.pages.page_ptr(0)?;
+        // SAFETY: pages in use hold an initialized header.
+        let hdr = unsafe { Self::hdr(base).read() };
+        Some(Pos {
+            page: 0,
+            off: hdr.begin,
+        })
+    }
+
+    /// The last record, if any.
+    #[inline]
+    pub(crate) fn last(&self) -> Option<Pos> {
+        let page = self.pages.len().checked_sub(1)?;
+        // SAFETY: pages in use hold an initialized header.
+        let hdr = unsafe { Self::hdr(self.page(page)).read() };
+        Some(Pos {
+            page,
+            off: hdr.end - hdr.last,
+        })
+    }
+
+    /// The record after `pos`, if any.
+    #[inline]
+    pub(crate) fn next(&self, pos: Pos) -> Option<Pos> {
+        let base = self.page(pos.page);
+        // SAFETY: `pos` is a record of this engine; pages hold a header.
+        let (sizes, hdr) = unsafe { (Self::sizes(self.rec(pos)), Self::hdr(base).read()) };
+        let off = pos.off + sizes.next;
+        if off < hdr.end {
+            return Some(Pos {
+                page: pos.page,
+                off,
+            });
+        }
+        let page = pos.page + 1;
+        let base = self.pages.page_ptr(page)?;
+        // SAFETY: pages in use hold an initialized header.
+        let hdr = unsafe { Self::hdr(base).read() };
+        Some(Pos {
+            page,
+            off: hdr.begin,
+        })
+    }
+
+    /// The record before `pos`, if any.
+    #[inline]
+    pub(crate) fn prev(&self, pos: Pos) -> Option<Pos> {
+        let base = self.page(pos.page);
+        // SAFETY: as in `next`.
+        let hdr = unsafe { Self::hdr(base).read() };
+        if pos.off > hdr.begin {
+            // SAFETY: `pos` is a record of this engine.
+            let sizes = unsafe { Self::sizes(self.rec(pos)) };
+            return Some(Pos {
+                page: pos.page,
+                off: pos.off - sizes.prev,
+            });
+        }
+        let page = pos.page.checked_sub(1)?;
+        // SAFETY: pages in use hold an initialized header.
+        let hdr = unsafe { Self::hdr(self.page(page)).read() };
+        Some(Pos {
+            page,
+            off: hdr.end - hdr.last,
+        })
+    }
+
+    /// Frees the heap block of a value of `layout` at `value`, if it has one.
+    ///
+    /// # Safety
+    ///
+    /// `value` must be the value pointer of a record of this engine whose
+    /// value was moved out or dropped, and the record must be removed next.
+    unsafe fn release_value(&mut self, value: NonNull<u8>, layout: Layout) {
+        self.live -= layout.size();
+        if self.place(layout) == Place::Heap {
+            self.heap -= layout.size();
+            // SAFETY: `Place::Heap` values live in blocks from
+            // `alloc_heap` with this very layout.
+            unsafe { std::alloc::dealloc(value.as_ptr(), layout) };
+        }
+    }
+
+    /// Removes the first record, whose value (of `layout`, at `value`) the
+    /// caller has already moved out or dropped. Frees the page if it empties.
+    ///
+    /// # Safety
+    ///
+    /// There must be a first record, `value`/`layout` must be its value's,
+    /// and that value must be gone.
+    pub(crate) unsafe fn remove_first(&mut self, value: NonNull<u8>, layout: Layout) {
+        // SAFETY: forwarded caller contract.
+        unsafe { self.release_value(value, layout) };
+        let base = self.page(0);
+        // SAFETY: 1. the page holds a header; 2. its first record is at
+        // `begin` and, when one follows, the next starts `next` bytes on.
+        unsafe {
+            let mut hdr = Self::hdr(base).read();
+            let sizes = Self::sizes(base.add(hdr.begin as usize));
+            hdr.begin += sizes.next;
+            hdr.count -= 1;
+            self.len -= 1;
+            if hdr.count == 0 {
+                self.pages.pop_front();
+            } else {
+                (*base.add(hdr.begin as usize).cast::<Sizes>().as_ptr()).prev = 0;
+                Self::hdr(base).write(hdr);
+            }
+        }
+    }
+
+    /// Removes the last record, as [`remove_first`](Self::remove_first).
+    ///
+    /// # Safety
+    ///
+    /// As for `remove_first`, for the last record.
+    pub(crate) unsafe fn remove_last(&mut self, value: NonNull<u8>, layout: Layout) {
+        // SAFETY: forwarded caller contract.
+        unsafe { self.release_value(value, layout) };
+        let page = self.pages.len() - 1;
+        let base = self.page(page);
+        // SAFETY: the page holds a header and its last record starts
+        // `last` bytes before `end`.
+        unsafe {
+            let mut hdr = Self::hdr(base).read();
+            let sizes = Self::sizes(base.add((hdr.end - hdr.last) as usize));
+            hdr.end -= hdr.last;
+            hdr.last = sizes.prev;
+            hdr.count -= 1;
+            self.len -= 1;
+            if hdr.count == 0 {
+                self.pages.pop_back();
+            } else {
+                Self::hdr(base).write(hdr);
+            }
+        }
+    }
+
+    /// What the page containing `addr` holds, if this engine owns it.
+    pub(crate) fn info_for(&self, addr: *const u8) -> Option<PageInfo> {
+        let hdr = self.pages.header_for(addr)?;
+        Some(PageInfo {
+            records: hdr.count as usize,
+            used_bytes: (hdr.end - hdr.begin) as usize,
+            page_bytes: self.page_size().get(),
+        })
+    }
+
+    /// Pages in use.
+    pub(crate) fn pages(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Space statistics: the values are live; pages (the
+    /// spare one included) and heap blocks are reserved.
+    pub(crate) fn stats(&self) -> SpaceStats {
+        SpaceStats::new(self.live, self.pages.stats().reserved_bytes + self.heap)
+    }
+
+    /// Returns the spare page to the allocator.
+    pub(crate) fn release_spare(&mut self) {
+        self.pages.shrink_to_fit();
+    }
+
+    /// A lower bound of the pages the records need when packed densely
+    /// from the front (padding ignored).
+    pub(crate) fn dense_pages(&self) -> usize {
+        let per_page = self.pages.payload_len();
+        let bytes = self.live - self.heap + self.head * self.len;
+        bytes.div_ceil(per_page.max(1))
+    }
+
+    /// An empty engine with the same geometry.
+    pub(crate) fn empty_like(&self) -> Self {
+        Self {
+            pages: PageList::with_page_size(self.page_size()),
+            head: self.head,
+            len: 0,
+            live: 0,
+            heap: 0,
+        }
+    }
+
+    /// Appends a record for a value that already lives out of the pages
+    /// (heap or zero-sized) and is taken over from another engine.
+    pub(crate) fn adopt_back(&mut self, layout: Layout) -> NonNull<u8> {
+        debug_assert_ne!(self.place(layout), Place::Inline);
+        // A record with no in-page value; the value pointer it returns is
+        // a fresh heap block for heap values, which the caller must not
+        // want: allocate the record only.
+        let zst = Layout::new::<()>();
+        let (rec, _) = self.push_back(zst);
+        self.live += layout.size();
+        if self.place(layout) == Place::Heap {
+            self.heap += layout.size();
+        }
+        rec
+    }
+
+    /// Forgets every record without touching the values (they were moved
+    /// to another engine or dropped by the caller); frees all pages.
+    pub(crate) fn forget_all(&mut self) {
+        self.pages.clear();
+        self.len = 0;
+        self.live = 0;
+        self.heap = 0;
+    }
+}
