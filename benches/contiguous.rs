@@ -121,6 +121,16 @@ fn random_access(c: &mut Criterion) {
         });
     });
 
+    group.bench_function("PoolRef::get (one borrow for all accesses)", |b| {
+        b.iter(|| {
+            let objects = pool.borrow();
+            proxies
+                .iter()
+                .map(|p| objects.get(p).a)
+                .fold(0u64, u64::wrapping_add)
+        });
+    });
+
     let mut slots = DenseSlotMap::with_capacity(OBJECTS);
     let mut keys: Vec<DefaultKey> = (0..OBJECTS).map(|i| slots.insert(obj(i))).collect();
     remove_third(&mut keys, &mut Rng(7), |k| {

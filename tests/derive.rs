@@ -436,3 +436,35 @@ fn setter_drops_the_old_value_after_the_access() {
     drop(h);
     assert_eq!(drops.get(), 2);
 }
+
+#[derive(Managed)]
+enum Either<L, R> {
+    Left(L),
+    Right(R),
+    Noted {
+        #[managed(skip)]
+        note: &'static str,
+        inner: L,
+    },
+}
+
+#[test]
+fn generic_enums_and_skipped_variant_fields() {
+    let mut values: Vec<Either<Ref<'_>, u8>> = vec![
+        Either::Left(Ref::at(1)),
+        Either::Right(5),
+        Either::Noted {
+            note: "n",
+            inner: Ref::at(2),
+        },
+    ];
+    assert_eq!(relocate(&mut values), [1, 2]);
+    let Either::Noted { note, inner } = &values[2] else {
+        panic!("variant changed")
+    };
+    assert_eq!((*note, inner.addr()), ("n", 1002));
+    const {
+        assert!(<Either<Ref<'static>, u8> as Managed>::HAS_REFS);
+        assert!(!<Either<u8, String> as Managed>::HAS_REFS);
+    }
+}

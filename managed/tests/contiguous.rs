@@ -497,3 +497,39 @@ fn proxies_inside_managed_objects_are_not_direct_references() {
     drop(h);
     assert!(pool.is_empty());
 }
+
+#[test]
+fn guards_reach_objects_through_proxies_and_reject_foreign_ones() {
+    let pool = ContiguousUniformPool::new();
+    let other = ContiguousUniformPool::new();
+    let a = pool.alloc(1u32);
+    let mut b = Some(pool.alloc(2u32));
+    let stranger = other.alloc(3u32);
+    {
+        let objects = pool.borrow();
+        assert_eq!(
+            (*objects.get(&a), *objects.get(b.as_ref().unwrap())),
+            (1, 2)
+        );
+        // A proxy dropped while the guard lives: its object stays until the
+        // guard ends, so references from the guard stay valid.
+        let first = objects.get(&a);
+        b = None;
+        assert_eq!((*first, objects.len(), pool.len()), (1, 2, 1));
+        let msg = panic_message(catch_unwind(AssertUnwindSafe(|| *objects.get(&stranger))));
+        assert!(msg.contains("another pool"), "{msg}");
+    }
+    assert_eq!(pool.borrow().to_vec(), [1]);
+    let mut objects = pool.borrow_mut();
+    *objects.get_mut(&a) += 10;
+    assert_eq!(*objects.get(&a), 11);
+    let msg = panic_message(catch_unwind(AssertUnwindSafe(|| {
+        *objects.get_mut(&stranger) = 0;
+    })));
+    assert!(msg.contains("another pool"), "{msg}");
+    drop(objects);
+    assert_eq!(
+        (a.with(|v| *v), stranger.with(|v| *v), b.is_none()),
+        (11, 3, true)
+    );
+}

@@ -38,6 +38,9 @@ const EXCLUSIVE: usize = usize::MAX;
 ///   happens when the outermost borrow ends. [`alloc`](Self::alloc) panics
 ///   while the pool is borrowed, because growing the buffer would move the
 ///   borrowed objects.
+/// - For many random accesses, [`borrow`](Self::borrow) once and use
+///   [`PoolRef::get`] with each proxy: the borrow is paid once instead of
+///   once per [`Proxy::with`].
 /// - `&mut self` methods ([`clear`](Self::clear), [`drain`](Self::drain),
 ///   [`shrink_to_fit`](Self::shrink_to_fit), [`iter_mut`](Self::iter_mut))
 ///   can only be called when no proxy borrows the pool.
@@ -507,6 +510,29 @@ impl<T: fmt::Debug> fmt::Debug for Proxy<'_, T> {
 // Iterators and borrow guards
 // ---------------------------------------------------------------------------
 
+impl<T> PoolRef<'_, T> {
+    /// The object of `proxy`, for as long as this borrow lives.
+    ///
+    /// The bulk path for random access: the borrow is taken once for the
+    /// guard instead of once per access as [`Proxy::with`] does.
+    ///
+    /// # Panics
+    ///
+    /// When `proxy` belongs to another pool.
+    #[inline]
+    #[must_use]
+    pub fn get(&self, proxy: &Proxy<'_, T>) -> &T {
+        if !core::ptr::eq(self.pool, proxy.pool) {
+            foreign_panic();
+        }
+        // SAFETY: 1. `proxy.slot` is a used slot of this pool (its field
+        // invariant, and the check above). 2. The shared borrow held by this
+        // guard keeps the object in place and free of `&mut` while the
+        // returned reference, which borrows the guard, lives.
+        unsafe { &*self.pool.object(proxy.slot) }
+    }
+}
+
 impl<T> Deref for PoolRef<'_, T> {
     type Target = [T];
     #[inline]
@@ -539,6 +565,39 @@ impl<'b, T> IntoIterator for &'b PoolRef<'_, T> {
 }
 
 impl<T> PoolRefMut<'_, T> {
+    /// The object of `proxy`, exclusively, for as long as this borrow of
+    /// the guard lives.
+    ///
+    /// # Panics
+    ///
+    /// When `proxy` belongs to another pool.
+    #[inline]
+    pub fn get_mut(&mut self, proxy: &Proxy<'_, T>) -> &mut T {
+        if !core::ptr::eq(self.pool, proxy.pool) {
+            foreign_panic();
+        }
+        // SAFETY: 1. `proxy.slot` is a used slot of this pool. 2. The
+        // exclusive borrow held by this guard, and the `&mut self`
+        // receiver, make the returned reference the only one to the object.
+        unsafe { &mut *self.pool.object(proxy.slot) }
+    }
+
+    /// The object of `proxy`, shared, for as long as this borrow of the
+    /// guard lives.
+    ///
+    /// # Panics
+    ///
+    /// When `proxy` belongs to another pool.
+    #[inline]
+    #[must_use]
+    pub fn get(&self, proxy: &Proxy<'_, T>) -> &T {
+        if !core::ptr::eq(self.pool, proxy.pool) {
+            foreign_panic();
+        }
+        // SAFETY: as in `get_mut`, shared through `&self`.
+        unsafe { &*self.pool.object(proxy.slot) }
+    }
+
     /// Iterates the objects exclusively, in storage order.
     #[inline]
     pub fn iter_mut(&mut self) -> core::slice::IterMut<'_, T> {
@@ -691,6 +750,14 @@ impl<T> ContiguousUniformPool<T> {
             drop(value);
         }
     }
+}
+
+/// Panics for a proxy used with a guard of another pool.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn foreign_panic() -> ! {
+    panic!("ContiguousUniformPool: a proxy of another pool was passed to this pool's guard")
 }
 
 /// Panics for an operation attempted while the pool is borrowed.
