@@ -1,9 +1,54 @@
 //! `#[derive(Managed)]` for the `managed` crate.
-use proc_macro::TokenStream;
+//!
+//! The derive implements `managed::Managed` (the field-rewrite visitor) and,
+//! for structs, the proxy field accessors. Its documentation, with the
+//! attributes it accepts, is on the re-export `managed::Managed`.
+//!
+//! The crate is laid out like `serde_derive`: [`ast`] turns the input into
+//! a model of containers, variants and fields, reading their attributes
+//! with [`attr`]; [`check`] rejects what the model cannot express; the
+//! [`managed_impl`] and [`accessors`] modules generate code from the
+//! model, using the where-clause helpers of [`bound`]. Errors are
+//! accumulated in a [`ctxt::Ctxt`] and reported together, each with its
+//! span.
 
-/// Implements `managed::Managed`.
+mod accessors;
+mod ast;
+mod attr;
+mod bound;
+mod check;
+mod ctxt;
+mod managed_impl;
+
+use proc_macro::TokenStream;
+use syn::{DeriveInput, parse_macro_input};
+
+/// Implements `managed::Managed` and generates proxy field accessors; see
+/// the documentation of `managed::Managed` (the derive re-export).
 #[proc_macro_derive(Managed, attributes(managed))]
 pub fn derive_managed(input: TokenStream) -> TokenStream {
-    let _ = input;
-    TokenStream::new()
+    let input = parse_macro_input!(input as DeriveInput);
+    expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Parses, checks and generates, reporting every error found.
+fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
+    let cx = ctxt::Ctxt::new();
+    let container = ast::Container::from_ast(&cx, input);
+    if let Some(container) = &container {
+        check::check(&cx, container);
+    }
+    cx.check()?;
+    let Some(container) = container else {
+        // `from_ast` only fails after reporting an error.
+        return Ok(proc_macro2::TokenStream::new());
+    };
+    let managed = managed_impl::expand(&container);
+    let accessors = accessors::expand(&container);
+    Ok(quote::quote! {
+        #managed
+        #accessors
+    })
 }

@@ -51,7 +51,48 @@ pub use error::AllocError;
 pub use stats::SpaceStats;
 pub use visit::{Managed, Visitor};
 
-// The derive is re-exported here once managed-derive exists.
+/// Derives [`Managed`](trait@Managed) and, for structs, proxy field
+/// accessors.
+///
+/// - `unsafe impl Managed`: `HAS_REFS` is the OR of the fields' `HAS_REFS`
+///   and `visit_refs` visits every field, in declaration order (every
+///   variant's fields for an enum). Fields whose types mention a type
+///   parameter get a `FieldType: Managed` bound.
+/// - For structs, a field view that every handle ([`contiguous::Proxy`],
+///   [`contiguous::SimpleProxy`]) dereferences to: `p.a()` returns a clone
+///   of field `a` and `p.set_a(v)` replaces it (tuple fields: `p._0()`,
+///   `p.set_0(v)`), each with the field's visibility.
+///
+/// Field attributes:
+///
+/// - `#[managed(skip)]`: the field is neither visited nor given accessors.
+///   Its type must be `'static` (the impl requires it), which no branded
+///   managed reference is, so skipping can never hide a reference.
+/// - `#[managed(rename = "name")]`: the accessors are `name()` and
+///   `set_name(v)`.
+///
+/// Unions, unknown or repeated attributes, and `skip` together with
+/// `rename` are compile errors.
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// #[derive(Managed)]
+/// struct Particle {
+///     position: (f32, f32),
+///     #[managed(rename = "mass_kg")]
+///     mass: f32,
+///     #[managed(skip)]
+///     label: &'static str,
+/// }
+///
+/// let p = SimpleProxy::new(Particle { position: (0.0, 1.0), mass: 2.0, label: "a" });
+/// p.set_mass_kg(3.0);
+/// assert_eq!(p.mass_kg(), 3.0);
+/// assert!(!<Particle as Managed>::HAS_REFS);
+/// # let _ = p.with(|p| p.label);
+/// ```
+pub use managed_derive::Managed;
 
 /// Creates a unique, invariant brand for a [`region::Arena`] (re-exported
 /// from [`generativity`]).
@@ -71,7 +112,7 @@ pub mod prelude {
         PoolKey, UniformPageDeque, UniformPageQueue, UniformPageStack, UniformPool,
     };
 
-    // contiguous: ContiguousUniformPool and its proxies
+    pub use crate::contiguous::{ContiguousUniformPool, Proxy, SimpleProxy};
 
     // region: Arena, Item, Token, Forward
 

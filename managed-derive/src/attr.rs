@@ -1,0 +1,95 @@
+//! `#[managed(...)]` attributes.
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{Attribute, Ident, LitStr, Token};
+
+use crate::ctxt::Ctxt;
+
+/// The name of this derive's attribute.
+const MANAGED: &str = "managed";
+
+/// Attributes of one field.
+#[derive(Default)]
+pub(crate) struct Field {
+    /// `#[managed(skip)]`, with the span of `skip`.
+    pub(crate) skip: Option<Span>,
+    /// `#[managed(rename = "name")]`: the accessor name, spanned at the string.
+    pub(crate) rename: Option<Ident>,
+}
+
+impl Field {
+    /// Reads the `#[managed(...)]` attributes of a field, reporting
+    /// malformed, unknown and repeated ones.
+    pub(crate) fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Self {
+        let mut field = Self::default();
+        for attr in attrs.iter().filter(|attr| attr.path().is_ident(MANAGED)) {
+            if let Err(error) = attr.meta.require_list() {
+                cx.syn_error(syn::Error::new(
+                    error.span(),
+                    "expected `#[managed(skip)]` or `#[managed(rename = \"...\")]`",
+                ));
+                continue;
+            }
+            let result = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("skip") {
+                    if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
+                        return Err(meta.error("`skip` takes no value: write `#[managed(skip)]`"));
+                    }
+                    if field.skip.is_some() {
+                        cx.error_spanned_by(&meta.path, "duplicate managed attribute `skip`");
+                    } else {
+                        field.skip = Some(meta.path.span());
+                    }
+                    Ok(())
+                } else if meta.path.is_ident("rename") {
+                    let lit: LitStr = meta
+                        .value()
+                        .and_then(|value| value.parse())
+                        .map_err(|_| meta.error("expected `rename = \"accessor_name\"`"))?;
+                    let name = accessor_ident(&lit)?;
+                    if field.rename.is_some() {
+                        cx.error_spanned_by(&meta.path, "duplicate managed attribute `rename`");
+                    } else {
+                        field.rename = Some(name);
+                    }
+                    Ok(())
+                } else {
+                    let path = &meta.path;
+                    let name = quote::ToTokens::to_token_stream(path).to_string().replace(' ', "");
+                    Err(syn::Error::new_spanned(
+                        path,
+                        format!("unknown managed attribute `{name}`: expected `skip` or `rename = \"...\"`"),
+                    ))
+                }
+            });
+            if let Err(error) = result {
+                cx.syn_error(error);
+            }
+        }
+        field
+    }
+}
+
+/// The identifier a `rename` string names, or an error at the string.
+fn accessor_ident(lit: &LitStr) -> syn::Result<Ident> {
+    let value = lit.value();
+    match syn::parse_str::<Ident>(&value) {
+        Ok(_) if !value.starts_with("r#") => Ok(Ident::new(&value, lit.span())),
+        _ => Err(syn::Error::new(
+            lit.span(),
+            format!("`{value}` is not a valid accessor name: expected a non-keyword identifier"),
+        )),
+    }
+}
+
+/// Reports every `#[managed(...)]` on an item that takes none (a container
+/// or an enum variant).
+pub(crate) fn reject(cx: &Ctxt, attrs: &[Attribute], what: &str) {
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident(MANAGED)) {
+        cx.error_spanned_by(
+            attr,
+            format!("`#[managed(...)]` is not supported on {what}: it applies to fields only"),
+        );
+    }
+}

@@ -1,0 +1,49 @@
+//! Where-clause helpers: which fields mention the type's parameters.
+
+use std::collections::HashSet;
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::{GenericParam, Generics, Ident, Type};
+
+/// The names of a container's type parameters.
+pub(crate) fn type_params(generics: &Generics) -> HashSet<Ident> {
+    generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(param) => Some(param.ident.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `true` when the tokens of `ty` contain one of `idents` (a conservative
+/// answer: a path segment that merely shares a parameter's name counts).
+pub(crate) fn mentions(ty: &Type, idents: &HashSet<Ident>) -> bool {
+    fn walk(tokens: TokenStream, idents: &HashSet<Ident>) -> bool {
+        tokens.into_iter().any(|token| match token {
+            TokenTree::Ident(ident) => idents.contains(&ident),
+            TokenTree::Group(group) => walk(group.stream(), idents),
+            _ => false,
+        })
+    }
+    !idents.is_empty() && walk(ty.to_token_stream(), idents)
+}
+
+/// The type parameters `ty` mentions.
+pub(crate) fn mentioned<'p>(ty: &Type, params: &'p HashSet<Ident>) -> Vec<&'p Ident> {
+    let mut found: Vec<&Ident> = params
+        .iter()
+        .filter(|param| mentions(ty, &HashSet::from([(*param).clone()])))
+        .collect();
+    found.sort();
+    found
+}
+
+/// `true` when `ty` names the container itself (`Self` or its name), so
+/// that its `HAS_REFS` would be a cycle.
+pub(crate) fn is_recursive(ty: &Type, container: &Ident) -> bool {
+    let idents = HashSet::from([container.clone(), Ident::new("Self", container.span())]);
+    mentions(ty, &idents)
+}

@@ -1,0 +1,117 @@
+//! The `unsafe impl ::managed::Managed`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Ident, WherePredicate, parse_quote};
+
+use crate::ast::{Container, Data, Field};
+use crate::bound;
+
+/// Generates the `Managed` impl of a container.
+pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
+    let ident = container.ident;
+    let params = bound::type_params(container.generics);
+
+    // Bounds: visited fields that mention a type parameter must be Managed
+    // (a self-recursive field bounds the parameters it mentions instead,
+    // which avoids an infinitely recursive requirement); skipped fields
+    // must be 'static, so that they cannot hide a branded reference.
+    let mut generics = container.generics.clone();
+    let mut predicates: Vec<WherePredicate> = Vec::new();
+    for field in container.all_fields() {
+        let ty = field.ty;
+        if !field.visited() {
+            predicates.push(parse_quote!(#ty: 'static));
+        } else if bound::is_recursive(ty, ident) {
+            for param in bound::mentioned(ty, &params) {
+                predicates.push(parse_quote!(#param: ::managed::Managed));
+            }
+        } else if bound::mentions(ty, &params) {
+            predicates.push(parse_quote!(#ty: ::managed::Managed));
+        }
+    }
+    generics.make_where_clause().predicates.extend(predicates);
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+
+    let has_refs = container
+        .all_fields()
+        .filter(|field| field.visited())
+        .map(|field| {
+            let ty = field.ty;
+            if bound::is_recursive(ty, ident) {
+                // Conservatively true: evaluating it would be a cycle.
+                quote!(true)
+            } else {
+                quote_spanned!(ty.span()=> <#ty as ::managed::Managed>::HAS_REFS)
+            }
+        });
+
+    let body = match &container.data {
+        Data::Struct(fields) => {
+            let (pattern, visits) = destructure(fields);
+            quote! {
+                let Self #pattern = self;
+                #visits
+            }
+        }
+        Data::Enum(variants) if variants.is_empty() => quote!(match *self {}),
+        Data::Enum(variants) => {
+            let arms = variants.iter().map(|variant| {
+                let name = variant.ident;
+                let (pattern, visits) = destructure(&variant.fields);
+                quote!(Self::#name #pattern => { #visits })
+            });
+            quote!(match self { #(#arms)* })
+        }
+    };
+
+    quote! {
+        #[automatically_derived]
+        // SAFETY (of the generated code): every field that is not skipped
+        // is visited exactly once, in place; skipped fields are `'static`,
+        // so they hold no branded managed reference; `HAS_REFS` is the OR
+        // of the visited fields' own (or `true`).
+        unsafe impl #impl_generics ::managed::Managed for #ident #ty_generics #where_clause {
+            const HAS_REFS: bool = false #(|| #has_refs)*;
+
+            #[inline]
+            fn visit_refs<__ManagedV: ::managed::Visitor + ?::core::marker::Sized>(
+                &mut self,
+                __visitor: &mut __ManagedV,
+            ) {
+                if !<Self as ::managed::Managed>::HAS_REFS {
+                    return;
+                }
+                #body
+            }
+        }
+    }
+}
+
+/// A brace pattern binding every visited field (`{ a: __field0, .. }`) and
+/// the statements visiting them.
+fn destructure(fields: &[Field<'_>]) -> (TokenStream, TokenStream) {
+    let visited: Vec<(&Field<'_>, Ident)> = fields
+        .iter()
+        .filter(|field| field.visited())
+        .enumerate()
+        .map(|(i, field)| {
+            (
+                field,
+                format_ident!("__field{}", i, span = Span::call_site()),
+            )
+        })
+        .collect();
+    let bindings = visited.iter().map(|(field, binding)| {
+        let member = &field.member;
+        quote!(#member: #binding)
+    });
+    let visits = visited.iter().map(|(field, binding)| {
+        let ty = field.ty;
+        quote_spanned! {ty.span()=>
+            <#ty as ::managed::Managed>::visit_refs(#binding, __visitor);
+        }
+    });
+    (quote!({ #(#bindings,)* .. }), quote!(#(#visits)*))
+}

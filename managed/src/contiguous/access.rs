@@ -1,0 +1,58 @@
+//! How derive-generated field accessors reach an object through a handle.
+//!
+//! `#[derive(Managed)]` on a struct generates a field-view type (one
+//! `#[repr(transparent)]` wrapper around a handle) whose inherent methods
+//! are the accessors `p.a()` / `p.set_a(v)`. Every handle that implements
+//! [`Access`] dereferences to that view when its target implements
+//! [`Fields`], so the accessors resolve by auto-deref, from any module,
+//! with no trait to import.
+
+/// A handle through which an object can be read and written by closure.
+///
+/// Implemented by [`Proxy`](super::Proxy) and
+/// [`SimpleProxy`](super::SimpleProxy); the derive-generated accessors are
+/// written against this trait.
+pub trait Access {
+    /// The type of the object the handle reaches.
+    type Target;
+
+    /// Runs `f` with a shared reference to the object.
+    fn with<R>(&self, f: impl FnOnce(&Self::Target) -> R) -> R;
+
+    /// Runs `f` with an exclusive reference to the object.
+    fn with_mut<R>(&self, f: impl FnOnce(&mut Self::Target) -> R) -> R;
+}
+
+/// Names the derive-generated field view of a type.
+///
+/// `#[derive(Managed)]` implements it for structs; implement it by hand
+/// only to give a hand-written type proxy accessors.
+///
+/// # Safety
+///
+/// For every sized `H`, `View<H>` must be a `#[repr(transparent)]` struct
+/// whose one non-zero-sized field is an `H` (other fields zero-sized and
+/// with alignment 1), so that a `&H` may be reinterpreted as a
+/// `&View<H>`. Handles rely on this when they dereference to the view.
+pub unsafe trait Fields {
+    /// The field view of a handle of type `H`.
+    type View<H>;
+}
+
+/// Reinterprets a handle as the field view of its target.
+#[inline]
+pub(crate) fn view<H: Access>(handle: &H) -> &<H::Target as Fields>::View<H>
+where
+    H::Target: Fields,
+{
+    const {
+        assert!(size_of::<<H::Target as Fields>::View<H>>() == size_of::<H>());
+        assert!(align_of::<<H::Target as Fields>::View<H>>() == align_of::<H>());
+    }
+    let ptr = core::ptr::from_ref(handle).cast::<<H::Target as Fields>::View<H>>();
+    // SAFETY: `Fields`' contract makes `View<H>` a transparent wrapper of
+    // `H` (checked above for size and alignment), so the pointer is valid,
+    // aligned and initialized for the view for as long as `handle` is
+    // borrowed, and the view adds no interior mutability `H` lacks.
+    unsafe { &*ptr }
+}

@@ -1,0 +1,120 @@
+//! [`SimpleProxy`]: a managed object that owns its own storage.
+
+use core::cell::RefCell;
+use core::fmt;
+use core::ops::Deref;
+
+use super::access::{self, Access, Fields};
+use crate::{Managed, Visitor};
+
+/// A standalone managed object behind a proxy: the seed's
+/// `Proxy:MyStruct(76)`.
+///
+/// The object lives in its own heap allocation, which the proxy owns;
+/// dropping the proxy drops the object and frees it. It offers the same
+/// surface as a pool [`Proxy`](super::Proxy): [`with`](Self::with),
+/// [`with_mut`](Self::with_mut) and the derive-generated accessors, with the
+/// same `RefCell` rule (a `with_mut` nested in a `with` or `with_mut` of the
+/// same proxy panics).
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// let p = SimpleProxy::new(76_i32);
+/// p.with_mut(|a| *a += 1);
+/// assert_eq!(p.with(|a| *a), 77);
+/// assert_eq!(SimpleProxy::into_inner(p), 77);
+/// ```
+pub struct SimpleProxy<T> {
+    /// The object, at a stable address for the proxy's whole life.
+    cell: Box<RefCell<T>>,
+}
+
+impl<T> SimpleProxy<T> {
+    /// Moves `value` to its own allocation.
+    #[must_use]
+    pub fn new(value: T) -> Self {
+        Self {
+            cell: Box::new(RefCell::new(value)),
+        }
+    }
+
+    /// Runs `f` with a shared reference to the object.
+    ///
+    /// # Panics
+    ///
+    /// Inside a [`with_mut`](Self::with_mut) closure of the same proxy.
+    #[inline]
+    pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        f(&self.cell.borrow())
+    }
+
+    /// Runs `f` with an exclusive reference to the object.
+    ///
+    /// # Panics
+    ///
+    /// Inside a `with` or `with_mut` closure of the same proxy.
+    #[inline]
+    pub fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        f(&mut self.cell.borrow_mut())
+    }
+
+    /// Frees the storage and returns the object (`SimpleProxy::into_inner(p)`,
+    /// an associated function so it never hides an accessor).
+    pub fn into_inner(this: Self) -> T {
+        this.cell.into_inner()
+    }
+}
+
+impl<T> From<T> for SimpleProxy<T> {
+    fn from(value: T) -> Self {
+        Self::new(value)
+    }
+}
+
+impl<T: Default> Default for SimpleProxy<T> {
+    fn default() -> Self {
+        Self::new(T::default())
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for SimpleProxy<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.cell.try_borrow() {
+            Ok(value) => f.debug_tuple("SimpleProxy").field(&*value).finish(),
+            Err(_) => f.write_str("SimpleProxy(<borrowed>)"),
+        }
+    }
+}
+
+impl<T> Access for SimpleProxy<T> {
+    type Target = T;
+    #[inline]
+    fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        SimpleProxy::with(self, f)
+    }
+    #[inline]
+    fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        SimpleProxy::with_mut(self, f)
+    }
+}
+
+impl<T: Fields> Deref for SimpleProxy<T> {
+    type Target = T::View<Self>;
+    /// The derive-generated field accessors of `T`.
+    #[inline]
+    fn deref(&self) -> &Self::Target {
+        access::view(self)
+    }
+}
+
+// SAFETY: the proxy owns its object as a `Box` does, so the object's
+// references are reachable from it and are visited, in place, through
+// `get_mut` (no copy).
+unsafe impl<T: Managed> Managed for SimpleProxy<T> {
+    const HAS_REFS: bool = T::HAS_REFS;
+    #[inline]
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
+        self.cell.get_mut().visit_refs(visitor);
+    }
+}

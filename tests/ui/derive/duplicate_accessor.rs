@@ -1,0 +1,12 @@
+use managed::prelude::*;
+
+#[derive(Managed)]
+struct S {
+    a: u32,
+    #[managed(rename = "a")]
+    b: u32,
+    set_c: u32,
+    c: u32,
+}
+
+fn main() {}
