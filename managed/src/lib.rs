@@ -71,7 +71,7 @@ pub mod prelude {
 
     // contiguous: ContiguousUniformPool and its proxies
 
-    // region: Arena, Item, Token, Forward
+    pub use crate::region::{Arena, Compacting, Forward, Item, Rebrand, RegionStats, State, Token};
 
     // multisize: page deques/queues/stacks and MultisizePool
 
