@@ -785,7 +785,8 @@ fn stats_before_and_after() -> Res {
     Ok(())
 }
 
-/// A token may be dropped after its arena: nothing is touched, nothing leaks.
+/// A token may be dropped after its arena: the arena leaves its region to
+/// the outstanding tokens, which drop their values and free it.
 #[test]
 fn token_dropped_after_arena() -> Res {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
@@ -804,13 +805,11 @@ fn token_dropped_after_arena() -> Res {
     let tv = arena.tokenize_all(&compact, v);
     let _ = state;
     drop(arena);
+    assert_eq!(DROPS.load(Relaxed), 0);
     drop(t);
+    assert_eq!(DROPS.load(Relaxed), 1);
     drop(tv);
-    assert_eq!(
-        DROPS.load(Relaxed),
-        0,
-        "their values went with the arena, undropped"
-    );
+    assert_eq!(DROPS.load(Relaxed), 2);
     Ok(())
 }
 

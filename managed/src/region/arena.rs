@@ -67,9 +67,12 @@ pub struct RegionStats {
     /// Bytes of live blocks: headers, values and padding (what compaction
     /// moves).
     pub live_block_bytes: usize,
-    /// Free bytes before the end of the last block: dropped objects and
-    /// padding (reclaimed by compaction).
+    /// Bytes of dropped objects before the end of the last block (reclaimed
+    /// by compaction).
     pub hole_bytes: usize,
+    /// Bytes of alignment padding before over-aligned values (compaction
+    /// keeps only what alignment requires).
+    pub padding_bytes: usize,
     /// Free bytes after the last block, available to allocation.
     pub tail_bytes: usize,
 }
@@ -96,12 +99,13 @@ impl fmt::Display for RegionStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} objects, {} live bytes ({} with headers), {} in holes, {} free at the end \
-             ({:.1}% fragmented)",
+            "{} objects, {} live bytes ({} with headers), {} in holes, {} of padding, \
+             {} free at the end ({:.1}% fragmented)",
             self.live_objects,
             self.live_bytes,
             self.live_block_bytes,
             self.hole_bytes,
+            self.padding_bytes,
             self.tail_bytes,
             self.fragmentation() * 100.0
         )
@@ -355,9 +359,11 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// arena) after [`compact`](Self::compact) moved its object.
     ///
     /// The token borrows the compaction guard, so it cannot outlive
-    /// [`finish`](Self::finish); it does not borrow the arena. Dropping it
-    /// drops the value; forgetting it keeps the object alive (and tracked)
-    /// until the arena is dropped, never redeemed.
+    /// [`finish`](Self::finish); it does not borrow the arena, and may even
+    /// be dropped after it (the arena then leaves its memory to its
+    /// outstanding tokens). Dropping it drops the value; forgetting it keeps
+    /// the object alive and never redeemed (its value is never dropped, and
+    /// the region memory is leaked if the arena is dropped after).
     ///
     /// To tokenize a whole value holding items (`Vec<Item<..>>`, a struct),
     /// use [`tokenize_all`](Self::tokenize_all).
@@ -477,13 +483,15 @@ impl<'id, const N: usize> Arena<'id, N> {
             ..RegionStats::default()
         };
         self.raw.for_each_block(|h| {
-            if !h.is_free() {
+            if h.is_free() {
+                s.hole_bytes += h.size();
+            } else {
                 s.live_objects += 1;
                 s.live_bytes += h.value_size();
                 s.live_block_bytes += h.size();
             }
         });
-        s.hole_bytes = self.raw.top() - s.live_block_bytes;
+        s.padding_bytes = self.raw.top() - s.live_block_bytes - s.hole_bytes;
         s
     }
 
@@ -549,16 +557,20 @@ where
 
 impl<const N: usize> Drop for Arena<'_, N> {
     fn drop(&mut self) {
-        /// Releases the region's cell table even if a destructor panics.
-        struct Release(NonNull<CellTable>);
-        impl Drop for Release {
+        /// Releases the cell table (and hands it the region if tokens are
+        /// outstanding) even if a destructor panics.
+        struct Release<'r, 'id, const N: usize>(&'r mut Arena<'id, N>);
+        impl<const N: usize> Drop for Release<'_, '_, N> {
             fn drop(&mut self) {
-                // SAFETY: the arena's table; the arena is gone after this.
-                unsafe { CellTable::arena_gone(self.0) };
+                let empty = RawRegion::new(0).expect("an empty region needs no memory");
+                let region = core::mem::replace(&mut self.0.raw, empty);
+                // SAFETY: the arena's table and region; the arena is gone
+                // after this.
+                unsafe { CellTable::arena_gone(self.0.cells, region) };
             }
         }
-        let _release = Release(self.cells);
-        self.drop_shared_from(0);
+        let release = Release(self);
+        release.0.drop_shared_from(0);
     }
 }
 

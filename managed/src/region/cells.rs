@@ -3,11 +3,14 @@
 //!
 //! The table is a heap object of its own, shared by the arena and its
 //! outstanding tokens: a token may be dropped after its arena (nothing ties
-//! a token's lifetime to the arena's), so the arena frees the table only
-//! when no token is outstanding, and otherwise leaves that to the last one.
+//! a token's lifetime to the arena's). So the arena frees the table only
+//! when no token is outstanding; otherwise it hands the table its region
+//! memory, and the last token to go drops its value and frees both.
 
 use core::cell::{Cell, UnsafeCell};
 use core::ptr::NonNull;
+
+use super::raw::RawRegion;
 
 /// Slots per chunk (chunks never move, so slot addresses are stable).
 const CHUNK: usize = 1024;
@@ -32,8 +35,10 @@ pub(crate) struct CellTable {
     free: UnsafeCell<Vec<u32>>,
     /// Tokens created and neither redeemed nor dropped.
     tokens: Cell<usize>,
-    /// Whether the arena (and its region) still exists.
-    alive: Cell<bool>,
+    /// Whether the arena was dropped (then `orphan` holds its region).
+    arena_gone: Cell<bool>,
+    /// The region of a dropped arena, kept for its outstanding tokens.
+    orphan: UnsafeCell<Option<RawRegion>>,
 }
 
 impl CellTable {
@@ -44,7 +49,8 @@ impl CellTable {
             len: Cell::new(0),
             free: UnsafeCell::new(Vec::new()),
             tokens: Cell::new(0),
-            alive: Cell::new(true),
+            arena_gone: Cell::new(false),
+            orphan: UnsafeCell::new(None),
         })))
     }
 
@@ -117,12 +123,6 @@ impl CellTable {
         self.slot(index).addr.set(addr.as_ptr());
     }
 
-    /// Whether the arena still exists.
-    #[inline]
-    pub(crate) fn alive(&self) -> bool {
-        self.alive.get()
-    }
-
     /// Counts one more outstanding token.
     #[inline]
     pub(crate) fn token_created(&self) {
@@ -140,26 +140,32 @@ impl CellTable {
         let table = unsafe { this.as_ref() };
         let n = table.tokens.get() - 1;
         table.tokens.set(n);
-        if n == 0 && !table.alive.get() {
+        if n == 0 && table.arena_gone.get() {
             // SAFETY: the arena is gone and this was the last token: no one
             // else holds the table.
             unsafe { Self::free(this) };
         }
     }
 
-    /// Called by the arena's drop: frees the table, or leaves it to the
+    /// Called by the arena's drop: frees the table, or leaves it (and the
+    /// region memory, which the outstanding tokens' objects live in) to the
     /// last outstanding token.
     ///
     /// # Safety
     ///
-    /// `this` is the arena's live table; the arena does not use it afterwards.
-    pub(crate) unsafe fn arena_gone(this: NonNull<CellTable>) {
+    /// `this` is the arena's live table and `region` its region; the arena
+    /// does not use either afterwards.
+    pub(crate) unsafe fn arena_gone(this: NonNull<CellTable>, region: RawRegion) {
         // SAFETY: live table (caller).
         let table = unsafe { this.as_ref() };
-        table.alive.set(false);
+        table.arena_gone.set(true);
         if table.tokens.get() == 0 {
+            drop(region);
             // SAFETY: no token holds the table, and the arena lets go.
             unsafe { Self::free(this) };
+        } else {
+            // SAFETY: nothing else accesses `orphan`.
+            unsafe { *table.orphan.get() = Some(region) };
         }
     }
 

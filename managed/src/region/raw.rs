@@ -335,7 +335,8 @@ impl RawRegion {
         unsafe { self.base.add(off) }
     }
 
-    /// Calls `f` on every block (live or free) in address order.
+    /// Calls `f` on every block (live or free) in address order (padding
+    /// runs are skipped).
     pub(crate) fn for_each_block(&self, mut f: impl FnMut(&Header)) {
         let mut pos = 0;
         while pos < self.top.get() {

@@ -222,6 +222,17 @@ impl<F: Fn(NonNull<u8>) -> bool> Visitor for Census<F> {
     }
 }
 
+/// Lets go of a token's hold on the cell table when dropped.
+struct Gone(NonNull<CellTable>);
+
+impl Drop for Gone {
+    fn drop(&mut self) {
+        // SAFETY: made by a token that counted itself and is done with the
+        // table (and the region).
+        unsafe { CellTable::token_gone(self.0) };
+    }
+}
+
 /// The single-item token inside the closure [`Arena::tokenize`] returns.
 pub(crate) struct ItemToken<'c, 'id, T: ?Sized> {
     /// The item's pointer as it was (for its metadata; the address comes
@@ -258,22 +269,17 @@ impl<'id, T: ?Sized> ItemToken<'_, 'id, T> {
 impl<T: ?Sized> Drop for ItemToken<'_, '_, T> {
     fn drop(&mut self) {
         // SAFETY: the token counted itself in the table, which therefore
-        // is still allocated.
+        // is still allocated, and so is the region (kept by the table if
+        // the arena is gone).
         let cells = unsafe { self.cells.as_ref() };
-        if cells.alive() {
-            let addr = cells.addr(self.index);
-            cells.release(self.index);
-            // SAFETY: the region is alive and the token owns the object.
-            let item = unsafe { Item::from_raw(self.ptr.with_addr(addr.addr())) };
-            // SAFETY: the arena is alive, so this does not free the table;
-            // counting first keeps the count right if the value's drop panics.
-            unsafe { CellTable::token_gone(self.cells) };
-            // Drops the value and frees its block.
-            drop(item);
-        } else {
-            // SAFETY: this token counted itself, and is done with the table.
-            unsafe { CellTable::token_gone(self.cells) };
-        }
+        let addr = cells.addr(self.index);
+        cells.release(self.index);
+        // SAFETY: the region is alive and the token owns the object.
+        let item = unsafe { Item::from_raw(self.ptr.with_addr(addr.addr())) };
+        // Drops the value and frees its block; a guard then lets go of the
+        // table (also if the value's destructor panics).
+        let _gone = Gone(self.cells);
+        drop(item);
     }
 }
 
@@ -285,8 +291,8 @@ impl<T: ?Sized> Drop for ItemToken<'_, '_, T> {
 /// (`Scene<'static>` for a `Scene<'a>`); it is never used at that lifetime.
 /// The token borrows the compaction guard for `'c`, so it cannot outlive
 /// [`Arena::finish`]. Dropping it drops the value (and the objects its
-/// items own); forgetting it leaves those objects in the region until the
-/// arena is dropped.
+/// items own), also after the arena is dropped; forgetting it leaves those
+/// objects in the region, never dropped (like forgetting a `Box`).
 pub struct Token<'c, 'id, E: Rebrand> {
     /// The value, each item reference replaced by its cell index + 1.
     value: ManuallyDrop<E>,
@@ -337,23 +343,16 @@ impl<'c, 'id, E: Rebrand> Token<'c, 'id, E> {
 
 impl<E: Rebrand> Drop for Token<'_, '_, E> {
     fn drop(&mut self) {
-        // SAFETY: the token counted itself, so the table is allocated.
+        // SAFETY: the token counted itself, so the table is allocated, and
+        // so is the region (kept by the table if the arena is gone).
         let cells = unsafe { self.cells.as_ref() };
-        if cells.alive() {
-            self.value.visit_refs(&mut Redeemer { cells });
-            // SAFETY: 1. the arena is alive, so this does not free the
-            // table, and counting first keeps the count right if a
-            // destructor panics; 2. the items point to their live objects
-            // again; the value is dropped once (its `'static` region
-            // lifetime is never observed: dropping only runs destructors).
-            unsafe {
-                CellTable::token_gone(self.cells);
-                ManuallyDrop::drop(&mut self.value);
-            }
-        } else {
-            // SAFETY: this token counted itself, and is done with the table.
-            unsafe { CellTable::token_gone(self.cells) };
-        }
+        let _gone = Gone(self.cells);
+        self.value.visit_refs(&mut Redeemer { cells });
+        // SAFETY: the items point to their live objects again; the value is
+        // dropped once (its `'static` region lifetime is never observed:
+        // dropping only runs destructors). The guard then lets go of the
+        // table, also if a destructor panics.
+        unsafe { ManuallyDrop::drop(&mut self.value) };
     }
 }
 
