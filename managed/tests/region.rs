@@ -643,10 +643,28 @@ unsafe impl Managed for Node<'_> {
     }
 }
 
-// SAFETY: `'a` is only the lifetime of the items.
+// SAFETY: `'a` is only the lifetime of the items, and each field's own
+// `Rebrand` substitutes exactly `'a` (this is the form
+// `managed-derive/src/region.rs` generates).
 unsafe impl<'a> Rebrand for Node<'a> {
     type Branded<'b> = Node<'b>;
 }
+
+// The check `managed-derive/src/region.rs` generates: each field that
+// mentions `'a` rebrands to the same field type with `'a` replaced.
+const _: () = {
+    #[allow(dead_code, clippy::extra_unused_lifetimes)]
+    fn check<'a, 'b>() {
+        fn same<T: ?Sized>(_: core::marker::PhantomData<fn(T) -> T>) {}
+        same::<Vec<Item<'b, Node<'b>>>>(
+            core::marker::PhantomData::<
+                fn(
+                    <Vec<Item<'a, Node<'a>>> as Rebrand>::Branded<'b>,
+                ) -> <Vec<Item<'a, Node<'a>>> as Rebrand>::Branded<'b>,
+            >,
+        );
+    }
+};
 
 fn sum(node: &Node<'_>) -> u64 {
     node.value + node.children.iter().map(|c| sum(c)).sum::<u64>()

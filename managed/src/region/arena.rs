@@ -323,8 +323,8 @@ impl<'id, const N: usize> Arena<'id, N> {
     ///
     /// If the item belongs to another arena.
     pub fn share<T: 'id>(&self, item: Item<'_, T>) -> Forward<'id, T> {
+        self.check_owned(NonNull::from(&*item).cast());
         let p = item.into_raw().cast::<u8>();
-        self.check_owned(p);
         // SAFETY: the item owned a live object of this region, which now
         // belongs to the arena (flag `SHARED`) and gets a cell.
         unsafe {
@@ -377,9 +377,9 @@ impl<'id, const N: usize> Arena<'id, N> {
         item: Item<'_, T>,
     ) -> impl for<'b> FnOnce(&'b Arena<'id, N>) -> Item<'b, T> + use<'c, 'g, 'id, N, T> {
         let _ = guard;
+        self.check_owned(NonNull::from(&*item).cast());
         let ptr = item.into_raw();
         let p = ptr.cast::<u8>();
-        self.check_owned(p);
         let cells = self.cells();
         let index = cells.acquire(p);
         // SAFETY: a live object of this region, owned by the item (so it
