@@ -889,3 +889,76 @@ fn many_rounds() -> Res {
     assert_eq!(tokens_src.len(), 25);
     Ok(())
 }
+
+/// A 64 MiB region lives on the heap (this would overflow a test thread's
+/// stack otherwise) and is usable to its end.
+#[test]
+#[cfg_attr(miri, ignore = "64 MiB is slow to touch under Miri")]
+fn large_region_is_on_the_heap() -> Res {
+    make_guard!(guard);
+    let (arena, state): (Arena<'_, { 64 << 20 }>, _) = Arena::new(guard);
+    let big = arena.allocate_slice_fill(&state, (64 << 20) / 8 - 2, 7u64)?;
+    assert_eq!(arena.available(), 0);
+    assert_eq!((big[0], big[big.len() - 1]), (7, 7));
+    Ok(())
+}
+
+/// A panicking constructor leaves a free block and nothing half-built.
+#[test]
+fn panicking_constructor() -> Res {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
+    let a = arena.allocate_value(&state, 1u64).map_err(|e| e.0)?;
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = arena.allocate_with(&state, || -> String { panic!("no value") });
+    }));
+    assert!(r.is_err());
+    // Allocating from inside the constructor works too.
+    let outer = arena.allocate_with(&state, || {
+        let inner = arena.allocate_value(&state, 5u8).map_err(|e| e.0).unwrap();
+        u64::from(*inner) + 1
+    })?;
+    assert_eq!(*outer, 6);
+    let s = arena.region_stats();
+    assert_eq!(s.live_objects, 2);
+    assert_eq!(
+        s.hole_bytes,
+        40 + 24,
+        "the String's block and the dropped inner u8"
+    );
+    make_guard!(compact);
+    let ta = arena.tokenize(&compact, a);
+    let to = arena.tokenize(&compact, outer);
+    let state = arena.compact(&compact, state);
+    let (a, outer) = (ta(&arena), to(&arena));
+    let _state = arena.finish(compact, state);
+    assert_eq!((*a, *outer), (1, 6));
+    assert_eq!(arena.region_stats().hole_bytes, 0);
+    Ok(())
+}
+
+/// Over-alignment beyond what a block can describe is an error, not UB.
+#[test]
+fn absurd_alignment_and_sizes_are_errors() {
+    #[repr(align(4096))]
+    #[derive(Default)]
+    struct Page(u8);
+    // SAFETY: no references.
+    unsafe impl Managed for Page {
+        const HAS_REFS: bool = false;
+        fn visit_refs<V: Visitor + ?Sized>(&mut self, _: &mut V) {}
+    }
+    make_guard!(guard);
+    let (arena, state) = Arena::<'_, 0>::with_capacity(guard, 3 * 4096);
+    let _first = arena.allocate::<u8>(&state).unwrap();
+    let p = arena.allocate::<Page>(&state).unwrap();
+    assert_eq!((p.as_ptr().addr() % 4096, p.0), (0, 0));
+    assert!(matches!(
+        arena.allocate_slice_fill(&state, usize::MAX / 4, 0u32),
+        Err(AllocError::CapacityOverflow)
+    ));
+    assert!(matches!(
+        arena.allocate_slice_fill(&state, 1 << 30, 0u64),
+        Err(AllocError::CapacityOverflow)
+    ));
+}

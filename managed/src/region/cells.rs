@@ -17,7 +17,9 @@ const CHUNK: usize = 1024;
 
 /// One forwarding cell.
 pub(crate) struct Slot {
-    /// Value address of the object this cell tracks (when in use).
+    /// Value address of the object this cell tracks (when in use); when
+    /// free, the index + 1 of the next free cell (0 ends the list), as an
+    /// address without provenance.
     pub(crate) addr: Cell<*mut u8>,
     /// Incremented each time the cell is released; a `Forward` remembers
     /// the generation it was made in, so a reused cell never matches.
@@ -31,8 +33,9 @@ pub(crate) struct CellTable {
     chunks: UnsafeCell<Vec<NonNull<Slot>>>,
     /// Slots handed out so far (in use or free-listed).
     len: Cell<u32>,
-    /// Released slot indices, reused first.
-    free: UnsafeCell<Vec<u32>>,
+    /// Index + 1 of the first released cell (reused first), or 0; the
+    /// free cells are linked through their `addr`.
+    free_head: Cell<u32>,
     /// Tokens created and neither redeemed nor dropped.
     tokens: Cell<usize>,
     /// Whether the arena was dropped (then `orphan` holds its region).
@@ -47,7 +50,7 @@ impl CellTable {
         NonNull::from(Box::leak(Box::new(CellTable {
             chunks: UnsafeCell::new(Vec::new()),
             len: Cell::new(0),
-            free: UnsafeCell::new(Vec::new()),
+            free_head: Cell::new(0),
             tokens: Cell::new(0),
             arena_gone: Cell::new(false),
             orphan: UnsafeCell::new(None),
@@ -72,10 +75,12 @@ impl CellTable {
 
     /// Takes a free cell, sets it to `addr`, and returns its index.
     pub(crate) fn acquire(&self, addr: NonNull<u8>) -> u32 {
-        // SAFETY: no reference into `free` escapes any method.
-        let reused = unsafe { (*self.free.get()).pop() };
-        let index = match reused {
-            Some(i) => i,
+        let head = self.free_head.get();
+        let index = match head.checked_sub(1) {
+            Some(i) => {
+                self.free_head.set(self.slot(i).addr.get().addr() as u32);
+                i
+            }
             None => {
                 let i = self.len.get();
                 assert!(i < u32::MAX, "too many forwarding cells");
@@ -103,9 +108,10 @@ impl CellTable {
     pub(crate) fn release(&self, index: u32) {
         let slot = self.slot(index);
         slot.generation.set(slot.generation.get() + 1);
-        slot.addr.set(core::ptr::null_mut());
-        // SAFETY: no reference into `free` escapes any method.
-        unsafe { (*self.free.get()).push(index) };
+        slot.addr.set(core::ptr::without_provenance_mut(
+            self.free_head.get() as usize
+        ));
+        self.free_head.set(index + 1);
     }
 
     /// The object address held by the cell at `index`.

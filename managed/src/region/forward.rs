@@ -61,8 +61,9 @@ impl<'id, T> Forward<'id, T> {
         // is only ever used with a borrow of the arena branded `'id`.
         let slot = unsafe { self.slot.as_ref() };
         if slot.generation.get() == self.generation {
-            // A cell in use holds a non-null address.
-            NonNull::new(slot.addr.get())
+            // SAFETY: a cell in use (its generation matches) holds the
+            // non-null address of its object.
+            Some(unsafe { NonNull::new_unchecked(slot.addr.get()) })
         } else {
             None
         }

@@ -392,20 +392,16 @@ impl RawRegion {
             // address order and `new_header` is at most the old header
             // offset, as the old one satisfied the same alignment from a
             // higher start), so the marker in `dst..new_header` lies below
-            // the block being moved; 2. `ptr::copy` handles the overlap of
-            // the source and destination blocks; 3. everything stays within
-            // `0..top`.
+            // the block being moved; 2. `slide` handles the overlap of the
+            // source and destination blocks (destination below); 3.
+            // everything stays within `0..top`.
             unsafe {
                 if new_header > dst {
                     let gap = (new_header - dst) as u32;
                     self.base.add(dst).cast::<u32>().write(gap << 1 | 1);
                 }
                 if new_header != src {
-                    ptr::copy(
-                        self.base.add(src).as_ptr(),
-                        self.base.add(new_header).as_ptr(),
-                        size,
-                    );
+                    slide(self.base.add(src), self.base.add(new_header), size);
                 }
             }
             if cell != 0 {
@@ -477,6 +473,35 @@ impl RawRegion {
                 unsafe { visit(value.as_ptr(), &mut fix) };
             }
         }
+    }
+}
+
+/// Moves a block of `size` bytes down from `src` to `dst`.
+///
+/// # Safety
+///
+/// `dst < src`, both 8-aligned, `size` a multiple of 8, and both ranges
+/// inside one allocation.
+#[inline]
+unsafe fn slide(src: NonNull<u8>, dst: NonNull<u8>, size: usize) {
+    debug_assert!(dst < src && size % 8 == 0);
+    if size <= 64 {
+        // Small blocks (the common case) without a `memmove` call: an
+        // ascending word copy is correct for overlapping ranges when the
+        // destination is below the source. Words are copied as
+        // `MaybeUninit` because padding bytes may be uninitialized.
+        let (src, dst) = (
+            src.cast::<core::mem::MaybeUninit<u64>>(),
+            dst.cast::<core::mem::MaybeUninit<u64>>(),
+        );
+        for i in 0..size / 8 {
+            // SAFETY: word `i` of both ranges is in bounds and aligned, and
+            // source word `i` has not been overwritten yet (`dst < src`).
+            unsafe { dst.add(i).write(src.add(i).read()) };
+        }
+    } else {
+        // SAFETY: in bounds (caller); `copy` allows the overlap.
+        unsafe { ptr::copy(src.as_ptr(), dst.as_ptr(), size) };
     }
 }
 
