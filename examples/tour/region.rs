@@ -1,3 +1,104 @@
-//! Tour section: region.
+//! Tour section: region — a compacting arena whose moves safe code never
+//! observes: items are tokenized before `compact` and redeemed after it,
+//! whole values at once, while `Forward`s follow their objects by themselves.
 
-pub(crate) fn run() {}
+use managed::prelude::*;
+
+/// A scene of the tour: items in a field, a `Vec` and an `Option`, plus a
+/// `Forward` to an object the arena owns.
+struct Scene<'a, 'id> {
+    title: Item<'a, String>,
+    sprites: Vec<Item<'a, [f32; 2]>>,
+    selected: Option<Item<'a, u32>>,
+    palette: Forward<'id, [u8; 3]>,
+}
+
+// SAFETY: visits every field that can hold an item (a `Forward` holds none).
+unsafe impl Managed for Scene<'_, '_> {
+    const HAS_REFS: bool = true;
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
+        self.title.visit_refs(visitor);
+        self.sprites.visit_refs(visitor);
+        self.selected.visit_refs(visitor);
+    }
+}
+
+// SAFETY: `'a` is only the lifetime of the items; the brand `'id` stays.
+unsafe impl<'a, 'id> Rebrand for Scene<'a, 'id> {
+    type Branded<'b> = Scene<'b, 'id>;
+}
+
+pub(crate) fn run() {
+    println!("== region: a compacting arena (Scavenge)");
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
+
+    // The seed's example: two items and some garbage.
+    let garbage = arena.allocate::<u64>(&state).expect("fits");
+    let mut a = arena.allocate::<u8>(&state).expect("fits");
+    *a = 0xAA;
+
+    // A scene, interleaved with temporary objects that die before compaction.
+    let mut temporaries = Vec::new();
+    let title = arena
+        .allocate_value(&state, "tour".to_string())
+        .map_err(|e| e.0)
+        .expect("fits");
+    let mut sprites = Vec::new();
+    for i in 0..6 {
+        temporaries.push(arena.allocate::<[u64; 4]>(&state).expect("fits"));
+        sprites.push(
+            arena
+                .allocate_value(&state, [i as f32, 0.5])
+                .map_err(|e| e.0)
+                .expect("fits"),
+        );
+    }
+    let selected = Some(
+        arena
+            .allocate_value(&state, 3)
+            .map_err(|e| e.0)
+            .expect("fits"),
+    );
+    let palette = arena
+        .allocate_shared(&state, [255, 128, 0])
+        .map_err(|e| e.0)
+        .expect("fits");
+    let scene = Scene {
+        title,
+        sprites,
+        selected,
+        palette,
+    };
+    drop((garbage, temporaries));
+    let before = arena.region_stats();
+    println!("  before compaction: {before}");
+
+    make_guard!(compact);
+    let tok_a = arena.tokenize(&compact, a); // one item: a token called with the arena
+    let tok_scene = arena.tokenize_all(&compact, scene); // a whole value, in place
+    let state = arena.compact(&compact, state);
+    let scene = tok_scene.redeem(&arena);
+    let a = tok_a(&arena);
+    let state = arena.finish(compact, state);
+
+    let after = arena.region_stats();
+    println!("  after compaction:  {after}");
+    println!(
+        "  a = {:#x}, title = {:?}, sprites = {:?}, selected = {:?}, palette = {:?}",
+        *a,
+        scene.title.as_str(),
+        scene.sprites.iter().map(|s| s[0]).collect::<Vec<_>>(),
+        scene.selected.as_deref(),
+        scene.palette.get(&arena),
+    );
+    println!(
+        "  reclaimed {} bytes; stats(): {}",
+        after.tail_bytes - before.tail_bytes,
+        arena.stats()
+    );
+    let extra = arena
+        .allocate::<u64>(&state)
+        .expect("the reclaimed space is reusable");
+    drop((extra, a, scene));
+}

@@ -114,7 +114,7 @@ pub mod prelude {
 
     pub use crate::contiguous::{ContiguousUniformPool, Proxy, SimpleProxy};
 
-    // region: Arena, Item, Token, Forward
+    pub use crate::region::{Arena, Compacting, Forward, Item, Rebrand, RegionStats, State, Token};
 
     pub use crate::coercion;
     pub use crate::multisize::{

@@ -1,1 +1,0 @@
-//! The compacting region arena with two-phase, compile-time-checked compaction (seed 000).

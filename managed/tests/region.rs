@@ -1,0 +1,964 @@
+//! The compacting region: the seed's example and tests, drop accounting,
+//! whole-value tokenizing, references inside the region, and `Forward`.
+
+use std::collections::HashMap;
+use std::error::Error;
+use std::sync::atomic::AtomicPtr;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+
+use managed::prelude::*;
+
+type Res = Result<(), Box<dyn Error>>;
+
+/// The example of COMPAT.md, verbatim.
+#[test]
+fn compat_example() -> Res {
+    make_guard!(guard);
+    // create an arena and allocate some values
+    let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
+    let garbage = arena.allocate::<u8>(&state)?;
+    let mut a = arena.allocate::<u8>(&state)?;
+    *a = 0xAA;
+    let mut b = arena.allocate::<u8>(&state)?;
+    *b = 0xBB;
+
+    make_guard!(compact);
+    // convert all outstanding references to tokens
+    let tok_a = arena.tokenize(&compact, a);
+    let tok_b = arena.tokenize(&compact, b);
+    drop(garbage);
+    // start compacting, which guarantees all references are tokens or dropped
+    let state = arena.compact(&compact, state);
+    // redeem tokens, reviving alive objects and overwriting the free `garbage`
+    let b = tok_b(&arena);
+    let a = tok_a(&arena);
+    // finish compacting, guaranteeing all tokens are used or dropped
+    let state = arena.finish(compact, state);
+    // live references have been forwarded and point to the same objects
+    assert_eq!(*a, 0xAA);
+    assert_eq!(*b, 0xBB);
+    // the garbage's block is gone: `a` moved into it
+    assert_eq!(arena.region_stats().hole_bytes, 0);
+    assert_eq!(arena.region_stats().live_objects, 2);
+    let c = arena.allocate::<u8>(&state)?;
+    assert_eq!(*c, 0);
+    Ok(())
+}
+
+/// COMPAT: tokens collected from a drained vector and redeemed with `map`.
+#[test]
+fn compat_collect_tokens() -> Res {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
+    let mut v = Vec::new();
+    for i in 0..10u32 {
+        let mut item = arena.allocate::<u32>(&state)?;
+        *item = i;
+        v.push(item);
+        let _garbage = arena.allocate::<u64>(&state)?;
+    }
+    make_guard!(compact);
+    let tokens = v
+        .drain(..)
+        .map(|i| arena.tokenize(&compact, i))
+        .collect::<Vec<_>>();
+    // The drained vector's type still says it may hold items: it must go
+    // before compaction (that is the compile-time guarantee at work).
+    drop(v);
+    let state = arena.compact(&compact, state);
+    let v = tokens.into_iter().map(|t| t(&arena)).collect::<Vec<_>>();
+    let _state = arena.finish(compact, state);
+    assert_eq!(
+        v.iter().map(|i| **i).collect::<Vec<_>>(),
+        (0..10).collect::<Vec<_>>()
+    );
+    let s = arena.region_stats();
+    assert_eq!((s.live_objects, s.hole_bytes), (10, 0));
+    Ok(())
+}
+
+/// Seed test: two items survive compaction in either redeem order.
+#[test]
+fn two_items() -> Res {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 256>, _) = Arena::new(guard);
+    let mut a = arena.allocate::<u64>(&state)?;
+    let mut b = arena.allocate::<u64>(&state)?;
+    *a = 1;
+    *b = 2;
+    let a_before = a.as_ptr();
+    make_guard!(compact);
+    let ta = arena.tokenize(&compact, a);
+    let tb = arena.tokenize(&compact, b);
+    let state = arena.compact(&compact, state);
+    let b = tb(&arena);
+    let a = ta(&arena);
+    let _state = arena.finish(compact, state);
+    assert_eq!((*a, *b), (1, 2));
+    assert_eq!(a.as_ptr(), a_before, "nothing to reclaim: nothing moves");
+    Ok(())
+}
+
+/// Seed test: a vector of ten items, half dropped ("reclaiming half").
+#[test]
+fn vector_of_ten_reclaiming_half() -> Res {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
+    let mut v = (0..10u64)
+        .map(|i| arena.allocate_value(&state, i * 11).map_err(|e| e.0))
+        .collect::<Result<Vec<_>, _>>()?;
+    let before = arena.region_stats();
+    assert_eq!(before.live_objects, 10);
+    make_guard!(compact);
+    let mut tokens = Vec::new();
+    for (i, item) in v.drain(..).enumerate() {
+        if i % 2 == 0 {
+            tokens.push(arena.tokenize(&compact, item));
+        }
+    }
+    drop(v);
+    let fragmented = arena.region_stats();
+    assert_eq!(fragmented.live_objects, 5);
+    assert!(fragmented.fragmentation() > 0.0);
+    let state = arena.compact(&compact, state);
+    let v: Vec<_> = tokens.into_iter().map(|t| t(&arena)).collect();
+    let state = arena.finish(compact, state);
+    assert_eq!(
+        v.iter().map(|x| **x).collect::<Vec<_>>(),
+        [0, 22, 44, 66, 88]
+    );
+    let after = arena.region_stats();
+    assert_eq!(after.hole_bytes, 0);
+    assert_eq!(after.fragmentation(), 0.0);
+    assert_eq!(
+        after.tail_bytes,
+        before.tail_bytes + before.live_block_bytes / 2
+    );
+    // The reclaimed half is allocatable again.
+    let more = (0..5)
+        .map(|_| arena.allocate::<u64>(&state))
+        .collect::<Result<Vec<_>, _>>()?;
+    assert_eq!(arena.available(), before.tail_bytes);
+    drop(more);
+    Ok(())
+}
+
+/// Seed test: redeeming out of address order still packs optimally.
+#[test]
+fn out_of_order_redeem() -> Res {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 2048>, _) = Arena::new(guard);
+    let g1 = arena.allocate::<[u8; 24]>(&state)?;
+    let a = arena.allocate_value(&state, 1u16).map_err(|e| e.0)?;
+    let g2 = arena.allocate::<u128>(&state)?;
+    let b = arena.allocate_value(&state, [2u64; 3]).map_err(|e| e.0)?;
+    let c = arena.allocate_value(&state, 3u8).map_err(|e| e.0)?;
+    make_guard!(compact);
+    let (ta, tb, tc) = (
+        arena.tokenize(&compact, a),
+        arena.tokenize(&compact, b),
+        arena.tokenize(&compact, c),
+    );
+    drop((g1, g2));
+    let state = arena.compact(&compact, state);
+    let c = tc(&arena);
+    let a = ta(&arena);
+    let b = tb(&arena);
+    let _state = arena.finish(compact, state);
+    assert_eq!((*a, *b, *c), (1, [2; 3], 3));
+    assert!(a.as_ptr().addr() < b.as_ptr().addr() && b.as_ptr().addr() < c.as_ptr().addr());
+    let s = arena.region_stats();
+    // 3 headers + 8 + 24 + 8 bytes: no padding at all.
+    assert_eq!(s.live_block_bytes, 3 * 16 + 8 + 24 + 8);
+    assert_eq!(s.hole_bytes, 0);
+    Ok(())
+}
+
+/// Seed test: many small gaps of mixed sizes are all reclaimed.
+#[test]
+fn small_gaps() -> Res {
+    make_guard!(guard);
+    let (mut arena, state) = Arena::<'_, 0>::with_capacity(guard, 8192);
+    let mut keep = Vec::new();
+    let mut drop_later = Vec::new();
+    for i in 0..40u8 {
+        let item = arena.allocate_slice_fill(&state, 1 + (i as usize % 7), i)?;
+        if i % 3 == 0 {
+            keep.push(item);
+        } else {
+            drop_later.push(item);
+        }
+    }
+    drop(drop_later);
+    make_guard!(compact);
+    let tokens: Vec<_> = keep
+        .into_iter()
+        .map(|i| arena.tokenize(&compact, i))
+        .collect();
+    let state = arena.compact(&compact, state);
+    let keep: Vec<_> = tokens.into_iter().map(|t| t(&arena)).collect();
+    let _state = arena.finish(compact, state);
+    for (n, item) in keep.iter().enumerate() {
+        let i = (n * 3) as u8;
+        assert_eq!(&**item, &vec![i; 1 + (i as usize % 7)][..]);
+    }
+    assert_eq!(arena.region_stats().hole_bytes, 0);
+    assert_eq!(arena.region_stats().live_block_bytes, keep.len() * 24);
+    Ok(())
+}
+
+/// Seed test: a leaked token's object stays live and is never redeemed;
+/// the rest of the region compacts around it.
+#[test]
+fn leaked_token() -> Res {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 512>, _) = Arena::new(guard);
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let g = arena.allocate_value(&state, 0u64).map_err(|e| e.0)?;
+    let leaked = arena
+        .allocate_value(&state, Counted(&DROPS, 5))
+        .map_err(|e| e.0)?;
+    let kept = arena.allocate_value(&state, 9u64).map_err(|e| e.0)?;
+    make_guard!(compact);
+    // Leak the token (as `mem::forget` would), but reachably from a static
+    // so that Miri's leak check accepts the cell table it keeps alive.
+    static SINK: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+    let token = Box::new(arena.tokenize(&compact, leaked));
+    SINK.store(Box::into_raw(token).cast(), Relaxed);
+    let tk = arena.tokenize(&compact, kept);
+    drop(g);
+    let state = arena.compact(&compact, state);
+    let kept = tk(&arena);
+    let _state = arena.finish(compact, state);
+    assert_eq!(*kept, 9);
+    let s = arena.region_stats();
+    assert_eq!((s.live_objects, s.hole_bytes), (2, 0));
+    drop(kept);
+    drop(arena);
+    assert_eq!(DROPS.load(Relaxed), 0, "a leaked value is never dropped");
+    Ok(())
+}
+
+#[repr(align(256))]
+#[derive(Default, Debug, PartialEq)]
+struct Aligned(u8);
+
+// SAFETY: no references.
+unsafe impl Managed for Aligned {
+    const HAS_REFS: bool = false;
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, _: &mut V) {}
+}
+
+/// Seed test: alignment is respected before and after compaction.
+#[test]
+fn alignment() -> Res {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
+    let g = arena.allocate::<u8>(&state)?;
+    let mut x = arena.allocate::<Aligned>(&state)?;
+    x.0 = 7;
+    let y = arena
+        .allocate_value(&state, 0x1234_5678_9abc_def0_u128)
+        .map_err(|e| e.0)?;
+    let z = arena.allocate::<()>(&state)?;
+    assert_eq!(x.as_ptr().addr() % 256, 0);
+    assert_eq!(y.as_ptr().addr() % align_of::<u128>(), 0);
+    make_guard!(compact);
+    let (tx, ty, tz) = (
+        arena.tokenize(&compact, x),
+        arena.tokenize(&compact, y),
+        arena.tokenize(&compact, z),
+    );
+    drop(g);
+    let state = arena.compact(&compact, state);
+    let (z, y, x) = (tz(&arena), ty(&arena), tx(&arena));
+    let _state = arena.finish(compact, state);
+    assert_eq!(x.as_ptr().addr() % 256, 0);
+    assert_eq!(y.as_ptr().addr() % align_of::<u128>(), 0);
+    assert_eq!((x.0, *y, *z), (7, 0x1234_5678_9abc_def0, ()));
+    Ok(())
+}
+
+/// Counts drops in a shared counter.
+#[derive(Debug)]
+struct Counted(&'static AtomicUsize, u64);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Relaxed);
+    }
+}
+
+// SAFETY: no references.
+unsafe impl Managed for Counted {
+    const HAS_REFS: bool = false;
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, _: &mut V) {}
+}
+
+// SAFETY: no lifetime.
+unsafe impl Rebrand for Counted {
+    type Branded<'b> = Counted;
+}
+
+/// Garbage is dropped when its item drops, survivors when theirs do,
+/// dropped tokens drop their value, shared objects drop with the arena.
+#[test]
+fn every_value_dropped_once() -> Res {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let new = |v| Counted(&DROPS, v);
+    {
+        make_guard!(guard);
+        let (mut arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
+        let garbage = arena.allocate_value(&state, new(0)).map_err(|e| e.0)?;
+        let survivor = arena.allocate_value(&state, new(1)).map_err(|e| e.0)?;
+        let dropped_token = arena.allocate_value(&state, new(2)).map_err(|e| e.0)?;
+        let in_vec = vec![
+            arena.allocate_value(&state, new(3)).map_err(|e| e.0)?,
+            arena.allocate_value(&state, new(4)).map_err(|e| e.0)?,
+        ];
+        let shared = arena.allocate_shared(&state, new(5)).map_err(|e| e.0)?;
+        let freed = arena.allocate_shared(&state, new(6)).map_err(|e| e.0)?;
+        drop(garbage);
+        assert_eq!(DROPS.load(Relaxed), 1);
+        make_guard!(compact);
+        let ts = arena.tokenize(&compact, survivor);
+        let td = arena.tokenize(&compact, dropped_token);
+        let tv = arena.tokenize_all(&compact, in_vec);
+        let state = arena.compact(&compact, state);
+        drop(td);
+        assert_eq!(DROPS.load(Relaxed), 2);
+        let survivor = ts(&arena);
+        drop(tv);
+        assert_eq!(DROPS.load(Relaxed), 4);
+        let _state = arena.finish(compact, state);
+        assert_eq!(survivor.1, 1);
+        assert_eq!(shared.get(&arena).map(|c| c.1), Some(5));
+        drop(survivor);
+        assert_eq!(DROPS.load(Relaxed), 5);
+        let value = arena.free(freed).expect("live");
+        assert_eq!(value.1, 6);
+        assert!(arena.free(freed).is_none(), "a second free finds nothing");
+        assert!(freed.get(&arena).is_none());
+        drop(value);
+        assert_eq!(DROPS.load(Relaxed), 6);
+    }
+    assert_eq!(DROPS.load(Relaxed), 7, "the arena drops its shared objects");
+    Ok(())
+}
+
+/// A panicking destructor still frees the block and drops the rest.
+#[test]
+fn panicking_destructor() -> Res {
+    struct Bomb(&'static AtomicUsize);
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Relaxed);
+            panic!("boom");
+        }
+    }
+    // SAFETY: no references.
+    unsafe impl Managed for Bomb {
+        const HAS_REFS: bool = false;
+        fn visit_refs<V: Visitor + ?Sized>(&mut self, _: &mut V) {}
+    }
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
+    let bomb = arena
+        .allocate_value(&state, Bomb(&DROPS))
+        .map_err(|e| e.0)?;
+    let keep = arena.allocate_value(&state, 3u32).map_err(|e| e.0)?;
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(bomb)));
+    assert!(r.is_err());
+    assert_eq!(DROPS.load(Relaxed), 1);
+    make_guard!(compact);
+    let t = arena.tokenize(&compact, keep);
+    let state = arena.compact(&compact, state);
+    let keep = t(&arena);
+    let state = arena.finish(compact, state);
+    assert_eq!(*keep, 3);
+    assert_eq!(arena.region_stats().live_objects, 1);
+    // A shared bomb panics in the arena's drop: the objects after it are
+    // still dropped, once.
+    let _b = arena
+        .allocate_shared(&state, Bomb(&DROPS))
+        .map_err(|e| e.0)?;
+    let _c = arena
+        .allocate_shared(&state, Counted(&DROPS, 0))
+        .map_err(|e| e.0)?;
+    drop(keep);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(arena)));
+    assert!(r.is_err());
+    assert_eq!(DROPS.load(Relaxed), 3);
+    Ok(())
+}
+
+/// A full arena returns `Err(Full)` and writes nothing.
+#[test]
+fn full_arena_errors() -> Res {
+    make_guard!(guard);
+    let (arena, state): (Arena<'_, 64>, _) = Arena::new(guard);
+    let a = arena.allocate::<u64>(&state)?; // 24 bytes
+    let b = arena.allocate::<[u64; 2]>(&state)?; // 32 bytes
+    let err = arena.allocate::<u64>(&state).unwrap_err();
+    assert_eq!(
+        err,
+        AllocError::Full {
+            requested: 24,
+            available: 8
+        }
+    );
+    let (err, value) = arena.allocate_value(&state, [7u8; 100]).unwrap_err();
+    assert!(matches!(err, AllocError::Full { .. }));
+    assert_eq!(value, [7u8; 100], "the value is given back");
+    assert!(matches!(
+        arena.allocate_slice_fill(&state, usize::MAX / 2, 0u32),
+        Err(AllocError::CapacityOverflow)
+    ));
+    let mut built = false;
+    assert!(
+        arena
+            .allocate_with(&state, || {
+                built = true;
+                0u64
+            })
+            .is_err()
+    );
+    assert!(!built, "nothing is built when it does not fit");
+    assert_eq!((*a, *b), (0, [0, 0]));
+    assert_eq!(arena.available(), 8);
+    make_guard!(g2);
+    let (empty, st2) = Arena::<'_, 0>::with_capacity(g2, 0);
+    assert!(matches!(
+        empty.allocate::<()>(&st2),
+        Err(AllocError::Full { .. })
+    ));
+    Ok(())
+}
+
+/// Fill, free half, compact redeeming in reverse: the freed half is reusable.
+#[test]
+fn fill_free_half_compact_reverse_reuse() -> Res {
+    const SIZE: usize = if cfg!(miri) { 4096 } else { 1 << 16 };
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, SIZE>, _) = Arena::new(guard);
+    let mut items = Vec::new();
+    let mut i = 0u64;
+    while let Ok(item) = arena.allocate_value(&state, i) {
+        items.push(item);
+        i += 1;
+    }
+    let total = items.len();
+    assert_eq!(total, SIZE / 24);
+    make_guard!(compact);
+    let mut tokens = Vec::new();
+    for item in items.drain(..) {
+        if *item % 2 == 1 {
+            tokens.push(arena.tokenize(&compact, item));
+        }
+    }
+    drop(items);
+    let state = arena.compact(&compact, state);
+    let mut redeemed: Vec<_> = tokens.into_iter().rev().map(|t| t(&arena)).collect();
+    let state = arena.finish(compact, state);
+    redeemed.reverse();
+    for (n, item) in redeemed.iter().enumerate() {
+        assert_eq!(**item, 2 * n as u64 + 1);
+    }
+    let mut more = 0;
+    while arena.allocate::<u64>(&state).map(std::mem::forget).is_ok() {
+        more += 1;
+    }
+    assert_eq!(more + redeemed.len(), total, "every freed byte is reusable");
+    Ok(())
+}
+
+/// A scene holding items in fields, a Vec, an Option, a nested struct and
+/// map values, and a `Forward`; tokenized whole, redeemed as the same struct.
+struct Scene<'a, 'id> {
+    camera: Item<'a, [f32; 3]>,
+    meshes: Vec<Item<'a, u64>>,
+    light: Option<Item<'a, u32>>,
+    none: Option<Item<'a, u32>>,
+    inner: Inner<'a>,
+    named: HashMap<&'static str, Item<'a, String>>,
+    shared: Forward<'id, String>,
+    frame: u32,
+}
+
+struct Inner<'a> {
+    items: (Item<'a, u16>, Item<'a, u16>),
+}
+
+// SAFETY: visits every field that can hold an item.
+unsafe impl Managed for Scene<'_, '_> {
+    const HAS_REFS: bool = true;
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, v: &mut V) {
+        self.camera.visit_refs(v);
+        self.meshes.visit_refs(v);
+        self.light.visit_refs(v);
+        self.none.visit_refs(v);
+        self.inner.visit_refs(v);
+        self.named.visit_refs(v);
+        self.shared.visit_refs(v);
+        self.frame.visit_refs(v);
+    }
+}
+
+// SAFETY: `'a` is only the lifetime of the items; the brand `'id` stays.
+unsafe impl<'a, 'id> Rebrand for Scene<'a, 'id> {
+    type Branded<'b> = Scene<'b, 'id>;
+}
+
+// SAFETY: visits both items.
+unsafe impl Managed for Inner<'_> {
+    const HAS_REFS: bool = true;
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, v: &mut V) {
+        self.items.visit_refs(v);
+    }
+}
+
+// SAFETY: `'a` is only the lifetime of the items.
+unsafe impl<'a> Rebrand for Inner<'a> {
+    type Branded<'b> = Inner<'b>;
+}
+
+#[test]
+fn whole_struct_tokenize() -> Res {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 8192>, _) = Arena::new(guard);
+    let mut garbage = vec![arena.allocate::<[u64; 3]>(&state)?];
+    let camera = arena
+        .allocate_value(&state, [1.0, 2.0, 3.0])
+        .map_err(|e| e.0)?;
+    let mut meshes = Vec::with_capacity(16);
+    for i in 0..10 {
+        meshes.push(arena.allocate_value(&state, i).map_err(|e| e.0)?);
+        garbage.push(arena.allocate::<[u64; 3]>(&state)?);
+    }
+    let light = Some(arena.allocate_value(&state, 77).map_err(|e| e.0)?);
+    let inner = Inner {
+        items: (
+            arena.allocate_value(&state, 5).map_err(|e| e.0)?,
+            arena.allocate_value(&state, 6).map_err(|e| e.0)?,
+        ),
+    };
+    let mut named = HashMap::new();
+    named.insert(
+        "hero",
+        arena
+            .allocate_value(&state, "Ada".to_string())
+            .map_err(|e| e.0)?,
+    );
+    let shared = arena
+        .allocate_shared(&state, "shared".to_string())
+        .map_err(|e| e.0)?;
+    let scene = Scene {
+        camera,
+        meshes,
+        light,
+        none: None,
+        inner,
+        named,
+        shared,
+        frame: 42,
+    };
+    let buffer = scene.meshes.as_ptr().addr();
+    let before = scene.meshes[3].as_ptr().addr();
+    make_guard!(compact);
+    let token = arena.tokenize_all(&compact, scene);
+    drop(garbage);
+    let state = arena.compact(&compact, state);
+    let scene = token.redeem(&arena);
+    let state = arena.finish(compact, state);
+    assert_eq!(
+        scene.meshes.as_ptr().addr(),
+        buffer,
+        "the Vec kept its buffer"
+    );
+    assert!(
+        scene.meshes[3].as_ptr().addr() < before,
+        "objects moved down"
+    );
+    assert_eq!(*scene.camera, [1.0, 2.0, 3.0]);
+    assert_eq!(
+        scene.meshes.iter().map(|m| **m).collect::<Vec<_>>(),
+        (0..10).collect::<Vec<_>>()
+    );
+    assert_eq!(scene.light.as_deref(), Some(&77));
+    assert!(scene.none.is_none());
+    assert_eq!((*scene.inner.items.0, *scene.inner.items.1), (5, 6));
+    assert_eq!(scene.named["hero"].as_str(), "Ada");
+    assert_eq!(scene.shared.get(&arena).map(String::as_str), Some("shared"));
+    assert_eq!(scene.frame, 42);
+    assert_eq!(arena.region_stats().hole_bytes, 0);
+    // The redeemed scene's items work like fresh ones.
+    let extra = arena.allocate::<u8>(&state)?;
+    drop((scene, extra));
+    assert_eq!(
+        arena.region_stats().live_objects,
+        1,
+        "only the shared string is left"
+    );
+    Ok(())
+}
+
+/// A `Vec<Item<T>>` round-trips through a token in place.
+#[test]
+fn vec_tokenizes_in_place() -> Res {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 2048>, _) = Arena::new(guard);
+    let g = arena.allocate::<u64>(&state)?;
+    let v: Vec<Item<'_, u32>> = (0..8)
+        .map(|i| arena.allocate_value(&state, i).map_err(|e| e.0))
+        .collect::<Result<_, _>>()?;
+    let (ptr, cap) = (v.as_ptr().addr(), v.capacity());
+    make_guard!(compact);
+    let t = arena.tokenize_all(&compact, v);
+    drop(g);
+    let state = arena.compact(&compact, state);
+    let v = t.redeem(&arena);
+    let _ = arena.finish(compact, state);
+    assert_eq!((v.as_ptr().addr(), v.capacity()), (ptr, cap));
+    assert_eq!(
+        v.iter().map(|i| **i).collect::<Vec<_>>(),
+        (0..8).collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
+/// A tree in the region: nodes own their children through items, which the
+/// compactor rewrites through `Managed::visit_refs`.
+struct Node<'a> {
+    value: u64,
+    children: Vec<Item<'a, Node<'a>>>,
+}
+
+// SAFETY: visits every child item.
+unsafe impl Managed for Node<'_> {
+    const HAS_REFS: bool = true;
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, v: &mut V) {
+        self.children.visit_refs(v);
+    }
+}
+
+// SAFETY: `'a` is only the lifetime of the items, and each field's own
+// `Rebrand` substitutes exactly `'a` (this is the form
+// `managed-derive/src/region.rs` generates).
+unsafe impl<'a> Rebrand for Node<'a> {
+    type Branded<'b> = Node<'b>;
+}
+
+// The check `managed-derive/src/region.rs` generates: each field that
+// mentions `'a` rebrands to the same field type with `'a` replaced.
+const _: () = {
+    #[allow(dead_code, clippy::extra_unused_lifetimes)]
+    fn check<'a, 'b>() {
+        fn same<T: ?Sized>(_: core::marker::PhantomData<fn(T) -> T>) {}
+        same::<Vec<Item<'b, Node<'b>>>>(
+            core::marker::PhantomData::<
+                fn(
+                    <Vec<Item<'a, Node<'a>>> as Rebrand>::Branded<'b>,
+                ) -> <Vec<Item<'a, Node<'a>>> as Rebrand>::Branded<'b>,
+            >,
+        );
+    }
+};
+
+fn sum(node: &Node<'_>) -> u64 {
+    node.value + node.children.iter().map(|c| sum(c)).sum::<u64>()
+}
+
+#[test]
+fn items_inside_the_region_are_rewritten() -> Res {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 8192>, _) = Arena::new(guard);
+    let mut garbage = Vec::new();
+    let mut leaf = |v: u64| -> Result<Item<'_, Node<'_>>, AllocError> {
+        garbage.push(arena.allocate::<[u64; 5]>(&state)?);
+        arena
+            .allocate_value(
+                &state,
+                Node {
+                    value: v,
+                    children: Vec::new(),
+                },
+            )
+            .map_err(|e| e.0)
+    };
+    let mut a = leaf(1)?;
+    let b = leaf(2)?;
+    let mut c = leaf(3)?;
+    c.children.push(leaf(4)?);
+    a.children.push(b);
+    a.children.push(c);
+    // The root comes last in address order, its children first: references
+    // point both down and up.
+    let mut root = leaf(10)?;
+    root.children.push(a);
+    root.children.push(leaf(5)?);
+    assert_eq!(sum(&root), 25);
+    make_guard!(compact);
+    let t = arena.tokenize_all(&compact, root);
+    drop(garbage);
+    let state = arena.compact(&compact, state);
+    let root = t.redeem(&arena);
+    let _state = arena.finish(compact, state);
+    assert_eq!(sum(&root), 25);
+    assert_eq!(root.children[0].children[1].children[0].value, 4);
+    let s = arena.region_stats();
+    assert_eq!((s.live_objects, s.hole_bytes), (6, 0));
+    drop(root);
+    assert_eq!(
+        arena.region_stats().live_objects,
+        0,
+        "the tree dropped its children"
+    );
+    Ok(())
+}
+
+/// A graph of shared objects linked by `Forward`s survives compaction.
+struct GraphNode<'id> {
+    label: u32,
+    next: Option<Forward<'id, GraphNode<'id>>>,
+}
+
+// SAFETY: `Forward`s are indirect: nothing to visit.
+unsafe impl Managed for GraphNode<'_> {
+    const HAS_REFS: bool = false;
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, _: &mut V) {}
+}
+
+#[test]
+fn forward_graph_survives_compaction() -> Res {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
+    let mut nodes = Vec::new();
+    let mut garbage = Vec::new();
+    for label in 0..8 {
+        garbage.push(arena.allocate::<u64>(&state)?);
+        let next = nodes.last().copied();
+        nodes.push(
+            arena
+                .allocate_shared(&state, GraphNode { label, next })
+                .map_err(|e| e.0)?,
+        );
+    }
+    drop(garbage);
+    // Close the cycle.
+    let last = *nodes.last().unwrap();
+    nodes[0].get_mut(&mut arena).unwrap().next = Some(last);
+    let addr_before = nodes[7]
+        .get(&arena)
+        .map(|n| n as *const GraphNode<'_> as usize);
+    make_guard!(compact);
+    let state = arena.compact(&compact, state);
+    let _state = arena.finish(compact, state);
+    let addr_after = nodes[7]
+        .get(&arena)
+        .map(|n| n as *const GraphNode<'_> as usize);
+    assert!(addr_after < addr_before, "the node moved");
+    // Walk the cycle from the last node.
+    let mut at = last;
+    let mut labels = Vec::new();
+    for _ in 0..9 {
+        let node = at.get(&arena).unwrap();
+        labels.push(node.label);
+        at = node.next.unwrap();
+    }
+    assert_eq!(labels, [7, 6, 5, 4, 3, 2, 1, 0, 7]);
+    assert_eq!(arena.region_stats().hole_bytes, 0);
+    Ok(())
+}
+
+/// Stats report live, free and fragmented bytes before and after compaction.
+#[test]
+fn stats_before_and_after() -> Res {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
+    assert_eq!(arena.stats(), SpaceStats::new(0, 1024));
+    let a = arena.allocate::<u64>(&state)?;
+    let b = arena.allocate::<u32>(&state)?;
+    let s = arena.region_stats();
+    assert_eq!(
+        (s.live_objects, s.live_bytes, s.live_block_bytes),
+        (2, 12, 48)
+    );
+    assert_eq!((s.hole_bytes, s.tail_bytes, s.free_bytes()), (0, 976, 976));
+    drop(a);
+    let s = arena.region_stats();
+    assert_eq!((s.live_bytes, s.hole_bytes), (4, 24));
+    assert!((s.fragmentation() - 24.0 / 1000.0).abs() < 1e-9);
+    assert_eq!(arena.stats(), SpaceStats::new(4, 1024));
+    make_guard!(compact);
+    let t = arena.tokenize(&compact, b);
+    let state = arena.compact(&compact, state);
+    let b = t(&arena);
+    let _state = arena.finish(compact, state);
+    let s = arena.region_stats();
+    assert_eq!((s.live_bytes, s.hole_bytes, s.tail_bytes), (4, 0, 1000));
+    assert_eq!(s.fragmentation(), 0.0);
+    drop(b);
+    Ok(())
+}
+
+/// A token may be dropped after its arena: the arena leaves its region to
+/// the outstanding tokens, which drop their values and free it.
+#[test]
+fn token_dropped_after_arena() -> Res {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    make_guard!(guard);
+    let (arena, state): (Arena<'_, 256>, _) = Arena::new(guard);
+    let item = arena
+        .allocate_value(&state, Counted(&DROPS, 1))
+        .map_err(|e| e.0)?;
+    let v = vec![
+        arena
+            .allocate_value(&state, Counted(&DROPS, 2))
+            .map_err(|e| e.0)?,
+    ];
+    make_guard!(compact);
+    let t = arena.tokenize(&compact, item);
+    let tv = arena.tokenize_all(&compact, v);
+    let _ = state;
+    drop(arena);
+    assert_eq!(DROPS.load(Relaxed), 0);
+    drop(t);
+    assert_eq!(DROPS.load(Relaxed), 1);
+    drop(tv);
+    assert_eq!(DROPS.load(Relaxed), 2);
+    Ok(())
+}
+
+#[test]
+#[should_panic(expected = "another region")]
+fn foreign_item_is_rejected() {
+    make_guard!(g1);
+    make_guard!(g2);
+    let (a1, s1): (Arena<'_, 256>, _) = Arena::new(g1);
+    let (a2, _s2): (Arena<'_, 256>, _) = Arena::new(g2);
+    let item = a1.allocate::<u8>(&s1).unwrap();
+    make_guard!(compact);
+    let _t = a2.tokenize(&compact, item);
+}
+
+#[test]
+#[should_panic(expected = "another region")]
+fn foreign_item_in_a_value_is_rejected() {
+    make_guard!(g1);
+    make_guard!(g2);
+    let (a1, s1): (Arena<'_, 256>, _) = Arena::new(g1);
+    let (a2, s2): (Arena<'_, 256>, _) = Arena::new(g2);
+    let v = vec![
+        a2.allocate::<u8>(&s2).unwrap(),
+        a1.allocate::<u8>(&s1).unwrap(),
+    ];
+    make_guard!(compact);
+    let _t = a2.tokenize_all(&compact, v);
+}
+
+/// Items redeemed before compaction, and several compaction rounds.
+#[test]
+fn many_rounds() -> Res {
+    make_guard!(guard);
+    let (mut arena, mut state): (Arena<'_, 4096>, _) = Arena::new(guard);
+    let mut values: Vec<u64> = Vec::new();
+    let mut tokens_src: Vec<u64> = Vec::new();
+    for round in 0..5u64 {
+        let mut items = Vec::new();
+        for &v in &values {
+            items.push(arena.allocate_value(&state, v).map_err(|e| e.0)?);
+        }
+        for i in 0..20 {
+            let item = arena
+                .allocate_value(&state, round * 100 + i)
+                .map_err(|e| e.0)?;
+            if i % 4 == 0 {
+                items.push(item);
+            }
+        }
+        make_guard!(compact);
+        let t = arena.tokenize_all(&compact, items);
+        let c = arena.compact(&compact, state);
+        let items = t.redeem(&arena);
+        state = arena.finish(compact, c);
+        tokens_src = items.iter().map(|i| **i).collect();
+        values = tokens_src.clone();
+    }
+    assert_eq!(tokens_src.len(), 25);
+    Ok(())
+}
+
+/// A 64 MiB region lives on the heap (this would overflow a test thread's
+/// stack otherwise) and is usable to its end.
+#[test]
+#[cfg_attr(miri, ignore = "64 MiB is slow to touch under Miri")]
+fn large_region_is_on_the_heap() -> Res {
+    make_guard!(guard);
+    let (arena, state): (Arena<'_, { 64 << 20 }>, _) = Arena::new(guard);
+    let big = arena.allocate_slice_fill(&state, (64 << 20) / 8 - 2, 7u64)?;
+    assert_eq!(arena.available(), 0);
+    assert_eq!((big[0], big[big.len() - 1]), (7, 7));
+    Ok(())
+}
+
+/// A panicking constructor leaves a free block and nothing half-built.
+#[test]
+fn panicking_constructor() -> Res {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
+    let a = arena.allocate_value(&state, 1u64).map_err(|e| e.0)?;
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = arena.allocate_with(&state, || -> String { panic!("no value") });
+    }));
+    assert!(r.is_err());
+    // Allocating from inside the constructor works too.
+    let outer = arena.allocate_with(&state, || {
+        let inner = arena.allocate_value(&state, 5u8).map_err(|e| e.0).unwrap();
+        u64::from(*inner) + 1
+    })?;
+    assert_eq!(*outer, 6);
+    let s = arena.region_stats();
+    assert_eq!(s.live_objects, 2);
+    assert_eq!(
+        s.hole_bytes,
+        40 + 24,
+        "the String's block and the dropped inner u8"
+    );
+    make_guard!(compact);
+    let ta = arena.tokenize(&compact, a);
+    let to = arena.tokenize(&compact, outer);
+    let state = arena.compact(&compact, state);
+    let (a, outer) = (ta(&arena), to(&arena));
+    let _state = arena.finish(compact, state);
+    assert_eq!((*a, *outer), (1, 6));
+    assert_eq!(arena.region_stats().hole_bytes, 0);
+    Ok(())
+}
+
+/// Over-alignment beyond what a block can describe is an error, not UB.
+#[test]
+fn absurd_alignment_and_sizes_are_errors() {
+    #[repr(align(4096))]
+    #[derive(Default)]
+    struct Page(u8);
+    // SAFETY: no references.
+    unsafe impl Managed for Page {
+        const HAS_REFS: bool = false;
+        fn visit_refs<V: Visitor + ?Sized>(&mut self, _: &mut V) {}
+    }
+    make_guard!(guard);
+    let (arena, state) = Arena::<'_, 0>::with_capacity(guard, 3 * 4096);
+    let _first = arena.allocate::<u8>(&state).unwrap();
+    let p = arena.allocate::<Page>(&state).unwrap();
+    assert_eq!((p.as_ptr().addr() % 4096, p.0), (0, 0));
+    assert!(matches!(
+        arena.allocate_slice_fill(&state, usize::MAX / 4, 0u32),
+        Err(AllocError::CapacityOverflow)
+    ));
+    assert!(matches!(
+        arena.allocate_slice_fill(&state, 1 << 30, 0u64),
+        Err(AllocError::CapacityOverflow)
+    ));
+}

@@ -1,0 +1,220 @@
+//! Property tests of the compacting region: random programs of allocate,
+//! drop, share, free, tokenize, compact and redeem, checked against a model
+//! after every step and every compaction.
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+
+use managed::prelude::*;
+use proptest::prelude::*;
+
+/// An over-aligned value with a destructor, counted.
+#[repr(align(64))]
+struct Big(u64);
+
+static BIG_LIVE: AtomicUsize = AtomicUsize::new(0);
+
+impl Big {
+    fn new(v: u64) -> Self {
+        BIG_LIVE.fetch_add(1, Relaxed);
+        Big(v)
+    }
+}
+
+impl Drop for Big {
+    fn drop(&mut self) {
+        BIG_LIVE.fetch_sub(1, Relaxed);
+    }
+}
+
+// SAFETY: no references.
+unsafe impl Managed for Big {
+    const HAS_REFS: bool = false;
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, _: &mut V) {}
+}
+
+// SAFETY: no lifetime.
+unsafe impl Rebrand for Big {
+    type Branded<'b> = Big;
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Slice(u8, u16),
+    Big(u64),
+    Shared(u64),
+    DropSlice(usize),
+    DropBig(usize),
+    Free(usize),
+    Compact { order: u64, drop_mask: u64 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (1u8..40, any::<u16>()).prop_map(|(l, v)| Op::Slice(l, v)),
+        2 => any::<u64>().prop_map(Op::Big),
+        1 => any::<u64>().prop_map(Op::Shared),
+        2 => any::<usize>().prop_map(Op::DropSlice),
+        1 => any::<usize>().prop_map(Op::DropBig),
+        1 => any::<usize>().prop_map(Op::Free),
+        1 => (any::<u64>(), any::<u64>()).prop_map(|(order, drop_mask)| Op::Compact { order, drop_mask }),
+    ]
+}
+
+/// A permutation of `0..n` from a seed (xorshift, Fisher-Yates).
+fn permutation(n: usize, mut seed: u64) -> Vec<usize> {
+    let mut p: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        p.swap(i, (seed % (i as u64 + 1)) as usize);
+    }
+    p
+}
+
+fn check_slices(slices: &[(Item<'_, [u16]>, u16)], lens: &[usize]) {
+    assert_eq!(slices.len(), lens.len());
+    for ((item, v), &len) in slices.iter().zip(lens) {
+        assert_eq!(item.len(), len);
+        assert!(item.iter().all(|x| x == v));
+    }
+}
+
+fn run(ops: &[Op]) {
+    let bigs_before = BIG_LIVE.load(Relaxed);
+    {
+        make_guard!(guard);
+        let (mut arena, mut state) = Arena::<'_, 0>::with_capacity(guard, 8 << 10);
+        let mut slices: Vec<(Item<'_, [u16]>, u16)> = Vec::new();
+        let mut lens: Vec<usize> = Vec::new();
+        let mut bigs: Vec<Item<'_, Big>> = Vec::new();
+        let mut big_model: Vec<u64> = Vec::new();
+        let mut shared: Vec<(Forward<'_, u64>, u64)> = Vec::new();
+        for op in ops {
+            match *op {
+                Op::Slice(len, v) => {
+                    let before = arena.available();
+                    match arena.allocate_slice_fill(&state, len as usize, v) {
+                        Ok(item) => {
+                            slices.push((item, v));
+                            lens.push(len as usize);
+                        }
+                        Err(AllocError::Full { available, .. }) => assert_eq!(available, before),
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+                Op::Big(v) => {
+                    if let Ok(item) = arena.allocate_with(&state, || Big::new(v)) {
+                        assert_eq!(item.as_ptr().addr() % 64, 0);
+                        bigs.push(item);
+                        big_model.push(v);
+                    }
+                }
+                Op::Shared(v) => {
+                    if let Ok(f) = arena.allocate_shared(&state, v) {
+                        shared.push((f, v));
+                    }
+                }
+                Op::DropSlice(i) if !slices.is_empty() => {
+                    let i = i % slices.len();
+                    slices.swap_remove(i);
+                    lens.swap_remove(i);
+                }
+                Op::DropBig(i) if !bigs.is_empty() => {
+                    let i = i % bigs.len();
+                    bigs.swap_remove(i);
+                    big_model.swap_remove(i);
+                }
+                Op::Free(i) if !shared.is_empty() => {
+                    let i = i % shared.len();
+                    let (f, v) = shared.swap_remove(i);
+                    // Freeing needs the arena exclusively: tokenize around it.
+                    make_guard!(g);
+                    let ts = arena.tokenize_all(&g, slices);
+                    let tb = arena.tokenize_all(&g, bigs);
+                    assert_eq!(arena.free(f), Some(v));
+                    assert_eq!(arena.free(f), None);
+                    assert!(!f.is_live(&arena));
+                    slices = ts.redeem(&arena);
+                    bigs = tb.redeem(&arena);
+                }
+                Op::Compact { order, drop_mask } => {
+                    make_guard!(compact);
+                    // Slices as one whole-value token; bigs one by one, some
+                    // of the tokens dropped instead of redeemed.
+                    let ts = arena.tokenize_all(&compact, slices);
+                    let tokens: Vec<_> = bigs
+                        .drain(..)
+                        .map(|b| arena.tokenize(&compact, b))
+                        .collect();
+                    drop(bigs);
+                    let c = arena.compact(&compact, state);
+                    let stats = arena.region_stats();
+                    assert_eq!(stats.hole_bytes, 0, "all free space is at the end");
+                    // Only over-aligned values need padding, less than their alignment.
+                    assert!(stats.padding_bytes < 64 * big_model.len().max(1));
+                    assert_eq!(
+                        stats.live_objects,
+                        lens.len() + big_model.len() + shared.len()
+                    );
+                    let mut redeemed: Vec<Option<Item<'_, Big>>> = Vec::new();
+                    redeemed.resize_with(tokens.len(), || None);
+                    let mut tokens: Vec<_> = tokens.into_iter().map(Some).collect();
+                    for i in permutation(tokens.len(), order | 1) {
+                        let t = tokens[i].take().unwrap();
+                        if drop_mask >> (i % 64) & 1 == 1 {
+                            drop(t);
+                        } else {
+                            redeemed[i] = Some(t(&arena));
+                        }
+                    }
+                    drop(tokens);
+                    slices = ts.redeem(&arena);
+                    state = arena.finish(compact, c);
+                    let mut model = Vec::new();
+                    bigs = Vec::new();
+                    for (item, v) in redeemed.into_iter().zip(&big_model) {
+                        if let Some(item) = item {
+                            assert_eq!(item.0, *v);
+                            model.push(*v);
+                            bigs.push(item);
+                        }
+                    }
+                    big_model = model;
+                }
+                _ => {}
+            }
+            check_slices(&slices, &lens);
+            assert_eq!(bigs.iter().map(|b| b.0).collect::<Vec<_>>(), big_model);
+            for (f, v) in &shared {
+                assert_eq!(f.get(&arena), Some(v));
+            }
+            let s = arena.region_stats();
+            assert_eq!(s.live_objects, lens.len() + big_model.len() + shared.len());
+            assert_eq!(
+                s.capacity,
+                s.live_block_bytes + s.hole_bytes + s.padding_bytes + s.tail_bytes
+            );
+            assert_eq!(BIG_LIVE.load(Relaxed) - bigs_before, big_model.len());
+        }
+    }
+    assert_eq!(
+        BIG_LIVE.load(Relaxed),
+        bigs_before,
+        "every Big dropped once"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: if cfg!(miri) { 6 } else { 1000 },
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn random_programs_match_the_model(ops in prop::collection::vec(op(), 0..if cfg!(miri) { 40 } else { 200 })) {
+        run(&ops);
+    }
+}
