@@ -4,6 +4,8 @@
 //!   picked at random (allocate the new value, free the old one): ours vs
 //!   `Box::new`/drop vs the `onsen` crate's pool.
 //! - `hot_box`: 1000 create/drop pairs of a `PoolBox<u64>` vs `Box<u64>`.
+//! - `hot_rc`: 1000 times create, clone, drop both of a `PoolRc<u64>` vs
+//!   `Rc<u64>`.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -100,6 +102,30 @@ fn boxes(c: &mut Criterion) {
     g.finish();
 }
 
+fn shared(c: &mut Criterion) {
+    let mut g = c.benchmark_group("hot_rc");
+    g.bench_function("PoolRc", |b| {
+        let pool: Pool<u64> = Pool::new();
+        b.iter(|| {
+            for i in 0..OPS as u64 {
+                let a = pool.alloc_rc(black_box(i));
+                let a2 = a.clone();
+                black_box((&*a, &*a2));
+            }
+        });
+    });
+    g.bench_function("Rc", |b| {
+        b.iter(|| {
+            for i in 0..OPS as u64 {
+                let a = std::rc::Rc::new(black_box(i));
+                let a2 = a.clone();
+                black_box((&*a, &*a2));
+            }
+        });
+    });
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(20)
@@ -107,5 +133,5 @@ fn config() -> Criterion {
         .measurement_time(Duration::from_secs(2))
 }
 
-criterion_group!(name = group; config = config(); targets = churn, boxes);
+criterion_group!(name = group; config = config(); targets = churn, boxes, shared);
 criterion_main!(group);

@@ -730,7 +730,7 @@ proptest! {
     /// Random programs against a `HashMap<key, (value, pinned)>` model; a
     /// slot's key is its allocation number.
     #[test]
-    fn matches_a_hashmap_model(ops in proptest::collection::vec(op(), 0..if cfg!(miri) { 24 } else { 300 })) {
+    fn matches_a_hashmap_model(ops in proptest::collection::vec(op(), 0..if cfg!(miri) { 24 } else { 150 })) {
         let pool: Pool<(u64, u32)> = Pool::new();
         pool.with_min_entries(4);
         let mut slots: Vec<(u64, Slot<(u64, u32)>)> = Vec::new();

@@ -13,7 +13,8 @@ use crate::{AllocError, SpaceStats};
 /// A single-threaded pool of `T` values with stable addresses, handing out
 /// [`Slot`] handles.
 ///
-/// The first block holds at least 64 entries (or [`with_min_entries`]),
+/// The first block holds at least 64 entries (or what
+/// [`with_first_block`](Pool::with_first_block) or [`with_min_entries`] ask),
 /// rounded up to a power-of-two byte size of at least one cache line; each
 /// further block has twice the bytes of the previous one, so blocks cover
 /// whole cache lines, then pages, then huge pages (and are aligned to them).
@@ -61,8 +62,27 @@ impl<T> Pool<T> {
     /// Creates an empty pool; allocates nothing.
     #[must_use]
     pub const fn new() -> Self {
+        Self::with_first_block(raw::DEFAULT_MIN_ENTRIES)
+    }
+
+    /// Creates an empty pool whose first block will hold at least
+    /// `min_entries` entries (rounded up to a power-of-two byte size);
+    /// allocates nothing. The same as [`new`](Pool::new) followed by
+    /// [`with_min_entries`](Pool::with_min_entries).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let pool: Pool<u64> = Pool::with_first_block(1000);
+    /// assert_eq!(pool.capacity(), 0);
+    /// let b = pool.alloc_box(1);
+    /// assert_eq!(pool.capacity(), 1024); // 16 KiB: four pages
+    /// # drop(b);
+    /// ```
+    #[must_use]
+    pub const fn with_first_block(min_entries: usize) -> Self {
         Self {
-            raw: RawPool::new(),
+            raw: RawPool::with_min_entries(min_entries),
             _marker: PhantomData,
         }
     }

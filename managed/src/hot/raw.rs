@@ -142,14 +142,15 @@ pub(crate) struct RawPool {
 unsafe impl Send for RawPool {}
 
 impl RawPool {
-    /// A pool with no block; allocates nothing.
-    pub(crate) const fn new() -> Self {
+    /// A pool with no block whose first block will hold at least
+    /// `min_entries` entries; allocates nothing.
+    pub(crate) const fn with_min_entries(min_entries: usize) -> Self {
         Self {
             free: Cell::new(ptr::null_mut()),
             bump: Cell::new(ptr::null_mut()),
             end: Cell::new(ptr::null_mut()),
             len: Cell::new(0),
-            min_entries: Cell::new(DEFAULT_MIN_ENTRIES),
+            min_entries: Cell::new(if min_entries == 0 { 1 } else { min_entries }),
             blocks: UnsafeCell::new(Vec::new()),
         }
     }
