@@ -4,8 +4,9 @@
 //! `Item<'a, _>`s into a token and redeems it as the same value holding
 //! `Item<'b, _>`s; the value's type says how through
 //! `managed::region::Rebrand` (`type Branded<'b>`: `Self` with its region
-//! lifetime replaced). For a type with lifetime parameters, the *first*
-//! lifetime parameter is its region lifetime, and [`expand`] generates:
+//! lifetime replaced). The *first* lifetime parameter of a type is its
+//! region lifetime (a type without one brands to itself), and [`expand`]
+//! generates:
 //!
 //! ```text
 //! // SAFETY: ...
@@ -38,17 +39,17 @@ use quote::quote;
 use syn::visit_mut::VisitMut;
 use syn::{Data, DeriveInput, GenericParam, Lifetime, LifetimeParam, Type};
 
-/// The `Rebrand` impl and its field check for `input`, or nothing when the
-/// type has no lifetime parameter (or is a union).
+/// The `Rebrand` impl and its field check for `input` (nothing for a
+/// union, whose fields cannot be visited).
 pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
-    let Some(region) = input
+    // Without a lifetime parameter there is nothing to substitute:
+    // `Branded<'b>` is `Self` (a region lifetime hidden in a type argument
+    // stays, which is sound: see the module docs).
+    let region = input
         .generics
         .lifetimes()
         .next()
-        .map(|l| l.lifetime.clone())
-    else {
-        return TokenStream::new();
-    };
+        .map(|l| l.lifetime.clone());
     let fields: Vec<&Type> = match &input.data {
         Data::Struct(s) => s.fields.iter().map(|f| &f.ty).collect(),
         Data::Enum(e) => e
@@ -58,12 +59,12 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
             .collect(),
         Data::Union(_) => return TokenStream::new(),
     };
-    let fresh = Lifetime::new("'__managed_b", region.apostrophe);
+    let fresh = Lifetime::new("'__managed_b", proc_macro2::Span::call_site());
     let name = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
 
     let branded_args = input.generics.params.iter().map(|p| match p {
-        GenericParam::Lifetime(l) if l.lifetime == region => quote!(#fresh),
+        GenericParam::Lifetime(l) if Some(&l.lifetime) == region.as_ref() => quote!(#fresh),
         GenericParam::Lifetime(l) => {
             let lt = &l.lifetime;
             quote!(#lt)
@@ -86,25 +87,29 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
         quote!(#(#p,)*)
     });
 
-    let checks = fields.iter().filter(|ty| mentions(ty, &region)).map(|ty| {
+    let checks = fields.iter().filter_map(|ty| {
+        let region = region.as_ref()?;
+        if !mentions(ty, region) {
+            return None;
+        }
         let mut substituted = (*ty).clone();
         Substitute {
-            from: &region,
+            from: region,
             to: &fresh,
         }
         .visit_type_mut(&mut substituted);
-        quote! {
+        Some(quote! {
             same::<#substituted>(::core::marker::PhantomData::<
                 fn(
                     <#ty as ::managed::region::Rebrand>::Branded<#fresh>,
                 ) -> <#ty as ::managed::region::Rebrand>::Branded<#fresh>,
             >);
-        }
+        })
     });
     let mut check_generics = input.generics.clone();
     check_generics
         .params
-        .insert(1, GenericParam::Lifetime(LifetimeParam::new(fresh.clone())));
+        .insert(0, GenericParam::Lifetime(LifetimeParam::new(fresh.clone())));
     let (check_impl_generics, _, _) = check_generics.split_for_impl();
     let managed_bounds_check = input.generics.type_params().map(|t| {
         let id = &t.ident;
@@ -184,9 +189,19 @@ mod tests {
     }
 
     #[test]
-    fn no_lifetime_no_impl() {
-        assert!(expand_str("struct A { x: u32 }").is_empty());
-        assert!(expand_str("struct B<T> { x: T }").is_empty());
+    fn no_lifetime_brands_to_self() {
+        let out = expand_str("struct A { x: u32 }");
+        assert!(
+            out.contains("type Branded < '__managed_b > = A < >"),
+            "{out}"
+        );
+        let out = expand_str("struct B<T> { x: T }");
+        assert!(
+            out.contains("type Branded < '__managed_b > = B < T >"),
+            "{out}"
+        );
+        assert!(!out.contains("same :: <"), "{out}");
+        assert!(expand_str("union U { x: u32 }").is_empty());
     }
 
     #[test]

@@ -962,3 +962,38 @@ fn absurd_alignment_and_sizes_are_errors() {
         Err(AllocError::CapacityOverflow)
     ));
 }
+
+/// Forgetting an item forgets its value (like forgetting a `Box`): the
+/// arena's drop frees the memory without dropping it; the object stays live
+/// through compactions meanwhile.
+#[test]
+fn forgotten_item_and_arena_drop() -> Res {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 512>, _) = Arena::new(guard);
+    let g = arena.allocate_value(&state, 0u64).map_err(|e| e.0)?;
+    std::mem::forget(
+        arena
+            .allocate_value(&state, Counted(&DROPS, 1))
+            .map_err(|e| e.0)?,
+    );
+    let kept = arena
+        .allocate_value(&state, Counted(&DROPS, 2))
+        .map_err(|e| e.0)?;
+    drop(g);
+    make_guard!(compact);
+    let t = arena.tokenize(&compact, kept);
+    let state = arena.compact(&compact, state);
+    let kept = t(&arena);
+    let _state = arena.finish(compact, state);
+    assert_eq!(arena.region_stats().live_objects, 2);
+    assert_eq!(kept.1, 2);
+    drop(kept);
+    drop(arena);
+    assert_eq!(
+        DROPS.load(Relaxed),
+        1,
+        "only the item that was not forgotten"
+    );
+    Ok(())
+}

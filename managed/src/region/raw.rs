@@ -235,6 +235,7 @@ impl RawRegion {
     /// caller must initialize the value before anything reads it.
     ///
     /// On failure nothing is written and the region is unchanged.
+    #[inline]
     pub(crate) fn reserve(
         &self,
         size: usize,
@@ -243,14 +244,19 @@ impl RawRegion {
     ) -> Result<NonNull<u8>, AllocError> {
         debug_assert!(align.is_power_of_two());
         let top = self.top.get();
-        let base = self.base.addr().get();
         // The value's offset: the first `align`-aligned address leaving room
-        // for the header after `top`.
-        let value = base
-            .checked_add(top + HEADER)
-            .and_then(|a| align_up(a, align))
-            .map(|a| a - base)
-            .ok_or(AllocError::CapacityOverflow)?;
+        // for the header after `top` (`top + HEADER` itself, 8-aligned, for
+        // the common alignments up to 8). `top + HEADER` cannot overflow:
+        // `top <= capacity <= isize::MAX`.
+        let value = if align <= 8 {
+            top + HEADER
+        } else {
+            let base = self.base.addr().get();
+            base.checked_add(top + HEADER)
+                .and_then(|a| align_up(a, align))
+                .map(|a| a - base)
+                .ok_or(AllocError::CapacityOverflow)?
+        };
         let payload = align_up(size, 8).ok_or(AllocError::CapacityOverflow)?;
         let block = HEADER
             .checked_add(payload)
@@ -522,7 +528,9 @@ fn dst_value(base: usize, dst: usize, header: &Header) -> usize {
     // `base + dst + HEADER` is 8-aligned, and no further than the old value
     // (`dst` is at most the old block's start), which satisfies the same
     // alignment: so the value never moves up.
-    let v = (base + dst + HEADER).next_multiple_of(header.meta.get().align.max(8));
+    let align = header.meta.get().align.max(8);
+    // A power of two: mask arithmetic rather than a division.
+    let v = (base + dst + HEADER + align - 1) & !(align - 1);
     debug_assert!(v <= (header as *const Header).addr() + HEADER);
     v - base
 }
