@@ -1,8 +1,242 @@
 //! Benchmarks: multisize (see BENCHMARKS.md).
+//!
+//! - `queue_push_pop`: 1000 mixed-size trait objects pushed then popped,
+//!   `MultisizePageQueue<dyn Shape>` vs `VecDeque<Box<dyn Shape>>`.
+//! - `queue_iter`: one pass calling a trait method on 10 000 of them.
+//! - `pool_churn`: a working set of 512 mixed-size values, each step frees
+//!   the oldest and allocates a new one, `MultisizePool` vs `Box` (the
+//!   global allocator).
+
+use std::collections::VecDeque;
+use std::hint::black_box;
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use managed::prelude::*;
 
-fn benches(_c: &mut Criterion) {}
+trait Shape {
+    fn area(&self) -> u64;
+}
 
-criterion_group!(group, benches);
+struct Dot(u64);
+struct Rect([u64; 3]);
+struct Poly([u64; 8]);
+struct Blob([u64; 16]);
+
+impl Shape for Dot {
+    fn area(&self) -> u64 {
+        self.0
+    }
+}
+impl Shape for Rect {
+    fn area(&self) -> u64 {
+        self.0[0] * self.0[2]
+    }
+}
+impl Shape for Poly {
+    fn area(&self) -> u64 {
+        self.0[7] + self.0[1]
+    }
+}
+impl Shape for Blob {
+    fn area(&self) -> u64 {
+        self.0[15]
+    }
+}
+
+const AS_DOT: Coercion<Dot, dyn Shape> = coercion!();
+const AS_RECT: Coercion<Rect, dyn Shape> = coercion!();
+const AS_POLY: Coercion<Poly, dyn Shape> = coercion!();
+const AS_BLOB: Coercion<Blob, dyn Shape> = coercion!();
+
+fn push_ours(q: &mut MultisizePageQueue<dyn Shape>, i: u64) {
+    match i % 4 {
+        0 => q.push_back(Dot(i), AS_DOT),
+        1 => q.push_back(Rect([i; 3]), AS_RECT),
+        2 => q.push_back(Poly([i; 8]), AS_POLY),
+        _ => q.push_back(Blob([i; 16]), AS_BLOB),
+    }
+}
+
+fn push_boxed(q: &mut VecDeque<Box<dyn Shape>>, i: u64) {
+    match i % 4 {
+        0 => q.push_back(Box::new(Dot(i))),
+        1 => q.push_back(Box::new(Rect([i; 3]))),
+        2 => q.push_back(Box::new(Poly([i; 8]))),
+        _ => q.push_back(Box::new(Blob([i; 16]))),
+    }
+}
+
+fn queues(c: &mut Criterion) {
+    let mut group = c.benchmark_group("multisize/queue_push_pop");
+    group.sample_size(20);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(2));
+    const N: u64 = 1000;
+    group.bench_function("MultisizePageQueue", |b| {
+        let mut q: MultisizePageQueue<dyn Shape> = MultisizePageQueue::new();
+        b.iter(|| {
+            for i in 0..N {
+                push_ours(&mut q, black_box(i));
+            }
+            let mut sum = 0;
+            while let Some(s) = q.front() {
+                sum += s.area();
+                q.drop_front();
+            }
+            black_box(sum)
+        });
+    });
+    group.bench_function("VecDeque<Box<dyn>>", |b| {
+        let mut q: VecDeque<Box<dyn Shape>> = VecDeque::new();
+        b.iter(|| {
+            for i in 0..N {
+                push_boxed(&mut q, black_box(i));
+            }
+            let mut sum = 0;
+            while let Some(s) = q.pop_front() {
+                sum += s.area();
+            }
+            black_box(sum)
+        });
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("multisize/queue_iter");
+    group.sample_size(20);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(2));
+    const M: u64 = 10_000;
+    let mut ours: MultisizePageQueue<dyn Shape> = MultisizePageQueue::new();
+    let mut boxed: VecDeque<Box<dyn Shape>> = VecDeque::new();
+    // Interleave the two so the boxes are spread over the heap as they
+    // would be in a program that allocates other things too.
+    let mut noise = Vec::new();
+    for i in 0..M {
+        push_ours(&mut ours, i);
+        push_boxed(&mut boxed, i);
+        noise.push(vec![0u8; (i % 7 * 24) as usize]);
+    }
+    group.bench_function("MultisizePageQueue", |b| {
+        b.iter(|| black_box(&ours).iter().map(|s| s.area()).sum::<u64>());
+    });
+    group.bench_function("VecDeque<Box<dyn>>", |b| {
+        b.iter(|| black_box(&boxed).iter().map(|s| s.area()).sum::<u64>());
+    });
+    group.finish();
+    drop(noise);
+
+    // An aged heap: the boxes were allocated in an order unrelated to the
+    // queue's (as when a long-lived queue is refilled amid other
+    // allocations), so consecutive elements are far apart in memory. The
+    // page queue is laid out in queue order whatever its history.
+    let mut group = c.benchmark_group("multisize/queue_iter_aged_heap");
+    group.sample_size(20);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(2));
+    const A: u64 = 100_000;
+    let mut ours: MultisizePageQueue<dyn Shape> = MultisizePageQueue::new();
+    let mut order: Vec<Box<dyn Shape>> = Vec::new();
+    for i in 0..A {
+        push_ours(&mut ours, i);
+        let mut tmp = VecDeque::new();
+        push_boxed(&mut tmp, i);
+        order.extend(tmp);
+    }
+    // A fixed pseudo-random permutation (xorshift Fisher-Yates).
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    for i in (1..order.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        order.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    let boxed: VecDeque<Box<dyn Shape>> = order.into_iter().collect();
+    group.bench_function("MultisizePageQueue", |b| {
+        b.iter(|| black_box(&ours).iter().map(|s| s.area()).sum::<u64>());
+    });
+    group.bench_function("VecDeque<Box<dyn>>", |b| {
+        b.iter(|| black_box(&boxed).iter().map(|s| s.area()).sum::<u64>());
+    });
+    group.finish();
+}
+
+enum Key {
+    A(MultisizeKey<[u64; 2]>),
+    B(MultisizeKey<[u64; 7]>),
+    C(MultisizeKey<[u64; 20]>),
+    D(MultisizeKey<[u64; 60]>),
+}
+
+enum Boxed {
+    A(Box<[u64; 2]>),
+    B(Box<[u64; 7]>),
+    C(Box<[u64; 20]>),
+    D(Box<[u64; 60]>),
+}
+
+fn pool(c: &mut Criterion) {
+    let mut group = c.benchmark_group("multisize/pool_churn");
+    group.sample_size(20);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(2));
+    const LIVE: usize = 512;
+    const STEPS: u64 = 4096;
+    // A size sequence with no short period.
+    let kind = |i: u64| (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 61) % 4;
+    group.bench_function("MultisizePool", |b| {
+        let mut pool = MultisizePool::new();
+        let mut ring: VecDeque<Key> = VecDeque::new();
+        let insert = |pool: &mut MultisizePool, i: u64| match kind(i) {
+            0 => Key::A(pool.insert([i; 2])),
+            1 => Key::B(pool.insert([i; 7])),
+            2 => Key::C(pool.insert([i; 20])),
+            _ => Key::D(pool.insert([i; 60])),
+        };
+        for i in 0..LIVE as u64 {
+            ring.push_back(insert(&mut pool, i));
+        }
+        b.iter(|| {
+            let mut sum = 0;
+            for i in 0..STEPS {
+                sum += match ring.pop_front().unwrap() {
+                    Key::A(k) => pool.remove(k).unwrap()[1],
+                    Key::B(k) => pool.remove(k).unwrap()[1],
+                    Key::C(k) => pool.remove(k).unwrap()[1],
+                    Key::D(k) => pool.remove(k).unwrap()[1],
+                };
+                ring.push_back(insert(&mut pool, black_box(i)));
+            }
+            black_box(sum)
+        });
+    });
+    group.bench_function("Box (global allocator)", |b| {
+        let mut ring: VecDeque<Boxed> = VecDeque::new();
+        let insert = |i: u64| match kind(i) {
+            0 => Boxed::A(Box::new([i; 2])),
+            1 => Boxed::B(Box::new([i; 7])),
+            2 => Boxed::C(Box::new([i; 20])),
+            _ => Boxed::D(Box::new([i; 60])),
+        };
+        for i in 0..LIVE as u64 {
+            ring.push_back(insert(i));
+        }
+        b.iter(|| {
+            let mut sum = 0;
+            for i in 0..STEPS {
+                sum += match ring.pop_front().unwrap() {
+                    Boxed::A(v) => v[1],
+                    Boxed::B(v) => v[1],
+                    Boxed::C(v) => v[1],
+                    Boxed::D(v) => v[1],
+                };
+                ring.push_back(insert(black_box(i)));
+            }
+            black_box(sum)
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(group, queues, pool);
 criterion_main!(group);

@@ -142,13 +142,13 @@ fn op() -> impl Strategy<Value = Op> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 6 } else { 1000 },
+        cases: if cfg!(miri) { 4 } else { 1000 },
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
 
     #[test]
-    fn pool_matches_a_hashmap(ops in proptest::collection::vec(op(), if cfg!(miri) { 1..60 } else { 1..200 })) {
+    fn pool_matches_a_hashmap(ops in proptest::collection::vec(op(), if cfg!(miri) { 1..40 } else { 1..200 })) {
         let mut pool = MultisizePool::new();
         // Every key ever handed out, with its value while live.
         let mut keys: Vec<(AnyKey, Option<u64>)> = Vec::new();

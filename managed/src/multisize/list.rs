@@ -8,7 +8,7 @@ use core::iter::FusedIterator;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use super::records::{Place, Pos, Records};
+use super::records::{Cursor, Place, Pos, Records};
 use super::{Coercion, Meta, PageInfo, rebox};
 use crate::SpaceStats;
 use crate::page::PageSize;
@@ -84,14 +84,6 @@ impl<D: ?Sized + 'static> RecordList<D> {
     }
 
     #[inline]
-    fn pos(&self, end: End) -> Option<Pos> {
-        match end {
-            End::Front => self.records.first(),
-            End::Back => self.records.last(),
-        }
-    }
-
-    #[inline]
     fn meta_at(&self, pos: Pos) -> Meta<D> {
         // SAFETY: every record holds an initialized `Meta<D>` (invariant).
         unsafe {
@@ -103,7 +95,12 @@ impl<D: ?Sized + 'static> RecordList<D> {
 
     #[inline]
     fn meta(&self, end: End) -> Option<Meta<D>> {
-        self.pos(end).map(|pos| self.meta_at(pos))
+        let rec = match end {
+            End::Front => self.records.first_rec()?,
+            End::Back => self.records.last_rec()?,
+        };
+        // SAFETY: every record holds an initialized `Meta<D>` (invariant).
+        Some(unsafe { Records::meta(rec).cast::<Meta<D>>().read() })
     }
 
     #[inline]
@@ -267,14 +264,14 @@ impl<D: ?Sized + 'static> RecordList<D> {
             self.records.forget_all();
             self.records = packed;
         }
-        self.records.release_spare();
+        self.records.release_reserve();
     }
 
     pub(crate) fn iter(&self) -> Iter<'_, D> {
         Iter {
             records: &self.records,
-            front: self.records.first(),
-            back: self.records.last(),
+            front: self.records.front_cursor(),
+            back: self.records.back_cursor(),
             left: self.records.len(),
             _values: PhantomData,
         }
@@ -283,8 +280,8 @@ impl<D: ?Sized + 'static> RecordList<D> {
     pub(crate) fn iter_mut(&mut self) -> IterMut<'_, D> {
         IterMut {
             records: &self.records,
-            front: self.records.first(),
-            back: self.records.last(),
+            front: self.records.front_cursor(),
+            back: self.records.back_cursor(),
             left: self.records.len(),
             _values: PhantomData,
         }
@@ -301,8 +298,8 @@ impl<D: ?Sized + 'static> Drop for RecordList<D> {
 #[inline]
 fn step<D: ?Sized + 'static>(
     records: &Records,
-    front: &mut Option<Pos>,
-    back: &mut Option<Pos>,
+    front: &mut Option<Cursor>,
+    back: &mut Option<Cursor>,
     left: &mut usize,
     end: End,
 ) -> Option<NonNull<D>> {
@@ -310,24 +307,20 @@ fn step<D: ?Sized + 'static>(
         return None;
     }
     *left -= 1;
-    let pos = match end {
-        End::Front => {
-            let pos = (*front)?;
-            if *left > 0 {
-                *front = records.next(pos);
-            }
-            pos
-        }
-        End::Back => {
-            let pos = (*back)?;
-            if *left > 0 {
-                *back = records.prev(pos);
-            }
-            pos
-        }
+    let cursor = match end {
+        End::Front => front.as_mut()?,
+        End::Back => back.as_mut()?,
     };
-    // SAFETY: `pos` is a record of `records`, which holds a `Meta<D>`.
-    let meta = unsafe { Records::meta(records.rec(pos)).cast::<Meta<D>>().read() };
+    // SAFETY: the cursor is at a record of `records`, which holds a
+    // `Meta<D>`.
+    let meta = unsafe { Records::meta(cursor.rec()).cast::<Meta<D>>().read() };
+    if *left > 0 {
+        let moved = match end {
+            End::Front => records.advance(cursor),
+            End::Back => records.retreat(cursor),
+        };
+        debug_assert!(moved, "`left` counts the records between the cursors");
+    }
     Some(meta.value)
 }
 
@@ -335,8 +328,8 @@ fn step<D: ?Sized + 'static>(
 /// container, in container order (double-ended).
 pub struct Iter<'a, D: ?Sized + 'static> {
     records: &'a Records,
-    front: Option<Pos>,
-    back: Option<Pos>,
+    front: Option<Cursor>,
+    back: Option<Cursor>,
     /// Values not yet yielded from either end.
     left: usize,
     _values: PhantomData<&'a D>,
@@ -400,8 +393,8 @@ impl<D: ?Sized + 'static> fmt::Debug for Iter<'_, D> {
 pub struct IterMut<'a, D: ?Sized + 'static> {
     /// Read only for the record chain, which no value overlaps.
     records: &'a Records,
-    front: Option<Pos>,
-    back: Option<Pos>,
+    front: Option<Cursor>,
+    back: Option<Cursor>,
     /// Values not yet yielded: each record is yielded at most once.
     left: usize,
     _values: PhantomData<&'a mut D>,

@@ -30,6 +30,8 @@ struct SlotOps {
     drop: unsafe fn(*mut u8),
     type_id: fn() -> TypeId,
     layout: Layout,
+    /// `Storage::of(layout)`, computed at compile time.
+    storage: Storage,
 }
 
 /// # Safety
@@ -52,17 +54,24 @@ enum Storage {
 }
 
 impl Storage {
-    #[inline]
-    fn of(layout: Layout) -> Self {
+    const fn of(layout: Layout) -> Self {
         if layout.size() == 0 {
             return Storage::Zst;
         }
-        let need = layout.size().max(layout.align());
+        let need = if layout.size() > layout.align() {
+            layout.size()
+        } else {
+            layout.align()
+        };
         if need > MAX_CLASS {
             return Storage::Large;
         }
-        let class = need.next_power_of_two().max(1 << MIN_CLASS_SHIFT);
-        Storage::Class((class.trailing_zeros() - MIN_CLASS_SHIFT) as usize)
+        let class = need.next_power_of_two();
+        if class.trailing_zeros() < MIN_CLASS_SHIFT {
+            Storage::Class(0)
+        } else {
+            Storage::Class((class.trailing_zeros() - MIN_CLASS_SHIFT) as usize)
+        }
     }
 }
 
@@ -348,12 +357,14 @@ impl MultisizePool {
     /// # Panics
     ///
     /// When the pool holds `u32::MAX - 1` handles.
+    #[inline]
     pub fn insert<T: 'static>(&mut self, value: T) -> MultisizeKey<T> {
         let ops: &'static SlotOps = const {
             &SlotOps {
                 drop: drop_as::<T>,
                 type_id: TypeId::of::<T>,
                 layout: Layout::new::<T>(),
+                storage: Storage::of(Layout::new::<T>()),
             }
         };
         let index = if self.free_slot == NONE {
@@ -373,7 +384,7 @@ impl MultisizePool {
             self.free_slot = self.slots[index as usize].next_free;
             index
         };
-        let block = match Storage::of(ops.layout) {
+        let block = match ops.storage {
             Storage::Class(class) => self.classes[class].alloc(),
             Storage::Large => {
                 // SAFETY: large layouts have a non-zero size.
@@ -444,6 +455,7 @@ impl MultisizePool {
 
     /// Takes the slot at `index` out of use (its value still in place) and
     /// returns the value's pointer and type.
+    #[inline]
     fn vacate(&mut self, index: u32) -> (NonNull<u8>, &'static SlotOps) {
         let slot = &mut self.slots[index as usize];
         let value = slot.value.take().expect("an occupied slot");
@@ -467,8 +479,9 @@ impl MultisizePool {
     ///
     /// `value` must be the storage of a vacated slot with type `ops`, its
     /// value moved out or dropped.
+    #[inline]
     unsafe fn release(&mut self, value: NonNull<u8>, ops: &SlotOps) {
-        match Storage::of(ops.layout) {
+        match ops.storage {
             // SAFETY: the slot was taken from this class by `insert`.
             Storage::Class(class) => unsafe { self.classes[class].free(value) },
             Storage::Large => {
@@ -481,6 +494,7 @@ impl MultisizePool {
     }
 
     /// Moves the value of `key` out; `None` for a stale or foreign key.
+    #[inline]
     pub fn remove<T: 'static>(&mut self, key: MultisizeKey<T>) -> Option<T> {
         self.find(key)?;
         let (value, ops) = self.vacate(key.index);

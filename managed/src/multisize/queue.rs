@@ -14,8 +14,9 @@ use crate::page::PageSize;
 /// Each record holds, before its value, the value's pointer-with-metadata
 /// (the seed's "vptr") and its type operations, after the pair of sizes
 /// that chains the records (see [`MultisizePageDeque`](super::MultisizePageDeque),
-/// whose layout and large-value path it shares). Pages empty from the
-/// front and are returned as soon as their last value leaves.
+/// whose layout and large-value path it shares). A page emptied from the
+/// front is kept and reused at the back, like `VecDeque`'s capacity, until
+/// [`shrink_to_fit`](Self::shrink_to_fit).
 ///
 /// ```
 /// use managed::prelude::*;

@@ -72,10 +72,48 @@ pub(crate) struct Pos {
     pub(crate) off: u32,
 }
 
+/// A position in the record chain that caches its page, for iteration.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cursor {
+    page: usize,
+    /// Base of page `page`.
+    base: NonNull<u8>,
+    /// Offset of the record.
+    off: u32,
+    /// `end` of the page for a cursor moving forwards, `begin` for one
+    /// moving backwards.
+    lim: u32,
+}
+
+impl Cursor {
+    /// The record the cursor is at.
+    #[inline]
+    pub(crate) fn rec(&self) -> NonNull<u8> {
+        // SAFETY: the offset of a record lies inside its page.
+        unsafe { self.base.add(self.off as usize) }
+    }
+}
+
 /// Records chained in pages, growing at both ends.
+///
+/// Like `VecDeque`'s capacity, pages emptied by pops are kept (as reserve
+/// pages at either end of the list, reused by later pushes at either end)
+/// until `release_reserve`.
 pub(crate) struct Records {
-    /// The pages, in order; every page holds at least one record.
+    /// The pages, in order.
+    ///
+    /// Invariant: pages `lo..hi` hold at least one record each; the others
+    /// (`..lo` and `hi..`) are empty reserve pages.
     pages: PageList<PageHdr>,
+    /// First page holding records.
+    lo: usize,
+    /// One past the last page holding records (`lo <= hi <= pages.len()`).
+    hi: usize,
+    /// Base of page `lo` and of page `hi - 1` (dangling when `lo == hi`),
+    /// cached for the hot paths. Invariant: kept in step by `sync_ends`
+    /// whenever `lo`, `hi` or the page order change.
+    front: NonNull<u8>,
+    back: NonNull<u8>,
     /// Bytes of a record header: the two sizes and the metadata, rounded
     /// up to 8. Invariant: a multiple of 8, at least 8.
     head: usize,
@@ -87,6 +125,13 @@ pub(crate) struct Records {
     /// Bytes held in heap blocks for large values.
     heap: usize,
 }
+
+// SAFETY: `front` and `back` only cache base pointers of pages owned by
+// `pages` (itself `Send` and `Sync`); the engine holds no values of its own
+// (the typed containers own them and add their own bounds).
+unsafe impl Send for Records {}
+// SAFETY: as above; `&Records` only reads page headers and record sizes.
+unsafe impl Sync for Records {}
 
 const REC_ALIGN: usize = 8;
 
@@ -103,6 +148,10 @@ impl Records {
         let page_size = PageSize::new(page_size.get().max(min)).expect("page size within bounds");
         Self {
             pages: PageList::with_page_size(page_size),
+            lo: 0,
+            hi: 0,
+            front: NonNull::dangling(),
+            back: NonNull::dangling(),
             head,
             len: 0,
             live: 0,
@@ -206,6 +255,85 @@ impl Records {
         }
     }
 
+    /// Refreshes the cached bases of the end pages.
+    #[inline]
+    fn sync_ends(&mut self) {
+        if self.lo < self.hi {
+            self.front = self.page(self.lo);
+            self.back = self.page(self.hi - 1);
+        } else {
+            self.front = NonNull::dangling();
+            self.back = NonNull::dangling();
+        }
+    }
+
+    /// Makes an empty page the new last page in use (index `hi`), reusing a
+    /// reserve page when there is one; returns its index.
+    fn grab_back(&mut self) -> usize {
+        if self.hi == self.pages.len() {
+            if self.lo > 0 {
+                self.pages.rotate_front_to_back();
+                self.lo -= 1;
+                self.hi -= 1;
+            } else {
+                self.pages.push_back(PageHdr {
+                    begin: 0,
+                    end: 0,
+                    last: 0,
+                    count: 0,
+                });
+            }
+        }
+        let index = self.hi;
+        let begin = self.payload_offset() as u32;
+        // SAFETY: page `index` is an empty page of this list; its header is
+        // rewritten to describe an empty page growing upwards.
+        unsafe {
+            Self::hdr(self.page(index)).write(PageHdr {
+                begin,
+                end: begin,
+                last: 0,
+                count: 0,
+            });
+        }
+        self.hi += 1;
+        self.sync_ends();
+        index
+    }
+
+    /// Makes an empty page the new first page in use (index `lo - 1`),
+    /// reusing a reserve page when there is one; returns its index.
+    fn grab_front(&mut self) -> usize {
+        if self.lo == 0 {
+            if self.hi < self.pages.len() {
+                self.pages.rotate_back_to_front();
+            } else {
+                self.pages.push_front(PageHdr {
+                    begin: 0,
+                    end: 0,
+                    last: 0,
+                    count: 0,
+                });
+            }
+            self.lo += 1;
+            self.hi += 1;
+        }
+        self.lo -= 1;
+        let index = self.lo;
+        let end = self.page_size().get() as u32;
+        // SAFETY: as in `grab_back`, for a page growing downwards.
+        unsafe {
+            Self::hdr(self.page(index)).write(PageHdr {
+                begin: end,
+                end,
+                last: 0,
+                count: 0,
+            });
+        }
+        self.sync_ends();
+        index
+    }
+
     /// Appends a record for a value of `layout`; returns the record and
     /// where to write the value (uninitialized). The record's metadata is
     /// uninitialized too: the caller writes both before anything reads them.
@@ -219,41 +347,33 @@ impl Records {
         };
         let page_size = self.page_size().get();
         let fit = |p: usize, head: usize| {
-            let v = (p + head).next_multiple_of(align);
-            let e = (v + size).next_multiple_of(REC_ALIGN);
+            // Alignments are powers of two: round up with masks, not `%`.
+            let v = (p + head + align - 1) & !(align - 1);
+            let e = (v + size + REC_ALIGN - 1) & !(REC_ALIGN - 1);
             (v, e)
         };
-        let mut index = self.pages.len();
         let mut at = None;
-        if index > 0 {
-            // SAFETY: the last page holds an initialized header.
-            let hdr = unsafe { Self::hdr(self.page(index - 1)).read() };
+        if self.hi > self.lo {
+            // SAFETY: pages in use hold an initialized header.
+            let hdr = unsafe { Self::hdr(self.back).read() };
             let (v, e) = fit(hdr.end as usize, self.head);
             if e <= page_size {
-                index -= 1;
-                at = Some((hdr, v, e));
+                at = Some((self.hi - 1, hdr, v, e));
             }
         }
-        let (mut hdr, v, e) = match at {
+        let (index, mut hdr, v, e) = match at {
             Some(found) => found,
             None => {
-                let begin = self.payload_offset() as u32;
-                self.pages.push_back(PageHdr {
-                    begin,
-                    end: begin,
-                    last: 0,
-                    count: 0,
-                });
-                let (v, e) = fit(begin as usize, self.head);
+                let index = self.grab_back();
+                // SAFETY: `grab_back` initialized the page's header.
+                let hdr = unsafe { Self::hdr(self.page(index)).read() };
+                let (v, e) = fit(hdr.end as usize, self.head);
                 debug_assert!(e <= page_size, "inline values fit a fresh page");
-                (
-                    self.pages.header(index).copied().expect("just pushed"),
-                    v,
-                    e,
-                )
+                (index, hdr, v, e)
             }
         };
-        let base = self.page(index);
+        debug_assert_eq!(index, self.hi - 1);
+        let base = self.back;
         let p = hdr.end as usize;
         let sizes = Sizes {
             prev: if hdr.count == 0 { 0 } else { hdr.last },
@@ -301,28 +421,25 @@ impl Records {
             (s >= start).then_some((s, v))
         };
         let mut at = None;
-        if !self.pages.is_empty() {
-            // SAFETY: the first page holds an initialized header.
-            let hdr = unsafe { Self::hdr(self.page(0)).read() };
+        if self.hi > self.lo {
+            // SAFETY: pages in use hold an initialized header.
+            let hdr = unsafe { Self::hdr(self.front).read() };
             if let Some((s, v)) = fit(hdr.begin as usize) {
-                at = Some((hdr, s, v));
+                at = Some((self.lo, hdr, s, v));
             }
         }
-        let (mut hdr, s, v) = match at {
+        let (index, mut hdr, s, v) = match at {
             Some(found) => found,
             None => {
-                let end = self.page_size().get() as u32;
-                self.pages.push_front(PageHdr {
-                    begin: end,
-                    end,
-                    last: 0,
-                    count: 0,
-                });
-                let (s, v) = fit(end as usize).expect("inline values fit a fresh page");
-                (self.pages.header(0).copied().expect("just pushed"), s, v)
+                let index = self.grab_front();
+                // SAFETY: `grab_front` initialized the page's header.
+                let hdr = unsafe { Self::hdr(self.page(index)).read() };
+                let (s, v) = fit(hdr.begin as usize).expect("inline values fit a fresh page");
+                (index, hdr, s, v)
             }
         };
-        let base = self.page(0);
+        debug_assert_eq!(index, self.lo);
+        let base = self.front;
         let q = hdr.begin as usize;
         let sizes = Sizes {
             prev: 0,
@@ -358,25 +475,42 @@ impl Records {
     /// The first record, if any.
     #[inline]
     pub(crate) fn first(&self) -> Option<Pos> {
-        let base = self.pages.page_ptr(0)?;
+        if self.lo == self.hi {
+            return None;
+        }
         // SAFETY: pages in use hold an initialized header.
-        let hdr = unsafe { Self::hdr(base).read() };
+        let hdr = unsafe { Self::hdr(self.front).read() };
         Some(Pos {
-            page: 0,
+            page: self.lo,
             off: hdr.begin,
         })
     }
 
+    /// The first record, if any (the hot path of pops at the front).
+    #[inline]
+    pub(crate) fn first_rec(&self) -> Option<NonNull<u8>> {
+        if self.lo == self.hi {
+            return None;
+        }
+        // SAFETY: 1. pages in use hold an initialized header; 2. its first
+        // record lies inside the page.
+        unsafe {
+            let hdr = Self::hdr(self.front).read();
+            Some(self.front.add(hdr.begin as usize))
+        }
+    }
+
     /// The last record, if any.
     #[inline]
-    pub(crate) fn last(&self) -> Option<Pos> {
-        let page = self.pages.len().checked_sub(1)?;
-        // SAFETY: pages in use hold an initialized header.
-        let hdr = unsafe { Self::hdr(self.page(page)).read() };
-        Some(Pos {
-            page,
-            off: hdr.end - hdr.last,
-        })
+    pub(crate) fn last_rec(&self) -> Option<NonNull<u8>> {
+        if self.lo == self.hi {
+            return None;
+        }
+        // SAFETY: as in `first_rec`, for the last record.
+        unsafe {
+            let hdr = Self::hdr(self.back).read();
+            Some(self.back.add((hdr.end - hdr.last) as usize))
+        }
     }
 
     /// The record after `pos`, if any.
@@ -393,7 +527,10 @@ impl Records {
             });
         }
         let page = pos.page + 1;
-        let base = self.pages.page_ptr(page)?;
+        if page >= self.hi {
+            return None;
+        }
+        let base = self.page(page);
         // SAFETY: pages in use hold an initialized header.
         let hdr = unsafe { Self::hdr(base).read() };
         Some(Pos {
@@ -402,27 +539,88 @@ impl Records {
         })
     }
 
-    /// The record before `pos`, if any.
+    /// A cursor at the first record.
     #[inline]
-    pub(crate) fn prev(&self, pos: Pos) -> Option<Pos> {
-        let base = self.page(pos.page);
-        // SAFETY: as in `next`.
-        let hdr = unsafe { Self::hdr(base).read() };
-        if pos.off > hdr.begin {
-            // SAFETY: `pos` is a record of this engine.
-            let sizes = unsafe { Self::sizes(self.rec(pos)) };
-            return Some(Pos {
-                page: pos.page,
-                off: pos.off - sizes.prev,
-            });
+    pub(crate) fn front_cursor(&self) -> Option<Cursor> {
+        if self.lo == self.hi {
+            return None;
         }
-        let page = pos.page.checked_sub(1)?;
+        let base = self.front;
         // SAFETY: pages in use hold an initialized header.
-        let hdr = unsafe { Self::hdr(self.page(page)).read() };
-        Some(Pos {
-            page,
-            off: hdr.end - hdr.last,
+        let hdr = unsafe { Self::hdr(base).read() };
+        Some(Cursor {
+            page: self.lo,
+            base,
+            off: hdr.begin,
+            lim: hdr.end,
         })
+    }
+
+    /// A cursor at the last record.
+    #[inline]
+    pub(crate) fn back_cursor(&self) -> Option<Cursor> {
+        if self.lo == self.hi {
+            return None;
+        }
+        let base = self.back;
+        // SAFETY: pages in use hold an initialized header.
+        let hdr = unsafe { Self::hdr(base).read() };
+        Some(Cursor {
+            page: self.hi - 1,
+            base,
+            off: hdr.end - hdr.last,
+            lim: hdr.begin,
+        })
+    }
+
+    /// Moves a front cursor to the next record; false past the last one.
+    #[inline]
+    pub(crate) fn advance(&self, cursor: &mut Cursor) -> bool {
+        // SAFETY: the cursor is at a record of this engine.
+        let sizes = unsafe { Self::sizes(cursor.rec()) };
+        cursor.off += sizes.next;
+        if cursor.off < cursor.lim {
+            return true;
+        }
+        let page = cursor.page + 1;
+        if page >= self.hi {
+            return false;
+        }
+        let base = self.page(page);
+        // SAFETY: pages in use hold an initialized header.
+        let hdr = unsafe { Self::hdr(base).read() };
+        *cursor = Cursor {
+            page,
+            base,
+            off: hdr.begin,
+            lim: hdr.end,
+        };
+        true
+    }
+
+    /// Moves a back cursor to the previous record; false before the first.
+    #[inline]
+    pub(crate) fn retreat(&self, cursor: &mut Cursor) -> bool {
+        if cursor.off > cursor.lim {
+            // SAFETY: the cursor is at a record of this engine.
+            let sizes = unsafe { Self::sizes(cursor.rec()) };
+            cursor.off -= sizes.prev;
+            return true;
+        }
+        if cursor.page <= self.lo {
+            return false;
+        }
+        let page = cursor.page - 1;
+        let base = self.page(page);
+        // SAFETY: pages in use hold an initialized header.
+        let hdr = unsafe { Self::hdr(base).read() };
+        *cursor = Cursor {
+            page,
+            base,
+            off: hdr.end - hdr.last,
+            lim: hdr.begin,
+        };
+        true
     }
 
     /// Frees the heap block of a value of `layout` at `value`, if it has one.
@@ -451,7 +649,7 @@ impl Records {
     pub(crate) unsafe fn remove_first(&mut self, value: NonNull<u8>, layout: Layout) {
         // SAFETY: forwarded caller contract.
         unsafe { self.release_value(value, layout) };
-        let base = self.page(0);
+        let base = self.front;
         // SAFETY: 1. the page holds a header; 2. its first record is at
         // `begin` and, when one follows, the next starts `next` bytes on.
         unsafe {
@@ -461,10 +659,14 @@ impl Records {
             hdr.count -= 1;
             self.len -= 1;
             if hdr.count == 0 {
-                self.pages.pop_front();
+                // Kept as a reserve page.
+                self.lo += 1;
             } else {
                 (*base.add(hdr.begin as usize).cast::<Sizes>().as_ptr()).prev = 0;
-                Self::hdr(base).write(hdr);
+            }
+            Self::hdr(base).write(hdr);
+            if hdr.count == 0 {
+                self.sync_ends();
             }
         }
     }
@@ -477,8 +679,7 @@ impl Records {
     pub(crate) unsafe fn remove_last(&mut self, value: NonNull<u8>, layout: Layout) {
         // SAFETY: forwarded caller contract.
         unsafe { self.release_value(value, layout) };
-        let page = self.pages.len() - 1;
-        let base = self.page(page);
+        let base = self.back;
         // SAFETY: the page holds a header and its last record starts
         // `last` bytes before `end`.
         unsafe {
@@ -489,9 +690,12 @@ impl Records {
             hdr.count -= 1;
             self.len -= 1;
             if hdr.count == 0 {
-                self.pages.pop_back();
-            } else {
-                Self::hdr(base).write(hdr);
+                // Kept as a reserve page.
+                self.hi -= 1;
+            }
+            Self::hdr(base).write(hdr);
+            if hdr.count == 0 {
+                self.sync_ends();
             }
         }
     }
@@ -506,9 +710,9 @@ impl Records {
         })
     }
 
-    /// Pages in use.
+    /// Pages holding records.
     pub(crate) fn pages(&self) -> usize {
-        self.pages.len()
+        self.hi - self.lo
     }
 
     /// Space statistics: the values are live; pages (the
@@ -517,8 +721,18 @@ impl Records {
         SpaceStats::new(self.live, self.pages.stats().reserved_bytes + self.heap)
     }
 
-    /// Returns the spare page to the allocator.
-    pub(crate) fn release_spare(&mut self) {
+    /// Returns the reserve pages and the page list's spare page to the
+    /// allocator.
+    pub(crate) fn release_reserve(&mut self) {
+        while self.hi < self.pages.len() {
+            self.pages.pop_back();
+        }
+        while self.lo > 0 {
+            self.pages.pop_front();
+            self.lo -= 1;
+            self.hi -= 1;
+        }
+        self.sync_ends();
         self.pages.shrink_to_fit();
     }
 
@@ -534,6 +748,10 @@ impl Records {
     pub(crate) fn empty_like(&self) -> Self {
         Self {
             pages: PageList::with_page_size(self.page_size()),
+            lo: 0,
+            hi: 0,
+            front: NonNull::dangling(),
+            back: NonNull::dangling(),
             head: self.head,
             len: 0,
             live: 0,
@@ -561,6 +779,9 @@ impl Records {
     /// to another engine or dropped by the caller); frees all pages.
     pub(crate) fn forget_all(&mut self) {
         self.pages.clear();
+        self.lo = 0;
+        self.hi = 0;
+        self.sync_ends();
         self.len = 0;
         self.live = 0;
         self.heap = 0;

@@ -374,6 +374,17 @@ impl<H> PageList<H> {
     pub(crate) fn page_ptr(&self, index: usize) -> Option<NonNull<u8>> {
         self.order.get(index).copied()
     }
+
+    /// Moves the first page to the back of the list (header and payload
+    /// untouched), so an emptied page is reused without reallocation.
+    pub(crate) fn rotate_front_to_back(&mut self) {
+        self.order.rotate_left(self.order.len().min(1));
+    }
+
+    /// Moves the last page to the front of the list.
+    pub(crate) fn rotate_back_to_front(&mut self) {
+        self.order.rotate_right(self.order.len().min(1));
+    }
 }
 
 impl<H> Default for PageList<H> {
