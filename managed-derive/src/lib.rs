@@ -19,6 +19,7 @@ mod bound;
 mod check;
 mod ctxt;
 mod managed_impl;
+mod region;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};
@@ -31,6 +32,15 @@ pub fn derive_managed(input: TokenStream) -> TokenStream {
     expand(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
+}
+
+/// Implements `managed::region::Rebrand` for a type whose first lifetime
+/// parameter is the region lifetime, so a whole struct of arena items can
+/// be tokenized and redeemed at the new lifetime; see the documentation of
+/// `managed::region::Rebrand`.
+#[proc_macro_derive(Rebrand)]
+pub fn derive_rebrand(input: TokenStream) -> TokenStream {
+    region::expand(&parse_macro_input!(input as DeriveInput)).into()
 }
 
 /// Parses, checks and generates, reporting every error found.

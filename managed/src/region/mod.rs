@@ -66,3 +66,7 @@ pub use arena::{Arena, Compacting, RegionStats, State};
 pub use forward::Forward;
 pub use item::Item;
 pub use token::{Rebrand, Token};
+
+/// Derives [`Rebrand`](trait@Rebrand) for a type whose first lifetime
+/// parameter is the region lifetime.
+pub use managed_derive::Rebrand;
