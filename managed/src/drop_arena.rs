@@ -182,11 +182,10 @@ pub struct DropArena<'arena, T> {
     next: Cell<*mut Slot<T>>,
     /// One past the last slot of the newest chunk (see `next`).
     end: Cell<*mut Slot<T>>,
-    /// Slots on the free list (for a zero-sized `T`: virtual free slots).
-    ///
-    /// Invariant: equals the length of the `free` list when `T` is not
-    /// zero-sized.
-    free_len: Cell<usize>,
+    /// For a zero-sized `T` only: virtual free slots (boxes given back and
+    /// not yet reused); otherwise 0 (the free list is counted by walking it
+    /// in [`len`](Self::len), to keep allocation and give-back short).
+    zst_free: Cell<usize>,
     /// For a zero-sized `T` only: virtual slots ever created (otherwise 0:
     /// the slots carved from chunks are computed from the bump pointer, to
     /// keep the allocation path short). Never decreases.
@@ -204,6 +203,10 @@ pub struct DropArena<'arena, T> {
 /// comparisons and `Hash` to the `T`. Dropping it drops the `T` but keeps
 /// the slot until the arena drops; give it to
 /// [`DropArena::drop_box`] or [`DropArena::box_to_inner`] to reuse the slot.
+///
+/// [`into_inner`](Self::into_inner) and [`leak`](Self::leak) are methods
+/// (as in the `drop_arena` crate), so they take precedence over methods of
+/// the same name on `T`: call those as `(*b).leak()`.
 ///
 /// It is a `#[repr(transparent)]` non-null pointer with the semantics of a
 /// `&'arena mut T`, so it is as large as a `&mut T`, and so is
@@ -347,7 +350,7 @@ impl<'arena, T> DropArena<'arena, T> {
             free: Cell::new(None),
             next: Cell::new(ptr::null_mut()),
             end: Cell::new(ptr::null_mut()),
-            free_len: Cell::new(0),
+            zst_free: Cell::new(0),
             zst_carved: Cell::new(0),
             chunks: UnsafeCell::new(Chunks::new()),
             _brand: PhantomData,
@@ -543,6 +546,10 @@ impl<'arena, T> DropArena<'arena, T> {
     /// arena counts the slots it carved minus the slots on its own free list,
     /// saturating at 0.
     ///
+    /// This walks the free list: O(free slots). (Keeping a count would cost
+    /// every `alloc` and give-back two more memory operations; `len` is
+    /// meant for statistics and tests.) [`max_len`](Self::max_len) is O(1).
+    ///
     /// ```
     /// use managed::prelude::*;
     ///
@@ -554,9 +561,8 @@ impl<'arena, T> DropArena<'arena, T> {
     /// assert_eq!(arena.len(), 1);
     /// ```
     #[must_use]
-    #[inline]
     pub fn len(&self) -> usize {
-        self.max_len().saturating_sub(self.free_len.get())
+        self.max_len().saturating_sub(self.free_slots())
     }
 
     /// Whether no slot is in use (`len() == 0`).
@@ -619,8 +625,8 @@ impl<'arena, T> DropArena<'arena, T> {
     #[inline]
     fn take_slot(&self) -> NonNull<T> {
         if Self::IS_ZST {
-            if self.free_len.get() > 0 {
-                self.free_len.set(self.free_len.get() - 1);
+            if self.zst_free.get() > 0 {
+                self.zst_free.set(self.zst_free.get() - 1);
             } else {
                 let carved = self.zst_carved.get().checked_add(1);
                 self.zst_carved
@@ -633,8 +639,6 @@ impl<'arena, T> DropArena<'arena, T> {
             // state, so its `next` field is initialized.
             let next = unsafe { (*head.as_ptr()).next };
             self.free.set(next);
-            debug_assert!(self.free_len.get() > 0);
-            self.free_len.set(self.free_len.get() - 1);
             return head.cast();
         }
         let next = self.next.get();
@@ -695,8 +699,26 @@ impl<'arena, T> DropArena<'arena, T> {
             // uses the slot (caller), so it may become a free-list node.
             unsafe { (&raw mut (*slot.as_ptr()).next).write(self.free.get()) };
             self.free.set(Some(slot));
+        } else {
+            self.zst_free.set(self.zst_free.get() + 1);
         }
-        self.free_len.set(self.free_len.get() + 1);
+    }
+
+    /// Slots on the free list (virtual ones for a zero-sized `T`).
+    fn free_slots(&self) -> usize {
+        if Self::IS_ZST {
+            return self.zst_free.get();
+        }
+        let mut count = 0;
+        let mut cursor = self.free.get();
+        while let Some(slot) = cursor {
+            count += 1;
+            // SAFETY: `free` invariant: every slot on the list is free (its
+            // `next` is initialized) and alive, since the arenas whose slots
+            // it holds outlive every use of this one; the list is acyclic.
+            cursor = unsafe { (*slot.as_ptr()).next };
+        }
+        count
     }
 }
 
@@ -968,11 +990,11 @@ mod tests {
         let (pa, pb) = (a.ptr, b.ptr);
         arena.drop_box(a);
         arena.drop_box(b);
-        assert_eq!(arena.free_len.get(), 2);
+        assert_eq!(arena.free_slots(), 2);
         let c = arena.alloc(3);
         let d = arena.alloc(4);
         assert_eq!((c.ptr, d.ptr), (pb, pa));
-        assert_eq!(arena.free_len.get(), 0);
+        assert_eq!(arena.free_slots(), 0);
         assert_eq!(arena.max_len(), 2);
     }
 }
