@@ -80,11 +80,12 @@ pub(crate) fn run() {
     queue.push_back(Aligned(0.5), coercion!());
     queue.push_back(Raster([1; 8192]), coercion!());
     for shape in &queue {
-        println!(
-            "  queue: {:<40} area {:>8.3}",
-            format!("{shape:.30?}"),
-            shape.area()
-        );
+        let mut name = format!("{shape:?}");
+        if name.len() > 36 {
+            name.truncate(33);
+            name.push_str("...");
+        }
+        println!("  queue: {name:<36} area {:>8.3}", shape.area());
     }
     println!("  queue stats: {}", queue.stats());
     let square: Option<Square> = queue.pop_front::<Square>();
