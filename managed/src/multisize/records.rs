@@ -787,3 +787,72 @@ impl Records {
         self.heap = 0;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Walks the chain of the page at `page` through the sizes alone.
+    fn chain(records: &Records, page: usize) -> Vec<Sizes> {
+        let base = records.page(page);
+        // SAFETY: a page in use holds a header and records `begin..end`.
+        unsafe {
+            let hdr = Records::hdr(base).read();
+            let mut out = Vec::new();
+            let mut off = hdr.begin;
+            while off < hdr.end {
+                let sizes = Records::sizes(base.add(off as usize));
+                off += sizes.next;
+                out.push(sizes);
+            }
+            assert_eq!(off, hdr.end, "the sizes chain ends exactly at `end`");
+            out
+        }
+    }
+
+    #[test]
+    fn records_carry_the_size_before_and_their_own() {
+        let mut records = Records::new(PageSize::DEFAULT, Layout::new::<[usize; 3]>());
+        assert_eq!(records.head, 32);
+        let (_, a) = records.push_back(Layout::new::<u8>());
+        let (_, b) = records.push_back(Layout::new::<[u64; 5]>());
+        let (_, c) = records.push_front(Layout::from_size_align(8, 64).unwrap());
+        assert_eq!(b.as_ptr().addr() % 8, 0);
+        assert_eq!(c.as_ptr().addr() % 64, 0, "over-aligned in the page");
+        assert!(a < b, "pushes at the back grow upwards");
+        // The front push opened a page before the first one, growing down.
+        assert_eq!(records.pages(), 2);
+        let back = chain(&records, 1);
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[0].prev, 0);
+        assert_eq!(back[0].next, 40, "32-byte header, 1 byte, padded to 8");
+        assert_eq!(back[1].prev, back[0].next);
+        assert_eq!(back[1].next, 72);
+        let front = chain(&records, 0);
+        assert_eq!(front.len(), 1);
+        let (_, d) = records.push_front(Layout::new::<u32>());
+        assert!(d < c, "pushes at the front grow downwards");
+        let front = chain(&records, 0);
+        assert_eq!(
+            front[1].prev, front[0].next,
+            "the old first record's prev was patched"
+        );
+        // Removing the last record restores `last` from its `prev`.
+        // SAFETY: the values are plain bytes, nothing to drop.
+        unsafe { records.remove_last(b, Layout::new::<[u64; 5]>()) };
+        assert_eq!(chain(&records, 1).len(), 1);
+        let (_, b2) = records.push_back(Layout::new::<[u64; 5]>());
+        assert_eq!(b2, b, "the freed space is reused");
+        assert_eq!(records.len(), 4);
+    }
+
+    #[test]
+    fn placement_follows_the_layout() {
+        let records = Records::new(PageSize::DEFAULT, Layout::new::<[usize; 3]>());
+        assert_eq!(records.place(Layout::new::<()>()), Place::Zst);
+        assert_eq!(records.place(Layout::new::<[u8; 900]>()), Place::Inline);
+        assert_eq!(records.place(Layout::new::<[u8; 4096]>()), Place::Heap);
+        let aligned = Layout::from_size_align(8, 8192).unwrap();
+        assert_eq!(records.place(aligned), Place::Heap);
+    }
+}
