@@ -1,7 +1,9 @@
 //! Benchmarks: drop_arena (see BENCHMARKS.md).
 //!
-//! - `churn-300`: 300 live `[u64; 3]` values; each round gives a random one
-//!   back (moving the value out) and allocates a new one. Ours against the
+//! - `churn-300`: the seed's random add/drop churn around 300 live
+//!   `[u64; 3]` values: start with 300, then 3000 steps that each either
+//!   give a random box back (moving the value out) or allocate a new one, at
+//!   random, keeping between 200 and 400 alive. Ours against the
 //!   `drop_arena` crate (`box_into_inner`) and `Box` (`*box` + free).
 //! - `alloc-only`: 500 allocations into a fresh arena, nothing given back.
 //!   Ours against `typed-arena` (and the `drop_arena` crate for reference).
@@ -13,7 +15,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use managed::prelude::*;
 
 const LIVE: usize = 300;
-const ROUNDS: usize = 3000;
+const MIN_LIVE: usize = 200;
+const MAX_LIVE: usize = 400;
+const STEPS: usize = 3000;
 const ALLOCS: u64 = 500;
 
 /// xorshift64*: cheap, deterministic, identical for every contender.
@@ -34,6 +38,13 @@ impl Rng {
         [x, x >> 7, x >> 13]
     }
 
+    /// Whether the next step removes a box: always at `MAX_LIVE`, never at
+    /// `MIN_LIVE`, else a coin flip.
+    #[inline]
+    fn remove(&mut self, live: usize) -> bool {
+        live == MAX_LIVE || (live != MIN_LIVE && self.next() >> 63 == 0)
+    }
+
     #[inline]
     fn below(&mut self, n: usize) -> usize {
         (((self.next() >> 32) * n as u64) >> 32) as usize
@@ -47,13 +58,17 @@ fn churn(c: &mut Criterion) {
         b.iter(|| {
             let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
             let arena = &DropArena::new();
-            let mut live: Vec<_> = (0..LIVE).map(|_| arena.alloc(rng.value())).collect();
+            let mut live: Vec<_> = Vec::with_capacity(MAX_LIVE);
+            live.extend((0..LIVE).map(|_| arena.alloc(rng.value())));
             let mut sum = 0u64;
-            for _ in 0..ROUNDS {
-                let i = rng.below(live.len());
-                let v = arena.box_to_inner(live.swap_remove(i));
-                sum = sum.wrapping_add(v[0] ^ v[1] ^ v[2]);
-                live.push(arena.alloc(rng.value()));
+            for _ in 0..STEPS {
+                if rng.remove(live.len()) {
+                    let i = rng.below(live.len());
+                    let v = arena.box_to_inner(live.swap_remove(i));
+                    sum = sum.wrapping_add(v[0] ^ v[1] ^ v[2]);
+                } else {
+                    live.push(arena.alloc(rng.value()));
+                }
             }
             black_box(&live);
             sum
@@ -64,13 +79,17 @@ fn churn(c: &mut Criterion) {
         b.iter(|| {
             let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
             let arena = &drop_arena::DropArena::new();
-            let mut live: Vec<_> = (0..LIVE).map(|_| arena.alloc(rng.value())).collect();
+            let mut live: Vec<_> = Vec::with_capacity(MAX_LIVE);
+            live.extend((0..LIVE).map(|_| arena.alloc(rng.value())));
             let mut sum = 0u64;
-            for _ in 0..ROUNDS {
-                let i = rng.below(live.len());
-                let v = arena.box_into_inner(live.swap_remove(i));
-                sum = sum.wrapping_add(v[0] ^ v[1] ^ v[2]);
-                live.push(arena.alloc(rng.value()));
+            for _ in 0..STEPS {
+                if rng.remove(live.len()) {
+                    let i = rng.below(live.len());
+                    let v = arena.box_into_inner(live.swap_remove(i));
+                    sum = sum.wrapping_add(v[0] ^ v[1] ^ v[2]);
+                } else {
+                    live.push(arena.alloc(rng.value()));
+                }
             }
             black_box(&live);
             sum
@@ -80,13 +99,17 @@ fn churn(c: &mut Criterion) {
     group.bench_function("Box", |b| {
         b.iter(|| {
             let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-            let mut live: Vec<_> = (0..LIVE).map(|_| Box::new(rng.value())).collect();
+            let mut live: Vec<_> = Vec::with_capacity(MAX_LIVE);
+            live.extend((0..LIVE).map(|_| Box::new(rng.value())));
             let mut sum = 0u64;
-            for _ in 0..ROUNDS {
-                let i = rng.below(live.len());
-                let v = *live.swap_remove(i);
-                sum = sum.wrapping_add(v[0] ^ v[1] ^ v[2]);
-                live.push(Box::new(rng.value()));
+            for _ in 0..STEPS {
+                if rng.remove(live.len()) {
+                    let i = rng.below(live.len());
+                    let v = *live.swap_remove(i);
+                    sum = sum.wrapping_add(v[0] ^ v[1] ^ v[2]);
+                } else {
+                    live.push(Box::new(rng.value()));
+                }
             }
             black_box(&live);
             sum
