@@ -53,6 +53,14 @@ pub struct UniformPageDeque<T, H = ()> {
     tail: usize,
     /// Number of elements.
     len: usize,
+    /// Payload start of the front page, `pages.data(0)`; dangling when there
+    /// are no pages or `T` is zero-sized. A cache of the page list (kept in
+    /// step by [`Self::sync_ends`] after every page added or removed) so the
+    /// push/pop fast paths do not index the page order.
+    front: NonNull<T>,
+    /// Payload start of the back page, `pages.data(pages.len() - 1)`;
+    /// dangling as for `front`.
+    back: NonNull<T>,
     /// The deque owns `T`s.
     _values: PhantomData<T>,
 }
@@ -86,6 +94,8 @@ impl<T, H> UniformPageDeque<T, H> {
             head: 0,
             tail: 0,
             len: 0,
+            front: NonNull::dangling(),
+            back: NonNull::dangling(),
             _values: PhantomData,
         }
     }
@@ -114,6 +124,19 @@ impl<T, H> UniformPageDeque<T, H> {
     #[must_use]
     pub fn page_capacity(&self) -> usize {
         self.cap
+    }
+
+    /// Re-reads the cached payload pointers of the end pages; called after
+    /// every change to the page list.
+    fn sync_ends(&mut self) {
+        let n = self.pages.len();
+        if Self::IS_ZST || n == 0 {
+            self.front = NonNull::dangling();
+            self.back = NonNull::dangling();
+        } else {
+            self.front = self.pages.data(0).cast();
+            self.back = self.pages.data(n - 1).cast();
+        }
     }
 
     /// Pointer to element slot `offset` of page `page`.
@@ -194,18 +217,20 @@ impl<T, H> UniformPageDeque<T, H> {
         if self.len == 0 {
             return None;
         }
-        // SAFETY: the deque is not empty, so the front slot `head` is
-        // initialized; it leaves the live range right below, so it is read
-        // exactly once.
-        let value = unsafe { self.slot(0, self.head).read() };
         self.len -= 1;
-        if !Self::IS_ZST {
-            self.head += 1;
-            if self.head == self.cap && self.pages.len() >= 2 {
-                // The front page is now empty: give it back.
-                self.pages.pop_front();
-                self.head = 0;
-            }
+        if Self::IS_ZST {
+            // SAFETY: a zero-sized value is read from a dangling, aligned
+            // pointer; one was pushed for every one popped.
+            return Some(unsafe { ptr::read(NonNull::dangling().as_ptr()) });
+        }
+        debug_assert!(self.head < self.cap && self.front == self.pages.data(0).cast());
+        // SAFETY: the deque was not empty, so the front page's slot `head`
+        // (`front` is that page's payload, `head < cap`) is initialized; it
+        // leaves the live range right below, so it is read exactly once.
+        let value = unsafe { self.front.as_ptr().add(self.head).read() };
+        self.head += 1;
+        if self.head == self.cap {
+            self.release_front_page();
         }
         Some(value)
     }
@@ -223,15 +248,39 @@ impl<T, H> UniformPageDeque<T, H> {
             return Some(unsafe { ptr::read(NonNull::dangling().as_ptr()) });
         }
         self.tail -= 1;
-        let last = self.pages.len() - 1;
-        // SAFETY: the element at `tail` of the back page was initialized and
-        // is now outside the live range, so it is read exactly once.
-        let value = unsafe { self.slot(last, self.tail).read() };
-        if self.tail == 0 && self.pages.len() >= 2 {
-            self.pages.pop_back();
-            self.tail = self.cap;
+        debug_assert!(self.back == self.pages.data(self.pages.len() - 1).cast());
+        // SAFETY: the element at `tail` of the back page (`back` is that
+        // page's payload) was initialized and is now outside the live range,
+        // so it is read exactly once.
+        let value = unsafe { self.back.as_ptr().add(self.tail).read() };
+        if self.tail == 0 {
+            self.release_back_page();
         }
         Some(value)
+    }
+
+    /// The front page was emptied by a pop: give it back unless it is the
+    /// only page.
+    #[cold]
+    #[inline(never)]
+    fn release_front_page(&mut self) {
+        if self.pages.len() >= 2 {
+            self.pages.pop_front();
+            self.head = 0;
+            self.sync_ends();
+        }
+    }
+
+    /// The back page was emptied by a pop: give it back unless it is the
+    /// only page.
+    #[cold]
+    #[inline(never)]
+    fn release_back_page(&mut self) {
+        if self.pages.len() >= 2 {
+            self.pages.pop_back();
+            self.tail = self.cap;
+            self.sync_ends();
+        }
     }
 
     /// Removes every element, keeping one page for reuse.
@@ -262,6 +311,7 @@ impl<T, H> UniformPageDeque<T, H> {
             while self.pages.pop_back().is_some() {}
             self.head = 0;
             self.tail = 0;
+            self.sync_ends();
         }
         self.pages.shrink_to_fit();
     }
@@ -323,63 +373,89 @@ impl<T, H: Default> UniformPageDeque<T, H> {
     /// Appends an element. Allocates a page every `page_capacity()` pushes.
     #[inline]
     pub fn push_back(&mut self, value: T) {
-        if !Self::IS_ZST {
-            if self.pages.is_empty() {
-                self.pages.push_back(H::default());
-                self.head = 0;
-                self.tail = 0;
-            } else if self.tail == self.cap {
-                if self.len == 0 {
-                    // One empty page: restart it from its beginning.
-                    self.head = 0;
-                    self.tail = 0;
-                } else {
-                    self.pages.push_back(H::default());
-                    self.tail = 0;
-                }
-            }
-            let last = self.pages.len() - 1;
-            // SAFETY: `tail < cap` now, and the slot is outside the live
-            // range, so writing does not overwrite a live element.
-            unsafe { self.slot(last, self.tail).write(value) };
-            self.tail += 1;
-        } else {
+        if Self::IS_ZST {
             mem::forget(value);
+            self.len = self
+                .len
+                .checked_add(1)
+                .expect("deque length overflows usize");
+            return;
         }
-        self.len = self
-            .len
-            .checked_add(1)
-            .expect("deque length overflows usize");
+        if self.tail == self.cap || self.pages.is_empty() {
+            self.make_room_back();
+        }
+        debug_assert!(self.tail < self.cap);
+        debug_assert!(self.back == self.pages.data(self.pages.len() - 1).cast());
+        // SAFETY: `tail < cap` now and `back` is the back page's payload, so
+        // the slot is in the page; it is outside the live range, so writing
+        // does not overwrite a live element.
+        unsafe { self.back.as_ptr().add(self.tail).write(value) };
+        self.tail += 1;
+        // No overflow: every element occupies at least one byte of a page.
+        self.len += 1;
+    }
+
+    /// Makes `tail < cap` on a back page: a first page, the only (empty)
+    /// page restarted, or a new page.
+    #[cold]
+    #[inline(never)]
+    fn make_room_back(&mut self) {
+        if self.pages.is_empty() {
+            self.pages.push_back(H::default());
+            self.head = 0;
+            self.tail = 0;
+        } else if self.len == 0 {
+            // One empty page: restart it from its beginning.
+            self.head = 0;
+            self.tail = 0;
+        } else {
+            self.pages.push_back(H::default());
+            self.tail = 0;
+        }
+        self.sync_ends();
     }
 
     /// Prepends an element.
     #[inline]
     pub fn push_front(&mut self, value: T) {
-        if !Self::IS_ZST {
-            if self.pages.is_empty() {
-                self.pages.push_front(H::default());
-                self.head = self.cap;
-                self.tail = self.cap;
-            } else if self.head == 0 {
-                if self.len == 0 {
-                    self.head = self.cap;
-                    self.tail = self.cap;
-                } else {
-                    self.pages.push_front(H::default());
-                    self.head = self.cap;
-                }
-            }
-            self.head -= 1;
-            // SAFETY: the slot `head` (just decremented) is below the live
-            // range of the front page, so it holds no live element.
-            unsafe { self.slot(0, self.head).write(value) };
-        } else {
+        if Self::IS_ZST {
             mem::forget(value);
+            self.len = self
+                .len
+                .checked_add(1)
+                .expect("deque length overflows usize");
+            return;
         }
-        self.len = self
-            .len
-            .checked_add(1)
-            .expect("deque length overflows usize");
+        if self.head == 0 || self.pages.is_empty() {
+            self.make_room_front();
+        }
+        self.head -= 1;
+        debug_assert!(self.front == self.pages.data(0).cast());
+        // SAFETY: `front` is the front page's payload and the slot `head`
+        // (just decremented, so `< cap`) is below the live range of that
+        // page, so it holds no live element.
+        unsafe { self.front.as_ptr().add(self.head).write(value) };
+        // No overflow: every element occupies at least one byte of a page.
+        self.len += 1;
+    }
+
+    /// Makes `head > 0` on a front page: a first page, the only (empty)
+    /// page restarted from its end, or a new page.
+    #[cold]
+    #[inline(never)]
+    fn make_room_front(&mut self) {
+        if self.pages.is_empty() {
+            self.pages.push_front(H::default());
+            self.head = self.cap;
+            self.tail = self.cap;
+        } else if self.len == 0 {
+            self.head = self.cap;
+            self.tail = self.cap;
+        } else {
+            self.pages.push_front(H::default());
+            self.head = self.cap;
+        }
+        self.sync_ends();
     }
 }
 
