@@ -1,193 +1,144 @@
-//! Forwarding cells: stable slots that always hold an object's current
-//! address, so that tokens and `Forward`s survive compaction.
+//! Forwarding cells: dense slots holding an object's current address, so
+//! that `Forward`s and single-item tokens survive compaction (the compactor
+//! maps every cell in use through its forwarding formula).
 //!
-//! The table is a heap object of its own, shared by the arena and its
-//! outstanding tokens: a token may be dropped after its arena (nothing ties
-//! a token's lifetime to the arena's). So the arena frees the table only
-//! when no token is outstanding; otherwise it hands the table its region
-//! memory, and the last token to go drops its value and frees both.
+//! The table lives in the region's `Core`, which outlives the arena while
+//! tokens are outstanding (a token may be dropped after its arena).
 
 use core::cell::{Cell, UnsafeCell};
-use core::ptr::NonNull;
 
-use super::raw::RawRegion;
+/// The drop glue of a shared object.
+pub(crate) type DropFn = unsafe fn(*mut u8);
 
-/// Slots per chunk (chunks never move, so slot addresses are stable).
-const CHUNK: usize = 1024;
+/// `Slot::next` of a cell in use.
+const IN_USE: u32 = u32::MAX;
 
 /// One forwarding cell.
 pub(crate) struct Slot {
-    /// Value address of the object this cell tracks (when in use); when
-    /// free, the index + 1 of the next free cell (0 ends the list), as an
-    /// address without provenance.
+    /// Untagged address of the object this cell tracks (when in use).
     pub(crate) addr: Cell<*mut u8>,
     /// Incremented each time the cell is released; a `Forward` remembers
-    /// the generation it was made in, so a reused cell never matches.
-    pub(crate) generation: Cell<u64>,
+    /// the generation it was made in, so a reused cell never matches. A
+    /// cell whose generation reached `u32::MAX` is retired, never reused.
+    pub(crate) generation: Cell<u32>,
+    /// `IN_USE`, or (when free) the index + 1 of the next free cell (0 ends
+    /// the list).
+    next: Cell<u32>,
 }
 
-/// The cells of one arena.
+/// The cells of one region.
 pub(crate) struct CellTable {
-    /// Chunks of `CHUNK` slots, allocated on demand and freed with the
-    /// table. Invariant: slots `0..len` are initialized.
-    chunks: UnsafeCell<Vec<NonNull<Slot>>>,
-    /// Slots handed out so far (in use or free-listed).
-    len: Cell<u32>,
-    /// Index + 1 of the first released cell (reused first), or 0; the
-    /// free cells are linked through their `addr`.
+    /// The cells. Invariant: indices handed out are below `len`, and the
+    /// vector never shrinks. It may reallocate (in `acquire`), so no
+    /// reference into it is held across a call that can acquire.
+    slots: UnsafeCell<Vec<Slot>>,
+    /// Per cell, the drop glue of the shared object it tracks (the arena
+    /// drops those), or `None` (a token's cell, or free).
+    drops: UnsafeCell<Vec<Option<DropFn>>>,
+    /// Index + 1 of the first free cell, or 0.
     free_head: Cell<u32>,
-    /// Tokens created and neither redeemed nor dropped.
-    tokens: Cell<usize>,
-    /// Whether the arena was dropped (then `orphan` holds its region).
-    arena_gone: Cell<bool>,
-    /// The region of a dropped arena, kept for its outstanding tokens.
-    orphan: UnsafeCell<Option<RawRegion>>,
 }
 
 impl CellTable {
-    /// A new, empty table, owned through the returned pointer.
-    pub(crate) fn create() -> NonNull<CellTable> {
-        NonNull::from(Box::leak(Box::new(CellTable {
-            chunks: UnsafeCell::new(Vec::new()),
-            len: Cell::new(0),
+    /// An empty table.
+    pub(crate) fn new() -> Self {
+        CellTable {
+            slots: UnsafeCell::new(Vec::new()),
+            drops: UnsafeCell::new(Vec::new()),
             free_head: Cell::new(0),
-            tokens: Cell::new(0),
-            arena_gone: Cell::new(false),
-            orphan: UnsafeCell::new(None),
-        })))
+        }
     }
 
     /// The slot at `index`.
     #[inline]
     pub(crate) fn slot(&self, index: u32) -> &Slot {
-        debug_assert!(index < self.len.get());
-        let index = index as usize;
-        // SAFETY: 1. the chunk vector is only mutated in `acquire`, which
+        // SAFETY: the vector is only mutated in `acquire` (a push), which
         // holds no reference across user code, so this shared access does
-        // not overlap a mutation; 2. `index < len` is initialized and its
-        // chunk exists.
+        // not overlap a mutation; callers pass indices handed out by
+        // `acquire`, below the length.
         unsafe {
-            let chunks = &*self.chunks.get();
-            let chunk = *chunks.get_unchecked(index / CHUNK);
-            &*chunk.as_ptr().add(index % CHUNK)
+            let slots = &*self.slots.get();
+            debug_assert!((index as usize) < slots.len());
+            slots.get_unchecked(index as usize)
         }
     }
 
-    /// Takes a free cell, sets it to `addr`, and returns its index.
-    pub(crate) fn acquire(&self, addr: NonNull<u8>) -> u32 {
-        let head = self.free_head.get();
-        let index = match head.checked_sub(1) {
+    /// Takes a free cell, sets it to `addr` (and the drop glue of a shared
+    /// object), and returns its index and generation.
+    pub(crate) fn acquire(&self, addr: *mut u8, drop: Option<DropFn>) -> (u32, u32) {
+        // SAFETY: no reference into either vector is live (see `slots`).
+        let (slots, drops) = unsafe { (&mut *self.slots.get(), &mut *self.drops.get()) };
+        let index = match self.free_head.get().checked_sub(1) {
             Some(i) => {
-                self.free_head.set(self.slot(i).addr.get().addr() as u32);
+                self.free_head.set(slots[i as usize].next.get());
                 i
             }
             None => {
-                let i = self.len.get();
-                assert!(i < u32::MAX, "too many forwarding cells");
-                if i as usize % CHUNK == 0 {
-                    let chunk: Box<[Slot]> = (0..CHUNK)
-                        .map(|_| Slot {
-                            addr: Cell::new(core::ptr::null_mut()),
-                            generation: Cell::new(0),
-                        })
-                        .collect();
-                    let chunk = NonNull::from(Box::leak(chunk)).cast::<Slot>();
-                    // SAFETY: no reference into `chunks` is live (see `slot`).
-                    unsafe { (*self.chunks.get()).push(chunk) };
-                }
-                self.len.set(i + 1);
+                let i = u32::try_from(slots.len())
+                    .ok()
+                    .filter(|&i| i < IN_USE)
+                    .expect("too many forwarding cells");
+                slots.push(Slot {
+                    addr: Cell::new(core::ptr::null_mut()),
+                    generation: Cell::new(0),
+                    next: Cell::new(IN_USE),
+                });
+                drops.push(None);
                 i
             }
         };
-        self.slot(index).addr.set(addr.as_ptr());
-        index
+        let slot = &slots[index as usize];
+        slot.addr.set(addr);
+        slot.next.set(IN_USE);
+        drops[index as usize] = drop;
+        (index, slot.generation.get())
     }
 
-    /// Returns the cell at `index` to the free list, invalidating the
-    /// `Forward`s made from it.
+    /// Returns the cell at `index` to the free list (unless its generation
+    /// is exhausted), invalidating the `Forward`s made from it.
     pub(crate) fn release(&self, index: u32) {
         let slot = self.slot(index);
-        slot.generation.set(slot.generation.get() + 1);
-        slot.addr.set(core::ptr::without_provenance_mut(
-            self.free_head.get() as usize
-        ));
-        self.free_head.set(index + 1);
-    }
-
-    /// The object address held by the cell at `index`.
-    #[inline]
-    pub(crate) fn addr(&self, index: u32) -> NonNull<u8> {
-        let p = self.slot(index).addr.get();
-        debug_assert!(!p.is_null());
-        // SAFETY: a cell in use holds the (non-null) address of its object.
-        unsafe { NonNull::new_unchecked(p) }
-    }
-
-    /// Points the cell at `index` to `addr`.
-    #[inline]
-    pub(crate) fn set_addr(&self, index: u32, addr: NonNull<u8>) {
-        self.slot(index).addr.set(addr.as_ptr());
-    }
-
-    /// Counts one more outstanding token.
-    #[inline]
-    pub(crate) fn token_created(&self) {
-        self.tokens.set(self.tokens.get() + 1);
-    }
-
-    /// Counts one token fewer; frees the table when it was the last user.
-    ///
-    /// # Safety
-    ///
-    /// `this` is a live table that counted this token, and the caller does
-    /// not use `this` afterwards.
-    pub(crate) unsafe fn token_gone(this: NonNull<CellTable>) {
-        // SAFETY: live table (caller).
-        let table = unsafe { this.as_ref() };
-        let n = table.tokens.get() - 1;
-        table.tokens.set(n);
-        if n == 0 && table.arena_gone.get() {
-            // SAFETY: the arena is gone and this was the last token: no one
-            // else holds the table.
-            unsafe { Self::free(this) };
-        }
-    }
-
-    /// Called by the arena's drop: frees the table, or leaves it (and the
-    /// region memory, which the outstanding tokens' objects live in) to the
-    /// last outstanding token.
-    ///
-    /// # Safety
-    ///
-    /// `this` is the arena's live table and `region` its region; the arena
-    /// does not use either afterwards.
-    pub(crate) unsafe fn arena_gone(this: NonNull<CellTable>, region: RawRegion) {
-        // SAFETY: live table (caller).
-        let table = unsafe { this.as_ref() };
-        table.arena_gone.set(true);
-        if table.tokens.get() == 0 {
-            drop(region);
-            // SAFETY: no token holds the table, and the arena lets go.
-            unsafe { Self::free(this) };
+        debug_assert_eq!(slot.next.get(), IN_USE);
+        let generation = slot.generation.get() + 1;
+        slot.generation.set(generation);
+        slot.addr.set(core::ptr::null_mut());
+        // SAFETY: no reference into `drops` is live.
+        unsafe { (&mut *self.drops.get())[index as usize] = None };
+        if generation == u32::MAX {
+            // Retired: a `Forward` of any earlier generation never matches,
+            // and no new one is made.
+            slot.next.set(0);
         } else {
-            // SAFETY: nothing else accesses `orphan`.
-            unsafe { *table.orphan.get() = Some(region) };
+            slot.next.set(self.free_head.get());
+            self.free_head.set(index + 1);
         }
     }
 
-    /// Frees the table and its chunks.
-    ///
-    /// # Safety
-    ///
-    /// Nobody uses `this` afterwards; it came from `create`.
-    unsafe fn free(this: NonNull<CellTable>) {
-        // SAFETY: created by `Box::leak` in `create` (caller).
-        let table = unsafe { Box::from_raw(this.as_ptr()) };
-        for chunk in table.chunks.into_inner() {
-            // SAFETY: each chunk was a leaked `Box<[Slot]>` of `CHUNK` slots.
-            drop(unsafe {
-                Box::from_raw(core::ptr::slice_from_raw_parts_mut(chunk.as_ptr(), CHUNK))
-            });
+    /// Calls `f` on every cell in use.
+    pub(crate) fn for_each_in_use(&self, mut f: impl FnMut(&Slot)) {
+        // SAFETY: `f` is crate code that does not acquire cells.
+        for slot in unsafe { &*self.slots.get() } {
+            if slot.next.get() == IN_USE {
+                f(slot);
+            }
         }
+    }
+
+    /// Takes the drop glue and address of the shared object of the first
+    /// cell at or after `from` that has one, releasing the cell; returns
+    /// them with the index to resume from.
+    pub(crate) fn take_shared(&self, from: usize) -> Option<(usize, DropFn, *mut u8)> {
+        // SAFETY: short accesses, no reference kept across user code.
+        let len = unsafe { (*self.drops.get()).len() };
+        for i in from..len {
+            // SAFETY: as above; `i < len`.
+            let drop = unsafe { (&*self.drops.get())[i] };
+            if let Some(drop) = drop {
+                let addr = self.slot(i as u32).addr.get();
+                self.release(i as u32);
+                return Some((i + 1, drop, addr));
+            }
+        }
+        None
     }
 }
