@@ -11,6 +11,7 @@ use crate::error::AllocError;
 use crate::stats::SpaceStats;
 use crate::visit::Managed;
 
+use super::cells::NOWHERE;
 use super::forward::Forward;
 use super::item::Item;
 use super::raw::{GRANULE, RawRegion, Visits, release};
@@ -355,16 +356,19 @@ impl<'id, const N: usize> Arena<'id, N> {
         ///
         /// # Safety
         ///
-        /// `p` is a live shared `T` never used again.
+        /// `p` is a live shared `T` never used again (any address for a
+        /// zero-sized `T`).
         unsafe fn drop_shared<T>(p: *mut u8) {
+            let p = if size_of::<T>() == 0 {
+                NonNull::<T>::dangling().as_ptr()
+            } else {
+                p.cast::<T>()
+            };
             // SAFETY: the caller hands over a valid `T`.
-            unsafe { core::ptr::drop_in_place(p.cast::<T>()) }
+            unsafe { core::ptr::drop_in_place(p) }
         }
-        let (index, generation) = self
-            .raw
-            .core()
-            .cells
-            .acquire(p.as_ptr().cast(), Some(drop_shared::<T>));
+        let place = self.raw.place(p.cast(), size_of::<T>());
+        let (index, generation) = self.raw.core().cells.acquire(place, Some(drop_shared::<T>));
         // SAFETY: the cell tracks the item's live `T`, now owned by the
         // arena (dropped through the cell's glue, or by `free`).
         unsafe { Forward::new(index, generation) }
@@ -414,7 +418,11 @@ impl<'id, const N: usize> Arena<'id, N> {
         let untagged = item.untagged();
         let ptr = item.into_raw();
         let core = self.raw.core();
-        let (index, _) = core.cells.acquire(untagged.as_ptr().cast(), None);
+        // SAFETY: a live value (the item's).
+        let size = size_of_val(unsafe { untagged.as_ref() });
+        let (index, _) = core
+            .cells
+            .acquire(self.raw.place(untagged.cast(), size), None);
         core.token_created();
         let token = ItemToken::<'c, 'id, T> {
             ptr,
@@ -541,7 +549,13 @@ impl<'id, const N: usize> Arena<'id, N> {
             }
         }
         let mut from = from;
-        while let Some((next, drop_fn, addr)) = self.raw.core().cells.take_shared(from) {
+        while let Some((next, drop_fn, place)) = self.raw.core().cells.take_shared(from) {
+            let addr = if place == NOWHERE {
+                // A zero-sized value: its glue ignores the address.
+                NonNull::<u64>::dangling().as_ptr().cast()
+            } else {
+                self.raw.at(place).as_ptr()
+            };
             let resume = Resume {
                 arena: self,
                 from: next,

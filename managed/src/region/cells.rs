@@ -1,37 +1,41 @@
-//! Forwarding cells: dense slots holding an object's current address, so
-//! that `Forward`s and single-item tokens survive compaction (the compactor
-//! maps every cell in use through its forwarding formula).
+//! Forwarding cells: dense 8-byte slots holding an object's current place
+//! (its granule index in the area) and a generation, so that `Forward`s and
+//! single-item tokens survive compaction (the compactor maps every cell in
+//! use through its forwarding formula).
 //!
 //! The table lives in the region's `Core`, which outlives the arena while
 //! tokens are outstanding (a token may be dropped after its arena).
 
 use core::cell::{Cell, UnsafeCell};
 
-/// The drop glue of a shared object.
+/// The drop glue of a shared object (given its address, or any address for
+/// a zero-sized value, which it ignores).
 pub(crate) type DropFn = unsafe fn(*mut u8);
 
-/// `Slot::next` of a cell in use.
-const IN_USE: u32 = u32::MAX;
+/// The granule index of a cell tracking a zero-sized value (which has no
+/// place in the area).
+pub(crate) const NOWHERE: u32 = u32::MAX;
 
-/// One forwarding cell.
-pub(crate) struct Slot {
-    /// Untagged address of the object this cell tracks (when in use).
-    pub(crate) addr: Cell<*mut u8>,
-    /// Incremented each time the cell is released; a `Forward` remembers
-    /// the generation it was made in, so a reused cell never matches. A
-    /// cell whose generation reached `u32::MAX` is retired, never reused.
-    pub(crate) generation: Cell<u32>,
-    /// `IN_USE`, or (when free) the index + 1 of the next free cell (0 ends
-    /// the list).
-    next: Cell<u32>,
+/// The generation half of a cell word.
+#[inline]
+fn generation(word: u64) -> u32 {
+    (word >> 32) as u32
 }
 
 /// The cells of one region.
+///
+/// Each cell is one word: `generation << 32 | place`. An odd generation
+/// means in use, `place` then being the object's granule index (or
+/// [`NOWHERE`]); an even one means free, `place` then being the index + 1
+/// of the next free cell (0 ends the list). Acquiring and releasing each
+/// bump the generation, so a `Forward` (which remembers the odd generation
+/// it was made in) matches only while its object lives. A cell released at
+/// generation `u32::MAX` is retired (generation 0, never reused).
 pub(crate) struct CellTable {
-    /// The cells. Invariant: indices handed out are below `len`, and the
-    /// vector never shrinks. It may reallocate (in `acquire`), so no
+    /// The cells. Invariant: indices handed out are below the length, and
+    /// the vector never shrinks. It may reallocate (in `acquire`), so no
     /// reference into it is held across a call that can acquire.
-    slots: UnsafeCell<Vec<Slot>>,
+    slots: UnsafeCell<Vec<Cell<u64>>>,
     /// Per cell, the drop glue of the shared object it tracks (the arena
     /// drops those), or `None` (a token's cell, or free).
     drops: UnsafeCell<Vec<Option<DropFn>>>,
@@ -49,9 +53,9 @@ impl CellTable {
         }
     }
 
-    /// The slot at `index`.
+    /// The cell at `index`.
     #[inline]
-    pub(crate) fn slot(&self, index: u32) -> &Slot {
+    fn slot(&self, index: u32) -> &Cell<u64> {
         // SAFETY: the vector is only mutated in `acquire` (a push), which
         // holds no reference across user code, so this shared access does
         // not overlap a mutation; callers pass indices handed out by
@@ -63,80 +67,91 @@ impl CellTable {
         }
     }
 
-    /// Takes a free cell, sets it to `addr` (and the drop glue of a shared
-    /// object), and returns its index and generation.
-    pub(crate) fn acquire(&self, addr: *mut u8, drop: Option<DropFn>) -> (u32, u32) {
-        // SAFETY: no reference into either vector is live (see `slots`).
+    /// The place (granule index or [`NOWHERE`]) of the object the cell at
+    /// `index` tracks, if its generation is still `generation`.
+    #[inline]
+    pub(crate) fn place(&self, index: u32, generation_: u32) -> Option<u32> {
+        let word = self.slot(index).get();
+        (generation(word) == generation_).then_some(word as u32)
+    }
+
+    /// Takes a free cell, sets it to `place` (and the drop glue of a shared
+    /// object), and returns its index and (odd) generation.
+    pub(crate) fn acquire(&self, place: u32, drop: Option<DropFn>) -> (u32, u32) {
+        // SAFETY: no reference into either vector is live (see `slot`).
         let (slots, drops) = unsafe { (&mut *self.slots.get(), &mut *self.drops.get()) };
-        let index = match self.free_head.get().checked_sub(1) {
+        let (index, gen_) = match self.free_head.get().checked_sub(1) {
             Some(i) => {
-                self.free_head.set(slots[i as usize].next.get());
-                i
+                let word = slots[i as usize].get();
+                self.free_head.set(word as u32);
+                (i, generation(word) + 1)
             }
             None => {
                 let i = u32::try_from(slots.len())
                     .ok()
-                    .filter(|&i| i < IN_USE)
+                    .filter(|&i| i < u32::MAX)
                     .expect("too many forwarding cells");
-                slots.push(Slot {
-                    addr: Cell::new(core::ptr::null_mut()),
-                    generation: Cell::new(0),
-                    next: Cell::new(IN_USE),
-                });
+                slots.push(Cell::new(0));
                 drops.push(None);
-                i
+                (i, 1)
             }
         };
-        let slot = &slots[index as usize];
-        slot.addr.set(addr);
-        slot.next.set(IN_USE);
+        debug_assert!(gen_ % 2 == 1);
+        slots[index as usize].set(u64::from(gen_) << 32 | u64::from(place));
         drops[index as usize] = drop;
-        (index, slot.generation.get())
+        (index, gen_)
     }
 
-    /// Returns the cell at `index` to the free list (unless its generation
-    /// is exhausted), invalidating the `Forward`s made from it.
+    /// The place of the cell at `index`, in use.
+    #[inline]
+    pub(crate) fn place_of(&self, index: u32) -> u32 {
+        let word = self.slot(index).get();
+        debug_assert!(generation(word) % 2 == 1);
+        word as u32
+    }
+
+    /// Returns the cell at `index` (in use) to the free list, invalidating
+    /// the `Forward`s made from it.
     pub(crate) fn release(&self, index: u32) {
         let slot = self.slot(index);
-        debug_assert_eq!(slot.next.get(), IN_USE);
-        let generation = slot.generation.get() + 1;
-        slot.generation.set(generation);
-        slot.addr.set(core::ptr::null_mut());
+        let gen_ = generation(slot.get());
+        debug_assert!(gen_ % 2 == 1);
         // SAFETY: no reference into `drops` is live.
         unsafe { (&mut *self.drops.get())[index as usize] = None };
-        if generation == u32::MAX {
-            // Retired: a `Forward` of any earlier generation never matches,
-            // and no new one is made.
-            slot.next.set(0);
+        if gen_ == u32::MAX {
+            // Retired: generation 0 matches no `Forward` (theirs are odd),
+            // and the cell is not listed as free.
+            slot.set(0);
         } else {
-            slot.next.set(self.free_head.get());
+            slot.set(u64::from(gen_ + 1) << 32 | u64::from(self.free_head.get()));
             self.free_head.set(index + 1);
         }
     }
 
-    /// Calls `f` on every cell in use.
-    pub(crate) fn for_each_in_use(&self, mut f: impl FnMut(&Slot)) {
+    /// Rewrites the place of every cell in use (except [`NOWHERE`]).
+    pub(crate) fn map_places(&self, mut f: impl FnMut(u32) -> u32) {
         // SAFETY: `f` is crate code that does not acquire cells.
         for slot in unsafe { &*self.slots.get() } {
-            if slot.next.get() == IN_USE {
-                f(slot);
+            let word = slot.get();
+            if generation(word) % 2 == 1 && word as u32 != NOWHERE {
+                slot.set(word & !0xffff_ffff | u64::from(f(word as u32)));
             }
         }
     }
 
-    /// Takes the drop glue and address of the shared object of the first
+    /// Takes the drop glue and place of the shared object of the first
     /// cell at or after `from` that has one, releasing the cell; returns
     /// them with the index to resume from.
-    pub(crate) fn take_shared(&self, from: usize) -> Option<(usize, DropFn, *mut u8)> {
+    pub(crate) fn take_shared(&self, from: usize) -> Option<(usize, DropFn, u32)> {
         // SAFETY: short accesses, no reference kept across user code.
         let len = unsafe { (*self.drops.get()).len() };
         for i in from..len {
             // SAFETY: as above; `i < len`.
             let drop = unsafe { (&*self.drops.get())[i] };
             if let Some(drop) = drop {
-                let addr = self.slot(i as u32).addr.get();
+                let place = self.place_of(i as u32);
                 self.release(i as u32);
-                return Some((i + 1, drop, addr));
+                return Some((i + 1, drop, place));
             }
         }
         None

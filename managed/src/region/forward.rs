@@ -20,9 +20,9 @@ type ForwardMarker<'id, T> = (Id<'id>, fn() -> T, *mut ());
 /// [`Arena::allocate_shared`]. It is 8 bytes: the index of a forwarding
 /// cell that the compactor updates when the object moves, and the cell's
 /// generation. So it survives compaction without being tokenized; reading
-/// through it loads the cell (address and generation side by side), then
-/// the value, and needs a borrow of the arena, so no reference obtained
-/// through it is live while objects move.
+/// through it loads the cell (one word: the object's granule index and the
+/// generation), then the value, and needs a borrow of the arena, so no
+/// reference obtained through it is live while objects move.
 ///
 /// **Ownership.** The arena owns a shared object: it lives until
 /// [`Arena::free`] removes it (through any copy of a `Forward` to it) or
@@ -65,14 +65,15 @@ impl<'id, T> Forward<'id, T> {
     pub(crate) fn live_addr<const N: usize>(self, arena: &Arena<'id, N>) -> Option<NonNull<T>> {
         // The brand `'id` makes `arena` the arena that made this `Forward`,
         // whose table holds the cell (cells are never removed).
-        let slot = arena.raw().core().cells.slot(self.index);
-        let addr = slot.addr.get();
-        if slot.generation.get() == self.generation {
-            // SAFETY: a cell in use (its generation matches) holds the
-            // non-null address of its object.
-            Some(unsafe { NonNull::new_unchecked(addr.cast::<T>()) })
+        let raw = arena.raw();
+        let place = raw.core().cells.place(self.index, self.generation)?;
+        if size_of::<T>() == 0 {
+            // A zero-sized value has no place; any aligned address is it.
+            Some(NonNull::dangling())
         } else {
-            None
+            // The generation matches: the cell is in use and `place` is the
+            // object's granule.
+            Some(raw.at(place).cast())
         }
     }
 

@@ -358,6 +358,26 @@ impl RawRegion {
         self.allocated.get() - self.core().released.get()
     }
 
+    /// The cell place of an object at the untagged address `p` (its
+    /// granule index), or `NOWHERE` for a zero-sized value.
+    #[inline]
+    pub(crate) fn place(&self, p: NonNull<u8>, size: usize) -> u32 {
+        if size == 0 {
+            super::cells::NOWHERE
+        } else {
+            // Below `MAX_CAPACITY / 8 < u32::MAX`.
+            ((p.addr().get() - self.area.addr().get()) / GRANULE) as u32
+        }
+    }
+
+    /// The address of the object at cell place `place` (not `NOWHERE`).
+    #[inline]
+    pub(crate) fn at(&self, place: u32) -> NonNull<u8> {
+        debug_assert!((place as usize) * GRANULE < self.top.get());
+        // SAFETY: a place in use is a granule below the top.
+        unsafe { self.area.add(place as usize * GRANULE) }
+    }
+
     /// Whether the untagged address `p` lies in the used part of the area.
     #[inline]
     pub(crate) fn contains(&self, p: usize) -> bool {
@@ -631,10 +651,8 @@ impl RawRegion {
                 unsafe { (e.visit.pick(fast))(e.value, &mut pass) };
             }
         }
-        core.cells.for_each_in_use(|slot| {
-            let p = slot.addr.get();
-            slot.addr.set(map.forward(p));
-        });
+        core.cells
+            .map_places(|g| map.forward_granule(g as usize) as u32);
         for e in refs.iter_mut() {
             e.g = map.forward_granule(e.g);
         }
@@ -805,13 +823,6 @@ impl Map<'_> {
         }
         p.with_addr(start + self.forward_granule(off / GRANULE) * GRANULE)
     }
-
-    /// The new address of the object at the untagged address `p`, or `p`
-    /// if it is not in the area (a zero-sized value's dangling address).
-    #[inline]
-    pub(crate) fn forward(&self, p: *mut u8) -> *mut u8 {
-        self.forward_with(p, 0)
-    }
 }
 
 /// The visitor of a compaction: checks (`fix == false`) or rewrites the
@@ -847,6 +858,21 @@ impl Drop for AbortOnUnwind {
 }
 
 impl Core {
+    /// The address of the object at cell place `place` (not `NOWHERE`) of
+    /// the region whose block is `this`.
+    ///
+    /// # Safety
+    ///
+    /// `this` is a live block and `place` a cell place in use there.
+    #[inline]
+    pub(crate) unsafe fn at(this: NonNull<Core>, place: u32) -> NonNull<u8> {
+        // SAFETY: the place is a granule of the area, inside the block.
+        unsafe {
+            let offset = this.as_ref().area_offset;
+            this.cast::<u8>().add(offset + place as usize * GRANULE)
+        }
+    }
+
     /// Counts one more outstanding token.
     #[inline]
     pub(crate) fn token_created(&self) {

@@ -12,6 +12,7 @@ use generativity::Id;
 use crate::visit::{Managed, Visitor};
 
 use super::arena::Arena;
+use super::cells::NOWHERE;
 use super::item::Item;
 use super::raw::{Core, RawRegion, Visits};
 
@@ -203,10 +204,16 @@ impl<'id, T: ?Sized> ItemToken<'_, 'id, T> {
     fn take(&self) -> NonNull<T> {
         // SAFETY: the token counted itself, so the block is allocated.
         let cells = unsafe { &self.core.as_ref().cells };
-        let addr = cells.slot(self.index).addr.get().addr();
+        let place = cells.place_of(self.index);
         cells.release(self.index);
+        if place == NOWHERE {
+            // A zero-sized value: its dangling address never changes.
+            return self.ptr;
+        }
+        // SAFETY: the cell tracked the object at `place` of this block.
+        let addr = unsafe { Core::at(self.core, place) }.addr().get();
         let tag = self.ptr.addr().get() & !super::raw::untag(usize::MAX);
-        // SAFETY: the cell held the non-null address of the object.
+        // SAFETY: an address in the block is not null.
         self.ptr
             .map_addr(|_| unsafe { core::num::NonZeroUsize::new_unchecked(addr | tag) })
     }
