@@ -53,35 +53,39 @@ pub(crate) fn untag(addr: usize) -> usize {
     addr & ADDR_MASK
 }
 
-/// Visits the references of a value through a [`Pass`].
-pub(crate) type VisitFn = unsafe fn(*mut u8, &mut Pass<'_>);
+/// Visits the references of a value with visitor `V`.
+pub(crate) type VisitFn<V> = unsafe fn(*mut u8, &mut V);
 
-/// The type-erased `visit_refs` of a type, compiled twice: for the
-/// baseline target, and (on x86-64) with the `popcnt` instruction, which
-/// the forwarding formula uses once per reference.
+/// The type-erased `visit_refs` of a type: with the checking visitor, and
+/// with the rewriting one compiled twice, for the baseline target and (on
+/// x86-64) with the `popcnt` instruction, which the forwarding formula uses
+/// once per reference.
 #[derive(Clone, Copy)]
 pub(crate) struct Visits {
-    /// Baseline code.
-    plain: VisitFn,
-    /// Code using `popcnt`; call only where [`has_popcnt`] says so.
-    fast: VisitFn,
+    /// Checks that every reference points into the region.
+    check: VisitFn<Check>,
+    /// Rewrites, baseline code.
+    plain: for<'r> unsafe fn(*mut u8, &mut Fix<'r>),
+    /// Rewrites with `popcnt`; call only where [`has_popcnt`] says so.
+    fast: for<'r> unsafe fn(*mut u8, &mut Fix<'r>),
 }
 
 impl Visits {
     /// The erased `visit_refs` of `T`.
     pub(crate) fn of<T: Managed>() -> Self {
         Visits {
-            plain: visit_erased::<T>,
+            check: visit_erased::<T, Check>,
+            plain: visit_fix::<T>,
             #[cfg(target_arch = "x86_64")]
-            fast: visit_erased_popcnt::<T>,
+            fast: visit_fix_popcnt::<T>,
             #[cfg(not(target_arch = "x86_64"))]
-            fast: visit_erased::<T>,
+            fast: visit_fix::<T>,
         }
     }
 
-    /// The variant to run on this CPU.
+    /// The rewriting variant to run on this CPU.
     #[inline]
-    fn pick(self, fast: bool) -> VisitFn {
+    fn pick(self, fast: bool) -> for<'r> unsafe fn(*mut u8, &mut Fix<'r>) {
         if fast { self.fast } else { self.plain }
     }
 }
@@ -91,28 +95,40 @@ impl Visits {
 /// # Safety
 ///
 /// `p` points to a valid `T` to which no other reference is live.
-unsafe fn visit_erased<T: Managed>(p: *mut u8, pass: &mut Pass<'_>) {
+unsafe fn visit_erased<T: Managed, V: Visitor>(p: *mut u8, visitor: &mut V) {
     // SAFETY: the caller guarantees a valid, unaliased `T`.
-    unsafe { (*p.cast::<T>()).visit_refs(pass) }
+    unsafe { (*p.cast::<T>()).visit_refs(visitor) }
 }
 
-/// [`visit_erased`] compiled with `popcnt` (the visitor inlines into it).
+/// [`visit_erased`] with the rewriting visitor.
 ///
 /// # Safety
 ///
-/// As [`visit_erased`], and the CPU supports `popcnt` ([`has_popcnt`]).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "popcnt")]
-unsafe fn visit_erased_popcnt<T: Managed>(p: *mut u8, pass: &mut Pass<'_>) {
+/// As [`visit_erased`].
+unsafe fn visit_fix<T: Managed>(p: *mut u8, fix: &mut Fix<'_>) {
     // SAFETY: the caller guarantees a valid, unaliased `T`.
-    unsafe { (*p.cast::<T>()).visit_refs(pass) }
+    unsafe { (*p.cast::<T>()).visit_refs(fix) }
 }
 
-/// Whether this CPU has the `popcnt` instruction (never under Miri).
+/// [`visit_fix`] compiled with `popcnt` and `bzhi` (the visitor inlines
+/// into it).
+///
+/// # Safety
+///
+/// As [`visit_erased`], and the CPU supports both ([`has_popcnt`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt,bmi2")]
+unsafe fn visit_fix_popcnt<T: Managed>(p: *mut u8, fix: &mut Fix<'_>) {
+    // SAFETY: the caller guarantees a valid, unaliased `T`.
+    unsafe { (*p.cast::<T>()).visit_refs(fix) }
+}
+
+/// Whether this CPU has the `popcnt` and `bzhi` (BMI2) instructions
+/// (never under Miri).
 fn has_popcnt() -> bool {
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
-        std::arch::is_x86_feature_detected!("popcnt")
+        std::arch::is_x86_feature_detected!("popcnt") && std::arch::is_x86_feature_detected!("bmi2")
     }
     #[cfg(not(all(target_arch = "x86_64", not(miri))))]
     {
@@ -558,6 +574,40 @@ impl RawRegion {
     /// No reference into the region may be live (the caller holds the arena
     /// exclusively and every `Item` is dead or a token).
     pub(crate) unsafe fn compact(&mut self) {
+        if has_popcnt() {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: forwarded from the caller; the CPU has the features.
+            unsafe {
+                self.compact_fast()
+            };
+        } else {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.compact_with(false) };
+        }
+    }
+
+    /// [`compact_with`](Self::compact_with) compiled with `popcnt` and
+    /// BMI1/BMI2 (bit scans and masks of the bitmap words).
+    ///
+    /// # Safety
+    ///
+    /// As [`compact`](Self::compact), and the CPU has the features
+    /// ([`has_popcnt`]).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt,bmi1,bmi2")]
+    unsafe fn compact_fast(&mut self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.compact_with(true) }
+    }
+
+    /// The body of [`compact`](Self::compact); `fast` selects the visitor
+    /// code compiled with `popcnt` (only when the CPU has it).
+    ///
+    /// # Safety
+    ///
+    /// As [`compact`](Self::compact), and `fast` only if [`has_popcnt`].
+    #[inline(always)]
+    unsafe fn compact_with(&mut self, fast: bool) {
         let core = self.core();
         let top_g = self.top.get() / GRANULE;
         let words = top_g.div_ceil(64);
@@ -573,18 +623,18 @@ impl RawRegion {
         // 1. Check: every direct reference held in the region points into
         // it (a reference of another region could not be tracked).
         if !refs.is_empty() {
-            let mut pass = Pass {
-                map: self.map(&[], &[]),
+            let mut check = Check {
+                start: self.area.addr().get() | self.tag,
+                limit: self.top.get(),
                 foreign: false,
-                fix: false,
             };
             for e in refs.iter() {
                 // SAFETY: a live object of the type `visit` was made for,
                 // not referenced from anywhere else now.
-                unsafe { (e.visit.plain)(self.area.add(e.g * GRANULE).as_ptr(), &mut pass) };
+                unsafe { (e.visit.check)(self.area.add(e.g * GRANULE).as_ptr(), &mut check) };
             }
             assert!(
-                !pass.foreign,
+                !check.foreign,
                 "an object in this region holds an Item of another region; \
                  objects may only hold Items of their own region"
             );
@@ -632,12 +682,11 @@ impl RawRegion {
 
         // 3. Rewrite every reference through the formula.
         let map = self.map(prefix, aligned);
-        let mut pass = Pass {
+        let mut pass = Fix {
+            start: self.area.addr().get() | self.tag,
+            limit: self.top.get(),
             map,
-            foreign: false,
-            fix: true,
         };
-        let fast = has_popcnt();
         for e in refs.iter_mut() {
             // SAFETY: as in the check pass; `pick` checked the CPU.
             unsafe { (e.visit.pick(fast))(self.area.add(e.g * GRANULE).as_ptr(), &mut pass) };
@@ -678,7 +727,7 @@ impl RawRegion {
     }
 
     /// The live bits of bitmap word `w` (granules below `top_g`).
-    #[inline]
+    #[inline(always)]
     fn live_word(&self, w: usize, top_g: usize) -> u64 {
         // SAFETY: `w` is below the top's word count, inside the bitmap.
         let dead = unsafe { self.bitmap().add(w).read() };
@@ -691,8 +740,6 @@ impl RawRegion {
     /// over-aligned list (with fillers) are `prefix` and `aligned`.
     fn map<'m>(&self, prefix: &'m [u32], aligned: &'m [AlignEntry]) -> Map<'m> {
         Map {
-            area: self.area,
-            tag: self.tag,
             top_g: self.top.get() / GRANULE,
             bitmap: self.bitmap(),
             prefix,
@@ -705,6 +752,7 @@ impl RawRegion {
     /// # Safety
     ///
     /// As [`compact`](Self::compact); `map` is this compaction's formula.
+    #[inline(always)]
     unsafe fn slide(&self, map: &Map<'_>, top_g: usize) {
         type G = MaybeUninit<u64>;
         let area = self.area.cast::<G>();
@@ -764,10 +812,6 @@ fn bits(from: usize, to: usize) -> u64 {
 /// before `g` when the word is flagged.
 #[derive(Clone, Copy)]
 pub(crate) struct Map<'r> {
-    /// The object area.
-    area: NonNull<u8>,
-    /// The region's item tag.
-    tag: usize,
     /// Granules below the top before compaction.
     top_g: usize,
     /// The dead bitmap as it was before compaction.
@@ -780,7 +824,7 @@ pub(crate) struct Map<'r> {
 
 impl Map<'_> {
     /// The new granule index of the live granule `g`.
-    #[inline]
+    #[inline(always)]
     fn forward_granule(&self, g: usize) -> usize {
         debug_assert!(g < self.top_g);
         let (w, b) = (g / 64, g % 64);
@@ -810,42 +854,66 @@ impl Map<'_> {
         }
         n
     }
-
-    /// The new address of the object at `p` (untagged when `tag` is 0,
-    /// else tagged with it), or `p` if it is not in the area (a zero-sized
-    /// value's dangling address).
-    #[inline]
-    fn forward_with(&self, p: *mut u8, tag: usize) -> *mut u8 {
-        let start = self.area.addr().get() | tag;
-        let off = p.addr().wrapping_sub(start);
-        if off >= self.top_g * GRANULE {
-            return p;
-        }
-        p.with_addr(start + self.forward_granule(off / GRANULE) * GRANULE)
-    }
 }
 
-/// The visitor of a compaction: checks (`fix == false`) or rewrites the
-/// items it visits, which hand it their *tagged* addresses (see `Item`'s
+/// The checking visitor of a compaction: flags references outside the
+/// region. Items hand visitors their *tagged* addresses (see `Item`'s
 /// `Managed` impl).
-pub(crate) struct Pass<'r> {
-    map: Map<'r>,
+pub(crate) struct Check {
+    /// The area's address, tagged.
+    start: usize,
+    /// Bytes below the top.
+    limit: usize,
+    /// Whether a reference outside the region was seen.
     foreign: bool,
-    fix: bool,
 }
 
-impl Visitor for Pass<'_> {
+impl Visitor for Check {
     #[inline]
     fn visit(&mut self, target: &mut NonNull<u8>) {
-        let start = self.map.area.addr().get() | self.map.tag;
-        if self.fix {
-            let p = self.map.forward_with(target.as_ptr(), self.map.tag);
-            // SAFETY: `forward_with` maps a non-null address to a non-null one.
-            *target = unsafe { NonNull::new_unchecked(p) };
-        } else if target.addr().get().wrapping_sub(start) >= self.map.top_g * GRANULE {
+        if target.addr().get().wrapping_sub(self.start) >= self.limit {
             self.foreign = true;
         }
     }
+}
+
+/// The rewriting visitor of a compaction: maps each (tagged) item address
+/// in the region through the formula, keeping the tag.
+///
+/// Every address it visits is in the region: whole-value tokens were
+/// checked when made (and their values are private to them since), and
+/// references held in region objects by the check pass just before.
+pub(crate) struct Fix<'r> {
+    /// The area's address, tagged.
+    start: usize,
+    /// Bytes below the top.
+    limit: usize,
+    /// The formula.
+    map: Map<'r>,
+}
+
+impl Visitor for Fix<'_> {
+    #[inline]
+    fn visit(&mut self, target: &mut NonNull<u8>) {
+        let off = target.addr().get().wrapping_sub(self.start);
+        // Checked in release builds too, but as a cold abort rather than a
+        // branch the hot loop carries: an address outside the region here
+        // would be a broken invariant (see the type docs).
+        if off >= self.limit {
+            outside();
+        }
+        let new = self.start + self.map.forward_granule(off / GRANULE) * GRANULE;
+        // SAFETY: an address in the block (tagged) is not null.
+        *target = target.with_addr(unsafe { core::num::NonZeroUsize::new_unchecked(new) });
+    }
+}
+
+/// A reference outside the region reached the rewriting pass: a broken
+/// invariant, which must not turn into an out-of-bounds read.
+#[cold]
+#[inline(never)]
+fn outside() -> ! {
+    std::process::abort()
 }
 
 /// Aborts the process if dropped during a panic (forgotten on success).
