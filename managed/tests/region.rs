@@ -1206,3 +1206,27 @@ fn inner_references_to_over_aligned_objects() -> Res {
     assert_eq!((s.live_objects, s.hole_bytes), (9, 0));
     Ok(())
 }
+
+/// A whole struct tokenized into a closure token, called with the arena.
+#[test]
+fn whole_struct_boxed_token() -> Res {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 2048>, _) = Arena::new(guard);
+    let g = arena.allocate::<[u64; 2]>(&state)?;
+    let inner = Inner {
+        items: (
+            arena.allocate_value(&state, 5).map_err(|e| e.0)?,
+            arena.allocate_value(&state, 6).map_err(|e| e.0)?,
+        ),
+    };
+    let before = inner.items.0.as_ptr().addr();
+    make_guard!(compact);
+    let token = arena.tokenize_boxed(&compact, inner);
+    drop(g);
+    let state = arena.compact(&compact, state);
+    let inner = token(&arena);
+    let _state = arena.finish(compact, state);
+    assert_eq!((*inner.items.0, *inner.items.1), (5, 6));
+    assert!(inner.items.0.as_ptr().addr() < before);
+    Ok(())
+}
