@@ -157,3 +157,56 @@ impl CellTable {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generations_invalidate_and_cells_are_reused() {
+        let t = CellTable::new();
+        let (a, ga) = t.acquire(5, None);
+        assert_eq!((a, ga % 2), (0, 1));
+        assert_eq!(t.place(a, ga), Some(5));
+        t.release(a);
+        assert_eq!(t.place(a, ga), None, "a released cell matches no Forward");
+        let (b, gb) = t.acquire(9, None);
+        assert_eq!((b, gb), (a, ga + 2), "reused, at the next odd generation");
+        assert_eq!((t.place(b, ga), t.place(b, gb)), (None, Some(9)));
+        let (c, _) = t.acquire(NOWHERE, None);
+        assert_eq!(c, 1);
+        let mut seen = Vec::new();
+        t.map_places(|p| {
+            seen.push(p);
+            p + 1
+        });
+        assert_eq!(seen, [9], "free cells and NOWHERE are not mapped");
+        assert_eq!(t.place_of(b), 10);
+    }
+
+    #[test]
+    fn a_cell_at_the_last_generation_is_retired() {
+        let t = CellTable::new();
+        let (a, _) = t.acquire(1, None);
+        t.slot(a).set(u64::from(u32::MAX) << 32 | 1);
+        assert_eq!(t.place(a, u32::MAX), Some(1));
+        t.release(a);
+        assert_eq!(t.place(a, u32::MAX), None);
+        let (b, gb) = t.acquire(2, None);
+        assert_ne!(b, a, "a retired cell is never handed out again");
+        assert_eq!(gb, 1);
+    }
+
+    #[test]
+    fn shared_cells_hand_back_their_glue_once() {
+        /// Does nothing.
+        unsafe fn glue(_: *mut u8) {}
+        let t = CellTable::new();
+        t.acquire(3, None);
+        let (s, g) = t.acquire(4, Some(glue));
+        let (next, _, place) = t.take_shared(0).expect("one shared cell");
+        assert_eq!((next, place), (s as usize + 1, 4));
+        assert_eq!(t.place(s, g), None, "released");
+        assert!(t.take_shared(0).is_none());
+    }
+}

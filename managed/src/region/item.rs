@@ -32,7 +32,7 @@ pub struct Item<'a, T: ?Sized> {
     /// Borrows the arena for `'a` (covariant) and owns a `T` (invariant,
     /// like `&mut T`, without implying `T: 'a`, so that a value's region
     /// lifetime can be substituted independently); neither `Send` nor
-    /// `Sync`: the region's headers are plain cells.
+    /// `Sync`: the region's bitmap and counters are plain cells.
     _marker: PhantomData<(&'a (), *mut T)>,
 }
 

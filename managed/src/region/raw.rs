@@ -1004,3 +1004,46 @@ impl Core {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_and_set_bits_across_words() {
+        assert_eq!(bits(0, 64), !0);
+        assert_eq!(bits(3, 5), 0b11000);
+        assert_eq!(bits(5, 5), 0);
+        let mut words = [0u64; 3];
+        let p = NonNull::from(&mut words).cast::<u64>();
+        // SAFETY: bits 60..140 lie in the three words.
+        unsafe { set_bits(p, 60, 80, true) };
+        assert_eq!(words, [0xf << 60, !0, (1 << 12) - 1]);
+        // SAFETY: as above.
+        unsafe { set_bits(p, 62, 68, false) };
+        assert_eq!(words, [0x3 << 60, 0, (1 << 12) - 1 - 0b11]);
+    }
+
+    #[test]
+    fn blocks_are_aligned_to_their_size_and_tags_find_them() {
+        for capacity in [0, 8, 1000, 1 << 16] {
+            let r = RawRegion::new(capacity).expect("small region");
+            let align = 1usize << (r.tag >> TAG_SHIFT);
+            assert!(align >= r.core().layout.size());
+            assert_eq!(r.block.addr().get() % align, 0);
+            assert_eq!(r.capacity(), capacity);
+            if capacity > 0 {
+                let p = r.reserve(8, 8).expect("fits");
+                let tagged = r.tag(p).addr().get();
+                assert_eq!(untag(tagged), p.addr().get());
+                assert_eq!(untag(tagged) & !(align - 1), r.block.addr().get());
+            }
+            // SAFETY: no token holds the block.
+            unsafe { Core::arena_gone(r.block()) };
+        }
+        assert!(matches!(
+            RawRegion::new(MAX_CAPACITY + 8),
+            Err(AllocError::CapacityOverflow)
+        ));
+    }
+}
