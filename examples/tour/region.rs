@@ -76,9 +76,11 @@ pub(crate) fn run() {
 
     make_guard!(compact);
     let tok_a = arena.tokenize(&compact, a); // one item: a token called with the arena
-    let tok_scene = arena.tokenize_all(&compact, scene); // a whole value, in place
+    // A whole value, its items left in place: a token called like the
+    // single item's (`tokenize_all` + `redeem` is the unboxed form).
+    let tok_scene = arena.tokenize_boxed(&compact, scene);
     let state = arena.compact(&compact, state);
-    let scene = tok_scene.redeem(&arena);
+    let scene = tok_scene(&arena);
     let a = tok_a(&arena);
     let state = arena.finish(compact, state);
 

@@ -11,18 +11,18 @@ use crate::error::AllocError;
 use crate::stats::SpaceStats;
 use crate::visit::Managed;
 
-use super::cells::CellTable;
+use super::cells::NOWHERE;
 use super::forward::Forward;
 use super::item::Item;
-use super::raw::{HEADER, Header, Meta, MetaOf, RawRegion, SHARED, Step};
-use super::token::{Census, ItemToken, Rebrand, Token, Tokenizer};
+use super::raw::{GRANULE, RawRegion, Visits, release};
+use super::token::{Census, ItemToken, Rebrand, Token};
 
 /// A compacting region of `N` bytes on the heap, branded with the unique
 /// lifetime `'id` of a [`make_guard!`](crate::make_guard) guard.
 ///
-/// Values of any `Sized` type (and slices of `Copy` elements) are allocated
-/// in address order behind a 16-byte header; dropping their [`Item`]
-/// leaves a hole. [`compact`](Self::compact) slides every live object down
+/// Values of any `Sized` type (and slices of `Copy` elements) are bump
+/// allocated in address order, without headers, in 8-byte granules;
+/// dropping their [`Item`] marks its granules dead in a side bitmap. [`compact`](Self::compact) slides every live object down
 /// in one address-ordered pass, so that all the free space is one block at
 /// the end. See the [module docs](super) for the two-phase protocol that
 /// makes this safe.
@@ -30,12 +30,8 @@ use super::token::{Census, ItemToken, Rebrand, Token, Tokenizer};
 /// `N` is the capacity of [`new`](Self::new); [`with_capacity`](Self::with_capacity)
 /// picks the capacity at run time instead (any `N`, conventionally 0).
 pub struct Arena<'id, const N: usize> {
-    /// The region memory. Invariant: every block before its `top` has a
-    /// valid header, and every `cell` index in a header is a cell of `cells`
-    /// tracking that header's value.
+    /// The region memory, its bitmap, cells and side tables.
     raw: RawRegion,
-    /// The forwarding cells, shared with the outstanding tokens.
-    cells: NonNull<CellTable>,
     /// The brand; also makes the arena neither `Send` nor `Sync`.
     _brand: PhantomData<(Id<'id>, *mut ())>,
 }
@@ -60,20 +56,19 @@ pub struct Compacting<'id, 'g> {
 pub struct RegionStats {
     /// Bytes of the region.
     pub capacity: usize,
-    /// Live objects.
+    /// Live objects of non-zero size (zero-sized values take no space).
     pub live_objects: usize,
-    /// Bytes of live values (their sizes; a slice's payload).
+    /// Bytes of live objects, each rounded up to the 8-byte granule.
     pub live_bytes: usize,
-    /// Bytes of live blocks: headers, values and padding (what compaction
-    /// moves).
+    /// Bytes compaction moves: the same as `live_bytes` (objects carry no
+    /// header; kept for the figures' continuity).
     pub live_block_bytes: usize,
-    /// Bytes of dropped objects before the end of the last block (reclaimed
-    /// by compaction).
+    /// Bytes of dropped objects below the top (reclaimed by compaction).
     pub hole_bytes: usize,
     /// Bytes of alignment padding before over-aligned values (compaction
     /// keeps only what alignment requires).
     pub padding_bytes: usize,
-    /// Free bytes after the last block, available to allocation.
+    /// Free bytes after the last object, available to allocation.
     pub tail_bytes: usize,
 }
 
@@ -99,11 +94,10 @@ impl fmt::Display for RegionStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} objects, {} live bytes ({} with headers), {} in holes, {} of padding, \
+            "{} objects, {} live bytes, {} in holes, {} of padding, \
              {} free at the end ({:.1}% fragmented)",
             self.live_objects,
             self.live_bytes,
-            self.live_block_bytes,
             self.hole_bytes,
             self.padding_bytes,
             self.tail_bytes,
@@ -131,16 +125,15 @@ impl<'id, const N: usize> Arena<'id, N> {
         }
     }
 
-    /// A new arena of `bytes` bytes, or the reason it cannot be made.
+    /// A new arena of `bytes` bytes, or the reason it cannot be made
+    /// (`CapacityOverflow` above 16 GiB).
     pub fn try_with_capacity(
         guard: Guard<'id>,
         bytes: usize,
     ) -> Result<(Self, State<'id>), AllocError> {
         let _ = guard;
-        let raw = RawRegion::new(bytes)?;
         let arena = Arena {
-            raw,
-            cells: CellTable::create(),
+            raw: RawRegion::new(bytes)?,
             _brand: PhantomData,
         };
         Ok((
@@ -151,29 +144,43 @@ impl<'id, const N: usize> Arena<'id, N> {
         ))
     }
 
-    /// The arena's cell table.
+    /// The region.
     #[inline]
-    pub(crate) fn cells(&self) -> &CellTable {
-        // SAFETY: the table lives at least as long as the arena.
-        unsafe { self.cells.as_ref() }
+    pub(crate) fn raw(&self) -> &RawRegion {
+        &self.raw
     }
 
-    /// The arena's cell table pointer.
-    #[inline]
-    pub(crate) fn cells_ptr(&self) -> NonNull<CellTable> {
-        self.cells
+    /// Reserves space for a `T` and counts it (a dangling address for a
+    /// zero-sized `T`, which takes no space); returns the untagged address.
+    #[inline(always)]
+    fn reserve<T: Managed>(&self) -> Result<NonNull<T>, AllocError> {
+        if size_of::<T>() == 0 {
+            return Ok(NonNull::dangling());
+        }
+        let p = self.raw.reserve(size_of::<T>(), align_of::<T>())?;
+        if T::HAS_REFS {
+            self.raw.add_refs(p, Visits::of::<T>());
+        }
+        Ok(p.cast())
     }
 
-    /// Reserves and initializes a block for `value`.
-    fn put<T>(&self, meta: &'static Meta, value: T) -> Result<NonNull<T>, (AllocError, T)> {
-        match self.raw.reserve(size_of::<T>(), align_of::<T>(), meta) {
-            Ok(p) => {
-                let p = p.cast::<T>();
-                // SAFETY: a fresh block for a `T`, aligned and in bounds.
-                unsafe { p.write(value) };
-                Ok(p)
+    /// Tags a fresh object's address into an item.
+    ///
+    /// # Safety
+    ///
+    /// `p` is an initialized, fresh `T` of this region (or a dangling
+    /// zero-sized one) owned by nothing else, valid until the next
+    /// compaction, which `'a` excludes.
+    #[inline(always)]
+    unsafe fn item<'a, T: ?Sized>(&'a self, p: NonNull<T>) -> Item<'a, T> {
+        // SAFETY: forwarded from the caller; a zero-sized value's dangling
+        // address stays untagged.
+        unsafe {
+            if size_of_val(p.as_ref()) == 0 {
+                Item::from_raw(p)
+            } else {
+                Item::from_raw(self.raw.tag(p))
             }
-            Err(e) => Err((e, value)),
         }
     }
 
@@ -183,7 +190,8 @@ impl<'id, const N: usize> Arena<'id, N> {
     ///
     /// [`AllocError::Full`] when it does not fit in the free space at the
     /// end of the region (compact to reclaim holes), or
-    /// [`AllocError::CapacityOverflow`] for a value of 4 GiB or more.
+    /// [`AllocError::CapacityOverflow`] for a value larger than any region.
+    #[inline]
     pub fn allocate<'a, T: Managed + Default>(
         &'a self,
         state: &'a State<'id>,
@@ -196,22 +204,31 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// # Errors
     ///
     /// As [`allocate`](Self::allocate), with the value.
+    #[inline]
     pub fn allocate_value<'a, T: Managed>(
         &'a self,
         state: &'a State<'id>,
         value: T,
     ) -> Result<Item<'a, T>, (AllocError, T)> {
         let _ = state;
-        let p = self.put(&MetaOf::<T>::META, value)?;
-        // SAFETY: a fresh object owned by nothing else; it lives until
-        // compaction, which needs `state`, borrowed for `'a`.
-        Ok(unsafe { Item::from_raw(p) })
+        match self.reserve::<T>() {
+            Ok(p) => {
+                // SAFETY: 1. fresh space for a `T`, aligned and in bounds;
+                // 2. the object lives until compaction, which needs
+                // `state`, borrowed for `'a`.
+                unsafe {
+                    p.write(value);
+                    Ok(self.item(p))
+                }
+            }
+            Err(e) => Err((e, value)),
+        }
     }
 
     /// Allocates the value `f` returns; `f` runs only once space is
     /// reserved, so nothing is built when it does not fit.
     ///
-    /// If `f` panics, the reserved block is left free.
+    /// If `f` panics, the reserved space is left dead.
     ///
     /// # Errors
     ///
@@ -222,22 +239,36 @@ impl<'id, const N: usize> Arena<'id, N> {
         f: impl FnOnce() -> T,
     ) -> Result<Item<'a, T>, AllocError> {
         let _ = state;
-        let p = self
-            .raw
-            .reserve(size_of::<T>(), align_of::<T>(), &MetaOf::<T>::META)?;
-        // SAFETY: the block is ours; until the value is written it is
-        // marked free, so a panic in `f` (or a walk from a reentrant call)
-        // never sees an uninitialized value as live.
-        let header = unsafe { Header::of(p) };
-        header.set_free();
+        let p = self.reserve::<T>()?;
+        let size = size_of::<T>();
+        if size != 0 {
+            // Until the value is written, its space is dead and uncounted,
+            // so a panic in `f` (or a compaction list entry, or stats from
+            // a reentrant call) never treats it as a live value.
+            self.raw.count_object(false);
+            self.raw.mark(p.cast(), size, true);
+        }
         let value = f();
-        // SAFETY: the reserved block fits a `T` at `p`.
-        unsafe { p.cast::<T>().write(value) };
-        header
-            .size_flags
-            .set(header.size_flags.get() & !super::raw::FREE);
+        // SAFETY: the reserved space fits a `T` at `p`.
+        unsafe { p.write(value) };
+        if size != 0 {
+            self.raw.mark(p.cast(), size, false);
+            self.raw.count_object(true);
+        }
         // SAFETY: as in `allocate_value`.
-        Ok(unsafe { Item::from_raw(p.cast()) })
+        Ok(unsafe { self.item(p) })
+    }
+
+    /// Reserves space for `len` elements of `T` (a slice of `Copy`
+    /// elements: nothing to drop, no references).
+    fn reserve_slice<T: Copy>(&self, len: usize) -> Result<NonNull<T>, AllocError> {
+        let bytes = size_of::<T>()
+            .checked_mul(len)
+            .ok_or(AllocError::CapacityOverflow)?;
+        if bytes == 0 {
+            return Ok(NonNull::dangling());
+        }
+        Ok(self.raw.reserve(bytes, align_of::<T>())?.cast())
     }
 
     /// Allocates a copy of `src`.
@@ -251,18 +282,13 @@ impl<'id, const N: usize> Arena<'id, N> {
         src: &[T],
     ) -> Result<Item<'a, [T]>, AllocError> {
         let _ = state;
-        let bytes = size_of_val(src);
-        let p = self
-            .raw
-            .reserve(bytes, align_of::<T>(), &MetaOf::<[T]>::SLICE)?;
-        // SAFETY: 1. the fresh block holds `bytes` bytes aligned for `T`;
-        // 2. `Copy` elements are duplicated bitwise.
+        let p = self.reserve_slice::<T>(src.len())?;
+        // SAFETY: 1. the fresh space holds `len` elements aligned for `T`
+        // (nothing to copy for a zero-sized slice); 2. `Copy` elements are
+        // duplicated bitwise.
         unsafe {
-            core::ptr::copy_nonoverlapping(src.as_ptr(), p.as_ptr().cast::<T>(), src.len());
-            Ok(Item::from_raw(NonNull::slice_from_raw_parts(
-                p.cast::<T>(),
-                src.len(),
-            )))
+            core::ptr::copy_nonoverlapping(src.as_ptr(), p.as_ptr(), src.len());
+            Ok(self.item(NonNull::slice_from_raw_parts(p, src.len())))
         }
     }
 
@@ -279,19 +305,15 @@ impl<'id, const N: usize> Arena<'id, N> {
         value: T,
     ) -> Result<Item<'a, [T]>, AllocError> {
         let _ = state;
-        let bytes = size_of::<T>()
-            .checked_mul(len)
-            .ok_or(AllocError::CapacityOverflow)?;
-        let p = self
-            .raw
-            .reserve(bytes, align_of::<T>(), &MetaOf::<[T]>::SLICE)?;
-        let first = p.cast::<T>();
-        for i in 0..len {
-            // SAFETY: `i < len` elements fit in the fresh block.
-            unsafe { first.add(i).write(value) };
+        let first = self.reserve_slice::<T>(len)?;
+        if size_of::<T>() != 0 {
+            for i in 0..len {
+                // SAFETY: `i < len` elements fit in the fresh space.
+                unsafe { first.add(i).write(value) };
+            }
         }
         // SAFETY: `len` initialized elements owned by nothing else.
-        Ok(unsafe { Item::from_raw(NonNull::slice_from_raw_parts(first, len)) })
+        Ok(unsafe { self.item(NonNull::slice_from_raw_parts(first, len)) })
     }
 
     /// Allocates `value` as an object the arena owns, reached through the
@@ -311,9 +333,13 @@ impl<'id, const N: usize> Arena<'id, N> {
         Ok(self.share(item))
     }
 
-    /// Panics unless `p` is a value address in this region.
-    fn check_owned(&self, p: NonNull<u8>) {
-        assert!(self.raw.contains(p), "this Item belongs to another region");
+    /// Panics unless the item's value is in this region (a zero-sized
+    /// value belongs to no region, and to every one).
+    fn check_owned<T: ?Sized>(&self, item: &Item<'_, T>) {
+        assert!(
+            size_of_val(&**item) == 0 || self.raw.contains(item.as_ptr().addr()),
+            "this Item belongs to another region"
+        );
     }
 
     /// Hands an item's object over to the arena, to be reached through
@@ -323,34 +349,45 @@ impl<'id, const N: usize> Arena<'id, N> {
     ///
     /// If the item belongs to another arena.
     pub fn share<T: 'id>(&self, item: Item<'_, T>) -> Forward<'id, T> {
-        self.check_owned(NonNull::from(&*item).cast());
-        let p = item.into_raw().cast::<u8>();
-        // SAFETY: the item owned a live object of this region, which now
-        // belongs to the arena (flag `SHARED`) and gets a cell.
-        unsafe {
-            let header = Header::of(p);
-            header.size_flags.set(header.size_flags.get() | SHARED);
-            let index = self.cells().acquire(p);
-            header.cell.set(index + 1);
-            let slot = self.cells().slot(index);
-            Forward::new(NonNull::from(slot), slot.generation.get())
+        self.check_owned(&item);
+        let p = item.untagged();
+        core::mem::forget(item);
+        /// Drops a shared `T`.
+        ///
+        /// # Safety
+        ///
+        /// `p` is a live shared `T` never used again (any address for a
+        /// zero-sized `T`).
+        unsafe fn drop_shared<T>(p: *mut u8) {
+            let p = if size_of::<T>() == 0 {
+                NonNull::<T>::dangling().as_ptr()
+            } else {
+                p.cast::<T>()
+            };
+            // SAFETY: the caller hands over a valid `T`.
+            unsafe { core::ptr::drop_in_place(p) }
         }
+        let place = self.raw.place(p.cast(), size_of::<T>());
+        let (index, generation) = self.raw.core().cells.acquire(place, Some(drop_shared::<T>));
+        // SAFETY: the cell tracks the item's live `T`, now owned by the
+        // arena (dropped through the cell's glue, or by `free`).
+        unsafe { Forward::new(index, generation) }
     }
 
     /// Removes a shared object, returning its value, or `None` if it was
     /// already freed (through another copy of the `Forward`).
     pub fn free<T>(&mut self, forward: Forward<'id, T>) -> Option<T> {
-        let p = forward.live_slot()?;
+        let p = forward.live_addr(self)?;
         // SAFETY: 1. the cell tracks a live shared `T` of this arena (the
         // brand and generation match); 2. `&mut self` rules out any
-        // reference to it; 3. the value is read out once, then the block is
-        // marked free and the cell released, so no `Forward` reads it again.
+        // reference to it; 3. the value is read out once, then its space is
+        // marked dead and the cell released, so no `Forward` reads it again.
         unsafe {
-            let header = Header::of(p);
-            let value = p.cast::<T>().read();
-            header.set_free();
-            self.cells().release(header.cell.get() - 1);
-            header.cell.set(0);
+            let value = p.read();
+            if size_of::<T>() != 0 {
+                release(p.cast(), self.raw.tag(p).addr().get(), size_of::<T>());
+            }
+            self.raw.core().cells.release(forward.index());
             Some(value)
         }
     }
@@ -377,30 +414,33 @@ impl<'id, const N: usize> Arena<'id, N> {
         item: Item<'_, T>,
     ) -> impl for<'b> FnOnce(&'b Arena<'id, N>) -> Item<'b, T> + use<'c, 'g, 'id, N, T> {
         let _ = guard;
-        self.check_owned(NonNull::from(&*item).cast());
+        self.check_owned(&item);
+        let untagged = item.untagged();
         let ptr = item.into_raw();
-        let p = ptr.cast::<u8>();
-        let cells = self.cells();
-        let index = cells.acquire(p);
-        // SAFETY: a live object of this region, owned by the item (so it
-        // has no cell yet); the cell now tracks it for the token.
-        unsafe { Header::of(p) }.cell.set(index + 1);
-        cells.token_created();
+        let core = self.raw.core();
+        // SAFETY: a live value (the item's).
+        let size = size_of_val(unsafe { untagged.as_ref() });
+        let (index, _) = core
+            .cells
+            .acquire(self.raw.place(untagged.cast(), size), None);
+        core.token_created();
         let token = ItemToken::<'c, 'id, T> {
             ptr,
             index,
-            cells: self.cells,
+            core: self.raw.block(),
             _marker: PhantomData,
         };
         redeemer(move |arena: &Arena<'id, N>| token.redeem(arena))
     }
 
-    /// Turns every item held in `value` (fields, elements, map values,
-    /// nested structs) into a forwarding cell, in place: one token for the
-    /// whole value, redeemed with [`Token::redeem`] after compaction.
+    /// Turns a whole value holding items (fields, elements, map values,
+    /// nested structs) into one token, redeemed with [`Token::redeem`] after
+    /// compaction as the same value, every item forwarded.
     ///
-    /// A `Vec<Item<..>>` keeps its buffer: each element is rewritten in
-    /// place (an item and its tokenized form have the same layout).
+    /// The items stay in place: a `Vec<Item<..>>` keeps its buffer, whose
+    /// elements the compactor rewrites (only the value itself, e.g. the
+    /// `Vec`'s three words, is moved into a small box the compactor can
+    /// reach).
     ///
     /// # Panics
     ///
@@ -413,8 +453,7 @@ impl<'id, const N: usize> Arena<'id, N> {
         let _ = guard;
         let mut value = value;
         let mut census = Census {
-            owns: |p| self.raw.contains(p),
-            count: 0,
+            owns: |p| self.raw.contains_tagged(p),
             foreign: false,
         };
         value.visit_refs(&mut census);
@@ -422,23 +461,57 @@ impl<'id, const N: usize> Arena<'id, N> {
             !census.foreign,
             "tokenize_all: the value holds an Item of another region"
         );
-        // Nothing below may leave `value` half tokenized and then drop it:
-        // on a panic inside `visit_refs`, the value is leaked instead.
-        let mut value = ManuallyDrop::new(value);
-        value.visit_refs(&mut Tokenizer {
-            cells: self.cells(),
-        });
-        self.cells().token_created();
-        let value = ManuallyDrop::into_inner(value);
         let value = ManuallyDrop::new(value);
         // SAFETY: 1. `S` and `S::Branded<'static>` differ only in the region
         // lifetime (`Rebrand`), and the value is read out once; 2. every
-        // item reference was replaced by a cell of this arena, counted.
+        // item in it belongs to this region (checked above).
         unsafe {
             debug_assert_eq!(size_of::<S>(), size_of::<S::Branded<'static>>());
             let erased = (&*value as *const S).cast::<S::Branded<'static>>().read();
-            Token::new(erased, self.cells)
+            Token::new(erased, &self.raw)
         }
+    }
+
+    /// [`tokenize_all`](Self::tokenize_all) with the single-item call shape:
+    /// the token is a (boxed) closure, redeemed by calling it with the
+    /// arena, `token(&arena)`.
+    ///
+    /// It costs one more small allocation than `tokenize_all`. (`tokenize`
+    /// itself cannot take whole values: see ARCHITECTURE.md, region.)
+    ///
+    /// # Panics
+    ///
+    /// As [`tokenize_all`](Self::tokenize_all).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// make_guard!(guard);
+    /// let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
+    /// let garbage = arena.allocate::<u64>(&state).unwrap();
+    /// let list = vec![arena.allocate_value(&state, 7u32).map_err(|e| e.0).unwrap()];
+    /// make_guard!(compact);
+    /// let token = arena.tokenize_boxed(&compact, list);
+    /// drop(garbage);
+    /// let state = arena.compact(&compact, state);
+    /// let list = token(&arena);
+    /// let _state = arena.finish(compact, state);
+    /// assert_eq!(*list[0], 7);
+    /// ```
+    #[allow(clippy::type_complexity)]
+    pub fn tokenize_boxed<'c, 'g, S: Rebrand>(
+        &self,
+        guard: &'c Guard<'g>,
+        value: S,
+    ) -> Box<
+        dyn for<'b> FnOnce(&'b Arena<'id, N>) -> <S::Branded<'static> as Rebrand>::Branded<'b> + 'c,
+    >
+    where
+        'id: 'c,
+        S::Branded<'static>: 'c,
+    {
+        let token = self.tokenize_all(guard, value);
+        Box::new(move |arena: &Arena<'id, N>| token.redeem(arena))
     }
 
     /// Starts compacting: consumes the allocation state (so every item is
@@ -449,12 +522,14 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// # Panics
     ///
     /// Before moving anything, if an object in the region holds an `Item`
-    /// of another region.
+    /// of another region. (A `visit_refs` that panics once the rewriting
+    /// has started aborts the process: the region could not be left
+    /// half-moved.)
     pub fn compact<'g>(&mut self, guard: &Guard<'g>, state: State<'id>) -> Compacting<'id, 'g> {
         let _ = (guard, state);
-        // SAFETY: 1. `&mut self` means no item, redeemed item or reference
-        // read through a `Forward` is live; 2. `cells` is this region's table.
-        unsafe { self.raw.compact(self.cells.as_ref()) };
+        // SAFETY: `&mut self` means no item, redeemed item or reference
+        // read through a `Forward` is live.
+        unsafe { self.raw.compact() };
         Compacting {
             _brand: PhantomData,
         }
@@ -469,30 +544,27 @@ impl<'id, const N: usize> Arena<'id, N> {
         }
     }
 
-    /// Space statistics: live value bytes and the region's capacity.
+    /// Space statistics: live bytes (in granules) and the region's capacity.
     pub fn stats(&self) -> SpaceStats {
         let s = self.region_stats();
         SpaceStats::new(s.live_bytes, s.capacity)
     }
 
-    /// Detailed space figures (walks the region: O(objects)).
+    /// Detailed space figures (counts the dead bitmap: O(capacity / 512)).
     pub fn region_stats(&self) -> RegionStats {
-        let mut s = RegionStats {
+        let top = self.raw.top();
+        let dead = self.raw.dead_granules();
+        let padding = self.raw.core().padding.get();
+        let live = top - dead * GRANULE;
+        RegionStats {
             capacity: self.raw.capacity(),
-            tail_bytes: self.raw.capacity() - self.raw.top(),
-            ..RegionStats::default()
-        };
-        self.raw.for_each_block(|h| {
-            if h.is_free() {
-                s.hole_bytes += h.size();
-            } else {
-                s.live_objects += 1;
-                s.live_bytes += h.value_size();
-                s.live_block_bytes += h.size();
-            }
-        });
-        s.padding_bytes = self.raw.top() - s.live_block_bytes - s.hole_bytes;
-        s
+            live_objects: self.raw.live_objects(),
+            live_bytes: live,
+            live_block_bytes: live,
+            hole_bytes: (dead - padding) * GRANULE,
+            padding_bytes: padding * GRANULE,
+            tail_bytes: self.raw.capacity() - top,
+        }
     }
 
     /// Bytes of the region.
@@ -505,43 +577,36 @@ impl<'id, const N: usize> Arena<'id, N> {
         self.raw.capacity() - self.raw.top()
     }
 
-    /// Drops the shared objects from block offset `pos` on.
-    fn drop_shared_from(&mut self, mut pos: usize) {
-        /// Continues the walk if a destructor panics.
+    /// Drops the shared objects from cell `from` on.
+    fn drop_shared_from(&mut self, from: usize) {
+        /// Continues with the next cells if a destructor panics.
         struct Resume<'r, 'id, const N: usize> {
             arena: &'r mut Arena<'id, N>,
-            pos: usize,
+            from: usize,
         }
         impl<const N: usize> Drop for Resume<'_, '_, N> {
             fn drop(&mut self) {
-                let pos = self.pos;
-                self.arena.drop_shared_from(pos);
+                let from = self.from;
+                self.arena.drop_shared_from(from);
             }
         }
-        while pos < self.raw.top() {
-            // SAFETY: `pos` walks the blocks from a block start.
-            let header = match unsafe { self.raw.step(pos) } {
-                Step::Padding(len) => {
-                    pos += len;
-                    continue;
-                }
-                Step::Block(h) => h,
+        let mut from = from;
+        while let Some((next, drop_fn, place)) = self.raw.core().cells.take_shared(from) {
+            let addr = if place == NOWHERE {
+                // A zero-sized value: its glue ignores the address.
+                NonNull::<u64>::dangling().as_ptr().cast()
+            } else {
+                self.raw.at(place).as_ptr()
             };
-            let next = pos + header.size();
-            if !header.is_free() && header.size_flags.get() & SHARED != 0 {
-                header.set_free();
-                let drop_fn = header.meta.get().drop;
-                let value = self.raw.value_at(pos);
-                let resume = Resume {
-                    arena: self,
-                    pos: next,
-                };
-                // SAFETY: a live shared object owned by the arena, marked
-                // free first so it is dropped once even if this panics.
-                unsafe { drop_fn(value.as_ptr()) };
-                core::mem::forget(resume);
-            }
-            pos = next;
+            let resume = Resume {
+                arena: self,
+                from: next,
+            };
+            // SAFETY: a live shared object owned by the arena, its cell
+            // released first so it is dropped once even if this panics.
+            unsafe { drop_fn(addr) };
+            core::mem::forget(resume);
+            from = next;
         }
     }
 }
@@ -557,20 +622,17 @@ where
 
 impl<const N: usize> Drop for Arena<'_, N> {
     fn drop(&mut self) {
-        /// Releases the cell table (and hands it the region if tokens are
-        /// outstanding) even if a destructor panics.
-        struct Release<'r, 'id, const N: usize>(&'r mut Arena<'id, N>);
-        impl<const N: usize> Drop for Release<'_, '_, N> {
+        /// Releases the block (or leaves it to the outstanding tokens) even
+        /// if a destructor panics.
+        struct Release(NonNull<super::raw::Core>);
+        impl Drop for Release {
             fn drop(&mut self) {
-                let empty = RawRegion::new(0).expect("an empty region needs no memory");
-                let region = core::mem::replace(&mut self.0.raw, empty);
-                // SAFETY: the arena's table and region; the arena is gone
-                // after this.
-                unsafe { CellTable::arena_gone(self.0.cells, region) };
+                // SAFETY: the arena's block; the arena is gone after this.
+                unsafe { super::raw::Core::arena_gone(self.0) };
             }
         }
-        let release = Release(self);
-        release.0.drop_shared_from(0);
+        let _release = Release(self.raw.block());
+        self.drop_shared_from(0);
     }
 }
 
@@ -594,6 +656,3 @@ impl fmt::Debug for Compacting<'_, '_> {
         f.write_str("Compacting")
     }
 }
-
-#[allow(dead_code)]
-const _: () = assert!(HEADER == 16);

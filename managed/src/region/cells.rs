@@ -1,193 +1,212 @@
-//! Forwarding cells: stable slots that always hold an object's current
-//! address, so that tokens and `Forward`s survive compaction.
+//! Forwarding cells: dense 8-byte slots holding an object's current place
+//! (its granule index in the area) and a generation, so that `Forward`s and
+//! single-item tokens survive compaction (the compactor maps every cell in
+//! use through its forwarding formula).
 //!
-//! The table is a heap object of its own, shared by the arena and its
-//! outstanding tokens: a token may be dropped after its arena (nothing ties
-//! a token's lifetime to the arena's). So the arena frees the table only
-//! when no token is outstanding; otherwise it hands the table its region
-//! memory, and the last token to go drops its value and frees both.
+//! The table lives in the region's `Core`, which outlives the arena while
+//! tokens are outstanding (a token may be dropped after its arena).
 
 use core::cell::{Cell, UnsafeCell};
-use core::ptr::NonNull;
 
-use super::raw::RawRegion;
+/// The drop glue of a shared object (given its address, or any address for
+/// a zero-sized value, which it ignores).
+pub(crate) type DropFn = unsafe fn(*mut u8);
 
-/// Slots per chunk (chunks never move, so slot addresses are stable).
-const CHUNK: usize = 1024;
+/// The granule index of a cell tracking a zero-sized value (which has no
+/// place in the area).
+pub(crate) const NOWHERE: u32 = u32::MAX;
 
-/// One forwarding cell.
-pub(crate) struct Slot {
-    /// Value address of the object this cell tracks (when in use); when
-    /// free, the index + 1 of the next free cell (0 ends the list), as an
-    /// address without provenance.
-    pub(crate) addr: Cell<*mut u8>,
-    /// Incremented each time the cell is released; a `Forward` remembers
-    /// the generation it was made in, so a reused cell never matches.
-    pub(crate) generation: Cell<u64>,
+/// The generation half of a cell word.
+#[inline]
+fn generation(word: u64) -> u32 {
+    (word >> 32) as u32
 }
 
-/// The cells of one arena.
+/// The cells of one region.
+///
+/// Each cell is one word: `generation << 32 | place`. An odd generation
+/// means in use, `place` then being the object's granule index (or
+/// [`NOWHERE`]); an even one means free, `place` then being the index + 1
+/// of the next free cell (0 ends the list). Acquiring and releasing each
+/// bump the generation, so a `Forward` (which remembers the odd generation
+/// it was made in) matches only while its object lives. A cell released at
+/// generation `u32::MAX` is retired (generation 0, never reused).
 pub(crate) struct CellTable {
-    /// Chunks of `CHUNK` slots, allocated on demand and freed with the
-    /// table. Invariant: slots `0..len` are initialized.
-    chunks: UnsafeCell<Vec<NonNull<Slot>>>,
-    /// Slots handed out so far (in use or free-listed).
-    len: Cell<u32>,
-    /// Index + 1 of the first released cell (reused first), or 0; the
-    /// free cells are linked through their `addr`.
+    /// The cells. Invariant: indices handed out are below the length, and
+    /// the vector never shrinks. It may reallocate (in `acquire`), so no
+    /// reference into it is held across a call that can acquire.
+    slots: UnsafeCell<Vec<Cell<u64>>>,
+    /// Per cell, the drop glue of the shared object it tracks (the arena
+    /// drops those), or `None` (a token's cell, or free).
+    drops: UnsafeCell<Vec<Option<DropFn>>>,
+    /// Index + 1 of the first free cell, or 0.
     free_head: Cell<u32>,
-    /// Tokens created and neither redeemed nor dropped.
-    tokens: Cell<usize>,
-    /// Whether the arena was dropped (then `orphan` holds its region).
-    arena_gone: Cell<bool>,
-    /// The region of a dropped arena, kept for its outstanding tokens.
-    orphan: UnsafeCell<Option<RawRegion>>,
 }
 
 impl CellTable {
-    /// A new, empty table, owned through the returned pointer.
-    pub(crate) fn create() -> NonNull<CellTable> {
-        NonNull::from(Box::leak(Box::new(CellTable {
-            chunks: UnsafeCell::new(Vec::new()),
-            len: Cell::new(0),
+    /// An empty table.
+    pub(crate) fn new() -> Self {
+        CellTable {
+            slots: UnsafeCell::new(Vec::new()),
+            drops: UnsafeCell::new(Vec::new()),
             free_head: Cell::new(0),
-            tokens: Cell::new(0),
-            arena_gone: Cell::new(false),
-            orphan: UnsafeCell::new(None),
-        })))
-    }
-
-    /// The slot at `index`.
-    #[inline]
-    pub(crate) fn slot(&self, index: u32) -> &Slot {
-        debug_assert!(index < self.len.get());
-        let index = index as usize;
-        // SAFETY: 1. the chunk vector is only mutated in `acquire`, which
-        // holds no reference across user code, so this shared access does
-        // not overlap a mutation; 2. `index < len` is initialized and its
-        // chunk exists.
-        unsafe {
-            let chunks = &*self.chunks.get();
-            let chunk = *chunks.get_unchecked(index / CHUNK);
-            &*chunk.as_ptr().add(index % CHUNK)
         }
     }
 
-    /// Takes a free cell, sets it to `addr`, and returns its index.
-    pub(crate) fn acquire(&self, addr: NonNull<u8>) -> u32 {
-        let head = self.free_head.get();
-        let index = match head.checked_sub(1) {
+    /// The cell at `index`.
+    #[inline]
+    fn slot(&self, index: u32) -> &Cell<u64> {
+        // SAFETY: the vector is only mutated in `acquire` (a push), which
+        // holds no reference across user code, so this shared access does
+        // not overlap a mutation; callers pass indices handed out by
+        // `acquire`, below the length.
+        unsafe {
+            let slots = &*self.slots.get();
+            debug_assert!((index as usize) < slots.len());
+            slots.get_unchecked(index as usize)
+        }
+    }
+
+    /// The place (granule index or [`NOWHERE`]) of the object the cell at
+    /// `index` tracks, if its generation is still `generation`.
+    #[inline]
+    pub(crate) fn place(&self, index: u32, generation_: u32) -> Option<u32> {
+        let word = self.slot(index).get();
+        (generation(word) == generation_).then_some(word as u32)
+    }
+
+    /// Takes a free cell, sets it to `place` (and the drop glue of a shared
+    /// object), and returns its index and (odd) generation.
+    pub(crate) fn acquire(&self, place: u32, drop: Option<DropFn>) -> (u32, u32) {
+        // SAFETY: no reference into either vector is live (see `slot`).
+        let (slots, drops) = unsafe { (&mut *self.slots.get(), &mut *self.drops.get()) };
+        let (index, gen_) = match self.free_head.get().checked_sub(1) {
             Some(i) => {
-                self.free_head.set(self.slot(i).addr.get().addr() as u32);
-                i
+                let word = slots[i as usize].get();
+                self.free_head.set(word as u32);
+                (i, generation(word) + 1)
             }
             None => {
-                let i = self.len.get();
-                assert!(i < u32::MAX, "too many forwarding cells");
-                if i as usize % CHUNK == 0 {
-                    let chunk: Box<[Slot]> = (0..CHUNK)
-                        .map(|_| Slot {
-                            addr: Cell::new(core::ptr::null_mut()),
-                            generation: Cell::new(0),
-                        })
-                        .collect();
-                    let chunk = NonNull::from(Box::leak(chunk)).cast::<Slot>();
-                    // SAFETY: no reference into `chunks` is live (see `slot`).
-                    unsafe { (*self.chunks.get()).push(chunk) };
-                }
-                self.len.set(i + 1);
-                i
+                let i = u32::try_from(slots.len())
+                    .ok()
+                    .filter(|&i| i < u32::MAX)
+                    .expect("too many forwarding cells");
+                slots.push(Cell::new(0));
+                drops.push(None);
+                (i, 1)
             }
         };
-        self.slot(index).addr.set(addr.as_ptr());
-        index
+        debug_assert!(gen_ % 2 == 1);
+        slots[index as usize].set(u64::from(gen_) << 32 | u64::from(place));
+        drops[index as usize] = drop;
+        (index, gen_)
     }
 
-    /// Returns the cell at `index` to the free list, invalidating the
-    /// `Forward`s made from it.
+    /// The place of the cell at `index`, in use.
+    #[inline]
+    pub(crate) fn place_of(&self, index: u32) -> u32 {
+        let word = self.slot(index).get();
+        debug_assert!(generation(word) % 2 == 1);
+        word as u32
+    }
+
+    /// Returns the cell at `index` (in use) to the free list, invalidating
+    /// the `Forward`s made from it.
     pub(crate) fn release(&self, index: u32) {
         let slot = self.slot(index);
-        slot.generation.set(slot.generation.get() + 1);
-        slot.addr.set(core::ptr::without_provenance_mut(
-            self.free_head.get() as usize
-        ));
-        self.free_head.set(index + 1);
-    }
-
-    /// The object address held by the cell at `index`.
-    #[inline]
-    pub(crate) fn addr(&self, index: u32) -> NonNull<u8> {
-        let p = self.slot(index).addr.get();
-        debug_assert!(!p.is_null());
-        // SAFETY: a cell in use holds the (non-null) address of its object.
-        unsafe { NonNull::new_unchecked(p) }
-    }
-
-    /// Points the cell at `index` to `addr`.
-    #[inline]
-    pub(crate) fn set_addr(&self, index: u32, addr: NonNull<u8>) {
-        self.slot(index).addr.set(addr.as_ptr());
-    }
-
-    /// Counts one more outstanding token.
-    #[inline]
-    pub(crate) fn token_created(&self) {
-        self.tokens.set(self.tokens.get() + 1);
-    }
-
-    /// Counts one token fewer; frees the table when it was the last user.
-    ///
-    /// # Safety
-    ///
-    /// `this` is a live table that counted this token, and the caller does
-    /// not use `this` afterwards.
-    pub(crate) unsafe fn token_gone(this: NonNull<CellTable>) {
-        // SAFETY: live table (caller).
-        let table = unsafe { this.as_ref() };
-        let n = table.tokens.get() - 1;
-        table.tokens.set(n);
-        if n == 0 && table.arena_gone.get() {
-            // SAFETY: the arena is gone and this was the last token: no one
-            // else holds the table.
-            unsafe { Self::free(this) };
-        }
-    }
-
-    /// Called by the arena's drop: frees the table, or leaves it (and the
-    /// region memory, which the outstanding tokens' objects live in) to the
-    /// last outstanding token.
-    ///
-    /// # Safety
-    ///
-    /// `this` is the arena's live table and `region` its region; the arena
-    /// does not use either afterwards.
-    pub(crate) unsafe fn arena_gone(this: NonNull<CellTable>, region: RawRegion) {
-        // SAFETY: live table (caller).
-        let table = unsafe { this.as_ref() };
-        table.arena_gone.set(true);
-        if table.tokens.get() == 0 {
-            drop(region);
-            // SAFETY: no token holds the table, and the arena lets go.
-            unsafe { Self::free(this) };
+        let gen_ = generation(slot.get());
+        debug_assert!(gen_ % 2 == 1);
+        // SAFETY: no reference into `drops` is live.
+        unsafe { (&mut *self.drops.get())[index as usize] = None };
+        if gen_ == u32::MAX {
+            // Retired: generation 0 matches no `Forward` (theirs are odd),
+            // and the cell is not listed as free.
+            slot.set(0);
         } else {
-            // SAFETY: nothing else accesses `orphan`.
-            unsafe { *table.orphan.get() = Some(region) };
+            slot.set(u64::from(gen_ + 1) << 32 | u64::from(self.free_head.get()));
+            self.free_head.set(index + 1);
         }
     }
 
-    /// Frees the table and its chunks.
-    ///
-    /// # Safety
-    ///
-    /// Nobody uses `this` afterwards; it came from `create`.
-    unsafe fn free(this: NonNull<CellTable>) {
-        // SAFETY: created by `Box::leak` in `create` (caller).
-        let table = unsafe { Box::from_raw(this.as_ptr()) };
-        for chunk in table.chunks.into_inner() {
-            // SAFETY: each chunk was a leaked `Box<[Slot]>` of `CHUNK` slots.
-            drop(unsafe {
-                Box::from_raw(core::ptr::slice_from_raw_parts_mut(chunk.as_ptr(), CHUNK))
-            });
+    /// Rewrites the place of every cell in use (except [`NOWHERE`]).
+    pub(crate) fn map_places(&self, mut f: impl FnMut(u32) -> u32) {
+        // SAFETY: `f` is crate code that does not acquire cells.
+        for slot in unsafe { &*self.slots.get() } {
+            let word = slot.get();
+            if generation(word) % 2 == 1 && word as u32 != NOWHERE {
+                slot.set(word & !0xffff_ffff | u64::from(f(word as u32)));
+            }
         }
+    }
+
+    /// Takes the drop glue and place of the shared object of the first
+    /// cell at or after `from` that has one, releasing the cell; returns
+    /// them with the index to resume from.
+    pub(crate) fn take_shared(&self, from: usize) -> Option<(usize, DropFn, u32)> {
+        // SAFETY: short accesses, no reference kept across user code.
+        let len = unsafe { (*self.drops.get()).len() };
+        for i in from..len {
+            // SAFETY: as above; `i < len`.
+            let drop = unsafe { (&*self.drops.get())[i] };
+            if let Some(drop) = drop {
+                let place = self.place_of(i as u32);
+                self.release(i as u32);
+                return Some((i + 1, drop, place));
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generations_invalidate_and_cells_are_reused() {
+        let t = CellTable::new();
+        let (a, ga) = t.acquire(5, None);
+        assert_eq!((a, ga % 2), (0, 1));
+        assert_eq!(t.place(a, ga), Some(5));
+        t.release(a);
+        assert_eq!(t.place(a, ga), None, "a released cell matches no Forward");
+        let (b, gb) = t.acquire(9, None);
+        assert_eq!((b, gb), (a, ga + 2), "reused, at the next odd generation");
+        assert_eq!((t.place(b, ga), t.place(b, gb)), (None, Some(9)));
+        let (c, _) = t.acquire(NOWHERE, None);
+        assert_eq!(c, 1);
+        let mut seen = Vec::new();
+        t.map_places(|p| {
+            seen.push(p);
+            p + 1
+        });
+        assert_eq!(seen, [9], "free cells and NOWHERE are not mapped");
+        assert_eq!(t.place_of(b), 10);
+    }
+
+    #[test]
+    fn a_cell_at_the_last_generation_is_retired() {
+        let t = CellTable::new();
+        let (a, _) = t.acquire(1, None);
+        t.slot(a).set(u64::from(u32::MAX) << 32 | 1);
+        assert_eq!(t.place(a, u32::MAX), Some(1));
+        t.release(a);
+        assert_eq!(t.place(a, u32::MAX), None);
+        let (b, gb) = t.acquire(2, None);
+        assert_ne!(b, a, "a retired cell is never handed out again");
+        assert_eq!(gb, 1);
+    }
+
+    #[test]
+    fn shared_cells_hand_back_their_glue_once() {
+        /// Does nothing.
+        unsafe fn glue(_: *mut u8) {}
+        let t = CellTable::new();
+        t.acquire(3, None);
+        let (s, g) = t.acquire(4, Some(glue));
+        let (next, _, place) = t.take_shared(0).expect("one shared cell");
+        assert_eq!((next, place), (s as usize + 1, 4));
+        assert_eq!(t.place(s, g), None, "released");
+        assert!(t.take_shared(0).is_none());
     }
 }

@@ -9,7 +9,6 @@ use generativity::Id;
 use crate::visit::{Managed, Visitor};
 
 use super::arena::Arena;
-use super::cells::Slot;
 use super::token::Rebrand;
 
 /// Brand, pointee and `!Send + !Sync` of a [`Forward`].
@@ -18,11 +17,12 @@ type ForwardMarker<'id, T> = (Id<'id>, fn() -> T, *mut ());
 /// A stable, copyable reference to a value that the arena owns.
 ///
 /// Made by [`Arena::share`] (from an [`Item`](super::Item)) or
-/// [`Arena::allocate_shared`]. It points to a forwarding cell that the
-/// compactor updates when the object moves, so it survives compaction
-/// without being tokenized; reading through it is two loads (the cell, then
-/// the value) and needs a borrow of the arena, so no reference obtained
-/// through it is live while objects move.
+/// [`Arena::allocate_shared`]. It is 8 bytes: the index of a forwarding
+/// cell that the compactor updates when the object moves, and the cell's
+/// generation. So it survives compaction without being tokenized; reading
+/// through it loads the cell (one word: the object's granule index and the
+/// generation), then the value, and needs a borrow of the arena, so no
+/// reference obtained through it is live while objects move.
 ///
 /// **Ownership.** The arena owns a shared object: it lives until
 /// [`Arena::free`] removes it (through any copy of a `Forward` to it) or
@@ -31,10 +31,10 @@ type ForwardMarker<'id, T> = (Id<'id>, fn() -> T, *mut ());
 /// was made in, so after a free every copy reads `None` (even once the cell
 /// is reused), never another object.
 pub struct Forward<'id, T> {
-    /// The object's forwarding cell (stable for the arena's life).
-    slot: NonNull<Slot>,
+    /// The index of the object's forwarding cell in its arena's table.
+    index: u32,
     /// The cell's generation when the object was shared.
-    generation: u64,
+    generation: u32,
     /// Branded with the arena; refers to a `T`; neither `Send` nor `Sync`.
     _marker: PhantomData<ForwardMarker<'id, T>>,
 }
@@ -44,55 +44,60 @@ impl<'id, T> Forward<'id, T> {
     ///
     /// # Safety
     ///
-    /// `slot` is a cell of the arena branded `'id`, at `generation`, that
+    /// `index` is a cell of the arena branded `'id`, at `generation`, that
     /// tracks a shared object of type `T`.
-    pub(crate) unsafe fn new(slot: NonNull<Slot>, generation: u64) -> Self {
+    pub(crate) unsafe fn new(index: u32, generation: u32) -> Self {
         Forward {
-            slot,
+            index,
             generation,
             _marker: PhantomData,
         }
     }
 
-    /// The cell, when it still tracks this object.
+    /// The cell index.
     #[inline]
-    pub(crate) fn live_slot(self) -> Option<NonNull<u8>> {
-        // SAFETY: cells live as long as the arena, and a `Forward<'id, _>`
-        // is only ever used with a borrow of the arena branded `'id`.
-        let slot = unsafe { self.slot.as_ref() };
-        if slot.generation.get() == self.generation {
-            // SAFETY: a cell in use (its generation matches) holds the
-            // non-null address of its object.
-            Some(unsafe { NonNull::new_unchecked(slot.addr.get()) })
+    pub(crate) fn index(self) -> u32 {
+        self.index
+    }
+
+    /// The object's address, when the cell still tracks it.
+    #[inline]
+    pub(crate) fn live_addr<const N: usize>(self, arena: &Arena<'id, N>) -> Option<NonNull<T>> {
+        // The brand `'id` makes `arena` the arena that made this `Forward`,
+        // whose table holds the cell (cells are never removed).
+        let raw = arena.raw();
+        let place = raw.core().cells.place(self.index, self.generation)?;
+        if size_of::<T>() == 0 {
+            // A zero-sized value has no place; any aligned address is it.
+            Some(NonNull::dangling())
         } else {
-            None
+            // The generation matches: the cell is in use and `place` is the
+            // object's granule.
+            Some(raw.at(place).cast())
         }
     }
 
     /// The value, or `None` if it was freed.
     #[inline]
     pub fn get<'a, const N: usize>(self, arena: &'a Arena<'id, N>) -> Option<&'a T> {
-        let _ = arena;
-        // SAFETY: 1. the arena is alive and borrowed for `'a`, during which
-        // nothing moves and nothing is freed (`free` and `compact` need
-        // `&mut`); 2. the object is shared, so no `Item` gives `&mut` to it.
-        self.live_slot().map(|p| unsafe { p.cast::<T>().as_ref() })
+        // SAFETY: 1. the arena is borrowed for `'a`, during which nothing
+        // moves and nothing is freed (`free` and `compact` need `&mut`);
+        // 2. the object is shared, so no `Item` gives `&mut` to it.
+        self.live_addr(arena).map(|p| unsafe { p.as_ref() })
     }
 
     /// The value, mutably, or `None` if it was freed.
     #[inline]
     pub fn get_mut<'a, const N: usize>(self, arena: &'a mut Arena<'id, N>) -> Option<&'a mut T> {
-        let _ = arena;
         // SAFETY: as `get`, and the exclusive arena borrow rules out any
         // other reference to the object.
-        self.live_slot().map(|p| unsafe { p.cast::<T>().as_mut() })
+        self.live_addr(arena).map(|mut p| unsafe { p.as_mut() })
     }
 
     /// Whether the object is still alive (not freed).
     #[inline]
     pub fn is_live<const N: usize>(self, arena: &Arena<'id, N>) -> bool {
-        let _ = arena;
-        self.live_slot().is_some()
+        self.live_addr(arena).is_some()
     }
 }
 
@@ -107,7 +112,7 @@ impl<T> Copy for Forward<'_, T> {}
 
 impl<T> PartialEq for Forward<'_, T> {
     fn eq(&self, other: &Self) -> bool {
-        self.slot == other.slot && self.generation == other.generation
+        self.index == other.index && self.generation == other.generation
     }
 }
 
@@ -116,7 +121,7 @@ impl<T> Eq for Forward<'_, T> {}
 impl<T> fmt::Debug for Forward<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Forward")
-            .field("cell", &self.slot)
+            .field("cell", &self.index)
             .field("generation", &self.generation)
             .finish()
     }

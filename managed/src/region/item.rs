@@ -8,7 +8,7 @@ use core::ptr::NonNull;
 
 use crate::visit::{Managed, Visitor};
 
-use super::raw::Header;
+use super::raw::{release, untag};
 
 /// An owning reference to a value stored in an [`Arena`](super::Arena).
 ///
@@ -24,13 +24,15 @@ use super::raw::Header;
 /// the arena is dropped.
 pub struct Item<'a, T: ?Sized> {
     /// The value's address, inside the region (derived from the region's
-    /// base pointer). Invariant: points to a live, initialized `T` whose
-    /// block is owned by this `Item` alone (no cell, not `SHARED`).
+    /// block pointer), tagged with the block alignment in its top bits
+    /// (`RawRegion::tag`); a zero-sized value's address is a dangling,
+    /// untagged one. Invariant: once untagged, points to a live,
+    /// initialized `T` owned by this `Item` alone (no cell tracks it).
     ptr: NonNull<T>,
     /// Borrows the arena for `'a` (covariant) and owns a `T` (invariant,
     /// like `&mut T`, without implying `T: 'a`, so that a value's region
     /// lifetime can be substituted independently); neither `Send` nor
-    /// `Sync`: the region's headers are plain cells.
+    /// `Sync`: the region's bitmap and counters are plain cells.
     _marker: PhantomData<(&'a (), *mut T)>,
 }
 
@@ -39,8 +41,9 @@ impl<'a, T: ?Sized> Item<'a, T> {
     ///
     /// # Safety
     ///
-    /// `ptr` points to a live, initialized `T` in a region that outlives
-    /// `'a`, whose block nothing else owns; no compaction happens in `'a`.
+    /// `ptr` is the tagged address (see the field) of a live, initialized
+    /// `T` in a region that outlives `'a`, owned by nothing else; no
+    /// compaction happens in `'a`.
     #[inline]
     pub(crate) unsafe fn from_raw(ptr: NonNull<T>) -> Self {
         Item {
@@ -49,16 +52,26 @@ impl<'a, T: ?Sized> Item<'a, T> {
         }
     }
 
-    /// Gives up ownership without dropping, returning the value pointer.
+    /// Gives up ownership without dropping, returning the tagged pointer.
     #[inline]
     pub(crate) fn into_raw(self) -> NonNull<T> {
         ManuallyDrop::new(self).ptr
     }
 
+    /// The value's untagged pointer.
+    #[inline]
+    pub(crate) fn untagged(&self) -> NonNull<T> {
+        // SAFETY: the untagged address of a live value is not null (a
+        // region address, or a zero-sized value's dangling address, which
+        // carries no tag).
+        self.ptr
+            .map_addr(|a| unsafe { core::num::NonZeroUsize::new_unchecked(untag(a.get())) })
+    }
+
     /// The value's current address (it changes at each compaction).
     #[inline]
     pub fn as_ptr(&self) -> *const T {
-        self.ptr.as_ptr()
+        self.untagged().as_ptr()
     }
 
     /// Moves the value out and frees its space.
@@ -66,12 +79,16 @@ impl<'a, T: ?Sized> Item<'a, T> {
     where
         T: Sized,
     {
-        let ptr = self.into_raw();
+        let tagged = self.ptr.addr().get();
+        let ptr = self.untagged();
+        core::mem::forget(self);
         // SAFETY: 1. the item owned a live `T`, read out exactly once;
-        // 2. its header is then marked free so nothing drops it again.
+        // 2. its space is then marked dead, so nothing drops it again.
         unsafe {
             let value = ptr.read();
-            Header::of(ptr.cast()).set_free();
+            if size_of::<T>() != 0 {
+                release(ptr.cast(), tagged, size_of::<T>());
+            }
             value
         }
     }
@@ -83,7 +100,7 @@ impl<T: ?Sized> Deref for Item<'_, T> {
     #[inline]
     fn deref(&self) -> &T {
         // SAFETY: a live value (type invariant), not moved during `'a`.
-        unsafe { self.ptr.as_ref() }
+        unsafe { self.untagged().as_ref() }
     }
 }
 
@@ -91,20 +108,25 @@ impl<T: ?Sized> DerefMut for Item<'_, T> {
     #[inline]
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: a live value owned by this item alone.
-        unsafe { self.ptr.as_mut() }
+        unsafe { self.untagged().as_mut() }
     }
 }
 
 impl<T: ?Sized> Drop for Item<'_, T> {
+    #[inline]
     fn drop(&mut self) {
-        let value = self.ptr.cast::<u8>();
-        // SAFETY: the item owns a live value; marking the block free first
-        // means a panicking destructor still leaves the value dropped (as
-        // Rust considers it) and the space reclaimable.
+        let ptr = self.untagged();
+        // SAFETY: the item owns a live value. Its space is marked dead
+        // first, so a panicking destructor still leaves the value dropped
+        // (as Rust considers it) and the space reclaimable; nothing can
+        // reuse dead space before the next compaction, which cannot start
+        // while this item borrows the arena.
         unsafe {
-            let header = Header::of(value);
-            header.set_free();
-            (header.meta.get().drop)(value.as_ptr());
+            let size = size_of_val(ptr.as_ref());
+            if size != 0 {
+                release(ptr.cast(), self.ptr.addr().get(), size);
+            }
+            core::ptr::drop_in_place(ptr.as_ptr());
         }
     }
 }
@@ -121,17 +143,25 @@ impl<T: ?Sized + fmt::Display> fmt::Display for Item<'_, T> {
     }
 }
 
-// SAFETY: an `Item` is one direct reference, whose address is visited in
-// place: a write through the visited place is what the item reads next
-// (the address is rewritten, keeping the pointer's metadata and its
-// provenance over the whole region).
+// SAFETY: an `Item` is one direct reference, whose stored address is
+// visited in place: the address written back is what the item reads next
+// (keeping the pointer's metadata and its provenance over the whole
+// region). The stored address is *tagged* with the region's block
+// alignment (see the `item` field docs): only the region's own visitors
+// interpret it, and every other container's visitor ignores it as an
+// address it does not own. A zero-sized value occupies no region memory
+// and its dangling address never changes: there is nothing to visit.
 unsafe impl<T: ?Sized> Managed for Item<'_, T> {
     const HAS_REFS: bool = true;
 
     #[inline]
     fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
-        let mut addr = self.ptr.cast::<u8>();
-        visitor.visit(&mut addr);
-        self.ptr = self.ptr.with_addr(addr.addr());
+        // SAFETY: a live value (type invariant).
+        if size_of_val(unsafe { self.untagged().as_ref() }) == 0 {
+            return;
+        }
+        let mut thin = self.ptr.cast::<u8>();
+        visitor.visit(&mut thin);
+        self.ptr = self.ptr.with_addr(thin.addr());
     }
 }

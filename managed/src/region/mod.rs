@@ -50,10 +50,16 @@
 //!
 //! Tokenizing a single item returns a closure (a token is *called* with the
 //! arena). A whole value is tokenized into a [`Token`], redeemed with
-//! [`Token::redeem`]: its type must say how to change the lifetime of the
-//! items inside ([`Rebrand`]), which a closure type cannot (an `impl Trait`
-//! return type captures every type parameter, so a closure holding a
-//! `Scene<'a>` would keep `'a`, and with it the arena borrow, alive).
+//! [`Token::redeem`], or with [`Arena::tokenize_boxed`] into a boxed closure
+//! called the same way: its type must say how to change the lifetime of the
+//! items inside ([`Rebrand`]), which an unboxed closure type cannot (an
+//! `impl Trait` return type captures every type parameter, so a closure
+//! holding a `Scene<'a>` would keep `'a`, and with it the arena borrow,
+//! alive).
+//!
+//! Objects carry no header: liveness is a side bitmap (one bit per 8-byte
+//! granule, set when an `Item` drops), and compaction computes every new
+//! address from it with a prefix table (see `ARCHITECTURE.md`).
 
 mod arena;
 mod cells;

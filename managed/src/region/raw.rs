@@ -1,214 +1,359 @@
-//! The untyped core of the region: one heap block, object headers, the
-//! address-ordered walk, and the sliding compactor.
+//! The untyped core of the region: one aligned heap block holding a
+//! [`Core`] (counters and side tables), the *dead bitmap* (one bit per
+//! 8-byte granule) and the object area; header-less bump allocation; and
+//! the Compressor-style compactor (a prefix table over the bitmap, then one
+//! ascending slide).
 //!
-//! Nothing here is generic over the stored types: every per-type operation
-//! goes through a [`Meta`] record whose address is kept in the header.
+//! Nothing here is generic over the stored types: per-type operations are
+//! type-erased function pointers kept in side lists.
+//!
+//! # Finding the block from an object address
+//!
+//! Objects carry no header, yet dropping an `Item` must set dead bits in its
+//! region's bitmap. The block is allocated aligned to `1 << k`, a power of
+//! two at least its size, so `addr & !((1 << k) - 1)` is the block start for
+//! every address inside it; `k` travels in the top bits of the address an
+//! `Item` stores (bits `TAG_SHIFT..64`, never set in a real user-space
+//! address: `RawRegion::new` checks the block ends below `1 << TAG_SHIFT`).
 
 use core::alloc::Layout;
-use core::cell::Cell;
-use core::ptr::{self, NonNull};
+use core::cell::{Cell, UnsafeCell};
+use core::mem::MaybeUninit;
+use core::ptr::NonNull;
 
 use crate::error::AllocError;
 use crate::visit::{Managed, Visitor};
 
 use super::cells::CellTable;
 
-/// Bytes of an object header; the value starts right after it.
-pub(crate) const HEADER: usize = 16;
+const _: () = assert!(
+    usize::BITS == 64,
+    "the region tags item addresses in their top bits: 64-bit targets only"
+);
 
-/// Header flag: the block holds no live value (garbage until compaction).
-pub(crate) const FREE: u32 = 0b010;
-/// Header flag: the object is owned by the arena and reached through
-/// `Forward`s (no `Item` owns it); the arena drops it.
-pub(crate) const SHARED: u32 = 0b100;
-/// Mask of the flag bits in `Header::size_flags` (bit 0 is always clear in a
-/// header, which tells a header from a padding marker).
-const FLAGS: u32 = 0b111;
+/// Bytes per granule: the unit of allocation, liveness and movement.
+pub(crate) const GRANULE: usize = 8;
+/// First bit of the block-alignment tag in an item address.
+const TAG_SHIFT: u32 = 58;
+/// The address bits of a tagged item address.
+const ADDR_MASK: usize = (1 << TAG_SHIFT) - 1;
+/// Prefix-table flag: the word holds the start of an over-aligned object
+/// whose filler the formula must add.
+const FLAG: u32 = 1 << 31;
+/// Largest capacity: new granule indices fit in a prefix entry below `FLAG`.
+pub(crate) const MAX_CAPACITY: usize = (FLAG as usize - 1) * GRANULE;
+/// The object area starts at a multiple of this from the block start.
+const AREA_ALIGN: usize = 64;
+/// The smallest block alignment.
+const MIN_BLOCK_ALIGN: usize = 4096;
 
-/// What the region needs to know about the type of a stored value.
-pub(crate) struct Meta {
-    /// `size_of` the value, or `usize::MAX` for a slice of `Copy` elements
-    /// (whose size is the block's payload).
-    pub(crate) size: usize,
-    /// `align_of` the value (of an element, for a slice).
-    pub(crate) align: usize,
-    /// Drops the value in place.
-    pub(crate) drop: unsafe fn(*mut u8),
-    /// Visits the value's direct references, when the type has any.
-    pub(crate) visit: Option<unsafe fn(*mut u8, &mut dyn Visitor)>,
+/// The address part of a (possibly tagged) item address.
+#[inline]
+pub(crate) fn untag(addr: usize) -> usize {
+    addr & ADDR_MASK
 }
 
-/// Drops a `T` stored at `p`.
-///
-/// # Safety
-///
-/// `p` points to a valid, initialized `T` that is never used again.
-unsafe fn drop_erased<T>(p: *mut u8) {
-    // SAFETY: the caller hands over a valid `T` it will not use again.
-    unsafe { ptr::drop_in_place(p.cast::<T>()) }
+/// Visits the references of a value with visitor `V`.
+pub(crate) type VisitFn<V> = unsafe fn(*mut u8, &mut V);
+
+/// The type-erased `visit_refs` of a type: with the checking visitor, and
+/// with the rewriting one compiled twice, for the baseline target and (on
+/// x86-64) with the `popcnt` instruction, which the forwarding formula uses
+/// once per reference.
+#[derive(Clone, Copy)]
+pub(crate) struct Visits {
+    /// Checks that every reference points into the region.
+    check: VisitFn<Check>,
+    /// Rewrites, baseline code.
+    plain: for<'r> unsafe fn(*mut u8, &mut Fix<'r>),
+    /// Rewrites with `popcnt`; call only where [`has_popcnt`] says so.
+    fast: for<'r> unsafe fn(*mut u8, &mut Fix<'r>),
 }
 
-/// Does nothing: slices of `Copy` elements need no drop.
-///
-/// # Safety
-///
-/// Always safe; `unsafe` only to fit the `Meta::drop` signature.
-unsafe fn drop_nothing(_: *mut u8) {}
+impl Visits {
+    /// The erased `visit_refs` of `T`.
+    pub(crate) fn of<T: Managed>() -> Self {
+        Visits {
+            check: visit_erased::<T, Check>,
+            plain: visit_fix::<T>,
+            #[cfg(target_arch = "x86_64")]
+            fast: visit_fix_popcnt::<T>,
+            #[cfg(not(target_arch = "x86_64"))]
+            fast: visit_fix::<T>,
+        }
+    }
+
+    /// The rewriting variant to run on this CPU.
+    #[inline]
+    fn pick(self, fast: bool) -> for<'r> unsafe fn(*mut u8, &mut Fix<'r>) {
+        if fast { self.fast } else { self.plain }
+    }
+}
 
 /// Visits the references of a `T` stored at `p`.
 ///
 /// # Safety
 ///
 /// `p` points to a valid `T` to which no other reference is live.
-unsafe fn visit_erased<T: Managed>(p: *mut u8, visitor: &mut dyn Visitor) {
+unsafe fn visit_erased<T: Managed, V: Visitor>(p: *mut u8, visitor: &mut V) {
     // SAFETY: the caller guarantees a valid, unaliased `T`.
     unsafe { (*p.cast::<T>()).visit_refs(visitor) }
 }
 
-/// The static [`Meta`] of each stored type.
-pub(crate) struct MetaOf<T: ?Sized>(core::marker::PhantomData<T>);
-
-impl<T: Managed> MetaOf<T> {
-    /// The metadata of a single `T`.
-    pub(crate) const META: Meta = Meta {
-        size: size_of::<T>(),
-        align: align_of::<T>(),
-        drop: drop_erased::<T>,
-        visit: if T::HAS_REFS {
-            Some(visit_erased::<T>)
-        } else {
-            None
-        },
-    };
-}
-
-impl<T: Copy> MetaOf<[T]> {
-    /// The metadata of a slice of `Copy` elements: nothing to drop, no
-    /// direct references (region references are never `Copy`).
-    pub(crate) const SLICE: Meta = Meta {
-        size: usize::MAX,
-        align: align_of::<T>(),
-        drop: drop_nothing,
-        visit: None,
-    };
-}
-
-/// The header that precedes every value.
+/// [`visit_erased`] with the rewriting visitor.
 ///
-/// Blocks follow each other from the start of the region; a block is
-/// optional padding (a `u32` marker `(len << 1) | 1` at its start), then
-/// this header, then the value, then tail padding up to a multiple of 8.
-#[repr(C)]
-pub(crate) struct Header {
-    /// Bytes from the header to the end of the block (a multiple of 8, less
-    /// than 4 GiB) or'ed with the `FREE` / `SHARED` flags. Bit 0 is clear.
-    pub(crate) size_flags: Cell<u32>,
-    /// Index + 1 of the forwarding cell that tracks this object (held by a
-    /// token or by `Forward`s), or 0.
-    pub(crate) cell: Cell<u32>,
-    /// The stored type's metadata (meaningless once `FREE`).
-    pub(crate) meta: Cell<&'static Meta>,
+/// # Safety
+///
+/// As [`visit_erased`].
+unsafe fn visit_fix<T: Managed>(p: *mut u8, fix: &mut Fix<'_>) {
+    // SAFETY: the caller guarantees a valid, unaliased `T`.
+    unsafe { (*p.cast::<T>()).visit_refs(fix) }
 }
 
-const _: () = assert!(size_of::<Header>() == HEADER && align_of::<Header>() <= 8);
+/// [`visit_fix`] compiled with `popcnt` and `bzhi` (the visitor inlines
+/// into it).
+///
+/// # Safety
+///
+/// As [`visit_erased`], and the CPU supports both ([`has_popcnt`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt,bmi2")]
+unsafe fn visit_fix_popcnt<T: Managed>(p: *mut u8, fix: &mut Fix<'_>) {
+    // SAFETY: the caller guarantees a valid, unaliased `T`.
+    unsafe { (*p.cast::<T>()).visit_refs(fix) }
+}
 
-impl Header {
-    /// The header of the value at `value`.
-    ///
-    /// # Safety
-    ///
-    /// `value` is the value address of a block of a live region.
-    #[inline]
-    pub(crate) unsafe fn of<'r>(value: NonNull<u8>) -> &'r Header {
-        // SAFETY: every value is preceded by its header (caller's contract),
-        // and headers are only accessed through `Cell`s.
-        unsafe { &*value.as_ptr().sub(HEADER).cast::<Header>() }
+/// Whether this CPU has the `popcnt` and `bzhi` (BMI2) instructions
+/// (never under Miri).
+fn has_popcnt() -> bool {
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    {
+        std::arch::is_x86_feature_detected!("popcnt") && std::arch::is_x86_feature_detected!("bmi2")
     }
-
-    /// Block size in bytes.
-    #[inline]
-    pub(crate) fn size(&self) -> usize {
-        (self.size_flags.get() & !FLAGS) as usize
-    }
-
-    /// Whether the block is garbage.
-    #[inline]
-    pub(crate) fn is_free(&self) -> bool {
-        self.size_flags.get() & FREE != 0
-    }
-
-    /// Marks the block as garbage.
-    #[inline]
-    pub(crate) fn set_free(&self) {
-        self.size_flags.set(self.size_flags.get() | FREE);
-    }
-
-    /// Payload bytes of the value (its size, or the block payload for a slice).
-    #[inline]
-    pub(crate) fn value_size(&self) -> usize {
-        let meta = self.meta.get();
-        if meta.size == usize::MAX {
-            self.size() - HEADER
-        } else {
-            meta.size
-        }
+    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+    {
+        false
     }
 }
 
-/// Rounds `x` up to a multiple of the power of two `align`, or `None` on
-/// overflow.
+/// A live object whose type has direct references (`Managed::HAS_REFS`).
+pub(crate) struct RefEntry {
+    /// Granule index of the object's start.
+    g: usize,
+    /// Its type's `visit_refs`.
+    visit: Visits,
+}
+
+/// An object aligned to more than a granule.
+pub(crate) struct AlignEntry {
+    /// Granule index of the object's start.
+    g: usize,
+    /// Its alignment in bytes (a power of two above 8).
+    align: usize,
+    /// During compaction: filler granules inserted before it.
+    filler: usize,
+    /// During compaction: its new granule index.
+    new: usize,
+}
+
+/// A whole-value token's value, reachable by the compactor.
+pub(crate) struct WholeEntry {
+    /// The boxed value, or null when the entry is free.
+    pub(crate) value: *mut u8,
+    /// Its type's `visit_refs`.
+    pub(crate) visit: Visits,
+}
+
+/// The per-region state, at the start of the block.
+pub(crate) struct Core {
+    /// Objects of non-zero size released (dropped, moved out or freed);
+    /// live objects are `RawRegion::allocated - released`.
+    released: Cell<usize>,
+    /// Offset of the object area from the block start.
+    area_offset: usize,
+    /// The block's layout, to free it.
+    layout: Layout,
+    /// Granules of alignment padding below the top (dead in the bitmap).
+    pub(crate) padding: Cell<usize>,
+    /// Forwarding cells of `Forward`s and single-item tokens.
+    pub(crate) cells: CellTable,
+    /// Live objects with direct references, in allocation order.
+    refs: UnsafeCell<Vec<RefEntry>>,
+    /// Over-aligned objects, in address (= allocation) order.
+    aligned: UnsafeCell<Vec<AlignEntry>>,
+    /// Whole-value tokens (a slab: free entries have a null value, listed
+    /// in `whole_free`).
+    wholes: UnsafeCell<Vec<WholeEntry>>,
+    /// Free indices of `wholes`.
+    whole_free: UnsafeCell<Vec<usize>>,
+    /// The prefix table of the last compaction (kept for its allocation).
+    prefix: UnsafeCell<Vec<u32>>,
+    /// Tokens created and neither redeemed nor dropped.
+    tokens: Cell<usize>,
+    /// Whether the arena was dropped (the last token then frees the block).
+    arena_gone: Cell<bool>,
+}
+
+/// Offset of the dead bitmap from the block start.
+const BITMAP_OFFSET: usize = size_of::<Core>().next_multiple_of(8);
+
+/// Sets (`dead == true`) or clears `n` bits from bit `g` of `bitmap`.
+///
+/// # Safety
+///
+/// Bits `g..g + n` lie inside the bitmap, which nothing else accesses now.
 #[inline]
-fn align_up(x: usize, align: usize) -> Option<usize> {
-    Some(x.checked_add(align - 1)? & !(align - 1))
+unsafe fn set_bits(bitmap: NonNull<u64>, mut g: usize, mut n: usize, dead: bool) {
+    while n > 0 {
+        let (w, b) = (g / 64, g % 64);
+        let take = n.min(64 - b);
+        let mask = if take == 64 {
+            !0
+        } else {
+            ((1u64 << take) - 1) << b
+        };
+        // SAFETY: word `w` holds bit `g < bitmap bits` (caller).
+        unsafe {
+            let word = bitmap.add(w).as_ptr();
+            *word = if dead { *word | mask } else { *word & !mask };
+        }
+        g += take;
+        n -= take;
+    }
 }
 
-/// One step of the address-ordered walk.
-pub(crate) enum Step<'r> {
-    /// Alignment padding of this many bytes.
-    Padding(usize),
-    /// A block (live or free) with this header.
-    Block(&'r Header),
+/// Marks the object of `size > 0` bytes at the tagged address `tagged` dead
+/// in its region, and counts it released.
+///
+/// # Safety
+///
+/// `tagged` comes from [`RawRegion::tag`] for a live object of `size` bytes
+/// of a region whose block is still allocated, and `ptr` has the block's
+/// provenance; the object is never used as live again.
+#[inline]
+pub(crate) unsafe fn release(ptr: NonNull<u8>, tagged: usize, size: usize) {
+    debug_assert!(size > 0);
+    let k = tagged >> TAG_SHIFT;
+    let addr = tagged & ADDR_MASK;
+    let block = ptr.with_addr(
+        core::num::NonZeroUsize::new(addr & !((1usize << k) - 1)).expect("a block is not at 0"),
+    );
+    // SAFETY: 1. the block starts at the `1 << k`-aligned address below the
+    // object (see the module docs) and begins with its `Core`; 2. the
+    // bitmap follows at `BITMAP_OFFSET` and covers every granule of the
+    // area, in particular this object's.
+    unsafe {
+        let core = block.cast::<Core>().as_ref();
+        core.released.set(core.released.get() + 1);
+        let g = (addr - block.addr().get() - core.area_offset) / GRANULE;
+        set_bits(
+            block.add(BITMAP_OFFSET).cast(),
+            g,
+            size.div_ceil(GRANULE),
+            true,
+        );
+    }
 }
 
-/// The region memory and its bump pointer.
+/// The region memory and its bump pointer (owned by the arena).
 pub(crate) struct RawRegion {
-    /// Start of the heap block (8-aligned); dangling when `capacity == 0`.
-    /// Every value pointer handed out is derived from it.
-    base: NonNull<u8>,
-    /// Usable bytes, a multiple of 8.
+    /// Start of the block (aligned to `1 << tag_bits`); every pointer handed
+    /// out is derived from it. It begins with an initialized `Core`.
+    block: NonNull<u8>,
+    /// Start of the object area (8-aligned), derived from `block`.
+    area: NonNull<u8>,
+    /// Bytes of the object area, a multiple of 8, at most `MAX_CAPACITY`.
     capacity: usize,
-    /// Bytes in use from the start: blocks are laid out in `0..top`, and
-    /// `top..capacity` is never-written free space. Invariant:
-    /// `top % 8 == 0 && top <= capacity`.
+    /// Bytes in use from the start of the area: objects and padding lie in
+    /// `0..top`, and `top..capacity` is never-used free space. Invariant:
+    /// `top % 8 == 0 && top <= capacity`; every granule below `top` is
+    /// live (part of an initialized object, or of an object whose owner
+    /// was forgotten) or dead in the bitmap, and every bit at or above it
+    /// is clear.
     top: Cell<usize>,
-    /// Whether a type with direct references was ever stored, so that
-    /// compaction must rewrite references inside the region.
-    has_refs: Cell<bool>,
+    /// `log2(block alignment) << TAG_SHIFT`, or'ed into item addresses.
+    tag: usize,
+    /// Objects of non-zero size allocated (see `Core::released`).
+    allocated: Cell<usize>,
 }
 
 impl RawRegion {
-    /// Reserves `capacity` bytes (rounded down to a multiple of 8) on the heap.
+    /// Reserves a block for `capacity` bytes (rounded down to a multiple of 8).
     pub(crate) fn new(capacity: usize) -> Result<Self, AllocError> {
-        let capacity = capacity & !7;
-        if capacity == 0 {
-            return Ok(Self {
-                base: NonNull::<u64>::dangling().cast(),
+        let capacity = capacity & !(GRANULE - 1);
+        if capacity > MAX_CAPACITY {
+            return Err(AllocError::CapacityOverflow);
+        }
+        let words = (capacity / GRANULE).div_ceil(64);
+        let area_offset = (BITMAP_OFFSET + words * 8).next_multiple_of(AREA_ALIGN);
+        let size = area_offset + capacity;
+        let align = size
+            .checked_next_power_of_two()
+            .ok_or(AllocError::CapacityOverflow)?
+            .max(MIN_BLOCK_ALIGN);
+        let layout =
+            Layout::from_size_align(size, align).map_err(|_| AllocError::CapacityOverflow)?;
+        // SAFETY: the layout has a non-zero size (`Core` is not empty).
+        let block = unsafe { std::alloc::alloc(layout) };
+        let block = NonNull::new(block).ok_or(AllocError::OutOfMemory { layout })?;
+        if block
+            .addr()
+            .get()
+            .checked_add(align)
+            .is_none_or(|end| end > ADDR_MASK)
+        {
+            // SAFETY: allocated just above with this layout.
+            unsafe { std::alloc::dealloc(block.as_ptr(), layout) };
+            return Err(AllocError::OutOfMemory { layout });
+        }
+        let core = Core {
+            released: Cell::new(0),
+            area_offset,
+            layout,
+            padding: Cell::new(0),
+            cells: CellTable::new(),
+            refs: UnsafeCell::new(Vec::new()),
+            aligned: UnsafeCell::new(Vec::new()),
+            wholes: UnsafeCell::new(Vec::new()),
+            whole_free: UnsafeCell::new(Vec::new()),
+            prefix: UnsafeCell::new(Vec::new()),
+            tokens: Cell::new(0),
+            arena_gone: Cell::new(false),
+        };
+        // SAFETY: 1. the block is large enough and aligned (>= 4096) for
+        // the core and the bitmap after it; 2. the area lies inside it.
+        unsafe {
+            block.cast::<Core>().write(core);
+            block.add(BITMAP_OFFSET).cast::<u64>().write_bytes(0, words);
+            Ok(RawRegion {
+                block,
+                area: block.add(area_offset),
                 capacity,
                 top: Cell::new(0),
-                has_refs: Cell::new(false),
-            });
+                tag: (align.trailing_zeros() as usize) << TAG_SHIFT,
+                allocated: Cell::new(0),
+            })
         }
-        let layout =
-            Layout::from_size_align(capacity, 8).map_err(|_| AllocError::CapacityOverflow)?;
-        // SAFETY: the layout has a non-zero size.
-        let base = unsafe { std::alloc::alloc(layout) };
-        let base = NonNull::new(base).ok_or(AllocError::OutOfMemory { layout })?;
-        Ok(Self {
-            base,
-            capacity,
-            top: Cell::new(0),
-            has_refs: Cell::new(false),
-        })
+    }
+
+    /// The region's core.
+    #[inline]
+    pub(crate) fn core(&self) -> &Core {
+        // SAFETY: the block starts with a `Core`, alive as long as `self`.
+        unsafe { self.block.cast::<Core>().as_ref() }
+    }
+
+    /// The block pointer (for tokens, which may outlive the arena).
+    #[inline]
+    pub(crate) fn block(&self) -> NonNull<Core> {
+        self.block.cast()
+    }
+
+    /// The dead bitmap.
+    #[inline]
+    fn bitmap(&self) -> NonNull<u64> {
+        // SAFETY: the bitmap is inside the block.
+        unsafe { self.block.add(BITMAP_OFFSET).cast() }
     }
 
     /// Usable bytes of the region.
@@ -217,368 +362,688 @@ impl RawRegion {
         self.capacity
     }
 
-    /// Bytes from the start of the region to the end of the last block.
+    /// Bytes from the start of the area to the end of the last object.
     #[inline]
     pub(crate) fn top(&self) -> usize {
         self.top.get()
     }
 
-    /// Whether `p` may be the value address of a block of this region (its
-    /// header lies in the used part; a zero-sized value may end the region).
+    /// Live objects of non-zero size.
     #[inline]
-    pub(crate) fn contains(&self, p: NonNull<u8>) -> bool {
-        header_offset(self.base, p) < self.top.get()
+    pub(crate) fn live_objects(&self) -> usize {
+        self.allocated.get() - self.core().released.get()
     }
 
-    /// Reserves a block for a value of `size` bytes aligned to `align`, and
-    /// writes its header (live, with `meta`). Returns the value address; the
-    /// caller must initialize the value before anything reads it.
-    ///
-    /// On failure nothing is written and the region is unchanged.
+    /// The cell place of an object at the untagged address `p` (its
+    /// granule index), or `NOWHERE` for a zero-sized value.
     #[inline]
-    pub(crate) fn reserve(
-        &self,
-        size: usize,
-        align: usize,
-        meta: &'static Meta,
-    ) -> Result<NonNull<u8>, AllocError> {
-        debug_assert!(align.is_power_of_two());
-        let top = self.top.get();
-        // The value's offset: the first `align`-aligned address leaving room
-        // for the header after `top` (`top + HEADER` itself, 8-aligned, for
-        // the common alignments up to 8). `top + HEADER` cannot overflow:
-        // `top <= capacity <= isize::MAX`.
-        let value = if align <= 8 {
-            top + HEADER
+    pub(crate) fn place(&self, p: NonNull<u8>, size: usize) -> u32 {
+        if size == 0 {
+            super::cells::NOWHERE
         } else {
-            let base = self.base.addr().get();
-            base.checked_add(top + HEADER)
-                .and_then(|a| align_up(a, align))
-                .map(|a| a - base)
-                .ok_or(AllocError::CapacityOverflow)?
-        };
-        let payload = align_up(size, 8).ok_or(AllocError::CapacityOverflow)?;
-        let block = HEADER
-            .checked_add(payload)
-            .filter(|&b| b <= !FLAGS as usize)
-            .ok_or(AllocError::CapacityOverflow)?;
-        let gap = value - HEADER - top;
-        if gap > (u32::MAX >> 1) as usize {
-            return Err(AllocError::CapacityOverflow);
+            // Below `MAX_CAPACITY / 8 < u32::MAX`.
+            ((p.addr().get() - self.area.addr().get()) / GRANULE) as u32
         }
-        let end = value
-            .checked_add(payload)
+    }
+
+    /// The address of the object at cell place `place` (not `NOWHERE`).
+    #[inline]
+    pub(crate) fn at(&self, place: u32) -> NonNull<u8> {
+        debug_assert!((place as usize) * GRANULE < self.top.get());
+        // SAFETY: a place in use is a granule below the top.
+        unsafe { self.area.add(place as usize * GRANULE) }
+    }
+
+    /// Whether the untagged address `p` lies in the used part of the area.
+    #[inline]
+    pub(crate) fn contains(&self, p: usize) -> bool {
+        p.wrapping_sub(self.area.addr().get()) < self.top.get()
+    }
+
+    /// Whether the tagged address `p` (as an `Item` of this region stores
+    /// it) lies in the used part of the area.
+    #[inline]
+    pub(crate) fn contains_tagged(&self, p: usize) -> bool {
+        p.wrapping_sub(self.area.addr().get() | self.tag) < self.top.get()
+    }
+
+    /// Tags an object address of this region (see the module docs).
+    #[inline]
+    pub(crate) fn tag<T: ?Sized>(&self, p: NonNull<T>) -> NonNull<T> {
+        let tag = self.tag;
+        p.map_addr(|a| a | tag)
+    }
+
+    /// Reserves `size` bytes aligned to `align` at the top of the area and
+    /// counts a new object; returns the (untagged) object address, which
+    /// the caller must initialize before anything reads it.
+    ///
+    /// `size` must be non-zero (zero-sized values take no space). On
+    /// failure nothing is written and the region is unchanged.
+    #[inline(always)]
+    pub(crate) fn reserve(&self, size: usize, align: usize) -> Result<NonNull<u8>, AllocError> {
+        debug_assert!(size > 0 && align.is_power_of_two());
+        if align > GRANULE {
+            return self.reserve_aligned(size, align);
+        }
+        let top = self.top.get();
+        let available = self.capacity - top;
+        if size > available {
+            return Err(self.too_big(size, available));
+        }
+        // `size <= available <= capacity`: no overflow.
+        let end = top + size.next_multiple_of(GRANULE);
+        // The capacity is a multiple of 8, so the rounded end still fits.
+        debug_assert!(end <= self.capacity);
+        self.top.set(end);
+        self.allocated.set(self.allocated.get() + 1);
+        // SAFETY: `top < end <= capacity` is inside the area.
+        Ok(unsafe { self.area.add(top) })
+    }
+
+    /// The error for a request of `size` bytes when `available` are free.
+    #[cold]
+    fn too_big(&self, size: usize, available: usize) -> AllocError {
+        if size > MAX_CAPACITY {
+            AllocError::CapacityOverflow
+        } else {
+            AllocError::Full {
+                requested: size.next_multiple_of(GRANULE),
+                available,
+            }
+        }
+    }
+
+    /// [`reserve`](Self::reserve) for an alignment above 8: dead padding
+    /// granules before the object, and an entry in the over-aligned list.
+    #[cold]
+    fn reserve_aligned(&self, size: usize, align: usize) -> Result<NonNull<u8>, AllocError> {
+        let top = self.top.get();
+        let available = self.capacity - top;
+        let area = self.area.addr().get();
+        // `area + top` is a real address, so rounding it up to an alignment
+        // that a `Layout` accepts cannot overflow past `isize::MAX` bounds
+        // unless the request is absurd; check anyway.
+        let start = (area + top)
+            .checked_next_multiple_of(align)
+            .ok_or(AllocError::CapacityOverflow)?
+            - area;
+        let pad = start - top;
+        let needed = size
+            .checked_next_multiple_of(GRANULE)
+            .and_then(|s| s.checked_add(pad))
+            .filter(|&n| n <= MAX_CAPACITY)
             .ok_or(AllocError::CapacityOverflow)?;
-        if end > self.capacity {
+        if needed > available {
             return Err(AllocError::Full {
-                requested: end.saturating_sub(top),
-                available: self.capacity - top,
+                requested: needed,
+                available,
             });
         }
-        if meta.visit.is_some() {
-            self.has_refs.set(true);
-        }
-        // SAFETY: `top + gap + block == end <= capacity`, so every write
-        // below is inside the region, in the never-used part after `top`;
-        // `top`, `value - HEADER` are multiples of 8 (`align >= 1`, and
-        // `value - HEADER` is 8-aligned because `value` is `align`-aligned
-        // relative to an 8-aligned base after an 8-aligned `top + HEADER`,
-        // or equal to it when `align <= 8`).
+        let core = self.core();
+        // SAFETY: the padding granules lie below the new top, in the bitmap.
+        unsafe { set_bits(self.bitmap(), top / GRANULE, pad / GRANULE, true) };
+        core.padding.set(core.padding.get() + pad / GRANULE);
+        // SAFETY: the arena is not compacting (it holds `&self` and the
+        // caller a `State`), so nothing else accesses the list.
+        unsafe { &mut *core.aligned.get() }.push(AlignEntry {
+            g: start / GRANULE,
+            align,
+            filler: 0,
+            new: 0,
+        });
+        self.top.set(top + needed);
+        self.allocated.set(self.allocated.get() + 1);
+        // SAFETY: `start + size <= top + needed <= capacity`.
+        Ok(unsafe { self.area.add(start) })
+    }
+
+    /// Records a live object with direct references at `p` (in the area).
+    pub(crate) fn add_refs(&self, p: NonNull<u8>, visit: Visits) {
+        let g = (p.addr().get() - self.area.addr().get()) / GRANULE;
+        // SAFETY: only compaction (which needs `&mut self`) reads the list
+        // otherwise; no reference to it is live.
+        unsafe { &mut *self.core().refs.get() }.push(RefEntry { g, visit });
+    }
+
+    /// Marks the `size` bytes at the untagged object address `p` dead
+    /// (`true`) or live again (`false`), without counting objects; for
+    /// `allocate_with`, whose object is dead until built.
+    pub(crate) fn mark(&self, p: NonNull<u8>, size: usize, dead: bool) {
+        let g = (p.addr().get() - self.area.addr().get()) / GRANULE;
+        debug_assert!(g * GRANULE + size <= self.top.get());
+        // SAFETY: the granules are below the top, inside the bitmap.
+        unsafe { set_bits(self.bitmap(), g, size.div_ceil(GRANULE), dead) };
+    }
+
+    /// Uncounts (`false`) or counts (`true`) an object: `allocate_with`
+    /// counts its object only once it is built.
+    pub(crate) fn count_object(&self, counted: bool) {
+        let n = self.allocated.get();
+        self.allocated.set(if counted { n + 1 } else { n - 1 });
+    }
+
+    /// Dead granules below the top.
+    pub(crate) fn dead_granules(&self) -> usize {
+        let words = (self.top.get() / GRANULE).div_ceil(64);
+        (0..words)
+            // SAFETY: `w` is a bitmap word below the top.
+            .map(|w| unsafe { self.bitmap().add(w).read() }.count_ones() as usize)
+            .sum()
+    }
+
+    /// Whether granule `g` (below the top) is dead.
+    #[inline]
+    fn is_dead(&self, g: usize) -> bool {
+        // SAFETY: `g` is below the top, inside the bitmap.
+        unsafe { self.bitmap().add(g / 64).read() >> (g % 64) & 1 == 1 }
+    }
+
+    /// Registers a whole-value token's boxed value; returns its slot.
+    pub(crate) fn add_whole(&self, value: *mut u8, visit: Visits) -> usize {
+        let core = self.core();
+        // SAFETY: no reference to these lists is live outside this crate's
+        // short accesses, and compaction needs `&mut self`.
         unsafe {
-            if gap > 0 {
-                self.base
-                    .add(top)
-                    .cast::<u32>()
-                    .write((gap as u32) << 1 | 1);
-            }
-            self.base
-                .add(value - HEADER)
-                .cast::<Header>()
-                .write(Header {
-                    size_flags: Cell::new(block as u32),
-                    cell: Cell::new(0),
-                    meta: Cell::new(meta),
-                });
-        }
-        self.top.set(end);
-        // SAFETY: `value < end <= capacity` is inside the allocation.
-        Ok(unsafe { self.base.add(value) })
-    }
-
-    /// Reads the step at offset `pos < top` of the walk.
-    ///
-    /// # Safety
-    ///
-    /// `pos` is the start of a block or padding run (0, or where the
-    /// previous step ended), and `pos < top`.
-    #[inline]
-    pub(crate) unsafe fn step(&self, pos: usize) -> Step<'_> {
-        debug_assert!(pos < self.top.get() && pos % 8 == 0);
-        // SAFETY: `pos` starts a padding marker or a header (caller), both
-        // begin with an initialized `u32` at an 8-aligned offset.
-        let word = unsafe { self.base.add(pos).cast::<u32>().read() };
-        if word & 1 == 1 {
-            Step::Padding((word >> 1) as usize)
-        } else {
-            // SAFETY: an even first word is a header's `size_flags`.
-            Step::Block(unsafe { self.base.add(pos).cast::<Header>().as_ref() })
-        }
-    }
-
-    /// Value address of the block whose header is at offset `pos`.
-    #[inline]
-    pub(crate) fn value_at(&self, pos: usize) -> NonNull<u8> {
-        // SAFETY: callers pass the offset of a header inside the region, so
-        // the value address is inside (or one past the end of) it.
-        unsafe { self.base.add(pos + HEADER) }
-    }
-
-    /// The address at offset `off` of the region.
-    #[inline]
-    pub(crate) fn ptr_at(&self, off: usize) -> NonNull<u8> {
-        debug_assert!(off <= self.capacity);
-        // SAFETY: callers pass offsets inside the region (or its end).
-        unsafe { self.base.add(off) }
-    }
-
-    /// Calls `f` on every block (live or free) in address order (padding
-    /// runs are skipped).
-    pub(crate) fn for_each_block(&self, mut f: impl FnMut(&Header)) {
-        let mut pos = 0;
-        while pos < self.top.get() {
-            // SAFETY: `pos` starts at 0 and advances step by step.
-            match unsafe { self.step(pos) } {
-                Step::Padding(len) => pos += len,
-                Step::Block(h) => {
-                    pos += h.size();
-                    f(h);
+            let wholes = &mut *core.wholes.get();
+            match (*core.whole_free.get()).pop() {
+                Some(i) => {
+                    wholes[i] = WholeEntry { value, visit };
+                    i
+                }
+                None => {
+                    wholes.push(WholeEntry { value, visit });
+                    wholes.len() - 1
                 }
             }
         }
     }
 
-    /// Slides every live object down in address order, so that all free
-    /// space forms one block at the end, rewriting the direct references
-    /// held inside the region and the forwarding cells of moved objects.
+    /// Slides every live object down in address order so that all free
+    /// space is one block at the end: computes the prefix table, rewrites
+    /// every reference the region knows of (inside its objects, in its
+    /// cells and in whole-value tokens) through the forwarding formula,
+    /// moves the objects, and rebuilds the bitmap.
     ///
-    /// Panics, before changing anything, if an object in the region holds a
-    /// direct reference into another region.
+    /// Panics, before changing anything, if an object in the region holds
+    /// a direct reference to an address outside it. Aborts the process if a
+    /// `visit_refs` panics once objects have started to be rewritten.
     ///
     /// # Safety
     ///
     /// No reference into the region may be live (the caller holds the arena
-    /// exclusively and every `Item` is dead or a token), and `cells` is the
-    /// table this region's headers index.
-    pub(crate) unsafe fn compact(&mut self, cells: &CellTable) {
-        if self.has_refs.get() {
-            // SAFETY: forwarded from the caller.
-            unsafe { self.rewrite_internal_refs() };
-        }
-        let top = self.top.get();
-        let base = self.base.addr().get();
-        let (mut src, mut dst) = (0usize, 0usize);
-        while src < top {
-            // SAFETY: `src` walks the blocks from 0.
-            let header = match unsafe { self.step(src) } {
-                Step::Padding(len) => {
-                    src += len;
-                    continue;
-                }
-                Step::Block(h) => h,
-            };
-            let size = header.size();
-            if header.is_free() {
-                src += size;
-                continue;
-            }
-            let new_value = dst_value(base, dst, header);
-            let new_header = new_value - HEADER;
-            let cell = header.cell.get();
-            // SAFETY: 1. `dst <= new_header <= src` (sliding down keeps the
-            // address order and `new_header` is at most the old header
-            // offset, as the old one satisfied the same alignment from a
-            // higher start), so the marker in `dst..new_header` lies below
-            // the block being moved; 2. `slide` handles the overlap of the
-            // source and destination blocks (destination below); 3.
-            // everything stays within `0..top`.
+    /// exclusively and every `Item` is dead or a token).
+    pub(crate) unsafe fn compact(&mut self) {
+        if has_popcnt() {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: forwarded from the caller; the CPU has the features.
             unsafe {
-                if new_header > dst {
-                    let gap = (new_header - dst) as u32;
-                    self.base.add(dst).cast::<u32>().write(gap << 1 | 1);
-                }
-                if new_header != src {
-                    slide(self.base.add(src), self.base.add(new_header), size);
-                }
-            }
-            if cell != 0 {
-                cells.set_addr(cell - 1, self.value_at(new_header));
-            }
-            src += size;
-            dst = new_header + size;
+                self.compact_fast()
+            };
+        } else {
+            // SAFETY: forwarded from the caller.
+            unsafe { self.compact_with(false) };
         }
-        self.top.set(dst);
     }
 
-    /// The first two passes of a mark-compact collector, for regions that
-    /// store types with direct references: compute every live object's new
-    /// address, then rewrite the references held inside live objects.
+    /// [`compact_with`](Self::compact_with) compiled with `popcnt` and
+    /// BMI1/BMI2 (bit scans and masks of the bitmap words).
     ///
     /// # Safety
     ///
-    /// As [`compact`](Self::compact).
-    unsafe fn rewrite_internal_refs(&mut self) {
-        let base = self.base.addr().get();
-        let top = self.top.get();
-        // Live value offsets before and after the slide, ascending.
-        let mut moves: Vec<(usize, usize)> = Vec::new();
-        let mut dst = 0;
-        let mut foreign = false;
-        let mut check = Check {
-            region: self,
-            foreign: &mut foreign,
+    /// As [`compact`](Self::compact), and the CPU has the features
+    /// ([`has_popcnt`]).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt,bmi1,bmi2")]
+    unsafe fn compact_fast(&mut self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.compact_with(true) }
+    }
+
+    /// The body of [`compact`](Self::compact); `fast` selects the visitor
+    /// code compiled with `popcnt` (only when the CPU has it).
+    ///
+    /// # Safety
+    ///
+    /// As [`compact`](Self::compact), and `fast` only if [`has_popcnt`].
+    #[inline(always)]
+    unsafe fn compact_with(&mut self, fast: bool) {
+        let core = self.core();
+        let top_g = self.top.get() / GRANULE;
+        let words = top_g.div_ceil(64);
+        let bitmap = self.bitmap();
+        // SAFETY: `&mut self` and the caller's contract: nothing else
+        // touches the core's lists now.
+        let refs = unsafe { &mut *core.refs.get() };
+        // SAFETY: as above.
+        let aligned = unsafe { &mut *core.aligned.get() };
+        refs.retain(|e| !self.is_dead(e.g));
+        aligned.retain(|e| !self.is_dead(e.g));
+
+        // 1. Check: every direct reference held in the region points into
+        // it (a reference of another region could not be tracked).
+        if !refs.is_empty() {
+            let mut check = Check {
+                start: self.area.addr().get() | self.tag,
+                limit: self.top.get(),
+                foreign: false,
+            };
+            for e in refs.iter() {
+                // SAFETY: a live object of the type `visit` was made for,
+                // not referenced from anywhere else now.
+                unsafe { (e.visit.check)(self.area.add(e.g * GRANULE).as_ptr(), &mut check) };
+            }
+            assert!(
+                !check.foreign,
+                "an object in this region holds an Item of another region; \
+                 objects may only hold Items of their own region"
+            );
+        }
+
+        // 2. Compute: `prefix[w]` = new granule index of the first live
+        // granule of word `w` (live granules and filler before it).
+        // SAFETY: as above.
+        let prefix = unsafe { &mut *core.prefix.get() };
+        prefix.clear();
+        prefix.reserve(words + 1);
+        let area = self.area.addr().get();
+        let mut pos = 0usize;
+        let mut ai = 0;
+        for w in 0..words {
+            let live = self.live_word(w, top_g);
+            if ai < aligned.len() && aligned[ai].g / 64 == w {
+                prefix.push(pos as u32 | FLAG);
+                let mut last = 0;
+                while ai < aligned.len() && aligned[ai].g / 64 == w {
+                    let e = &mut aligned[ai];
+                    let b = e.g % 64;
+                    let n = pos + (live & bits(last, b)).count_ones() as usize;
+                    let addr = area + n * GRANULE;
+                    // `addr` is at most the object's old, aligned address.
+                    e.filler = (addr.next_multiple_of(e.align) - addr) / GRANULE;
+                    e.new = n + e.filler;
+                    debug_assert!(e.new <= e.g);
+                    pos = e.new;
+                    last = b;
+                    ai += 1;
+                }
+                pos += (live & bits(last, 64)).count_ones() as usize;
+            } else {
+                prefix.push(pos as u32);
+                pos += live.count_ones() as usize;
+            }
+        }
+        prefix.push(pos as u32);
+        let new_top_g = pos;
+        debug_assert!(new_top_g <= top_g);
+
+        // From here on, a panic would leave references half rewritten.
+        let abort = AbortOnUnwind;
+
+        // 3. Rewrite every reference through the formula.
+        let map = self.map(prefix, aligned);
+        let mut pass = Fix {
+            start: self.area.addr().get() | self.tag,
+            limit: self.top.get(),
+            map,
         };
-        let mut pos = 0;
-        while pos < top {
-            // SAFETY: `pos` walks the blocks from 0.
-            match unsafe { check.region.step(pos) } {
-                Step::Padding(len) => pos += len,
-                Step::Block(h) => {
-                    let size = h.size();
-                    if !h.is_free() {
-                        let new_value = dst_value(base, dst, h);
-                        moves.push((pos + HEADER, new_value));
-                        dst = new_value - HEADER + size;
-                        if let Some(visit) = h.meta.get().visit {
-                            // SAFETY: a live object of the type `meta`
-                            // describes; nothing else references it now.
-                            unsafe { visit(check.region.value_at(pos).as_ptr(), &mut check) };
-                        }
+        for e in refs.iter_mut() {
+            // SAFETY: as in the check pass; `pick` checked the CPU.
+            unsafe { (e.visit.pick(fast))(self.area.add(e.g * GRANULE).as_ptr(), &mut pass) };
+        }
+        // SAFETY: nothing else accesses the whole-value list now; each
+        // non-null entry is a live boxed value of the type `visit` was made
+        // for, owned by an outstanding token that is not being used.
+        for e in unsafe { &*core.wholes.get() } {
+            if !e.value.is_null() {
+                // SAFETY: see above; `pick` checked the CPU.
+                unsafe { (e.visit.pick(fast))(e.value, &mut pass) };
+            }
+        }
+        core.cells
+            .map_places(|g| map.forward_granule(g as usize) as u32);
+        for e in refs.iter_mut() {
+            e.g = map.forward_granule(e.g);
+        }
+
+        // 4. Move.
+        // SAFETY: the formula maps live granules to ascending, distinct
+        // destinations at or below their sources, inside the area.
+        unsafe { self.slide(&map, top_g) };
+
+        // 5. Rebuild the bitmap: all live below the new top, except filler.
+        // SAFETY: `words` words from the start are inside the bitmap.
+        unsafe { bitmap.write_bytes(0, words) };
+        let mut padding = 0;
+        for e in aligned.iter_mut() {
+            e.g = e.new;
+            // SAFETY: filler granules lie below the object, below new top.
+            unsafe { set_bits(bitmap, e.g - e.filler, e.filler, true) };
+            padding += e.filler;
+        }
+        core.padding.set(padding);
+        self.top.set(new_top_g * GRANULE);
+        core::mem::forget(abort);
+    }
+
+    /// The live bits of bitmap word `w` (granules below `top_g`).
+    #[inline(always)]
+    fn live_word(&self, w: usize, top_g: usize) -> u64 {
+        // SAFETY: `w` is below the top's word count, inside the bitmap.
+        let dead = unsafe { self.bitmap().add(w).read() };
+        let valid = top_g - w * 64;
+        let mask = if valid >= 64 { !0 } else { (1u64 << valid) - 1 };
+        !dead & mask
+    }
+
+    /// The forwarding formula of a compaction whose prefix table and
+    /// over-aligned list (with fillers) are `prefix` and `aligned`.
+    fn map<'m>(&self, prefix: &'m [u32], aligned: &'m [AlignEntry]) -> Map<'m> {
+        Map {
+            top_g: self.top.get() / GRANULE,
+            bitmap: self.bitmap(),
+            prefix,
+            aligned,
+        }
+    }
+
+    /// Moves every live granule to its new place, in ascending order.
+    ///
+    /// # Safety
+    ///
+    /// As [`compact`](Self::compact); `map` is this compaction's formula.
+    #[inline(always)]
+    unsafe fn slide(&self, map: &Map<'_>, top_g: usize) {
+        type G = MaybeUninit<u64>;
+        let area = self.area.cast::<G>();
+        let words = top_g.div_ceil(64);
+        for w in 0..words {
+            let mut live = self.live_word(w, top_g);
+            if live == 0 {
+                continue;
+            }
+            let e = map.prefix[w];
+            let src = w * 64;
+            if e & FLAG == 0 {
+                let mut dst = e as usize;
+                if live == !0 {
+                    if dst != src {
+                        // SAFETY: 64 granules from `src` are live and in
+                        // the area; `dst < src`; `copy` allows overlap.
+                        unsafe {
+                            core::ptr::copy(area.add(src).as_ptr(), area.add(dst).as_ptr(), 64)
+                        };
                     }
-                    pos += size;
+                    continue;
+                }
+                while live != 0 {
+                    let b = live.trailing_zeros() as usize;
+                    // SAFETY: granule `src + b` is live and in the area; its
+                    // destination `dst <= src + b` was either read already
+                    // (ascending) or is itself; copied as `MaybeUninit` so
+                    // padding bytes and pointer provenance are preserved.
+                    unsafe { area.add(dst).write(area.add(src + b).read()) };
+                    dst += 1;
+                    live &= live - 1;
+                }
+            } else {
+                while live != 0 {
+                    let b = live.trailing_zeros() as usize;
+                    let dst = map.forward_granule(src + b);
+                    // SAFETY: as above.
+                    unsafe { area.add(dst).write(area.add(src + b).read()) };
+                    live &= live - 1;
                 }
             }
         }
-        assert!(
-            !foreign,
-            "an object in this region holds an Item of another region; \
-             objects may only hold Items of their own region"
-        );
-        let mut fix = Fix {
-            base: self.base,
-            top,
-            moves: &moves,
-        };
-        for &(old, _) in &moves {
-            let value = self.ptr_at(old);
-            // SAFETY: `old` is the value offset of a live object (collected
-            // above, nothing freed since).
-            let h = unsafe { Header::of(value) };
-            if let Some(visit) = h.meta.get().visit {
-                // SAFETY: a live object of the type `meta` describes, not
-                // referenced from anywhere else now.
-                unsafe { visit(value.as_ptr(), &mut fix) };
+    }
+}
+
+/// Bits `from..to` of a word (`from <= to <= 64`).
+#[inline]
+fn bits(from: usize, to: usize) -> u64 {
+    let upto = if to >= 64 { !0 } else { (1u64 << to) - 1 };
+    upto & !((1u64 << from) - 1)
+}
+
+/// The forwarding formula of one compaction:
+/// `new(g) = prefix[g / 64] + popcount(live[g / 64] & below(g % 64))`,
+/// plus the filler of over-aligned objects starting in the same word at or
+/// before `g` when the word is flagged.
+#[derive(Clone, Copy)]
+pub(crate) struct Map<'r> {
+    /// Granules below the top before compaction.
+    top_g: usize,
+    /// The dead bitmap as it was before compaction.
+    bitmap: NonNull<u64>,
+    /// One entry per bitmap word below the top, and the total.
+    prefix: &'r [u32],
+    /// The over-aligned objects, with their fillers.
+    aligned: &'r [AlignEntry],
+}
+
+impl Map<'_> {
+    /// The new granule index of the live granule `g`.
+    #[inline(always)]
+    fn forward_granule(&self, g: usize) -> usize {
+        debug_assert!(g < self.top_g);
+        let (w, b) = (g / 64, g % 64);
+        debug_assert!(w < self.prefix.len());
+        // SAFETY: `w` is a word below the top: in the bitmap and the table.
+        let (e, dead) = unsafe { (*self.prefix.get_unchecked(w), self.bitmap.add(w).read()) };
+        let below = (!dead & ((1u64 << b) - 1)).count_ones() as usize;
+        if e & FLAG == 0 {
+            e as usize + below
+        } else {
+            self.forward_flagged(g, (e & !FLAG) as usize + below)
+        }
+    }
+
+    /// The slow path of [`forward_granule`](Self::forward_granule): adds the
+    /// filler of the over-aligned objects of `g`'s word that start at or
+    /// before `g`.
+    #[cold]
+    fn forward_flagged(&self, g: usize, mut n: usize) -> usize {
+        let aligned = self.aligned;
+        let first = aligned.partition_point(|e| e.g < g / 64 * 64);
+        for e in &aligned[first..] {
+            if e.g > g {
+                break;
             }
+            n += e.filler;
         }
+        n
     }
 }
 
-/// Moves a block of `size` bytes down from `src` to `dst`.
-///
-/// # Safety
-///
-/// `dst < src`, both 8-aligned, `size` a multiple of 8, and both ranges
-/// inside one allocation.
-#[inline]
-unsafe fn slide(src: NonNull<u8>, dst: NonNull<u8>, size: usize) {
-    debug_assert!(dst < src && size % 8 == 0);
-    if size <= 64 {
-        // Small blocks (the common case) without a `memmove` call: an
-        // ascending word copy is correct for overlapping ranges when the
-        // destination is below the source. Words are copied as
-        // `MaybeUninit` because padding bytes may be uninitialized.
-        let (src, dst) = (
-            src.cast::<core::mem::MaybeUninit<u64>>(),
-            dst.cast::<core::mem::MaybeUninit<u64>>(),
-        );
-        for i in 0..size / 8 {
-            // SAFETY: word `i` of both ranges is in bounds and aligned, and
-            // source word `i` has not been overwritten yet (`dst < src`).
-            unsafe { dst.add(i).write(src.add(i).read()) };
-        }
-    } else {
-        // SAFETY: in bounds (caller); `copy` allows the overlap.
-        unsafe { ptr::copy(src.as_ptr(), dst.as_ptr(), size) };
-    }
+/// The checking visitor of a compaction: flags references outside the
+/// region. Items hand visitors their *tagged* addresses (see `Item`'s
+/// `Managed` impl).
+pub(crate) struct Check {
+    /// The area's address, tagged.
+    start: usize,
+    /// Bytes below the top.
+    limit: usize,
+    /// Whether a reference outside the region was seen.
+    foreign: bool,
 }
 
-/// The offset of the header of the value at `p`, if `p` is in the region
-/// starting at `base` (a huge number otherwise).
-#[inline]
-fn header_offset(base: NonNull<u8>, p: NonNull<u8>) -> usize {
-    p.addr()
-        .get()
-        .wrapping_sub(base.addr().get())
-        .wrapping_sub(HEADER)
-}
-
-/// Where the value of the live block `header` lands when the blocks before
-/// it end at offset `dst`.
-#[inline]
-fn dst_value(base: usize, dst: usize, header: &Header) -> usize {
-    // `base + dst + HEADER` is 8-aligned, and no further than the old value
-    // (`dst` is at most the old block's start), which satisfies the same
-    // alignment: so the value never moves up.
-    let align = header.meta.get().align.max(8);
-    // A power of two: mask arithmetic rather than a division.
-    let v = (base + dst + HEADER + align - 1) & !(align - 1);
-    debug_assert!(v <= (header as *const Header).addr() + HEADER);
-    v - base
-}
-
-/// Observing visitor: flags references that point outside the region.
-struct Check<'r> {
-    region: &'r RawRegion,
-    foreign: &'r mut bool,
-}
-
-impl Visitor for Check<'_> {
+impl Visitor for Check {
+    #[inline]
     fn visit(&mut self, target: &mut NonNull<u8>) {
-        if !self.region.contains(*target) {
-            *self.foreign = true;
+        if target.addr().get().wrapping_sub(self.start) >= self.limit {
+            self.foreign = true;
         }
     }
 }
 
-/// Rewriting visitor: maps each reference to its target's new address.
-struct Fix<'m> {
-    base: NonNull<u8>,
-    top: usize,
-    moves: &'m [(usize, usize)],
+/// The rewriting visitor of a compaction: maps each (tagged) item address
+/// in the region through the formula, keeping the tag.
+///
+/// Every address it visits is in the region: whole-value tokens were
+/// checked when made (and their values are private to them since), and
+/// references held in region objects by the check pass just before.
+pub(crate) struct Fix<'r> {
+    /// The area's address, tagged.
+    start: usize,
+    /// Bytes below the top.
+    limit: usize,
+    /// The formula.
+    map: Map<'r>,
 }
 
 impl Visitor for Fix<'_> {
+    #[inline]
     fn visit(&mut self, target: &mut NonNull<u8>) {
-        if header_offset(self.base, *target) >= self.top {
-            return;
+        let off = target.addr().get().wrapping_sub(self.start);
+        // Checked in release builds too, but as a cold abort rather than a
+        // branch the hot loop carries: an address outside the region here
+        // would be a broken invariant (see the type docs).
+        if off >= self.limit {
+            outside();
         }
-        let off = target.addr().get() - self.base.addr().get();
-        if let Ok(i) = self.moves.binary_search_by_key(&off, |&(old, _)| old) {
-            // SAFETY: the new offset is inside the region.
-            *target = unsafe { self.base.add(self.moves[i].1) };
+        let new = self.start + self.map.forward_granule(off / GRANULE) * GRANULE;
+        // SAFETY: an address in the block (tagged) is not null.
+        *target = target.with_addr(unsafe { core::num::NonZeroUsize::new_unchecked(new) });
+    }
+}
+
+/// A reference outside the region reached the rewriting pass: a broken
+/// invariant, which must not turn into an out-of-bounds read.
+#[cold]
+#[inline(never)]
+fn outside() -> ! {
+    std::process::abort()
+}
+
+/// Aborts the process if dropped during a panic (forgotten on success).
+struct AbortOnUnwind;
+
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        std::process::abort();
+    }
+}
+
+impl Core {
+    /// The address of the object at cell place `place` (not `NOWHERE`) of
+    /// the region whose block is `this`.
+    ///
+    /// # Safety
+    ///
+    /// `this` is a live block and `place` a cell place in use there.
+    #[inline]
+    pub(crate) unsafe fn at(this: NonNull<Core>, place: u32) -> NonNull<u8> {
+        // SAFETY: the place is a granule of the area, inside the block.
+        unsafe {
+            let offset = this.as_ref().area_offset;
+            this.cast::<u8>().add(offset + place as usize * GRANULE)
+        }
+    }
+
+    /// Counts one more outstanding token.
+    #[inline]
+    pub(crate) fn token_created(&self) {
+        self.tokens.set(self.tokens.get() + 1);
+    }
+
+    /// Unregisters the whole-value token in slot `i`.
+    pub(crate) fn remove_whole(&self, i: usize) {
+        // SAFETY: no reference to the lists is live (short accesses only).
+        unsafe {
+            (&mut *self.wholes.get())[i].value = core::ptr::null_mut();
+            (*self.whole_free.get()).push(i);
+        }
+    }
+
+    /// Counts one token fewer; frees the block when it was the last user.
+    ///
+    /// # Safety
+    ///
+    /// `this` is a live block that counted this token, and the caller does
+    /// not use it afterwards.
+    pub(crate) unsafe fn token_gone(this: NonNull<Core>) {
+        // SAFETY: live block (caller).
+        let core = unsafe { this.as_ref() };
+        let n = core.tokens.get() - 1;
+        core.tokens.set(n);
+        if n == 0 && core.arena_gone.get() {
+            // SAFETY: the arena is gone and this was the last token.
+            unsafe { Self::free(this) };
+        }
+    }
+
+    /// Called by the arena's drop: frees the block, or leaves it to the
+    /// last outstanding token.
+    ///
+    /// # Safety
+    ///
+    /// `this` is the arena's live block; the arena does not use it after.
+    pub(crate) unsafe fn arena_gone(this: NonNull<Core>) {
+        // SAFETY: live block (caller).
+        let core = unsafe { this.as_ref() };
+        core.arena_gone.set(true);
+        if core.tokens.get() == 0 {
+            // SAFETY: no token holds the block, and the arena lets go.
+            unsafe { Self::free(this) };
+        }
+    }
+
+    /// Drops the core's tables and frees the block.
+    ///
+    /// # Safety
+    ///
+    /// Nobody uses the block afterwards.
+    unsafe fn free(this: NonNull<Core>) {
+        // SAFETY: 1. the core was written in `RawRegion::new` and is
+        // dropped once; 2. the block was allocated with `layout`.
+        unsafe {
+            let layout = this.as_ref().layout;
+            core::ptr::drop_in_place(this.as_ptr());
+            std::alloc::dealloc(this.as_ptr().cast(), layout);
         }
     }
 }
 
-impl Drop for RawRegion {
-    fn drop(&mut self) {
-        if self.capacity != 0 {
-            // SAFETY: allocated in `new` with this layout (validated there).
-            unsafe {
-                std::alloc::dealloc(
-                    self.base.as_ptr(),
-                    Layout::from_size_align_unchecked(self.capacity, 8),
-                )
-            };
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_and_set_bits_across_words() {
+        assert_eq!(bits(0, 64), !0);
+        assert_eq!(bits(3, 5), 0b11000);
+        assert_eq!(bits(5, 5), 0);
+        let mut words = [0u64; 3];
+        let p = NonNull::from(&mut words).cast::<u64>();
+        // SAFETY: bits 60..140 lie in the three words.
+        unsafe { set_bits(p, 60, 80, true) };
+        assert_eq!(words, [0xf << 60, !0, (1 << 12) - 1]);
+        // SAFETY: as above.
+        unsafe { set_bits(p, 62, 68, false) };
+        assert_eq!(words, [0x3 << 60, 0, (1 << 12) - 1 - 0b11]);
+    }
+
+    #[test]
+    fn blocks_are_aligned_to_their_size_and_tags_find_them() {
+        for capacity in [0, 8, 1000, 1 << 16] {
+            let r = RawRegion::new(capacity).expect("small region");
+            let align = 1usize << (r.tag >> TAG_SHIFT);
+            assert!(align >= r.core().layout.size());
+            assert_eq!(r.block.addr().get() % align, 0);
+            assert_eq!(r.capacity(), capacity);
+            if capacity > 0 {
+                let p = r.reserve(8, 8).expect("fits");
+                let tagged = r.tag(p).addr().get();
+                assert_eq!(untag(tagged), p.addr().get());
+                assert_eq!(untag(tagged) & !(align - 1), r.block.addr().get());
+            }
+            // SAFETY: no token holds the block.
+            unsafe { Core::arena_gone(r.block()) };
         }
+        assert!(matches!(
+            RawRegion::new(MAX_CAPACITY + 8),
+            Err(AllocError::CapacityOverflow)
+        ));
     }
 }

@@ -4,7 +4,6 @@
 
 use core::fmt;
 use core::marker::PhantomData;
-use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -13,9 +12,9 @@ use generativity::Id;
 use crate::visit::{Managed, Visitor};
 
 use super::arena::Arena;
-use super::cells::CellTable;
+use super::cells::NOWHERE;
 use super::item::Item;
-use super::raw::Header;
+use super::raw::{Core, RawRegion, Visits};
 
 /// A value whose region references can be given a new lifetime.
 ///
@@ -160,132 +159,100 @@ tuple!(A B C D E F);
 tuple!(A B C D E F G);
 tuple!(A B C D E F G H);
 
-/// Encodes a cell index as the address stored in a tokenized reference.
-#[inline]
-fn encode(index: u32) -> core::num::NonZeroUsize {
-    // `index + 1` is never zero (indices are below `u32::MAX`).
-    core::num::NonZeroUsize::MIN.saturating_add(index as usize)
-}
-
-/// Decodes an address written by [`encode`].
-#[inline]
-fn decode(addr: NonNull<u8>) -> u32 {
-    (addr.addr().get() - 1) as u32
-}
-
-/// Turns each visited item reference into a forwarding cell.
-pub(crate) struct Tokenizer<'t> {
-    pub(crate) cells: &'t CellTable,
-}
-
-impl Visitor for Tokenizer<'_> {
-    fn visit(&mut self, target: &mut NonNull<u8>) {
-        // SAFETY: the caller checked that every reference is an `Item` of
-        // this region (a live object owned by that item, without a cell).
-        let header = unsafe { Header::of(*target) };
-        debug_assert_eq!(header.cell.get(), 0);
-        let index = self.cells.acquire(*target);
-        header.cell.set(index + 1);
-        *target = target.with_addr(encode(index));
-    }
-}
-
-/// Turns each visited forwarding cell back into the object's address.
-pub(crate) struct Redeemer<'t> {
-    pub(crate) cells: &'t CellTable,
-}
-
-impl Visitor for Redeemer<'_> {
-    fn visit(&mut self, target: &mut NonNull<u8>) {
-        let index = decode(*target);
-        let addr = self.cells.addr(index);
-        // SAFETY: the cell tracks a live object of this region.
-        unsafe { Header::of(addr) }.cell.set(0);
-        self.cells.release(index);
-        *target = addr;
-    }
-}
-
-/// Observes that every visited reference belongs to one region, and counts them.
+/// Observes that every visited reference belongs to one region.
 pub(crate) struct Census<F> {
     pub(crate) owns: F,
-    pub(crate) count: usize,
     pub(crate) foreign: bool,
 }
 
-impl<F: Fn(NonNull<u8>) -> bool> Visitor for Census<F> {
+impl<F: Fn(usize) -> bool> Visitor for Census<F> {
+    #[inline]
     fn visit(&mut self, target: &mut NonNull<u8>) {
-        self.count += 1;
-        if !(self.owns)(*target) {
+        if !(self.owns)(target.addr().get()) {
             self.foreign = true;
         }
     }
 }
 
-/// Lets go of a token's hold on the cell table when dropped.
-struct Gone(NonNull<CellTable>);
+/// Lets go of a token's hold on the region block when dropped.
+struct Gone(NonNull<Core>);
 
 impl Drop for Gone {
     fn drop(&mut self) {
         // SAFETY: made by a token that counted itself and is done with the
-        // table (and the region).
-        unsafe { CellTable::token_gone(self.0) };
+        // block.
+        unsafe { Core::token_gone(self.0) };
     }
 }
 
 /// The single-item token inside the closure [`Arena::tokenize`] returns.
 pub(crate) struct ItemToken<'c, 'id, T: ?Sized> {
-    /// The item's pointer as it was (for its metadata; the address comes
-    /// from the cell).
+    /// The item's tagged pointer as it was (for its metadata and tag; the
+    /// address comes from the cell).
     pub(crate) ptr: NonNull<T>,
-    /// The cell tracking the object.
+    /// The cell tracking the object (the compactor keeps it current).
     pub(crate) index: u32,
-    /// The arena's cell table, kept alive by the token count.
-    pub(crate) cells: NonNull<CellTable>,
+    /// The region block, kept alive by the token count.
+    pub(crate) core: NonNull<Core>,
     /// Borrows the compaction guard for `'c`, is branded with the arena's
     /// `'id`, owns a `T`, and is neither `Send` nor `Sync`.
     pub(crate) _marker: PhantomData<(&'c (), Id<'id>, *mut T)>,
 }
 
 impl<'id, T: ?Sized> ItemToken<'_, 'id, T> {
+    /// Takes the object's current (tagged) pointer out of the cell.
+    fn take(&self) -> NonNull<T> {
+        // SAFETY: the token counted itself, so the block is allocated.
+        let cells = unsafe { &self.core.as_ref().cells };
+        let place = cells.place_of(self.index);
+        cells.release(self.index);
+        if place == NOWHERE {
+            // A zero-sized value: its dangling address never changes.
+            return self.ptr;
+        }
+        // SAFETY: the cell tracked the object at `place` of this block.
+        let addr = unsafe { Core::at(self.core, place) }.addr().get();
+        let tag = self.ptr.addr().get() & !super::raw::untag(usize::MAX);
+        // SAFETY: an address in the block is not null.
+        self.ptr
+            .map_addr(|_| unsafe { core::num::NonZeroUsize::new_unchecked(addr | tag) })
+    }
+
     /// Redeems the token: the item, at the object's current address.
     pub(crate) fn redeem<'b, const N: usize>(self, arena: &'b Arena<'id, N>) -> Item<'b, T> {
-        let this = ManuallyDrop::new(self);
-        debug_assert_eq!(this.cells, arena.cells_ptr());
-        let cells = arena.cells();
-        let addr = cells.addr(this.index);
-        // SAFETY: 1. the cell tracks the live object this token owns, in
+        let this = core::mem::ManuallyDrop::new(self);
+        debug_assert_eq!(this.core, arena.raw().block());
+        let ptr = this.take();
+        // SAFETY: 1. the cell tracked the live object this token owns, in
         // the arena borrowed for `'b` (the brand `'id` is unique to it);
-        // 2. no compaction can happen while `arena` is borrowed.
+        // 2. no compaction can happen while `arena` is borrowed; 3. the
+        // arena is alive, so the count does not free the block.
         unsafe {
-            Header::of(addr).cell.set(0);
-            cells.release(this.index);
-            CellTable::token_gone(this.cells);
-            Item::from_raw(this.ptr.with_addr(addr.addr()))
+            Core::token_gone(this.core);
+            Item::from_raw(ptr)
         }
     }
 }
 
 impl<T: ?Sized> Drop for ItemToken<'_, '_, T> {
     fn drop(&mut self) {
-        // SAFETY: the token counted itself in the table, which therefore
-        // is still allocated, and so is the region (kept by the table if
-        // the arena is gone).
-        let cells = unsafe { self.cells.as_ref() };
-        let addr = cells.addr(self.index);
-        cells.release(self.index);
-        // SAFETY: the region is alive and the token owns the object.
-        let item = unsafe { Item::from_raw(self.ptr.with_addr(addr.addr())) };
-        // Drops the value and frees its block; a guard then lets go of the
-        // table (also if the value's destructor panics).
-        let _gone = Gone(self.cells);
-        drop(item);
+        let ptr = self.take();
+        // Drops the value and frees its space; a guard then lets go of the
+        // block (also if the value's destructor panics).
+        let _gone = Gone(self.core);
+        // SAFETY: the block is alive (counted) and the token owns the object.
+        drop(unsafe { Item::from_raw(ptr) });
     }
 }
 
-/// A whole value whose items were turned into forwarding cells by
+/// A whole value whose items the compactor keeps current, made by
 /// [`Arena::tokenize_all`]; [`redeem`](Token::redeem) gives the value back,
 /// holding items at their objects' current addresses.
+///
+/// The value is moved into a small box registered with the region, so the
+/// compactor can rewrite its items in place, whatever the number of
+/// compactions before it is redeemed; the buffers it owns (a `Vec`'s
+/// elements) stay where they are.
 ///
 /// `E` is the value's type with its region lifetime set to `'static`
 /// (`Scene<'static>` for a `Scene<'a>`); it is never used at that lifetime.
@@ -294,26 +261,31 @@ impl<T: ?Sized> Drop for ItemToken<'_, '_, T> {
 /// items own), also after the arena is dropped; forgetting it leaves those
 /// objects in the region, never dropped (like forgetting a `Box`).
 pub struct Token<'c, 'id, E: Rebrand> {
-    /// The value, each item reference replaced by its cell index + 1.
-    value: ManuallyDrop<E>,
-    /// The arena's cell table, kept alive by the token count.
-    cells: NonNull<CellTable>,
-    /// See the type docs; not `Send` nor `Sync`.
-    _marker: PhantomData<(&'c (), Id<'id>, *mut ())>,
+    /// The boxed value (from `Box::into_raw`).
+    value: NonNull<E>,
+    /// Its entry in the region's whole-value list.
+    entry: usize,
+    /// The region block, kept alive by the token count.
+    core: NonNull<Core>,
+    /// See the type docs; owns an `E`; not `Send` nor `Sync`.
+    _marker: PhantomData<(&'c (), Id<'id>, *mut (), E)>,
 }
 
 impl<'c, 'id, E: Rebrand> Token<'c, 'id, E> {
-    /// Wraps a tokenized value.
+    /// Boxes and registers a tokenized value.
     ///
     /// # Safety
     ///
-    /// Every item reference in `value` was replaced by a cell of `cells`
-    /// (which counted this token), and `E` is the value's type with only
-    /// its region lifetime changed.
-    pub(crate) unsafe fn new(value: E, cells: NonNull<CellTable>) -> Self {
+    /// Every item in `value` is an item of `raw`'s region, and `E` is the
+    /// value's type with only its region lifetime changed.
+    pub(crate) unsafe fn new(value: E, raw: &RawRegion) -> Self {
+        let value = NonNull::from(Box::leak(Box::new(value)));
+        let entry = raw.add_whole(value.as_ptr().cast(), Visits::of::<E>());
+        raw.core().token_created();
         Token {
-            value: ManuallyDrop::new(value),
-            cells,
+            value,
+            entry,
+            core: raw.block(),
             _marker: PhantomData,
         }
     }
@@ -321,20 +293,20 @@ impl<'c, 'id, E: Rebrand> Token<'c, 'id, E> {
     /// Gives the value back, its items pointing to their objects' current
     /// addresses and living as long as the borrow of `arena`.
     pub fn redeem<'b, const N: usize>(self, arena: &'b Arena<'id, N>) -> E::Branded<'b> {
-        let mut this = ManuallyDrop::new(self);
-        debug_assert_eq!(this.cells, arena.cells_ptr());
-        this.value.visit_refs(&mut Redeemer {
-            cells: arena.cells(),
-        });
-        // SAFETY: 1. `value` is read out once and `this` is never dropped;
-        // 2. `E` and `E::Branded<'b>` differ only in the region lifetime
-        // (`Rebrand` contract), so the bits are a valid `E::Branded<'b>`;
-        // 3. every item now points to its live object in the arena borrowed
-        // for `'b`; 4. the token was counted in the table.
+        let this = core::mem::ManuallyDrop::new(self);
+        debug_assert_eq!(this.core, arena.raw().block());
+        // SAFETY: 1. the entry is unregistered before the box is taken back
+        // (once: `this` is never dropped); 2. `E` and `E::Branded<'b>`
+        // differ only in the region lifetime (`Rebrand` contract), so the
+        // bits are a valid `E::Branded<'b>`; 3. every item points to its
+        // live object (the compactor rewrote them) in the arena borrowed for
+        // `'b`; 4. the arena is alive, so the count does not free the block.
         unsafe {
-            let value = ManuallyDrop::take(&mut this.value);
-            CellTable::token_gone(this.cells);
-            let value = ManuallyDrop::new(value);
+            let core = this.core.as_ref();
+            core.remove_whole(this.entry);
+            let value = *Box::from_raw(this.value.as_ptr());
+            Core::token_gone(this.core);
+            let value = core::mem::ManuallyDrop::new(value);
             debug_assert_eq!(size_of::<E>(), size_of::<E::Branded<'b>>());
             (&*value as *const E).cast::<E::Branded<'b>>().read()
         }
@@ -343,16 +315,14 @@ impl<'c, 'id, E: Rebrand> Token<'c, 'id, E> {
 
 impl<E: Rebrand> Drop for Token<'_, '_, E> {
     fn drop(&mut self) {
-        // SAFETY: the token counted itself, so the table is allocated, and
-        // so is the region (kept by the table if the arena is gone).
-        let cells = unsafe { self.cells.as_ref() };
-        let _gone = Gone(self.cells);
-        self.value.visit_refs(&mut Redeemer { cells });
-        // SAFETY: the items point to their live objects again; the value is
-        // dropped once (its `'static` region lifetime is never observed:
-        // dropping only runs destructors). The guard then lets go of the
-        // table, also if a destructor panics.
-        unsafe { ManuallyDrop::drop(&mut self.value) };
+        // SAFETY: the token counted itself, so the block is allocated.
+        unsafe { self.core.as_ref() }.remove_whole(self.entry);
+        let _gone = Gone(self.core);
+        // SAFETY: the box is taken back once; its items point to their live
+        // objects (its `'static` region lifetime is never observed: dropping
+        // only runs destructors). The guard then lets go of the block, also
+        // if a destructor panics.
+        drop(unsafe { Box::from_raw(self.value.as_ptr()) });
     }
 }
 
