@@ -19,7 +19,25 @@ use core::ptr::NonNull;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// Receives the direct managed references of a value, one at a time.
-pub trait Visitor {
+///
+/// # Safety
+///
+/// [`Managed::visit_refs`] is a safe method that anyone can call, and it
+/// hands the visitor the address a live reference (a region `Item`, a
+/// token) will dereference next. So the trait is `unsafe` to implement: a
+/// safe visitor could otherwise write any address into an `Item` and make
+/// safe code read through it. An implementation must uphold:
+///
+/// 1. `visit` either leaves `*target` unchanged, or replaces it with the
+///    address at which the *same* object (same type, same value, same
+///    ownership) now lives, with the provenance of that object's memory.
+///    Only the container that moved the object can know that address.
+/// 2. `visit` does not keep the place `target` (or a pointer derived from
+///    it) beyond the call.
+///
+/// A visitor that only observes (counts, checks ownership) satisfies both
+/// trivially.
+pub unsafe trait Visitor {
     /// Called once for each direct managed reference.
     ///
     /// `target` holds the address of the referenced object. A visitor that
@@ -29,7 +47,8 @@ pub trait Visitor {
     fn visit(&mut self, target: &mut NonNull<u8>);
 }
 
-impl<V: Visitor + ?Sized> Visitor for &mut V {
+// SAFETY: forwards every call to `V`, which upholds the contract.
+unsafe impl<V: Visitor + ?Sized> Visitor for &mut V {
     #[inline]
     fn visit(&mut self, target: &mut NonNull<u8>) {
         (**self).visit(target);
@@ -266,7 +285,9 @@ mod tests {
 
     /// Moves everything one byte up, as a compactor would with a table.
     struct Shift(usize);
-    impl Visitor for Shift {
+    // SAFETY: only ever visits the test's `Ref`s, which hold dangling
+    // addresses that are never dereferenced; rewriting them is harmless.
+    unsafe impl Visitor for Shift {
         fn visit(&mut self, target: &mut NonNull<u8>) {
             self.0 += 1;
             *target = target.map_addr(|a| a.checked_add(1).unwrap());

@@ -868,7 +868,8 @@ pub(crate) struct Check {
     foreign: bool,
 }
 
-impl Visitor for Check {
+// SAFETY: observes only: never writes `target`, never keeps it.
+unsafe impl Visitor for Check {
     #[inline]
     fn visit(&mut self, target: &mut NonNull<u8>) {
         if target.addr().get().wrapping_sub(self.start) >= self.limit {
@@ -892,7 +893,11 @@ pub(crate) struct Fix<'r> {
     map: Map<'r>,
 }
 
-impl Visitor for Fix<'_> {
+// SAFETY: 1. it is used only by the compaction that moves the region's
+// objects by the same formula, so the address it writes is where the same
+// object lands (same tag, provenance of the region block); 2. it keeps no
+// place.
+unsafe impl Visitor for Fix<'_> {
     #[inline]
     fn visit(&mut self, target: &mut NonNull<u8>) {
         let off = target.addr().get().wrapping_sub(self.start);

@@ -165,7 +165,8 @@ pub(crate) struct Census<F> {
     pub(crate) foreign: bool,
 }
 
-impl<F: Fn(usize) -> bool> Visitor for Census<F> {
+// SAFETY: observes only: never writes `target`, never keeps it.
+unsafe impl<F: Fn(usize) -> bool> Visitor for Census<F> {
     #[inline]
     fn visit(&mut self, target: &mut NonNull<u8>) {
         if !(self.owns)(target.addr().get()) {
