@@ -297,6 +297,24 @@ fn check_deque(deque: &MultisizePageDeque<dyn Item>, model: &VecDeque<(Kind, u64
     assert_eq!(got, want);
     let back: Vec<(Kind, u64)> = deque.iter().rev().map(|v| (v.kind(), v.tag())).collect();
     assert!(back.iter().eq(want.iter().rev()));
+    // `fold` (the page-by-page loop behind `sum`, `for_each`, ...) from
+    // iterators already advanced at either end.
+    let n = want.len();
+    for (k, j) in [(0, 0), (1, 0), (0, 1), (n / 3, n / 4), (n / 2, n - n / 2)] {
+        if k + j > n {
+            continue;
+        }
+        let mut it = deque.iter();
+        it.by_ref().take(k).for_each(drop);
+        for _ in 0..j {
+            it.next_back();
+        }
+        let folded = it.fold(Vec::new(), |mut acc, v| {
+            acc.push((v.kind(), v.tag()));
+            acc
+        });
+        assert_eq!(folded, want[k..n - j], "fold after {k} front, {j} back");
+    }
     assert_eq!(live() as usize, model.len());
     let stats = deque.stats();
     assert!(stats.live_bytes <= stats.reserved_bytes);
@@ -353,9 +371,8 @@ proptest! {
                     prop_assert_eq!(deque.drop_back(), model.pop_back().is_some());
                 }
                 Op::BumpAll => {
-                    for v in deque.iter_mut() {
-                        v.bump();
-                    }
+                    // `for_each` runs `IterMut::fold`.
+                    deque.iter_mut().for_each(|v| v.bump());
                     for (k, t) in model.iter_mut() {
                         *t = norm(*k, match k {
                             Kind::Zst => 0,
