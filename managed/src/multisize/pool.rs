@@ -15,7 +15,7 @@ use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use super::PageInfo;
 use crate::SpaceStats;
@@ -105,6 +105,14 @@ impl Storage {
     }
 }
 
+/// The class of `T`, when it has one (else 0, unused).
+const fn class_of<T>() -> usize {
+    match Storage::of(Layout::new::<T>()) {
+        Storage::Class(class) => class,
+        _ => 0,
+    }
+}
+
 /// What a class keeps per slot number, next to nothing else so that a key
 /// check touches one small entry.
 #[derive(Clone, Copy)]
@@ -147,12 +155,25 @@ struct Class {
     holes: Vec<u32>,
 }
 
+/// `(log2 slot size, log2 slots per page)` of class `class`: slots of
+/// `16 << class` bytes in pages of 16 slots, at least 4 KiB.
+const fn geometry(class: usize) -> (u32, u32) {
+    let size_shift = MIN_CLASS_SHIFT + class as u32;
+    let page_shift = if size_shift + 4 > 12 {
+        size_shift + 4
+    } else {
+        12
+    };
+    (size_shift, page_shift - size_shift)
+}
+
 impl Class {
-    fn new(size: usize) -> Self {
-        let page = PageSize::new((16 * size).max(PageSize::DEFAULT.get())).expect("a valid size");
+    fn new(class: usize) -> Self {
+        let (size_shift, per_page_shift) = geometry(class);
+        let page = PageSize::new(1 << (size_shift + per_page_shift)).expect("a valid size");
         Self {
-            size_shift: size.trailing_zeros(),
-            per_page_shift: (page.get() / size).trailing_zeros(),
+            size_shift,
+            per_page_shift,
             raw: RawPages::new(page),
             pages: Vec::new(),
             meta: Vec::new(),
@@ -169,11 +190,22 @@ impl Class {
     /// The address of slot `slot`, if its page is in use.
     #[inline]
     fn ptr(&self, slot: u32) -> Option<NonNull<u8>> {
-        let base = (*self.pages.get((slot >> self.per_page_shift) as usize)?)?;
-        let index = (slot & ((1 << self.per_page_shift) - 1)) as usize;
+        self.ptr_with(slot, (self.size_shift, self.per_page_shift))
+    }
+
+    /// [`ptr`](Self::ptr) with the class geometry passed in, a constant
+    /// where the class is known at compile time (typed inserts and keys).
+    #[inline]
+    fn ptr_with(&self, slot: u32, (size_shift, per_page_shift): (u32, u32)) -> Option<NonNull<u8>> {
+        debug_assert_eq!(
+            (size_shift, per_page_shift),
+            (self.size_shift, self.per_page_shift)
+        );
+        let base = (*self.pages.get((slot >> per_page_shift) as usize)?)?;
+        let index = (slot & ((1 << per_page_shift) - 1)) as usize;
         // SAFETY: `index` is below the slots per page, so the slot lies
         // inside the page.
-        Some(unsafe { base.add(index << self.size_shift) })
+        Some(unsafe { base.add(index << size_shift) })
     }
 
     /// A free slot number.
@@ -289,7 +321,9 @@ struct Table {
     free: Vec<u32>,
 }
 
-static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
+/// The next pool id. Ids are never reused, so that no key of one pool,
+/// live or dropped, can ever be taken for a key of another.
+static NEXT_POOL_ID: AtomicU32 = AtomicU32::new(1);
 
 /// A free-list allocator for values of any type, size and alignment:
 /// insert anywhere, remove anywhere, values never move.
@@ -320,7 +354,7 @@ static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 /// ```
 pub struct MultisizePool {
     /// Tells this pool's keys from other pools' (never reused).
-    id: u64,
+    id: u32,
     classes: [Class; CLASSES],
     /// Large and zero-sized values.
     table: Table,
@@ -336,12 +370,36 @@ pub struct MultisizePool {
 
 /// A key to a `T` in a [`MultisizePool`]: `Copy`, and checked on use.
 pub struct MultisizeKey<T> {
-    pool: u64,
-    /// Slot number in `T`'s class, or entry of the large table.
+    /// The pool's id. Keys are three `u32`s (12 bytes), so that a key in
+    /// an enum of keys still fits two registers.
+    pool: u32,
+    /// The slot number in `T`'s class, or the entry of the large table.
     slot: u32,
-    /// Odd: the generation of the slot when the value was inserted.
+    /// The slot's generation, odd, when the value was inserted.
     generation: u32,
     _type: PhantomData<fn() -> T>,
+}
+
+impl<T> MultisizeKey<T> {
+    #[inline]
+    fn new(pool: u32, slot: u32, generation: u32) -> Self {
+        Self {
+            pool,
+            slot,
+            generation,
+            _type: PhantomData,
+        }
+    }
+
+    #[inline]
+    fn slot(&self) -> u32 {
+        self.slot
+    }
+
+    #[inline]
+    fn generation(&self) -> u32 {
+        self.generation
+    }
 }
 
 impl<T> Clone for MultisizeKey<T> {
@@ -367,8 +425,8 @@ impl<T> fmt::Debug for MultisizeKey<T> {
             f,
             "MultisizeKey<{}>({}v{} in pool {})",
             core::any::type_name::<T>(),
-            self.slot,
-            self.generation,
+            self.slot(),
+            self.generation(),
             self.pool
         )
     }
@@ -376,11 +434,22 @@ impl<T> fmt::Debug for MultisizeKey<T> {
 
 impl MultisizePool {
     /// An empty pool. Allocates nothing.
+    ///
+    /// # Panics
+    ///
+    /// When the process has already created `u32::MAX - 1` pools: pool
+    /// ids are never reused (that is what makes every foreign key
+    /// detectable), and keys carry them in 32 bits.
     #[must_use]
     pub fn new() -> Self {
+        let id = NEXT_POOL_ID
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |id| id.checked_add(1))
+            .ok()
+            .filter(|&id| id != u32::MAX)
+            .expect("fewer than 2^32 - 1 MultisizePools per process");
         Self {
-            id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
-            classes: core::array::from_fn(|i| Class::new(1 << (MIN_CLASS_SHIFT as usize + i))),
+            id,
+            classes: core::array::from_fn(Class::new),
             table: Table::default(),
             len: 0,
             live: 0,
@@ -416,7 +485,9 @@ impl MultisizePool {
             Storage::Class(class) => {
                 let class = &mut self.classes[class];
                 let slot = class.take();
-                let block = class.ptr(slot).expect("a free slot's page is in use");
+                let block = class
+                    .ptr_with(slot, const { geometry(class_of::<T>()) })
+                    .expect("a free slot's page is in use");
                 let meta = &mut class.meta[slot as usize];
                 meta.generation += 1;
                 meta.ops = Some(ops);
@@ -431,12 +502,7 @@ impl MultisizePool {
         unsafe { block.cast::<T>().write(value) };
         self.len += 1;
         self.live += size_of::<T>();
-        MultisizeKey {
-            pool: self.id,
-            slot,
-            generation,
-            _type: PhantomData,
-        }
+        MultisizeKey::new(self.id, slot, generation)
     }
 
     /// Takes a table entry for a large or zero-sized value of `ops`' type
@@ -485,14 +551,14 @@ impl MultisizePool {
         let found = match Storage::for_type::<T>() {
             Storage::Class(class) => {
                 let class = &self.classes[class];
-                if class.meta.get(key.slot as usize)?.generation != key.generation {
+                if class.meta.get(key.slot() as usize)?.generation != key.generation() {
                     return None;
                 }
-                class.ptr(key.slot)
+                class.ptr_with(key.slot(), const { geometry(class_of::<T>()) })
             }
             _ => {
-                let entry = self.table.entries.get(key.slot as usize)?;
-                if entry.generation != key.generation {
+                let entry = self.table.entries.get(key.slot() as usize)?;
+                if entry.generation != key.generation() {
                     return None;
                 }
                 Some(entry.value)
@@ -512,8 +578,8 @@ impl MultisizePool {
     /// The recorded type of an occupied `key`'s slot (debug checks).
     fn ops_of<T: 'static>(&self, key: &MultisizeKey<T>) -> Option<&'static SlotOps> {
         match Storage::for_type::<T>() {
-            Storage::Class(class) => self.classes[class].meta.get(key.slot as usize)?.ops,
-            _ => self.table.entries.get(key.slot as usize)?.ops,
+            Storage::Class(class) => self.classes[class].meta.get(key.slot() as usize)?.ops,
+            _ => self.table.entries.get(key.slot() as usize)?.ops,
         }
     }
 
@@ -578,7 +644,7 @@ impl MultisizePool {
         let value = self.find(key)?;
         match Storage::for_type::<T>() {
             Storage::Class(class) => {
-                self.classes[class].vacate(key.slot);
+                self.classes[class].vacate(key.slot());
                 self.len -= 1;
                 self.live -= size_of::<T>();
                 // SAFETY: the slot held a live `T` (checked by `find`); it is
@@ -587,7 +653,7 @@ impl MultisizePool {
                 Some(unsafe { value.cast::<T>().read() })
             }
             _ => {
-                let (value, ops) = self.vacate_entry(key.slot);
+                let (value, ops) = self.vacate_entry(key.slot());
                 // SAFETY: 1. the entry held a live `T` (checked by `find`),
                 // read out once; 2. its block is then freed.
                 unsafe {
@@ -608,9 +674,9 @@ impl MultisizePool {
         match Storage::for_type::<T>() {
             Storage::Class(class) => {
                 // SAFETY: the slot holds a live `T` (checked by `find`).
-                unsafe { self.drop_class_slot(class, key.slot, value, SlotOps::of::<T>()) }
+                unsafe { self.drop_class_slot(class, key.slot(), value, SlotOps::of::<T>()) }
             }
-            _ => self.drop_entry(key.slot),
+            _ => self.drop_entry(key.slot()),
         }
         true
     }
@@ -783,27 +849,36 @@ mod tests {
     }
 
     #[test]
+    fn class_geometry() {
+        let bytes = |c| {
+            let (s, p) = geometry(c);
+            (1usize << s, 1usize << (s + p))
+        };
+        assert_eq!(bytes(0), (16, 4096));
+        assert_eq!(bytes(4), (256, 4096));
+        assert_eq!(bytes(5), (512, 8192));
+        assert_eq!(bytes(7), (2048, 32768));
+    }
+
+    #[test]
     fn a_slot_is_retired_before_its_generation_wraps() {
         let mut pool = MultisizePool::new();
         let first = pool.insert(1u32);
-        let slot = first.slot as usize;
+        let slot = first.slot() as usize;
         pool.classes[0].meta[slot].generation = u32::MAX - 4;
-        let key = MultisizeKey::<u32> {
-            generation: u32::MAX - 4,
-            ..first
-        };
+        let key = MultisizeKey::<u32>::new(first.pool, first.slot(), u32::MAX - 4);
         assert_eq!(pool.remove(key), Some(1));
         let mut stale = vec![key];
         // One more round trip on the slot, then it is retired.
         let k = pool.insert(2u32);
-        assert_eq!(k.slot, first.slot, "the freed slot is reused first");
-        assert_eq!(k.generation, u32::MAX - 2);
+        assert_eq!(k.slot(), first.slot(), "the freed slot is reused first");
+        assert_eq!(k.generation(), u32::MAX - 2);
         assert_eq!(pool.remove(k), Some(2));
         stale.push(k);
         assert_eq!(pool.classes[0].meta[slot].generation, RETIRED);
         // None of its keys works; the next insert gets another slot.
         let fresh = pool.insert(3u32);
-        assert_ne!(fresh.slot, first.slot);
+        assert_ne!(fresh.slot(), first.slot());
         for k in stale {
             assert!(pool.get(k).is_none());
             assert!(pool.remove(k).is_none());
@@ -815,7 +890,7 @@ mod tests {
         pool.shrink_to_fit();
         assert!(pool.classes[0].pages[0].is_none());
         let again = pool.insert(4u32);
-        assert_ne!(again.slot, first.slot);
+        assert_ne!(again.slot(), first.slot());
         assert_eq!(pool.classes[0].meta[slot].generation, RETIRED);
     }
 
@@ -824,7 +899,7 @@ mod tests {
         let mut pool = MultisizePool::new();
         let a = pool.insert([0u8; 16]);
         let b = pool.insert([1u8; 16]);
-        assert_eq!((a.slot, b.slot), (0, 1), "lowest addresses first");
+        assert_eq!((a.slot(), b.slot()), (0, 1), "lowest addresses first");
         let (pa, pb): (*const [u8; 16], *const [u8; 16]) =
             (pool.get(a).unwrap(), pool.get(b).unwrap());
         assert_eq!(pb.addr() - pa.addr(), 16);
