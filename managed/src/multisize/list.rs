@@ -21,6 +21,127 @@ impl<D: ?Sized> Clone for Meta<D> {
 
 impl<D: ?Sized> Copy for Meta<D> {}
 
+/// The API the three page containers share, written once: each container
+/// is a thin wrapper over a [`RecordList`] named `list`.
+macro_rules! common_api {
+    ($ty:ident, $noun:literal, $order:literal, $clear_order:literal) => {
+        impl<D: ?Sized + 'static> $ty<D> {
+            #[doc = concat!("An empty ", $noun, " with 4 KiB pages. Allocates nothing.")]
+            #[must_use]
+            pub fn new() -> Self {
+                Self::with_page_size($crate::page::PageSize::DEFAULT)
+            }
+
+            #[doc = concat!("An empty ", $noun, " with pages of at least `size` bytes (grown so")]
+            /// that a page holds at least eight record headers). Allocates
+            /// nothing.
+            #[must_use]
+            pub fn with_page_size(size: $crate::page::PageSize) -> Self {
+                Self {
+                    list: $crate::multisize::list::RecordList::new(size),
+                }
+            }
+
+            /// The page size in use.
+            #[must_use]
+            pub fn page_size(&self) -> $crate::page::PageSize {
+                self.list.page_size()
+            }
+
+            #[doc = concat!("Values in the ", $noun, ".")]
+            #[inline]
+            #[must_use]
+            pub fn len(&self) -> usize {
+                self.list.len()
+            }
+
+            #[doc = concat!("Whether the ", $noun, " holds no value.")]
+            #[inline]
+            #[must_use]
+            pub fn is_empty(&self) -> bool {
+                self.list.len() == 0
+            }
+
+            /// Pages holding values (reserve pages kept for reuse not
+            /// counted).
+            #[must_use]
+            pub fn pages(&self) -> usize {
+                self.list.pages()
+            }
+
+            #[doc = concat!("Drops every value, ", $clear_order, ". If a destructor panics the")]
+            /// others are still dropped and the panic then resumes.
+            pub fn clear(&mut self) {
+                self.list.clear();
+            }
+
+            #[doc = concat!("What the page holding `ptr` contains, or `None` when the ", $noun)]
+            /// owns no page there (a foreign, heap-placed or zero-sized
+            /// value, or a stale pointer). Only the address is used.
+            #[must_use]
+            pub fn header_for<P: ?Sized>(
+                &self,
+                ptr: *const P,
+            ) -> Option<$crate::multisize::PageInfo> {
+                self.list.info_for(ptr)
+            }
+
+            /// Space statistics: value bytes live, pages and large-value
+            /// blocks reserved.
+            #[must_use]
+            pub fn stats(&self) -> $crate::SpaceStats {
+                self.list.stats()
+            }
+
+            /// Compacts: repacks the values densely into as few pages as
+            /// they need when that frees pages, and returns the reserve and
+            /// spare pages to the allocator.
+            pub fn shrink_to_fit(&mut self) {
+                self.list.shrink_to_fit();
+            }
+
+            #[doc = concat!("The values, ", $order, " (double-ended).")]
+            pub fn iter(&self) -> $crate::multisize::Iter<'_, D> {
+                self.list.iter()
+            }
+
+            #[doc = concat!("The values, ", $order, ", mutably (double-ended).")]
+            pub fn iter_mut(&mut self) -> $crate::multisize::IterMut<'_, D> {
+                self.list.iter_mut()
+            }
+        }
+
+        impl<D: ?Sized + 'static> Default for $ty<D> {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl<D: ?Sized + core::fmt::Debug + 'static> core::fmt::Debug for $ty<D> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_list().entries(self.iter()).finish()
+            }
+        }
+
+        impl<'a, D: ?Sized + 'static> IntoIterator for &'a $ty<D> {
+            type Item = &'a D;
+            type IntoIter = $crate::multisize::Iter<'a, D>;
+            fn into_iter(self) -> Self::IntoIter {
+                self.iter()
+            }
+        }
+
+        impl<'a, D: ?Sized + 'static> IntoIterator for &'a mut $ty<D> {
+            type Item = &'a mut D;
+            type IntoIter = $crate::multisize::IterMut<'a, D>;
+            fn into_iter(self) -> Self::IntoIter {
+                self.iter_mut()
+            }
+        }
+    };
+}
+pub(crate) use common_api;
+
 /// One end of a record list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum End {

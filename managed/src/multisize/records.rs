@@ -362,8 +362,16 @@ impl Records {
             let mut hdr = unsafe { Self::hdr(base).read() };
             let align = layout.align();
             let p = hdr.end as usize;
-            let v = (p + head + align - 1) & !(align - 1);
-            let e = (v + layout.size() + REC_ALIGN - 1) & !(REC_ALIGN - 1);
+            debug_assert_eq!((p | head) % REC_ALIGN, 0);
+            // `p` and `head` are multiples of 8: no rounding for values
+            // aligned to at most 8 (the common case, folded at compile
+            // time for a known layout).
+            let v = if align <= REC_ALIGN {
+                p + head
+            } else {
+                (p + head + align - 1) & !(align - 1)
+            };
+            let e = v + ((layout.size() + REC_ALIGN - 1) & !(REC_ALIGN - 1));
             if e <= self.page_size().get() {
                 debug_assert!(hdr.count > 0, "pages in use hold records");
                 let sizes = Sizes {
