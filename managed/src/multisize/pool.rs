@@ -15,7 +15,7 @@ use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::PageInfo;
 use crate::SpaceStats;
@@ -321,9 +321,10 @@ struct Table {
     free: Vec<u32>,
 }
 
-/// The next pool id. Ids are never reused, so that no key of one pool,
-/// live or dropped, can ever be taken for a key of another.
-static NEXT_POOL_ID: AtomicU32 = AtomicU32::new(1);
+/// The next pool id. Ids are never reused (64 bits do not wrap), so that
+/// no key of one pool, live or dropped, can ever be taken for a key of
+/// another.
+static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A free-list allocator for values of any type, size and alignment:
 /// insert anywhere, remove anywhere, values never move.
@@ -354,7 +355,7 @@ static NEXT_POOL_ID: AtomicU32 = AtomicU32::new(1);
 /// ```
 pub struct MultisizePool {
     /// Tells this pool's keys from other pools' (never reused).
-    id: u32,
+    id: u64,
     classes: [Class; CLASSES],
     /// Large and zero-sized values.
     table: Table,
@@ -370,9 +371,8 @@ pub struct MultisizePool {
 
 /// A key to a `T` in a [`MultisizePool`]: `Copy`, and checked on use.
 pub struct MultisizeKey<T> {
-    /// The pool's id. Keys are three `u32`s (12 bytes), so that a key in
-    /// an enum of keys still fits two registers.
-    pool: u32,
+    /// The pool's id.
+    pool: u64,
     /// The slot number in `T`'s class, or the entry of the large table.
     slot: u32,
     /// The slot's generation, odd, when the value was inserted.
@@ -382,7 +382,7 @@ pub struct MultisizeKey<T> {
 
 impl<T> MultisizeKey<T> {
     #[inline]
-    fn new(pool: u32, slot: u32, generation: u32) -> Self {
+    fn new(pool: u64, slot: u32, generation: u32) -> Self {
         Self {
             pool,
             slot,
@@ -434,21 +434,10 @@ impl<T> fmt::Debug for MultisizeKey<T> {
 
 impl MultisizePool {
     /// An empty pool. Allocates nothing.
-    ///
-    /// # Panics
-    ///
-    /// When the process has already created `u32::MAX - 1` pools: pool
-    /// ids are never reused (that is what makes every foreign key
-    /// detectable), and keys carry them in 32 bits.
     #[must_use]
     pub fn new() -> Self {
-        let id = NEXT_POOL_ID
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |id| id.checked_add(1))
-            .ok()
-            .filter(|&id| id != u32::MAX)
-            .expect("fewer than 2^32 - 1 MultisizePools per process");
         Self {
-            id,
+            id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
             classes: core::array::from_fn(Class::new),
             table: Table::default(),
             len: 0,
