@@ -297,6 +297,26 @@ fn check_deque(deque: &MultisizePageDeque<dyn Item>, model: &VecDeque<(Kind, u64
     assert_eq!(got, want);
     let back: Vec<(Kind, u64)> = deque.iter().rev().map(|v| (v.kind(), v.tag())).collect();
     assert!(back.iter().eq(want.iter().rev()));
+    // `fold` (the page-by-page loop behind `sum`, `for_each`, ...) from
+    // iterators already advanced at either end.
+    let n = want.len();
+    let splits = [(n / 3, n / 4), (0, 0), (1, 0), (0, 1), (n / 2, n - n / 2)];
+    // Miri walks one split (its time budget); natively all of them.
+    for &(k, j) in &splits[..if cfg!(miri) { 1 } else { splits.len() }] {
+        if k + j > n {
+            continue;
+        }
+        let mut it = deque.iter();
+        it.by_ref().take(k).for_each(drop);
+        for _ in 0..j {
+            it.next_back();
+        }
+        let folded = it.fold(Vec::new(), |mut acc, v| {
+            acc.push((v.kind(), v.tag()));
+            acc
+        });
+        assert_eq!(folded, want[k..n - j], "fold after {k} front, {j} back");
+    }
     assert_eq!(live() as usize, model.len());
     let stats = deque.stats();
     assert!(stats.live_bytes <= stats.reserved_bytes);
@@ -353,9 +373,8 @@ proptest! {
                     prop_assert_eq!(deque.drop_back(), model.pop_back().is_some());
                 }
                 Op::BumpAll => {
-                    for v in deque.iter_mut() {
-                        v.bump();
-                    }
+                    // `for_each` runs `IterMut::fold`.
+                    deque.iter_mut().for_each(|v| v.bump());
                     for (k, t) in model.iter_mut() {
                         *t = norm(*k, match k {
                             Kind::Zst => 0,
@@ -721,4 +740,46 @@ fn containers_are_send_when_their_values_are() {
     send(&q);
     let handle = std::thread::spawn(move || q.pop_front::<Word>().map(|w| w.0));
     assert_eq!(handle.join().unwrap(), Some(3));
+}
+
+/// A value too large for a page (its own heap block) whose destructor
+/// panics.
+struct BigBomb([u64; 300], Token);
+impl Item for BigBomb {
+    fn tag(&self) -> u64 {
+        self.0[299]
+    }
+    fn kind(&self) -> Kind {
+        Kind::Word
+    }
+    fn bump(&mut self) {}
+}
+impl Drop for BigBomb {
+    fn drop(&mut self) {
+        panic!("big bomb");
+    }
+}
+
+#[test]
+fn a_panicking_large_value_still_frees_its_block() {
+    // Miri's leak check fails this test if a block is lost on unwind.
+    let mut queue: MultisizePageQueue<dyn Item> = MultisizePageQueue::new();
+    queue.push_back(BigBomb([7; 300], Token::new()), coercion!());
+    queue.push_back(Bomb(false, Token::new()), coercion!());
+    assert!(
+        queue.stats().reserved_bytes >= 2400,
+        "the big value has a block"
+    );
+    assert_eq!(queue.front().map(|v| v.tag()), Some(7));
+    assert!(catch_unwind(AssertUnwindSafe(|| queue.drop_front())).is_err());
+    assert_eq!(queue.len(), 1, "the record went with its value");
+    assert_eq!(queue.front().map(|v| v.tag()), Some(99));
+    let mut stack: MultisizePageStack<dyn Item> = MultisizePageStack::new();
+    stack.push(Bomb(false, Token::new()), coercion!());
+    stack.push(BigBomb([1; 300], Token::new()), coercion!());
+    stack.push(Bomb(false, Token::new()), coercion!());
+    assert!(catch_unwind(AssertUnwindSafe(|| stack.clear())).is_err());
+    assert!(stack.is_empty());
+    drop(queue);
+    assert_eq!(live(), 0);
 }

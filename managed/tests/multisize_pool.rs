@@ -229,7 +229,7 @@ fn pages_are_headed_and_emptied_pages_return() {
     let first: *const Mid = pool.get(keys[0]).unwrap();
     let info = pool.header_for(first).unwrap();
     assert_eq!(info.page_bytes, 4096);
-    assert_eq!(info.records, 15, "256-byte slots after the header slot");
+    assert_eq!(info.records, 16, "sixteen 256-byte slots, no header slot");
     let big = pool.insert(Page([1; 512], Token::new()));
     let big_ptr: *const Page = pool.get(big).unwrap();
     assert!(

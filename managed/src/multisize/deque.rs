@@ -1,12 +1,8 @@
 //! [`MultisizePageDeque`]: values of any type and size, pushed and popped
 //! at both ends.
 
-use core::fmt;
-
-use super::list::{End, Iter, IterMut, RecordList};
-use super::{Coercion, PageInfo};
-use crate::SpaceStats;
-use crate::page::PageSize;
+use super::Coercion;
+use super::list::{End, RecordList, common_api};
 
 /// A double-ended queue of values of different types and sizes, viewed as
 /// `D` (usually a trait object), stored back to back in pages.
@@ -43,48 +39,14 @@ pub struct MultisizePageDeque<D: ?Sized + 'static> {
     list: RecordList<D>,
 }
 
+common_api!(
+    MultisizePageDeque,
+    "deque",
+    "front to back",
+    "front to back"
+);
+
 impl<D: ?Sized + 'static> MultisizePageDeque<D> {
-    /// An empty deque with 4 KiB pages. Allocates nothing.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::with_page_size(PageSize::DEFAULT)
-    }
-
-    /// An empty deque with pages of at least `size` bytes (grown so that
-    /// a page holds at least eight records). Allocates nothing.
-    #[must_use]
-    pub fn with_page_size(size: PageSize) -> Self {
-        Self {
-            list: RecordList::new(size),
-        }
-    }
-
-    /// The page size in use.
-    #[must_use]
-    pub fn page_size(&self) -> PageSize {
-        self.list.page_size()
-    }
-
-    /// Values in the deque.
-    #[inline]
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.list.len()
-    }
-
-    /// Whether the deque holds no value.
-    #[inline]
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.list.len() == 0
-    }
-
-    /// Pages in use (the spare page kept for reuse not counted).
-    #[must_use]
-    pub fn pages(&self) -> usize {
-        self.list.pages()
-    }
-
     /// Appends `value`, recorded as a `D` through `how`
     /// (write [`coercion!()`](crate::coercion)).
     #[inline]
@@ -162,77 +124,14 @@ impl<D: ?Sized + 'static> MultisizePageDeque<D> {
 
     /// Drops the first value in place; false when the deque is empty. The
     /// value is removed even if its destructor panics.
+    #[inline]
     pub fn drop_front(&mut self) -> bool {
         self.list.drop_end(End::Front)
     }
 
     /// Drops the last value in place, as [`drop_front`](Self::drop_front).
+    #[inline]
     pub fn drop_back(&mut self) -> bool {
         self.list.drop_end(End::Back)
-    }
-
-    /// Drops every value, front to back. If a destructor panics the others
-    /// are still dropped and the panic then resumes.
-    pub fn clear(&mut self) {
-        self.list.clear();
-    }
-
-    /// What the page holding `ptr` contains, or `None` when the deque owns
-    /// no page there (a foreign, heap-placed or zero-sized value, or a
-    /// stale pointer). Only the address is used.
-    #[must_use]
-    pub fn header_for<P: ?Sized>(&self, ptr: *const P) -> Option<PageInfo> {
-        self.list.info_for(ptr)
-    }
-
-    /// Space statistics: value bytes live, pages and large-value blocks
-    /// reserved.
-    #[must_use]
-    pub fn stats(&self) -> SpaceStats {
-        self.list.stats()
-    }
-
-    /// Compacts: repacks the values densely into as few pages as they need
-    /// when that frees pages, and returns the spare page to the allocator.
-    pub fn shrink_to_fit(&mut self) {
-        self.list.shrink_to_fit();
-    }
-
-    /// The values, front to back (double-ended).
-    pub fn iter(&self) -> Iter<'_, D> {
-        self.list.iter()
-    }
-
-    /// The values, front to back, mutably (double-ended).
-    pub fn iter_mut(&mut self) -> IterMut<'_, D> {
-        self.list.iter_mut()
-    }
-}
-
-impl<D: ?Sized + 'static> Default for MultisizePageDeque<D> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<D: ?Sized + fmt::Debug + 'static> fmt::Debug for MultisizePageDeque<D> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl<'a, D: ?Sized + 'static> IntoIterator for &'a MultisizePageDeque<D> {
-    type Item = &'a D;
-    type IntoIter = Iter<'a, D>;
-    fn into_iter(self) -> Iter<'a, D> {
-        self.iter()
-    }
-}
-
-impl<'a, D: ?Sized + 'static> IntoIterator for &'a mut MultisizePageDeque<D> {
-    type Item = &'a mut D;
-    type IntoIter = IterMut<'a, D>;
-    fn into_iter(self) -> IterMut<'a, D> {
-        self.iter_mut()
     }
 }

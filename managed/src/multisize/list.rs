@@ -21,6 +21,127 @@ impl<D: ?Sized> Clone for Meta<D> {
 
 impl<D: ?Sized> Copy for Meta<D> {}
 
+/// The API the three page containers share, written once: each container
+/// is a thin wrapper over a [`RecordList`] named `list`.
+macro_rules! common_api {
+    ($ty:ident, $noun:literal, $order:literal, $clear_order:literal) => {
+        impl<D: ?Sized + 'static> $ty<D> {
+            #[doc = concat!("An empty ", $noun, " with 4 KiB pages. Allocates nothing.")]
+            #[must_use]
+            pub fn new() -> Self {
+                Self::with_page_size($crate::page::PageSize::DEFAULT)
+            }
+
+            #[doc = concat!("An empty ", $noun, " with pages of at least `size` bytes (grown so")]
+            /// that a page holds at least eight record headers). Allocates
+            /// nothing.
+            #[must_use]
+            pub fn with_page_size(size: $crate::page::PageSize) -> Self {
+                Self {
+                    list: $crate::multisize::list::RecordList::new(size),
+                }
+            }
+
+            /// The page size in use.
+            #[must_use]
+            pub fn page_size(&self) -> $crate::page::PageSize {
+                self.list.page_size()
+            }
+
+            #[doc = concat!("Values in the ", $noun, ".")]
+            #[inline]
+            #[must_use]
+            pub fn len(&self) -> usize {
+                self.list.len()
+            }
+
+            #[doc = concat!("Whether the ", $noun, " holds no value.")]
+            #[inline]
+            #[must_use]
+            pub fn is_empty(&self) -> bool {
+                self.list.len() == 0
+            }
+
+            /// Pages holding values (reserve pages kept for reuse not
+            /// counted).
+            #[must_use]
+            pub fn pages(&self) -> usize {
+                self.list.pages()
+            }
+
+            #[doc = concat!("Drops every value, ", $clear_order, ". If a destructor panics the")]
+            /// others are still dropped and the panic then resumes.
+            pub fn clear(&mut self) {
+                self.list.clear();
+            }
+
+            #[doc = concat!("What the page holding `ptr` contains, or `None` when the ", $noun)]
+            /// owns no page there (a foreign, heap-placed or zero-sized
+            /// value, or a stale pointer). Only the address is used.
+            #[must_use]
+            pub fn header_for<P: ?Sized>(
+                &self,
+                ptr: *const P,
+            ) -> Option<$crate::multisize::PageInfo> {
+                self.list.info_for(ptr)
+            }
+
+            /// Space statistics: value bytes live, pages and large-value
+            /// blocks reserved.
+            #[must_use]
+            pub fn stats(&self) -> $crate::SpaceStats {
+                self.list.stats()
+            }
+
+            /// Compacts: repacks the values densely into as few pages as
+            /// they need when that frees pages, and returns the reserve and
+            /// spare pages to the allocator.
+            pub fn shrink_to_fit(&mut self) {
+                self.list.shrink_to_fit();
+            }
+
+            #[doc = concat!("The values, ", $order, " (double-ended).")]
+            pub fn iter(&self) -> $crate::multisize::Iter<'_, D> {
+                self.list.iter()
+            }
+
+            #[doc = concat!("The values, ", $order, ", mutably (double-ended).")]
+            pub fn iter_mut(&mut self) -> $crate::multisize::IterMut<'_, D> {
+                self.list.iter_mut()
+            }
+        }
+
+        impl<D: ?Sized + 'static> Default for $ty<D> {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl<D: ?Sized + core::fmt::Debug + 'static> core::fmt::Debug for $ty<D> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_list().entries(self.iter()).finish()
+            }
+        }
+
+        impl<'a, D: ?Sized + 'static> IntoIterator for &'a $ty<D> {
+            type Item = &'a D;
+            type IntoIter = $crate::multisize::Iter<'a, D>;
+            fn into_iter(self) -> Self::IntoIter {
+                self.iter()
+            }
+        }
+
+        impl<'a, D: ?Sized + 'static> IntoIterator for &'a mut $ty<D> {
+            type Item = &'a mut D;
+            type IntoIter = $crate::multisize::IterMut<'a, D>;
+            fn into_iter(self) -> Self::IntoIter {
+                self.iter_mut()
+            }
+        }
+    };
+}
+pub(crate) use common_api;
+
 /// One end of a record list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum End {
@@ -38,6 +159,10 @@ pub(crate) struct RecordList<D: ?Sized + 'static> {
 }
 
 impl<D: ?Sized + 'static> RecordList<D> {
+    /// The record header: the two sizes and a `Meta<D>`, rounded to 8.
+    const HEAD: usize =
+        (size_of::<super::records::Sizes>() + size_of::<Meta<D>>()).next_multiple_of(8);
+
     pub(crate) fn new(page_size: PageSize) -> Self {
         Self {
             records: Records::new(page_size, core::alloc::Layout::new::<Meta<D>>()),
@@ -64,9 +189,11 @@ impl<D: ?Sized + 'static> RecordList<D> {
     #[inline]
     pub(crate) fn push<T: 'static>(&mut self, end: End, value: T, how: Coercion<T, D>) {
         let ops = how.ops();
+        let layout = core::alloc::Layout::new::<T>();
+        debug_assert_eq!(layout, ops.layout());
         let (rec, slot) = match end {
-            End::Back => self.records.push_back(ops.layout()),
-            End::Front => self.records.push_front(ops.layout()),
+            End::Back => self.records.push_back(layout, Self::HEAD),
+            End::Front => self.records.push_front(layout, Self::HEAD),
         };
         // SAFETY: 1. `slot` is valid for a `T` (in the record, in a heap
         // block of `T`'s layout, or dangling and aligned for a zero-sized
@@ -124,23 +251,25 @@ impl<D: ?Sized + 'static> RecordList<D> {
             .is_some_and(|meta| meta.ops.type_id() == TypeId::of::<T>())
     }
 
-    /// Removes the record at `end` after its value is gone.
+    /// Removes the record at `end`; returns its value's heap block, if it
+    /// has one, for the caller to free once the value is gone. The value's
+    /// bytes stay valid until the next push.
     ///
     /// # Safety
     ///
-    /// `meta` must be the metadata of the record at `end`, whose value was
-    /// moved out or dropped.
+    /// `meta` must be the metadata of the record at `end`; the caller takes
+    /// its value over (moves it out or drops it).
     #[inline]
-    unsafe fn unlink(&mut self, end: End, meta: Meta<D>) {
-        let value = meta.value.cast::<u8>();
+    unsafe fn unlink(&mut self, end: End, meta: Meta<D>) -> Option<core::alloc::Layout> {
         let layout = meta.ops.layout();
         // SAFETY: forwarded caller contract.
-        unsafe {
+        let heap = unsafe {
             match end {
-                End::Front => self.records.remove_first(value, layout),
-                End::Back => self.records.remove_last(value, layout),
+                End::Front => self.records.remove_first(layout),
+                End::Back => self.records.remove_last(layout),
             }
-        }
+        };
+        heap.then_some(layout)
     }
 
     /// Moves the value at `end` out if it is a `T`.
@@ -151,11 +280,15 @@ impl<D: ?Sized + 'static> RecordList<D> {
             return None;
         }
         // SAFETY: 1. the value is a live `T` (checked by its type id), so
-        // its address is a valid `T`; 2. it is read out once and its record
-        // removed right after, so it is never used or dropped again.
+        // its address is a valid `T`; its record is removed first (the
+        // bytes stay put) and it is read out once, never used or dropped
+        // again; 2. a heap block is freed after the read.
         unsafe {
+            let heap = self.unlink(end, meta);
             let value = meta.value.cast::<T>().read();
-            self.unlink(end, meta);
+            if let Some(layout) = heap {
+                self.records.free_heap(meta.value.cast(), layout);
+            }
             Some(value)
         }
     }
@@ -163,43 +296,63 @@ impl<D: ?Sized + 'static> RecordList<D> {
     /// Moves the value at `end` into a `Box<D>`.
     pub(crate) fn pop_boxed(&mut self, end: End) -> Option<Box<D>> {
         let meta = self.meta(end)?;
-        // SAFETY: the value is live and of `meta.ops`' type; it is given up
-        // to the box and its record removed right after.
+        // SAFETY: the value is live and of `meta.ops`' type; its record is
+        // removed (the bytes stay put), then it is given up to the box and
+        // its heap block, if any, freed.
         unsafe {
+            let heap = self.unlink(end, meta);
             let boxed = rebox(meta.value.cast(), meta.ops);
-            self.unlink(end, meta);
+            if let Some(layout) = heap {
+                self.records.free_heap(meta.value.cast(), layout);
+            }
             Some(boxed)
         }
     }
 
     /// Drops the value at `end`; false when empty. The record is removed
-    /// even when the destructor panics.
+    /// before the destructor runs, so a panicking destructor leaves the
+    /// container consistent (and the value dropped once).
+    #[inline]
     pub(crate) fn drop_end(&mut self, end: End) -> bool {
         let Some(meta) = self.meta(end) else {
             return false;
         };
-        struct Unlink<'a, D: ?Sized + 'static> {
-            list: &'a mut RecordList<D>,
-            end: End,
-            meta: Meta<D>,
+        // SAFETY: the record is removed first; its value's bytes stay valid
+        // (pages are not freed by removal, heap blocks are freed below only
+        // after the drop) and nothing can push meanwhile (`&mut self`).
+        match unsafe { self.unlink(end, meta) } {
+            // SAFETY: the value is live and now owned only here.
+            None => unsafe { core::ptr::drop_in_place(meta.value.as_ptr()) },
+            Some(layout) => self.drop_heap(meta.value, layout),
         }
-        impl<D: ?Sized + 'static> Drop for Unlink<'_, D> {
+        true
+    }
+
+    /// Drops a removed record's value living in a heap block, then frees
+    /// the block, even when the destructor panics.
+    #[inline(never)]
+    fn drop_heap(&mut self, value: NonNull<D>, layout: core::alloc::Layout) {
+        struct Free<'a> {
+            records: &'a mut Records,
+            block: NonNull<u8>,
+            layout: core::alloc::Layout,
+        }
+        impl Drop for Free<'_> {
             fn drop(&mut self) {
-                // SAFETY: the value was dropped (or its destructor
-                // unwound, which ends its life as well).
-                unsafe { self.list.unlink(self.end, self.meta) };
+                // SAFETY: the value was dropped (or its destructor unwound,
+                // which ends its life as well).
+                unsafe { self.records.free_heap(self.block, self.layout) };
             }
         }
-        let guard = Unlink {
-            list: self,
-            end,
-            meta,
+        let guard = Free {
+            records: &mut self.records,
+            block: value.cast(),
+            layout,
         };
-        // SAFETY: the value is live and owned; the guard removes its record
-        // whatever the destructor does, so it is dropped exactly once.
-        unsafe { core::ptr::drop_in_place(guard.meta.value.as_ptr()) };
+        // SAFETY: the value is live and owned only here; the guard frees
+        // its block afterwards, whatever the destructor does.
+        unsafe { core::ptr::drop_in_place(value.as_ptr()) };
         drop(guard);
-        true
     }
 
     /// Drops every value, front to back; carries on past a panicking
@@ -234,7 +387,7 @@ impl<D: ?Sized + 'static> RecordList<D> {
                 let meta = self.meta_at(at);
                 let layout = meta.ops.layout();
                 if packed.place(layout) == Place::Inline {
-                    let (rec, slot) = packed.push_back(layout);
+                    let (rec, slot) = packed.push_back(layout, Self::HEAD);
                     // SAFETY: 1. `slot` has room for the value (same layout)
                     // in another page, so the copy does not overlap; 2. the
                     // coerced pointer carries the slot's provenance; 3. the
@@ -324,6 +477,54 @@ fn step<D: ?Sized + 'static>(
     Some(meta.value)
 }
 
+/// Folds the values between a front and a back cursor (`left` of them)
+/// page by page: a tight loop over each page's records with the bound
+/// hoisted, the size of the next record read before `f` runs.
+#[inline]
+fn fold_values<D: ?Sized + 'static, B>(
+    records: &Records,
+    front: Option<Cursor>,
+    back: Option<Cursor>,
+    left: usize,
+    init: B,
+    mut f: impl FnMut(B, NonNull<D>) -> B,
+) -> B {
+    let mut acc = init;
+    let (Some(mut cursor), Some(back)) = (front, back) else {
+        return acc;
+    };
+    if left == 0 {
+        return acc;
+    }
+    // SAFETY: the back cursor is at a record of `records`.
+    let back_end = back.off + unsafe { Records::sizes(back.rec()) }.next;
+    loop {
+        let last_page = cursor.page == back.page;
+        let lim = if last_page { back_end } else { cursor.lim };
+        let mut at = cursor;
+        while at.off < lim {
+            let rec = at.rec();
+            // SAFETY: `at` is at a record of `records` (the records of a
+            // page are chained by their sizes up to `lim`), which holds
+            // initialized sizes and a `Meta<D>`.
+            let (next, meta) = unsafe {
+                (
+                    Records::sizes(rec).next,
+                    Records::meta(rec).cast::<Meta<D>>().read(),
+                )
+            };
+            at.off += next;
+            acc = f(acc, meta.value);
+        }
+        if last_page {
+            return acc;
+        }
+        // While values are left the front cursor's page precedes the back
+        // cursor's, so the next page is in use.
+        cursor = records.page_cursor(cursor.page + 1);
+    }
+}
+
 /// Iterator over shared references to the values of a multisize page
 /// container, in container order (double-ended).
 pub struct Iter<'a, D: ?Sized + 'static> {
@@ -350,6 +551,24 @@ impl<'a, D: ?Sized + 'static> Iterator for Iter<'a, D> {
         // SAFETY: the value is live and borrowed shared from its container
         // for `'a`.
         Some(unsafe { value.as_ref() })
+    }
+
+    #[inline]
+    fn fold<B, F>(self, init: B, mut f: F) -> B
+    where
+        F: FnMut(B, &'a D) -> B,
+    {
+        fold_values::<D, B>(
+            self.records,
+            self.front,
+            self.back,
+            self.left,
+            init,
+            |acc, v| {
+                // SAFETY: as in `next`.
+                f(acc, unsafe { v.as_ref() })
+            },
+        )
     }
 
     #[inline]
@@ -415,6 +634,24 @@ impl<'a, D: ?Sized + 'static> Iterator for IterMut<'a, D> {
         // SAFETY: the container is borrowed exclusively for `'a` and each
         // value (records never overlap) is yielded once.
         Some(unsafe { value.as_mut() })
+    }
+
+    #[inline]
+    fn fold<B, F>(self, init: B, mut f: F) -> B
+    where
+        F: FnMut(B, &'a mut D) -> B,
+    {
+        fold_values::<D, B>(
+            self.records,
+            self.front,
+            self.back,
+            self.left,
+            init,
+            |acc, mut v| {
+                // SAFETY: as in `next`: each value is visited once.
+                f(acc, unsafe { v.as_mut() })
+            },
+        )
     }
 
     #[inline]

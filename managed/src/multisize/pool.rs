@@ -1,5 +1,13 @@
 //! [`MultisizePool`]: values of any layout allocated and freed anywhere,
 //! from free lists of power-of-two size classes.
+//!
+//! A key names its slot by number, not by address: `(pool id, slot number,
+//! generation)`. The pool keeps, per size class, a dense side table of one
+//! `(generation, type)` entry per slot number, a vector of page bases
+//! indexed by page number (`slot >> per_page_shift`) and a stack of free
+//! slot numbers. Checking a key is a compare of the pool id, one bounds
+//! checked load of the slot's generation and one of its page base: no
+//! memory the pool does not own is ever read, whatever the key.
 
 use core::alloc::Layout;
 use core::any::TypeId;
@@ -21,17 +29,33 @@ const CLASSES: usize = 8;
 /// path: its own block from the global allocator.
 const MAX_CLASS: usize = 1 << (MIN_CLASS_SHIFT as usize + CLASSES - 1);
 
-/// No slot: the end of the free-slot list.
-const NONE: u32 = u32::MAX;
+/// Generations: even means vacant, odd occupied (insert and removal each
+/// add one). A slot whose generation reaches `RETIRED` (even, so no key
+/// matches it) is never reused, so a generation never wraps and a stale
+/// key can never name a newer value.
+const RETIRED: u32 = u32::MAX - 1;
 
 /// What the pool knows about a value's type: one constant per type.
 struct SlotOps {
     /// Drops a `T` in place (`ptr` points to a live `T`).
     drop: unsafe fn(*mut u8),
+    /// `TypeId::of::<T>` (checked in debug builds).
     type_id: fn() -> TypeId,
     layout: Layout,
-    /// `Storage::of(layout)`, computed at compile time.
-    storage: Storage,
+}
+
+impl SlotOps {
+    /// The operations of `T`, a promoted constant.
+    #[inline]
+    fn of<T: 'static>() -> &'static SlotOps {
+        const {
+            &SlotOps {
+                drop: drop_as::<T>,
+                type_id: TypeId::of::<T>,
+                layout: Layout::new::<T>(),
+            }
+        }
+    }
 }
 
 /// # Safety
@@ -73,170 +97,233 @@ impl Storage {
             Storage::Class((class.trailing_zeros() - MIN_CLASS_SHIFT) as usize)
         }
     }
+
+    /// `Storage::of(Layout::new::<T>())`, computed at compile time.
+    #[inline]
+    const fn for_type<T>() -> Self {
+        const { Storage::of(Layout::new::<T>()) }
+    }
 }
 
-/// An entry of the handle table.
-struct Slot {
-    /// The value, when the slot is occupied.
-    ///
-    /// Invariant: `Some` iff occupied; then it points to a live value of
-    /// `ops`' type, stored as `Storage::of(ops.layout)` says.
-    value: Option<NonNull<u8>>,
-    /// Bumped on every removal; keys carry the generation they were made
-    /// in. Invariant: never wraps (a slot whose generation reaches
-    /// `u32::MAX` is retired instead of reused).
+/// The class of `T`, when it has one (else 0, unused).
+const fn class_of<T>() -> usize {
+    match Storage::of(Layout::new::<T>()) {
+        Storage::Class(class) => class,
+        _ => 0,
+    }
+}
+
+/// What a class keeps per slot number, next to nothing else so that a key
+/// check touches one small entry.
+#[derive(Clone, Copy)]
+struct SlotMeta {
+    /// Odd when occupied (see [`RETIRED`]).
     generation: u32,
-    /// Next free slot when this one is free.
-    next_free: u32,
-    ops: &'static SlotOps,
+    /// Invariant: `Some` iff `generation` is odd; then the slot holds a
+    /// live value of this type.
+    ops: Option<&'static SlotOps>,
 }
 
-/// The header at the base of every page of a size class.
-#[repr(C)]
-struct ClassPage {
-    /// Occupied slots in the page.
-    live: u32,
-}
+const VACANT: SlotMeta = SlotMeta {
+    generation: 0,
+    ops: None,
+};
 
-/// One size class: pages of equal slots, a free list and a bump region.
+/// One size class: pages of equal slots, numbered `page << per_page_shift
+/// | index in page`.
 struct Class {
-    /// Slot size, a power of two; slots are aligned to it.
-    size: usize,
-    /// Invariant: every page starts with a `ClassPage`; its slots are at
-    /// offsets `size, 2 * size, ..` below the page size.
+    /// `log2` of the slot size; slots are aligned to their size.
+    size_shift: u32,
+    /// `log2` of the slots per page.
+    per_page_shift: u32,
     raw: RawPages,
-    /// The pages in use, in allocation order.
-    pages: Vec<NonNull<u8>>,
-    /// Free slots, linked through their first word.
+    /// Page bases by page number; `None` for a released page.
     ///
-    /// Invariant: each is a free slot of a page in use, linked once.
-    free: Option<NonNull<u8>>,
-    /// Never-used slots of the newest page: `bump..bump_end`.
-    bump: usize,
-    bump_end: usize,
-    /// The page `bump` points into (valid when `bump < bump_end`).
-    bump_page: Option<NonNull<u8>>,
+    /// Invariant: every `Some` is a page in use of `raw`; `meta` has
+    /// `pages.len() << per_page_shift` entries.
+    pages: Vec<Option<NonNull<u8>>>,
+    /// Per slot number; kept when a page is released, so generations carry
+    /// on when its number is reused.
+    meta: Vec<SlotMeta>,
+    /// Free slot numbers, popped last-in first-out.
+    ///
+    /// Invariant: each is listed once, vacant (even generation, not
+    /// retired), and its page is in use. Its capacity covers every slot of
+    /// the pages in use, so pushing never reallocates.
+    free: Vec<u32>,
+    /// Numbers of released pages, reused before new numbers.
+    holes: Vec<u32>,
+}
+
+/// `(log2 slot size, log2 slots per page)` of class `class`: slots of
+/// `16 << class` bytes in pages of 16 slots, at least 4 KiB.
+const fn geometry(class: usize) -> (u32, u32) {
+    let size_shift = MIN_CLASS_SHIFT + class as u32;
+    let page_shift = if size_shift + 4 > 12 {
+        size_shift + 4
+    } else {
+        12
+    };
+    (size_shift, page_shift - size_shift)
 }
 
 impl Class {
-    fn new(size: usize) -> Self {
-        let page = PageSize::new((16 * size).max(PageSize::DEFAULT.get())).expect("a valid size");
+    fn new(class: usize) -> Self {
+        let (size_shift, per_page_shift) = geometry(class);
+        let page = PageSize::new(1 << (size_shift + per_page_shift)).expect("a valid size");
         Self {
-            size,
+            size_shift,
+            per_page_shift,
             raw: RawPages::new(page),
             pages: Vec::new(),
-            free: None,
-            bump: 0,
-            bump_end: 0,
-            bump_page: None,
+            meta: Vec::new(),
+            free: Vec::new(),
+            holes: Vec::new(),
         }
     }
 
     #[inline]
-    fn header(&self, block: NonNull<u8>) -> NonNull<ClassPage> {
-        let mask = self.raw.page_size().mask();
-        // The block's provenance covers its whole page, header included.
-        let base = block.as_ptr().map_addr(|a| a & !mask);
-        // SAFETY: a page base is non-null.
-        unsafe { NonNull::new_unchecked(base) }.cast()
+    fn size(&self) -> usize {
+        1 << self.size_shift
     }
 
-    /// A free slot, taken out of the free list or bump region.
+    /// The address of slot `slot`, if its page is in use.
     #[inline]
-    fn alloc(&mut self) -> NonNull<u8> {
-        let block = if let Some(block) = self.free {
-            // SAFETY: a free slot holds the next link in its first word.
-            self.free = unsafe { block.cast::<Option<NonNull<u8>>>().read() };
-            block
-        } else {
-            if self.bump >= self.bump_end {
-                let page = self.raw.alloc_page();
-                // SAFETY: a fresh page, aligned to its size (at least 4 KiB).
-                unsafe { page.cast::<ClassPage>().write(ClassPage { live: 0 }) };
-                self.pages.push(page);
-                self.bump_page = Some(page);
-                self.bump = self.size;
-                self.bump_end = self.raw.page_size().get();
+    fn ptr(&self, slot: u32) -> Option<NonNull<u8>> {
+        self.ptr_with(slot, (self.size_shift, self.per_page_shift))
+    }
+
+    /// [`ptr`](Self::ptr) with the class geometry passed in, a constant
+    /// where the class is known at compile time (typed inserts and keys).
+    #[inline]
+    fn ptr_with(&self, slot: u32, (size_shift, per_page_shift): (u32, u32)) -> Option<NonNull<u8>> {
+        debug_assert_eq!(
+            (size_shift, per_page_shift),
+            (self.size_shift, self.per_page_shift)
+        );
+        let base = (*self.pages.get((slot >> per_page_shift) as usize)?)?;
+        let index = (slot & ((1 << per_page_shift) - 1)) as usize;
+        // SAFETY: `index` is below the slots per page, so the slot lies
+        // inside the page.
+        Some(unsafe { base.add(index << size_shift) })
+    }
+
+    /// A free slot number.
+    #[inline]
+    fn take(&mut self) -> u32 {
+        match self.free.pop() {
+            Some(slot) => slot,
+            None => self.grow(),
+        }
+    }
+
+    /// Takes a page into use and returns one of its slots.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) -> u32 {
+        loop {
+            let number = match self.holes.pop() {
+                Some(number) => number as usize,
+                None => {
+                    let number = self.pages.len();
+                    let slots = (number + 1) << self.per_page_shift;
+                    assert!(
+                        slots <= u32::MAX as usize,
+                        "a MultisizePool size class holds fewer than 2^32 slots"
+                    );
+                    self.pages.push(None);
+                    self.meta.resize(slots, VACANT);
+                    number
+                }
+            };
+            self.pages[number] = Some(self.raw.alloc_page());
+            let per_page = 1usize << self.per_page_shift;
+            let in_use = self.pages.len() - self.holes.len();
+            self.free
+                .reserve((in_use << self.per_page_shift).saturating_sub(self.free.len()));
+            let first = number << self.per_page_shift;
+            // Highest number first, so that the lowest address pops first.
+            for slot in (first..first + per_page).rev() {
+                if self.meta[slot].generation != RETIRED {
+                    self.free.push(slot as u32);
+                }
             }
-            let page = self.bump_page.expect("a bump page");
-            // SAFETY: `bump < bump_end <= page size`, inside the page.
-            let block = unsafe { page.add(self.bump) };
-            self.bump += self.size;
-            block
-        };
-        // SAFETY: the header of a page in use.
-        unsafe { (*self.header(block).as_ptr()).live += 1 };
-        block
+            if let Some(slot) = self.free.pop() {
+                return slot;
+            }
+        }
     }
 
-    /// Returns a slot.
-    ///
-    /// # Safety
-    ///
-    /// `block` must be a slot of this class, taken by `alloc`, whose value
-    /// is gone.
+    /// Marks an occupied slot vacant and lists it as free (unless retired).
     #[inline]
-    unsafe fn free(&mut self, block: NonNull<u8>) {
-        // SAFETY: 1. the page header is live; 2. the slot is at least 16
-        // bytes, aligned, and unused, so it can hold the link.
-        unsafe {
-            (*self.header(block).as_ptr()).live -= 1;
-            block.cast::<Option<NonNull<u8>>>().write(self.free);
+    fn vacate(&mut self, slot: u32) {
+        let meta = &mut self.meta[slot as usize];
+        debug_assert_eq!(meta.generation % 2, 1, "vacating a vacant slot");
+        meta.generation += 1;
+        meta.ops = None;
+        if meta.generation != RETIRED {
+            debug_assert!(self.free.len() < self.free.capacity());
+            self.free.push(slot);
         }
-        self.free = Some(block);
+    }
+
+    /// Occupied slots of page `number`.
+    fn live_in(&self, number: usize) -> usize {
+        let first = number << self.per_page_shift;
+        self.meta[first..first + (1 << self.per_page_shift)]
+            .iter()
+            .filter(|m| m.generation % 2 == 1)
+            .count()
     }
 
     /// Frees the pages with no occupied slot.
     fn release_empty(&mut self) {
-        // SAFETY: every page in `pages` holds a header.
-        let empty = |page: &NonNull<u8>| unsafe { page.cast::<ClassPage>().read().live == 0 };
-        if !self.pages.iter().any(empty) {
-            self.raw.release_spare();
-            return;
-        }
-        let mask = self.raw.page_size().mask();
-        let mut dead: Vec<usize> = self
-            .pages
-            .iter()
-            .filter(|p| empty(p))
-            .map(|p| p.addr().get())
-            .collect();
-        dead.sort_unstable();
-        // Unlink the free slots of dying pages.
-        let mut kept: Option<NonNull<u8>> = None;
-        let mut cursor = self.free.take();
-        while let Some(block) = cursor {
-            // SAFETY: a free slot holds the next link.
-            cursor = unsafe { block.cast::<Option<NonNull<u8>>>().read() };
-            if dead.binary_search(&(block.addr().get() & !mask)).is_err() {
-                // SAFETY: as in `free`.
-                unsafe { block.cast::<Option<NonNull<u8>>>().write(kept) };
-                kept = Some(block);
+        let mut released = false;
+        for number in 0..self.pages.len() {
+            let Some(page) = self.pages[number] else {
+                continue;
+            };
+            if self.live_in(number) == 0 {
+                self.pages[number] = None;
+                self.holes.push(number as u32);
+                // SAFETY: the page is in use, holds no value, and its slots
+                // leave the free list below before anything can take one.
+                unsafe { self.raw.free_page(page) };
+                released = true;
             }
         }
-        self.free = kept;
-        if let Some(page) = self.bump_page {
-            if dead.binary_search(&page.addr().get()).is_ok() {
-                self.bump_page = None;
-                self.bump = 0;
-                self.bump_end = 0;
-            }
+        if released {
+            let (pages, shift) = (&self.pages, self.per_page_shift);
+            self.free
+                .retain(|&slot| pages[(slot >> shift) as usize].is_some());
         }
-        let raw = &mut self.raw;
-        self.pages.retain(|&page| {
-            if dead.binary_search(&page.addr().get()).is_ok() {
-                // SAFETY: the page is in use, holds no value, and no free
-                // list or bump region points into it any more.
-                unsafe { raw.free_page(page) };
-                false
-            } else {
-                true
-            }
-        });
         self.raw.release_spare();
     }
 }
 
+/// An entry of the table of large and zero-sized values.
+#[derive(Clone, Copy)]
+struct Entry {
+    /// As in [`SlotMeta`].
+    generation: u32,
+    /// Invariant: when the generation is odd, the value: a block from the
+    /// global allocator of `ops.layout`, or dangling for a zero-sized one.
+    value: NonNull<u8>,
+    /// Invariant: `Some` iff the generation is odd.
+    ops: Option<&'static SlotOps>,
+}
+
+/// Large and zero-sized values, which have no class slot.
+#[derive(Default)]
+struct Table {
+    entries: Vec<Entry>,
+    /// Vacant, unretired entries.
+    free: Vec<u32>,
+}
+
+/// The next pool id. Ids are never reused (64 bits do not wrap), so that
+/// no key of one pool, live or dropped, can ever be taken for a key of
+/// another.
 static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A free-list allocator for values of any type, size and alignment:
@@ -244,10 +331,9 @@ static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 ///
 /// Values go to slots of power-of-two size classes (16 bytes to 2 KiB; a
 /// value takes the smallest class at least as large as its size and
-/// alignment), each class a list of pages with a per-page header counting
-/// its occupied slots, found from any slot by masking its address. A value
-/// larger or more aligned than 2 KiB takes the large path: its own block
-/// from the global allocator. Zero-sized values take no memory.
+/// alignment), each class a list of size-aligned pages of equal slots. A
+/// value larger or more aligned than 2 KiB takes the large path: its own
+/// block from the global allocator. Zero-sized values take no memory.
 ///
 /// Handles are typed keys, [`MultisizeKey<T>`]: `Copy`, checked on every
 /// use (a key from another pool or of a removed value gets `None`; a slot's
@@ -268,13 +354,12 @@ static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 /// assert_eq!(pool.len(), 2);
 /// ```
 pub struct MultisizePool {
-    /// Tells this pool's keys from other pools'.
+    /// Tells this pool's keys from other pools' (never reused).
     id: u64,
     classes: [Class; CLASSES],
-    /// The handle table. Invariant: `len` entries are occupied.
-    slots: Vec<Slot>,
-    /// Head of the free-slot list (`NONE` when empty).
-    free_slot: u32,
+    /// Large and zero-sized values.
+    table: Table,
+    /// Occupied slots and entries.
     len: usize,
     /// Bytes of the live values.
     live: usize,
@@ -286,10 +371,35 @@ pub struct MultisizePool {
 
 /// A key to a `T` in a [`MultisizePool`]: `Copy`, and checked on use.
 pub struct MultisizeKey<T> {
+    /// The pool's id.
     pool: u64,
-    index: u32,
+    /// The slot number in `T`'s class, or the entry of the large table.
+    slot: u32,
+    /// The slot's generation, odd, when the value was inserted.
     generation: u32,
     _type: PhantomData<fn() -> T>,
+}
+
+impl<T> MultisizeKey<T> {
+    #[inline]
+    fn new(pool: u64, slot: u32, generation: u32) -> Self {
+        Self {
+            pool,
+            slot,
+            generation,
+            _type: PhantomData,
+        }
+    }
+
+    #[inline]
+    fn slot(&self) -> u32 {
+        self.slot
+    }
+
+    #[inline]
+    fn generation(&self) -> u32 {
+        self.generation
+    }
 }
 
 impl<T> Clone for MultisizeKey<T> {
@@ -300,13 +410,13 @@ impl<T> Clone for MultisizeKey<T> {
 impl<T> Copy for MultisizeKey<T> {}
 impl<T> PartialEq for MultisizeKey<T> {
     fn eq(&self, other: &Self) -> bool {
-        (self.pool, self.index, self.generation) == (other.pool, other.index, other.generation)
+        (self.pool, self.slot, self.generation) == (other.pool, other.slot, other.generation)
     }
 }
 impl<T> Eq for MultisizeKey<T> {}
 impl<T> Hash for MultisizeKey<T> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        (self.pool, self.index, self.generation).hash(state);
+        (self.pool, self.slot, self.generation).hash(state);
     }
 }
 impl<T> fmt::Debug for MultisizeKey<T> {
@@ -315,8 +425,8 @@ impl<T> fmt::Debug for MultisizeKey<T> {
             f,
             "MultisizeKey<{}>({}v{} in pool {})",
             core::any::type_name::<T>(),
-            self.index,
-            self.generation,
+            self.slot(),
+            self.generation(),
             self.pool
         )
     }
@@ -328,9 +438,8 @@ impl MultisizePool {
     pub fn new() -> Self {
         Self {
             id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
-            classes: core::array::from_fn(|i| Class::new(1 << (MIN_CLASS_SHIFT as usize + i))),
-            slots: Vec::new(),
-            free_slot: NONE,
+            classes: core::array::from_fn(Class::new),
+            table: Table::default(),
             len: 0,
             live: 0,
             large: 0,
@@ -356,59 +465,70 @@ impl MultisizePool {
     ///
     /// # Panics
     ///
-    /// When the pool holds `u32::MAX - 1` handles.
+    /// When a size class would need more than `2^32` slots, or the large
+    /// table more than `u32::MAX` entries.
     #[inline]
     pub fn insert<T: 'static>(&mut self, value: T) -> MultisizeKey<T> {
-        let ops: &'static SlotOps = const {
-            &SlotOps {
-                drop: drop_as::<T>,
-                type_id: TypeId::of::<T>,
-                layout: Layout::new::<T>(),
-                storage: Storage::of(Layout::new::<T>()),
+        let ops = SlotOps::of::<T>();
+        let (slot, generation, block) = match Storage::for_type::<T>() {
+            Storage::Class(class) => {
+                let class = &mut self.classes[class];
+                let slot = class.take();
+                let block = class
+                    .ptr_with(slot, const { geometry(class_of::<T>()) })
+                    .expect("a free slot's page is in use");
+                let meta = &mut class.meta[slot as usize];
+                meta.generation += 1;
+                meta.ops = Some(ops);
+                (slot, meta.generation, block)
             }
-        };
-        let index = if self.free_slot == NONE {
-            let index = u32::try_from(self.slots.len())
-                .ok()
-                .filter(|&i| i != NONE)
-                .expect("a MultisizePool holds fewer than u32::MAX handles");
-            self.slots.push(Slot {
-                value: None,
-                generation: 0,
-                next_free: NONE,
-                ops,
-            });
-            index
-        } else {
-            let index = self.free_slot;
-            self.free_slot = self.slots[index as usize].next_free;
-            index
-        };
-        let block = match ops.storage {
-            Storage::Class(class) => self.classes[class].alloc(),
-            Storage::Large => {
-                // SAFETY: large layouts have a non-zero size.
-                let raw = unsafe { std::alloc::alloc(ops.layout) };
-                self.large += ops.layout.size();
-                NonNull::new(raw).unwrap_or_else(|| std::alloc::handle_alloc_error(ops.layout))
-            }
-            Storage::Zst => NonNull::<T>::dangling().cast(),
+            storage => self.insert_entry(storage, ops),
         };
         // SAFETY: the block is free and valid for a `T`: a slot of a class
-        // at least as large and as aligned as `T`, a block of `T`'s layout,
-        // or an aligned dangling pointer for a zero-sized `T`.
+        // at least as large and as aligned as `T` (slots are aligned to
+        // their power-of-two size), a block of `T`'s layout, or an aligned
+        // dangling pointer for a zero-sized `T`.
         unsafe { block.cast::<T>().write(value) };
-        let slot = &mut self.slots[index as usize];
-        slot.value = Some(block);
-        slot.ops = ops;
         self.len += 1;
-        self.live += ops.layout.size();
-        MultisizeKey {
-            pool: self.id,
-            index,
-            generation: slot.generation,
-            _type: PhantomData,
-        }
+        self.live += size_of::<T>();
+        MultisizeKey::new(self.id, slot, generation)
+    }
+
+    /// Takes a table entry for a large or zero-sized value of `ops`' type
+    /// and its storage.
+    #[inline(never)]
+    fn insert_entry(&mut self, storage: Storage, ops: &'static SlotOps) -> (u32, u32, NonNull<u8>) {
+        let layout = ops.layout;
+        let value = if storage == Storage::Large {
+            // SAFETY: large layouts have a non-zero size.
+            let raw = unsafe { std::alloc::alloc(layout) };
+            let block = NonNull::new(raw).unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+            self.large += layout.size();
+            block
+        } else {
+            NonNull::new(core::ptr::without_provenance_mut(layout.align()))
+                .expect("alignments are non-zero")
+        };
+        let table = &mut self.table;
+        let slot = match table.free.pop() {
+            Some(slot) => slot,
+            None => {
+                let slot = u32::try_from(table.entries.len())
+                    .expect("a MultisizePool holds fewer than 2^32 large values");
+                table.entries.push(Entry {
+                    generation: 0,
+                    value,
+                    ops: None,
+                });
+                table.free.reserve(1);
+                slot
+            }
+        };
+        let entry = &mut table.entries[slot as usize];
+        entry.generation += 1;
+        entry.value = value;
+        entry.ops = Some(ops);
+        (slot, entry.generation, value)
     }
 
     /// The value of `key`'s slot, if `key` is live and from this pool.
@@ -417,15 +537,39 @@ impl MultisizePool {
         if key.pool != self.id {
             return None;
         }
-        let slot = self.slots.get(key.index as usize)?;
-        if slot.generation != key.generation {
-            return None;
+        let found = match Storage::for_type::<T>() {
+            Storage::Class(class) => {
+                let class = &self.classes[class];
+                if class.meta.get(key.slot() as usize)?.generation != key.generation() {
+                    return None;
+                }
+                class.ptr_with(key.slot(), const { geometry(class_of::<T>()) })
+            }
+            _ => {
+                let entry = self.table.entries.get(key.slot() as usize)?;
+                if entry.generation != key.generation() {
+                    return None;
+                }
+                Some(entry.value)
+            }
+        };
+        // The pool id and the generation prove the slot still holds the
+        // value `key` was made for (keys are only made by `insert` with odd
+        // generations), which is a `T`.
+        debug_assert!(found.is_some(), "an occupied slot's page is in use");
+        debug_assert!(
+            self.ops_of(&key)
+                .is_some_and(|ops| (ops.type_id)() == TypeId::of::<T>())
+        );
+        found
+    }
+
+    /// The recorded type of an occupied `key`'s slot (debug checks).
+    fn ops_of<T: 'static>(&self, key: &MultisizeKey<T>) -> Option<&'static SlotOps> {
+        match Storage::for_type::<T>() {
+            Storage::Class(class) => self.classes[class].meta.get(key.slot() as usize)?.ops,
+            _ => self.table.entries.get(key.slot() as usize)?.ops,
         }
-        let value = slot.value?;
-        // The generation proves the slot still holds the value `key` was
-        // made for, which is a `T`.
-        debug_assert_eq!((slot.ops.type_id)(), TypeId::of::<T>());
-        Some(value)
     }
 
     /// Whether `key` names a value of this pool.
@@ -453,75 +597,105 @@ impl MultisizePool {
         Some(unsafe { value.cast::<T>().as_mut() })
     }
 
-    /// Takes the slot at `index` out of use (its value still in place) and
-    /// returns the value's pointer and type.
-    #[inline]
-    fn vacate(&mut self, index: u32) -> (NonNull<u8>, &'static SlotOps) {
-        let slot = &mut self.slots[index as usize];
-        let value = slot.value.take().expect("an occupied slot");
-        let ops = slot.ops;
-        if slot.generation < u32::MAX - 1 {
-            slot.generation += 1;
-            slot.next_free = self.free_slot;
-            self.free_slot = index;
-        } else {
-            // Retired: its keys stay stale forever.
-            slot.generation = u32::MAX;
+    /// Vacates the occupied table entry `slot` (its value still in place)
+    /// and returns the value's pointer and type.
+    fn vacate_entry(&mut self, slot: u32) -> (NonNull<u8>, &'static SlotOps) {
+        let table = &mut self.table;
+        let entry = &mut table.entries[slot as usize];
+        let ops = entry.ops.take().expect("an occupied entry");
+        entry.generation += 1;
+        if entry.generation != RETIRED {
+            table.free.push(slot);
         }
         self.len -= 1;
         self.live -= ops.layout.size();
-        (value, ops)
+        (entry.value, ops)
     }
 
-    /// Returns the storage of a value that is gone.
+    /// Frees the block of a vacated large entry whose value is gone.
     ///
     /// # Safety
     ///
-    /// `value` must be the storage of a vacated slot with type `ops`, its
-    /// value moved out or dropped.
-    #[inline]
-    unsafe fn release(&mut self, value: NonNull<u8>, ops: &SlotOps) {
-        match ops.storage {
-            // SAFETY: the slot was taken from this class by `insert`.
-            Storage::Class(class) => unsafe { self.classes[class].free(value) },
-            Storage::Large => {
-                self.large -= ops.layout.size();
-                // SAFETY: allocated by `insert` with this layout.
-                unsafe { std::alloc::dealloc(value.as_ptr(), ops.layout) };
-            }
-            Storage::Zst => {}
+    /// `value` must come from `vacate_entry` with `ops`, its value moved
+    /// out or dropped.
+    unsafe fn release_entry(&mut self, value: NonNull<u8>, ops: &SlotOps) {
+        if ops.layout.size() != 0 {
+            self.large -= ops.layout.size();
+            // SAFETY: a large value's block, allocated by `insert_entry`
+            // with this layout.
+            unsafe { std::alloc::dealloc(value.as_ptr(), ops.layout) };
         }
     }
 
     /// Moves the value of `key` out; `None` for a stale or foreign key.
     #[inline]
     pub fn remove<T: 'static>(&mut self, key: MultisizeKey<T>) -> Option<T> {
-        self.find(key)?;
-        let (value, ops) = self.vacate(key.index);
-        // SAFETY: 1. the slot held a live `T` (checked by `find`); it is
-        // read out once and the slot is vacated, so never read again;
-        // 2. its storage is then returned.
-        unsafe {
-            let out = value.cast::<T>().read();
-            self.release(value, ops);
-            Some(out)
+        let value = self.find(key)?;
+        match Storage::for_type::<T>() {
+            Storage::Class(class) => {
+                self.classes[class].vacate(key.slot());
+                self.len -= 1;
+                self.live -= size_of::<T>();
+                // SAFETY: the slot held a live `T` (checked by `find`); it is
+                // read out once and the slot is vacated, so never read again
+                // (its storage is only reused by a later insert).
+                Some(unsafe { value.cast::<T>().read() })
+            }
+            _ => {
+                let (value, ops) = self.vacate_entry(key.slot());
+                // SAFETY: 1. the entry held a live `T` (checked by `find`),
+                // read out once; 2. its block is then freed.
+                unsafe {
+                    let out = value.cast::<T>().read();
+                    self.release_entry(value, ops);
+                    Some(out)
+                }
+            }
         }
     }
 
     /// Drops the value of `key` in place; false for a stale or foreign
     /// key. The slot is freed even if the destructor panics.
     pub fn delete<T: 'static>(&mut self, key: MultisizeKey<T>) -> bool {
-        if self.find(key).is_none() {
+        let Some(value) = self.find(key) else {
             return false;
+        };
+        match Storage::for_type::<T>() {
+            Storage::Class(class) => {
+                // SAFETY: the slot holds a live `T` (checked by `find`).
+                unsafe { self.drop_class_slot(class, key.slot(), value, SlotOps::of::<T>()) }
+            }
+            _ => self.drop_entry(key.slot()),
         }
-        self.drop_slot(key.index);
         true
     }
 
-    /// Vacates an occupied slot and drops its value, releasing the storage
-    /// even when the destructor panics.
-    fn drop_slot(&mut self, index: u32) {
-        let (value, ops) = self.vacate(index);
+    /// Vacates an occupied class slot, then drops its value.
+    ///
+    /// # Safety
+    ///
+    /// `value` must be slot `slot` of class `class`, holding a live value
+    /// of `ops`' type.
+    unsafe fn drop_class_slot(
+        &mut self,
+        class: usize,
+        slot: u32,
+        value: NonNull<u8>,
+        ops: &'static SlotOps,
+    ) {
+        self.classes[class].vacate(slot);
+        self.len -= 1;
+        self.live -= ops.layout.size();
+        // SAFETY: the value is live and, its slot vacated, owned only here;
+        // if the destructor panics the slot is already free. Nothing can
+        // reuse the slot while it runs: the pool is borrowed exclusively.
+        unsafe { (ops.drop)(value.as_ptr()) };
+    }
+
+    /// Vacates an occupied table entry and drops its value, freeing its
+    /// block even when the destructor panics.
+    fn drop_entry(&mut self, slot: u32) {
+        let (value, ops) = self.vacate_entry(slot);
         struct Release<'a> {
             pool: &'a mut MultisizePool,
             value: NonNull<u8>,
@@ -530,7 +704,7 @@ impl MultisizePool {
         impl Drop for Release<'_> {
             fn drop(&mut self) {
                 // SAFETY: the value was dropped (or its destructor unwound).
-                unsafe { self.pool.release(self.value, self.ops) };
+                unsafe { self.pool.release_entry(self.value, self.ops) };
             }
         }
         let guard = Release {
@@ -538,33 +712,52 @@ impl MultisizePool {
             value,
             ops,
         };
-        // SAFETY: the vacated slot held a live value of `ops`' type, now
-        // owned only here; the guard returns its storage afterwards.
+        // SAFETY: the vacated entry held a live value of `ops`' type, now
+        // owned only here; the guard frees its block afterwards.
         unsafe { (ops.drop)(guard.value.as_ptr()) };
         drop(guard);
+    }
+
+    /// Drops the next occupied value at or after `cursor` (class slots
+    /// class by class, then the table); false when there is none left.
+    fn drop_next(&mut self, cursor: &mut (usize, usize)) -> bool {
+        while cursor.0 < CLASSES {
+            let class = &self.classes[cursor.0];
+            while cursor.1 < class.meta.len() {
+                let slot = cursor.1;
+                cursor.1 += 1;
+                if let Some(ops) = class.meta[slot].ops {
+                    let value = class.ptr(slot as u32).expect("an occupied slot's page");
+                    // SAFETY: an occupied slot holds a live value of its
+                    // recorded type.
+                    unsafe { self.drop_class_slot(cursor.0, slot as u32, value, ops) };
+                    return true;
+                }
+            }
+            *cursor = (cursor.0 + 1, 0);
+        }
+        while cursor.1 < self.table.entries.len() {
+            let slot = cursor.1;
+            cursor.1 += 1;
+            if self.table.entries[slot].ops.is_some() {
+                self.drop_entry(slot as u32);
+                return true;
+            }
+        }
+        false
     }
 
     /// Drops every value. If a destructor panics the others are still
     /// dropped and the panic then resumes.
     pub fn clear(&mut self) {
-        struct Rest<'a>(&'a mut MultisizePool, usize);
-        impl Rest<'_> {
-            fn run(&mut self) {
-                while self.1 < self.0.slots.len() {
-                    let index = self.1;
-                    self.1 += 1;
-                    if self.0.slots[index].value.is_some() {
-                        self.0.drop_slot(index as u32);
-                    }
-                }
-            }
-        }
+        struct Rest<'a>(&'a mut MultisizePool, (usize, usize));
         impl Drop for Rest<'_> {
             fn drop(&mut self) {
-                self.run();
+                while self.0.drop_next(&mut self.1) {}
             }
         }
-        Rest(self, 0).run();
+        let mut rest = Rest(self, (0, 0));
+        while rest.0.drop_next(&mut rest.1) {}
     }
 
     /// The occupancy of the class page holding `ptr`, or `None` when no
@@ -575,19 +768,19 @@ impl MultisizePool {
         let addr = ptr.cast::<u8>().addr();
         self.classes.iter().find_map(|class| {
             let page = class.raw.page_of(addr)?;
-            // SAFETY: pages in use hold a header.
-            let live = unsafe { page.cast::<ClassPage>().read().live } as usize;
+            let number = class.pages.iter().position(|&p| p == Some(page))?;
+            let live = class.live_in(number);
             Some(PageInfo {
                 records: live,
-                used_bytes: live * class.size,
+                used_bytes: live * class.size(),
                 page_bytes: class.raw.page_size().get(),
             })
         })
     }
 
     /// Space statistics: value bytes live; class pages (free slots and
-    /// spare pages included) and large blocks reserved. The handle table
-    /// is not counted.
+    /// spare pages included) and large blocks reserved. The per-slot
+    /// tables are not counted.
     #[must_use]
     pub fn stats(&self) -> SpaceStats {
         let pages: usize = self.classes.iter().map(|c| c.raw.reserved_bytes()).sum();
@@ -645,30 +838,61 @@ mod tests {
     }
 
     #[test]
+    fn class_geometry() {
+        let bytes = |c| {
+            let (s, p) = geometry(c);
+            (1usize << s, 1usize << (s + p))
+        };
+        assert_eq!(bytes(0), (16, 4096));
+        assert_eq!(bytes(4), (256, 4096));
+        assert_eq!(bytes(5), (512, 8192));
+        assert_eq!(bytes(7), (2048, 32768));
+    }
+
+    #[test]
     fn a_slot_is_retired_before_its_generation_wraps() {
         let mut pool = MultisizePool::new();
         let first = pool.insert(1u32);
-        pool.slots[0].generation = u32::MAX - 3;
-        let key = MultisizeKey::<u32> {
-            generation: u32::MAX - 3,
-            ..first
-        };
+        let slot = first.slot() as usize;
+        pool.classes[0].meta[slot].generation = u32::MAX - 4;
+        let key = MultisizeKey::<u32>::new(first.pool, first.slot(), u32::MAX - 4);
         assert_eq!(pool.remove(key), Some(1));
-        let mut stale = Vec::new();
-        while pool.free_slot == 0 {
-            let k = pool.insert(2u32);
-            assert_eq!(k.index, 0);
-            stale.push(k);
-            assert_eq!(pool.remove(k), Some(2));
-        }
-        // Slot 0 is retired; none of its keys works, the next insert gets
-        // a new slot.
-        assert_eq!(pool.slots[0].generation, u32::MAX);
+        let mut stale = vec![key];
+        // One more round trip on the slot, then it is retired.
+        let k = pool.insert(2u32);
+        assert_eq!(k.slot(), first.slot(), "the freed slot is reused first");
+        assert_eq!(k.generation(), u32::MAX - 2);
+        assert_eq!(pool.remove(k), Some(2));
+        stale.push(k);
+        assert_eq!(pool.classes[0].meta[slot].generation, RETIRED);
+        // None of its keys works; the next insert gets another slot.
         let fresh = pool.insert(3u32);
-        assert_eq!(fresh.index, 1);
+        assert_ne!(fresh.slot(), first.slot());
         for k in stale {
             assert!(pool.get(k).is_none());
+            assert!(pool.remove(k).is_none());
         }
         assert_eq!(pool.get(fresh), Some(&3));
+        // A retired slot stays out of use after its page is released and
+        // its page number reused.
+        assert_eq!(pool.remove(fresh), Some(3));
+        pool.shrink_to_fit();
+        assert!(pool.classes[0].pages[0].is_none());
+        let again = pool.insert(4u32);
+        assert_ne!(again.slot(), first.slot());
+        assert_eq!(pool.classes[0].meta[slot].generation, RETIRED);
+    }
+
+    #[test]
+    fn keys_name_slots_by_number() {
+        let mut pool = MultisizePool::new();
+        let a = pool.insert([0u8; 16]);
+        let b = pool.insert([1u8; 16]);
+        assert_eq!((a.slot(), b.slot()), (0, 1), "lowest addresses first");
+        let (pa, pb): (*const [u8; 16], *const [u8; 16]) =
+            (pool.get(a).unwrap(), pool.get(b).unwrap());
+        assert_eq!(pb.addr() - pa.addr(), 16);
+        assert_eq!(pa.addr() % 4096, 0, "slot 0 is the page base");
+        assert_eq!(pool.header_for(pa).map(|i| i.records), Some(2));
     }
 }

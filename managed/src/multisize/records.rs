@@ -75,14 +75,14 @@ pub(crate) struct Pos {
 /// A position in the record chain that caches its page, for iteration.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Cursor {
-    page: usize,
+    pub(crate) page: usize,
     /// Base of page `page`.
     base: NonNull<u8>,
     /// Offset of the record.
-    off: u32,
+    pub(crate) off: u32,
     /// `end` of the page for a cursor moving forwards, `begin` for one
     /// moving backwards.
-    lim: u32,
+    pub(crate) lim: u32,
 }
 
 impl Cursor {
@@ -117,6 +117,9 @@ pub(crate) struct Records {
     /// Bytes of a record header: the two sizes and the metadata, rounded
     /// up to 8. Invariant: a multiple of 8, at least 8.
     head: usize,
+    /// The largest `size + align` of a value placed in its page:
+    /// `payload_len / 4 - head`. Invariant: fixed with the geometry.
+    inline_max: usize,
     /// Records in all pages.
     len: usize,
     /// Bytes of the values (heap values included; headers and padding are
@@ -146,13 +149,16 @@ impl Records {
         // At least eight record headers per page.
         let min = (head * 8 + 16).next_power_of_two();
         let page_size = PageSize::new(page_size.get().max(min)).expect("page size within bounds");
+        let pages = PageList::with_page_size(page_size);
+        let inline_max = (pages.payload_len() / 4).saturating_sub(head);
         Self {
-            pages: PageList::with_page_size(page_size),
+            pages,
             lo: 0,
             hi: 0,
             front: NonNull::dangling(),
             back: NonNull::dangling(),
             head,
+            inline_max,
             len: 0,
             live: 0,
             heap: 0,
@@ -179,16 +185,20 @@ impl Records {
     pub(crate) fn place(&self, layout: Layout) -> Place {
         if layout.size() == 0 {
             Place::Zst
-        } else if layout
-            .size()
-            .saturating_add(layout.align())
-            .saturating_add(self.head)
-            <= self.pages.payload_len() / 4
-        {
+        } else if self.fits_inline(layout) {
             Place::Inline
         } else {
             Place::Heap
         }
+    }
+
+    /// Whether a value of `layout` (not zero-sized) sits in its record:
+    /// its size plus alignment plus the record header are at most a
+    /// quarter of the payload.
+    #[inline]
+    fn fits_inline(&self, layout: Layout) -> bool {
+        // No overflow: a layout's size is at most `isize::MAX - align + 1`.
+        layout.size() + layout.align() <= self.inline_max
     }
 
     #[inline]
@@ -256,7 +266,7 @@ impl Records {
     }
 
     /// Refreshes the cached bases of the end pages.
-    #[inline]
+    #[inline(never)]
     fn sync_ends(&mut self) {
         if self.lo < self.hi {
             self.front = self.page(self.lo);
@@ -337,7 +347,60 @@ impl Records {
     /// Appends a record for a value of `layout`; returns the record and
     /// where to write the value (uninitialized). The record's metadata is
     /// uninitialized too: the caller writes both before anything reads them.
-    pub(crate) fn push_back(&mut self, layout: Layout) -> (NonNull<u8>, NonNull<u8>) {
+    ///
+    /// The fast path (an in-page value that fits the last page) is inlined
+    /// so that a layout known at compile time folds its arithmetic.
+    ///
+    /// `head` must be this engine's record header size (passed by the typed
+    /// layer as a constant).
+    #[inline]
+    pub(crate) fn push_back(&mut self, layout: Layout, head: usize) -> (NonNull<u8>, NonNull<u8>) {
+        debug_assert_eq!(head, self.head);
+        if layout.size() != 0 && self.fits_inline(layout) && self.hi > self.lo {
+            let base = self.back;
+            // SAFETY: pages in use hold an initialized header.
+            let mut hdr = unsafe { Self::hdr(base).read() };
+            let align = layout.align();
+            let p = hdr.end as usize;
+            debug_assert_eq!((p | head) % REC_ALIGN, 0);
+            // `p` and `head` are multiples of 8: no rounding for values
+            // aligned to at most 8 (the common case, folded at compile
+            // time for a known layout).
+            let v = if align <= REC_ALIGN {
+                p + head
+            } else {
+                (p + head + align - 1) & !(align - 1)
+            };
+            let e = v + ((layout.size() + REC_ALIGN - 1) & !(REC_ALIGN - 1));
+            if e <= self.page_size().get() {
+                debug_assert!(hdr.count > 0, "pages in use hold records");
+                let sizes = Sizes {
+                    prev: hdr.last,
+                    next: (e - p) as u32,
+                };
+                hdr.end = e as u32;
+                hdr.last = sizes.next;
+                hdr.count += 1;
+                self.len += 1;
+                self.live += layout.size();
+                // SAFETY: 1. the header is at the page base; 2. the record
+                // `p..e` lies inside the page (checked) past all others, and
+                // the value `v..v + size` inside the record.
+                return unsafe {
+                    Self::hdr(base).write(hdr);
+                    let rec = base.add(p);
+                    rec.cast::<Sizes>().write(sizes);
+                    (rec, base.add(v))
+                };
+            }
+        }
+        self.push_back_slow(layout)
+    }
+
+    /// [`push_back`](Self::push_back) when a page must be opened or the
+    /// value does not sit in the page.
+    #[inline(never)]
+    fn push_back_slow(&mut self, layout: Layout) -> (NonNull<u8>, NonNull<u8>) {
         let place = self.place(layout);
         let size = Self::inline_size(layout, place);
         let align = if place == Place::Inline {
@@ -403,7 +466,48 @@ impl Records {
 
     /// Prepends a record for a value of `layout`, growing backwards in
     /// memory; as [`push_back`](Self::push_back) otherwise.
-    pub(crate) fn push_front(&mut self, layout: Layout) -> (NonNull<u8>, NonNull<u8>) {
+    #[inline]
+    pub(crate) fn push_front(&mut self, layout: Layout, head: usize) -> (NonNull<u8>, NonNull<u8>) {
+        debug_assert_eq!(head, self.head);
+        if layout.size() != 0 && self.fits_inline(layout) && self.hi > self.lo {
+            let base = self.front;
+            // SAFETY: pages in use hold an initialized header.
+            let mut hdr = unsafe { Self::hdr(base).read() };
+            let q = hdr.begin as usize;
+            let (size, align) = (layout.size(), layout.align());
+            // A conservative bound (the slow path decides exactly).
+            if q >= self.payload_offset() + head + size + align + REC_ALIGN {
+                let v = (q - size) & !(align - 1);
+                let s = (v - head) & !(REC_ALIGN - 1);
+                debug_assert!(hdr.count > 0, "pages in use hold records");
+                let sizes = Sizes {
+                    prev: 0,
+                    next: (q - s) as u32,
+                };
+                hdr.begin = s as u32;
+                hdr.count += 1;
+                self.len += 1;
+                self.live += size;
+                // SAFETY: 1. the old first record starts at `q`, and the
+                // header is at the page base; 2. the record `s..q` lies
+                // inside the payload (checked) before all others, and the
+                // value `v..v + size` inside the record.
+                return unsafe {
+                    (*base.add(q).cast::<Sizes>().as_ptr()).prev = sizes.next;
+                    Self::hdr(base).write(hdr);
+                    let rec = base.add(s);
+                    rec.cast::<Sizes>().write(sizes);
+                    (rec, base.add(v))
+                };
+            }
+        }
+        self.push_front_slow(layout)
+    }
+
+    /// [`push_front`](Self::push_front) when a page must be opened or the
+    /// value does not sit in the page.
+    #[inline(never)]
+    fn push_front_slow(&mut self, layout: Layout) -> (NonNull<u8>, NonNull<u8>) {
         let place = self.place(layout);
         let size = Self::inline_size(layout, place);
         let align = if place == Place::Inline {
@@ -573,6 +677,21 @@ impl Records {
         })
     }
 
+    /// A front cursor at the first record of page `page` (in use).
+    #[inline]
+    pub(crate) fn page_cursor(&self, page: usize) -> Cursor {
+        debug_assert!(self.lo <= page && page < self.hi);
+        let base = self.page(page);
+        // SAFETY: pages in use hold an initialized header.
+        let hdr = unsafe { Self::hdr(base).read() };
+        Cursor {
+            page,
+            base,
+            off: hdr.begin,
+            lim: hdr.end,
+        }
+    }
+
     /// Moves a front cursor to the next record; false past the last one.
     #[inline]
     pub(crate) fn advance(&self, cursor: &mut Cursor) -> bool {
@@ -586,15 +705,7 @@ impl Records {
         if page >= self.hi {
             return false;
         }
-        let base = self.page(page);
-        // SAFETY: pages in use hold an initialized header.
-        let hdr = unsafe { Self::hdr(base).read() };
-        *cursor = Cursor {
-            page,
-            base,
-            off: hdr.begin,
-            lim: hdr.end,
-        };
+        *cursor = self.page_cursor(page);
         true
     }
 
@@ -623,32 +734,36 @@ impl Records {
         true
     }
 
-    /// Frees the heap block of a value of `layout` at `value`, if it has one.
+    /// Frees the heap block of a value of `layout` at `value`, after
+    /// `remove_first` or `remove_last` said it has one.
     ///
     /// # Safety
     ///
-    /// `value` must be the value pointer of a record of this engine whose
-    /// value was moved out or dropped, and the record must be removed next.
-    unsafe fn release_value(&mut self, value: NonNull<u8>, layout: Layout) {
-        self.live -= layout.size();
-        if self.place(layout) == Place::Heap {
-            self.heap -= layout.size();
-            // SAFETY: `Place::Heap` values live in blocks from
-            // `alloc_heap` with this very layout.
-            unsafe { std::alloc::dealloc(value.as_ptr(), layout) };
-        }
+    /// `value` must be the value pointer of a removed record whose value
+    /// lives in a heap block (`Place::Heap`) and is gone (moved or dropped).
+    #[inline(never)]
+    pub(crate) unsafe fn free_heap(&mut self, value: NonNull<u8>, layout: Layout) {
+        self.heap -= layout.size();
+        // SAFETY: `Place::Heap` values live in blocks from `alloc_heap`
+        // with this very layout.
+        unsafe { std::alloc::dealloc(value.as_ptr(), layout) };
     }
 
-    /// Removes the first record, whose value (of `layout`, at `value`) the
-    /// caller has already moved out or dropped. Frees the page if it empties.
+    /// Removes the first record, whose value has `layout`; returns whether
+    /// the value lives in a heap block, which the caller must then free
+    /// with [`free_heap`](Self::free_heap) once the value is gone.
+    ///
+    /// The value's bytes are not touched: the caller may move the value
+    /// out or drop it after this call, until the next push (pages emptied
+    /// here are kept as reserve pages, never freed).
     ///
     /// # Safety
     ///
-    /// There must be a first record, `value`/`layout` must be its value's,
-    /// and that value must be gone.
-    pub(crate) unsafe fn remove_first(&mut self, value: NonNull<u8>, layout: Layout) {
-        // SAFETY: forwarded caller contract.
-        unsafe { self.release_value(value, layout) };
+    /// There must be a first record and `layout` must be its value's; the
+    /// caller takes over that value (moves it out or drops it).
+    #[inline]
+    pub(crate) unsafe fn remove_first(&mut self, layout: Layout) -> bool {
+        self.live -= layout.size();
         let base = self.front;
         // SAFETY: 1. the page holds a header; 2. its first record is at
         // `begin` and, when one follows, the next starts `next` bytes on.
@@ -658,17 +773,16 @@ impl Records {
             hdr.begin += sizes.next;
             hdr.count -= 1;
             self.len -= 1;
+            Self::hdr(base).write(hdr);
             if hdr.count == 0 {
                 // Kept as a reserve page.
                 self.lo += 1;
+                self.sync_ends();
             } else {
                 (*base.add(hdr.begin as usize).cast::<Sizes>().as_ptr()).prev = 0;
             }
-            Self::hdr(base).write(hdr);
-            if hdr.count == 0 {
-                self.sync_ends();
-            }
         }
+        self.place(layout) == Place::Heap
     }
 
     /// Removes the last record, as [`remove_first`](Self::remove_first).
@@ -676,9 +790,9 @@ impl Records {
     /// # Safety
     ///
     /// As for `remove_first`, for the last record.
-    pub(crate) unsafe fn remove_last(&mut self, value: NonNull<u8>, layout: Layout) {
-        // SAFETY: forwarded caller contract.
-        unsafe { self.release_value(value, layout) };
+    #[inline]
+    pub(crate) unsafe fn remove_last(&mut self, layout: Layout) -> bool {
+        self.live -= layout.size();
         let base = self.back;
         // SAFETY: the page holds a header and its last record starts
         // `last` bytes before `end`.
@@ -689,15 +803,14 @@ impl Records {
             hdr.last = sizes.prev;
             hdr.count -= 1;
             self.len -= 1;
+            Self::hdr(base).write(hdr);
             if hdr.count == 0 {
                 // Kept as a reserve page.
                 self.hi -= 1;
-            }
-            Self::hdr(base).write(hdr);
-            if hdr.count == 0 {
                 self.sync_ends();
             }
         }
+        self.place(layout) == Place::Heap
     }
 
     /// What the page containing `addr` holds, if this engine owns it.
@@ -753,6 +866,7 @@ impl Records {
             front: NonNull::dangling(),
             back: NonNull::dangling(),
             head: self.head,
+            inline_max: self.inline_max,
             len: 0,
             live: 0,
             heap: 0,
@@ -767,7 +881,7 @@ impl Records {
         // a fresh heap block for heap values, which the caller must not
         // want: allocate the record only.
         let zst = Layout::new::<()>();
-        let (rec, _) = self.push_back(zst);
+        let (rec, _) = self.push_back(zst, self.head);
         self.live += layout.size();
         if self.place(layout) == Place::Heap {
             self.heap += layout.size();
@@ -810,13 +924,22 @@ mod tests {
         }
     }
 
+    impl Records {
+        fn push_back_h(&mut self, layout: Layout) -> (NonNull<u8>, NonNull<u8>) {
+            self.push_back(layout, self.head)
+        }
+        fn push_front_h(&mut self, layout: Layout) -> (NonNull<u8>, NonNull<u8>) {
+            self.push_front(layout, self.head)
+        }
+    }
+
     #[test]
     fn records_carry_the_size_before_and_their_own() {
         let mut records = Records::new(PageSize::DEFAULT, Layout::new::<[usize; 3]>());
         assert_eq!(records.head, 32);
-        let (_, a) = records.push_back(Layout::new::<u8>());
-        let (_, b) = records.push_back(Layout::new::<[u64; 5]>());
-        let (_, c) = records.push_front(Layout::from_size_align(8, 64).unwrap());
+        let (_, a) = records.push_back_h(Layout::new::<u8>());
+        let (_, b) = records.push_back_h(Layout::new::<[u64; 5]>());
+        let (_, c) = records.push_front_h(Layout::from_size_align(8, 64).unwrap());
         assert_eq!(b.as_ptr().addr() % 8, 0);
         assert_eq!(c.as_ptr().addr() % 64, 0, "over-aligned in the page");
         assert!(a < b, "pushes at the back grow upwards");
@@ -830,7 +953,7 @@ mod tests {
         assert_eq!(back[1].next, 72);
         let front = chain(&records, 0);
         assert_eq!(front.len(), 1);
-        let (_, d) = records.push_front(Layout::new::<u32>());
+        let (_, d) = records.push_front_h(Layout::new::<u32>());
         assert!(d < c, "pushes at the front grow downwards");
         let front = chain(&records, 0);
         assert_eq!(
@@ -839,9 +962,9 @@ mod tests {
         );
         // Removing the last record restores `last` from its `prev`.
         // SAFETY: the values are plain bytes, nothing to drop.
-        unsafe { records.remove_last(b, Layout::new::<[u64; 5]>()) };
+        assert!(!unsafe { records.remove_last(Layout::new::<[u64; 5]>()) });
         assert_eq!(chain(&records, 1).len(), 1);
-        let (_, b2) = records.push_back(Layout::new::<[u64; 5]>());
+        let (_, b2) = records.push_back_h(Layout::new::<[u64; 5]>());
         assert_eq!(b2, b, "the freed space is reused");
         assert_eq!(records.len(), 4);
     }
