@@ -123,12 +123,15 @@ unsafe fn visit_fix_popcnt<T: Managed>(p: *mut u8, fix: &mut Fix<'_>) {
     unsafe { (*p.cast::<T>()).visit_refs(fix) }
 }
 
-/// Whether this CPU has the `popcnt` and `bzhi` (BMI2) instructions
-/// (never under Miri).
+/// Whether this CPU has `popcnt` and the BMI1 and BMI2 instructions (every
+/// feature any `#[target_feature]` function of the compactor enables; never
+/// under Miri).
 fn has_popcnt() -> bool {
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
-        std::arch::is_x86_feature_detected!("popcnt") && std::arch::is_x86_feature_detected!("bmi2")
+        std::arch::is_x86_feature_detected!("popcnt")
+            && std::arch::is_x86_feature_detected!("bmi1")
+            && std::arch::is_x86_feature_detected!("bmi2")
     }
     #[cfg(not(all(target_arch = "x86_64", not(miri))))]
     {
