@@ -34,7 +34,7 @@
 //! The borrow rules that make this sound are on [`ContiguousUniformPool`].
 
 mod access;
-mod index;
+mod cells;
 mod pool;
 mod simple;
 
