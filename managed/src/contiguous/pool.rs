@@ -857,14 +857,17 @@ impl<T> Inner<T> {
         // failure leaves the pool as it was and `value` is dropped by the
         // unwinding caller.
         let position = self.values.len();
-        if position == self.values.capacity() || position == self.table.back.capacity() {
+        if position == self.values.capacity()
+            || position == self.table.back.capacity()
+            || position == MAX_OBJECTS
+        {
             self.grow();
         }
         let cell = self.table.cells.acquire(core);
         self.values.push(value);
         self.table.back.push(cell);
         // SAFETY: a fresh cell of a live page; `position < MAX_OBJECTS`
-        // (checked in `grow`), so it fits.
+        // (`grow` panics otherwise), so it fits.
         unsafe { cell.write(position as u32) };
         cell
     }
