@@ -769,35 +769,13 @@ impl<T> Drop for SharedGuard<T> {
     fn drop(&mut self) {
         // SAFETY: the core of a live pool (field invariant).
         let state = unsafe { &(*self.core.as_ptr()).state };
-        let current = state.get();
-        // The common case, the only borrow ending with nothing deferred,
-        // stores a constant: consecutive accesses then form no data chain
-        // through the borrow word (and when the closure is visible to the
-        // compiler, the comparison folds away).
-        if current == SHARED {
-            state.set(0);
-        } else {
+        let rest = state.get() - SHARED;
+        debug_assert!(!is_exclusive(rest));
+        state.set(rest);
+        if rest == PENDING {
             // SAFETY: the core of a live pool.
-            unsafe { release_shared_slow(self.core, current) };
+            unsafe { flush_slow(self.core) };
         }
-    }
-}
-
-/// Ends a shared borrow that is nested or has removals deferred.
-///
-/// # Safety
-///
-/// `core` is the core of a live pool whose state `current` holds a shared
-/// borrow.
-#[inline(never)]
-unsafe fn release_shared_slow<T>(core: NonNull<Core<T>>, current: usize) {
-    let rest = current - SHARED;
-    debug_assert!(!is_exclusive(rest));
-    // SAFETY: a live core (caller contract).
-    unsafe { (*core.as_ptr()).state.set(rest) };
-    if rest == PENDING {
-        // SAFETY: a live core (caller contract).
-        unsafe { flush_slow(core) };
     }
 }
 
@@ -936,23 +914,8 @@ impl<T> Inner<T> {
 
 /// Takes one shared borrow.
 #[inline(always)]
-#[track_caller]
 fn acquire_shared(state: &Cell<usize>, operation: &str) {
     let current = state.get();
-    // The common case, the first borrow with nothing deferred, stores a
-    // constant (see `SharedGuard::drop`).
-    if current == 0 {
-        state.set(SHARED);
-    } else {
-        acquire_shared_slow(state, current, operation);
-    }
-}
-
-/// Takes a shared borrow of a pool already borrowed or with removals
-/// deferred.
-#[inline(never)]
-#[track_caller]
-fn acquire_shared_slow(state: &Cell<usize>, current: usize, operation: &str) {
     if current >= SHARED_LIMIT {
         borrowed_panic(operation);
     }
