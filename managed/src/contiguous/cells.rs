@@ -186,3 +186,61 @@ impl Table {
             + (self.back.capacity() + self.pending.capacity()) * size_of::<CellPtr>()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_cell_finds_its_pool_core_across_pages() {
+        let mut core_a = 0u64;
+        let mut core_b = 0u64;
+        let (a, b) = (
+            NonNull::from(&mut core_a).cast(),
+            NonNull::from(&mut core_b).cast(),
+        );
+        let mut cells_a = Cells::new();
+        let mut cells_b = Cells::new();
+        let n = 2 * cells_a.per_page + 3;
+        let mine: Vec<CellPtr> = (0..n).map(|_| cells_a.acquire(a)).collect();
+        let theirs = cells_b.acquire(b);
+        for (i, cell) in mine.iter().enumerate() {
+            // SAFETY: a fresh cell of a live page.
+            unsafe { cell.write(i as u32) };
+        }
+        // SAFETY: cells of live, uncleared `Cells`.
+        assert!(mine.iter().all(|&c| unsafe { core_of(c) } == a));
+        // SAFETY: as above.
+        assert_eq!(unsafe { core_of(theirs) }, b);
+        // Distinct cells, each keeping what was written to it.
+        for (i, cell) in mine.iter().enumerate() {
+            // SAFETY: a used cell of a live page.
+            assert_eq!(unsafe { cell.read() }, i as u32);
+        }
+        assert_eq!(cells_a.reserved_bytes(), 3 * CELL_PAGE.get());
+    }
+
+    #[test]
+    fn released_cells_are_reused_last_in_first_out() {
+        let mut core = 0u64;
+        let core = NonNull::from(&mut core).cast();
+        let mut cells = Cells::new();
+        let first = cells.acquire(core);
+        let second = cells.acquire(core);
+        cells.reserve_release();
+        // SAFETY: acquired from `cells`, no longer used.
+        unsafe { cells.release(first) };
+        // SAFETY: as above.
+        unsafe { cells.release(second) };
+        assert_eq!(cells.acquire(core), second);
+        assert_eq!(cells.acquire(core), first);
+        let fresh = cells.acquire(core);
+        assert!(fresh != first && fresh != second);
+        cells.clear();
+        cells.shrink_to_fit();
+        assert_eq!(cells.reserved_bytes(), 0);
+        // Usable again after a clear.
+        // SAFETY: a cell of the `Cells` as it is now.
+        assert_eq!(unsafe { core_of(cells.acquire(core)) }, core);
+    }
+}
