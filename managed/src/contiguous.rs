@@ -2,9 +2,11 @@
 //!
 //! A pool keeps its objects in one buffer with no gaps: removing one moves
 //! the last object into the hole. Code never holds the address of an
-//! object; it holds a [`Proxy`], which names a stable *slot* that the pool
-//! rewrites whenever the object moves (the object's back-index names the
-//! slot, as the seed's `MyStruct*` / `MyStructProxy*` pair does). Access goes
+//! object; it holds a [`Proxy`], one pointer to a stable *slot cell* that
+//! the pool rewrites whenever the object moves (a back-pointer per object
+//! names its cell, as the seed's `MyStruct*` / `MyStructProxy*` pair does).
+//! Cells live on size-aligned pages whose header names the pool, so a proxy
+//! finds its pool by masking its own address. Access goes
 //! through closures ([`Proxy::with`], [`Proxy::with_mut`]) or the accessors
 //! `#[derive(Managed)]` generates, and whole-pool walks through
 //! [`ContiguousUniformPool::map`], which runs at slice speed.
@@ -34,7 +36,7 @@
 //! The borrow rules that make this sound are on [`ContiguousUniformPool`].
 
 mod access;
-mod index;
+mod cells;
 mod pool;
 mod simple;
 

@@ -533,3 +533,62 @@ fn guards_reach_objects_through_proxies_and_reject_foreign_ones() {
         (11, 3, true)
     );
 }
+
+#[test]
+fn a_proxy_is_one_pointer_and_finds_its_pool_by_address() {
+    assert_eq!(size_of::<Proxy<'_, [u64; 4]>>(), size_of::<usize>());
+    assert_eq!(size_of::<Option<Proxy<'_, u8>>>(), size_of::<usize>());
+    // Enough proxies to span several cell pages (1022 cells each) and
+    // several growths of the storage: each still reaches its own object
+    // and knows its pool.
+    let n = if cfg!(miri) { 1100 } else { 5000 };
+    let pool = ContiguousUniformPool::new();
+    let other = ContiguousUniformPool::new();
+    let stranger = other.alloc(0u64);
+    let mut proxies: Vec<_> = (0..n).map(|i| pool.alloc(i as u64)).collect();
+    assert!(proxies.iter().all(|p| Proxy::belongs_to(p, &pool)));
+    assert!(!Proxy::belongs_to(&stranger, &pool));
+    assert!(Proxy::belongs_to(&stranger, &other));
+    // Remove every third (objects shuffle), then check every survivor.
+    let mut i = 0;
+    proxies.retain(|_| {
+        i += 1;
+        i % 3 != 0
+    });
+    assert_eq!(pool.len(), proxies.len());
+    let expected: Vec<u64> = (0..n as u64).filter(|i| (i + 1) % 3 != 0).collect();
+    let got: Vec<u64> = proxies.iter().map(|p| p.with(|v| *v)).collect();
+    assert_eq!(got, expected);
+    // Freed cells are reused by new objects.
+    let again: Vec<_> = (0..n / 3)
+        .map(|i| pool.alloc(1_000_000 + i as u64))
+        .collect();
+    assert_eq!(again[5].with(|v| *v), 1_000_005);
+    assert_eq!(proxies[7].with(|v| *v), expected[7]);
+}
+
+#[test]
+fn a_pool_can_move_while_unborrowed_and_be_sent_to_another_thread() {
+    fn assert_send<S: Send>(_: &S) {}
+    let pool = ContiguousUniformPool::new();
+    drop(pool.alloc(String::from("first")));
+    core::mem::forget(pool.alloc(String::from("kept")));
+    // Move the pool (the proxies' pages name its heap core, which stays).
+    let moved = vec![pool];
+    let pool = &moved[0];
+    let p = pool.alloc(String::from("after the move"));
+    assert_eq!(p.with(String::clone), "after the move");
+    drop(p);
+    let pool = moved.into_iter().next().unwrap();
+    assert_send(&pool);
+    let pool = std::thread::spawn(move || {
+        let q = pool.alloc(String::from("other thread"));
+        assert_eq!(q.with(String::len), 12);
+        drop(q);
+        pool
+    })
+    .join()
+    .unwrap();
+    assert_eq!(pool.len(), 1);
+    assert_eq!(pool.into_iter().collect::<Vec<_>>(), ["kept"]);
+}
