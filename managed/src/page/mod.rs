@@ -420,6 +420,24 @@ impl<H: fmt::Debug> fmt::Debug for PageList<H> {
     }
 }
 
+/// Hints the CPU to bring the cache line at `ptr` in for reading. Only a
+/// hint: `ptr` is never dereferenced, so any address is fine.
+#[inline(always)]
+pub(crate) fn prefetch(ptr: *const u8) {
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    {
+        use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: `prefetch` does not access memory (it cannot fault, even
+        // on an invalid address), and SSE is part of the x86_64 baseline.
+        #[allow(unused_unsafe)]
+        unsafe {
+            _mm_prefetch::<_MM_HINT_T0>(ptr.cast());
+        }
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+    let _ = ptr;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

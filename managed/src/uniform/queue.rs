@@ -20,7 +20,8 @@ pub struct UniformPageQueue<T, H = ()> {
 }
 
 impl<T> UniformPageQueue<T> {
-    /// An empty queue with 4 KiB pages. Allocates nothing.
+    /// An empty queue with the deque's default page size
+    /// ([`UniformPageDeque::DEFAULT_PAGE_SIZE`]). Allocates nothing.
     #[must_use]
     pub fn new() -> Self {
         Self {

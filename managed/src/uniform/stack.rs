@@ -20,7 +20,8 @@ pub struct UniformPageStack<T, H = ()> {
 }
 
 impl<T> UniformPageStack<T> {
-    /// An empty stack with 4 KiB pages. Allocates nothing.
+    /// An empty stack with the deque's default page size
+    /// ([`UniformPageDeque::DEFAULT_PAGE_SIZE`]). Allocates nothing.
     #[must_use]
     pub fn new() -> Self {
         Self {
