@@ -104,33 +104,43 @@ macro_rules! leaf {
     )*};
 }
 
-leaf!(
-    (),
-    bool,
-    char,
-    u8,
-    u16,
-    u32,
-    u64,
-    u128,
-    usize,
-    i8,
-    i16,
-    i32,
-    i64,
-    i128,
-    isize,
-    f32,
-    f64,
-    String,
-    &'static str,
-    core::num::NonZeroU8,
-    core::num::NonZeroU16,
-    core::num::NonZeroU32,
-    core::num::NonZeroU64,
-    core::num::NonZeroUsize,
-    core::time::Duration,
-);
+/// Calls macro `$m` with every reference-free leaf type the crate knows:
+/// the one list behind both the `Managed` leaf impls here and the region's
+/// `Rebrand` impls, so the two sets cannot drift apart.
+macro_rules! leaf_types {
+    ($m:ident) => {
+        $m!(
+            (),
+            bool,
+            char,
+            u8,
+            u16,
+            u32,
+            u64,
+            u128,
+            usize,
+            i8,
+            i16,
+            i32,
+            i64,
+            i128,
+            isize,
+            f32,
+            f64,
+            String,
+            &'static str,
+            core::num::NonZeroU8,
+            core::num::NonZeroU16,
+            core::num::NonZeroU32,
+            core::num::NonZeroU64,
+            core::num::NonZeroUsize,
+            core::time::Duration,
+        );
+    };
+}
+pub(crate) use leaf_types;
+
+leaf_types!(leaf);
 
 // SAFETY: a `PhantomData` holds nothing.
 unsafe impl<T: ?Sized> Managed for core::marker::PhantomData<T> {

@@ -53,33 +53,7 @@ macro_rules! same {
     )*};
 }
 
-same!(
-    (),
-    bool,
-    char,
-    u8,
-    u16,
-    u32,
-    u64,
-    u128,
-    usize,
-    i8,
-    i16,
-    i32,
-    i64,
-    i128,
-    isize,
-    f32,
-    f64,
-    String,
-    &'static str,
-    core::num::NonZeroU8,
-    core::num::NonZeroU16,
-    core::num::NonZeroU32,
-    core::num::NonZeroU64,
-    core::num::NonZeroUsize,
-    core::time::Duration,
-);
+crate::visit::leaf_types!(same);
 
 // SAFETY: substitutes the region lifetime of the item and of its value.
 unsafe impl<'a, T: Rebrand> Rebrand for Item<'a, T> {
