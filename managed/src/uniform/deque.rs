@@ -396,11 +396,7 @@ impl<T, H: Default> UniformPageDeque<T, H> {
     #[inline]
     pub fn push_back(&mut self, value: T) {
         if Self::IS_ZST {
-            mem::forget(value);
-            self.len = self
-                .len
-                .checked_add(1)
-                .expect("deque length overflows usize");
+            self.push_zst(value);
             return;
         }
         if self.tail == self.cap || self.pages.is_empty() {
@@ -415,6 +411,16 @@ impl<T, H: Default> UniformPageDeque<T, H> {
         self.tail += 1;
         // No overflow: every element occupies at least one byte of a page.
         self.len += 1;
+    }
+
+    /// Pushes a zero-sized value at either end: only the count changes
+    /// (and can overflow, since no memory bounds it).
+    fn push_zst(&mut self, value: T) {
+        mem::forget(value);
+        self.len = self
+            .len
+            .checked_add(1)
+            .expect("deque length overflows usize");
     }
 
     /// Makes `tail < cap` on a back page: a first page, the only (empty)
@@ -441,11 +447,7 @@ impl<T, H: Default> UniformPageDeque<T, H> {
     #[inline]
     pub fn push_front(&mut self, value: T) {
         if Self::IS_ZST {
-            mem::forget(value);
-            self.len = self
-                .len
-                .checked_add(1)
-                .expect("deque length overflows usize");
+            self.push_zst(value);
             return;
         }
         if self.head == 0 || self.pages.is_empty() {
