@@ -1,10 +1,12 @@
 //! [`ContiguousUniformPool`]: dense storage behind stable proxies (seed 002).
 //!
-//! A pool keeps its objects in one buffer with no gaps: removing one moves
-//! the last object into the hole. Code never holds the address of an
+//! A pool keeps its objects densely, with no gaps, on size-aligned pages:
+//! removing one moves the last object into the hole, and growing adds a
+//! page without moving anything. Code never holds the address of an
 //! object; it holds a [`Proxy`], one pointer to a stable *slot cell* that
-//! the pool rewrites whenever the object moves (a back-pointer per object
-//! names its cell, as the seed's `MyStruct*` / `MyStructProxy*` pair does).
+//! holds the object's address and that the pool rewrites whenever the
+//! object moves (a back-pointer per object names its cell, as the seed's
+//! `MyStruct*` / `MyStructProxy*` pair does).
 //! Cells live on size-aligned pages whose header names the pool, so a proxy
 //! finds its pool by masking its own address. Access goes
 //! through closures ([`Proxy::with`], [`Proxy::with_mut`]) or the accessors
@@ -39,7 +41,8 @@ mod access;
 mod cells;
 mod pool;
 mod simple;
+mod storage;
 
 pub use access::{Access, Fields};
-pub use pool::{ContiguousUniformPool, PoolRef, PoolRefMut, Proxy};
+pub use pool::{ContiguousUniformPool, Drain, IntoIter, Iter, IterMut, PoolRef, PoolRefMut, Proxy};
 pub use simple::SimpleProxy;

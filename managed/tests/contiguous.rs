@@ -592,3 +592,141 @@ fn a_pool_can_move_while_unborrowed_and_be_sent_to_another_thread() {
     assert_eq!(pool.len(), 1);
     assert_eq!(pool.into_iter().collect::<Vec<_>>(), ["kept"]);
 }
+
+/// A 1 KiB object: 31 fit in a 32 KiB page, so a few dozen span pages.
+struct Big {
+    id: u32,
+    fill: [u64; 127],
+    drops: Drops,
+    panic_on_drop: bool,
+}
+
+impl Drop for Big {
+    fn drop(&mut self) {
+        self.drops.0.borrow_mut().push(self.id);
+        assert_eq!(self.fill[126], u64::from(self.id), "object intact");
+        if self.panic_on_drop {
+            panic!("Big {} panics on drop", self.id);
+        }
+    }
+}
+
+fn big(drops: &Drops, id: u32) -> Big {
+    Big {
+        id,
+        fill: [u64::from(id); 127],
+        drops: drops.clone(),
+        panic_on_drop: false,
+    }
+}
+
+#[test]
+fn objects_span_pages_and_growth_moves_nothing() {
+    let drops = Drops::default();
+    let pool = ContiguousUniformPool::new();
+    let mut proxies: Vec<_> = (0..40).map(|id| pool.alloc(big(&drops, id))).collect();
+    let address = |p: &Proxy<'_, Big>| p.with(|b| core::ptr::from_ref(b).addr());
+    let before: Vec<usize> = proxies.iter().map(address).collect();
+    proxies.extend((40..100).map(|id| pool.alloc(big(&drops, id))));
+    assert!(pool.capacity() >= 100 && pool.capacity() < 200);
+    let after: Vec<usize> = proxies[..40].iter().map(address).collect();
+    assert_eq!(before, after, "growing the pool moves no object");
+
+    // Remove every third proxy, from the back and the front alternately,
+    // so objects move across pages into the holes.
+    let mut removed = Vec::new();
+    let mut i = 0;
+    while i < proxies.len() {
+        let victim = proxies.remove(i);
+        removed.push(victim.with(|b| b.id));
+        drop(victim);
+        i += 2;
+    }
+    assert_eq!(pool.len(), proxies.len());
+    for proxy in &proxies {
+        let id = proxy.with(|b| b.id);
+        assert!(!removed.contains(&id));
+        assert_eq!(proxy.with(|b| b.fill[0]), u64::from(id));
+    }
+    // Dense: the walk, `next` one by one, and the page-wise `fold` agree.
+    let stored = pool.borrow();
+    let mut by_next = Vec::new();
+    let mut iter = stored.iter();
+    assert_eq!(iter.len(), proxies.len());
+    while let Some(b) = iter.next() {
+        by_next.push(b.id);
+        assert_eq!(iter.size_hint().0, proxies.len() - by_next.len());
+    }
+    let by_fold: Vec<u32> = stored.iter().map(|b| b.id).collect();
+    assert_eq!(by_next, by_fold);
+    let mut expected: Vec<u32> = proxies.iter().map(|p| p.with(|b| b.id)).collect();
+    expected.sort_unstable();
+    let mut walked = by_fold.clone();
+    walked.sort_unstable();
+    assert_eq!(walked, expected);
+    drop(stored);
+    let mut seen = 0;
+    pool.map(|b| {
+        b.fill[1] = 7;
+        seen += 1;
+    });
+    assert_eq!(seen, proxies.len());
+    assert!(proxies.iter().all(|p| p.with(|b| b.fill[1]) == 7));
+    let mut counts = drops.counts(100);
+    for id in &removed {
+        assert_eq!(counts[*id as usize], 1);
+        counts[*id as usize] = 0;
+    }
+    assert!(counts.iter().all(|&c| c == 0));
+    drop(proxies);
+    assert_eq!(drops.counts(100), [1; 100]);
+}
+
+#[test]
+fn a_panicking_destructor_in_drain_clear_or_drop_loses_nothing_across_pages() {
+    for how in 0..3 {
+        let drops = Drops::default();
+        let mut pool = ContiguousUniformPool::new();
+        for id in 0..80 {
+            let mut value = big(&drops, id);
+            value.panic_on_drop = id == 45; // a second panic while unwinding would abort
+            core::mem::forget(pool.alloc(value));
+        }
+        let result = catch_unwind(AssertUnwindSafe(|| match how {
+            0 => {
+                let firsts: Vec<u32> = pool
+                    .drain()
+                    .take(3)
+                    .map(|b| {
+                        let id = b.id;
+                        drop(b);
+                        id
+                    })
+                    .collect();
+                assert_eq!(firsts, [0, 1, 2]);
+            }
+            1 => pool.clear(),
+            _ => drop(core::mem::take(&mut pool)),
+        }));
+        assert!(panic_message(result).contains("panics on drop"));
+        assert_eq!(drops.counts(80), [1; 80], "case {how}");
+        assert!(pool.is_empty());
+        // The pool is usable afterwards, its pages reused.
+        let p = pool.alloc(big(&drops, 200));
+        assert_eq!(p.with(|b| b.fill[9]), 200);
+    }
+}
+
+#[test]
+fn zero_sized_objects_span_pages_too() {
+    let pool = ContiguousUniformPool::new();
+    let mut units: Vec<_> = (0..2000).map(|_| pool.alloc(())).collect();
+    assert!(pool.capacity() >= 2000);
+    units.truncate(500);
+    assert_eq!(pool.len(), 500);
+    assert_eq!(pool.borrow().iter().count(), 500);
+    drop(units);
+    let mut pool = pool;
+    pool.shrink_to_fit();
+    assert_eq!(pool.stats().reserved_bytes, 0);
+}

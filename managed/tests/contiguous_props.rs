@@ -16,14 +16,20 @@ use proptest::prelude::*;
 /// How many times each id has been dropped.
 type DropLog = Rc<RefCell<HashMap<u32, u32>>>;
 
+/// About 800 bytes, so that 19 fit in a page: even the short operation
+/// sequences run under Miri spread objects over several pages, and removals
+/// move objects across page boundaries.
 struct Obj {
     id: u32,
     value: i64,
     drops: DropLog,
+    /// `id` repeated, checked when dropped: a torn or misplaced move shows.
+    pad: [u32; 200],
 }
 
 impl Drop for Obj {
     fn drop(&mut self) {
+        assert!(self.pad.iter().all(|&p| p == self.id), "object intact");
         *self.drops.borrow_mut().entry(self.id).or_default() += 1;
     }
 }
@@ -92,6 +98,7 @@ fn run(ops: &[Op]) {
                     id: next_id,
                     value,
                     drops: drops.clone(),
+                    pad: [next_id; 200],
                 });
                 proxies.push((next_id, proxy));
                 model.insert(next_id, value);

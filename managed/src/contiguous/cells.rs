@@ -3,14 +3,15 @@
 //!
 //! Kept free of `T` so it is compiled once, whatever the pools' types.
 //!
-//! A *cell* is one `u32` on a cell page: while a proxy (or a pending
-//! removal) holds it, it contains the current position of its object in the
-//! dense storage, rewritten by the pool whenever the object moves. Cell
-//! pages come from a [`PageList`] and are aligned to their size, so masking
-//! a cell's address gives its page's header, which points at the pool's
-//! core: an 8-byte proxy finds both its object and its pool from its own
-//! value. Four-byte cells keep the table a million proxies need at 4 MB,
-//! half of what a slot map's (index, version) slots take.
+//! A *cell* is one pointer on a cell page: while a proxy (or a pending
+//! removal) holds it, it contains the current address of its object in the
+//! pool's storage, rewritten by the pool whenever the object moves (the
+//! `Forward` scheme of seed 000: a stable cell the object's back-pointer
+//! names). Cell pages come from a [`PageList`] and are aligned to their
+//! size, so masking a cell's address gives its page's header, which points
+//! at the pool's core: an 8-byte proxy finds both its object (one load) and
+//! its pool (a mask and one load of a cache-resident header) from its own
+//! value.
 //!
 //! [`ContiguousUniformPool`]: super::ContiguousUniformPool
 
@@ -19,14 +20,11 @@ use core::ptr::{self, NonNull};
 
 use crate::page::{PageList, PageSize};
 
-/// A slot cell: holds the position of its object while used.
-pub(crate) type CellPtr = NonNull<u32>;
+/// A slot cell: holds the address of its object while used.
+pub(crate) type CellPtr = NonNull<*mut u8>;
 
-/// Most objects a pool can hold (positions are `u32`).
-pub(crate) const MAX_OBJECTS: usize = u32::MAX as usize;
-
-/// The size, and alignment, of a cell page: 1022 cells after the header,
-/// so a million proxies need about a thousand page headers (which stay
+/// The size, and alignment, of a cell page: 510 cells after the header,
+/// so a million proxies need about two thousand page headers (which stay
 /// cache-resident), while a small pool reserves only 4 KiB of cells.
 const CELL_PAGE: PageSize = PageSize::DEFAULT;
 
@@ -64,15 +62,15 @@ pub(crate) struct Cells {
     free: Vec<CellPtr>,
     /// Next never-used cell of the last page, or null; `bump..end` are
     /// never-used cells of that page.
-    bump: *mut u32,
+    bump: *mut *mut u8,
     /// End of the last page's cells (null when `bump` is).
-    end: *mut u32,
+    end: *mut *mut u8,
 }
 
 impl Cells {
     /// No cells, no pages.
     pub(crate) fn new() -> Self {
-        let (pages, geometry) = PageList::for_elements(CELL_PAGE, Layout::new::<u32>());
+        let (pages, geometry) = PageList::for_elements(CELL_PAGE, Layout::new::<*mut u8>());
         debug_assert_eq!(geometry.page_size, CELL_PAGE);
         Self {
             pages,
@@ -84,7 +82,7 @@ impl Cells {
     }
 
     /// A free cell, on a page naming `core` as its pool's core. Its content
-    /// is unspecified until the caller writes the object's position.
+    /// is unspecified until the caller writes the object's address.
     #[inline]
     pub(crate) fn acquire(&mut self, core: NonNull<u8>) -> CellPtr {
         if let Some(cell) = self.free.pop() {
@@ -104,7 +102,11 @@ impl Cells {
     #[inline(never)]
     fn new_page(&mut self, core: NonNull<u8>) {
         self.pages.push_back(CellPage { core });
-        let first = self.pages.data(self.pages.len() - 1).cast::<u32>().as_ptr();
+        let first = self
+            .pages
+            .data(self.pages.len() - 1)
+            .cast::<*mut u8>()
+            .as_ptr();
         self.bump = first;
         // SAFETY: the page holds `per_page` cells after its header.
         self.end = unsafe { first.add(self.per_page) };
@@ -147,15 +149,10 @@ impl Cells {
     }
 }
 
-/// Which cell each stored object belongs to, and the removals deferred
-/// while the pool was borrowed.
+/// The slot cells, and the removals deferred while the pool was borrowed.
 pub(crate) struct Table {
     /// The slot cells.
     pub(crate) cells: Cells,
-    /// The cell of the object at each position, so the pool can rewrite it
-    /// when the object moves: `back.len()` equals the number of stored
-    /// objects, each used cell appears once, and `*back[i] == i`.
-    pub(crate) back: Vec<CellPtr>,
     /// Cells whose proxy was dropped while the pool was borrowed: their
     /// objects stay in place until the borrow ends. Each is a distinct used
     /// cell; the pool's `PENDING` state bit is set exactly when this is not
@@ -164,26 +161,23 @@ pub(crate) struct Table {
 }
 
 impl Table {
-    /// An empty table with room for `capacity` back-pointers.
-    pub(crate) fn with_capacity(capacity: usize) -> Self {
+    /// No cells.
+    pub(crate) fn new() -> Self {
         Self {
             cells: Cells::new(),
-            back: Vec::with_capacity(capacity),
             pending: Vec::new(),
         }
     }
 
-    /// Forgets every cell and object.
+    /// Forgets every cell.
     pub(crate) fn clear(&mut self) {
         self.cells.clear();
-        self.back.clear();
         self.pending.clear();
     }
 
     /// Bytes of bookkeeping reserved.
     pub(crate) fn reserved_bytes(&self) -> usize {
-        self.cells.reserved_bytes()
-            + (self.back.capacity() + self.pending.capacity()) * size_of::<CellPtr>()
+        self.cells.reserved_bytes() + self.pending.capacity() * size_of::<CellPtr>()
     }
 }
 
@@ -204,18 +198,19 @@ mod tests {
         let n = 2 * cells_a.per_page + 3;
         let mine: Vec<CellPtr> = (0..n).map(|_| cells_a.acquire(a)).collect();
         let theirs = cells_b.acquire(b);
-        for (i, cell) in mine.iter().enumerate() {
+        let addresses: Vec<*mut u8> = (0..n).map(core::ptr::without_provenance_mut).collect();
+        for (cell, &address) in mine.iter().zip(&addresses) {
             // SAFETY: a fresh cell of a live page.
-            unsafe { cell.write(i as u32) };
+            unsafe { cell.write(address) };
         }
         // SAFETY: cells of live, uncleared `Cells`.
         assert!(mine.iter().all(|&c| unsafe { core_of(c) } == a));
         // SAFETY: as above.
         assert_eq!(unsafe { core_of(theirs) }, b);
         // Distinct cells, each keeping what was written to it.
-        for (i, cell) in mine.iter().enumerate() {
+        for (cell, &address) in mine.iter().zip(&addresses) {
             // SAFETY: a used cell of a live page.
-            assert_eq!(unsafe { cell.read() }, i as u32);
+            assert_eq!(unsafe { cell.read() }, address);
         }
         assert_eq!(cells_a.reserved_bytes(), 3 * CELL_PAGE.get());
     }

@@ -1,14 +1,17 @@
 //! [`ContiguousUniformPool`]: objects of one type stored densely, reached
 //! through owning [`Proxy`] handles that survive the pool's shuffling.
 
+use core::alloc::Layout;
 use core::cell::{Cell, UnsafeCell};
 use core::fmt;
+use core::iter::FusedIterator;
 use core::marker::PhantomData;
 use core::ops::Deref;
 use core::ptr::NonNull;
 
 use super::access::{self, Access, Fields};
-use super::cells::{self, CellPtr, MAX_OBJECTS, Table};
+use super::cells::{self, CellPtr, Table};
+use super::storage::{Geometry, Storage};
 use crate::{Managed, SpaceStats, Visitor};
 
 // The borrow state of a pool, one `usize`: bit 0 is `PENDING` (some removal
@@ -49,8 +52,10 @@ const fn is_exclusive(state: usize) -> bool {
 /// [`alloc`](Self::alloc) moves a value in and returns its owning
 /// [`Proxy`]; dropping the proxy removes the object, and the pool moves its
 /// last object into the hole (fixing that object's proxy), so the objects
-/// always fill `0..len` of one buffer and [`map`](Self::map) runs at the
-/// speed of iterating a slice.
+/// always fill positions `0..len` with no gap, on size-aligned pages of a
+/// few hundred objects each, and [`map`](Self::map) runs at the speed of
+/// iterating a slice. Growing never moves an object: a full last page gets
+/// a new page after it.
 ///
 /// All methods that proxies coexist with take `&self`; the pool tracks
 /// borrows like a `RefCell`:
@@ -61,8 +66,9 @@ const fn is_exclusive(state: usize) -> bool {
 /// - While any borrow is active, nothing moves: dropping a proxy only marks
 ///   its object for removal, and the removal (destructor and shuffle)
 ///   happens when the outermost borrow ends. [`alloc`](Self::alloc) panics
-///   while the pool is borrowed, because growing the buffer would move the
-///   borrowed objects.
+///   while the pool is borrowed, so every borrow sees a fixed set of
+///   objects (a live iterator walks the page table, which growing may
+///   reallocate).
 /// - For many random accesses, [`borrow`](Self::borrow) once and use
 ///   [`PoolRef::get`] with each proxy: the borrow is paid once instead of
 ///   once per [`Proxy::with`].
@@ -118,22 +124,25 @@ struct Core<T> {
     state: Cell<usize>,
     /// The objects and their bookkeeping. References to `Inner` never
     /// outlive one internal operation and are never held across user code;
-    /// user code only holds references into the `values` heap buffer, and
+    /// user code only holds references into the object pages, and
     /// only while `state` is borrowed.
     inner: UnsafeCell<Inner<T>>,
 }
 
 /// The storage of a pool.
 ///
-/// Invariants: for a sized `T`, `table.back.len() == values.len()` and the
-/// cell `table.back[i]` holds the address of `values[i]`; every used cell
-/// (held by a live proxy or listed in `table.pending`) holds the address of
-/// its object in `values`.
+/// Invariants: positions `0..storage.len()` hold initialized `T`s (live
+/// objects and those pending removal), and the back-pointer of each is a
+/// used cell that holds the object's address (derived from its page's
+/// pointer); every used cell (held by a live proxy or listed in
+/// `table.pending`) is the back-pointer of exactly one position.
 struct Inner<T> {
-    /// The objects, densely: live ones and those pending removal.
-    values: Vec<T>,
-    /// Slot cells, back-pointers and deferred removals.
+    /// The objects, densely, and their back-pointers.
+    storage: Storage,
+    /// Slot cells and deferred removals.
     table: Table,
+    /// The storage holds `T`s.
+    _values: PhantomData<T>,
 }
 
 /// The owning handle of an object in a [`ContiguousUniformPool`].
@@ -156,15 +165,13 @@ pub struct Proxy<'pool, T> {
     _pool: PhantomData<&'pool ContiguousUniformPool<T>>,
 }
 
-/// A shared borrow of all objects of a pool, as a slice in storage order.
+/// A shared borrow of all objects of a pool, iterated in storage order.
 ///
 /// Returned by [`ContiguousUniformPool::borrow`]; while it lives, nothing
 /// moves, [`Proxy::with`] works and [`Proxy::with_mut`] panics.
 pub struct PoolRef<'a, T> {
     /// The borrowed pool (its state counts this guard).
     pool: &'a ContiguousUniformPool<T>,
-    /// The objects; valid while the shared borrow is held.
-    objects: NonNull<[T]>,
 }
 
 /// An exclusive borrow of all objects of a pool.
@@ -174,8 +181,6 @@ pub struct PoolRef<'a, T> {
 pub struct PoolRefMut<'a, T> {
     /// The borrowed pool (its state is exclusive because of this guard).
     pool: &'a ContiguousUniformPool<T>,
-    /// The objects; valid and unaliased while the exclusive borrow is held.
-    objects: NonNull<[T]>,
     /// Acts like `&'a mut [T]` for variance and auto traits.
     _marker: PhantomData<&'a mut [T]>,
 }
@@ -212,14 +217,17 @@ impl<T> ContiguousUniformPool<T> {
         Self::with_capacity(0)
     }
 
-    /// An empty pool with room for `capacity` objects.
+    /// An empty pool with pages for `capacity` objects allocated.
     #[must_use]
     pub fn with_capacity(capacity: usize) -> Self {
+        let mut storage = Storage::new(Inner::<T>::GEOMETRY);
+        storage.reserve(Inner::<T>::GEOMETRY, capacity);
         let core = Box::new(Core {
             state: Cell::new(0),
             inner: UnsafeCell::new(Inner {
-                values: Vec::with_capacity(capacity),
-                table: Table::with_capacity(capacity),
+                storage,
+                table: Table::new(),
+                _values: PhantomData,
             }),
         });
         Self {
@@ -234,9 +242,9 @@ impl<T> ContiguousUniformPool<T> {
     /// # Panics
     ///
     /// While the pool is borrowed (inside [`map`](Self::map), a
-    /// [`with`](Proxy::with) closure or while a [`PoolRef`] lives), since
-    /// growing the storage would move borrowed objects; and when the
-    /// storage would exceed `isize::MAX` bytes.
+    /// [`with`](Proxy::with) closure or while a [`PoolRef`] lives: the
+    /// `RefCell` rule, which keeps every borrow's view of the objects
+    /// fixed).
     #[inline]
     pub fn alloc(&self, value: T) -> Proxy<'_, T> {
         if is_borrowed(self.state().get()) {
@@ -244,7 +252,7 @@ impl<T> ContiguousUniformPool<T> {
         }
         // SAFETY: the pool is unborrowed, so no reference into `inner`
         // exists, and none is created while this one lives (no user code
-        // runs: only `Vec` and `Table` operations).
+        // runs: only storage and `Table` operations).
         let inner = unsafe { &mut *self.inner() };
         let cell = inner.push(value, self.core.cast());
         Proxy {
@@ -253,8 +261,8 @@ impl<T> ContiguousUniformPool<T> {
         }
     }
 
-    /// Runs `f` on every live object, in storage order (the order of the
-    /// dense buffer), with exclusive access.
+    /// Runs `f` on every live object, in storage order (position order,
+    /// page by page), with exclusive access.
     ///
     /// The walk covers the objects present when it starts: proxies dropped
     /// by `f` mark their objects for removal, which happens (destructor and
@@ -284,14 +292,13 @@ impl<T> ContiguousUniformPool<T> {
         unsafe { acquire_exclusive(self.core, "borrow_mut") };
         PoolRefMut {
             pool: self,
-            // SAFETY: the borrow just taken gives this guard the objects.
-            objects: unsafe { self.objects() },
             _marker: PhantomData,
         }
     }
 
-    /// Borrows every object shared, as a guard that derefs to a slice in
-    /// storage order.
+    /// Borrows every object shared, as a guard that iterates them in
+    /// storage order ([`PoolRef::iter`]) and reads them by proxy
+    /// ([`PoolRef::get`]).
     ///
     /// # Panics
     ///
@@ -299,21 +306,17 @@ impl<T> ContiguousUniformPool<T> {
     #[inline]
     pub fn borrow(&self) -> PoolRef<'_, T> {
         acquire_shared(self.state(), "borrow");
-        PoolRef {
-            pool: self,
-            // SAFETY: the shared borrow just taken keeps the objects in place.
-            objects: unsafe { self.objects() },
-        }
+        PoolRef { pool: self }
     }
 
     /// Number of live objects (objects whose proxies are alive).
     #[inline]
     #[must_use]
     pub fn len(&self) -> usize {
-        // SAFETY: a short read of the `Vec` headers; no `&mut` to `Inner`
-        // is live while user code can call this.
+        // SAFETY: a short read; no `&mut` to `Inner` is live while user
+        // code can call this.
         let inner = unsafe { &*self.inner() };
-        inner.values.len() - inner.table.pending.len()
+        inner.storage.len() - inner.table.pending.len()
     }
 
     /// `true` when the pool holds no live object.
@@ -323,58 +326,62 @@ impl<T> ContiguousUniformPool<T> {
         self.len() == 0
     }
 
-    /// Objects the storage holds without reallocating.
+    /// Objects the allocated pages hold. Pages are kept when objects are
+    /// removed (like a `Vec`'s capacity) until
+    /// [`shrink_to_fit`](Self::shrink_to_fit).
     #[must_use]
     pub fn capacity(&self) -> usize {
-        // SAFETY: a short read of the `Vec` header, as in `len`.
-        unsafe { (*self.inner()).values.capacity() }
+        // SAFETY: a short read, as in `len`.
+        unsafe { (*self.inner()).storage.capacity(Inner::<T>::GEOMETRY) }
     }
 
-    /// Space used by live objects against space reserved (object storage
-    /// plus bookkeeping: the cell pages, 8 bytes per slot, and an 8-byte
-    /// back-pointer per object).
+    /// Space used by live objects against space reserved (object pages,
+    /// which hold an 8-byte back-pointer per object, the page table, and
+    /// the cell pages, 8 bytes per proxy).
     #[must_use]
     pub fn stats(&self) -> SpaceStats {
         // SAFETY: short reads, as in `len`.
         let inner = unsafe { &*self.inner() };
-        let object = size_of::<T>();
-        let reserved_objects = if object == 0 {
-            0
-        } else {
-            inner.values.capacity() * object
-        };
         SpaceStats::new(
-            self.len() * object,
-            reserved_objects + inner.table.reserved_bytes(),
+            self.len() * size_of::<T>(),
+            inner.storage.reserved_bytes() + inner.table.reserved_bytes(),
         )
     }
 
     /// Iterates every object exclusively, in storage order. Needs `&mut
     /// self`, so no proxy can be alive (a proxy borrows the pool).
-    pub fn iter_mut(&mut self) -> core::slice::IterMut<'_, T> {
-        self.settle().values.iter_mut()
+    pub fn iter_mut(&mut self) -> IterMut<'_, T> {
+        let inner = self.settle();
+        // SAFETY: `&mut self` makes the objects reachable only through the
+        // iterator while it lives; nothing changes the storage meanwhile.
+        unsafe { IterMut::new(&inner.storage) }
     }
 
-    /// Drops every object. Needs `&mut self`, so no proxy can be alive
-    /// (proxies that were leaked with `mem::forget` are simply forgotten).
+    /// Drops every object, keeping the pages for reuse. Needs `&mut self`,
+    /// so no proxy can be alive (proxies that were leaked with
+    /// `mem::forget` are simply forgotten).
     ///
     /// If a destructor panics, the remaining objects are still dropped and
     /// the pool is empty.
     pub fn clear(&mut self) {
         let inner = self.settle();
         inner.table.clear();
-        inner.values.clear();
+        inner.truncate(0);
     }
 
     /// Removes every object, yielding them by value in storage order.
-    /// Objects not consumed are dropped with the iterator.
-    pub fn drain(&mut self) -> std::vec::Drain<'_, T> {
+    /// Objects not consumed are dropped with the iterator; the pages are
+    /// kept for reuse.
+    pub fn drain(&mut self) -> Drain<'_, T> {
         let inner = self.settle();
         inner.table.clear();
-        inner.values.drain(..)
+        Drain {
+            rest: Rest::take_all(inner),
+            inner,
+        }
     }
 
-    /// Gives back unused capacity of the storage and of the bookkeeping.
+    /// Gives back unused pages of the storage and of the bookkeeping.
     ///
     /// Since no proxy can be alive, the remaining objects get fresh,
     /// compactly allocated cells, so cell pages freed by removals are
@@ -382,17 +389,16 @@ impl<T> ContiguousUniformPool<T> {
     pub fn shrink_to_fit(&mut self) {
         let core = self.core.cast();
         let inner = self.settle();
-        inner.values.shrink_to_fit();
+        inner.storage.shrink_to_fit(Inner::<T>::GEOMETRY);
         inner.table.clear();
         inner.table.cells.shrink_to_fit();
-        for position in 0..inner.values.len() {
+        for position in 0..inner.storage.len() {
             let cell = inner.table.cells.acquire(core);
-            // SAFETY: a fresh cell of a live page; positions fit in `u32`
-            // (the pool never holds more than `MAX_OBJECTS`).
-            unsafe { cell.write(position as u32) };
-            inner.table.back.push(cell);
+            // SAFETY: 1. a stored position; 2. a fresh cell of a live page
+            // takes the object's address.
+            unsafe { cell.write(inner.storage.slot(Inner::<T>::GEOMETRY, position).as_ptr()) };
+            inner.storage.set_back(position, cell);
         }
-        inner.table.back.shrink_to_fit();
         inner.table.pending.shrink_to_fit();
     }
 
@@ -450,13 +456,16 @@ impl<T: fmt::Debug> fmt::Debug for ContiguousUniformPool<T> {
 
 impl<T> IntoIterator for ContiguousUniformPool<T> {
     type Item = T;
-    type IntoIter = std::vec::IntoIter<T>;
+    type IntoIter = IntoIter<T>;
 
     /// Yields the live objects by value, in storage order.
     fn into_iter(mut self) -> Self::IntoIter {
         let inner = self.settle();
         inner.table.clear();
-        core::mem::take(&mut inner.values).into_iter()
+        IntoIter {
+            rest: Rest::take_all(inner),
+            pool: self,
+        }
     }
 }
 
@@ -474,12 +483,11 @@ impl<T> Proxy<'_, T> {
         // SAFETY: the core of the live pool this proxy borrows.
         acquire_shared(unsafe { &(*core.as_ptr()).state }, "with");
         let _guard = SharedGuard { core };
-        // SAFETY: 1. the cell is used and holds the position of this proxy's
-        // object in the pool's storage (field invariant). 2. The shared
-        // borrow taken above keeps the object in place and forbids `&mut` to
-        // it until the guard drops, after `f` returns; `R` cannot borrow
-        // from the reference.
-        f(unsafe { &*self.object(Core::base(core)) })
+        // SAFETY: 1. the cell is used and holds the address of this proxy's
+        // object (field invariant). 2. The shared borrow taken above keeps
+        // the object in place and forbids `&mut` to it until the guard
+        // drops, after `f` returns; `R` cannot borrow from the reference.
+        f(unsafe { &*self.object() })
     }
 
     /// Runs `f` with an exclusive reference to the object.
@@ -496,11 +504,11 @@ impl<T> Proxy<'_, T> {
         // SAFETY: the core of the live pool this proxy borrows.
         unsafe { acquire_exclusive(core, "with_mut") };
         let _guard = ExclusiveGuard { core };
-        // SAFETY: 1. the cell holds the position of this proxy's object
+        // SAFETY: 1. the cell holds the address of this proxy's object
         // (field invariant). 2. The exclusive borrow taken above makes this
         // the only reference into the objects until the guard drops, after
         // `f` returns.
-        f(unsafe { &mut *self.object(Core::base(core)) })
+        f(unsafe { &mut *self.object() })
     }
 
     /// Removes the object from the pool and returns it. An associated
@@ -543,15 +551,13 @@ impl<T> Proxy<'_, T> {
         unsafe { cells::core_of(self.cell) }.cast()
     }
 
-    /// The address of this proxy's object, given the start of its pool's
-    /// storage (valid while the storage does not move).
+    /// The address of this proxy's object (valid until the object moves:
+    /// callers hold a borrow of the pool).
     #[inline(always)]
-    fn object(&self, base: *mut T) -> *mut T {
-        // SAFETY: the cell lies in a live page of the pool (field invariant).
-        let position = unsafe { self.cell.read() } as usize;
-        // SAFETY: a used cell holds an in-bounds position of the storage
-        // starting at `base`.
-        unsafe { base.add(position) }
+    fn object(&self) -> *mut T {
+        // SAFETY: the cell lies in a live page of the pool and holds the
+        // address of this proxy's object (field invariant).
+        unsafe { self.cell.read() }.cast()
     }
 }
 
@@ -563,7 +569,8 @@ impl<T> Drop for Proxy<'_, T> {
         let state = unsafe { &(*core).state };
         let current = state.get();
         // SAFETY: a short `&mut` to `Inner`: user code may hold references
-        // into the objects' heap buffer, never into `Inner` itself, and no
+        // into the object pages and iterators over the page table's heap
+        // buffer, never references into `Inner` itself, and no
         // user code runs while this reference lives.
         let inner = unsafe { &mut *(*core).inner.get() };
         if is_borrowed(current) {
@@ -644,23 +651,47 @@ impl<T> PoolRef<'_, T> {
         if !Proxy::belongs_to(proxy, self.pool) {
             foreign_panic();
         }
-        // SAFETY: 1. `proxy`'s cell holds the position of its object, in
-        // this pool (its field invariant, and the check above), whose
-        // storage starts at `objects` while the borrow lasts. 2. The shared
-        // borrow held by this guard keeps the object in place and free of
-        // `&mut` while the returned reference, which borrows the guard,
-        // lives.
-        unsafe { &*proxy.object(self.objects.cast().as_ptr()) }
+        // SAFETY: 1. `proxy`'s cell holds the address of its object, in
+        // this pool (its field invariant, and the check above). 2. The
+        // shared borrow held by this guard keeps the object in place and
+        // free of `&mut` while the returned reference, which borrows the
+        // guard, lives.
+        unsafe { &*proxy.object() }
     }
-}
 
-impl<T> Deref for PoolRef<'_, T> {
-    type Target = [T];
+    /// Iterates the objects in storage order.
     #[inline]
-    fn deref(&self) -> &[T] {
+    pub fn iter(&self) -> Iter<'_, T> {
         // SAFETY: the shared borrow held by this guard keeps the objects in
-        // place and free of `&mut` while the guard lives.
-        unsafe { self.objects.as_ref() }
+        // place and free of `&mut` while the iterator, which borrows the
+        // guard, lives.
+        unsafe { Iter::new(self.pool.storage()) }
+    }
+
+    /// Objects in the pool, those whose removal is deferred until the
+    /// borrow ends included (they are still iterated).
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.pool.storage().len()
+    }
+
+    /// Whether the pool holds no object.
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Clones the objects into a `Vec`, in storage order.
+    #[must_use]
+    pub fn to_vec(&self) -> Vec<T>
+    where
+        T: Clone,
+    {
+        let mut out = Vec::with_capacity(self.len());
+        out.extend(self.iter().cloned());
+        out
     }
 }
 
@@ -681,7 +712,7 @@ impl<T: fmt::Debug> fmt::Debug for PoolRef<'_, T> {
 
 impl<'b, T> IntoIterator for &'b PoolRef<'_, T> {
     type Item = &'b T;
-    type IntoIter = core::slice::Iter<'b, T>;
+    type IntoIter = Iter<'b, T>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
     }
@@ -699,11 +730,11 @@ impl<T> PoolRefMut<'_, T> {
         if !Proxy::belongs_to(proxy, self.pool) {
             foreign_panic();
         }
-        // SAFETY: 1. `proxy`'s cell holds the position of its object, in
-        // this pool, whose storage starts at `objects`. 2. The exclusive
-        // borrow held by this guard, and the `&mut self` receiver, make the
-        // returned reference the only one to the object.
-        unsafe { &mut *proxy.object(self.objects.cast().as_ptr()) }
+        // SAFETY: 1. `proxy`'s cell holds the address of its object, in
+        // this pool. 2. The exclusive borrow held by this guard, and the
+        // `&mut self` receiver, make the returned reference the only one to
+        // the object.
+        unsafe { &mut *proxy.object() }
     }
 
     /// The object of `proxy`, shared, for as long as this borrow of the
@@ -719,25 +750,37 @@ impl<T> PoolRefMut<'_, T> {
             foreign_panic();
         }
         // SAFETY: as in `get_mut`, shared through `&self`.
-        unsafe { &*proxy.object(self.objects.cast().as_ptr()) }
+        unsafe { &*proxy.object() }
     }
 
     /// Iterates the objects exclusively, in storage order.
     #[inline]
-    pub fn iter_mut(&mut self) -> core::slice::IterMut<'_, T> {
+    pub fn iter_mut(&mut self) -> IterMut<'_, T> {
         // SAFETY: the exclusive borrow held by this guard makes the objects
         // reachable only through it, and the `&mut self` receiver makes the
         // returned iterator the only path while it lives.
-        unsafe { self.objects.as_mut() }.iter_mut()
+        unsafe { IterMut::new(self.pool.storage()) }
     }
-}
 
-impl<T> Deref for PoolRefMut<'_, T> {
-    type Target = [T];
+    /// Iterates the objects in storage order.
     #[inline]
-    fn deref(&self) -> &[T] {
-        // SAFETY: as in `iter_mut`, shared this time.
-        unsafe { self.objects.as_ref() }
+    pub fn iter(&self) -> Iter<'_, T> {
+        // SAFETY: as in `iter_mut`, shared through `&self`.
+        unsafe { Iter::new(self.pool.storage()) }
+    }
+
+    /// Objects in the pool (see [`PoolRef::len`]).
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.pool.storage().len()
+    }
+
+    /// Whether the pool holds no object.
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -758,9 +801,297 @@ impl<T: fmt::Debug> fmt::Debug for PoolRefMut<'_, T> {
 
 impl<'b, T> IntoIterator for &'b mut PoolRefMut<'_, T> {
     type Item = &'b mut T;
-    type IntoIter = core::slice::IterMut<'b, T>;
+    type IntoIter = IterMut<'b, T>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter_mut()
+    }
+}
+
+/// An iterator over the objects of a pool, in storage order: from
+/// [`PoolRef::iter`] and [`PoolRefMut::iter`].
+pub struct Iter<'a, T> {
+    /// The rest of the current page's objects.
+    run: core::slice::Iter<'a, T>,
+    /// The pages after the current one.
+    pages: core::slice::Iter<'a, NonNull<u8>>,
+    /// Objects on `pages` (each page full but the last).
+    left: usize,
+}
+
+/// An iterator over the objects of a pool, exclusively, in storage order:
+/// from [`PoolRefMut::iter_mut`] and [`ContiguousUniformPool::iter_mut`].
+pub struct IterMut<'a, T> {
+    /// As in [`Iter`].
+    run: core::slice::IterMut<'a, T>,
+    /// As in [`Iter`].
+    pages: core::slice::Iter<'a, NonNull<u8>>,
+    /// As in [`Iter`].
+    left: usize,
+}
+
+/// The page-walking iterator code, once for [`Iter`] and [`IterMut`].
+macro_rules! page_iter {
+    ($name:ident, $item:ty, $slice:ident, $empty:expr, $from_raw:path) => {
+        impl<'a, T> $name<'a, T> {
+            /// Iterates the objects of `storage`.
+            ///
+            /// # Safety
+            ///
+            /// For `'a`, the objects stay in place, initialized, and free of
+            /// references the item type does not allow beside its own.
+            #[inline]
+            unsafe fn new(storage: &'a Storage) -> Self {
+                Self {
+                    run: $empty,
+                    pages: storage.pages().iter(),
+                    left: storage.len(),
+                }
+            }
+
+            /// The objects of the next page, if any.
+            #[inline]
+            fn next_run(&mut self) -> Option<core::slice::$slice<'a, T>> {
+                if self.left == 0 {
+                    return None;
+                }
+                let page = *self.pages.next()?;
+                let count = self.left.min(Inner::<T>::GEOMETRY.per_page);
+                self.left -= count;
+                // SAFETY: a page's first `count` positions hold initialized
+                // `T`s from its first slot on, contiguous and aligned
+                // (stride is the size for a sized `T`), valid for `'a` as
+                // `new`'s caller promised; each page is visited once.
+                let run = unsafe {
+                    let first = page.add(Inner::<T>::GEOMETRY.first);
+                    $from_raw(first.cast::<T>().as_ptr(), count)
+                };
+                Some(run.into_iter())
+            }
+        }
+
+        impl<'a, T> Iterator for $name<'a, T> {
+            type Item = $item;
+
+            #[inline]
+            fn next(&mut self) -> Option<$item> {
+                loop {
+                    if let Some(object) = self.run.next() {
+                        return Some(object);
+                    }
+                    self.run = self.next_run()?;
+                }
+            }
+
+            #[inline]
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                let len = self.run.len() + self.left;
+                (len, Some(len))
+            }
+
+            /// Walks page by page, each page as a slice (what
+            /// [`map`](ContiguousUniformPool::map) runs on).
+            #[inline]
+            fn fold<B, F>(mut self, init: B, mut f: F) -> B
+            where
+                F: FnMut(B, $item) -> B,
+            {
+                let run = core::mem::replace(&mut self.run, $empty);
+                let mut acc = run.fold(init, &mut f);
+                while let Some(run) = self.next_run() {
+                    acc = run.fold(acc, &mut f);
+                }
+                acc
+            }
+        }
+
+        impl<T> ExactSizeIterator for $name<'_, T> {}
+        impl<T> FusedIterator for $name<'_, T> {}
+    };
+}
+
+page_iter!(Iter, &'a T, Iter, [].iter(), core::slice::from_raw_parts);
+page_iter!(
+    IterMut,
+    &'a mut T,
+    IterMut,
+    [].iter_mut(),
+    core::slice::from_raw_parts_mut
+);
+
+impl<T> Clone for Iter<'_, T> {
+    fn clone(&self) -> Self {
+        Self {
+            run: self.run.clone(),
+            pages: self.pages.clone(),
+            left: self.left,
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Iter<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
+
+impl<T> fmt::Debug for IterMut<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IterMut")
+            .field("remaining", &self.len())
+            .finish()
+    }
+}
+
+/// The objects a by-value iterator still owns: positions `next..end` of a
+/// storage that no longer counts them (its length was cut to 0).
+struct Rest<T> {
+    /// Invariant: positions `next..end` hold initialized `T`s owned here.
+    next: usize,
+    end: usize,
+    _values: PhantomData<T>,
+}
+
+impl<T> Rest<T> {
+    /// Takes every object of `inner` out of its count (pages are kept). If
+    /// the result is leaked, the objects are leaked, nothing else.
+    fn take_all(inner: &mut Inner<T>) -> Self {
+        let end = inner.storage.len();
+        // SAFETY: length 0 claims nothing; the objects now belong to the
+        // returned value.
+        unsafe { inner.storage.truncate(0) };
+        Self {
+            next: 0,
+            end,
+            _values: PhantomData,
+        }
+    }
+
+    /// The next object, moved out.
+    ///
+    /// # Safety
+    ///
+    /// `storage` is the one this came from, and nothing was stored in it
+    /// since.
+    #[inline]
+    unsafe fn next(&mut self, storage: &Storage) -> Option<T> {
+        if self.next == self.end {
+            return None;
+        }
+        let position = self.next;
+        self.next += 1;
+        // SAFETY: an initialized `T` owned here (field invariant), read out
+        // once: `next` moved past it.
+        Some(unsafe {
+            storage
+                .slot(Inner::<T>::GEOMETRY, position)
+                .cast::<T>()
+                .read()
+        })
+    }
+
+    /// Drops the objects not taken.
+    ///
+    /// # Safety
+    ///
+    /// As for [`next`](Self::next).
+    unsafe fn finish(&mut self, storage: &Storage) {
+        let (from, end) = (self.next, self.end);
+        self.next = end;
+        // SAFETY: positions `from..end` hold initialized `T`s owned here,
+        // given up now.
+        unsafe { drop_positions::<T>(storage, from, end) };
+    }
+}
+
+/// A draining iterator over the objects of a pool, by value, in storage
+/// order: from [`ContiguousUniformPool::drain`]. Objects not taken are
+/// dropped with it.
+pub struct Drain<'a, T> {
+    /// The objects still to yield.
+    rest: Rest<T>,
+    /// The drained pool's storage (its length is 0 meanwhile).
+    inner: &'a mut Inner<T>,
+}
+
+/// An owning iterator over the objects of a pool, by value, in storage
+/// order: from [`ContiguousUniformPool::into_iter`](IntoIterator::into_iter).
+pub struct IntoIter<T> {
+    /// The objects still to yield.
+    rest: Rest<T>,
+    /// The pool, emptied (its length is 0), freed after the iterator.
+    pool: ContiguousUniformPool<T>,
+}
+
+impl<T> Iterator for Drain<'_, T> {
+    type Item = T;
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        // SAFETY: the storage `rest` came from, unchanged since (it is
+        // borrowed exclusively by this iterator).
+        unsafe { self.rest.next(&self.inner.storage) }
+    }
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let len = self.rest.end - self.rest.next;
+        (len, Some(len))
+    }
+}
+
+impl<T> ExactSizeIterator for Drain<'_, T> {}
+impl<T> FusedIterator for Drain<'_, T> {}
+
+impl<T> Drop for Drain<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: as in `next`.
+        unsafe { self.rest.finish(&self.inner.storage) };
+    }
+}
+
+impl<T> fmt::Debug for Drain<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Drain")
+            .field("remaining", &self.len())
+            .finish()
+    }
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        // SAFETY: the storage `rest` came from, unchanged since (the pool is
+        // owned by this iterator).
+        unsafe { self.rest.next(self.pool.storage()) }
+    }
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let len = self.rest.end - self.rest.next;
+        (len, Some(len))
+    }
+}
+
+impl<T> ExactSizeIterator for IntoIter<T> {}
+impl<T> FusedIterator for IntoIter<T> {}
+
+impl<T> Drop for IntoIter<T> {
+    fn drop(&mut self) {
+        // SAFETY: as in `next`.
+        unsafe { self.rest.finish(self.pool.storage()) };
+    }
+}
+
+impl<T> fmt::Debug for IntoIter<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoIter")
+            .field("remaining", &self.len())
+            .finish()
+    }
+}
+
+impl<T> Drop for Inner<T> {
+    /// Drops the objects still stored (the pages go with `storage`).
+    fn drop(&mut self) {
+        self.truncate(0);
     }
 }
 
@@ -816,72 +1147,43 @@ impl<T> ContiguousUniformPool<T> {
         unsafe { (*self.core.as_ptr()).inner.get() }
     }
 
-    /// The objects as a raw slice.
+    /// The object storage.
     ///
-    /// # Safety
-    ///
-    /// The caller holds a borrow (so the slice stays valid) and derives
-    /// only references that borrow allows.
-    #[inline]
-    unsafe fn objects(&self) -> NonNull<[T]> {
-        // SAFETY: a short-lived `&mut` to the `Vec` header: no other
-        // reference to the header exists while a pool method runs, and
-        // `as_mut_ptr` does not assert anything about the elements.
-        let values = unsafe { &mut (*self.inner()).values };
-        let ptr = core::ptr::slice_from_raw_parts_mut(values.as_mut_ptr(), values.len());
-        // SAFETY: a `Vec`'s buffer pointer is never null.
-        unsafe { NonNull::new_unchecked(ptr) }
-    }
-}
-
-impl<T> Core<T> {
-    /// The start of the storage of a live core (valid until it moves).
+    /// For the borrow guards: the reference must not outlive a borrow of
+    /// the pool, during which nothing mutates the storage (no object is
+    /// added or removed, no page allocated or freed); proxy drops then
+    /// only touch `Inner::table`.
     #[inline(always)]
-    fn base(core: NonNull<Self>) -> *mut T {
-        // SAFETY: a short shared read of the `Vec` header of a live core:
-        // user code never holds a reference into `Inner`, and no `&mut` to
-        // it is live while a proxy or guard method runs this.
-        unsafe { (*(*core.as_ptr()).inner.get()).values.as_mut_ptr() }
+    fn storage(&self) -> &Storage {
+        // SAFETY: the core lives as long as the pool; see above for why the
+        // storage is not mutated while the reference lives.
+        unsafe { &(*self.inner()).storage }
     }
 }
 
 impl<T> Inner<T> {
+    /// The page geometry of `T`, a constant.
+    const GEOMETRY: Geometry = Geometry::of(Layout::new::<T>());
+
     /// Appends `value` and gives it a fresh cell on a page naming `core`.
-    ///
-    /// # Panics
-    ///
-    /// When the pool already holds [`MAX_OBJECTS`] objects.
     #[inline]
     fn push(&mut self, value: T, core: NonNull<u8>) -> CellPtr {
+        let g = Self::GEOMETRY;
         // Everything that can fail (allocate, panic) happens first, so a
         // failure leaves the pool as it was and `value` is dropped by the
         // unwinding caller.
-        let position = self.values.len();
-        if position == self.values.capacity()
-            || position == self.table.back.capacity()
-            || position == MAX_OBJECTS
-        {
-            self.grow();
-        }
+        let slot = self.storage.reserve_one(g);
         let cell = self.table.cells.acquire(core);
-        self.values.push(value);
-        self.table.back.push(cell);
-        // SAFETY: a fresh cell of a live page; `position < MAX_OBJECTS`
-        // (`grow` panics otherwise), so it fits.
-        unsafe { cell.write(position as u32) };
+        // SAFETY: 1. `slot` is position `len`, below the capacity, free and
+        // aligned for a `T`; 2. the cell is fresh and takes the object's
+        // address; 3. room for the push was reserved and position `len` is
+        // initialized before the length covers it.
+        unsafe {
+            slot.cast::<T>().write(value);
+            cell.write(slot.as_ptr());
+            self.storage.push(cell);
+        }
         cell
-    }
-
-    /// Makes room for at least one more object.
-    #[cold]
-    #[inline(never)]
-    fn grow(&mut self) {
-        assert!(
-            self.values.len() < MAX_OBJECTS,
-            "ContiguousUniformPool: capacity overflow (at most {MAX_OBJECTS} objects)"
-        );
-        self.values.reserve(1);
-        self.table.back.reserve(1);
     }
 
     /// Removes the object of `cell` now, moving the last object into its
@@ -893,23 +1195,107 @@ impl<T> Inner<T> {
     /// The pool is unborrowed; `cell` is used and not pending.
     #[inline]
     unsafe fn take(&mut self, cell: CellPtr) -> T {
+        let g = Self::GEOMETRY;
         // The only allocation, first, so nothing is left half done.
         self.table.cells.reserve_release();
-        // SAFETY: the cell lies in a live page and holds the position of its
-        // object (caller contract, `Inner` invariant).
-        let position = unsafe { cell.read() } as usize;
-        debug_assert!(position < self.values.len() && self.table.back[position] == cell);
-        let value = self.values.swap_remove(position);
-        self.table.back.swap_remove(position);
-        if let Some(&moved) = self.table.back.get(position) {
-            // SAFETY: a used cell in a live page; the object that was last
-            // now sits at `position`, which fits in `u32`.
-            unsafe { moved.write(position as u32) };
+        let last = self.storage.len() - 1;
+        // SAFETY: 1. the cell lies in a live page and holds the address of
+        // its object, a stored position (caller contract, `Inner`
+        // invariant), whose back-pointer is `cell`; 2. `last` is the last
+        // stored position; 3. the object is read out once and its place
+        // refilled by the last object (whose cell and back-pointer follow
+        // it), or it was the last; the length then drops by one, so no
+        // position is read twice or left uninitialized; 4. the pool is
+        // unborrowed, so no reference to either object exists.
+        unsafe {
+            let object = NonNull::new_unchecked(cell.read());
+            let position = Storage::position_of(g, object);
+            debug_assert_eq!(self.storage.back(position), cell);
+            let value = object.cast::<T>().read();
+            if position != last {
+                let tail = self.storage.slot(g, last);
+                tail.cast::<T>()
+                    .copy_to_nonoverlapping(object.cast::<T>(), 1);
+                let moved = self.storage.back(last);
+                self.storage.set_back(position, moved);
+                moved.write(object.as_ptr());
+            }
+            self.storage.truncate(last);
+            self.table.cells.release(cell);
+            value
         }
-        // SAFETY: the cell belongs to this table and is no longer used.
-        unsafe { self.table.cells.release(cell) };
-        value
     }
+
+    /// Drops the objects at positions `from..`, keeping the pages. The
+    /// length is cut first, so the pool stays consistent whatever a
+    /// destructor does; a panicking destructor does not stop the others.
+    fn truncate(&mut self, from: usize) {
+        let end = self.storage.len();
+        if from >= end {
+            return;
+        }
+        // SAFETY: positions `0..from` stay initialized; the others are
+        // dropped below and no longer counted.
+        unsafe { self.storage.truncate(from) };
+        // SAFETY: positions `from..end` hold initialized objects that the
+        // storage no longer counts, owned only here.
+        unsafe { drop_positions::<T>(&self.storage, from, end) };
+    }
+}
+
+/// Drops the objects at positions `from..end`, page by page; a panicking
+/// destructor does not stop the others (the panic resumes afterwards).
+///
+/// # Safety
+///
+/// The positions hold initialized `T`s of `storage` that nothing else owns
+/// or uses any more (the storage's length no longer covers them).
+unsafe fn drop_positions<T>(storage: &Storage, from: usize, end: usize) {
+    if !core::mem::needs_drop::<T>() {
+        return;
+    }
+    /// Drops the runs of positions `next..end` of one page at a time,
+    /// carrying on from its `Drop` when one of them panics.
+    struct Runs<'a, T> {
+        storage: &'a Storage,
+        next: usize,
+        end: usize,
+        _values: PhantomData<T>,
+    }
+    impl<T> Runs<'_, T> {
+        fn run(&mut self) {
+            let g = Inner::<T>::GEOMETRY;
+            while self.next < self.end {
+                let start = self.next;
+                let stop = (start / g.per_page + 1) * g.per_page;
+                let stop = stop.min(self.end);
+                self.next = stop;
+                // SAFETY: positions `start..stop` lie in one page and hold
+                // initialized `T`s owned here (`drop_positions` contract);
+                // `next` moved past them first, so a panic never drops them
+                // twice (the slice's drop glue finishes the rest of the run).
+                unsafe {
+                    let first = self.storage.slot(g, start).cast::<T>();
+                    core::ptr::drop_in_place(core::ptr::slice_from_raw_parts_mut(
+                        first.as_ptr(),
+                        stop - start,
+                    ));
+                }
+            }
+        }
+    }
+    impl<T> Drop for Runs<'_, T> {
+        fn drop(&mut self) {
+            self.run();
+        }
+    }
+    let mut runs = Runs::<T> {
+        storage,
+        next: from,
+        end,
+        _values: PhantomData,
+    };
+    runs.run();
 }
 
 /// Takes one shared borrow.

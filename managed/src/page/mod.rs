@@ -420,6 +420,24 @@ impl<H: fmt::Debug> fmt::Debug for PageList<H> {
     }
 }
 
+/// Cache lines at the start of the next page that a page-wise walk asks
+/// for while it reads the current page.
+const PREFETCH_LINES: usize = 16;
+
+/// Asks for the first cache lines of `page` ahead of a sequential walk.
+///
+/// Pages are separate allocations, so the hardware prefetcher loses the
+/// stream at every page end and must retrain on demand misses at the start
+/// of the next page (about a microsecond per page switch out of cache);
+/// walks call this for the next page when they start one. Only a hint:
+/// `page` is never dereferenced.
+#[inline(always)]
+pub(crate) fn prefetch_page_start(page: *const u8) {
+    for line in 0..PREFETCH_LINES {
+        prefetch(page.wrapping_add(line * 64));
+    }
+}
+
 /// Hints the CPU to bring the cache line at `ptr` in for reading. Only a
 /// hint: `ptr` is never dereferenced, so any address is fine.
 #[inline(always)]

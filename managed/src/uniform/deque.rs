@@ -555,9 +555,6 @@ impl<T, H: Default> FromIterator<T> for UniformPageDeque<T, H> {
 
 // ----- iterators -----
 
-/// Cache lines of the next page asked for while a page is folded.
-const PREFETCH_LINES: usize = 16;
-
 /// The shared cursor of [`Iter`] and [`IterMut`]: the live range of the
 /// page being read from each end, and the pages not yet opened.
 struct RawIter<T, H> {
@@ -760,10 +757,7 @@ impl<T, H> RawIter<T, H> {
                 // Pages are separate allocations, so the hardware
                 // prefetcher stops at every page end: ask for the start of
                 // the next page while this one is folded.
-                let next = deque.slot(page + 1, 0).cast::<u8>();
-                for line in 0..PREFETCH_LINES {
-                    crate::page::prefetch(next.wrapping_add(line * 64));
-                }
+                crate::page::prefetch_page_start(deque.slot(page + 1, 0).cast::<u8>());
             }
             acc = f(acc, start, len);
         }
