@@ -67,7 +67,7 @@ mod stack;
 
 pub use deque::MultisizePageDeque;
 pub use list::{Iter, IterMut};
-pub use pool::{MultisizeKey, MultisizePool};
+pub use pool::{MultisizeBlock, MultisizeKey, MultisizePool};
 pub use queue::MultisizePageQueue;
 pub use records::PageInfo;
 pub use stack::MultisizePageStack;
