@@ -4,8 +4,8 @@
 //! A key names its slot by number, not by address: `(pool id, slot number,
 //! generation)`. The pool keeps, per size class, a dense side table of one
 //! `(generation, type)` entry per slot number, a vector of page bases
-//! indexed by page number (`slot >> per_page_shift`) and a stack of free
-//! slot numbers. Checking a key is a compare of the pool id, one bounds
+//! indexed by page number (`slot >> per_page_shift`) and an intrusive list
+//! of free slots (each free slot holds the next one's address and number). Checking a key is a compare of the pool id, one bounds
 //! checked load of the slot's generation and one of its page base: no
 //! memory the pool does not own is ever read, whatever the key.
 //!
@@ -157,6 +157,25 @@ const VACANT: SlotMeta = SlotMeta {
     ops: None,
 };
 
+/// A free slot, by address and number; a free slot holds the `Link` to
+/// the next one in its first bytes.
+#[derive(Clone, Copy)]
+struct Link {
+    /// The slot's address; `None` ends the list.
+    ptr: Option<NonNull<u8>>,
+    /// The slot's number (unused at the end of the list).
+    slot: u32,
+}
+
+impl Link {
+    const END: Link = Link { ptr: None, slot: 0 };
+}
+
+// Every slot can hold a link: slots are at least 16 bytes, aligned to 16.
+const _: () = assert!(
+    size_of::<Link>() <= 1 << MIN_CLASS_SHIFT && align_of::<Link>() <= 1 << MIN_CLASS_SHIFT
+);
+
 /// One size class: pages of equal slots, numbered `page << per_page_shift
 /// | index in page`.
 struct Class {
@@ -173,14 +192,24 @@ struct Class {
     /// Per slot number; kept when a page is released, so generations carry
     /// on when its number is reused.
     meta: Vec<SlotMeta>,
-    /// Free slot numbers, popped last-in first-out.
+    /// The first free slot, popped last-in first-out: an intrusive list
+    /// (like a thread cache of `malloc`), each free slot holding the
+    /// [`Link`] to the next, so taking a slot yields its address without
+    /// a look-up, and freeing one needs its address, which every caller
+    /// has.
     ///
-    /// Invariant: each is listed once, vacant (even generation, not
-    /// retired), and its page is in use. Its capacity covers every slot of
-    /// the pages in use, so pushing never reallocates.
-    free: Vec<u32>,
+    /// Invariant: the list visits each vacant, unretired slot of the pages
+    /// in use exactly once, and nothing else; every link in it is the
+    /// address and number of the same slot.
+    head: Link,
     /// Numbers of released pages, reused before new numbers.
     holes: Vec<u32>,
+    /// Occupied slots (odd generations).
+    occupied: usize,
+    /// Bytes of the live values and raw blocks in this class (their exact
+    /// sizes). Per class, so consecutive operations on different classes
+    /// do not wait on each other's update.
+    live: usize,
 }
 
 /// `(log2 slot size, log2 slots per page)` of class `class`: slots of
@@ -205,8 +234,10 @@ impl Class {
             raw: RawPages::new(page),
             pages: Vec::new(),
             meta: Vec::new(),
-            free: Vec::new(),
+            head: Link::END,
             holes: Vec::new(),
+            occupied: 0,
+            live: 0,
         }
     }
 
@@ -236,19 +267,72 @@ impl Class {
         Some(unsafe { base.add(index << size_shift) })
     }
 
-    /// A free slot number.
+    /// Takes a free slot off the list: its number and address.
     #[inline]
-    fn take(&mut self) -> u32 {
-        match self.free.pop() {
-            Some(slot) => slot,
+    fn pop(&mut self) -> Option<(u32, NonNull<u8>)> {
+        let Link { ptr, slot } = self.head;
+        let ptr = ptr?;
+        debug_assert_eq!(self.ptr(slot), Some(ptr));
+        // SAFETY: the head is a free slot of a page in use, which holds the
+        // link to the next (invariant of `head`).
+        self.head = unsafe { ptr.cast::<Link>().read() };
+        Some((slot, ptr))
+    }
+
+    /// A free slot: its number and address.
+    #[inline]
+    fn take(&mut self) -> (u32, NonNull<u8>) {
+        match self.pop() {
+            Some(free) => free,
             None => self.grow(),
+        }
+    }
+
+    /// Lists a vacant slot as free.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be the address of slot `slot`, vacant, not retired, not
+    /// listed, its page in use, nothing in it used again until taken.
+    #[inline]
+    unsafe fn list(&mut self, slot: u32, ptr: NonNull<u8>) {
+        debug_assert_eq!(self.ptr(slot), Some(ptr));
+        debug_assert!(self.meta[slot as usize].generation % 2 == 0);
+        // SAFETY: the slot is at least as large and aligned as a link
+        // (checked at compile time) and unused (caller contract).
+        unsafe { ptr.cast::<Link>().write(self.head) };
+        self.head = Link {
+            ptr: Some(ptr),
+            slot,
+        };
+    }
+
+    /// Lists the vacant, unretired slots of page `number` (base `page`),
+    /// highest number first, so that the lowest address pops first.
+    ///
+    /// # Safety
+    ///
+    /// The page must be in use, at `page`, and none of its slots listed.
+    unsafe fn list_page(&mut self, number: usize, page: NonNull<u8>) {
+        let first = number << self.per_page_shift;
+        for index in (0..1usize << self.per_page_shift).rev() {
+            let generation = self.meta[first + index].generation;
+            if generation % 2 == 0 && generation != RETIRED {
+                // SAFETY: 1. `index` is below the slots per page; 2. the
+                // slot is vacant, unretired and not listed (caller
+                // contract), in a page in use.
+                unsafe {
+                    let ptr = page.add(index << self.size_shift);
+                    self.list((first + index) as u32, ptr);
+                }
+            }
         }
     }
 
     /// Takes a page into use and returns one of its slots.
     #[cold]
     #[inline(never)]
-    fn grow(&mut self) -> u32 {
+    fn grow(&mut self) -> (u32, NonNull<u8>) {
         loop {
             let number = match self.holes.pop() {
                 Some(number) => number as usize,
@@ -264,34 +348,58 @@ impl Class {
                     number
                 }
             };
-            self.pages[number] = Some(self.raw.alloc_page());
-            let per_page = 1usize << self.per_page_shift;
-            let in_use = self.pages.len() - self.holes.len();
-            self.free
-                .reserve((in_use << self.per_page_shift).saturating_sub(self.free.len()));
-            let first = number << self.per_page_shift;
-            // Highest number first, so that the lowest address pops first.
-            for slot in (first..first + per_page).rev() {
-                if self.meta[slot].generation != RETIRED {
-                    self.free.push(slot as u32);
-                }
-            }
-            if let Some(slot) = self.free.pop() {
-                return slot;
+            let page = self.raw.alloc_page();
+            self.pages[number] = Some(page);
+            // SAFETY: the page was just taken into use (a new number, or a
+            // released one, whose slots left the list on release).
+            unsafe { self.list_page(number, page) };
+            if let Some(free) = self.pop() {
+                return free;
             }
         }
     }
 
-    /// Marks an occupied slot vacant and lists it as free (unless retired).
+    /// Marks a slot just taken occupied by contents of `ops`' kind and
+    /// `size` bytes; returns its generation.
     #[inline]
-    fn vacate(&mut self, slot: u32) {
+    fn occupy(&mut self, slot: u32, ops: &'static SlotOps, size: usize) -> u32 {
+        let meta = &mut self.meta[slot as usize];
+        debug_assert_eq!(meta.generation % 2, 0, "occupying an occupied slot");
+        meta.generation += 1;
+        meta.ops = Some(ops);
+        let generation = meta.generation;
+        self.occupied += 1;
+        self.live += size;
+        generation
+    }
+
+    /// Marks an occupied slot vacant, its `size` bytes no longer live;
+    /// true when it is to be listed free (not retired).
+    #[inline]
+    fn vacate(&mut self, slot: u32, size: usize) -> bool {
         let meta = &mut self.meta[slot as usize];
         debug_assert_eq!(meta.generation % 2, 1, "vacating a vacant slot");
         meta.generation += 1;
         meta.ops = None;
-        if meta.generation != RETIRED {
-            debug_assert!(self.free.len() < self.free.capacity());
-            self.free.push(slot);
+        let listed = meta.generation != RETIRED;
+        self.occupied -= 1;
+        self.live -= size;
+        listed
+    }
+
+    /// Vacates an occupied slot at `ptr` whose contents are gone, and
+    /// lists it free unless retired.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be the address of slot `slot`, occupied, whose contents
+    /// are never used again.
+    #[inline]
+    unsafe fn free(&mut self, slot: u32, ptr: NonNull<u8>, size: usize) {
+        if self.vacate(slot, size) {
+            // SAFETY: vacant, unretired and not listed now, its page in
+            // use (it was occupied), its contents dead (caller contract).
+            unsafe { self.list(slot, ptr) };
         }
     }
 
@@ -314,16 +422,24 @@ impl Class {
             if self.live_in(number) == 0 {
                 self.pages[number] = None;
                 self.holes.push(number as u32);
-                // SAFETY: the page is in use, holds no value, and its slots
-                // leave the free list below before anything can take one.
+                // SAFETY: the page is in use and holds no value; the free
+                // list, which runs through its slots, is rebuilt below
+                // before anything reads it.
                 unsafe { self.raw.free_page(page) };
                 released = true;
             }
         }
         if released {
-            let (pages, shift) = (&self.pages, self.per_page_shift);
-            self.free
-                .retain(|&slot| pages[(slot >> shift) as usize].is_some());
+            // Rebuilt from the pages still in use, without reading the old
+            // links (some are in freed pages).
+            self.head = Link::END;
+            for number in (0..self.pages.len()).rev() {
+                if let Some(page) = self.pages[number] {
+                    // SAFETY: the page is in use and the list is empty of
+                    // its slots (it was emptied above).
+                    unsafe { self.list_page(number, page) };
+                }
+            }
         }
         self.raw.release_spare();
     }
@@ -351,6 +467,10 @@ struct Table {
     entries: Vec<Entry>,
     /// Vacant, unretired entries.
     free: Vec<u32>,
+    /// Occupied entries.
+    len: usize,
+    /// Bytes of the live values and raw blocks (their exact sizes).
+    live: usize,
 }
 
 /// The next pool id. Ids are never reused (64 bits do not wrap), so that
@@ -419,10 +539,6 @@ pub struct MultisizePool {
     classes: [Class; CLASSES],
     /// Large and zero-sized values.
     table: Table,
-    /// Occupied slots and entries (values and raw blocks).
-    len: usize,
-    /// Bytes of the live values and raw blocks (their exact sizes).
-    live: usize,
     /// Bytes in large blocks.
     large: usize,
     /// The pool owns values of any type, `Send` or not.
@@ -574,8 +690,6 @@ impl MultisizePool {
             id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
             classes: core::array::from_fn(Class::new),
             table: Table::default(),
-            len: 0,
-            live: 0,
             large: 0,
             _not_send: PhantomData,
         }
@@ -585,14 +699,14 @@ impl MultisizePool {
     #[inline]
     #[must_use]
     pub fn len(&self) -> usize {
-        self.len
+        self.classes.iter().map(|c| c.occupied).sum::<usize>() + self.table.len
     }
 
     /// Whether the pool holds no value and no raw block.
     #[inline]
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// Stores `value`; it stays at the same address until removed.
@@ -607,16 +721,8 @@ impl MultisizePool {
         let (slot, generation, block) = match Storage::for_type::<T>() {
             Storage::Class(class) => {
                 let class = &mut self.classes[class];
-                let slot = class.take();
-                let block = class
-                    .ptr_with(slot, const { geometry(class_of::<T>()) })
-                    .expect("a free slot's page is in use");
-                let meta = &mut class.meta[slot as usize];
-                meta.generation += 1;
-                meta.ops = Some(ops);
-                self.len += 1;
-                self.live += size_of::<T>();
-                (slot, meta.generation, block)
+                let (slot, block) = class.take();
+                (slot, class.occupy(slot, ops, size_of::<T>()), block)
             }
             storage => self.insert_entry(storage, Layout::new::<T>(), ops),
         };
@@ -669,8 +775,8 @@ impl MultisizePool {
         entry.value = value;
         entry.layout = layout;
         entry.ops = Some(ops);
-        self.len += 1;
-        self.live += layout.size();
+        table.len += 1;
+        table.live += layout.size();
         (slot, entry.generation, value)
     }
 
@@ -750,8 +856,8 @@ impl MultisizePool {
         if entry.generation != RETIRED {
             table.free.push(slot);
         }
-        self.len -= 1;
-        self.live -= entry.layout.size();
+        table.len -= 1;
+        table.live -= entry.layout.size();
         (entry.value, entry.layout, ops)
     }
 
@@ -776,13 +882,14 @@ impl MultisizePool {
         let value = self.find(key)?;
         match Storage::for_type::<T>() {
             Storage::Class(class) => {
-                self.classes[class].vacate(key.slot());
-                self.len -= 1;
-                self.live -= size_of::<T>();
-                // SAFETY: the slot held a live `T` (checked by `find`); it is
-                // read out once and the slot is vacated, so never read again
-                // (its storage is only reused by a later insert).
-                Some(unsafe { value.cast::<T>().read() })
+                // SAFETY: 1. the slot held a live `T` (checked by `find`),
+                // read out once; 2. the slot is then freed, its contents
+                // never read again.
+                unsafe {
+                    let out = value.cast::<T>().read();
+                    self.classes[class].free(key.slot(), value, size_of::<T>());
+                    Some(out)
+                }
             }
             _ => {
                 let (value, layout, _) = self.vacate_entry(key.slot());
@@ -814,14 +921,9 @@ impl MultisizePool {
         let (slot, generation, ptr, index) = match storage {
             Storage::Class(index) => {
                 let class = &mut self.classes[index];
-                let slot = class.take();
-                let ptr = class.ptr(slot).expect("a free slot's page is in use");
-                let meta = &mut class.meta[slot as usize];
-                meta.generation += 1;
-                meta.ops = Some(SlotOps::RAW);
-                self.len += 1;
-                self.live += layout.size();
-                (slot, meta.generation, ptr, index)
+                let (slot, ptr) = class.take();
+                let generation = class.occupy(slot, SlotOps::RAW, layout.size());
+                (slot, generation, ptr, index)
             }
             _ => {
                 let (slot, generation, ptr) = self.insert_entry(storage, layout, SlotOps::RAW);
@@ -902,11 +1004,9 @@ impl MultisizePool {
             return false;
         }
         match self.classes.get_mut(block.storage as usize) {
-            Some(class) => {
-                class.vacate(block.slot);
-                self.len -= 1;
-                self.live -= block.size;
-            }
+            // SAFETY: the block is the live slot `slot` at `ptr` (checked
+            // by `owns`); its bytes are the user's, never read by the pool.
+            Some(class) => unsafe { class.free(block.slot, block.ptr, block.size) },
             None => {
                 let (ptr, layout, _) = self.vacate_entry(block.slot);
                 debug_assert_eq!((ptr, layout), (block.ptr, block.layout()));
@@ -925,6 +1025,11 @@ impl MultisizePool {
             return false;
         };
         match Storage::for_type::<T>() {
+            Storage::Class(class) if !core::mem::needs_drop::<T>() => {
+                // SAFETY: the slot held a live `T` (checked by `find`),
+                // which needs no drop; its contents are never used again.
+                unsafe { self.classes[class].free(key.slot(), value, size_of::<T>()) };
+            }
             Storage::Class(class) => {
                 // SAFETY: the slot holds a live `T` (checked by `find`).
                 unsafe {
@@ -957,13 +1062,37 @@ impl MultisizePool {
         ops: &'static SlotOps,
         size: usize,
     ) {
-        self.classes[class].vacate(slot);
-        self.len -= 1;
-        self.live -= size;
+        let class = &mut self.classes[class];
+        let listed = class.vacate(slot, size);
+        /// Lists the slot free once its value is dropped, even if the
+        /// destructor panics.
+        struct List<'a> {
+            class: &'a mut Class,
+            slot: u32,
+            value: NonNull<u8>,
+            listed: bool,
+        }
+        impl Drop for List<'_> {
+            fn drop(&mut self) {
+                if self.listed {
+                    // SAFETY: the slot was vacated unretired and its value
+                    // dropped (or its destructor unwound): nothing uses it.
+                    unsafe { self.class.list(self.slot, self.value) };
+                }
+            }
+        }
+        let guard = List {
+            class,
+            slot,
+            value,
+            listed,
+        };
         // SAFETY: the value is live and, its slot vacated, owned only here;
-        // if the destructor panics the slot is already free. Nothing can
-        // reuse the slot while it runs: the pool is borrowed exclusively.
-        unsafe { (ops.drop)(value.as_ptr()) };
+        // the guard lists the slot free afterwards (not before: the link
+        // would overwrite the value). Nothing can reuse the slot while the
+        // destructor runs: the pool is borrowed exclusively.
+        unsafe { (ops.drop)(guard.value.as_ptr()) };
+        drop(guard);
     }
 
     /// Vacates an occupied table entry and drops its value, freeing its
@@ -1031,9 +1160,11 @@ impl MultisizePool {
         impl Drop for Rest<'_> {
             fn drop(&mut self) {
                 while self.0.drop_next(&mut self.1) {}
-                debug_assert_eq!(self.0.len, 0);
+                debug_assert_eq!(self.0.len(), 0);
                 // Class slots were freed without their sizes.
-                self.0.live = 0;
+                for class in &mut self.0.classes {
+                    class.live = 0;
+                }
             }
         }
         let mut rest = Rest(self, (0, 0));
@@ -1066,7 +1197,8 @@ impl MultisizePool {
     #[must_use]
     pub fn stats(&self) -> SpaceStats {
         let pages: usize = self.classes.iter().map(|c| c.raw.reserved_bytes()).sum();
-        SpaceStats::new(self.live, pages + self.large)
+        let live = self.classes.iter().map(|c| c.live).sum::<usize>() + self.table.live;
+        SpaceStats::new(live, pages + self.large)
     }
 
     /// Returns every class page without an occupied slot (and the spare
@@ -1094,7 +1226,7 @@ impl Drop for MultisizePool {
 impl fmt::Debug for MultisizePool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MultisizePool")
-            .field("len", &self.len)
+            .field("len", &self.len())
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
@@ -1147,8 +1279,10 @@ mod tests {
         assert_eq!(pool.remove(k), Some(2));
         stale.push(k);
         assert_eq!(pool.classes[0].meta[slot].generation, RETIRED);
+        assert_eq!(pool.len(), 0, "a retired slot is not occupied");
         // None of its keys works; the next insert gets another slot.
         let fresh = pool.insert(3u32);
+        assert_eq!(pool.len(), 1);
         assert_ne!(fresh.slot(), first.slot());
         for k in stale {
             assert!(pool.get(k).is_none());
@@ -1160,9 +1294,18 @@ mod tests {
         assert_eq!(pool.remove(fresh), Some(3));
         pool.shrink_to_fit();
         assert!(pool.classes[0].pages[0].is_none());
+        assert_eq!(pool.len(), 0);
+        assert!(pool.classes[0].head.ptr.is_none(), "no page, no free slot");
         let again = pool.insert(4u32);
         assert_ne!(again.slot(), first.slot());
         assert_eq!(pool.classes[0].meta[slot].generation, RETIRED);
+        assert_eq!(pool.len(), 1);
+        // The page holds 256 slots: 254 listed free, one retired, one used.
+        let mut listed = 0;
+        while pool.classes[0].pop().is_some() {
+            listed += 1;
+        }
+        assert_eq!(listed, 254);
     }
 
     #[test]
