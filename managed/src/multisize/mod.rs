@@ -9,8 +9,11 @@
 //! - [`MultisizePageStack`]: push, pop and walk at the top; it grows
 //!   backwards in memory so the top record's metadata is at the lowest
 //!   address in use.
-//! - [`MultisizePool`]: allocate and free values of any layout anywhere,
+//! - [`MultisizePool`]: allocate and free values of any type anywhere,
 //!   from free lists of power-of-two size classes; values never move.
+//!   Raw memory of any `Layout` comes from the same classes:
+//!   [`MultisizePool::allocate`] returns an owning [`MultisizeBlock`],
+//!   checked like a key, handed back with `deallocate`.
 //!
 //! The three page containers hold heterogeneous values behind one unsized
 //! type `D`, usually a trait object: a `MultisizePageQueue<dyn Shape>` holds
