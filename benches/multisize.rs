@@ -4,11 +4,15 @@
 //!   `MultisizePageQueue<dyn Shape>` vs `VecDeque<Box<dyn Shape>>`.
 //! - `queue_iter`: one pass calling a trait method on 10 000 of them.
 //! - `pool_churn`: a working set of 512 mixed-size values, each step frees
-//!   the oldest and allocates a new one, `MultisizePool` vs `Box` (the
-//!   global allocator).
+//!   the oldest and allocates a new one, `MultisizePool` typed keys vs
+//!   `Box` (the global allocator).
+//! - `pool_alloc_churn`: the same with raw blocks of the same layouts,
+//!   `MultisizePool::allocate`/`deallocate` vs `std::alloc::alloc`/`dealloc`.
 
+use std::alloc::Layout;
 use std::collections::VecDeque;
 use std::hint::black_box;
+use std::ptr::NonNull;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -219,14 +223,22 @@ fn pool(c: &mut Criterion) {
         for i in 0..LIVE as u64 {
             ring.push_back(insert_ours(&mut pool, i));
         }
+        // Like the peer (which reads through the box and frees it in
+        // place), read through the key, then drop in place: `remove` would
+        // move up to 480 bytes out.
+        fn take<T: 'static + AsRef<[u64]>>(pool: &mut MultisizePool, k: MultisizeKey<T>) -> u64 {
+            let v = pool.get(k).unwrap().as_ref()[1];
+            assert!(pool.delete(k));
+            v
+        }
         b.iter(|| {
             let mut sum = 0;
             for i in 0..STEPS {
                 sum += match ring.pop_front().unwrap() {
-                    Key::A(k) => pool.remove(k).unwrap()[1],
-                    Key::B(k) => pool.remove(k).unwrap()[1],
-                    Key::C(k) => pool.remove(k).unwrap()[1],
-                    Key::D(k) => pool.remove(k).unwrap()[1],
+                    Key::A(k) => take(&mut pool, k),
+                    Key::B(k) => take(&mut pool, k),
+                    Key::C(k) => take(&mut pool, k),
+                    Key::D(k) => take(&mut pool, k),
                 };
                 ring.push_back(insert_ours(&mut pool, black_box(i)));
             }
@@ -253,6 +265,81 @@ fn pool(c: &mut Criterion) {
         });
     });
     group.finish();
+
+    let mut group = c.benchmark_group("multisize/pool_alloc_churn");
+    group.sample_size(20);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(2));
+    group.bench_function("MultisizePool", |b| {
+        let mut pool = MultisizePool::new();
+        let mut ring: VecDeque<MultisizeBlock> = VecDeque::new();
+        for i in 0..LIVE as u64 {
+            ring.push_back(allocate_ours(&mut pool, i));
+        }
+        b.iter(|| {
+            let mut sum = 0;
+            for i in 0..STEPS {
+                let block = ring.pop_front().unwrap();
+                // SAFETY: the block is live and its first u64 written.
+                sum += unsafe { block.as_ptr().cast::<u64>().read() };
+                assert!(pool.deallocate(block));
+                ring.push_back(allocate_ours(&mut pool, black_box(i)));
+            }
+            black_box(sum)
+        });
+    });
+    group.bench_function("std::alloc (global allocator)", |b| {
+        let mut ring: VecDeque<(NonNull<u8>, Layout)> = VecDeque::new();
+        for i in 0..LIVE as u64 {
+            ring.push_back(allocate_global(i));
+        }
+        b.iter(|| {
+            let mut sum = 0;
+            for i in 0..STEPS {
+                let (ptr, layout) = ring.pop_front().unwrap();
+                // SAFETY: 1. the block is live and its first u64 written;
+                // 2. it was allocated with `layout` and is freed once.
+                unsafe {
+                    sum += ptr.cast::<u64>().read();
+                    std::alloc::dealloc(ptr.as_ptr(), layout);
+                }
+                ring.push_back(allocate_global(black_box(i)));
+            }
+            black_box(sum)
+        });
+        for (ptr, layout) in ring {
+            // SAFETY: as above.
+            unsafe { std::alloc::dealloc(ptr.as_ptr(), layout) };
+        }
+    });
+    group.finish();
+}
+
+/// The layouts of `pool_churn`'s values: 16, 56, 160 and 480 bytes.
+const LAYOUTS: [Layout; 4] = [
+    Layout::new::<[u64; 2]>(),
+    Layout::new::<[u64; 7]>(),
+    Layout::new::<[u64; 20]>(),
+    Layout::new::<[u64; 60]>(),
+];
+
+#[inline(always)]
+fn allocate_ours(pool: &mut MultisizePool, i: u64) -> MultisizeBlock {
+    let block = pool.allocate(LAYOUTS[kind(i) as usize]);
+    // SAFETY: a fresh block of at least 16 bytes, aligned to 8.
+    unsafe { block.as_ptr().cast::<u64>().write(i) };
+    block
+}
+
+#[inline(always)]
+fn allocate_global(i: u64) -> (NonNull<u8>, Layout) {
+    let layout = LAYOUTS[kind(i) as usize];
+    // SAFETY: a non-zero-sized layout.
+    let ptr = unsafe { std::alloc::alloc(layout) };
+    let ptr = NonNull::new(ptr).unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+    // SAFETY: a fresh block of at least 16 bytes, aligned to 8.
+    unsafe { ptr.cast::<u64>().write(i) };
+    (ptr, layout)
 }
 
 criterion_group!(group, queues, pool);

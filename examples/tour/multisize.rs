@@ -148,6 +148,18 @@ pub(crate) fn run() {
         pool.get(small),
         MultisizePool::new().get(name)
     );
+    // Raw memory of any layout from the same size classes: an owning,
+    // checked handle, the bytes reached safely through the pool.
+    let block = pool.allocate(std::alloc::Layout::from_size_align(100, 32).unwrap());
+    pool.bytes_mut(&block)
+        .unwrap()
+        .fill(std::mem::MaybeUninit::new(0xAB));
+    println!(
+        "  raw block: {:?}, {} values and blocks, deallocated: {}",
+        block.layout(),
+        pool.len(),
+        pool.deallocate(block)
+    );
     pool.shrink_to_fit();
     println!("  pool after shrink_to_fit: {}", pool.stats());
 }

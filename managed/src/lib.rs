@@ -118,8 +118,8 @@ pub mod prelude {
 
     pub use crate::coercion;
     pub use crate::multisize::{
-        Coercion, MultisizeKey, MultisizePageDeque, MultisizePageQueue, MultisizePageStack,
-        MultisizePool,
+        Coercion, MultisizeBlock, MultisizeKey, MultisizePageDeque, MultisizePageQueue,
+        MultisizePageStack, MultisizePool,
     };
 
     pub use crate::drop_arena::{DropArena, DropBox};

@@ -1,7 +1,9 @@
 //! Property and drop-accounting tests of `MultisizePool` against a
 //! `HashMap` model, with zero-sized, small, over-aligned, page-sized and
-//! beyond-page-aligned values.
+//! beyond-page-aligned values, and raw blocks of random layouts.
 
+use core::alloc::Layout;
+use core::mem::MaybeUninit;
 use managed::prelude::*;
 use proptest::prelude::*;
 use std::cell::Cell;
@@ -108,6 +110,18 @@ fn remove(pool: &mut MultisizePool, key: AnyKey) -> Option<u64> {
     }
 }
 
+/// The bytes a value of `key`'s type takes.
+fn size(key: AnyKey) -> usize {
+    match key {
+        AnyKey::Zst(_) => size_of::<Zst>(),
+        AnyKey::Small(_) => size_of::<Small>(),
+        AnyKey::Mid(_) => size_of::<Mid>(),
+        AnyKey::Al64(_) => size_of::<Al64>(),
+        AnyKey::Page(_) => size_of::<Page>(),
+        AnyKey::Al8k(_) => size_of::<Al8k>(),
+    }
+}
+
 fn delete(pool: &mut MultisizePool, key: AnyKey) -> bool {
     match key {
         AnyKey::Zst(k) => pool.delete(k),
@@ -125,8 +139,27 @@ enum Op {
     Remove(usize),
     Delete(usize),
     Get(usize),
+    /// A raw block of this layout, filled with the byte.
+    Allocate(Layout, u8),
+    /// Refill a raw block (by index) through `bytes_mut`.
+    Write(usize, u8),
+    /// Check a raw block's bytes.
+    Read(usize),
+    Deallocate(usize),
     Shrink,
     Clear,
+}
+
+/// Layouts of every storage: zero-sized, small, class-sized, over-aligned
+/// up to 4096, and large up to 8 KiB.
+fn layout() -> impl Strategy<Value = Layout> {
+    let size = prop_oneof![
+        1 => Just(0usize),
+        4 => 1usize..=64,
+        3 => 65usize..=2048,
+        1 => 2049usize..=if cfg!(miri) { 4096 } else { 8192 },
+    ];
+    (size, 0u32..=12).prop_map(|(size, shift)| Layout::from_size_align(size, 1 << shift).unwrap())
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -135,9 +168,26 @@ fn op() -> impl Strategy<Value = Op> {
         3 => any::<usize>().prop_map(Op::Remove),
         2 => any::<usize>().prop_map(Op::Delete),
         3 => any::<usize>().prop_map(Op::Get),
+        5 => (layout(), any::<u8>()).prop_map(|(l, b)| Op::Allocate(l, b)),
+        2 => (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Op::Write(i, b)),
+        3 => any::<usize>().prop_map(Op::Read),
+        3 => any::<usize>().prop_map(Op::Deallocate),
         1 => Just(Op::Shrink),
         1 => Just(Op::Clear).prop_filter("rare", |_| true),
     ]
+}
+
+/// Whether `bytes` are all `fill` (every byte of small blocks; a sample of
+/// large ones, ends included).
+fn filled_with(bytes: &[MaybeUninit<u8>], fill: u8) -> bool {
+    let step = if bytes.len() > 256 { 61 } else { 1 };
+    let sample = (0..bytes.len())
+        .step_by(step)
+        .chain(bytes.len().checked_sub(1));
+    // SAFETY: every byte of a block is written when it is allocated.
+    sample
+        .into_iter()
+        .all(|i| unsafe { bytes[i].assume_init() } == fill)
 }
 
 proptest! {
@@ -153,6 +203,11 @@ proptest! {
         // Every key ever handed out, with its value while live.
         let mut keys: Vec<(AnyKey, Option<u64>)> = Vec::new();
         let mut addresses: HashMap<usize, usize> = HashMap::new();
+        // Raw blocks not yet handed back, with their fill byte while live
+        // (`None` once `clear` freed them).
+        let mut blocks: Vec<(MultisizeBlock, Option<u8>)> = Vec::new();
+        let mut other = MultisizePool::new();
+        let foreign = other.allocate(Layout::new::<u64>());
         for op in ops {
             match op {
                 Op::Insert(kind, tag) => {
@@ -172,21 +227,81 @@ proptest! {
                     let i = i % keys.len();
                     prop_assert_eq!(get(&pool, keys[i].0), keys[i].1);
                 }
+                Op::Allocate(layout, fill) => {
+                    let block = pool.allocate(layout);
+                    prop_assert_eq!(block.layout(), layout);
+                    prop_assert_eq!(block.as_ptr().as_ptr().addr() % layout.align(), 0);
+                    let bytes = pool.bytes_mut(&block).unwrap();
+                    prop_assert_eq!(bytes.len(), layout.size());
+                    bytes.fill(MaybeUninit::new(fill));
+                    blocks.push((block, Some(fill)));
+                }
+                Op::Write(i, fill) if !blocks.is_empty() => {
+                    let i = i % blocks.len();
+                    let (block, model) = &mut blocks[i];
+                    match pool.bytes_mut(block) {
+                        Some(bytes) => {
+                            prop_assert!(model.is_some());
+                            bytes.fill(MaybeUninit::new(fill));
+                            *model = Some(fill);
+                        }
+                        None => prop_assert!(model.is_none()),
+                    }
+                }
+                Op::Read(i) if !blocks.is_empty() => {
+                    let (block, model) = &blocks[i % blocks.len()];
+                    match (pool.bytes(block), model) {
+                        (Some(bytes), Some(fill)) => {
+                            prop_assert!(filled_with(bytes, *fill), "block contents changed");
+                            if let Some(last) = block.layout().size().checked_sub(1) {
+                                // SAFETY: the block is live, its bytes written.
+                                let byte = unsafe { block.as_ptr().add(last).read() };
+                                prop_assert_eq!(byte, *fill);
+                            }
+                        }
+                        (None, None) => {}
+                        (bytes, model) => prop_assert!(false, "{:?} vs {:?}", bytes.map(<[_]>::len), model),
+                    }
+                }
+                Op::Deallocate(i) if !blocks.is_empty() => {
+                    let (block, model) = blocks.swap_remove(i % blocks.len());
+                    prop_assert_eq!(pool.deallocate(block), model.is_some());
+                }
                 Op::Shrink => pool.shrink_to_fit(),
                 Op::Clear => {
                     pool.clear();
                     for (_, v) in &mut keys {
                         *v = None;
                     }
+                    for (_, fill) in &mut blocks {
+                        *fill = None;
+                    }
                 }
                 _ => {}
             }
             let live_keys = keys.iter().filter(|(_, v)| v.is_some()).count();
-            prop_assert_eq!(pool.len(), live_keys);
+            let live_blocks = blocks.iter().filter(|(_, v)| v.is_some()).count();
+            prop_assert_eq!(pool.len(), live_keys + live_blocks);
             prop_assert_eq!(live() as usize, live_keys);
             let stats = pool.stats();
+            let live_bytes = keys.iter().filter(|(_, v)| v.is_some()).map(|(k, _)| size(*k)).sum::<usize>()
+                + blocks.iter().filter(|(_, v)| v.is_some()).map(|(b, _)| b.layout().size()).sum::<usize>();
+            prop_assert_eq!(stats.live_bytes, live_bytes);
             prop_assert!(stats.live_bytes <= stats.reserved_bytes);
+            prop_assert!(pool.bytes(&foreign).is_none());
         }
+        // Every live block kept its contents and its address.
+        for (block, fill) in &blocks {
+            match (pool.bytes(block), fill) {
+                (Some(bytes), Some(fill)) => {
+                    prop_assert!(filled_with(bytes, *fill));
+                    prop_assert_eq!(bytes.as_ptr().cast::<u8>(), block.as_ptr().as_ptr().cast_const());
+                }
+                (None, None) => {}
+                _ => prop_assert!(false, "a block's liveness differs from the model"),
+            }
+        }
+        prop_assert!(!pool.deallocate(foreign));
         // Values never moved; stale keys stay stale.
         for (i, (key, value)) in keys.iter().enumerate() {
             prop_assert_eq!(get(&pool, *key), *value);
@@ -291,4 +406,25 @@ fn panicking_destructors_free_their_slots() {
     pool.insert(Page([0; 512], Token::new()));
     assert!(catch_unwind(AssertUnwindSafe(move || drop(pool))).is_err());
     assert_eq!(live(), 0);
+}
+
+#[test]
+fn raw_blocks_are_freed_past_panicking_destructors() {
+    let mut pool = MultisizePool::new();
+    let before = pool.allocate(Layout::from_size_align(40, 8).unwrap());
+    pool.insert(Bomb(Token::new()));
+    let big = pool.allocate(Layout::from_size_align(3000, 4096).unwrap());
+    pool.insert(Small(1, Token::new()));
+    pool.bytes_mut(&big).unwrap()[2999] = MaybeUninit::new(1);
+    assert_eq!(pool.len(), 4);
+    assert!(catch_unwind(AssertUnwindSafe(|| pool.clear())).is_err());
+    assert_eq!((pool.len(), pool.stats().live_bytes), (0, 0));
+    assert_eq!(live(), 0);
+    assert!(pool.bytes(&before).is_none() && pool.bytes(&big).is_none());
+    assert!(!pool.deallocate(before));
+    assert!(!pool.deallocate(big));
+    // The pool is usable afterwards; dropping it frees live blocks too.
+    let block = pool.allocate(Layout::new::<[u8; 100]>());
+    assert!(pool.bytes(&block).is_some());
+    drop(pool);
 }

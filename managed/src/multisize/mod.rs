@@ -9,8 +9,11 @@
 //! - [`MultisizePageStack`]: push, pop and walk at the top; it grows
 //!   backwards in memory so the top record's metadata is at the lowest
 //!   address in use.
-//! - [`MultisizePool`]: allocate and free values of any layout anywhere,
+//! - [`MultisizePool`]: allocate and free values of any type anywhere,
 //!   from free lists of power-of-two size classes; values never move.
+//!   Raw memory of any `Layout` comes from the same classes:
+//!   [`MultisizePool::allocate`] returns an owning [`MultisizeBlock`],
+//!   checked like a key, handed back with `deallocate`.
 //!
 //! The three page containers hold heterogeneous values behind one unsized
 //! type `D`, usually a trait object: a `MultisizePageQueue<dyn Shape>` holds
@@ -52,6 +55,28 @@
 //! Zero-sized values take no page space; values too large or too aligned
 //! to sit in a page (see [`MultisizePageDeque`]) get their own block from
 //! the global allocator and only their record sits in the page.
+//!
+//! The pool takes typed values behind checked `Copy` keys, and raw memory
+//! of any layout behind owning handles:
+//!
+//! ```
+//! use core::alloc::Layout;
+//! use core::mem::MaybeUninit;
+//! use managed::prelude::*;
+//!
+//! let mut pool = MultisizePool::new();
+//! let key = pool.insert(String::from("typed"));
+//! let block = pool.allocate(Layout::array::<u32>(10).unwrap()); // 40 bytes
+//! let bytes = pool.bytes_mut(&block).unwrap();
+//! bytes.fill(MaybeUninit::new(0));
+//! bytes[0] = MaybeUninit::new(42);
+//! // SAFETY: the block is live, 4-aligned and its bytes are initialized.
+//! let first = unsafe { block.as_ptr().cast::<u32>().read() };
+//! assert_eq!(first, 42);
+//! assert_eq!(pool.len(), 2);
+//! assert!(pool.deallocate(block)); // consumed: it cannot be freed twice
+//! assert_eq!(pool.get(key).map(String::as_str), Some("typed"));
+//! ```
 
 use core::alloc::Layout;
 use core::any::TypeId;
@@ -67,7 +92,7 @@ mod stack;
 
 pub use deque::MultisizePageDeque;
 pub use list::{Iter, IterMut};
-pub use pool::{MultisizeKey, MultisizePool};
+pub use pool::{MultisizeBlock, MultisizeKey, MultisizePool};
 pub use queue::MultisizePageQueue;
 pub use records::PageInfo;
 pub use stack::MultisizePageStack;

@@ -4,16 +4,23 @@
 //! A key names its slot by number, not by address: `(pool id, slot number,
 //! generation)`. The pool keeps, per size class, a dense side table of one
 //! `(generation, type)` entry per slot number, a vector of page bases
-//! indexed by page number (`slot >> per_page_shift`) and a stack of free
-//! slot numbers. Checking a key is a compare of the pool id, one bounds
+//! indexed by page number (`slot >> per_page_shift`) and an intrusive list
+//! of free slots (each free slot holds the next one's address and number). Checking a key is a compare of the pool id, one bounds
 //! checked load of the slot's generation and one of its page base: no
 //! memory the pool does not own is ever read, whatever the key.
+//!
+//! Raw blocks ([`MultisizePool::allocate`], any `Layout`) take the same
+//! slots, marked with [`SlotOps::RAW`] (nothing to drop). Their handle,
+//! [`MultisizeBlock`], is owning rather than `Copy` and carries what a
+//! typed key gets from its type: the class, the exact layout, and the
+//! pointer; it is checked the same way (pool id, slot generation).
 
 use core::alloc::Layout;
 use core::any::TypeId;
 use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
+use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -22,12 +29,10 @@ use crate::SpaceStats;
 use crate::page::PageSize;
 use crate::page::raw::RawPages;
 
-/// Size classes: 16, 32, ..., 2048 bytes.
+/// Size classes: 16, 32, ..., 2048 bytes; anything larger (or more
+/// aligned) takes the large path: its own block from the global allocator.
 const MIN_CLASS_SHIFT: u32 = 4;
 const CLASSES: usize = 8;
-/// The largest class; anything larger (or more aligned) takes the large
-/// path: its own block from the global allocator.
-const MAX_CLASS: usize = 1 << (MIN_CLASS_SHIFT as usize + CLASSES - 1);
 
 /// Generations: even means vacant, odd occupied (insert and removal each
 /// add one). A slot whose generation reaches `RETIRED` (even, so no key
@@ -35,14 +40,18 @@ const MAX_CLASS: usize = 1 << (MIN_CLASS_SHIFT as usize + CLASSES - 1);
 /// key can never name a newer value.
 const RETIRED: u32 = u32::MAX - 1;
 
-/// What the pool knows about a value's type: one constant per type.
+/// What the pool knows about the contents of an occupied slot or entry:
+/// one constant per type, and [`SlotOps::RAW`] for raw blocks.
 struct SlotOps {
-    /// Drops a `T` in place (`ptr` points to a live `T`).
+    /// Drops the contents in place (`ptr` points to live contents of this
+    /// `SlotOps`' kind: a `T`, or a raw block, for which it does nothing).
     drop: unsafe fn(*mut u8),
-    /// `TypeId::of::<T>` (checked in debug builds).
+    /// `TypeId::of::<T>`, or of [`RawBlock`] (checked in debug builds).
     type_id: fn() -> TypeId,
-    layout: Layout,
 }
+
+/// The type name of raw blocks' contents in [`SlotOps::RAW`]; never made.
+enum RawBlock {}
 
 impl SlotOps {
     /// The operations of `T`, a promoted constant.
@@ -52,11 +61,24 @@ impl SlotOps {
             &SlotOps {
                 drop: drop_as::<T>,
                 type_id: TypeId::of::<T>,
-                layout: Layout::new::<T>(),
             }
         }
     }
+
+    /// The operations of a raw block ([`MultisizePool::allocate`]): its
+    /// bytes are the user's, nothing to drop.
+    const RAW: &'static SlotOps = &SlotOps {
+        drop: drop_nothing,
+        type_id: TypeId::of::<RawBlock>,
+    };
 }
+
+/// The drop of a raw block: nothing.
+///
+/// # Safety
+///
+/// None needed (it reads nothing); `unsafe` to fit [`SlotOps::drop`].
+unsafe fn drop_nothing(_: *mut u8) {}
 
 /// # Safety
 ///
@@ -78,6 +100,11 @@ enum Storage {
 }
 
 impl Storage {
+    /// The storage of `layout`: zero-sized, else the smallest class at
+    /// least `max(size, align)` bytes, else large. A few instructions, no
+    /// division: the class is the bit length of `need - 1` (at least 4,
+    /// for the 16-byte class) minus 4.
+    #[inline]
     const fn of(layout: Layout) -> Self {
         if layout.size() == 0 {
             return Storage::Zst;
@@ -87,14 +114,14 @@ impl Storage {
         } else {
             layout.align()
         };
-        if need > MAX_CLASS {
-            return Storage::Large;
-        }
-        let class = need.next_power_of_two();
-        if class.trailing_zeros() < MIN_CLASS_SHIFT {
-            Storage::Class(0)
+        // `need >= 1`; `(need - 1) | 15` has bit length `max(4, ceil(log2
+        // need))`, the `log2` of the smallest class holding `need` bytes.
+        let bits = usize::BITS - ((need - 1) | ((1 << MIN_CLASS_SHIFT) - 1)).leading_zeros();
+        let class = (bits - MIN_CLASS_SHIFT) as usize;
+        if class < CLASSES {
+            Storage::Class(class)
         } else {
-            Storage::Class((class.trailing_zeros() - MIN_CLASS_SHIFT) as usize)
+            Storage::Large
         }
     }
 
@@ -120,7 +147,8 @@ struct SlotMeta {
     /// Odd when occupied (see [`RETIRED`]).
     generation: u32,
     /// Invariant: `Some` iff `generation` is odd; then the slot holds a
-    /// live value of this type.
+    /// live value of this type, or is a raw block ([`SlotOps::RAW`]:
+    /// bytes the pool never reads or drops).
     ops: Option<&'static SlotOps>,
 }
 
@@ -128,6 +156,25 @@ const VACANT: SlotMeta = SlotMeta {
     generation: 0,
     ops: None,
 };
+
+/// A free slot, by address and number; a free slot holds the `Link` to
+/// the next one in its first bytes.
+#[derive(Clone, Copy)]
+struct Link {
+    /// The slot's address; `None` ends the list.
+    ptr: Option<NonNull<u8>>,
+    /// The slot's number (unused at the end of the list).
+    slot: u32,
+}
+
+impl Link {
+    const END: Link = Link { ptr: None, slot: 0 };
+}
+
+// Every slot can hold a link: slots are at least 16 bytes, aligned to 16.
+const _: () = assert!(
+    size_of::<Link>() <= 1 << MIN_CLASS_SHIFT && align_of::<Link>() <= 1 << MIN_CLASS_SHIFT
+);
 
 /// One size class: pages of equal slots, numbered `page << per_page_shift
 /// | index in page`.
@@ -145,14 +192,24 @@ struct Class {
     /// Per slot number; kept when a page is released, so generations carry
     /// on when its number is reused.
     meta: Vec<SlotMeta>,
-    /// Free slot numbers, popped last-in first-out.
+    /// The first free slot, popped last-in first-out: an intrusive list
+    /// (like a thread cache of `malloc`), each free slot holding the
+    /// [`Link`] to the next, so taking a slot yields its address without
+    /// a look-up, and freeing one needs its address, which every caller
+    /// has.
     ///
-    /// Invariant: each is listed once, vacant (even generation, not
-    /// retired), and its page is in use. Its capacity covers every slot of
-    /// the pages in use, so pushing never reallocates.
-    free: Vec<u32>,
+    /// Invariant: the list visits each vacant, unretired slot of the pages
+    /// in use exactly once, and nothing else; every link in it is the
+    /// address and number of the same slot.
+    head: Link,
     /// Numbers of released pages, reused before new numbers.
     holes: Vec<u32>,
+    /// Occupied slots (odd generations).
+    occupied: usize,
+    /// Bytes of the live values and raw blocks in this class (their exact
+    /// sizes). Per class, so consecutive operations on different classes
+    /// do not wait on each other's update.
+    live: usize,
 }
 
 /// `(log2 slot size, log2 slots per page)` of class `class`: slots of
@@ -177,8 +234,10 @@ impl Class {
             raw: RawPages::new(page),
             pages: Vec::new(),
             meta: Vec::new(),
-            free: Vec::new(),
+            head: Link::END,
             holes: Vec::new(),
+            occupied: 0,
+            live: 0,
         }
     }
 
@@ -208,19 +267,72 @@ impl Class {
         Some(unsafe { base.add(index << size_shift) })
     }
 
-    /// A free slot number.
+    /// Takes a free slot off the list: its number and address.
     #[inline]
-    fn take(&mut self) -> u32 {
-        match self.free.pop() {
-            Some(slot) => slot,
+    fn pop(&mut self) -> Option<(u32, NonNull<u8>)> {
+        let Link { ptr, slot } = self.head;
+        let ptr = ptr?;
+        debug_assert_eq!(self.ptr(slot), Some(ptr));
+        // SAFETY: the head is a free slot of a page in use, which holds the
+        // link to the next (invariant of `head`).
+        self.head = unsafe { ptr.cast::<Link>().read() };
+        Some((slot, ptr))
+    }
+
+    /// A free slot: its number and address.
+    #[inline]
+    fn take(&mut self) -> (u32, NonNull<u8>) {
+        match self.pop() {
+            Some(free) => free,
             None => self.grow(),
+        }
+    }
+
+    /// Lists a vacant slot as free.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be the address of slot `slot`, vacant, not retired, not
+    /// listed, its page in use, nothing in it used again until taken.
+    #[inline]
+    unsafe fn list(&mut self, slot: u32, ptr: NonNull<u8>) {
+        debug_assert_eq!(self.ptr(slot), Some(ptr));
+        debug_assert!(self.meta[slot as usize].generation % 2 == 0);
+        // SAFETY: the slot is at least as large and aligned as a link
+        // (checked at compile time) and unused (caller contract).
+        unsafe { ptr.cast::<Link>().write(self.head) };
+        self.head = Link {
+            ptr: Some(ptr),
+            slot,
+        };
+    }
+
+    /// Lists the vacant, unretired slots of page `number` (base `page`),
+    /// highest number first, so that the lowest address pops first.
+    ///
+    /// # Safety
+    ///
+    /// The page must be in use, at `page`, and none of its slots listed.
+    unsafe fn list_page(&mut self, number: usize, page: NonNull<u8>) {
+        let first = number << self.per_page_shift;
+        for index in (0..1usize << self.per_page_shift).rev() {
+            let generation = self.meta[first + index].generation;
+            if generation % 2 == 0 && generation != RETIRED {
+                // SAFETY: 1. `index` is below the slots per page; 2. the
+                // slot is vacant, unretired and not listed (caller
+                // contract), in a page in use.
+                unsafe {
+                    let ptr = page.add(index << self.size_shift);
+                    self.list((first + index) as u32, ptr);
+                }
+            }
         }
     }
 
     /// Takes a page into use and returns one of its slots.
     #[cold]
     #[inline(never)]
-    fn grow(&mut self) -> u32 {
+    fn grow(&mut self) -> (u32, NonNull<u8>) {
         loop {
             let number = match self.holes.pop() {
                 Some(number) => number as usize,
@@ -236,34 +348,58 @@ impl Class {
                     number
                 }
             };
-            self.pages[number] = Some(self.raw.alloc_page());
-            let per_page = 1usize << self.per_page_shift;
-            let in_use = self.pages.len() - self.holes.len();
-            self.free
-                .reserve((in_use << self.per_page_shift).saturating_sub(self.free.len()));
-            let first = number << self.per_page_shift;
-            // Highest number first, so that the lowest address pops first.
-            for slot in (first..first + per_page).rev() {
-                if self.meta[slot].generation != RETIRED {
-                    self.free.push(slot as u32);
-                }
-            }
-            if let Some(slot) = self.free.pop() {
-                return slot;
+            let page = self.raw.alloc_page();
+            self.pages[number] = Some(page);
+            // SAFETY: the page was just taken into use (a new number, or a
+            // released one, whose slots left the list on release).
+            unsafe { self.list_page(number, page) };
+            if let Some(free) = self.pop() {
+                return free;
             }
         }
     }
 
-    /// Marks an occupied slot vacant and lists it as free (unless retired).
+    /// Marks a slot just taken occupied by contents of `ops`' kind and
+    /// `size` bytes; returns its generation.
     #[inline]
-    fn vacate(&mut self, slot: u32) {
+    fn occupy(&mut self, slot: u32, ops: &'static SlotOps, size: usize) -> u32 {
+        let meta = &mut self.meta[slot as usize];
+        debug_assert_eq!(meta.generation % 2, 0, "occupying an occupied slot");
+        meta.generation += 1;
+        meta.ops = Some(ops);
+        let generation = meta.generation;
+        self.occupied += 1;
+        self.live += size;
+        generation
+    }
+
+    /// Marks an occupied slot vacant, its `size` bytes no longer live;
+    /// true when it is to be listed free (not retired).
+    #[inline]
+    fn vacate(&mut self, slot: u32, size: usize) -> bool {
         let meta = &mut self.meta[slot as usize];
         debug_assert_eq!(meta.generation % 2, 1, "vacating a vacant slot");
         meta.generation += 1;
         meta.ops = None;
-        if meta.generation != RETIRED {
-            debug_assert!(self.free.len() < self.free.capacity());
-            self.free.push(slot);
+        let listed = meta.generation != RETIRED;
+        self.occupied -= 1;
+        self.live -= size;
+        listed
+    }
+
+    /// Vacates an occupied slot at `ptr` whose contents are gone, and
+    /// lists it free unless retired.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be the address of slot `slot`, occupied, whose contents
+    /// are never used again.
+    #[inline]
+    unsafe fn free(&mut self, slot: u32, ptr: NonNull<u8>, size: usize) {
+        if self.vacate(slot, size) {
+            // SAFETY: vacant, unretired and not listed now, its page in
+            // use (it was occupied), its contents dead (caller contract).
+            unsafe { self.list(slot, ptr) };
         }
     }
 
@@ -286,16 +422,24 @@ impl Class {
             if self.live_in(number) == 0 {
                 self.pages[number] = None;
                 self.holes.push(number as u32);
-                // SAFETY: the page is in use, holds no value, and its slots
-                // leave the free list below before anything can take one.
+                // SAFETY: the page is in use and holds no value; the free
+                // list, which runs through its slots, is rebuilt below
+                // before anything reads it.
                 unsafe { self.raw.free_page(page) };
                 released = true;
             }
         }
         if released {
-            let (pages, shift) = (&self.pages, self.per_page_shift);
-            self.free
-                .retain(|&slot| pages[(slot >> shift) as usize].is_some());
+            // Rebuilt from the pages still in use, without reading the old
+            // links (some are in freed pages).
+            self.head = Link::END;
+            for number in (0..self.pages.len()).rev() {
+                if let Some(page) = self.pages[number] {
+                    // SAFETY: the page is in use and the list is empty of
+                    // its slots (it was emptied above).
+                    unsafe { self.list_page(number, page) };
+                }
+            }
         }
         self.raw.release_spare();
     }
@@ -306,10 +450,14 @@ impl Class {
 struct Entry {
     /// As in [`SlotMeta`].
     generation: u32,
-    /// Invariant: when the generation is odd, the value: a block from the
-    /// global allocator of `ops.layout`, or dangling for a zero-sized one.
+    /// Invariant: when the generation is odd, the value (or raw block): a
+    /// block from the global allocator of `layout`, or dangling (aligned)
+    /// when `layout` is zero-sized.
     value: NonNull<u8>,
-    /// Invariant: `Some` iff the generation is odd.
+    /// The exact layout of the value or raw block, while occupied.
+    layout: Layout,
+    /// Invariant: `Some` iff the generation is odd; then `value` holds a
+    /// live value of this type, or is a raw block ([`SlotOps::RAW`]).
     ops: Option<&'static SlotOps>,
 }
 
@@ -319,6 +467,10 @@ struct Table {
     entries: Vec<Entry>,
     /// Vacant, unretired entries.
     free: Vec<u32>,
+    /// Occupied entries.
+    len: usize,
+    /// Bytes of the live values and raw blocks (their exact sizes).
+    live: usize,
 }
 
 /// The next pool id. Ids are never reused (64 bits do not wrap), so that
@@ -353,16 +505,40 @@ static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 /// assert_eq!(pool.get(c).map(|v| v[511]), Some(1));
 /// assert_eq!(pool.len(), 2);
 /// ```
+///
+/// Raw memory of any [`Layout`] comes from the same classes:
+/// [`allocate`](Self::allocate) returns a [`MultisizeBlock`], an owning
+/// handle (not `Copy`, consumed by [`deallocate`](Self::deallocate)) with
+/// the block's pointer. Its bytes are reachable safely through the checked
+/// [`bytes`](Self::bytes) / [`bytes_mut`](Self::bytes_mut), or through the
+/// raw pointer with `unsafe` code of the caller's own. The pool never
+/// drops anything in a raw block.
+///
+/// ```
+/// use core::alloc::Layout;
+/// use core::mem::MaybeUninit;
+/// use managed::prelude::*;
+///
+/// let mut pool = MultisizePool::new();
+/// let block = pool.allocate(Layout::from_size_align(24, 8).unwrap());
+/// assert_eq!(block.as_ptr().as_ptr().addr() % 8, 0);
+/// pool.bytes_mut(&block).unwrap().fill(MaybeUninit::new(7));
+/// // SAFETY: the block is live and its 24 bytes were just written.
+/// let first = unsafe { block.as_ptr().read() };
+/// assert_eq!(first, 7);
+/// assert_eq!(pool.len(), 1);
+///
+/// let other = pool.allocate(Layout::new::<[u64; 1024]>()); // the large path
+/// pool.clear(); // frees every block: their handles are stale
+/// assert!(pool.bytes(&other).is_none());
+/// assert!(!pool.deallocate(block), "nothing freed twice");
+/// ```
 pub struct MultisizePool {
     /// Tells this pool's keys from other pools' (never reused).
     id: u64,
     classes: [Class; CLASSES],
     /// Large and zero-sized values.
     table: Table,
-    /// Occupied slots and entries.
-    len: usize,
-    /// Bytes of the live values.
-    live: usize,
     /// Bytes in large blocks.
     large: usize,
     /// The pool owns values of any type, `Send` or not.
@@ -432,6 +608,80 @@ impl<T> fmt::Debug for MultisizeKey<T> {
     }
 }
 
+/// A raw block of a [`MultisizePool`], from
+/// [`allocate`](MultisizePool::allocate): memory of a given layout, handed
+/// back with [`deallocate`](MultisizePool::deallocate).
+///
+/// The handle owns the block: it is neither `Copy` nor `Clone`, and
+/// `deallocate` consumes it, so safe code cannot free a block twice.
+/// Dropping the handle does not free the block; it stays allocated (and
+/// counted in [`len`](MultisizePool::len)) until the pool is cleared or
+/// dropped.
+///
+/// The memory is [`as_ptr`](Self::as_ptr), valid for reads and writes of
+/// [`layout`](Self::layout)`.size()` bytes and aligned to its alignment,
+/// until the block is deallocated, [`clear`](MultisizePool::clear)ed or
+/// its pool dropped, whichever comes first; the pool never reads, writes
+/// or drops its contents. Using the pointer is `unsafe` and up to the
+/// caller; [`bytes`](MultisizePool::bytes) and
+/// [`bytes_mut`](MultisizePool::bytes_mut) are the checked, safe way to
+/// reach the bytes.
+#[must_use = "a block not deallocated stays allocated until the pool is cleared or dropped"]
+pub struct MultisizeBlock {
+    /// The pool's id.
+    pool: u64,
+    /// The block, `size` bytes aligned to `1 << align_shift`.
+    ptr: NonNull<u8>,
+    /// `layout().size()`.
+    size: usize,
+    /// The slot number in class `storage`, or the large table's entry.
+    slot: u32,
+    /// The slot's generation, odd, when the block was allocated.
+    generation: u32,
+    /// `log2 layout().align()`.
+    align_shift: u8,
+    /// The class index (`< CLASSES`), or `CLASSES` for the large table.
+    ///
+    /// Invariant: `Storage::of(self.layout())` (`CLASSES` standing for both
+    /// `Large` and `Zst`), so that the handle names the slot it was made
+    /// for.
+    storage: u8,
+}
+
+impl MultisizeBlock {
+    /// The block's memory: see the [type docs](Self) for how long it is
+    /// valid. Zero-sized blocks get an aligned dangling pointer.
+    #[inline]
+    #[must_use]
+    pub fn as_ptr(&self) -> NonNull<u8> {
+        self.ptr
+    }
+
+    /// The layout the block was allocated for (its slot may be larger).
+    #[inline]
+    #[must_use]
+    pub fn layout(&self) -> Layout {
+        // SAFETY: `size` and `align_shift` are those of the `Layout` the
+        // block was allocated with, a valid one.
+        unsafe { Layout::from_size_align_unchecked(self.size, 1 << self.align_shift) }
+    }
+}
+
+impl fmt::Debug for MultisizeBlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "MultisizeBlock({} bytes align {} at {:p}, {}v{} in pool {})",
+            self.size,
+            1usize << self.align_shift,
+            self.ptr,
+            self.slot,
+            self.generation,
+            self.pool
+        )
+    }
+}
+
 impl MultisizePool {
     /// An empty pool. Allocates nothing.
     #[must_use]
@@ -440,25 +690,23 @@ impl MultisizePool {
             id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
             classes: core::array::from_fn(Class::new),
             table: Table::default(),
-            len: 0,
-            live: 0,
             large: 0,
             _not_send: PhantomData,
         }
     }
 
-    /// Values in the pool.
+    /// Values and raw blocks in the pool.
     #[inline]
     #[must_use]
     pub fn len(&self) -> usize {
-        self.len
+        self.classes.iter().map(|c| c.occupied).sum::<usize>() + self.table.len
     }
 
-    /// Whether the pool holds no value.
+    /// Whether the pool holds no value and no raw block.
     #[inline]
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// Stores `value`; it stays at the same address until removed.
@@ -473,32 +721,29 @@ impl MultisizePool {
         let (slot, generation, block) = match Storage::for_type::<T>() {
             Storage::Class(class) => {
                 let class = &mut self.classes[class];
-                let slot = class.take();
-                let block = class
-                    .ptr_with(slot, const { geometry(class_of::<T>()) })
-                    .expect("a free slot's page is in use");
-                let meta = &mut class.meta[slot as usize];
-                meta.generation += 1;
-                meta.ops = Some(ops);
-                (slot, meta.generation, block)
+                let (slot, block) = class.take();
+                (slot, class.occupy(slot, ops, size_of::<T>()), block)
             }
-            storage => self.insert_entry(storage, ops),
+            storage => self.insert_entry(storage, Layout::new::<T>(), ops),
         };
         // SAFETY: the block is free and valid for a `T`: a slot of a class
         // at least as large and as aligned as `T` (slots are aligned to
         // their power-of-two size), a block of `T`'s layout, or an aligned
         // dangling pointer for a zero-sized `T`.
         unsafe { block.cast::<T>().write(value) };
-        self.len += 1;
-        self.live += size_of::<T>();
         MultisizeKey::new(self.id, slot, generation)
     }
 
-    /// Takes a table entry for a large or zero-sized value of `ops`' type
-    /// and its storage.
+    /// Takes a table entry for a large or zero-sized value of `layout`
+    /// and `ops`' kind, and its storage.
     #[inline(never)]
-    fn insert_entry(&mut self, storage: Storage, ops: &'static SlotOps) -> (u32, u32, NonNull<u8>) {
-        let layout = ops.layout;
+    fn insert_entry(
+        &mut self,
+        storage: Storage,
+        layout: Layout,
+        ops: &'static SlotOps,
+    ) -> (u32, u32, NonNull<u8>) {
+        debug_assert_eq!(storage, Storage::of(layout));
         let value = if storage == Storage::Large {
             // SAFETY: large layouts have a non-zero size.
             let raw = unsafe { std::alloc::alloc(layout) };
@@ -518,6 +763,7 @@ impl MultisizePool {
                 table.entries.push(Entry {
                     generation: 0,
                     value,
+                    layout,
                     ops: None,
                 });
                 table.free.reserve(1);
@@ -527,7 +773,10 @@ impl MultisizePool {
         let entry = &mut table.entries[slot as usize];
         entry.generation += 1;
         entry.value = value;
+        entry.layout = layout;
         entry.ops = Some(ops);
+        table.len += 1;
+        table.live += layout.size();
         (slot, entry.generation, value)
     }
 
@@ -598,8 +847,8 @@ impl MultisizePool {
     }
 
     /// Vacates the occupied table entry `slot` (its value still in place)
-    /// and returns the value's pointer and type.
-    fn vacate_entry(&mut self, slot: u32) -> (NonNull<u8>, &'static SlotOps) {
+    /// and returns the value's pointer, layout and kind.
+    fn vacate_entry(&mut self, slot: u32) -> (NonNull<u8>, Layout, &'static SlotOps) {
         let table = &mut self.table;
         let entry = &mut table.entries[slot as usize];
         let ops = entry.ops.take().expect("an occupied entry");
@@ -607,23 +856,23 @@ impl MultisizePool {
         if entry.generation != RETIRED {
             table.free.push(slot);
         }
-        self.len -= 1;
-        self.live -= ops.layout.size();
-        (entry.value, ops)
+        table.len -= 1;
+        table.live -= entry.layout.size();
+        (entry.value, entry.layout, ops)
     }
 
     /// Frees the block of a vacated large entry whose value is gone.
     ///
     /// # Safety
     ///
-    /// `value` must come from `vacate_entry` with `ops`, its value moved
+    /// `value` and `layout` must come from `vacate_entry`, the value moved
     /// out or dropped.
-    unsafe fn release_entry(&mut self, value: NonNull<u8>, ops: &SlotOps) {
-        if ops.layout.size() != 0 {
-            self.large -= ops.layout.size();
+    unsafe fn release_entry(&mut self, value: NonNull<u8>, layout: Layout) {
+        if layout.size() != 0 {
+            self.large -= layout.size();
             // SAFETY: a large value's block, allocated by `insert_entry`
             // with this layout.
-            unsafe { std::alloc::dealloc(value.as_ptr(), ops.layout) };
+            unsafe { std::alloc::dealloc(value.as_ptr(), layout) };
         }
     }
 
@@ -633,25 +882,140 @@ impl MultisizePool {
         let value = self.find(key)?;
         match Storage::for_type::<T>() {
             Storage::Class(class) => {
-                self.classes[class].vacate(key.slot());
-                self.len -= 1;
-                self.live -= size_of::<T>();
-                // SAFETY: the slot held a live `T` (checked by `find`); it is
-                // read out once and the slot is vacated, so never read again
-                // (its storage is only reused by a later insert).
-                Some(unsafe { value.cast::<T>().read() })
+                // SAFETY: 1. the slot held a live `T` (checked by `find`),
+                // read out once; 2. the slot is then freed, its contents
+                // never read again.
+                unsafe {
+                    let out = value.cast::<T>().read();
+                    self.classes[class].free(key.slot(), value, size_of::<T>());
+                    Some(out)
+                }
             }
             _ => {
-                let (value, ops) = self.vacate_entry(key.slot());
+                let (value, layout, _) = self.vacate_entry(key.slot());
                 // SAFETY: 1. the entry held a live `T` (checked by `find`),
                 // read out once; 2. its block is then freed.
                 unsafe {
                     let out = value.cast::<T>().read();
-                    self.release_entry(value, ops);
+                    self.release_entry(value, layout);
                     Some(out)
                 }
             }
         }
+    }
+
+    /// Allocates memory for `layout`, uninitialized, from the class of
+    /// `max(size, align)` (the large path beyond 2 KiB; zero-sized layouts
+    /// take no memory and get an aligned dangling pointer). The block
+    /// stays put until [`deallocate`](Self::deallocate)d; see
+    /// [`MultisizeBlock`] for how to use it.
+    ///
+    /// # Panics
+    ///
+    /// As [`insert`](Self::insert). Calls
+    /// [`handle_alloc_error`](std::alloc::handle_alloc_error) when the
+    /// global allocator fails.
+    #[inline]
+    pub fn allocate(&mut self, layout: Layout) -> MultisizeBlock {
+        let storage = Storage::of(layout);
+        let (slot, generation, ptr, index) = match storage {
+            Storage::Class(index) => {
+                let class = &mut self.classes[index];
+                let (slot, ptr) = class.take();
+                let generation = class.occupy(slot, SlotOps::RAW, layout.size());
+                (slot, generation, ptr, index)
+            }
+            _ => {
+                let (slot, generation, ptr) = self.insert_entry(storage, layout, SlotOps::RAW);
+                (slot, generation, ptr, CLASSES)
+            }
+        };
+        MultisizeBlock {
+            pool: self.id,
+            ptr,
+            size: layout.size(),
+            slot,
+            generation,
+            align_shift: layout.align().trailing_zeros() as u8,
+            storage: index as u8,
+        }
+    }
+
+    /// Whether `block` is a live block of this pool.
+    #[inline]
+    fn owns(&self, block: &MultisizeBlock) -> bool {
+        if block.pool != self.id {
+            return false;
+        }
+        let generation = match self.classes.get(block.storage as usize) {
+            Some(class) => class.meta.get(block.slot as usize).map(|m| m.generation),
+            None => self
+                .table
+                .entries
+                .get(block.slot as usize)
+                .map(|e| e.generation),
+        };
+        // Only `allocate` makes blocks, with the odd generation it gave the
+        // slot, and a slot's generations never repeat: a match means the
+        // slot still holds this very block.
+        let live = generation == Some(block.generation);
+        debug_assert!(
+            !live
+                || match self.classes.get(block.storage as usize) {
+                    Some(class) => class.meta[block.slot as usize].ops,
+                    None => self.table.entries[block.slot as usize].ops,
+                }
+                .is_some_and(|ops| (ops.type_id)() == TypeId::of::<RawBlock>())
+        );
+        live
+    }
+
+    /// The bytes of `block`; `None` for a block of another pool or one
+    /// freed by [`clear`](Self::clear).
+    #[inline]
+    #[must_use]
+    pub fn bytes(&self, block: &MultisizeBlock) -> Option<&[MaybeUninit<u8>]> {
+        if !self.owns(block) {
+            return None;
+        }
+        // SAFETY: a live block of this pool is `size` bytes at `ptr`
+        // (dangling and empty if zero-sized) that nothing else in the pool
+        // uses; they are borrowed shared with the pool.
+        Some(unsafe { core::slice::from_raw_parts(block.ptr.as_ptr().cast(), block.size) })
+    }
+
+    /// The bytes of `block`, mutably; `None` as for [`bytes`](Self::bytes).
+    #[inline]
+    #[must_use]
+    pub fn bytes_mut(&mut self, block: &MultisizeBlock) -> Option<&mut [MaybeUninit<u8>]> {
+        if !self.owns(block) {
+            return None;
+        }
+        // SAFETY: as in `bytes`, borrowed exclusively with the pool.
+        Some(unsafe { core::slice::from_raw_parts_mut(block.ptr.as_ptr().cast(), block.size) })
+    }
+
+    /// Frees `block`; its contents are not dropped. False (and nothing
+    /// freed) for a block of another pool or one already freed by
+    /// [`clear`](Self::clear).
+    #[inline]
+    pub fn deallocate(&mut self, block: MultisizeBlock) -> bool {
+        if !self.owns(&block) {
+            return false;
+        }
+        match self.classes.get_mut(block.storage as usize) {
+            // SAFETY: the block is the live slot `slot` at `ptr` (checked
+            // by `owns`); its bytes are the user's, never read by the pool.
+            Some(class) => unsafe { class.free(block.slot, block.ptr, block.size) },
+            None => {
+                let (ptr, layout, _) = self.vacate_entry(block.slot);
+                debug_assert_eq!((ptr, layout), (block.ptr, block.layout()));
+                // SAFETY: the entry's raw block is vacated and has nothing
+                // to drop.
+                unsafe { self.release_entry(ptr, layout) };
+            }
+        }
+        true
     }
 
     /// Drops the value of `key` in place; false for a stale or foreign
@@ -661,56 +1025,95 @@ impl MultisizePool {
             return false;
         };
         match Storage::for_type::<T>() {
+            Storage::Class(class) if !core::mem::needs_drop::<T>() => {
+                // SAFETY: the slot held a live `T` (checked by `find`),
+                // which needs no drop; its contents are never used again.
+                unsafe { self.classes[class].free(key.slot(), value, size_of::<T>()) };
+            }
             Storage::Class(class) => {
                 // SAFETY: the slot holds a live `T` (checked by `find`).
-                unsafe { self.drop_class_slot(class, key.slot(), value, SlotOps::of::<T>()) }
+                unsafe {
+                    self.drop_class_slot(
+                        class,
+                        key.slot(),
+                        value,
+                        SlotOps::of::<T>(),
+                        size_of::<T>(),
+                    );
+                }
             }
             _ => self.drop_entry(key.slot()),
         }
         true
     }
 
-    /// Vacates an occupied class slot, then drops its value.
+    /// Vacates an occupied class slot, then drops its value; `size` is
+    /// taken off the live bytes.
     ///
     /// # Safety
     ///
     /// `value` must be slot `slot` of class `class`, holding a live value
-    /// of `ops`' type.
+    /// of `ops`' kind.
     unsafe fn drop_class_slot(
         &mut self,
         class: usize,
         slot: u32,
         value: NonNull<u8>,
         ops: &'static SlotOps,
+        size: usize,
     ) {
-        self.classes[class].vacate(slot);
-        self.len -= 1;
-        self.live -= ops.layout.size();
+        let class = &mut self.classes[class];
+        let listed = class.vacate(slot, size);
+        /// Lists the slot free once its value is dropped, even if the
+        /// destructor panics.
+        struct List<'a> {
+            class: &'a mut Class,
+            slot: u32,
+            value: NonNull<u8>,
+            listed: bool,
+        }
+        impl Drop for List<'_> {
+            fn drop(&mut self) {
+                if self.listed {
+                    // SAFETY: the slot was vacated unretired and its value
+                    // dropped (or its destructor unwound): nothing uses it.
+                    unsafe { self.class.list(self.slot, self.value) };
+                }
+            }
+        }
+        let guard = List {
+            class,
+            slot,
+            value,
+            listed,
+        };
         // SAFETY: the value is live and, its slot vacated, owned only here;
-        // if the destructor panics the slot is already free. Nothing can
-        // reuse the slot while it runs: the pool is borrowed exclusively.
-        unsafe { (ops.drop)(value.as_ptr()) };
+        // the guard lists the slot free afterwards (not before: the link
+        // would overwrite the value). Nothing can reuse the slot while the
+        // destructor runs: the pool is borrowed exclusively.
+        unsafe { (ops.drop)(guard.value.as_ptr()) };
+        drop(guard);
     }
 
     /// Vacates an occupied table entry and drops its value, freeing its
     /// block even when the destructor panics.
     fn drop_entry(&mut self, slot: u32) {
-        let (value, ops) = self.vacate_entry(slot);
+        let (value, layout, ops) = self.vacate_entry(slot);
         struct Release<'a> {
             pool: &'a mut MultisizePool,
             value: NonNull<u8>,
-            ops: &'static SlotOps,
+            layout: Layout,
         }
         impl Drop for Release<'_> {
             fn drop(&mut self) {
                 // SAFETY: the value was dropped (or its destructor unwound).
-                unsafe { self.pool.release_entry(self.value, self.ops) };
+                unsafe { self.pool.release_entry(self.value, self.layout) };
             }
         }
         let guard = Release {
             pool: self,
             value,
-            ops,
+            layout,
         };
         // SAFETY: the vacated entry held a live value of `ops`' type, now
         // owned only here; the guard frees its block afterwards.
@@ -729,8 +1132,10 @@ impl MultisizePool {
                 if let Some(ops) = class.meta[slot].ops {
                     let value = class.ptr(slot as u32).expect("an occupied slot's page");
                     // SAFETY: an occupied slot holds a live value of its
-                    // recorded type.
-                    unsafe { self.drop_class_slot(cursor.0, slot as u32, value, ops) };
+                    // recorded kind. Its size is not known here (a raw
+                    // block's is only in its handle): `clear` zeroes the
+                    // live bytes at the end instead.
+                    unsafe { self.drop_class_slot(cursor.0, slot as u32, value, ops, 0) };
                     return true;
                 }
             }
@@ -747,17 +1152,24 @@ impl MultisizePool {
         false
     }
 
-    /// Drops every value. If a destructor panics the others are still
+    /// Drops every value and frees every raw block (their handles are
+    /// stale from then on). If a destructor panics the others are still
     /// dropped and the panic then resumes.
     pub fn clear(&mut self) {
         struct Rest<'a>(&'a mut MultisizePool, (usize, usize));
         impl Drop for Rest<'_> {
             fn drop(&mut self) {
                 while self.0.drop_next(&mut self.1) {}
+                debug_assert_eq!(self.0.len(), 0);
+                // Class slots were freed without their sizes.
+                for class in &mut self.0.classes {
+                    class.live = 0;
+                }
             }
         }
         let mut rest = Rest(self, (0, 0));
         while rest.0.drop_next(&mut rest.1) {}
+        drop(rest);
     }
 
     /// The occupancy of the class page holding `ptr`, or `None` when no
@@ -778,13 +1190,15 @@ impl MultisizePool {
         })
     }
 
-    /// Space statistics: value bytes live; class pages (free slots and
+    /// Space statistics: value and raw block bytes live (the exact sizes
+    /// asked for); class pages (free slots and
     /// spare pages included) and large blocks reserved. The per-slot
     /// tables are not counted.
     #[must_use]
     pub fn stats(&self) -> SpaceStats {
         let pages: usize = self.classes.iter().map(|c| c.raw.reserved_bytes()).sum();
-        SpaceStats::new(self.live, pages + self.large)
+        let live = self.classes.iter().map(|c| c.live).sum::<usize>() + self.table.live;
+        SpaceStats::new(live, pages + self.large)
     }
 
     /// Returns every class page without an occupied slot (and the spare
@@ -812,7 +1226,7 @@ impl Drop for MultisizePool {
 impl fmt::Debug for MultisizePool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MultisizePool")
-            .field("len", &self.len)
+            .field("len", &self.len())
             .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
@@ -865,8 +1279,10 @@ mod tests {
         assert_eq!(pool.remove(k), Some(2));
         stale.push(k);
         assert_eq!(pool.classes[0].meta[slot].generation, RETIRED);
+        assert_eq!(pool.len(), 0, "a retired slot is not occupied");
         // None of its keys works; the next insert gets another slot.
         let fresh = pool.insert(3u32);
+        assert_eq!(pool.len(), 1);
         assert_ne!(fresh.slot(), first.slot());
         for k in stale {
             assert!(pool.get(k).is_none());
@@ -878,9 +1294,18 @@ mod tests {
         assert_eq!(pool.remove(fresh), Some(3));
         pool.shrink_to_fit();
         assert!(pool.classes[0].pages[0].is_none());
+        assert_eq!(pool.len(), 0);
+        assert!(pool.classes[0].head.ptr.is_none(), "no page, no free slot");
         let again = pool.insert(4u32);
         assert_ne!(again.slot(), first.slot());
         assert_eq!(pool.classes[0].meta[slot].generation, RETIRED);
+        assert_eq!(pool.len(), 1);
+        // The page holds 256 slots: 254 listed free, one retired, one used.
+        let mut listed = 0;
+        while pool.classes[0].pop().is_some() {
+            listed += 1;
+        }
+        assert_eq!(listed, 254);
     }
 
     #[test]
@@ -894,5 +1319,109 @@ mod tests {
         assert_eq!(pb.addr() - pa.addr(), 16);
         assert_eq!(pa.addr() % 4096, 0, "slot 0 is the page base");
         assert_eq!(pool.header_for(pa).map(|i| i.records), Some(2));
+    }
+
+    fn layout(size: usize, align: usize) -> Layout {
+        Layout::from_size_align(size, align).unwrap()
+    }
+
+    #[test]
+    fn the_run_time_class_matches_the_power_of_two_rule() {
+        // The reference: the smallest power of two >= max(size, align, 16).
+        let step = if cfg!(miri) { 61 } else { 1 };
+        let sizes = (0..=4200usize)
+            .step_by(step)
+            .chain([15, 16, 17, 2047, 2048, 2049]);
+        for size in sizes {
+            for align in [1, 2, 8, 16, 64, 256, 2048, 4096] {
+                let l = layout(size, align);
+                let expected = if size == 0 {
+                    Storage::Zst
+                } else {
+                    let need = size.max(align).max(16).next_power_of_two();
+                    let class = (need.trailing_zeros() - MIN_CLASS_SHIFT) as usize;
+                    if class < CLASSES {
+                        Storage::Class(class)
+                    } else {
+                        Storage::Large
+                    }
+                };
+                assert_eq!(Storage::of(l), expected, "{l:?}");
+            }
+        }
+        assert_eq!(Storage::of(layout(usize::MAX / 2, 1)), Storage::Large);
+        assert_eq!(Storage::of(layout(1, 1 << 40)), Storage::Large);
+    }
+
+    #[test]
+    fn raw_blocks_take_class_slots_and_are_counted() {
+        let mut pool = MultisizePool::new();
+        let key = pool.insert(5u64);
+        let a = pool.allocate(layout(24, 8));
+        assert_eq!(a.layout(), layout(24, 8));
+        assert_eq!(a.storage, 1, "24 bytes: the 32-byte class");
+        assert_eq!(a.as_ptr().as_ptr().addr() % 32, 0, "slots are size-aligned");
+        let b = pool.allocate(layout(3, 64));
+        assert_eq!(b.storage, 2);
+        assert_eq!(b.as_ptr().as_ptr().addr() % 64, 0);
+        let z = pool.allocate(layout(0, 4096));
+        assert_eq!(z.as_ptr().as_ptr().addr(), 4096, "zero-sized: dangling");
+        assert_eq!(pool.bytes(&z).map(<[_]>::len), Some(0));
+        let big = pool.allocate(layout(5000, 16));
+        assert_eq!(usize::from(big.storage), CLASSES);
+        assert_eq!(pool.len(), 5);
+        assert_eq!(pool.stats().live_bytes, 8 + 24 + 3 + 5000);
+        assert!(pool.stats().reserved_bytes >= 2 * 4096 + 5000);
+        // A raw block's page is headed like any other.
+        let info = pool.header_for(a.as_ptr().as_ptr()).unwrap();
+        assert_eq!((info.records, info.page_bytes), (1, 4096));
+        assert!(pool.header_for(big.as_ptr().as_ptr()).is_none());
+
+        pool.bytes_mut(&a).unwrap().fill(MaybeUninit::new(0xAB));
+        pool.bytes_mut(&big).unwrap()[4999] = MaybeUninit::new(9);
+        // SAFETY: byte 4999 of the live block was just written.
+        assert_eq!(unsafe { big.as_ptr().add(4999).read() }, 9);
+        // SAFETY: all 24 bytes of the live block were written.
+        let read = unsafe { a.as_ptr().cast::<[u8; 24]>().read() };
+        assert_eq!(read, [0xAB; 24]);
+
+        assert!(pool.deallocate(a));
+        assert!(pool.deallocate(big));
+        assert_eq!(pool.len(), 3);
+        assert_eq!(pool.stats().live_bytes, 8 + 3);
+        // The freed slot is reused first, under a new generation.
+        let again = pool.allocate(layout(20, 4));
+        assert_eq!((again.storage, again.slot), (1, 0));
+        assert_eq!(again.generation, 3);
+        assert_eq!(pool.get(key), Some(&5));
+        pool.clear();
+        assert_eq!((pool.len(), pool.stats().live_bytes), (0, 0));
+        for block in [b, z, again] {
+            assert!(pool.bytes(&block).is_none());
+            assert!(!pool.deallocate(block));
+        }
+        assert_eq!(pool.get(key), None);
+    }
+
+    #[test]
+    fn typed_keys_and_raw_blocks_never_match_each_other() {
+        let mut pool = MultisizePool::new();
+        let key = pool.insert([1u64; 3]); // class 1, slot 0
+        assert_eq!(pool.remove(key), Some([1; 3]));
+        let block = pool.allocate(layout(32, 8)); // the same slot
+        assert_eq!((block.storage, block.slot), (1, key.slot()));
+        assert_eq!(pool.get(key), None, "a stale typed key");
+        assert!(pool.deallocate(block));
+        let key = pool.insert([2u64; 3]);
+        assert_eq!(key.slot(), 0);
+        assert_eq!(key.generation(), 5);
+        assert_eq!(pool.get(key), Some(&[2; 3]));
+        // A foreign block.
+        let mut other = MultisizePool::new();
+        let foreign = other.allocate(layout(32, 8));
+        assert!(pool.bytes(&foreign).is_none());
+        assert!(pool.bytes_mut(&foreign).is_none());
+        assert!(!pool.deallocate(foreign));
+        assert_eq!(other.len(), 1, "a refused block stays allocated");
     }
 }

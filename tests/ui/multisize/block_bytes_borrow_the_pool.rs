@@ -1,0 +1,13 @@
+//! The bytes of a raw block are borrowed with the pool: freeing the block
+//! (or anything else needing the pool mutably) ends them.
+use managed::prelude::*;
+use std::alloc::Layout;
+
+fn main() {
+    let mut pool = MultisizePool::new();
+    let block = pool.allocate(Layout::new::<[u8; 32]>());
+    let other = pool.allocate(Layout::new::<[u8; 32]>());
+    let bytes = pool.bytes(&block).unwrap();
+    pool.deallocate(other);
+    let _ = bytes[0];
+}
