@@ -56,7 +56,8 @@ pub(crate) struct Geometry {
     /// zero-sized type (so that every position has its own address).
     pub(crate) stride: usize,
     /// Offset of the first object from the page base: the header, rounded
-    /// up to the object's alignment.
+    /// up to the object's alignment and to the power of two (up to 64)
+    /// dividing the stride.
     pub(crate) first: usize,
     /// Objects per page, at least [`MIN_PER_PAGE`]; `first + per_page *
     /// stride` is at most `page`.
@@ -80,7 +81,19 @@ impl Geometry {
         } else {
             layout.size()
         };
-        let first = size_of::<PageHeader>().next_multiple_of(layout.align());
+        // Objects start at a multiple of the largest power of two (up to a
+        // cache line) dividing the stride, so that as few objects as
+        // possible straddle two cache lines: 32-byte objects never do. The
+        // header's padding costs no object where the page's leftover
+        // already covers it (511 objects of 32 bytes either way).
+        let grain = 1usize << stride.trailing_zeros();
+        let grain = if grain > 64 { 64 } else { grain };
+        let grain = if grain > layout.align() {
+            grain
+        } else {
+            layout.align()
+        };
+        let first = size_of::<PageHeader>().next_multiple_of(grain);
         let need = match stride.checked_mul(MIN_PER_PAGE) {
             Some(need) if need <= PageSize::MAX.get() - first => need + first,
             _ => panic!("ContiguousUniformPool: the object type is too large for any page"),
@@ -375,6 +388,7 @@ mod tests {
             assert!(g.per_page >= MIN_PER_PAGE, "{layout:?}: {g:?}");
             assert_eq!(g.stride % align, 0);
             assert_eq!(g.first % align, 0);
+            assert_eq!(g.first % (1 << g.stride.trailing_zeros()).min(64), 0);
             assert!(g.first >= size_of::<PageHeader>());
             assert!(g.first + g.per_page * g.stride <= g.page);
             // The page is used well: one more object would not fit.
@@ -383,9 +397,12 @@ mod tests {
                 "{layout:?}: {g:?}"
             );
         }
-        // A 32-byte object: 511 per 16 KiB page, 24 bytes unused.
+        // A 32-byte object: 511 per 16 KiB page, each in one cache line.
         let g = Geometry::of(Layout::new::<[u64; 4]>());
-        assert_eq!((g.page, g.first, g.per_page), (16 << 10, 8, 511));
+        assert_eq!((g.page, g.first, g.per_page), (16 << 10, 32, 511));
+        // A 24-byte one: 682 per page, after the one-word header.
+        let g = Geometry::of(Layout::new::<[u64; 3]>());
+        assert_eq!((g.first, g.per_page), (8, 682));
     }
 
     #[test]
