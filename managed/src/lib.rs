@@ -94,7 +94,7 @@ pub use visit::{Managed, Visitor};
 /// ```
 pub use managed_derive::Managed;
 
-/// Creates a unique, invariant brand for a [`region::Arena`](crate::region::Arena) (re-exported
+/// Creates a unique, invariant brand for a [`region::Arena`] (re-exported
 /// from [`generativity`]).
 pub use generativity::make_guard;
 

@@ -659,30 +659,6 @@ impl<T> PoolRef<'_, T> {
         unsafe { &*proxy.object() }
     }
 
-    /// Iterates the objects in storage order.
-    #[inline]
-    pub fn iter(&self) -> Iter<'_, T> {
-        // SAFETY: the shared borrow held by this guard keeps the objects in
-        // place and free of `&mut` while the iterator, which borrows the
-        // guard, lives.
-        unsafe { Iter::new(self.pool.storage()) }
-    }
-
-    /// Objects in the pool, those whose removal is deferred until the
-    /// borrow ends included (they are still iterated).
-    #[inline]
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.pool.storage().len()
-    }
-
-    /// Whether the pool holds no object.
-    #[inline]
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Clones the objects into a `Vec`, in storage order.
     #[must_use]
     pub fn to_vec(&self) -> Vec<T>
@@ -761,28 +737,42 @@ impl<T> PoolRefMut<'_, T> {
         // returned iterator the only path while it lives.
         unsafe { IterMut::new(self.pool.storage()) }
     }
-
-    /// Iterates the objects in storage order.
-    #[inline]
-    pub fn iter(&self) -> Iter<'_, T> {
-        // SAFETY: as in `iter_mut`, shared through `&self`.
-        unsafe { Iter::new(self.pool.storage()) }
-    }
-
-    /// Objects in the pool (see [`PoolRef::len`]).
-    #[inline]
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.pool.storage().len()
-    }
-
-    /// Whether the pool holds no object.
-    #[inline]
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
+
+/// What both borrow guards offer: shared iteration and the length.
+macro_rules! guard_common {
+    ($guard:ident) => {
+        impl<T> $guard<'_, T> {
+            /// Iterates the objects in storage order.
+            #[inline]
+            pub fn iter(&self) -> Iter<'_, T> {
+                // SAFETY: the borrow held by this guard (shared or
+                // exclusive) keeps the objects in place, and the `&self`
+                // receiver keeps `&mut` to them away while the iterator,
+                // which borrows the guard, lives.
+                unsafe { Iter::new(self.pool.storage()) }
+            }
+
+            /// Objects in the pool, those whose removal is deferred until
+            /// the borrow ends included (they are still iterated).
+            #[inline]
+            #[must_use]
+            pub fn len(&self) -> usize {
+                self.pool.storage().len()
+            }
+
+            /// Whether the pool holds no object.
+            #[inline]
+            #[must_use]
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+        }
+    };
+}
+
+guard_common!(PoolRef);
+guard_common!(PoolRefMut);
 
 impl<T> Drop for PoolRefMut<'_, T> {
     #[inline]
