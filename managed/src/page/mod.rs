@@ -157,7 +157,8 @@ impl<H> PageList<H> {
     pub(crate) fn for_elements(size: PageSize, elem: Layout) -> (Self, raw::Geometry) {
         let geometry = raw::Geometry::new(size, Layout::new::<H>(), elem);
         let list = Self {
-            raw: RawPages::new(geometry.page_size),
+            // Lists grow and shrink at their ends: adjacent pages in chunks.
+            raw: RawPages::chunked(geometry.page_size),
             order: VecDeque::new(),
             data_offset: geometry.data_offset,
             _headers: PhantomData,
@@ -420,42 +421,6 @@ impl<H: fmt::Debug> fmt::Debug for PageList<H> {
     }
 }
 
-/// Cache lines at the start of the next page that a page-wise walk asks
-/// for while it reads the current page.
-const PREFETCH_LINES: usize = 16;
-
-/// Asks for the first cache lines of `page` ahead of a sequential walk.
-///
-/// Pages are separate allocations, so the hardware prefetcher loses the
-/// stream at every page end and must retrain on demand misses at the start
-/// of the next page (about a microsecond per page switch out of cache);
-/// walks call this for the next page when they start one. Only a hint:
-/// `page` is never dereferenced.
-#[inline(always)]
-pub(crate) fn prefetch_page_start(page: *const u8) {
-    for line in 0..PREFETCH_LINES {
-        prefetch(page.wrapping_add(line * 64));
-    }
-}
-
-/// Hints the CPU to bring the cache line at `ptr` in for reading. Only a
-/// hint: `ptr` is never dereferenced, so any address is fine.
-#[inline(always)]
-pub(crate) fn prefetch(ptr: *const u8) {
-    #[cfg(all(target_arch = "x86_64", not(miri)))]
-    {
-        use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        // SAFETY: `prefetch` does not access memory (it cannot fault, even
-        // on an invalid address), and SSE is part of the x86_64 baseline.
-        #[allow(unused_unsafe)]
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T0>(ptr.cast());
-        }
-    }
-    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
-    let _ = ptr;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -533,7 +498,9 @@ mod tests {
         assert_eq!(list.pop_front().as_deref(), Some("A"));
         assert_eq!(list.pop_back().as_deref(), Some("C!"));
         assert_eq!(list.len(), 1);
-        assert_eq!(list.stats().reserved_bytes, 2 * 4096, "one spare page kept");
+        // Three pages came in chunks of 1, 1 and 2 pages; idle pages are
+        // kept (up to a chunk's worth) until `shrink_to_fit`.
+        assert_eq!(list.stats().reserved_bytes, 4 * 4096, "idle chunks kept");
         list.shrink_to_fit();
         assert_eq!(list.stats().reserved_bytes, 4096);
         list.clear();

@@ -10,34 +10,83 @@ use std::alloc::{alloc, dealloc, handle_alloc_error};
 
 use super::PageSize;
 
-/// The pages one owner holds, indexed by address, plus at most one spare
-/// page kept back from the allocator to stop alloc/free thrashing at a page
-/// boundary.
+/// Most bytes a chunk of pages may take (see [`RawPages::chunked`]).
+const MAX_CHUNK_BYTES: usize = 1 << 20;
+
+/// One allocation from the global allocator: `pages` adjacent pages.
+struct Chunk {
+    /// Aligned to the page size; allocated with `pages` pages' layout.
+    base: NonNull<u8>,
+    pages: usize,
+    /// Pages of the chunk not in use (listed in `RawPages::idle`).
+    idle: usize,
+}
+
+/// The pages one owner holds, indexed by address, allocated alone or in
+/// chunks of adjacent pages, plus idle pages kept back from the allocator.
+///
+/// A chunked owner ([`RawPages::chunked`]) gets its pages in runs of
+/// adjacent pages that grow with it (as many as it uses, up to 1 MiB), so
+/// that consecutive pages of a list that grows at one end are adjacent in
+/// memory: a walk over them is one stream for the hardware prefetcher,
+/// where separately allocated pages (which the system allocator spaces
+/// apart) stop it at every page end. Idle pages are reused lowest address
+/// first, so a list refilled after draining gets its pages back in the
+/// same order. A chunk goes back to the allocator once none of its pages
+/// is in use and the idle pages exceed both the pages in use and one
+/// chunk's worth (so a list that drains and refills reuses its memory,
+/// like a `Vec`'s capacity), or at [`release_spare`](Self::release_spare).
+/// Chunking suits owners that free pages at their ends (lists, deques); an
+/// owner that frees pages anywhere uses [`new`](Self::new), whose chunks
+/// are single pages, so every page it frees can go back (one idle page is
+/// kept to stop alloc/free thrashing at a page boundary).
 ///
 /// This type is not generic, so its code is compiled once for every
 /// container (the hashbrown "non-generic inner" idea).
 pub(crate) struct RawPages {
     /// The size and alignment of every page.
     size: PageSize,
+    /// Pages per chunk at most (1 for an unchunked owner).
+    max_chunk: usize,
     /// Base addresses of the pages in use, strictly ascending.
     ///
-    /// Invariant: every entry was returned by `alloc_page` of this value and
-    /// not yet given to `free_page`; the spare page is not in here, so an
-    /// ownership query never answers yes for it.
+    /// Invariant: every entry lies in a chunk of `chunks` and is not in
+    /// `idle`; so an ownership query never answers yes for an idle page.
     sorted: Vec<NonNull<u8>>,
-    /// A page taken out of use but not yet returned to the allocator.
+    /// The allocations, ascending by base.
     ///
-    /// Invariant: allocated with `self.size`'s layout, not in `sorted`.
-    spare: Option<NonNull<u8>>,
+    /// Invariant: each was allocated with `Self::chunk_layout(pages)`; its
+    /// `idle` counts its pages listed in `idle`.
+    chunks: Vec<Chunk>,
+    /// Pages of the chunks not in use, in descending address order, so
+    /// that the lowest is taken first.
+    ///
+    /// Invariant: each lies in a chunk, appears once, is not in `sorted`.
+    idle: Vec<NonNull<u8>>,
+    /// Pages in all chunks.
+    reserved: usize,
 }
 
 impl RawPages {
+    /// An owner whose pages are allocated one by one.
     pub(crate) const fn new(size: PageSize) -> Self {
         Self {
             size,
+            max_chunk: 1,
             sorted: Vec::new(),
-            spare: None,
+            chunks: Vec::new(),
+            idle: Vec::new(),
+            reserved: 0,
         }
+    }
+
+    /// An owner whose pages are allocated in chunks of adjacent pages
+    /// (see the type's documentation).
+    pub(crate) const fn chunked(size: PageSize) -> Self {
+        let max_chunk = MAX_CHUNK_BYTES / size.get();
+        let mut pages = Self::new(size);
+        pages.max_chunk = if max_chunk > 1 { max_chunk } else { 1 };
+        pages
     }
 
     #[inline]
@@ -45,32 +94,39 @@ impl RawPages {
         self.size
     }
 
-    /// Bytes held from the allocator, the spare page included.
+    /// Bytes held from the allocator, idle pages included.
     #[inline]
     pub(crate) fn reserved_bytes(&self) -> usize {
-        (self.sorted.len() + usize::from(self.spare.is_some())) * self.size.get()
+        self.reserved * self.size.get()
     }
 
-    #[inline]
-    fn layout(&self) -> Layout {
-        // `PageSize` is a power of two no larger than `isize::MAX / 2`, so
-        // it is a valid size-and-alignment pair.
-        Layout::from_size_align(self.size.get(), self.size.get())
-            .expect("a page size is a valid layout")
+    /// The layout of a chunk of `pages` pages.
+    ///
+    /// `PageSize` is a power of two no larger than `isize::MAX / 2`, and
+    /// chunks hold at most `MAX_CHUNK_BYTES` (or one page), so it is a
+    /// valid size-and-alignment pair.
+    fn chunk_layout(&self, pages: usize) -> Layout {
+        Layout::from_size_align(pages * self.size.get(), self.size.get())
+            .expect("a chunk of pages is a valid layout")
     }
 
-    /// Takes a page into use: the spare one if there is one, else a fresh
-    /// page from the global allocator. Its contents are uninitialized.
+    /// The index in `chunks` of the chunk holding `page`.
+    fn chunk_of(&self, page: NonNull<u8>) -> usize {
+        let at = self.chunks.partition_point(|chunk| chunk.base <= page);
+        debug_assert!(at > 0, "a page of no chunk");
+        at - 1
+    }
+
+    /// Takes a page into use: an idle one if there is one, else the first
+    /// page of a fresh chunk. Its contents are uninitialized.
     pub(crate) fn alloc_page(&mut self) -> NonNull<u8> {
-        let page = match self.spare.take() {
-            Some(page) => page,
-            None => {
-                let layout = self.layout();
-                // SAFETY: the layout has a non-zero size (a page size is at
-                // least `PageSize::MIN`).
-                let ptr = unsafe { alloc(layout) };
-                NonNull::new(ptr).unwrap_or_else(|| handle_alloc_error(layout))
+        let page = match self.idle.pop() {
+            Some(page) => {
+                let at = self.chunk_of(page);
+                self.chunks[at].idle -= 1;
+                page
             }
+            None => self.carve(),
         };
         debug_assert_eq!(page.addr().get() & self.size.mask(), 0);
         let at = self
@@ -81,8 +137,39 @@ impl RawPages {
         page
     }
 
-    /// Takes `page` out of use. It becomes the spare page if there is none,
-    /// else it goes back to the allocator.
+    /// Allocates a chunk (as many pages as are in use, at least one, at
+    /// most `max_chunk`), lists all its pages but the first as idle and
+    /// returns the first.
+    #[cold]
+    fn carve(&mut self) -> NonNull<u8> {
+        let pages = self.sorted.len().clamp(1, self.max_chunk);
+        let layout = self.chunk_layout(pages);
+        // Grow the tables first, so a failure leaks nothing.
+        self.chunks.reserve(1);
+        self.idle.reserve(pages - 1);
+        // SAFETY: the layout has a non-zero size (at least one page, and a
+        // page size is at least `PageSize::MIN`).
+        let base =
+            NonNull::new(unsafe { alloc(layout) }).unwrap_or_else(|| handle_alloc_error(layout));
+        for i in 1..pages {
+            // SAFETY: page `i` lies inside the chunk.
+            self.list_idle(unsafe { base.add(i * self.size.get()) });
+        }
+        let at = self.chunks.partition_point(|chunk| chunk.base < base);
+        self.chunks.insert(
+            at,
+            Chunk {
+                base,
+                pages,
+                idle: pages - 1,
+            },
+        );
+        self.reserved += pages;
+        base
+    }
+
+    /// Takes `page` out of use. It becomes idle; its chunk goes back to the
+    /// allocator if none of its pages is in use and other idle pages remain.
     ///
     /// # Safety
     ///
@@ -91,24 +178,59 @@ impl RawPages {
     pub(crate) unsafe fn free_page(&mut self, page: NonNull<u8>) {
         let at = self.sorted.binary_search(&page);
         debug_assert!(at.is_ok(), "freeing a page this list does not own");
-        if let Ok(at) = at {
-            self.sorted.remove(at);
-        }
-        if self.spare.is_none() {
-            self.spare = Some(page);
+        let Ok(at) = at else { return };
+        self.sorted.remove(at);
+        self.list_idle(page);
+        let chunk = self.chunk_of(page);
+        self.chunks[chunk].idle += 1;
+        let Chunk { pages, idle, .. } = self.chunks[chunk];
+        // Idle memory kept: one page when unchunked; else as many pages as
+        // are in use, at least one chunk's worth.
+        let keep = if self.max_chunk == 1 {
+            1
         } else {
-            // SAFETY: by the caller's contract the page was allocated by
-            // `alloc_page` with this layout and is no longer used.
-            unsafe { dealloc(page.as_ptr(), self.layout()) };
+            self.sorted.len().max(self.max_chunk)
+        };
+        if idle == pages && self.idle.len() > pages && self.idle.len() > keep {
+            // SAFETY: none of the chunk's pages is in use, and by the
+            // caller's contract nothing accesses `page` any more.
+            unsafe { self.release_chunk(chunk) };
         }
     }
 
-    /// Returns the spare page, if any, to the allocator.
+    /// Lists `page` as idle, in address order.
+    fn list_idle(&mut self, page: NonNull<u8>) {
+        let at = self.idle.partition_point(|&idle| idle > page);
+        self.idle.insert(at, page);
+    }
+
+    /// Returns chunk `at`, none of whose pages is in use, to the allocator.
+    ///
+    /// # Safety
+    ///
+    /// No page of the chunk is in use or accessed afterwards.
+    unsafe fn release_chunk(&mut self, at: usize) {
+        let chunk = self.chunks.remove(at);
+        debug_assert_eq!(chunk.idle, chunk.pages);
+        let end = chunk.base.addr().get() + chunk.pages * self.size.get();
+        self.idle
+            .retain(|page| !(chunk.base.addr().get()..end).contains(&page.addr().get()));
+        self.reserved -= chunk.pages;
+        // SAFETY: allocated by `carve` with this layout; no page of it is
+        // in use (caller contract) and it left every table.
+        unsafe { dealloc(chunk.base.as_ptr(), self.chunk_layout(chunk.pages)) };
+    }
+
+    /// Returns every chunk with no page in use to the allocator.
     pub(crate) fn release_spare(&mut self) {
-        if let Some(page) = self.spare.take() {
-            // SAFETY: the spare page was allocated with this layout and is
-            // not in use (invariant of `spare`).
-            unsafe { dealloc(page.as_ptr(), self.layout()) };
+        let mut at = 0;
+        while at < self.chunks.len() {
+            if self.chunks[at].idle == self.chunks[at].pages {
+                // SAFETY: no page of the chunk is in use.
+                unsafe { self.release_chunk(at) };
+            } else {
+                at += 1;
+            }
         }
     }
 
@@ -130,16 +252,17 @@ impl RawPages {
             .map(|at| self.sorted[at])
     }
 
-    /// Frees every page, spare included. The owner must have dropped what
-    /// the pages held.
+    /// Frees every page, idle ones included. The owner must have dropped
+    /// what the pages held.
     pub(crate) fn free_all(&mut self) {
-        let layout = self.layout();
-        for page in self.sorted.drain(..) {
-            // SAFETY: every page in `sorted` was allocated with this layout,
-            // and the caller no longer uses any of them.
-            unsafe { dealloc(page.as_ptr(), layout) };
+        self.sorted.clear();
+        self.idle.clear();
+        for chunk in core::mem::take(&mut self.chunks) {
+            // SAFETY: every chunk was allocated with this layout, and the
+            // caller no longer uses any of its pages.
+            unsafe { dealloc(chunk.base.as_ptr(), self.chunk_layout(chunk.pages)) };
         }
-        self.release_spare();
+        self.reserved = 0;
     }
 }
 
@@ -193,5 +316,79 @@ impl Geometry {
             data_offset,
             capacity,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page_size() -> PageSize {
+        PageSize::new(4096).unwrap()
+    }
+
+    #[test]
+    fn chunked_pages_are_adjacent_and_chunks_go_back_when_idle() {
+        // 512 KiB pages: chunks of at most two pages (1 MiB).
+        let size = PageSize::new(512 << 10).unwrap();
+        let page = size.get();
+        let mut raw = RawPages::chunked(size);
+        let p: Vec<NonNull<u8>> = (0..6).map(|_| raw.alloc_page()).collect();
+        // Chunks of 1, 1, 2 and 2 pages: within a chunk, in address order.
+        assert_eq!(raw.reserved_bytes(), 6 * page);
+        assert_eq!(p[3].addr().get() - p[2].addr().get(), page);
+        assert_eq!(p[5].addr().get() - p[4].addr().get(), page);
+        // Every page in use is owned; an idle one is not.
+        assert!(
+            p.iter()
+                .all(|&q| raw.page_of(q.addr().get() + 100) == Some(q))
+        );
+        // SAFETY: in use, never touched again.
+        unsafe { raw.free_page(p[5]) };
+        // SAFETY: in use, never touched again.
+        unsafe { raw.free_page(p[4]) };
+        assert_eq!(raw.page_of(p[5].addr().get()), None);
+        assert_eq!(
+            raw.reserved_bytes(),
+            6 * page,
+            "idle memory within the limit"
+        );
+        // Idle pages are reused lowest address first.
+        assert_eq!((raw.alloc_page(), raw.alloc_page()), (p[4], p[5]));
+        // SAFETY: in use, never touched again.
+        unsafe { raw.free_page(p[4]) };
+        // SAFETY: in use, never touched again.
+        unsafe { raw.free_page(p[5]) };
+        // SAFETY: in use, never touched again.
+        unsafe { raw.free_page(p[2]) };
+        assert_eq!(raw.reserved_bytes(), 6 * page);
+        // Four idle pages, two in use: the idle chunk goes back.
+        // SAFETY: in use, never touched again.
+        unsafe { raw.free_page(p[3]) };
+        assert_eq!(raw.reserved_bytes(), 4 * page);
+        // SAFETY: in use, never touched again.
+        unsafe { raw.free_page(p[0]) };
+        assert_eq!(raw.reserved_bytes(), 3 * page);
+        raw.release_spare();
+        assert_eq!(raw.reserved_bytes(), page, "only the page in use is left");
+        raw.free_all();
+        assert_eq!(raw.reserved_bytes(), 0);
+    }
+
+    #[test]
+    fn unchunked_pages_go_back_one_by_one_keeping_one_idle() {
+        let mut raw = RawPages::new(page_size());
+        let pages: Vec<NonNull<u8>> = (0..4).map(|_| raw.alloc_page()).collect();
+        assert_eq!(raw.reserved_bytes(), 4 * 4096);
+        for (freed, &p) in pages.iter().enumerate() {
+            // SAFETY: in use, never touched again.
+            unsafe { raw.free_page(p) };
+            // In use, plus one idle page.
+            assert_eq!(raw.reserved_bytes(), (4 - freed) * 4096);
+        }
+        // One idle page is kept back, the others went back at once.
+        assert_eq!(raw.reserved_bytes(), 4096);
+        raw.release_spare();
+        assert_eq!(raw.reserved_bytes(), 0);
     }
 }
