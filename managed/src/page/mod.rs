@@ -313,8 +313,9 @@ impl<H> PageList<H> {
             .map(|page| unsafe { page.cast::<H>().as_mut() })
     }
 
-    /// Removes every page, dropping the headers. One page is kept back for
-    /// reuse; [`shrink_to_fit`](Self::shrink_to_fit) returns it.
+    /// Removes every page, dropping the headers. The pages' memory is kept
+    /// for reuse (up to one chunk's worth, like a `Vec`'s capacity);
+    /// [`shrink_to_fit`](Self::shrink_to_fit) returns it.
     pub fn clear(&mut self) {
         while self.pop_back().is_some() {}
     }

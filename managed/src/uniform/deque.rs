@@ -30,8 +30,8 @@ use crate::page::{PageList, PageSize};
 /// assert_eq!(deque[1], 0);
 /// assert_eq!(deque.iter().rev().next(), Some(&999));
 /// assert_eq!(deque.pop_front(), Some(u64::MAX));
-/// // 1000 `u64`s on one 16 KiB page of 2048 slots (the page emptied by the
-/// // pop went back), plus at most one spare page kept for the next push.
+/// // 1000 `u64`s on one 16 KiB page of 2048 slots, plus the page emptied
+/// // by the pop, kept as capacity for the next push.
 /// let stats = deque.stats();
 /// assert_eq!(stats.live_bytes, 1000 * 8);
 /// assert!(stats.reserved_bytes <= 2 * 16 * 1024);
@@ -339,7 +339,7 @@ impl<T, H> UniformPageDeque<T, H> {
     }
 
     /// Space statistics: `size_of::<T>()` per element against every page
-    /// held (one spare page included).
+    /// held (idle pages kept as capacity included).
     #[must_use]
     pub fn stats(&self) -> SpaceStats {
         let reserved = self.pages.stats().reserved_bytes;
