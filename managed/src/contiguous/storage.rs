@@ -255,9 +255,7 @@ impl Storage {
     /// then cannot fail.
     #[inline(always)]
     pub(crate) fn reserve_one(&mut self, geometry: Geometry) -> NonNull<u8> {
-        if self.len == self.pages.len() * geometry.per_page
-            || self.back.len() == self.back.capacity()
-        {
+        if self.len == self.capacity(geometry) || self.back.len() == self.back.capacity() {
             self.grow(geometry);
         }
         // SAFETY: `len` is below the capacity now.
@@ -285,7 +283,7 @@ impl Storage {
     #[inline(never)]
     fn grow(&mut self, geometry: Geometry) {
         self.back.reserve(1);
-        if self.len == self.pages.len() * geometry.per_page {
+        if self.len == self.capacity(geometry) {
             let pages = self.pages.len().clamp(1, MAX_CHUNK_PAGES);
             self.add_chunk(geometry, pages);
         }
