@@ -13,7 +13,9 @@
 //! slots, marked with [`SlotOps::RAW`] (nothing to drop). Their handle,
 //! [`MultisizeBlock`], is owning rather than `Copy` and carries what a
 //! typed key gets from its type: the class, the exact layout, and the
-//! pointer; it is checked the same way (pool id, slot generation).
+//! pointer. It cannot go stale while its pool keeps its id (only
+//! `deallocate`, which consumes it, frees it; `clear` gives the pool a new
+//! id), so it is checked by the pool id alone: no table is read.
 
 use core::alloc::Layout;
 use core::any::TypeId;
@@ -34,10 +36,11 @@ use crate::page::raw::RawPages;
 const MIN_CLASS_SHIFT: u32 = 4;
 const CLASSES: usize = 8;
 
-/// Generations: even means vacant, odd occupied (insert and removal each
-/// add one). A slot whose generation reaches `RETIRED` (even, so no key
-/// matches it) is never reused, so a generation never wraps and a stale
-/// key can never name a newer value.
+/// Generations: odd while a typed value occupies the slot, even otherwise
+/// (a typed insert and its removal each add one; raw blocks leave the
+/// slot's entry alone, see [`SlotMeta`]). A slot whose generation
+/// reaches `RETIRED` (even, so no key matches it) is never reused, so a
+/// generation never wraps and a stale key can never name a newer value.
 const RETIRED: u32 = u32::MAX - 1;
 
 /// What the pool knows about the contents of an occupied slot or entry:
@@ -142,13 +145,27 @@ const fn class_of<T>() -> usize {
 
 /// What a class keeps per slot number, next to nothing else so that a key
 /// check touches one small entry.
+///
+/// A slot is in one of four states:
+///
+/// | state | `generation` | `ops` | on the free list |
+/// |---|---|---|---|
+/// | free | even, not `RETIRED` | `None` | yes |
+/// | typed value | odd | `Some` | no |
+/// | raw block | even, not `RETIRED` | `None` | no |
+/// | retired | `RETIRED` | `None` | no |
+///
+/// A raw block does not touch its slot's entry at all: allocating and
+/// freeing one only moves the slot off and onto the free list (a table
+/// write per raw allocation cost a third of its time). What tells a raw
+/// block from a free slot is the list, which the rare operations that need
+/// to know (`shrink_to_fit`, `header_for`) walk.
 #[derive(Clone, Copy)]
 struct SlotMeta {
-    /// Odd when occupied (see [`RETIRED`]).
+    /// Odd iff a typed value occupies the slot (see [`RETIRED`]).
     generation: u32,
-    /// Invariant: `Some` iff `generation` is odd; then the slot holds a
-    /// live value of this type, or is a raw block ([`SlotOps::RAW`]:
-    /// bytes the pool never reads or drops).
+    /// Invariant: `Some` iff a typed value occupies the slot (the
+    /// generation odd); then it holds a live value of this type.
     ops: Option<&'static SlotOps>,
 }
 
@@ -204,7 +221,7 @@ struct Class {
     head: Link,
     /// Numbers of released pages, reused before new numbers.
     holes: Vec<u32>,
-    /// Occupied slots (odd generations).
+    /// Occupied slots: typed values and raw blocks.
     occupied: usize,
     /// Bytes of the live values and raw blocks in this class (their exact
     /// sizes). Per class, so consecutive operations on different classes
@@ -297,6 +314,7 @@ impl Class {
     #[inline]
     unsafe fn list(&mut self, slot: u32, ptr: NonNull<u8>) {
         debug_assert_eq!(self.ptr(slot), Some(ptr));
+        debug_assert!(self.meta[slot as usize].ops.is_none());
         debug_assert!(self.meta[slot as usize].generation % 2 == 0);
         // SAFETY: the slot is at least as large and aligned as a link
         // (checked at compile time) and unused (caller contract).
@@ -307,20 +325,24 @@ impl Class {
         };
     }
 
-    /// Lists the vacant, unretired slots of page `number` (base `page`),
-    /// highest number first, so that the lowest address pops first.
+    /// Lists the slots of page `number` (base `page`) that hold no typed
+    /// value and are not retired, and for which `free` (given the slot
+    /// number) holds, highest number first, so that the lowest address
+    /// pops first.
     ///
     /// # Safety
     ///
-    /// The page must be in use, at `page`, and none of its slots listed.
-    unsafe fn list_page(&mut self, number: usize, page: NonNull<u8>) {
+    /// The page must be in use, at `page`, none of its slots listed, and
+    /// `free` must hold for no raw block still in use.
+    unsafe fn list_page(&mut self, number: usize, page: NonNull<u8>, free: impl Fn(usize) -> bool) {
         let first = number << self.per_page_shift;
         for index in (0..1usize << self.per_page_shift).rev() {
-            let generation = self.meta[first + index].generation;
-            if generation % 2 == 0 && generation != RETIRED {
+            let meta = self.meta[first + index];
+            if meta.ops.is_none() && meta.generation != RETIRED && free(first + index) {
                 // SAFETY: 1. `index` is below the slots per page; 2. the
-                // slot is vacant, unretired and not listed (caller
-                // contract), in a page in use.
+                // slot holds no typed value, and no raw block (caller
+                // contract), so it is vacant, unretired and not listed
+                // (caller contract), in a page in use.
                 unsafe {
                     let ptr = page.add(index << self.size_shift);
                     self.list((first + index) as u32, ptr);
@@ -351,20 +373,22 @@ impl Class {
             let page = self.raw.alloc_page();
             self.pages[number] = Some(page);
             // SAFETY: the page was just taken into use (a new number, or a
-            // released one, whose slots left the list on release).
-            unsafe { self.list_page(number, page) };
+            // released one, whose slots left the list on release), so it
+            // holds no raw block.
+            unsafe { self.list_page(number, page, |_| true) };
             if let Some(free) = self.pop() {
                 return free;
             }
         }
     }
 
-    /// Marks a slot just taken occupied by contents of `ops`' kind and
-    /// `size` bytes; returns its generation.
+    /// Marks a slot just taken occupied by a typed value of `ops`' kind
+    /// and `size` bytes; returns its new (odd) generation.
     #[inline]
     fn occupy(&mut self, slot: u32, ops: &'static SlotOps, size: usize) -> u32 {
         let meta = &mut self.meta[slot as usize];
-        debug_assert_eq!(meta.generation % 2, 0, "occupying an occupied slot");
+        debug_assert!(meta.ops.is_none(), "occupying an occupied slot");
+        debug_assert_eq!(meta.generation % 2, 0);
         meta.generation += 1;
         meta.ops = Some(ops);
         let generation = meta.generation;
@@ -373,8 +397,21 @@ impl Class {
         generation
     }
 
-    /// Marks an occupied slot vacant, its `size` bytes no longer live;
-    /// true when it is to be listed free (not retired).
+    /// Counts a slot just taken off the list as a raw block of `size`
+    /// bytes. Its entry in `meta` stays as it was (see [`SlotMeta`]): even,
+    /// so no key matches it; the block's owning handle is checked by the
+    /// pool id alone.
+    #[inline]
+    fn occupy_raw(&mut self, slot: u32, size: usize) {
+        debug_assert!(self.meta[slot as usize].ops.is_none());
+        debug_assert_eq!(self.meta[slot as usize].generation % 2, 0);
+        self.occupied += 1;
+        self.live += size;
+    }
+
+    /// Marks a slot occupied by a typed value vacant, its `size` bytes no
+    /// longer live, its generation the next even one. True when the slot
+    /// is to be listed free (not retired).
     #[inline]
     fn vacate(&mut self, slot: u32, size: usize) -> bool {
         let meta = &mut self.meta[slot as usize];
@@ -403,23 +440,73 @@ impl Class {
         }
     }
 
-    /// Occupied slots of page `number`.
-    fn live_in(&self, number: usize) -> usize {
+    /// Frees the raw block in slot `slot` at `ptr` and lists the slot.
+    /// Its entry in `meta` is not touched: a raw block left it even and
+    /// unretired (its slot came off the list).
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be the address of slot `slot`, occupied by a raw block
+    /// whose bytes are never used again.
+    #[inline]
+    unsafe fn free_raw(&mut self, slot: u32, ptr: NonNull<u8>, size: usize) {
+        self.occupied -= 1;
+        self.live -= size;
+        // SAFETY: a raw block's slot holds no typed value and is neither
+        // retired nor listed, its page in use; the block's bytes are dead
+        // (caller contract).
+        unsafe { self.list(slot, ptr) };
+    }
+
+    /// Frees every raw block, once no typed value is left: relists every
+    /// unretired slot of the pages in use.
+    fn free_raw_blocks(&mut self) {
+        debug_assert!(self.meta.iter().all(|m| m.ops.is_none()));
+        self.head = Link::END;
+        for number in (0..self.pages.len()).rev() {
+            if let Some(page) = self.pages[number] {
+                // SAFETY: the page is in use and the list was emptied
+                // above; its raw blocks are freed here (the pool took a new
+                // id, so their handles no longer match).
+                unsafe { self.list_page(number, page, |_| true) };
+            }
+        }
+        self.occupied = 0;
+        self.live = 0;
+    }
+
+    /// The numbers of the slots on the free list, as a bitmap indexed by
+    /// slot number: what tells a raw block from a free slot.
+    fn listed(&self) -> Vec<bool> {
+        let mut listed = vec![false; self.meta.len()];
+        let mut link = self.head;
+        while let Some(ptr) = link.ptr {
+            listed[link.slot as usize] = true;
+            // SAFETY: a listed slot is free, in a page in use, and holds
+            // the link to the next (invariant of `head`).
+            link = unsafe { ptr.cast::<Link>().read() };
+        }
+        listed
+    }
+
+    /// Occupied slots (typed values and raw blocks) of page `number`, the
+    /// free list given as [`listed`](Self::listed).
+    fn live_in(&self, number: usize, listed: &[bool]) -> usize {
         let first = number << self.per_page_shift;
-        self.meta[first..first + (1 << self.per_page_shift)]
-            .iter()
-            .filter(|m| m.generation % 2 == 1)
+        (first..first + (1 << self.per_page_shift))
+            .filter(|&slot| !listed[slot] && self.meta[slot].generation != RETIRED)
             .count()
     }
 
     /// Frees the pages with no occupied slot.
     fn release_empty(&mut self) {
+        let listed = self.listed();
         let mut released = false;
         for number in 0..self.pages.len() {
             let Some(page) = self.pages[number] else {
                 continue;
             };
-            if self.live_in(number) == 0 {
+            if self.live_in(number, &listed) == 0 {
                 self.pages[number] = None;
                 self.holes.push(number as u32);
                 // SAFETY: the page is in use and holds no value; the free
@@ -436,8 +523,9 @@ impl Class {
             for number in (0..self.pages.len()).rev() {
                 if let Some(page) = self.pages[number] {
                     // SAFETY: the page is in use and the list is empty of
-                    // its slots (it was emptied above).
-                    unsafe { self.list_page(number, page) };
+                    // its slots (it was emptied above); the slots it lists
+                    // were listed before, so none is a raw block.
+                    unsafe { self.list_page(number, page, |slot| listed[slot]) };
                 }
             }
         }
@@ -628,7 +716,12 @@ impl<T> fmt::Debug for MultisizeKey<T> {
 /// reach the bytes.
 #[must_use = "a block not deallocated stays allocated until the pool is cleared or dropped"]
 pub struct MultisizeBlock {
-    /// The pool's id.
+    /// The id of the pool that allocated the block.
+    ///
+    /// Invariant: while it equals that pool's id, the block is allocated:
+    /// the id changes on `clear` (which frees every block), only
+    /// `deallocate` frees one otherwise and it consumes the handle, which
+    /// is neither `Copy` nor `Clone`.
     pool: u64,
     /// The block, `size` bytes aligned to `1 << align_shift`.
     ptr: NonNull<u8>,
@@ -636,8 +729,6 @@ pub struct MultisizeBlock {
     size: usize,
     /// The slot number in class `storage`, or the large table's entry.
     slot: u32,
-    /// The slot's generation, odd, when the block was allocated.
-    generation: u32,
     /// `log2 layout().align()`.
     align_shift: u8,
     /// The class index (`< CLASSES`), or `CLASSES` for the large table.
@@ -671,12 +762,11 @@ impl fmt::Debug for MultisizeBlock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "MultisizeBlock({} bytes align {} at {:p}, {}v{} in pool {})",
+            "MultisizeBlock({} bytes align {} at {:p}, slot {} in pool {})",
             self.size,
             1usize << self.align_shift,
             self.ptr,
             self.slot,
-            self.generation,
             self.pool
         )
     }
@@ -918,16 +1008,16 @@ impl MultisizePool {
     #[inline]
     pub fn allocate(&mut self, layout: Layout) -> MultisizeBlock {
         let storage = Storage::of(layout);
-        let (slot, generation, ptr, index) = match storage {
+        let (slot, ptr, index) = match storage {
             Storage::Class(index) => {
                 let class = &mut self.classes[index];
                 let (slot, ptr) = class.take();
-                let generation = class.occupy(slot, SlotOps::RAW, layout.size());
-                (slot, generation, ptr, index)
+                class.occupy_raw(slot, layout.size());
+                (slot, ptr, index)
             }
             _ => {
-                let (slot, generation, ptr) = self.insert_entry(storage, layout, SlotOps::RAW);
-                (slot, generation, ptr, CLASSES)
+                let (slot, _, ptr) = self.insert_entry(storage, layout, SlotOps::RAW);
+                (slot, ptr, CLASSES)
             }
         };
         MultisizeBlock {
@@ -935,37 +1025,25 @@ impl MultisizePool {
             ptr,
             size: layout.size(),
             slot,
-            generation,
             align_shift: layout.align().trailing_zeros() as u8,
             storage: index as u8,
         }
     }
 
-    /// Whether `block` is a live block of this pool.
+    /// Whether `block` is a live block of this pool: whether it carries
+    /// the pool's current id (see the invariant on `MultisizeBlock::pool`).
     #[inline]
     fn owns(&self, block: &MultisizeBlock) -> bool {
-        if block.pool != self.id {
-            return false;
-        }
-        let generation = match self.classes.get(block.storage as usize) {
-            Some(class) => class.meta.get(block.slot as usize).map(|m| m.generation),
-            None => self
-                .table
-                .entries
-                .get(block.slot as usize)
-                .map(|e| e.generation),
-        };
-        // Only `allocate` makes blocks, with the odd generation it gave the
-        // slot, and a slot's generations never repeat: a match means the
-        // slot still holds this very block.
-        let live = generation == Some(block.generation);
+        let live = block.pool == self.id;
         debug_assert!(
             !live
                 || match self.classes.get(block.storage as usize) {
-                    Some(class) => class.meta[block.slot as usize].ops,
-                    None => self.table.entries[block.slot as usize].ops,
+                    // Not a typed value (nor retired).
+                    Some(class) => class.meta[block.slot as usize].generation % 2 == 0,
+                    None => self.table.entries[block.slot as usize]
+                        .ops
+                        .is_some_and(|ops| (ops.type_id)() == TypeId::of::<RawBlock>()),
                 }
-                .is_some_and(|ops| (ops.type_id)() == TypeId::of::<RawBlock>())
         );
         live
     }
@@ -1006,7 +1084,7 @@ impl MultisizePool {
         match self.classes.get_mut(block.storage as usize) {
             // SAFETY: the block is the live slot `slot` at `ptr` (checked
             // by `owns`); its bytes are the user's, never read by the pool.
-            Some(class) => unsafe { class.free(block.slot, block.ptr, block.size) },
+            Some(class) => unsafe { class.free_raw(block.slot, block.ptr, block.size) },
             None => {
                 let (ptr, layout, _) = self.vacate_entry(block.slot);
                 debug_assert_eq!((ptr, layout), (block.ptr, block.layout()));
@@ -1131,10 +1209,10 @@ impl MultisizePool {
                 cursor.1 += 1;
                 if let Some(ops) = class.meta[slot].ops {
                     let value = class.ptr(slot as u32).expect("an occupied slot's page");
-                    // SAFETY: an occupied slot holds a live value of its
-                    // recorded kind. Its size is not known here (a raw
-                    // block's is only in its handle): `clear` zeroes the
-                    // live bytes at the end instead.
+                    // SAFETY: a slot with `ops` holds a live typed value
+                    // of that kind. Its size is not known here: `clear`
+                    // zeroes the live bytes at the end instead (raw blocks
+                    // are freed there too).
                     unsafe { self.drop_class_slot(cursor.0, slot as u32, value, ops, 0) };
                     return true;
                 }
@@ -1156,15 +1234,17 @@ impl MultisizePool {
     /// stale from then on). If a destructor panics the others are still
     /// dropped and the panic then resumes.
     pub fn clear(&mut self) {
+        // Every raw block is freed below: their handles, which the pool id
+        // alone checks, must no longer match.
+        self.id = NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed);
         struct Rest<'a>(&'a mut MultisizePool, (usize, usize));
         impl Drop for Rest<'_> {
             fn drop(&mut self) {
                 while self.0.drop_next(&mut self.1) {}
-                debug_assert_eq!(self.0.len(), 0);
-                // Class slots were freed without their sizes.
                 for class in &mut self.0.classes {
-                    class.live = 0;
+                    class.free_raw_blocks();
                 }
+                debug_assert_eq!(self.0.len(), 0);
             }
         }
         let mut rest = Rest(self, (0, 0));
@@ -1181,7 +1261,7 @@ impl MultisizePool {
         self.classes.iter().find_map(|class| {
             let page = class.raw.page_of(addr)?;
             let number = class.pages.iter().position(|&p| p == Some(page))?;
-            let live = class.live_in(number);
+            let live = class.live_in(number, &class.listed());
             Some(PageInfo {
                 records: live,
                 used_bytes: live * class.size(),
@@ -1389,18 +1469,51 @@ mod tests {
         assert!(pool.deallocate(big));
         assert_eq!(pool.len(), 3);
         assert_eq!(pool.stats().live_bytes, 8 + 3);
-        // The freed slot is reused first, under a new generation.
+        // The freed slot is reused first; raw blocks leave the generation
+        // alone (even: no key matches it).
         let again = pool.allocate(layout(20, 4));
         assert_eq!((again.storage, again.slot), (1, 0));
-        assert_eq!(again.generation, 3);
+        assert_eq!(pool.classes[1].meta[0].generation, 0);
         assert_eq!(pool.get(key), Some(&5));
+        let id = pool.id;
         pool.clear();
+        assert_ne!(pool.id, id, "clear gives the pool a new id");
         assert_eq!((pool.len(), pool.stats().live_bytes), (0, 0));
         for block in [b, z, again] {
             assert!(pool.bytes(&block).is_none());
             assert!(!pool.deallocate(block));
         }
         assert_eq!(pool.get(key), None);
+    }
+
+    #[test]
+    fn raw_blocks_keep_their_pages_and_slots_through_shrinking() {
+        let mut pool = MultisizePool::new();
+        let keep = pool.allocate(layout(16, 8));
+        let gone = pool.allocate(layout(16, 8));
+        let key = pool.insert(1u128);
+        assert_eq!(pool.remove(key), Some(1));
+        assert!(pool.deallocate(gone));
+        assert_eq!(size_of::<MultisizeBlock>(), 32, "a handle is four words");
+        // Only the raw block is left in the page: not released, not listed.
+        pool.shrink_to_fit();
+        assert!(pool.classes[0].pages[0].is_some());
+        let info = pool.header_for(keep.as_ptr().as_ptr()).unwrap();
+        assert_eq!(info.records, 1);
+        let listed = pool.classes[0].listed();
+        assert!(!listed[keep.slot as usize]);
+        assert_eq!(listed.iter().filter(|&&l| l).count(), 255);
+        pool.bytes_mut(&keep).unwrap().fill(MaybeUninit::new(3));
+        let others: Vec<_> = (0..300).map(|_| pool.allocate(layout(16, 8))).collect();
+        assert!(others.iter().all(|b| b.as_ptr() != keep.as_ptr()));
+        assert!(pool.bytes(&keep).unwrap().iter().all(|b| {
+            // SAFETY: written above.
+            unsafe { b.assume_init() == 3 }
+        }));
+        assert_eq!(pool.len(), 301);
+        pool.clear();
+        assert_eq!(pool.classes[0].listed().iter().filter(|&&l| l).count(), 512);
+        assert!(pool.bytes(&keep).is_none());
     }
 
     #[test]
@@ -1414,7 +1527,7 @@ mod tests {
         assert!(pool.deallocate(block));
         let key = pool.insert([2u64; 3]);
         assert_eq!(key.slot(), 0);
-        assert_eq!(key.generation(), 5);
+        assert_eq!(key.generation(), 3, "the raw block left it at 2");
         assert_eq!(pool.get(key), Some(&[2; 3]));
         // A foreign block.
         let mut other = MultisizePool::new();
