@@ -3,11 +3,12 @@
 //! - `queue_push_pop`: 1000 mixed-size trait objects pushed then popped,
 //!   `MultisizePageQueue<dyn Shape>` vs `VecDeque<Box<dyn Shape>>`.
 //! - `queue_iter`: one pass calling a trait method on 10 000 of them.
-//! - `pool_churn`: a working set of 512 mixed-size values, each step frees
-//!   the oldest and allocates a new one, `MultisizePool` typed keys vs
-//!   `Box` (the global allocator).
+//! - `pool_churn`: a working set of 512 mixed-size values in a ring of
+//!   handles, each step frees the oldest and allocates a new one in its
+//!   place, `MultisizePool` typed keys vs `Box` (the global allocator).
 //! - `pool_alloc_churn`: the same with raw blocks of the same layouts,
-//!   `MultisizePool::allocate`/`deallocate` vs `std::alloc::alloc`/`dealloc`.
+//!   `MultisizePool::allocate`/`deallocate` vs `std::alloc::alloc`/`dealloc`,
+//!   and the ring with no allocator at all (the harness's own cost).
 
 use std::alloc::Layout;
 use std::collections::VecDeque;
@@ -215,14 +216,9 @@ fn pool(c: &mut Criterion) {
     group.sample_size(20);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(2));
-    const LIVE: usize = 512;
-    const STEPS: u64 = 4096;
     group.bench_function("MultisizePool", |b| {
         let mut pool = MultisizePool::new();
-        let mut ring: VecDeque<Key> = VecDeque::new();
-        for i in 0..LIVE as u64 {
-            ring.push_back(insert_ours(&mut pool, i));
-        }
+        let mut ring: Ring<Key> = ring(|i| insert_ours(&mut pool, i));
         // Like the peer (which reads through the box and frees it in
         // place), read through the key, then drop in place: `remove` would
         // move up to 480 bytes out.
@@ -234,32 +230,31 @@ fn pool(c: &mut Criterion) {
         b.iter(|| {
             let mut sum = 0;
             for i in 0..STEPS {
-                sum += match ring.pop_front().unwrap() {
+                let oldest = &mut ring[i as usize % LIVE];
+                sum += match oldest.take().unwrap() {
                     Key::A(k) => take(&mut pool, k),
                     Key::B(k) => take(&mut pool, k),
                     Key::C(k) => take(&mut pool, k),
                     Key::D(k) => take(&mut pool, k),
                 };
-                ring.push_back(insert_ours(&mut pool, black_box(i)));
+                *oldest = Some(insert_ours(&mut pool, black_box(i)));
             }
             black_box(sum)
         });
     });
     group.bench_function("Box (global allocator)", |b| {
-        let mut ring: VecDeque<Boxed> = VecDeque::new();
-        for i in 0..LIVE as u64 {
-            ring.push_back(insert_boxed(i));
-        }
+        let mut ring: Ring<Boxed> = ring(insert_boxed);
         b.iter(|| {
             let mut sum = 0;
             for i in 0..STEPS {
-                sum += match ring.pop_front().unwrap() {
+                let oldest = &mut ring[i as usize % LIVE];
+                sum += match oldest.take().unwrap() {
                     Boxed::A(v) => v[1],
                     Boxed::B(v) => v[1],
                     Boxed::C(v) => v[1],
                     Boxed::D(v) => v[1],
                 };
-                ring.push_back(insert_boxed(black_box(i)));
+                *oldest = Some(insert_boxed(black_box(i)));
             }
             black_box(sum)
         });
@@ -272,47 +267,91 @@ fn pool(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(2));
     group.bench_function("MultisizePool", |b| {
         let mut pool = MultisizePool::new();
-        let mut ring: VecDeque<MultisizeBlock> = VecDeque::new();
-        for i in 0..LIVE as u64 {
-            ring.push_back(allocate_ours(&mut pool, i));
-        }
+        let mut ring: Ring<MultisizeBlock> = ring(|i| allocate_ours(&mut pool, i));
         b.iter(|| {
             let mut sum = 0;
             for i in 0..STEPS {
-                let block = ring.pop_front().unwrap();
+                let oldest = &mut ring[i as usize % LIVE];
+                let block = oldest.take().unwrap();
                 // SAFETY: the block is live and its first u64 written.
                 sum += unsafe { block.as_ptr().cast::<u64>().read() };
                 assert!(pool.deallocate(block));
-                ring.push_back(allocate_ours(&mut pool, black_box(i)));
+                *oldest = Some(allocate_ours(&mut pool, black_box(i)));
             }
             black_box(sum)
         });
     });
     group.bench_function("std::alloc (global allocator)", |b| {
-        let mut ring: VecDeque<(NonNull<u8>, Layout)> = VecDeque::new();
-        for i in 0..LIVE as u64 {
-            ring.push_back(allocate_global(i));
-        }
+        let mut ring: Ring<(NonNull<u8>, Layout)> = ring(allocate_global);
         b.iter(|| {
             let mut sum = 0;
             for i in 0..STEPS {
-                let (ptr, layout) = ring.pop_front().unwrap();
+                let oldest = &mut ring[i as usize % LIVE];
+                let (ptr, layout) = oldest.take().unwrap();
                 // SAFETY: 1. the block is live and its first u64 written;
                 // 2. it was allocated with `layout` and is freed once.
                 unsafe {
                     sum += ptr.cast::<u64>().read();
                     std::alloc::dealloc(ptr.as_ptr(), layout);
                 }
-                ring.push_back(allocate_global(black_box(i)));
+                *oldest = Some(allocate_global(black_box(i)));
             }
             black_box(sum)
         });
-        for (ptr, layout) in ring {
+        for (ptr, layout) in ring.iter().flatten() {
             // SAFETY: as above.
-            unsafe { std::alloc::dealloc(ptr.as_ptr(), layout) };
+            unsafe { std::alloc::dealloc(ptr.as_ptr(), *layout) };
         }
     });
+    // The same ring, size sequence and one-`u64` write and read, with
+    // 512-byte cells of a fixed buffer standing in for the blocks: what
+    // the two rows above spend outside the allocator.
+    group.bench_function("harness only (no allocator)", |b| {
+        let mut cells = vec![[0u64; 64]; LIVE];
+        let base = NonNull::from(&mut cells[..]).cast::<[u64; 64]>();
+        let cell = |i: u64| {
+            let layout = LAYOUTS[kind(i) as usize];
+            // SAFETY: `i % LIVE` is in bounds of `cells`.
+            let ptr = unsafe { base.add(i as usize % LIVE) }.cast::<u8>();
+            // SAFETY: the cell is 512 bytes, aligned to 8, and unaliased.
+            unsafe { ptr.cast::<u64>().write(i) };
+            (ptr, layout)
+        };
+        let mut ring: Ring<(NonNull<u8>, Layout)> = ring(cell);
+        b.iter(|| {
+            let mut sum = 0;
+            for i in 0..STEPS {
+                let oldest = &mut ring[i as usize % LIVE];
+                let (ptr, layout) = oldest.take().unwrap();
+                // SAFETY: the cell is in `cells` and was written.
+                sum += unsafe { ptr.cast::<u64>().read() } + layout.size() as u64;
+                *oldest = Some(cell(black_box(i)));
+            }
+            black_box(sum)
+        });
+    });
     group.finish();
+}
+
+/// Live values or blocks in the pool benchmarks.
+const LIVE: usize = 512;
+/// Steps (one free and one allocation each) per measured iteration.
+const STEPS: u64 = 4096;
+
+/// The pool benchmarks' working set: step `i` takes the handle in cell
+/// `i % LIVE` (the oldest), frees it and puts a new one there: a fixed
+/// array rather than a `VecDeque`, so that as little as possible of the
+/// loop is not the allocators (the `harness only` row measures it).
+type Ring<T> = Box<[Option<T>; LIVE]>;
+
+/// A ring filled with `make(0..LIVE)`.
+fn ring<T>(mut make: impl FnMut(u64) -> T) -> Ring<T> {
+    let cells: Vec<Option<T>> = (0..LIVE as u64).map(|i| Some(make(i))).collect();
+    cells
+        .into_boxed_slice()
+        .try_into()
+        .ok()
+        .expect("LIVE cells")
 }
 
 /// The layouts of `pool_churn`'s values: 16, 56, 160 and 480 bytes.
