@@ -54,6 +54,7 @@ const AS_RECT: Coercion<Rect, dyn Shape> = coercion!();
 const AS_POLY: Coercion<Poly, dyn Shape> = coercion!();
 const AS_BLOB: Coercion<Blob, dyn Shape> = coercion!();
 
+#[inline(always)]
 fn push_ours(q: &mut MultisizePageQueue<dyn Shape>, i: u64) {
     match i % 4 {
         0 => q.push_back(Dot(i), AS_DOT),
@@ -63,6 +64,7 @@ fn push_ours(q: &mut MultisizePageQueue<dyn Shape>, i: u64) {
     }
 }
 
+#[inline(always)]
 fn push_boxed(q: &mut VecDeque<Box<dyn Shape>>, i: u64) {
     match i % 4 {
         0 => q.push_back(Box::new(Dot(i))),
