@@ -13,7 +13,7 @@
 //!   from free lists of power-of-two size classes; values never move.
 //!   Raw memory of any `Layout` comes from the same classes:
 //!   [`MultisizePool::allocate`] returns an owning [`MultisizeBlock`],
-//!   checked like a key, handed back with `deallocate`.
+//!   checked by its pool's id, handed back with `deallocate`.
 //!
 //! The three page containers hold heterogeneous values behind one unsized
 //! type `D`, usually a trait object: a `MultisizePageQueue<dyn Shape>` holds

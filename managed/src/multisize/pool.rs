@@ -704,7 +704,9 @@ impl<T> fmt::Debug for MultisizeKey<T> {
 /// `deallocate` consumes it, so safe code cannot free a block twice.
 /// Dropping the handle does not free the block; it stays allocated (and
 /// counted in [`len`](MultisizePool::len)) until the pool is cleared or
-/// dropped.
+/// dropped. A handle is checked by its pool's id alone: a block of another
+/// pool, or one freed by `clear` (which gives the pool a new id), is
+/// refused by `deallocate`, `bytes` and `bytes_mut`.
 ///
 /// The memory is [`as_ptr`](Self::as_ptr), valid for reads and writes of
 /// [`layout`](Self::layout)`.size()` bytes and aligned to its alignment,
