@@ -14,7 +14,7 @@ use super::list::{End, RecordList, common_api};
 /// pushing at the front grows the first page downwards.
 ///
 /// Zero-sized values take no page space. A value whose size plus alignment
-/// exceeds a quarter of a page (1 KiB of a 4 KiB page) lives in its own
+/// exceeds a quarter of a page (4 KiB of the default 16 KiB page) lives in its own
 /// block from the global allocator, only its record sits in the page: this
 /// is the large-value path, and it covers alignments up to any power of two.
 ///

@@ -26,11 +26,25 @@ impl<D: ?Sized> Copy for Meta<D> {}
 macro_rules! common_api {
     ($ty:ident, $noun:literal, $order:literal, $clear_order:literal) => {
         impl<D: ?Sized + 'static> $ty<D> {
-            #[doc = concat!("An empty ", $noun, " with 4 KiB pages. Allocates nothing.")]
+            #[doc = concat!("An empty ", $noun, " with pages of [`DEFAULT_PAGE_SIZE`](Self::DEFAULT_PAGE_SIZE).")]
+            /// Allocates nothing.
             #[must_use]
             pub fn new() -> Self {
-                Self::with_page_size($crate::page::PageSize::DEFAULT)
+                Self::with_page_size(Self::DEFAULT_PAGE_SIZE)
             }
+
+            /// The page size of [`new`](Self::new) and `default`: 16 KiB,
+            /// as for the uniform deques. A page switch (opening or
+            /// retiring a page, a few dozen instructions) then comes every
+            /// few hundred records of typical sizes rather than every few
+            /// dozen, and values up to about 4 KiB sit inline. Use
+            /// [`with_page_size`](Self::with_page_size) for smaller pages
+            /// when many small containers matter more.
+            pub const DEFAULT_PAGE_SIZE: $crate::page::PageSize =
+                match $crate::page::PageSize::new(16 * 1024) {
+                    Some(size) => size,
+                    None => panic!("16 KiB is a valid page size"),
+                };
 
             #[doc = concat!("An empty ", $noun, " with pages of at least `size` bytes (grown so")]
             /// that a page holds at least eight record headers). Allocates
