@@ -109,6 +109,45 @@ fn queues(c: &mut Criterion) {
     });
     group.finish();
 
+    // The same on an aged heap: before measuring, glibc's free lists and
+    // bins are filled the way a long-running program leaves them (many
+    // blocks of the shapes' sizes and others freed in a scattered order,
+    // the rest kept alive), as `queue_iter_aged_heap` does for iteration.
+    let mut group = c.benchmark_group("multisize/queue_push_pop_aged_heap");
+    group.sample_size(20);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(2));
+    let kept = age_heap();
+    group.bench_function("MultisizePageQueue", |b| {
+        let mut q: MultisizePageQueue<dyn Shape> = MultisizePageQueue::new();
+        b.iter(|| {
+            for i in 0..N {
+                push_ours(&mut q, black_box(i));
+            }
+            let mut sum = 0;
+            while let Some(s) = q.front() {
+                sum += s.area();
+                q.drop_front();
+            }
+            black_box(sum)
+        });
+    });
+    group.bench_function("VecDeque<Box<dyn>>", |b| {
+        let mut q: VecDeque<Box<dyn Shape>> = VecDeque::new();
+        b.iter(|| {
+            for i in 0..N {
+                push_boxed(&mut q, black_box(i));
+            }
+            let mut sum = 0;
+            while let Some(s) = q.pop_front() {
+                sum += s.area();
+            }
+            black_box(sum)
+        });
+    });
+    group.finish();
+    drop(kept);
+
     let mut group = c.benchmark_group("multisize/queue_iter");
     group.sample_size(20);
     group.warm_up_time(Duration::from_secs(1));
@@ -166,6 +205,27 @@ fn queues(c: &mut Criterion) {
         b.iter(|| black_box(&boxed).iter().map(|s| s.area()).sum::<u64>());
     });
     group.finish();
+}
+
+/// Ages the global heap: 200 000 blocks of 8 to 256 bytes allocated,
+/// then half of them freed in a pseudo-random order; returns the half
+/// kept alive.
+fn age_heap() -> Vec<Vec<u8>> {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut blocks: Vec<Option<Vec<u8>>> = (0..200_000)
+        .map(|_| Some(vec![0u8; 8 + (next() % 249) as usize]))
+        .collect();
+    for _ in 0..100_000 {
+        let at = (next() % blocks.len() as u64) as usize;
+        blocks[at] = None;
+    }
+    blocks.into_iter().flatten().collect()
 }
 
 enum Key {
