@@ -2,7 +2,10 @@
 //!
 //! - `queue_push_pop`: 1000 mixed-size trait objects pushed then popped,
 //!   `MultisizePageQueue<dyn Shape>` vs `VecDeque<Box<dyn Shape>>`.
-//! - `queue_iter`: one pass calling a trait method on 10 000 of them.
+//! - `queue_iter`: one pass calling a trait method on 10 000 of them
+//!   (`queue_iter_aged_heap`: 100 000, the boxes in scattered order).
+//! - `queue_push_pop_aged_heap`: `queue_push_pop` after `age_heap()` has
+//!   left glibc's heap as a long-running program would.
 //! - `pool_churn`: a working set of 512 mixed-size values in a ring of
 //!   handles, each step frees the oldest and allocates a new one in its
 //!   place, `MultisizePool` typed keys vs `Box` (the global allocator).
