@@ -78,39 +78,7 @@ fn push_boxed(q: &mut VecDeque<Box<dyn Shape>>, i: u64) {
 }
 
 fn queues(c: &mut Criterion) {
-    let mut group = c.benchmark_group("multisize/queue_push_pop");
-    group.sample_size(20);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(2));
-    const N: u64 = 1000;
-    group.bench_function("MultisizePageQueue", |b| {
-        let mut q: MultisizePageQueue<dyn Shape> = MultisizePageQueue::new();
-        b.iter(|| {
-            for i in 0..N {
-                push_ours(&mut q, black_box(i));
-            }
-            let mut sum = 0;
-            while let Some(s) = q.front() {
-                sum += s.area();
-                q.drop_front();
-            }
-            black_box(sum)
-        });
-    });
-    group.bench_function("VecDeque<Box<dyn>>", |b| {
-        let mut q: VecDeque<Box<dyn Shape>> = VecDeque::new();
-        b.iter(|| {
-            for i in 0..N {
-                push_boxed(&mut q, black_box(i));
-            }
-            let mut sum = 0;
-            while let Some(s) = q.pop_front() {
-                sum += s.area();
-            }
-            black_box(sum)
-        });
-    });
-    group.finish();
+    push_pop(c, "multisize/queue_push_pop");
 
     let mut group = c.benchmark_group("multisize/queue_iter");
     group.sample_size(20);
@@ -172,18 +140,25 @@ fn queues(c: &mut Criterion) {
 }
 
 /// `queue_push_pop` on an aged heap: registered last, so that the aging
-/// leaves the other groups' heap (and their figures) as they were.
+/// leaves the other groups' heap (and their figures) as they were. Before
+/// measuring, glibc's free lists and bins are filled the way a
+/// long-running program leaves them (many blocks of the shapes' sizes and
+/// others freed in a scattered order, the rest kept alive), as
+/// `queue_iter_aged_heap` does for iteration.
 fn queues_aged(c: &mut Criterion) {
+    let kept = age_heap();
+    push_pop(c, "multisize/queue_push_pop_aged_heap");
+    drop(kept);
+}
+
+/// 1000 mixed shapes pushed, then each peeked (a virtual call) and
+/// dropped from the front: ours and `VecDeque<Box<dyn Shape>>`.
+fn push_pop(c: &mut Criterion, name: &str) {
     const N: u64 = 1000;
-    // The same on an aged heap: before measuring, glibc's free lists and
-    // bins are filled the way a long-running program leaves them (many
-    // blocks of the shapes' sizes and others freed in a scattered order,
-    // the rest kept alive), as `queue_iter_aged_heap` does for iteration.
-    let mut group = c.benchmark_group("multisize/queue_push_pop_aged_heap");
+    let mut group = c.benchmark_group(name);
     group.sample_size(20);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(2));
-    let kept = age_heap();
     group.bench_function("MultisizePageQueue", |b| {
         let mut q: MultisizePageQueue<dyn Shape> = MultisizePageQueue::new();
         b.iter(|| {
@@ -212,7 +187,6 @@ fn queues_aged(c: &mut Criterion) {
         });
     });
     group.finish();
-    drop(kept);
 }
 
 /// Ages the global heap: 200 000 blocks of 8 to 256 bytes allocated,
