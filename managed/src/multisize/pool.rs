@@ -1040,7 +1040,7 @@ impl MultisizePool {
         debug_assert!(
             !live
                 || match self.classes.get(block.storage as usize) {
-                    // Not a typed value (nor retired).
+                    // An even generation: not a typed value.
                     Some(class) => class.meta[block.slot as usize].generation % 2 == 0,
                     None => self.table.entries[block.slot as usize]
                         .ops
