@@ -19,7 +19,8 @@ use std::hint::black_box;
 use std::ptr::NonNull;
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use managed::prelude::*;
 
 trait Shape {
@@ -77,13 +78,31 @@ fn push_boxed(q: &mut VecDeque<Box<dyn Shape>>, i: u64) {
     }
 }
 
-fn queues(c: &mut Criterion) {
-    push_pop(c, "multisize/queue_push_pop");
-
-    let mut group = c.benchmark_group("multisize/queue_iter");
+/// A group with the settings every group here uses: 20 samples, 1 s of
+/// warm-up, 2 s of measurement.
+fn configured<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
     group.sample_size(20);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(2));
+    group
+}
+
+/// A xorshift64 generator from `seed`: the pseudo-random choices of the
+/// setups, fixed from run to run.
+fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}
+
+fn queues(c: &mut Criterion) {
+    push_pop(c, "multisize/queue_push_pop");
+
+    let mut group = configured(c, "multisize/queue_iter");
     const M: u64 = 10_000;
     let mut ours: MultisizePageQueue<dyn Shape> = MultisizePageQueue::new();
     let mut boxed: VecDeque<Box<dyn Shape>> = VecDeque::new();
@@ -108,10 +127,7 @@ fn queues(c: &mut Criterion) {
     // queue's (as when a long-lived queue is refilled amid other
     // allocations), so consecutive elements are far apart in memory. The
     // page queue is laid out in queue order whatever its history.
-    let mut group = c.benchmark_group("multisize/queue_iter_aged_heap");
-    group.sample_size(20);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(2));
+    let mut group = configured(c, "multisize/queue_iter_aged_heap");
     const A: u64 = 100_000;
     let mut ours: MultisizePageQueue<dyn Shape> = MultisizePageQueue::new();
     let mut order: Vec<Box<dyn Shape>> = Vec::new();
@@ -122,12 +138,9 @@ fn queues(c: &mut Criterion) {
         order.extend(tmp);
     }
     // A fixed pseudo-random permutation (xorshift Fisher-Yates).
-    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = xorshift(0x2545_F491_4F6C_DD1D);
     for i in (1..order.len()).rev() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        order.swap(i, (x % (i as u64 + 1)) as usize);
+        order.swap(i, (next() % (i as u64 + 1)) as usize);
     }
     let boxed: VecDeque<Box<dyn Shape>> = order.into_iter().collect();
     group.bench_function("MultisizePageQueue", |b| {
@@ -155,10 +168,7 @@ fn queues_aged(c: &mut Criterion) {
 /// dropped from the front: ours and `VecDeque<Box<dyn Shape>>`.
 fn push_pop(c: &mut Criterion, name: &str) {
     const N: u64 = 1000;
-    let mut group = c.benchmark_group(name);
-    group.sample_size(20);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(2));
+    let mut group = configured(c, name);
     group.bench_function("MultisizePageQueue", |b| {
         let mut q: MultisizePageQueue<dyn Shape> = MultisizePageQueue::new();
         b.iter(|| {
@@ -193,13 +203,7 @@ fn push_pop(c: &mut Criterion, name: &str) {
 /// then half of them freed in a pseudo-random order; returns the half
 /// kept alive.
 fn age_heap() -> Vec<Vec<u8>> {
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
     let mut blocks: Vec<Option<Vec<u8>>> = (0..200_000)
         .map(|_| Some(vec![0u8; 8 + (next() % 249) as usize]))
         .collect();
@@ -256,10 +260,7 @@ fn insert_boxed(i: u64) -> Boxed {
 }
 
 fn pool(c: &mut Criterion) {
-    let mut group = c.benchmark_group("multisize/pool_churn");
-    group.sample_size(20);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(2));
+    let mut group = configured(c, "multisize/pool_churn");
     group.bench_function("MultisizePool", |b| {
         let mut pool = MultisizePool::new();
         let mut ring: Ring<Key> = ring(|i| insert_ours(&mut pool, i));
@@ -305,10 +306,7 @@ fn pool(c: &mut Criterion) {
     });
     group.finish();
 
-    let mut group = c.benchmark_group("multisize/pool_alloc_churn");
-    group.sample_size(20);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(2));
+    let mut group = configured(c, "multisize/pool_alloc_churn");
     group.bench_function("MultisizePool", |b| {
         let mut pool = MultisizePool::new();
         let mut ring: Ring<MultisizeBlock> = ring(|i| allocate_ours(&mut pool, i));
