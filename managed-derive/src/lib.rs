@@ -20,6 +20,7 @@ mod check;
 mod ctxt;
 mod managed_impl;
 mod region;
+mod root;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};
@@ -57,8 +58,10 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     };
     let managed = managed_impl::expand(&container);
     let accessors = accessors::expand(&container);
+    let root = root::expand(input);
     Ok(quote::quote! {
         #managed
         #accessors
+        #root
     })
 }

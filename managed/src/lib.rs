@@ -42,6 +42,7 @@ pub mod uniform;
 
 pub mod contiguous;
 pub mod drop_arena;
+pub mod heap;
 pub mod hot;
 pub mod multisize;
 pub mod region;
@@ -123,6 +124,8 @@ pub mod prelude {
     };
 
     pub use crate::drop_arena::{DropArena, DropBox};
+
+    pub use crate::heap::{Gc, Heap, Mutation, Rootable};
 
     pub use crate::hot::{Pool, PoolBox, PoolRc, Slot, SlotState};
 

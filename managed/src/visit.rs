@@ -2,11 +2,15 @@
 //! fixes, every reference to them.
 //!
 //! A *direct managed reference* is a handle that stores the address of an
-//! object inside a moving container (a region `Item`, a token): when the
-//! object moves, the handle must be rewritten. Indirect handles (proxies,
-//! `Forward`) point at a stable cell that the container itself updates, so
-//! they have nothing to rewrite. [`Managed::visit_refs`] walks a value and
-//! hands each direct reference to a [`Visitor`], which may rewrite it.
+//! object inside a moving container (a region `Item`, a token, a heap
+//! [`Gc`](crate::heap::Gc)): when the object moves, the handle must be
+//! rewritten. Indirect handles (proxies, `Forward`) point at a stable cell
+//! that the container itself updates, so they have nothing to rewrite.
+//! [`Managed::visit_refs`] walks a value and hands each direct reference to
+//! a [`Visitor`], which may rewrite it: region references through
+//! [`Visitor::visit`], heap handles through [`Visitor::visit_gc`], which
+//! also says what type of object the handle points at (so the heap's
+//! collector can trace objects that carry no header).
 //!
 //! `#[derive(Managed)]` writes `visit_refs` for structs and enums by visiting
 //! every field that is not `#[managed(skip)]`; the impls below cover the std
@@ -18,33 +22,49 @@
 use core::ptr::NonNull;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use crate::heap::GcKind;
+
 /// Receives the direct managed references of a value, one at a time.
 ///
 /// # Safety
 ///
 /// [`Managed::visit_refs`] is a safe method that anyone can call, and it
 /// hands the visitor the address a live reference (a region `Item`, a
-/// token) will dereference next. So the trait is `unsafe` to implement: a
-/// safe visitor could otherwise write any address into an `Item` and make
-/// safe code read through it. An implementation must uphold:
+/// token, a heap `Gc`) will dereference next. So the trait is `unsafe` to
+/// implement: a safe visitor could otherwise write any address into an
+/// `Item` and make safe code read through it. An implementation must
+/// uphold, for [`visit`](Self::visit) and [`visit_gc`](Self::visit_gc)
+/// alike:
 ///
-/// 1. `visit` either leaves `*target` unchanged, or replaces it with the
+/// 1. it either leaves `*target` unchanged, or replaces it with the
 ///    address at which the *same* object (same type, same value, same
 ///    ownership) now lives, with the provenance of that object's memory.
 ///    Only the container that moved the object can know that address.
-/// 2. `visit` does not keep the place `target` (or a pointer derived from
-///    it) beyond the call.
+/// 2. it does not keep the place `target` (or a pointer derived from it)
+///    beyond the call.
 ///
 /// A visitor that only observes (counts, checks ownership) satisfies both
 /// trivially.
 pub unsafe trait Visitor {
-    /// Called once for each direct managed reference.
+    /// Called once for each direct reference into a compacting region (an
+    /// `Item` or a token).
     ///
     /// `target` holds the address of the referenced object. A visitor that
     /// moved that object writes the object's new address back; a visitor that
     /// only observes leaves it unchanged. Visitors of one container ignore
     /// addresses they do not own (a reference into another arena).
     fn visit(&mut self, target: &mut NonNull<u8>);
+
+    /// Called once for each heap handle ([`Gc`](crate::heap::Gc)), with the
+    /// type of the object it points at.
+    ///
+    /// The same rules as [`visit`](Self::visit) apply to `target`. The
+    /// default ignores the handle: only the heap that owns the object moves
+    /// it, and every other container's visitor has nothing to do with it.
+    #[inline]
+    fn visit_gc(&mut self, target: &mut NonNull<u8>, kind: &'static GcKind) {
+        let _ = (target, kind);
+    }
 }
 
 // SAFETY: forwards every call to `V`, which upholds the contract.
@@ -52,6 +72,11 @@ unsafe impl<V: Visitor + ?Sized> Visitor for &mut V {
     #[inline]
     fn visit(&mut self, target: &mut NonNull<u8>) {
         (**self).visit(target);
+    }
+
+    #[inline]
+    fn visit_gc(&mut self, target: &mut NonNull<u8>, kind: &'static GcKind) {
+        (**self).visit_gc(target, kind);
     }
 }
 

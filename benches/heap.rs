@@ -1,0 +1,522 @@
+//! The managed heap against the crates a user would pick instead.
+//!
+//! - `heap/gcbench`: a long-lived binary tree of depth 16 (`i64` payloads),
+//!   then 200 rounds, each allocating a temporary tree of depth 10 and
+//!   linking one random node of it into a random leaf of the long-lived
+//!   tree (the previous round's link is cut, so it becomes garbage), with a
+//!   full collection every 20 rounds; against gc-arena 0.7 (`finish_cycle`).
+//!   Timed whole (`total`) and collections alone (`collections`); the bytes
+//!   each holds from the global allocator after the last collection are
+//!   printed (`heap bytes`).
+//! - `heap/binary_trees/{16,18}`: the Benchmarks Game binary-trees program,
+//!   single-threaded, written as an expert would with each: the long-lived
+//!   tree in its own heap (bumpalo: its own `Bump`), temporary trees in a
+//!   second heap collected when due (`collect_if_due`; bumpalo: `reset`
+//!   after each tree), and `Box`.
+//! - `heap/collect_1m`: a collection of a heap holding 1M live 16-byte
+//!   objects interleaved with as many dead ones, against one `memcpy` of
+//!   the live bytes.
+//!
+//! Every figure is thread CPU time (see `support`).
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use managed::heap::Pacing;
+use managed::prelude::*;
+
+mod support;
+use support::{Counting, XorShift, allocated, cpu_iters, cpu_now};
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+// ---------------------------------------------------------------- gcbench
+
+const LONG_DEPTH: u32 = 16;
+const TEMP_DEPTH: u32 = 10;
+const ROUNDS: u32 = 200;
+const COLLECT_EVERY: u32 = 20;
+
+/// A tree node on the managed heap.
+#[derive(Managed)]
+struct Node<'gc> {
+    left: Option<Gc<'gc, Node<'gc>>>,
+    right: Option<Gc<'gc, Node<'gc>>>,
+    value: i64,
+}
+
+#[derive(Managed)]
+struct Root<'gc> {
+    tree: Gc<'gc, Node<'gc>>,
+    /// The leaf that holds this round's link.
+    linked: Option<Gc<'gc, Node<'gc>>>,
+}
+
+fn tree<'gc>(mc: &Mutation<'gc>, depth: u32, value: &mut i64) -> Gc<'gc, Node<'gc>> {
+    *value += 1;
+    let v = *value;
+    if depth == 0 {
+        Gc::new(
+            mc,
+            Node {
+                left: None,
+                right: None,
+                value: v,
+            },
+        )
+    } else {
+        let left = Some(tree(mc, depth - 1, value));
+        let right = Some(tree(mc, depth - 1, value));
+        Gc::new(
+            mc,
+            Node {
+                left,
+                right,
+                value: v,
+            },
+        )
+    }
+}
+
+/// A random node `steps` levels down from `n` (or the leaf above).
+fn walk<'gc>(
+    mc: &Mutation<'gc>,
+    mut n: Gc<'gc, Node<'gc>>,
+    steps: u32,
+    rng: &mut XorShift,
+) -> Gc<'gc, Node<'gc>> {
+    for _ in 0..steps {
+        let node = &mc[n];
+        let next = if rng.next() & 1 == 0 {
+            node.left
+        } else {
+            node.right
+        };
+        match next {
+            Some(next) => n = next,
+            None => break,
+        }
+    }
+    n
+}
+
+/// GCBench on the managed heap; returns (total, collections) CPU time and
+/// the bytes held after the last collection.
+fn gcbench_managed() -> (Duration, Duration, usize) {
+    let base = allocated();
+    let start = cpu_now();
+    let mut value = 0;
+    let mut heap: Heap<Root<'static>> = Heap::new(|mc| Root {
+        tree: tree(mc, LONG_DEPTH, &mut value),
+        linked: None,
+    });
+    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+    let mut collecting = Duration::ZERO;
+    for round in 1..=ROUNDS {
+        heap.mutate(|mc, root| {
+            let temp = tree(mc, TEMP_DEPTH, &mut value);
+            let link = walk(
+                mc,
+                temp,
+                rng.below(u64::from(TEMP_DEPTH) + 1) as u32,
+                &mut rng,
+            );
+            let leaf = walk(mc, root.tree, LONG_DEPTH, &mut rng);
+            if let Some(old) = root.linked.replace(leaf) {
+                mc[old].left = None;
+            }
+            mc[leaf].left = Some(link);
+        });
+        if round % COLLECT_EVERY == 0 {
+            let c = cpu_now();
+            black_box(heap.collect());
+            collecting += cpu_now() - c;
+        }
+    }
+    let total = cpu_now() - start;
+    let bytes = allocated() - base;
+    let sum = heap.mutate(|mc, root| checksum(mc, root.tree));
+    black_box(sum);
+    (total, collecting, bytes)
+}
+
+fn checksum<'gc>(mc: &Mutation<'gc>, root: Gc<'gc, Node<'gc>>) -> i64 {
+    let mut sum = 0;
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        let node = &mc[n];
+        sum += node.value;
+        stack.extend(node.left);
+        stack.extend(node.right);
+    }
+    sum
+}
+
+mod peer {
+    //! GCBench on gc-arena 0.7, as its documentation writes mutation: the
+    //! links are `Lock`s, written through `Gc::write` + `unlock!`.
+
+    use gc_arena::barrier::unlock;
+    use gc_arena::lock::Lock;
+    use gc_arena::{Arena, Collect, Gc, Mutation, Rootable};
+
+    use super::support::{XorShift, allocated, cpu_now};
+    use super::{COLLECT_EVERY, LONG_DEPTH, ROUNDS, TEMP_DEPTH};
+    use std::hint::black_box;
+    use std::time::Duration;
+
+    #[derive(Collect)]
+    #[collect(no_drop)]
+    struct Node<'gc> {
+        left: Lock<Option<Gc<'gc, Node<'gc>>>>,
+        right: Lock<Option<Gc<'gc, Node<'gc>>>>,
+        value: i64,
+    }
+
+    #[derive(Collect)]
+    #[collect(no_drop)]
+    struct Root<'gc> {
+        tree: Gc<'gc, Node<'gc>>,
+        linked: Option<Gc<'gc, Node<'gc>>>,
+    }
+
+    fn tree<'gc>(mc: &Mutation<'gc>, depth: u32, value: &mut i64) -> Gc<'gc, Node<'gc>> {
+        *value += 1;
+        let v = *value;
+        if depth == 0 {
+            Gc::new(
+                mc,
+                Node {
+                    left: Lock::new(None),
+                    right: Lock::new(None),
+                    value: v,
+                },
+            )
+        } else {
+            let left = Lock::new(Some(tree(mc, depth - 1, value)));
+            let right = Lock::new(Some(tree(mc, depth - 1, value)));
+            Gc::new(
+                mc,
+                Node {
+                    left,
+                    right,
+                    value: v,
+                },
+            )
+        }
+    }
+
+    fn walk<'gc>(mut n: Gc<'gc, Node<'gc>>, steps: u32, rng: &mut XorShift) -> Gc<'gc, Node<'gc>> {
+        for _ in 0..steps {
+            let next = if rng.next() & 1 == 0 {
+                n.left.get()
+            } else {
+                n.right.get()
+            };
+            match next {
+                Some(next) => n = next,
+                None => break,
+            }
+        }
+        n
+    }
+
+    fn checksum<'gc>(root: Gc<'gc, Node<'gc>>) -> i64 {
+        let mut sum = 0;
+        let mut stack = vec![root];
+        while let Some(n) = stack.pop() {
+            sum += n.value;
+            stack.extend(n.left.get());
+            stack.extend(n.right.get());
+        }
+        sum
+    }
+
+    pub(super) fn gcbench() -> (Duration, Duration, usize) {
+        let base = allocated();
+        let start = cpu_now();
+        let mut value = 0;
+        let mut arena = Arena::<Rootable![Root<'_>]>::new(|mc| Root {
+            tree: tree(mc, LONG_DEPTH, &mut value),
+            linked: None,
+        });
+        let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+        let mut collecting = Duration::ZERO;
+        for round in 1..=ROUNDS {
+            arena.mutate_root(|mc, root| {
+                let temp = tree(mc, TEMP_DEPTH, &mut value);
+                let link = walk(temp, rng.below(u64::from(TEMP_DEPTH) + 1) as u32, &mut rng);
+                let leaf = walk(root.tree, LONG_DEPTH, &mut rng);
+                if let Some(old) = root.linked.replace(leaf) {
+                    unlock!(Gc::write(mc, old), Node, left).set(None);
+                }
+                unlock!(Gc::write(mc, leaf), Node, left).set(Some(link));
+            });
+            if round % COLLECT_EVERY == 0 {
+                let c = cpu_now();
+                arena.finish_cycle();
+                collecting += cpu_now() - c;
+            }
+        }
+        let total = cpu_now() - start;
+        let bytes = allocated() - base;
+        black_box(arena.mutate(|_, root| checksum(root.tree)));
+        (total, collecting, bytes)
+    }
+}
+
+fn gcbench(c: &mut Criterion) {
+    // The bytes each holds after the last collection (deterministic).
+    let (_, _, ours) = gcbench_managed();
+    let (_, _, theirs) = peer::gcbench();
+    eprintln!(
+        "heap/gcbench heap bytes after the last collection: managed::heap {ours}, gc-arena {theirs}, ratio {:.2}",
+        ours as f64 / theirs as f64
+    );
+    let mut g = c.benchmark_group("heap/gcbench");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    g.bench_function("total/managed::heap", |b| {
+        b.iter_custom(|n| (0..n).map(|_| gcbench_managed().0).sum())
+    });
+    g.bench_function("total/gc-arena", |b| {
+        b.iter_custom(|n| (0..n).map(|_| peer::gcbench().0).sum())
+    });
+    g.bench_function("collections/managed::heap", |b| {
+        b.iter_custom(|n| (0..n).map(|_| gcbench_managed().1).sum())
+    });
+    g.bench_function("collections/gc-arena", |b| {
+        b.iter_custom(|n| (0..n).map(|_| peer::gcbench().1).sum())
+    });
+    g.finish();
+}
+
+// ----------------------------------------------------------- binary-trees
+
+/// A binary-trees node on the managed heap.
+#[derive(Managed)]
+struct Tree<'gc> {
+    left: Option<Gc<'gc, Tree<'gc>>>,
+    right: Option<Gc<'gc, Tree<'gc>>>,
+}
+
+fn bottom_up<'gc>(mc: &Mutation<'gc>, depth: u32) -> Gc<'gc, Tree<'gc>> {
+    if depth == 0 {
+        Gc::new(
+            mc,
+            Tree {
+                left: None,
+                right: None,
+            },
+        )
+    } else {
+        let left = Some(bottom_up(mc, depth - 1));
+        let right = Some(bottom_up(mc, depth - 1));
+        Gc::new(mc, Tree { left, right })
+    }
+}
+
+fn check<'gc>(mc: &Mutation<'gc>, t: Gc<'gc, Tree<'gc>>) -> u32 {
+    let node = &mc[t];
+    1 + node.left.map_or(0, |l| check(mc, l)) + node.right.map_or(0, |r| check(mc, r))
+}
+
+/// binary-trees with two managed heaps: the long-lived tree in one, the
+/// temporary trees in another, collected when due.
+fn binary_trees_managed(max: u32) -> u64 {
+    let mut sum = 0u64;
+    let mut temp: Heap<()> = Heap::new(|_| ());
+    temp.set_pacing(Pacing {
+        min_bytes: 128 << 10,
+        growth: 1.0,
+    });
+    sum += u64::from(temp.mutate(|mc, _| check(mc, bottom_up(mc, max + 1))));
+    temp.collect();
+    let mut long: Heap<Option<Gc<'static, Tree<'static>>>> =
+        Heap::new(|mc| Some(bottom_up(mc, max)));
+    for d in (4..=max).step_by(2) {
+        let iterations = 1u32 << (max - d + 4);
+        for _ in 0..iterations {
+            sum += u64::from(temp.mutate(|mc, _| check(mc, bottom_up(mc, d))));
+            temp.collect_if_due();
+        }
+    }
+    sum += u64::from(long.mutate(|mc, root| check(mc, root.unwrap())));
+    sum
+}
+
+/// A binary-trees node in a bump arena.
+struct BumpTree<'a> {
+    left: Option<&'a BumpTree<'a>>,
+    right: Option<&'a BumpTree<'a>>,
+}
+
+fn bump_bottom_up(bump: &bumpalo::Bump, depth: u32) -> &BumpTree<'_> {
+    if depth == 0 {
+        bump.alloc(BumpTree {
+            left: None,
+            right: None,
+        })
+    } else {
+        let left = Some(bump_bottom_up(bump, depth - 1));
+        let right = Some(bump_bottom_up(bump, depth - 1));
+        bump.alloc(BumpTree { left, right })
+    }
+}
+
+fn bump_check(t: &BumpTree<'_>) -> u32 {
+    1 + t.left.map_or(0, bump_check) + t.right.map_or(0, bump_check)
+}
+
+/// binary-trees with bumpalo: the long-lived tree in its own arena, each
+/// temporary tree in a second one, reset after it.
+fn binary_trees_bumpalo(max: u32) -> u64 {
+    let mut sum = 0u64;
+    let mut temp = bumpalo::Bump::new();
+    sum += u64::from(bump_check(bump_bottom_up(&temp, max + 1)));
+    temp.reset();
+    let long = bumpalo::Bump::new();
+    let long_tree = bump_bottom_up(&long, max);
+    for d in (4..=max).step_by(2) {
+        let iterations = 1u32 << (max - d + 4);
+        for _ in 0..iterations {
+            sum += u64::from(bump_check(bump_bottom_up(&temp, d)));
+            temp.reset();
+        }
+    }
+    sum += u64::from(bump_check(long_tree));
+    sum
+}
+
+/// A binary-trees node in boxes.
+struct BoxTree {
+    left: Option<Box<BoxTree>>,
+    right: Option<Box<BoxTree>>,
+}
+
+fn box_bottom_up(depth: u32) -> Box<BoxTree> {
+    if depth == 0 {
+        Box::new(BoxTree {
+            left: None,
+            right: None,
+        })
+    } else {
+        Box::new(BoxTree {
+            left: Some(box_bottom_up(depth - 1)),
+            right: Some(box_bottom_up(depth - 1)),
+        })
+    }
+}
+
+fn box_check(t: &BoxTree) -> u32 {
+    1 + t.left.as_deref().map_or(0, box_check) + t.right.as_deref().map_or(0, box_check)
+}
+
+fn binary_trees_box(max: u32) -> u64 {
+    let mut sum = u64::from(box_check(&box_bottom_up(max + 1)));
+    let long = box_bottom_up(max);
+    for d in (4..=max).step_by(2) {
+        let iterations = 1u32 << (max - d + 4);
+        for _ in 0..iterations {
+            sum += u64::from(box_check(&box_bottom_up(d)));
+        }
+    }
+    sum += u64::from(box_check(&long));
+    sum
+}
+
+fn binary_trees(c: &mut Criterion) {
+    for max in [16, 18] {
+        let expected = binary_trees_box(max);
+        assert_eq!(binary_trees_managed(max), expected);
+        assert_eq!(binary_trees_bumpalo(max), expected);
+        let mut g = c.benchmark_group(format!("heap/binary_trees/{max}"));
+        g.sample_size(10)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(if max > 16 { 8 } else { 4 }));
+        g.bench_function("managed::heap", |b| {
+            b.iter_custom(|n| {
+                cpu_iters(n, || {
+                    black_box(binary_trees_managed(black_box(max)));
+                })
+            })
+        });
+        g.bench_function("bumpalo", |b| {
+            b.iter_custom(|n| {
+                cpu_iters(n, || {
+                    black_box(binary_trees_bumpalo(black_box(max)));
+                })
+            })
+        });
+        g.bench_function("Box", |b| {
+            b.iter_custom(|n| {
+                cpu_iters(n, || {
+                    black_box(binary_trees_box(black_box(max)));
+                })
+            })
+        });
+        g.finish();
+    }
+}
+
+// ------------------------------------------------------------- collect_1m
+
+/// A small object: 16 bytes, no references.
+#[derive(Managed)]
+struct Small {
+    a: u64,
+    b: u64,
+}
+
+fn collect_1m(c: &mut Criterion) {
+    const LIVE: usize = 1 << 20;
+    let mut g = c.benchmark_group("heap/collect_1m");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    let mut heap: Heap<Vec<Gc<'static, Small>>> = Heap::new(|_| Vec::with_capacity(LIVE));
+    g.bench_function("managed::heap::collect", |b| {
+        b.iter_custom(|n| {
+            let mut total = Duration::ZERO;
+            for _ in 0..n {
+                // Untimed: empty the heap, so that the collection finds
+                // exactly 1M live objects and 1M dead ones.
+                heap.mutate(|_, live| live.clear());
+                heap.collect();
+                heap.mutate(|mc, live| {
+                    for i in 0..LIVE as u64 {
+                        live.push(Gc::new(mc, Small { a: i, b: !i }));
+                        Gc::new(mc, Small { a: 0, b: 0 });
+                    }
+                });
+                let start = cpu_now();
+                let stats = heap.collect();
+                total += cpu_now() - start;
+                assert_eq!(stats.live_objects, LIVE);
+            }
+            total
+        })
+    });
+    let src = vec![1u8; LIVE * 16];
+    let mut dst = vec![0u8; LIVE * 16];
+    g.bench_function("memcpy_live_bytes", |b| {
+        b.iter_custom(|n| {
+            cpu_iters(n, || {
+                dst.copy_from_slice(black_box(&src));
+                black_box(&dst);
+            })
+        })
+    });
+    g.finish();
+    heap.mutate(|mc, live| {
+        for (i, &s) in live.iter().enumerate() {
+            assert_eq!((mc[s].a, mc[s].b), (i as u64, !(i as u64)));
+        }
+    });
+}
+
+criterion_group!(group, gcbench, binary_trees, collect_1m);
+criterion_main!(group);

@@ -1,0 +1,94 @@
+//! Helpers shared by the benchmarks: thread CPU time, and a global
+//! allocator that counts the bytes currently allocated.
+//!
+//! Benchmarks report the *CPU time of the benchmark thread*
+//! (`CLOCK_THREAD_CPUTIME_ID`) through `iter_custom`, for ours and the peers
+//! alike: wall time would charge a long benchmark for the time slices other
+//! processes take.
+
+#![allow(dead_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+/// CPU time consumed by this thread so far.
+pub(crate) fn cpu_now() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer; the clock id is supported on Linux.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0);
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Times `iters` runs of `f` in thread CPU time.
+pub(crate) fn cpu_iters(iters: u64, mut f: impl FnMut()) -> Duration {
+    let start = cpu_now();
+    for _ in 0..iters {
+        f();
+    }
+    cpu_now() - start
+}
+
+/// The system allocator, counting the bytes currently allocated through it
+/// (requested sizes: the allocator's own per-block overhead is not
+/// counted, for ours and the peers alike).
+pub(crate) struct Counting;
+
+/// Bytes currently allocated through [`Counting`].
+pub(crate) static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to `System`, which upholds the contract.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATED.fetch_add(layout.size(), Relaxed);
+        // SAFETY: forwarded.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATED.fetch_add(layout.size(), Relaxed);
+        // SAFETY: forwarded.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        ALLOCATED.fetch_sub(layout.size(), Relaxed);
+        // SAFETY: forwarded.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATED.fetch_add(new_size, Relaxed);
+        ALLOCATED.fetch_sub(layout.size(), Relaxed);
+        // SAFETY: forwarded.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// Bytes currently allocated through [`Counting`].
+pub(crate) fn allocated() -> usize {
+    ALLOCATED.load(Relaxed)
+}
+
+/// A xorshift64 generator: the same sequence for ours and the peers.
+pub(crate) struct XorShift(pub(crate) u64);
+
+impl XorShift {
+    /// The next value.
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A value below `n`.
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}

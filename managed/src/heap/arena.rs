@@ -1,0 +1,375 @@
+//! [`Heap`], its mutation token [`Mutation`], and its figures.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::ops::{Index, IndexMut};
+use core::ptr::NonNull;
+
+use crate::stats::SpaceStats;
+use crate::visit::Managed;
+
+use super::gc::Gc;
+use super::raw::{CollectStats, DEFAULT_CHUNK, GcKind, RawHeap};
+use super::rootable::Rootable;
+
+/// Makes a type invariant in `'gc` (like `Cell<&'gc ()>`), without
+/// affecting `Send`/`Sync`.
+pub(crate) type Invariant<'gc> = PhantomData<fn(&'gc ()) -> &'gc ()>;
+
+/// A moving, garbage-collected heap of objects that point at each other
+/// through [`Gc`] handles, reachable from one root value of type
+/// `R::Root<'gc>` ([`Rootable`]).
+///
+/// - [`mutate`](Self::mutate) runs a closure with the [`Mutation`] token
+///   and the root, at a fresh brand `'gc`: inside it, allocate objects
+///   ([`Gc::new`]), read and write them through handles, and link them
+///   into the root's graph. Handles cannot leave the closure except
+///   through the root.
+/// - [`collect`](Self::collect) (between mutations) marks every object
+///   reachable from the root, runs the destructors of the others, slides
+///   the survivors together and rewrites every handle to them.
+///   [`collect_if_due`](Self::collect_if_due) does so when enough was
+///   allocated since the last collection ([`Pacing`]).
+///
+/// The heap is a list of chunks (256 KiB by default,
+/// [`with_chunk_size`](Self::with_chunk_size)) and grows by a chunk when the
+/// current ones are full; objects carry no header (8-byte granules, a mark
+/// bitmap per chunk), objects bigger than a quarter of a chunk get a chunk
+/// of their own and never move.
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// #[derive(Managed)]
+/// struct Node<'gc> {
+///     name: String,
+///     next: Option<Gc<'gc, Node<'gc>>>,
+/// }
+///
+/// #[derive(Managed)]
+/// struct Root<'gc> {
+///     head: Option<Gc<'gc, Node<'gc>>>,
+/// }
+///
+/// let mut heap: Heap<Root<'static>> = Heap::new(|_| Root { head: None });
+/// heap.mutate(|mc, root| {
+///     let b = Gc::new(mc, Node { name: "b".into(), next: None });
+///     let a = Gc::new(mc, Node { name: "a".into(), next: Some(b) });
+///     b.get_mut(mc).next = Some(a); // a cycle
+///     Gc::new(mc, Node { name: "garbage".into(), next: None });
+///     root.head = Some(a);
+/// });
+/// let stats = heap.collect();
+/// assert_eq!((stats.live_objects, stats.dropped), (2, 1));
+/// heap.mutate(|mc, root| {
+///     let a = root.head.unwrap();
+///     let b = mc[a].next.unwrap();
+///     assert_eq!((mc[a].name.as_str(), mc[b].name.as_str()), ("a", "b"));
+/// });
+/// ```
+pub struct Heap<R: Rootable> {
+    /// The root, stored at the placeholder brand `'static` and only ever
+    /// shown at a fresh brand (see `mutate`); declared first, so it is
+    /// dropped before the objects.
+    root: R::Root<'static>,
+    /// The chunks and objects.
+    raw: RawHeap,
+    /// When `collect_if_due` collects (the raw heap keeps a copy).
+    pacing: Pacing,
+}
+
+/// When [`Heap::collect_if_due`] collects: once the bytes allocated since
+/// the last collection reach `min_bytes`, and `growth` times the bytes that
+/// survived it.
+///
+/// The default (256 KiB, growth 1.0) lets the heap grow to about twice its
+/// live size between collections. A collection keeps as much spare room
+/// as the cycle before it allocated, up to the same budget, so a program
+/// in a steady state neither frees nor allocates chunks every cycle.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pacing {
+    /// Bytes to allocate before any collection is due.
+    pub min_bytes: usize,
+    /// Bytes to allocate before a collection is due, as a multiple of the
+    /// bytes that survived the last one.
+    pub growth: f64,
+}
+
+impl Default for Pacing {
+    fn default() -> Self {
+        Pacing {
+            min_bytes: 256 << 10,
+            growth: 1.0,
+        }
+    }
+}
+
+/// Figures of a [`Heap`]'s memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct HeapStats {
+    /// The chunk size in bytes.
+    pub chunk_size: usize,
+    /// Chunks held: in use, large and spare.
+    pub chunks: usize,
+    /// Bytes held from the global allocator: chunks and side tables.
+    pub reserved_bytes: usize,
+    /// Bytes of objects not reclaimed yet (live, or unreachable until the
+    /// next collection), each rounded up to 8 bytes.
+    pub used_bytes: usize,
+    /// Bytes that survived the last collection.
+    pub live_after_collection: usize,
+    /// Bytes allocated since the last collection.
+    pub allocated_since_collection: usize,
+    /// Objects whose type has a destructor (the heap lists them to run it).
+    pub objects_with_destructors: usize,
+    /// Collections run.
+    pub collections: u64,
+}
+
+impl fmt::Display for HeapStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} bytes in use of {} reserved in {} chunks of {} KiB; \
+             {} bytes allocated since collection {} left {} live",
+            self.used_bytes,
+            self.reserved_bytes,
+            self.chunks,
+            self.chunk_size >> 10,
+            self.allocated_since_collection,
+            self.collections,
+            self.live_after_collection
+        )
+    }
+}
+
+impl<R: Rootable> Heap<R> {
+    /// A heap whose root `init` builds (it may allocate objects).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let heap: Heap<Vec<Gc<'static, u32>>> = Heap::new(|mc| vec![Gc::new(mc, 7u32)]);
+    /// assert_eq!(heap.heap_stats().used_bytes, 8);
+    /// ```
+    pub fn new(init: impl for<'gc> FnOnce(&mut Mutation<'gc>) -> R::Root<'gc>) -> Self {
+        Self::with_chunk_size(DEFAULT_CHUNK, init)
+    }
+
+    /// A heap with chunks of `chunk_size` bytes, whose root `init` builds.
+    ///
+    /// Small chunks suit small heaps; objects above a quarter of a chunk get
+    /// a chunk of their own.
+    ///
+    /// # Panics
+    ///
+    /// Unless `chunk_size` is a power of two from 4 KiB to 1 GiB.
+    #[track_caller]
+    pub fn with_chunk_size(
+        chunk_size: usize,
+        init: impl for<'gc> FnOnce(&mut Mutation<'gc>) -> R::Root<'gc>,
+    ) -> Self {
+        let mut raw = RawHeap::new(chunk_size);
+        let root = init(Mutation::new(&mut raw));
+        let root = core::mem::ManuallyDrop::new(root);
+        // SAFETY: `R::Root<'a>` and `R::Root<'static>` differ only in a
+        // lifetime, which never changes a type's layout; the value is read
+        // out once. It is only ever used again at a fresh brand (`mutate`,
+        // `collect`) or dropped.
+        let root = unsafe { (&raw const *root).cast::<R::Root<'static>>().read() };
+        Heap {
+            root,
+            raw,
+            pacing: Pacing::default(),
+        }
+    }
+
+    /// Runs `f` with the mutation token and the root, at a fresh brand
+    /// `'gc`; returns what `f` returns (which cannot hold a handle).
+    ///
+    /// ```compile_fail
+    /// use managed::prelude::*;
+    ///
+    /// let mut heap: Heap<Vec<Gc<'static, u32>>> = Heap::new(|_| Vec::new());
+    /// // A handle cannot leave its mutation: it would dangle after a collection.
+    /// let escaped = heap.mutate(|mc, _| Gc::new(mc, 1u32));
+    /// ```
+    pub fn mutate<O>(
+        &mut self,
+        f: impl for<'gc> FnOnce(&mut Mutation<'gc>, &mut R::Root<'gc>) -> O,
+    ) -> O {
+        let root = NonNull::from(&mut self.root).cast::<R::Root<'_>>();
+        // SAFETY: the root is `R::Root` at another brand (same layout), and
+        // `f` can use it at `'gc` only: `for<'gc>` lets it relate `'gc` to
+        // no other lifetime, so it can put only `'static` data and handles
+        // made by this mutation's token (objects of this heap) into it.
+        let root = unsafe { &mut *root.as_ptr() };
+        f(Mutation::new(&mut self.raw), root)
+    }
+
+    /// Collects: marks every object reachable from the root, runs the
+    /// destructors of the unreachable ones (each exactly once), slides the
+    /// survivors of each chunk together (a chunk under half live has its
+    /// survivors copied out to a fresh chunk instead), rewrites every
+    /// handle, and gives empty chunks back (keeping spare room as
+    /// [`Pacing`] says).
+    ///
+    /// If a destructor panics, the panic propagates once the heap is
+    /// consistent again: the objects swept so far are dropped, the others
+    /// are left to the next collection, which also does the compaction
+    /// this one did not reach. The heap stays usable.
+    pub fn collect(&mut self) -> CollectStats {
+        let root = NonNull::from(&mut self.root).cast::<u8>();
+        // SAFETY: 1. `&mut self`: no mutation is running, so no reference
+        // to an object is live and every handle is in the root's graph
+        // (handles cannot leave a mutation except through the root);
+        // 2. every such handle was made by this heap's token and rewritten
+        // by every collection since, so it points at a live object of the
+        // type its kind describes.
+        unsafe { self.raw.collect(root, GcKind::of::<R::Root<'static>>()) }
+    }
+
+    /// Collects if the bytes allocated since the last collection reach the
+    /// heap's [`Pacing`]; returns the collection's figures if it ran.
+    pub fn collect_if_due(&mut self) -> Option<CollectStats> {
+        self.raw.due().then(|| self.collect())
+    }
+
+    /// When [`collect_if_due`](Self::collect_if_due) collects.
+    pub fn pacing(&self) -> Pacing {
+        self.pacing
+    }
+
+    /// Sets when [`collect_if_due`](Self::collect_if_due) collects.
+    pub fn set_pacing(&mut self, pacing: Pacing) {
+        self.pacing = pacing;
+        self.raw.set_pacing(pacing.min_bytes, pacing.growth);
+    }
+
+    /// Space statistics: bytes of objects not reclaimed yet (right after a
+    /// collection: the live ones) and bytes reserved.
+    pub fn stats(&self) -> SpaceStats {
+        let (reserved, used, _) = self.raw.usage();
+        SpaceStats::new(used, reserved)
+    }
+
+    /// Detailed figures.
+    pub fn heap_stats(&self) -> HeapStats {
+        let (reserved_bytes, used_bytes, chunks) = self.raw.usage();
+        HeapStats {
+            chunk_size: self.raw.chunk_size(),
+            chunks,
+            reserved_bytes,
+            used_bytes,
+            live_after_collection: self.raw.live_after(),
+            allocated_since_collection: self.raw.allocated_since(),
+            objects_with_destructors: self.raw.with_destructors(),
+            collections: self.raw.collections(),
+        }
+    }
+
+    /// Gives every spare chunk and the collector's work queue back to the
+    /// global allocator (a collection first frees what is empty).
+    pub fn shrink_to_fit(&mut self) {
+        self.raw.release_spare();
+    }
+}
+
+impl<R: Rootable> fmt::Debug for Heap<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Heap")
+            .field("stats", &self.heap_stats())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The token of one [`Heap::mutate`] call, branded `'gc`: allocates
+/// objects and gives access to them through [`Gc`] handles.
+///
+/// Reading an object borrows the token shared (`gc.get(mc)`, `&mc[gc]`),
+/// writing borrows it exclusively (`gc.get_mut(mc)`, `&mut mc[gc]`), so the
+/// borrow checker rules out a written object being read or written through
+/// another handle at the same time, whatever handles alias it.
+///
+/// Helper functions take `mc: &mut Mutation<'gc>` (or `&Mutation<'gc>` to
+/// only read and allocate) and handles `Gc<'gc, T>` with the same `'gc`:
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// #[derive(Managed)]
+/// struct Counter {
+///     hits: u64,
+/// }
+///
+/// fn hit<'gc>(mc: &mut Mutation<'gc>, counter: Gc<'gc, Counter>) -> u64 {
+///     mc[counter].hits += 1;
+///     mc[counter].hits
+/// }
+///
+/// let mut heap: Heap<Option<Gc<'static, Counter>>> = Heap::new(|_| None);
+/// heap.mutate(|mc, root| {
+///     let c = *root.get_or_insert_with(|| Gc::new(mc, Counter { hits: 0 }));
+///     hit(mc, c);
+///     assert_eq!(hit(mc, c), 2);
+/// });
+/// ```
+#[repr(transparent)]
+pub struct Mutation<'gc> {
+    /// The heap; allocation goes through `&self` (cells), collection needs
+    /// the heap itself, which `mutate` borrows.
+    raw: RawHeap,
+    /// The brand (invariant).
+    _brand: Invariant<'gc>,
+}
+
+impl<'gc> Mutation<'gc> {
+    /// The token of a mutation of `raw`.
+    fn new(raw: &mut RawHeap) -> &mut Self {
+        // SAFETY: `Mutation` is a transparent wrapper of `RawHeap`; the
+        // brand is chosen by the caller, a `for<'gc>` closure.
+        unsafe { &mut *(raw as *mut RawHeap).cast::<Self>() }
+    }
+
+    /// Moves `value` into the heap and returns a handle to it (the same as
+    /// [`Gc::new`]).
+    ///
+    /// # Panics
+    ///
+    /// If `T` is aligned to more than half the heap's chunk size.
+    #[inline(always)]
+    #[track_caller]
+    pub fn alloc<T: Managed + 'gc>(&self, value: T) -> Gc<'gc, T> {
+        let p = self.raw.alloc(value);
+        // SAFETY: a live `T` of this heap, whose mutation this token brands.
+        unsafe { Gc::from_ptr(p) }
+    }
+
+    /// Bytes allocated since the last collection.
+    pub fn allocated_since_collection(&self) -> usize {
+        self.raw.allocated_since()
+    }
+}
+
+impl<'gc, T> Index<Gc<'gc, T>> for Mutation<'gc> {
+    type Output = T;
+
+    #[inline(always)]
+    fn index(&self, gc: Gc<'gc, T>) -> &T {
+        gc.get(self)
+    }
+}
+
+impl<'gc, T> IndexMut<Gc<'gc, T>> for Mutation<'gc> {
+    #[inline(always)]
+    fn index_mut(&mut self, gc: Gc<'gc, T>) -> &mut T {
+        gc.get_mut(self)
+    }
+}
+
+impl fmt::Debug for Mutation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mutation").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,81 @@
+//! A moving, garbage-collected heap for object graphs: [`Heap`], the
+//! copyable handle [`Gc`], the mutation token [`Mutation`].
+//!
+//! Objects are ordinary structs with `#[derive(Managed)]` that point at
+//! each other through `Gc<'gc, T>` handles: trees with parent links,
+//! graphs with cycles, name indexes in `HashMap`s, selections in `Option`s.
+//! Everything reachable from the heap's root survives a
+//! [`collect`](Heap::collect); everything else is dropped (its destructor
+//! runs exactly once) and its space reclaimed by sliding the survivors
+//! together, and every handle to a moved object is rewritten.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use managed::prelude::*;
+//!
+//! #[derive(Managed)]
+//! struct Node<'gc> {
+//!     name: String,
+//!     parent: Option<Gc<'gc, Node<'gc>>>,
+//!     children: Vec<Gc<'gc, Node<'gc>>>,
+//! }
+//!
+//! #[derive(Managed)]
+//! struct Scene<'gc> {
+//!     root: Gc<'gc, Node<'gc>>,
+//!     by_name: HashMap<String, Gc<'gc, Node<'gc>>>,
+//! }
+//!
+//! fn add<'gc>(mc: &mut Mutation<'gc>, scene: &mut Scene<'gc>, parent: Gc<'gc, Node<'gc>>, name: &str) {
+//!     let node = Gc::new(mc, Node { name: name.into(), parent: Some(parent), children: Vec::new() });
+//!     mc[parent].children.push(node);
+//!     scene.by_name.insert(name.into(), node);
+//! }
+//!
+//! let mut heap: Heap<Scene<'static>> = Heap::new(|mc| Scene {
+//!     root: Gc::new(mc, Node { name: "root".into(), parent: None, children: Vec::new() }),
+//!     by_name: HashMap::new(),
+//! });
+//! heap.mutate(|mc, scene| {
+//!     let root = scene.root;
+//!     add(mc, scene, root, "camera");
+//!     add(mc, scene, root, "light");
+//!     // Unlink the light: it becomes garbage.
+//!     let light = scene.by_name.remove("light").unwrap();
+//!     mc[root].children.retain(|&child| child != light);
+//! });
+//! let stats = heap.collect();
+//! assert_eq!((stats.live_objects, stats.dropped), (2, 1));
+//! heap.mutate(|mc, scene| {
+//!     let camera = scene.by_name["camera"];
+//!     let parent = mc[camera].parent.unwrap();
+//!     assert_eq!(mc[parent].name, "root");
+//! });
+//! ```
+//!
+//! # How it is safe
+//!
+//! - **Handles cannot outlive a collection unvisited.** Every
+//!   [`mutate`](Heap::mutate) call brands its token and handles with a
+//!   fresh invariant lifetime `'gc` (the closure is `for<'gc>`), so a
+//!   handle can leave the closure only by being stored in the root's graph,
+//!   which the collector walks. Between mutations no handle can be
+//!   dereferenced, so moving objects is never observed.
+//! - **Aliased handles, exclusive access.** Reading borrows the token
+//!   shared, writing borrows it exclusively: many handles may point at one
+//!   object, but the borrow checker sees one `&mut` at a time.
+//! - **Destructors cannot see dead objects.** A destructor has no token, so
+//!   it cannot dereference the handles its object holds; objects are only
+//!   freed by a collection, which runs no mutation.
+//!
+//! `ARCHITECTURE.md` has the full argument and the collector's design.
+
+mod arena;
+mod gc;
+mod raw;
+mod rootable;
+
+pub use arena::{Heap, HeapStats, Mutation, Pacing};
+pub use gc::Gc;
+pub use raw::{CollectStats, GcKind};
+pub use rootable::Rootable;

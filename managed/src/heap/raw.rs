@@ -1,0 +1,1567 @@
+//! The untyped core of the managed heap: chunks, bump allocation, the mark
+//! bitmap and the collector. All pointer arithmetic of the heap lives here;
+//! nothing is generic over the stored types (per-type operations arrive as
+//! a [`GcKind`], a table of type-erased functions).
+//!
+//! # Chunks
+//!
+//! The heap is a list of *chunks*, each aligned to the heap's chunk size
+//! `C` (a power of two), so the chunk of an object is found by masking the
+//! object's address: `addr & !(C - 1)`. A chunk starts with its [`Chunk`]
+//! header. A *normal* chunk (exactly `C` bytes) then holds its mark bitmap
+//! (one bit per 8-byte granule of its area), its prefix table (one `u32` per
+//! bitmap word, plus the total) and its object area; every object in it has
+//! the same *alignment class* (`8 << class` bytes), so sliding objects
+//! together keeps each aligned (every size is a multiple of its alignment).
+//! A *large* chunk holds one object too big for a normal chunk (more than a
+//! quarter of its area) or too aligned for one; it is aligned to `C` and its
+//! object starts within its first `C` bytes, so masking finds it too. Large
+//! objects never move.
+//!
+//! # Collection
+//!
+//! 1. Clear the marks. 2. Mark from the root: a handle's [`GcKind`] says how
+//!    many granules its object spans and how to trace it; a newly marked
+//!    object that holds handles is appended to a work queue, which is
+//!    drained in order (no recursion: a million-long list is fine). 3. Run
+//!    the destructors of the unmarked objects that have one (a side list:
+//!    objects carry no header). 4. Per chunk, a prefix table over the
+//!    bitmap: `new(g) = prefix[g / 64] + popcount(bitmap[g / 64] &
+//!    below(g % 64))`. 5. Rewrite every handle (in the root, in every queued
+//!    object, in the destructor list) through that formula, in place. 6.
+//!    Slide each chunk's live granules down in one ascending pass. 7. Give
+//!    empty chunks back (keeping some as spare capacity).
+
+use core::alloc::Layout;
+use core::cell::{Cell, UnsafeCell};
+use core::mem::MaybeUninit;
+use core::ptr::NonNull;
+
+use crate::visit::{Managed, Visitor};
+
+/// Bytes per granule: the unit of allocation, marking and movement.
+pub(crate) const GRANULE: usize = 8;
+/// Alignment classes of normal chunks: class `c` holds objects aligned to
+/// `8 << c` bytes (8 B to 32 KiB).
+const CLASSES: usize = 13;
+/// The default chunk size.
+pub(crate) const DEFAULT_CHUNK: usize = 256 << 10;
+/// The smallest chunk size.
+pub(crate) const MIN_CHUNK: usize = 4 << 10;
+/// The largest chunk size (granule indices of a chunk fit a prefix entry).
+pub(crate) const MAX_CHUNK: usize = 1 << 30;
+/// Offset of a normal chunk's bitmap, and the smallest offset of any
+/// chunk's area, from the chunk start.
+const BITMAP_OFFSET: usize = size_of::<Chunk>().next_multiple_of(64);
+
+/// Type-erased operations on one object type, made by [`GcKind::of`].
+///
+/// Every heap handle passes its object's kind to
+/// [`Visitor::visit_gc`](crate::Visitor::visit_gc): objects carry no header,
+/// so the handle is where the collector learns how large the object it
+/// points at is and how to trace it. Only the heap's own visitors read it.
+pub struct GcKind {
+    /// Granules the object spans: its size rounded up, at least one.
+    granules: usize,
+    /// Whether the type can hold handles (`Managed::HAS_REFS`).
+    has_refs: bool,
+    /// Traces the object with the marking visitor.
+    mark: unsafe fn(NonNull<u8>, &mut Marker),
+    /// Rewrites the object's handles, baseline code.
+    fix: unsafe fn(NonNull<u8>, &mut Fixer),
+    /// Rewrites the object's handles with `popcnt`; call only where
+    /// [`has_popcnt`] says so.
+    fix_fast: unsafe fn(NonNull<u8>, &mut Fixer),
+}
+
+impl core::fmt::Debug for GcKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("GcKind")
+            .field("granules", &self.granules)
+            .field("has_refs", &self.has_refs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Gives each `Managed` type its static [`GcKind`].
+trait KindOf {
+    /// The kind of `Self`.
+    const KIND: GcKind;
+}
+
+impl<T: Managed> KindOf for T {
+    const KIND: GcKind = GcKind {
+        granules: granules_of::<T>(),
+        has_refs: T::HAS_REFS,
+        mark: mark_erased::<T>,
+        fix: fix_erased::<T>,
+        #[cfg(target_arch = "x86_64")]
+        fix_fast: fix_erased_popcnt::<T>,
+        #[cfg(not(target_arch = "x86_64"))]
+        fix_fast: fix_erased::<T>,
+    };
+}
+
+impl GcKind {
+    /// The kind of `T`.
+    #[inline(always)]
+    pub(crate) fn of<T: Managed>() -> &'static GcKind {
+        &<T as KindOf>::KIND
+    }
+
+    /// Bytes the object occupies in a chunk.
+    #[inline(always)]
+    pub(crate) fn bytes(&self) -> usize {
+        self.granules * GRANULE
+    }
+}
+
+/// Granules a `T` spans in the heap (a zero-sized value takes one, so that
+/// every object has a mark bit of its own).
+const fn granules_of<T>() -> usize {
+    let size = size_of::<T>();
+    if size == 0 { 1 } else { size.div_ceil(GRANULE) }
+}
+
+/// Traces the `T` at `p` with the marking visitor.
+///
+/// # Safety
+///
+/// `p` points to a live `T` to which no reference is live.
+unsafe fn mark_erased<T: Managed>(p: NonNull<u8>, marker: &mut Marker) {
+    // SAFETY: the caller guarantees a live, unaliased `T`.
+    unsafe { p.cast::<T>().as_mut().visit_refs(marker) }
+}
+
+/// Rewrites the handles of the `T` at `p`.
+///
+/// # Safety
+///
+/// As [`mark_erased`].
+unsafe fn fix_erased<T: Managed>(p: NonNull<u8>, fixer: &mut Fixer) {
+    // SAFETY: the caller guarantees a live, unaliased `T`.
+    unsafe { p.cast::<T>().as_mut().visit_refs(fixer) }
+}
+
+/// [`fix_erased`] compiled with `popcnt` (the visitor inlines into it).
+///
+/// # Safety
+///
+/// As [`mark_erased`], and the CPU has `popcnt` ([`has_popcnt`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+unsafe fn fix_erased_popcnt<T: Managed>(p: NonNull<u8>, fixer: &mut Fixer) {
+    // SAFETY: the caller guarantees a live, unaliased `T`.
+    unsafe { p.cast::<T>().as_mut().visit_refs(fixer) }
+}
+
+/// Whether this CPU has `popcnt` (never under Miri).
+fn has_popcnt() -> bool {
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    {
+        std::arch::is_x86_feature_detected!("popcnt")
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+    {
+        false
+    }
+}
+
+/// Runs the destructor of the `T` at `p`.
+///
+/// # Safety
+///
+/// `p` points to a live `T` that is never used again.
+unsafe fn drop_erased<T>(p: NonNull<u8>) {
+    // SAFETY: forwarded from the caller.
+    unsafe { core::ptr::drop_in_place(p.cast::<T>().as_ptr()) }
+}
+
+/// The header at the start of every chunk.
+///
+/// Accessed only through raw pointers (the chunk's own, or one masked from
+/// an object address, which carries the chunk's provenance), never through
+/// a reference kept across another access.
+#[repr(C)]
+struct Chunk {
+    /// Start of the object area, derived from the chunk pointer.
+    /// Invariant: `area - chunk < chunk size`, and `area` is aligned to the
+    /// chunk's alignment class (normal) or its object (large).
+    area: NonNull<u8>,
+    /// The prefix table of a normal chunk (`words + 1` entries after the
+    /// bitmap); dangling for a large chunk.
+    prefix: NonNull<u32>,
+    /// Bytes of the object area. Invariant: a multiple of 8, and for a
+    /// normal chunk at most `64 * 8 * words` (the bitmap covers it).
+    capacity: usize,
+    /// Bytes in use from the start of the area. Objects lie in `0..top`,
+    /// each granule of it live or dead (no object straddles `top`); the
+    /// bitmap is clear at and above `top` after the mark phase's clearing.
+    /// Stale (too low) for the chunk a bump cursor is in, until
+    /// [`RawHeap::flush`].
+    top: usize,
+    /// The top after the compaction being computed (collection only).
+    new_top: usize,
+    /// Bitmap words of a normal chunk.
+    words: usize,
+    /// The chunk's memory, to free it.
+    layout: Layout,
+    /// Whether this is a large chunk (one object, never moved).
+    large: bool,
+    /// The mark of a large chunk's object.
+    marked: bool,
+    /// During a collection: this normal chunk was under half live, and its
+    /// objects were copied out to fresh chunks; each of its live granules
+    /// then holds the address of its copy.
+    evacuated: bool,
+}
+
+/// Writes a normal chunk's header for alignment class `class`.
+///
+/// # Safety
+///
+/// `chunk` is a `chunk_size`-byte block aligned to `chunk_size`, which the
+/// caller owns, and `class` is a normal class for that size
+/// ([`RawHeap::is_normal_class`]).
+unsafe fn init_normal(chunk: NonNull<Chunk>, chunk_size: usize, class: usize) {
+    let align = (GRANULE << class).max(64);
+    // Sized for the whole chunk: an upper bound of the area's granules.
+    let words = (chunk_size / GRANULE).div_ceil(64);
+    let prefix_offset = BITMAP_OFFSET + words * 8;
+    let area_offset = (prefix_offset + (words + 1) * 4).next_multiple_of(align);
+    debug_assert!(area_offset < chunk_size / 2);
+    let capacity = (chunk_size - area_offset) & !(align - 1) & !(GRANULE - 1);
+    // SAFETY: every offset lies inside the chunk, which the caller owns.
+    unsafe {
+        let base = chunk.cast::<u8>();
+        chunk.write(Chunk {
+            area: base.add(area_offset),
+            prefix: base.add(prefix_offset).cast(),
+            capacity,
+            top: 0,
+            new_top: 0,
+            words,
+            layout: Layout::from_size_align_unchecked(chunk_size, chunk_size),
+            large: false,
+            marked: false,
+            evacuated: false,
+        });
+    }
+}
+
+/// The bitmap of a normal chunk.
+///
+/// # Safety
+///
+/// `chunk` is a live normal chunk.
+#[inline(always)]
+unsafe fn bitmap(chunk: *mut Chunk) -> *mut u64 {
+    // SAFETY: the bitmap follows the header inside the chunk.
+    unsafe { chunk.cast::<u8>().add(BITMAP_OFFSET).cast() }
+}
+
+/// Sets `n` bits from bit `g` of `bitmap`.
+///
+/// # Safety
+///
+/// Bits `g..g + n` lie inside the bitmap, which nothing else accesses now.
+#[inline(always)]
+unsafe fn set_bits(bitmap: *mut u64, mut g: usize, mut n: usize) {
+    while n > 0 {
+        let (w, b) = (g / 64, g % 64);
+        let take = n.min(64 - b);
+        let mask = if take == 64 {
+            !0
+        } else {
+            ((1u64 << take) - 1) << b
+        };
+        // SAFETY: word `w` holds bit `g`, inside the bitmap (caller).
+        unsafe { *bitmap.add(w) |= mask };
+        g += take;
+        n -= take;
+    }
+}
+
+/// The chunk holding the object at `p`.
+#[inline(always)]
+fn chunk_of(p: NonNull<u8>, mask: usize) -> *mut Chunk {
+    p.as_ptr().map_addr(|a| a & mask).cast()
+}
+
+/// Whether the object at `p` is marked.
+///
+/// # Safety
+///
+/// `p` is the start of an object of a live chunk of a heap with `mask`.
+#[inline(always)]
+unsafe fn is_marked(p: NonNull<u8>, mask: usize) -> bool {
+    let chunk = chunk_of(p, mask);
+    // SAFETY: `p` lies in a live chunk, whose header starts at the masked
+    // address (module docs) and carries `p`'s provenance.
+    unsafe {
+        if (*chunk).large {
+            return (*chunk).marked;
+        }
+        let g = (p.addr().get() - (*chunk).area.addr().get()) / GRANULE;
+        *bitmap(chunk).add(g / 64) & (1 << (g % 64)) != 0
+    }
+}
+
+/// Where the marked object at `p` lands in this collection's compaction.
+///
+/// # Safety
+///
+/// `p` is the start of a marked object of a live chunk of a heap with
+/// `mask`, whose prefix table is computed and whose bitmap is unchanged
+/// since, or which was evacuated (its granules hold their copies'
+/// addresses).
+#[inline(always)]
+unsafe fn forward(p: NonNull<u8>, mask: usize) -> NonNull<u8> {
+    let chunk = chunk_of(p, mask);
+    // SAFETY: as in `is_marked`; the prefix entry of the object's word is
+    // computed (caller).
+    unsafe {
+        if (*chunk).large {
+            return p;
+        }
+        if (*chunk).evacuated {
+            return p.cast::<NonNull<u8>>().read();
+        }
+        let area = (*chunk).area;
+        let g = (p.addr().get() - area.addr().get()) / GRANULE;
+        let (w, b) = (g / 64, g % 64);
+        let below = *bitmap(chunk).add(w) & ((1u64 << b) - 1);
+        let new = *(*chunk).prefix.as_ptr().add(w) as usize + below.count_ones() as usize;
+        debug_assert!(new <= g);
+        area.add(new * GRANULE)
+    }
+}
+
+/// Where the bytes of the marked object at `p` are during the rewriting
+/// phase: still at `p`, or at its copy if its chunk was evacuated.
+///
+/// # Safety
+///
+/// As [`forward`].
+#[inline(always)]
+unsafe fn current(p: NonNull<u8>, mask: usize) -> NonNull<u8> {
+    let chunk = chunk_of(p, mask);
+    // SAFETY: as in `forward`.
+    unsafe {
+        if !(*chunk).large && (*chunk).evacuated {
+            p.cast::<NonNull<u8>>().read()
+        } else {
+            p
+        }
+    }
+}
+
+/// An object with a destructor, which the heap runs when the object dies.
+#[derive(Clone, Copy)]
+struct DropEntry {
+    /// The object's address (rewritten when it moves).
+    ptr: NonNull<u8>,
+    /// Its type's destructor.
+    drop: unsafe fn(NonNull<u8>),
+}
+
+/// The bump cursor of one alignment class.
+struct Cursor {
+    /// The next free byte of the current chunk (null before the first).
+    ptr: Cell<*mut u8>,
+    /// The end of the current chunk's area (null before the first).
+    end: Cell<*mut u8>,
+    /// Index of the current chunk in the class's list (meaningless while
+    /// `ptr` is null).
+    index: Cell<usize>,
+}
+
+impl Cursor {
+    /// A cursor in no chunk: every allocation takes the slow path.
+    const fn empty() -> Self {
+        Cursor {
+            ptr: Cell::new(core::ptr::null_mut()),
+            end: Cell::new(core::ptr::null_mut()),
+            index: Cell::new(0),
+        }
+    }
+}
+
+/// What a collection found and did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct CollectStats {
+    /// Objects reachable from the root (they survived).
+    pub live_objects: usize,
+    /// Bytes of the surviving objects (each rounded up to 8 bytes).
+    pub live_bytes: usize,
+    /// Bytes of objects found unreachable and reclaimed.
+    pub freed_bytes: usize,
+    /// Destructors run (unreachable objects that had one).
+    pub dropped: usize,
+    /// Chunks under half live whose objects were copied out to fresh
+    /// chunks (the others slid their objects together in place).
+    pub chunks_evacuated: usize,
+    /// Chunks given back to the global allocator.
+    pub chunks_released: usize,
+}
+
+/// The whole heap below the typed layer: owned by a `Heap`, reached by a
+/// `Mutation` during a mutation.
+pub(crate) struct RawHeap {
+    /// The chunk size: a power of two in `MIN_CHUNK..=MAX_CHUNK`.
+    chunk_size: usize,
+    /// `!(chunk_size - 1)`: masks an object address to its chunk.
+    mask: usize,
+    /// One bump cursor per alignment class.
+    cursors: [Cursor; CLASSES],
+    /// Per alignment class, its normal chunks; a cursor that is not null is
+    /// in `lists[class][cursor.index]`. Mutated only by allocation (which
+    /// runs no user code) and by collection (`&mut self`).
+    lists: UnsafeCell<[Vec<NonNull<Chunk>>; CLASSES]>,
+    /// Large chunks, one object each.
+    large: UnsafeCell<Vec<NonNull<Chunk>>>,
+    /// Empty normal chunks kept as capacity.
+    spare: UnsafeCell<Vec<NonNull<Chunk>>>,
+    /// The objects that have a destructor (each exactly once).
+    drops: UnsafeCell<Vec<DropEntry>>,
+    /// Bytes allocated since the last collection, not counting the current
+    /// chunks' bytes above their (stale) `top`.
+    since: Cell<usize>,
+    /// Bytes that survived the last collection.
+    live_after: usize,
+    /// Collections run.
+    collections: u64,
+    /// The collector's work list, kept between collections at one segment.
+    queue: WorkQueue,
+    /// Whether the CPU has `popcnt` (picked once).
+    fast: bool,
+    /// Bytes to allocate before a collection is due: at least `.0`, and
+    /// `.1` times the live bytes (see `Pacing`); also the spare room a
+    /// collection keeps.
+    pacing: (usize, f64),
+}
+
+impl RawHeap {
+    /// An empty heap with chunks of `chunk_size` bytes.
+    ///
+    /// # Panics
+    ///
+    /// Unless `chunk_size` is a power of two in `MIN_CHUNK..=MAX_CHUNK`.
+    #[track_caller]
+    pub(crate) fn new(chunk_size: usize) -> Self {
+        assert!(
+            chunk_size.is_power_of_two() && (MIN_CHUNK..=MAX_CHUNK).contains(&chunk_size),
+            "a heap's chunk size must be a power of two from {MIN_CHUNK} to {MAX_CHUNK} bytes, \
+             not {chunk_size}"
+        );
+        RawHeap {
+            chunk_size,
+            mask: !(chunk_size - 1),
+            cursors: [const { Cursor::empty() }; CLASSES],
+            lists: UnsafeCell::new([const { Vec::new() }; CLASSES]),
+            large: UnsafeCell::new(Vec::new()),
+            spare: UnsafeCell::new(Vec::new()),
+            drops: UnsafeCell::new(Vec::new()),
+            since: Cell::new(0),
+            live_after: 0,
+            collections: 0,
+            queue: WorkQueue::new(),
+            fast: has_popcnt(),
+            pacing: (256 << 10, 1.0),
+        }
+    }
+
+    /// The chunk size.
+    pub(crate) fn chunk_size(&self) -> usize {
+        self.chunk_size
+    }
+
+    /// The alignment class of `align`, if normal chunks of this heap can
+    /// hold it (an area start aligned to it stays well inside the chunk).
+    #[inline(always)]
+    fn normal_class(&self, align: usize) -> Option<usize> {
+        let class = (align.max(GRANULE).trailing_zeros() - GRANULE.trailing_zeros()) as usize;
+        (class < CLASSES && align <= self.chunk_size / 8).then_some(class)
+    }
+
+    /// Moves `value` into the heap; returns its address.
+    #[inline(always)]
+    pub(crate) fn alloc<T: Managed>(&self, value: T) -> NonNull<T> {
+        let kind = GcKind::of::<T>();
+        let p = match self.normal_class(align_of::<T>()) {
+            Some(class) => self.bump(kind.bytes(), class),
+            None => self.alloc_large(kind.bytes(), align_of::<T>()),
+        }
+        .cast::<T>();
+        // SAFETY: fresh space for `kind.bytes() >= size_of::<T>()` bytes,
+        // aligned for `T`, owned by nothing else.
+        unsafe { p.write(value) };
+        if core::mem::needs_drop::<T>() {
+            // SAFETY: no reference into the list is live (allocation runs
+            // no user code while it holds one).
+            unsafe { &mut *self.drops.get() }.push(DropEntry {
+                ptr: p.cast(),
+                drop: drop_erased::<T>,
+            });
+        }
+        p
+    }
+
+    /// `bytes` (a multiple of 8) in a normal chunk of class `class`.
+    #[inline(always)]
+    fn bump(&self, bytes: usize, class: usize) -> NonNull<u8> {
+        let cursor = &self.cursors[class];
+        let p = cursor.ptr.get();
+        if bytes <= cursor.end.get().addr().wrapping_sub(p.addr()) {
+            // SAFETY: `bytes` fit between the cursor and the end of the
+            // current chunk's area, so `p` is not null and `p + bytes` is
+            // in bounds.
+            unsafe {
+                cursor.ptr.set(p.add(bytes));
+                NonNull::new_unchecked(p)
+            }
+        } else {
+            self.bump_slow(bytes, class)
+        }
+    }
+
+    /// [`bump`](Self::bump) when the current chunk is full (or there is
+    /// none): the next chunk of the class with room, a spare chunk, a new
+    /// chunk, or a large chunk for an object above a quarter of a chunk.
+    #[cold]
+    #[inline(never)]
+    fn bump_slow(&self, bytes: usize, class: usize) -> NonNull<u8> {
+        let cursor = &self.cursors[class];
+        let mut next = 0;
+        if !cursor.ptr.get().is_null() {
+            // SAFETY: the cursor is in a live chunk of this class's list;
+            // the area ends `capacity` bytes after its start.
+            let capacity = cursor.end.get().addr() - unsafe { self.area_of_cursor(class) }.addr();
+            if bytes > capacity / 4 {
+                // Large: keep the current chunk's tail for small objects.
+                return self.alloc_large(bytes, GRANULE << class);
+            }
+            self.flush_class(class);
+            next = cursor.index.get() + 1;
+        }
+        // SAFETY: no other reference into this list is live (allocation
+        // runs no user code, and the calls below touch other cells).
+        let list = unsafe { &mut (*self.lists.get())[class] };
+        for (i, chunk) in list.iter().enumerate().skip(next) {
+            let chunk = chunk.as_ptr();
+            // SAFETY: a live chunk of this heap, off every cursor.
+            let (room, top, area, capacity) = unsafe {
+                (
+                    (*chunk).capacity - (*chunk).top,
+                    (*chunk).top,
+                    (*chunk).area,
+                    (*chunk).capacity,
+                )
+            };
+            if bytes <= room {
+                // SAFETY: `top` and `capacity` are inside the area.
+                unsafe {
+                    cursor.ptr.set(area.as_ptr().add(top + bytes));
+                    cursor.end.set(area.as_ptr().add(capacity));
+                    cursor.index.set(i);
+                    return area.add(top);
+                }
+            }
+        }
+        let chunk = self.take_chunk(class);
+        // SAFETY: a fresh chunk, initialized for `class`.
+        let (area, capacity) = unsafe { ((*chunk.as_ptr()).area, (*chunk.as_ptr()).capacity) };
+        if bytes > capacity / 4 {
+            // SAFETY: no reference into the spare list is live.
+            unsafe { &mut *self.spare.get() }.push(chunk);
+            return self.alloc_large(bytes, GRANULE << class);
+        }
+        list.push(chunk);
+        // SAFETY: `bytes <= capacity / 4` fit in the empty area.
+        unsafe {
+            cursor.ptr.set(area.as_ptr().add(bytes));
+            cursor.end.set(area.as_ptr().add(capacity));
+            cursor.index.set(list.len() - 1);
+        }
+        area
+    }
+
+    /// Writes the current chunk's `top` of class `class` back from its
+    /// cursor, counting the bytes allocated since the last flush.
+    fn flush_class(&self, class: usize) {
+        let cursor = &self.cursors[class];
+        let p = cursor.ptr.get();
+        if p.is_null() {
+            return;
+        }
+        // SAFETY: the cursor is in a live chunk of this class's list, and no
+        // reference into the lists is live.
+        unsafe {
+            let chunk = self.cursor_chunk(class);
+            let top = p.addr() - (*chunk).area.addr().get();
+            self.since.set(self.since.get() + (top - (*chunk).top));
+            (*chunk).top = top;
+        }
+    }
+
+    /// The chunk the cursor of class `class` is in.
+    ///
+    /// # Safety
+    ///
+    /// The cursor is not null, and no reference into the lists is live.
+    #[inline]
+    unsafe fn cursor_chunk(&self, class: usize) -> *mut Chunk {
+        // SAFETY: a short shared access to one list (caller); the index of a
+        // cursor that is not null is in bounds.
+        unsafe {
+            let list = &(*self.lists.get())[class];
+            list[self.cursors[class].index.get()].as_ptr()
+        }
+    }
+
+    /// The area start of the chunk the cursor of class `class` is in.
+    ///
+    /// # Safety
+    ///
+    /// As [`cursor_chunk`](Self::cursor_chunk).
+    #[inline]
+    unsafe fn area_of_cursor(&self, class: usize) -> *mut u8 {
+        // SAFETY: forwarded; a live chunk.
+        unsafe { (*self.cursor_chunk(class)).area.as_ptr() }
+    }
+
+    /// An empty normal chunk for class `class`: a spare one or a new one.
+    fn take_chunk(&self, class: usize) -> NonNull<Chunk> {
+        // SAFETY: no reference into the spare list is live.
+        let chunk = match unsafe { &mut *self.spare.get() }.pop() {
+            Some(chunk) => chunk,
+            None => {
+                let layout = Layout::from_size_align(self.chunk_size, self.chunk_size)
+                    .expect("a power of two up to 1 GiB is a valid layout");
+                // SAFETY: the layout has a non-zero size.
+                let p = unsafe { std::alloc::alloc(layout) };
+                match NonNull::new(p) {
+                    Some(p) => p.cast(),
+                    None => std::alloc::handle_alloc_error(layout),
+                }
+            }
+        };
+        // SAFETY: a chunk-sized, chunk-aligned block owned by the heap, and
+        // `class` is normal (only normal classes bump).
+        unsafe { init_normal(chunk, self.chunk_size, class) };
+        chunk
+    }
+
+    /// A large chunk holding one object of `bytes` bytes aligned to
+    /// `align`; returns the object's address.
+    #[cold]
+    fn alloc_large(&self, bytes: usize, align: usize) -> NonNull<u8> {
+        assert!(
+            align <= self.chunk_size / 2,
+            "a heap object may be aligned to at most half the heap's chunk size \
+             ({} bytes), not {align}",
+            self.chunk_size / 2
+        );
+        let area_offset = BITMAP_OFFSET.next_multiple_of(align);
+        let layout = area_offset
+            .checked_add(bytes)
+            .and_then(|size| Layout::from_size_align(size, self.chunk_size.max(align)).ok())
+            .expect("a heap object's size overflows isize::MAX");
+        // SAFETY: the layout has a non-zero size.
+        let p = unsafe { std::alloc::alloc(layout) };
+        let Some(chunk) = NonNull::new(p) else {
+            std::alloc::handle_alloc_error(layout)
+        };
+        // SAFETY: the block is `area_offset + bytes` long, and
+        // `area_offset < chunk_size` (as `align <= chunk_size / 2`), so the
+        // object starts within the chunk-size-aligned block's first chunk.
+        unsafe {
+            let area = chunk.add(area_offset);
+            chunk.cast::<Chunk>().write(Chunk {
+                area,
+                prefix: NonNull::dangling(),
+                capacity: bytes,
+                top: bytes,
+                new_top: bytes,
+                words: 0,
+                layout,
+                large: true,
+                marked: false,
+                evacuated: false,
+            });
+            (*self.large.get()).push(chunk.cast());
+            self.since.set(self.since.get() + bytes);
+            area
+        }
+    }
+
+    /// Flushes every cursor (before reading tops).
+    fn flush(&self) {
+        for class in 0..CLASSES {
+            self.flush_class(class);
+        }
+    }
+
+    /// Bytes allocated since the last collection.
+    pub(crate) fn allocated_since(&self) -> usize {
+        self.flush();
+        self.since.get()
+    }
+
+    /// Bytes that survived the last collection.
+    pub(crate) fn live_after(&self) -> usize {
+        self.live_after
+    }
+
+    /// Sets the pacing: a collection is due after `min_bytes`, and `growth`
+    /// times the live bytes, were allocated.
+    pub(crate) fn set_pacing(&mut self, min_bytes: usize, growth: f64) {
+        self.pacing = (min_bytes, growth);
+    }
+
+    /// The bytes to allocate after a collection that left `live` bytes
+    /// before the next one is due.
+    fn budget(&self, live: usize) -> usize {
+        ((live as f64 * self.pacing.1) as usize).max(self.pacing.0)
+    }
+
+    /// Whether a collection is due.
+    pub(crate) fn due(&self) -> bool {
+        self.allocated_since() >= self.budget(self.live_after)
+    }
+
+    /// Collections run so far.
+    pub(crate) fn collections(&self) -> u64 {
+        self.collections
+    }
+
+    /// Figures of the heap's memory: `(reserved, used, chunks)`.
+    pub(crate) fn usage(&self) -> (usize, usize, usize) {
+        self.flush();
+        // SAFETY: no reference into the lists is live (short accesses).
+        let (lists, large, spare, drops) = unsafe {
+            (
+                &*self.lists.get(),
+                &*self.large.get(),
+                &*self.spare.get(),
+                &*self.drops.get(),
+            )
+        };
+        let mut reserved = drops.capacity() * size_of::<DropEntry>() + self.queue.bytes();
+        let mut used = 0;
+        let mut chunks = 0;
+        for &chunk in lists.iter().flatten().chain(large).chain(spare) {
+            // SAFETY: a live chunk.
+            unsafe {
+                reserved += (*chunk.as_ptr()).layout.size();
+                used += (*chunk.as_ptr()).top;
+            }
+            chunks += 1;
+        }
+        (reserved, used, chunks)
+    }
+
+    /// Objects with a destructor that the heap holds.
+    pub(crate) fn with_destructors(&self) -> usize {
+        // SAFETY: a short shared access, no mutation meanwhile.
+        unsafe { (*self.drops.get()).len() }
+    }
+
+    /// Runs a full collection: marks from `root`, drops every unmarked
+    /// object that has a destructor, slides the survivors of each chunk
+    /// together and rewrites every handle.
+    ///
+    /// If a destructor panics, the panic propagates after the destructor
+    /// list is left consistent (the panicking object counts as dropped);
+    /// the objects not yet swept are dropped by the next collection, which
+    /// also does the compaction this one did not reach. A panic while
+    /// handles are being rewritten aborts the process (a handle-visiting
+    /// `Managed` impl that panics breaks the trait's contract).
+    ///
+    /// # Safety
+    ///
+    /// 1. No reference to any object of this heap is live, and nothing
+    ///    holds a handle to an object of this heap except `root` (the
+    ///    root value, traced with `root_kind`) and the objects reachable
+    ///    from it: those are the handles that are rewritten.
+    /// 2. Every handle reachable from the root points to the start of a live
+    ///    object of this heap, of the type its kind describes.
+    pub(crate) unsafe fn collect(
+        &mut self,
+        root: NonNull<u8>,
+        root_kind: &'static GcKind,
+    ) -> CollectStats {
+        self.flush();
+        let mask = self.mask;
+        let lists = self.lists.get_mut();
+        let large = self.large.get_mut();
+
+        // 1. Clear the marks below every top.
+        for &chunk in lists.iter().flatten() {
+            let chunk = chunk.as_ptr();
+            // SAFETY: a live normal chunk; its used words are in the bitmap.
+            unsafe {
+                let used = (*chunk).top.div_ceil(GRANULE).div_ceil(64);
+                bitmap(chunk).write_bytes(0, used);
+            }
+        }
+        for &chunk in large.iter() {
+            // SAFETY: a live large chunk.
+            unsafe { (*chunk.as_ptr()).marked = false };
+        }
+
+        // 2. Mark from the root, then drain the queue in order.
+        let mut marker = Marker {
+            mask,
+            queue: core::mem::replace(&mut self.queue, WorkQueue::new()),
+            objects: 0,
+            granules: 0,
+        };
+        // SAFETY: the root is a live value to which no reference is live
+        // (caller), of the type `root_kind` describes.
+        unsafe { (root_kind.mark)(root, &mut marker) };
+        let mut i = 0;
+        while let Some((p, kind)) = marker.queue.get(i) {
+            // SAFETY: a marked, live object of this heap (caller, 2.), of
+            // the type `kind` describes, to which no reference is live.
+            unsafe { (kind.mark)(p, &mut marker) };
+            i += 1;
+        }
+        let Marker {
+            queue,
+            objects,
+            granules,
+            ..
+        } = marker;
+        self.queue = queue;
+
+        // 3. Run the destructors of the unmarked objects.
+        // SAFETY: the marks are complete; no reference to any object is
+        // live (caller).
+        let dropped = unsafe { sweep(self.drops.get_mut(), mask) };
+
+        // From here on, a panic would leave handles half rewritten.
+        let abort = AbortOnUnwind;
+
+        // 4. The prefix tables, and the new tops.
+        let lists = self.lists.get_mut();
+        let mut used = 0;
+        for &chunk in lists.iter().flatten() {
+            let chunk = chunk.as_ptr();
+            // SAFETY: a live normal chunk; `used` words are inside its
+            // bitmap and prefix table.
+            unsafe {
+                used += (*chunk).top;
+                let words = (*chunk).top.div_ceil(GRANULE).div_ceil(64);
+                let live = prefix_pass(bitmap(chunk), (*chunk).prefix.as_ptr(), words, self.fast);
+                (*chunk).new_top = live * GRANULE;
+            }
+        }
+        for &chunk in self.large.get_mut().iter() {
+            // SAFETY: a live large chunk.
+            unsafe { used += (*chunk.as_ptr()).top };
+        }
+
+        // 4b. Copy the live objects of the chunks under half live out to
+        // fresh chunks, so that sparse survivors do not pin whole chunks.
+        let mut fresh: [Vec<NonNull<Chunk>>; CLASSES] = [const { Vec::new() }; CLASSES];
+        let mut evacuated = 0;
+        for (class, fresh) in fresh.iter_mut().enumerate() {
+            let sparse: Vec<NonNull<Chunk>> = self.lists.get_mut()[class]
+                .iter()
+                .copied()
+                .filter(|&chunk| {
+                    // SAFETY: a live normal chunk, its new top computed.
+                    let (top, live) = unsafe { ((*chunk.as_ptr()).top, (*chunk.as_ptr()).new_top) };
+                    live > 0 && live * 2 < top
+                })
+                .collect();
+            evacuated += sparse.len();
+            if !sparse.is_empty() {
+                // SAFETY: marked, prefix-computed chunks of this class,
+                // whose objects no reference points into (caller).
+                *fresh = unsafe { self.evacuate(class, &sparse) };
+            }
+        }
+
+        // 5. Rewrite every handle: in the root, in every object holding
+        // handles (each is in the queue once), and in the destructor list.
+        let mut fixer = Fixer { mask };
+        // SAFETY: (all) the objects are live and unaliased (caller, 1.), the
+        // prefix tables are computed, and `fix_fast` only runs where the
+        // CPU has `popcnt`.
+        unsafe {
+            if self.fast {
+                (root_kind.fix_fast)(root, &mut fixer);
+                for &(p, kind) in self.queue.iter() {
+                    (kind.fix_fast)(current(p, mask), &mut fixer);
+                }
+            } else {
+                (root_kind.fix)(root, &mut fixer);
+                for &(p, kind) in self.queue.iter() {
+                    (kind.fix)(current(p, mask), &mut fixer);
+                }
+            }
+            for entry in self.drops.get_mut().iter_mut() {
+                entry.ptr = forward(entry.ptr, mask);
+            }
+        }
+
+        // 6. Slide each normal chunk's live granules down.
+        for &chunk in self.lists.get_mut().iter().flatten() {
+            let chunk = chunk.as_ptr();
+            // SAFETY: a live normal chunk whose prefix table was computed
+            // from its unchanged bitmap.
+            unsafe {
+                let words = (*chunk).top.div_ceil(GRANULE).div_ceil(64);
+                slide(
+                    (*chunk).area,
+                    bitmap(chunk),
+                    (*chunk).prefix.as_ptr(),
+                    words,
+                );
+                (*chunk).top = (*chunk).new_top;
+            }
+        }
+        for (list, fresh) in self.lists.get_mut().iter_mut().zip(fresh) {
+            list.extend(fresh);
+        }
+        core::mem::forget(abort);
+
+        // 7. Give the work list's memory back, and empty chunks; reset the
+        // cursors.
+        self.queue.reset();
+        let live_bytes = granules * GRANULE;
+        let released = self.recycle(live_bytes);
+        self.live_after = live_bytes;
+        self.since.set(0);
+        self.collections += 1;
+        CollectStats {
+            live_objects: objects,
+            live_bytes,
+            freed_bytes: used - live_bytes,
+            dropped,
+            chunks_evacuated: evacuated,
+            chunks_released: released,
+        }
+    }
+
+    /// Copies the live objects of `sparse` (normal chunks of class `class`)
+    /// into fresh chunks, a run of adjacent live granules at a time (so no
+    /// object is split), and writes the address of each granule's copy
+    /// into the granule; marks the chunks evacuated and empty. Returns the
+    /// fresh chunks, filled.
+    ///
+    /// # Safety
+    ///
+    /// The chunks are marked and their new tops computed; no reference to
+    /// their objects is live; nothing reads their old contents afterwards
+    /// except through [`forward`] and [`current`].
+    unsafe fn evacuate(&self, class: usize, sparse: &[NonNull<Chunk>]) -> Vec<NonNull<Chunk>> {
+        let mut fresh: Vec<NonNull<Chunk>> = Vec::new();
+        // The fresh chunk being filled: its area, capacity and fill.
+        let mut dest: Option<(NonNull<u8>, usize, usize)> = None;
+        for &chunk in sparse {
+            let chunk = chunk.as_ptr();
+            // SAFETY: a live normal chunk (caller).
+            let (area, words, bitmap) = unsafe {
+                (
+                    (*chunk).area,
+                    (*chunk).top.div_ceil(GRANULE).div_ceil(64),
+                    bitmap(chunk),
+                )
+            };
+            let mut copy_run = |start: usize, len: usize| {
+                let bytes = len * GRANULE;
+                let (to, capacity, filled) = match dest {
+                    Some((to, capacity, filled)) if capacity - filled >= bytes => {
+                        (to, capacity, filled)
+                    }
+                    _ => {
+                        if let (Some((_, _, filled)), Some(&last)) = (dest, fresh.last()) {
+                            // SAFETY: the previous fresh chunk, filled so far.
+                            unsafe { (*last.as_ptr()).top = filled };
+                        }
+                        let chunk = self.take_chunk(class);
+                        fresh.push(chunk);
+                        // SAFETY: a fresh chunk of this class.
+                        let (to, capacity) =
+                            unsafe { ((*chunk.as_ptr()).area, (*chunk.as_ptr()).capacity) };
+                        (to, capacity, 0)
+                    }
+                };
+                debug_assert!(bytes <= capacity - filled);
+                // SAFETY: 1. `len` live granules from `start` in the source
+                // area, and `bytes` free bytes at `filled` in the fresh one
+                // (a different chunk); copied as `MaybeUninit` granules so
+                // padding and provenance are preserved; 2. each source
+                // granule then holds the address of its copy (a pointer, so
+                // `forward` reads it back with the fresh chunk's
+                // provenance); the source is never read as an object again.
+                unsafe {
+                    type G = MaybeUninit<u64>;
+                    let src = area.cast::<G>().as_ptr().add(start);
+                    let dst = to.cast::<G>().as_ptr().add(filled / GRANULE);
+                    core::ptr::copy_nonoverlapping(src, dst, len);
+                    for i in 0..len {
+                        src.add(i).cast::<*mut G>().write(dst.add(i));
+                    }
+                }
+                dest = Some((to, capacity, filled + bytes));
+            };
+            let mut run: Option<(usize, usize)> = None;
+            for w in 0..words {
+                // SAFETY: `w` is a used word of the bitmap.
+                let mut live = unsafe { *bitmap.add(w) };
+                while live != 0 {
+                    let b = live.trailing_zeros() as usize;
+                    let len = (!(live >> b)).trailing_zeros() as usize;
+                    let start = w * 64 + b;
+                    run = match run {
+                        Some((s, l)) if s + l == start => Some((s, l + len)),
+                        Some((s, l)) => {
+                            copy_run(s, l);
+                            Some((start, len))
+                        }
+                        None => Some((start, len)),
+                    };
+                    live &= if b + len >= 64 { 0 } else { !0 << (b + len) };
+                }
+            }
+            if let Some((s, l)) = run {
+                copy_run(s, l);
+            }
+            // SAFETY: a live normal chunk; it keeps its bitmap (for nothing)
+            // and is empty once the collection ends.
+            unsafe {
+                (*chunk).evacuated = true;
+                (*chunk).top = 0;
+                (*chunk).new_top = 0;
+            }
+        }
+        if let (Some((_, _, filled)), Some(&last)) = (dest, fresh.last()) {
+            // SAFETY: the last fresh chunk, filled so far.
+            unsafe { (*last.as_ptr()).top = filled };
+        }
+        fresh
+    }
+
+    /// After a compaction: moves empty normal chunks to the spare list
+    /// (keeping as much spare room as the last cycle allocated, up to the
+    /// pacing budget, and freeing the rest), frees dead large
+    /// chunks, and resets every cursor to its class's first chunk. Returns
+    /// the chunks freed.
+    fn recycle(&mut self, live_bytes: usize) -> usize {
+        // Room for what the next cycle allocates: as much as this one did,
+        // up to the pacing budget (so a steady program neither frees nor
+        // allocates chunks every cycle).
+        let keep_bytes = self.since.get().min(self.budget(live_bytes));
+        let mut released = 0;
+        let spare = self.spare.get_mut();
+        for list in self.lists.get_mut().iter_mut() {
+            list.retain(|&chunk| {
+                // SAFETY: a live normal chunk.
+                let empty = unsafe { (*chunk.as_ptr()).top == 0 };
+                if empty {
+                    spare.push(chunk);
+                }
+                !empty
+            });
+        }
+        self.large.get_mut().retain(|&chunk| {
+            // SAFETY: a live large chunk; an unmarked one is dead (its
+            // destructor, if any, ran in the sweep) and freed once here.
+            unsafe {
+                if (*chunk.as_ptr()).marked {
+                    true
+                } else {
+                    free_chunk(chunk);
+                    released += 1;
+                    false
+                }
+            }
+        });
+        let keep = keep_bytes.div_ceil(self.chunk_size);
+        while spare.len() > keep {
+            let chunk = spare.pop().expect("longer than `keep`");
+            // SAFETY: an empty spare chunk, in no list any more.
+            unsafe { free_chunk(chunk) };
+            released += 1;
+        }
+        for (class, list) in self.lists.get_mut().iter().enumerate() {
+            let cursor = &self.cursors[class];
+            match list.first() {
+                Some(&chunk) => {
+                    // SAFETY: a live normal chunk; `top <= capacity`.
+                    unsafe {
+                        let c = chunk.as_ptr();
+                        cursor.ptr.set((*c).area.as_ptr().add((*c).top));
+                        cursor.end.set((*c).area.as_ptr().add((*c).capacity));
+                    }
+                    cursor.index.set(0);
+                }
+                None => {
+                    cursor.ptr.set(core::ptr::null_mut());
+                    cursor.end.set(core::ptr::null_mut());
+                }
+            }
+        }
+        released
+    }
+
+    /// Frees every spare chunk; returns how many.
+    pub(crate) fn release_spare(&mut self) -> usize {
+        let spare = self.spare.get_mut();
+        let n = spare.len();
+        for chunk in spare.drain(..) {
+            // SAFETY: an empty spare chunk, in no other list.
+            unsafe { free_chunk(chunk) };
+        }
+        self.queue = WorkQueue::new();
+        n
+    }
+}
+
+/// Frees a chunk.
+///
+/// # Safety
+///
+/// `chunk` is a live chunk of a heap, in no list afterwards, whose objects
+/// are dead or dropped.
+unsafe fn free_chunk(chunk: NonNull<Chunk>) {
+    // SAFETY: the chunk was allocated with the layout its header records.
+    unsafe {
+        let layout = (*chunk.as_ptr()).layout;
+        std::alloc::dealloc(chunk.as_ptr().cast(), layout);
+    }
+}
+
+/// Runs the destructor of every unmarked object in `drops`, removing its
+/// entry first (so a panicking destructor still counts as run, and no
+/// object is dropped twice); keeps the marked ones in order. Returns the
+/// destructors run. If one panics, the unswept entries are kept and the
+/// panic propagates.
+///
+/// # Safety
+///
+/// The marks of this collection are complete, every entry is a live object
+/// of the heap with `mask`, and no reference to any object is live.
+unsafe fn sweep(drops: &mut Vec<DropEntry>, mask: usize) -> usize {
+    /// Closes the gap left by the swept entries, also during a panic.
+    struct Compact<'v> {
+        drops: &'v mut Vec<DropEntry>,
+        read: usize,
+        write: usize,
+        len: usize,
+    }
+    impl Drop for Compact<'_> {
+        fn drop(&mut self) {
+            let rest = self.len - self.read;
+            // SAFETY: entries `read..len` are initialized and unswept;
+            // `write <= read`, so the copy stays in bounds; `DropEntry` is
+            // `Copy`.
+            unsafe {
+                let p = self.drops.as_mut_ptr();
+                core::ptr::copy(p.add(self.read), p.add(self.write), rest);
+                self.drops.set_len(self.write + rest);
+            }
+        }
+    }
+    let len = drops.len();
+    let mut c = Compact {
+        drops,
+        read: 0,
+        write: 0,
+        len,
+    };
+    let mut dropped = 0;
+    while c.read < c.len {
+        // SAFETY: `read < len` entries are initialized.
+        let entry = unsafe { *c.drops.as_ptr().add(c.read) };
+        c.read += 1;
+        // SAFETY: a live object of this heap (caller).
+        if unsafe { is_marked(entry.ptr, mask) } {
+            // SAFETY: `write < read <= len`.
+            unsafe { *c.drops.as_mut_ptr().add(c.write) = entry };
+            c.write += 1;
+        } else {
+            dropped += 1;
+            // SAFETY: an unreachable object (unmarked: no handle in the
+            // root's graph points to it, and none exists elsewhere), live,
+            // dropped once (its entry is gone already).
+            unsafe { (entry.drop)(entry.ptr) };
+        }
+    }
+    dropped
+}
+
+/// Writes the prefix table of `words` bitmap words; returns the live
+/// granules.
+///
+/// # Safety
+///
+/// `bitmap` has `words` readable words and `prefix` `words + 1` writable
+/// entries; `fast` only where the CPU has `popcnt`.
+#[inline(always)]
+unsafe fn prefix_pass(bitmap: *const u64, prefix: *mut u32, words: usize, fast: bool) -> usize {
+    /// The pass itself.
+    ///
+    /// # Safety
+    ///
+    /// As [`prefix_pass`].
+    #[inline(always)]
+    unsafe fn pass(bitmap: *const u64, prefix: *mut u32, words: usize) -> usize {
+        let mut pos = 0usize;
+        for w in 0..words {
+            // SAFETY: `w < words` (caller).
+            unsafe {
+                *prefix.add(w) = pos as u32;
+                pos += (*bitmap.add(w)).count_ones() as usize;
+            }
+        }
+        // SAFETY: entry `words` exists (caller).
+        unsafe { *prefix.add(words) = pos as u32 };
+        pos
+    }
+    /// [`pass`] with `popcnt`.
+    ///
+    /// # Safety
+    ///
+    /// As [`prefix_pass`], and the CPU has `popcnt`.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt")]
+    unsafe fn pass_popcnt(bitmap: *const u64, prefix: *mut u32, words: usize) -> usize {
+        // SAFETY: forwarded.
+        unsafe { pass(bitmap, prefix, words) }
+    }
+    #[cfg(target_arch = "x86_64")]
+    if fast {
+        // SAFETY: forwarded; `fast` says the CPU has `popcnt`.
+        return unsafe { pass_popcnt(bitmap, prefix, words) };
+    }
+    let _ = fast;
+    // SAFETY: forwarded.
+    unsafe { pass(bitmap, prefix, words) }
+}
+
+/// Moves every live granule of a chunk to its new place, in ascending
+/// order, a run of adjacent live granules at a time.
+///
+/// # Safety
+///
+/// `area` is a chunk's area with `words` used bitmap words at `bitmap` and
+/// their prefix table at `prefix`, computed from the same bitmap; nothing
+/// else accesses the area.
+unsafe fn slide(area: NonNull<u8>, bitmap: *const u64, prefix: *const u32, words: usize) {
+    type G = MaybeUninit<u64>;
+    let area = area.cast::<G>().as_ptr();
+    for w in 0..words {
+        // SAFETY: `w < words`.
+        let (mut live, e) = unsafe { (*bitmap.add(w), *prefix.add(w) as usize) };
+        if live == 0 {
+            continue;
+        }
+        let src = w * 64;
+        let mut dst = e;
+        if live == !0 {
+            if dst != src {
+                // SAFETY: 64 live granules from `src` in the area; `dst <
+                // src`; `copy` allows the overlap.
+                unsafe { core::ptr::copy(area.add(src), area.add(dst), 64) };
+            }
+            continue;
+        }
+        while live != 0 {
+            let b = live.trailing_zeros() as usize;
+            let run = (!(live >> b)).trailing_zeros() as usize;
+            if dst != src + b {
+                // SAFETY: granules `src + b ..+ run` are live and in the
+                // area; their destination starts below them, after every
+                // granule copied so far (so copying upwards one granule at a
+                // time never overwrites one still to be read); copied as
+                // `MaybeUninit` so padding and pointer provenance are
+                // preserved.
+                unsafe {
+                    let (from, to) = (area.add(src + b), area.add(dst));
+                    if run <= 8 {
+                        for i in 0..run {
+                            to.add(i).write(from.add(i).read());
+                        }
+                    } else {
+                        core::ptr::copy(from, to, run);
+                    }
+                }
+            }
+            dst += run;
+            live &= if b + run >= 64 { 0 } else { !0 << (b + run) };
+        }
+    }
+}
+
+/// A marked object that holds handles, and its kind.
+type Work = (NonNull<u8>, &'static GcKind);
+
+/// The collector's work list: the marked objects that hold handles, in
+/// marking order, in segments of [`WorkQueue::SEGMENT`] entries, so that
+/// growing never copies and the memory is given back after each collection
+/// (all but one segment).
+struct WorkQueue {
+    /// Full segments, then the one being filled.
+    segments: Vec<Vec<Work>>,
+}
+
+impl WorkQueue {
+    /// Entries per segment (64 KiB).
+    const SEGMENT: usize = 4096;
+
+    /// An empty list.
+    const fn new() -> Self {
+        WorkQueue {
+            segments: Vec::new(),
+        }
+    }
+
+    /// Appends an entry.
+    #[inline(always)]
+    fn push(&mut self, work: Work) {
+        match self.segments.last_mut() {
+            Some(last) if last.len() < Self::SEGMENT => last.push(work),
+            _ => self.grow(work),
+        }
+    }
+
+    /// [`push`](Self::push) into a new segment.
+    #[cold]
+    fn grow(&mut self, work: Work) {
+        let mut segment = Vec::with_capacity(Self::SEGMENT);
+        segment.push(work);
+        self.segments.push(segment);
+    }
+
+    /// Entry `i`, if pushed.
+    #[inline(always)]
+    fn get(&self, i: usize) -> Option<Work> {
+        self.segments
+            .get(i / Self::SEGMENT)?
+            .get(i % Self::SEGMENT)
+            .copied()
+    }
+
+    /// Every entry, in order.
+    fn iter(&self) -> impl Iterator<Item = &Work> {
+        self.segments.iter().flatten()
+    }
+
+    /// Empties the list, keeping one segment's memory.
+    fn reset(&mut self) {
+        self.segments.truncate(1);
+        if let Some(first) = self.segments.first_mut() {
+            first.clear();
+        }
+    }
+
+    /// Bytes held.
+    fn bytes(&self) -> usize {
+        self.segments.len() * Self::SEGMENT * size_of::<Work>()
+    }
+}
+
+/// The marking visitor: marks each object a handle points at, and queues
+/// the newly marked ones that hold handles.
+pub(crate) struct Marker {
+    /// The heap's chunk mask.
+    mask: usize,
+    /// Marked objects that hold handles, in marking order.
+    queue: WorkQueue,
+    /// Objects marked.
+    objects: usize,
+    /// Granules marked.
+    granules: usize,
+}
+
+// SAFETY: observes only: marks the target object and never writes
+// `target`; keeps the object's address (not the place) in its queue.
+unsafe impl Visitor for Marker {
+    /// A region reference: not a heap object.
+    #[inline]
+    fn visit(&mut self, _target: &mut NonNull<u8>) {}
+
+    #[inline(always)]
+    fn visit_gc(&mut self, target: &mut NonNull<u8>, kind: &'static GcKind) {
+        let p = *target;
+        let chunk = chunk_of(p, self.mask);
+        // SAFETY: every handle reachable from the root points to the start
+        // of a live object of this heap (the collection's contract), whose
+        // chunk header starts at the masked address; its granules are
+        // inside the chunk's bitmap.
+        unsafe {
+            if (*chunk).large {
+                if (*chunk).marked {
+                    return;
+                }
+                (*chunk).marked = true;
+            } else {
+                let g = (p.addr().get() - (*chunk).area.addr().get()) / GRANULE;
+                let bitmap = bitmap(chunk);
+                let word = bitmap.add(g / 64);
+                let b = g % 64;
+                if *word & (1 << b) != 0 {
+                    return;
+                }
+                if b + kind.granules <= 64 {
+                    *word |= (u64::MAX >> (64 - kind.granules)) << b;
+                } else {
+                    set_bits(bitmap, g, kind.granules);
+                }
+            }
+        }
+        self.objects += 1;
+        self.granules += kind.granules;
+        if kind.has_refs {
+            self.queue.push((p, kind));
+        }
+    }
+}
+
+/// The rewriting visitor: replaces each handle by its object's address
+/// after this collection's compaction.
+pub(crate) struct Fixer {
+    /// The heap's chunk mask.
+    mask: usize,
+}
+
+// SAFETY: 1. it is used only by the collection that moves the heap's
+// objects by the same formula (`forward`), so the address it writes is
+// where the same object lands, derived from the chunk's area pointer
+// (provenance of the chunk); 2. it keeps no place.
+unsafe impl Visitor for Fixer {
+    /// A region reference: not a heap object.
+    #[inline]
+    fn visit(&mut self, _target: &mut NonNull<u8>) {}
+
+    #[inline(always)]
+    fn visit_gc(&mut self, target: &mut NonNull<u8>, _kind: &'static GcKind) {
+        // SAFETY: the handle is reachable from the root, so its object was
+        // marked, and the prefix tables are computed (the collection's
+        // order).
+        *target = unsafe { forward(*target, self.mask) };
+    }
+}
+
+/// Aborts the process if dropped during a panic (forgotten on success).
+struct AbortOnUnwind;
+
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        std::process::abort();
+    }
+}
+
+impl Drop for RawHeap {
+    fn drop(&mut self) {
+        /// Frees every chunk, also if a destructor panics.
+        struct FreeChunks<'h>(&'h mut RawHeap);
+        impl Drop for FreeChunks<'_> {
+            fn drop(&mut self) {
+                let heap = &mut *self.0;
+                let chunks = heap
+                    .lists
+                    .get_mut()
+                    .iter_mut()
+                    .flat_map(|list| list.drain(..))
+                    .chain(heap.large.get_mut().drain(..))
+                    .chain(heap.spare.get_mut().drain(..));
+                for chunk in chunks {
+                    // SAFETY: every chunk of the heap, each freed once; its
+                    // objects were dropped (or are being abandoned by a
+                    // second panic, which aborts).
+                    unsafe { free_chunk(chunk) };
+                }
+            }
+        }
+        let chunks = FreeChunks(self);
+        // SAFETY: the heap is being dropped: no handle can be dereferenced
+        // any more (they need a mutation of this heap), so every object is
+        // dropped exactly once here.
+        unsafe { drop_all(chunks.0.drops.get_mut(), 0) };
+    }
+}
+
+/// Drops the objects of `drops[from..]` in order, continuing with the next
+/// ones if a destructor panics; empties the list.
+///
+/// # Safety
+///
+/// Every entry from `from` is a live object never used again.
+unsafe fn drop_all(drops: &mut Vec<DropEntry>, from: usize) {
+    /// Drops the rest if a destructor panics.
+    struct Rest<'v> {
+        drops: &'v mut Vec<DropEntry>,
+        from: usize,
+    }
+    impl Drop for Rest<'_> {
+        fn drop(&mut self) {
+            // SAFETY: forwarded from `drop_all`'s caller; the panicking
+            // entry is before `self.from`.
+            unsafe { drop_all(self.drops, self.from) };
+        }
+    }
+    let mut rest = Rest { drops, from };
+    while let Some(&entry) = rest.drops.get(rest.from) {
+        rest.from += 1;
+        // SAFETY: a live object, dropped once (the guard resumes after it).
+        unsafe { (entry.drop)(entry.ptr) };
+    }
+    rest.drops.clear();
+    core::mem::forget(rest);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_bits_and_prefix_pass_agree() {
+        let mut words = [0u64; 3];
+        let p = words.as_mut_ptr();
+        // SAFETY: bits 60..140 lie in the three words.
+        unsafe { set_bits(p, 60, 80) };
+        assert_eq!(words, [0xf << 60, !0, (1 << 12) - 1]);
+        let mut prefix = [0u32; 4];
+        // SAFETY: three words, four entries.
+        let live = unsafe { prefix_pass(words.as_ptr(), prefix.as_mut_ptr(), 3, has_popcnt()) };
+        assert_eq!(live, 80);
+        assert_eq!(prefix, [0, 4, 68, 80]);
+    }
+
+    #[test]
+    fn slide_moves_runs_down_in_order() {
+        let mut area = [0u64; 128];
+        for (i, g) in area.iter_mut().enumerate() {
+            *g = i as u64;
+        }
+        // Live: granules 3..6, 10, 63..66 (across the word boundary), 127.
+        let mut bitmap = [0u64; 2];
+        // SAFETY: in bounds.
+        unsafe {
+            set_bits(bitmap.as_mut_ptr(), 3, 3);
+            set_bits(bitmap.as_mut_ptr(), 10, 1);
+            set_bits(bitmap.as_mut_ptr(), 63, 3);
+            set_bits(bitmap.as_mut_ptr(), 127, 1);
+        }
+        let mut prefix = [0u32; 3];
+        // SAFETY: two words, three entries; the area has 128 granules.
+        unsafe {
+            let live = prefix_pass(bitmap.as_ptr(), prefix.as_mut_ptr(), 2, false);
+            assert_eq!(live, 8);
+            slide(
+                NonNull::from(&mut area).cast(),
+                bitmap.as_ptr(),
+                prefix.as_ptr(),
+                2,
+            );
+        }
+        assert_eq!(&area[..8], &[3, 4, 5, 10, 63, 64, 65, 127]);
+    }
+}

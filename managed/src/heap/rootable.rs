@@ -1,0 +1,95 @@
+//! [`Rootable`]: how a heap names its root type at each mutation's brand.
+
+use core::marker::PhantomData;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::visit::Managed;
+
+/// A type that can be a [`Heap`](super::Heap)'s root: `Self::Root<'gc>` is
+/// the type at the brand `'gc` of one mutation.
+///
+/// `#[derive(Managed)]` implements it for every type whose generics have
+/// no lifetime bounds: for `struct Scene<'gc> { .. }`, `Root<'gc>` is
+/// `Scene<'gc>` (the first lifetime parameter is the brand; other lifetime
+/// parameters become `'static`, and type parameters must be `'static`).
+/// The crate implements it for `Gc`, the std containers `Managed` covers
+/// (`Vec<Gc<'static, Node<'static>>>` is a root), and the reference-free
+/// leaf types (`Root<'gc> = Self`). The lifetime written in
+/// `Heap<Scene<'static>>` is only a placeholder: the heap hands the root
+/// out at a fresh brand in every mutation.
+///
+/// The trait is safe to implement: the heap only ever shows the root at a
+/// brand that the mutation closure cannot relate to any other lifetime
+/// (`for<'gc>`), so whatever `Root<'gc>` is, a value of it can only hold
+/// `'static` data and handles of this heap, and lifetimes never change a
+/// type's layout.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the root of a heap",
+    label = "not `Rootable`",
+    note = "write `#[derive(Managed)]` on the root type (its generics must have no lifetime bounds), \
+            or implement `Rootable` with `type Root<'gc> = YourType<'gc>;`"
+)]
+pub trait Rootable {
+    /// The root type at the brand `'gc`.
+    type Root<'gc>: Managed;
+}
+
+/// Implements `Rootable` for types without a brand.
+macro_rules! same {
+    ($($t:ty),* $(,)?) => {$(
+        impl Rootable for $t {
+            type Root<'gc> = $t;
+        }
+    )*};
+}
+
+crate::visit::leaf_types!(same);
+
+impl<T: Rootable> Rootable for Option<T> {
+    type Root<'gc> = Option<T::Root<'gc>>;
+}
+
+impl<T: Rootable> Rootable for Box<T> {
+    type Root<'gc> = Box<T::Root<'gc>>;
+}
+
+impl<T: Rootable> Rootable for Vec<T> {
+    type Root<'gc> = Vec<T::Root<'gc>>;
+}
+
+impl<T: Rootable> Rootable for VecDeque<T> {
+    type Root<'gc> = VecDeque<T::Root<'gc>>;
+}
+
+impl<T: Rootable, const N: usize> Rootable for [T; N] {
+    type Root<'gc> = [T::Root<'gc>; N];
+}
+
+impl<K: 'static, T: Rootable, S: 'static> Rootable for HashMap<K, T, S> {
+    type Root<'gc> = HashMap<K, T::Root<'gc>, S>;
+}
+
+impl<K: 'static, T: Rootable> Rootable for BTreeMap<K, T> {
+    type Root<'gc> = BTreeMap<K, T::Root<'gc>>;
+}
+
+impl<T: Rootable> Rootable for PhantomData<T> {
+    type Root<'gc> = PhantomData<T::Root<'gc>>;
+}
+
+macro_rules! tuple {
+    ($($name:ident)+) => {
+        impl<$($name: Rootable),+> Rootable for ($($name,)+) {
+            type Root<'gc> = ($($name::Root<'gc>,)+);
+        }
+    };
+}
+
+tuple!(A);
+tuple!(A B);
+tuple!(A B C);
+tuple!(A B C D);
+tuple!(A B C D E);
+tuple!(A B C D E F);
+tuple!(A B C D E F G);
+tuple!(A B C D E F G H);

@@ -1,0 +1,569 @@
+//! The managed heap: object graphs with shared mutable handles,
+//! reclamation by reachability, compaction in one call.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use managed::heap::{CollectStats, Pacing};
+use managed::prelude::*;
+
+thread_local! {
+    /// Ids of the `Probe`s dropped on this thread, in order.
+    static DROPPED: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Takes the ids dropped so far, sorted.
+fn take_dropped() -> Vec<u64> {
+    let mut v = DROPPED.with(|d| std::mem::take(&mut *d.borrow_mut()));
+    v.sort_unstable();
+    v
+}
+
+/// Records its id when dropped; panics instead if asked to.
+#[derive(Debug)]
+struct Probe {
+    id: u64,
+    panic_on_drop: bool,
+}
+
+impl Probe {
+    fn new(id: u64) -> Self {
+        Probe {
+            id,
+            panic_on_drop: false,
+        }
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        DROPPED.with(|d| d.borrow_mut().push(self.id));
+        if self.panic_on_drop {
+            panic!("probe {} panics on drop", self.id);
+        }
+    }
+}
+
+#[derive(Managed)]
+struct Node<'gc> {
+    name: String,
+    #[managed(skip)]
+    probe: Probe,
+    parent: Option<Gc<'gc, Node<'gc>>>,
+    children: Vec<Gc<'gc, Node<'gc>>>,
+}
+
+#[derive(Managed)]
+struct Scene<'gc> {
+    root: Gc<'gc, Node<'gc>>,
+    by_name: HashMap<String, Gc<'gc, Node<'gc>>>,
+    selection: Option<Gc<'gc, Node<'gc>>>,
+}
+
+fn node<'gc>(mc: &Mutation<'gc>, id: u64, name: &str) -> Gc<'gc, Node<'gc>> {
+    Gc::new(
+        mc,
+        Node {
+            name: name.to_owned(),
+            probe: Probe::new(id),
+            parent: None,
+            children: Vec::new(),
+        },
+    )
+}
+
+/// Adds a named child under `parent`, indexed by name.
+fn add_child<'gc>(
+    mc: &mut Mutation<'gc>,
+    scene: &mut Scene<'gc>,
+    parent: Gc<'gc, Node<'gc>>,
+    id: u64,
+    name: &str,
+) -> Gc<'gc, Node<'gc>> {
+    let child = node(mc, id, name);
+    mc[child].parent = Some(parent);
+    mc[parent].children.push(child);
+    scene.by_name.insert(name.to_owned(), child);
+    child
+}
+
+/// The user's own helper: collecting is one call.
+fn compact_scene(heap: &mut Heap<Scene<'static>>) -> CollectStats {
+    heap.collect()
+}
+
+fn new_scene() -> Heap<Scene<'static>> {
+    Heap::with_chunk_size(4096, |mc| Scene {
+        root: node(mc, 0, "root"),
+        by_name: HashMap::new(),
+        selection: None,
+    })
+}
+
+/// The names on the path from `n` up to the root.
+fn path<'gc>(mc: &Mutation<'gc>, mut n: Gc<'gc, Node<'gc>>) -> Vec<String> {
+    let mut names = vec![mc[n].name.clone()];
+    while let Some(p) = mc[n].parent {
+        names.push(mc[p].name.clone());
+        n = p;
+    }
+    names
+}
+
+#[test]
+fn scene_graph_with_parent_links_index_and_selection() {
+    take_dropped();
+    let mut heap = new_scene();
+    heap.mutate(|mc, scene| {
+        let root = scene.root;
+        // Garbage between the live objects, so the collection moves them.
+        let mut garbage = 1000..1050;
+        let mut litter = |mc: &Mutation<'_>| {
+            for id in garbage.by_ref().take(10) {
+                node(mc, id, "garbage");
+            }
+        };
+        litter(mc);
+        let world = add_child(mc, scene, root, 1, "world");
+        litter(mc);
+        let camera = add_child(mc, scene, world, 2, "camera");
+        litter(mc);
+        add_child(mc, scene, world, 3, "light");
+        litter(mc);
+        add_child(mc, scene, camera, 4, "lens");
+        litter(mc);
+        scene.selection = Some(camera);
+    });
+    let before = heap.as_ptr_of_selection();
+    let stats = compact_scene(&mut heap);
+    assert_eq!(stats.live_objects, 5);
+    assert_eq!(stats.dropped, 50);
+    assert_eq!(take_dropped(), (1000..1050).collect::<Vec<_>>());
+    assert_ne!(heap.as_ptr_of_selection(), before, "the selection moved");
+    heap.mutate(|mc, scene| {
+        let lens = scene.by_name["lens"];
+        assert_eq!(path(mc, lens), ["lens", "camera", "world", "root"]);
+        let selected = scene.selection.expect("still selected");
+        assert_eq!(mc[selected].name, "camera");
+        assert!(mc[selected].children.contains(&lens));
+        assert_eq!(mc[selected].parent, Some(scene.by_name["world"]));
+        let names: Vec<_> = mc[scene.root]
+            .children
+            .iter()
+            .map(|&c| mc[c].name.clone())
+            .collect();
+        assert_eq!(names, ["world"]);
+    });
+    drop(heap);
+    assert_eq!(take_dropped(), [0, 1, 2, 3, 4]);
+}
+
+trait SelectionPtr {
+    fn as_ptr_of_selection(&mut self) -> usize;
+}
+
+impl SelectionPtr for Heap<Scene<'static>> {
+    fn as_ptr_of_selection(&mut self) -> usize {
+        self.mutate(|_, scene| scene.selection.map_or(0, |s| s.as_ptr().addr()))
+    }
+}
+
+#[test]
+fn mutation_through_aliased_handles() {
+    take_dropped();
+    let mut heap = new_scene();
+    heap.mutate(|mc, scene| {
+        let root = scene.root;
+        let a = add_child(mc, scene, root, 1, "a");
+        scene.selection = Some(a);
+        let alias = scene.by_name["a"];
+        mc[alias].name.push_str("-renamed");
+        let via_selection = scene.selection.unwrap();
+        via_selection.get_mut(mc).name.push('!');
+        assert_eq!(mc[a].name, "a-renamed!");
+        // Reading two aliases at once is fine: both borrow the token shared.
+        let (x, y) = (a.get(mc), alias.get(mc));
+        assert!(std::ptr::eq(x, y));
+    });
+    heap.collect();
+    heap.mutate(|mc, scene| assert_eq!(mc[scene.by_name["a"]].name, "a-renamed!"));
+}
+
+#[test]
+fn unlinking_a_subtree_reclaims_it_with_each_destructor_once() {
+    take_dropped();
+    let mut heap = new_scene();
+    heap.mutate(|mc, scene| {
+        let root = scene.root;
+        let keep = add_child(mc, scene, root, 1, "keep");
+        let cut = add_child(mc, scene, root, 2, "cut");
+        let mut parent = cut;
+        for i in 0..20 {
+            parent = add_child(mc, scene, parent, 10 + i, &format!("deep{i}"));
+        }
+        add_child(mc, scene, keep, 3, "kept-leaf");
+        // The subtree's nodes point up at `root` and at each other (parent
+        // links are cycles): unreachability, not reference counts, decides.
+    });
+    assert_eq!(compact_scene(&mut heap).dropped, 0);
+    heap.mutate(|mc, scene| {
+        let root = scene.root;
+        let cut = scene.by_name["cut"];
+        mc[root].children.retain(|&c| c != cut);
+        scene
+            .by_name
+            .retain(|name, _| !name.starts_with("deep") && name != "cut");
+    });
+    assert!(
+        take_dropped().is_empty(),
+        "nothing is dropped before a collection"
+    );
+    let stats = compact_scene(&mut heap);
+    assert_eq!(stats.dropped, 21);
+    let mut expected: Vec<u64> = (10..30).collect();
+    expected.insert(0, 2);
+    assert_eq!(take_dropped(), expected);
+    assert_eq!(
+        compact_scene(&mut heap).dropped,
+        0,
+        "each destructor runs once"
+    );
+    assert!(take_dropped().is_empty());
+    heap.mutate(|mc, scene| {
+        assert_eq!(
+            path(mc, scene.by_name["kept-leaf"]),
+            ["kept-leaf", "keep", "root"]
+        );
+    });
+}
+
+#[test]
+fn cycles_and_self_links_survive_while_rooted_and_die_together() {
+    #[derive(Managed)]
+    struct Ring<'gc> {
+        value: u64,
+        #[managed(skip)]
+        _probe: Probe,
+        next: Option<Gc<'gc, Ring<'gc>>>,
+        me: Option<Gc<'gc, Ring<'gc>>>,
+    }
+    take_dropped();
+    let mut heap: Heap<Option<Gc<'static, Ring<'static>>>> = Heap::with_chunk_size(4096, |_| None);
+    heap.mutate(|mc, root| {
+        let first = Gc::new(
+            mc,
+            Ring {
+                value: 0,
+                _probe: Probe::new(0),
+                next: None,
+                me: None,
+            },
+        );
+        let mut prev = first;
+        for i in 1..10 {
+            Gc::new(
+                mc,
+                Ring {
+                    value: 999,
+                    _probe: Probe::new(100 + i),
+                    next: None,
+                    me: None,
+                },
+            );
+            let r = Gc::new(
+                mc,
+                Ring {
+                    value: i,
+                    _probe: Probe::new(i),
+                    next: None,
+                    me: None,
+                },
+            );
+            mc[r].me = Some(r);
+            mc[prev].next = Some(r);
+            prev = r;
+        }
+        mc[prev].next = Some(first);
+        *root = Some(first);
+    });
+    assert_eq!(heap.collect().dropped, 9);
+    assert_eq!(take_dropped(), (101..110).collect::<Vec<_>>());
+    heap.mutate(|mc, root| {
+        let first = root.unwrap();
+        let mut r = first;
+        for i in 0..10 {
+            assert_eq!(mc[r].value, i);
+            if i > 0 {
+                assert_eq!(mc[r].me, Some(r));
+            }
+            r = mc[r].next.unwrap();
+        }
+        assert_eq!(r, first, "the ring closes");
+        *root = None;
+    });
+    assert_eq!(heap.collect().dropped, 10);
+    assert_eq!(take_dropped(), (0..10).collect::<Vec<_>>());
+    assert_eq!(heap.stats().live_bytes, 0);
+}
+
+#[test]
+fn a_long_chain_is_marked_without_recursion() {
+    #[derive(Managed)]
+    struct Link<'gc> {
+        value: u64,
+        next: Option<Gc<'gc, Link<'gc>>>,
+    }
+    let n: u64 = if cfg!(miri) { 2_000 } else { 1_000_000 };
+    let mut heap: Heap<Option<Gc<'static, Link<'static>>>> = Heap::new(|_| None);
+    heap.mutate(|mc, root| {
+        let mut head = None;
+        for value in 0..n {
+            if value % 3 == 0 {
+                Gc::new(mc, Link { value, next: None });
+            }
+            head = Some(Gc::new(mc, Link { value, next: head }));
+        }
+        *root = head;
+    });
+    let stats = heap.collect();
+    assert_eq!(stats.live_objects as u64, n);
+    assert_eq!(stats.live_bytes as u64, n * 16);
+    assert_eq!(stats.freed_bytes as u64, n.div_ceil(3) * 16);
+    heap.mutate(|mc, root| {
+        let mut at = *root;
+        let mut expect = n;
+        while let Some(link) = at {
+            expect -= 1;
+            assert_eq!(mc[link].value, expect);
+            at = mc[link].next;
+        }
+        assert_eq!(expect, 0);
+    });
+}
+
+#[test]
+fn a_panicking_destructor_leaves_the_heap_usable_and_nothing_dropped_twice() {
+    take_dropped();
+    let mut heap = new_scene();
+    heap.mutate(|mc, scene| {
+        let root = scene.root;
+        add_child(mc, scene, root, 1, "live");
+        for id in 10..20 {
+            let n = node(mc, id, "garbage");
+            mc[n].probe.panic_on_drop = id == 13;
+        }
+    });
+    let result = catch_unwind(AssertUnwindSafe(|| heap.collect()));
+    assert!(result.is_err(), "the destructor's panic propagates");
+    let first = take_dropped();
+    assert_eq!(first, (10..14).collect::<Vec<_>>(), "swept up to the panic");
+    // The heap is consistent: the live graph reads back, allocation works.
+    heap.mutate(|mc, scene| {
+        assert_eq!(path(mc, scene.by_name["live"]), ["live", "root"]);
+        let root = scene.root;
+        add_child(mc, scene, root, 2, "after");
+    });
+    let stats = heap.collect();
+    assert_eq!(stats.dropped, 6, "the rest of the garbage, once");
+    assert_eq!(take_dropped(), (14..20).collect::<Vec<_>>());
+    assert_eq!(stats.live_objects, 3);
+    heap.mutate(|mc, scene| {
+        assert_eq!(path(mc, scene.by_name["after"]), ["after", "root"]);
+    });
+    drop(heap);
+    assert_eq!(take_dropped(), [0, 1, 2]);
+}
+
+#[test]
+fn a_panicking_destructor_when_the_heap_drops_still_drops_the_rest() {
+    take_dropped();
+    let mut heap = new_scene();
+    heap.mutate(|mc, scene| {
+        let root = scene.root;
+        for id in 1..6 {
+            let n = add_child(mc, scene, root, id, &format!("n{id}"));
+            mc[n].probe.panic_on_drop = id == 2;
+        }
+    });
+    assert!(catch_unwind(AssertUnwindSafe(|| drop(heap))).is_err());
+    assert_eq!(take_dropped(), [0, 1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn objects_of_every_alignment_and_size_keep_their_values_across_collections() {
+    #[derive(Managed, Clone, Copy, PartialEq, Debug)]
+    #[repr(align(16))]
+    struct A16(u64, u8);
+    #[derive(Managed, Clone, Copy, PartialEq, Debug)]
+    #[repr(align(64))]
+    struct A64(u32);
+    #[derive(Managed, Clone, Copy, PartialEq, Debug)]
+    #[repr(align(4096))]
+    struct Page(u8);
+    #[derive(Managed, Clone, Copy, PartialEq, Debug)]
+    struct Unit;
+    #[derive(Managed)]
+    struct Mixed<'gc> {
+        small: Vec<Gc<'gc, u8>>,
+        a16: Vec<Gc<'gc, A16>>,
+        a64: Vec<Gc<'gc, A64>>,
+        pages: Vec<Gc<'gc, Page>>,
+        units: Vec<Gc<'gc, Unit>>,
+        big: Vec<Gc<'gc, [u64; 300]>>,
+    }
+    let rounds = if cfg!(miri) { 2 } else { 6 };
+    let mut heap: Heap<Mixed<'static>> = Heap::with_chunk_size(8192, |_| Mixed {
+        small: Vec::new(),
+        a16: Vec::new(),
+        a64: Vec::new(),
+        pages: Vec::new(),
+        units: Vec::new(),
+        big: Vec::new(),
+    });
+    for round in 0..rounds {
+        heap.mutate(|mc, m| {
+            for i in 0..40u64 {
+                let keep = i % 3 == 0;
+                let s = Gc::new(mc, (i + round) as u8);
+                let a = Gc::new(mc, A16(i * 7, i as u8));
+                let b = Gc::new(mc, A64(i as u32 + 1));
+                let u = Gc::new(mc, Unit);
+                if keep {
+                    m.small.push(s);
+                    m.a16.push(a);
+                    m.a64.push(b);
+                    m.units.push(u);
+                }
+                if i % 10 == 0 {
+                    let p = Gc::new(mc, Page(i as u8));
+                    let big = Gc::new(mc, [i; 300]);
+                    if keep {
+                        m.pages.push(p);
+                        m.big.push(big);
+                    }
+                }
+            }
+        });
+        heap.collect();
+        heap.mutate(|mc, m| {
+            for (k, &a) in m.a16.iter().enumerate() {
+                let i = (k % 14) as u64 * 3;
+                assert_eq!(mc[a], A16(i * 7, i as u8));
+                assert_eq!(a.as_ptr().addr() % 16, 0);
+            }
+            for &b in &m.a64 {
+                assert_eq!(b.as_ptr().addr() % 64, 0);
+                assert!(mc[b].0 % 3 == 1);
+            }
+            for &p in &m.pages {
+                assert_eq!(p.as_ptr().addr() % 4096, 0);
+                assert_eq!(mc[p].0 % 30, 0);
+            }
+            for &big in &m.big {
+                let v = mc[big];
+                assert!(v.iter().all(|&x| x == v[0]) && v[0] % 30 == 0);
+            }
+            assert_eq!(m.units.len(), m.small.len());
+        });
+    }
+    let live = heap.collect().live_objects;
+    assert_eq!(live, rounds as usize * (14 * 4 + 2 * 2));
+}
+
+#[test]
+fn the_heap_grows_by_chunks_and_gives_empty_ones_back() {
+    #[derive(Managed)]
+    struct Blob {
+        bytes: [u64; 15],
+    }
+    let mut heap: Heap<Vec<Gc<'static, Blob>>> = Heap::with_chunk_size(4096, |_| Vec::new());
+    // Spare room up to half the live size (the default keeps a 256 KiB
+    // budget, larger than this whole heap).
+    heap.set_pacing(Pacing {
+        min_bytes: 0,
+        growth: 0.5,
+    });
+    let n = if cfg!(miri) { 200 } else { 2000 };
+    heap.mutate(|mc, keep| {
+        for i in 0..n {
+            let b = Gc::new(mc, Blob { bytes: [i; 15] });
+            if i % 10 == 0 {
+                keep.push(b);
+            }
+        }
+    });
+    let grown = heap.heap_stats();
+    assert!(grown.chunks > 5, "{grown}");
+    assert_eq!(grown.used_bytes, n as usize * 120);
+    let stats = heap.collect();
+    assert_eq!(stats.live_bytes, n as usize / 10 * 120);
+    assert!(
+        stats.chunks_evacuated > 5,
+        "sparse chunks are emptied: {stats:?}"
+    );
+    assert!(stats.chunks_released > 0);
+    let after = heap.heap_stats();
+    assert!(
+        after.reserved_bytes < grown.reserved_bytes / 2,
+        "{after} vs {grown}"
+    );
+    assert_eq!(after.used_bytes, stats.live_bytes);
+    heap.shrink_to_fit();
+    let shrunk = heap.heap_stats();
+    assert!(shrunk.reserved_bytes <= after.reserved_bytes);
+    assert!(
+        shrunk.reserved_bytes < stats.live_bytes * 2 + 4096,
+        "dense after a collection: {shrunk}"
+    );
+    heap.mutate(|mc, keep| {
+        for (k, &b) in keep.iter().enumerate() {
+            assert_eq!(mc[b].bytes, [k as u64 * 10; 15]);
+        }
+    });
+}
+
+#[test]
+fn collect_if_due_follows_the_pacing() {
+    let mut heap: Heap<Vec<Gc<'static, u64>>> = Heap::with_chunk_size(4096, |_| Vec::new());
+    heap.set_pacing(Pacing {
+        min_bytes: 800,
+        growth: 1.0,
+    });
+    heap.mutate(|mc, _| {
+        for i in 0..50u64 {
+            Gc::new(mc, i);
+        }
+    });
+    assert!(heap.collect_if_due().is_none(), "400 bytes: not due");
+    heap.mutate(|mc, keep| {
+        for i in 0..50u64 {
+            keep.push(Gc::new(mc, i));
+        }
+    });
+    let stats = heap.collect_if_due().expect("800 bytes: due");
+    assert_eq!(stats.live_bytes, 400);
+    assert_eq!(heap.heap_stats().allocated_since_collection, 0);
+}
+
+#[test]
+fn handles_in_a_hashmap_root_and_in_nested_containers_are_rewritten() {
+    type Map<'gc> = HashMap<String, (Gc<'gc, u64>, Vec<Option<Gc<'gc, String>>>)>;
+    let mut heap: Heap<Map<'static>> = Heap::with_chunk_size(4096, |_| HashMap::new());
+    heap.mutate(|mc, map| {
+        for i in 0..30u64 {
+            Gc::new(mc, String::from("garbage"));
+            let v = Gc::new(mc, i);
+            let names = vec![Some(Gc::new(mc, format!("name{i}"))), None];
+            map.insert(format!("k{i}"), (v, names));
+        }
+    });
+    assert_eq!(heap.collect().dropped, 30);
+    heap.mutate(|mc, map| {
+        for i in 0..30u64 {
+            let (v, names) = &map[&format!("k{i}")];
+            assert_eq!(mc[*v], i);
+            assert_eq!(mc[names[0].unwrap()], format!("name{i}"));
+        }
+    });
+}

@@ -1,0 +1,289 @@
+//! Property tests of the managed heap: random programs of allocate, link,
+//! unlink, mutate, re-root and collect, against a model graph. After every
+//! collection exactly the objects reachable in the model survive, with
+//! their values and edges, and exactly the others were dropped, once.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use managed::prelude::*;
+use proptest::prelude::*;
+
+thread_local! {
+    /// Ids of the nodes dropped on this thread.
+    static DROPPED: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records the node's id when dropped.
+struct Id(u64);
+
+impl Drop for Id {
+    fn drop(&mut self) {
+        DROPPED.with(|d| d.borrow_mut().push(self.0));
+    }
+}
+
+/// A node of the graph; `pad` varies the object sizes (so several chunks
+/// and over-half-live and under-half-live chunks occur).
+#[derive(Managed)]
+struct Node<'gc> {
+    #[managed(skip)]
+    id: Id,
+    value: u64,
+    pad: Vec<u8>,
+    edges: Vec<Gc<'gc, Node<'gc>>>,
+}
+
+/// The root: a few slots holding nodes.
+#[derive(Managed)]
+struct Slots<'gc> {
+    slots: Vec<Option<Gc<'gc, Node<'gc>>>>,
+}
+
+const SLOTS: usize = 6;
+
+/// A node reached from a slot by following edge indices (each taken modulo
+/// the node's edge count; the walk stops at a node without edges).
+#[derive(Debug, Clone)]
+struct Addr {
+    slot: usize,
+    path: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// A new node, put in a slot (its previous occupant is unrooted).
+    Alloc { slot: usize, value: u64 },
+    /// A new node no one points at: garbage from birth.
+    Garbage { pad: u8 },
+    /// An edge from one node to another (a cycle or self-link too).
+    Link { from: Addr, to: Addr },
+    /// Removes one edge.
+    Unlink { from: Addr, edge: usize },
+    /// Changes a node's value.
+    Set { at: Addr, value: u64 },
+    /// Points a slot at a node, or empties it.
+    Root { slot: usize, to: Option<Addr> },
+    /// A full collection, then a check against the model.
+    Collect,
+}
+
+fn addr() -> impl Strategy<Value = Addr> {
+    (0..SLOTS, prop::collection::vec(any::<usize>(), 0..4))
+        .prop_map(|(slot, path)| Addr { slot, path })
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0..SLOTS, any::<u64>()).prop_map(|(slot, value)| Op::Alloc { slot, value }),
+        2 => any::<u8>().prop_map(|pad| Op::Garbage { pad }),
+        5 => (addr(), addr()).prop_map(|(from, to)| Op::Link { from, to }),
+        2 => (addr(), any::<usize>()).prop_map(|(from, edge)| Op::Unlink { from, edge }),
+        2 => (addr(), any::<u64>()).prop_map(|(at, value)| Op::Set { at, value }),
+        2 => (0..SLOTS, prop::option::of(addr())).prop_map(|(slot, to)| Op::Root { slot, to }),
+        1 => Just(Op::Collect),
+    ]
+}
+
+/// The model: nodes by id, with values and edges by id.
+#[derive(Default)]
+struct Model {
+    nodes: HashMap<u64, (u64, Vec<u64>)>,
+    slots: [Option<u64>; SLOTS],
+    next_id: u64,
+}
+
+impl Model {
+    fn resolve(&self, a: &Addr) -> Option<u64> {
+        let mut at = self.slots[a.slot]?;
+        for &i in &a.path {
+            let edges = &self.nodes[&at].1;
+            if edges.is_empty() {
+                break;
+            }
+            at = edges[i % edges.len()];
+        }
+        Some(at)
+    }
+
+    fn reachable(&self) -> HashSet<u64> {
+        let mut seen = HashSet::new();
+        let mut stack: Vec<u64> = self.slots.iter().flatten().copied().collect();
+        while let Some(id) = stack.pop() {
+            if seen.insert(id) {
+                stack.extend(&self.nodes[&id].1);
+            }
+        }
+        seen
+    }
+}
+
+fn resolve<'gc>(mc: &Mutation<'gc>, slots: &Slots<'gc>, a: &Addr) -> Option<Gc<'gc, Node<'gc>>> {
+    let mut at = slots.slots[a.slot]?;
+    for &i in &a.path {
+        let edges = &mc[at].edges;
+        if edges.is_empty() {
+            break;
+        }
+        at = edges[i % edges.len()];
+    }
+    Some(at)
+}
+
+/// Walks the heap's graph from the slots and compares it with the model.
+fn check(heap: &mut Heap<Slots<'static>>, model: &Model) {
+    heap.mutate(|mc, root| {
+        let mut seen = HashSet::new();
+        let mut stack: Vec<Gc<'_, Node<'_>>> = root.slots.iter().flatten().copied().collect();
+        for (slot, model_slot) in root.slots.iter().zip(&model.slots) {
+            assert_eq!(slot.map(|n| mc[n].id.0), *model_slot);
+        }
+        while let Some(n) = stack.pop() {
+            let node = &mc[n];
+            if !seen.insert(node.id.0) {
+                continue;
+            }
+            let (value, edges) = &model.nodes[&node.id.0];
+            assert_eq!(node.value, *value);
+            assert_eq!(node.pad.len(), (*value % 97) as usize);
+            let ids: Vec<u64> = node.edges.iter().map(|&e| mc[e].id.0).collect();
+            assert_eq!(&ids, edges);
+            stack.extend(&node.edges);
+        }
+        assert_eq!(seen, model.reachable());
+    });
+}
+
+/// Allocates a node with the next id, in the heap and the model.
+fn new_node<'gc>(mc: &Mutation<'gc>, model: &mut Model, value: u64) -> Gc<'gc, Node<'gc>> {
+    let id = model.next_id;
+    model.next_id += 1;
+    model.nodes.insert(id, (value, Vec::new()));
+    Gc::new(
+        mc,
+        Node {
+            id: Id(id),
+            value,
+            pad: vec![0; (value % 97) as usize],
+            edges: Vec::new(),
+        },
+    )
+}
+
+fn take_dropped() -> Vec<u64> {
+    let mut dropped = DROPPED.with(|d| std::mem::take(&mut *d.borrow_mut()));
+    dropped.sort_unstable();
+    dropped
+}
+
+fn run(ops: &[Op], chunk_size: usize) {
+    take_dropped();
+    let mut model = Model::default();
+    let mut all_dropped = Vec::new();
+    let mut heap: Heap<Slots<'static>> = Heap::with_chunk_size(chunk_size, |_| Slots {
+        slots: vec![None; SLOTS],
+    });
+    for op in ops {
+        if let Op::Collect = op {
+            let reachable = model.reachable();
+            let stats = heap.collect();
+            assert_eq!(stats.live_objects, reachable.len());
+            let dropped = take_dropped();
+            let mut expected: Vec<u64> = model
+                .nodes
+                .keys()
+                .copied()
+                .filter(|id| !reachable.contains(id))
+                .collect();
+            expected.sort_unstable();
+            assert_eq!(
+                dropped, expected,
+                "exactly the unreachable nodes are dropped"
+            );
+            assert_eq!(stats.dropped, dropped.len());
+            all_dropped.extend(dropped);
+            model.nodes.retain(|id, _| reachable.contains(id));
+            check(&mut heap, &model);
+            assert_eq!(heap.heap_stats().used_bytes, stats.live_bytes);
+            continue;
+        }
+        heap.mutate(|mc, root| match op {
+            Op::Alloc { slot, value } => {
+                let n = new_node(mc, &mut model, *value);
+                root.slots[*slot] = Some(n);
+                model.slots[*slot] = Some(mc[n].id.0);
+            }
+            Op::Garbage { pad } => {
+                new_node(mc, &mut model, u64::from(*pad));
+            }
+            Op::Link { from, to } => {
+                let (f, t) = (resolve(mc, root, from), resolve(mc, root, to));
+                assert_eq!(
+                    (f.map(|f| mc[f].id.0), t.map(|t| mc[t].id.0)),
+                    (model.resolve(from), model.resolve(to))
+                );
+                if let (Some(f), Some(t)) = (f, t) {
+                    let (fid, tid) = (mc[f].id.0, mc[t].id.0);
+                    mc[f].edges.push(t);
+                    model.nodes.get_mut(&fid).unwrap().1.push(tid);
+                }
+            }
+            Op::Unlink { from, edge } => {
+                if let Some(f) = resolve(mc, root, from) {
+                    let fid = mc[f].id.0;
+                    let edges = &mut mc[f].edges;
+                    if !edges.is_empty() {
+                        let i = edge % edges.len();
+                        edges.remove(i);
+                        model.nodes.get_mut(&fid).unwrap().1.remove(i);
+                    }
+                }
+            }
+            Op::Set { at, value } => {
+                if let Some(n) = resolve(mc, root, at) {
+                    let id = mc[n].id.0;
+                    let node = &mut mc[n];
+                    node.value = *value;
+                    node.pad = vec![1; (*value % 97) as usize];
+                    model.nodes.get_mut(&id).unwrap().0 = *value;
+                }
+            }
+            Op::Root { slot, to } => {
+                let n = to.as_ref().and_then(|a| resolve(mc, root, a));
+                model.slots[*slot] = n.map(|n| mc[n].id.0);
+                root.slots[*slot] = n;
+            }
+            Op::Collect => unreachable!("handled above"),
+        });
+    }
+    assert!(
+        take_dropped().is_empty(),
+        "nothing is dropped outside a collection"
+    );
+    drop(heap);
+    all_dropped.extend(take_dropped());
+    all_dropped.sort_unstable();
+    assert_eq!(
+        all_dropped,
+        (0..model.next_id).collect::<Vec<_>>(),
+        "every node is dropped exactly once"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: if cfg!(miri) { 8 } else { 600 },
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn random_programs_match_the_model(ops in prop::collection::vec(op(), 0..if cfg!(miri) { 60 } else { 300 })) {
+        run(&ops, 4096);
+    }
+
+    #[test]
+    fn random_programs_match_the_model_in_larger_chunks(ops in prop::collection::vec(op(), 0..if cfg!(miri) { 30 } else { 300 })) {
+        run(&ops, 64 << 10);
+    }
+}
