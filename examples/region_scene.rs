@@ -13,44 +13,17 @@
 use managed::prelude::*;
 
 /// A heap value: a number or a pair of heap values.
+#[derive(Managed, Rebrand)]
 enum Value<'a> {
     Num(i64),
     Pair(Item<'a, Value<'a>>, Item<'a, Value<'a>>),
 }
 
-// SAFETY: visits both halves of a pair, the only items a value holds.
-unsafe impl Managed for Value<'_> {
-    const HAS_REFS: bool = true;
-    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
-        if let Value::Pair(car, cdr) = self {
-            car.visit_refs(visitor);
-            cdr.visit_refs(visitor);
-        }
-    }
-}
-
-// SAFETY: `'a` is only the lifetime of the items.
-unsafe impl<'a> Rebrand for Value<'a> {
-    type Branded<'b> = Value<'b>;
-}
-
 /// The machine's roots: named lists.
+#[derive(Managed, Rebrand)]
 struct Env<'a> {
     lists: Vec<(u32, Item<'a, Value<'a>>)>,
     steps: u64,
-}
-
-// SAFETY: visits every root.
-unsafe impl Managed for Env<'_> {
-    const HAS_REFS: bool = true;
-    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
-        self.lists.visit_refs(visitor);
-    }
-}
-
-// SAFETY: `'a` is only the lifetime of the items.
-unsafe impl<'a> Rebrand for Env<'a> {
-    type Branded<'b> = Env<'b>;
 }
 
 /// Sums the numbers of a list.

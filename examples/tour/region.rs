@@ -5,27 +5,15 @@
 use managed::prelude::*;
 
 /// A scene of the tour: items in a field, a `Vec` and an `Option`, plus a
-/// `Forward` to an object the arena owns.
+/// `Forward` to an object the arena owns. The derives visit every item and
+/// let the whole scene be tokenized at once (its first lifetime, `'a`, is
+/// the items' lifetime; the arena brand `'id` stays).
+#[derive(Managed, Rebrand)]
 struct Scene<'a, 'id> {
     title: Item<'a, String>,
     sprites: Vec<Item<'a, [f32; 2]>>,
     selected: Option<Item<'a, u32>>,
     palette: Forward<'id, [u8; 3]>,
-}
-
-// SAFETY: visits every field that can hold an item (a `Forward` holds none).
-unsafe impl Managed for Scene<'_, '_> {
-    const HAS_REFS: bool = true;
-    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
-        self.title.visit_refs(visitor);
-        self.sprites.visit_refs(visitor);
-        self.selected.visit_refs(visitor);
-    }
-}
-
-// SAFETY: `'a` is only the lifetime of the items; the brand `'id` stays.
-unsafe impl<'a, 'id> Rebrand for Scene<'a, 'id> {
-    type Branded<'b> = Scene<'b, 'id>;
 }
 
 pub(crate) fn run() {
