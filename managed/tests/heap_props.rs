@@ -3,8 +3,9 @@
 //! collection exactly the objects reachable in the model survive, with
 //! their values and edges, and exactly the others were dropped, once.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use managed::prelude::*;
 use proptest::prelude::*;
@@ -12,14 +13,37 @@ use proptest::prelude::*;
 thread_local! {
     /// Ids of the nodes dropped on this thread.
     static DROPPED: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+    /// Whether nodes asked to panic when dropped do.
+    static ARMED: Cell<bool> = const { Cell::new(true) };
 }
 
-/// Records the node's id when dropped.
-struct Id(u64);
+/// Keeps the expected panics of [`Id`] out of the test output (other
+/// panics still reach the default hook).
+fn quiet_expected_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let expected = info
+                .payload()
+                .downcast_ref::<String>()
+                .is_some_and(|m| m.ends_with("panics when dropped"));
+            if !expected {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// Records the node's id when dropped; then panics if asked to (and armed).
+struct Id(u64, bool);
 
 impl Drop for Id {
     fn drop(&mut self) {
         DROPPED.with(|d| d.borrow_mut().push(self.0));
+        if self.1 && ARMED.get() {
+            panic!("node {} panics when dropped", self.0);
+        }
     }
 }
 
@@ -54,8 +78,9 @@ struct Addr {
 enum Op {
     /// A new node, put in a slot (its previous occupant is unrooted).
     Alloc { slot: usize, value: u64 },
-    /// A new node no one points at: garbage from birth.
-    Garbage { pad: u8 },
+    /// A new node no one points at: garbage from birth (whose destructor
+    /// may panic).
+    Garbage { pad: u8, panics: bool },
     /// An edge from one node to another (a cycle or self-link too).
     Link { from: Addr, to: Addr },
     /// Removes one edge.
@@ -76,7 +101,7 @@ fn addr() -> impl Strategy<Value = Addr> {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (0..SLOTS, any::<u64>()).prop_map(|(slot, value)| Op::Alloc { slot, value }),
-        2 => any::<u8>().prop_map(|pad| Op::Garbage { pad }),
+        2 => (any::<u8>(), prop::bool::weighted(0.1)).prop_map(|(pad, panics)| Op::Garbage { pad, panics }),
         5 => (addr(), addr()).prop_map(|(from, to)| Op::Link { from, to }),
         2 => (addr(), any::<usize>()).prop_map(|(from, edge)| Op::Unlink { from, edge }),
         2 => (addr(), any::<u64>()).prop_map(|(at, value)| Op::Set { at, value }),
@@ -155,14 +180,19 @@ fn check(heap: &mut Heap<Slots<'static>>, model: &Model) {
 }
 
 /// Allocates a node with the next id, in the heap and the model.
-fn new_node<'gc>(mc: &Mutation<'gc>, model: &mut Model, value: u64) -> Gc<'gc, Node<'gc>> {
+fn new_node<'gc>(
+    mc: &Mutation<'gc>,
+    model: &mut Model,
+    value: u64,
+    panics: bool,
+) -> Gc<'gc, Node<'gc>> {
     let id = model.next_id;
     model.next_id += 1;
     model.nodes.insert(id, (value, Vec::new()));
     Gc::new(
         mc,
         Node {
-            id: Id(id),
+            id: Id(id, panics),
             value,
             pad: vec![0; (value % 97) as usize],
             edges: Vec::new(),
@@ -183,38 +213,61 @@ fn run(ops: &[Op], chunk_size: usize) {
     let mut heap: Heap<Slots<'static>> = Heap::with_chunk_size(chunk_size, |_| Slots {
         slots: vec![None; SLOTS],
     });
+    /// Disarms the panicking destructors before the heap drops (also when a
+    /// failed assertion unwinds: a second panic would abort the run).
+    struct Disarm;
+    impl Drop for Disarm {
+        fn drop(&mut self) {
+            ARMED.set(false);
+        }
+    }
+    quiet_expected_panics();
+    ARMED.set(true);
+    let disarm = Disarm;
     for op in ops {
         if let Op::Collect = op {
             let reachable = model.reachable();
-            let stats = heap.collect();
-            assert_eq!(stats.live_objects, reachable.len());
+            let result = catch_unwind(AssertUnwindSafe(|| heap.collect()));
             let dropped = take_dropped();
-            let mut expected: Vec<u64> = model
-                .nodes
-                .keys()
-                .copied()
-                .filter(|id| !reachable.contains(id))
-                .collect();
-            expected.sort_unstable();
-            assert_eq!(
-                dropped, expected,
-                "exactly the unreachable nodes are dropped"
+            assert!(
+                dropped
+                    .iter()
+                    .all(|id| model.nodes.contains_key(id) && !reachable.contains(id)),
+                "only unreachable nodes are dropped, once"
             );
-            assert_eq!(stats.dropped, dropped.len());
-            all_dropped.extend(dropped);
-            model.nodes.retain(|id, _| reachable.contains(id));
-            check(&mut heap, &model);
-            assert_eq!(heap.heap_stats().used_bytes, stats.live_bytes);
+            all_dropped.extend(dropped.iter().copied());
+            match result {
+                Ok(stats) => {
+                    assert_eq!(stats.live_objects, reachable.len());
+                    assert_eq!(stats.dropped, dropped.len());
+                    assert_eq!(
+                        dropped.len() + reachable.len(),
+                        model.nodes.len(),
+                        "every unreachable node is dropped"
+                    );
+                    model.nodes.retain(|id, _| reachable.contains(id));
+                    check(&mut heap, &model);
+                    assert_eq!(heap.heap_stats().used_bytes, stats.live_bytes);
+                }
+                Err(_) => {
+                    // A destructor panicked: the ones swept are gone, the
+                    // others wait for the next collection; the graph is intact.
+                    model.nodes.retain(|id, _| {
+                        reachable.contains(id) || dropped.binary_search(id).is_err()
+                    });
+                    check(&mut heap, &model);
+                }
+            }
             continue;
         }
         heap.mutate(|mc, root| match op {
             Op::Alloc { slot, value } => {
-                let n = new_node(mc, &mut model, *value);
+                let n = new_node(mc, &mut model, *value, false);
                 root.slots[*slot] = Some(n);
                 model.slots[*slot] = Some(mc[n].id.0);
             }
-            Op::Garbage { pad } => {
-                new_node(mc, &mut model, u64::from(*pad));
+            Op::Garbage { pad, panics } => {
+                new_node(mc, &mut model, u64::from(*pad), *panics);
             }
             Op::Link { from, to } => {
                 let (f, t) = (resolve(mc, root, from), resolve(mc, root, to));
@@ -260,6 +313,7 @@ fn run(ops: &[Op], chunk_size: usize) {
         take_dropped().is_empty(),
         "nothing is dropped outside a collection"
     );
+    drop(disarm);
     drop(heap);
     all_dropped.extend(take_dropped());
     all_dropped.sort_unstable();

@@ -31,7 +31,7 @@ pub(crate) type Invariant<'gc> = PhantomData<fn(&'gc ()) -> &'gc ()>;
 ///   [`collect_if_due`](Self::collect_if_due) does so when enough was
 ///   allocated since the last collection ([`Pacing`]).
 ///
-/// The heap is a list of chunks (256 KiB by default,
+/// The heap is a list of chunks (64 KiB by default,
 /// [`with_chunk_size`](Self::with_chunk_size)) and grows by a chunk when the
 /// current ones are full; objects carry no header (8-byte granules, a mark
 /// bitmap per chunk), objects bigger than a quarter of a chunk get a chunk
@@ -74,8 +74,6 @@ pub struct Heap<R: Rootable> {
     root: R::Root<'static>,
     /// The chunks and objects.
     raw: RawHeap,
-    /// When `collect_if_due` collects (the raw heap keeps a copy).
-    pacing: Pacing,
 }
 
 /// When [`Heap::collect_if_due`] collects: once the bytes allocated since
@@ -131,7 +129,7 @@ impl fmt::Display for HeapStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} bytes in use of {} reserved in {} chunks of {} KiB; \
+            "{} bytes in use of {} reserved in {} chunk(s) of {} KiB; \
              {} bytes allocated since collection {} left {} live",
             self.used_bytes,
             self.reserved_bytes,
@@ -178,11 +176,7 @@ impl<R: Rootable> Heap<R> {
         // out once. It is only ever used again at a fresh brand (`mutate`,
         // `collect`) or dropped.
         let root = unsafe { (&raw const *root).cast::<R::Root<'static>>().read() };
-        Heap {
-            root,
-            raw,
-            pacing: Pacing::default(),
-        }
+        Heap { root, raw }
     }
 
     /// Runs `f` with the mutation token and the root, at a fresh brand
@@ -238,13 +232,12 @@ impl<R: Rootable> Heap<R> {
 
     /// When [`collect_if_due`](Self::collect_if_due) collects.
     pub fn pacing(&self) -> Pacing {
-        self.pacing
+        self.raw.pacing()
     }
 
     /// Sets when [`collect_if_due`](Self::collect_if_due) collects.
     pub fn set_pacing(&mut self, pacing: Pacing) {
-        self.pacing = pacing;
-        self.raw.set_pacing(pacing.min_bytes, pacing.growth);
+        self.raw.set_pacing(pacing);
     }
 
     /// Space statistics: bytes of objects not reclaimed yet (right after a

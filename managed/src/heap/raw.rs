@@ -39,13 +39,15 @@ use core::ptr::NonNull;
 
 use crate::visit::{Managed, Visitor};
 
+use super::arena::Pacing;
+
 /// Bytes per granule: the unit of allocation, marking and movement.
 pub(crate) const GRANULE: usize = 8;
 /// Alignment classes of normal chunks: class `c` holds objects aligned to
 /// `8 << c` bytes (8 B to 32 KiB).
 const CLASSES: usize = 13;
 /// The default chunk size.
-pub(crate) const DEFAULT_CHUNK: usize = 256 << 10;
+pub(crate) const DEFAULT_CHUNK: usize = 64 << 10;
 /// The smallest chunk size.
 pub(crate) const MIN_CHUNK: usize = 4 << 10;
 /// The largest chunk size (granule indices of a chunk fit a prefix entry).
@@ -432,14 +434,12 @@ pub(crate) struct RawHeap {
     live_after: usize,
     /// Collections run.
     collections: u64,
-    /// The collector's work list, kept between collections at one segment.
+    /// The collector's work list (empty between collections).
     queue: WorkQueue,
     /// Whether the CPU has `popcnt` (picked once).
     fast: bool,
-    /// Bytes to allocate before a collection is due: at least `.0`, and
-    /// `.1` times the live bytes (see `Pacing`); also the spare room a
-    /// collection keeps.
-    pacing: (usize, f64),
+    /// When a collection is due, and the spare room a collection keeps.
+    pacing: Pacing,
 }
 
 impl RawHeap {
@@ -468,7 +468,7 @@ impl RawHeap {
             collections: 0,
             queue: WorkQueue::new(),
             fast: has_popcnt(),
-            pacing: (256 << 10, 1.0),
+            pacing: Pacing::default(),
         }
     }
 
@@ -714,16 +714,20 @@ impl RawHeap {
         self.live_after
     }
 
-    /// Sets the pacing: a collection is due after `min_bytes`, and `growth`
-    /// times the live bytes, were allocated.
-    pub(crate) fn set_pacing(&mut self, min_bytes: usize, growth: f64) {
-        self.pacing = (min_bytes, growth);
+    /// The pacing.
+    pub(crate) fn pacing(&self) -> Pacing {
+        self.pacing
+    }
+
+    /// Sets the pacing.
+    pub(crate) fn set_pacing(&mut self, pacing: Pacing) {
+        self.pacing = pacing;
     }
 
     /// The bytes to allocate after a collection that left `live` bytes
     /// before the next one is due.
     fn budget(&self, live: usize) -> usize {
-        ((live as f64 * self.pacing.1) as usize).max(self.pacing.0)
+        ((live as f64 * self.pacing.growth) as usize).max(self.pacing.min_bytes)
     }
 
     /// Whether a collection is due.
@@ -811,10 +815,13 @@ impl RawHeap {
             unsafe { (*chunk.as_ptr()).marked = false };
         }
 
-        // 2. Mark from the root, then drain the queue in order.
+        // 2. Mark from the root, then drain the queue in order. The list
+        // starts empty: one left by a collection that a destructor's panic
+        // interrupted holds addresses of that collection.
+        self.queue.reset();
         let mut marker = Marker {
             mask,
-            queue: core::mem::replace(&mut self.queue, WorkQueue::new()),
+            queue: WorkQueue::new(),
             objects: 0,
             granules: 0,
         };
@@ -1304,8 +1311,7 @@ type Work = (NonNull<u8>, &'static GcKind);
 
 /// The collector's work list: the marked objects that hold handles, in
 /// marking order, in segments of [`WorkQueue::SEGMENT`] entries, so that
-/// growing never copies and the memory is given back after each collection
-/// (all but one segment).
+/// growing never copies; its memory is given back after each collection.
 struct WorkQueue {
     /// Full segments, then the one being filled.
     segments: Vec<Vec<Work>>,
@@ -1353,12 +1359,9 @@ impl WorkQueue {
         self.segments.iter().flatten()
     }
 
-    /// Empties the list, keeping one segment's memory.
+    /// Empties the list and gives its memory back.
     fn reset(&mut self) {
-        self.segments.truncate(1);
-        if let Some(first) = self.segments.first_mut() {
-            first.clear();
-        }
+        self.segments = Vec::new();
     }
 
     /// Bytes held.

@@ -1,0 +1,325 @@
+//! A scene graph on the managed heap: an editor's scene, with parent links,
+//! a name index, a selection, and materials shared between nodes.
+//!
+//! Every node is an ordinary struct with `#[derive(Managed)]`; nodes point
+//! at each other (children, parent) and at shared materials through `Gc`
+//! handles, which can be copied anywhere: into the name index, into the
+//! selection, into other nodes. Deleting a subtree only unlinks it; the
+//! next collection finds it unreachable, runs each node's destructor once,
+//! and slides the survivors together.
+//!
+//! Run with `cargo run --example scene_graph`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use managed::heap::CollectStats;
+use managed::prelude::*;
+
+/// Textures released so far (a texture is released when its node dies).
+static RELEASED: AtomicUsize = AtomicUsize::new(0);
+
+/// A position and a scale in the plane.
+#[derive(Managed, Clone, Copy, Debug, PartialEq)]
+struct Transform {
+    x: f32,
+    y: f32,
+    scale: f32,
+}
+
+impl Transform {
+    const IDENTITY: Transform = Transform {
+        x: 0.0,
+        y: 0.0,
+        scale: 1.0,
+    };
+
+    fn at(x: f32, y: f32) -> Self {
+        Transform { x, y, scale: 1.0 }
+    }
+
+    /// `self` placed inside `parent`.
+    fn then(self, parent: Transform) -> Transform {
+        Transform {
+            x: parent.x + self.x * parent.scale,
+            y: parent.y + self.y * parent.scale,
+            scale: self.scale * parent.scale,
+        }
+    }
+}
+
+/// A texture a sprite draws; released (counted) when dropped.
+#[derive(Managed, Debug)]
+struct Texture {
+    path: String,
+}
+
+impl Drop for Texture {
+    fn drop(&mut self) {
+        RELEASED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A material, shared by every node drawn with it.
+#[derive(Managed, Debug)]
+struct Material {
+    name: String,
+    tint: [f32; 3],
+}
+
+/// A node of the scene.
+#[derive(Managed)]
+struct Node<'gc> {
+    name: String,
+    local: Transform,
+    texture: Option<Texture>,
+    material: Option<Gc<'gc, Material>>,
+    parent: Option<Gc<'gc, Node<'gc>>>,
+    children: Vec<Gc<'gc, Node<'gc>>>,
+}
+
+/// The heap's root: the scene.
+#[derive(Managed)]
+struct Scene<'gc> {
+    root: Gc<'gc, Node<'gc>>,
+    by_name: HashMap<String, Gc<'gc, Node<'gc>>>,
+    selection: Option<Gc<'gc, Node<'gc>>>,
+}
+
+type NodeRef<'gc> = Gc<'gc, Node<'gc>>;
+
+fn new_node<'gc>(mc: &Mutation<'gc>, name: &str, local: Transform) -> NodeRef<'gc> {
+    Gc::new(
+        mc,
+        Node {
+            name: name.to_owned(),
+            local,
+            texture: None,
+            material: None,
+            parent: None,
+            children: Vec::new(),
+        },
+    )
+}
+
+/// Adds a named node under `parent` and indexes it.
+fn add<'gc>(
+    mc: &mut Mutation<'gc>,
+    scene: &mut Scene<'gc>,
+    parent: NodeRef<'gc>,
+    name: &str,
+    local: Transform,
+) -> NodeRef<'gc> {
+    let node = new_node(mc, name, local);
+    mc[node].parent = Some(parent);
+    mc[parent].children.push(node);
+    scene.by_name.insert(name.to_owned(), node);
+    node
+}
+
+/// Gives `node` a sprite: a texture of its own and a shared material.
+fn sprite<'gc>(
+    mc: &mut Mutation<'gc>,
+    node: NodeRef<'gc>,
+    path: &str,
+    material: Gc<'gc, Material>,
+) {
+    let n = &mut mc[node];
+    n.texture = Some(Texture {
+        path: path.to_owned(),
+    });
+    n.material = Some(material);
+}
+
+/// The node's transform in the scene, following the parent links up.
+fn world_transform<'gc>(mc: &Mutation<'gc>, node: NodeRef<'gc>) -> Transform {
+    let mut t = mc[node].local;
+    let mut at = mc[node].parent;
+    while let Some(p) = at {
+        t = t.then(mc[p].local);
+        at = mc[p].parent;
+    }
+    t
+}
+
+/// Moves `node` (with its subtree) under `new_parent`.
+fn reparent<'gc>(mc: &mut Mutation<'gc>, node: NodeRef<'gc>, new_parent: NodeRef<'gc>) {
+    if let Some(old) = mc[node].parent {
+        mc[old].children.retain(|&c| c != node);
+    }
+    mc[node].parent = Some(new_parent);
+    mc[new_parent].children.push(node);
+}
+
+/// Deletes `node` and its subtree from the scene: unlinks it and forgets
+/// its names. The nodes die at the next collection.
+fn delete<'gc>(mc: &mut Mutation<'gc>, scene: &mut Scene<'gc>, node: NodeRef<'gc>) -> usize {
+    let mut doomed = vec![node];
+    let mut count = 0;
+    while let Some(n) = doomed.pop() {
+        count += 1;
+        scene.by_name.remove(&mc[n].name);
+        if scene.selection == Some(n) {
+            scene.selection = None;
+        }
+        doomed.extend(mc[n].children.iter().copied());
+    }
+    if let Some(parent) = mc[node].parent {
+        mc[parent].children.retain(|&c| c != node);
+    }
+    count
+}
+
+/// The editor's housekeeping, called between frames: one call.
+fn housekeeping(heap: &mut Heap<Scene<'static>>) -> CollectStats {
+    let before = heap.heap_stats();
+    let stats = heap.collect();
+    let after = heap.heap_stats();
+    println!("  before: {before}");
+    println!("  after:  {after}");
+    println!(
+        "  collected: {} live objects ({} bytes), {} bytes reclaimed, {} destructors run",
+        stats.live_objects, stats.live_bytes, stats.freed_bytes, stats.dropped
+    );
+    stats
+}
+
+fn main() {
+    let mut heap: Heap<Scene<'static>> = Heap::new(|mc| Scene {
+        root: new_node(mc, "world", Transform::IDENTITY),
+        by_name: HashMap::new(),
+        selection: None,
+    });
+
+    // Build a level: rooms of crates, each crate a sprite of a shared material.
+    heap.mutate(|mc, scene| {
+        let wood = Gc::new(
+            mc,
+            Material {
+                name: "wood".into(),
+                tint: [0.6, 0.4, 0.2],
+            },
+        );
+        let metal = Gc::new(
+            mc,
+            Material {
+                name: "metal".into(),
+                tint: [0.7, 0.7, 0.8],
+            },
+        );
+        let root = scene.root;
+        for room in 0..8 {
+            let r = add(
+                mc,
+                scene,
+                root,
+                &format!("room{room}"),
+                Transform::at(room as f32 * 100.0, 0.0),
+            );
+            for c in 0..25 {
+                let name = format!("room{room}/crate{c}");
+                let node = add(
+                    mc,
+                    scene,
+                    r,
+                    &name,
+                    Transform {
+                        x: c as f32 * 4.0,
+                        y: 10.0,
+                        scale: 0.5,
+                    },
+                );
+                sprite(
+                    mc,
+                    node,
+                    &format!("crate{}.png", c % 3),
+                    if c % 2 == 0 { wood } else { metal },
+                );
+            }
+        }
+        scene.selection = Some(scene.by_name["room3/crate7"]);
+    });
+    println!(
+        "built {} named nodes",
+        heap.mutate(|_, scene| scene.by_name.len())
+    );
+
+    // Edit through aliased handles: the selection, the index and the tree
+    // all point at the same node; the material is shared by half the crates.
+    heap.mutate(|mc, scene| {
+        let selected = scene.selection.expect("a crate is selected");
+        mc[selected].local.scale = 2.0;
+        let via_index = scene.by_name["room3/crate7"];
+        assert_eq!(mc[via_index].local.scale, 2.0);
+        let world = world_transform(mc, selected);
+        println!(
+            "selected {} at ({}, {}) x{}",
+            mc[selected].name, world.x, world.y, world.scale
+        );
+
+        let wood = mc[scene.by_name["room0/crate0"]]
+            .material
+            .expect("a sprite");
+        mc[wood].tint = [0.9, 0.5, 0.1];
+        let other = mc[scene.by_name["room5/crate2"]]
+            .material
+            .expect("a sprite");
+        println!(
+            "room5/crate2 is {} with tint {:?}",
+            mc[other].name, mc[other].tint
+        );
+
+        // Move room 7 into room 6.
+        let (room7, room6) = (scene.by_name["room7"], scene.by_name["room6"]);
+        reparent(mc, room7, room6);
+        let t = world_transform(mc, scene.by_name["room7/crate1"]);
+        println!("room7/crate1 now at ({}, {})", t.x, t.y);
+    });
+
+    // Delete three rooms (and everything in them); the nodes die at the
+    // next collection, from the editor's own housekeeping function.
+    let deleted = heap.mutate(|mc, scene| {
+        let mut n = 0;
+        for room in ["room1", "room3", "room6"] {
+            let node = scene.by_name[room];
+            n += delete(mc, scene, node);
+        }
+        n
+    });
+    println!("deleted {deleted} nodes (room7 went with room6); collecting:");
+    let stats = housekeeping(&mut heap);
+    let released = RELEASED.load(Ordering::Relaxed);
+    println!("{released} textures released");
+    assert_eq!(
+        stats.dropped, deleted,
+        "each deleted node's destructor ran once"
+    );
+    assert_eq!(
+        released,
+        4 * 25,
+        "and each of their textures was released once"
+    );
+
+    // The survivors moved, and every handle followed them.
+    heap.mutate(|mc, scene| {
+        assert!(
+            scene.selection.is_none(),
+            "the selection was in a deleted room"
+        );
+        let crate_ = scene.by_name["room5/crate2"];
+        let world = world_transform(mc, crate_);
+        let tex = mc[crate_].texture.as_ref().map(|t| t.path.as_str());
+        println!(
+            "room5/crate2 still at ({}, {}), texture {tex:?}",
+            world.x, world.y
+        );
+        let rooms: Vec<&str> = mc[scene.root]
+            .children
+            .iter()
+            .map(|&r| mc[r].name.as_str())
+            .collect();
+        println!("rooms left: {rooms:?}");
+        assert_eq!(rooms, ["room0", "room2", "room4", "room5"]);
+    });
+    println!("memory: {}", heap.stats());
+}
