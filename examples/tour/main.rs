@@ -3,6 +3,7 @@
 
 mod contiguous;
 mod drop_arena;
+mod heap;
 mod hot;
 mod multisize;
 mod pages;
@@ -15,6 +16,7 @@ fn main() {
     uniform::run();
     contiguous::run();
     region::run();
+    heap::run();
     multisize::run();
     drop_arena::run();
     hot::run();

@@ -871,11 +871,26 @@ impl RawHeap {
         }
 
         // 4b. Copy the live objects of the chunks under half live out to
-        // fresh chunks, so that sparse survivors do not pin whole chunks.
+        // fresh chunks, so that sparse survivors do not pin whole chunks:
+        // only in a class whose survivors would fit in fewer chunks than
+        // hold them now.
         let mut fresh: [Vec<NonNull<Chunk>>; CLASSES] = [const { Vec::new() }; CLASSES];
         let mut evacuated = 0;
         for (class, fresh) in fresh.iter_mut().enumerate() {
-            let sparse: Vec<NonNull<Chunk>> = self.lists.get_mut()[class]
+            let list = &self.lists.get_mut()[class];
+            let (mut holding, mut live, mut capacity) = (0, 0, 1);
+            for &chunk in list {
+                // SAFETY: a live normal chunk, its new top computed.
+                let (new_top, cap) =
+                    unsafe { ((*chunk.as_ptr()).new_top, (*chunk.as_ptr()).capacity) };
+                holding += usize::from(new_top > 0);
+                live += new_top;
+                capacity = cap;
+            }
+            if live.div_ceil(capacity) >= holding {
+                continue;
+            }
+            let sparse: Vec<NonNull<Chunk>> = list
                 .iter()
                 .copied()
                 .filter(|&chunk| {
