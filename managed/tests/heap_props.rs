@@ -326,18 +326,18 @@ fn run(ops: &[Op], chunk_size: usize) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 8 } else { 600 },
+        cases: if cfg!(miri) { 4 } else { 600 },
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
 
     #[test]
-    fn random_programs_match_the_model(ops in prop::collection::vec(op(), 0..if cfg!(miri) { 60 } else { 300 })) {
+    fn random_programs_match_the_model(ops in prop::collection::vec(op(), 0..if cfg!(miri) { 40 } else { 300 })) {
         run(&ops, 4096);
     }
 
     #[test]
-    fn random_programs_match_the_model_in_larger_chunks(ops in prop::collection::vec(op(), 0..if cfg!(miri) { 30 } else { 300 })) {
+    fn random_programs_match_the_model_in_larger_chunks(ops in prop::collection::vec(op(), 0..if cfg!(miri) { 25 } else { 300 })) {
         run(&ops, 64 << 10);
     }
 }
