@@ -243,8 +243,18 @@ pub struct Token<'c, 'id, E: Rebrand> {
     /// The region block, kept alive by the token count.
     core: NonNull<Core>,
     /// See the type docs; owns an `E`; not `Send` nor `Sync`.
-    _marker: PhantomData<(&'c (), Id<'id>, *mut (), E)>,
+    ///
+    /// Invariant in `E`: `redeem` reinterprets the value as
+    /// `E::Branded<'b>`, a type computed from `E`, and `E` itself states a
+    /// `'static` region lifetime that is never true; no subtype or
+    /// supertype of it is ever what was stored. Pinned by
+    /// `tests/ui/region/token_is_invariant.rs`.
+    _marker: PhantomData<TokenMarker<'c, 'id, E>>,
 }
+
+/// Guard borrow, brand, `!Send + !Sync`, and an owned, invariant `E` of a
+/// [`Token`].
+type TokenMarker<'c, 'id, E> = (&'c (), Id<'id>, *mut (), E, fn(E) -> E);
 
 impl<'c, 'id, E: Rebrand> Token<'c, 'id, E> {
     /// Boxes and registers a tokenized value.
