@@ -49,7 +49,8 @@ struct SlotOps {
     /// Drops the contents in place (`ptr` points to live contents of this
     /// `SlotOps`' kind: a `T`, or a raw block, for which it does nothing).
     drop: unsafe fn(*mut u8),
-    /// `TypeId::of::<T>`, or of [`RawBlock`] (checked in debug builds).
+    /// `TypeId::of::<T>`, or of [`RawBlock`] (checked in debug builds;
+    /// `MultisizePool::find` says why that check is redundant).
     type_id: fn() -> TypeId,
 }
 
@@ -641,7 +642,18 @@ pub struct MultisizeKey<T> {
     slot: u32,
     /// The slot's generation, odd, when the value was inserted.
     generation: u32,
-    _type: PhantomData<fn() -> T>,
+    /// Names a `T` without holding one: `Send` and `Sync` whatever `T`
+    /// is.
+    ///
+    /// Invariant in `T` (like `Cell<T>`): keys are `Copy`, `get_mut`
+    /// writes a `T` through any copy, and the pool trusts the key's type
+    /// (the stored `TypeId` is compared in debug builds only). A covariant
+    /// key would turn a `MultisizeKey<for<'x> fn(&'x str)>` into a
+    /// `MultisizeKey<fn(&'static str)>`, both `'static`, and a function
+    /// needing `'static` arguments written through one could be called
+    /// with a short borrow through the other. Pinned by
+    /// `tests/ui/multisize/key_is_invariant.rs`.
+    _type: PhantomData<fn(T) -> T>,
 }
 
 impl<T> MultisizeKey<T> {
@@ -894,9 +906,20 @@ impl MultisizePool {
                 Some(entry.value)
             }
         };
-        // The pool id and the generation prove the slot still holds the
-        // value `key` was made for (keys are only made by `insert` with odd
-        // generations), which is a `T`.
+        // The slot holds a `T`, so the type check below is redundant (it is
+        // kept as a debug cross-check only, off the hot path of `get`):
+        // 1. a key is only made by `insert::<T>` (its fields are private),
+        //    with this pool's id and the slot's new, odd generation;
+        // 2. pool ids are never reused (64 bits, and `clear` takes a new
+        //    one), so the key was made by this pool since its last `clear`;
+        // 3. a slot's generation only grows and never wraps (`RETIRED`), and
+        //    raw blocks leave it even, so an equal odd generation means the
+        //    same occupancy the key was made for is still in place;
+        // 4. `MultisizeKey<T>` is invariant in `T` (see its `_type` field),
+        //    so `T` here is exactly the type that `insert` stored: not a
+        //    subtype or supertype such as `fn(&'static str)` for
+        //    `for<'x> fn(&'x str)`, which share a size class but not a
+        //    `TypeId`.
         debug_assert!(found.is_some(), "an occupied slot's page is in use");
         debug_assert!(
             self.ops_of(&key)
@@ -1317,6 +1340,35 @@ impl fmt::Debug for MultisizePool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The multisize containers are covariant in `D`, like
+    /// `Vec<Box<D>>`: they own their values and hand out `&mut D` only
+    /// through `&mut self`. (Their keys are not: see
+    /// `tests/ui/multisize/key_is_invariant.rs`.)
+    #[test]
+    fn containers_are_covariant() {
+        use crate::multisize::{MultisizePageDeque, MultisizePageQueue, MultisizePageStack};
+        type General = dyn for<'x> Fn(&'x str) -> usize;
+        type Narrow = dyn Fn(&'static str) -> usize;
+        fn deque(d: MultisizePageDeque<General>) -> MultisizePageDeque<Narrow> {
+            d
+        }
+        fn queue(q: MultisizePageQueue<General>) -> MultisizePageQueue<Narrow> {
+            q
+        }
+        fn stack(s: MultisizePageStack<General>) -> MultisizePageStack<Narrow> {
+            s
+        }
+        let mut d = deque(MultisizePageDeque::new());
+        d.push_back(|s: &'static str| s.len(), crate::coercion!());
+        let mut q = queue(MultisizePageQueue::new());
+        q.push_back(|s: &'static str| s.len() + 1, crate::coercion!());
+        let mut s = stack(MultisizePageStack::new());
+        s.push(|s: &'static str| s.len() + 2, crate::coercion!());
+        assert_eq!(d.iter().map(|f| f("abc")).sum::<usize>(), 3);
+        assert_eq!(q.iter().map(|f| f("abc")).sum::<usize>(), 4);
+        assert_eq!(s.iter().map(|f| f("abc")).sum::<usize>(), 5);
+    }
 
     #[test]
     fn size_classes_cover_size_and_alignment() {
