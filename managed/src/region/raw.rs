@@ -1023,12 +1023,13 @@ mod tests {
         assert_eq!(bits(3, 5), 0b11000);
         assert_eq!(bits(5, 5), 0);
         let mut words = [0u64; 3];
-        let p = NonNull::from(&mut words).cast::<u64>();
+        // A fresh pointer for each write: reading `words` in between
+        // freezes any pointer derived before the read (Tree Borrows).
         // SAFETY: bits 60..140 lie in the three words.
-        unsafe { set_bits(p, 60, 80, true) };
+        unsafe { set_bits(NonNull::from(&mut words).cast(), 60, 80, true) };
         assert_eq!(words, [0xf << 60, !0, (1 << 12) - 1]);
         // SAFETY: as above.
-        unsafe { set_bits(p, 62, 68, false) };
+        unsafe { set_bits(NonNull::from(&mut words).cast(), 62, 68, false) };
         assert_eq!(words, [0x3 << 60, 0, (1 << 12) - 1 - 0b11]);
     }
 
