@@ -274,6 +274,8 @@ impl Class {
     /// where the class is known at compile time (typed inserts and keys).
     #[inline]
     fn ptr_with(&self, slot: u32, (size_shift, per_page_shift): (u32, u32)) -> Option<NonNull<u8>> {
+        // Redundant: callers pass `geometry(class_of::<T>())` for the class
+        // they picked with the same `T`.
         debug_assert_eq!(
             (size_shift, per_page_shift),
             (self.size_shift, self.per_page_shift)
@@ -290,6 +292,8 @@ impl Class {
     fn pop(&mut self) -> Option<(u32, NonNull<u8>)> {
         let Link { ptr, slot } = self.head;
         let ptr = ptr?;
+        // Debug cross-check of the invariant on `head` (every listed link
+        // names its own slot), which every method keeps.
         debug_assert_eq!(self.ptr(slot), Some(ptr));
         // SAFETY: the head is a free slot of a page in use, which holds the
         // link to the next (invariant of `head`).
@@ -314,6 +318,7 @@ impl Class {
     /// listed, its page in use, nothing in it used again until taken.
     #[inline]
     unsafe fn list(&mut self, slot: u32, ptr: NonNull<u8>) {
+        // The caller's contract.
         debug_assert_eq!(self.ptr(slot), Some(ptr));
         debug_assert!(self.meta[slot as usize].ops.is_none());
         debug_assert!(self.meta[slot as usize].generation % 2 == 0);
@@ -388,6 +393,8 @@ impl Class {
     #[inline]
     fn occupy(&mut self, slot: u32, ops: &'static SlotOps, size: usize) -> u32 {
         let meta = &mut self.meta[slot as usize];
+        // Redundant: `slot` was just taken off the free list, which holds
+        // vacant slots only (invariant on `head`).
         debug_assert!(meta.ops.is_none(), "occupying an occupied slot");
         debug_assert_eq!(meta.generation % 2, 0);
         meta.generation += 1;
@@ -404,6 +411,7 @@ impl Class {
     /// pool id alone.
     #[inline]
     fn occupy_raw(&mut self, slot: u32, size: usize) {
+        // Redundant, as in `occupy`.
         debug_assert!(self.meta[slot as usize].ops.is_none());
         debug_assert_eq!(self.meta[slot as usize].generation % 2, 0);
         self.occupied += 1;
@@ -416,6 +424,8 @@ impl Class {
     #[inline]
     fn vacate(&mut self, slot: u32, size: usize) -> bool {
         let meta = &mut self.meta[slot as usize];
+        // Redundant: callers found the slot through a key whose odd
+        // generation matched it.
         debug_assert_eq!(meta.generation % 2, 1, "vacating a vacant slot");
         meta.generation += 1;
         meta.ops = None;
@@ -847,7 +857,9 @@ impl MultisizePool {
         layout: Layout,
         ops: &'static SlotOps,
     ) -> (u32, u32, NonNull<u8>) {
-        debug_assert_eq!(storage, Storage::of(layout));
+        // Checked in every build (the large and zero-sized path only): the
+        // allocation below trusts `storage`.
+        assert_eq!(storage, Storage::of(layout));
         let value = if storage == Storage::Large {
             // SAFETY: large layouts have a non-zero size.
             let raw = unsafe { std::alloc::alloc(layout) };
@@ -1060,6 +1072,9 @@ impl MultisizePool {
     #[inline]
     fn owns(&self, block: &MultisizeBlock) -> bool {
         let live = block.pool == self.id;
+        // Redundant by the invariant on `MultisizeBlock::pool` (the id
+        // changes on `clear`; `deallocate` consumes the handle, which is
+        // neither `Copy` nor `Clone`); a debug cross-check only.
         debug_assert!(
             !live
                 || match self.classes.get(block.storage as usize) {
@@ -1112,7 +1127,9 @@ impl MultisizePool {
             Some(class) => unsafe { class.free_raw(block.slot, block.ptr, block.size) },
             None => {
                 let (ptr, layout, _) = self.vacate_entry(block.slot);
-                debug_assert_eq!((ptr, layout), (block.ptr, block.layout()));
+                // Redundant by `owns`, and checked in every build (large
+                // blocks only): the block freed is the handle's.
+                assert_eq!((ptr, layout), (block.ptr, block.layout()));
                 // SAFETY: the entry's raw block is vacated and has nothing
                 // to drop.
                 unsafe { self.release_entry(ptr, layout) };

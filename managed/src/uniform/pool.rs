@@ -187,6 +187,8 @@ impl<T, H> UniformPool<T, H> {
     /// The entry `slot` of page `base`.
     #[inline]
     fn entry(&self, base: NonNull<u8>, slot: usize) -> NonNull<Entry<T>> {
+        // Redundant: `entry_of` checks a key's slot in every build, and the
+        // other callers loop below the capacity.
         debug_assert!(slot < self.geometry.capacity);
         // SAFETY: `slot < capacity`, so the entry lies inside the page (the
         // geometry sized `capacity` to fit after `data_offset`).
@@ -462,6 +464,7 @@ impl<T, H: Default> UniformPool<T, H> {
         let index = self.free_head;
         let page = (index >> self.shift) as usize;
         let slot = (index & ((1 << self.shift) - 1)) as usize;
+        // Redundant by the invariant on `free_head` (live pages only).
         debug_assert!(self.pages[page].base.is_some());
         // SAFETY: the free list only holds entries of live pages.
         let base = unsafe { self.pages.get_unchecked(page).base.unwrap_unchecked() };
