@@ -53,3 +53,237 @@ fn derived_struct_survives_compaction() -> Result<(), Box<dyn std::error::Error>
     assert_eq!(arena.region_stats().hole_bytes, 0);
     Ok(())
 }
+
+/// An ordinary user type with no impls at all, next to the items.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Vec2 {
+    x: f32,
+    y: f32,
+}
+
+#[derive(Managed, Rebrand)]
+struct Sprite<'a> {
+    frames: Vec<Item<'a, u32>>,
+    #[managed(skip)]
+    pos: Vec2,
+}
+
+#[test]
+fn plain_user_types_are_kept_as_they_are() -> Result<(), Box<dyn std::error::Error>> {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
+    let garbage = arena.allocate::<[u64; 4]>(&state)?;
+    let frames = (0..3)
+        .map(|i| arena.allocate_value(&state, i).map_err(|e| e.0))
+        .collect::<Result<Vec<_>, _>>()?;
+    let before = frames[0].as_ptr().addr();
+    let sprite = Sprite {
+        frames,
+        pos: Vec2 { x: 1.5, y: -2.0 },
+    };
+    make_guard!(compact);
+    let token = arena.tokenize_all(&compact, sprite);
+    drop(garbage);
+    let state = arena.compact(&compact, state);
+    let sprite = token.redeem(&arena);
+    let _state = arena.finish(compact, state);
+    assert_eq!(sprite.frames[0].as_ptr().addr(), before - 32);
+    assert_eq!(
+        sprite.frames.iter().map(|f| **f).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
+    assert_eq!(sprite.pos, Vec2 { x: 1.5, y: -2.0 });
+    Ok(())
+}
+
+/// Recursive types: a tree of items and a list enum, both holding items of
+/// themselves (the check stays out of the impl's where clause, so the trait
+/// solver does not recurse forever).
+#[derive(Managed, Rebrand)]
+struct Tree<'a> {
+    value: u64,
+    children: Vec<Item<'a, Tree<'a>>>,
+}
+
+#[derive(Managed, Rebrand)]
+enum List<'a> {
+    Nil,
+    Cons(u64, Item<'a, List<'a>>),
+}
+
+fn tree_sum(t: &Tree<'_>) -> u64 {
+    t.value + t.children.iter().map(|c| tree_sum(c)).sum::<u64>()
+}
+
+fn list_values(l: &List<'_>) -> Vec<u64> {
+    match l {
+        List::Nil => Vec::new(),
+        List::Cons(v, rest) => {
+            let mut out = vec![*v];
+            out.extend(list_values(rest));
+            out
+        }
+    }
+}
+
+#[test]
+fn recursive_types_survive_compaction() -> Result<(), Box<dyn std::error::Error>> {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
+    let mut garbage = Vec::new();
+    let mut leaf = |value| {
+        garbage.push(arena.allocate::<u64>(&state).map_err(|e| e.to_string())?);
+        arena
+            .allocate_value(
+                &state,
+                Tree {
+                    value,
+                    children: Vec::new(),
+                },
+            )
+            .map_err(|e| e.0.to_string())
+    };
+    let mut a = leaf(1)?;
+    a.children.push(leaf(2)?);
+    let tree = Tree {
+        value: 10,
+        children: vec![a, leaf(3)?],
+    };
+    let mut list = List::Nil;
+    for v in [3, 2, 1] {
+        list = List::Cons(v, arena.allocate_value(&state, list).map_err(|e| e.0)?);
+    }
+    assert_eq!(tree_sum(&tree), 16);
+    make_guard!(compact);
+    let tree_token = arena.tokenize_all(&compact, tree);
+    let list_token = arena.tokenize_all(&compact, list);
+    drop(garbage);
+    let state = arena.compact(&compact, state);
+    let tree = tree_token.redeem(&arena);
+    let list = list_token.redeem(&arena);
+    let _state = arena.finish(compact, state);
+    assert_eq!(tree_sum(&tree), 16);
+    assert_eq!(tree.children[0].children[0].value, 2);
+    assert_eq!(list_values(&list), [1, 2, 3]);
+    assert_eq!(arena.region_stats().hole_bytes, 0);
+    Ok(())
+}
+
+/// Generic types: a type parameter outside the items stays as it is, and
+/// one inside them works when the where clause says it has no region
+/// lifetime of its own; a second lifetime (here the arena brand of a
+/// `Forward`) is kept.
+#[derive(Managed, Rebrand)]
+struct Tagged<'a, 'id, T>
+where
+    T: Clone,
+{
+    item: Item<'a, u32>,
+    shared: Forward<'id, u32>,
+    tag: T,
+}
+
+#[derive(Managed, Rebrand)]
+struct Bag<'a, T>
+where
+    T: for<'x> Rebrand<Branded<'x> = T>,
+{
+    items: Vec<Item<'a, T>>,
+}
+
+#[test]
+fn generic_types_survive_compaction() -> Result<(), Box<dyn std::error::Error>> {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
+    let garbage = arena.allocate::<[u64; 2]>(&state)?;
+    let shared = arena.allocate_shared(&state, 99u32).map_err(|e| e.0)?;
+    let tagged = Tagged {
+        item: arena.allocate_value(&state, 7).map_err(|e| e.0)?,
+        shared,
+        tag: String::from("tag"),
+    };
+    let bag = Bag {
+        items: vec![
+            arena.allocate_value(&state, 1u16).map_err(|e| e.0)?,
+            arena.allocate_value(&state, 2u16).map_err(|e| e.0)?,
+        ],
+    };
+    let before = tagged.item.as_ptr().addr();
+    make_guard!(compact);
+    let tagged_token = arena.tokenize_all(&compact, tagged);
+    let bag_token = arena.tokenize_all(&compact, bag);
+    drop(garbage);
+    let state = arena.compact(&compact, state);
+    let tagged = tagged_token.redeem(&arena);
+    let bag = bag_token.redeem(&arena);
+    let _state = arena.finish(compact, state);
+    assert!(tagged.item.as_ptr().addr() < before);
+    assert_eq!(*tagged.item, 7);
+    assert_eq!(tagged.shared.get(&arena), Some(&99));
+    assert_eq!(tagged.tag, "tag");
+    assert_eq!(bag.items.iter().map(|i| **i).collect::<Vec<_>>(), [1, 2]);
+    Ok(())
+}
+
+/// Spellings the compiler resolves to the region lifetime are accepted
+/// when the field really holds region items: a raw lifetime, a type macro
+/// given the lifetime, a type alias, and `Self`.
+macro_rules! items_of {
+    ($l:lifetime, $t:ty) => {
+        Vec<Item<$l, $t>>
+    };
+}
+
+type Numbers<'x> = Vec<Item<'x, u64>>;
+
+#[derive(Rebrand)]
+struct Spelled<'a> {
+    raw: Item<'r#a, u64>,
+    from_macro: items_of!('a, u64),
+    aliased: Numbers<'a>,
+    next: Option<Box<Self>>,
+}
+
+// Written by hand: `#[derive(Managed)]`'s accessors do not take `Self` in
+// a field type.
+// SAFETY: visits every field that holds items, each exactly once.
+unsafe impl Managed for Spelled<'_> {
+    const HAS_REFS: bool = true;
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
+        self.raw.visit_refs(visitor);
+        self.from_macro.visit_refs(visitor);
+        self.aliased.visit_refs(visitor);
+        self.next.visit_refs(visitor);
+    }
+}
+
+#[test]
+fn lifetime_spellings_survive_compaction() -> Result<(), Box<dyn std::error::Error>> {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
+    let garbage = arena.allocate::<[u64; 3]>(&state)?;
+    let one = |v: u64| arena.allocate_value(&state, v).map_err(|e| e.0);
+    let inner = Spelled {
+        raw: one(4)?,
+        from_macro: vec![one(5)?],
+        aliased: vec![one(6)?],
+        next: None,
+    };
+    let outer = Spelled {
+        raw: one(1)?,
+        from_macro: vec![one(2)?],
+        aliased: vec![one(3)?],
+        next: Some(Box::new(inner)),
+    };
+    make_guard!(compact);
+    let token = arena.tokenize_all(&compact, outer);
+    drop(garbage);
+    let state = arena.compact(&compact, state);
+    let outer = token.redeem(&arena);
+    let _state = arena.finish(compact, state);
+    let values = |s: &Spelled<'_>| [*s.raw, *s.from_macro[0], *s.aliased[0]];
+    assert_eq!(values(&outer), [1, 2, 3]);
+    assert_eq!(values(outer.next.as_deref().unwrap()), [4, 5, 6]);
+    assert_eq!(arena.region_stats().hole_bytes, 0);
+    Ok(())
+}

@@ -41,7 +41,9 @@ pub fn derive_managed(input: TokenStream) -> TokenStream {
 /// `managed::region::Rebrand`.
 #[proc_macro_derive(Rebrand)]
 pub fn derive_rebrand(input: TokenStream) -> TokenStream {
-    region::expand(&parse_macro_input!(input as DeriveInput)).into()
+    region::expand(&parse_macro_input!(input as DeriveInput))
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }
 
 /// Parses, checks and generates, reporting every error found.

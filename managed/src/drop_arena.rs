@@ -294,7 +294,12 @@ impl Chunks {
     ///
     /// `slot.size()` must be a non-zero multiple of `slot.align()`.
     fn grow(&mut self, slot: Layout, slots: usize) -> Result<NonNull<u8>, AllocError> {
-        debug_assert!(slot.size() > 0 && slot.size() % slot.align() == 0);
+        // Allocating zero bytes is undefined behaviour: checked in every
+        // build (once per chunk).
+        assert!(
+            slot.size() > 0 && slot.size() % slot.align() == 0,
+            "a slot has a non-zero size, a multiple of its alignment"
+        );
         let size = slot
             .size()
             .checked_mul(slots)

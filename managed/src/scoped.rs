@@ -797,6 +797,7 @@ unsafe impl Allocator for &ArenaScope<'_> {
         old_layout: Layout,
         new_layout: Layout,
     ) -> Result<NonNull<[u8]>, ApiAllocError> {
+        // The `Allocator::grow` contract, on the caller.
         debug_assert!(new_layout.size() >= old_layout.size());
         if self.cursor.resize_last(
             ptr,
@@ -842,6 +843,7 @@ unsafe impl Allocator for &ArenaScope<'_> {
         old_layout: Layout,
         new_layout: Layout,
     ) -> Result<NonNull<[u8]>, ApiAllocError> {
+        // The `Allocator::shrink` contract, on the caller.
         debug_assert!(new_layout.size() <= old_layout.size());
         if ptr.as_ptr().addr() & (new_layout.align() - 1) == 0 {
             // Gives the tail back if this is the last allocation; otherwise

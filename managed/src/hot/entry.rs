@@ -64,6 +64,8 @@ impl<T> Entry<T> {
     /// mutably or is the pool allocating or freeing it).
     #[inline(always)]
     pub(crate) unsafe fn set_state(this: NonNull<Self>, state: usize) {
+        // Redundant: callers write the state constants or a share count
+        // built from `SHARE_ONE | INIT`; a debug cross-check of the encoding.
         debug_assert!(state <= raw::PINNED || state % raw::SHARE_ONE == raw::INIT);
         // SAFETY: per the contract.
         unsafe { this.cast::<usize>().write(state) }

@@ -75,6 +75,26 @@ mod tests {
     use super::entry::Entry;
     use super::*;
 
+    /// Boxes and shared handles are covariant in the pool borrow `'pool`
+    /// (a shorter borrow of the same pool is still that pool), though
+    /// invariant in `T` (`tests/ui/hot/slot_and_handles_are_invariant.rs`).
+    #[test]
+    fn handles_are_covariant_in_the_pool_borrow() {
+        fn shorter_box<'long: 'short, 'short>(b: PoolBox<'long, u32>) -> PoolBox<'short, u32> {
+            b
+        }
+        fn shorter_rc<'long: 'short, 'short>(r: PoolRc<'long, u32>) -> PoolRc<'short, u32> {
+            r
+        }
+        let pool: Pool<u32> = Pool::new();
+        let b = shorter_box(pool.alloc_box(1));
+        let r = shorter_rc(pool.alloc_rc(2));
+        assert_eq!(*b + *r, 3);
+        assert_eq!(pool.len(), 2);
+        drop((b, r));
+        assert!(pool.is_empty());
+    }
+
     #[test]
     fn entry_layout_is_tag_friendly() {
         assert_eq!(Entry::<u8>::LAYOUT.size, 16);

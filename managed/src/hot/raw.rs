@@ -254,7 +254,9 @@ impl RawPool {
         let start = NonNull::new(unsafe { alloc::alloc(layout) })
             .ok_or(AllocError::OutOfMemory { layout })?;
         let capacity = bytes / el.size;
-        debug_assert!(capacity >= 1);
+        // Checked in every build (once per block): the block's entries are
+        // carved from it.
+        assert!(capacity >= 1, "a block holds at least one entry");
         self.with_blocks(|b| {
             b.push(Block {
                 start,

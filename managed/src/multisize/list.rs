@@ -204,6 +204,8 @@ impl<D: ?Sized + 'static> RecordList<D> {
     pub(crate) fn push<T: 'static>(&mut self, end: End, value: T, how: Coercion<T, D>) {
         let ops = how.ops();
         let layout = core::alloc::Layout::new::<T>();
+        // Redundant: a `Coercion<T, D>` holds the ops made for exactly this
+        // `T` (invariant on its field; it is invariant in `T`).
         debug_assert_eq!(layout, ops.layout());
         let (rec, slot) = match end {
             End::Back => self.records.push_back(layout, Self::HEAD),

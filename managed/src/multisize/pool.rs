@@ -49,7 +49,8 @@ struct SlotOps {
     /// Drops the contents in place (`ptr` points to live contents of this
     /// `SlotOps`' kind: a `T`, or a raw block, for which it does nothing).
     drop: unsafe fn(*mut u8),
-    /// `TypeId::of::<T>`, or of [`RawBlock`] (checked in debug builds).
+    /// `TypeId::of::<T>`, or of [`RawBlock`] (checked in debug builds;
+    /// `MultisizePool::find` says why that check is redundant).
     type_id: fn() -> TypeId,
 }
 
@@ -273,6 +274,8 @@ impl Class {
     /// where the class is known at compile time (typed inserts and keys).
     #[inline]
     fn ptr_with(&self, slot: u32, (size_shift, per_page_shift): (u32, u32)) -> Option<NonNull<u8>> {
+        // Redundant: callers pass `geometry(class_of::<T>())` for the class
+        // they picked with the same `T`.
         debug_assert_eq!(
             (size_shift, per_page_shift),
             (self.size_shift, self.per_page_shift)
@@ -289,6 +292,8 @@ impl Class {
     fn pop(&mut self) -> Option<(u32, NonNull<u8>)> {
         let Link { ptr, slot } = self.head;
         let ptr = ptr?;
+        // Debug cross-check of the invariant on `head` (every listed link
+        // names its own slot), which every method keeps.
         debug_assert_eq!(self.ptr(slot), Some(ptr));
         // SAFETY: the head is a free slot of a page in use, which holds the
         // link to the next (invariant of `head`).
@@ -313,6 +318,7 @@ impl Class {
     /// listed, its page in use, nothing in it used again until taken.
     #[inline]
     unsafe fn list(&mut self, slot: u32, ptr: NonNull<u8>) {
+        // The caller's contract.
         debug_assert_eq!(self.ptr(slot), Some(ptr));
         debug_assert!(self.meta[slot as usize].ops.is_none());
         debug_assert!(self.meta[slot as usize].generation % 2 == 0);
@@ -387,6 +393,8 @@ impl Class {
     #[inline]
     fn occupy(&mut self, slot: u32, ops: &'static SlotOps, size: usize) -> u32 {
         let meta = &mut self.meta[slot as usize];
+        // Redundant: `slot` was just taken off the free list, which holds
+        // vacant slots only (invariant on `head`).
         debug_assert!(meta.ops.is_none(), "occupying an occupied slot");
         debug_assert_eq!(meta.generation % 2, 0);
         meta.generation += 1;
@@ -403,6 +411,7 @@ impl Class {
     /// pool id alone.
     #[inline]
     fn occupy_raw(&mut self, slot: u32, size: usize) {
+        // Redundant, as in `occupy`.
         debug_assert!(self.meta[slot as usize].ops.is_none());
         debug_assert_eq!(self.meta[slot as usize].generation % 2, 0);
         self.occupied += 1;
@@ -415,6 +424,8 @@ impl Class {
     #[inline]
     fn vacate(&mut self, slot: u32, size: usize) -> bool {
         let meta = &mut self.meta[slot as usize];
+        // Redundant: callers found the slot through a key whose odd
+        // generation matched it.
         debug_assert_eq!(meta.generation % 2, 1, "vacating a vacant slot");
         meta.generation += 1;
         meta.ops = None;
@@ -641,7 +652,18 @@ pub struct MultisizeKey<T> {
     slot: u32,
     /// The slot's generation, odd, when the value was inserted.
     generation: u32,
-    _type: PhantomData<fn() -> T>,
+    /// Names a `T` without holding one: `Send` and `Sync` whatever `T`
+    /// is.
+    ///
+    /// Invariant in `T` (like `Cell<T>`): keys are `Copy`, `get_mut`
+    /// writes a `T` through any copy, and the pool trusts the key's type
+    /// (the stored `TypeId` is compared in debug builds only). A covariant
+    /// key would turn a `MultisizeKey<for<'x> fn(&'x str)>` into a
+    /// `MultisizeKey<fn(&'static str)>`, both `'static`, and a function
+    /// needing `'static` arguments written through one could be called
+    /// with a short borrow through the other. Pinned by
+    /// `tests/ui/multisize/key_is_invariant.rs`.
+    _type: PhantomData<fn(T) -> T>,
 }
 
 impl<T> MultisizeKey<T> {
@@ -835,7 +857,9 @@ impl MultisizePool {
         layout: Layout,
         ops: &'static SlotOps,
     ) -> (u32, u32, NonNull<u8>) {
-        debug_assert_eq!(storage, Storage::of(layout));
+        // Checked in every build (the large and zero-sized path only): the
+        // allocation below trusts `storage`.
+        assert_eq!(storage, Storage::of(layout));
         let value = if storage == Storage::Large {
             // SAFETY: large layouts have a non-zero size.
             let raw = unsafe { std::alloc::alloc(layout) };
@@ -894,9 +918,20 @@ impl MultisizePool {
                 Some(entry.value)
             }
         };
-        // The pool id and the generation prove the slot still holds the
-        // value `key` was made for (keys are only made by `insert` with odd
-        // generations), which is a `T`.
+        // The slot holds a `T`, so the type check below is redundant (it is
+        // kept as a debug cross-check only, off the hot path of `get`):
+        // 1. a key is only made by `insert::<T>` (its fields are private),
+        //    with this pool's id and the slot's new, odd generation;
+        // 2. pool ids are never reused (64 bits, and `clear` takes a new
+        //    one), so the key was made by this pool since its last `clear`;
+        // 3. a slot's generation only grows and never wraps (`RETIRED`), and
+        //    raw blocks leave it even, so an equal odd generation means the
+        //    same occupancy the key was made for is still in place;
+        // 4. `MultisizeKey<T>` is invariant in `T` (see its `_type` field),
+        //    so `T` here is exactly the type that `insert` stored: not a
+        //    subtype or supertype such as `fn(&'static str)` for
+        //    `for<'x> fn(&'x str)`, which share a size class but not a
+        //    `TypeId`.
         debug_assert!(found.is_some(), "an occupied slot's page is in use");
         debug_assert!(
             self.ops_of(&key)
@@ -1037,6 +1072,9 @@ impl MultisizePool {
     #[inline]
     fn owns(&self, block: &MultisizeBlock) -> bool {
         let live = block.pool == self.id;
+        // Redundant by the invariant on `MultisizeBlock::pool` (the id
+        // changes on `clear`; `deallocate` consumes the handle, which is
+        // neither `Copy` nor `Clone`); a debug cross-check only.
         debug_assert!(
             !live
                 || match self.classes.get(block.storage as usize) {
@@ -1089,7 +1127,9 @@ impl MultisizePool {
             Some(class) => unsafe { class.free_raw(block.slot, block.ptr, block.size) },
             None => {
                 let (ptr, layout, _) = self.vacate_entry(block.slot);
-                debug_assert_eq!((ptr, layout), (block.ptr, block.layout()));
+                // Redundant by `owns`, and checked in every build (large
+                // blocks only): the block freed is the handle's.
+                assert_eq!((ptr, layout), (block.ptr, block.layout()));
                 // SAFETY: the entry's raw block is vacated and has nothing
                 // to drop.
                 unsafe { self.release_entry(ptr, layout) };
@@ -1317,6 +1357,35 @@ impl fmt::Debug for MultisizePool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The multisize containers are covariant in `D`, like
+    /// `Vec<Box<D>>`: they own their values and hand out `&mut D` only
+    /// through `&mut self`. (Their keys are not: see
+    /// `tests/ui/multisize/key_is_invariant.rs`.)
+    #[test]
+    fn containers_are_covariant() {
+        use crate::multisize::{MultisizePageDeque, MultisizePageQueue, MultisizePageStack};
+        type General = dyn for<'x> Fn(&'x str) -> usize;
+        type Narrow = dyn Fn(&'static str) -> usize;
+        fn deque(d: MultisizePageDeque<General>) -> MultisizePageDeque<Narrow> {
+            d
+        }
+        fn queue(q: MultisizePageQueue<General>) -> MultisizePageQueue<Narrow> {
+            q
+        }
+        fn stack(s: MultisizePageStack<General>) -> MultisizePageStack<Narrow> {
+            s
+        }
+        let mut d = deque(MultisizePageDeque::new());
+        d.push_back(|s: &'static str| s.len(), crate::coercion!());
+        let mut q = queue(MultisizePageQueue::new());
+        q.push_back(|s: &'static str| s.len() + 1, crate::coercion!());
+        let mut s = stack(MultisizePageStack::new());
+        s.push(|s: &'static str| s.len() + 2, crate::coercion!());
+        assert_eq!(d.iter().map(|f| f("abc")).sum::<usize>(), 3);
+        assert_eq!(q.iter().map(|f| f("abc")).sum::<usize>(), 4);
+        assert_eq!(s.iter().map(|f| f("abc")).sum::<usize>(), 5);
+    }
 
     #[test]
     fn size_classes_cover_size_and_alignment() {

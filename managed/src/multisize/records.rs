@@ -355,6 +355,8 @@ impl Records {
     /// layer as a constant).
     #[inline]
     pub(crate) fn push_back(&mut self, layout: Layout, head: usize) -> (NonNull<u8>, NonNull<u8>) {
+        // Redundant: the typed layer passes its `HEAD` constant, the value
+        // this engine was made with.
         debug_assert_eq!(head, self.head);
         if layout.size() != 0 && self.fits_inline(layout) && self.hi > self.lo {
             let base = self.back;
@@ -431,7 +433,9 @@ impl Records {
                 // SAFETY: `grab_back` initialized the page's header.
                 let hdr = unsafe { Self::hdr(self.page(index)).read() };
                 let (v, e) = fit(hdr.end as usize, self.head);
-                debug_assert!(e <= page_size, "inline values fit a fresh page");
+                // Checked in every build (once per fresh page): the record
+                // is written up to `e`.
+                assert!(e <= page_size, "inline values fit a fresh page");
                 (index, hdr, v, e)
             }
         };
@@ -468,6 +472,8 @@ impl Records {
     /// memory; as [`push_back`](Self::push_back) otherwise.
     #[inline]
     pub(crate) fn push_front(&mut self, layout: Layout, head: usize) -> (NonNull<u8>, NonNull<u8>) {
+        // Redundant: the typed layer passes its `HEAD` constant, the value
+        // this engine was made with.
         debug_assert_eq!(head, self.head);
         if layout.size() != 0 && self.fits_inline(layout) && self.hi > self.lo {
             let base = self.front;

@@ -428,6 +428,20 @@ mod tests {
     use std::cell::Cell;
     use std::rc::Rc;
 
+    /// A page list is covariant in its header type, like `Vec<H>`: it owns
+    /// the headers and hands out `&mut H` only through `&mut self`.
+    #[test]
+    fn page_list_is_covariant() {
+        fn shorter<'a>(l: PageList<&'static str>) -> PageList<&'a str> {
+            l
+        }
+        let local = String::from("local");
+        let mut list = shorter(PageList::new());
+        list.push_back(&local);
+        let payload: *const MaybeUninit<u8> = &list.payload(0).unwrap()[0];
+        assert_eq!(list.header_for(payload).copied(), Some("local"));
+    }
+
     #[test]
     fn page_sizes_are_validated() {
         assert_eq!(PageSize::default().get(), 4096);

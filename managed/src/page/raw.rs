@@ -128,6 +128,8 @@ impl RawPages {
             }
             None => self.carve(),
         };
+        // Redundant: chunks are allocated with `align == size` and carved in
+        // whole pages, so every page is size-aligned.
         debug_assert_eq!(page.addr().get() & self.size.mask(), 0);
         let at = self
             .sorted
@@ -211,7 +213,12 @@ impl RawPages {
     /// No page of the chunk is in use or accessed afterwards.
     unsafe fn release_chunk(&mut self, at: usize) {
         let chunk = self.chunks.remove(at);
-        debug_assert_eq!(chunk.idle, chunk.pages);
+        // The caller's contract, checked in every build: a rare path, and
+        // freeing a page in use would leave its users dangling.
+        assert_eq!(
+            chunk.idle, chunk.pages,
+            "returning a chunk with pages in use"
+        );
         let end = chunk.base.addr().get() + chunk.pages * self.size.get();
         self.idle
             .retain(|page| !(chunk.base.addr().get()..end).contains(&page.addr().get()));
@@ -310,7 +317,9 @@ impl Geometry {
         } else {
             (page_size.get() - data_offset) / elem.size()
         };
-        debug_assert!(capacity >= 1);
+        // The page was grown until one element fits: checked in every build
+        // (once per container), since every element write relies on it.
+        assert!(capacity >= 1, "a page holds at least one element");
         Self {
             page_size,
             data_offset,

@@ -246,13 +246,15 @@ impl<'id, const N: usize> Arena<'id, N> {
             // so a panic in `f` (or a compaction list entry, or stats from
             // a reentrant call) never treats it as a live value.
             self.raw.count_object(false);
-            self.raw.mark(p.cast(), size, true);
+            // SAFETY: `p` was just reserved for `size` bytes.
+            unsafe { self.raw.mark(p.cast(), size, true) };
         }
         let value = f();
         // SAFETY: the reserved space fits a `T` at `p`.
         unsafe { p.write(value) };
         if size != 0 {
-            self.raw.mark(p.cast(), size, false);
+            // SAFETY: as above; `f` cannot compact (the state is borrowed).
+            unsafe { self.raw.mark(p.cast(), size, false) };
             self.raw.count_object(true);
         }
         // SAFETY: as in `allocate_value`.
@@ -466,7 +468,10 @@ impl<'id, const N: usize> Arena<'id, N> {
         // lifetime (`Rebrand`), and the value is read out once; 2. every
         // item in it belongs to this region (checked above).
         unsafe {
-            debug_assert_eq!(size_of::<S>(), size_of::<S::Branded<'static>>());
+            // Lifetimes never change a layout, so this holds for every
+            // correct `Rebrand` impl; checked in every build (two constants,
+            // folded away) since the read below relies on it.
+            assert_eq!(size_of::<S>(), size_of::<S::Branded<'static>>());
             let erased = (&*value as *const S).cast::<S::Branded<'static>>().read();
             Token::new(erased, &self.raw)
         }

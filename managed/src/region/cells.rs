@@ -62,6 +62,9 @@ impl CellTable {
         // `acquire`, below the length.
         unsafe {
             let slots = &*self.slots.get();
+            // Redundant (see above: indices come from `acquire` of this
+            // table, through the arena's brand, and cells are never
+            // removed); a debug cross-check only, on the `Forward` path.
             debug_assert!((index as usize) < slots.len());
             slots.get_unchecked(index as usize)
         }
@@ -106,6 +109,8 @@ impl CellTable {
     #[inline]
     pub(crate) fn place_of(&self, index: u32) -> u32 {
         let word = self.slot(index).get();
+        // Redundant: only a token asks, and a token owns its cell (in use,
+        // odd) until `release`, which it calls once.
         debug_assert!(generation(word) % 2 == 1);
         word as u32
     }
@@ -115,6 +120,7 @@ impl CellTable {
     pub(crate) fn release(&self, index: u32) {
         let slot = self.slot(index);
         let gen_ = generation(slot.get());
+        // Redundant: as in `place_of`, the caller owns the cell in use.
         debug_assert!(gen_ % 2 == 1);
         // SAFETY: no reference into `drops` is live.
         unsafe { (&mut *self.drops.get())[index as usize] = None };

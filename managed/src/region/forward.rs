@@ -11,8 +11,8 @@ use crate::visit::{Managed, Visitor};
 use super::arena::Arena;
 use super::token::Rebrand;
 
-/// Brand, pointee and `!Send + !Sync` of a [`Forward`].
-type ForwardMarker<'id, T> = (Id<'id>, fn() -> T, *mut ());
+/// Brand, pointee (invariant) and `!Send + !Sync` of a [`Forward`].
+type ForwardMarker<'id, T> = (Id<'id>, fn(T) -> T, *mut ());
 
 /// A stable, copyable reference to a value that the arena owns.
 ///
@@ -36,6 +36,13 @@ pub struct Forward<'id, T> {
     /// The cell's generation when the object was shared.
     generation: u32,
     /// Branded with the arena; refers to a `T`; neither `Send` nor `Sync`.
+    ///
+    /// Invariant in `T` (like `Cell<T>`): a `Forward` is `Copy` and
+    /// [`get_mut`](Forward::get_mut) writes a `T` through any copy, so a
+    /// copy at a shorter `T` (`Forward<&'short str>` from a
+    /// `Forward<&'static str>`) could store a value that another copy then
+    /// reads after it is gone. Pinned by
+    /// `tests/ui/region/forward_is_invariant.rs`.
     _marker: PhantomData<ForwardMarker<'id, T>>,
 }
 

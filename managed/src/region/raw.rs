@@ -235,6 +235,7 @@ unsafe fn set_bits(bitmap: NonNull<u64>, mut g: usize, mut n: usize, dead: bool)
 /// provenance; the object is never used as live again.
 #[inline]
 pub(crate) unsafe fn release(ptr: NonNull<u8>, tagged: usize, size: usize) {
+    // Part of the contract (`size > 0`: both callers test it first).
     debug_assert!(size > 0);
     let k = tagged >> TAG_SHIFT;
     let addr = tagged & ADDR_MASK;
@@ -392,6 +393,8 @@ impl RawRegion {
     /// The address of the object at cell place `place` (not `NOWHERE`).
     #[inline]
     pub(crate) fn at(&self, place: u32) -> NonNull<u8> {
+        // Redundant: places come from cells in use, which the compactor
+        // keeps at their live objects' granules, all below the top.
         debug_assert!((place as usize) * GRANULE < self.top.get());
         // SAFETY: a place in use is a granule below the top.
         unsafe { self.area.add(place as usize * GRANULE) }
@@ -425,6 +428,8 @@ impl RawRegion {
     /// failure nothing is written and the region is unchanged.
     #[inline(always)]
     pub(crate) fn reserve(&self, size: usize, align: usize) -> Result<NonNull<u8>, AllocError> {
+        // Redundant: callers pass a non-zero `size_of` and a `Layout`'s
+        // alignment (and the bounds check below holds regardless).
         debug_assert!(size > 0 && align.is_power_of_two());
         if align > GRANULE {
             return self.reserve_aligned(size, align);
@@ -512,10 +517,17 @@ impl RawRegion {
     /// Marks the `size` bytes at the untagged object address `p` dead
     /// (`true`) or live again (`false`), without counting objects; for
     /// `allocate_with`, whose object is dead until built.
-    pub(crate) fn mark(&self, p: NonNull<u8>, size: usize, dead: bool) {
+    ///
+    /// # Safety
+    ///
+    /// `p .. p + size` lies in the area below the top (an object that
+    /// [`reserve`](Self::reserve) returned, for example).
+    pub(crate) unsafe fn mark(&self, p: NonNull<u8>, size: usize, dead: bool) {
         let g = (p.addr().get() - self.area.addr().get()) / GRANULE;
+        // The caller's contract.
         debug_assert!(g * GRANULE + size <= self.top.get());
-        // SAFETY: the granules are below the top, inside the bitmap.
+        // SAFETY: the granules are below the top (caller), inside the
+        // bitmap.
         unsafe { set_bits(self.bitmap(), g, size.div_ceil(GRANULE), dead) };
     }
 
@@ -665,7 +677,9 @@ impl RawRegion {
                     // `addr` is at most the object's old, aligned address.
                     e.filler = (addr.next_multiple_of(e.align) - addr) / GRANULE;
                     e.new = n + e.filler;
-                    debug_assert!(e.new <= e.g);
+                    // Objects only move down (the move loop relies on it):
+                    // checked in every build, once per over-aligned object.
+                    assert!(e.new <= e.g, "region compaction moved an object up");
                     pos = e.new;
                     last = b;
                     ai += 1;
@@ -678,7 +692,8 @@ impl RawRegion {
         }
         prefix.push(pos as u32);
         let new_top_g = pos;
-        debug_assert!(new_top_g <= top_g);
+        // Checked in every build (once per compaction).
+        assert!(new_top_g <= top_g, "region compaction grew the region");
 
         // From here on, a panic would leave references half rewritten.
         let abort = AbortOnUnwind;
@@ -829,6 +844,11 @@ impl Map<'_> {
     /// The new granule index of the live granule `g`.
     #[inline(always)]
     fn forward_granule(&self, g: usize) -> usize {
+        // Redundant, and in the hot loop: `Fix::visit` checks every visited
+        // address against the top in every build (`limit`), cell places and
+        // list entries are live objects below the top, and the move loop
+        // walks live bits below it; `prefix` has an entry for every word
+        // below the top, plus one.
         debug_assert!(g < self.top_g);
         let (w, b) = (g / 64, g % 64);
         debug_assert!(w < self.prefix.len());
@@ -1023,12 +1043,13 @@ mod tests {
         assert_eq!(bits(3, 5), 0b11000);
         assert_eq!(bits(5, 5), 0);
         let mut words = [0u64; 3];
-        let p = NonNull::from(&mut words).cast::<u64>();
+        // A fresh pointer for each write: reading `words` in between
+        // freezes any pointer derived before the read (Tree Borrows).
         // SAFETY: bits 60..140 lie in the three words.
-        unsafe { set_bits(p, 60, 80, true) };
+        unsafe { set_bits(NonNull::from(&mut words).cast(), 60, 80, true) };
         assert_eq!(words, [0xf << 60, !0, (1 << 12) - 1]);
         // SAFETY: as above.
-        unsafe { set_bits(p, 62, 68, false) };
+        unsafe { set_bits(NonNull::from(&mut words).cast(), 62, 68, false) };
         assert_eq!(words, [0x3 << 60, 0, (1 << 12) - 1 - 0b11]);
     }
 

@@ -195,8 +195,14 @@ impl<'id, T: ?Sized> ItemToken<'_, 'id, T> {
 
     /// Redeems the token: the item, at the object's current address.
     pub(crate) fn redeem<'b, const N: usize>(self, arena: &'b Arena<'id, N>) -> Item<'b, T> {
+        // Redundant with the brand (`'id` is invariant and unique to one
+        // arena), and one compare per token: checked in every build.
+        assert_eq!(
+            self.core,
+            arena.raw().block(),
+            "a token redeemed with another arena"
+        );
         let this = core::mem::ManuallyDrop::new(self);
-        debug_assert_eq!(this.core, arena.raw().block());
         let ptr = this.take();
         // SAFETY: 1. the cell tracked the live object this token owns, in
         // the arena borrowed for `'b` (the brand `'id` is unique to it);
@@ -243,8 +249,18 @@ pub struct Token<'c, 'id, E: Rebrand> {
     /// The region block, kept alive by the token count.
     core: NonNull<Core>,
     /// See the type docs; owns an `E`; not `Send` nor `Sync`.
-    _marker: PhantomData<(&'c (), Id<'id>, *mut (), E)>,
+    ///
+    /// Invariant in `E`: `redeem` reinterprets the value as
+    /// `E::Branded<'b>`, a type computed from `E`, and `E` itself states a
+    /// `'static` region lifetime that is never true; no subtype or
+    /// supertype of it is ever what was stored. Pinned by
+    /// `tests/ui/region/token_is_invariant.rs`.
+    _marker: PhantomData<TokenMarker<'c, 'id, E>>,
 }
+
+/// Guard borrow, brand, `!Send + !Sync`, and an owned, invariant `E` of a
+/// [`Token`].
+type TokenMarker<'c, 'id, E> = (&'c (), Id<'id>, *mut (), E, fn(E) -> E);
 
 impl<'c, 'id, E: Rebrand> Token<'c, 'id, E> {
     /// Boxes and registers a tokenized value.
@@ -268,8 +284,15 @@ impl<'c, 'id, E: Rebrand> Token<'c, 'id, E> {
     /// Gives the value back, its items pointing to their objects' current
     /// addresses and living as long as the borrow of `arena`.
     pub fn redeem<'b, const N: usize>(self, arena: &'b Arena<'id, N>) -> E::Branded<'b> {
+        // As for single items: redundant with the brand, checked anyway.
+        assert_eq!(
+            self.core,
+            arena.raw().block(),
+            "a token redeemed with another arena"
+        );
+        // As in `tokenize_all`: folded away, checked in every build.
+        assert_eq!(size_of::<E>(), size_of::<E::Branded<'b>>());
         let this = core::mem::ManuallyDrop::new(self);
-        debug_assert_eq!(this.core, arena.raw().block());
         // SAFETY: 1. the entry is unregistered before the box is taken back
         // (once: `this` is never dropped); 2. `E` and `E::Branded<'b>`
         // differ only in the region lifetime (`Rebrand` contract), so the
@@ -282,7 +305,6 @@ impl<'c, 'id, E: Rebrand> Token<'c, 'id, E> {
             let value = *Box::from_raw(this.value.as_ptr());
             Core::token_gone(this.core);
             let value = core::mem::ManuallyDrop::new(value);
-            debug_assert_eq!(size_of::<E>(), size_of::<E::Branded<'b>>());
             (&*value as *const E).cast::<E::Branded<'b>>().read()
         }
     }

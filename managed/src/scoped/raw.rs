@@ -30,7 +30,9 @@ pub(crate) struct Block {
 impl Block {
     /// Allocates a block of `size` (non-zero) bytes.
     fn new(size: usize) -> Result<Block, AllocError> {
-        debug_assert!(size > 0);
+        // Allocating zero bytes is undefined behaviour: checked in every
+        // build (once per block).
+        assert!(size > 0, "a block has a non-zero size");
         let layout =
             Layout::from_size_align(size, BLOCK_ALIGN).map_err(|_| AllocError::CapacityOverflow)?;
         // SAFETY: `layout` has a non-zero size.
@@ -292,6 +294,8 @@ impl Cursor {
     #[inline(always)]
     pub(crate) fn bump(&self, layout: Layout) -> Option<NonNull<u8>> {
         let ptr = self.ptr.get();
+        // Redundant: blocks start `BLOCK_ALIGN`-aligned and every bump
+        // rounds its size up to `MIN_ALIGN` (`round_up`).
         debug_assert_eq!(ptr.addr() % MIN_ALIGN, 0);
         let avail = self.end.get().addr() - ptr.addr();
         // No overflow: `Layout` keeps `size <= isize::MAX`.

@@ -167,6 +167,8 @@ impl<T, H> UniformPageDeque<T, H> {
         if Self::IS_ZST {
             return NonNull::dangling().as_ptr();
         }
+        // Redundant: callers pass `locate`'s result or an end of the live
+        // range, both below `cap` on a page in use.
         debug_assert!(page < self.pages.len() && offset < self.cap);
         // SAFETY: `offset < cap`, so the element lies inside the page's
         // payload (the geometry sized `cap` to fit).
@@ -176,6 +178,7 @@ impl<T, H> UniformPageDeque<T, H> {
     /// Page index and offset of the element at logical `index < len`.
     #[inline]
     fn locate(&self, index: usize) -> (usize, usize) {
+        // Redundant: every caller checks `index < len` first, in every build.
         debug_assert!(index < self.len);
         if Self::IS_ZST {
             return (0, 0);
@@ -245,6 +248,8 @@ impl<T, H> UniformPageDeque<T, H> {
             // pointer; one was pushed for every one popped.
             return Some(unsafe { ptr::read(NonNull::dangling().as_ptr()) });
         }
+        // Redundant by the invariants on `head` and `front` (re-synced
+        // whenever a page is added or removed).
         debug_assert!(self.head < self.cap && self.front == self.pages.data(0).cast());
         // SAFETY: the deque was not empty, so the front page's slot `head`
         // (`front` is that page's payload, `head < cap`) is initialized; it
@@ -270,6 +275,7 @@ impl<T, H> UniformPageDeque<T, H> {
             return Some(unsafe { ptr::read(NonNull::dangling().as_ptr()) });
         }
         self.tail -= 1;
+        // Redundant by the invariant on `back`.
         debug_assert!(self.back == self.pages.data(self.pages.len() - 1).cast());
         // SAFETY: the element at `tail` of the back page (`back` is that
         // page's payload) was initialized and is now outside the live range,
@@ -402,6 +408,8 @@ impl<T, H: Default> UniformPageDeque<T, H> {
         if self.tail == self.cap || self.pages.is_empty() {
             self.make_room_back();
         }
+        // Redundant: a full back page was just replaced, and the invariant
+        // on `back`.
         debug_assert!(self.tail < self.cap);
         debug_assert!(self.back == self.pages.data(self.pages.len() - 1).cast());
         // SAFETY: `tail < cap` now and `back` is the back page's payload, so
@@ -454,6 +462,7 @@ impl<T, H: Default> UniformPageDeque<T, H> {
             self.make_room_front();
         }
         self.head -= 1;
+        // Redundant by the invariant on `front`.
         debug_assert!(self.front == self.pages.data(0).cast());
         // SAFETY: `front` is the front page's payload and the slot `head`
         // (just decremented, so `< cap`) is below the live range of that

@@ -8,13 +8,13 @@ use core::marker::PhantomData;
 use core::mem::{ManuallyDrop, size_of};
 use core::ops::{Index, IndexMut};
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::SpaceStats;
 use crate::page::PageSize;
 use crate::page::raw::{Geometry, RawPages};
 
-/// A key into a [`UniformPool`]: `Copy`, 12 bytes, and checked on every use.
+/// A key into a [`UniformPool`]: `Copy`, 16 bytes, and checked on every use.
 ///
 /// A key stops working when its value is removed (the slot's generation
 /// moves on), and a key from another pool never works (keys carry their
@@ -25,8 +25,9 @@ pub struct PoolKey {
     index: u32,
     /// The slot's generation when the value was inserted; always odd.
     generation: u32,
-    /// The pool that made the key.
-    pool: u32,
+    /// The id of the pool that made the key (never reused: see
+    /// `NEXT_POOL_ID`).
+    pool: u64,
 }
 
 impl fmt::Debug for PoolKey {
@@ -70,7 +71,10 @@ const NONE: u32 = u32::MAX;
 /// would leave no odd generation to give it.
 const RETIRED: u32 = u32::MAX - 1;
 
-static NEXT_POOL_ID: AtomicU32 = AtomicU32::new(1);
+/// The next pool id. Ids are never reused (a 64-bit counter does not wrap:
+/// at one pool a nanosecond it would take 584 years), so that no key of one
+/// pool, live or dropped, can ever be taken for a key of another.
+static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A pool of `T`s: insert anywhere, remove anywhere by key, values never
 /// move, and iteration walks memory page by page, skipping holes.
@@ -117,8 +121,8 @@ pub struct UniformPool<T, H = ()> {
     geometry: Geometry,
     /// Bits of a key's index that number the entry within its page.
     shift: u32,
-    /// This pool's identity, carried by its keys.
-    id: u32,
+    /// This pool's identity, carried by its keys; unique in the process.
+    id: u64,
     /// The pool owns `T`s and `H`s.
     _owns: PhantomData<(T, H)>,
 }
@@ -183,6 +187,8 @@ impl<T, H> UniformPool<T, H> {
     /// The entry `slot` of page `base`.
     #[inline]
     fn entry(&self, base: NonNull<u8>, slot: usize) -> NonNull<Entry<T>> {
+        // Redundant: `entry_of` checks a key's slot in every build, and the
+        // other callers loop below the capacity.
         debug_assert!(slot < self.geometry.capacity);
         // SAFETY: `slot < capacity`, so the entry lies inside the page (the
         // geometry sized `capacity` to fit after `data_offset`).
@@ -458,6 +464,7 @@ impl<T, H: Default> UniformPool<T, H> {
         let index = self.free_head;
         let page = (index >> self.shift) as usize;
         let slot = (index & ((1 << self.shift) - 1)) as usize;
+        // Redundant by the invariant on `free_head` (live pages only).
         debug_assert!(self.pages[page].base.is_some());
         // SAFETY: the free list only holds entries of live pages.
         let base = unsafe { self.pages.get_unchecked(page).base.unwrap_unchecked() };
@@ -797,6 +804,42 @@ mod tests {
         UniformPool::with_page_size(PageSize::new(128).unwrap())
     }
 
+    /// The uniform containers are covariant in `T` and `H`, like `Vec<T>`:
+    /// they own their values and hand out `&mut T` / `&mut H` only through
+    /// `&mut self`, so a container of `&'static str` may be used as one of
+    /// shorter borrows.
+    #[test]
+    fn containers_are_covariant() {
+        use crate::uniform::{UniformPageDeque, UniformPageQueue, UniformPageStack};
+        fn pool<'a>(p: UniformPool<&'static str, &'static str>) -> UniformPool<&'a str, &'a str> {
+            p
+        }
+        fn deque<'a>(
+            d: UniformPageDeque<&'static str, &'static str>,
+        ) -> UniformPageDeque<&'a str, &'a str> {
+            d
+        }
+        fn queue<'a>(q: UniformPageQueue<&'static str>) -> UniformPageQueue<&'a str> {
+            q
+        }
+        fn stack<'a>(s: UniformPageStack<&'static str>) -> UniformPageStack<&'a str> {
+            s
+        }
+        let local = String::from("local");
+        let mut p = pool(UniformPool::with_page_size(PageSize::DEFAULT));
+        let k = p.insert(&local);
+        assert_eq!(p.get(k), Some(&"local"));
+        let mut d = deque(UniformPageDeque::with_page_size(PageSize::DEFAULT));
+        d.push_back(&local);
+        assert_eq!(d.pop_front(), Some("local"));
+        let mut q = queue(UniformPageQueue::new());
+        q.push(&local);
+        assert_eq!(q.pop(), Some("local"));
+        let mut s = stack(UniformPageStack::new());
+        s.push(&local);
+        assert_eq!(s.pop(), Some("local"));
+    }
+
     #[test]
     fn stale_and_foreign_keys_are_caught() {
         let mut a = small::<u32>();
@@ -985,5 +1028,22 @@ mod tests {
         pool.shrink_to_fit();
         let again = pool.insert(3);
         assert_ne!(again.index, k.index);
+    }
+
+    #[test]
+    fn pool_ids_do_not_wrap_at_32_bits() {
+        let mut a = small::<u8>();
+        let ka = a.insert(1);
+        // A pool made 2^32 pools later: the low 32 bits of its id are
+        // those of `a`'s, as a wrapping 32-bit id would have made them.
+        let mut b = small::<u8>();
+        b.id = a.id + (1 << 32);
+        let kb = b.insert(2);
+        assert_eq!((ka.index, ka.generation), (kb.index, kb.generation));
+        assert_eq!(b.get(ka), None, "a key of another pool never works");
+        assert_eq!(a.get(kb), None);
+        assert_eq!(b.remove(ka), None);
+        assert_eq!(b[kb], 2);
+        assert_eq!(size_of::<PoolKey>(), 16);
     }
 }
