@@ -246,3 +246,15 @@ impl Drop for Tracked {
 pub fn pick(i: impl Into<usize>, len: usize) -> Option<usize> {
     (len != 0).then(|| i.into() % len)
 }
+
+// SAFETY: a `Tracked` holds no managed reference, so visiting nothing
+// visits all of them and `HAS_REFS = false` is truthful.
+unsafe impl managed::Managed for Tracked {
+    const HAS_REFS: bool = false;
+    fn visit_refs<V: managed::Visitor + ?Sized>(&mut self, _: &mut V) {}
+}
+
+// SAFETY: `Tracked` has no lifetime: `Branded` is `Self`.
+unsafe impl managed::region::Rebrand for Tracked {
+    type Branded<'b> = Tracked;
+}
