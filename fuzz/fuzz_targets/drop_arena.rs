@@ -19,6 +19,10 @@ use managed_fuzz::{Tracked, catch, drops, install_panic_hook, pick};
 
 const MAX_OPS: usize = 256;
 
+/// The chains and counts are compared with the model every this many steps
+/// (and at the end).
+const CHECK_EVERY: usize = 4;
+
 /// A value that may own the next box of its chain.
 struct Elem<'a> {
     t: Tracked,
@@ -111,7 +115,8 @@ fn run(program: &Program) {
     let mut zsts: Vec<DropBox<'_, Zst>> = Vec::new();
     let (mut zst_in_use, mut zst_carved, mut zst_made) = (0usize, 0usize, 0usize);
 
-    for op in program.ops.iter().take(MAX_OPS) {
+    let ops = &program.ops[..program.ops.len().min(MAX_OPS)];
+    for (step, op) in ops.iter().enumerate() {
         match *op {
             Op::Alloc(v, bomb) => {
                 let b = arena.alloc(Elem {
@@ -223,6 +228,9 @@ fn run(program: &Program) {
                     drop(zsts.swap_remove(i));
                 }
             }
+        }
+        if step % CHECK_EVERY != CHECK_EVERY - 1 && step + 1 != ops.len() {
+            continue;
         }
         assert!(boxes.iter().map(chain_of).eq(m.chains.iter().cloned()));
         assert_eq!(arena.len(), m.in_use);

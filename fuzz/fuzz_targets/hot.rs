@@ -21,6 +21,10 @@ use managed_fuzz::{Tracked, catch, drops, expect_panic_with, install_panic_hook,
 
 const MAX_OPS: usize = 256;
 
+/// Every handle is read and the counts compared every this many steps (and
+/// at the end).
+const CHECK_EVERY: usize = 8;
+
 #[derive(Arbitrary, Debug)]
 enum Op {
     Alloc(u8, bool),
@@ -80,7 +84,8 @@ fn run(program: &Program) {
     let mut rcs: Vec<(PoolRc<'_, Tracked>, u32)> = Vec::new();
     let mut leaked: Vec<u32> = Vec::new();
 
-    for op in program.ops.iter().take(MAX_OPS) {
+    let ops = &program.ops[..program.ops.len().min(MAX_OPS)];
+    for (step, op) in ops.iter().enumerate() {
         match *op {
             Op::Alloc(v, bomb) => {
                 let slot = pool.alloc(Tracked::with_bomb(v.into(), bomb));
@@ -306,6 +311,9 @@ fn run(program: &Program) {
                     }
                 }
             }
+        }
+        if step % CHECK_EVERY != CHECK_EVERY - 1 && step + 1 != ops.len() {
+            continue;
         }
         // Every handle reads its value; the counts agree.
         for b in &bare {

@@ -22,6 +22,10 @@ use managed_fuzz::{Tracked, catch, drops, install_panic_hook, pick};
 
 const MAX_OPS: usize = 192;
 
+/// Every container is compared whole with its model every this many steps
+/// (and at the end); each step checks lengths and counts.
+const CHECK_EVERY: usize = 8;
+
 thread_local! {
     /// Zero-sized values alive (they cannot carry an id).
     static ZSTS: Cell<isize> = const { Cell::new(0) };
@@ -472,6 +476,10 @@ fn run_line<L: Line>(l: &mut L, model: &mut VecDeque<Seen>, d: Discipline, op: &
         }
     }
     assert_eq!(l.len(), model.len());
+}
+
+fn check_line<L: Line>(l: &L, model: &VecDeque<Seen>) {
+    assert_eq!(l.len(), model.len());
     let contents = l.contents();
     assert!(contents.iter().eq(model.iter()));
     let stats = l.stats();
@@ -635,6 +643,10 @@ fn run_pool(pool: &mut MultisizePool, other: &mut MultisizePool, m: &mut PoolMod
         }
     }
     assert_eq!(pool.len(), m.live());
+}
+
+fn check_pool(pool: &MultisizePool, m: &PoolModel) {
+    assert_eq!(pool.len(), m.live());
     for &(key, want) in &m.keys {
         assert_eq!(on_key!(key, |k| pool.get(k).map(|v| v.seen())), want);
     }
@@ -684,12 +696,19 @@ fuzz_target!(|program: Program| {
     let mut other = MultisizePool::new();
     let (mut dm, mut qm, mut sm) = (VecDeque::new(), VecDeque::new(), VecDeque::new());
     let mut pm = PoolModel::default();
-    for op in program.ops.iter().take(MAX_OPS) {
+    let ops = &program.ops[..program.ops.len().min(MAX_OPS)];
+    for (step, op) in ops.iter().enumerate() {
         match op {
             Op::Deque(op) => run_line(&mut deque, &mut dm, Discipline::Deque, op),
             Op::Queue(op) => run_line(&mut queue, &mut qm, Discipline::Queue, op),
             Op::Stack(op) => run_line(&mut stack, &mut sm, Discipline::Stack, op),
             Op::Pool(op) => run_pool(&mut pool, &mut other, &mut pm, op),
+        }
+        if step % CHECK_EVERY == CHECK_EVERY - 1 || step + 1 == ops.len() {
+            check_line(&deque, &dm);
+            check_line(&queue, &qm);
+            check_line(&stack, &sm);
+            check_pool(&pool, &pm);
         }
         let zst = |m: &VecDeque<Seen>| m.iter().filter(|s| s.0 == Kind::Zst).count();
         let in_pool = pm

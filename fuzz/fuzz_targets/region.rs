@@ -20,6 +20,10 @@ use managed_fuzz::{Tracked, catch, drops, install_panic_hook, pick};
 
 const MAX_OPS: usize = 192;
 
+/// Every value is compared with the model every this many steps (and after
+/// every compaction); each step checks the statistics and drop counts.
+const CHECK_EVERY: usize = 4;
+
 /// A tracked value aligned to 64 bytes.
 #[repr(align(64))]
 #[derive(Managed)]
@@ -256,7 +260,8 @@ fn run(program: &Program) {
     let mut m = Model::default();
     let mut shared: Vec<Forward<'_, GNode<'_>>> = Vec::new();
 
-    for op in program.ops.iter().take(MAX_OPS) {
+    let ops = &program.ops[..program.ops.len().min(MAX_OPS)];
+    for (step, op) in ops.iter().enumerate() {
         let objects = arena.region_stats().live_objects;
         match *op {
             Op::Small(v, bomb) => {
@@ -525,8 +530,13 @@ fn run(program: &Program) {
                 m.smalls = kept;
             }
         }
-        check_live(&live, &m);
-        check_shared(&arena, &shared, &m);
+        if step % CHECK_EVERY == CHECK_EVERY - 1
+            || step + 1 == ops.len()
+            || matches!(op, Op::Compact { .. })
+        {
+            check_live(&live, &m);
+            check_shared(&arena, &shared, &m);
+        }
         check_stats(&arena, &m);
     }
     discard(live);
