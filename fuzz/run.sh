@@ -31,8 +31,11 @@ for target in "${targets[@]}"; do
     echo "== $target: ${seconds}s"
     start=$(date +%s)
     status=0
-    cargo +nightly fuzz run -a "$target" "corpus/$target" -- \
-        -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1 || status=$?
+    TIMEFORMAT="cpu: %U s user, %S s sys"
+    { time cargo +nightly fuzz run -a "$target" "corpus/$target" -- \
+        -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1; } 2>"logs/$target.time" ||
+        status=$?
+    cpu=$(cat "logs/$target.time")
     elapsed=$(($(date +%s) - start))
     if [ "$status" -ne 0 ]; then
         artifact=$(grep -o 'Test unit written to [^ ]*' "$log" | tail -1 | cut -d' ' -f5 || true)
@@ -45,5 +48,5 @@ for target in "${targets[@]}"; do
     # libFuzzer's last status line and its final figures.
     grep -E '^#[0-9]+' "$log" | tail -1
     grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" | tr '\n' ' '
-    echo "corpus: $(find "corpus/$target" -type f | wc -l) files; ${elapsed}s"
+    echo "corpus: $(find "corpus/$target" -type f | wc -l) files; ${elapsed}s; $cpu"
 done
