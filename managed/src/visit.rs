@@ -213,11 +213,35 @@ unsafe impl<T: Managed> Managed for [T] {
     #[inline]
     fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
         if T::HAS_REFS {
-            for value in self {
+            let (len, base) = (self.len(), self.as_ptr());
+            for (i, value) in self.iter_mut().enumerate() {
+                prefetch_ahead(base, len, i);
                 value.visit_refs(visitor);
             }
         }
     }
+}
+
+/// Asks the CPU to fetch the element 512 bytes after `base[i]` of a slice
+/// of `len` small elements (a hint, nothing else): a long slice of handles
+/// (the usual root, a `Vec` of them) is otherwise walked faster than the
+/// hardware prefetcher follows, each visit waiting on the address it read.
+#[inline(always)]
+fn prefetch_ahead<T>(base: *const T, len: usize, i: usize) {
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    if size_of::<T>() <= 64 {
+        let ahead = 512 / size_of::<T>().max(1);
+        if i + ahead < len {
+            // SAFETY: a hint only, for an address inside the slice.
+            unsafe {
+                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+                    base.add(i + ahead).cast(),
+                );
+            }
+        }
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+    let _ = (base, len, i);
 }
 
 // SAFETY: visits every element once.
