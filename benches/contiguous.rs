@@ -79,8 +79,8 @@ fn map(c: &mut Criterion) {
     group.bench_function("ContiguousUniformPool::map", |b| {
         b.iter(|| pool.map(touch));
     });
-    group.bench_function("ContiguousUniformPool::borrow_mut().iter_mut()", |b| {
-        b.iter(|| pool.borrow_mut().iter_mut().for_each(touch));
+    group.bench_function("ContiguousUniformPool::borrow_mut().values_mut()", |b| {
+        b.iter(|| pool.borrow_mut().values_mut().for_each(touch));
     });
 
     let mut vec: Vec<Obj> = (0..live).map(obj).collect();
@@ -121,12 +121,12 @@ fn random_access(c: &mut Criterion) {
         });
     });
 
-    group.bench_function("PoolRef::get (one borrow for all accesses)", |b| {
+    group.bench_function("PoolRef::by_proxy (one borrow for all accesses)", |b| {
         b.iter(|| {
             let objects = pool.borrow();
             proxies
                 .iter()
-                .map(|p| objects.get(p).a)
+                .map(|p| objects.by_proxy(p).a)
                 .fold(0u64, u64::wrapping_add)
         });
     });

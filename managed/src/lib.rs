@@ -112,7 +112,9 @@ pub mod prelude {
         PoolKey, UniformPageDeque, UniformPageQueue, UniformPageStack, UniformPool,
     };
 
-    pub use crate::contiguous::{ContiguousUniformPool, Proxy, SimpleProxy};
+    pub use crate::contiguous::{
+        ContiguousUniformPool, DefaultKey, Proxy, SimpleProxy, new_key_type,
+    };
 
     pub use crate::region::{Arena, Compacting, Forward, Item, Rebrand, RegionStats, State, Token};
 

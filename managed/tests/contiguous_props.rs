@@ -254,7 +254,7 @@ fn check(
     }
     let stored = pool.borrow();
     assert_eq!(stored.len(), model.len(), "storage is dense");
-    let in_pool: HashMap<u32, i64> = stored.iter().map(|o| (o.id, o.value)).collect();
+    let in_pool: HashMap<u32, i64> = stored.values().map(|o| (o.id, o.value)).collect();
     assert_eq!(&in_pool, model);
     let log = drops.borrow();
     for id in 0..allocated {

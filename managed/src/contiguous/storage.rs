@@ -35,7 +35,7 @@ use core::alloc::Layout;
 use core::ptr::NonNull;
 use std::alloc::{alloc, dealloc, handle_alloc_error};
 
-use super::cells::CellPtr;
+use super::keys::RawKey;
 use crate::page::PageSize;
 
 /// Pages are at least this large.
@@ -138,6 +138,10 @@ pub(crate) struct Storage {
     page: usize,
     /// The allocations, in position order.
     chunks: Vec<Chunk>,
+    /// One more than the first position of the second-to-last chunk (0
+    /// with fewer than two chunks): when `len` is below this, the last two
+    /// chunks hold no object and the last one can go back.
+    idle_below: usize,
     /// Every page of every chunk, in position order: page `k` holds
     /// positions `k * per_page..(k + 1) * per_page`.
     ///
@@ -146,9 +150,10 @@ pub(crate) struct Storage {
     /// `k * per_page`; `pages.len() * per_page >= len` (pages past the last
     /// object are capacity, returned by `shrink_to_fit`).
     pages: Vec<NonNull<u8>>,
-    /// The cell of the object at each position (the seed's back-pointer):
-    /// `back.len() == len`.
-    back: Vec<CellPtr>,
+    /// The key of the object at each position (its slot's index, which
+    /// the object's back-pointer names, and the generation it was inserted
+    /// with): `back.len() == len`.
+    back: Vec<RawKey>,
     /// Objects stored.
     ///
     /// Invariant (kept by the typed pool): positions `0..len` hold
@@ -162,6 +167,7 @@ impl Storage {
         Self {
             page: geometry.page,
             chunks: Vec::new(),
+            idle_below: 0,
             pages: Vec::new(),
             back: Vec::new(),
             len: 0,
@@ -237,17 +243,30 @@ impl Storage {
         unsafe { base.cast::<PageHeader>().read() + index }
     }
 
-    /// The back-pointer of position `pos`.
+    /// The key of the object at position `pos`.
+    ///
+    /// # Panics
+    ///
+    /// When `pos` is not below `len`.
     #[inline(always)]
-    pub(crate) fn back(&self, pos: usize) -> CellPtr {
-        debug_assert!(pos < self.back.len());
+    pub(crate) fn back(&self, pos: usize) -> RawKey {
         self.back[pos]
     }
 
-    /// Sets the back-pointer of position `pos`.
+    /// Sets the key of the object at position `pos`.
+    ///
+    /// # Panics
+    ///
+    /// When `pos` is not below `len`.
     #[inline(always)]
-    pub(crate) fn set_back(&mut self, pos: usize, cell: CellPtr) {
-        self.back[pos] = cell;
+    pub(crate) fn set_back(&mut self, pos: usize, key: RawKey) {
+        self.back[pos] = key;
+    }
+
+    /// The keys of the objects, in position order.
+    #[inline(always)]
+    pub(crate) fn keys(&self) -> &[RawKey] {
+        &self.back
     }
 
     /// Makes room for one more object and returns the address of position
@@ -262,17 +281,19 @@ impl Storage {
         unsafe { self.slot(geometry, self.len) }
     }
 
-    /// Counts the object just written at position `len`, whose cell is
-    /// `cell`.
+    /// Counts the object just written at position `len`, whose key is
+    /// `key`.
     ///
     /// # Safety
     ///
     /// [`reserve_one`](Self::reserve_one) was called since the last push,
     /// and the object at position `len` is initialized.
     #[inline(always)]
-    pub(crate) unsafe fn push(&mut self, cell: CellPtr) {
+    pub(crate) unsafe fn push(&mut self, key: RawKey) {
+        // Not an allocation (`reserve_one` made room), so nothing between
+        // writing the object and counting it can fail.
         debug_assert!(self.back.len() < self.back.capacity());
-        self.back.push(cell);
+        self.back.push(key);
         self.len += 1;
     }
 
@@ -311,6 +332,54 @@ impl Storage {
             }
         }
         self.chunks.push(Chunk { base, pages: count });
+        self.set_idle_below(geometry);
+    }
+
+    /// Recomputes [`idle_below`](Self::idle_below) from the chunks.
+    fn set_idle_below(&mut self, geometry: Geometry) {
+        self.idle_below = match self.chunks.len() {
+            0 | 1 => 0,
+            n => {
+                let last = self.chunks[n - 1].pages;
+                let second = self.chunks[n - 2].pages;
+                (self.pages.len() - last - second) * geometry.per_page + 1
+            }
+        };
+    }
+
+    /// Whether [`release_idle`](Self::release_idle) has work: the last two
+    /// chunks hold no object. One comparison, for the removal paths.
+    #[inline(always)]
+    pub(crate) fn has_idle(&self) -> bool {
+        self.len < self.idle_below
+    }
+
+    /// Frees the last chunk while it and the one before it hold no object,
+    /// so one empty chunk is always kept: a pool that oscillates across a
+    /// chunk boundary reuses it instead of allocating and freeing a chunk
+    /// each time. The back-pointers' capacity shrinks with the pages.
+    ///
+    /// Only frees pages past every object; nothing that points at an
+    /// object changes.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn release_idle(&mut self, geometry: Geometry) {
+        while self.has_idle() {
+            let chunk = self
+                .chunks
+                .pop()
+                .expect("two chunks when idle_below is set");
+            self.pages.truncate(self.pages.len() - chunk.pages);
+            // SAFETY: the chunk was allocated with this layout and holds
+            // no object (it lies past the chunk before it, which starts at
+            // or after `len`); its pages left the table.
+            unsafe { dealloc(chunk.base.as_ptr(), Chunk::layout(self.page, chunk.pages)) };
+            self.set_idle_below(geometry);
+        }
+        let capacity = self.capacity(geometry);
+        if self.back.capacity() > capacity.max(self.back.len()) {
+            self.back.shrink_to(capacity);
+        }
     }
 
     /// Allocates pages (in one chunk) until `capacity` objects fit.
@@ -337,6 +406,7 @@ impl Storage {
             // last object, holds nothing; its pages left the table.
             unsafe { dealloc(chunk.base.as_ptr(), Chunk::layout(self.page, chunk.pages)) };
         }
+        self.set_idle_below(geometry);
         self.chunks.shrink_to_fit();
         self.pages.shrink_to_fit();
         self.back.shrink_to_fit();
@@ -347,7 +417,7 @@ impl Storage {
         self.pages.len() * self.page
             + self.pages.capacity() * size_of::<NonNull<u8>>()
             + self.chunks.capacity() * size_of::<Chunk>()
-            + self.back.capacity() * size_of::<CellPtr>()
+            + self.back.capacity() * size_of::<RawKey>()
     }
 }
 
