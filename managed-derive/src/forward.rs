@@ -118,7 +118,9 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
 
         #check
 
-        #[allow(clippy::needless_lifetimes, non_snake_case)]
+        // `dead_code`: a method may be called on the object only, never
+        // through a handle.
+        #[allow(clippy::needless_lifetimes, non_snake_case, dead_code)]
         impl #impl_generics #view<__ManagedH> #where_clause {
             #(#forwarded)*
         }

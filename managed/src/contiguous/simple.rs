@@ -7,8 +7,7 @@ use core::ops::Deref;
 use super::access::{self, Access, Fields};
 use crate::{Managed, Visitor};
 
-/// A standalone managed object behind a proxy: the seed's
-/// `Proxy:MyStruct(76)`.
+/// A standalone managed object behind a proxy.
 ///
 /// The object lives in its own heap allocation, which the proxy owns;
 /// dropping the proxy drops the object and frees it. It offers the same
