@@ -62,7 +62,6 @@
 //! The borrow rules that make this sound are on [`ContiguousUniformPool`].
 
 mod access;
-mod cells;
 mod guards;
 mod iter;
 mod keys;
@@ -70,6 +69,7 @@ mod pool;
 mod proxy;
 mod simple;
 mod storage;
+mod table;
 
 pub use access::{Access, Fields};
 pub use guards::{ObjectMut, ObjectRef, PoolRef, PoolRefMut};

@@ -13,7 +13,6 @@ use slotmap::{DefaultKey, Key};
 
 use super::ContiguousUniformPool;
 use super::iter::{Iter, IterMut, Keys, Values, ValuesMut};
-use super::keys::RawKey;
 use super::pool::{ExclusiveGuard, SharedGuard};
 use super::proxy::Proxy;
 
@@ -74,13 +73,11 @@ impl<T, K: Key> PoolRef<'_, T, K> {
     #[inline]
     #[must_use]
     pub fn get(&self, key: K) -> Option<&T> {
-        let key = RawKey::of(key);
-        let (_, object) = self.pool.table().lookup(key.index, key.generation)?;
-        // SAFETY: 1. a live slot holds its object's address (pool
-        // invariant). 2. The shared borrow held by this guard keeps the
-        // object in place and free of `&mut` while the returned reference,
-        // which borrows the guard, lives.
-        Some(unsafe { &*object.cast::<T>() })
+        let object = self.pool.find(key)?;
+        // SAFETY: 1. the object of a live key. 2. The shared borrow held by
+        // this guard keeps the object in place and free of `&mut` while
+        // the returned reference, which borrows the guard, lives.
+        Some(unsafe { object.as_ref() })
     }
 
     /// Whether `key` names a live object.
@@ -106,8 +103,8 @@ impl<T, K> PoolRef<'_, T, K> {
     #[track_caller]
     pub fn by_proxy(&self, proxy: &Proxy<'_, T, K>) -> &T {
         let object = proxy.object_in(self.pool);
-        // SAFETY: 1. a live slot of this pool holds its object's address
-        // (checked by `object_in`). 2. As in `get`.
+        // SAFETY: 1. the object of a live slot of this pool (checked by
+        // `object_in`). 2. As in `get`.
         unsafe { &*object }
     }
 
@@ -152,22 +149,20 @@ impl<T, K: Key> PoolRefMut<'_, T, K> {
     #[inline]
     #[must_use]
     pub fn get(&self, key: K) -> Option<&T> {
-        let key = RawKey::of(key);
-        let (_, object) = self.pool.table().lookup(key.index, key.generation)?;
+        let object = self.pool.find(key)?;
         // SAFETY: as in `PoolRef::get`, shared through `&self`.
-        Some(unsafe { &*object.cast::<T>() })
+        Some(unsafe { object.as_ref() })
     }
 
     /// The object of `key`, exclusively, for as long as this borrow of the
     /// guard lives, or `None` if the key is stale.
     #[inline]
     pub fn get_mut(&mut self, key: K) -> Option<&mut T> {
-        let key = RawKey::of(key);
-        let (_, object) = self.pool.table().lookup(key.index, key.generation)?;
-        // SAFETY: 1. a live slot holds its object's address. 2. The
-        // exclusive borrow held by this guard, and the `&mut self`
-        // receiver, make the returned reference the only one to the object.
-        Some(unsafe { &mut *object.cast::<T>() })
+        let mut object = self.pool.find(key)?;
+        // SAFETY: 1. the object of a live key. 2. The exclusive borrow held
+        // by this guard, and the `&mut self` receiver, make the returned
+        // reference the only one to the object.
+        Some(unsafe { object.as_mut() })
     }
 
     /// Whether `key` names a live object.
@@ -199,8 +194,8 @@ impl<T, K> PoolRefMut<'_, T, K> {
     #[track_caller]
     pub fn by_proxy_mut(&mut self, proxy: &Proxy<'_, T, K>) -> &mut T {
         let object = proxy.object_in(self.pool);
-        // SAFETY: 1. a live slot of this pool holds its object's address.
-        // 2. As in `get_mut`.
+        // SAFETY: 1. the object of a live slot of this pool. 2. As in
+        // `get_mut`.
         unsafe { &mut *object }
     }
 

@@ -10,10 +10,9 @@ use core::iter::FusedIterator;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use slotmap::{DefaultKey, Key};
+use slotmap::{DefaultKey, Key, KeyData};
 
 use super::ContiguousUniformPool;
-use super::keys::RawKey;
 use super::pool::{Inner, drop_positions};
 use super::storage::Storage;
 
@@ -158,7 +157,7 @@ impl<T> fmt::Debug for ValuesMut<'_, T> {
 /// [`PoolRef::keys`](super::PoolRef::keys).
 pub struct Keys<'a, K = DefaultKey> {
     /// The stored keys not yet yielded.
-    keys: core::slice::Iter<'a, RawKey>,
+    keys: core::slice::Iter<'a, KeyData>,
     /// Yields `K`s.
     _keys: PhantomData<fn() -> K>,
 }
@@ -178,7 +177,7 @@ impl<K: Key> Iterator for Keys<'_, K> {
     type Item = K;
     #[inline]
     fn next(&mut self) -> Option<K> {
-        self.keys.next().map(|key| key.to())
+        self.keys.next().map(|&key| K::from(key))
     }
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -272,7 +271,7 @@ macro_rules! keyed_iter {
             {
                 let mut keys = self.keys.keys;
                 self.values.fold(init, |acc, value| match keys.next() {
-                    Some(key) => f(acc, (key.to(), value)),
+                    Some(&key) => f(acc, (K::from(key), value)),
                     None => acc,
                 })
             }

@@ -2,51 +2,19 @@
 //! [`ContiguousUniformPool`], in `slotmap`'s key types.
 //!
 //! A pool's key type is any [`slotmap::Key`]: [`DefaultKey`], or one
-//! declared with [`new_key_type!`] so that keys of different pools do not
-//! mix. A key is a slot index and the generation the slot had when the
-//! object was inserted (slotmap's [`KeyData`], 8 bytes), so it is plain
-//! `'static` data: structs, maps, region and heap objects hold it with
-//! nothing to visit, and it stays safe after its object (or its pool) is
-//! gone: lookups then return `None`.
+//! declared with [`new_key_type!`](slotmap::new_key_type) so that keys of
+//! different pools do not mix. A key is a slot index and the version the
+//! slot had when the object was inserted (slotmap's [`KeyData`], 8 bytes),
+//! so it is plain `'static` data: structs, maps, region and heap objects
+//! hold it with nothing to visit, and it stays safe after its object (or
+//! its pool) is gone: lookups then return `None`.
 //!
 //! [`ContiguousUniformPool`]: super::ContiguousUniformPool
 
-use slotmap::{DefaultKey, Key, KeyData};
+use slotmap::{DefaultKey, KeyData};
 
 use crate::region::Rebrand;
 use crate::{Managed, Visitor};
-
-/// A key as the pool stores it: the slot index and the generation of the
-/// object's life (odd).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(C)]
-pub(crate) struct RawKey {
-    /// The slot's index in the pool's table.
-    pub(crate) index: u32,
-    /// The slot's generation while the object lives.
-    pub(crate) generation: u32,
-}
-
-impl RawKey {
-    /// The index and generation a user's key names (unchecked: any key of
-    /// any pool, or a made-up one, is a valid question to the table).
-    #[inline(always)]
-    pub(crate) fn of<K: Key>(key: K) -> Self {
-        let ffi = key.data().as_ffi();
-        Self {
-            index: ffi as u32,
-            generation: (ffi >> 32) as u32,
-        }
-    }
-
-    /// The user's key type for this key.
-    #[inline(always)]
-    pub(crate) fn to<K: Key>(self) -> K {
-        // `from_ffi` keeps an odd generation as it is, and a live object's
-        // generation is odd, so `RawKey::of` gives this key back.
-        KeyData::from_ffi(u64::from(self.generation) << 32 | u64::from(self.index)).into()
-    }
-}
 
 // SAFETY: a key is an index and a generation: it refers to its object
 // through the pool's table, never by address, so there is nothing to
@@ -79,14 +47,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn raw_keys_round_trip_through_slotmap_keys() {
-        let raw = RawKey {
-            index: 0x1234,
-            generation: 7,
-        };
-        let key: DefaultKey = raw.to();
-        assert_eq!(RawKey::of(key), raw);
-        assert_eq!(key.data().as_ffi(), 7 << 32 | 0x1234);
-        assert!(RawKey::of(DefaultKey::null()).index == u32::MAX);
+    fn keys_are_plain_data_to_the_visitors() {
+        const {
+            assert!(!<DefaultKey as Managed>::HAS_REFS);
+            assert!(!<KeyData as Managed>::HAS_REFS);
+        }
+        let mut key = DefaultKey::default();
+        key.visit_refs(&mut NoVisits);
+    }
+
+    /// Fails the test if called.
+    struct NoVisits;
+
+    // SAFETY: never writes or keeps the place.
+    unsafe impl Visitor for NoVisits {
+        fn visit(&mut self, _target: &mut core::ptr::NonNull<u8>) {
+            panic!("a key has no reference to visit");
+        }
     }
 }

@@ -5,26 +5,24 @@ use core::marker::PhantomData;
 use core::ops::Deref;
 use core::ptr::NonNull;
 
-use slotmap::{DefaultKey, Key};
+use slotmap::{DefaultKey, Key, KeyData};
 
 use super::ContiguousUniformPool;
 use super::access::{self, Access, Fields};
-use super::cells::{self, SlotPtr};
-use super::keys::RawKey;
 use super::pool::{
-    Core, ExclusiveGuard, PENDING, SharedGuard, acquire_exclusive, acquire_shared, borrowed_panic,
-    flush_slow, is_borrowed, is_exclusive,
+    Core, ExclusiveGuard, Inner, PENDING, SharedGuard, acquire_exclusive, acquire_shared,
+    borrowed_panic, flush_slow, is_borrowed, is_exclusive,
 };
 use crate::{Managed, Visitor};
 
 /// The owning handle of an object in a [`ContiguousUniformPool`].
 ///
-/// One pointer wide: it points at the object's slot, which the pool
+/// Two words: the pool's heap-allocated core and the object's key. The key
+/// names the object's slot in the pool's key table, which the pool
 /// rewrites whenever it moves the object, so the proxy always reaches its
-/// own object; the slot's page names the pool. Dropping it removes (and
-/// drops) the object; use [`into_inner`](Self::into_inner) to take the
-/// value back instead, and [`key`](Self::key) for a copyable key to the
-/// same object.
+/// own object. Dropping the proxy removes (and drops) the object; use
+/// [`into_inner`](Self::into_inner) to take the value back instead, and
+/// [`key`](Self::key) for a copyable key to the same object.
 ///
 /// If the object is removed by key ([`ContiguousUniformPool::remove`],
 /// [`delete`](ContiguousUniformPool::delete),
@@ -36,12 +34,13 @@ use crate::{Managed, Visitor};
 /// auto-deref (`p.name()`, `p.with_name(|n| ..)`, `p.set_name(v)`), and so
 /// are the methods an `impl` block marked `#[managed::forward]` forwards.
 pub struct Proxy<'pool, T, K = DefaultKey> {
-    /// A slot of the pool this proxy borrows, in one of its slot pages
-    /// (whose header points at the pool's core), marked `HELD`: no other
-    /// proxy has it, and the pool frees it only after this proxy let go of
-    /// it. It is live (the object's address), pending (the object's
-    /// address, removal begun) or detached (null: removed).
-    cell: SlotPtr,
+    /// The core of the pool this proxy borrows (it lives as long as the
+    /// pool, which cannot move its core).
+    core: NonNull<Core<T>>,
+    /// The object's key in that pool's table: live until the proxy drops,
+    /// unless the object was removed by key meanwhile. No other proxy has
+    /// it.
+    key: KeyData,
     /// Borrows the pool (so the proxy cannot outlive it, and the pool can
     /// neither move nor be mutably borrowed meanwhile), which makes the
     /// proxy invariant in `T` (it hands out `&mut T` through `&self`);
@@ -49,27 +48,31 @@ pub struct Proxy<'pool, T, K = DefaultKey> {
     _pool: PhantomData<&'pool ContiguousUniformPool<T, K>>,
 }
 
-impl<T, K> Proxy<'_, T, K> {
-    /// Wraps a slot.
-    ///
-    /// # Safety
-    ///
-    /// `cell` is a live slot of the pool the proxy's lifetime borrows,
-    /// marked `HELD` for this proxy alone.
+impl<'pool, T, K> Proxy<'pool, T, K> {
+    /// The proxy of the object of `key`, a live key of `pool` that no
+    /// other proxy has.
     #[inline(always)]
-    pub(super) unsafe fn from_slot(cell: SlotPtr) -> Self {
+    pub(super) fn new(pool: &'pool ContiguousUniformPool<T, K>, key: KeyData) -> Self {
         Self {
-            cell,
+            core: pool.core,
+            key,
             _pool: PhantomData,
         }
     }
+}
 
-    /// The core of this proxy's pool, from the header of the slot's page.
+impl<T, K> Proxy<'_, T, K> {
+    /// The pool's storage, for a short access.
+    ///
+    /// # Safety
+    ///
+    /// No `&mut` to the pool's `Inner` may be live while the reference is
+    /// used (none is, outside the pool's own short operations).
     #[inline(always)]
-    fn core(&self) -> NonNull<Core<T>> {
-        // SAFETY: the slot is one of the live pool this proxy borrows, and
-        // a borrowed pool never frees its slot pages.
-        unsafe { cells::core_of(self.cell) }.cast()
+    unsafe fn inner(&self) -> &Inner<T> {
+        // SAFETY: the core of the live pool this proxy borrows; the caller
+        // rules out a conflicting `&mut`.
+        unsafe { &*(*self.core.as_ptr()).inner.get() }
     }
 
     /// The address of this proxy's object, while a borrow of the pool is
@@ -81,19 +84,23 @@ impl<T, K> Proxy<'_, T, K> {
     #[inline(always)]
     #[track_caller]
     fn object(&self) -> *mut T {
-        let slot = self.cell.as_ptr();
-        // SAFETY: the slot lies in a live page of the pool (field
-        // invariant); slots are only read and written through raw pointers.
-        let (addr, generation) = unsafe { ((*slot).addr, (*slot).generation) };
-        if generation & 1 == 0 {
+        // SAFETY: a short read; no `&mut Inner` is live while user code
+        // runs, and none is made here.
+        let inner = unsafe { self.inner() };
+        let Some(position) = inner.table.position(self.key) else {
             removed_panic();
+        };
+        // SAFETY: a live key maps to its object's position, below the
+        // storage's length (pool invariant).
+        unsafe {
+            inner
+                .storage
+                .slot(Inner::<T>::GEOMETRY, position)
+                .cast()
+                .as_ptr()
         }
-        // A live slot holds its object's address.
-        addr.cast()
     }
-}
 
-impl<T, K> Proxy<'_, T, K> {
     /// Runs `f` with a shared reference to the object. Other `with` calls
     /// (on any proxy of the pool) may nest inside `f`.
     ///
@@ -106,15 +113,13 @@ impl<T, K> Proxy<'_, T, K> {
     #[inline]
     #[track_caller]
     pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
-        let core = self.core();
         // SAFETY: the core of the live pool this proxy borrows.
-        acquire_shared(unsafe { &(*core.as_ptr()).state }, "with");
-        let _guard = SharedGuard { core };
-        // SAFETY: 1. the slot is live (checked by `object`) and holds the
-        // address of this proxy's object. 2. The shared borrow taken above
-        // keeps the object in place and forbids `&mut` to it until the
-        // guard drops, after `f` returns; `R` cannot borrow from the
-        // reference.
+        acquire_shared(unsafe { &(*self.core.as_ptr()).state }, "with");
+        let _guard = SharedGuard { core: self.core };
+        // SAFETY: 1. the object of this proxy's live key (checked by
+        // `object`). 2. The shared borrow taken above keeps the object in
+        // place and forbids `&mut` to it until the guard drops, after `f`
+        // returns; `R` cannot borrow from the reference.
         f(unsafe { &*self.object() })
     }
 
@@ -130,14 +135,12 @@ impl<T, K> Proxy<'_, T, K> {
     #[inline]
     #[track_caller]
     pub fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        let core = self.core();
         // SAFETY: the core of the live pool this proxy borrows.
-        unsafe { acquire_exclusive(core, "with_mut") };
-        let _guard = ExclusiveGuard { core };
-        // SAFETY: 1. the slot is live and holds the address of this proxy's
-        // object. 2. The exclusive borrow taken above makes this the only
-        // reference into the objects until the guard drops, after `f`
-        // returns.
+        unsafe { acquire_exclusive(self.core, "with_mut") };
+        let _guard = ExclusiveGuard { core: self.core };
+        // SAFETY: 1. the object of this proxy's live key. 2. The exclusive
+        // borrow taken above makes this the only reference into the
+        // objects until the guard drops, after `f` returns.
         f(unsafe { &mut *self.object() })
     }
 
@@ -152,30 +155,19 @@ impl<T, K> Proxy<'_, T, K> {
     /// borrow ends), or when the object was removed by key.
     #[track_caller]
     pub fn into_inner(this: Self) -> T {
-        let core = this.core();
         // SAFETY: the core of the live pool this proxy borrows.
-        if is_borrowed(unsafe { (*core.as_ptr()).state.get() }) {
+        if is_borrowed(unsafe { (*this.core.as_ptr()).state.get() }) {
             // Let the proxy's drop defer the removal as usual.
             drop(this);
             borrowed_panic("into_inner");
         }
-        let slot = this.cell;
-        // SAFETY: as in `object`.
-        if unsafe { (*slot.as_ptr()).generation } & 1 == 0 {
-            drop(this);
-            removed_panic();
-        }
-        // `this` is never dropped: it lets go of its slot below.
-        let _this = core::mem::ManuallyDrop::new(this);
-        // SAFETY: 1. unborrowed, so no reference into `inner` exists and no
-        // user code runs while this one lives. 2. The slot is live and
-        // held by the proxy, which lets go of it here (no longer `HELD`,
-        // so `finish` releases it), once; bumping the generation begins
-        // the removal.
-        unsafe {
-            (*slot.as_ptr()).generation += 1;
-            (*slot.as_ptr()).extra = 0;
-            (*(*core.as_ptr()).inner.get()).finish(slot)
+        let this = core::mem::ManuallyDrop::new(this);
+        // SAFETY: unborrowed, so no reference into `inner` exists and no
+        // user code runs while this one lives.
+        let inner = unsafe { &mut *(*this.core.as_ptr()).inner.get() };
+        match inner.remove_now(this.key) {
+            Some(value) => value,
+            None => removed_panic(),
         }
     }
 
@@ -183,7 +175,7 @@ impl<T, K> Proxy<'_, T, K> {
     /// &pool)`, an associated function so it never hides an accessor).
     #[must_use]
     pub fn belongs_to(this: &Self, pool: &ContiguousUniformPool<T, K>) -> bool {
-        this.core() == pool.core
+        this.core == pool.core
     }
 
     /// The object, for the pool guards: checks that the proxy is one of
@@ -210,68 +202,37 @@ impl<T, K: Key> Proxy<'_, T, K> {
     #[inline]
     #[must_use]
     pub fn key(this: &Self) -> K {
-        // SAFETY: the slot is one of the live pool this proxy borrows.
-        let index = unsafe { cells::index_of(this.cell) };
-        // SAFETY: as in `object`.
-        let generation = unsafe { (*this.cell.as_ptr()).generation };
-        // A removed object's key is the one it had: its slot's generation
-        // went up by one when the removal began (so it is at least 2).
-        let generation = if generation & 1 == 1 {
-            generation
-        } else {
-            generation - 1
-        };
-        RawKey { index, generation }.to()
+        K::from(this.key)
     }
 }
 
 impl<T, K> Drop for Proxy<'_, T, K> {
     #[inline]
     fn drop(&mut self) {
-        let core = self.core();
         // SAFETY: the core of the live pool this proxy borrows.
-        let state = unsafe { &(*core.as_ptr()).state };
+        let state = unsafe { &(*self.core.as_ptr()).state };
         let current = state.get();
         // SAFETY: a short `&mut` to `Inner`: user code may hold references
         // into the object pages and iterators over the page and key tables'
         // heap buffers, never references into `Inner` itself, and no user
         // code runs while this reference lives.
-        let inner = unsafe { &mut *(*core.as_ptr()).inner.get() };
-        let slot = self.cell.as_ptr();
-        // SAFETY: the slot is held by this proxy (field invariant); its
-        // state decides what is left to do.
-        unsafe {
-            if (*slot).generation & 1 == 0 {
-                if (*slot).addr.is_null() {
-                    // Detached: the object is gone; the slot waited for us.
-                    inner.table.release(cells::index_of(self.cell));
-                } else {
-                    // Pending (deleted by key in the current borrow): the
-                    // flush finishes it and, no longer held, frees the slot.
-                    (*slot).extra = 0;
-                }
-                return;
-            }
-            if is_borrowed(current) {
-                inner.table.pending.reserve(1);
-                (*slot).generation += 1;
-                (*slot).extra = 0;
-                inner.table.pending.push(cells::index_of(self.cell));
+        let inner = unsafe { &mut *(*self.core.as_ptr()).inner.get() };
+        if is_borrowed(current) {
+            // Deferred (nothing if the object was already removed by key,
+            // or its removal began).
+            if inner.table.defer(self.key) {
                 state.set(current | PENDING);
-                return;
             }
-            (*slot).generation += 1;
-            (*slot).extra = 0;
+            return;
         }
-        // SAFETY: unborrowed; the slot's removal just began and it is not
-        // listed.
-        let value = unsafe { inner.finish(self.cell) };
+        // Nothing if the object was removed by key.
+        let value = inner.remove_now(self.key);
         drop(value);
         // A destructor that panicked during an earlier flush may have left
         // removals behind.
         if state.get() == PENDING {
             // SAFETY: the core of the live pool.
-            unsafe { flush_slow(core) };
+            unsafe { flush_slow(self.core) };
         }
     }
 }
@@ -309,12 +270,12 @@ unsafe impl<T, K> Managed for Proxy<'_, T, K> {
 
 impl<T: fmt::Debug, K: Key> fmt::Debug for Proxy<'_, T, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // SAFETY: the core of the live pool this proxy borrows; the slot as
-        // in `object`.
+        // SAFETY: the core of the live pool this proxy borrows; a short read
+        // of the table.
         let (exclusive, live) = unsafe {
             (
-                is_exclusive((*self.core().as_ptr()).state.get()),
-                (*self.cell.as_ptr()).generation & 1 == 1,
+                is_exclusive((*self.core.as_ptr()).state.get()),
+                self.inner().table.position(self.key).is_some(),
             )
         };
         if exclusive || !live {
