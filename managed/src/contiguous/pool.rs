@@ -412,11 +412,13 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     #[inline]
     #[track_caller]
     pub fn get(&self, key: K) -> Option<ObjectRef<'_, T, K>> {
+        // Looked up first (no user code runs before the borrow is taken,
+        // so nothing moves), which lets the lookup's loads start earlier.
+        let object = self.find(key);
         let objects = self.borrow();
-        let object = self.find(key)?;
         // SAFETY: the object of a live key, which the shared borrow the
         // guard takes over keeps in place and free of `&mut`.
-        Some(unsafe { ObjectRef::new(objects, object) })
+        Some(unsafe { ObjectRef::new(objects, object?) })
     }
 
     /// The object of `key`, exclusively, behind a guard that holds the
@@ -428,11 +430,12 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     #[inline]
     #[track_caller]
     pub fn get_mut(&self, key: K) -> Option<ObjectMut<'_, T, K>> {
+        // Looked up first, as in `get`.
+        let object = self.find(key);
         let objects = self.borrow_mut();
-        let object = self.find(key)?;
         // SAFETY: the object of a live key, which the exclusive borrow the
         // guard takes over keeps in place and free of any other reference.
-        Some(unsafe { ObjectMut::new(objects, object) })
+        Some(unsafe { ObjectMut::new(objects, object?) })
     }
 
     /// Runs `f` on every object, in storage order (position order, page by
@@ -822,14 +825,21 @@ impl<T, K> ContiguousUniformPool<T, K> {
         unsafe { &(*self.inner()).table }
     }
 
-    /// The address of the live object of `key`, if any (valid while the
-    /// caller holds a borrow of the pool).
+    /// The address of the live object of `key`, if any: valid until the
+    /// pool next runs user code or moves an object (callers hold a borrow
+    /// of the pool, or take one before anything else runs).
     #[inline(always)]
     pub(super) fn find(&self, key: K) -> Option<NonNull<T>>
     where
         K: Key,
     {
-        let position = self.table().position(key.data())?;
+        self.find_data(key.data())
+    }
+
+    /// [`find`](Self::find), by key data.
+    #[inline(always)]
+    pub(super) fn find_data(&self, key: KeyData) -> Option<NonNull<T>> {
+        let position = self.table().position(key)?;
         // SAFETY: a live key maps to its object's position, below the length
         // (pool invariant).
         Some(unsafe { self.storage().slot(Inner::<T>::GEOMETRY, position) }.cast())

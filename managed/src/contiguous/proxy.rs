@@ -75,8 +75,9 @@ impl<T, K> Proxy<'_, T, K> {
         unsafe { &*(*self.core.as_ptr()).inner.get() }
     }
 
-    /// The address of this proxy's object, while a borrow of the pool is
-    /// held (the object cannot move then).
+    /// The address of this proxy's object: valid until the pool next runs
+    /// user code or moves an object (callers take a borrow of the pool
+    /// before any of that can happen).
     ///
     /// # Panics
     ///
@@ -113,14 +114,18 @@ impl<T, K> Proxy<'_, T, K> {
     #[inline]
     #[track_caller]
     pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        // Found before the borrow is taken (no user code runs in between,
+        // so nothing moves), which lets the lookup's loads start earlier.
+        let object = self.object();
         // SAFETY: the core of the live pool this proxy borrows.
         acquire_shared(unsafe { &(*self.core.as_ptr()).state }, "with");
         let _guard = SharedGuard { core: self.core };
         // SAFETY: 1. the object of this proxy's live key (checked by
-        // `object`). 2. The shared borrow taken above keeps the object in
-        // place and forbids `&mut` to it until the guard drops, after `f`
-        // returns; `R` cannot borrow from the reference.
-        f(unsafe { &*self.object() })
+        // `object`), which has not moved since: no user code ran. 2. The
+        // shared borrow taken above keeps it in place and forbids `&mut` to
+        // it until the guard drops, after `f` returns; `R` cannot borrow
+        // from the reference.
+        f(unsafe { &*object })
     }
 
     /// Runs `f` with an exclusive reference to the object.
@@ -135,13 +140,16 @@ impl<T, K> Proxy<'_, T, K> {
     #[inline]
     #[track_caller]
     pub fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        // Found first, as in `with`.
+        let object = self.object();
         // SAFETY: the core of the live pool this proxy borrows.
         unsafe { acquire_exclusive(self.core, "with_mut") };
         let _guard = ExclusiveGuard { core: self.core };
-        // SAFETY: 1. the object of this proxy's live key. 2. The exclusive
-        // borrow taken above makes this the only reference into the
-        // objects until the guard drops, after `f` returns.
-        f(unsafe { &mut *self.object() })
+        // SAFETY: 1. the object of this proxy's live key, which has not
+        // moved since: no user code ran. 2. The exclusive borrow taken above
+        // makes this the only reference into the objects until the guard
+        // drops, after `f` returns.
+        f(unsafe { &mut *object })
     }
 
     /// Removes the object from the pool and returns it. An associated
@@ -190,7 +198,12 @@ impl<T, K> Proxy<'_, T, K> {
         if !Self::belongs_to(self, pool) {
             foreign_panic();
         }
-        self.object()
+        // Through `pool` (the same core), whose fields a caller's loop can
+        // keep in registers.
+        match pool.find_data(self.key) {
+            Some(object) => object.as_ptr(),
+            None => removed_panic(),
+        }
     }
 }
 
