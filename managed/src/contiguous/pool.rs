@@ -524,6 +524,9 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
                 position += 1;
                 continue;
             };
+            // The key stored beside an object maps to its position (pool
+            // invariant). Not a safety check: `take_at(position)` is sound
+            // for any stored position.
             debug_assert_eq!(stored, position);
             // SAFETY: `position` is stored (the key's, just removed from the
             // table), and the walk's exclusive borrow is held with no

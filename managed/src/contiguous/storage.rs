@@ -173,6 +173,9 @@ impl Storage {
     /// are forgotten, not dropped.
     #[inline(always)]
     pub(crate) unsafe fn truncate(&mut self, len: usize) {
+        // The caller's contract, redundant at every call site: `take_at`
+        // passes `len - 1`, the pool's `truncate` returns early unless
+        // `from < len`, and `Rest::take_all` passes 0.
         debug_assert!(len <= self.len);
         self.len = len;
         self.back.truncate(len);
@@ -198,6 +201,9 @@ impl Storage {
     #[inline(always)]
     pub(crate) unsafe fn slot(&self, geometry: Geometry, pos: usize) -> NonNull<u8> {
         let (page, index) = (pos / geometry.per_page, pos % geometry.per_page);
+        // The caller's contract, redundant at every call site: positions
+        // come from below the length (at most the capacity), or are the
+        // length itself right after `reserve_one` made room.
         debug_assert!(page < self.pages.len());
         // SAFETY: 1. `page` is an allocated page (caller contract); 2. the
         // index is below `per_page`, so the object lies inside the page.
@@ -256,7 +262,9 @@ impl Storage {
     #[inline(always)]
     pub(crate) unsafe fn push(&mut self, key: KeyData) {
         // Not an allocation (`reserve_one` made room), so nothing between
-        // writing the object and counting it can fail.
+        // writing the object and counting it can fail. Not a safety check:
+        // were it false, `Vec::push` would grow the vector (or panic, which
+        // leaks the written object, never reads it).
         debug_assert!(self.back.len() < self.back.capacity());
         self.back.push(key);
         self.len += 1;
@@ -277,6 +285,8 @@ impl Storage {
 
     /// Allocates a chunk of `count` pages after the others.
     fn add_chunk(&mut self, geometry: Geometry, count: usize) {
+        // Redundant: a storage is only ever used with the geometry it was
+        // made with (`Inner::<T>::GEOMETRY`, a constant of the pool's `T`).
         debug_assert_eq!(geometry.page, self.page);
         let layout = Chunk::layout(self.page, count);
         // Grow the tables first, so a failure leaks no chunk.

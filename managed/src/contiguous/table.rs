@@ -62,6 +62,8 @@ impl Table {
     /// When the map is full (about four billion slots).
     #[inline]
     pub(crate) fn insert(&mut self, position: usize) -> KeyData {
+        // Redundant: the pool's `push` asserts it (unconditionally) before
+        // calling this.
         debug_assert!(position < MAX_OBJECTS);
         self.slots.insert(position as u32).data()
     }
