@@ -4,16 +4,27 @@
 //! `slotmap::DenseSlotMap`, the crate a user would otherwise pick for
 //! dense storage behind stable keys:
 //!
-//! - `map`: walk 1M 32-byte objects after a third were removed at random;
-//! - `random_access`: read one field through every handle in random order;
-//! - `churn`: remove a random object and insert a new one, repeatedly.
+//! - `map`: walk 1M 32-byte objects after a third were removed at random,
+//!   with and without each object's key;
+//! - `random_access`: read one field through every handle in random order:
+//!   proxies, keys (through one borrow, or a guard per lookup), and, as the
+//!   measurement behind the choice of key table, a `slotmap::SlotMap` from
+//!   keys to the addresses of the same pool objects;
+//! - `retain`: keep two objects in three of 100k;
+//! - `churn`: remove a random object and insert a new one, repeatedly, by
+//!   proxy and by key.
+//!
+//! Every benchmark here (ours and peers alike) reports the *CPU time of the
+//! benchmark thread* (`CLOCK_THREAD_CPUTIME_ID`) through `iter_custom`: the
+//! machine is shared, and wall time would charge a benchmark for the time
+//! slices other processes take.
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use managed::prelude::*;
-use slotmap::{DefaultKey, DenseSlotMap};
+use slotmap::{DenseSlotMap, Key, SlotMap};
 
 /// A 32-byte object.
 #[derive(Clone, Copy, Managed)]
@@ -27,6 +38,8 @@ struct Obj {
 const _: () = assert!(size_of::<Obj>() == 32);
 
 const OBJECTS: usize = 1_000_000;
+/// 32-byte objects per 16 KiB page of the pool.
+const PER_PAGE: usize = 512;
 
 /// A small deterministic generator (xorshift64*), so every run removes the
 /// same objects.
@@ -54,11 +67,39 @@ fn obj(i: usize) -> Obj {
     }
 }
 
+/// CPU time consumed by this thread so far.
+fn cpu_now() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer; the clock id is supported on Linux.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0);
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Times `iters` runs of `f` in thread CPU time.
+fn cpu_iters(iters: u64, mut f: impl FnMut()) -> Duration {
+    let start = cpu_now();
+    for _ in 0..iters {
+        f();
+    }
+    cpu_now() - start
+}
+
 /// Removes a random third of the handles (by swap-remove, in random order).
 fn remove_third<H>(handles: &mut Vec<H>, rng: &mut Rng, mut remove: impl FnMut(H)) {
     for _ in 0..OBJECTS / 3 {
         let i = rng.below(handles.len());
         remove(handles.swap_remove(i));
+    }
+}
+
+/// Shuffles `handles` (Fisher-Yates), so they are visited in random order.
+fn shuffle<H>(handles: &mut [H], rng: &mut Rng) {
+    for i in (1..handles.len()).rev() {
+        handles.swap(i, rng.below(i + 1));
     }
 }
 
@@ -73,78 +114,256 @@ fn map(c: &mut Criterion) {
     let mut group = c.benchmark_group("contiguous/map_1M_minus_third");
 
     let pool = ContiguousUniformPool::with_capacity(OBJECTS);
-    let mut proxies: Vec<_> = (0..OBJECTS).map(|i| pool.alloc(obj(i))).collect();
-    remove_third(&mut proxies, &mut Rng(7), drop);
+    let mut keys: Vec<DefaultKey> = (0..OBJECTS).map(|i| pool.insert(obj(i))).collect();
+    remove_third(&mut keys, &mut Rng(7), |k| {
+        pool.delete(k);
+    });
     let live = pool.len();
     group.bench_function("ContiguousUniformPool::map", |b| {
-        b.iter(|| pool.map(touch));
+        b.iter_custom(|iters| cpu_iters(iters, || pool.map(touch)));
     });
-    group.bench_function("ContiguousUniformPool::borrow_mut().iter_mut()", |b| {
-        b.iter(|| pool.borrow_mut().iter_mut().for_each(touch));
+    group.bench_function("ContiguousUniformPool::map_with_key", |b| {
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                pool.map_with_key(|k, o| {
+                    touch(o);
+                    black_box(k);
+                });
+            })
+        });
     });
 
     let mut vec: Vec<Obj> = (0..live).map(obj).collect();
     group.bench_function("Vec::iter_mut", |b| {
-        b.iter(|| black_box(&mut vec).iter_mut().for_each(touch));
+        b.iter_custom(|iters| cpu_iters(iters, || black_box(&mut vec).iter_mut().for_each(touch)));
     });
 
     let mut slots = DenseSlotMap::with_capacity(OBJECTS);
-    let mut keys: Vec<DefaultKey> = (0..OBJECTS).map(|i| slots.insert(obj(i))).collect();
-    remove_third(&mut keys, &mut Rng(7), |k| {
+    let mut slot_keys: Vec<slotmap::DefaultKey> =
+        (0..OBJECTS).map(|i| slots.insert(obj(i))).collect();
+    remove_third(&mut slot_keys, &mut Rng(7), |k| {
         slots.remove(k);
     });
     assert_eq!(slots.len(), live);
     group.bench_function("DenseSlotMap::values_mut", |b| {
-        b.iter(|| black_box(&mut slots).values_mut().for_each(touch));
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || black_box(&mut slots).values_mut().for_each(touch))
+        });
+    });
+    group.bench_function("DenseSlotMap::iter_mut", |b| {
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                black_box(&mut slots).iter_mut().for_each(|(k, o)| {
+                    touch(o);
+                    black_box(k);
+                });
+            })
+        });
     });
     group.finish();
-    drop(proxies);
 }
 
 fn random_access(c: &mut Criterion) {
     let mut group = c.benchmark_group("contiguous/random_access_1M_minus_third");
 
+    // Proxies.
     let pool = ContiguousUniformPool::with_capacity(OBJECTS);
     let mut proxies: Vec<_> = (0..OBJECTS).map(|i| pool.alloc(obj(i))).collect();
     remove_third(&mut proxies, &mut Rng(7), drop);
-    // Visit the handles in a random order.
-    let mut rng = Rng(11);
-    for i in (1..proxies.len()).rev() {
-        proxies.swap(i, rng.below(i + 1));
-    }
+    shuffle(&mut proxies, &mut Rng(11));
     group.bench_function("Proxy::with", |b| {
-        b.iter(|| {
-            proxies
-                .iter()
-                .map(|p| p.with(|o| o.a))
-                .fold(0u64, u64::wrapping_add)
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                black_box(
+                    proxies
+                        .iter()
+                        .map(|p| p.with(|o| o.a))
+                        .fold(0u64, u64::wrapping_add),
+                );
+            })
         });
     });
+    group.bench_function("PoolRef::by_proxy (one borrow for all accesses)", |b| {
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                let objects = pool.borrow();
+                black_box(
+                    proxies
+                        .iter()
+                        .map(|p| objects.by_proxy(p).a)
+                        .fold(0u64, u64::wrapping_add),
+                );
+            })
+        });
+    });
+    drop(proxies);
+    drop(pool);
 
-    group.bench_function("PoolRef::get (one borrow for all accesses)", |b| {
-        b.iter(|| {
-            let objects = pool.borrow();
-            proxies
-                .iter()
-                .map(|p| objects.get(p).a)
-                .fold(0u64, u64::wrapping_add)
+    // Keys, and a slotmap `SlotMap` from the same keys to the same objects.
+    let pool = ContiguousUniformPool::with_capacity(OBJECTS);
+    let mut keys: Vec<DefaultKey> = (0..OBJECTS).map(|i| pool.insert(obj(i))).collect();
+    remove_third(&mut keys, &mut Rng(7), |k| {
+        pool.delete(k);
+    });
+    shuffle(&mut keys, &mut Rng(11));
+    group.bench_function("PoolRef::get (keys, one borrow for all lookups)", |b| {
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                let objects = pool.borrow();
+                black_box(
+                    keys.iter()
+                        .map(|&k| objects.get(k).map_or(0, |o| o.a))
+                        .fold(0u64, u64::wrapping_add),
+                );
+            })
         });
     });
+    group.bench_function(
+        "ContiguousUniformPool::get (keys, a guard per lookup)",
+        |b| {
+            b.iter_custom(|iters| {
+                cpu_iters(iters, || {
+                    black_box(
+                        keys.iter()
+                            .map(|&k| pool.get(k).map_or(0, |o| o.a))
+                            .fold(0u64, u64::wrapping_add),
+                    );
+                })
+            });
+        },
+    );
+    {
+        // The pool's lookup written by hand, as a floor: a `SlotMap` whose
+        // 8-byte slots hold the objects' positions, resolved through the
+        // same page table, with the same spread (a slot per key ever
+        // inserted, in the pool's slot order, the removed third vacant),
+        // looked up in the same random order. (It is how the choice of the
+        // key table was measured: the pool's own table was a hand-written
+        // paged one then; see BENCHMARKS.md.)
+        let objects = pool.borrow();
+        let first = core::ptr::from_ref(objects.values().next().unwrap());
+        let pages: Vec<*const Obj> = objects
+            .values()
+            .step_by(PER_PAGE)
+            .map(core::ptr::from_ref)
+            .collect();
+        for (position, object) in objects.values().enumerate() {
+            let page = pages[position / PER_PAGE];
+            // SAFETY: an offset inside the page of `PER_PAGE` objects.
+            let at = unsafe { page.add(position % PER_PAGE) };
+            assert!(core::ptr::eq(at, object));
+        }
+        assert_eq!(pages[0], first);
+        let position: std::collections::HashMap<u32, u32> = objects
+            .iter()
+            .enumerate()
+            .map(|(p, (k, _))| (k.data().as_ffi() as u32, p as u32))
+            .collect();
+        let last = *position.keys().max().unwrap();
+        let mut table: SlotMap<slotmap::DefaultKey, u32> = SlotMap::with_capacity(OBJECTS);
+        let mut ours_to_table = std::collections::HashMap::new();
+        let mut vacant = Vec::new();
+        for index in 0..=last {
+            match position.get(&index) {
+                Some(&p) => drop(ours_to_table.insert(index, table.insert(p))),
+                None => vacant.push(table.insert(0)),
+            }
+        }
+        for key in vacant {
+            table.remove(key);
+        }
+        let table_keys: Vec<slotmap::DefaultKey> = keys
+            .iter()
+            .map(|k| ours_to_table[&(k.data().as_ffi() as u32)])
+            .collect();
+        drop((position, ours_to_table));
+        group.bench_function(
+            "slotmap::SlotMap<K, u32> + page table by hand (same objects)",
+            |b| {
+                b.iter_custom(|iters| {
+                    cpu_iters(iters, || {
+                        black_box(
+                            table_keys
+                                .iter()
+                                .map(|&k| {
+                                    table.get(k).map_or(0, |&p| {
+                                        let p = p as usize;
+                                        // SAFETY: objects kept in place by the
+                                        // borrow `objects` holds.
+                                        unsafe { (*pages[p / PER_PAGE].add(p % PER_PAGE)).a }
+                                    })
+                                })
+                                .fold(0u64, u64::wrapping_add),
+                        );
+                    })
+                });
+            },
+        );
+    }
+    drop(keys);
+    drop(pool);
 
     let mut slots = DenseSlotMap::with_capacity(OBJECTS);
-    let mut keys: Vec<DefaultKey> = (0..OBJECTS).map(|i| slots.insert(obj(i))).collect();
-    remove_third(&mut keys, &mut Rng(7), |k| {
+    let mut slot_keys: Vec<slotmap::DefaultKey> =
+        (0..OBJECTS).map(|i| slots.insert(obj(i))).collect();
+    remove_third(&mut slot_keys, &mut Rng(7), |k| {
         slots.remove(k);
     });
-    let mut rng = Rng(11);
-    for i in (1..keys.len()).rev() {
-        keys.swap(i, rng.below(i + 1));
-    }
+    shuffle(&mut slot_keys, &mut Rng(11));
     group.bench_function("DenseSlotMap::get", |b| {
-        b.iter(|| {
-            keys.iter()
-                .map(|&k| slots.get(k).map_or(0, |o| o.a))
-                .fold(0u64, u64::wrapping_add)
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                black_box(
+                    slot_keys
+                        .iter()
+                        .map(|&k| slots.get(k).map_or(0, |o| o.a))
+                        .fold(0u64, u64::wrapping_add),
+                );
+            })
+        });
+    });
+    group.finish();
+}
+
+/// Objects of the `retain` benchmark.
+const RETAIN: usize = 100_000;
+
+fn retain(c: &mut Criterion) {
+    let mut group = c.benchmark_group("contiguous/retain_100k_keep_two_thirds");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(2));
+
+    group.bench_function("ContiguousUniformPool::retain", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let pool = ContiguousUniformPool::with_capacity(RETAIN);
+                for i in 0..RETAIN {
+                    pool.insert(obj(i));
+                }
+                let start = cpu_now();
+                pool.retain(|_, o| o.a % 3 != 0);
+                total += cpu_now() - start;
+                assert_eq!(pool.len(), RETAIN - RETAIN.div_ceil(3));
+            }
+            total
+        });
+    });
+
+    group.bench_function("DenseSlotMap::retain", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let mut slots = DenseSlotMap::with_capacity(RETAIN);
+                for i in 0..RETAIN {
+                    slots.insert(obj(i));
+                }
+                let start = cpu_now();
+                slots.retain(|_, o| o.a % 3 != 0);
+                total += cpu_now() - start;
+                assert_eq!(slots.len(), RETAIN - RETAIN.div_ceil(3));
+            }
+            total
         });
     });
     group.finish();
@@ -157,45 +376,69 @@ const CHURN_OPS: usize = 10_000;
 
 fn churn(c: &mut Criterion) {
     let mut group = c.benchmark_group("contiguous/churn_100k_live_10k_remove_insert");
+    let victims =
+        |rng: &mut Rng| -> Vec<usize> { (0..CHURN_OPS).map(|_| rng.below(CHURN_LIVE)).collect() };
 
     let pool = ContiguousUniformPool::with_capacity(CHURN_LIVE);
     let mut proxies: Vec<_> = (0..CHURN_LIVE).map(|i| pool.alloc(obj(i))).collect();
     let mut rng = Rng(3);
     group.bench_function("ContiguousUniformPool alloc + drop(Proxy)", |b| {
-        b.iter_batched(
-            || {
-                (0..CHURN_OPS)
-                    .map(|_| rng.below(CHURN_LIVE))
-                    .collect::<Vec<_>>()
-            },
-            |victims| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let victims = victims(&mut rng);
+                let start = cpu_now();
                 for (n, i) in victims.into_iter().enumerate() {
                     drop(proxies.swap_remove(i));
                     proxies.push(pool.alloc(obj(n)));
                 }
-            },
-            BatchSize::SmallInput,
-        );
+                total += cpu_now() - start;
+            }
+            total
+        });
     });
+    drop(proxies);
+    drop(pool);
+
+    let pool = ContiguousUniformPool::with_capacity(CHURN_LIVE);
+    let mut keys: Vec<DefaultKey> = (0..CHURN_LIVE).map(|i| pool.insert(obj(i))).collect();
+    let mut rng = Rng(3);
+    group.bench_function("ContiguousUniformPool insert + remove(key)", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let victims = victims(&mut rng);
+                let start = cpu_now();
+                for (n, i) in victims.into_iter().enumerate() {
+                    black_box(pool.remove(keys.swap_remove(i)));
+                    keys.push(pool.insert(obj(n)));
+                }
+                total += cpu_now() - start;
+            }
+            total
+        });
+    });
+    drop(keys);
+    drop(pool);
 
     let mut slots = DenseSlotMap::with_capacity(CHURN_LIVE);
-    let mut keys: Vec<DefaultKey> = (0..CHURN_LIVE).map(|i| slots.insert(obj(i))).collect();
+    let mut slot_keys: Vec<slotmap::DefaultKey> =
+        (0..CHURN_LIVE).map(|i| slots.insert(obj(i))).collect();
     let mut rng = Rng(3);
     group.bench_function("DenseSlotMap insert + remove", |b| {
-        b.iter_batched(
-            || {
-                (0..CHURN_OPS)
-                    .map(|_| rng.below(CHURN_LIVE))
-                    .collect::<Vec<_>>()
-            },
-            |victims| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let victims = victims(&mut rng);
+                let start = cpu_now();
                 for (n, i) in victims.into_iter().enumerate() {
-                    black_box(slots.remove(keys.swap_remove(i)));
-                    keys.push(slots.insert(obj(n)));
+                    black_box(slots.remove(slot_keys.swap_remove(i)));
+                    slot_keys.push(slots.insert(obj(n)));
                 }
-            },
-            BatchSize::SmallInput,
-        );
+                total += cpu_now() - start;
+            }
+            total
+        });
     });
     group.finish();
 }
@@ -210,6 +453,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = group;
     config = config();
-    targets = map, random_access, churn
+    targets = map, random_access, retain, churn
 }
 criterion_main!(group);

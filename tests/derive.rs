@@ -1,6 +1,8 @@
 //! Expansion tests of `#[derive(Managed)]`: every struct shape, enums,
 //! generics, lifetimes, const generics, nested managed fields, containers of
-//! references, skipped and renamed fields, and the proxy accessors.
+//! references, plain (ordinary `'static`) fields, skipped and renamed
+//! fields, the proxy accessors (cloning, lending, setting), and methods
+//! forwarded by `#[managed::forward]`.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::marker::PhantomData;
@@ -111,13 +113,14 @@ enum Shape<'id> {
     Empty,
     One(Ref<'id>),
     Pair { left: Ref<'id>, right: Ref<'id> },
-    Plain(u64),
+    Plain(#[allow(dead_code)] u64),
 }
 
 #[derive(Managed)]
 enum Never {}
 
 #[derive(Managed)]
+#[allow(dead_code)]
 enum NoRefs {
     A(u8),
     B { s: String },
@@ -469,4 +472,327 @@ fn generic_enums_and_skipped_variant_fields() {
         assert!(<Either<Ref<'static>, u8> as Managed>::HAS_REFS);
         assert!(!<Either<u8, String> as Managed>::HAS_REFS);
     }
+}
+
+/// An ordinary user type: no `Managed` impl, no attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Vec2 {
+    x: f32,
+    y: f32,
+}
+
+slotmap::new_key_type! {
+    /// A key type of this test's pools.
+    struct ThingKey;
+}
+
+/// Plain fields of every kind sit beside visited ones: none needs an impl
+/// or an attribute, none is visited, and all keep their accessors.
+#[derive(Managed)]
+struct Ordinary<'id> {
+    position: Vec2,
+    tags: std::collections::HashSet<u32>,
+    shared: std::rc::Rc<std::cell::Cell<u8>>,
+    callback: Box<dyn Fn(u32) -> u32>,
+    name: Option<String>,
+    key: ThingKey,
+    keys: Vec<slotmap::DefaultKey>,
+    label: &'static str,
+    anchor: Ref<'id>,
+}
+
+#[test]
+fn plain_fields_need_no_impl_and_are_not_visited() {
+    let cell = std::rc::Rc::new(std::cell::Cell::new(3));
+    let mut value = Ordinary {
+        position: Vec2 { x: 1.0, y: 2.0 },
+        tags: [4, 5].into(),
+        shared: cell.clone(),
+        callback: Box::new(|x| x + 1),
+        name: Some("n".into()),
+        key: ThingKey::default(),
+        keys: vec![],
+        label: "l",
+        anchor: Ref::at(8),
+    };
+    assert_eq!(relocate(&mut value), [8], "only the reference is visited");
+    assert_eq!(value.anchor.addr(), 1008);
+    const { assert!(<Ordinary<'static> as Managed>::HAS_REFS) };
+
+    #[derive(Managed)]
+    #[allow(dead_code)]
+    struct AllPlain {
+        position: Vec2,
+        tags: std::collections::HashSet<u32>,
+        key: ThingKey,
+    }
+    const { assert!(!<AllPlain as Managed>::HAS_REFS) };
+
+    let p = SimpleProxy::new(value);
+    assert_eq!(p.position(), Vec2 { x: 1.0, y: 2.0 });
+    p.set_position(Vec2::default());
+    assert_eq!(p.with_position(|v| v.x), 0.0);
+    assert_eq!(p.with_tags(std::collections::HashSet::len), 2);
+    p.with_shared(|c| c.set(4));
+    assert_eq!(cell.get(), 4);
+    assert_eq!(p.with_callback(|f| f(1)), 2);
+    assert_eq!((p.label(), p.key()), ("l", ThingKey::default()));
+    p.with_keys_mut(|keys| keys.push(slotmap::DefaultKey::default()));
+    assert_eq!(p.with_keys(Vec::len), 1);
+    assert_eq!(p.with(|o| o.anchor.addr()), 1008);
+    assert_eq!(p.with_name(|n| n.clone()), Some("n".to_owned()));
+}
+
+/// Counts the clones of a `String`-like field, so the tests can tell a
+/// lending accessor from a cloning one.
+#[derive(Debug, PartialEq)]
+struct Counted(String, std::rc::Rc<std::cell::Cell<u32>>);
+
+impl Clone for Counted {
+    fn clone(&self) -> Self {
+        self.1.set(self.1.get() + 1);
+        Counted(self.0.clone(), self.1.clone())
+    }
+}
+
+#[derive(Managed)]
+struct Named2 {
+    name: Counted,
+    #[managed(rename = "tag")]
+    label: String,
+    #[managed(skip)]
+    hidden: u64,
+    #[managed(accessors = false)]
+    _private: u8,
+    _handle: u8,
+}
+
+#[test]
+fn lending_accessors_read_and_write_without_cloning() {
+    let clones = std::rc::Rc::new(std::cell::Cell::new(0));
+    let value = || Named2 {
+        name: Counted("particle".into(), clones.clone()),
+        label: "x".into(),
+        hidden: 5,
+        _private: 0,
+        _handle: 1,
+    };
+    let pool = ContiguousUniformPool::new();
+    let p = pool.alloc(value());
+    assert_eq!(p.with_name(|n| n.0.len()), 8);
+    p.with_name_mut(|n| n.0.push('s'));
+    assert_eq!(clones.get(), 0, "lending accessors never clone");
+    assert_eq!(p.name().0, "particles");
+    assert_eq!(clones.get(), 1, "the getter clones");
+    // Renamed: every accessor takes the new name.
+    assert_eq!(p.with_tag(String::len), 1);
+    p.with_tag_mut(|t| t.push('y'));
+    p.set_tag(p.tag() + "z");
+    assert_eq!(p.tag(), "xyz");
+    // A skipped field keeps its accessors.
+    p.set_hidden(6);
+    assert_eq!((p.hidden(), p.with_hidden(|h| *h)), (6, 6));
+    // Leading underscores leave the getter's name but not the others'.
+    p.set_handle(2);
+    assert_eq!((p._handle(), p.with_handle(|h| *h)), (2, 2));
+    let s = SimpleProxy::new(value());
+    assert_eq!(s.with_name(|n| n.0.clone()), "particle");
+    assert_eq!(s.with(|v| v._private), 0);
+    // Tuple fields: `_N`, `with_N`, `with_N_mut`, `set_N`.
+    let pair = SimpleProxy::new(Pair(String::from("a"), String::from("b")));
+    pair.with_1_mut(|b| b.push('c'));
+    assert_eq!((pair.with_0(String::len), pair._1()), (1, "bc".to_owned()));
+}
+
+#[test]
+fn accessors_panic_at_the_callers_line() {
+    let pool = ContiguousUniformPool::new();
+    let p = pool.alloc(Accessed {
+        a: 1,
+        name: String::new(),
+        cached: 0,
+        r#type: 0,
+    });
+    let line_of = |f: &dyn Fn()| {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let hook_seen = seen.clone();
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            *hook_seen.lock().unwrap() = info.location().map(|l| (l.file().to_owned(), l.line()));
+        }));
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        std::panic::set_hook(previous);
+        seen.lock().unwrap().clone()
+    };
+    let here = file!().to_owned();
+    let seen = line_of(&|| pool.map(|_| _ = p.a()));
+    assert_eq!(seen, Some((here.clone(), line!() - 1)));
+    let seen = line_of(&|| pool.map(|_| p.with_label(|_| ())));
+    assert_eq!(seen, Some((here.clone(), line!() - 1)));
+    let seen = line_of(&|| p.with(|_| p.set_a(2)));
+    assert_eq!(seen, Some((here.clone(), line!() - 1)));
+    let seen = line_of(&|| p.with(|_| p.with_label_mut(|_| ())));
+    assert_eq!(seen, Some((here.clone(), line!() - 1)));
+    let seen = line_of(&|| pool.map(|_| _ = p.doubled()));
+    assert_eq!(seen, Some((here, line!() - 1)));
+}
+
+#[managed::forward]
+impl Accessed {
+    /// Twice `a`.
+    fn doubled(&self) -> i32 {
+        2 * self.a
+    }
+
+    /// Adds `n` to `a` and returns the new value.
+    pub(crate) fn bump(&mut self, n: i32) -> i32 {
+        self.a += n;
+        self.a
+    }
+
+    /// `Self` in a signature means the object's type, not the view.
+    fn same_a(&self, other: &Self) -> bool {
+        self.a == other.a
+    }
+
+    /// Generic, with a where clause and a pattern argument.
+    fn sum_into<T>(&self, (x, y): (T, T)) -> T
+    where
+        T: core::ops::Add<Output = T> + From<i32>,
+    {
+        x + y + T::from(self.a)
+    }
+
+    /// A `'static` borrow is not a borrow of the object.
+    fn kind(&self) -> &'static str {
+        "accessed"
+    }
+
+    /// Left alone: returns a borrow of the object.
+    #[forward(skip)]
+    fn name_ref(&self) -> &str {
+        &self.name
+    }
+
+    /// Left alone: no `&self` receiver.
+    fn fresh() -> Self {
+        Accessed {
+            a: 0,
+            name: String::new(),
+            cached: 0,
+            r#type: 0,
+        }
+    }
+
+    /// Left alone: takes `self` by value.
+    fn into_name(self) -> String {
+        self.name
+    }
+}
+
+#[derive(Managed)]
+enum Light {
+    Off,
+    On(u8),
+}
+
+#[managed::forward]
+impl Light {
+    fn level(&self) -> u8 {
+        match self {
+            Light::Off => 0,
+            Light::On(level) => *level,
+        }
+    }
+
+    fn toggle(&mut self) {
+        *self = match self {
+            Light::Off => Light::On(100),
+            Light::On(_) => Light::Off,
+        };
+    }
+}
+
+#[derive(Managed)]
+struct Stack<T> {
+    items: Vec<T>,
+}
+
+#[managed::forward]
+impl<T: Clone + Managed> Stack<T> {
+    fn push(&mut self, item: T) {
+        self.items.push(item);
+    }
+
+    fn top(&self) -> Option<T> {
+        self.items.last().cloned()
+    }
+
+    #[allow(clippy::needless_arbitrary_self_type)]
+    fn depth(self: &Self) -> usize {
+        self.items.len()
+    }
+}
+
+#[test]
+fn forwarded_methods_work_on_every_handle() {
+    let pool = ContiguousUniformPool::new();
+    let p = pool.alloc(Accessed::fresh());
+    assert_eq!(p.bump(3), 3);
+    assert_eq!(p.doubled(), 6);
+    assert!(p.same_a(&Accessed {
+        a: 3,
+        ..Accessed::fresh()
+    }));
+    assert_eq!(p.sum_into((1i64, 2i64)), 6);
+    assert_eq!(p.kind(), "accessed");
+    assert_eq!(p.with(|a| a.name_ref().len()), 0);
+    let s = SimpleProxy::new(Accessed::fresh());
+    s.bump(-1);
+    assert_eq!((s.doubled(), s.a()), (-2, -1));
+    assert_eq!(SimpleProxy::into_inner(s).into_name(), "");
+
+    let light = pool_of_lights();
+    assert_eq!(light.0.level(), 0);
+    light.0.toggle();
+    assert_eq!(light.0.level(), 100);
+    drop(light);
+
+    let stack = SimpleProxy::new(Stack { items: vec![1u8] });
+    stack.push(2);
+    assert_eq!((stack.top(), stack.depth()), (Some(2), 2));
+    assert_eq!(stack.with_items(Vec::len), 2);
+}
+
+/// A pool of lights with one proxy (the pool is leaked for the test's
+/// `'static` proxy).
+fn pool_of_lights() -> (Proxy<'static, Light>,) {
+    let pool: &'static ContiguousUniformPool<Light> = Box::leak(Box::default());
+    (pool.alloc(Light::Off),)
+}
+
+mod forwarded_elsewhere {
+    use managed::prelude::*;
+
+    #[derive(Managed)]
+    pub(crate) struct Counter {
+        pub(crate) n: u32,
+    }
+
+    pub(crate) mod methods {
+        #[managed::forward]
+        impl super::Counter {
+            pub(crate) fn incremented(&mut self) -> u32 {
+                self.n += 1;
+                self.n
+            }
+        }
+    }
+}
+
+#[test]
+fn forwarded_methods_resolve_from_other_modules() {
+    let c = SimpleProxy::new(forwarded_elsewhere::Counter { n: 1 });
+    assert_eq!(c.incremented(), 2);
+    assert_eq!(c.n(), 2);
 }

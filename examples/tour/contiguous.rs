@@ -1,9 +1,9 @@
-//! ContiguousUniformPool: dense storage behind stable proxies (seed 002).
-//! Tour section: contiguous.
+//! ContiguousUniformPool: dense storage behind copyable keys and stable
+//! proxies. Tour section: contiguous.
 
 use managed::prelude::*;
 
-/// The seed's `MyStruct`: managed, so proxies get field accessors.
+/// A managed struct: proxies get its field accessors.
 #[derive(Managed)]
 struct MyStruct {
     a: i32,
@@ -12,11 +12,10 @@ struct MyStruct {
 pub(crate) fn run() {
     println!("== contiguous: ContiguousUniformPool and proxies");
 
-    // `let a = Proxy:MyStruct(76);`: a standalone object owning its storage.
+    // A standalone object owning its storage.
     let simple = SimpleProxy::new(MyStruct { a: 76 });
     println!("SimpleProxy: a = {}", simple.a());
 
-    // `let myAllocator = ContiguousUniformPool:MyStruct();`
     let pool = ContiguousUniformPool::new();
     let p = pool.alloc(MyStruct { a: 76 });
     p.with_mut(|s| s.a += 1);
@@ -59,6 +58,26 @@ pub(crate) fn run() {
     );
     println!("stats: {}", pool.stats());
     drop(others);
+
+    // Copyable keys: stored anywhere, `None` once the object is gone;
+    // a keyed walk can delete objects, which go when the walk ends.
+    let keys: Vec<_> = (0..6).map(|a| pool.insert(MyStruct { a })).collect();
+    pool.map_with_key(|key, instance| {
+        if instance.a % 2 == 0 {
+            pool.delete(key);
+        }
+    });
+    println!(
+        "6 objects by key, the even ones deleted mid-walk: {:?}",
+        keys.iter()
+            .map(|&k| pool.get(k).map(|s| s.a))
+            .collect::<Vec<_>>()
+    );
+    pool.retain(|_, instance| instance.a > 1);
+    println!("retain(a > 1): len {}, {}", pool.len(), pool.pool_stats());
+    keys.iter().for_each(|&k| {
+        pool.delete(k);
+    });
     println!(
         "all proxies dropped: len {}, stats: {}",
         pool.len(),

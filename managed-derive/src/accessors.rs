@@ -1,7 +1,8 @@
-//! The proxy field accessors of a struct: a field view that handles
-//! dereference to, with a getter and a setter per visited field.
+//! The proxy field accessors: a field view that handles dereference to,
+//! with, per struct field, a cloning getter, lending accessors and a
+//! setter.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::ext::IdentExt;
 use syn::{GenericParam, Ident, Member, Visibility, parse_quote};
@@ -20,27 +21,52 @@ pub(crate) fn getter_name(field: &Field<'_>) -> Ident {
     }
 }
 
-/// The setter's name: `set_` and the getter's name (`set_N` for a tuple
-/// field).
-pub(crate) fn setter_name(field: &Field<'_>) -> Ident {
+/// The name the other accessors are built on, and its span: the getter's
+/// name, unraw and without leading underscores (`set_handle` for a field
+/// `_handle`), and `N` for an unrenamed tuple field.
+fn stem(field: &Field<'_>) -> (String, Span) {
     if field.attrs.rename.is_none()
         && let Member::Unnamed(index) = &field.member
     {
-        return format_ident!("set_{}", index.index);
+        return (index.index.to_string(), index.span);
     }
     let getter = getter_name(field);
-    format_ident!("set_{}", getter.unraw(), span = getter.span())
+    let name = getter.unraw().to_string();
+    let trimmed = name.trim_start_matches('_');
+    let stem = if trimmed.is_empty() { &name } else { trimmed };
+    (stem.to_owned(), getter.span())
 }
 
-/// Generates the field view and its `Fields` impl for a struct; nothing
-/// for an enum.
+/// The setter's name: `set_` and the stem (`set_N` for a tuple field).
+pub(crate) fn setter_name(field: &Field<'_>) -> Ident {
+    let (stem, span) = stem(field);
+    Ident::new(&format!("set_{stem}"), span)
+}
+
+/// The shared lender's name: `with_` and the stem.
+pub(crate) fn lender_name(field: &Field<'_>) -> Ident {
+    let (stem, span) = stem(field);
+    Ident::new(&format!("with_{stem}"), span)
+}
+
+/// The exclusive lender's name: `with_`, the stem and `_mut`.
+pub(crate) fn lender_mut_name(field: &Field<'_>) -> Ident {
+    let (stem, span) = stem(field);
+    Ident::new(&format!("with_{stem}_mut"), span)
+}
+
+/// The name of the view type of `ident`, which `#[managed::forward]`
+/// computes the same way.
+pub(crate) fn view_name(ident: &Ident) -> Ident {
+    format_ident!("__{}ManagedFields", ident)
+}
+
+/// Generates the field view and its `Fields` impl (for an enum, a view with
+/// no field accessors, for the methods `#[managed::forward]` adds).
 pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
-    let Data::Struct(fields) = &container.data else {
-        return TokenStream::new();
-    };
     let ident = container.ident;
     let vis = container.vis;
-    let view = format_ident!("__{}ManagedFields", ident);
+    let view = view_name(ident);
     let (impl_generics, ty_generics, where_clause) = container.generics.split_for_impl();
 
     // The accessor impl is generic over the handle too.
@@ -50,41 +76,14 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
     )));
     let (view_impl_generics, _, _) = generics.split_for_impl();
 
-    let methods = fields.iter().filter(|field| field.visited()).map(|field| {
-        let ty = field.ty;
-        let member = &field.member;
-        let getter = getter_name(field);
-        let setter = setter_name(field);
-        let method_vis = method_visibility(vis, field.vis);
-        let field_name = match member {
-            Member::Named(name) => name.unraw().to_string(),
-            Member::Unnamed(index) => index.index.to_string(),
-        };
-        let get_doc = format!("A clone of field `{field_name}` of the object.");
-        let set_doc = format!("Replaces field `{field_name}` of the object (the old value is dropped after the access ends).");
-        quote! {
-            #[doc = #get_doc]
-            #[inline]
-            #[must_use]
-            #method_vis fn #getter(&self) -> #ty
-            where
-                for<'__managed> #ty: ::core::clone::Clone,
-            {
-                ::managed::contiguous::Access::with(&self.0, |__object| {
-                    ::core::clone::Clone::clone(&__object.#member)
-                })
-            }
-
-            #[doc = #set_doc]
-            #[inline]
-            #method_vis fn #setter(&self, value: #ty) {
-                // The old value is dropped here, after the access ended.
-                let _ = ::managed::contiguous::Access::with_mut(&self.0, |__object| {
-                    ::core::mem::replace(&mut __object.#member, value)
-                });
-            }
-        }
-    });
+    let fields: &[Field<'_>] = match &container.data {
+        Data::Struct(fields) => fields,
+        Data::Enum(_) => &[],
+    };
+    let methods = fields
+        .iter()
+        .filter(|field| field.attrs.has_accessors())
+        .map(|field| field_accessors(container, field));
 
     let view_doc =
         format!("Proxy field accessors of [`{ident}`], generated by `#[derive(Managed)]`.");
@@ -103,9 +102,95 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
         }
 
         #[automatically_derived]
-        #[allow(clippy::needless_lifetimes)]
+        impl<__ManagedH> #view<__ManagedH> {
+            /// The handle this view wraps (for methods forwarded by
+            /// `#[managed::forward]`).
+            #[doc(hidden)]
+            #[inline(always)]
+            #vis fn __managed_handle(this: &Self) -> &__ManagedH {
+                &this.0
+            }
+        }
+
+        #[automatically_derived]
+        #[allow(clippy::needless_lifetimes, non_snake_case)]
         impl #view_impl_generics #view<__ManagedH> #where_clause {
             #(#methods)*
+        }
+    }
+}
+
+/// The four accessors of one field.
+fn field_accessors(container: &Container<'_>, field: &Field<'_>) -> TokenStream {
+    let ty = field.ty;
+    let member = &field.member;
+    let getter = getter_name(field);
+    let setter = setter_name(field);
+    let lender = lender_name(field);
+    let lender_mut = lender_mut_name(field);
+    let method_vis = method_visibility(container.vis, field.vis);
+    let field_name = match member {
+        Member::Named(name) => name.unraw().to_string(),
+        Member::Unnamed(index) => index.index.to_string(),
+    };
+    let get_doc = format!(
+        "A clone of field `{field_name}` of the object (read it without cloning with \
+         [`{lender}`](Self::{lender}))."
+    );
+    let with_doc = format!(
+        "Runs `f` with a shared reference to field `{field_name}` of the object, and returns \
+         its result: reading the field costs nothing, whatever its type."
+    );
+    let with_mut_doc = format!(
+        "Runs `f` with an exclusive reference to field `{field_name}` of the object, and \
+         returns its result."
+    );
+    let set_doc = format!(
+        "Replaces field `{field_name}` of the object (the old value is dropped after the \
+         access ends)."
+    );
+    quote! {
+        #[doc = #get_doc]
+        #[inline]
+        #[must_use]
+        #[track_caller]
+        #method_vis fn #getter(&self) -> #ty
+        where
+            for<'__managed> #ty: ::core::clone::Clone,
+        {
+            ::managed::contiguous::Access::with(&self.0, |__object| {
+                ::core::clone::Clone::clone(&__object.#member)
+            })
+        }
+
+        #[doc = #with_doc]
+        #[inline]
+        #[track_caller]
+        #method_vis fn #lender<__ManagedR>(
+            &self,
+            f: impl ::core::ops::FnOnce(&#ty) -> __ManagedR,
+        ) -> __ManagedR {
+            ::managed::contiguous::Access::with(&self.0, |__object| f(&__object.#member))
+        }
+
+        #[doc = #with_mut_doc]
+        #[inline]
+        #[track_caller]
+        #method_vis fn #lender_mut<__ManagedR>(
+            &self,
+            f: impl ::core::ops::FnOnce(&mut #ty) -> __ManagedR,
+        ) -> __ManagedR {
+            ::managed::contiguous::Access::with_mut(&self.0, |__object| f(&mut __object.#member))
+        }
+
+        #[doc = #set_doc]
+        #[inline]
+        #[track_caller]
+        #method_vis fn #setter(&self, value: #ty) {
+            // The old value is dropped here, after the access ended.
+            let _ = ::managed::contiguous::Access::with_mut(&self.0, |__object| {
+                ::core::mem::replace(&mut __object.#member, value)
+            });
         }
     }
 }

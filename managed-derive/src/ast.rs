@@ -1,8 +1,11 @@
 //! The input, as a model of containers, variants and fields.
 
+use std::collections::HashSet;
+
 use syn::{DeriveInput, Generics, Ident, Member, Type, Visibility};
 
 use crate::attr;
+use crate::bound;
 use crate::ctxt::Ctxt;
 
 /// A struct or enum deriving `Managed`.
@@ -33,12 +36,30 @@ pub(crate) struct Variant<'a> {
     pub(crate) fields: Vec<Field<'a>>,
 }
 
+/// How `visit_refs` treats a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Visited: its type must implement `Managed`.
+    Visited,
+    /// Plain: its type is syntactically free of lifetimes (but `'static`),
+    /// of the container's type parameters, of the container itself and of
+    /// macros, so it cannot hold a branded reference; not visited, and the
+    /// impl requires it to be `'static`, which the compiler checks after
+    /// resolving every alias.
+    Plain,
+    /// `#[managed(skip)]`: not visited; the impl requires it to be
+    /// `'static`.
+    Skipped,
+}
+
 /// One field of a struct or variant.
 pub(crate) struct Field<'a> {
     /// Its name or index.
     pub(crate) member: Member,
     /// Its `#[managed(...)]` attributes.
     pub(crate) attrs: attr::Field,
+    /// Visited, plain or skipped.
+    pub(crate) kind: Kind,
     /// Its type.
     pub(crate) ty: &'a Type,
     /// Its visibility.
@@ -52,8 +73,13 @@ impl<'a> Container<'a> {
     /// for a union.
     pub(crate) fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> Option<Self> {
         attr::reject(cx, &input.attrs, "a type");
+        let params = bound::type_params(&input.generics);
+        let scope = Scope {
+            container: &input.ident,
+            params: &params,
+        };
         let data = match &input.data {
-            syn::Data::Struct(data) => Data::Struct(fields_from_ast(cx, &data.fields)),
+            syn::Data::Struct(data) => Data::Struct(fields_from_ast(cx, &data.fields, &scope)),
             syn::Data::Enum(data) => Data::Enum(
                 data.variants
                     .iter()
@@ -61,7 +87,7 @@ impl<'a> Container<'a> {
                         attr::reject(cx, &variant.attrs, "an enum variant");
                         Variant {
                             ident: &variant.ident,
-                            fields: fields_from_ast(cx, &variant.fields),
+                            fields: fields_from_ast(cx, &variant.fields, &scope),
                         }
                     })
                     .collect(),
@@ -93,26 +119,46 @@ impl<'a> Container<'a> {
 }
 
 impl Field<'_> {
-    /// `true` unless `#[managed(skip)]`.
+    /// `true` for the fields `visit_refs` visits.
     pub(crate) fn visited(&self) -> bool {
-        self.attrs.skip.is_none()
+        self.kind == Kind::Visited
     }
 }
 
-/// The fields of a struct or variant, with their attributes read.
-fn fields_from_ast<'a>(cx: &Ctxt, fields: &'a syn::Fields) -> Vec<Field<'a>> {
+/// What a field type is classified against.
+struct Scope<'s> {
+    /// The container's name (a field naming it is recursive).
+    container: &'s Ident,
+    /// The container's type parameters.
+    params: &'s HashSet<Ident>,
+}
+
+/// The fields of a struct or variant, with their attributes read and their
+/// kind decided.
+fn fields_from_ast<'a>(cx: &Ctxt, fields: &'a syn::Fields, scope: &Scope<'_>) -> Vec<Field<'a>> {
     fields
         .iter()
         .enumerate()
-        .map(|(i, field)| Field {
-            member: field
-                .ident
-                .clone()
-                .map_or_else(|| Member::Unnamed(i.into()), Member::Named),
-            attrs: attr::Field::from_ast(cx, &field.attrs),
-            ty: &field.ty,
-            vis: &field.vis,
-            original: field,
+        .map(|(i, field)| {
+            let attrs = attr::Field::from_ast(cx, &field.attrs);
+            let kind = if attrs.skip.is_some() {
+                Kind::Skipped
+            } else if bound::is_plain(&field.ty, scope.params, scope.container) {
+                Kind::Plain
+            } else {
+                Kind::Visited
+            };
+            Field {
+                member: field
+                    .ident
+                    .clone()
+                    .map_or_else(|| Member::Unnamed(i.into()), Member::Named),
+                attrs,
+                kind,
+                ty: &field.ty,
+                vis: &field.vis,
+                original: field,
+            }
         })
         .collect()
 }

@@ -2,12 +2,15 @@
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
-use syn::{Attribute, Ident, LitStr, Token};
+use syn::{Attribute, Ident, LitBool, LitStr, Token};
 
 use crate::ctxt::Ctxt;
 
 /// The name of this derive's attribute.
 const MANAGED: &str = "managed";
+
+/// What the malformed-attribute errors suggest.
+const EXPECTED: &str = "expected `skip`, `rename = \"...\"` or `accessors = false`";
 
 /// Attributes of one field.
 #[derive(Default)]
@@ -16,9 +19,16 @@ pub(crate) struct Field {
     pub(crate) skip: Option<Span>,
     /// `#[managed(rename = "name")]`: the accessor name, spanned at the string.
     pub(crate) rename: Option<Ident>,
+    /// `#[managed(accessors = ...)]`: the value, spanned at `accessors`.
+    pub(crate) accessors: Option<(bool, Span)>,
 }
 
 impl Field {
+    /// Whether the field gets accessors (`accessors = false` removes them).
+    pub(crate) fn has_accessors(&self) -> bool {
+        self.accessors.is_none_or(|(value, _)| value)
+    }
+
     /// Reads the `#[managed(...)]` attributes of a field, reporting
     /// malformed, unknown and repeated ones.
     pub(crate) fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Self {
@@ -27,7 +37,8 @@ impl Field {
             if let Err(error) = attr.meta.require_list() {
                 cx.syn_error(syn::Error::new(
                     error.span(),
-                    "expected `#[managed(skip)]` or `#[managed(rename = \"...\")]`",
+                    "expected `#[managed(skip)]`, `#[managed(rename = \"...\")]` or \
+                     `#[managed(accessors = false)]`",
                 ));
                 continue;
             }
@@ -54,12 +65,25 @@ impl Field {
                         field.rename = Some(name);
                     }
                     Ok(())
+                } else if meta.path.is_ident("accessors") {
+                    let value: LitBool =
+                        meta.value().and_then(|value| value.parse()).map_err(|_| {
+                            meta.error("expected `accessors = false` or `accessors = true`")
+                        })?;
+                    if field.accessors.is_some() {
+                        cx.error_spanned_by(&meta.path, "duplicate managed attribute `accessors`");
+                    } else {
+                        field.accessors = Some((value.value, meta.path.span()));
+                    }
+                    Ok(())
                 } else {
                     let path = &meta.path;
-                    let name = quote::ToTokens::to_token_stream(path).to_string().replace(' ', "");
+                    let name = quote::ToTokens::to_token_stream(path)
+                        .to_string()
+                        .replace(' ', "");
                     Err(syn::Error::new_spanned(
                         path,
-                        format!("unknown managed attribute `{name}`: expected `skip` or `rename = \"...\"`"),
+                        format!("unknown managed attribute `{name}`: {EXPECTED}"),
                     ))
                 }
             });

@@ -41,6 +41,40 @@ pub(crate) fn mentioned<'p>(ty: &Type, params: &'p HashSet<Ident>) -> Vec<&'p Id
     found
 }
 
+/// `true` when `ty` is *plain*: its tokens hold no lifetime but
+/// `'static`, none of `params`, neither `Self` nor the container's name,
+/// and no `!` (a macro call, or the never type).
+///
+/// A plain type cannot mention a lifetime of the container, so it cannot
+/// hold a branded reference (those are never `'static` while their
+/// objects can move). The test is conservative (any token that may hide
+/// something makes the field visited instead) and only chooses the
+/// strategy: the derive still requires `FieldType: 'static` of a plain
+/// field, which the compiler checks on the resolved type.
+pub(crate) fn is_plain(ty: &Type, params: &HashSet<Ident>, container: &Ident) -> bool {
+    fn walk(tokens: TokenStream, params: &HashSet<Ident>, container: &Ident) -> bool {
+        let mut tokens = tokens.into_iter();
+        while let Some(token) = tokens.next() {
+            let plain = match token {
+                TokenTree::Punct(punct) if punct.as_char() == '\'' => {
+                    matches!(tokens.next(), Some(TokenTree::Ident(name)) if name == "static")
+                }
+                TokenTree::Punct(punct) => punct.as_char() != '!',
+                TokenTree::Ident(ident) => {
+                    !(params.contains(&ident) || ident == "Self" || ident == *container)
+                }
+                TokenTree::Group(group) => walk(group.stream(), params, container),
+                TokenTree::Literal(_) => true,
+            };
+            if !plain {
+                return false;
+            }
+        }
+        true
+    }
+    walk(ty.to_token_stream(), params, container)
+}
+
 /// `true` when `ty` names the container itself (`Self` or its name), so
 /// that its `HAS_REFS` would be a cycle.
 pub(crate) fn is_recursive(ty: &Type, container: &Ident) -> bool {

@@ -2,35 +2,36 @@
 
 use std::collections::HashMap;
 
-use crate::accessors::{getter_name, setter_name};
+use crate::accessors::{getter_name, lender_mut_name, lender_name, setter_name};
 use crate::ast::{Container, Data};
 use crate::ctxt::Ctxt;
 
 /// Methods every proxy has, which an accessor of the same name would be
 /// hidden behind.
-const PROXY_METHODS: &[&str] = &["with", "with_mut"];
+pub(crate) const PROXY_METHODS: &[&str] = &["with", "with_mut"];
 
 /// Runs every check, reporting into `cx`.
 pub(crate) fn check(cx: &Ctxt, container: &Container<'_>) {
-    check_skip_rename(cx, container);
-    check_enum_rename(cx, container);
+    check_rename_without_accessors(cx, container);
+    check_enum_accessor_attributes(cx, container);
     check_accessor_names(cx, container);
 }
 
-/// `rename` names an accessor, and skipped fields have none.
-fn check_skip_rename(cx: &Ctxt, container: &Container<'_>) {
+/// `rename` names accessors, so it needs them.
+fn check_rename_without_accessors(cx: &Ctxt, container: &Container<'_>) {
     for field in container.all_fields() {
-        if let (Some(_), Some(rename)) = (field.attrs.skip, &field.attrs.rename) {
+        if let (false, Some(rename)) = (field.attrs.has_accessors(), &field.attrs.rename) {
             cx.error_spanned_by(
                 rename,
-                "`rename` conflicts with `skip`: a skipped field gets no accessors to rename",
+                "`rename` conflicts with `accessors = false`: the field gets no accessors to \
+                 rename",
             );
         }
     }
 }
 
-/// Enums get no accessors (a field exists in one variant only).
-fn check_enum_rename(cx: &Ctxt, container: &Container<'_>) {
+/// Enums get no field accessors (a field exists in one variant only).
+fn check_enum_accessor_attributes(cx: &Ctxt, container: &Container<'_>) {
     if let Data::Enum(_) = container.data {
         for field in container.all_fields() {
             if let Some(rename) = &field.attrs.rename {
@@ -38,6 +39,12 @@ fn check_enum_rename(cx: &Ctxt, container: &Container<'_>) {
                     rename,
                     "`rename` names a proxy accessor, and enums get no accessors",
                 );
+            }
+            if let Some((_, span)) = field.attrs.accessors {
+                cx.syn_error(syn::Error::new(
+                    span,
+                    "`accessors` controls proxy accessors, and enums get no accessors",
+                ));
             }
         }
     }
@@ -49,9 +56,7 @@ fn check_accessor_names(cx: &Ctxt, container: &Container<'_>) {
         return;
     };
     let mut taken: HashMap<String, String> = HashMap::new();
-    for field in fields.iter().filter(|field| field.visited()) {
-        let getter = getter_name(field);
-        let setter = setter_name(field);
+    for field in fields.iter().filter(|field| field.attrs.has_accessors()) {
         let label = match &field.member {
             syn::Member::Named(ident) => format!("field `{ident}`"),
             syn::Member::Unnamed(index) => format!("field {}", index.index),
@@ -60,27 +65,56 @@ fn check_accessor_names(cx: &Ctxt, container: &Container<'_>) {
             || quote::ToTokens::to_token_stream(&field.original),
             quote::ToTokens::to_token_stream,
         );
-        if PROXY_METHODS.contains(&getter.to_string().as_str()) {
-            cx.error_spanned_by(
-                &span_source,
-                format!(
-                    "the accessor `{getter}` of {label} would be hidden by the proxies' own \
-                     `{getter}` method: give it another name with `#[managed(rename = \"...\")]`"
-                ),
-            );
-        }
-        for name in [getter.to_string(), setter.to_string()] {
-            if let Some(other) = taken.get(&name) {
+        let names = [
+            getter_name(field),
+            lender_name(field),
+            lender_mut_name(field),
+            setter_name(field),
+        ];
+        // Clashes with earlier fields, grouped by field, in order.
+        let mut clashes: Vec<(String, Vec<String>)> = Vec::new();
+        for name in names.map(|name| name.to_string()) {
+            if PROXY_METHODS.contains(&name.as_str()) {
                 cx.error_spanned_by(
                     &span_source,
                     format!(
-                        "the accessor `{name}` of {label} is also generated for {other}: \
-                         give one of them another name with `#[managed(rename = \"...\")]`"
+                        "the accessor `{name}` of {label} would be hidden by the proxies' own \
+                         `{name}` method: give the field's accessors another name with \
+                         `#[managed(rename = \"...\")]`"
                     ),
                 );
+            } else if let Some(other) = taken.get(&name) {
+                match clashes.iter_mut().find(|(field, _)| field == other) {
+                    Some((_, names)) => names.push(name),
+                    None => clashes.push((other.clone(), vec![name])),
+                }
             } else {
                 taken.insert(name, label.clone());
             }
+        }
+        for (other, names) in clashes {
+            let (what, list) = match names.as_slice() {
+                [one] => ("accessor", format!("`{one}`")),
+                [rest @ .., last] => (
+                    "accessors",
+                    format!(
+                        "{} and `{last}`",
+                        rest.iter()
+                            .map(|name| format!("`{name}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+                [] => continue,
+            };
+            cx.error_spanned_by(
+                &span_source,
+                format!(
+                    "the {what} {list} of {label} would also be generated for {other}: give \
+                     one of the fields another accessor name with \
+                     `#[managed(rename = \"...\")]`, or none with `#[managed(accessors = false)]`"
+                ),
+            );
         }
     }
 }

@@ -10,7 +10,8 @@
 //! [`managed_impl`] and [`accessors`] modules generate code from the
 //! model, using the where-clause helpers of [`bound`]. Errors are
 //! accumulated in a [`ctxt::Ctxt`] and reported together, each with its
-//! span.
+//! span. [`forward`] is the `#[managed::forward]` attribute, which adds
+//! methods to the field view [`accessors`] generates.
 
 mod accessors;
 mod ast;
@@ -18,6 +19,7 @@ mod attr;
 mod bound;
 mod check;
 mod ctxt;
+mod forward;
 mod managed_impl;
 mod region;
 mod root;
@@ -42,6 +44,17 @@ pub fn derive_managed(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(Rebrand)]
 pub fn derive_rebrand(input: TokenStream) -> TokenStream {
     region::expand(&parse_macro_input!(input as DeriveInput))
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Forwards the `&self` / `&mut self` methods of an inherent `impl` block
+/// to every handle of the type (`p.method(..)` on a proxy borrows the
+/// object as `with` / `with_mut` do); see the documentation of the
+/// re-export `managed::forward`.
+#[proc_macro_attribute]
+pub fn forward(attr: TokenStream, item: TokenStream) -> TokenStream {
+    forward::expand(attr.into(), item.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

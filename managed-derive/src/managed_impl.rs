@@ -15,8 +15,10 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
 
     // Bounds: visited fields that mention a type parameter must be Managed
     // (a self-recursive field bounds the parameters it mentions instead,
-    // which avoids an infinitely recursive requirement); skipped fields
-    // must be 'static, so that they cannot hide a branded reference.
+    // which avoids an infinitely recursive requirement); plain and skipped
+    // fields must be 'static, so that they cannot hide a branded reference
+    // (the compiler checks this on the resolved type, whatever alias or
+    // spelling the field uses).
     let mut generics = container.generics.clone();
     let mut predicates: Vec<WherePredicate> = Vec::new();
     for field in container.all_fields() {
@@ -68,10 +70,11 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
 
     quote! {
         #[automatically_derived]
-        // SAFETY (of the generated code): every field that is not skipped
-        // is visited exactly once, in place; skipped fields are `'static`,
-        // so they hold no branded managed reference; `HAS_REFS` is the OR
-        // of the visited fields' own (or `true`).
+        // SAFETY (of the generated code): every visited field is visited
+        // exactly once, in place; the others (plain or skipped) are
+        // `'static` by the impl's bounds, so they hold no branded managed
+        // reference; `HAS_REFS` is the OR of the visited fields' own (or
+        // `true`).
         unsafe impl #impl_generics ::managed::Managed for #ident #ty_generics #where_clause {
             const HAS_REFS: bool = false #(|| #has_refs)*;
 

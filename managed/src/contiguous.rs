@@ -1,17 +1,26 @@
-//! [`ContiguousUniformPool`]: dense storage behind stable proxies (seed 002).
+//! [`ContiguousUniformPool`]: dense storage behind copyable keys and stable
+//! proxies.
 //!
 //! A pool keeps its objects densely, with no gaps, on size-aligned pages:
 //! removing one moves the last object into the hole, and growing adds a
 //! page without moving anything. Code never holds the address of an
-//! object; it holds a [`Proxy`], one pointer to a stable *slot cell* that
-//! holds the object's address and that the pool rewrites whenever the
-//! object moves (a back-pointer per object names its cell, as the seed's
-//! `MyStruct*` / `MyStructProxy*` pair does).
-//! Cells live on size-aligned pages whose header names the pool, so a proxy
-//! finds its pool by masking its own address. Access goes
-//! through closures ([`Proxy::with`], [`Proxy::with_mut`]) or the accessors
-//! `#[derive(Managed)]` generates, and whole-pool walks through
-//! [`ContiguousUniformPool::map`], which runs at slice speed.
+//! object; it holds a handle that goes through a stable *slot* holding the
+//! object's address, which the pool rewrites whenever the object moves (a
+//! back-pointer per object names its slot):
+//!
+//! - a **key** ([`DefaultKey`], or a type made with [`new_key_type!`]):
+//!   `Copy`, `'static`, 8 bytes, generation-checked (a lookup returns
+//!   `None` once the object is gone), held in any struct beside the pool;
+//! - a **[`Proxy`]**: one pointer, owns its object (dropping it removes the
+//!   object), borrows the pool, and carries the object's field accessors
+//!   and forwarded methods.
+//!
+//! Access goes through closures ([`Proxy::with`], [`Proxy::with_mut`]),
+//! guards ([`ContiguousUniformPool::get`], [`ContiguousUniformPool::borrow`]),
+//! the accessors `#[derive(Managed)]` generates, and the methods
+//! `#[managed::forward]` forwards; whole-pool walks
+//! ([`ContiguousUniformPool::map`], [`map_with_key`](ContiguousUniformPool::map_with_key),
+//! [`retain`](ContiguousUniformPool::retain)) run at slice speed.
 //!
 //! ```
 //! use managed::prelude::*;
@@ -19,30 +28,59 @@
 //! #[derive(Managed)]
 //! struct MyStruct {
 //!     a: i32,
+//!     name: String,
+//! }
+//!
+//! #[managed::forward]
+//! impl MyStruct {
+//!     /// Twice `a`.
+//!     pub fn double(&self) -> i32 {
+//!         2 * self.a
+//!     }
 //! }
 //!
 //! let pool = ContiguousUniformPool::new();
-//! let p = pool.alloc(MyStruct { a: 76 });
-//! let q = pool.alloc(MyStruct { a: 1 });
+//! let p = pool.alloc(MyStruct { a: 76, name: "p".into() });
+//! let q = pool.insert(MyStruct { a: 1, name: "q".into() }); // a key
 //! p.with_mut(|s| s.a += 1);
-//! assert_eq!(p.a(), 77);
-//! q.set_a(2);
+//! assert_eq!((p.a(), p.double()), (77, 154));
+//! assert_eq!(p.with_name(|n| n.len()), 1); // lends the field, no clone
 //! pool.map(|instance: &mut MyStruct| instance.a *= 2);
-//! assert_eq!((p.a(), q.a(), pool.len()), (154, 4, 2));
+//! pool.map_with_key(|key, instance| {
+//!     if key == q {
+//!         instance.name.push('!');
+//!     }
+//! });
+//! assert_eq!(pool.get(q).map(|s| s.name.clone()), Some("q!".to_owned()));
+//! assert_eq!((p.a(), pool.len()), (154, 2));
 //!
 //! // A standalone object owns its own storage.
-//! let s = SimpleProxy::new(MyStruct { a: 5 });
-//! assert_eq!(s.a(), 5);
+//! let s = SimpleProxy::new(MyStruct { a: 5, name: String::new() });
+//! assert_eq!(s.double(), 10);
 //! ```
 //!
 //! The borrow rules that make this sound are on [`ContiguousUniformPool`].
 
 mod access;
-mod cells;
+mod guards;
+mod iter;
+mod keys;
 mod pool;
+mod proxy;
 mod simple;
 mod storage;
+mod table;
 
 pub use access::{Access, Fields};
-pub use pool::{ContiguousUniformPool, Drain, IntoIter, Iter, IterMut, PoolRef, PoolRefMut, Proxy};
+pub use guards::{ObjectMut, ObjectRef, PoolRef, PoolRefMut};
+pub use iter::{Drain, IntoIter, Iter, IterMut, Keys, Values, ValuesMut};
+pub use pool::{ContiguousStats, ContiguousUniformPool};
+pub use proxy::Proxy;
 pub use simple::SimpleProxy;
+
+/// The key types of the pool, from [`slotmap`]: [`DefaultKey`], the [`Key`]
+/// trait every key type implements, the [`KeyData`] inside every key (for
+/// FFI, and for serde with slotmap's `serde` feature), and
+/// [`new_key_type!`] to declare a key type per pool, so that keys of
+/// different pools cannot be mixed up.
+pub use slotmap::{DefaultKey, Key, KeyData, new_key_type};

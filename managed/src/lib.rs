@@ -55,45 +55,136 @@ pub use visit::{Managed, Visitor};
 /// Derives [`Managed`](trait@Managed) and, for structs, proxy field
 /// accessors.
 ///
-/// - `unsafe impl Managed`: `HAS_REFS` is the OR of the fields' `HAS_REFS`
-///   and `visit_refs` visits every field, in declaration order (every
-///   variant's fields for an enum). Fields whose types mention a type
-///   parameter get a `FieldType: Managed` bound.
+/// - `unsafe impl Managed`: `visit_refs` visits, in declaration order
+///   (every variant's fields for an enum), each field that may hold a
+///   region or heap reference, and `HAS_REFS` is the OR of their
+///   `HAS_REFS`. Which fields are visited is decided per field:
+///   - a **plain** field, whose type mentions no lifetime but `'static`,
+///     none of the type's parameters, not the type itself (or `Self`) and
+///     no macro (`u32`, `String`, `Vec2`, `HashSet<u64>`, `Rc<Cell<u8>>`,
+///     `Box<dyn Fn()>`, a pool key...), is not visited and needs no trait
+///     impl: the impl requires `FieldType: 'static`, which no branded
+///     reference is, and the compiler checks that on the resolved type;
+///   - every other field is visited, so its type must implement `Managed`
+///     (derive it, or use `#[managed(skip)]` below); fields whose types
+///     mention a type parameter get a `FieldType: Managed` bound.
 /// - For structs, a field view that every handle ([`contiguous::Proxy`],
-///   [`contiguous::SimpleProxy`]) dereferences to: `p.a()` returns a clone
-///   of field `a` and `p.set_a(v)` replaces it (tuple fields: `p._0()`,
-///   `p.set_0(v)`), each with the field's visibility.
+///   [`contiguous::SimpleProxy`]) dereferences to, with for each field
+///   `a`: `p.a()` (a clone), `p.with_a(|a| ..)` (lends `&A`: reading a
+///   `String` field costs nothing), `p.with_a_mut(|a| ..)` (lends
+///   `&mut A`) and `p.set_a(v)`, each with the field's visibility (tuple
+///   fields: `p._0()`, `p.with_0(..)`, `p.with_0_mut(..)`, `p.set_0(v)`).
+///   They borrow the object as `with` / `with_mut` do, and panic where
+///   those do, at the caller's line. `#[managed::forward]` adds the type's
+///   own methods to the same view ([`forward`](macro@forward)).
 ///
 /// Field attributes:
 ///
-/// - `#[managed(skip)]`: the field is neither visited nor given accessors.
-///   Its type must be `'static` (the impl requires it), which no branded
-///   managed reference is, so skipping can never hide a reference.
-/// - `#[managed(rename = "name")]`: the accessors are `name()` and
-///   `set_name(v)`.
+/// - `#[managed(skip)]`: the field is not visited, for a field whose type
+///   the plain rule cannot classify (a type parameter, a macro, a lifetime
+///   that is always `'static` in practice). Its type must be `'static`
+///   (the impl requires it), which no branded managed reference is, so
+///   skipping can never hide a reference. A skipped field keeps its
+///   accessors.
+/// - `#[managed(accessors = false)]`: the field gets no accessors.
+/// - `#[managed(rename = "name")]`: the accessors are `name()`,
+///   `with_name(..)`, `with_name_mut(..)` and `set_name(v)`.
 ///
-/// Unions, unknown or repeated attributes, and `skip` together with
-/// `rename` are compile errors.
+/// Unions, unknown or repeated attributes, `rename` with `accessors =
+/// false`, accessor attributes on enum fields, two accessors with one name
+/// and accessors named like a proxy's own `with` / `with_mut` are compile
+/// errors.
+///
+/// ```
+/// use std::collections::HashSet;
+///
+/// use managed::prelude::*;
+///
+/// /// An ordinary type: no derive, no impl needed as a field.
+/// #[derive(Clone, Copy, Debug, PartialEq)]
+/// struct Vec2(f32, f32);
+///
+/// #[derive(Managed)]
+/// struct Particle<T> {
+///     position: Vec2,
+///     #[managed(rename = "mass_kg")]
+///     mass: f32,
+///     name: Option<String>,
+///     tags: HashSet<u32>,
+///     #[managed(skip)]
+///     payload: T,
+///     #[managed(accessors = false)]
+///     _scratch: Vec<u8>,
+/// }
+///
+/// let p = SimpleProxy::new(Particle {
+///     position: Vec2(0.0, 1.0),
+///     mass: 2.0,
+///     name: Some("a".into()),
+///     tags: HashSet::new(),
+///     payload: 7u8,
+///     _scratch: Vec::new(),
+/// });
+/// p.set_mass_kg(3.0);
+/// assert_eq!(p.mass_kg(), 3.0);
+/// assert_eq!(p.with_name(|n| n.as_deref().map(str::len)), Some(1));
+/// p.with_tags_mut(|t| t.insert(4));
+/// assert_eq!((p.position(), p.payload()), (Vec2(0.0, 1.0), 7));
+/// assert!(!<Particle<u8> as Managed>::HAS_REFS);
+/// ```
+pub use managed_derive::Managed;
+
+/// Forwards the methods of an inherent `impl` block to every handle of the
+/// type.
+///
+/// On `impl T { .. }` for a `T` that derives [`Managed`](macro@Managed),
+/// each method taking `&self` or `&mut self` becomes callable on every
+/// handle of a `T` ([`contiguous::Proxy`], [`contiguous::SimpleProxy`]):
+/// `p.energy()` runs `T::energy` on the object inside `p.with(..)`, and
+/// `p.push(f)` runs `T::push` inside `p.with_mut(..)`, so the borrow rules
+/// (and panics) are those of `with` / `with_mut`. The forwarded method has
+/// the original's name, visibility, generics, arguments, return type and
+/// docs; the block itself is kept as written.
+///
+/// Left alone: methods without a `&self` / `&mut self` receiver
+/// (constructors, `self` by value) and methods marked `#[forward(skip)]`.
+/// Compile errors: a method that returns a borrow of the object (a
+/// reference or a lifetime other than `'static`, or `impl Trait`), which
+/// could not outlive the call; `async` and `unsafe` methods; a method named
+/// `with` or `with_mut` (the handles' own); a trait impl.
 ///
 /// ```
 /// use managed::prelude::*;
 ///
 /// #[derive(Managed)]
 /// struct Particle {
-///     position: (f32, f32),
-///     #[managed(rename = "mass_kg")]
+///     velocity: (f32, f32),
 ///     mass: f32,
-///     #[managed(skip)]
-///     label: &'static str,
 /// }
 ///
-/// let p = SimpleProxy::new(Particle { position: (0.0, 1.0), mass: 2.0, label: "a" });
-/// p.set_mass_kg(3.0);
-/// assert_eq!(p.mass_kg(), 3.0);
-/// assert!(!<Particle as Managed>::HAS_REFS);
-/// # let _ = p.with(|p| p.label);
+/// #[managed::forward]
+/// impl Particle {
+///     /// Kinetic energy.
+///     pub fn energy(&self) -> f32 {
+///         let (x, y) = self.velocity;
+///         0.5 * self.mass * (x * x + y * y)
+///     }
+///
+///     /// Applies an impulse.
+///     pub fn push(&mut self, dx: f32, dy: f32) {
+///         self.velocity.0 += dx / self.mass;
+///         self.velocity.1 += dy / self.mass;
+///     }
+/// }
+///
+/// let pool = ContiguousUniformPool::new();
+/// let p = pool.alloc(Particle { velocity: (0.0, 0.0), mass: 2.0 });
+/// p.push(4.0, 0.0);
+/// assert_eq!(p.energy(), 4.0);
+/// let s = SimpleProxy::new(Particle { velocity: (1.0, 0.0), mass: 2.0 });
+/// assert_eq!(s.energy(), 1.0);
 /// ```
-pub use managed_derive::Managed;
+pub use managed_derive::forward;
 
 /// Creates a unique, invariant brand for a [`region::Arena`] (re-exported
 /// from [`generativity`]).
@@ -113,7 +204,9 @@ pub mod prelude {
         PoolKey, UniformPageDeque, UniformPageQueue, UniformPageStack, UniformPool,
     };
 
-    pub use crate::contiguous::{ContiguousUniformPool, Proxy, SimpleProxy};
+    pub use crate::contiguous::{
+        ContiguousUniformPool, DefaultKey, Proxy, SimpleProxy, new_key_type,
+    };
 
     pub use crate::region::{Arena, Compacting, Forward, Item, Rebrand, RegionStats, State, Token};
 

@@ -107,6 +107,11 @@ unsafe impl<V: Visitor + ?Sized> Visitor for &mut V {
 /// therefore only sound when that field cannot hold a direct reference; the
 /// derive enforces this by requiring skipped fields to be `'static`, which
 /// no branded reference is.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement `Managed`, so its region or heap references cannot be visited",
+    label = "`{Self}` is not `Managed`",
+    note = "add `#[derive(Managed)]` to the definition of `{Self}`; or, for a field of a type deriving `Managed` whose type is `'static` and holds no region or heap reference, mark the field `#[managed(skip)]`"
+)]
 pub unsafe trait Managed {
     /// `false` when no value of this type can hold a direct managed
     /// reference. A container may then skip [`visit_refs`](Self::visit_refs).

@@ -17,16 +17,18 @@ pub trait Access {
     type Target;
 
     /// Runs `f` with a shared reference to the object.
+    #[track_caller]
     fn with<R>(&self, f: impl FnOnce(&Self::Target) -> R) -> R;
 
     /// Runs `f` with an exclusive reference to the object.
+    #[track_caller]
     fn with_mut<R>(&self, f: impl FnOnce(&mut Self::Target) -> R) -> R;
 }
 
 /// Names the derive-generated field view of a type.
 ///
-/// `#[derive(Managed)]` implements it for structs; implement it by hand
-/// only to give a hand-written type proxy accessors.
+/// `#[derive(Managed)]` implements it for structs and enums; implement it
+/// by hand only to give a hand-written type proxy accessors.
 ///
 /// # Safety
 ///
@@ -34,6 +36,11 @@ pub trait Access {
 /// whose one non-zero-sized field is an `H` (other fields zero-sized and
 /// with alignment 1), so that a `&H` may be reinterpreted as a
 /// `&View<H>`. Handles rely on this when they dereference to the view.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no proxy view: its accessors and forwarded methods are not generated",
+    label = "`{Self}` does not derive `Managed`",
+    note = "add `#[derive(Managed)]` to the definition of `{Self}`"
+)]
 pub unsafe trait Fields {
     /// The field view of a handle of type `H`.
     type View<H>;

@@ -7,8 +7,7 @@ use core::ops::Deref;
 use super::access::{self, Access, Fields};
 use crate::{Managed, Visitor};
 
-/// A standalone managed object behind a proxy: the seed's
-/// `Proxy:MyStruct(76)`.
+/// A standalone managed object behind a proxy.
 ///
 /// The object lives in its own heap allocation, which the proxy owns;
 /// dropping the proxy drops the object and frees it. It offers the same
@@ -45,6 +44,7 @@ impl<T> SimpleProxy<T> {
     ///
     /// Inside a [`with_mut`](Self::with_mut) closure of the same proxy.
     #[inline]
+    #[track_caller]
     pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
         f(&self.cell.borrow())
     }
@@ -55,6 +55,7 @@ impl<T> SimpleProxy<T> {
     ///
     /// Inside a `with` or `with_mut` closure of the same proxy.
     #[inline]
+    #[track_caller]
     pub fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         f(&mut self.cell.borrow_mut())
     }
@@ -90,10 +91,12 @@ impl<T: fmt::Debug> fmt::Debug for SimpleProxy<T> {
 impl<T> Access for SimpleProxy<T> {
     type Target = T;
     #[inline]
+    #[track_caller]
     fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
         SimpleProxy::with(self, f)
     }
     #[inline]
+    #[track_caller]
     fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         SimpleProxy::with_mut(self, f)
     }
@@ -101,7 +104,7 @@ impl<T> Access for SimpleProxy<T> {
 
 impl<T: Fields> Deref for SimpleProxy<T> {
     type Target = T::View<Self>;
-    /// The derive-generated field accessors of `T`.
+    /// The derive-generated field accessors and forwarded methods of `T`.
     #[inline]
     fn deref(&self) -> &Self::Target {
         access::view(self)

@@ -1,19 +1,18 @@
 //! The object storage of a [`ContiguousUniformPool`]: objects at positions
 //! `0..len`, densely, on size-aligned pages allocated in contiguous chunks,
-//! and a back-pointer (the slot cell) per position.
+//! and a back-pointer (the object's key, naming its slot) per position.
 //!
 //! ```text
 //! chunk (one allocation, aligned to the page size):
-//! [ hdr | object 0 | object 1 | ... ][ hdr | object per | ... ][ ...
-//!  ^ page 0                          ^ page 1
+//! [ object 0 | object 1 | ... ][ object per | ... ][ ...
+//!  ^ page 0                    ^ page 1
 //! ```
 //!
 //! Position `p` lives on page `p / per_page` at index `p % per_page` (a
-//! division by a compile-time constant). Each page starts with a small
-//! header holding its first position, so an object's position is found
-//! from its address alone: mask the address down to the page base, read
-//! the header, add the index. Objects never move when the pool grows: new
-//! pages come in new chunks.
+//! division by a compile-time constant), found through the page table.
+//! Slots hold positions, so nothing needs an object's position from its
+//! address. Objects never move when the pool grows: new pages come in new
+//! chunks.
 //!
 //! Why chunks, and why the back-pointers are not on the pages: a walk over
 //! the objects must be one unbroken stream of memory. Measured on the 1M-
@@ -22,9 +21,9 @@
 //! data after their objects made the walk 3-4x slower than a `Vec`'s: the
 //! hardware prefetcher runs on into each gap and must retrain after it, and
 //! the lines it pulls from the gaps push the objects out of the last-level
-//! cache. Pages of one chunk are adjacent and hold nothing but objects (the
-//! header is one word), and chunks grow geometrically, so a walk crosses
-//! only a logarithmic number of gaps.
+//! cache. Pages of one chunk are adjacent and hold nothing but objects, and
+//! chunks grow geometrically, so a walk crosses only a logarithmic number
+//! of gaps.
 //!
 //! Not generic over the object type (the geometry is passed in, a constant
 //! at every call site), so this code is compiled once.
@@ -35,7 +34,8 @@ use core::alloc::Layout;
 use core::ptr::NonNull;
 use std::alloc::{alloc, dealloc, handle_alloc_error};
 
-use super::cells::CellPtr;
+use slotmap::KeyData;
+
 use crate::page::PageSize;
 
 /// Pages are at least this large.
@@ -46,18 +46,15 @@ const MIN_PER_PAGE: usize = 16;
 /// 16 KiB pages); `with_capacity` and `reserve` take one chunk of any size.
 const MAX_CHUNK_PAGES: usize = 64;
 
-/// The header at the base of every page: the position of its first object.
-type PageHeader = usize;
-
 /// Where objects sit in a page, for one object layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Geometry {
     /// Distance between objects: the size, or the alignment for a
     /// zero-sized type (so that every position has its own address).
     pub(crate) stride: usize,
-    /// Offset of the first object from the page base: the header, rounded
-    /// up to the object's alignment and to the power of two (up to 64)
-    /// dividing the stride.
+    /// Offset of the first object from the page base: 0 (pages are aligned
+    /// to their size, which is at least the object's alignment; a 32-byte
+    /// object never straddles two cache lines).
     pub(crate) first: usize,
     /// Objects per page, at least [`MIN_PER_PAGE`]; `first + per_page *
     /// stride` is at most `page`.
@@ -81,19 +78,7 @@ impl Geometry {
         } else {
             layout.size()
         };
-        // Objects start at a multiple of the largest power of two (up to a
-        // cache line) dividing the stride, so that as few objects as
-        // possible straddle two cache lines: 32-byte objects never do. The
-        // header's padding costs no object where the page's leftover
-        // already covers it (511 objects of 32 bytes either way).
-        let grain = 1usize << stride.trailing_zeros();
-        let grain = if grain > 64 { 64 } else { grain };
-        let grain = if grain > layout.align() {
-            grain
-        } else {
-            layout.align()
-        };
-        let first = size_of::<PageHeader>().next_multiple_of(grain);
+        let first = 0;
         let need = match stride.checked_mul(MIN_PER_PAGE) {
             Some(need) if need <= PageSize::MAX.get() - first => need + first,
             _ => panic!("ContiguousUniformPool: the object type is too large for any page"),
@@ -138,17 +123,21 @@ pub(crate) struct Storage {
     page: usize,
     /// The allocations, in position order.
     chunks: Vec<Chunk>,
+    /// One more than the first position of the second-to-last chunk (0
+    /// with fewer than two chunks): when `len` is below this, the last two
+    /// chunks hold no object and the last one can go back.
+    idle_below: usize,
     /// Every page of every chunk, in position order: page `k` holds
     /// positions `k * per_page..(k + 1) * per_page`.
     ///
     /// Invariant: page `k` lies in a chunk of `chunks`, aligned to the page
-    /// size, derived from its chunk's pointer, and its header holds
-    /// `k * per_page`; `pages.len() * per_page >= len` (pages past the last
-    /// object are capacity, returned by `shrink_to_fit`).
+    /// size, derived from its chunk's pointer; `pages.len() * per_page >=
+    /// len` (pages past the last object are capacity, given back by
+    /// `release_idle` and `shrink_to_fit`).
     pages: Vec<NonNull<u8>>,
-    /// The cell of the object at each position (the seed's back-pointer):
-    /// `back.len() == len`.
-    back: Vec<CellPtr>,
+    /// The key of the object at each position (its back-pointer: the key
+    /// names the object's slot in the table): `back.len() == len`.
+    back: Vec<KeyData>,
     /// Objects stored.
     ///
     /// Invariant (kept by the typed pool): positions `0..len` hold
@@ -162,6 +151,7 @@ impl Storage {
         Self {
             page: geometry.page,
             chunks: Vec::new(),
+            idle_below: 0,
             pages: Vec::new(),
             back: Vec::new(),
             len: 0,
@@ -183,6 +173,9 @@ impl Storage {
     /// are forgotten, not dropped.
     #[inline(always)]
     pub(crate) unsafe fn truncate(&mut self, len: usize) {
+        // The caller's contract, redundant at every call site: `take_at`
+        // passes `len - 1`, the pool's `truncate` returns early unless
+        // `from < len`, and `Rest::take_all` passes 0.
         debug_assert!(len <= self.len);
         self.len = len;
         self.back.truncate(len);
@@ -208,6 +201,9 @@ impl Storage {
     #[inline(always)]
     pub(crate) unsafe fn slot(&self, geometry: Geometry, pos: usize) -> NonNull<u8> {
         let (page, index) = (pos / geometry.per_page, pos % geometry.per_page);
+        // The caller's contract, redundant at every call site: positions
+        // come from below the length (at most the capacity), or are the
+        // length itself right after `reserve_one` made room.
         debug_assert!(page < self.pages.len());
         // SAFETY: 1. `page` is an allocated page (caller contract); 2. the
         // index is below `per_page`, so the object lies inside the page.
@@ -218,36 +214,30 @@ impl Storage {
         }
     }
 
-    /// The position of the object at `object`.
+    /// The key of the object at position `pos`.
     ///
-    /// # Safety
+    /// # Panics
     ///
-    /// `object` must be the address of a position of a storage with this
-    /// geometry, derived from its page's pointer.
+    /// When `pos` is not below `len`.
     #[inline(always)]
-    pub(crate) unsafe fn position_of(geometry: Geometry, object: NonNull<u8>) -> usize {
-        let base = object.map_addr(|addr| {
-            // SAFETY: pages are aligned to their size, so masking an address
-            // inside a page gives its (non-null) base.
-            unsafe { core::num::NonZeroUsize::new_unchecked(addr.get() & !(geometry.page - 1)) }
-        });
-        let index = (object.addr().get() - base.addr().get() - geometry.first) / geometry.stride;
-        // SAFETY: `base` is the page's base with its chunk's provenance, and
-        // every page starts with its initialized header.
-        unsafe { base.cast::<PageHeader>().read() + index }
-    }
-
-    /// The back-pointer of position `pos`.
-    #[inline(always)]
-    pub(crate) fn back(&self, pos: usize) -> CellPtr {
-        debug_assert!(pos < self.back.len());
+    pub(crate) fn back(&self, pos: usize) -> KeyData {
         self.back[pos]
     }
 
-    /// Sets the back-pointer of position `pos`.
+    /// Sets the key of the object at position `pos`.
+    ///
+    /// # Panics
+    ///
+    /// When `pos` is not below `len`.
     #[inline(always)]
-    pub(crate) fn set_back(&mut self, pos: usize, cell: CellPtr) {
-        self.back[pos] = cell;
+    pub(crate) fn set_back(&mut self, pos: usize, key: KeyData) {
+        self.back[pos] = key;
+    }
+
+    /// The keys of the objects, in position order.
+    #[inline(always)]
+    pub(crate) fn keys(&self) -> &[KeyData] {
+        &self.back
     }
 
     /// Makes room for one more object and returns the address of position
@@ -262,17 +252,21 @@ impl Storage {
         unsafe { self.slot(geometry, self.len) }
     }
 
-    /// Counts the object just written at position `len`, whose cell is
-    /// `cell`.
+    /// Counts the object just written at position `len`, whose key is
+    /// `key`.
     ///
     /// # Safety
     ///
     /// [`reserve_one`](Self::reserve_one) was called since the last push,
     /// and the object at position `len` is initialized.
     #[inline(always)]
-    pub(crate) unsafe fn push(&mut self, cell: CellPtr) {
+    pub(crate) unsafe fn push(&mut self, key: KeyData) {
+        // Not an allocation (`reserve_one` made room), so nothing between
+        // writing the object and counting it can fail. Not a safety check:
+        // were it false, `Vec::push` would grow the vector (or panic, which
+        // leaks the written object, never reads it).
         debug_assert!(self.back.len() < self.back.capacity());
-        self.back.push(cell);
+        self.back.push(key);
         self.len += 1;
     }
 
@@ -291,6 +285,8 @@ impl Storage {
 
     /// Allocates a chunk of `count` pages after the others.
     fn add_chunk(&mut self, geometry: Geometry, count: usize) {
+        // Redundant: a storage is only ever used with the geometry it was
+        // made with (`Inner::<T>::GEOMETRY`, a constant of the pool's `T`).
         debug_assert_eq!(geometry.page, self.page);
         let layout = Chunk::layout(self.page, count);
         // Grow the tables first, so a failure leaks no chunk.
@@ -301,16 +297,58 @@ impl Storage {
             NonNull::new(unsafe { alloc(layout) }).unwrap_or_else(|| handle_alloc_error(layout));
         for i in 0..count {
             // SAFETY: page `i` lies inside the chunk, aligned to the page size
-            // (the chunk is, and pages are a multiple of it apart); its
-            // header is written before the page is listed.
-            unsafe {
-                let page = base.add(i * geometry.page);
-                page.cast::<PageHeader>()
-                    .write(self.pages.len() * geometry.per_page);
-                self.pages.push(page);
-            }
+            // (the chunk is, and pages are a multiple of it apart).
+            self.pages.push(unsafe { base.add(i * geometry.page) });
         }
         self.chunks.push(Chunk { base, pages: count });
+        self.set_idle_below(geometry);
+    }
+
+    /// Recomputes [`idle_below`](Self::idle_below) from the chunks.
+    fn set_idle_below(&mut self, geometry: Geometry) {
+        self.idle_below = match self.chunks.len() {
+            0 | 1 => 0,
+            n => {
+                let last = self.chunks[n - 1].pages;
+                let second = self.chunks[n - 2].pages;
+                (self.pages.len() - last - second) * geometry.per_page + 1
+            }
+        };
+    }
+
+    /// Whether [`release_idle`](Self::release_idle) has work: the last two
+    /// chunks hold no object. One comparison, for the removal paths.
+    #[inline(always)]
+    pub(crate) fn has_idle(&self) -> bool {
+        self.len < self.idle_below
+    }
+
+    /// Frees the last chunk while it and the one before it hold no object,
+    /// so one empty chunk is always kept: a pool that oscillates across a
+    /// chunk boundary reuses it instead of allocating and freeing a chunk
+    /// each time. The back-pointers' capacity shrinks with the pages.
+    ///
+    /// Only frees pages past every object; nothing that points at an
+    /// object changes.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn release_idle(&mut self, geometry: Geometry) {
+        while self.has_idle() {
+            let chunk = self
+                .chunks
+                .pop()
+                .expect("two chunks when idle_below is set");
+            self.pages.truncate(self.pages.len() - chunk.pages);
+            // SAFETY: the chunk was allocated with this layout and holds
+            // no object (it lies past the chunk before it, which starts at
+            // or after `len`); its pages left the table.
+            unsafe { dealloc(chunk.base.as_ptr(), Chunk::layout(self.page, chunk.pages)) };
+            self.set_idle_below(geometry);
+        }
+        let capacity = self.capacity(geometry);
+        if self.back.capacity() > capacity.max(self.back.len()) {
+            self.back.shrink_to(capacity);
+        }
     }
 
     /// Allocates pages (in one chunk) until `capacity` objects fit.
@@ -337,6 +375,7 @@ impl Storage {
             // last object, holds nothing; its pages left the table.
             unsafe { dealloc(chunk.base.as_ptr(), Chunk::layout(self.page, chunk.pages)) };
         }
+        self.set_idle_below(geometry);
         self.chunks.shrink_to_fit();
         self.pages.shrink_to_fit();
         self.back.shrink_to_fit();
@@ -347,7 +386,7 @@ impl Storage {
         self.pages.len() * self.page
             + self.pages.capacity() * size_of::<NonNull<u8>>()
             + self.chunks.capacity() * size_of::<Chunk>()
-            + self.back.capacity() * size_of::<CellPtr>()
+            + self.back.capacity() * size_of::<KeyData>()
     }
 }
 
@@ -368,7 +407,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn geometry_fits_objects_after_the_header() {
+    fn geometry_fills_pages_from_their_base() {
         for (size, align) in [
             (0, 1),
             (0, 64),
@@ -386,8 +425,7 @@ mod tests {
             assert!(g.per_page >= MIN_PER_PAGE, "{layout:?}: {g:?}");
             assert_eq!(g.stride % align, 0);
             assert_eq!(g.first % align, 0);
-            assert_eq!(g.first % (1 << g.stride.trailing_zeros()).min(64), 0);
-            assert!(g.first >= size_of::<PageHeader>());
+            assert_eq!(g.first, 0);
             assert!(g.first + g.per_page * g.stride <= g.page);
             // The page is used well: one more object would not fit.
             assert!(
@@ -395,16 +433,16 @@ mod tests {
                 "{layout:?}: {g:?}"
             );
         }
-        // A 32-byte object: 511 per 16 KiB page, each in one cache line.
+        // A 32-byte object: 512 per 16 KiB page, each in one cache line.
         let g = Geometry::of(Layout::new::<[u64; 4]>());
-        assert_eq!((g.page, g.first, g.per_page), (16 << 10, 32, 511));
-        // A 24-byte one: 682 per page, after the one-word header.
+        assert_eq!((g.page, g.first, g.per_page), (16 << 10, 0, 512));
+        // A 24-byte one: 682 per page.
         let g = Geometry::of(Layout::new::<[u64; 3]>());
-        assert_eq!((g.first, g.per_page), (8, 682));
+        assert_eq!((g.first, g.per_page), (0, 682));
     }
 
     #[test]
-    fn positions_survive_the_round_trip_through_addresses() {
+    fn positions_map_to_aligned_addresses_on_adjacent_pages() {
         let g = Geometry::of(Layout::new::<[u64; 3]>());
         let mut storage = Storage::new(g);
         storage.reserve(g, 2 * g.per_page + 5);
@@ -433,8 +471,11 @@ mod tests {
             // SAFETY: positions below the capacity.
             let slot = unsafe { storage.slot(g, pos) };
             assert_eq!(slot.addr().get() % align_of::<[u64; 3]>(), 0);
-            // SAFETY: the address of a position of this storage.
-            assert_eq!(unsafe { Storage::position_of(g, slot) }, pos);
+            let page = storage.pages()[pos / g.per_page];
+            assert_eq!(
+                slot.addr().get() - page.addr().get(),
+                (pos % g.per_page) * g.stride
+            );
         }
         storage.len = g.per_page + 1;
         storage.shrink_to_fit(g);

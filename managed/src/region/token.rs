@@ -38,6 +38,11 @@ use super::raw::{Core, RawRegion, Visits};
 ///    another lifetime (`&'a str`, a borrow of something outside the
 ///    region) must keep that lifetime unchanged in `Branded<'b>`, and may
 ///    not implement `Rebrand` if it cannot.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement `Rebrand`, so the region lifetime of the items inside it cannot be changed",
+    label = "`{Self}` is not `Rebrand`",
+    note = "add `#[derive(Managed, Rebrand)]` to the definition of `{Self}` (its first lifetime parameter is the region lifetime)"
+)]
 pub unsafe trait Rebrand: Managed + Sized {
     /// `Self` with its region lifetime replaced by `'b`.
     type Branded<'b>: Rebrand;

@@ -7,6 +7,8 @@ struct S {
     b: u32,
     set_c: u32,
     c: u32,
+    d: u32,
+    with_d: u32,
 }
 
 fn main() {}

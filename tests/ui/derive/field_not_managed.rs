@@ -1,11 +1,13 @@
 use managed::prelude::*;
 
-struct NotManaged;
+// A field whose type mentions a lifetime of the struct is visited (it may
+// hold a branded reference), so its type must implement `Managed`.
+struct Borrowed<'a>(&'a u32);
 
 #[derive(Managed)]
-struct S {
+struct S<'a> {
     a: u32,
-    b: NotManaged,
+    b: Borrowed<'a>,
 }
 
 fn main() {}

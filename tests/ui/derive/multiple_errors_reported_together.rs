@@ -7,7 +7,7 @@ struct S {
     a: u32,
     #[managed(skip, skip)]
     b: u32,
-    #[managed(skip, rename = "d")]
+    #[managed(accessors = false, rename = "d")]
     c: u32,
 }
 

@@ -1,9 +1,8 @@
 use managed::prelude::*;
 
 #[derive(Managed)]
-struct S {
-    #[managed(skip, rename = "b")]
-    a: u32,
+enum E {
+    A(#[managed(accessors = false)] u32),
 }
 
 fn main() {}

@@ -1,0 +1,482 @@
+//! The iterators of a [`ContiguousUniformPool`]: page walkers over the
+//! objects ([`Values`], [`ValuesMut`]), the same with each object's key
+//! ([`Iter`], [`IterMut`]), the keys alone ([`Keys`]), and the by-value
+//! [`Drain`] and [`IntoIter`].
+//!
+//! [`ContiguousUniformPool`]: super::ContiguousUniformPool
+
+use core::fmt;
+use core::iter::FusedIterator;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use slotmap::{DefaultKey, Key, KeyData};
+
+use super::ContiguousUniformPool;
+use super::pool::{Inner, drop_positions};
+use super::storage::Storage;
+
+/// An iterator over the objects of a pool, in storage order: from
+/// [`PoolRef::values`](super::PoolRef::values) and
+/// [`PoolRefMut::values`](super::PoolRefMut::values).
+pub struct Values<'a, T> {
+    /// The rest of the current page's objects.
+    run: core::slice::Iter<'a, T>,
+    /// The pages after the current one.
+    pages: core::slice::Iter<'a, NonNull<u8>>,
+    /// Objects on `pages` (each page full but the last).
+    left: usize,
+}
+
+/// An iterator over the objects of a pool, exclusively, in storage order:
+/// from [`PoolRefMut::values_mut`](super::PoolRefMut::values_mut) and
+/// [`ContiguousUniformPool::values_mut`].
+pub struct ValuesMut<'a, T> {
+    /// As in [`Values`].
+    run: core::slice::IterMut<'a, T>,
+    /// As in [`Values`].
+    pages: core::slice::Iter<'a, NonNull<u8>>,
+    /// As in [`Values`].
+    left: usize,
+}
+
+/// The page-walking iterator code, once for [`Values`] and [`ValuesMut`].
+macro_rules! page_iter {
+    ($name:ident, $item:ty, $slice:ident, $empty:expr, $from_raw:path) => {
+        impl<'a, T> $name<'a, T> {
+            /// Iterates the objects of `storage`.
+            ///
+            /// # Safety
+            ///
+            /// For `'a`, the objects stay in place, initialized, and free of
+            /// references the item type does not allow beside its own.
+            #[inline]
+            pub(super) unsafe fn new(storage: &'a Storage) -> Self {
+                Self {
+                    run: $empty,
+                    pages: storage.pages().iter(),
+                    left: storage.len(),
+                }
+            }
+
+            /// The objects of the next page, if any.
+            #[inline]
+            fn next_run(&mut self) -> Option<core::slice::$slice<'a, T>> {
+                if self.left == 0 {
+                    return None;
+                }
+                let page = *self.pages.next()?;
+                let count = self.left.min(Inner::<T>::GEOMETRY.per_page);
+                self.left -= count;
+                // SAFETY: a page's first `count` positions hold initialized
+                // `T`s from its first slot on, contiguous and aligned
+                // (stride is the size for a sized `T`), valid for `'a` as
+                // `new`'s caller promised; each page is visited once.
+                let run = unsafe {
+                    let first = page.add(Inner::<T>::GEOMETRY.first);
+                    $from_raw(first.cast::<T>().as_ptr(), count)
+                };
+                Some(run.into_iter())
+            }
+        }
+
+        impl<'a, T> Iterator for $name<'a, T> {
+            type Item = $item;
+
+            #[inline]
+            fn next(&mut self) -> Option<$item> {
+                loop {
+                    if let Some(object) = self.run.next() {
+                        return Some(object);
+                    }
+                    self.run = self.next_run()?;
+                }
+            }
+
+            #[inline]
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                let len = self.run.len() + self.left;
+                (len, Some(len))
+            }
+
+            /// Walks page by page, each page as a slice (what
+            /// [`map`](ContiguousUniformPool::map) runs on).
+            #[inline]
+            fn fold<B, F>(mut self, init: B, mut f: F) -> B
+            where
+                F: FnMut(B, $item) -> B,
+            {
+                let run = core::mem::replace(&mut self.run, $empty);
+                let mut acc = run.fold(init, &mut f);
+                while let Some(run) = self.next_run() {
+                    acc = run.fold(acc, &mut f);
+                }
+                acc
+            }
+        }
+
+        impl<T> ExactSizeIterator for $name<'_, T> {}
+        impl<T> FusedIterator for $name<'_, T> {}
+    };
+}
+
+page_iter!(Values, &'a T, Iter, [].iter(), core::slice::from_raw_parts);
+page_iter!(
+    ValuesMut,
+    &'a mut T,
+    IterMut,
+    [].iter_mut(),
+    core::slice::from_raw_parts_mut
+);
+
+impl<T> Clone for Values<'_, T> {
+    fn clone(&self) -> Self {
+        Self {
+            run: self.run.clone(),
+            pages: self.pages.clone(),
+            left: self.left,
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Values<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
+
+impl<T> fmt::Debug for ValuesMut<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValuesMut")
+            .field("remaining", &self.len())
+            .finish()
+    }
+}
+
+/// An iterator over the keys of a pool's objects, in storage order: from
+/// [`PoolRef::keys`](super::PoolRef::keys).
+pub struct Keys<'a, K = DefaultKey> {
+    /// The stored keys not yet yielded.
+    keys: core::slice::Iter<'a, KeyData>,
+    /// Yields `K`s.
+    _keys: PhantomData<fn() -> K>,
+}
+
+impl<'a, K> Keys<'a, K> {
+    /// The keys of `storage`, which must not change for `'a`.
+    #[inline]
+    pub(super) fn new(storage: &'a Storage) -> Self {
+        Self {
+            keys: storage.keys().iter(),
+            _keys: PhantomData,
+        }
+    }
+}
+
+impl<K: Key> Iterator for Keys<'_, K> {
+    type Item = K;
+    #[inline]
+    fn next(&mut self) -> Option<K> {
+        self.keys.next().map(|&key| K::from(key))
+    }
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.keys.size_hint()
+    }
+}
+
+impl<K: Key> ExactSizeIterator for Keys<'_, K> {}
+impl<K: Key> FusedIterator for Keys<'_, K> {}
+
+impl<K> Clone for Keys<'_, K> {
+    fn clone(&self) -> Self {
+        Self {
+            keys: self.keys.clone(),
+            _keys: PhantomData,
+        }
+    }
+}
+
+impl<K: Key> fmt::Debug for Keys<'_, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
+
+/// An iterator over `(key, &object)` pairs of a pool, in storage order:
+/// from [`PoolRef::iter`](super::PoolRef::iter) and
+/// [`PoolRefMut::iter`](super::PoolRefMut::iter).
+///
+/// The objects whose removal is pending (a proxy dropped or a key deleted
+/// during the borrow) are still stored, so they are yielded too, with
+/// their (already stale) keys.
+pub struct Iter<'a, T, K = DefaultKey> {
+    /// The keys, one per object.
+    keys: Keys<'a, K>,
+    /// The objects.
+    values: Values<'a, T>,
+}
+
+/// An iterator over `(key, &mut object)` pairs of a pool, in storage
+/// order: from [`PoolRefMut::iter_mut`](super::PoolRefMut::iter_mut) and
+/// [`ContiguousUniformPool::iter_mut`]. Pending objects are yielded, as by
+/// [`Iter`].
+pub struct IterMut<'a, T, K = DefaultKey> {
+    /// The keys, one per object.
+    keys: Keys<'a, K>,
+    /// The objects.
+    values: ValuesMut<'a, T>,
+}
+
+/// The keyed iterator code, once for [`Iter`] and [`IterMut`].
+macro_rules! keyed_iter {
+    ($name:ident, $values:ident, $item:ty) => {
+        impl<'a, T, K> $name<'a, T, K> {
+            /// Iterates the keys and objects of `storage`.
+            ///
+            /// # Safety
+            ///
+            /// As for the values iterator's `new`; the keys do not change
+            /// for `'a` either.
+            #[inline]
+            pub(super) unsafe fn new(storage: &'a Storage) -> Self {
+                Self {
+                    keys: Keys::new(storage),
+                    // SAFETY: the caller's contract.
+                    values: unsafe { $values::new(storage) },
+                }
+            }
+        }
+
+        impl<'a, T, K: Key> Iterator for $name<'a, T, K> {
+            type Item = (K, $item);
+
+            #[inline]
+            fn next(&mut self) -> Option<Self::Item> {
+                // One key per stored object, in the same order.
+                let value = self.values.next()?;
+                Some((self.keys.next()?, value))
+            }
+
+            #[inline]
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                self.values.size_hint()
+            }
+
+            /// Walks page by page, as the values iterator does.
+            #[inline]
+            fn fold<B, F>(self, init: B, mut f: F) -> B
+            where
+                F: FnMut(B, Self::Item) -> B,
+            {
+                let mut keys = self.keys.keys;
+                self.values.fold(init, |acc, value| match keys.next() {
+                    Some(&key) => f(acc, (K::from(key), value)),
+                    None => acc,
+                })
+            }
+        }
+
+        impl<T, K: Key> ExactSizeIterator for $name<'_, T, K> {}
+        impl<T, K: Key> FusedIterator for $name<'_, T, K> {}
+    };
+}
+
+keyed_iter!(Iter, Values, &'a T);
+keyed_iter!(IterMut, ValuesMut, &'a mut T);
+
+impl<T, K> Clone for Iter<'_, T, K> {
+    fn clone(&self) -> Self {
+        Self {
+            keys: self.keys.clone(),
+            values: self.values.clone(),
+        }
+    }
+}
+
+impl<T: fmt::Debug, K: Key> fmt::Debug for Iter<'_, T, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.clone()).finish()
+    }
+}
+
+impl<T, K: Key> fmt::Debug for IterMut<'_, T, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IterMut")
+            .field("remaining", &self.len())
+            .finish()
+    }
+}
+
+/// The objects a by-value iterator still owns: positions `next..end` of a
+/// storage that no longer counts them (its length was cut to 0).
+pub(super) struct Rest<T> {
+    /// Invariant: positions `next..end` hold initialized `T`s owned here.
+    next: usize,
+    end: usize,
+    _values: PhantomData<T>,
+}
+
+impl<T> Rest<T> {
+    /// Takes every object of `storage` out of its count (pages are kept).
+    /// If the result is leaked, the objects are leaked, nothing else.
+    pub(super) fn take_all(storage: &mut Storage) -> Self {
+        let end = storage.len();
+        // SAFETY: length 0 claims nothing; the objects now belong to the
+        // returned value.
+        unsafe { storage.truncate(0) };
+        Self {
+            next: 0,
+            end,
+            _values: PhantomData,
+        }
+    }
+
+    /// The next object, moved out.
+    ///
+    /// # Safety
+    ///
+    /// `storage` is the one this came from, and nothing was stored in it
+    /// since.
+    #[inline]
+    unsafe fn next(&mut self, storage: &Storage) -> Option<T> {
+        if self.next == self.end {
+            return None;
+        }
+        let position = self.next;
+        self.next += 1;
+        // SAFETY: an initialized `T` owned here (field invariant), read out
+        // once: `next` moved past it.
+        Some(unsafe {
+            storage
+                .slot(Inner::<T>::GEOMETRY, position)
+                .cast::<T>()
+                .read()
+        })
+    }
+
+    /// Drops the objects not taken.
+    ///
+    /// # Safety
+    ///
+    /// As for [`next`](Self::next).
+    unsafe fn finish(&mut self, storage: &Storage) {
+        let (from, end) = (self.next, self.end);
+        self.next = end;
+        // SAFETY: positions `from..end` hold initialized `T`s owned here,
+        // given up now.
+        unsafe { drop_positions::<T>(storage, from, end) };
+    }
+
+    /// Objects not yet taken.
+    fn len(&self) -> usize {
+        self.end - self.next
+    }
+}
+
+/// A draining iterator over the objects of a pool, by value, in storage
+/// order: from [`ContiguousUniformPool::drain`]. Objects not taken are
+/// dropped with it.
+pub struct Drain<'a, T> {
+    /// The objects still to yield.
+    rest: Rest<T>,
+    /// The drained pool's storage (its length is 0 meanwhile).
+    inner: &'a mut Inner<T>,
+}
+
+impl<'a, T> Drain<'a, T> {
+    /// Drains `rest` out of `inner`.
+    ///
+    /// # Safety
+    ///
+    /// `rest` was taken from `inner`'s storage, unchanged since.
+    pub(super) unsafe fn new(rest: Rest<T>, inner: &'a mut Inner<T>) -> Self {
+        Self { rest, inner }
+    }
+}
+
+/// An owning iterator over the objects of a pool, by value, in storage
+/// order: from [`ContiguousUniformPool::into_iter`](IntoIterator::into_iter).
+pub struct IntoIter<T, K = DefaultKey> {
+    /// The objects still to yield.
+    rest: Rest<T>,
+    /// The pool, emptied (its length is 0), freed after the iterator.
+    pool: ContiguousUniformPool<T, K>,
+}
+
+impl<T, K> IntoIter<T, K> {
+    /// Yields `rest` out of `pool`.
+    ///
+    /// # Safety
+    ///
+    /// `rest` was taken from `pool`'s storage, unchanged since.
+    pub(super) unsafe fn new(rest: Rest<T>, pool: ContiguousUniformPool<T, K>) -> Self {
+        Self { rest, pool }
+    }
+}
+
+impl<T> Iterator for Drain<'_, T> {
+    type Item = T;
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        // SAFETY: the storage `rest` came from, unchanged since (it is
+        // borrowed exclusively by this iterator).
+        unsafe { self.rest.next(&self.inner.storage) }
+    }
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let len = self.rest.len();
+        (len, Some(len))
+    }
+}
+
+impl<T> ExactSizeIterator for Drain<'_, T> {}
+impl<T> FusedIterator for Drain<'_, T> {}
+
+impl<T> Drop for Drain<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: as in `next`.
+        unsafe { self.rest.finish(&self.inner.storage) };
+    }
+}
+
+impl<T> fmt::Debug for Drain<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Drain")
+            .field("remaining", &self.rest.len())
+            .finish()
+    }
+}
+
+impl<T, K> Iterator for IntoIter<T, K> {
+    type Item = T;
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        // SAFETY: the storage `rest` came from, unchanged since (the pool is
+        // owned by this iterator).
+        unsafe { self.rest.next(self.pool.storage()) }
+    }
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let len = self.rest.len();
+        (len, Some(len))
+    }
+}
+
+impl<T, K> ExactSizeIterator for IntoIter<T, K> {}
+impl<T, K> FusedIterator for IntoIter<T, K> {}
+
+impl<T, K> Drop for IntoIter<T, K> {
+    fn drop(&mut self) {
+        // SAFETY: as in `next`.
+        unsafe { self.rest.finish(self.pool.storage()) };
+    }
+}
+
+impl<T, K> fmt::Debug for IntoIter<T, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoIter")
+            .field("remaining", &self.rest.len())
+            .finish()
+    }
+}
