@@ -19,8 +19,9 @@ use managed::prelude::*;
 /// Textures released so far (a texture is released when its node dies).
 static RELEASED: AtomicUsize = AtomicUsize::new(0);
 
-/// A position and a scale in the plane.
-#[derive(Managed, Clone, Copy, Debug, PartialEq)]
+/// A position and a scale in the plane (an ordinary type: a field of a
+/// heap object needs no derive when it holds no handle).
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Transform {
     x: f32,
     y: f32,
@@ -49,7 +50,7 @@ impl Transform {
 }
 
 /// A texture a sprite draws; released (counted) when dropped.
-#[derive(Managed, Debug)]
+#[derive(Debug)]
 struct Texture {
     path: String,
 }

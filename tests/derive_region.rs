@@ -236,25 +236,12 @@ macro_rules! items_of {
 
 type Numbers<'x> = Vec<Item<'x, u64>>;
 
-#[derive(Rebrand)]
+#[derive(Managed, Rebrand)]
 struct Spelled<'a> {
     raw: Item<'r#a, u64>,
     from_macro: items_of!('a, u64),
     aliased: Numbers<'a>,
     next: Option<Box<Self>>,
-}
-
-// Written by hand: `#[derive(Managed)]`'s accessors do not take `Self` in
-// a field type.
-// SAFETY: visits every field that holds items, each exactly once.
-unsafe impl Managed for Spelled<'_> {
-    const HAS_REFS: bool = true;
-    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
-        self.raw.visit_refs(visitor);
-        self.from_macro.visit_refs(visitor);
-        self.aliased.visit_refs(visitor);
-        self.next.visit_refs(visitor);
-    }
 }
 
 #[test]

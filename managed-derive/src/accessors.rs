@@ -5,7 +5,8 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::ext::IdentExt;
-use syn::{GenericParam, Ident, Member, Visibility, parse_quote};
+use syn::visit_mut::{self, VisitMut};
+use syn::{GenericParam, Ident, Member, Type, Visibility, parse_quote};
 
 use crate::ast::{Container, Data, Field};
 
@@ -122,7 +123,7 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
 
 /// The four accessors of one field.
 fn field_accessors(container: &Container<'_>, field: &Field<'_>) -> TokenStream {
-    let ty = field.ty;
+    let ty = &resolve_self(field.ty, container);
     let member = &field.member;
     let getter = getter_name(field);
     let setter = setter_name(field);
@@ -193,6 +194,31 @@ fn field_accessors(container: &Container<'_>, field: &Field<'_>) -> TokenStream 
             });
         }
     }
+}
+
+/// `ty` with `Self` spelled as the container's type: the accessors live in
+/// the view's impl, where `Self` is the view (`next: Option<Box<Self>>`
+/// would otherwise name the wrong type).
+fn resolve_self(ty: &Type, container: &Container<'_>) -> Type {
+    /// Replaces the type `Self` (not `Self::Assoc`) by the container.
+    struct ReplaceSelf(Type);
+    impl VisitMut for ReplaceSelf {
+        fn visit_type_mut(&mut self, ty: &mut Type) {
+            if let Type::Path(path) = ty
+                && path.qself.is_none()
+                && path.path.is_ident("Self")
+            {
+                *ty = self.0.clone();
+                return;
+            }
+            visit_mut::visit_type_mut(self, ty);
+        }
+    }
+    let ident = container.ident;
+    let (_, ty_generics, _) = container.generics.split_for_impl();
+    let mut ty = ty.clone();
+    ReplaceSelf(parse_quote!(#ident #ty_generics)).visit_type_mut(&mut ty);
+    ty
 }
 
 /// A field's accessors get the field's visibility, but no more than the

@@ -567,3 +567,85 @@ fn handles_in_a_hashmap_root_and_in_nested_containers_are_rewritten() {
         }
     });
 }
+
+#[test]
+fn a_pool_in_the_root_holds_handles_and_heap_objects_hold_pool_keys() {
+    use managed::contiguous::DefaultKey;
+
+    /// A heap object that pool objects point at; it names them by key.
+    #[derive(Managed)]
+    struct Target {
+        label: String,
+        tracked_by: Vec<DefaultKey>,
+    }
+
+    /// A pool object holding a heap handle.
+    #[derive(Managed)]
+    struct Particle<'gc> {
+        x: f32,
+        target: Gc<'gc, Target>,
+    }
+
+    #[derive(Managed)]
+    struct World<'gc> {
+        particles: ContiguousUniformPool<Particle<'gc>>,
+        by_name: HashMap<String, DefaultKey>,
+    }
+
+    let mut heap: Heap<World<'static>> = Heap::with_chunk_size(4096, |_| World {
+        particles: ContiguousUniformPool::new(),
+        by_name: HashMap::new(),
+    });
+    heap.mutate(|mc, world| {
+        for i in 0..40 {
+            // Garbage first, so the targets move at the collection.
+            Gc::new(mc, String::from("garbage"));
+            let target = Gc::new(
+                mc,
+                Target {
+                    label: format!("t{i}"),
+                    tracked_by: Vec::new(),
+                },
+            );
+            for k in 0..2 {
+                let key = world.particles.insert(Particle {
+                    x: (i * 2 + k) as f32,
+                    target,
+                });
+                mc[target].tracked_by.push(key);
+                world.by_name.insert(format!("p{i}.{k}"), key);
+            }
+        }
+        // Particles of odd targets leave the pool: their targets become
+        // unreachable.
+        world.particles.retain(|_, p| (p.x as i32 / 2) % 2 == 0);
+    });
+    let stats = heap.collect();
+    assert_eq!(
+        stats.live_objects, 20,
+        "the even targets, reached only through the pool"
+    );
+    assert_eq!(
+        stats.dropped,
+        40 + 20,
+        "the garbage strings and the odd targets"
+    );
+    heap.mutate(|mc, world| {
+        let mut seen = 0;
+        world.particles.map_with_key(|key, p| {
+            let target = &mc[p.target];
+            assert!(target.tracked_by.contains(&key), "the handle was rewritten");
+            assert_eq!(target.label, format!("t{}", p.x as i32 / 2));
+            seen += 1;
+        });
+        assert_eq!(seen, 40);
+        let key = world.by_name["p4.1"];
+        let target = world
+            .particles
+            .get(key)
+            .expect("even particles stay")
+            .target;
+        assert_eq!(mc[target].label, "t4");
+        assert!(world.particles.get(world.by_name["p5.0"]).is_none());
+    });
+}

@@ -73,6 +73,10 @@ impl<K: 'static, T: Rootable> Rootable for BTreeMap<K, T> {
     type Root<'gc> = BTreeMap<K, T::Root<'gc>>;
 }
 
+impl<T: Rootable, K: 'static> Rootable for crate::contiguous::ContiguousUniformPool<T, K> {
+    type Root<'gc> = crate::contiguous::ContiguousUniformPool<T::Root<'gc>, K>;
+}
+
 impl<T: Rootable> Rootable for PhantomData<T> {
     type Root<'gc> = PhantomData<T::Root<'gc>>;
 }
