@@ -1,6 +1,6 @@
 //! Random access through proxies and keys against
 //! `slotmap::DenseSlotMap::get`, timed as the minimum of many passes in
-//! thread CPU time (a companion to `benches/contiguous.rs`, whose criterion
+//! thread CPU time (a companion to `bench/benches/contiguous.rs`, whose criterion
 //! medians move with the load of a shared machine; the minimum shows what
 //! the code costs when nothing else competes for the caches).
 //!
@@ -11,7 +11,7 @@
 //! whole pass), `ContiguousUniformPool::get` (a guard per lookup) and
 //! `DenseSlotMap::get`.
 //!
-//! Run with `cargo run --release --example contiguous_random_access`.
+//! Run with `cargo run --release -p managed-bench --example contiguous_random_access`.
 
 use std::hint::black_box;
 use std::time::Duration;
