@@ -58,7 +58,7 @@ fn time_compaction(iters: u64, whole: bool) -> Duration {
         let mut survivors = Vec::new();
         let mut i = 0u64;
         while let Ok(item) = arena.allocate_value(&st, i) {
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 survivors.push(item);
             }
             i += 1;

@@ -92,6 +92,8 @@
 //! no free list, only the two counters behind [`DropArena::len`] and
 //! [`DropArena::max_len`].
 
+use ::alloc::alloc;
+use ::alloc::vec::Vec;
 use core::alloc::Layout;
 use core::borrow::{Borrow, BorrowMut};
 use core::cell::{Cell, UnsafeCell};
@@ -102,7 +104,6 @@ use core::marker::PhantomData;
 use core::mem::{self, ManuallyDrop};
 use core::ops::{Deref, DerefMut};
 use core::ptr::{self, NonNull};
-use std::alloc;
 
 use crate::{AllocError, SpaceStats};
 
@@ -297,7 +298,7 @@ impl Chunks {
         // Allocating zero bytes is undefined behaviour: checked in every
         // build (once per chunk).
         assert!(
-            slot.size() > 0 && slot.size() % slot.align() == 0,
+            slot.size() > 0 && slot.size().is_multiple_of(slot.align()),
             "a slot has a non-zero size, a multiple of its alignment"
         );
         let size = slot
@@ -368,7 +369,7 @@ impl<'arena, T> DropArena<'arena, T> {
     /// # Panics
     ///
     /// If `n` slots of `T` exceed `isize::MAX` bytes; aborts through
-    /// [`std::alloc::handle_alloc_error`] if the global allocator fails. See
+    /// [`alloc::alloc::handle_alloc_error`] if the global allocator fails. See
     /// [`try_with_capacity`](Self::try_with_capacity) for the fallible form.
     ///
     /// ```
@@ -423,7 +424,7 @@ impl<'arena, T> DropArena<'arena, T> {
     /// # Panics
     ///
     /// If a new chunk would exceed `isize::MAX` bytes; aborts through
-    /// [`std::alloc::handle_alloc_error`] if the global allocator fails.
+    /// [`alloc::alloc::handle_alloc_error`] if the global allocator fails.
     ///
     /// ```
     /// use managed::prelude::*;

@@ -27,13 +27,23 @@
 //! The layering (raw pages, containers, handles) and the invariants each
 //! layer keeps are described in `ARCHITECTURE.md` at the repository root.
 
+#![cfg_attr(not(test), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(clippy::undocumented_unsafe_blocks)]
+
+// The library is written against `core` and `alloc` alone; `std` adds
+// impls for its own types and run-time CPU feature detection. (The unit
+// tests link `std` in any case.)
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 // Lets the derive's absolute `::managed::` paths resolve inside this crate's
 // own unit tests.
 extern crate self as managed;
 
 mod error;
+mod platform;
 mod stats;
 mod visit;
 
@@ -45,6 +55,10 @@ pub mod drop_arena;
 pub mod heap;
 pub mod hot;
 pub mod multisize;
+// The region tags item addresses in their top bits, which only 64-bit
+// addresses leave free: on other targets the module does not exist.
+#[cfg(target_pointer_width = "64")]
+#[cfg_attr(docsrs, doc(cfg(target_pointer_width = "64")))]
 pub mod region;
 pub mod scoped;
 
@@ -89,6 +103,13 @@ pub use visit::{Managed, Visitor};
 /// - `#[managed(accessors = false)]`: the field gets no accessors.
 /// - `#[managed(rename = "name")]`: the accessors are `name()`,
 ///   `with_name(..)`, `with_name_mut(..)` and `set_name(v)`.
+///
+/// Type attribute:
+///
+/// - `#[managed(crate = "path")]`: the generated code names this crate
+///   `::managed`; where the dependency is renamed
+///   (`mm = { package = "managed-memory", .. }`), give its path here
+///   (`crate = "mm"`). `#[derive(Rebrand)]` reads the same attribute.
 ///
 /// Unions, unknown or repeated attributes, `rename` with `accessors =
 /// false`, accessor attributes on enum fields, two accessors with one name
@@ -145,6 +166,10 @@ pub use managed_derive::Managed;
 /// (and panics) are those of `with` / `with_mut`. The forwarded method has
 /// the original's name, visibility, generics, arguments, return type and
 /// docs; the block itself is kept as written.
+///
+/// Where the dependency is renamed, give the crate's path as the one
+/// argument: `#[mm::forward(crate = "mm")]` (as `#[managed(crate = "..")]`
+/// on the type).
 ///
 /// Left alone: methods without a `&self` / `&mut self` receiver
 /// (constructors, `self` by value) and methods marked `#[forward(skip)]`.
@@ -208,6 +233,7 @@ pub mod prelude {
         ContiguousUniformPool, DefaultKey, Proxy, SimpleProxy, new_key_type,
     };
 
+    #[cfg(target_pointer_width = "64")]
     pub use crate::region::{Arena, Compacting, Forward, Item, Rebrand, RegionStats, State, Token};
 
     pub use crate::coercion;

@@ -160,7 +160,7 @@ type Invariant<'a> = fn(&'a ()) -> &'a ();
 #[track_caller]
 fn alloc_failed(err: AllocError) -> ! {
     match err {
-        AllocError::OutOfMemory { layout } => std::alloc::handle_alloc_error(layout),
+        AllocError::OutOfMemory { layout } => alloc::alloc::handle_alloc_error(layout),
         AllocError::CapacityOverflow => {
             panic!("MemoryArena: allocation size overflows isize::MAX bytes")
         }
@@ -295,7 +295,7 @@ impl<'a> ArenaScope<'a> {
     /// Allocates memory for `layout`, as [`Self::try_alloc_layout`].
     ///
     /// # Panics
-    /// If the size overflows; aborts via [`std::alloc::handle_alloc_error`]
+    /// If the size overflows; aborts via [`alloc::alloc::handle_alloc_error`]
     /// if the global allocator fails.
     #[inline(always)]
     pub fn alloc_layout(&self, layout: Layout) -> NonNull<u8> {
@@ -337,7 +337,7 @@ impl<'a> ArenaScope<'a> {
     /// ```
     ///
     /// # Panics
-    /// Aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// Aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline(always)]
     pub fn alloc<T: 'a>(&self, value: T) -> &mut T {
@@ -371,7 +371,7 @@ impl<'a> ArenaScope<'a> {
     /// ```
     ///
     /// # Panics
-    /// If `f` panics; aborts via [`std::alloc::handle_alloc_error`] if the
+    /// If `f` panics; aborts via [`alloc::alloc::handle_alloc_error`] if the
     /// global allocator fails.
     #[inline(always)]
     pub fn alloc_with<T: 'a, F: FnOnce() -> T>(&self, f: F) -> &mut T {
@@ -446,7 +446,7 @@ impl<'a> ArenaScope<'a> {
     /// ```
     ///
     /// # Panics
-    /// Aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// Aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline(always)]
     pub fn alloc_copy<T: Copy>(&self, value: T) -> &mut T {
@@ -486,7 +486,7 @@ impl<'a> ArenaScope<'a> {
     /// ```
     ///
     /// # Panics
-    /// Aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// Aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline(always)]
     pub fn alloc_uninit<T>(&self) -> &mut MaybeUninit<T> {
@@ -519,7 +519,7 @@ impl<'a> ArenaScope<'a> {
     ///
     /// # Panics
     /// If `len * size_of::<T>()` overflows `isize::MAX`; aborts via
-    /// [`std::alloc::handle_alloc_error`] if the global allocator fails.
+    /// [`alloc::alloc::handle_alloc_error`] if the global allocator fails.
     #[inline]
     pub fn alloc_uninit_slice<T>(&self, len: usize) -> &mut [MaybeUninit<T>] {
         self.try_alloc_uninit_slice(len)
@@ -546,7 +546,7 @@ impl<'a> ArenaScope<'a> {
     /// Copies `src` into the scope.
     ///
     /// # Panics
-    /// Aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// Aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline]
     pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &mut [T] {
@@ -584,7 +584,7 @@ impl<'a> ArenaScope<'a> {
     /// ```
     ///
     /// # Panics
-    /// Aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// Aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline]
     pub fn alloc_str(&self, s: &str) -> &mut str {
@@ -607,7 +607,7 @@ impl<'a> ArenaScope<'a> {
     ///
     /// # Panics
     /// If `len * size_of::<T>()` overflows `isize::MAX`; aborts via
-    /// [`std::alloc::handle_alloc_error`] if the global allocator fails.
+    /// [`alloc::alloc::handle_alloc_error`] if the global allocator fails.
     #[inline]
     pub fn alloc_slice_fill_copy<T: Copy>(&self, len: usize, value: T) -> &mut [T] {
         self.try_alloc_slice_fill_copy(len, value)
@@ -639,7 +639,7 @@ impl<'a> ArenaScope<'a> {
     /// dropped at once.
     ///
     /// # Panics
-    /// If a `clone` panics; aborts via [`std::alloc::handle_alloc_error`] if
+    /// If a `clone` panics; aborts via [`alloc::alloc::handle_alloc_error`] if
     /// the global allocator fails.
     #[inline]
     pub fn alloc_slice_clone<T: Clone + 'a>(&self, src: &[T]) -> &mut [T] {
@@ -671,7 +671,7 @@ impl<'a> ArenaScope<'a> {
     ///
     /// # Panics
     /// If `len * size_of::<T>()` overflows `isize::MAX` or `f` panics;
-    /// aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline]
     pub fn alloc_slice_fill_with<T: 'a, F: FnMut(usize) -> T>(&self, len: usize, f: F) -> &mut [T] {

@@ -106,7 +106,7 @@ impl<T> Pool<T> {
     ///
     /// # Panics
     /// When the next block's size overflows `isize::MAX`; aborts through
-    /// [`handle_alloc_error`](std::alloc::handle_alloc_error) when the
+    /// [`handle_alloc_error`](alloc::alloc::handle_alloc_error) when the
     /// global allocator fails.
     #[inline]
     #[must_use = "dropping a Slot leaks its entry; give it back with Pool::free"]
@@ -417,7 +417,7 @@ fn shared_misuse() -> ! {
 #[track_caller]
 fn alloc_failed(e: AllocError) -> ! {
     match e {
-        AllocError::OutOfMemory { layout } => std::alloc::handle_alloc_error(layout),
+        AllocError::OutOfMemory { layout } => alloc::alloc::handle_alloc_error(layout),
         e => panic!("hot::Pool: {e}"),
     }
 }

@@ -3,6 +3,7 @@
 
 use super::Coercion;
 use super::list::{End, RecordList, common_api};
+use alloc::boxed::Box;
 
 /// A double-ended queue of values of different types and sizes, viewed as
 /// `D` (usually a trait object), stored back to back in pages.

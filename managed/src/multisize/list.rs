@@ -2,6 +2,7 @@
 //! engine whose records hold a [`Meta<D>`] and own their values, plus the
 //! iterators they hand out.
 
+use alloc::boxed::Box;
 use core::any::TypeId;
 use core::fmt;
 use core::iter::FusedIterator;

@@ -78,6 +78,7 @@
 //! assert_eq!(pool.get(key).map(String::as_str), Some("typed"));
 //! ```
 
+use alloc::boxed::Box;
 use core::alloc::Layout;
 use core::any::TypeId;
 use core::marker::PhantomData;
@@ -294,8 +295,8 @@ pub(crate) unsafe fn rebox<D: ?Sized>(value: NonNull<u8>, ops: &Ops<D>) -> Box<D
             .expect("alignments are non-zero")
     } else {
         // SAFETY: the layout has a non-zero size.
-        let raw = unsafe { std::alloc::alloc(layout) };
-        let block = NonNull::new(raw).unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+        let raw = unsafe { alloc::alloc::alloc(layout) };
+        let block = NonNull::new(raw).unwrap_or_else(|| alloc::alloc::handle_alloc_error(layout));
         // SAFETY: both regions are `layout.size()` bytes, valid, and
         // distinct (the block is fresh).
         unsafe { core::ptr::copy_nonoverlapping(value.as_ptr(), block.as_ptr(), layout.size()) };

@@ -17,6 +17,8 @@
 //! `deallocate`, which consumes it, frees it; `clear` gives the pool a new
 //! id), so it is checked by the pool id alone: no table is read.
 
+use alloc::vec;
+use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::any::TypeId;
 use core::fmt;
@@ -24,12 +26,12 @@ use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::PageInfo;
 use crate::SpaceStats;
 use crate::page::PageSize;
 use crate::page::raw::RawPages;
+use crate::platform::IdCounter;
 
 /// Size classes: 16, 32, ..., 2048 bytes; anything larger (or more
 /// aligned) takes the large path: its own block from the global allocator.
@@ -321,7 +323,7 @@ impl Class {
         // The caller's contract.
         debug_assert_eq!(self.ptr(slot), Some(ptr));
         debug_assert!(self.meta[slot as usize].ops.is_none());
-        debug_assert!(self.meta[slot as usize].generation % 2 == 0);
+        debug_assert!(self.meta[slot as usize].generation.is_multiple_of(2));
         // SAFETY: the slot is at least as large and aligned as a link
         // (checked at compile time) and unused (caller contract).
         unsafe { ptr.cast::<Link>().write(self.head) };
@@ -572,10 +574,10 @@ struct Table {
     live: usize,
 }
 
-/// The next pool id. Ids are never reused (64 bits do not wrap), so that
-/// no key of one pool, live or dropped, can ever be taken for a key of
+/// The next pool id. Ids are never reused (the counter never wraps), so
+/// that no key of one pool, live or dropped, can ever be taken for a key of
 /// another.
-static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
+static NEXT_POOL_ID: IdCounter = IdCounter::new();
 
 /// A free-list allocator for values of any type, size and alignment:
 /// insert anywhere, remove anywhere, values never move.
@@ -801,7 +803,7 @@ impl MultisizePool {
     #[must_use]
     pub fn new() -> Self {
         Self {
-            id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
+            id: NEXT_POOL_ID.next(),
             classes: core::array::from_fn(Class::new),
             table: Table::default(),
             large: 0,
@@ -862,8 +864,9 @@ impl MultisizePool {
         assert_eq!(storage, Storage::of(layout));
         let value = if storage == Storage::Large {
             // SAFETY: large layouts have a non-zero size.
-            let raw = unsafe { std::alloc::alloc(layout) };
-            let block = NonNull::new(raw).unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+            let raw = unsafe { alloc::alloc::alloc(layout) };
+            let block =
+                NonNull::new(raw).unwrap_or_else(|| alloc::alloc::handle_alloc_error(layout));
             self.large += layout.size();
             block
         } else {
@@ -999,7 +1002,7 @@ impl MultisizePool {
             self.large -= layout.size();
             // SAFETY: a large value's block, allocated by `insert_entry`
             // with this layout.
-            unsafe { std::alloc::dealloc(value.as_ptr(), layout) };
+            unsafe { alloc::alloc::dealloc(value.as_ptr(), layout) };
         }
     }
 
@@ -1040,7 +1043,7 @@ impl MultisizePool {
     /// # Panics
     ///
     /// As [`insert`](Self::insert). Calls
-    /// [`handle_alloc_error`](std::alloc::handle_alloc_error) when the
+    /// [`handle_alloc_error`](alloc::alloc::handle_alloc_error) when the
     /// global allocator fails.
     #[inline]
     pub fn allocate(&mut self, layout: Layout) -> MultisizeBlock {
@@ -1278,7 +1281,7 @@ impl MultisizePool {
     pub fn clear(&mut self) {
         // Every raw block is freed below: their handles, which the pool id
         // alone checks, must no longer match.
-        self.id = NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed);
+        self.id = NEXT_POOL_ID.next();
         struct Rest<'a>(&'a mut MultisizePool, (usize, usize));
         impl Drop for Rest<'_> {
             fn drop(&mut self) {

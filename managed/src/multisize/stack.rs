@@ -3,6 +3,7 @@
 
 use super::Coercion;
 use super::list::{End, RecordList, common_api};
+use alloc::boxed::Box;
 
 /// A last-in first-out stack of values of different types and sizes,
 /// viewed as `D` (usually a trait object), stored in pages.

@@ -40,13 +40,14 @@
 
 pub(crate) mod raw;
 
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::{MaybeUninit, size_of};
 use core::num::NonZeroUsize;
 use core::ptr::NonNull;
-use std::collections::VecDeque;
 
 use crate::SpaceStats;
 use raw::RawPages;

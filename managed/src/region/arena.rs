@@ -1,5 +1,6 @@
 //! [`Arena`], its allocation [`State`] and compaction phase [`Compacting`].
 
+use alloc::boxed::Box;
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
@@ -110,7 +111,7 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// A new arena of `N` bytes (rounded down to a multiple of 8) on the
     /// heap, and its allocation state.
     ///
-    /// Aborts through [`std::alloc::handle_alloc_error`] if the memory cannot
+    /// Aborts through [`alloc::alloc::handle_alloc_error`] if the memory cannot
     /// be obtained; see [`try_with_capacity`](Self::try_with_capacity).
     pub fn new(guard: Guard<'id>) -> (Self, State<'id>) {
         Self::with_capacity(guard, N)
@@ -120,7 +121,7 @@ impl<'id, const N: usize> Arena<'id, N> {
     pub fn with_capacity(guard: Guard<'id>, bytes: usize) -> (Self, State<'id>) {
         match Self::try_with_capacity(guard, bytes) {
             Ok(pair) => pair,
-            Err(AllocError::OutOfMemory { layout }) => std::alloc::handle_alloc_error(layout),
+            Err(AllocError::OutOfMemory { layout }) => alloc::alloc::handle_alloc_error(layout),
             Err(e) => panic!("cannot create a region of {bytes} bytes: {e}"),
         }
     }

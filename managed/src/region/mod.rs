@@ -1,5 +1,9 @@
-//! A compacting region with two-phase, compile-time-checked compaction
-//! (seed 000, "Scavenge").
+//! A compacting region with two-phase, compile-time-checked compaction.
+//!
+//! Only on 64-bit targets (`target_pointer_width = "64"`): an item's address
+//! carries its object's alignment and a cell index in its top bits, which
+//! narrower addresses do not leave free. On other targets this module does
+//! not exist; everything else in the crate builds there.
 //!
 //! An [`Arena`] is one heap block in which values of any type are allocated
 //! in address order. Dropping an [`Item`] leaves a hole; [`Arena::compact`]
@@ -75,4 +79,7 @@ pub use token::{Rebrand, Token};
 
 /// Derives [`Rebrand`](trait@Rebrand) for a type whose first lifetime
 /// parameter is the region lifetime.
+///
+/// Where the dependency is renamed, `#[managed(crate = "path")]` on the
+/// type gives the crate's path, as for [`Managed`](macro@crate::Managed).
 pub use managed_derive::Rebrand;

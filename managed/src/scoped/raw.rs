@@ -6,10 +6,11 @@
 //! the parent module is a thin layer over it, so the generic code that gets
 //! monomorphized per value type is only the part that writes the value.
 
+use ::alloc::alloc;
+use ::alloc::vec::Vec;
 use core::alloc::Layout;
 use core::cell::Cell;
 use core::ptr::{self, NonNull};
-use std::alloc;
 
 use crate::AllocError;
 

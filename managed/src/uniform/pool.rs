@@ -1,6 +1,7 @@
 //! [`UniformPool`]: a free-list pool of `T`s on pages, addressed by
 //! generational `Copy` keys.
 
+use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::fmt;
 use core::iter::FusedIterator;
@@ -8,11 +9,11 @@ use core::marker::PhantomData;
 use core::mem::{ManuallyDrop, size_of};
 use core::ops::{Index, IndexMut};
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::SpaceStats;
 use crate::page::PageSize;
 use crate::page::raw::{Geometry, RawPages};
+use crate::platform::IdCounter;
 
 /// A key into a [`UniformPool`]: `Copy`, 16 bytes, and checked on every use.
 ///
@@ -71,10 +72,10 @@ const NONE: u32 = u32::MAX;
 /// would leave no odd generation to give it.
 const RETIRED: u32 = u32::MAX - 1;
 
-/// The next pool id. Ids are never reused (a 64-bit counter does not wrap:
-/// at one pool a nanosecond it would take 584 years), so that no key of one
-/// pool, live or dropped, can ever be taken for a key of another.
-static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
+/// The next pool id. Ids are never reused (the counter never wraps), so
+/// that no key of one pool, live or dropped, can ever be taken for a key of
+/// another.
+static NEXT_POOL_ID: IdCounter = IdCounter::new();
 
 /// A pool of `T`s: insert anywhere, remove anywhere by key, values never
 /// move, and iteration walks memory page by page, skipping holes.
@@ -155,7 +156,7 @@ impl<T, H> UniformPool<T, H> {
             len: 0,
             geometry,
             shift,
-            id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
+            id: NEXT_POOL_ID.next(),
             _owns: PhantomData,
         }
     }
@@ -332,7 +333,7 @@ impl<T, H> UniformPool<T, H> {
                 // initialized, and a vacant entry's `next` may be written.
                 unsafe {
                     let generation = (*entry).generation;
-                    if generation % 2 == 0 && generation != RETIRED {
+                    if generation.is_multiple_of(2) && generation != RETIRED {
                         (*entry).slot.next = self.free_head;
                         self.free_head = ((page as u32) << self.shift) | slot as u32;
                     }
@@ -510,7 +511,7 @@ impl<T, H: Default> UniformPool<T, H> {
         // SAFETY: the page is fresh and starts with room for `H`, aligned.
         unsafe { base.cast::<H>().write(header) };
         let floor = self.pages[page].floor;
-        debug_assert!(floor % 2 == 0 && floor < RETIRED);
+        debug_assert!(floor.is_multiple_of(2) && floor < RETIRED);
         for slot in (0..self.geometry.capacity).rev() {
             let entry = self.entry(base, slot).as_ptr();
             // SAFETY: the entry lies in the fresh page; writing its fields
