@@ -41,7 +41,7 @@ pub fn derive_managed(input: TokenStream) -> TokenStream {
 /// parameter is the region lifetime, so a whole struct of arena items can
 /// be tokenized and redeemed at the new lifetime; see the documentation of
 /// `managed::region::Rebrand`.
-#[proc_macro_derive(Rebrand)]
+#[proc_macro_derive(Rebrand, attributes(managed))]
 pub fn derive_rebrand(input: TokenStream) -> TokenStream {
     region::expand(&parse_macro_input!(input as DeriveInput))
         .unwrap_or_else(syn::Error::into_compile_error)
@@ -73,7 +73,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     };
     let managed = managed_impl::expand(&container);
     let accessors = accessors::expand(&container);
-    let root = root::expand(input);
+    let root = root::expand(input, &container.krate);
     Ok(quote::quote! {
         #managed
         #accessors
