@@ -383,6 +383,7 @@ impl<'arena, T> DropArena<'arena, T> {
     /// assert_eq!(arena.stats().reserved_bytes, reserved); // no new chunk
     /// ```
     #[must_use]
+    #[track_caller]
     pub fn with_capacity(n: usize) -> Self {
         match Self::try_with_capacity(n) {
             Ok(arena) => arena,
@@ -435,6 +436,9 @@ impl<'arena, T> DropArena<'arena, T> {
     /// assert_eq!(*b, [1, 2, 3]);
     /// ```
     #[inline]
+    #[track_caller]
+    #[must_use = "dropping the DropBox drops the value, and its slot is not reused; \
+                  give it back with DropArena::drop_box"]
     pub fn alloc(&'arena self, value: T) -> DropBox<'arena, T> {
         let ptr = self.take_slot();
         // SAFETY: `take_slot` returns a slot no one owns, valid for writes of
@@ -629,6 +633,7 @@ impl<'arena, T> DropArena<'arena, T> {
     /// Takes a slot no one owns: from the free list, the bump pointer, or a
     /// new chunk. For a zero-sized `T`, returns a dangling pointer.
     #[inline]
+    #[track_caller]
     fn take_slot(&self) -> NonNull<T> {
         if Self::IS_ZST {
             if self.zst_free.get() > 0 {
@@ -661,6 +666,7 @@ impl<'arena, T> DropArena<'arena, T> {
     /// The slow path of [`take_slot`](Self::take_slot): a new chunk.
     #[cold]
     #[inline(never)]
+    #[track_caller]
     fn grow_and_take(&self) -> NonNull<T> {
         debug_assert!(self.free.get().is_none() && self.next.get() == self.end.get());
         let (start, slots) = match self.new_chunk(None) {
@@ -748,6 +754,7 @@ impl<T> fmt::Debug for DropArena<'_, T> {
 /// [`alloc::handle_alloc_error`] for an allocator failure.
 #[cold]
 #[inline(never)]
+#[track_caller]
 fn fail(e: AllocError) -> ! {
     match e {
         AllocError::OutOfMemory { layout } => alloc::handle_alloc_error(layout),

@@ -238,8 +238,8 @@ pub mod prelude {
 
     pub use crate::coercion;
     pub use crate::multisize::{
-        Coercion, MultisizeBlock, MultisizeKey, MultisizePageDeque, MultisizePageQueue,
-        MultisizePageStack, MultisizePool,
+        AnyValues, Coercion, MultisizeBlock, MultisizeKey, MultisizePageDeque, MultisizePageQueue,
+        MultisizePageStack, MultisizePool, SendValues,
     };
 
     pub use crate::drop_arena::{DropArena, DropBox};

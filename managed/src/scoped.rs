@@ -194,6 +194,7 @@ impl MemoryArena {
     /// # Panics
     /// If `block_size_mib` MiB overflows `usize`.
     #[must_use]
+    #[track_caller]
     pub fn new(block_size_mib: usize) -> MemoryArena {
         let bytes = block_size_mib
             .checked_mul(1 << 20)
@@ -214,6 +215,7 @@ impl MemoryArena {
     /// only one scope is open at a time; the new scope reuses every block
     /// the arena already has.
     #[inline]
+    #[must_use = "allocate through the scope: dropping it at once ends the scope"]
     pub fn allocator(&mut self) -> ArenaScope<'_> {
         let cursor = Cursor::empty();
         self.blocks.open(&cursor);
@@ -298,6 +300,7 @@ impl<'a> ArenaScope<'a> {
     /// If the size overflows; aborts via [`alloc::alloc::handle_alloc_error`]
     /// if the global allocator fails.
     #[inline(always)]
+    #[track_caller]
     pub fn alloc_layout(&self, layout: Layout) -> NonNull<u8> {
         if layout.size() == 0 {
             return dangling(layout.align());
@@ -340,6 +343,7 @@ impl<'a> ArenaScope<'a> {
     /// Aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline(always)]
+    #[track_caller]
     pub fn alloc<T: 'a>(&self, value: T) -> &mut T {
         self.alloc_with(|| value)
     }
@@ -374,6 +378,7 @@ impl<'a> ArenaScope<'a> {
     /// If `f` panics; aborts via [`alloc::alloc::handle_alloc_error`] if the
     /// global allocator fails.
     #[inline(always)]
+    #[track_caller]
     pub fn alloc_with<T: 'a, F: FnOnce() -> T>(&self, f: F) -> &mut T {
         if const { !mem::needs_drop::<T>() } {
             let p = self.alloc_layout(Layout::new::<T>()).cast::<T>();
@@ -449,6 +454,7 @@ impl<'a> ArenaScope<'a> {
     /// Aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline(always)]
+    #[track_caller]
     pub fn alloc_copy<T: Copy>(&self, value: T) -> &mut T {
         let p = self.alloc_layout(Layout::new::<T>()).cast::<T>();
         // SAFETY: fresh memory for a `T`, exclusively ours for the scope.
@@ -489,6 +495,7 @@ impl<'a> ArenaScope<'a> {
     /// Aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline(always)]
+    #[track_caller]
     pub fn alloc_uninit<T>(&self) -> &mut MaybeUninit<T> {
         let p = self
             .alloc_layout(Layout::new::<T>())
@@ -521,9 +528,12 @@ impl<'a> ArenaScope<'a> {
     /// If `len * size_of::<T>()` overflows `isize::MAX`; aborts via
     /// [`alloc::alloc::handle_alloc_error`] if the global allocator fails.
     #[inline]
+    #[track_caller]
     pub fn alloc_uninit_slice<T>(&self, len: usize) -> &mut [MaybeUninit<T>] {
-        self.try_alloc_uninit_slice(len)
-            .unwrap_or_else(|e| alloc_failed(e))
+        match self.try_alloc_uninit_slice(len) {
+            Ok(v) => v,
+            Err(e) => alloc_failed(e),
+        }
     }
 
     /// As [`Self::alloc_uninit_slice`], but returns an error if the size
@@ -549,9 +559,12 @@ impl<'a> ArenaScope<'a> {
     /// Aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline]
+    #[track_caller]
     pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &mut [T] {
-        self.try_alloc_slice_copy(src)
-            .unwrap_or_else(|e| alloc_failed(e))
+        match self.try_alloc_slice_copy(src) {
+            Ok(v) => v,
+            Err(e) => alloc_failed(e),
+        }
     }
 
     /// As [`Self::alloc_slice_copy`], but returns an error if memory cannot
@@ -587,8 +600,12 @@ impl<'a> ArenaScope<'a> {
     /// Aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline]
+    #[track_caller]
     pub fn alloc_str(&self, s: &str) -> &mut str {
-        self.try_alloc_str(s).unwrap_or_else(|e| alloc_failed(e))
+        match self.try_alloc_str(s) {
+            Ok(v) => v,
+            Err(e) => alloc_failed(e),
+        }
     }
 
     /// As [`Self::alloc_str`], but returns an error if memory cannot be had.
@@ -609,9 +626,12 @@ impl<'a> ArenaScope<'a> {
     /// If `len * size_of::<T>()` overflows `isize::MAX`; aborts via
     /// [`alloc::alloc::handle_alloc_error`] if the global allocator fails.
     #[inline]
+    #[track_caller]
     pub fn alloc_slice_fill_copy<T: Copy>(&self, len: usize, value: T) -> &mut [T] {
-        self.try_alloc_slice_fill_copy(len, value)
-            .unwrap_or_else(|e| alloc_failed(e))
+        match self.try_alloc_slice_fill_copy(len, value) {
+            Ok(v) => v,
+            Err(e) => alloc_failed(e),
+        }
     }
 
     /// As [`Self::alloc_slice_fill_copy`], but returns an error if the size
@@ -642,6 +662,7 @@ impl<'a> ArenaScope<'a> {
     /// If a `clone` panics; aborts via [`alloc::alloc::handle_alloc_error`] if
     /// the global allocator fails.
     #[inline]
+    #[track_caller]
     pub fn alloc_slice_clone<T: Clone + 'a>(&self, src: &[T]) -> &mut [T] {
         self.alloc_slice_fill_with(src.len(), |i| src[i].clone())
     }
@@ -674,9 +695,12 @@ impl<'a> ArenaScope<'a> {
     /// aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline]
+    #[track_caller]
     pub fn alloc_slice_fill_with<T: 'a, F: FnMut(usize) -> T>(&self, len: usize, f: F) -> &mut [T] {
-        self.try_alloc_slice_fill_with(len, f)
-            .unwrap_or_else(|e| alloc_failed(e))
+        match self.try_alloc_slice_fill_with(len, f) {
+            Ok(v) => v,
+            Err(e) => alloc_failed(e),
+        }
     }
 
     /// As [`Self::alloc_slice_fill_with`], but returns an error (without

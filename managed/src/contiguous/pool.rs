@@ -306,6 +306,7 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     /// fixed).
     #[inline]
     #[track_caller]
+    #[must_use = "dropping the proxy deletes the object: keep it, or use `insert` for a key"]
     pub fn alloc(&self, value: T) -> Proxy<'_, T, K> {
         let key = self.push(value, "alloc");
         Proxy::new(self, key)

@@ -163,7 +163,7 @@ mod tests {
     #[should_panic(expected = "before the first allocation")]
     fn min_entries_after_first_block_panics() {
         let pool: Pool<u8> = Pool::new();
-        pool.alloc_box(1);
+        let _first = pool.alloc_box(1);
         pool.with_min_entries(10);
     }
 

@@ -90,6 +90,7 @@ mod pool;
 mod queue;
 mod records;
 mod stack;
+mod values;
 
 pub use deque::MultisizePageDeque;
 pub use list::{Iter, IterMut};
@@ -97,6 +98,7 @@ pub use pool::{MultisizeBlock, MultisizeKey, MultisizePool};
 pub use queue::MultisizePageQueue;
 pub use records::PageInfo;
 pub use stack::MultisizePageStack;
+pub use values::{AnyValues, Holds, SendValues, ValueSet};
 
 /// What a record knows about its value's type, shared by every value of
 /// that type: made once per `(T, D)` pair in a constant by
@@ -121,6 +123,24 @@ pub struct Ops<D: ?Sized> {
 pub struct TypedOps<T, D: ?Sized> {
     ops: Ops<D>,
     _type: PhantomData<fn(T) -> T>,
+}
+
+impl<D: ?Sized> core::fmt::Debug for Ops<D> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Ops")
+            .field("layout", &self.layout)
+            .field("to", &core::any::type_name::<D>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T, D: ?Sized> core::fmt::Debug for TypedOps<T, D> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TypedOps")
+            .field("from", &core::any::type_name::<T>())
+            .field("ops", &self.ops)
+            .finish()
+    }
 }
 
 impl<T: 'static, D: ?Sized> TypedOps<T, D> {

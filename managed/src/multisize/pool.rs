@@ -33,6 +33,8 @@ use crate::page::PageSize;
 use crate::page::raw::RawPages;
 use crate::platform::IdCounter;
 
+use super::values::{AnyValues, Holds, SendValues, ValueSet};
+
 /// Size classes: 16, 32, ..., 2048 bytes; anything larger (or more
 /// aligned) takes the large path: its own block from the global allocator.
 const MIN_CLASS_SHIFT: u32 = 4;
@@ -305,6 +307,7 @@ impl Class {
 
     /// A free slot: its number and address.
     #[inline]
+    #[track_caller]
     fn take(&mut self) -> (u32, NonNull<u8>) {
         match self.pop() {
             Some(free) => free,
@@ -362,6 +365,7 @@ impl Class {
     /// Takes a page into use and returns one of its slots.
     #[cold]
     #[inline(never)]
+    #[track_caller]
     fn grow(&mut self) -> (u32, NonNull<u8>) {
         loop {
             let number = match self.holes.pop() {
@@ -634,7 +638,7 @@ static NEXT_POOL_ID: IdCounter = IdCounter::new();
 /// assert!(pool.bytes(&other).is_none());
 /// assert!(!pool.deallocate(block), "nothing freed twice");
 /// ```
-pub struct MultisizePool {
+pub struct MultisizePool<V: ValueSet = AnyValues> {
     /// Tells this pool's keys from other pools' (never reused).
     id: u64,
     classes: [Class; CLASSES],
@@ -642,9 +646,18 @@ pub struct MultisizePool {
     table: Table,
     /// Bytes in large blocks.
     large: usize,
-    /// The pool owns values of any type, `Send` or not.
-    _not_send: PhantomData<*mut ()>,
+    /// The pool owns values of any type, `Send` or not (see the `Send`
+    /// impl for [`SendValues`]), of the set `V`.
+    _not_send: PhantomData<(*mut (), V)>,
 }
+
+// SAFETY: a `MultisizePool<SendValues>` holds only `Send` values: `insert`,
+// the one way a value gets in, requires `SendValues: Holds<T>`, that is
+// `T: Send`, and a key reaches only values of its own pool (checked pool
+// id). Raw blocks are bytes. The pool's pages and tables are plain memory
+// it owns alone. It stays `!Sync`: `&MultisizePool` hands out `&T` for
+// values that need not be `Sync`.
+unsafe impl Send for MultisizePool<SendValues> {}
 
 /// A key to a `T` in a [`MultisizePool`]: `Copy`, and checked on use.
 pub struct MultisizeKey<T> {
@@ -799,9 +812,19 @@ impl fmt::Debug for MultisizeBlock {
 }
 
 impl MultisizePool {
-    /// An empty pool. Allocates nothing.
+    /// An empty pool of values of any type. Allocates nothing.
+    ///
+    /// The pool is not `Send`; a `MultisizePool<SendValues>`
+    /// (`MultisizePool::default()`) accepts only `Send` values and is.
     #[must_use]
     pub fn new() -> Self {
+        Self::empty()
+    }
+}
+
+impl<V: ValueSet> MultisizePool<V> {
+    /// An empty pool. Allocates nothing.
+    fn empty() -> Self {
         Self {
             id: NEXT_POOL_ID.next(),
             classes: core::array::from_fn(Class::new),
@@ -832,7 +855,11 @@ impl MultisizePool {
     /// When a size class would need more than `2^32` slots, or the large
     /// table more than `u32::MAX` entries.
     #[inline]
-    pub fn insert<T: 'static>(&mut self, value: T) -> MultisizeKey<T> {
+    #[track_caller]
+    pub fn insert<T: 'static>(&mut self, value: T) -> MultisizeKey<T>
+    where
+        V: Holds<T>,
+    {
         let ops = SlotOps::of::<T>();
         let (slot, generation, block) = match Storage::for_type::<T>() {
             Storage::Class(class) => {
@@ -853,6 +880,7 @@ impl MultisizePool {
     /// Takes a table entry for a large or zero-sized value of `layout`
     /// and `ops`' kind, and its storage.
     #[inline(never)]
+    #[track_caller]
     fn insert_entry(
         &mut self,
         storage: Storage,
@@ -1046,6 +1074,9 @@ impl MultisizePool {
     /// [`handle_alloc_error`](alloc::alloc::handle_alloc_error) when the
     /// global allocator fails.
     #[inline]
+    #[track_caller]
+    #[must_use = "dropping the handle leaves the block allocated until the pool is cleared; \
+                  give it back with MultisizePool::deallocate"]
     pub fn allocate(&mut self, layout: Layout) -> MultisizeBlock {
         let storage = Storage::of(layout);
         let (slot, ptr, index) = match storage {
@@ -1222,12 +1253,12 @@ impl MultisizePool {
     /// block even when the destructor panics.
     fn drop_entry(&mut self, slot: u32) {
         let (value, layout, ops) = self.vacate_entry(slot);
-        struct Release<'a> {
-            pool: &'a mut MultisizePool,
+        struct Release<'a, V: ValueSet> {
+            pool: &'a mut MultisizePool<V>,
             value: NonNull<u8>,
             layout: Layout,
         }
-        impl Drop for Release<'_> {
+        impl<V: ValueSet> Drop for Release<'_, V> {
             fn drop(&mut self) {
                 // SAFETY: the value was dropped (or its destructor unwound).
                 unsafe { self.pool.release_entry(self.value, self.layout) };
@@ -1282,8 +1313,8 @@ impl MultisizePool {
         // Every raw block is freed below: their handles, which the pool id
         // alone checks, must no longer match.
         self.id = NEXT_POOL_ID.next();
-        struct Rest<'a>(&'a mut MultisizePool, (usize, usize));
-        impl Drop for Rest<'_> {
+        struct Rest<'a, V: ValueSet>(&'a mut MultisizePool<V>, (usize, usize));
+        impl<V: ValueSet> Drop for Rest<'_, V> {
             fn drop(&mut self) {
                 while self.0.drop_next(&mut self.1) {}
                 for class in &mut self.0.classes {
@@ -1335,20 +1366,20 @@ impl MultisizePool {
     }
 }
 
-impl Default for MultisizePool {
+impl<V: ValueSet> Default for MultisizePool<V> {
     fn default() -> Self {
-        Self::new()
+        Self::empty()
     }
 }
 
-impl Drop for MultisizePool {
+impl<V: ValueSet> Drop for MultisizePool<V> {
     fn drop(&mut self) {
         // Class pages are freed by their `RawPages`; large blocks by `clear`.
         self.clear();
     }
 }
 
-impl fmt::Debug for MultisizePool {
+impl<V: ValueSet> fmt::Debug for MultisizePool<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MultisizePool")
             .field("len", &self.len())

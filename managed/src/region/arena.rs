@@ -113,11 +113,13 @@ impl<'id, const N: usize> Arena<'id, N> {
     ///
     /// Aborts through [`alloc::alloc::handle_alloc_error`] if the memory cannot
     /// be obtained; see [`try_with_capacity`](Self::try_with_capacity).
+    #[track_caller]
     pub fn new(guard: Guard<'id>) -> (Self, State<'id>) {
         Self::with_capacity(guard, N)
     }
 
     /// A new arena of `bytes` bytes (rounded down to a multiple of 8).
+    #[track_caller]
     pub fn with_capacity(guard: Guard<'id>, bytes: usize) -> (Self, State<'id>) {
         match Self::try_with_capacity(guard, bytes) {
             Ok(pair) => pair,
@@ -338,6 +340,7 @@ impl<'id, const N: usize> Arena<'id, N> {
 
     /// Panics unless the item's value is in this region (a zero-sized
     /// value belongs to no region, and to every one).
+    #[track_caller]
     fn check_owned<T: ?Sized>(&self, item: &Item<'_, T>) {
         assert!(
             size_of_val(&**item) == 0 || self.raw.contains(item.as_ptr().addr()),
@@ -351,6 +354,9 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// # Panics
     ///
     /// If the item belongs to another arena.
+    #[track_caller]
+    #[must_use = "the shared object lives until the arena drops or `free` removes it: \
+                  without its Forward it cannot be reached"]
     pub fn share<T: 'id>(&self, item: Item<'_, T>) -> Forward<'id, T> {
         self.check_owned(&item);
         let p = item.untagged();
@@ -411,6 +417,8 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// # Panics
     ///
     /// If the item belongs to another arena.
+    #[track_caller]
+    #[must_use = "a token not redeemed leaves its object in the region, unreachable"]
     pub fn tokenize<'c, 'g, T: ?Sized>(
         &self,
         guard: &'c Guard<'g>,
@@ -448,6 +456,8 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// # Panics
     ///
     /// If `value` holds an item of another arena (before changing anything).
+    #[track_caller]
+    #[must_use = "a token not redeemed leaves its objects in the region, unreachable"]
     pub fn tokenize_all<'c, 'g, S: Rebrand>(
         &self,
         guard: &'c Guard<'g>,
@@ -505,6 +515,8 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// assert_eq!(*list[0], 7);
     /// ```
     #[allow(clippy::type_complexity)]
+    #[track_caller]
+    #[must_use = "a token not redeemed leaves its objects in the region, unreachable"]
     pub fn tokenize_boxed<'c, 'g, S: Rebrand>(
         &self,
         guard: &'c Guard<'g>,
@@ -531,6 +543,8 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// of another region. (A `visit_refs` that panics once the rewriting
     /// has started aborts the process: the region could not be left
     /// half-moved.)
+    #[track_caller]
+    #[must_use = "the compaction lasts until `finish` takes this back with the guard"]
     pub fn compact<'g>(&mut self, guard: &Guard<'g>, state: State<'id>) -> Compacting<'id, 'g> {
         let _ = (guard, state);
         // SAFETY: `&mut self` means no item, redeemed item or reference

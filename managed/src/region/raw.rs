@@ -589,6 +589,7 @@ impl RawRegion {
     ///
     /// No reference into the region may be live (the caller holds the arena
     /// exclusively and every `Item` is dead or a token).
+    #[track_caller]
     pub(crate) unsafe fn compact(&mut self) {
         if has_popcnt() {
             #[cfg(target_arch = "x86_64")]
@@ -611,6 +612,7 @@ impl RawRegion {
     /// ([`has_popcnt`]).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "popcnt,bmi1,bmi2")]
+    #[track_caller]
     unsafe fn compact_fast(&mut self) {
         // SAFETY: forwarded from the caller.
         unsafe { self.compact_with(true) }
@@ -623,6 +625,7 @@ impl RawRegion {
     ///
     /// As [`compact`](Self::compact), and `fast` only if [`has_popcnt`].
     #[inline(always)]
+    #[track_caller]
     unsafe fn compact_with(&mut self, fast: bool) {
         let core = self.core();
         let top_g = self.top.get() / GRANULE;

@@ -293,6 +293,7 @@ impl<'c, 'id, E: Rebrand> Token<'c, 'id, E> {
 
     /// Gives the value back, its items pointing to their objects' current
     /// addresses and living as long as the borrow of `arena`.
+    #[track_caller]
     pub fn redeem<'b, const N: usize>(self, arena: &'b Arena<'id, N>) -> E::Branded<'b> {
         // As for single items: redundant with the brand, checked anyway.
         assert_eq!(
