@@ -198,7 +198,7 @@ fn forward_deref(c: &mut Criterion) {
             make_guard!(guard);
             let (arena, state) = Arena::<'_, 0>::with_capacity(guard, count * 8);
             let forwards: Vec<Forward<'_, u64>> = (0..count as u64)
-                .map(|i| arena.allocate_shared(&state, i).map_err(|e| e.0).unwrap())
+                .map(|i| arena.allocate_shared(&state, i).unwrap())
                 .collect();
             g.bench_function(format!("Forward::get/{count}"), |b| {
                 b.iter_custom(|n| {

@@ -30,28 +30,14 @@ pub(crate) fn run() {
     let mut temporaries = Vec::new();
     let title = arena
         .allocate_value(&state, "tour".to_string())
-        .map_err(|e| e.0)
         .expect("fits");
     let mut sprites = Vec::new();
     for i in 0..6 {
         temporaries.push(arena.allocate::<[u64; 4]>(&state).expect("fits"));
-        sprites.push(
-            arena
-                .allocate_value(&state, [i as f32, 0.5])
-                .map_err(|e| e.0)
-                .expect("fits"),
-        );
+        sprites.push(arena.allocate_value(&state, [i as f32, 0.5]).expect("fits"));
     }
-    let selected = Some(
-        arena
-            .allocate_value(&state, 3)
-            .map_err(|e| e.0)
-            .expect("fits"),
-    );
-    let palette = arena
-        .allocate_shared(&state, [255, 128, 0])
-        .map_err(|e| e.0)
-        .expect("fits");
+    let selected = Some(arena.allocate_value(&state, 3).expect("fits"));
+    let palette = arena.allocate_shared(&state, [255, 128, 0]).expect("fits");
     let scene = Scene {
         title,
         sprites,

@@ -495,6 +495,55 @@ impl<'arena, T> DropArena<'arena, T> {
         }
     }
 
+    /// Gives back a whole structure of boxes: drops `root`'s value and
+    /// every value it owns through boxes of this arena, and puts all their
+    /// slots back on the free list.
+    ///
+    /// `children` takes the boxes out of one value (its children, which
+    /// [`drop(b)`](DropBox#impl-Drop-for-DropBox<'arena,+T>) would drop
+    /// without reusing their slots); they are given back the same way, and
+    /// then the value itself is dropped with [`drop_box`](Self::drop_box).
+    /// The walk keeps its own stack, so a deep structure (a long list) cannot
+    /// overflow the thread's stack.
+    ///
+    /// If `children` or a destructor panics, the boxes not yet given back
+    /// are dropped as boxes (their values dropped, their slots not reused)
+    /// and the panic continues.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// struct Tree<'d> {
+    ///     left: Option<DropBox<'d, Tree<'d>>>,
+    ///     right: Option<DropBox<'d, Tree<'d>>>,
+    /// }
+    ///
+    /// fn build<'d>(arena: &'d DropArena<'d, Tree<'d>>, depth: u32) -> DropBox<'d, Tree<'d>> {
+    ///     let child = || (depth > 0).then(|| build(arena, depth - 1));
+    ///     arena.alloc(Tree { left: child(), right: child() })
+    /// }
+    ///
+    /// let arena = &DropArena::new();
+    /// for _ in 0..3 {
+    ///     let tree = build(arena, 8);
+    ///     assert_eq!(arena.len(), 511);
+    ///     arena.drop_tree(tree, |t| t.left.take().into_iter().chain(t.right.take()));
+    ///     assert_eq!(arena.len(), 0);
+    /// }
+    /// assert_eq!(arena.max_len(), 511); // every tree reused the first one's slots
+    /// ```
+    pub fn drop_tree<I, F>(&'arena self, root: DropBox<'arena, T>, mut children: F)
+    where
+        F: FnMut(&mut T) -> I,
+        I: IntoIterator<Item = DropBox<'arena, T>>,
+    {
+        let mut pending = ::alloc::vec![root];
+        while let Some(mut b) = pending.pop() {
+            pending.extend(children(&mut b));
+            self.drop_box(b);
+        }
+    }
+
     /// Moves the box's value out and puts its slot back on the free list.
     ///
     /// ```

@@ -62,7 +62,7 @@ pub mod multisize;
 pub mod region;
 pub mod scoped;
 
-pub use error::AllocError;
+pub use error::{AllocError, AllocValueError};
 pub use stats::SpaceStats;
 pub use visit::{Managed, Visitor};
 
@@ -221,7 +221,7 @@ pub use generativity::make_guard;
 /// [`make_guard!`] macro and the [`Managed`] derive together with the
 /// [`Managed`](trait@Managed) trait. It shadows no std name.
 pub mod prelude {
-    pub use crate::{AllocError, Managed, SpaceStats, Visitor, make_guard};
+    pub use crate::{AllocError, AllocValueError, Managed, SpaceStats, Visitor, make_guard};
 
     pub use crate::page::{PageList, PageSize};
 

@@ -8,7 +8,7 @@ use core::ptr::NonNull;
 
 use generativity::{Guard, Id};
 
-use crate::error::AllocError;
+use crate::error::{AllocError, AllocValueError};
 use crate::stats::SpaceStats;
 use crate::visit::Managed;
 
@@ -199,20 +199,23 @@ impl<'id, const N: usize> Arena<'id, N> {
         &'a self,
         state: &'a State<'id>,
     ) -> Result<Item<'a, T>, AllocError> {
-        self.allocate_value(state, T::default()).map_err(|(e, _)| e)
+        self.allocate_value(state, T::default())
+            .map_err(AllocError::from)
     }
 
     /// Allocates `value`; gives it back with the error when it does not fit.
     ///
     /// # Errors
     ///
-    /// As [`allocate`](Self::allocate), with the value.
+    /// As [`allocate`](Self::allocate), with the value
+    /// ([`AllocValueError::into_value`]); `?` turns it into the
+    /// [`AllocError`] alone.
     #[inline]
     pub fn allocate_value<'a, T: Managed>(
         &'a self,
         state: &'a State<'id>,
         value: T,
-    ) -> Result<Item<'a, T>, (AllocError, T)> {
+    ) -> Result<Item<'a, T>, AllocValueError<T>> {
         let _ = state;
         match self.reserve::<T>() {
             Ok(p) => {
@@ -224,7 +227,7 @@ impl<'id, const N: usize> Arena<'id, N> {
                     Ok(self.item(p))
                 }
             }
-            Err(e) => Err((e, value)),
+            Err(e) => Err(AllocValueError::new(e, value)),
         }
     }
 
@@ -333,7 +336,7 @@ impl<'id, const N: usize> Arena<'id, N> {
         &self,
         state: &State<'id>,
         value: T,
-    ) -> Result<Forward<'id, T>, (AllocError, T)> {
+    ) -> Result<Forward<'id, T>, AllocValueError<T>> {
         let item = self.allocate_value(state, value)?;
         Ok(self.share(item))
     }
@@ -505,7 +508,7 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// make_guard!(guard);
     /// let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
     /// let garbage = arena.allocate::<u64>(&state).unwrap();
-    /// let list = vec![arena.allocate_value(&state, 7u32).map_err(|e| e.0).unwrap()];
+    /// let list = vec![arena.allocate_value(&state, 7u32).unwrap()];
     /// make_guard!(compact);
     /// let token = arena.tokenize_boxed(&compact, list);
     /// drop(garbage);

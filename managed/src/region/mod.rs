@@ -32,7 +32,7 @@
 //! let mut a = arena.allocate::<u64>(&state)?;
 //! *a = 7;
 //! let list = vec![arena.allocate::<u64>(&state)?, arena.allocate::<u64>(&state)?];
-//! let shared = arena.allocate_shared(&state, String::from("stable")).map_err(|e| e.0)?;
+//! let shared = arena.allocate_shared(&state, String::from("stable"))?;
 //!
 //! make_guard!(compact);
 //! let tok_a = arena.tokenize(&compact, a); // one item
