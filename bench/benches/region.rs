@@ -1,4 +1,4 @@
-//! The compacting region arena with two-phase, compile-time-checked compaction (seed 000).
+//! The compacting region arena with two-phase, compile-time-checked compaction.
 //! Benchmarks: region (see BENCHMARKS.md).
 //!
 //! - `compact_64mib`: tokenize + compact + redeem of a 64 MiB region of

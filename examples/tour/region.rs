@@ -17,11 +17,11 @@ struct Scene<'a, 'id> {
 }
 
 pub(crate) fn run() {
-    println!("== region: a compacting arena (Scavenge)");
+    println!("== region: a compacting arena");
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
 
-    // The seed's example: two items and some garbage.
+    // Two items and some garbage.
     let garbage = arena.allocate::<u64>(&state).expect("fits");
     let mut a = arena.allocate::<u8>(&state).expect("fits");
     *a = 0xAA;

@@ -1,5 +1,5 @@
 //! [`DropArena`] and [`DropBox`]: a typed arena whose boxes can be given back
-//! one at a time, so that their slots are reused (seed 001).
+//! one at a time, so that their slots are reused.
 //!
 //! A [`DropArena<'arena, T>`](DropArena) allocates values of one type `T`
 //! and hands out [`DropBox<'arena, T>`](DropBox)es: owning pointers that
@@ -112,7 +112,7 @@ use crate::{AllocError, SpaceStats};
 // ---------------------------------------------------------------------------
 
 /// Bytes of the first chunk an arena carves when it was not given a
-/// capacity (typed-arena's choice); later chunks double.
+/// capacity; later chunks double.
 const FIRST_CHUNK_BYTES: usize = 1024;
 
 /// A type invariant in `'arena` that owns nothing, needs no drop and is
@@ -205,9 +205,9 @@ pub struct DropArena<'arena, T> {
 /// the slot until the arena drops; give it to
 /// [`DropArena::drop_box`] or [`DropArena::box_to_inner`] to reuse the slot.
 ///
-/// [`into_inner`](Self::into_inner) and [`leak`](Self::leak) are methods
-/// (as in the `drop_arena` crate), so they take precedence over methods of
-/// the same name on `T`: call those as `(*b).leak()`.
+/// [`into_inner`](Self::into_inner) and [`leak`](Self::leak) are methods,
+/// so they take precedence over methods of the same name on `T`: call those
+/// as `(*b).leak()`.
 ///
 /// It is a `#[repr(transparent)]` non-null pointer with the semantics of a
 /// `&'arena mut T`, so it is as large as a `&mut T`, and so is
@@ -369,7 +369,7 @@ impl<'arena, T> DropArena<'arena, T> {
     /// # Panics
     ///
     /// If `n` slots of `T` exceed `isize::MAX` bytes; aborts through
-    /// [`alloc::alloc::handle_alloc_error`] if the global allocator fails. See
+    /// [`handle_alloc_error`](::alloc::alloc::handle_alloc_error) if the global allocator fails. See
     /// [`try_with_capacity`](Self::try_with_capacity) for the fallible form.
     ///
     /// ```
@@ -425,7 +425,7 @@ impl<'arena, T> DropArena<'arena, T> {
     /// # Panics
     ///
     /// If a new chunk would exceed `isize::MAX` bytes; aborts through
-    /// [`alloc::alloc::handle_alloc_error`] if the global allocator fails.
+    /// [`handle_alloc_error`](::alloc::alloc::handle_alloc_error) if the global allocator fails.
     ///
     /// ```
     /// use managed::prelude::*;
@@ -565,7 +565,8 @@ impl<'arena, T> DropArena<'arena, T> {
         value
     }
 
-    /// The `drop_arena` crate's name for [`box_to_inner`](Self::box_to_inner).
+    /// Another name for [`box_to_inner`](Self::box_to_inner), matching
+    /// [`DropBox::into_inner`].
     ///
     /// ```
     /// use managed::prelude::*;

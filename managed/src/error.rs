@@ -54,8 +54,8 @@ impl core::error::Error for AllocError {}
 /// It works with `?` in a function that returns `Result<_, AllocError>`,
 /// or `Box<dyn Error>` for a `'static` value (one that holds region items
 /// is not: write `.map_err(AllocError::from)?` there): the value is then
-/// dropped. [`into_value`]
-/// (Self::into_value) gives the value back instead. Its `Debug` names the
+/// dropped. [`into_value`](Self::into_value) gives the value back
+/// instead. Its `Debug` names the
 /// value's type without printing the value, so `unwrap` and `expect` work
 /// whatever the value is.
 ///

@@ -881,7 +881,7 @@ impl<'a> ArenaScope<'a> {
     }
 
     /// Stores `len` copies of `value`, written in place (never on the stack):
-    /// the seed's 8 MiB buffer works on a small stack.
+    /// an 8 MiB buffer works on a small stack.
     ///
     /// # Panics
     /// If `len * size_of::<T>()` overflows `isize::MAX`; aborts via

@@ -1,5 +1,5 @@
-//! Integration tests of `DropArena` / `DropBox`: the seed crate's own tests
-//! ported, the drop-check shape of a self-referential list, drop accounting
+//! Integration tests of `DropArena` / `DropBox`: the basic operations, the
+//! drop-check shape of a self-referential list, drop accounting
 //! (also under panicking destructors), and property tests against a model.
 
 use std::cell::Cell;
@@ -15,7 +15,7 @@ use managed::prelude::*;
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------------------
-// The seed's linked list: `List<'d, T>` holds `&'d DropArena<'d, Node<'d, T>>`,
+// A linked list: `List<'d, T>` holds `&'d DropArena<'d, Node<'d, T>>`,
 // nodes hold `Option<DropBox<'d, Node<'d, T>>>`, and `List` implements `Drop`.
 // That this compiles at all is the drop-check test.
 // ---------------------------------------------------------------------------
@@ -178,7 +178,8 @@ fn same_lifetime_overlap() {
 
 #[test]
 fn shorter_arena_lends_to_longer_one_inside_a_scope() {
-    // The seed's `len_error` without the line that must not compile.
+    // `len_after_lending_to_shorter_arena` (tests/ui) without the line that
+    // must not compile.
     let arena1 = &DropArena::new();
     {
         let arena2 = &DropArena::new();

@@ -1,4 +1,4 @@
-//! The compacting region: the seed's example and tests, drop accounting,
+//! The compacting region: the basic example and compaction cases, drop accounting,
 //! whole-value tokenizing, references inside the region, and `Forward`.
 
 use std::collections::HashMap;
@@ -11,9 +11,10 @@ use managed::prelude::*;
 
 type Res = Result<(), Box<dyn Error>>;
 
-/// The example of COMPAT.md, verbatim.
+/// The basic example: items, garbage, tokens and a compaction that reclaims
+/// the garbage.
 #[test]
-fn compat_example() -> Res {
+fn basic_example() -> Res {
     make_guard!(guard);
     // create an arena and allocate some values
     let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
@@ -46,9 +47,9 @@ fn compat_example() -> Res {
     Ok(())
 }
 
-/// COMPAT: tokens collected from a drained vector and redeemed with `map`.
+/// Tokens collected from a drained vector and redeemed with `map`.
 #[test]
-fn compat_collect_tokens() -> Res {
+fn collected_tokens_redeemed_with_map() -> Res {
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
     let mut v = Vec::new();
@@ -78,7 +79,7 @@ fn compat_collect_tokens() -> Res {
     Ok(())
 }
 
-/// Seed test: two items survive compaction in either redeem order.
+/// Two items survive compaction in either redeem order.
 #[test]
 fn two_items() -> Res {
     make_guard!(guard);
@@ -100,7 +101,7 @@ fn two_items() -> Res {
     Ok(())
 }
 
-/// Seed test: a vector of ten items, half dropped ("reclaiming half").
+/// A vector of ten items, half dropped ("reclaiming half").
 #[test]
 fn vector_of_ten_reclaiming_half() -> Res {
     make_guard!(guard);
@@ -144,7 +145,7 @@ fn vector_of_ten_reclaiming_half() -> Res {
     Ok(())
 }
 
-/// Seed test: redeeming out of address order still packs optimally.
+/// Redeeming out of address order still packs optimally.
 #[test]
 fn out_of_order_redeem() -> Res {
     make_guard!(guard);
@@ -175,7 +176,7 @@ fn out_of_order_redeem() -> Res {
     Ok(())
 }
 
-/// Seed test: many small gaps of mixed sizes are all reclaimed.
+/// Many small gaps of mixed sizes are all reclaimed.
 #[test]
 fn small_gaps() -> Res {
     make_guard!(guard);
@@ -208,7 +209,7 @@ fn small_gaps() -> Res {
     Ok(())
 }
 
-/// Seed test: a leaked token's object stays live and is never redeemed;
+/// A leaked token's object stays live and is never redeemed;
 /// the rest of the region compacts around it.
 #[test]
 fn leaked_token() -> Res {
@@ -248,7 +249,7 @@ unsafe impl Managed for Aligned {
     fn visit_refs<V: Visitor + ?Sized>(&mut self, _: &mut V) {}
 }
 
-/// Seed test: alignment is respected before and after compaction.
+/// Alignment is respected before and after compaction.
 #[test]
 fn alignment() -> Res {
     make_guard!(guard);

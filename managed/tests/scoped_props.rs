@@ -63,8 +63,8 @@ struct Live<'s> {
     check: Box<dyn Fn() -> bool + 's>,
 }
 
-fn byte(seed: usize, i: usize) -> u8 {
-    (seed.wrapping_mul(31).wrapping_add(i)) as u8
+fn byte(salt: usize, i: usize) -> u8 {
+    (salt.wrapping_mul(31).wrapping_add(i)) as u8
 }
 
 /// Runs `ops` in `arena`; returns the number of drop records made.
@@ -75,7 +75,7 @@ fn run(arena: &mut MemoryArena, ops: &[Op], drops: &Rc<RefCell<Vec<u32>>>) -> us
         let scope = arena.allocator();
         let mut live: Vec<Live<'_>> = Vec::new();
         let first_id = made;
-        for (seed, op) in ops.by_ref() {
+        for (salt, op) in ops.by_ref() {
             match *op {
                 Op::NewScope => break,
                 Op::Raw { size, align_log2 } => {
@@ -86,18 +86,18 @@ fn run(arena: &mut MemoryArena, ops: &[Op], drops: &Rc<RefCell<Vec<u32>>>) -> us
                     // SAFETY: `p` holds `size` fresh bytes for this scope.
                     let bytes = unsafe { std::slice::from_raw_parts_mut(p, size) };
                     for (i, b) in bytes.iter_mut().enumerate() {
-                        *b = byte(seed, i);
+                        *b = byte(salt, i);
                     }
                     let bytes = &*bytes;
                     live.push(Live {
                         range: (p as usize, p as usize + size),
                         check: Box::new(move || {
-                            bytes.iter().enumerate().all(|(i, &b)| b == byte(seed, i))
+                            bytes.iter().enumerate().all(|(i, &b)| b == byte(salt, i))
                         }),
                     });
                 }
                 Op::Copy { len } => {
-                    let src: Vec<u32> = (0..len).map(|i| (seed * 1000 + i) as u32).collect();
+                    let src: Vec<u32> = (0..len).map(|i| (salt * 1000 + i) as u32).collect();
                     let s = &*scope.alloc_slice_copy(&src);
                     assert_eq!(s.as_ptr() as usize % 4, 0);
                     live.push(Live {
@@ -122,12 +122,12 @@ fn run(arena: &mut MemoryArena, ops: &[Op], drops: &Rc<RefCell<Vec<u32>>>) -> us
                     });
                 }
                 Op::Aligned => {
-                    let w = &*scope.alloc(Wide(seed as u64));
+                    let w = &*scope.alloc(Wide(salt as u64));
                     let at = w as *const Wide as usize;
                     assert_eq!(at % 128, 0);
                     live.push(Live {
                         range: (at, at + 128),
-                        check: Box::new(move || *w == Wide(seed as u64)),
+                        check: Box::new(move || *w == Wide(salt as u64)),
                     });
                 }
                 Op::Str { len } => {

@@ -57,7 +57,7 @@ pub(crate) const MAX_CHUNK: usize = 1 << 30;
 /// chunk's area, from the chunk start.
 const BITMAP_OFFSET: usize = size_of::<Chunk>().next_multiple_of(64);
 
-/// Type-erased operations on one object type, made by [`GcKind::of`].
+/// Type-erased operations on one object type, made by `GcKind::of`.
 ///
 /// Every heap handle passes its object's kind to
 /// [`Visitor::visit_gc`](crate::Visitor::visit_gc): objects carry no header,

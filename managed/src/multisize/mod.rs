@@ -1,8 +1,8 @@
-//! Multisize page containers and [`MultisizePool`] (seed 002): values of
+//! Multisize page containers and [`MultisizePool`]: values of
 //! different types and sizes side by side on one list of pages.
 //!
 //! - [`MultisizePageDeque`]: push and pop at both ends, walk from either
-//!   end. Every record starts with the seed's pair of `u32`s: the size of
+//!   end. Every record starts with a pair of `u32`s: the size of
 //!   the record before it and the size of the record itself (the distance
 //!   to the one after it).
 //! - [`MultisizePageQueue`]: push at the back, pop and walk from the front.

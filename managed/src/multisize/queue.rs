@@ -9,7 +9,7 @@ use alloc::boxed::Box;
 /// viewed as `D` (usually a trait object), stored back to back in pages.
 ///
 /// Each record holds, before its value, the value's pointer-with-metadata
-/// (the seed's "vptr") and its type operations, after the pair of sizes
+/// (its "vptr") and its type operations, after the pair of sizes
 /// that chains the records (see [`MultisizePageDeque`](super::MultisizePageDeque),
 /// whose layout and large-value path it shares). A page emptied from the
 /// front is kept and reused at the back, like `VecDeque`'s capacity, until

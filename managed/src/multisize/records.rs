@@ -1,5 +1,5 @@
 //! The non-generic record engine under the three multisize page
-//! containers: records of variable size chained in pages, with the seed's
+//! containers: records of variable size chained in pages, with a
 //! `(prev, next)` pair of `u32` sizes at the start of each.
 //!
 //! A record is `[prev: u32][next: u32][meta][padding][value][padding]`:

@@ -469,7 +469,7 @@ mod tests {
             .alloc_slow(&cursor, Layout::from_size_align(3, 1).unwrap())
             .unwrap();
         let c = cursor.bump(Layout::from_size_align(4, 4).unwrap()).unwrap();
-        // The seed's `block` test: 3 bytes, then 4 at alignment 4. Sizes
+        // 3 bytes, then 4 at alignment 4: the second lands 8 bytes on. Sizes
         // round up to MIN_ALIGN, so ordinary types need no alignment work.
         assert_eq!(c.as_ptr().addr() - a.as_ptr().addr(), MIN_ALIGN);
         assert_eq!(cursor.used(), 16);
