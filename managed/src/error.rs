@@ -84,7 +84,9 @@ pub struct AllocValueError<T> {
 }
 
 impl<T> AllocValueError<T> {
-    /// The error and the value.
+    /// The error and the value. (Only the region makes them, which exists
+    /// on 64-bit targets only.)
+    #[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))]
     pub(crate) fn new(error: AllocError, value: T) -> Self {
         Self { error, value }
     }

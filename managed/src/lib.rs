@@ -44,6 +44,9 @@ extern crate self as managed;
 
 mod error;
 mod platform;
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub mod serde;
 mod stats;
 mod visit;
 
