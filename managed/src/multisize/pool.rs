@@ -592,6 +592,10 @@ static NEXT_POOL_ID: IdCounter = IdCounter::new();
 /// value larger or more aligned than 2 KiB takes the large path: its own
 /// block from the global allocator. Zero-sized values take no memory.
 ///
+/// `V` is the set of value types the pool accepts: [`AnyValues`] (the
+/// default: anything, and the pool stays on its thread) or [`SendValues`]
+/// (only `Send` values, and the pool is `Send`).
+///
 /// Handles are typed keys, [`MultisizeKey<T>`]: `Copy`, checked on every
 /// use (a key from another pool or of a removed value gets `None`; a slot's
 /// generation never wraps, so a stale key can never name a newer value).
