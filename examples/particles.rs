@@ -255,7 +255,6 @@ fn main() {
         scratch.push(arena.allocate::<[u64; 4]>(&state).expect("room"));
         let text = arena
             .allocate_value(&state, format!("{name}!"))
-            .map_err(|e| e.0)
             .expect("room");
         labels.insert(Label { text, particle });
     }

@@ -52,16 +52,10 @@ fn main() -> Result<(), AllocError> {
     for round in 0..4u32 {
         // Build lists; every other one is garbage right away.
         for k in 0..40u32 {
-            let mut list = arena
-                .allocate_value(&state, Value::Num(0))
-                .map_err(|e| e.0)?;
+            let mut list = arena.allocate_value(&state, Value::Num(0))?;
             for n in 1..=(k % 10 + 1) as i64 {
-                let num = arena
-                    .allocate_value(&state, Value::Num(n))
-                    .map_err(|e| e.0)?;
-                list = arena
-                    .allocate_value(&state, Value::Pair(num, list))
-                    .map_err(|e| e.0)?;
+                let num = arena.allocate_value(&state, Value::Num(n))?;
+                list = arena.allocate_value(&state, Value::Pair(num, list))?;
                 env.steps += 1;
             }
             if k % 2 == 0 {

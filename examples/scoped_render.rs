@@ -1,4 +1,4 @@
-//! A tiny path tracer in the style of the seed's use case (tray_rust): every
+//! A tiny path tracer, the use case the scoped arena is made for: every
 //! sample opens a scope of one `MemoryArena`, builds its BSDFs there as trait
 //! objects (lobes, a slice of `&dyn Lobe`, the BSDF itself, a path record in
 //! an `allocator_api2` vector), and drops the scope when the sample is done.
@@ -73,7 +73,7 @@ impl Rng {
     }
 }
 
-/// One scattering lobe of a BSDF (tray_rust's `BxDF`).
+/// One scattering lobe of a BSDF.
 trait Lobe {
     /// Reflectance towards `wi` seen from `wo` around normal `n`.
     fn eval(&self, wo: V3, wi: V3, n: V3) -> V3;
@@ -135,8 +135,7 @@ enum Material {
 }
 
 impl Material {
-    /// Builds the BSDF at a hit in the sample's scope (tray_rust's
-    /// `Material::bsdf(&hit, &alloc)`).
+    /// Builds the BSDF at a hit in the sample's scope.
     fn bsdf<'s>(&self, normal: V3, scope: &'s ArenaScope<'_>) -> &'s Bsdf<'s> {
         let lobes: &'s [&'s dyn Lobe] = match self {
             Material::Matte(c) => {

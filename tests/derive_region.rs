@@ -74,7 +74,7 @@ fn plain_user_types_are_kept_as_they_are() -> Result<(), Box<dyn std::error::Err
     let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
     let garbage = arena.allocate::<[u64; 4]>(&state)?;
     let frames = (0..3)
-        .map(|i| arena.allocate_value(&state, i).map_err(|e| e.0))
+        .map(|i| arena.allocate_value(&state, i))
         .collect::<Result<Vec<_>, _>>()?;
     let before = frames[0].as_ptr().addr();
     let sprite = Sprite {
@@ -141,7 +141,7 @@ fn recursive_types_survive_compaction() -> Result<(), Box<dyn std::error::Error>
                     children: Vec::new(),
                 },
             )
-            .map_err(|e| e.0.to_string())
+            .map_err(|e| e.to_string())
     };
     let mut a = leaf(1)?;
     a.children.push(leaf(2)?);
@@ -151,7 +151,12 @@ fn recursive_types_survive_compaction() -> Result<(), Box<dyn std::error::Error>
     };
     let mut list = List::Nil;
     for v in [3, 2, 1] {
-        list = List::Cons(v, arena.allocate_value(&state, list).map_err(|e| e.0)?);
+        list = List::Cons(
+            v,
+            arena
+                .allocate_value(&state, list)
+                .map_err(AllocError::from)?,
+        );
     }
     assert_eq!(tree_sum(&tree), 16);
     make_guard!(compact);
@@ -196,16 +201,16 @@ fn generic_types_survive_compaction() -> Result<(), Box<dyn std::error::Error>> 
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
     let garbage = arena.allocate::<[u64; 2]>(&state)?;
-    let shared = arena.allocate_shared(&state, 99u32).map_err(|e| e.0)?;
+    let shared = arena.allocate_shared(&state, 99u32)?;
     let tagged = Tagged {
-        item: arena.allocate_value(&state, 7).map_err(|e| e.0)?,
+        item: arena.allocate_value(&state, 7)?,
         shared,
         tag: String::from("tag"),
     };
     let bag = Bag {
         items: vec![
-            arena.allocate_value(&state, 1u16).map_err(|e| e.0)?,
-            arena.allocate_value(&state, 2u16).map_err(|e| e.0)?,
+            arena.allocate_value(&state, 1u16)?,
+            arena.allocate_value(&state, 2u16)?,
         ],
     };
     let before = tagged.item.as_ptr().addr();
@@ -249,7 +254,7 @@ fn lifetime_spellings_survive_compaction() -> Result<(), Box<dyn std::error::Err
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
     let garbage = arena.allocate::<[u64; 3]>(&state)?;
-    let one = |v: u64| arena.allocate_value(&state, v).map_err(|e| e.0);
+    let one = |v: u64| arena.allocate_value(&state, v);
     let inner = Spelled {
         raw: one(4)?,
         from_macro: vec![one(5)?],

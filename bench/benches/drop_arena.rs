@@ -1,6 +1,6 @@
 //! Benchmarks: drop_arena (see BENCHMARKS.md).
 //!
-//! - `churn-300`: the seed's random add/drop churn around 300 live
+//! - `churn-300`: random add/drop churn around 300 live
 //!   `[u64; 3]` values: start with 300, then 3000 steps that each either
 //!   give a random box back (moving the value out) or allocate a new one, at
 //!   random, keeping between 200 and 400 alive. Ours against the

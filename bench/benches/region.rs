@@ -1,4 +1,4 @@
-//! The compacting region arena with two-phase, compile-time-checked compaction (seed 000).
+//! The compacting region arena with two-phase, compile-time-checked compaction.
 //! Benchmarks: region (see BENCHMARKS.md).
 //!
 //! - `compact_64mib`: tokenize + compact + redeem of a 64 MiB region of
@@ -58,7 +58,7 @@ fn time_compaction(iters: u64, whole: bool) -> Duration {
         let mut survivors = Vec::new();
         let mut i = 0u64;
         while let Ok(item) = arena.allocate_value(&st, i) {
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 survivors.push(item);
             }
             i += 1;
@@ -198,7 +198,7 @@ fn forward_deref(c: &mut Criterion) {
             make_guard!(guard);
             let (arena, state) = Arena::<'_, 0>::with_capacity(guard, count * 8);
             let forwards: Vec<Forward<'_, u64>> = (0..count as u64)
-                .map(|i| arena.allocate_shared(&state, i).map_err(|e| e.0).unwrap())
+                .map(|i| arena.allocate_shared(&state, i).unwrap())
                 .collect();
             g.bench_function(format!("Forward::get/{count}"), |b| {
                 b.iter_custom(|n| {

@@ -55,7 +55,7 @@ fn pool_churn(c: &mut Criterion) {
 fn pool_iter_half(c: &mut Criterion) {
     let mut g = c.benchmark_group("pool_iter_half_removed");
     let mut rng = Rng(7);
-    let remove: Vec<bool> = (0..LIVE).map(|_| rng.next() % 2 == 0).collect();
+    let remove: Vec<bool> = (0..LIVE).map(|_| rng.next().is_multiple_of(2)).collect();
     let mut pool = UniformPool::new();
     let mut slab = slab::Slab::new();
     for (i, gone) in remove.iter().enumerate() {

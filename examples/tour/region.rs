@@ -17,11 +17,11 @@ struct Scene<'a, 'id> {
 }
 
 pub(crate) fn run() {
-    println!("== region: a compacting arena (Scavenge)");
+    println!("== region: a compacting arena");
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
 
-    // The seed's example: two items and some garbage.
+    // Two items and some garbage.
     let garbage = arena.allocate::<u64>(&state).expect("fits");
     let mut a = arena.allocate::<u8>(&state).expect("fits");
     *a = 0xAA;
@@ -30,28 +30,14 @@ pub(crate) fn run() {
     let mut temporaries = Vec::new();
     let title = arena
         .allocate_value(&state, "tour".to_string())
-        .map_err(|e| e.0)
         .expect("fits");
     let mut sprites = Vec::new();
     for i in 0..6 {
         temporaries.push(arena.allocate::<[u64; 4]>(&state).expect("fits"));
-        sprites.push(
-            arena
-                .allocate_value(&state, [i as f32, 0.5])
-                .map_err(|e| e.0)
-                .expect("fits"),
-        );
+        sprites.push(arena.allocate_value(&state, [i as f32, 0.5]).expect("fits"));
     }
-    let selected = Some(
-        arena
-            .allocate_value(&state, 3)
-            .map_err(|e| e.0)
-            .expect("fits"),
-    );
-    let palette = arena
-        .allocate_shared(&state, [255, 128, 0])
-        .map_err(|e| e.0)
-        .expect("fits");
+    let selected = Some(arena.allocate_value(&state, 3).expect("fits"));
+    let palette = arena.allocate_shared(&state, [255, 128, 0]).expect("fits");
     let scene = Scene {
         title,
         sprites,

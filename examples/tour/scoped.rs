@@ -1,4 +1,4 @@
-//! MemoryArena: scoped bump allocation with reuse, in-place construction and destructors (seed 004).
+//! MemoryArena: scoped bump allocation with reuse, in-place construction and destructors.
 //! Tour section: scoped.
 
 use managed::prelude::*;

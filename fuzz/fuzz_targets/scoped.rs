@@ -75,8 +75,8 @@ struct Program {
     ops: Vec<Op>,
 }
 
-fn byte(seed: usize, i: usize) -> u8 {
-    (seed.wrapping_mul(31).wrapping_add(i)) as u8
+fn byte(salt: usize, i: usize) -> u8 {
+    (salt.wrapping_mul(31).wrapping_add(i)) as u8
 }
 
 /// One live allocation: its byte range and a check of its contents.
@@ -97,7 +97,7 @@ fn run(program: &Program) {
         let mut registered: Vec<Vec<u32>> = Vec::new();
         let mut values: Vec<&mut Ordered> = Vec::new();
         let mut after = 0;
-        for (seed, op) in ops.by_ref() {
+        for (salt, op) in ops.by_ref() {
             let before = live.len();
             match *op {
                 Op::NewScope(then) => {
@@ -112,19 +112,19 @@ fn run(program: &Program) {
                     // SAFETY: `p` is `size` fresh bytes for this scope.
                     let bytes = unsafe { std::slice::from_raw_parts_mut(p, size) };
                     for (i, b) in bytes.iter_mut().enumerate() {
-                        *b = byte(seed, i);
+                        *b = byte(salt, i);
                     }
                     let bytes = &*bytes;
                     live.push(Live {
                         range: (p.addr(), p.addr() + size),
                         check: Box::new(move || {
-                            bytes.iter().enumerate().all(|(i, &b)| b == byte(seed, i))
+                            bytes.iter().enumerate().all(|(i, &b)| b == byte(salt, i))
                         }),
                     });
                 }
                 Op::Copy(len) => {
                     let src: Vec<u32> = (0..len)
-                        .map(|i| (seed * 1000) as u32 + u32::from(i))
+                        .map(|i| (salt * 1000) as u32 + u32::from(i))
                         .collect();
                     let s = &*scope.alloc_slice_copy(&src);
                     assert_eq!(s.as_ptr().addr() % 4, 0);
@@ -145,7 +145,7 @@ fn run(program: &Program) {
                     let s = scope.alloc_uninit_slice::<u64>(len.into());
                     assert_eq!(s.len(), usize::from(len));
                     for (i, x) in s.iter_mut().enumerate() {
-                        x.write(seed as u64 * 7 + i as u64);
+                        x.write(salt as u64 * 7 + i as u64);
                     }
                     // SAFETY: every element was just written.
                     let s = &*unsafe { &mut *(s as *mut [_] as *mut [u64]) };
@@ -154,7 +154,7 @@ fn run(program: &Program) {
                         check: Box::new(move || {
                             s.iter()
                                 .enumerate()
-                                .all(|(i, &x)| x == seed as u64 * 7 + i as u64)
+                                .all(|(i, &x)| x == salt as u64 * 7 + i as u64)
                         }),
                     });
                 }

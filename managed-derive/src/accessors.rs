@@ -66,6 +66,7 @@ pub(crate) fn view_name(ident: &Ident) -> Ident {
 /// no field accessors, for the methods `#[managed::forward]` adds).
 pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
     let ident = container.ident;
+    let krate = &container.krate;
     let vis = container.vis;
     let view = view_name(ident);
     let (impl_generics, ty_generics, where_clause) = container.generics.split_for_impl();
@@ -73,7 +74,7 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
     // The accessor impl is generic over the handle too.
     let mut generics = container.generics.clone();
     generics.params.push(GenericParam::Type(parse_quote!(
-        __ManagedH: ::managed::contiguous::Access<Target = #ident #ty_generics>
+        __ManagedH: #krate::contiguous::Access<Target = #ident #ty_generics>
     )));
     let (view_impl_generics, _, _) = generics.split_for_impl();
 
@@ -98,7 +99,7 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
         #[automatically_derived]
         // SAFETY (of the generated code): the view is a `repr(transparent)`
         // wrapper of the handle.
-        unsafe impl #impl_generics ::managed::contiguous::Fields for #ident #ty_generics #where_clause {
+        unsafe impl #impl_generics #krate::contiguous::Fields for #ident #ty_generics #where_clause {
             type View<__ManagedH> = #view<__ManagedH>;
         }
 
@@ -124,6 +125,7 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
 /// The four accessors of one field.
 fn field_accessors(container: &Container<'_>, field: &Field<'_>) -> TokenStream {
     let ty = &resolve_self(field.ty, container);
+    let krate = &container.krate;
     let member = &field.member;
     let getter = getter_name(field);
     let setter = setter_name(field);
@@ -159,7 +161,7 @@ fn field_accessors(container: &Container<'_>, field: &Field<'_>) -> TokenStream 
         where
             for<'__managed> #ty: ::core::clone::Clone,
         {
-            ::managed::contiguous::Access::with(&self.0, |__object| {
+            #krate::contiguous::Access::with(&self.0, |__object| {
                 ::core::clone::Clone::clone(&__object.#member)
             })
         }
@@ -171,7 +173,7 @@ fn field_accessors(container: &Container<'_>, field: &Field<'_>) -> TokenStream 
             &self,
             f: impl ::core::ops::FnOnce(&#ty) -> __ManagedR,
         ) -> __ManagedR {
-            ::managed::contiguous::Access::with(&self.0, |__object| f(&__object.#member))
+            #krate::contiguous::Access::with(&self.0, |__object| f(&__object.#member))
         }
 
         #[doc = #with_mut_doc]
@@ -181,7 +183,7 @@ fn field_accessors(container: &Container<'_>, field: &Field<'_>) -> TokenStream 
             &self,
             f: impl ::core::ops::FnOnce(&mut #ty) -> __ManagedR,
         ) -> __ManagedR {
-            ::managed::contiguous::Access::with_mut(&self.0, |__object| f(&mut __object.#member))
+            #krate::contiguous::Access::with_mut(&self.0, |__object| f(&mut __object.#member))
         }
 
         #[doc = #set_doc]
@@ -189,7 +191,7 @@ fn field_accessors(container: &Container<'_>, field: &Field<'_>) -> TokenStream 
         #[track_caller]
         #method_vis fn #setter(&self, value: #ty) {
             // The old value is dropped here, after the access ended.
-            let _ = ::managed::contiguous::Access::with_mut(&self.0, |__object| {
+            let _ = #krate::contiguous::Access::with_mut(&self.0, |__object| {
                 ::core::mem::replace(&mut __object.#member, value)
             });
         }

@@ -18,6 +18,8 @@ pub(crate) struct Container<'a> {
     pub(crate) generics: &'a Generics,
     /// Fields, by shape.
     pub(crate) data: Data<'a>,
+    /// The runtime crate's path in the generated code.
+    pub(crate) krate: syn::Path,
 }
 
 /// The body of a container.
@@ -72,7 +74,7 @@ impl<'a> Container<'a> {
     /// Builds the model, reporting unions and misplaced attributes; `None`
     /// for a union.
     pub(crate) fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> Option<Self> {
-        attr::reject(cx, &input.attrs, "a type");
+        let attrs = attr::Container::from_ast(cx, &input.attrs);
         let params = bound::type_params(&input.generics);
         let scope = Scope {
             container: &input.ident,
@@ -106,6 +108,7 @@ impl<'a> Container<'a> {
             vis: &input.vis,
             generics: &input.generics,
             data,
+            krate: attrs.krate,
         })
     }
 

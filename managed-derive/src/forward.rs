@@ -47,6 +47,7 @@ use syn::{
 };
 
 use crate::accessors::view_name;
+use crate::attr;
 use crate::check::PROXY_METHODS;
 use crate::ctxt::Ctxt;
 
@@ -56,9 +57,7 @@ const FORWARD: &str = "forward";
 /// Expands `#[managed::forward]` on `item`, reporting every error found.
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let cx = Ctxt::new();
-    if !attr.is_empty() {
-        cx.error_spanned_by(&attr, "`#[managed::forward]` takes no arguments");
-    }
+    let krate = crate_argument(&cx, attr);
     let mut block: ItemImpl = syn::parse2(item)?;
     if let Some((_, path, _)) = &block.trait_ {
         cx.error_spanned_by(
@@ -77,7 +76,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
         if take_skip(&cx, &mut method.attrs) {
             continue;
         }
-        if let Some(method) = forward_method(&cx, method, &self_ty) {
+        if let Some(method) = forward_method(&cx, method, &self_ty, &krate) {
             forwarded.push(method);
         }
     }
@@ -100,15 +99,16 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     generics
         .make_where_clause()
         .predicates
-        .push(parse_quote!(__ManagedH: ::managed::contiguous::Access<Target = #self_ty>));
+        .push(parse_quote!(__ManagedH: #krate::contiguous::Access<Target = #self_ty>));
     let (impl_generics, _, where_clause) = generics.split_for_impl();
     // Names what is missing when the type does not derive `Managed` (the
     // view would not exist): `Fields` says to add the derive.
     let (check_generics, _, check_where) = block.generics.split_for_impl();
+    let krate_at_ty = attr::respanned(&krate, self_ty.span());
     let check = quote_spanned! {self_ty.span()=>
         const _: () = {
             fn __managed_forward_needs_the_derive #check_generics () #check_where {
-                fn needs<T: ?::core::marker::Sized + ::managed::contiguous::Fields>() {}
+                fn needs<T: ?::core::marker::Sized + #krate_at_ty::contiguous::Fields>() {}
                 needs::<#self_ty>();
             }
         };
@@ -125,6 +125,32 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
             #(#forwarded)*
         }
     })
+}
+
+/// The runtime crate's path from the attribute's arguments: empty, or
+/// `crate = "path"` (`#[managed::forward(crate = "mm")]` where the crate is
+/// renamed `mm`).
+fn crate_argument(cx: &Ctxt, attr: TokenStream) -> syn::Path {
+    let mut krate = None;
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("crate") {
+            let path = attr::crate_path(&meta)?;
+            if krate.is_some() {
+                return Err(meta.error("duplicate argument `crate`"));
+            }
+            krate = Some(path);
+            Ok(())
+        } else {
+            Err(meta.error(
+                "`#[managed::forward]` takes one optional argument, `crate = \"path\"`: the \
+                 path of the `managed` crate where the dependency is renamed",
+            ))
+        }
+    });
+    if let Err(error) = syn::parse::Parser::parse2(parser, attr) {
+        cx.syn_error(error);
+    }
+    krate.unwrap_or_else(attr::default_crate_path)
 }
 
 /// The path of the field view of `self_ty`: its path with the last segment
@@ -171,7 +197,12 @@ fn take_skip(cx: &Ctxt, attrs: &mut Vec<Attribute>) -> bool {
 
 /// The forwarding method for `method`, or `None` when it is not forwarded
 /// (no `&self`/`&mut self` receiver) or cannot be (an error is reported).
-fn forward_method(cx: &Ctxt, method: &ImplItemFn, self_ty: &Type) -> Option<TokenStream> {
+fn forward_method(
+    cx: &Ctxt,
+    method: &ImplItemFn,
+    self_ty: &Type,
+    krate: &syn::Path,
+) -> Option<TokenStream> {
     let sig = &method.sig;
     let exclusive = match sig.inputs.first() {
         Some(FnArg::Receiver(receiver)) => receiver_kind(receiver)?,
@@ -276,13 +307,14 @@ fn forward_method(cx: &Ctxt, method: &ImplItemFn, self_ty: &Type) -> Option<Toke
     let object = Ident::new("__object", Span::mixed_site());
     // Spanned at the method's name, so that errors about the forwarded
     // method (a name clash with a field accessor) point at it.
+    let krate = attr::respanned(krate, name.span());
     Some(quote_spanned! {name.span()=>
         #(#kept)*
         #[doc = #note]
         #[inline]
         #[track_caller]
         #vis #fn_token #name #impl_generics (&self, #(#params),*) #output #where_clause {
-            ::managed::contiguous::Access::#access(Self::__managed_handle(self), |#object| {
+            #krate::contiguous::Access::#access(Self::__managed_handle(self), |#object| {
                 <#self_ty>::#name #turbofish (#object, #(#args),*)
             })
         }

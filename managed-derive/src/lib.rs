@@ -1,17 +1,19 @@
-//! `#[derive(Managed)]` for the `managed` crate.
+//! `#[derive(Managed)]`, `#[derive(Rebrand)]` and `#[managed::forward]` for
+//! the `managed-memory` crate (whose library is `managed`).
 //!
-//! The derive implements `managed::Managed` (the field-rewrite visitor) and,
-//! for structs, the proxy field accessors. Its documentation, with the
-//! attributes it accepts, is on the re-export `managed::Managed`.
-//!
-//! The crate is laid out like `serde_derive`: [`ast`] turns the input into
-//! a model of containers, variants and fields, reading their attributes
-//! with [`attr`]; [`check`] rejects what the model cannot express; the
-//! [`managed_impl`] and [`accessors`] modules generate code from the
-//! model, using the where-clause helpers of [`bound`]. Errors are
-//! accumulated in a [`ctxt::Ctxt`] and reported together, each with its
-//! span. [`forward`] is the `#[managed::forward]` attribute, which adds
-//! methods to the field view [`accessors`] generates.
+//! Depend on `managed-memory`, which re-exports all three: their
+//! documentation, with the attributes they accept, is on the re-exports
+//! `managed::Managed`, `managed::region::Rebrand` and `managed::forward`.
+
+// The crate is laid out like `serde_derive`: `ast` turns the input into a
+// model of containers, variants and fields, reading their attributes with
+// `attr`; `check` rejects what the model cannot express; the `managed_impl`
+// and `accessors` modules generate code from the model, using the
+// where-clause helpers of `bound`. Errors are accumulated in a `ctxt::Ctxt`
+// and reported together, each with its span. `forward` is the
+// `#[managed::forward]` attribute, which adds methods to the field view
+// `accessors` generates; `region` derives `Rebrand`, `root` the heap's
+// `Rootable`.
 
 mod accessors;
 mod ast;
@@ -41,7 +43,7 @@ pub fn derive_managed(input: TokenStream) -> TokenStream {
 /// parameter is the region lifetime, so a whole struct of arena items can
 /// be tokenized and redeemed at the new lifetime; see the documentation of
 /// `managed::region::Rebrand`.
-#[proc_macro_derive(Rebrand)]
+#[proc_macro_derive(Rebrand, attributes(managed))]
 pub fn derive_rebrand(input: TokenStream) -> TokenStream {
     region::expand(&parse_macro_input!(input as DeriveInput))
         .unwrap_or_else(syn::Error::into_compile_error)
@@ -73,7 +75,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     };
     let managed = managed_impl::expand(&container);
     let accessors = accessors::expand(&container);
-    let root = root::expand(input);
+    let root = root::expand(input, &container.krate);
     Ok(quote::quote! {
         #managed
         #accessors

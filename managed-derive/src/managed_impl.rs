@@ -1,4 +1,5 @@
-//! The `unsafe impl ::managed::Managed`.
+//! The `unsafe impl ::managed::Managed` (`::managed`, or the path of
+//! `#[managed(crate = "...")]`).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -6,11 +7,13 @@ use syn::spanned::Spanned;
 use syn::{Ident, WherePredicate, parse_quote};
 
 use crate::ast::{Container, Data, Field};
+use crate::attr;
 use crate::bound;
 
 /// Generates the `Managed` impl of a container.
 pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
     let ident = container.ident;
+    let krate = &container.krate;
     let params = bound::type_params(container.generics);
 
     // Bounds: visited fields that mention a type parameter must be Managed
@@ -27,10 +30,10 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
             predicates.push(parse_quote!(#ty: 'static));
         } else if bound::is_recursive(ty, ident) {
             for param in bound::mentioned(ty, &params) {
-                predicates.push(parse_quote!(#param: ::managed::Managed));
+                predicates.push(parse_quote!(#param: #krate::Managed));
             }
         } else if bound::mentions(ty, &params) {
-            predicates.push(parse_quote!(#ty: ::managed::Managed));
+            predicates.push(parse_quote!(#ty: #krate::Managed));
         }
     }
     generics.make_where_clause().predicates.extend(predicates);
@@ -45,13 +48,14 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
                 // Conservatively true: evaluating it would be a cycle.
                 quote!(true)
             } else {
-                quote_spanned!(ty.span()=> <#ty as ::managed::Managed>::HAS_REFS)
+                let krate = attr::respanned(krate, ty.span());
+                quote_spanned!(ty.span()=> <#ty as #krate::Managed>::HAS_REFS)
             }
         });
 
     let body = match &container.data {
         Data::Struct(fields) => {
-            let (pattern, visits) = destructure(fields);
+            let (pattern, visits) = destructure(fields, krate);
             quote! {
                 let Self #pattern = self;
                 #visits
@@ -61,7 +65,7 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
         Data::Enum(variants) => {
             let arms = variants.iter().map(|variant| {
                 let name = variant.ident;
-                let (pattern, visits) = destructure(&variant.fields);
+                let (pattern, visits) = destructure(&variant.fields, krate);
                 quote!(Self::#name #pattern => { #visits })
             });
             quote!(match self { #(#arms)* })
@@ -75,15 +79,15 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
         // `'static` by the impl's bounds, so they hold no branded managed
         // reference; `HAS_REFS` is the OR of the visited fields' own (or
         // `true`).
-        unsafe impl #impl_generics ::managed::Managed for #ident #ty_generics #where_clause {
+        unsafe impl #impl_generics #krate::Managed for #ident #ty_generics #where_clause {
             const HAS_REFS: bool = false #(|| #has_refs)*;
 
             #[inline]
-            fn visit_refs<__ManagedV: ::managed::Visitor + ?::core::marker::Sized>(
+            fn visit_refs<__ManagedV: #krate::Visitor + ?::core::marker::Sized>(
                 &mut self,
                 __visitor: &mut __ManagedV,
             ) {
-                if !<Self as ::managed::Managed>::HAS_REFS {
+                if !<Self as #krate::Managed>::HAS_REFS {
                     return;
                 }
                 #body
@@ -94,7 +98,7 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
 
 /// A brace pattern binding every visited field (`{ a: __field0, .. }`) and
 /// the statements visiting them.
-fn destructure(fields: &[Field<'_>]) -> (TokenStream, TokenStream) {
+fn destructure(fields: &[Field<'_>], krate: &syn::Path) -> (TokenStream, TokenStream) {
     let visited: Vec<(&Field<'_>, Ident)> = fields
         .iter()
         .filter(|field| field.visited())
@@ -112,8 +116,9 @@ fn destructure(fields: &[Field<'_>]) -> (TokenStream, TokenStream) {
     });
     let visits = visited.iter().map(|(field, binding)| {
         let ty = field.ty;
+        let krate = attr::respanned(krate, ty.span());
         quote_spanned! {ty.span()=>
-            <#ty as ::managed::Managed>::visit_refs(#binding, __visitor);
+            <#ty as #krate::Managed>::visit_refs(#binding, __visitor);
         }
     });
     (quote!({ #(#bindings,)* .. }), quote!(#(#visits)*))

@@ -83,9 +83,14 @@ use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{Data, DeriveInput, GenericParam, Lifetime, LifetimeParam, Type};
 
+use crate::attr;
+use crate::ctxt::Ctxt;
+
 /// The `Rebrand` impl and its field check for `input`, or a spanned error
 /// for a union.
 pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let cx = Ctxt::new();
+    let krate = attr::Container::from_ast(&cx, &input.attrs).krate;
     let fields: Vec<&Type> = match &input.data {
         Data::Struct(s) => s.fields.iter().map(|f| &f.ty).collect(),
         Data::Enum(e) => e
@@ -94,13 +99,15 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             .flat_map(|v| v.fields.iter().map(|f| &f.ty))
             .collect(),
         Data::Union(u) => {
-            return Err(syn::Error::new_spanned(
+            cx.error_spanned_by(
                 u.union_token,
                 "#[derive(Rebrand)] does not support unions: the items in a union's \
                  fields cannot be found and visited; use a struct or an enum",
-            ));
+            );
+            Vec::new()
         }
     };
+    cx.check()?;
     // Without a lifetime parameter there is nothing to substitute:
     // `Branded<'b>` is `Self` (a region lifetime hidden in a type argument
     // stays, which is sound: see the module docs).
@@ -139,7 +146,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         .type_params()
         .map(|t| {
             let id = &t.ident;
-            quote!(#id: ::managed::Managed,)
+            quote!(#id: #krate::Managed,)
         })
         .collect();
     let predicates = where_clause.map(|w| {
@@ -156,7 +163,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         // field type's own `Rebrand::Branded`, so every substituted lifetime
         // is a lifetime of region items, which the derived
         // `Managed::visit_refs` visits.
-        unsafe impl #impl_generics ::managed::region::Rebrand for #name #ty_generics
+        unsafe impl #impl_generics #krate::region::Rebrand for #name #ty_generics
         where
             #(#managed_bounds)*
             #predicates
@@ -175,7 +182,7 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         let at_fresh = quote!(<#branded as __ManagedRebrandFields>::#f);
         let at_region = quote!(<#this as __ManagedRebrandFields>::#f);
         let expected = if mentions(ty, &region) {
-            quote!(<#at_region as ::managed::region::Rebrand>::Branded<#fresh>)
+            quote!(<#at_region as #krate::region::Rebrand>::Branded<#fresh>)
         } else {
             at_region
         };

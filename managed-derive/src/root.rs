@@ -24,9 +24,9 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 use syn::{DeriveInput, GenericParam, Lifetime};
 
-/// The `Rootable` impl of `input`, or nothing when its generics have
-/// lifetime bounds.
-pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
+/// The `Rootable` impl of `input`, naming the runtime crate `krate`, or
+/// nothing when its generics have lifetime bounds.
+pub(crate) fn expand(input: &DeriveInput, krate: &syn::Path) -> TokenStream {
     let generics = &input.generics;
     let bounded = generics.params.iter().any(|param| match param {
         GenericParam::Lifetime(l) => !l.bounds.is_empty(),
@@ -82,9 +82,9 @@ pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
     });
     quote! {
         #[automatically_derived]
-        impl<#(#impl_params),*> ::managed::heap::Rootable for #name<#(#self_args),*>
+        impl<#(#impl_params),*> #krate::heap::Rootable for #name<#(#self_args),*>
         where
-            for<#gc> #name<#(#root_args),*>: ::managed::Managed,
+            for<#gc> #name<#(#root_args),*>: #krate::Managed,
             #predicates
         {
             type Root<#gc> = #name<#(#root_args),*>;
@@ -106,7 +106,11 @@ mod tests {
     use super::*;
 
     fn expand_str(src: &str) -> String {
-        expand(&syn::parse_str(src).unwrap()).to_string()
+        expand(
+            &syn::parse_str(src).unwrap(),
+            &crate::attr::default_crate_path(),
+        )
+        .to_string()
     }
 
     #[test]

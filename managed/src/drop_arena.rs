@@ -1,5 +1,5 @@
 //! [`DropArena`] and [`DropBox`]: a typed arena whose boxes can be given back
-//! one at a time, so that their slots are reused (seed 001).
+//! one at a time, so that their slots are reused.
 //!
 //! A [`DropArena<'arena, T>`](DropArena) allocates values of one type `T`
 //! and hands out [`DropBox<'arena, T>`](DropBox)es: owning pointers that
@@ -92,6 +92,8 @@
 //! no free list, only the two counters behind [`DropArena::len`] and
 //! [`DropArena::max_len`].
 
+use ::alloc::alloc;
+use ::alloc::vec::Vec;
 use core::alloc::Layout;
 use core::borrow::{Borrow, BorrowMut};
 use core::cell::{Cell, UnsafeCell};
@@ -102,7 +104,6 @@ use core::marker::PhantomData;
 use core::mem::{self, ManuallyDrop};
 use core::ops::{Deref, DerefMut};
 use core::ptr::{self, NonNull};
-use std::alloc;
 
 use crate::{AllocError, SpaceStats};
 
@@ -111,7 +112,7 @@ use crate::{AllocError, SpaceStats};
 // ---------------------------------------------------------------------------
 
 /// Bytes of the first chunk an arena carves when it was not given a
-/// capacity (typed-arena's choice); later chunks double.
+/// capacity; later chunks double.
 const FIRST_CHUNK_BYTES: usize = 1024;
 
 /// A type invariant in `'arena` that owns nothing, needs no drop and is
@@ -204,9 +205,9 @@ pub struct DropArena<'arena, T> {
 /// the slot until the arena drops; give it to
 /// [`DropArena::drop_box`] or [`DropArena::box_to_inner`] to reuse the slot.
 ///
-/// [`into_inner`](Self::into_inner) and [`leak`](Self::leak) are methods
-/// (as in the `drop_arena` crate), so they take precedence over methods of
-/// the same name on `T`: call those as `(*b).leak()`.
+/// [`into_inner`](Self::into_inner) and [`leak`](Self::leak) are methods,
+/// so they take precedence over methods of the same name on `T`: call those
+/// as `(*b).leak()`.
 ///
 /// It is a `#[repr(transparent)]` non-null pointer with the semantics of a
 /// `&'arena mut T`, so it is as large as a `&mut T`, and so is
@@ -297,7 +298,7 @@ impl Chunks {
         // Allocating zero bytes is undefined behaviour: checked in every
         // build (once per chunk).
         assert!(
-            slot.size() > 0 && slot.size() % slot.align() == 0,
+            slot.size() > 0 && slot.size().is_multiple_of(slot.align()),
             "a slot has a non-zero size, a multiple of its alignment"
         );
         let size = slot
@@ -368,7 +369,7 @@ impl<'arena, T> DropArena<'arena, T> {
     /// # Panics
     ///
     /// If `n` slots of `T` exceed `isize::MAX` bytes; aborts through
-    /// [`std::alloc::handle_alloc_error`] if the global allocator fails. See
+    /// [`handle_alloc_error`](::alloc::alloc::handle_alloc_error) if the global allocator fails. See
     /// [`try_with_capacity`](Self::try_with_capacity) for the fallible form.
     ///
     /// ```
@@ -382,6 +383,7 @@ impl<'arena, T> DropArena<'arena, T> {
     /// assert_eq!(arena.stats().reserved_bytes, reserved); // no new chunk
     /// ```
     #[must_use]
+    #[track_caller]
     pub fn with_capacity(n: usize) -> Self {
         match Self::try_with_capacity(n) {
             Ok(arena) => arena,
@@ -423,7 +425,7 @@ impl<'arena, T> DropArena<'arena, T> {
     /// # Panics
     ///
     /// If a new chunk would exceed `isize::MAX` bytes; aborts through
-    /// [`std::alloc::handle_alloc_error`] if the global allocator fails.
+    /// [`handle_alloc_error`](::alloc::alloc::handle_alloc_error) if the global allocator fails.
     ///
     /// ```
     /// use managed::prelude::*;
@@ -434,6 +436,9 @@ impl<'arena, T> DropArena<'arena, T> {
     /// assert_eq!(*b, [1, 2, 3]);
     /// ```
     #[inline]
+    #[track_caller]
+    #[must_use = "dropping the DropBox drops the value, and its slot is not reused; \
+                  give it back with DropArena::drop_box"]
     pub fn alloc(&'arena self, value: T) -> DropBox<'arena, T> {
         let ptr = self.take_slot();
         // SAFETY: `take_slot` returns a slot no one owns, valid for writes of
@@ -490,6 +495,55 @@ impl<'arena, T> DropArena<'arena, T> {
         }
     }
 
+    /// Gives back a whole structure of boxes: drops `root`'s value and
+    /// every value it owns through boxes of this arena, and puts all their
+    /// slots back on the free list.
+    ///
+    /// `children` takes the boxes out of one value (its children, which
+    /// [`drop(b)`](DropBox#impl-Drop-for-DropBox<'arena,+T>) would drop
+    /// without reusing their slots); they are given back the same way, and
+    /// then the value itself is dropped with [`drop_box`](Self::drop_box).
+    /// The walk keeps its own stack, so a deep structure (a long list) cannot
+    /// overflow the thread's stack.
+    ///
+    /// If `children` or a destructor panics, the boxes not yet given back
+    /// are dropped as boxes (their values dropped, their slots not reused)
+    /// and the panic continues.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// struct Tree<'d> {
+    ///     left: Option<DropBox<'d, Tree<'d>>>,
+    ///     right: Option<DropBox<'d, Tree<'d>>>,
+    /// }
+    ///
+    /// fn build<'d>(arena: &'d DropArena<'d, Tree<'d>>, depth: u32) -> DropBox<'d, Tree<'d>> {
+    ///     let child = || (depth > 0).then(|| build(arena, depth - 1));
+    ///     arena.alloc(Tree { left: child(), right: child() })
+    /// }
+    ///
+    /// let arena = &DropArena::new();
+    /// for _ in 0..3 {
+    ///     let tree = build(arena, 8);
+    ///     assert_eq!(arena.len(), 511);
+    ///     arena.drop_tree(tree, |t| t.left.take().into_iter().chain(t.right.take()));
+    ///     assert_eq!(arena.len(), 0);
+    /// }
+    /// assert_eq!(arena.max_len(), 511); // every tree reused the first one's slots
+    /// ```
+    pub fn drop_tree<I, F>(&'arena self, root: DropBox<'arena, T>, mut children: F)
+    where
+        F: FnMut(&mut T) -> I,
+        I: IntoIterator<Item = DropBox<'arena, T>>,
+    {
+        let mut pending = ::alloc::vec![root];
+        while let Some(mut b) = pending.pop() {
+            pending.extend(children(&mut b));
+            self.drop_box(b);
+        }
+    }
+
     /// Moves the box's value out and puts its slot back on the free list.
     ///
     /// ```
@@ -511,7 +565,8 @@ impl<'arena, T> DropArena<'arena, T> {
         value
     }
 
-    /// The `drop_arena` crate's name for [`box_to_inner`](Self::box_to_inner).
+    /// Another name for [`box_to_inner`](Self::box_to_inner), matching
+    /// [`DropBox::into_inner`].
     ///
     /// ```
     /// use managed::prelude::*;
@@ -628,6 +683,7 @@ impl<'arena, T> DropArena<'arena, T> {
     /// Takes a slot no one owns: from the free list, the bump pointer, or a
     /// new chunk. For a zero-sized `T`, returns a dangling pointer.
     #[inline]
+    #[track_caller]
     fn take_slot(&self) -> NonNull<T> {
         if Self::IS_ZST {
             if self.zst_free.get() > 0 {
@@ -660,6 +716,7 @@ impl<'arena, T> DropArena<'arena, T> {
     /// The slow path of [`take_slot`](Self::take_slot): a new chunk.
     #[cold]
     #[inline(never)]
+    #[track_caller]
     fn grow_and_take(&self) -> NonNull<T> {
         debug_assert!(self.free.get().is_none() && self.next.get() == self.end.get());
         let (start, slots) = match self.new_chunk(None) {
@@ -747,6 +804,7 @@ impl<T> fmt::Debug for DropArena<'_, T> {
 /// [`alloc::handle_alloc_error`] for an allocator failure.
 #[cold]
 #[inline(never)]
+#[track_caller]
 fn fail(e: AllocError) -> ! {
     match e {
         AllocError::OutOfMemory { layout } => alloc::handle_alloc_error(layout),

@@ -47,7 +47,92 @@ impl fmt::Display for AllocError {
     }
 }
 
-impl std::error::Error for AllocError {}
+impl core::error::Error for AllocError {}
+
+/// Why a value could not be allocated, with the value given back.
+///
+/// It works with `?` in a function that returns `Result<_, AllocError>`,
+/// or `Box<dyn Error>` for a `'static` value (one that holds region items
+/// is not: write `.map_err(AllocError::from)?` there): the value is then
+/// dropped. [`into_value`](Self::into_value) gives the value back
+/// instead. Its `Debug` names the
+/// value's type without printing the value, so `unwrap` and `expect` work
+/// whatever the value is.
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// fn two<'id>(arena: &Arena<'id, 16>, state: &State<'id>) -> Result<u64, AllocError> {
+///     let a = arena.allocate_value(state, String::from("a"))?;
+///     let b = arena.allocate_value(state, String::from("b"))?;
+///     Ok((a.len() + b.len()) as u64)
+/// }
+///
+/// make_guard!(guard);
+/// let (arena, state): (Arena<'_, 16>, _) = Arena::new(guard);
+/// let err = two(&arena, &state).unwrap_err(); // two Strings need 48 bytes
+/// assert!(matches!(err, AllocError::Full { .. }));
+///
+/// let big = arena.allocate_value(&state, [1u8; 64]).unwrap_err();
+/// assert_eq!(big.into_value(), [1u8; 64]); // nothing is lost
+/// ```
+pub struct AllocValueError<T> {
+    /// Why.
+    error: AllocError,
+    /// The value that was not stored.
+    value: T,
+}
+
+impl<T> AllocValueError<T> {
+    /// The error and the value. (Only the region makes them, which exists
+    /// on 64-bit targets only.)
+    #[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))]
+    pub(crate) fn new(error: AllocError, value: T) -> Self {
+        Self { error, value }
+    }
+
+    /// Why the allocation failed.
+    #[must_use]
+    pub fn error(&self) -> AllocError {
+        self.error
+    }
+
+    /// The value, back.
+    #[must_use]
+    pub fn into_value(self) -> T {
+        self.value
+    }
+
+    /// The error and the value.
+    #[must_use]
+    pub fn into_parts(self) -> (AllocError, T) {
+        (self.error, self.value)
+    }
+}
+
+impl<T> From<AllocValueError<T>> for AllocError {
+    /// The error alone; the value is dropped.
+    fn from(e: AllocValueError<T>) -> AllocError {
+        e.error
+    }
+}
+
+impl<T> fmt::Debug for AllocValueError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AllocValueError")
+            .field("error", &self.error)
+            .field("value", &format_args!("<{}>", core::any::type_name::<T>()))
+            .finish()
+    }
+}
+
+impl<T> fmt::Display for AllocValueError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl<T> core::error::Error for AllocValueError<T> {}
 
 #[cfg(test)]
 mod tests {

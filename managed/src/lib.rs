@@ -27,13 +27,26 @@
 //! The layering (raw pages, containers, handles) and the invariants each
 //! layer keeps are described in `ARCHITECTURE.md` at the repository root.
 
+#![cfg_attr(not(test), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(clippy::undocumented_unsafe_blocks)]
+
+// The library is written against `core` and `alloc` alone; `std` adds
+// impls for its own types and run-time CPU feature detection. (The unit
+// tests link `std` in any case.)
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 // Lets the derive's absolute `::managed::` paths resolve inside this crate's
 // own unit tests.
 extern crate self as managed;
 
 mod error;
+mod platform;
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub mod serde;
 mod stats;
 mod visit;
 
@@ -45,10 +58,14 @@ pub mod drop_arena;
 pub mod heap;
 pub mod hot;
 pub mod multisize;
+// The region tags item addresses in their top bits, which only 64-bit
+// addresses leave free: on other targets the module does not exist.
+#[cfg(target_pointer_width = "64")]
+#[cfg_attr(docsrs, doc(cfg(target_pointer_width = "64")))]
 pub mod region;
 pub mod scoped;
 
-pub use error::AllocError;
+pub use error::{AllocError, AllocValueError};
 pub use stats::SpaceStats;
 pub use visit::{Managed, Visitor};
 
@@ -89,6 +106,13 @@ pub use visit::{Managed, Visitor};
 /// - `#[managed(accessors = false)]`: the field gets no accessors.
 /// - `#[managed(rename = "name")]`: the accessors are `name()`,
 ///   `with_name(..)`, `with_name_mut(..)` and `set_name(v)`.
+///
+/// Type attribute:
+///
+/// - `#[managed(crate = "path")]`: the generated code names this crate
+///   `::managed`; where the dependency is renamed
+///   (`mm = { package = "managed-memory", .. }`), give its path here
+///   (`crate = "mm"`). `#[derive(Rebrand)]` reads the same attribute.
 ///
 /// Unions, unknown or repeated attributes, `rename` with `accessors =
 /// false`, accessor attributes on enum fields, two accessors with one name
@@ -146,6 +170,10 @@ pub use managed_derive::Managed;
 /// the original's name, visibility, generics, arguments, return type and
 /// docs; the block itself is kept as written.
 ///
+/// Where the dependency is renamed, give the crate's path as the one
+/// argument: `#[mm::forward(crate = "mm")]` (as `#[managed(crate = "..")]`
+/// on the type).
+///
 /// Left alone: methods without a `&self` / `&mut self` receiver
 /// (constructors, `self` by value) and methods marked `#[forward(skip)]`.
 /// Compile errors: a method that returns a borrow of the object (a
@@ -196,7 +224,7 @@ pub use generativity::make_guard;
 /// [`make_guard!`] macro and the [`Managed`] derive together with the
 /// [`Managed`](trait@Managed) trait. It shadows no std name.
 pub mod prelude {
-    pub use crate::{AllocError, Managed, SpaceStats, Visitor, make_guard};
+    pub use crate::{AllocError, AllocValueError, Managed, SpaceStats, Visitor, make_guard};
 
     pub use crate::page::{PageList, PageSize};
 
@@ -208,12 +236,13 @@ pub mod prelude {
         ContiguousUniformPool, DefaultKey, Proxy, SimpleProxy, new_key_type,
     };
 
+    #[cfg(target_pointer_width = "64")]
     pub use crate::region::{Arena, Compacting, Forward, Item, Rebrand, RegionStats, State, Token};
 
     pub use crate::coercion;
     pub use crate::multisize::{
-        Coercion, MultisizeBlock, MultisizeKey, MultisizePageDeque, MultisizePageQueue,
-        MultisizePageStack, MultisizePool,
+        AnyValues, Coercion, MultisizeBlock, MultisizeKey, MultisizePageDeque, MultisizePageQueue,
+        MultisizePageStack, MultisizePool, SendValues,
     };
 
     pub use crate::drop_arena::{DropArena, DropBox};

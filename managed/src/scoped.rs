@@ -1,5 +1,5 @@
 //! [`MemoryArena`]: scoped bump allocation with reuse, in-place construction
-//! and destructors (seed 004).
+//! and destructors.
 //!
 //! A [`MemoryArena`] owns blocks of memory. [`MemoryArena::allocator`] opens
 //! an [`ArenaScope`], the only way to allocate: it borrows the arena
@@ -74,15 +74,66 @@
 //! lifetime in it must still be alive then: the methods that can store such
 //! values ([`ArenaScope::alloc`], [`ArenaScope::alloc_with`],
 //! [`ArenaScope::alloc_slice_clone`], [`ArenaScope::alloc_slice_fill_with`])
-//! require `T: 'a`, where `'a` is the borrow of the arena. `Copy` values can
-//! never need dropping, so [`ArenaScope::alloc_copy`] and the other `_copy`
-//! methods take any `T: Copy`, including values that point at other values in
-//! the same scope (a slice of `&dyn Trait` into the scope, say).
+//! require `T: 'a`, where `'a` is the borrow of the arena. A node that points
+//! at nodes of its own scope (`&'s Node<'s>`, the usual bump-arena tree) does
+//! not satisfy that: the compiler reports that `'s` must outlive `'a`, or
+//! that the scope "does not live long enough". What to do instead:
+//!
+//! - **Types without drop glue** go in with [`ArenaScope::alloc_no_drop`]
+//!   (as with `bumpalo`'s `alloc`) or, when `Copy`, [`ArenaScope::alloc_copy`]:
+//!   they are never dropped, so they may point anywhere in the scope.
+//! - **Keep the owned parts in the scope too**, and the node loses its drop
+//!   glue: a `&'s str` from [`ArenaScope::alloc_str`] instead of a `String`,
+//!   a `&'s [T]` from [`ArenaScope::alloc_slice_copy`] instead of a `Vec`.
+//! - **Values with destructors may point into an enclosing scope**: open a
+//!   [nested](ArenaScope::nested) scope for them; it ends (dropping them)
+//!   before the values they point at.
+//! - **A structure of owning nodes with destructors**, where nodes own their
+//!   children, belongs in a [`DropArena`](crate::drop_arena::DropArena),
+//!   which gives a whole structure back with
+//!   [`drop_tree`](crate::drop_arena::DropArena::drop_tree).
+//! - [`ArenaScope::alloc_no_drop`] also takes a value with a destructor, and
+//!   never runs it (what the value owns is leaked).
+//!
+//! ```
+//! use managed::prelude::*;
+//!
+//! // No drop glue: the name lives in the scope as well.
+//! struct Node<'s> {
+//!     name: &'s str,
+//!     parent: Option<&'s Node<'s>>,
+//! }
+//!
+//! /// Reads the scope's nodes, and needs dropping.
+//! struct Report<'o> {
+//!     nodes: Vec<&'o Node<'o>>,
+//! }
+//!
+//! let mut arena = MemoryArena::new(1);
+//! let scope = arena.allocator();
+//! let root = scope.alloc_no_drop(Node { name: scope.alloc_str("root"), parent: None });
+//! let leaf = scope.alloc_no_drop(Node { name: scope.alloc_str("leaf"), parent: Some(root) });
+//! {
+//!     let nested = scope.nested();
+//!     let report = nested.alloc(Report { nodes: vec![root, leaf] });
+//!     assert_eq!(report.nodes[1].parent.map(|p| p.name), Some("root"));
+//! } // the report is dropped here, its memory given back to `scope`
+//! ```
+//!
+//! # Nested scopes
+//!
+//! An arena has one scope open at a time (the scope borrows it mutably), but
+//! a scope can open [nested](ArenaScope::nested) scopes, one inside the
+//! other: each allocates from where the scope around it stands and gives
+//! that memory back when it ends, so a long-lived structure (in the outer
+//! scope) and a stream of short-lived ones (each in a nested scope) share
+//! one arena and its blocks.
 
 mod drop_list;
 mod raw;
 
 use core::alloc::Layout;
+use core::cell::Cell;
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::{self, MaybeUninit};
@@ -91,7 +142,7 @@ use core::ptr::{self, NonNull};
 use allocator_api2::alloc::{AllocError as ApiAllocError, Allocator};
 
 use self::drop_list::{DropList, SliceEntry, ValueEntry};
-use self::raw::{Blocks, Cursor};
+use self::raw::{Blocks, Cursor, Mark};
 use crate::{AllocError, SpaceStats};
 
 /// Owns the memory blocks that [`ArenaScope`]s allocate from, and keeps them
@@ -134,17 +185,27 @@ unsafe impl Sync for MemoryArena {}
 /// the memory is kept for the next scope.
 ///
 /// Allocation methods take `&self` and return references that borrow the
-/// scope. `'a` is the borrow of the arena; the scope is invariant in it, so
-/// `T: 'a` bounds really mean "alive when the scope ends".
+/// scope. `'a` is the borrow of the arena (of the enclosing scope, for a
+/// [nested](Self::nested) scope); the scope is invariant in it, so `T: 'a`
+/// bounds really mean "alive when the scope ends".
 pub struct ArenaScope<'a> {
-    /// Bump cursor into the current block.
+    /// Bump cursor into the current block. Empty (no current block) while a
+    /// nested scope is open, which then owns the position.
     cursor: Cursor,
     /// Values to drop when the scope ends.
     drops: DropList,
-    /// The arena's blocks, from the `&'a mut MemoryArena` this scope holds.
-    /// Only the slow path and `stats` dereference it, and never while
-    /// another reference to the blocks exists.
+    /// The arena's blocks, from the `&mut MemoryArena` that this scope (or
+    /// the outermost scope it is nested in) holds. Only the slow path,
+    /// `nested`, `stats` and the rewind of a nested scope dereference it,
+    /// never while another reference to the blocks exists.
     blocks: NonNull<Blocks>,
+    /// `Some(live bytes then)` while a nested scope of this one is open:
+    /// this scope's cursor is then empty, so every allocation reaches the
+    /// slow path, which refuses it (checked in every build: the nested
+    /// scope rewinds over whatever would be allocated here).
+    nested: Cell<Option<usize>>,
+    /// For a nested scope: the enclosing scope and where it stood.
+    parent: Option<Parent<'a>>,
     /// Holds the arena's unique borrow for `'a`, and makes the scope
     /// invariant in `'a` (so it cannot be coerced to a shorter lifetime that
     /// the values in it might not outlive).
@@ -154,13 +215,37 @@ pub struct ArenaScope<'a> {
 /// A marker type invariant in `'a`.
 type Invariant<'a> = fn(&'a ()) -> &'a ();
 
+/// What a nested scope restores in its enclosing scope when it ends.
+struct Parent<'a> {
+    /// The enclosing scope's cursor, empty while the nested scope is open.
+    cursor: &'a Cursor,
+    /// The enclosing scope's `nested` flag, set while the nested scope is
+    /// open.
+    nested: &'a Cell<Option<usize>>,
+    /// The enclosing scope's cursor position when the nested scope opened.
+    position: [*mut u8; 3],
+    /// The block list's position then.
+    mark: Mark,
+}
+
+/// Panics for an allocation in a scope whose nested scope is open.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn allocation_while_nested() -> ! {
+    panic!(
+        "ArenaScope: allocation in a scope while a scope nested in it is open; \
+         allocate through the nested scope, or drop it first"
+    )
+}
+
 /// Aborts or panics for a failed infallible allocation.
 #[cold]
 #[inline(never)]
 #[track_caller]
 fn alloc_failed(err: AllocError) -> ! {
     match err {
-        AllocError::OutOfMemory { layout } => std::alloc::handle_alloc_error(layout),
+        AllocError::OutOfMemory { layout } => alloc::alloc::handle_alloc_error(layout),
         AllocError::CapacityOverflow => {
             panic!("MemoryArena: allocation size overflows isize::MAX bytes")
         }
@@ -194,6 +279,7 @@ impl MemoryArena {
     /// # Panics
     /// If `block_size_mib` MiB overflows `usize`.
     #[must_use]
+    #[track_caller]
     pub fn new(block_size_mib: usize) -> MemoryArena {
         let bytes = block_size_mib
             .checked_mul(1 << 20)
@@ -211,9 +297,11 @@ impl MemoryArena {
     }
 
     /// Opens a scope. The arena stays borrowed until the scope is dropped, so
-    /// only one scope is open at a time; the new scope reuses every block
-    /// the arena already has.
+    /// only one scope is open at a time (scopes nest inside it:
+    /// [`ArenaScope::nested`]); the new scope reuses every block the arena
+    /// already has.
     #[inline]
+    #[must_use = "allocate through the scope: dropping it at once ends the scope"]
     pub fn allocator(&mut self) -> ArenaScope<'_> {
         let cursor = Cursor::empty();
         self.blocks.open(&cursor);
@@ -221,6 +309,8 @@ impl MemoryArena {
             cursor,
             drops: DropList::new(),
             blocks: NonNull::from(&mut self.blocks),
+            nested: Cell::new(None),
+            parent: None,
             _arena: PhantomData,
         }
     }
@@ -282,6 +372,7 @@ impl<'a> ArenaScope<'a> {
     /// [`AllocError::CapacityOverflow`] if the block size needed overflows,
     /// [`AllocError::OutOfMemory`] if the global allocator fails.
     #[inline(always)]
+    #[track_caller]
     pub fn try_alloc_layout(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
         if layout.size() == 0 {
             return Ok(dangling(layout.align()));
@@ -295,9 +386,10 @@ impl<'a> ArenaScope<'a> {
     /// Allocates memory for `layout`, as [`Self::try_alloc_layout`].
     ///
     /// # Panics
-    /// If the size overflows; aborts via [`std::alloc::handle_alloc_error`]
+    /// If the size overflows; aborts via [`alloc::alloc::handle_alloc_error`]
     /// if the global allocator fails.
     #[inline(always)]
+    #[track_caller]
     pub fn alloc_layout(&self, layout: Layout) -> NonNull<u8> {
         if layout.size() == 0 {
             return dangling(layout.align());
@@ -313,13 +405,108 @@ impl<'a> ArenaScope<'a> {
 
     #[cold]
     #[inline(never)]
+    #[track_caller]
     fn alloc_slow(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
-        // SAFETY: `blocks` comes from the arena's `&'a mut` borrow, which this
-        // scope holds; the only other dereferences are in this method and
-        // `stats`, neither of which is running (this code calls no user code
-        // and a scope is not `Sync`).
+        if self.nested.get().is_some() {
+            allocation_while_nested();
+        }
+        // SAFETY: `blocks` comes from the arena's `&mut` borrow, which this
+        // scope (or the outermost scope around it) holds for as long as this
+        // scope lives; the only other dereferences are in this method,
+        // `nested`, `stats` and `rewind`, none of which is running (this
+        // code calls no user code and a scope is not `Sync`).
         let blocks = unsafe { &mut *self.blocks.as_ptr() };
         blocks.alloc_slow(&self.cursor, layout)
+    }
+
+    // ----- nested scopes ----------------------------------------------------
+
+    /// Opens a scope nested in this one: it allocates from where this scope
+    /// stands, and when it is dropped its values are dropped and its memory
+    /// is given back to this scope, which goes on from where it was. This
+    /// scope's values stay readable (and writable through the references
+    /// already handed out) meanwhile, but this scope cannot allocate until
+    /// the nested one is dropped: it panics if asked to.
+    ///
+    /// A long-lived structure and many short-lived ones can so share one
+    /// arena:
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// struct Node<'s> {
+    ///     value: u32,
+    ///     next: Option<&'s Node<'s>>,
+    /// }
+    ///
+    /// let mut arena = MemoryArena::new(1);
+    /// let outer = arena.allocator();
+    /// // The long-lived list, in the outer scope.
+    /// let mut list: Option<&Node<'_>> = None;
+    /// for value in 0..100 {
+    ///     list = Some(outer.alloc_no_drop(Node { value, next: list }));
+    /// }
+    /// for round in 0..10 {
+    ///     let scratch = outer.nested();
+    ///     // Short-lived values that may point into the outer scope, and
+    ///     // need dropping: dropped, and their memory reused, every round.
+    ///     let names = scratch.alloc_slice_fill_with(10, |i| format!("{round}.{i}"));
+    ///     let head = scratch.alloc((list.unwrap(), names.len()));
+    ///     assert_eq!(head.0.value + head.1 as u32, 109);
+    ///     let live = scratch.stats().live_bytes;
+    ///     drop(scratch);
+    ///     assert!(outer.stats().live_bytes < live);
+    /// }
+    /// ```
+    ///
+    /// Nested scopes nest in turn; a scope can have one nested scope open at
+    /// a time. If a nested scope is leaked (with `mem::forget`), its values
+    /// are never dropped and this scope allocates no more (it panics if
+    /// asked to); nothing else goes wrong.
+    ///
+    /// # Panics
+    /// If a scope nested in this one is already open (nest inside that one
+    /// instead).
+    #[track_caller]
+    #[must_use = "allocate through the nested scope: dropping it at once ends it"]
+    pub fn nested(&self) -> ArenaScope<'_> {
+        assert!(
+            self.nested.get().is_none(),
+            "ArenaScope::nested: this scope already has a nested scope open; \
+             nest inside that one, or drop it first"
+        );
+        // SAFETY: as in `alloc_slow`; a shared read.
+        let mark = unsafe { self.blocks.as_ref() }.mark();
+        self.nested.set(Some(self.stats().live_bytes));
+        let position = self.cursor.position();
+        let cursor = self.cursor.hand_over();
+        ArenaScope {
+            cursor,
+            drops: DropList::new(),
+            blocks: self.blocks,
+            nested: Cell::new(None),
+            parent: Some(Parent {
+                cursor: &self.cursor,
+                nested: &self.nested,
+                position,
+                mark,
+            }),
+            _arena: PhantomData,
+        }
+    }
+
+    /// For a nested scope: gives its blocks and cursor position back to the
+    /// enclosing scope, which may allocate again. Its values must have been
+    /// dropped (or their dropping must have unwound).
+    fn rewind(&self) {
+        let Some(parent) = &self.parent else {
+            return;
+        };
+        // SAFETY: as in `alloc_slow`.
+        let blocks = unsafe { &mut *self.blocks.as_ptr() };
+        blocks.rewind(parent.mark);
+        parent.cursor.restore(parent.position);
+        parent.nested.set(None);
     }
 
     // ----- single values --------------------------------------------------
@@ -337,9 +524,10 @@ impl<'a> ArenaScope<'a> {
     /// ```
     ///
     /// # Panics
-    /// Aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// Aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline(always)]
+    #[track_caller]
     pub fn alloc<T: 'a>(&self, value: T) -> &mut T {
         self.alloc_with(|| value)
     }
@@ -350,6 +538,7 @@ impl<'a> ArenaScope<'a> {
     /// # Errors
     /// As [`Self::try_alloc_layout`].
     #[inline(always)]
+    #[track_caller]
     pub fn try_alloc<T: 'a>(&self, value: T) -> Result<&mut T, AllocError> {
         self.try_alloc_with(|| value)
     }
@@ -371,9 +560,10 @@ impl<'a> ArenaScope<'a> {
     /// ```
     ///
     /// # Panics
-    /// If `f` panics; aborts via [`std::alloc::handle_alloc_error`] if the
+    /// If `f` panics; aborts via [`alloc::alloc::handle_alloc_error`] if the
     /// global allocator fails.
     #[inline(always)]
+    #[track_caller]
     pub fn alloc_with<T: 'a, F: FnOnce() -> T>(&self, f: F) -> &mut T {
         if const { !mem::needs_drop::<T>() } {
             let p = self.alloc_layout(Layout::new::<T>()).cast::<T>();
@@ -409,6 +599,7 @@ impl<'a> ArenaScope<'a> {
     /// # Errors
     /// As [`Self::try_alloc_layout`].
     #[inline(always)]
+    #[track_caller]
     pub fn try_alloc_with<T: 'a, F: FnOnce() -> T>(&self, f: F) -> Result<&mut T, AllocError> {
         if const { !mem::needs_drop::<T>() } {
             let p = self.try_alloc_layout(Layout::new::<T>())?.cast::<T>();
@@ -431,6 +622,76 @@ impl<'a> ArenaScope<'a> {
         }
     }
 
+    /// Moves `value` into the scope and never drops it, as `bumpalo`'s
+    /// `alloc` does. Unlike [`Self::alloc`] it takes values of any lifetime:
+    /// nodes that point at other nodes of this same scope, the canonical
+    /// bump-arena tree, which `alloc` refuses (it would drop them when the
+    /// scope ends, after the values they point at).
+    ///
+    /// For a type without drop glue (no destructor, and none in its fields)
+    /// this is all `alloc` would do. For a type with one, the destructor
+    /// never runs: whatever the value owns (a `String`'s buffer) is leaked,
+    /// as with [`mem::forget`]; see the [module docs](self) for what else
+    /// is possible.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// struct Tree<'s> {
+    ///     left: Option<&'s Tree<'s>>,
+    ///     right: Option<&'s Tree<'s>>,
+    /// }
+    ///
+    /// fn build<'s>(scope: &'s ArenaScope<'_>, depth: u32) -> &'s Tree<'s> {
+    ///     let (left, right) = if depth == 0 {
+    ///         (None, None)
+    ///     } else {
+    ///         (Some(build(scope, depth - 1)), Some(build(scope, depth - 1)))
+    ///     };
+    ///     scope.alloc_no_drop(Tree { left, right })
+    /// }
+    ///
+    /// fn count(tree: &Tree<'_>) -> u32 {
+    ///     1 + tree.left.map_or(0, count) + tree.right.map_or(0, count)
+    /// }
+    ///
+    /// let mut arena = MemoryArena::new(1);
+    /// let scope = arena.allocator();
+    /// assert_eq!(count(build(&scope, 6)), 127);
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Self::alloc`].
+    #[inline(always)]
+    #[track_caller]
+    pub fn alloc_no_drop<T>(&self, value: T) -> &mut T {
+        let p = self.alloc_layout(Layout::new::<T>()).cast::<T>();
+        // SAFETY: fresh memory for a `T`, exclusively ours for the scope,
+        // which the returned borrow cannot outlive; nothing ever drops the
+        // value (leaking is safe), so no lifetime in `T` needs to outlive
+        // the scope.
+        unsafe {
+            p.as_ptr().write(value);
+            &mut *p.as_ptr()
+        }
+    }
+
+    /// As [`Self::alloc_no_drop`], but returns an error (dropping `value`)
+    /// if memory cannot be had.
+    ///
+    /// # Errors
+    /// As [`Self::try_alloc_layout`].
+    #[inline(always)]
+    #[track_caller]
+    pub fn try_alloc_no_drop<T>(&self, value: T) -> Result<&mut T, AllocError> {
+        let p = self.try_alloc_layout(Layout::new::<T>())?.cast::<T>();
+        // SAFETY: as in `alloc_no_drop`.
+        unsafe {
+            p.as_ptr().write(value);
+            Ok(&mut *p.as_ptr())
+        }
+    }
+
     /// Moves a `Copy` value into the scope. Unlike [`Self::alloc`] it takes
     /// values of any lifetime, such as a struct of references to other
     /// values in this scope: `Copy` values never need dropping.
@@ -446,9 +707,10 @@ impl<'a> ArenaScope<'a> {
     /// ```
     ///
     /// # Panics
-    /// Aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// Aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline(always)]
+    #[track_caller]
     pub fn alloc_copy<T: Copy>(&self, value: T) -> &mut T {
         let p = self.alloc_layout(Layout::new::<T>()).cast::<T>();
         // SAFETY: fresh memory for a `T`, exclusively ours for the scope.
@@ -463,6 +725,7 @@ impl<'a> ArenaScope<'a> {
     /// # Errors
     /// As [`Self::try_alloc_layout`].
     #[inline(always)]
+    #[track_caller]
     pub fn try_alloc_copy<T: Copy>(&self, value: T) -> Result<&mut T, AllocError> {
         let p = self.try_alloc_layout(Layout::new::<T>())?.cast::<T>();
         // SAFETY: fresh memory for a `T`, exclusively ours for the scope.
@@ -486,9 +749,10 @@ impl<'a> ArenaScope<'a> {
     /// ```
     ///
     /// # Panics
-    /// Aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// Aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline(always)]
+    #[track_caller]
     pub fn alloc_uninit<T>(&self) -> &mut MaybeUninit<T> {
         let p = self
             .alloc_layout(Layout::new::<T>())
@@ -504,6 +768,7 @@ impl<'a> ArenaScope<'a> {
     /// # Errors
     /// As [`Self::try_alloc_layout`].
     #[inline(always)]
+    #[track_caller]
     pub fn try_alloc_uninit<T>(&self) -> Result<&mut MaybeUninit<T>, AllocError> {
         let p = self
             .try_alloc_layout(Layout::new::<T>())?
@@ -519,11 +784,14 @@ impl<'a> ArenaScope<'a> {
     ///
     /// # Panics
     /// If `len * size_of::<T>()` overflows `isize::MAX`; aborts via
-    /// [`std::alloc::handle_alloc_error`] if the global allocator fails.
+    /// [`alloc::alloc::handle_alloc_error`] if the global allocator fails.
     #[inline]
+    #[track_caller]
     pub fn alloc_uninit_slice<T>(&self, len: usize) -> &mut [MaybeUninit<T>] {
-        self.try_alloc_uninit_slice(len)
-            .unwrap_or_else(|e| alloc_failed(e))
+        match self.try_alloc_uninit_slice(len) {
+            Ok(v) => v,
+            Err(e) => alloc_failed(e),
+        }
     }
 
     /// As [`Self::alloc_uninit_slice`], but returns an error if the size
@@ -532,6 +800,7 @@ impl<'a> ArenaScope<'a> {
     /// # Errors
     /// As [`Self::try_alloc_layout`].
     #[inline]
+    #[track_caller]
     pub fn try_alloc_uninit_slice<T>(
         &self,
         len: usize,
@@ -546,12 +815,15 @@ impl<'a> ArenaScope<'a> {
     /// Copies `src` into the scope.
     ///
     /// # Panics
-    /// Aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// Aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline]
+    #[track_caller]
     pub fn alloc_slice_copy<T: Copy>(&self, src: &[T]) -> &mut [T] {
-        self.try_alloc_slice_copy(src)
-            .unwrap_or_else(|e| alloc_failed(e))
+        match self.try_alloc_slice_copy(src) {
+            Ok(v) => v,
+            Err(e) => alloc_failed(e),
+        }
     }
 
     /// As [`Self::alloc_slice_copy`], but returns an error if memory cannot
@@ -560,6 +832,7 @@ impl<'a> ArenaScope<'a> {
     /// # Errors
     /// As [`Self::try_alloc_layout`].
     #[inline]
+    #[track_caller]
     pub fn try_alloc_slice_copy<T: Copy>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
         let dst = self.try_alloc_uninit_slice::<T>(src.len())?;
         let dst = dst.as_mut_ptr().cast::<T>();
@@ -584,11 +857,15 @@ impl<'a> ArenaScope<'a> {
     /// ```
     ///
     /// # Panics
-    /// Aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// Aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline]
+    #[track_caller]
     pub fn alloc_str(&self, s: &str) -> &mut str {
-        self.try_alloc_str(s).unwrap_or_else(|e| alloc_failed(e))
+        match self.try_alloc_str(s) {
+            Ok(v) => v,
+            Err(e) => alloc_failed(e),
+        }
     }
 
     /// As [`Self::alloc_str`], but returns an error if memory cannot be had.
@@ -596,6 +873,7 @@ impl<'a> ArenaScope<'a> {
     /// # Errors
     /// As [`Self::try_alloc_layout`].
     #[inline]
+    #[track_caller]
     pub fn try_alloc_str(&self, s: &str) -> Result<&mut str, AllocError> {
         let bytes = self.try_alloc_slice_copy(s.as_bytes())?;
         // SAFETY: the bytes are a copy of a `str`, so valid UTF-8.
@@ -603,15 +881,18 @@ impl<'a> ArenaScope<'a> {
     }
 
     /// Stores `len` copies of `value`, written in place (never on the stack):
-    /// the seed's 8 MiB buffer works on a small stack.
+    /// an 8 MiB buffer works on a small stack.
     ///
     /// # Panics
     /// If `len * size_of::<T>()` overflows `isize::MAX`; aborts via
-    /// [`std::alloc::handle_alloc_error`] if the global allocator fails.
+    /// [`alloc::alloc::handle_alloc_error`] if the global allocator fails.
     #[inline]
+    #[track_caller]
     pub fn alloc_slice_fill_copy<T: Copy>(&self, len: usize, value: T) -> &mut [T] {
-        self.try_alloc_slice_fill_copy(len, value)
-            .unwrap_or_else(|e| alloc_failed(e))
+        match self.try_alloc_slice_fill_copy(len, value) {
+            Ok(v) => v,
+            Err(e) => alloc_failed(e),
+        }
     }
 
     /// As [`Self::alloc_slice_fill_copy`], but returns an error if the size
@@ -620,6 +901,7 @@ impl<'a> ArenaScope<'a> {
     /// # Errors
     /// As [`Self::try_alloc_layout`].
     #[inline]
+    #[track_caller]
     pub fn try_alloc_slice_fill_copy<T: Copy>(
         &self,
         len: usize,
@@ -639,9 +921,10 @@ impl<'a> ArenaScope<'a> {
     /// dropped at once.
     ///
     /// # Panics
-    /// If a `clone` panics; aborts via [`std::alloc::handle_alloc_error`] if
+    /// If a `clone` panics; aborts via [`alloc::alloc::handle_alloc_error`] if
     /// the global allocator fails.
     #[inline]
+    #[track_caller]
     pub fn alloc_slice_clone<T: Clone + 'a>(&self, src: &[T]) -> &mut [T] {
         self.alloc_slice_fill_with(src.len(), |i| src[i].clone())
     }
@@ -652,6 +935,7 @@ impl<'a> ArenaScope<'a> {
     /// # Errors
     /// As [`Self::try_alloc_layout`].
     #[inline]
+    #[track_caller]
     pub fn try_alloc_slice_clone<T: Clone + 'a>(&self, src: &[T]) -> Result<&mut [T], AllocError> {
         self.try_alloc_slice_fill_with(src.len(), |i| src[i].clone())
     }
@@ -671,12 +955,15 @@ impl<'a> ArenaScope<'a> {
     ///
     /// # Panics
     /// If `len * size_of::<T>()` overflows `isize::MAX` or `f` panics;
-    /// aborts via [`std::alloc::handle_alloc_error`] if the global allocator
+    /// aborts via [`alloc::alloc::handle_alloc_error`] if the global allocator
     /// fails.
     #[inline]
+    #[track_caller]
     pub fn alloc_slice_fill_with<T: 'a, F: FnMut(usize) -> T>(&self, len: usize, f: F) -> &mut [T] {
-        self.try_alloc_slice_fill_with(len, f)
-            .unwrap_or_else(|e| alloc_failed(e))
+        match self.try_alloc_slice_fill_with(len, f) {
+            Ok(v) => v,
+            Err(e) => alloc_failed(e),
+        }
     }
 
     /// As [`Self::alloc_slice_fill_with`], but returns an error (without
@@ -684,6 +971,7 @@ impl<'a> ArenaScope<'a> {
     ///
     /// # Errors
     /// As [`Self::try_alloc_layout`].
+    #[track_caller]
     pub fn try_alloc_slice_fill_with<T: 'a, F: FnMut(usize) -> T>(
         &self,
         len: usize,
@@ -740,14 +1028,19 @@ impl<'a> ArenaScope<'a> {
     /// Space statistics: `live_bytes` counts every byte this scope has
     /// handed out (values, padding, drop records), `reserved_bytes` the
     /// arena's blocks.
+    ///
+    /// The live bytes of a nested scope include those of the scopes around
+    /// it; while a nested scope is open, this scope reports the live bytes
+    /// it had when the nested scope opened.
     #[must_use]
     pub fn stats(&self) -> SpaceStats {
         // SAFETY: as in `alloc_slow`; this is a shared read.
         let blocks = unsafe { self.blocks.as_ref() };
-        SpaceStats::new(
-            blocks.used_elsewhere() + self.cursor.used(),
-            blocks.reserved(),
-        )
+        let live = match self.nested.get() {
+            Some(live) => live,
+            None => blocks.used_elsewhere() + self.cursor.used(),
+        };
+        SpaceStats::new(live, blocks.reserved())
     }
 }
 
@@ -756,9 +1049,18 @@ impl Drop for ArenaScope<'_> {
     /// panics the others are still dropped and the panic continues; the arena
     /// is usable afterwards either way.
     fn drop(&mut self) {
+        /// Rewinds a nested scope after its values are dropped, also when a
+        /// destructor panics.
+        struct Rewind<'s, 'a>(&'s ArenaScope<'a>);
+        impl Drop for Rewind<'_, '_> {
+            fn drop(&mut self) {
+                self.0.rewind();
+            }
+        }
+        let _rewind = Rewind(self);
         // SAFETY: the records live in this scope's blocks, which are not
         // reused before the next scope opens (it needs the arena borrow we
-        // hold).
+        // hold) or, for a nested scope, before the rewind that follows.
         unsafe { self.drops.drop_all() }
     }
 }
@@ -780,6 +1082,7 @@ impl fmt::Debug for ArenaScope<'_> {
 // stays allocated until the scope ends. 3. Nothing here calls user code.
 unsafe impl Allocator for &ArenaScope<'_> {
     #[inline]
+    #[track_caller]
     fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, ApiAllocError> {
         let p = self.try_alloc_layout(layout).map_err(|_| ApiAllocError)?;
         Ok(NonNull::slice_from_raw_parts(p, layout.size()))
@@ -791,6 +1094,7 @@ unsafe impl Allocator for &ArenaScope<'_> {
     }
 
     #[inline]
+    #[track_caller]
     unsafe fn grow(
         &self,
         ptr: NonNull<u8>,
@@ -817,6 +1121,7 @@ unsafe impl Allocator for &ArenaScope<'_> {
     }
 
     #[inline]
+    #[track_caller]
     unsafe fn grow_zeroed(
         &self,
         ptr: NonNull<u8>,
@@ -837,6 +1142,7 @@ unsafe impl Allocator for &ArenaScope<'_> {
     }
 
     #[inline]
+    #[track_caller]
     unsafe fn shrink(
         &self,
         ptr: NonNull<u8>,

@@ -10,6 +10,7 @@ use core::fmt;
 /// counts everything the container holds from the global allocator for its
 /// storage, headers and free space included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 #[non_exhaustive]
 pub struct SpaceStats {
     /// Bytes occupied by live values.

@@ -19,8 +19,12 @@
 //! declare the reference-free leaf types (numbers, `bool`, `char`, `String`,
 //! `()`, ...).
 
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
 use core::ptr::NonNull;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+#[cfg(feature = "std")]
+use std::collections::HashMap;
 
 use crate::heap::GcKind;
 
@@ -157,7 +161,7 @@ macro_rules! leaf_types {
             isize,
             f32,
             f64,
-            String,
+            alloc::string::String,
             &'static str,
             core::num::NonZeroU8,
             core::num::NonZeroU16,
@@ -280,6 +284,7 @@ unsafe impl<T: Managed> Managed for VecDeque<T> {
     }
 }
 
+#[cfg(feature = "std")]
 // SAFETY: map keys cannot be mutated in place, so references may only be
 // held in values (the `'static` bound on keys rules out branded references
 // there); every value is visited once.

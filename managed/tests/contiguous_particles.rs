@@ -86,7 +86,7 @@ fn particle(id: u32, emitter: usize) -> Particle {
         },
         age: 0,
         lifetime: 3 + id % 11,
-        name: (id % 50 == 0).then(|| format!("p{id}")),
+        name: id.is_multiple_of(50).then(|| format!("p{id}")),
     }
 }
 

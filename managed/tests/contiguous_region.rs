@@ -20,15 +20,11 @@ fn sprite<'a, 'id, const N: usize>(
     state: &'a State<'id>,
     i: u8,
 ) -> Sprite<'a> {
-    let image = arena
-        .allocate_value(state, vec![i; 4])
-        .map_err(|e| e.0)
-        .expect("room");
+    let image = arena.allocate_value(state, vec![i; 4]).expect("room");
     let frames = (0..3)
         .map(|f| {
             arena
                 .allocate_value(state, u32::from(i) * 10 + f)
-                .map_err(|e| e.0)
                 .expect("room")
         })
         .collect();
@@ -103,10 +99,7 @@ fn a_pool_inside_a_region_object_is_visited_by_the_compactor() {
         garbage.push(arena.allocate::<[u64; 2]>(&state).expect("room"));
         keys.push(pool.insert(sprite(&arena, &state, i)));
     }
-    let holder = arena
-        .allocate_value(&state, pool)
-        .map_err(|e| e.0)
-        .expect("room");
+    let holder = arena.allocate_value(&state, pool).expect("room");
     let before = holder
         .get(keys[5])
         .map(|s| s.frames[2].as_ptr().addr())
@@ -148,20 +141,12 @@ fn region_objects_hold_pool_keys_across_a_compaction() {
         let keys = (0..3)
             .map(|p| particles.insert((e as f32, p as f32)))
             .collect();
-        let origin = arena
-            .allocate_value(&state, (e as f32, 0.0))
-            .map_err(|e| e.0)
-            .expect("room");
+        let origin = arena.allocate_value(&state, (e as f32, 0.0)).expect("room");
         let emitter = Emitter {
             origin,
             particles: keys,
         };
-        emitters.push(
-            arena
-                .allocate_value(&state, emitter)
-                .map_err(|e| e.0)
-                .expect("room"),
-        );
+        emitters.push(arena.allocate_value(&state, emitter).expect("room"));
     }
     const { assert!(!<DefaultKey as Managed>::HAS_REFS) };
 

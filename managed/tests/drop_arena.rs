@@ -1,5 +1,5 @@
-//! Integration tests of `DropArena` / `DropBox`: the seed crate's own tests
-//! ported, the drop-check shape of a self-referential list, drop accounting
+//! Integration tests of `DropArena` / `DropBox`: the basic operations, the
+//! drop-check shape of a self-referential list, drop accounting
 //! (also under panicking destructors), and property tests against a model.
 
 use std::cell::Cell;
@@ -15,7 +15,7 @@ use managed::prelude::*;
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------------------
-// The seed's linked list: `List<'d, T>` holds `&'d DropArena<'d, Node<'d, T>>`,
+// A linked list: `List<'d, T>` holds `&'d DropArena<'d, Node<'d, T>>`,
 // nodes hold `Option<DropBox<'d, Node<'d, T>>>`, and `List` implements `Drop`.
 // That this compiles at all is the drop-check test.
 // ---------------------------------------------------------------------------
@@ -178,7 +178,8 @@ fn same_lifetime_overlap() {
 
 #[test]
 fn shorter_arena_lends_to_longer_one_inside_a_scope() {
-    // The seed's `len_error` without the line that must not compile.
+    // `len_after_lending_to_shorter_arena` (tests/ui) without the line that
+    // must not compile.
     let arena1 = &DropArena::new();
     {
         let arena2 = &DropArena::new();
@@ -406,6 +407,88 @@ fn every_way_out_drops_exactly_once_and_the_arena_drops_nothing() {
     }
     assert_eq!(ledger.drops(leaked_id), 0); // leaked values are never dropped
     assert_eq!(ledger.total(), 7);
+}
+
+/// A tree node owning its children through boxes of the same arena.
+struct TreeNode<'d> {
+    /// Counts the node's drop (read by its destructor only).
+    _tracked: Tracked,
+    children: Vec<DropBox<'d, TreeNode<'d>>>,
+}
+
+/// A complete tree of `fanout` children per node, `depth` levels below the
+/// root, ids in allocation order from `*next`.
+fn tree<'d>(
+    arena: &'d DropArena<'d, TreeNode<'d>>,
+    ledger: Ledger,
+    next: &mut u32,
+    fanout: usize,
+    depth: u32,
+) -> DropBox<'d, TreeNode<'d>> {
+    let children = if depth == 0 {
+        Vec::new()
+    } else {
+        (0..fanout)
+            .map(|_| tree(arena, ledger, next, fanout, depth - 1))
+            .collect()
+    };
+    *next += 1;
+    arena.alloc(TreeNode {
+        _tracked: ledger.track(*next),
+        children,
+    })
+}
+
+#[test]
+fn drop_tree_gives_every_slot_back_and_drops_every_value_once() {
+    let ledger = Ledger::default();
+    let arena = &DropArena::new();
+    let mut next = 0;
+    let root = tree(arena, ledger, &mut next, 3, 4); // 121 nodes
+    assert_eq!(arena.len(), 121);
+    arena.drop_tree(root, |n| std::mem::take(&mut n.children));
+    assert_eq!(arena.len(), 0, "every slot is free again");
+    assert!((1..=121).all(|id| ledger.drops(id) == 1));
+    let again = tree(arena, ledger, &mut next, 3, 4);
+    assert_eq!(arena.max_len(), 121, "the second tree reused the slots");
+    arena.drop_tree(again, |n| std::mem::take(&mut n.children));
+    assert_eq!(ledger.total(), 242);
+
+    // A long list is walked without recursion.
+    let list_arena = &DropArena::new();
+    let len = if cfg!(miri) { 500 } else { 100_000 };
+    let mut head = None;
+    for id in 0..len {
+        head = Some(list_arena.alloc(TreeNode {
+            _tracked: ledger.track(1000 + id),
+            children: head.into_iter().collect(),
+        }));
+    }
+    list_arena.drop_tree(head.unwrap(), |n| std::mem::take(&mut n.children));
+    assert_eq!((list_arena.len(), ledger.total()), (0, 242 + len));
+}
+
+#[test]
+fn drop_tree_with_a_panicking_closure_drops_the_rest_once() {
+    let ledger = Ledger::default();
+    let arena = &DropArena::new();
+    let mut next = 0;
+    let root = tree(arena, ledger, &mut next, 2, 3); // 15 nodes
+    let mut calls = 0;
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        arena.drop_tree(root, |n| {
+            calls += 1;
+            assert!(calls < 4, "the walk stops here");
+            std::mem::take(&mut n.children)
+        });
+    }));
+    assert!(result.is_err());
+    assert!(
+        (1..=15).all(|id| ledger.drops(id) == 1),
+        "each value dropped once"
+    );
+    // The boxes the walk had not given back keep their slots.
+    assert!(!arena.is_empty() && arena.len() < 15);
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Hot pool: the seed's own tests, one test per contract, NaN tagging,
+//! Hot pool: the basic allocate / access / free cycle, one test per contract, NaN tagging,
 //! property tests against a `HashMap` model, and drop accounting.
 
 use std::cell::Cell;
@@ -9,10 +9,10 @@ use managed::hot::{ADDRESS_MASK, TAG_MASK, leaked_bytes};
 use managed::prelude::*;
 use proptest::prelude::*;
 
-// ---------------------------------------------------------------- seed tests
+// ---------------------------------------------------------------- basics
 
 #[test]
-fn seed_alloc_free() {
+fn alloc_then_free() {
     let pool: Pool<&str> = Pool::new();
     let memory = pool.alloc("Hello Memory");
     assert_eq!(pool.len(), 1);
@@ -22,7 +22,7 @@ fn seed_alloc_free() {
 }
 
 #[test]
-fn seed_pool_leak() {
+fn pool_leak() {
     let before = leaked_bytes();
     let pool: Pool<&str> = Pool::new();
     let memory = pool.alloc("Hello Memory");
@@ -33,7 +33,7 @@ fn seed_pool_leak() {
 }
 
 #[test]
-fn seed_alloc_access() {
+fn alloc_and_access() {
     let pool: Pool<&str> = Pool::new();
     let mut memory = pool.alloc("Hello Memory");
     assert_eq!(memory.get(), &"Hello Memory");
@@ -45,7 +45,7 @@ fn seed_alloc_access() {
 }
 
 #[test]
-fn seed_alloc_more() {
+fn alloc_more() {
     let pool: Pool<String> = Pool::new();
     let n = if cfg!(miri) { 200 } else { 1000 };
     let mut slots: Vec<Slot<String>> = (0..n).map(|i| pool.alloc(i.to_string())).collect();
@@ -70,7 +70,7 @@ fn seed_alloc_more() {
 }
 
 #[test]
-fn seed_alloc_uninit() {
+fn alloc_uninit_then_init() {
     let pool: Pool<&str> = Pool::new();
     let mut memory = pool.alloc_uninit();
     assert_eq!(memory.state(), SlotState::Uninit);
@@ -86,7 +86,7 @@ fn seed_alloc_uninit() {
 }
 
 #[test]
-fn seed_pin_check() {
+fn pin_check() {
     let pool: Pool<String> = Pool::new();
     let mut s = pool.alloc("pinned".to_string());
     s.pin().as_mut().push('!');
@@ -97,7 +97,7 @@ fn seed_pin_check() {
 }
 
 #[test]
-fn compat_shapes() {
+fn documented_call_shapes() {
     let pool: Pool<u64> = Pool::new();
     let mut s: Slot<u64> = pool.alloc(5);
     let _: &u64 = s.get();

@@ -1,4 +1,4 @@
-//! The compacting region: the seed's example and tests, drop accounting,
+//! The compacting region: the basic example and compaction cases, drop accounting,
 //! whole-value tokenizing, references inside the region, and `Forward`.
 
 use std::collections::HashMap;
@@ -11,9 +11,10 @@ use managed::prelude::*;
 
 type Res = Result<(), Box<dyn Error>>;
 
-/// The example of COMPAT.md, verbatim.
+/// The basic example: items, garbage, tokens and a compaction that reclaims
+/// the garbage.
 #[test]
-fn compat_example() -> Res {
+fn basic_example() -> Res {
     make_guard!(guard);
     // create an arena and allocate some values
     let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
@@ -46,9 +47,9 @@ fn compat_example() -> Res {
     Ok(())
 }
 
-/// COMPAT: tokens collected from a drained vector and redeemed with `map`.
+/// Tokens collected from a drained vector and redeemed with `map`.
 #[test]
-fn compat_collect_tokens() -> Res {
+fn collected_tokens_redeemed_with_map() -> Res {
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
     let mut v = Vec::new();
@@ -78,7 +79,7 @@ fn compat_collect_tokens() -> Res {
     Ok(())
 }
 
-/// Seed test: two items survive compaction in either redeem order.
+/// Two items survive compaction in either redeem order.
 #[test]
 fn two_items() -> Res {
     make_guard!(guard);
@@ -100,13 +101,13 @@ fn two_items() -> Res {
     Ok(())
 }
 
-/// Seed test: a vector of ten items, half dropped ("reclaiming half").
+/// A vector of ten items, half dropped ("reclaiming half").
 #[test]
 fn vector_of_ten_reclaiming_half() -> Res {
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
     let mut v = (0..10u64)
-        .map(|i| arena.allocate_value(&state, i * 11).map_err(|e| e.0))
+        .map(|i| arena.allocate_value(&state, i * 11))
         .collect::<Result<Vec<_>, _>>()?;
     let before = arena.region_stats();
     assert_eq!(before.live_objects, 10);
@@ -144,16 +145,16 @@ fn vector_of_ten_reclaiming_half() -> Res {
     Ok(())
 }
 
-/// Seed test: redeeming out of address order still packs optimally.
+/// Redeeming out of address order still packs optimally.
 #[test]
 fn out_of_order_redeem() -> Res {
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 2048>, _) = Arena::new(guard);
     let g1 = arena.allocate::<[u8; 24]>(&state)?;
-    let a = arena.allocate_value(&state, 1u16).map_err(|e| e.0)?;
+    let a = arena.allocate_value(&state, 1u16)?;
     let g2 = arena.allocate::<u128>(&state)?;
-    let b = arena.allocate_value(&state, [2u64; 3]).map_err(|e| e.0)?;
-    let c = arena.allocate_value(&state, 3u8).map_err(|e| e.0)?;
+    let b = arena.allocate_value(&state, [2u64; 3])?;
+    let c = arena.allocate_value(&state, 3u8)?;
     make_guard!(compact);
     let (ta, tb, tc) = (
         arena.tokenize(&compact, a),
@@ -175,7 +176,7 @@ fn out_of_order_redeem() -> Res {
     Ok(())
 }
 
-/// Seed test: many small gaps of mixed sizes are all reclaimed.
+/// Many small gaps of mixed sizes are all reclaimed.
 #[test]
 fn small_gaps() -> Res {
     make_guard!(guard);
@@ -208,18 +209,16 @@ fn small_gaps() -> Res {
     Ok(())
 }
 
-/// Seed test: a leaked token's object stays live and is never redeemed;
+/// A leaked token's object stays live and is never redeemed;
 /// the rest of the region compacts around it.
 #[test]
 fn leaked_token() -> Res {
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 512>, _) = Arena::new(guard);
     static DROPS: AtomicUsize = AtomicUsize::new(0);
-    let g = arena.allocate_value(&state, 0u64).map_err(|e| e.0)?;
-    let leaked = arena
-        .allocate_value(&state, Counted(&DROPS, 5))
-        .map_err(|e| e.0)?;
-    let kept = arena.allocate_value(&state, 9u64).map_err(|e| e.0)?;
+    let g = arena.allocate_value(&state, 0u64)?;
+    let leaked = arena.allocate_value(&state, Counted(&DROPS, 5))?;
+    let kept = arena.allocate_value(&state, 9u64)?;
     make_guard!(compact);
     // Leak the token (as `mem::forget` would), but reachably from a static
     // so that Miri's leak check accepts the cell table it keeps alive.
@@ -250,7 +249,7 @@ unsafe impl Managed for Aligned {
     fn visit_refs<V: Visitor + ?Sized>(&mut self, _: &mut V) {}
 }
 
-/// Seed test: alignment is respected before and after compaction.
+/// Alignment is respected before and after compaction.
 #[test]
 fn alignment() -> Res {
     make_guard!(guard);
@@ -258,9 +257,7 @@ fn alignment() -> Res {
     let g = arena.allocate::<u8>(&state)?;
     let mut x = arena.allocate::<Aligned>(&state)?;
     x.0 = 7;
-    let y = arena
-        .allocate_value(&state, 0x1234_5678_9abc_def0_u128)
-        .map_err(|e| e.0)?;
+    let y = arena.allocate_value(&state, 0x1234_5678_9abc_def0_u128)?;
     let z = arena.allocate::<()>(&state)?;
     assert_eq!(x.as_ptr().addr() % 256, 0);
     assert_eq!(y.as_ptr().addr() % align_of::<u128>(), 0);
@@ -310,15 +307,15 @@ fn every_value_dropped_once() -> Res {
     {
         make_guard!(guard);
         let (mut arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
-        let garbage = arena.allocate_value(&state, new(0)).map_err(|e| e.0)?;
-        let survivor = arena.allocate_value(&state, new(1)).map_err(|e| e.0)?;
-        let dropped_token = arena.allocate_value(&state, new(2)).map_err(|e| e.0)?;
+        let garbage = arena.allocate_value(&state, new(0))?;
+        let survivor = arena.allocate_value(&state, new(1))?;
+        let dropped_token = arena.allocate_value(&state, new(2))?;
         let in_vec = vec![
-            arena.allocate_value(&state, new(3)).map_err(|e| e.0)?,
-            arena.allocate_value(&state, new(4)).map_err(|e| e.0)?,
+            arena.allocate_value(&state, new(3))?,
+            arena.allocate_value(&state, new(4))?,
         ];
-        let shared = arena.allocate_shared(&state, new(5)).map_err(|e| e.0)?;
-        let freed = arena.allocate_shared(&state, new(6)).map_err(|e| e.0)?;
+        let shared = arena.allocate_shared(&state, new(5))?;
+        let freed = arena.allocate_shared(&state, new(6))?;
         drop(garbage);
         assert_eq!(DROPS.load(Relaxed), 1);
         make_guard!(compact);
@@ -365,10 +362,8 @@ fn panicking_destructor() -> Res {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
-    let bomb = arena
-        .allocate_value(&state, Bomb(&DROPS))
-        .map_err(|e| e.0)?;
-    let keep = arena.allocate_value(&state, 3u32).map_err(|e| e.0)?;
+    let bomb = arena.allocate_value(&state, Bomb(&DROPS))?;
+    let keep = arena.allocate_value(&state, 3u32)?;
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(bomb)));
     assert!(r.is_err());
     assert_eq!(DROPS.load(Relaxed), 1);
@@ -381,12 +376,8 @@ fn panicking_destructor() -> Res {
     assert_eq!(arena.region_stats().live_objects, 1);
     // A shared bomb panics in the arena's drop: the objects after it are
     // still dropped, once.
-    let _b = arena
-        .allocate_shared(&state, Bomb(&DROPS))
-        .map_err(|e| e.0)?;
-    let _c = arena
-        .allocate_shared(&state, Counted(&DROPS, 0))
-        .map_err(|e| e.0)?;
+    let _b = arena.allocate_shared(&state, Bomb(&DROPS))?;
+    let _c = arena.allocate_shared(&state, Counted(&DROPS, 0))?;
     drop(keep);
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(arena)));
     assert!(r.is_err());
@@ -409,7 +400,10 @@ fn full_arena_errors() -> Res {
             available: 8
         }
     );
-    let (err, value) = arena.allocate_value(&state, [7u8; 100]).unwrap_err();
+    let (err, value) = arena
+        .allocate_value(&state, [7u8; 100])
+        .unwrap_err()
+        .into_parts();
     assert!(matches!(err, AllocError::Full { .. }));
     assert_eq!(value, [7u8; 100], "the value is given back");
     assert!(matches!(
@@ -429,7 +423,7 @@ fn full_arena_errors() -> Res {
     assert_eq!((*a, *b), ([0; 4], [0; 3]));
     assert_eq!(arena.available(), 8);
     // The last granule is usable to the end.
-    let c = arena.allocate_value(&state, 5u32).map_err(|e| e.0)?;
+    let c = arena.allocate_value(&state, 5u32)?;
     assert_eq!((*c, arena.available()), (5, 0));
     make_guard!(g2);
     let (empty, st2) = Arena::<'_, 0>::with_capacity(g2, 0);
@@ -534,31 +528,22 @@ fn whole_struct_tokenize() -> Res {
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 8192>, _) = Arena::new(guard);
     let mut garbage = vec![arena.allocate::<[u64; 3]>(&state)?];
-    let camera = arena
-        .allocate_value(&state, [1.0, 2.0, 3.0])
-        .map_err(|e| e.0)?;
+    let camera = arena.allocate_value(&state, [1.0, 2.0, 3.0])?;
     let mut meshes = Vec::with_capacity(16);
     for i in 0..10 {
-        meshes.push(arena.allocate_value(&state, i).map_err(|e| e.0)?);
+        meshes.push(arena.allocate_value(&state, i)?);
         garbage.push(arena.allocate::<[u64; 3]>(&state)?);
     }
-    let light = Some(arena.allocate_value(&state, 77).map_err(|e| e.0)?);
+    let light = Some(arena.allocate_value(&state, 77)?);
     let inner = Inner {
         items: (
-            arena.allocate_value(&state, 5).map_err(|e| e.0)?,
-            arena.allocate_value(&state, 6).map_err(|e| e.0)?,
+            arena.allocate_value(&state, 5)?,
+            arena.allocate_value(&state, 6)?,
         ),
     };
     let mut named = HashMap::new();
-    named.insert(
-        "hero",
-        arena
-            .allocate_value(&state, "Ada".to_string())
-            .map_err(|e| e.0)?,
-    );
-    let shared = arena
-        .allocate_shared(&state, "shared".to_string())
-        .map_err(|e| e.0)?;
+    named.insert("hero", arena.allocate_value(&state, "Ada".to_string())?);
+    let shared = arena.allocate_shared(&state, "shared".to_string())?;
     let scene = Scene {
         camera,
         meshes,
@@ -616,7 +601,7 @@ fn vec_tokenizes_in_place() -> Res {
     let (mut arena, state): (Arena<'_, 2048>, _) = Arena::new(guard);
     let g = arena.allocate::<u64>(&state)?;
     let v: Vec<Item<'_, u32>> = (0..8)
-        .map(|i| arena.allocate_value(&state, i).map_err(|e| e.0))
+        .map(|i| arena.allocate_value(&state, i))
         .collect::<Result<_, _>>()?;
     let (ptr, cap) = (v.as_ptr().addr(), v.capacity());
     make_guard!(compact);
@@ -690,7 +675,7 @@ fn items_inside_the_region_are_rewritten() -> Res {
                     children: Vec::new(),
                 },
             )
-            .map_err(|e| e.0)
+            .map_err(AllocError::from)
     };
     let mut a = leaf(1)?;
     let b = leaf(2)?;
@@ -747,7 +732,7 @@ fn forward_graph_survives_compaction() -> Res {
         nodes.push(
             arena
                 .allocate_shared(&state, GraphNode { label, next })
-                .map_err(|e| e.0)?,
+                .map_err(AllocError::from)?,
         );
     }
     drop(garbage);
@@ -819,14 +804,8 @@ fn token_dropped_after_arena() -> Res {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     make_guard!(guard);
     let (arena, state): (Arena<'_, 256>, _) = Arena::new(guard);
-    let item = arena
-        .allocate_value(&state, Counted(&DROPS, 1))
-        .map_err(|e| e.0)?;
-    let v = vec![
-        arena
-            .allocate_value(&state, Counted(&DROPS, 2))
-            .map_err(|e| e.0)?,
-    ];
+    let item = arena.allocate_value(&state, Counted(&DROPS, 1))?;
+    let v = vec![arena.allocate_value(&state, Counted(&DROPS, 2))?];
     make_guard!(compact);
     let t = arena.tokenize(&compact, item);
     let tv = arena.tokenize_all(&compact, v);
@@ -877,12 +856,10 @@ fn many_rounds() -> Res {
     for round in 0..5u64 {
         let mut items = Vec::new();
         for &v in &values {
-            items.push(arena.allocate_value(&state, v).map_err(|e| e.0)?);
+            items.push(arena.allocate_value(&state, v)?);
         }
         for i in 0..20 {
-            let item = arena
-                .allocate_value(&state, round * 100 + i)
-                .map_err(|e| e.0)?;
+            let item = arena.allocate_value(&state, round * 100 + i)?;
             if i % 4 == 0 {
                 items.push(item);
             }
@@ -917,14 +894,14 @@ fn large_region_is_on_the_heap() -> Res {
 fn panicking_constructor() -> Res {
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
-    let a = arena.allocate_value(&state, 1u64).map_err(|e| e.0)?;
+    let a = arena.allocate_value(&state, 1u64)?;
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let _ = arena.allocate_with(&state, || -> String { panic!("no value") });
     }));
     assert!(r.is_err());
     // Allocating from inside the constructor works too.
     let outer = arena.allocate_with(&state, || {
-        let inner = arena.allocate_value(&state, 5u8).map_err(|e| e.0).unwrap();
+        let inner = arena.allocate_value(&state, 5u8).unwrap();
         u64::from(*inner) + 1
     })?;
     assert_eq!(*outer, 6);
@@ -980,15 +957,9 @@ fn forgotten_item_and_arena_drop() -> Res {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 512>, _) = Arena::new(guard);
-    let g = arena.allocate_value(&state, 0u64).map_err(|e| e.0)?;
-    std::mem::forget(
-        arena
-            .allocate_value(&state, Counted(&DROPS, 1))
-            .map_err(|e| e.0)?,
-    );
-    let kept = arena
-        .allocate_value(&state, Counted(&DROPS, 2))
-        .map_err(|e| e.0)?;
+    let g = arena.allocate_value(&state, 0u64)?;
+    std::mem::forget(arena.allocate_value(&state, Counted(&DROPS, 1))?);
+    let kept = arena.allocate_value(&state, Counted(&DROPS, 2))?;
     drop(g);
     make_guard!(compact);
     let t = arena.tokenize(&compact, kept);
@@ -1050,12 +1021,10 @@ fn over_aligned_16_64_4096_survive_compactions() -> Res {
             let g = (i + round) % 5 + 1;
             garbage.push(arena.allocate_slice_fill(&state, g, 0u64)?);
             match (i + round) % 4 {
-                0 => a16.push(arena.allocate_value(&state, A16(next)).map_err(|e| e.0)?),
-                1 => a64.push(arena.allocate_value(&state, A64(next)).map_err(|e| e.0)?),
-                2 if i % 3 == 0 => {
-                    a4096.push(arena.allocate_value(&state, A4096(next)).map_err(|e| e.0)?)
-                }
-                _ => plain.push(arena.allocate_value(&state, next).map_err(|e| e.0)?),
+                0 => a16.push(arena.allocate_value(&state, A16(next))?),
+                1 => a64.push(arena.allocate_value(&state, A64(next))?),
+                2 if i % 3 == 0 => a4096.push(arena.allocate_value(&state, A4096(next))?),
+                _ => plain.push(arena.allocate_value(&state, next)?),
             }
             next += 1;
         }
@@ -1111,14 +1080,14 @@ fn tokens_survive_two_compactions() -> Res {
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
     let g1 = arena.allocate::<u64>(&state)?;
-    let s1 = arena.allocate_shared(&state, [1u64; 3]).map_err(|e| e.0)?;
-    let one = arena.allocate_value(&state, 11u64).map_err(|e| e.0)?;
-    let s2 = arena.allocate_shared(&state, A64(2)).map_err(|e| e.0)?;
+    let s1 = arena.allocate_shared(&state, [1u64; 3])?;
+    let one = arena.allocate_value(&state, 11u64)?;
+    let s2 = arena.allocate_shared(&state, A64(2))?;
     let many = vec![
-        arena.allocate_value(&state, 21u32).map_err(|e| e.0)?,
-        arena.allocate_value(&state, 22u32).map_err(|e| e.0)?,
+        arena.allocate_value(&state, 21u32)?,
+        arena.allocate_value(&state, 22u32)?,
     ];
-    let big = arena.allocate_value(&state, A64(31)).map_err(|e| e.0)?;
+    let big = arena.allocate_value(&state, A64(31))?;
     make_guard!(outer);
     let t_one = arena.tokenize(&outer, one);
     let t_many = arena.tokenize_all(&outer, many);
@@ -1180,15 +1149,15 @@ fn inner_references_to_over_aligned_objects() -> Res {
     let mut big = Vec::new();
     for i in 0..6u64 {
         garbage.push(arena.allocate_slice_fill(&state, 1 + i as usize % 3, 0u8)?);
-        big.push(arena.allocate_value(&state, A64(i)).map_err(|e| e.0)?);
+        big.push(arena.allocate_value(&state, A64(i))?);
     }
     garbage.push(arena.allocate_slice_fill(&state, 1, 0u8)?);
-    let page = arena.allocate_value(&state, A4096(7)).map_err(|e| e.0)?;
+    let page = arena.allocate_value(&state, A4096(7))?;
     garbage.push(arena.allocate_slice_fill(&state, 1, 0u8)?);
-    let small = arena.allocate_value(&state, A16(8)).map_err(|e| e.0)?;
+    let small = arena.allocate_value(&state, A16(8))?;
     let holder = arena
         .allocate_value(&state, Holder { big, page, small })
-        .map_err(|e| e.0)?;
+        .map_err(AllocError::from)?;
     make_guard!(compact);
     let t = arena.tokenize_all(&compact, holder);
     drop(garbage);
@@ -1215,8 +1184,8 @@ fn whole_struct_boxed_token() -> Res {
     let g = arena.allocate::<[u64; 2]>(&state)?;
     let inner = Inner {
         items: (
-            arena.allocate_value(&state, 5).map_err(|e| e.0)?,
-            arena.allocate_value(&state, 6).map_err(|e| e.0)?,
+            arena.allocate_value(&state, 5)?,
+            arena.allocate_value(&state, 6)?,
         ),
     };
     let before = inner.items.0.as_ptr().addr();

@@ -61,14 +61,14 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-/// A permutation of `0..n` from a seed (xorshift, Fisher-Yates).
-fn permutation(n: usize, mut seed: u64) -> Vec<usize> {
+/// A permutation of `0..n` from a starting state (xorshift, Fisher-Yates).
+fn permutation(n: usize, mut state: u64) -> Vec<usize> {
     let mut p: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        p.swap(i, (seed % (i as u64 + 1)) as usize);
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        p.swap(i, (state % (i as u64 + 1)) as usize);
     }
     p
 }

@@ -1,6 +1,6 @@
-//! MemoryArena / ArenaScope: light_arena's own tests ported (including its
-//! commented-out "needs placement new" test), alignment, large values on a
-//! small stack, size overflow, and collections living in a scope.
+//! MemoryArena / ArenaScope: blocks and their reuse, values bigger than a
+//! block built in place, alignment, large values on a small stack, size
+//! overflow, and collections living in a scope.
 
 use managed::prelude::*;
 use std::mem;
@@ -12,10 +12,10 @@ const BIG: usize = if cfg!(miri) {
     8 * 1024 * 1024
 };
 
-/// The seed's 1 MiB block; 1 KiB under Miri.
+/// A 1 MiB block; 1 KiB under Miri.
 const MIB: usize = if cfg!(miri) { 1024 } else { 1024 * 1024 };
 
-// ----- light_arena's tests ------------------------------------------------
+// ----- blocks and reuse ----------------------------------------------------
 
 #[test]
 fn basic_usage() {
@@ -59,8 +59,8 @@ fn buffer_reuse() {
     assert_eq!(arena.block_count(), 1);
 }
 
-/// The seed's test that was commented out because it "needs placement new":
-/// a value bigger than a block, built in place, gets its own block.
+/// A value bigger than a block, built in place (never on the stack), gets
+/// its own block.
 #[test]
 fn on_demand_alloc() {
     let mut arena = MemoryArena::with_block_size(MIB);
@@ -141,8 +141,8 @@ fn placement_alloc() {
     assert!(big.iter().all(|&x| x == 7));
 }
 
-/// The seed's README example: 8 MiB "would overflow the stack without
-/// placement new". Here it runs on a thread with a 256 KiB stack.
+/// An 8 MiB buffer, which would overflow the stack if it were built there
+/// first, built on a thread with a 256 KiB stack.
 #[test]
 fn eight_mib_on_a_small_stack() {
     std::thread::Builder::new()
@@ -207,7 +207,7 @@ impl Eval for ShiftLeft {
     }
 }
 
-/// Not `Copy`: the seed could not store it at all.
+/// Not `Copy`, and needs dropping: stored, and dropped with its scope.
 struct Named(String);
 impl Eval for Named {
     fn eval(&self, rhs: i32) -> i32 {

@@ -265,3 +265,170 @@ fn scope_moved_into_another_scope_is_dropped_with_it() {
     }
     assert_eq!(*log.borrow(), [2, 1]);
 }
+
+// ----- nested scopes --------------------------------------------------------
+
+#[test]
+fn a_nested_scope_drops_its_values_and_rewinds() {
+    let log = log();
+    let mut arena = MemoryArena::with_block_size(256);
+    let outer = arena.allocator();
+    let kept = outer.alloc(Tracked::new(1, &log));
+    let mut starts = Vec::new();
+    for round in 0..3 {
+        let nested = outer.nested();
+        let a = nested.alloc(Tracked::new(10 + round, &log));
+        // Bigger than a block: a dedicated block, given back and reused.
+        let big = nested.alloc_slice_fill_copy(1000, round as u8);
+        starts.push((core::ptr::from_ref(a).addr(), big.as_ptr().addr()));
+        assert_eq!(big[999], round as u8);
+        drop(nested);
+        assert_eq!(
+            log.borrow().last(),
+            Some(&(10 + round)),
+            "dropped with its scope"
+        );
+    }
+    assert!(
+        starts.windows(2).all(|w| w[0] == w[1]),
+        "the same memory every round"
+    );
+    assert_eq!(kept.id, 1);
+    // The outer scope goes on where it was.
+    let next = outer.alloc(Tracked::new(2, &log));
+    assert_eq!(core::ptr::from_ref(next).addr(), starts[0].0);
+    drop(outer);
+    assert_eq!(*log.borrow(), [10, 11, 12, 2, 1]);
+    assert_eq!(arena.block_count(), 2, "one standard block, one dedicated");
+}
+
+#[test]
+fn a_destructor_panicking_in_a_nested_scope_still_rewinds() {
+    let log = log();
+    let mut arena = MemoryArena::with_block_size(256);
+    let outer = arena.allocator();
+    let before = outer.stats().live_bytes;
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let nested = outer.nested();
+        nested.alloc(Tracked::new(1, &log));
+        nested.alloc(Tracked::panicky(2, &log));
+        nested.alloc(Tracked::new(3, &log));
+    }));
+    assert!(result.is_err());
+    assert_eq!(sorted(&log), [1, 2, 3], "every value dropped once");
+    assert_eq!(outer.stats().live_bytes, before);
+    outer.alloc(Tracked::new(4, &log)); // the outer scope allocates again
+    drop(outer);
+    assert_eq!(sorted(&log), [1, 2, 3, 4]);
+}
+
+#[test]
+fn the_enclosing_scope_cannot_allocate_while_a_nested_one_is_open() {
+    let log = log();
+    let mut arena = MemoryArena::with_block_size(256);
+    let outer = arena.allocator();
+    let before = outer.alloc(Tracked::new(1, &log));
+    let nested = outer.nested();
+    let in_nested = nested.alloc(7u64);
+    let refused = catch_unwind(AssertUnwindSafe(|| {
+        outer.alloc(Tracked::new(2, &log));
+    }));
+    let message = refused.unwrap_err();
+    assert!(
+        message
+            .downcast_ref::<&str>()
+            .is_some_and(|m| m.contains("allocate through the nested scope")),
+    );
+    let refused = catch_unwind(AssertUnwindSafe(|| outer.try_alloc_str("no")));
+    assert!(refused.is_err(), "the fallible methods refuse too");
+    let second = catch_unwind(AssertUnwindSafe(|| {
+        let _ = outer.nested();
+    }));
+    assert!(second.is_err(), "one nested scope at a time");
+    // The refused value was dropped by the unwinding (it was never stored).
+    assert_eq!(*log.borrow(), [2]);
+    assert_eq!((*in_nested, before.id), (7, 1));
+    drop(nested);
+    outer.alloc(Tracked::new(3, &log));
+    drop(outer);
+    assert_eq!(*log.borrow(), [2, 3, 1]);
+}
+
+/// Counts its drops; owns no heap memory, so leaking it leaks nothing.
+struct Counted<'c>(&'c Cell<u32>);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+#[test]
+fn a_leaked_nested_scope_stops_the_enclosing_one_safely() {
+    let (outer_drops, leaked_drops) = (Cell::new(0), Cell::new(0));
+    let mut arena = MemoryArena::with_block_size(256);
+    {
+        let outer = arena.allocator();
+        outer.alloc(Counted(&outer_drops));
+        let nested = outer.nested();
+        nested.alloc(Counted(&leaked_drops));
+        core::mem::forget(nested);
+        assert!(catch_unwind(AssertUnwindSafe(|| outer.alloc(0u8))).is_err());
+    }
+    // The leaked value is never dropped, the outer one once.
+    assert_eq!((outer_drops.get(), leaked_drops.get()), (1, 0));
+    let scope = arena.allocator();
+    scope.alloc(Counted(&outer_drops));
+    drop(scope);
+    assert_eq!((outer_drops.get(), leaked_drops.get()), (2, 0));
+}
+
+#[test]
+fn values_with_destructors_may_point_into_the_enclosing_scope() {
+    /// A destructor that reads what it points at.
+    struct Label<'o> {
+        name: &'o str,
+        log: &'o RefCell<Vec<String>>,
+    }
+    impl Drop for Label<'_> {
+        fn drop(&mut self) {
+            self.log.borrow_mut().push(self.name.to_owned());
+        }
+    }
+    let log = RefCell::new(Vec::new());
+    let mut arena = MemoryArena::with_block_size(256);
+    let outer = arena.allocator();
+    let names: Vec<&str> = (0..3)
+        .map(|i| &*outer.alloc_str(&format!("n{i}")))
+        .collect();
+    for name in &names {
+        let nested = outer.nested();
+        nested.alloc(Label { name, log: &log });
+    }
+    assert_eq!(*log.borrow(), ["n0", "n1", "n2"]);
+}
+
+#[test]
+fn alloc_no_drop_never_drops() {
+    let drops = Cell::new(0);
+    let mut arena = MemoryArena::with_block_size(256);
+    let scope = arena.allocator();
+    let counted = scope.alloc_no_drop(Counted(&drops));
+    assert_eq!(counted.0.get(), 0);
+    // A node pointing at a node of the same scope.
+    struct Node<'s> {
+        next: Option<&'s Node<'s>>,
+        value: u32,
+    }
+    let first = scope.alloc_no_drop(Node {
+        next: None,
+        value: 1,
+    });
+    let second = scope.alloc_no_drop(Node {
+        next: Some(first),
+        value: 2,
+    });
+    assert_eq!(second.value + second.next.map_or(0, |n| n.value), 3);
+    drop(scope);
+    assert_eq!(drops.get(), 0, "never dropped (leaked, as documented)");
+}

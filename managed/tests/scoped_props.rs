@@ -63,8 +63,8 @@ struct Live<'s> {
     check: Box<dyn Fn() -> bool + 's>,
 }
 
-fn byte(seed: usize, i: usize) -> u8 {
-    (seed.wrapping_mul(31).wrapping_add(i)) as u8
+fn byte(salt: usize, i: usize) -> u8 {
+    (salt.wrapping_mul(31).wrapping_add(i)) as u8
 }
 
 /// Runs `ops` in `arena`; returns the number of drop records made.
@@ -75,7 +75,7 @@ fn run(arena: &mut MemoryArena, ops: &[Op], drops: &Rc<RefCell<Vec<u32>>>) -> us
         let scope = arena.allocator();
         let mut live: Vec<Live<'_>> = Vec::new();
         let first_id = made;
-        for (seed, op) in ops.by_ref() {
+        for (salt, op) in ops.by_ref() {
             match *op {
                 Op::NewScope => break,
                 Op::Raw { size, align_log2 } => {
@@ -86,18 +86,18 @@ fn run(arena: &mut MemoryArena, ops: &[Op], drops: &Rc<RefCell<Vec<u32>>>) -> us
                     // SAFETY: `p` holds `size` fresh bytes for this scope.
                     let bytes = unsafe { std::slice::from_raw_parts_mut(p, size) };
                     for (i, b) in bytes.iter_mut().enumerate() {
-                        *b = byte(seed, i);
+                        *b = byte(salt, i);
                     }
                     let bytes = &*bytes;
                     live.push(Live {
                         range: (p as usize, p as usize + size),
                         check: Box::new(move || {
-                            bytes.iter().enumerate().all(|(i, &b)| b == byte(seed, i))
+                            bytes.iter().enumerate().all(|(i, &b)| b == byte(salt, i))
                         }),
                     });
                 }
                 Op::Copy { len } => {
-                    let src: Vec<u32> = (0..len).map(|i| (seed * 1000 + i) as u32).collect();
+                    let src: Vec<u32> = (0..len).map(|i| (salt * 1000 + i) as u32).collect();
                     let s = &*scope.alloc_slice_copy(&src);
                     assert_eq!(s.as_ptr() as usize % 4, 0);
                     live.push(Live {
@@ -122,12 +122,12 @@ fn run(arena: &mut MemoryArena, ops: &[Op], drops: &Rc<RefCell<Vec<u32>>>) -> us
                     });
                 }
                 Op::Aligned => {
-                    let w = &*scope.alloc(Wide(seed as u64));
+                    let w = &*scope.alloc(Wide(salt as u64));
                     let at = w as *const Wide as usize;
                     assert_eq!(at % 128, 0);
                     live.push(Live {
                         range: (at, at + 128),
-                        check: Box::new(move || *w == Wide(seed as u64)),
+                        check: Box::new(move || *w == Wide(salt as u64)),
                     });
                 }
                 Op::Str { len } => {
@@ -260,6 +260,117 @@ proptest! {
         }
         for (i, o) in others.iter().enumerate() {
             prop_assert!(o.iter().all(|&b| b as usize == o.len()), "other {}", i);
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum NestOp {
+    /// Opens a scope nested in the current one.
+    Open,
+    /// Ends the current nested scope (nothing at the outermost level).
+    Close,
+    /// A slice of droppable values (written with their ids).
+    Droppy { len: usize },
+    /// Bytes, possibly bigger than a block.
+    Bytes { len: usize },
+}
+
+fn nest_op() -> impl Strategy<Value = NestOp> {
+    prop_oneof![
+        2 => Just(NestOp::Open),
+        2 => Just(NestOp::Close),
+        3 => (0usize..12).prop_map(|len| NestOp::Droppy { len }),
+        3 => (0usize..if cfg!(miri) { 200 } else { 3000 }).prop_map(|len| NestOp::Bytes { len }),
+    ]
+}
+
+/// Runs `ops` at one nesting level of `scope` until a `Close` (or the
+/// end), opening nested levels recursively. Checks at every level that the
+/// enclosing levels' values are intact after a nested level ends, that the
+/// nested level's values were dropped exactly once, and that the memory it
+/// used is handed out again (its live bytes are back where they were).
+fn run_nested(
+    scope: &ArenaScope<'_>,
+    ops: &mut std::slice::Iter<'_, NestOp>,
+    drops: &Rc<RefCell<Vec<u32>>>,
+    outer: &[&dyn Fn() -> bool],
+    depth: usize,
+) {
+    let mut mine: Vec<Box<dyn Fn() -> bool + '_>> = Vec::new();
+    while let Some(op) = ops.next() {
+        match *op {
+            NestOp::Close if depth > 0 => break,
+            NestOp::Close => {}
+            NestOp::Open => {
+                let before = scope.stats().live_bytes;
+                let first = drops.borrow().len();
+                let all: Vec<&dyn Fn() -> bool> = outer
+                    .iter()
+                    .copied()
+                    .chain(mine.iter().map(|check| &**check))
+                    .collect();
+                {
+                    let nested = scope.nested();
+                    assert_eq!(nested.stats().live_bytes, before);
+                    run_nested(&nested, ops, drops, &all, depth + 1);
+                    // Deeper levels have ended (dropped once), this one not.
+                    assert!(drops.borrow()[first..].iter().all(|&d| d <= 1));
+                }
+                assert!(drops.borrow()[first..].iter().all(|&d| d == 1));
+                assert_eq!(scope.stats().live_bytes, before, "the nested scope rewound");
+                assert!(all.iter().all(|check| check()), "enclosing values intact");
+            }
+            NestOp::Droppy { len } => {
+                let base = drops.borrow().len();
+                drops.borrow_mut().resize(base + len, 0);
+                let s = &*scope.alloc_slice_fill_with(len, |i| Droppy {
+                    id: base + i,
+                    drops: Rc::clone(drops),
+                });
+                mine.push(Box::new(move || {
+                    s.iter().enumerate().all(|(i, d)| d.id == base + i)
+                }));
+            }
+            NestOp::Bytes { len } => {
+                let tag = (len % 251) as u8;
+                let s = &*scope.alloc_slice_fill_copy(len, tag);
+                mine.push(Box::new(move || s.iter().all(|&b| b == tag)));
+            }
+        }
+    }
+    assert!(mine.iter().all(|check| check()));
+    assert!(outer.iter().all(|check| check()));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: if cfg!(miri) { 4 } else { 500 },
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Random programs of nested scopes: every nested scope drops its values
+    /// once and rewinds, the enclosing scopes' values stay intact, and
+    /// running the program again allocates no new block.
+    #[test]
+    fn nested_scope_programs(
+        ops in prop::collection::vec(nest_op(), 0..if cfg!(miri) { 24 } else { 150 }),
+        block_log2 in 8u32..13,
+    ) {
+        let mut arena = MemoryArena::with_block_size(1 << block_log2);
+        let mut blocks = None;
+        for _ in 0..2 {
+            let drops = Rc::new(RefCell::new(Vec::new()));
+            {
+                let scope = arena.allocator();
+                run_nested(&scope, &mut ops.iter(), &drops, &[], 0);
+            }
+            prop_assert!(drops.borrow().iter().all(|&d| d == 1));
+            if let Some(blocks) = blocks {
+                prop_assert_eq!(arena.block_count(), blocks, "no new block the second time");
+            }
+            blocks = Some(arena.block_count());
         }
     }
 }

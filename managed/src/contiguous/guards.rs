@@ -4,6 +4,7 @@
 //!
 //! [`ContiguousUniformPool`]: super::ContiguousUniformPool
 
+use alloc::vec::Vec;
 use core::fmt;
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};

@@ -13,6 +13,7 @@
 
 use slotmap::{DefaultKey, KeyData};
 
+#[cfg(target_pointer_width = "64")]
 use crate::region::Rebrand;
 use crate::{Managed, Visitor};
 
@@ -32,11 +33,13 @@ unsafe impl Managed for KeyData {
     fn visit_refs<V: Visitor + ?Sized>(&mut self, _visitor: &mut V) {}
 }
 
+#[cfg(target_pointer_width = "64")]
 // SAFETY: no lifetime at all: `Branded` is `Self`.
 unsafe impl Rebrand for DefaultKey {
     type Branded<'b> = DefaultKey;
 }
 
+#[cfg(target_pointer_width = "64")]
 // SAFETY: no lifetime at all: `Branded` is `Self`.
 unsafe impl Rebrand for KeyData {
     type Branded<'b> = KeyData;

@@ -2,6 +2,7 @@
 //! through copyable keys and owning [`Proxy`] handles that survive the
 //! pool's shuffling.
 
+use alloc::boxed::Box;
 use core::alloc::Layout;
 use core::cell::{Cell, UnsafeCell};
 use core::fmt;
@@ -15,6 +16,7 @@ use super::iter::{Drain, IntoIter, IterMut, Rest, ValuesMut};
 use super::proxy::Proxy;
 use super::storage::{Geometry, Storage};
 use super::table::{MAX_OBJECTS, Table};
+#[cfg(target_pointer_width = "64")]
 use crate::region::Rebrand;
 use crate::{Managed, SpaceStats, Visitor};
 
@@ -304,6 +306,7 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     /// fixed).
     #[inline]
     #[track_caller]
+    #[must_use = "dropping the proxy deletes the object: keep it, or use `insert` for a key"]
     pub fn alloc(&self, value: T) -> Proxy<'_, T, K> {
         let key = self.push(value, "alloc");
         Proxy::new(self, key)
@@ -774,6 +777,7 @@ unsafe impl<T: Managed, K> Managed for ContiguousUniformPool<T, K> {
     }
 }
 
+#[cfg(target_pointer_width = "64")]
 // SAFETY: the pool is a pointer to its core, whose layout depends on `T`
 // only through `T`'s layout (the page geometry) and `PhantomData`, so
 // substituting the objects' region lifetime changes nothing else; the key
@@ -1114,7 +1118,7 @@ pub(super) unsafe fn acquire_exclusive<T>(core: NonNull<Core<T>>, operation: &st
 #[cold]
 #[inline(never)]
 pub(super) unsafe fn flush_slow<T>(core: NonNull<Core<T>>) {
-    if std::thread::panicking() {
+    if crate::platform::panicking() {
         return;
     }
     let core = core.as_ptr();

@@ -1,5 +1,6 @@
 //! [`SimpleProxy`]: a managed object that owns its own storage.
 
+use alloc::boxed::Box;
 use core::cell::RefCell;
 use core::fmt;
 use core::ops::Deref;

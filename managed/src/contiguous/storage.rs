@@ -30,9 +30,10 @@
 //!
 //! [`ContiguousUniformPool`]: super::ContiguousUniformPool
 
+use alloc::alloc::{alloc, dealloc, handle_alloc_error};
+use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::ptr::NonNull;
-use std::alloc::{alloc, dealloc, handle_alloc_error};
 
 use slotmap::KeyData;
 

@@ -22,6 +22,7 @@
 //! [`ContiguousUniformPool`]: super::ContiguousUniformPool
 //! [`pending`]: Table::pending
 
+use alloc::vec::Vec;
 use slotmap::{DefaultKey, Key, KeyData, SlotMap};
 
 /// Position bit of an object whose removal is pending.

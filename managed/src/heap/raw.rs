@@ -32,6 +32,7 @@
 //!    Slide each chunk's live granules down in one ascending pass. 7. Give
 //!    empty chunks back (keeping some as spare capacity).
 
+use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::cell::{Cell, UnsafeCell};
 use core::mem::MaybeUninit;
@@ -56,7 +57,7 @@ pub(crate) const MAX_CHUNK: usize = 1 << 30;
 /// chunk's area, from the chunk start.
 const BITMAP_OFFSET: usize = size_of::<Chunk>().next_multiple_of(64);
 
-/// Type-erased operations on one object type, made by [`GcKind::of`].
+/// Type-erased operations on one object type, made by `GcKind::of`.
 ///
 /// Every heap handle passes its object's kind to
 /// [`Visitor::visit_gc`](crate::Visitor::visit_gc): objects carry no header,
@@ -157,13 +158,14 @@ unsafe fn fix_erased_popcnt<T: Managed>(p: NonNull<u8>, fixer: &mut Fixer) {
     unsafe { p.cast::<T>().as_mut().visit_refs(fixer) }
 }
 
-/// Whether this CPU has `popcnt` (never under Miri).
+/// Whether this CPU has `popcnt` (never under Miri, and without `std`,
+/// which detection needs).
 fn has_popcnt() -> bool {
-    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    #[cfg(all(target_arch = "x86_64", not(miri), feature = "std"))]
     {
         std::arch::is_x86_feature_detected!("popcnt")
     }
-    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+    #[cfg(not(all(target_arch = "x86_64", not(miri), feature = "std")))]
     {
         false
     }
@@ -660,10 +662,10 @@ impl RawHeap {
                 let layout = Layout::from_size_align(self.chunk_size, self.chunk_size)
                     .expect("a power of two up to 1 GiB is a valid layout");
                 // SAFETY: the layout has a non-zero size.
-                let p = unsafe { std::alloc::alloc(layout) };
+                let p = unsafe { alloc::alloc::alloc(layout) };
                 match NonNull::new(p) {
                     Some(p) => p.cast(),
-                    None => std::alloc::handle_alloc_error(layout),
+                    None => alloc::alloc::handle_alloc_error(layout),
                 }
             }
         };
@@ -689,9 +691,9 @@ impl RawHeap {
             .and_then(|size| Layout::from_size_align(size, self.chunk_size.max(align)).ok())
             .expect("a heap object's size overflows isize::MAX");
         // SAFETY: the layout has a non-zero size.
-        let p = unsafe { std::alloc::alloc(layout) };
+        let p = unsafe { alloc::alloc::alloc(layout) };
         let Some(chunk) = NonNull::new(p) else {
-            std::alloc::handle_alloc_error(layout)
+            alloc::alloc::handle_alloc_error(layout)
         };
         // SAFETY: the block is `area_offset + bytes` long, and
         // `area_offset < chunk_size` (as `align <= chunk_size / 2`), so the
@@ -1178,7 +1180,7 @@ unsafe fn free_chunk(chunk: NonNull<Chunk>) {
     // SAFETY: the chunk was allocated with the layout its header records.
     unsafe {
         let layout = (*chunk.as_ptr()).layout;
-        std::alloc::dealloc(chunk.as_ptr().cast(), layout);
+        alloc::alloc::dealloc(chunk.as_ptr().cast(), layout);
     }
 }
 
@@ -1495,7 +1497,7 @@ struct AbortOnUnwind;
 
 impl Drop for AbortOnUnwind {
     fn drop(&mut self) {
-        std::process::abort();
+        crate::platform::abort();
     }
 }
 

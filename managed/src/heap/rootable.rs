@@ -1,7 +1,11 @@
 //! [`Rootable`]: how a heap names its root type at each mutation's brand.
 
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
 use core::marker::PhantomData;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+#[cfg(feature = "std")]
+use std::collections::HashMap;
 
 use crate::visit::Managed;
 
@@ -65,6 +69,7 @@ impl<T: Rootable, const N: usize> Rootable for [T; N] {
     type Root<'gc> = [T::Root<'gc>; N];
 }
 
+#[cfg(feature = "std")]
 impl<K: 'static, T: Rootable, S: 'static> Rootable for HashMap<K, T, S> {
     type Root<'gc> = HashMap<K, T::Root<'gc>, S>;
 }

@@ -40,8 +40,8 @@ impl<T> Entry<T> {
             align: align_of::<Self>(),
             link: offset_of!(Self, payload),
         };
-        assert!(layout.align >= 8 && layout.size % layout.align == 0);
-        assert!(layout.link % align_of::<*mut u8>() == 0);
+        assert!(layout.align >= 8 && layout.size.is_multiple_of(layout.align));
+        assert!(layout.link.is_multiple_of(align_of::<*mut u8>()));
         layout
     };
 

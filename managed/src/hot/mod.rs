@@ -1,11 +1,11 @@
 //! The hot pool: [`Pool`], [`Slot`] with NaN tagging, and the safe
-//! [`PoolBox`] and [`PoolRc`] (seed 003).
+//! [`PoolBox`] and [`PoolRc`].
 //!
 //! A [`Pool<T>`] hands out entries from blocks that double in size; a
 //! [`Slot<T>`] is a bare pointer to one entry, small enough to be NaN-tagged
 //! into a `u64` next to `f64` values, as dynamic-language VMs do. Because a
 //! slot does not borrow its pool, giving it back is `unsafe`; everything
-//! else the seed promises is checked at run time through a state word kept
+//! else the pool promises is checked at run time through a state word kept
 //! in each entry:
 //!
 //! | # | contract | enforcement |
@@ -163,7 +163,7 @@ mod tests {
     #[should_panic(expected = "before the first allocation")]
     fn min_entries_after_first_block_panics() {
         let pool: Pool<u8> = Pool::new();
-        pool.alloc_box(1);
+        let _first = pool.alloc_box(1);
         pool.with_min_entries(10);
     }
 

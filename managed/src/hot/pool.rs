@@ -106,9 +106,10 @@ impl<T> Pool<T> {
     ///
     /// # Panics
     /// When the next block's size overflows `isize::MAX`; aborts through
-    /// [`handle_alloc_error`](std::alloc::handle_alloc_error) when the
+    /// [`handle_alloc_error`](alloc::alloc::handle_alloc_error) when the
     /// global allocator fails.
     #[inline]
+    #[track_caller]
     #[must_use = "dropping a Slot leaks its entry; give it back with Pool::free"]
     pub fn alloc(&self, value: T) -> Slot<T> {
         let entry = self.entry_or_panic();
@@ -128,6 +129,7 @@ impl<T> Pool<T> {
     /// # Panics
     /// As [`alloc`](Pool::alloc).
     #[inline]
+    #[track_caller]
     #[must_use = "dropping a Slot leaks its entry; give it back with Pool::free"]
     pub fn alloc_uninit(&self) -> Slot<T> {
         let entry = self.entry_or_panic();
@@ -161,6 +163,8 @@ impl<T> Pool<T> {
     /// # Panics
     /// As [`alloc`](Pool::alloc).
     #[inline]
+    #[track_caller]
+    #[must_use = "dropping the PoolBox frees the value at once"]
     pub fn alloc_box(&self, value: T) -> PoolBox<'_, T> {
         let slot = self.alloc(value);
         // SAFETY: `slot` was just allocated from `self` and is initialized.
@@ -173,6 +177,8 @@ impl<T> Pool<T> {
     /// # Panics
     /// As [`alloc`](Pool::alloc).
     #[inline]
+    #[track_caller]
+    #[must_use = "dropping the only PoolRc frees the value at once"]
     pub fn alloc_rc(&self, value: T) -> PoolRc<'_, T> {
         let slot = self.alloc(value);
         // SAFETY: `slot` was just allocated from `self`, is initialized and
@@ -182,6 +188,7 @@ impl<T> Pool<T> {
 
     /// Gets an entry or fails loudly.
     #[inline]
+    #[track_caller]
     fn entry_or_panic(&self) -> NonNull<Entry<T>> {
         match self.raw.alloc(Entry::<T>::LAYOUT) {
             Ok(e) => e.cast(),
@@ -417,7 +424,7 @@ fn shared_misuse() -> ! {
 #[track_caller]
 fn alloc_failed(e: AllocError) -> ! {
     match e {
-        AllocError::OutOfMemory { layout } => std::alloc::handle_alloc_error(layout),
+        AllocError::OutOfMemory { layout } => alloc::alloc::handle_alloc_error(layout),
         e => panic!("hot::Pool: {e}"),
     }
 }

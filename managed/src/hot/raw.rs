@@ -6,11 +6,13 @@
 //! constant, so this code is compiled once for all `T` except for the few
 //! `#[inline]` hot paths.
 
+use ::alloc::alloc;
+use ::alloc::boxed::Box;
+use ::alloc::vec::Vec;
 use core::alloc::Layout;
 use core::cell::{Cell, UnsafeCell};
 use core::ptr::{self, NonNull};
-use std::alloc;
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use crate::AllocError;
 
@@ -305,7 +307,7 @@ impl RawPool {
                 } else {
                     start + b.capacity * el.size
                 };
-                (start..used_end).contains(&addr) && (addr - start) % el.size == 0
+                (start..used_end).contains(&addr) && (addr - start).is_multiple_of(el.size)
             })
         })
     }
@@ -335,7 +337,7 @@ impl Drop for RawPool {
         // Contract 2: slots still point into the blocks. Leak them first so
         // those slots stay valid even if the panic below is caught.
         self.leak();
-        if cfg!(debug_assertions) && !std::thread::panicking() {
+        if cfg!(debug_assertions) && !crate::platform::panicking() {
             panic!(
                 "hot::Pool dropped with {live} live slot(s); its memory was leaked \
                  (free every slot first, or call Pool::leak)"

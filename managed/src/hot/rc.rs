@@ -142,7 +142,7 @@ impl<T> Clone for PoolRc<'_, T> {
         let word = self.word();
         let Some(new) = word.checked_add(SHARE_ONE) else {
             // Like `Rc`: only reachable by leaking 2^61 handles.
-            std::process::abort()
+            crate::platform::abort()
         };
         // SAFETY: the entry is live and owned by the `PoolRc`s, which are
         // `!Send` and `!Sync`, so no other thread touches the word.

@@ -3,11 +3,12 @@
 
 use super::Coercion;
 use super::list::{End, RecordList, common_api};
+use alloc::boxed::Box;
 
 /// A double-ended queue of values of different types and sizes, viewed as
 /// `D` (usually a trait object), stored back to back in pages.
 ///
-/// Every record starts with the seed's two `u32`s, the size of the record
+/// Every record starts with two `u32`s, the size of the record
 /// before it and its own size, so the deque is walked from either end;
 /// then the value's pointer-with-metadata (its "vptr") and type
 /// operations; then the value. Pushing at the back grows a page upwards,

@@ -2,6 +2,7 @@
 //! engine whose records hold a [`Meta<D>`] and own their values, plus the
 //! iterators they hand out.
 
+use alloc::boxed::Box;
 use core::any::TypeId;
 use core::fmt;
 use core::iter::FusedIterator;
@@ -611,6 +612,13 @@ impl<'a, D: ?Sized + 'static> DoubleEndedIterator for Iter<'a, D> {
 impl<D: ?Sized + 'static> ExactSizeIterator for Iter<'_, D> {}
 impl<D: ?Sized + 'static> FusedIterator for Iter<'_, D> {}
 
+// SAFETY: an `Iter` only reads the container it borrows shared (records
+// and values), like a `&MultisizePageDeque<D>`, which is `Send` and `Sync`
+// when `D: Sync` (as `Vec<Box<D>>`'s `Iter`).
+unsafe impl<D: ?Sized + Sync + 'static> Send for Iter<'_, D> {}
+// SAFETY: as for `Send`: `&Iter` reads no more than `Iter` does.
+unsafe impl<D: ?Sized + Sync + 'static> Sync for Iter<'_, D> {}
+
 impl<D: ?Sized + 'static> Clone for Iter<'_, D> {
     fn clone(&self) -> Self {
         Self { ..*self }
@@ -693,6 +701,15 @@ impl<'a, D: ?Sized + 'static> DoubleEndedIterator for IterMut<'a, D> {
 
 impl<D: ?Sized + 'static> ExactSizeIterator for IterMut<'_, D> {}
 impl<D: ?Sized + 'static> FusedIterator for IterMut<'_, D> {}
+
+// SAFETY: an `IterMut` borrows the container exclusively, reads its record
+// chain (plain sizes and metadata, which no value overlaps) and hands out
+// each value once as `&mut D`, which moves to another thread when
+// `D: Send` (as `Vec<Box<D>>`'s `IterMut`).
+unsafe impl<D: ?Sized + Send + 'static> Send for IterMut<'_, D> {}
+// SAFETY: `&IterMut` gives access to nothing (every method takes
+// `&mut self`), so sharing it needs no more than `&D` would.
+unsafe impl<D: ?Sized + Sync + 'static> Sync for IterMut<'_, D> {}
 
 impl<D: ?Sized + 'static> fmt::Debug for IterMut<'_, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,8 +1,8 @@
-//! Multisize page containers and [`MultisizePool`] (seed 002): values of
+//! Multisize page containers and [`MultisizePool`]: values of
 //! different types and sizes side by side on one list of pages.
 //!
 //! - [`MultisizePageDeque`]: push and pop at both ends, walk from either
-//!   end. Every record starts with the seed's pair of `u32`s: the size of
+//!   end. Every record starts with a pair of `u32`s: the size of
 //!   the record before it and the size of the record itself (the distance
 //!   to the one after it).
 //! - [`MultisizePageQueue`]: push at the back, pop and walk from the front.
@@ -78,6 +78,7 @@
 //! assert_eq!(pool.get(key).map(String::as_str), Some("typed"));
 //! ```
 
+use alloc::boxed::Box;
 use core::alloc::Layout;
 use core::any::TypeId;
 use core::marker::PhantomData;
@@ -89,6 +90,7 @@ mod pool;
 mod queue;
 mod records;
 mod stack;
+mod values;
 
 pub use deque::MultisizePageDeque;
 pub use list::{Iter, IterMut};
@@ -96,6 +98,7 @@ pub use pool::{MultisizeBlock, MultisizeKey, MultisizePool};
 pub use queue::MultisizePageQueue;
 pub use records::PageInfo;
 pub use stack::MultisizePageStack;
+pub use values::{AnyValues, Holds, SendValues, ValueSet};
 
 /// What a record knows about its value's type, shared by every value of
 /// that type: made once per `(T, D)` pair in a constant by
@@ -120,6 +123,24 @@ pub struct Ops<D: ?Sized> {
 pub struct TypedOps<T, D: ?Sized> {
     ops: Ops<D>,
     _type: PhantomData<fn(T) -> T>,
+}
+
+impl<D: ?Sized> core::fmt::Debug for Ops<D> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Ops")
+            .field("layout", &self.layout)
+            .field("to", &core::any::type_name::<D>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T, D: ?Sized> core::fmt::Debug for TypedOps<T, D> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TypedOps")
+            .field("from", &core::any::type_name::<T>())
+            .field("ops", &self.ops)
+            .finish()
+    }
 }
 
 impl<T: 'static, D: ?Sized> TypedOps<T, D> {
@@ -294,8 +315,8 @@ pub(crate) unsafe fn rebox<D: ?Sized>(value: NonNull<u8>, ops: &Ops<D>) -> Box<D
             .expect("alignments are non-zero")
     } else {
         // SAFETY: the layout has a non-zero size.
-        let raw = unsafe { std::alloc::alloc(layout) };
-        let block = NonNull::new(raw).unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+        let raw = unsafe { alloc::alloc::alloc(layout) };
+        let block = NonNull::new(raw).unwrap_or_else(|| alloc::alloc::handle_alloc_error(layout));
         // SAFETY: both regions are `layout.size()` bytes, valid, and
         // distinct (the block is fresh).
         unsafe { core::ptr::copy_nonoverlapping(value.as_ptr(), block.as_ptr(), layout.size()) };

@@ -17,6 +17,8 @@
 //! `deallocate`, which consumes it, frees it; `clear` gives the pool a new
 //! id), so it is checked by the pool id alone: no table is read.
 
+use alloc::vec;
+use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::any::TypeId;
 use core::fmt;
@@ -24,12 +26,14 @@ use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::PageInfo;
 use crate::SpaceStats;
 use crate::page::PageSize;
 use crate::page::raw::RawPages;
+use crate::platform::IdCounter;
+
+use super::values::{AnyValues, Holds, SendValues, ValueSet};
 
 /// Size classes: 16, 32, ..., 2048 bytes; anything larger (or more
 /// aligned) takes the large path: its own block from the global allocator.
@@ -303,6 +307,7 @@ impl Class {
 
     /// A free slot: its number and address.
     #[inline]
+    #[track_caller]
     fn take(&mut self) -> (u32, NonNull<u8>) {
         match self.pop() {
             Some(free) => free,
@@ -321,7 +326,7 @@ impl Class {
         // The caller's contract.
         debug_assert_eq!(self.ptr(slot), Some(ptr));
         debug_assert!(self.meta[slot as usize].ops.is_none());
-        debug_assert!(self.meta[slot as usize].generation % 2 == 0);
+        debug_assert!(self.meta[slot as usize].generation.is_multiple_of(2));
         // SAFETY: the slot is at least as large and aligned as a link
         // (checked at compile time) and unused (caller contract).
         unsafe { ptr.cast::<Link>().write(self.head) };
@@ -360,6 +365,7 @@ impl Class {
     /// Takes a page into use and returns one of its slots.
     #[cold]
     #[inline(never)]
+    #[track_caller]
     fn grow(&mut self) -> (u32, NonNull<u8>) {
         loop {
             let number = match self.holes.pop() {
@@ -572,10 +578,10 @@ struct Table {
     live: usize,
 }
 
-/// The next pool id. Ids are never reused (64 bits do not wrap), so that
-/// no key of one pool, live or dropped, can ever be taken for a key of
+/// The next pool id. Ids are never reused (the counter never wraps), so
+/// that no key of one pool, live or dropped, can ever be taken for a key of
 /// another.
-static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
+static NEXT_POOL_ID: IdCounter = IdCounter::new();
 
 /// A free-list allocator for values of any type, size and alignment:
 /// insert anywhere, remove anywhere, values never move.
@@ -585,6 +591,10 @@ static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 /// alignment), each class a list of size-aligned pages of equal slots. A
 /// value larger or more aligned than 2 KiB takes the large path: its own
 /// block from the global allocator. Zero-sized values take no memory.
+///
+/// `V` is the set of value types the pool accepts: [`AnyValues`] (the
+/// default: anything, and the pool stays on its thread) or [`SendValues`]
+/// (only `Send` values, and the pool is `Send`).
 ///
 /// Handles are typed keys, [`MultisizeKey<T>`]: `Copy`, checked on every
 /// use (a key from another pool or of a removed value gets `None`; a slot's
@@ -632,7 +642,7 @@ static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
 /// assert!(pool.bytes(&other).is_none());
 /// assert!(!pool.deallocate(block), "nothing freed twice");
 /// ```
-pub struct MultisizePool {
+pub struct MultisizePool<V: ValueSet = AnyValues> {
     /// Tells this pool's keys from other pools' (never reused).
     id: u64,
     classes: [Class; CLASSES],
@@ -640,9 +650,18 @@ pub struct MultisizePool {
     table: Table,
     /// Bytes in large blocks.
     large: usize,
-    /// The pool owns values of any type, `Send` or not.
-    _not_send: PhantomData<*mut ()>,
+    /// The pool owns values of any type, `Send` or not (see the `Send`
+    /// impl for [`SendValues`]), of the set `V`.
+    _not_send: PhantomData<(*mut (), V)>,
 }
+
+// SAFETY: a `MultisizePool<SendValues>` holds only `Send` values: `insert`,
+// the one way a value gets in, requires `SendValues: Holds<T>`, that is
+// `T: Send`, and a key reaches only values of its own pool (checked pool
+// id). Raw blocks are bytes. The pool's pages and tables are plain memory
+// it owns alone. It stays `!Sync`: `&MultisizePool` hands out `&T` for
+// values that need not be `Sync`.
+unsafe impl Send for MultisizePool<SendValues> {}
 
 /// A key to a `T` in a [`MultisizePool`]: `Copy`, and checked on use.
 pub struct MultisizeKey<T> {
@@ -797,11 +816,21 @@ impl fmt::Debug for MultisizeBlock {
 }
 
 impl MultisizePool {
-    /// An empty pool. Allocates nothing.
+    /// An empty pool of values of any type. Allocates nothing.
+    ///
+    /// The pool is not `Send`; a `MultisizePool<SendValues>`
+    /// (`MultisizePool::default()`) accepts only `Send` values and is.
     #[must_use]
     pub fn new() -> Self {
+        Self::empty()
+    }
+}
+
+impl<V: ValueSet> MultisizePool<V> {
+    /// An empty pool. Allocates nothing.
+    fn empty() -> Self {
         Self {
-            id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
+            id: NEXT_POOL_ID.next(),
             classes: core::array::from_fn(Class::new),
             table: Table::default(),
             large: 0,
@@ -830,7 +859,11 @@ impl MultisizePool {
     /// When a size class would need more than `2^32` slots, or the large
     /// table more than `u32::MAX` entries.
     #[inline]
-    pub fn insert<T: 'static>(&mut self, value: T) -> MultisizeKey<T> {
+    #[track_caller]
+    pub fn insert<T: 'static>(&mut self, value: T) -> MultisizeKey<T>
+    where
+        V: Holds<T>,
+    {
         let ops = SlotOps::of::<T>();
         let (slot, generation, block) = match Storage::for_type::<T>() {
             Storage::Class(class) => {
@@ -851,6 +884,7 @@ impl MultisizePool {
     /// Takes a table entry for a large or zero-sized value of `layout`
     /// and `ops`' kind, and its storage.
     #[inline(never)]
+    #[track_caller]
     fn insert_entry(
         &mut self,
         storage: Storage,
@@ -862,8 +896,9 @@ impl MultisizePool {
         assert_eq!(storage, Storage::of(layout));
         let value = if storage == Storage::Large {
             // SAFETY: large layouts have a non-zero size.
-            let raw = unsafe { std::alloc::alloc(layout) };
-            let block = NonNull::new(raw).unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+            let raw = unsafe { alloc::alloc::alloc(layout) };
+            let block =
+                NonNull::new(raw).unwrap_or_else(|| alloc::alloc::handle_alloc_error(layout));
             self.large += layout.size();
             block
         } else {
@@ -999,7 +1034,7 @@ impl MultisizePool {
             self.large -= layout.size();
             // SAFETY: a large value's block, allocated by `insert_entry`
             // with this layout.
-            unsafe { std::alloc::dealloc(value.as_ptr(), layout) };
+            unsafe { alloc::alloc::dealloc(value.as_ptr(), layout) };
         }
     }
 
@@ -1040,9 +1075,12 @@ impl MultisizePool {
     /// # Panics
     ///
     /// As [`insert`](Self::insert). Calls
-    /// [`handle_alloc_error`](std::alloc::handle_alloc_error) when the
+    /// [`handle_alloc_error`](alloc::alloc::handle_alloc_error) when the
     /// global allocator fails.
     #[inline]
+    #[track_caller]
+    #[must_use = "dropping the handle leaves the block allocated until the pool is cleared; \
+                  give it back with MultisizePool::deallocate"]
     pub fn allocate(&mut self, layout: Layout) -> MultisizeBlock {
         let storage = Storage::of(layout);
         let (slot, ptr, index) = match storage {
@@ -1219,12 +1257,12 @@ impl MultisizePool {
     /// block even when the destructor panics.
     fn drop_entry(&mut self, slot: u32) {
         let (value, layout, ops) = self.vacate_entry(slot);
-        struct Release<'a> {
-            pool: &'a mut MultisizePool,
+        struct Release<'a, V: ValueSet> {
+            pool: &'a mut MultisizePool<V>,
             value: NonNull<u8>,
             layout: Layout,
         }
-        impl Drop for Release<'_> {
+        impl<V: ValueSet> Drop for Release<'_, V> {
             fn drop(&mut self) {
                 // SAFETY: the value was dropped (or its destructor unwound).
                 unsafe { self.pool.release_entry(self.value, self.layout) };
@@ -1278,9 +1316,9 @@ impl MultisizePool {
     pub fn clear(&mut self) {
         // Every raw block is freed below: their handles, which the pool id
         // alone checks, must no longer match.
-        self.id = NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed);
-        struct Rest<'a>(&'a mut MultisizePool, (usize, usize));
-        impl Drop for Rest<'_> {
+        self.id = NEXT_POOL_ID.next();
+        struct Rest<'a, V: ValueSet>(&'a mut MultisizePool<V>, (usize, usize));
+        impl<V: ValueSet> Drop for Rest<'_, V> {
             fn drop(&mut self) {
                 while self.0.drop_next(&mut self.1) {}
                 for class in &mut self.0.classes {
@@ -1332,20 +1370,20 @@ impl MultisizePool {
     }
 }
 
-impl Default for MultisizePool {
+impl<V: ValueSet> Default for MultisizePool<V> {
     fn default() -> Self {
-        Self::new()
+        Self::empty()
     }
 }
 
-impl Drop for MultisizePool {
+impl<V: ValueSet> Drop for MultisizePool<V> {
     fn drop(&mut self) {
         // Class pages are freed by their `RawPages`; large blocks by `clear`.
         self.clear();
     }
 }
 
-impl fmt::Debug for MultisizePool {
+impl<V: ValueSet> fmt::Debug for MultisizePool<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MultisizePool")
             .field("len", &self.len())

@@ -3,12 +3,13 @@
 
 use super::Coercion;
 use super::list::{End, RecordList, common_api};
+use alloc::boxed::Box;
 
 /// A first-in first-out queue of values of different types and sizes,
 /// viewed as `D` (usually a trait object), stored back to back in pages.
 ///
 /// Each record holds, before its value, the value's pointer-with-metadata
-/// (the seed's "vptr") and its type operations, after the pair of sizes
+/// (its "vptr") and its type operations, after the pair of sizes
 /// that chains the records (see [`MultisizePageDeque`](super::MultisizePageDeque),
 /// whose layout and large-value path it shares). A page emptied from the
 /// front is kept and reused at the back, like `VecDeque`'s capacity, until

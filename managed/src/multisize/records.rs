@@ -1,5 +1,5 @@
 //! The non-generic record engine under the three multisize page
-//! containers: records of variable size chained in pages, with the seed's
+//! containers: records of variable size chained in pages, with a
 //! `(prev, next)` pair of `u32` sizes at the start of each.
 //!
 //! A record is `[prev: u32][next: u32][meta][padding][value][padding]`:
@@ -241,8 +241,8 @@ impl Records {
     /// Allocates a heap block for a value of `layout` (`Place::Heap`).
     fn alloc_heap(&mut self, layout: Layout) -> NonNull<u8> {
         // SAFETY: `Place::Heap` layouts have a non-zero size.
-        let raw = unsafe { std::alloc::alloc(layout) };
-        let block = NonNull::new(raw).unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+        let raw = unsafe { alloc::alloc::alloc(layout) };
+        let block = NonNull::new(raw).unwrap_or_else(|| alloc::alloc::handle_alloc_error(layout));
         self.heap += layout.size();
         block
     }
@@ -752,7 +752,7 @@ impl Records {
         self.heap -= layout.size();
         // SAFETY: `Place::Heap` values live in blocks from `alloc_heap`
         // with this very layout.
-        unsafe { std::alloc::dealloc(value.as_ptr(), layout) };
+        unsafe { alloc::alloc::dealloc(value.as_ptr(), layout) };
     }
 
     /// Removes the first record, whose value has `layout`; returns whether

@@ -3,11 +3,12 @@
 
 use super::Coercion;
 use super::list::{End, RecordList, common_api};
+use alloc::boxed::Box;
 
 /// A last-in first-out stack of values of different types and sizes,
 /// viewed as `D` (usually a trait object), stored in pages.
 ///
-/// The stack grows backwards in memory, as the seed asks: each push places
+/// The stack grows backwards in memory: each push places
 /// its record below the previous one, so the top record, and its metadata
 /// (sizes, then the value's pointer-with-metadata, the "vptr"), is at the
 /// lowest address in use; popping reads it at the page's `begin` and steps

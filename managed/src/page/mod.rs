@@ -4,7 +4,7 @@
 //! from the global allocator. Because of that alignment, masking the low
 //! bits of any address inside a page yields the page's base, where a
 //! [`PageList<H>`] keeps a user header `H`: finding an object's header is a
-//! bitwise-and and a load (seed 002's "two instructions"), after a lookup in
+//! bitwise-and and a load (two instructions), after a lookup in
 //! the list's address index that proves the list owns that page, so a
 //! foreign or stale pointer is answered with `None`, never with a read of
 //! memory the list does not own.
@@ -40,13 +40,14 @@
 
 pub(crate) mod raw;
 
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::{MaybeUninit, size_of};
 use core::num::NonZeroUsize;
 use core::ptr::NonNull;
-use std::collections::VecDeque;
 
 use crate::SpaceStats;
 use raw::RawPages;
@@ -62,7 +63,8 @@ impl PageSize {
     /// The largest page size: 1 GiB on 64-bit targets, 256 MiB on others.
     pub const MAX: PageSize =
         PageSize(NonZeroUsize::new(if usize::BITS >= 64 { 1 << 30 } else { 1 << 28 }).unwrap());
-    /// The default page size, 4 KiB, as the seed's notes assume.
+    /// The default page size, 4 KiB (the usual size of a virtual-memory
+    /// page).
     pub const DEFAULT: PageSize = PageSize(NonZeroUsize::new(4096).unwrap());
 
     /// A page size of `bytes`, or `None` unless it is a power of two within

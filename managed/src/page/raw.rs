@@ -4,9 +4,10 @@
 //! Everything here is `pub(crate)`; the safe facades ([`super::PageList`]
 //! and the uniform containers) keep the invariants documented on each item.
 
+use alloc::alloc::{alloc, dealloc, handle_alloc_error};
+use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::ptr::NonNull;
-use std::alloc::{alloc, dealloc, handle_alloc_error};
 
 use super::PageSize;
 
@@ -248,10 +249,10 @@ impl RawPages {
     pub(crate) fn page_of(&self, addr: usize) -> Option<NonNull<u8>> {
         let base = addr & !self.size.mask();
         // Fast path: most lookups are for the most recently added page.
-        if let Some(&last) = self.sorted.last() {
-            if last.addr().get() == base {
-                return Some(last);
-            }
+        if let Some(&last) = self.sorted.last()
+            && last.addr().get() == base
+        {
+            return Some(last);
         }
         self.sorted
             .binary_search_by(|page| page.addr().get().cmp(&base))

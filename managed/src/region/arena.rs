@@ -1,5 +1,6 @@
 //! [`Arena`], its allocation [`State`] and compaction phase [`Compacting`].
 
+use alloc::boxed::Box;
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
@@ -7,7 +8,7 @@ use core::ptr::NonNull;
 
 use generativity::{Guard, Id};
 
-use crate::error::AllocError;
+use crate::error::{AllocError, AllocValueError};
 use crate::stats::SpaceStats;
 use crate::visit::Managed;
 
@@ -110,17 +111,19 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// A new arena of `N` bytes (rounded down to a multiple of 8) on the
     /// heap, and its allocation state.
     ///
-    /// Aborts through [`std::alloc::handle_alloc_error`] if the memory cannot
+    /// Aborts through [`alloc::alloc::handle_alloc_error`] if the memory cannot
     /// be obtained; see [`try_with_capacity`](Self::try_with_capacity).
+    #[track_caller]
     pub fn new(guard: Guard<'id>) -> (Self, State<'id>) {
         Self::with_capacity(guard, N)
     }
 
     /// A new arena of `bytes` bytes (rounded down to a multiple of 8).
+    #[track_caller]
     pub fn with_capacity(guard: Guard<'id>, bytes: usize) -> (Self, State<'id>) {
         match Self::try_with_capacity(guard, bytes) {
             Ok(pair) => pair,
-            Err(AllocError::OutOfMemory { layout }) => std::alloc::handle_alloc_error(layout),
+            Err(AllocError::OutOfMemory { layout }) => alloc::alloc::handle_alloc_error(layout),
             Err(e) => panic!("cannot create a region of {bytes} bytes: {e}"),
         }
     }
@@ -196,20 +199,23 @@ impl<'id, const N: usize> Arena<'id, N> {
         &'a self,
         state: &'a State<'id>,
     ) -> Result<Item<'a, T>, AllocError> {
-        self.allocate_value(state, T::default()).map_err(|(e, _)| e)
+        self.allocate_value(state, T::default())
+            .map_err(AllocError::from)
     }
 
     /// Allocates `value`; gives it back with the error when it does not fit.
     ///
     /// # Errors
     ///
-    /// As [`allocate`](Self::allocate), with the value.
+    /// As [`allocate`](Self::allocate), with the value
+    /// ([`AllocValueError::into_value`]); `?` turns it into the
+    /// [`AllocError`] alone.
     #[inline]
     pub fn allocate_value<'a, T: Managed>(
         &'a self,
         state: &'a State<'id>,
         value: T,
-    ) -> Result<Item<'a, T>, (AllocError, T)> {
+    ) -> Result<Item<'a, T>, AllocValueError<T>> {
         let _ = state;
         match self.reserve::<T>() {
             Ok(p) => {
@@ -221,7 +227,7 @@ impl<'id, const N: usize> Arena<'id, N> {
                     Ok(self.item(p))
                 }
             }
-            Err(e) => Err((e, value)),
+            Err(e) => Err(AllocValueError::new(e, value)),
         }
     }
 
@@ -330,13 +336,14 @@ impl<'id, const N: usize> Arena<'id, N> {
         &self,
         state: &State<'id>,
         value: T,
-    ) -> Result<Forward<'id, T>, (AllocError, T)> {
+    ) -> Result<Forward<'id, T>, AllocValueError<T>> {
         let item = self.allocate_value(state, value)?;
         Ok(self.share(item))
     }
 
     /// Panics unless the item's value is in this region (a zero-sized
     /// value belongs to no region, and to every one).
+    #[track_caller]
     fn check_owned<T: ?Sized>(&self, item: &Item<'_, T>) {
         assert!(
             size_of_val(&**item) == 0 || self.raw.contains(item.as_ptr().addr()),
@@ -350,6 +357,9 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// # Panics
     ///
     /// If the item belongs to another arena.
+    #[track_caller]
+    #[must_use = "the shared object lives until the arena drops or `free` removes it: \
+                  without its Forward it cannot be reached"]
     pub fn share<T: 'id>(&self, item: Item<'_, T>) -> Forward<'id, T> {
         self.check_owned(&item);
         let p = item.untagged();
@@ -410,6 +420,8 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// # Panics
     ///
     /// If the item belongs to another arena.
+    #[track_caller]
+    #[must_use = "a token not redeemed leaves its object in the region, unreachable"]
     pub fn tokenize<'c, 'g, T: ?Sized>(
         &self,
         guard: &'c Guard<'g>,
@@ -447,6 +459,8 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// # Panics
     ///
     /// If `value` holds an item of another arena (before changing anything).
+    #[track_caller]
+    #[must_use = "a token not redeemed leaves its objects in the region, unreachable"]
     pub fn tokenize_all<'c, 'g, S: Rebrand>(
         &self,
         guard: &'c Guard<'g>,
@@ -494,7 +508,7 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// make_guard!(guard);
     /// let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
     /// let garbage = arena.allocate::<u64>(&state).unwrap();
-    /// let list = vec![arena.allocate_value(&state, 7u32).map_err(|e| e.0).unwrap()];
+    /// let list = vec![arena.allocate_value(&state, 7u32).unwrap()];
     /// make_guard!(compact);
     /// let token = arena.tokenize_boxed(&compact, list);
     /// drop(garbage);
@@ -504,6 +518,8 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// assert_eq!(*list[0], 7);
     /// ```
     #[allow(clippy::type_complexity)]
+    #[track_caller]
+    #[must_use = "a token not redeemed leaves its objects in the region, unreachable"]
     pub fn tokenize_boxed<'c, 'g, S: Rebrand>(
         &self,
         guard: &'c Guard<'g>,
@@ -530,6 +546,8 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// of another region. (A `visit_refs` that panics once the rewriting
     /// has started aborts the process: the region could not be left
     /// half-moved.)
+    #[track_caller]
+    #[must_use = "the compaction lasts until `finish` takes this back with the guard"]
     pub fn compact<'g>(&mut self, guard: &Guard<'g>, state: State<'id>) -> Compacting<'id, 'g> {
         let _ = (guard, state);
         // SAFETY: `&mut self` means no item, redeemed item or reference

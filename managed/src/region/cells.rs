@@ -6,6 +6,7 @@
 //! The table lives in the region's `Core`, which outlives the arena while
 //! tokens are outstanding (a token may be dropped after its arena).
 
+use alloc::vec::Vec;
 use core::cell::{Cell, UnsafeCell};
 
 /// The drop glue of a shared object (given its address, or any address for

@@ -1,5 +1,9 @@
-//! A compacting region with two-phase, compile-time-checked compaction
-//! (seed 000, "Scavenge").
+//! A compacting region with two-phase, compile-time-checked compaction.
+//!
+//! Only on 64-bit targets (`target_pointer_width = "64"`): an item's address
+//! carries its object's alignment and a cell index in its top bits, which
+//! narrower addresses do not leave free. On other targets this module does
+//! not exist; everything else in the crate builds there.
 //!
 //! An [`Arena`] is one heap block in which values of any type are allocated
 //! in address order. Dropping an [`Item`] leaves a hole; [`Arena::compact`]
@@ -28,7 +32,7 @@
 //! let mut a = arena.allocate::<u64>(&state)?;
 //! *a = 7;
 //! let list = vec![arena.allocate::<u64>(&state)?, arena.allocate::<u64>(&state)?];
-//! let shared = arena.allocate_shared(&state, String::from("stable")).map_err(|e| e.0)?;
+//! let shared = arena.allocate_shared(&state, String::from("stable"))?;
 //!
 //! make_guard!(compact);
 //! let tok_a = arena.tokenize(&compact, a); // one item
@@ -75,4 +79,7 @@ pub use token::{Rebrand, Token};
 
 /// Derives [`Rebrand`](trait@Rebrand) for a type whose first lifetime
 /// parameter is the region lifetime.
+///
+/// Where the dependency is renamed, `#[managed(crate = "path")]` on the
+/// type gives the crate's path, as for [`Managed`](macro@crate::Managed).
 pub use managed_derive::Rebrand;

@@ -16,6 +16,7 @@
 //! `Item` stores (bits `TAG_SHIFT..64`, never set in a real user-space
 //! address: `RawRegion::new` checks the block ends below `1 << TAG_SHIFT`).
 
+use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::cell::{Cell, UnsafeCell};
 use core::mem::MaybeUninit;
@@ -125,15 +126,15 @@ unsafe fn visit_fix_popcnt<T: Managed>(p: *mut u8, fix: &mut Fix<'_>) {
 
 /// Whether this CPU has `popcnt` and the BMI1 and BMI2 instructions (every
 /// feature any `#[target_feature]` function of the compactor enables; never
-/// under Miri).
+/// under Miri, and without `std`, which detection needs).
 fn has_popcnt() -> bool {
-    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    #[cfg(all(target_arch = "x86_64", not(miri), feature = "std"))]
     {
         std::arch::is_x86_feature_detected!("popcnt")
             && std::arch::is_x86_feature_detected!("bmi1")
             && std::arch::is_x86_feature_detected!("bmi2")
     }
-    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+    #[cfg(not(all(target_arch = "x86_64", not(miri), feature = "std")))]
     {
         false
     }
@@ -298,7 +299,7 @@ impl RawRegion {
         let layout =
             Layout::from_size_align(size, align).map_err(|_| AllocError::CapacityOverflow)?;
         // SAFETY: the layout has a non-zero size (`Core` is not empty).
-        let block = unsafe { std::alloc::alloc(layout) };
+        let block = unsafe { alloc::alloc::alloc(layout) };
         let block = NonNull::new(block).ok_or(AllocError::OutOfMemory { layout })?;
         if block
             .addr()
@@ -307,7 +308,7 @@ impl RawRegion {
             .is_none_or(|end| end > ADDR_MASK)
         {
             // SAFETY: allocated just above with this layout.
-            unsafe { std::alloc::dealloc(block.as_ptr(), layout) };
+            unsafe { alloc::alloc::dealloc(block.as_ptr(), layout) };
             return Err(AllocError::OutOfMemory { layout });
         }
         let core = Core {
@@ -588,6 +589,7 @@ impl RawRegion {
     ///
     /// No reference into the region may be live (the caller holds the arena
     /// exclusively and every `Item` is dead or a token).
+    #[track_caller]
     pub(crate) unsafe fn compact(&mut self) {
         if has_popcnt() {
             #[cfg(target_arch = "x86_64")]
@@ -610,6 +612,7 @@ impl RawRegion {
     /// ([`has_popcnt`]).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "popcnt,bmi1,bmi2")]
+    #[track_caller]
     unsafe fn compact_fast(&mut self) {
         // SAFETY: forwarded from the caller.
         unsafe { self.compact_with(true) }
@@ -622,6 +625,7 @@ impl RawRegion {
     ///
     /// As [`compact`](Self::compact), and `fast` only if [`has_popcnt`].
     #[inline(always)]
+    #[track_caller]
     unsafe fn compact_with(&mut self, fast: bool) {
         let core = self.core();
         let top_g = self.top.get() / GRANULE;
@@ -941,7 +945,7 @@ unsafe impl Visitor for Fix<'_> {
 #[cold]
 #[inline(never)]
 fn outside() -> ! {
-    std::process::abort()
+    crate::platform::abort()
 }
 
 /// Aborts the process if dropped during a panic (forgotten on success).
@@ -949,7 +953,7 @@ struct AbortOnUnwind;
 
 impl Drop for AbortOnUnwind {
     fn drop(&mut self) {
-        std::process::abort();
+        crate::platform::abort();
     }
 }
 
@@ -1028,7 +1032,7 @@ impl Core {
         unsafe {
             let layout = this.as_ref().layout;
             core::ptr::drop_in_place(this.as_ptr());
-            std::alloc::dealloc(this.as_ptr().cast(), layout);
+            alloc::alloc::dealloc(this.as_ptr().cast(), layout);
         }
     }
 }

@@ -2,10 +2,14 @@
 //! the region compacts, and the [`Rebrand`] trait that lets a value change
 //! the lifetime of the items it holds.
 
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
 use core::fmt;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+#[cfg(feature = "std")]
+use std::collections::HashMap;
 
 use generativity::Id;
 
@@ -109,6 +113,7 @@ unsafe impl<T: Rebrand, const N: usize> Rebrand for [T; N] {
     type Branded<'b> = [T::Branded<'b>; N];
 }
 
+#[cfg(feature = "std")]
 // SAFETY: keys and hasher are `'static` (no region lifetime); the values'
 // region lifetime is substituted.
 unsafe impl<K: 'static, T: Rebrand, S: 'static> Rebrand for HashMap<K, T, S> {
@@ -288,6 +293,7 @@ impl<'c, 'id, E: Rebrand> Token<'c, 'id, E> {
 
     /// Gives the value back, its items pointing to their objects' current
     /// addresses and living as long as the borrow of `arena`.
+    #[track_caller]
     pub fn redeem<'b, const N: usize>(self, arena: &'b Arena<'id, N>) -> E::Branded<'b> {
         // As for single items: redundant with the brand, checked anyway.
         assert_eq!(

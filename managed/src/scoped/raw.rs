@@ -6,10 +6,11 @@
 //! the parent module is a thin layer over it, so the generic code that gets
 //! monomorphized per value type is only the part that writes the value.
 
+use ::alloc::alloc;
+use ::alloc::vec::Vec;
 use core::alloc::Layout;
 use core::cell::Cell;
 use core::ptr::{self, NonNull};
-use std::alloc;
 
 use crate::AllocError;
 
@@ -229,6 +230,32 @@ impl Blocks {
         }
     }
 
+    /// Where the open scope stands in the block list, for
+    /// [`Self::rewind`].
+    pub(crate) fn mark(&self) -> Mark {
+        Mark {
+            standard_taken: self.standard_taken,
+            dedicated_taken: self.dedicated_taken,
+            used_elsewhere: self.used_elsewhere,
+        }
+    }
+
+    /// Gives back every block taken since `mark`: the standard blocks
+    /// after the one current then, and the dedicated blocks. Never frees.
+    ///
+    /// `mark` must come from [`Self::mark`] during the same scope (blocks
+    /// are only added while a scope is open, and `reset` / `clear` need the
+    /// arena, which the scope borrows, so the marked blocks still exist).
+    pub(crate) fn rewind(&mut self, mark: Mark) {
+        debug_assert!(
+            mark.standard_taken <= self.standard_taken
+                && mark.dedicated_taken <= self.dedicated_taken
+        );
+        self.standard_taken = mark.standard_taken;
+        self.dedicated_taken = mark.dedicated_taken;
+        self.used_elsewhere = mark.used_elsewhere;
+    }
+
     /// Frees every block but the first standard one.
     pub(crate) fn reset(&mut self) {
         self.standard.truncate(1);
@@ -244,6 +271,17 @@ impl Blocks {
         self.standard.clear();
         self.reset();
     }
+}
+
+/// A position in the block list of an open scope: see [`Blocks::mark`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mark {
+    /// `Blocks::standard_taken` then.
+    standard_taken: usize,
+    /// `Blocks::dedicated_taken` then.
+    dedicated_taken: usize,
+    /// `Blocks::used_elsewhere` then.
+    used_elsewhere: usize,
 }
 
 /// The bump cursor of an open scope: `start..ptr` of the current block is
@@ -276,6 +314,33 @@ impl Cursor {
         self.start.set(ptr::null_mut());
         self.ptr.set(ptr::null_mut());
         self.end.set(ptr::null_mut());
+    }
+
+    /// Moves this cursor's position to a new cursor and leaves this one with
+    /// no current block (every request it gets then takes the slow path).
+    pub(crate) fn hand_over(&self) -> Cursor {
+        let taken = Cursor {
+            start: Cell::new(self.start.get()),
+            ptr: Cell::new(self.ptr.get()),
+            end: Cell::new(self.end.get()),
+        };
+        self.clear();
+        taken
+    }
+
+    /// This cursor's position, for [`Self::restore`].
+    pub(crate) fn position(&self) -> [*mut u8; 3] {
+        [self.start.get(), self.ptr.get(), self.end.get()]
+    }
+
+    /// Goes back to `position`, which must be a [`Self::position`] of this
+    /// cursor taken during the same scope (so it satisfies the invariant:
+    /// its block still belongs to the scope, and every byte after `ptr`
+    /// is free again once the scopes that used it ended).
+    pub(crate) fn restore(&self, [start, ptr, end]: [*mut u8; 3]) {
+        self.start.set(start);
+        self.ptr.set(ptr);
+        self.end.set(end);
     }
 
     fn set_block(&self, block: &Block) {
@@ -404,7 +469,7 @@ mod tests {
             .alloc_slow(&cursor, Layout::from_size_align(3, 1).unwrap())
             .unwrap();
         let c = cursor.bump(Layout::from_size_align(4, 4).unwrap()).unwrap();
-        // The seed's `block` test: 3 bytes, then 4 at alignment 4. Sizes
+        // 3 bytes, then 4 at alignment 4: the second lands 8 bytes on. Sizes
         // round up to MIN_ALIGN, so ordinary types need no alignment work.
         assert_eq!(c.as_ptr().addr() - a.as_ptr().addr(), MIN_ALIGN);
         assert_eq!(cursor.used(), 16);

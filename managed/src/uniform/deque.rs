@@ -509,18 +509,24 @@ impl<T, H: Default> Default for UniformPageDeque<T, H> {
 
 impl<T, H> Index<usize> for UniformPageDeque<T, H> {
     type Output = T;
+    #[track_caller]
     fn index(&self, index: usize) -> &T {
         let len = self.len;
-        self.get(index)
-            .unwrap_or_else(|| panic!("index {index} out of bounds for a deque of length {len}"))
+        match self.get(index) {
+            Some(value) => value,
+            None => panic!("index {index} out of bounds for a deque of length {len}"),
+        }
     }
 }
 
 impl<T, H> IndexMut<usize> for UniformPageDeque<T, H> {
+    #[track_caller]
     fn index_mut(&mut self, index: usize) -> &mut T {
         let len = self.len;
-        self.get_mut(index)
-            .unwrap_or_else(|| panic!("index {index} out of bounds for a deque of length {len}"))
+        match self.get_mut(index) {
+            Some(value) => value,
+            None => panic!("index {index} out of bounds for a deque of length {len}"),
+        }
     }
 }
 
@@ -701,6 +707,21 @@ impl<'a, T, H> DoubleEndedIterator for Iter<'a, T, H> {
 impl<T, H> ExactSizeIterator for Iter<'_, T, H> {}
 impl<T, H> FusedIterator for Iter<'_, T, H> {}
 
+// SAFETY: an `Iter` only reads the deque it borrows shared (its page list
+// and elements), like a `&UniformPageDeque`, which is `Send` and `Sync`
+// when `T` and `H` are `Sync`.
+unsafe impl<T: Sync, H: Sync> Send for Iter<'_, T, H> {}
+// SAFETY: as for `Send`: `&Iter` reads no more than `Iter` does.
+unsafe impl<T: Sync, H: Sync> Sync for Iter<'_, T, H> {}
+
+impl<T, H> fmt::Debug for Iter<'_, T, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter")
+            .field("remaining", &self.raw.remaining)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T, H> Clone for Iter<'_, T, H> {
     fn clone(&self) -> Self {
         Self {
@@ -745,6 +766,23 @@ impl<'a, T, H> DoubleEndedIterator for IterMut<'a, T, H> {
 impl<T, H> ExactSizeIterator for IterMut<'_, T, H> {}
 impl<T, H> FusedIterator for IterMut<'_, T, H> {}
 
+// SAFETY: an `IterMut` borrows the deque exclusively: it reads the page
+// list (`H: Sync`, as for a shared borrow) and hands out each element once
+// as `&mut T`, which moves to another thread when `T: Send` (as
+// `VecDeque`'s `IterMut`).
+unsafe impl<T: Send, H: Sync> Send for IterMut<'_, T, H> {}
+// SAFETY: `&IterMut` gives access to nothing (every method takes
+// `&mut self`), so sharing it needs no more than `&T` would.
+unsafe impl<T: Sync, H: Sync> Sync for IterMut<'_, T, H> {}
+
+impl<T, H> fmt::Debug for IterMut<'_, T, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IterMut")
+            .field("remaining", &self.raw.remaining)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T, H> RawIter<T, H> {
     /// Folds over every remaining element pointer, one page slice at a
     /// time, so the per-element work is a slice walk.
@@ -786,6 +824,12 @@ impl<T, H> Clone for RawIter<T, H> {
 /// Owning iterator, front to back; see [`UniformPageDeque::into_iter`].
 pub struct IntoIter<T, H = ()> {
     deque: UniformPageDeque<T, H>,
+}
+
+impl<T: fmt::Debug, H> fmt::Debug for IntoIter<T, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("IntoIter").field(&self.deque).finish()
+    }
 }
 
 impl<T, H> Iterator for IntoIter<T, H> {

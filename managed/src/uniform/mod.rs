@@ -7,7 +7,8 @@
 //!   FIFO and LIFO use.
 //! - [`UniformPool`]: insert anywhere, remove anywhere by a `Copy` key that
 //!   detects stale and foreign use; iteration walks pages in order and
-//!   skips holes (the seed's "Iteratorizer").
+//!   skips holes, so loops over every value touch memory in address
+//!   order.
 //!
 //! All of them report [`SpaceStats`](crate::SpaceStats), give empty pages
 //! back (`shrink_to_fit`), and may carry a header `H` on every page, found

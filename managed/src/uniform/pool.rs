@@ -1,6 +1,7 @@
 //! [`UniformPool`]: a free-list pool of `T`s on pages, addressed by
 //! generational `Copy` keys.
 
+use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::fmt;
 use core::iter::FusedIterator;
@@ -8,11 +9,11 @@ use core::marker::PhantomData;
 use core::mem::{ManuallyDrop, size_of};
 use core::ops::{Index, IndexMut};
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::SpaceStats;
 use crate::page::PageSize;
 use crate::page::raw::{Geometry, RawPages};
+use crate::platform::IdCounter;
 
 /// A key into a [`UniformPool`]: `Copy`, 16 bytes, and checked on every use.
 ///
@@ -71,10 +72,10 @@ const NONE: u32 = u32::MAX;
 /// would leave no odd generation to give it.
 const RETIRED: u32 = u32::MAX - 1;
 
-/// The next pool id. Ids are never reused (a 64-bit counter does not wrap:
-/// at one pool a nanosecond it would take 584 years), so that no key of one
-/// pool, live or dropped, can ever be taken for a key of another.
-static NEXT_POOL_ID: AtomicU64 = AtomicU64::new(1);
+/// The next pool id. Ids are never reused (the counter never wraps), so
+/// that no key of one pool, live or dropped, can ever be taken for a key of
+/// another.
+static NEXT_POOL_ID: IdCounter = IdCounter::new();
 
 /// A pool of `T`s: insert anywhere, remove anywhere by key, values never
 /// move, and iteration walks memory page by page, skipping holes.
@@ -155,7 +156,7 @@ impl<T, H> UniformPool<T, H> {
             len: 0,
             geometry,
             shift,
-            id: NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed),
+            id: NEXT_POOL_ID.next(),
             _owns: PhantomData,
         }
     }
@@ -332,7 +333,7 @@ impl<T, H> UniformPool<T, H> {
                 // initialized, and a vacant entry's `next` may be written.
                 unsafe {
                     let generation = (*entry).generation;
-                    if generation % 2 == 0 && generation != RETIRED {
+                    if generation.is_multiple_of(2) && generation != RETIRED {
                         (*entry).slot.next = self.free_head;
                         self.free_head = ((page as u32) << self.shift) | slot as u32;
                     }
@@ -457,6 +458,7 @@ impl<T, H: Default> UniformPool<T, H> {
     /// When the pool would exceed `u32` key space (about four billion
     /// entries), with a message.
     #[inline]
+    #[track_caller]
     pub fn insert(&mut self, value: T) -> PoolKey {
         if self.free_head == NONE {
             self.add_page();
@@ -489,6 +491,7 @@ impl<T, H: Default> UniformPool<T, H> {
     }
 
     #[cold]
+    #[track_caller]
     fn add_page(&mut self) {
         let page = match self.free_pages.pop() {
             Some(page) => page as usize,
@@ -510,7 +513,7 @@ impl<T, H: Default> UniformPool<T, H> {
         // SAFETY: the page is fresh and starts with room for `H`, aligned.
         unsafe { base.cast::<H>().write(header) };
         let floor = self.pages[page].floor;
-        debug_assert!(floor % 2 == 0 && floor < RETIRED);
+        debug_assert!(floor.is_multiple_of(2) && floor < RETIRED);
         for slot in (0..self.geometry.capacity).rev() {
             let entry = self.entry(base, slot).as_ptr();
             // SAFETY: the entry lies in the fresh page; writing its fields
@@ -554,16 +557,22 @@ impl<T, H: Default> Default for UniformPool<T, H> {
 
 impl<T, H> Index<PoolKey> for UniformPool<T, H> {
     type Output = T;
+    #[track_caller]
     fn index(&self, key: PoolKey) -> &T {
-        self.get(key)
-            .unwrap_or_else(|| panic!("{key:?} is stale or from another pool"))
+        match self.get(key) {
+            Some(value) => value,
+            None => panic!("{key:?} is stale or from another pool"),
+        }
     }
 }
 
 impl<T, H> IndexMut<PoolKey> for UniformPool<T, H> {
+    #[track_caller]
     fn index_mut(&mut self, key: PoolKey) -> &mut T {
-        self.get_mut(key)
-            .unwrap_or_else(|| panic!("{key:?} is stale or from another pool"))
+        match self.get_mut(key) {
+            Some(value) => value,
+            None => panic!("{key:?} is stale or from another pool"),
+        }
     }
 }
 
@@ -708,6 +717,20 @@ impl<'a, T, H> Iterator for Iter<'a, T, H> {
 impl<T, H> ExactSizeIterator for Iter<'_, T, H> {}
 impl<T, H> FusedIterator for Iter<'_, T, H> {}
 
+// SAFETY: an `Iter` only reads the pool it borrows shared, like a
+// `&UniformPool`, which is `Send` and `Sync` when `T` and `H` are `Sync`.
+unsafe impl<T: Sync, H: Sync> Send for Iter<'_, T, H> {}
+// SAFETY: as for `Send`: `&Iter` reads no more than `Iter` does.
+unsafe impl<T: Sync, H: Sync> Sync for Iter<'_, T, H> {}
+
+impl<T, H> fmt::Debug for Iter<'_, T, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter")
+            .field("remaining", &self.raw.remaining)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Iterator over `(PoolKey, &mut T)`; see [`UniformPool::iter_mut`].
 pub struct IterMut<'a, T, H = ()> {
     raw: RawIter<T, H>,
@@ -737,6 +760,23 @@ impl<'a, T, H> Iterator for IterMut<'a, T, H> {
 impl<T, H> ExactSizeIterator for IterMut<'_, T, H> {}
 impl<T, H> FusedIterator for IterMut<'_, T, H> {}
 
+// SAFETY: an `IterMut` borrows the pool exclusively: it reads the page
+// table (`H: Sync`, as for a shared borrow) and hands out each value once as
+// `&mut T`, which moves to another thread when `T: Send` (as `slab`'s and
+// `Vec`'s `IterMut`).
+unsafe impl<T: Send, H: Sync> Send for IterMut<'_, T, H> {}
+// SAFETY: `&IterMut` gives access to nothing (every method takes
+// `&mut self`), so sharing it needs no more than `&T` would.
+unsafe impl<T: Sync, H: Sync> Sync for IterMut<'_, T, H> {}
+
+impl<T, H> fmt::Debug for IterMut<'_, T, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IterMut")
+            .field("remaining", &self.raw.remaining)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Iterator over `&T`; see [`UniformPool::values`].
 pub struct Values<'a, T, H = ()>(Iter<'a, T, H>);
 
@@ -758,6 +798,12 @@ impl<'a, T, H> Iterator for Values<'a, T, H> {
 impl<T, H> ExactSizeIterator for Values<'_, T, H> {}
 impl<T, H> FusedIterator for Values<'_, T, H> {}
 
+impl<T, H> fmt::Debug for Values<'_, T, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Values").field(&self.0).finish()
+    }
+}
+
 /// Iterator over `&mut T`; see [`UniformPool::values_mut`].
 pub struct ValuesMut<'a, T, H = ()>(IterMut<'a, T, H>);
 
@@ -778,6 +824,12 @@ impl<'a, T, H> Iterator for ValuesMut<'a, T, H> {
 
 impl<T, H> ExactSizeIterator for ValuesMut<'_, T, H> {}
 impl<T, H> FusedIterator for ValuesMut<'_, T, H> {}
+
+impl<T, H> fmt::Debug for ValuesMut<'_, T, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ValuesMut").field(&self.0).finish()
+    }
+}
 
 impl<'a, T, H> IntoIterator for &'a UniformPool<T, H> {
     type Item = (PoolKey, &'a T);

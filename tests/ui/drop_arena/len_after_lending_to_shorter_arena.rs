@@ -1,4 +1,4 @@
-//! The seed's `len_error`: once a longer-lived arena took a box of a
+//! Once a longer-lived arena took a box of a
 //! shorter-lived one, its lifetime is the shorter one; using it after the
 //! shorter arena died (here `len()`) does not compile.
 use managed::prelude::*;
