@@ -33,6 +33,8 @@
 // own unit tests.
 extern crate self as managed;
 
+extern crate alloc;
+
 mod error;
 mod stats;
 mod visit;
@@ -44,6 +46,7 @@ pub mod contiguous;
 pub mod drop_arena;
 pub mod heap;
 pub mod hot;
+pub mod memory_map;
 pub mod multisize;
 pub mod region;
 pub mod scoped;

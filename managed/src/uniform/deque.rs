@@ -834,6 +834,49 @@ impl<'a, T, H> IntoIterator for &'a mut UniformPageDeque<T, H> {
     }
 }
 
+// Memory maps (`crate::memory_map`).
+impl<T, H> UniformPageDeque<T, H> {
+    /// A map of the deque's memory: one block per page, front to back
+    /// (the header `H`, padding up to the first slot, the slots, live
+    /// between the ends and free outside them, and the page's unused end
+    /// as padding), then the idle pages kept for the next pushes. Live
+    /// bytes are [`stats`](Self::stats)' live bytes, and the blocks add up
+    /// to its reserved bytes.
+    ///
+    /// ```
+    /// use managed::memory_map::SpanKind;
+    /// use managed::prelude::*;
+    ///
+    /// let mut deque: UniformPageDeque<u64> = (0..3000).collect();
+    /// deque.pop_front();
+    /// let map = deque.memory_map();
+    /// assert_eq!(map.bytes(SpanKind::Live), 2999 * 8);
+    /// assert_eq!(map.reserved_bytes(), deque.stats().reserved_bytes);
+    /// ```
+    #[must_use]
+    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
+        self.memory_map_titled("UniformPageDeque")
+    }
+
+    /// [`memory_map`](Self::memory_map) under the name of the container
+    /// that wraps this deque.
+    pub(crate) fn memory_map_titled(&self, name: &str) -> crate::memory_map::MemoryMap {
+        use crate::memory_map::{MemoryMap, SpanKind, type_name};
+        let mut map = MemoryMap::new(alloc::format!("{name}<{}>", type_name::<T>()));
+        let last = self.pages.len().saturating_sub(1);
+        let size = size_of::<T>();
+        self.pages.map_pages(&mut map, |page, _, block| {
+            let start = if page == 0 { self.head } else { 0 };
+            let end = if page == last { self.tail } else { self.cap };
+            block
+                .push(SpanKind::Free, start * size)
+                .push(SpanKind::Live, (end - start) * size)
+                .push(SpanKind::Free, (self.cap - end) * size);
+        });
+        map
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
