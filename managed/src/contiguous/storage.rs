@@ -418,7 +418,11 @@ impl Storage {
         use crate::memory_map::{Block, SpanKind};
         let mut page = 0;
         for (i, chunk) in self.chunks.iter().enumerate() {
-            let label = alloc::format!("chunk {i} ({} pages)", chunk.pages);
+            let pages = chunk.pages;
+            let label = alloc::format!(
+                "chunk {i}, {pages} page{}",
+                if pages == 1 { "" } else { "s" }
+            );
             let mut block = Block::new(label, chunk.base.addr().get());
             for _ in 0..chunk.pages {
                 let start = block.len();

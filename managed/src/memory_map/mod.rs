@@ -337,7 +337,19 @@ impl MemoryMap {
         self.bytes(SpanKind::Live)
     }
 
-    /// The figures in one line: blocks, bytes, and each kind's share.
+    /// Spans of `kind` over all blocks: for free bytes, how many separate
+    /// runs they are in (more runs than blocks: fragmented).
+    #[must_use]
+    pub fn runs(&self, kind: SpanKind) -> usize {
+        self.blocks
+            .iter()
+            .flat_map(|b| b.spans())
+            .filter(|s| s.kind == kind)
+            .count()
+    }
+
+    /// The figures in one line: blocks, bytes, and each kind's share (and,
+    /// when free bytes are in more runs than there are blocks, how many).
     ///
     /// ```
     /// use managed::memory_map::{MemoryMap, SpanKind};
@@ -371,6 +383,10 @@ impl MemoryMap {
                     "{}{kind} {bytes} ({share:.1}%)",
                     if first { ": " } else { ", " }
                 );
+                let runs = self.runs(kind);
+                if kind == SpanKind::Free && runs > self.blocks.len() {
+                    let _ = write!(s, " in {runs} runs");
+                }
                 first = false;
             }
         }
@@ -399,7 +415,9 @@ impl MemoryMap {
     /// [`MAX_ROWS`](Self::MAX_ROWS)) with a bar as long as the block is
     /// large next to the largest, each character showing the kind that
     /// covers most of its bytes (`█` live, `·` free, `░` padding, `▓`
-    /// header, `▒` metadata, `╱` opaque), then the legend and the figures.
+    /// header, `▒` metadata, `╱` opaque; `▌` for a cell at least a quarter
+    /// live whose live bytes are not the most, so that values scattered
+    /// among holes stay visible), then the legend and the figures.
     #[must_use]
     pub fn to_terminal(&self, width: usize) -> String {
         terminal::render(self, width, false)

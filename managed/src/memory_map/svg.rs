@@ -132,12 +132,16 @@ pub fn svg_of(maps: &[&MemoryMap]) -> String {
     }
     y += 10.0;
 
+    let mut classes = String::new();
+    for kind in SpanKind::ALL {
+        let _ = write!(classes, " .k{}{{fill:{}}}", kind.index(), fill(kind));
+    }
     let mut svg = String::new();
     let _ = write!(
         svg,
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{y}" viewBox="0 0 {WIDTH} {y}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">
 <defs><pattern id="opaque" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#cfd8dc"/><rect width="2" height="6" fill="#78909c"/></pattern>
-<style>.title{{font-size:14px;font-weight:bold}} .label{{font-size:11px;font-family:DejaVu Sans Mono, Menlo, Consolas, monospace}} .small{{font-size:11px}}</style></defs>
+<style>.title{{font-size:14px;font-weight:bold}} .label{{font-size:11px;font-family:DejaVu Sans Mono, Menlo, Consolas, monospace}} .small{{font-size:11px}}{classes}</style></defs>
 <rect width="100%" height="100%" fill="#ffffff"/>
 "##
     );
@@ -161,19 +165,19 @@ fn row(out: &mut String, block: &Block, y: f64, scale: f64) {
     let width = (block.len() as f64 * scale).max(2.0);
     let per_byte = width / block.len() as f64;
     let pixels = width.ceil() as usize;
-    if block.spans().len() <= pixels {
+    let _ = write!(out, r#"<g transform="translate({LABELS},{y})">"#);
+    if block.spans().len() * 4 <= pixels {
         for span in block.spans() {
             rect(
                 out,
-                LABELS + span.offset as f64 * per_byte,
-                y,
+                span.offset as f64 * per_byte,
                 span.len as f64 * per_byte,
                 span.kind,
             );
         }
     } else {
-        // More spans than pixels: one rectangle per run of pixels of the
-        // same dominant kind.
+        // More spans than a quarter of the pixels: one rectangle per run of pixels
+        // of the same dominant kind.
         let cells = block.cells(pixels);
         let dominant = |c: &[usize; 6]| {
             SpanKind::ALL
@@ -181,6 +185,7 @@ fn row(out: &mut String, block: &Block, y: f64, scale: f64) {
                 .max_by_key(|k| c[k.index()])
                 .unwrap_or(SpanKind::Free)
         };
+        let px = width / pixels as f64;
         let mut start = 0;
         while start < cells.len() {
             let kind = dominant(&cells[start]);
@@ -188,29 +193,22 @@ fn row(out: &mut String, block: &Block, y: f64, scale: f64) {
             while end < cells.len() && dominant(&cells[end]) == kind {
                 end += 1;
             }
-            let px = width / pixels as f64;
-            rect(
-                out,
-                LABELS + start as f64 * px,
-                y,
-                (end - start) as f64 * px,
-                kind,
-            );
+            rect(out, start as f64 * px, (end - start) as f64 * px, kind);
             start = end;
         }
     }
     let _ = write!(
         out,
-        r##"<rect x="{LABELS}" y="{y}" width="{width:.2}" height="{ROW}" fill="none" stroke="#455a64" stroke-width="0.6"/>"##
+        r##"<rect width="{width:.1}" height="{ROW}" fill="none" stroke="#455a64" stroke-width="0.6"/></g>"##
     );
 }
 
-/// One coloured rectangle.
-fn rect(out: &mut String, x: f64, y: f64, w: f64, kind: SpanKind) {
+/// One coloured rectangle of a bar (its class names its kind's fill).
+fn rect(out: &mut String, x: f64, w: f64, kind: SpanKind) {
     let _ = write!(
         out,
-        r#"<rect x="{x:.2}" y="{y}" width="{w:.2}" height="{ROW}" fill="{}"/>"#,
-        fill(kind)
+        r#"<rect x="{x:.1}" width="{w:.1}" height="{ROW}" class="k{}"/>"#,
+        kind.index()
     );
 }
 

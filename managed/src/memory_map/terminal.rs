@@ -26,6 +26,29 @@ pub(super) const fn glyph(kind: SpanKind) -> char {
     }
 }
 
+/// The glyph of one cell, and the kind whose colour it takes: the kind
+/// covering most of the cell's bytes, except that a cell at least a quarter
+/// live where live bytes are not the most is [`PART_LIVE`] (so that live
+/// values scattered among holes stay visible); a space for an empty cell.
+fn cell_glyph(cell: &[usize; 6]) -> (Option<SpanKind>, char) {
+    let total: usize = cell.iter().sum();
+    let most = SpanKind::ALL
+        .into_iter()
+        .filter(|k| cell[k.index()] > 0)
+        .max_by_key(|k| cell[k.index()]);
+    let live = cell[SpanKind::Live.index()];
+    match most {
+        None => (None, ' '),
+        Some(kind) if kind != SpanKind::Live && live * 4 >= total => {
+            (Some(SpanKind::Live), PART_LIVE)
+        }
+        Some(kind) => (Some(kind), glyph(kind)),
+    }
+}
+
+/// The glyph of a cell partly live (see [`cell_glyph`]).
+const PART_LIVE: char = '▌';
+
 /// The ANSI (24-bit) foreground colour of each kind, as in the SVG.
 const fn colour(kind: SpanKind) -> &'static str {
     match kind {
@@ -60,10 +83,7 @@ pub(super) fn render(map: &MemoryMap, width: usize, ansi: bool) -> String {
         let _ = write!(out, "{label:<LABEL$} │");
         let mut current: Option<SpanKind> = None;
         for cell in block.cells(cells) {
-            let kind = SpanKind::ALL
-                .into_iter()
-                .filter(|k| cell[k.index()] > 0)
-                .max_by_key(|k| cell[k.index()]);
+            let (kind, c) = cell_glyph(&cell);
             if ansi && kind != current {
                 if let Some(k) = kind {
                     out.push_str(colour(k));
@@ -72,7 +92,7 @@ pub(super) fn render(map: &MemoryMap, width: usize, ansi: bool) -> String {
                 }
                 current = kind;
             }
-            out.push(kind.map_or(' ', glyph));
+            out.push(c);
         }
         if ansi && current.is_some() {
             out.push_str(RESET);
@@ -99,8 +119,12 @@ pub(super) fn render(map: &MemoryMap, width: usize, ansi: bool) -> String {
     }
     // The legend, broken into lines of at most `width` visible characters.
     let mut line = 0;
-    for kind in SpanKind::ALL {
-        let visible = 2 + kind.name().len();
+    let entries = SpanKind::ALL.into_iter().flat_map(|kind| {
+        let part = (kind == SpanKind::Live).then_some((kind, PART_LIVE, "part live"));
+        [Some((kind, glyph(kind), kind.name())), part]
+    });
+    for (kind, c, name) in entries.flatten() {
+        let visible = 2 + name.chars().count();
         if line > 0 && line + 2 + visible > width {
             out.push('\n');
             line = 0;
@@ -112,11 +136,11 @@ pub(super) fn render(map: &MemoryMap, width: usize, ansi: bool) -> String {
         if ansi {
             out.push_str(colour(kind));
         }
-        out.push(glyph(kind));
+        out.push(c);
         if ansi {
             out.push_str(RESET);
         }
-        let _ = write!(out, " {kind}");
+        let _ = write!(out, " {name}");
         line += visible;
     }
     out.push('\n');
@@ -202,6 +226,30 @@ mod tests {
             }
         }
         assert_eq!(stripped, plain);
+    }
+
+    #[test]
+    fn scattered_live_bytes_stay_visible() {
+        // A live byte in four: shown as part live, not as free.
+        let mut b = Block::new("scattered", 0);
+        for _ in 0..64 {
+            b.push(SpanKind::Live, 8).push(SpanKind::Free, 24);
+        }
+        let mut map = MemoryMap::new("m");
+        map.push(b);
+        let text = map.to_terminal(60);
+        let bar = text.lines().find(|l| l.contains('│')).unwrap();
+        assert!(bar.contains(PART_LIVE) && !bar.contains('·'), "{bar}");
+        // A live byte in eight: free.
+        let mut b = Block::new("sparse", 0);
+        for _ in 0..64 {
+            b.push(SpanKind::Live, 8).push(SpanKind::Free, 56);
+        }
+        let mut map = MemoryMap::new("m");
+        map.push(b);
+        let text = map.to_terminal(60);
+        let bar = text.lines().find(|l| l.contains('│')).unwrap();
+        assert!(!bar.contains(PART_LIVE) && bar.contains('·'), "{bar}");
     }
 
     #[test]
