@@ -264,7 +264,7 @@ impl Block {
 /// docs](self).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemoryMap {
-    /// What the map shows ("UniformPool<u64>").
+    /// What the map shows (`"UniformPool<u64>"`).
     title: String,
     /// The blocks, in the container's order.
     blocks: Vec<Block>,
