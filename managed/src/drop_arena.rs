@@ -139,7 +139,7 @@ union Slot<T> {
 ///
 /// Not generic over `T`, so the chunk bookkeeping is compiled once, and its
 /// [`Drop`] impl puts no drop-check requirement on `T` (see the module's
-/// drop-check argument in `ARCHITECTURE.md`).
+/// drop-check argument in `docs/notes/drop_arena.md`).
 struct Chunks {
     /// Every chunk, with the layout it was allocated with.
     ///

@@ -482,7 +482,7 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// arena, `token(&arena)`.
     ///
     /// It costs one more small allocation than `tokenize_all`. (`tokenize`
-    /// itself cannot take whole values: see ARCHITECTURE.md, region.)
+    /// itself cannot take whole values: see `docs/notes/region.md`.)
     ///
     /// # Panics
     ///

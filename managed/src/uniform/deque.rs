@@ -96,7 +96,7 @@ impl<T, H> UniformPageDeque<T, H> {
     /// The page size of [`new`](UniformPageDeque::new) and `default`:
     /// 16 KiB. Pages come in chunks of adjacent pages (up to 1 MiB), so a
     /// walk streams across most page ends; a chunk boundary and each page's
-    /// bookkeeping still cost a little, less with larger pages (BENCHMARKS.md).
+    /// bookkeeping still cost a little, less with larger pages (`docs/notes/uniform.md`).
     /// Use [`with_page_size`](Self::with_page_size) for smaller pages when
     /// many small deques matter more than walks.
     pub const DEFAULT_PAGE_SIZE: PageSize = match PageSize::new(16 * 1024) {
