@@ -14,7 +14,7 @@
 //! | insert and remove anywhere by a checked `Copy` key; values never move | [`UniformPool`](uniform::UniformPool) | `slab` | iteration 0.94-1.08; insert/remove churn 1.0-1.8 (open) |
 //! | dense objects behind stable handles, walked at slice speed | [`ContiguousUniformPool`](contiguous::ContiguousUniformPool), [`Proxy`](contiguous::Proxy) | slotmap's `DenseSlotMap` | `map` 1.03-1.18, `retain` 0.78, churn 0.78-0.98, key lookup 1.05-1.27 |
 //! | bump allocation whose holes a compaction reclaims, handles that follow moves | [`region::Arena`], [`region::Forward`] | `bumpalo` | allocation 1.06-1.17; compaction 3.9x a memcpy of the survivors |
-//! | object graphs with cycles and parent links, collected by reachability | [`heap::Heap`], [`heap::Gc`] | `gc-arena` | a collection 6.6-7.0x a memcpy of the live bytes |
+//! | object graphs with cycles and parent links, collected by reachability | [`heap::Heap`], [`heap::Gc`] | `gc-arena` | GCBench 0.80 (one run, loaded machine); a collection 5.9-7.0x a memcpy of the live bytes |
 //! | values of different types behind one trait object, in order | [`MultisizePageQueue`](multisize::MultisizePageQueue) and its deque and stack | `VecDeque<Box<dyn Trait>>` | push + pop 0.37-0.49; iteration 0.28-0.53 once the heap has aged |
 //! | values and raw blocks of any layout, freed anywhere, never moved | [`MultisizePool`](multisize::MultisizePool) | `Box`, `std::alloc` | raw blocks 0.47-0.53, typed values 0.58-0.79 |
 //! | a typed arena whose boxes can be given back one at a time | [`DropArena`](drop_arena::DropArena) | the `drop_arena` crate, `typed-arena`, `Box` | churn 0.93 (`Box` 0.42), allocation 0.94 |

@@ -196,17 +196,47 @@ fn main() -> ExitCode {
         command.push_str(" -- ");
         command.push_str(&args.join(" "));
     }
-    let ctx = Context {
-        cpu: machine::cpu_model(),
-        cores: machine::cores(),
+    let run_file = criterion_dir.join("bench_report_run.tsv");
+    let this = report::RunInfo {
+        quick: options.quick,
         load_start,
         load_end: machine::load_average(),
         date: machine::now_utc(),
-        rustc: machine::rustc_version(),
         command,
-        quick: options.quick,
+    };
+    // With `--no-run`, the header describes the run that made the results.
+    let (run, rewritten) = if options.no_run {
+        match report::RunInfo::read(&run_file) {
+            Some(earlier) => (earlier, Some((this.date.clone(), this.command.clone()))),
+            None => (
+                report::RunInfo {
+                    load_start: "unknown".into(),
+                    load_end: "unknown".into(),
+                    date: "unknown".into(),
+                    command: "unknown (results made outside bench_report)".into(),
+                    quick: false,
+                },
+                Some((this.date.clone(), this.command.clone())),
+            ),
+        }
+    } else {
+        if let Err(e) = this.write(&run_file) {
+            eprintln!("bench_report: could not write {}: {e}", run_file.display());
+        }
+        (this, None)
+    };
+    let ctx = Context {
+        cpu: machine::cpu_model(),
+        cores: machine::cores(),
+        load_start: run.load_start,
+        load_end: run.load_end,
+        date: run.date,
+        rustc: machine::rustc_version(),
+        command: run.command,
+        quick: run.quick,
         failures: failures.clone(),
         pictures: "docs/bench".into(),
+        rewritten,
     };
     let out = options.out.unwrap_or_else(|| root.join("BENCHMARKS.md"));
     let notes = bench_dir.join("notes");

@@ -29,6 +29,9 @@ pub struct Context {
     pub failures: Vec<String>,
     /// Where the pictures go, relative to the report (`docs/bench`).
     pub pictures: String,
+    /// When the report was rewritten from earlier results (`--no-run`):
+    /// the date and command of that rewrite.
+    pub rewritten: Option<(String, String)>,
 }
 
 /// The title of a family's section.
@@ -131,7 +134,15 @@ pub fn render(
     } else {
         "full (criterion's settings of each bench)"
     };
-    let _ = writeln!(md, "| mode | {mode} |\n");
+    let _ = writeln!(md, "| mode | {mode} |");
+    if let Some((date, command)) = &ctx.rewritten {
+        let _ = writeln!(
+            md,
+            "| report | rewritten from these results on {date} by `{}` |",
+            cell(command)
+        );
+    }
+    md.push('\n');
     if !ctx.failures.is_empty() {
         let _ = writeln!(
             md,
@@ -329,12 +340,17 @@ mod tests {
             quick: true,
             failures: vec!["hot".into()],
             pictures: "docs/bench".into(),
+            rewritten: Some((
+                "2026-12-04 08:00 UTC".into(),
+                "bench_report -- --no-run".into(),
+            )),
         };
         let notes = |family: &str| (family == "uniform").then(|| "Why pages.\n".to_owned());
         let (md, pictures) = render(&built, &ctx, &notes);
         assert!(md.contains("| machine | Test CPU, 2 cores |"));
         assert!(md.contains("0.10 0.20 0.30 at the start, 1.00 1.00 1.00 at the end"));
         assert!(md.contains("quick"));
+        assert!(md.contains("| report | rewritten from these results on 2026-12-04 08:00 UTC by `bench_report -- --no-run` |"));
         assert!(
             md.contains(
                 "failed in this run** (older results, where there are any, are shown): hot"

@@ -41,6 +41,57 @@ pub fn write_assigned(file: &Path, assigned: &BTreeMap<String, String>) -> io::R
     fs::write(file, text)
 }
 
+/// What a run of the benches recorded for a later `--no-run` report:
+/// whether it was quick, the load averages, the date and the command.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunInfo {
+    /// Criterion ran with shorter times.
+    pub quick: bool,
+    /// Load average at the start of the run.
+    pub load_start: String,
+    /// Load average at its end.
+    pub load_end: String,
+    /// When it ended.
+    pub date: String,
+    /// The command.
+    pub command: String,
+}
+
+impl RunInfo {
+    /// Reads what [`write`](Self::write) wrote, if anything.
+    #[must_use]
+    pub fn read(file: &Path) -> Option<Self> {
+        let text = fs::read_to_string(file).ok()?;
+        let field = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix('\t'))
+                .map(str::to_owned)
+        };
+        Some(RunInfo {
+            quick: field("quick")? == "true",
+            load_start: field("load_start")?,
+            load_end: field("load_end")?,
+            date: field("date")?,
+            command: field("command")?,
+        })
+    }
+
+    /// Writes the record (`key<TAB>value` lines).
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be written.
+    pub fn write(&self, file: &Path) -> io::Result<()> {
+        fs::write(
+            file,
+            format!(
+                "quick\t{}\nload_start\t{}\nload_end\t{}\ndate\t{}\ncommand\t{}\n",
+                self.quick, self.load_start, self.load_end, self.date, self.command
+            ),
+        )
+    }
+}
+
 /// Builds the report from the results under `criterion_dir` and writes it
 /// to `out`, its pictures under `root/ctx.pictures` (old pictures there
 /// are removed first, so none is left from a benchmark that is gone).
@@ -110,6 +161,16 @@ mod tests {
         fs::write(root.join("docs/bench/stale.svg"), "<svg/>").unwrap();
         let families: Vec<String> = ["uniform", "hot", "scoped"].map(String::from).into();
         let assigned = BTreeMap::from([("hot_box".to_owned(), "hot".to_owned())]);
+        let run = RunInfo {
+            quick: true,
+            load_start: "1.0 1.0 1.0".into(),
+            load_end: "2.0 2.0 2.0".into(),
+            date: "today".into(),
+            command: "cargo run".into(),
+        };
+        run.write(&root.join("run.tsv")).unwrap();
+        assert_eq!(RunInfo::read(&root.join("run.tsv")), Some(run));
+        assert_eq!(RunInfo::read(&root.join("none.tsv")), None);
         let file = root.join("families.tsv");
         write_assigned(&file, &assigned).unwrap();
         assert_eq!(read_assigned(&file), assigned);

@@ -12,21 +12,17 @@ const FASTER: RGBColor = RGBColor(67, 160, 71);
 const SLOWER: RGBColor = RGBColor(229, 57, 53);
 const INK: RGBColor = RGBColor(55, 71, 79);
 
-/// The label of a line in the ratio chart.
+/// The label of a line in the ratio chart: `ours vs peer` (the workload
+/// heads its lines).
 fn label(line: &Line) -> String {
     let name = |m: &Option<super::results::Measurement>| {
         m.as_ref()
             .map(|m| super::tables::RowName::of(m).name)
             .unwrap_or_default()
     };
-    let mut s = format!(
-        "{}: {} vs {}",
-        line.workload,
-        name(&line.ours),
-        name(&line.peer)
-    );
-    if s.chars().count() > 64 {
-        s = s.chars().take(63).collect::<String>() + "…";
+    let mut s = format!("{} vs {}", name(&line.ours), name(&line.peer));
+    if s.chars().count() > 72 {
+        s = s.chars().take(71).collect::<String>() + "…";
     }
     s
 }
@@ -44,9 +40,20 @@ pub fn ratios(family: &Family) -> Option<String> {
     if lines.is_empty() {
         return None;
     }
-    let (width, row) = (960u32, 22u32);
-    let (left, right) = (440i32, 930i32);
-    let height = 56 + row * lines.len() as u32;
+    // One row per line, plus one per workload for its heading.
+    let mut rows = Vec::new();
+    for (line, ratio) in &lines {
+        if rows
+            .last()
+            .is_none_or(|(l, _): &(&Line, _)| l.workload != line.workload)
+        {
+            rows.push((*line, None));
+        }
+        rows.push((*line, Some(*ratio)));
+    }
+    let (width, row) = (960u32, 20u32);
+    let (left, right) = (520i32, 930i32);
+    let height = 60 + row * rows.len() as u32;
     let x = |r: f64| {
         let t = (r.clamp(1.0 / RANGE, RANGE).log2() + RANGE.log2()) / (2.0 * RANGE.log2());
         left + (t * f64::from(right - left)) as i32
@@ -55,8 +62,12 @@ pub fn ratios(family: &Family) -> Option<String> {
     {
         let area = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         area.fill(&WHITE).ok()?;
-        let small = ("sans-serif", 12).into_font().color(&INK);
-        let bottom = height as i32 - 30;
+        let small = ("sans-serif", 14).into_font().color(&INK);
+        let bold = ("sans-serif", 14)
+            .into_font()
+            .style(FontStyle::Bold)
+            .color(&INK);
+        let bottom = height as i32 - 34;
         for tick in [0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0] {
             let style = if tick == 1.0 {
                 INK.stroke_width(1)
@@ -75,30 +86,35 @@ pub fn ratios(family: &Family) -> Option<String> {
         }
         area.draw(&Text::new(
             "ours / peer (median; whisker: confidence interval); left of 1 is faster",
-            (left, bottom + 20),
+            (left - 120, bottom + 22),
             small.clone(),
         ))
         .ok()?;
-        for (i, (line, (r, lo, hi))) in lines.iter().enumerate() {
-            let y = 12 + (i as u32 * row) as i32;
-            area.draw(&Text::new(label(line), (8, y + 3), small.clone()))
+        for (i, (line, ratio)) in rows.iter().enumerate() {
+            let y = 10 + (i as u32 * row) as i32;
+            let Some((r, lo, hi)) = *ratio else {
+                area.draw(&Text::new(line.workload.clone(), (8, y + 2), bold.clone()))
+                    .ok()?;
+                continue;
+            };
+            area.draw(&Text::new(label(line), (20, y + 2), small.clone()))
                 .ok()?;
-            let colour = if *r <= 1.0 { FASTER } else { SLOWER };
-            let (a, b) = (x(1.0).min(x(*r)), x(1.0).max(x(*r)));
+            let colour = if r <= 1.0 { FASTER } else { SLOWER };
+            let (a, b) = (x(1.0).min(x(r)), x(1.0).max(x(r)));
             area.draw(&Rectangle::new(
                 [(a, y), (b.max(a + 1), y + 14)],
                 colour.filled(),
             ))
             .ok()?;
             area.draw(&PathElement::new(
-                [(x(*lo), y + 7), (x(*hi), y + 7)],
+                [(x(lo), y + 7), (x(hi), y + 7)],
                 INK.stroke_width(1),
             ))
             .ok()?;
             let value = format!("{r:.2}");
             area.draw(&Text::new(
                 value,
-                ((b + 4).min(right - 20), y + 2),
+                ((b + 4).min(right - 20), y + 1),
                 small.clone(),
             ))
             .ok()?;
@@ -231,7 +247,7 @@ mod tests {
         let built = build(&rows, &["uniform".to_owned()], &BTreeMap::new());
         let svg = ratios(&built[0]).expect("two ratios");
         assert!(svg.starts_with("<svg"));
-        assert!(svg.contains("churn: UniformPool vs slab"));
+        assert!(svg.contains("\nchurn\n") && svg.contains("UniformPool vs slab"));
         assert!(svg.contains("\n0.50\n") && svg.contains("\n3.00\n"));
         // Green for faster, red for slower.
         assert!(svg.contains("#43A047") || svg.contains("#43a047"));
