@@ -1,4 +1,10 @@
 //! Benchmarks of the managed workspace, side by side with the crates a
 //! user would pick instead: `cargo bench -p managed-bench` (all), or
 //! `cargo bench -p managed-bench --bench region` (one family). The
-//! library itself is empty; the benchmarks are in `benches/`.
+//! benchmarks are in `benches/`.
+//!
+//! The library holds the report program's code ([`report`]): `cargo run
+//! --release -p managed-bench --bin bench_report` runs every bench and
+//! writes `BENCHMARKS.md` (`--help` for the options).
+
+pub mod report;

@@ -1,5 +1,6 @@
 //! A tour of the managed crate: each section shows one family of containers
-//! and prints its space statistics.
+//! and prints its space statistics; the last one draws their memory, in
+//! the terminal and as SVG pictures under `target/tour/`.
 
 mod contiguous;
 mod drop_arena;
@@ -7,6 +8,7 @@ mod heap;
 mod hot;
 mod multisize;
 mod pages;
+mod pictures;
 mod region;
 mod scoped;
 mod uniform;
@@ -21,4 +23,5 @@ fn main() {
     drop_arena::run();
     hot::run();
     scoped::run();
+    pictures::run();
 }

@@ -140,7 +140,7 @@ union Slot<T> {
 ///
 /// Not generic over `T`, so the chunk bookkeeping is compiled once, and its
 /// [`Drop`] impl puts no drop-check requirement on `T` (see the module's
-/// drop-check argument in `ARCHITECTURE.md`).
+/// drop-check argument in `docs/notes/drop_arena.md`).
 struct Chunks {
     /// Every chunk, with the layout it was allocated with.
     ///
@@ -973,6 +973,81 @@ impl<T: Hash> Hash for DropBox<'_, T> {
 // ---------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------
+
+// Memory maps (`crate::memory_map`).
+impl<'arena, T> DropArena<'arena, T> {
+    /// A map of the arena's memory: one block per chunk, slot by slot:
+    /// slots on the free list are free, slots never handed out (the end of
+    /// the newest chunk) are free, and every other slot is live (its box
+    /// owns it, or it was given up without being handed back, which
+    /// [`len`](Self::len) counts too), with the slot's padding after the
+    /// value. Live bytes are [`stats`](Self::stats)' live bytes (unless
+    /// boxes crossed over between two arenas of one lifetime), and the
+    /// blocks add up to its reserved bytes. No value is read.
+    ///
+    /// ```
+    /// use managed::memory_map::SpanKind;
+    /// use managed::prelude::*;
+    ///
+    /// let arena = &DropArena::with_capacity(8);
+    /// let boxes: Vec<_> = (0..5u64).map(|i| arena.alloc(i)).collect();
+    /// let mut boxes = boxes.into_iter();
+    /// arena.drop_box(boxes.next().unwrap());
+    /// let map = arena.memory_map();
+    /// assert_eq!(map.bytes(SpanKind::Live), 4 * 8);
+    /// assert_eq!(map.bytes(SpanKind::Free), 4 * 8);
+    /// assert_eq!(map.reserved_bytes(), arena.stats().reserved_bytes);
+    /// ```
+    #[must_use]
+    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
+        use crate::memory_map::{Block, MemoryMap, SpanKind, type_name};
+        let mut map = MemoryMap::new(::alloc::format!("DropArena<{}>", type_name::<T>()));
+        if Self::IS_ZST {
+            return map;
+        }
+        let mut free = Vec::new();
+        let mut cursor = self.free.get();
+        while let Some(slot) = cursor {
+            free.push(slot.addr().get());
+            // SAFETY: `free` invariant: every slot on the list is free (its
+            // `next` is initialized) and alive; the list is acyclic. A raw
+            // read of the link, as in `free_slots`.
+            cursor = unsafe { (*slot.as_ptr()).next };
+        }
+        free.sort_unstable();
+        let slot = mem::size_of::<Slot<T>>();
+        let (next, end) = (self.next.get().addr(), self.end.get().addr());
+        // SAFETY: as in `stats`: `chunks` is only mutated inside `grow`,
+        // which is not running now, so this shared read overlaps no
+        // mutable reference.
+        let chunks = unsafe { &*self.chunks.get() };
+        for (i, &(ptr, layout)) in chunks.list.iter().enumerate() {
+            let start = ptr.addr().get();
+            let slots = layout.size() / slot;
+            // Slots past `next` in the newest chunk were never handed out.
+            let carved = if start <= next && next <= end && end <= start + slots * slot {
+                (next - start) / slot
+            } else {
+                slots
+            };
+            let mut block = Block::new(::alloc::format!("chunk {i}"), start);
+            for s in 0..carved {
+                if free.binary_search(&(start + s * slot)).is_ok() {
+                    block.push(SpanKind::Free, slot);
+                } else {
+                    block
+                        .push(SpanKind::Live, mem::size_of::<T>())
+                        .push(SpanKind::Padding, slot - mem::size_of::<T>());
+                }
+            }
+            block
+                .push(SpanKind::Free, (slots - carved) * slot)
+                .push_to(SpanKind::Padding, layout.size());
+            map.push(block);
+        }
+        map
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -6,9 +6,33 @@
 //! compacting region that moves objects to stay dense, all behind safe APIs
 //! through which safe code can never observe a dangling reference.
 //!
+//! # Choosing a container
+//!
+//! | you need | use | instead of | measured: ours / theirs (median time) |
+//! |---|---|---|---|
+//! | a queue, stack or deque of one type whose elements never move | [`UniformPageDeque`](uniform::UniformPageDeque), [`UniformPageQueue`](uniform::UniformPageQueue), [`UniformPageStack`](uniform::UniformPageStack) | `VecDeque` | push + pop 0.94, fill then drain 0.43-0.76, iteration 1.0-1.2 |
+//! | insert and remove anywhere by a checked `Copy` key; values never move | [`UniformPool`](uniform::UniformPool) | `slab` | iteration 0.94-1.08; insert/remove churn 1.0-1.8 (open) |
+//! | dense objects behind stable handles, walked at slice speed | [`ContiguousUniformPool`](contiguous::ContiguousUniformPool), [`Proxy`](contiguous::Proxy) | slotmap's `DenseSlotMap` | `map` 1.03-1.18, `retain` 0.78, churn 0.78-0.98, key lookup 1.05-1.27 |
+//! | bump allocation whose holes a compaction reclaims, handles that follow moves | [`region::Arena`], [`region::Forward`] | `bumpalo` | allocation 1.06-1.17; compaction 3.9x a memcpy of the survivors |
+//! | object graphs with cycles and parent links, collected by reachability | [`heap::Heap`], [`heap::Gc`] | `gc-arena` | GCBench 0.80 (one run, loaded machine); a collection 5.9-7.0x a memcpy of the live bytes |
+//! | values of different types behind one trait object, in order | [`MultisizePageQueue`](multisize::MultisizePageQueue) and its deque and stack | `VecDeque<Box<dyn Trait>>` | push + pop 0.37-0.49; iteration 0.28-0.53 once the heap has aged |
+//! | values and raw blocks of any layout, freed anywhere, never moved | [`MultisizePool`](multisize::MultisizePool) | `Box`, `std::alloc` | raw blocks 0.47-0.53, typed values 0.58-0.79 |
+//! | a typed arena whose boxes can be given back one at a time | [`DropArena`](drop_arena::DropArena) | the `drop_arena` crate, `typed-arena`, `Box` | churn 0.93 (`Box` 0.42), allocation 0.94 |
+//! | many small objects with handles that fit a NaN-tagged `u64` | [`hot::Pool`], [`hot::Slot`], [`hot::PoolBox`] | `Box`, `onsen` | churn 0.26 (`onsen` 0.63), boxes 0.27 |
+//! | per-frame scratch memory, reused from one scope to the next | [`MemoryArena`](scoped::MemoryArena) | `bumpalo` | allocation 1.04 (`Box` 0.094), a scope cycle 1.19 |
+//! | pages with a header each, found from any address inside them | [`PageList`](page::PageList) | (none) | |
+//!
+//! Below 1.0, ours is faster. The ranges are the medians of the quiet
+//! runs recorded per family (each container measured in the same run as its
+//! peer); `BENCHMARKS.md` at the repository root has the latest run, with
+//! the workloads and the machine, and `cargo run --release -p managed-bench
+//! --bin bench_report` writes it again on yours.
+//!
 //! Every container reports [`SpaceStats`] (`live_bytes`, `reserved_bytes`,
-//! [`SpaceStats::space_ratio`]) and gives memory back where that means
-//! something (`shrink_to_fit` / `compact`).
+//! [`SpaceStats::space_ratio`]), gives memory back where that means
+//! something (`shrink_to_fit` / `compact`), and draws its memory
+//! ([`memory_map`]: blocks of live, free, padding, header and metadata
+//! bytes, as an SVG picture or as text).
 //!
 //! Start with [`prelude`]: `use managed::prelude::*;` brings in every
 //! container, handle and error type, the [`make_guard!`] macro and the
@@ -24,8 +48,8 @@
 //! assert!(deque.stats().space_ratio() > 0.0);
 //! ```
 //!
-//! The layering (raw pages, containers, handles) and the invariants each
-//! layer keeps are described in `ARCHITECTURE.md` at the repository root.
+//! The layering (raw memory, containers, handles) and the invariants each
+//! module keeps are described in `ARCHITECTURE.md` at the repository root.
 
 #![cfg_attr(not(test), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -57,6 +81,7 @@ pub mod contiguous;
 pub mod drop_arena;
 pub mod heap;
 pub mod hot;
+pub mod memory_map;
 pub mod multisize;
 // The region tags item addresses in their top bits, which only 64-bit
 // addresses leave free: on other targets the module does not exist.

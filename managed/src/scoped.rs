@@ -1172,6 +1172,51 @@ unsafe impl Allocator for &ArenaScope<'_> {
     }
 }
 
+// Memory maps (`crate::memory_map`).
+impl MemoryArena {
+    /// A map of the arena's memory between scopes: every block, free (the
+    /// last scope's values are gone). [`ArenaScope::memory_map`] maps an
+    /// open scope.
+    #[must_use]
+    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
+        let mut map = crate::memory_map::MemoryMap::new("MemoryArena");
+        self.blocks.map_into(None, &mut map);
+        map
+    }
+}
+
+impl ArenaScope<'_> {
+    /// A map of the arena's memory while this scope is open: the current
+    /// block's handed-out bytes (values, padding and drop records) live and
+    /// the rest free; the blocks the scope filled before it, and the
+    /// dedicated blocks holding its large values, opaque (the scope records
+    /// only how much it used in them together, not block by block); the
+    /// blocks it has not reached yet free. The blocks add up to
+    /// [`stats`](Self::stats)' reserved bytes, and its live bytes are the
+    /// map's live and opaque bytes at most.
+    ///
+    /// ```
+    /// use managed::memory_map::SpanKind;
+    /// use managed::prelude::*;
+    ///
+    /// let mut arena = MemoryArena::new(1);
+    /// let scope = arena.allocator();
+    /// let _a = scope.alloc(1u64);
+    /// let map = scope.memory_map();
+    /// assert_eq!(map.bytes(SpanKind::Live), scope.stats().live_bytes);
+    /// assert_eq!(map.reserved_bytes(), scope.stats().reserved_bytes);
+    /// ```
+    #[must_use]
+    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
+        let mut map = crate::memory_map::MemoryMap::new("ArenaScope");
+        // SAFETY: as in `stats`: a shared read of the blocks, while no
+        // other reference to them exists.
+        let blocks = unsafe { self.blocks.as_ref() };
+        blocks.map_into(Some(&self.cursor), &mut map);
+        map
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1168,3 +1168,43 @@ pub(super) fn borrowed_panic(operation: &str) -> ! {
         }
     )
 }
+
+// Memory maps (`crate::memory_map`).
+impl<T, K: Key> ContiguousUniformPool<T, K> {
+    /// A map of the pool's memory: one block per chunk of object pages
+    /// (the objects, dense from the first page: live, then the free room
+    /// past the last one), then the page table, the chunk list, the
+    /// back-pointers and the key table. The blocks add up to
+    /// [`stats`](Self::stats)' reserved bytes, and live bytes are its live
+    /// bytes (objects whose removal waits for a borrow to end are drawn
+    /// live too: they are still stored).
+    ///
+    /// ```
+    /// use managed::memory_map::SpanKind;
+    /// use managed::prelude::*;
+    ///
+    /// let pool = ContiguousUniformPool::new();
+    /// let keys: Vec<_> = (0..5000u64).map(|i| pool.insert(i)).collect();
+    /// keys[..4000].iter().for_each(|&k| drop(pool.remove(k)));
+    /// let map = pool.memory_map();
+    /// assert_eq!(map.bytes(SpanKind::Live), 1000 * 8);
+    /// assert_eq!(map.reserved_bytes(), pool.stats().reserved_bytes);
+    /// ```
+    #[must_use]
+    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
+        use crate::memory_map::{MemoryMap, type_name};
+        let mut map = MemoryMap::new(alloc::format!(
+            "ContiguousUniformPool<{}>",
+            type_name::<T>()
+        ));
+        // SAFETY: short reads of the bookkeeping, as in `stats`: no `&mut`
+        // to `Inner` is live while user code can call this, and no object
+        // is read.
+        let inner = unsafe { &*self.inner() };
+        inner
+            .storage
+            .map_into(Inner::<T>::GEOMETRY, size_of::<T>(), &mut map);
+        inner.table.map_into(&mut map);
+        map
+    }
+}

@@ -403,6 +403,75 @@ impl Drop for Storage {
     }
 }
 
+// Memory maps (`crate::memory_map`).
+impl Storage {
+    /// Adds to `map` a block per chunk (each page: the objects, live below
+    /// the length and free past it, `size` bytes of each stride live and
+    /// the rest padding, then the page's unused end as padding), then the
+    /// page table, the chunk list and the back-pointers, as metadata up to
+    /// their lengths and free past them.
+    pub(crate) fn map_into(
+        &self,
+        geometry: Geometry,
+        size: usize,
+        map: &mut crate::memory_map::MemoryMap,
+    ) {
+        use crate::memory_map::{Block, SpanKind};
+        let mut page = 0;
+        for (i, chunk) in self.chunks.iter().enumerate() {
+            let pages = chunk.pages;
+            let label = alloc::format!(
+                "chunk {i}, {pages} page{}",
+                if pages == 1 { "" } else { "s" }
+            );
+            let mut block = Block::new(label, chunk.base.addr().get());
+            for _ in 0..chunk.pages {
+                let start = block.len();
+                block.push(SpanKind::Padding, geometry.first);
+                let first = page * geometry.per_page;
+                let live = self.len.saturating_sub(first).min(geometry.per_page);
+                for _ in 0..live {
+                    block
+                        .push(SpanKind::Live, size)
+                        .push(SpanKind::Padding, geometry.stride - size);
+                }
+                block
+                    .push(SpanKind::Free, (geometry.per_page - live) * geometry.stride)
+                    .push_to(SpanKind::Padding, start + self.page);
+                page += 1;
+            }
+            map.push(block);
+        }
+        let tables = [
+            (
+                "page table",
+                self.pages.as_ptr().addr(),
+                self.pages.len() * size_of::<NonNull<u8>>(),
+                self.pages.capacity() * size_of::<NonNull<u8>>(),
+            ),
+            (
+                "chunk list",
+                self.chunks.as_ptr().addr(),
+                self.chunks.len() * size_of::<Chunk>(),
+                self.chunks.capacity() * size_of::<Chunk>(),
+            ),
+            (
+                "back-pointers",
+                self.back.as_ptr().addr(),
+                self.back.len() * size_of::<KeyData>(),
+                self.back.capacity() * size_of::<KeyData>(),
+            ),
+        ];
+        for (label, address, used, capacity) in tables {
+            let mut block = Block::new(label, address);
+            block
+                .push(SpanKind::Metadata, used)
+                .push_to(SpanKind::Free, capacity);
+            map.push(block);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

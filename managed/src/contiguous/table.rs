@@ -161,6 +161,32 @@ impl Table {
     }
 }
 
+// Memory maps (`crate::memory_map`).
+impl Table {
+    /// Adds to `map` the key table (slotmap's slots, 8 bytes each, and its
+    /// unused slot 0) and the pending list, as metadata up to their lengths
+    /// and free past them. The key table's address is not known: 0.
+    pub(crate) fn map_into(&self, map: &mut crate::memory_map::MemoryMap) {
+        use crate::memory_map::{Block, SpanKind};
+        let slot = 2 * size_of::<u32>();
+        let mut keys = Block::new("key table", 0);
+        keys.push(SpanKind::Metadata, (self.slots.len() + 1) * slot)
+            .push_to(SpanKind::Free, (self.slots.capacity() + 1) * slot);
+        map.push(keys);
+        let mut pending = Block::new("pending removals", self.pending.as_ptr().addr());
+        pending
+            .push(
+                SpanKind::Metadata,
+                self.pending.len() * size_of::<KeyData>(),
+            )
+            .push_to(
+                SpanKind::Free,
+                self.pending.capacity() * size_of::<KeyData>(),
+            );
+        map.push(pending);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

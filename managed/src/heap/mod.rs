@@ -68,7 +68,7 @@
 //!   it cannot dereference the handles its object holds; objects are only
 //!   freed by a collection, which runs no mutation.
 //!
-//! `ARCHITECTURE.md` has the full argument and the collector's design.
+//! `docs/notes/heap.md` has the full argument and the collector's design.
 
 mod arena;
 mod gc;

@@ -1560,6 +1560,76 @@ unsafe fn drop_all(drops: &mut Vec<DropEntry>, from: usize) {
     core::mem::forget(rest);
 }
 
+// Memory maps (`crate::memory_map`).
+impl RawHeap {
+    /// Adds to `map` a block per chunk (normal chunks by alignment class,
+    /// then large and spare ones: the chunk header, the mark bitmap and
+    /// prefix table as metadata, padding up to the area, the objects below
+    /// the top, the free room above it, the area's unused end as padding),
+    /// then the destructor list and the collector's work queue.
+    ///
+    /// Between collections the heap does not know which objects are
+    /// garbage (a trace decides that): every object below a chunk's top is
+    /// drawn live, as `stats` counts it.
+    pub(crate) fn map_into(&self, map: &mut crate::memory_map::MemoryMap) {
+        use crate::memory_map::{Block, SpanKind, human};
+        self.flush();
+        // SAFETY: short shared accesses, as in `usage`: no reference into
+        // the lists is live, and nothing mutates them meanwhile.
+        let (lists, large, spare, drops) = unsafe {
+            (
+                &*self.lists.get(),
+                &*self.large.get(),
+                &*self.spare.get(),
+                &*self.drops.get(),
+            )
+        };
+        let classes = lists
+            .iter()
+            .enumerate()
+            .flat_map(|(class, list)| list.iter().map(move |&c| (Some(class), c)));
+        let others = large.iter().chain(spare).map(|&c| (None, c));
+        for (class, chunk) in classes.chain(others) {
+            let c = chunk.as_ptr();
+            // SAFETY: a live chunk, whose header is initialized; fields are
+            // read through the chunk's raw pointer, no reference is made.
+            let (area, capacity, top, words, size, state) = unsafe {
+                (
+                    (*c).area.addr().get() - chunk.addr().get(),
+                    (*c).capacity,
+                    (*c).top,
+                    (*c).words,
+                    (*c).layout.size(),
+                    (*c).state,
+                )
+            };
+            let label = match (class, state) {
+                (_, LARGE) => "large chunk".into(),
+                (Some(class), _) => alloc::format!("{} chunk", human(GRANULE << class)),
+                (None, _) => "spare chunk".into(),
+            };
+            let mut block = Block::new(label, chunk.addr().get());
+            block.push(SpanKind::Header, size_of::<Chunk>());
+            if state != LARGE {
+                block
+                    .push_to(SpanKind::Padding, BITMAP_OFFSET)
+                    .push(SpanKind::Metadata, words * 8 + (words + 1) * 4);
+            }
+            block
+                .push_to(SpanKind::Padding, area)
+                .push(SpanKind::Live, top)
+                .push_to(SpanKind::Free, area + capacity)
+                .push_to(SpanKind::Padding, size);
+            map.push(block);
+        }
+        let mut list = Block::new("destructor list", drops.as_ptr().addr());
+        list.push(SpanKind::Metadata, drops.len() * size_of::<DropEntry>())
+            .push_to(SpanKind::Free, drops.capacity() * size_of::<DropEntry>());
+        map.push(list);
+        map.push_uniform("work queue", 0, SpanKind::Free, self.queue.bytes());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

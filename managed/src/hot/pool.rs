@@ -443,3 +443,35 @@ impl<T> fmt::Debug for Pool<T> {
             .finish()
     }
 }
+
+// Memory maps (`crate::memory_map`).
+impl<T> Pool<T> {
+    /// A map of the pool's memory: one block per block of entries, each
+    /// entry its state word (metadata) and its value, live while a slot
+    /// holds the entry (as [`len`](Self::len) counts it) and free on the
+    /// free list or never handed out. Live bytes are [`stats`](Self::stats)'
+    /// live bytes, and the blocks add up to its reserved bytes. Nothing is
+    /// read from entries in use (their slots may be on other threads).
+    ///
+    /// ```
+    /// use managed::memory_map::SpanKind;
+    /// use managed::prelude::*;
+    ///
+    /// let pool: Pool<u64> = Pool::new();
+    /// let a = pool.alloc_box(1);
+    /// let b = pool.alloc_box(2);
+    /// drop(a);
+    /// let map = pool.memory_map();
+    /// assert_eq!(map.bytes(SpanKind::Live), 8);
+    /// assert_eq!(map.reserved_bytes(), pool.stats().reserved_bytes);
+    /// # drop(b);
+    /// ```
+    #[must_use]
+    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
+        use crate::memory_map::{MemoryMap, type_name};
+        let mut map = MemoryMap::new(alloc::format!("hot Pool<{}>", type_name::<T>()));
+        self.raw
+            .map_into(Entry::<T>::LAYOUT, size_of::<T>(), &mut map);
+        map
+    }
+}

@@ -357,3 +357,65 @@ impl core::fmt::Debug for RawPool {
         })
     }
 }
+
+// Memory maps (`crate::memory_map`).
+impl RawPool {
+    /// Adds to `map` a block per block of entries: each entry's state word
+    /// as metadata, then its value (`value` bytes, live, and the entry's
+    /// padding) or, for an entry on the free list or never handed out,
+    /// free room; the block's end past the last whole entry is padding.
+    ///
+    /// Only the free list is read: the state words of entries in use may
+    /// be written by their slots on another thread meanwhile, so they are
+    /// never read here.
+    pub(crate) fn map_into(
+        &self,
+        el: EntryLayout,
+        value: usize,
+        map: &mut crate::memory_map::MemoryMap,
+    ) {
+        use crate::memory_map::{Block, SpanKind};
+        let mut free = Vec::new();
+        let mut entry = self.free.get();
+        while !entry.is_null() {
+            free.push(entry.addr());
+            // SAFETY: entries on the free list are valid entries of our
+            // blocks with an initialized link at `el.link`, written only by
+            // this pool (as in `alloc`).
+            entry = unsafe { entry.add(el.link).cast::<*mut u8>().read() };
+        }
+        free.sort_unstable();
+        let (bump, end) = (self.bump.get().addr(), self.end.get().addr());
+        self.with_blocks(|blocks| {
+            for (i, b) in blocks.iter().enumerate() {
+                let start = b.start.addr().get();
+                let whole = start + b.capacity * el.size;
+                // Entries from `bump` on, in the newest block, were never
+                // handed out.
+                let carved = if start <= bump && bump <= end && end == whole {
+                    (bump - start) / el.size
+                } else {
+                    b.capacity
+                };
+                let mut block = Block::new(::alloc::format!("block {i}"), start);
+                for e in 0..carved {
+                    let at = block.len();
+                    if free.binary_search(&(start + e * el.size)).is_ok() {
+                        block.push(SpanKind::Metadata, size_of::<usize>());
+                        block.push_to(SpanKind::Padding, at + el.link);
+                        block.push_to(SpanKind::Free, at + el.size);
+                    } else {
+                        block.push(SpanKind::Metadata, size_of::<usize>());
+                        block.push_to(SpanKind::Padding, at + el.link);
+                        block.push(SpanKind::Live, value);
+                        block.push_to(SpanKind::Padding, at + el.size);
+                    }
+                }
+                block
+                    .push(SpanKind::Free, (b.capacity - carved) * el.size)
+                    .push_to(SpanKind::Padding, b.layout.size());
+                map.push(block);
+            }
+        });
+    }
+}

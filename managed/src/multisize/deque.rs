@@ -44,7 +44,8 @@ common_api!(
     MultisizePageDeque,
     "deque",
     "front to back",
-    "front to back"
+    "front to back",
+    push: "push_back"
 );
 
 impl<D: ?Sized + 'static> MultisizePageDeque<D> {

@@ -25,7 +25,7 @@ impl<D: ?Sized> Copy for Meta<D> {}
 /// The API the three page containers share, written once: each container
 /// is a thin wrapper over a [`RecordList`] named `list`.
 macro_rules! common_api {
-    ($ty:ident, $noun:literal, $order:literal, $clear_order:literal) => {
+    ($ty:ident, $noun:literal, $order:literal, $clear_order:literal, push: $push:literal) => {
         impl<D: ?Sized + 'static> $ty<D> {
             #[doc = concat!("An empty ", $noun, " with pages of [`DEFAULT_PAGE_SIZE`](Self::DEFAULT_PAGE_SIZE).")]
             /// Allocates nothing.
@@ -151,6 +151,34 @@ macro_rules! common_api {
             type IntoIter = $crate::multisize::IterMut<'a, D>;
             fn into_iter(self) -> Self::IntoIter {
                 self.iter_mut()
+            }
+        }
+
+        // Memory maps (`crate::memory_map`).
+        impl<D: ?Sized + 'static> $ty<D> {
+            #[doc = concat!("A map of the ", $noun, "'s memory: one block per page (the page")]
+            /// header, then each record: its sizes and metadata, the value
+            /// where it sits in the record, padding around it; free room
+            /// before the first record and after the last), the idle pages,
+            /// and a block per value too large for a page. Live bytes are
+            /// [`stats`](Self::stats)' live bytes, and the blocks add up to
+            /// its reserved bytes.
+            ///
+            /// ```
+            /// use managed::memory_map::SpanKind;
+            /// use managed::prelude::*;
+            ///
+            #[doc = concat!("let mut list: ", stringify!($ty), "<dyn core::fmt::Debug> = ", stringify!($ty), "::new();")]
+            #[doc = concat!("list.", $push, "(1u8, coercion!());")]
+            #[doc = concat!("list.", $push, "([2u64; 3], coercion!());")]
+            #[doc = concat!("list.", $push, "([0u8; 20_000], coercion!()); // a block of its own")]
+            /// let map = list.memory_map();
+            /// assert_eq!(map.bytes(SpanKind::Live), 1 + 24 + 20_000);
+            /// assert_eq!(map.reserved_bytes(), list.stats().reserved_bytes);
+            /// ```
+            #[must_use]
+            pub fn memory_map(&self) -> $crate::memory_map::MemoryMap {
+                self.list.memory_map(stringify!($ty))
             }
         }
     };
@@ -714,5 +742,22 @@ unsafe impl<D: ?Sized + Sync + 'static> Sync for IterMut<'_, D> {}
 impl<D: ?Sized + 'static> fmt::Debug for IterMut<'_, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IterMut").field("left", &self.left).finish()
+    }
+}
+
+// Memory maps (`crate::memory_map`).
+impl<D: ?Sized + 'static> RecordList<D> {
+    /// The map of the containers' `memory_map`, titled `name<D>`.
+    pub(crate) fn memory_map(&self, name: &str) -> crate::memory_map::MemoryMap {
+        use crate::memory_map::{MemoryMap, type_name};
+        let mut map = MemoryMap::new(alloc::format!("{name}<{}>", type_name::<D>()));
+        self.records.map_into(&mut map, |rec| {
+            // SAFETY: every record holds an initialized `Meta<D>`
+            // (invariant of `records`); it is copied out, and the value is
+            // not read.
+            let meta = unsafe { Records::meta(rec).cast::<Meta<D>>().read() };
+            (meta.value.cast::<u8>(), meta.ops.layout().size())
+        });
+        map
     }
 }

@@ -1392,6 +1392,72 @@ impl<V: ValueSet> fmt::Debug for MultisizePool<V> {
     }
 }
 
+// Memory maps (`crate::memory_map`).
+impl MultisizePool {
+    /// A map of the pool's memory: one block per page of each size class
+    /// (its slots, occupied or free), the idle pages, then one block per
+    /// value on the large path.
+    ///
+    /// A class slot does not record the exact size of what it holds, so an
+    /// occupied slot is drawn live as a whole: the map's live bytes are at
+    /// least [`stats`](Self::stats)' (which counts exact sizes), by at most
+    /// the rounding up to the classes. Large values are drawn at their
+    /// exact size. The blocks add up to the reserved bytes.
+    ///
+    /// ```
+    /// use managed::memory_map::SpanKind;
+    /// use managed::prelude::*;
+    ///
+    /// let mut pool = MultisizePool::new();
+    /// let small = pool.insert(7u8); // a 16-byte slot
+    /// let _large = pool.insert([0u64; 512]); // 4 KiB, a block of its own
+    /// let map = pool.memory_map();
+    /// assert_eq!(map.bytes(SpanKind::Live), 16 + 4096);
+    /// assert_eq!(map.reserved_bytes(), pool.stats().reserved_bytes);
+    /// # let _ = small;
+    /// ```
+    #[must_use]
+    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
+        use crate::memory_map::{Block, MemoryMap, SpanKind, human};
+        let mut map = MemoryMap::new("MultisizePool");
+        for class in &self.classes {
+            let size = class.size();
+            let per_page = 1usize << class.per_page_shift;
+            // Free slots: those on the list.
+            let mut free = alloc::vec![false; class.meta.len()];
+            let mut link = class.head;
+            while let Some(ptr) = link.ptr {
+                free[link.slot as usize] = true;
+                // SAFETY: a listed slot is free and holds the link to the
+                // next (invariant of `head`).
+                link = unsafe { ptr.cast::<Link>().read() };
+            }
+            for (number, page) in class.pages.iter().enumerate() {
+                let Some(base) = page else { continue };
+                let label = alloc::format!("{} slots {number}", human(size));
+                let mut block = Block::new(label, base.addr().get());
+                for &is_free in &free[number * per_page..(number + 1) * per_page] {
+                    let kind = if is_free {
+                        SpanKind::Free
+                    } else {
+                        SpanKind::Live
+                    };
+                    block.push(kind, size);
+                }
+                map.push(block);
+            }
+            class.raw.map_idle(&mut map);
+        }
+        for entry in &self.table.entries {
+            if entry.ops.is_some() {
+                let address = entry.value.addr().get();
+                map.push_uniform("large value", address, SpanKind::Live, entry.layout.size());
+            }
+        }
+        map
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,7 +41,8 @@ common_api!(
     MultisizePageQueue,
     "queue",
     "front (oldest) first",
-    "front to back"
+    "front to back",
+    push: "push_back"
 );
 
 impl<D: ?Sized + 'static> MultisizePageQueue<D> {

@@ -908,6 +908,62 @@ impl Records {
     }
 }
 
+// Memory maps (`crate::memory_map`).
+impl Records {
+    /// Adds to `map` a block per page (the page header; in pages holding
+    /// records, free room up to the first record, each record's header as
+    /// metadata and its value, where `value(record)` says it is, as live
+    /// with padding around it, then free room after the last record;
+    /// reserve pages free), the idle pages, then a live block per value
+    /// that sits outside the pages.
+    ///
+    /// `value(record)` returns the address and size of the value of the
+    /// record at `record`.
+    pub(crate) fn map_into(
+        &self,
+        map: &mut crate::memory_map::MemoryMap,
+        value: impl Fn(NonNull<u8>) -> (NonNull<u8>, usize),
+    ) {
+        use crate::memory_map::SpanKind;
+        let page_size = self.page_size().get();
+        let mut outside = alloc::vec::Vec::new();
+        self.pages.map_pages(map, |index, _, block| {
+            if !(self.lo..self.hi).contains(&index) {
+                block.push_to(SpanKind::Free, page_size);
+                return;
+            }
+            let base = self.page(index);
+            // SAFETY: a page of the list starts with an initialized header.
+            let hdr = unsafe { Self::hdr(base).read() };
+            block.push_to(SpanKind::Free, hdr.begin as usize);
+            let mut off = hdr.begin as usize;
+            while off < hdr.end as usize {
+                // SAFETY: `off` is a record of the page: the records chained
+                // from `begin` end exactly at `end` (invariant of `PageHdr`).
+                let rec = unsafe { base.add(off) };
+                // SAFETY: `rec` is a record of this engine.
+                let next = unsafe { Self::sizes(rec) }.next as usize;
+                block.push(SpanKind::Metadata, self.head);
+                let (at, size) = value(rec);
+                let inside = at.addr().get().wrapping_sub(rec.addr().get());
+                if size > 0 && inside < next {
+                    block
+                        .push_to(SpanKind::Padding, off + inside)
+                        .push(SpanKind::Live, size);
+                } else if size > 0 {
+                    outside.push((at.addr().get(), size));
+                }
+                block.push_to(SpanKind::Padding, off + next);
+                off += next;
+            }
+            block.push_to(SpanKind::Free, page_size);
+        });
+        for (address, size) in outside {
+            map.push_uniform("large value", address, SpanKind::Live, size);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

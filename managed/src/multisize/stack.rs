@@ -34,7 +34,13 @@ pub struct MultisizePageStack<D: ?Sized + 'static> {
     list: RecordList<D>,
 }
 
-common_api!(MultisizePageStack, "stack", "top first", "top first");
+common_api!(
+    MultisizePageStack,
+    "stack",
+    "top first",
+    "top first",
+    push: "push"
+);
 
 impl<D: ?Sized + 'static> MultisizePageStack<D> {
     /// Pushes `value` on top, recorded as a `D` through `how`

@@ -424,6 +424,62 @@ impl<H: fmt::Debug> fmt::Debug for PageList<H> {
     }
 }
 
+// Memory maps (`crate::memory_map`).
+impl<H> PageList<H> {
+    /// A map of the list's memory: one block per page in list order (the
+    /// header `H`, padding up to the payload, the payload as one opaque
+    /// span: the list does not know what its user keeps there), then the
+    /// idle pages kept for reuse. Header bytes are what
+    /// [`stats`](Self::stats) counts as live.
+    ///
+    /// ```
+    /// use managed::memory_map::SpanKind;
+    /// use managed::prelude::*;
+    ///
+    /// let mut pages: PageList<u64> = PageList::new();
+    /// pages.push_back(1);
+    /// pages.push_back(2);
+    /// let map = pages.memory_map();
+    /// assert_eq!(map.blocks().len(), 2);
+    /// assert_eq!(map.bytes(SpanKind::Header), pages.stats().live_bytes);
+    /// assert_eq!(map.reserved_bytes(), pages.stats().reserved_bytes);
+    /// ```
+    #[must_use]
+    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
+        use crate::memory_map::{MemoryMap, SpanKind, type_name};
+        let mut map = MemoryMap::new(alloc::format!("PageList<{}>", type_name::<H>()));
+        let payload = self.payload_len();
+        self.map_pages(&mut map, |_, _, block| {
+            block.push(SpanKind::Opaque, payload);
+        });
+        map
+    }
+
+    /// Adds to `map` a block per page in list order, labelled `page i`,
+    /// with the header and the padding up to the payload; `payload(i, data,
+    /// block)` then maps the payload of page `i`, which starts at `data`
+    /// (offsets in `block` count from the page base), and the rest of the
+    /// page is padding. The idle pages follow as free blocks.
+    pub(crate) fn map_pages(
+        &self,
+        map: &mut crate::memory_map::MemoryMap,
+        mut payload: impl FnMut(usize, NonNull<u8>, &mut crate::memory_map::Block),
+    ) {
+        use crate::memory_map::{Block, SpanKind};
+        let page_size = self.page_size().get();
+        for (i, &page) in self.order.iter().enumerate() {
+            let mut block = Block::new(alloc::format!("page {i}"), page.addr().get());
+            block
+                .push(SpanKind::Header, size_of::<H>())
+                .push_to(SpanKind::Padding, self.data_offset);
+            payload(i, self.data(i), &mut block);
+            block.push_to(SpanKind::Padding, page_size);
+            map.push(block);
+        }
+        self.raw.map_idle(map);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -329,6 +329,22 @@ impl Geometry {
     }
 }
 
+// Memory maps (`crate::memory_map`).
+impl RawPages {
+    /// Adds a block of free bytes for every idle page (kept for reuse), in
+    /// address order.
+    pub(crate) fn map_idle(&self, map: &mut crate::memory_map::MemoryMap) {
+        for &page in self.idle.iter().rev() {
+            map.push_uniform(
+                "idle page",
+                page.addr().get(),
+                crate::memory_map::SpanKind::Free,
+                self.size.get(),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,7 +63,7 @@
 //!
 //! Objects carry no header: liveness is a side bitmap (one bit per 8-byte
 //! granule, set when an `Item` drops), and compaction computes every new
-//! address from it with a prefix table (see `ARCHITECTURE.md`).
+//! address from it with a prefix table (see `docs/notes/region.md`).
 
 mod arena;
 mod cells;

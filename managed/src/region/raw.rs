@@ -1037,6 +1037,37 @@ impl Core {
     }
 }
 
+// Memory maps (`crate::memory_map`).
+impl RawRegion {
+    /// Adds the region's block to `map`: the `Core` as its header, the dead
+    /// bitmap as metadata, padding up to the object area, then each granule
+    /// below the top, live or dead (free: compaction reclaims it), and the
+    /// never-used room above the top, free.
+    pub(crate) fn map_into(&self, map: &mut crate::memory_map::MemoryMap) {
+        use crate::memory_map::{Block, SpanKind};
+        let core = self.core();
+        let words = (self.capacity / GRANULE).div_ceil(64);
+        let mut block = Block::new("region", self.block.addr().get());
+        block
+            .push(SpanKind::Header, size_of::<Core>())
+            .push_to(SpanKind::Padding, BITMAP_OFFSET)
+            .push(SpanKind::Metadata, words * 8)
+            .push_to(SpanKind::Padding, core.area_offset);
+        for g in 0..self.top.get() / GRANULE {
+            let kind = if self.is_dead(g) {
+                SpanKind::Free
+            } else {
+                SpanKind::Live
+            };
+            block.push(kind, GRANULE);
+        }
+        block
+            .push_to(SpanKind::Free, core.area_offset + self.capacity)
+            .push_to(SpanKind::Padding, core.layout.size());
+        map.push(block);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

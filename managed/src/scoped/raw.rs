@@ -455,6 +455,42 @@ pub(crate) const fn round_up(size: usize) -> usize {
     (size + (MIN_ALIGN - 1)) & !(MIN_ALIGN - 1)
 }
 
+// Memory maps (`crate::memory_map`).
+impl Blocks {
+    /// Adds a block per standard block, then per dedicated block, to
+    /// `map`. With `cursor` (a scope is open): the current block's handed
+    /// out bytes are live and the rest free; the blocks the scope used
+    /// before it, and the dedicated blocks it holds, are opaque (how much
+    /// of each it filled is not recorded, only the sum); the others are
+    /// free. Without (between scopes): every block is free.
+    pub(crate) fn map_into(&self, cursor: Option<&Cursor>, map: &mut crate::memory_map::MemoryMap) {
+        use crate::memory_map::{Block as MapBlock, SpanKind};
+        let open = cursor.is_some();
+        for (i, block) in self.standard.iter().enumerate() {
+            let mut b = MapBlock::new(::alloc::format!("block {i}"), block.ptr.addr().get());
+            match cursor {
+                Some(cursor) if i + 1 == self.standard_taken => {
+                    b.push(SpanKind::Live, cursor.used());
+                }
+                _ if open && i + 1 < self.standard_taken => {
+                    b.push(SpanKind::Opaque, block.size);
+                }
+                _ => {}
+            }
+            b.push_to(SpanKind::Free, block.size);
+            map.push(b);
+        }
+        for (i, block) in self.dedicated.iter().enumerate() {
+            let kind = if open && i < self.dedicated_taken {
+                SpanKind::Opaque
+            } else {
+                SpanKind::Free
+            };
+            map.push_uniform("dedicated block", block.ptr.addr().get(), kind, block.size);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -96,7 +96,7 @@ impl<T, H> UniformPageDeque<T, H> {
     /// The page size of [`new`](UniformPageDeque::new) and `default`:
     /// 16 KiB. Pages come in chunks of adjacent pages (up to 1 MiB), so a
     /// walk streams across most page ends; a chunk boundary and each page's
-    /// bookkeeping still cost a little, less with larger pages (BENCHMARKS.md).
+    /// bookkeeping still cost a little, less with larger pages (`docs/notes/uniform.md`).
     /// Use [`with_page_size`](Self::with_page_size) for smaller pages when
     /// many small deques matter more than walks.
     pub const DEFAULT_PAGE_SIZE: PageSize = match PageSize::new(16 * 1024) {
@@ -875,6 +875,49 @@ impl<'a, T, H> IntoIterator for &'a mut UniformPageDeque<T, H> {
     type IntoIter = IterMut<'a, T, H>;
     fn into_iter(self) -> IterMut<'a, T, H> {
         self.iter_mut()
+    }
+}
+
+// Memory maps (`crate::memory_map`).
+impl<T, H> UniformPageDeque<T, H> {
+    /// A map of the deque's memory: one block per page, front to back
+    /// (the header `H`, padding up to the first slot, the slots, live
+    /// between the ends and free outside them, and the page's unused end
+    /// as padding), then the idle pages kept for the next pushes. Live
+    /// bytes are [`stats`](Self::stats)' live bytes, and the blocks add up
+    /// to its reserved bytes.
+    ///
+    /// ```
+    /// use managed::memory_map::SpanKind;
+    /// use managed::prelude::*;
+    ///
+    /// let mut deque: UniformPageDeque<u64> = (0..3000).collect();
+    /// deque.pop_front();
+    /// let map = deque.memory_map();
+    /// assert_eq!(map.bytes(SpanKind::Live), 2999 * 8);
+    /// assert_eq!(map.reserved_bytes(), deque.stats().reserved_bytes);
+    /// ```
+    #[must_use]
+    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
+        self.memory_map_titled("UniformPageDeque")
+    }
+
+    /// [`memory_map`](Self::memory_map) under the name of the container
+    /// that wraps this deque.
+    pub(crate) fn memory_map_titled(&self, name: &str) -> crate::memory_map::MemoryMap {
+        use crate::memory_map::{MemoryMap, SpanKind, type_name};
+        let mut map = MemoryMap::new(alloc::format!("{name}<{}>", type_name::<T>()));
+        let last = self.pages.len().saturating_sub(1);
+        let size = size_of::<T>();
+        self.pages.map_pages(&mut map, |page, _, block| {
+            let start = if page == 0 { self.head } else { 0 };
+            let end = if page == last { self.tail } else { self.cap };
+            block
+                .push(SpanKind::Free, start * size)
+                .push(SpanKind::Live, (end - start) * size)
+                .push(SpanKind::Free, (self.cap - end) * size);
+        });
+        map
     }
 }
 

@@ -847,6 +847,67 @@ impl<'a, T, H> IntoIterator for &'a mut UniformPool<T, H> {
     }
 }
 
+// Memory maps (`crate::memory_map`).
+impl<T, H> UniformPool<T, H> {
+    /// A map of the pool's memory: one block per page, by page number (the
+    /// header `H`, padding up to the first entry, then each entry: its
+    /// generation as metadata, and the value, live, or the vacant slot,
+    /// free, with the entry's own padding), then the idle page kept for
+    /// reuse. Live bytes are [`stats`](Self::stats)' live bytes, and the
+    /// blocks add up to its reserved bytes.
+    ///
+    /// ```
+    /// use managed::memory_map::SpanKind;
+    /// use managed::prelude::*;
+    ///
+    /// let mut pool = UniformPool::new();
+    /// let keys: Vec<_> = (0..600u64).map(|i| pool.insert(i)).collect();
+    /// keys.iter().step_by(2).for_each(|&k| drop(pool.remove(k)));
+    /// let before = pool.memory_map();
+    /// keys.iter().skip(1).step_by(2).take(290).for_each(|&k| drop(pool.remove(k)));
+    /// pool.shrink_to_fit();
+    /// let after = pool.memory_map();
+    /// assert_eq!(after.bytes(SpanKind::Live), 10 * 8);
+    /// assert!(after.reserved_bytes() < before.reserved_bytes());
+    /// ```
+    #[must_use]
+    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
+        use crate::memory_map::{Block, MemoryMap, SpanKind, type_name};
+        let mut map = MemoryMap::new(alloc::format!("UniformPool<{}>", type_name::<T>()));
+        let entry = size_of::<Entry<T>>();
+        let value_at = core::mem::offset_of!(Entry<T>, slot);
+        let generation = size_of::<u32>();
+        for (number, page) in self.pages.iter().enumerate() {
+            let Some(base) = page.base else { continue };
+            let mut block = Block::new(alloc::format!("page {number}"), base.addr().get());
+            block
+                .push(SpanKind::Header, size_of::<H>())
+                .push_to(SpanKind::Padding, self.geometry.data_offset);
+            for slot in 0..self.geometry.capacity {
+                // SAFETY: entries of live pages have initialized generations
+                // (invariant of `pages`); a raw read of the field, so no
+                // reference to the value is made.
+                let occupied = unsafe { (*self.entry(base, slot).as_ptr()).generation } % 2 == 1;
+                let start = block.len();
+                block
+                    .push(SpanKind::Metadata, generation)
+                    .push_to(SpanKind::Padding, start + value_at);
+                if occupied {
+                    block
+                        .push(SpanKind::Live, size_of::<T>())
+                        .push_to(SpanKind::Padding, start + entry);
+                } else {
+                    block.push_to(SpanKind::Free, start + entry);
+                }
+            }
+            block.push_to(SpanKind::Padding, self.geometry.page_size.get());
+            map.push(block);
+        }
+        self.raw.map_idle(&mut map);
+        map
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,16 @@ one_discipline! {
     iter: |deque| deque.iter(), order: "from the front (oldest) to the back"
 }
 
+// Memory maps (`crate::memory_map`).
+impl<T, H> UniformPageQueue<T, H> {
+    /// A map of the queue's memory, as [`UniformPageDeque::memory_map`]
+    /// draws it.
+    #[must_use]
+    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
+        self.as_deque().memory_map_titled("UniformPageQueue")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

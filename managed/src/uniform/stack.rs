@@ -21,6 +21,16 @@ one_discipline! {
     iter: |deque| deque.iter().rev(), order: "from the top (newest) to the bottom"
 }
 
+// Memory maps (`crate::memory_map`).
+impl<T, H> UniformPageStack<T, H> {
+    /// A map of the stack's memory, as [`UniformPageDeque::memory_map`]
+    /// draws it.
+    #[must_use]
+    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
+        self.as_deque().memory_map_titled("UniformPageStack")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
