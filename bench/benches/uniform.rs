@@ -16,12 +16,10 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use managed::prelude::*;
 
 mod support;
-use support::{XorShift, cpu_iters};
+use support::{XorShift, cpu_iters, sweep_sizes};
 
 const LIVE: usize = 10_000;
 const CHURN: usize = 10_000;
-/// The live counts of the size sweeps.
-const SWEEP: [usize; 5] = [1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 
 /// `steps` times: remove the value of a random key, insert its successor
 /// and keep the new key in the same place. Each side's loop is a function
@@ -79,7 +77,7 @@ fn pool_churn_sweep(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1))
         .throughput(Throughput::Elements(CHURN as u64));
-    for n in SWEEP {
+    for &n in sweep_sizes() {
         g.bench_with_input(BenchmarkId::new("UniformPool", n), &n, |b, &n| {
             bench_churn_pool(b, n)
         });
@@ -218,7 +216,7 @@ fn deque_iter_sweep(c: &mut Criterion) {
     g.sample_size(10)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1));
-    for n in SWEEP {
+    for &n in sweep_sizes() {
         g.throughput(Throughput::Elements(n as u64));
         let ours: UniformPageDeque<u64> = (0..n as u64).collect();
         g.bench_with_input(BenchmarkId::new("UniformPageDeque", n), &n, |b, _| {
@@ -241,12 +239,48 @@ fn deque_iter_sweep(c: &mut Criterion) {
     g.finish();
 }
 
+/// Compute-bound per-element work for the parallel walks (about 100
+/// cycles), so that a walk is bound by the cores, not by memory.
+#[inline]
+fn compute(x: &mut u64) {
+    let mut v = *x;
+    for _ in 0..16 {
+        v = v
+            .wrapping_mul(0x5851_F42D_4C95_7F2D)
+            .wrapping_add(1442695040888963407);
+        v ^= v >> 29;
+    }
+    *x = v;
+}
+
+/// `UniformPageDeque::par_map` against a sequential walk and against
+/// `VecDeque::par_iter_mut`, 1M elements, in wall time (the work runs on
+/// rayon's threads, which the calling thread's CPU time does not see).
+fn deque_par_map(c: &mut Criterion) {
+    use rayon::prelude::*;
+    const N: u64 = 1_000_000;
+    let mut g = c.benchmark_group("uniform/deque_par_map_1M_compute");
+    g.sample_size(10);
+    let mut ours: UniformPageDeque<u64> = (0..N).collect();
+    g.bench_function("UniformPageDeque::iter_mut", |b| {
+        b.iter(|| black_box(&mut ours).iter_mut().for_each(compute))
+    });
+    g.bench_function("UniformPageDeque::par_map", |b| {
+        b.iter(|| black_box(&mut ours).par_map(compute))
+    });
+    let mut theirs: VecDeque<u64> = (0..N).collect();
+    g.bench_function("VecDeque::par_iter_mut", |b| {
+        b.iter(|| black_box(&mut theirs).par_iter_mut().for_each(compute))
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = group;
     config = Criterion::default()
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = pool_churn, pool_iter_half, deque_fifo, pool_churn_sweep, deque_iter_sweep
+    targets = pool_churn, pool_iter_half, deque_fifo, deque_par_map, pool_churn_sweep, deque_iter_sweep
 }
 criterion_main!(group);
