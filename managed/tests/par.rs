@@ -15,6 +15,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::ThreadId;
+use std::time::{Duration, Instant};
 
 use managed::page::PageSize;
 use managed::prelude::*;
@@ -70,13 +71,22 @@ fn par_map_visits_every_object_once_on_several_threads() {
             pool.remove(*k);
         }
         let seen = Mutex::new(HashSet::<ThreadId>::new());
-        {
-            pool.par_map(|o| {
-                o.visits += 1;
-                o.pad[0] = o.id * 2;
-                seen.lock().unwrap().insert(std::thread::current().id());
-            });
-        }
+        pool.par_map(|o| {
+            o.visits += 1;
+            o.pad[0] = o.id * 2;
+            seen.lock().unwrap().insert(std::thread::current().id());
+            // Hold every thread here until a second one has joined (the
+            // others steal the pages left while this one waits), so that
+            // the walk is shown to run on several threads however fast
+            // one thread alone would finish it.
+            let start = Instant::now();
+            while !cfg!(miri)
+                && seen.lock().unwrap().len() < 2
+                && start.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::yield_now();
+            }
+        });
         for (i, k) in keys.iter().enumerate() {
             let got = pool.get(*k).map(|o| (o.visits, o.pad[0]));
             if i % 7 == 0 {
