@@ -22,9 +22,12 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use managed::prelude::*;
 use slotmap::{DenseSlotMap, Key, SlotMap};
+
+mod support;
+use support::{XorShift, cpu_iters, cpu_now, sweep_sizes};
 
 /// A 32-byte object.
 #[derive(Clone, Copy, Managed)]
@@ -41,22 +44,6 @@ const OBJECTS: usize = 1_000_000;
 /// 32-byte objects per 16 KiB page of the pool.
 const PER_PAGE: usize = 512;
 
-/// A small deterministic generator (xorshift64*), so every run removes the
-/// same objects.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 fn obj(i: usize) -> Obj {
     let i = i as u64;
     Obj {
@@ -67,39 +54,18 @@ fn obj(i: usize) -> Obj {
     }
 }
 
-/// CPU time consumed by this thread so far.
-fn cpu_now() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid out-pointer; the clock id is supported on Linux.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0);
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-/// Times `iters` runs of `f` in thread CPU time.
-fn cpu_iters(iters: u64, mut f: impl FnMut()) -> Duration {
-    let start = cpu_now();
-    for _ in 0..iters {
-        f();
-    }
-    cpu_now() - start
-}
-
 /// Removes a random third of the handles (by swap-remove, in random order).
-fn remove_third<H>(handles: &mut Vec<H>, rng: &mut Rng, mut remove: impl FnMut(H)) {
+fn remove_third<H>(handles: &mut Vec<H>, rng: &mut XorShift, mut remove: impl FnMut(H)) {
     for _ in 0..OBJECTS / 3 {
-        let i = rng.below(handles.len());
+        let i = rng.below(handles.len() as u64) as usize;
         remove(handles.swap_remove(i));
     }
 }
 
 /// Shuffles `handles` (Fisher-Yates), so they are visited in random order.
-fn shuffle<H>(handles: &mut [H], rng: &mut Rng) {
+fn shuffle<H>(handles: &mut [H], rng: &mut XorShift) {
     for i in (1..handles.len()).rev() {
-        handles.swap(i, rng.below(i + 1));
+        handles.swap(i, rng.below(i as u64 + 1) as usize);
     }
 }
 
@@ -115,7 +81,7 @@ fn map(c: &mut Criterion) {
 
     let pool = ContiguousUniformPool::with_capacity(OBJECTS);
     let mut keys: Vec<DefaultKey> = (0..OBJECTS).map(|i| pool.insert(obj(i))).collect();
-    remove_third(&mut keys, &mut Rng(7), |k| {
+    remove_third(&mut keys, &mut XorShift(7), |k| {
         pool.delete(k);
     });
     let live = pool.len();
@@ -141,7 +107,7 @@ fn map(c: &mut Criterion) {
     let mut slots = DenseSlotMap::with_capacity(OBJECTS);
     let mut slot_keys: Vec<slotmap::DefaultKey> =
         (0..OBJECTS).map(|i| slots.insert(obj(i))).collect();
-    remove_third(&mut slot_keys, &mut Rng(7), |k| {
+    remove_third(&mut slot_keys, &mut XorShift(7), |k| {
         slots.remove(k);
     });
     assert_eq!(slots.len(), live);
@@ -169,8 +135,8 @@ fn random_access(c: &mut Criterion) {
     // Proxies.
     let pool = ContiguousUniformPool::with_capacity(OBJECTS);
     let mut proxies: Vec<_> = (0..OBJECTS).map(|i| pool.alloc(obj(i))).collect();
-    remove_third(&mut proxies, &mut Rng(7), drop);
-    shuffle(&mut proxies, &mut Rng(11));
+    remove_third(&mut proxies, &mut XorShift(7), drop);
+    shuffle(&mut proxies, &mut XorShift(11));
     group.bench_function("Proxy::with", |b| {
         b.iter_custom(|iters| {
             cpu_iters(iters, || {
@@ -202,10 +168,10 @@ fn random_access(c: &mut Criterion) {
     // Keys, and a slotmap `SlotMap` from the same keys to the same objects.
     let pool = ContiguousUniformPool::with_capacity(OBJECTS);
     let mut keys: Vec<DefaultKey> = (0..OBJECTS).map(|i| pool.insert(obj(i))).collect();
-    remove_third(&mut keys, &mut Rng(7), |k| {
+    remove_third(&mut keys, &mut XorShift(7), |k| {
         pool.delete(k);
     });
-    shuffle(&mut keys, &mut Rng(11));
+    shuffle(&mut keys, &mut XorShift(11));
     group.bench_function("PoolRef::get (keys, one borrow for all lookups)", |b| {
         b.iter_custom(|iters| {
             cpu_iters(iters, || {
@@ -306,10 +272,10 @@ fn random_access(c: &mut Criterion) {
     let mut slots = DenseSlotMap::with_capacity(OBJECTS);
     let mut slot_keys: Vec<slotmap::DefaultKey> =
         (0..OBJECTS).map(|i| slots.insert(obj(i))).collect();
-    remove_third(&mut slot_keys, &mut Rng(7), |k| {
+    remove_third(&mut slot_keys, &mut XorShift(7), |k| {
         slots.remove(k);
     });
-    shuffle(&mut slot_keys, &mut Rng(11));
+    shuffle(&mut slot_keys, &mut XorShift(11));
     group.bench_function("DenseSlotMap::get", |b| {
         b.iter_custom(|iters| {
             cpu_iters(iters, || {
@@ -376,12 +342,15 @@ const CHURN_OPS: usize = 10_000;
 
 fn churn(c: &mut Criterion) {
     let mut group = c.benchmark_group("contiguous/churn_100k_live_10k_remove_insert");
-    let victims =
-        |rng: &mut Rng| -> Vec<usize> { (0..CHURN_OPS).map(|_| rng.below(CHURN_LIVE)).collect() };
+    let victims = |rng: &mut XorShift| -> Vec<usize> {
+        (0..CHURN_OPS)
+            .map(|_| rng.below(CHURN_LIVE as u64) as usize)
+            .collect()
+    };
 
     let pool = ContiguousUniformPool::with_capacity(CHURN_LIVE);
     let mut proxies: Vec<_> = (0..CHURN_LIVE).map(|i| pool.alloc(obj(i))).collect();
-    let mut rng = Rng(3);
+    let mut rng = XorShift(3);
     group.bench_function("ContiguousUniformPool alloc + drop(Proxy)", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
@@ -402,7 +371,7 @@ fn churn(c: &mut Criterion) {
 
     let pool = ContiguousUniformPool::with_capacity(CHURN_LIVE);
     let mut keys: Vec<DefaultKey> = (0..CHURN_LIVE).map(|i| pool.insert(obj(i))).collect();
-    let mut rng = Rng(3);
+    let mut rng = XorShift(3);
     group.bench_function("ContiguousUniformPool insert + remove(key)", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
@@ -424,7 +393,7 @@ fn churn(c: &mut Criterion) {
     let mut slots = DenseSlotMap::with_capacity(CHURN_LIVE);
     let mut slot_keys: Vec<slotmap::DefaultKey> =
         (0..CHURN_LIVE).map(|i| slots.insert(obj(i))).collect();
-    let mut rng = Rng(3);
+    let mut rng = XorShift(3);
     group.bench_function("DenseSlotMap insert + remove", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
@@ -443,6 +412,123 @@ fn churn(c: &mut Criterion) {
     group.finish();
 }
 
+/// Compute-bound per-object work for the parallel walks: a chain of
+/// multiply-xorshift steps on the object's fields (about 100 cycles), so
+/// that a walk is bound by the cores, not by memory.
+#[inline]
+fn compute(o: &mut Obj) {
+    let mut x = o.a ^ o.d;
+    for _ in 0..16 {
+        x = x.wrapping_mul(0x5851_F42D_4C95_7F2D).wrapping_add(o.b);
+        x ^= x >> 29;
+    }
+    o.c = x;
+    o.d = o.d.wrapping_add(1);
+}
+
+/// `map` against `par_map` on rayon's global pool (one thread per core),
+/// and the same against `Vec::iter_mut` / `par_iter_mut`. Wall time (the
+/// default measurement): a parallel walk's work happens on other threads,
+/// which the calling thread's CPU time does not see.
+fn par_map(c: &mut Criterion) {
+    use rayon::prelude::*;
+    let mut group = c.benchmark_group("contiguous/par_map_1M_compute");
+    group.sample_size(10);
+    let pool = ContiguousUniformPool::with_capacity(OBJECTS);
+    for i in 0..OBJECTS {
+        pool.insert(obj(i));
+    }
+    group.bench_function("ContiguousUniformPool::map", |b| {
+        b.iter(|| pool.map(compute))
+    });
+    group.bench_function("ContiguousUniformPool::par_map", |b| {
+        b.iter(|| pool.par_map(compute))
+    });
+    let mut vec: Vec<Obj> = (0..OBJECTS).map(obj).collect();
+    group.bench_function("Vec::iter_mut", |b| {
+        b.iter(|| black_box(&mut vec).iter_mut().for_each(compute))
+    });
+    group.bench_function("Vec::par_iter_mut", |b| {
+        b.iter(|| black_box(&mut vec).par_iter_mut().for_each(compute))
+    });
+    group.finish();
+}
+
+/// `map` against `DenseSlotMap::values_mut`, and key lookups in random
+/// order (`PoolRef::get` against `DenseSlotMap::get`), at live counts from
+/// 10^3 to 10^7 (no removals: the densest case for both).
+fn sweeps(c: &mut Criterion) {
+    let mut walk = c.benchmark_group("contiguous/map/sweep");
+    walk.sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    for &n in sweep_sizes() {
+        walk.throughput(criterion::Throughput::Elements(n as u64));
+        let pool = ContiguousUniformPool::with_capacity(n);
+        for i in 0..n {
+            pool.insert(obj(i));
+        }
+        walk.bench_with_input(BenchmarkId::new("ContiguousUniformPool", n), &n, |b, _| {
+            b.iter_custom(|iters| cpu_iters(iters, || pool.map(touch)))
+        });
+        drop(pool);
+        let mut slots = DenseSlotMap::with_capacity(n);
+        for i in 0..n {
+            slots.insert(obj(i));
+        }
+        walk.bench_with_input(BenchmarkId::new("DenseSlotMap", n), &n, |b, _| {
+            b.iter_custom(|iters| {
+                cpu_iters(iters, || black_box(&mut slots).values_mut().for_each(touch))
+            })
+        });
+    }
+    walk.finish();
+
+    const LOOKUPS: usize = 100_000;
+    let mut get = c.benchmark_group("contiguous/get/sweep");
+    get.sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1))
+        .throughput(criterion::Throughput::Elements(LOOKUPS as u64));
+    for &n in sweep_sizes() {
+        let mut rng = XorShift(11);
+        let order: Vec<usize> = (0..LOOKUPS).map(|_| rng.below(n as u64) as usize).collect();
+        let pool = ContiguousUniformPool::with_capacity(n);
+        let keys: Vec<DefaultKey> = (0..n).map(|i| pool.insert(obj(i))).collect();
+        let lookups: Vec<DefaultKey> = order.iter().map(|&i| keys[i]).collect();
+        drop(keys);
+        get.bench_with_input(BenchmarkId::new("ContiguousUniformPool", n), &n, |b, _| {
+            b.iter_custom(|iters| {
+                cpu_iters(iters, || {
+                    let objects = pool.borrow();
+                    let mut sum = 0u64;
+                    for &k in &lookups {
+                        sum = sum.wrapping_add(objects.get(k).map_or(0, |o| o.a));
+                    }
+                    black_box(sum);
+                })
+            })
+        });
+        drop(pool);
+        let mut slots = DenseSlotMap::with_capacity(n);
+        let keys: Vec<slotmap::DefaultKey> = (0..n).map(|i| slots.insert(obj(i))).collect();
+        let lookups: Vec<slotmap::DefaultKey> = order.iter().map(|&i| keys[i]).collect();
+        drop(keys);
+        get.bench_with_input(BenchmarkId::new("DenseSlotMap", n), &n, |b, _| {
+            b.iter_custom(|iters| {
+                cpu_iters(iters, || {
+                    let mut sum = 0u64;
+                    for &k in &lookups {
+                        sum = sum.wrapping_add(slots.get(k).map_or(0, |o| o.a));
+                    }
+                    black_box(sum);
+                })
+            })
+        });
+    }
+    get.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(20)
@@ -453,6 +539,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = group;
     config = config();
-    targets = map, random_access, retain, churn
+    targets = map, random_access, retain, churn, par_map, sweeps
 }
 criterion_main!(group);

@@ -14,22 +14,23 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use managed::prelude::*;
 
+mod support;
+use support::{XorShift, cpu_iters};
+
 const LIVE: usize = 300;
 const MIN_LIVE: usize = 200;
 const MAX_LIVE: usize = 400;
 const STEPS: usize = 3000;
 const ALLOCS: u64 = 500;
 
-/// xorshift64*: cheap, deterministic, identical for every contender.
-struct Rng(u64);
+/// The workload's choices, from support's xorshift: cheap, deterministic,
+/// identical for every contender.
+struct Rng(XorShift);
 
 impl Rng {
     #[inline]
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        self.0.next()
     }
 
     #[inline]
@@ -55,64 +56,70 @@ fn churn(c: &mut Criterion) {
     let mut group = c.benchmark_group("drop_arena/churn-300");
 
     group.bench_function("managed::DropArena", |b| {
-        b.iter(|| {
-            let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-            let arena = &DropArena::new();
-            let mut live: Vec<_> = Vec::with_capacity(MAX_LIVE);
-            live.extend((0..LIVE).map(|_| arena.alloc(rng.value())));
-            let mut sum = 0u64;
-            for _ in 0..STEPS {
-                if rng.remove(live.len()) {
-                    let i = rng.below(live.len());
-                    let v = arena.box_to_inner(live.swap_remove(i));
-                    sum = sum.wrapping_add(v[0] ^ v[1] ^ v[2]);
-                } else {
-                    live.push(arena.alloc(rng.value()));
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                let mut rng = Rng(XorShift(0x9E37_79B9_7F4A_7C15));
+                let arena = &DropArena::new();
+                let mut live: Vec<_> = Vec::with_capacity(MAX_LIVE);
+                live.extend((0..LIVE).map(|_| arena.alloc(rng.value())));
+                let mut sum = 0u64;
+                for _ in 0..STEPS {
+                    if rng.remove(live.len()) {
+                        let i = rng.below(live.len());
+                        let v = arena.box_to_inner(live.swap_remove(i));
+                        sum = sum.wrapping_add(v[0] ^ v[1] ^ v[2]);
+                    } else {
+                        live.push(arena.alloc(rng.value()));
+                    }
                 }
-            }
-            black_box(&live);
-            sum
+                black_box(&live);
+                black_box(sum);
+            })
         });
     });
 
     group.bench_function("drop_arena crate", |b| {
-        b.iter(|| {
-            let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-            let arena = &drop_arena::DropArena::new();
-            let mut live: Vec<_> = Vec::with_capacity(MAX_LIVE);
-            live.extend((0..LIVE).map(|_| arena.alloc(rng.value())));
-            let mut sum = 0u64;
-            for _ in 0..STEPS {
-                if rng.remove(live.len()) {
-                    let i = rng.below(live.len());
-                    let v = arena.box_into_inner(live.swap_remove(i));
-                    sum = sum.wrapping_add(v[0] ^ v[1] ^ v[2]);
-                } else {
-                    live.push(arena.alloc(rng.value()));
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                let mut rng = Rng(XorShift(0x9E37_79B9_7F4A_7C15));
+                let arena = &drop_arena::DropArena::new();
+                let mut live: Vec<_> = Vec::with_capacity(MAX_LIVE);
+                live.extend((0..LIVE).map(|_| arena.alloc(rng.value())));
+                let mut sum = 0u64;
+                for _ in 0..STEPS {
+                    if rng.remove(live.len()) {
+                        let i = rng.below(live.len());
+                        let v = arena.box_into_inner(live.swap_remove(i));
+                        sum = sum.wrapping_add(v[0] ^ v[1] ^ v[2]);
+                    } else {
+                        live.push(arena.alloc(rng.value()));
+                    }
                 }
-            }
-            black_box(&live);
-            sum
+                black_box(&live);
+                black_box(sum);
+            })
         });
     });
 
     group.bench_function("Box", |b| {
-        b.iter(|| {
-            let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-            let mut live: Vec<_> = Vec::with_capacity(MAX_LIVE);
-            live.extend((0..LIVE).map(|_| Box::new(rng.value())));
-            let mut sum = 0u64;
-            for _ in 0..STEPS {
-                if rng.remove(live.len()) {
-                    let i = rng.below(live.len());
-                    let v = *live.swap_remove(i);
-                    sum = sum.wrapping_add(v[0] ^ v[1] ^ v[2]);
-                } else {
-                    live.push(Box::new(rng.value()));
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                let mut rng = Rng(XorShift(0x9E37_79B9_7F4A_7C15));
+                let mut live: Vec<_> = Vec::with_capacity(MAX_LIVE);
+                live.extend((0..LIVE).map(|_| Box::new(rng.value())));
+                let mut sum = 0u64;
+                for _ in 0..STEPS {
+                    if rng.remove(live.len()) {
+                        let i = rng.below(live.len());
+                        let v = *live.swap_remove(i);
+                        sum = sum.wrapping_add(v[0] ^ v[1] ^ v[2]);
+                    } else {
+                        live.push(Box::new(rng.value()));
+                    }
                 }
-            }
-            black_box(&live);
-            sum
+                black_box(&live);
+                black_box(sum);
+            })
         });
     });
 
@@ -123,29 +130,35 @@ fn alloc_only(c: &mut Criterion) {
     let mut group = c.benchmark_group("drop_arena/alloc-only-500");
 
     group.bench_function("managed::DropArena", |b| {
-        b.iter(|| {
-            let arena = &DropArena::new();
-            for i in 0..ALLOCS {
-                black_box(arena.alloc(i).leak());
-            }
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                let arena = &DropArena::new();
+                for i in 0..ALLOCS {
+                    black_box(arena.alloc(i).leak());
+                }
+            })
         });
     });
 
     group.bench_function("typed-arena", |b| {
-        b.iter(|| {
-            let arena = typed_arena::Arena::new();
-            for i in 0..ALLOCS {
-                black_box(arena.alloc(i));
-            }
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                let arena = typed_arena::Arena::new();
+                for i in 0..ALLOCS {
+                    black_box(arena.alloc(i));
+                }
+            })
         });
     });
 
     group.bench_function("drop_arena crate", |b| {
-        b.iter(|| {
-            let arena = &drop_arena::DropArena::new();
-            for i in 0..ALLOCS {
-                black_box(arena.alloc(i).leak());
-            }
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                let arena = &drop_arena::DropArena::new();
+                for i in 0..ALLOCS {
+                    black_box(arena.alloc(i).leak());
+                }
+            })
         });
     });
 

@@ -14,6 +14,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use managed::prelude::*;
 use onsen::PoolApi as _;
 
+mod support;
+use support::{XorShift, cpu_iters};
+
 /// Live slots during the churn.
 const LIVE: usize = 10_000;
 /// Replacements per iteration.
@@ -21,15 +24,8 @@ const OPS: usize = 1000;
 
 /// Deterministic pseudo-random indices below `LIVE` (xorshift64).
 fn indices() -> Vec<usize> {
-    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
-    (0..OPS)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % LIVE as u64) as usize
-        })
-        .collect()
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    (0..OPS).map(|_| rng.below(LIVE as u64) as usize).collect()
 }
 
 fn churn(c: &mut Criterion) {
@@ -39,12 +35,14 @@ fn churn(c: &mut Criterion) {
     g.bench_function("managed::hot::Pool", |b| {
         let pool: Pool<u64> = Pool::new();
         let mut slots: Vec<Slot<u64>> = (0..LIVE as u64).map(|i| pool.alloc(i)).collect();
-        b.iter(|| {
-            for &i in &idx {
-                let old = std::mem::replace(&mut slots[i], pool.alloc(black_box(i as u64)));
-                // SAFETY: from `pool`, no reference alive.
-                unsafe { pool.free(old) };
-            }
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                for &i in &idx {
+                    let old = std::mem::replace(&mut slots[i], pool.alloc(black_box(i as u64)));
+                    // SAFETY: from `pool`, no reference alive.
+                    unsafe { pool.free(old) };
+                }
+            })
         });
         for s in slots {
             // SAFETY: from `pool`, no reference alive.
@@ -54,23 +52,27 @@ fn churn(c: &mut Criterion) {
 
     g.bench_function("Box", |b| {
         let mut boxes: Vec<Box<u64>> = (0..LIVE as u64).map(Box::new).collect();
-        b.iter(|| {
-            for &i in &idx {
-                let old = std::mem::replace(&mut boxes[i], Box::new(black_box(i as u64)));
-                drop(old);
-            }
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                for &i in &idx {
+                    let old = std::mem::replace(&mut boxes[i], Box::new(black_box(i as u64)));
+                    drop(old);
+                }
+            })
         });
     });
 
     g.bench_function("onsen::Pool", |b| {
         let pool: onsen::Pool<u64> = onsen::Pool::new();
         let mut slots: Vec<_> = (0..LIVE as u64).map(|i| pool.alloc(i)).collect();
-        b.iter(|| {
-            for &i in &idx {
-                let old = std::mem::replace(&mut slots[i], pool.alloc(black_box(i as u64)));
-                // SAFETY: from `pool`, no reference alive.
-                unsafe { pool.free(old) };
-            }
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                for &i in &idx {
+                    let old = std::mem::replace(&mut slots[i], pool.alloc(black_box(i as u64)));
+                    // SAFETY: from `pool`, no reference alive.
+                    unsafe { pool.free(old) };
+                }
+            })
         });
         for s in slots {
             // SAFETY: from `pool`, no reference alive.
@@ -84,19 +86,23 @@ fn boxes(c: &mut Criterion) {
     let mut g = c.benchmark_group("hot_box");
     g.bench_function("PoolBox", |b| {
         let pool: Pool<u64> = Pool::new();
-        b.iter(|| {
-            for i in 0..OPS as u64 {
-                let bx = pool.alloc_box(black_box(i));
-                black_box(&*bx);
-            }
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                for i in 0..OPS as u64 {
+                    let bx = pool.alloc_box(black_box(i));
+                    black_box(&*bx);
+                }
+            })
         });
     });
     g.bench_function("Box", |b| {
-        b.iter(|| {
-            for i in 0..OPS as u64 {
-                let bx = Box::new(black_box(i));
-                black_box(&*bx);
-            }
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                for i in 0..OPS as u64 {
+                    let bx = Box::new(black_box(i));
+                    black_box(&*bx);
+                }
+            })
         });
     });
     g.finish();
@@ -106,21 +112,25 @@ fn shared(c: &mut Criterion) {
     let mut g = c.benchmark_group("hot_rc");
     g.bench_function("PoolRc", |b| {
         let pool: Pool<u64> = Pool::new();
-        b.iter(|| {
-            for i in 0..OPS as u64 {
-                let a = pool.alloc_rc(black_box(i));
-                let a2 = a.clone();
-                black_box((&*a, &*a2));
-            }
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                for i in 0..OPS as u64 {
+                    let a = pool.alloc_rc(black_box(i));
+                    let a2 = a.clone();
+                    black_box((&*a, &*a2));
+                }
+            })
         });
     });
     g.bench_function("Rc", |b| {
-        b.iter(|| {
-            for i in 0..OPS as u64 {
-                let a = std::rc::Rc::new(black_box(i));
-                let a2 = a.clone();
-                black_box((&*a, &*a2));
-            }
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                for i in 0..OPS as u64 {
+                    let a = std::rc::Rc::new(black_box(i));
+                    let a2 = a.clone();
+                    black_box((&*a, &*a2));
+                }
+            })
         });
     });
     g.finish();

@@ -12,6 +12,11 @@
 //! - `pool_alloc_churn`: the same with raw blocks of the same layouts,
 //!   `MultisizePool::allocate`/`deallocate` vs `std::alloc::alloc`/`dealloc`,
 //!   and the ring with no allocator at all (the harness's own cost).
+//! - `queue_push_pop/sweep`, `pool_alloc_churn/sweep`: the same two
+//!   workloads at sizes from 10^3 to 10^7.
+//!
+//! Every row reports the CPU time of the benchmark thread
+//! (`support::cpu_iters`), ours and the peers alike.
 
 use std::alloc::Layout;
 use std::collections::VecDeque;
@@ -20,8 +25,13 @@ use std::ptr::NonNull;
 use std::time::Duration;
 
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
+};
 use managed::prelude::*;
+
+mod support;
+use support::{XorShift, cpu_iters, sweep_sizes};
 
 trait Shape {
     fn area(&self) -> u64;
@@ -90,13 +100,9 @@ fn configured<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTi
 
 /// A xorshift64 generator from `seed`: the pseudo-random choices of the
 /// setups, fixed from run to run.
-fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
-    move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    }
+fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut rng = XorShift(seed);
+    move || rng.next()
 }
 
 fn queues(c: &mut Criterion) {
@@ -115,10 +121,18 @@ fn queues(c: &mut Criterion) {
         noise.push(vec![0u8; (i % 7 * 24) as usize]);
     }
     group.bench_function("MultisizePageQueue", |b| {
-        b.iter(|| black_box(&ours).iter().map(|s| s.area()).sum::<u64>());
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                black_box(black_box(&ours).iter().map(|s| s.area()).sum::<u64>());
+            })
+        });
     });
     group.bench_function("VecDeque<Box<dyn>>", |b| {
-        b.iter(|| black_box(&boxed).iter().map(|s| s.area()).sum::<u64>());
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                black_box(black_box(&boxed).iter().map(|s| s.area()).sum::<u64>());
+            })
+        });
     });
     group.finish();
     drop(noise);
@@ -144,10 +158,18 @@ fn queues(c: &mut Criterion) {
     }
     let boxed: VecDeque<Box<dyn Shape>> = order.into_iter().collect();
     group.bench_function("MultisizePageQueue", |b| {
-        b.iter(|| black_box(&ours).iter().map(|s| s.area()).sum::<u64>());
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                black_box(black_box(&ours).iter().map(|s| s.area()).sum::<u64>());
+            })
+        });
     });
     group.bench_function("VecDeque<Box<dyn>>", |b| {
-        b.iter(|| black_box(&boxed).iter().map(|s| s.area()).sum::<u64>());
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                black_box(black_box(&boxed).iter().map(|s| s.area()).sum::<u64>());
+            })
+        });
     });
     group.finish();
 }
@@ -171,29 +193,33 @@ fn push_pop(c: &mut Criterion, name: &str) {
     let mut group = configured(c, name);
     group.bench_function("MultisizePageQueue", |b| {
         let mut q: MultisizePageQueue<dyn Shape> = MultisizePageQueue::new();
-        b.iter(|| {
-            for i in 0..N {
-                push_ours(&mut q, black_box(i));
-            }
-            let mut sum = 0;
-            while let Some(s) = q.front() {
-                sum += s.area();
-                q.drop_front();
-            }
-            black_box(sum)
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                for i in 0..N {
+                    push_ours(&mut q, black_box(i));
+                }
+                let mut sum = 0;
+                while let Some(s) = q.front() {
+                    sum += s.area();
+                    q.drop_front();
+                }
+                black_box(sum);
+            })
         });
     });
     group.bench_function("VecDeque<Box<dyn>>", |b| {
         let mut q: VecDeque<Box<dyn Shape>> = VecDeque::new();
-        b.iter(|| {
-            for i in 0..N {
-                push_boxed(&mut q, black_box(i));
-            }
-            let mut sum = 0;
-            while let Some(s) = q.pop_front() {
-                sum += s.area();
-            }
-            black_box(sum)
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                for i in 0..N {
+                    push_boxed(&mut q, black_box(i));
+                }
+                let mut sum = 0;
+                while let Some(s) = q.pop_front() {
+                    sum += s.area();
+                }
+                black_box(sum);
+            })
         });
     });
     group.finish();
@@ -272,36 +298,40 @@ fn pool(c: &mut Criterion) {
             assert!(pool.delete(k));
             v
         }
-        b.iter(|| {
-            let mut sum = 0;
-            for i in 0..STEPS {
-                let oldest = &mut ring[i as usize % LIVE];
-                sum += match oldest.take().unwrap() {
-                    Key::A(k) => take(&mut pool, k),
-                    Key::B(k) => take(&mut pool, k),
-                    Key::C(k) => take(&mut pool, k),
-                    Key::D(k) => take(&mut pool, k),
-                };
-                *oldest = Some(insert_ours(&mut pool, black_box(i)));
-            }
-            black_box(sum)
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                let mut sum = 0;
+                for i in 0..STEPS {
+                    let oldest = &mut ring[i as usize % LIVE];
+                    sum += match oldest.take().unwrap() {
+                        Key::A(k) => take(&mut pool, k),
+                        Key::B(k) => take(&mut pool, k),
+                        Key::C(k) => take(&mut pool, k),
+                        Key::D(k) => take(&mut pool, k),
+                    };
+                    *oldest = Some(insert_ours(&mut pool, black_box(i)));
+                }
+                black_box(sum);
+            })
         });
     });
     group.bench_function("Box (global allocator)", |b| {
         let mut ring: Ring<Boxed> = ring(insert_boxed);
-        b.iter(|| {
-            let mut sum = 0;
-            for i in 0..STEPS {
-                let oldest = &mut ring[i as usize % LIVE];
-                sum += match oldest.take().unwrap() {
-                    Boxed::A(v) => v[1],
-                    Boxed::B(v) => v[1],
-                    Boxed::C(v) => v[1],
-                    Boxed::D(v) => v[1],
-                };
-                *oldest = Some(insert_boxed(black_box(i)));
-            }
-            black_box(sum)
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                let mut sum = 0;
+                for i in 0..STEPS {
+                    let oldest = &mut ring[i as usize % LIVE];
+                    sum += match oldest.take().unwrap() {
+                        Boxed::A(v) => v[1],
+                        Boxed::B(v) => v[1],
+                        Boxed::C(v) => v[1],
+                        Boxed::D(v) => v[1],
+                    };
+                    *oldest = Some(insert_boxed(black_box(i)));
+                }
+                black_box(sum);
+            })
         });
     });
     group.finish();
@@ -310,35 +340,39 @@ fn pool(c: &mut Criterion) {
     group.bench_function("MultisizePool", |b| {
         let mut pool = MultisizePool::new();
         let mut ring: Ring<MultisizeBlock> = ring(|i| allocate_ours(&mut pool, i));
-        b.iter(|| {
-            let mut sum = 0;
-            for i in 0..STEPS {
-                let oldest = &mut ring[i as usize % LIVE];
-                let block = oldest.take().unwrap();
-                // SAFETY: the block is live and its first u64 written.
-                sum += unsafe { block.as_ptr().cast::<u64>().read() };
-                assert!(pool.deallocate(block));
-                *oldest = Some(allocate_ours(&mut pool, black_box(i)));
-            }
-            black_box(sum)
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                let mut sum = 0;
+                for i in 0..STEPS {
+                    let oldest = &mut ring[i as usize % LIVE];
+                    let block = oldest.take().unwrap();
+                    // SAFETY: the block is live and its first u64 written.
+                    sum += unsafe { block.as_ptr().cast::<u64>().read() };
+                    assert!(pool.deallocate(block));
+                    *oldest = Some(allocate_ours(&mut pool, black_box(i)));
+                }
+                black_box(sum);
+            })
         });
     });
     group.bench_function("std::alloc (global allocator)", |b| {
         let mut ring: Ring<(NonNull<u8>, Layout)> = ring(allocate_global);
-        b.iter(|| {
-            let mut sum = 0;
-            for i in 0..STEPS {
-                let oldest = &mut ring[i as usize % LIVE];
-                let (ptr, layout) = oldest.take().unwrap();
-                // SAFETY: 1. the block is live and its first u64 written;
-                // 2. it was allocated with `layout` and is freed once.
-                unsafe {
-                    sum += ptr.cast::<u64>().read();
-                    std::alloc::dealloc(ptr.as_ptr(), layout);
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                let mut sum = 0;
+                for i in 0..STEPS {
+                    let oldest = &mut ring[i as usize % LIVE];
+                    let (ptr, layout) = oldest.take().unwrap();
+                    // SAFETY: 1. the block is live and its first u64 written;
+                    // 2. it was allocated with `layout` and is freed once.
+                    unsafe {
+                        sum += ptr.cast::<u64>().read();
+                        std::alloc::dealloc(ptr.as_ptr(), layout);
+                    }
+                    *oldest = Some(allocate_global(black_box(i)));
                 }
-                *oldest = Some(allocate_global(black_box(i)));
-            }
-            black_box(sum)
+                black_box(sum);
+            })
         });
         for (ptr, layout) in ring.iter().flatten() {
             // SAFETY: as above.
@@ -360,16 +394,18 @@ fn pool(c: &mut Criterion) {
             (ptr, layout)
         };
         let mut ring: Ring<(NonNull<u8>, Layout)> = ring(cell);
-        b.iter(|| {
-            let mut sum = 0;
-            for i in 0..STEPS {
-                let oldest = &mut ring[i as usize % LIVE];
-                let (ptr, layout) = oldest.take().unwrap();
-                // SAFETY: the cell is in `cells` and was written.
-                sum += unsafe { ptr.cast::<u64>().read() } + layout.size() as u64;
-                *oldest = Some(cell(black_box(i)));
-            }
-            black_box(sum)
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                let mut sum = 0;
+                for i in 0..STEPS {
+                    let oldest = &mut ring[i as usize % LIVE];
+                    let (ptr, layout) = oldest.take().unwrap();
+                    // SAFETY: the cell is in `cells` and was written.
+                    sum += unsafe { ptr.cast::<u64>().read() } + layout.size() as u64;
+                    *oldest = Some(cell(black_box(i)));
+                }
+                black_box(sum);
+            })
         });
     });
     group.finish();
@@ -423,5 +459,113 @@ fn allocate_global(i: u64) -> (NonNull<u8>, Layout) {
     (ptr, layout)
 }
 
-criterion_group!(group, queues, pool, queues_aged);
+/// The queue's push/pop and the raw pool's churn at sizes from 10^3 to
+/// 10^7: `n` shapes pushed then peeked and dropped from the front, and a
+/// working set of `n` raw blocks with 4096 free-oldest + allocate steps.
+fn sweeps(c: &mut Criterion) {
+    let mut group = c.benchmark_group("multisize/queue_push_pop/sweep");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    for &n in sweep_sizes() {
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::new("MultisizePageQueue", n), &n, |b, &n| {
+            let mut q: MultisizePageQueue<dyn Shape> = MultisizePageQueue::new();
+            b.iter_custom(|iters| {
+                cpu_iters(iters, || {
+                    for i in 0..n as u64 {
+                        push_ours(&mut q, black_box(i));
+                    }
+                    let mut sum = 0;
+                    while let Some(s) = q.front() {
+                        sum += s.area();
+                        q.drop_front();
+                    }
+                    black_box(sum);
+                })
+            });
+        });
+        group.bench_with_input(BenchmarkId::new("VecDeque<Box<dyn>>", n), &n, |b, &n| {
+            let mut q: VecDeque<Box<dyn Shape>> = VecDeque::new();
+            b.iter_custom(|iters| {
+                cpu_iters(iters, || {
+                    for i in 0..n as u64 {
+                        push_boxed(&mut q, black_box(i));
+                    }
+                    let mut sum = 0;
+                    while let Some(s) = q.pop_front() {
+                        sum += s.area();
+                    }
+                    black_box(sum);
+                })
+            });
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("multisize/pool_alloc_churn/sweep");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1))
+        .throughput(Throughput::Elements(STEPS));
+    for &n in sweep_sizes() {
+        group.bench_with_input(BenchmarkId::new("MultisizePool", n), &n, |b, &n| {
+            let mut pool = MultisizePool::new();
+            let mut ring: Vec<Option<MultisizeBlock>> = (0..n as u64)
+                .map(|i| Some(allocate_ours(&mut pool, i)))
+                .collect();
+            let mut at = 0usize;
+            b.iter_custom(|iters| {
+                cpu_iters(iters, || {
+                    let mut sum = 0;
+                    for i in 0..STEPS {
+                        let block = ring[at].take().unwrap();
+                        // SAFETY: the block is live and its first u64 written.
+                        sum += unsafe { block.as_ptr().cast::<u64>().read() };
+                        assert!(pool.deallocate(block));
+                        ring[at] = Some(allocate_ours(&mut pool, black_box(i)));
+                        at = if at + 1 == n { 0 } else { at + 1 };
+                    }
+                    black_box(sum);
+                })
+            });
+        });
+        group.bench_with_input(
+            BenchmarkId::new("std::alloc (global allocator)", n),
+            &n,
+            |b, &n| {
+                let mut ring: Vec<Option<(NonNull<u8>, Layout)>> =
+                    (0..n as u64).map(|i| Some(allocate_global(i))).collect();
+                let mut at = 0usize;
+                b.iter_custom(|iters| {
+                    cpu_iters(iters, || {
+                        let mut sum = 0;
+                        for i in 0..STEPS {
+                            let (ptr, layout) = ring[at].take().unwrap();
+                            // SAFETY: 1. the block is live and its first u64
+                            // written; 2. it was allocated with `layout` and
+                            // is freed once.
+                            unsafe {
+                                sum += ptr.cast::<u64>().read();
+                                std::alloc::dealloc(ptr.as_ptr(), layout);
+                            }
+                            ring[at] = Some(allocate_global(black_box(i)));
+                            at = if at + 1 == n { 0 } else { at + 1 };
+                        }
+                        black_box(sum);
+                    })
+                });
+                for (ptr, layout) in ring.iter().flatten() {
+                    // SAFETY: as above.
+                    unsafe { std::alloc::dealloc(ptr.as_ptr(), *layout) };
+                }
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(group, queues, pool, sweeps, queues_aged);
 criterion_main!(group);

@@ -17,31 +17,13 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use managed::prelude::*;
 
+mod support;
+use support::{XorShift, cpu_iters, cpu_now, sweep_sizes};
+
 const REGION: usize = 64 << 20;
-
-/// CPU time consumed by this thread so far.
-fn cpu_now() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid out-pointer; the clock id is supported on Linux.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0);
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-/// Times `iters` runs of `f` in thread CPU time.
-fn cpu_iters(iters: u64, mut f: impl FnMut()) -> Duration {
-    let start = cpu_now();
-    for _ in 0..iters {
-        f();
-    }
-    cpu_now() - start
-}
 
 /// Fills a region with `u64`s, drops every other one, and times
 /// tokenize + compact + redeem of the survivors (whole vector at once, or
@@ -185,14 +167,9 @@ fn forward_deref(c: &mut Criterion) {
     // 8-byte handles, 16-byte cells and 8-byte objects: twice the bytes of
     // the `&u64` side's references and values).
     for count in [10_000usize, 100_000] {
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
         let order: Vec<usize> = (0..READS)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                (seed % count as u64) as usize
-            })
+            .map(|_| rng.below(count as u64) as usize)
             .collect();
         {
             make_guard!(guard);
@@ -229,5 +206,68 @@ fn forward_deref(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(group, compaction, allocation, forward_deref);
+/// `tokenize_all` + compact + redeem of `live` surviving `u64`s in a region
+/// of `2 * live` (every other one garbage), timed in thread CPU time; the
+/// region is made for each iteration, outside the timing.
+fn time_compaction_of(iters: u64, live: usize) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        make_guard!(guard);
+        let (mut arena, st) = Arena::<'_, 0>::with_capacity(guard, live * 16);
+        let mut survivors = Vec::with_capacity(live);
+        for i in 0..2 * live as u64 {
+            let item = arena.allocate_value(&st, i).unwrap();
+            if i % 2 == 0 {
+                survivors.push(item);
+            }
+        }
+        make_guard!(compact);
+        let start = cpu_now();
+        let token = arena.tokenize_all(&compact, survivors);
+        let c = arena.compact(&compact, st);
+        let survivors = token.redeem(&arena);
+        total += cpu_now() - start;
+        assert_eq!(survivors.len(), live);
+        black_box(&survivors);
+        drop(survivors);
+        let _ = arena.finish(compact, c);
+    }
+    total
+}
+
+/// The compaction at live counts from 10^3 to 10^7, against a `memcpy` of
+/// the surviving payload.
+fn compaction_sweep(c: &mut Criterion) {
+    let mut g = c.benchmark_group("region/compact/sweep");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2));
+    for &n in sweep_sizes() {
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(
+            BenchmarkId::new("tokenize_all+compact+redeem", n),
+            &n,
+            |b, &n| b.iter_custom(|iters| time_compaction_of(iters, n)),
+        );
+        let src = vec![1u8; n * 8];
+        let mut dst = vec![0u8; n * 8];
+        g.bench_with_input(BenchmarkId::new("memcpy_live_payload", n), &n, |b, _| {
+            b.iter_custom(|iters| {
+                cpu_iters(iters, || {
+                    dst.copy_from_slice(black_box(&src));
+                    black_box(&dst);
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    group,
+    compaction,
+    allocation,
+    forward_deref,
+    compaction_sweep
+);
 criterion_main!(group);

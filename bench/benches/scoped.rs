@@ -16,6 +16,9 @@ use bumpalo::Bump;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use managed::prelude::*;
 
+mod support;
+use support::cpu_iters;
+
 const N: u64 = 10_000;
 
 fn alloc_u64(c: &mut Criterion) {
@@ -24,31 +27,37 @@ fn alloc_u64(c: &mut Criterion) {
 
     let mut arena = MemoryArena::new(1);
     g.bench_function("scoped", |b| {
-        b.iter(|| {
-            let scope = arena.allocator();
-            for i in 0..N {
-                black_box(scope.alloc(black_box(i)));
-            }
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                let scope = arena.allocator();
+                for i in 0..N {
+                    black_box(scope.alloc(black_box(i)));
+                }
+            })
         });
     });
 
     let mut bump = Bump::with_capacity(1 << 20);
     g.bench_function("bumpalo", |b| {
-        b.iter(|| {
-            for i in 0..N {
-                black_box(bump.alloc(black_box(i)));
-            }
-            bump.reset();
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                for i in 0..N {
+                    black_box(bump.alloc(black_box(i)));
+                }
+                bump.reset();
+            })
         });
     });
 
     let mut boxes: Vec<Box<u64>> = Vec::with_capacity(N as usize);
     g.bench_function("box", |b| {
-        b.iter(|| {
-            for i in 0..N {
-                boxes.push(black_box(Box::new(black_box(i))));
-            }
-            boxes.clear();
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                for i in 0..N {
+                    boxes.push(black_box(Box::new(black_box(i))));
+                }
+                boxes.clear();
+            })
         });
     });
     g.finish();
@@ -60,21 +69,25 @@ fn scope_cycle(c: &mut Criterion) {
 
     let mut arena = MemoryArena::new(2);
     g.bench_function("scoped", |b| {
-        b.iter(|| {
-            let scope = arena.allocator();
-            for _ in 0..64 {
-                black_box(scope.alloc_layout(black_box(chunk)));
-            }
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                let scope = arena.allocator();
+                for _ in 0..64 {
+                    black_box(scope.alloc_layout(black_box(chunk)));
+                }
+            })
         });
     });
 
     let mut bump = Bump::with_capacity(2 << 20);
     g.bench_function("bumpalo", |b| {
-        b.iter(|| {
-            for _ in 0..64 {
-                black_box(bump.alloc_layout(black_box(chunk)));
-            }
-            bump.reset();
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                for _ in 0..64 {
+                    black_box(bump.alloc_layout(black_box(chunk)));
+                }
+                bump.reset();
+            })
         });
     });
     g.finish();

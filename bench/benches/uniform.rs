@@ -1,60 +1,96 @@
 //! Benchmarks: the uniform containers against `slab` and `VecDeque`, in the
 //! same run (see BENCHMARKS.md).
+//!
+//! Every row reports the *CPU time of the benchmark thread* through
+//! `iter_custom` (`support::cpu_iters`), ours and the peers alike. The size
+//! sweeps (`<family>/<workload>/sweep`) repeat a headline workload at live
+//! counts from 10^3 to 10^7, with the live count as the criterion parameter
+//! and the operations per iteration as its throughput, so that the cost per
+//! operation of ours and the peer can be plotted against the size.
 
 use std::collections::VecDeque;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use managed::prelude::*;
 
-/// A small deterministic generator (xorshift) so every peer sees the same
-/// sequence.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+mod support;
+use support::{XorShift, cpu_iters, sweep_sizes};
 
 const LIVE: usize = 10_000;
 const CHURN: usize = 10_000;
 
+/// `steps` times: remove the value of a random key, insert its successor
+/// and keep the new key in the same place. Each side's loop is a function
+/// over its container (the shape of user code that works on a pool it is
+/// handed), never inlined into the harness, so that both are compiled
+/// alike whatever the harness around them.
+#[inline(never)]
+fn churn_pool(pool: &mut UniformPool<u64>, keys: &mut [PoolKey], rng: &mut XorShift, steps: usize) {
+    let live = keys.len() as u64;
+    for _ in 0..steps {
+        let at = rng.below(live) as usize;
+        let v = pool.remove(keys[at]).unwrap();
+        keys[at] = pool.insert(black_box(v + 1));
+    }
+}
+
+/// The same churn on a `slab::Slab`.
+#[inline(never)]
+fn churn_slab(slab: &mut slab::Slab<u64>, keys: &mut [usize], rng: &mut XorShift, steps: usize) {
+    let live = keys.len() as u64;
+    for _ in 0..steps {
+        let at = rng.below(live) as usize;
+        let v = slab.remove(keys[at]);
+        keys[at] = slab.insert(black_box(v + 1));
+    }
+}
+
+/// Times the churn on a pool of `live` values (built once, outside the
+/// measurement).
+fn bench_churn_pool(b: &mut criterion::Bencher<'_>, live: usize) {
+    let mut pool = UniformPool::new();
+    let mut keys: Vec<PoolKey> = (0..live as u64).map(|i| pool.insert(i)).collect();
+    let mut rng = XorShift(42);
+    b.iter_custom(|iters| cpu_iters(iters, || churn_pool(&mut pool, &mut keys, &mut rng, CHURN)));
+}
+
+/// Times the churn on a slab of `live` values.
+fn bench_churn_slab(b: &mut criterion::Bencher<'_>, live: usize) {
+    let mut slab = slab::Slab::new();
+    let mut keys: Vec<usize> = (0..live as u64).map(|i| slab.insert(i)).collect();
+    let mut rng = XorShift(42);
+    b.iter_custom(|iters| cpu_iters(iters, || churn_slab(&mut slab, &mut keys, &mut rng, CHURN)));
+}
+
 fn pool_churn(c: &mut Criterion) {
     let mut g = c.benchmark_group("pool_churn_10k_live");
-    g.bench_function("UniformPool", |b| {
-        let mut pool = UniformPool::new();
-        let mut keys: Vec<PoolKey> = (0..LIVE as u64).map(|i| pool.insert(i)).collect();
-        let mut rng = Rng(42);
-        b.iter(|| {
-            for _ in 0..CHURN {
-                let at = (rng.next() % LIVE as u64) as usize;
-                let v = pool.remove(keys[at]).unwrap();
-                keys[at] = pool.insert(black_box(v + 1));
-            }
+    g.bench_function("UniformPool", |b| bench_churn_pool(b, LIVE));
+    g.bench_function("slab", |b| bench_churn_slab(b, LIVE));
+    g.finish();
+}
+
+fn pool_churn_sweep(c: &mut Criterion) {
+    let mut g = c.benchmark_group("uniform/pool_churn/sweep");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1))
+        .throughput(Throughput::Elements(CHURN as u64));
+    for &n in sweep_sizes() {
+        g.bench_with_input(BenchmarkId::new("UniformPool", n), &n, |b, &n| {
+            bench_churn_pool(b, n)
         });
-    });
-    g.bench_function("slab", |b| {
-        let mut slab = slab::Slab::new();
-        let mut keys: Vec<usize> = (0..LIVE as u64).map(|i| slab.insert(i)).collect();
-        let mut rng = Rng(42);
-        b.iter(|| {
-            for _ in 0..CHURN {
-                let at = (rng.next() % LIVE as u64) as usize;
-                let v = slab.remove(keys[at]);
-                keys[at] = slab.insert(black_box(v + 1));
-            }
+        g.bench_with_input(BenchmarkId::new("slab", n), &n, |b, &n| {
+            bench_churn_slab(b, n)
         });
-    });
+    }
     g.finish();
 }
 
 fn pool_iter_half(c: &mut Criterion) {
     let mut g = c.benchmark_group("pool_iter_half_removed");
-    let mut rng = Rng(7);
+    let mut rng = XorShift(7);
     let remove: Vec<bool> = (0..LIVE).map(|_| rng.next().is_multiple_of(2)).collect();
     let mut pool = UniformPool::new();
     let mut slab = slab::Slab::new();
@@ -67,10 +103,18 @@ fn pool_iter_half(c: &mut Criterion) {
         }
     }
     g.bench_function("UniformPool", |b| {
-        b.iter(|| pool.values().fold(0u64, |a, v| a.wrapping_add(*v)))
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                black_box(pool.values().fold(0u64, |a, v| a.wrapping_add(*v)));
+            })
+        })
     });
     g.bench_function("slab", |b| {
-        b.iter(|| slab.iter().fold(0u64, |a, (_, v)| a.wrapping_add(*v)))
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                black_box(slab.iter().fold(0u64, |a, (_, v)| a.wrapping_add(*v)));
+            })
+        })
     });
     g.finish();
 }
@@ -81,55 +125,69 @@ fn deque_fifo(c: &mut Criterion) {
     g.bench_function("UniformPageDeque", |b| {
         let mut d = UniformPageDeque::new();
         d.extend(0..1000u64);
-        b.iter(|| {
-            for i in 0..N {
-                d.push_back(black_box(i));
-                black_box(d.pop_front());
-            }
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                for i in 0..N {
+                    d.push_back(black_box(i));
+                    black_box(d.pop_front());
+                }
+            })
         });
     });
     g.bench_function("VecDeque", |b| {
         let mut d = VecDeque::new();
         d.extend(0..1000u64);
-        b.iter(|| {
-            for i in 0..N {
-                d.push_back(black_box(i));
-                black_box(d.pop_front());
-            }
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                for i in 0..N {
+                    d.push_back(black_box(i));
+                    black_box(d.pop_front());
+                }
+            })
         });
     });
     g.finish();
 
+    // Batched: a fresh deque per iteration, built and dropped outside the
+    // measurement (criterion's `iter_batched` times wall clock; the fill
+    // and drain are timed here in CPU time, one batch at a time).
     let mut g = c.benchmark_group("deque_fill_then_drain_100k");
+    fn fill_drain<D>(
+        iters: u64,
+        mut make: impl FnMut() -> D,
+        mut run: impl FnMut(&mut D),
+    ) -> Duration {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let mut d = make();
+            total += cpu_iters(1, || run(&mut d));
+            drop(black_box(d));
+        }
+        total
+    }
     g.bench_function("UniformPageDeque", |b| {
-        b.iter_batched(
-            UniformPageDeque::new,
-            |mut d| {
+        b.iter_custom(|iters| {
+            fill_drain(iters, UniformPageDeque::new, |d| {
                 for i in 0..N {
                     d.push_back(i);
                 }
                 while let Some(v) = d.pop_front() {
                     black_box(v);
                 }
-                d
-            },
-            BatchSize::SmallInput,
-        );
+            })
+        });
     });
     g.bench_function("VecDeque", |b| {
-        b.iter_batched(
-            VecDeque::new,
-            |mut d| {
+        b.iter_custom(|iters| {
+            fill_drain(iters, VecDeque::new, |d| {
                 for i in 0..N {
                     d.push_back(i);
                 }
                 while let Some(v) = d.pop_front() {
                     black_box(v);
                 }
-                d
-            },
-            BatchSize::SmallInput,
-        );
+            })
+        });
     });
     g.finish();
 
@@ -137,10 +195,82 @@ fn deque_fifo(c: &mut Criterion) {
     let ours: UniformPageDeque<u64> = (0..N).collect();
     let theirs: VecDeque<u64> = (0..N).collect();
     g.bench_function("UniformPageDeque", |b| {
-        b.iter(|| ours.iter().fold(0u64, |a, v| a.wrapping_add(*v)))
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                black_box(ours.iter().fold(0u64, |a, v| a.wrapping_add(*v)));
+            })
+        })
     });
     g.bench_function("VecDeque", |b| {
-        b.iter(|| theirs.iter().fold(0u64, |a, v| a.wrapping_add(*v)))
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                black_box(theirs.iter().fold(0u64, |a, v| a.wrapping_add(*v)));
+            })
+        })
+    });
+    g.finish();
+}
+
+fn deque_iter_sweep(c: &mut Criterion) {
+    let mut g = c.benchmark_group("uniform/deque_iter/sweep");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    for &n in sweep_sizes() {
+        g.throughput(Throughput::Elements(n as u64));
+        let ours: UniformPageDeque<u64> = (0..n as u64).collect();
+        g.bench_with_input(BenchmarkId::new("UniformPageDeque", n), &n, |b, _| {
+            b.iter_custom(|iters| {
+                cpu_iters(iters, || {
+                    black_box(ours.iter().fold(0u64, |a, v| a.wrapping_add(*v)));
+                })
+            })
+        });
+        drop(ours);
+        let theirs: VecDeque<u64> = (0..n as u64).collect();
+        g.bench_with_input(BenchmarkId::new("VecDeque", n), &n, |b, _| {
+            b.iter_custom(|iters| {
+                cpu_iters(iters, || {
+                    black_box(theirs.iter().fold(0u64, |a, v| a.wrapping_add(*v)));
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Compute-bound per-element work for the parallel walks (about 100
+/// cycles), so that a walk is bound by the cores, not by memory.
+#[inline]
+fn compute(x: &mut u64) {
+    let mut v = *x;
+    for _ in 0..16 {
+        v = v
+            .wrapping_mul(0x5851_F42D_4C95_7F2D)
+            .wrapping_add(1442695040888963407);
+        v ^= v >> 29;
+    }
+    *x = v;
+}
+
+/// `UniformPageDeque::par_map` against a sequential walk and against
+/// `VecDeque::par_iter_mut`, 1M elements, in wall time (the work runs on
+/// rayon's threads, which the calling thread's CPU time does not see).
+fn deque_par_map(c: &mut Criterion) {
+    use rayon::prelude::*;
+    const N: u64 = 1_000_000;
+    let mut g = c.benchmark_group("uniform/deque_par_map_1M_compute");
+    g.sample_size(10);
+    let mut ours: UniformPageDeque<u64> = (0..N).collect();
+    g.bench_function("UniformPageDeque::iter_mut", |b| {
+        b.iter(|| black_box(&mut ours).iter_mut().for_each(compute))
+    });
+    g.bench_function("UniformPageDeque::par_map", |b| {
+        b.iter(|| black_box(&mut ours).par_map(compute))
+    });
+    let mut theirs: VecDeque<u64> = (0..N).collect();
+    g.bench_function("VecDeque::par_iter_mut", |b| {
+        b.iter(|| black_box(&mut theirs).par_iter_mut().for_each(compute))
     });
     g.finish();
 }
@@ -151,6 +281,6 @@ criterion_group! {
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = pool_churn, pool_iter_half, deque_fifo
+    targets = pool_churn, pool_iter_half, deque_fifo, deque_par_map, pool_churn_sweep, deque_iter_sweep
 }
 criterion_main!(group);

@@ -65,6 +65,8 @@ mod access;
 mod guards;
 mod iter;
 mod keys;
+#[cfg(feature = "rayon")]
+mod par;
 mod pool;
 mod proxy;
 mod simple;

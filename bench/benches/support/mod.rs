@@ -92,3 +92,18 @@ impl XorShift {
         self.next() % n
     }
 }
+
+/// Whether the benchmarks are being timed (`cargo bench` passes `--bench`)
+/// rather than run once each as a smoke test (`cargo test --benches`, as
+/// CI does: every benchmark must still build and run).
+pub(crate) fn timing() -> bool {
+    std::env::args().any(|arg| arg == "--bench")
+}
+
+/// The live counts of the size sweeps: 10^3 to 10^7 when timing, only the
+/// two smallest in a smoke run (unoptimized, where building ten million
+/// objects would take most of the run).
+pub(crate) fn sweep_sizes() -> &'static [usize] {
+    const ALL: [usize; 5] = [1_000, 10_000, 100_000, 1_000_000, 10_000_000];
+    if timing() { &ALL } else { &ALL[..2] }
+}

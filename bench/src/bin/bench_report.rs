@@ -181,13 +181,13 @@ fn main() -> ExitCode {
                 assigned.insert(group, bench.clone());
             }
         }
-        if fs::create_dir_all(&criterion_dir).is_ok() {
-            if let Err(e) = report::write_assigned(&assigned_file, &assigned) {
-                eprintln!(
-                    "bench_report: could not write {}: {e}",
-                    assigned_file.display()
-                );
-            }
+        if fs::create_dir_all(&criterion_dir).is_ok()
+            && let Err(e) = report::write_assigned(&assigned_file, &assigned)
+        {
+            eprintln!(
+                "bench_report: could not write {}: {e}",
+                assigned_file.display()
+            );
         }
     }
 

@@ -78,6 +78,21 @@ macro_rules! page_iter {
                 };
                 Some(run.into_iter())
             }
+
+            /// The objects not yet yielded, as one slice iterator per page
+            /// (the pieces a parallel walk hands to its threads).
+            #[cfg(feature = "rayon")]
+            pub(super) fn into_runs(mut self) -> alloc::vec::Vec<core::slice::$slice<'a, T>> {
+                let mut runs = alloc::vec::Vec::with_capacity(self.pages.len() + 1);
+                let first = core::mem::replace(&mut self.run, $empty);
+                if first.len() > 0 {
+                    runs.push(first);
+                }
+                while let Some(run) = self.next_run() {
+                    runs.push(run);
+                }
+                runs
+            }
         }
 
         impl<'a, T> Iterator for $name<'a, T> {

@@ -218,7 +218,10 @@ mod tests {
     use super::*;
 
     #[test]
-    #[cfg_attr(miri, ignore = "string building in safe code: nothing for Miri to check")]
+    #[cfg_attr(
+        miri,
+        ignore = "string building in safe code: nothing for Miri to check"
+    )]
     fn labels_are_escaped_and_shortened() {
         assert_eq!(escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
         assert_eq!(short("short"), "short");
@@ -226,7 +229,10 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "string building in safe code: nothing for Miri to check")]
+    #[cfg_attr(
+        miri,
+        ignore = "string building in safe code: nothing for Miri to check"
+    )]
     fn a_picture_has_a_row_per_block_and_a_legend() {
         let mut map = MemoryMap::new("Pool<u8> & co");
         let mut page = Block::new("page 0", 0);
@@ -250,7 +256,10 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "string building in safe code: nothing for Miri to check")]
+    #[cfg_attr(
+        miri,
+        ignore = "string building in safe code: nothing for Miri to check"
+    )]
     fn crowded_blocks_are_drawn_per_pixel() {
         // 4096 alternating spans in one block: far more than its pixels.
         let mut b = Block::new("crowded", 0);
@@ -272,7 +281,10 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "string building in safe code: nothing for Miri to check")]
+    #[cfg_attr(
+        miri,
+        ignore = "string building in safe code: nothing for Miri to check"
+    )]
     fn many_blocks_are_summed_up() {
         let mut map = MemoryMap::new("m");
         for i in 0..MemoryMap::MAX_ROWS + 5 {

@@ -186,7 +186,10 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "string building in safe code: nothing for Miri to check")]
+    #[cfg_attr(
+        miri,
+        ignore = "string building in safe code: nothing for Miri to check"
+    )]
     fn lines_fit_the_width_and_bars_follow_the_sizes() {
         for width in [40, 64, 100] {
             let text = sample().to_terminal(width);
@@ -208,7 +211,10 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "string building in safe code: nothing for Miri to check")]
+    #[cfg_attr(
+        miri,
+        ignore = "string building in safe code: nothing for Miri to check"
+    )]
     fn narrow_widths_are_raised_and_ansi_adds_only_colours() {
         let plain = sample().to_terminal(10);
         assert!(plain.lines().all(|l| l.chars().count() <= MIN_WIDTH));
@@ -231,7 +237,10 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "string building in safe code: nothing for Miri to check")]
+    #[cfg_attr(
+        miri,
+        ignore = "string building in safe code: nothing for Miri to check"
+    )]
     fn scattered_live_bytes_stay_visible() {
         // A live byte in four: shown as part live, not as free.
         let mut b = Block::new("scattered", 0);
@@ -256,7 +265,10 @@ mod tests {
     }
 
     #[test]
-    #[cfg_attr(miri, ignore = "string building in safe code: nothing for Miri to check")]
+    #[cfg_attr(
+        miri,
+        ignore = "string building in safe code: nothing for Miri to check"
+    )]
     fn display_is_eighty_columns() {
         let map = sample();
         assert_eq!(alloc::format!("{map}"), map.to_terminal(80));

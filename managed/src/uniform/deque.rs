@@ -783,6 +783,35 @@ impl<T, H> fmt::Debug for IterMut<'_, T, H> {
     }
 }
 
+impl<'a, T, H> Iter<'a, T, H> {
+    /// The elements not yet yielded, as one slice per page (the pieces a
+    /// parallel walk hands to its threads).
+    #[cfg(feature = "rayon")]
+    pub(super) fn into_runs(self) -> alloc::vec::Vec<&'a [T]> {
+        let mut runs = alloc::vec::Vec::with_capacity(self.raw.pages.len() + 2);
+        self.raw.fold_slices((), |(), start, len| {
+            // SAFETY: as in `fold`.
+            runs.push(unsafe { core::slice::from_raw_parts(start, len) });
+        });
+        runs
+    }
+}
+
+impl<'a, T, H> IterMut<'a, T, H> {
+    /// The elements not yet yielded, as one disjoint slice per page (the
+    /// pieces a parallel walk hands to its threads).
+    #[cfg(feature = "rayon")]
+    pub(super) fn into_runs(self) -> alloc::vec::Vec<&'a mut [T]> {
+        let mut runs = alloc::vec::Vec::with_capacity(self.raw.pages.len() + 2);
+        self.raw.fold_slices((), |(), start, len| {
+            // SAFETY: as in `fold`: every run is disjoint from the others
+            // and the deque is borrowed exclusively for `'a`.
+            runs.push(unsafe { core::slice::from_raw_parts_mut(start, len) });
+        });
+        runs
+    }
+}
+
 impl<T, H> RawIter<T, H> {
     /// Folds over every remaining element pointer, one page slice at a
     /// time, so the per-element work is a slice walk.

@@ -162,6 +162,8 @@ macro_rules! one_discipline {
 }
 
 mod deque;
+#[cfg(feature = "rayon")]
+mod par;
 mod pool;
 mod queue;
 mod stack;

@@ -57,10 +57,11 @@ union Slot<T> {
 }
 
 /// Per-page bookkeeping of a [`UniformPool`].
-#[derive(Clone, Copy)]
-struct PageSlot {
-    /// The page, or `None` after `shrink_to_fit` returned it.
-    base: Option<NonNull<u8>>,
+struct PageSlot<T> {
+    /// The page's first entry (`data_offset` bytes past the page base), or
+    /// `None` after `shrink_to_fit` returned the page. Held instead of the
+    /// base so that a key resolves with one load from this table.
+    entries: Option<NonNull<Entry<T>>>,
     /// The generation every entry of this page starts at when the page is
     /// (re)created: higher than any generation a key to the page holds.
     floor: u32,
@@ -104,11 +105,12 @@ pub struct UniformPool<T, H = ()> {
     raw: RawPages,
     /// Pages by page number (the high bits of a key's index).
     ///
-    /// Invariant: every `Some` base is a page in use by `raw` whose first
-    /// bytes hold an initialized `H` and whose `capacity` entries, from
-    /// `data_offset`, all have an initialized generation; an entry with an
-    /// odd generation holds an initialized value.
-    pages: Vec<PageSlot>,
+    /// Invariant: every `Some(entries)` lies `data_offset` bytes into a page
+    /// in use by `raw` whose first bytes hold an initialized `H` and whose
+    /// `capacity` entries, from `entries`, all have an initialized
+    /// generation; an entry with an odd generation holds an initialized
+    /// value.
+    pages: Vec<PageSlot<T>>,
     /// Page numbers whose base is `None`, to be reused first.
     free_pages: Vec<u32>,
     /// The first vacant entry (`NONE` if there is none).
@@ -116,12 +118,23 @@ pub struct UniformPool<T, H = ()> {
     /// Invariant: the list runs through vacant, non-retired entries of
     /// live pages only, each once.
     free_head: u32,
+    /// The entry `free_head` names, when known: `remove` sets it to the
+    /// entry it vacated, `insert` uses and clears it.
+    ///
+    /// Invariant: `Some(entry)` only while `free_head != NONE`, and then
+    /// `entry` is the entry `free_head` names. With it, an insert right
+    /// after a removal (the churn of a pool of live objects) finds its
+    /// entry without the page table: the step's chain of dependent loads
+    /// is the free list's own link and nothing else.
+    free_entry: Option<NonNull<Entry<T>>>,
     /// Occupied entries.
     len: usize,
     /// Entries per page, payload offset and page size.
     geometry: Geometry,
     /// Bits of a key's index that number the entry within its page.
     shift: u32,
+    /// `(1 << shift) - 1`: the slot bits of a key's index.
+    mask: u32,
     /// This pool's identity, carried by its keys; unique in the process.
     id: u64,
     /// The pool owns `T`s and `H`s.
@@ -153,9 +166,11 @@ impl<T, H> UniformPool<T, H> {
             pages: Vec::new(),
             free_pages: Vec::new(),
             free_head: NONE,
+            free_entry: None,
             len: 0,
             geometry,
             shift,
+            mask: (1 << shift) - 1,
             id: NEXT_POOL_ID.next(),
             _owns: PhantomData,
         }
@@ -172,7 +187,7 @@ impl<T, H> UniformPool<T, H> {
     #[inline]
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// Entries in live pages: how many values fit before a page is added.
@@ -185,19 +200,22 @@ impl<T, H> UniformPool<T, H> {
         self.pages.len() - self.free_pages.len()
     }
 
-    /// The entry `slot` of page `base`.
+    /// The entry `slot` of a page whose first entry is `entries`.
     #[inline]
-    fn entry(&self, base: NonNull<u8>, slot: usize) -> NonNull<Entry<T>> {
+    fn entry(&self, entries: NonNull<Entry<T>>, slot: usize) -> NonNull<Entry<T>> {
         // Redundant: `entry_of` checks a key's slot in every build, and the
         // other callers loop below the capacity.
         debug_assert!(slot < self.geometry.capacity);
         // SAFETY: `slot < capacity`, so the entry lies inside the page (the
         // geometry sized `capacity` to fit after `data_offset`).
-        unsafe {
-            base.add(self.geometry.data_offset)
-                .cast::<Entry<T>>()
-                .add(slot)
-        }
+        unsafe { entries.add(slot) }
+    }
+
+    /// The base of the page whose first entry is `entries`.
+    #[inline]
+    fn page_base(&self, entries: NonNull<Entry<T>>) -> NonNull<u8> {
+        // SAFETY: `entries` lies `data_offset` bytes into its page.
+        unsafe { entries.cast::<u8>().sub(self.geometry.data_offset) }
     }
 
     /// The entry a key names, if the key is this pool's and its page
@@ -208,12 +226,12 @@ impl<T, H> UniformPool<T, H> {
             return None;
         }
         let page = (key.index >> self.shift) as usize;
-        let slot = (key.index & ((1 << self.shift) - 1)) as usize;
+        let slot = (key.index & self.mask) as usize;
         if slot >= self.geometry.capacity {
             return None;
         }
-        let base = self.pages.get(page)?.base?;
-        Some(self.entry(base, slot))
+        let entries = self.pages.get(page)?.entries?;
+        Some(self.entry(entries, slot))
     }
 
     /// The occupied entry `key` names, or `None` when the key is stale or
@@ -271,6 +289,7 @@ impl<T, H> UniformPool<T, H> {
         }
         if generation != RETIRED {
             self.free_head = key.index;
+            self.free_entry = Some(entry);
         }
         self.len -= 1;
         Some(value)
@@ -288,14 +307,14 @@ impl<T, H> UniformPool<T, H> {
     /// again later starts its generations above any key to it.
     pub fn shrink_to_fit(&mut self) {
         for page in 0..self.pages.len() {
-            let Some(base) = self.pages[page].base else {
+            let Some(entries) = self.pages[page].entries else {
                 continue;
             };
             let mut highest = 0;
             let mut empty = true;
             for slot in 0..self.geometry.capacity {
                 // SAFETY: entries of live pages have initialized generations.
-                let generation = unsafe { (*self.entry(base, slot).as_ptr()).generation };
+                let generation = unsafe { (*self.entry(entries, slot).as_ptr()).generation };
                 empty &= generation % 2 == 0;
                 highest = highest.max(generation);
             }
@@ -303,10 +322,11 @@ impl<T, H> UniformPool<T, H> {
                 continue;
             }
             self.pages[page] = PageSlot {
-                base: None,
+                entries: None,
                 floor: highest,
             };
             self.free_pages.push(page as u32);
+            let base = self.page_base(entries);
             // SAFETY: 1. the page was live and its header initialized; it is
             // read out once and dropped; 2. no entry of it holds a value and
             // it is no longer reachable from `pages`, so freeing it is safe.
@@ -323,12 +343,13 @@ impl<T, H> UniformPool<T, H> {
     /// and entry first.
     fn rebuild_free_list(&mut self) {
         self.free_head = NONE;
+        self.free_entry = None;
         for page in (0..self.pages.len()).rev() {
-            let Some(base) = self.pages[page].base else {
+            let Some(entries) = self.pages[page].entries else {
                 continue;
             };
             for slot in (0..self.geometry.capacity).rev() {
-                let entry = self.entry(base, slot).as_ptr();
+                let entry = self.entry(entries, slot).as_ptr();
                 // SAFETY: the entry lies in a live page; its generation is
                 // initialized, and a vacant entry's `next` may be written.
                 unsafe {
@@ -353,12 +374,12 @@ impl<T, H> UniformPool<T, H> {
         impl<T, H> Guard<'_, T, H> {
             fn run(&mut self) {
                 while self.page < self.pool.pages.len() {
-                    let Some(base) = self.pool.pages[self.page].base else {
+                    let Some(entries) = self.pool.pages[self.page].entries else {
                         self.page += 1;
                         continue;
                     };
                     while self.slot < self.pool.geometry.capacity {
-                        let entry = self.pool.entry(base, self.slot).as_ptr();
+                        let entry = self.pool.entry(entries, self.slot).as_ptr();
                         self.slot += 1;
                         // SAFETY: 1. the entry lies in a live page with an
                         // initialized generation; 2. an odd generation means
@@ -383,7 +404,7 @@ impl<T, H> UniformPool<T, H> {
                 self.run();
             }
         }
-        if self.len == 0 {
+        if self.is_empty() {
             return;
         }
         let mut guard = Guard {
@@ -397,7 +418,7 @@ impl<T, H> UniformPool<T, H> {
     /// Space statistics: `size_of::<T>()` per value against every page held.
     #[must_use]
     pub fn stats(&self) -> SpaceStats {
-        SpaceStats::new(self.len * size_of::<T>(), self.raw.reserved_bytes())
+        SpaceStats::new(self.len() * size_of::<T>(), self.raw.reserved_bytes())
     }
 
     /// The header of the page holding `value`, or `None` when it is not on
@@ -460,19 +481,17 @@ impl<T, H: Default> UniformPool<T, H> {
     #[inline]
     #[track_caller]
     pub fn insert(&mut self, value: T) -> PoolKey {
-        if self.free_head == NONE {
-            self.add_page();
-        }
+        let entry = match self.free_entry.take() {
+            Some(entry) => entry.as_ptr(),
+            None => self.free_entry_slow().as_ptr(),
+        };
         let index = self.free_head;
-        let page = (index >> self.shift) as usize;
-        let slot = (index & ((1 << self.shift) - 1)) as usize;
-        // Redundant by the invariant on `free_head` (live pages only).
-        debug_assert!(self.pages[page].base.is_some());
-        // SAFETY: the free list only holds entries of live pages.
-        let base = unsafe { self.pages.get_unchecked(page).base.unwrap_unchecked() };
-        let entry = self.entry(base, slot).as_ptr();
-        // SAFETY: 1. the entry is vacant (it is on the free list), so its
-        // `next` is the live union field and no value is overwritten;
+        // Redundant by the invariant on `free_entry`.
+        debug_assert!(self.entry_of_index(index) == entry);
+        // SAFETY: 1. the entry is the free list's head (by the invariant on
+        // `free_entry`, or looked up from `free_head` on a live page), so it
+        // is vacant: its `next` is the live union field and no value is
+        // overwritten;
         // 2. the generation becomes odd together with the value's write.
         let generation = unsafe {
             self.free_head = (*entry).slot.next;
@@ -490,6 +509,31 @@ impl<T, H: Default> UniformPool<T, H> {
         }
     }
 
+    /// The entry of the free list's head, adding a page first if the list
+    /// is empty; for an insert that does not follow a removal.
+    #[inline]
+    fn free_entry_slow(&mut self) -> NonNull<Entry<T>> {
+        if self.free_head == NONE {
+            self.add_page();
+        }
+        let index = self.free_head;
+        let page = (index >> self.shift) as usize;
+        let slot = (index & self.mask) as usize;
+        // Redundant by the invariant on `free_head` (live pages only).
+        debug_assert!(self.pages[page].entries.is_some());
+        // SAFETY: the free list only holds entries of live pages.
+        let entries = unsafe { self.pages.get_unchecked(page).entries.unwrap_unchecked() };
+        self.entry(entries, slot)
+    }
+
+    /// The entry an index on the free list names (for debug checks).
+    fn entry_of_index(&self, index: u32) -> *mut Entry<T> {
+        let entries = self.pages[(index >> self.shift) as usize]
+            .entries
+            .expect("free entries lie on live pages");
+        self.entry(entries, (index & self.mask) as usize).as_ptr()
+    }
+
     #[cold]
     #[track_caller]
     fn add_page(&mut self) {
@@ -497,7 +541,7 @@ impl<T, H: Default> UniformPool<T, H> {
             Some(page) => page as usize,
             None => {
                 self.pages.push(PageSlot {
-                    base: None,
+                    entries: None,
                     floor: 0,
                 });
                 self.pages.len() - 1
@@ -512,10 +556,13 @@ impl<T, H: Default> UniformPool<T, H> {
         let base = self.raw.alloc_page();
         // SAFETY: the page is fresh and starts with room for `H`, aligned.
         unsafe { base.cast::<H>().write(header) };
+        // SAFETY: the geometry places the entries `data_offset` bytes into
+        // the page.
+        let entries = unsafe { base.add(self.geometry.data_offset).cast::<Entry<T>>() };
         let floor = self.pages[page].floor;
         debug_assert!(floor.is_multiple_of(2) && floor < RETIRED);
         for slot in (0..self.geometry.capacity).rev() {
-            let entry = self.entry(base, slot).as_ptr();
+            let entry = self.entry(entries, slot).as_ptr();
             // SAFETY: the entry lies in the fresh page; writing its fields
             // initializes it as vacant.
             unsafe {
@@ -524,7 +571,7 @@ impl<T, H: Default> UniformPool<T, H> {
             }
             self.free_head = ((page as u32) << self.shift) | slot as u32;
         }
-        self.pages[page].base = Some(base);
+        self.pages[page].entries = Some(entries);
     }
 }
 
@@ -533,8 +580,9 @@ impl<T, H> Drop for UniformPool<T, H> {
         struct Headers<'a, T, H>(&'a mut UniformPool<T, H>);
         impl<T, H> Drop for Headers<'_, T, H> {
             fn drop(&mut self) {
-                for page in &mut self.0.pages {
-                    if let Some(base) = page.base.take() {
+                for page in 0..self.0.pages.len() {
+                    if let Some(entries) = self.0.pages[page].entries.take() {
+                        let base = self.0.page_base(entries);
                         // SAFETY: a live page holds an initialized header,
                         // dropped once here (the base is taken out first).
                         unsafe { base.cast::<H>().drop_in_place() };
@@ -599,7 +647,7 @@ impl<T, H> RawIter<T, H> {
             pool: NonNull::from(pool),
             page: 0,
             slot: 0,
-            remaining: pool.len,
+            remaining: pool.len(),
         }
     }
 
@@ -613,11 +661,11 @@ impl<T, H> RawIter<T, H> {
         loop {
             // `remaining > 0` guarantees an occupied entry lies ahead, so
             // the page index stays in bounds.
-            let Some(base) = pool.pages[self.page].base else {
+            let Some(entries) = pool.pages[self.page].entries else {
                 self.page += 1;
                 continue;
             };
-            let entry = pool.entry(base, self.slot).as_ptr();
+            let entry = pool.entry(entries, self.slot).as_ptr();
             let index = ((self.page as u32) << pool.shift) | self.slot as u32;
             self.slot += 1;
             if self.slot == pool.geometry.capacity {
@@ -657,11 +705,11 @@ impl<T, H> RawIter<T, H> {
         let pool = unsafe { self.pool.as_ref() };
         let mut first_slot = self.slot;
         for page in self.page..pool.pages.len() {
-            let Some(base) = pool.pages[page].base else {
+            let Some(entries) = pool.pages[page].entries else {
                 first_slot = 0;
                 continue;
             };
-            let entries = pool.entry(base, 0).as_ptr();
+            let entries = entries.as_ptr();
             for slot in first_slot..pool.geometry.capacity {
                 // SAFETY: `slot < capacity`: the entry lies in a live page
                 // with an initialized generation.
@@ -878,8 +926,11 @@ impl<T, H> UniformPool<T, H> {
         let value_at = core::mem::offset_of!(Entry<T>, slot);
         let generation = size_of::<u32>();
         for (number, page) in self.pages.iter().enumerate() {
-            let Some(base) = page.base else { continue };
-            let mut block = Block::new(alloc::format!("page {number}"), base.addr().get());
+            let Some(entries) = page.entries else {
+                continue;
+            };
+            let base = entries.addr().get() - self.geometry.data_offset;
+            let mut block = Block::new(alloc::format!("page {number}"), base);
             block
                 .push(SpanKind::Header, size_of::<H>())
                 .push_to(SpanKind::Padding, self.geometry.data_offset);
@@ -887,7 +938,7 @@ impl<T, H> UniformPool<T, H> {
                 // SAFETY: entries of live pages have initialized generations
                 // (invariant of `pages`); a raw read of the field, so no
                 // reference to the value is made.
-                let occupied = unsafe { (*self.entry(base, slot).as_ptr()).generation } % 2 == 1;
+                let occupied = unsafe { (*self.entry(entries, slot).as_ptr()).generation } % 2 == 1;
                 let start = block.len();
                 block
                     .push(SpanKind::Metadata, generation)
@@ -968,6 +1019,33 @@ mod tests {
         assert_eq!(a.get(ka), None, "stale key after reuse");
         assert_eq!(a[ka2], 3);
         assert!(std::panic::catch_unwind(|| a[ka]).is_err());
+    }
+
+    #[test]
+    fn inserts_reuse_vacated_entries_last_in_first_out() {
+        let mut pool = small::<u64>();
+        let keys: Vec<_> = (0..40).map(|i| pool.insert(i)).collect();
+        // The first insert takes the cached entry of the last removal, the
+        // second looks its entry up from the free list's next link.
+        pool.remove(keys[3]);
+        pool.remove(keys[30]);
+        let a = pool.insert(100);
+        let b = pool.insert(101);
+        assert_eq!((a.index, b.index), (keys[30].index, keys[3].index));
+        assert_eq!((pool[a], pool[b]), (100, 101));
+        // Removal, then a rebuild of the free list, then inserts: the
+        // cached entry must not outlive the rebuild.
+        pool.remove(keys[35]);
+        pool.shrink_to_fit();
+        let c = pool.insert(102);
+        assert_eq!(pool.get(keys[35]), None);
+        assert_eq!(pool[c], 102);
+        pool.remove(c);
+        pool.clear();
+        let d = pool.insert(103);
+        assert_eq!(pool.len(), 1);
+        assert_eq!(pool.values().copied().collect::<Vec<_>>(), [103]);
+        assert_eq!(pool[d], 103);
     }
 
     #[test]
@@ -1052,7 +1130,7 @@ mod tests {
             *pool.header_for_mut(p).unwrap() += 1;
         }
         let total: u32 = (0..pool.pages.len())
-            .filter_map(|p| pool.pages[p].base)
+            .filter_map(|p| pool.pages[p].entries.map(|e| pool.page_base(e)))
             .map(|b| {
                 // SAFETY: live pages hold a header.
                 unsafe { *b.cast::<u32>().as_ref() }

@@ -1,0 +1,271 @@
+//! Parallel walks (feature `rayon`): `ContiguousUniformPool::par_map` and
+//! the guards' parallel iterators, `UniformPageDeque::par_iter` /
+//! `par_iter_mut` / `par_map`: every object visited exactly once, on
+//! several threads, under the pool's borrow rules, with panics carried to
+//! the caller and every value dropped exactly once afterwards.
+//!
+//! Every test runs inside a local rayon pool of three threads (built in
+//! the test: a pool cannot be shared with another thread, so it is made
+//! on the worker that runs the test), so that the work is really split,
+//! whatever the machine (and under Miri).
+#![cfg(feature = "rayon")]
+
+use std::collections::HashSet;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
+
+use managed::page::PageSize;
+use managed::prelude::*;
+use rayon::prelude::*;
+
+/// Enough objects for several pages, scaled down under Miri.
+const N: usize = if cfg!(miri) { 150 } else { 20_000 };
+
+/// Runs `test` on a worker of a fresh rayon pool of three threads, whose
+/// parallel walks then use that pool.
+fn on_three_threads<R: Send>(test: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .expect("a local thread pool")
+        .install(test)
+}
+
+/// 256 bytes: a 16 KiB page holds a few dozen, so `N` objects span pages.
+#[derive(Debug, Clone, PartialEq)]
+struct Obj {
+    id: u64,
+    visits: u64,
+    pad: [u64; 30],
+}
+
+fn obj(id: u64) -> Obj {
+    Obj {
+        id,
+        visits: 0,
+        pad: [id; 30],
+    }
+}
+
+/// Counts its drops in the counter it names (one per test: tests run in
+/// parallel); its id says which it is.
+struct Counted(u64, &'static AtomicUsize);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.1.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn par_map_visits_every_object_once_on_several_threads() {
+    on_three_threads(|| {
+        let pool = ContiguousUniformPool::new();
+        let keys: Vec<_> = (0..N as u64).map(|i| pool.insert(obj(i))).collect();
+        // Holes filled by moves: the walk covers what is stored, not the
+        // insertion order.
+        for k in keys.iter().step_by(7) {
+            pool.remove(*k);
+        }
+        let seen = Mutex::new(HashSet::<ThreadId>::new());
+        pool.par_map(|o| {
+            o.visits += 1;
+            o.pad[0] = o.id * 2;
+            seen.lock().unwrap().insert(std::thread::current().id());
+            // Hold every thread here until a second one has joined (the
+            // others steal the pages left while this one waits), so that
+            // the walk is shown to run on several threads however fast
+            // one thread alone would finish it.
+            let start = Instant::now();
+            while !cfg!(miri)
+                && seen.lock().unwrap().len() < 2
+                && start.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::yield_now();
+            }
+        });
+        for (i, k) in keys.iter().enumerate() {
+            let got = pool.get(*k).map(|o| (o.visits, o.pad[0]));
+            if i % 7 == 0 {
+                assert_eq!(got, None);
+            } else {
+                assert_eq!(got, Some((1, 2 * i as u64)), "object {i}");
+            }
+        }
+        assert!(pool.borrow().values().all(|o| o.visits == 1));
+        // The pool is usable again: the borrow ended.
+        let k = pool.insert(obj(u64::MAX));
+        assert!(pool.remove(k).is_some());
+        if !cfg!(miri) {
+            // Rayon decides where each piece runs; with hundreds of pages and
+            // three threads, more than one takes part.
+            assert!(seen.lock().unwrap().len() > 1, "the walk ran on one thread");
+        }
+    });
+}
+
+#[test]
+fn par_map_agrees_with_map() {
+    on_three_threads(|| {
+        let a = ContiguousUniformPool::new();
+        let b = ContiguousUniformPool::new();
+        for i in 0..N as u64 {
+            a.insert(i);
+            b.insert(i);
+        }
+        let step = |x: &mut u64| *x = x.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17);
+        a.map(step);
+        b.par_map(step);
+        let seq: Vec<u64> = a.borrow().values().copied().collect();
+        let par: Vec<u64> = b.borrow().values().copied().collect();
+        assert_eq!(seq, par);
+    });
+}
+
+#[test]
+fn guards_iterate_in_parallel() {
+    on_three_threads(|| {
+        let pool = ContiguousUniformPool::new();
+        for i in 0..N as u64 {
+            pool.insert(i);
+        }
+        {
+            let total: u64 = pool.borrow().par_values().sum();
+            assert_eq!(total, (0..N as u64).sum());
+            let mut objects = pool.borrow_mut();
+            objects.par_values_mut().for_each(|x| *x += 1);
+            assert_eq!(objects.par_values_mut().count(), N);
+            drop(objects);
+            // Shared borrows nest: a proxy read works beside a parallel read.
+            let shared = pool.borrow();
+            let max = shared.par_values().copied().max();
+            assert_eq!(max, Some(N as u64));
+        }
+    });
+}
+
+#[test]
+fn par_map_on_a_borrowed_pool_panics() {
+    on_three_threads(|| {
+        let pool = ContiguousUniformPool::new();
+        let p = pool.alloc(1u32);
+        let guard = pool.borrow();
+        let result = catch_unwind(AssertUnwindSafe(|| pool.par_map(|x| *x += 1)));
+        assert!(result.is_err(), "par_map under a shared borrow");
+        drop(guard);
+        // Inside `with`, the pool is borrowed shared: `par_map` must panic.
+        let nested = p.with(|_| catch_unwind(AssertUnwindSafe(|| pool.par_map(|x| *x += 1))));
+        assert!(nested.is_err());
+        // And a walk leaves the pool usable.
+        pool.par_map(|x| *x += 1);
+        assert_eq!(p.with(|x| *x), 2);
+    });
+}
+
+#[test]
+fn a_panic_in_par_map_reaches_the_caller_and_drops_stay_exact() {
+    on_three_threads(|| {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let pool = ContiguousUniformPool::new();
+        let keys: Vec<_> = (0..N as u64)
+            .map(|i| pool.insert(Counted(i, &DROPS)))
+            .collect();
+        let visited = AtomicUsize::new(0);
+        let result = {
+            catch_unwind(AssertUnwindSafe(|| {
+                pool.par_map(|c| {
+                    visited.fetch_add(1, Ordering::SeqCst);
+                    if c.0 == N as u64 / 2 {
+                        panic!("object {} refuses", c.0);
+                    }
+                })
+            }))
+        };
+        assert!(result.is_err(), "the panic reaches the caller");
+        assert!(visited.load(Ordering::SeqCst) >= 1);
+        assert_eq!(DROPS.load(Ordering::SeqCst), 0, "a walk drops nothing");
+        // The borrow ended: the pool works, every object is still there.
+        assert_eq!(pool.len(), N);
+        assert!(pool.remove(keys[0]).is_some());
+        assert_eq!(DROPS.load(Ordering::SeqCst), 1);
+        drop(pool);
+        assert_eq!(DROPS.load(Ordering::SeqCst), N, "every value dropped once");
+    });
+}
+
+#[test]
+fn deque_parallel_iteration_covers_partial_end_pages() {
+    on_three_threads(|| {
+        let mut deque: UniformPageDeque<u64> =
+            UniformPageDeque::with_page_size(PageSize::new(256).unwrap());
+        deque.extend(0..N as u64);
+        // Open partial pages at both ends.
+        for _ in 0..5 {
+            deque.pop_front();
+        }
+        for i in 0..3 {
+            deque.push_front(1_000_000 + i);
+        }
+        deque.pop_back();
+        let expected: Vec<u64> = deque.iter().copied().collect();
+        {
+            let total: u64 = deque.par_iter().sum();
+            assert_eq!(total, expected.iter().sum::<u64>());
+            deque.par_iter_mut().for_each(|x| *x = *x * 3 + 1);
+            deque.par_map(|x| *x += 1);
+        }
+        let got: Vec<u64> = deque.iter().copied().collect();
+        let want: Vec<u64> = expected.iter().map(|x| x * 3 + 2).collect();
+        assert_eq!(got, want);
+        // In order too: rayon's `collect` keeps the order of the pieces.
+        let collected: Vec<u64> = deque.par_iter().copied().collect();
+        assert_eq!(collected, want);
+    });
+}
+
+#[test]
+fn deque_parallel_iteration_of_empty_and_zero_sized() {
+    on_three_threads(|| {
+        let mut empty: UniformPageDeque<u64> = UniformPageDeque::new();
+        assert_eq!(empty.par_iter().count(), 0);
+        empty.par_map(|_| unreachable!("no element"));
+        let mut units: UniformPageDeque<()> = UniformPageDeque::new();
+        for _ in 0..100 {
+            units.push_back(());
+        }
+        let n = AtomicUsize::new(0);
+        {
+            units.par_map(|()| {
+                n.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        assert_eq!(n.load(Ordering::SeqCst), 100);
+        assert_eq!(units.par_iter().count(), 100);
+    });
+}
+
+#[test]
+fn deque_panic_in_par_map_drops_every_value_once() {
+    on_three_threads(|| {
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let mut deque: UniformPageDeque<Counted> = UniformPageDeque::new();
+        deque.extend((0..N as u64).map(|i| Counted(i, &DROPS)));
+        let result = {
+            catch_unwind(AssertUnwindSafe(|| {
+                deque.par_map(|c| {
+                    if c.0 == 3 {
+                        panic!("element 3 refuses");
+                    }
+                })
+            }))
+        };
+        assert!(result.is_err());
+        assert_eq!(deque.len(), N);
+        assert_eq!(DROPS.load(Ordering::SeqCst), 0, "a walk drops nothing");
+        drop(deque);
+        assert_eq!(DROPS.load(Ordering::SeqCst), N, "every value dropped once");
+    });
+}
