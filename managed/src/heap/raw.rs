@@ -940,16 +940,20 @@ impl RawHeap {
         // prefix tables are computed, and `fix_fast` only runs where the
         // CPU has `popcnt`.
         unsafe {
+            // In marking order, as the objects were traced: fetch a few
+            // ahead here too.
             if self.fast {
                 (root_kind.fix_fast)(root, &mut fixer);
-                for &(p, kind) in self.queue.iter() {
+                self.queue.for_each_ahead(|p, kind, ahead| {
+                    prefetch(current(ahead, mask));
                     (kind.fix_fast)(current(p, mask), &mut fixer);
-                }
+                });
             } else {
                 (root_kind.fix)(root, &mut fixer);
-                for &(p, kind) in self.queue.iter() {
+                self.queue.for_each_ahead(|p, kind, ahead| {
+                    prefetch(current(ahead, mask));
                     (kind.fix)(current(p, mask), &mut fixer);
-                }
+                });
             }
             for entry in self.drops.get_mut().iter_mut() {
                 entry.ptr = forward(entry.ptr, mask);
@@ -1303,7 +1307,12 @@ unsafe fn prefix_pass(bitmap: *const u64, prefix: *mut u32, words: usize, fast: 
 unsafe fn slide(area: NonNull<u8>, bitmap: *const u64, prefix: *const u32, words: usize) {
     type G = MaybeUninit<u64>;
     let area = area.cast::<G>().as_ptr();
-    for w in 0..words {
+    // The words before the first one with a dead granule stay where they
+    // are: start there (a chunk that lost nothing is not read at all).
+    // SAFETY: `w < words`.
+    let first = (0..words).find(|&w| unsafe { *bitmap.add(w) } != !0);
+    let Some(first) = first else { return };
+    for w in first..words {
         // SAFETY: `w < words`.
         let (mut live, e) = unsafe { (*bitmap.add(w), *prefix.add(w) as usize) };
         #[cfg(all(target_arch = "x86_64", not(miri)))]
@@ -1397,9 +1406,17 @@ impl WorkQueue {
             .copied()
     }
 
-    /// Every entry, in order.
-    fn iter(&self) -> impl Iterator<Item = &Work> {
-        self.segments.iter().flatten()
+    /// Calls `f(p, kind, ahead)` for every entry in order, with `ahead`
+    /// the object [`PREFETCH_AHEAD`] entries later (or `p` itself near the
+    /// end), so that `f` can ask for it early.
+    #[inline(always)]
+    fn for_each_ahead(&self, mut f: impl FnMut(NonNull<u8>, &'static GcKind, NonNull<u8>)) {
+        let mut i = 0;
+        while let Some((p, kind)) = self.get(i) {
+            let ahead = self.get(i + PREFETCH_AHEAD).map_or(p, |(ahead, _)| ahead);
+            f(p, kind, ahead);
+            i += 1;
+        }
     }
 
     /// Empties the list and gives its memory back.
@@ -1488,7 +1505,12 @@ unsafe impl Visitor for Fixer {
         // SAFETY: the handle is reachable from the root, so its object was
         // marked, and the prefix tables are computed (the collection's
         // order).
-        *target = unsafe { forward(*target, self.mask) };
+        let new = unsafe { forward(*target, self.mask) };
+        // Most objects stay where they are: a line that is only read is
+        // not written back to memory.
+        if new != *target {
+            *target = new;
+        }
     }
 }
 
@@ -1676,5 +1698,55 @@ mod tests {
             );
         }
         assert_eq!(&area[..8], &[3, 4, 5, 10, 63, 64, 65, 127]);
+    }
+
+    #[test]
+    fn slide_leaves_full_leading_words_and_moves_what_follows_a_hole() {
+        let mut area = [0u64; 192];
+        for (i, g) in area.iter_mut().enumerate() {
+            *g = i as u64;
+        }
+        // Live: granules 0..64 (a full word, which stays), 64..100 and
+        // 101..192 (one dead granule, 100, after which everything moves).
+        let mut bitmap = [0u64; 3];
+        // SAFETY: in bounds.
+        unsafe {
+            set_bits(bitmap.as_mut_ptr(), 0, 100);
+            set_bits(bitmap.as_mut_ptr(), 101, 91);
+        }
+        let mut prefix = [0u32; 4];
+        // SAFETY: three words, four entries; the area has 192 granules.
+        unsafe {
+            let live = prefix_pass(bitmap.as_ptr(), prefix.as_mut_ptr(), 3, false);
+            assert_eq!(live, 191);
+            slide(
+                NonNull::from(&mut area).cast(),
+                bitmap.as_ptr(),
+                prefix.as_ptr(),
+                3,
+            );
+        }
+        let expected: Vec<u64> = (0..100).chain(101..192).collect();
+        assert_eq!(&area[..191], &expected[..]);
+
+        // A fully live area stays as it is.
+        let mut full = [7u64; 128];
+        full[127] = 9;
+        let bitmap = [!0u64; 2];
+        let mut prefix = [0u32; 3];
+        // SAFETY: two words, three entries; the area has 128 granules.
+        unsafe {
+            assert_eq!(
+                prefix_pass(bitmap.as_ptr(), prefix.as_mut_ptr(), 2, false),
+                128
+            );
+            slide(
+                NonNull::from(&mut full).cast(),
+                bitmap.as_ptr(),
+                prefix.as_ptr(),
+                2,
+            );
+        }
+        assert_eq!(full[126..], [7, 9]);
     }
 }
