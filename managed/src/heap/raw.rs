@@ -28,9 +28,15 @@
 //!    objects carry no header). 4. Per chunk, a prefix table over the
 //!    bitmap: `new(g) = prefix[g / 64] + popcount(bitmap[g / 64] &
 //!    below(g % 64))`. 5. Rewrite every handle (in the root, in every queued
-//!    object, in the destructor list) through that formula, in place. 6.
-//!    Slide each chunk's live granules down in one ascending pass. 7. Give
-//!    empty chunks back (keeping some as spare capacity).
+//!    object, in the destructor list) through that formula, in place. A
+//!    queued object is skipped when its chunk's handles reach only chunks
+//!    older than every chunk that moves: each chunk has a serial (higher for
+//!    every chunk taken later), and marking records on each chunk the
+//!    highest serial its objects' handles point into (`Chunk::reach`), so
+//!    a long-lived structure that points only at itself is not read again
+//!    while young chunks compact. 6. Slide each chunk's live granules down
+//!    in one ascending pass, from its first dead granule. 7. Give empty
+//!    chunks back (keeping some as spare capacity).
 
 use alloc::vec::Vec;
 use core::alloc::Layout;
@@ -218,6 +224,18 @@ struct Chunk {
     state: u8,
     /// The mark of a large chunk's object.
     marked: bool,
+    /// When the chunk was taken: higher than the serial of every chunk
+    /// taken before it (normal chunks get a new one each time they are
+    /// reused). Fixed while the chunk is in use.
+    serial: u64,
+    /// Collection only: the highest serial of a chunk that a handle held
+    /// by an object of this chunk pointed into, as marking traced them
+    /// (0 before; reset by each collection's first phase). Invariant,
+    /// after marking: every handle in every traced object of this chunk
+    /// points into a chunk whose serial is at most `reach`, which is what
+    /// lets the rewriting phase skip the chunk's objects when no chunk that
+    /// serial or newer moves.
+    reach: u64,
 }
 
 /// [`Chunk::state`] of a normal chunk.
@@ -233,8 +251,9 @@ const EVACUATED: u8 = 2;
 ///
 /// `chunk` is a `chunk_size`-byte block aligned to `chunk_size`, which the
 /// caller owns, and `class` is a normal class for that size
-/// ([`RawHeap::is_normal_class`]).
-unsafe fn init_normal(chunk: NonNull<Chunk>, chunk_size: usize, class: usize) {
+/// ([`RawHeap::is_normal_class`]). `serial` is above every serial the heap
+/// gave before ([`RawHeap::next_serial`]).
+unsafe fn init_normal(chunk: NonNull<Chunk>, chunk_size: usize, class: usize, serial: u64) {
     let align = (GRANULE << class).max(64);
     // Sized for the whole chunk: an upper bound of the area's granules.
     let words = (chunk_size / GRANULE).div_ceil(64);
@@ -255,6 +274,8 @@ unsafe fn init_normal(chunk: NonNull<Chunk>, chunk_size: usize, class: usize) {
             layout: Layout::from_size_align_unchecked(chunk_size, chunk_size),
             state: NORMAL,
             marked: false,
+            serial,
+            reach: 0,
         });
     }
 }
@@ -458,6 +479,8 @@ pub(crate) struct RawHeap {
     collections: u64,
     /// The collector's work list (empty between collections).
     queue: WorkQueue,
+    /// The serial the next chunk taken gets (see [`Chunk::serial`]).
+    serials: Cell<u64>,
     /// Whether the CPU has `popcnt` (picked once).
     fast: bool,
     /// When a collection is due, and the spare room a collection keeps.
@@ -489,9 +512,17 @@ impl RawHeap {
             live_after: 0,
             collections: 0,
             queue: WorkQueue::new(),
+            serials: Cell::new(1),
             fast: has_popcnt(),
             pacing: Pacing::default(),
         }
+    }
+
+    /// A serial above every one given before, for a chunk being taken.
+    fn next_serial(&self) -> u64 {
+        let serial = self.serials.get();
+        self.serials.set(serial + 1);
+        serial
     }
 
     /// The chunk size.
@@ -671,7 +702,7 @@ impl RawHeap {
         };
         // SAFETY: a chunk-sized, chunk-aligned block owned by the heap, and
         // `class` is normal (only normal classes bump).
-        unsafe { init_normal(chunk, self.chunk_size, class) };
+        unsafe { init_normal(chunk, self.chunk_size, class, self.next_serial()) };
         chunk
     }
 
@@ -710,6 +741,8 @@ impl RawHeap {
                 layout,
                 state: LARGE,
                 marked: false,
+                serial: self.next_serial(),
+                reach: 0,
             });
             (*self.large.get()).push(chunk.cast());
             self.since.set(self.since.get() + bytes);
@@ -829,21 +862,29 @@ impl RawHeap {
             unsafe {
                 let used = (*chunk).top.div_ceil(GRANULE).div_ceil(64);
                 bitmap(chunk).write_bytes(0, used);
+                (*chunk).reach = 0;
             }
         }
         for &chunk in large.iter() {
             // SAFETY: a live large chunk.
-            unsafe { (*chunk.as_ptr()).marked = false };
+            unsafe {
+                (*chunk.as_ptr()).marked = false;
+                (*chunk.as_ptr()).reach = 0;
+            }
         }
 
         // 2. Mark from the root, then drain the queue in order. The list
         // starts empty: one left by a collection that a destructor's panic
         // interrupted holds addresses of that collection.
         self.queue.reset();
+        // The root's handles are rewritten whatever they point at: what it
+        // reaches is recorded nowhere.
+        let mut root_reach = 0;
         let mut marker = Marker {
             mask,
             queue: WorkQueue::new(),
             objects: 0,
+            reach: &raw mut root_reach,
         };
         // SAFETY: the root is a live value to which no reference is live
         // (caller), of the type `root_kind` describes.
@@ -855,6 +896,10 @@ impl RawHeap {
             if let Some((ahead, _)) = marker.queue.get(i + PREFETCH_AHEAD) {
                 prefetch(ahead);
             }
+            // What its handles reach is recorded on its chunk's header.
+            // SAFETY: `p` is an object of a live chunk, whose header starts
+            // at the masked address.
+            marker.reach = unsafe { &raw mut (*chunk_of(p, mask)).reach };
             // SAFETY: a marked, live object of this heap (caller, 2.), of
             // the type `kind` describes, to which no reference is live.
             unsafe { (kind.mark)(p, &mut marker) };
@@ -935,6 +980,24 @@ impl RawHeap {
 
         // 5. Rewrite every handle: in the root, in every object holding
         // handles (each is in the queue once), and in the destructor list.
+        // An object whose chunk's handles reach only chunks older than
+        // every chunk whose objects move (by `Chunk::reach`) keeps its
+        // handles as they are: it is not read at all.
+        let mut moving = u64::MAX;
+        for &chunk in self.lists.get_mut().iter().flatten() {
+            // SAFETY: a live normal chunk, its new top computed.
+            unsafe {
+                let chunk = chunk.as_ptr();
+                // Conservative: a chunk that lost anything may move its
+                // objects, an evacuated one moved them all; one that lost
+                // everything holds nothing a handle points at.
+                let moves = (*chunk).state == EVACUATED
+                    || ((*chunk).new_top > 0 && (*chunk).new_top < (*chunk).top);
+                if moves {
+                    moving = moving.min((*chunk).serial);
+                }
+            }
+        }
         let mut fixer = Fixer { mask };
         // SAFETY: (all) the objects are live and unaliased (caller, 1.), the
         // prefix tables are computed, and `fix_fast` only runs where the
@@ -945,14 +1008,22 @@ impl RawHeap {
             if self.fast {
                 (root_kind.fix_fast)(root, &mut fixer);
                 self.queue.for_each_ahead(|p, kind, ahead| {
-                    prefetch(current(ahead, mask));
-                    (kind.fix_fast)(current(p, mask), &mut fixer);
+                    if (*chunk_of(ahead, mask)).reach >= moving {
+                        prefetch(current(ahead, mask));
+                    }
+                    if (*chunk_of(p, mask)).reach >= moving {
+                        (kind.fix_fast)(current(p, mask), &mut fixer);
+                    }
                 });
             } else {
                 (root_kind.fix)(root, &mut fixer);
                 self.queue.for_each_ahead(|p, kind, ahead| {
-                    prefetch(current(ahead, mask));
-                    (kind.fix)(current(p, mask), &mut fixer);
+                    if (*chunk_of(ahead, mask)).reach >= moving {
+                        prefetch(current(ahead, mask));
+                    }
+                    if (*chunk_of(p, mask)).reach >= moving {
+                        (kind.fix)(current(p, mask), &mut fixer);
+                    }
                 });
             }
             for entry in self.drops.get_mut().iter_mut() {
@@ -1439,6 +1510,10 @@ pub(crate) struct Marker {
     queue: WorkQueue,
     /// Objects marked.
     objects: usize,
+    /// The `reach` of the chunk of the object being traced (or a local
+    /// for the root): raised to the serial of every chunk a handle points
+    /// into.
+    reach: *mut u64,
 }
 
 // SAFETY: observes only: marks the target object and never writes
@@ -1455,8 +1530,14 @@ unsafe impl Visitor for Marker {
         // SAFETY: every handle reachable from the root points to the start
         // of a live object of this heap (the collection's contract), whose
         // chunk header starts at the masked address; its granules are
-        // inside the chunk's bitmap.
+        // inside the chunk's bitmap. `reach` points to a live chunk's
+        // header field or to the collection's local (see `Marker`).
         unsafe {
+            // Recorded before anything else: a handle to an object marked
+            // already counts as much as one to a new object.
+            if (*chunk).serial > *self.reach {
+                *self.reach = (*chunk).serial;
+            }
             if (*chunk).state == LARGE {
                 if (*chunk).marked {
                     return;
