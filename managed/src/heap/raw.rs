@@ -34,7 +34,9 @@
 //!    every chunk taken later), and marking records on each chunk the
 //!    highest serial its objects' handles point into (`Chunk::reach`), so
 //!    a long-lived structure that points only at itself is not read again
-//!    while young chunks compact. 6. Slide each chunk's live granules down
+//!    while young chunks compact. When every chunk that moves was taken
+//!    since the last collection, only the objects marking listed as
+//!    reaching such a chunk are visited at all. 6. Slide each chunk's live granules down
 //!    in one ascending pass, from its first dead granule. 7. Give empty
 //!    chunks back (keeping some as spare capacity).
 
@@ -481,6 +483,9 @@ pub(crate) struct RawHeap {
     queue: WorkQueue,
     /// The serial the next chunk taken gets (see [`Chunk::serial`]).
     serials: Cell<u64>,
+    /// Chunks with a serial at least this were taken since the last
+    /// collection ended (every chunk, before the first).
+    young_from: u64,
     /// Whether the CPU has `popcnt` (picked once).
     fast: bool,
     /// When a collection is due, and the spare room a collection keeps.
@@ -513,6 +518,7 @@ impl RawHeap {
             collections: 0,
             queue: WorkQueue::new(),
             serials: Cell::new(1),
+            young_from: 0,
             fast: has_popcnt(),
             pacing: Pacing::default(),
         }
@@ -877,18 +883,18 @@ impl RawHeap {
         // starts empty: one left by a collection that a destructor's panic
         // interrupted holds addresses of that collection.
         self.queue.reset();
-        // The root's handles are rewritten whatever they point at: what it
-        // reaches is recorded nowhere.
-        let mut root_reach = 0;
         let mut marker = Marker {
             mask,
             queue: WorkQueue::new(),
             objects: 0,
-            reach: &raw mut root_reach,
+            reach: 0,
+            young_from: self.young_from,
+            young: Vec::new(),
         };
         // SAFETY: the root is a live value to which no reference is live
         // (caller), of the type `root_kind` describes.
         unsafe { (root_kind.mark)(root, &mut marker) };
+        // (The root's handles are rewritten whatever they reach.)
         let mut i = 0;
         while let Some((p, kind)) = marker.queue.get(i) {
             // The objects are traced in marking (breadth-first) order, far
@@ -896,16 +902,32 @@ impl RawHeap {
             if let Some((ahead, _)) = marker.queue.get(i + PREFETCH_AHEAD) {
                 prefetch(ahead);
             }
-            // What its handles reach is recorded on its chunk's header.
-            // SAFETY: `p` is an object of a live chunk, whose header starts
-            // at the masked address.
-            marker.reach = unsafe { &raw mut (*chunk_of(p, mask)).reach };
+            marker.reach = 0;
             // SAFETY: a marked, live object of this heap (caller, 2.), of
             // the type `kind` describes, to which no reference is live.
             unsafe { (kind.mark)(p, &mut marker) };
+            // What its handles reach: on its chunk's header, and in the
+            // list of objects that reach chunks taken since the last
+            // collection.
+            // SAFETY: `p` is an object of a live chunk, whose header starts
+            // at the masked address.
+            unsafe {
+                let chunk = chunk_of(p, mask);
+                if marker.reach > (*chunk).reach {
+                    (*chunk).reach = marker.reach;
+                }
+            }
+            if marker.reach >= marker.young_from {
+                marker.young.push(i);
+            }
             i += 1;
         }
-        let Marker { queue, objects, .. } = marker;
+        let Marker {
+            queue,
+            objects,
+            young,
+            ..
+        } = marker;
         self.queue = queue;
 
         // 3. Run the destructors of the unmarked objects.
@@ -999,6 +1021,13 @@ impl RawHeap {
             }
         }
         let mut fixer = Fixer { mask };
+        // The objects to visit: when every chunk that moves was taken since
+        // the last collection, only those listed in `young` can hold a
+        // handle into one (the others' handles all point into older
+        // chunks); otherwise every queued object whose chunk reaches a
+        // chunk that moves.
+        let listed = (moving >= self.young_from).then_some(&young[..]);
+        let queue = &self.queue;
         // SAFETY: (all) the objects are live and unaliased (caller, 1.), the
         // prefix tables are computed, and `fix_fast` only runs where the
         // CPU has `popcnt`.
@@ -1007,7 +1036,7 @@ impl RawHeap {
             // ahead here too.
             if self.fast {
                 (root_kind.fix_fast)(root, &mut fixer);
-                self.queue.for_each_ahead(|p, kind, ahead| {
+                queue.for_each_ahead(listed, |p, kind, ahead| {
                     if (*chunk_of(ahead, mask)).reach >= moving {
                         prefetch(current(ahead, mask));
                     }
@@ -1017,7 +1046,7 @@ impl RawHeap {
                 });
             } else {
                 (root_kind.fix)(root, &mut fixer);
-                self.queue.for_each_ahead(|p, kind, ahead| {
+                queue.for_each_ahead(listed, |p, kind, ahead| {
                     if (*chunk_of(ahead, mask)).reach >= moving {
                         prefetch(current(ahead, mask));
                     }
@@ -1057,6 +1086,7 @@ impl RawHeap {
         self.queue.reset();
         let released = self.recycle(live_bytes);
         self.live_after = live_bytes;
+        self.young_from = self.serials.get();
         self.since.set(0);
         self.collections += 1;
         CollectStats {
@@ -1477,16 +1507,33 @@ impl WorkQueue {
             .copied()
     }
 
-    /// Calls `f(p, kind, ahead)` for every entry in order, with `ahead`
+    /// Calls `f(p, kind, ahead)` for every entry in order (or only for
+    /// the entries at the indices `listed`, in their order), with `ahead`
     /// the object [`PREFETCH_AHEAD`] entries later (or `p` itself near the
     /// end), so that `f` can ask for it early.
     #[inline(always)]
-    fn for_each_ahead(&self, mut f: impl FnMut(NonNull<u8>, &'static GcKind, NonNull<u8>)) {
-        let mut i = 0;
-        while let Some((p, kind)) = self.get(i) {
-            let ahead = self.get(i + PREFETCH_AHEAD).map_or(p, |(ahead, _)| ahead);
-            f(p, kind, ahead);
-            i += 1;
+    fn for_each_ahead(
+        &self,
+        listed: Option<&[usize]>,
+        mut f: impl FnMut(NonNull<u8>, &'static GcKind, NonNull<u8>),
+    ) {
+        match listed {
+            None => {
+                let mut i = 0;
+                while let Some((p, kind)) = self.get(i) {
+                    let ahead = self.get(i + PREFETCH_AHEAD).map_or(p, |(ahead, _)| ahead);
+                    f(p, kind, ahead);
+                    i += 1;
+                }
+            }
+            Some(listed) => {
+                for (n, &i) in listed.iter().enumerate() {
+                    let ahead = listed.get(n + PREFETCH_AHEAD).and_then(|&a| self.get(a));
+                    if let Some((p, kind)) = self.get(i) {
+                        f(p, kind, ahead.map_or(p, |(ahead, _)| ahead));
+                    }
+                }
+            }
         }
     }
 
@@ -1510,10 +1557,14 @@ pub(crate) struct Marker {
     queue: WorkQueue,
     /// Objects marked.
     objects: usize,
-    /// The `reach` of the chunk of the object being traced (or a local
-    /// for the root): raised to the serial of every chunk a handle points
-    /// into.
-    reach: *mut u64,
+    /// The highest serial of a chunk that a handle of the object being
+    /// traced points into (0 before its first handle).
+    reach: u64,
+    /// [`RawHeap::young_from`].
+    young_from: u64,
+    /// Indices in `queue` of the traced objects whose `reach` is at least
+    /// `young_from`.
+    young: Vec<usize>,
 }
 
 // SAFETY: observes only: marks the target object and never writes
@@ -1530,13 +1581,12 @@ unsafe impl Visitor for Marker {
         // SAFETY: every handle reachable from the root points to the start
         // of a live object of this heap (the collection's contract), whose
         // chunk header starts at the masked address; its granules are
-        // inside the chunk's bitmap. `reach` points to a live chunk's
-        // header field or to the collection's local (see `Marker`).
+        // inside the chunk's bitmap.
         unsafe {
             // Recorded before anything else: a handle to an object marked
             // already counts as much as one to a new object.
-            if (*chunk).serial > *self.reach {
-                *self.reach = (*chunk).serial;
+            if (*chunk).serial > self.reach {
+                self.reach = (*chunk).serial;
             }
             if (*chunk).state == LARGE {
                 if (*chunk).marked {
