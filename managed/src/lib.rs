@@ -10,23 +10,24 @@
 //!
 //! | you need | use | instead of | measured: ours / theirs (median time) |
 //! |---|---|---|---|
-//! | a queue, stack or deque of one type whose elements never move | [`UniformPageDeque`](uniform::UniformPageDeque), [`UniformPageQueue`](uniform::UniformPageQueue), [`UniformPageStack`](uniform::UniformPageStack) | `VecDeque` | push + pop 0.94, fill then drain 0.43-0.76, iteration 1.0-1.2 |
-//! | insert and remove anywhere by a checked `Copy` key; values never move | [`UniformPool`](uniform::UniformPool) | `slab` | iteration 0.94-1.08; insert/remove churn 1.0-1.8 (open) |
-//! | dense objects behind stable handles, walked at slice speed | [`ContiguousUniformPool`](contiguous::ContiguousUniformPool), [`Proxy`](contiguous::Proxy) | slotmap's `DenseSlotMap` | `map` 1.03-1.18, `retain` 0.78, churn 0.78-0.98, key lookup 1.05-1.27 |
-//! | bump allocation whose holes a compaction reclaims, handles that follow moves | [`region::Arena`], [`region::Forward`] | `bumpalo` | allocation 1.06-1.17; compaction 3.9x a memcpy of the survivors |
-//! | object graphs with cycles and parent links, collected by reachability | [`heap::Heap`], [`heap::Gc`] | `gc-arena` | GCBench 0.80 (one run, loaded machine); a collection 5.9-7.0x a memcpy of the live bytes |
-//! | values of different types behind one trait object, in order | [`MultisizePageQueue`](multisize::MultisizePageQueue) and its deque and stack | `VecDeque<Box<dyn Trait>>` | push + pop 0.37-0.49; iteration 0.28-0.53 once the heap has aged |
-//! | values and raw blocks of any layout, freed anywhere, never moved | [`MultisizePool`](multisize::MultisizePool) | `Box`, `std::alloc` | raw blocks 0.47-0.53, typed values 0.58-0.79 |
-//! | a typed arena whose boxes can be given back one at a time | [`DropArena`](drop_arena::DropArena) | the `drop_arena` crate, `typed-arena`, `Box` | churn 0.93 (`Box` 0.42), allocation 0.94 |
-//! | many small objects with handles that fit a NaN-tagged `u64` | [`hot::Pool`], [`hot::Slot`], [`hot::PoolBox`] | `Box`, `onsen` | churn 0.26 (`onsen` 0.63), boxes 0.27 |
-//! | per-frame scratch memory, reused from one scope to the next | [`MemoryArena`](scoped::MemoryArena) | `bumpalo` | allocation 1.04 (`Box` 0.094), a scope cycle 1.19 |
+//! | a queue, stack or deque of one type whose elements never move | [`UniformPageDeque`](uniform::UniformPageDeque), [`UniformPageQueue`](uniform::UniformPageQueue), [`UniformPageStack`](uniform::UniformPageStack) | `VecDeque` | push + pop 0.85-0.94, fill then drain 0.62-0.75, iteration 0.82-1.08; `par_map` 0.98-1.01 `par_iter_mut` (feature `rayon`) |
+//! | insert and remove anywhere by a checked `Copy` key; values never move | [`UniformPool`](uniform::UniformPool) | `slab` | iteration of a half-empty pool 1.21-1.24; insert/remove churn 1.63-1.74 (open) |
+//! | dense objects behind stable handles, walked at slice speed | [`ContiguousUniformPool`](contiguous::ContiguousUniformPool), [`Proxy`](contiguous::Proxy) | slotmap's `DenseSlotMap` | `map` 0.98-1.07 (`Vec` 0.99-1.01), `retain` 0.76-0.82, insert/remove by key 1.09-1.17, key lookup 1.09-1.11; `par_map` 0.99-1.00 a `Vec`'s `par_iter_mut` (feature `rayon`) |
+//! | bump allocation whose holes a compaction reclaims, handles that follow moves | [`region::Arena`], [`region::Forward`] | `bumpalo` | allocation 0.72-1.02; compacting a whole value 7.9-8.4x a memcpy of the survivors |
+//! | object graphs with cycles and parent links, collected by reachability | [`heap::Heap`], [`heap::Gc`] | `gc-arena` | GCBench 0.63-0.64 (collections alone 0.75-0.78), 0.81x its heap bytes; a collection 4.2-4.4x a memcpy of the live bytes |
+//! | values of different types behind one trait object, in order | [`MultisizePageQueue`](multisize::MultisizePageQueue) and its deque and stack | `VecDeque<Box<dyn Trait>>` | push + pop 0.46-0.48 (0.30-0.32 on an aged heap); iteration 0.81-0.82 once the heap has aged |
+//! | values and raw blocks of any layout, freed anywhere, never moved | [`MultisizePool`](multisize::MultisizePool) | `Box`, `std::alloc` | raw blocks 0.48-0.53, typed values 0.55-0.60 |
+//! | a typed arena whose boxes can be given back one at a time | [`DropArena`](drop_arena::DropArena) | the `drop_arena` crate, `typed-arena`, `Box` | churn 1.01-1.07 (`Box` 0.48-0.49), allocation 0.95-1.00 (`typed-arena`) |
+//! | many small objects with handles that fit a NaN-tagged `u64` | [`hot::Pool`], [`hot::Slot`], [`hot::PoolBox`] | `Box`, `onsen` | churn 0.19-0.21 (`onsen` 0.54-0.61), boxes 0.23-0.32 |
+//! | per-frame scratch memory, reused from one scope to the next | [`MemoryArena`](scoped::MemoryArena) | `bumpalo` | allocation 0.96-1.00 (`Box` 0.08-0.09), a scope cycle 1.11-1.13 |
 //! | pages with a header each, found from any address inside them | [`PageList`](page::PageList) | (none) | |
 //!
-//! Below 1.0, ours is faster. The ranges are the medians of the quiet
-//! runs recorded per family (each container measured in the same run as its
-//! peer); `BENCHMARKS.md` at the repository root has the latest run, with
-//! the workloads and the machine, and `cargo run --release -p managed-bench
-//! --bin bench_report` writes it again on yours.
+//! Below 1.0, ours is faster. The ranges span the medians of three full
+//! runs on a quiet 2-core machine (each container measured in the same run
+//! as its peer; the heap's rows from the last two, after its current
+//! collector); `BENCHMARKS.md` at the repository root has the latest run,
+//! with the workloads and the machine, and `cargo run --release -p
+//! managed-bench --bin bench_report` writes it again on yours.
 //!
 //! Every container reports [`SpaceStats`] (`live_bytes`, `reserved_bytes`,
 //! [`SpaceStats::space_ratio`]), gives memory back where that means
