@@ -14,7 +14,7 @@
 //! | insert and remove anywhere by a checked `Copy` key; values never move | [`UniformPool`](uniform::UniformPool) | `slab` | iteration of a half-empty pool 1.21-1.24; insert/remove churn 1.63-1.74 (open) |
 //! | dense objects behind stable handles, walked at slice speed | [`ContiguousUniformPool`](contiguous::ContiguousUniformPool), [`Proxy`](contiguous::Proxy) | slotmap's `DenseSlotMap` | `map` 0.98-1.07 (`Vec` 0.99-1.01), `retain` 0.76-0.82, insert/remove by key 1.09-1.17, key lookup 1.09-1.11; `par_map` 0.99-1.00 a `Vec`'s `par_iter_mut` (feature `rayon`) |
 //! | bump allocation whose holes a compaction reclaims, handles that follow moves | [`region::Arena`], [`region::Forward`] | `bumpalo` | allocation 0.72-1.02; compacting a whole value 7.9-8.4x a memcpy of the survivors |
-//! | object graphs with cycles and parent links, collected by reachability | [`heap::Heap`], [`heap::Gc`] | `gc-arena` | GCBench 0.63-0.64 (collections alone 0.75-0.78), 0.81x its heap bytes; a collection 4.2-4.4x a memcpy of the live bytes |
+//! | object graphs with cycles and parent links, collected by reachability | [`heap::Heap`], [`heap::Gc`] | `gc-arena` | GCBench 0.61-0.66, median 0.64 over five runs (collections alone 0.75-0.80), 0.81x its heap bytes; a collection 4.2-4.4x a memcpy of the live bytes |
 //! | values of different types behind one trait object, in order | [`MultisizePageQueue`](multisize::MultisizePageQueue) and its deque and stack | `VecDeque<Box<dyn Trait>>` | push + pop 0.46-0.48 (0.30-0.32 on an aged heap); iteration 0.81-0.82 once the heap has aged |
 //! | values and raw blocks of any layout, freed anywhere, never moved | [`MultisizePool`](multisize::MultisizePool) | `Box`, `std::alloc` | raw blocks 0.48-0.53, typed values 0.55-0.60 |
 //! | a typed arena whose boxes can be given back one at a time | [`DropArena`](drop_arena::DropArena) | the `drop_arena` crate, `typed-arena`, `Box` | churn 1.01-1.07 (`Box` 0.48-0.49), allocation 0.95-1.00 (`typed-arena`) |
@@ -24,8 +24,8 @@
 //!
 //! Below 1.0, ours is faster. The ranges span the medians of three full
 //! runs on a quiet 2-core machine (each container measured in the same run
-//! as its peer; the heap's rows from the last two, after its current
-//! collector); `BENCHMARKS.md` at the repository root has the latest run,
+//! as its peer; the heap's rows from runs after its current collector,
+//! GCBench from five); `BENCHMARKS.md` at the repository root has the latest run,
 //! with the workloads and the machine, and `cargo run --release -p
 //! managed-bench --bin bench_report` writes it again on yours.
 //!
