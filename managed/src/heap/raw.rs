@@ -36,9 +36,9 @@
 //!    a long-lived structure that points only at itself is not read again
 //!    while young chunks compact. When every chunk that moves was taken
 //!    since the last collection, only the objects marking listed as
-//!    reaching such a chunk are visited at all. 6. Slide each chunk's live granules down
-//!    in one ascending pass, from its first dead granule. 7. Give empty
-//!    chunks back (keeping some as spare capacity).
+//!    reaching such a chunk are visited at all. 6. Slide each chunk's live
+//!    granules down in one ascending pass, from its first dead granule. 7.
+//!    Give empty chunks back (keeping some as spare capacity).
 
 use alloc::vec::Vec;
 use core::alloc::Layout;
@@ -1028,33 +1028,25 @@ impl RawHeap {
         // chunk that moves.
         let listed = (moving >= self.young_from).then_some(&young[..]);
         let queue = &self.queue;
+        // Each kind's rewriting function, compiled with `popcnt` where the
+        // CPU has it.
+        let fast = self.fast;
+        let fix_of = |kind: &GcKind| if fast { kind.fix_fast } else { kind.fix };
         // SAFETY: (all) the objects are live and unaliased (caller, 1.), the
         // prefix tables are computed, and `fix_fast` only runs where the
-        // CPU has `popcnt`.
+        // CPU has `popcnt` (`fast`).
         unsafe {
+            (fix_of(root_kind))(root, &mut fixer);
             // In marking order, as the objects were traced: fetch a few
             // ahead here too.
-            if self.fast {
-                (root_kind.fix_fast)(root, &mut fixer);
-                queue.for_each_ahead(listed, |p, kind, ahead| {
-                    if (*chunk_of(ahead, mask)).reach >= moving {
-                        prefetch(current(ahead, mask));
-                    }
-                    if (*chunk_of(p, mask)).reach >= moving {
-                        (kind.fix_fast)(current(p, mask), &mut fixer);
-                    }
-                });
-            } else {
-                (root_kind.fix)(root, &mut fixer);
-                queue.for_each_ahead(listed, |p, kind, ahead| {
-                    if (*chunk_of(ahead, mask)).reach >= moving {
-                        prefetch(current(ahead, mask));
-                    }
-                    if (*chunk_of(p, mask)).reach >= moving {
-                        (kind.fix)(current(p, mask), &mut fixer);
-                    }
-                });
-            }
+            queue.for_each_ahead(listed, |p, kind, ahead| {
+                if (*chunk_of(ahead, mask)).reach >= moving {
+                    prefetch(current(ahead, mask));
+                }
+                if (*chunk_of(p, mask)).reach >= moving {
+                    (fix_of(kind))(current(p, mask), &mut fixer);
+                }
+            });
             for entry in self.drops.get_mut().iter_mut() {
                 entry.ptr = forward(entry.ptr, mask);
             }
@@ -1411,8 +1403,9 @@ unsafe fn slide(area: NonNull<u8>, bitmap: *const u64, prefix: *const u32, words
     // The words before the first one with a dead granule stay where they
     // are: start there (a chunk that lost nothing is not read at all).
     // SAFETY: `w < words`.
-    let first = (0..words).find(|&w| unsafe { *bitmap.add(w) } != !0);
-    let Some(first) = first else { return };
+    let Some(first) = (0..words).find(|&w| unsafe { *bitmap.add(w) } != !0) else {
+        return;
+    };
     for w in first..words {
         // SAFETY: `w < words`.
         let (mut live, e) = unsafe { (*bitmap.add(w), *prefix.add(w) as usize) };
@@ -1787,6 +1780,25 @@ impl RawHeap {
 mod tests {
     use super::*;
 
+    /// Computes the prefix table of `bitmap` over `area` (64 granules per
+    /// word) and slides the live granules down; returns the live count.
+    fn prefix_and_slide(area: &mut [u64], bitmap: &[u64]) -> usize {
+        assert!(area.len() >= bitmap.len() * 64);
+        let mut prefix = vec![0u32; bitmap.len() + 1];
+        // SAFETY: `bitmap.len()` words, one more prefix entry, and the area
+        // holds every granule the bitmap covers.
+        unsafe {
+            let live = prefix_pass(bitmap.as_ptr(), prefix.as_mut_ptr(), bitmap.len(), false);
+            slide(
+                NonNull::from(area).cast(),
+                bitmap.as_ptr(),
+                prefix.as_ptr(),
+                bitmap.len(),
+            );
+            live
+        }
+    }
+
     #[test]
     fn set_bits_and_prefix_pass_agree() {
         let mut words = [0u64; 3];
@@ -1816,18 +1828,7 @@ mod tests {
             set_bits(bitmap.as_mut_ptr(), 63, 3);
             set_bits(bitmap.as_mut_ptr(), 127, 1);
         }
-        let mut prefix = [0u32; 3];
-        // SAFETY: two words, three entries; the area has 128 granules.
-        unsafe {
-            let live = prefix_pass(bitmap.as_ptr(), prefix.as_mut_ptr(), 2, false);
-            assert_eq!(live, 8);
-            slide(
-                NonNull::from(&mut area).cast(),
-                bitmap.as_ptr(),
-                prefix.as_ptr(),
-                2,
-            );
-        }
+        assert_eq!(prefix_and_slide(&mut area, &bitmap), 8);
         assert_eq!(&area[..8], &[3, 4, 5, 10, 63, 64, 65, 127]);
     }
 
@@ -1845,39 +1846,14 @@ mod tests {
             set_bits(bitmap.as_mut_ptr(), 0, 100);
             set_bits(bitmap.as_mut_ptr(), 101, 91);
         }
-        let mut prefix = [0u32; 4];
-        // SAFETY: three words, four entries; the area has 192 granules.
-        unsafe {
-            let live = prefix_pass(bitmap.as_ptr(), prefix.as_mut_ptr(), 3, false);
-            assert_eq!(live, 191);
-            slide(
-                NonNull::from(&mut area).cast(),
-                bitmap.as_ptr(),
-                prefix.as_ptr(),
-                3,
-            );
-        }
+        assert_eq!(prefix_and_slide(&mut area, &bitmap), 191);
         let expected: Vec<u64> = (0..100).chain(101..192).collect();
         assert_eq!(&area[..191], &expected[..]);
 
         // A fully live area stays as it is.
         let mut full = [7u64; 128];
         full[127] = 9;
-        let bitmap = [!0u64; 2];
-        let mut prefix = [0u32; 3];
-        // SAFETY: two words, three entries; the area has 128 granules.
-        unsafe {
-            assert_eq!(
-                prefix_pass(bitmap.as_ptr(), prefix.as_mut_ptr(), 2, false),
-                128
-            );
-            slide(
-                NonNull::from(&mut full).cast(),
-                bitmap.as_ptr(),
-                prefix.as_ptr(),
-                2,
-            );
-        }
+        assert_eq!(prefix_and_slide(&mut full, &[!0u64; 2]), 128);
         assert_eq!(full[126..], [7, 9]);
     }
 }
