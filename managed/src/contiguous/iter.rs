@@ -173,7 +173,8 @@ impl<T> fmt::Debug for ValuesMut<'_, T> {
 pub struct Keys<'a, K = DefaultKey> {
     /// The stored keys not yet yielded.
     keys: core::slice::Iter<'a, KeyData>,
-    /// Yields `K`s.
+    /// Yields `K`s by value, each made from a `KeyData`; it stores no `K`
+    /// and lends none, so it stays covariant in `K` (as `vec::IntoIter`).
     _keys: PhantomData<fn() -> K>,
 }
 
