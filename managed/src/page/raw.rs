@@ -1,8 +1,13 @@
-//! The raw page layer: size-aligned pages from the global allocator and the
-//! address index that says which pages a list owns.
+//! The raw page layer: the crate's one door to the global allocator
+//! ([`allocate`], [`try_allocate`], [`deallocate`]), size-aligned pages
+//! carved from it, and the address index that says which pages a list
+//! owns.
 //!
 //! Everything here is `pub(crate)`; the safe facades ([`super::PageList`]
 //! and the uniform containers) keep the invariants documented on each item.
+//! No other module calls the global allocator for the memory it manages:
+//! pages, chunks, blocks and out-of-line values all come from here, so
+//! there is one place to instrument, replace or audit allocation.
 
 use alloc::alloc::{alloc, dealloc, handle_alloc_error};
 use alloc::vec::Vec;
@@ -10,6 +15,48 @@ use core::alloc::Layout;
 use core::ptr::NonNull;
 
 use super::PageSize;
+
+/// Allocates a block of `layout` from the global allocator, or aborts
+/// through [`handle_alloc_error`] when the allocator fails.
+///
+/// # Panics
+///
+/// If `layout` has size zero (the global allocator's contract forbids it).
+#[track_caller]
+#[inline]
+pub(crate) fn allocate(layout: Layout) -> NonNull<u8> {
+    try_allocate(layout).unwrap_or_else(|| handle_alloc_error(layout))
+}
+
+/// Allocates a block of `layout` from the global allocator; `None` when
+/// the allocator fails.
+///
+/// # Panics
+///
+/// If `layout` has size zero (the global allocator's contract forbids it).
+#[track_caller]
+#[inline]
+pub(crate) fn try_allocate(layout: Layout) -> Option<NonNull<u8>> {
+    // Checked in every build: `alloc` with a zero size is undefined
+    // behaviour, and every caller's size comes from a computation.
+    assert!(layout.size() != 0, "allocating a zero-sized block");
+    // SAFETY: the size is non-zero (checked above).
+    NonNull::new(unsafe { alloc(layout) })
+}
+
+/// Returns a block to the global allocator.
+///
+/// # Safety
+///
+/// `block` was returned by [`allocate`] or [`try_allocate`] with this
+/// `layout`, has not been deallocated since, and nothing accesses it
+/// afterwards.
+#[inline]
+pub(crate) unsafe fn deallocate(block: NonNull<u8>, layout: Layout) {
+    // SAFETY: the caller's contract: allocated by the global allocator
+    // with `layout` (through `try_allocate`), not freed since.
+    unsafe { dealloc(block.as_ptr(), layout) }
+}
 
 /// Most bytes a chunk of pages may take (see [`RawPages::chunked`]).
 const MAX_CHUNK_BYTES: usize = 1 << 20;
@@ -150,10 +197,9 @@ impl RawPages {
         // Grow the tables first, so a failure leaks nothing.
         self.chunks.reserve(1);
         self.idle.reserve(pages - 1);
-        // SAFETY: the layout has a non-zero size (at least one page, and a
-        // page size is at least `PageSize::MIN`).
-        let base =
-            NonNull::new(unsafe { alloc(layout) }).unwrap_or_else(|| handle_alloc_error(layout));
+        // The layout has a non-zero size: at least one page, and a page
+        // size is at least `PageSize::MIN`.
+        let base = allocate(layout);
         for i in 1..pages {
             // SAFETY: page `i` lies inside the chunk.
             self.list_idle(unsafe { base.add(i * self.size.get()) });
@@ -226,7 +272,7 @@ impl RawPages {
         self.reserved -= chunk.pages;
         // SAFETY: allocated by `carve` with this layout; no page of it is
         // in use (caller contract) and it left every table.
-        unsafe { dealloc(chunk.base.as_ptr(), self.chunk_layout(chunk.pages)) };
+        unsafe { deallocate(chunk.base, self.chunk_layout(chunk.pages)) };
     }
 
     /// Returns every chunk with no page in use to the allocator.
@@ -268,7 +314,7 @@ impl RawPages {
         for chunk in core::mem::take(&mut self.chunks) {
             // SAFETY: every chunk was allocated with this layout, and the
             // caller no longer uses any of its pages.
-            unsafe { dealloc(chunk.base.as_ptr(), self.chunk_layout(chunk.pages)) };
+            unsafe { deallocate(chunk.base, self.chunk_layout(chunk.pages)) };
         }
         self.reserved = 0;
     }
