@@ -89,7 +89,7 @@ fn run(program: &Program) {
         match *op {
             Op::Alloc(v, bomb) => {
                 let slot = pool.alloc(Tracked::with_bomb(v.into(), bomb));
-                assert!(pool.owns(&slot) && !other.owns(&slot));
+                assert!(pool.contains(&slot) && !other.contains(&slot));
                 assert_eq!(slot.state(), SlotState::Init);
                 let s = seen(slot.get());
                 bare.push(Bare {
@@ -191,7 +191,7 @@ fn run(program: &Program) {
                     // SAFETY: the bits of a live slot, its only handle, with
                     // tags in the free bits only.
                     let slot = unsafe { Slot::from_u64_masked(bits | (tags & TAG_MASK)) };
-                    assert!(pool.owns(&slot));
+                    assert!(pool.contains(&slot));
                     if let Some(s) = b.seen {
                         assert_eq!(seen(slot.get()), s);
                     }

@@ -144,12 +144,12 @@ fn contract1_foreign_slot_panics_in_debug() {
 
 /// Contract 1: ownership is what the debug check tests.
 #[test]
-fn contract1_owns() {
+fn contract1_contains() {
     let a: Pool<u32> = Pool::new();
     let b: Pool<u32> = Pool::new();
     let s = a.alloc(1);
     let t = b.alloc(2);
-    assert!(a.owns(&s) && !a.owns(&t) && b.owns(&t) && !b.owns(&s));
+    assert!(a.contains(&s) && !a.contains(&t) && b.contains(&t) && !b.contains(&s));
     // SAFETY: each to its own pool.
     unsafe {
         a.free(s);
@@ -732,7 +732,7 @@ proptest! {
     #[test]
     fn matches_a_hashmap_model(ops in proptest::collection::vec(op(), 0..if cfg!(miri) { 24 } else { 150 })) {
         let pool: Pool<(u64, u32)> = Pool::new();
-        pool.with_min_entries(4);
+        pool.set_min_entries(4);
         let mut slots: Vec<(u64, Slot<(u64, u32)>)> = Vec::new();
         let mut model: HashMap<u64, (u32, bool)> = HashMap::new();
         let mut next_key = 0u64;
@@ -818,7 +818,7 @@ proptest! {
             let (key, v) = *s.get();
             prop_assert_eq!((key, v), (*k, model[k].0));
             prop_assert_eq!(s.is_pinned(), model[k].1);
-            prop_assert!(pool.owns(s));
+            prop_assert!(pool.contains(s));
         }
         for (_, s) in slots {
             // SAFETY: from `pool`, no reference alive.

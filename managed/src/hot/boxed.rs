@@ -7,7 +7,7 @@ use core::hash::{Hash, Hasher};
 use core::mem::ManuallyDrop;
 use core::ops::{Deref, DerefMut};
 
-use super::entry::Entry;
+use super::entry::HotEntry;
 use super::raw;
 use super::{Pool, Slot};
 
@@ -107,7 +107,7 @@ impl<T> Deref for PoolBox<'_, T> {
     fn deref(&self) -> &T {
         // SAFETY: the box's slot is initialized (field invariant) and the
         // result borrows `self`.
-        unsafe { Entry::value_ptr(self.slot.entry()).as_ref() }
+        unsafe { HotEntry::value_ptr(self.slot.entry()).as_ref() }
     }
 }
 
@@ -119,8 +119,8 @@ impl<T> DerefMut for PoolBox<'_, T> {
         // the mutable borrow keeps the state word truthful (it matters after
         // `into_slot`); 2. initialized, and `&mut self` is exclusive.
         unsafe {
-            Entry::set_state(entry, raw::MUTABLE);
-            Entry::value_ptr(entry).as_mut()
+            HotEntry::set_state(entry, raw::MUTABLE);
+            HotEntry::value_ptr(entry).as_mut()
         }
     }
 }

@@ -12,7 +12,7 @@ use super::raw::{self, EntryLayout};
 /// tagging, whatever `T` is. `repr(C)` puts the state word at offset 0, which
 /// the untyped [`RawPool`](raw::RawPool) relies on.
 #[repr(C, align(8))]
-pub(crate) struct Entry<T> {
+pub(crate) struct HotEntry<T> {
     /// One of `raw::{FREE, UNINIT, INIT, MUTABLE, PINNED}`, or a `PoolRc`
     /// count (`n * raw::SHARE_ONE | raw::INIT`); it decides what
     /// `payload` holds. Written only by the pool (alloc, free) and by the
@@ -32,7 +32,7 @@ union Payload<T> {
     _link: *mut u8,
 }
 
-impl<T> Entry<T> {
+impl<T> HotEntry<T> {
     /// The shape the untyped pool works with.
     pub(crate) const LAYOUT: EntryLayout = {
         let layout = EntryLayout {
@@ -60,7 +60,7 @@ impl<T> Entry<T> {
     /// Writes the state word.
     ///
     /// # Safety
-    /// As for [`Entry::state`], and the caller owns the entry (holds its slot
+    /// As for [`HotEntry::state`], and the caller owns the entry (holds its slot
     /// mutably or is the pool allocating or freeing it).
     #[inline(always)]
     pub(crate) unsafe fn set_state(this: NonNull<Self>, state: usize) {

@@ -72,7 +72,7 @@ pub fn leaked_bytes() -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::entry::Entry;
+    use super::entry::HotEntry;
     use super::*;
 
     /// Boxes and shared handles are covariant in the pool borrow `'pool`
@@ -97,16 +97,16 @@ mod tests {
 
     #[test]
     fn entry_layout_is_tag_friendly() {
-        assert_eq!(Entry::<u8>::LAYOUT.size, 16);
-        assert_eq!(Entry::<u64>::LAYOUT.size, 16);
-        assert_eq!(Entry::<()>::LAYOUT.size, 16);
-        assert_eq!(Entry::<[u64; 3]>::LAYOUT.size, 32);
-        assert_eq!(Entry::<u64>::LAYOUT.link, 8);
+        assert_eq!(HotEntry::<u8>::LAYOUT.size, 16);
+        assert_eq!(HotEntry::<u64>::LAYOUT.size, 16);
+        assert_eq!(HotEntry::<()>::LAYOUT.size, 16);
+        assert_eq!(HotEntry::<[u64; 3]>::LAYOUT.size, 32);
+        assert_eq!(HotEntry::<u64>::LAYOUT.link, 8);
         #[repr(align(64))]
         struct Wide(#[allow(dead_code)] u8);
-        assert_eq!(Entry::<Wide>::LAYOUT.align, 64);
-        assert_eq!(Entry::<Wide>::LAYOUT.link, 64);
-        assert_eq!(Entry::<Wide>::LAYOUT.size, 128);
+        assert_eq!(HotEntry::<Wide>::LAYOUT.align, 64);
+        assert_eq!(HotEntry::<Wide>::LAYOUT.link, 64);
+        assert_eq!(HotEntry::<Wide>::LAYOUT.size, 128);
     }
 
     #[test]
@@ -140,7 +140,7 @@ mod tests {
     #[test]
     fn min_entries_rounds_up_to_power_of_two_bytes() {
         let pool: Pool<[u8; 24]> = Pool::new(); // 32-byte entries
-        pool.with_min_entries(100);
+        pool.set_min_entries(100);
         let s = pool.alloc([0; 24]);
         assert_eq!(pool.stats().reserved_bytes, 4096);
         assert_eq!(pool.capacity(), 128);
@@ -164,7 +164,7 @@ mod tests {
     fn min_entries_after_first_block_panics() {
         let pool: Pool<u8> = Pool::new();
         let _first = pool.alloc_box(1);
-        pool.with_min_entries(10);
+        pool.set_min_entries(10);
     }
 
     #[test]

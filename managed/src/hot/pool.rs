@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 use core::mem::size_of;
 use core::ptr::NonNull;
 
-use super::entry::Entry;
+use super::entry::HotEntry;
 use super::raw::{self, RawPool};
 use super::{PoolBox, PoolRc, Slot};
 use crate::{AllocError, SpaceStats};
@@ -14,7 +14,7 @@ use crate::{AllocError, SpaceStats};
 /// [`Slot`] handles.
 ///
 /// The first block holds at least 64 entries (or what
-/// [`with_first_block`](Pool::with_first_block) or [`with_min_entries`] ask),
+/// [`with_first_block`](Pool::with_first_block) or [`set_min_entries`] ask),
 /// rounded up to a power-of-two byte size of at least one cache line; each
 /// further block has twice the bytes of the previous one, so blocks cover
 /// whole cache lines, then pages, then huge pages (and are aligned to them).
@@ -38,9 +38,9 @@ use crate::{AllocError, SpaceStats};
 /// assert!(pool.is_empty());
 /// ```
 ///
-/// [`with_min_entries`]: Pool::with_min_entries
+/// [`set_min_entries`]: Pool::set_min_entries
 pub struct Pool<T> {
-    /// The untyped core; every entry in it is an `Entry<T>`.
+    /// The untyped core; every entry in it is an `HotEntry<T>`.
     raw: RawPool,
     /// Invariant in `T` (a shortened `Pool<&'static str>` could otherwise
     /// store short-lived references). It does not own `T` for the drop
@@ -68,7 +68,7 @@ impl<T> Pool<T> {
     /// Creates an empty pool whose first block will hold at least
     /// `min_entries` entries (rounded up to a power-of-two byte size);
     /// allocates nothing. The same as [`new`](Pool::new) followed by
-    /// [`with_min_entries`](Pool::with_min_entries).
+    /// [`set_min_entries`](Pool::set_min_entries).
     ///
     /// ```
     /// use managed::prelude::*;
@@ -94,7 +94,7 @@ impl<T> Pool<T> {
     /// # Panics
     /// When the pool has already allocated its first block.
     #[track_caller]
-    pub fn with_min_entries(&self, min_entries: usize) {
+    pub fn set_min_entries(&self, min_entries: usize) {
         self.raw.set_min_entries(min_entries);
     }
 
@@ -116,8 +116,8 @@ impl<T> Pool<T> {
         // SAFETY: a fresh entry of ours, exclusively owned: its payload is
         // dead, so writing it and then its state word is fine.
         unsafe {
-            Entry::value_ptr(entry).write(value);
-            Entry::set_state(entry, raw::INIT);
+            HotEntry::value_ptr(entry).write(value);
+            HotEntry::set_state(entry, raw::INIT);
             Slot::from_entry(entry)
         }
     }
@@ -135,7 +135,7 @@ impl<T> Pool<T> {
         let entry = self.entry_or_panic();
         // SAFETY: a fresh entry of ours, exclusively owned.
         unsafe {
-            Entry::set_state(entry, raw::UNINIT);
+            HotEntry::set_state(entry, raw::UNINIT);
             Slot::from_entry(entry)
         }
     }
@@ -149,10 +149,10 @@ impl<T> Pool<T> {
     /// [`AllocError::OutOfMemory`] when the global allocator fails.
     #[inline]
     pub fn try_alloc_uninit(&self) -> Result<Slot<T>, AllocError> {
-        let entry = self.raw.alloc(Entry::<T>::LAYOUT)?.cast::<Entry<T>>();
+        let entry = self.raw.alloc(HotEntry::<T>::LAYOUT)?.cast::<HotEntry<T>>();
         // SAFETY: a fresh entry of ours, exclusively owned.
         unsafe {
-            Entry::set_state(entry, raw::UNINIT);
+            HotEntry::set_state(entry, raw::UNINIT);
             Ok(Slot::from_entry(entry))
         }
     }
@@ -189,8 +189,8 @@ impl<T> Pool<T> {
     /// Gets an entry or fails loudly.
     #[inline]
     #[track_caller]
-    fn entry_or_panic(&self) -> NonNull<Entry<T>> {
-        match self.raw.alloc(Entry::<T>::LAYOUT) {
+    fn entry_or_panic(&self) -> NonNull<HotEntry<T>> {
+        match self.raw.alloc(HotEntry::<T>::LAYOUT) {
             Ok(e) => e.cast(),
             Err(e) => alloc_failed(e),
         }
@@ -202,7 +202,7 @@ impl<T> Pool<T> {
     fn check_owner(&self, slot: &Slot<T>) {
         if cfg!(debug_assertions) {
             assert!(
-                self.owns(slot),
+                self.contains(slot),
                 "hot::Pool: slot given back to a pool it does not belong to"
             );
         }
@@ -211,9 +211,9 @@ impl<T> Pool<T> {
     /// Whether `slot` points at an entry of this pool (live or freed).
     /// Walks the block list, `O(log n)` blocks.
     #[must_use]
-    pub fn owns(&self, slot: &Slot<T>) -> bool {
+    pub fn contains(&self, slot: &Slot<T>) -> bool {
         self.raw
-            .owns(slot.entry().as_ptr().addr(), Entry::<T>::LAYOUT)
+            .contains(slot.entry().as_ptr().addr(), HotEntry::<T>::LAYOUT)
     }
 
     /// Drops the slot's value (if initialized) and puts its entry back on
@@ -241,12 +241,12 @@ impl<T> Pool<T> {
         let entry = slot.entry();
         // SAFETY: the slot points to an entry of this pool (caller contract),
         // whose state word is initialized and memory allocated.
-        let state = unsafe { Entry::state(entry) };
+        let state = unsafe { HotEntry::state(entry) };
         if state == raw::FREE || state > raw::PINNED {
             refuse_free(state);
         }
         // SAFETY: we own the entry (caller contract).
-        unsafe { Entry::set_state(entry, raw::FREE) };
+        unsafe { HotEntry::set_state(entry, raw::FREE) };
         let release = Release { pool: self, entry };
         if state != raw::UNINIT {
             // SAFETY: the value is initialized, nothing references it (caller
@@ -254,7 +254,7 @@ impl<T> Pool<T> {
             // the destructor cannot lead to a second drop; `release` links
             // the entry on the free list even then. Pinned values are
             // dropped in place, as `Pin` requires.
-            unsafe { Entry::value_ptr(entry).drop_in_place() };
+            unsafe { HotEntry::value_ptr(entry).drop_in_place() };
         }
         drop(release);
     }
@@ -276,7 +276,7 @@ impl<T> Pool<T> {
         self.check_owner(&slot);
         let entry = slot.entry();
         // SAFETY: as in `free`.
-        let state = unsafe { Entry::state(entry) };
+        let state = unsafe { HotEntry::state(entry) };
         match state {
             raw::FREE => double_free(),
             raw::PINNED => pinned_misuse("forgotten"),
@@ -285,8 +285,8 @@ impl<T> Pool<T> {
         }
         // SAFETY: we own the entry, its payload is given up (caller contract).
         unsafe {
-            Entry::set_state(entry, raw::FREE);
-            self.raw.release(entry.cast(), Entry::<T>::LAYOUT);
+            HotEntry::set_state(entry, raw::FREE);
+            self.raw.release(entry.cast(), HotEntry::<T>::LAYOUT);
         }
     }
 
@@ -307,7 +307,7 @@ impl<T> Pool<T> {
         self.check_owner(&slot);
         let entry = slot.entry();
         // SAFETY: as in `free`.
-        let state = unsafe { Entry::state(entry) };
+        let state = unsafe { HotEntry::state(entry) };
         match state {
             raw::FREE => double_free(),
             raw::PINNED => pinned_misuse("moved out"),
@@ -318,9 +318,9 @@ impl<T> Pool<T> {
         // SAFETY: initialized and unreferenced (caller contract); the entry
         // is freed right after, so the value is moved out exactly once.
         unsafe {
-            let value = Entry::value_ptr(entry).read();
-            Entry::set_state(entry, raw::FREE);
-            self.raw.release(entry.cast(), Entry::<T>::LAYOUT);
+            let value = HotEntry::value_ptr(entry).read();
+            HotEntry::set_state(entry, raw::FREE);
+            self.raw.release(entry.cast(), HotEntry::<T>::LAYOUT);
             value
         }
     }
@@ -370,7 +370,7 @@ struct Release<'a, T> {
     /// The pool the entry belongs to.
     pool: &'a Pool<T>,
     /// The entry, state `FREE`, payload dead once this drops.
-    entry: NonNull<Entry<T>>,
+    entry: NonNull<HotEntry<T>>,
 }
 
 impl<T> Drop for Release<'_, T> {
@@ -378,7 +378,11 @@ impl<T> Drop for Release<'_, T> {
     fn drop(&mut self) {
         // SAFETY: `free` set the state to FREE and this runs after the
         // payload's destructor returned or unwound, so it is dead.
-        unsafe { self.pool.raw.release(self.entry.cast(), Entry::<T>::LAYOUT) };
+        unsafe {
+            self.pool
+                .raw
+                .release(self.entry.cast(), HotEntry::<T>::LAYOUT)
+        };
     }
 }
 
@@ -424,7 +428,7 @@ fn shared_misuse() -> ! {
 #[track_caller]
 fn alloc_failed(e: AllocError) -> ! {
     match e {
-        AllocError::OutOfMemory { layout } => alloc::alloc::handle_alloc_error(layout),
+        AllocError::OutOfMemory { layout } => crate::page::raw::out_of_memory(layout),
         e => panic!("hot::Pool: {e}"),
     }
 }
@@ -471,7 +475,7 @@ impl<T> Pool<T> {
         use crate::memory_map::{MemoryMap, type_name};
         let mut map = MemoryMap::new(alloc::format!("hot Pool<{}>", type_name::<T>()));
         self.raw
-            .map_into(Entry::<T>::LAYOUT, size_of::<T>(), &mut map);
+            .map_into(HotEntry::<T>::LAYOUT, size_of::<T>(), &mut map);
         map
     }
 }

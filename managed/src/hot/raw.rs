@@ -2,11 +2,10 @@
 //! list and the graveyard that keeps leaked blocks reachable.
 //!
 //! Everything here works on untyped entries described by an [`EntryLayout`];
-//! the typed [`Pool`](super::Pool) passes the layout of its `Entry<T>` as a
+//! the typed [`Pool`](super::Pool) passes the layout of its `HotEntry<T>` as a
 //! constant, so this code is compiled once for all `T` except for the few
 //! `#[inline]` hot paths.
 
-use ::alloc::alloc;
 use ::alloc::boxed::Box;
 use ::alloc::vec::Vec;
 use core::alloc::Layout;
@@ -14,7 +13,7 @@ use core::cell::{Cell, UnsafeCell};
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
-use crate::AllocError;
+use crate::{AllocError, page};
 
 /// State word of an entry on the free list. Its payload holds the link.
 pub(crate) const FREE: usize = 0;
@@ -42,16 +41,16 @@ const HUGE_PAGE: usize = 2 << 20;
 /// Entries in the first block when the user did not ask for more.
 pub(crate) const DEFAULT_MIN_ENTRIES: usize = 64;
 
-/// The shape of one `Entry<T>`.
+/// The shape of one `HotEntry<T>`.
 ///
 /// Invariants: `align` is a power of two and at least 8; `size` is a non-zero
 /// multiple of `align`; the state word (`usize`) is at offset 0; a
 /// pointer-sized, pointer-aligned free-list link fits at offset `link`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct EntryLayout {
-    /// `size_of::<Entry<T>>()`.
+    /// `size_of::<HotEntry<T>>()`.
     pub(crate) size: usize,
-    /// `align_of::<Entry<T>>()`.
+    /// `align_of::<HotEntry<T>>()`.
     pub(crate) align: usize,
     /// Offset of the payload, which doubles as the free-list link.
     pub(crate) link: usize,
@@ -59,7 +58,7 @@ pub(crate) struct EntryLayout {
 
 /// One block of entries from the global allocator.
 #[derive(Debug)]
-struct Block {
+struct HotBlock {
     /// Start of the block; entries are laid out from here.
     start: NonNull<u8>,
     /// The layout it was allocated with (power-of-two size).
@@ -71,7 +70,7 @@ struct Block {
 /// A list of leaked blocks hanging off [`GRAVEYARD`].
 struct Grave {
     /// The leaked blocks; never deallocated.
-    _blocks: Vec<Block>,
+    _blocks: Vec<HotBlock>,
     /// The grave buried before this one.
     _next: *mut Grave,
 }
@@ -91,7 +90,7 @@ pub(crate) fn leaked_bytes() -> usize {
 }
 
 /// Moves `blocks` to the graveyard: their memory stays valid forever.
-fn bury(blocks: Vec<Block>) {
+fn bury(blocks: Vec<HotBlock>) {
     if blocks.is_empty() {
         return;
     }
@@ -135,7 +134,7 @@ pub(crate) struct RawPool {
     min_entries: Cell<usize>,
     /// Every block, oldest first, each twice the bytes of the previous one.
     /// Only borrowed inside methods of this type, never across user code.
-    blocks: UnsafeCell<Vec<Block>>,
+    blocks: UnsafeCell<Vec<HotBlock>>,
 }
 
 // SAFETY: the pool owns its blocks outright; nothing in it is shared with
@@ -158,7 +157,7 @@ impl RawPool {
     }
 
     /// Runs `f` on the block list.
-    fn with_blocks<R>(&self, f: impl FnOnce(&mut Vec<Block>) -> R) -> R {
+    fn with_blocks<R>(&self, f: impl FnOnce(&mut Vec<HotBlock>) -> R) -> R {
         // SAFETY: the block list is only borrowed inside `RawPool` methods,
         // none of which calls user code or reenters while it is borrowed, and
         // `RawPool` is `!Sync`, so this is the only borrow.
@@ -184,7 +183,7 @@ impl RawPool {
     pub(crate) fn set_min_entries(&self, min_entries: usize) {
         assert!(
             !self.has_blocks(),
-            "Pool::with_min_entries must be called before the first allocation"
+            "Pool::set_min_entries must be called before the first allocation"
         );
         self.min_entries.set(min_entries.max(1));
     }
@@ -252,15 +251,14 @@ impl RawPool {
         .max(el.align);
         let layout =
             Layout::from_size_align(bytes, align).map_err(|_| AllocError::CapacityOverflow)?;
-        // SAFETY: `bytes >= MIN_BLOCK_BYTES > 0`.
-        let start = NonNull::new(unsafe { alloc::alloc(layout) })
-            .ok_or(AllocError::OutOfMemory { layout })?;
+        // `bytes >= MIN_BLOCK_BYTES > 0`, as `try_allocate` asserts.
+        let start = page::raw::try_allocate(layout).ok_or(AllocError::OutOfMemory { layout })?;
         let capacity = bytes / el.size;
         // Checked in every build (once per block): the block's entries are
         // carved from it.
         assert!(capacity >= 1, "a block holds at least one entry");
         self.with_blocks(|b| {
-            b.push(Block {
+            b.push(HotBlock {
                 start,
                 layout,
                 capacity,
@@ -296,7 +294,7 @@ impl RawPool {
 
     /// Whether `addr` is the start of an entry this pool has handed out at
     /// least once (live or free). Walks the block list: `O(blocks)`.
-    pub(crate) fn owns(&self, addr: usize, el: EntryLayout) -> bool {
+    pub(crate) fn contains(&self, addr: usize, el: EntryLayout) -> bool {
         let bump = self.bump.get().addr();
         self.with_blocks(|blocks| {
             let n = blocks.len();
@@ -328,9 +326,10 @@ impl Drop for RawPool {
         let live = self.len.get();
         if live == 0 {
             for b in self.blocks.get_mut().drain(..) {
-                // SAFETY: allocated in `grow` with exactly this layout, and no
-                // entry of it is live, so no slot can reach it any more.
-                unsafe { alloc::dealloc(b.start.as_ptr(), b.layout) };
+                // SAFETY: allocated in `grow` (by `page::raw::try_allocate`)
+                // with exactly this layout, and no entry of it is live, so no
+                // slot can reach it any more.
+                unsafe { page::raw::deallocate(b.start, b.layout) };
             }
             return;
         }

@@ -9,7 +9,7 @@ use core::mem::ManuallyDrop;
 use core::ops::Deref;
 use core::ptr::NonNull;
 
-use super::entry::Entry;
+use super::entry::HotEntry;
 use super::raw::{self, SHARE_ONE};
 use super::{Pool, Slot};
 
@@ -42,7 +42,7 @@ pub struct PoolRc<'pool, T> {
     /// A live entry of `pool` in the shared state: its state word is
     /// `count << 3 | INIT` with `count` the number of `PoolRc`s pointing
     /// here (at least 1), and its value initialized.
-    entry: NonNull<Entry<T>>,
+    entry: NonNull<HotEntry<T>>,
     /// The pool the entry is given back to.
     pool: &'pool Pool<T>,
 }
@@ -66,19 +66,19 @@ impl<'pool, T> PoolRc<'pool, T> {
     pub unsafe fn from_slot(pool: &'pool Pool<T>, slot: Slot<T>) -> Self {
         if cfg!(debug_assertions) {
             assert!(
-                pool.owns(&slot),
+                pool.contains(&slot),
                 "hot::PoolRc::from_slot: the slot does not belong to this pool"
             );
         }
         let entry = slot.entry();
         // SAFETY: the slot's entry is live and its block allocated.
-        let state = unsafe { Entry::state(entry) };
+        let state = unsafe { HotEntry::state(entry) };
         assert!(
             state == raw::INIT || state == raw::MUTABLE,
             "hot::PoolRc::from_slot: the slot must be initialized and neither pinned nor shared"
         );
         // SAFETY: the slot owned the entry and is consumed here; one owner.
-        unsafe { Entry::set_state(entry, SHARE_ONE | raw::INIT) };
+        unsafe { HotEntry::set_state(entry, SHARE_ONE | raw::INIT) };
         Self { entry, pool }
     }
 
@@ -92,7 +92,7 @@ impl<'pool, T> PoolRc<'pool, T> {
     #[inline]
     fn word(&self) -> usize {
         // SAFETY: the entry is live while a `PoolRc` points to it.
-        unsafe { Entry::state(self.entry) }
+        unsafe { HotEntry::state(self.entry) }
     }
 
     /// Number of `PoolRc`s sharing this value.
@@ -130,7 +130,7 @@ impl<'pool, T> PoolRc<'pool, T> {
         // `this` is never dropped; 2. the slot is then the only handle, from
         // `this.pool`, with no reference alive (all borrowed `this`).
         unsafe {
-            Entry::set_state(this.entry, raw::INIT);
+            HotEntry::set_state(this.entry, raw::INIT);
             Ok(this.pool.take(Slot::from_entry(this.entry)))
         }
     }
@@ -146,7 +146,7 @@ impl<T> Clone for PoolRc<'_, T> {
         };
         // SAFETY: the entry is live and owned by the `PoolRc`s, which are
         // `!Send` and `!Sync`, so no other thread touches the word.
-        unsafe { Entry::set_state(self.entry, new) };
+        unsafe { HotEntry::set_state(self.entry, new) };
         Self {
             entry: self.entry,
             pool: self.pool,
@@ -160,7 +160,7 @@ impl<T> Drop for PoolRc<'_, T> {
         let word = self.word();
         if word / SHARE_ONE > 1 {
             // SAFETY: as in `clone`.
-            unsafe { Entry::set_state(self.entry, word - SHARE_ONE) };
+            unsafe { HotEntry::set_state(self.entry, word - SHARE_ONE) };
             return;
         }
         // SAFETY: 1. the last owner: the entry becomes a plain initialized
@@ -168,7 +168,7 @@ impl<T> Drop for PoolRc<'_, T> {
         // reference from `Deref` is alive (they borrowed a handle, and this is
         // the last one, being dropped).
         unsafe {
-            Entry::set_state(self.entry, raw::INIT);
+            HotEntry::set_state(self.entry, raw::INIT);
             self.pool.free(Slot::from_entry(self.entry));
         }
     }
@@ -181,7 +181,7 @@ impl<T> Deref for PoolRc<'_, T> {
     fn deref(&self) -> &T {
         // SAFETY: initialized while shared; only shared references are ever
         // formed to a shared value.
-        unsafe { Entry::value_ptr(self.entry).as_ref() }
+        unsafe { HotEntry::value_ptr(self.entry).as_ref() }
     }
 }
 

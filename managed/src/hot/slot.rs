@@ -6,7 +6,7 @@ use core::mem::MaybeUninit;
 use core::pin::Pin;
 use core::ptr::{self, NonNull};
 
-use super::entry::Entry;
+use super::entry::HotEntry;
 use super::raw;
 use super::{ADDRESS_MASK, TAG_MASK};
 
@@ -51,7 +51,7 @@ pub struct Slot<T> {
     /// given back (or a copy made through an `unsafe` function, whose caller
     /// vouches for it). The block stays allocated while this is live: the
     /// pool never deallocates a block while an entry of it is live.
-    entry: NonNull<Entry<T>>,
+    entry: NonNull<HotEntry<T>>,
     /// Invariant in `T` (`get_mut` writes `T`s); `Send`/`Sync` are
     /// implemented below with the bounds of a `Box<T>`.
     _marker: PhantomData<*mut T>,
@@ -92,7 +92,7 @@ impl<T> Slot<T> {
     /// `entry` is a live entry of a pool (state not `FREE`) that no other
     /// slot owns.
     #[inline(always)]
-    pub(crate) unsafe fn from_entry(entry: NonNull<Entry<T>>) -> Self {
+    pub(crate) unsafe fn from_entry(entry: NonNull<HotEntry<T>>) -> Self {
         Self {
             entry,
             _marker: PhantomData,
@@ -101,7 +101,7 @@ impl<T> Slot<T> {
 
     /// The entry pointer.
     #[inline(always)]
-    pub(crate) fn entry(&self) -> NonNull<Entry<T>> {
+    pub(crate) fn entry(&self) -> NonNull<HotEntry<T>> {
         self.entry
     }
 
@@ -110,7 +110,7 @@ impl<T> Slot<T> {
     fn raw_state(&self) -> usize {
         // SAFETY: the field invariant: the entry's block is allocated and its
         // state word initialized.
-        unsafe { Entry::state(self.entry) }
+        unsafe { HotEntry::state(self.entry) }
     }
 
     /// The state of the entry.
@@ -168,7 +168,7 @@ impl<T> Slot<T> {
         // SAFETY: initialized; mutation needs `&mut self`, which the returned
         // borrow of `self` excludes (other copies are the `unsafe` caller's
         // responsibility).
-        unsafe { Entry::value_ptr(self.entry).as_ref() }
+        unsafe { HotEntry::value_ptr(self.entry).as_ref() }
     }
 
     /// A mutable reference to the value. Marks the slot as mutated: it can
@@ -187,10 +187,10 @@ impl<T> Slot<T> {
                 state_panic("get_mut", state);
             }
             // SAFETY: `&mut self` owns the entry.
-            unsafe { Entry::set_state(self.entry, raw::MUTABLE) };
+            unsafe { HotEntry::set_state(self.entry, raw::MUTABLE) };
         }
         // SAFETY: initialized, not pinned, and `&mut self` is exclusive.
-        unsafe { Entry::value_ptr(self.entry).as_mut() }
+        unsafe { HotEntry::value_ptr(self.entry).as_mut() }
     }
 
     /// A pinned mutable reference to the value. Marks the slot as pinned: it
@@ -209,14 +209,14 @@ impl<T> Slot<T> {
                 state_panic("pin", state);
             }
             // SAFETY: `&mut self` owns the entry.
-            unsafe { Entry::set_state(self.entry, raw::PINNED) };
+            unsafe { HotEntry::set_state(self.entry, raw::PINNED) };
         }
         // SAFETY: 1. initialized and `&mut self` is exclusive; 2. pool entries
         // never move, `get_mut`/`take`/`forget` refuse pinned entries from
         // now on, `free` drops the value in place, and a pool dropped with
         // live slots leaks its memory: the value is never moved and its
         // memory never reused before it is dropped.
-        unsafe { Pin::new_unchecked(Entry::value_ptr(self.entry).as_mut()) }
+        unsafe { Pin::new_unchecked(HotEntry::value_ptr(self.entry).as_mut()) }
     }
 
     /// The uninitialized storage of an uninitialized slot, to be written and
@@ -240,7 +240,7 @@ impl<T> Slot<T> {
         // SAFETY: an uninitialized entry exclusively borrowed through
         // `&mut self`; `MaybeUninit<T>` has the layout of `T`.
         unsafe {
-            Entry::value_ptr(self.entry)
+            HotEntry::value_ptr(self.entry)
                 .cast::<MaybeUninit<T>>()
                 .as_mut()
         }
@@ -263,7 +263,7 @@ impl<T> Slot<T> {
             state_panic("assume_init", state);
         }
         // SAFETY: `&mut self` owns the entry; initialized per the contract.
-        unsafe { Entry::set_state(self.entry, raw::INIT) };
+        unsafe { HotEntry::set_state(self.entry, raw::INIT) };
     }
 
     /// Duplicates the handle.
@@ -323,7 +323,7 @@ impl<T> Slot<T> {
             bits & TAG_MASK == 0 && bits != 0,
             "hot::Slot::from_u64: {bits:#x} is not a slot address (tag bits set or zero)"
         );
-        let ptr = ptr::with_exposed_provenance_mut::<Entry<T>>(bits as usize);
+        let ptr = ptr::with_exposed_provenance_mut::<HotEntry<T>>(bits as usize);
         Self {
             // SAFETY: non-zero checked above.
             entry: unsafe { NonNull::new_unchecked(ptr) },

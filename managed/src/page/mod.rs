@@ -156,8 +156,8 @@ impl<H> PageList<H> {
 
     /// An empty list whose pages hold elements of layout `elem` after the
     /// header, and the geometry of those pages.
-    pub(crate) fn for_elements(size: PageSize, elem: Layout) -> (Self, raw::Geometry) {
-        let geometry = raw::Geometry::new(size, Layout::new::<H>(), elem);
+    pub(crate) fn for_elements(size: PageSize, elem: Layout) -> (Self, raw::PageGeometry) {
+        let geometry = raw::PageGeometry::new(size, Layout::new::<H>(), elem);
         let list = Self {
             // Lists grow and shrink at their ends: adjacent pages in chunks.
             raw: RawPages::chunked(geometry.page_size),

@@ -28,6 +28,15 @@ pub(crate) fn allocate(layout: Layout) -> NonNull<u8> {
     try_allocate(layout).unwrap_or_else(|| handle_alloc_error(layout))
 }
 
+/// Reports a failed allocation of `layout` through [`handle_alloc_error`]
+/// (which aborts by default): for callers that tried [`try_allocate`] and
+/// cannot go on without the memory.
+#[cold]
+#[inline(never)]
+pub(crate) fn out_of_memory(layout: Layout) -> ! {
+    handle_alloc_error(layout)
+}
+
 /// Allocates a block of `layout` from the global allocator; `None` when
 /// the allocator fails.
 ///
@@ -62,7 +71,7 @@ pub(crate) unsafe fn deallocate(block: NonNull<u8>, layout: Layout) {
 const MAX_CHUNK_BYTES: usize = 1 << 20;
 
 /// One allocation from the global allocator: `pages` adjacent pages.
-struct Chunk {
+struct PageChunk {
     /// Aligned to the page size; allocated with `pages` pages' layout.
     base: NonNull<u8>,
     pages: usize,
@@ -105,7 +114,7 @@ pub(crate) struct RawPages {
     ///
     /// Invariant: each was allocated with `Self::chunk_layout(pages)`; its
     /// `idle` counts its pages listed in `idle`.
-    chunks: Vec<Chunk>,
+    chunks: Vec<PageChunk>,
     /// Pages of the chunks not in use, in descending address order, so
     /// that the lowest is taken first.
     ///
@@ -207,7 +216,7 @@ impl RawPages {
         let at = self.chunks.partition_point(|chunk| chunk.base < base);
         self.chunks.insert(
             at,
-            Chunk {
+            PageChunk {
                 base,
                 pages,
                 idle: pages - 1,
@@ -232,7 +241,7 @@ impl RawPages {
         self.list_idle(page);
         let chunk = self.chunk_of(page);
         self.chunks[chunk].idle += 1;
-        let Chunk { pages, idle, .. } = self.chunks[chunk];
+        let PageChunk { pages, idle, .. } = self.chunks[chunk];
         // Idle memory kept: one page when unchunked; else as many pages as
         // are in use, at least one chunk's worth.
         let keep = if self.max_chunk == 1 {
@@ -329,7 +338,7 @@ impl Drop for RawPages {
 /// Where a page's payload starts and how many `T`s it holds, for a page
 /// that begins with a header of layout `header`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Geometry {
+pub(crate) struct PageGeometry {
     /// The page size to use: the requested one, grown (to a power of two)
     /// until one element fits after the header and the element's alignment
     /// divides it.
@@ -340,7 +349,7 @@ pub(crate) struct Geometry {
     pub(crate) capacity: usize,
 }
 
-impl Geometry {
+impl PageGeometry {
     /// Computes the geometry of pages holding `elem`s after a `header`.
     ///
     /// # Panics

@@ -6,21 +6,21 @@
 //! the parent module is a thin layer over it, so the generic code that gets
 //! monomorphized per value type is only the part that writes the value.
 
-use ::alloc::alloc;
 use ::alloc::vec::Vec;
 use core::alloc::Layout;
 use core::cell::Cell;
 use core::ptr::{self, NonNull};
 
-use crate::AllocError;
+use crate::{AllocError, page};
 
 /// Alignment of every block. Requests aligned to at most this never need
 /// padding at the start of a block.
 pub(crate) const BLOCK_ALIGN: usize = 16;
 
 /// One block of memory from the global allocator.
-pub(crate) struct Block {
-    /// Start of the block: the pointer returned by `alloc::alloc` for
+pub(crate) struct ScopedBlock {
+    /// Start of the block: the pointer returned by
+    /// [`try_allocate`](crate::page::raw::try_allocate) for
     /// `Layout::from_size_align(size, BLOCK_ALIGN)`, owned by the [`Blocks`]
     /// that holds this block.
     ptr: NonNull<u8>,
@@ -28,18 +28,16 @@ pub(crate) struct Block {
     size: usize,
 }
 
-impl Block {
+impl ScopedBlock {
     /// Allocates a block of `size` (non-zero) bytes.
-    fn new(size: usize) -> Result<Block, AllocError> {
+    fn new(size: usize) -> Result<ScopedBlock, AllocError> {
         // Allocating zero bytes is undefined behaviour: checked in every
         // build (once per block).
         assert!(size > 0, "a block has a non-zero size");
         let layout =
             Layout::from_size_align(size, BLOCK_ALIGN).map_err(|_| AllocError::CapacityOverflow)?;
-        // SAFETY: `layout` has a non-zero size.
-        let ptr = unsafe { alloc::alloc(layout) };
-        let ptr = NonNull::new(ptr).ok_or(AllocError::OutOfMemory { layout })?;
-        Ok(Block { ptr, size })
+        let ptr = page::raw::try_allocate(layout).ok_or(AllocError::OutOfMemory { layout })?;
+        Ok(ScopedBlock { ptr, size })
     }
 
     /// One past the last byte of the block.
@@ -50,14 +48,14 @@ impl Block {
     }
 }
 
-impl Drop for Block {
+impl Drop for ScopedBlock {
     fn drop(&mut self) {
-        // SAFETY: `ptr` was returned by `alloc::alloc` for exactly this
-        // layout (which was valid then, so it is valid now) and is freed once,
-        // here.
+        // SAFETY: `ptr` was returned by `page::raw::try_allocate` for exactly
+        // this layout (which was valid then, so it is valid now) and is freed
+        // once, here.
         unsafe {
-            alloc::dealloc(
-                self.ptr.as_ptr(),
+            page::raw::deallocate(
+                self.ptr,
                 Layout::from_size_align_unchecked(self.size, BLOCK_ALIGN),
             );
         }
@@ -76,14 +74,14 @@ impl Drop for Block {
 /// a scope never allocates if an earlier scope made the same requests.
 pub(crate) struct Blocks {
     /// Blocks of exactly `block_size` bytes.
-    standard: Vec<Block>,
+    standard: Vec<ScopedBlock>,
     /// `standard[..standard_taken]` have been the current block of the open
     /// scope; the last of them is the current one. Invariant:
     /// `standard_taken <= standard.len()`.
     standard_taken: usize,
     /// Blocks bigger than `block_size`, each sized for the request that
     /// first needed it.
-    dedicated: Vec<Block>,
+    dedicated: Vec<ScopedBlock>,
     /// `dedicated[..dedicated_taken]` hold a request of the open scope.
     /// Invariant: `dedicated_taken <= dedicated.len()`.
     dedicated_taken: usize,
@@ -134,7 +132,7 @@ impl Blocks {
     /// block (if any) becomes the current block of `cursor`. Never
     /// allocates.
     #[inline]
-    pub(crate) fn open(&mut self, cursor: &Cursor) {
+    pub(crate) fn open(&mut self, cursor: &ScopedCursor) {
         self.dedicated_taken = 0;
         self.used_elsewhere = 0;
         match self.standard.first() {
@@ -157,12 +155,12 @@ impl Blocks {
     #[inline(never)]
     pub(crate) fn alloc_slow(
         &mut self,
-        cursor: &Cursor,
+        cursor: &ScopedCursor,
         layout: Layout,
     ) -> Result<NonNull<u8>, AllocError> {
         debug_assert!(layout.size() > 0);
         // Worst-case bytes needed at the start of a BLOCK_ALIGN-aligned block,
-        // the size rounded up as `Cursor::bump` does.
+        // the size rounded up as `ScopedCursor::bump` does.
         let size = round_up(layout.size());
         let need = if layout.align() <= BLOCK_ALIGN {
             size
@@ -177,7 +175,7 @@ impl Blocks {
             // been had it existed, so that a scope repeating an earlier
             // scope's requests makes the same decisions, and try it.
             if self.standard.is_empty() {
-                let block = Block::new(self.block_size)?;
+                let block = ScopedBlock::new(self.block_size)?;
                 self.reserved += block.size;
                 self.standard.push(block);
             }
@@ -189,7 +187,7 @@ impl Blocks {
         }
         if need <= self.block_size {
             if self.standard_taken == self.standard.len() {
-                let block = Block::new(self.block_size)?;
+                let block = ScopedBlock::new(self.block_size)?;
                 self.reserved += block.size;
                 self.standard.push(block);
             }
@@ -210,7 +208,7 @@ impl Blocks {
             {
                 Some((i, _)) => self.dedicated_taken + i,
                 None => {
-                    let block = Block::new(need)?;
+                    let block = ScopedBlock::new(need)?;
                     self.reserved += block.size;
                     self.dedicated.push(block);
                     self.dedicated.len() - 1
@@ -291,7 +289,7 @@ pub(crate) struct Mark {
 /// `start <= ptr <= end` lie in (or one past) one block of the scope's
 /// [`Blocks`], with `start` the block's first byte and `end` one past its
 /// last.
-pub(crate) struct Cursor {
+pub(crate) struct ScopedCursor {
     /// First byte of the current block.
     start: Cell<*mut u8>,
     /// Next free byte.
@@ -300,10 +298,10 @@ pub(crate) struct Cursor {
     end: Cell<*mut u8>,
 }
 
-impl Cursor {
+impl ScopedCursor {
     /// A cursor with no current block: every request takes the slow path.
-    pub(crate) const fn empty() -> Cursor {
-        Cursor {
+    pub(crate) const fn empty() -> ScopedCursor {
+        ScopedCursor {
             start: Cell::new(ptr::null_mut()),
             ptr: Cell::new(ptr::null_mut()),
             end: Cell::new(ptr::null_mut()),
@@ -318,8 +316,8 @@ impl Cursor {
 
     /// Moves this cursor's position to a new cursor and leaves this one with
     /// no current block (every request it gets then takes the slow path).
-    pub(crate) fn hand_over(&self) -> Cursor {
-        let taken = Cursor {
+    pub(crate) fn hand_over(&self) -> ScopedCursor {
+        let taken = ScopedCursor {
             start: Cell::new(self.start.get()),
             ptr: Cell::new(self.ptr.get()),
             end: Cell::new(self.end.get()),
@@ -343,7 +341,7 @@ impl Cursor {
         self.end.set(end);
     }
 
-    fn set_block(&self, block: &Block) {
+    fn set_block(&self, block: &ScopedBlock) {
         self.start.set(block.ptr.as_ptr());
         self.ptr.set(block.ptr.as_ptr());
         self.end.set(block.end());
@@ -463,7 +461,11 @@ impl Blocks {
     /// before it, and the dedicated blocks it holds, are opaque (how much
     /// of each it filled is not recorded, only the sum); the others are
     /// free. Without (between scopes): every block is free.
-    pub(crate) fn map_into(&self, cursor: Option<&Cursor>, map: &mut crate::memory_map::MemoryMap) {
+    pub(crate) fn map_into(
+        &self,
+        cursor: Option<&ScopedCursor>,
+        map: &mut crate::memory_map::MemoryMap,
+    ) {
         use crate::memory_map::{Block as MapBlock, SpanKind};
         let open = cursor.is_some();
         for (i, block) in self.standard.iter().enumerate() {
@@ -498,7 +500,7 @@ mod tests {
     #[test]
     fn bump_aligns_and_stays_in_block() {
         let mut blocks = Blocks::new(256);
-        let cursor = Cursor::empty();
+        let cursor = ScopedCursor::empty();
         blocks.open(&cursor);
         assert_eq!(blocks.len(), 0);
         let a = blocks
@@ -528,7 +530,7 @@ mod tests {
     #[test]
     fn large_requests_get_their_own_block_and_are_reused() {
         let mut blocks = Blocks::new(1024);
-        let cursor = Cursor::empty();
+        let cursor = ScopedCursor::empty();
         for round in 0..3 {
             blocks.open(&cursor);
             let small = Layout::from_size_align(1000, 4).unwrap();
@@ -555,7 +557,7 @@ mod tests {
     #[test]
     fn release_and_resize_only_touch_the_last_allocation() {
         let mut blocks = Blocks::new(64);
-        let cursor = Cursor::empty();
+        let cursor = ScopedCursor::empty();
         blocks.open(&cursor);
         let l8 = Layout::from_size_align(8, 8).unwrap();
         let a = blocks.alloc_slow(&cursor, l8).unwrap();

@@ -12,7 +12,7 @@ use core::ptr::NonNull;
 
 use crate::SpaceStats;
 use crate::page::PageSize;
-use crate::page::raw::{Geometry, RawPages};
+use crate::page::raw::{PageGeometry, RawPages};
 use crate::platform::IdCounter;
 
 /// A key into a [`UniformPool`]: `Copy`, 16 bytes, and checked on every use.
@@ -44,7 +44,7 @@ impl fmt::Debug for PoolKey {
 /// A pool entry: the generation (odd while occupied, even while vacant)
 /// and either the value or the next vacant entry.
 #[repr(C)]
-struct Entry<T> {
+struct UniformEntry<T> {
     generation: u32,
     slot: Slot<T>,
 }
@@ -61,7 +61,7 @@ struct PageSlot<T> {
     /// The page's first entry (`data_offset` bytes past the page base), or
     /// `None` after `shrink_to_fit` returned the page. Held instead of the
     /// base so that a key resolves with one load from this table.
-    entries: Option<NonNull<Entry<T>>>,
+    entries: Option<NonNull<UniformEntry<T>>>,
     /// The generation every entry of this page starts at when the page is
     /// (re)created: higher than any generation a key to the page holds.
     floor: u32,
@@ -126,11 +126,11 @@ pub struct UniformPool<T, H = ()> {
     /// after a removal (the churn of a pool of live objects) finds its
     /// entry without the page table: the step's chain of dependent loads
     /// is the free list's own link and nothing else.
-    free_entry: Option<NonNull<Entry<T>>>,
+    free_entry: Option<NonNull<UniformEntry<T>>>,
     /// Occupied entries.
     len: usize,
     /// Entries per page, payload offset and page size.
-    geometry: Geometry,
+    geometry: PageGeometry,
     /// Bits of a key's index that number the entry within its page.
     shift: u32,
     /// `(1 << shift) - 1`: the slot bits of a key's index.
@@ -158,7 +158,8 @@ impl<T, H> UniformPool<T, H> {
     /// An empty pool with pages of at least `size` bytes. Allocates nothing.
     #[must_use]
     pub fn with_page_size(size: PageSize) -> Self {
-        let geometry = Geometry::new(size, Layout::new::<H>(), Layout::new::<Entry<T>>());
+        let geometry =
+            PageGeometry::new(size, Layout::new::<H>(), Layout::new::<UniformEntry<T>>());
         let capacity = u32::try_from(geometry.capacity).expect("entries per page fit in u32");
         let shift = capacity.next_power_of_two().trailing_zeros();
         Self {
@@ -202,7 +203,7 @@ impl<T, H> UniformPool<T, H> {
 
     /// The entry `slot` of a page whose first entry is `entries`.
     #[inline]
-    fn entry(&self, entries: NonNull<Entry<T>>, slot: usize) -> NonNull<Entry<T>> {
+    fn entry(&self, entries: NonNull<UniformEntry<T>>, slot: usize) -> NonNull<UniformEntry<T>> {
         // Redundant: `entry_of` checks a key's slot in every build, and the
         // other callers loop below the capacity.
         debug_assert!(slot < self.geometry.capacity);
@@ -213,7 +214,7 @@ impl<T, H> UniformPool<T, H> {
 
     /// The base of the page whose first entry is `entries`.
     #[inline]
-    fn page_base(&self, entries: NonNull<Entry<T>>) -> NonNull<u8> {
+    fn page_base(&self, entries: NonNull<UniformEntry<T>>) -> NonNull<u8> {
         // SAFETY: `entries` lies `data_offset` bytes into its page.
         unsafe { entries.cast::<u8>().sub(self.geometry.data_offset) }
     }
@@ -221,7 +222,7 @@ impl<T, H> UniformPool<T, H> {
     /// The entry a key names, if the key is this pool's and its page
     /// exists; the generation is not checked here.
     #[inline]
-    fn entry_of(&self, key: PoolKey) -> Option<NonNull<Entry<T>>> {
+    fn entry_of(&self, key: PoolKey) -> Option<NonNull<UniformEntry<T>>> {
         if key.pool != self.id {
             return None;
         }
@@ -237,7 +238,7 @@ impl<T, H> UniformPool<T, H> {
     /// The occupied entry `key` names, or `None` when the key is stale or
     /// foreign.
     #[inline]
-    fn occupied(&self, key: PoolKey) -> Option<NonNull<Entry<T>>> {
+    fn occupied(&self, key: PoolKey) -> Option<NonNull<UniformEntry<T>>> {
         let entry = self.entry_of(key)?;
         // SAFETY: entries of live pages have an initialized generation.
         let generation = unsafe { (*entry.as_ptr()).generation };
@@ -512,7 +513,7 @@ impl<T, H: Default> UniformPool<T, H> {
     /// The entry of the free list's head, adding a page first if the list
     /// is empty; for an insert that does not follow a removal.
     #[inline]
-    fn free_entry_slow(&mut self) -> NonNull<Entry<T>> {
+    fn free_entry_slow(&mut self) -> NonNull<UniformEntry<T>> {
         if self.free_head == NONE {
             self.add_page();
         }
@@ -527,7 +528,7 @@ impl<T, H: Default> UniformPool<T, H> {
     }
 
     /// The entry an index on the free list names (for debug checks).
-    fn entry_of_index(&self, index: u32) -> *mut Entry<T> {
+    fn entry_of_index(&self, index: u32) -> *mut UniformEntry<T> {
         let entries = self.pages[(index >> self.shift) as usize]
             .entries
             .expect("free entries lie on live pages");
@@ -558,7 +559,10 @@ impl<T, H: Default> UniformPool<T, H> {
         unsafe { base.cast::<H>().write(header) };
         // SAFETY: the geometry places the entries `data_offset` bytes into
         // the page.
-        let entries = unsafe { base.add(self.geometry.data_offset).cast::<Entry<T>>() };
+        let entries = unsafe {
+            base.add(self.geometry.data_offset)
+                .cast::<UniformEntry<T>>()
+        };
         let floor = self.pages[page].floor;
         debug_assert!(floor.is_multiple_of(2) && floor < RETIRED);
         for slot in (0..self.geometry.capacity).rev() {
@@ -922,8 +926,8 @@ impl<T, H> UniformPool<T, H> {
     pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
         use crate::memory_map::{Block, MemoryMap, SpanKind, type_name};
         let mut map = MemoryMap::new(alloc::format!("UniformPool<{}>", type_name::<T>()));
-        let entry = size_of::<Entry<T>>();
-        let value_at = core::mem::offset_of!(Entry<T>, slot);
+        let entry = size_of::<UniformEntry<T>>();
+        let value_at = core::mem::offset_of!(UniformEntry<T>, slot);
         let generation = size_of::<u32>();
         for (number, page) in self.pages.iter().enumerate() {
             let Some(entries) = page.entries else {

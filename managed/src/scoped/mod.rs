@@ -142,7 +142,7 @@ use core::ptr::{self, NonNull};
 use allocator_api2::alloc::{AllocError as ApiAllocError, Allocator};
 
 use self::drop_list::{DropList, SliceEntry, ValueEntry};
-use self::raw::{Blocks, Cursor, Mark};
+use self::raw::{Blocks, Mark, ScopedCursor};
 use crate::{AllocError, SpaceStats};
 
 /// Owns the memory blocks that [`ArenaScope`]s allocate from, and keeps them
@@ -191,7 +191,7 @@ unsafe impl Sync for MemoryArena {}
 pub struct ArenaScope<'a> {
     /// Bump cursor into the current block. Empty (no current block) while a
     /// nested scope is open, which then owns the position.
-    cursor: Cursor,
+    cursor: ScopedCursor,
     /// Values to drop when the scope ends.
     drops: DropList,
     /// The arena's blocks, from the `&mut MemoryArena` that this scope (or
@@ -218,7 +218,7 @@ type Invariant<'a> = fn(&'a ()) -> &'a ();
 /// What a nested scope restores in its enclosing scope when it ends.
 struct Parent<'a> {
     /// The enclosing scope's cursor, empty while the nested scope is open.
-    cursor: &'a Cursor,
+    cursor: &'a ScopedCursor,
     /// The enclosing scope's `nested` flag, set while the nested scope is
     /// open.
     nested: &'a Cell<Option<usize>>,
@@ -245,7 +245,7 @@ fn allocation_while_nested() -> ! {
 #[track_caller]
 fn alloc_failed(err: AllocError) -> ! {
     match err {
-        AllocError::OutOfMemory { layout } => alloc::alloc::handle_alloc_error(layout),
+        AllocError::OutOfMemory { layout } => crate::page::raw::out_of_memory(layout),
         AllocError::CapacityOverflow => {
             panic!("MemoryArena: allocation size overflows isize::MAX bytes")
         }
@@ -303,7 +303,7 @@ impl MemoryArena {
     #[inline]
     #[must_use = "allocate through the scope: dropping it at once ends the scope"]
     pub fn allocator(&mut self) -> ArenaScope<'_> {
-        let cursor = Cursor::empty();
+        let cursor = ScopedCursor::empty();
         self.blocks.open(&cursor);
         ArenaScope {
             cursor,
