@@ -10,11 +10,15 @@
 //! there is one place to instrument, replace or audit allocation.
 
 use alloc::alloc::{alloc, dealloc, handle_alloc_error};
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::alloc::Layout;
+use core::marker::PhantomData;
+use core::mem::{MaybeUninit, size_of};
 use core::ptr::NonNull;
 
 use super::PageSize;
+use crate::SpaceStats;
 
 /// Allocates a block of `layout` from the global allocator, or aborts
 /// through [`handle_alloc_error`] when the allocator fails.
@@ -471,5 +475,279 @@ mod tests {
         assert_eq!(raw.reserved_bytes(), 4096);
         raw.release_spare();
         assert_eq!(raw.reserved_bytes(), 0);
+    }
+}
+
+/// A list of size-aligned pages, each starting with a header `H`.
+///
+/// The payload of a page (what follows the header) is raw bytes for the
+/// user to fill; the page containers of this crate are built on the same
+/// layer. Headers are found from any address inside a page with
+/// [`header_for`](Self::header_for), which checks ownership first.
+pub struct PageList<H> {
+    /// Page allocation and the ownership index.
+    raw: RawPages,
+    /// The pages in list order.
+    ///
+    /// Invariant: the same set of pages as `raw`'s in-use index, and the
+    /// first `size_of::<H>()` bytes of each hold an initialized `H` that
+    /// this list owns.
+    order: VecDeque<NonNull<u8>>,
+    /// Offset of the payload from the page base.
+    ///
+    /// Invariant: at least `size_of::<H>()`, a multiple of the payload's
+    /// alignment, and smaller than the page size.
+    data_offset: usize,
+    /// The list owns `H`s.
+    _headers: PhantomData<H>,
+}
+
+// SAFETY: the list owns its headers and pages exclusively (no sharing of
+// the raw pointers), so it can move to another thread when `H` can.
+unsafe impl<H: Send> Send for PageList<H> {}
+// SAFETY: `&PageList` only hands out `&H` and `&[MaybeUninit<u8>]`.
+unsafe impl<H: Sync> Sync for PageList<H> {}
+
+impl<H> PageList<H> {
+    /// An empty list whose pages hold elements of layout `elem` after the
+    /// header, and the geometry of those pages.
+    pub(crate) fn for_elements(size: PageSize, elem: Layout) -> (Self, PageGeometry) {
+        let geometry = PageGeometry::new(size, Layout::new::<H>(), elem);
+        let list = Self {
+            // Lists grow and shrink at their ends: adjacent pages in chunks.
+            raw: RawPages::chunked(geometry.page_size),
+            order: VecDeque::new(),
+            data_offset: geometry.data_offset,
+            _headers: PhantomData,
+        };
+        (list, geometry)
+    }
+
+    /// The size of every page of this list.
+    #[inline]
+    #[must_use]
+    pub fn page_size(&self) -> PageSize {
+        self.raw.page_size()
+    }
+
+    /// Pages in the list.
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Offset of the payload from the page base: the header's size rounded
+    /// up to 16 bytes.
+    #[inline]
+    #[must_use]
+    pub fn payload_offset(&self) -> usize {
+        self.data_offset
+    }
+
+    /// Appends a page with `header`.
+    pub fn push_back(&mut self, header: H) {
+        let page = self.new_page(header);
+        self.order.push_back(page);
+    }
+
+    /// Prepends a page with `header`.
+    pub fn push_front(&mut self, header: H) {
+        let page = self.new_page(header);
+        self.order.push_front(page);
+    }
+
+    /// Removes the last page, returning its header.
+    pub fn pop_back(&mut self) -> Option<H> {
+        let page = self.order.pop_back()?;
+        // SAFETY: `page` came out of `order`, so it is in use and holds a
+        // header; it is no longer in `order`, so nothing reaches it again.
+        Some(unsafe { self.retire_page(page) })
+    }
+
+    /// Removes the first page, returning its header.
+    pub fn pop_front(&mut self) -> Option<H> {
+        let page = self.order.pop_front()?;
+        // SAFETY: as in `pop_back`.
+        Some(unsafe { self.retire_page(page) })
+    }
+
+    /// The header of page `index`.
+    #[must_use]
+    pub fn header(&self, index: usize) -> Option<&H> {
+        let page = *self.order.get(index)?;
+        // SAFETY: a page in `order` starts with an initialized header, and
+        // `&self` forbids mutation for the returned lifetime.
+        Some(unsafe { page.cast::<H>().as_ref() })
+    }
+
+    /// The header of page `index`, mutably.
+    #[must_use]
+    pub fn header_mut(&mut self, index: usize) -> Option<&mut H> {
+        let page = *self.order.get(index)?;
+        // SAFETY: as in `header`, with `&mut self` making it exclusive.
+        Some(unsafe { page.cast::<H>().as_mut() })
+    }
+
+    /// The payload bytes of page `index`.
+    #[must_use]
+    pub fn payload(&self, index: usize) -> Option<&[MaybeUninit<u8>]> {
+        let page = *self.order.get(index)?;
+        // SAFETY: the payload lies inside the page after the header, is
+        // owned by this list, and any byte is a valid `MaybeUninit<u8>`.
+        Some(unsafe {
+            core::slice::from_raw_parts(
+                page.add(self.payload_offset()).cast().as_ptr(),
+                self.payload_len(),
+            )
+        })
+    }
+
+    /// The payload bytes of page `index`, mutably.
+    #[must_use]
+    pub fn payload_mut(&mut self, index: usize) -> Option<&mut [MaybeUninit<u8>]> {
+        let page = *self.order.get(index)?;
+        // SAFETY: as in `payload`, with `&mut self` making it exclusive.
+        Some(unsafe {
+            core::slice::from_raw_parts_mut(
+                page.add(self.payload_offset()).cast().as_ptr(),
+                self.payload_len(),
+            )
+        })
+    }
+
+    /// The header of the page containing `obj`, or `None` when this list
+    /// owns no page containing that address (a foreign object, or a pointer
+    /// into a page that was freed). Only the address of `obj` is used; it is
+    /// never dereferenced.
+    #[inline]
+    #[must_use]
+    pub fn header_for<T: ?Sized>(&self, obj: *const T) -> Option<&H> {
+        let page = self.raw.page_of(obj.cast::<u8>().addr())?;
+        // SAFETY: `page_of` only returns pages in use, each of which starts
+        // with an initialized header; `&self` forbids mutation meanwhile.
+        Some(unsafe { page.cast::<H>().as_ref() })
+    }
+
+    /// The header of the page containing `obj`, mutably; `None` as for
+    /// [`header_for`](Self::header_for).
+    #[inline]
+    #[must_use]
+    pub fn header_for_mut<T: ?Sized>(&mut self, obj: *const T) -> Option<&mut H> {
+        let page = self.raw.page_of(obj.cast::<u8>().addr())?;
+        // SAFETY: as in `header_for`, with `&mut self` making it exclusive.
+        Some(unsafe { page.cast::<H>().as_mut() })
+    }
+
+    /// The headers, in list order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &H> + ExactSizeIterator + '_ {
+        // SAFETY: every page in `order` starts with an initialized header.
+        self.order
+            .iter()
+            .map(|page| unsafe { page.cast::<H>().as_ref() })
+    }
+
+    /// The headers, in list order, mutably.
+    pub fn iter_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut H> + ExactSizeIterator + '_ {
+        // SAFETY: every page in `order` starts with an initialized header,
+        // and distinct pages never overlap, so the borrows are disjoint.
+        self.order
+            .iter_mut()
+            .map(|page| unsafe { page.cast::<H>().as_mut() })
+    }
+
+    /// Returns memory held for reuse to the allocator.
+    pub fn shrink_to_fit(&mut self) {
+        self.raw.release_spare();
+    }
+
+    /// Space statistics: headers count as live bytes (the payload is the
+    /// user's, and its use is unknown to the list).
+    #[must_use]
+    pub fn stats(&self) -> SpaceStats {
+        SpaceStats::new(self.len() * size_of::<H>(), self.raw.reserved_bytes())
+    }
+
+    /// The first payload byte of page `index`.
+    #[inline]
+    pub(crate) fn data(&self, index: usize) -> NonNull<u8> {
+        // SAFETY: `data_offset` is smaller than the page size, so the result
+        // stays inside the page's allocation.
+        unsafe { self.order[index].add(self.data_offset) }
+    }
+
+    fn new_page(&mut self, header: H) -> NonNull<u8> {
+        let page = self.raw.alloc_page();
+        // SAFETY: the page is fresh, at least as large as `H` (the geometry
+        // guarantees it) and aligned to its own size, which is at least the
+        // alignment of `H`.
+        unsafe { page.cast::<H>().write(header) };
+        page
+    }
+
+    /// # Safety
+    ///
+    /// `page` must be in use by this list, removed from `order`, and its
+    /// payload no longer hold anything that needs dropping.
+    unsafe fn retire_page(&mut self, page: NonNull<u8>) -> H {
+        // SAFETY: 1. the page holds an initialized header (invariant of
+        // pages in use); 2. it is read out exactly once, just before the
+        // page is freed, so it is never dropped twice.
+        let header = unsafe { page.cast::<H>().read() };
+        // SAFETY: the page is in use and, by the caller's contract, nothing
+        // reaches it any more.
+        unsafe { self.raw.free_page(page) };
+        header
+    }
+}
+
+// Raw access for the multisize containers (`crate::multisize`), which keep
+// typed records in the payload and must reach pages through the list's own
+// raw pointers (a `&mut [u8]` over a payload would invalidate the pointers
+// they hold into it).
+impl<H> PageList<H> {
+    /// The base address of page `index` (where its header lives), carrying
+    /// the provenance of the whole page.
+    #[inline]
+    pub(crate) fn page_ptr(&self, index: usize) -> Option<NonNull<u8>> {
+        self.order.get(index).copied()
+    }
+
+    /// Moves the first page to the back of the list (header and payload
+    /// untouched), so an emptied page is reused without reallocation.
+    pub(crate) fn rotate_front_to_back(&mut self) {
+        self.order.rotate_left(self.order.len().min(1));
+    }
+
+    /// Moves the last page to the front of the list.
+    pub(crate) fn rotate_back_to_front(&mut self) {
+        self.order.rotate_right(self.order.len().min(1));
+    }
+}
+
+// Memory maps (`crate::memory_map`).
+impl<H> PageList<H> {
+    /// Adds to `map` a block per page in list order, labelled `page i`,
+    /// with the header and the padding up to the payload; `payload(i, data,
+    /// block)` then maps the payload of page `i`, which starts at `data`
+    /// (offsets in `block` count from the page base), and the rest of the
+    /// page is padding. The idle pages follow as free blocks.
+    pub(crate) fn map_pages(
+        &self,
+        map: &mut crate::memory_map::MemoryMap,
+        mut payload: impl FnMut(usize, NonNull<u8>, &mut crate::memory_map::Block),
+    ) {
+        use crate::memory_map::{Block, SpanKind};
+        let page_size = self.page_size().get();
+        for (i, &page) in self.order.iter().enumerate() {
+            let mut block = Block::new(alloc::format!("page {i}"), page.addr().get());
+            block
+                .push(SpanKind::Header, size_of::<H>())
+                .push_to(SpanKind::Padding, self.data_offset);
+            payload(i, self.data(i), &mut block);
+            block.push_to(SpanKind::Padding, page_size);
+            map.push(block);
+        }
+        self.raw.map_idle(map);
     }
 }
