@@ -230,6 +230,37 @@ impl RawPages {
         base
     }
 
+    /// Makes sure at least `additional` pages are idle, allocating chunks
+    /// of idle pages (each at most `max_chunk` pages) for the missing ones,
+    /// so the next `additional` calls of [`alloc_page`](Self::alloc_page)
+    /// allocate nothing.
+    #[cold]
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        while self.idle.len() < additional {
+            let pages = (additional - self.idle.len()).min(self.max_chunk);
+            let layout = self.chunk_layout(pages);
+            // Grow the tables first, so a failure leaks nothing.
+            self.chunks.reserve(1);
+            self.idle.reserve(pages);
+            // The layout has a non-zero size: at least one page.
+            let base = allocate(layout);
+            for i in 0..pages {
+                // SAFETY: page `i` lies inside the chunk.
+                self.list_idle(unsafe { base.add(i * self.size.get()) });
+            }
+            let at = self.chunks.partition_point(|chunk| chunk.base < base);
+            self.chunks.insert(
+                at,
+                PageChunk {
+                    base,
+                    pages,
+                    idle: pages,
+                },
+            );
+            self.reserved += pages;
+        }
+    }
+
     /// Takes `page` out of use. It becomes idle; its chunk goes back to the
     /// allocator if none of its pages is in use and other idle pages remain.
     ///
@@ -666,6 +697,12 @@ impl<H> PageList<H> {
     #[must_use]
     pub fn stats(&self) -> SpaceStats {
         SpaceStats::new(self.len() * size_of::<H>(), self.raw.reserved_bytes())
+    }
+
+    /// Makes room for `additional` more pages without allocating (idle
+    /// pages, like a `Vec`'s capacity).
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.raw.reserve(additional);
     }
 
     /// The first payload byte of page `index`.

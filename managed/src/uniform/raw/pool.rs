@@ -1,0 +1,1164 @@
+//! The raw core of [`UniformPool`]: the pool type with its page table,
+//! entries (a `u32` generation, odd while occupied, and a union of the value
+//! and the next vacant entry), free list and the cursor its iterators share.
+//! Every pointer into a page is made and dereferenced here; the invariants
+//! are written on the pool's fields. The safe trait impls, the value
+//! iterators and the tests are in [`crate::uniform::pool`](super::super::pool).
+
+use alloc::vec::Vec;
+use core::alloc::Layout;
+use core::fmt;
+use core::iter::FusedIterator;
+use core::marker::PhantomData;
+use core::mem::{ManuallyDrop, size_of};
+use core::ptr::NonNull;
+
+use crate::SpaceStats;
+use crate::page::PageSize;
+use crate::page::raw::{PageGeometry, RawPages};
+use crate::platform::IdCounter;
+
+/// A key into a [`UniformPool`]: `Copy`, 16 bytes, and checked on every use.
+///
+/// A key stops working when its value is removed (the slot's generation
+/// moves on), and a key from another pool never works (keys carry their
+/// pool's identity), so neither can read some other value.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PoolKey {
+    /// `page << shift | slot`.
+    index: u32,
+    /// The slot's generation when the value was inserted; always odd.
+    generation: u32,
+    /// The id of the pool that made the key (never reused: see
+    /// `NEXT_POOL_ID`).
+    pool: u64,
+}
+
+impl fmt::Debug for PoolKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "PoolKey({}v{}@{})",
+            self.index, self.generation, self.pool
+        )
+    }
+}
+
+/// A pool entry: the generation (odd while occupied, even while vacant)
+/// and either the value or the next vacant entry.
+#[repr(C)]
+struct UniformEntry<T> {
+    generation: u32,
+    slot: Slot<T>,
+}
+
+/// The payload of an entry; which field is live follows the generation's
+/// parity.
+union Slot<T> {
+    value: ManuallyDrop<T>,
+    next: u32,
+}
+
+/// Per-page bookkeeping of a [`UniformPool`].
+struct PageSlot<T> {
+    /// The page's first entry (`data_offset` bytes past the page base), or
+    /// `None` after `shrink_to_fit` returned the page. Held instead of the
+    /// base so that a key resolves with one load from this table.
+    entries: Option<NonNull<UniformEntry<T>>>,
+    /// The generation every entry of this page starts at when the page is
+    /// (re)created: higher than any generation a key to the page holds.
+    floor: u32,
+}
+
+/// No vacant entry.
+const NONE: u32 = u32::MAX;
+/// The generation of an entry that may never be reused: one more insert
+/// would leave no odd generation to give it.
+const RETIRED: u32 = u32::MAX - 1;
+
+/// The next pool id. Ids are never reused (the counter never wraps), so
+/// that no key of one pool, live or dropped, can ever be taken for a key of
+/// another.
+static NEXT_POOL_ID: IdCounter = IdCounter::new();
+
+/// A pool of `T`s: insert anywhere, remove anywhere by key, values never
+/// move, and iteration walks memory page by page, skipping holes.
+///
+/// Removal pushes the entry on a free list that the next insert reuses
+/// (LIFO); [`shrink_to_fit`](Self::shrink_to_fit) returns pages that hold
+/// nothing and rebuilds the free list in address order, so that inserts
+/// fill the lowest pages first. Keys stay valid through it.
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// let mut pool = UniformPool::new();
+/// let a = pool.insert("a");
+/// let b = pool.insert("b");
+/// assert_eq!(pool.remove(a), Some("a"));
+/// assert_eq!(pool.remove(a), None, "a stale key is caught");
+/// assert_eq!(pool.get(b), Some(&"b"));
+/// let c = pool.insert("c"); // reuses a's entry, with a new generation
+/// assert_eq!(pool.get(a), None);
+/// assert_eq!(pool.iter().map(|(_, v)| *v).collect::<Vec<_>>(), ["c", "b"]);
+/// # let _ = c;
+/// ```
+pub struct UniformPool<T, H = ()> {
+    /// Page allocation and the ownership index behind `header_for`.
+    raw: RawPages,
+    /// Pages by page number (the high bits of a key's index).
+    ///
+    /// Invariant: every `Some(entries)` lies `data_offset` bytes into a page
+    /// in use by `raw` whose first bytes hold an initialized `H` and whose
+    /// `capacity` entries, from `entries`, all have an initialized
+    /// generation; an entry with an odd generation holds an initialized
+    /// value.
+    pages: Vec<PageSlot<T>>,
+    /// Page numbers whose base is `None`, to be reused first.
+    free_pages: Vec<u32>,
+    /// The first vacant entry (`NONE` if there is none).
+    ///
+    /// Invariant: the list runs through vacant, non-retired entries of
+    /// live pages only, each once.
+    free_head: u32,
+    /// The entry `free_head` names, when known: `remove` sets it to the
+    /// entry it vacated, `insert` uses and clears it.
+    ///
+    /// Invariant: `Some(entry)` only while `free_head != NONE`, and then
+    /// `entry` is the entry `free_head` names. With it, an insert right
+    /// after a removal (the churn of a pool of live objects) finds its
+    /// entry without the page table: the step's chain of dependent loads
+    /// is the free list's own link and nothing else.
+    free_entry: Option<NonNull<UniformEntry<T>>>,
+    /// Occupied entries.
+    len: usize,
+    /// Entries per page, payload offset and page size.
+    geometry: PageGeometry,
+    /// Bits of a key's index that number the entry within its page.
+    shift: u32,
+    /// `(1 << shift) - 1`: the slot bits of a key's index.
+    mask: u32,
+    /// This pool's identity, carried by its keys; unique in the process.
+    id: u64,
+    /// The pool owns `T`s and `H`s.
+    _owns: PhantomData<(T, H)>,
+}
+
+// SAFETY: the pool owns its values and headers; moving it moves them.
+unsafe impl<T: Send, H: Send> Send for UniformPool<T, H> {}
+// SAFETY: `&UniformPool` only hands out `&T` and `&H`.
+unsafe impl<T: Sync, H: Sync> Sync for UniformPool<T, H> {}
+
+impl<T> UniformPool<T> {
+    /// An empty pool with 4 KiB pages. Allocates nothing.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::with_page_size(PageSize::DEFAULT)
+    }
+
+    /// An empty pool with 4 KiB pages and room for `capacity` values: the
+    /// pages they need (by the geometry of
+    /// [`with_page_size`](Self::with_page_size)) are added up front, so
+    /// [`capacity`](Self::capacity) is at least `capacity` and the first
+    /// `capacity` inserts allocate nothing.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut pool = UniformPool::with_capacity(1000);
+    /// let capacity = pool.capacity();
+    /// assert!(capacity >= 1000);
+    /// for i in 0..1000u64 {
+    ///     pool.insert(i);
+    /// }
+    /// assert_eq!(pool.capacity(), capacity);
+    /// ```
+    ///
+    /// # Panics
+    /// When `capacity` needs more pages than a key can number.
+    #[must_use]
+    pub fn with_capacity(capacity: usize) -> Self {
+        let mut pool = Self::new();
+        let pages = capacity.div_ceil(pool.geometry.capacity);
+        pool.pages.reserve(pages);
+        for _ in 0..pages {
+            pool.add_page();
+        }
+        pool
+    }
+}
+
+impl<T, H> UniformPool<T, H> {
+    /// An empty pool with pages of at least `size` bytes. Allocates nothing.
+    #[must_use]
+    pub fn with_page_size(size: PageSize) -> Self {
+        let geometry =
+            PageGeometry::new(size, Layout::new::<H>(), Layout::new::<UniformEntry<T>>());
+        let capacity = u32::try_from(geometry.capacity).expect("entries per page fit in u32");
+        let shift = capacity.next_power_of_two().trailing_zeros();
+        Self {
+            raw: RawPages::new(geometry.page_size),
+            pages: Vec::new(),
+            free_pages: Vec::new(),
+            free_head: NONE,
+            free_entry: None,
+            len: 0,
+            geometry,
+            shift,
+            mask: (1 << shift) - 1,
+            id: NEXT_POOL_ID.next(),
+            _owns: PhantomData,
+        }
+    }
+
+    /// Number of values.
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the pool holds no value.
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Entries in live pages: how many values fit before a page is added.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.live_pages() * self.geometry.capacity
+    }
+
+    fn live_pages(&self) -> usize {
+        self.pages.len() - self.free_pages.len()
+    }
+
+    /// The entry `slot` of a page whose first entry is `entries`.
+    #[inline]
+    fn entry(&self, entries: NonNull<UniformEntry<T>>, slot: usize) -> NonNull<UniformEntry<T>> {
+        // Redundant: `entry_of` checks a key's slot in every build, and the
+        // other callers loop below the capacity.
+        debug_assert!(slot < self.geometry.capacity);
+        // SAFETY: `slot < capacity`, so the entry lies inside the page (the
+        // geometry sized `capacity` to fit after `data_offset`).
+        unsafe { entries.add(slot) }
+    }
+
+    /// The base of the page whose first entry is `entries`.
+    #[inline]
+    fn page_base(&self, entries: NonNull<UniformEntry<T>>) -> NonNull<u8> {
+        // SAFETY: `entries` lies `data_offset` bytes into its page.
+        unsafe { entries.cast::<u8>().sub(self.geometry.data_offset) }
+    }
+
+    /// The entry a key names, if the key is this pool's and its page
+    /// exists; the generation is not checked here.
+    #[inline]
+    fn entry_of(&self, key: PoolKey) -> Option<NonNull<UniformEntry<T>>> {
+        if key.pool != self.id {
+            return None;
+        }
+        let page = (key.index >> self.shift) as usize;
+        let slot = (key.index & self.mask) as usize;
+        if slot >= self.geometry.capacity {
+            return None;
+        }
+        let entries = self.pages.get(page)?.entries?;
+        Some(self.entry(entries, slot))
+    }
+
+    /// The occupied entry `key` names, or `None` when the key is stale or
+    /// foreign.
+    #[inline]
+    fn occupied(&self, key: PoolKey) -> Option<NonNull<UniformEntry<T>>> {
+        let entry = self.entry_of(key)?;
+        // SAFETY: entries of live pages have an initialized generation.
+        let generation = unsafe { (*entry.as_ptr()).generation };
+        (generation == key.generation).then_some(entry)
+    }
+
+    /// Whether `key` names a value of this pool.
+    #[must_use]
+    pub fn contains(&self, key: PoolKey) -> bool {
+        self.occupied(key).is_some()
+    }
+
+    /// The value `key` names, or `None` for a stale or foreign key.
+    #[inline]
+    #[must_use]
+    pub fn get(&self, key: PoolKey) -> Option<&T> {
+        let entry = self.occupied(key)?;
+        // SAFETY: the generation matched an odd (key) generation, so the
+        // entry is occupied and holds an initialized value; `&self` keeps
+        // it alive and shared.
+        Some(unsafe { &(*entry.as_ptr()).slot.value })
+    }
+
+    /// The value `key` names, mutably.
+    #[inline]
+    #[must_use]
+    pub fn get_mut(&mut self, key: PoolKey) -> Option<&mut T> {
+        let entry = self.occupied(key)?;
+        // SAFETY: as in `get`, with `&mut self` making it exclusive.
+        Some(unsafe { &mut (*entry.as_ptr()).slot.value })
+    }
+
+    /// Removes and returns the value `key` names; `None` (and nothing
+    /// changes) for a stale or foreign key.
+    #[inline]
+    pub fn remove(&mut self, key: PoolKey) -> Option<T> {
+        let entry = self.occupied(key)?;
+        // SAFETY: 1. the entry is occupied (generation matched), so the
+        // value is initialized; 2. the generation becomes even right below,
+        // so the value is never read or dropped again.
+        let value = unsafe { ManuallyDrop::take(&mut (*entry.as_ptr()).slot.value) };
+        let generation = key.generation + 1;
+        // SAFETY: the entry lies in a live page; writing plain fields.
+        unsafe {
+            (*entry.as_ptr()).generation = generation;
+            if generation != RETIRED {
+                (*entry.as_ptr()).slot.next = self.free_head;
+            }
+        }
+        if generation != RETIRED {
+            self.free_head = key.index;
+            self.free_entry = Some(entry);
+        }
+        self.len -= 1;
+        Some(value)
+    }
+
+    /// Removes every value (dropping them; a panicking destructor does not
+    /// stop the others from being dropped). Every key becomes stale.
+    pub fn clear(&mut self) {
+        self.drop_values();
+        self.rebuild_free_list();
+    }
+
+    /// Returns every page holding no value to the allocator, and rebuilds
+    /// the free list in address order. Keys stay valid: a page created
+    /// again later starts its generations above any key to it.
+    pub fn shrink_to_fit(&mut self) {
+        for page in 0..self.pages.len() {
+            let Some(entries) = self.pages[page].entries else {
+                continue;
+            };
+            let mut highest = 0;
+            let mut empty = true;
+            for slot in 0..self.geometry.capacity {
+                // SAFETY: entries of live pages have initialized generations.
+                let generation = unsafe { (*self.entry(entries, slot).as_ptr()).generation };
+                empty &= generation % 2 == 0;
+                highest = highest.max(generation);
+            }
+            if !empty || highest >= RETIRED {
+                continue;
+            }
+            self.pages[page] = PageSlot {
+                entries: None,
+                floor: highest,
+            };
+            self.free_pages.push(page as u32);
+            let base = self.page_base(entries);
+            // SAFETY: 1. the page was live and its header initialized; it is
+            // read out once and dropped; 2. no entry of it holds a value and
+            // it is no longer reachable from `pages`, so freeing it is safe.
+            unsafe {
+                drop(base.cast::<H>().read());
+                self.raw.free_page(base);
+            }
+        }
+        self.rebuild_free_list();
+        self.raw.release_spare();
+    }
+
+    /// Relinks every vacant, non-retired entry of live pages, lowest page
+    /// and entry first.
+    fn rebuild_free_list(&mut self) {
+        self.free_head = NONE;
+        self.free_entry = None;
+        for page in (0..self.pages.len()).rev() {
+            let Some(entries) = self.pages[page].entries else {
+                continue;
+            };
+            for slot in (0..self.geometry.capacity).rev() {
+                let entry = self.entry(entries, slot).as_ptr();
+                // SAFETY: the entry lies in a live page; its generation is
+                // initialized, and a vacant entry's `next` may be written.
+                unsafe {
+                    let generation = (*entry).generation;
+                    if generation.is_multiple_of(2) && generation != RETIRED {
+                        (*entry).slot.next = self.free_head;
+                        self.free_head = ((page as u32) << self.shift) | slot as u32;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops every value, marking each entry vacant before its destructor
+    /// runs, and keeps going (while unwinding) if one panics.
+    fn drop_values(&mut self) {
+        /// Drops the values from `(page, slot)` on, advancing the cursor
+        /// past each entry before dropping its value.
+        fn run<T, H>(pool: &mut UniformPool<T, H>, page: &mut usize, slot: &mut usize) {
+            while *page < pool.pages.len() {
+                let Some(entries) = pool.pages[*page].entries else {
+                    *page += 1;
+                    continue;
+                };
+                while *slot < pool.geometry.capacity {
+                    let entry = pool.entry(entries, *slot).as_ptr();
+                    *slot += 1;
+                    // SAFETY: 1. the entry lies in a live page with an
+                    // initialized generation; 2. an odd generation means
+                    // the value is initialized; it is marked vacant
+                    // before being dropped, so it is dropped only once
+                    // even if its destructor panics.
+                    unsafe {
+                        if (*entry).generation % 2 == 1 {
+                            (*entry).generation += 1;
+                            pool.len -= 1;
+                            ManuallyDrop::drop(&mut (*entry).slot.value);
+                        }
+                    }
+                }
+                *slot = 0;
+                *page += 1;
+            }
+        }
+        if self.is_empty() {
+            return;
+        }
+        // If a destructor panics, the guard goes on from the next entry
+        // while unwinding; on the normal path it finds nothing left.
+        let mut cursor = scopeguard::guard((self, 0, 0), |(pool, mut page, mut slot)| {
+            run(pool, &mut page, &mut slot);
+        });
+        let (pool, page, slot) = &mut *cursor;
+        run(pool, page, slot);
+    }
+
+    /// Space statistics: `size_of::<T>()` per value against every page held.
+    #[must_use]
+    pub fn stats(&self) -> SpaceStats {
+        SpaceStats::new(self.len() * size_of::<T>(), self.raw.reserved_bytes())
+    }
+
+    /// The header of the page holding `value`, or `None` when it is not on
+    /// a page of this pool. Only the address is used.
+    #[must_use]
+    pub fn header_for(&self, value: *const T) -> Option<&H> {
+        let page = self.raw.page_of(value.addr())?;
+        // SAFETY: pages in use by `raw` are live pages of this pool, which
+        // start with an initialized header; `&self` keeps it shared.
+        Some(unsafe { page.cast::<H>().as_ref() })
+    }
+
+    /// The header of the page holding `value`, mutably.
+    #[must_use]
+    pub fn header_for_mut(&mut self, value: *const T) -> Option<&mut H> {
+        let page = self.raw.page_of(value.addr())?;
+        // SAFETY: as in `header_for`, with `&mut self` making it exclusive.
+        Some(unsafe { page.cast::<H>().as_mut() })
+    }
+
+    /// `(key, &value)` pairs, page by page in memory order, skipping holes.
+    #[must_use]
+    pub fn iter(&self) -> Iter<'_, T, H> {
+        Iter {
+            raw: RawIter::new(self),
+            _pool: PhantomData,
+        }
+    }
+
+    /// `(key, &mut value)` pairs, page by page, skipping holes.
+    #[must_use]
+    pub fn iter_mut(&mut self) -> IterMut<'_, T, H> {
+        IterMut {
+            raw: RawIter::new(self),
+            _pool: PhantomData,
+        }
+    }
+}
+
+impl<T, H: Default> UniformPool<T, H> {
+    /// Inserts `value`, returning its key. Reuses the most recently vacated
+    /// entry, or adds a page.
+    ///
+    /// # Panics
+    ///
+    /// When the pool would exceed `u32` key space (about four billion
+    /// entries), with a message.
+    #[inline]
+    #[track_caller]
+    pub fn insert(&mut self, value: T) -> PoolKey {
+        let entry = match self.free_entry.take() {
+            Some(entry) => entry.as_ptr(),
+            None => self.free_entry_slow().as_ptr(),
+        };
+        let index = self.free_head;
+        // Redundant by the invariant on `free_entry`.
+        debug_assert!(self.entry_of_index(index) == entry);
+        // SAFETY: 1. the entry is the free list's head (by the invariant on
+        // `free_entry`, or looked up from `free_head` on a live page), so it
+        // is vacant: its `next` is the live union field and no value is
+        // overwritten;
+        // 2. the generation becomes odd together with the value's write.
+        let generation = unsafe {
+            self.free_head = (*entry).slot.next;
+            let generation = (*entry).generation + 1;
+            debug_assert!(generation % 2 == 1);
+            (*entry).slot.value = ManuallyDrop::new(value);
+            (*entry).generation = generation;
+            generation
+        };
+        self.len += 1;
+        PoolKey {
+            index,
+            generation,
+            pool: self.id,
+        }
+    }
+
+    /// The entry of the free list's head, adding a page first if the list
+    /// is empty; for an insert that does not follow a removal.
+    #[inline]
+    fn free_entry_slow(&mut self) -> NonNull<UniformEntry<T>> {
+        if self.free_head == NONE {
+            self.add_page();
+        }
+        let index = self.free_head;
+        let page = (index >> self.shift) as usize;
+        let slot = (index & self.mask) as usize;
+        // Redundant by the invariant on `free_head` (live pages only).
+        debug_assert!(self.pages[page].entries.is_some());
+        // SAFETY: the free list only holds entries of live pages.
+        let entries = unsafe { self.pages.get_unchecked(page).entries.unwrap_unchecked() };
+        self.entry(entries, slot)
+    }
+
+    /// The entry an index on the free list names (for debug checks).
+    fn entry_of_index(&self, index: u32) -> *mut UniformEntry<T> {
+        let entries = self.pages[(index >> self.shift) as usize]
+            .entries
+            .expect("free entries lie on live pages");
+        self.entry(entries, (index & self.mask) as usize).as_ptr()
+    }
+
+    #[cold]
+    #[track_caller]
+    fn add_page(&mut self) {
+        let page = match self.free_pages.pop() {
+            Some(page) => page as usize,
+            None => {
+                self.pages.push(PageSlot {
+                    entries: None,
+                    floor: 0,
+                });
+                self.pages.len() - 1
+            }
+        };
+        let max_pages = 1usize << (32 - self.shift);
+        if page >= max_pages - 1 {
+            self.pages.pop();
+            panic!("a UniformPool cannot hold more than {max_pages} pages of entries");
+        }
+        let header = H::default();
+        let base = self.raw.alloc_page();
+        // SAFETY: the page is fresh and starts with room for `H`, aligned.
+        unsafe { base.cast::<H>().write(header) };
+        // SAFETY: the geometry places the entries `data_offset` bytes into
+        // the page.
+        let entries = unsafe {
+            base.add(self.geometry.data_offset)
+                .cast::<UniformEntry<T>>()
+        };
+        let floor = self.pages[page].floor;
+        debug_assert!(floor.is_multiple_of(2) && floor < RETIRED);
+        for slot in (0..self.geometry.capacity).rev() {
+            let entry = self.entry(entries, slot).as_ptr();
+            // SAFETY: the entry lies in the fresh page; writing its fields
+            // initializes it as vacant.
+            unsafe {
+                (*entry).generation = floor;
+                (*entry).slot.next = self.free_head;
+            }
+            self.free_head = ((page as u32) << self.shift) | slot as u32;
+        }
+        self.pages[page].entries = Some(entries);
+    }
+}
+
+impl<T, H> Drop for UniformPool<T, H> {
+    fn drop(&mut self) {
+        // Headers are dropped (and pages freed by `raw`) even if a value's
+        // destructor panics.
+        let mut pool = scopeguard::guard(self, |pool| {
+            for page in 0..pool.pages.len() {
+                if let Some(entries) = pool.pages[page].entries.take() {
+                    let base = pool.page_base(entries);
+                    // SAFETY: a live page holds an initialized header,
+                    // dropped once here (the base is taken out first).
+                    unsafe { base.cast::<H>().drop_in_place() };
+                }
+            }
+        });
+        pool.drop_values();
+    }
+}
+
+// ----- iterators -----
+
+/// The cursor shared by the pool iterators.
+struct RawIter<T, H> {
+    pool: NonNull<UniformPool<T, H>>,
+    page: usize,
+    slot: usize,
+    /// Occupied entries not yet yielded.
+    remaining: usize,
+}
+
+impl<T, H> RawIter<T, H> {
+    fn new(pool: &UniformPool<T, H>) -> Self {
+        Self {
+            pool: NonNull::from(pool),
+            page: 0,
+            slot: 0,
+            remaining: pool.len(),
+        }
+    }
+
+    #[inline]
+    fn next(&mut self) -> Option<(PoolKey, *mut T)> {
+        if self.remaining == 0 {
+            return None;
+        }
+        // SAFETY: the wrapper borrows the pool for the iterator's lifetime.
+        let pool = unsafe { self.pool.as_ref() };
+        loop {
+            // `remaining > 0` guarantees an occupied entry lies ahead, so
+            // the page index stays in bounds.
+            let Some(entries) = pool.pages[self.page].entries else {
+                self.page += 1;
+                continue;
+            };
+            let entry = pool.entry(entries, self.slot).as_ptr();
+            let index = ((self.page as u32) << pool.shift) | self.slot as u32;
+            self.slot += 1;
+            if self.slot == pool.geometry.capacity {
+                self.slot = 0;
+                self.page += 1;
+            }
+            // SAFETY: the entry lies in a live page, with its generation
+            // initialized.
+            let generation = unsafe { (*entry).generation };
+            if generation % 2 == 1 {
+                self.remaining -= 1;
+                let key = PoolKey {
+                    index,
+                    generation,
+                    pool: pool.id,
+                };
+                // SAFETY: projecting to the value field of an occupied entry
+                // (no reference is created here).
+                let value = unsafe { (&raw mut (*entry).slot.value).cast::<T>() };
+                return Some((key, value));
+            }
+        }
+    }
+}
+
+impl<T, H> RawIter<T, H> {
+    /// Folds over every remaining occupied entry, page by page: the inner
+    /// loop is a linear scan of one page's entries.
+    #[inline]
+    fn fold_entries<B>(self, init: B, mut f: impl FnMut(B, PoolKey, *mut T) -> B) -> B {
+        let mut acc = init;
+        let mut remaining = self.remaining;
+        if remaining == 0 {
+            return acc;
+        }
+        // SAFETY: the wrapper borrows the pool for the iterator's lifetime.
+        let pool = unsafe { self.pool.as_ref() };
+        let mut first_slot = self.slot;
+        for page in self.page..pool.pages.len() {
+            let Some(entries) = pool.pages[page].entries else {
+                first_slot = 0;
+                continue;
+            };
+            let entries = entries.as_ptr();
+            for slot in first_slot..pool.geometry.capacity {
+                // SAFETY: `slot < capacity`: the entry lies in a live page
+                // with an initialized generation.
+                let entry = unsafe { entries.add(slot) };
+                // SAFETY: as above.
+                let generation = unsafe { (*entry).generation };
+                if generation % 2 == 1 {
+                    let key = PoolKey {
+                        index: ((page as u32) << pool.shift) | slot as u32,
+                        generation,
+                        pool: pool.id,
+                    };
+                    // SAFETY: projecting to the value of an occupied entry.
+                    let value = unsafe { (&raw mut (*entry).slot.value).cast::<T>() };
+                    acc = f(acc, key, value);
+                    remaining -= 1;
+                    if remaining == 0 {
+                        return acc;
+                    }
+                }
+            }
+            first_slot = 0;
+        }
+        acc
+    }
+}
+
+/// Iterator over `(PoolKey, &T)`; see [`UniformPool::iter`].
+pub struct Iter<'a, T, H = ()> {
+    raw: RawIter<T, H>,
+    _pool: PhantomData<&'a UniformPool<T, H>>,
+}
+
+impl<'a, T, H> Iterator for Iter<'a, T, H> {
+    type Item = (PoolKey, &'a T);
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        // SAFETY: the cursor yields occupied entries of the pool, which is
+        // borrowed shared for `'a`.
+        self.raw.next().map(|(k, v)| (k, unsafe { &*v }))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.raw.remaining, Some(self.raw.remaining))
+    }
+    #[inline]
+    fn fold<B, F: FnMut(B, Self::Item) -> B>(self, init: B, mut f: F) -> B {
+        // SAFETY: occupied entries of the pool, borrowed shared for `'a`.
+        self.raw
+            .fold_entries(init, |acc, k, v| f(acc, (k, unsafe { &*v })))
+    }
+}
+
+impl<T, H> ExactSizeIterator for Iter<'_, T, H> {}
+impl<T, H> FusedIterator for Iter<'_, T, H> {}
+
+// SAFETY: an `Iter` only reads the pool it borrows shared, like a
+// `&UniformPool`, which is `Send` and `Sync` when `T` and `H` are `Sync`.
+unsafe impl<T: Sync, H: Sync> Send for Iter<'_, T, H> {}
+// SAFETY: as for `Send`: `&Iter` reads no more than `Iter` does.
+unsafe impl<T: Sync, H: Sync> Sync for Iter<'_, T, H> {}
+
+impl<T, H> fmt::Debug for Iter<'_, T, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter")
+            .field("remaining", &self.raw.remaining)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Iterator over `(PoolKey, &mut T)`; see [`UniformPool::iter_mut`].
+pub struct IterMut<'a, T, H = ()> {
+    raw: RawIter<T, H>,
+    _pool: PhantomData<&'a mut UniformPool<T, H>>,
+}
+
+impl<'a, T, H> Iterator for IterMut<'a, T, H> {
+    type Item = (PoolKey, &'a mut T);
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        // SAFETY: the pool is borrowed exclusively for `'a` and the cursor
+        // yields each occupied entry once, so the borrows are disjoint.
+        self.raw.next().map(|(k, v)| (k, unsafe { &mut *v }))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.raw.remaining, Some(self.raw.remaining))
+    }
+    #[inline]
+    fn fold<B, F: FnMut(B, Self::Item) -> B>(self, init: B, mut f: F) -> B {
+        // SAFETY: each occupied entry once, the pool borrowed exclusively
+        // for `'a`.
+        self.raw
+            .fold_entries(init, |acc, k, v| f(acc, (k, unsafe { &mut *v })))
+    }
+}
+
+impl<T, H> ExactSizeIterator for IterMut<'_, T, H> {}
+impl<T, H> FusedIterator for IterMut<'_, T, H> {}
+
+// SAFETY: an `IterMut` borrows the pool exclusively: it reads the page
+// table (`H: Sync`, as for a shared borrow) and hands out each value once as
+// `&mut T`, which moves to another thread when `T: Send` (as `slab`'s and
+// `Vec`'s `IterMut`).
+unsafe impl<T: Send, H: Sync> Send for IterMut<'_, T, H> {}
+// SAFETY: `&IterMut` gives access to nothing (every method takes
+// `&mut self`), so sharing it needs no more than `&T` would.
+unsafe impl<T: Sync, H: Sync> Sync for IterMut<'_, T, H> {}
+
+impl<T, H> fmt::Debug for IterMut<'_, T, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IterMut")
+            .field("remaining", &self.raw.remaining)
+            .finish_non_exhaustive()
+    }
+}
+
+// Memory maps (`crate::memory_map`).
+impl<T, H> UniformPool<T, H> {
+    /// A map of the pool's memory: one block per page, by page number (the
+    /// header `H`, padding up to the first entry, then each entry: its
+    /// generation as metadata, and the value, live, or the vacant slot,
+    /// free, with the entry's own padding), then the idle page kept for
+    /// reuse. Live bytes are [`stats`](Self::stats)' live bytes, and the
+    /// blocks add up to its reserved bytes.
+    ///
+    /// ```
+    /// use managed::memory_map::SpanKind;
+    /// use managed::prelude::*;
+    ///
+    /// let mut pool = UniformPool::new();
+    /// let keys: Vec<_> = (0..600u64).map(|i| pool.insert(i)).collect();
+    /// keys.iter().step_by(2).for_each(|&k| drop(pool.remove(k)));
+    /// let before = pool.memory_map();
+    /// keys.iter().skip(1).step_by(2).take(290).for_each(|&k| drop(pool.remove(k)));
+    /// pool.shrink_to_fit();
+    /// let after = pool.memory_map();
+    /// assert_eq!(after.bytes(SpanKind::Live), 10 * 8);
+    /// assert!(after.reserved_bytes() < before.reserved_bytes());
+    /// ```
+    #[must_use]
+    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
+        use crate::memory_map::{Block, MemoryMap, SpanKind, type_name};
+        let mut map = MemoryMap::new(alloc::format!("UniformPool<{}>", type_name::<T>()));
+        let entry = size_of::<UniformEntry<T>>();
+        let value_at = core::mem::offset_of!(UniformEntry<T>, slot);
+        let generation = size_of::<u32>();
+        for (number, page) in self.pages.iter().enumerate() {
+            let Some(entries) = page.entries else {
+                continue;
+            };
+            let base = entries.addr().get() - self.geometry.data_offset;
+            let mut block = Block::new(alloc::format!("page {number}"), base);
+            block
+                .push(SpanKind::Header, size_of::<H>())
+                .push_to(SpanKind::Padding, self.geometry.data_offset);
+            for slot in 0..self.geometry.capacity {
+                // SAFETY: entries of live pages have initialized generations
+                // (invariant of `pages`); a raw read of the field, so no
+                // reference to the value is made.
+                let occupied = unsafe { (*self.entry(entries, slot).as_ptr()).generation } % 2 == 1;
+                let start = block.len();
+                block
+                    .push(SpanKind::Metadata, generation)
+                    .push_to(SpanKind::Padding, start + value_at);
+                if occupied {
+                    block
+                        .push(SpanKind::Live, size_of::<T>())
+                        .push_to(SpanKind::Padding, start + entry);
+                } else {
+                    block.push_to(SpanKind::Free, start + entry);
+                }
+            }
+            block.push_to(SpanKind::Padding, self.geometry.page_size.get());
+            map.push(block);
+        }
+        self.raw.map_idle(&mut map);
+        map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::uniform::test_support::{Counted, DropLog};
+
+    fn small<T>() -> UniformPool<T> {
+        UniformPool::with_page_size(PageSize::new(128).unwrap())
+    }
+
+    #[test]
+    fn with_capacity_adds_the_pages_up_front() {
+        let empty: UniformPool<u64> = UniformPool::with_capacity(0);
+        assert_eq!(empty.capacity(), 0);
+        assert_eq!(empty.stats().reserved_bytes, 0);
+        let mut pool = UniformPool::with_capacity(1000);
+        let per_page = pool.geometry.capacity;
+        assert_eq!(pool.capacity(), 1000usize.div_ceil(per_page) * per_page);
+        let reserved = pool.stats().reserved_bytes;
+        let keys: Vec<_> = (0..1000u64).map(|i| pool.insert(i)).collect();
+        assert_eq!(pool.stats().reserved_bytes, reserved, "no page added");
+        assert!(keys.iter().enumerate().all(|(i, &k)| pool[k] == i as u64));
+    }
+
+    /// The uniform containers are covariant in `T` and `H`, like `Vec<T>`:
+    /// they own their values and hand out `&mut T` / `&mut H` only through
+    /// `&mut self`, so a container of `&'static str` may be used as one of
+    /// shorter borrows.
+    #[test]
+    fn containers_are_covariant() {
+        use crate::uniform::{UniformPageDeque, UniformPageQueue, UniformPageStack};
+        fn pool<'a>(p: UniformPool<&'static str, &'static str>) -> UniformPool<&'a str, &'a str> {
+            p
+        }
+        fn deque<'a>(
+            d: UniformPageDeque<&'static str, &'static str>,
+        ) -> UniformPageDeque<&'a str, &'a str> {
+            d
+        }
+        fn queue<'a>(q: UniformPageQueue<&'static str>) -> UniformPageQueue<&'a str> {
+            q
+        }
+        fn stack<'a>(s: UniformPageStack<&'static str>) -> UniformPageStack<&'a str> {
+            s
+        }
+        let local = String::from("local");
+        let mut p = pool(UniformPool::with_page_size(PageSize::DEFAULT));
+        let k = p.insert(&local);
+        assert_eq!(p.get(k), Some(&"local"));
+        let mut d = deque(UniformPageDeque::with_page_size(PageSize::DEFAULT));
+        d.push_back(&local);
+        assert_eq!(d.pop_front(), Some("local"));
+        let mut q = queue(UniformPageQueue::new());
+        q.push(&local);
+        assert_eq!(q.pop(), Some("local"));
+        let mut s = stack(UniformPageStack::new());
+        s.push(&local);
+        assert_eq!(s.pop(), Some("local"));
+    }
+
+    #[test]
+    fn stale_and_foreign_keys_are_caught() {
+        let mut a = small::<u32>();
+        let mut b = small::<u32>();
+        let ka = a.insert(1);
+        let kb = b.insert(2);
+        assert_eq!(a.get(kb), None, "foreign key");
+        assert_eq!(b.remove(ka), None);
+        assert_eq!(a.remove(ka), Some(1));
+        assert_eq!(a.get(ka), None, "stale key");
+        let ka2 = a.insert(3);
+        assert_eq!(ka2.index, ka.index, "entry reused");
+        assert_eq!(a.get(ka), None, "stale key after reuse");
+        assert_eq!(a[ka2], 3);
+        assert!(std::panic::catch_unwind(|| a[ka]).is_err());
+    }
+
+    #[test]
+    fn inserts_reuse_vacated_entries_last_in_first_out() {
+        let mut pool = small::<u64>();
+        let keys: Vec<_> = (0..40).map(|i| pool.insert(i)).collect();
+        // The first insert takes the cached entry of the last removal, the
+        // second looks its entry up from the free list's next link.
+        pool.remove(keys[3]);
+        pool.remove(keys[30]);
+        let a = pool.insert(100);
+        let b = pool.insert(101);
+        assert_eq!((a.index, b.index), (keys[30].index, keys[3].index));
+        assert_eq!((pool[a], pool[b]), (100, 101));
+        // Removal, then a rebuild of the free list, then inserts: the
+        // cached entry must not outlive the rebuild.
+        pool.remove(keys[35]);
+        pool.shrink_to_fit();
+        let c = pool.insert(102);
+        assert_eq!(pool.get(keys[35]), None);
+        assert_eq!(pool[c], 102);
+        pool.remove(c);
+        pool.clear();
+        let d = pool.insert(103);
+        assert_eq!(pool.len(), 1);
+        assert_eq!(pool.values().copied().collect::<Vec<_>>(), [103]);
+        assert_eq!(pool[d], 103);
+    }
+
+    #[test]
+    fn iteration_skips_holes_in_page_order() {
+        let mut pool = small::<u64>();
+        let keys: Vec<_> = (0..100).map(|i| pool.insert(i)).collect();
+        for k in keys.iter().step_by(2) {
+            pool.remove(*k);
+        }
+        let values: Vec<_> = pool.values().copied().collect();
+        // `fold` scans pages; it must agree with `next`, also midway.
+        let mut it = pool.iter();
+        let first = it.next().unwrap();
+        assert_eq!(first.1, &1);
+        assert_eq!(it.fold(0, |n, _| n + 1), 49);
+        let by_next: Vec<_> = pool.values().skip(1).copied().collect();
+        let mut by_fold = Vec::new();
+        let mut it = pool.values();
+        it.next();
+        it.for_each(|v| by_fold.push(*v));
+        assert_eq!(by_next, by_fold);
+        assert_eq!(values, (0..100).filter(|i| i % 2 == 1).collect::<Vec<_>>());
+        for (k, v) in pool.iter_mut() {
+            *v += 1000;
+            let _ = k;
+        }
+        for (k, v) in &pool {
+            assert_eq!(pool.get(k), Some(v));
+        }
+        // Page order: each page is visited once, as one run of ascending
+        // addresses.
+        let addrs: Vec<usize> = pool
+            .values()
+            .map(|v| core::ptr::from_ref(v).addr())
+            .collect();
+        assert_eq!(addrs.len(), 50);
+        let mut pages_seen = Vec::new();
+        for pair in addrs.windows(2) {
+            let (page_a, page_b) = (pair[0] & !127, pair[1] & !127);
+            if page_a == page_b {
+                assert!(pair[0] < pair[1], "ascending within a page");
+            } else {
+                pages_seen.push(page_a);
+            }
+        }
+        pages_seen.push(*addrs.last().unwrap() & !127);
+        let distinct: std::collections::HashSet<_> = pages_seen.iter().collect();
+        assert_eq!(distinct.len(), pages_seen.len(), "no page visited twice");
+    }
+
+    #[test]
+    fn shrink_returns_empty_pages_and_keeps_keys_valid() {
+        let mut pool = small::<u64>();
+        assert!(pool.geometry.capacity > 1);
+        let keys: Vec<_> = (0..200).map(|i| pool.insert(i)).collect();
+        let before = pool.stats().reserved_bytes;
+        // Empty every page but the last.
+        for k in &keys[..keys.len() - 1] {
+            pool.remove(*k);
+        }
+        pool.shrink_to_fit();
+        assert_eq!(pool.stats().reserved_bytes, pool.geometry.page_size.get());
+        assert!(pool.stats().reserved_bytes < before);
+        assert_eq!(pool[keys[199]], 199);
+        // Old keys stay stale even when their pages come back.
+        let fresh: Vec<_> = (0..200).map(|i| pool.insert(i + 1000)).collect();
+        for k in &keys[..199] {
+            assert_eq!(pool.get(*k), None);
+        }
+        for (i, k) in fresh.iter().enumerate() {
+            assert_eq!(pool[*k], i as u64 + 1000);
+        }
+    }
+
+    #[test]
+    fn header_for_and_stats() {
+        let mut pool: UniformPool<u64, u32> =
+            UniformPool::with_page_size(PageSize::new(256).unwrap());
+        let keys: Vec<_> = (0..50).map(|i| pool.insert(i)).collect();
+        for k in &keys {
+            let p: *const u64 = &pool[*k];
+            *pool.header_for_mut(p).unwrap() += 1;
+        }
+        let total: u32 = (0..pool.pages.len())
+            .filter_map(|p| pool.pages[p].entries.map(|e| pool.page_base(e)))
+            .map(|b| {
+                // SAFETY: live pages hold a header.
+                unsafe { *b.cast::<u32>().as_ref() }
+            })
+            .sum();
+        assert_eq!(total, 50);
+        let outside = 0u64;
+        assert!(pool.header_for(&outside).is_none());
+        let stats = pool.stats();
+        assert_eq!(stats.live_bytes, 50 * 8);
+        assert!(stats.space_ratio() > 0.3 && stats.space_ratio() <= 1.0);
+    }
+
+    #[test]
+    fn zero_sized_over_aligned_and_large_values() {
+        let mut units = UniformPool::new();
+        let k = units.insert(());
+        assert_eq!(units.remove(k), Some(()));
+
+        #[repr(align(64))]
+        struct Line(u8);
+        let mut lines = UniformPool::new();
+        let ks: Vec<_> = (0..100).map(|i| lines.insert(Line(i))).collect();
+        for (i, k) in ks.iter().enumerate() {
+            assert_eq!(core::ptr::from_ref(&lines[*k]).addr() % 64, 0);
+            assert_eq!(lines[*k].0, i as u8);
+        }
+
+        let mut big = UniformPool::new();
+        let kb = big.insert([9u8; 10_000]);
+        assert_eq!(big[kb][9_999], 9);
+        assert_eq!(big.geometry.page_size.get(), 16384);
+    }
+
+    #[test]
+    fn every_value_dropped_once() {
+        let log = DropLog::default();
+        let mut pool = small::<Counted>();
+        let keys: Vec<_> = (0..60).map(|i| pool.insert(log.make(i))).collect();
+        for k in keys.iter().take(20) {
+            drop(pool.remove(*k));
+        }
+        assert_eq!(log.dropped(), 20);
+        pool.clear();
+        assert_eq!(log.dropped(), 60);
+        assert!(pool.is_empty());
+        for i in 60..90 {
+            pool.insert(log.make(i));
+        }
+        drop(pool);
+        log.assert_all_dropped_once(90);
+    }
+
+    #[test]
+    fn panicking_destructor_still_drops_the_rest() {
+        let log = DropLog::default();
+        let mut pool = small::<Counted>();
+        for i in 0..40 {
+            pool.insert(if i == 13 {
+                log.make_panicking(i)
+            } else {
+                log.make(i)
+            });
+        }
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(pool)));
+        assert!(result.is_err());
+        log.assert_all_dropped_once(40);
+    }
+
+    #[test]
+    fn generations_retire_instead_of_wrapping() {
+        let mut pool = small::<u8>();
+        let k = pool.insert(1);
+        // Age the entry to the last usable generation.
+        let entry = pool.entry_of(k).unwrap();
+        // SAFETY: test-only: set an occupied entry's generation to the
+        // highest odd one, as ~2^31 reuses would.
+        unsafe { (*entry.as_ptr()).generation = RETIRED - 1 };
+        let old = PoolKey {
+            generation: RETIRED - 1,
+            ..k
+        };
+        assert_eq!(pool.remove(old), Some(1));
+        let next = pool.insert(2);
+        assert_ne!(next.index, k.index, "a retired entry is never reused");
+        pool.shrink_to_fit();
+        let again = pool.insert(3);
+        assert_ne!(again.index, k.index);
+    }
+
+    #[test]
+    fn pool_ids_do_not_wrap_at_32_bits() {
+        let mut a = small::<u8>();
+        let ka = a.insert(1);
+        // A pool made 2^32 pools later: the low 32 bits of its id are
+        // those of `a`'s, as a wrapping 32-bit id would have made them.
+        let mut b = small::<u8>();
+        b.id = a.id + (1 << 32);
+        let kb = b.insert(2);
+        assert_eq!((ka.index, ka.generation), (kb.index, kb.generation));
+        assert_eq!(b.get(ka), None, "a key of another pool never works");
+        assert_eq!(a.get(kb), None);
+        assert_eq!(b.remove(ka), None);
+        assert_eq!(b[kb], 2);
+        assert_eq!(size_of::<PoolKey>(), 16);
+    }
+}
