@@ -4,9 +4,9 @@
 use core::mem::{ManuallyDrop, align_of, offset_of, size_of};
 use core::ptr::NonNull;
 
-use super::raw::{self, EntryLayout};
+use crate::hot::raw::{self, EntryLayout};
 
-/// One entry of a [`Pool`](super::Pool).
+/// One entry of a [`Pool`](crate::hot::Pool).
 ///
 /// `align(8)` keeps the low three bits of every entry address zero for NaN
 /// tagging, whatever `T` is. `repr(C)` puts the state word at offset 0, which

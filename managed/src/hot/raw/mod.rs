@@ -2,7 +2,7 @@
 //! list and the graveyard that keeps leaked blocks reachable.
 //!
 //! Everything here works on untyped entries described by an [`EntryLayout`];
-//! the typed [`Pool`](super::Pool) passes the layout of its `HotEntry<T>` as a
+//! the typed [`Pool`](crate::hot::Pool) passes the layout of its `HotEntry<T>` as a
 //! constant, so this code is compiled once for all `T` except for the few
 //! `#[inline]` hot paths.
 
@@ -14,6 +14,14 @@ use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use crate::{AllocError, page};
+
+pub(super) mod boxed;
+pub(super) mod entry;
+pub(super) mod pool;
+pub(super) mod rc;
+pub(super) mod slot;
+#[cfg(test)]
+mod tests;
 
 /// State word of an entry on the free list. Its payload holds the link.
 pub(crate) const FREE: usize = 0;

@@ -7,10 +7,10 @@ use core::pin::Pin;
 use core::ptr::{self, NonNull};
 
 use super::entry::HotEntry;
-use super::raw;
-use super::{ADDRESS_MASK, TAG_MASK};
+use crate::hot::raw;
+use crate::hot::{ADDRESS_MASK, TAG_MASK};
 
-/// Handle to one entry of a [`Pool`](super::Pool): a single pointer, no
+/// Handle to one entry of a [`Pool`](crate::hot::Pool): a single pointer, no
 /// reference to the pool, so it converts to and from a `u64` for NaN
 /// tagging.
 ///
@@ -80,7 +80,7 @@ pub enum SlotState {
     /// Initialized and pinned: it can never be mutably borrowed, moved out
     /// or forgotten.
     Pinned,
-    /// Initialized and owned by [`PoolRc`](super::PoolRc) handles: only
+    /// Initialized and owned by [`PoolRc`](crate::hot::PoolRc) handles: only
     /// shared references (seen only through a copy of the slot).
     Shared,
 }

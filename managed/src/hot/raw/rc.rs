@@ -10,8 +10,8 @@ use core::ops::Deref;
 use core::ptr::NonNull;
 
 use super::entry::HotEntry;
-use super::raw::{self, SHARE_ONE};
-use super::{Pool, Slot};
+use crate::hot::raw::{self, SHARE_ONE};
+use crate::hot::{Pool, Slot};
 
 /// A shared value in a [`Pool`]: cloning adds an owner, the value is
 /// dropped and its entry freed when the last owner drops. It borrows the

@@ -8,8 +8,8 @@ use core::mem::ManuallyDrop;
 use core::ops::{Deref, DerefMut};
 
 use super::entry::HotEntry;
-use super::raw;
-use super::{Pool, Slot};
+use crate::hot::raw;
+use crate::hot::{Pool, Slot};
 
 /// A value in a [`Pool`], freed when the box drops; it borrows the pool, so
 /// it cannot outlive it. Everything about it is safe.
