@@ -13,6 +13,9 @@ use core::ptr::{self, NonNull};
 
 use crate::{AllocError, page};
 
+pub(super) mod drop_list;
+pub(super) mod scope;
+
 /// Alignment of every block. Requests aligned to at most this never need
 /// padding at the start of a block.
 pub(crate) const BLOCK_ALIGN: usize = 16;

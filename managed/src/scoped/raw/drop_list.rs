@@ -151,19 +151,16 @@ impl DropList {
         if self.head.get().is_none() {
             return;
         }
-        struct Continue<'l>(&'l DropList);
-        impl Drop for Continue<'_> {
-            fn drop(&mut self) {
-                // SAFETY: only reached while unwinding out of `drain`, whose
-                // caller guaranteed the records live; `drain` unlinks a
-                // record before dropping it, so none is dropped twice.
-                unsafe { self.0.drain() }
-            }
-        }
-        let guard = Continue(self);
+        // Goes on with the rest while unwinding; disarmed on the normal path.
+        let guard = scopeguard::guard(self, |list| {
+            // SAFETY: only reached while unwinding out of `drain`, whose
+            // caller guaranteed the records live; `drain` unlinks a record
+            // before dropping it, so none is dropped twice.
+            unsafe { list.drain() }
+        });
         // SAFETY: forwarded from the caller.
-        unsafe { self.drain() };
-        core::mem::forget(guard);
+        unsafe { guard.drain() };
+        scopeguard::ScopeGuard::into_inner(guard);
     }
 
     /// # Safety
