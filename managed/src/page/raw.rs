@@ -554,28 +554,6 @@ impl<H> PageList<H> {
         (list, geometry)
     }
 
-    /// The size of every page of this list.
-    #[inline]
-    #[must_use]
-    pub fn page_size(&self) -> PageSize {
-        self.raw.page_size()
-    }
-
-    /// Pages in the list.
-    #[inline]
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.order.len()
-    }
-
-    /// Offset of the payload from the page base: the header's size rounded
-    /// up to 16 bytes.
-    #[inline]
-    #[must_use]
-    pub fn payload_offset(&self) -> usize {
-        self.data_offset
-    }
-
     /// Appends a page with `header`.
     pub fn push_back(&mut self, header: H) {
         let page = self.new_page(header);
@@ -647,6 +625,63 @@ impl<H> PageList<H> {
         })
     }
 
+    /// Pages in the list.
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// The size of every page of this list.
+    #[inline]
+    #[must_use]
+    pub fn page_size(&self) -> PageSize {
+        self.raw.page_size()
+    }
+
+    /// Offset of the payload from the page base: the header's size rounded
+    /// up to 16 bytes.
+    #[inline]
+    #[must_use]
+    pub fn payload_offset(&self) -> usize {
+        self.data_offset
+    }
+
+    /// Makes room for `additional` more pages without allocating (idle
+    /// pages, like a `Vec`'s capacity).
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.raw.reserve(additional);
+    }
+
+    /// The headers, in list order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &H> + ExactSizeIterator + '_ {
+        // SAFETY: every page in `order` starts with an initialized header.
+        self.order
+            .iter()
+            .map(|page| unsafe { page.cast::<H>().as_ref() })
+    }
+
+    /// The headers, in list order, mutably.
+    pub fn iter_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut H> + ExactSizeIterator + '_ {
+        // SAFETY: every page in `order` starts with an initialized header,
+        // and distinct pages never overlap, so the borrows are disjoint.
+        self.order
+            .iter_mut()
+            .map(|page| unsafe { page.cast::<H>().as_mut() })
+    }
+
+    /// Space statistics: headers count as live bytes (the payload is the
+    /// user's, and its use is unknown to the list).
+    #[must_use]
+    pub fn stats(&self) -> SpaceStats {
+        SpaceStats::new(self.len() * size_of::<H>(), self.raw.reserved_bytes())
+    }
+
+    /// Returns memory held for reuse to the allocator.
+    pub fn shrink_to_fit(&mut self) {
+        self.raw.release_spare();
+    }
+
     /// The header of the page containing `obj`, or `None` when this list
     /// owns no page containing that address (a foreign object, or a pointer
     /// into a page that was freed). Only the address of `obj` is used; it is
@@ -668,41 +703,6 @@ impl<H> PageList<H> {
         let page = self.raw.page_of(obj.cast::<u8>().addr())?;
         // SAFETY: as in `header_for`, with `&mut self` making it exclusive.
         Some(unsafe { page.cast::<H>().as_mut() })
-    }
-
-    /// The headers, in list order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &H> + ExactSizeIterator + '_ {
-        // SAFETY: every page in `order` starts with an initialized header.
-        self.order
-            .iter()
-            .map(|page| unsafe { page.cast::<H>().as_ref() })
-    }
-
-    /// The headers, in list order, mutably.
-    pub fn iter_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut H> + ExactSizeIterator + '_ {
-        // SAFETY: every page in `order` starts with an initialized header,
-        // and distinct pages never overlap, so the borrows are disjoint.
-        self.order
-            .iter_mut()
-            .map(|page| unsafe { page.cast::<H>().as_mut() })
-    }
-
-    /// Returns memory held for reuse to the allocator.
-    pub fn shrink_to_fit(&mut self) {
-        self.raw.release_spare();
-    }
-
-    /// Space statistics: headers count as live bytes (the payload is the
-    /// user's, and its use is unknown to the list).
-    #[must_use]
-    pub fn stats(&self) -> SpaceStats {
-        SpaceStats::new(self.len() * size_of::<H>(), self.raw.reserved_bytes())
-    }
-
-    /// Makes room for `additional` more pages without allocating (idle
-    /// pages, like a `Vec`'s capacity).
-    pub(crate) fn reserve(&mut self, additional: usize) {
-        self.raw.reserve(additional);
     }
 
     /// The first payload byte of page `index`.

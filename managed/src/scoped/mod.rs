@@ -189,6 +189,25 @@ impl MemoryArena {
         }
     }
 
+    /// Frees every block but the first standard block, so the arena again
+    /// holds what a small scope needs.
+    pub fn reset(&mut self) {
+        self.blocks.reset();
+    }
+
+    /// Space statistics. No scope is open (it would borrow the arena), so no
+    /// bytes are live; `reserved_bytes` is the size of every block held.
+    /// [`ArenaScope::stats`] reports the live bytes of an open scope.
+    #[must_use]
+    pub fn stats(&self) -> SpaceStats {
+        SpaceStats::new(0, self.blocks.reserved())
+    }
+
+    /// Frees every block. The next scope allocates afresh.
+    pub fn shrink_to_fit(&mut self) {
+        self.blocks.clear();
+    }
+
     /// Size of a standard block in bytes.
     #[must_use]
     pub fn block_size(&self) -> usize {
@@ -199,25 +218,6 @@ impl MemoryArena {
     #[must_use]
     pub fn block_count(&self) -> usize {
         self.blocks.len()
-    }
-
-    /// Frees every block but the first standard block, so the arena again
-    /// holds what a small scope needs.
-    pub fn reset(&mut self) {
-        self.blocks.reset();
-    }
-
-    /// Frees every block. The next scope allocates afresh.
-    pub fn shrink_to_fit(&mut self) {
-        self.blocks.clear();
-    }
-
-    /// Space statistics. No scope is open (it would borrow the arena), so no
-    /// bytes are live; `reserved_bytes` is the size of every block held.
-    /// [`ArenaScope::stats`] reports the live bytes of an open scope.
-    #[must_use]
-    pub fn stats(&self) -> SpaceStats {
-        SpaceStats::new(0, self.blocks.reserved())
     }
 }
 

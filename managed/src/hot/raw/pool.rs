@@ -89,17 +89,6 @@ impl<T> Pool<T> {
         }
     }
 
-    /// Makes the first block hold at least `min_entries` entries (default
-    /// 64), rounded up to a power-of-two byte size. A good value is about a
-    /// quarter of the number of live slots expected.
-    ///
-    /// # Panics
-    /// When the pool has already allocated its first block.
-    #[track_caller]
-    pub fn set_min_entries(&self, min_entries: usize) {
-        self.raw.set_min_entries(min_entries);
-    }
-
     /// Allocates an entry holding `value`.
     ///
     /// The slot must eventually be given back with [`free`](Pool::free),
@@ -186,36 +175,6 @@ impl<T> Pool<T> {
         // SAFETY: `slot` was just allocated from `self`, is initialized and
         // is the only handle.
         unsafe { PoolRc::from_slot(self, slot) }
-    }
-
-    /// Gets an entry or fails loudly.
-    #[inline]
-    #[track_caller]
-    fn entry_or_panic(&self) -> NonNull<HotEntry<T>> {
-        match self.raw.alloc(HotEntry::<T>::LAYOUT) {
-            Ok(e) => e.cast(),
-            Err(e) => alloc_failed(e),
-        }
-    }
-
-    /// Contract 1, checked in debug builds only (it walks the block list).
-    #[inline]
-    #[track_caller]
-    fn check_owner(&self, slot: &Slot<T>) {
-        if cfg!(debug_assertions) {
-            assert!(
-                self.contains(slot),
-                "hot::Pool: slot given back to a pool it does not belong to"
-            );
-        }
-    }
-
-    /// Whether `slot` points at an entry of this pool (live or freed).
-    /// Walks the block list, `O(log n)` blocks.
-    #[must_use]
-    pub fn contains(&self, slot: &Slot<T>) -> bool {
-        self.raw
-            .contains(slot.entry().as_ptr().addr(), HotEntry::<T>::LAYOUT)
     }
 
     /// Drops the slot's value (if initialized) and puts its entry back on
@@ -333,15 +292,12 @@ impl<T> Pool<T> {
         }
     }
 
-    /// Drops the pool but leaks its blocks, so every outstanding slot stays
-    /// valid for the rest of the program. The values in live slots are not
-    /// dropped. The fast way out when slots are never given back.
-    ///
-    /// Leaked blocks stay reachable from a static (see
-    /// [`leaked_bytes`](crate::hot::leaked_bytes)), so leak checkers report them
-    /// as still reachable, not lost.
-    pub fn leak(self) {
-        self.raw.leak();
+    /// Whether `slot` points at an entry of this pool (live or freed).
+    /// Walks the block list, `O(log n)` blocks.
+    #[must_use]
+    pub fn contains(&self, slot: &Slot<T>) -> bool {
+        self.raw
+            .contains(slot.entry().as_ptr().addr(), HotEntry::<T>::LAYOUT)
     }
 
     /// Number of live slots.
@@ -362,6 +318,50 @@ impl<T> Pool<T> {
     #[must_use]
     pub fn stats(&self) -> SpaceStats {
         SpaceStats::new(self.len() * size_of::<T>(), self.raw.reserved_bytes())
+    }
+
+    /// Makes the first block hold at least `min_entries` entries (default
+    /// 64), rounded up to a power-of-two byte size. A good value is about a
+    /// quarter of the number of live slots expected.
+    ///
+    /// # Panics
+    /// When the pool has already allocated its first block.
+    #[track_caller]
+    pub fn set_min_entries(&self, min_entries: usize) {
+        self.raw.set_min_entries(min_entries);
+    }
+
+    /// Drops the pool but leaks its blocks, so every outstanding slot stays
+    /// valid for the rest of the program. The values in live slots are not
+    /// dropped. The fast way out when slots are never given back.
+    ///
+    /// Leaked blocks stay reachable from a static (see
+    /// [`leaked_bytes`](crate::hot::leaked_bytes)), so leak checkers report them
+    /// as still reachable, not lost.
+    pub fn leak(self) {
+        self.raw.leak();
+    }
+
+    /// Gets an entry or fails loudly.
+    #[inline]
+    #[track_caller]
+    fn entry_or_panic(&self) -> NonNull<HotEntry<T>> {
+        match self.raw.alloc(HotEntry::<T>::LAYOUT) {
+            Ok(e) => e.cast(),
+            Err(e) => alloc_failed(e),
+        }
+    }
+
+    /// Contract 1, checked in debug builds only (it walks the block list).
+    #[inline]
+    #[track_caller]
+    fn check_owner(&self, slot: &Slot<T>) {
+        if cfg!(debug_assertions) {
+            assert!(
+                self.contains(slot),
+                "hot::Pool: slot given back to a pool it does not belong to"
+            );
+        }
     }
 }
 

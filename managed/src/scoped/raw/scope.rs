@@ -146,153 +146,6 @@ impl MemoryArena {
 // reference can reach, so the `&mut`s never alias.
 #[allow(clippy::mut_from_ref)]
 impl<'a> ArenaScope<'a> {
-    // ----- raw layouts ---------------------------------------------------
-
-    /// Allocates memory for `layout`, or returns why it could not. The
-    /// memory is uninitialized and lives until the scope ends; a zero-sized
-    /// request returns a dangling, well-aligned pointer.
-    ///
-    /// # Errors
-    /// [`AllocError::CapacityOverflow`] if the block size needed overflows,
-    /// [`AllocError::OutOfMemory`] if the global allocator fails.
-    #[inline(always)]
-    #[track_caller]
-    pub fn try_alloc_layout(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
-        if layout.size() == 0 {
-            return Ok(dangling(layout.align()));
-        }
-        match self.cursor.bump(layout) {
-            Some(p) => Ok(p),
-            None => self.alloc_slow(layout),
-        }
-    }
-
-    /// Allocates memory for `layout`, as [`Self::try_alloc_layout`].
-    ///
-    /// # Panics
-    /// If the size overflows; aborts via [`alloc::alloc::handle_alloc_error`]
-    /// if the global allocator fails.
-    #[inline(always)]
-    #[track_caller]
-    pub fn alloc_layout(&self, layout: Layout) -> NonNull<u8> {
-        if layout.size() == 0 {
-            return dangling(layout.align());
-        }
-        match self.cursor.bump(layout) {
-            Some(p) => p,
-            None => match self.alloc_slow(layout) {
-                Ok(p) => p,
-                Err(e) => alloc_failed(e),
-            },
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    #[track_caller]
-    fn alloc_slow(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
-        if self.nested.get().is_some() {
-            allocation_while_nested();
-        }
-        // SAFETY: `blocks` comes from the arena's `&mut` borrow, which this
-        // scope (or the outermost scope around it) holds for as long as this
-        // scope lives; the only other dereferences are in this method,
-        // `nested`, `stats` and `rewind`, none of which is running (this
-        // code calls no user code and a scope is not `Sync`).
-        let blocks = unsafe { &mut *self.blocks.as_ptr() };
-        blocks.alloc_slow(&self.cursor, layout)
-    }
-
-    // ----- nested scopes ----------------------------------------------------
-
-    /// Opens a scope nested in this one: it allocates from where this scope
-    /// stands, and when it is dropped its values are dropped and its memory
-    /// is given back to this scope, which goes on from where it was. This
-    /// scope's values stay readable (and writable through the references
-    /// already handed out) meanwhile, but this scope cannot allocate until
-    /// the nested one is dropped: it panics if asked to.
-    ///
-    /// A long-lived structure and many short-lived ones can so share one
-    /// arena:
-    ///
-    /// ```
-    /// use managed::prelude::*;
-    ///
-    /// struct Node<'s> {
-    ///     value: u32,
-    ///     next: Option<&'s Node<'s>>,
-    /// }
-    ///
-    /// let mut arena = MemoryArena::new(1);
-    /// let outer = arena.allocator();
-    /// // The long-lived list, in the outer scope.
-    /// let mut list: Option<&Node<'_>> = None;
-    /// for value in 0..100 {
-    ///     list = Some(outer.alloc_no_drop(Node { value, next: list }));
-    /// }
-    /// for round in 0..10 {
-    ///     let scratch = outer.nested();
-    ///     // Short-lived values that may point into the outer scope, and
-    ///     // need dropping: dropped, and their memory reused, every round.
-    ///     let names = scratch.alloc_slice_fill_with(10, |i| format!("{round}.{i}"));
-    ///     let head = scratch.alloc((list.unwrap(), names.len()));
-    ///     assert_eq!(head.0.value + head.1 as u32, 109);
-    ///     let live = scratch.stats().live_bytes;
-    ///     drop(scratch);
-    ///     assert!(outer.stats().live_bytes < live);
-    /// }
-    /// ```
-    ///
-    /// Nested scopes nest in turn; a scope can have one nested scope open at
-    /// a time. If a nested scope is leaked (with `mem::forget`), its values
-    /// are never dropped and this scope allocates no more (it panics if
-    /// asked to); nothing else goes wrong.
-    ///
-    /// # Panics
-    /// If a scope nested in this one is already open (nest inside that one
-    /// instead).
-    #[track_caller]
-    #[must_use = "allocate through the nested scope: dropping it at once ends it"]
-    pub fn nested(&self) -> ArenaScope<'_> {
-        assert!(
-            self.nested.get().is_none(),
-            "ArenaScope::nested: this scope already has a nested scope open; \
-             nest inside that one, or drop it first"
-        );
-        // SAFETY: as in `alloc_slow`; a shared read.
-        let mark = unsafe { self.blocks.as_ref() }.mark();
-        self.nested.set(Some(self.stats().live_bytes));
-        let position = self.cursor.position();
-        let cursor = self.cursor.hand_over();
-        ArenaScope {
-            cursor,
-            drops: DropList::new(),
-            blocks: self.blocks,
-            nested: Cell::new(None),
-            parent: Some(Parent {
-                cursor: &self.cursor,
-                nested: &self.nested,
-                position,
-                mark,
-            }),
-            _arena: PhantomData,
-        }
-    }
-
-    /// For a nested scope: gives its blocks and cursor position back to the
-    /// enclosing scope, which may allocate again. Its values must have been
-    /// dropped (or their dropping must have unwound).
-    fn rewind(&self) {
-        let Some(parent) = &self.parent else {
-            return;
-        };
-        // SAFETY: as in `alloc_slow`.
-        let blocks = unsafe { &mut *self.blocks.as_ptr() };
-        blocks.rewind(parent.mark);
-        parent.cursor.restore(parent.position);
-        parent.nested.set(None);
-    }
-
     // ----- single values --------------------------------------------------
 
     /// Moves `value` into the scope. It is dropped when the scope ends if it
@@ -798,6 +651,63 @@ impl<'a> ArenaScope<'a> {
         Ok(unsafe { core::slice::from_raw_parts_mut(data, len) })
     }
 
+    // ----- raw layouts ---------------------------------------------------
+
+    /// Allocates memory for `layout`, or returns why it could not. The
+    /// memory is uninitialized and lives until the scope ends; a zero-sized
+    /// request returns a dangling, well-aligned pointer.
+    ///
+    /// # Errors
+    /// [`AllocError::CapacityOverflow`] if the block size needed overflows,
+    /// [`AllocError::OutOfMemory`] if the global allocator fails.
+    #[inline(always)]
+    #[track_caller]
+    pub fn try_alloc_layout(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        if layout.size() == 0 {
+            return Ok(dangling(layout.align()));
+        }
+        match self.cursor.bump(layout) {
+            Some(p) => Ok(p),
+            None => self.alloc_slow(layout),
+        }
+    }
+
+    /// Allocates memory for `layout`, as [`Self::try_alloc_layout`].
+    ///
+    /// # Panics
+    /// If the size overflows; aborts via [`alloc::alloc::handle_alloc_error`]
+    /// if the global allocator fails.
+    #[inline(always)]
+    #[track_caller]
+    pub fn alloc_layout(&self, layout: Layout) -> NonNull<u8> {
+        if layout.size() == 0 {
+            return dangling(layout.align());
+        }
+        match self.cursor.bump(layout) {
+            Some(p) => p,
+            None => match self.alloc_slow(layout) {
+                Ok(p) => p,
+                Err(e) => alloc_failed(e),
+            },
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn alloc_slow(&self, layout: Layout) -> Result<NonNull<u8>, AllocError> {
+        if self.nested.get().is_some() {
+            allocation_while_nested();
+        }
+        // SAFETY: `blocks` comes from the arena's `&mut` borrow, which this
+        // scope (or the outermost scope around it) holds for as long as this
+        // scope lives; the only other dereferences are in this method,
+        // `nested`, `stats` and `rewind`, none of which is running (this
+        // code calls no user code and a scope is not `Sync`).
+        let blocks = unsafe { &mut *self.blocks.as_ptr() };
+        blocks.alloc_slow(&self.cursor, layout)
+    }
+
     // ----- statistics ------------------------------------------------------
 
     /// Space statistics: `live_bytes` counts every byte this scope has
@@ -816,6 +726,96 @@ impl<'a> ArenaScope<'a> {
             None => blocks.used_elsewhere() + self.cursor.used(),
         };
         SpaceStats::new(live, blocks.reserved())
+    }
+
+    // ----- nested scopes ----------------------------------------------------
+
+    /// Opens a scope nested in this one: it allocates from where this scope
+    /// stands, and when it is dropped its values are dropped and its memory
+    /// is given back to this scope, which goes on from where it was. This
+    /// scope's values stay readable (and writable through the references
+    /// already handed out) meanwhile, but this scope cannot allocate until
+    /// the nested one is dropped: it panics if asked to.
+    ///
+    /// A long-lived structure and many short-lived ones can so share one
+    /// arena:
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// struct Node<'s> {
+    ///     value: u32,
+    ///     next: Option<&'s Node<'s>>,
+    /// }
+    ///
+    /// let mut arena = MemoryArena::new(1);
+    /// let outer = arena.allocator();
+    /// // The long-lived list, in the outer scope.
+    /// let mut list: Option<&Node<'_>> = None;
+    /// for value in 0..100 {
+    ///     list = Some(outer.alloc_no_drop(Node { value, next: list }));
+    /// }
+    /// for round in 0..10 {
+    ///     let scratch = outer.nested();
+    ///     // Short-lived values that may point into the outer scope, and
+    ///     // need dropping: dropped, and their memory reused, every round.
+    ///     let names = scratch.alloc_slice_fill_with(10, |i| format!("{round}.{i}"));
+    ///     let head = scratch.alloc((list.unwrap(), names.len()));
+    ///     assert_eq!(head.0.value + head.1 as u32, 109);
+    ///     let live = scratch.stats().live_bytes;
+    ///     drop(scratch);
+    ///     assert!(outer.stats().live_bytes < live);
+    /// }
+    /// ```
+    ///
+    /// Nested scopes nest in turn; a scope can have one nested scope open at
+    /// a time. If a nested scope is leaked (with `mem::forget`), its values
+    /// are never dropped and this scope allocates no more (it panics if
+    /// asked to); nothing else goes wrong.
+    ///
+    /// # Panics
+    /// If a scope nested in this one is already open (nest inside that one
+    /// instead).
+    #[track_caller]
+    #[must_use = "allocate through the nested scope: dropping it at once ends it"]
+    pub fn nested(&self) -> ArenaScope<'_> {
+        assert!(
+            self.nested.get().is_none(),
+            "ArenaScope::nested: this scope already has a nested scope open; \
+             nest inside that one, or drop it first"
+        );
+        // SAFETY: as in `alloc_slow`; a shared read.
+        let mark = unsafe { self.blocks.as_ref() }.mark();
+        self.nested.set(Some(self.stats().live_bytes));
+        let position = self.cursor.position();
+        let cursor = self.cursor.hand_over();
+        ArenaScope {
+            cursor,
+            drops: DropList::new(),
+            blocks: self.blocks,
+            nested: Cell::new(None),
+            parent: Some(Parent {
+                cursor: &self.cursor,
+                nested: &self.nested,
+                position,
+                mark,
+            }),
+            _arena: PhantomData,
+        }
+    }
+
+    /// For a nested scope: gives its blocks and cursor position back to the
+    /// enclosing scope, which may allocate again. Its values must have been
+    /// dropped (or their dropping must have unwound).
+    fn rewind(&self) {
+        let Some(parent) = &self.parent else {
+            return;
+        };
+        // SAFETY: as in `alloc_slow`.
+        let blocks = unsafe { &mut *self.blocks.as_ptr() };
+        blocks.rewind(parent.mark);
+        parent.cursor.restore(parent.position);
+        parent.nested.set(None);
     }
 }
 

@@ -150,276 +150,6 @@ impl<T, H> UniformPageDeque<T, H> {
             _values: PhantomData,
         }
     }
-
-    /// Number of elements.
-    #[inline]
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether the deque is empty.
-    #[inline]
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The size of the deque's pages.
-    #[must_use]
-    pub fn page_size(&self) -> PageSize {
-        self.pages.page_size()
-    }
-
-    /// Elements per page.
-    #[must_use]
-    pub fn page_capacity(&self) -> usize {
-        self.cap
-    }
-
-    /// Re-reads the cached payload pointers of the end pages; called after
-    /// every change to the page list.
-    fn sync_ends(&mut self) {
-        let n = self.pages.len();
-        if Self::IS_ZST || n == 0 {
-            self.front = NonNull::dangling();
-            self.back = NonNull::dangling();
-        } else {
-            self.front = self.pages.data(0).cast();
-            self.back = self.pages.data(n - 1).cast();
-        }
-    }
-
-    /// Pointer to element slot `offset` of page `page`.
-    #[inline]
-    fn slot(&self, page: usize, offset: usize) -> *mut T {
-        if Self::IS_ZST {
-            return NonNull::dangling().as_ptr();
-        }
-        // Redundant: callers pass `locate`'s result or an end of the live
-        // range, both below `cap` on a page in use.
-        debug_assert!(page < self.pages.len() && offset < self.cap);
-        // SAFETY: `offset < cap`, so the element lies inside the page's
-        // payload (the geometry sized `cap` to fit).
-        unsafe { self.pages.data(page).cast::<T>().as_ptr().add(offset) }
-    }
-
-    /// Page index and offset of the element at logical `index < len`.
-    #[inline]
-    fn locate(&self, index: usize) -> (usize, usize) {
-        // Redundant: every caller checks `index < len` first, in every build.
-        debug_assert!(index < self.len);
-        if Self::IS_ZST {
-            return (0, 0);
-        }
-        let at = self.head + index;
-        (at / self.cap, at % self.cap)
-    }
-
-    /// The element at `index`, or `None` when out of bounds.
-    #[inline]
-    #[must_use]
-    pub fn get(&self, index: usize) -> Option<&T> {
-        if index >= self.len {
-            return None;
-        }
-        let (page, offset) = self.locate(index);
-        // SAFETY: `index < len`, so the slot holds an initialized element;
-        // `&self` keeps it alive and unaliased by `&mut`.
-        Some(unsafe { &*self.slot(page, offset) })
-    }
-
-    /// The element at `index` mutably, or `None` when out of bounds.
-    #[inline]
-    #[must_use]
-    pub fn get_mut(&mut self, index: usize) -> Option<&mut T> {
-        if index >= self.len {
-            return None;
-        }
-        let (page, offset) = self.locate(index);
-        // SAFETY: as in `get`, with `&mut self` making it exclusive.
-        Some(unsafe { &mut *self.slot(page, offset) })
-    }
-
-    /// The first element.
-    #[must_use]
-    pub fn front(&self) -> Option<&T> {
-        self.get(0)
-    }
-
-    /// The first element, mutably.
-    #[must_use]
-    pub fn front_mut(&mut self) -> Option<&mut T> {
-        self.get_mut(0)
-    }
-
-    /// The last element.
-    #[must_use]
-    pub fn back(&self) -> Option<&T> {
-        self.get(self.len.wrapping_sub(1))
-    }
-
-    /// The last element, mutably.
-    #[must_use]
-    pub fn back_mut(&mut self) -> Option<&mut T> {
-        self.get_mut(self.len.wrapping_sub(1))
-    }
-
-    /// Removes and returns the first element.
-    #[inline]
-    pub fn pop_front(&mut self) -> Option<T> {
-        if self.len == 0 {
-            return None;
-        }
-        self.len -= 1;
-        if Self::IS_ZST {
-            // SAFETY: a zero-sized value is read from a dangling, aligned
-            // pointer; one was pushed for every one popped.
-            return Some(unsafe { ptr::read(NonNull::dangling().as_ptr()) });
-        }
-        // Redundant by the invariants on `head` and `front` (re-synced
-        // whenever a page is added or removed).
-        debug_assert!(self.head < self.cap && self.front == self.pages.data(0).cast());
-        // SAFETY: the deque was not empty, so the front page's slot `head`
-        // (`front` is that page's payload, `head < cap`) is initialized; it
-        // leaves the live range right below, so it is read exactly once.
-        let value = unsafe { self.front.as_ptr().add(self.head).read() };
-        self.head += 1;
-        if self.head == self.cap {
-            self.release_front_page();
-        }
-        Some(value)
-    }
-
-    /// Removes and returns the last element.
-    #[inline]
-    pub fn pop_back(&mut self) -> Option<T> {
-        if self.len == 0 {
-            return None;
-        }
-        self.len -= 1;
-        if Self::IS_ZST {
-            // SAFETY: a zero-sized value is read from a dangling, aligned
-            // pointer; one was pushed for every one popped.
-            return Some(unsafe { ptr::read(NonNull::dangling().as_ptr()) });
-        }
-        self.tail -= 1;
-        // Redundant by the invariant on `back`.
-        debug_assert!(self.back == self.pages.data(self.pages.len() - 1).cast());
-        // SAFETY: the element at `tail` of the back page (`back` is that
-        // page's payload) was initialized and is now outside the live range,
-        // so it is read exactly once.
-        let value = unsafe { self.back.as_ptr().add(self.tail).read() };
-        if self.tail == 0 {
-            self.release_back_page();
-        }
-        Some(value)
-    }
-
-    /// The front page was emptied by a pop: give it back unless it is the
-    /// only page.
-    #[cold]
-    #[inline(never)]
-    fn release_front_page(&mut self) {
-        if self.pages.len() >= 2 {
-            self.pages.pop_front();
-            self.head = 0;
-            self.sync_ends();
-        }
-    }
-
-    /// The back page was emptied by a pop: give it back unless it is the
-    /// only page.
-    #[cold]
-    #[inline(never)]
-    fn release_back_page(&mut self) {
-        if self.pages.len() >= 2 {
-            self.pages.pop_back();
-            self.tail = self.cap;
-            self.sync_ends();
-        }
-    }
-
-    /// Removes every element, keeping one page for reuse.
-    pub fn clear(&mut self) {
-        self.truncate_front_to(0);
-    }
-
-    /// Drops elements from the front until `keep` are left, even if a
-    /// destructor panics (the rest are still dropped while unwinding).
-    fn truncate_front_to(&mut self, keep: usize) {
-        let mut deque = scopeguard::guard(self, |deque| {
-            while deque.len > keep {
-                drop(deque.pop_front());
-            }
-        });
-        while deque.len > keep {
-            drop(deque.pop_front());
-        }
-    }
-
-    /// Returns every page not holding elements to the allocator.
-    pub fn shrink_to_fit(&mut self) {
-        if self.len == 0 {
-            while self.pages.pop_back().is_some() {}
-            self.head = 0;
-            self.tail = 0;
-            self.sync_ends();
-        }
-        self.pages.shrink_to_fit();
-    }
-
-    /// Space statistics: `size_of::<T>()` per element against every page
-    /// held (idle pages kept as capacity included).
-    #[must_use]
-    pub fn stats(&self) -> SpaceStats {
-        let reserved = self.pages.stats().reserved_bytes;
-        SpaceStats::new(self.len * size_of::<T>(), reserved)
-    }
-
-    /// The header of the page holding `elem`, or `None` when `elem` is not
-    /// on a page of this deque. Only the address is used.
-    #[must_use]
-    pub fn header_for(&self, elem: *const T) -> Option<&H> {
-        self.pages.header_for(elem)
-    }
-
-    /// The header of the page holding `elem`, mutably.
-    #[must_use]
-    pub fn header_for_mut(&mut self, elem: *const T) -> Option<&mut H> {
-        self.pages.header_for_mut(elem)
-    }
-
-    /// The page headers, front to back.
-    pub fn headers(&self) -> impl DoubleEndedIterator<Item = &H> + ExactSizeIterator + '_ {
-        self.pages.iter()
-    }
-
-    /// A front-to-back iterator over the elements.
-    #[must_use]
-    pub fn iter(&self) -> Iter<'_, T, H> {
-        Iter {
-            raw: RawIter::new(self),
-            _deque: PhantomData,
-        }
-    }
-
-    /// A front-to-back iterator over the elements, mutably.
-    #[must_use]
-    pub fn iter_mut(&mut self) -> IterMut<'_, T, H> {
-        IterMut {
-            raw: RawIter::new(self),
-            _deque: PhantomData,
-        }
-    }
-
-    /// The live range of page `page` as a slice pointer.
-    fn page_range(&self, page: usize) -> (*mut T, usize) {
-        let last = self.pages.len() - 1;
-        let start = if page == 0 { self.head } else { 0 };
-        let end = if page == last { self.tail } else { self.cap };
-        (self.slot(page, 0).wrapping_add(start), end - start)
-    }
 }
 
 impl<T, H: Default> UniformPageDeque<T, H> {
@@ -514,6 +244,278 @@ impl<T, H: Default> UniformPageDeque<T, H> {
             self.head = self.cap;
         }
         self.sync_ends();
+    }
+}
+
+impl<T, H> UniformPageDeque<T, H> {
+    /// Removes and returns the last element.
+    #[inline]
+    pub fn pop_back(&mut self) -> Option<T> {
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        if Self::IS_ZST {
+            // SAFETY: a zero-sized value is read from a dangling, aligned
+            // pointer; one was pushed for every one popped.
+            return Some(unsafe { ptr::read(NonNull::dangling().as_ptr()) });
+        }
+        self.tail -= 1;
+        // Redundant by the invariant on `back`.
+        debug_assert!(self.back == self.pages.data(self.pages.len() - 1).cast());
+        // SAFETY: the element at `tail` of the back page (`back` is that
+        // page's payload) was initialized and is now outside the live range,
+        // so it is read exactly once.
+        let value = unsafe { self.back.as_ptr().add(self.tail).read() };
+        if self.tail == 0 {
+            self.release_back_page();
+        }
+        Some(value)
+    }
+
+    /// Removes and returns the first element.
+    #[inline]
+    pub fn pop_front(&mut self) -> Option<T> {
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        if Self::IS_ZST {
+            // SAFETY: a zero-sized value is read from a dangling, aligned
+            // pointer; one was pushed for every one popped.
+            return Some(unsafe { ptr::read(NonNull::dangling().as_ptr()) });
+        }
+        // Redundant by the invariants on `head` and `front` (re-synced
+        // whenever a page is added or removed).
+        debug_assert!(self.head < self.cap && self.front == self.pages.data(0).cast());
+        // SAFETY: the deque was not empty, so the front page's slot `head`
+        // (`front` is that page's payload, `head < cap`) is initialized; it
+        // leaves the live range right below, so it is read exactly once.
+        let value = unsafe { self.front.as_ptr().add(self.head).read() };
+        self.head += 1;
+        if self.head == self.cap {
+            self.release_front_page();
+        }
+        Some(value)
+    }
+
+    /// The element at `index`, or `None` when out of bounds.
+    #[inline]
+    #[must_use]
+    pub fn get(&self, index: usize) -> Option<&T> {
+        if index >= self.len {
+            return None;
+        }
+        let (page, offset) = self.locate(index);
+        // SAFETY: `index < len`, so the slot holds an initialized element;
+        // `&self` keeps it alive and unaliased by `&mut`.
+        Some(unsafe { &*self.slot(page, offset) })
+    }
+
+    /// The element at `index` mutably, or `None` when out of bounds.
+    #[inline]
+    #[must_use]
+    pub fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+        if index >= self.len {
+            return None;
+        }
+        let (page, offset) = self.locate(index);
+        // SAFETY: as in `get`, with `&mut self` making it exclusive.
+        Some(unsafe { &mut *self.slot(page, offset) })
+    }
+
+    /// The first element.
+    #[must_use]
+    pub fn front(&self) -> Option<&T> {
+        self.get(0)
+    }
+
+    /// The first element, mutably.
+    #[must_use]
+    pub fn front_mut(&mut self) -> Option<&mut T> {
+        self.get_mut(0)
+    }
+
+    /// The last element.
+    #[must_use]
+    pub fn back(&self) -> Option<&T> {
+        self.get(self.len.wrapping_sub(1))
+    }
+
+    /// The last element, mutably.
+    #[must_use]
+    pub fn back_mut(&mut self) -> Option<&mut T> {
+        self.get_mut(self.len.wrapping_sub(1))
+    }
+
+    /// Number of elements.
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the deque is empty.
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Removes every element, keeping one page for reuse.
+    pub fn clear(&mut self) {
+        self.truncate_front_to(0);
+    }
+
+    /// A front-to-back iterator over the elements.
+    #[must_use]
+    pub fn iter(&self) -> Iter<'_, T, H> {
+        Iter {
+            raw: RawIter::new(self),
+            _deque: PhantomData,
+        }
+    }
+
+    /// A front-to-back iterator over the elements, mutably.
+    #[must_use]
+    pub fn iter_mut(&mut self) -> IterMut<'_, T, H> {
+        IterMut {
+            raw: RawIter::new(self),
+            _deque: PhantomData,
+        }
+    }
+
+    /// Space statistics: `size_of::<T>()` per element against every page
+    /// held (idle pages kept as capacity included).
+    #[must_use]
+    pub fn stats(&self) -> SpaceStats {
+        let reserved = self.pages.stats().reserved_bytes;
+        SpaceStats::new(self.len * size_of::<T>(), reserved)
+    }
+
+    /// Returns every page not holding elements to the allocator.
+    pub fn shrink_to_fit(&mut self) {
+        if self.len == 0 {
+            while self.pages.pop_back().is_some() {}
+            self.head = 0;
+            self.tail = 0;
+            self.sync_ends();
+        }
+        self.pages.shrink_to_fit();
+    }
+
+    /// The header of the page holding `elem`, or `None` when `elem` is not
+    /// on a page of this deque. Only the address is used.
+    #[must_use]
+    pub fn header_for(&self, elem: *const T) -> Option<&H> {
+        self.pages.header_for(elem)
+    }
+
+    /// The header of the page holding `elem`, mutably.
+    #[must_use]
+    pub fn header_for_mut(&mut self, elem: *const T) -> Option<&mut H> {
+        self.pages.header_for_mut(elem)
+    }
+
+    /// The page headers, front to back.
+    pub fn headers(&self) -> impl DoubleEndedIterator<Item = &H> + ExactSizeIterator + '_ {
+        self.pages.iter()
+    }
+
+    /// The size of the deque's pages.
+    #[must_use]
+    pub fn page_size(&self) -> PageSize {
+        self.pages.page_size()
+    }
+
+    /// Elements per page.
+    #[must_use]
+    pub fn page_capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// Re-reads the cached payload pointers of the end pages; called after
+    /// every change to the page list.
+    fn sync_ends(&mut self) {
+        let n = self.pages.len();
+        if Self::IS_ZST || n == 0 {
+            self.front = NonNull::dangling();
+            self.back = NonNull::dangling();
+        } else {
+            self.front = self.pages.data(0).cast();
+            self.back = self.pages.data(n - 1).cast();
+        }
+    }
+
+    /// Pointer to element slot `offset` of page `page`.
+    #[inline]
+    fn slot(&self, page: usize, offset: usize) -> *mut T {
+        if Self::IS_ZST {
+            return NonNull::dangling().as_ptr();
+        }
+        // Redundant: callers pass `locate`'s result or an end of the live
+        // range, both below `cap` on a page in use.
+        debug_assert!(page < self.pages.len() && offset < self.cap);
+        // SAFETY: `offset < cap`, so the element lies inside the page's
+        // payload (the geometry sized `cap` to fit).
+        unsafe { self.pages.data(page).cast::<T>().as_ptr().add(offset) }
+    }
+
+    /// Page index and offset of the element at logical `index < len`.
+    #[inline]
+    fn locate(&self, index: usize) -> (usize, usize) {
+        // Redundant: every caller checks `index < len` first, in every build.
+        debug_assert!(index < self.len);
+        if Self::IS_ZST {
+            return (0, 0);
+        }
+        let at = self.head + index;
+        (at / self.cap, at % self.cap)
+    }
+
+    /// The front page was emptied by a pop: give it back unless it is the
+    /// only page.
+    #[cold]
+    #[inline(never)]
+    fn release_front_page(&mut self) {
+        if self.pages.len() >= 2 {
+            self.pages.pop_front();
+            self.head = 0;
+            self.sync_ends();
+        }
+    }
+
+    /// The back page was emptied by a pop: give it back unless it is the
+    /// only page.
+    #[cold]
+    #[inline(never)]
+    fn release_back_page(&mut self) {
+        if self.pages.len() >= 2 {
+            self.pages.pop_back();
+            self.tail = self.cap;
+            self.sync_ends();
+        }
+    }
+
+    /// Drops elements from the front until `keep` are left, even if a
+    /// destructor panics (the rest are still dropped while unwinding).
+    fn truncate_front_to(&mut self, keep: usize) {
+        let mut deque = scopeguard::guard(self, |deque| {
+            while deque.len > keep {
+                drop(deque.pop_front());
+            }
+        });
+        while deque.len > keep {
+            drop(deque.pop_front());
+        }
+    }
+
+    /// The live range of page `page` as a slice pointer.
+    fn page_range(&self, page: usize) -> (*mut T, usize) {
+        let last = self.pages.len() - 1;
+        let start = if page == 0 { self.head } else { 0 };
+        let end = if page == last { self.tail } else { self.cap };
+        (self.slot(page, 0).wrapping_add(start), end - start)
     }
 }
 

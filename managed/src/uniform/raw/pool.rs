@@ -210,278 +210,6 @@ impl<T, H> UniformPool<T, H> {
             _owns: PhantomData,
         }
     }
-
-    /// Number of values.
-    #[inline]
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether the pool holds no value.
-    #[inline]
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Entries in live pages: how many values fit before a page is added.
-    #[must_use]
-    pub fn capacity(&self) -> usize {
-        self.live_pages() * self.geometry.capacity
-    }
-
-    fn live_pages(&self) -> usize {
-        self.pages.len() - self.free_pages.len()
-    }
-
-    /// The entry `slot` of a page whose first entry is `entries`.
-    #[inline]
-    fn entry(&self, entries: NonNull<UniformEntry<T>>, slot: usize) -> NonNull<UniformEntry<T>> {
-        // Redundant: `entry_of` checks a key's slot in every build, and the
-        // other callers loop below the capacity.
-        debug_assert!(slot < self.geometry.capacity);
-        // SAFETY: `slot < capacity`, so the entry lies inside the page (the
-        // geometry sized `capacity` to fit after `data_offset`).
-        unsafe { entries.add(slot) }
-    }
-
-    /// The base of the page whose first entry is `entries`.
-    #[inline]
-    fn page_base(&self, entries: NonNull<UniformEntry<T>>) -> NonNull<u8> {
-        // SAFETY: `entries` lies `data_offset` bytes into its page.
-        unsafe { entries.cast::<u8>().sub(self.geometry.data_offset) }
-    }
-
-    /// The entry a key names, if the key is this pool's and its page
-    /// exists; the generation is not checked here.
-    #[inline]
-    fn entry_of(&self, key: PoolKey) -> Option<NonNull<UniformEntry<T>>> {
-        if key.pool != self.id {
-            return None;
-        }
-        let page = (key.index >> self.shift) as usize;
-        let slot = (key.index & self.mask) as usize;
-        if slot >= self.geometry.capacity {
-            return None;
-        }
-        let entries = self.pages.get(page)?.entries?;
-        Some(self.entry(entries, slot))
-    }
-
-    /// The occupied entry `key` names, or `None` when the key is stale or
-    /// foreign.
-    #[inline]
-    fn occupied(&self, key: PoolKey) -> Option<NonNull<UniformEntry<T>>> {
-        let entry = self.entry_of(key)?;
-        // SAFETY: entries of live pages have an initialized generation.
-        let generation = unsafe { (*entry.as_ptr()).generation };
-        (generation == key.generation).then_some(entry)
-    }
-
-    /// Whether `key` names a value of this pool.
-    #[must_use]
-    pub fn contains(&self, key: PoolKey) -> bool {
-        self.occupied(key).is_some()
-    }
-
-    /// The value `key` names, or `None` for a stale or foreign key.
-    #[inline]
-    #[must_use]
-    pub fn get(&self, key: PoolKey) -> Option<&T> {
-        let entry = self.occupied(key)?;
-        // SAFETY: the generation matched an odd (key) generation, so the
-        // entry is occupied and holds an initialized value; `&self` keeps
-        // it alive and shared.
-        Some(unsafe { &(*entry.as_ptr()).slot.value })
-    }
-
-    /// The value `key` names, mutably.
-    #[inline]
-    #[must_use]
-    pub fn get_mut(&mut self, key: PoolKey) -> Option<&mut T> {
-        let entry = self.occupied(key)?;
-        // SAFETY: as in `get`, with `&mut self` making it exclusive.
-        Some(unsafe { &mut (*entry.as_ptr()).slot.value })
-    }
-
-    /// Removes and returns the value `key` names; `None` (and nothing
-    /// changes) for a stale or foreign key.
-    #[inline]
-    pub fn remove(&mut self, key: PoolKey) -> Option<T> {
-        let entry = self.occupied(key)?;
-        // SAFETY: 1. the entry is occupied (generation matched), so the
-        // value is initialized; 2. the generation becomes even right below,
-        // so the value is never read or dropped again.
-        let value = unsafe { ManuallyDrop::take(&mut (*entry.as_ptr()).slot.value) };
-        let generation = key.generation + 1;
-        // SAFETY: the entry lies in a live page; writing plain fields.
-        unsafe {
-            (*entry.as_ptr()).generation = generation;
-            if generation != RETIRED {
-                (*entry.as_ptr()).slot.next = self.free_head;
-            }
-        }
-        if generation != RETIRED {
-            self.free_head = key.index;
-            self.free_entry = Some(entry);
-        }
-        self.len -= 1;
-        Some(value)
-    }
-
-    /// Removes every value (dropping them; a panicking destructor does not
-    /// stop the others from being dropped). Every key becomes stale.
-    pub fn clear(&mut self) {
-        self.drop_values();
-        self.rebuild_free_list();
-    }
-
-    /// Returns every page holding no value to the allocator, and rebuilds
-    /// the free list in address order. Keys stay valid: a page created
-    /// again later starts its generations above any key to it.
-    pub fn shrink_to_fit(&mut self) {
-        for page in 0..self.pages.len() {
-            let Some(entries) = self.pages[page].entries else {
-                continue;
-            };
-            let mut highest = 0;
-            let mut empty = true;
-            for slot in 0..self.geometry.capacity {
-                // SAFETY: entries of live pages have initialized generations.
-                let generation = unsafe { (*self.entry(entries, slot).as_ptr()).generation };
-                empty &= generation % 2 == 0;
-                highest = highest.max(generation);
-            }
-            if !empty || highest >= RETIRED {
-                continue;
-            }
-            self.pages[page] = PageSlot {
-                entries: None,
-                floor: highest,
-            };
-            self.free_pages.push(page as u32);
-            let base = self.page_base(entries);
-            // SAFETY: 1. the page was live and its header initialized; it is
-            // read out once and dropped; 2. no entry of it holds a value and
-            // it is no longer reachable from `pages`, so freeing it is safe.
-            unsafe {
-                drop(base.cast::<H>().read());
-                self.raw.free_page(base);
-            }
-        }
-        self.rebuild_free_list();
-        self.raw.release_spare();
-    }
-
-    /// Relinks every vacant, non-retired entry of live pages, lowest page
-    /// and entry first.
-    fn rebuild_free_list(&mut self) {
-        self.free_head = NONE;
-        self.free_entry = None;
-        for page in (0..self.pages.len()).rev() {
-            let Some(entries) = self.pages[page].entries else {
-                continue;
-            };
-            for slot in (0..self.geometry.capacity).rev() {
-                let entry = self.entry(entries, slot).as_ptr();
-                // SAFETY: the entry lies in a live page; its generation is
-                // initialized, and a vacant entry's `next` may be written.
-                unsafe {
-                    let generation = (*entry).generation;
-                    if generation.is_multiple_of(2) && generation != RETIRED {
-                        (*entry).slot.next = self.free_head;
-                        self.free_head = ((page as u32) << self.shift) | slot as u32;
-                    }
-                }
-            }
-        }
-    }
-
-    /// Drops every value, marking each entry vacant before its destructor
-    /// runs, and keeps going (while unwinding) if one panics.
-    fn drop_values(&mut self) {
-        /// Drops the values from `(page, slot)` on, advancing the cursor
-        /// past each entry before dropping its value.
-        fn run<T, H>(pool: &mut UniformPool<T, H>, page: &mut usize, slot: &mut usize) {
-            while *page < pool.pages.len() {
-                let Some(entries) = pool.pages[*page].entries else {
-                    *page += 1;
-                    continue;
-                };
-                while *slot < pool.geometry.capacity {
-                    let entry = pool.entry(entries, *slot).as_ptr();
-                    *slot += 1;
-                    // SAFETY: 1. the entry lies in a live page with an
-                    // initialized generation; 2. an odd generation means
-                    // the value is initialized; it is marked vacant
-                    // before being dropped, so it is dropped only once
-                    // even if its destructor panics.
-                    unsafe {
-                        if (*entry).generation % 2 == 1 {
-                            (*entry).generation += 1;
-                            pool.len -= 1;
-                            ManuallyDrop::drop(&mut (*entry).slot.value);
-                        }
-                    }
-                }
-                *slot = 0;
-                *page += 1;
-            }
-        }
-        if self.is_empty() {
-            return;
-        }
-        // If a destructor panics, the guard goes on from the next entry
-        // while unwinding; on the normal path it finds nothing left.
-        let mut cursor = scopeguard::guard((self, 0, 0), |(pool, mut page, mut slot)| {
-            run(pool, &mut page, &mut slot);
-        });
-        let (pool, page, slot) = &mut *cursor;
-        run(pool, page, slot);
-    }
-
-    /// Space statistics: `size_of::<T>()` per value against every page held.
-    #[must_use]
-    pub fn stats(&self) -> SpaceStats {
-        SpaceStats::new(self.len() * size_of::<T>(), self.raw.reserved_bytes())
-    }
-
-    /// The header of the page holding `value`, or `None` when it is not on
-    /// a page of this pool. Only the address is used.
-    #[must_use]
-    pub fn header_for(&self, value: *const T) -> Option<&H> {
-        let page = self.raw.page_of(value.addr())?;
-        // SAFETY: pages in use by `raw` are live pages of this pool, which
-        // start with an initialized header; `&self` keeps it shared.
-        Some(unsafe { page.cast::<H>().as_ref() })
-    }
-
-    /// The header of the page holding `value`, mutably.
-    #[must_use]
-    pub fn header_for_mut(&mut self, value: *const T) -> Option<&mut H> {
-        let page = self.raw.page_of(value.addr())?;
-        // SAFETY: as in `header_for`, with `&mut self` making it exclusive.
-        Some(unsafe { page.cast::<H>().as_mut() })
-    }
-
-    /// `(key, &value)` pairs, page by page in memory order, skipping holes.
-    #[must_use]
-    pub fn iter(&self) -> Iter<'_, T, H> {
-        Iter {
-            raw: RawIter::new(self),
-            _pool: PhantomData,
-        }
-    }
-
-    /// `(key, &mut value)` pairs, page by page, skipping holes.
-    #[must_use]
-    pub fn iter_mut(&mut self) -> IterMut<'_, T, H> {
-        IterMut {
-            raw: RawIter::new(self),
-            _pool: PhantomData,
-        }
-    }
 }
 
 impl<T, H: Default> UniformPool<T, H> {
@@ -589,6 +317,280 @@ impl<T, H: Default> UniformPool<T, H> {
             self.free_head = ((page as u32) << self.shift) | slot as u32;
         }
         self.pages[page].entries = Some(entries);
+    }
+}
+
+impl<T, H> UniformPool<T, H> {
+    /// Removes and returns the value `key` names; `None` (and nothing
+    /// changes) for a stale or foreign key.
+    #[inline]
+    pub fn remove(&mut self, key: PoolKey) -> Option<T> {
+        let entry = self.occupied(key)?;
+        // SAFETY: 1. the entry is occupied (generation matched), so the
+        // value is initialized; 2. the generation becomes even right below,
+        // so the value is never read or dropped again.
+        let value = unsafe { ManuallyDrop::take(&mut (*entry.as_ptr()).slot.value) };
+        let generation = key.generation + 1;
+        // SAFETY: the entry lies in a live page; writing plain fields.
+        unsafe {
+            (*entry.as_ptr()).generation = generation;
+            if generation != RETIRED {
+                (*entry.as_ptr()).slot.next = self.free_head;
+            }
+        }
+        if generation != RETIRED {
+            self.free_head = key.index;
+            self.free_entry = Some(entry);
+        }
+        self.len -= 1;
+        Some(value)
+    }
+
+    /// Whether `key` names a value of this pool.
+    #[must_use]
+    pub fn contains(&self, key: PoolKey) -> bool {
+        self.occupied(key).is_some()
+    }
+
+    /// The value `key` names, or `None` for a stale or foreign key.
+    #[inline]
+    #[must_use]
+    pub fn get(&self, key: PoolKey) -> Option<&T> {
+        let entry = self.occupied(key)?;
+        // SAFETY: the generation matched an odd (key) generation, so the
+        // entry is occupied and holds an initialized value; `&self` keeps
+        // it alive and shared.
+        Some(unsafe { &(*entry.as_ptr()).slot.value })
+    }
+
+    /// The value `key` names, mutably.
+    #[inline]
+    #[must_use]
+    pub fn get_mut(&mut self, key: PoolKey) -> Option<&mut T> {
+        let entry = self.occupied(key)?;
+        // SAFETY: as in `get`, with `&mut self` making it exclusive.
+        Some(unsafe { &mut (*entry.as_ptr()).slot.value })
+    }
+
+    /// Number of values.
+    #[inline]
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the pool holds no value.
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Entries in live pages: how many values fit before a page is added.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.live_pages() * self.geometry.capacity
+    }
+
+    /// Removes every value (dropping them; a panicking destructor does not
+    /// stop the others from being dropped). Every key becomes stale.
+    pub fn clear(&mut self) {
+        self.drop_values();
+        self.rebuild_free_list();
+    }
+
+    /// `(key, &value)` pairs, page by page in memory order, skipping holes.
+    #[must_use]
+    pub fn iter(&self) -> Iter<'_, T, H> {
+        Iter {
+            raw: RawIter::new(self),
+            _pool: PhantomData,
+        }
+    }
+
+    /// `(key, &mut value)` pairs, page by page, skipping holes.
+    #[must_use]
+    pub fn iter_mut(&mut self) -> IterMut<'_, T, H> {
+        IterMut {
+            raw: RawIter::new(self),
+            _pool: PhantomData,
+        }
+    }
+
+    /// Space statistics: `size_of::<T>()` per value against every page held.
+    #[must_use]
+    pub fn stats(&self) -> SpaceStats {
+        SpaceStats::new(self.len() * size_of::<T>(), self.raw.reserved_bytes())
+    }
+
+    /// Returns every page holding no value to the allocator, and rebuilds
+    /// the free list in address order. Keys stay valid: a page created
+    /// again later starts its generations above any key to it.
+    pub fn shrink_to_fit(&mut self) {
+        for page in 0..self.pages.len() {
+            let Some(entries) = self.pages[page].entries else {
+                continue;
+            };
+            let mut highest = 0;
+            let mut empty = true;
+            for slot in 0..self.geometry.capacity {
+                // SAFETY: entries of live pages have initialized generations.
+                let generation = unsafe { (*self.entry(entries, slot).as_ptr()).generation };
+                empty &= generation % 2 == 0;
+                highest = highest.max(generation);
+            }
+            if !empty || highest >= RETIRED {
+                continue;
+            }
+            self.pages[page] = PageSlot {
+                entries: None,
+                floor: highest,
+            };
+            self.free_pages.push(page as u32);
+            let base = self.page_base(entries);
+            // SAFETY: 1. the page was live and its header initialized; it is
+            // read out once and dropped; 2. no entry of it holds a value and
+            // it is no longer reachable from `pages`, so freeing it is safe.
+            unsafe {
+                drop(base.cast::<H>().read());
+                self.raw.free_page(base);
+            }
+        }
+        self.rebuild_free_list();
+        self.raw.release_spare();
+    }
+
+    /// The header of the page holding `value`, or `None` when it is not on
+    /// a page of this pool. Only the address is used.
+    #[must_use]
+    pub fn header_for(&self, value: *const T) -> Option<&H> {
+        let page = self.raw.page_of(value.addr())?;
+        // SAFETY: pages in use by `raw` are live pages of this pool, which
+        // start with an initialized header; `&self` keeps it shared.
+        Some(unsafe { page.cast::<H>().as_ref() })
+    }
+
+    /// The header of the page holding `value`, mutably.
+    #[must_use]
+    pub fn header_for_mut(&mut self, value: *const T) -> Option<&mut H> {
+        let page = self.raw.page_of(value.addr())?;
+        // SAFETY: as in `header_for`, with `&mut self` making it exclusive.
+        Some(unsafe { page.cast::<H>().as_mut() })
+    }
+
+    fn live_pages(&self) -> usize {
+        self.pages.len() - self.free_pages.len()
+    }
+
+    /// The entry `slot` of a page whose first entry is `entries`.
+    #[inline]
+    fn entry(&self, entries: NonNull<UniformEntry<T>>, slot: usize) -> NonNull<UniformEntry<T>> {
+        // Redundant: `entry_of` checks a key's slot in every build, and the
+        // other callers loop below the capacity.
+        debug_assert!(slot < self.geometry.capacity);
+        // SAFETY: `slot < capacity`, so the entry lies inside the page (the
+        // geometry sized `capacity` to fit after `data_offset`).
+        unsafe { entries.add(slot) }
+    }
+
+    /// The base of the page whose first entry is `entries`.
+    #[inline]
+    fn page_base(&self, entries: NonNull<UniformEntry<T>>) -> NonNull<u8> {
+        // SAFETY: `entries` lies `data_offset` bytes into its page.
+        unsafe { entries.cast::<u8>().sub(self.geometry.data_offset) }
+    }
+
+    /// The entry a key names, if the key is this pool's and its page
+    /// exists; the generation is not checked here.
+    #[inline]
+    fn entry_of(&self, key: PoolKey) -> Option<NonNull<UniformEntry<T>>> {
+        if key.pool != self.id {
+            return None;
+        }
+        let page = (key.index >> self.shift) as usize;
+        let slot = (key.index & self.mask) as usize;
+        if slot >= self.geometry.capacity {
+            return None;
+        }
+        let entries = self.pages.get(page)?.entries?;
+        Some(self.entry(entries, slot))
+    }
+
+    /// The occupied entry `key` names, or `None` when the key is stale or
+    /// foreign.
+    #[inline]
+    fn occupied(&self, key: PoolKey) -> Option<NonNull<UniformEntry<T>>> {
+        let entry = self.entry_of(key)?;
+        // SAFETY: entries of live pages have an initialized generation.
+        let generation = unsafe { (*entry.as_ptr()).generation };
+        (generation == key.generation).then_some(entry)
+    }
+
+    /// Relinks every vacant, non-retired entry of live pages, lowest page
+    /// and entry first.
+    fn rebuild_free_list(&mut self) {
+        self.free_head = NONE;
+        self.free_entry = None;
+        for page in (0..self.pages.len()).rev() {
+            let Some(entries) = self.pages[page].entries else {
+                continue;
+            };
+            for slot in (0..self.geometry.capacity).rev() {
+                let entry = self.entry(entries, slot).as_ptr();
+                // SAFETY: the entry lies in a live page; its generation is
+                // initialized, and a vacant entry's `next` may be written.
+                unsafe {
+                    let generation = (*entry).generation;
+                    if generation.is_multiple_of(2) && generation != RETIRED {
+                        (*entry).slot.next = self.free_head;
+                        self.free_head = ((page as u32) << self.shift) | slot as u32;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops every value, marking each entry vacant before its destructor
+    /// runs, and keeps going (while unwinding) if one panics.
+    fn drop_values(&mut self) {
+        /// Drops the values from `(page, slot)` on, advancing the cursor
+        /// past each entry before dropping its value.
+        fn run<T, H>(pool: &mut UniformPool<T, H>, page: &mut usize, slot: &mut usize) {
+            while *page < pool.pages.len() {
+                let Some(entries) = pool.pages[*page].entries else {
+                    *page += 1;
+                    continue;
+                };
+                while *slot < pool.geometry.capacity {
+                    let entry = pool.entry(entries, *slot).as_ptr();
+                    *slot += 1;
+                    // SAFETY: 1. the entry lies in a live page with an
+                    // initialized generation; 2. an odd generation means
+                    // the value is initialized; it is marked vacant
+                    // before being dropped, so it is dropped only once
+                    // even if its destructor panics.
+                    unsafe {
+                        if (*entry).generation % 2 == 1 {
+                            (*entry).generation += 1;
+                            pool.len -= 1;
+                            ManuallyDrop::drop(&mut (*entry).slot.value);
+                        }
+                    }
+                }
+                *slot = 0;
+                *page += 1;
+            }
+        }
+        if self.is_empty() {
+            return;
+        }
+        // If a destructor panics, the guard goes on from the next entry
+        // while unwinding; on the normal path it finds nothing left.
+        let mut cursor = scopeguard::guard((self, 0, 0), |(pool, mut page, mut slot)| {
+            run(pool, &mut page, &mut slot);
+        });
+        let (pool, page, slot) = &mut *cursor;
+        run(pool, page, slot);
     }
 }
 
