@@ -3,8 +3,11 @@
 //! carved from it, and the address index that says which pages a list
 //! owns.
 //!
-//! Everything here is `pub(crate)`; the safe facades ([`super::PageList`]
-//! and the uniform containers) keep the invariants documented on each item.
+//! [`PageList`] is defined here too, with every pointer it makes into its
+//! pages (headers, payloads, page retirement), and re-exported by
+//! [`crate::page`], which adds the methods built from its safe ones.
+//! Everything else here is `pub(crate)`, safe to call, and keeps the
+//! invariants documented on each item.
 //! No other module calls the global allocator for the memory it manages:
 //! pages, chunks, blocks and out-of-line values all come from here, so
 //! there is one place to instrument, replace or audit allocation.
@@ -435,80 +438,6 @@ impl RawPages {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn page_size() -> PageSize {
-        PageSize::new(4096).unwrap()
-    }
-
-    #[test]
-    fn chunked_pages_are_adjacent_and_chunks_go_back_when_idle() {
-        // 512 KiB pages: chunks of at most two pages (1 MiB).
-        let size = PageSize::new(512 << 10).unwrap();
-        let page = size.get();
-        let mut raw = RawPages::chunked(size);
-        let p: Vec<NonNull<u8>> = (0..6).map(|_| raw.alloc_page()).collect();
-        // Chunks of 1, 1, 2 and 2 pages: within a chunk, in address order.
-        assert_eq!(raw.reserved_bytes(), 6 * page);
-        assert_eq!(p[3].addr().get() - p[2].addr().get(), page);
-        assert_eq!(p[5].addr().get() - p[4].addr().get(), page);
-        // Every page in use is owned; an idle one is not.
-        assert!(
-            p.iter()
-                .all(|&q| raw.page_of(q.addr().get() + 100) == Some(q))
-        );
-        // SAFETY: in use, never touched again.
-        unsafe { raw.free_page(p[5]) };
-        // SAFETY: in use, never touched again.
-        unsafe { raw.free_page(p[4]) };
-        assert_eq!(raw.page_of(p[5].addr().get()), None);
-        assert_eq!(
-            raw.reserved_bytes(),
-            6 * page,
-            "idle memory within the limit"
-        );
-        // Idle pages are reused lowest address first.
-        assert_eq!((raw.alloc_page(), raw.alloc_page()), (p[4], p[5]));
-        // SAFETY: in use, never touched again.
-        unsafe { raw.free_page(p[4]) };
-        // SAFETY: in use, never touched again.
-        unsafe { raw.free_page(p[5]) };
-        // SAFETY: in use, never touched again.
-        unsafe { raw.free_page(p[2]) };
-        assert_eq!(raw.reserved_bytes(), 6 * page);
-        // Four idle pages, two in use: the idle chunk goes back.
-        // SAFETY: in use, never touched again.
-        unsafe { raw.free_page(p[3]) };
-        assert_eq!(raw.reserved_bytes(), 4 * page);
-        // SAFETY: in use, never touched again.
-        unsafe { raw.free_page(p[0]) };
-        assert_eq!(raw.reserved_bytes(), 3 * page);
-        raw.release_spare();
-        assert_eq!(raw.reserved_bytes(), page, "only the page in use is left");
-        raw.free_all();
-        assert_eq!(raw.reserved_bytes(), 0);
-    }
-
-    #[test]
-    fn unchunked_pages_go_back_one_by_one_keeping_one_idle() {
-        let mut raw = RawPages::new(page_size());
-        let pages: Vec<NonNull<u8>> = (0..4).map(|_| raw.alloc_page()).collect();
-        assert_eq!(raw.reserved_bytes(), 4 * 4096);
-        for (freed, &p) in pages.iter().enumerate() {
-            // SAFETY: in use, never touched again.
-            unsafe { raw.free_page(p) };
-            // In use, plus one idle page.
-            assert_eq!(raw.reserved_bytes(), (4 - freed) * 4096);
-        }
-        // One idle page is kept back, the others went back at once.
-        assert_eq!(raw.reserved_bytes(), 4096);
-        raw.release_spare();
-        assert_eq!(raw.reserved_bytes(), 0);
-    }
-}
-
 /// A list of size-aligned pages, each starting with a header `H`.
 ///
 /// The payload of a page (what follows the header) is raw bytes for the
@@ -786,5 +715,79 @@ impl<H> PageList<H> {
             map.push(block);
         }
         self.raw.map_idle(map);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page_size() -> PageSize {
+        PageSize::new(4096).unwrap()
+    }
+
+    #[test]
+    fn chunked_pages_are_adjacent_and_chunks_go_back_when_idle() {
+        // 512 KiB pages: chunks of at most two pages (1 MiB).
+        let size = PageSize::new(512 << 10).unwrap();
+        let page = size.get();
+        let mut raw = RawPages::chunked(size);
+        let p: Vec<NonNull<u8>> = (0..6).map(|_| raw.alloc_page()).collect();
+        // Chunks of 1, 1, 2 and 2 pages: within a chunk, in address order.
+        assert_eq!(raw.reserved_bytes(), 6 * page);
+        assert_eq!(p[3].addr().get() - p[2].addr().get(), page);
+        assert_eq!(p[5].addr().get() - p[4].addr().get(), page);
+        // Every page in use is owned; an idle one is not.
+        assert!(
+            p.iter()
+                .all(|&q| raw.page_of(q.addr().get() + 100) == Some(q))
+        );
+        // SAFETY: in use, never touched again.
+        unsafe { raw.free_page(p[5]) };
+        // SAFETY: in use, never touched again.
+        unsafe { raw.free_page(p[4]) };
+        assert_eq!(raw.page_of(p[5].addr().get()), None);
+        assert_eq!(
+            raw.reserved_bytes(),
+            6 * page,
+            "idle memory within the limit"
+        );
+        // Idle pages are reused lowest address first.
+        assert_eq!((raw.alloc_page(), raw.alloc_page()), (p[4], p[5]));
+        // SAFETY: in use, never touched again.
+        unsafe { raw.free_page(p[4]) };
+        // SAFETY: in use, never touched again.
+        unsafe { raw.free_page(p[5]) };
+        // SAFETY: in use, never touched again.
+        unsafe { raw.free_page(p[2]) };
+        assert_eq!(raw.reserved_bytes(), 6 * page);
+        // Four idle pages, two in use: the idle chunk goes back.
+        // SAFETY: in use, never touched again.
+        unsafe { raw.free_page(p[3]) };
+        assert_eq!(raw.reserved_bytes(), 4 * page);
+        // SAFETY: in use, never touched again.
+        unsafe { raw.free_page(p[0]) };
+        assert_eq!(raw.reserved_bytes(), 3 * page);
+        raw.release_spare();
+        assert_eq!(raw.reserved_bytes(), page, "only the page in use is left");
+        raw.free_all();
+        assert_eq!(raw.reserved_bytes(), 0);
+    }
+
+    #[test]
+    fn unchunked_pages_go_back_one_by_one_keeping_one_idle() {
+        let mut raw = RawPages::new(page_size());
+        let pages: Vec<NonNull<u8>> = (0..4).map(|_| raw.alloc_page()).collect();
+        assert_eq!(raw.reserved_bytes(), 4 * 4096);
+        for (freed, &p) in pages.iter().enumerate() {
+            // SAFETY: in use, never touched again.
+            unsafe { raw.free_page(p) };
+            // In use, plus one idle page.
+            assert_eq!(raw.reserved_bytes(), (4 - freed) * 4096);
+        }
+        // One idle page is kept back, the others went back at once.
+        assert_eq!(raw.reserved_bytes(), 4096);
+        raw.release_spare();
+        assert_eq!(raw.reserved_bytes(), 0);
     }
 }

@@ -7,8 +7,12 @@
 //! and `From<UniformPageDeque>`. The two differ only in the end they pop
 //! and peek at and in their iteration order; each file adds its
 //! `memory_map` and tests.
+//!
+//! [`UniformPageQueue`]: crate::uniform::UniformPageQueue
+//! [`UniformPageStack`]: crate::uniform::UniformPageStack
+//! [`UniformPageDeque`]: crate::uniform::UniformPageDeque
 
-/// The queue and the stack: a [`UniformPageDeque`] restricted to one
+/// The queue and the stack: a [`UniformPageDeque`](crate::uniform::UniformPageDeque) restricted to one
 /// discipline. They differ only in the end they pop and peek at and in
 /// their iteration order, so one macro writes both, one file each.
 macro_rules! one_discipline {

@@ -87,7 +87,7 @@ struct Grave {
 ///
 /// Leaked blocks stay reachable from this static, so they are "still
 /// reachable" rather than lost, for leak checkers (Miri, Valgrind) and for
-/// [`leaked_bytes`](super::leaked_bytes). Graves are pushed and never popped.
+/// [`leaked_bytes`](crate::hot::leaked_bytes). Graves are pushed and never popped.
 static GRAVEYARD: AtomicPtr<Grave> = AtomicPtr::new(ptr::null_mut());
 /// Sum of the sizes of all blocks in the graveyard.
 static LEAKED_BYTES: AtomicUsize = AtomicUsize::new(0);

@@ -268,7 +268,7 @@ impl<'a> ArenaScope<'a> {
     /// For a type without drop glue (no destructor, and none in its fields)
     /// this is all `alloc` would do. For a type with one, the destructor
     /// never runs: whatever the value owns (a `String`'s buffer) is leaked,
-    /// as with [`mem::forget`]; see the [module docs](self) for what else
+    /// as with [`mem::forget`]; see the [module docs](crate::scoped) for what else
     /// is possible.
     ///
     /// ```
