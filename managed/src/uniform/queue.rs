@@ -36,6 +36,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn with_capacity_reserves_like_the_deque() {
+        let mut q = UniformPageQueue::with_capacity(3000);
+        let reserved = q.stats().reserved_bytes;
+        assert!(reserved >= 3000 * 8);
+        q.extend(0..3000u64);
+        assert_eq!(q.stats().reserved_bytes, reserved);
+        assert_eq!(q.pop(), Some(0));
+    }
+
+    #[test]
     fn follows_its_order_across_pages() {
         let mut q: UniformPageQueue<u64> =
             UniformPageQueue::with_page_size(PageSize::new(64).unwrap());

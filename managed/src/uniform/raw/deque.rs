@@ -371,7 +371,7 @@ impl<T, H> UniformPageDeque<T, H> {
     #[must_use]
     pub fn iter(&self) -> Iter<'_, T, H> {
         Iter {
-            raw: RawIter::new(self),
+            raw: DequeRawIter::new(self),
             _deque: PhantomData,
         }
     }
@@ -380,7 +380,7 @@ impl<T, H> UniformPageDeque<T, H> {
     #[must_use]
     pub fn iter_mut(&mut self) -> IterMut<'_, T, H> {
         IterMut {
-            raw: RawIter::new(self),
+            raw: DequeRawIter::new(self),
             _deque: PhantomData,
         }
     }
@@ -530,7 +530,7 @@ impl<T, H> Drop for UniformPageDeque<T, H> {
 
 /// The shared cursor of [`Iter`] and [`IterMut`]: the live range of the
 /// page being read from each end, and the pages not yet opened.
-struct RawIter<T, H> {
+struct DequeRawIter<T, H> {
     /// The deque's pages (borrowed for the iterator's lifetime by the
     /// wrapper's `PhantomData`).
     deque: NonNull<UniformPageDeque<T, H>>,
@@ -544,7 +544,7 @@ struct RawIter<T, H> {
     remaining: usize,
 }
 
-impl<T, H> RawIter<T, H> {
+impl<T, H> DequeRawIter<T, H> {
     fn new(deque: &UniformPageDeque<T, H>) -> Self {
         let pages = if UniformPageDeque::<T, H>::IS_ZST {
             0..0
@@ -619,14 +619,14 @@ impl<T, H> RawIter<T, H> {
 
 /// Iterator over `&T`, front to back; see [`UniformPageDeque::iter`].
 pub struct Iter<'a, T, H = ()> {
-    raw: RawIter<T, H>,
+    raw: DequeRawIter<T, H>,
     _deque: PhantomData<&'a T>,
 }
 
 /// Iterator over `&mut T`, front to back; see
 /// [`UniformPageDeque::iter_mut`].
 pub struct IterMut<'a, T, H = ()> {
-    raw: RawIter<T, H>,
+    raw: DequeRawIter<T, H>,
     _deque: PhantomData<&'a mut T>,
 }
 
@@ -770,7 +770,7 @@ impl<'a, T, H> IterMut<'a, T, H> {
     }
 }
 
-impl<T, H> RawIter<T, H> {
+impl<T, H> DequeRawIter<T, H> {
     /// Folds over every remaining element pointer, one page slice at a
     /// time, so the per-element work is a slice walk.
     #[inline]
@@ -799,7 +799,7 @@ impl<T, H> RawIter<T, H> {
     }
 }
 
-impl<T, H> Clone for RawIter<T, H> {
+impl<T, H> Clone for DequeRawIter<T, H> {
     fn clone(&self) -> Self {
         Self {
             pages: self.pages.clone(),

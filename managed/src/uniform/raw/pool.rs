@@ -403,7 +403,7 @@ impl<T, H> UniformPool<T, H> {
     #[must_use]
     pub fn iter(&self) -> Iter<'_, T, H> {
         Iter {
-            raw: RawIter::new(self),
+            raw: PoolRawIter::new(self),
             _pool: PhantomData,
         }
     }
@@ -412,7 +412,7 @@ impl<T, H> UniformPool<T, H> {
     #[must_use]
     pub fn iter_mut(&mut self) -> IterMut<'_, T, H> {
         IterMut {
-            raw: RawIter::new(self),
+            raw: PoolRawIter::new(self),
             _pool: PhantomData,
         }
     }
@@ -615,7 +615,7 @@ impl<T, H> Drop for UniformPool<T, H> {
 // ----- iterators -----
 
 /// The cursor shared by the pool iterators.
-struct RawIter<T, H> {
+struct PoolRawIter<T, H> {
     pool: NonNull<UniformPool<T, H>>,
     page: usize,
     slot: usize,
@@ -623,7 +623,7 @@ struct RawIter<T, H> {
     remaining: usize,
 }
 
-impl<T, H> RawIter<T, H> {
+impl<T, H> PoolRawIter<T, H> {
     fn new(pool: &UniformPool<T, H>) -> Self {
         Self {
             pool: NonNull::from(pool),
@@ -673,7 +673,7 @@ impl<T, H> RawIter<T, H> {
     }
 }
 
-impl<T, H> RawIter<T, H> {
+impl<T, H> PoolRawIter<T, H> {
     /// Folds over every remaining occupied entry, page by page: the inner
     /// loop is a linear scan of one page's entries.
     #[inline]
@@ -721,7 +721,7 @@ impl<T, H> RawIter<T, H> {
 
 /// Iterator over `(PoolKey, &T)`; see [`UniformPool::iter`].
 pub struct Iter<'a, T, H = ()> {
-    raw: RawIter<T, H>,
+    raw: PoolRawIter<T, H>,
     _pool: PhantomData<&'a UniformPool<T, H>>,
 }
 
@@ -763,7 +763,7 @@ impl<T, H> fmt::Debug for Iter<'_, T, H> {
 
 /// Iterator over `(PoolKey, &mut T)`; see [`UniformPool::iter_mut`].
 pub struct IterMut<'a, T, H = ()> {
-    raw: RawIter<T, H>,
+    raw: PoolRawIter<T, H>,
     _pool: PhantomData<&'a mut UniformPool<T, H>>,
 }
 
