@@ -146,8 +146,8 @@ fn run_op<'p>(
             let o = Obj::new(v, bomb);
             let (id, value) = o.seen();
             let p = pool.alloc(o);
-            assert!(Proxy::belongs_to(&p, pool));
-            assert!(!Proxy::belongs_to(&p, other));
+            assert!(pool.contains_proxy(&p));
+            assert!(!other.contains_proxy(&p));
             proxies.push((id, p));
             model.insert(id, value);
         }

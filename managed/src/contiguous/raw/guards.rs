@@ -2,7 +2,7 @@
 //! ([`PoolRef`], [`PoolRefMut`]) or one object ([`ObjectRef`],
 //! [`ObjectMut`]).
 //!
-//! [`ContiguousUniformPool`]: super::ContiguousUniformPool
+//! [`ContiguousUniformPool`]: crate::contiguous::ContiguousUniformPool
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -12,10 +12,10 @@ use core::ptr::NonNull;
 
 use slotmap::{DefaultKey, Key};
 
-use super::ContiguousUniformPool;
+use super::core::{ExclusiveGuard, SharedGuard};
 use super::iter::{Iter, IterMut, Keys, Values, ValuesMut};
-use super::pool::{ExclusiveGuard, SharedGuard};
 use super::proxy::Proxy;
+use crate::contiguous::ContiguousUniformPool;
 
 /// A shared borrow of all objects of a pool: iterated in storage order,
 /// reached by key or by proxy.
@@ -39,26 +39,32 @@ pub struct PoolRefMut<'a, T, K = DefaultKey> {
 }
 
 impl<'a, T, K> PoolRef<'a, T, K> {
-    /// Wraps a shared borrow.
+    /// Takes a shared borrow of `pool` for a new guard, which ends it.
     ///
-    /// # Safety
+    /// # Panics
     ///
-    /// A shared borrow of `pool` was taken for this guard, which ends it.
+    /// When the pool is exclusively borrowed (`operation` names the
+    /// caller in the message).
     #[inline]
-    pub(super) unsafe fn new(pool: &'a ContiguousUniformPool<T, K>) -> Self {
+    #[track_caller]
+    pub(crate) fn acquire(pool: &'a ContiguousUniformPool<T, K>, operation: &str) -> Self {
+        pool.raw.acquire_shared(operation);
         Self { pool }
     }
 }
 
 impl<'a, T, K> PoolRefMut<'a, T, K> {
-    /// Wraps the exclusive borrow.
-    ///
-    /// # Safety
-    ///
-    /// The exclusive borrow of `pool` was taken for this guard, which ends
+    /// Takes the exclusive borrow of `pool` for a new guard, which ends
     /// it.
+    ///
+    /// # Panics
+    ///
+    /// When the pool is already borrowed (`operation` names the caller in
+    /// the message).
     #[inline]
-    pub(super) unsafe fn new(pool: &'a ContiguousUniformPool<T, K>) -> Self {
+    #[track_caller]
+    pub(crate) fn acquire(pool: &'a ContiguousUniformPool<T, K>, operation: &str) -> Self {
+        pool.raw.acquire_exclusive(operation);
         Self {
             pool,
             _marker: PhantomData,
@@ -67,6 +73,13 @@ impl<'a, T, K> PoolRefMut<'a, T, K> {
 }
 
 impl<T, K: Key> PoolRef<'_, T, K> {
+    /// Whether `key` names a live object.
+    #[inline]
+    #[must_use]
+    pub fn contains(&self, key: K) -> bool {
+        self.pool.contains(key)
+    }
+
     /// The object of `key`, for as long as this borrow lives, or `None` if
     /// the key is stale.
     ///
@@ -74,18 +87,11 @@ impl<T, K: Key> PoolRef<'_, T, K> {
     #[inline]
     #[must_use]
     pub fn get(&self, key: K) -> Option<&T> {
-        let object = self.pool.find(key)?;
+        let object = self.pool.raw.find(key.data())?;
         // SAFETY: 1. the object of a live key. 2. The shared borrow held by
         // this guard keeps the object in place and free of `&mut` while
         // the returned reference, which borrows the guard, lives.
         Some(unsafe { object.as_ref() })
-    }
-
-    /// Whether `key` names a live object.
-    #[inline]
-    #[must_use]
-    pub fn contains_key(&self, key: K) -> bool {
-        self.pool.contains_key(key)
     }
 }
 
@@ -125,7 +131,7 @@ impl<T, K> Drop for PoolRef<'_, T, K> {
     #[inline]
     fn drop(&mut self) {
         drop(SharedGuard {
-            core: self.pool.core,
+            core: self.pool.raw.core,
         });
     }
 }
@@ -145,12 +151,19 @@ impl<'b, T, K: Key> IntoIterator for &'b PoolRef<'_, T, K> {
 }
 
 impl<T, K: Key> PoolRefMut<'_, T, K> {
+    /// Whether `key` names a live object.
+    #[inline]
+    #[must_use]
+    pub fn contains(&self, key: K) -> bool {
+        self.pool.contains(key)
+    }
+
     /// The object of `key`, shared, for as long as this borrow of the
     /// guard lives, or `None` if the key is stale.
     #[inline]
     #[must_use]
     pub fn get(&self, key: K) -> Option<&T> {
-        let object = self.pool.find(key)?;
+        let object = self.pool.raw.find(key.data())?;
         // SAFETY: as in `PoolRef::get`, shared through `&self`.
         Some(unsafe { object.as_ref() })
     }
@@ -159,18 +172,11 @@ impl<T, K: Key> PoolRefMut<'_, T, K> {
     /// guard lives, or `None` if the key is stale.
     #[inline]
     pub fn get_mut(&mut self, key: K) -> Option<&mut T> {
-        let mut object = self.pool.find(key)?;
+        let mut object = self.pool.raw.find(key.data())?;
         // SAFETY: 1. the object of a live key. 2. The exclusive borrow held
         // by this guard, and the `&mut self` receiver, make the returned
         // reference the only one to the object.
         Some(unsafe { object.as_mut() })
-    }
-
-    /// Whether `key` names a live object.
-    #[inline]
-    #[must_use]
-    pub fn contains_key(&self, key: K) -> bool {
-        self.pool.contains_key(key)
     }
 
     /// Iterates `(key, object)` pairs exclusively, in storage order.
@@ -179,7 +185,7 @@ impl<T, K: Key> PoolRefMut<'_, T, K> {
         // SAFETY: the exclusive borrow held by this guard makes the objects
         // reachable only through it, and the `&mut self` receiver makes the
         // returned iterator the only path while it lives.
-        unsafe { IterMut::new(self.pool.storage()) }
+        unsafe { IterMut::new(self.pool.raw.storage()) }
     }
 }
 
@@ -220,7 +226,7 @@ impl<T, K> PoolRefMut<'_, T, K> {
     #[inline]
     pub fn values_mut(&mut self) -> ValuesMut<'_, T> {
         // SAFETY: as in `iter_mut`.
-        unsafe { ValuesMut::new(self.pool.storage()) }
+        unsafe { ValuesMut::new(self.pool.raw.storage()) }
     }
 }
 
@@ -235,7 +241,7 @@ macro_rules! guard_common {
                 // exclusive) keeps the objects in place, and the `&self`
                 // receiver keeps `&mut` to them away while the iterator,
                 // which borrows the guard, lives.
-                unsafe { Values::new(self.pool.storage()) }
+                unsafe { Values::new(self.pool.raw.storage()) }
             }
 
             /// Iterates `(key, object)` pairs in storage order. Objects
@@ -245,14 +251,14 @@ macro_rules! guard_common {
             pub fn iter(&self) -> Iter<'_, T, K> {
                 // SAFETY: as in `values`; the keys do not change while the
                 // pool is borrowed.
-                unsafe { Iter::new(self.pool.storage()) }
+                unsafe { Iter::new(self.pool.raw.storage()) }
             }
 
             /// Iterates the keys in storage order (those of pending
             /// removals included).
             #[inline]
             pub fn keys(&self) -> Keys<'_, K> {
-                Keys::new(self.pool.storage())
+                Keys::new(self.pool.raw.storage())
             }
 
             /// Objects in the pool, those whose removal is deferred until
@@ -260,7 +266,7 @@ macro_rules! guard_common {
             #[inline]
             #[must_use]
             pub fn len(&self) -> usize {
-                self.pool.storage().len()
+                self.pool.raw.storage().len()
             }
 
             /// Whether the pool holds no object.
@@ -280,7 +286,7 @@ impl<T, K> Drop for PoolRefMut<'_, T, K> {
     #[inline]
     fn drop(&mut self) {
         drop(ExclusiveGuard {
-            core: self.pool.core,
+            core: self.pool.raw.core,
         });
     }
 }
@@ -322,34 +328,49 @@ pub struct ObjectMut<'a, T, K = DefaultKey> {
     _borrow: PoolRefMut<'a, T, K>,
 }
 
-impl<'a, T, K> ObjectRef<'a, T, K> {
-    /// Wraps an object.
+impl<'a, T, K: Key> ObjectRef<'a, T, K> {
+    /// The object of `key` in `pool`, behind a new shared borrow of the
+    /// pool; `None` if the key is stale.
     ///
-    /// # Safety
+    /// # Panics
     ///
-    /// `object` is an object of the pool `borrow` borrows.
+    /// When the pool is exclusively borrowed.
     #[inline]
-    pub(super) unsafe fn new(borrow: PoolRef<'a, T, K>, object: NonNull<T>) -> Self {
-        Self {
-            object,
+    #[track_caller]
+    pub(crate) fn find(pool: &'a ContiguousUniformPool<T, K>, key: K) -> Option<Self> {
+        // Looked up first (no user code runs before the borrow is taken,
+        // so nothing moves), which lets the lookup's loads start earlier.
+        let object = pool.raw.find(key.data());
+        let borrow = PoolRef::acquire(pool, "borrow");
+        // The object of a live key, which the shared borrow the guard takes
+        // over keeps in place and free of `&mut` (the field invariant).
+        Some(Self {
+            object: object?,
             _borrow: borrow,
-        }
+        })
     }
 }
 
-impl<'a, T, K> ObjectMut<'a, T, K> {
-    /// Wraps an object.
+impl<'a, T, K: Key> ObjectMut<'a, T, K> {
+    /// The object of `key` in `pool`, behind the pool's exclusive borrow,
+    /// taken now; `None` if the key is stale.
     ///
-    /// # Safety
+    /// # Panics
     ///
-    /// `object` is an object of the pool `borrow` borrows, to which no
-    /// reference is live.
+    /// When the pool is already borrowed.
     #[inline]
-    pub(super) unsafe fn new(borrow: PoolRefMut<'a, T, K>, object: NonNull<T>) -> Self {
-        Self {
-            object,
+    #[track_caller]
+    pub(crate) fn find(pool: &'a ContiguousUniformPool<T, K>, key: K) -> Option<Self> {
+        // Looked up first, as in `ObjectRef::find`.
+        let object = pool.raw.find(key.data());
+        let borrow = PoolRefMut::acquire(pool, "borrow_mut");
+        // The object of a live key, which the exclusive borrow the guard
+        // takes over keeps in place and free of any other reference (the
+        // field invariant).
+        Some(Self {
+            object: object?,
             _borrow: borrow,
-        }
+        })
     }
 }
 
