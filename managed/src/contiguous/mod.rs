@@ -62,9 +62,11 @@
 //! The borrow rules that make this sound are on [`ContiguousUniformPool`].
 
 mod access;
+mod guards;
 #[cfg(feature = "rayon")]
 mod par;
 mod pool;
+mod proxy;
 mod raw;
 mod simple;
 

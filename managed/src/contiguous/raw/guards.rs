@@ -4,8 +4,6 @@
 //!
 //! [`ContiguousUniformPool`]: crate::contiguous::ContiguousUniformPool
 
-use alloc::vec::Vec;
-use core::fmt;
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
@@ -114,17 +112,6 @@ impl<T, K> PoolRef<'_, T, K> {
         // `object_in`). 2. As in `get`.
         unsafe { &*object }
     }
-
-    /// Clones the objects into a `Vec`, in storage order.
-    #[must_use]
-    pub fn to_vec(&self) -> Vec<T>
-    where
-        T: Clone,
-    {
-        let mut out = Vec::with_capacity(self.len());
-        out.extend(self.values().cloned());
-        out
-    }
 }
 
 impl<T, K> Drop for PoolRef<'_, T, K> {
@@ -133,20 +120,6 @@ impl<T, K> Drop for PoolRef<'_, T, K> {
         drop(SharedGuard {
             core: self.pool.raw.core,
         });
-    }
-}
-
-impl<T: fmt::Debug, K: Key> fmt::Debug for PoolRef<'_, T, K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
-    }
-}
-
-impl<'b, T, K: Key> IntoIterator for &'b PoolRef<'_, T, K> {
-    type Item = (K, &'b T);
-    type IntoIter = Iter<'b, T, K>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
     }
 }
 
@@ -291,20 +264,6 @@ impl<T, K> Drop for PoolRefMut<'_, T, K> {
     }
 }
 
-impl<T: fmt::Debug, K: Key> fmt::Debug for PoolRefMut<'_, T, K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
-    }
-}
-
-impl<'b, T, K: Key> IntoIterator for &'b mut PoolRefMut<'_, T, K> {
-    type Item = (K, &'b mut T);
-    type IntoIter = IterMut<'b, T, K>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter_mut()
-    }
-}
-
 /// One object of a pool, shared, from [`ContiguousUniformPool::get`]: it
 /// holds a shared borrow of the pool (as a [`PoolRef`] does) and
 /// dereferences to the object.
@@ -399,17 +358,5 @@ impl<T, K> DerefMut for ObjectMut<'_, T, K> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`, exclusively through `&mut self`.
         unsafe { self.object.as_mut() }
-    }
-}
-
-impl<T: fmt::Debug, K> fmt::Debug for ObjectRef<'_, T, K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
-    }
-}
-
-impl<T: fmt::Debug, K> fmt::Debug for ObjectMut<'_, T, K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt(f)
     }
 }

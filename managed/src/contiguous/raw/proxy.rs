@@ -1,18 +1,15 @@
 //! [`Proxy`]: the owning handle of an object in a [`ContiguousUniformPool`].
 
-use core::fmt;
 use core::marker::PhantomData;
-use core::ops::Deref;
 use core::ptr::NonNull;
 
 use slotmap::{DefaultKey, Key, KeyData};
 
-use super::access;
 use super::core::{
     ContiguousCore, ExclusiveGuard, Inner, PENDING, SharedGuard, acquire_exclusive, acquire_shared,
     borrowed_panic, flush_slow, is_borrowed, is_exclusive,
 };
-use crate::contiguous::{Access, ContiguousUniformPool, Fields};
+use crate::contiguous::ContiguousUniformPool;
 use crate::{Managed, Visitor};
 
 /// The owning handle of an object in a [`ContiguousUniformPool`].
@@ -73,6 +70,21 @@ impl<T, K> Proxy<'_, T, K> {
         // SAFETY: the core of the live pool this proxy borrows; the caller
         // rules out a conflicting `&mut`.
         unsafe { &*(*self.core.as_ptr()).inner.get() }
+    }
+
+    /// Whether this proxy's object is live (its removal has not begun).
+    #[inline]
+    pub(crate) fn is_live(&self) -> bool {
+        // SAFETY: a short read of the table; no `&mut Inner` is live while
+        // user code runs, and none is made here.
+        unsafe { self.inner() }.table.position(self.key).is_some()
+    }
+
+    /// Whether the pool this proxy borrows is exclusively borrowed.
+    #[inline]
+    pub(crate) fn pool_is_exclusive(&self) -> bool {
+        // SAFETY: the core of the live pool this proxy borrows.
+        is_exclusive(unsafe { (*self.core.as_ptr()).state.get() })
     }
 
     /// The address of this proxy's object: valid until the pool next runs
@@ -250,56 +262,12 @@ impl<T, K> Drop for Proxy<'_, T, K> {
     }
 }
 
-impl<T, K> Access for Proxy<'_, T, K> {
-    type Target = T;
-    #[inline]
-    #[track_caller]
-    fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
-        Proxy::with(self, f)
-    }
-    #[inline]
-    #[track_caller]
-    fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        Proxy::with_mut(self, f)
-    }
-}
-
-impl<T: Fields, K> Deref for Proxy<'_, T, K> {
-    type Target = T::View<Self>;
-    /// The derive-generated field accessors and forwarded methods of `T`.
-    #[inline]
-    fn deref(&self) -> &Self::Target {
-        access::view(self)
-    }
-}
-
 // SAFETY: a proxy holds no direct managed reference: it names a slot that
 // its pool updates itself when the object moves.
 unsafe impl<T, K> Managed for Proxy<'_, T, K> {
     const HAS_REFS: bool = false;
     #[inline]
     fn visit_refs<V: Visitor + ?Sized>(&mut self, _visitor: &mut V) {}
-}
-
-impl<T: fmt::Debug, K: Key> fmt::Debug for Proxy<'_, T, K> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // SAFETY: the core of the live pool this proxy borrows; a short read
-        // of the table.
-        let (exclusive, live) = unsafe {
-            (
-                is_exclusive((*self.core.as_ptr()).state.get()),
-                self.inner().table.position(self.key).is_some(),
-            )
-        };
-        if exclusive || !live {
-            return f
-                .debug_struct("Proxy")
-                .field("key", &Self::key(self))
-                .field("removed", &!live)
-                .finish_non_exhaustive();
-        }
-        self.with(|value| f.debug_tuple("Proxy").field(value).finish())
-    }
 }
 
 /// Panics for a proxy whose object was removed by key.
