@@ -62,7 +62,7 @@ pub(crate) const fn is_exclusive(state: usize) -> bool {
 /// The owning pointer to a pool's heap-allocated core: what a
 /// [`ContiguousUniformPool`] is made of (it adds only the key type).
 ///
-/// One pointer, `Copy`-free, freed in `Drop`. The core never moves while
+/// One pointer (not `Copy`: it frees the core in `Drop`). The core never moves while
 /// the pool lives, even when the pool value itself is moved: proxies point
 /// at it. Every pointer to it (here and in proxies) is derived from this
 /// one without an intermediate reference.

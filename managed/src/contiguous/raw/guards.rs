@@ -2,6 +2,10 @@
 //! ([`PoolRef`], [`PoolRefMut`]) or one object ([`ObjectRef`],
 //! [`ObjectMut`]).
 //!
+//! Invariant: a guard holds one borrow of its pool's borrow word (shared
+//! or exclusive) from its construction (`acquire`, `find`) until its drop,
+//! so the objects stay in place while the references it hands out live.
+//!
 //! [`ContiguousUniformPool`]: crate::contiguous::ContiguousUniformPool
 
 use core::marker::PhantomData;

@@ -3,6 +3,10 @@
 //! ([`Iter`], [`IterMut`]), the keys alone ([`Keys`]), and the by-value
 //! [`Drain`] and [`IntoIter`].
 //!
+//! Invariant: for an iterator's lifetime the objects it walks stay in
+//! place (its constructor's caller holds a borrow of the pool or `&mut`);
+//! the by-value iterators own the objects the storage no longer counts.
+//!
 //! [`ContiguousUniformPool`]: crate::contiguous::ContiguousUniformPool
 
 use core::fmt;

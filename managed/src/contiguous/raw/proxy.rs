@@ -1,4 +1,9 @@
 //! [`Proxy`]: the owning handle of an object in a [`ContiguousUniformPool`].
+//!
+//! A proxy is the pool's core pointer and its object's key. Invariant: the
+//! core is that of the live pool the proxy borrows; the key is live in it
+//! until the proxy drops, unless the object was removed by key. Every
+//! access takes the pool's borrow before user code runs.
 
 use core::marker::PhantomData;
 use core::ptr::NonNull;

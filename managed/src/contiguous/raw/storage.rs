@@ -176,7 +176,7 @@ impl ObjectStorage {
     pub(crate) unsafe fn truncate(&mut self, len: usize) {
         // The caller's contract, redundant at every call site: `take_at`
         // passes `len - 1`, the pool's `truncate` returns early unless
-        // `from < len`, and `Rest::take_all` passes 0.
+        // `from < len`, and `Remaining::take_all` passes 0.
         debug_assert!(len <= self.len);
         self.len = len;
         self.back.truncate(len);
