@@ -155,9 +155,9 @@ impl World {
         // Stale keys find nothing: the side tables simply let go of them.
         let particles = &self.particles;
         for emitter in &mut self.emitters {
-            emitter.particles.retain(|&key| particles.contains_key(key));
+            emitter.particles.retain(|&key| particles.contains(key));
         }
-        self.by_name.retain(|_, key| particles.contains_key(*key));
+        self.by_name.retain(|_, key| particles.contains(*key));
         self.frame += 1;
     }
 
@@ -169,7 +169,7 @@ impl World {
             let offset = p.position + center * -1.0;
             let distance = offset.length_squared().sqrt();
             if distance < radius * 0.1 {
-                self.particles.delete(key); // removed when the walk ends
+                self.particles.remove_deferred(key); // removed when the walk ends
                 destroyed += 1;
             } else if distance < radius {
                 p.push(offset * (1.0 / distance));
@@ -197,7 +197,7 @@ fn main() {
     let right = world.add_emitter(Vec2::new(10.0, 0.0), 6.0);
     world.emit(left, 200, Some("comet"));
     world.emit(right, 300, Some("ember"));
-    println!("start: {}", world.particles.pool_stats());
+    println!("start: {}", world.particles.detailed_stats());
 
     for frame in 0..60 {
         if frame % 10 == 0 {
@@ -220,12 +220,12 @@ fn main() {
             );
         }
     }
-    println!("after the frames: {}", world.particles.pool_stats());
+    println!("after the frames: {}", world.particles.detailed_stats());
 
     // The population falls to the named particles: idle pages go back to
     // the allocator as the walk ends, with no `&mut` and no `shrink_to_fit`.
     world.particles.retain(|_, p| p.name.is_some());
-    println!("named only: {}", world.particles.pool_stats());
+    println!("named only: {}", world.particles.detailed_stats());
 
     // An owned handle: a proxy removes its particle when dropped, and the
     // particle's own methods work on it directly.

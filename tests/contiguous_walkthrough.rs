@@ -66,7 +66,7 @@ fn keys_walkthrough() {
     // removes it when the walk ends.
     pool.map_with_key(|key, instance| {
         if evens.contains(&key) {
-            pool.delete(key);
+            pool.remove_deferred(key);
         } else {
             instance.a *= 10;
         }

@@ -82,7 +82,7 @@ fn map(c: &mut Criterion) {
     let pool = ContiguousUniformPool::with_capacity(OBJECTS);
     let mut keys: Vec<DefaultKey> = (0..OBJECTS).map(|i| pool.insert(obj(i))).collect();
     remove_third(&mut keys, &mut XorShift(7), |k| {
-        pool.delete(k);
+        pool.remove(k);
     });
     let live = pool.len();
     group.bench_function("ContiguousUniformPool::map", |b| {
@@ -169,7 +169,7 @@ fn random_access(c: &mut Criterion) {
     let pool = ContiguousUniformPool::with_capacity(OBJECTS);
     let mut keys: Vec<DefaultKey> = (0..OBJECTS).map(|i| pool.insert(obj(i))).collect();
     remove_third(&mut keys, &mut XorShift(7), |k| {
-        pool.delete(k);
+        pool.remove(k);
     });
     shuffle(&mut keys, &mut XorShift(11));
     group.bench_function("PoolRef::get (keys, one borrow for all lookups)", |b| {

@@ -101,7 +101,7 @@ fn main() {
     let key_pool = ContiguousUniformPool::with_capacity(OBJECTS);
     let mut keys: Vec<DefaultKey> = (0..OBJECTS).map(|i| key_pool.insert(obj(i))).collect();
     thin_and_shuffle(&mut keys, |k| {
-        key_pool.delete(k);
+        key_pool.remove(k);
     });
 
     let mut slots = DenseSlotMap::with_capacity(OBJECTS);

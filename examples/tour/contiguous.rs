@@ -64,7 +64,7 @@ pub(crate) fn run() {
     let keys: Vec<_> = (0..6).map(|a| pool.insert(MyStruct { a })).collect();
     pool.map_with_key(|key, instance| {
         if instance.a % 2 == 0 {
-            pool.delete(key);
+            pool.remove_deferred(key);
         }
     });
     println!(
@@ -74,9 +74,13 @@ pub(crate) fn run() {
             .collect::<Vec<_>>()
     );
     pool.retain(|_, instance| instance.a > 1);
-    println!("retain(a > 1): len {}, {}", pool.len(), pool.pool_stats());
+    println!(
+        "retain(a > 1): len {}, {}",
+        pool.len(),
+        pool.detailed_stats()
+    );
     keys.iter().for_each(|&k| {
-        pool.delete(k);
+        pool.remove(k);
     });
     println!(
         "all proxies dropped: len {}, stats: {}",

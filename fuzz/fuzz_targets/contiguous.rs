@@ -146,8 +146,8 @@ fn run_op<'p>(
             let o = Obj::new(v, bomb);
             let (id, value) = o.seen();
             let p = pool.alloc(o);
-            assert!(Proxy::belongs_to(&p, pool));
-            assert!(!Proxy::belongs_to(&p, other));
+            assert!(pool.contains_proxy(&p));
+            assert!(!other.contains_proxy(&p));
             proxies.push((id, p));
             model.insert(id, value);
         }
@@ -321,7 +321,7 @@ fn run_op<'p>(
             for i in is {
                 if let Some(i) = pick(i, proxies.len()) {
                     let (id, p) = &proxies[i];
-                    assert_eq!(guard.get(p).seen(), (*id, model[id]));
+                    assert_eq!(guard.by_proxy(p).seen(), (*id, model[id]));
                 }
             }
         }
@@ -330,14 +330,14 @@ fn run_op<'p>(
             for i in is {
                 if let Some(i) = pick(i, proxies.len()) {
                     let (id, p) = &proxies[i];
-                    guard.get_mut(p).t.set(v.into());
+                    guard.by_proxy_mut(p).t.set(v.into());
                     model.insert(*id, v.into());
                 }
             }
         }
         Op::Foreign => {
             let q = other.alloc(Obj::new(0, false));
-            expect_panic_with("another pool", || pool.borrow().get(&q).seen());
+            expect_panic_with("another pool", || pool.borrow().by_proxy(&q).seen());
             drop(q);
         }
     }
@@ -352,7 +352,7 @@ fn check(pool: &ContiguousUniformPool<Obj>, proxies: &[(u32, Proxy<'_, Obj>)], m
     }
     let stored = pool.borrow();
     assert_eq!(stored.len(), model.len(), "storage is dense");
-    let in_pool: Model = stored.iter().map(Obj::seen).collect();
+    let in_pool: Model = stored.values().map(Obj::seen).collect();
     assert_eq!(&in_pool, model);
     drop(stored);
     for id in 0..drops::ids() {
@@ -390,7 +390,7 @@ fn run_exclusive(pool: &mut ContiguousUniformPool<Obj>, model: &mut Model, then:
         }
         Exclusive::IterMut(v) => {
             let mut n = 0;
-            for o in pool.iter_mut() {
+            for o in pool.values_mut() {
                 o.t.set(v.into());
                 n += 1;
             }

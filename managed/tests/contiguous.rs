@@ -377,7 +377,7 @@ fn drain_into_iter_clear_and_shrink() {
     assert!(pool.is_empty());
     pool.shrink_to_fit();
     assert_eq!(pool.capacity(), 0, "every object page is freed");
-    assert!(pool.stats().reserved_bytes <= pool.pool_stats().slot_capacity * 8 + 8);
+    assert!(pool.stats().reserved_bytes <= pool.detailed_stats().slot_capacity * 8 + 8);
 
     let kept = {
         let a = pool.alloc(tracked(&drops, 10));
@@ -558,9 +558,9 @@ fn a_proxy_is_two_words_and_knows_its_pool() {
     let other = ContiguousUniformPool::new();
     let stranger = other.alloc(0u64);
     let mut proxies: Vec<_> = (0..n).map(|i| pool.alloc(i as u64)).collect();
-    assert!(proxies.iter().all(|p| Proxy::belongs_to(p, &pool)));
-    assert!(!Proxy::belongs_to(&stranger, &pool));
-    assert!(Proxy::belongs_to(&stranger, &other));
+    assert!(proxies.iter().all(|p| pool.contains_proxy(p)));
+    assert!(!pool.contains_proxy(&stranger));
+    assert!(other.contains_proxy(&stranger));
     // Remove every third (objects shuffle), then check every survivor.
     let mut i = 0;
     proxies.retain(|_| {

@@ -65,12 +65,12 @@ fn keys_find_their_objects_until_removed_and_never_after() {
     let pool = ContiguousUniformPool::new();
     let keys: Vec<DefaultKey> = (0..10u32).map(|v| pool.insert(v)).collect();
     assert_eq!(pool.len(), 10);
-    assert!(keys.iter().all(|&k| pool.contains_key(k)));
+    assert!(keys.iter().all(|&k| pool.contains(k)));
     assert_eq!(pool.get(keys[3]).map(|v| *v), Some(3));
     assert_eq!(pool.remove(keys[3]), Some(3));
     assert_eq!(pool.remove(keys[3]), None, "a removed key finds nothing");
     assert!(pool.get(keys[3]).is_none());
-    assert!(!pool.delete(keys[3]));
+    assert!(!pool.remove_deferred(keys[3]));
     // The slot is reused by the next insert, with another generation.
     let again = pool.insert(30);
     assert_ne!(again, keys[3]);
@@ -84,7 +84,7 @@ fn keys_find_their_objects_until_removed_and_never_after() {
     // Moving objects (the last one fills each hole) never confuses keys.
     for &key in &keys[..5] {
         if key != keys[3] {
-            assert!(pool.delete(key));
+            assert!(pool.remove_deferred(key));
         }
     }
     for (i, &key) in keys.iter().enumerate().skip(5) {
@@ -99,7 +99,7 @@ fn keys_find_their_objects_until_removed_and_never_after() {
         KeyData::from_ffi(7 << 32 | 256).into(),
     ] {
         assert!(pool.get(made_up).is_none());
-        assert!(!pool.contains_key(made_up));
+        assert!(!pool.contains(made_up));
         assert_eq!(pool.remove(made_up), None);
     }
     // A key survives its pool as plain data.
@@ -146,7 +146,7 @@ fn removal_by_key_of_an_owned_object_leaves_its_proxy_reporting_it_gone() {
     assert_eq!(drops.counts(2), [1, 0]);
     // The proxy is still valid, and says its object is gone.
     assert_eq!(Proxy::key(&p), key, "a detached proxy keeps its key");
-    assert!(!pool.contains_key(Proxy::key(&p)));
+    assert!(!pool.contains(Proxy::key(&p)));
     let msg = panic_message(catch_unwind(AssertUnwindSafe(|| p.with(|t| t.id))));
     assert!(msg.contains("removed by key"), "{msg}");
     let msg = panic_message(catch_unwind(AssertUnwindSafe(|| {
@@ -154,29 +154,33 @@ fn removal_by_key_of_an_owned_object_leaves_its_proxy_reporting_it_gone() {
     })));
     assert!(msg.contains("removed by key"), "{msg}");
     assert!(format!("{p:?}").contains("removed: true"));
-    assert_eq!(pool.pool_stats().slots, 1, "only `q`'s object keeps a key");
+    assert_eq!(
+        pool.detailed_stats().slots,
+        1,
+        "only `q`'s object keeps a key"
+    );
     // The slot is reused; the detached proxy's key stays stale.
     let reuse = pool.insert(tracked(&drops, 5));
     assert_ne!(reuse, key);
-    assert!(!pool.contains_key(Proxy::key(&p)));
+    assert!(!pool.contains(Proxy::key(&p)));
     drop(p);
     assert!(
-        pool.contains_key(reuse),
+        pool.contains(reuse),
         "dropping a detached proxy removes nothing"
     );
     assert_eq!(drops.counts(2), [1, 0], "nothing dropped twice");
     drop(pool.remove(reuse));
     // `into_inner` of a detached proxy panics and loses nothing.
     let r = pool.alloc(tracked(&drops, 2));
-    assert!(pool.delete(Proxy::key(&r)));
+    assert!(pool.remove_deferred(Proxy::key(&r)));
     let msg = panic_message(catch_unwind(AssertUnwindSafe(|| Proxy::into_inner(r))));
     assert!(msg.contains("removed by key"), "{msg}");
     assert_eq!(drops.counts(3), [1, 0, 1]);
-    assert_eq!(pool.pool_stats().slots, 1);
+    assert_eq!(pool.detailed_stats().slots, 1);
     assert_eq!(q.with(|t| t.id), 1);
     drop(q);
     assert_eq!(drops.counts(3), [1, 1, 1]);
-    assert_eq!(pool.pool_stats().slots, 0);
+    assert_eq!(pool.detailed_stats().slots, 0);
 }
 
 #[test]
@@ -192,18 +196,18 @@ fn deletions_inside_walks_wait_for_the_walk_and_keys_go_stale_at_once() {
         seen.push((key, t.id));
         if t.id % 2 == 0 && t.id < 8 {
             // This object (the proxy's, id 8, goes with the proxy).
-            assert!(pool.delete(key));
-            assert!(!pool.contains_key(key), "stale at once");
-            assert!(!pool.delete(key), "deleted once");
+            assert!(pool.remove_deferred(key));
+            assert!(!pool.contains(key), "stale at once");
+            assert!(!pool.remove_deferred(key), "deleted once");
         }
         if t.id == 1 {
-            assert!(pool.delete(keys[7]));
+            assert!(pool.remove_deferred(keys[7]));
             proxy = None; // deferred too
-            assert!(!pool.contains_key(proxy_key));
+            assert!(!pool.contains(proxy_key));
         }
         assert_eq!(drops.counts(9), [0; 9], "nothing dropped during the walk");
         let msg = panic_message(catch_unwind(AssertUnwindSafe(|| pool.remove(key))));
-        assert!(msg.contains("use `delete`"), "{msg}");
+        assert!(msg.contains("use `remove_deferred`"), "{msg}");
     });
     // The walk saw every object once, with the key it was inserted with.
     assert_eq!(seen.len(), 9);
@@ -222,7 +226,7 @@ fn deletions_inside_walks_wait_for_the_walk_and_keys_go_stale_at_once() {
     // A deletion inside `with` of a proxy waits as well.
     let holder = pool.alloc(tracked(&drops, 9));
     holder.with(|_| {
-        assert!(pool.delete(keys[1]));
+        assert!(pool.remove_deferred(keys[1]));
         assert_eq!(pool.len(), 3);
         assert_eq!(drops.counts(10)[1], 0);
     });
@@ -245,7 +249,7 @@ fn retain_removes_as_it_goes_and_visits_each_object_once() {
         *visits.entry(t.id).or_insert(0) += 1;
         if t.id == 5 {
             // Removals from inside: deferred to the end of the walk.
-            assert!(pool.delete(keys[6]));
+            assert!(pool.remove_deferred(keys[6]));
             proxies.truncate(2);
         }
         if t.id < n {
@@ -270,7 +274,7 @@ fn retain_removes_as_it_goes_and_visits_each_object_once() {
     // The two proxies left: the one whose object `retain` removed is
     // detached, the other still reaches its object.
     for (id, proxy) in (n..).zip(&proxies) {
-        let live = pool.contains_key(Proxy::key(proxy));
+        let live = pool.contains(Proxy::key(proxy));
         assert_eq!(live, id % 3 != 0, "proxy {id}");
         if live {
             assert_eq!(proxy.with(|t| t.id), id);
@@ -287,15 +291,15 @@ fn retain_detaches_the_proxies_of_removed_objects() {
     let proxies: Vec<_> = (0..6u32).map(|v| pool.alloc(v)).collect();
     pool.retain(|_, v| *v % 2 == 1);
     for (v, proxy) in proxies.iter().enumerate() {
-        let live = pool.contains_key(Proxy::key(proxy));
+        let live = pool.contains(Proxy::key(proxy));
         assert_eq!(live, v % 2 == 1);
         if live {
             assert_eq!(proxy.with(|x| *x as usize), v);
         }
     }
-    assert_eq!(pool.pool_stats().slots, 3);
+    assert_eq!(pool.detailed_stats().slots, 3);
     drop(proxies);
-    assert_eq!(pool.pool_stats().slots, 0);
+    assert_eq!(pool.detailed_stats().slots, 0);
     assert!(pool.is_empty());
 }
 
@@ -321,12 +325,12 @@ fn a_panic_in_retain_leaves_every_object_kept_or_removed_once() {
         // Every object is either still reachable or dropped exactly once.
         let counts = drops.counts(10);
         for (id, &key) in keys.iter().enumerate() {
-            let live = pool.contains_key(key);
+            let live = pool.contains(key);
             assert_eq!(counts[id], u32::from(!live), "id {id}");
         }
         assert_eq!(
             pool.len(),
-            keys.iter().filter(|&&k| pool.contains_key(k)).count()
+            keys.iter().filter(|&&k| pool.contains(k)).count()
         );
         // Usable afterwards; everything goes once.
         pool.retain(|_, _| false);
@@ -370,12 +374,12 @@ fn pending_removals_are_stale_in_guards_and_iterated_until_the_borrow_ends() {
     let pool = ContiguousUniformPool::new();
     let keys: Vec<_> = (0..4u32).map(|v| pool.insert(v)).collect();
     let guard = pool.borrow();
-    assert!(pool.delete(keys[1]));
+    assert!(pool.remove_deferred(keys[1]));
     assert_eq!(guard.get(keys[1]), None);
-    assert!(!guard.contains_key(keys[1]));
+    assert!(!guard.contains(keys[1]));
     assert_eq!(guard.len(), 4, "still stored");
     assert_eq!(pool.len(), 3);
-    assert_eq!(pool.pool_stats().pending, 1);
+    assert_eq!(pool.detailed_stats().pending, 1);
     assert_eq!(guard.keys().collect::<Vec<_>>(), keys);
     assert_eq!(
         guard.iter().map(|(k, v)| (k, *v)).collect::<Vec<_>>(),
@@ -387,7 +391,7 @@ fn pending_removals_are_stale_in_guards_and_iterated_until_the_borrow_ends() {
         "the pool shows live objects"
     );
     drop(guard);
-    assert_eq!(pool.pool_stats().pending, 0);
+    assert_eq!(pool.detailed_stats().pending, 0);
     assert_eq!(pool.borrow().len(), 3);
 }
 
@@ -399,7 +403,7 @@ fn idle_pages_go_back_without_mut_and_an_oscillating_pool_keeps_its_spare() {
     let keys: Vec<_> = (0..n).map(|i| pool.insert([i as u64; 128])).collect();
     let full = pool.stats().reserved_bytes;
     for &key in &keys[10..] {
-        assert!(pool.delete(key));
+        assert!(pool.remove_deferred(key));
     }
     let small = pool.stats().reserved_bytes;
     assert!(small * 3 < full, "{small} of {full} bytes kept");
@@ -418,22 +422,22 @@ fn idle_pages_go_back_without_mut_and_an_oscillating_pool_keeps_its_spare() {
     let at_boundary = pool.stats().reserved_bytes;
     for _ in 0..20 {
         let extra = pool.insert([1; 128]);
-        assert!(pool.delete(extra));
+        assert!(pool.remove_deferred(extra));
     }
     let after = pool.stats().reserved_bytes;
     assert!(after >= at_boundary, "the spare chunk is kept");
     let extra = pool.insert([2; 128]);
     assert_eq!(pool.stats().reserved_bytes, after, "and reused");
-    assert!(pool.delete(extra));
+    assert!(pool.remove_deferred(extra));
     // Removals deferred by a walk free pages when the walk ends.
     let before_walk = pool.stats().reserved_bytes;
     pool.map_with_key(|key, _| {
-        pool.delete(key);
+        pool.remove_deferred(key);
     });
     assert!(pool.is_empty());
     assert!(pool.stats().reserved_bytes < before_walk);
     drop(fill);
-    let stats = pool.pool_stats();
+    let stats = pool.detailed_stats();
     assert_eq!((stats.len, stats.pending), (0, 0));
     assert!(stats.to_string().contains("0 objects"));
 }
@@ -442,7 +446,7 @@ fn idle_pages_go_back_without_mut_and_an_oscillating_pool_keeps_its_spare() {
 fn pool_stats_report_density() {
     let pool = ContiguousUniformPool::with_capacity(1000);
     let keys: Vec<_> = (0..500u64).map(|v| pool.insert(v)).collect();
-    let stats = pool.pool_stats();
+    let stats = pool.detailed_stats();
     assert_eq!(stats.len, 500);
     assert_eq!(stats.slots, 500);
     assert!(stats.capacity >= 1000);
@@ -451,11 +455,11 @@ fn pool_stats_report_density() {
     assert_eq!(stats.space, pool.stats());
     assert_eq!(stats.space.live_bytes, 500 * 8);
     for &key in &keys {
-        pool.delete(key);
+        pool.remove_deferred(key);
     }
-    assert_eq!(pool.pool_stats().density(), 0.0);
+    assert_eq!(pool.detailed_stats().density(), 0.0);
     let empty: ContiguousUniformPool<u8> = ContiguousUniformPool::new();
-    assert_eq!(empty.pool_stats().density(), 1.0);
+    assert_eq!(empty.detailed_stats().density(), 1.0);
 }
 
 #[test]
@@ -466,29 +470,29 @@ fn mut_self_methods_keep_keys_or_make_them_all_stale() {
         .map(|id| pool.insert(tracked(&drops, id)))
         .collect();
     for &key in &keys[100..] {
-        pool.delete(key);
+        pool.remove_deferred(key);
     }
     let reserved = pool.stats().reserved_bytes;
     pool.shrink_to_fit();
     assert!(pool.stats().reserved_bytes < reserved);
     // Keys stay valid across `shrink_to_fit`; stale ones stay stale even
     // when their slots' pages were freed and are made again.
-    assert!(keys[..100].iter().all(|&k| pool.contains_key(k)));
+    assert!(keys[..100].iter().all(|&k| pool.contains(k)));
     let fresh: Vec<_> = (600..1200)
         .map(|id| pool.insert(tracked(&drops, id)))
         .collect();
-    assert!(keys[100..].iter().all(|&k| !pool.contains_key(k)));
-    assert!(fresh.iter().all(|&k| pool.contains_key(k)));
+    assert!(keys[100..].iter().all(|&k| !pool.contains(k)));
+    assert!(fresh.iter().all(|&k| pool.contains(k)));
     for (key, t) in pool.iter_mut() {
         assert!(key == keys[t.id as usize % 600] || fresh.contains(&key));
     }
     assert_eq!(pool.values_mut().count(), 700);
     let drained = pool.drain().take(3).count();
     assert_eq!(drained, 3);
-    assert!(keys.iter().chain(&fresh).all(|&k| !pool.contains_key(k)));
+    assert!(keys.iter().chain(&fresh).all(|&k| !pool.contains(k)));
     let again = pool.insert(tracked(&drops, 2000));
     pool.clear();
-    assert!(!pool.contains_key(again));
+    assert!(!pool.contains(again));
     assert!(drops.0.borrow().len() == 1201);
 }
 
@@ -528,7 +532,7 @@ fn a_pool_visits_every_stored_object_in_place() {
     // A removal left pending by a leaked guard: the object is still
     // stored, and visited.
     std::mem::forget(pool.borrow());
-    assert!(pool.delete(keys[2]));
+    assert!(pool.remove_deferred(keys[2]));
     let mut shift = Shift(0);
     pool.visit_refs(&mut shift);
     assert_eq!(shift.0, 5);
@@ -536,7 +540,7 @@ fn a_pool_visits_every_stored_object_in_place() {
     let mut addrs: Vec<usize> = pool.values_mut().map(|r| r.0.addr().get()).collect();
     addrs.sort_unstable();
     assert_eq!(addrs, [2, 3, 5, 6]);
-    assert!(!pool.contains_key(keys[2]));
+    assert!(!pool.contains(keys[2]));
 }
 
 /// The particle scenario's shape: a struct owning the pool together with
@@ -568,7 +572,7 @@ fn a_struct_owns_the_pool_and_keys_into_it() {
     world.pool.get_mut(key).unwrap().1 = 40;
     world.pool.retain(|_, (_, n)| *n != 2);
     for group in &mut world.groups {
-        group.retain(|&k| world.pool.contains_key(k));
+        group.retain(|&k| world.pool.contains(k));
     }
     assert_eq!(world.groups[0].len(), 2);
     assert_eq!(world.pool.get(world.by_name["p4"]).map(|o| o.1), Some(40));

@@ -111,9 +111,9 @@ impl World {
         self.particles.retain(|_, p| p.alive());
         let particles = &self.particles;
         for emitter in &mut self.emitters {
-            emitter.particles.retain(|&key| particles.contains_key(key));
+            emitter.particles.retain(|&key| particles.contains(key));
         }
-        self.by_name.retain(|_, key| particles.contains_key(*key));
+        self.by_name.retain(|_, key| particles.contains(*key));
 
         model.particles.iter_mut().for_each(Particle::step);
         model.particles.retain(Particle::alive);
@@ -128,8 +128,8 @@ impl World {
         let mut removed = 0;
         self.particles.map_with_key(|key, p| {
             if p.position.y > ceiling {
-                assert!(self.particles.delete(key));
-                assert!(!self.particles.contains_key(key));
+                assert!(self.particles.remove_deferred(key));
+                assert!(!self.particles.contains(key));
                 removed += 1;
             }
         });
@@ -189,9 +189,9 @@ fn the_particle_scenario() {
             world.clip(&mut model, 30.0);
             let particles = &world.particles;
             for emitter in &mut world.emitters {
-                emitter.particles.retain(|&key| particles.contains_key(key));
+                emitter.particles.retain(|&key| particles.contains(key));
             }
-            world.by_name.retain(|_, key| particles.contains_key(*key));
+            world.by_name.retain(|_, key| particles.contains(*key));
             let alive: Vec<u32> = model.particles.iter().map(|p| p.id).collect();
             for ids in &mut model.emitters {
                 ids.retain(|id| alive.contains(id));
@@ -232,7 +232,7 @@ fn the_particle_scenario() {
 
     // Memory goes back as the population falls, without `&mut`.
     world.particles.retain(|_, p| p.name.is_some());
-    let stats = world.particles.pool_stats();
+    let stats = world.particles.detailed_stats();
     assert_eq!(stats.len, world.by_name.len());
     // What is left fits in the first page; one empty page is kept.
     assert!(stats.capacity <= peak.min(2 * 292), "{stats}");

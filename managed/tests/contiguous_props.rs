@@ -171,7 +171,7 @@ impl<'p> State<'p> {
             }
             Op::Delete(i) => {
                 if let Some((id, key)) = self.key(i) {
-                    assert_eq!(pool.delete(key), self.model.remove(&id).is_some());
+                    assert_eq!(pool.remove_deferred(key), self.model.remove(&id).is_some());
                 }
             }
             Op::With(i) => {
@@ -231,7 +231,7 @@ impl<'p> State<'p> {
                         for &victim in &keys {
                             if let Some((id, key)) = self.key(victim) {
                                 let live = self.model.contains_key(&id) && !removed.contains(&id);
-                                assert_eq!(pool.delete(key), live);
+                                assert_eq!(pool.remove_deferred(key), live);
                                 if live {
                                     removed.push(id);
                                 }
@@ -263,7 +263,7 @@ impl<'p> State<'p> {
                         && id != holder_id
                     {
                         let live = self.model.contains_key(&id);
-                        assert_eq!(pool.delete(key), live);
+                        assert_eq!(pool.remove_deferred(key), live);
                         if live {
                             removed.push(id);
                         }
@@ -293,7 +293,7 @@ impl<'p> State<'p> {
                         if visited_ids.is_empty()
                             && let Some(victim) = victim
                             && let Some((id, key)) = self.key(victim)
-                            && pool.delete(key)
+                            && pool.remove_deferred(key)
                         {
                             victim_id = Some(id);
                         }
@@ -311,9 +311,7 @@ impl<'p> State<'p> {
                     if result.is_err() {
                         // Kept pending through the unwinding ...
                         assert_eq!(self.drops.borrow().get(&id), None);
-                        assert!(
-                            !pool.contains_key(self.keys.iter().find(|k| k.0 == id).unwrap().1)
-                        );
+                        assert!(!pool.contains(self.keys.iter().find(|k| k.0 == id).unwrap().1));
                         // ... and carried out when the next borrow ends.
                         pool.map(|_| ());
                     }
@@ -338,7 +336,7 @@ impl<'p> State<'p> {
             assert_eq!(found, self.model.get(&id).map(|&v| (id, v)), "key of {id}");
         }
         for (id, proxy) in &self.proxies {
-            let live = pool.contains_key(Proxy::key(proxy));
+            let live = pool.contains(Proxy::key(proxy));
             assert_eq!(live, self.model.contains_key(id), "proxy of {id}");
             if live {
                 assert_eq!(proxy.with(|o| (o.id, o.value)), (*id, self.model[id]));
@@ -360,7 +358,7 @@ impl<'p> State<'p> {
                 "drops of {id}"
             );
         }
-        let stats = pool.pool_stats();
+        let stats = pool.detailed_stats();
         assert_eq!(stats.space.live_bytes, self.model.len() * size_of::<Obj>());
         // One key per stored object; proxies of removed objects hold none.
         assert_eq!(stats.slots, self.model.len());

@@ -183,7 +183,7 @@ fn contiguous_map_during_a_borrow_draws_pending_objects_live() {
     let a = pool.alloc(1u64);
     let b = pool.insert(2u64);
     a.with(|_| {
-        assert!(pool.delete(b)); // deferred: the pool is borrowed
+        assert!(pool.remove_deferred(b)); // deferred: the pool is borrowed
         let map = pool.memory_map();
         check_shape(&map);
         assert_eq!(map.live_bytes(), 16, "the pending object is still stored");

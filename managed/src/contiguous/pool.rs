@@ -1,57 +1,21 @@
 //! [`ContiguousUniformPool`]: objects of one type stored densely, reached
 //! through copyable keys and owning [`Proxy`] handles that survive the
 //! pool's shuffling.
+//!
+//! The safe facade: every pointer operation is in the raw core
+//! ([`RawContiguous`](super::raw::core::RawContiguous)), which this type
+//! wraps with its key type.
 
-use alloc::boxed::Box;
-use core::alloc::Layout;
-use core::cell::{Cell, UnsafeCell};
 use core::fmt;
 use core::marker::PhantomData;
-use core::ptr::NonNull;
 
-use slotmap::{DefaultKey, Key, KeyData};
+use slotmap::{DefaultKey, Key};
 
-use super::guards::{ObjectMut, ObjectRef, PoolRef, PoolRefMut};
-use super::iter::{Drain, IntoIter, IterMut, Rest, ValuesMut};
-use super::proxy::Proxy;
-use super::storage::{Geometry, Storage};
-use super::table::{MAX_OBJECTS, Table};
-#[cfg(target_pointer_width = "64")]
-use crate::region::Rebrand;
-use crate::{Managed, SpaceStats, Visitor};
-
-// The borrow state of a pool, one `usize`: bit 0 is `PENDING` (some removal
-// was deferred), the other bits count shared borrows (in units of
-// `SHARED`), all of them set meaning one exclusive borrow. Keeping the
-// pending flag in the same word lets the end of a borrow detect "last
-// borrow gone and work deferred" with a single comparison.
-
-/// State bit: `Table::pending` is not empty.
-pub(super) const PENDING: usize = 1;
-/// State increment of one shared borrow.
-const SHARED: usize = 2;
-/// State bits of an exclusive borrow ([`map`](ContiguousUniformPool::map),
-/// [`with_mut`](Proxy::with_mut), a [`PoolRefMut`]).
-const EXCLUSIVE: usize = !PENDING;
-/// A shared borrow may be taken only from a state below this (so the count
-/// never reaches the exclusive pattern).
-const SHARED_LIMIT: usize = EXCLUSIVE - SHARED;
-
-/// Whether a state means "borrowed at all".
-#[inline(always)]
-pub(super) const fn is_borrowed(state: usize) -> bool {
-    state > PENDING
-}
-
-/// Whether a state means "exclusively borrowed".
-#[inline(always)]
-pub(super) const fn is_exclusive(state: usize) -> bool {
-    state & EXCLUSIVE == EXCLUSIVE
-}
-
-// ---------------------------------------------------------------------------
-// Types
-// ---------------------------------------------------------------------------
+use super::raw::core::RawContiguous;
+use super::raw::guards::{ObjectMut, ObjectRef, PoolRef, PoolRefMut};
+use super::raw::iter::{Drain, IntoIter, IterMut, ValuesMut};
+use super::raw::proxy::Proxy;
+use crate::SpaceStats;
 
 /// A pool of `T` that keeps every live object contiguous, reached through
 /// copyable keys of type `K` and owning proxies.
@@ -69,8 +33,8 @@ pub(super) const fn is_exclusive(state: usize) -> bool {
 ///   `'static` plain data, 8 bytes: [`insert`](Self::insert) returns one,
 ///   [`Proxy::key`] and the keyed walks ([`map_with_key`](Self::map_with_key),
 ///   [`retain`](Self::retain), [`PoolRef::iter`]) hand them out. It does not
-///   own its object: [`remove`](Self::remove), [`delete`](Self::delete) or
-///   `retain` do, and lookups by key return `None` from then on, even once
+///   own its object: [`remove`](Self::remove),
+///   [`remove_deferred`](Self::remove_deferred) or `retain` do, and lookups by key return `None` from then on, even once
 ///   the slot is reused (the key table is a `slotmap::SlotMap`, whose
 ///   slots carry a version). Keys
 ///   never borrow the pool, so a struct can own the pool together with
@@ -92,7 +56,7 @@ pub(super) const fn is_exclusive(state: usize) -> bool {
 ///   and [`borrow`](Self::borrow) share them. A conflicting borrow panics
 ///   ("already borrowed").
 /// - While any borrow is active, nothing moves: dropping a proxy or
-///   [`delete`](Self::delete) only begins the removal (keys stop finding
+///   [`remove_deferred`](Self::remove_deferred) only begins the removal (keys stop finding
 ///   the object at once), and the object is moved out and dropped when the
 ///   outermost borrow ends. [`alloc`](Self::alloc), [`insert`](Self::insert)
 ///   and [`remove`](Self::remove) panic while the pool is borrowed, so every
@@ -133,55 +97,18 @@ pub(super) const fn is_exclusive(state: usize) -> bool {
 /// drop(p);
 /// ```
 pub struct ContiguousUniformPool<T, K = DefaultKey> {
-    /// The pool's state, in its own heap allocation (from `Box::into_raw`,
-    /// freed in `Drop`) so that it never moves while the pool lives, even
-    /// when the pool value itself is moved: proxies point at it. Every
-    /// pointer to it (here and in proxies) is derived from this one without
-    /// an intermediate reference.
-    pub(super) core: NonNull<Core<T>>,
-    /// The pool owns a `Core<T>` (for the drop check and auto traits; the
-    /// `Cell` inside also makes the pool `!Sync`, and the `UnsafeCell`
-    /// makes it invariant in `T`, as `alloc(&self, T)` requires), and
-    /// hands out keys of type `K` (invariant, `Send` and `Sync` whatever
+    /// The owning pointer to the pool's heap-allocated core (the borrow
+    /// word, the objects and the slot table), which never moves while the
+    /// pool lives: proxies point at it.
+    pub(super) raw: RawContiguous<T>,
+    /// Hands out keys of type `K` (invariant, `Send` and `Sync` whatever
     /// `K` is: keys are only made, never stored).
-    _owns: PhantomData<Owns<T, K>>,
-}
-
-/// What a pool owns and makes, for `PhantomData` (see `_owns`).
-type Owns<T, K> = (Core<T>, fn(K) -> K);
-
-/// The heap-allocated state of a pool.
-#[repr(C)]
-pub(super) struct Core<T> {
-    /// Borrow count and pending flag (see [`PENDING`], [`SHARED`],
-    /// [`EXCLUSIVE`]). While borrowed, no object moves and no value is
-    /// dropped or added, so references handed out stay valid.
-    pub(super) state: Cell<usize>,
-    /// The objects and their bookkeeping. References to `Inner` never
-    /// outlive one internal operation and are never held across user code;
-    /// user code only holds references into the object pages, and
-    /// only while `state` is borrowed.
-    pub(super) inner: UnsafeCell<Inner<T>>,
-}
-
-/// The storage of a pool.
-///
-/// Invariants: positions `0..storage.len()` hold initialized `T`s (live
-/// objects and those pending removal); the key stored for each position is
-/// in the table, mapped to that position, and the table holds no other
-/// key; the keys mapped as pending are exactly those in `table.pending`.
-pub(super) struct Inner<T> {
-    /// The objects, densely, and their keys.
-    pub(super) storage: Storage,
-    /// Slots and deferred removals.
-    pub(super) table: Table,
-    /// The storage holds `T`s.
-    _values: PhantomData<T>,
+    _keys: PhantomData<fn(K) -> K>,
 }
 
 /// Space and density figures of a [`ContiguousUniformPool`]: how many
 /// objects it holds against how many its pages hold, and the bytes behind
-/// them. From [`ContiguousUniformPool::pool_stats`].
+/// them. From [`ContiguousUniformPool::detailed_stats`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ContiguousStats {
@@ -229,17 +156,6 @@ impl fmt::Display for ContiguousStats {
     }
 }
 
-// SAFETY: moving a pool to another thread needs it unborrowed (a proxy or
-// guard borrows it), so no proxy, guard or reference of this thread is
-// left; the raw pointers (the core, the pages) are owned by the pool and
-// move with it. The objects move too, hence `T: Send`. Keys are
-// plain data and may stay behind.
-unsafe impl<T: Send, K> Send for ContiguousUniformPool<T, K> {}
-
-// ---------------------------------------------------------------------------
-// Safe API
-// ---------------------------------------------------------------------------
-
 impl<T> ContiguousUniformPool<T> {
     /// An empty pool with [`DefaultKey`] keys. Allocates its small
     /// fixed-size state, but no object storage until the first object
@@ -279,20 +195,24 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     #[must_use]
     #[track_caller]
     pub fn with_capacity_and_key(capacity: usize) -> Self {
-        let mut storage = Storage::new(Inner::<T>::GEOMETRY);
-        storage.reserve(Inner::<T>::GEOMETRY, capacity);
-        let core = Box::new(Core {
-            state: Cell::new(0),
-            inner: UnsafeCell::new(Inner {
-                storage,
-                table: Table::new(),
-                _values: PhantomData,
-            }),
-        });
         Self {
-            core: NonNull::from(Box::leak(core)),
-            _owns: PhantomData,
+            raw: RawContiguous::with_capacity(capacity),
+            _keys: PhantomData,
         }
+    }
+
+    /// Moves `value` into the pool, after the last object, and returns its
+    /// key. The pool owns the object until it is removed by key
+    /// ([`remove`](Self::remove), [`remove_deferred`](Self::remove_deferred),
+    /// [`retain`](Self::retain)) or the pool is cleared or dropped.
+    ///
+    /// # Panics
+    ///
+    /// While the pool is borrowed, as [`alloc`](Self::alloc).
+    #[inline]
+    #[track_caller]
+    pub fn insert(&self, value: T) -> K {
+        K::from(self.raw.push(value, "insert"))
     }
 
     /// Moves `value` into the pool, after the last object, and returns its
@@ -308,36 +228,8 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     #[track_caller]
     #[must_use = "dropping the proxy deletes the object: keep it, or use `insert` for a key"]
     pub fn alloc(&self, value: T) -> Proxy<'_, T, K> {
-        let key = self.push(value, "alloc");
+        let key = self.raw.push(value, "alloc");
         Proxy::new(self, key)
-    }
-
-    /// Moves `value` into the pool, after the last object, and returns its
-    /// key. The pool owns the object until it is removed by key
-    /// ([`remove`](Self::remove), [`delete`](Self::delete),
-    /// [`retain`](Self::retain)) or the pool is cleared or dropped.
-    ///
-    /// # Panics
-    ///
-    /// While the pool is borrowed, as [`alloc`](Self::alloc).
-    #[inline]
-    #[track_caller]
-    pub fn insert(&self, value: T) -> K {
-        K::from(self.push(value, "insert"))
-    }
-
-    /// `alloc` and `insert`.
-    #[inline(always)]
-    #[track_caller]
-    fn push(&self, value: T, operation: &str) -> KeyData {
-        if is_borrowed(self.state().get()) {
-            borrowed_panic(operation);
-        }
-        // SAFETY: the pool is unborrowed, so no reference into `inner`
-        // exists, and none is created while this one lives (no user code
-        // runs: only storage and table operations).
-        let inner = unsafe { &mut *self.inner() };
-        inner.push(value)
     }
 
     /// Removes the object of `key` and returns it, or `None` if the key is
@@ -348,59 +240,47 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     /// # Panics
     ///
     /// While the pool is borrowed, since the object cannot move out then:
-    /// inside a walk, use [`delete`](Self::delete), whose removal waits for
-    /// the walk to end.
+    /// inside a walk, use [`remove_deferred`](Self::remove_deferred), whose
+    /// removal waits for the walk to end.
+    #[inline]
     #[track_caller]
     pub fn remove(&self, key: K) -> Option<T> {
-        if is_borrowed(self.state().get()) {
-            borrowed_panic("remove");
-        }
-        // SAFETY: unborrowed: no reference into `inner` exists, and no user
-        // code runs while this one lives.
-        let inner = unsafe { &mut *self.inner() };
-        inner.remove_now(key.data())
+        self.raw.remove(key.data(), "remove")
     }
 
     /// Drops the object of `key`; `false` if the key is stale or names no
-    /// object of this pool. Works inside walks and closures: while the
-    /// pool is borrowed, keys stop finding the object at once and the
-    /// object is dropped when the outermost borrow ends (walks still see
-    /// it). If a proxy owns the object, the proxy stays valid and reports
-    /// the object gone.
-    pub fn delete(&self, key: K) -> bool {
-        let state = self.state();
-        let current = state.get();
-        // SAFETY: a short `&mut` to `Inner`: user code may hold references
-        // into the object pages and iterators over the page and key
-        // tables' heap buffers, never references into `Inner` itself, and
-        // no user code runs while this reference lives.
-        let inner = unsafe { &mut *self.inner() };
-        if is_borrowed(current) {
-            if !inner.table.defer(key.data()) {
-                return false;
-            }
-            state.set(current | PENDING);
-            return true;
-        }
-        let Some(value) = inner.remove_now(key.data()) else {
-            return false;
-        };
-        drop(value);
-        // A destructor that panicked during an earlier flush may have left
-        // removals behind.
-        if state.get() == PENDING {
-            // SAFETY: the core of this live pool.
-            unsafe { flush_slow(self.core) };
-        }
-        true
+    /// object of this pool. Unlike [`remove`](Self::remove), works inside
+    /// walks and closures: while the pool is borrowed, keys stop finding
+    /// the object at once and the object is dropped when the outermost
+    /// borrow ends (walks still see it); unborrowed, it is dropped at once.
+    /// If a proxy owns the object, the proxy stays valid and reports the
+    /// object gone.
+    #[inline]
+    pub fn remove_deferred(&self, key: K) -> bool {
+        self.raw.remove_deferred(key.data())
     }
 
     /// Whether `key` names a live object of this pool (`false` once its
     /// removal began).
+    ///
+    /// Keys are not tied to one pool: a key of another pool may name an
+    /// object of this one. For a proxy, [`contains_proxy`](Self::contains_proxy)
+    /// says whether it is one of this pool's.
     #[inline]
     #[must_use]
-    pub fn contains_key(&self, key: K) -> bool {
-        self.table().position(key.data()).is_some()
+    pub fn contains(&self, key: K) -> bool {
+        self.raw.contains(key.data())
+    }
+
+    /// Whether `proxy` is a proxy of this pool (its object may have been
+    /// removed by key since: `pool.contains(Proxy::key(&proxy))` says
+    /// whether it is live). Keys cannot answer this: they are plain slot
+    /// indices and versions, so a key of another pool may name an object
+    /// of this one.
+    #[inline]
+    #[must_use]
+    pub fn contains_proxy(&self, proxy: &Proxy<'_, T, K>) -> bool {
+        proxy.is_of(self)
     }
 
     /// The object of `key`, shared, behind a guard that holds a shared
@@ -415,13 +295,7 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     #[inline]
     #[track_caller]
     pub fn get(&self, key: K) -> Option<ObjectRef<'_, T, K>> {
-        // Looked up first (no user code runs before the borrow is taken,
-        // so nothing moves), which lets the lookup's loads start earlier.
-        let object = self.find(key);
-        let objects = self.borrow();
-        // SAFETY: the object of a live key, which the shared borrow the
-        // guard takes over keeps in place and free of `&mut`.
-        Some(unsafe { ObjectRef::new(objects, object?) })
+        ObjectRef::find(self, key)
     }
 
     /// The object of `key`, exclusively, behind a guard that holds the
@@ -433,152 +307,14 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     #[inline]
     #[track_caller]
     pub fn get_mut(&self, key: K) -> Option<ObjectMut<'_, T, K>> {
-        // Looked up first, as in `get`.
-        let object = self.find(key);
-        let objects = self.borrow_mut();
-        // SAFETY: the object of a live key, which the exclusive borrow the
-        // guard takes over keeps in place and free of any other reference.
-        Some(unsafe { ObjectMut::new(objects, object?) })
-    }
-
-    /// Runs `f` on every object, in storage order (position order, page by
-    /// page), with exclusive access, as fast as a slice walk.
-    ///
-    /// The walk covers the objects present when it starts: proxies dropped
-    /// and keys deleted by `f` stop their objects being found at once, and
-    /// the objects are removed (destructor and shuffle) when the walk ends,
-    /// so `f` may still see them later in the walk. Inside `f`,
-    /// [`Proxy::with`], [`Proxy::with_mut`], generated accessors,
-    /// [`alloc`](Self::alloc), [`insert`](Self::insert),
-    /// [`remove`](Self::remove) and a nested `map` panic. If `f` panics the
-    /// walk stops, deferred removals still happen, and the pool stays
-    /// consistent.
-    ///
-    /// # Panics
-    ///
-    /// When the pool is already borrowed.
-    #[inline]
-    #[track_caller]
-    pub fn map<F: FnMut(&mut T)>(&self, f: F) {
-        self.borrow_mut().values_mut().for_each(f);
-    }
-
-    /// [`map`](Self::map), with each object's key: `f(key, object)`. A key
-    /// handed out may be stored, or passed to [`delete`](Self::delete) to
-    /// remove the object when the walk ends.
-    ///
-    /// # Panics
-    ///
-    /// When the pool is already borrowed.
-    #[inline]
-    #[track_caller]
-    pub fn map_with_key<F: FnMut(K, &mut T)>(&self, mut f: F) {
-        self.borrow_mut()
-            .iter_mut()
-            .for_each(|(key, object)| f(key, object));
-    }
-
-    /// Keeps only the objects for which `f(key, object)` returns `true`,
-    /// visiting each object once, in storage order, and removing the
-    /// others as it goes (the last object moves into each hole, and is
-    /// visited there). Objects whose proxy is dropped, or whose key is
-    /// deleted, inside `f` are removed when `retain` returns, as in
-    /// [`map`](Self::map). If a proxy owns a removed object, the proxy
-    /// stays valid and reports the object gone.
-    ///
-    /// Destructors run inside the walk (the pool is still borrowed). If `f`
-    /// or a destructor panics, the walk stops with every object either
-    /// kept or removed, and dropped exactly once.
-    ///
-    /// # Panics
-    ///
-    /// When the pool is already borrowed.
-    #[track_caller]
-    pub fn retain<F: FnMut(K, &mut T) -> bool>(&self, mut f: F) {
-        let g = Inner::<T>::GEOMETRY;
-        // SAFETY: the core of this live pool.
-        unsafe { acquire_exclusive(self.core, "retain") };
-        let _guard = ExclusiveGuard { core: self.core };
-        let mut position = 0;
-        loop {
-            // SAFETY: short reads; the exclusive borrow keeps every other
-            // path away from the objects, and no removal but this walk's
-            // own happens until it ends.
-            let (key, object) = unsafe {
-                let storage = &(*self.inner()).storage;
-                if position >= storage.len() {
-                    break;
-                }
-                (storage.back(position), storage.slot(g, position))
-            };
-            // SAFETY: a stored object, reachable only here: the walk holds
-            // the exclusive borrow, and the reference ends before anything
-            // moves.
-            if f(K::from(key), unsafe { object.cast::<T>().as_mut() }) {
-                position += 1;
-                continue;
-            }
-            // SAFETY: a short `&mut`: `f` has returned and no user code runs
-            // until it ends.
-            let inner = unsafe { &mut *self.inner() };
-            let Some(stored) = inner.table.remove_live(key) else {
-                // Its removal already began: the flush at the end of the
-                // walk finishes it.
-                position += 1;
-                continue;
-            };
-            // The key stored beside an object maps to its position (pool
-            // invariant). Not a safety check: `take_at(position)` is sound
-            // for any stored position.
-            debug_assert_eq!(stored, position);
-            // SAFETY: `position` is stored (the key's, just removed from the
-            // table), and the walk's exclusive borrow is held with no
-            // reference into the objects.
-            let value = unsafe { inner.take_at(position) };
-            // The last object now sits at `position`: visit it next.
-            drop(value);
-        }
-    }
-
-    /// Borrows every object exclusively, as a guard that iterates them in
-    /// storage order ([`PoolRefMut::values_mut`], [`PoolRefMut::iter_mut`])
-    /// as fast as a slice does, and reaches them by key or proxy.
-    ///
-    /// # Panics
-    ///
-    /// When the pool is already borrowed.
-    #[inline]
-    #[track_caller]
-    pub fn borrow_mut(&self) -> PoolRefMut<'_, T, K> {
-        // SAFETY: the core of this live pool.
-        unsafe { acquire_exclusive(self.core, "borrow_mut") };
-        // SAFETY: the exclusive borrow was just taken for the guard.
-        unsafe { PoolRefMut::new(self) }
-    }
-
-    /// Borrows every object shared, as a guard that iterates them in
-    /// storage order ([`PoolRef::values`], [`PoolRef::iter`]) and reads
-    /// them by key ([`PoolRef::get`]) or proxy ([`PoolRef::by_proxy`]).
-    ///
-    /// # Panics
-    ///
-    /// When the pool is exclusively borrowed.
-    #[inline]
-    #[track_caller]
-    pub fn borrow(&self) -> PoolRef<'_, T, K> {
-        acquire_shared(self.state(), "borrow");
-        // SAFETY: a shared borrow was just taken for the guard.
-        unsafe { PoolRef::new(self) }
+        ObjectMut::find(self, key)
     }
 
     /// Number of live objects (those whose removal has not begun).
     #[inline]
     #[must_use]
     pub fn len(&self) -> usize {
-        // SAFETY: a short read; no `&mut` to `Inner` is live while user
-        // code can call this.
-        let inner = unsafe { &*self.inner() };
-        inner.storage.len() - inner.table.pending.len()
+        self.raw.len()
     }
 
     /// `true` when the pool holds no live object.
@@ -591,22 +327,67 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     /// Objects the allocated pages hold.
     #[must_use]
     pub fn capacity(&self) -> usize {
-        // SAFETY: a short read, as in `len`.
-        unsafe { (*self.inner()).storage.capacity(Inner::<T>::GEOMETRY) }
+        self.raw.capacity()
+    }
+
+    /// Drops every object, keeping the pages for reuse; every key becomes
+    /// stale. Needs `&mut self`, so no proxy can be alive (proxies that
+    /// were leaked with `mem::forget` are simply forgotten).
+    ///
+    /// If a destructor panics, the remaining objects are still dropped and
+    /// the pool is empty.
+    pub fn clear(&mut self) {
+        self.raw.clear();
+    }
+
+    /// Keeps only the objects for which `f(key, object)` returns `true`,
+    /// visiting each object once, in storage order, and removing the
+    /// others as it goes (the last object moves into each hole, and is
+    /// visited there). Objects whose proxy is dropped, or whose key is
+    /// removed with [`remove_deferred`](Self::remove_deferred), inside `f`
+    /// are removed when `retain` returns, as in [`map`](Self::map). If a
+    /// proxy owns a removed object, the proxy stays valid and reports the
+    /// object gone.
+    ///
+    /// Destructors run inside the walk (the pool is still borrowed). If `f`
+    /// or a destructor panics, the walk stops with every object either
+    /// kept or removed, and dropped exactly once.
+    ///
+    /// # Panics
+    ///
+    /// When the pool is already borrowed.
+    #[track_caller]
+    pub fn retain<F: FnMut(K, &mut T) -> bool>(&self, mut f: F) {
+        self.raw.retain(|key, object| f(K::from(key), object));
+    }
+
+    /// Iterates `(key, object)` pairs exclusively, in storage order. Needs
+    /// `&mut self`, so no proxy can be alive (a proxy borrows the pool).
+    pub fn iter_mut(&mut self) -> IterMut<'_, T, K> {
+        self.raw.iter_mut()
+    }
+
+    /// Iterates the objects exclusively, in storage order. Needs `&mut
+    /// self`, as [`iter_mut`](Self::iter_mut).
+    pub fn values_mut(&mut self) -> ValuesMut<'_, T> {
+        self.raw.values_mut()
+    }
+
+    /// Removes every object, yielding them by value in storage order; every
+    /// key becomes stale. Objects not consumed are dropped with the
+    /// iterator; the pages are kept for reuse.
+    pub fn drain(&mut self) -> Drain<'_, T> {
+        self.raw.drain()
     }
 
     /// Bytes used by live objects against bytes reserved (object pages,
     /// the page table, the keys stored beside the objects, 8 bytes each,
     /// and the key table, 8 bytes per slot). See
-    /// [`pool_stats`](Self::pool_stats) for object counts and density.
+    /// [`detailed_stats`](Self::detailed_stats) for object counts and
+    /// density.
     #[must_use]
     pub fn stats(&self) -> SpaceStats {
-        // SAFETY: short reads, as in `len`.
-        let inner = unsafe { &*self.inner() };
-        SpaceStats::new(
-            self.len() * size_of::<T>(),
-            inner.storage.reserved_bytes() + inner.table.reserved_bytes(),
-        )
+        SpaceStats::new(self.len() * size_of::<T>(), self.raw.reserved_bytes())
     }
 
     /// Object counts, slots and density, with the byte figures of
@@ -618,62 +399,21 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     /// let pool = ContiguousUniformPool::new();
     /// let keys: Vec<_> = (0..1000u64).map(|i| pool.insert(i)).collect();
     /// keys[..900].iter().for_each(|&k| drop(pool.remove(k)));
-    /// let stats = pool.pool_stats();
+    /// let stats = pool.detailed_stats();
     /// assert_eq!((stats.len, stats.pending), (100, 0));
     /// assert!(stats.density() > 0.0 && stats.density() <= 1.0);
     /// ```
     #[must_use]
-    pub fn pool_stats(&self) -> ContiguousStats {
-        // SAFETY: short reads, as in `len`.
-        let inner = unsafe { &*self.inner() };
+    pub fn detailed_stats(&self) -> ContiguousStats {
+        let table = self.raw.table();
         ContiguousStats {
             len: self.len(),
-            pending: inner.table.pending.len(),
+            pending: self.raw.pending(),
             capacity: self.capacity(),
-            slots: inner.table.len(),
-            slot_capacity: inner.table.capacity(),
+            slots: table.len(),
+            slot_capacity: table.capacity(),
             space: self.stats(),
         }
-    }
-
-    /// Iterates `(key, object)` pairs exclusively, in storage order. Needs
-    /// `&mut self`, so no proxy can be alive (a proxy borrows the pool).
-    pub fn iter_mut(&mut self) -> IterMut<'_, T, K> {
-        let inner = self.settle();
-        // SAFETY: `&mut self` makes the objects reachable only through the
-        // iterator while it lives; nothing changes the storage meanwhile.
-        unsafe { IterMut::new(&inner.storage) }
-    }
-
-    /// Iterates the objects exclusively, in storage order. Needs `&mut
-    /// self`, as [`iter_mut`](Self::iter_mut).
-    pub fn values_mut(&mut self) -> ValuesMut<'_, T> {
-        let inner = self.settle();
-        // SAFETY: as in `iter_mut`.
-        unsafe { ValuesMut::new(&inner.storage) }
-    }
-
-    /// Drops every object, keeping the pages for reuse; every key becomes
-    /// stale. Needs `&mut self`, so no proxy can be alive (proxies that
-    /// were leaked with `mem::forget` are simply forgotten).
-    ///
-    /// If a destructor panics, the remaining objects are still dropped and
-    /// the pool is empty.
-    pub fn clear(&mut self) {
-        let inner = self.settle();
-        inner.table.clear();
-        inner.truncate(0);
-    }
-
-    /// Removes every object, yielding them by value in storage order; every
-    /// key becomes stale. Objects not consumed are dropped with the
-    /// iterator; the pages are kept for reuse.
-    pub fn drain(&mut self) -> Drain<'_, T> {
-        let inner = self.settle();
-        inner.table.clear();
-        let rest = Rest::take_all(&mut inner.storage);
-        // SAFETY: the storage `rest` came from, which the iterator borrows.
-        unsafe { Drain::new(rest, inner) }
     }
 
     /// Gives back unused pages: object pages past the last object (all of
@@ -681,496 +421,9 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     /// capacity of the tables. The key table keeps its slots, so that
     /// stale keys stay stale.
     pub fn shrink_to_fit(&mut self) {
-        let inner = self.settle();
-        inner.storage.shrink_to_fit(Inner::<T>::GEOMETRY);
-        inner.table.shrink_to_fit();
+        self.raw.shrink_to_fit();
     }
 
-    /// Exclusive access with every deferred removal carried out. Since
-    /// `&mut self` proves that no proxy, guard or closure borrows the pool,
-    /// a borrow count left by a leaked guard is reset too.
-    pub(super) fn settle(&mut self) -> &mut Inner<T> {
-        // SAFETY: `&mut self` makes this the only access to the core.
-        let core = unsafe { self.core.as_mut() };
-        let inner = core.inner.get_mut();
-        let state = core.state.get_mut();
-        *state = if inner.table.pending.is_empty() {
-            0
-        } else {
-            PENDING
-        };
-        while let Some(key) = inner.table.pending.pop() {
-            if inner.table.pending.is_empty() {
-                *state = 0;
-            }
-            drop(inner.finish_pending(key));
-        }
-        inner
-    }
-}
-
-impl<T, K> Drop for ContiguousUniformPool<T, K> {
-    fn drop(&mut self) {
-        // SAFETY: the core came from `Box::leak` in `with_capacity_and_key`
-        // and is freed only here; nothing borrows the pool any more, so no
-        // proxy, guard or header is used again (headers go with the core's
-        // pages).
-        drop(unsafe { Box::from_raw(self.core.as_ptr()) });
-    }
-}
-
-impl<T, K: Key> Default for ContiguousUniformPool<T, K> {
-    fn default() -> Self {
-        Self::with_key()
-    }
-}
-
-impl<T: fmt::Debug, K: Key> fmt::Debug for ContiguousUniformPool<T, K> {
-    /// The live objects by key (`{key: object, ...}`), or the length while
-    /// the pool is exclusively borrowed.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if is_exclusive(self.state().get()) {
-            return f
-                .debug_struct("ContiguousUniformPool")
-                .field("len", &self.len())
-                .finish_non_exhaustive();
-        }
-        let objects = self.borrow();
-        f.debug_map()
-            .entries(objects.iter().filter(|&(key, _)| self.contains_key(key)))
-            .finish()
-    }
-}
-
-impl<T, K: Key> IntoIterator for ContiguousUniformPool<T, K> {
-    type Item = T;
-    type IntoIter = IntoIter<T, K>;
-
-    /// Yields the live objects by value, in storage order.
-    fn into_iter(mut self) -> Self::IntoIter {
-        let inner = self.settle();
-        inner.table.clear();
-        let rest = Rest::take_all(&mut inner.storage);
-        // SAFETY: the storage `rest` came from, owned by the iterator.
-        unsafe { IntoIter::new(rest, self) }
-    }
-}
-
-// SAFETY: visits every stored object in place (through `&mut self`, so no
-// proxy or guard can be alive), those whose removal is pending included:
-// they are still owned by the pool and their references are dropped later;
-// `HAS_REFS` is `T`'s own. Objects are never added, dropped or moved here.
-unsafe impl<T: Managed, K> Managed for ContiguousUniformPool<T, K> {
-    const HAS_REFS: bool = T::HAS_REFS;
-
-    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
-        if !T::HAS_REFS {
-            return;
-        }
-        // SAFETY: `&mut self` makes this the only access to the core.
-        let inner = unsafe { self.core.as_mut() }.inner.get_mut();
-        // SAFETY: `&mut self` makes the objects reachable only through the
-        // iterator while it lives; nothing changes the storage meanwhile.
-        for object in unsafe { ValuesMut::<T>::new(&inner.storage) } {
-            object.visit_refs(visitor);
-        }
-    }
-}
-
-#[cfg(target_pointer_width = "64")]
-// SAFETY: the pool is a pointer to its core, whose layout depends on `T`
-// only through `T`'s layout (the page geometry) and `PhantomData`, so
-// substituting the objects' region lifetime changes nothing else; the key
-// type has no region lifetime to substitute (if it had one, it would stay,
-// which is sound). No proxy can be alive while the pool is moved into a
-// token.
-unsafe impl<T: Rebrand, K> Rebrand for ContiguousUniformPool<T, K> {
-    type Branded<'b> = ContiguousUniformPool<T::Branded<'b>, K>;
-}
-
-// ---------------------------------------------------------------------------
-// Raw core
-// ---------------------------------------------------------------------------
-
-impl<T, K> ContiguousUniformPool<T, K> {
-    /// The borrow state.
-    #[inline(always)]
-    pub(super) fn state(&self) -> &Cell<usize> {
-        // SAFETY: the core lives as long as the pool; the state is only
-        // ever accessed through shared references (it is a `Cell`), except
-        // under `&mut self`.
-        unsafe { &(*self.core.as_ptr()).state }
-    }
-
-    /// The storage, as a raw pointer (see `Core::inner` for the rules of
-    /// the references made from it).
-    #[inline(always)]
-    pub(super) fn inner(&self) -> *mut Inner<T> {
-        // SAFETY: the core lives as long as the pool.
-        unsafe { (*self.core.as_ptr()).inner.get() }
-    }
-
-    /// The object storage.
-    ///
-    /// For the borrow guards: the reference must not outlive a borrow of
-    /// the pool, during which nothing mutates the storage (no object is
-    /// added or removed, no page allocated or freed); proxy drops and
-    /// deletions then only touch the table.
-    #[inline(always)]
-    pub(super) fn storage(&self) -> &Storage {
-        // SAFETY: the core lives as long as the pool; see above for why the
-        // storage is not mutated while the reference lives.
-        unsafe { &(*self.inner()).storage }
-    }
-
-    /// The slot table, for lookups by key (short reads).
-    #[inline(always)]
-    pub(super) fn table(&self) -> &Table {
-        // SAFETY: the core lives as long as the pool; table changes never
-        // happen while a caller's reference is used (single-threaded, and
-        // no user code runs inside a lookup).
-        unsafe { &(*self.inner()).table }
-    }
-
-    /// The address of the live object of `key`, if any: valid until the
-    /// pool next runs user code or moves an object (callers hold a borrow
-    /// of the pool, or take one before anything else runs).
-    #[inline(always)]
-    pub(super) fn find(&self, key: K) -> Option<NonNull<T>>
-    where
-        K: Key,
-    {
-        self.find_data(key.data())
-    }
-
-    /// [`find`](Self::find), by key data.
-    #[inline(always)]
-    pub(super) fn find_data(&self, key: KeyData) -> Option<NonNull<T>> {
-        let position = self.table().position(key)?;
-        // SAFETY: a live key maps to its object's position, below the length
-        // (pool invariant).
-        Some(unsafe { self.storage().slot(Inner::<T>::GEOMETRY, position) }.cast())
-    }
-}
-
-impl<T> Inner<T> {
-    /// The page geometry of `T`, a constant.
-    pub(super) const GEOMETRY: Geometry = Geometry::of(Layout::new::<T>());
-
-    /// Appends `value` and returns its new key.
-    ///
-    /// # Panics
-    ///
-    /// When the pool holds two billion objects already, or its key table
-    /// is full (before changing anything).
-    #[inline]
-    #[track_caller]
-    fn push(&mut self, value: T) -> KeyData {
-        let g = Self::GEOMETRY;
-        let position = self.storage.len();
-        assert!(
-            position < MAX_OBJECTS,
-            "ContiguousUniformPool: more than two billion objects"
-        );
-        // Everything that can fail (allocate, panic) happens first, so a
-        // failure leaves the pool as it was (a key made by a failed push is
-        // removed again) and `value` is dropped by the unwinding caller.
-        let place = self.storage.reserve_one(g);
-        let key = self.table.insert(position);
-        // SAFETY: 1. `place` is position `len`, below the capacity, free
-        // and aligned for a `T`; 2. room for the push was reserved and
-        // position `len` is initialized before the length covers it; the
-        // new key maps to it.
-        unsafe {
-            place.cast::<T>().write(value);
-            self.storage.push(key);
-        }
-        key
-    }
-
-    /// Removes the live object of `key` now and returns it; `None` if the
-    /// key names no live object. Must only be called when the pool is
-    /// unborrowed (no reference into the objects is live, no user code
-    /// runs meanwhile).
-    #[inline]
-    pub(super) fn remove_now(&mut self, key: KeyData) -> Option<T> {
-        let position = self.table.remove_live(key)?;
-        // SAFETY: the key mapped to a stored position (invariant), and the
-        // caller holds no reference into the objects.
-        Some(unsafe { self.take_at(position) })
-    }
-
-    /// Finishes the deferred removal of the pending object of `key` (just
-    /// taken off `table.pending`) and returns it.
-    #[inline]
-    pub(super) fn finish_pending(&mut self, key: KeyData) -> T {
-        let position = self
-            .table
-            .remove(key)
-            .expect("a pending key is in the table");
-        // SAFETY: the key mapped to a stored position (invariant), and the
-        // pool is unborrowed (the end of a borrow or `&mut self` calls this).
-        unsafe { self.take_at(position) }
-    }
-
-    /// Moves the object at `position` out, fills the hole with the last
-    /// object (whose key and table entry follow it) and returns the object;
-    /// frees idle chunks of pages. The removed object's key must be out of
-    /// the table already.
-    ///
-    /// # Safety
-    ///
-    /// `position` is below the length; no reference into the objects is
-    /// live.
-    #[inline]
-    pub(super) unsafe fn take_at(&mut self, position: usize) -> T {
-        let g = Self::GEOMETRY;
-        let last = self.storage.len() - 1;
-        // SAFETY: 1. `position` and `last` are stored positions; 2. the
-        // object is read out once and its place refilled by the last object
-        // (whose key and table entry follow it), or it was the last; the
-        // length then drops by one, so no position is read twice or left
-        // uninitialized; 3. no reference to either object exists (caller
-        // contract).
-        let value = unsafe {
-            let hole = self.storage.slot(g, position);
-            let value = hole.cast::<T>().read();
-            if position != last {
-                let tail = self.storage.slot(g, last);
-                tail.cast::<T>().copy_to_nonoverlapping(hole.cast::<T>(), 1);
-                let moved = self.storage.back(last);
-                self.storage.set_back(position, moved);
-                self.table.moved(moved, position);
-            }
-            self.storage.truncate(last);
-            value
-        };
-        if self.storage.has_idle() {
-            self.storage.release_idle(g);
-        }
-        value
-    }
-
-    /// Drops the objects at positions `from..`, keeping the pages. The
-    /// length is cut first, so the pool stays consistent whatever a
-    /// destructor does; a panicking destructor does not stop the others.
-    fn truncate(&mut self, from: usize) {
-        let end = self.storage.len();
-        if from >= end {
-            return;
-        }
-        // SAFETY: positions `0..from` stay initialized; the others are
-        // dropped below and no longer counted.
-        unsafe { self.storage.truncate(from) };
-        // SAFETY: positions `from..end` hold initialized objects that the
-        // storage no longer counts, owned only here.
-        unsafe { drop_positions::<T>(&self.storage, from, end) };
-    }
-}
-
-impl<T> Drop for Inner<T> {
-    /// Drops the objects still stored (the pages go with `storage`).
-    fn drop(&mut self) {
-        self.truncate(0);
-    }
-}
-
-/// Drops the objects at positions `from..end`, page by page; a panicking
-/// destructor does not stop the others (the panic resumes afterwards).
-///
-/// # Safety
-///
-/// The positions hold initialized `T`s of `storage` that nothing else owns
-/// or uses any more (the storage's length no longer covers them).
-pub(super) unsafe fn drop_positions<T>(storage: &Storage, from: usize, end: usize) {
-    if !core::mem::needs_drop::<T>() {
-        return;
-    }
-    /// Drops the runs of positions `next..end` of one page at a time,
-    /// carrying on from its `Drop` when one of them panics.
-    struct Runs<'a, T> {
-        storage: &'a Storage,
-        next: usize,
-        end: usize,
-        _values: PhantomData<T>,
-    }
-    impl<T> Runs<'_, T> {
-        fn run(&mut self) {
-            let g = Inner::<T>::GEOMETRY;
-            while self.next < self.end {
-                let start = self.next;
-                let stop = (start / g.per_page + 1) * g.per_page;
-                let stop = stop.min(self.end);
-                self.next = stop;
-                // SAFETY: positions `start..stop` lie in one page and hold
-                // initialized `T`s owned here (`drop_positions` contract);
-                // `next` moved past them first, so a panic never drops them
-                // twice (the slice's drop glue finishes the rest of the run).
-                unsafe {
-                    let first = self.storage.slot(g, start).cast::<T>();
-                    core::ptr::drop_in_place(core::ptr::slice_from_raw_parts_mut(
-                        first.as_ptr(),
-                        stop - start,
-                    ));
-                }
-            }
-        }
-    }
-    impl<T> Drop for Runs<'_, T> {
-        fn drop(&mut self) {
-            self.run();
-        }
-    }
-    let mut runs = Runs::<T> {
-        storage,
-        next: from,
-        end,
-        _values: PhantomData,
-    };
-    runs.run();
-}
-
-/// Ends one shared borrow of a pool when dropped (also during unwinding).
-pub(super) struct SharedGuard<T> {
-    /// The core of a live pool holding a shared borrow counted for this
-    /// guard.
-    pub(super) core: NonNull<Core<T>>,
-}
-
-/// Ends the exclusive borrow of a pool when dropped (also during
-/// unwinding).
-pub(super) struct ExclusiveGuard<T> {
-    /// The core of a live pool exclusively borrowed for this guard.
-    pub(super) core: NonNull<Core<T>>,
-}
-
-impl<T> Drop for SharedGuard<T> {
-    #[inline]
-    fn drop(&mut self) {
-        // SAFETY: the core of a live pool (field invariant).
-        let state = unsafe { &(*self.core.as_ptr()).state };
-        // The guard's own borrow is counted (field invariant), so the
-        // subtraction cannot wrap and the rest is not exclusive.
-        let rest = state.get() - SHARED;
-        state.set(rest);
-        if rest == PENDING {
-            // SAFETY: the core of a live pool.
-            unsafe { flush_slow(self.core) };
-        }
-    }
-}
-
-impl<T> Drop for ExclusiveGuard<T> {
-    #[inline]
-    fn drop(&mut self) {
-        // SAFETY: the core of a live pool (field invariant).
-        let state = unsafe { &(*self.core.as_ptr()).state };
-        // The exclusive pattern is set for this guard (field invariant);
-        // only the pending flag survives it.
-        let rest = state.get() & PENDING;
-        state.set(rest);
-        if rest == PENDING {
-            // SAFETY: the core of a live pool.
-            unsafe { flush_slow(self.core) };
-        }
-    }
-}
-
-/// Takes one shared borrow.
-#[inline(always)]
-#[track_caller]
-pub(super) fn acquire_shared(state: &Cell<usize>, operation: &str) {
-    let current = state.get();
-    if current >= SHARED_LIMIT {
-        borrowed_panic(operation);
-    }
-    state.set(current + SHARED);
-}
-
-/// Takes the exclusive borrow.
-///
-/// # Safety
-///
-/// `core` is the core of a live pool.
-#[inline(always)]
-#[track_caller]
-pub(super) unsafe fn acquire_exclusive<T>(core: NonNull<Core<T>>, operation: &str) {
-    // SAFETY: a live core (caller contract).
-    let state = unsafe { &(*core.as_ptr()).state };
-    let current = state.get();
-    if is_borrowed(current) {
-        borrowed_panic(operation);
-    }
-    state.set(current | EXCLUSIVE);
-}
-
-/// Carries out the removals deferred while the pool was borrowed; called
-/// when the state says "unborrowed, something pending".
-///
-/// Each object is taken out (leaving the pool consistent) before its
-/// destructor runs, so a destructor may use the pool. A panicking
-/// destructor leaves the rest pending for the next flush; during unwinding
-/// nothing is dropped here (a second panic would abort).
-///
-/// # Safety
-///
-/// `core` is the core of a live pool.
-#[cold]
-#[inline(never)]
-pub(super) unsafe fn flush_slow<T>(core: NonNull<Core<T>>) {
-    if crate::platform::panicking() {
-        return;
-    }
-    let core = core.as_ptr();
-    // SAFETY: a live core (caller contract).
-    let state = unsafe { &(*core).state };
-    // Stop as soon as a destructor leaves the pool borrowed (a leaked
-    // guard); a nested flush may also have finished the work.
-    while state.get() == PENDING {
-        // SAFETY: unborrowed: no reference into `inner` exists, and no user
-        // code runs while this one lives.
-        let inner = unsafe { &mut *(*core).inner.get() };
-        let Some(key) = inner.table.pending.pop() else {
-            // `PENDING` is set exactly when the list is not empty; recover
-            // the state rather than loop.
-            debug_assert!(false, "PENDING set with nothing pending");
-            state.set(0);
-            break;
-        };
-        if inner.table.pending.is_empty() {
-            state.set(0);
-        }
-        // Unborrowed; the key was listed once and just unlisted.
-        let value = inner.finish_pending(key);
-        drop(value);
-    }
-    // SAFETY: a short access, as above.
-    let pending = unsafe { &mut (*(*core).inner.get()).table.pending };
-    if pending.is_empty() && pending.capacity() > 64 {
-        // A walk that removed many objects does not keep their list.
-        pending.shrink_to(64);
-    }
-}
-
-/// Panics for an operation attempted while the pool is borrowed.
-#[cold]
-#[inline(never)]
-#[track_caller]
-pub(super) fn borrowed_panic(operation: &str) -> ! {
-    panic!(
-        "ContiguousUniformPool: `{operation}` called while the pool is already borrowed \
-         (inside `map`, `retain`, a `with`/`with_mut` closure, or while a \
-         PoolRef/PoolRefMut/ObjectRef/ObjectMut lives){}",
-        if operation == "remove" {
-            "; to remove an object inside a walk, use `delete`"
-        } else {
-            ""
-        }
-    )
-}
-
-// Memory maps (`crate::memory_map`).
-impl<T, K: Key> ContiguousUniformPool<T, K> {
     /// A map of the pool's memory: one block per chunk of object pages
     /// (the objects, dense from the first page: live, then the free room
     /// past the last one), then the page table, the chunk list, the
@@ -1197,14 +450,104 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
             "ContiguousUniformPool<{}>",
             type_name::<T>()
         ));
-        // SAFETY: short reads of the bookkeeping, as in `stats`: no `&mut`
-        // to `Inner` is live while user code can call this, and no object
-        // is read.
-        let inner = unsafe { &*self.inner() };
-        inner
-            .storage
-            .map_into(Inner::<T>::GEOMETRY, size_of::<T>(), &mut map);
-        inner.table.map_into(&mut map);
+        self.raw.map_into(&mut map);
         map
+    }
+
+    /// Runs `f` on every object, in storage order (position order, page by
+    /// page), with exclusive access, as fast as a slice walk.
+    ///
+    /// The walk covers the objects present when it starts: proxies dropped
+    /// and keys removed with [`remove_deferred`](Self::remove_deferred) by
+    /// `f` stop their objects being found at once, and the objects are
+    /// removed (destructor and shuffle) when the walk ends, so `f` may
+    /// still see them later in the walk. Inside `f`, [`Proxy::with`],
+    /// [`Proxy::with_mut`], generated accessors, [`alloc`](Self::alloc),
+    /// [`insert`](Self::insert), [`remove`](Self::remove) and a nested
+    /// `map` panic. If `f` panics the walk stops, deferred removals still
+    /// happen, and the pool stays consistent.
+    ///
+    /// # Panics
+    ///
+    /// When the pool is already borrowed.
+    #[inline]
+    #[track_caller]
+    pub fn map<F: FnMut(&mut T)>(&self, f: F) {
+        self.borrow_mut().values_mut().for_each(f);
+    }
+
+    /// [`map`](Self::map), with each object's key: `f(key, object)`. A key
+    /// handed out may be stored, or passed to
+    /// [`remove_deferred`](Self::remove_deferred) to remove the object when
+    /// the walk ends.
+    ///
+    /// # Panics
+    ///
+    /// When the pool is already borrowed.
+    #[inline]
+    #[track_caller]
+    pub fn map_with_key<F: FnMut(K, &mut T)>(&self, mut f: F) {
+        self.borrow_mut()
+            .iter_mut()
+            .for_each(|(key, object)| f(key, object));
+    }
+
+    /// Borrows every object shared, as a guard that iterates them in
+    /// storage order ([`PoolRef::values`], [`PoolRef::iter`]) and reads
+    /// them by key ([`PoolRef::get`]) or proxy ([`PoolRef::by_proxy`]).
+    ///
+    /// # Panics
+    ///
+    /// When the pool is exclusively borrowed.
+    #[inline]
+    #[track_caller]
+    pub fn borrow(&self) -> PoolRef<'_, T, K> {
+        PoolRef::acquire(self, "borrow")
+    }
+
+    /// Borrows every object exclusively, as a guard that iterates them in
+    /// storage order ([`PoolRefMut::values_mut`], [`PoolRefMut::iter_mut`])
+    /// as fast as a slice does, and reaches them by key or proxy.
+    ///
+    /// # Panics
+    ///
+    /// When the pool is already borrowed.
+    #[inline]
+    #[track_caller]
+    pub fn borrow_mut(&self) -> PoolRefMut<'_, T, K> {
+        PoolRefMut::acquire(self, "borrow_mut")
+    }
+}
+
+impl<T, K: Key> Default for ContiguousUniformPool<T, K> {
+    fn default() -> Self {
+        Self::with_key()
+    }
+}
+
+impl<T: fmt::Debug, K: Key> fmt::Debug for ContiguousUniformPool<T, K> {
+    /// The live objects by key (`{key: object, ...}`), or the length while
+    /// the pool is exclusively borrowed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.raw.is_exclusive() {
+            return f
+                .debug_struct("ContiguousUniformPool")
+                .field("len", &self.len())
+                .finish_non_exhaustive();
+        }
+        let objects = self.borrow();
+        f.debug_map()
+            .entries(objects.iter().filter(|&(key, _)| self.contains(key)))
+            .finish()
+    }
+}
+
+impl<T, K: Key> IntoIterator for ContiguousUniformPool<T, K> {
+    type Item = T;
+    type IntoIter = IntoIter<T, K>;
+
+    /// Yields the live objects by value, in storage order.
+    fn into_iter(self) -> Self::IntoIter {
+        IntoIter::new(self)
     }
 }

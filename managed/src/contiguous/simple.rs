@@ -5,8 +5,8 @@ use core::cell::RefCell;
 use core::fmt;
 use core::ops::Deref;
 
-use super::access::{self, Access, Fields};
-use crate::{Managed, Visitor};
+use super::access::{Access, Fields};
+use super::raw::access;
 
 /// A standalone managed object behind a proxy.
 ///
@@ -61,6 +61,12 @@ impl<T> SimpleProxy<T> {
         f(&mut self.cell.borrow_mut())
     }
 
+    /// The object, exclusively (for the `Managed` impl in the raw module).
+    #[inline]
+    pub(super) fn cell_mut(&mut self) -> &mut T {
+        self.cell.get_mut()
+    }
+
     /// Frees the storage and returns the object (`SimpleProxy::into_inner(p)`,
     /// an associated function so it never hides an accessor).
     pub fn into_inner(this: Self) -> T {
@@ -109,16 +115,5 @@ impl<T: Fields> Deref for SimpleProxy<T> {
     #[inline]
     fn deref(&self) -> &Self::Target {
         access::view(self)
-    }
-}
-
-// SAFETY: the proxy owns its object as a `Box` does, so the object's
-// references are reachable from it and are visited, in place, through
-// `get_mut` (no copy).
-unsafe impl<T: Managed> Managed for SimpleProxy<T> {
-    const HAS_REFS: bool = T::HAS_REFS;
-    #[inline]
-    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
-        self.cell.get_mut().visit_refs(visitor);
     }
 }

@@ -3,7 +3,11 @@
 //! ([`Iter`], [`IterMut`]), the keys alone ([`Keys`]), and the by-value
 //! [`Drain`] and [`IntoIter`].
 //!
-//! [`ContiguousUniformPool`]: super::ContiguousUniformPool
+//! Invariant: for an iterator's lifetime the objects it walks stay in
+//! place (its constructor's caller holds a borrow of the pool or `&mut`);
+//! the by-value iterators own the objects the storage no longer counts.
+//!
+//! [`ContiguousUniformPool`]: crate::contiguous::ContiguousUniformPool
 
 use core::fmt;
 use core::iter::FusedIterator;
@@ -12,13 +16,13 @@ use core::ptr::NonNull;
 
 use slotmap::{DefaultKey, Key, KeyData};
 
-use super::ContiguousUniformPool;
-use super::pool::{Inner, drop_positions};
-use super::storage::Storage;
+use super::core::{Inner, drop_positions};
+use super::storage::ObjectStorage;
+use crate::contiguous::ContiguousUniformPool;
 
 /// An iterator over the objects of a pool, in storage order: from
-/// [`PoolRef::values`](super::PoolRef::values) and
-/// [`PoolRefMut::values`](super::PoolRefMut::values).
+/// [`PoolRef::values`](crate::contiguous::PoolRef::values) and
+/// [`PoolRefMut::values`](crate::contiguous::PoolRefMut::values).
 pub struct Values<'a, T> {
     /// The rest of the current page's objects.
     run: core::slice::Iter<'a, T>,
@@ -29,7 +33,7 @@ pub struct Values<'a, T> {
 }
 
 /// An iterator over the objects of a pool, exclusively, in storage order:
-/// from [`PoolRefMut::values_mut`](super::PoolRefMut::values_mut) and
+/// from [`PoolRefMut::values_mut`](crate::contiguous::PoolRefMut::values_mut) and
 /// [`ContiguousUniformPool::values_mut`].
 pub struct ValuesMut<'a, T> {
     /// As in [`Values`].
@@ -51,7 +55,7 @@ macro_rules! page_iter {
             /// For `'a`, the objects stay in place, initialized, and free of
             /// references the item type does not allow beside its own.
             #[inline]
-            pub(super) unsafe fn new(storage: &'a Storage) -> Self {
+            pub(crate) unsafe fn new(storage: &'a ObjectStorage) -> Self {
                 Self {
                     run: $empty,
                     pages: storage.pages().iter(),
@@ -82,7 +86,7 @@ macro_rules! page_iter {
             /// The objects not yet yielded, as one slice iterator per page
             /// (the pieces a parallel walk hands to its threads).
             #[cfg(feature = "rayon")]
-            pub(super) fn into_runs(mut self) -> alloc::vec::Vec<core::slice::$slice<'a, T>> {
+            pub(crate) fn into_runs(mut self) -> alloc::vec::Vec<core::slice::$slice<'a, T>> {
                 let mut runs = alloc::vec::Vec::with_capacity(self.pages.len() + 1);
                 let first = core::mem::replace(&mut self.run, $empty);
                 if first.len() > 0 {
@@ -169,7 +173,7 @@ impl<T> fmt::Debug for ValuesMut<'_, T> {
 }
 
 /// An iterator over the keys of a pool's objects, in storage order: from
-/// [`PoolRef::keys`](super::PoolRef::keys).
+/// [`PoolRef::keys`](crate::contiguous::PoolRef::keys).
 pub struct Keys<'a, K = DefaultKey> {
     /// The stored keys not yet yielded.
     keys: core::slice::Iter<'a, KeyData>,
@@ -181,7 +185,7 @@ pub struct Keys<'a, K = DefaultKey> {
 impl<'a, K> Keys<'a, K> {
     /// The keys of `storage`, which must not change for `'a`.
     #[inline]
-    pub(super) fn new(storage: &'a Storage) -> Self {
+    pub(crate) fn new(storage: &'a ObjectStorage) -> Self {
         Self {
             keys: storage.keys().iter(),
             _keys: PhantomData,
@@ -220,8 +224,8 @@ impl<K: Key> fmt::Debug for Keys<'_, K> {
 }
 
 /// An iterator over `(key, &object)` pairs of a pool, in storage order:
-/// from [`PoolRef::iter`](super::PoolRef::iter) and
-/// [`PoolRefMut::iter`](super::PoolRefMut::iter).
+/// from [`PoolRef::iter`](crate::contiguous::PoolRef::iter) and
+/// [`PoolRefMut::iter`](crate::contiguous::PoolRefMut::iter).
 ///
 /// The objects whose removal is pending (a proxy dropped or a key deleted
 /// during the borrow) are still stored, so they are yielded too, with
@@ -234,7 +238,7 @@ pub struct Iter<'a, T, K = DefaultKey> {
 }
 
 /// An iterator over `(key, &mut object)` pairs of a pool, in storage
-/// order: from [`PoolRefMut::iter_mut`](super::PoolRefMut::iter_mut) and
+/// order: from [`PoolRefMut::iter_mut`](crate::contiguous::PoolRefMut::iter_mut) and
 /// [`ContiguousUniformPool::iter_mut`]. Pending objects are yielded, as by
 /// [`Iter`].
 pub struct IterMut<'a, T, K = DefaultKey> {
@@ -255,7 +259,7 @@ macro_rules! keyed_iter {
             /// As for the values iterator's `new`; the keys do not change
             /// for `'a` either.
             #[inline]
-            pub(super) unsafe fn new(storage: &'a Storage) -> Self {
+            pub(crate) unsafe fn new(storage: &'a ObjectStorage) -> Self {
                 Self {
                     keys: Keys::new(storage),
                     // SAFETY: the caller's contract.
@@ -326,17 +330,17 @@ impl<T, K: Key> fmt::Debug for IterMut<'_, T, K> {
 
 /// The objects a by-value iterator still owns: positions `next..end` of a
 /// storage that no longer counts them (its length was cut to 0).
-pub(super) struct Rest<T> {
+pub(crate) struct Remaining<T> {
     /// Invariant: positions `next..end` hold initialized `T`s owned here.
     next: usize,
     end: usize,
     _values: PhantomData<T>,
 }
 
-impl<T> Rest<T> {
+impl<T> Remaining<T> {
     /// Takes every object of `storage` out of its count (pages are kept).
     /// If the result is leaked, the objects are leaked, nothing else.
-    pub(super) fn take_all(storage: &mut Storage) -> Self {
+    pub(crate) fn take_all(storage: &mut ObjectStorage) -> Self {
         let end = storage.len();
         // SAFETY: length 0 claims nothing; the objects now belong to the
         // returned value.
@@ -355,7 +359,7 @@ impl<T> Rest<T> {
     /// `storage` is the one this came from, and nothing was stored in it
     /// since.
     #[inline]
-    unsafe fn next(&mut self, storage: &Storage) -> Option<T> {
+    unsafe fn next(&mut self, storage: &ObjectStorage) -> Option<T> {
         if self.next == self.end {
             return None;
         }
@@ -376,7 +380,7 @@ impl<T> Rest<T> {
     /// # Safety
     ///
     /// As for [`next`](Self::next).
-    unsafe fn finish(&mut self, storage: &Storage) {
+    unsafe fn finish(&mut self, storage: &ObjectStorage) {
         let (from, end) = (self.next, self.end);
         self.next = end;
         // SAFETY: positions `from..end` hold initialized `T`s owned here,
@@ -395,7 +399,7 @@ impl<T> Rest<T> {
 /// dropped with it.
 pub struct Drain<'a, T> {
     /// The objects still to yield.
-    rest: Rest<T>,
+    rest: Remaining<T>,
     /// The drained pool's storage (its length is 0 meanwhile).
     inner: &'a mut Inner<T>,
 }
@@ -406,7 +410,7 @@ impl<'a, T> Drain<'a, T> {
     /// # Safety
     ///
     /// `rest` was taken from `inner`'s storage, unchanged since.
-    pub(super) unsafe fn new(rest: Rest<T>, inner: &'a mut Inner<T>) -> Self {
+    pub(crate) unsafe fn new(rest: Remaining<T>, inner: &'a mut Inner<T>) -> Self {
         Self { rest, inner }
     }
 }
@@ -415,18 +419,20 @@ impl<'a, T> Drain<'a, T> {
 /// order: from [`ContiguousUniformPool::into_iter`](IntoIterator::into_iter).
 pub struct IntoIter<T, K = DefaultKey> {
     /// The objects still to yield.
-    rest: Rest<T>,
+    rest: Remaining<T>,
     /// The pool, emptied (its length is 0), freed after the iterator.
     pool: ContiguousUniformPool<T, K>,
 }
 
 impl<T, K> IntoIter<T, K> {
-    /// Yields `rest` out of `pool`.
-    ///
-    /// # Safety
-    ///
-    /// `rest` was taken from `pool`'s storage, unchanged since.
-    pub(super) unsafe fn new(rest: Rest<T>, pool: ContiguousUniformPool<T, K>) -> Self {
+    /// Yields the live objects of `pool`, after carrying out its deferred
+    /// removals; every key becomes stale.
+    pub(crate) fn new(mut pool: ContiguousUniformPool<T, K>) -> Self {
+        let inner = pool.raw.settle();
+        inner.table.clear();
+        let rest = Remaining::take_all(&mut inner.storage);
+        // `rest` was taken from the storage of `pool`, which the iterator
+        // owns from now on and never changes.
         Self { rest, pool }
     }
 }
@@ -470,7 +476,7 @@ impl<T, K> Iterator for IntoIter<T, K> {
     fn next(&mut self) -> Option<T> {
         // SAFETY: the storage `rest` came from, unchanged since (the pool is
         // owned by this iterator).
-        unsafe { self.rest.next(self.pool.storage()) }
+        unsafe { self.rest.next(self.pool.raw.storage()) }
     }
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -485,7 +491,7 @@ impl<T, K> FusedIterator for IntoIter<T, K> {}
 impl<T, K> Drop for IntoIter<T, K> {
     fn drop(&mut self) {
         // SAFETY: as in `next`.
-        unsafe { self.rest.finish(self.pool.storage()) };
+        unsafe { self.rest.finish(self.pool.raw.storage()) };
     }
 }
 

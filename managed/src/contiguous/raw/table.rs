@@ -19,8 +19,8 @@
 //! still stored (and moved like any other, its position kept current) until
 //! the borrow ends, when the pool finishes the removal from [`pending`].
 //!
-//! [`ContiguousUniformPool`]: super::ContiguousUniformPool
-//! [`pending`]: Table::pending
+//! [`ContiguousUniformPool`]: crate::contiguous::ContiguousUniformPool
+//! [`pending`]: SlotTable::pending
 
 use alloc::vec::Vec;
 use slotmap::{DefaultKey, Key, KeyData, SlotMap};
@@ -32,7 +32,7 @@ const PENDING: u32 = 1 << 31;
 pub(crate) const MAX_OBJECTS: usize = PENDING as usize;
 
 /// The key table of one pool.
-pub(crate) struct Table {
+pub(crate) struct SlotTable {
     /// Each object's key, mapped to its position (with [`PENDING`] once its
     /// removal began).
     ///
@@ -47,7 +47,7 @@ pub(crate) struct Table {
     pub(crate) pending: Vec<KeyData>,
 }
 
-impl Table {
+impl SlotTable {
     /// No keys.
     pub(crate) fn new() -> Self {
         Self {
@@ -162,7 +162,7 @@ impl Table {
 }
 
 // Memory maps (`crate::memory_map`).
-impl Table {
+impl SlotTable {
     /// Adds to `map` the key table (slotmap's slots, 8 bytes each, and its
     /// unused slot 0) and the pending list, as metadata up to their lengths
     /// and free past them. The key table's address is not known: 0.
@@ -193,7 +193,7 @@ mod tests {
 
     #[test]
     fn positions_follow_moves_and_pending_keys_are_gone_for_lookups() {
-        let mut table = Table::new();
+        let mut table = SlotTable::new();
         let a = table.insert(0);
         let b = table.insert(1);
         assert_eq!((table.position(a), table.position(b)), (Some(0), Some(1)));

@@ -9,7 +9,7 @@
 //! hold it with nothing to visit, and it stays safe after its object (or
 //! its pool) is gone: lookups then return `None`.
 //!
-//! [`ContiguousUniformPool`]: super::ContiguousUniformPool
+//! [`ContiguousUniformPool`]: crate::contiguous::ContiguousUniformPool
 
 use slotmap::{DefaultKey, KeyData};
 

@@ -63,21 +63,18 @@
 
 mod access;
 mod guards;
-mod iter;
-mod keys;
 #[cfg(feature = "rayon")]
 mod par;
 mod pool;
 mod proxy;
+mod raw;
 mod simple;
-mod storage;
-mod table;
 
 pub use access::{Access, Fields};
-pub use guards::{ObjectMut, ObjectRef, PoolRef, PoolRefMut};
-pub use iter::{Drain, IntoIter, Iter, IterMut, Keys, Values, ValuesMut};
 pub use pool::{ContiguousStats, ContiguousUniformPool};
-pub use proxy::Proxy;
+pub use raw::guards::{ObjectMut, ObjectRef, PoolRef, PoolRefMut};
+pub use raw::iter::{Drain, IntoIter, Iter, IterMut, Keys, Values, ValuesMut};
+pub use raw::proxy::Proxy;
 pub use simple::SimpleProxy;
 
 /// The key types of the pool, from [`slotmap`]: [`DefaultKey`], the [`Key`]

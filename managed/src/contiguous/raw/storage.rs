@@ -28,9 +28,8 @@
 //! Not generic over the object type (the geometry is passed in, a constant
 //! at every call site), so this code is compiled once.
 //!
-//! [`ContiguousUniformPool`]: super::ContiguousUniformPool
+//! [`ContiguousUniformPool`]: crate::contiguous::ContiguousUniformPool
 
-use alloc::alloc::{alloc, dealloc, handle_alloc_error};
 use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::ptr::NonNull;
@@ -38,6 +37,7 @@ use core::ptr::NonNull;
 use slotmap::KeyData;
 
 use crate::page::PageSize;
+use crate::page::raw::{allocate, deallocate};
 
 /// Pages are at least this large.
 const MIN_PAGE: usize = 16 << 10;
@@ -49,7 +49,7 @@ const MAX_CHUNK_PAGES: usize = 64;
 
 /// Where objects sit in a page, for one object layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Geometry {
+pub(crate) struct ObjectGeometry {
     /// Distance between objects: the size, or the alignment for a
     /// zero-sized type (so that every position has its own address).
     pub(crate) stride: usize,
@@ -65,7 +65,7 @@ pub(crate) struct Geometry {
     pub(crate) page: usize,
 }
 
-impl Geometry {
+impl ObjectGeometry {
     /// The geometry for objects of `layout`.
     ///
     /// # Panics
@@ -98,13 +98,13 @@ impl Geometry {
 }
 
 /// A run of adjacent pages from one allocation.
-struct Chunk {
-    /// Invariant: allocated with [`Chunk::layout`] of `pages`.
+struct ObjectChunk {
+    /// Invariant: allocated with [`ObjectChunk::layout`] of `pages`.
     base: NonNull<u8>,
     pages: usize,
 }
 
-impl Chunk {
+impl ObjectChunk {
     /// The layout of a chunk of `pages` pages of `page` bytes.
     ///
     /// # Panics
@@ -119,11 +119,11 @@ impl Chunk {
 }
 
 /// The object pages and back-pointers of a pool.
-pub(crate) struct Storage {
+pub(crate) struct ObjectStorage {
     /// The page size of the geometry this storage was made for.
     page: usize,
     /// The allocations, in position order.
-    chunks: Vec<Chunk>,
+    chunks: Vec<ObjectChunk>,
     /// One more than the first position of the second-to-last chunk (0
     /// with fewer than two chunks): when `len` is below this, the last two
     /// chunks hold no object and the last one can go back.
@@ -146,9 +146,9 @@ pub(crate) struct Storage {
     len: usize,
 }
 
-impl Storage {
+impl ObjectStorage {
     /// No pages; they will have `geometry`'s size.
-    pub(crate) const fn new(geometry: Geometry) -> Self {
+    pub(crate) const fn new(geometry: ObjectGeometry) -> Self {
         Self {
             page: geometry.page,
             chunks: Vec::new(),
@@ -176,7 +176,7 @@ impl Storage {
     pub(crate) unsafe fn truncate(&mut self, len: usize) {
         // The caller's contract, redundant at every call site: `take_at`
         // passes `len - 1`, the pool's `truncate` returns early unless
-        // `from < len`, and `Rest::take_all` passes 0.
+        // `from < len`, and `Remaining::take_all` passes 0.
         debug_assert!(len <= self.len);
         self.len = len;
         self.back.truncate(len);
@@ -184,7 +184,7 @@ impl Storage {
 
     /// Objects the allocated pages hold.
     #[inline]
-    pub(crate) fn capacity(&self, geometry: Geometry) -> usize {
+    pub(crate) fn capacity(&self, geometry: ObjectGeometry) -> usize {
         self.pages.len() * geometry.per_page
     }
 
@@ -200,7 +200,7 @@ impl Storage {
     ///
     /// `pos` must be below the capacity.
     #[inline(always)]
-    pub(crate) unsafe fn slot(&self, geometry: Geometry, pos: usize) -> NonNull<u8> {
+    pub(crate) unsafe fn slot(&self, geometry: ObjectGeometry, pos: usize) -> NonNull<u8> {
         let (page, index) = (pos / geometry.per_page, pos % geometry.per_page);
         // The caller's contract, redundant at every call site: positions
         // come from below the length (at most the capacity), or are the
@@ -245,7 +245,7 @@ impl Storage {
     /// `len`. Allocates (and may panic) only here; [`push`](Self::push)
     /// then cannot fail.
     #[inline(always)]
-    pub(crate) fn reserve_one(&mut self, geometry: Geometry) -> NonNull<u8> {
+    pub(crate) fn reserve_one(&mut self, geometry: ObjectGeometry) -> NonNull<u8> {
         if self.len == self.capacity(geometry) || self.back.len() == self.back.capacity() {
             self.grow(geometry);
         }
@@ -276,7 +276,7 @@ impl Storage {
     /// are full, the back-pointers grown like a `Vec`.
     #[cold]
     #[inline(never)]
-    fn grow(&mut self, geometry: Geometry) {
+    fn grow(&mut self, geometry: ObjectGeometry) {
         self.back.reserve(1);
         if self.len == self.capacity(geometry) {
             let pages = self.pages.len().clamp(1, MAX_CHUNK_PAGES);
@@ -285,28 +285,28 @@ impl Storage {
     }
 
     /// Allocates a chunk of `count` pages after the others.
-    fn add_chunk(&mut self, geometry: Geometry, count: usize) {
+    fn add_chunk(&mut self, geometry: ObjectGeometry, count: usize) {
         // Redundant: a storage is only ever used with the geometry it was
         // made with (`Inner::<T>::GEOMETRY`, a constant of the pool's `T`).
         debug_assert_eq!(geometry.page, self.page);
-        let layout = Chunk::layout(self.page, count);
+        let layout = ObjectChunk::layout(self.page, count);
         // Grow the tables first, so a failure leaks no chunk.
         self.chunks.reserve(1);
         self.pages.reserve(count);
-        // SAFETY: the layout has a non-zero size (`count >= 1` pages).
-        let base =
-            NonNull::new(unsafe { alloc(layout) }).unwrap_or_else(|| handle_alloc_error(layout));
+        // A non-zero size (`count >= 1` pages); aborts if the allocator
+        // fails.
+        let base = allocate(layout);
         for i in 0..count {
             // SAFETY: page `i` lies inside the chunk, aligned to the page size
             // (the chunk is, and pages are a multiple of it apart).
             self.pages.push(unsafe { base.add(i * geometry.page) });
         }
-        self.chunks.push(Chunk { base, pages: count });
+        self.chunks.push(ObjectChunk { base, pages: count });
         self.set_idle_below(geometry);
     }
 
     /// Recomputes [`idle_below`](Self::idle_below) from the chunks.
-    fn set_idle_below(&mut self, geometry: Geometry) {
+    fn set_idle_below(&mut self, geometry: ObjectGeometry) {
         self.idle_below = match self.chunks.len() {
             0 | 1 => 0,
             n => {
@@ -333,7 +333,7 @@ impl Storage {
     /// object changes.
     #[cold]
     #[inline(never)]
-    pub(crate) fn release_idle(&mut self, geometry: Geometry) {
+    pub(crate) fn release_idle(&mut self, geometry: ObjectGeometry) {
         while self.has_idle() {
             let chunk = self
                 .chunks
@@ -343,7 +343,7 @@ impl Storage {
             // SAFETY: the chunk was allocated with this layout and holds
             // no object (it lies past the chunk before it, which starts at
             // or after `len`); its pages left the table.
-            unsafe { dealloc(chunk.base.as_ptr(), Chunk::layout(self.page, chunk.pages)) };
+            unsafe { deallocate(chunk.base, ObjectChunk::layout(self.page, chunk.pages)) };
             self.set_idle_below(geometry);
         }
         let capacity = self.capacity(geometry);
@@ -353,7 +353,7 @@ impl Storage {
     }
 
     /// Allocates pages (in one chunk) until `capacity` objects fit.
-    pub(crate) fn reserve(&mut self, geometry: Geometry, capacity: usize) {
+    pub(crate) fn reserve(&mut self, geometry: ObjectGeometry, capacity: usize) {
         self.back.reserve(capacity.saturating_sub(self.len));
         let pages = capacity.div_ceil(geometry.per_page);
         if pages > self.pages.len() {
@@ -363,7 +363,7 @@ impl Storage {
 
     /// Frees the chunks past the page of the last object, and unused
     /// back-pointer capacity.
-    pub(crate) fn shrink_to_fit(&mut self, geometry: Geometry) {
+    pub(crate) fn shrink_to_fit(&mut self, geometry: ObjectGeometry) {
         let keep = self.len.div_ceil(geometry.per_page);
         while let Some(chunk) = self.chunks.last() {
             let first = self.pages.len() - chunk.pages;
@@ -374,7 +374,7 @@ impl Storage {
             self.pages.truncate(first);
             // SAFETY: the chunk was allocated with this layout and, past the
             // last object, holds nothing; its pages left the table.
-            unsafe { dealloc(chunk.base.as_ptr(), Chunk::layout(self.page, chunk.pages)) };
+            unsafe { deallocate(chunk.base, ObjectChunk::layout(self.page, chunk.pages)) };
         }
         self.set_idle_below(geometry);
         self.chunks.shrink_to_fit();
@@ -386,25 +386,25 @@ impl Storage {
     pub(crate) fn reserved_bytes(&self) -> usize {
         self.pages.len() * self.page
             + self.pages.capacity() * size_of::<NonNull<u8>>()
-            + self.chunks.capacity() * size_of::<Chunk>()
+            + self.chunks.capacity() * size_of::<ObjectChunk>()
             + self.back.capacity() * size_of::<KeyData>()
     }
 }
 
-impl Drop for Storage {
+impl Drop for ObjectStorage {
     /// Frees the chunks; the typed pool has dropped the objects (or leaks
     /// them, never reading them again).
     fn drop(&mut self) {
         for chunk in self.chunks.drain(..) {
             // SAFETY: allocated with this layout; nothing reaches the chunk
             // any more.
-            unsafe { dealloc(chunk.base.as_ptr(), Chunk::layout(self.page, chunk.pages)) };
+            unsafe { deallocate(chunk.base, ObjectChunk::layout(self.page, chunk.pages)) };
         }
     }
 }
 
 // Memory maps (`crate::memory_map`).
-impl Storage {
+impl ObjectStorage {
     /// Adds to `map` a block per chunk (each page: the objects, live below
     /// the length and free past it, `size` bytes of each stride live and
     /// the rest padding, then the page's unused end as padding), then the
@@ -412,7 +412,7 @@ impl Storage {
     /// their lengths and free past them.
     pub(crate) fn map_into(
         &self,
-        geometry: Geometry,
+        geometry: ObjectGeometry,
         size: usize,
         map: &mut crate::memory_map::MemoryMap,
     ) {
@@ -452,8 +452,8 @@ impl Storage {
             (
                 "chunk list",
                 self.chunks.as_ptr().addr(),
-                self.chunks.len() * size_of::<Chunk>(),
-                self.chunks.capacity() * size_of::<Chunk>(),
+                self.chunks.len() * size_of::<ObjectChunk>(),
+                self.chunks.capacity() * size_of::<ObjectChunk>(),
             ),
             (
                 "back-pointers",
@@ -490,7 +490,7 @@ mod tests {
             (5000, 8),
         ] {
             let layout = Layout::from_size_align(size, align).unwrap();
-            let g = Geometry::of(layout);
+            let g = ObjectGeometry::of(layout);
             assert!(g.page.is_power_of_two() && g.page >= MIN_PAGE && g.page >= align);
             assert!(g.per_page >= MIN_PER_PAGE, "{layout:?}: {g:?}");
             assert_eq!(g.stride % align, 0);
@@ -504,17 +504,17 @@ mod tests {
             );
         }
         // A 32-byte object: 512 per 16 KiB page, each in one cache line.
-        let g = Geometry::of(Layout::new::<[u64; 4]>());
+        let g = ObjectGeometry::of(Layout::new::<[u64; 4]>());
         assert_eq!((g.page, g.first, g.per_page), (16 << 10, 0, 512));
         // A 24-byte one: 682 per page.
-        let g = Geometry::of(Layout::new::<[u64; 3]>());
+        let g = ObjectGeometry::of(Layout::new::<[u64; 3]>());
         assert_eq!((g.first, g.per_page), (0, 682));
     }
 
     #[test]
     fn positions_map_to_aligned_addresses_on_adjacent_pages() {
-        let g = Geometry::of(Layout::new::<[u64; 3]>());
-        let mut storage = Storage::new(g);
+        let g = ObjectGeometry::of(Layout::new::<[u64; 3]>());
+        let mut storage = ObjectStorage::new(g);
         storage.reserve(g, 2 * g.per_page + 5);
         assert_eq!(storage.pages().len(), 3);
         assert_eq!(storage.capacity(g), 3 * g.per_page);

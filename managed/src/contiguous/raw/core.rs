@@ -1,0 +1,786 @@
+//! The raw core of a [`ContiguousUniformPool`]: the heap-allocated
+//! [`ContiguousCore`] (the borrow word and the [`Inner`] storage and slot
+//! table), the [`RawContiguous`] pointer that owns it, swap-fill removal,
+//! deferred removals and the borrow tokens.
+//!
+//! Invariants kept here (the safe layer above calls only safe functions):
+//! positions `0..len` of the storage hold initialized `T`s, each with its
+//! key in the slot table mapped to its position; while the borrow word says
+//! "borrowed", no object moves, is added or is dropped (removals are
+//! deferred to the end of the outermost borrow); references to `Inner`
+//! never outlive one internal operation and are never held across user
+//! code.
+//!
+//! [`ContiguousUniformPool`]: crate::contiguous::ContiguousUniformPool
+
+use alloc::boxed::Box;
+use core::alloc::Layout;
+use core::cell::{Cell, UnsafeCell};
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use slotmap::KeyData;
+
+use super::iter::{Drain, IterMut, Remaining, ValuesMut};
+use super::storage::{ObjectGeometry, ObjectStorage};
+use super::table::{MAX_OBJECTS, SlotTable};
+use crate::contiguous::ContiguousUniformPool;
+#[cfg(target_pointer_width = "64")]
+use crate::region::Rebrand;
+use crate::{Managed, Visitor};
+
+// The borrow state of a pool, one `usize`: bit 0 is `PENDING` (some removal
+// was deferred), the other bits count shared borrows (in units of
+// `SHARED`), all of them set meaning one exclusive borrow. Keeping the
+// pending flag in the same word lets the end of a borrow detect "last
+// borrow gone and work deferred" with a single comparison.
+
+/// State bit: `SlotTable::pending` is not empty.
+pub(crate) const PENDING: usize = 1;
+/// State increment of one shared borrow.
+const SHARED: usize = 2;
+/// State bits of an exclusive borrow ([`map`](ContiguousUniformPool::map),
+/// [`with_mut`](crate::contiguous::Proxy::with_mut), a
+/// [`PoolRefMut`](crate::contiguous::PoolRefMut)).
+const EXCLUSIVE: usize = !PENDING;
+/// A shared borrow may be taken only from a state below this (so the count
+/// never reaches the exclusive pattern).
+const SHARED_LIMIT: usize = EXCLUSIVE - SHARED;
+
+/// Whether a state means "borrowed at all".
+#[inline(always)]
+pub(crate) const fn is_borrowed(state: usize) -> bool {
+    state > PENDING
+}
+
+/// Whether a state means "exclusively borrowed".
+#[inline(always)]
+pub(crate) const fn is_exclusive(state: usize) -> bool {
+    state & EXCLUSIVE == EXCLUSIVE
+}
+
+/// The owning pointer to a pool's heap-allocated core: what a
+/// [`ContiguousUniformPool`] is made of (it adds only the key type).
+///
+/// One pointer (not `Copy`: it frees the core in `Drop`). The core never moves while
+/// the pool lives, even when the pool value itself is moved: proxies point
+/// at it. Every pointer to it (here and in proxies) is derived from this
+/// one without an intermediate reference.
+pub(crate) struct RawContiguous<T> {
+    /// From `Box::into_raw` (via `Box::leak`), freed in `Drop`.
+    pub(crate) core: NonNull<ContiguousCore<T>>,
+    /// Owns a `ContiguousCore<T>` (for the drop check and auto traits; the
+    /// `Cell` inside also makes the pool `!Sync`, and the `UnsafeCell`
+    /// makes it invariant in `T`, as `alloc(&self, T)` requires).
+    _owns: PhantomData<ContiguousCore<T>>,
+}
+
+/// The heap-allocated state of a pool.
+#[repr(C)]
+pub(crate) struct ContiguousCore<T> {
+    /// Borrow count and pending flag (see [`PENDING`], [`SHARED`],
+    /// [`EXCLUSIVE`]). While borrowed, no object moves and no value is
+    /// dropped or added, so references handed out stay valid.
+    pub(crate) state: Cell<usize>,
+    /// The objects and their bookkeeping. References to `Inner` never
+    /// outlive one internal operation and are never held across user code;
+    /// user code only holds references into the object pages, and
+    /// only while `state` is borrowed.
+    pub(crate) inner: UnsafeCell<Inner<T>>,
+}
+
+/// The storage of a pool.
+///
+/// Invariants: positions `0..storage.len()` hold initialized `T`s (live
+/// objects and those pending removal); the key stored for each position is
+/// in the table, mapped to that position, and the table holds no other
+/// key; the keys mapped as pending are exactly those in `table.pending`.
+pub(crate) struct Inner<T> {
+    /// The objects, densely, and their keys.
+    pub(crate) storage: ObjectStorage,
+    /// Slots and deferred removals.
+    pub(crate) table: SlotTable,
+    /// The storage holds `T`s.
+    _values: PhantomData<T>,
+}
+
+// SAFETY: moving a pool to another thread needs it unborrowed (a proxy or
+// guard borrows it), so no proxy, guard or reference of this thread is
+// left; the raw pointers (the core, the pages) are owned by the pool and
+// move with it. The objects move too, hence `T: Send`. (The pool adds
+// only its key type, which is plain data and may stay behind.)
+unsafe impl<T: Send> Send for RawContiguous<T> {}
+
+impl<T> RawContiguous<T> {
+    /// An empty core with pages for `capacity` objects allocated.
+    ///
+    /// # Panics
+    ///
+    /// When the pages would exceed `isize::MAX` bytes.
+    #[track_caller]
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        let mut storage = ObjectStorage::new(Inner::<T>::GEOMETRY);
+        storage.reserve(Inner::<T>::GEOMETRY, capacity);
+        let core = Box::new(ContiguousCore {
+            state: Cell::new(0),
+            inner: UnsafeCell::new(Inner {
+                storage,
+                table: SlotTable::new(),
+                _values: PhantomData,
+            }),
+        });
+        Self {
+            core: NonNull::from(Box::leak(core)),
+            _owns: PhantomData,
+        }
+    }
+
+    /// The borrow state.
+    #[inline(always)]
+    pub(crate) fn state(&self) -> &Cell<usize> {
+        // SAFETY: the core lives as long as the pool; the state is only
+        // ever accessed through shared references (it is a `Cell`), except
+        // under `&mut self`.
+        unsafe { &(*self.core.as_ptr()).state }
+    }
+
+    /// Whether the pool is exclusively borrowed.
+    #[inline]
+    pub(crate) fn is_exclusive(&self) -> bool {
+        is_exclusive(self.state().get())
+    }
+
+    /// The storage, as a raw pointer (see `ContiguousCore::inner` for the
+    /// rules of the references made from it).
+    #[inline(always)]
+    pub(crate) fn inner(&self) -> *mut Inner<T> {
+        // SAFETY: the core lives as long as the pool.
+        unsafe { (*self.core.as_ptr()).inner.get() }
+    }
+
+    /// The object storage.
+    ///
+    /// For the borrow guards: the reference must not outlive a borrow of
+    /// the pool, during which nothing mutates the storage (no object is
+    /// added or removed, no page allocated or freed); proxy drops and
+    /// deletions then only touch the table.
+    #[inline(always)]
+    pub(crate) fn storage(&self) -> &ObjectStorage {
+        // SAFETY: the core lives as long as the pool; see above for why the
+        // storage is not mutated while the reference lives.
+        unsafe { &(*self.inner()).storage }
+    }
+
+    /// The slot table, for lookups by key (short reads).
+    #[inline(always)]
+    pub(crate) fn table(&self) -> &SlotTable {
+        // SAFETY: the core lives as long as the pool; table changes never
+        // happen while a caller's reference is used (single-threaded, and
+        // no user code runs inside a lookup).
+        unsafe { &(*self.inner()).table }
+    }
+
+    /// The address of the live object of `key`, if any: valid until the
+    /// pool next runs user code or moves an object (callers hold a borrow
+    /// of the pool, or take one before anything else runs).
+    #[inline(always)]
+    pub(crate) fn find(&self, key: KeyData) -> Option<NonNull<T>> {
+        let position = self.table().position(key)?;
+        // SAFETY: a live key maps to its object's position, below the length
+        // (pool invariant).
+        Some(unsafe { self.storage().slot(Inner::<T>::GEOMETRY, position) }.cast())
+    }
+
+    /// Whether `key` names a live object (`false` once its removal began).
+    #[inline]
+    pub(crate) fn contains(&self, key: KeyData) -> bool {
+        self.table().position(key).is_some()
+    }
+
+    /// Takes one shared borrow.
+    ///
+    /// # Panics
+    ///
+    /// When the pool is exclusively borrowed.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn acquire_shared(&self, operation: &str) {
+        acquire_shared(self.state(), operation);
+    }
+
+    /// Takes the exclusive borrow.
+    ///
+    /// # Panics
+    ///
+    /// When the pool is borrowed at all.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn acquire_exclusive(&self, operation: &str) {
+        // SAFETY: the core of this live pool.
+        unsafe { acquire_exclusive(self.core, operation) };
+    }
+
+    /// Moves `value` in after the last object and returns its key (`alloc`
+    /// and `insert`, named by `operation` in the panic message).
+    ///
+    /// # Panics
+    ///
+    /// While the pool is borrowed; when the pool is full.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn push(&self, value: T, operation: &str) -> KeyData {
+        if is_borrowed(self.state().get()) {
+            borrowed_panic(operation);
+        }
+        // SAFETY: the pool is unborrowed, so no reference into `inner`
+        // exists, and none is created while this one lives (no user code
+        // runs: only storage and table operations).
+        let inner = unsafe { &mut *self.inner() };
+        inner.push(value)
+    }
+
+    /// Removes the live object of `key` now and returns it.
+    ///
+    /// # Panics
+    ///
+    /// While the pool is borrowed (`operation` names the caller).
+    #[track_caller]
+    pub(crate) fn remove(&self, key: KeyData, operation: &str) -> Option<T> {
+        if is_borrowed(self.state().get()) {
+            borrowed_panic(operation);
+        }
+        // SAFETY: unborrowed: no reference into `inner` exists, and no user
+        // code runs while this one lives.
+        let inner = unsafe { &mut *self.inner() };
+        inner.remove_now(key)
+    }
+
+    /// Drops the live object of `key`, or, while the pool is borrowed,
+    /// begins its removal (keys stop finding it at once; it is dropped when
+    /// the outermost borrow ends). `false` if `key` names no live object.
+    pub(crate) fn remove_deferred(&self, key: KeyData) -> bool {
+        let state = self.state();
+        let current = state.get();
+        // SAFETY: a short `&mut` to `Inner`: user code may hold references
+        // into the object pages and iterators over the page and key
+        // tables' heap buffers, never references into `Inner` itself, and
+        // no user code runs while this reference lives.
+        let inner = unsafe { &mut *self.inner() };
+        if is_borrowed(current) {
+            if !inner.table.defer(key) {
+                return false;
+            }
+            state.set(current | PENDING);
+            return true;
+        }
+        let Some(value) = inner.remove_now(key) else {
+            return false;
+        };
+        drop(value);
+        // A destructor that panicked during an earlier flush may have left
+        // removals behind.
+        if state.get() == PENDING {
+            // SAFETY: the core of this live pool.
+            unsafe { flush_slow(self.core) };
+        }
+        true
+    }
+
+    /// Keeps only the objects for which `f(key, object)` returns `true`
+    /// (see [`ContiguousUniformPool::retain`]).
+    ///
+    /// # Panics
+    ///
+    /// When the pool is already borrowed.
+    #[track_caller]
+    pub(crate) fn retain<F: FnMut(KeyData, &mut T) -> bool>(&self, mut f: F) {
+        let g = Inner::<T>::GEOMETRY;
+        // SAFETY: the core of this live pool.
+        unsafe { acquire_exclusive(self.core, "retain") };
+        let _guard = ExclusiveGuard { core: self.core };
+        let mut position = 0;
+        loop {
+            // SAFETY: short reads; the exclusive borrow keeps every other
+            // path away from the objects, and no removal but this walk's
+            // own happens until it ends.
+            let (key, object) = unsafe {
+                let storage = &(*self.inner()).storage;
+                if position >= storage.len() {
+                    break;
+                }
+                (storage.back(position), storage.slot(g, position))
+            };
+            // SAFETY: a stored object, reachable only here: the walk holds
+            // the exclusive borrow, and the reference ends before anything
+            // moves.
+            if f(key, unsafe { object.cast::<T>().as_mut() }) {
+                position += 1;
+                continue;
+            }
+            // SAFETY: a short `&mut`: `f` has returned and no user code runs
+            // until it ends.
+            let inner = unsafe { &mut *self.inner() };
+            let Some(stored) = inner.table.remove_live(key) else {
+                // Its removal already began: the flush at the end of the
+                // walk finishes it.
+                position += 1;
+                continue;
+            };
+            // The key stored beside an object maps to its position (pool
+            // invariant). Not a safety check: `take_at(position)` is sound
+            // for any stored position.
+            debug_assert_eq!(stored, position);
+            // SAFETY: `position` is stored (the key's, just removed from the
+            // table), and the walk's exclusive borrow is held with no
+            // reference into the objects.
+            let value = unsafe { inner.take_at(position) };
+            // The last object now sits at `position`: visit it next.
+            drop(value);
+        }
+    }
+
+    /// Number of live objects (those whose removal has not begun).
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        // SAFETY: a short read; no `&mut` to `Inner` is live while user
+        // code can call this.
+        let inner = unsafe { &*self.inner() };
+        inner.storage.len() - inner.table.pending.len()
+    }
+
+    /// Objects whose removal waits for the end of the current borrow.
+    #[inline]
+    pub(crate) fn pending(&self) -> usize {
+        self.table().pending.len()
+    }
+
+    /// Objects the allocated pages hold.
+    #[inline]
+    pub(crate) fn capacity(&self) -> usize {
+        self.storage().capacity(Inner::<T>::GEOMETRY)
+    }
+
+    /// Bytes reserved: the object pages and their tables, the key table.
+    pub(crate) fn reserved_bytes(&self) -> usize {
+        self.storage().reserved_bytes() + self.table().reserved_bytes()
+    }
+
+    /// Adds the pool's blocks to `map` (see
+    /// [`ContiguousUniformPool::memory_map`]).
+    pub(crate) fn map_into(&self, map: &mut crate::memory_map::MemoryMap) {
+        self.storage()
+            .map_into(Inner::<T>::GEOMETRY, size_of::<T>(), map);
+        self.table().map_into(map);
+    }
+
+    /// Exclusive access with every deferred removal carried out. Since
+    /// `&mut self` proves that no proxy, guard or closure borrows the pool,
+    /// a borrow count left by a leaked guard is reset too.
+    pub(crate) fn settle(&mut self) -> &mut Inner<T> {
+        // SAFETY: `&mut self` makes this the only access to the core.
+        let core = unsafe { self.core.as_mut() };
+        let inner = core.inner.get_mut();
+        let state = core.state.get_mut();
+        *state = if inner.table.pending.is_empty() {
+            0
+        } else {
+            PENDING
+        };
+        while let Some(key) = inner.table.pending.pop() {
+            if inner.table.pending.is_empty() {
+                *state = 0;
+            }
+            drop(inner.finish_pending(key));
+        }
+        inner
+    }
+
+    /// Iterates `(key, object)` pairs exclusively, in storage order.
+    #[inline]
+    pub(crate) fn iter_mut<K>(&mut self) -> IterMut<'_, T, K> {
+        let inner = self.settle();
+        // SAFETY: `&mut self` makes the objects reachable only through the
+        // iterator while it lives; nothing changes the storage meanwhile.
+        unsafe { IterMut::new(&inner.storage) }
+    }
+
+    /// Iterates the objects exclusively, in storage order.
+    #[inline]
+    pub(crate) fn values_mut(&mut self) -> ValuesMut<'_, T> {
+        let inner = self.settle();
+        // SAFETY: as in `iter_mut`.
+        unsafe { ValuesMut::new(&inner.storage) }
+    }
+
+    /// Drops every object, keeping the pages; every key becomes stale.
+    pub(crate) fn clear(&mut self) {
+        let inner = self.settle();
+        inner.table.clear();
+        inner.truncate(0);
+    }
+
+    /// Removes every object, yielding them by value in storage order.
+    pub(crate) fn drain(&mut self) -> Drain<'_, T> {
+        let inner = self.settle();
+        inner.table.clear();
+        let rest = Remaining::take_all(&mut inner.storage);
+        // SAFETY: the storage `rest` came from, which the iterator borrows.
+        unsafe { Drain::new(rest, inner) }
+    }
+
+    /// Gives back unused pages and table capacity.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        let inner = self.settle();
+        inner.storage.shrink_to_fit(Inner::<T>::GEOMETRY);
+        inner.table.shrink_to_fit();
+    }
+}
+
+impl<T> Drop for RawContiguous<T> {
+    fn drop(&mut self) {
+        // SAFETY: the core came from `Box::leak` in `with_capacity` and is
+        // freed only here; nothing borrows the pool any more, so no proxy,
+        // guard or header is used again (headers go with the core's
+        // pages).
+        drop(unsafe { Box::from_raw(self.core.as_ptr()) });
+    }
+}
+
+impl<T> Inner<T> {
+    /// The page geometry of `T`, a constant.
+    pub(crate) const GEOMETRY: ObjectGeometry = ObjectGeometry::of(Layout::new::<T>());
+
+    /// Appends `value` and returns its new key.
+    ///
+    /// # Panics
+    ///
+    /// When the pool holds two billion objects already, or its key table
+    /// is full (before changing anything).
+    #[inline]
+    #[track_caller]
+    fn push(&mut self, value: T) -> KeyData {
+        let g = Self::GEOMETRY;
+        let position = self.storage.len();
+        assert!(
+            position < MAX_OBJECTS,
+            "ContiguousUniformPool: more than two billion objects"
+        );
+        // Everything that can fail (allocate, panic) happens first, so a
+        // failure leaves the pool as it was (a key made by a failed push is
+        // removed again) and `value` is dropped by the unwinding caller.
+        let place = self.storage.reserve_one(g);
+        let key = self.table.insert(position);
+        // SAFETY: 1. `place` is position `len`, below the capacity, free
+        // and aligned for a `T`; 2. room for the push was reserved and
+        // position `len` is initialized before the length covers it; the
+        // new key maps to it.
+        unsafe {
+            place.cast::<T>().write(value);
+            self.storage.push(key);
+        }
+        key
+    }
+
+    /// Removes the live object of `key` now and returns it; `None` if the
+    /// key names no live object. Must only be called when the pool is
+    /// unborrowed (no reference into the objects is live, no user code
+    /// runs meanwhile).
+    #[inline]
+    pub(crate) fn remove_now(&mut self, key: KeyData) -> Option<T> {
+        let position = self.table.remove_live(key)?;
+        // SAFETY: the key mapped to a stored position (invariant), and the
+        // caller holds no reference into the objects.
+        Some(unsafe { self.take_at(position) })
+    }
+
+    /// Finishes the deferred removal of the pending object of `key` (just
+    /// taken off `table.pending`) and returns it.
+    #[inline]
+    pub(crate) fn finish_pending(&mut self, key: KeyData) -> T {
+        let position = self
+            .table
+            .remove(key)
+            .expect("a pending key is in the table");
+        // SAFETY: the key mapped to a stored position (invariant), and the
+        // pool is unborrowed (the end of a borrow or `&mut self` calls this).
+        unsafe { self.take_at(position) }
+    }
+
+    /// Moves the object at `position` out, fills the hole with the last
+    /// object (whose key and table entry follow it) and returns the object;
+    /// frees idle chunks of pages. The removed object's key must be out of
+    /// the table already.
+    ///
+    /// # Safety
+    ///
+    /// `position` is below the length; no reference into the objects is
+    /// live.
+    #[inline]
+    pub(crate) unsafe fn take_at(&mut self, position: usize) -> T {
+        let g = Self::GEOMETRY;
+        let last = self.storage.len() - 1;
+        // SAFETY: 1. `position` and `last` are stored positions; 2. the
+        // object is read out once and its place refilled by the last object
+        // (whose key and table entry follow it), or it was the last; the
+        // length then drops by one, so no position is read twice or left
+        // uninitialized; 3. no reference to either object exists (caller
+        // contract).
+        let value = unsafe {
+            let hole = self.storage.slot(g, position);
+            let value = hole.cast::<T>().read();
+            if position != last {
+                let tail = self.storage.slot(g, last);
+                tail.cast::<T>().copy_to_nonoverlapping(hole.cast::<T>(), 1);
+                let moved = self.storage.back(last);
+                self.storage.set_back(position, moved);
+                self.table.moved(moved, position);
+            }
+            self.storage.truncate(last);
+            value
+        };
+        if self.storage.has_idle() {
+            self.storage.release_idle(g);
+        }
+        value
+    }
+
+    /// Drops the objects at positions `from..`, keeping the pages. The
+    /// length is cut first, so the pool stays consistent whatever a
+    /// destructor does; a panicking destructor does not stop the others.
+    fn truncate(&mut self, from: usize) {
+        let end = self.storage.len();
+        if from >= end {
+            return;
+        }
+        // SAFETY: positions `0..from` stay initialized; the others are
+        // dropped below and no longer counted.
+        unsafe { self.storage.truncate(from) };
+        // SAFETY: positions `from..end` hold initialized objects that the
+        // storage no longer counts, owned only here.
+        unsafe { drop_positions::<T>(&self.storage, from, end) };
+    }
+}
+
+impl<T> Drop for Inner<T> {
+    /// Drops the objects still stored (the pages go with `storage`).
+    fn drop(&mut self) {
+        self.truncate(0);
+    }
+}
+
+/// Drops the objects at positions `from..end`, page by page; a panicking
+/// destructor does not stop the others (the panic resumes afterwards).
+///
+/// # Safety
+///
+/// The positions hold initialized `T`s of `storage` that nothing else owns
+/// or uses any more (the storage's length no longer covers them).
+pub(crate) unsafe fn drop_positions<T>(storage: &ObjectStorage, from: usize, end: usize) {
+    if !core::mem::needs_drop::<T>() {
+        return;
+    }
+    let g = Inner::<T>::GEOMETRY;
+    // The first position not yet given to a destructor. If one panics, the
+    // guard drops the rest (from `next` on) while unwinding.
+    let mut next = scopeguard::guard(from, |next| {
+        // SAFETY: positions `next..end` still hold initialized `T`s owned
+        // here (this function's contract; the loop below moved `next` past
+        // every run it dropped).
+        unsafe { drop_positions::<T>(storage, next, end) }
+    });
+    while *next < end {
+        let start = *next;
+        let stop = (start / g.per_page + 1) * g.per_page;
+        let stop = stop.min(end);
+        *next = stop;
+        // SAFETY: positions `start..stop` lie in one page and hold
+        // initialized `T`s owned here (`drop_positions` contract); `next`
+        // moved past them first, so a panic never drops them twice (the
+        // slice's drop glue finishes the rest of the run).
+        unsafe {
+            let first = storage.slot(g, start).cast::<T>();
+            core::ptr::drop_in_place(core::ptr::slice_from_raw_parts_mut(
+                first.as_ptr(),
+                stop - start,
+            ));
+        }
+    }
+    // Every run was dropped: nothing left for the guard.
+    scopeguard::ScopeGuard::into_inner(next);
+}
+
+/// Ends one shared borrow of a pool when dropped (also during unwinding).
+///
+/// Hand-written rather than a `scopeguard::guard`: it is the borrow token
+/// of the hot paths ([`Proxy::with`](crate::contiguous::Proxy::with), the
+/// guards' `Drop`), whose fast exit is one subtraction and one comparison
+/// inlined at every call site.
+pub(crate) struct SharedGuard<T> {
+    /// The core of a live pool holding a shared borrow counted for this
+    /// guard.
+    pub(crate) core: NonNull<ContiguousCore<T>>,
+}
+
+/// Ends the exclusive borrow of a pool when dropped (also during
+/// unwinding). Hand-written for the reason given on [`SharedGuard`].
+pub(crate) struct ExclusiveGuard<T> {
+    /// The core of a live pool exclusively borrowed for this guard.
+    pub(crate) core: NonNull<ContiguousCore<T>>,
+}
+
+impl<T> Drop for SharedGuard<T> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: the core of a live pool (field invariant).
+        let state = unsafe { &(*self.core.as_ptr()).state };
+        // The guard's own borrow is counted (field invariant), so the
+        // subtraction cannot wrap and the rest is not exclusive.
+        let rest = state.get() - SHARED;
+        state.set(rest);
+        if rest == PENDING {
+            // SAFETY: the core of a live pool.
+            unsafe { flush_slow(self.core) };
+        }
+    }
+}
+
+impl<T> Drop for ExclusiveGuard<T> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: the core of a live pool (field invariant).
+        let state = unsafe { &(*self.core.as_ptr()).state };
+        // The exclusive pattern is set for this guard (field invariant);
+        // only the pending flag survives it.
+        let rest = state.get() & PENDING;
+        state.set(rest);
+        if rest == PENDING {
+            // SAFETY: the core of a live pool.
+            unsafe { flush_slow(self.core) };
+        }
+    }
+}
+
+/// Takes one shared borrow.
+#[inline(always)]
+#[track_caller]
+pub(crate) fn acquire_shared(state: &Cell<usize>, operation: &str) {
+    let current = state.get();
+    if current >= SHARED_LIMIT {
+        borrowed_panic(operation);
+    }
+    state.set(current + SHARED);
+}
+
+/// Takes the exclusive borrow.
+///
+/// # Safety
+///
+/// `core` is the core of a live pool.
+#[inline(always)]
+#[track_caller]
+pub(crate) unsafe fn acquire_exclusive<T>(core: NonNull<ContiguousCore<T>>, operation: &str) {
+    // SAFETY: a live core (caller contract).
+    let state = unsafe { &(*core.as_ptr()).state };
+    let current = state.get();
+    if is_borrowed(current) {
+        borrowed_panic(operation);
+    }
+    state.set(current | EXCLUSIVE);
+}
+
+/// Carries out the removals deferred while the pool was borrowed; called
+/// when the state says "unborrowed, something pending".
+///
+/// Each object is taken out (leaving the pool consistent) before its
+/// destructor runs, so a destructor may use the pool. A panicking
+/// destructor leaves the rest pending for the next flush; during unwinding
+/// nothing is dropped here (a second panic would abort).
+///
+/// # Safety
+///
+/// `core` is the core of a live pool.
+#[cold]
+#[inline(never)]
+pub(crate) unsafe fn flush_slow<T>(core: NonNull<ContiguousCore<T>>) {
+    if crate::platform::panicking() {
+        return;
+    }
+    let core = core.as_ptr();
+    // SAFETY: a live core (caller contract).
+    let state = unsafe { &(*core).state };
+    // Stop as soon as a destructor leaves the pool borrowed (a leaked
+    // guard); a nested flush may also have finished the work.
+    while state.get() == PENDING {
+        // SAFETY: unborrowed: no reference into `inner` exists, and no user
+        // code runs while this one lives.
+        let inner = unsafe { &mut *(*core).inner.get() };
+        let Some(key) = inner.table.pending.pop() else {
+            // `PENDING` is set exactly when the list is not empty; recover
+            // the state rather than loop.
+            debug_assert!(false, "PENDING set with nothing pending");
+            state.set(0);
+            break;
+        };
+        if inner.table.pending.is_empty() {
+            state.set(0);
+        }
+        // Unborrowed; the key was listed once and just unlisted.
+        let value = inner.finish_pending(key);
+        drop(value);
+    }
+    // SAFETY: a short access, as above.
+    let pending = unsafe { &mut (*(*core).inner.get()).table.pending };
+    if pending.is_empty() && pending.capacity() > 64 {
+        // A walk that removed many objects does not keep their list.
+        pending.shrink_to(64);
+    }
+}
+
+/// Panics for an operation attempted while the pool is borrowed.
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn borrowed_panic(operation: &str) -> ! {
+    panic!(
+        "ContiguousUniformPool: `{operation}` called while the pool is already borrowed \
+         (inside `map`, `retain`, a `with`/`with_mut` closure, or while a \
+         PoolRef/PoolRefMut/ObjectRef/ObjectMut lives){}",
+        if operation == "remove" {
+            "; to remove an object inside a walk, use `remove_deferred`"
+        } else {
+            ""
+        }
+    )
+}
+
+// SAFETY: visits every stored object in place (through `&mut self`, so no
+// proxy or guard can be alive), those whose removal is pending included:
+// they are still owned by the pool and their references are dropped later;
+// `HAS_REFS` is `T`'s own. Objects are never added, dropped or moved here.
+unsafe impl<T: Managed, K> Managed for ContiguousUniformPool<T, K> {
+    const HAS_REFS: bool = T::HAS_REFS;
+
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
+        if !T::HAS_REFS {
+            return;
+        }
+        // SAFETY: `&mut self` makes this the only access to the core.
+        let inner = unsafe { self.raw.core.as_mut() }.inner.get_mut();
+        // SAFETY: `&mut self` makes the objects reachable only through the
+        // iterator while it lives; nothing changes the storage meanwhile.
+        for object in unsafe { ValuesMut::<T>::new(&inner.storage) } {
+            object.visit_refs(visitor);
+        }
+    }
+}
+
+#[cfg(target_pointer_width = "64")]
+// SAFETY: the pool is a pointer to its core, whose layout depends on `T`
+// only through `T`'s layout (the page geometry) and `PhantomData`, so
+// substituting the objects' region lifetime changes nothing else; the key
+// type has no region lifetime to substitute (if it had one, it would stay,
+// which is sound). No proxy can be alive while the pool is moved into a
+// token.
+unsafe impl<T: Rebrand, K> Rebrand for ContiguousUniformPool<T, K> {
+    type Branded<'b> = ContiguousUniformPool<T::Branded<'b>, K>;
+}

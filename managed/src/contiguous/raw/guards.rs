@@ -1,0 +1,366 @@
+//! Borrow guards of a [`ContiguousUniformPool`]: the whole pool
+//! ([`PoolRef`], [`PoolRefMut`]) or one object ([`ObjectRef`],
+//! [`ObjectMut`]).
+//!
+//! Invariant: a guard holds one borrow of its pool's borrow word (shared
+//! or exclusive) from its construction (`acquire`, `find`) until its drop,
+//! so the objects stay in place while the references it hands out live.
+//!
+//! [`ContiguousUniformPool`]: crate::contiguous::ContiguousUniformPool
+
+use core::marker::PhantomData;
+use core::ops::{Deref, DerefMut};
+use core::ptr::NonNull;
+
+use slotmap::{DefaultKey, Key};
+
+use super::core::{ExclusiveGuard, SharedGuard};
+use super::iter::{Iter, IterMut, Keys, Values, ValuesMut};
+use super::proxy::Proxy;
+use crate::contiguous::ContiguousUniformPool;
+
+/// A shared borrow of all objects of a pool: iterated in storage order,
+/// reached by key or by proxy.
+///
+/// Returned by [`ContiguousUniformPool::borrow`]; while it lives, nothing
+/// moves, [`Proxy::with`] works and [`Proxy::with_mut`] panics.
+pub struct PoolRef<'a, T, K = DefaultKey> {
+    /// The borrowed pool (its state counts this guard).
+    pool: &'a ContiguousUniformPool<T, K>,
+}
+
+/// An exclusive borrow of all objects of a pool.
+///
+/// Returned by [`ContiguousUniformPool::borrow_mut`]; while it lives,
+/// nothing moves and every [`Proxy::with`] / [`Proxy::with_mut`] panics.
+pub struct PoolRefMut<'a, T, K = DefaultKey> {
+    /// The borrowed pool (its state is exclusive because of this guard).
+    pool: &'a ContiguousUniformPool<T, K>,
+    /// Acts like `&'a mut [T]` for variance and auto traits.
+    _marker: PhantomData<&'a mut [T]>,
+}
+
+impl<'a, T, K> PoolRef<'a, T, K> {
+    /// Takes a shared borrow of `pool` for a new guard, which ends it.
+    ///
+    /// # Panics
+    ///
+    /// When the pool is exclusively borrowed (`operation` names the
+    /// caller in the message).
+    #[inline]
+    #[track_caller]
+    pub(crate) fn acquire(pool: &'a ContiguousUniformPool<T, K>, operation: &str) -> Self {
+        pool.raw.acquire_shared(operation);
+        Self { pool }
+    }
+}
+
+impl<'a, T, K> PoolRefMut<'a, T, K> {
+    /// Takes the exclusive borrow of `pool` for a new guard, which ends
+    /// it.
+    ///
+    /// # Panics
+    ///
+    /// When the pool is already borrowed (`operation` names the caller in
+    /// the message).
+    #[inline]
+    #[track_caller]
+    pub(crate) fn acquire(pool: &'a ContiguousUniformPool<T, K>, operation: &str) -> Self {
+        pool.raw.acquire_exclusive(operation);
+        Self {
+            pool,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T, K: Key> PoolRef<'_, T, K> {
+    /// Whether `key` names a live object.
+    #[inline]
+    #[must_use]
+    pub fn contains(&self, key: K) -> bool {
+        self.pool.contains(key)
+    }
+
+    /// The object of `key`, for as long as this borrow lives, or `None` if
+    /// the key is stale.
+    ///
+    /// The bulk path for lookups: the borrow is taken once for the guard.
+    #[inline]
+    #[must_use]
+    pub fn get(&self, key: K) -> Option<&T> {
+        let object = self.pool.raw.find(key.data())?;
+        // SAFETY: 1. the object of a live key. 2. The shared borrow held by
+        // this guard keeps the object in place and free of `&mut` while
+        // the returned reference, which borrows the guard, lives.
+        Some(unsafe { object.as_ref() })
+    }
+}
+
+impl<T, K> PoolRef<'_, T, K> {
+    /// The object of `proxy`, for as long as this borrow lives.
+    ///
+    /// The bulk path for proxies: the borrow is taken once for the guard
+    /// instead of once per access as [`Proxy::with`] does.
+    ///
+    /// # Panics
+    ///
+    /// When `proxy` belongs to another pool, or its object was removed by
+    /// key.
+    #[inline]
+    #[must_use]
+    #[track_caller]
+    pub fn by_proxy(&self, proxy: &Proxy<'_, T, K>) -> &T {
+        let object = proxy.object_in(self.pool);
+        // SAFETY: 1. the object of a live slot of this pool (checked by
+        // `object_in`). 2. As in `get`.
+        unsafe { &*object }
+    }
+}
+
+impl<T, K> Drop for PoolRef<'_, T, K> {
+    #[inline]
+    fn drop(&mut self) {
+        drop(SharedGuard {
+            core: self.pool.raw.core,
+        });
+    }
+}
+
+impl<T, K: Key> PoolRefMut<'_, T, K> {
+    /// Whether `key` names a live object.
+    #[inline]
+    #[must_use]
+    pub fn contains(&self, key: K) -> bool {
+        self.pool.contains(key)
+    }
+
+    /// The object of `key`, shared, for as long as this borrow of the
+    /// guard lives, or `None` if the key is stale.
+    #[inline]
+    #[must_use]
+    pub fn get(&self, key: K) -> Option<&T> {
+        let object = self.pool.raw.find(key.data())?;
+        // SAFETY: as in `PoolRef::get`, shared through `&self`.
+        Some(unsafe { object.as_ref() })
+    }
+
+    /// The object of `key`, exclusively, for as long as this borrow of the
+    /// guard lives, or `None` if the key is stale.
+    #[inline]
+    pub fn get_mut(&mut self, key: K) -> Option<&mut T> {
+        let mut object = self.pool.raw.find(key.data())?;
+        // SAFETY: 1. the object of a live key. 2. The exclusive borrow held
+        // by this guard, and the `&mut self` receiver, make the returned
+        // reference the only one to the object.
+        Some(unsafe { object.as_mut() })
+    }
+
+    /// Iterates `(key, object)` pairs exclusively, in storage order.
+    #[inline]
+    pub fn iter_mut(&mut self) -> IterMut<'_, T, K> {
+        // SAFETY: the exclusive borrow held by this guard makes the objects
+        // reachable only through it, and the `&mut self` receiver makes the
+        // returned iterator the only path while it lives.
+        unsafe { IterMut::new(self.pool.raw.storage()) }
+    }
+}
+
+impl<T, K> PoolRefMut<'_, T, K> {
+    /// The object of `proxy`, exclusively, for as long as this borrow of
+    /// the guard lives.
+    ///
+    /// # Panics
+    ///
+    /// When `proxy` belongs to another pool, or its object was removed by
+    /// key.
+    #[inline]
+    #[track_caller]
+    pub fn by_proxy_mut(&mut self, proxy: &Proxy<'_, T, K>) -> &mut T {
+        let object = proxy.object_in(self.pool);
+        // SAFETY: 1. the object of a live slot of this pool. 2. As in
+        // `get_mut`.
+        unsafe { &mut *object }
+    }
+
+    /// The object of `proxy`, shared, for as long as this borrow of the
+    /// guard lives.
+    ///
+    /// # Panics
+    ///
+    /// As [`by_proxy_mut`](Self::by_proxy_mut).
+    #[inline]
+    #[must_use]
+    #[track_caller]
+    pub fn by_proxy(&self, proxy: &Proxy<'_, T, K>) -> &T {
+        let object = proxy.object_in(self.pool);
+        // SAFETY: as in `by_proxy_mut`, shared through `&self`.
+        unsafe { &*object }
+    }
+
+    /// Iterates the objects exclusively, in storage order, as fast as a
+    /// slice.
+    #[inline]
+    pub fn values_mut(&mut self) -> ValuesMut<'_, T> {
+        // SAFETY: as in `iter_mut`.
+        unsafe { ValuesMut::new(self.pool.raw.storage()) }
+    }
+}
+
+/// What both whole-pool guards offer: shared iteration and the length.
+macro_rules! guard_common {
+    ($guard:ident) => {
+        impl<T, K> $guard<'_, T, K> {
+            /// Iterates the objects in storage order, as fast as a slice.
+            #[inline]
+            pub fn values(&self) -> Values<'_, T> {
+                // SAFETY: the borrow held by this guard (shared or
+                // exclusive) keeps the objects in place, and the `&self`
+                // receiver keeps `&mut` to them away while the iterator,
+                // which borrows the guard, lives.
+                unsafe { Values::new(self.pool.raw.storage()) }
+            }
+
+            /// Iterates `(key, object)` pairs in storage order. Objects
+            /// whose removal is deferred until the borrow ends are still
+            /// yielded, with their (stale) keys.
+            #[inline]
+            pub fn iter(&self) -> Iter<'_, T, K> {
+                // SAFETY: as in `values`; the keys do not change while the
+                // pool is borrowed.
+                unsafe { Iter::new(self.pool.raw.storage()) }
+            }
+
+            /// Iterates the keys in storage order (those of pending
+            /// removals included).
+            #[inline]
+            pub fn keys(&self) -> Keys<'_, K> {
+                Keys::new(self.pool.raw.storage())
+            }
+
+            /// Objects in the pool, those whose removal is deferred until
+            /// the borrow ends included (they are still iterated).
+            #[inline]
+            #[must_use]
+            pub fn len(&self) -> usize {
+                self.pool.raw.storage().len()
+            }
+
+            /// Whether the pool holds no object.
+            #[inline]
+            #[must_use]
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+        }
+    };
+}
+
+guard_common!(PoolRef);
+guard_common!(PoolRefMut);
+
+impl<T, K> Drop for PoolRefMut<'_, T, K> {
+    #[inline]
+    fn drop(&mut self) {
+        drop(ExclusiveGuard {
+            core: self.pool.raw.core,
+        });
+    }
+}
+
+/// One object of a pool, shared, from [`ContiguousUniformPool::get`]: it
+/// holds a shared borrow of the pool (as a [`PoolRef`] does) and
+/// dereferences to the object.
+pub struct ObjectRef<'a, T, K = DefaultKey> {
+    /// The object: live when the guard was made, in place while it lives.
+    object: NonNull<T>,
+    /// The shared borrow that keeps it there.
+    _borrow: PoolRef<'a, T, K>,
+}
+
+/// One object of a pool, exclusively, from
+/// [`ContiguousUniformPool::get_mut`]: it holds the pool's exclusive
+/// borrow (as a [`PoolRefMut`] does) and dereferences mutably to the
+/// object.
+pub struct ObjectMut<'a, T, K = DefaultKey> {
+    /// The object: live when the guard was made, in place and reachable
+    /// only through this guard while it lives.
+    object: NonNull<T>,
+    /// The exclusive borrow that keeps it so (and makes the guard
+    /// invariant in `T`).
+    _borrow: PoolRefMut<'a, T, K>,
+}
+
+impl<'a, T, K: Key> ObjectRef<'a, T, K> {
+    /// The object of `key` in `pool`, behind a new shared borrow of the
+    /// pool; `None` if the key is stale.
+    ///
+    /// # Panics
+    ///
+    /// When the pool is exclusively borrowed.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn find(pool: &'a ContiguousUniformPool<T, K>, key: K) -> Option<Self> {
+        // Looked up first (no user code runs before the borrow is taken,
+        // so nothing moves), which lets the lookup's loads start earlier.
+        let object = pool.raw.find(key.data());
+        let borrow = PoolRef::acquire(pool, "borrow");
+        // The object of a live key, which the shared borrow the guard takes
+        // over keeps in place and free of `&mut` (the field invariant).
+        Some(Self {
+            object: object?,
+            _borrow: borrow,
+        })
+    }
+}
+
+impl<'a, T, K: Key> ObjectMut<'a, T, K> {
+    /// The object of `key` in `pool`, behind the pool's exclusive borrow,
+    /// taken now; `None` if the key is stale.
+    ///
+    /// # Panics
+    ///
+    /// When the pool is already borrowed.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn find(pool: &'a ContiguousUniformPool<T, K>, key: K) -> Option<Self> {
+        // Looked up first, as in `ObjectRef::find`.
+        let object = pool.raw.find(key.data());
+        let borrow = PoolRefMut::acquire(pool, "borrow_mut");
+        // The object of a live key, which the exclusive borrow the guard
+        // takes over keeps in place and free of any other reference (the
+        // field invariant).
+        Some(Self {
+            object: object?,
+            _borrow: borrow,
+        })
+    }
+}
+
+impl<T, K> Deref for ObjectRef<'_, T, K> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: the shared borrow this guard holds keeps the object in
+        // place and free of `&mut` (field invariants).
+        unsafe { self.object.as_ref() }
+    }
+}
+
+impl<T, K> Deref for ObjectMut<'_, T, K> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: the exclusive borrow this guard holds makes it the only
+        // path to the object; `&self` shares it.
+        unsafe { self.object.as_ref() }
+    }
+}
+
+impl<T, K> DerefMut for ObjectMut<'_, T, K> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, exclusively through `&mut self`.
+        unsafe { self.object.as_mut() }
+    }
+}
