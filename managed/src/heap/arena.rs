@@ -3,13 +3,12 @@
 use core::fmt;
 use core::marker::PhantomData;
 use core::ops::{Index, IndexMut};
-use core::ptr::NonNull;
 
 use crate::stats::SpaceStats;
 use crate::visit::Managed;
 
 use super::gc::Gc;
-use super::raw::{CollectStats, DEFAULT_CHUNK, GcKind, RawHeap};
+use super::raw::{CollectStats, DEFAULT_CHUNK, RawHeap};
 use super::rootable::Rootable;
 
 /// Makes a type invariant in `'gc` (like `Cell<&'gc ()>`), without
@@ -71,9 +70,9 @@ pub struct Heap<R: Rootable> {
     /// The root, stored at the placeholder brand `'static` and only ever
     /// shown at a fresh brand (see `mutate`); declared first, so it is
     /// dropped before the objects.
-    root: R::Root<'static>,
+    pub(in crate::heap) root: R::Root<'static>,
     /// The chunks and objects.
-    raw: RawHeap,
+    pub(in crate::heap) raw: RawHeap,
 }
 
 /// When [`Heap::collect_if_due`] collects: once the bytes allocated since
@@ -149,7 +148,7 @@ impl<R: Rootable> Heap<R> {
     /// use managed::prelude::*;
     ///
     /// let heap: Heap<Vec<Gc<'static, u32>>> = Heap::new(|mc| vec![Gc::new(mc, 7u32)]);
-    /// assert_eq!(heap.heap_stats().used_bytes, 8);
+    /// assert_eq!(heap.detailed_stats().used_bytes, 8);
     /// ```
     pub fn new(init: impl for<'gc> FnOnce(&mut Mutation<'gc>) -> R::Root<'gc>) -> Self {
         Self::with_chunk_size(DEFAULT_CHUNK, init)
@@ -168,15 +167,7 @@ impl<R: Rootable> Heap<R> {
         chunk_size: usize,
         init: impl for<'gc> FnOnce(&mut Mutation<'gc>) -> R::Root<'gc>,
     ) -> Self {
-        let mut raw = RawHeap::new(chunk_size);
-        let root = init(Mutation::new(&mut raw));
-        let root = core::mem::ManuallyDrop::new(root);
-        // SAFETY: `R::Root<'a>` and `R::Root<'static>` differ only in a
-        // lifetime, which never changes a type's layout; the value is read
-        // out once. It is only ever used again at a fresh brand (`mutate`,
-        // `collect`) or dropped.
-        let root = unsafe { (&raw const *root).cast::<R::Root<'static>>().read() };
-        Heap { root, raw }
+        Self::build(RawHeap::new(chunk_size), init)
     }
 
     /// Runs `f` with the mutation token and the root, at a fresh brand
@@ -193,13 +184,7 @@ impl<R: Rootable> Heap<R> {
         &mut self,
         f: impl for<'gc> FnOnce(&mut Mutation<'gc>, &mut R::Root<'gc>) -> O,
     ) -> O {
-        let root = NonNull::from(&mut self.root).cast::<R::Root<'_>>();
-        // SAFETY: the root is `R::Root` at another brand (same layout), and
-        // `f` can use it at `'gc` only: `for<'gc>` lets it relate `'gc` to
-        // no other lifetime, so it can put only `'static` data and handles
-        // made by this mutation's token (objects of this heap) into it.
-        let root = unsafe { &mut *root.as_ptr() };
-        f(Mutation::new(&mut self.raw), root)
+        self.run_mutation(f)
     }
 
     /// Collects: marks every object reachable from the root, runs the
@@ -214,14 +199,7 @@ impl<R: Rootable> Heap<R> {
     /// are left to the next collection, which also does the compaction
     /// this one did not reach. The heap stays usable.
     pub fn collect(&mut self) -> CollectStats {
-        let root = NonNull::from(&mut self.root).cast::<u8>();
-        // SAFETY: 1. `&mut self`: no mutation is running, so no reference
-        // to an object is live and every handle is in the root's graph
-        // (handles cannot leave a mutation except through the root);
-        // 2. every such handle was made by this heap's token and rewritten
-        // by every collection since, so it points at a live object of the
-        // type its kind describes.
-        unsafe { self.raw.collect(root, GcKind::of::<R::Root<'static>>()) }
+        self.collect_from_root()
     }
 
     /// Collects if the bytes allocated since the last collection reach the
@@ -248,7 +226,7 @@ impl<R: Rootable> Heap<R> {
     }
 
     /// Detailed figures.
-    pub fn heap_stats(&self) -> HeapStats {
+    pub fn detailed_stats(&self) -> HeapStats {
         let (reserved_bytes, used_bytes, chunks) = self.raw.usage();
         HeapStats {
             chunk_size: self.raw.chunk_size(),
@@ -272,7 +250,7 @@ impl<R: Rootable> Heap<R> {
 impl<R: Rootable> fmt::Debug for Heap<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Heap")
-            .field("stats", &self.heap_stats())
+            .field("stats", &self.detailed_stats())
             .finish_non_exhaustive()
     }
 }
@@ -312,19 +290,12 @@ impl<R: Rootable> fmt::Debug for Heap<R> {
 pub struct Mutation<'gc> {
     /// The heap; allocation goes through `&self` (cells), collection needs
     /// the heap itself, which `mutate` borrows.
-    raw: RawHeap,
+    pub(in crate::heap) raw: RawHeap,
     /// The brand (invariant).
     _brand: Invariant<'gc>,
 }
 
 impl<'gc> Mutation<'gc> {
-    /// The token of a mutation of `raw`.
-    fn new(raw: &mut RawHeap) -> &mut Self {
-        // SAFETY: `Mutation` is a transparent wrapper of `RawHeap`; the
-        // brand is chosen by the caller, a `for<'gc>` closure.
-        unsafe { &mut *(raw as *mut RawHeap).cast::<Self>() }
-    }
-
     /// Moves `value` into the heap and returns a handle to it (the same as
     /// [`Gc::new`]).
     ///
@@ -334,9 +305,7 @@ impl<'gc> Mutation<'gc> {
     #[inline(always)]
     #[track_caller]
     pub fn alloc<T: Managed + 'gc>(&self, value: T) -> Gc<'gc, T> {
-        let p = self.raw.alloc(value);
-        // SAFETY: a live `T` of this heap, whose mutation this token brands.
-        unsafe { Gc::from_ptr(p) }
+        self.alloc_gc(value)
     }
 
     /// Bytes allocated since the last collection.
