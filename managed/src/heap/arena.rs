@@ -170,6 +170,85 @@ impl<R: Rootable> Heap<R> {
         Self::build(RawHeap::new(chunk_size), init)
     }
 
+    /// Space statistics: bytes of objects not reclaimed yet (right after a
+    /// collection: the live ones) and bytes reserved.
+    pub fn stats(&self) -> SpaceStats {
+        let (reserved, used, _) = self.raw.usage();
+        SpaceStats::new(used, reserved)
+    }
+
+    /// Detailed figures.
+    pub fn detailed_stats(&self) -> HeapStats {
+        let (reserved_bytes, used_bytes, chunks) = self.raw.usage();
+        HeapStats {
+            chunk_size: self.raw.chunk_size(),
+            chunks,
+            reserved_bytes,
+            used_bytes,
+            live_after_collection: self.raw.live_after(),
+            allocated_since_collection: self.raw.allocated_since(),
+            objects_with_destructors: self.raw.with_destructors(),
+            collections: self.raw.collections(),
+        }
+    }
+
+    /// Gives every spare chunk and the collector's work queue back to the
+    /// global allocator (a collection first frees what is empty).
+    pub fn shrink_to_fit(&mut self) {
+        self.raw.release_spare();
+    }
+
+    /// When [`collect_if_due`](Self::collect_if_due) collects.
+    pub fn pacing(&self) -> Pacing {
+        self.raw.pacing()
+    }
+
+    /// Sets when [`collect_if_due`](Self::collect_if_due) collects.
+    pub fn set_pacing(&mut self, pacing: Pacing) {
+        self.raw.set_pacing(pacing);
+    }
+
+    /// A map of the heap's memory: one block per chunk (normal chunks by
+    /// alignment class, then large and spare ones), each with its header,
+    /// its mark bitmap and prefix table as metadata, the objects, and the
+    /// free room above them; then the destructor list and the collector's
+    /// work queue. The blocks add up to [`stats`](Self::stats)' reserved
+    /// bytes, and live bytes are its live bytes: between collections the
+    /// heap cannot tell garbage from live objects (a collection's trace
+    /// does), so every object not reclaimed yet is drawn live. Map the heap
+    /// before and after [`collect`](Self::collect) to see what a
+    /// collection reclaims.
+    ///
+    /// ```
+    /// use managed::memory_map::SpanKind;
+    /// use managed::prelude::*;
+    ///
+    /// let mut heap: Heap<Vec<Gc<'static, u64>>> = Heap::new(|_| Vec::new());
+    /// heap.mutate(|mc, root| {
+    ///     for i in 0..100 {
+    ///         let object = Gc::new(mc, i);
+    ///         if i % 4 == 0 {
+    ///             root.push(object); // the rest is garbage
+    ///         }
+    ///     }
+    /// });
+    /// let before = heap.memory_map();
+    /// assert_eq!(before.bytes(SpanKind::Live), 100 * 8);
+    /// heap.collect();
+    /// let after = heap.memory_map();
+    /// assert_eq!(after.bytes(SpanKind::Live), 25 * 8);
+    /// assert_eq!(after.reserved_bytes(), heap.stats().reserved_bytes);
+    /// ```
+    #[must_use]
+    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
+        let mut map = crate::memory_map::MemoryMap::new(alloc::format!(
+            "Heap ({} collections)",
+            self.raw.collections()
+        ));
+        self.raw.map_into(&mut map);
+        map
+    }
+
     /// Runs `f` with the mutation token and the root, at a fresh brand
     /// `'gc`; returns what `f` returns (which cannot hold a handle).
     ///
@@ -206,44 +285,6 @@ impl<R: Rootable> Heap<R> {
     /// heap's [`Pacing`]; returns the collection's figures if it ran.
     pub fn collect_if_due(&mut self) -> Option<CollectStats> {
         self.raw.due().then(|| self.collect())
-    }
-
-    /// When [`collect_if_due`](Self::collect_if_due) collects.
-    pub fn pacing(&self) -> Pacing {
-        self.raw.pacing()
-    }
-
-    /// Sets when [`collect_if_due`](Self::collect_if_due) collects.
-    pub fn set_pacing(&mut self, pacing: Pacing) {
-        self.raw.set_pacing(pacing);
-    }
-
-    /// Space statistics: bytes of objects not reclaimed yet (right after a
-    /// collection: the live ones) and bytes reserved.
-    pub fn stats(&self) -> SpaceStats {
-        let (reserved, used, _) = self.raw.usage();
-        SpaceStats::new(used, reserved)
-    }
-
-    /// Detailed figures.
-    pub fn detailed_stats(&self) -> HeapStats {
-        let (reserved_bytes, used_bytes, chunks) = self.raw.usage();
-        HeapStats {
-            chunk_size: self.raw.chunk_size(),
-            chunks,
-            reserved_bytes,
-            used_bytes,
-            live_after_collection: self.raw.live_after(),
-            allocated_since_collection: self.raw.allocated_since(),
-            objects_with_destructors: self.raw.with_destructors(),
-            collections: self.raw.collections(),
-        }
-    }
-
-    /// Gives every spare chunk and the collector's work queue back to the
-    /// global allocator (a collection first frees what is empty).
-    pub fn shrink_to_fit(&mut self) {
-        self.raw.release_spare();
     }
 }
 
@@ -333,49 +374,5 @@ impl<'gc, T> IndexMut<Gc<'gc, T>> for Mutation<'gc> {
 impl fmt::Debug for Mutation<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Mutation").finish_non_exhaustive()
-    }
-}
-
-// Memory maps (`crate::memory_map`).
-impl<R: Rootable> Heap<R> {
-    /// A map of the heap's memory: one block per chunk (normal chunks by
-    /// alignment class, then large and spare ones), each with its header,
-    /// its mark bitmap and prefix table as metadata, the objects, and the
-    /// free room above them; then the destructor list and the collector's
-    /// work queue. The blocks add up to [`stats`](Self::stats)' reserved
-    /// bytes, and live bytes are its live bytes: between collections the
-    /// heap cannot tell garbage from live objects (a collection's trace
-    /// does), so every object not reclaimed yet is drawn live. Map the heap
-    /// before and after [`collect`](Self::collect) to see what a
-    /// collection reclaims.
-    ///
-    /// ```
-    /// use managed::memory_map::SpanKind;
-    /// use managed::prelude::*;
-    ///
-    /// let mut heap: Heap<Vec<Gc<'static, u64>>> = Heap::new(|_| Vec::new());
-    /// heap.mutate(|mc, root| {
-    ///     for i in 0..100 {
-    ///         let object = Gc::new(mc, i);
-    ///         if i % 4 == 0 {
-    ///             root.push(object); // the rest is garbage
-    ///         }
-    ///     }
-    /// });
-    /// let before = heap.memory_map();
-    /// assert_eq!(before.bytes(SpanKind::Live), 100 * 8);
-    /// heap.collect();
-    /// let after = heap.memory_map();
-    /// assert_eq!(after.bytes(SpanKind::Live), 25 * 8);
-    /// assert_eq!(after.reserved_bytes(), heap.stats().reserved_bytes);
-    /// ```
-    #[must_use]
-    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
-        let mut map = crate::memory_map::MemoryMap::new(alloc::format!(
-            "Heap ({} collections)",
-            self.raw.collections()
-        ));
-        self.raw.map_into(&mut map);
-        map
     }
 }

@@ -134,27 +134,6 @@ impl<'id, const N: usize> Arena<'id, N> {
         Ok(Self::from_raw(guard, RawRegion::new(bytes, false)?))
     }
 
-    /// The arena of a fresh region, branded with `guard`.
-    fn from_raw(guard: Guard<'id>, raw: RawRegion) -> (Self, State<'id>) {
-        let _ = guard;
-        let arena = Arena {
-            raw,
-            _brand: PhantomData,
-        };
-        (
-            arena,
-            State {
-                _brand: PhantomData,
-            },
-        )
-    }
-
-    /// The region.
-    #[inline]
-    pub(crate) fn raw(&self) -> &RawRegion {
-        &self.raw
-    }
-
     /// Allocates `T::default()`.
     ///
     /// # Errors
@@ -310,6 +289,37 @@ impl<'id, const N: usize> Arena<'id, N> {
         }
     }
 
+    /// A map of the region's memory: one block, with the region's
+    /// bookkeeping as its header, the dead bitmap as metadata, then the
+    /// object area granule by granule: live objects, dead ones (free: the
+    /// holes [`compact`](Self::compact) reclaims, alignment padding among
+    /// them) and the free room at the end. Live bytes are
+    /// [`stats`](Self::stats)' live bytes; live and free bytes add up to
+    /// the capacity.
+    ///
+    /// ```
+    /// use managed::memory_map::SpanKind;
+    /// use managed::prelude::*;
+    ///
+    /// make_guard!(guard);
+    /// let (arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
+    /// let items: Vec<_> = (0..64).map(|_| arena.allocate::<u64>(&state).unwrap()).collect();
+    /// let kept: Vec<_> = items.into_iter().step_by(4).collect();
+    /// let map = arena.memory_map();
+    /// assert_eq!(map.bytes(SpanKind::Live), kept.len() * 8);
+    /// assert_eq!(map.bytes(SpanKind::Live) + map.bytes(SpanKind::Free), arena.capacity());
+    /// drop(kept);
+    /// ```
+    #[must_use]
+    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
+        let mut map = crate::memory_map::MemoryMap::new(alloc::format!(
+            "region Arena ({} bytes)",
+            self.capacity()
+        ));
+        self.raw.map_into(&mut map);
+        map
+    }
+
     /// Turns an item into a token, to be redeemed (by calling it with the
     /// arena) after [`compact`](Self::compact) moved its object.
     ///
@@ -432,6 +442,27 @@ impl<'id, const N: usize> Arena<'id, N> {
             _brand: PhantomData,
         }
     }
+
+    /// The arena of a fresh region, branded with `guard`.
+    fn from_raw(guard: Guard<'id>, raw: RawRegion) -> (Self, State<'id>) {
+        let _ = guard;
+        let arena = Arena {
+            raw,
+            _brand: PhantomData,
+        };
+        (
+            arena,
+            State {
+                _brand: PhantomData,
+            },
+        )
+    }
+
+    /// The region.
+    #[inline]
+    pub(crate) fn raw(&self) -> &RawRegion {
+        &self.raw
+    }
 }
 
 /// Pins down the higher-ranked signature of a redeeming closure.
@@ -461,39 +492,5 @@ impl fmt::Debug for State<'_> {
 impl fmt::Debug for Compacting<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Compacting")
-    }
-}
-
-// Memory maps (`crate::memory_map`).
-impl<const N: usize> Arena<'_, N> {
-    /// A map of the region's memory: one block, with the region's
-    /// bookkeeping as its header, the dead bitmap as metadata, then the
-    /// object area granule by granule: live objects, dead ones (free: the
-    /// holes [`compact`](Self::compact) reclaims, alignment padding among
-    /// them) and the free room at the end. Live bytes are
-    /// [`stats`](Self::stats)' live bytes; live and free bytes add up to
-    /// the capacity.
-    ///
-    /// ```
-    /// use managed::memory_map::SpanKind;
-    /// use managed::prelude::*;
-    ///
-    /// make_guard!(guard);
-    /// let (arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
-    /// let items: Vec<_> = (0..64).map(|_| arena.allocate::<u64>(&state).unwrap()).collect();
-    /// let kept: Vec<_> = items.into_iter().step_by(4).collect();
-    /// let map = arena.memory_map();
-    /// assert_eq!(map.bytes(SpanKind::Live), kept.len() * 8);
-    /// assert_eq!(map.bytes(SpanKind::Live) + map.bytes(SpanKind::Free), arena.capacity());
-    /// drop(kept);
-    /// ```
-    #[must_use]
-    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
-        let mut map = crate::memory_map::MemoryMap::new(alloc::format!(
-            "region Arena ({} bytes)",
-            self.capacity()
-        ));
-        self.raw.map_into(&mut map);
-        map
     }
 }
