@@ -217,7 +217,7 @@ fn check_shared<'id, const N: usize>(
 ) {
     for (f, want) in shared.iter().zip(&m.shared) {
         let got = f.get(arena);
-        assert_eq!(arena.contains(f), want.is_some());
+        assert_eq!(arena.contains(*f), want.is_some());
         match (got, want) {
             (None, None) => {}
             (Some(g), Some((id, value, next))) => {
@@ -266,7 +266,10 @@ fn run(program: &Program) {
         match *op {
             Op::Small(v, bomb) => {
                 let before = arena.available();
-                match arena.alloc(&state, Tracked::with_bomb(v.into(), bomb)) {
+                match arena
+                    .alloc(&state, Tracked::with_bomb(v.into(), bomb))
+                    .map_err(AllocValueError::into_parts)
+                {
                     Ok(item) => {
                         m.smalls.push((item.id(), item.value()));
                         live.smalls.push(item);
@@ -315,7 +318,10 @@ fn run(program: &Program) {
                     t: Tracked::with_bomb(v.into(), bomb),
                     kids: Vec::new(),
                 };
-                match arena.alloc(&state, node) {
+                match arena
+                    .alloc(&state, node)
+                    .map_err(AllocValueError::into_parts)
+                {
                     Ok(item) => {
                         m.roots.push(mirror(&item));
                         live.roots.push(item);
@@ -410,7 +416,10 @@ fn run(program: &Program) {
                     t: Tracked::with_bomb(v.into(), bomb),
                     next: None,
                 };
-                match arena.alloc_shared(&state, node) {
+                match arena
+                    .alloc_shared(&state, node)
+                    .map_err(AllocValueError::into_parts)
+                {
                     Ok(f) => {
                         let g = f.get(&arena).unwrap();
                         m.shared.push(Some((g.t.id(), g.t.value(), None)));
