@@ -235,6 +235,7 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// # Panics
     ///
     /// If the item belongs to another arena.
+    #[inline]
     #[track_caller]
     #[must_use = "the shared object lives until the arena drops or `remove` removes it: \
                   without its Forward it cannot be reached"]
@@ -359,6 +360,7 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// # Panics
     ///
     /// If `value` holds an item of another arena (before changing anything).
+    #[inline]
     #[track_caller]
     #[must_use = "a token not redeemed leaves its objects in the region, unreachable"]
     pub fn tokenize_all<'c, 'g, S: Rebrand>(
@@ -424,6 +426,7 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// of another region. (A `visit_refs` that panics once the rewriting
     /// has started aborts the process: the region could not be left
     /// half-moved.)
+    #[inline]
     #[track_caller]
     #[must_use = "the compaction lasts until `finish` takes this back with the guard"]
     pub fn compact<'g>(&mut self, guard: &Guard<'g>, state: State<'id>) -> Compacting<'id, 'g> {

@@ -1,7 +1,10 @@
 //! The untyped core of the managed heap: chunks, bump allocation, the mark
 //! bitmap and the collector. All pointer arithmetic of the heap lives here;
 //! nothing is generic over the stored types (per-type operations arrive as
-//! a [`GcKind`], a table of type-erased functions).
+//! a [`GcKind`], a table of type-erased functions). Every `unsafe` block
+//! and impl of the heap lives here and in the children `gc` (the handle)
+//! and `arena` (the root's brand, the mutation token); the safe files
+//! above hold docs and safe code.
 //!
 //! # Chunks
 //!

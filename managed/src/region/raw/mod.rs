@@ -7,6 +7,14 @@
 //! Nothing here is generic over the stored types: per-type operations are
 //! type-erased function pointers kept in side lists.
 //!
+//! Every `unsafe` block and impl of the region lives in this module and its
+//! children: `cells` (the forwarding cell table), `item`, `forward` and
+//! `token` (the handles' pointer machinery and the `Rebrand` impls) and
+//! `arena` (writing values, sharing, tokenizing and dropping for
+//! `Arena`). Their crate-internal API is safe to call: each function takes
+//! the borrows its argument rests on, so the safe files above hold only
+//! docs and safe code.
+//!
 //! # Finding the block from an object address
 //!
 //! Objects carry no header, yet dropping an `Item` must set dead bits in its
