@@ -104,6 +104,6 @@ impl IdCounter {
 /// [`ScopeGuard::into_inner`](scopeguard::ScopeGuard::into_inner) once the
 /// section is done. The one definition the region and the heap share.
 #[inline]
-pub(crate) fn abort_on_unwind() -> scopeguard::ScopeGuard<(), fn(())> {
+pub(crate) fn abort_on_unwind() -> scopeguard::ScopeGuard<(), impl FnOnce(())> {
     scopeguard::guard((), |()| abort())
 }

@@ -140,7 +140,7 @@ unsafe impl<F: Fn(usize) -> bool> Visitor for Census<F> {
 /// with the block once the guard drops.
 unsafe fn gone(
     core: NonNull<RegionCore>,
-) -> ScopeGuard<NonNull<RegionCore>, fn(NonNull<RegionCore>)> {
+) -> ScopeGuard<NonNull<RegionCore>, impl FnOnce(NonNull<RegionCore>)> {
     guard(core, |core| {
         // SAFETY: the caller's contract.
         unsafe { RegionCore::token_gone(core) }
@@ -151,14 +151,14 @@ unsafe fn gone(
 pub(crate) struct ItemToken<'c, 'id, T: ?Sized> {
     /// The item's tagged pointer as it was (for its metadata and tag; the
     /// address comes from the cell).
-    pub(crate) ptr: NonNull<T>,
+    pub(super) ptr: NonNull<T>,
     /// The cell tracking the object (the compactor keeps it current).
-    pub(crate) index: u32,
+    pub(super) index: u32,
     /// The region block, kept alive by the token count.
-    pub(crate) core: NonNull<RegionCore>,
+    pub(super) core: NonNull<RegionCore>,
     /// Borrows the compaction guard for `'c`, is branded with the arena's
     /// `'id`, owns a `T`, and is neither `Send` nor `Sync`.
-    pub(crate) _marker: PhantomData<(&'c (), Id<'id>, *mut T)>,
+    pub(super) _marker: PhantomData<(&'c (), Id<'id>, *mut T)>,
 }
 
 impl<'id, T: ?Sized> ItemToken<'_, 'id, T> {
