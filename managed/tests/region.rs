@@ -328,12 +328,17 @@ fn every_value_dropped_once() -> Res {
         let _state = arena.finish(compact, state);
         assert_eq!(survivor.1, 1);
         assert_eq!(shared.get(&arena).map(|c| c.1), Some(5));
+        assert_eq!(arena.get(shared).map(|c| c.1), Some(5));
         drop(survivor);
+        arena.get_mut(shared).expect("live").1 += 10;
+        assert_eq!(shared.get(&arena).map(|c| c.1), Some(15));
+        assert!(arena.contains(shared) && arena.contains(freed));
         assert_eq!(DROPS.load(Relaxed), 5);
         let value = arena.remove(freed).expect("live");
         assert_eq!(value.1, 6);
         assert!(arena.remove(freed).is_none(), "a second free finds nothing");
         assert!(freed.get(&arena).is_none());
+        assert!(arena.get(freed).is_none() && !arena.contains(freed));
         drop(value);
         assert_eq!(DROPS.load(Relaxed), 6);
     }

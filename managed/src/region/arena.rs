@@ -257,6 +257,20 @@ impl<'id, const N: usize> Arena<'id, N> {
         forward.live_addr(self).is_some()
     }
 
+    /// The shared object `forward` refers to, or `None` if it was removed
+    /// (the same as [`Forward::get`]).
+    #[inline]
+    pub fn get<T>(&self, forward: Forward<'id, T>) -> Option<&T> {
+        forward.get(self)
+    }
+
+    /// The shared object `forward` refers to, mutably, or `None` if it was
+    /// removed (the same as [`Forward::get_mut`]).
+    #[inline]
+    pub fn get_mut<T>(&mut self, forward: Forward<'id, T>) -> Option<&mut T> {
+        forward.get_mut(self)
+    }
+
     /// Bytes of the region.
     pub fn capacity(&self) -> usize {
         self.raw.capacity()
