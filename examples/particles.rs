@@ -253,9 +253,7 @@ fn main() {
     let mut scratch = Vec::new();
     for (name, &particle) in &world.by_name {
         scratch.push(arena.allocate::<[u64; 4]>(&state).expect("room"));
-        let text = arena
-            .allocate_value(&state, format!("{name}!"))
-            .expect("room");
+        let text = arena.alloc(&state, format!("{name}!")).expect("room");
         labels.insert(Label { text, particle });
     }
     make_guard!(compact);
@@ -268,5 +266,5 @@ fn main() {
         let energy = world.particles.get(label.particle).map(|p| p.energy());
         println!("label {:?} -> energy {energy:?}", label.text.as_str());
     });
-    println!("region after compaction: {:?}", arena.region_stats());
+    println!("region after compaction: {:?}", arena.detailed_stats());
 }

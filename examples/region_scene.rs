@@ -52,10 +52,10 @@ fn main() -> Result<(), AllocError> {
     for round in 0..4u32 {
         // Build lists; every other one is garbage right away.
         for k in 0..40u32 {
-            let mut list = arena.allocate_value(&state, Value::Num(0))?;
+            let mut list = arena.alloc(&state, Value::Num(0))?;
             for n in 1..=(k % 10 + 1) as i64 {
-                let num = arena.allocate_value(&state, Value::Num(n))?;
-                list = arena.allocate_value(&state, Value::Pair(num, list))?;
+                let num = arena.alloc(&state, Value::Num(n))?;
+                list = arena.alloc(&state, Value::Pair(num, list))?;
                 env.steps += 1;
             }
             if k % 2 == 0 {
@@ -65,7 +65,7 @@ fn main() -> Result<(), AllocError> {
         // Drop the oldest half of the roots.
         let keep = env.lists.len() / 2;
         env.lists.drain(..env.lists.len() - keep);
-        let before = arena.region_stats();
+        let before = arena.detailed_stats();
 
         make_guard!(compact);
         let token = arena.tokenize_all(&compact, env);
@@ -73,7 +73,7 @@ fn main() -> Result<(), AllocError> {
         env = token.redeem(&arena);
         state = arena.finish(compact, compacting);
 
-        let after = arena.region_stats();
+        let after = arena.detailed_stats();
         let total: i64 = env.lists.iter().map(|(_, l)| sum(l)).sum();
         let cells: usize = env.lists.iter().map(|(_, l)| 2 * len(l) + 1).sum();
         assert_eq!(after.live_objects, cells);

@@ -173,9 +173,9 @@ fn delete<'gc>(mc: &mut Mutation<'gc>, scene: &mut Scene<'gc>, node: NodeRef<'gc
 
 /// The editor's housekeeping, called between frames: one call.
 fn housekeeping(heap: &mut Heap<Scene<'static>>) -> CollectStats {
-    let before = heap.heap_stats();
+    let before = heap.detailed_stats();
     let stats = heap.collect();
-    let after = heap.heap_stats();
+    let after = heap.detailed_stats();
     println!("  before: {before}");
     println!("  after:  {after}");
     println!(

@@ -50,7 +50,7 @@ fn derived_struct_survives_compaction() -> Result<(), Box<dyn std::error::Error>
     );
     assert_eq!(level.hero.as_deref().map(String::as_str), Some("Ada"));
     assert_eq!(level.name, "intro");
-    assert_eq!(arena.region_stats().hole_bytes, 0);
+    assert_eq!(arena.detailed_stats().hole_bytes, 0);
     Ok(())
 }
 
@@ -74,7 +74,7 @@ fn plain_user_types_are_kept_as_they_are() -> Result<(), Box<dyn std::error::Err
     let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
     let garbage = arena.allocate::<[u64; 4]>(&state)?;
     let frames = (0..3)
-        .map(|i| arena.allocate_value(&state, i))
+        .map(|i| arena.alloc(&state, i))
         .collect::<Result<Vec<_>, _>>()?;
     let before = frames[0].as_ptr().addr();
     let sprite = Sprite {
@@ -134,7 +134,7 @@ fn recursive_types_survive_compaction() -> Result<(), Box<dyn std::error::Error>
     let mut leaf = |value| {
         garbage.push(arena.allocate::<u64>(&state).map_err(|e| e.to_string())?);
         arena
-            .allocate_value(
+            .alloc(
                 &state,
                 Tree {
                     value,
@@ -151,12 +151,7 @@ fn recursive_types_survive_compaction() -> Result<(), Box<dyn std::error::Error>
     };
     let mut list = List::Nil;
     for v in [3, 2, 1] {
-        list = List::Cons(
-            v,
-            arena
-                .allocate_value(&state, list)
-                .map_err(AllocError::from)?,
-        );
+        list = List::Cons(v, arena.alloc(&state, list).map_err(AllocError::from)?);
     }
     assert_eq!(tree_sum(&tree), 16);
     make_guard!(compact);
@@ -170,7 +165,7 @@ fn recursive_types_survive_compaction() -> Result<(), Box<dyn std::error::Error>
     assert_eq!(tree_sum(&tree), 16);
     assert_eq!(tree.children[0].children[0].value, 2);
     assert_eq!(list_values(&list), [1, 2, 3]);
-    assert_eq!(arena.region_stats().hole_bytes, 0);
+    assert_eq!(arena.detailed_stats().hole_bytes, 0);
     Ok(())
 }
 
@@ -201,17 +196,14 @@ fn generic_types_survive_compaction() -> Result<(), Box<dyn std::error::Error>> 
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
     let garbage = arena.allocate::<[u64; 2]>(&state)?;
-    let shared = arena.allocate_shared(&state, 99u32)?;
+    let shared = arena.alloc_shared(&state, 99u32)?;
     let tagged = Tagged {
-        item: arena.allocate_value(&state, 7)?,
+        item: arena.alloc(&state, 7)?,
         shared,
         tag: String::from("tag"),
     };
     let bag = Bag {
-        items: vec![
-            arena.allocate_value(&state, 1u16)?,
-            arena.allocate_value(&state, 2u16)?,
-        ],
+        items: vec![arena.alloc(&state, 1u16)?, arena.alloc(&state, 2u16)?],
     };
     let before = tagged.item.as_ptr().addr();
     make_guard!(compact);
@@ -254,7 +246,7 @@ fn lifetime_spellings_survive_compaction() -> Result<(), Box<dyn std::error::Err
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
     let garbage = arena.allocate::<[u64; 3]>(&state)?;
-    let one = |v: u64| arena.allocate_value(&state, v);
+    let one = |v: u64| arena.alloc(&state, v);
     let inner = Spelled {
         raw: one(4)?,
         from_macro: vec![one(5)?],
@@ -276,6 +268,6 @@ fn lifetime_spellings_survive_compaction() -> Result<(), Box<dyn std::error::Err
     let values = |s: &Spelled<'_>| [*s.raw, *s.from_macro[0], *s.aliased[0]];
     assert_eq!(values(&outer), [1, 2, 3]);
     assert_eq!(values(outer.next.as_deref().unwrap()), [4, 5, 6]);
-    assert_eq!(arena.region_stats().hole_bytes, 0);
+    assert_eq!(arena.detailed_stats().hole_bytes, 0);
     Ok(())
 }

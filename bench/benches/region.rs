@@ -39,7 +39,7 @@ fn time_compaction(iters: u64, whole: bool) -> Duration {
         let st = state.take().expect("put back each iteration");
         let mut survivors = Vec::new();
         let mut i = 0u64;
-        while let Ok(item) = arena.allocate_value(&st, i) {
+        while let Ok(item) = arena.alloc(&st, i) {
             if i.is_multiple_of(2) {
                 survivors.push(item);
             }
@@ -62,7 +62,7 @@ fn time_compaction(iters: u64, whole: bool) -> Duration {
         };
         total += cpu_now() - start;
         assert_eq!(survivors.len(), live);
-        assert_eq!(arena.region_stats().hole_bytes, 0);
+        assert_eq!(arena.detailed_stats().hole_bytes, 0);
         black_box(&survivors);
         drop(survivors);
         let st = arena.finish(compact, c);
@@ -120,7 +120,7 @@ fn allocation(c: &mut Criterion) {
                 let mut items = Vec::with_capacity(COUNT);
                 let start = cpu_now();
                 for i in 0..COUNT as u64 {
-                    match arena.allocate_value(&st, black_box(i)) {
+                    match arena.alloc(&st, black_box(i)) {
                         Ok(item) => items.push(item),
                         Err(_) => unreachable!("sized for COUNT"),
                     }
@@ -175,7 +175,7 @@ fn forward_deref(c: &mut Criterion) {
             make_guard!(guard);
             let (arena, state) = Arena::<'_, 0>::with_capacity(guard, count * 8);
             let forwards: Vec<Forward<'_, u64>> = (0..count as u64)
-                .map(|i| arena.allocate_shared(&state, i).unwrap())
+                .map(|i| arena.alloc_shared(&state, i).unwrap())
                 .collect();
             g.bench_function(format!("Forward::get/{count}"), |b| {
                 b.iter_custom(|n| {
@@ -216,7 +216,7 @@ fn time_compaction_of(iters: u64, live: usize) -> Duration {
         let (mut arena, st) = Arena::<'_, 0>::with_capacity(guard, live * 16);
         let mut survivors = Vec::with_capacity(live);
         for i in 0..2 * live as u64 {
-            let item = arena.allocate_value(&st, i).unwrap();
+            let item = arena.alloc(&st, i).unwrap();
             if i % 2 == 0 {
                 survivors.push(item);
             }

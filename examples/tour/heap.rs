@@ -55,9 +55,9 @@ pub(crate) fn run() {
         mc[cycle] = Value::Pair(cycle, shared);
         m.globals.push(("cycle".into(), cycle));
     });
-    println!("  before collection: {}", heap.heap_stats());
+    println!("  before collection: {}", heap.detailed_stats());
     let stats = heap.collect();
-    println!("  after collection:  {}", heap.heap_stats());
+    println!("  after collection:  {}", heap.detailed_stats());
     println!(
         "  {} objects survived, {} bytes reclaimed; stats(): {}",
         stats.live_objects,

@@ -71,12 +71,12 @@ fn region(docs: bool) {
     for i in 0..64u64 {
         // 32-byte objects, every other one kept; 16-byte ones in between
         // every third step, all dropped.
-        let item = arena.allocate_with(&state, || [i; 4]).expect("fits");
+        let item = arena.alloc_with(&state, || [i; 4]).expect("fits");
         if i % 2 == 0 {
             kept.push(item);
         }
         if i % 3 == 0 {
-            drop(arena.allocate_with(&state, || [i; 2]).expect("fits"));
+            drop(arena.alloc_with(&state, || [i; 2]).expect("fits"));
         }
     }
     let mut before = arena.memory_map();

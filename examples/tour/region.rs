@@ -28,16 +28,14 @@ pub(crate) fn run() {
 
     // A scene, interleaved with temporary objects that die before compaction.
     let mut temporaries = Vec::new();
-    let title = arena
-        .allocate_value(&state, "tour".to_string())
-        .expect("fits");
+    let title = arena.alloc(&state, "tour".to_string()).expect("fits");
     let mut sprites = Vec::new();
     for i in 0..6 {
         temporaries.push(arena.allocate::<[u64; 4]>(&state).expect("fits"));
-        sprites.push(arena.allocate_value(&state, [i as f32, 0.5]).expect("fits"));
+        sprites.push(arena.alloc(&state, [i as f32, 0.5]).expect("fits"));
     }
-    let selected = Some(arena.allocate_value(&state, 3).expect("fits"));
-    let palette = arena.allocate_shared(&state, [255, 128, 0]).expect("fits");
+    let selected = Some(arena.alloc(&state, 3).expect("fits"));
+    let palette = arena.alloc_shared(&state, [255, 128, 0]).expect("fits");
     let scene = Scene {
         title,
         sprites,
@@ -45,7 +43,7 @@ pub(crate) fn run() {
         palette,
     };
     drop((garbage, temporaries));
-    let before = arena.region_stats();
+    let before = arena.detailed_stats();
     println!("  before compaction: {before}");
 
     make_guard!(compact);
@@ -58,7 +56,7 @@ pub(crate) fn run() {
     let a = tok_a(&arena);
     let state = arena.finish(compact, state);
 
-    let after = arena.region_stats();
+    let after = arena.detailed_stats();
     println!("  after compaction:  {after}");
     println!(
         "  a = {:#x}, title = {:?}, sprites = {:?}, selected = {:?}, palette = {:?}",

@@ -233,7 +233,7 @@ fuzz_target!(|program: Program| {
             if let Some(stats) = stats {
                 assert_eq!(model.nodes.len(), reachable.len(), "all garbage dropped");
                 assert_eq!(stats.dropped, dropped.len());
-                assert_eq!(heap.heap_stats().used_bytes, stats.live_bytes);
+                assert_eq!(heap.detailed_stats().used_bytes, stats.live_bytes);
             }
             check(&mut heap, &model);
             continue;

@@ -3,7 +3,7 @@
 //! aligned to 64 and 1024 bytes), trees of nodes that own their children
 //! through items held *inside* the region (rewritten by the compactor), a
 //! graph of shared objects linked by `Forward`s (cycles allowed), drops,
-//! `into_inner`, `allocate_shared`/`share`, `get`/`get_mut`/`free` (stale
+//! `into_inner`, `alloc_shared`/`share`, `get`/`get_mut`/`remove` (stale
 //! forwards read `None`), and compactions where live values travel as a
 //! whole-value token (`tokenize_all` or `tokenize_boxed`) and as
 //! single-item tokens, some of which are dropped instead of redeemed.
@@ -217,7 +217,7 @@ fn check_shared<'id, const N: usize>(
 ) {
     for (f, want) in shared.iter().zip(&m.shared) {
         let got = f.get(arena);
-        assert_eq!(f.is_live(arena), want.is_some());
+        assert_eq!(arena.contains(*f), want.is_some());
         match (got, want) {
             (None, None) => {}
             (Some(g), Some((id, value, next))) => {
@@ -236,7 +236,7 @@ fn check_shared<'id, const N: usize>(
 }
 
 fn check_stats<const N: usize>(arena: &Arena<'_, N>, m: &Model) {
-    let s = arena.region_stats();
+    let s = arena.detailed_stats();
     assert_eq!(s.live_objects, m.objects());
     assert_eq!(
         s.capacity,
@@ -262,11 +262,14 @@ fn run(program: &Program) {
 
     let ops = &program.ops[..program.ops.len().min(MAX_OPS)];
     for (step, op) in ops.iter().enumerate() {
-        let objects = arena.region_stats().live_objects;
+        let objects = arena.detailed_stats().live_objects;
         match *op {
             Op::Small(v, bomb) => {
                 let before = arena.available();
-                match arena.allocate_value(&state, Tracked::with_bomb(v.into(), bomb)) {
+                match arena
+                    .alloc(&state, Tracked::with_bomb(v.into(), bomb))
+                    .map_err(AllocValueError::into_parts)
+                {
                     Ok(item) => {
                         m.smalls.push((item.id(), item.value()));
                         live.smalls.push(item);
@@ -281,7 +284,7 @@ fn run(program: &Program) {
             }
             Op::Slice(len, fill) => {
                 let len = usize::from(len % 48);
-                if let Ok(item) = arena.allocate_slice_fill(&state, len, fill) {
+                if let Ok(item) = arena.alloc_slice_fill(&state, len, fill) {
                     m.slices.push((len, fill));
                     live.slices.push(item);
                 }
@@ -289,14 +292,14 @@ fn run(program: &Program) {
             Op::SliceCopy(len) => {
                 let len = usize::from(len % 48);
                 let src = vec![len as u16; len];
-                if let Ok(item) = arena.allocate_slice(&state, &src) {
+                if let Ok(item) = arena.alloc_slice(&state, &src) {
                     m.slices.push((len, len as u16));
                     live.slices.push(item);
                 }
             }
             Op::Big(v, bomb) => {
                 let ids = drops::ids();
-                match arena.allocate_with(&state, || Big(Tracked::with_bomb(v.into(), bomb))) {
+                match arena.alloc_with(&state, || Big(Tracked::with_bomb(v.into(), bomb))) {
                     Ok(item) => {
                         m.bigs.push((item.0.id(), item.0.value()));
                         live.bigs.push(item);
@@ -305,7 +308,7 @@ fn run(program: &Program) {
                 }
             }
             Op::Wide(v) => {
-                if let Ok(item) = arena.allocate_value(&state, Wide(v.into())) {
+                if let Ok(item) = arena.alloc(&state, Wide(v.into())) {
                     m.wides.push(v.into());
                     live.wides.push(item);
                 }
@@ -315,7 +318,10 @@ fn run(program: &Program) {
                     t: Tracked::with_bomb(v.into(), bomb),
                     kids: Vec::new(),
                 };
-                match arena.allocate_value(&state, node) {
+                match arena
+                    .alloc(&state, node)
+                    .map_err(AllocValueError::into_parts)
+                {
                     Ok(item) => {
                         m.roots.push(mirror(&item));
                         live.roots.push(item);
@@ -368,7 +374,7 @@ fn run(program: &Program) {
                 if let Some(i) = pick(i, live.smalls.len()) {
                     discard(live.smalls.swap_remove(i));
                     m.smalls.swap_remove(i);
-                    assert_eq!(arena.region_stats().live_objects, objects - 1);
+                    assert_eq!(arena.detailed_stats().live_objects, objects - 1);
                 }
             }
             Op::IntoInner(i) => {
@@ -402,7 +408,7 @@ fn run(program: &Program) {
                 if let Some(i) = pick(i, live.roots.len()) {
                     discard(live.roots.swap_remove(i));
                     let gone = m.roots.swap_remove(i);
-                    assert_eq!(arena.region_stats().live_objects, objects - gone.count());
+                    assert_eq!(arena.detailed_stats().live_objects, objects - gone.count());
                 }
             }
             Op::Shared(v, bomb) => {
@@ -410,7 +416,10 @@ fn run(program: &Program) {
                     t: Tracked::with_bomb(v.into(), bomb),
                     next: None,
                 };
-                match arena.allocate_shared(&state, node) {
+                match arena
+                    .alloc_shared(&state, node)
+                    .map_err(AllocValueError::into_parts)
+                {
                     Ok(f) => {
                         let g = f.get(&arena).unwrap();
                         m.shared.push(Some((g.t.id(), g.t.value(), None)));
@@ -424,7 +433,7 @@ fn run(program: &Program) {
                     t: Tracked::new(v.into()),
                     next: None,
                 };
-                if let Ok(item) = arena.allocate_value(&state, node) {
+                if let Ok(item) = arena.alloc(&state, node) {
                     let id = item.t.id();
                     let f = arena.share(item);
                     m.shared.push(Some((id, v.into(), None)));
@@ -463,7 +472,7 @@ fn run(program: &Program) {
                 if let Some(i) = pick(i, shared.len()) {
                     make_guard!(g);
                     let token = arena.tokenize_all(&g, live);
-                    let got = arena.free(shared[i]);
+                    let got = arena.remove(shared[i]);
                     match (&got, m.shared[i].take()) {
                         (None, None) => {}
                         (Some(node), Some((id, value, _))) => {
@@ -472,8 +481,8 @@ fn run(program: &Program) {
                         _ => panic!("free disagrees with the model"),
                     }
                     discard(got);
-                    assert!(arena.free(shared[i]).is_none(), "freed twice");
-                    assert!(!shared[i].is_live(&arena));
+                    assert!(arena.remove(shared[i]).is_none(), "freed twice");
+                    assert!(!arena.contains(shared[i]));
                     live = token.redeem(&arena);
                 }
             }
@@ -497,7 +506,7 @@ fn run(program: &Program) {
                     whole = Some(arena.tokenize_all(&compact, live));
                 }
                 let c = arena.compact(&compact, state);
-                let s = arena.region_stats();
+                let s = arena.detailed_stats();
                 assert_eq!(s.hole_bytes, 0, "all free space is at the end");
                 assert_eq!(s.fragmentation(), 0.0);
                 assert_eq!(s.live_objects, m.objects());

@@ -63,8 +63,8 @@ impl core::error::Error for AllocError {}
 /// use managed::prelude::*;
 ///
 /// fn two<'id>(arena: &Arena<'id, 16>, state: &State<'id>) -> Result<u64, AllocError> {
-///     let a = arena.allocate_value(state, String::from("a"))?;
-///     let b = arena.allocate_value(state, String::from("b"))?;
+///     let a = arena.alloc(state, String::from("a"))?;
+///     let b = arena.alloc(state, String::from("b"))?;
 ///     Ok((a.len() + b.len()) as u64)
 /// }
 ///
@@ -73,7 +73,7 @@ impl core::error::Error for AllocError {}
 /// let err = two(&arena, &state).unwrap_err(); // two Strings need 48 bytes
 /// assert!(matches!(err, AllocError::Full { .. }));
 ///
-/// let big = arena.allocate_value(&state, [1u8; 64]).unwrap_err();
+/// let big = arena.alloc(&state, [1u8; 64]).unwrap_err();
 /// assert_eq!(big.into_value(), [1u8; 64]); // nothing is lost
 /// ```
 pub struct AllocValueError<T> {

@@ -97,3 +97,13 @@ impl IdCounter {
         }
     }
 }
+
+/// A guard that aborts the process if dropped, armed before a section that
+/// must not unwind halfway (a compactor rewriting references: a panic would
+/// leave some of them pointing at old addresses); disarm it with
+/// [`ScopeGuard::into_inner`](scopeguard::ScopeGuard::into_inner) once the
+/// section is done. The one definition the region and the heap share.
+#[inline]
+pub(crate) fn abort_on_unwind() -> scopeguard::ScopeGuard<(), impl FnOnce(())> {
+    scopeguard::guard((), |()| abort())
+}

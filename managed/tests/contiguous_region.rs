@@ -20,13 +20,9 @@ fn sprite<'a, 'id, const N: usize>(
     state: &'a State<'id>,
     i: u8,
 ) -> Sprite<'a> {
-    let image = arena.allocate_value(state, vec![i; 4]).expect("room");
+    let image = arena.alloc(state, vec![i; 4]).expect("room");
     let frames = (0..3)
-        .map(|f| {
-            arena
-                .allocate_value(state, u32::from(i) * 10 + f)
-                .expect("room")
-        })
+        .map(|f| arena.alloc(state, u32::from(i) * 10 + f).expect("room"))
         .collect();
     Sprite {
         name: format!("s{i}"),
@@ -77,7 +73,7 @@ fn a_pool_of_region_items_is_tokenized_whole_and_compacted() {
             check_sprite(&pool, key, i as u8);
         }
     }
-    assert_eq!(arena.region_stats().hole_bytes, 0);
+    assert_eq!(arena.detailed_stats().hole_bytes, 0);
     // The redeemed pool works as before: walks, removals, keys.
     pool.retain(|_, s| s.name != "s5");
     assert!(!pool.contains(keys[5]));
@@ -96,7 +92,7 @@ fn a_pool_inside_a_region_object_is_visited_by_the_compactor() {
         garbage.push(arena.allocate::<[u64; 2]>(&state).expect("room"));
         keys.push(pool.insert(sprite(&arena, &state, i)));
     }
-    let holder = arena.allocate_value(&state, pool).expect("room");
+    let holder = arena.alloc(&state, pool).expect("room");
     let before = holder
         .get(keys[5])
         .map(|s| s.frames[2].as_ptr().addr())
@@ -138,12 +134,12 @@ fn region_objects_hold_pool_keys_across_a_compaction() {
         let keys = (0..3)
             .map(|p| particles.insert((e as f32, p as f32)))
             .collect();
-        let origin = arena.allocate_value(&state, (e as f32, 0.0)).expect("room");
+        let origin = arena.alloc(&state, (e as f32, 0.0)).expect("room");
         let emitter = Emitter {
             origin,
             particles: keys,
         };
-        emitters.push(arena.allocate_value(&state, emitter).expect("room"));
+        emitters.push(arena.alloc(&state, emitter).expect("room"));
     }
     const { assert!(!<DefaultKey as Managed>::HAS_REFS) };
 

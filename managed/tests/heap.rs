@@ -493,7 +493,7 @@ fn the_heap_grows_by_chunks_and_gives_empty_ones_back() {
             }
         }
     });
-    let grown = heap.heap_stats();
+    let grown = heap.detailed_stats();
     assert!(grown.chunks > 5, "{grown}");
     assert_eq!(grown.used_bytes, n as usize * 120);
     let stats = heap.collect();
@@ -503,14 +503,14 @@ fn the_heap_grows_by_chunks_and_gives_empty_ones_back() {
         "sparse chunks are emptied: {stats:?}"
     );
     assert!(stats.chunks_released > 0);
-    let after = heap.heap_stats();
+    let after = heap.detailed_stats();
     assert!(
         after.reserved_bytes < grown.reserved_bytes / 2,
         "{after} vs {grown}"
     );
     assert_eq!(after.used_bytes, stats.live_bytes);
     heap.shrink_to_fit();
-    let shrunk = heap.heap_stats();
+    let shrunk = heap.detailed_stats();
     assert!(shrunk.reserved_bytes <= after.reserved_bytes);
     assert!(
         shrunk.reserved_bytes < stats.live_bytes * 2 + 4096,
@@ -543,7 +543,7 @@ fn collect_if_due_follows_the_pacing() {
     });
     let stats = heap.collect_if_due().expect("800 bytes: due");
     assert_eq!(stats.live_bytes, 400);
-    assert_eq!(heap.heap_stats().allocated_since_collection, 0);
+    assert_eq!(heap.detailed_stats().allocated_since_collection, 0);
 }
 
 #[test]

@@ -247,7 +247,7 @@ fn run(ops: &[Op], chunk_size: usize) {
                     );
                     model.nodes.retain(|id, _| reachable.contains(id));
                     check(&mut heap, &model);
-                    assert_eq!(heap.heap_stats().used_bytes, stats.live_bytes);
+                    assert_eq!(heap.detailed_stats().used_bytes, stats.live_bytes);
                 }
                 Err(_) => {
                     // A destructor panicked: the ones swept are gone, the

@@ -279,7 +279,7 @@ fn heap_before_and_after_collection() {
         let sum: u64 = root.iter().map(|&n| mc[n].payload[2]).sum();
         assert_eq!(sum, (0..N as u64).step_by(5).sum::<u64>());
     });
-    let chunk = heap.heap_stats().chunk_size;
+    let chunk = heap.detailed_stats().chunk_size;
     for block in after
         .blocks()
         .iter()

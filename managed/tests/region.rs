@@ -40,8 +40,8 @@ fn basic_example() -> Res {
     assert_eq!(*a, 0xAA);
     assert_eq!(*b, 0xBB);
     // the garbage's block is gone: `a` moved into it
-    assert_eq!(arena.region_stats().hole_bytes, 0);
-    assert_eq!(arena.region_stats().live_objects, 2);
+    assert_eq!(arena.detailed_stats().hole_bytes, 0);
+    assert_eq!(arena.detailed_stats().live_objects, 2);
     let c = arena.allocate::<u8>(&state)?;
     assert_eq!(*c, 0);
     Ok(())
@@ -74,7 +74,7 @@ fn collected_tokens_redeemed_with_map() -> Res {
         v.iter().map(|i| **i).collect::<Vec<_>>(),
         (0..10).collect::<Vec<_>>()
     );
-    let s = arena.region_stats();
+    let s = arena.detailed_stats();
     assert_eq!((s.live_objects, s.hole_bytes), (10, 0));
     Ok(())
 }
@@ -107,9 +107,9 @@ fn vector_of_ten_reclaiming_half() -> Res {
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
     let mut v = (0..10u64)
-        .map(|i| arena.allocate_value(&state, i * 11))
+        .map(|i| arena.alloc(&state, i * 11))
         .collect::<Result<Vec<_>, _>>()?;
-    let before = arena.region_stats();
+    let before = arena.detailed_stats();
     assert_eq!(before.live_objects, 10);
     make_guard!(compact);
     let mut tokens = Vec::new();
@@ -119,7 +119,7 @@ fn vector_of_ten_reclaiming_half() -> Res {
         }
     }
     drop(v);
-    let fragmented = arena.region_stats();
+    let fragmented = arena.detailed_stats();
     assert_eq!(fragmented.live_objects, 5);
     assert!(fragmented.fragmentation() > 0.0);
     let state = arena.compact(&compact, state);
@@ -129,7 +129,7 @@ fn vector_of_ten_reclaiming_half() -> Res {
         v.iter().map(|x| **x).collect::<Vec<_>>(),
         [0, 22, 44, 66, 88]
     );
-    let after = arena.region_stats();
+    let after = arena.detailed_stats();
     assert_eq!(after.hole_bytes, 0);
     assert_eq!(after.fragmentation(), 0.0);
     assert_eq!(
@@ -151,10 +151,10 @@ fn out_of_order_redeem() -> Res {
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 2048>, _) = Arena::new(guard);
     let g1 = arena.allocate::<[u8; 24]>(&state)?;
-    let a = arena.allocate_value(&state, 1u16)?;
+    let a = arena.alloc(&state, 1u16)?;
     let g2 = arena.allocate::<u128>(&state)?;
-    let b = arena.allocate_value(&state, [2u64; 3])?;
-    let c = arena.allocate_value(&state, 3u8)?;
+    let b = arena.alloc(&state, [2u64; 3])?;
+    let c = arena.alloc(&state, 3u8)?;
     make_guard!(compact);
     let (ta, tb, tc) = (
         arena.tokenize(&compact, a),
@@ -169,7 +169,7 @@ fn out_of_order_redeem() -> Res {
     let _state = arena.finish(compact, state);
     assert_eq!((*a, *b, *c), (1, [2; 3], 3));
     assert!(a.as_ptr().addr() < b.as_ptr().addr() && b.as_ptr().addr() < c.as_ptr().addr());
-    let s = arena.region_stats();
+    let s = arena.detailed_stats();
     // 8 + 24 + 8 bytes: no headers, no padding at all.
     assert_eq!(s.live_block_bytes, 8 + 24 + 8);
     assert_eq!(s.hole_bytes, 0);
@@ -184,7 +184,7 @@ fn small_gaps() -> Res {
     let mut keep = Vec::new();
     let mut drop_later = Vec::new();
     for i in 0..40u8 {
-        let item = arena.allocate_slice_fill(&state, 1 + (i as usize % 7), i)?;
+        let item = arena.alloc_slice_fill(&state, 1 + (i as usize % 7), i)?;
         if i % 3 == 0 {
             keep.push(item);
         } else {
@@ -204,8 +204,8 @@ fn small_gaps() -> Res {
         let i = (n * 3) as u8;
         assert_eq!(&**item, &vec![i; 1 + (i as usize % 7)][..]);
     }
-    assert_eq!(arena.region_stats().hole_bytes, 0);
-    assert_eq!(arena.region_stats().live_block_bytes, keep.len() * 8);
+    assert_eq!(arena.detailed_stats().hole_bytes, 0);
+    assert_eq!(arena.detailed_stats().live_block_bytes, keep.len() * 8);
     Ok(())
 }
 
@@ -216,9 +216,9 @@ fn leaked_token() -> Res {
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 512>, _) = Arena::new(guard);
     static DROPS: AtomicUsize = AtomicUsize::new(0);
-    let g = arena.allocate_value(&state, 0u64)?;
-    let leaked = arena.allocate_value(&state, Counted(&DROPS, 5))?;
-    let kept = arena.allocate_value(&state, 9u64)?;
+    let g = arena.alloc(&state, 0u64)?;
+    let leaked = arena.alloc(&state, Counted(&DROPS, 5))?;
+    let kept = arena.alloc(&state, 9u64)?;
     make_guard!(compact);
     // Leak the token (as `mem::forget` would), but reachably from a static
     // so that Miri's leak check accepts the cell table it keeps alive.
@@ -231,7 +231,7 @@ fn leaked_token() -> Res {
     let kept = tk(&arena);
     let _state = arena.finish(compact, state);
     assert_eq!(*kept, 9);
-    let s = arena.region_stats();
+    let s = arena.detailed_stats();
     assert_eq!((s.live_objects, s.hole_bytes), (2, 0));
     drop(kept);
     drop(arena);
@@ -257,7 +257,7 @@ fn alignment() -> Res {
     let g = arena.allocate::<u8>(&state)?;
     let mut x = arena.allocate::<Aligned>(&state)?;
     x.0 = 7;
-    let y = arena.allocate_value(&state, 0x1234_5678_9abc_def0_u128)?;
+    let y = arena.alloc(&state, 0x1234_5678_9abc_def0_u128)?;
     let z = arena.allocate::<()>(&state)?;
     assert_eq!(x.as_ptr().addr() % 256, 0);
     assert_eq!(y.as_ptr().addr() % align_of::<u128>(), 0);
@@ -307,15 +307,12 @@ fn every_value_dropped_once() -> Res {
     {
         make_guard!(guard);
         let (mut arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
-        let garbage = arena.allocate_value(&state, new(0))?;
-        let survivor = arena.allocate_value(&state, new(1))?;
-        let dropped_token = arena.allocate_value(&state, new(2))?;
-        let in_vec = vec![
-            arena.allocate_value(&state, new(3))?,
-            arena.allocate_value(&state, new(4))?,
-        ];
-        let shared = arena.allocate_shared(&state, new(5))?;
-        let freed = arena.allocate_shared(&state, new(6))?;
+        let garbage = arena.alloc(&state, new(0))?;
+        let survivor = arena.alloc(&state, new(1))?;
+        let dropped_token = arena.alloc(&state, new(2))?;
+        let in_vec = vec![arena.alloc(&state, new(3))?, arena.alloc(&state, new(4))?];
+        let shared = arena.alloc_shared(&state, new(5))?;
+        let freed = arena.alloc_shared(&state, new(6))?;
         drop(garbage);
         assert_eq!(DROPS.load(Relaxed), 1);
         make_guard!(compact);
@@ -331,12 +328,17 @@ fn every_value_dropped_once() -> Res {
         let _state = arena.finish(compact, state);
         assert_eq!(survivor.1, 1);
         assert_eq!(shared.get(&arena).map(|c| c.1), Some(5));
+        assert_eq!(arena.get(shared).map(|c| c.1), Some(5));
         drop(survivor);
+        arena.get_mut(shared).expect("live").1 += 10;
+        assert_eq!(shared.get(&arena).map(|c| c.1), Some(15));
+        assert!(arena.contains(shared) && arena.contains(freed));
         assert_eq!(DROPS.load(Relaxed), 5);
-        let value = arena.free(freed).expect("live");
+        let value = arena.remove(freed).expect("live");
         assert_eq!(value.1, 6);
-        assert!(arena.free(freed).is_none(), "a second free finds nothing");
+        assert!(arena.remove(freed).is_none(), "a second free finds nothing");
         assert!(freed.get(&arena).is_none());
+        assert!(arena.get(freed).is_none() && !arena.contains(freed));
         drop(value);
         assert_eq!(DROPS.load(Relaxed), 6);
     }
@@ -362,8 +364,8 @@ fn panicking_destructor() -> Res {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
-    let bomb = arena.allocate_value(&state, Bomb(&DROPS))?;
-    let keep = arena.allocate_value(&state, 3u32)?;
+    let bomb = arena.alloc(&state, Bomb(&DROPS))?;
+    let keep = arena.alloc(&state, 3u32)?;
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(bomb)));
     assert!(r.is_err());
     assert_eq!(DROPS.load(Relaxed), 1);
@@ -373,11 +375,11 @@ fn panicking_destructor() -> Res {
     let keep = t(&arena);
     let state = arena.finish(compact, state);
     assert_eq!(*keep, 3);
-    assert_eq!(arena.region_stats().live_objects, 1);
+    assert_eq!(arena.detailed_stats().live_objects, 1);
     // A shared bomb panics in the arena's drop: the objects after it are
     // still dropped, once.
-    let _b = arena.allocate_shared(&state, Bomb(&DROPS))?;
-    let _c = arena.allocate_shared(&state, Counted(&DROPS, 0))?;
+    let _b = arena.alloc_shared(&state, Bomb(&DROPS))?;
+    let _c = arena.alloc_shared(&state, Counted(&DROPS, 0))?;
     drop(keep);
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(arena)));
     assert!(r.is_err());
@@ -400,20 +402,17 @@ fn full_arena_errors() -> Res {
             available: 8
         }
     );
-    let (err, value) = arena
-        .allocate_value(&state, [7u8; 100])
-        .unwrap_err()
-        .into_parts();
+    let (err, value) = arena.alloc(&state, [7u8; 100]).unwrap_err().into_parts();
     assert!(matches!(err, AllocError::Full { .. }));
     assert_eq!(value, [7u8; 100], "the value is given back");
     assert!(matches!(
-        arena.allocate_slice_fill(&state, usize::MAX / 2, 0u32),
+        arena.alloc_slice_fill(&state, usize::MAX / 2, 0u32),
         Err(AllocError::CapacityOverflow)
     ));
     let mut built = false;
     assert!(
         arena
-            .allocate_with(&state, || {
+            .alloc_with(&state, || {
                 built = true;
                 [0u64; 2]
             })
@@ -423,7 +422,7 @@ fn full_arena_errors() -> Res {
     assert_eq!((*a, *b), ([0; 4], [0; 3]));
     assert_eq!(arena.available(), 8);
     // The last granule is usable to the end.
-    let c = arena.allocate_value(&state, 5u32)?;
+    let c = arena.alloc(&state, 5u32)?;
     assert_eq!((*c, arena.available()), (5, 0));
     make_guard!(g2);
     let (empty, st2) = Arena::<'_, 0>::with_capacity(g2, 0);
@@ -444,7 +443,7 @@ fn fill_free_half_compact_reverse_reuse() -> Res {
     let (mut arena, state): (Arena<'_, SIZE>, _) = Arena::new(guard);
     let mut items = Vec::new();
     let mut i = 0u64;
-    while let Ok(item) = arena.allocate_value(&state, i) {
+    while let Ok(item) = arena.alloc(&state, i) {
         items.push(item);
         i += 1;
     }
@@ -528,22 +527,19 @@ fn whole_struct_tokenize() -> Res {
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 8192>, _) = Arena::new(guard);
     let mut garbage = vec![arena.allocate::<[u64; 3]>(&state)?];
-    let camera = arena.allocate_value(&state, [1.0, 2.0, 3.0])?;
+    let camera = arena.alloc(&state, [1.0, 2.0, 3.0])?;
     let mut meshes = Vec::with_capacity(16);
     for i in 0..10 {
-        meshes.push(arena.allocate_value(&state, i)?);
+        meshes.push(arena.alloc(&state, i)?);
         garbage.push(arena.allocate::<[u64; 3]>(&state)?);
     }
-    let light = Some(arena.allocate_value(&state, 77)?);
+    let light = Some(arena.alloc(&state, 77)?);
     let inner = Inner {
-        items: (
-            arena.allocate_value(&state, 5)?,
-            arena.allocate_value(&state, 6)?,
-        ),
+        items: (arena.alloc(&state, 5)?, arena.alloc(&state, 6)?),
     };
     let mut named = HashMap::new();
-    named.insert("hero", arena.allocate_value(&state, "Ada".to_string())?);
-    let shared = arena.allocate_shared(&state, "shared".to_string())?;
+    named.insert("hero", arena.alloc(&state, "Ada".to_string())?);
+    let shared = arena.alloc_shared(&state, "shared".to_string())?;
     let scene = Scene {
         camera,
         meshes,
@@ -582,12 +578,12 @@ fn whole_struct_tokenize() -> Res {
     assert_eq!(scene.named["hero"].as_str(), "Ada");
     assert_eq!(scene.shared.get(&arena).map(String::as_str), Some("shared"));
     assert_eq!(scene.frame, 42);
-    assert_eq!(arena.region_stats().hole_bytes, 0);
+    assert_eq!(arena.detailed_stats().hole_bytes, 0);
     // The redeemed scene's items work like fresh ones.
     let extra = arena.allocate::<u8>(&state)?;
     drop((scene, extra));
     assert_eq!(
-        arena.region_stats().live_objects,
+        arena.detailed_stats().live_objects,
         1,
         "only the shared string is left"
     );
@@ -601,7 +597,7 @@ fn vec_tokenizes_in_place() -> Res {
     let (mut arena, state): (Arena<'_, 2048>, _) = Arena::new(guard);
     let g = arena.allocate::<u64>(&state)?;
     let v: Vec<Item<'_, u32>> = (0..8)
-        .map(|i| arena.allocate_value(&state, i))
+        .map(|i| arena.alloc(&state, i))
         .collect::<Result<_, _>>()?;
     let (ptr, cap) = (v.as_ptr().addr(), v.capacity());
     make_guard!(compact);
@@ -668,7 +664,7 @@ fn items_inside_the_region_are_rewritten() -> Res {
     let mut leaf = |v: u64| -> Result<Item<'_, Node<'_>>, AllocError> {
         garbage.push(arena.allocate::<[u64; 5]>(&state)?);
         arena
-            .allocate_value(
+            .alloc(
                 &state,
                 Node {
                     value: v,
@@ -697,11 +693,11 @@ fn items_inside_the_region_are_rewritten() -> Res {
     let _state = arena.finish(compact, state);
     assert_eq!(sum(&root), 25);
     assert_eq!(root.children[0].children[1].children[0].value, 4);
-    let s = arena.region_stats();
+    let s = arena.detailed_stats();
     assert_eq!((s.live_objects, s.hole_bytes), (6, 0));
     drop(root);
     assert_eq!(
-        arena.region_stats().live_objects,
+        arena.detailed_stats().live_objects,
         0,
         "the tree dropped its children"
     );
@@ -727,11 +723,11 @@ fn forward_graph_survives_compaction() -> Res {
     let mut nodes = Vec::new();
     let mut garbage = Vec::new();
     for label in 0..8 {
-        garbage.push(arena.allocate_slice_fill(&state, 1, 0u8)?);
+        garbage.push(arena.alloc_slice_fill(&state, 1, 0u8)?);
         let next = nodes.last().copied();
         nodes.push(
             arena
-                .allocate_shared(&state, GraphNode { label, next })
+                .alloc_shared(&state, GraphNode { label, next })
                 .map_err(AllocError::from)?,
         );
     }
@@ -758,7 +754,7 @@ fn forward_graph_survives_compaction() -> Res {
         at = node.next.unwrap();
     }
     assert_eq!(labels, [7, 6, 5, 4, 3, 2, 1, 0, 7]);
-    assert_eq!(arena.region_stats().hole_bytes, 0);
+    assert_eq!(arena.detailed_stats().hole_bytes, 0);
     Ok(())
 }
 
@@ -770,7 +766,7 @@ fn stats_before_and_after() -> Res {
     assert_eq!(arena.stats(), SpaceStats::new(0, 1024));
     let a = arena.allocate::<u64>(&state)?;
     let b = arena.allocate::<u32>(&state)?;
-    let s = arena.region_stats();
+    let s = arena.detailed_stats();
     // Granules of 8 bytes, no headers.
     assert_eq!(
         (s.live_objects, s.live_bytes, s.live_block_bytes),
@@ -781,7 +777,7 @@ fn stats_before_and_after() -> Res {
         (0, 1008, 1008)
     );
     drop(a);
-    let s = arena.region_stats();
+    let s = arena.detailed_stats();
     assert_eq!((s.live_objects, s.live_bytes, s.hole_bytes), (1, 8, 8));
     assert!((s.fragmentation() - 8.0 / 1016.0).abs() < 1e-9);
     assert_eq!(arena.stats(), SpaceStats::new(8, 1024));
@@ -790,7 +786,7 @@ fn stats_before_and_after() -> Res {
     let state = arena.compact(&compact, state);
     let b = t(&arena);
     let _state = arena.finish(compact, state);
-    let s = arena.region_stats();
+    let s = arena.detailed_stats();
     assert_eq!((s.live_bytes, s.hole_bytes, s.tail_bytes), (8, 0, 1016));
     assert_eq!(s.fragmentation(), 0.0);
     drop(b);
@@ -804,8 +800,8 @@ fn token_dropped_after_arena() -> Res {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     make_guard!(guard);
     let (arena, state): (Arena<'_, 256>, _) = Arena::new(guard);
-    let item = arena.allocate_value(&state, Counted(&DROPS, 1))?;
-    let v = vec![arena.allocate_value(&state, Counted(&DROPS, 2))?];
+    let item = arena.alloc(&state, Counted(&DROPS, 1))?;
+    let v = vec![arena.alloc(&state, Counted(&DROPS, 2))?];
     make_guard!(compact);
     let t = arena.tokenize(&compact, item);
     let tv = arena.tokenize_all(&compact, v);
@@ -856,10 +852,10 @@ fn many_rounds() -> Res {
     for round in 0..5u64 {
         let mut items = Vec::new();
         for &v in &values {
-            items.push(arena.allocate_value(&state, v)?);
+            items.push(arena.alloc(&state, v)?);
         }
         for i in 0..20 {
-            let item = arena.allocate_value(&state, round * 100 + i)?;
+            let item = arena.alloc(&state, round * 100 + i)?;
             if i % 4 == 0 {
                 items.push(item);
             }
@@ -883,7 +879,7 @@ fn many_rounds() -> Res {
 fn large_region_is_on_the_heap() -> Res {
     make_guard!(guard);
     let (arena, state): (Arena<'_, { 64 << 20 }>, _) = Arena::new(guard);
-    let big = arena.allocate_slice_fill(&state, (64 << 20) / 8, 7u64)?;
+    let big = arena.alloc_slice_fill(&state, (64 << 20) / 8, 7u64)?;
     assert_eq!(arena.available(), 0);
     assert_eq!((big[0], big[big.len() - 1]), (7, 7));
     Ok(())
@@ -894,18 +890,18 @@ fn large_region_is_on_the_heap() -> Res {
 fn panicking_constructor() -> Res {
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
-    let a = arena.allocate_value(&state, 1u64)?;
+    let a = arena.alloc(&state, 1u64)?;
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let _ = arena.allocate_with(&state, || -> String { panic!("no value") });
+        let _ = arena.alloc_with(&state, || -> String { panic!("no value") });
     }));
     assert!(r.is_err());
     // Allocating from inside the constructor works too.
-    let outer = arena.allocate_with(&state, || {
-        let inner = arena.allocate_value(&state, 5u8).unwrap();
+    let outer = arena.alloc_with(&state, || {
+        let inner = arena.alloc(&state, 5u8).unwrap();
         u64::from(*inner) + 1
     })?;
     assert_eq!(*outer, 6);
-    let s = arena.region_stats();
+    let s = arena.detailed_stats();
     assert_eq!(s.live_objects, 2);
     assert_eq!(
         s.hole_bytes,
@@ -919,7 +915,7 @@ fn panicking_constructor() -> Res {
     let (a, outer) = (ta(&arena), to(&arena));
     let _state = arena.finish(compact, state);
     assert_eq!((*a, *outer), (1, 6));
-    assert_eq!(arena.region_stats().hole_bytes, 0);
+    assert_eq!(arena.detailed_stats().hole_bytes, 0);
     Ok(())
 }
 
@@ -940,11 +936,11 @@ fn absurd_alignment_and_sizes_are_errors() {
     let p = arena.allocate::<Page>(&state).unwrap();
     assert_eq!((p.as_ptr().addr() % 4096, p.0), (0, 0));
     assert!(matches!(
-        arena.allocate_slice_fill(&state, usize::MAX / 4, 0u32),
+        arena.alloc_slice_fill(&state, usize::MAX / 4, 0u32),
         Err(AllocError::CapacityOverflow)
     ));
     assert!(matches!(
-        arena.allocate_slice_fill(&state, 1 << 32, 0u64),
+        arena.alloc_slice_fill(&state, 1 << 32, 0u64),
         Err(AllocError::CapacityOverflow)
     ));
 }
@@ -957,16 +953,16 @@ fn forgotten_item_and_arena_drop() -> Res {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 512>, _) = Arena::new(guard);
-    let g = arena.allocate_value(&state, 0u64)?;
-    std::mem::forget(arena.allocate_value(&state, Counted(&DROPS, 1))?);
-    let kept = arena.allocate_value(&state, Counted(&DROPS, 2))?;
+    let g = arena.alloc(&state, 0u64)?;
+    std::mem::forget(arena.alloc(&state, Counted(&DROPS, 1))?);
+    let kept = arena.alloc(&state, Counted(&DROPS, 2))?;
     drop(g);
     make_guard!(compact);
     let t = arena.tokenize(&compact, kept);
     let state = arena.compact(&compact, state);
     let kept = t(&arena);
     let _state = arena.finish(compact, state);
-    assert_eq!(arena.region_stats().live_objects, 2);
+    assert_eq!(arena.detailed_stats().live_objects, 2);
     assert_eq!(kept.1, 2);
     drop(kept);
     drop(arena);
@@ -1019,12 +1015,12 @@ fn over_aligned_16_64_4096_survive_compactions() -> Res {
         for i in 0..12usize {
             // Garbage of 1..=5 granules shifts what follows by every residue.
             let g = (i + round) % 5 + 1;
-            garbage.push(arena.allocate_slice_fill(&state, g, 0u64)?);
+            garbage.push(arena.alloc_slice_fill(&state, g, 0u64)?);
             match (i + round) % 4 {
-                0 => a16.push(arena.allocate_value(&state, A16(next))?),
-                1 => a64.push(arena.allocate_value(&state, A64(next))?),
-                2 if i % 3 == 0 => a4096.push(arena.allocate_value(&state, A4096(next))?),
-                _ => plain.push(arena.allocate_value(&state, next)?),
+                0 => a16.push(arena.alloc(&state, A16(next))?),
+                1 => a64.push(arena.alloc(&state, A64(next))?),
+                2 if i % 3 == 0 => a4096.push(arena.alloc(&state, A4096(next))?),
+                _ => plain.push(arena.alloc(&state, next)?),
             }
             next += 1;
         }
@@ -1058,7 +1054,7 @@ fn over_aligned_16_64_4096_survive_compactions() -> Res {
             values.len(),
             a16.len() + a64.len() + a4096.len() + plain.len()
         );
-        let s = arena.region_stats();
+        let s = arena.detailed_stats();
         assert_eq!(s.hole_bytes, 0);
         assert!(s.padding_bytes < 16 * a16.len() + 64 * a64.len() + 4096 * a4096.len() + 1);
         assert_eq!(
@@ -1080,14 +1076,11 @@ fn tokens_survive_two_compactions() -> Res {
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
     let g1 = arena.allocate::<u64>(&state)?;
-    let s1 = arena.allocate_shared(&state, [1u64; 3])?;
-    let one = arena.allocate_value(&state, 11u64)?;
-    let s2 = arena.allocate_shared(&state, A64(2))?;
-    let many = vec![
-        arena.allocate_value(&state, 21u32)?,
-        arena.allocate_value(&state, 22u32)?,
-    ];
-    let big = arena.allocate_value(&state, A64(31))?;
+    let s1 = arena.alloc_shared(&state, [1u64; 3])?;
+    let one = arena.alloc(&state, 11u64)?;
+    let s2 = arena.alloc_shared(&state, A64(2))?;
+    let many = vec![arena.alloc(&state, 21u32)?, arena.alloc(&state, 22u32)?];
+    let big = arena.alloc(&state, A64(31))?;
     make_guard!(outer);
     let t_one = arena.tokenize(&outer, one);
     let t_many = arena.tokenize_all(&outer, many);
@@ -1098,8 +1091,8 @@ fn tokens_survive_two_compactions() -> Res {
     let state = arena.finish(first, c);
     let before = s2.get(&arena).map(|x| x as *const A64 as usize);
     // Objects below the tokens die between the compactions.
-    assert_eq!(arena.free(s1), Some([1; 3]));
-    assert_eq!(arena.free(s2).map(|x| x.0), Some(2));
+    assert_eq!(arena.remove(s1), Some([1; 3]));
+    assert_eq!(arena.remove(s2).map(|x| x.0), Some(2));
     make_guard!(second);
     let c = arena.compact(&second, state);
     let one = t_one(&arena);
@@ -1112,8 +1105,8 @@ fn tokens_survive_two_compactions() -> Res {
         one.as_ptr().addr() < before.unwrap(),
         "moved in the second one too"
     );
-    assert_eq!(arena.region_stats().hole_bytes, 0);
-    assert_eq!(arena.region_stats().live_objects, 4);
+    assert_eq!(arena.detailed_stats().hole_bytes, 0);
+    assert_eq!(arena.detailed_stats().live_objects, 4);
     Ok(())
 }
 
@@ -1148,15 +1141,15 @@ fn inner_references_to_over_aligned_objects() -> Res {
     let mut garbage = Vec::new();
     let mut big = Vec::new();
     for i in 0..6u64 {
-        garbage.push(arena.allocate_slice_fill(&state, 1 + i as usize % 3, 0u8)?);
-        big.push(arena.allocate_value(&state, A64(i))?);
+        garbage.push(arena.alloc_slice_fill(&state, 1 + i as usize % 3, 0u8)?);
+        big.push(arena.alloc(&state, A64(i))?);
     }
-    garbage.push(arena.allocate_slice_fill(&state, 1, 0u8)?);
-    let page = arena.allocate_value(&state, A4096(7))?;
-    garbage.push(arena.allocate_slice_fill(&state, 1, 0u8)?);
-    let small = arena.allocate_value(&state, A16(8))?;
+    garbage.push(arena.alloc_slice_fill(&state, 1, 0u8)?);
+    let page = arena.alloc(&state, A4096(7))?;
+    garbage.push(arena.alloc_slice_fill(&state, 1, 0u8)?);
+    let small = arena.alloc(&state, A16(8))?;
     let holder = arena
-        .allocate_value(&state, Holder { big, page, small })
+        .alloc(&state, Holder { big, page, small })
         .map_err(AllocError::from)?;
     make_guard!(compact);
     let t = arena.tokenize_all(&compact, holder);
@@ -1171,7 +1164,7 @@ fn inner_references_to_over_aligned_objects() -> Res {
     assert!(holder.big.iter().all(|b| b.as_ptr().addr() % 64 == 0));
     assert_eq!((holder.page.0, holder.page.as_ptr().addr() % 4096), (7, 0));
     assert_eq!((holder.small.0, holder.small.as_ptr().addr() % 16), (8, 0));
-    let s = arena.region_stats();
+    let s = arena.detailed_stats();
     assert_eq!((s.live_objects, s.hole_bytes), (9, 0));
     Ok(())
 }
@@ -1183,10 +1176,7 @@ fn whole_struct_boxed_token() -> Res {
     let (mut arena, state): (Arena<'_, 2048>, _) = Arena::new(guard);
     let g = arena.allocate::<[u64; 2]>(&state)?;
     let inner = Inner {
-        items: (
-            arena.allocate_value(&state, 5)?,
-            arena.allocate_value(&state, 6)?,
-        ),
+        items: (arena.alloc(&state, 5)?, arena.alloc(&state, 6)?),
     };
     let before = inner.items.0.as_ptr().addr();
     make_guard!(compact);

@@ -95,7 +95,7 @@ fn run(ops: &[Op]) {
             match *op {
                 Op::Slice(len, v) => {
                     let before = arena.available();
-                    match arena.allocate_slice_fill(&state, len as usize, v) {
+                    match arena.alloc_slice_fill(&state, len as usize, v) {
                         Ok(item) => {
                             slices.push((item, v));
                             lens.push(len as usize);
@@ -105,14 +105,14 @@ fn run(ops: &[Op]) {
                     }
                 }
                 Op::Big(v) => {
-                    if let Ok(item) = arena.allocate_with(&state, || Big::new(v)) {
+                    if let Ok(item) = arena.alloc_with(&state, || Big::new(v)) {
                         assert_eq!(item.as_ptr().addr() % 64, 0);
                         bigs.push(item);
                         big_model.push(v);
                     }
                 }
                 Op::Shared(v) => {
-                    if let Ok(f) = arena.allocate_shared(&state, v) {
+                    if let Ok(f) = arena.alloc_shared(&state, v) {
                         shared.push((f, v));
                     }
                 }
@@ -133,9 +133,9 @@ fn run(ops: &[Op]) {
                     make_guard!(g);
                     let ts = arena.tokenize_all(&g, slices);
                     let tb = arena.tokenize_all(&g, bigs);
-                    assert_eq!(arena.free(f), Some(v));
-                    assert_eq!(arena.free(f), None);
-                    assert!(!f.is_live(&arena));
+                    assert_eq!(arena.remove(f), Some(v));
+                    assert_eq!(arena.remove(f), None);
+                    assert!(!arena.contains(f));
                     slices = ts.redeem(&arena);
                     bigs = tb.redeem(&arena);
                 }
@@ -150,7 +150,7 @@ fn run(ops: &[Op]) {
                         .collect();
                     drop(bigs);
                     let c = arena.compact(&compact, state);
-                    let stats = arena.region_stats();
+                    let stats = arena.detailed_stats();
                     assert_eq!(stats.hole_bytes, 0, "all free space is at the end");
                     // Only over-aligned values need padding, less than their alignment.
                     assert!(stats.padding_bytes < 64 * big_model.len().max(1));
@@ -190,7 +190,7 @@ fn run(ops: &[Op]) {
             for (f, v) in &shared {
                 assert_eq!(f.get(&arena), Some(v));
             }
-            let s = arena.region_stats();
+            let s = arena.detailed_stats();
             assert_eq!(s.live_objects, lens.len() + big_model.len() + shared.len());
             assert_eq!(
                 s.capacity,

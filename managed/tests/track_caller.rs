@@ -66,7 +66,7 @@ fn panics_point_at_the_callers_line() {
         make_guard!(g2);
         let (one, state) = Arena::<'_, 256>::new(g1);
         let (two, _two_state) = Arena::<'_, 256>::new(g2);
-        let item = one.allocate_value(&state, 5u64).unwrap();
+        let item = one.alloc(&state, 5u64).unwrap();
         let (file, line) = panic_location(&seen, || {
             let _ = two.share(item); // an item of another arena
         });

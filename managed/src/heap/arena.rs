@@ -3,13 +3,12 @@
 use core::fmt;
 use core::marker::PhantomData;
 use core::ops::{Index, IndexMut};
-use core::ptr::NonNull;
 
 use crate::stats::SpaceStats;
 use crate::visit::Managed;
 
 use super::gc::Gc;
-use super::raw::{CollectStats, DEFAULT_CHUNK, GcKind, RawHeap};
+use super::raw::{CollectStats, DEFAULT_CHUNK, RawHeap};
 use super::rootable::Rootable;
 
 /// Makes a type invariant in `'gc` (like `Cell<&'gc ()>`), without
@@ -71,9 +70,9 @@ pub struct Heap<R: Rootable> {
     /// The root, stored at the placeholder brand `'static` and only ever
     /// shown at a fresh brand (see `mutate`); declared first, so it is
     /// dropped before the objects.
-    root: R::Root<'static>,
+    pub(in crate::heap) root: R::Root<'static>,
     /// The chunks and objects.
-    raw: RawHeap,
+    pub(in crate::heap) raw: RawHeap,
 }
 
 /// When [`Heap::collect_if_due`] collects: once the bytes allocated since
@@ -149,7 +148,7 @@ impl<R: Rootable> Heap<R> {
     /// use managed::prelude::*;
     ///
     /// let heap: Heap<Vec<Gc<'static, u32>>> = Heap::new(|mc| vec![Gc::new(mc, 7u32)]);
-    /// assert_eq!(heap.heap_stats().used_bytes, 8);
+    /// assert_eq!(heap.detailed_stats().used_bytes, 8);
     /// ```
     pub fn new(init: impl for<'gc> FnOnce(&mut Mutation<'gc>) -> R::Root<'gc>) -> Self {
         Self::with_chunk_size(DEFAULT_CHUNK, init)
@@ -168,76 +167,7 @@ impl<R: Rootable> Heap<R> {
         chunk_size: usize,
         init: impl for<'gc> FnOnce(&mut Mutation<'gc>) -> R::Root<'gc>,
     ) -> Self {
-        let mut raw = RawHeap::new(chunk_size);
-        let root = init(Mutation::new(&mut raw));
-        let root = core::mem::ManuallyDrop::new(root);
-        // SAFETY: `R::Root<'a>` and `R::Root<'static>` differ only in a
-        // lifetime, which never changes a type's layout; the value is read
-        // out once. It is only ever used again at a fresh brand (`mutate`,
-        // `collect`) or dropped.
-        let root = unsafe { (&raw const *root).cast::<R::Root<'static>>().read() };
-        Heap { root, raw }
-    }
-
-    /// Runs `f` with the mutation token and the root, at a fresh brand
-    /// `'gc`; returns what `f` returns (which cannot hold a handle).
-    ///
-    /// ```compile_fail
-    /// use managed::prelude::*;
-    ///
-    /// let mut heap: Heap<Vec<Gc<'static, u32>>> = Heap::new(|_| Vec::new());
-    /// // A handle cannot leave its mutation: it would dangle after a collection.
-    /// let escaped = heap.mutate(|mc, _| Gc::new(mc, 1u32));
-    /// ```
-    pub fn mutate<O>(
-        &mut self,
-        f: impl for<'gc> FnOnce(&mut Mutation<'gc>, &mut R::Root<'gc>) -> O,
-    ) -> O {
-        let root = NonNull::from(&mut self.root).cast::<R::Root<'_>>();
-        // SAFETY: the root is `R::Root` at another brand (same layout), and
-        // `f` can use it at `'gc` only: `for<'gc>` lets it relate `'gc` to
-        // no other lifetime, so it can put only `'static` data and handles
-        // made by this mutation's token (objects of this heap) into it.
-        let root = unsafe { &mut *root.as_ptr() };
-        f(Mutation::new(&mut self.raw), root)
-    }
-
-    /// Collects: marks every object reachable from the root, runs the
-    /// destructors of the unreachable ones (each exactly once), slides the
-    /// survivors of each chunk together (a chunk under half live has its
-    /// survivors copied out to a fresh chunk instead), rewrites every
-    /// handle, and gives empty chunks back (keeping spare room as
-    /// [`Pacing`] says).
-    ///
-    /// If a destructor panics, the panic propagates once the heap is
-    /// consistent again: the objects swept so far are dropped, the others
-    /// are left to the next collection, which also does the compaction
-    /// this one did not reach. The heap stays usable.
-    pub fn collect(&mut self) -> CollectStats {
-        let root = NonNull::from(&mut self.root).cast::<u8>();
-        // SAFETY: 1. `&mut self`: no mutation is running, so no reference
-        // to an object is live and every handle is in the root's graph
-        // (handles cannot leave a mutation except through the root);
-        // 2. every such handle was made by this heap's token and rewritten
-        // by every collection since, so it points at a live object of the
-        // type its kind describes.
-        unsafe { self.raw.collect(root, GcKind::of::<R::Root<'static>>()) }
-    }
-
-    /// Collects if the bytes allocated since the last collection reach the
-    /// heap's [`Pacing`]; returns the collection's figures if it ran.
-    pub fn collect_if_due(&mut self) -> Option<CollectStats> {
-        self.raw.due().then(|| self.collect())
-    }
-
-    /// When [`collect_if_due`](Self::collect_if_due) collects.
-    pub fn pacing(&self) -> Pacing {
-        self.raw.pacing()
-    }
-
-    /// Sets when [`collect_if_due`](Self::collect_if_due) collects.
-    pub fn set_pacing(&mut self, pacing: Pacing) {
-        self.raw.set_pacing(pacing);
+        Self::build(RawHeap::new(chunk_size), init)
     }
 
     /// Space statistics: bytes of objects not reclaimed yet (right after a
@@ -248,7 +178,7 @@ impl<R: Rootable> Heap<R> {
     }
 
     /// Detailed figures.
-    pub fn heap_stats(&self) -> HeapStats {
+    pub fn detailed_stats(&self) -> HeapStats {
         let (reserved_bytes, used_bytes, chunks) = self.raw.usage();
         HeapStats {
             chunk_size: self.raw.chunk_size(),
@@ -267,108 +197,17 @@ impl<R: Rootable> Heap<R> {
     pub fn shrink_to_fit(&mut self) {
         self.raw.release_spare();
     }
-}
 
-impl<R: Rootable> fmt::Debug for Heap<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Heap")
-            .field("stats", &self.heap_stats())
-            .finish_non_exhaustive()
-    }
-}
-
-/// The token of one [`Heap::mutate`] call, branded `'gc`: allocates
-/// objects and gives access to them through [`Gc`] handles.
-///
-/// Reading an object borrows the token shared (`gc.get(mc)`, `&mc[gc]`),
-/// writing borrows it exclusively (`gc.get_mut(mc)`, `&mut mc[gc]`), so the
-/// borrow checker rules out a written object being read or written through
-/// another handle at the same time, whatever handles alias it.
-///
-/// Helper functions take `mc: &mut Mutation<'gc>` (or `&Mutation<'gc>` to
-/// only read and allocate) and handles `Gc<'gc, T>` with the same `'gc`:
-///
-/// ```
-/// use managed::prelude::*;
-///
-/// #[derive(Managed)]
-/// struct Counter {
-///     hits: u64,
-/// }
-///
-/// fn hit<'gc>(mc: &mut Mutation<'gc>, counter: Gc<'gc, Counter>) -> u64 {
-///     mc[counter].hits += 1;
-///     mc[counter].hits
-/// }
-///
-/// let mut heap: Heap<Option<Gc<'static, Counter>>> = Heap::new(|_| None);
-/// heap.mutate(|mc, root| {
-///     let c = *root.get_or_insert_with(|| Gc::new(mc, Counter { hits: 0 }));
-///     hit(mc, c);
-///     assert_eq!(hit(mc, c), 2);
-/// });
-/// ```
-#[repr(transparent)]
-pub struct Mutation<'gc> {
-    /// The heap; allocation goes through `&self` (cells), collection needs
-    /// the heap itself, which `mutate` borrows.
-    raw: RawHeap,
-    /// The brand (invariant).
-    _brand: Invariant<'gc>,
-}
-
-impl<'gc> Mutation<'gc> {
-    /// The token of a mutation of `raw`.
-    fn new(raw: &mut RawHeap) -> &mut Self {
-        // SAFETY: `Mutation` is a transparent wrapper of `RawHeap`; the
-        // brand is chosen by the caller, a `for<'gc>` closure.
-        unsafe { &mut *(raw as *mut RawHeap).cast::<Self>() }
+    /// When [`collect_if_due`](Self::collect_if_due) collects.
+    pub fn pacing(&self) -> Pacing {
+        self.raw.pacing()
     }
 
-    /// Moves `value` into the heap and returns a handle to it (the same as
-    /// [`Gc::new`]).
-    ///
-    /// # Panics
-    ///
-    /// If `T` is aligned to more than half the heap's chunk size.
-    #[inline(always)]
-    #[track_caller]
-    pub fn alloc<T: Managed + 'gc>(&self, value: T) -> Gc<'gc, T> {
-        let p = self.raw.alloc(value);
-        // SAFETY: a live `T` of this heap, whose mutation this token brands.
-        unsafe { Gc::from_ptr(p) }
+    /// Sets when [`collect_if_due`](Self::collect_if_due) collects.
+    pub fn set_pacing(&mut self, pacing: Pacing) {
+        self.raw.set_pacing(pacing);
     }
 
-    /// Bytes allocated since the last collection.
-    pub fn allocated_since_collection(&self) -> usize {
-        self.raw.allocated_since()
-    }
-}
-
-impl<'gc, T> Index<Gc<'gc, T>> for Mutation<'gc> {
-    type Output = T;
-
-    #[inline(always)]
-    fn index(&self, gc: Gc<'gc, T>) -> &T {
-        gc.get(self)
-    }
-}
-
-impl<'gc, T> IndexMut<Gc<'gc, T>> for Mutation<'gc> {
-    #[inline(always)]
-    fn index_mut(&mut self, gc: Gc<'gc, T>) -> &mut T {
-        gc.get_mut(self)
-    }
-}
-
-impl fmt::Debug for Mutation<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Mutation").finish_non_exhaustive()
-    }
-}
-
-// Memory maps (`crate::memory_map`).
-impl<R: Rootable> Heap<R> {
     /// A map of the heap's memory: one block per chunk (normal chunks by
     /// alignment class, then large and spare ones), each with its header,
     /// its mark bitmap and prefix table as metadata, the objects, and the
@@ -408,5 +247,132 @@ impl<R: Rootable> Heap<R> {
         ));
         self.raw.map_into(&mut map);
         map
+    }
+
+    /// Runs `f` with the mutation token and the root, at a fresh brand
+    /// `'gc`; returns what `f` returns (which cannot hold a handle).
+    ///
+    /// ```compile_fail
+    /// use managed::prelude::*;
+    ///
+    /// let mut heap: Heap<Vec<Gc<'static, u32>>> = Heap::new(|_| Vec::new());
+    /// // A handle cannot leave its mutation: it would dangle after a collection.
+    /// let escaped = heap.mutate(|mc, _| Gc::new(mc, 1u32));
+    /// ```
+    pub fn mutate<O>(
+        &mut self,
+        f: impl for<'gc> FnOnce(&mut Mutation<'gc>, &mut R::Root<'gc>) -> O,
+    ) -> O {
+        self.run_mutation(f)
+    }
+
+    /// Collects: marks every object reachable from the root, runs the
+    /// destructors of the unreachable ones (each exactly once), slides the
+    /// survivors of each chunk together (a chunk under half live has its
+    /// survivors copied out to a fresh chunk instead), rewrites every
+    /// handle, and gives empty chunks back (keeping spare room as
+    /// [`Pacing`] says).
+    ///
+    /// If a destructor panics, the panic propagates once the heap is
+    /// consistent again: the objects swept so far are dropped, the others
+    /// are left to the next collection, which also does the compaction
+    /// this one did not reach. The heap stays usable.
+    pub fn collect(&mut self) -> CollectStats {
+        self.collect_from_root()
+    }
+
+    /// Collects if the bytes allocated since the last collection reach the
+    /// heap's [`Pacing`]; returns the collection's figures if it ran.
+    pub fn collect_if_due(&mut self) -> Option<CollectStats> {
+        self.raw.due().then(|| self.collect())
+    }
+}
+
+impl<R: Rootable> fmt::Debug for Heap<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Heap")
+            .field("stats", &self.detailed_stats())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The token of one [`Heap::mutate`] call, branded `'gc`: allocates
+/// objects and gives access to them through [`Gc`] handles.
+///
+/// Reading an object borrows the token shared (`gc.get(mc)`, `&mc[gc]`),
+/// writing borrows it exclusively (`gc.get_mut(mc)`, `&mut mc[gc]`), so the
+/// borrow checker rules out a written object being read or written through
+/// another handle at the same time, whatever handles alias it.
+///
+/// Helper functions take `mc: &mut Mutation<'gc>` (or `&Mutation<'gc>` to
+/// only read and allocate) and handles `Gc<'gc, T>` with the same `'gc`:
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// #[derive(Managed)]
+/// struct Counter {
+///     hits: u64,
+/// }
+///
+/// fn hit<'gc>(mc: &mut Mutation<'gc>, counter: Gc<'gc, Counter>) -> u64 {
+///     mc[counter].hits += 1;
+///     mc[counter].hits
+/// }
+///
+/// let mut heap: Heap<Option<Gc<'static, Counter>>> = Heap::new(|_| None);
+/// heap.mutate(|mc, root| {
+///     let c = *root.get_or_insert_with(|| Gc::new(mc, Counter { hits: 0 }));
+///     hit(mc, c);
+///     assert_eq!(hit(mc, c), 2);
+/// });
+/// ```
+#[repr(transparent)]
+pub struct Mutation<'gc> {
+    /// The heap; allocation goes through `&self` (cells), collection needs
+    /// the heap itself, which `mutate` borrows.
+    pub(in crate::heap) raw: RawHeap,
+    /// The brand (invariant).
+    _brand: Invariant<'gc>,
+}
+
+impl<'gc> Mutation<'gc> {
+    /// Moves `value` into the heap and returns a handle to it (the same as
+    /// [`Gc::new`]).
+    ///
+    /// # Panics
+    ///
+    /// If `T` is aligned to more than half the heap's chunk size.
+    #[inline(always)]
+    #[track_caller]
+    pub fn alloc<T: Managed + 'gc>(&self, value: T) -> Gc<'gc, T> {
+        self.alloc_gc(value)
+    }
+
+    /// Bytes allocated since the last collection.
+    pub fn allocated_since_collection(&self) -> usize {
+        self.raw.allocated_since()
+    }
+}
+
+impl<'gc, T> Index<Gc<'gc, T>> for Mutation<'gc> {
+    type Output = T;
+
+    #[inline(always)]
+    fn index(&self, gc: Gc<'gc, T>) -> &T {
+        gc.get(self)
+    }
+}
+
+impl<'gc, T> IndexMut<Gc<'gc, T>> for Mutation<'gc> {
+    #[inline(always)]
+    fn index_mut(&mut self, gc: Gc<'gc, T>) -> &mut T {
+        gc.get_mut(self)
+    }
+}
+
+impl fmt::Debug for Mutation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mutation").finish_non_exhaustive()
     }
 }

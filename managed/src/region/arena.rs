@@ -3,8 +3,6 @@
 use alloc::boxed::Box;
 use core::fmt;
 use core::marker::PhantomData;
-use core::mem::ManuallyDrop;
-use core::ptr::NonNull;
 
 use generativity::{Guard, Id};
 
@@ -12,27 +10,27 @@ use crate::error::{AllocError, AllocValueError};
 use crate::stats::SpaceStats;
 use crate::visit::Managed;
 
-use super::cells::NOWHERE;
 use super::forward::Forward;
 use super::item::Item;
-use super::raw::{GRANULE, RawRegion, Visits, release};
-use super::token::{Census, ItemToken, Rebrand, Token};
+use super::raw::{GRANULE, RawRegion};
+use super::token::{Rebrand, Token};
 
 /// A compacting region of `N` bytes on the heap, branded with the unique
 /// lifetime `'id` of a [`make_guard!`](crate::make_guard) guard.
 ///
 /// Values of any `Sized` type (and slices of `Copy` elements) are bump
 /// allocated in address order, without headers, in 8-byte granules;
-/// dropping their [`Item`] marks its granules dead in a side bitmap. [`compact`](Self::compact) slides every live object down
-/// in one address-ordered pass, so that all the free space is one block at
+/// dropping their [`Item`] marks its granules dead in a side bitmap.
+/// [`compact`](Self::compact) slides every live object down in one address-ordered pass, so that all the free space is one block at
 /// the end. See the [module docs](super) for the two-phase protocol that
 /// makes this safe.
 ///
 /// `N` is the capacity of [`new`](Self::new); [`with_capacity`](Self::with_capacity)
 /// picks the capacity at run time instead (any `N`, conventionally 0).
 pub struct Arena<'id, const N: usize> {
-    /// The region memory, its bitmap, cells and side tables.
-    raw: RawRegion,
+    /// The region memory, its bitmap, cells and side tables (its pointer
+    /// machinery is `raw::arena`'s).
+    pub(in crate::region) raw: RawRegion,
     /// The brand; also makes the arena neither `Send` nor `Sync`.
     _brand: PhantomData<(Id<'id>, *mut ())>,
 }
@@ -121,9 +119,8 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// A new arena of `bytes` bytes (rounded down to a multiple of 8).
     #[track_caller]
     pub fn with_capacity(guard: Guard<'id>, bytes: usize) -> (Self, State<'id>) {
-        match Self::try_with_capacity(guard, bytes) {
-            Ok(pair) => pair,
-            Err(AllocError::OutOfMemory { layout }) => alloc::alloc::handle_alloc_error(layout),
+        match RawRegion::new(bytes, true) {
+            Ok(raw) => Self::from_raw(guard, raw),
             Err(e) => panic!("cannot create a region of {bytes} bytes: {e}"),
         }
     }
@@ -134,57 +131,7 @@ impl<'id, const N: usize> Arena<'id, N> {
         guard: Guard<'id>,
         bytes: usize,
     ) -> Result<(Self, State<'id>), AllocError> {
-        let _ = guard;
-        let arena = Arena {
-            raw: RawRegion::new(bytes)?,
-            _brand: PhantomData,
-        };
-        Ok((
-            arena,
-            State {
-                _brand: PhantomData,
-            },
-        ))
-    }
-
-    /// The region.
-    #[inline]
-    pub(crate) fn raw(&self) -> &RawRegion {
-        &self.raw
-    }
-
-    /// Reserves space for a `T` and counts it (a dangling address for a
-    /// zero-sized `T`, which takes no space); returns the untagged address.
-    #[inline(always)]
-    fn reserve<T: Managed>(&self) -> Result<NonNull<T>, AllocError> {
-        if size_of::<T>() == 0 {
-            return Ok(NonNull::dangling());
-        }
-        let p = self.raw.reserve(size_of::<T>(), align_of::<T>())?;
-        if T::HAS_REFS {
-            self.raw.add_refs(p, Visits::of::<T>());
-        }
-        Ok(p.cast())
-    }
-
-    /// Tags a fresh object's address into an item.
-    ///
-    /// # Safety
-    ///
-    /// `p` is an initialized, fresh `T` of this region (or a dangling
-    /// zero-sized one) owned by nothing else, valid until the next
-    /// compaction, which `'a` excludes.
-    #[inline(always)]
-    unsafe fn item<'a, T: ?Sized>(&'a self, p: NonNull<T>) -> Item<'a, T> {
-        // SAFETY: forwarded from the caller; a zero-sized value's dangling
-        // address stays untagged.
-        unsafe {
-            if size_of_val(p.as_ref()) == 0 {
-                Item::from_raw(p)
-            } else {
-                Item::from_raw(self.raw.tag(p))
-            }
-        }
+        Ok(Self::from_raw(guard, RawRegion::new(bytes, false)?))
     }
 
     /// Allocates `T::default()`.
@@ -199,8 +146,7 @@ impl<'id, const N: usize> Arena<'id, N> {
         &'a self,
         state: &'a State<'id>,
     ) -> Result<Item<'a, T>, AllocError> {
-        self.allocate_value(state, T::default())
-            .map_err(AllocError::from)
+        self.alloc(state, T::default()).map_err(AllocError::from)
     }
 
     /// Allocates `value`; gives it back with the error when it does not fit.
@@ -211,24 +157,12 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// ([`AllocValueError::into_value`]); `?` turns it into the
     /// [`AllocError`] alone.
     #[inline]
-    pub fn allocate_value<'a, T: Managed>(
+    pub fn alloc<'a, T: Managed>(
         &'a self,
         state: &'a State<'id>,
         value: T,
     ) -> Result<Item<'a, T>, AllocValueError<T>> {
-        let _ = state;
-        match self.reserve::<T>() {
-            Ok(p) => {
-                // SAFETY: 1. fresh space for a `T`, aligned and in bounds;
-                // 2. the object lives until compaction, which needs
-                // `state`, borrowed for `'a`.
-                unsafe {
-                    p.write(value);
-                    Ok(self.item(p))
-                }
-            }
-            Err(e) => Err(AllocValueError::new(e, value)),
-        }
+        self.emplace(state, value)
     }
 
     /// Allocates the value `f` returns; `f` runs only once space is
@@ -239,44 +173,13 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// # Errors
     ///
     /// As [`allocate`](Self::allocate).
-    pub fn allocate_with<'a, T: Managed>(
+    #[inline]
+    pub fn alloc_with<'a, T: Managed>(
         &'a self,
         state: &'a State<'id>,
         f: impl FnOnce() -> T,
     ) -> Result<Item<'a, T>, AllocError> {
-        let _ = state;
-        let p = self.reserve::<T>()?;
-        let size = size_of::<T>();
-        if size != 0 {
-            // Until the value is written, its space is dead and uncounted,
-            // so a panic in `f` (or a compaction list entry, or stats from
-            // a reentrant call) never treats it as a live value.
-            self.raw.count_object(false);
-            // SAFETY: `p` was just reserved for `size` bytes.
-            unsafe { self.raw.mark(p.cast(), size, true) };
-        }
-        let value = f();
-        // SAFETY: the reserved space fits a `T` at `p`.
-        unsafe { p.write(value) };
-        if size != 0 {
-            // SAFETY: as above; `f` cannot compact (the state is borrowed).
-            unsafe { self.raw.mark(p.cast(), size, false) };
-            self.raw.count_object(true);
-        }
-        // SAFETY: as in `allocate_value`.
-        Ok(unsafe { self.item(p) })
-    }
-
-    /// Reserves space for `len` elements of `T` (a slice of `Copy`
-    /// elements: nothing to drop, no references).
-    fn reserve_slice<T: Copy>(&self, len: usize) -> Result<NonNull<T>, AllocError> {
-        let bytes = size_of::<T>()
-            .checked_mul(len)
-            .ok_or(AllocError::CapacityOverflow)?;
-        if bytes == 0 {
-            return Ok(NonNull::dangling());
-        }
-        Ok(self.raw.reserve(bytes, align_of::<T>())?.cast())
+        self.emplace_with(state, f)
     }
 
     /// Allocates a copy of `src`.
@@ -284,20 +187,13 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// # Errors
     ///
     /// As [`allocate`](Self::allocate).
-    pub fn allocate_slice<'a, T: Copy>(
+    #[inline]
+    pub fn alloc_slice<'a, T: Copy>(
         &'a self,
         state: &'a State<'id>,
         src: &[T],
     ) -> Result<Item<'a, [T]>, AllocError> {
-        let _ = state;
-        let p = self.reserve_slice::<T>(src.len())?;
-        // SAFETY: 1. the fresh space holds `len` elements aligned for `T`
-        // (nothing to copy for a zero-sized slice); 2. `Copy` elements are
-        // duplicated bitwise.
-        unsafe {
-            core::ptr::copy_nonoverlapping(src.as_ptr(), p.as_ptr(), src.len());
-            Ok(self.item(NonNull::slice_from_raw_parts(p, src.len())))
-        }
+        self.copy_slice(state, src)
     }
 
     /// Allocates a slice of `len` copies of `value`, built in place.
@@ -306,22 +202,14 @@ impl<'id, const N: usize> Arena<'id, N> {
     ///
     /// As [`allocate`](Self::allocate); `CapacityOverflow` if the byte size
     /// overflows.
-    pub fn allocate_slice_fill<'a, T: Copy>(
+    #[inline]
+    pub fn alloc_slice_fill<'a, T: Copy>(
         &'a self,
         state: &'a State<'id>,
         len: usize,
         value: T,
     ) -> Result<Item<'a, [T]>, AllocError> {
-        let _ = state;
-        let first = self.reserve_slice::<T>(len)?;
-        if size_of::<T>() != 0 {
-            for i in 0..len {
-                // SAFETY: `i < len` elements fit in the fresh space.
-                unsafe { first.add(i).write(value) };
-            }
-        }
-        // SAFETY: `len` initialized elements owned by nothing else.
-        Ok(unsafe { self.item(NonNull::slice_from_raw_parts(first, len)) })
+        self.fill_slice(state, len, value)
     }
 
     /// Allocates `value` as an object the arena owns, reached through the
@@ -331,24 +219,14 @@ impl<'id, const N: usize> Arena<'id, N> {
     ///
     /// # Errors
     ///
-    /// As [`allocate_value`](Self::allocate_value).
-    pub fn allocate_shared<T: Managed + 'id>(
+    /// As [`alloc`](Self::alloc).
+    pub fn alloc_shared<T: Managed + 'id>(
         &self,
         state: &State<'id>,
         value: T,
     ) -> Result<Forward<'id, T>, AllocValueError<T>> {
-        let item = self.allocate_value(state, value)?;
+        let item = self.alloc(state, value)?;
         Ok(self.share(item))
-    }
-
-    /// Panics unless the item's value is in this region (a zero-sized
-    /// value belongs to no region, and to every one).
-    #[track_caller]
-    fn check_owned<T: ?Sized>(&self, item: &Item<'_, T>) {
-        assert!(
-            size_of_val(&**item) == 0 || self.raw.contains(item.as_ptr().addr()),
-            "this Item belongs to another region"
-        );
     }
 
     /// Hands an item's object over to the arena, to be reached through
@@ -357,51 +235,104 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// # Panics
     ///
     /// If the item belongs to another arena.
+    #[inline]
     #[track_caller]
-    #[must_use = "the shared object lives until the arena drops or `free` removes it: \
+    #[must_use = "the shared object lives until the arena drops or `remove` removes it: \
                   without its Forward it cannot be reached"]
     pub fn share<T: 'id>(&self, item: Item<'_, T>) -> Forward<'id, T> {
-        self.check_owned(&item);
-        let p = item.untagged();
-        core::mem::forget(item);
-        /// Drops a shared `T`.
-        ///
-        /// # Safety
-        ///
-        /// `p` is a live shared `T` never used again (any address for a
-        /// zero-sized `T`).
-        unsafe fn drop_shared<T>(p: *mut u8) {
-            let p = if size_of::<T>() == 0 {
-                NonNull::<T>::dangling().as_ptr()
-            } else {
-                p.cast::<T>()
-            };
-            // SAFETY: the caller hands over a valid `T`.
-            unsafe { core::ptr::drop_in_place(p) }
-        }
-        let place = self.raw.place(p.cast(), size_of::<T>());
-        let (index, generation) = self.raw.core().cells.acquire(place, Some(drop_shared::<T>));
-        // SAFETY: the cell tracks the item's live `T`, now owned by the
-        // arena (dropped through the cell's glue, or by `free`).
-        unsafe { Forward::new(index, generation) }
+        self.share_item(item)
     }
 
     /// Removes a shared object, returning its value, or `None` if it was
     /// already freed (through another copy of the `Forward`).
-    pub fn free<T>(&mut self, forward: Forward<'id, T>) -> Option<T> {
-        let p = forward.live_addr(self)?;
-        // SAFETY: 1. the cell tracks a live shared `T` of this arena (the
-        // brand and generation match); 2. `&mut self` rules out any
-        // reference to it; 3. the value is read out once, then its space is
-        // marked dead and the cell released, so no `Forward` reads it again.
-        unsafe {
-            let value = p.read();
-            if size_of::<T>() != 0 {
-                release(p.cast(), self.raw.tag(p).addr().get(), size_of::<T>());
-            }
-            self.raw.core().cells.release(forward.index());
-            Some(value)
+    #[inline]
+    pub fn remove<T>(&mut self, forward: Forward<'id, T>) -> Option<T> {
+        self.take_shared(forward)
+    }
+
+    /// Whether the shared object `forward` refers to is still alive (not
+    /// removed).
+    #[inline]
+    pub fn contains<T>(&self, forward: Forward<'id, T>) -> bool {
+        forward.live_addr(self).is_some()
+    }
+
+    /// The shared object `forward` refers to, or `None` if it was removed
+    /// (the same as [`Forward::get`]).
+    #[inline]
+    pub fn get<T>(&self, forward: Forward<'id, T>) -> Option<&T> {
+        forward.get(self)
+    }
+
+    /// The shared object `forward` refers to, mutably, or `None` if it was
+    /// removed (the same as [`Forward::get_mut`]).
+    #[inline]
+    pub fn get_mut<T>(&mut self, forward: Forward<'id, T>) -> Option<&mut T> {
+        forward.get_mut(self)
+    }
+
+    /// Bytes of the region.
+    pub fn capacity(&self) -> usize {
+        self.raw.capacity()
+    }
+
+    /// Bytes free at the end of the region, where allocation happens.
+    pub fn available(&self) -> usize {
+        self.raw.capacity() - self.raw.top()
+    }
+
+    /// Space statistics: live bytes (in granules) and the region's capacity.
+    pub fn stats(&self) -> SpaceStats {
+        let s = self.detailed_stats();
+        SpaceStats::new(s.live_bytes, s.capacity)
+    }
+
+    /// Detailed space figures (counts the dead bitmap: O(capacity / 512)).
+    pub fn detailed_stats(&self) -> RegionStats {
+        let top = self.raw.top();
+        let dead = self.raw.dead_granules();
+        let padding = self.raw.core().padding.get();
+        let live = top - dead * GRANULE;
+        RegionStats {
+            capacity: self.raw.capacity(),
+            live_objects: self.raw.live_objects(),
+            live_bytes: live,
+            live_block_bytes: live,
+            hole_bytes: (dead - padding) * GRANULE,
+            padding_bytes: padding * GRANULE,
+            tail_bytes: self.raw.capacity() - top,
         }
+    }
+
+    /// A map of the region's memory: one block, with the region's
+    /// bookkeeping as its header, the dead bitmap as metadata, then the
+    /// object area granule by granule: live objects, dead ones (free: the
+    /// holes [`compact`](Self::compact) reclaims, alignment padding among
+    /// them) and the free room at the end. Live bytes are
+    /// [`stats`](Self::stats)' live bytes; live and free bytes add up to
+    /// the capacity.
+    ///
+    /// ```
+    /// use managed::memory_map::SpanKind;
+    /// use managed::prelude::*;
+    ///
+    /// make_guard!(guard);
+    /// let (arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
+    /// let items: Vec<_> = (0..64).map(|_| arena.allocate::<u64>(&state).unwrap()).collect();
+    /// let kept: Vec<_> = items.into_iter().step_by(4).collect();
+    /// let map = arena.memory_map();
+    /// assert_eq!(map.bytes(SpanKind::Live), kept.len() * 8);
+    /// assert_eq!(map.bytes(SpanKind::Live) + map.bytes(SpanKind::Free), arena.capacity());
+    /// drop(kept);
+    /// ```
+    #[must_use]
+    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
+        let mut map = crate::memory_map::MemoryMap::new(alloc::format!(
+            "region Arena ({} bytes)",
+            self.capacity()
+        ));
+        self.raw.map_into(&mut map);
+        map
     }
 
     /// Turns an item into a token, to be redeemed (by calling it with the
@@ -427,23 +358,7 @@ impl<'id, const N: usize> Arena<'id, N> {
         guard: &'c Guard<'g>,
         item: Item<'_, T>,
     ) -> impl for<'b> FnOnce(&'b Arena<'id, N>) -> Item<'b, T> + use<'c, 'g, 'id, N, T> {
-        let _ = guard;
-        self.check_owned(&item);
-        let untagged = item.untagged();
-        let ptr = item.into_raw();
-        let core = self.raw.core();
-        // SAFETY: a live value (the item's).
-        let size = size_of_val(unsafe { untagged.as_ref() });
-        let (index, _) = core
-            .cells
-            .acquire(self.raw.place(untagged.cast(), size), None);
-        core.token_created();
-        let token = ItemToken::<'c, 'id, T> {
-            ptr,
-            index,
-            core: self.raw.block(),
-            _marker: PhantomData,
-        };
+        let token = self.item_token(guard, item);
         redeemer(move |arena: &Arena<'id, N>| token.redeem(arena))
     }
 
@@ -459,6 +374,7 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// # Panics
     ///
     /// If `value` holds an item of another arena (before changing anything).
+    #[inline]
     #[track_caller]
     #[must_use = "a token not redeemed leaves its objects in the region, unreachable"]
     pub fn tokenize_all<'c, 'g, S: Rebrand>(
@@ -466,29 +382,7 @@ impl<'id, const N: usize> Arena<'id, N> {
         guard: &'c Guard<'g>,
         value: S,
     ) -> Token<'c, 'id, S::Branded<'static>> {
-        let _ = guard;
-        let mut value = value;
-        let mut census = Census {
-            owns: |p| self.raw.contains_tagged(p),
-            foreign: false,
-        };
-        value.visit_refs(&mut census);
-        assert!(
-            !census.foreign,
-            "tokenize_all: the value holds an Item of another region"
-        );
-        let value = ManuallyDrop::new(value);
-        // SAFETY: 1. `S` and `S::Branded<'static>` differ only in the region
-        // lifetime (`Rebrand`), and the value is read out once; 2. every
-        // item in it belongs to this region (checked above).
-        unsafe {
-            // Lifetimes never change a layout, so this holds for every
-            // correct `Rebrand` impl; checked in every build (two constants,
-            // folded away) since the read below relies on it.
-            assert_eq!(size_of::<S>(), size_of::<S::Branded<'static>>());
-            let erased = (&*value as *const S).cast::<S::Branded<'static>>().read();
-            Token::new(erased, &self.raw)
-        }
+        self.whole_token(guard, value)
     }
 
     /// [`tokenize_all`](Self::tokenize_all) with the single-item call shape:
@@ -508,7 +402,7 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// make_guard!(guard);
     /// let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
     /// let garbage = arena.allocate::<u64>(&state).unwrap();
-    /// let list = vec![arena.allocate_value(&state, 7u32).unwrap()];
+    /// let list = vec![arena.alloc(&state, 7u32).unwrap()];
     /// make_guard!(compact);
     /// let token = arena.tokenize_boxed(&compact, list);
     /// drop(garbage);
@@ -546,13 +440,12 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// of another region. (A `visit_refs` that panics once the rewriting
     /// has started aborts the process: the region could not be left
     /// half-moved.)
+    #[inline]
     #[track_caller]
     #[must_use = "the compaction lasts until `finish` takes this back with the guard"]
     pub fn compact<'g>(&mut self, guard: &Guard<'g>, state: State<'id>) -> Compacting<'id, 'g> {
-        let _ = (guard, state);
-        // SAFETY: `&mut self` means no item, redeemed item or reference
-        // read through a `Forward` is live.
-        unsafe { self.raw.compact() };
+        let _ = guard;
+        self.compact_objects(state);
         Compacting {
             _brand: PhantomData,
         }
@@ -567,70 +460,25 @@ impl<'id, const N: usize> Arena<'id, N> {
         }
     }
 
-    /// Space statistics: live bytes (in granules) and the region's capacity.
-    pub fn stats(&self) -> SpaceStats {
-        let s = self.region_stats();
-        SpaceStats::new(s.live_bytes, s.capacity)
+    /// The arena of a fresh region, branded with `guard`.
+    fn from_raw(guard: Guard<'id>, raw: RawRegion) -> (Self, State<'id>) {
+        let _ = guard;
+        let arena = Arena {
+            raw,
+            _brand: PhantomData,
+        };
+        (
+            arena,
+            State {
+                _brand: PhantomData,
+            },
+        )
     }
 
-    /// Detailed space figures (counts the dead bitmap: O(capacity / 512)).
-    pub fn region_stats(&self) -> RegionStats {
-        let top = self.raw.top();
-        let dead = self.raw.dead_granules();
-        let padding = self.raw.core().padding.get();
-        let live = top - dead * GRANULE;
-        RegionStats {
-            capacity: self.raw.capacity(),
-            live_objects: self.raw.live_objects(),
-            live_bytes: live,
-            live_block_bytes: live,
-            hole_bytes: (dead - padding) * GRANULE,
-            padding_bytes: padding * GRANULE,
-            tail_bytes: self.raw.capacity() - top,
-        }
-    }
-
-    /// Bytes of the region.
-    pub fn capacity(&self) -> usize {
-        self.raw.capacity()
-    }
-
-    /// Bytes free at the end of the region, where allocation happens.
-    pub fn available(&self) -> usize {
-        self.raw.capacity() - self.raw.top()
-    }
-
-    /// Drops the shared objects from cell `from` on.
-    fn drop_shared_from(&mut self, from: usize) {
-        /// Continues with the next cells if a destructor panics.
-        struct Resume<'r, 'id, const N: usize> {
-            arena: &'r mut Arena<'id, N>,
-            from: usize,
-        }
-        impl<const N: usize> Drop for Resume<'_, '_, N> {
-            fn drop(&mut self) {
-                let from = self.from;
-                self.arena.drop_shared_from(from);
-            }
-        }
-        let mut from = from;
-        while let Some((next, drop_fn, place)) = self.raw.core().cells.take_shared(from) {
-            let addr = if place == NOWHERE {
-                // A zero-sized value: its glue ignores the address.
-                NonNull::<u64>::dangling().as_ptr().cast()
-            } else {
-                self.raw.at(place).as_ptr()
-            };
-            let resume = Resume {
-                arena: self,
-                from: next,
-            };
-            // SAFETY: a live shared object owned by the arena, its cell
-            // released first so it is dropped once even if this panics.
-            unsafe { drop_fn(addr) };
-            core::mem::forget(resume);
-            from = next;
-        }
+    /// The region.
+    #[inline]
+    pub(crate) fn raw(&self) -> &RawRegion {
+        &self.raw
     }
 }
 
@@ -641,22 +489,6 @@ where
     F: for<'b> FnOnce(&'b Arena<'id, N>) -> Item<'b, T>,
 {
     f
-}
-
-impl<const N: usize> Drop for Arena<'_, N> {
-    fn drop(&mut self) {
-        /// Releases the block (or leaves it to the outstanding tokens) even
-        /// if a destructor panics.
-        struct Release(NonNull<super::raw::Core>);
-        impl Drop for Release {
-            fn drop(&mut self) {
-                // SAFETY: the arena's block; the arena is gone after this.
-                unsafe { super::raw::Core::arena_gone(self.0) };
-            }
-        }
-        let _release = Release(self.raw.block());
-        self.drop_shared_from(0);
-    }
 }
 
 impl<const N: usize> fmt::Debug for Arena<'_, N> {
@@ -677,39 +509,5 @@ impl fmt::Debug for State<'_> {
 impl fmt::Debug for Compacting<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Compacting")
-    }
-}
-
-// Memory maps (`crate::memory_map`).
-impl<const N: usize> Arena<'_, N> {
-    /// A map of the region's memory: one block, with the region's
-    /// bookkeeping as its header, the dead bitmap as metadata, then the
-    /// object area granule by granule: live objects, dead ones (free: the
-    /// holes [`compact`](Self::compact) reclaims, alignment padding among
-    /// them) and the free room at the end. Live bytes are
-    /// [`stats`](Self::stats)' live bytes; live and free bytes add up to
-    /// the capacity.
-    ///
-    /// ```
-    /// use managed::memory_map::SpanKind;
-    /// use managed::prelude::*;
-    ///
-    /// make_guard!(guard);
-    /// let (arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
-    /// let items: Vec<_> = (0..64).map(|_| arena.allocate::<u64>(&state).unwrap()).collect();
-    /// let kept: Vec<_> = items.into_iter().step_by(4).collect();
-    /// let map = arena.memory_map();
-    /// assert_eq!(map.bytes(SpanKind::Live), kept.len() * 8);
-    /// assert_eq!(map.bytes(SpanKind::Live) + map.bytes(SpanKind::Free), arena.capacity());
-    /// drop(kept);
-    /// ```
-    #[must_use]
-    pub fn memory_map(&self) -> crate::memory_map::MemoryMap {
-        let mut map = crate::memory_map::MemoryMap::new(alloc::format!(
-            "region Arena ({} bytes)",
-            self.capacity()
-        ));
-        self.raw.map_into(&mut map);
-        map
     }
 }

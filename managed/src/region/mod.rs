@@ -32,7 +32,7 @@
 //! let mut a = arena.allocate::<u64>(&state)?;
 //! *a = 7;
 //! let list = vec![arena.allocate::<u64>(&state)?, arena.allocate::<u64>(&state)?];
-//! let shared = arena.allocate_shared(&state, String::from("stable"))?;
+//! let shared = arena.alloc_shared(&state, String::from("stable"))?;
 //!
 //! make_guard!(compact);
 //! let tok_a = arena.tokenize(&compact, a); // one item
@@ -46,7 +46,7 @@
 //! assert_eq!(*a, 7);
 //! assert_eq!(list.len(), 2);
 //! assert_eq!(shared.get(&arena).map(String::as_str), Some("stable"));
-//! assert_eq!(arena.region_stats().hole_bytes, 0);
+//! assert_eq!(arena.detailed_stats().hole_bytes, 0);
 //! # drop((a, list, state));
 //! # Ok(())
 //! # }
@@ -66,7 +66,6 @@
 //! address from it with a prefix table (see `docs/notes/region.md`).
 
 mod arena;
-mod cells;
 mod forward;
 mod item;
 mod raw;

@@ -15,7 +15,7 @@ fn widen<'id, 'short>(f: Forward<'id, &'short str>) -> Forward<'id, &'static str
 fn main() {
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
-    let shared: Forward<'_, &'static str> = arena.allocate_shared(&state, "static").unwrap();
+    let shared: Forward<'_, &'static str> = arena.alloc_shared(&state, "static").unwrap();
     {
         let text = String::from("short");
         *narrow(shared).get_mut(&mut arena).unwrap() = &text;

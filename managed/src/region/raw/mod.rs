@@ -1,11 +1,19 @@
 //! The untyped core of the region: one aligned heap block holding a
-//! [`Core`] (counters and side tables), the *dead bitmap* (one bit per
+//! [`RegionCore`] (counters and side tables), the *dead bitmap* (one bit per
 //! 8-byte granule) and the object area; header-less bump allocation; and
 //! the Compressor-style compactor (a prefix table over the bitmap, then one
 //! ascending slide).
 //!
 //! Nothing here is generic over the stored types: per-type operations are
 //! type-erased function pointers kept in side lists.
+//!
+//! Every `unsafe` block and impl of the region lives in this module and its
+//! children: `cells` (the forwarding cell table), `item`, `forward` and
+//! `token` (the handles' pointer machinery and the `Rebrand` impls) and
+//! `arena` (writing values, sharing, tokenizing and dropping for
+//! `Arena`). Their crate-internal API is safe to call: each function takes
+//! the borrows its argument rests on, so the safe files above hold only
+//! docs and safe code.
 //!
 //! # Finding the block from an object address
 //!
@@ -23,9 +31,16 @@ use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
 use crate::error::AllocError;
+use crate::page::raw::{allocate, deallocate, try_allocate};
 use crate::visit::{Managed, Visitor};
 
-use super::cells::CellTable;
+use cells::CellTable;
+
+mod arena;
+pub(super) mod cells;
+pub(super) mod forward;
+pub(super) mod item;
+pub(super) mod token;
 
 const _: () = assert!(
     usize::BITS == 64,
@@ -169,7 +184,7 @@ pub(crate) struct WholeEntry {
 }
 
 /// The per-region state, at the start of the block.
-pub(crate) struct Core {
+pub(crate) struct RegionCore {
     /// Objects of non-zero size released (dropped, moved out or freed);
     /// live objects are `RawRegion::allocated - released`.
     released: Cell<usize>,
@@ -199,7 +214,7 @@ pub(crate) struct Core {
 }
 
 /// Offset of the dead bitmap from the block start.
-const BITMAP_OFFSET: usize = size_of::<Core>().next_multiple_of(8);
+const BITMAP_OFFSET: usize = size_of::<RegionCore>().next_multiple_of(8);
 
 /// Sets (`dead == true`) or clears `n` bits from bit `g` of `bitmap`.
 ///
@@ -244,11 +259,11 @@ pub(crate) unsafe fn release(ptr: NonNull<u8>, tagged: usize, size: usize) {
         core::num::NonZeroUsize::new(addr & !((1usize << k) - 1)).expect("a block is not at 0"),
     );
     // SAFETY: 1. the block starts at the `1 << k`-aligned address below the
-    // object (see the module docs) and begins with its `Core`; 2. the
+    // object (see the module docs) and begins with its `RegionCore`; 2. the
     // bitmap follows at `BITMAP_OFFSET` and covers every granule of the
     // area, in particular this object's.
     unsafe {
-        let core = block.cast::<Core>().as_ref();
+        let core = block.cast::<RegionCore>().as_ref();
         core.released.set(core.released.get() + 1);
         let g = (addr - block.addr().get() - core.area_offset) / GRANULE;
         set_bits(
@@ -263,7 +278,7 @@ pub(crate) unsafe fn release(ptr: NonNull<u8>, tagged: usize, size: usize) {
 /// The region memory and its bump pointer (owned by the arena).
 pub(crate) struct RawRegion {
     /// Start of the block (aligned to `1 << tag_bits`); every pointer handed
-    /// out is derived from it. It begins with an initialized `Core`.
+    /// out is derived from it. It begins with an initialized `RegionCore`.
     block: NonNull<u8>,
     /// Start of the object area (8-aligned), derived from `block`.
     area: NonNull<u8>,
@@ -278,13 +293,15 @@ pub(crate) struct RawRegion {
     top: Cell<usize>,
     /// `log2(block alignment) << TAG_SHIFT`, or'ed into item addresses.
     tag: usize,
-    /// Objects of non-zero size allocated (see `Core::released`).
+    /// Objects of non-zero size allocated (see `RegionCore::released`).
     allocated: Cell<usize>,
 }
 
 impl RawRegion {
-    /// Reserves a block for `capacity` bytes (rounded down to a multiple of 8).
-    pub(crate) fn new(capacity: usize) -> Result<Self, AllocError> {
+    /// Reserves a block for `capacity` bytes (rounded down to a multiple of
+    /// 8); when the allocator fails, aborts through `handle_alloc_error` if
+    /// `abort`, or returns `OutOfMemory`.
+    pub(crate) fn new(capacity: usize, abort: bool) -> Result<Self, AllocError> {
         let capacity = capacity & !(GRANULE - 1);
         if capacity > MAX_CAPACITY {
             return Err(AllocError::CapacityOverflow);
@@ -298,9 +315,12 @@ impl RawRegion {
             .max(MIN_BLOCK_ALIGN);
         let layout =
             Layout::from_size_align(size, align).map_err(|_| AllocError::CapacityOverflow)?;
-        // SAFETY: the layout has a non-zero size (`Core` is not empty).
-        let block = unsafe { alloc::alloc::alloc(layout) };
-        let block = NonNull::new(block).ok_or(AllocError::OutOfMemory { layout })?;
+        // The layout has a non-zero size (`RegionCore` is not empty).
+        let block = if abort {
+            allocate(layout)
+        } else {
+            try_allocate(layout).ok_or(AllocError::OutOfMemory { layout })?
+        };
         if block
             .addr()
             .get()
@@ -308,10 +328,10 @@ impl RawRegion {
             .is_none_or(|end| end > ADDR_MASK)
         {
             // SAFETY: allocated just above with this layout.
-            unsafe { alloc::alloc::dealloc(block.as_ptr(), layout) };
+            unsafe { deallocate(block, layout) };
             return Err(AllocError::OutOfMemory { layout });
         }
-        let core = Core {
+        let core = RegionCore {
             released: Cell::new(0),
             area_offset,
             layout,
@@ -328,7 +348,7 @@ impl RawRegion {
         // SAFETY: 1. the block is large enough and aligned (>= 4096) for
         // the core and the bitmap after it; 2. the area lies inside it.
         unsafe {
-            block.cast::<Core>().write(core);
+            block.cast::<RegionCore>().write(core);
             block.add(BITMAP_OFFSET).cast::<u64>().write_bytes(0, words);
             Ok(RawRegion {
                 block,
@@ -343,14 +363,14 @@ impl RawRegion {
 
     /// The region's core.
     #[inline]
-    pub(crate) fn core(&self) -> &Core {
-        // SAFETY: the block starts with a `Core`, alive as long as `self`.
-        unsafe { self.block.cast::<Core>().as_ref() }
+    pub(crate) fn core(&self) -> &RegionCore {
+        // SAFETY: the block starts with a `RegionCore`, alive as long as `self`.
+        unsafe { self.block.cast::<RegionCore>().as_ref() }
     }
 
     /// The block pointer (for tokens, which may outlive the arena).
     #[inline]
-    pub(crate) fn block(&self) -> NonNull<Core> {
+    pub(crate) fn block(&self) -> NonNull<RegionCore> {
         self.block.cast()
     }
 
@@ -384,7 +404,7 @@ impl RawRegion {
     #[inline]
     pub(crate) fn place(&self, p: NonNull<u8>, size: usize) -> u32 {
         if size == 0 {
-            super::cells::NOWHERE
+            cells::NOWHERE
         } else {
             // Below `MAX_CAPACITY / 8 < u32::MAX`.
             ((p.addr().get() - self.area.addr().get()) / GRANULE) as u32
@@ -517,7 +537,7 @@ impl RawRegion {
 
     /// Marks the `size` bytes at the untagged object address `p` dead
     /// (`true`) or live again (`false`), without counting objects; for
-    /// `allocate_with`, whose object is dead until built.
+    /// `alloc_with`, whose object is dead until built.
     ///
     /// # Safety
     ///
@@ -532,7 +552,7 @@ impl RawRegion {
         unsafe { set_bits(self.bitmap(), g, size.div_ceil(GRANULE), dead) };
     }
 
-    /// Uncounts (`false`) or counts (`true`) an object: `allocate_with`
+    /// Uncounts (`false`) or counts (`true`) an object: `alloc_with`
     /// counts its object only once it is built.
     pub(crate) fn count_object(&self, counted: bool) {
         let n = self.allocated.get();
@@ -700,7 +720,7 @@ impl RawRegion {
         assert!(new_top_g <= top_g, "region compaction grew the region");
 
         // From here on, a panic would leave references half rewritten.
-        let abort = AbortOnUnwind;
+        let abort = crate::platform::abort_on_unwind();
 
         // 3. Rewrite every reference through the formula.
         let map = self.map(prefix, aligned);
@@ -745,7 +765,7 @@ impl RawRegion {
         }
         core.padding.set(padding);
         self.top.set(new_top_g * GRANULE);
-        core::mem::forget(abort);
+        scopeguard::ScopeGuard::into_inner(abort);
     }
 
     /// The live bits of bitmap word `w` (granules below `top_g`).
@@ -948,16 +968,7 @@ fn outside() -> ! {
     crate::platform::abort()
 }
 
-/// Aborts the process if dropped during a panic (forgotten on success).
-struct AbortOnUnwind;
-
-impl Drop for AbortOnUnwind {
-    fn drop(&mut self) {
-        crate::platform::abort();
-    }
-}
-
-impl Core {
+impl RegionCore {
     /// The address of the object at cell place `place` (not `NOWHERE`) of
     /// the region whose block is `this`.
     ///
@@ -965,7 +976,7 @@ impl Core {
     ///
     /// `this` is a live block and `place` a cell place in use there.
     #[inline]
-    pub(crate) unsafe fn at(this: NonNull<Core>, place: u32) -> NonNull<u8> {
+    pub(crate) unsafe fn at(this: NonNull<RegionCore>, place: u32) -> NonNull<u8> {
         // SAFETY: the place is a granule of the area, inside the block.
         unsafe {
             let offset = this.as_ref().area_offset;
@@ -994,7 +1005,7 @@ impl Core {
     ///
     /// `this` is a live block that counted this token, and the caller does
     /// not use it afterwards.
-    pub(crate) unsafe fn token_gone(this: NonNull<Core>) {
+    pub(crate) unsafe fn token_gone(this: NonNull<RegionCore>) {
         // SAFETY: live block (caller).
         let core = unsafe { this.as_ref() };
         let n = core.tokens.get() - 1;
@@ -1011,7 +1022,7 @@ impl Core {
     /// # Safety
     ///
     /// `this` is the arena's live block; the arena does not use it after.
-    pub(crate) unsafe fn arena_gone(this: NonNull<Core>) {
+    pub(crate) unsafe fn arena_gone(this: NonNull<RegionCore>) {
         // SAFETY: live block (caller).
         let core = unsafe { this.as_ref() };
         core.arena_gone.set(true);
@@ -1026,20 +1037,20 @@ impl Core {
     /// # Safety
     ///
     /// Nobody uses the block afterwards.
-    unsafe fn free(this: NonNull<Core>) {
+    unsafe fn free(this: NonNull<RegionCore>) {
         // SAFETY: 1. the core was written in `RawRegion::new` and is
         // dropped once; 2. the block was allocated with `layout`.
         unsafe {
             let layout = this.as_ref().layout;
             core::ptr::drop_in_place(this.as_ptr());
-            alloc::alloc::dealloc(this.as_ptr().cast(), layout);
+            deallocate(this.cast(), layout);
         }
     }
 }
 
 // Memory maps (`crate::memory_map`).
 impl RawRegion {
-    /// Adds the region's block to `map`: the `Core` as its header, the dead
+    /// Adds the region's block to `map`: the `RegionCore` as its header, the dead
     /// bitmap as metadata, padding up to the object area, then each granule
     /// below the top, live or dead (free: compaction reclaims it), and the
     /// never-used room above the top, free.
@@ -1049,7 +1060,7 @@ impl RawRegion {
         let words = (self.capacity / GRANULE).div_ceil(64);
         let mut block = Block::new("region", self.block.addr().get());
         block
-            .push(SpanKind::Header, size_of::<Core>())
+            .push(SpanKind::Header, size_of::<RegionCore>())
             .push_to(SpanKind::Padding, BITMAP_OFFSET)
             .push(SpanKind::Metadata, words * 8)
             .push_to(SpanKind::Padding, core.area_offset);
@@ -1091,7 +1102,7 @@ mod tests {
     #[test]
     fn blocks_are_aligned_to_their_size_and_tags_find_them() {
         for capacity in [0, 8, 1000, 1 << 16] {
-            let r = RawRegion::new(capacity).expect("small region");
+            let r = RawRegion::new(capacity, false).expect("small region");
             let align = 1usize << (r.tag >> TAG_SHIFT);
             assert!(align >= r.core().layout.size());
             assert_eq!(r.block.addr().get() % align, 0);
@@ -1103,10 +1114,10 @@ mod tests {
                 assert_eq!(untag(tagged) & !(align - 1), r.block.addr().get());
             }
             // SAFETY: no token holds the block.
-            unsafe { Core::arena_gone(r.block()) };
+            unsafe { RegionCore::arena_gone(r.block()) };
         }
         assert!(matches!(
-            RawRegion::new(MAX_CAPACITY + 8),
+            RawRegion::new(MAX_CAPACITY + 8, false),
             Err(AllocError::CapacityOverflow)
         ));
     }

@@ -1,13 +1,16 @@
 //! The untyped core of the managed heap: chunks, bump allocation, the mark
 //! bitmap and the collector. All pointer arithmetic of the heap lives here;
 //! nothing is generic over the stored types (per-type operations arrive as
-//! a [`GcKind`], a table of type-erased functions).
+//! a [`GcKind`], a table of type-erased functions). Every `unsafe` block
+//! and impl of the heap lives here and in the children `gc` (the handle)
+//! and `arena` (the root's brand, the mutation token); the safe files
+//! above hold docs and safe code.
 //!
 //! # Chunks
 //!
 //! The heap is a list of *chunks*, each aligned to the heap's chunk size
 //! `C` (a power of two), so the chunk of an object is found by masking the
-//! object's address: `addr & !(C - 1)`. A chunk starts with its [`Chunk`]
+//! object's address: `addr & !(C - 1)`. A chunk starts with its [`HeapChunk`]
 //! header. A *normal* chunk (exactly `C` bytes) then holds its mark bitmap
 //! (one bit per 8-byte granule of its area), its prefix table (one `u32` per
 //! bitmap word, plus the total) and its object area; every object in it has
@@ -32,7 +35,7 @@
 //!    queued object is skipped when its chunk's handles reach only chunks
 //!    older than every chunk that moves: each chunk has a serial (higher for
 //!    every chunk taken later), and marking records on each chunk the
-//!    highest serial its objects' handles point into (`Chunk::reach`), so
+//!    highest serial its objects' handles point into (`HeapChunk::reach`), so
 //!    a long-lived structure that points only at itself is not read again
 //!    while young chunks compact. When every chunk that moves was taken
 //!    since the last collection, only the objects marking listed as
@@ -46,9 +49,15 @@ use core::cell::{Cell, UnsafeCell};
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
+use scopeguard::{ScopeGuard, guard};
+
+use crate::page::raw::{allocate, deallocate};
 use crate::visit::{Managed, Visitor};
 
 use super::arena::Pacing;
+
+mod arena;
+pub(super) mod gc;
 
 /// Bytes per granule: the unit of allocation, marking and movement.
 pub(crate) const GRANULE: usize = 8;
@@ -63,7 +72,7 @@ pub(crate) const MIN_CHUNK: usize = 4 << 10;
 pub(crate) const MAX_CHUNK: usize = 1 << 30;
 /// Offset of a normal chunk's bitmap, and the smallest offset of any
 /// chunk's area, from the chunk start.
-const BITMAP_OFFSET: usize = size_of::<Chunk>().next_multiple_of(64);
+const BITMAP_OFFSET: usize = size_of::<HeapChunk>().next_multiple_of(64);
 
 /// Type-erased operations on one object type, made by `GcKind::of`.
 ///
@@ -195,7 +204,7 @@ unsafe fn drop_erased<T>(p: NonNull<u8>) {
 /// an object address, which carries the chunk's provenance), never through
 /// a reference kept across another access.
 #[repr(C)]
-struct Chunk {
+struct HeapChunk {
     /// Start of the object area, derived from the chunk pointer.
     /// Invariant: `area - chunk < chunk size`, and `area` is aligned to the
     /// chunk's alignment class (normal) or its object (large).
@@ -240,11 +249,11 @@ struct Chunk {
     reach: u64,
 }
 
-/// [`Chunk::state`] of a normal chunk.
+/// [`HeapChunk::state`] of a normal chunk.
 const NORMAL: u8 = 0;
-/// [`Chunk::state`] of a large chunk.
+/// [`HeapChunk::state`] of a large chunk.
 const LARGE: u8 = 1;
-/// [`Chunk::state`] of an evacuated normal chunk.
+/// [`HeapChunk::state`] of an evacuated normal chunk.
 const EVACUATED: u8 = 2;
 
 /// Writes a normal chunk's header for alignment class `class`.
@@ -255,7 +264,7 @@ const EVACUATED: u8 = 2;
 /// caller owns, and `class` is a normal class for that size
 /// ([`RawHeap::is_normal_class`]). `serial` is above every serial the heap
 /// gave before ([`RawHeap::next_serial`]).
-unsafe fn init_normal(chunk: NonNull<Chunk>, chunk_size: usize, class: usize, serial: u64) {
+unsafe fn init_normal(chunk: NonNull<HeapChunk>, chunk_size: usize, class: usize, serial: u64) {
     let align = (GRANULE << class).max(64);
     // Sized for the whole chunk: an upper bound of the area's granules.
     let words = (chunk_size / GRANULE).div_ceil(64);
@@ -266,7 +275,7 @@ unsafe fn init_normal(chunk: NonNull<Chunk>, chunk_size: usize, class: usize, se
     // SAFETY: every offset lies inside the chunk, which the caller owns.
     unsafe {
         let base = chunk.cast::<u8>();
-        chunk.write(Chunk {
+        chunk.write(HeapChunk {
             area: base.add(area_offset),
             prefix: base.add(prefix_offset).cast(),
             capacity,
@@ -288,7 +297,7 @@ unsafe fn init_normal(chunk: NonNull<Chunk>, chunk_size: usize, class: usize, se
 ///
 /// `chunk` is a live normal chunk.
 #[inline(always)]
-unsafe fn bitmap(chunk: *mut Chunk) -> *mut u64 {
+unsafe fn bitmap(chunk: *mut HeapChunk) -> *mut u64 {
     // SAFETY: the bitmap follows the header inside the chunk.
     unsafe { chunk.cast::<u8>().add(BITMAP_OFFSET).cast() }
 }
@@ -317,7 +326,7 @@ unsafe fn set_bits(bitmap: *mut u64, mut g: usize, mut n: usize) {
 
 /// The chunk holding the object at `p`.
 #[inline(always)]
-fn chunk_of(p: NonNull<u8>, mask: usize) -> *mut Chunk {
+fn chunk_of(p: NonNull<u8>, mask: usize) -> *mut HeapChunk {
     p.as_ptr().map_addr(|a| a & mask).cast()
 }
 
@@ -413,7 +422,7 @@ struct DropEntry {
 }
 
 /// The bump cursor of one alignment class.
-struct Cursor {
+struct HeapCursor {
     /// The next free byte of the current chunk (null before the first).
     ptr: Cell<*mut u8>,
     /// The end of the current chunk's area (null before the first).
@@ -423,10 +432,10 @@ struct Cursor {
     index: Cell<usize>,
 }
 
-impl Cursor {
+impl HeapCursor {
     /// A cursor in no chunk: every allocation takes the slow path.
     const fn empty() -> Self {
-        Cursor {
+        HeapCursor {
             ptr: Cell::new(core::ptr::null_mut()),
             end: Cell::new(core::ptr::null_mut()),
             index: Cell::new(0),
@@ -461,15 +470,15 @@ pub(crate) struct RawHeap {
     /// `!(chunk_size - 1)`: masks an object address to its chunk.
     mask: usize,
     /// One bump cursor per alignment class.
-    cursors: [Cursor; CLASSES],
+    cursors: [HeapCursor; CLASSES],
     /// Per alignment class, its normal chunks; a cursor that is not null is
     /// in `lists[class][cursor.index]`. Mutated only by allocation (which
     /// runs no user code) and by collection (`&mut self`).
-    lists: UnsafeCell<[Vec<NonNull<Chunk>>; CLASSES]>,
+    lists: UnsafeCell<[Vec<NonNull<HeapChunk>>; CLASSES]>,
     /// Large chunks, one object each.
-    large: UnsafeCell<Vec<NonNull<Chunk>>>,
+    large: UnsafeCell<Vec<NonNull<HeapChunk>>>,
     /// Empty normal chunks kept as capacity.
-    spare: UnsafeCell<Vec<NonNull<Chunk>>>,
+    spare: UnsafeCell<Vec<NonNull<HeapChunk>>>,
     /// The objects that have a destructor (each exactly once).
     drops: UnsafeCell<Vec<DropEntry>>,
     /// Bytes allocated since the last collection, not counting the current
@@ -481,7 +490,7 @@ pub(crate) struct RawHeap {
     collections: u64,
     /// The collector's work list (empty between collections).
     queue: WorkQueue,
-    /// The serial the next chunk taken gets (see [`Chunk::serial`]).
+    /// The serial the next chunk taken gets (see [`HeapChunk::serial`]).
     serials: Cell<u64>,
     /// Chunks with a serial at least this were taken since the last
     /// collection ended (every chunk, before the first).
@@ -508,7 +517,7 @@ impl RawHeap {
         RawHeap {
             chunk_size,
             mask: !(chunk_size - 1),
-            cursors: [const { Cursor::empty() }; CLASSES],
+            cursors: [const { HeapCursor::empty() }; CLASSES],
             lists: UnsafeCell::new([const { Vec::new() }; CLASSES]),
             large: UnsafeCell::new(Vec::new()),
             spare: UnsafeCell::new(Vec::new()),
@@ -670,7 +679,7 @@ impl RawHeap {
     ///
     /// The cursor is not null, and no reference into the lists is live.
     #[inline]
-    unsafe fn cursor_chunk(&self, class: usize) -> *mut Chunk {
+    unsafe fn cursor_chunk(&self, class: usize) -> *mut HeapChunk {
         // SAFETY: a short shared access to one list (caller); the index of a
         // cursor that is not null is in bounds.
         unsafe {
@@ -691,19 +700,15 @@ impl RawHeap {
     }
 
     /// An empty normal chunk for class `class`: a spare one or a new one.
-    fn take_chunk(&self, class: usize) -> NonNull<Chunk> {
+    fn take_chunk(&self, class: usize) -> NonNull<HeapChunk> {
         // SAFETY: no reference into the spare list is live.
         let chunk = match unsafe { &mut *self.spare.get() }.pop() {
             Some(chunk) => chunk,
             None => {
                 let layout = Layout::from_size_align(self.chunk_size, self.chunk_size)
                     .expect("a power of two up to 1 GiB is a valid layout");
-                // SAFETY: the layout has a non-zero size.
-                let p = unsafe { alloc::alloc::alloc(layout) };
-                match NonNull::new(p) {
-                    Some(p) => p.cast(),
-                    None => alloc::alloc::handle_alloc_error(layout),
-                }
+                // The layout has a non-zero size (at least `MIN_CHUNK`).
+                allocate(layout).cast()
             }
         };
         // SAFETY: a chunk-sized, chunk-aligned block owned by the heap, and
@@ -727,17 +732,14 @@ impl RawHeap {
             .checked_add(bytes)
             .and_then(|size| Layout::from_size_align(size, self.chunk_size.max(align)).ok())
             .expect("a heap object's size overflows isize::MAX");
-        // SAFETY: the layout has a non-zero size.
-        let p = unsafe { alloc::alloc::alloc(layout) };
-        let Some(chunk) = NonNull::new(p) else {
-            alloc::alloc::handle_alloc_error(layout)
-        };
+        // The layout has a non-zero size (at least the chunk header).
+        let chunk = allocate(layout);
         // SAFETY: the block is `area_offset + bytes` long, and
         // `area_offset < chunk_size` (as `align <= chunk_size / 2`), so the
         // object starts within the chunk-size-aligned block's first chunk.
         unsafe {
             let area = chunk.add(area_offset);
-            chunk.cast::<Chunk>().write(Chunk {
+            chunk.cast::<HeapChunk>().write(HeapChunk {
                 area,
                 prefix: NonNull::dangling(),
                 capacity: bytes,
@@ -936,7 +938,7 @@ impl RawHeap {
         let dropped = unsafe { sweep(self.drops.get_mut(), mask) };
 
         // From here on, a panic would leave handles half rewritten.
-        let abort = AbortOnUnwind;
+        let abort = crate::platform::abort_on_unwind();
 
         // 4. The prefix tables, and the new tops.
         let lists = self.lists.get_mut();
@@ -967,7 +969,7 @@ impl RawHeap {
         // fresh chunks, so that sparse survivors do not pin whole chunks:
         // only in a class whose survivors would fit in fewer chunks than
         // hold them now.
-        let mut fresh: [Vec<NonNull<Chunk>>; CLASSES] = [const { Vec::new() }; CLASSES];
+        let mut fresh: [Vec<NonNull<HeapChunk>>; CLASSES] = [const { Vec::new() }; CLASSES];
         let mut evacuated = 0;
         for (class, fresh) in fresh.iter_mut().enumerate() {
             let list = &self.lists.get_mut()[class];
@@ -983,7 +985,7 @@ impl RawHeap {
             if live.div_ceil(capacity) >= holding {
                 continue;
             }
-            let sparse: Vec<NonNull<Chunk>> = list
+            let sparse: Vec<NonNull<HeapChunk>> = list
                 .iter()
                 .copied()
                 .filter(|&chunk| {
@@ -1003,7 +1005,7 @@ impl RawHeap {
         // 5. Rewrite every handle: in the root, in every object holding
         // handles (each is in the queue once), and in the destructor list.
         // An object whose chunk's handles reach only chunks older than
-        // every chunk whose objects move (by `Chunk::reach`) keeps its
+        // every chunk whose objects move (by `HeapChunk::reach`) keeps its
         // handles as they are: it is not read at all.
         let mut moving = u64::MAX;
         for &chunk in self.lists.get_mut().iter().flatten() {
@@ -1071,7 +1073,7 @@ impl RawHeap {
         for (list, fresh) in self.lists.get_mut().iter_mut().zip(fresh) {
             list.extend(fresh);
         }
-        core::mem::forget(abort);
+        scopeguard::ScopeGuard::into_inner(abort);
 
         // 7. Give the work list's memory back, and empty chunks; reset the
         // cursors.
@@ -1102,8 +1104,12 @@ impl RawHeap {
     /// The chunks are marked and their new tops computed; no reference to
     /// their objects is live; nothing reads their old contents afterwards
     /// except through [`forward`] and [`current`].
-    unsafe fn evacuate(&self, class: usize, sparse: &[NonNull<Chunk>]) -> Vec<NonNull<Chunk>> {
-        let mut fresh: Vec<NonNull<Chunk>> = Vec::new();
+    unsafe fn evacuate(
+        &self,
+        class: usize,
+        sparse: &[NonNull<HeapChunk>],
+    ) -> Vec<NonNull<HeapChunk>> {
+        let mut fresh: Vec<NonNull<HeapChunk>> = Vec::new();
         // The fresh chunk being filled: its area, capacity and fill.
         let mut dest: Option<(NonNull<u8>, usize, usize)> = None;
         for &chunk in sparse {
@@ -1273,11 +1279,11 @@ impl RawHeap {
 ///
 /// `chunk` is a live chunk of a heap, in no list afterwards, whose objects
 /// are dead or dropped.
-unsafe fn free_chunk(chunk: NonNull<Chunk>) {
+unsafe fn free_chunk(chunk: NonNull<HeapChunk>) {
     // SAFETY: the chunk was allocated with the layout its header records.
     unsafe {
         let layout = (*chunk.as_ptr()).layout;
-        alloc::alloc::dealloc(chunk.as_ptr().cast(), layout);
+        deallocate(chunk.cast(), layout);
     }
 }
 
@@ -1292,33 +1298,35 @@ unsafe fn free_chunk(chunk: NonNull<Chunk>) {
 /// The marks of this collection are complete, every entry is a live object
 /// of the heap with `mask`, and no reference to any object is live.
 unsafe fn sweep(drops: &mut Vec<DropEntry>, mask: usize) -> usize {
-    /// Closes the gap left by the swept entries, also during a panic.
-    struct Compact<'v> {
+    /// Where a sweep is in the list: entries before `write` are kept,
+    /// entries from `read` on are unswept.
+    struct Sweep<'v> {
         drops: &'v mut Vec<DropEntry>,
         read: usize,
         write: usize,
         len: usize,
     }
-    impl Drop for Compact<'_> {
-        fn drop(&mut self) {
-            let rest = self.len - self.read;
+    let len = drops.len();
+    // Closes the gap left by the swept entries, also during a panic.
+    let mut c = guard(
+        Sweep {
+            drops,
+            read: 0,
+            write: 0,
+            len,
+        },
+        |c| {
+            let rest = c.len - c.read;
             // SAFETY: entries `read..len` are initialized and unswept;
             // `write <= read`, so the copy stays in bounds; `DropEntry` is
             // `Copy`.
             unsafe {
-                let p = self.drops.as_mut_ptr();
-                core::ptr::copy(p.add(self.read), p.add(self.write), rest);
-                self.drops.set_len(self.write + rest);
+                let p = c.drops.as_mut_ptr();
+                core::ptr::copy(p.add(c.read), p.add(c.write), rest);
+                c.drops.set_len(c.write + rest);
             }
-        }
-    }
-    let len = drops.len();
-    let mut c = Compact {
-        drops,
-        read: 0,
-        write: 0,
-        len,
-    };
+        },
+    );
     let mut dropped = 0;
     while c.read < c.len {
         // SAFETY: `read < len` entries are initialized.
@@ -1638,42 +1646,28 @@ unsafe impl Visitor for Fixer {
     }
 }
 
-/// Aborts the process if dropped during a panic (forgotten on success).
-struct AbortOnUnwind;
-
-impl Drop for AbortOnUnwind {
-    fn drop(&mut self) {
-        crate::platform::abort();
-    }
-}
-
 impl Drop for RawHeap {
     fn drop(&mut self) {
-        /// Frees every chunk, also if a destructor panics.
-        struct FreeChunks<'h>(&'h mut RawHeap);
-        impl Drop for FreeChunks<'_> {
-            fn drop(&mut self) {
-                let heap = &mut *self.0;
-                let chunks = heap
-                    .lists
-                    .get_mut()
-                    .iter_mut()
-                    .flat_map(|list| list.drain(..))
-                    .chain(heap.large.get_mut().drain(..))
-                    .chain(heap.spare.get_mut().drain(..));
-                for chunk in chunks {
-                    // SAFETY: every chunk of the heap, each freed once; its
-                    // objects were dropped (or are being abandoned by a
-                    // second panic, which aborts).
-                    unsafe { free_chunk(chunk) };
-                }
+        // Frees every chunk, also if a destructor panics.
+        let mut heap = guard(self, |heap| {
+            let chunks = heap
+                .lists
+                .get_mut()
+                .iter_mut()
+                .flat_map(|list| list.drain(..))
+                .chain(heap.large.get_mut().drain(..))
+                .chain(heap.spare.get_mut().drain(..));
+            for chunk in chunks {
+                // SAFETY: every chunk of the heap, each freed once; its
+                // objects were dropped (or are being abandoned by a second
+                // panic, which aborts).
+                unsafe { free_chunk(chunk) };
             }
-        }
-        let chunks = FreeChunks(self);
+        });
         // SAFETY: the heap is being dropped: no handle can be dereferenced
         // any more (they need a mutation of this heap), so every object is
         // dropped exactly once here.
-        unsafe { drop_all(chunks.0.drops.get_mut(), 0) };
+        unsafe { drop_all(heap.drops.get_mut(), 0) };
     }
 }
 
@@ -1684,26 +1678,19 @@ impl Drop for RawHeap {
 ///
 /// Every entry from `from` is a live object never used again.
 unsafe fn drop_all(drops: &mut Vec<DropEntry>, from: usize) {
-    /// Drops the rest if a destructor panics.
-    struct Rest<'v> {
-        drops: &'v mut Vec<DropEntry>,
-        from: usize,
-    }
-    impl Drop for Rest<'_> {
-        fn drop(&mut self) {
-            // SAFETY: forwarded from `drop_all`'s caller; the panicking
-            // entry is before `self.from`.
-            unsafe { drop_all(self.drops, self.from) };
-        }
-    }
-    let mut rest = Rest { drops, from };
-    while let Some(&entry) = rest.drops.get(rest.from) {
-        rest.from += 1;
+    // Drops the rest if a destructor panics (disarmed once all ran).
+    let mut rest = guard((drops, from), |(drops, from)| {
+        // SAFETY: forwarded from `drop_all`'s caller; the panicking entry
+        // is before `from`.
+        unsafe { drop_all(drops, from) };
+    });
+    while let Some(&entry) = rest.0.get(rest.1) {
+        rest.1 += 1;
         // SAFETY: a live object, dropped once (the guard resumes after it).
         unsafe { (entry.drop)(entry.ptr) };
     }
-    rest.drops.clear();
-    core::mem::forget(rest);
+    let (drops, _) = ScopeGuard::into_inner(rest);
+    drops.clear();
 }
 
 // Memory maps (`crate::memory_map`).
@@ -1755,7 +1742,7 @@ impl RawHeap {
                 (None, _) => "spare chunk".into(),
             };
             let mut block = Block::new(label, chunk.addr().get());
-            block.push(SpanKind::Header, size_of::<Chunk>());
+            block.push(SpanKind::Header, size_of::<HeapChunk>());
             if state != LARGE {
                 block
                     .push_to(SpanKind::Padding, BITMAP_OFFSET)

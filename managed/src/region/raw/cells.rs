@@ -3,7 +3,7 @@
 //! single-item tokens survive compaction (the compactor maps every cell in
 //! use through its forwarding formula).
 //!
-//! The table lives in the region's `Core`, which outlives the arena while
+//! The table lives in the region's `RegionCore`, which outlives the arena while
 //! tokens are outstanding (a token may be dropped after its arena).
 
 use alloc::vec::Vec;

@@ -1,23 +1,10 @@
-//! The [`Managed`] trait: how a container that moves objects finds, and
-//! fixes, every reference to them.
-//!
-//! A *direct managed reference* is a handle that stores the address of an
-//! object inside a moving container (a region `Item`, a token, a heap
-//! [`Gc`](crate::heap::Gc)): when the object moves, the handle must be
-//! rewritten. Indirect handles (proxies, `Forward`) point at a stable cell
-//! that the container itself updates, so they have nothing to rewrite.
-//! [`Managed::visit_refs`] walks a value and hands each direct reference to
-//! a [`Visitor`], which may rewrite it: region references through
-//! [`Visitor::visit`], heap handles through [`Visitor::visit_gc`], which
-//! also says what type of object the handle points at (so the heap's
-//! collector can trace objects that carry no header).
-//!
-//! `#[derive(Managed)]` writes `visit_refs` for structs and enums by visiting
-//! every field that is not `#[managed(skip)]`; the impls below cover the std
-//! types a value usually keeps references in (`Option`, `Box`, `Vec`,
-//! `VecDeque`, arrays, tuples, the values of `HashMap` and `BTreeMap`) and
-//! declare the reference-free leaf types (numbers, `bool`, `char`, `String`,
-//! `()`, ...).
+//! Every `unsafe impl` of [`Managed`] and [`Visitor`] for the std types:
+//! the forwarding `&mut V` visitor, the reference-free leaf types, and the
+//! containers a value keeps references in (`Option`, `Box`, slices, `Vec`,
+//! `VecDeque`, arrays, tuples, map values). Each impl upholds the trait's
+//! `# Safety` contract on its own: it visits every reference the type can
+//! hold exactly once, in place, and `HAS_REFS` is `false` only when it can
+//! hold none.
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
@@ -26,50 +13,8 @@ use core::ptr::NonNull;
 #[cfg(feature = "std")]
 use std::collections::HashMap;
 
+use super::{Managed, Visitor, leaf_types};
 use crate::heap::GcKind;
-
-/// Receives the direct managed references of a value, one at a time.
-///
-/// # Safety
-///
-/// [`Managed::visit_refs`] is a safe method that anyone can call, and it
-/// hands the visitor the address a live reference (a region `Item`, a
-/// token, a heap `Gc`) will dereference next. So the trait is `unsafe` to
-/// implement: a safe visitor could otherwise write any address into an
-/// `Item` and make safe code read through it. An implementation must
-/// uphold, for [`visit`](Self::visit) and [`visit_gc`](Self::visit_gc)
-/// alike:
-///
-/// 1. it either leaves `*target` unchanged, or replaces it with the
-///    address at which the *same* object (same type, same value, same
-///    ownership) now lives, with the provenance of that object's memory.
-///    Only the container that moved the object can know that address.
-/// 2. it does not keep the place `target` (or a pointer derived from it)
-///    beyond the call.
-///
-/// A visitor that only observes (counts, checks ownership) satisfies both
-/// trivially.
-pub unsafe trait Visitor {
-    /// Called once for each direct reference into a compacting region (an
-    /// `Item` or a token).
-    ///
-    /// `target` holds the address of the referenced object. A visitor that
-    /// moved that object writes the object's new address back; a visitor that
-    /// only observes leaves it unchanged. Visitors of one container ignore
-    /// addresses they do not own (a reference into another arena).
-    fn visit(&mut self, target: &mut NonNull<u8>);
-
-    /// Called once for each heap handle ([`Gc`](crate::heap::Gc)), with the
-    /// type of the object it points at.
-    ///
-    /// The same rules as [`visit`](Self::visit) apply to `target`. The
-    /// default ignores the handle: only the heap that owns the object moves
-    /// it, and every other container's visitor has nothing to do with it.
-    #[inline]
-    fn visit_gc(&mut self, target: &mut NonNull<u8>, kind: &'static GcKind) {
-        let _ = (target, kind);
-    }
-}
 
 // SAFETY: forwards every call to `V`, which upholds the contract.
 unsafe impl<V: Visitor + ?Sized> Visitor for &mut V {
@@ -84,47 +29,6 @@ unsafe impl<V: Visitor + ?Sized> Visitor for &mut V {
     }
 }
 
-/// A value whose direct managed references can be enumerated and rewritten.
-///
-/// Derive it with `#[derive(Managed)]`; implement it by hand only for a
-/// type the derive cannot describe.
-///
-/// # Safety
-///
-/// Containers that move objects rely on this trait to find every reference
-/// they must rewrite; a reference they miss would point at the object's old
-/// address after a move, which is a use-after-move. So an implementation
-/// must uphold:
-///
-/// 1. `visit_refs` calls `visitor.visit` exactly once for every direct
-///    managed reference reachable from `self` without going through another
-///    container's storage (fields, elements, variants' payloads), and passes
-///    the place where that reference stores its address, so that a write
-///    through it is what the reference reads afterwards.
-/// 2. `visit_refs` does not create, drop, duplicate or move references, and
-///    reaches the same references every time it is called on an unchanged
-///    value.
-/// 3. If `HAS_REFS` is `false`, no value of the type can hold a direct
-///    managed reference (so containers may skip the walk entirely).
-///
-/// Leaving a field out of the walk (the derive's `#[managed(skip)]`) is
-/// therefore only sound when that field cannot hold a direct reference; the
-/// derive enforces this by requiring skipped fields to be `'static`, which
-/// no branded reference is.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` does not implement `Managed`, so its region or heap references cannot be visited",
-    label = "`{Self}` is not `Managed`",
-    note = "add `#[derive(Managed)]` to the definition of `{Self}`; or, for a field of a type deriving `Managed` whose type is `'static` and holds no region or heap reference, mark the field `#[managed(skip)]`"
-)]
-pub unsafe trait Managed {
-    /// `false` when no value of this type can hold a direct managed
-    /// reference. A container may then skip [`visit_refs`](Self::visit_refs).
-    const HAS_REFS: bool;
-
-    /// Calls `visitor` on every direct managed reference in `self`.
-    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V);
-}
-
 /// Implements `Managed` for types that never hold a managed reference.
 macro_rules! leaf {
     ($($t:ty),* $(,)?) => {$(
@@ -137,42 +41,6 @@ macro_rules! leaf {
         }
     )*};
 }
-
-/// Calls macro `$m` with every reference-free leaf type the crate knows:
-/// the one list behind both the `Managed` leaf impls here and the region's
-/// `Rebrand` impls, so the two sets cannot drift apart.
-macro_rules! leaf_types {
-    ($m:ident) => {
-        $m!(
-            (),
-            bool,
-            char,
-            u8,
-            u16,
-            u32,
-            u64,
-            u128,
-            usize,
-            i8,
-            i16,
-            i32,
-            i64,
-            i128,
-            isize,
-            f32,
-            f64,
-            alloc::string::String,
-            &'static str,
-            core::num::NonZeroU8,
-            core::num::NonZeroU16,
-            core::num::NonZeroU32,
-            core::num::NonZeroU64,
-            core::num::NonZeroUsize,
-            core::time::Duration,
-        );
-    };
-}
-pub(crate) use leaf_types;
 
 leaf_types!(leaf);
 

@@ -1,0 +1,336 @@
+//! [`Arena`]'s pointer machinery: writing fresh values into reserved space
+//! and tagging their items, handing items over to the arena as shared
+//! objects (and taking them back), turning items and whole values into
+//! tokens, starting the compactor, and dropping the shared objects when
+//! the arena goes. The public methods in `region::arena` call these, which
+//! are safe to call: each takes the borrows (`&'a State<'id>`, the
+//! compaction guard, `&mut self`) its soundness argument rests on, and
+//! checks that items belong to this arena.
+//!
+//! Invariant: an `Item<'a, T>` made here borrows the arena and the
+//! allocation state for `'a`, so no compaction moves its object while it
+//! lives; compaction needs `&mut self` and the state.
+
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
+use core::ptr::NonNull;
+
+use generativity::Guard;
+use scopeguard::ScopeGuard;
+
+use crate::error::{AllocError, AllocValueError};
+use crate::region::{Arena, Forward, Item, Rebrand, State, Token};
+use crate::visit::Managed;
+
+use super::cells::NOWHERE;
+use super::token::{Census, ItemToken};
+use super::{RegionCore, Visits, release};
+
+impl<'id, const N: usize> Arena<'id, N> {
+    /// Reserves space for a `T` and counts it (a dangling address for a
+    /// zero-sized `T`, which takes no space); returns the untagged address.
+    #[inline(always)]
+    fn reserve<T: Managed>(&self) -> Result<NonNull<T>, AllocError> {
+        if size_of::<T>() == 0 {
+            return Ok(NonNull::dangling());
+        }
+        let p = self.raw.reserve(size_of::<T>(), align_of::<T>())?;
+        if T::HAS_REFS {
+            self.raw.add_refs(p, Visits::of::<T>());
+        }
+        Ok(p.cast())
+    }
+
+    /// Tags a fresh object's address into an item.
+    ///
+    /// # Safety
+    ///
+    /// `p` is an initialized, fresh `T` of this region (or a dangling
+    /// zero-sized one) owned by nothing else, valid until the next
+    /// compaction, which `'a` excludes.
+    #[inline(always)]
+    unsafe fn item<'a, T: ?Sized>(&'a self, p: NonNull<T>) -> Item<'a, T> {
+        // SAFETY: forwarded from the caller; a zero-sized value's dangling
+        // address stays untagged.
+        unsafe {
+            if size_of_val(p.as_ref()) == 0 {
+                Item::from_raw(p)
+            } else {
+                Item::from_raw(self.raw.tag(p))
+            }
+        }
+    }
+
+    /// Moves `value` into fresh space ([`Arena::alloc`]).
+    #[inline]
+    pub(in crate::region) fn emplace<'a, T: Managed>(
+        &'a self,
+        state: &'a State<'id>,
+        value: T,
+    ) -> Result<Item<'a, T>, AllocValueError<T>> {
+        let _ = state;
+        match self.reserve::<T>() {
+            Ok(p) => {
+                // SAFETY: 1. fresh space for a `T`, aligned and in bounds;
+                // 2. the object lives until compaction, which needs
+                // `state`, borrowed for `'a`.
+                unsafe {
+                    p.write(value);
+                    Ok(self.item(p))
+                }
+            }
+            Err(e) => Err(AllocValueError::new(e, value)),
+        }
+    }
+
+    /// Builds the value `f` returns in fresh space ([`Arena::alloc_with`]).
+    pub(in crate::region) fn emplace_with<'a, T: Managed>(
+        &'a self,
+        state: &'a State<'id>,
+        f: impl FnOnce() -> T,
+    ) -> Result<Item<'a, T>, AllocError> {
+        let _ = state;
+        let p = self.reserve::<T>()?;
+        let size = size_of::<T>();
+        if size != 0 {
+            // Until the value is written, its space is dead and uncounted,
+            // so a panic in `f` (or a compaction list entry, or stats from
+            // a reentrant call) never treats it as a live value.
+            self.raw.count_object(false);
+            // SAFETY: `p` was just reserved for `size` bytes.
+            unsafe { self.raw.mark(p.cast(), size, true) };
+        }
+        let value = f();
+        // SAFETY: the reserved space fits a `T` at `p`.
+        unsafe { p.write(value) };
+        if size != 0 {
+            // SAFETY: as above; `f` cannot compact (the state is borrowed).
+            unsafe { self.raw.mark(p.cast(), size, false) };
+            self.raw.count_object(true);
+        }
+        // SAFETY: as in `emplace`.
+        Ok(unsafe { self.item(p) })
+    }
+
+    /// Reserves space for `len` elements of `T` (a slice of `Copy`
+    /// elements: nothing to drop, no references).
+    fn reserve_slice<T: Copy>(&self, len: usize) -> Result<NonNull<T>, AllocError> {
+        let bytes = size_of::<T>()
+            .checked_mul(len)
+            .ok_or(AllocError::CapacityOverflow)?;
+        if bytes == 0 {
+            return Ok(NonNull::dangling());
+        }
+        Ok(self.raw.reserve(bytes, align_of::<T>())?.cast())
+    }
+
+    /// Copies `src` into fresh space ([`Arena::alloc_slice`]).
+    pub(in crate::region) fn copy_slice<'a, T: Copy>(
+        &'a self,
+        state: &'a State<'id>,
+        src: &[T],
+    ) -> Result<Item<'a, [T]>, AllocError> {
+        let _ = state;
+        let p = self.reserve_slice::<T>(src.len())?;
+        // SAFETY: 1. the fresh space holds `len` elements aligned for `T`
+        // (nothing to copy for a zero-sized slice); 2. `Copy` elements are
+        // duplicated bitwise.
+        unsafe {
+            core::ptr::copy_nonoverlapping(src.as_ptr(), p.as_ptr(), src.len());
+            Ok(self.item(NonNull::slice_from_raw_parts(p, src.len())))
+        }
+    }
+
+    /// Fills fresh space with `len` copies of `value`
+    /// ([`Arena::alloc_slice_fill`]).
+    pub(in crate::region) fn fill_slice<'a, T: Copy>(
+        &'a self,
+        state: &'a State<'id>,
+        len: usize,
+        value: T,
+    ) -> Result<Item<'a, [T]>, AllocError> {
+        let _ = state;
+        let first = self.reserve_slice::<T>(len)?;
+        if size_of::<T>() != 0 {
+            for i in 0..len {
+                // SAFETY: `i < len` elements fit in the fresh space.
+                unsafe { first.add(i).write(value) };
+            }
+        }
+        // SAFETY: `len` initialized elements owned by nothing else.
+        Ok(unsafe { self.item(NonNull::slice_from_raw_parts(first, len)) })
+    }
+
+    /// Panics unless the item's value is in this region (a zero-sized
+    /// value belongs to no region, and to every one).
+    #[track_caller]
+    fn check_owned<T: ?Sized>(&self, item: &Item<'_, T>) {
+        assert!(
+            size_of_val(&**item) == 0 || self.raw.contains(item.as_ptr().addr()),
+            "this Item belongs to another region"
+        );
+    }
+
+    /// Hands an item's object over to the arena ([`Arena::share`]).
+    ///
+    /// # Panics
+    ///
+    /// If the item belongs to another arena.
+    #[track_caller]
+    pub(in crate::region) fn share_item<T: 'id>(&self, item: Item<'_, T>) -> Forward<'id, T> {
+        self.check_owned(&item);
+        let p = item.untagged();
+        core::mem::forget(item);
+        /// Drops a shared `T`.
+        ///
+        /// # Safety
+        ///
+        /// `p` is a live shared `T` never used again (any address for a
+        /// zero-sized `T`).
+        unsafe fn drop_shared<T>(p: *mut u8) {
+            let p = if size_of::<T>() == 0 {
+                NonNull::<T>::dangling().as_ptr()
+            } else {
+                p.cast::<T>()
+            };
+            // SAFETY: the caller hands over a valid `T`.
+            unsafe { core::ptr::drop_in_place(p) }
+        }
+        let place = self.raw.place(p.cast(), size_of::<T>());
+        let (index, generation) = self.raw.core().cells.acquire(place, Some(drop_shared::<T>));
+        // SAFETY: the cell tracks the item's live `T`, now owned by the
+        // arena (dropped through the cell's glue, or by `take_shared`).
+        unsafe { Forward::new(index, generation) }
+    }
+
+    /// Takes a shared object's value out of the arena ([`Arena::remove`]).
+    pub(in crate::region) fn take_shared<T>(&mut self, forward: Forward<'id, T>) -> Option<T> {
+        let p = forward.live_addr(self)?;
+        // SAFETY: 1. the cell tracks a live shared `T` of this arena (the
+        // brand and generation match); 2. `&mut self` rules out any
+        // reference to it; 3. the value is read out once, then its space is
+        // marked dead and the cell released, so no `Forward` reads it again.
+        unsafe {
+            let value = p.read();
+            if size_of::<T>() != 0 {
+                release(p.cast(), self.raw.tag(p).addr().get(), size_of::<T>());
+            }
+            self.raw.core().cells.release(forward.index());
+            Some(value)
+        }
+    }
+
+    /// Turns an item into a single-item token ([`Arena::tokenize`]),
+    /// borrowing the compaction guard for `'c`.
+    ///
+    /// # Panics
+    ///
+    /// If the item belongs to another arena.
+    #[track_caller]
+    pub(in crate::region) fn item_token<'c, 'g, T: ?Sized>(
+        &self,
+        guard: &'c Guard<'g>,
+        item: Item<'_, T>,
+    ) -> ItemToken<'c, 'id, T> {
+        let _ = guard;
+        self.check_owned(&item);
+        let untagged = item.untagged();
+        let ptr = item.into_raw();
+        let core = self.raw.core();
+        // SAFETY: a live value (the item's).
+        let size = size_of_val(unsafe { untagged.as_ref() });
+        let (index, _) = core
+            .cells
+            .acquire(self.raw.place(untagged.cast(), size), None);
+        core.token_created();
+        ItemToken::<'c, 'id, T> {
+            ptr,
+            index,
+            core: self.raw.block(),
+            _marker: PhantomData,
+        }
+    }
+
+    /// Turns a whole value holding items into a token
+    /// ([`Arena::tokenize_all`]), borrowing the compaction guard for `'c`.
+    ///
+    /// # Panics
+    ///
+    /// If `value` holds an item of another arena (before changing anything).
+    #[track_caller]
+    pub(in crate::region) fn whole_token<'c, 'g, S: Rebrand>(
+        &self,
+        guard: &'c Guard<'g>,
+        value: S,
+    ) -> Token<'c, 'id, S::Branded<'static>> {
+        let _ = guard;
+        let mut value = value;
+        let mut census = Census {
+            owns: |p| self.raw.contains_tagged(p),
+            foreign: false,
+        };
+        value.visit_refs(&mut census);
+        assert!(
+            !census.foreign,
+            "tokenize_all: the value holds an Item of another region"
+        );
+        let value = ManuallyDrop::new(value);
+        // SAFETY: 1. `S` and `S::Branded<'static>` differ only in the region
+        // lifetime (`Rebrand`), and the value is read out once; 2. every
+        // item in it belongs to this region (checked above).
+        unsafe {
+            // Lifetimes never change a layout, so this holds for every
+            // correct `Rebrand` impl; checked in every build (two constants,
+            // folded away) since the read below relies on it.
+            assert_eq!(size_of::<S>(), size_of::<S::Branded<'static>>());
+            let erased = (&*value as *const S).cast::<S::Branded<'static>>().read();
+            Token::new(erased, &self.raw)
+        }
+    }
+
+    /// Slides every live object down ([`Arena::compact`]).
+    ///
+    /// # Panics
+    ///
+    /// As [`Arena::compact`].
+    #[track_caller]
+    pub(in crate::region) fn compact_objects(&mut self, state: State<'id>) {
+        let _ = state;
+        // SAFETY: `&mut self` means no item, redeemed item or reference
+        // read through a `Forward` is live; consuming the state means no
+        // item borrowing it is either.
+        unsafe { self.raw.compact() };
+    }
+
+    /// Drops the shared objects from cell `from` on.
+    fn drop_shared_from(&mut self, from: usize) {
+        let mut from = from;
+        while let Some((next, drop_fn, place)) = self.raw.core().cells.take_shared(from) {
+            let addr = if place == NOWHERE {
+                // A zero-sized value: its glue ignores the address.
+                NonNull::<u64>::dangling().as_ptr().cast()
+            } else {
+                self.raw.at(place).as_ptr()
+            };
+            // Continues with the next cells if a destructor panics.
+            let resume = scopeguard::guard(next, |next| self.drop_shared_from(next));
+            // SAFETY: a live shared object owned by the arena, its cell
+            // released first so it is dropped once even if this panics.
+            unsafe { drop_fn(addr) };
+            ScopeGuard::into_inner(resume);
+            from = next;
+        }
+    }
+}
+
+impl<const N: usize> Drop for Arena<'_, N> {
+    fn drop(&mut self) {
+        // Releases the block (or leaves it to the outstanding tokens) even
+        // if a destructor panics.
+        let _release = scopeguard::guard(self.raw.block(), |block| {
+            // SAFETY: the arena's block; the arena is gone after this.
+            unsafe { RegionCore::arena_gone(block) };
+        });
+        self.drop_shared_from(0);
+    }
+}
