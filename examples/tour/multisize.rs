@@ -150,15 +150,15 @@ pub(crate) fn run() {
     );
     // Raw memory of any layout from the same size classes: an owning,
     // checked handle, the bytes reached safely through the pool.
-    let block = pool.allocate(std::alloc::Layout::from_size_align(100, 32).unwrap());
+    let block = pool.alloc_layout(std::alloc::Layout::from_size_align(100, 32).unwrap());
     pool.bytes_mut(&block)
         .unwrap()
         .fill(std::mem::MaybeUninit::new(0xAB));
     println!(
-        "  raw block: {:?}, {} values and blocks, deallocated: {}",
+        "  raw block: {:?}, {} values and blocks, given back: {}",
         block.layout(),
         pool.len(),
-        pool.deallocate(block)
+        pool.dealloc(block)
     );
     pool.shrink_to_fit();
     println!("  pool after shrink_to_fit: {}", pool.stats());

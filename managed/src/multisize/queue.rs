@@ -2,7 +2,8 @@
 //! and popped from the front.
 
 use super::Coercion;
-use super::list::{End, RecordList, common_api};
+use super::api::common_api;
+use super::raw::list::{End, RecordList};
 use alloc::boxed::Box;
 
 /// A first-in first-out queue of values of different types and sizes,
@@ -37,13 +38,7 @@ pub struct MultisizePageQueue<D: ?Sized + 'static> {
     list: RecordList<D>,
 }
 
-common_api!(
-    MultisizePageQueue,
-    "queue",
-    "front (oldest) first",
-    "front to back",
-    push: "push_back"
-);
+common_api!(@constructors MultisizePageQueue, "queue");
 
 impl<D: ?Sized + 'static> MultisizePageQueue<D> {
     /// Appends `value`, recorded as a `D` through `how`
@@ -51,6 +46,13 @@ impl<D: ?Sized + 'static> MultisizePageQueue<D> {
     #[inline]
     pub fn push_back<T: 'static>(&mut self, value: T, how: Coercion<T, D>) {
         self.list.push(End::Back, value, how);
+    }
+
+    /// Moves the front value out if it is a `T`; `None` (the queue
+    /// unchanged) when the queue is empty or the front is not a `T`.
+    #[inline]
+    pub fn pop_front<T: 'static>(&mut self) -> Option<T> {
+        self.list.pop_typed(End::Front)
     }
 
     /// The value at the front, next to be popped.
@@ -65,18 +67,21 @@ impl<D: ?Sized + 'static> MultisizePageQueue<D> {
     pub fn front_mut(&mut self) -> Option<&mut D> {
         self.list.peek_mut(End::Front)
     }
+}
 
+common_api!(
+    @common MultisizePageQueue,
+    "queue",
+    "front (oldest) first",
+    "front to back",
+    push: "push_back"
+);
+
+impl<D: ?Sized + 'static> MultisizePageQueue<D> {
     /// Whether the front value is a `T`.
     #[must_use]
     pub fn front_is<T: 'static>(&self) -> bool {
         self.list.is::<T>(End::Front)
-    }
-
-    /// Moves the front value out if it is a `T`; `None` (the queue
-    /// unchanged) when the queue is empty or the front is not a `T`.
-    #[inline]
-    pub fn pop_front<T: 'static>(&mut self) -> Option<T> {
-        self.list.pop_typed(End::Front)
     }
 
     /// Moves the front value, whatever its type, into a `Box<D>`.

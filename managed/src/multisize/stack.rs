@@ -2,7 +2,8 @@
 //! at the top.
 
 use super::Coercion;
-use super::list::{End, RecordList, common_api};
+use super::api::common_api;
+use super::raw::list::{End, RecordList};
 use alloc::boxed::Box;
 
 /// A last-in first-out stack of values of different types and sizes,
@@ -34,13 +35,7 @@ pub struct MultisizePageStack<D: ?Sized + 'static> {
     list: RecordList<D>,
 }
 
-common_api!(
-    MultisizePageStack,
-    "stack",
-    "top first",
-    "top first",
-    push: "push"
-);
+common_api!(@constructors MultisizePageStack, "stack");
 
 impl<D: ?Sized + 'static> MultisizePageStack<D> {
     /// Pushes `value` on top, recorded as a `D` through `how`
@@ -48,6 +43,13 @@ impl<D: ?Sized + 'static> MultisizePageStack<D> {
     #[inline]
     pub fn push<T: 'static>(&mut self, value: T, how: Coercion<T, D>) {
         self.list.push(End::Front, value, how);
+    }
+
+    /// Moves the top value out if it is a `T`; `None` (the stack unchanged)
+    /// when the stack is empty or the top is not a `T`.
+    #[inline]
+    pub fn pop<T: 'static>(&mut self) -> Option<T> {
+        self.list.pop_typed(End::Front)
     }
 
     /// The value on top.
@@ -62,18 +64,21 @@ impl<D: ?Sized + 'static> MultisizePageStack<D> {
     pub fn top_mut(&mut self) -> Option<&mut D> {
         self.list.peek_mut(End::Front)
     }
+}
 
+common_api!(
+    @common MultisizePageStack,
+    "stack",
+    "top first",
+    "top first",
+    push: "push"
+);
+
+impl<D: ?Sized + 'static> MultisizePageStack<D> {
     /// Whether the value on top is a `T`.
     #[must_use]
     pub fn top_is<T: 'static>(&self) -> bool {
         self.list.is::<T>(End::Front)
-    }
-
-    /// Moves the top value out if it is a `T`; `None` (the stack unchanged)
-    /// when the stack is empty or the top is not a `T`.
-    #[inline]
-    pub fn pop<T: 'static>(&mut self) -> Option<T> {
-        self.list.pop_typed(End::Front)
     }
 
     /// Moves the top value, whatever its type, into a `Box<D>`.
