@@ -117,7 +117,8 @@ use raw::{OnOom, RawDropArena, fail};
 /// See the [module documentation](self) for an overview.
 pub struct DropArena<'arena, T> {
     /// The free list, the chunks and the counters (invariants on its
-    /// fields). Invariant in `'arena` and `T`, `!Sync`, `Send` when `T` is.
+    /// fields). Invariant in `'arena` and `T`, `!Sync`; the arena is `Send`
+    /// when `T` is (the `unsafe impl` and its argument are in `raw`).
     raw: RawDropArena<'arena, T>,
 }
 

@@ -20,6 +20,7 @@ use core::mem::{self, ManuallyDrop};
 use core::ops::{Deref, DerefMut};
 use core::ptr::{self, NonNull};
 
+use super::DropArena;
 use crate::AllocError;
 use crate::page::raw::{allocate, deallocate, try_allocate};
 
@@ -117,8 +118,10 @@ pub(super) struct RawDropArena<'arena, T> {
 // SAFETY: an arena can be moved only while no box or other `&'arena`
 // borrow of it is alive (they borrow it), so at that point it owns nothing
 // but empty storage and counters; any `T` it later stores are moved to it by
-// the thread that uses it (`T: Send`). It stays `!Sync` (`Cell`).
-unsafe impl<T: Send> Send for RawDropArena<'_, T> {}
+// the thread that uses it (`T: Send`). It stays `!Sync` (`Cell`). The impl
+// is on the public type, whose only field is a `RawDropArena` (not `Send`
+// by itself: raw pointers), so that diagnostics name the public type.
+unsafe impl<T: Send> Send for DropArena<'_, T> {}
 
 /// An owning pointer to a `T` in a [`DropArena<'arena, T>`](super::DropArena).
 ///
@@ -623,7 +626,6 @@ impl<T> fmt::Pointer for DropBox<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::drop_arena::DropArena;
 
     #[test]
     fn slot_layout_fits_a_value_and_a_link() {

@@ -22,8 +22,16 @@
 //! [`MultisizePageQueue`]: super::MultisizePageQueue
 //! [`MultisizePageStack`]: super::MultisizePageStack
 
-/// Generates the methods the three multisize page containers share: see
-/// the [module documentation](self) for which methods each arm generates.
+/// Generates the methods the three multisize page containers
+/// (`MultisizePageDeque`, `MultisizePageQueue`, `MultisizePageStack`, each a
+/// wrapper over a `RecordList` field named `list`) share, each with its doc
+/// comment:
+///
+/// - `@constructors`: `new`, `DEFAULT_PAGE_SIZE`, `with_page_size`, and
+///   `Default`;
+/// - `@common`: `len`, `is_empty`, `clear`, `iter`, `iter_mut`, `stats`,
+///   `shrink_to_fit`, `page_size`, `header_for`, `memory_map`, `pages`, and
+///   `Debug` and `IntoIterator` for `&Type` and `&mut Type`.
 macro_rules! common_api {
     (@constructors $ty:ident, $noun:literal) => {
         impl<D: ?Sized + 'static> $ty<D> {

@@ -77,7 +77,8 @@ use crate::SpaceStats;
 /// ```
 pub struct MultisizePool<V: ValueSet = AnyValues> {
     /// The classes, the large table and the pool id (invariants there).
-    /// `Send` for [`SendValues`](super::SendValues) only, never `Sync`.
+    /// The pool is `Send` for [`SendValues`](super::SendValues) only (the
+    /// `unsafe impl` and its argument are in the raw module), never `Sync`.
     pub(super) raw: RawMultisizePool<V>,
 }
 

@@ -43,6 +43,7 @@ use crate::page::PageSize;
 use crate::page::raw::{RawPages, allocate, deallocate};
 use crate::platform::IdCounter;
 
+use crate::multisize::MultisizePool;
 use crate::multisize::values::{Holds, SendValues, ValueSet};
 
 /// Size classes: 16, 32, ..., 2048 bytes; anything larger (or more
@@ -605,17 +606,20 @@ pub(crate) struct RawMultisizePool<V: ValueSet> {
     /// Bytes in large blocks.
     large: usize,
     /// The pool owns values of any type, `Send` or not (see the `Send`
-    /// impl for [`SendValues`]), of the set `V`.
+    /// impl of `MultisizePool<SendValues>` below), of the set `V`.
     _not_send: PhantomData<(*mut (), V)>,
 }
 
-// SAFETY: a `RawMultisizePool<SendValues>` holds only `Send` values: `insert`,
-// the one way a value gets in, requires `SendValues: Holds<T>`, that is
-// `T: Send`, and a key reaches only values of its own pool (checked pool
-// id). Raw blocks are bytes. The pool's pages and tables are plain memory
-// it owns alone. It stays `!Sync`: `&RawMultisizePool` hands out `&T` for
-// values that need not be `Sync`.
-unsafe impl Send for RawMultisizePool<SendValues> {}
+// SAFETY: a `MultisizePool<SendValues>` holds only `Send` values: its
+// `insert` (which calls `RawMultisizePool::insert`, the one way a value gets
+// in) requires `SendValues: Holds<T>`, that is `T: Send`, and a key reaches
+// only values of its own pool (checked pool id). Raw blocks are bytes. The
+// pool's pages and tables are plain memory it owns alone. It stays `!Sync`:
+// `&MultisizePool` hands out `&T` for values that need not be `Sync`. The
+// impl is on the public type (whose only field is a `RawMultisizePool`,
+// `!Send` by its `_not_send` marker), so that the compiler names it, not
+// this core, when a `MultisizePool<AnyValues>` is sent.
+unsafe impl Send for MultisizePool<SendValues> {}
 
 /// A key to a `T` in a [`MultisizePool`](crate::multisize::MultisizePool):
 /// `Copy`, and checked on use.
