@@ -275,6 +275,17 @@ impl<'arena, T> DropArena<'arena, T> {
     }
 
     /// Whether no slot is in use (`len() == 0`).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let arena = &DropArena::new();
+    /// assert!(arena.is_empty());
+    /// let b = arena.alloc(7);
+    /// assert!(!arena.is_empty());
+    /// assert_eq!(arena.box_to_inner(b), 7); // the slot is given back
+    /// assert!(arena.is_empty());
+    /// ```
     #[must_use]
     #[inline]
     pub fn is_empty(&self) -> bool {
@@ -425,7 +436,7 @@ impl<'arena, T> DropArena<'arena, T> {
 
     /// Puts the box's slot back on the free list *without* dropping its
     /// value (the opposite of [`DropBox::leak`]): whatever the value owned
-    /// is leaked, as with [`mem::forget`](core::mem::forget).
+    /// is leaked, as with [`mem::forget`].
     ///
     /// ```
     /// use managed::prelude::*;

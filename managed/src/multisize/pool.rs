@@ -26,8 +26,9 @@ use crate::SpaceStats;
 /// block from the global allocator. Zero-sized values take no memory.
 ///
 /// `V` is the set of value types the pool accepts: [`AnyValues`] (the
-/// default: anything, and the pool stays on its thread) or [`SendValues`]
-/// (only `Send` values, and the pool is `Send`).
+/// default: anything, and the pool stays on its thread) or
+/// [`SendValues`](super::SendValues) (only `Send` values, and the pool is
+/// `Send`).
 ///
 /// Handles are typed keys, [`MultisizeKey<T>`]: `Copy`, checked on every
 /// use (a key from another pool or of a removed value gets `None`; a slot's
