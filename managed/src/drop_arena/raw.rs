@@ -90,13 +90,13 @@ pub(super) struct RawDropArena<'arena, T> {
     /// every use of this one), appears once (the list is acyclic), and its
     /// pointer has provenance over the whole slot. Always `None` for a
     /// zero-sized `T`.
-    pub(super) free: Cell<Option<NonNull<ArenaSlot<T>>>>,
+    free: Cell<Option<NonNull<ArenaSlot<T>>>>,
     /// Next never-used slot of the newest chunk.
     ///
     /// Invariant: `next` and `end` are both null (no chunk yet, or `T` is
     /// zero-sized), or `next <= end` point into / one past the end of the
     /// newest chunk, with that chunk's provenance.
-    pub(super) next: Cell<*mut ArenaSlot<T>>,
+    next: Cell<*mut ArenaSlot<T>>,
     /// One past the last slot of the newest chunk (see `next`).
     end: Cell<*mut ArenaSlot<T>>,
     /// For a zero-sized `T` only: virtual free slots (boxes given back and
@@ -169,7 +169,7 @@ pub struct DropBox<'arena, T> {
     /// a non-zero-sized `T` it is the start of a slot of a
     /// `DropArena<'arena, T>` (alive for `'arena`), with provenance over the
     /// whole slot; for a zero-sized `T` it is `NonNull::dangling()`.
-    pub(super) ptr: NonNull<T>,
+    ptr: NonNull<T>,
     /// Owns a `T` exclusively for `'arena` like a `&'arena mut T` (variance,
     /// auto traits), and is invariant in `'arena` (the brand).
     _marker: PhantomData<(&'arena mut T, ArenaBrand<'arena>)>,
