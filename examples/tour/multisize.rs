@@ -126,7 +126,7 @@ pub(crate) fn run() {
         .map(|v| (v as *const dyn Debug).cast::<u8>() as usize)
         .collect();
     println!("  stack top first: {stack:?}, addresses ascending: {addrs:x?}");
-    let info = stack.header_for(stack.top().unwrap()).unwrap();
+    let info = stack.header_for(stack.peek().unwrap()).unwrap();
     println!("  header_for(top): {info:?}");
 
     // A pool: any type, any size, values stay put, keys are checked.

@@ -311,7 +311,7 @@ impl Line for MultisizePageStack<dyn Obj> {
         self.drop_top()
     }
     fn end_mut(&mut self, _: bool) -> Option<&mut (dyn Obj + 'static)> {
-        self.top_mut()
+        self.peek_mut()
     }
     fn contents(&self) -> Vec<Seen> {
         // Top first.

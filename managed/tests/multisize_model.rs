@@ -652,7 +652,7 @@ fn the_stack_grows_backwards_in_memory() {
     let mut last = usize::MAX;
     for i in 0..20u64 {
         stack.push(Word(i, Token::new()), coercion!());
-        let top: *const dyn Item = stack.top().unwrap();
+        let top: *const dyn Item = stack.peek().unwrap();
         assert!(
             top.cast::<u8>().addr() < last,
             "each push sits below the one before"

@@ -28,7 +28,7 @@ use alloc::boxed::Box;
 /// assert_eq!(top_down, ["3.5", "two", "1"]);
 /// assert_eq!(stack.pop::<f64>(), Some(3.5));
 /// assert_eq!(stack.pop_boxed().unwrap().to_string(), "two");
-/// assert_eq!(stack.top().unwrap().to_string(), "1");
+/// assert_eq!(stack.peek().unwrap().to_string(), "1");
 /// ```
 pub struct MultisizePageStack<D: ?Sized + 'static> {
     /// The top of the stack is the list's front.
@@ -55,13 +55,13 @@ impl<D: ?Sized + 'static> MultisizePageStack<D> {
     /// The value on top.
     #[inline]
     #[must_use]
-    pub fn top(&self) -> Option<&D> {
+    pub fn peek(&self) -> Option<&D> {
         self.list.peek(End::Front)
     }
 
     /// The value on top, mutably.
     #[inline]
-    pub fn top_mut(&mut self) -> Option<&mut D> {
+    pub fn peek_mut(&mut self) -> Option<&mut D> {
         self.list.peek_mut(End::Front)
     }
 }
