@@ -71,10 +71,10 @@ const AS_BLOB: Coercion<Blob, dyn Shape> = coercion!();
 #[inline(always)]
 fn push_ours(q: &mut MultisizePageQueue<dyn Shape>, i: u64) {
     match i % 4 {
-        0 => q.push_back(Dot(i), AS_DOT),
-        1 => q.push_back(Rect([i; 3]), AS_RECT),
-        2 => q.push_back(Poly([i; 8]), AS_POLY),
-        _ => q.push_back(Blob([i; 16]), AS_BLOB),
+        0 => q.push(Dot(i), AS_DOT),
+        1 => q.push(Rect([i; 3]), AS_RECT),
+        2 => q.push(Poly([i; 8]), AS_POLY),
+        _ => q.push(Blob([i; 16]), AS_BLOB),
     }
 }
 
@@ -199,7 +199,7 @@ fn push_pop(c: &mut Criterion, name: &str) {
                     push_ours(&mut q, black_box(i));
                 }
                 let mut sum = 0;
-                while let Some(s) = q.front() {
+                while let Some(s) = q.peek() {
                     sum += s.area();
                     q.drop_front();
                 }
@@ -479,7 +479,7 @@ fn sweeps(c: &mut Criterion) {
                         push_ours(&mut q, black_box(i));
                     }
                     let mut sum = 0;
-                    while let Some(s) = q.front() {
+                    while let Some(s) = q.peek() {
                         sum += s.area();
                         q.drop_front();
                     }

@@ -70,15 +70,15 @@ pub(crate) fn run() {
 
     // A queue of shapes of five types and sizes, 8 bytes to 8 KiB.
     let mut queue: MultisizePageQueue<dyn Shape> = MultisizePageQueue::new();
-    queue.push_back(Square(2.0), coercion!());
-    queue.push_back(Circle { r: 1.0 }, coercion!());
+    queue.push(Square(2.0), coercion!());
+    queue.push(Circle { r: 1.0 }, coercion!());
     let hexagon = std::array::from_fn(|i| {
         let a = i as f64 * std::f64::consts::TAU / 6.0;
         (a.cos(), a.sin())
     });
-    queue.push_back(Polygon { points: hexagon }, coercion!());
-    queue.push_back(Aligned(0.5), coercion!());
-    queue.push_back(Raster([1; 8192]), coercion!());
+    queue.push(Polygon { points: hexagon }, coercion!());
+    queue.push(Aligned(0.5), coercion!());
+    queue.push(Raster([1; 8192]), coercion!());
     for shape in &queue {
         let mut name = format!("{shape:?}");
         if name.len() > 36 {
@@ -88,13 +88,13 @@ pub(crate) fn run() {
         println!("  queue: {name:<36} area {:>8.3}", shape.area());
     }
     println!("  queue stats: {}", queue.stats());
-    let square: Option<Square> = queue.pop_front::<Square>();
+    let square: Option<Square> = queue.pop::<Square>();
     println!("  typed pop of the front as Square: {square:?}");
     println!(
         "  typed pop of the front as Square again: {:?} (it is a Circle)",
-        queue.pop_front::<Square>()
+        queue.pop::<Square>()
     );
-    let circle: Box<dyn Shape> = queue.pop_front_boxed().unwrap();
+    let circle: Box<dyn Shape> = queue.pop_boxed().unwrap();
     println!("  boxed pop: {circle:?}");
 
     // A deque walked from both ends through the (prev, next) sizes.

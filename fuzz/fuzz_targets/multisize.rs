@@ -261,19 +261,19 @@ impl Line for MultisizePageDeque<dyn Obj> {
 
 impl Line for MultisizePageQueue<dyn Obj> {
     fn push<T: 'static>(&mut self, _: bool, v: T, how: Coercion<T, dyn Obj>) {
-        self.push_back(v, how);
+        MultisizePageQueue::push(self, v, how);
     }
     fn pop<T: 'static>(&mut self, _: bool) -> Option<T> {
-        self.pop_front()
+        MultisizePageQueue::pop(self)
     }
     fn pop_boxed(&mut self, _: bool) -> Option<Box<dyn Obj>> {
-        self.pop_front_boxed()
+        MultisizePageQueue::pop_boxed(self)
     }
     fn drop_end(&mut self, _: bool) -> bool {
         self.drop_front()
     }
     fn end_mut(&mut self, _: bool) -> Option<&mut (dyn Obj + 'static)> {
-        self.front_mut()
+        self.peek_mut()
     }
     fn contents(&self) -> Vec<Seen> {
         self.iter().map(|v| v.seen()).collect()

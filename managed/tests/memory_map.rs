@@ -322,7 +322,7 @@ fn multisize_lists_with_inline_and_large_values() {
     let mut queue: MultisizePageQueue<dyn Debug> = MultisizePageQueue::new();
     let mut stack: MultisizePageStack<dyn Debug> = MultisizePageStack::new();
     for i in 0..N / 10 {
-        queue.push_back((i as u16, i as u32), coercion!());
+        queue.push((i as u16, i as u32), coercion!());
         stack.push(i as u64, coercion!());
         stack.push((), coercion!());
     }

@@ -39,15 +39,15 @@
 //! }
 //!
 //! let mut queue: MultisizePageQueue<dyn Shape> = MultisizePageQueue::new();
-//! queue.push_back(Square(2.0), coercion!());
-//! queue.push_back(Circle(1.0), coercion!());
+//! queue.push(Square(2.0), coercion!());
+//! queue.push(Circle(1.0), coercion!());
 //! assert_eq!(queue.iter().map(|s| s.area()).sum::<f64>(), 7.0);
 //!
 //! // Typed pops are checked: the front is a `Square`, not a `Circle`.
-//! assert!(queue.pop_front::<Circle>().is_none());
-//! assert_eq!(queue.pop_front::<Square>().map(|s| s.0), Some(2.0));
+//! assert!(queue.pop::<Circle>().is_none());
+//! assert_eq!(queue.pop::<Square>().map(|s| s.0), Some(2.0));
 //! // Untyped pops hand the value over in a `Box<dyn Shape>`.
-//! let circle: Box<dyn Shape> = queue.pop_front_boxed().unwrap();
+//! let circle: Box<dyn Shape> = queue.pop_boxed().unwrap();
 //! assert_eq!(circle.area(), 3.0);
 //! assert!(queue.is_empty());
 //! ```

@@ -294,7 +294,7 @@ mod tests {
         let mut d = deque(MultisizePageDeque::new());
         d.push_back(|s: &'static str| s.len(), crate::coercion!());
         let mut q = queue(MultisizePageQueue::new());
-        q.push_back(|s: &'static str| s.len() + 1, crate::coercion!());
+        q.push(|s: &'static str| s.len() + 1, crate::coercion!());
         let mut s = stack(MultisizePageStack::new());
         s.push(|s: &'static str| s.len() + 2, crate::coercion!());
         assert_eq!(d.iter().map(|f| f("abc")).sum::<usize>(), 3);

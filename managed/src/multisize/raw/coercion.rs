@@ -149,7 +149,7 @@ impl<T: 'static, D: ?Sized + 'static> Coercion<T, D> {
 }
 
 /// Writes the [`Coercion`] a multisize container needs to record a value's
-/// type: `queue.push_back(value, coercion!())`.
+/// type: `queue.push(value, coercion!())`.
 ///
 /// It expands to a constant holding the coercion `|p| p` from `*mut T` to
 /// `*mut D`, which the compiler accepts only when `T` unsizes to `D` (or is
@@ -158,7 +158,7 @@ impl<T: 'static, D: ?Sized + 'static> Coercion<T, D> {
 /// ```compile_fail
 /// use managed::prelude::*;
 /// let mut q: MultisizePageQueue<u32> = MultisizePageQueue::new();
-/// q.push_back(5u64, coercion!()); // a u64 is not a u32
+/// q.push(5u64, coercion!()); // a u64 is not a u32
 /// ```
 #[macro_export]
 macro_rules! coercion {
