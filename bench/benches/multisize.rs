@@ -10,7 +10,7 @@
 //!   handles, each step frees the oldest and allocates a new one in its
 //!   place, `MultisizePool` typed keys vs `Box` (the global allocator).
 //! - `pool_alloc_churn`: the same with raw blocks of the same layouts,
-//!   `MultisizePool::allocate`/`deallocate` vs `std::alloc::alloc`/`dealloc`,
+//!   `MultisizePool::alloc_layout`/`dealloc` vs `std::alloc::alloc`/`dealloc`,
 //!   and the ring with no allocator at all (the harness's own cost).
 //! - `queue_push_pop/sweep`, `pool_alloc_churn/sweep`: the same two
 //!   workloads at sizes from 10^3 to 10^7.
@@ -71,10 +71,10 @@ const AS_BLOB: Coercion<Blob, dyn Shape> = coercion!();
 #[inline(always)]
 fn push_ours(q: &mut MultisizePageQueue<dyn Shape>, i: u64) {
     match i % 4 {
-        0 => q.push_back(Dot(i), AS_DOT),
-        1 => q.push_back(Rect([i; 3]), AS_RECT),
-        2 => q.push_back(Poly([i; 8]), AS_POLY),
-        _ => q.push_back(Blob([i; 16]), AS_BLOB),
+        0 => q.push(Dot(i), AS_DOT),
+        1 => q.push(Rect([i; 3]), AS_RECT),
+        2 => q.push(Poly([i; 8]), AS_POLY),
+        _ => q.push(Blob([i; 16]), AS_BLOB),
     }
 }
 
@@ -199,7 +199,7 @@ fn push_pop(c: &mut Criterion, name: &str) {
                     push_ours(&mut q, black_box(i));
                 }
                 let mut sum = 0;
-                while let Some(s) = q.front() {
+                while let Some(s) = q.peek() {
                     sum += s.area();
                     q.drop_front();
                 }
@@ -291,11 +291,12 @@ fn pool(c: &mut Criterion) {
         let mut pool = MultisizePool::new();
         let mut ring: Ring<Key> = ring(|i| insert_ours(&mut pool, i));
         // Like the peer (which reads through the box and frees it in
-        // place), read through the key, then drop in place: `remove` would
-        // move up to 480 bytes out.
+        // place), read through the key, then remove the value and drop it
+        // unread (the arrays have no drop glue, so the read of the moved-out
+        // value is dead once `remove` is inlined).
         fn take<T: 'static + AsRef<[u64]>>(pool: &mut MultisizePool, k: MultisizeKey<T>) -> u64 {
             let v = pool.get(k).unwrap().as_ref()[1];
-            assert!(pool.delete(k));
+            assert!(pool.remove(k).is_some());
             v
         }
         b.iter_custom(|iters| {
@@ -348,7 +349,7 @@ fn pool(c: &mut Criterion) {
                     let block = oldest.take().unwrap();
                     // SAFETY: the block is live and its first u64 written.
                     sum += unsafe { block.as_ptr().cast::<u64>().read() };
-                    assert!(pool.deallocate(block));
+                    assert!(pool.dealloc(block));
                     *oldest = Some(allocate_ours(&mut pool, black_box(i)));
                 }
                 black_box(sum);
@@ -442,7 +443,7 @@ const LAYOUTS: [Layout; 4] = [
 
 #[inline(always)]
 fn allocate_ours(pool: &mut MultisizePool, i: u64) -> MultisizeBlock {
-    let block = pool.allocate(LAYOUTS[kind(i) as usize]);
+    let block = pool.alloc_layout(LAYOUTS[kind(i) as usize]);
     // SAFETY: a fresh block of at least 16 bytes, aligned to 8.
     unsafe { block.as_ptr().cast::<u64>().write(i) };
     block
@@ -478,7 +479,7 @@ fn sweeps(c: &mut Criterion) {
                         push_ours(&mut q, black_box(i));
                     }
                     let mut sum = 0;
-                    while let Some(s) = q.front() {
+                    while let Some(s) = q.peek() {
                         sum += s.area();
                         q.drop_front();
                     }
@@ -524,7 +525,7 @@ fn sweeps(c: &mut Criterion) {
                         let block = ring[at].take().unwrap();
                         // SAFETY: the block is live and its first u64 written.
                         sum += unsafe { block.as_ptr().cast::<u64>().read() };
-                        assert!(pool.deallocate(block));
+                        assert!(pool.dealloc(block));
                         ring[at] = Some(allocate_ours(&mut pool, black_box(i)));
                         at = if at + 1 == n { 0 } else { at + 1 };
                     }

@@ -70,15 +70,15 @@ pub(crate) fn run() {
 
     // A queue of shapes of five types and sizes, 8 bytes to 8 KiB.
     let mut queue: MultisizePageQueue<dyn Shape> = MultisizePageQueue::new();
-    queue.push_back(Square(2.0), coercion!());
-    queue.push_back(Circle { r: 1.0 }, coercion!());
+    queue.push(Square(2.0), coercion!());
+    queue.push(Circle { r: 1.0 }, coercion!());
     let hexagon = std::array::from_fn(|i| {
         let a = i as f64 * std::f64::consts::TAU / 6.0;
         (a.cos(), a.sin())
     });
-    queue.push_back(Polygon { points: hexagon }, coercion!());
-    queue.push_back(Aligned(0.5), coercion!());
-    queue.push_back(Raster([1; 8192]), coercion!());
+    queue.push(Polygon { points: hexagon }, coercion!());
+    queue.push(Aligned(0.5), coercion!());
+    queue.push(Raster([1; 8192]), coercion!());
     for shape in &queue {
         let mut name = format!("{shape:?}");
         if name.len() > 36 {
@@ -88,13 +88,13 @@ pub(crate) fn run() {
         println!("  queue: {name:<36} area {:>8.3}", shape.area());
     }
     println!("  queue stats: {}", queue.stats());
-    let square: Option<Square> = queue.pop_front::<Square>();
+    let square: Option<Square> = queue.pop::<Square>();
     println!("  typed pop of the front as Square: {square:?}");
     println!(
         "  typed pop of the front as Square again: {:?} (it is a Circle)",
-        queue.pop_front::<Square>()
+        queue.pop::<Square>()
     );
-    let circle: Box<dyn Shape> = queue.pop_front_boxed().unwrap();
+    let circle: Box<dyn Shape> = queue.pop_boxed().unwrap();
     println!("  boxed pop: {circle:?}");
 
     // A deque walked from both ends through the (prev, next) sizes.
@@ -126,7 +126,7 @@ pub(crate) fn run() {
         .map(|v| (v as *const dyn Debug).cast::<u8>() as usize)
         .collect();
     println!("  stack top first: {stack:?}, addresses ascending: {addrs:x?}");
-    let info = stack.header_for(stack.top().unwrap()).unwrap();
+    let info = stack.header_for(stack.peek().unwrap()).unwrap();
     println!("  header_for(top): {info:?}");
 
     // A pool: any type, any size, values stay put, keys are checked.
@@ -150,15 +150,15 @@ pub(crate) fn run() {
     );
     // Raw memory of any layout from the same size classes: an owning,
     // checked handle, the bytes reached safely through the pool.
-    let block = pool.allocate(std::alloc::Layout::from_size_align(100, 32).unwrap());
+    let block = pool.alloc_layout(std::alloc::Layout::from_size_align(100, 32).unwrap());
     pool.bytes_mut(&block)
         .unwrap()
         .fill(std::mem::MaybeUninit::new(0xAB));
     println!(
-        "  raw block: {:?}, {} values and blocks, deallocated: {}",
+        "  raw block: {:?}, {} values and blocks, given back: {}",
         block.layout(),
         pool.len(),
-        pool.deallocate(block)
+        pool.dealloc(block)
     );
     pool.shrink_to_fit();
     println!("  pool after shrink_to_fit: {}", pool.stats());

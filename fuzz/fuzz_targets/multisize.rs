@@ -261,19 +261,19 @@ impl Line for MultisizePageDeque<dyn Obj> {
 
 impl Line for MultisizePageQueue<dyn Obj> {
     fn push<T: 'static>(&mut self, _: bool, v: T, how: Coercion<T, dyn Obj>) {
-        self.push_back(v, how);
+        MultisizePageQueue::push(self, v, how);
     }
     fn pop<T: 'static>(&mut self, _: bool) -> Option<T> {
-        self.pop_front()
+        MultisizePageQueue::pop(self)
     }
     fn pop_boxed(&mut self, _: bool) -> Option<Box<dyn Obj>> {
-        self.pop_front_boxed()
+        MultisizePageQueue::pop_boxed(self)
     }
     fn drop_end(&mut self, _: bool) -> bool {
         self.drop_front()
     }
     fn end_mut(&mut self, _: bool) -> Option<&mut (dyn Obj + 'static)> {
-        self.front_mut()
+        self.peek_mut()
     }
     fn contents(&self) -> Vec<Seen> {
         self.iter().map(|v| v.seen()).collect()
@@ -311,7 +311,7 @@ impl Line for MultisizePageStack<dyn Obj> {
         self.drop_top()
     }
     fn end_mut(&mut self, _: bool) -> Option<&mut (dyn Obj + 'static)> {
-        self.top_mut()
+        self.peek_mut()
     }
     fn contents(&self) -> Vec<Seen> {
         // Top first.
@@ -515,12 +515,12 @@ macro_rules! on_key {
 enum PoolOp {
     Insert { kind: Kind, value: u8, bomb: bool },
     Remove(u8),
-    Delete(u8),
+    RemoveDrop(u8),
     Get(u8),
     Bump(u8),
     Foreign(Kind),
-    Allocate { size: u16, align_log2: u8, fill: u8 },
-    Deallocate(u8),
+    AllocLayout { size: u16, align_log2: u8, fill: u8 },
+    Dealloc(u8),
     Write(u8, u8),
     Shrink,
     Clear,
@@ -569,12 +569,12 @@ fn run_pool(pool: &mut MultisizePool, other: &mut MultisizePool, m: &mut PoolMod
                 m.keys[i].1 = None;
             }
         }
-        PoolOp::Delete(i) => {
+        PoolOp::RemoveDrop(i) => {
             if let Some(i) = pick(i, m.keys.len()) {
                 let (key, want) = m.keys[i];
                 // The slot is freed even if the destructor panics.
-                if let Some(deleted) = catch(|| on_key!(key, |k| pool.delete(k))) {
-                    assert_eq!(deleted, want.is_some());
+                if let Some(removed) = catch(|| on_key!(key, |k| pool.remove(k).is_some())) {
+                    assert_eq!(removed, want.is_some());
                 }
                 m.keys[i].1 = None;
                 assert!(!on_key!(key, |k| pool.contains(k)));
@@ -603,25 +603,25 @@ fn run_pool(pool: &mut MultisizePool, other: &mut MultisizePool, m: &mut PoolMod
             let (key, _) = insert(other, kind, 0, false);
             assert!(on_key!(key, |k| pool.get(k).is_none()));
             assert!(on_key!(key, |k| pool.remove(k).is_none()));
-            assert!(on_key!(key, |k| other.delete(k)));
+            assert!(on_key!(key, |k| other.remove(k).is_some()));
         }
-        PoolOp::Allocate {
+        PoolOp::AllocLayout {
             size,
             align_log2,
             fill,
         } => {
             let layout =
                 Layout::from_size_align(usize::from(size % 5000), 1 << (align_log2 % 14)).unwrap();
-            let block = pool.allocate(layout);
+            let block = pool.alloc_layout(layout);
             assert_eq!(block.layout(), layout);
             assert_eq!(block.as_ptr().as_ptr().addr() % layout.align(), 0);
             pool.bytes_mut(&block).unwrap().fill(MaybeUninit::new(fill));
             m.blocks.push((block, fill));
         }
-        PoolOp::Deallocate(i) => {
+        PoolOp::Dealloc(i) => {
             if let Some(i) = pick(i, m.blocks.len()) {
                 let (block, _) = m.blocks.swap_remove(i);
-                assert!(pool.deallocate(block));
+                assert!(pool.dealloc(block));
             }
         }
         PoolOp::Write(i, fill) => {

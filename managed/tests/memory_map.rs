@@ -322,7 +322,7 @@ fn multisize_lists_with_inline_and_large_values() {
     let mut queue: MultisizePageQueue<dyn Debug> = MultisizePageQueue::new();
     let mut stack: MultisizePageStack<dyn Debug> = MultisizePageStack::new();
     for i in 0..N / 10 {
-        queue.push_back((i as u16, i as u32), coercion!());
+        queue.push((i as u16, i as u32), coercion!());
         stack.push(i as u64, coercion!());
         stack.push((), coercion!());
     }
@@ -335,7 +335,7 @@ fn multisize_pool_slots_and_large_values() {
     let mut pool = MultisizePool::new();
     let small: Vec<_> = (0..N as u64).map(|i| pool.insert(i)).collect();
     let strings: Vec<_> = (0..N / 4).map(|i| pool.insert(i.to_string())).collect();
-    let block = pool.allocate(Layout::from_size_align(100, 4).unwrap());
+    let block = pool.alloc_layout(Layout::from_size_align(100, 4).unwrap());
     let large = pool.insert([0u64; 600]);
     for key in &small[..N * 3 / 4] {
         pool.remove(*key);
@@ -353,7 +353,7 @@ fn multisize_pool_slots_and_large_values() {
     check_shape(&after);
     assert_eq!(after.live_bytes(), slots);
     assert!(after.reserved_bytes() <= map.reserved_bytes());
-    assert!(pool.deallocate(block));
+    assert!(pool.dealloc(block));
     let _ = large;
 }
 

@@ -407,11 +407,11 @@ proptest! {
         for op in ops {
             match op {
                 Op::PushBack(k, t) | Op::PushFront(k, t) => {
-                    with_value!(k, t, |v| queue.push_back(v, coercion!()));
+                    with_value!(k, t, |v| queue.push(v, coercion!()));
                     model.push_back((k, norm(k, t)));
                 }
                 Op::PopFrontAs(k) | Op::PopBackAs(k) => {
-                    let got = pop_as!(k, |T| queue.pop_front::<T>());
+                    let got = pop_as!(k, |T| queue.pop::<T>());
                     let want = match model.front() {
                         Some(&(fk, tag)) if fk == k => model.pop_front().map(|_| tag),
                         _ => None,
@@ -419,14 +419,14 @@ proptest! {
                     prop_assert_eq!(got, want);
                 }
                 Op::PopFrontBoxed | Op::PopBackBoxed => {
-                    let got = queue.pop_front_boxed().map(|b| (b.kind(), b.tag()));
+                    let got = queue.pop_boxed().map(|b| (b.kind(), b.tag()));
                     prop_assert_eq!(got, model.pop_front());
                 }
                 Op::DropFront | Op::DropBack => {
                     prop_assert_eq!(queue.drop_front(), model.pop_front().is_some());
                 }
                 Op::BumpAll => {
-                    if let Some(v) = queue.front_mut() {
+                    if let Some(v) = queue.peek_mut() {
                         v.bump();
                         let (k, t) = model.front_mut().unwrap();
                         *t = match k {
@@ -443,7 +443,7 @@ proptest! {
                 }
             }
             prop_assert_eq!(queue.len(), model.len());
-            prop_assert_eq!(queue.front().map(|v| (v.kind(), v.tag())), model.front().copied());
+            prop_assert_eq!(queue.peek().map(|v| (v.kind(), v.tag())), model.front().copied());
             let got: Vec<_> = queue.iter().map(|v| (v.kind(), v.tag())).collect();
             prop_assert!(got.iter().eq(model.iter()));
             prop_assert_eq!(live() as usize, model.len());
@@ -561,16 +561,16 @@ fn panicking_destructors_lose_and_double_drop_nothing() {
     let mut queue: MultisizePageQueue<dyn Item> = MultisizePageQueue::new();
     for i in 0..50 {
         if i == 10 {
-            queue.push_back(Bomb(true, Token::new()), coercion!());
+            queue.push(Bomb(true, Token::new()), coercion!());
         } else {
-            queue.push_back(Word(i, Token::new()), coercion!());
+            queue.push(Word(i, Token::new()), coercion!());
         }
     }
     assert!(catch_unwind(AssertUnwindSafe(|| queue.clear())).is_err());
     assert!(queue.is_empty());
     assert_eq!(live(), 0);
-    queue.push_back(Word(5, Token::new()), coercion!());
-    assert_eq!(queue.pop_front::<Word>().map(|w| w.0), Some(5));
+    queue.push(Word(5, Token::new()), coercion!());
+    assert_eq!(queue.pop::<Word>().map(|w| w.0), Some(5));
 
     // Container drop.
     let mut stack: MultisizePageStack<dyn Item> = MultisizePageStack::new();
@@ -652,7 +652,7 @@ fn the_stack_grows_backwards_in_memory() {
     let mut last = usize::MAX;
     for i in 0..20u64 {
         stack.push(Word(i, Token::new()), coercion!());
-        let top: *const dyn Item = stack.top().unwrap();
+        let top: *const dyn Item = stack.peek().unwrap();
         assert!(
             top.cast::<u8>().addr() < last,
             "each push sits below the one before"
@@ -670,9 +670,9 @@ fn the_stack_grows_backwards_in_memory() {
 #[test]
 fn headers_are_found_from_values_and_large_values_live_outside() {
     let mut queue: MultisizePageQueue<dyn Item> = MultisizePageQueue::new();
-    queue.push_back(Word(1, Token::new()), coercion!());
-    queue.push_back(Page([2; 512], Token::new()), coercion!());
-    queue.push_back(Zst(Token::new()), coercion!());
+    queue.push(Word(1, Token::new()), coercion!());
+    queue.push(Page([2; 512], Token::new()), coercion!());
+    queue.push(Zst(Token::new()), coercion!());
     let values: Vec<*const dyn Item> = queue.iter().map(|v| v as *const dyn Item).collect();
     let info = queue.header_for(values[0]).expect("an in-page value");
     assert_eq!(info.records, 3, "the page holds all three records");
@@ -738,9 +738,9 @@ fn slices_and_sized_targets_work_too() {
 fn containers_are_send_when_their_values_are() {
     fn send<T: Send>(_: &T) {}
     let mut q: MultisizePageQueue<dyn Item + Send> = MultisizePageQueue::new();
-    q.push_back(Word(3, Token::new()), coercion!());
+    q.push(Word(3, Token::new()), coercion!());
     send(&q);
-    let handle = std::thread::spawn(move || q.pop_front::<Word>().map(|w| w.0));
+    let handle = std::thread::spawn(move || q.pop::<Word>().map(|w| w.0));
     assert_eq!(handle.join().unwrap(), Some(3));
 }
 
@@ -766,16 +766,16 @@ impl Drop for BigBomb {
 fn a_panicking_large_value_still_frees_its_block() {
     // Miri's leak check fails this test if a block is lost on unwind.
     let mut queue: MultisizePageQueue<dyn Item> = MultisizePageQueue::new();
-    queue.push_back(BigBomb([7; 300], Token::new()), coercion!());
-    queue.push_back(Bomb(false, Token::new()), coercion!());
+    queue.push(BigBomb([7; 300], Token::new()), coercion!());
+    queue.push(Bomb(false, Token::new()), coercion!());
     assert!(
         queue.stats().reserved_bytes >= 2400,
         "the big value has a block"
     );
-    assert_eq!(queue.front().map(|v| v.tag()), Some(7));
+    assert_eq!(queue.peek().map(|v| v.tag()), Some(7));
     assert!(catch_unwind(AssertUnwindSafe(|| queue.drop_front())).is_err());
     assert_eq!(queue.len(), 1, "the record went with its value");
-    assert_eq!(queue.front().map(|v| v.tag()), Some(99));
+    assert_eq!(queue.peek().map(|v| v.tag()), Some(99));
     let mut stack: MultisizePageStack<dyn Item> = MultisizePageStack::new();
     stack.push(Bomb(false, Token::new()), coercion!());
     stack.push(BigBomb([1; 300], Token::new()), coercion!());

@@ -122,14 +122,14 @@ fn size(key: AnyKey) -> usize {
     }
 }
 
-fn delete(pool: &mut MultisizePool, key: AnyKey) -> bool {
+fn remove_and_drop(pool: &mut MultisizePool, key: AnyKey) -> bool {
     match key {
-        AnyKey::Zst(k) => pool.delete(k),
-        AnyKey::Small(k) => pool.delete(k),
-        AnyKey::Mid(k) => pool.delete(k),
-        AnyKey::Al64(k) => pool.delete(k),
-        AnyKey::Page(k) => pool.delete(k),
-        AnyKey::Al8k(k) => pool.delete(k),
+        AnyKey::Zst(k) => pool.remove(k).is_some(),
+        AnyKey::Small(k) => pool.remove(k).is_some(),
+        AnyKey::Mid(k) => pool.remove(k).is_some(),
+        AnyKey::Al64(k) => pool.remove(k).is_some(),
+        AnyKey::Page(k) => pool.remove(k).is_some(),
+        AnyKey::Al8k(k) => pool.remove(k).is_some(),
     }
 }
 
@@ -137,15 +137,15 @@ fn delete(pool: &mut MultisizePool, key: AnyKey) -> bool {
 enum Op {
     Insert(u8, u64),
     Remove(usize),
-    Delete(usize),
+    RemoveDrop(usize),
     Get(usize),
     /// A raw block of this layout, filled with the byte.
-    Allocate(Layout, u8),
+    AllocLayout(Layout, u8),
     /// Refill a raw block (by index) through `bytes_mut`.
     Write(usize, u8),
     /// Check a raw block's bytes.
     Read(usize),
-    Deallocate(usize),
+    Dealloc(usize),
     Shrink,
     Clear,
 }
@@ -166,12 +166,12 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (any::<u8>(), any::<u64>()).prop_map(|(k, t)| Op::Insert(k, t)),
         3 => any::<usize>().prop_map(Op::Remove),
-        2 => any::<usize>().prop_map(Op::Delete),
+        2 => any::<usize>().prop_map(Op::RemoveDrop),
         3 => any::<usize>().prop_map(Op::Get),
-        5 => (layout(), any::<u8>()).prop_map(|(l, b)| Op::Allocate(l, b)),
+        5 => (layout(), any::<u8>()).prop_map(|(l, b)| Op::AllocLayout(l, b)),
         2 => (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Op::Write(i, b)),
         3 => any::<usize>().prop_map(Op::Read),
-        3 => any::<usize>().prop_map(Op::Deallocate),
+        3 => any::<usize>().prop_map(Op::Dealloc),
         1 => Just(Op::Shrink),
         1 => Just(Op::Clear).prop_filter("rare", |_| true),
     ]
@@ -207,7 +207,7 @@ proptest! {
         // (`None` once `clear` freed them).
         let mut blocks: Vec<(MultisizeBlock, Option<u8>)> = Vec::new();
         let mut other = MultisizePool::new();
-        let foreign = other.allocate(Layout::new::<u64>());
+        let foreign = other.alloc_layout(Layout::new::<u64>());
         for op in ops {
             match op {
                 Op::Insert(kind, tag) => {
@@ -219,16 +219,16 @@ proptest! {
                     let i = i % keys.len();
                     prop_assert_eq!(remove(&mut pool, keys[i].0), keys[i].1.take());
                 }
-                Op::Delete(i) if !keys.is_empty() => {
+                Op::RemoveDrop(i) if !keys.is_empty() => {
                     let i = i % keys.len();
-                    prop_assert_eq!(delete(&mut pool, keys[i].0), keys[i].1.take().is_some());
+                    prop_assert_eq!(remove_and_drop(&mut pool, keys[i].0), keys[i].1.take().is_some());
                 }
                 Op::Get(i) if !keys.is_empty() => {
                     let i = i % keys.len();
                     prop_assert_eq!(get(&pool, keys[i].0), keys[i].1);
                 }
-                Op::Allocate(layout, fill) => {
-                    let block = pool.allocate(layout);
+                Op::AllocLayout(layout, fill) => {
+                    let block = pool.alloc_layout(layout);
                     prop_assert_eq!(block.layout(), layout);
                     prop_assert_eq!(block.as_ptr().as_ptr().addr() % layout.align(), 0);
                     let bytes = pool.bytes_mut(&block).unwrap();
@@ -263,9 +263,9 @@ proptest! {
                         (bytes, model) => prop_assert!(false, "{:?} vs {:?}", bytes.map(<[_]>::len), model),
                     }
                 }
-                Op::Deallocate(i) if !blocks.is_empty() => {
+                Op::Dealloc(i) if !blocks.is_empty() => {
                     let (block, model) = blocks.swap_remove(i % blocks.len());
-                    prop_assert_eq!(pool.deallocate(block), model.is_some());
+                    prop_assert_eq!(pool.dealloc(block), model.is_some());
                 }
                 Op::Shrink => pool.shrink_to_fit(),
                 Op::Clear => {
@@ -301,7 +301,7 @@ proptest! {
                 _ => prop_assert!(false, "a block's liveness differs from the model"),
             }
         }
-        prop_assert!(!pool.deallocate(foreign));
+        prop_assert!(!pool.dealloc(foreign));
         // Values never moved; stale keys stay stale.
         for (i, (key, value)) in keys.iter().enumerate() {
             prop_assert_eq!(get(&pool, *key), *value);
@@ -322,7 +322,6 @@ fn foreign_and_stale_keys_are_caught() {
     let kb = b.insert(Small(2, Token::new()));
     assert!(b.get(ka).is_none(), "a key of another pool");
     assert!(a.remove(kb).is_none());
-    assert!(!a.delete(kb));
     assert_eq!(a.get(ka).map(|s| s.0), Some(1));
     assert_eq!(a.remove(ka).map(|s| s.0), Some(1));
     // The slot is reused by the next insert, but the old key stays stale.
@@ -353,7 +352,7 @@ fn pages_are_headed_and_emptied_pages_return() {
     );
     let reserved = pool.stats().reserved_bytes;
     for key in &keys[..280] {
-        assert!(pool.delete(*key));
+        assert!(pool.remove(*key).is_some());
     }
     assert!(pool.header_for(first).is_some(), "kept until shrink_to_fit");
     pool.shrink_to_fit();
@@ -387,7 +386,7 @@ fn panicking_destructors_free_their_slots() {
     let mut pool = MultisizePool::new();
     let bomb = pool.insert(Bomb(Token::new()));
     let keep = pool.insert(Small(1, Token::new()));
-    assert!(catch_unwind(AssertUnwindSafe(|| pool.delete(bomb))).is_err());
+    assert!(catch_unwind(AssertUnwindSafe(|| pool.remove(bomb).is_some())).is_err());
     assert!(!pool.contains(bomb));
     assert_eq!(pool.len(), 1);
     assert_eq!(live(), 1);
@@ -411,9 +410,9 @@ fn panicking_destructors_free_their_slots() {
 #[test]
 fn raw_blocks_are_freed_past_panicking_destructors() {
     let mut pool = MultisizePool::new();
-    let before = pool.allocate(Layout::from_size_align(40, 8).unwrap());
+    let before = pool.alloc_layout(Layout::from_size_align(40, 8).unwrap());
     pool.insert(Bomb(Token::new()));
-    let big = pool.allocate(Layout::from_size_align(3000, 4096).unwrap());
+    let big = pool.alloc_layout(Layout::from_size_align(3000, 4096).unwrap());
     pool.insert(Small(1, Token::new()));
     pool.bytes_mut(&big).unwrap()[2999] = MaybeUninit::new(1);
     assert_eq!(pool.len(), 4);
@@ -421,10 +420,10 @@ fn raw_blocks_are_freed_past_panicking_destructors() {
     assert_eq!((pool.len(), pool.stats().live_bytes), (0, 0));
     assert_eq!(live(), 0);
     assert!(pool.bytes(&before).is_none() && pool.bytes(&big).is_none());
-    assert!(!pool.deallocate(before));
-    assert!(!pool.deallocate(big));
+    assert!(!pool.dealloc(before));
+    assert!(!pool.dealloc(big));
     // The pool is usable afterwards; dropping it frees live blocks too.
-    let block = pool.allocate(Layout::new::<[u8; 100]>());
+    let block = pool.alloc_layout(Layout::new::<[u8; 100]>());
     assert!(pool.bytes(&block).is_some());
     drop(pool);
 }

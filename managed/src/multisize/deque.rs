@@ -2,7 +2,8 @@
 //! at both ends.
 
 use super::Coercion;
-use super::list::{End, RecordList, common_api};
+use super::api::common_api;
+use super::raw::list::{End, RecordList};
 use alloc::boxed::Box;
 
 /// A double-ended queue of values of different types and sizes, viewed as
@@ -40,13 +41,7 @@ pub struct MultisizePageDeque<D: ?Sized + 'static> {
     list: RecordList<D>,
 }
 
-common_api!(
-    MultisizePageDeque,
-    "deque",
-    "front to back",
-    "front to back",
-    push: "push_back"
-);
+common_api!(@constructors MultisizePageDeque, "deque");
 
 impl<D: ?Sized + 'static> MultisizePageDeque<D> {
     /// Appends `value`, recorded as a `D` through `how`
@@ -60,6 +55,20 @@ impl<D: ?Sized + 'static> MultisizePageDeque<D> {
     #[inline]
     pub fn push_front<T: 'static>(&mut self, value: T, how: Coercion<T, D>) {
         self.list.push(End::Front, value, how);
+    }
+
+    /// Moves the last value out if it is a `T`, as
+    /// [`pop_front`](Self::pop_front).
+    #[inline]
+    pub fn pop_back<T: 'static>(&mut self) -> Option<T> {
+        self.list.pop_typed(End::Back)
+    }
+
+    /// Moves the first value out if it is a `T`; `None` (the deque
+    /// unchanged) when the deque is empty or the first value is not a `T`.
+    #[inline]
+    pub fn pop_front<T: 'static>(&mut self) -> Option<T> {
+        self.list.pop_typed(End::Front)
     }
 
     /// The first value.
@@ -87,7 +96,17 @@ impl<D: ?Sized + 'static> MultisizePageDeque<D> {
     pub fn back_mut(&mut self) -> Option<&mut D> {
         self.list.peek_mut(End::Back)
     }
+}
 
+common_api!(
+    @common MultisizePageDeque,
+    "deque",
+    "front to back",
+    "front to back",
+    push: "push_back"
+);
+
+impl<D: ?Sized + 'static> MultisizePageDeque<D> {
     /// Whether the first value is a `T`.
     #[must_use]
     pub fn front_is<T: 'static>(&self) -> bool {
@@ -100,18 +119,9 @@ impl<D: ?Sized + 'static> MultisizePageDeque<D> {
         self.list.is::<T>(End::Back)
     }
 
-    /// Moves the first value out if it is a `T`; `None` (the deque
-    /// unchanged) when the deque is empty or the first value is not a `T`.
-    #[inline]
-    pub fn pop_front<T: 'static>(&mut self) -> Option<T> {
-        self.list.pop_typed(End::Front)
-    }
-
-    /// Moves the last value out if it is a `T`, as
-    /// [`pop_front`](Self::pop_front).
-    #[inline]
-    pub fn pop_back<T: 'static>(&mut self) -> Option<T> {
-        self.list.pop_typed(End::Back)
+    /// Moves the last value, whatever its type, into a `Box<D>`.
+    pub fn pop_back_boxed(&mut self) -> Option<Box<D>> {
+        self.list.pop_boxed(End::Back)
     }
 
     /// Moves the first value, whatever its type, into a `Box<D>`.
@@ -119,9 +129,10 @@ impl<D: ?Sized + 'static> MultisizePageDeque<D> {
         self.list.pop_boxed(End::Front)
     }
 
-    /// Moves the last value, whatever its type, into a `Box<D>`.
-    pub fn pop_back_boxed(&mut self) -> Option<Box<D>> {
-        self.list.pop_boxed(End::Back)
+    /// Drops the last value in place, as [`drop_front`](Self::drop_front).
+    #[inline]
+    pub fn drop_back(&mut self) -> bool {
+        self.list.drop_end(End::Back)
     }
 
     /// Drops the first value in place; false when the deque is empty. The
@@ -129,11 +140,5 @@ impl<D: ?Sized + 'static> MultisizePageDeque<D> {
     #[inline]
     pub fn drop_front(&mut self) -> bool {
         self.list.drop_end(End::Front)
-    }
-
-    /// Drops the last value in place, as [`drop_front`](Self::drop_front).
-    #[inline]
-    pub fn drop_back(&mut self) -> bool {
-        self.list.drop_end(End::Back)
     }
 }

@@ -2,7 +2,8 @@
 //! and popped from the front.
 
 use super::Coercion;
-use super::list::{End, RecordList, common_api};
+use super::api::common_api;
+use super::raw::list::{End, RecordList};
 use alloc::boxed::Box;
 
 /// A first-in first-out queue of values of different types and sizes,
@@ -25,62 +26,66 @@ use alloc::boxed::Box;
 /// impl Job for Count { fn run(&mut self) -> u32 { self.n += 1; self.n } }
 ///
 /// let mut jobs: MultisizePageQueue<dyn Job> = MultisizePageQueue::new();
-/// jobs.push_back(Add(2, 3), coercion!());
-/// jobs.push_back(Count { n: 0 }, coercion!());
+/// jobs.push(Add(2, 3), coercion!());
+/// jobs.push(Count { n: 0 }, coercion!());
 /// let results: Vec<u32> = jobs.iter_mut().map(|job| job.run()).collect();
 /// assert_eq!(results, [5, 1]);
-/// let mut first = jobs.pop_front_boxed().unwrap();
+/// let mut first = jobs.pop_boxed().unwrap();
 /// assert_eq!(first.run(), 5);
-/// assert_eq!(jobs.pop_front::<Count>().map(|c| c.n), Some(1));
+/// assert_eq!(jobs.pop::<Count>().map(|c| c.n), Some(1));
 /// ```
 pub struct MultisizePageQueue<D: ?Sized + 'static> {
     list: RecordList<D>,
 }
 
-common_api!(
-    MultisizePageQueue,
-    "queue",
-    "front (oldest) first",
-    "front to back",
-    push: "push_back"
-);
+common_api!(@constructors MultisizePageQueue, "queue");
 
 impl<D: ?Sized + 'static> MultisizePageQueue<D> {
     /// Appends `value`, recorded as a `D` through `how`
     /// (write [`coercion!()`](crate::coercion)).
     #[inline]
-    pub fn push_back<T: 'static>(&mut self, value: T, how: Coercion<T, D>) {
+    pub fn push<T: 'static>(&mut self, value: T, how: Coercion<T, D>) {
         self.list.push(End::Back, value, how);
+    }
+
+    /// Moves the front value out if it is a `T`; `None` (the queue
+    /// unchanged) when the queue is empty or the front is not a `T`.
+    #[inline]
+    pub fn pop<T: 'static>(&mut self) -> Option<T> {
+        self.list.pop_typed(End::Front)
     }
 
     /// The value at the front, next to be popped.
     #[inline]
     #[must_use]
-    pub fn front(&self) -> Option<&D> {
+    pub fn peek(&self) -> Option<&D> {
         self.list.peek(End::Front)
     }
 
     /// The value at the front, mutably.
     #[inline]
-    pub fn front_mut(&mut self) -> Option<&mut D> {
+    pub fn peek_mut(&mut self) -> Option<&mut D> {
         self.list.peek_mut(End::Front)
     }
+}
 
+common_api!(
+    @common MultisizePageQueue,
+    "queue",
+    "front (oldest) first",
+    "front to back",
+    push: "push"
+);
+
+impl<D: ?Sized + 'static> MultisizePageQueue<D> {
     /// Whether the front value is a `T`.
     #[must_use]
     pub fn front_is<T: 'static>(&self) -> bool {
         self.list.is::<T>(End::Front)
     }
 
-    /// Moves the front value out if it is a `T`; `None` (the queue
-    /// unchanged) when the queue is empty or the front is not a `T`.
-    #[inline]
-    pub fn pop_front<T: 'static>(&mut self) -> Option<T> {
-        self.list.pop_typed(End::Front)
-    }
-
     /// Moves the front value, whatever its type, into a `Box<D>`.
-    pub fn pop_front_boxed(&mut self) -> Option<Box<D>> {
+    pub fn pop_boxed(&mut self) -> Option<Box<D>> {
         self.list.pop_boxed(End::Front)
     }
 

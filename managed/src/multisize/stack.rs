@@ -2,7 +2,8 @@
 //! at the top.
 
 use super::Coercion;
-use super::list::{End, RecordList, common_api};
+use super::api::common_api;
+use super::raw::list::{End, RecordList};
 use alloc::boxed::Box;
 
 /// A last-in first-out stack of values of different types and sizes,
@@ -27,20 +28,14 @@ use alloc::boxed::Box;
 /// assert_eq!(top_down, ["3.5", "two", "1"]);
 /// assert_eq!(stack.pop::<f64>(), Some(3.5));
 /// assert_eq!(stack.pop_boxed().unwrap().to_string(), "two");
-/// assert_eq!(stack.top().unwrap().to_string(), "1");
+/// assert_eq!(stack.peek().unwrap().to_string(), "1");
 /// ```
 pub struct MultisizePageStack<D: ?Sized + 'static> {
     /// The top of the stack is the list's front.
     list: RecordList<D>,
 }
 
-common_api!(
-    MultisizePageStack,
-    "stack",
-    "top first",
-    "top first",
-    push: "push"
-);
+common_api!(@constructors MultisizePageStack, "stack");
 
 impl<D: ?Sized + 'static> MultisizePageStack<D> {
     /// Pushes `value` on top, recorded as a `D` through `how`
@@ -50,30 +45,40 @@ impl<D: ?Sized + 'static> MultisizePageStack<D> {
         self.list.push(End::Front, value, how);
     }
 
-    /// The value on top.
-    #[inline]
-    #[must_use]
-    pub fn top(&self) -> Option<&D> {
-        self.list.peek(End::Front)
-    }
-
-    /// The value on top, mutably.
-    #[inline]
-    pub fn top_mut(&mut self) -> Option<&mut D> {
-        self.list.peek_mut(End::Front)
-    }
-
-    /// Whether the value on top is a `T`.
-    #[must_use]
-    pub fn top_is<T: 'static>(&self) -> bool {
-        self.list.is::<T>(End::Front)
-    }
-
     /// Moves the top value out if it is a `T`; `None` (the stack unchanged)
     /// when the stack is empty or the top is not a `T`.
     #[inline]
     pub fn pop<T: 'static>(&mut self) -> Option<T> {
         self.list.pop_typed(End::Front)
+    }
+
+    /// The value on top.
+    #[inline]
+    #[must_use]
+    pub fn peek(&self) -> Option<&D> {
+        self.list.peek(End::Front)
+    }
+
+    /// The value on top, mutably.
+    #[inline]
+    pub fn peek_mut(&mut self) -> Option<&mut D> {
+        self.list.peek_mut(End::Front)
+    }
+}
+
+common_api!(
+    @common MultisizePageStack,
+    "stack",
+    "top first",
+    "top first",
+    push: "push"
+);
+
+impl<D: ?Sized + 'static> MultisizePageStack<D> {
+    /// Whether the value on top is a `T`.
+    #[must_use]
+    pub fn top_is<T: 'static>(&self) -> bool {
+        self.list.is::<T>(End::Front)
     }
 
     /// Moves the top value, whatever its type, into a `Box<D>`.

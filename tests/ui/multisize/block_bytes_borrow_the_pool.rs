@@ -5,9 +5,9 @@ use std::alloc::Layout;
 
 fn main() {
     let mut pool = MultisizePool::new();
-    let block = pool.allocate(Layout::new::<[u8; 32]>());
-    let other = pool.allocate(Layout::new::<[u8; 32]>());
+    let block = pool.alloc_layout(Layout::new::<[u8; 32]>());
+    let other = pool.alloc_layout(Layout::new::<[u8; 32]>());
     let bytes = pool.bytes(&block).unwrap();
-    pool.deallocate(other);
+    pool.dealloc(other);
     let _ = bytes[0];
 }

@@ -10,5 +10,5 @@ struct NotAShape;
 
 fn main() {
     let mut queue: MultisizePageQueue<dyn Shape> = MultisizePageQueue::new();
-    queue.push_back(NotAShape, coercion!());
+    queue.push(NotAShape, coercion!());
 }

@@ -1,6 +1,12 @@
 //! The typed layer shared by the three page containers: a [`Records`]
-//! engine whose records hold a [`Meta<D>`] and own their values, plus the
-//! iterators they hand out.
+//! engine whose records hold a [`RecordMeta<D>`] and own their values, plus
+//! the iterators they hand out. The containers (`deque.rs`, `queue.rs`,
+//! `stack.rs`, with the methods of [`common_api!`](super::super::api)) are
+//! thin safe wrappers over [`RecordList`].
+//!
+//! Invariant: every record of a [`RecordList<D>`] holds an initialized
+//! `RecordMeta<D>` whose value is live and owned by the list; the iterators
+//! borrow the list and yield each value at most once.
 
 use alloc::boxed::Box;
 use core::any::TypeId;
@@ -9,181 +15,18 @@ use core::iter::FusedIterator;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use super::records::{Cursor, Place, Pos, Records};
-use super::{Coercion, Meta, PageInfo, rebox};
+use super::coercion::{Coercion, RecordMeta, rebox};
+use super::records::{PageInfo, Place, Pos, RecordCursor, Records};
 use crate::SpaceStats;
 use crate::page::PageSize;
 
-impl<D: ?Sized> Clone for Meta<D> {
+impl<D: ?Sized> Clone for RecordMeta<D> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<D: ?Sized> Copy for Meta<D> {}
-
-/// The API the three page containers share, written once: each container
-/// is a thin wrapper over a [`RecordList`] named `list`.
-macro_rules! common_api {
-    ($ty:ident, $noun:literal, $order:literal, $clear_order:literal, push: $push:literal) => {
-        impl<D: ?Sized + 'static> $ty<D> {
-            #[doc = concat!("An empty ", $noun, " with pages of [`DEFAULT_PAGE_SIZE`](Self::DEFAULT_PAGE_SIZE).")]
-            /// Allocates nothing.
-            #[must_use]
-            pub fn new() -> Self {
-                Self::with_page_size(Self::DEFAULT_PAGE_SIZE)
-            }
-
-            /// The page size of [`new`](Self::new) and `default`: 16 KiB,
-            /// as for the uniform deques. A page switch (opening or
-            /// retiring a page, a few dozen instructions) then comes every
-            /// few hundred records of typical sizes rather than every few
-            /// dozen, and values up to about 4 KiB sit inline. Use
-            /// [`with_page_size`](Self::with_page_size) for smaller pages
-            /// when many small containers matter more.
-            pub const DEFAULT_PAGE_SIZE: $crate::page::PageSize =
-                match $crate::page::PageSize::new(16 * 1024) {
-                    Some(size) => size,
-                    None => panic!("16 KiB is a valid page size"),
-                };
-
-            #[doc = concat!("An empty ", $noun, " with pages of at least `size` bytes (grown so")]
-            /// that a page holds at least eight record headers). Allocates
-            /// nothing.
-            #[must_use]
-            pub fn with_page_size(size: $crate::page::PageSize) -> Self {
-                Self {
-                    list: $crate::multisize::list::RecordList::new(size),
-                }
-            }
-
-            /// The page size in use.
-            #[must_use]
-            pub fn page_size(&self) -> $crate::page::PageSize {
-                self.list.page_size()
-            }
-
-            #[doc = concat!("Values in the ", $noun, ".")]
-            #[inline]
-            #[must_use]
-            pub fn len(&self) -> usize {
-                self.list.len()
-            }
-
-            #[doc = concat!("Whether the ", $noun, " holds no value.")]
-            #[inline]
-            #[must_use]
-            pub fn is_empty(&self) -> bool {
-                self.list.len() == 0
-            }
-
-            /// Pages holding values (reserve pages kept for reuse not
-            /// counted).
-            #[must_use]
-            pub fn pages(&self) -> usize {
-                self.list.pages()
-            }
-
-            #[doc = concat!("Drops every value, ", $clear_order, ". If a destructor panics the")]
-            /// others are still dropped and the panic then resumes.
-            pub fn clear(&mut self) {
-                self.list.clear();
-            }
-
-            #[doc = concat!("What the page holding `ptr` contains, or `None` when the ", $noun)]
-            /// owns no page there (a foreign, heap-placed or zero-sized
-            /// value, or a stale pointer). Only the address is used.
-            #[must_use]
-            pub fn header_for<P: ?Sized>(
-                &self,
-                ptr: *const P,
-            ) -> Option<$crate::multisize::PageInfo> {
-                self.list.info_for(ptr)
-            }
-
-            /// Space statistics: value bytes live, pages and large-value
-            /// blocks reserved.
-            #[must_use]
-            pub fn stats(&self) -> $crate::SpaceStats {
-                self.list.stats()
-            }
-
-            /// Compacts: repacks the values densely into as few pages as
-            /// they need when that frees pages, and returns the reserve and
-            /// spare pages to the allocator.
-            pub fn shrink_to_fit(&mut self) {
-                self.list.shrink_to_fit();
-            }
-
-            #[doc = concat!("The values, ", $order, " (double-ended).")]
-            pub fn iter(&self) -> $crate::multisize::Iter<'_, D> {
-                self.list.iter()
-            }
-
-            #[doc = concat!("The values, ", $order, ", mutably (double-ended).")]
-            pub fn iter_mut(&mut self) -> $crate::multisize::IterMut<'_, D> {
-                self.list.iter_mut()
-            }
-        }
-
-        impl<D: ?Sized + 'static> Default for $ty<D> {
-            fn default() -> Self {
-                Self::new()
-            }
-        }
-
-        impl<D: ?Sized + core::fmt::Debug + 'static> core::fmt::Debug for $ty<D> {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.debug_list().entries(self.iter()).finish()
-            }
-        }
-
-        impl<'a, D: ?Sized + 'static> IntoIterator for &'a $ty<D> {
-            type Item = &'a D;
-            type IntoIter = $crate::multisize::Iter<'a, D>;
-            fn into_iter(self) -> Self::IntoIter {
-                self.iter()
-            }
-        }
-
-        impl<'a, D: ?Sized + 'static> IntoIterator for &'a mut $ty<D> {
-            type Item = &'a mut D;
-            type IntoIter = $crate::multisize::IterMut<'a, D>;
-            fn into_iter(self) -> Self::IntoIter {
-                self.iter_mut()
-            }
-        }
-
-        // Memory maps (`crate::memory_map`).
-        impl<D: ?Sized + 'static> $ty<D> {
-            #[doc = concat!("A map of the ", $noun, "'s memory: one block per page (the page")]
-            /// header, then each record: its sizes and metadata, the value
-            /// where it sits in the record, padding around it; free room
-            /// before the first record and after the last), the idle pages,
-            /// and a block per value too large for a page. Live bytes are
-            /// [`stats`](Self::stats)' live bytes, and the blocks add up to
-            /// its reserved bytes.
-            ///
-            /// ```
-            /// use managed::memory_map::SpanKind;
-            /// use managed::prelude::*;
-            ///
-            #[doc = concat!("let mut list: ", stringify!($ty), "<dyn core::fmt::Debug> = ", stringify!($ty), "::new();")]
-            #[doc = concat!("list.", $push, "(1u8, coercion!());")]
-            #[doc = concat!("list.", $push, "([2u64; 3], coercion!());")]
-            #[doc = concat!("list.", $push, "([0u8; 20_000], coercion!()); // a block of its own")]
-            /// let map = list.memory_map();
-            /// assert_eq!(map.bytes(SpanKind::Live), 1 + 24 + 20_000);
-            /// assert_eq!(map.reserved_bytes(), list.stats().reserved_bytes);
-            /// ```
-            #[must_use]
-            pub fn memory_map(&self) -> $crate::memory_map::MemoryMap {
-                self.list.memory_map(stringify!($ty))
-            }
-        }
-    };
-}
-pub(crate) use common_api;
+impl<D: ?Sized> Copy for RecordMeta<D> {}
 
 /// One end of a record list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,7 +37,7 @@ pub(crate) enum End {
 
 /// Records that own values viewed as `D`.
 pub(crate) struct RecordList<D: ?Sized + 'static> {
-    /// Invariant: every record holds an initialized `Meta<D>` whose value
+    /// Invariant: every record holds an initialized `RecordMeta<D>` whose value
     /// is live and owned by this list.
     records: Records,
     /// The list owns its values (as `D`s, for the drop check).
@@ -202,13 +45,13 @@ pub(crate) struct RecordList<D: ?Sized + 'static> {
 }
 
 impl<D: ?Sized + 'static> RecordList<D> {
-    /// The record header: the two sizes and a `Meta<D>`, rounded to 8.
+    /// The record header: the two sizes and a `RecordMeta<D>`, rounded to 8.
     const HEAD: usize =
-        (size_of::<super::records::Sizes>() + size_of::<Meta<D>>()).next_multiple_of(8);
+        (size_of::<super::records::Sizes>() + size_of::<RecordMeta<D>>()).next_multiple_of(8);
 
     pub(crate) fn new(page_size: PageSize) -> Self {
         Self {
-            records: Records::new(page_size, core::alloc::Layout::new::<Meta<D>>()),
+            records: Records::new(page_size, core::alloc::Layout::new::<RecordMeta<D>>()),
             _values: PhantomData,
         }
     }
@@ -247,32 +90,32 @@ impl<D: ?Sized + 'static> RecordList<D> {
         // `T`'s metadata and the slot's provenance.
         unsafe {
             slot.cast::<T>().write(value);
-            let meta = Meta {
+            let meta = RecordMeta {
                 value: ops.coerce(slot),
                 ops,
             };
-            Records::meta(rec).cast::<Meta<D>>().write(meta);
+            Records::meta(rec).cast::<RecordMeta<D>>().write(meta);
         }
     }
 
     #[inline]
-    fn meta_at(&self, pos: Pos) -> Meta<D> {
-        // SAFETY: every record holds an initialized `Meta<D>` (invariant).
+    fn meta_at(&self, pos: Pos) -> RecordMeta<D> {
+        // SAFETY: every record holds an initialized `RecordMeta<D>` (invariant).
         unsafe {
             Records::meta(self.records.rec(pos))
-                .cast::<Meta<D>>()
+                .cast::<RecordMeta<D>>()
                 .read()
         }
     }
 
     #[inline]
-    fn meta(&self, end: End) -> Option<Meta<D>> {
+    fn meta(&self, end: End) -> Option<RecordMeta<D>> {
         let rec = match end {
             End::Front => self.records.first_rec()?,
             End::Back => self.records.last_rec()?,
         };
-        // SAFETY: every record holds an initialized `Meta<D>` (invariant).
-        Some(unsafe { Records::meta(rec).cast::<Meta<D>>().read() })
+        // SAFETY: every record holds an initialized `RecordMeta<D>` (invariant).
+        Some(unsafe { Records::meta(rec).cast::<RecordMeta<D>>().read() })
     }
 
     #[inline]
@@ -305,7 +148,7 @@ impl<D: ?Sized + 'static> RecordList<D> {
     /// `meta` must be the metadata of the record at `end`; the caller takes
     /// its value over (moves it out or drops it).
     #[inline]
-    unsafe fn unlink(&mut self, end: End, meta: Meta<D>) -> Option<core::alloc::Layout> {
+    unsafe fn unlink(&mut self, end: End, meta: RecordMeta<D>) -> Option<core::alloc::Layout> {
         let layout = meta.ops.layout();
         // SAFETY: forwarded caller contract.
         let heap = unsafe {
@@ -377,23 +220,14 @@ impl<D: ?Sized + 'static> RecordList<D> {
     /// the block, even when the destructor panics.
     #[inline(never)]
     fn drop_heap(&mut self, value: NonNull<D>, layout: core::alloc::Layout) {
-        struct Free<'a> {
-            records: &'a mut Records,
-            block: NonNull<u8>,
-            layout: core::alloc::Layout,
-        }
-        impl Drop for Free<'_> {
-            fn drop(&mut self) {
-                // SAFETY: the value was dropped (or its destructor unwound,
-                // which ends its life as well).
-                unsafe { self.records.free_heap(self.block, self.layout) };
-            }
-        }
-        let guard = Free {
-            records: &mut self.records,
-            block: value.cast(),
-            layout,
-        };
+        // Frees the block once the value is dropped, also when the
+        // destructor panics.
+        let guard = scopeguard::guard(&mut self.records, move |records| {
+            // SAFETY: the value was dropped (or its destructor unwound,
+            // which ends its life as well); its block came from this list's
+            // records with this layout.
+            unsafe { records.free_heap(value.cast(), layout) };
+        });
         // SAFETY: the value is live and owned only here; the guard frees
         // its block afterwards, whatever the destructor does.
         unsafe { core::ptr::drop_in_place(value.as_ptr()) };
@@ -403,14 +237,9 @@ impl<D: ?Sized + 'static> RecordList<D> {
     /// Drops every value, front to back; carries on past a panicking
     /// destructor (the panic resumes afterwards).
     pub(crate) fn clear(&mut self) {
-        struct Rest<'a, D: ?Sized + 'static>(&'a mut RecordList<D>);
-        impl<D: ?Sized + 'static> Drop for Rest<'_, D> {
-            fn drop(&mut self) {
-                while self.0.drop_end(End::Front) {}
-            }
-        }
-        let rest = Rest(self);
-        while rest.0.drop_end(End::Front) {}
+        // Drops the rest if a destructor panics.
+        let mut rest = scopeguard::guard(self, |list| while list.drop_end(End::Front) {});
+        while rest.drop_end(End::Front) {}
     }
 
     pub(crate) fn info_for<P: ?Sized>(&self, ptr: *const P) -> Option<PageInfo> {
@@ -443,17 +272,17 @@ impl<D: ?Sized + 'static> RecordList<D> {
                             slot.as_ptr(),
                             layout.size(),
                         );
-                        let moved = Meta {
+                        let moved = RecordMeta {
                             value: meta.ops.coerce(slot),
                             ops: meta.ops,
                         };
-                        Records::meta(rec).cast::<Meta<D>>().write(moved);
+                        Records::meta(rec).cast::<RecordMeta<D>>().write(moved);
                     }
                 } else {
                     let rec = packed.adopt_back(layout);
                     // SAFETY: the record has room for the metadata; the
                     // value stays where it is (heap or zero-sized).
-                    unsafe { Records::meta(rec).cast::<Meta<D>>().write(meta) };
+                    unsafe { Records::meta(rec).cast::<RecordMeta<D>>().write(meta) };
                 }
                 pos = self.records.next(at);
             }
@@ -496,8 +325,8 @@ impl<D: ?Sized + 'static> Drop for RecordList<D> {
 #[inline]
 fn step<D: ?Sized + 'static>(
     records: &Records,
-    front: &mut Option<Cursor>,
-    back: &mut Option<Cursor>,
+    front: &mut Option<RecordCursor>,
+    back: &mut Option<RecordCursor>,
     left: &mut usize,
     end: End,
 ) -> Option<NonNull<D>> {
@@ -510,8 +339,8 @@ fn step<D: ?Sized + 'static>(
         End::Back => back.as_mut()?,
     };
     // SAFETY: the cursor is at a record of `records`, which holds a
-    // `Meta<D>`.
-    let meta = unsafe { Records::meta(cursor.rec()).cast::<Meta<D>>().read() };
+    // `RecordMeta<D>`.
+    let meta = unsafe { Records::meta(cursor.rec()).cast::<RecordMeta<D>>().read() };
     if *left > 0 {
         let moved = match end {
             End::Front => records.advance(cursor),
@@ -528,8 +357,8 @@ fn step<D: ?Sized + 'static>(
 #[inline]
 fn fold_values<D: ?Sized + 'static, B>(
     records: &Records,
-    front: Option<Cursor>,
-    back: Option<Cursor>,
+    front: Option<RecordCursor>,
+    back: Option<RecordCursor>,
     left: usize,
     init: B,
     mut f: impl FnMut(B, NonNull<D>) -> B,
@@ -551,11 +380,11 @@ fn fold_values<D: ?Sized + 'static, B>(
             let rec = at.rec();
             // SAFETY: `at` is at a record of `records` (the records of a
             // page are chained by their sizes up to `lim`), which holds
-            // initialized sizes and a `Meta<D>`.
+            // initialized sizes and a `RecordMeta<D>`.
             let (next, meta) = unsafe {
                 (
                     Records::sizes(rec).next,
-                    Records::meta(rec).cast::<Meta<D>>().read(),
+                    Records::meta(rec).cast::<RecordMeta<D>>().read(),
                 )
             };
             at.off += next;
@@ -574,8 +403,8 @@ fn fold_values<D: ?Sized + 'static, B>(
 /// container, in container order (double-ended).
 pub struct Iter<'a, D: ?Sized + 'static> {
     records: &'a Records,
-    front: Option<Cursor>,
-    back: Option<Cursor>,
+    front: Option<RecordCursor>,
+    back: Option<RecordCursor>,
     /// Values not yet yielded from either end.
     left: usize,
     _values: PhantomData<&'a D>,
@@ -664,8 +493,8 @@ impl<D: ?Sized + 'static> fmt::Debug for Iter<'_, D> {
 pub struct IterMut<'a, D: ?Sized + 'static> {
     /// Read only for the record chain, which no value overlaps.
     records: &'a Records,
-    front: Option<Cursor>,
-    back: Option<Cursor>,
+    front: Option<RecordCursor>,
+    back: Option<RecordCursor>,
     /// Values not yet yielded: each record is yielded at most once.
     left: usize,
     _values: PhantomData<&'a mut D>,
@@ -752,10 +581,10 @@ impl<D: ?Sized + 'static> RecordList<D> {
         use crate::memory_map::{MemoryMap, type_name};
         let mut map = MemoryMap::new(alloc::format!("{name}<{}>", type_name::<D>()));
         self.records.map_into(&mut map, |rec| {
-            // SAFETY: every record holds an initialized `Meta<D>`
+            // SAFETY: every record holds an initialized `RecordMeta<D>`
             // (invariant of `records`); it is copied out, and the value is
             // not read.
-            let meta = unsafe { Records::meta(rec).cast::<Meta<D>>().read() };
+            let meta = unsafe { Records::meta(rec).cast::<RecordMeta<D>>().read() };
             (meta.value.cast::<u8>(), meta.ops.layout().size())
         });
         map

@@ -12,6 +12,7 @@ use core::alloc::Layout;
 use core::ptr::NonNull;
 
 use crate::SpaceStats;
+use crate::page::raw::{allocate, deallocate};
 use crate::page::{PageList, PageSize};
 
 /// The header at the base of every multisize page.
@@ -74,7 +75,7 @@ pub(crate) struct Pos {
 
 /// A position in the record chain that caches its page, for iteration.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Cursor {
+pub(crate) struct RecordCursor {
     pub(crate) page: usize,
     /// Base of page `page`.
     base: NonNull<u8>,
@@ -85,7 +86,7 @@ pub(crate) struct Cursor {
     pub(crate) lim: u32,
 }
 
-impl Cursor {
+impl RecordCursor {
     /// The record the cursor is at.
     #[inline]
     pub(crate) fn rec(&self) -> NonNull<u8> {
@@ -240,9 +241,8 @@ impl Records {
 
     /// Allocates a heap block for a value of `layout` (`Place::Heap`).
     fn alloc_heap(&mut self, layout: Layout) -> NonNull<u8> {
-        // SAFETY: `Place::Heap` layouts have a non-zero size.
-        let raw = unsafe { alloc::alloc::alloc(layout) };
-        let block = NonNull::new(raw).unwrap_or_else(|| alloc::alloc::handle_alloc_error(layout));
+        // `Place::Heap` layouts have a non-zero size.
+        let block = allocate(layout);
         self.heap += layout.size();
         block
     }
@@ -651,14 +651,14 @@ impl Records {
 
     /// A cursor at the first record.
     #[inline]
-    pub(crate) fn front_cursor(&self) -> Option<Cursor> {
+    pub(crate) fn front_cursor(&self) -> Option<RecordCursor> {
         if self.lo == self.hi {
             return None;
         }
         let base = self.front;
         // SAFETY: pages in use hold an initialized header.
         let hdr = unsafe { Self::hdr(base).read() };
-        Some(Cursor {
+        Some(RecordCursor {
             page: self.lo,
             base,
             off: hdr.begin,
@@ -668,14 +668,14 @@ impl Records {
 
     /// A cursor at the last record.
     #[inline]
-    pub(crate) fn back_cursor(&self) -> Option<Cursor> {
+    pub(crate) fn back_cursor(&self) -> Option<RecordCursor> {
         if self.lo == self.hi {
             return None;
         }
         let base = self.back;
         // SAFETY: pages in use hold an initialized header.
         let hdr = unsafe { Self::hdr(base).read() };
-        Some(Cursor {
+        Some(RecordCursor {
             page: self.hi - 1,
             base,
             off: hdr.end - hdr.last,
@@ -685,12 +685,12 @@ impl Records {
 
     /// A front cursor at the first record of page `page` (in use).
     #[inline]
-    pub(crate) fn page_cursor(&self, page: usize) -> Cursor {
+    pub(crate) fn page_cursor(&self, page: usize) -> RecordCursor {
         debug_assert!(self.lo <= page && page < self.hi);
         let base = self.page(page);
         // SAFETY: pages in use hold an initialized header.
         let hdr = unsafe { Self::hdr(base).read() };
-        Cursor {
+        RecordCursor {
             page,
             base,
             off: hdr.begin,
@@ -700,7 +700,7 @@ impl Records {
 
     /// Moves a front cursor to the next record; false past the last one.
     #[inline]
-    pub(crate) fn advance(&self, cursor: &mut Cursor) -> bool {
+    pub(crate) fn advance(&self, cursor: &mut RecordCursor) -> bool {
         // SAFETY: the cursor is at a record of this engine.
         let sizes = unsafe { Self::sizes(cursor.rec()) };
         cursor.off += sizes.next;
@@ -717,7 +717,7 @@ impl Records {
 
     /// Moves a back cursor to the previous record; false before the first.
     #[inline]
-    pub(crate) fn retreat(&self, cursor: &mut Cursor) -> bool {
+    pub(crate) fn retreat(&self, cursor: &mut RecordCursor) -> bool {
         if cursor.off > cursor.lim {
             // SAFETY: the cursor is at a record of this engine.
             let sizes = unsafe { Self::sizes(cursor.rec()) };
@@ -731,7 +731,7 @@ impl Records {
         let base = self.page(page);
         // SAFETY: pages in use hold an initialized header.
         let hdr = unsafe { Self::hdr(base).read() };
-        *cursor = Cursor {
+        *cursor = RecordCursor {
             page,
             base,
             off: hdr.end - hdr.last,
@@ -751,8 +751,8 @@ impl Records {
     pub(crate) unsafe fn free_heap(&mut self, value: NonNull<u8>, layout: Layout) {
         self.heap -= layout.size();
         // SAFETY: `Place::Heap` values live in blocks from `alloc_heap`
-        // with this very layout.
-        unsafe { alloc::alloc::dealloc(value.as_ptr(), layout) };
+        // (`page::raw::allocate`) with this very layout.
+        unsafe { deallocate(value, layout) };
     }
 
     /// Removes the first record, whose value has `layout`; returns whether
