@@ -29,6 +29,36 @@
 //! with the workloads and the machine, and `cargo run --release -p
 //! managed-bench --bin bench_report` writes it again on yours.
 //!
+//! # Method names
+//!
+//! Every container uses the same name for the same operation, and lists
+//! its methods in this order in its documentation. A blank cell means the
+//! container has no such operation; a name in a cell is that container's
+//! own spelling of it (kept where the name is part of its documented call
+//! shape, or where it does something slightly different, as said).
+//!
+//! | operation | [`PageList`](page::PageList) | uniform deque, queue, stack | [`UniformPool`](uniform::UniformPool) | [`ContiguousUniformPool`](contiguous::ContiguousUniformPool) | multisize deque, queue, stack | [`MultisizePool`](multisize::MultisizePool) | [`DropArena`](drop_arena::DropArena) | [`hot::Pool`] | [`MemoryArena`](scoped::MemoryArena) / [`ArenaScope`](scoped::ArenaScope) | [`region::Arena`] | [`heap::Heap`] |
+//! |---|---|---|---|---|---|---|---|---|---|---|---|
+//! | empty container | `new` | `new` | `new` | `new` | `new` | `new` | `new` | `new` | `new(mib)` | `new(guard)` | `new` |
+//! | pre-sized | `with_page_size` | `with_capacity` (elements), `with_page_size` | `with_capacity`, `with_page_size` | `with_capacity` | `with_page_size` | | `with_capacity`, `try_with_capacity` | | `with_block_size` | `with_capacity` (bytes) | `with_chunk_size` |
+//! | add, get a `Copy` key | | | `insert` | `insert` | | `insert` | | | | | |
+//! | add, get an owning handle | | | | `alloc` (a `Proxy`) | | | `alloc` (a `DropBox`) | `alloc` (a `Slot`), `alloc_box`, `alloc_rc` | `alloc`, `alloc_with`, `alloc_slice_*`, `try_alloc*` | `allocate::<T>`, `alloc`, `alloc_with`, `alloc_slice*` (an `Item`) | `Mutation::alloc` (a `Gc`) |
+//! | add raw memory | | | | | | `alloc_layout` / `dealloc` | | `alloc_uninit` | `alloc_layout` | | |
+//! | sequences | `push_back`, `push_front`, `pop_back`, `pop_front` | deque: the same, `front`, `back`; queue, stack: `push`, `pop`, `peek` | | | the same as uniform, `pop_*_boxed` for trait objects | | | | | | |
+//! | remove by key, value back | | | `remove` | `remove`; `remove_deferred` during a walk | | `remove` | | | | `remove` (a `Forward`) | |
+//! | remove through a handle | | | | drop the `Proxy`; `into_inner` | | | drop the `DropBox`; `drop_box`, `box_to_inner`, `into_inner` | `unsafe free`; drop a `PoolBox` | end the scope | drop the `Item` | unreachable, then `collect` |
+//! | membership | `header_for` is `Some` | | `contains` | `contains`, `contains_proxy` | | `contains` | | `contains` (a `Slot`) | | `contains` (a `Forward`) | |
+//! | read / write by key | `header`, `payload` (`_mut`) | deque: `get`, `get_mut` (index) | `get`, `get_mut` | `get`, `get_mut`; `Proxy::with`, `with_mut` | | `get`, `get_mut`, `bytes`, `bytes_mut` | | | | `get`, `get_mut` | |
+//! | size | `len`, `is_empty` | `len`, `is_empty` | `len`, `is_empty`, `capacity` | `len`, `is_empty`, `capacity` | `len`, `is_empty` | `len`, `is_empty` | `len`, `is_empty`, `max_len` | `len`, `is_empty`, `capacity` | `block_size`, `block_count` | `capacity`, `available` (bytes) | |
+//! | empty it | `clear` | `clear` | `clear` | `clear` | `clear` | `clear` | | | `reset` | | |
+//! | filter | | | | `retain` | | | | | | | |
+//! | walk | `iter`, `iter_mut` | `iter`, deque: `iter_mut` | `iter`, `iter_mut`, `values`, `values_mut` | `map`, `map_with_key`, `iter_mut`, `values_mut`, `drain`; `borrow().iter()` | `iter`, `iter_mut` | | | | | | |
+//! | space | `stats` | `stats` | `stats` | `stats`, `detailed_stats` | `stats` | `stats` | `stats` | `stats` | `stats` | `stats`, `detailed_stats` | `stats`, `detailed_stats` |
+//! | give idle memory back | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | | | `shrink_to_fit` | `compact` (moves objects) | `collect`, `shrink_to_fit` |
+//! | settings | | | | | | | | `set_min_entries` | | | `pacing`, `set_pacing` |
+//! | page headers | `header_for`, `header_for_mut` | `header_for` (deque: `_mut`) | `header_for`, `header_for_mut` | | `header_for` | `header_for` | | | | | |
+//! | picture | `memory_map` | `memory_map` | `memory_map` | `memory_map` | `memory_map` | `memory_map` | `memory_map` | `memory_map` | `memory_map` | `memory_map` | `memory_map` |
+//!
 //! Every container reports [`SpaceStats`] (`live_bytes`, `reserved_bytes`,
 //! [`SpaceStats::space_ratio`]), gives memory back where that means
 //! something (`shrink_to_fit` / `compact`), and draws its memory
