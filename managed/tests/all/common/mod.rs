@@ -1,5 +1,6 @@
 //! Helpers shared by the test modules: a drop-counting value ([`Ledger`]
-//! and its [`Tracked`] values), a small deterministic generator
+//! and its [`Tracked`] values; [`Token`] where the value must be
+//! zero-sized), a small deterministic generator
 //! ([`SplitMix`]), and [`panic_message`] / [`panic_location`] for the tests
 //! that check what a panic says and where it points.
 //!
@@ -8,10 +9,13 @@
 //! ledger has its own range of the drop table, and the panic hook that
 //! [`panic_location`] installs records only its own thread's panics.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::panic::{self, AssertUnwindSafe, PanicHookInfo};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use managed::prelude::*;
 
 // ------------------------------------------------------------ drop accounting
 
@@ -80,7 +84,9 @@ impl Ledger {
 
     /// How often `id` has been dropped.
     pub(crate) fn drops(self, id: u32) -> u32 {
-        self.dropped().iter().filter(|&&d| d == id).count() as u32
+        drops_table()
+            .get(&self.number)
+            .map_or(0, |log| log.iter().filter(|&&d| d == id).count()) as u32
     }
 
     /// How often each of the ids `0..n` has been dropped.
@@ -120,7 +126,7 @@ impl Ledger {
 /// A value whose drops its [`Ledger`] records; a loud one panics in its
 /// destructor (with a message containing "destructor panic") after the
 /// drop is recorded. A clone records under `id + 1000` and is quiet. Owns
-/// no heap memory.
+/// no heap memory; holds no reference, so it may live in a region.
 #[derive(Debug)]
 pub(crate) struct Tracked {
     /// Which value this is.
@@ -144,6 +150,49 @@ impl Drop for Tracked {
             panic!("destructor panic: value {} panics when dropped", self.id);
         }
     }
+}
+
+thread_local! {
+    /// [`Token`]s alive right now on this thread.
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+}
+
+/// How many [`Token`]s are alive on this thread (each test runs on its own
+/// thread, or, under Miri, one after the other on the main thread: a test
+/// that passes leaves none).
+pub(crate) fn live() -> isize {
+    LIVE.with(Cell::get)
+}
+
+/// Counts one live value: the zero-sized drop counter that test types of
+/// every size hold (a value with a [`Tracked`] field would not be
+/// zero-sized), so that [`live`] tells whether a container dropped each
+/// value exactly once.
+pub(crate) struct Token;
+
+impl Token {
+    /// One more live value.
+    pub(crate) fn new() -> Self {
+        LIVE.with(|l| l.set(l.get() + 1));
+        Token
+    }
+}
+
+impl Drop for Token {
+    fn drop(&mut self) {
+        LIVE.with(|l| l.set(l.get() - 1));
+    }
+}
+
+// SAFETY: a `Tracked` holds no references.
+unsafe impl Managed for Tracked {
+    const HAS_REFS: bool = false;
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, _: &mut V) {}
+}
+
+// SAFETY: a `Tracked` has no lifetime.
+unsafe impl Rebrand for Tracked {
+    type Branded<'b> = Tracked;
 }
 
 // ------------------------------------------------------------ random numbers
