@@ -2,67 +2,24 @@
 //! borrow rules, deferred removal, reentrancy, panics and drop accounting.
 //! (Property tests against a model are in `contiguous_props.rs`.)
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 
 use managed::contiguous::{PoolRef, PoolRefMut};
 use managed::prelude::*;
 
-/// Counts how often each id is dropped.
-#[derive(Clone, Default)]
-struct Drops(Rc<RefCell<Vec<u32>>>);
-
-impl Drops {
-    fn counts(&self, n: u32) -> Vec<u32> {
-        let dropped = self.0.borrow();
-        (0..n)
-            .map(|id| dropped.iter().filter(|&&d| d == id).count() as u32)
-            .collect()
-    }
-}
-
-/// A value that records its drop.
-struct Tracked {
-    id: u32,
-    drops: Drops,
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.drops.0.borrow_mut().push(self.id);
-    }
-}
-
-fn tracked(drops: &Drops, id: u32) -> Tracked {
-    Tracked {
-        id,
-        drops: drops.clone(),
-    }
-}
+use crate::common::{Ledger, Tracked, panic_message};
 
 fn ids(pool: &ContiguousUniformPool<Tracked>) -> Vec<u32> {
     pool.borrow().values().map(|t| t.id).collect()
 }
 
-fn panic_message<T>(result: std::thread::Result<T>) -> String {
-    let Err(payload) = result else {
-        panic!("expected a panic")
-    };
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-        .unwrap_or_default()
-}
-
 #[test]
 fn removal_moves_the_last_object_into_the_hole() {
-    let drops = Drops::default();
+    let drops = Ledger::default();
     let pool = ContiguousUniformPool::new();
-    let mut proxies: Vec<_> = (0..5)
-        .map(|id| Some(pool.alloc(tracked(&drops, id))))
-        .collect();
+    let mut proxies: Vec<_> = (0..5).map(|id| Some(pool.alloc(drops.track(id)))).collect();
     proxies[1] = None;
     assert_eq!(ids(&pool), [0, 4, 2, 3]);
     proxies[4] = None; // the object that moved
@@ -80,11 +37,9 @@ fn removal_moves_the_last_object_into_the_hole() {
 
 #[test]
 fn proxies_dropped_inside_map_are_removed_when_the_walk_ends() {
-    let drops = Drops::default();
+    let drops = Ledger::default();
     let pool = ContiguousUniformPool::new();
-    let mut proxies: Vec<_> = (0..6)
-        .map(|id| Some(pool.alloc(tracked(&drops, id))))
-        .collect();
+    let mut proxies: Vec<_> = (0..6).map(|id| Some(pool.alloc(drops.track(id)))).collect();
     let mut seen = Vec::new();
     pool.map(|t| {
         seen.push(t.id);
@@ -111,11 +66,11 @@ fn proxies_dropped_inside_map_are_removed_when_the_walk_ends() {
 
 #[test]
 fn proxies_dropped_inside_with_wait_for_the_outermost_borrow() {
-    let drops = Drops::default();
+    let drops = Ledger::default();
     let pool = ContiguousUniformPool::new();
-    let a = pool.alloc(tracked(&drops, 0));
-    let mut b = Some(pool.alloc(tracked(&drops, 1)));
-    let c = pool.alloc(tracked(&drops, 2));
+    let a = pool.alloc(drops.track(0));
+    let mut b = Some(pool.alloc(drops.track(1)));
+    let c = pool.alloc(drops.track(2));
     let id = a.with(|ta| {
         c.with(|tc| {
             b = None;
@@ -129,7 +84,7 @@ fn proxies_dropped_inside_with_wait_for_the_outermost_borrow() {
     assert_eq!((a.with(|t| t.id), c.with(|t| t.id)), (0, 2));
     assert_eq!(ids(&pool), [0, 2]);
 
-    let mut d = Some(pool.alloc(tracked(&drops, 3)));
+    let mut d = Some(pool.alloc(drops.track(3)));
     a.with_mut(|t| {
         d = None;
         t.id += 10;
@@ -189,10 +144,10 @@ fn conflicting_borrows_panic_like_refcell() {
 
 #[test]
 fn into_inner_while_borrowed_panics_and_defers_the_removal() {
-    let drops = Drops::default();
+    let drops = Ledger::default();
     let pool = ContiguousUniformPool::new();
-    let a = pool.alloc(tracked(&drops, 0));
-    let mut b = Some(pool.alloc(tracked(&drops, 1)));
+    let a = pool.alloc(drops.track(0));
+    let mut b = Some(pool.alloc(drops.track(1)));
     let msg = panic_message(catch_unwind(AssertUnwindSafe(|| {
         a.with(|_| {
             let _ = Proxy::into_inner(b.take().unwrap());
@@ -212,11 +167,9 @@ fn into_inner_while_borrowed_panics_and_defers_the_removal() {
 
 #[test]
 fn a_panic_inside_map_leaves_the_pool_consistent() {
-    let drops = Drops::default();
+    let drops = Ledger::default();
     let pool = ContiguousUniformPool::new();
-    let mut proxies: Vec<_> = (0..8)
-        .map(|id| Some(pool.alloc(tracked(&drops, id))))
-        .collect();
+    let mut proxies: Vec<_> = (0..8).map(|id| Some(pool.alloc(drops.track(id)))).collect();
     let result = catch_unwind(AssertUnwindSafe(|| {
         pool.map(|t| {
             if t.id == 2 {
@@ -241,25 +194,13 @@ fn a_panic_inside_map_leaves_the_pool_consistent() {
     assert_eq!(drops.counts(8), [1; 8]);
 }
 
-/// Panics in its destructor when `loud` is set.
-struct Loud {
-    loud: bool,
-    drops: Rc<Cell<u32>>,
-}
-
-impl Drop for Loud {
-    fn drop(&mut self) {
-        self.drops.set(self.drops.get() + 1);
-        assert!(!self.loud, "destructor panic");
-    }
-}
-
 #[test]
 fn a_panicking_destructor_during_a_deferred_removal_loses_nothing() {
-    let drops = Rc::new(Cell::new(0));
-    let loud = |loud| Loud {
+    let drops = Ledger::default();
+    let loud = |loud| Tracked {
+        id: 0,
+        ledger: drops,
         loud,
-        drops: drops.clone(),
     };
     let pool = ContiguousUniformPool::new();
     let keep = pool.alloc(loud(false));
@@ -274,10 +215,10 @@ fn a_panicking_destructor_during_a_deferred_removal_loses_nothing() {
     assert!(panic_message(result).contains("destructor panic"));
     // Every removal finished once the pool is used again.
     pool.map(|_| ());
-    assert_eq!(drops.get(), 3);
+    assert_eq!(drops.total(), 3);
     assert_eq!(pool.len(), 1);
     drop(keep);
-    assert_eq!(drops.get(), 4);
+    assert_eq!(drops.total(), 4);
 
     // A panicking destructor on a direct removal leaves the pool consistent.
     let loud_one = pool.alloc(loud(true));
@@ -285,9 +226,9 @@ fn a_panicking_destructor_during_a_deferred_removal_loses_nothing() {
     let result = catch_unwind(AssertUnwindSafe(|| drop(loud_one)));
     assert!(panic_message(result).contains("destructor panic"));
     assert_eq!(pool.len(), 1);
-    assert_eq!(drops.get(), 5);
+    assert_eq!(drops.total(), 5);
     drop(other);
-    assert_eq!(drops.get(), 6);
+    assert_eq!(drops.total(), 6);
 }
 
 #[test]
@@ -335,13 +276,13 @@ fn destructors_may_use_the_pool_they_are_removed_from() {
 
 #[test]
 fn mut_self_methods_settle_leaked_guards_and_forgotten_proxies() {
-    let drops = Drops::default();
+    let drops = Ledger::default();
     let mut pool = ContiguousUniformPool::with_capacity(4);
     assert!(pool.capacity() >= 4);
     {
-        let a = pool.alloc(tracked(&drops, 0));
-        let b = pool.alloc(tracked(&drops, 1));
-        let c = pool.alloc(tracked(&drops, 2));
+        let a = pool.alloc(drops.track(0));
+        let b = pool.alloc(drops.track(1));
+        let c = pool.alloc(drops.track(2));
         core::mem::forget(pool.borrow_mut()); // leaks an exclusive borrow
         drop(b); // deferred until `&mut self` settles the pool
         core::mem::forget(a); // the object stays until the pool drops it
@@ -352,7 +293,7 @@ fn mut_self_methods_settle_leaked_guards_and_forgotten_proxies() {
     pool.shrink_to_fit();
     assert_eq!(drops.counts(3), [0, 1, 1]);
     assert_eq!(pool.values_mut().map(|t| t.id).collect::<Vec<_>>(), [0]);
-    let p = pool.alloc(tracked(&drops, 3));
+    let p = pool.alloc(drops.track(3));
     p.with(|t| assert_eq!(t.id, 3));
     core::mem::forget(p);
     pool.clear();
@@ -362,10 +303,10 @@ fn mut_self_methods_settle_leaked_guards_and_forgotten_proxies() {
 
 #[test]
 fn drain_into_iter_clear_and_shrink() {
-    let drops = Drops::default();
+    let drops = Ledger::default();
     let mut pool = ContiguousUniformPool::new();
     for id in 0..6 {
-        core::mem::forget(pool.alloc(tracked(&drops, id)));
+        core::mem::forget(pool.alloc(drops.track(id)));
     }
     let drained: Vec<u32> = pool.drain().take(2).map(|t| t.id).collect();
     assert_eq!(drained, [0, 1]);
@@ -380,9 +321,9 @@ fn drain_into_iter_clear_and_shrink() {
     assert!(pool.stats().reserved_bytes <= pool.detailed_stats().slot_capacity * 8 + 8);
 
     let kept = {
-        let a = pool.alloc(tracked(&drops, 10));
-        let b = pool.alloc(tracked(&drops, 11));
-        let c = pool.alloc(tracked(&drops, 12));
+        let a = pool.alloc(drops.track(10));
+        let b = pool.alloc(drops.track(11));
+        let c = pool.alloc(drops.track(12));
         drop(a);
         drop(b);
         core::mem::forget(c);
@@ -391,7 +332,7 @@ fn drain_into_iter_clear_and_shrink() {
     assert_eq!(kept, [12]);
     pool.shrink_to_fit();
     assert_eq!(pool.stats().live_bytes, size_of::<Tracked>());
-    let proxy = pool.alloc(tracked(&drops, 13));
+    let proxy = pool.alloc(drops.track(13));
     assert_eq!(proxy.with(|t| t.id), 13);
     drop(proxy);
     let rest: Vec<u32> = pool.into_iter().map(|t| t.id).collect();
@@ -466,8 +407,8 @@ fn stats_count_live_objects_and_reserved_storage() {
 
 #[test]
 fn simple_proxy_follows_the_refcell_rule_and_drops_once() {
-    let drops = Drops::default();
-    let p = SimpleProxy::new(tracked(&drops, 0));
+    let drops = Ledger::default();
+    let p = SimpleProxy::new(drops.track(0));
     assert_eq!(p.with(|t| p.with(|u| t.id + u.id)), 0);
     let msg = panic_message(catch_unwind(AssertUnwindSafe(|| {
         p.with(|_| p.with_mut(|_| ()))
@@ -481,7 +422,7 @@ fn simple_proxy_follows_the_refcell_rule_and_drops_once() {
     assert_eq!(inner.id, 1);
     drop(inner);
     assert_eq!(drops.counts(2), [0, 1]);
-    let q = SimpleProxy::new(tracked(&drops, 0));
+    let q = SimpleProxy::new(drops.track(0));
     drop(q);
     assert_eq!(drops.counts(2), [1, 1]);
 }
@@ -609,13 +550,13 @@ fn a_pool_can_move_while_unborrowed_and_be_sent_to_another_thread() {
 struct Big {
     id: u32,
     fill: [u64; 127],
-    drops: Drops,
+    drops: Ledger,
     panic_on_drop: bool,
 }
 
 impl Drop for Big {
     fn drop(&mut self) {
-        self.drops.0.borrow_mut().push(self.id);
+        self.drops.record(self.id);
         assert_eq!(self.fill[126], u64::from(self.id), "object intact");
         if self.panic_on_drop {
             panic!("Big {} panics on drop", self.id);
@@ -623,18 +564,18 @@ impl Drop for Big {
     }
 }
 
-fn big(drops: &Drops, id: u32) -> Big {
+fn big(drops: &Ledger, id: u32) -> Big {
     Big {
         id,
         fill: [u64::from(id); 127],
-        drops: drops.clone(),
+        drops: *drops,
         panic_on_drop: false,
     }
 }
 
 #[test]
 fn objects_span_pages_and_growth_moves_nothing() {
-    let drops = Drops::default();
+    let drops = Ledger::default();
     let pool = ContiguousUniformPool::new();
     let mut proxies: Vec<_> = (0..40).map(|id| pool.alloc(big(&drops, id))).collect();
     let address = |p: &Proxy<'_, Big>| p.with(|b| core::ptr::from_ref(b).addr());
@@ -697,7 +638,7 @@ fn objects_span_pages_and_growth_moves_nothing() {
 #[test]
 fn a_panicking_destructor_in_drain_clear_or_drop_loses_nothing_across_pages() {
     for how in 0..3 {
-        let drops = Drops::default();
+        let drops = Ledger::default();
         let mut pool = ContiguousUniformPool::new();
         for id in 0..80 {
             let mut value = big(&drops, id);

@@ -3,16 +3,16 @@
 //! (also under panicking destructors), and property tests against a model.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::mem::size_of;
 use std::num::Wrapping;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
-use std::sync::{Mutex, PoisonError};
 
 use managed::prelude::*;
 use proptest::prelude::*;
+
+use crate::common::{Ledger, SplitMix, Tracked};
 
 // ---------------------------------------------------------------------------
 // A linked list: `List<'d, T>` holds `&'d DropArena<'d, Node<'d, T>>`,
@@ -188,24 +188,6 @@ fn shorter_arena_lends_to_longer_one_inside_a_scope() {
     }
 }
 
-/// A small deterministic generator (SplitMix64), so the churn test needs no
-/// `rand` and replays identically under Miri.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 #[test]
 fn random_churn_stays_within_its_peak() {
     let (min_len, max_len) = if cfg!(miri) { (10, 30) } else { (100, 300) };
@@ -308,67 +290,6 @@ fn drop_box_is_the_size_of_a_pointer_and_of_its_option() {
 // Drop accounting
 // ---------------------------------------------------------------------------
 
-/// Drops recorded by every ledger, keyed by `ledger base | value id`.
-///
-/// A static, so that values the tests leak on purpose (`leak`,
-/// `free_without_dropping`) own no heap memory and Miri's leak checker only
-/// reports real leaks.
-static DROPS: Mutex<BTreeMap<u64, u32>> = Mutex::new(BTreeMap::new());
-static NEXT_LEDGER: AtomicU64 = AtomicU64::new(1);
-
-fn drops_table() -> std::sync::MutexGuard<'static, BTreeMap<u64, u32>> {
-    DROPS.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Records every drop of a value, by id, in its own range of `DROPS`.
-#[derive(Clone, Copy, Debug)]
-struct Ledger {
-    base: u64,
-}
-
-impl Default for Ledger {
-    fn default() -> Self {
-        Self {
-            base: NEXT_LEDGER.fetch_add(1, AtomicOrdering::Relaxed) << 32,
-        }
-    }
-}
-
-impl Ledger {
-    fn track(self, id: u32) -> Tracked {
-        Tracked { id, ledger: self }
-    }
-
-    fn drops(self, id: u32) -> u32 {
-        drops_table()
-            .get(&(self.base | u64::from(id)))
-            .copied()
-            .unwrap_or(0)
-    }
-
-    fn total(self) -> u32 {
-        drops_table()
-            .range(self.base..self.base + (1 << 32))
-            .map(|(_, n)| n)
-            .sum()
-    }
-}
-
-/// A value whose drops are counted; it owns no heap memory.
-#[derive(Debug)]
-struct Tracked {
-    id: u32,
-    ledger: Ledger,
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        *drops_table()
-            .entry(self.ledger.base | u64::from(self.id))
-            .or_default() += 1;
-    }
-}
-
 #[test]
 fn every_way_out_drops_exactly_once_and_the_arena_drops_nothing() {
     let ledger = Ledger::default();
@@ -465,7 +386,7 @@ fn drop_tree_gives_every_slot_back_and_drops_every_value_once() {
         }));
     }
     list_arena.drop_tree(head.unwrap(), |n| std::mem::take(&mut n.children));
-    assert_eq!((list_arena.len(), ledger.total()), (0, 242 + len));
+    assert_eq!((list_arena.len(), ledger.total()), (0, 242 + len as usize));
 }
 
 #[test]
@@ -508,10 +429,7 @@ fn destructors_may_reenter_the_arena() {
             let scratch = self.arena.alloc(TreeNode {
                 arena: self.arena,
                 children: Vec::new(),
-                _payload: Tracked {
-                    id: u32::MAX,
-                    ledger: Ledger::default(),
-                },
+                _payload: Ledger::default().track(u32::MAX),
             });
             self.arena.free_without_dropping(scratch);
         }

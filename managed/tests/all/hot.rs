@@ -1,13 +1,14 @@
 //! Hot pool: the basic allocate / access / free cycle, one test per contract, NaN tagging,
 //! property tests against a `HashMap` model, and drop accounting.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use managed::hot::{ADDRESS_MASK, TAG_MASK, leaked_bytes};
 use managed::prelude::*;
 use proptest::prelude::*;
+
+use crate::common::{Ledger, Tracked};
 
 // ---------------------------------------------------------------- basics
 
@@ -470,101 +471,76 @@ fn zst_and_overaligned_entries_are_tag_friendly() {
 
 // ------------------------------------------------------------ drop accounting
 
-/// Counts drops; optionally panics in its destructor.
-#[derive(Debug)]
-struct Tracked<'a> {
-    drops: &'a Cell<usize>,
-    id: u32,
-    panic_on_drop: bool,
-}
-
-impl Drop for Tracked<'_> {
-    fn drop(&mut self) {
-        self.drops.set(self.drops.get() + 1);
-        if self.panic_on_drop {
-            panic!("Tracked {} panics in drop", self.id);
-        }
-    }
-}
-
-fn tracked(drops: &Cell<usize>, id: u32, panic_on_drop: bool) -> Tracked<'_> {
-    Tracked {
-        drops,
-        id,
-        panic_on_drop,
-    }
-}
-
 #[test]
 fn drops_exactly_once_on_free_take_forget_and_box() {
-    let drops = Cell::new(0);
+    let drops = Ledger::new();
     let pool: Pool<Tracked> = Pool::new();
-    let a = pool.alloc(tracked(&drops, 1, false));
-    let b = pool.alloc(tracked(&drops, 2, false));
-    let c = pool.alloc(tracked(&drops, 3, false));
+    let a = pool.alloc(drops.track(1));
+    let b = pool.alloc(drops.track(2));
+    let c = pool.alloc(drops.track(3));
     // SAFETY: from `pool`, no reference alive.
     unsafe { pool.free(a) };
-    assert_eq!(drops.get(), 1);
+    assert_eq!(drops.total(), 1);
     // SAFETY: from `pool`, no reference alive.
     let v = unsafe { pool.take(b) };
-    assert_eq!((drops.get(), v.id), (1, 2));
+    assert_eq!((drops.total(), v.id), (1, 2));
     drop(v);
-    assert_eq!(drops.get(), 2);
+    assert_eq!(drops.total(), 2);
     // SAFETY: from `pool`, no reference alive; `forget` leaks the value.
     let c_dup = unsafe { c.copy() };
     // SAFETY: as above.
     unsafe { pool.forget(c) };
-    assert_eq!(drops.get(), 2);
+    assert_eq!(drops.total(), 2);
     assert!(c_dup.is_free());
-    let bx = pool.alloc_box(tracked(&drops, 4, false));
+    let bx = pool.alloc_box(drops.track(4));
     drop(bx);
-    assert_eq!(drops.get(), 3);
-    let bx = pool.alloc_box(tracked(&drops, 5, false));
+    assert_eq!(drops.total(), 3);
+    let bx = pool.alloc_box(drops.track(5));
     let v = PoolBox::into_inner(bx);
-    assert_eq!(drops.get(), 3);
+    assert_eq!(drops.total(), 3);
     drop(v);
-    assert_eq!(drops.get(), 4);
+    assert_eq!(drops.total(), 4);
     assert!(pool.is_empty());
     drop(pool);
-    assert_eq!(drops.get(), 4);
+    assert_eq!(drops.total(), 4);
 }
 
 #[test]
 fn leaked_pools_do_not_drop_values() {
-    let drops = Cell::new(0);
+    let drops = Ledger::new();
     let pool: Pool<Tracked> = Pool::new();
-    let s = pool.alloc(tracked(&drops, 1, false));
+    let s = pool.alloc(drops.track(1));
     pool.leak();
-    assert_eq!(drops.get(), 0);
+    assert_eq!(drops.total(), 0);
     assert_eq!(s.get().id, 1);
 }
 
 #[test]
 fn panicking_destructor_still_frees_the_entry() {
-    let drops = Cell::new(0);
+    let drops = Ledger::new();
     let pool: Pool<Tracked> = Pool::new();
-    let a = pool.alloc(tracked(&drops, 1, true));
-    let keep = pool.alloc(tracked(&drops, 2, false));
+    let a = pool.alloc(drops.track_loud(1));
+    let keep = pool.alloc(drops.track(2));
     let addr = std::ptr::from_ref(a.get()).addr();
     // SAFETY: from `pool`, no reference alive.
     let r = catch_unwind(AssertUnwindSafe(|| unsafe { pool.free(a) }));
     assert!(r.is_err());
-    assert_eq!(drops.get(), 1);
+    assert_eq!(drops.total(), 1);
     assert_eq!(pool.len(), 1);
     // The entry is reused: it went back on the free list.
-    let b = pool.alloc(tracked(&drops, 3, false));
+    let b = pool.alloc(drops.track(3));
     assert_eq!(std::ptr::from_ref(b.get()).addr(), addr);
     // PoolBox drop with a panicking destructor frees the entry too.
-    let bx = pool.alloc_box(tracked(&drops, 4, true));
+    let bx = pool.alloc_box(drops.track_loud(4));
     assert!(catch_unwind(AssertUnwindSafe(move || drop(bx))).is_err());
-    assert_eq!(drops.get(), 2);
+    assert_eq!(drops.total(), 2);
     assert_eq!(pool.len(), 2);
     // SAFETY: from `pool`, no reference alive.
     unsafe {
         pool.free(keep);
         pool.free(b);
     }
-    assert_eq!(drops.get(), 4);
+    assert_eq!(drops.total(), 4);
     assert!(pool.is_empty());
 }
 
@@ -830,7 +806,7 @@ proptest! {
     /// Every value is dropped exactly once, whatever order slots are freed in.
     #[test]
     fn drop_accounting(frees in proptest::collection::vec(any::<usize>(), 0..if cfg!(miri) { 20 } else { 200 })) {
-        let drops = Cell::new(0);
+        let drops = Ledger::new();
         let pool: Pool<Tracked> = Pool::new();
         let mut slots: Vec<Slot<Tracked>> = Vec::new();
         let mut made = 0usize;
@@ -840,16 +816,16 @@ proptest! {
                 // SAFETY: from `pool`, no reference alive.
                 unsafe { pool.free(s) };
             } else {
-                slots.push(pool.alloc(tracked(&drops, n as u32, false)));
+                slots.push(pool.alloc(drops.track(n as u32)));
                 made += 1;
             }
-            prop_assert_eq!(drops.get() + slots.len(), made);
+            prop_assert_eq!(drops.total() + slots.len(), made);
         }
         for s in slots {
             // SAFETY: from `pool`, no reference alive.
             unsafe { pool.free(s) };
         }
-        prop_assert_eq!(drops.get(), made);
+        prop_assert_eq!(drops.total(), made);
     }
 }
 
@@ -857,39 +833,39 @@ proptest! {
 
 #[test]
 fn poolrc_shares_and_frees_with_the_last_owner() {
-    let drops = Cell::new(0);
-    let pool: Pool<Tracked<'_>> = Pool::new();
-    let a = pool.alloc_rc(tracked(&drops, 1, false));
-    let clones: Vec<PoolRc<'_, Tracked<'_>>> = (0..5).map(|_| a.clone()).collect();
+    let drops = Ledger::new();
+    let pool: Pool<Tracked> = Pool::new();
+    let a = pool.alloc_rc(drops.track(1));
+    let clones: Vec<PoolRc<'_, Tracked>> = (0..5).map(|_| a.clone()).collect();
     assert_eq!(PoolRc::strong_count(&a), 6);
     assert!(clones.iter().all(|c| PoolRc::ptr_eq(c, &a) && c.id == 1));
     drop(clones);
     assert_eq!(
-        (PoolRc::strong_count(&a), drops.get(), pool.len()),
+        (PoolRc::strong_count(&a), drops.total(), pool.len()),
         (1, 0, 1)
     );
     drop(a);
-    assert_eq!((drops.get(), pool.len()), (1, 0));
+    assert_eq!((drops.total(), pool.len()), (1, 0));
 
-    let b = PoolRc::new_in(tracked(&drops, 2, false), &pool);
+    let b = PoolRc::new_in(drops.track(2), &pool);
     let b2 = b.clone();
     let b = PoolRc::try_unwrap(b).expect_err("shared");
     drop(b2);
     let v = PoolRc::try_unwrap(b).expect("unique");
-    assert_eq!((v.id, drops.get(), pool.len()), (2, 1, 0));
+    assert_eq!((v.id, drops.total(), pool.len()), (2, 1, 0));
     drop(v);
-    assert_eq!(drops.get(), 2);
+    assert_eq!(drops.total(), 2);
 }
 
 #[test]
 fn poolrc_last_drop_with_panicking_destructor_frees_the_entry() {
-    let drops = Cell::new(0);
-    let pool: Pool<Tracked<'_>> = Pool::new();
-    let a = pool.alloc_rc(tracked(&drops, 1, true));
+    let drops = Ledger::new();
+    let pool: Pool<Tracked> = Pool::new();
+    let a = pool.alloc_rc(drops.track_loud(1));
     let b = a.clone();
     drop(a);
     assert!(catch_unwind(AssertUnwindSafe(move || drop(b))).is_err());
-    assert_eq!((drops.get(), pool.len()), (1, 0));
+    assert_eq!((drops.total(), pool.len()), (1, 0));
 }
 
 /// A shared linked list whose nodes live in the pool they point into.

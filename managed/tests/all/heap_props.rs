@@ -22,6 +22,8 @@ thread_local! {
 fn quiet_expected_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
+        // Not while another test has put its own hook in front.
+        let _turn = crate::common::panic_hook_turn();
         let default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let expected = info

@@ -4,32 +4,10 @@
 
 use managed::prelude::*;
 use proptest::prelude::*;
-use std::cell::Cell;
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-thread_local! {
-    /// Values alive right now, across every kind.
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-}
-
-fn live() -> isize {
-    LIVE.with(Cell::get)
-}
-
-/// Counts one live value; every test type holds one.
-struct Token;
-impl Token {
-    fn new() -> Self {
-        LIVE.with(|l| l.set(l.get() + 1));
-        Token
-    }
-}
-impl Drop for Token {
-    fn drop(&mut self) {
-        LIVE.with(|l| l.set(l.get() - 1));
-    }
-}
+use crate::common::{Token, live};
 
 trait Item {
     fn tag(&self) -> u64;

@@ -8,7 +8,6 @@
 //! the test: a pool cannot be shared with another thread, so it is made
 //! on the worker that runs the test), so that the work is really split,
 //! whatever the machine (and under Miri).
-#![cfg(feature = "rayon")]
 
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -20,6 +19,8 @@ use std::time::{Duration, Instant};
 use managed::page::PageSize;
 use managed::prelude::*;
 use rayon::prelude::*;
+
+use crate::common::{Ledger, Tracked};
 
 /// Enough objects for several pages, scaled down under Miri.
 const N: usize = if cfg!(miri) { 150 } else { 20_000 };
@@ -47,16 +48,6 @@ fn obj(id: u64) -> Obj {
         id,
         visits: 0,
         pad: [id; 30],
-    }
-}
-
-/// Counts its drops in the counter it names (one per test: tests run in
-/// parallel); its id says which it is.
-struct Counted(u64, &'static AtomicUsize);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.1.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -134,7 +125,7 @@ fn guards_iterate_in_parallel() {
         }
         {
             let total: u64 = pool.borrow().par_values().sum();
-            assert_eq!(total, (0..N as u64).sum());
+            assert_eq!(total, (0..N as u64).sum::<u64>());
             let mut objects = pool.borrow_mut();
             objects.par_values_mut().for_each(|x| *x += 1);
             assert_eq!(objects.par_values_mut().count(), N);
@@ -168,31 +159,29 @@ fn par_map_on_a_borrowed_pool_panics() {
 #[test]
 fn a_panic_in_par_map_reaches_the_caller_and_drops_stay_exact() {
     on_three_threads(|| {
-        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        let drops = Ledger::new();
         let pool = ContiguousUniformPool::new();
-        let keys: Vec<_> = (0..N as u64)
-            .map(|i| pool.insert(Counted(i, &DROPS)))
-            .collect();
+        let keys: Vec<_> = (0..N as u32).map(|i| pool.insert(drops.track(i))).collect();
         let visited = AtomicUsize::new(0);
         let result = {
             catch_unwind(AssertUnwindSafe(|| {
                 pool.par_map(|c| {
                     visited.fetch_add(1, Ordering::SeqCst);
-                    if c.0 == N as u64 / 2 {
-                        panic!("object {} refuses", c.0);
+                    if c.id == N as u32 / 2 {
+                        panic!("object {} refuses", c.id);
                     }
                 })
             }))
         };
         assert!(result.is_err(), "the panic reaches the caller");
         assert!(visited.load(Ordering::SeqCst) >= 1);
-        assert_eq!(DROPS.load(Ordering::SeqCst), 0, "a walk drops nothing");
+        assert_eq!(drops.total(), 0, "a walk drops nothing");
         // The borrow ended: the pool works, every object is still there.
         assert_eq!(pool.len(), N);
         assert!(pool.remove(keys[0]).is_some());
-        assert_eq!(DROPS.load(Ordering::SeqCst), 1);
+        assert_eq!(drops.total(), 1);
         drop(pool);
-        assert_eq!(DROPS.load(Ordering::SeqCst), N, "every value dropped once");
+        assert_eq!(drops.total(), N, "every value dropped once");
     });
 }
 
@@ -250,13 +239,13 @@ fn deque_parallel_iteration_of_empty_and_zero_sized() {
 #[test]
 fn deque_panic_in_par_map_drops_every_value_once() {
     on_three_threads(|| {
-        static DROPS: AtomicUsize = AtomicUsize::new(0);
-        let mut deque: UniformPageDeque<Counted> = UniformPageDeque::new();
-        deque.extend((0..N as u64).map(|i| Counted(i, &DROPS)));
+        let drops = Ledger::new();
+        let mut deque: UniformPageDeque<Tracked> = UniformPageDeque::new();
+        deque.extend((0..N as u32).map(|i| drops.track(i)));
         let result = {
             catch_unwind(AssertUnwindSafe(|| {
                 deque.par_map(|c| {
-                    if c.0 == 3 {
+                    if c.id == 3 {
                         panic!("element 3 refuses");
                     }
                 })
@@ -264,8 +253,8 @@ fn deque_panic_in_par_map_drops_every_value_once() {
         };
         assert!(result.is_err());
         assert_eq!(deque.len(), N);
-        assert_eq!(DROPS.load(Ordering::SeqCst), 0, "a walk drops nothing");
+        assert_eq!(drops.total(), 0, "a walk drops nothing");
         drop(deque);
-        assert_eq!(DROPS.load(Ordering::SeqCst), N, "every value dropped once");
+        assert_eq!(drops.total(), N, "every value dropped once");
     });
 }

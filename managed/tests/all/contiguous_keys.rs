@@ -4,61 +4,14 @@
 //! without `&mut`, the pool as a `Managed` value, and drop accounting
 //! through all of them (also when a closure or destructor panics).
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
-use std::rc::Rc;
 
 use managed::contiguous::{DefaultKey, Key, KeyData};
 use managed::prelude::*;
 
-/// Counts how often each id is dropped.
-#[derive(Clone, Default, Debug)]
-struct Drops(Rc<RefCell<Vec<u32>>>);
-
-impl Drops {
-    fn counts(&self, n: u32) -> Vec<u32> {
-        let dropped = self.0.borrow();
-        (0..n)
-            .map(|id| dropped.iter().filter(|&&d| d == id).count() as u32)
-            .collect()
-    }
-}
-
-/// A value that records its drop, and panics in it when `loud`.
-#[derive(Debug)]
-struct Tracked {
-    id: u32,
-    drops: Drops,
-    loud: bool,
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.drops.0.borrow_mut().push(self.id);
-        assert!(!self.loud, "destructor panic");
-    }
-}
-
-fn tracked(drops: &Drops, id: u32) -> Tracked {
-    Tracked {
-        id,
-        drops: drops.clone(),
-        loud: false,
-    }
-}
-
-fn panic_message<T>(result: std::thread::Result<T>) -> String {
-    let Err(payload) = result else {
-        panic!("expected a panic")
-    };
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-        .unwrap_or_default()
-}
+use crate::common::{Ledger, panic_message};
 
 #[test]
 fn keys_find_their_objects_until_removed_and_never_after() {
@@ -134,10 +87,10 @@ fn key_types_from_new_key_type_and_ffi_round_trips() {
 
 #[test]
 fn removal_by_key_of_an_owned_object_leaves_its_proxy_reporting_it_gone() {
-    let drops = Drops::default();
+    let drops = Ledger::default();
     let pool = ContiguousUniformPool::new();
-    let p = pool.alloc(tracked(&drops, 0));
-    let q = pool.alloc(tracked(&drops, 1));
+    let p = pool.alloc(drops.track(0));
+    let q = pool.alloc(drops.track(1));
     let key = Proxy::key(&p);
     assert_eq!(pool.get(key).map(|t| t.id), Some(0));
     let value = pool.remove(key).expect("live");
@@ -160,7 +113,7 @@ fn removal_by_key_of_an_owned_object_leaves_its_proxy_reporting_it_gone() {
         "only `q`'s object keeps a key"
     );
     // The slot is reused; the detached proxy's key stays stale.
-    let reuse = pool.insert(tracked(&drops, 5));
+    let reuse = pool.insert(drops.track(5));
     assert_ne!(reuse, key);
     assert!(!pool.contains(Proxy::key(&p)));
     drop(p);
@@ -171,7 +124,7 @@ fn removal_by_key_of_an_owned_object_leaves_its_proxy_reporting_it_gone() {
     assert_eq!(drops.counts(2), [1, 0], "nothing dropped twice");
     drop(pool.remove(reuse));
     // `into_inner` of a detached proxy panics and loses nothing.
-    let r = pool.alloc(tracked(&drops, 2));
+    let r = pool.alloc(drops.track(2));
     assert!(pool.remove_deferred(Proxy::key(&r)));
     let msg = panic_message(catch_unwind(AssertUnwindSafe(|| Proxy::into_inner(r))));
     assert!(msg.contains("removed by key"), "{msg}");
@@ -185,10 +138,10 @@ fn removal_by_key_of_an_owned_object_leaves_its_proxy_reporting_it_gone() {
 
 #[test]
 fn deletions_inside_walks_wait_for_the_walk_and_keys_go_stale_at_once() {
-    let drops = Drops::default();
+    let drops = Ledger::default();
     let pool = ContiguousUniformPool::new();
-    let keys: Vec<_> = (0..8).map(|id| pool.insert(tracked(&drops, id))).collect();
-    let proxy = pool.alloc(tracked(&drops, 8));
+    let keys: Vec<_> = (0..8).map(|id| pool.insert(drops.track(id))).collect();
+    let proxy = pool.alloc(drops.track(8));
     let proxy_key = Proxy::key(&proxy);
     let mut seen = Vec::new();
     let mut proxy = Some(proxy);
@@ -224,7 +177,7 @@ fn deletions_inside_walks_wait_for_the_walk_and_keys_go_stale_at_once() {
     assert_eq!(left, [1, 3, 5]);
     assert_eq!(pool.len(), 3);
     // A deletion inside `with` of a proxy waits as well.
-    let holder = pool.alloc(tracked(&drops, 9));
+    let holder = pool.alloc(drops.track(9));
     holder.with(|_| {
         assert!(pool.remove_deferred(keys[1]));
         assert_eq!(pool.len(), 3);
@@ -237,13 +190,11 @@ fn deletions_inside_walks_wait_for_the_walk_and_keys_go_stale_at_once() {
 
 #[test]
 fn retain_removes_as_it_goes_and_visits_each_object_once() {
-    let drops = Drops::default();
+    let drops = Ledger::default();
     let pool = ContiguousUniformPool::new();
     let n = if cfg!(miri) { 60 } else { 2000 };
-    let keys: Vec<_> = (0..n).map(|id| pool.insert(tracked(&drops, id))).collect();
-    let mut proxies: Vec<_> = (n..n + 4)
-        .map(|id| pool.alloc(tracked(&drops, id)))
-        .collect();
+    let keys: Vec<_> = (0..n).map(|id| pool.insert(drops.track(id))).collect();
+    let mut proxies: Vec<_> = (n..n + 4).map(|id| pool.alloc(drops.track(id))).collect();
     let mut visits = HashMap::new();
     pool.retain(|key, t| {
         *visits.entry(t.id).or_insert(0) += 1;
@@ -306,11 +257,11 @@ fn retain_detaches_the_proxies_of_removed_objects() {
 #[test]
 fn a_panic_in_retain_leaves_every_object_kept_or_removed_once() {
     for loud_destructor in [false, true] {
-        let drops = Drops::default();
+        let drops = Ledger::default();
         let pool = ContiguousUniformPool::new();
         let keys: Vec<_> = (0..10)
             .map(|id| {
-                let mut t = tracked(&drops, id);
+                let mut t = drops.track(id);
                 t.loud = loud_destructor && id == 4;
                 pool.insert(t)
             })
@@ -464,11 +415,9 @@ fn pool_stats_report_density() {
 
 #[test]
 fn mut_self_methods_keep_keys_or_make_them_all_stale() {
-    let drops = Drops::default();
+    let drops = Ledger::default();
     let mut pool = ContiguousUniformPool::new();
-    let keys: Vec<_> = (0..600)
-        .map(|id| pool.insert(tracked(&drops, id)))
-        .collect();
+    let keys: Vec<_> = (0..600).map(|id| pool.insert(drops.track(id))).collect();
     for &key in &keys[100..] {
         pool.remove_deferred(key);
     }
@@ -478,9 +427,7 @@ fn mut_self_methods_keep_keys_or_make_them_all_stale() {
     // Keys stay valid across `shrink_to_fit`; stale ones stay stale even
     // when their slots' pages were freed and are made again.
     assert!(keys[..100].iter().all(|&k| pool.contains(k)));
-    let fresh: Vec<_> = (600..1200)
-        .map(|id| pool.insert(tracked(&drops, id)))
-        .collect();
+    let fresh: Vec<_> = (600..1200).map(|id| pool.insert(drops.track(id))).collect();
     assert!(keys[100..].iter().all(|&k| !pool.contains(k)));
     assert!(fresh.iter().all(|&k| pool.contains(k)));
     for (key, t) in pool.iter_mut() {
@@ -490,10 +437,10 @@ fn mut_self_methods_keep_keys_or_make_them_all_stale() {
     let drained = pool.drain().take(3).count();
     assert_eq!(drained, 3);
     assert!(keys.iter().chain(&fresh).all(|&k| !pool.contains(k)));
-    let again = pool.insert(tracked(&drops, 2000));
+    let again = pool.insert(drops.track(2000));
     pool.clear();
     assert!(!pool.contains(again));
-    assert!(drops.0.borrow().len() == 1201);
+    assert!(drops.total() == 1201);
 }
 
 /// A hand-written direct reference, as a region `Item` is.

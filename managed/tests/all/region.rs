@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::error::Error;
 use std::sync::atomic::AtomicPtr;
-use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::Ordering::Relaxed;
 
 use managed::prelude::*;
+
+use crate::common::Ledger;
 
 type Res = Result<(), Box<dyn Error>>;
 
@@ -215,9 +216,9 @@ fn small_gaps() -> Res {
 fn leaked_token() -> Res {
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 512>, _) = Arena::new(guard);
-    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let drops = Ledger::new();
     let g = arena.alloc(&state, 0u64)?;
-    let leaked = arena.alloc(&state, Counted(&DROPS, 5))?;
+    let leaked = arena.alloc(&state, drops.track(5))?;
     let kept = arena.alloc(&state, 9u64)?;
     make_guard!(compact);
     // Leak the token (as `mem::forget` would), but reachably from a static
@@ -235,7 +236,7 @@ fn leaked_token() -> Res {
     assert_eq!((s.live_objects, s.hole_bytes), (2, 0));
     drop(kept);
     drop(arena);
-    assert_eq!(DROPS.load(Relaxed), 0, "a leaked value is never dropped");
+    assert_eq!(drops.total(), 0, "a leaked value is never dropped");
     Ok(())
 }
 
@@ -277,33 +278,12 @@ fn alignment() -> Res {
     Ok(())
 }
 
-/// Counts drops in a shared counter.
-#[derive(Debug)]
-struct Counted(&'static AtomicUsize, u64);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Relaxed);
-    }
-}
-
-// SAFETY: no references.
-unsafe impl Managed for Counted {
-    const HAS_REFS: bool = false;
-    fn visit_refs<V: Visitor + ?Sized>(&mut self, _: &mut V) {}
-}
-
-// SAFETY: no lifetime.
-unsafe impl Rebrand for Counted {
-    type Branded<'b> = Counted;
-}
-
 /// Garbage is dropped when its item drops, survivors when theirs do,
 /// dropped tokens drop their value, shared objects drop with the arena.
 #[test]
 fn every_value_dropped_once() -> Res {
-    static DROPS: AtomicUsize = AtomicUsize::new(0);
-    let new = |v| Counted(&DROPS, v);
+    let drops = Ledger::new();
+    let new = |v| drops.track(v);
     {
         make_guard!(guard);
         let (mut arena, state): (Arena<'_, 4096>, _) = Arena::new(guard);
@@ -314,61 +294,49 @@ fn every_value_dropped_once() -> Res {
         let shared = arena.alloc_shared(&state, new(5))?;
         let freed = arena.alloc_shared(&state, new(6))?;
         drop(garbage);
-        assert_eq!(DROPS.load(Relaxed), 1);
+        assert_eq!(drops.total(), 1);
         make_guard!(compact);
         let ts = arena.tokenize(&compact, survivor);
         let td = arena.tokenize(&compact, dropped_token);
         let tv = arena.tokenize_all(&compact, in_vec);
         let state = arena.compact(&compact, state);
         drop(td);
-        assert_eq!(DROPS.load(Relaxed), 2);
+        assert_eq!(drops.total(), 2);
         let survivor = ts(&arena);
         drop(tv);
-        assert_eq!(DROPS.load(Relaxed), 4);
+        assert_eq!(drops.total(), 4);
         let _state = arena.finish(compact, state);
-        assert_eq!(survivor.1, 1);
-        assert_eq!(shared.get(&arena).map(|c| c.1), Some(5));
-        assert_eq!(arena.get(shared).map(|c| c.1), Some(5));
+        assert_eq!(survivor.id, 1);
+        assert_eq!(shared.get(&arena).map(|c| c.id), Some(5));
+        assert_eq!(arena.get(shared).map(|c| c.id), Some(5));
         drop(survivor);
-        arena.get_mut(shared).expect("live").1 += 10;
-        assert_eq!(shared.get(&arena).map(|c| c.1), Some(15));
+        arena.get_mut(shared).expect("live").id += 10;
+        assert_eq!(shared.get(&arena).map(|c| c.id), Some(15));
         assert!(arena.contains(shared) && arena.contains(freed));
-        assert_eq!(DROPS.load(Relaxed), 5);
+        assert_eq!(drops.total(), 5);
         let value = arena.remove(freed).expect("live");
-        assert_eq!(value.1, 6);
+        assert_eq!(value.id, 6);
         assert!(arena.remove(freed).is_none(), "a second free finds nothing");
         assert!(freed.get(&arena).is_none());
         assert!(arena.get(freed).is_none() && !arena.contains(freed));
         drop(value);
-        assert_eq!(DROPS.load(Relaxed), 6);
+        assert_eq!(drops.total(), 6);
     }
-    assert_eq!(DROPS.load(Relaxed), 7, "the arena drops its shared objects");
+    assert_eq!(drops.total(), 7, "the arena drops its shared objects");
     Ok(())
 }
 
 /// A panicking destructor still frees the block and drops the rest.
 #[test]
 fn panicking_destructor() -> Res {
-    struct Bomb(&'static AtomicUsize);
-    impl Drop for Bomb {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, Relaxed);
-            panic!("boom");
-        }
-    }
-    // SAFETY: no references.
-    unsafe impl Managed for Bomb {
-        const HAS_REFS: bool = false;
-        fn visit_refs<V: Visitor + ?Sized>(&mut self, _: &mut V) {}
-    }
-    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let drops = Ledger::new();
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
-    let bomb = arena.alloc(&state, Bomb(&DROPS))?;
+    let bomb = arena.alloc(&state, drops.track_loud(0))?;
     let keep = arena.alloc(&state, 3u32)?;
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(bomb)));
     assert!(r.is_err());
-    assert_eq!(DROPS.load(Relaxed), 1);
+    assert_eq!(drops.total(), 1);
     make_guard!(compact);
     let t = arena.tokenize(&compact, keep);
     let state = arena.compact(&compact, state);
@@ -378,12 +346,12 @@ fn panicking_destructor() -> Res {
     assert_eq!(arena.detailed_stats().live_objects, 1);
     // A shared bomb panics in the arena's drop: the objects after it are
     // still dropped, once.
-    let _b = arena.alloc_shared(&state, Bomb(&DROPS))?;
-    let _c = arena.alloc_shared(&state, Counted(&DROPS, 0))?;
+    let _b = arena.alloc_shared(&state, drops.track_loud(0))?;
+    let _c = arena.alloc_shared(&state, drops.track(0))?;
     drop(keep);
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(arena)));
     assert!(r.is_err());
-    assert_eq!(DROPS.load(Relaxed), 3);
+    assert_eq!(drops.total(), 3);
     Ok(())
 }
 
@@ -797,21 +765,21 @@ fn stats_before_and_after() -> Res {
 /// the outstanding tokens, which drop their values and free it.
 #[test]
 fn token_dropped_after_arena() -> Res {
-    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let drops = Ledger::new();
     make_guard!(guard);
     let (arena, state): (Arena<'_, 256>, _) = Arena::new(guard);
-    let item = arena.alloc(&state, Counted(&DROPS, 1))?;
-    let v = vec![arena.alloc(&state, Counted(&DROPS, 2))?];
+    let item = arena.alloc(&state, drops.track(1))?;
+    let v = vec![arena.alloc(&state, drops.track(2))?];
     make_guard!(compact);
     let t = arena.tokenize(&compact, item);
     let tv = arena.tokenize_all(&compact, v);
     let _ = state;
     drop(arena);
-    assert_eq!(DROPS.load(Relaxed), 0);
+    assert_eq!(drops.total(), 0);
     drop(t);
-    assert_eq!(DROPS.load(Relaxed), 1);
+    assert_eq!(drops.total(), 1);
     drop(tv);
-    assert_eq!(DROPS.load(Relaxed), 2);
+    assert_eq!(drops.total(), 2);
     Ok(())
 }
 
@@ -950,12 +918,12 @@ fn absurd_alignment_and_sizes_are_errors() {
 /// through compactions meanwhile.
 #[test]
 fn forgotten_item_and_arena_drop() -> Res {
-    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let drops = Ledger::new();
     make_guard!(guard);
     let (mut arena, state): (Arena<'_, 512>, _) = Arena::new(guard);
     let g = arena.alloc(&state, 0u64)?;
-    std::mem::forget(arena.alloc(&state, Counted(&DROPS, 1))?);
-    let kept = arena.alloc(&state, Counted(&DROPS, 2))?;
+    std::mem::forget(arena.alloc(&state, drops.track(1))?);
+    let kept = arena.alloc(&state, drops.track(2))?;
     drop(g);
     make_guard!(compact);
     let t = arena.tokenize(&compact, kept);
@@ -963,14 +931,10 @@ fn forgotten_item_and_arena_drop() -> Res {
     let kept = t(&arena);
     let _state = arena.finish(compact, state);
     assert_eq!(arena.detailed_stats().live_objects, 2);
-    assert_eq!(kept.1, 2);
+    assert_eq!(kept.id, 2);
     drop(kept);
     drop(arena);
-    assert_eq!(
-        DROPS.load(Relaxed),
-        1,
-        "only the item that was not forgotten"
-    );
+    assert_eq!(drops.total(), 1, "only the item that was not forgotten");
     Ok(())
 }
 

@@ -5,77 +5,31 @@
 use managed::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::rc::Rc;
 
-/// Records its id in a shared log when dropped; panics on drop if told to.
-struct Tracked {
-    id: u32,
-    log: Rc<RefCell<Vec<u32>>>,
-    panic_on_drop: bool,
-}
-
-impl Tracked {
-    fn new(id: u32, log: &Rc<RefCell<Vec<u32>>>) -> Tracked {
-        Tracked {
-            id,
-            log: Rc::clone(log),
-            panic_on_drop: false,
-        }
-    }
-    fn panicky(id: u32, log: &Rc<RefCell<Vec<u32>>>) -> Tracked {
-        let mut t = Tracked::new(id, log);
-        t.panic_on_drop = true;
-        t
-    }
-}
-
-impl Clone for Tracked {
-    fn clone(&self) -> Tracked {
-        Tracked::new(self.id + 1000, &self.log)
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.log.borrow_mut().push(self.id);
-        if self.panic_on_drop {
-            panic!("destructor of {} panics", self.id);
-        }
-    }
-}
-
-fn log() -> Rc<RefCell<Vec<u32>>> {
-    Rc::new(RefCell::new(Vec::new()))
-}
-
-fn sorted(log: &Rc<RefCell<Vec<u32>>>) -> Vec<u32> {
-    let mut v = log.borrow().clone();
-    v.sort_unstable();
-    v
-}
+use crate::common::{Ledger, Tracked};
 
 #[test]
 fn values_are_dropped_once_when_the_scope_ends_in_reverse_order() {
-    let log = log();
+    let log = Ledger::new();
     let mut arena = MemoryArena::with_block_size(256);
     {
         let scope = arena.allocator();
-        scope.alloc(Tracked::new(1, &log));
-        scope.alloc_with(|| Tracked::new(2, &log));
-        scope.alloc_slice_fill_with(2, |i| Tracked::new(3 + i as u32, &log));
+        scope.alloc(log.track(1));
+        scope.alloc_with(|| log.track(2));
+        scope.alloc_slice_fill_with(2, |i| log.track(3 + i as u32));
         // Enough to spill into more blocks.
         for i in 0..20 {
-            scope.alloc(Tracked::new(10 + i, &log));
+            scope.alloc(log.track(10 + i));
         }
         assert!(
-            log.borrow().is_empty(),
+            log.dropped().is_empty(),
             "nothing dropped while the scope is open"
         );
     }
     let mut expected: Vec<u32> = (10..30).rev().collect();
     // A slice drops front to back, after everything allocated later.
     expected.extend([3, 4, 2, 1]);
-    assert_eq!(*log.borrow(), expected);
+    assert_eq!(log.dropped(), expected);
     assert!(arena.block_count() > 1);
 }
 
@@ -96,82 +50,82 @@ fn copy_values_get_no_drop_record() {
 
 #[test]
 fn panicking_destructor_still_drops_the_rest_and_the_arena_stays_usable() {
-    let log = log();
+    let log = Ledger::new();
     let mut arena = MemoryArena::with_block_size(256);
     let result = catch_unwind(AssertUnwindSafe(|| {
         let scope = arena.allocator();
-        scope.alloc(Tracked::new(1, &log));
-        scope.alloc(Tracked::panicky(2, &log));
-        scope.alloc(Tracked::new(3, &log));
+        scope.alloc(log.track(1));
+        scope.alloc(log.track_loud(2));
+        scope.alloc(log.track(3));
     }));
     assert!(result.is_err());
-    assert_eq!(*log.borrow(), [3, 2, 1]);
+    assert_eq!(log.dropped(), [3, 2, 1]);
 
     // A panicking element of a slice: the other elements are dropped too.
-    log.borrow_mut().clear();
+    log.clear();
     let result = catch_unwind(AssertUnwindSafe(|| {
         let scope = arena.allocator();
-        scope.alloc(Tracked::new(10, &log));
+        scope.alloc(log.track(10));
         scope.alloc_slice_fill_with(3, |i| {
             if i == 1 {
-                Tracked::panicky(11, &log)
+                log.track_loud(11)
             } else {
-                Tracked::new(11 + i as u32, &log)
+                log.track(11 + i as u32)
             }
         });
     }));
     assert!(result.is_err());
-    assert_eq!(*log.borrow(), [11, 11, 13, 10]);
+    assert_eq!(log.dropped(), [11, 11, 13, 10]);
 
-    log.borrow_mut().clear();
+    log.clear();
     {
         let scope = arena.allocator();
         assert_eq!(scope.stats().live_bytes, 0);
-        scope.alloc(Tracked::new(20, &log));
+        scope.alloc(log.track(20));
         assert_eq!(scope.alloc_str("usable"), "usable");
     }
-    assert_eq!(*log.borrow(), [20]);
+    assert_eq!(log.dropped(), [20]);
 }
 
 #[test]
 fn panicking_alloc_with_stores_nothing() {
-    let log = log();
+    let log = Ledger::new();
     let mut arena = MemoryArena::with_block_size(256);
     {
         let scope = arena.allocator();
-        scope.alloc(Tracked::new(1, &log));
+        scope.alloc(log.track(1));
         let result = catch_unwind(AssertUnwindSafe(|| {
             scope.alloc_with(|| -> Tracked {
                 // Nested allocations made before the panic stay registered.
-                scope.alloc(Tracked::new(2, &log));
+                scope.alloc(log.track(2));
                 panic!("constructor fails")
             });
         }));
         assert!(result.is_err());
-        assert!(log.borrow().is_empty());
-        scope.alloc(Tracked::new(3, &log));
+        assert!(log.dropped().is_empty());
+        scope.alloc(log.track(3));
     }
-    assert_eq!(*log.borrow(), [3, 2, 1]);
+    assert_eq!(log.dropped(), [3, 2, 1]);
 }
 
 #[test]
 fn panicking_fill_drops_the_built_prefix_at_once_and_only_once() {
-    let log = log();
+    let log = Ledger::new();
     let mut arena = MemoryArena::with_block_size(256);
     {
         let scope = arena.allocator();
-        scope.alloc(Tracked::new(1, &log));
+        scope.alloc(log.track(1));
         let result = catch_unwind(AssertUnwindSafe(|| {
             scope.alloc_slice_fill_with(5, |i| {
                 if i == 3 {
                     panic!("element 3 fails");
                 }
-                Tracked::new(10 + i as u32, &log)
+                log.track(10 + i as u32)
             });
         }));
         assert!(result.is_err());
-        assert_eq!(*log.borrow(), [10, 11, 12], "prefix dropped immediately");
-        let src = [Tracked::new(20, &log), Tracked::panicky(21, &log)];
+        assert_eq!(log.dropped(), [10, 11, 12], "prefix dropped immediately");
+        let src = [log.track(20), log.track_loud(21)];
         // Cloning `src[1]` does not panic; make the clone itself panic.
         struct Bomb;
         impl Clone for Bomb {
@@ -186,33 +140,33 @@ fn panicking_fill_drops_the_built_prefix_at_once_and_only_once() {
         let clones = scope.alloc_slice_clone(&src[..1]);
         assert_eq!(clones[0].id, 1020);
         let [a, mut b] = src;
-        b.panic_on_drop = false;
+        b.loud = false;
         drop((a, b));
     }
-    assert_eq!(*log.borrow(), [10, 11, 12, 20, 21, 1020, 1]);
+    assert_eq!(log.dropped(), [10, 11, 12, 20, 21, 1020, 1]);
 }
 
 #[test]
 fn reentrant_allocation_inside_closures_is_kept() {
-    let log = log();
+    let log = Ledger::new();
     let mut arena = MemoryArena::with_block_size(128);
     {
         let scope = arena.allocator();
         let outer = scope.alloc_with(|| {
-            let inner = scope.alloc(Tracked::new(1, &log));
-            Tracked::new(inner.id + 1, &log)
+            let inner = scope.alloc(log.track(1));
+            log.track(inner.id + 1)
         });
         assert_eq!(outer.id, 2);
         let row = scope.alloc_slice_fill_with(4, |i| {
-            scope.alloc(Tracked::new(10 + i as u32, &log));
-            Tracked::new(20 + i as u32, &log)
+            scope.alloc(log.track(10 + i as u32));
+            log.track(20 + i as u32)
         });
         assert_eq!(row[3].id, 23);
     }
-    assert_eq!(sorted(&log), [1, 2, 10, 11, 12, 13, 20, 21, 22, 23]);
+    assert_eq!(log.sorted(), [1, 2, 10, 11, 12, 13, 20, 21, 22, 23]);
     // Most recent record first: the row (registered after its elements'
     // helpers), then helpers in reverse, then outer, then inner.
-    assert_eq!(*log.borrow(), [20, 21, 22, 23, 13, 12, 11, 10, 2, 1]);
+    assert_eq!(log.dropped(), [20, 21, 22, 23, 13, 12, 11, 10, 2, 1]);
 }
 
 #[test]
@@ -236,55 +190,55 @@ fn zero_sized_values_that_need_drop_are_dropped() {
 
 #[test]
 fn values_in_a_collection_in_the_scope_are_dropped_by_the_collection() {
-    let log = log();
+    let log = Ledger::new();
     let mut arena = MemoryArena::with_block_size(1024);
     {
         let scope = arena.allocator();
         let mut v = allocator_api2::vec::Vec::new_in(&scope);
         for i in 0..5 {
-            v.push(Tracked::new(i, &log));
+            v.push(log.track(i));
         }
         v.remove(2);
-        assert_eq!(*log.borrow(), [2]);
+        assert_eq!(log.dropped(), [2]);
     }
-    assert_eq!(sorted(&log), [0, 1, 2, 3, 4]);
+    assert_eq!(log.sorted(), [0, 1, 2, 3, 4]);
 }
 
 #[test]
 fn scope_moved_into_another_scope_is_dropped_with_it() {
-    let log = log();
+    let log = Ledger::new();
     let mut a = MemoryArena::with_block_size(256);
     let mut b = MemoryArena::with_block_size(256);
     {
         let outer = b.allocator();
         let inner = a.allocator();
-        inner.alloc(Tracked::new(1, &log));
+        inner.alloc(log.track(1));
         outer.alloc(inner);
-        outer.alloc(Tracked::new(2, &log));
-        assert!(log.borrow().is_empty());
+        outer.alloc(log.track(2));
+        assert!(log.dropped().is_empty());
     }
-    assert_eq!(*log.borrow(), [2, 1]);
+    assert_eq!(log.dropped(), [2, 1]);
 }
 
 // ----- nested scopes --------------------------------------------------------
 
 #[test]
 fn a_nested_scope_drops_its_values_and_rewinds() {
-    let log = log();
+    let log = Ledger::new();
     let mut arena = MemoryArena::with_block_size(256);
     let outer = arena.allocator();
-    let kept = outer.alloc(Tracked::new(1, &log));
+    let kept = outer.alloc(log.track(1));
     let mut starts = Vec::new();
     for round in 0..3 {
         let nested = outer.nested();
-        let a = nested.alloc(Tracked::new(10 + round, &log));
+        let a = nested.alloc(log.track(10 + round));
         // Bigger than a block: a dedicated block, given back and reused.
         let big = nested.alloc_slice_fill_copy(1000, round as u8);
         starts.push((core::ptr::from_ref(a).addr(), big.as_ptr().addr()));
         assert_eq!(big[999], round as u8);
         drop(nested);
         assert_eq!(
-            log.borrow().last(),
+            log.dropped().last(),
             Some(&(10 + round)),
             "dropped with its scope"
         );
@@ -295,43 +249,43 @@ fn a_nested_scope_drops_its_values_and_rewinds() {
     );
     assert_eq!(kept.id, 1);
     // The outer scope goes on where it was.
-    let next = outer.alloc(Tracked::new(2, &log));
+    let next = outer.alloc(log.track(2));
     assert_eq!(core::ptr::from_ref(next).addr(), starts[0].0);
     drop(outer);
-    assert_eq!(*log.borrow(), [10, 11, 12, 2, 1]);
+    assert_eq!(log.dropped(), [10, 11, 12, 2, 1]);
     assert_eq!(arena.block_count(), 2, "one standard block, one dedicated");
 }
 
 #[test]
 fn a_destructor_panicking_in_a_nested_scope_still_rewinds() {
-    let log = log();
+    let log = Ledger::new();
     let mut arena = MemoryArena::with_block_size(256);
     let outer = arena.allocator();
     let before = outer.stats().live_bytes;
     let result = catch_unwind(AssertUnwindSafe(|| {
         let nested = outer.nested();
-        nested.alloc(Tracked::new(1, &log));
-        nested.alloc(Tracked::panicky(2, &log));
-        nested.alloc(Tracked::new(3, &log));
+        nested.alloc(log.track(1));
+        nested.alloc(log.track_loud(2));
+        nested.alloc(log.track(3));
     }));
     assert!(result.is_err());
-    assert_eq!(sorted(&log), [1, 2, 3], "every value dropped once");
+    assert_eq!(log.sorted(), [1, 2, 3], "every value dropped once");
     assert_eq!(outer.stats().live_bytes, before);
-    outer.alloc(Tracked::new(4, &log)); // the outer scope allocates again
+    outer.alloc(log.track(4)); // the outer scope allocates again
     drop(outer);
-    assert_eq!(sorted(&log), [1, 2, 3, 4]);
+    assert_eq!(log.sorted(), [1, 2, 3, 4]);
 }
 
 #[test]
 fn the_enclosing_scope_cannot_allocate_while_a_nested_one_is_open() {
-    let log = log();
+    let log = Ledger::new();
     let mut arena = MemoryArena::with_block_size(256);
     let outer = arena.allocator();
-    let before = outer.alloc(Tracked::new(1, &log));
+    let before = outer.alloc(log.track(1));
     let nested = outer.nested();
     let in_nested = nested.alloc(7u64);
     let refused = catch_unwind(AssertUnwindSafe(|| {
-        outer.alloc(Tracked::new(2, &log));
+        outer.alloc(log.track(2));
     }));
     let message = refused.unwrap_err();
     assert!(
@@ -346,41 +300,32 @@ fn the_enclosing_scope_cannot_allocate_while_a_nested_one_is_open() {
     }));
     assert!(second.is_err(), "one nested scope at a time");
     // The refused value was dropped by the unwinding (it was never stored).
-    assert_eq!(*log.borrow(), [2]);
+    assert_eq!(log.dropped(), [2]);
     assert_eq!((*in_nested, before.id), (7, 1));
     drop(nested);
-    outer.alloc(Tracked::new(3, &log));
+    outer.alloc(log.track(3));
     drop(outer);
-    assert_eq!(*log.borrow(), [2, 3, 1]);
-}
-
-/// Counts its drops; owns no heap memory, so leaking it leaks nothing.
-struct Counted<'c>(&'c Cell<u32>);
-
-impl Drop for Counted<'_> {
-    fn drop(&mut self) {
-        self.0.set(self.0.get() + 1);
-    }
+    assert_eq!(log.dropped(), [2, 3, 1]);
 }
 
 #[test]
 fn a_leaked_nested_scope_stops_the_enclosing_one_safely() {
-    let (outer_drops, leaked_drops) = (Cell::new(0), Cell::new(0));
+    let (outer_drops, leaked_drops) = (Ledger::new(), Ledger::new());
     let mut arena = MemoryArena::with_block_size(256);
     {
         let outer = arena.allocator();
-        outer.alloc(Counted(&outer_drops));
+        outer.alloc(outer_drops.track(0));
         let nested = outer.nested();
-        nested.alloc(Counted(&leaked_drops));
+        nested.alloc(leaked_drops.track(0));
         core::mem::forget(nested);
         assert!(catch_unwind(AssertUnwindSafe(|| outer.alloc(0u8))).is_err());
     }
     // The leaked value is never dropped, the outer one once.
-    assert_eq!((outer_drops.get(), leaked_drops.get()), (1, 0));
+    assert_eq!((outer_drops.total(), leaked_drops.total()), (1, 0));
     let scope = arena.allocator();
-    scope.alloc(Counted(&outer_drops));
+    scope.alloc(outer_drops.track(0));
     drop(scope);
-    assert_eq!((outer_drops.get(), leaked_drops.get()), (2, 0));
+    assert_eq!((outer_drops.total(), leaked_drops.total()), (2, 0));
 }
 
 #[test]
@@ -410,11 +355,11 @@ fn values_with_destructors_may_point_into_the_enclosing_scope() {
 
 #[test]
 fn alloc_no_drop_never_drops() {
-    let drops = Cell::new(0);
+    let drops = Ledger::new();
     let mut arena = MemoryArena::with_block_size(256);
     let scope = arena.allocator();
-    let counted = scope.alloc_no_drop(Counted(&drops));
-    assert_eq!(counted.0.get(), 0);
+    let counted = scope.alloc_no_drop(drops.track(0));
+    assert_eq!(counted.ledger.total(), 0);
     // A node pointing at a node of the same scope.
     struct Node<'s> {
         next: Option<&'s Node<'s>>,
@@ -430,5 +375,5 @@ fn alloc_no_drop_never_drops() {
     });
     assert_eq!(second.value + second.next.map_or(0, |n| n.value), 3);
     drop(scope);
-    assert_eq!(drops.get(), 0, "never dropped (leaked, as documented)");
+    assert_eq!(drops.total(), 0, "never dropped (leaked, as documented)");
 }

@@ -6,30 +6,10 @@ use core::alloc::Layout;
 use core::mem::MaybeUninit;
 use managed::prelude::*;
 use proptest::prelude::*;
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-}
-
-fn live() -> isize {
-    LIVE.with(Cell::get)
-}
-
-struct Token;
-impl Token {
-    fn new() -> Self {
-        LIVE.with(|l| l.set(l.get() + 1));
-        Token
-    }
-}
-impl Drop for Token {
-    fn drop(&mut self) {
-        LIVE.with(|l| l.set(l.get() - 1));
-    }
-}
+use crate::common::{Token, live};
 
 struct Zst(Token);
 struct Small(u8, Token);

@@ -8,6 +8,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use managed::prelude::*;
 use proptest::prelude::*;
 
+use crate::common::SplitMix;
+
 /// An over-aligned value with a destructor, counted.
 #[repr(align(64))]
 struct Big(u64);
@@ -61,14 +63,12 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-/// A permutation of `0..n` from a starting state (xorshift, Fisher-Yates).
-fn permutation(n: usize, mut state: u64) -> Vec<usize> {
+/// A permutation of `0..n` from a starting state (Fisher-Yates).
+fn permutation(n: usize, state: u64) -> Vec<usize> {
+    let mut rng = SplitMix(state);
     let mut p: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        p.swap(i, (state % (i as u64 + 1)) as usize);
+        p.swap(i, rng.below(i + 1));
     }
     p
 }

@@ -3,10 +3,10 @@
 //! types. What must not cross threads is in `tests/ui/*/..._not_send.rs`.
 
 use std::cell::Cell;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use managed::prelude::*;
+
+use crate::common::Ledger;
 
 fn send<T: Send>() {}
 fn sync<T: Sync>() {}
@@ -49,22 +49,13 @@ fn a_shared_iterator_reads_on_another_thread() {
     assert_eq!(deque.iter().sum::<u64>(), 9900);
 }
 
-/// Counts its drops in a shared counter.
-struct Counted(Arc<AtomicUsize>);
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
 #[test]
 fn a_pool_of_send_values_moves_to_another_thread() {
-    let drops = Arc::new(AtomicUsize::new(0));
+    let drops = Ledger::new();
     let mut pool: MultisizePool<SendValues> = MultisizePool::default();
     let name = pool.insert(String::from("moved"));
     let big = pool.insert([7u64; 512]); // the large path
-    let counted = pool.insert(Counted(Arc::clone(&drops)));
+    let counted = pool.insert(drops.track(0));
     let pool = std::thread::spawn(move || {
         assert_eq!(pool.get(name).map(String::as_str), Some("moved"));
         assert_eq!(pool.get(big).map(|a| a[511]), Some(7));
@@ -74,10 +65,10 @@ fn a_pool_of_send_values_moves_to_another_thread() {
     .unwrap();
     let mut pool = std::thread::spawn(move || pool).join().unwrap();
     assert!(pool.remove(counted).is_some());
-    assert_eq!(drops.load(Ordering::Relaxed), 1);
+    assert_eq!(drops.total(), 1);
     assert_eq!(pool.len(), 2);
     drop(pool);
-    assert_eq!(drops.load(Ordering::Relaxed), 1, "each value dropped once");
+    assert_eq!(drops.total(), 1, "each value dropped once");
 }
 
 #[test]
