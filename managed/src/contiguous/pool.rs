@@ -34,11 +34,12 @@ use crate::SpaceStats;
 ///   [`Proxy::key`] and the keyed walks ([`map_with_key`](Self::map_with_key),
 ///   [`retain`](Self::retain), [`PoolRef::iter`]) hand them out. It does not
 ///   own its object: [`remove`](Self::remove),
-///   [`remove_deferred`](Self::remove_deferred) or `retain` do, and lookups by key return `None` from then on, even once
-///   the slot is reused (the key table is a `slotmap::SlotMap`, whose
-///   slots carry a version). Keys
-///   never borrow the pool, so a struct can own the pool together with
-///   keys into it, and a key that outlives its pool is just a stale key.
+///   [`remove_deferred`](Self::remove_deferred) or `retain` do, and
+///   lookups by key return `None` from then on, even once the slot is
+///   reused (the key table is a `slotmap::SlotMap`, whose slots carry a
+///   version). Keys never borrow the pool, so a struct can own the pool
+///   together with keys into it, and a key that outlives its pool is just
+///   a stale key.
 /// - A **proxy** ([`alloc`](Self::alloc)) owns its object: dropping it
 ///   removes the object. It borrows the pool and is two words (the pool's
 ///   core and the object's key).

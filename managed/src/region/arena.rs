@@ -21,8 +21,9 @@ use super::token::{Rebrand, Token};
 /// Values of any `Sized` type (and slices of `Copy` elements) are bump
 /// allocated in address order, without headers, in 8-byte granules;
 /// dropping their [`Item`] marks its granules dead in a side bitmap.
-/// [`compact`](Self::compact) slides every live object down in one address-ordered pass, so that all the free space is one block at
-/// the end. See the [module docs](super) for the two-phase protocol that
+/// [`compact`](Self::compact) slides every live object down in one
+/// address-ordered pass, so that all the free space is one block at the
+/// end. See the [module docs](super) for the two-phase protocol that
 /// makes this safe.
 ///
 /// `N` is the capacity of [`new`](Self::new); [`with_capacity`](Self::with_capacity)

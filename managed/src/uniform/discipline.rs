@@ -12,8 +12,9 @@
 //! [`UniformPageStack`]: crate::uniform::UniformPageStack
 //! [`UniformPageDeque`]: crate::uniform::UniformPageDeque
 
-/// The queue and the stack: a [`UniformPageDeque`](crate::uniform::UniformPageDeque) restricted to one
-/// discipline. They differ only in the end they pop and peek at and in
+/// The queue and the stack: a
+/// [`UniformPageDeque`](crate::uniform::UniformPageDeque) restricted to
+/// one discipline. They differ only in the end they pop and peek at and in
 /// their iteration order, so one macro writes both, one file each.
 macro_rules! one_discipline {
     (
