@@ -38,11 +38,11 @@ use crate::{Managed, Visitor};
 /// State bit: `SlotTable::pending` is not empty.
 pub(crate) const PENDING: usize = 1;
 /// State increment of one shared borrow.
-const SHARED: usize = 2;
+pub(crate) const SHARED: usize = 2;
 /// State bits of an exclusive borrow ([`map`](ContiguousUniformPool::map),
 /// [`with_mut`](crate::contiguous::Proxy::with_mut), a
 /// [`PoolRefMut`](crate::contiguous::PoolRefMut)).
-const EXCLUSIVE: usize = !PENDING;
+pub(crate) const EXCLUSIVE: usize = !PENDING;
 /// A shared borrow may be taken only from a state below this (so the count
 /// never reaches the exclusive pattern).
 const SHARED_LIMIT: usize = EXCLUSIVE - SHARED;
@@ -664,11 +664,24 @@ impl<T> Drop for ExclusiveGuard<T> {
 #[inline(always)]
 #[track_caller]
 pub(crate) fn acquire_shared(state: &Cell<usize>, operation: &str) {
+    let current = check_shared(state, operation);
+    state.set(current + SHARED);
+}
+
+/// The borrow state, after checking that one more shared borrow may be
+/// taken (the pool is not exclusively borrowed and the count has room).
+///
+/// # Panics
+///
+/// When it may not, naming `operation`.
+#[inline(always)]
+#[track_caller]
+pub(crate) fn check_shared(state: &Cell<usize>, operation: &str) -> usize {
     let current = state.get();
     if current >= SHARED_LIMIT {
         borrowed_panic(operation);
     }
-    state.set(current + SHARED);
+    current
 }
 
 /// Takes the exclusive borrow.
@@ -681,11 +694,24 @@ pub(crate) fn acquire_shared(state: &Cell<usize>, operation: &str) {
 pub(crate) unsafe fn acquire_exclusive<T>(core: NonNull<ContiguousCore<T>>, operation: &str) {
     // SAFETY: a live core (caller contract).
     let state = unsafe { &(*core.as_ptr()).state };
+    let current = check_exclusive(state, operation);
+    state.set(current | EXCLUSIVE);
+}
+
+/// The borrow state, after checking that the exclusive borrow may be taken
+/// (the pool is not borrowed at all).
+///
+/// # Panics
+///
+/// When it may not, naming `operation`.
+#[inline(always)]
+#[track_caller]
+pub(crate) fn check_exclusive(state: &Cell<usize>, operation: &str) -> usize {
     let current = state.get();
     if is_borrowed(current) {
         borrowed_panic(operation);
     }
-    state.set(current | EXCLUSIVE);
+    current
 }
 
 /// Carries out the removals deferred while the pool was borrowed; called

@@ -11,8 +11,8 @@ use core::ptr::NonNull;
 use slotmap::{DefaultKey, Key, KeyData};
 
 use super::core::{
-    ContiguousCore, ExclusiveGuard, Inner, PENDING, SharedGuard, acquire_exclusive, acquire_shared,
-    borrowed_panic, flush_slow, is_borrowed, is_exclusive,
+    ContiguousCore, EXCLUSIVE, ExclusiveGuard, Inner, PENDING, SHARED, SharedGuard, borrowed_panic,
+    check_exclusive, check_shared, flush_slow, is_borrowed, is_exclusive,
 };
 use crate::contiguous::ContiguousUniformPool;
 use crate::{Managed, Visitor};
@@ -135,14 +135,15 @@ impl<T, K> Proxy<'_, T, K> {
         // so nothing moves), which lets the lookup's loads start earlier.
         let object = self.object();
         // SAFETY: the core of the live pool this proxy borrows.
-        acquire_shared(unsafe { &(*self.core.as_ptr()).state }, "with");
-        let _guard = SharedGuard { core: self.core };
+        let current = check_shared(unsafe { &(*self.core.as_ptr()).state }, "with");
         // SAFETY: 1. the object of this proxy's live key (checked by
         // `object`), which has not moved since: no user code ran. 2. The
-        // shared borrow taken above keeps it in place and forbids `&mut` to
-        // it until the guard drops, after `f` returns; `R` cannot borrow
-        // from the reference.
-        f(unsafe { &*object })
+        // pool is not exclusively borrowed (checked just above), so no
+        // `&mut` to the object exists; `lend` takes the shared borrow before
+        // any user code runs, which keeps the object in place and forbids
+        // `&mut` to it until its guard drops, after `f` returns; `R` cannot
+        // borrow from the reference.
+        lend(unsafe { &*object }, self.core, current, f)
     }
 
     /// Runs `f` with an exclusive reference to the object.
@@ -160,13 +161,14 @@ impl<T, K> Proxy<'_, T, K> {
         // Found first, as in `with`.
         let object = self.object();
         // SAFETY: the core of the live pool this proxy borrows.
-        unsafe { acquire_exclusive(self.core, "with_mut") };
-        let _guard = ExclusiveGuard { core: self.core };
+        let current = check_exclusive(unsafe { &(*self.core.as_ptr()).state }, "with_mut");
         // SAFETY: 1. the object of this proxy's live key, which has not
-        // moved since: no user code ran. 2. The exclusive borrow taken above
-        // makes this the only reference into the objects until the guard
-        // drops, after `f` returns.
-        f(unsafe { &mut *object })
+        // moved since: no user code ran. 2. The pool is not borrowed at all
+        // (checked just above), so no reference into the objects exists;
+        // `lend_mut` takes the exclusive borrow before any user code runs,
+        // which makes this the only reference into the objects until its
+        // guard drops, after `f` returns.
+        lend_mut(unsafe { &mut *object }, self.core, current, f)
     }
 
     /// Removes the object from the pool and returns it. An associated
@@ -234,6 +236,51 @@ impl<T, K: Key> Proxy<'_, T, K> {
     pub fn key(this: &Self) -> K {
         K::from(this.key)
     }
+}
+
+/// Takes one shared borrow of the pool whose state read `current` (not
+/// exclusive: [`check_shared`] said so), runs `f` on `object`, and lets the
+/// borrow go (also when `f` panics).
+///
+/// `object` is a parameter, not a local, on purpose: a `&T` parameter of a
+/// `T` without interior mutability is `noalias`, so the compiler knows that
+/// reading the object cannot read or write the borrow state. When `f` is
+/// inlined and touches nothing but the object, the two writes of the state
+/// (the borrow taken, the borrow given back) cancel out and disappear from
+/// the caller's loop; they stay whenever `f` could observe them. This is
+/// `#[inline]`, not `#[inline(always)]`: the inliner must inline `f` into
+/// it first, while `object` is still a parameter, for the fact to reach the
+/// caller.
+#[inline]
+fn lend<T, R>(
+    object: &T,
+    core: NonNull<ContiguousCore<T>>,
+    current: usize,
+    f: impl FnOnce(&T) -> R,
+) -> R {
+    // SAFETY: the core of a live pool (caller's proxy invariant).
+    let state = unsafe { &(*core.as_ptr()).state };
+    state.set(current + SHARED);
+    let _guard = SharedGuard { core };
+    f(object)
+}
+
+/// [`lend`] for an exclusive borrow: takes it on the pool whose state read
+/// `current` (not borrowed at all: [`check_exclusive`] said so), runs `f`
+/// on `object`, and lets it go (also when `f` panics). `object` is a
+/// parameter for the reason given on [`lend`].
+#[inline]
+fn lend_mut<T, R>(
+    object: &mut T,
+    core: NonNull<ContiguousCore<T>>,
+    current: usize,
+    f: impl FnOnce(&mut T) -> R,
+) -> R {
+    // SAFETY: the core of a live pool (caller's proxy invariant).
+    let state = unsafe { &(*core.as_ptr()).state };
+    state.set(current | EXCLUSIVE);
+    let _guard = ExclusiveGuard { core };
+    f(object)
 }
 
 impl<T, K> Drop for Proxy<'_, T, K> {
