@@ -47,6 +47,29 @@ fn churn_slab(slab: &mut slab::Slab<u64>, keys: &mut [usize], rng: &mut XorShift
     }
 }
 
+/// The same churn on a `slab::Slab` whose keys are built like the pool's:
+/// 16 bytes, the slab's index and an owner id checked on every use (a
+/// foreign key is refused). Not a peer a user would pick, but the floor of
+/// its own kind: it measures what a checked 16-byte key costs on `slab`'s
+/// single-array layout, without the pool's page table and generations.
+#[inline(never)]
+fn churn_slab_checked(
+    slab: &mut slab::Slab<u64>,
+    keys: &mut [(usize, u64)],
+    owner: u64,
+    rng: &mut XorShift,
+    steps: usize,
+) {
+    let live = keys.len() as u64;
+    for _ in 0..steps {
+        let at = rng.below(live) as usize;
+        let (index, id) = keys[at];
+        assert!(id == owner, "a key of another slab");
+        let v = slab.remove(index);
+        keys[at] = (slab.insert(black_box(v + 1)), owner);
+    }
+}
+
 /// Times the churn on a pool of `live` values (built once, outside the
 /// measurement).
 fn bench_churn_pool(b: &mut criterion::Bencher<'_>, live: usize) {
@@ -68,6 +91,18 @@ fn pool_churn(c: &mut Criterion) {
     let mut g = c.benchmark_group("pool_churn_10k_live");
     g.bench_function("UniformPool", |b| bench_churn_pool(b, LIVE));
     g.bench_function("slab", |b| bench_churn_slab(b, LIVE));
+    g.bench_function("slab (16-byte keys: index + owner id, checked)", |b| {
+        let mut slab = slab::Slab::new();
+        let owner = 7;
+        let mut keys: Vec<(usize, u64)> =
+            (0..LIVE as u64).map(|i| (slab.insert(i), owner)).collect();
+        let mut rng = XorShift(42);
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                churn_slab_checked(&mut slab, &mut keys, black_box(owner), &mut rng, CHURN)
+            })
+        });
+    });
     g.finish();
 }
 
