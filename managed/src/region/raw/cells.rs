@@ -38,7 +38,9 @@ pub(crate) struct CellTable {
     /// reference into it is held across a call that can acquire.
     slots: UnsafeCell<Vec<Cell<u64>>>,
     /// Per cell, the drop glue of the shared object it tracks (the arena
-    /// drops those), or `None` (a token's cell, or free).
+    /// drops those), or `None` (a token's cell, or free). Invariant: as
+    /// long as `slots`, and `None` for every free cell (so acquiring a
+    /// token's cell need not write it).
     drops: UnsafeCell<Vec<Option<DropFn>>>,
     /// Index + 1 of the first free cell, or 0.
     free_head: Cell<u32>,
@@ -57,7 +59,7 @@ impl CellTable {
     /// The cell at `index`.
     #[inline]
     fn slot(&self, index: u32) -> &Cell<u64> {
-        // SAFETY: the vector is only mutated in `acquire` (a push), which
+        // SAFETY: the vector is only mutated in `grow` (a push), which
         // holds no reference across user code, so this shared access does
         // not overlap a mutation; callers pass indices handed out by
         // `acquire`, below the length.
@@ -81,29 +83,41 @@ impl CellTable {
 
     /// Takes a free cell, sets it to `place` (and the drop glue of a shared
     /// object), and returns its index and (odd) generation.
+    #[inline]
     pub(crate) fn acquire(&self, place: u32, drop: Option<DropFn>) -> (u32, u32) {
-        // SAFETY: no reference into either vector is live (see `slot`).
-        let (slots, drops) = unsafe { (&mut *self.slots.get(), &mut *self.drops.get()) };
         let (index, gen_) = match self.free_head.get().checked_sub(1) {
             Some(i) => {
-                let word = slots[i as usize].get();
+                let slot = self.slot(i);
+                let word = slot.get();
                 self.free_head.set(word as u32);
-                (i, generation(word) + 1)
+                let gen_ = generation(word) + 1;
+                slot.set(u64::from(gen_) << 32 | u64::from(place));
+                (i, gen_)
             }
-            None => {
-                let i = u32::try_from(slots.len())
-                    .ok()
-                    .filter(|&i| i < u32::MAX)
-                    .expect("too many forwarding cells");
-                slots.push(Cell::new(0));
-                drops.push(None);
-                (i, 1)
-            }
+            None => (self.grow(place), 1),
         };
-        debug_assert!(gen_ % 2 == 1);
-        slots[index as usize].set(u64::from(gen_) << 32 | u64::from(place));
-        drops[index as usize] = drop;
+        if let Some(drop) = drop {
+            // SAFETY: no reference into `drops` is live (see `slot`); the
+            // index is below its length (the vectors grow together).
+            unsafe { *(&mut *self.drops.get()).get_unchecked_mut(index as usize) = Some(drop) };
+        }
         (index, gen_)
+    }
+
+    /// The slow path of [`acquire`](Self::acquire): a new cell at the end,
+    /// in use at generation 1 at `place`, its drop glue `None`.
+    #[cold]
+    #[inline(never)]
+    fn grow(&self, place: u32) -> u32 {
+        // SAFETY: no reference into either vector is live (see `slot`).
+        let (slots, drops) = unsafe { (&mut *self.slots.get(), &mut *self.drops.get()) };
+        let i = u32::try_from(slots.len())
+            .ok()
+            .filter(|&i| i < u32::MAX)
+            .expect("too many forwarding cells");
+        slots.push(Cell::new(1 << 32 | u64::from(place)));
+        drops.push(None);
+        i
     }
 
     /// The place of the cell at `index`, in use.
@@ -118,13 +132,18 @@ impl CellTable {
 
     /// Returns the cell at `index` (in use) to the free list, invalidating
     /// the `Forward`s made from it.
+    #[inline]
     pub(crate) fn release(&self, index: u32) {
         let slot = self.slot(index);
         let gen_ = generation(slot.get());
         // Redundant: as in `place_of`, the caller owns the cell in use.
         debug_assert!(gen_ % 2 == 1);
-        // SAFETY: no reference into `drops` is live.
-        unsafe { (&mut *self.drops.get())[index as usize] = None };
+        // SAFETY: no reference into `drops` is live; the index is below its
+        // length (as long as `slots`).
+        let drop = unsafe { (&mut *self.drops.get()).get_unchecked_mut(index as usize) };
+        if drop.is_some() {
+            *drop = None;
+        }
         if gen_ == u32::MAX {
             // Retired: generation 0 matches no `Forward` (theirs are odd),
             // and the cell is not listed as free.
@@ -215,5 +234,24 @@ mod tests {
         assert_eq!((next, place), (s as usize + 1, 4));
         assert_eq!(t.place(s, g), None, "released");
         assert!(t.take_shared(0).is_none());
+    }
+
+    #[test]
+    fn a_reused_cell_has_no_stale_glue() {
+        /// Does nothing.
+        unsafe fn glue(_: *mut u8) {}
+        let t = CellTable::new();
+        let (s, _) = t.acquire(3, Some(glue));
+        t.release(s);
+        let (u, _) = t.acquire(4, None);
+        assert_eq!(u, s, "reused");
+        assert!(
+            t.take_shared(0).is_none(),
+            "a free cell's glue is None, so a token's cell reusing it has none"
+        );
+        t.release(u);
+        let (v, _) = t.acquire(5, Some(glue));
+        assert_eq!(t.take_shared(0).map(|(_, _, p)| p), Some(5));
+        assert_eq!(v, u);
     }
 }
