@@ -1153,3 +1153,97 @@ fn whole_struct_boxed_token() -> Res {
     assert!(inner.items.0.as_ptr().addr() < before);
     Ok(())
 }
+
+/// A zero-sized value that counts its drops.
+struct Noted;
+
+thread_local! {
+    static NOTED_DROPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+impl Drop for Noted {
+    fn drop(&mut self) {
+        NOTED_DROPS.with(|d| d.set(d.get() + 1));
+    }
+}
+
+// SAFETY: no references.
+unsafe impl Managed for Noted {
+    const HAS_REFS: bool = false;
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, _: &mut V) {}
+}
+
+/// Tokens of zero-sized values (which take no region memory) beside
+/// tokens of sized ones: redeemed, dropped, and dropped after the arena;
+/// each value dropped once.
+#[test]
+fn zero_sized_tokens() -> Res {
+    let drops = || NOTED_DROPS.with(std::cell::Cell::get);
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
+    let garbage = arena.allocate::<u64>(&state)?;
+    let (z1, z2, z3) = (
+        arena.alloc(&state, Noted)?,
+        arena.alloc(&state, Noted)?,
+        arena.alloc(&state, Noted)?,
+    );
+    let x = arena.alloc(&state, 5u32)?;
+    let empty = arena.alloc_slice::<u64>(&state, &[])?;
+    let units = arena.alloc_slice_fill(&state, 3, ())?;
+    make_guard!(compact);
+    let (t1, t2, t3) = (
+        arena.tokenize(&compact, z1),
+        arena.tokenize(&compact, z2),
+        arena.tokenize(&compact, z3),
+    );
+    let (tx, te, tu) = (
+        arena.tokenize(&compact, x),
+        arena.tokenize(&compact, empty),
+        arena.tokenize(&compact, units),
+    );
+    drop(garbage);
+    let state = arena.compact(&compact, state);
+    drop(t2);
+    assert_eq!(drops(), 1, "a dropped token drops its zero-sized value");
+    let (z1, x, empty, units) = (t1(&arena), tx(&arena), te(&arena), tu(&arena));
+    drop(t3);
+    assert_eq!(drops(), 2);
+    let state = arena.finish(compact, state);
+    assert_eq!((*x, empty.len(), units.len()), (5, 0, 3));
+    assert_eq!(x.as_ptr().addr() % 4, 0);
+    drop(z1);
+    assert_eq!(drops(), 3);
+    assert_eq!(arena.detailed_stats().live_objects, 1);
+    make_guard!(late);
+    let tz = arena.tokenize(&late, arena.alloc(&state, Noted)?);
+    let tx = arena.tokenize(&late, x);
+    drop((empty, units, state));
+    drop(arena);
+    drop(tz);
+    assert_eq!(drops(), 4, "dropped after its arena");
+    drop(tx);
+    Ok(())
+}
+
+/// A single-item token is one word for a sized value (a `Vec` of tokens
+/// takes no more room than the items it was made from), two for a slice.
+#[test]
+fn single_item_tokens_are_one_word() -> Res {
+    make_guard!(guard);
+    let (arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
+    let x = arena.alloc(&state, 1u64)?;
+    let s = arena.alloc_slice(&state, &[1u8, 2, 3])?;
+    let z = arena.alloc(&state, ())?;
+    make_guard!(compact);
+    let (tx, ts, tz) = (
+        arena.tokenize(&compact, x),
+        arena.tokenize(&compact, s),
+        arena.tokenize(&compact, z),
+    );
+    assert_eq!(size_of_val(&tx), size_of::<usize>());
+    assert_eq!(size_of_val(&ts), 2 * size_of::<usize>());
+    assert_eq!(size_of_val(&tz), size_of::<usize>());
+    let (x, s, z) = (tx(&arena), ts(&arena), tz(&arena));
+    assert_eq!((*x, &*s, *z), (1, &[1u8, 2, 3][..], ()));
+    Ok(())
+}
