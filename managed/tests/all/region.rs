@@ -1,14 +1,16 @@
 //! The compacting region: the basic example and compaction cases, drop accounting,
 //! whole-value tokenizing, references inside the region, and `Forward`.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::error::Error;
+use std::rc::Rc;
 use std::sync::atomic::AtomicPtr;
 use std::sync::atomic::Ordering::Relaxed;
 
 use managed::prelude::*;
 
-use crate::common::Ledger;
+use crate::common::{Ledger, Tracked};
 
 type Res = Result<(), Box<dyn Error>>;
 
@@ -1245,5 +1247,70 @@ fn single_item_tokens_are_one_word() -> Res {
     assert_eq!(size_of_val(&tz), size_of::<usize>());
     let (x, s, z) = (tx(&arena), ts(&arena), tz(&arena));
     assert_eq!((*x, &*s, *z), (1, &[1u8, 2, 3][..], ()));
+    Ok(())
+}
+
+/// A value that owns its own arena (through an `Rc`), and a value dropped
+/// after it.
+struct Owner<'id> {
+    _arena: Rc<RefCell<Option<Arena<'id, 256>>>>,
+    _after: Tracked,
+}
+
+// SAFETY: no region references.
+unsafe impl Managed for Owner<'_> {
+    const HAS_REFS: bool = false;
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, _: &mut V) {}
+}
+
+/// Single-item tokens dropped before and after their arena, one of them
+/// with a value whose destructor drops the arena: the block outlives every
+/// token's value, and the last token frees it (Miri checks both the use
+/// and the leak).
+#[test]
+fn tokens_outlive_their_arena_even_when_their_value_drops_it() -> Res {
+    for owner_last in [false, true] {
+        let drops = Ledger::new();
+        make_guard!(guard);
+        let (arena, state): (Arena<'_, 256>, _) = Arena::new(guard);
+        let cell = Rc::new(RefCell::new(Some(arena)));
+        make_guard!(compact);
+        let (t_owner, t_one, t_two, t_kept) = {
+            let a = cell.borrow();
+            let arena = a.as_ref().ok_or("the arena")?;
+            let owner = Owner {
+                _arena: Rc::clone(&cell),
+                _after: drops.track(3),
+            };
+            let owner = arena.alloc(&state, owner).map_err(|_| "full")?;
+            let one = arena.alloc(&state, drops.track(1))?;
+            let two = arena.alloc(&state, drops.track(2))?;
+            let kept = arena.alloc(&state, 4u64)?;
+            (
+                arena.tokenize(&compact, owner),
+                arena.tokenize(&compact, one),
+                arena.tokenize(&compact, two),
+                arena.tokenize(&compact, kept),
+            )
+        };
+        let kept = {
+            let a = cell.borrow();
+            let arena = a.as_ref().ok_or("the arena")?;
+            *t_kept(arena)
+        };
+        assert_eq!(kept, 4);
+        drop((state, cell));
+        drop(t_one);
+        assert_eq!(drops.total(), 1, "dropped while the arena lives");
+        if owner_last {
+            drop(t_two);
+            drop(t_owner);
+        } else {
+            drop(t_owner);
+            assert_eq!(drops.total(), 2, "the owner's value");
+            drop(t_two);
+        }
+        assert_eq!(drops.total(), 3);
+    }
     Ok(())
 }

@@ -251,11 +251,10 @@ impl<'id, const N: usize> Arena<'id, N> {
             self.raw.block_align(),
         );
         let tagged = item.into_raw();
-        core.token_created();
         // SAFETY: 1. `tagged` is the item's tagged address, in this region
         // (checked above); 2. the entry tracks its live object, whose item
         // was given up to the token; 3. the index is below the block's
-        // alignment (`acquire`'s limit); 4. the token was counted.
+        // alignment (`acquire`'s limit).
         unsafe { ItemToken::new(tagged, index) }
     }
 

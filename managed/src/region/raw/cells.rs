@@ -292,6 +292,13 @@ impl TokenTable {
         place
     }
 
+    /// The number of entries in use (a scan: for the arena's drop).
+    pub(crate) fn in_use(&self) -> usize {
+        // SAFETY: a short shared access; no mutation overlaps it.
+        let places = unsafe { &*self.places.get() };
+        places.iter().filter(|e| e.get() & FREE == 0).count()
+    }
+
     /// Rewrites the place of every entry in use.
     #[inline]
     pub(crate) fn map_places(&self, mut f: impl FnMut(u32) -> u32) {
@@ -385,5 +392,12 @@ mod tests {
         assert!(full.is_err(), "no index at or above the limit");
         assert_eq!(t.take(d), 4, "the table is unchanged by the refusal");
         assert_eq!(t.acquire(6, 4), d);
+        assert_eq!(t.in_use(), 4);
+        t.take(b);
+        assert_eq!(
+            t.in_use(),
+            3,
+            "counts the entries in use, not the free ones"
+        );
     }
 }

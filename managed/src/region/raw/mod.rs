@@ -209,11 +209,15 @@ pub(crate) struct RegionCore {
     whole_free: UnsafeCell<Vec<usize>>,
     /// The prefix table of the last compaction (kept for its allocation).
     prefix: UnsafeCell<Vec<u32>>,
-    /// Tokens created and neither redeemed nor dropped (whole-value ones,
-    /// and single-item ones of values of non-zero size).
+    /// Holders of the block besides the arena: whole-value tokens created
+    /// and neither redeemed nor dropped, single-item tokens in the middle
+    /// of dropping their value, and, once the arena is gone, the
+    /// single-item tokens whose entries of `token_places` were in use then
+    /// (counted in by `arena_gone`: while the arena lives, a single-item
+    /// token is not counted, its entry in use standing for it).
     tokens: Cell<usize>,
     /// Whether the arena was dropped (the last token then frees the block).
-    arena_gone: Cell<bool>,
+    pub(crate) arena_gone: Cell<bool>,
 }
 
 /// Offset of the dead bitmap from the block start.
@@ -1029,8 +1033,9 @@ impl RegionCore {
         }
     }
 
-    /// Called by the arena's drop: frees the block, or leaves it to the
-    /// last outstanding token.
+    /// Called by the arena's drop: counts the outstanding single-item
+    /// tokens in, then frees the block, or leaves it to the last
+    /// outstanding token.
     ///
     /// # Safety
     ///
@@ -1039,7 +1044,9 @@ impl RegionCore {
         // SAFETY: live block (caller).
         let core = unsafe { this.as_ref() };
         core.arena_gone.set(true);
-        if core.tokens.get() == 0 {
+        let n = core.tokens.get() + core.token_places.in_use();
+        core.tokens.set(n);
+        if n == 0 {
             // SAFETY: no token holds the block, and the arena lets go.
             unsafe { Self::free(this) };
         }

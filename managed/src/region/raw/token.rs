@@ -4,9 +4,11 @@
 //! tokens: [`ItemToken`] (an entry of the token table tracks its object)
 //! and [`Token`] (a boxed value registered in the region's whole-value
 //! list, whose items the compactor rewrites in place). Invariant: a token
-//! counts itself in the region's token count while it lives (except a
-//! single-item token of a zero-sized value, which holds nothing of the
-//! region), so the block outlives it even when the arena is dropped first.
+//! holds the region block while it lives, so the block outlives it even
+//! when the arena is dropped first: a whole-value token counts itself in
+//! the region's token count; a single-item token's entry in use stands for
+//! it, counted in when the arena goes (see `RegionCore::tokens`); a
+//! single-item token of a zero-sized value holds nothing of the region.
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
@@ -137,8 +139,8 @@ unsafe impl<F: Fn(usize) -> bool> Visitor for Census<F> {
 ///
 /// # Safety
 ///
-/// `core` is the live block of a token that counted itself, and is done
-/// with the block once the guard drops.
+/// `core` is the live block of a token that is counted (in the region's
+/// token count), and is done with the block once the guard drops.
 unsafe fn gone(
     core: NonNull<RegionCore>,
 ) -> ScopeGuard<NonNull<RegionCore>, impl FnOnce(NonNull<RegionCore>)> {
@@ -163,8 +165,9 @@ pub(crate) struct ItemToken<'c, 'id, T: ?Sized> {
     ///   region memory, no entry, not counted).
     ///
     /// Invariant: while a token of the first kind lives, it owns its entry
-    /// (in use, tracking its live object) and counts itself in the
-    /// region's token count, so the block stays allocated.
+    /// (in use, tracking its live object), which holds the block: the
+    /// arena counts the entries in use into the region's token count when
+    /// it goes, so the block stays allocated.
     word: NonNull<T>,
     /// Borrows the compaction guard for `'c`, is branded with the arena's
     /// `'id`, owns a `T`, and is neither `Send` nor `Sync`.
@@ -203,9 +206,9 @@ impl<'c, 'id, T: ?Sized> ItemToken<'c, 'id, T> {
     /// # Safety
     ///
     /// `tagged` is an item's tagged address (provenance of the region's
-    /// block); the entry is in use, tracking that live object, now owned by
-    /// the token; `index` is below the block's alignment; and the caller
-    /// counted the token in the region's token count.
+    /// block), of a region whose arena lives; the entry is in use, tracking
+    /// that live object, now owned by the token; and `index` is below the
+    /// block's alignment.
     #[inline]
     pub(super) unsafe fn new(tagged: NonNull<T>, index: u32) -> Self {
         let word = tagged.map_addr(|a| {
@@ -242,13 +245,13 @@ impl<'c, 'id, T: ?Sized> ItemToken<'c, 'id, T> {
     ///
     /// # Safety
     ///
-    /// `core` and `index` are [`entry`](Self::entry)'s, the token is not
-    /// used again but to let go of the block.
+    /// `core` and `index` are [`entry`](Self::entry)'s, the block is
+    /// allocated, and the token is not used again but to let go of it.
     #[inline(always)]
     unsafe fn take(&self, core: NonNull<RegionCore>, index: u32) -> NonNull<T> {
-        // SAFETY: 1. the token counted itself, so the block is allocated;
-        // 2. it owns entry `index`, whose place is its live object's; 3. an
-        // address in the block is not null.
+        // SAFETY: 1. the block is allocated (caller); 2. the token owns
+        // entry `index`, whose place is its live object's; 3. an address in
+        // the block is not null.
         unsafe {
             let place = core.as_ref().token_places.take(index);
             let addr = RegionCore::at(core, place).addr().get();
@@ -274,17 +277,14 @@ impl<'c, 'id, T: ?Sized> ItemToken<'c, 'id, T> {
             core == arena.raw().block(),
             "a token redeemed with another arena"
         );
-        // SAFETY: 1. the token owns its entry, and `this` is never dropped,
-        // so it is taken once; 2. the entry tracked the live object this
-        // token owns, in the arena borrowed for `'b` (the brand `'id` is
-        // unique to it), which no compaction can move while `arena` is
-        // borrowed; 3. the arena is alive, so the count does not free the
-        // block.
-        unsafe {
-            let ptr = this.take(core, index);
-            RegionCore::token_gone(core);
-            Item::from_raw(ptr)
-        }
+        // SAFETY: 1. the arena is alive, so the block is allocated, and
+        // the token, not counted while it lives (see `word`), has nothing
+        // to uncount; 2. the token owns its entry, and `this` is never
+        // dropped, so it is taken once; 3. the entry tracked the live object
+        // this token owns, in the arena borrowed for `'b` (the brand `'id`
+        // is unique to it), which no compaction can move while `arena` is
+        // borrowed.
+        unsafe { Item::from_raw(this.take(core, index)) }
     }
 }
 
@@ -297,14 +297,21 @@ impl<T: ?Sized> Drop for ItemToken<'_, '_, T> {
             drop(item);
             return;
         };
-        // Drops the value and frees its space; a guard then lets go of the
-        // block (also if the value's destructor panics).
-        // SAFETY: 1. the token owns its entry, taken once here; 2. the
-        // token counted itself and is done with the block once the value
-        // is dropped; 3. the block is alive (counted) and the token owns
-        // the object.
+        // Once the entry is released, the token holds the block by the
+        // count: if the arena is gone, it counted the token in already;
+        // otherwise it must be counted now, since the value's destructor
+        // may drop the arena. A guard lets go of the block once the value
+        // is dropped (also if its destructor panics).
+        // SAFETY: 1. the entry in use holds the block (see `word`), so it
+        // is allocated; 2. the token owns its entry, taken once here; 3. the
+        // token is counted, and done with the block once the value is
+        // dropped; 4. the token owns the object, live in the block.
         unsafe {
+            let counted = core.as_ref().arena_gone.get();
             let ptr = self.take(core, index);
+            if !counted {
+                core.as_ref().token_created();
+            }
             let _gone = gone(core);
             drop(Item::from_raw(ptr));
         }
