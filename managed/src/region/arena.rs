@@ -352,6 +352,7 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// # Panics
     ///
     /// If the item belongs to another arena.
+    #[inline]
     #[track_caller]
     #[must_use = "a token not redeemed leaves its object in the region, unreachable"]
     pub fn tokenize<'c, 'g, T: ?Sized>(

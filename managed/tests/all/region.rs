@@ -1,14 +1,16 @@
 //! The compacting region: the basic example and compaction cases, drop accounting,
 //! whole-value tokenizing, references inside the region, and `Forward`.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::error::Error;
+use std::rc::Rc;
 use std::sync::atomic::AtomicPtr;
 use std::sync::atomic::Ordering::Relaxed;
 
 use managed::prelude::*;
 
-use crate::common::Ledger;
+use crate::common::{Ledger, Tracked};
 
 type Res = Result<(), Box<dyn Error>>;
 
@@ -1151,5 +1153,164 @@ fn whole_struct_boxed_token() -> Res {
     let _state = arena.finish(compact, state);
     assert_eq!((*inner.items.0, *inner.items.1), (5, 6));
     assert!(inner.items.0.as_ptr().addr() < before);
+    Ok(())
+}
+
+/// A zero-sized value that counts its drops.
+struct Noted;
+
+thread_local! {
+    static NOTED_DROPS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+impl Drop for Noted {
+    fn drop(&mut self) {
+        NOTED_DROPS.with(|d| d.set(d.get() + 1));
+    }
+}
+
+// SAFETY: no references.
+unsafe impl Managed for Noted {
+    const HAS_REFS: bool = false;
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, _: &mut V) {}
+}
+
+/// Tokens of zero-sized values (which take no region memory) beside
+/// tokens of sized ones: redeemed, dropped, and dropped after the arena;
+/// each value dropped once.
+#[test]
+fn zero_sized_tokens() -> Res {
+    let drops = || NOTED_DROPS.with(std::cell::Cell::get);
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
+    let garbage = arena.allocate::<u64>(&state)?;
+    let (z1, z2, z3) = (
+        arena.alloc(&state, Noted)?,
+        arena.alloc(&state, Noted)?,
+        arena.alloc(&state, Noted)?,
+    );
+    let x = arena.alloc(&state, 5u32)?;
+    let empty = arena.alloc_slice::<u64>(&state, &[])?;
+    let units = arena.alloc_slice_fill(&state, 3, ())?;
+    make_guard!(compact);
+    let (t1, t2, t3) = (
+        arena.tokenize(&compact, z1),
+        arena.tokenize(&compact, z2),
+        arena.tokenize(&compact, z3),
+    );
+    let (tx, te, tu) = (
+        arena.tokenize(&compact, x),
+        arena.tokenize(&compact, empty),
+        arena.tokenize(&compact, units),
+    );
+    drop(garbage);
+    let state = arena.compact(&compact, state);
+    drop(t2);
+    assert_eq!(drops(), 1, "a dropped token drops its zero-sized value");
+    let (z1, x, empty, units) = (t1(&arena), tx(&arena), te(&arena), tu(&arena));
+    drop(t3);
+    assert_eq!(drops(), 2);
+    let state = arena.finish(compact, state);
+    assert_eq!((*x, empty.len(), units.len()), (5, 0, 3));
+    assert_eq!(x.as_ptr().addr() % 4, 0);
+    drop(z1);
+    assert_eq!(drops(), 3);
+    assert_eq!(arena.detailed_stats().live_objects, 1);
+    make_guard!(late);
+    let tz = arena.tokenize(&late, arena.alloc(&state, Noted)?);
+    let tx = arena.tokenize(&late, x);
+    drop((empty, units, state));
+    drop(arena);
+    drop(tz);
+    assert_eq!(drops(), 4, "dropped after its arena");
+    drop(tx);
+    Ok(())
+}
+
+/// A single-item token is one word for a sized value (a `Vec` of tokens
+/// takes no more room than the items it was made from), two for a slice.
+#[test]
+fn single_item_tokens_are_one_word() -> Res {
+    make_guard!(guard);
+    let (arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
+    let x = arena.alloc(&state, 1u64)?;
+    let s = arena.alloc_slice(&state, &[1u8, 2, 3])?;
+    let z = arena.alloc(&state, ())?;
+    make_guard!(compact);
+    let (tx, ts, tz) = (
+        arena.tokenize(&compact, x),
+        arena.tokenize(&compact, s),
+        arena.tokenize(&compact, z),
+    );
+    assert_eq!(size_of_val(&tx), size_of::<usize>());
+    assert_eq!(size_of_val(&ts), 2 * size_of::<usize>());
+    assert_eq!(size_of_val(&tz), size_of::<usize>());
+    let (x, s, z) = (tx(&arena), ts(&arena), tz(&arena));
+    assert_eq!((*x, &*s, *z), (1, &[1u8, 2, 3][..], ()));
+    Ok(())
+}
+
+/// A value that owns its own arena (through an `Rc`), and a value dropped
+/// after it.
+struct Owner<'id> {
+    _arena: Rc<RefCell<Option<Arena<'id, 256>>>>,
+    _after: Tracked,
+}
+
+// SAFETY: no region references.
+unsafe impl Managed for Owner<'_> {
+    const HAS_REFS: bool = false;
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, _: &mut V) {}
+}
+
+/// Single-item tokens dropped before and after their arena, one of them
+/// with a value whose destructor drops the arena: the block outlives every
+/// token's value, and the last token frees it (Miri checks both the use
+/// and the leak).
+#[test]
+fn tokens_outlive_their_arena_even_when_their_value_drops_it() -> Res {
+    for owner_last in [false, true] {
+        let drops = Ledger::new();
+        make_guard!(guard);
+        let (arena, state): (Arena<'_, 256>, _) = Arena::new(guard);
+        let cell = Rc::new(RefCell::new(Some(arena)));
+        make_guard!(compact);
+        let (t_owner, t_one, t_two, t_kept) = {
+            let a = cell.borrow();
+            let arena = a.as_ref().ok_or("the arena")?;
+            let owner = Owner {
+                _arena: Rc::clone(&cell),
+                _after: drops.track(3),
+            };
+            let owner = arena.alloc(&state, owner).map_err(|_| "full")?;
+            let one = arena.alloc(&state, drops.track(1))?;
+            let two = arena.alloc(&state, drops.track(2))?;
+            let kept = arena.alloc(&state, 4u64)?;
+            (
+                arena.tokenize(&compact, owner),
+                arena.tokenize(&compact, one),
+                arena.tokenize(&compact, two),
+                arena.tokenize(&compact, kept),
+            )
+        };
+        let kept = {
+            let a = cell.borrow();
+            let arena = a.as_ref().ok_or("the arena")?;
+            *t_kept(arena)
+        };
+        assert_eq!(kept, 4);
+        drop((state, cell));
+        drop(t_one);
+        assert_eq!(drops.total(), 1, "dropped while the arena lives");
+        if owner_last {
+            drop(t_two);
+            drop(t_owner);
+        } else {
+            drop(t_owner);
+            assert_eq!(drops.total(), 2, "the owner's value");
+            drop(t_two);
+        }
+        assert_eq!(drops.total(), 3);
+    }
     Ok(())
 }

@@ -11,7 +11,6 @@
 //! allocation state for `'a`, so no compaction moves its object while it
 //! lives; compaction needs `&mut self` and the state.
 
-use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 
@@ -197,7 +196,7 @@ impl<'id, const N: usize> Arena<'id, N> {
             unsafe { core::ptr::drop_in_place(p) }
         }
         let place = self.raw.place(p.cast(), size_of::<T>());
-        let (index, generation) = self.raw.core().cells.acquire(place, Some(drop_shared::<T>));
+        let (index, generation) = self.raw.core().cells.acquire(place, drop_shared::<T>);
         // SAFETY: the cell tracks the item's live `T`, now owned by the
         // arena (dropped through the cell's glue, or by `take_shared`).
         unsafe { Forward::new(index, generation) }
@@ -226,6 +225,7 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// # Panics
     ///
     /// If the item belongs to another arena.
+    #[inline]
     #[track_caller]
     pub(in crate::region) fn item_token<'c, 'g, T: ?Sized>(
         &self,
@@ -235,20 +235,27 @@ impl<'id, const N: usize> Arena<'id, N> {
         let _ = guard;
         self.check_owned(&item);
         let untagged = item.untagged();
-        let ptr = item.into_raw();
-        let core = self.raw.core();
         // SAFETY: a live value (the item's).
         let size = size_of_val(unsafe { untagged.as_ref() });
-        let (index, _) = core
-            .cells
-            .acquire(self.raw.place(untagged.cast(), size), None);
-        core.token_created();
-        ItemToken::<'c, 'id, T> {
-            ptr,
-            index,
-            core: self.raw.block(),
-            _marker: PhantomData,
+        if size == 0 {
+            core::mem::forget(item);
+            // SAFETY: the item's untagged address of a zero-sized value,
+            // whose item was given up to the token.
+            return unsafe { ItemToken::zero_sized(untagged) };
         }
+        let core = self.raw.core();
+        // The block's alignment bounds the entry index (the token keeps it
+        // in the address bits below it).
+        let index = core.token_places.acquire(
+            self.raw.place(untagged.cast(), size),
+            self.raw.block_align(),
+        );
+        let tagged = item.into_raw();
+        // SAFETY: 1. `tagged` is the item's tagged address, in this region
+        // (checked above); 2. the entry tracks its live object, whose item
+        // was given up to the token; 3. the index is below the block's
+        // alignment (`acquire`'s limit).
+        unsafe { ItemToken::new(tagged, index) }
     }
 
     /// Turns a whole value holding items into a token

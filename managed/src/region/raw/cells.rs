@@ -1,9 +1,17 @@
-//! Forwarding cells: dense 8-byte slots holding an object's current place
-//! (its granule index in the area) and a generation, so that `Forward`s and
-//! single-item tokens survive compaction (the compactor maps every cell in
-//! use through its forwarding formula).
+//! Forwarding cells: dense slots holding an object's current place (its
+//! granule index in the area), which the compactor maps through its
+//! forwarding formula, so that handles survive compaction. Two tables:
 //!
-//! The table lives in the region's `RegionCore`, which outlives the arena while
+//! - [`CellTable`], for `Forward`s: 8-byte cells with a generation (a
+//!   `Forward` is a copyable handle, matched against it) and the shared
+//!   object's drop glue beside them;
+//! - [`TokenTable`], for single-item tokens: one 4-byte place per token of a
+//!   value of non-zero size. A token owns its entry and is its only reader,
+//!   so there is no generation and no glue, and the table stays small
+//!   enough that an entry's index fits in the low bits of a token's tagged
+//!   address (see `token::ItemToken`).
+//!
+//! Both live in the region's `RegionCore`, which outlives the arena while
 //! tokens are outstanding (a token may be dropped after its arena).
 
 use alloc::vec::Vec;
@@ -34,11 +42,13 @@ fn generation(word: u64) -> u32 {
 /// generation `u32::MAX` is retired (generation 0, never reused).
 pub(crate) struct CellTable {
     /// The cells. Invariant: indices handed out are below the length, and
-    /// the vector never shrinks. It may reallocate (in `acquire`), so no
+    /// the vector never shrinks. It may reallocate (in `grow`), so no
     /// reference into it is held across a call that can acquire.
     slots: UnsafeCell<Vec<Cell<u64>>>,
     /// Per cell, the drop glue of the shared object it tracks (the arena
-    /// drops those), or `None` (a token's cell, or free).
+    /// drops those). Invariant: as long as `slots`; `Some` exactly for the
+    /// cells in use (each tracks a shared object), `None` for free and
+    /// retired ones.
     drops: UnsafeCell<Vec<Option<DropFn>>>,
     /// Index + 1 of the first free cell, or 0.
     free_head: Cell<u32>,
@@ -57,7 +67,7 @@ impl CellTable {
     /// The cell at `index`.
     #[inline]
     fn slot(&self, index: u32) -> &Cell<u64> {
-        // SAFETY: the vector is only mutated in `acquire` (a push), which
+        // SAFETY: the vector is only mutated in `grow` (a push), which
         // holds no reference across user code, so this shared access does
         // not overlap a mutation; callers pass indices handed out by
         // `acquire`, below the length.
@@ -79,52 +89,65 @@ impl CellTable {
         (generation(word) == generation_).then_some(word as u32)
     }
 
-    /// Takes a free cell, sets it to `place` (and the drop glue of a shared
-    /// object), and returns its index and (odd) generation.
-    pub(crate) fn acquire(&self, place: u32, drop: Option<DropFn>) -> (u32, u32) {
-        // SAFETY: no reference into either vector is live (see `slot`).
-        let (slots, drops) = unsafe { (&mut *self.slots.get(), &mut *self.drops.get()) };
+    /// Takes a free cell, sets it to `place` and the drop glue of the shared
+    /// object there, and returns its index and (odd) generation.
+    #[inline]
+    pub(crate) fn acquire(&self, place: u32, drop: DropFn) -> (u32, u32) {
         let (index, gen_) = match self.free_head.get().checked_sub(1) {
             Some(i) => {
-                let word = slots[i as usize].get();
+                let slot = self.slot(i);
+                let word = slot.get();
                 self.free_head.set(word as u32);
-                (i, generation(word) + 1)
+                let gen_ = generation(word) + 1;
+                slot.set(u64::from(gen_) << 32 | u64::from(place));
+                (i, gen_)
             }
-            None => {
-                let i = u32::try_from(slots.len())
-                    .ok()
-                    .filter(|&i| i < u32::MAX)
-                    .expect("too many forwarding cells");
-                slots.push(Cell::new(0));
-                drops.push(None);
-                (i, 1)
-            }
+            None => (self.grow(place), 1),
         };
-        debug_assert!(gen_ % 2 == 1);
-        slots[index as usize].set(u64::from(gen_) << 32 | u64::from(place));
-        drops[index as usize] = drop;
+        // SAFETY: no reference into `drops` is live (see `slot`); the index
+        // is below its length (the vectors grow together).
+        unsafe { *(&mut *self.drops.get()).get_unchecked_mut(index as usize) = Some(drop) };
         (index, gen_)
+    }
+
+    /// The slow path of [`acquire`](Self::acquire): a new cell at the end,
+    /// in use at generation 1 at `place` (its drop glue set by the caller).
+    #[cold]
+    #[inline(never)]
+    fn grow(&self, place: u32) -> u32 {
+        // SAFETY: no reference into either vector is live (see `slot`).
+        let (slots, drops) = unsafe { (&mut *self.slots.get(), &mut *self.drops.get()) };
+        let i = u32::try_from(slots.len())
+            .ok()
+            .filter(|&i| i < u32::MAX)
+            .expect("too many forwarding cells");
+        slots.push(Cell::new(1 << 32 | u64::from(place)));
+        drops.push(None);
+        i
     }
 
     /// The place of the cell at `index`, in use.
     #[inline]
     pub(crate) fn place_of(&self, index: u32) -> u32 {
         let word = self.slot(index).get();
-        // Redundant: only a token asks, and a token owns its cell (in use,
-        // odd) until `release`, which it calls once.
+        // Redundant: only `take_shared` asks, for a cell with drop glue,
+        // which is in use (see `drops`).
         debug_assert!(generation(word) % 2 == 1);
         word as u32
     }
 
     /// Returns the cell at `index` (in use) to the free list, invalidating
     /// the `Forward`s made from it.
+    #[inline]
     pub(crate) fn release(&self, index: u32) {
         let slot = self.slot(index);
         let gen_ = generation(slot.get());
-        // Redundant: as in `place_of`, the caller owns the cell in use.
+        // Redundant: the callers release a cell in use (one with glue, or
+        // the cell of a `Forward` whose generation matched), once.
         debug_assert!(gen_ % 2 == 1);
-        // SAFETY: no reference into `drops` is live.
-        unsafe { (&mut *self.drops.get())[index as usize] = None };
+        // SAFETY: no reference into `drops` is live; the index is below its
+        // length (as long as `slots`).
+        unsafe { *(&mut *self.drops.get()).get_unchecked_mut(index as usize) = None };
         if gen_ == u32::MAX {
             // Retired: generation 0 matches no `Forward` (theirs are odd),
             // and the cell is not listed as free.
@@ -136,6 +159,7 @@ impl CellTable {
     }
 
     /// Rewrites the place of every cell in use (except [`NOWHERE`]).
+    #[inline]
     pub(crate) fn map_places(&self, mut f: impl FnMut(u32) -> u32) {
         // SAFETY: `f` is crate code that does not acquire cells.
         for slot in unsafe { &*self.slots.get() } {
@@ -165,22 +189,148 @@ impl CellTable {
     }
 }
 
+/// The flag of a free [`TokenTable`] entry (places are granule indices,
+/// below `MAX_CAPACITY / 8 < FREE`).
+const FREE: u32 = 1 << 31;
+
+/// The places of the objects that single-item tokens own: one entry per
+/// token of a value of non-zero size, its object's granule index, which the
+/// compactor keeps current.
+pub(crate) struct TokenTable {
+    /// The entries: in use, the granule index (below [`FREE`]) of the
+    /// object of the outstanding token that holds the index; free, `FREE |`
+    /// the index + 1 of the next free entry (0 ends the list).
+    ///
+    /// Invariants: 1. indices handed out are below the length, and the
+    /// vector never shrinks; it may reallocate (in `grow`), so no reference
+    /// into it is held across a call that can acquire. 2. An entry in use
+    /// is the place of a live object of the region (so the compactor may
+    /// map it). 3. The length is below the `limit` passed to every
+    /// [`acquire`](Self::acquire) (checked when it grows).
+    places: UnsafeCell<Vec<Cell<u32>>>,
+    /// Index + 1 of the first free entry, or 0.
+    free_head: Cell<u32>,
+}
+
+impl TokenTable {
+    /// An empty table.
+    pub(crate) fn new() -> Self {
+        TokenTable {
+            places: UnsafeCell::new(Vec::new()),
+            free_head: Cell::new(0),
+        }
+    }
+
+    /// The entry at `index`.
+    #[inline]
+    fn entry(&self, index: u32) -> &Cell<u32> {
+        // SAFETY: the vector is only mutated in `grow` (a push), which holds
+        // no reference across user code, so this shared access does not
+        // overlap a mutation; callers pass indices handed out by `acquire`,
+        // below the length.
+        unsafe {
+            let places = &*self.places.get();
+            // Redundant (see above: a token holds the index `acquire` gave
+            // it, and entries are never removed); a debug cross-check only.
+            debug_assert!((index as usize) < places.len());
+            places.get_unchecked(index as usize)
+        }
+    }
+
+    /// Takes a free entry, sets it to `place` (the granule index of a live
+    /// object the caller's token will own), and returns its index, which
+    /// is below `limit`.
+    ///
+    /// # Panics
+    ///
+    /// If every entry is in use and there are `limit` of them already.
+    #[inline]
+    pub(crate) fn acquire(&self, place: u32, limit: usize) -> u32 {
+        debug_assert!(place < FREE);
+        match self.free_head.get().checked_sub(1) {
+            Some(i) => {
+                let entry = self.entry(i);
+                self.free_head.set(entry.get() & !FREE);
+                entry.set(place);
+                i
+            }
+            None => self.grow(place, limit),
+        }
+    }
+
+    /// The slow path of [`acquire`](Self::acquire): a new entry at the end.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn grow(&self, place: u32, limit: usize) -> u32 {
+        // SAFETY: no reference into the vector is live (see `entry`).
+        let places = unsafe { &mut *self.places.get() };
+        let i = places.len();
+        // Never fails for the region (each entry in use tracks a distinct
+        // live object, at least a granule, so there are fewer than the
+        // capacity / 8 the limit exceeds), but the token encoding relies
+        // on it: checked (once per growth).
+        assert!(
+            i < limit && i < FREE as usize,
+            "too many outstanding single-item tokens"
+        );
+        places.push(Cell::new(place));
+        i as u32
+    }
+
+    /// Releases the entry at `index` (in use, owned by the caller's token)
+    /// and returns the place it held.
+    #[inline]
+    pub(crate) fn take(&self, index: u32) -> u32 {
+        let entry = self.entry(index);
+        let place = entry.get();
+        // Redundant: a token owns its entry (in use) until this call, which
+        // it makes once.
+        debug_assert!(place & FREE == 0);
+        entry.set(FREE | self.free_head.get());
+        self.free_head.set(index + 1);
+        place
+    }
+
+    /// The number of entries in use (a scan: for the arena's drop).
+    pub(crate) fn in_use(&self) -> usize {
+        // SAFETY: a short shared access; no mutation overlaps it.
+        let places = unsafe { &*self.places.get() };
+        places.iter().filter(|e| e.get() & FREE == 0).count()
+    }
+
+    /// Rewrites the place of every entry in use.
+    #[inline]
+    pub(crate) fn map_places(&self, mut f: impl FnMut(u32) -> u32) {
+        // SAFETY: `f` is crate code that does not acquire entries.
+        for entry in unsafe { &*self.places.get() } {
+            let place = entry.get();
+            if place & FREE == 0 {
+                entry.set(f(place));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Does nothing.
+    unsafe fn glue(_: *mut u8) {}
+
     #[test]
     fn generations_invalidate_and_cells_are_reused() {
         let t = CellTable::new();
-        let (a, ga) = t.acquire(5, None);
+        let (a, ga) = t.acquire(5, glue);
         assert_eq!((a, ga % 2), (0, 1));
         assert_eq!(t.place(a, ga), Some(5));
         t.release(a);
         assert_eq!(t.place(a, ga), None, "a released cell matches no Forward");
-        let (b, gb) = t.acquire(9, None);
+        let (b, gb) = t.acquire(9, glue);
         assert_eq!((b, gb), (a, ga + 2), "reused, at the next odd generation");
         assert_eq!((t.place(b, ga), t.place(b, gb)), (None, Some(9)));
-        let (c, _) = t.acquire(NOWHERE, None);
+        let (c, _) = t.acquire(NOWHERE, glue);
         assert_eq!(c, 1);
         let mut seen = Vec::new();
         t.map_places(|p| {
@@ -194,26 +344,60 @@ mod tests {
     #[test]
     fn a_cell_at_the_last_generation_is_retired() {
         let t = CellTable::new();
-        let (a, _) = t.acquire(1, None);
+        let (a, _) = t.acquire(1, glue);
         t.slot(a).set(u64::from(u32::MAX) << 32 | 1);
         assert_eq!(t.place(a, u32::MAX), Some(1));
         t.release(a);
         assert_eq!(t.place(a, u32::MAX), None);
-        let (b, gb) = t.acquire(2, None);
+        let (b, gb) = t.acquire(2, glue);
         assert_ne!(b, a, "a retired cell is never handed out again");
         assert_eq!(gb, 1);
     }
 
     #[test]
     fn shared_cells_hand_back_their_glue_once() {
-        /// Does nothing.
-        unsafe fn glue(_: *mut u8) {}
         let t = CellTable::new();
-        t.acquire(3, None);
-        let (s, g) = t.acquire(4, Some(glue));
+        let (r, _) = t.acquire(3, glue);
+        t.release(r);
+        let (s, g) = t.acquire(4, glue);
+        let (u, _) = t.acquire(5, glue);
+        t.release(s);
         let (next, _, place) = t.take_shared(0).expect("one shared cell");
-        assert_eq!((next, place), (s as usize + 1, 4));
+        assert_eq!((next, place), (u as usize + 1, 5));
         assert_eq!(t.place(s, g), None, "released");
-        assert!(t.take_shared(0).is_none());
+        assert!(t.take_shared(0).is_none(), "free cells have no glue");
+    }
+
+    #[test]
+    fn token_entries_are_reused_mapped_and_bounded() {
+        let t = TokenTable::new();
+        let a = t.acquire(5, 4);
+        let b = t.acquire(7, 4);
+        assert_eq!((a, b), (0, 1));
+        assert_eq!(t.take(a), 5);
+        let mut seen = Vec::new();
+        t.map_places(|p| {
+            seen.push(p);
+            p - 1
+        });
+        assert_eq!(seen, [7], "free entries are not mapped");
+        assert_eq!(t.acquire(9, 4), a, "a free entry is reused first");
+        assert_eq!(t.take(b), 6);
+        assert_eq!(t.take(a), 9);
+        assert_eq!((t.acquire(1, 4), t.acquire(2, 4)), (a, b), "LIFO reuse");
+        let c = t.acquire(3, 4);
+        let d = t.acquire(4, 4);
+        assert_eq!((c, d), (2, 3));
+        let full = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| t.acquire(5, 4)));
+        assert!(full.is_err(), "no index at or above the limit");
+        assert_eq!(t.take(d), 4, "the table is unchanged by the refusal");
+        assert_eq!(t.acquire(6, 4), d);
+        assert_eq!(t.in_use(), 4);
+        t.take(b);
+        assert_eq!(
+            t.in_use(),
+            3,
+            "counts the entries in use, not the free ones"
+        );
     }
 }

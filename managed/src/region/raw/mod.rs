@@ -34,7 +34,7 @@ use crate::error::AllocError;
 use crate::page::raw::{allocate, deallocate, try_allocate};
 use crate::visit::{Managed, Visitor};
 
-use cells::CellTable;
+use cells::{CellTable, TokenTable};
 
 mod arena;
 pub(super) mod cells;
@@ -194,8 +194,10 @@ pub(crate) struct RegionCore {
     layout: Layout,
     /// Granules of alignment padding below the top (dead in the bitmap).
     pub(crate) padding: Cell<usize>,
-    /// Forwarding cells of `Forward`s and single-item tokens.
+    /// Forwarding cells of `Forward`s.
     pub(crate) cells: CellTable,
+    /// The places of single-item tokens' objects.
+    pub(crate) token_places: TokenTable,
     /// Live objects with direct references, in allocation order.
     refs: UnsafeCell<Vec<RefEntry>>,
     /// Over-aligned objects, in address (= allocation) order.
@@ -207,10 +209,15 @@ pub(crate) struct RegionCore {
     whole_free: UnsafeCell<Vec<usize>>,
     /// The prefix table of the last compaction (kept for its allocation).
     prefix: UnsafeCell<Vec<u32>>,
-    /// Tokens created and neither redeemed nor dropped.
+    /// Holders of the block besides the arena: whole-value tokens created
+    /// and neither redeemed nor dropped, single-item tokens in the middle
+    /// of dropping their value, and, once the arena is gone, the
+    /// single-item tokens whose entries of `token_places` were in use then
+    /// (counted in by `arena_gone`: while the arena lives, a single-item
+    /// token is not counted, its entry in use standing for it).
     tokens: Cell<usize>,
     /// Whether the arena was dropped (the last token then frees the block).
-    arena_gone: Cell<bool>,
+    pub(crate) arena_gone: Cell<bool>,
 }
 
 /// Offset of the dead bitmap from the block start.
@@ -337,6 +344,7 @@ impl RawRegion {
             layout,
             padding: Cell::new(0),
             cells: CellTable::new(),
+            token_places: TokenTable::new(),
             refs: UnsafeCell::new(Vec::new()),
             aligned: UnsafeCell::new(Vec::new()),
             wholes: UnsafeCell::new(Vec::new()),
@@ -372,6 +380,12 @@ impl RawRegion {
     #[inline]
     pub(crate) fn block(&self) -> NonNull<RegionCore> {
         self.block.cast()
+    }
+
+    /// The block's alignment, `1 << k` (a power of two above its size).
+    #[inline]
+    pub(crate) fn block_align(&self) -> usize {
+        1 << (self.tag >> TAG_SHIFT)
     }
 
     /// The dead bitmap.
@@ -744,6 +758,8 @@ impl RawRegion {
         }
         core.cells
             .map_places(|g| map.forward_granule(g as usize) as u32);
+        core.token_places
+            .map_places(|g| map.forward_granule(g as usize) as u32);
         for e in refs.iter_mut() {
             e.g = map.forward_granule(e.g);
         }
@@ -1005,6 +1021,7 @@ impl RegionCore {
     ///
     /// `this` is a live block that counted this token, and the caller does
     /// not use it afterwards.
+    #[inline]
     pub(crate) unsafe fn token_gone(this: NonNull<RegionCore>) {
         // SAFETY: live block (caller).
         let core = unsafe { this.as_ref() };
@@ -1016,8 +1033,9 @@ impl RegionCore {
         }
     }
 
-    /// Called by the arena's drop: frees the block, or leaves it to the
-    /// last outstanding token.
+    /// Called by the arena's drop: counts the outstanding single-item
+    /// tokens in, then frees the block, or leaves it to the last
+    /// outstanding token.
     ///
     /// # Safety
     ///
@@ -1026,7 +1044,9 @@ impl RegionCore {
         // SAFETY: live block (caller).
         let core = unsafe { this.as_ref() };
         core.arena_gone.set(true);
-        if core.tokens.get() == 0 {
+        let n = core.tokens.get() + core.token_places.in_use();
+        core.tokens.set(n);
+        if n == 0 {
             // SAFETY: no token holds the block, and the arena lets go.
             unsafe { Self::free(this) };
         }
@@ -1037,6 +1057,7 @@ impl RegionCore {
     /// # Safety
     ///
     /// Nobody uses the block afterwards.
+    #[cold]
     unsafe fn free(this: NonNull<RegionCore>) {
         // SAFETY: 1. the core was written in `RawRegion::new` and is
         // dropped once; 2. the block was allocated with `layout`.

@@ -1,16 +1,20 @@
 //! The token machinery: every `unsafe impl` of [`Rebrand`] (the leaf
 //! types, `Item`, `Forward`'s sits with it in `forward`, the std
 //! containers), the ownership [`Census`] visitor, and the two kinds of
-//! tokens: [`ItemToken`] (a cell of the table tracks its object) and
-//! [`Token`] (a boxed value registered in the region's whole-value list,
-//! whose items the compactor rewrites in place). Invariant: a token counts
-//! itself in the region's token count while it lives, so the block outlives
-//! it even when the arena is dropped first.
+//! tokens: [`ItemToken`] (an entry of the token table tracks its object)
+//! and [`Token`] (a boxed value registered in the region's whole-value
+//! list, whose items the compactor rewrites in place). Invariant: a token
+//! holds the region block while it lives, so the block outlives it even
+//! when the arena is dropped first: a whole-value token counts itself in
+//! the region's token count; a single-item token's entry in use stands for
+//! it, counted in when the arena goes (see `RegionCore::tokens`); a
+//! single-item token of a zero-sized value holds nothing of the region.
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 use core::marker::PhantomData;
+use core::num::NonZeroUsize;
 use core::ptr::NonNull;
 #[cfg(feature = "std")]
 use std::collections::HashMap;
@@ -21,8 +25,7 @@ use scopeguard::{ScopeGuard, guard};
 use crate::region::{Arena, Item, Rebrand};
 use crate::visit::{Managed, Visitor};
 
-use super::cells::NOWHERE;
-use super::{RawRegion, RegionCore, Visits};
+use super::{ADDR_MASK, RawRegion, RegionCore, TAG_SHIFT, Visits, untag};
 
 /// Implements `Rebrand` for types without region lifetimes.
 macro_rules! same {
@@ -136,8 +139,8 @@ unsafe impl<F: Fn(usize) -> bool> Visitor for Census<F> {
 ///
 /// # Safety
 ///
-/// `core` is the live block of a token that counted itself, and is done
-/// with the block once the guard drops.
+/// `core` is the live block of a token that is counted (in the region's
+/// token count), and is done with the block once the guard drops.
 unsafe fn gone(
     core: NonNull<RegionCore>,
 ) -> ScopeGuard<NonNull<RegionCore>, impl FnOnce(NonNull<RegionCore>)> {
@@ -147,71 +150,169 @@ unsafe fn gone(
     })
 }
 
-/// The single-item token inside the closure [`Arena::tokenize`] returns.
+/// The single-item token inside the closure [`Arena::tokenize`] returns:
+/// one word for a sized `T` (the closures of a `Vec` of tokens take no more
+/// room than the items they were made from).
 pub(crate) struct ItemToken<'c, 'id, T: ?Sized> {
-    /// The item's tagged pointer as it was (for its metadata and tag; the
-    /// address comes from the cell).
-    pub(super) ptr: NonNull<T>,
-    /// The cell tracking the object (the compactor keeps it current).
-    pub(super) index: u32,
-    /// The region block, kept alive by the token count.
-    pub(super) core: NonNull<RegionCore>,
+    /// The item's pointer (for its metadata and provenance), its address
+    /// replaced:
+    ///
+    /// - for a value of non-zero size, by the item's tagged address with
+    ///   its low `k` bits (`k` being the tag: the block is aligned to
+    ///   `1 << k`, see the module docs of `raw`) replaced by the index of
+    ///   the token-table entry tracking the object: `tag | block | index`;
+    /// - for a zero-sized value, by its untagged address (tag bits 0; no
+    ///   region memory, no entry, not counted).
+    ///
+    /// Invariant: while a token of the first kind lives, it owns its entry
+    /// (in use, tracking its live object), which holds the block: the
+    /// arena counts the entries in use into the region's token count when
+    /// it goes, so the block stays allocated.
+    word: NonNull<T>,
     /// Borrows the compaction guard for `'c`, is branded with the arena's
     /// `'id`, owns a `T`, and is neither `Send` nor `Sync`.
-    pub(super) _marker: PhantomData<(&'c (), Id<'id>, *mut T)>,
+    _marker: PhantomData<(&'c (), Id<'id>, *mut T)>,
 }
 
-impl<'id, T: ?Sized> ItemToken<'_, 'id, T> {
-    /// Takes the object's current (tagged) pointer out of the cell.
-    fn take(&self) -> NonNull<T> {
-        // SAFETY: the token counted itself, so the block is allocated.
-        let cells = unsafe { &self.core.as_ref().cells };
-        let place = cells.place_of(self.index);
-        cells.release(self.index);
-        if place == NOWHERE {
-            // A zero-sized value: its dangling address never changes.
-            return self.ptr;
+/// The low bits of a tagged address that address within its block (below
+/// the block's alignment), for a tag that is not 0.
+#[inline(always)]
+fn in_block(tagged: usize) -> usize {
+    (1 << (tagged >> TAG_SHIFT)) - 1
+}
+
+impl<'c, 'id, T: ?Sized> ItemToken<'c, 'id, T> {
+    /// The token of a zero-sized value at the untagged address `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is an item's untagged address of a zero-sized value, owned by
+    /// the token from now on.
+    #[inline]
+    pub(super) unsafe fn zero_sized(ptr: NonNull<T>) -> Self {
+        // Part of the encoding (a zero-sized value's address is dangling,
+        // far below the tag bits): checked, off the hot path.
+        assert_eq!(ptr.addr().get() >> TAG_SHIFT, 0);
+        ItemToken {
+            word: ptr,
+            _marker: PhantomData,
         }
-        // SAFETY: the cell tracked the object at `place` of this block.
-        let addr = unsafe { RegionCore::at(self.core, place) }.addr().get();
-        let tag = self.ptr.addr().get() & !super::untag(usize::MAX);
-        // SAFETY: an address in the block is not null.
-        self.ptr
-            .map_addr(|_| unsafe { core::num::NonZeroUsize::new_unchecked(addr | tag) })
+    }
+
+    /// The token of an object of non-zero size at the tagged address
+    /// `tagged`, its place held in entry `index` of its region's token
+    /// table.
+    ///
+    /// # Safety
+    ///
+    /// `tagged` is an item's tagged address (provenance of the region's
+    /// block), of a region whose arena lives; the entry is in use, tracking
+    /// that live object, now owned by the token; and `index` is below the
+    /// block's alignment.
+    #[inline]
+    pub(super) unsafe fn new(tagged: NonNull<T>, index: u32) -> Self {
+        let word = tagged.map_addr(|a| {
+            let a = a.get();
+            // Redundant (the caller's contract, checked by the table).
+            debug_assert!((index as usize) <= in_block(a));
+            // SAFETY: the tag bits of a region address are not 0.
+            unsafe { NonZeroUsize::new_unchecked(a & !in_block(a) | index as usize) }
+        });
+        ItemToken {
+            word,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The region block and entry index of a token of a value of non-zero
+    /// size, or `None` for a zero-sized value.
+    #[inline(always)]
+    fn entry(&self) -> Option<(NonNull<RegionCore>, u32)> {
+        let w = self.word.addr().get();
+        if w >> TAG_SHIFT == 0 {
+            return None;
+        }
+        let low = in_block(w);
+        // SAFETY: the block start is not null (it is allocated).
+        let block = unsafe { NonZeroUsize::new_unchecked(untag(w) & !low) };
+        // The entry index is below the block's alignment (`new`'s
+        // contract), so it fits a `u32` (`index`'s own width).
+        Some((self.word.cast().with_addr(block), (w & low) as u32))
+    }
+
+    /// Releases the token's entry and returns the object's current
+    /// (tagged) pointer.
+    ///
+    /// # Safety
+    ///
+    /// `core` and `index` are [`entry`](Self::entry)'s, the block is
+    /// allocated, and the token is not used again but to let go of it.
+    #[inline(always)]
+    unsafe fn take(&self, core: NonNull<RegionCore>, index: u32) -> NonNull<T> {
+        // SAFETY: 1. the block is allocated (caller); 2. the token owns
+        // entry `index`, whose place is its live object's; 3. an address in
+        // the block is not null.
+        unsafe {
+            let place = core.as_ref().token_places.take(index);
+            let addr = RegionCore::at(core, place).addr().get();
+            let tag = self.word.addr().get() & !ADDR_MASK;
+            self.word
+                .map_addr(|_| NonZeroUsize::new_unchecked(addr | tag))
+        }
     }
 
     /// Redeems the token: the item, at the object's current address.
+    #[inline]
     pub(crate) fn redeem<'b, const N: usize>(self, arena: &'b Arena<'id, N>) -> Item<'b, T> {
+        let this = core::mem::ManuallyDrop::new(self);
+        let Some((core, index)) = this.entry() else {
+            // SAFETY: a zero-sized value owned by the token (and `this` is
+            // never dropped), at its untagged address: no region memory is
+            // involved, so no compaction can move it.
+            return unsafe { Item::from_raw(this.word) };
+        };
         // Redundant with the brand (`'id` is invariant and unique to one
         // arena), and one compare per token: checked in every build.
-        assert_eq!(
-            self.core,
-            arena.raw().block(),
+        assert!(
+            core == arena.raw().block(),
             "a token redeemed with another arena"
         );
-        let this = core::mem::ManuallyDrop::new(self);
-        let ptr = this.take();
-        // SAFETY: 1. the cell tracked the live object this token owns, in
-        // the arena borrowed for `'b` (the brand `'id` is unique to it);
-        // 2. no compaction can happen while `arena` is borrowed; 3. the
-        // arena is alive, so the count does not free the block.
-        unsafe {
-            RegionCore::token_gone(this.core);
-            Item::from_raw(ptr)
-        }
+        // SAFETY: 1. the arena is alive, so the block is allocated, and
+        // the token, not counted while it lives (see `word`), has nothing
+        // to uncount; 2. the token owns its entry, and `this` is never
+        // dropped, so it is taken once; 3. the entry tracked the live object
+        // this token owns, in the arena borrowed for `'b` (the brand `'id`
+        // is unique to it), which no compaction can move while `arena` is
+        // borrowed.
+        unsafe { Item::from_raw(this.take(core, index)) }
     }
 }
 
 impl<T: ?Sized> Drop for ItemToken<'_, '_, T> {
     fn drop(&mut self) {
-        let ptr = self.take();
-        // Drops the value and frees its space; a guard then lets go of the
-        // block (also if the value's destructor panics).
-        // SAFETY: 1. the token counted itself and is done with the block
-        // once the value is dropped; 2. the block is alive (counted) and
-        // the token owns the object.
+        let Some((core, index)) = self.entry() else {
+            // SAFETY: a zero-sized value owned by the token (no region
+            // memory); dropping the item drops the value, once.
+            let item = unsafe { Item::from_raw(self.word) };
+            drop(item);
+            return;
+        };
+        // Once the entry is released, the token holds the block by the
+        // count: if the arena is gone, it counted the token in already;
+        // otherwise it must be counted now, since the value's destructor
+        // may drop the arena. A guard lets go of the block once the value
+        // is dropped (also if its destructor panics).
+        // SAFETY: 1. the entry in use holds the block (see `word`), so it
+        // is allocated; 2. the token owns its entry, taken once here; 3. the
+        // token is counted, and done with the block once the value is
+        // dropped; 4. the token owns the object, live in the block.
         unsafe {
-            let _gone = gone(self.core);
+            let counted = core.as_ref().arena_gone.get();
+            let ptr = self.take(core, index);
+            if !counted {
+                core.as_ref().token_created();
+            }
+            let _gone = gone(core);
             drop(Item::from_raw(ptr));
         }
     }
