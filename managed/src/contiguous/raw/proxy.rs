@@ -142,8 +142,9 @@ impl<T, K> Proxy<'_, T, K> {
         // `&mut` to the object exists; `lend` takes the shared borrow before
         // any user code runs, which keeps the object in place and forbids
         // `&mut` to it until its guard drops, after `f` returns; `R` cannot
-        // borrow from the reference.
-        lend(unsafe { &*object }, self.core, current, f)
+        // borrow from the reference. 3. `lend`'s contract: the core of the
+        // live pool this proxy borrows, `current` fresh from the check.
+        unsafe { lend(&*object, self.core, current, f) }
     }
 
     /// Runs `f` with an exclusive reference to the object.
@@ -167,8 +168,10 @@ impl<T, K> Proxy<'_, T, K> {
         // (checked just above), so no reference into the objects exists;
         // `lend_mut` takes the exclusive borrow before any user code runs,
         // which makes this the only reference into the objects until its
-        // guard drops, after `f` returns.
-        lend_mut(unsafe { &mut *object }, self.core, current, f)
+        // guard drops, after `f` returns. 3. `lend_mut`'s contract: the
+        // core of the live pool this proxy borrows, `current` fresh from the
+        // check.
+        unsafe { lend_mut(&mut *object, self.core, current, f) }
     }
 
     /// Removes the object from the pool and returns it. An associated
@@ -251,14 +254,20 @@ impl<T, K: Key> Proxy<'_, T, K> {
 /// `#[inline]`, not `#[inline(always)]`: the inliner must inline `f` into
 /// it first, while `object` is still a parameter, for the fact to reach the
 /// caller.
+///
+/// # Safety
+///
+/// `core` is the core of a live pool, `current` its borrow state as
+/// [`check_shared`] returned it with no code run since, and `object` one of
+/// its objects.
 #[inline]
-fn lend<T, R>(
+unsafe fn lend<T, R>(
     object: &T,
     core: NonNull<ContiguousCore<T>>,
     current: usize,
     f: impl FnOnce(&T) -> R,
 ) -> R {
-    // SAFETY: the core of a live pool (caller's proxy invariant).
+    // SAFETY: the core of a live pool (caller's contract).
     let state = unsafe { &(*core.as_ptr()).state };
     state.set(current + SHARED);
     let _guard = SharedGuard { core };
@@ -269,14 +278,20 @@ fn lend<T, R>(
 /// `current` (not borrowed at all: [`check_exclusive`] said so), runs `f`
 /// on `object`, and lets it go (also when `f` panics). `object` is a
 /// parameter for the reason given on [`lend`].
+///
+/// # Safety
+///
+/// `core` is the core of a live pool, `current` its borrow state as
+/// [`check_exclusive`] returned it with no code run since, and `object`
+/// one of its objects.
 #[inline]
-fn lend_mut<T, R>(
+unsafe fn lend_mut<T, R>(
     object: &mut T,
     core: NonNull<ContiguousCore<T>>,
     current: usize,
     f: impl FnOnce(&mut T) -> R,
 ) -> R {
-    // SAFETY: the core of a live pool (caller's proxy invariant).
+    // SAFETY: the core of a live pool (caller's contract).
     let state = unsafe { &(*core.as_ptr()).state };
     state.set(current | EXCLUSIVE);
     let _guard = ExclusiveGuard { core };
