@@ -47,6 +47,49 @@ fn churn_slab(slab: &mut slab::Slab<u64>, keys: &mut [usize], rng: &mut XorShift
     }
 }
 
+/// The `slab` churn plus 32 instructions per step that touch no memory and
+/// carry nothing from one step to the next (four independent chains of
+/// eight rotate-and-xor instructions on the step number). Not a peer: it
+/// shows what a churn step's instruction count alone costs on `slab`'s
+/// layout, without any extra load, store, check or cache line. The pool's
+/// step runs about 30 instructions more than `slab`'s (both counted in the
+/// disassembly, `bench/notes/uniform.md`).
+#[inline(never)]
+fn churn_slab_plus_32(
+    slab: &mut slab::Slab<u64>,
+    keys: &mut [usize],
+    rng: &mut XorShift,
+    steps: usize,
+) -> u64 {
+    let live = keys.len() as u64;
+    let mut acc = 0;
+    for step in 0..steps as u64 {
+        let at = rng.below(live) as usize;
+        let v = slab.remove(keys[at]);
+        keys[at] = slab.insert(black_box(v + 1));
+        let (mut a, mut b, mut c, mut d) = (step, step + 1, step + 2, step + 3);
+        for _ in 0..4 {
+            a = a.rotate_left(7) ^ 0x9E37_79B9_7F4A_7C15;
+            b = b.rotate_left(9) ^ 0x9E37_79B9_7F4A_7C15;
+            c = c.rotate_left(11) ^ 0x9E37_79B9_7F4A_7C15;
+            d = d.rotate_left(13) ^ 0x9E37_79B9_7F4A_7C15;
+        }
+        acc ^= a ^ b ^ c ^ d;
+    }
+    acc
+}
+
+fn bench_churn_slab_plus_32(b: &mut criterion::Bencher<'_>, live: usize) {
+    let mut slab = slab::Slab::new();
+    let mut keys: Vec<usize> = (0..live as u64).map(|i| slab.insert(i)).collect();
+    let mut rng = XorShift(42);
+    b.iter_custom(|iters| {
+        cpu_iters(iters, || {
+            black_box(churn_slab_plus_32(&mut slab, &mut keys, &mut rng, CHURN));
+        })
+    });
+}
+
 /// The same churn on a `slab::Slab` whose keys are built like the pool's:
 /// 16 bytes, the slab's index and an owner id checked on every use (a
 /// foreign key is refused). Not a peer a user would pick, but the floor of
@@ -103,6 +146,9 @@ fn pool_churn(c: &mut Criterion) {
             })
         });
     });
+    g.bench_function("slab + 32 register-only instructions per step", |b| {
+        bench_churn_slab_plus_32(b, LIVE)
+    });
     g.finish();
 }
 
@@ -119,6 +165,11 @@ fn pool_churn_sweep(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("slab", n), &n, |b, &n| {
             bench_churn_slab(b, n)
         });
+        g.bench_with_input(
+            BenchmarkId::new("slab + 32 register-only instructions per step", n),
+            &n,
+            |b, &n| bench_churn_slab_plus_32(b, n),
+        );
     }
     g.finish();
 }
