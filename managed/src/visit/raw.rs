@@ -120,9 +120,10 @@ const fn per_line<T>() -> usize {
 }
 
 /// How far ahead of a slice walk [`prefetch_ahead`] asks for memory.
+#[cfg(all(target_arch = "x86_64", not(miri)))]
 const PREFETCH_AHEAD: usize = 2048;
 
-/// Asks the CPU to fetch the memory [`PREFETCH_AHEAD`] bytes after
+/// Asks the CPU to fetch the memory `PREFETCH_AHEAD` (2 KiB) bytes after
 /// `at` (a hint, nothing else, and harmless past the slice's end: a
 /// prefetch never faults): a long slice of handles (the usual root, a
 /// `Vec` of them) is otherwise walked faster than the hardware prefetcher
