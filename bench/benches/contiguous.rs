@@ -27,7 +27,7 @@ use managed::prelude::*;
 use slotmap::{DenseSlotMap, Key, SlotMap};
 
 mod support;
-use support::{XorShift, cpu_iters, cpu_now, sweep_sizes};
+use support::{XorShift, cpu_iters, cpu_time, sweep_sizes};
 
 /// A 32-byte object.
 #[derive(Clone, Copy, Managed)]
@@ -307,9 +307,7 @@ fn retain(c: &mut Criterion) {
                 for i in 0..RETAIN {
                     pool.insert(obj(i));
                 }
-                let start = cpu_now();
-                pool.retain(|_, o| o.a % 3 != 0);
-                total += cpu_now() - start;
+                total += cpu_time(|| pool.retain(|_, o| o.a % 3 != 0)).1;
                 assert_eq!(pool.len(), RETAIN - RETAIN.div_ceil(3));
             }
             total
@@ -324,9 +322,7 @@ fn retain(c: &mut Criterion) {
                 for i in 0..RETAIN {
                     slots.insert(obj(i));
                 }
-                let start = cpu_now();
-                slots.retain(|_, o| o.a % 3 != 0);
-                total += cpu_now() - start;
+                total += cpu_time(|| slots.retain(|_, o| o.a % 3 != 0)).1;
                 assert_eq!(slots.len(), RETAIN - RETAIN.div_ceil(3));
             }
             total
@@ -356,12 +352,13 @@ fn churn(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let victims = victims(&mut rng);
-                let start = cpu_now();
-                for (n, i) in victims.into_iter().enumerate() {
-                    drop(proxies.swap_remove(i));
-                    proxies.push(pool.alloc(obj(n)));
-                }
-                total += cpu_now() - start;
+                total += cpu_time(|| {
+                    for (n, i) in victims.into_iter().enumerate() {
+                        drop(proxies.swap_remove(i));
+                        proxies.push(pool.alloc(obj(n)));
+                    }
+                })
+                .1;
             }
             total
         });
@@ -377,12 +374,13 @@ fn churn(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let victims = victims(&mut rng);
-                let start = cpu_now();
-                for (n, i) in victims.into_iter().enumerate() {
-                    black_box(pool.remove(keys.swap_remove(i)));
-                    keys.push(pool.insert(obj(n)));
-                }
-                total += cpu_now() - start;
+                total += cpu_time(|| {
+                    for (n, i) in victims.into_iter().enumerate() {
+                        black_box(pool.remove(keys.swap_remove(i)));
+                        keys.push(pool.insert(obj(n)));
+                    }
+                })
+                .1;
             }
             total
         });
@@ -399,12 +397,13 @@ fn churn(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let victims = victims(&mut rng);
-                let start = cpu_now();
-                for (n, i) in victims.into_iter().enumerate() {
-                    black_box(slots.remove(slot_keys.swap_remove(i)));
-                    slot_keys.push(slots.insert(obj(n)));
-                }
-                total += cpu_now() - start;
+                total += cpu_time(|| {
+                    for (n, i) in victims.into_iter().enumerate() {
+                        black_box(slots.remove(slot_keys.swap_remove(i)));
+                        slot_keys.push(slots.insert(obj(n)));
+                    }
+                })
+                .1;
             }
             total
         });

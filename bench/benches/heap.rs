@@ -27,7 +27,7 @@ use managed::heap::Pacing;
 use managed::prelude::*;
 
 mod support;
-use support::{Counting, XorShift, allocated, cpu_iters, cpu_now};
+use support::{Counting, XorShift, allocated, cpu_iters, cpu_now, cpu_time};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -106,36 +106,37 @@ fn walk<'gc>(
 /// the bytes held after the last collection.
 fn gcbench_managed() -> (Duration, Duration, usize) {
     let base = allocated();
-    let start = cpu_now();
-    let mut value = 0;
-    let mut heap: Heap<Root<'static>> = Heap::new(|mc| Root {
-        tree: tree(mc, LONG_DEPTH, &mut value),
-        linked: None,
-    });
-    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
-    let mut collecting = Duration::ZERO;
-    for round in 1..=ROUNDS {
-        heap.mutate(|mc, root| {
-            let temp = tree(mc, TEMP_DEPTH, &mut value);
-            let link = walk(
-                mc,
-                temp,
-                rng.below(u64::from(TEMP_DEPTH) + 1) as u32,
-                &mut rng,
-            );
-            let leaf = walk(mc, root.tree, LONG_DEPTH, &mut rng);
-            if let Some(old) = root.linked.replace(leaf) {
-                mc[old].left = None;
-            }
-            mc[leaf].left = Some(link);
+    let ((mut heap, collecting), total) = cpu_time(|| {
+        let mut value = 0;
+        let mut heap: Heap<Root<'static>> = Heap::new(|mc| Root {
+            tree: tree(mc, LONG_DEPTH, &mut value),
+            linked: None,
         });
-        if round % COLLECT_EVERY == 0 {
-            let c = cpu_now();
-            black_box(heap.collect());
-            collecting += cpu_now() - c;
+        let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+        let mut collecting = Duration::ZERO;
+        for round in 1..=ROUNDS {
+            heap.mutate(|mc, root| {
+                let temp = tree(mc, TEMP_DEPTH, &mut value);
+                let link = walk(
+                    mc,
+                    temp,
+                    rng.below(u64::from(TEMP_DEPTH) + 1) as u32,
+                    &mut rng,
+                );
+                let leaf = walk(mc, root.tree, LONG_DEPTH, &mut rng);
+                if let Some(old) = root.linked.replace(leaf) {
+                    mc[old].left = None;
+                }
+                mc[leaf].left = Some(link);
+            });
+            if round % COLLECT_EVERY == 0 {
+                let c = cpu_now();
+                black_box(heap.collect());
+                collecting += cpu_now() - c;
+            }
         }
-    }
-    let total = cpu_now() - start;
+        (heap, collecting)
+    });
     let bytes = allocated() - base;
     let sum = heap.mutate(|mc, root| checksum(mc, root.tree));
     black_box(sum);
@@ -162,7 +163,7 @@ mod peer {
     use gc_arena::lock::Lock;
     use gc_arena::{Arena, Collect, Gc, Mutation, Rootable};
 
-    use super::support::{XorShift, allocated, cpu_now};
+    use super::support::{XorShift, allocated, cpu_now, cpu_time};
     use super::{COLLECT_EVERY, LONG_DEPTH, ROUNDS, TEMP_DEPTH};
     use std::hint::black_box;
     use std::time::Duration;
@@ -236,31 +237,32 @@ mod peer {
 
     pub(super) fn gcbench() -> (Duration, Duration, usize) {
         let base = allocated();
-        let start = cpu_now();
-        let mut value = 0;
-        let mut arena = Arena::<Rootable![Root<'_>]>::new(|mc| Root {
-            tree: tree(mc, LONG_DEPTH, &mut value),
-            linked: None,
-        });
-        let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
-        let mut collecting = Duration::ZERO;
-        for round in 1..=ROUNDS {
-            arena.mutate_root(|mc, root| {
-                let temp = tree(mc, TEMP_DEPTH, &mut value);
-                let link = walk(temp, rng.below(u64::from(TEMP_DEPTH) + 1) as u32, &mut rng);
-                let leaf = walk(root.tree, LONG_DEPTH, &mut rng);
-                if let Some(old) = root.linked.replace(leaf) {
-                    unlock!(Gc::write(mc, old), Node, left).set(None);
-                }
-                unlock!(Gc::write(mc, leaf), Node, left).set(Some(link));
+        let ((arena, collecting), total) = cpu_time(|| {
+            let mut value = 0;
+            let mut arena = Arena::<Rootable![Root<'_>]>::new(|mc| Root {
+                tree: tree(mc, LONG_DEPTH, &mut value),
+                linked: None,
             });
-            if round % COLLECT_EVERY == 0 {
-                let c = cpu_now();
-                arena.finish_cycle();
-                collecting += cpu_now() - c;
+            let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+            let mut collecting = Duration::ZERO;
+            for round in 1..=ROUNDS {
+                arena.mutate_root(|mc, root| {
+                    let temp = tree(mc, TEMP_DEPTH, &mut value);
+                    let link = walk(temp, rng.below(u64::from(TEMP_DEPTH) + 1) as u32, &mut rng);
+                    let leaf = walk(root.tree, LONG_DEPTH, &mut rng);
+                    if let Some(old) = root.linked.replace(leaf) {
+                        unlock!(Gc::write(mc, old), Node, left).set(None);
+                    }
+                    unlock!(Gc::write(mc, leaf), Node, left).set(Some(link));
+                });
+                if round % COLLECT_EVERY == 0 {
+                    let c = cpu_now();
+                    arena.finish_cycle();
+                    collecting += cpu_now() - c;
+                }
             }
-        }
-        let total = cpu_now() - start;
+            (arena, collecting)
+        });
         let bytes = allocated() - base;
         black_box(arena.mutate(|_, root| checksum(root.tree)));
         (total, collecting, bytes)
@@ -492,9 +494,8 @@ fn collect_1m(c: &mut Criterion) {
                         Gc::new(mc, Small { a: 0, b: 0 });
                     }
                 });
-                let start = cpu_now();
-                let stats = heap.collect();
-                total += cpu_now() - start;
+                let (stats, time) = cpu_time(|| heap.collect());
+                total += time;
                 assert_eq!(stats.live_objects, LIVE);
             }
             total

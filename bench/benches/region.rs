@@ -21,7 +21,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use managed::prelude::*;
 
 mod support;
-use support::{XorShift, cpu_iters, cpu_now, sweep_sizes};
+use support::{XorShift, cpu_iters, cpu_time, sweep_sizes};
 
 const REGION: usize = 64 << 20;
 
@@ -47,20 +47,28 @@ fn time_compaction(iters: u64, whole: bool) -> Duration {
         }
         let live = survivors.len();
         make_guard!(compact);
-        let start = cpu_now();
+        // Timed in three sections (a closure cannot take the survivors,
+        // which borrow the arena, and the arena mutably at once): tokenize,
+        // compact, redeem.
         let (c, survivors) = if whole {
-            let token = arena.tokenize_all(&compact, survivors);
-            let c = arena.compact(&compact, st);
-            (c, token.redeem(&arena))
+            let (token, tokenizing) = cpu_time(|| arena.tokenize_all(&compact, survivors));
+            let (c, compacting) = cpu_time(|| arena.compact(&compact, st));
+            let (survivors, redeeming) = cpu_time(|| token.redeem(&arena));
+            total += tokenizing + compacting + redeeming;
+            (c, survivors)
         } else {
-            let tokens: Vec<_> = survivors
-                .into_iter()
-                .map(|s| arena.tokenize(&compact, s))
-                .collect();
-            let c = arena.compact(&compact, st);
-            (c, tokens.into_iter().map(|t| t(&arena)).collect::<Vec<_>>())
+            let (tokens, tokenizing) = cpu_time(|| {
+                survivors
+                    .into_iter()
+                    .map(|s| arena.tokenize(&compact, s))
+                    .collect::<Vec<_>>()
+            });
+            let (c, compacting) = cpu_time(|| arena.compact(&compact, st));
+            let (survivors, redeeming) =
+                cpu_time(|| tokens.into_iter().map(|t| t(&arena)).collect::<Vec<_>>());
+            total += tokenizing + compacting + redeeming;
+            (c, survivors)
         };
-        total += cpu_now() - start;
         assert_eq!(survivors.len(), live);
         assert_eq!(arena.detailed_stats().hole_bytes, 0);
         black_box(&survivors);
@@ -104,17 +112,18 @@ fn compaction(c: &mut Criterion) {
                     for (i, h) in handles.iter_mut().enumerate() {
                         *h = base + 16 * i;
                     }
-                    let start = cpu_now();
-                    let from = black_box(base);
-                    let foreign = handles.iter().any(|&h| h.wrapping_sub(from) >= REGION);
-                    assert!(!foreign);
-                    for h in &mut handles {
-                        *h = from + (*h - from) / 16 * 8;
-                    }
-                    for d in 0..live {
-                        area[d] = area[2 * d];
-                    }
-                    total += cpu_now() - start;
+                    total += cpu_time(|| {
+                        let from = black_box(base);
+                        let foreign = handles.iter().any(|&h| h.wrapping_sub(from) >= REGION);
+                        assert!(!foreign);
+                        for h in &mut handles {
+                            *h = from + (*h - from) / 16 * 8;
+                        }
+                        for d in 0..live {
+                            area[d] = area[2 * d];
+                        }
+                    })
+                    .1;
                     black_box((&handles, &area));
                 }
                 total
@@ -153,14 +162,15 @@ fn allocation(c: &mut Criterion) {
             for _ in 0..iters {
                 let st = state.take().expect("put back each iteration");
                 let mut items = Vec::with_capacity(COUNT);
-                let start = cpu_now();
-                for i in 0..COUNT as u64 {
-                    match arena.alloc(&st, black_box(i)) {
-                        Ok(item) => items.push(item),
-                        Err(_) => unreachable!("sized for COUNT"),
+                total += cpu_time(|| {
+                    for i in 0..COUNT as u64 {
+                        match arena.alloc(&st, black_box(i)) {
+                            Ok(item) => items.push(item),
+                            Err(_) => unreachable!("sized for COUNT"),
+                        }
                     }
-                }
-                total += cpu_now() - start;
+                })
+                .1;
                 black_box(&items);
                 drop(items);
                 make_guard!(compact);
@@ -176,11 +186,12 @@ fn allocation(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let mut refs: Vec<*mut u64> = Vec::with_capacity(COUNT);
-                let start = cpu_now();
-                for i in 0..COUNT as u64 {
-                    refs.push(bump.alloc(black_box(i)));
-                }
-                total += cpu_now() - start;
+                total += cpu_time(|| {
+                    for i in 0..COUNT as u64 {
+                        refs.push(bump.alloc(black_box(i)));
+                    }
+                })
+                .1;
                 black_box(&refs);
                 drop(refs);
                 bump.reset();
@@ -257,11 +268,11 @@ fn time_compaction_of(iters: u64, live: usize) -> Duration {
             }
         }
         make_guard!(compact);
-        let start = cpu_now();
-        let token = arena.tokenize_all(&compact, survivors);
-        let c = arena.compact(&compact, st);
-        let survivors = token.redeem(&arena);
-        total += cpu_now() - start;
+        // Three timed sections, as in `time_compaction`.
+        let (token, tokenizing) = cpu_time(|| arena.tokenize_all(&compact, survivors));
+        let (c, compacting) = cpu_time(|| arena.compact(&compact, st));
+        let (survivors, redeeming) = cpu_time(|| token.redeem(&arena));
+        total += tokenizing + compacting + redeeming;
         assert_eq!(survivors.len(), live);
         black_box(&survivors);
         drop(survivors);
