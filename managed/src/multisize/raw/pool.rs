@@ -1094,17 +1094,23 @@ impl<V: ValueSet> RawMultisizePool<V> {
             // SAFETY: the block is the live slot `slot` at `ptr` (checked
             // by `owns`); its bytes are the user's, never read by the pool.
             Some(class) => unsafe { class.free_raw(block.slot, block.ptr, block.size) },
-            None => {
-                let (ptr, layout, _) = self.vacate_entry(block.slot);
-                // Redundant by `owns`, and checked in every build (large
-                // blocks only): the block freed is the handle's.
-                assert_eq!((ptr, layout), (block.ptr, block.layout()));
-                // SAFETY: the entry's raw block is vacated and has nothing
-                // to drop.
-                unsafe { self.release_entry(ptr, layout) };
-            }
+            None => self.dealloc_large(&block),
         }
         true
+    }
+
+    /// Frees a block of its own allocation (larger than every class), which
+    /// `owns` has checked. Out of line, so that `dealloc`'s class path
+    /// stays small enough to inline into the caller's loop.
+    #[cold]
+    #[inline(never)]
+    fn dealloc_large(&mut self, block: &MultisizeBlock) {
+        let (ptr, layout, _) = self.vacate_entry(block.slot);
+        // Redundant by `owns`, and checked in every build (large blocks
+        // only): the block freed is the handle's.
+        assert_eq!((ptr, layout), (block.ptr, block.layout()));
+        // SAFETY: the entry's raw block is vacated and has nothing to drop.
+        unsafe { self.release_entry(ptr, layout) };
     }
 
     /// Vacates an occupied class slot, then drops its value; `size` is
