@@ -430,6 +430,34 @@ fn=(2)
         assert!(measured_cost(bad, MEASURED).is_err());
     }
 
+    /// Every row's criterion id is made of a group name and a function
+    /// name (and for a sweep a numeric parameter) that its bench's source
+    /// spells, so a renamed benchmark fails here rather than at counting
+    /// time.
+    #[test]
+    fn every_workload_names_a_benchmark_of_its_bench() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches");
+        for w in WORKLOADS.iter().flat_map(|c| c.rows) {
+            let source = std::fs::read_to_string(dir.join(format!("{}.rs", w.bench)))
+                .unwrap_or_else(|e| panic!("{}: {e}", w.bench));
+            let parts: Vec<&str> = w.id.split('/').collect();
+            let found = (1..parts.len()).any(|split| {
+                let group = parts[..split].join("/");
+                let rest = &parts[split..];
+                let parameter_ok = rest[1..].iter().all(|p| p.parse::<u64>().is_ok());
+                source.contains(&format!("\"{group}\""))
+                    && source.contains(&format!("\"{}\"", rest[0]))
+                    && rest.len() <= 2
+                    && parameter_ok
+            });
+            assert!(
+                found,
+                "`{}` is not a benchmark of benches/{}.rs",
+                w.id, w.bench
+            );
+        }
+    }
+
     #[test]
     fn every_workload_counts_something() {
         for comparison in WORKLOADS {
