@@ -12,6 +12,9 @@
 //!   --seconds S     criterion's profiling time per row, in the slowed-down
 //!                   time under valgrind (default: the row's own, 2 s, or
 //!                   60 s for the compactions of 64 MiB)
+//!   --no-run        run nothing: report the counts of the last run's
+//!                   callgrind files (target/counters/), e.g. after
+//!                   editing the notes
 //!   --jobs N        rows counted at once (default 2: the counts do not
 //!                   depend on what else runs, only the wall time does)
 //!   --out PATH      where to write the report (default: COUNTERS.md at
@@ -45,18 +48,20 @@ const CACHES: &[&str] = &["--D1=49152,12,64", "--LL=2097152,16,64"];
 #[derive(Debug)]
 struct Options {
     only: Vec<String>,
+    no_run: bool,
     seconds: Option<String>,
     jobs: usize,
     out: Option<PathBuf>,
 }
 
 const USAGE: &str = "usage: cargo run --release -p managed-bench --bin bench_counters \
-                     [-- [--only TEXT]... [--seconds S] [--jobs N] [--out PATH]]";
+                     [-- [--only TEXT]... [--no-run] [--seconds S] [--jobs N] [--out PATH]]";
 
 /// Parses the arguments after the program name.
 fn parse(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
         only: Vec::new(),
+        no_run: false,
         seconds: None,
         jobs: 2,
         out: None,
@@ -70,6 +75,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         };
         match arg.as_str() {
             "--only" => options.only.push(value("a text")?),
+            "--no-run" => options.no_run = true,
             "--seconds" => {
                 let s = value("a number of seconds")?;
                 s.parse::<f64>()
@@ -133,13 +139,31 @@ fn build(root: &Path) -> Result<HashMap<String, PathBuf>, String> {
 
 /// Counts one row: runs it under callgrind and reads the timed function's
 /// cost back.
-fn count(exe: &Path, w: &Workload, seconds: Option<&str>, dir: &Path) -> Result<Cost, String> {
-    let seconds = seconds.map_or_else(|| w.seconds.to_string(), str::to_owned);
+/// Where a row's callgrind output goes.
+fn output_file(w: &Workload, dir: &Path) -> PathBuf {
     let file: String =
         w.id.chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
-    let out = dir.join(format!("{file}.callgrind"));
+    dir.join(format!("{file}.callgrind"))
+}
+
+/// Reads a row's cost back from its callgrind output.
+fn read_cost(w: &Workload, out: &Path) -> Result<Cost, String> {
+    let text = fs::read_to_string(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let cost = measured_cost(&text, MEASURED)?;
+    if cost.calls < w.sections {
+        return Err(format!(
+            "`{}`: {} timed sections counted, fewer than one run (is the id right?)",
+            w.id, cost.calls
+        ));
+    }
+    Ok(cost)
+}
+
+fn count(exe: &Path, w: &Workload, seconds: Option<&str>, dir: &Path) -> Result<Cost, String> {
+    let seconds = seconds.map_or_else(|| w.seconds.to_string(), str::to_owned);
+    let out = output_file(w, dir);
     let status = Command::new("valgrind")
         .args(["--tool=callgrind", "--cache-sim=yes", "--branch-sim=yes"])
         .args(CACHES)
@@ -153,15 +177,7 @@ fn count(exe: &Path, w: &Workload, seconds: Option<&str>, dir: &Path) -> Result<
     if !status.success() {
         return Err(format!("`{}` under callgrind failed ({status})", w.id));
     }
-    let text = fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let cost = measured_cost(&text, MEASURED)?;
-    if cost.calls < w.sections {
-        return Err(format!(
-            "`{}`: {} timed sections counted, fewer than one run (is the id right?)",
-            w.id, cost.calls
-        ));
-    }
-    Ok(cost)
+    read_cost(w, &out)
 }
 
 /// The figures of one row, per operation.
@@ -295,11 +311,15 @@ fn main() -> ExitCode {
         eprintln!("bench_counters: {}: {e}", dir.display());
         return ExitCode::FAILURE;
     }
-    let executables = match build(&root) {
-        Ok(found) => found,
-        Err(e) => {
-            eprintln!("bench_counters: {e}");
-            return ExitCode::FAILURE;
+    let executables = if options.no_run {
+        HashMap::new()
+    } else {
+        match build(&root) {
+            Ok(found) => found,
+            Err(e) => {
+                eprintln!("bench_counters: {e}");
+                return ExitCode::FAILURE;
+            }
         }
     };
 
@@ -318,11 +338,15 @@ fn main() -> ExitCode {
         for _ in 0..options.jobs.min(rows.len()) {
             s.spawn(|| {
                 while let Some(w) = rows.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    println!("bench_counters: counting {}", w.id);
-                    let result = executables
-                        .get(w.bench)
-                        .ok_or_else(|| format!("no bench target `{}`", w.bench))
-                        .and_then(|exe| count(exe, w, options.seconds.as_deref(), &dir));
+                    let result = if options.no_run {
+                        read_cost(w, &output_file(w, &dir))
+                    } else {
+                        println!("bench_counters: counting {}", w.id);
+                        executables
+                            .get(w.bench)
+                            .ok_or_else(|| format!("no bench target `{}`", w.bench))
+                            .and_then(|exe| count(exe, w, options.seconds.as_deref(), &dir))
+                    };
                     if let Err(e) = &result {
                         eprintln!("bench_counters: {e}");
                     }
@@ -363,11 +387,18 @@ fn main() -> ExitCode {
          | | |\n|---|---|\n\
          | machine | {} |\n| date | {} |\n| compiler | {} |\n| valgrind | {valgrind} |\n\
          | simulated caches | L1d 48 KiB 12-way, L2 (callgrind's last level) 2 MiB 16-way, \
-         64-byte lines |\n| command | `{command}` |\n",
+         64-byte lines |\n| command | `{command}` |",
         machine::cpu_model(),
         machine::now_utc(),
         machine::rustc_version(),
     );
+    if options.no_run {
+        md.push_str(
+            "| counts | read back from the callgrind files of the last counting run \
+             (`target/counters/`); the date is the rewrite's |\n",
+        );
+    }
+    md.push('\n');
     for c in WORKLOADS {
         if c.rows.iter().any(|w| counted.contains_key(w.id)) {
             table(&mut md, c, &counted);
@@ -412,6 +443,8 @@ mod tests {
         assert_eq!(o.only, ["slab"]);
         assert_eq!(o.seconds.as_deref(), Some("0.5"));
         assert_eq!(o.jobs, 1);
+        assert!(!o.no_run);
+        assert!(parse(&args(&["--no-run"])).unwrap().no_run);
         assert!(parse(&args(&["--seconds", "-1"])).is_err());
         assert!(parse(&args(&["--jobs", "0"])).is_err());
         assert!(parse(&args(&["--only"])).is_err());
