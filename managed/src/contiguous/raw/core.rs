@@ -244,6 +244,7 @@ impl<T> RawContiguous<T> {
     /// # Panics
     ///
     /// While the pool is borrowed (`operation` names the caller).
+    #[inline]
     #[track_caller]
     pub(crate) fn remove(&self, key: KeyData, operation: &str) -> Option<T> {
         if is_borrowed(self.state().get()) {
@@ -456,7 +457,7 @@ impl<T> Inner<T> {
     ///
     /// When the pool holds two billion objects already, or its key table
     /// is full (before changing anything).
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn push(&mut self, value: T) -> KeyData {
         let g = Self::GEOMETRY;
@@ -539,7 +540,7 @@ impl<T> Inner<T> {
             value
         };
         if self.storage.has_idle() {
-            self.storage.release_idle(g);
+            self.storage.release_idle(g.per_page);
         }
         value
     }

@@ -137,13 +137,20 @@ pub(crate) struct ObjectStorage {
     /// `release_idle` and `shrink_to_fit`).
     pages: Vec<NonNull<u8>>,
     /// The key of the object at each position (its back-pointer: the key
-    /// names the object's slot in the table): `back.len() == len`.
-    back: Vec<KeyData>,
-    /// Objects stored.
+    /// names the object's slot in the table). Its length is the number of
+    /// objects stored.
     ///
-    /// Invariant (kept by the typed pool): positions `0..len` hold
-    /// initialized objects; the slots past `len` hold nothing.
-    len: usize,
+    /// Invariant (kept by the typed pool): positions `0..back.len()` hold
+    /// initialized objects; the slots past it hold nothing.
+    back: Vec<KeyData>,
+    /// Positions below which a push allocates nothing: the smaller of the
+    /// pages' capacity and the back-pointers' capacity, so that one
+    /// comparison decides a push's fast path.
+    ///
+    /// Invariant: `room <= pages.len() * per_page` and `room <=
+    /// back.capacity()`; recomputed by [`set_room`](Self::set_room) after
+    /// every change to either capacity.
+    room: usize,
 }
 
 impl ObjectStorage {
@@ -155,14 +162,19 @@ impl ObjectStorage {
             idle_below: 0,
             pages: Vec::new(),
             back: Vec::new(),
-            len: 0,
+            room: 0,
         }
     }
 
     /// Objects stored.
     #[inline(always)]
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.back.len()
+    }
+
+    /// Recomputes [`room`](Self::room) from the two capacities.
+    fn set_room(&mut self, per_page: usize) {
+        self.room = (self.pages.len() * per_page).min(self.back.capacity());
     }
 
     /// Sets the number of objects stored, no more than now (the
@@ -177,8 +189,7 @@ impl ObjectStorage {
         // The caller's contract, redundant at every call site: `take_at`
         // passes `len - 1`, the pool's `truncate` returns early unless
         // `from < len`, and `Remaining::take_all` passes 0.
-        debug_assert!(len <= self.len);
-        self.len = len;
+        debug_assert!(len <= self.len());
         self.back.truncate(len);
     }
 
@@ -217,22 +228,31 @@ impl ObjectStorage {
 
     /// The key of the object at position `pos`.
     ///
-    /// # Panics
+    /// # Safety
     ///
-    /// When `pos` is not below `len`.
+    /// `pos` must be below the length.
     #[inline(always)]
-    pub(crate) fn back(&self, pos: usize) -> KeyData {
-        self.back[pos]
+    pub(crate) unsafe fn back(&self, pos: usize) -> KeyData {
+        // The caller's contract, redundant at every call site: `retain`
+        // compares with the length first, `take_at` is given a stored
+        // position.
+        debug_assert!(pos < self.back.len());
+        // SAFETY: `pos` is below the length (caller contract).
+        unsafe { *self.back.get_unchecked(pos) }
     }
 
     /// Sets the key of the object at position `pos`.
     ///
-    /// # Panics
+    /// # Safety
     ///
-    /// When `pos` is not below `len`.
+    /// `pos` must be below the length.
     #[inline(always)]
-    pub(crate) fn set_back(&mut self, pos: usize, key: KeyData) {
-        self.back[pos] = key;
+    pub(crate) unsafe fn set_back(&mut self, pos: usize, key: KeyData) {
+        // The caller's contract, redundant at its one call site (`take_at`,
+        // given a stored position).
+        debug_assert!(pos < self.back.len());
+        // SAFETY: `pos` is below the length (caller contract).
+        unsafe { *self.back.get_unchecked_mut(pos) = key };
     }
 
     /// The keys of the objects, in position order.
@@ -246,11 +266,13 @@ impl ObjectStorage {
     /// then cannot fail.
     #[inline(always)]
     pub(crate) fn reserve_one(&mut self, geometry: ObjectGeometry) -> NonNull<u8> {
-        if self.len == self.capacity(geometry) || self.back.len() == self.back.capacity() {
-            self.grow(geometry);
+        let len = self.back.len();
+        if len >= self.room {
+            self.grow(geometry.per_page);
         }
-        // SAFETY: `len` is below the capacity now.
-        unsafe { self.slot(geometry, self.len) }
+        // SAFETY: `len` is below `room` now, so below the pages' capacity
+        // (invariant on `room`).
+        unsafe { self.slot(geometry, len) }
     }
 
     /// Counts the object just written at position `len`, whose key is
@@ -262,33 +284,41 @@ impl ObjectStorage {
     /// and the object at position `len` is initialized.
     #[inline(always)]
     pub(crate) unsafe fn push(&mut self, key: KeyData) {
-        // Not an allocation (`reserve_one` made room), so nothing between
-        // writing the object and counting it can fail. Not a safety check:
-        // were it false, `Vec::push` would grow the vector (or panic, which
-        // leaks the written object, never reads it).
-        debug_assert!(self.back.len() < self.back.capacity());
-        self.back.push(key);
-        self.len += 1;
+        let len = self.back.len();
+        // The caller's contract: `reserve_one` left `len` below `room`, so
+        // below the back-pointers' capacity.
+        debug_assert!(len < self.room);
+        // SAFETY: 1. `len` is below the capacity (caller contract), so the
+        // write stays in the buffer, and nothing between writing the object
+        // and counting it can fail; 2. the new length covers only
+        // initialized keys.
+        unsafe {
+            self.back.as_mut_ptr().add(len).write(key);
+            self.back.set_len(len + 1);
+        }
     }
 
     /// Room for one more object and its back-pointer: a new chunk as
     /// large as the pages so far (up to [`MAX_CHUNK_PAGES`]) when the pages
     /// are full, the back-pointers grown like a `Vec`.
+    ///
+    /// Takes the geometry's `per_page` alone: a whole geometry would be
+    /// passed through memory, and the fast paths would write it out on
+    /// every push only for this rarely taken call.
     #[cold]
     #[inline(never)]
-    fn grow(&mut self, geometry: ObjectGeometry) {
+    fn grow(&mut self, per_page: usize) {
         self.back.reserve(1);
-        if self.len == self.capacity(geometry) {
+        if self.len() == self.pages.len() * per_page {
             let pages = self.pages.len().clamp(1, MAX_CHUNK_PAGES);
-            self.add_chunk(geometry, pages);
+            self.add_chunk(per_page, pages);
         }
+        self.set_room(per_page);
     }
 
-    /// Allocates a chunk of `count` pages after the others.
-    fn add_chunk(&mut self, geometry: ObjectGeometry, count: usize) {
-        // Redundant: a storage is only ever used with the geometry it was
-        // made with (`Inner::<T>::GEOMETRY`, a constant of the pool's `T`).
-        debug_assert_eq!(geometry.page, self.page);
+    /// Allocates a chunk of `count` pages (of `self.page` bytes, holding
+    /// `per_page` objects each) after the others.
+    fn add_chunk(&mut self, per_page: usize, count: usize) {
         let layout = ObjectChunk::layout(self.page, count);
         // Grow the tables first, so a failure leaks no chunk.
         self.chunks.reserve(1);
@@ -299,20 +329,21 @@ impl ObjectStorage {
         for i in 0..count {
             // SAFETY: page `i` lies inside the chunk, aligned to the page size
             // (the chunk is, and pages are a multiple of it apart).
-            self.pages.push(unsafe { base.add(i * geometry.page) });
+            self.pages.push(unsafe { base.add(i * self.page) });
         }
         self.chunks.push(ObjectChunk { base, pages: count });
-        self.set_idle_below(geometry);
+        self.set_idle_below(per_page);
+        self.set_room(per_page);
     }
 
     /// Recomputes [`idle_below`](Self::idle_below) from the chunks.
-    fn set_idle_below(&mut self, geometry: ObjectGeometry) {
+    fn set_idle_below(&mut self, per_page: usize) {
         self.idle_below = match self.chunks.len() {
             0 | 1 => 0,
             n => {
                 let last = self.chunks[n - 1].pages;
                 let second = self.chunks[n - 2].pages;
-                (self.pages.len() - last - second) * geometry.per_page + 1
+                (self.pages.len() - last - second) * per_page + 1
             }
         };
     }
@@ -321,7 +352,7 @@ impl ObjectStorage {
     /// chunks hold no object. One comparison, for the removal paths.
     #[inline(always)]
     pub(crate) fn has_idle(&self) -> bool {
-        self.len < self.idle_below
+        self.len() < self.idle_below
     }
 
     /// Frees the last chunk while it and the one before it hold no object,
@@ -330,10 +361,11 @@ impl ObjectStorage {
     /// each time. The back-pointers' capacity shrinks with the pages.
     ///
     /// Only frees pages past every object; nothing that points at an
-    /// object changes.
+    /// object changes. Takes `per_page` alone, as [`grow`](Self::grow)
+    /// does.
     #[cold]
     #[inline(never)]
-    pub(crate) fn release_idle(&mut self, geometry: ObjectGeometry) {
+    pub(crate) fn release_idle(&mut self, per_page: usize) {
         while self.has_idle() {
             let chunk = self
                 .chunks
@@ -344,27 +376,32 @@ impl ObjectStorage {
             // no object (it lies past the chunk before it, which starts at
             // or after `len`); its pages left the table.
             unsafe { deallocate(chunk.base, ObjectChunk::layout(self.page, chunk.pages)) };
-            self.set_idle_below(geometry);
+            self.set_idle_below(per_page);
         }
-        let capacity = self.capacity(geometry);
+        let capacity = self.pages.len() * per_page;
         if self.back.capacity() > capacity.max(self.back.len()) {
             self.back.shrink_to(capacity);
         }
+        self.set_room(per_page);
     }
 
     /// Allocates pages (in one chunk) until `capacity` objects fit.
     pub(crate) fn reserve(&mut self, geometry: ObjectGeometry, capacity: usize) {
-        self.back.reserve(capacity.saturating_sub(self.len));
+        // Redundant: a storage is only ever used with the geometry it was
+        // made with (`Inner::<T>::GEOMETRY`, a constant of the pool's `T`).
+        debug_assert_eq!(geometry.page, self.page);
+        self.back.reserve(capacity.saturating_sub(self.len()));
         let pages = capacity.div_ceil(geometry.per_page);
         if pages > self.pages.len() {
-            self.add_chunk(geometry, pages - self.pages.len());
+            self.add_chunk(geometry.per_page, pages - self.pages.len());
         }
+        self.set_room(geometry.per_page);
     }
 
     /// Frees the chunks past the page of the last object, and unused
     /// back-pointer capacity.
     pub(crate) fn shrink_to_fit(&mut self, geometry: ObjectGeometry) {
-        let keep = self.len.div_ceil(geometry.per_page);
+        let keep = self.len().div_ceil(geometry.per_page);
         while let Some(chunk) = self.chunks.last() {
             let first = self.pages.len() - chunk.pages;
             if first < keep {
@@ -376,10 +413,11 @@ impl ObjectStorage {
             // last object, holds nothing; its pages left the table.
             unsafe { deallocate(chunk.base, ObjectChunk::layout(self.page, chunk.pages)) };
         }
-        self.set_idle_below(geometry);
+        self.set_idle_below(geometry.per_page);
         self.chunks.shrink_to_fit();
         self.pages.shrink_to_fit();
         self.back.shrink_to_fit();
+        self.set_room(geometry.per_page);
     }
 
     /// Bytes of pages and of the tables.
@@ -429,7 +467,7 @@ impl ObjectStorage {
                 let start = block.len();
                 block.push(SpanKind::Padding, geometry.first);
                 let first = page * geometry.per_page;
-                let live = self.len.saturating_sub(first).min(geometry.per_page);
+                let live = self.len().saturating_sub(first).min(geometry.per_page);
                 for _ in 0..live {
                     block
                         .push(SpanKind::Live, size)
@@ -526,9 +564,9 @@ mod tests {
                 .all(|w| w[1].addr().get() - w[0].addr().get() == g.page)
         );
         // Growing adds a chunk as large as the pages so far.
-        storage.len = 3 * g.per_page;
-        storage.back.clear();
-        storage.grow(g);
+        let key = KeyData::from_ffi(1);
+        storage.back.resize(3 * g.per_page, key);
+        storage.grow(g.per_page);
         assert_eq!(storage.pages().len(), 6);
         for pos in [
             0,
@@ -547,12 +585,49 @@ mod tests {
                 (pos % g.per_page) * g.stride
             );
         }
-        storage.len = g.per_page + 1;
+        storage.back.truncate(g.per_page + 1);
         storage.shrink_to_fit(g);
         assert_eq!(storage.pages().len(), 3, "the first chunk holds objects");
-        storage.len = 0;
+        storage.back.clear();
         storage.shrink_to_fit(g);
         assert_eq!(storage.pages().len(), 0);
         assert_eq!(storage.reserved_bytes(), 0);
+    }
+
+    #[test]
+    fn pushes_allocate_only_past_the_room_of_both_capacities() {
+        let g = ObjectGeometry::of(Layout::new::<[u64; 4]>());
+        let mut storage = ObjectStorage::new(g);
+        assert_eq!(storage.room, 0);
+        let key = KeyData::from_ffi(7);
+        let mut places = Vec::new();
+        for i in 0..2 * g.per_page + 3 {
+            let place = storage.reserve_one(g);
+            // SAFETY: `reserve_one` made room; the storage never reads an
+            // object (the test writes none: it only counts positions).
+            unsafe { storage.push(key) };
+            assert_eq!(storage.len(), i + 1);
+            assert!(storage.room <= storage.capacity(g));
+            assert!(storage.room <= storage.back.capacity());
+            assert!(storage.len() <= storage.room);
+            places.push(place.addr().get());
+        }
+        // Every position got its own place, a stride apart within a page.
+        places.sort_unstable();
+        places.dedup();
+        assert_eq!(places.len(), storage.len());
+        // SAFETY: positions below the length.
+        assert_eq!(unsafe { storage.back(storage.len() - 1) }, key);
+        // A capacity cut by `shrink_to_fit` cuts the room with it.
+        storage.shrink_to_fit(g);
+        assert_eq!(
+            storage.room,
+            storage.capacity(g).min(storage.back.capacity())
+        );
+        assert!(storage.room >= storage.len());
+        // SAFETY: the storage holds no object to forget.
+        unsafe { storage.truncate(0) };
+        storage.shrink_to_fit(g);
+        assert_eq!((storage.room, storage.capacity(g)), (0, 0));
     }
 }

@@ -125,7 +125,11 @@ impl SlotTable {
     /// position.
     #[inline]
     pub(crate) fn remove_live(&mut self, key: KeyData) -> Option<usize> {
-        self.position(key)?;
+        // With no removal pending, no position has `PENDING` set
+        // (invariant on `slots`): one lookup does.
+        if !self.pending.is_empty() {
+            self.position(key)?;
+        }
         self.remove(key)
     }
 
