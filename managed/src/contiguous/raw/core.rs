@@ -301,9 +301,10 @@ impl<T> RawContiguous<T> {
         let _guard = ExclusiveGuard { core: self.core };
         let mut position = 0;
         loop {
-            // SAFETY: short reads; the exclusive borrow keeps every other
-            // path away from the objects, and no removal but this walk's
-            // own happens until it ends.
+            // SAFETY: 1. short reads; the exclusive borrow keeps every
+            // other path away from the objects, and no removal but this
+            // walk's own happens until it ends; 2. `position` is below the
+            // length (checked right here), as `back` and `slot` require.
             let (key, object) = unsafe {
                 let storage = &(*self.inner()).storage;
                 if position >= storage.len() {
@@ -520,12 +521,14 @@ impl<T> Inner<T> {
     pub(crate) unsafe fn take_at(&mut self, position: usize) -> T {
         let g = Self::GEOMETRY;
         let last = self.storage.len() - 1;
-        // SAFETY: 1. `position` and `last` are stored positions; 2. the
+        // SAFETY: 1. `position` and `last` are stored positions (below the
+        // length, as `slot`, `back` and `set_back` require); 2. the
         // object is read out once and its place refilled by the last object
         // (whose key and table entry follow it), or it was the last; the
         // length then drops by one, so no position is read twice or left
         // uninitialized; 3. no reference to either object exists (caller
-        // contract).
+        // contract); 4. the key stored beside the last object is in the
+        // table (invariant on `Inner`), as `moved` requires.
         let value = unsafe {
             let hole = self.storage.slot(g, position);
             let value = hole.cast::<T>().read();

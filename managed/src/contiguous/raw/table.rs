@@ -84,18 +84,20 @@ impl SlotTable {
         Some((position & !PENDING) as usize)
     }
 
-    /// Records that the object of `key` (a stored object's) now lives at
-    /// `position`, keeping its pending mark.
+    /// Records that the object of `key` now lives at `position`, keeping
+    /// its pending mark.
+    ///
+    /// # Safety
+    ///
+    /// `key` must be in the map: the key of a stored object (its
+    /// back-pointer), which the map holds by its invariant. The slot is
+    /// then found without a version check.
     #[inline(always)]
-    pub(crate) fn moved(&mut self, key: KeyData, position: usize) {
-        if let Some(slot) = self.slots.get_mut(DefaultKey::from(key)) {
-            *slot = (*slot & PENDING) | position as u32;
-        } else {
-            // Every stored object has its key in the map (invariant); a
-            // missing one would leave the moved object unreachable, never
-            // unsound: say so in debug builds.
-            debug_assert!(false, "a stored object without its key");
-        }
+    pub(crate) unsafe fn moved(&mut self, key: KeyData, position: usize) {
+        // SAFETY: the key is in the map (caller contract); slotmap checks
+        // it again in debug builds.
+        let slot = unsafe { self.slots.get_unchecked_mut(DefaultKey::from(key)) };
+        *slot = (*slot & PENDING) | position as u32;
     }
 
     /// Begins the deferred removal of the live object of `key`: lookups
@@ -205,7 +207,8 @@ mod tests {
         assert!(!table.defer(b), "deferred once");
         assert_eq!(table.position(b), None);
         assert_eq!(table.stored(b), Some(1));
-        table.moved(b, 0);
+        // SAFETY: `b` is in the map (pending, not removed).
+        unsafe { table.moved(b, 0) };
         assert_eq!(table.stored(b), Some(0), "pending positions follow moves");
         assert!(table.remove_live(b).is_none());
         assert_eq!(table.pending, [b]);
