@@ -137,8 +137,6 @@ fn build(root: &Path) -> Result<HashMap<String, PathBuf>, String> {
     Ok(found)
 }
 
-/// Counts one row: runs it under callgrind and reads the timed function's
-/// cost back.
 /// Where a row's callgrind output goes.
 fn output_file(w: &Workload, dir: &Path) -> PathBuf {
     let file: String =
@@ -161,6 +159,8 @@ fn read_cost(w: &Workload, out: &Path) -> Result<Cost, String> {
     Ok(cost)
 }
 
+/// Counts one row: runs it under callgrind and reads the timed function's
+/// cost back.
 fn count(exe: &Path, w: &Workload, seconds: Option<&str>, dir: &Path) -> Result<Cost, String> {
     let seconds = seconds.map_or_else(|| w.seconds.to_string(), str::to_owned);
     let out = output_file(w, dir);
