@@ -1,6 +1,6 @@
 //! The borrow guards' safe conveniences: `Debug`, `IntoIterator` for
 //! references, [`PoolRef::to_vec`]. The guards themselves (they hold the
-//! pool's borrow and hand out references into its pages) are in the raw
+//! pool's borrow and hand out references into its buffer) are in the raw
 //! layer ([`super::raw::guards`]).
 
 use alloc::vec::Vec;

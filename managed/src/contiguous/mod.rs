@@ -1,19 +1,20 @@
 //! [`ContiguousUniformPool`]: dense storage behind copyable keys and stable
 //! proxies.
 //!
-//! A pool keeps its objects densely, with no gaps, on size-aligned pages:
-//! removing one moves the last object into the hole, and growing adds a
-//! page without moving anything. Code never holds the address of an
-//! object; it holds a handle that goes through a stable *slot* holding the
-//! object's address, which the pool rewrites whenever the object moves (a
-//! back-pointer per object names its slot):
+//! A pool keeps its objects densely, with no gaps, in one buffer, like a
+//! `Vec`: removing one moves the last object into the hole, and the buffer
+//! doubles when full and halves when three quarters empty. Code never
+//! holds the address of an object beyond a borrow; it holds a handle that
+//! goes through a stable *slot* holding the object's position, which the
+//! pool rewrites whenever the object moves (a back-pointer per object
+//! names its slot):
 //!
 //! - a **key** ([`DefaultKey`], or a type made with [`new_key_type!`]):
 //!   `Copy`, `'static`, 8 bytes, generation-checked (a lookup returns
 //!   `None` once the object is gone), held in any struct beside the pool;
-//! - a **[`Proxy`]**: one pointer, owns its object (dropping it removes the
-//!   object), borrows the pool, and carries the object's field accessors
-//!   and forwarded methods.
+//! - a **[`Proxy`]**: two words (the pool and the key), owns its object
+//!   (dropping it removes the object), borrows the pool, and carries the
+//!   object's field accessors and forwarded methods.
 //!
 //! Access goes through closures ([`Proxy::with`], [`Proxy::with_mut`]),
 //! guards ([`ContiguousUniformPool::get`], [`ContiguousUniformPool::borrow`]),

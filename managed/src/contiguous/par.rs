@@ -3,17 +3,17 @@
 //!
 //! A walk takes the pool's borrow on the calling thread exactly as its
 //! sequential counterpart does ([`ContiguousUniformPool::map`] takes the
-//! exclusive borrow, [`PoolRef`] / [`PoolRefMut`] hold theirs), cuts the
-//! objects into one slice per page, and hands the slices to rayon. Why
-//! that is sound:
+//! exclusive borrow, [`PoolRef`] / [`PoolRefMut`] hold theirs), and
+//! hands the objects, which are one slice, to rayon's slice iterators,
+//! which split it among the threads. Why that is sound:
 //!
 //! 1. While the borrow is held nothing moves, is dropped or is added (the
 //!    pool's `RefCell` rule), so every slice stays valid until the walk
 //!    returns, and rayon returns only after every task has finished (also
 //!    when one panics: the panic is carried to the caller after the others
 //!    are done, and the guard then ends the borrow).
-//! 2. The slices lie on different pages, so the `&mut T`s handed to
-//!    different threads never overlap.
+//! 2. Rayon splits the slice into disjoint parts, so the `&mut T`s handed
+//!    to different threads never overlap.
 //! 3. Nothing on another thread can reach the pool: the pool is not
 //!    `Sync` and proxies and guards are neither `Send` nor `Sync`, so the
 //!    closure (which must be `Send + Sync`) can capture none of them. On
@@ -30,7 +30,8 @@ use super::{ContiguousUniformPool, PoolRef, PoolRefMut};
 
 impl<T: Send, K: Key> ContiguousUniformPool<T, K> {
     /// [`map`](Self::map) on rayon's threads: runs `f` on every object,
-    /// with exclusive access, each page's objects as one piece of work.
+    /// with exclusive access, the objects' slice split among the threads
+    /// as rayon's `par_iter_mut` splits a slice.
     ///
     /// The pool is exclusively borrowed for the whole walk, so `f` sees
     /// the objects present when it starts; `f` cannot reach the pool or
@@ -58,8 +59,8 @@ impl<T: Send, K: Key> ContiguousUniformPool<T, K> {
 }
 
 impl<T: Send, K> PoolRefMut<'_, T, K> {
-    /// The objects, exclusively, as a rayon parallel iterator; each page's
-    /// objects are one piece of work, walked in storage order.
+    /// The objects, exclusively, as a rayon parallel iterator over their
+    /// slice (rayon splits it into pieces, each walked in storage order).
     ///
     /// ```
     /// use managed::prelude::*;
@@ -77,16 +78,13 @@ impl<T: Send, K> PoolRefMut<'_, T, K> {
     pub fn par_values_mut(&mut self) -> impl ParallelIterator<Item = &mut T> + '_ {
         // The guard's exclusive borrow keeps the objects in place for the
         // iterator's lifetime, which borrows the guard mutably.
-        self.values_mut()
-            .into_runs()
-            .into_par_iter()
-            .flat_map_iter(|run| run)
+        self.values_mut().into_slice().par_iter_mut()
     }
 }
 
 impl<T: Sync, K> PoolRef<'_, T, K> {
-    /// The objects, shared, as a rayon parallel iterator; each page's
-    /// objects are one piece of work, walked in storage order.
+    /// The objects, shared, as a rayon parallel iterator over their slice
+    /// (rayon splits it into pieces, each walked in storage order).
     ///
     /// ```
     /// use managed::prelude::*;
@@ -100,9 +98,6 @@ impl<T: Sync, K> PoolRef<'_, T, K> {
     /// assert_eq!(total, (0..5_000).sum());
     /// ```
     pub fn par_values(&self) -> impl ParallelIterator<Item = &T> + '_ {
-        self.values()
-            .into_runs()
-            .into_par_iter()
-            .flat_map_iter(|run| run)
+        self.values().into_slice().par_iter()
     }
 }

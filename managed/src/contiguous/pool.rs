@@ -20,13 +20,14 @@ use crate::SpaceStats;
 /// A pool of `T` that keeps every live object contiguous, reached through
 /// copyable keys of type `K` and owning proxies.
 ///
-/// The objects always fill positions `0..len` with no gap, on size-aligned
-/// pages of a few hundred objects each, so [`map`](Self::map) runs at the
-/// speed of iterating a slice. Removing an object moves the last object
-/// into the hole (fixing that object's slot in the key table, through
-/// which its keys and proxy reach it); growing never moves an object, since
-/// a full last page gets a new page after it. There are two kinds of
-/// handles:
+/// The objects always fill positions `0..len` with no gap, in one buffer
+/// aligned to a cache line, so [`map`](Self::map) is a slice walk and a key
+/// finds its object with one lookup in the key table, as a `Vec` index
+/// would. Removing an object moves the last object into the hole (fixing
+/// that object's slot in the key table, through which its keys and proxy
+/// reach it); the buffer doubles when full, like a `Vec`'s, which moves the
+/// objects too (only ever while no borrow is active, so no reference sees
+/// it). There are two kinds of handles:
 ///
 /// - A **key** (`K`, a [`slotmap`] key type: [`DefaultKey`] by default, or
 ///   one declared with [`new_key_type!`](super::new_key_type)) is `Copy`,
@@ -62,10 +63,11 @@ use crate::SpaceStats;
 ///   outermost borrow ends. [`alloc`](Self::alloc), [`insert`](Self::insert)
 ///   and [`remove`](Self::remove) panic while the pool is borrowed, so every
 ///   borrow sees a fixed set of objects.
-/// - When a removal or the end of a borrow leaves the last two chunks of
-///   pages empty, the last chunk goes back to the allocator (one empty
-///   chunk is kept, so a pool that oscillates at a boundary does not
-///   allocate and free each time).
+/// - When a removal or the end of a borrow leaves the buffer less than a
+///   quarter full, it halves (not below the capacity asked of
+///   [`with_capacity`](Self::with_capacity)): after halving it is half
+///   full, and after doubling half empty, so a pool that oscillates at a
+///   boundary does not reallocate each time.
 /// - `&mut self` methods ([`clear`](Self::clear), [`drain`](Self::drain),
 ///   [`shrink_to_fit`](Self::shrink_to_fit), [`iter_mut`](Self::iter_mut))
 ///   can only be called when no proxy borrows the pool.
@@ -108,7 +110,7 @@ pub struct ContiguousUniformPool<T, K = DefaultKey> {
 }
 
 /// Space and density figures of a [`ContiguousUniformPool`]: how many
-/// objects it holds against how many its pages hold, and the bytes behind
+/// objects it holds against how many its buffer holds, and the bytes behind
 /// them. From [`ContiguousUniformPool::detailed_stats`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -117,22 +119,23 @@ pub struct ContiguousStats {
     pub len: usize,
     /// Objects whose removal waits for the end of the current borrow.
     pub pending: usize,
-    /// Objects the allocated pages hold.
+    /// Objects the allocated buffer holds.
     pub capacity: usize,
     /// Keys in the key table: one per stored object (live or pending).
     pub slots: usize,
     /// Keys the table holds without growing (8 bytes each). The table
     /// keeps its slots, so that stale keys stay stale.
     pub slot_capacity: usize,
-    /// Bytes of live objects against bytes reserved (object pages, page
-    /// table, the keys beside the objects, the key table).
+    /// Bytes of live objects against bytes reserved (the object buffer,
+    /// the keys beside the objects, the key table).
     pub space: SpaceStats,
 }
 
 impl ContiguousStats {
-    /// The fraction of the object pages' room that holds live objects, in
-    /// `0.0..=1.0` (an empty pool with no pages is `1.0`). The objects
-    /// themselves are always dense; this is how well the pages fit them.
+    /// The fraction of the object buffer's room that holds live objects,
+    /// in `0.0..=1.0` (an empty pool with no buffer is `1.0`). The objects
+    /// themselves are always dense; this is how well the buffer fits them
+    /// (at least a quarter once it has grown past its first size).
     #[must_use]
     pub fn density(&self) -> f64 {
         if self.capacity == 0 {
@@ -147,7 +150,7 @@ impl fmt::Display for ContiguousStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} objects in room for {} ({:.1}% of the pages), {} slots; {}",
+            "{} objects in room for {} ({:.1}% of the buffer), {} slots; {}",
             self.len,
             self.capacity,
             self.density() * 100.0,
@@ -166,12 +169,13 @@ impl<T> ContiguousUniformPool<T> {
         Self::with_key()
     }
 
-    /// An empty pool with [`DefaultKey`] keys and pages for `capacity`
-    /// objects allocated.
+    /// An empty pool with [`DefaultKey`] keys and a buffer for `capacity`
+    /// objects allocated, which removals never shrink (only
+    /// [`shrink_to_fit`](Self::shrink_to_fit) does).
     ///
     /// # Panics
     ///
-    /// When the pages would exceed `isize::MAX` bytes.
+    /// When the buffer would exceed `isize::MAX` bytes.
     #[must_use]
     #[track_caller]
     pub fn with_capacity(capacity: usize) -> Self {
@@ -187,12 +191,13 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
         Self::with_capacity_and_key(0)
     }
 
-    /// An empty pool with keys of type `K` and pages for `capacity`
-    /// objects allocated.
+    /// An empty pool with keys of type `K` and a buffer for `capacity`
+    /// objects allocated, which removals never shrink (only
+    /// [`shrink_to_fit`](Self::shrink_to_fit) does).
     ///
     /// # Panics
     ///
-    /// When the pages would exceed `isize::MAX` bytes.
+    /// When the buffer would exceed `isize::MAX` bytes.
     #[must_use]
     #[track_caller]
     pub fn with_capacity_and_key(capacity: usize) -> Self {
@@ -325,13 +330,13 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
         self.len() == 0
     }
 
-    /// Objects the allocated pages hold.
+    /// Objects the allocated buffer holds.
     #[must_use]
     pub fn capacity(&self) -> usize {
         self.raw.capacity()
     }
 
-    /// Drops every object, keeping the pages for reuse; every key becomes
+    /// Drops every object, keeping the buffer for reuse; every key becomes
     /// stale. Needs `&mut self`, so no proxy can be alive (proxies that
     /// were leaked with `mem::forget` are simply forgotten).
     ///
@@ -376,13 +381,13 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
 
     /// Removes every object, yielding them by value in storage order; every
     /// key becomes stale. Objects not consumed are dropped with the
-    /// iterator; the pages are kept for reuse.
+    /// iterator; the buffer is kept for reuse.
     pub fn drain(&mut self) -> Drain<'_, T> {
         self.raw.drain()
     }
 
-    /// Bytes used by live objects against bytes reserved (object pages,
-    /// the page table, the keys stored beside the objects, 8 bytes each,
+    /// Bytes used by live objects against bytes reserved (the object
+    /// buffer, the keys stored beside the objects, 8 bytes each,
     /// and the key table, 8 bytes per slot). See
     /// [`detailed_stats`](Self::detailed_stats) for object counts and
     /// density.
@@ -417,18 +422,19 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
         }
     }
 
-    /// Gives back unused pages: object pages past the last object (all of
-    /// them, where removals keep one empty chunk spare), and unused
-    /// capacity of the tables. The key table keeps its slots, so that
+    /// Gives back unused memory: the object buffer's room past the last
+    /// object (which removals only halve while it is three quarters empty,
+    /// and never below the capacity asked of
+    /// [`with_capacity`](Self::with_capacity)), and unused capacity of the
+    /// tables. The key table keeps its slots, so that
     /// stale keys stay stale.
     pub fn shrink_to_fit(&mut self) {
         self.raw.shrink_to_fit();
     }
 
-    /// A map of the pool's memory: one block per chunk of object pages
-    /// (the objects, dense from the first page: live, then the free room
-    /// past the last one), then the page table, the chunk list, the
-    /// back-pointers and the key table. The blocks add up to
+    /// A map of the pool's memory: the object buffer (the objects, dense
+    /// from its start: live, then the free room past the last one), then
+    /// the back-pointers and the key table. The blocks add up to
     /// [`stats`](Self::stats)' reserved bytes, and live bytes are its live
     /// bytes (objects whose removal waits for a borrow to end are drawn
     /// live too: they are still stored).
@@ -455,8 +461,8 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
         map
     }
 
-    /// Runs `f` on every object, in storage order (position order, page by
-    /// page), with exclusive access, as fast as a slice walk.
+    /// Runs `f` on every object, in storage order (position order), with
+    /// exclusive access: a slice walk.
     ///
     /// The walk covers the objects present when it starts: proxies dropped
     /// and keys removed with [`remove_deferred`](Self::remove_deferred) by

@@ -347,8 +347,8 @@ fn pending_removals_are_stale_in_guards_and_iterated_until_the_borrow_ends() {
 }
 
 #[test]
-fn idle_pages_go_back_without_mut_and_an_oscillating_pool_keeps_its_spare() {
-    // 1 KiB objects: 16 per 16 KiB page, so chunks fill quickly.
+fn idle_memory_goes_back_without_mut_and_an_oscillating_pool_keeps_its_room() {
+    // 1 KiB objects: 16 fill the first 16 KiB buffer, so it doubles often.
     let pool = ContiguousUniformPool::new();
     let n = if cfg!(miri) { 200 } else { 2000 };
     let keys: Vec<_> = (0..n).map(|i| pool.insert([i as u64; 128])).collect();
@@ -358,14 +358,16 @@ fn idle_pages_go_back_without_mut_and_an_oscillating_pool_keeps_its_spare() {
     }
     let small = pool.stats().reserved_bytes;
     assert!(small * 3 < full, "{small} of {full} bytes kept");
-    // The page of the ten objects left, and one empty page kept spare.
+    // The buffer halved while a quarter of it held nothing: the ten
+    // objects left keep room for 32.
     assert_eq!(pool.capacity(), 2 * 16);
     // Proxies dropped one by one never make the pool grow.
     let proxies: Vec<_> = (0..100).map(|i| pool.alloc([i; 128])).collect();
     let before = pool.stats().reserved_bytes;
     drop(proxies);
     assert!(pool.stats().reserved_bytes <= before);
-    // Oscillating around a chunk boundary allocates no new chunk.
+    // Oscillating at the capacity reallocates once: after doubling, the
+    // buffer is half empty, and a removal leaves it more than a quarter full.
     let capacity = pool.capacity();
     let fill: Vec<_> = (pool.len()..capacity)
         .map(|_| pool.insert([0; 128]))
@@ -376,11 +378,11 @@ fn idle_pages_go_back_without_mut_and_an_oscillating_pool_keeps_its_spare() {
         assert!(pool.remove_deferred(extra));
     }
     let after = pool.stats().reserved_bytes;
-    assert!(after >= at_boundary, "the spare chunk is kept");
+    assert!(after >= at_boundary, "the doubled buffer is kept");
     let extra = pool.insert([2; 128]);
     assert_eq!(pool.stats().reserved_bytes, after, "and reused");
     assert!(pool.remove_deferred(extra));
-    // Removals deferred by a walk free pages when the walk ends.
+    // Removals deferred by a walk shrink the buffer when the walk ends.
     let before_walk = pool.stats().reserved_bytes;
     pool.map_with_key(|key, _| {
         pool.remove_deferred(key);
@@ -425,7 +427,7 @@ fn mut_self_methods_keep_keys_or_make_them_all_stale() {
     pool.shrink_to_fit();
     assert!(pool.stats().reserved_bytes < reserved);
     // Keys stay valid across `shrink_to_fit`; stale ones stay stale even
-    // when their slots' pages were freed and are made again.
+    // when their slots are made again.
     assert!(keys[..100].iter().all(|&k| pool.contains(k)));
     let fresh: Vec<_> = (600..1200).map(|id| pool.insert(drops.track(id))).collect();
     assert!(keys[100..].iter().all(|&k| !pool.contains(k)));

@@ -234,7 +234,8 @@ fn the_particle_scenario() {
     world.particles.retain(|_, p| p.name.is_some());
     let stats = world.particles.detailed_stats();
     assert_eq!(stats.len, world.by_name.len());
-    // What is left fits in the first page; one empty page is kept.
+    // The buffer halved down to the first buffer's size (292 particles)
+    // or to four times what is left.
     assert!(stats.capacity <= peak.min(2 * 292), "{stats}");
     if !cfg!(miri) {
         assert!(peak >= 4 * 292, "the population peaked at {peak}");

@@ -19,9 +19,9 @@ use proptest::prelude::*;
 /// How many times each id has been dropped.
 type DropLog = Rc<RefCell<HashMap<u32, u32>>>;
 
-/// About 800 bytes, so that 19 fit in a page: even the short operation
-/// sequences run under Miri spread objects over several pages, and removals
-/// move objects across page boundaries.
+/// About 800 bytes, so that 20 fill the first buffer: even the short
+/// operation sequences run under Miri grow and halve the buffer, moving
+/// every object.
 struct Obj {
     id: u32,
     value: i64,

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::common::{Ledger, Tracked};
 
-/// Enough objects for several pages, scaled down under Miri.
+/// Enough objects for several pieces of work, scaled down under Miri.
 const N: usize = if cfg!(miri) { 150 } else { 20_000 };
 
 /// Runs `test` on a worker of a fresh rayon pool of three threads, whose
@@ -35,7 +35,7 @@ fn on_three_threads<R: Send>(test: impl FnOnce() -> R + Send) -> R {
         .install(test)
 }
 
-/// 256 bytes: a 16 KiB page holds a few dozen, so `N` objects span pages.
+/// 256 bytes, so that `N` objects are many pieces of a parallel walk.
 #[derive(Debug, Clone, PartialEq)]
 struct Obj {
     id: u64,
@@ -67,7 +67,7 @@ fn par_map_visits_every_object_once_on_several_threads() {
             o.pad[0] = o.id * 2;
             seen.lock().unwrap().insert(std::thread::current().id());
             // Hold every thread here until a second one has joined (the
-            // others steal the pages left while this one waits), so that
+            // others steal the pieces left while this one waits), so that
             // the walk is shown to run on several threads however fast
             // one thread alone would finish it.
             let start = Instant::now();
@@ -91,7 +91,7 @@ fn par_map_visits_every_object_once_on_several_threads() {
         let k = pool.insert(obj(u64::MAX));
         assert!(pool.remove(k).is_some());
         if !cfg!(miri) {
-            // Rayon decides where each piece runs; with hundreds of pages and
+            // Rayon decides where each piece runs; with thousands of objects and
             // three threads, more than one takes part.
             assert!(seen.lock().unwrap().len() > 1, "the walk ran on one thread");
         }

@@ -84,7 +84,7 @@ pub(crate) struct ContiguousCore<T> {
     pub(crate) state: Cell<usize>,
     /// The objects and their bookkeeping. References to `Inner` never
     /// outlive one internal operation and are never held across user code;
-    /// user code only holds references into the object pages, and
+    /// user code only holds references into the object buffer, and
     /// only while `state` is borrowed.
     pub(crate) inner: UnsafeCell<Inner<T>>,
 }
@@ -106,21 +106,21 @@ pub(crate) struct Inner<T> {
 
 // SAFETY: moving a pool to another thread needs it unborrowed (a proxy or
 // guard borrows it), so no proxy, guard or reference of this thread is
-// left; the raw pointers (the core, the pages) are owned by the pool and
+// left; the raw pointers (the core, the object buffer) are owned by the pool and
 // move with it. The objects move too, hence `T: Send`. (The pool adds
 // only its key type, which is plain data and may stay behind.)
 unsafe impl<T: Send> Send for RawContiguous<T> {}
 
 impl<T> RawContiguous<T> {
-    /// An empty core with pages for `capacity` objects allocated.
+    /// An empty core with a buffer for `capacity` objects allocated.
     ///
     /// # Panics
     ///
-    /// When the pages would exceed `isize::MAX` bytes.
+    /// When the buffer would exceed `isize::MAX` bytes.
     #[track_caller]
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         let mut storage = ObjectStorage::new(Inner::<T>::GEOMETRY);
-        storage.reserve(Inner::<T>::GEOMETRY, capacity);
+        storage.reserve(capacity);
         let core = Box::new(ContiguousCore {
             state: Cell::new(0),
             inner: UnsafeCell::new(Inner {
@@ -162,7 +162,7 @@ impl<T> RawContiguous<T> {
     ///
     /// For the borrow guards: the reference must not outlive a borrow of
     /// the pool, during which nothing mutates the storage (no object is
-    /// added or removed, no page allocated or freed); proxy drops and
+    /// added or removed, the buffer neither grows nor shrinks); proxy drops and
     /// deletions then only touch the table.
     #[inline(always)]
     pub(crate) fn storage(&self) -> &ObjectStorage {
@@ -263,7 +263,7 @@ impl<T> RawContiguous<T> {
         let state = self.state();
         let current = state.get();
         // SAFETY: a short `&mut` to `Inner`: user code may hold references
-        // into the object pages and iterators over the page and key
+        // into the object buffer and iterators over the object and key
         // tables' heap buffers, never references into `Inner` itself, and
         // no user code runs while this reference lives.
         let inner = unsafe { &mut *self.inner() };
@@ -356,13 +356,13 @@ impl<T> RawContiguous<T> {
         self.table().pending.len()
     }
 
-    /// Objects the allocated pages hold.
+    /// Objects the allocated buffer holds.
     #[inline]
     pub(crate) fn capacity(&self) -> usize {
-        self.storage().capacity(Inner::<T>::GEOMETRY)
+        self.storage().capacity()
     }
 
-    /// Bytes reserved: the object pages and their tables, the key table.
+    /// Bytes reserved: the object buffer, the back-pointers, the key table.
     pub(crate) fn reserved_bytes(&self) -> usize {
         self.storage().reserved_bytes() + self.table().reserved_bytes()
     }
@@ -370,8 +370,7 @@ impl<T> RawContiguous<T> {
     /// Adds the pool's blocks to `map` (see
     /// [`ContiguousUniformPool::memory_map`]).
     pub(crate) fn map_into(&self, map: &mut crate::memory_map::MemoryMap) {
-        self.storage()
-            .map_into(Inner::<T>::GEOMETRY, size_of::<T>(), map);
+        self.storage().map_into(size_of::<T>(), map);
         self.table().map_into(map);
     }
 
@@ -414,7 +413,7 @@ impl<T> RawContiguous<T> {
         unsafe { ValuesMut::new(&inner.storage) }
     }
 
-    /// Drops every object, keeping the pages; every key becomes stale.
+    /// Drops every object, keeping the buffer; every key becomes stale.
     pub(crate) fn clear(&mut self) {
         let inner = self.settle();
         inner.table.clear();
@@ -430,10 +429,10 @@ impl<T> RawContiguous<T> {
         unsafe { Drain::new(rest, inner) }
     }
 
-    /// Gives back unused pages and table capacity.
+    /// Gives back unused buffer and table capacity.
     pub(crate) fn shrink_to_fit(&mut self) {
         let inner = self.settle();
-        inner.storage.shrink_to_fit(Inner::<T>::GEOMETRY);
+        inner.storage.shrink_to_fit();
         inner.table.shrink_to_fit();
     }
 }
@@ -442,14 +441,13 @@ impl<T> Drop for RawContiguous<T> {
     fn drop(&mut self) {
         // SAFETY: the core came from `Box::leak` in `with_capacity` and is
         // freed only here; nothing borrows the pool any more, so no proxy,
-        // guard or header is used again (headers go with the core's
-        // pages).
+        // or guard is used again.
         drop(unsafe { Box::from_raw(self.core.as_ptr()) });
     }
 }
 
 impl<T> Inner<T> {
-    /// The page geometry of `T`, a constant.
+    /// The buffer geometry of `T`, a constant.
     pub(crate) const GEOMETRY: ObjectGeometry = ObjectGeometry::of(Layout::new::<T>());
 
     /// Appends `value` and returns its new key.
@@ -510,13 +508,13 @@ impl<T> Inner<T> {
 
     /// Moves the object at `position` out, fills the hole with the last
     /// object (whose key and table entry follow it) and returns the object;
-    /// frees idle chunks of pages. The removed object's key must be out of
-    /// the table already.
+    /// halves the buffer when it is three quarters empty, which moves the
+    /// objects. The removed object's key must be out of the table already.
     ///
     /// # Safety
     ///
-    /// `position` is below the length; no reference into the objects is
-    /// live.
+    /// `position` is below the length; no reference or pointer into the
+    /// objects is live (or used again: the buffer may move).
     #[inline]
     pub(crate) unsafe fn take_at(&mut self, position: usize) -> T {
         let g = Self::GEOMETRY;
@@ -543,12 +541,12 @@ impl<T> Inner<T> {
             value
         };
         if self.storage.has_idle() {
-            self.storage.release_idle(g.per_page);
+            self.storage.release_idle();
         }
         value
     }
 
-    /// Drops the objects at positions `from..`, keeping the pages. The
+    /// Drops the objects at positions `from..`, keeping the buffer. The
     /// length is cut first, so the pool stays consistent whatever a
     /// destructor does; a panicking destructor does not stop the others.
     fn truncate(&mut self, from: usize) {
@@ -566,51 +564,34 @@ impl<T> Inner<T> {
 }
 
 impl<T> Drop for Inner<T> {
-    /// Drops the objects still stored (the pages go with `storage`).
+    /// Drops the objects still stored (the buffer goes with `storage`).
     fn drop(&mut self) {
         self.truncate(0);
     }
 }
 
-/// Drops the objects at positions `from..end`, page by page; a panicking
-/// destructor does not stop the others (the panic resumes afterwards).
+/// Drops the objects at positions `from..end`; a panicking destructor
+/// does not stop the others (the slice's drop glue drops the rest while
+/// unwinding).
 ///
 /// # Safety
 ///
 /// The positions hold initialized `T`s of `storage` that nothing else owns
 /// or uses any more (the storage's length no longer covers them).
 pub(crate) unsafe fn drop_positions<T>(storage: &ObjectStorage, from: usize, end: usize) {
-    if !core::mem::needs_drop::<T>() {
+    if !core::mem::needs_drop::<T>() || from >= end {
         return;
     }
-    let g = Inner::<T>::GEOMETRY;
-    // The first position not yet given to a destructor. If one panics, the
-    // guard drops the rest (from `next` on) while unwinding.
-    let mut next = scopeguard::guard(from, |next| {
-        // SAFETY: positions `next..end` still hold initialized `T`s owned
-        // here (this function's contract; the loop below moved `next` past
-        // every run it dropped).
-        unsafe { drop_positions::<T>(storage, next, end) }
-    });
-    while *next < end {
-        let start = *next;
-        let stop = (start / g.per_page + 1) * g.per_page;
-        let stop = stop.min(end);
-        *next = stop;
-        // SAFETY: positions `start..stop` lie in one page and hold
-        // initialized `T`s owned here (`drop_positions` contract); `next`
-        // moved past them first, so a panic never drops them twice (the
-        // slice's drop glue finishes the rest of the run).
-        unsafe {
-            let first = storage.slot(g, start).cast::<T>();
-            core::ptr::drop_in_place(core::ptr::slice_from_raw_parts_mut(
-                first.as_ptr(),
-                stop - start,
-            ));
-        }
+    // SAFETY: positions `from..end` are adjacent places of the buffer
+    // holding initialized `T`s owned here (`drop_positions` contract), each
+    // dropped once.
+    unsafe {
+        let first = storage.slot(Inner::<T>::GEOMETRY, from).cast::<T>();
+        core::ptr::drop_in_place(core::ptr::slice_from_raw_parts_mut(
+            first.as_ptr(),
+            end - from,
+        ));
     }
-    // Every run was dropped: nothing left for the guard.
-    scopeguard::ScopeGuard::into_inner(next);
 }
 
 /// Ends one shared borrow of a pool when dropped (also during unwinding).
@@ -806,7 +787,7 @@ unsafe impl<T: Managed, K> Managed for ContiguousUniformPool<T, K> {
 
 #[cfg(target_pointer_width = "64")]
 // SAFETY: the pool is a pointer to its core, whose layout depends on `T`
-// only through `T`'s layout (the page geometry) and `PhantomData`, so
+// only through `T`'s layout (the buffer geometry) and `PhantomData`, so
 // substituting the objects' region lifetime changes nothing else; the key
 // type has no region lifetime to substitute (if it had one, it would stay,
 // which is sound). No proxy can be alive while the pool is moved into a

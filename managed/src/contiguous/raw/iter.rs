@@ -1,4 +1,4 @@
-//! The iterators of a [`ContiguousUniformPool`]: page walkers over the
+//! The iterators of a [`ContiguousUniformPool`]: slice walkers over the
 //! objects ([`Values`], [`ValuesMut`]), the same with each object's key
 //! ([`Iter`], [`IterMut`]), the keys alone ([`Keys`]), and the by-value
 //! [`Drain`] and [`IntoIter`].
@@ -12,7 +12,6 @@
 use core::fmt;
 use core::iter::FusedIterator;
 use core::marker::PhantomData;
-use core::ptr::NonNull;
 
 use slotmap::{DefaultKey, Key, KeyData};
 
@@ -24,12 +23,8 @@ use crate::contiguous::ContiguousUniformPool;
 /// [`PoolRef::values`](crate::contiguous::PoolRef::values) and
 /// [`PoolRefMut::values`](crate::contiguous::PoolRefMut::values).
 pub struct Values<'a, T> {
-    /// The rest of the current page's objects.
+    /// The objects not yet yielded: the objects are one slice.
     run: core::slice::Iter<'a, T>,
-    /// The pages after the current one.
-    pages: core::slice::Iter<'a, NonNull<u8>>,
-    /// Objects on `pages` (each page full but the last).
-    left: usize,
 }
 
 /// An iterator over the objects of a pool, exclusively, in storage order:
@@ -38,64 +33,38 @@ pub struct Values<'a, T> {
 pub struct ValuesMut<'a, T> {
     /// As in [`Values`].
     run: core::slice::IterMut<'a, T>,
-    /// As in [`Values`].
-    pages: core::slice::Iter<'a, NonNull<u8>>,
-    /// As in [`Values`].
-    left: usize,
 }
 
-/// The page-walking iterator code, once for [`Values`] and [`ValuesMut`].
-macro_rules! page_iter {
-    ($name:ident, $item:ty, $slice:ident, $empty:expr, $from_raw:path) => {
+/// The slice-walking iterator code, once for [`Values`] and [`ValuesMut`].
+macro_rules! slice_iter {
+    ($name:ident, $item:ty, $slice:ty, $from_raw:path, $into_slice:ident) => {
         impl<'a, T> $name<'a, T> {
             /// Iterates the objects of `storage`.
             ///
             /// # Safety
             ///
-            /// For `'a`, the objects stay in place, initialized, and free of
-            /// references the item type does not allow beside its own.
+            /// `storage` holds `T`s; for `'a`, the objects stay in place,
+            /// initialized, and free of references the item type does not
+            /// allow beside its own.
             #[inline]
             pub(crate) unsafe fn new(storage: &'a ObjectStorage) -> Self {
+                let objects = storage.objects::<T>();
+                // SAFETY: the stored objects are `len` initialized `T`s,
+                // adjacent and aligned from the buffer's base (stride is
+                // the size for a sized `T`), valid for `'a` as the caller
+                // promised.
+                let objects = unsafe { $from_raw(objects.cast::<T>().as_ptr(), objects.len()) };
                 Self {
-                    run: $empty,
-                    pages: storage.pages().iter(),
-                    left: storage.len(),
+                    run: objects.into_iter(),
                 }
             }
 
-            /// The objects of the next page, if any.
-            #[inline]
-            fn next_run(&mut self) -> Option<core::slice::$slice<'a, T>> {
-                if self.left == 0 {
-                    return None;
-                }
-                let page = *self.pages.next()?;
-                let count = self.left.min(Inner::<T>::GEOMETRY.per_page);
-                self.left -= count;
-                // SAFETY: a page's first `count` positions hold initialized
-                // `T`s from its first slot on, contiguous and aligned
-                // (stride is the size for a sized `T`), valid for `'a` as
-                // `new`'s caller promised; each page is visited once.
-                let run = unsafe {
-                    let first = page.add(Inner::<T>::GEOMETRY.first);
-                    $from_raw(first.cast::<T>().as_ptr(), count)
-                };
-                Some(run.into_iter())
-            }
-
-            /// The objects not yet yielded, as one slice iterator per page
-            /// (the pieces a parallel walk hands to its threads).
+            /// The objects not yet yielded, as one slice (what a parallel
+            /// walk hands to rayon).
             #[cfg(feature = "rayon")]
-            pub(crate) fn into_runs(mut self) -> alloc::vec::Vec<core::slice::$slice<'a, T>> {
-                let mut runs = alloc::vec::Vec::with_capacity(self.pages.len() + 1);
-                let first = core::mem::replace(&mut self.run, $empty);
-                if first.len() > 0 {
-                    runs.push(first);
-                }
-                while let Some(run) = self.next_run() {
-                    runs.push(run);
-                }
-                runs
+            #[inline]
+            pub(crate) fn into_slice(self) -> $slice {
+                self.run.$into_slice()
             }
         }
 
@@ -104,33 +73,22 @@ macro_rules! page_iter {
 
             #[inline]
             fn next(&mut self) -> Option<$item> {
-                loop {
-                    if let Some(object) = self.run.next() {
-                        return Some(object);
-                    }
-                    self.run = self.next_run()?;
-                }
+                self.run.next()
             }
 
             #[inline]
             fn size_hint(&self) -> (usize, Option<usize>) {
-                let len = self.run.len() + self.left;
-                (len, Some(len))
+                self.run.size_hint()
             }
 
-            /// Walks page by page, each page as a slice (what
-            /// [`map`](ContiguousUniformPool::map) runs on).
+            /// Walks the slice (what [`map`](ContiguousUniformPool::map)
+            /// runs on).
             #[inline]
-            fn fold<B, F>(mut self, init: B, mut f: F) -> B
+            fn fold<B, F>(self, init: B, f: F) -> B
             where
                 F: FnMut(B, $item) -> B,
             {
-                let run = core::mem::replace(&mut self.run, $empty);
-                let mut acc = run.fold(init, &mut f);
-                while let Some(run) = self.next_run() {
-                    acc = run.fold(acc, &mut f);
-                }
-                acc
+                self.run.fold(init, f)
             }
         }
 
@@ -139,21 +97,25 @@ macro_rules! page_iter {
     };
 }
 
-page_iter!(Values, &'a T, Iter, [].iter(), core::slice::from_raw_parts);
-page_iter!(
+slice_iter!(
+    Values,
+    &'a T,
+    &'a [T],
+    core::slice::from_raw_parts,
+    as_slice
+);
+slice_iter!(
     ValuesMut,
     &'a mut T,
-    IterMut,
-    [].iter_mut(),
-    core::slice::from_raw_parts_mut
+    &'a mut [T],
+    core::slice::from_raw_parts_mut,
+    into_slice
 );
 
 impl<T> Clone for Values<'_, T> {
     fn clone(&self) -> Self {
         Self {
             run: self.run.clone(),
-            pages: self.pages.clone(),
-            left: self.left,
         }
     }
 }
@@ -283,7 +245,7 @@ macro_rules! keyed_iter {
                 self.values.size_hint()
             }
 
-            /// Walks page by page, as the values iterator does.
+            /// Walks the slice, as the values iterator does.
             #[inline]
             fn fold<B, F>(self, init: B, mut f: F) -> B
             where
@@ -338,7 +300,8 @@ pub(crate) struct Remaining<T> {
 }
 
 impl<T> Remaining<T> {
-    /// Takes every object of `storage` out of its count (pages are kept).
+    /// Takes every object of `storage` out of its count (the buffer is
+    /// kept).
     /// If the result is leaked, the objects are leaked, nothing else.
     pub(crate) fn take_all(storage: &mut ObjectStorage) -> Self {
         let end = storage.len();

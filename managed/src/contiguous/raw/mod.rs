@@ -2,9 +2,9 @@
 //! `unsafe` block of the family, behind crate-internal functions that are
 //! safe to call.
 //!
-//! - [`storage`]: the object pages (allocated through
-//!   [`crate::page::raw`]) and the back-pointers; positions `0..len` hold
-//!   initialized objects.
+//! - [`storage`]: the object buffer (allocated through
+//!   [`crate::page::raw`], moved by `realloc`) and the back-pointers;
+//!   positions `0..len` hold initialized objects.
 //! - [`table`]: the slot table (a `slotmap` from key to position) and the
 //!   deferred removals.
 //! - [`core`](self::core): the heap-allocated pool core (the borrow word, the storage
@@ -19,7 +19,7 @@
 //! The invariants the safe layer relies on are documented on the items
 //! that keep them: [`Inner`](self::core::Inner) (objects, positions and keys),
 //! [`ContiguousCore`](self::core::ContiguousCore) (the borrow word), [`storage::ObjectStorage`]
-//! (pages).
+//! (the buffer).
 
 pub(crate) mod access;
 pub(crate) mod core;

@@ -305,8 +305,8 @@ impl<T, K> Drop for Proxy<'_, T, K> {
         let state = unsafe { &(*self.core.as_ptr()).state };
         let current = state.get();
         // SAFETY: a short `&mut` to `Inner`: user code may hold references
-        // into the object pages and iterators over the page and key tables'
-        // heap buffers, never references into `Inner` itself, and no user
+        // into the object buffer and iterators over the object and key
+        // buffers, never references into `Inner` itself, and no user
         // code runs while this reference lives.
         let inner = unsafe { &mut *(*self.core.as_ptr()).inner.get() };
         if is_borrowed(current) {

@@ -1,166 +1,157 @@
 //! The object storage of a [`ContiguousUniformPool`]: objects at positions
-//! `0..len`, densely, on size-aligned pages allocated in contiguous chunks,
-//! and a back-pointer (the object's key, naming its slot) per position.
+//! `0..len`, densely, in one buffer, and a back-pointer (the object's key,
+//! naming its slot) per position.
 //!
 //! ```text
-//! chunk (one allocation, aligned to the page size):
-//! [ object 0 | object 1 | ... ][ object per | ... ][ ...
-//!  ^ page 0                    ^ page 1
+//! buffer (one allocation, aligned to a cache line at least):
+//! [ object 0 | object 1 | ... | object len-1 | free ... ]
+//!  ^ base                                     ^ base + len * stride
 //! ```
 //!
-//! Position `p` lives on page `p / per_page` at index `p % per_page` (a
-//! division by a compile-time constant), found through the page table.
-//! Slots hold positions, so nothing needs an object's position from its
-//! address. Objects never move when the pool grows: new pages come in new
-//! chunks.
+//! Position `p` lives at `base + p * stride` (a multiply by a compile-time
+//! constant): a key resolves to its object with the slot as the only
+//! dependent load, as a `DenseSlotMap`'s does. Slots hold positions, so
+//! nothing needs an object's position from its address.
 //!
-//! Why chunks, and why the back-pointers are not on the pages: a walk over
-//! the objects must be one unbroken stream of memory. Measured on the 1M-
-//! object `map` benchmark, separately allocated 16 KiB pages (the system
-//! allocator spaces them 32 KiB apart) or pages with a few KiB of other
-//! data after their objects made the walk 3-4x slower than a `Vec`'s: the
-//! hardware prefetcher runs on into each gap and must retrain after it, and
-//! the lines it pulls from the gaps push the objects out of the last-level
-//! cache. Pages of one chunk are adjacent and hold nothing but objects, and
-//! chunks grow geometrically, so a walk crosses only a logarithmic number
-//! of gaps.
+//! The buffer moves when it grows or shrinks, like a `Vec`'s. That is
+//! sound because it only ever changes while the pool is unborrowed: pushes
+//! panic while the pool is borrowed, and shrinking happens in removals,
+//! which run unborrowed or inside the walk that holds the exclusive borrow
+//! and keeps positions, not addresses. Every address handed out lives
+//! within a borrow.
+//!
+//! Why one buffer: a walk over the objects is one unbroken stream of
+//! memory, which the hardware prefetcher follows from start to end (gaps
+//! in the stream made walks 3-4x slower when objects lived on separately
+//! allocated pages); and a lookup needs no page table, whose load sat
+//! between the slot's cache miss and the object's.
 //!
 //! Not generic over the object type (the geometry is passed in, a constant
 //! at every call site), so this code is compiled once.
 //!
 //! [`ContiguousUniformPool`]: crate::contiguous::ContiguousUniformPool
 
+use alloc::alloc::{handle_alloc_error, realloc};
 use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::ptr::NonNull;
 
 use slotmap::KeyData;
 
-use crate::page::PageSize;
 use crate::page::raw::{allocate, deallocate};
 
-/// Pages are at least this large.
-const MIN_PAGE: usize = 16 << 10;
-/// Pages hold at least this many objects.
-const MIN_PER_PAGE: usize = 16;
-/// A growing pool allocates chunks of up to this many pages (1 MiB of
-/// 16 KiB pages); `with_capacity` and `reserve` take one chunk of any size.
-const MAX_CHUNK_PAGES: usize = 64;
+/// The buffer is aligned to at least a cache line, so an object whose
+/// stride divides 64 never straddles two lines.
+const CACHE_LINE: usize = 64;
+/// A growing pool's first buffer takes about this many bytes...
+const MIN_BYTES: usize = 16 << 10;
+/// ...and holds at least this many objects.
+const MIN_OBJECTS: usize = 4;
 
-/// Where objects sit in a page, for one object layout.
+/// Where objects sit in the buffer, for one object layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ObjectGeometry {
     /// Distance between objects: the size, or the alignment for a
     /// zero-sized type (so that every position has its own address).
     pub(crate) stride: usize,
-    /// Offset of the first object from the page base: 0 (pages are aligned
-    /// to their size, which is at least the object's alignment; a 32-byte
-    /// object never straddles two cache lines).
-    pub(crate) first: usize,
-    /// Objects per page, at least [`MIN_PER_PAGE`]; `first + per_page *
-    /// stride` is at most `page`.
-    pub(crate) per_page: usize,
-    /// The page size and alignment: a power of two, at least the object's
-    /// alignment and [`MIN_PAGE`].
-    pub(crate) page: usize,
+    /// The buffer's alignment: the object's, at least [`CACHE_LINE`]; a
+    /// power of two.
+    pub(crate) align: usize,
+    /// Objects in a growing pool's first buffer: about [`MIN_BYTES`],
+    /// at least [`MIN_OBJECTS`].
+    pub(crate) first_capacity: usize,
 }
 
 impl ObjectGeometry {
     /// The geometry for objects of `layout`.
-    ///
-    /// # Panics
-    ///
-    /// When sixteen objects cannot fit in any page (an object of more than
-    /// about `isize::MAX / 64` bytes), with a message (a compile-time error
-    /// where evaluated in a constant).
     pub(crate) const fn of(layout: Layout) -> Self {
         let stride = if layout.size() == 0 {
             layout.align()
         } else {
             layout.size()
         };
-        let first = 0;
-        let need = match stride.checked_mul(MIN_PER_PAGE) {
-            Some(need) if need <= PageSize::MAX.get() - first => need + first,
-            _ => panic!("ContiguousUniformPool: the object type is too large for any page"),
+        let align = if layout.align() > CACHE_LINE {
+            layout.align()
+        } else {
+            CACHE_LINE
         };
-        let mut page = MIN_PAGE;
-        while page < need || page < layout.align() {
-            page *= 2;
-        }
+        let fit = MIN_BYTES / stride;
         Self {
             stride,
-            first,
-            per_page: (page - first) / stride,
-            page,
+            align,
+            first_capacity: if fit > MIN_OBJECTS { fit } else { MIN_OBJECTS },
         }
     }
-}
 
-/// A run of adjacent pages from one allocation.
-struct ObjectChunk {
-    /// Invariant: allocated with [`ObjectChunk::layout`] of `pages`.
-    base: NonNull<u8>,
-    pages: usize,
-}
+    /// The base of a storage with no buffer: no address of an allocation,
+    /// but aligned for the objects, as an empty slice of them must be.
+    const fn dangling(self) -> NonNull<u8> {
+        // SAFETY: the alignment is a power of two, so not zero.
+        unsafe { NonNull::new_unchecked(core::ptr::without_provenance_mut(self.align)) }
+    }
 
-impl ObjectChunk {
-    /// The layout of a chunk of `pages` pages of `page` bytes.
+    /// The layout of a buffer of `capacity` objects.
     ///
     /// # Panics
     ///
-    /// When the chunk would exceed `isize::MAX` bytes.
-    fn layout(page: usize, pages: usize) -> Layout {
-        pages
-            .checked_mul(page)
-            .and_then(|size| Layout::from_size_align(size, page).ok())
+    /// When the buffer would exceed `isize::MAX` bytes.
+    fn layout(self, capacity: usize) -> Layout {
+        capacity
+            .checked_mul(self.stride)
+            .and_then(|size| Layout::from_size_align(size, self.align).ok())
             .expect("ContiguousUniformPool: capacity overflow")
     }
 }
 
-/// The object pages and back-pointers of a pool.
+/// The object buffer and back-pointers of a pool.
 pub(crate) struct ObjectStorage {
-    /// The page size of the geometry this storage was made for.
-    page: usize,
-    /// The allocations, in position order.
-    chunks: Vec<ObjectChunk>,
-    /// One more than the first position of the second-to-last chunk (0
-    /// with fewer than two chunks): when `len` is below this, the last two
-    /// chunks hold no object and the last one can go back.
-    idle_below: usize,
-    /// Every page of every chunk, in position order: page `k` holds
-    /// positions `k * per_page..(k + 1) * per_page`.
+    /// The geometry this storage was made for (the pool's `T`'s): the
+    /// cold paths read it here, the hot ones take the constant.
+    geometry: ObjectGeometry,
+    /// The object buffer: position `p` at `base + p * stride`.
     ///
-    /// Invariant: page `k` lies in a chunk of `chunks`, aligned to the page
-    /// size, derived from its chunk's pointer; `pages.len() * per_page >=
-    /// len` (pages past the last object are capacity, given back by
-    /// `release_idle` and `shrink_to_fit`).
-    pages: Vec<NonNull<u8>>,
+    /// Invariant: while `capacity > 0`, allocated from the global allocator
+    /// with `geometry.layout(capacity)`; `geometry.dangling()` while it is
+    /// 0 (only ever the base of an empty slice).
+    base: NonNull<u8>,
+    /// Objects the buffer holds.
+    capacity: usize,
+    /// The capacity asked for by [`reserve`](Self::reserve), which
+    /// [`release_idle`](Self::release_idle) never shrinks below.
+    floor: usize,
+    /// While the length is below this, the buffer is four times larger than
+    /// needed and [`release_idle`](Self::release_idle) halves it.
+    ///
+    /// Invariant: `capacity / 4`, or 0 when halving would take the
+    /// capacity below `floor` or the first buffer's size; recomputed by
+    /// [`set_limits`](Self::set_limits) with every capacity change.
+    idle_below: usize,
     /// The key of the object at each position (its back-pointer: the key
     /// names the object's slot in the table). Its length is the number of
     /// objects stored.
     ///
     /// Invariant (kept by the typed pool): positions `0..back.len()` hold
-    /// initialized objects; the slots past it hold nothing.
+    /// initialized objects; the places past it hold nothing.
     back: Vec<KeyData>,
     /// Positions below which a push allocates nothing: the smaller of the
-    /// pages' capacity and the back-pointers' capacity, so that one
+    /// buffer's capacity and the back-pointers' capacity, so that one
     /// comparison decides a push's fast path.
     ///
-    /// Invariant: `room <= pages.len() * per_page` and `room <=
-    /// back.capacity()`; recomputed by [`set_room`](Self::set_room) after
-    /// every change to either capacity.
+    /// Invariant: `room <= capacity` and `room <= back.capacity()`;
+    /// recomputed by [`set_limits`](Self::set_limits) with every change to
+    /// either capacity.
     room: usize,
 }
 
 impl ObjectStorage {
-    /// No pages; they will have `geometry`'s size.
+    /// No buffer yet; it will hold objects of `geometry`.
     pub(crate) const fn new(geometry: ObjectGeometry) -> Self {
         Self {
-            page: geometry.page,
-            chunks: Vec::new(),
+            geometry,
+            base: geometry.dangling(),
+            capacity: 0,
+            floor: 0,
             idle_below: 0,
-            pages: Vec::new(),
             back: Vec::new(),
             room: 0,
         }
@@ -170,11 +161,6 @@ impl ObjectStorage {
     #[inline(always)]
     pub(crate) fn len(&self) -> usize {
         self.back.len()
-    }
-
-    /// Recomputes [`room`](Self::room) from the two capacities.
-    fn set_room(&mut self, per_page: usize) {
-        self.room = (self.pages.len() * per_page).min(self.back.capacity());
     }
 
     /// Sets the number of objects stored, no more than now (the
@@ -193,16 +179,10 @@ impl ObjectStorage {
         self.back.truncate(len);
     }
 
-    /// Objects the allocated pages hold.
+    /// Objects the buffer holds.
     #[inline]
-    pub(crate) fn capacity(&self, geometry: ObjectGeometry) -> usize {
-        self.pages.len() * geometry.per_page
-    }
-
-    /// The pages in position order (see the field invariant).
-    #[inline(always)]
-    pub(crate) fn pages(&self) -> &[NonNull<u8>] {
-        &self.pages
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
     }
 
     /// The address of position `pos`.
@@ -212,18 +192,21 @@ impl ObjectStorage {
     /// `pos` must be below the capacity.
     #[inline(always)]
     pub(crate) unsafe fn slot(&self, geometry: ObjectGeometry, pos: usize) -> NonNull<u8> {
-        let (page, index) = (pos / geometry.per_page, pos % geometry.per_page);
         // The caller's contract, redundant at every call site: positions
         // come from below the length (at most the capacity), or are the
         // length itself right after `reserve_one` made room.
-        debug_assert!(page < self.pages.len());
-        // SAFETY: 1. `page` is an allocated page (caller contract); 2. the
-        // index is below `per_page`, so the object lies inside the page.
-        unsafe {
-            self.pages
-                .get_unchecked(page)
-                .add(geometry.first + index * geometry.stride)
-        }
+        debug_assert!(pos < self.capacity);
+        // SAFETY: `pos` is below the capacity (caller contract), so the
+        // place lies inside the buffer.
+        unsafe { self.base.add(pos * geometry.stride) }
+    }
+
+    /// The places of the stored objects, positions `0..len`, as one slice
+    /// of `T`s (the pool's object type; what the pointer may be used for
+    /// is the caller's to decide).
+    #[inline(always)]
+    pub(crate) fn objects<T>(&self) -> NonNull<[T]> {
+        NonNull::slice_from_raw_parts(self.base.cast::<T>(), self.len())
     }
 
     /// The key of the object at position `pos`.
@@ -263,14 +246,14 @@ impl ObjectStorage {
 
     /// Makes room for one more object and returns the address of position
     /// `len`. Allocates (and may panic) only here; [`push`](Self::push)
-    /// then cannot fail.
+    /// then cannot fail. May move the buffer: the pool must be unborrowed.
     #[inline(always)]
     pub(crate) fn reserve_one(&mut self, geometry: ObjectGeometry) -> NonNull<u8> {
         let len = self.back.len();
         if len >= self.room {
-            self.grow(geometry.per_page);
+            self.grow();
         }
-        // SAFETY: `len` is below `room` now, so below the pages' capacity
+        // SAFETY: `len` is below `room` now, so below the capacity
         // (invariant on `room`).
         unsafe { self.slot(geometry, len) }
     }
@@ -298,215 +281,177 @@ impl ObjectStorage {
         }
     }
 
-    /// Room for one more object and its back-pointer: a new chunk as
-    /// large as the pages so far (up to [`MAX_CHUNK_PAGES`]) when the pages
-    /// are full, the back-pointers grown like a `Vec`.
+    /// Room for one more object and its back-pointer: the buffer doubles
+    /// (the first one holds `first_capacity` objects), as a `Vec`'s does.
     ///
-    /// Takes the geometry's `per_page` alone: a whole geometry would be
-    /// passed through memory, and the fast paths would write it out on
-    /// every push only for this rarely taken call.
+    /// Takes no geometry: a geometry argument would be passed through
+    /// memory, and the fast paths would write it out on every push only
+    /// for this rarely taken call.
     #[cold]
     #[inline(never)]
-    fn grow(&mut self, per_page: usize) {
-        self.back.reserve(1);
-        if self.len() == self.pages.len() * per_page {
-            let pages = self.pages.len().clamp(1, MAX_CHUNK_PAGES);
-            self.add_chunk(per_page, pages);
+    fn grow(&mut self) {
+        let len = self.len();
+        if len == self.capacity {
+            let capacity = len
+                .checked_mul(2)
+                .expect("ContiguousUniformPool: capacity overflow")
+                .max(self.geometry.first_capacity);
+            self.set_capacity(capacity);
+        } else {
+            // Only the back-pointers are full (their allocation failed to
+            // follow, which `set_capacity` does not let happen; kept
+            // for robustness).
+            self.back.reserve(1);
+            self.set_limits();
         }
-        self.set_room(per_page);
     }
 
-    /// Allocates a chunk of `count` pages (of `self.page` bytes, holding
-    /// `per_page` objects each) after the others.
-    fn add_chunk(&mut self, per_page: usize, count: usize) {
-        let layout = ObjectChunk::layout(self.page, count);
-        // Grow the tables first, so a failure leaks no chunk.
-        self.chunks.reserve(1);
-        self.pages.reserve(count);
-        // A non-zero size (`count >= 1` pages); aborts if the allocator
-        // fails.
-        let base = allocate(layout);
-        for i in 0..count {
-            // SAFETY: page `i` lies inside the chunk, aligned to the page size
-            // (the chunk is, and pages are a multiple of it apart).
-            self.pages.push(unsafe { base.add(i * self.page) });
+    /// Moves the objects into a buffer of `capacity` objects (none: frees
+    /// the buffer), and gives the back-pointers the same capacity.
+    ///
+    /// Objects move: the pool must be unborrowed, or inside the walk that
+    /// holds its exclusive borrow with no reference into the objects.
+    fn set_capacity(&mut self, capacity: usize) {
+        let len = self.len();
+        // Redundant: every caller keeps the objects (`grow` doubles,
+        // `release_idle` halves only below a quarter, `shrink_to_fit` and
+        // `reserve` never go below the length).
+        debug_assert!(capacity >= len);
+        let g = self.geometry;
+        let new = g.layout(capacity);
+        // The back-pointers first, so a failure (a panic on capacity
+        // overflow) leaves everything as it was.
+        if capacity > self.back.capacity() {
+            self.back.reserve_exact(capacity - len);
         }
-        self.chunks.push(ObjectChunk { base, pages: count });
-        self.set_idle_below(per_page);
-        self.set_room(per_page);
-    }
-
-    /// Recomputes [`idle_below`](Self::idle_below) from the chunks.
-    fn set_idle_below(&mut self, per_page: usize) {
-        self.idle_below = match self.chunks.len() {
-            0 | 1 => 0,
-            n => {
-                let last = self.chunks[n - 1].pages;
-                let second = self.chunks[n - 2].pages;
-                (self.pages.len() - last - second) * per_page + 1
+        self.base = if self.capacity == 0 {
+            // Nothing to keep; a non-zero size, or no buffer at all.
+            if new.size() == 0 {
+                g.dangling()
+            } else {
+                allocate(new)
+            }
+        } else {
+            let old = g.layout(self.capacity);
+            if new.size() == 0 {
+                // SAFETY: allocated with `old` (field invariant); the
+                // objects were moved out or never there (`len` is 0).
+                unsafe { deallocate(self.base, old) };
+                g.dangling()
+            } else {
+                // SAFETY: 1. allocated with `old` by the global allocator
+                // (field invariant); 2. the new size is not zero and, by
+                // `layout`, below `isize::MAX` rounded to the alignment;
+                // 3. the first `len` objects are kept (`capacity >= len`)
+                // and moved by plain copy, which is how Rust moves a `T`.
+                let moved = unsafe { realloc(self.base.as_ptr(), old, new.size()) };
+                NonNull::new(moved).unwrap_or_else(|| handle_alloc_error(new))
             }
         };
+        self.capacity = capacity;
+        if self.back.capacity() > capacity.max(len) {
+            self.back.shrink_to(capacity);
+        }
+        self.set_limits();
     }
 
-    /// Whether [`release_idle`](Self::release_idle) has work: the last two
-    /// chunks hold no object. One comparison, for the removal paths.
+    /// Recomputes [`idle_below`](Self::idle_below) and [`room`](Self::room)
+    /// from the capacities and the floor.
+    fn set_limits(&mut self) {
+        let half = self.capacity / 2;
+        self.idle_below = if half >= self.floor.max(self.geometry.first_capacity) {
+            self.capacity / 4
+        } else {
+            0
+        };
+        self.room = self.capacity.min(self.back.capacity());
+    }
+
+    /// Whether [`release_idle`](Self::release_idle) has work: fewer objects
+    /// than a quarter of the capacity. One comparison, for the removal
+    /// paths.
     #[inline(always)]
     pub(crate) fn has_idle(&self) -> bool {
         self.len() < self.idle_below
     }
 
-    /// Frees the last chunk while it and the one before it hold no object,
-    /// so one empty chunk is always kept: a pool that oscillates across a
-    /// chunk boundary reuses it instead of allocating and freeing a chunk
-    /// each time. The back-pointers' capacity shrinks with the pages.
+    /// Halves the buffer while it holds fewer objects than a quarter of
+    /// its capacity (never below the capacity `reserve` asked for, or the
+    /// first buffer's): a pool that oscillates across a boundary does not
+    /// reallocate each time, since after halving it is still half empty,
+    /// and after doubling, half full.
     ///
-    /// Only frees pages past every object; nothing that points at an
-    /// object changes. Takes `per_page` alone, as [`grow`](Self::grow)
-    /// does.
+    /// Moves the objects: the pool must be unborrowed, or inside the walk
+    /// that holds its exclusive borrow with no reference into the objects.
     #[cold]
     #[inline(never)]
-    pub(crate) fn release_idle(&mut self, per_page: usize) {
+    pub(crate) fn release_idle(&mut self) {
         while self.has_idle() {
-            let chunk = self
-                .chunks
-                .pop()
-                .expect("two chunks when idle_below is set");
-            self.pages.truncate(self.pages.len() - chunk.pages);
-            // SAFETY: the chunk was allocated with this layout and holds
-            // no object (it lies past the chunk before it, which starts at
-            // or after `len`); its pages left the table.
-            unsafe { deallocate(chunk.base, ObjectChunk::layout(self.page, chunk.pages)) };
-            self.set_idle_below(per_page);
+            self.set_capacity(self.capacity / 2);
         }
-        let capacity = self.pages.len() * per_page;
-        if self.back.capacity() > capacity.max(self.back.len()) {
-            self.back.shrink_to(capacity);
-        }
-        self.set_room(per_page);
     }
 
-    /// Allocates pages (in one chunk) until `capacity` objects fit.
-    pub(crate) fn reserve(&mut self, geometry: ObjectGeometry, capacity: usize) {
-        // Redundant: a storage is only ever used with the geometry it was
-        // made with (`Inner::<T>::GEOMETRY`, a constant of the pool's `T`).
-        debug_assert_eq!(geometry.page, self.page);
-        self.back.reserve(capacity.saturating_sub(self.len()));
-        let pages = capacity.div_ceil(geometry.per_page);
-        if pages > self.pages.len() {
-            self.add_chunk(geometry.per_page, pages - self.pages.len());
+    /// Grows the buffer (never shrinks it) until `capacity` objects fit,
+    /// and keeps that much from then on (but for
+    /// [`shrink_to_fit`](Self::shrink_to_fit)).
+    pub(crate) fn reserve(&mut self, capacity: usize) {
+        self.floor = self.floor.max(capacity);
+        if capacity > self.capacity {
+            self.set_capacity(capacity);
+        } else {
+            self.set_limits();
         }
-        self.set_room(geometry.per_page);
     }
 
-    /// Frees the chunks past the page of the last object, and unused
-    /// back-pointer capacity.
-    pub(crate) fn shrink_to_fit(&mut self, geometry: ObjectGeometry) {
-        let keep = self.len().div_ceil(geometry.per_page);
-        while let Some(chunk) = self.chunks.last() {
-            let first = self.pages.len() - chunk.pages;
-            if first < keep {
-                break;
-            }
-            let chunk = self.chunks.pop().expect("a last chunk");
-            self.pages.truncate(first);
-            // SAFETY: the chunk was allocated with this layout and, past the
-            // last object, holds nothing; its pages left the table.
-            unsafe { deallocate(chunk.base, ObjectChunk::layout(self.page, chunk.pages)) };
-        }
-        self.set_idle_below(geometry.per_page);
-        self.chunks.shrink_to_fit();
-        self.pages.shrink_to_fit();
-        self.back.shrink_to_fit();
-        self.set_room(geometry.per_page);
+    /// Shrinks the buffer and the back-pointers to the length.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.floor = 0;
+        self.set_capacity(self.len());
     }
 
-    /// Bytes of pages and of the tables.
+    /// Bytes of the buffer and the back-pointers.
     pub(crate) fn reserved_bytes(&self) -> usize {
-        self.pages.len() * self.page
-            + self.pages.capacity() * size_of::<NonNull<u8>>()
-            + self.chunks.capacity() * size_of::<ObjectChunk>()
-            + self.back.capacity() * size_of::<KeyData>()
+        self.capacity * self.geometry.stride + self.back.capacity() * size_of::<KeyData>()
     }
 }
 
 impl Drop for ObjectStorage {
-    /// Frees the chunks; the typed pool has dropped the objects (or leaks
+    /// Frees the buffer; the typed pool has dropped the objects (or leaks
     /// them, never reading them again).
     fn drop(&mut self) {
-        for chunk in self.chunks.drain(..) {
-            // SAFETY: allocated with this layout; nothing reaches the chunk
-            // any more.
-            unsafe { deallocate(chunk.base, ObjectChunk::layout(self.page, chunk.pages)) };
+        let layout = self.geometry.layout(self.capacity);
+        if layout.size() != 0 {
+            // SAFETY: allocated with this layout (field invariant); nothing
+            // reaches the buffer any more.
+            unsafe { deallocate(self.base, layout) };
         }
     }
 }
 
 // Memory maps (`crate::memory_map`).
 impl ObjectStorage {
-    /// Adds to `map` a block per chunk (each page: the objects, live below
-    /// the length and free past it, `size` bytes of each stride live and
-    /// the rest padding, then the page's unused end as padding), then the
-    /// page table, the chunk list and the back-pointers, as metadata up to
-    /// their lengths and free past them.
-    pub(crate) fn map_into(
-        &self,
-        geometry: ObjectGeometry,
-        size: usize,
-        map: &mut crate::memory_map::MemoryMap,
-    ) {
+    /// Adds to `map` the buffer (the objects, live below the length and
+    /// free past it, `size` bytes of each stride live and the rest
+    /// padding), then the back-pointers, as metadata up to their length and
+    /// free past it.
+    pub(crate) fn map_into(&self, size: usize, map: &mut crate::memory_map::MemoryMap) {
         use crate::memory_map::{Block, SpanKind};
-        let mut page = 0;
-        for (i, chunk) in self.chunks.iter().enumerate() {
-            let pages = chunk.pages;
-            let label = alloc::format!(
-                "chunk {i}, {pages} page{}",
-                if pages == 1 { "" } else { "s" }
-            );
-            let mut block = Block::new(label, chunk.base.addr().get());
-            for _ in 0..chunk.pages {
-                let start = block.len();
-                block.push(SpanKind::Padding, geometry.first);
-                let first = page * geometry.per_page;
-                let live = self.len().saturating_sub(first).min(geometry.per_page);
-                for _ in 0..live {
-                    block
-                        .push(SpanKind::Live, size)
-                        .push(SpanKind::Padding, geometry.stride - size);
-                }
+        let stride = self.geometry.stride;
+        if self.capacity * stride != 0 {
+            let mut block = Block::new("objects", self.base.addr().get());
+            for _ in 0..self.len() {
                 block
-                    .push(SpanKind::Free, (geometry.per_page - live) * geometry.stride)
-                    .push_to(SpanKind::Padding, start + self.page);
-                page += 1;
+                    .push(SpanKind::Live, size)
+                    .push(SpanKind::Padding, stride - size);
             }
+            block.push(SpanKind::Free, (self.capacity - self.len()) * stride);
             map.push(block);
         }
-        let tables = [
-            (
-                "page table",
-                self.pages.as_ptr().addr(),
-                self.pages.len() * size_of::<NonNull<u8>>(),
-                self.pages.capacity() * size_of::<NonNull<u8>>(),
-            ),
-            (
-                "chunk list",
-                self.chunks.as_ptr().addr(),
-                self.chunks.len() * size_of::<ObjectChunk>(),
-                self.chunks.capacity() * size_of::<ObjectChunk>(),
-            ),
-            (
-                "back-pointers",
-                self.back.as_ptr().addr(),
-                self.back.len() * size_of::<KeyData>(),
-                self.back.capacity() * size_of::<KeyData>(),
-            ),
-        ];
-        for (label, address, used, capacity) in tables {
-            let mut block = Block::new(label, address);
-            block
-                .push(SpanKind::Metadata, used)
-                .push_to(SpanKind::Free, capacity);
-            map.push(block);
-        }
+        let mut block = Block::new("back-pointers", self.back.as_ptr().addr());
+        block
+            .push(SpanKind::Metadata, self.back.len() * size_of::<KeyData>())
+            .push_to(SpanKind::Free, self.back.capacity() * size_of::<KeyData>());
+        map.push(block);
     }
 }
 
@@ -515,7 +460,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn geometry_fills_pages_from_their_base() {
+    fn geometry_aligns_the_buffer_to_a_cache_line_at_least() {
         for (size, align) in [
             (0, 1),
             (0, 64),
@@ -529,68 +474,65 @@ mod tests {
         ] {
             let layout = Layout::from_size_align(size, align).unwrap();
             let g = ObjectGeometry::of(layout);
-            assert!(g.page.is_power_of_two() && g.page >= MIN_PAGE && g.page >= align);
-            assert!(g.per_page >= MIN_PER_PAGE, "{layout:?}: {g:?}");
+            assert!(g.align.is_power_of_two() && g.align >= CACHE_LINE && g.align >= align);
             assert_eq!(g.stride % align, 0);
-            assert_eq!(g.first % align, 0);
-            assert_eq!(g.first, 0);
-            assert!(g.first + g.per_page * g.stride <= g.page);
-            // The page is used well: one more object would not fit.
-            assert!(
-                g.first + (g.per_page + 1) * g.stride > g.page,
-                "{layout:?}: {g:?}"
-            );
+            assert_eq!(g.stride, size.max(align), "{layout:?}: {g:?}");
+            assert!(g.first_capacity >= MIN_OBJECTS);
+            assert!(g.first_capacity == MIN_OBJECTS || g.first_capacity * g.stride <= MIN_BYTES);
         }
-        // A 32-byte object: 512 per 16 KiB page, each in one cache line.
+        // A 32-byte object: 512 in the first 16 KiB, each in one cache line.
         let g = ObjectGeometry::of(Layout::new::<[u64; 4]>());
-        assert_eq!((g.page, g.first, g.per_page), (16 << 10, 0, 512));
-        // A 24-byte one: 682 per page.
+        assert_eq!((g.stride, g.align, g.first_capacity), (32, 64, 512));
+        // A 24-byte one: 682.
         let g = ObjectGeometry::of(Layout::new::<[u64; 3]>());
-        assert_eq!((g.first, g.per_page), (0, 682));
+        assert_eq!(g.first_capacity, 682);
+    }
+
+    /// Pushes `n` objects' worth of positions (no objects: the storage
+    /// never reads them) and returns their places.
+    fn push_positions(storage: &mut ObjectStorage, g: ObjectGeometry, n: usize) -> Vec<usize> {
+        let key = KeyData::from_ffi(7);
+        (0..n)
+            .map(|_| {
+                let place = storage.reserve_one(g).addr().get();
+                // SAFETY: `reserve_one` made room; the storage never reads
+                // an object (the test writes none: it only counts
+                // positions).
+                unsafe { storage.push(key) };
+                place - storage.base.addr().get()
+            })
+            .collect()
     }
 
     #[test]
-    fn positions_map_to_aligned_addresses_on_adjacent_pages() {
+    fn positions_map_to_aligned_places_a_stride_apart() {
         let g = ObjectGeometry::of(Layout::new::<[u64; 3]>());
         let mut storage = ObjectStorage::new(g);
-        storage.reserve(g, 2 * g.per_page + 5);
-        assert_eq!(storage.pages().len(), 3);
-        assert_eq!(storage.capacity(g), 3 * g.per_page);
-        // One chunk: the pages are adjacent.
-        let pages = storage.pages().to_vec();
-        assert!(
-            pages
-                .windows(2)
-                .all(|w| w[1].addr().get() - w[0].addr().get() == g.page)
-        );
-        // Growing adds a chunk as large as the pages so far.
-        let key = KeyData::from_ffi(1);
-        storage.back.resize(3 * g.per_page, key);
-        storage.grow(g.per_page);
-        assert_eq!(storage.pages().len(), 6);
-        for pos in [
-            0,
-            1,
-            g.per_page - 1,
-            g.per_page,
-            2 * g.per_page + 4,
-            5 * g.per_page + 7,
-        ] {
+        storage.reserve(2 * g.first_capacity + 5);
+        assert_eq!(storage.capacity(), 2 * g.first_capacity + 5);
+        assert_eq!(storage.base.addr().get() % CACHE_LINE, 0);
+        let offsets = push_positions(&mut storage, g, 3 * g.first_capacity);
+        // Growing doubled the buffer once; every position sits at its
+        // stride from the (moved) base.
+        assert_eq!(storage.capacity(), 2 * (2 * g.first_capacity + 5));
+        assert_eq!(storage.base.addr().get() % CACHE_LINE, 0);
+        for (pos, offset) in offsets.iter().enumerate() {
+            assert_eq!(*offset, pos * g.stride);
             // SAFETY: positions below the capacity.
             let slot = unsafe { storage.slot(g, pos) };
-            assert_eq!(slot.addr().get() % align_of::<[u64; 3]>(), 0);
-            let page = storage.pages()[pos / g.per_page];
             assert_eq!(
-                slot.addr().get() - page.addr().get(),
-                (pos % g.per_page) * g.stride
+                slot.addr().get() - storage.base.addr().get(),
+                pos * g.stride
             );
         }
-        storage.back.truncate(g.per_page + 1);
-        storage.shrink_to_fit(g);
-        assert_eq!(storage.pages().len(), 3, "the first chunk holds objects");
-        storage.back.clear();
-        storage.shrink_to_fit(g);
-        assert_eq!(storage.pages().len(), 0);
+        // SAFETY: the storage holds no object to forget.
+        unsafe { storage.truncate(g.first_capacity + 1) };
+        storage.shrink_to_fit();
+        assert_eq!(storage.capacity(), g.first_capacity + 1);
+        // SAFETY: as above.
+        unsafe { storage.truncate(0) };
+        storage.shrink_to_fit();
+        assert_eq!(storage.capacity(), 0);
         assert_eq!(storage.reserved_bytes(), 0);
     }
 
@@ -599,35 +541,67 @@ mod tests {
         let g = ObjectGeometry::of(Layout::new::<[u64; 4]>());
         let mut storage = ObjectStorage::new(g);
         assert_eq!(storage.room, 0);
-        let key = KeyData::from_ffi(7);
-        let mut places = Vec::new();
-        for i in 0..2 * g.per_page + 3 {
-            let place = storage.reserve_one(g);
-            // SAFETY: `reserve_one` made room; the storage never reads an
-            // object (the test writes none: it only counts positions).
-            unsafe { storage.push(key) };
+        for i in 0..2 * g.first_capacity + 3 {
+            push_positions(&mut storage, g, 1);
             assert_eq!(storage.len(), i + 1);
-            assert!(storage.room <= storage.capacity(g));
+            assert!(storage.room <= storage.capacity());
             assert!(storage.room <= storage.back.capacity());
             assert!(storage.len() <= storage.room);
-            places.push(place.addr().get());
         }
-        // Every position got its own place, a stride apart within a page.
-        places.sort_unstable();
-        places.dedup();
-        assert_eq!(places.len(), storage.len());
-        // SAFETY: positions below the length.
-        assert_eq!(unsafe { storage.back(storage.len() - 1) }, key);
+        // Doubling from the first buffer: 512, 1024, 2048.
+        assert_eq!(storage.capacity(), 4 * g.first_capacity);
+        // SAFETY: a position below the length.
+        let last = unsafe { storage.back(storage.len() - 1) };
+        assert_eq!(last, KeyData::from_ffi(7));
         // A capacity cut by `shrink_to_fit` cuts the room with it.
-        storage.shrink_to_fit(g);
+        storage.shrink_to_fit();
         assert_eq!(
             storage.room,
-            storage.capacity(g).min(storage.back.capacity())
+            storage.capacity().min(storage.back.capacity())
         );
-        assert!(storage.room >= storage.len());
+        assert_eq!(storage.room, storage.len());
         // SAFETY: the storage holds no object to forget.
         unsafe { storage.truncate(0) };
-        storage.shrink_to_fit(g);
-        assert_eq!((storage.room, storage.capacity(g)), (0, 0));
+        storage.shrink_to_fit();
+        assert_eq!((storage.room, storage.capacity()), (0, 0));
+    }
+
+    #[test]
+    fn the_buffer_halves_below_a_quarter_and_never_below_the_floor() {
+        let g = ObjectGeometry::of(Layout::new::<[u64; 4]>());
+        let first = g.first_capacity;
+        let mut storage = ObjectStorage::new(g);
+        push_positions(&mut storage, g, 8 * first);
+        assert_eq!(storage.capacity(), 8 * first);
+        // Down to a quarter: nothing idle yet.
+        // SAFETY: the storage holds no object to forget.
+        unsafe { storage.truncate(2 * first) };
+        assert!(!storage.has_idle());
+        // One fewer: halved, and then half full, so not idle again.
+        // SAFETY: as above.
+        unsafe { storage.truncate(2 * first - 1) };
+        assert!(storage.has_idle());
+        storage.release_idle();
+        assert_eq!(storage.capacity(), 4 * first);
+        assert!(!storage.has_idle());
+        // Oscillating at that boundary reallocates nothing: growing again
+        // needs twice as many objects.
+        let base = storage.base;
+        push_positions(&mut storage, g, 1);
+        // SAFETY: as above.
+        unsafe { storage.truncate(2 * first - 1) };
+        assert!(!storage.has_idle());
+        assert_eq!((storage.base, storage.capacity()), (base, 4 * first));
+        // Emptied: halved down to the first buffer's size, kept.
+        // SAFETY: as above.
+        unsafe { storage.truncate(0) };
+        storage.release_idle();
+        assert_eq!(storage.capacity(), first);
+        // A reserved capacity is a floor.
+        storage.reserve(8 * first);
+        assert!(!storage.has_idle());
+        assert_eq!(storage.capacity(), 8 * first);
+        storage.shrink_to_fit();
+        assert_eq!(storage.capacity(), 0);
     }
 }
