@@ -8,8 +8,8 @@
 //!   with and without each object's key;
 //! - `random_access`: read one field through every handle in random order:
 //!   proxies, keys (through one borrow, or a guard per lookup), and, as the
-//!   measurement behind the choice of key table, a `slotmap::SlotMap` from
-//!   keys to the addresses of the same pool objects;
+//!   floor of the pool's lookup, a `slotmap::SlotMap` from keys to the
+//!   positions of the same pool objects;
 //! - `retain`: keep two objects in three of 100k;
 //! - `churn`: remove a random object and insert a new one, repeatedly, by
 //!   proxy and by key.
@@ -41,8 +41,6 @@ struct Obj {
 const _: () = assert!(size_of::<Obj>() == 32);
 
 const OBJECTS: usize = 1_000_000;
-/// 32-byte objects per 16 KiB page of the pool.
-const PER_PAGE: usize = 512;
 
 fn obj(i: usize) -> Obj {
     let i = i as u64;
@@ -200,26 +198,19 @@ fn random_access(c: &mut Criterion) {
     );
     {
         // The pool's lookup written by hand, as a floor: a `SlotMap` whose
-        // 8-byte slots hold the objects' positions, resolved through the
-        // same page table, with the same spread (a slot per key ever
-        // inserted, in the pool's slot order, the removed third vacant),
-        // looked up in the same random order. (It is how the choice of the
-        // key table was measured: the pool's own table was a hand-written
-        // paged one then; see BENCHMARKS.md.)
+        // 8-byte slots hold the objects' positions in the same buffer,
+        // with the same spread (a slot per key ever inserted, in the
+        // pool's slot order, the removed third vacant), looked up in the
+        // same random order. (It is how the choice of the key table was
+        // measured: the pool's own table was a hand-written paged one
+        // then; see BENCHMARKS.md.)
         let objects = pool.borrow();
         let first = core::ptr::from_ref(objects.values().next().unwrap());
-        let pages: Vec<*const Obj> = objects
-            .values()
-            .step_by(PER_PAGE)
-            .map(core::ptr::from_ref)
-            .collect();
         for (position, object) in objects.values().enumerate() {
-            let page = pages[position / PER_PAGE];
-            // SAFETY: an offset inside the page of `PER_PAGE` objects.
-            let at = unsafe { page.add(position % PER_PAGE) };
+            // SAFETY: a position below the length, in the objects' buffer.
+            let at = unsafe { first.add(position) };
             assert!(core::ptr::eq(at, object));
         }
-        assert_eq!(pages[0], first);
         let position: std::collections::HashMap<u32, u32> = objects
             .iter()
             .enumerate()
@@ -244,7 +235,7 @@ fn random_access(c: &mut Criterion) {
             .collect();
         drop((position, ours_to_table));
         group.bench_function(
-            "slotmap::SlotMap<K, u32> + page table by hand (same objects)",
+            "slotmap::SlotMap<K, u32> + position by hand (same objects)",
             |b| {
                 b.iter_custom(|iters| {
                     cpu_iters(iters, || {
@@ -256,7 +247,7 @@ fn random_access(c: &mut Criterion) {
                                         let p = p as usize;
                                         // SAFETY: objects kept in place by the
                                         // borrow `objects` holds.
-                                        unsafe { (*pages[p / PER_PAGE].add(p % PER_PAGE)).a }
+                                        unsafe { (*first.add(p)).a }
                                     })
                                 })
                                 .fold(0u64, u64::wrapping_add),

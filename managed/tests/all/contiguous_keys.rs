@@ -237,6 +237,53 @@ fn retain_removes_as_it_goes_and_visits_each_object_once() {
 }
 
 #[test]
+fn retain_that_empties_most_of_the_pool_halves_the_buffer_as_it_walks() {
+    // 1 KiB objects: 16 fill the first buffer, so removing nine in ten of
+    // a few hundred halves the buffer several times during the walk, each
+    // time moving every object left.
+    struct Big {
+        id: u32,
+        fill: [u32; 255],
+    }
+    let pool = ContiguousUniformPool::new();
+    let n: u32 = if cfg!(miri) { 120 } else { 1000 };
+    let keys: Vec<_> = (0..n)
+        .map(|id| {
+            pool.insert(Big {
+                id,
+                fill: [id; 255],
+            })
+        })
+        .collect();
+    let full = pool.capacity();
+    let mut visits = vec![0u32; n as usize];
+    let mut shrinks = 0;
+    let mut capacity = full;
+    pool.retain(|key, big| {
+        visits[big.id as usize] += 1;
+        assert_eq!(key, keys[big.id as usize], "the key beside the object");
+        assert!(big.fill.iter().all(|&f| f == big.id), "moved intact");
+        // Removals made before this visit may have halved the buffer.
+        let now = pool.capacity();
+        if now < capacity {
+            shrinks += 1;
+            capacity = now;
+        }
+        big.id % 10 == 0
+    });
+    assert!(visits.iter().all(|&v| v == 1), "each object visited once");
+    assert!(
+        shrinks >= 2,
+        "the buffer halved {shrinks} times during the walk"
+    );
+    assert!(pool.capacity() * 4 <= full, "{} of {full}", pool.capacity());
+    for (id, &key) in (0..).zip(&keys) {
+        let kept = pool.get(key).map(|b| (b.id, b.fill[254]));
+        assert_eq!(kept, (id % 10 == 0).then_some((id, id)), "object {id}");
+    }
+}
+
+#[test]
 fn retain_detaches_the_proxies_of_removed_objects() {
     let pool = ContiguousUniformPool::new();
     let proxies: Vec<_> = (0..6u32).map(|v| pool.alloc(v)).collect();

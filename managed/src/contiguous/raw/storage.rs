@@ -324,7 +324,9 @@ impl ObjectStorage {
         if capacity > self.back.capacity() {
             self.back.reserve_exact(capacity - len);
         }
-        self.base = if self.capacity == 0 {
+        self.base = if capacity == self.capacity {
+            self.base
+        } else if self.capacity == 0 {
             // Nothing to keep; a non-zero size, or no buffer at all.
             if new.size() == 0 {
                 g.dangling()
