@@ -106,8 +106,8 @@ pub(crate) struct Inner<T> {
 
 // SAFETY: moving a pool to another thread needs it unborrowed (a proxy or
 // guard borrows it), so no proxy, guard or reference of this thread is
-// left; the raw pointers (the core, the object buffer) are owned by the pool and
-// move with it. The objects move too, hence `T: Send`. (The pool adds
+// left; the raw pointers (the core, the object buffer) are owned by the
+// pool and move with it. The objects move too, hence `T: Send`. (The pool adds
 // only its key type, which is plain data and may stay behind.)
 unsafe impl<T: Send> Send for RawContiguous<T> {}
 
@@ -162,8 +162,8 @@ impl<T> RawContiguous<T> {
     ///
     /// For the borrow guards: the reference must not outlive a borrow of
     /// the pool, during which nothing mutates the storage (no object is
-    /// added or removed, the buffer neither grows nor shrinks); proxy drops and
-    /// deletions then only touch the table.
+    /// added or removed, the buffer neither grows nor shrinks); proxy drops
+    /// and deletions then only touch the table.
     #[inline(always)]
     pub(crate) fn storage(&self) -> &ObjectStorage {
         // SAFETY: the core lives as long as the pool; see above for why the
@@ -440,7 +440,7 @@ impl<T> RawContiguous<T> {
 impl<T> Drop for RawContiguous<T> {
     fn drop(&mut self) {
         // SAFETY: the core came from `Box::leak` in `with_capacity` and is
-        // freed only here; nothing borrows the pool any more, so no proxy,
+        // freed only here; nothing borrows the pool any more, so no proxy
         // or guard is used again.
         drop(unsafe { Box::from_raw(self.core.as_ptr()) });
     }
