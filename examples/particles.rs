@@ -222,8 +222,8 @@ fn main() {
     }
     println!("after the frames: {}", world.particles.detailed_stats());
 
-    // The population falls to the named particles: idle pages go back to
-    // the allocator as the walk ends, with no `&mut` and no `shrink_to_fit`.
+    // The population falls to the named particles: the object buffer halves
+    // as the walk empties it, with no `&mut` and no `shrink_to_fit`.
     world.particles.retain(|_, p| p.name.is_some());
     println!("named only: {}", world.particles.detailed_stats());
 

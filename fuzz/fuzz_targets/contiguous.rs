@@ -22,8 +22,8 @@ use managed_fuzz::{Tracked, catch, drops, expect_panic_with, install_panic_hook,
 const MAX_EPOCHS: usize = 8;
 const MAX_OPS: usize = 64;
 
-/// Pad words: about 500 bytes an object, so 32 fill a 16 KiB page and a
-/// program spans several pages (removals then move objects across pages).
+/// Pad words: about 500 bytes an object, so 32 fill the first 16 KiB
+/// buffer and a program grows and halves it (moving every object).
 const PAD: usize = 60;
 
 struct Obj {
