@@ -114,7 +114,15 @@ pub(crate) struct ObjectStorage {
     /// with `geometry.layout(capacity)`; `geometry.dangling()` while it is
     /// 0 (only ever the base of an empty slice).
     base: NonNull<u8>,
-    /// Objects the buffer holds.
+    /// Objects the buffer holds: a push below it allocates nothing, so one
+    /// comparison decides a push's fast path.
+    ///
+    /// Invariant: `back.capacity() >= capacity` (the back-pointers have
+    /// room for every object the buffer does): [`set_capacity`] reserves
+    /// them before it changes the buffer and never shrinks them below it,
+    /// and nothing else changes either capacity.
+    ///
+    /// [`set_capacity`]: Self::set_capacity
     capacity: usize,
     /// The capacity asked for by [`reserve`](Self::reserve), which
     /// [`release_idle`](Self::release_idle) never shrinks below.
@@ -133,14 +141,6 @@ pub(crate) struct ObjectStorage {
     /// Invariant (kept by the typed pool): positions `0..back.len()` hold
     /// initialized objects; the places past it hold nothing.
     back: Vec<KeyData>,
-    /// Positions below which a push allocates nothing: the smaller of the
-    /// buffer's capacity and the back-pointers' capacity, so that one
-    /// comparison decides a push's fast path.
-    ///
-    /// Invariant: `room <= capacity` and `room <= back.capacity()`;
-    /// recomputed by [`set_limits`](Self::set_limits) with every change to
-    /// either capacity.
-    room: usize,
 }
 
 impl ObjectStorage {
@@ -153,7 +153,6 @@ impl ObjectStorage {
             floor: 0,
             idle_below: 0,
             back: Vec::new(),
-            room: 0,
         }
     }
 
@@ -250,11 +249,10 @@ impl ObjectStorage {
     #[inline(always)]
     pub(crate) fn reserve_one(&mut self, geometry: ObjectGeometry) -> NonNull<u8> {
         let len = self.back.len();
-        if len >= self.room {
+        if len >= self.capacity {
             self.grow();
         }
-        // SAFETY: `len` is below `room` now, so below the capacity
-        // (invariant on `room`).
+        // SAFETY: `len` is below the capacity now.
         unsafe { self.slot(geometry, len) }
     }
 
@@ -268,11 +266,12 @@ impl ObjectStorage {
     #[inline(always)]
     pub(crate) unsafe fn push(&mut self, key: KeyData) {
         let len = self.back.len();
-        // The caller's contract: `reserve_one` left `len` below `room`, so
-        // below the back-pointers' capacity.
-        debug_assert!(len < self.room);
-        // SAFETY: 1. `len` is below the capacity (caller contract), so the
-        // write stays in the buffer, and nothing between writing the object
+        // The caller's contract: `reserve_one` left `len` below the
+        // capacity.
+        debug_assert!(len < self.capacity);
+        // SAFETY: 1. `len` is below the capacity (caller contract), so below
+        // the back-pointers' capacity (invariant on `capacity`): the write
+        // stays in their buffer, and nothing between writing the object
         // and counting it can fail; 2. the new length covers only
         // initialized keys.
         unsafe {
@@ -290,20 +289,12 @@ impl ObjectStorage {
     #[cold]
     #[inline(never)]
     fn grow(&mut self) {
-        let len = self.len();
-        if len == self.capacity {
-            let capacity = len
-                .checked_mul(2)
-                .expect("ContiguousUniformPool: capacity overflow")
-                .max(self.geometry.first_capacity);
-            self.set_capacity(capacity);
-        } else {
-            // Only the back-pointers are full (their allocation failed to
-            // follow, which `set_capacity` does not let happen; kept
-            // for robustness).
-            self.back.reserve(1);
-            self.set_limits();
-        }
+        let capacity = self
+            .capacity
+            .checked_mul(2)
+            .expect("ContiguousUniformPool: capacity overflow")
+            .max(self.geometry.first_capacity);
+        self.set_capacity(capacity);
     }
 
     /// Moves the objects into a buffer of `capacity` objects (none: frees
@@ -357,8 +348,8 @@ impl ObjectStorage {
         self.set_limits();
     }
 
-    /// Recomputes [`idle_below`](Self::idle_below) and [`room`](Self::room)
-    /// from the capacities and the floor.
+    /// Recomputes [`idle_below`](Self::idle_below) from the capacity and
+    /// the floor.
     fn set_limits(&mut self) {
         let half = self.capacity / 2;
         self.idle_below = if half >= self.floor.max(self.geometry.first_capacity) {
@@ -366,7 +357,9 @@ impl ObjectStorage {
         } else {
             0
         };
-        self.room = self.capacity.min(self.back.capacity());
+        // The invariant on `capacity`, redundant after every caller (cheap:
+        // capacity changes are rare).
+        debug_assert!(self.back.capacity() >= self.capacity);
     }
 
     /// Whether [`release_idle`](Self::release_idle) has work: fewer objects
@@ -539,33 +532,30 @@ mod tests {
     }
 
     #[test]
-    fn pushes_allocate_only_past_the_room_of_both_capacities() {
+    fn the_back_pointers_always_have_room_for_the_buffer() {
         let g = ObjectGeometry::of(Layout::new::<[u64; 4]>());
         let mut storage = ObjectStorage::new(g);
-        assert_eq!(storage.room, 0);
+        assert_eq!(storage.capacity(), 0);
         for i in 0..2 * g.first_capacity + 3 {
             push_positions(&mut storage, g, 1);
             assert_eq!(storage.len(), i + 1);
-            assert!(storage.room <= storage.capacity());
-            assert!(storage.room <= storage.back.capacity());
-            assert!(storage.len() <= storage.room);
+            assert!(storage.back.capacity() >= storage.capacity());
+            assert!(storage.len() <= storage.capacity());
         }
         // Doubling from the first buffer: 512, 1024, 2048.
         assert_eq!(storage.capacity(), 4 * g.first_capacity);
         // SAFETY: a position below the length.
         let last = unsafe { storage.back(storage.len() - 1) };
         assert_eq!(last, KeyData::from_ffi(7));
-        // A capacity cut by `shrink_to_fit` cuts the room with it.
+        // `shrink_to_fit` cuts both capacities, the back-pointers' no
+        // lower than the buffer's.
         storage.shrink_to_fit();
-        assert_eq!(
-            storage.room,
-            storage.capacity().min(storage.back.capacity())
-        );
-        assert_eq!(storage.room, storage.len());
+        assert_eq!(storage.capacity(), storage.len());
+        assert!(storage.back.capacity() >= storage.capacity());
         // SAFETY: the storage holds no object to forget.
         unsafe { storage.truncate(0) };
         storage.shrink_to_fit();
-        assert_eq!((storage.room, storage.capacity()), (0, 0));
+        assert_eq!((storage.capacity(), storage.back.capacity()), (0, 0));
     }
 
     #[test]
@@ -585,6 +575,7 @@ mod tests {
         assert!(storage.has_idle());
         storage.release_idle();
         assert_eq!(storage.capacity(), 4 * first);
+        assert!(storage.back.capacity() >= storage.capacity());
         assert!(!storage.has_idle());
         // Oscillating at that boundary reallocates nothing: growing again
         // needs twice as many objects.
