@@ -351,7 +351,7 @@ fn borrow_guards_iterate_in_storage_order() {
         assert_eq!(all.len(), 5);
         assert_eq!(
             format!("{all:?}"),
-            "{DefaultKey(1v1): 0, DefaultKey(2v1): 2, DefaultKey(3v1): 4, DefaultKey(4v1): 6, DefaultKey(5v1): 8}"
+            "{DefaultKey(0v1): 0, DefaultKey(1v1): 2, DefaultKey(2v1): 4, DefaultKey(3v1): 6, DefaultKey(4v1): 8}"
         );
     }
     let shared = pool.borrow();
@@ -362,7 +362,7 @@ fn borrow_guards_iterate_in_storage_order() {
     drop((shared, again));
     assert_eq!(
         format!("{pool:?}"),
-        "{DefaultKey(1v1): 0, DefaultKey(2v1): 2, DefaultKey(3v1): 4, DefaultKey(4v1): 6, DefaultKey(5v1): 8}"
+        "{DefaultKey(0v1): 0, DefaultKey(1v1): 2, DefaultKey(2v1): 4, DefaultKey(3v1): 6, DefaultKey(4v1): 8}"
     );
     assert_eq!(format!("{:?}", proxies[2]), "Proxy(4)");
     pool.map(|_| assert!(format!("{pool:?}").contains("len: 5")));

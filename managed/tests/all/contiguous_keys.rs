@@ -189,6 +189,55 @@ fn deletions_inside_walks_wait_for_the_walk_and_keys_go_stale_at_once() {
 }
 
 #[test]
+fn guard_lookups_see_removals_deferred_while_the_guard_lives() {
+    // A guard resolves keys from what it copied out of the pool when the
+    // borrow began; removals deferred meanwhile must still hide their
+    // objects from it, and the objects found must stay where they are.
+    let pool = ContiguousUniformPool::new();
+    let keys: Vec<_> = (0..16u32).map(|v| pool.insert(v)).collect();
+    let proxy = pool.alloc(100);
+    let proxy_key = Proxy::key(&proxy);
+    {
+        let objects = pool.borrow();
+        let first: &u32 = objects.get(keys[0]).unwrap();
+        assert!(pool.remove_deferred(keys[3]));
+        assert_eq!(objects.get(keys[3]), None);
+        assert_eq!(objects.by_proxy(&proxy), &100);
+        drop(proxy);
+        assert_eq!(objects.get(proxy_key), None);
+        for (i, &key) in keys.iter().enumerate().filter(|&(i, _)| i != 3) {
+            assert_eq!(objects.get(key), Some(&(i as u32)));
+        }
+        assert_eq!(*first, 0, "a reference from before the deferrals");
+        assert_eq!(objects.len(), 17, "pending objects stay stored meanwhile");
+    }
+    assert_eq!(pool.len(), 15);
+    {
+        // The flush moved objects into the holes: a new guard finds each
+        // at its new place, and the exclusive guard sees its own borrow's
+        // deferrals too.
+        let mut objects = pool.borrow_mut();
+        for &key in keys.iter().filter(|&&k| k != keys[3]) {
+            *objects.get_mut(key).unwrap() += 1000;
+        }
+        assert!(pool.remove_deferred(keys[5]));
+        assert_eq!(objects.get_mut(keys[5]), None);
+        assert_eq!(objects.get(keys[15]), Some(&1015));
+    }
+    let objects = pool.borrow();
+    let mut found: Vec<u32> = keys
+        .iter()
+        .filter_map(|&k| objects.get(k).copied())
+        .collect();
+    found.sort_unstable();
+    let expected: Vec<u32> = (0..16)
+        .filter(|&v| v != 3 && v != 5)
+        .map(|v| v + 1000)
+        .collect();
+    assert_eq!(found, expected);
+}
+
+#[test]
 fn retain_removes_as_it_goes_and_visits_each_object_once() {
     let drops = Ledger::default();
     let pool = ContiguousUniformPool::new();

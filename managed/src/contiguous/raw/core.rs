@@ -23,7 +23,7 @@ use slotmap::KeyData;
 
 use super::iter::{Drain, IterMut, Remaining, ValuesMut};
 use super::storage::{ObjectGeometry, ObjectStorage};
-use super::table::{MAX_OBJECTS, SlotTable};
+use super::table::{MAX_OBJECTS, SlotTable, TableView};
 use crate::contiguous::ContiguousUniformPool;
 #[cfg(target_pointer_width = "64")]
 use crate::region::Rebrand;
@@ -59,6 +59,49 @@ pub(crate) const fn is_exclusive(state: usize) -> bool {
     state & EXCLUSIVE == EXCLUSIVE
 }
 
+/// The key table's slot array and the object buffer's address, copied out
+/// of a pool when a borrow of it begins, so that a loop of lookups through
+/// a guard keeps them in registers instead of reloading them from the pool
+/// for every key.
+///
+/// Valid for as long as the borrow it was taken under: while the pool is
+/// borrowed, no object is added or removed (removals are deferred, which
+/// only bumps a slot's version), so neither the slot array nor the object
+/// buffer is reallocated, and no object moves.
+pub(crate) struct Lookup<T> {
+    /// The key table's slots.
+    table: TableView,
+    /// The object buffer: position `p` at `objects + p` (a `T`'s stride).
+    objects: NonNull<T>,
+}
+
+impl<T> Lookup<T> {
+    /// The address of the live object of `key`, if any.
+    ///
+    /// # Safety
+    ///
+    /// The borrow this lookup was taken under (by [`RawContiguous::lookup`])
+    /// is still held.
+    #[inline(always)]
+    pub(crate) unsafe fn find(&self, key: KeyData) -> Option<NonNull<T>> {
+        // SAFETY: the borrow keeps the slot array in place (caller
+        // contract).
+        let position = unsafe { self.table.position(key) }?;
+        // SAFETY: a live key's slot holds its object's position, below the
+        // length (pool invariant), inside the buffer, which has not moved
+        // since the borrow began. The stride of `T`s in the buffer is
+        // `size_of::<T>()`, or its alignment for a zero-sized `T`.
+        Some(
+            unsafe {
+                self.objects
+                    .cast::<u8>()
+                    .add(position * Inner::<T>::GEOMETRY.stride)
+            }
+            .cast(),
+        )
+    }
+}
+
 /// The owning pointer to a pool's heap-allocated core: what a
 /// [`ContiguousUniformPool`] is made of (it adds only the key type).
 ///
@@ -92,9 +135,9 @@ pub(crate) struct ContiguousCore<T> {
 /// The storage of a pool.
 ///
 /// Invariants: positions `0..storage.len()` hold initialized `T`s (live
-/// objects and those pending removal); the key stored for each position is
-/// in the table, mapped to that position, and the table holds no other
-/// key; the keys mapped as pending are exactly those in `table.pending`.
+/// objects and those pending removal); the slot of the key stored for each
+/// position is live or pending and holds that position, and no other slot
+/// is; the pending slots are exactly those in `table.pending`.
 pub(crate) struct Inner<T> {
     /// The objects, densely, and their keys.
     pub(crate) storage: ObjectStorage,
@@ -189,6 +232,20 @@ impl<T> RawContiguous<T> {
         // SAFETY: a live key maps to its object's position, below the length
         // (pool invariant).
         Some(unsafe { self.storage().slot(Inner::<T>::GEOMETRY, position) }.cast())
+    }
+
+    /// What lookups by key read, by value, for a borrow guard to keep.
+    ///
+    /// # Safety
+    ///
+    /// The pool is borrowed (shared or exclusive) when this is called; the
+    /// result may be used until that borrow ends (see [`Lookup`]).
+    #[inline(always)]
+    pub(crate) unsafe fn lookup(&self) -> Lookup<T> {
+        Lookup {
+            table: self.table().view(),
+            objects: self.storage().objects::<T>().cast(),
+        }
     }
 
     /// Whether `key` names a live object (`false` once its removal began).
@@ -387,11 +444,12 @@ impl<T> RawContiguous<T> {
         } else {
             PENDING
         };
-        while let Some(key) = inner.table.pending.pop() {
+        while let Some(index) = inner.table.pending.pop() {
             if inner.table.pending.is_empty() {
                 *state = 0;
             }
-            drop(inner.finish_pending(key));
+            // SAFETY: just taken off the pending list.
+            drop(unsafe { inner.finish_pending(index) });
         }
         inner
     }
@@ -493,16 +551,19 @@ impl<T> Inner<T> {
         Some(unsafe { self.take_at(position) })
     }
 
-    /// Finishes the deferred removal of the pending object of `key` (just
-    /// taken off `table.pending`) and returns it.
+    /// Finishes the deferred removal of the pending object of slot `index`
+    /// and returns it.
+    ///
+    /// # Safety
+    ///
+    /// `index` was just taken off `table.pending`, and the pool is
+    /// unborrowed (the end of a borrow or `&mut self` calls this).
     #[inline]
-    pub(crate) fn finish_pending(&mut self, key: KeyData) -> T {
-        let position = self
-            .table
-            .remove(key)
-            .expect("a pending key is in the table");
-        // SAFETY: the key mapped to a stored position (invariant), and the
-        // pool is unborrowed (the end of a borrow or `&mut self` calls this).
+    pub(crate) unsafe fn finish_pending(&mut self, index: u32) -> T {
+        // SAFETY: just taken off the pending list (caller contract).
+        let position = unsafe { self.table.finish(index) };
+        // SAFETY: a pending slot holds a stored position (invariant), and
+        // the pool is unborrowed (caller contract).
         unsafe { self.take_at(position) }
     }
 
@@ -725,7 +786,7 @@ pub(crate) unsafe fn flush_slow<T>(core: NonNull<ContiguousCore<T>>) {
         // SAFETY: unborrowed: no reference into `inner` exists, and no user
         // code runs while this one lives.
         let inner = unsafe { &mut *(*core).inner.get() };
-        let Some(key) = inner.table.pending.pop() else {
+        let Some(index) = inner.table.pending.pop() else {
             // `PENDING` is set exactly when the list is not empty; recover
             // the state rather than loop.
             debug_assert!(false, "PENDING set with nothing pending");
@@ -735,8 +796,8 @@ pub(crate) unsafe fn flush_slow<T>(core: NonNull<ContiguousCore<T>>) {
         if inner.table.pending.is_empty() {
             state.set(0);
         }
-        // Unborrowed; the key was listed once and just unlisted.
-        let value = inner.finish_pending(key);
+        // SAFETY: unborrowed; the slot was listed once and just unlisted.
+        let value = unsafe { inner.finish_pending(index) };
         drop(value);
     }
     // SAFETY: a short access, as above.

@@ -5,6 +5,9 @@
 //! Invariant: a guard holds one borrow of its pool's borrow word (shared
 //! or exclusive) from its construction (`acquire`, `find`) until its drop,
 //! so the objects stay in place while the references it hands out live.
+//! The borrow itself is a [`SharedBorrow`] or [`ExclusiveBorrow`] token,
+//! whose drop ends it; the whole-pool guards add a [`Lookup`] taken under
+//! it, so that their lookups by key read no field of the pool.
 //!
 //! [`ContiguousUniformPool`]: crate::contiguous::ContiguousUniformPool
 
@@ -14,7 +17,7 @@ use core::ptr::NonNull;
 
 use slotmap::{DefaultKey, Key};
 
-use super::core::{ExclusiveGuard, SharedGuard};
+use super::core::{ExclusiveGuard, Lookup, SharedGuard};
 use super::iter::{Iter, IterMut, Keys, Values, ValuesMut};
 use super::proxy::Proxy;
 use crate::contiguous::ContiguousUniformPool;
@@ -27,6 +30,10 @@ use crate::contiguous::ContiguousUniformPool;
 pub struct PoolRef<'a, T, K = DefaultKey> {
     /// The borrowed pool (its state counts this guard).
     pool: &'a ContiguousUniformPool<T, K>,
+    /// Taken under the borrow `borrow` holds, so valid while it lives.
+    lookup: Lookup<T>,
+    /// The shared borrow, ended when the guard drops.
+    _borrow: SharedBorrow<'a, T, K>,
 }
 
 /// An exclusive borrow of all objects of a pool.
@@ -36,8 +43,77 @@ pub struct PoolRef<'a, T, K = DefaultKey> {
 pub struct PoolRefMut<'a, T, K = DefaultKey> {
     /// The borrowed pool (its state is exclusive because of this guard).
     pool: &'a ContiguousUniformPool<T, K>,
+    /// Taken under the borrow `borrow` holds, so valid while it lives.
+    lookup: Lookup<T>,
+    /// The exclusive borrow, ended when the guard drops.
+    _borrow: ExclusiveBorrow<'a, T, K>,
+}
+
+/// One shared borrow of a pool, ended on drop: what every shared guard
+/// holds.
+pub(crate) struct SharedBorrow<'a, T, K> {
+    /// The borrowed pool (its state counts this borrow).
+    pool: &'a ContiguousUniformPool<T, K>,
+}
+
+/// The exclusive borrow of a pool, ended on drop: what every exclusive
+/// guard holds.
+pub(crate) struct ExclusiveBorrow<'a, T, K> {
+    /// The borrowed pool (its state is exclusive because of this borrow).
+    pool: &'a ContiguousUniformPool<T, K>,
     /// Acts like `&'a mut [T]` for variance and auto traits.
     _marker: PhantomData<&'a mut [T]>,
+}
+
+impl<'a, T, K> SharedBorrow<'a, T, K> {
+    /// Takes a shared borrow of `pool`.
+    ///
+    /// # Panics
+    ///
+    /// When the pool is exclusively borrowed (`operation` names the
+    /// caller in the message).
+    #[inline]
+    #[track_caller]
+    fn acquire(pool: &'a ContiguousUniformPool<T, K>, operation: &str) -> Self {
+        pool.raw.acquire_shared(operation);
+        Self { pool }
+    }
+}
+
+impl<'a, T, K> ExclusiveBorrow<'a, T, K> {
+    /// Takes the exclusive borrow of `pool`.
+    ///
+    /// # Panics
+    ///
+    /// When the pool is already borrowed (`operation` names the caller in
+    /// the message).
+    #[inline]
+    #[track_caller]
+    fn acquire(pool: &'a ContiguousUniformPool<T, K>, operation: &str) -> Self {
+        pool.raw.acquire_exclusive(operation);
+        Self {
+            pool,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T, K> Drop for SharedBorrow<'_, T, K> {
+    #[inline]
+    fn drop(&mut self) {
+        drop(SharedGuard {
+            core: self.pool.raw.core,
+        });
+    }
+}
+
+impl<T, K> Drop for ExclusiveBorrow<'_, T, K> {
+    #[inline]
+    fn drop(&mut self) {
+        drop(ExclusiveGuard {
+            core: self.pool.raw.core,
+        });
+    }
 }
 
 impl<'a, T, K> PoolRef<'a, T, K> {
@@ -50,8 +126,14 @@ impl<'a, T, K> PoolRef<'a, T, K> {
     #[inline]
     #[track_caller]
     pub(crate) fn acquire(pool: &'a ContiguousUniformPool<T, K>, operation: &str) -> Self {
-        pool.raw.acquire_shared(operation);
-        Self { pool }
+        let borrow = SharedBorrow::acquire(pool, operation);
+        Self {
+            pool,
+            // SAFETY: the pool is borrowed (by `borrow`), for as long as
+            // the lookup lives beside it.
+            lookup: unsafe { pool.raw.lookup() },
+            _borrow: borrow,
+        }
     }
 }
 
@@ -66,10 +148,12 @@ impl<'a, T, K> PoolRefMut<'a, T, K> {
     #[inline]
     #[track_caller]
     pub(crate) fn acquire(pool: &'a ContiguousUniformPool<T, K>, operation: &str) -> Self {
-        pool.raw.acquire_exclusive(operation);
+        let borrow = ExclusiveBorrow::acquire(pool, operation);
         Self {
             pool,
-            _marker: PhantomData,
+            // SAFETY: as in `PoolRef::acquire`.
+            lookup: unsafe { pool.raw.lookup() },
+            _borrow: borrow,
         }
     }
 }
@@ -89,11 +173,11 @@ impl<T, K: Key> PoolRef<'_, T, K> {
     #[inline]
     #[must_use]
     pub fn get(&self, key: K) -> Option<&T> {
-        let object = self.pool.raw.find(key.data())?;
-        // SAFETY: 1. the object of a live key. 2. The shared borrow held by
-        // this guard keeps the object in place and free of `&mut` while
-        // the returned reference, which borrows the guard, lives.
-        Some(unsafe { object.as_ref() })
+        // SAFETY: 1. the lookup was taken under the borrow this guard
+        // holds; 2. the object of a live key. 3. That shared borrow keeps
+        // the object in place and free of `&mut` while the returned
+        // reference, which borrows the guard, lives.
+        Some(unsafe { self.lookup.find(key.data())?.as_ref() })
     }
 }
 
@@ -111,19 +195,11 @@ impl<T, K> PoolRef<'_, T, K> {
     #[must_use]
     #[track_caller]
     pub fn by_proxy(&self, proxy: &Proxy<'_, T, K>) -> &T {
-        let object = proxy.object_in(self.pool);
+        // SAFETY: the guard's lookup, taken under the borrow it holds.
+        let object = unsafe { proxy.object_in(self.pool, &self.lookup) };
         // SAFETY: 1. the object of a live slot of this pool (checked by
         // `object_in`). 2. As in `get`.
         unsafe { &*object }
-    }
-}
-
-impl<T, K> Drop for PoolRef<'_, T, K> {
-    #[inline]
-    fn drop(&mut self) {
-        drop(SharedGuard {
-            core: self.pool.raw.core,
-        });
     }
 }
 
@@ -140,20 +216,19 @@ impl<T, K: Key> PoolRefMut<'_, T, K> {
     #[inline]
     #[must_use]
     pub fn get(&self, key: K) -> Option<&T> {
-        let object = self.pool.raw.find(key.data())?;
         // SAFETY: as in `PoolRef::get`, shared through `&self`.
-        Some(unsafe { object.as_ref() })
+        Some(unsafe { self.lookup.find(key.data())?.as_ref() })
     }
 
     /// The object of `key`, exclusively, for as long as this borrow of the
     /// guard lives, or `None` if the key is stale.
     #[inline]
     pub fn get_mut(&mut self, key: K) -> Option<&mut T> {
-        let mut object = self.pool.raw.find(key.data())?;
-        // SAFETY: 1. the object of a live key. 2. The exclusive borrow held
-        // by this guard, and the `&mut self` receiver, make the returned
-        // reference the only one to the object.
-        Some(unsafe { object.as_mut() })
+        // SAFETY: 1. the lookup was taken under the borrow this guard
+        // holds; 2. the object of a live key. 3. That exclusive borrow,
+        // and the `&mut self` receiver, make the returned reference the
+        // only one to the object.
+        Some(unsafe { self.lookup.find(key.data())?.as_mut() })
     }
 
     /// Iterates `(key, object)` pairs exclusively, in storage order.
@@ -177,7 +252,8 @@ impl<T, K> PoolRefMut<'_, T, K> {
     #[inline]
     #[track_caller]
     pub fn by_proxy_mut(&mut self, proxy: &Proxy<'_, T, K>) -> &mut T {
-        let object = proxy.object_in(self.pool);
+        // SAFETY: the guard's lookup, taken under the borrow it holds.
+        let object = unsafe { proxy.object_in(self.pool, &self.lookup) };
         // SAFETY: 1. the object of a live slot of this pool. 2. As in
         // `get_mut`.
         unsafe { &mut *object }
@@ -193,7 +269,8 @@ impl<T, K> PoolRefMut<'_, T, K> {
     #[must_use]
     #[track_caller]
     pub fn by_proxy(&self, proxy: &Proxy<'_, T, K>) -> &T {
-        let object = proxy.object_in(self.pool);
+        // SAFETY: the guard's lookup, taken under the borrow it holds.
+        let object = unsafe { proxy.object_in(self.pool, &self.lookup) };
         // SAFETY: as in `by_proxy_mut`, shared through `&self`.
         unsafe { &*object }
     }
@@ -259,15 +336,6 @@ macro_rules! guard_common {
 guard_common!(PoolRef);
 guard_common!(PoolRefMut);
 
-impl<T, K> Drop for PoolRefMut<'_, T, K> {
-    #[inline]
-    fn drop(&mut self) {
-        drop(ExclusiveGuard {
-            core: self.pool.raw.core,
-        });
-    }
-}
-
 /// One object of a pool, shared, from [`ContiguousUniformPool::get`]: it
 /// holds a shared borrow of the pool (as a [`PoolRef`] does) and
 /// dereferences to the object.
@@ -275,7 +343,7 @@ pub struct ObjectRef<'a, T, K = DefaultKey> {
     /// The object: live when the guard was made, in place while it lives.
     object: NonNull<T>,
     /// The shared borrow that keeps it there.
-    _borrow: PoolRef<'a, T, K>,
+    _borrow: SharedBorrow<'a, T, K>,
 }
 
 /// One object of a pool, exclusively, from
@@ -288,7 +356,7 @@ pub struct ObjectMut<'a, T, K = DefaultKey> {
     object: NonNull<T>,
     /// The exclusive borrow that keeps it so (and makes the guard
     /// invariant in `T`).
-    _borrow: PoolRefMut<'a, T, K>,
+    _borrow: ExclusiveBorrow<'a, T, K>,
 }
 
 impl<'a, T, K: Key> ObjectRef<'a, T, K> {
@@ -304,7 +372,7 @@ impl<'a, T, K: Key> ObjectRef<'a, T, K> {
         // Looked up first (no user code runs before the borrow is taken,
         // so nothing moves), which lets the lookup's loads start earlier.
         let object = pool.raw.find(key.data());
-        let borrow = PoolRef::acquire(pool, "borrow");
+        let borrow = SharedBorrow::acquire(pool, "borrow");
         // The object of a live key, which the shared borrow the guard takes
         // over keeps in place and free of `&mut` (the field invariant).
         Some(Self {
@@ -326,7 +394,7 @@ impl<'a, T, K: Key> ObjectMut<'a, T, K> {
     pub(crate) fn find(pool: &'a ContiguousUniformPool<T, K>, key: K) -> Option<Self> {
         // Looked up first, as in `ObjectRef::find`.
         let object = pool.raw.find(key.data());
-        let borrow = PoolRefMut::acquire(pool, "borrow_mut");
+        let borrow = ExclusiveBorrow::acquire(pool, "borrow_mut");
         // The object of a live key, which the exclusive borrow the guard
         // takes over keeps in place and free of any other reference (the
         // field invariant).

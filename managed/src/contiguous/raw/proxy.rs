@@ -11,8 +11,8 @@ use core::ptr::NonNull;
 use slotmap::{DefaultKey, Key, KeyData};
 
 use super::core::{
-    ContiguousCore, EXCLUSIVE, ExclusiveGuard, Inner, PENDING, SHARED, SharedGuard, borrowed_panic,
-    check_exclusive, check_shared, flush_slow, is_borrowed, is_exclusive,
+    ContiguousCore, EXCLUSIVE, ExclusiveGuard, Inner, Lookup, PENDING, SHARED, SharedGuard,
+    borrowed_panic, check_exclusive, check_shared, flush_slow, is_borrowed, is_exclusive,
 };
 use crate::contiguous::ContiguousUniformPool;
 use crate::{Managed, Visitor};
@@ -211,18 +211,28 @@ impl<T, K> Proxy<'_, T, K> {
     /// The object, for the pool guards: checks that the proxy is one of
     /// `pool`'s and that its object is live.
     ///
+    /// # Safety
+    ///
+    /// `lookup` was taken under a borrow of `pool` that is still held.
+    ///
     /// # Panics
     ///
     /// When the proxy belongs to another pool, or its object was removed.
     #[inline]
     #[track_caller]
-    pub(crate) fn object_in(&self, pool: &ContiguousUniformPool<T, K>) -> *mut T {
+    pub(crate) unsafe fn object_in(
+        &self,
+        pool: &ContiguousUniformPool<T, K>,
+        lookup: &Lookup<T>,
+    ) -> *mut T {
         if !self.is_of(pool) {
             foreign_panic();
         }
-        // Through `pool` (the same core), whose fields a caller's loop can
-        // keep in registers.
-        match pool.raw.find(self.key) {
+        // Through the guard's lookup, which a caller's loop keeps in
+        // registers.
+        // SAFETY: a lookup of this proxy's pool (just checked), under a
+        // borrow still held (caller contract).
+        match unsafe { lookup.find(self.key) } {
             Some(object) => object.as_ptr(),
             None => removed_panic(),
         }
