@@ -37,8 +37,8 @@ use crate::SpaceStats;
 ///   own its object: [`remove`](Self::remove),
 ///   [`remove_deferred`](Self::remove_deferred) or `retain` do, and
 ///   lookups by key return `None` from then on, even once the slot is
-///   reused (the key table is a `slotmap::SlotMap`, whose slots carry a
-///   version). Keys never borrow the pool, so a struct can own the pool
+///   reused (each slot of the key table carries a version, as a
+///   `slotmap::SlotMap`'s does). Keys never borrow the pool, so a struct can own the pool
 ///   together with keys into it, and a key that outlives its pool is just
 ///   a stale key.
 /// - A **proxy** ([`alloc`](Self::alloc)) owns its object: dropping it
@@ -169,8 +169,8 @@ impl<T> ContiguousUniformPool<T> {
         Self::with_key()
     }
 
-    /// An empty pool with [`DefaultKey`] keys and a buffer for `capacity`
-    /// objects allocated, which removals never shrink (only
+    /// An empty pool with [`DefaultKey`] keys and a buffer and key table
+    /// for `capacity` objects allocated, which removals never shrink (only
     /// [`shrink_to_fit`](Self::shrink_to_fit) does).
     ///
     /// # Panics
@@ -191,8 +191,8 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
         Self::with_capacity_and_key(0)
     }
 
-    /// An empty pool with keys of type `K` and a buffer for `capacity`
-    /// objects allocated, which removals never shrink (only
+    /// An empty pool with keys of type `K` and a buffer and key table for
+    /// `capacity` objects allocated, which removals never shrink (only
     /// [`shrink_to_fit`](Self::shrink_to_fit) does).
     ///
     /// # Panics

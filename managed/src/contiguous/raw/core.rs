@@ -155,7 +155,8 @@ pub(crate) struct Inner<T> {
 unsafe impl<T: Send> Send for RawContiguous<T> {}
 
 impl<T> RawContiguous<T> {
-    /// An empty core with a buffer for `capacity` objects allocated.
+    /// An empty core with a buffer and key slots for `capacity` objects
+    /// allocated.
     ///
     /// # Panics
     ///
@@ -168,7 +169,7 @@ impl<T> RawContiguous<T> {
             state: Cell::new(0),
             inner: UnsafeCell::new(Inner {
                 storage,
-                table: SlotTable::new(),
+                table: SlotTable::with_capacity(capacity),
                 _values: PhantomData,
             }),
         });

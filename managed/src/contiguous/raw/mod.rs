@@ -5,8 +5,8 @@
 //! - [`storage`]: the object buffer (allocated through
 //!   [`crate::page::raw`], moved by `realloc`) and the back-pointers;
 //!   positions `0..len` hold initialized objects.
-//! - [`table`]: the slot table (a `slotmap` from key to position) and the
-//!   deferred removals.
+//! - [`table`]: the key table (a generational slot array from key to
+//!   position, read by slotmap's keys) and the deferred removals.
 //! - [`core`](self::core): the heap-allocated pool core (the borrow word, the storage
 //!   and the table), swap-fill removal, deferred removals and the borrow
 //!   tokens; the raw pointer that owns it, `RawContiguous`.

@@ -142,10 +142,11 @@ impl TableView {
 }
 
 impl SlotTable {
-    /// No keys.
-    pub(crate) fn new() -> Self {
+    /// No keys, and room for `capacity` slots (at most [`MAX_OBJECTS`]
+    /// are ever needed).
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
         Self {
-            slots: Vec::new(),
+            slots: Vec::with_capacity(capacity.min(MAX_OBJECTS)),
             free_head: NONE,
             len: 0,
             pending: Vec::new(),
@@ -423,7 +424,7 @@ mod tests {
 
     #[test]
     fn positions_follow_moves_and_pending_keys_are_gone_for_lookups() {
-        let mut table = SlotTable::new();
+        let mut table = SlotTable::with_capacity(0);
         let a = table.insert(0);
         let b = table.insert(1);
         assert_eq!((table.position(a), table.position(b)), (Some(0), Some(1)));
@@ -471,18 +472,20 @@ mod tests {
 
     #[test]
     fn foreign_and_null_keys_find_nothing() {
-        let mut table = SlotTable::new();
+        let mut table = SlotTable::with_capacity(0);
         let a = table.insert(0);
         assert_eq!(table.position(KeyData::default()), None);
         assert_eq!(table.position(join(5, 1)), None, "out of bounds");
         assert_eq!(table.position(join(split(a).0, 3)), None, "other version");
-        // SAFETY: an empty table's view, read in bounds only (none).
-        assert_eq!(unsafe { SlotTable::new().view().position(a) }, None);
+        let empty = SlotTable::with_capacity(0);
+        // SAFETY: a view of a live, unchanged table.
+        let found = unsafe { empty.view().position(a) };
+        assert_eq!(found, None);
     }
 
     #[test]
     fn versions_wrap_without_matching_old_keys() {
-        let mut table = SlotTable::new();
+        let mut table = SlotTable::with_capacity(0);
         let first = table.insert(0);
         // SAFETY: slot 0 exists; test setup of a version near the wrap.
         unsafe { (*table.slot_mut(0)).version = u32::MAX - 2 };
