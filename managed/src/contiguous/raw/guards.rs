@@ -28,12 +28,10 @@ use crate::contiguous::ContiguousUniformPool;
 /// Returned by [`ContiguousUniformPool::borrow`]; while it lives, nothing
 /// moves, [`Proxy::with`] works and [`Proxy::with_mut`] panics.
 pub struct PoolRef<'a, T, K = DefaultKey> {
-    /// The borrowed pool (its state counts this guard).
-    pool: &'a ContiguousUniformPool<T, K>,
     /// Taken under the borrow `borrow` holds, so valid while it lives.
     lookup: Lookup<T>,
-    /// The shared borrow, ended when the guard drops.
-    _borrow: SharedBorrow<'a, T, K>,
+    /// The shared borrow of the pool, ended when the guard drops.
+    borrow: SharedBorrow<'a, T, K>,
 }
 
 /// An exclusive borrow of all objects of a pool.
@@ -41,12 +39,10 @@ pub struct PoolRef<'a, T, K = DefaultKey> {
 /// Returned by [`ContiguousUniformPool::borrow_mut`]; while it lives,
 /// nothing moves and every [`Proxy::with`] / [`Proxy::with_mut`] panics.
 pub struct PoolRefMut<'a, T, K = DefaultKey> {
-    /// The borrowed pool (its state is exclusive because of this guard).
-    pool: &'a ContiguousUniformPool<T, K>,
     /// Taken under the borrow `borrow` holds, so valid while it lives.
     lookup: Lookup<T>,
-    /// The exclusive borrow, ended when the guard drops.
-    _borrow: ExclusiveBorrow<'a, T, K>,
+    /// The exclusive borrow of the pool, ended when the guard drops.
+    borrow: ExclusiveBorrow<'a, T, K>,
 }
 
 /// One shared borrow of a pool, ended on drop: what every shared guard
@@ -128,11 +124,10 @@ impl<'a, T, K> PoolRef<'a, T, K> {
     pub(crate) fn acquire(pool: &'a ContiguousUniformPool<T, K>, operation: &str) -> Self {
         let borrow = SharedBorrow::acquire(pool, operation);
         Self {
-            pool,
             // SAFETY: the pool is borrowed (by `borrow`), for as long as
             // the lookup lives beside it.
             lookup: unsafe { pool.raw.lookup() },
-            _borrow: borrow,
+            borrow,
         }
     }
 }
@@ -150,10 +145,9 @@ impl<'a, T, K> PoolRefMut<'a, T, K> {
     pub(crate) fn acquire(pool: &'a ContiguousUniformPool<T, K>, operation: &str) -> Self {
         let borrow = ExclusiveBorrow::acquire(pool, operation);
         Self {
-            pool,
             // SAFETY: as in `PoolRef::acquire`.
             lookup: unsafe { pool.raw.lookup() },
-            _borrow: borrow,
+            borrow,
         }
     }
 }
@@ -163,7 +157,8 @@ impl<T, K: Key> PoolRef<'_, T, K> {
     #[inline]
     #[must_use]
     pub fn contains(&self, key: K) -> bool {
-        self.pool.contains(key)
+        // SAFETY: the lookup was taken under the borrow this guard holds.
+        unsafe { self.lookup.find(key.data()) }.is_some()
     }
 
     /// The object of `key`, for as long as this borrow lives, or `None` if
@@ -196,7 +191,7 @@ impl<T, K> PoolRef<'_, T, K> {
     #[track_caller]
     pub fn by_proxy(&self, proxy: &Proxy<'_, T, K>) -> &T {
         // SAFETY: the guard's lookup, taken under the borrow it holds.
-        let object = unsafe { proxy.object_in(self.pool, &self.lookup) };
+        let object = unsafe { proxy.object_in(self.borrow.pool, &self.lookup) };
         // SAFETY: 1. the object of a live slot of this pool (checked by
         // `object_in`). 2. As in `get`.
         unsafe { &*object }
@@ -208,7 +203,8 @@ impl<T, K: Key> PoolRefMut<'_, T, K> {
     #[inline]
     #[must_use]
     pub fn contains(&self, key: K) -> bool {
-        self.pool.contains(key)
+        // SAFETY: the lookup was taken under the borrow this guard holds.
+        unsafe { self.lookup.find(key.data()) }.is_some()
     }
 
     /// The object of `key`, shared, for as long as this borrow of the
@@ -237,7 +233,7 @@ impl<T, K: Key> PoolRefMut<'_, T, K> {
         // SAFETY: the exclusive borrow held by this guard makes the objects
         // reachable only through it, and the `&mut self` receiver makes the
         // returned iterator the only path while it lives.
-        unsafe { IterMut::new(self.pool.raw.storage()) }
+        unsafe { IterMut::new(self.borrow.pool.raw.storage()) }
     }
 }
 
@@ -253,7 +249,7 @@ impl<T, K> PoolRefMut<'_, T, K> {
     #[track_caller]
     pub fn by_proxy_mut(&mut self, proxy: &Proxy<'_, T, K>) -> &mut T {
         // SAFETY: the guard's lookup, taken under the borrow it holds.
-        let object = unsafe { proxy.object_in(self.pool, &self.lookup) };
+        let object = unsafe { proxy.object_in(self.borrow.pool, &self.lookup) };
         // SAFETY: 1. the object of a live slot of this pool. 2. As in
         // `get_mut`.
         unsafe { &mut *object }
@@ -270,7 +266,7 @@ impl<T, K> PoolRefMut<'_, T, K> {
     #[track_caller]
     pub fn by_proxy(&self, proxy: &Proxy<'_, T, K>) -> &T {
         // SAFETY: the guard's lookup, taken under the borrow it holds.
-        let object = unsafe { proxy.object_in(self.pool, &self.lookup) };
+        let object = unsafe { proxy.object_in(self.borrow.pool, &self.lookup) };
         // SAFETY: as in `by_proxy_mut`, shared through `&self`.
         unsafe { &*object }
     }
@@ -280,7 +276,7 @@ impl<T, K> PoolRefMut<'_, T, K> {
     #[inline]
     pub fn values_mut(&mut self) -> ValuesMut<'_, T> {
         // SAFETY: as in `iter_mut`.
-        unsafe { ValuesMut::new(self.pool.raw.storage()) }
+        unsafe { ValuesMut::new(self.borrow.pool.raw.storage()) }
     }
 }
 
@@ -295,7 +291,7 @@ macro_rules! guard_common {
                 // exclusive) keeps the objects in place, and the `&self`
                 // receiver keeps `&mut` to them away while the iterator,
                 // which borrows the guard, lives.
-                unsafe { Values::new(self.pool.raw.storage()) }
+                unsafe { Values::new(self.borrow.pool.raw.storage()) }
             }
 
             /// Iterates `(key, object)` pairs in storage order. Objects
@@ -305,14 +301,14 @@ macro_rules! guard_common {
             pub fn iter(&self) -> Iter<'_, T, K> {
                 // SAFETY: as in `values`; the keys do not change while the
                 // pool is borrowed.
-                unsafe { Iter::new(self.pool.raw.storage()) }
+                unsafe { Iter::new(self.borrow.pool.raw.storage()) }
             }
 
             /// Iterates the keys in storage order (those of pending
             /// removals included).
             #[inline]
             pub fn keys(&self) -> Keys<'_, K> {
-                Keys::new(self.pool.raw.storage())
+                Keys::new(self.borrow.pool.raw.storage())
             }
 
             /// Objects in the pool, those whose removal is deferred until
@@ -320,7 +316,7 @@ macro_rules! guard_common {
             #[inline]
             #[must_use]
             pub fn len(&self) -> usize {
-                self.pool.raw.storage().len()
+                self.borrow.pool.raw.storage().len()
             }
 
             /// Whether the pool holds no object.
