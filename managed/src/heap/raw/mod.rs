@@ -261,9 +261,9 @@ const EVACUATED: u8 = 2;
 /// # Safety
 ///
 /// `chunk` is a `chunk_size`-byte block aligned to `chunk_size`, which the
-/// caller owns, and `class` is a normal class for that size
-/// ([`RawHeap::is_normal_class`]). `serial` is above every serial the heap
-/// gave before ([`RawHeap::next_serial`]).
+/// caller owns, and `class` is a normal class for that size (as
+/// [`RawHeap::normal_class`] returns it). `serial` is above every serial
+/// the heap gave before ([`RawHeap::next_serial`]).
 unsafe fn init_normal(chunk: NonNull<HeapChunk>, chunk_size: usize, class: usize, serial: u64) {
     let align = (GRANULE << class).max(64);
     // Sized for the whole chunk: an upper bound of the area's granules.
