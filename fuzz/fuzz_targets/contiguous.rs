@@ -2,9 +2,9 @@
 //! proxies in random order (also from inside `map`, `with` and `with_mut`
 //! closures, and during a `map` that panics), `with`/`with_mut`, nested
 //! shared borrows, `map`, guard batches (`borrow().get`,
-//! `borrow_mut().get_mut`), `into_inner`, and the misuses the pool rejects
-//! at run time (alloc during a borrow, a proxy of another pool given to a
-//! guard). A program is a list of epochs: proxies live for one epoch, at
+//! `borrow_mut().get_mut`, proxies dropped while a guard looks keys up),
+//! `into_inner`, and the misuses the pool rejects at run time (alloc
+//! during a borrow, a proxy of another pool given to a guard). A program is a list of epochs: proxies live for one epoch, at
 //! whose end some are dropped and the rest forgotten (their objects stay),
 //! then an exclusive operation runs (`clear`, `drain`, `shrink_to_fit`,
 //! `iter_mut`). Some destructors panic; every value must still be dropped
@@ -81,6 +81,10 @@ enum Op {
     WithMutInsideWith(u8, u8),
     GuardGet([u8; 4]),
     GuardGetMut([u8; 4], u8),
+    DropInsideGuard {
+        victims: [u8; 3],
+        lookups: [u8; 4],
+    },
     Foreign,
 }
 
@@ -333,6 +337,43 @@ fn run_op<'p>(
                     guard.by_proxy_mut(p).t.set(v.into());
                     model.insert(*id, v.into());
                 }
+            }
+        }
+        Op::DropInsideGuard { victims, lookups } => {
+            // A guard resolves keys from what it copied when its borrow
+            // began: proxies dropped while it lives must vanish from its
+            // lookups at once, and the rest must still be found.
+            let mut removed = Vec::new();
+            let result = catch(|| {
+                let guard = pool.borrow();
+                for victim in victims {
+                    if let Some(v) = pick(victim, proxies.len()) {
+                        let (id, p) = proxies.swap_remove(v);
+                        let key = Proxy::key(&p);
+                        // Deferred: the object stays until the guard drops.
+                        drop(p);
+                        assert_eq!(drops::count(id), 0, "dropped under a guard");
+                        assert!(guard.get(key).is_none(), "a dropped proxy's key");
+                        assert!(!guard.contains(key));
+                        removed.push(id);
+                    }
+                }
+                for i in lookups {
+                    if let Some(i) = pick(i, proxies.len()) {
+                        let (id, p) = &proxies[i];
+                        let want = (*id, model[id]);
+                        assert_eq!(guard.get(Proxy::key(p)).map(Obj::seen), Some(want));
+                        assert_eq!(guard.by_proxy(p).seen(), want);
+                    }
+                }
+                assert_eq!(guard.len(), model.len(), "pending objects stay stored");
+                // The guard's drop finishes the removals (a bomb may panic).
+            });
+            if result.is_none() {
+                assert!(!removed.is_empty());
+            }
+            for id in removed {
+                model.remove(&id);
             }
         }
         Op::Foreign => {
