@@ -64,10 +64,12 @@ pub(crate) const fn is_exclusive(state: usize) -> bool {
 /// a guard keeps them in registers instead of reloading them from the pool
 /// for every key.
 ///
-/// Valid for as long as the borrow it was taken under: while the pool is
+/// Valid until the pool next adds, removes or moves an object; a guard's
+/// for as long as the borrow it was taken under: while the pool is
 /// borrowed, no object is added or removed (removals are deferred, which
 /// only bumps a slot's version), so neither the slot array nor the object
-/// buffer is reallocated, and no object moves.
+/// buffer is reallocated, and no object moves. [`RawContiguous::find`]
+/// takes one and uses it at once.
 pub(crate) struct Lookup<T> {
     /// The key table's slots.
     table: TableView,
@@ -80,17 +82,18 @@ impl<T> Lookup<T> {
     ///
     /// # Safety
     ///
-    /// The borrow this lookup was taken under (by [`RawContiguous::lookup`])
-    /// is still held.
+    /// [`RawContiguous::lookup`]'s contract: the pool has added, removed
+    /// and moved no object since this lookup was taken (the borrow it was
+    /// taken under is still held).
     #[inline(always)]
     pub(crate) unsafe fn find(&self, key: KeyData) -> Option<NonNull<T>> {
-        // SAFETY: the borrow keeps the slot array in place (caller
-        // contract).
+        // SAFETY: the slot array is as it was (caller contract).
         let position = unsafe { self.table.position(key) }?;
         // SAFETY: a live key's slot holds its object's position, below the
         // length (pool invariant), inside the buffer, which has not moved
-        // since the borrow began. The stride of `T`s in the buffer is
-        // `size_of::<T>()`, or its alignment for a zero-sized `T`.
+        // since the lookup was taken (caller contract). The stride of `T`s
+        // in the buffer is `size_of::<T>()`, or its alignment for a
+        // zero-sized `T`.
         Some(
             unsafe {
                 self.objects
@@ -229,18 +232,19 @@ impl<T> RawContiguous<T> {
     /// of the pool, or take one before anything else runs).
     #[inline(always)]
     pub(crate) fn find(&self, key: KeyData) -> Option<NonNull<T>> {
-        let position = self.table().position(key)?;
-        // SAFETY: a live key maps to its object's position, below the length
-        // (pool invariant).
-        Some(unsafe { self.storage().slot(Inner::<T>::GEOMETRY, position) }.cast())
+        // SAFETY: the lookup is used at once, before anything can change
+        // the table or the buffer.
+        unsafe { self.lookup().find(key) }
     }
 
     /// What lookups by key read, by value, for a borrow guard to keep.
     ///
     /// # Safety
     ///
-    /// The pool is borrowed (shared or exclusive) when this is called; the
-    /// result may be used until that borrow ends (see [`Lookup`]).
+    /// The result is used only while the key table's slot array and the
+    /// object buffer stay as they are: until the pool next adds, removes or
+    /// moves an object, so for as long as a borrow of the pool held since
+    /// before this call (see [`Lookup`]).
     #[inline(always)]
     pub(crate) unsafe fn lookup(&self) -> Lookup<T> {
         Lookup {
