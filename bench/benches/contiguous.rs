@@ -7,7 +7,8 @@
 //! - `map`: walk 1M 32-byte objects after a third were removed at random,
 //!   with and without each object's key;
 //! - `random_access`: read one field through every handle in random order:
-//!   proxies, keys (through one borrow, or a guard per lookup), and, as the
+//!   proxies (with their recorded positions current, and outdated by a
+//!   removal before each pass), keys (through one borrow, or a guard per lookup), and, as the
 //!   floor of the pool's lookup, a `slotmap::SlotMap` from keys to the
 //!   positions of the same pool objects;
 //! - `retain`: keep two objects in three of 100k;
@@ -147,6 +148,27 @@ fn random_access(c: &mut Criterion) {
             })
         });
     });
+    // The same after each pass removes one object (and adds one back), so
+    // every proxy's recorded position is out of date and each access goes
+    // through the key table, recording the position again.
+    let mut spare = pool.insert(obj(0));
+    group.bench_function(
+        "Proxy::with (positions outdated: one removal per pass)",
+        |b| {
+            b.iter_custom(|iters| {
+                cpu_iters(iters, || {
+                    pool.remove(spare);
+                    spare = pool.insert(obj(0));
+                    black_box(
+                        proxies
+                            .iter()
+                            .map(|p| p.with(|o| o.a))
+                            .fold(0u64, u64::wrapping_add),
+                    );
+                })
+            });
+        },
+    );
     group.bench_function("PoolRef::by_proxy (one borrow for all accesses)", |b| {
         b.iter_custom(|iters| {
             cpu_iters(iters, || {

@@ -12,7 +12,8 @@
 //! - a **key** ([`DefaultKey`], or a type made with [`new_key_type!`]):
 //!   `Copy`, `'static`, 8 bytes, generation-checked (a lookup returns
 //!   `None` once the object is gone), held in any struct beside the pool;
-//! - a **[`Proxy`]**: two words (the pool and the key), owns its object
+//! - a **[`Proxy`]**: the pool, the key and the object's last known
+//!   position (a pointer and 16 bytes), owns its object
 //!   (dropping it removes the object), borrows the pool, and carries the
 //!   object's field accessors and forwarded methods.
 //!

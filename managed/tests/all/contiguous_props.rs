@@ -266,6 +266,12 @@ impl<'p> State<'p> {
                         assert_eq!(pool.remove_deferred(key), live);
                         if live {
                             removed.push(id);
+                            // Its proxy, if any, reaches nothing from now on.
+                            for (_, detached) in self.proxies.iter().filter(|p| p.0 == id) {
+                                let read =
+                                    catch_unwind(AssertUnwindSafe(|| detached.with(|o| o.id)));
+                                assert!(read.is_err(), "proxy of {id} read {read:?} once deferred");
+                            }
                         }
                     }
                     if !self.proxies.is_empty() {
@@ -340,6 +346,11 @@ impl<'p> State<'p> {
             assert_eq!(live, self.model.contains_key(id), "proxy of {id}");
             if live {
                 assert_eq!(proxy.with(|o| (o.id, o.value)), (*id, self.model[id]));
+            } else {
+                // Removed by key: the proxy reaches nothing, however
+                // recently it found its object.
+                let read = catch_unwind(AssertUnwindSafe(|| proxy.with(|o| o.id)));
+                assert!(read.is_err(), "detached proxy of {id} read {read:?}");
             }
         }
         let stored = pool.borrow();

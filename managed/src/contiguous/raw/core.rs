@@ -45,7 +45,7 @@ pub(crate) const SHARED: usize = 2;
 pub(crate) const EXCLUSIVE: usize = !PENDING;
 /// A shared borrow may be taken only from a state below this (so the count
 /// never reaches the exclusive pattern).
-const SHARED_LIMIT: usize = EXCLUSIVE - SHARED;
+pub(crate) const SHARED_LIMIT: usize = EXCLUSIVE - SHARED;
 
 /// Whether a state means "borrowed at all".
 #[inline(always)]
@@ -330,7 +330,7 @@ impl<T> RawContiguous<T> {
         // no user code runs while this reference lives.
         let inner = unsafe { &mut *self.inner() };
         if is_borrowed(current) {
-            if !inner.table.defer(key) {
+            if !inner.defer(key) {
                 return false;
             }
             state.set(current | PENDING);
@@ -554,6 +554,19 @@ impl<T> Inner<T> {
         // SAFETY: the key mapped to a stored position (invariant), and the
         // caller holds no reference into the objects.
         Some(unsafe { self.take_at(position) })
+    }
+
+    /// Begins the deferred removal of the live object of `key` (see
+    /// [`SlotTable::defer`]); `false` if the key names no live object.
+    /// Proxies stop trusting the positions they found: the object stays
+    /// stored, but its proxy must no longer reach it.
+    #[inline]
+    pub(crate) fn defer(&mut self, key: KeyData) -> bool {
+        let deferred = self.table.defer(key);
+        if deferred {
+            self.storage.invalidate();
+        }
+        deferred
     }
 
     /// Finishes the deferred removal of the pending object of slot `index`

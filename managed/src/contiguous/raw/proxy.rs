@@ -1,28 +1,38 @@
 //! [`Proxy`]: the owning handle of an object in a [`ContiguousUniformPool`].
 //!
-//! A proxy is the pool's core pointer and its object's key. Invariant: the
-//! core is that of the live pool the proxy borrows; the key is live in it
-//! until the proxy drops, unless the object was removed by key. Every
-//! access takes the pool's borrow before user code runs.
+//! A proxy is the pool's core pointer, its object's key, and a record of
+//! the position where it last found the object, stamped with the storage's
+//! epoch. Invariant: the core is that of the live pool the proxy borrows;
+//! the key is live in it until the proxy drops, unless the object was
+//! removed by key. The record is only a guess, used while the storage is
+//! still in the recorded epoch (whose invariant then makes it right) and
+//! replaced by a key lookup otherwise. Every access takes the pool's borrow
+//! before user code runs.
 
+use core::cell::Cell;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
 use slotmap::{DefaultKey, Key, KeyData};
 
 use super::core::{
-    ContiguousCore, EXCLUSIVE, ExclusiveGuard, Inner, Lookup, PENDING, SHARED, SharedGuard,
-    borrowed_panic, check_exclusive, check_shared, flush_slow, is_borrowed, is_exclusive,
+    ContiguousCore, EXCLUSIVE, ExclusiveGuard, Inner, Lookup, PENDING, SHARED, SHARED_LIMIT,
+    SharedGuard, borrowed_panic, check_exclusive, check_shared, flush_slow, is_borrowed,
+    is_exclusive,
 };
+use super::storage::SPENT_EPOCH;
 use crate::contiguous::ContiguousUniformPool;
 use crate::{Managed, Visitor};
 
 /// The owning handle of an object in a [`ContiguousUniformPool`].
 ///
-/// Two words: the pool's heap-allocated core and the object's key. The key
-/// names the object's slot in the pool's key table, which the pool
-/// rewrites whenever it moves the object, so the proxy always reaches its
-/// own object. Dropping the proxy removes (and drops) the object; use
+/// Three words: the pool's heap-allocated core, the object's key, and
+/// where the proxy last found its object. The key names the object's slot
+/// in the pool's key table, which the pool rewrites whenever it moves the
+/// object, so the proxy always reaches its own object; the recorded
+/// position lets [`with`](Self::with) and [`with_mut`](Self::with_mut) skip
+/// the table while no object of the pool has been removed or moved since
+/// (the common case in a loop that reads or updates objects). Dropping the proxy removes (and drops) the object; use
 /// [`into_inner`](Self::into_inner) to take the value back instead, and
 /// [`key`](Self::key) for a copyable key to the same object.
 ///
@@ -43,6 +53,12 @@ pub struct Proxy<'pool, T, K = DefaultKey> {
     /// unless the object was removed by key meanwhile. No other proxy has
     /// it.
     key: KeyData,
+    /// Where this proxy last found its object, and in which epoch of the
+    /// pool's positions: see [`record`]. Not an invariant but a guess,
+    /// trusted only while the pool is still in the recorded epoch (the
+    /// invariant on the storage's epoch then makes it right); a proxy is
+    /// `!Sync`, so a `Cell` is enough to update it through `&self`.
+    found: Cell<u64>,
     /// Borrows the pool (so the proxy cannot outlive it, and the pool can
     /// neither move nor be mutably borrowed meanwhile), which makes the
     /// proxy invariant in `T` (it hands out `&mut T` through `&self`);
@@ -55,9 +71,12 @@ impl<'pool, T, K> Proxy<'pool, T, K> {
     /// other proxy has.
     #[inline(always)]
     pub(crate) fn new(pool: &'pool ContiguousUniformPool<T, K>, key: KeyData) -> Self {
+        let storage = pool.raw.storage();
         Self {
             core: pool.raw.core,
             key,
+            // Just pushed, so at the last position.
+            found: Cell::new(record(storage.epoch(), storage.len() - 1)),
             _pool: PhantomData,
         }
     }
@@ -92,7 +111,92 @@ impl<T, K> Proxy<'_, T, K> {
         is_exclusive(unsafe { (*self.core.as_ptr()).state.get() })
     }
 
-    /// The address of this proxy's object: valid until the pool next runs
+    /// The address of this proxy's object at the position `found`
+    /// records, without the key table: valid until the pool next runs user
+    /// code or moves an object (callers take a borrow of the pool before
+    /// any of that can happen).
+    ///
+    /// # Safety
+    ///
+    /// `found` is this proxy's record, and [`is_valid`](Self::is_valid)
+    /// has just said it is valid, with no removal pending.
+    #[inline(always)]
+    unsafe fn recorded(&self, found: u64) -> *mut T {
+        let position = found as u32 as usize;
+        // SAFETY: 1. the core of the live pool this proxy borrows; a short
+        // read, with no `&mut Inner` live. 2. The record is valid (caller
+        // contract): either it was made in the storage's current epoch,
+        // when the position was this proxy's object's, and the storage's
+        // epoch invariant says it still is, below the length; or the
+        // position is below the length and its back-pointer is this
+        // proxy's key, which, with no removal pending, only its live
+        // object's position has (pool invariant). Below the length, so
+        // below the capacity, as `slot` requires.
+        unsafe {
+            self.inner()
+                .storage
+                .slot(Inner::<T>::GEOMETRY, position)
+                .cast()
+                .as_ptr()
+        }
+    }
+
+    /// Whether `found`, this proxy's record, was made in the storage's
+    /// current epoch.
+    #[inline(always)]
+    fn is_current(&self, found: u64) -> bool {
+        // SAFETY: a short read; no `&mut Inner` is live while user code
+        // runs, and none is made here.
+        (found >> 32) as u32 == unsafe { self.inner() }.storage.epoch()
+    }
+
+    /// Whether the position `found` records holds this proxy's object, as
+    /// the key stored beside each object (its back-pointer) says. Once the
+    /// epoch has moved on, this still holds for every object that stayed
+    /// in place (a removal moves one object), without the key table. A
+    /// pending object keeps its back-pointer, so the answer is only
+    /// meaningful while no removal is pending.
+    #[inline(always)]
+    fn holds(&self, found: u64) -> bool {
+        // SAFETY: a short read; no `&mut Inner` is live while user code
+        // runs, and none is made here.
+        let keys = unsafe { self.inner() }.storage.keys();
+        keys.get(found as u32 as usize)
+            .is_some_and(|&key| key_bits(key) == key_bits(self.key))
+    }
+
+    /// Whether `found`, this proxy's record, names its object's position
+    /// (so [`recorded`](Self::recorded) may use it): made in the current
+    /// epoch, or still matching the back-pointer there. Only while no
+    /// removal is pending (see [`holds`](Self::holds)).
+    ///
+    /// A record that holds but is not current is made current again only
+    /// once the epoch has lasted a while (the storage counts such accesses,
+    /// see [`ObjectStorage::settled`]): recording is a store into every
+    /// proxy, which in a program that removes objects between passes would
+    /// be made and lost again on each pass.
+    ///
+    /// [`ObjectStorage::settled`]: super::storage::ObjectStorage::settled
+    #[inline(always)]
+    fn is_valid(&self, found: u64) -> bool {
+        if self.is_current(found) {
+            return true;
+        }
+        if !self.holds(found) {
+            return false;
+        }
+        // SAFETY: a short read; no `&mut Inner` is live while user code
+        // runs, and none is made here.
+        let storage = &unsafe { self.inner() }.storage;
+        if storage.settled() {
+            self.found
+                .set(record(storage.epoch(), found as u32 as usize));
+        }
+        true
+    }
+
+    /// The address of this proxy's object, found through the key table
+    /// (and recorded for the next access): valid until the pool next runs
     /// user code or moves an object (callers take a borrow of the pool
     /// before any of that can happen).
     ///
@@ -108,6 +212,7 @@ impl<T, K> Proxy<'_, T, K> {
         let Some(position) = inner.table.position(self.key) else {
             removed_panic();
         };
+        self.found.set(record(inner.storage.epoch(), position));
         // SAFETY: a live key maps to its object's position, below the
         // storage's length (pool invariant).
         unsafe {
@@ -131,6 +236,26 @@ impl<T, K> Proxy<'_, T, K> {
     #[inline]
     #[track_caller]
     pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        // SAFETY: the core of the live pool this proxy borrows.
+        let current = unsafe { (*self.core.as_ptr()).state.get() };
+        let found = self.found.get();
+        if current & NO_PENDING_SHARED_ROOM == 0 && self.is_valid(found) {
+            // SAFETY: 1. the record is valid, with no removal pending
+            // (both just tested), so `recorded` may use it. 2. As in
+            // `with_found`: the pool is not exclusively borrowed (tested),
+            // so no `&mut` to the object exists; `lend` takes the shared
+            // borrow before any user code runs. 3. `lend`'s contract: the
+            // core of the live pool this proxy borrows, `current` fresh
+            // from its load.
+            return unsafe { lend(&*self.recorded(found), self.core, current, f) };
+        }
+        self.with_found(f)
+    }
+
+    /// [`with`](Self::with) through the key table.
+    #[inline(never)]
+    #[track_caller]
+    fn with_found<R>(&self, f: impl FnOnce(&T) -> R) -> R {
         // Found before the borrow is taken (no user code runs in between,
         // so nothing moves), which lets the lookup's loads start earlier.
         let object = self.object();
@@ -159,6 +284,26 @@ impl<T, K> Proxy<'_, T, K> {
     #[inline]
     #[track_caller]
     pub fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        // SAFETY: the core of the live pool this proxy borrows.
+        let current = unsafe { (*self.core.as_ptr()).state.get() };
+        let found = self.found.get();
+        if current == 0 && self.is_valid(found) {
+            // SAFETY: 1. the record is valid, with no removal pending
+            // (both just tested), so `recorded` may use it. 2. As in
+            // `with_mut_found`: the pool is not borrowed at all (tested), so
+            // no reference into the objects exists; `lend_mut` takes the
+            // exclusive borrow before any user code runs. 3. `lend_mut`'s
+            // contract: the core of the live pool this proxy borrows,
+            // `current` fresh from its load.
+            return unsafe { lend_mut(&mut *self.recorded(found), self.core, current, f) };
+        }
+        self.with_mut_found(f)
+    }
+
+    /// [`with_mut`](Self::with_mut) through the key table.
+    #[inline(never)]
+    #[track_caller]
+    fn with_mut_found<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         // Found first, as in `with`.
         let object = self.object();
         // SAFETY: the core of the live pool this proxy borrows.
@@ -251,6 +396,38 @@ impl<T, K: Key> Proxy<'_, T, K> {
     }
 }
 
+/// The state bits that must be clear for `with`'s direct path: no removal
+/// pending, and the top bit, set in the exclusive pattern, so the shared
+/// count has room. Testing the pending bit here lets the compiler see that
+/// the end of the borrow has nothing to carry out when the closure changes
+/// nothing.
+const NO_PENDING_SHARED_ROOM: usize = PENDING | (1 << (usize::BITS - 1));
+const _: () = assert!(EXCLUSIVE & NO_PENDING_SHARED_ROOM != 0 && (usize::MAX >> 1) < SHARED_LIMIT);
+
+/// A key's 8 bytes as one number, so that comparing two keys is one
+/// comparison. `KeyData` is two `u32`s (its slot number and version) and 8
+/// bytes, so no byte is padding, and two keys have equal bytes exactly when
+/// both fields are equal.
+#[inline(always)]
+fn key_bits(key: KeyData) -> u64 {
+    const _: () = assert!(size_of::<KeyData>() == 8);
+    // SAFETY: 8 initialized bytes (no padding, as above), read unaligned
+    // from a local.
+    unsafe { core::ptr::from_ref(&key).cast::<u64>().read_unaligned() }
+}
+
+/// What a proxy records when it finds its object at `position` in the
+/// storage's `epoch`: the position in the low half, the epoch in the high
+/// one. A spent epoch is recorded as epoch 0, which a spent storage never
+/// returns to, so the record is never current.
+#[inline(always)]
+fn record(epoch: u32, position: usize) -> u64 {
+    // Positions are below the pool's two-billion-object limit.
+    debug_assert!(u32::try_from(position).is_ok());
+    let epoch = if epoch == SPENT_EPOCH { 0 } else { epoch };
+    (u64::from(epoch) << 32) | position as u64
+}
+
 /// Takes one shared borrow of the pool whose state read `current` (not
 /// exclusive: [`check_shared`] said so), runs `f` on `object`, and lets the
 /// borrow go (also when `f` panics).
@@ -322,7 +499,7 @@ impl<T, K> Drop for Proxy<'_, T, K> {
         if is_borrowed(current) {
             // Deferred (nothing if the object was already removed by key,
             // or its removal began).
-            if inner.table.defer(self.key) {
+            if inner.defer(self.key) {
                 state.set(current | PENDING);
             }
             return;
@@ -364,4 +541,175 @@ fn removed_panic() -> ! {
 #[track_caller]
 fn foreign_panic() -> ! {
     panic!("ContiguousUniformPool: a proxy of another pool was passed to this pool's guard")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    use super::*;
+    use crate::contiguous::ContiguousUniformPool;
+
+    fn epoch<T>(pool: &ContiguousUniformPool<T>) -> u32 {
+        pool.raw.storage().epoch()
+    }
+
+    fn set_epoch<T>(pool: &ContiguousUniformPool<T>, epoch: u32) {
+        // SAFETY: unborrowed, and no other reference into `Inner` lives.
+        unsafe { &mut *pool.raw.inner() }.storage.set_epoch(epoch);
+    }
+
+    #[test]
+    fn records_follow_moves_and_removals() {
+        let pool = ContiguousUniformPool::new();
+        let proxies: Vec<_> = (0..4u32).map(|i| pool.alloc(i)).collect();
+        // Every new proxy's record is current: its object is at the end.
+        assert!(proxies.iter().all(|p| p.is_current(p.found.get())));
+        let before = epoch(&pool);
+        let extra = pool.insert(9);
+        assert_eq!(epoch(&pool), before, "a push moves nothing");
+        // The removal moves the last object (the one of `extra`) into the
+        // hole: no record is current any more, but those of the objects
+        // that stayed in place still hold, by their back-pointers.
+        assert_eq!(pool.remove(Proxy::key(&proxies[1])), Some(1));
+        assert_ne!(epoch(&pool), before);
+        for (i, p) in proxies.iter().enumerate() {
+            let found = p.found.get();
+            assert!(!p.is_current(found));
+            assert_eq!(p.holds(found), i != 1, "proxy {i}");
+            if i == 1 {
+                let removed = catch_unwind(AssertUnwindSafe(|| p.with(|v| *v)));
+                assert!(removed.is_err(), "the object was removed by key");
+                assert_eq!(p.found.get(), found, "nothing recorded");
+            } else {
+                assert_eq!(p.with(|v| *v), i as u32);
+                p.with_mut(|v| *v += 10);
+                assert_eq!(p.with(|v| *v), i as u32 + 10);
+            }
+        }
+        // Removing the first object moves the last proxy's object (at 3,
+        // behind `extra` at 1) into position 0: its record no longer holds,
+        // and its next access finds the object through the table and
+        // records the new position.
+        assert_eq!(pool.remove(Proxy::key(&proxies[0])), Some(10));
+        let last = &proxies[3];
+        assert!(!last.is_valid(last.found.get()));
+        assert_eq!(last.with(|v| *v), 13);
+        assert!(last.is_current(last.found.get()));
+        assert_eq!(last.found.get() as u32, 0);
+        assert_eq!(proxies[2].with_mut(|v| *v), 12);
+        assert_eq!(pool.get(extra).map(|v| *v), Some(9));
+    }
+
+    #[test]
+    fn records_are_made_current_again_once_an_epoch_lasts_a_pass() {
+        let pool = ContiguousUniformPool::new();
+        let proxies: Vec<_> = (0..8u32).map(|i| pool.alloc(i)).collect();
+        let sum = |proxies: &[Proxy<'_, u32>]| proxies.iter().map(|p| p.with(|v| *v)).sum::<u32>();
+        let current = |proxies: &[Proxy<'_, u32>]| {
+            proxies
+                .iter()
+                .filter(|p| p.is_current(p.found.get()))
+                .count()
+        };
+        // A removal before every pass (the last object, so none moves):
+        // the records hold, and none is written again.
+        for _ in 0..3 {
+            assert_eq!(pool.remove(pool.insert(99)), Some(99));
+            let before: Vec<u64> = proxies.iter().map(|p| p.found.get()).collect();
+            assert_eq!(sum(&proxies), 28);
+            let after: Vec<u64> = proxies.iter().map(|p| p.found.get()).collect();
+            assert_eq!(before, after, "no record written");
+            assert_eq!(current(&proxies), 0);
+        }
+        // Then the epoch lasts: past one pass's worth of accesses (more
+        // than the objects stored), the proxies record their positions.
+        assert_eq!(pool.remove(pool.insert(99)), Some(99));
+        assert_eq!(sum(&proxies), 28);
+        assert_eq!(current(&proxies), 0, "the first pass only counts");
+        assert_eq!(sum(&proxies), 28);
+        assert_eq!(current(&proxies), 8, "the second pass records");
+    }
+
+    #[test]
+    fn a_deferred_removal_outdates_records() {
+        let pool = ContiguousUniformPool::new();
+        let a = pool.alloc(1u8);
+        let b = pool.alloc(2u8);
+        let key = Proxy::key(&b);
+        a.with(|_| {
+            assert!(b.is_current(b.found.get()));
+            assert!(pool.remove_deferred(key));
+            assert!(!b.is_current(b.found.get()));
+            assert!(catch_unwind(AssertUnwindSafe(|| b.with(|v| *v))).is_err());
+            assert_eq!(a.with(|v| *v), 1, "the holder's own object stays");
+        });
+        assert!(!pool.contains(key));
+        assert_eq!(a.with(|v| *v), 1);
+    }
+
+    #[test]
+    fn a_removal_left_pending_by_a_panicking_destructor_stays_out_of_reach() {
+        struct Bomb(bool);
+        impl Drop for Bomb {
+            fn drop(&mut self) {
+                assert!(!self.0, "bomb");
+            }
+        }
+        let pool = ContiguousUniformPool::new();
+        let a = pool.alloc(Bomb(false));
+        let b = pool.alloc(Bomb(false));
+        let c = pool.insert(Bomb(true));
+        b.with(|_| ());
+        assert!(b.is_current(b.found.get()));
+        let flushed = catch_unwind(AssertUnwindSafe(|| {
+            a.with(|_| {
+                assert!(pool.remove_deferred(Proxy::key(&b)));
+                assert!(pool.remove_deferred(c));
+            });
+        }));
+        // The flush at the end of the borrow dropped `c` first, which
+        // panicked: `b`'s removal is still pending, the pool unborrowed.
+        assert!(flushed.is_err());
+        assert_eq!(pool.raw.state().get(), PENDING);
+        assert!(catch_unwind(AssertUnwindSafe(|| b.with_mut(|_| ()))).is_err());
+        assert!(catch_unwind(AssertUnwindSafe(|| b.with(|_| ()))).is_err());
+        a.with_mut(|bomb| assert!(!bomb.0));
+        drop(b);
+        assert_eq!(pool.len(), 1);
+    }
+
+    #[test]
+    fn a_spent_epoch_is_never_current_again() {
+        let pool = ContiguousUniformPool::new();
+        let proxies: Vec<_> = (0..3u16).map(|i| pool.alloc(i)).collect();
+        set_epoch(&pool, SPENT_EPOCH - 3);
+        assert_eq!(proxies[0].with(|v| *v), 0);
+        assert!(!proxies[0].is_current(proxies[0].found.get()));
+        // Removing the middle object moves the last one (two changes): its
+        // proxy records its new position in the last epoch before the spent
+        // one.
+        assert_eq!(pool.remove(Proxy::key(&proxies[1])), Some(1));
+        assert_eq!(epoch(&pool), SPENT_EPOCH - 1);
+        assert_eq!(proxies[2].with(|v| *v), 2);
+        assert!(proxies[2].is_current(proxies[2].found.get()));
+        // The next change spends the epoch: it stays, never wrapping back
+        // to an epoch some record holds.
+        assert_eq!(pool.remove(pool.insert(7)), Some(7));
+        assert_eq!(epoch(&pool), SPENT_EPOCH);
+        let late = pool.alloc(8);
+        assert_eq!(pool.remove(Proxy::key(&proxies[0])), Some(0));
+        assert_eq!(pool.remove(pool.insert(5)), Some(5));
+        assert_eq!(epoch(&pool), SPENT_EPOCH);
+        // `late` moved into position 0 and records it, in no epoch.
+        for _ in 0..2 {
+            assert_eq!(proxies[2].with(|v| *v), 2);
+            assert_eq!(late.with_mut(|v| *v), 8);
+            for p in [&proxies[2], &late] {
+                let found = p.found.get();
+                assert!(!p.is_current(found), "never current once spent");
+                assert!(p.holds(found));
+            }
+        }
+    }
 }

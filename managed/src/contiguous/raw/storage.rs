@@ -34,6 +34,7 @@
 use alloc::alloc::{handle_alloc_error, realloc};
 use alloc::vec::Vec;
 use core::alloc::Layout;
+use core::cell::Cell;
 use core::ptr::NonNull;
 
 use slotmap::KeyData;
@@ -141,7 +142,30 @@ pub(crate) struct ObjectStorage {
     /// Invariant (kept by the typed pool): positions `0..back.len()` hold
     /// initialized objects; the places past it hold nothing.
     back: Vec<KeyData>,
+    /// The positions' epoch: a proxy that found its object at position `p`
+    /// in this epoch finds it there still, without the key table.
+    ///
+    /// Invariant: it changes whenever the length decreases
+    /// ([`truncate`](Self::truncate)), a position is given another object
+    /// ([`set_back`](Self::set_back)) or an object's removal begins
+    /// ([`invalidate`](Self::invalidate)); pushing does not change it (no
+    /// stored object moves). It stops at [`SPENT_EPOCH`], which no proxy
+    /// records, instead of wrapping. While it is unchanged, a position
+    /// found below the length in it stays below the length and holds the
+    /// same object, still live.
+    epoch: u32,
+    /// Accesses in the current epoch that found their object through its
+    /// back-pointer instead of a current record (see [`settled`]); reset
+    /// when the epoch changes. Affects speed only.
+    ///
+    /// [`settled`]: Self::settled
+    uses_in_epoch: Cell<u32>,
 }
+
+/// The epoch a storage keeps once four billion changes have used up the
+/// others: a proxy never records it, so from then on every proxy finds its
+/// object through the key table.
+pub(crate) const SPENT_EPOCH: u32 = u32::MAX;
 
 impl ObjectStorage {
     /// No buffer yet; it will hold objects of `geometry`.
@@ -153,6 +177,8 @@ impl ObjectStorage {
             floor: 0,
             idle_below: 0,
             back: Vec::new(),
+            epoch: 0,
+            uses_in_epoch: Cell::new(0),
         }
     }
 
@@ -175,6 +201,7 @@ impl ObjectStorage {
         // passes `len - 1`, the pool's `truncate` returns early unless
         // `from < len`, and `Remaining::take_all` passes 0.
         debug_assert!(len <= self.len());
+        self.invalidate();
         self.back.truncate(len);
     }
 
@@ -233,8 +260,42 @@ impl ObjectStorage {
         // The caller's contract, redundant at its one call site (`take_at`,
         // given a stored position).
         debug_assert!(pos < self.back.len());
+        self.invalidate();
         // SAFETY: `pos` is below the length (caller contract).
         unsafe { *self.back.get_unchecked_mut(pos) = key };
+    }
+
+    /// The current epoch of the positions (see the field).
+    #[inline(always)]
+    pub(crate) fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// Begins a new epoch: positions found before it are no longer
+    /// trusted. Called for every change that can make one wrong, and by the
+    /// pool when an object's removal begins.
+    #[inline(always)]
+    pub(crate) fn invalidate(&mut self) {
+        self.epoch = self.epoch.saturating_add(1);
+        self.uses_in_epoch.set(0);
+    }
+
+    /// Counts one access that found its object through its back-pointer,
+    /// and says whether the epoch has lasted long enough for proxies to
+    /// record positions in it again: more such accesses than objects
+    /// stored (a whole pass over the proxies, in a loop that visits them
+    /// all).
+    #[inline(always)]
+    pub(crate) fn settled(&self) -> bool {
+        let uses = self.uses_in_epoch.get().saturating_add(1);
+        self.uses_in_epoch.set(uses);
+        uses as usize > self.len()
+    }
+
+    /// Sets the epoch, for tests of what happens when it is spent.
+    #[cfg(test)]
+    pub(crate) fn set_epoch(&mut self, epoch: u32) {
+        self.epoch = epoch;
     }
 
     /// The keys of the objects, in position order.
