@@ -221,7 +221,7 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     #[inline]
     #[track_caller]
     pub fn insert(&self, value: T) -> K {
-        K::from(self.raw.push(value, "insert"))
+        K::from(self.raw.push(value, "insert").0)
     }
 
     /// Moves `value` into the pool, after the last object, and returns its
@@ -237,8 +237,8 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     #[track_caller]
     #[must_use = "dropping the proxy deletes the object: keep it, or use `insert` for a key"]
     pub fn alloc(&self, value: T) -> Proxy<'_, T, K> {
-        let key = self.raw.push(value, "alloc");
-        Proxy::new(self, key)
+        let (key, position) = self.raw.push(value, "alloc");
+        Proxy::new(self, key, position)
     }
 
     /// Removes the object of `key` and returns it, or `None` if the key is

@@ -87,21 +87,42 @@ impl<T> Lookup<T> {
     /// taken under is still held).
     #[inline(always)]
     pub(crate) unsafe fn find(&self, key: KeyData) -> Option<NonNull<T>> {
-        // SAFETY: the slot array is as it was (caller contract).
-        let position = unsafe { self.table.position(key) }?;
+        // SAFETY: as this function's (caller contract).
+        let position = unsafe { self.position(key) }?;
         // SAFETY: a live key's slot holds its object's position, below the
-        // length (pool invariant), inside the buffer, which has not moved
-        // since the lookup was taken (caller contract). The stride of `T`s
-        // in the buffer is `size_of::<T>()`, or its alignment for a
-        // zero-sized `T`.
-        Some(
-            unsafe {
-                self.objects
-                    .cast::<u8>()
-                    .add(position * Inner::<T>::GEOMETRY.stride)
-            }
-            .cast(),
-        )
+        // length (pool invariant); the rest is the caller's contract.
+        Some(unsafe { self.at(position) })
+    }
+
+    /// The position of the live object of `key`, if any.
+    ///
+    /// # Safety
+    ///
+    /// As for [`find`](Self::find).
+    #[inline(always)]
+    pub(crate) unsafe fn position(&self, key: KeyData) -> Option<usize> {
+        // SAFETY: the slot array is as it was (caller contract).
+        unsafe { self.table.position(key) }
+    }
+
+    /// The address of the object at `position`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`find`](Self::find), and `position` is below the storage's
+    /// length.
+    #[inline(always)]
+    pub(crate) unsafe fn at(&self, position: usize) -> NonNull<T> {
+        // SAFETY: below the length (caller contract), so inside the buffer,
+        // which has not moved since the lookup was taken (caller contract).
+        // The stride of `T`s in the buffer is `size_of::<T>()`, or its
+        // alignment for a zero-sized `T`.
+        unsafe {
+            self.objects
+                .cast::<u8>()
+                .add(position * Inner::<T>::GEOMETRY.stride)
+        }
+        .cast()
     }
 }
 
@@ -290,7 +311,7 @@ impl<T> RawContiguous<T> {
     /// While the pool is borrowed; when the pool is full.
     #[inline(always)]
     #[track_caller]
-    pub(crate) fn push(&self, value: T, operation: &str) -> KeyData {
+    pub(crate) fn push(&self, value: T, operation: &str) -> (KeyData, usize) {
         if is_borrowed(self.state().get()) {
             borrowed_panic(operation);
         }
@@ -513,7 +534,27 @@ impl<T> Inner<T> {
     /// The buffer geometry of `T`, a constant.
     pub(crate) const GEOMETRY: ObjectGeometry = ObjectGeometry::of(Layout::new::<T>());
 
-    /// Appends `value` and returns its new key.
+    /// The address of the object at `position`: valid until the pool next
+    /// moves an object.
+    ///
+    /// # Safety
+    ///
+    /// `position` is below the storage's length.
+    #[inline(always)]
+    pub(crate) unsafe fn object_at(&self, position: usize) -> *mut T {
+        // The caller's contract, redundant at every call site: positions
+        // come from a live key's slot or from a record just checked.
+        debug_assert!(position < self.storage.len());
+        // SAFETY: below the length (caller contract), so below the
+        // capacity, as `slot` requires.
+        unsafe { self.storage.slot(Self::GEOMETRY, position) }
+            .cast()
+            .as_ptr()
+    }
+
+    /// Appends `value` and returns its new key and its position (a proxy
+    /// records it; the caller has it in a register, where reading the
+    /// length back would be a load after the object's stores).
     ///
     /// # Panics
     ///
@@ -521,7 +562,7 @@ impl<T> Inner<T> {
     /// is full (before changing anything).
     #[inline(always)]
     #[track_caller]
-    fn push(&mut self, value: T) -> KeyData {
+    fn push(&mut self, value: T) -> (KeyData, usize) {
         let g = Self::GEOMETRY;
         let position = self.storage.len();
         assert!(
@@ -541,7 +582,7 @@ impl<T> Inner<T> {
             place.cast::<T>().write(value);
             self.storage.push(key);
         }
-        key
+        (key, position)
     }
 
     /// Removes the live object of `key` now and returns it; `None` if the
@@ -599,13 +640,15 @@ impl<T> Inner<T> {
         let g = Self::GEOMETRY;
         let last = self.storage.len() - 1;
         // SAFETY: 1. `position` and `last` are stored positions (below the
-        // length, as `slot`, `back` and `set_back` require); 2. the
-        // object is read out once and its place refilled by the last object
-        // (whose key and table entry follow it), or it was the last; the
-        // length then drops by one, so no position is read twice or left
-        // uninitialized; 3. no reference to either object exists (caller
-        // contract); 4. the key stored beside the last object is in the
-        // table (invariant on `Inner`), as `moved` requires.
+        // length, as `slot`, `back` and `set_back` require); 2. the object
+        // is read out once and its place refilled by the last object (whose
+        // key and table entry follow it), or it was the last; the length
+        // then drops by one, so no position is read twice or left
+        // uninitialized, and the truncation changes the epoch for the
+        // moved object too, as `set_back` requires; 3. no reference to
+        // either object exists (caller contract); 4. the key stored beside
+        // the last object is in the table (invariant on `Inner`), as
+        // `moved` requires.
         let value = unsafe {
             let hole = self.storage.slot(g, position);
             let value = hole.cast::<T>().read();

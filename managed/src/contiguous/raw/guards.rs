@@ -180,7 +180,10 @@ impl<T, K> PoolRef<'_, T, K> {
     /// The object of `proxy`, for as long as this borrow lives.
     ///
     /// The bulk path for proxies: the borrow is taken once for the guard
-    /// instead of once per access as [`Proxy::with`] does.
+    /// instead of once per access as [`Proxy::with`] does. Like `with`, it
+    /// reads the object where the proxy last found it while that position
+    /// is still right, and goes through the key table only for an object
+    /// that moved (recording where it found it).
     ///
     /// # Panics
     ///

@@ -30,8 +30,9 @@ use crate::{Managed, Visitor};
 /// where the proxy last found its object. The key names the object's slot
 /// in the pool's key table, which the pool rewrites whenever it moves the
 /// object, so the proxy always reaches its own object; the recorded
-/// position lets [`with`](Self::with) and [`with_mut`](Self::with_mut) skip
-/// the table while no object of the pool has been removed or moved since
+/// position lets [`with`](Self::with), [`with_mut`](Self::with_mut) and the
+/// guards' [`by_proxy`](crate::contiguous::PoolRef::by_proxy) skip the
+/// table while no object of the pool has been removed or moved since
 /// (the common case in a loop that reads or updates objects). Dropping the proxy removes (and drops) the object; use
 /// [`into_inner`](Self::into_inner) to take the value back instead, and
 /// [`key`](Self::key) for a copyable key to the same object.
@@ -68,15 +69,17 @@ pub struct Proxy<'pool, T, K = DefaultKey> {
 
 impl<'pool, T, K> Proxy<'pool, T, K> {
     /// The proxy of the object of `key`, a live key of `pool` that no
-    /// other proxy has.
+    /// other proxy has, whose object was just stored at `position`.
     #[inline(always)]
-    pub(crate) fn new(pool: &'pool ContiguousUniformPool<T, K>, key: KeyData) -> Self {
-        let storage = pool.raw.storage();
+    pub(crate) fn new(
+        pool: &'pool ContiguousUniformPool<T, K>,
+        key: KeyData,
+        position: usize,
+    ) -> Self {
         Self {
             core: pool.raw.core,
             key,
-            // Just pushed, so at the last position.
-            found: Cell::new(record(storage.epoch(), storage.len() - 1)),
+            found: Cell::new(record(pool.raw.storage().epoch(), position)),
             _pool: PhantomData,
         }
     }
@@ -130,15 +133,9 @@ impl<T, K> Proxy<'_, T, K> {
         // epoch invariant says it still is, below the length; or the
         // position is below the length and its back-pointer is this
         // proxy's key, which, with no removal pending, only its live
-        // object's position has (pool invariant). Below the length, so
-        // below the capacity, as `slot` requires.
-        unsafe {
-            self.inner()
-                .storage
-                .slot(Inner::<T>::GEOMETRY, position)
-                .cast()
-                .as_ptr()
-        }
+        // object's position has (pool invariant). Below the length, as
+        // `object_at` requires.
+        unsafe { self.inner().object_at(position) }
     }
 
     /// Whether `found`, this proxy's record, was made in the storage's
@@ -214,14 +211,8 @@ impl<T, K> Proxy<'_, T, K> {
         };
         self.found.set(record(inner.storage.epoch(), position));
         // SAFETY: a live key maps to its object's position, below the
-        // storage's length (pool invariant).
-        unsafe {
-            inner
-                .storage
-                .slot(Inner::<T>::GEOMETRY, position)
-                .cast()
-                .as_ptr()
-        }
+        // storage's length (pool invariant), as `object_at` requires.
+        unsafe { inner.object_at(position) }
     }
 
     /// Runs `f` with a shared reference to the object. Other `with` calls
@@ -373,14 +364,41 @@ impl<T, K> Proxy<'_, T, K> {
         if !self.is_of(pool) {
             foreign_panic();
         }
-        // Through the guard's lookup, which a caller's loop keeps in
-        // registers.
-        // SAFETY: a lookup of this proxy's pool (just checked), under a
-        // borrow still held (caller contract).
-        match unsafe { lookup.find(self.key) } {
-            Some(object) => object.as_ptr(),
-            None => removed_panic(),
+        let found = self.found.get();
+        // SAFETY: the core of the live pool this proxy borrows.
+        let state = unsafe { (*self.core.as_ptr()).state.get() };
+        // As in `with`: the record, when it is valid. A removal deferred
+        // under this borrow leaves its object's back-pointer in place, so
+        // while one is pending only a current record is trusted.
+        let valid = if state & PENDING == 0 {
+            self.is_valid(found)
+        } else {
+            self.is_current(found)
+        };
+        if valid {
+            // SAFETY: a lookup of this proxy's pool (just checked), under a
+            // borrow still held (caller contract). The record is valid: made
+            // in the storage's current epoch, when the position was this
+            // proxy's live object's, so by the storage's epoch invariant it
+            // still is, below the length (a removal that began since would
+            // have changed the epoch); or, with no removal pending, the
+            // position is below the length and its back-pointer is this
+            // proxy's key, which only its live object's position has (pool
+            // invariant).
+            return unsafe { lookup.at(found as u32 as usize) }.as_ptr();
         }
+        // Through the guard's lookup, which a caller's loop keeps in
+        // registers, and recorded for the next access.
+        // SAFETY: as above.
+        let Some(position) = (unsafe { lookup.position(self.key) }) else {
+            removed_panic();
+        };
+        // SAFETY: a short read; no `&mut Inner` is live while a guard is.
+        let epoch = unsafe { self.inner() }.storage.epoch();
+        self.found.set(record(epoch, position));
+        // SAFETY: as above; a live key's slot holds its object's position,
+        // below the length (pool invariant).
+        unsafe { lookup.at(position) }.as_ptr()
     }
 }
 
@@ -486,24 +504,22 @@ unsafe fn lend_mut<T, R>(
 }
 
 impl<T, K> Drop for Proxy<'_, T, K> {
-    #[inline]
+    /// Inlined into the caller: a drop in a loop is a removal whose cost
+    /// is a few dozen instructions, to which a call would add a fifth.
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: the core of the live pool this proxy borrows.
         let state = unsafe { &(*self.core.as_ptr()).state };
         let current = state.get();
+        if is_borrowed(current) {
+            self.defer_removal(current);
+            return;
+        }
         // SAFETY: a short `&mut` to `Inner`: user code may hold references
         // into the object buffer and iterators over the object and key
         // buffers, never references into `Inner` itself, and no user
         // code runs while this reference lives.
         let inner = unsafe { &mut *(*self.core.as_ptr()).inner.get() };
-        if is_borrowed(current) {
-            // Deferred (nothing if the object was already removed by key,
-            // or its removal began).
-            if inner.defer(self.key) {
-                state.set(current | PENDING);
-            }
-            return;
-        }
         // Nothing if the object was removed by key.
         let value = inner.remove_now(self.key);
         drop(value);
@@ -512,6 +528,26 @@ impl<T, K> Drop for Proxy<'_, T, K> {
         if state.get() == PENDING {
             // SAFETY: the core of the live pool.
             unsafe { flush_slow(self.core) };
+        }
+    }
+}
+
+impl<T, K> Proxy<'_, T, K> {
+    /// The drop of a proxy whose pool is borrowed (its state read
+    /// `current`): marks the object's removal pending, to be carried out
+    /// when the borrow ends (nothing if the object was already removed by
+    /// key, or its removal began). Out of line, so that the common drop
+    /// stays small enough to inline into the caller's loop.
+    #[cold]
+    #[inline(never)]
+    fn defer_removal(&self, current: usize) {
+        // SAFETY: the core of the live pool this proxy borrows.
+        let state = unsafe { &(*self.core.as_ptr()).state };
+        // SAFETY: a short `&mut` to `Inner`, as in `drop`: user code holds
+        // no reference into `Inner` itself, and none runs meanwhile.
+        let inner = unsafe { &mut *(*self.core.as_ptr()).inner.get() };
+        if inner.defer(self.key) {
+            state.set(current | PENDING);
         }
     }
 }
@@ -632,6 +668,57 @@ mod tests {
     }
 
     #[test]
+    fn guards_use_current_records_and_record_what_the_table_finds() {
+        let pool = ContiguousUniformPool::new();
+        let proxies: Vec<_> = (0..4u32).map(|i| pool.alloc(i * 10)).collect();
+        // Removing the first object moves the last one into position 0.
+        assert_eq!(pool.remove(pool.insert(99)), Some(99));
+        assert_eq!(pool.remove(Proxy::key(&proxies[0])), Some(0));
+        let moved = &proxies[3];
+        assert!(!moved.is_valid(moved.found.get()));
+        {
+            let guard = pool.borrow();
+            // Outdated records: those of the objects that stayed in place
+            // still hold (nothing written); the moved object is found
+            // through the guard's table lookup at its new place, and its
+            // position recorded.
+            for (i, p) in proxies.iter().enumerate().skip(1) {
+                let before = p.found.get();
+                assert_eq!(*guard.by_proxy(p), i as u32 * 10);
+                let after = p.found.get();
+                if i == 3 {
+                    assert!(p.is_current(after), "the moved object's proxy records");
+                } else {
+                    assert_eq!(after, before, "proxy {i}'s record holds");
+                }
+            }
+            assert_eq!(moved.found.get() as u32, 0);
+            // Current records: the same answers, and a removal begun under
+            // the guard outdates them, so its object is out of reach.
+            assert_eq!(*guard.by_proxy(moved), 30);
+            // A removal begun under the guard: its object keeps its place
+            // and back-pointer until the borrow ends, yet its proxy no
+            // longer reaches it; the others still do.
+            let holds = proxies[2].found.get();
+            assert!(proxies[2].holds(holds));
+            assert!(pool.remove_deferred(Proxy::key(&proxies[2])));
+            assert!(proxies[2].holds(holds), "the back-pointer stays");
+            assert!(!moved.is_current(moved.found.get()));
+            let gone = catch_unwind(AssertUnwindSafe(|| *guard.by_proxy(&proxies[2])));
+            assert!(gone.is_err(), "its removal began");
+            assert_eq!(*guard.by_proxy(&proxies[1]), 10);
+            assert_eq!(*guard.by_proxy(moved), 30);
+        }
+        {
+            let mut guard = pool.borrow_mut();
+            *guard.by_proxy_mut(moved) += 1;
+            assert_eq!(*guard.by_proxy(moved), 31);
+        }
+        assert_eq!(moved.with(|v| *v), 31);
+        assert_eq!(pool.len(), 2);
+    }
+
+    #[test]
     fn a_deferred_removal_outdates_records() {
         let pool = ContiguousUniformPool::new();
         let a = pool.alloc(1u8);
@@ -683,12 +770,12 @@ mod tests {
     fn a_spent_epoch_is_never_current_again() {
         let pool = ContiguousUniformPool::new();
         let proxies: Vec<_> = (0..3u16).map(|i| pool.alloc(i)).collect();
-        set_epoch(&pool, SPENT_EPOCH - 3);
+        set_epoch(&pool, SPENT_EPOCH - 2);
         assert_eq!(proxies[0].with(|v| *v), 0);
         assert!(!proxies[0].is_current(proxies[0].found.get()));
-        // Removing the middle object moves the last one (two changes): its
-        // proxy records its new position in the last epoch before the spent
-        // one.
+        // Removing the middle object moves the last one (one change for
+        // both): its proxy records its new position in the last epoch
+        // before the spent one.
         assert_eq!(pool.remove(Proxy::key(&proxies[1])), Some(1));
         assert_eq!(epoch(&pool), SPENT_EPOCH - 1);
         assert_eq!(proxies[2].with(|v| *v), 2);

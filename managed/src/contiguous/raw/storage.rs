@@ -145,21 +145,25 @@ pub(crate) struct ObjectStorage {
     /// The positions' epoch: a proxy that found its object at position `p`
     /// in this epoch finds it there still, without the key table.
     ///
-    /// Invariant: it changes whenever the length decreases
-    /// ([`truncate`](Self::truncate)), a position is given another object
-    /// ([`set_back`](Self::set_back)) or an object's removal begins
+    /// Invariant: between two operations of the pool, it has changed
+    /// whenever the length decreased ([`truncate`](Self::truncate)), a
+    /// position was given another object ([`set_back`](Self::set_back),
+    /// whose caller truncates in the same operation, and that change
+    /// covers both) or an object's removal began
     /// ([`invalidate`](Self::invalidate)); pushing does not change it (no
     /// stored object moves). It stops at [`SPENT_EPOCH`], which no proxy
     /// records, instead of wrapping. While it is unchanged, a position
     /// found below the length in it stays below the length and holds the
     /// same object, still live.
     epoch: u32,
-    /// Accesses in the current epoch that found their object through its
-    /// back-pointer instead of a current record (see [`settled`]); reset
-    /// when the epoch changes. Affects speed only.
+    /// Accesses that found their object through its back-pointer instead
+    /// of a current record (see [`settled`]), in the low half, counted in
+    /// the epoch the high half names: a count made in an earlier epoch
+    /// counts as zero, so changing the epoch needs no store here. Affects
+    /// speed only.
     ///
     /// [`settled`]: Self::settled
-    uses_in_epoch: Cell<u32>,
+    uses_in_epoch: Cell<u64>,
 }
 
 /// The epoch a storage keeps once four billion changes have used up the
@@ -250,17 +254,22 @@ impl ObjectStorage {
         unsafe { *self.back.get_unchecked(pos) }
     }
 
-    /// Sets the key of the object at position `pos`.
+    /// Gives position `pos` the key of the object the caller moved there
+    /// from the last position, the first half of a swap-remove. The epoch
+    /// is left to the second half: the caller truncates the storage to
+    /// drop the last position before the operation ends, and that one
+    /// epoch change covers both.
     ///
     /// # Safety
     ///
-    /// `pos` must be below the length.
+    /// `pos` must be below the length, and the caller must call
+    /// [`truncate`](Self::truncate) before any proxy reads the epoch again
+    /// (within the same `&mut` operation: no user code runs in between).
     #[inline(always)]
     pub(crate) unsafe fn set_back(&mut self, pos: usize, key: KeyData) {
         // The caller's contract, redundant at its one call site (`take_at`,
-        // given a stored position).
+        // given a stored position, truncates right after).
         debug_assert!(pos < self.back.len());
-        self.invalidate();
         // SAFETY: `pos` is below the length (caller contract).
         unsafe { *self.back.get_unchecked_mut(pos) = key };
     }
@@ -277,7 +286,6 @@ impl ObjectStorage {
     #[inline(always)]
     pub(crate) fn invalidate(&mut self) {
         self.epoch = self.epoch.saturating_add(1);
-        self.uses_in_epoch.set(0);
     }
 
     /// Counts one access that found its object through its back-pointer,
@@ -287,8 +295,14 @@ impl ObjectStorage {
     /// all).
     #[inline(always)]
     pub(crate) fn settled(&self) -> bool {
-        let uses = self.uses_in_epoch.get().saturating_add(1);
-        self.uses_in_epoch.set(uses);
+        let counted = self.uses_in_epoch.get();
+        let uses = if (counted >> 32) as u32 == self.epoch {
+            (counted as u32).saturating_add(1)
+        } else {
+            1
+        };
+        self.uses_in_epoch
+            .set((u64::from(self.epoch) << 32) | u64::from(uses));
         uses as usize > self.len()
     }
 
