@@ -156,14 +156,12 @@ pub(crate) struct ObjectStorage {
     /// found below the length in it stays below the length and holds the
     /// same object, still live.
     epoch: u32,
-    /// Accesses that found their object through its back-pointer instead
-    /// of a current record (see [`settled`]), in the low half, counted in
-    /// the epoch the high half names: a count made in an earlier epoch
-    /// counts as zero, so changing the epoch needs no store here. Affects
-    /// speed only.
+    /// Accesses in the current epoch that found their object through its
+    /// back-pointer instead of a current record (see [`settled`]); reset
+    /// when the epoch changes. Affects speed only.
     ///
     /// [`settled`]: Self::settled
-    uses_in_epoch: Cell<u64>,
+    uses_in_epoch: Cell<u32>,
 }
 
 /// The epoch a storage keeps once four billion changes have used up the
@@ -286,6 +284,7 @@ impl ObjectStorage {
     #[inline(always)]
     pub(crate) fn invalidate(&mut self) {
         self.epoch = self.epoch.saturating_add(1);
+        self.uses_in_epoch.set(0);
     }
 
     /// Counts one access that found its object through its back-pointer,
@@ -295,14 +294,8 @@ impl ObjectStorage {
     /// all).
     #[inline(always)]
     pub(crate) fn settled(&self) -> bool {
-        let counted = self.uses_in_epoch.get();
-        let uses = if (counted >> 32) as u32 == self.epoch {
-            (counted as u32).saturating_add(1)
-        } else {
-            1
-        };
-        self.uses_in_epoch
-            .set((u64::from(self.epoch) << 32) | u64::from(uses));
+        let uses = self.uses_in_epoch.get().saturating_add(1);
+        self.uses_in_epoch.set(uses);
         uses as usize > self.len()
     }
 
