@@ -2,7 +2,8 @@
 //! proxies in random order (also from inside `map`, `with` and `with_mut`
 //! closures, and during a `map` that panics), `with`/`with_mut`, nested
 //! shared borrows, `map`, guard batches (`borrow().get`,
-//! `borrow_mut().get_mut`, proxies dropped while a guard looks keys up),
+//! `borrow_mut().get_mut`, proxies dropped while a guard looks keys up,
+//! objects removed by key while a guard reads them through proxies),
 //! `into_inner`, and the misuses the pool rejects at run time (alloc
 //! during a borrow, a proxy of another pool given to a guard). A program is a list of epochs: proxies live for one epoch, at
 //! whose end some are dropped and the rest forgotten (their objects stay),
@@ -83,6 +84,10 @@ enum Op {
     GuardGetMut([u8; 4], u8),
     DropInsideGuard {
         victims: [u8; 3],
+        lookups: [u8; 4],
+    },
+    RemoveByKeyInsideGuard {
+        victim: u8,
         lookups: [u8; 4],
     },
     Foreign,
@@ -375,6 +380,37 @@ fn run_op<'p>(
             for id in removed {
                 model.remove(&id);
             }
+        }
+        Op::RemoveByKeyInsideGuard { victim, lookups } => {
+            // A removal by key under a guard keeps the victim's proxy, and
+            // its object stays stored (back-pointer and all) until the
+            // guard drops: the proxy must stop reaching it at once, through
+            // the guard and through `with`, whatever position it recorded,
+            // and every other proxy must still find its own object.
+            let Some(v) = pick(victim, proxies.len()) else {
+                return;
+            };
+            let (id, p) = proxies.swap_remove(v);
+            let _ = catch(|| {
+                let guard = pool.borrow();
+                assert_eq!(guard.by_proxy(&p).seen(), (id, model[&id]));
+                assert!(pool.remove_deferred(Proxy::key(&p)));
+                expect_panic_with("removed by key", || guard.by_proxy(&p).seen());
+                expect_panic_with("removed by key", || p.with(Obj::seen));
+                for i in lookups {
+                    if let Some(i) = pick(i, proxies.len()) {
+                        let (id, q) = &proxies[i];
+                        assert_eq!(guard.by_proxy(q).seen(), (*id, model[id]));
+                        assert_eq!(q.with(Obj::seen), (*id, model[id]));
+                    }
+                }
+                // The guard's drop finishes the removal (a bomb may panic).
+            });
+            model.remove(&id);
+            assert_eq!(drops::count(id), 1, "dropped when the guard ended");
+            expect_panic_with("removed by key", || p.with(Obj::seen));
+            // Its object is gone already: the drop removes nothing.
+            drop_proxy(p);
         }
         Op::Foreign => {
             let q = other.alloc(Obj::new(0, false));
