@@ -354,6 +354,20 @@ impl<'p> State<'p> {
             }
         }
         let stored = pool.borrow();
+        // The guard's proxy path agrees (it trusts the positions proxies
+        // recorded just above, or their back-pointers, or its table).
+        for (id, proxy) in &self.proxies {
+            if let Some(&value) = self.model.get(id) {
+                let object = stored.by_proxy(proxy);
+                assert_eq!((object.id, object.value), (*id, value), "by_proxy of {id}");
+            } else {
+                let read = catch_unwind(AssertUnwindSafe(|| stored.by_proxy(proxy).id));
+                assert!(
+                    read.is_err(),
+                    "detached proxy of {id} read {read:?} by_proxy"
+                );
+            }
+        }
         assert_eq!(stored.len(), self.model.len(), "storage is dense");
         let in_pool: HashMap<u32, i64> = stored.values().map(|o| (o.id, o.value)).collect();
         assert_eq!(in_pool, self.model);
