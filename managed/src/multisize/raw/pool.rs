@@ -128,14 +128,14 @@ impl PoolStorage {
         if layout.size() == 0 {
             return PoolStorage::Zst;
         }
-        let need = if layout.size() > layout.align() {
-            layout.size()
-        } else {
-            layout.align()
-        };
-        // `need >= 1`; `(need - 1) | 15` has bit length `max(4, ceil(log2
-        // need))`, the `log2` of the smallest class holding `need` bytes.
-        let bits = usize::BITS - ((need - 1) | ((1 << MIN_CLASS_SHIFT) - 1)).leading_zeros();
+        // The class holds `need = max(size, align)` bytes. Both are at
+        // least 1, and the bit length of `need - 1` is the larger of those
+        // of `size - 1` and `align - 1`, so or-ing the two (and 15, for the
+        // smallest class) gives `max(4, ceil(log2 need))` with no compare:
+        // the `log2` of the smallest class holding `need` bytes.
+        let bits = usize::BITS
+            - ((layout.size() - 1) | (layout.align() - 1) | ((1 << MIN_CLASS_SHIFT) - 1))
+                .leading_zeros();
         let class = (bits - MIN_CLASS_SHIFT) as usize;
         if class < CLASSES {
             PoolStorage::Class(class)
@@ -211,20 +211,13 @@ const _: () = assert!(
 
 /// One size class: pages of equal slots, numbered `page << per_page_shift
 /// | index in page`.
+///
+/// `repr(C)`, in an order that keeps the two counters every allocation
+/// and free updates (`occupied`, `live`) apart: as neighbours, LLVM merged
+/// their updates into one 16-byte vector load, add and store (six
+/// instructions where two read-modify-write adds do).
+#[repr(C)]
 struct SizeClass {
-    /// `log2` of the slot size; slots are aligned to their size.
-    size_shift: u32,
-    /// `log2` of the slots per page.
-    per_page_shift: u32,
-    raw: RawPages,
-    /// Page bases by page number; `None` for a released page.
-    ///
-    /// Invariant: every `Some` is a page in use of `raw`; `meta` has
-    /// `pages.len() << per_page_shift` entries.
-    pages: Vec<Option<NonNull<u8>>>,
-    /// Per slot number; kept when a page is released, so generations carry
-    /// on when its number is reused.
-    meta: Vec<SlotMeta>,
     /// The first free slot, popped last-in first-out: an intrusive list
     /// (like a thread cache of `malloc`), each free slot holding the
     /// [`Link`] to the next, so taking a slot yields its address without
@@ -235,14 +228,27 @@ struct SizeClass {
     /// in use exactly once, and nothing else; every link in it is the
     /// address and number of the same slot.
     head: Link,
-    /// Numbers of released pages, reused before new numbers.
-    holes: Vec<u32>,
     /// Occupied slots: typed values and raw blocks.
     occupied: usize,
+    /// `log2` of the slot size; slots are aligned to their size.
+    size_shift: u32,
+    /// `log2` of the slots per page.
+    per_page_shift: u32,
     /// Bytes of the live values and raw blocks in this class (their exact
     /// sizes). Per class, so consecutive operations on different classes
     /// do not wait on each other's update.
     live: usize,
+    raw: RawPages,
+    /// Page bases by page number; `None` for a released page.
+    ///
+    /// Invariant: every `Some` is a page in use of `raw`; `meta` has
+    /// `pages.len() << per_page_shift` entries.
+    pages: Vec<Option<NonNull<u8>>>,
+    /// Per slot number; kept when a page is released, so generations carry
+    /// on when its number is reused.
+    meta: Vec<SlotMeta>,
+    /// Numbers of released pages, reused before new numbers.
+    holes: Vec<u32>,
 }
 
 /// `(log2 slot size, log2 slots per page)` of class `class`: slots of
@@ -1094,21 +1100,24 @@ impl<V: ValueSet> RawMultisizePool<V> {
             // SAFETY: the block is the live slot `slot` at `ptr` (checked
             // by `owns`); its bytes are the user's, never read by the pool.
             Some(class) => unsafe { class.free_raw(block.slot, block.ptr, block.size) },
-            None => self.dealloc_large(&block),
+            None => self.dealloc_large(block.slot, block.ptr, block.layout()),
         }
         true
     }
 
-    /// Frees a block of its own allocation (larger than every class), which
-    /// `owns` has checked. Out of line, so that `dealloc`'s class path
-    /// stays small enough to inline into the caller's loop.
+    /// Frees the large or zero-sized block in table entry `slot`, which
+    /// `owns` has checked to be the handle's (`ptr`, `layout`). Out of
+    /// line, so that `dealloc`'s class path stays small enough to inline
+    /// into the caller's loop; it takes the handle's fields, not a
+    /// reference to it, so that the inlined path can keep the handle in
+    /// registers instead of spilling it for the address.
     #[cold]
     #[inline(never)]
-    fn dealloc_large(&mut self, block: &MultisizeBlock) {
-        let (ptr, layout, _) = self.vacate_entry(block.slot);
+    fn dealloc_large(&mut self, slot: u32, block_ptr: NonNull<u8>, block_layout: Layout) {
+        let (ptr, layout, _) = self.vacate_entry(slot);
         // Redundant by `owns`, and checked in every build (large blocks
         // only): the block freed is the handle's.
-        assert_eq!((ptr, layout), (block.ptr, block.layout()));
+        assert_eq!((ptr, layout), (block_ptr, block_layout));
         // SAFETY: the entry's raw block is vacated and has nothing to drop.
         unsafe { self.release_entry(ptr, layout) };
     }
