@@ -162,6 +162,13 @@ impl<T, K> Proxy<'_, T, K> {
             .is_some_and(|&key| key_bits(key) == key_bits(self.key))
     }
 
+    /// Records that this proxy's object is at `position` in epoch `epoch`
+    /// of the storage, for the next access (see [`record`]).
+    #[inline(always)]
+    fn remember(&self, epoch: u32, position: usize) {
+        self.found.set(record(epoch, position));
+    }
+
     /// Whether `found`, this proxy's record, names its object's position
     /// (so [`recorded`](Self::recorded) may use it): made in the current
     /// epoch, or still matching the back-pointer there. Only while no
@@ -186,8 +193,7 @@ impl<T, K> Proxy<'_, T, K> {
         // runs, and none is made here.
         let storage = &unsafe { self.inner() }.storage;
         if storage.settled() {
-            self.found
-                .set(record(storage.epoch(), found as u32 as usize));
+            self.remember(storage.epoch(), found as u32 as usize);
         }
         true
     }
@@ -209,7 +215,7 @@ impl<T, K> Proxy<'_, T, K> {
         let Some(position) = inner.table.position(self.key) else {
             removed_panic();
         };
-        self.found.set(record(inner.storage.epoch(), position));
+        self.remember(inner.storage.epoch(), position);
         // SAFETY: a live key maps to its object's position, below the
         // storage's length (pool invariant), as `object_at` requires.
         unsafe { inner.object_at(position) }
@@ -395,7 +401,7 @@ impl<T, K> Proxy<'_, T, K> {
         };
         // SAFETY: a short read; no `&mut Inner` is live while a guard is.
         let epoch = unsafe { self.inner() }.storage.epoch();
-        self.found.set(record(epoch, position));
+        self.remember(epoch, position);
         // SAFETY: as above; a live key's slot holds its object's position,
         // below the length (pool invariant).
         unsafe { lookup.at(position) }.as_ptr()
