@@ -211,13 +211,20 @@ const _: () = assert!(
 
 /// One size class: pages of equal slots, numbered `page << per_page_shift
 /// | index in page`.
-///
-/// `repr(C)`, in an order that keeps the two counters every allocation
-/// and free updates (`occupied`, `live`) apart: as neighbours, LLVM merged
-/// their updates into one 16-byte vector load, add and store (six
-/// instructions where two read-modify-write adds do).
-#[repr(C)]
 struct SizeClass {
+    /// `log2` of the slot size; slots are aligned to their size.
+    size_shift: u32,
+    /// `log2` of the slots per page.
+    per_page_shift: u32,
+    raw: RawPages,
+    /// Page bases by page number; `None` for a released page.
+    ///
+    /// Invariant: every `Some` is a page in use of `raw`; `meta` has
+    /// `pages.len() << per_page_shift` entries.
+    pages: Vec<Option<NonNull<u8>>>,
+    /// Per slot number; kept when a page is released, so generations carry
+    /// on when its number is reused.
+    meta: Vec<SlotMeta>,
     /// The first free slot, popped last-in first-out: an intrusive list
     /// (like a thread cache of `malloc`), each free slot holding the
     /// [`Link`] to the next, so taking a slot yields its address without
@@ -228,27 +235,14 @@ struct SizeClass {
     /// in use exactly once, and nothing else; every link in it is the
     /// address and number of the same slot.
     head: Link,
+    /// Numbers of released pages, reused before new numbers.
+    holes: Vec<u32>,
     /// Occupied slots: typed values and raw blocks.
     occupied: usize,
-    /// `log2` of the slot size; slots are aligned to their size.
-    size_shift: u32,
-    /// `log2` of the slots per page.
-    per_page_shift: u32,
     /// Bytes of the live values and raw blocks in this class (their exact
     /// sizes). Per class, so consecutive operations on different classes
     /// do not wait on each other's update.
     live: usize,
-    raw: RawPages,
-    /// Page bases by page number; `None` for a released page.
-    ///
-    /// Invariant: every `Some` is a page in use of `raw`; `meta` has
-    /// `pages.len() << per_page_shift` entries.
-    pages: Vec<Option<NonNull<u8>>>,
-    /// Per slot number; kept when a page is released, so generations carry
-    /// on when its number is reused.
-    meta: Vec<SlotMeta>,
-    /// Numbers of released pages, reused before new numbers.
-    holes: Vec<u32>,
 }
 
 /// `(log2 slot size, log2 slots per page)` of class `class`: slots of
