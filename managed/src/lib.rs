@@ -16,7 +16,7 @@
 //! | bump allocation whose holes a compaction reclaims, handles that follow moves | [`region::Arena`], [`region::Forward`] | `bumpalo` | allocation 0.72-1.02; compacting a whole value 7.9-8.4x a memcpy of the survivors |
 //! | object graphs with cycles and parent links, collected by reachability | [`heap::Heap`], [`heap::Gc`] | `gc-arena` | GCBench 0.61-0.66, median 0.64 over five runs (collections alone 0.75-0.80), 0.81x its heap bytes; a collection 4.2-4.4x a memcpy of the live bytes |
 //! | values of different types behind one trait object, in order | [`MultisizePageQueue`](multisize::MultisizePageQueue) and its deque and stack | `VecDeque<Box<dyn Trait>>` | push + pop 0.46-0.48 (0.30-0.32 on an aged heap); iteration 0.81-0.82 once the heap has aged |
-//! | values and raw blocks of any layout, freed anywhere, never moved | [`MultisizePool`](multisize::MultisizePool) | `Box`, `std::alloc` | raw blocks 0.48-0.53, typed values 0.55-0.60 |
+//! | values and raw blocks of any layout, freed anywhere, never moved | [`MultisizePool`](multisize::MultisizePool) | `Box`, `std::alloc` | raw blocks 0.48-0.54, typed values 0.55-0.60 |
 //! | a typed arena whose boxes can be given back one at a time | [`DropArena`](drop_arena::DropArena) | the `drop_arena` crate, `typed-arena`, `Box` | churn 1.01-1.07 (`Box` 0.48-0.49), allocation 0.95-1.00 (`typed-arena`) |
 //! | many small objects with handles that fit a NaN-tagged `u64` | [`hot::Pool`], [`hot::Slot`], [`hot::PoolBox`] | `Box`, `onsen` | churn 0.19-0.21 (`onsen` 0.54-0.61), boxes 0.23-0.32 |
 //! | per-frame scratch memory, reused from one scope to the next | [`MemoryArena`](scoped::MemoryArena) | `bumpalo` | allocation 0.96-1.00 (`Box` 0.08-0.09), a scope cycle 1.11-1.13 |
