@@ -679,6 +679,14 @@ impl<H> PageList<H> {
         self.order.get(index).copied()
     }
 
+    /// The base address of the page in use containing `addr`, carrying
+    /// the provenance of the whole page; `None` as for
+    /// [`header_for`](Self::header_for).
+    #[inline]
+    pub(crate) fn page_base_for(&self, addr: *const u8) -> Option<NonNull<u8>> {
+        self.raw.page_of(addr.addr())
+    }
+
     /// Moves the first page to the back of the list (header and payload
     /// untouched), so an emptied page is reused without reallocation.
     pub(crate) fn rotate_front_to_back(&mut self) {

@@ -115,7 +115,13 @@ impl<D: ?Sized + 'static> RecordList<D> {
             End::Back => self.records.last_rec()?,
         };
         // SAFETY: every record holds an initialized `RecordMeta<D>` (invariant).
-        Some(unsafe { Records::meta(rec).cast::<RecordMeta<D>>().read() })
+        let meta = unsafe { Records::meta(rec).cast::<RecordMeta<D>>().read() };
+        // SAFETY: a `NonNull` is never null. Said to the optimizer, which
+        // otherwise tests the loaded pointer again wherever the `Option`
+        // returned here (or one built from it) is matched: two
+        // instructions per peek or pop.
+        unsafe { core::hint::assert_unchecked(meta.value.cast::<u8>().addr().get() != 0) };
+        Some(meta)
     }
 
     #[inline]

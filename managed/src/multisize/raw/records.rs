@@ -3,8 +3,12 @@
 //! `(prev, next)` pair of `u32` sizes at the start of each.
 //!
 //! A record is `[prev: u32][next: u32][meta][padding][value][padding]`:
-//! `prev` is the size of the record before it in the same page (0 for the
-//! first), `next` its own size, i.e. the distance to the record after it.
+//! `prev` is the size of the record before it in the same page, `next` its
+//! own size, i.e. the distance to the record after it. The first record's
+//! `prev` is never read (it is 0 when the record was pushed first, stale
+//! after a pop at the front): a walk backwards stops at the page's
+//! `begin`, and a pop at the back that reaches the first record empties
+//! the page.
 //! Records start 8-aligned. The engine only places records and values; the
 //! typed containers write and read the metadata and own the values.
 
@@ -29,8 +33,6 @@ pub(crate) struct PageHdr {
     end: u32,
     /// Size of the last record (0 when the page is empty).
     last: u32,
-    /// Records in the page.
-    count: u32,
 }
 
 /// What a page of a multisize container holds, as found by
@@ -49,7 +51,8 @@ pub struct PageInfo {
 #[derive(Debug, Clone, Copy)]
 #[repr(C)]
 pub(crate) struct Sizes {
-    /// Size of the record before this one in its page, 0 for the first.
+    /// Size of the record before this one in its page; meaningless for the
+    /// first (never read there).
     pub(crate) prev: u32,
     /// Size of this record: the distance to the next one.
     pub(crate) next: u32,
@@ -112,9 +115,11 @@ pub(crate) struct Records {
     /// Invariant: pages `lo..hi` hold at least one record each; the others
     /// (`..lo` and `hi..`) are empty reserve pages.
     pages: PageList<PageHdr>,
-    /// Base of page `lo` and of page `hi - 1` (dangling when `lo == hi`),
-    /// cached for the hot paths. Invariant: kept in step by `sync_ends`
-    /// whenever `lo`, `hi` or the page order change.
+    /// Base of page `lo` and of page `hi - 1`, cached for the hot paths;
+    /// both point to [`NO_ROOM`] when `lo == hi`. Invariant: kept in step
+    /// by `sync_ends` whenever `lo`, `hi` or the page order change, and
+    /// never written through while pointing to `NO_ROOM` (the fast paths
+    /// only write after a room check that `NO_ROOM` fails).
     front: NonNull<u8>,
     /// Records in all pages.
     len: usize,
@@ -146,6 +151,26 @@ unsafe impl Sync for Records {}
 
 const REC_ALIGN: usize = 8;
 
+/// The header that `front` and `back` point to while no page holds
+/// records, so that the push fast paths need no emptiness check: its
+/// `end` lies past every page (the largest is 1 GiB), so no record fits
+/// after it, and its `begin` is 0, so none fits before it. Small enough
+/// that `end` plus a record header and an inline value (at most a quarter
+/// of a page) cannot overflow a 32-bit `usize`.
+static NO_ROOM: PageHdr = PageHdr {
+    begin: 0,
+    end: NO_ROOM_END,
+    last: 0,
+};
+const NO_ROOM_END: u32 = 1 << 31;
+const _: () = assert!(NO_ROOM_END as usize > PageSize::MAX.get());
+
+/// A pointer to [`NO_ROOM`], read only.
+#[inline]
+fn no_room() -> NonNull<u8> {
+    NonNull::from(&NO_ROOM).cast()
+}
+
 impl Records {
     /// An empty engine for records whose metadata has layout `meta`.
     pub(crate) fn new(page_size: PageSize, meta: Layout) -> Self {
@@ -154,17 +179,23 @@ impl Records {
             "record metadata is at most 8-aligned"
         );
         let head = (size_of::<Sizes>() + meta.size()).next_multiple_of(REC_ALIGN);
-        // At least eight record headers per page.
-        let min = (head * 8 + 16).next_power_of_two();
-        let page_size = PageSize::new(page_size.get().max(min)).expect("page size within bounds");
+        let page_size = PageSize::new(page_size.get().max(Self::min_page(head)))
+            .expect("page size within bounds");
         let pages = PageList::with_page_size(page_size);
         let inline_max = (pages.payload_len() / 4).saturating_sub(head);
+        // Checked in every build (once per container): `push_back` and
+        // `push_front` place a value in its record on this bound alone, and
+        // `place` must agree with them when the value is removed.
+        assert!(
+            Self::min_inline(head) <= inline_max,
+            "the inline bound holds for every page size"
+        );
         Self {
             pages,
             lo: 0,
             hi: 0,
-            front: NonNull::dangling(),
-            back: NonNull::dangling(),
+            front: no_room(),
+            back: no_room(),
             head,
             inline_max,
             len: 0,
@@ -207,6 +238,31 @@ impl Records {
     fn fits_inline(&self, layout: Layout) -> bool {
         // No overflow: a layout's size is at most `isize::MAX - align + 1`.
         layout.size() + layout.align() <= self.inline_max
+    }
+
+    /// The smallest page an engine with record headers of `head` bytes
+    /// uses: room for at least eight record headers.
+    const fn min_page(head: usize) -> usize {
+        (head * 8 + 16).next_power_of_two()
+    }
+
+    /// A lower bound of `inline_max` for record headers of `head` bytes,
+    /// whatever the page size: that of the smallest page (the payload
+    /// starts at 16 bytes, past the 16-aligned page header). With `head`
+    /// and the layout known at compile time, `fits_inline_at` folds to a
+    /// constant for every value up to this size (92 bytes with alignment
+    /// for a trait object's 32-byte header). `new` checks the bound.
+    const fn min_inline(head: usize) -> usize {
+        const PAYLOAD: usize = size_of::<PageHdr>().next_multiple_of(16);
+        ((Self::min_page(head) - PAYLOAD) / 4).saturating_sub(head)
+    }
+
+    /// [`fits_inline`](Self::fits_inline) for the fast paths, whose `head`
+    /// is a constant: the same answer (`min_inline(head) <= inline_max`,
+    /// checked by `new`), without reading `inline_max` for small values.
+    #[inline]
+    fn fits_inline_at(&self, layout: Layout, head: usize) -> bool {
+        layout.size() + layout.align() <= Self::min_inline(head) || self.fits_inline(layout)
     }
 
     #[inline]
@@ -279,8 +335,8 @@ impl Records {
             self.front = self.page(self.lo);
             self.back = self.page(self.hi - 1);
         } else {
-            self.front = NonNull::dangling();
-            self.back = NonNull::dangling();
+            self.front = no_room();
+            self.back = no_room();
         }
     }
 
@@ -297,7 +353,6 @@ impl Records {
                     begin: 0,
                     end: 0,
                     last: 0,
-                    count: 0,
                 });
             }
         }
@@ -310,7 +365,6 @@ impl Records {
                 begin,
                 end: begin,
                 last: 0,
-                count: 0,
             });
         }
         self.hi += 1;
@@ -329,7 +383,6 @@ impl Records {
                     begin: 0,
                     end: 0,
                     last: 0,
-                    count: 0,
                 });
             }
             self.lo += 1;
@@ -344,7 +397,6 @@ impl Records {
                 begin: end,
                 end,
                 last: 0,
-                count: 0,
             });
         }
         self.sync_ends();
@@ -365,9 +417,11 @@ impl Records {
         // Redundant: the typed layer passes its `HEAD` constant, the value
         // this engine was made with.
         debug_assert_eq!(head, self.head);
-        if layout.size() != 0 && self.fits_inline(layout) && self.hi > self.lo {
+        if layout.size() != 0 && self.fits_inline_at(layout, head) {
+            // The last page in use, or `NO_ROOM`, which fails the room
+            // check below.
             let base = self.back;
-            // SAFETY: pages in use hold an initialized header.
+            // SAFETY: both hold an initialized header.
             let mut hdr = unsafe { Self::hdr(base).read() };
             let align = layout.align();
             let p = hdr.end as usize;
@@ -382,14 +436,13 @@ impl Records {
             };
             let e = v + ((layout.size() + REC_ALIGN - 1) & !(REC_ALIGN - 1));
             if e <= self.page_size().get() {
-                debug_assert!(hdr.count > 0, "pages in use hold records");
+                debug_assert!(self.lo < self.hi && hdr.begin < hdr.end);
                 let sizes = Sizes {
                     prev: hdr.last,
                     next: (e - p) as u32,
                 };
                 hdr.end = e as u32;
                 hdr.last = sizes.next;
-                hdr.count += 1;
                 self.len += 1;
                 self.live += layout.size();
                 // SAFETY: 1. the header is at the page base; 2. the record
@@ -450,12 +503,11 @@ impl Records {
         let base = self.back;
         let p = hdr.end as usize;
         let sizes = Sizes {
-            prev: if hdr.count == 0 { 0 } else { hdr.last },
+            prev: if hdr.begin == hdr.end { 0 } else { hdr.last },
             next: (e - p) as u32,
         };
         hdr.end = e as u32;
         hdr.last = sizes.next;
-        hdr.count += 1;
         // SAFETY: 1. the header is at the page base; 2. the record `p..e`
         // lies inside the page (checked above) past all others.
         let rec = unsafe {
@@ -482,9 +534,11 @@ impl Records {
         // Redundant: the typed layer passes its `HEAD` constant, the value
         // this engine was made with.
         debug_assert_eq!(head, self.head);
-        if layout.size() != 0 && self.fits_inline(layout) && self.hi > self.lo {
+        if layout.size() != 0 && self.fits_inline_at(layout, head) {
+            // The first page in use, or `NO_ROOM`, whose `begin` of 0
+            // fails the room check below.
             let base = self.front;
-            // SAFETY: pages in use hold an initialized header.
+            // SAFETY: both hold an initialized header.
             let mut hdr = unsafe { Self::hdr(base).read() };
             let q = hdr.begin as usize;
             let (size, align) = (layout.size(), layout.align());
@@ -492,13 +546,12 @@ impl Records {
             if q >= self.payload_offset() + head + size + align + REC_ALIGN {
                 let v = (q - size) & !(align - 1);
                 let s = (v - head) & !(REC_ALIGN - 1);
-                debug_assert!(hdr.count > 0, "pages in use hold records");
+                debug_assert!(self.lo < self.hi && hdr.begin < hdr.end);
                 let sizes = Sizes {
                     prev: 0,
                     next: (q - s) as u32,
                 };
                 hdr.begin = s as u32;
-                hdr.count += 1;
                 self.len += 1;
                 self.live += size;
                 // SAFETY: 1. the old first record starts at `q`, and the
@@ -562,14 +615,13 @@ impl Records {
             prev: 0,
             next: (q - s) as u32,
         };
-        if hdr.count == 0 {
+        if hdr.begin == hdr.end {
             hdr.last = sizes.next;
         } else {
             // SAFETY: the old first record starts at `q` inside this page.
             unsafe { (*base.add(q).cast::<Sizes>().as_ptr()).prev = sizes.next };
         }
         hdr.begin = s as u32;
-        hdr.count += 1;
         // SAFETY: 1. the header is at the page base; 2. the record `s..q`
         // lies inside the page's payload, before all others.
         let rec = unsafe {
@@ -784,15 +836,12 @@ impl Records {
             let mut hdr = Self::hdr(base).read();
             let sizes = Self::sizes(base.add(hdr.begin as usize));
             hdr.begin += sizes.next;
-            hdr.count -= 1;
             self.len -= 1;
             Self::hdr(base).write(hdr);
-            if hdr.count == 0 {
+            if hdr.begin == hdr.end {
                 // Kept as a reserve page.
                 self.lo += 1;
                 self.sync_ends();
-            } else {
-                (*base.add(hdr.begin as usize).cast::<Sizes>().as_ptr()).prev = 0;
             }
         }
         self.place(layout) == Place::Heap
@@ -814,10 +863,9 @@ impl Records {
             let sizes = Self::sizes(base.add((hdr.end - hdr.last) as usize));
             hdr.end -= hdr.last;
             hdr.last = sizes.prev;
-            hdr.count -= 1;
             self.len -= 1;
             Self::hdr(base).write(hdr);
-            if hdr.count == 0 {
+            if hdr.begin == hdr.end {
                 // Kept as a reserve page.
                 self.hi -= 1;
                 self.sync_ends();
@@ -827,10 +875,23 @@ impl Records {
     }
 
     /// What the page containing `addr` holds, if this engine owns it.
+    ///
+    /// Counts the page's records by walking their chain (no counter is
+    /// kept: the hot paths would update it on every push and pop).
     pub(crate) fn info_for(&self, addr: *const u8) -> Option<PageInfo> {
-        let hdr = self.pages.header_for(addr)?;
+        let base = self.pages.page_base_for(addr)?;
+        // SAFETY: a page in use starts with an initialized header.
+        let hdr = unsafe { Self::hdr(base).read() };
+        let mut records = 0;
+        let mut off = hdr.begin;
+        while off < hdr.end {
+            // SAFETY: `off` is a record of the page: the records chained
+            // from `begin` end exactly at `end` (invariant of `PageHdr`).
+            off += unsafe { Self::sizes(base.add(off as usize)) }.next;
+            records += 1;
+        }
         Some(PageInfo {
-            records: hdr.count as usize,
+            records,
             used_bytes: (hdr.end - hdr.begin) as usize,
             page_bytes: self.page_size().get(),
         })
@@ -876,8 +937,8 @@ impl Records {
             pages: PageList::with_page_size(self.page_size()),
             lo: 0,
             hi: 0,
-            front: NonNull::dangling(),
-            back: NonNull::dangling(),
+            front: no_room(),
+            back: no_room(),
             head: self.head,
             inline_max: self.inline_max,
             len: 0,
@@ -1046,5 +1107,57 @@ mod tests {
         assert_eq!(records.place(Layout::new::<[u8; 4096]>()), Place::Heap);
         let aligned = Layout::from_size_align(8, 8192).unwrap();
         assert_eq!(records.place(aligned), Place::Heap);
+    }
+
+    /// The push fast paths place a value in its record when its size plus
+    /// alignment is within `min_inline(head)`, without reading
+    /// `inline_max`: every engine, whatever its page size and header, must
+    /// then place it inline too (`new` asserts it; this makes every such
+    /// engine). The bound is tight: the smallest page reaches it.
+    #[test]
+    fn the_inline_bound_holds_for_every_page_size_and_header() {
+        for meta in [8, 16, 24, 32, 48, 64] {
+            let meta = Layout::from_size_align(meta, 8).unwrap();
+            let mut tight = false;
+            for shift in 6..=20 {
+                let records = Records::new(PageSize::new(1 << shift).unwrap(), meta);
+                let bound = Records::min_inline(records.head);
+                assert!(bound <= records.inline_max);
+                tight |= bound == records.inline_max;
+                let fits = Layout::from_size_align(bound - 8, 8).unwrap();
+                assert!(records.fits_inline_at(fits, records.head));
+                assert_eq!(records.place(fits), Place::Inline);
+            }
+            assert!(tight, "the smallest page has exactly the bound");
+        }
+        // A trait object's header: 8 bytes of sizes, a fat pointer and the
+        // operations.
+        assert_eq!(Records::min_inline(32), 92);
+    }
+
+    /// While no page is in use, both fast paths fail their room check on
+    /// `NO_ROOM` and the slow paths open a page; draining a list leaves
+    /// it there again.
+    #[test]
+    fn an_empty_engine_opens_a_page_at_either_end() {
+        let mut records = Records::new(PageSize::DEFAULT, Layout::new::<[usize; 3]>());
+        for round in 0..3 {
+            assert_eq!(records.front, no_room());
+            assert_eq!(records.back, no_room());
+            let (_, a) = if round % 2 == 0 {
+                records.push_back_h(Layout::new::<u64>())
+            } else {
+                records.push_front_h(Layout::new::<u64>())
+            };
+            assert_eq!(records.pages(), 1);
+            assert!(records.info_for(a.as_ptr()).is_some());
+            assert_eq!(records.info_for(a.as_ptr()).unwrap().records, 1);
+            // SAFETY: the value is a plain `u64`, nothing to drop.
+            assert!(!unsafe { records.remove_first(Layout::new::<u64>()) });
+            assert_eq!(records.pages(), 0);
+            assert_eq!(records.info_for(a.as_ptr()).unwrap().records, 0);
+        }
+        assert_eq!(NO_ROOM.begin, 0);
+        assert_eq!(NO_ROOM.end, NO_ROOM_END, "never written");
     }
 }
