@@ -12,6 +12,7 @@ use core::any::TypeId;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
+use super::records::Records;
 use crate::page::raw::allocate;
 
 /// What a record knows about its value's type, shared by every value of
@@ -29,6 +30,8 @@ pub struct Ops<D: ?Sized> {
     type_id: fn() -> TypeId,
     /// `Layout::new::<T>()`.
     layout: Layout,
+    /// `Records::heap_key(layout)`, computed once per type.
+    heap_key: usize,
 }
 
 /// [`Ops`] tied to the concrete type `T`, so that type inference links the
@@ -81,6 +84,7 @@ impl<T: 'static, D: ?Sized> TypedOps<T, D> {
                 },
                 type_id: TypeId::of::<T>,
                 layout: Layout::new::<T>(),
+                heap_key: Records::heap_key(Layout::new::<T>()),
             },
             _type: PhantomData,
         }
@@ -197,6 +201,11 @@ impl<D: ?Sized> Ops<D> {
     #[inline]
     pub(crate) fn layout(&self) -> Layout {
         self.layout
+    }
+
+    #[inline]
+    pub(crate) fn heap_key(&self) -> usize {
+        self.heap_key
     }
 }
 

@@ -159,8 +159,8 @@ impl<D: ?Sized + 'static> RecordList<D> {
         // SAFETY: forwarded caller contract.
         let heap = unsafe {
             match end {
-                End::Front => self.records.remove_first(layout),
-                End::Back => self.records.remove_last(layout),
+                End::Front => self.records.remove_first(layout, meta.ops.heap_key()),
+                End::Back => self.records.remove_last(layout, meta.ops.heap_key()),
             }
         };
         heap.then_some(layout)

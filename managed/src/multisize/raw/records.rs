@@ -240,6 +240,20 @@ impl Records {
         layout.size() + layout.align() <= self.inline_max
     }
 
+    /// The key that decides, at removal, whether a value of `layout` lives
+    /// in a heap block: `size + align`, or 0 for a zero-sized value (which
+    /// lives nowhere). A value is in a heap block exactly when its key
+    /// exceeds `inline_max` ([`place`](Self::place) says the same), so the
+    /// typed layer computes the key once per type, at compile time, and a
+    /// pop compares it with one instruction.
+    pub(crate) const fn heap_key(layout: Layout) -> usize {
+        if layout.size() == 0 {
+            0
+        } else {
+            layout.size() + layout.align()
+        }
+    }
+
     /// The smallest page an engine with record headers of `head` bytes
     /// uses: room for at least eight record headers.
     const fn min_page(head: usize) -> usize {
@@ -429,17 +443,23 @@ impl Records {
             // `p` and `head` are multiples of 8: no rounding for values
             // aligned to at most 8 (the common case, folded at compile
             // time for a known layout).
-            let v = if align <= REC_ALIGN {
-                p + head
+            let padded = (layout.size() + REC_ALIGN - 1) & !(REC_ALIGN - 1);
+            // The record's size, `e - p`: a constant when the value needs
+            // no alignment padding (written out, so the stores take it as
+            // an immediate instead of subtracting the offsets).
+            let (v, next) = if align <= REC_ALIGN {
+                (p + head, head + padded)
             } else {
-                (p + head + align - 1) & !(align - 1)
+                let v = (p + head + align - 1) & !(align - 1);
+                (v, v + padded - p)
             };
-            let e = v + ((layout.size() + REC_ALIGN - 1) & !(REC_ALIGN - 1));
+            let e = v + padded;
             if e <= self.page_size().get() {
                 debug_assert!(self.lo < self.hi && hdr.begin < hdr.end);
+                debug_assert_eq!(next, e - p);
                 let sizes = Sizes {
                     prev: hdr.last,
-                    next: (e - p) as u32,
+                    next: next as u32,
                 };
                 hdr.end = e as u32;
                 hdr.last = sizes.next;
@@ -824,10 +844,11 @@ impl Records {
     ///
     /// # Safety
     ///
-    /// There must be a first record and `layout` must be its value's; the
-    /// caller takes over that value (moves it out or drops it).
+    /// There must be a first record, `layout` must be its value's and
+    /// `key` its [`heap_key`](Self::heap_key); the caller takes over that
+    /// value (moves it out or drops it).
     #[inline]
-    pub(crate) unsafe fn remove_first(&mut self, layout: Layout) -> bool {
+    pub(crate) unsafe fn remove_first(&mut self, layout: Layout, key: usize) -> bool {
         self.live -= layout.size();
         let base = self.front;
         // SAFETY: 1. the page holds a header; 2. its first record is at
@@ -844,7 +865,9 @@ impl Records {
                 self.sync_ends();
             }
         }
-        self.place(layout) == Place::Heap
+        debug_assert_eq!(key, Self::heap_key(layout));
+        debug_assert_eq!(key > self.inline_max, self.place(layout) == Place::Heap);
+        key > self.inline_max
     }
 
     /// Removes the last record, as [`remove_first`](Self::remove_first).
@@ -853,7 +876,7 @@ impl Records {
     ///
     /// As for `remove_first`, for the last record.
     #[inline]
-    pub(crate) unsafe fn remove_last(&mut self, layout: Layout) -> bool {
+    pub(crate) unsafe fn remove_last(&mut self, layout: Layout, key: usize) -> bool {
         self.live -= layout.size();
         let base = self.back;
         // SAFETY: the page holds a header and its last record starts
@@ -871,7 +894,9 @@ impl Records {
                 self.sync_ends();
             }
         }
-        self.place(layout) == Place::Heap
+        debug_assert_eq!(key, Self::heap_key(layout));
+        debug_assert_eq!(key > self.inline_max, self.place(layout) == Place::Heap);
+        key > self.inline_max
     }
 
     /// What the page containing `addr` holds, if this engine owns it.
@@ -1091,8 +1116,9 @@ mod tests {
             "the old first record's prev was patched"
         );
         // Removing the last record restores `last` from its `prev`.
+        let five = Layout::new::<[u64; 5]>();
         // SAFETY: the values are plain bytes, nothing to drop.
-        assert!(!unsafe { records.remove_last(Layout::new::<[u64; 5]>()) });
+        assert!(!unsafe { records.remove_last(five, Records::heap_key(five)) });
         assert_eq!(chain(&records, 1).len(), 1);
         let (_, b2) = records.push_back_h(Layout::new::<[u64; 5]>());
         assert_eq!(b2, b, "the freed space is reused");
@@ -1107,6 +1133,18 @@ mod tests {
         assert_eq!(records.place(Layout::new::<[u8; 4096]>()), Place::Heap);
         let aligned = Layout::from_size_align(8, 8192).unwrap();
         assert_eq!(records.place(aligned), Place::Heap);
+        // The key a pop compares gives the same answer for every layout,
+        // zero-sized ones aligned past the inline bound included.
+        for size in [0, 1, 8, 900, 4000, 4096, 10_000] {
+            for align in [1, 8, 64, 4096, 8192] {
+                let layout = Layout::from_size_align(size, align).unwrap();
+                assert_eq!(
+                    Records::heap_key(layout) > records.inline_max,
+                    records.place(layout) == Place::Heap,
+                    "{layout:?}"
+                );
+            }
+        }
     }
 
     /// The push fast paths place a value in its record when its size plus
@@ -1152,8 +1190,9 @@ mod tests {
             assert_eq!(records.pages(), 1);
             assert!(records.info_for(a.as_ptr()).is_some());
             assert_eq!(records.info_for(a.as_ptr()).unwrap().records, 1);
+            let word = Layout::new::<u64>();
             // SAFETY: the value is a plain `u64`, nothing to drop.
-            assert!(!unsafe { records.remove_first(Layout::new::<u64>()) });
+            assert!(!unsafe { records.remove_first(word, Records::heap_key(word)) });
             assert_eq!(records.pages(), 0);
             assert_eq!(records.info_for(a.as_ptr()).unwrap().records, 0);
         }
