@@ -254,6 +254,16 @@ impl Records {
         }
     }
 
+    /// Whether a removed value of `layout`, whose
+    /// [`heap_key`](Self::heap_key) is `key`, lives in a heap block: one
+    /// compare, the answer of `place(layout) == Place::Heap`.
+    #[inline]
+    fn has_heap_block(&self, layout: Layout, key: usize) -> bool {
+        debug_assert_eq!(key, Self::heap_key(layout));
+        debug_assert_eq!(key > self.inline_max, self.place(layout) == Place::Heap);
+        key > self.inline_max
+    }
+
     /// The smallest page an engine with record headers of `head` bytes
     /// uses: room for at least eight record headers.
     const fn min_page(head: usize) -> usize {
@@ -865,9 +875,7 @@ impl Records {
                 self.sync_ends();
             }
         }
-        debug_assert_eq!(key, Self::heap_key(layout));
-        debug_assert_eq!(key > self.inline_max, self.place(layout) == Place::Heap);
-        key > self.inline_max
+        self.has_heap_block(layout, key)
     }
 
     /// Removes the last record, as [`remove_first`](Self::remove_first).
@@ -894,9 +902,7 @@ impl Records {
                 self.sync_ends();
             }
         }
-        debug_assert_eq!(key, Self::heap_key(layout));
-        debug_assert_eq!(key > self.inline_max, self.place(layout) == Place::Heap);
-        key > self.inline_max
+        self.has_heap_block(layout, key)
     }
 
     /// What the page containing `addr` holds, if this engine owns it.
