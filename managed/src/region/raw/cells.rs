@@ -196,10 +196,19 @@ const FREE: u32 = 1 << 31;
 /// The places of the objects that single-item tokens own: one entry per
 /// token of a value of non-zero size, its object's granule index, which the
 /// compactor keeps current.
+///
+/// Entries below `fresh` are in use or on the free list; entries from
+/// `fresh` on are free and unlisted. Once every entry is free again (the
+/// common cycle: tokenize the survivors, compact, redeem them all), the list
+/// is dropped and `fresh` goes back to 0, so the next round hands entries
+/// out in index order with no load of a list link: popping a list whose
+/// next link is in the entry just taken is one dependent load per token,
+/// which bounded the whole tokenize loop.
 pub(crate) struct TokenTable {
     /// The entries: in use, the granule index (below [`FREE`]) of the
-    /// object of the outstanding token that holds the index; free, `FREE |`
-    /// the index + 1 of the next free entry (0 ends the list).
+    /// object of the outstanding token that holds the index; on the free
+    /// list, `FREE |` the index + 1 of the next listed entry (0 ends the
+    /// list); from `fresh` on, anything (never read).
     ///
     /// Invariants: 1. indices handed out are below the length, and the
     /// vector never shrinks; it may reallocate (in `grow`), so no reference
@@ -208,8 +217,19 @@ pub(crate) struct TokenTable {
     /// map it). 3. The length is below the `limit` passed to every
     /// [`acquire`](Self::acquire) (checked when it grows).
     places: UnsafeCell<Vec<Cell<u32>>>,
-    /// Index + 1 of the first free entry, or 0.
+    /// Index + 1 of the first free listed entry, or 0.
+    ///
+    /// Invariant: the list visits each free entry below `fresh` exactly
+    /// once, and nothing else.
     free_head: Cell<u32>,
+    /// Entries from here to the end are free and not listed.
+    ///
+    /// Invariant: `fresh <= places.len()`; every entry below it is either
+    /// in use or listed.
+    fresh: Cell<u32>,
+    /// Entries in use. Invariant: the number of entries below `fresh` that
+    /// are not listed.
+    in_use: Cell<u32>,
 }
 
 impl TokenTable {
@@ -218,6 +238,8 @@ impl TokenTable {
         TokenTable {
             places: UnsafeCell::new(Vec::new()),
             free_head: Cell::new(0),
+            fresh: Cell::new(0),
+            in_use: Cell::new(0),
         }
     }
 
@@ -226,12 +248,11 @@ impl TokenTable {
     fn entry(&self, index: u32) -> &Cell<u32> {
         // SAFETY: the vector is only mutated in `grow` (a push), which holds
         // no reference across user code, so this shared access does not
-        // overlap a mutation; callers pass indices handed out by `acquire`,
-        // below the length.
+        // overlap a mutation; callers pass indices below `fresh`, itself at
+        // most the length (invariant of `fresh`).
         unsafe {
             let places = &*self.places.get();
-            // Redundant (see above: a token holds the index `acquire` gave
-            // it, and entries are never removed); a debug cross-check only.
+            // Redundant (see above); a debug cross-check only.
             debug_assert!((index as usize) < places.len());
             places.get_unchecked(index as usize)
         }
@@ -247,25 +268,40 @@ impl TokenTable {
     #[inline]
     pub(crate) fn acquire(&self, place: u32, limit: usize) -> u32 {
         debug_assert!(place < FREE);
-        match self.free_head.get().checked_sub(1) {
+        let i = match self.free_head.get().checked_sub(1) {
             Some(i) => {
                 let entry = self.entry(i);
                 self.free_head.set(entry.get() & !FREE);
                 entry.set(place);
                 i
             }
-            None => self.grow(place, limit),
-        }
+            None => {
+                let i = self.fresh.get();
+                // SAFETY: a short shared access to the length (see `entry`).
+                if (i as usize) < unsafe { (*self.places.get()).len() } {
+                    self.entry(i).set(place);
+                } else {
+                    self.grow(place, limit);
+                }
+                self.fresh.set(i + 1);
+                i
+            }
+        };
+        self.in_use.set(self.in_use.get() + 1);
+        i
     }
 
-    /// The slow path of [`acquire`](Self::acquire): a new entry at the end.
+    /// The slow path of [`acquire`](Self::acquire): a new entry at the end,
+    /// which is `fresh`.
     #[cold]
     #[inline(never)]
     #[track_caller]
-    fn grow(&self, place: u32, limit: usize) -> u32 {
+    fn grow(&self, place: u32, limit: usize) {
         // SAFETY: no reference into the vector is live (see `entry`).
         let places = unsafe { &mut *self.places.get() };
         let i = places.len();
+        // Redundant by the invariant of `fresh` and the caller's test.
+        debug_assert_eq!(i, self.fresh.get() as usize);
         // Never fails for the region (each entry in use tracks a distinct
         // live object, at least a granule, so there are fewer than the
         // capacity / 8 the limit exceeds), but the token encoding relies
@@ -275,7 +311,6 @@ impl TokenTable {
             "too many outstanding single-item tokens"
         );
         places.push(Cell::new(place));
-        i as u32
     }
 
     /// Releases the entry at `index` (in use, owned by the caller's token)
@@ -289,21 +324,27 @@ impl TokenTable {
         debug_assert!(place & FREE == 0);
         entry.set(FREE | self.free_head.get());
         self.free_head.set(index + 1);
+        let in_use = self.in_use.get() - 1;
+        self.in_use.set(in_use);
+        if in_use == 0 {
+            // Every entry is free: hand them out from the first again.
+            self.free_head.set(0);
+            self.fresh.set(0);
+        }
         place
     }
 
-    /// The number of entries in use (a scan: for the arena's drop).
+    /// The number of entries in use.
     pub(crate) fn in_use(&self) -> usize {
-        // SAFETY: a short shared access; no mutation overlaps it.
-        let places = unsafe { &*self.places.get() };
-        places.iter().filter(|e| e.get() & FREE == 0).count()
+        self.in_use.get() as usize
     }
 
     /// Rewrites the place of every entry in use.
     #[inline]
     pub(crate) fn map_places(&self, mut f: impl FnMut(u32) -> u32) {
         // SAFETY: `f` is crate code that does not acquire entries.
-        for entry in unsafe { &*self.places.get() } {
+        let places = unsafe { &*self.places.get() };
+        for entry in &places[..self.fresh.get() as usize] {
             let place = entry.get();
             if place & FREE == 0 {
                 entry.set(f(place));
@@ -399,5 +440,50 @@ mod tests {
             3,
             "counts the entries in use, not the free ones"
         );
+    }
+
+    #[test]
+    fn a_table_with_no_entry_in_use_hands_entries_out_from_the_first() {
+        let t = TokenTable::new();
+        let firsts: Vec<u32> = (0..4).map(|p| t.acquire(10 + p, 8)).collect();
+        assert_eq!(firsts, [0, 1, 2, 3]);
+        // Released in index order, as a redeem loop does; the last release
+        // leaves no entry in use.
+        for (i, &e) in firsts.iter().enumerate() {
+            assert_eq!(t.take(e), 10 + i as u32);
+        }
+        assert_eq!(t.in_use(), 0);
+        let again: Vec<u32> = (0..3).map(|p| t.acquire(20 + p, 8)).collect();
+        assert_eq!(
+            again,
+            [0, 1, 2],
+            "in index order, not the list's LIFO order"
+        );
+        let mut seen = Vec::new();
+        t.map_places(|p| {
+            seen.push(p);
+            p
+        });
+        assert_eq!(
+            seen,
+            [20, 21, 22],
+            "entries past the handed-out ones are not mapped"
+        );
+        // With entries still in use, a released one is listed and reused
+        // first; the unlisted entry 3 comes next, then a new one.
+        assert_eq!(t.take(1), 21);
+        assert_eq!(t.acquire(30, 8), 1);
+        assert_eq!((t.acquire(31, 8), t.acquire(32, 8)), (3, 4));
+        assert_eq!(t.in_use(), 5);
+        let mut seen = Vec::new();
+        t.map_places(|p| {
+            seen.push(p);
+            p + 100
+        });
+        assert_eq!(seen, [20, 30, 22, 31, 32]);
+        let taken: Vec<u32> = [4, 0, 3, 2, 1].iter().map(|&e| t.take(e)).collect();
+        assert_eq!(taken, [132, 120, 131, 122, 130]);
+        assert_eq!(t.in_use(), 0);
+        assert_eq!(t.acquire(40, 8), 0);
     }
 }
