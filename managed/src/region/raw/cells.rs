@@ -198,12 +198,19 @@ const FREE: u32 = 1 << 31;
 /// compactor keeps current.
 ///
 /// Entries below `fresh` are in use or on the free list; entries from
-/// `fresh` on are free and unlisted. Once every entry is free again (the
-/// common cycle: tokenize the survivors, compact, redeem them all), the list
-/// is dropped and `fresh` goes back to 0, so the next round hands entries
-/// out in index order with no load of a list link: popping a list whose
-/// next link is in the entry just taken is one dependent load per token,
-/// which bounded the whole tokenize loop.
+/// `fresh` on are free and unlisted, handed out in index order. Once every
+/// entry is free again (the common cycle: tokenize the survivors, compact,
+/// redeem them all), the list is dropped and `fresh` goes back to 0, so the
+/// next round hands entries out in index order with no load of a list
+/// link: popping a list whose next link is in the entry just taken is one
+/// dependent load per token, which bounded the whole tokenize loop.
+///
+/// Whether every entry is free is found by a scan, not a count: a count
+/// kept by every release is a read-modify-write of one word per token, a
+/// chain through memory that slowed the redeem loop as much as the list
+/// slowed tokenize. The scan runs when an acquire would pop the list and
+/// at least `fresh / 2` acquires have been made since the last scan, so
+/// its cost is at most two entry reads per acquire.
 pub(crate) struct TokenTable {
     /// The entries: in use, the granule index (below [`FREE`]) of the
     /// object of the outstanding token that holds the index; on the free
@@ -227,9 +234,12 @@ pub(crate) struct TokenTable {
     /// Invariant: `fresh <= places.len()`; every entry below it is either
     /// in use or listed.
     fresh: Cell<u32>,
-    /// Entries in use. Invariant: the number of entries below `fresh` that
-    /// are not listed.
-    in_use: Cell<u32>,
+    /// `fresh` when the last scan ran (0 if none has).
+    fresh_at_scan: Cell<u32>,
+    /// Entries taken off the list since the last scan: with the entries
+    /// handed out from `fresh` since then, the acquires the next scan is
+    /// paid by.
+    pops_since_scan: Cell<u32>,
 }
 
 impl TokenTable {
@@ -239,17 +249,27 @@ impl TokenTable {
             places: UnsafeCell::new(Vec::new()),
             free_head: Cell::new(0),
             fresh: Cell::new(0),
-            in_use: Cell::new(0),
+            fresh_at_scan: Cell::new(0),
+            pops_since_scan: Cell::new(0),
         }
+    }
+
+    /// The entries handed out so far: `..fresh`.
+    #[inline]
+    fn handed_out(&self) -> &[Cell<u32>] {
+        // SAFETY: the vector is only mutated in `grow` (a push), which holds
+        // no reference across user code, so this shared access does not
+        // overlap a mutation.
+        let places = unsafe { &*self.places.get() };
+        &places[..self.fresh.get() as usize]
     }
 
     /// The entry at `index`.
     #[inline]
     fn entry(&self, index: u32) -> &Cell<u32> {
-        // SAFETY: the vector is only mutated in `grow` (a push), which holds
-        // no reference across user code, so this shared access does not
-        // overlap a mutation; callers pass indices below `fresh`, itself at
-        // most the length (invariant of `fresh`).
+        // SAFETY: as in `handed_out`; callers pass an index below `fresh`,
+        // itself at most the length (invariant of `fresh`), or, in
+        // `acquire`'s bump path, one they checked against the length.
         unsafe {
             let places = &*self.places.get();
             // Redundant (see above); a debug cross-check only.
@@ -268,27 +288,58 @@ impl TokenTable {
     #[inline]
     pub(crate) fn acquire(&self, place: u32, limit: usize) -> u32 {
         debug_assert!(place < FREE);
-        let i = match self.free_head.get().checked_sub(1) {
-            Some(i) => {
-                let entry = self.entry(i);
-                self.free_head.set(entry.get() & !FREE);
-                entry.set(place);
-                i
-            }
-            None => {
-                let i = self.fresh.get();
-                // SAFETY: a short shared access to the length (see `entry`).
-                if (i as usize) < unsafe { (*self.places.get()).len() } {
-                    self.entry(i).set(place);
-                } else {
-                    self.grow(place, limit);
-                }
-                self.fresh.set(i + 1);
-                i
-            }
-        };
-        self.in_use.set(self.in_use.get() + 1);
+        // A listed entry, unless a scan finds every entry free and starts
+        // the table over.
+        if let Some(i) = self.free_head.get().checked_sub(1)
+            && (!self.scan_due() || !self.start_over())
+        {
+            let entry = self.entry(i);
+            self.free_head.set(entry.get() & !FREE);
+            entry.set(place);
+            self.pops_since_scan.set(self.pops_since_scan.get() + 1);
+            return i;
+        }
+        let i = self.fresh.get();
+        // SAFETY: a short shared access to the length (see `handed_out`).
+        if (i as usize) < unsafe { (*self.places.get()).len() } {
+            self.entry(i).set(place);
+        } else {
+            self.grow(place, limit);
+        }
+        self.fresh.set(i + 1);
         i
+    }
+
+    /// Whether enough acquires were made since the last scan to pay for
+    /// one: at least half of `fresh`.
+    #[inline]
+    fn scan_due(&self) -> bool {
+        let fresh = self.fresh.get();
+        let since = self.pops_since_scan.get() as u64 + u64::from(fresh)
+            - u64::from(self.fresh_at_scan.get());
+        since >= u64::from(fresh / 2)
+    }
+
+    /// Scans the entries handed out; if none is in use, drops the list and
+    /// makes `fresh` 0 (entries are then handed out from the first).
+    /// Returns whether it did.
+    #[cold]
+    #[inline(never)]
+    fn start_over(&self) -> bool {
+        // In chunks whose flags are and-ed without a branch (a loop the
+        // compiler vectorizes), stopping at the first chunk with an entry
+        // in use.
+        let all_free = self
+            .handed_out()
+            .chunks(256)
+            .all(|chunk| chunk.iter().fold(FREE, |flags, e| flags & e.get()) != 0);
+        if all_free {
+            self.free_head.set(0);
+            self.fresh.set(0);
+        }
+        self.fresh_at_scan.set(self.fresh.get());
+        self.pops_since_scan.set(0);
+        all_free
     }
 
     /// The slow path of [`acquire`](Self::acquire): a new entry at the end,
@@ -297,7 +348,7 @@ impl TokenTable {
     #[inline(never)]
     #[track_caller]
     fn grow(&self, place: u32, limit: usize) {
-        // SAFETY: no reference into the vector is live (see `entry`).
+        // SAFETY: no reference into the vector is live (see `handed_out`).
         let places = unsafe { &mut *self.places.get() };
         let i = places.len();
         // Redundant by the invariant of `fresh` and the caller's test.
@@ -324,27 +375,22 @@ impl TokenTable {
         debug_assert!(place & FREE == 0);
         entry.set(FREE | self.free_head.get());
         self.free_head.set(index + 1);
-        let in_use = self.in_use.get() - 1;
-        self.in_use.set(in_use);
-        if in_use == 0 {
-            // Every entry is free: hand them out from the first again.
-            self.free_head.set(0);
-            self.fresh.set(0);
-        }
         place
     }
 
-    /// The number of entries in use.
+    /// The number of entries in use (a scan: for the arena's drop).
     pub(crate) fn in_use(&self) -> usize {
-        self.in_use.get() as usize
+        self.handed_out()
+            .iter()
+            .filter(|e| e.get() & FREE == 0)
+            .count()
     }
 
     /// Rewrites the place of every entry in use.
     #[inline]
     pub(crate) fn map_places(&self, mut f: impl FnMut(u32) -> u32) {
-        // SAFETY: `f` is crate code that does not acquire entries.
-        let places = unsafe { &*self.places.get() };
-        for entry in &places[..self.fresh.get() as usize] {
+        // `f` is crate code that does not acquire entries.
+        for entry in self.handed_out() {
             let place = entry.get();
             if place & FREE == 0 {
                 entry.set(f(place));
@@ -440,6 +486,30 @@ mod tests {
             3,
             "counts the entries in use, not the free ones"
         );
+    }
+
+    #[test]
+    fn a_table_with_entries_in_use_scans_once_per_half_its_size_of_acquires() {
+        let t = TokenTable::new();
+        let held: Vec<u32> = (0..8).map(|p| t.acquire(p, 64)).collect();
+        // Entry 0 stays in use; the others go back and come again, over
+        // and over, through the list.
+        let mut scans = Vec::new();
+        for round in 0..40u32 {
+            let e = held[1 + (round as usize % 7)];
+            t.take(e);
+            let (at_scan, pops) = (t.fresh_at_scan.get(), t.pops_since_scan.get());
+            assert_eq!(t.acquire(100 + round, 64), e, "the entry just released");
+            if (t.fresh_at_scan.get(), t.pops_since_scan.get()) != (at_scan, pops + 1) {
+                // A scan ran: it found entry 0 in use and kept the list.
+                assert_eq!((t.fresh_at_scan.get(), t.pops_since_scan.get()), (8, 1));
+                scans.push(round);
+            }
+        }
+        // The first scan finds 8 entries handed out since the start, the
+        // next ones 4 acquires (half the 8 entries) since the last.
+        assert_eq!(scans, (0..40).step_by(4).collect::<Vec<_>>());
+        assert_eq!(t.in_use(), 8);
     }
 
     #[test]
