@@ -18,8 +18,8 @@
 //! use managed::prelude::*;
 //!
 //! let mut pool = UniformPool::new();
-//! let keys: Vec<_> = (0..1000u64).map(|i| pool.insert(i)).collect();
-//! for key in &keys[..900] {
+//! let keys: Vec<_> = (0..100u64).map(|i| pool.insert(i)).collect();
+//! for key in &keys[..90] {
 //!     pool.remove(*key);
 //! }
 //! let map = pool.memory_map();

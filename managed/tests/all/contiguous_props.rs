@@ -427,7 +427,7 @@ fn run(ops: &[Op]) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 6 } else { 2000 },
+        cases: if cfg!(miri) { 3 } else { 2000 },
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

@@ -701,7 +701,7 @@ const MAX_OPS: usize = if cfg!(miri) { 32 } else { 200 };
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 6 } else { 2000 },
+        cases: if cfg!(miri) { 3 } else { 2000 },
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

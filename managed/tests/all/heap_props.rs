@@ -328,7 +328,7 @@ fn run(ops: &[Op], chunk_size: usize) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { 600 },
+        cases: if cfg!(miri) { 2 } else { 600 },
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

@@ -698,7 +698,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { 2000 },
+        cases: if cfg!(miri) { 2 } else { 2000 },
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

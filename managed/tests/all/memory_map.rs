@@ -418,6 +418,10 @@ fn scoped_arena_between_and_during_scopes() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "a picture is safe code over the maps: minutes of formatting"
+)]
 fn before_and_after_in_one_picture() {
     let mut pool = UniformPool::new();
     let keys: Vec<_> = (0..N as u32).map(|i| pool.insert(i)).collect();

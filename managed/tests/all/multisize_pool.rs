@@ -172,7 +172,7 @@ fn filled_with(bytes: &[MaybeUninit<u8>], fill: u8) -> bool {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { 1000 },
+        cases: if cfg!(miri) { 2 } else { 1000 },
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

@@ -259,7 +259,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: if cfg!(miri) { 3 } else { 1000 },
+        cases: if cfg!(miri) { 2 } else { 1000 },
         failure_persistence: None,
         ..ProptestConfig::default()
     }

@@ -208,7 +208,7 @@ fn run(ops: &[Op]) {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 6 } else { 1000 },
+        cases: if cfg!(miri) { 3 } else { 1000 },
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

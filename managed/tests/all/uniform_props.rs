@@ -12,7 +12,7 @@ const OPS: usize = if cfg!(miri) { 40 } else { 300 };
 
 fn config() -> ProptestConfig {
     ProptestConfig {
-        cases: if cfg!(miri) { 6 } else { 2000 },
+        cases: if cfg!(miri) { 3 } else { 2000 },
         failure_persistence: None,
         ..ProptestConfig::default()
     }
