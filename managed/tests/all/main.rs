@@ -16,6 +16,8 @@ mod contiguous;
 mod contiguous_keys;
 mod contiguous_particles;
 mod contiguous_props;
+// The region needs 64-bit addresses: its suites are left out elsewhere.
+#[cfg(target_pointer_width = "64")]
 mod contiguous_region;
 mod drop_arena;
 mod heap;
@@ -28,7 +30,9 @@ mod multisize_props;
 // `cargo test -p managed-memory --features rayon --test all -- par::`.
 #[cfg(feature = "rayon")]
 mod par;
+#[cfg(target_pointer_width = "64")]
 mod region;
+#[cfg(target_pointer_width = "64")]
 mod region_props;
 mod scoped;
 mod scoped_drops;

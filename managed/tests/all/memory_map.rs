@@ -193,6 +193,7 @@ fn contiguous_map_during_a_borrow_draws_pending_objects_live() {
 }
 
 #[test]
+#[cfg(target_pointer_width = "64")]
 fn region_before_and_after_compaction() {
     make_guard!(guard);
     let (mut arena, state) = Arena::<0>::with_capacity(guard, N * 16);

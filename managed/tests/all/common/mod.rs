@@ -191,6 +191,7 @@ unsafe impl Managed for Tracked {
 }
 
 // SAFETY: a `Tracked` has no lifetime.
+#[cfg(target_pointer_width = "64")]
 unsafe impl Rebrand for Tracked {
     type Branded<'b> = Tracked;
 }
