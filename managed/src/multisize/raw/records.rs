@@ -1068,6 +1068,7 @@ mod tests {
     use super::*;
 
     /// Walks the chain of the page at `page` through the sizes alone.
+    #[cfg(target_pointer_width = "64")]
     fn chain(records: &Records, page: usize) -> Vec<Sizes> {
         let base = records.page(page);
         // SAFETY: a page in use holds a header and records `begin..end`.
@@ -1095,6 +1096,8 @@ mod tests {
     }
 
     #[test]
+    // Offsets of a 64-bit target (the header is three `usize`s).
+    #[cfg(target_pointer_width = "64")]
     fn records_carry_the_size_before_and_their_own() {
         let mut records = Records::new(PageSize::DEFAULT, Layout::new::<[usize; 3]>());
         assert_eq!(records.head, 32);

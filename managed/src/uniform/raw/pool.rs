@@ -289,8 +289,11 @@ impl<T, H: Default> UniformPool<T, H> {
                 self.pages.len() - 1
             }
         };
-        let max_pages = 1usize << (32 - self.shift);
-        if page >= max_pages - 1 {
+        // Key indices are `u32`s of page and slot bits: at most
+        // `2^(32 - shift)` pages (in `u64`: `shift` may be 0, and `usize`
+        // may have 32 bits).
+        let max_pages = 1u64 << (32 - self.shift);
+        if page as u64 >= max_pages - 1 {
             self.pages.pop();
             panic!("a UniformPool cannot hold more than {max_pages} pages of entries");
         }
