@@ -289,10 +289,7 @@ impl<T, H: Default> UniformPool<T, H> {
                 self.pages.len() - 1
             }
         };
-        // Key indices are `u32`s of page and slot bits: at most
-        // `2^(32 - shift)` pages (in `u64`: `shift` may be 0, and `usize`
-        // may have 32 bits).
-        let max_pages = 1u64 << (32 - self.shift);
+        let max_pages = max_pages(self.shift);
         if page as u64 >= max_pages - 1 {
             self.pages.pop();
             panic!("a UniformPool cannot hold more than {max_pages} pages of entries");
@@ -874,6 +871,14 @@ impl<T, H> UniformPool<T, H> {
     }
 }
 
+/// The most pages a pool with `shift` slot bits per key index can number:
+/// key indices are `u32`s of page and slot bits, so `2^(32 - shift)`. In
+/// `u64`: `shift` is 0 when a page holds one entry, and `usize` may have 32
+/// bits.
+const fn max_pages(shift: u32) -> u64 {
+    1 << (32 - shift)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1071,6 +1076,13 @@ mod tests {
         let stats = pool.stats();
         assert_eq!(stats.live_bytes, 50 * 8);
         assert!(stats.space_ratio() > 0.3 && stats.space_ratio() <= 1.0);
+    }
+
+    #[test]
+    fn the_page_limit_fits_every_shift_on_every_target() {
+        assert_eq!(max_pages(0), 1 << 32, "one entry per page");
+        assert_eq!(max_pages(11), 1 << 21);
+        assert_eq!(max_pages(32), 1);
     }
 
     #[test]
