@@ -5,6 +5,7 @@
 //! are written on the pool's fields. The safe trait impls, the value
 //! iterators and the tests are in [`crate::uniform::pool`](super::super::pool).
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::fmt;
@@ -17,6 +18,7 @@ use crate::SpaceStats;
 use crate::page::PageSize;
 use crate::page::raw::{PageGeometry, RawPages};
 use crate::platform::IdCounter;
+use scopeguard::ScopeGuard;
 
 /// A key into a [`UniformPool`]: `Copy`, 16 bytes, and checked on every use.
 ///
@@ -31,6 +33,12 @@ pub struct PoolKey {
     generation: u32,
     /// The id of the pool that made the key (never reused: see
     /// `NEXT_POOL_ID`).
+    ///
+    /// Invariant: only the pool with this id makes keys with it (the fields
+    /// are private, and no key is ever deserialized), and only for entries
+    /// of pages it added. So a key whose id is a pool's own has a page
+    /// number below that pool's table length and a slot below its page
+    /// capacity, which lets the lookup skip both bounds checks.
     pool: u64,
 }
 
@@ -70,6 +78,31 @@ struct PageSlot<T> {
     floor: u32,
 }
 
+/// The pages of a [`UniformPool`] and their table: everything that only
+/// adding, returning and walking pages touches.
+///
+/// It lives in an allocation of its own, so that the call that adds a page
+/// is handed this and nothing of the pool. The compiler then knows that an
+/// insert which may add a page leaves the pool's own fields (length, free
+/// list head, cached entry, id, geometry) alone, and a loop of removals and
+/// inserts keeps them in registers instead of reloading them around that
+/// call at every step.
+struct PageTable<T> {
+    /// Page allocation and the ownership index behind `header_for`.
+    raw: RawPages,
+    /// Pages by page number (the high bits of a key's index).
+    ///
+    /// Invariant: every `Some(entries)` lies `data_offset` bytes into a page
+    /// in use by `raw` whose first bytes hold an initialized `H` and whose
+    /// `capacity` entries, from `entries`, all have an initialized
+    /// generation; an entry with an odd generation holds an initialized
+    /// value. Page numbers are never taken back: the table only grows, so
+    /// every page number a key holds stays below its length.
+    slots: Vec<PageSlot<T>>,
+    /// Page numbers whose base is `None`, to be reused first.
+    free: Vec<u32>,
+}
+
 /// No vacant entry.
 const NONE: u32 = u32::MAX;
 /// The generation of an entry that may never be reused: one more insert
@@ -104,18 +137,11 @@ static NEXT_POOL_ID: IdCounter = IdCounter::new();
 /// # let _ = c;
 /// ```
 pub struct UniformPool<T, H = ()> {
-    /// Page allocation and the ownership index behind `header_for`.
-    raw: RawPages,
-    /// Pages by page number (the high bits of a key's index).
+    /// The pages and their table; `None` until the first page is added.
     ///
-    /// Invariant: every `Some(entries)` lies `data_offset` bytes into a page
-    /// in use by `raw` whose first bytes hold an initialized `H` and whose
-    /// `capacity` entries, from `entries`, all have an initialized
-    /// generation; an entry with an odd generation holds an initialized
-    /// value.
-    pages: Vec<PageSlot<T>>,
-    /// Page numbers whose base is `None`, to be reused first.
-    free_pages: Vec<u32>,
+    /// Invariant: `Some` whenever `free_head != NONE` or a key of this pool
+    /// exists (both need a page).
+    table: Option<Box<PageTable<T>>>,
     /// The first vacant entry (`NONE` if there is none).
     ///
     /// Invariant: the list runs through vacant, non-retired entries of
@@ -180,7 +206,9 @@ impl<T> UniformPool<T> {
     pub fn with_capacity(capacity: usize) -> Self {
         let mut pool = Self::new();
         let pages = capacity.div_ceil(pool.geometry.capacity);
-        pool.pages.reserve(pages);
+        if pages > 0 {
+            pool.table_mut().slots.reserve(pages);
+        }
         for _ in 0..pages {
             pool.add_page();
         }
@@ -197,9 +225,7 @@ impl<T, H> UniformPool<T, H> {
         let capacity = u32::try_from(geometry.capacity).expect("entries per page fit in u32");
         let shift = capacity.next_power_of_two().trailing_zeros();
         Self {
-            raw: RawPages::new(geometry.page_size),
-            pages: Vec::new(),
-            free_pages: Vec::new(),
+            table: None,
             free_head: NONE,
             free_entry: None,
             len: 0,
@@ -262,36 +288,64 @@ impl<T, H: Default> UniformPool<T, H> {
         let page = (index >> self.shift) as usize;
         let slot = (index & self.mask) as usize;
         // Redundant by the invariant on `free_head` (live pages only).
-        debug_assert!(self.pages[page].entries.is_some());
-        // SAFETY: the free list only holds entries of live pages.
-        let entries = unsafe { self.pages.get_unchecked(page).entries.unwrap_unchecked() };
+        debug_assert!(self.slots()[page].entries.is_some());
+        // SAFETY: the free list is not empty, so there is a table (its
+        // invariant), and the list only holds entries of live pages.
+        let entries = unsafe {
+            let table = self.table.as_deref().unwrap_unchecked();
+            table.slots.get_unchecked(page).entries.unwrap_unchecked()
+        };
         self.entry(entries, slot)
     }
 
     /// The entry an index on the free list names (for debug checks).
     fn entry_of_index(&self, index: u32) -> *mut UniformEntry<T> {
-        let entries = self.pages[(index >> self.shift) as usize]
+        let entries = self.slots()[(index >> self.shift) as usize]
             .entries
             .expect("free entries lie on live pages");
         self.entry(entries, (index & self.mask) as usize).as_ptr()
     }
 
-    #[cold]
+    /// Adds a page, its entries pushed on the free list.
+    #[inline(always)]
     #[track_caller]
     fn add_page(&mut self) {
-        let page = match self.free_pages.pop() {
+        let (geometry, shift, head) = (self.geometry, self.shift, self.free_head);
+        self.free_head = self.table_mut().add_page::<H>(geometry, shift, head);
+    }
+}
+
+impl<T> PageTable<T> {
+    /// An empty table for pages of `size` bytes.
+    #[cold]
+    fn boxed(size: PageSize) -> Box<Self> {
+        Box::new(PageTable {
+            raw: RawPages::new(size),
+            slots: Vec::new(),
+            free: Vec::new(),
+        })
+    }
+
+    /// Adds a page of `geometry` with a default header `H`, and pushes its
+    /// entries on the free list whose head is `free_head`; returns the new
+    /// head. Touches nothing but the table (see the type's documentation).
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn add_page<H: Default>(&mut self, geometry: PageGeometry, shift: u32, free_head: u32) -> u32 {
+        let page = match self.free.pop() {
             Some(page) => page as usize,
             None => {
-                self.pages.push(PageSlot {
+                self.slots.push(PageSlot {
                     entries: None,
                     floor: 0,
                 });
-                self.pages.len() - 1
+                self.slots.len() - 1
             }
         };
-        let max_pages = max_pages(self.shift);
+        let max_pages = max_pages(shift);
         if page as u64 >= max_pages - 1 {
-            self.pages.pop();
+            self.slots.pop();
             panic!("a UniformPool cannot hold more than {max_pages} pages of entries");
         }
         let header = H::default();
@@ -300,23 +354,22 @@ impl<T, H: Default> UniformPool<T, H> {
         unsafe { base.cast::<H>().write(header) };
         // SAFETY: the geometry places the entries `data_offset` bytes into
         // the page.
-        let entries = unsafe {
-            base.add(self.geometry.data_offset)
-                .cast::<UniformEntry<T>>()
-        };
-        let floor = self.pages[page].floor;
+        let entries = unsafe { base.add(geometry.data_offset).cast::<UniformEntry<T>>() };
+        let floor = self.slots[page].floor;
         debug_assert!(floor.is_multiple_of(2) && floor < RETIRED);
-        for slot in (0..self.geometry.capacity).rev() {
-            let entry = self.entry(entries, slot).as_ptr();
-            // SAFETY: the entry lies in the fresh page; writing its fields
-            // initializes it as vacant.
+        let mut head = free_head;
+        for slot in (0..geometry.capacity).rev() {
+            // SAFETY: `slot < capacity`: the entry lies in the fresh page;
+            // writing its fields initializes it as vacant.
             unsafe {
+                let entry = entries.add(slot).as_ptr();
                 (*entry).generation = floor;
-                (*entry).slot.next = self.free_head;
+                (*entry).slot.next = head;
             }
-            self.free_head = ((page as u32) << self.shift) | slot as u32;
+            head = ((page as u32) << shift) | slot as u32;
         }
-        self.pages[page].entries = Some(entries);
+        self.slots[page].entries = Some(entries);
+        head
     }
 }
 
@@ -420,51 +473,66 @@ impl<T, H> UniformPool<T, H> {
     /// Space statistics: `size_of::<T>()` per value against every page held.
     #[must_use]
     pub fn stats(&self) -> SpaceStats {
-        SpaceStats::new(self.len() * size_of::<T>(), self.raw.reserved_bytes())
+        let reserved = self.table.as_ref().map_or(0, |t| t.raw.reserved_bytes());
+        SpaceStats::new(self.len() * size_of::<T>(), reserved)
     }
 
     /// Returns every page holding no value to the allocator, and rebuilds
     /// the free list in address order. Keys stay valid: a page created
     /// again later starts its generations above any key to it.
     pub fn shrink_to_fit(&mut self) {
-        for page in 0..self.pages.len() {
-            let Some(entries) = self.pages[page].entries else {
+        // The free list runs through the pages returned here: it is rebuilt
+        // when done, also when a header's destructor panics.
+        let mut pool = scopeguard::guard(self, |pool| {
+            pool.rebuild_free_list();
+            if let Some(table) = pool.table.as_deref_mut() {
+                table.raw.release_spare();
+            }
+        });
+        let geometry = pool.geometry;
+        let Some(table) = pool.table.as_deref_mut() else {
+            return;
+        };
+        for page in 0..table.slots.len() {
+            let Some(entries) = table.slots[page].entries else {
                 continue;
             };
             let mut highest = 0;
             let mut empty = true;
-            for slot in 0..self.geometry.capacity {
-                // SAFETY: entries of live pages have initialized generations.
-                let generation = unsafe { (*self.entry(entries, slot).as_ptr()).generation };
+            for slot in 0..geometry.capacity {
+                // SAFETY: `slot < capacity`, and entries of live pages have
+                // initialized generations.
+                let generation = unsafe { (*entries.add(slot).as_ptr()).generation };
                 empty &= generation % 2 == 0;
                 highest = highest.max(generation);
             }
             if !empty || highest >= RETIRED {
                 continue;
             }
-            self.pages[page] = PageSlot {
+            table.slots[page] = PageSlot {
                 entries: None,
                 floor: highest,
             };
-            self.free_pages.push(page as u32);
-            let base = self.page_base(entries);
+            table.free.push(page as u32);
+            let base = page_base(entries, &geometry);
             // SAFETY: 1. the page was live and its header initialized; it is
-            // read out once and dropped; 2. no entry of it holds a value and
-            // it is no longer reachable from `pages`, so freeing it is safe.
+            // read out once; 2. no entry of it holds a value and it is no
+            // longer reachable from the table, so freeing it is safe; the
+            // header is dropped after, so a panic in its destructor leaves
+            // the table consistent.
             unsafe {
-                drop(base.cast::<H>().read());
-                self.raw.free_page(base);
+                let header = base.cast::<H>().read();
+                table.raw.free_page(base);
+                drop(header);
             }
         }
-        self.rebuild_free_list();
-        self.raw.release_spare();
     }
 
     /// The header of the page holding `value`, or `None` when it is not on
     /// a page of this pool. Only the address is used.
     #[must_use]
     pub fn header_for(&self, value: *const T) -> Option<&H> {
-        let page = self.raw.page_of(value.addr())?;
+        let page = self.table.as_ref()?.raw.page_of(value.addr())?;
         // SAFETY: pages in use by `raw` are live pages of this pool, which
         // start with an initialized header; `&self` keeps it shared.
         Some(unsafe { page.cast::<H>().as_ref() })
@@ -473,13 +541,35 @@ impl<T, H> UniformPool<T, H> {
     /// The header of the page holding `value`, mutably.
     #[must_use]
     pub fn header_for_mut(&mut self, value: *const T) -> Option<&mut H> {
-        let page = self.raw.page_of(value.addr())?;
+        let page = self.table.as_ref()?.raw.page_of(value.addr())?;
         // SAFETY: as in `header_for`, with `&mut self` making it exclusive.
         Some(unsafe { page.cast::<H>().as_mut() })
     }
 
     fn live_pages(&self) -> usize {
-        self.pages.len() - self.free_pages.len()
+        self.table
+            .as_ref()
+            .map_or(0, |t| t.slots.len() - t.free.len())
+    }
+
+    /// The page table's slots (none before the first page).
+    #[inline]
+    fn slots(&self) -> &[PageSlot<T>] {
+        self.table.as_deref().map_or(&[], |t| &t.slots)
+    }
+
+    /// The page table, made on first use. Always inlined: it is on the
+    /// path that adds a page, which must not hand the pool to a call (see
+    /// [`PageTable`]).
+    #[inline(always)]
+    fn table_mut(&mut self) -> &mut PageTable<T> {
+        if self.table.is_none() {
+            self.table = Some(PageTable::boxed(self.geometry.page_size));
+        }
+        match self.table.as_deref_mut() {
+            Some(table) => table,
+            None => unreachable!("the table was just made"),
+        }
     }
 
     /// The entry `slot` of a page whose first entry is `entries`.
@@ -493,13 +583,6 @@ impl<T, H> UniformPool<T, H> {
         unsafe { entries.add(slot) }
     }
 
-    /// The base of the page whose first entry is `entries`.
-    #[inline]
-    fn page_base(&self, entries: NonNull<UniformEntry<T>>) -> NonNull<u8> {
-        // SAFETY: `entries` lies `data_offset` bytes into its page.
-        unsafe { entries.cast::<u8>().sub(self.geometry.data_offset) }
-    }
-
     /// The entry a key names, if the key is this pool's and its page
     /// exists; the generation is not checked here.
     #[inline]
@@ -509,10 +592,18 @@ impl<T, H> UniformPool<T, H> {
         }
         let page = (key.index >> self.shift) as usize;
         let slot = (key.index & self.mask) as usize;
-        if slot >= self.geometry.capacity {
-            return None;
-        }
-        let entries = self.pages.get(page)?.entries?;
+        // Redundant for a key of this pool (see below).
+        debug_assert!(slot < self.geometry.capacity);
+        debug_assert!(page < self.slots().len());
+        // SAFETY: the key is this pool's (ids are unique and only this pool
+        // makes keys with its id, see `PoolKey`), so it was made for an
+        // entry of a page this pool added: 1. there is a table (its
+        // invariant); 2. the page number is below the table's length (the
+        // table never shrinks); 3. the slot is below the capacity.
+        let entries = unsafe {
+            let table = self.table.as_deref().unwrap_unchecked();
+            table.slots.get_unchecked(page).entries?
+        };
         Some(self.entry(entries, slot))
     }
 
@@ -531,8 +622,8 @@ impl<T, H> UniformPool<T, H> {
     fn rebuild_free_list(&mut self) {
         self.free_head = NONE;
         self.free_entry = None;
-        for page in (0..self.pages.len()).rev() {
-            let Some(entries) = self.pages[page].entries else {
+        for page in (0..self.slots().len()).rev() {
+            let Some(entries) = self.slots()[page].entries else {
                 continue;
             };
             for slot in (0..self.geometry.capacity).rev() {
@@ -556,8 +647,8 @@ impl<T, H> UniformPool<T, H> {
         /// Drops the values from `(page, slot)` on, advancing the cursor
         /// past each entry before dropping its value.
         fn run<T, H>(pool: &mut UniformPool<T, H>, page: &mut usize, slot: &mut usize) {
-            while *page < pool.pages.len() {
-                let Some(entries) = pool.pages[*page].entries else {
+            while *page < pool.slots().len() {
+                let Some(entries) = pool.slots()[*page].entries else {
                     *page += 1;
                     continue;
                 };
@@ -599,16 +690,32 @@ impl<T, H> Drop for UniformPool<T, H> {
         // Headers are dropped (and pages freed by `raw`) even if a value's
         // destructor panics.
         let mut pool = scopeguard::guard(self, |pool| {
-            for page in 0..pool.pages.len() {
-                if let Some(entries) = pool.pages[page].entries.take() {
-                    let base = pool.page_base(entries);
-                    // SAFETY: a live page holds an initialized header,
-                    // dropped once here (the base is taken out first).
-                    unsafe { base.cast::<H>().drop_in_place() };
-                }
+            let geometry = pool.geometry;
+            if let Some(table) = pool.table.as_deref_mut() {
+                drop_headers::<T, H>(&mut table.slots, &geometry);
             }
         });
         pool.drop_values();
+    }
+}
+
+/// Drops the header of every live page of `slots`, each once, marking the
+/// page gone first; goes on with the others (while unwinding) if one's
+/// destructor panics.
+fn drop_headers<T, H>(slots: &mut [PageSlot<T>], geometry: &PageGeometry) {
+    let mut rest = slots;
+    while let Some((first, tail)) = rest.split_first_mut() {
+        rest = tail;
+        let Some(entries) = first.entries.take() else {
+            continue;
+        };
+        let base = page_base(entries, geometry);
+        let rest = scopeguard::guard(&mut *rest, |rest| drop_headers::<T, H>(rest, geometry));
+        // SAFETY: a live page holds an initialized header, dropped once here
+        // (the page is marked gone first).
+        unsafe { base.cast::<H>().drop_in_place() };
+        // Not unwinding: the loop goes on with the rest.
+        ScopeGuard::into_inner(rest);
     }
 }
 
@@ -643,7 +750,7 @@ impl<T, H> PoolRawIter<T, H> {
         loop {
             // `remaining > 0` guarantees an occupied entry lies ahead, so
             // the page index stays in bounds.
-            let Some(entries) = pool.pages[self.page].entries else {
+            let Some(entries) = pool.slots()[self.page].entries else {
                 self.page += 1;
                 continue;
             };
@@ -686,8 +793,8 @@ impl<T, H> PoolRawIter<T, H> {
         // SAFETY: the wrapper borrows the pool for the iterator's lifetime.
         let pool = unsafe { self.pool.as_ref() };
         let mut first_slot = self.slot;
-        for page in self.page..pool.pages.len() {
-            let Some(entries) = pool.pages[page].entries else {
+        for (page, page_slot) in pool.slots().iter().enumerate().skip(self.page) {
+            let Some(entries) = page_slot.entries else {
                 first_slot = 0;
                 continue;
             };
@@ -837,7 +944,7 @@ impl<T, H> UniformPool<T, H> {
         let entry = size_of::<UniformEntry<T>>();
         let value_at = core::mem::offset_of!(UniformEntry<T>, slot);
         let generation = size_of::<u32>();
-        for (number, page) in self.pages.iter().enumerate() {
+        for (number, page) in self.slots().iter().enumerate() {
             let Some(entries) = page.entries else {
                 continue;
             };
@@ -866,9 +973,21 @@ impl<T, H> UniformPool<T, H> {
             block.push_to(SpanKind::Padding, self.geometry.page_size.get());
             map.push(block);
         }
-        self.raw.map_idle(&mut map);
+        if let Some(table) = &self.table {
+            table.raw.map_idle(&mut map);
+        }
         map
     }
+}
+
+/// The base of the page whose first entry is `entries`, in a pool of
+/// `geometry`.
+#[inline]
+fn page_base<T>(entries: NonNull<UniformEntry<T>>, geometry: &PageGeometry) -> NonNull<u8> {
+    // SAFETY: the entries of a page lie `data_offset` bytes into it (the
+    // invariant of `PageTable::slots`), so the base is in the same
+    // allocation.
+    unsafe { entries.cast::<u8>().sub(geometry.data_offset) }
 }
 
 /// The most pages a pool with `shift` slot bits per key index can number:
@@ -1063,8 +1182,12 @@ mod tests {
             let p: *const u64 = &pool[*k];
             *pool.header_for_mut(p).unwrap() += 1;
         }
-        let total: u32 = (0..pool.pages.len())
-            .filter_map(|p| pool.pages[p].entries.map(|e| pool.page_base(e)))
+        let total: u32 = (0..pool.slots().len())
+            .filter_map(|p| {
+                pool.slots()[p]
+                    .entries
+                    .map(|e| page_base(e, &pool.geometry))
+            })
             .map(|b| {
                 // SAFETY: live pages hold a header.
                 unsafe { *b.cast::<u32>().as_ref() }
@@ -1177,5 +1300,76 @@ mod tests {
         assert_eq!(b.remove(ka), None);
         assert_eq!(b[kb], 2);
         assert_eq!(size_of::<PoolKey>(), 16);
+    }
+
+    /// A page header that counts its drops in `HEADERS_DROPPED`, and whose
+    /// destructor panics (once) while `ARMED` is set.
+    #[derive(Default)]
+    struct Bomb;
+
+    std::thread_local! {
+        static ARMED: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+        static HEADERS_DROPPED: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+    }
+
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            HEADERS_DROPPED.with(|n| n.set(n.get() + 1));
+            if ARMED.with(|a| a.replace(false)) {
+                panic!("a page header panics on drop");
+            }
+        }
+    }
+
+    #[test]
+    fn shrink_stays_consistent_when_a_header_destructor_panics() {
+        let mut pool: UniformPool<u64, Bomb> =
+            UniformPool::with_page_size(PageSize::new(128).unwrap());
+        let per_page = pool.geometry.capacity;
+        let keys: Vec<_> = (0..3 * per_page as u64).map(|i| pool.insert(i)).collect();
+        // Empty the second and third pages; the free list and the cached
+        // entry now lie on them.
+        for k in &keys[per_page..] {
+            pool.remove(*k);
+        }
+        ARMED.with(|a| a.set(true));
+        let caught =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.shrink_to_fit()));
+        assert!(caught.is_err(), "the header's destructor panicked");
+        // The page whose header panicked is gone; the free list must not
+        // lead into it.
+        assert_eq!(pool.len(), per_page);
+        let fresh: Vec<_> = (0..2 * per_page as u64)
+            .map(|i| pool.insert(100 + i))
+            .collect();
+        for (i, k) in fresh.iter().enumerate() {
+            assert_eq!(pool[*k], 100 + i as u64);
+        }
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(pool.get(*k).copied(), (i < per_page).then_some(i as u64));
+        }
+        assert_eq!(pool.len(), 3 * per_page);
+        assert_eq!(pool.values().count(), 3 * per_page);
+    }
+
+    #[test]
+    fn every_header_is_dropped_once_when_one_destructor_panics() {
+        let log = DropLog::default();
+        let mut pool: UniformPool<Counted, Bomb> =
+            UniformPool::with_page_size(PageSize::new(128).unwrap());
+        let per_page = pool.geometry.capacity;
+        for i in 0..4 * per_page as u64 {
+            pool.insert(log.make(i));
+        }
+        HEADERS_DROPPED.with(|n| n.set(0));
+        ARMED.with(|a| a.set(true));
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(pool)));
+        assert!(caught.is_err(), "the first header's destructor panicked");
+        assert_eq!(
+            HEADERS_DROPPED.with(|n| n.get()),
+            4,
+            "every page's header, once"
+        );
+        log.assert_all_dropped_once(4 * per_page);
     }
 }
