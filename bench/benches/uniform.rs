@@ -113,6 +113,36 @@ fn churn_slab_checked(
     }
 }
 
+/// The same churn on a `slotmap::SlotMap`: the generational pool a user
+/// would pick for stale-key detection (8-byte keys, a version checked on
+/// every use, no check against another map's keys).
+#[inline(never)]
+fn churn_slotmap(
+    map: &mut slotmap::SlotMap<slotmap::DefaultKey, u64>,
+    keys: &mut [slotmap::DefaultKey],
+    rng: &mut XorShift,
+    steps: usize,
+) {
+    let live = keys.len() as u64;
+    for _ in 0..steps {
+        let at = rng.below(live) as usize;
+        let v = map.remove(keys[at]).unwrap();
+        keys[at] = map.insert(black_box(v + 1));
+    }
+}
+
+/// Times the churn on a `SlotMap` of `live` values.
+fn bench_churn_slotmap(b: &mut criterion::Bencher<'_>, live: usize) {
+    let mut map = slotmap::SlotMap::new();
+    let mut keys: Vec<slotmap::DefaultKey> = (0..live as u64).map(|i| map.insert(i)).collect();
+    let mut rng = XorShift(42);
+    b.iter_custom(|iters| {
+        cpu_iters(iters, || {
+            churn_slotmap(&mut map, &mut keys, &mut rng, CHURN)
+        })
+    });
+}
+
 /// Times the churn on a pool of `live` values (built once, outside the
 /// measurement).
 fn bench_churn_pool(b: &mut criterion::Bencher<'_>, live: usize) {
@@ -134,6 +164,7 @@ fn pool_churn(c: &mut Criterion) {
     let mut g = c.benchmark_group("pool_churn_10k_live");
     g.bench_function("UniformPool", |b| bench_churn_pool(b, LIVE));
     g.bench_function("slab", |b| bench_churn_slab(b, LIVE));
+    g.bench_function("slotmap::SlotMap", |b| bench_churn_slotmap(b, LIVE));
     g.bench_function("slab (16-byte keys: index + owner id, checked)", |b| {
         let mut slab = slab::Slab::new();
         let owner = 7;
@@ -164,6 +195,9 @@ fn pool_churn_sweep(c: &mut Criterion) {
         });
         g.bench_with_input(BenchmarkId::new("slab", n), &n, |b, &n| {
             bench_churn_slab(b, n)
+        });
+        g.bench_with_input(BenchmarkId::new("slotmap::SlotMap", n), &n, |b, &n| {
+            bench_churn_slotmap(b, n)
         });
         g.bench_with_input(
             BenchmarkId::new("slab + 32 register-only instructions per step", n),
