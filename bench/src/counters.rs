@@ -190,6 +190,7 @@ pub const WORKLOADS: &[Comparison] = &[
         rows: &[
             row("uniform", "pool_churn_10k_live/UniformPool", 1, 10_000),
             row("uniform", "pool_churn_10k_live/slab", 1, 10_000),
+            row("uniform", "pool_churn_10k_live/slotmap::SlotMap", 1, 10_000),
             row(
                 "uniform",
                 "pool_churn_10k_live/slab (16-byte keys: index + owner id, checked)",
