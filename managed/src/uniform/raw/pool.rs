@@ -139,8 +139,9 @@ static NEXT_POOL_ID: IdCounter = IdCounter::new();
 pub struct UniformPool<T, H = ()> {
     /// The pages and their table; `None` until the first page is added.
     ///
-    /// Invariant: `Some` whenever `free_head != NONE` or a key of this pool
-    /// exists (both need a page).
+    /// Invariant: once `Some`, it stays `Some` (nothing takes the table
+    /// out before the pool drops), so it is `Some` whenever
+    /// `free_head != NONE` or a key of this pool exists: both need a page.
     table: Option<Box<PageTable<T>>>,
     /// The first vacant entry (`NONE` if there is none).
     ///
