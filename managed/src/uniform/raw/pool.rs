@@ -360,10 +360,10 @@ impl<T> PageTable<T> {
         debug_assert!(floor.is_multiple_of(2) && floor < RETIRED);
         let mut head = free_head;
         for slot in (0..geometry.capacity).rev() {
-            // SAFETY: `slot < capacity`: the entry lies in the fresh page;
-            // writing its fields initializes it as vacant.
+            let entry = entry_at(entries, slot, &geometry).as_ptr();
+            // SAFETY: the entry lies in the fresh page; writing its fields
+            // initializes it as vacant.
             unsafe {
-                let entry = entries.add(slot).as_ptr();
                 (*entry).generation = floor;
                 (*entry).slot.next = head;
             }
@@ -501,9 +501,9 @@ impl<T, H> UniformPool<T, H> {
             let mut highest = 0;
             let mut empty = true;
             for slot in 0..geometry.capacity {
-                // SAFETY: `slot < capacity`, and entries of live pages have
-                // initialized generations.
-                let generation = unsafe { (*entries.add(slot).as_ptr()).generation };
+                let entry = entry_at(entries, slot, &geometry).as_ptr();
+                // SAFETY: entries of live pages have initialized generations.
+                let generation = unsafe { (*entry).generation };
                 empty &= generation % 2 == 0;
                 highest = highest.max(generation);
             }
@@ -576,12 +576,7 @@ impl<T, H> UniformPool<T, H> {
     /// The entry `slot` of a page whose first entry is `entries`.
     #[inline]
     fn entry(&self, entries: NonNull<UniformEntry<T>>, slot: usize) -> NonNull<UniformEntry<T>> {
-        // Redundant: `entry_of` checks a key's slot in every build, and the
-        // other callers loop below the capacity.
-        debug_assert!(slot < self.geometry.capacity);
-        // SAFETY: `slot < capacity`, so the entry lies inside the page (the
-        // geometry sized `capacity` to fit after `data_offset`).
-        unsafe { entries.add(slot) }
+        entry_at(entries, slot, &self.geometry)
     }
 
     /// The entry a key names, if the key is this pool's and its page
@@ -981,6 +976,23 @@ impl<T, H> UniformPool<T, H> {
     }
 }
 
+/// The entry `slot` of a page whose first entry is `entries`, in a pool of
+/// `geometry`. Every caller's `slot` is below the capacity: the loops run
+/// below it, and a key that passed the id compare holds one (the invariant
+/// on `PoolKey::pool`).
+#[inline]
+fn entry_at<T>(
+    entries: NonNull<UniformEntry<T>>,
+    slot: usize,
+    geometry: &PageGeometry,
+) -> NonNull<UniformEntry<T>> {
+    // Redundant by the callers (above).
+    debug_assert!(slot < geometry.capacity);
+    // SAFETY: `slot < capacity`, so the entry lies inside the page (the
+    // geometry sized `capacity` to fit after `data_offset`).
+    unsafe { entries.add(slot) }
+}
+
 /// The base of the page whose first entry is `entries`, in a pool of
 /// `geometry`.
 #[inline]
@@ -1183,12 +1195,10 @@ mod tests {
             let p: *const u64 = &pool[*k];
             *pool.header_for_mut(p).unwrap() += 1;
         }
-        let total: u32 = (0..pool.slots().len())
-            .filter_map(|p| {
-                pool.slots()[p]
-                    .entries
-                    .map(|e| page_base(e, &pool.geometry))
-            })
+        let total: u32 = pool
+            .slots()
+            .iter()
+            .filter_map(|slot| slot.entries.map(|e| page_base(e, &pool.geometry)))
             .map(|b| {
                 // SAFETY: live pages hold a header.
                 unsafe { *b.cast::<u32>().as_ref() }
