@@ -252,10 +252,10 @@ impl<'id, const N: usize> Arena<'id, N> {
         );
         let tagged = item.into_raw();
         // SAFETY: 1. `tagged` is the item's tagged address, in this region
-        // (checked above); 2. the entry tracks its live object, whose item
-        // was given up to the token; 3. the index is below the block's
-        // alignment (`acquire`'s limit).
-        unsafe { ItemToken::new(tagged, index) }
+        // (checked above), whose tagged block this is; 2. the entry tracks
+        // its live object, whose item was given up to the token; 3. the
+        // index is below the block's alignment (`acquire`'s limit).
+        unsafe { ItemToken::new(tagged, self.raw.tagged_block(), index) }
     }
 
     /// Turns a whole value holding items into a token

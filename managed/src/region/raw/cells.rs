@@ -197,79 +197,93 @@ const FREE: u32 = 1 << 31;
 /// token of a value of non-zero size, its object's granule index, which the
 /// compactor keeps current.
 ///
-/// Entries below `fresh` are in use or on the free list; entries from
-/// `fresh` on are free and unlisted, handed out in index order. Once every
-/// entry is free again (the common cycle: tokenize the survivors, compact,
-/// redeem them all), the list is dropped and `fresh` goes back to 0, so the
-/// next round hands entries out in index order with no load of a list
-/// link: popping a list whose next link is in the entry just taken is one
-/// dependent load per token, which bounded the whole tokenize loop.
+/// Acquiring an entry is a bump inside a *run* of free entries
+/// (`next..end`), and releasing one writes [`FREE`] into it and touches
+/// nothing else. Neither keeps a list or a count: either is a
+/// read-modify-write of one word per token, a chain through memory on
+/// which each token of a tokenize or redeem loop waits for the one before
+/// (popping a list whose next link is in the entry just taken bounded the
+/// whole tokenize loop, and keeping a count bounded the redeem loop).
 ///
-/// Whether every entry is free is found by a scan, not a count: a count
-/// kept by every release is a read-modify-write of one word per token, a
-/// chain through memory that slowed the redeem loop as much as the list
-/// slowed tokenize. The scan runs when an acquire would pop the list and
-/// at least `fresh / 2` acquires have been made since the last scan, so
-/// its cost is at most two entry reads per acquire.
+/// When the run is used up, the next one comes from `runs`; when none is
+/// left, [`refill`](Self::refill) scans the table, collects its free
+/// entries (those released since the last scan among them) into runs in
+/// index order, and doubles the table when fewer than half of its entries
+/// are free. So a scan is paid by at least half the table's length of
+/// acquires, the table holds fewer than four times the most entries in use
+/// at once (or [`MIN_ENTRIES`]), and the common cycle (tokenize the
+/// survivors, compact, redeem them all) hands out entries in index order:
+/// once the table is as long as a round needs, each round's first acquire
+/// scans, finds every entry free and starts one run over the whole table.
 pub(crate) struct TokenTable {
     /// The entries: in use, the granule index (below [`FREE`]) of the
-    /// object of the outstanding token that holds the index; on the free
-    /// list, `FREE |` the index + 1 of the next listed entry (0 ends the
-    /// list); from `fresh` on, anything (never read).
+    /// object of the outstanding token that holds the index; free, `FREE`.
     ///
-    /// Invariants: 1. indices handed out are below the length, and the
-    /// vector never shrinks; it may reallocate (in `grow`), so no reference
-    /// into it is held across a call that can acquire. 2. An entry in use
-    /// is the place of a live object of the region (so the compactor may
-    /// map it). 3. The length is below the `limit` passed to every
-    /// [`acquire`](Self::acquire) (checked when it grows).
+    /// Invariants: 1. the vector never shrinks; it may reallocate (in
+    /// `refill`), so no reference into it is held across a call that can
+    /// acquire. 2. An entry in use is the place of a live object of the
+    /// region (so the compactor may map it). 3. The length is at most the
+    /// `limit` passed to every [`acquire`](Self::acquire) (checked when it
+    /// grows), and at most `FREE`.
     places: UnsafeCell<Vec<Cell<u32>>>,
-    /// Index + 1 of the first free listed entry, or 0.
+    /// The next entry of the current run.
     ///
-    /// Invariant: the list visits each free entry below `fresh` exactly
-    /// once, and nothing else.
-    free_head: Cell<u32>,
-    /// Entries from here to the end are free and not listed.
+    /// Invariant: `next <= end`, and every entry in `next..end` is free and
+    /// in no run of `runs`.
+    next: Cell<u32>,
+    /// The end of the current run (exclusive). Invariant: at most the
+    /// length of `places`.
+    end: Cell<u32>,
+    /// Further runs of free entries, `(start, end)`, the lowest last (the
+    /// next one popped).
     ///
-    /// Invariant: `fresh <= places.len()`; every entry below it is either
-    /// in use or listed.
-    fresh: Cell<u32>,
-    /// `fresh` when the last scan ran (0 if none has).
-    fresh_at_scan: Cell<u32>,
-    /// Entries taken off the list since the last scan: with the entries
-    /// handed out from `fresh` since then, the acquires the next scan is
-    /// paid by.
-    pops_since_scan: Cell<u32>,
+    /// Invariant: the runs are disjoint, non-empty, inside the table, and
+    /// hold free entries only; an entry released after the scan that made
+    /// them is in none (the next scan finds it).
+    runs: UnsafeCell<Vec<(u32, u32)>>,
+    /// The scans made so far (for the tests of the amortization).
+    #[cfg(test)]
+    scans: Cell<usize>,
 }
+
+/// The length of a token table after its first growth (when the limit
+/// allows).
+const MIN_ENTRIES: usize = 64;
+
+/// Entries a scan checks together: a chunk whose entries are all free, or
+/// all in use, takes a flag fold the compiler vectorizes, with no branch
+/// per entry.
+const SCAN_CHUNK: usize = 64;
 
 impl TokenTable {
     /// An empty table.
     pub(crate) fn new() -> Self {
         TokenTable {
             places: UnsafeCell::new(Vec::new()),
-            free_head: Cell::new(0),
-            fresh: Cell::new(0),
-            fresh_at_scan: Cell::new(0),
-            pops_since_scan: Cell::new(0),
+            next: Cell::new(0),
+            end: Cell::new(0),
+            runs: UnsafeCell::new(Vec::new()),
+            #[cfg(test)]
+            scans: Cell::new(0),
         }
     }
 
-    /// The entries handed out so far: `..fresh`.
+    /// Every entry.
     #[inline]
-    fn handed_out(&self) -> &[Cell<u32>] {
-        // SAFETY: the vector is only mutated in `grow` (a push), which holds
-        // no reference across user code, so this shared access does not
-        // overlap a mutation.
-        let places = unsafe { &*self.places.get() };
-        &places[..self.fresh.get() as usize]
+    fn entries(&self) -> &[Cell<u32>] {
+        // SAFETY: the vector is only mutated in `refill` (a resize), which
+        // holds no reference across user code, so this shared access does
+        // not overlap a mutation.
+        unsafe { &*self.places.get() }
     }
 
     /// The entry at `index`.
     #[inline]
     fn entry(&self, index: u32) -> &Cell<u32> {
-        // SAFETY: as in `handed_out`; callers pass an index below `fresh`,
-        // itself at most the length (invariant of `fresh`), or, in
-        // `acquire`'s bump path, one they checked against the length.
+        // SAFETY: as in `entries`; callers pass an index inside the table:
+        // one of the current run (below `end`, itself at most the length),
+        // or one a token holds (handed out from a run, and the table never
+        // shrinks).
         unsafe {
             let places = &*self.places.get();
             // Redundant (see above); a debug cross-check only.
@@ -286,82 +300,98 @@ impl TokenTable {
     ///
     /// If every entry is in use and there are `limit` of them already.
     #[inline]
+    #[track_caller]
     pub(crate) fn acquire(&self, place: u32, limit: usize) -> u32 {
         debug_assert!(place < FREE);
-        // A listed entry, unless a scan finds every entry free and starts
-        // the table over.
-        if let Some(i) = self.free_head.get().checked_sub(1)
-            && (!self.scan_due() || !self.start_over())
-        {
-            let entry = self.entry(i);
-            self.free_head.set(entry.get() & !FREE);
-            entry.set(place);
-            self.pops_since_scan.set(self.pops_since_scan.get() + 1);
-            return i;
+        let mut i = self.next.get();
+        if i >= self.end.get() {
+            i = self.next_run(limit);
         }
-        let i = self.fresh.get();
-        // SAFETY: a short shared access to the length (see `handed_out`).
-        if (i as usize) < unsafe { (*self.places.get()).len() } {
-            self.entry(i).set(place);
-        } else {
-            self.grow(place, limit);
-        }
-        self.fresh.set(i + 1);
+        self.entry(i).set(place);
+        self.next.set(i + 1);
         i
     }
 
-    /// Whether enough acquires were made since the last scan to pay for
-    /// one: at least half of `fresh`.
-    #[inline]
-    fn scan_due(&self) -> bool {
-        let fresh = self.fresh.get();
-        let since = self.pops_since_scan.get() as u64 + u64::from(fresh)
-            - u64::from(self.fresh_at_scan.get());
-        since >= u64::from(fresh / 2)
-    }
-
-    /// Scans the entries handed out; if none is in use, drops the list and
-    /// makes `fresh` 0 (entries are then handed out from the first).
-    /// Returns whether it did.
-    #[cold]
-    #[inline(never)]
-    fn start_over(&self) -> bool {
-        // In chunks whose flags are and-ed without a branch (a loop the
-        // compiler vectorizes), stopping at the first chunk with an entry
-        // in use.
-        let all_free = self
-            .handed_out()
-            .chunks(256)
-            .all(|chunk| chunk.iter().fold(FREE, |flags, e| flags & e.get()) != 0);
-        if all_free {
-            self.free_head.set(0);
-            self.fresh.set(0);
-        }
-        self.fresh_at_scan.set(self.fresh.get());
-        self.pops_since_scan.set(0);
-        all_free
-    }
-
-    /// The slow path of [`acquire`](Self::acquire): a new entry at the end,
-    /// which is `fresh`.
+    /// The slow path of [`acquire`](Self::acquire): makes the next run
+    /// current (scanning for runs first if none is left) and returns its
+    /// start.
     #[cold]
     #[inline(never)]
     #[track_caller]
-    fn grow(&self, place: u32, limit: usize) {
-        // SAFETY: no reference into the vector is live (see `handed_out`).
-        let places = unsafe { &mut *self.places.get() };
-        let i = places.len();
-        // Redundant by the invariant of `fresh` and the caller's test.
-        debug_assert_eq!(i, self.fresh.get() as usize);
-        // Never fails for the region (each entry in use tracks a distinct
-        // live object, at least a granule, so there are fewer than the
-        // capacity / 8 the limit exceeds), but the token encoding relies
-        // on it: checked (once per growth).
-        assert!(
-            i < limit && i < FREE as usize,
-            "too many outstanding single-item tokens"
-        );
-        places.push(Cell::new(place));
+    fn next_run(&self, limit: usize) -> u32 {
+        // SAFETY: no reference into the runs is held elsewhere (only this
+        // function and `refill` touch them, neither reentrantly).
+        let empty = unsafe { (*self.runs.get()).is_empty() };
+        if empty {
+            self.refill(limit);
+        }
+        // SAFETY: as above.
+        let run = unsafe { (*self.runs.get()).pop() };
+        // `refill` leaves a run or panics.
+        let (start, end) = run.expect("refill found or made a free entry");
+        self.end.set(end);
+        start
+    }
+
+    /// Scans the table for runs of free entries, in index order, and
+    /// doubles it (a run of new entries) when fewer than half of its
+    /// entries are free.
+    ///
+    /// # Panics
+    ///
+    /// If no entry is free and the table has `limit` entries already
+    /// (before changing anything).
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn refill(&self, limit: usize) {
+        #[cfg(test)]
+        self.scans.set(self.scans.get() + 1);
+        // SAFETY: no reference into either vector is live (see `entries`
+        // and `next_run`).
+        let (places, runs) = unsafe { (&mut *self.places.get(), &mut *self.runs.get()) };
+        debug_assert!(runs.is_empty());
+        let len = places.len();
+        let mut free = 0;
+        // The start of the run being collected.
+        let mut open: Option<usize> = None;
+        let mut close = |open: &mut Option<usize>, at: usize| {
+            if let Some(start) = open.take() {
+                // Indices are below the length, itself at most `FREE`.
+                runs.push((start as u32, at as u32));
+            }
+        };
+        for (c, chunk) in places.chunks(SCAN_CHUNK).enumerate() {
+            let base = c * SCAN_CHUNK;
+            if chunk.iter().fold(FREE, |f, e| f & e.get()) != 0 {
+                // Every entry free.
+                open.get_or_insert(base);
+                free += chunk.len();
+            } else if chunk.iter().fold(0, |f, e| f | e.get()) & FREE == 0 {
+                // Every entry in use.
+                close(&mut open, base);
+            } else {
+                for (k, e) in chunk.iter().enumerate() {
+                    if e.get() & FREE != 0 {
+                        open.get_or_insert(base + k);
+                        free += 1;
+                    } else {
+                        close(&mut open, base + k);
+                    }
+                }
+            }
+        }
+        if free == 0 || free < len / 2 {
+            let grown = (len * 2).max(MIN_ENTRIES).min(limit).min(FREE as usize);
+            if grown > len {
+                open.get_or_insert(len);
+                places.resize(grown, Cell::new(FREE));
+                close(&mut open, grown);
+            }
+        }
+        close(&mut open, places.len());
+        assert!(!runs.is_empty(), "too many outstanding single-item tokens");
+        runs.reverse();
     }
 
     /// Releases the entry at `index` (in use, owned by the caller's token)
@@ -373,14 +403,14 @@ impl TokenTable {
         // Redundant: a token owns its entry (in use) until this call, which
         // it makes once.
         debug_assert!(place & FREE == 0);
-        entry.set(FREE | self.free_head.get());
-        self.free_head.set(index + 1);
+        entry.set(FREE);
+
         place
     }
 
     /// The number of entries in use (a scan: for the arena's drop).
     pub(crate) fn in_use(&self) -> usize {
-        self.handed_out()
+        self.entries()
             .iter()
             .filter(|e| e.get() & FREE == 0)
             .count()
@@ -390,7 +420,7 @@ impl TokenTable {
     #[inline]
     pub(crate) fn map_places(&self, mut f: impl FnMut(u32) -> u32) {
         // `f` is crate code that does not acquire entries.
-        for entry in self.handed_out() {
+        for entry in self.entries() {
             let place = entry.get();
             if place & FREE == 0 {
                 entry.set(f(place));
@@ -456,11 +486,12 @@ mod tests {
     }
 
     #[test]
-    fn token_entries_are_reused_mapped_and_bounded() {
+    fn token_entries_are_handed_out_in_runs_mapped_and_bounded() {
         let t = TokenTable::new();
         let a = t.acquire(5, 4);
         let b = t.acquire(7, 4);
         assert_eq!((a, b), (0, 1));
+        assert_eq!(t.entries().len(), 4, "the first growth stops at the limit");
         assert_eq!(t.take(a), 5);
         let mut seen = Vec::new();
         t.map_places(|p| {
@@ -468,92 +499,164 @@ mod tests {
             p - 1
         });
         assert_eq!(seen, [7], "free entries are not mapped");
-        assert_eq!(t.acquire(9, 4), a, "a free entry is reused first");
-        assert_eq!(t.take(b), 6);
-        assert_eq!(t.take(a), 9);
-        assert_eq!((t.acquire(1, 4), t.acquire(2, 4)), (a, b), "LIFO reuse");
-        let c = t.acquire(3, 4);
-        let d = t.acquire(4, 4);
-        assert_eq!((c, d), (2, 3));
-        let full = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| t.acquire(5, 4)));
+        assert_eq!(
+            (t.acquire(9, 4), t.acquire(10, 4)),
+            (2, 3),
+            "the run goes on; a released entry waits for the next scan"
+        );
+        assert_eq!(t.scans.get(), 1);
+        assert_eq!(t.acquire(11, 4), a, "the scan finds the released entry");
+        assert_eq!(t.scans.get(), 2);
+        let full = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| t.acquire(12, 4)));
         assert!(full.is_err(), "no index at or above the limit");
-        assert_eq!(t.take(d), 4, "the table is unchanged by the refusal");
-        assert_eq!(t.acquire(6, 4), d);
+        assert_eq!(t.entries().len(), 4);
+        assert_eq!(t.take(3), 10, "the table is unchanged by the refusal");
+        assert_eq!(t.acquire(13, 4), 3);
         assert_eq!(t.in_use(), 4);
-        t.take(b);
+        assert_eq!(t.take(b), 6);
         assert_eq!(
             t.in_use(),
             3,
             "counts the entries in use, not the free ones"
         );
-    }
-
-    #[test]
-    fn a_table_with_entries_in_use_scans_once_per_half_its_size_of_acquires() {
-        let t = TokenTable::new();
-        let held: Vec<u32> = (0..8).map(|p| t.acquire(p, 64)).collect();
-        // Entry 0 stays in use; the others go back and come again, over
-        // and over, through the list.
-        let mut scans = Vec::new();
-        for round in 0..40u32 {
-            let e = held[1 + (round as usize % 7)];
-            t.take(e);
-            let (at_scan, pops) = (t.fresh_at_scan.get(), t.pops_since_scan.get());
-            assert_eq!(t.acquire(100 + round, 64), e, "the entry just released");
-            if (t.fresh_at_scan.get(), t.pops_since_scan.get()) != (at_scan, pops + 1) {
-                // A scan ran: it found entry 0 in use and kept the list.
-                assert_eq!((t.fresh_at_scan.get(), t.pops_since_scan.get()), (8, 1));
-                scans.push(round);
-            }
-        }
-        // The first scan finds 8 entries handed out since the start, the
-        // next ones 4 acquires (half the 8 entries) since the last.
-        assert_eq!(scans, (0..40).step_by(4).collect::<Vec<_>>());
-        assert_eq!(t.in_use(), 8);
-    }
-
-    #[test]
-    fn a_table_with_no_entry_in_use_hands_entries_out_from_the_first() {
-        let t = TokenTable::new();
-        let firsts: Vec<u32> = (0..4).map(|p| t.acquire(10 + p, 8)).collect();
-        assert_eq!(firsts, [0, 1, 2, 3]);
-        // Released in index order, as a redeem loop does; the last release
-        // leaves no entry in use.
-        for (i, &e) in firsts.iter().enumerate() {
-            assert_eq!(t.take(e), 10 + i as u32);
-        }
-        assert_eq!(t.in_use(), 0);
-        let again: Vec<u32> = (0..3).map(|p| t.acquire(20 + p, 8)).collect();
-        assert_eq!(
-            again,
-            [0, 1, 2],
-            "in index order, not the list's LIFO order"
-        );
-        let mut seen = Vec::new();
-        t.map_places(|p| {
-            seen.push(p);
-            p
-        });
-        assert_eq!(
-            seen,
-            [20, 21, 22],
-            "entries past the handed-out ones are not mapped"
-        );
-        // With entries still in use, a released one is listed and reused
-        // first; the unlisted entry 3 comes next, then a new one.
-        assert_eq!(t.take(1), 21);
-        assert_eq!(t.acquire(30, 8), 1);
-        assert_eq!((t.acquire(31, 8), t.acquire(32, 8)), (3, 4));
-        assert_eq!(t.in_use(), 5);
         let mut seen = Vec::new();
         t.map_places(|p| {
             seen.push(p);
             p + 100
         });
-        assert_eq!(seen, [20, 30, 22, 31, 32]);
-        let taken: Vec<u32> = [4, 0, 3, 2, 1].iter().map(|&e| t.take(e)).collect();
-        assert_eq!(taken, [132, 120, 131, 122, 130]);
+        assert_eq!(seen, [11, 9, 13]);
+        let taken: Vec<u32> = [3, 0, 2].iter().map(|&e| t.take(e)).collect();
+        assert_eq!(taken, [113, 111, 109]);
         assert_eq!(t.in_use(), 0);
-        assert_eq!(t.acquire(40, 8), 0);
+    }
+
+    #[test]
+    fn a_table_with_no_entry_in_use_hands_entries_out_from_the_first() {
+        let t = TokenTable::new();
+        let firsts: Vec<u32> = (0..MIN_ENTRIES as u32)
+            .map(|p| t.acquire(p, 1 << 20))
+            .collect();
+        assert!(firsts.iter().copied().eq(0..MIN_ENTRIES as u32));
+        assert_eq!(t.entries().len(), MIN_ENTRIES);
+        // Released in index order, as a redeem loop does; the last release
+        // leaves no entry in use.
+        for (i, &e) in firsts.iter().enumerate() {
+            assert_eq!(t.take(e), i as u32);
+        }
+        assert_eq!(t.in_use(), 0);
+        let again: Vec<u32> = (0..3).map(|p| t.acquire(20 + p, 1 << 20)).collect();
+        assert_eq!(again, [0, 1, 2], "in index order, one run over the table");
+        assert_eq!(
+            t.entries().len(),
+            MIN_ENTRIES,
+            "every entry was free: no growth"
+        );
+        assert_eq!(t.scans.get(), 2);
+        let mut seen = Vec::new();
+        t.map_places(|p| {
+            seen.push(p);
+            p
+        });
+        assert_eq!(seen, [20, 21, 22], "only the entries in use are mapped");
+    }
+
+    #[test]
+    fn a_scan_finds_the_free_runs_between_entries_in_use() {
+        let t = TokenTable::new();
+        let all: Vec<u32> = (0..MIN_ENTRIES as u32)
+            .map(|p| t.acquire(p, 1 << 20))
+            .collect();
+        // Free every entry but 5, 6 and 40: the runs are 0..5, 7..40 and
+        // 41..64, 61 entries, more than half the table.
+        for &e in &all {
+            if ![5, 6, 40].contains(&e) {
+                t.take(e);
+            }
+        }
+        let next: Vec<u32> = (0..61).map(|p| t.acquire(100 + p, 1 << 20)).collect();
+        let expected: Vec<u32> = (0..5).chain(7..40).chain(41..64).collect();
+        assert_eq!(next, expected, "the runs in index order");
+        assert_eq!(t.entries().len(), MIN_ENTRIES);
+        // Every entry is in use now: the next scan doubles the table.
+        assert_eq!(t.acquire(0, 1 << 20), MIN_ENTRIES as u32);
+        assert_eq!(t.entries().len(), 2 * MIN_ENTRIES);
+        assert_eq!(t.scans.get(), 3);
+    }
+
+    /// Random acquires and releases against a model of the entries held:
+    /// every index handed out is free, every place comes back, the map
+    /// visits exactly the entries in use, the table stays within four
+    /// times the most entries in use at once, and the scans are paid for.
+    #[test]
+    fn random_acquires_and_releases_match_a_model() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let steps = if cfg!(miri) { 1_000 } else { 100_000 };
+        let (phase, check_every) = (steps / 10, steps / 50);
+        let t = TokenTable::new();
+        let mut held: Vec<(u32, u32)> = Vec::new();
+        // Whether each entry index is held (the model of the table).
+        let mut is_held: Vec<bool> = Vec::new();
+        let (mut acquires, mut most) = (0usize, 0usize);
+        // The scans seen, and the acquire count and table length at the
+        // last one.
+        let (mut last_scan_count, mut last_scan) = (0usize, (0usize, 0usize));
+        for step in 0..steps {
+            // Phases that grow the set held, and phases that shrink it.
+            let grow = (step / phase) % 2 == 0;
+            let r = next();
+            if held.is_empty() || (r % 8 < if grow { 6 } else { 2 }) {
+                let place = (r >> 8) as u32 & (FREE - 1);
+                let i = t.acquire(place, 1 << 20);
+                if is_held.len() <= i as usize {
+                    is_held.resize(i as usize + 1, false);
+                }
+                assert!(!is_held[i as usize], "entry {i} handed out twice");
+                is_held[i as usize] = true;
+                held.push((i, place));
+                acquires += 1;
+                most = most.max(held.len());
+                if t.scans.get() != last_scan_count {
+                    // The scan before this one made runs of at least half
+                    // the table's length then: as many acquires since.
+                    if last_scan_count > 0 {
+                        assert!(
+                            acquires - last_scan.0 >= last_scan.1 / 2,
+                            "a scan after {} acquires, with {} entries",
+                            acquires - last_scan.0,
+                            last_scan.1
+                        );
+                    }
+                    last_scan_count = t.scans.get();
+                    last_scan = (acquires, t.entries().len());
+                }
+            } else {
+                let (i, place) = held.swap_remove((r >> 8) as usize % held.len());
+                is_held[i as usize] = false;
+                assert_eq!(t.take(i), place);
+            }
+            if step % check_every == 0 {
+                assert_eq!(t.in_use(), held.len());
+                let mut seen = Vec::new();
+                t.map_places(|p| {
+                    seen.push(p);
+                    p
+                });
+                let mut model: Vec<u32> = held.iter().map(|&(_, p)| p).collect();
+                seen.sort_unstable();
+                model.sort_unstable();
+                assert_eq!(seen, model);
+            }
+            let len = t.entries().len();
+            assert!(
+                len <= (4 * most).max(MIN_ENTRIES),
+                "{len} entries for {most} in use"
+            );
+        }
     }
 }

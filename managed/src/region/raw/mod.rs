@@ -28,6 +28,7 @@ use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::cell::{Cell, UnsafeCell};
 use core::mem::MaybeUninit;
+use core::num::NonZeroUsize;
 use core::ptr::NonNull;
 
 use crate::error::AllocError;
@@ -300,6 +301,9 @@ pub(crate) struct RawRegion {
     top: Cell<usize>,
     /// `log2(block alignment) << TAG_SHIFT`, or'ed into item addresses.
     tag: usize,
+    /// The address bits below the block's alignment: `block alignment - 1`
+    /// (kept beside `tag`, whose shift it saves on the token paths).
+    in_block: usize,
     /// Objects of non-zero size allocated (see `RegionCore::released`).
     allocated: Cell<usize>,
 }
@@ -364,6 +368,7 @@ impl RawRegion {
                 capacity,
                 top: Cell::new(0),
                 tag: (align.trailing_zeros() as usize) << TAG_SHIFT,
+                in_block: align - 1,
                 allocated: Cell::new(0),
             })
         }
@@ -385,7 +390,36 @@ impl RawRegion {
     /// The block's alignment, `1 << k` (a power of two above its size).
     #[inline]
     pub(crate) fn block_align(&self) -> usize {
-        1 << (self.tag >> TAG_SHIFT)
+        self.in_block + 1
+    }
+
+    /// The address bits below the block's alignment, which address within
+    /// the block: `block_align() - 1`.
+    #[inline]
+    pub(crate) fn in_block(&self) -> usize {
+        self.in_block
+    }
+
+    /// The block's address with the region's tag: what the word of a
+    /// single-item token of this region holds above [`in_block`](Self::in_block)
+    /// (see `token::ItemToken`).
+    #[inline]
+    pub(crate) fn tagged_block(&self) -> usize {
+        self.block.addr().get() | self.tag
+    }
+
+    /// The tagged address (see [`tag`](Self::tag)) of the object at cell
+    /// place `place`.
+    #[inline]
+    pub(crate) fn tagged_at(&self, place: u32) -> NonZeroUsize {
+        // Redundant, as in `at`.
+        debug_assert!((place as usize) * GRANULE < self.top.get());
+        // The tag lies above every address bit, so adding to the tagged
+        // area start carries into no tag bit (the area ends below
+        // `ADDR_MASK`, checked when the block is allocated).
+        let a = (self.area.addr().get() | self.tag) + place as usize * GRANULE;
+        // SAFETY: the tag bits are not 0.
+        unsafe { NonZeroUsize::new_unchecked(a) }
     }
 
     /// The dead bitmap.

@@ -134,6 +134,23 @@ unsafe impl<F: Fn(usize) -> bool> Visitor for Census<F> {
     }
 }
 
+/// Stops the process: a single-item token redeemed with another arena
+/// than its own.
+///
+/// Safe code cannot get here: a token's brand `'id` is unique to its
+/// arena, and `redeem` takes only that arena. The check stays in every
+/// build all the same, and this function makes it abort rather than
+/// unwind: it is `extern "C"`, which cannot unwind, so its panic prints
+/// the message and aborts. A call that could unwind would make a loop of
+/// redeems (`tokens.into_iter().map(|t| t(&arena)).collect()`) keep the
+/// collecting iterator's state in memory for the unwinding, three stores
+/// per token besides the two a redeem makes.
+#[cold]
+#[inline(never)]
+extern "C" fn foreign() -> ! {
+    panic!("a token redeemed with another arena")
+}
+
 /// A guard that lets go of a token's hold on the region block when
 /// dropped (also when a destructor panics).
 ///
@@ -199,25 +216,25 @@ impl<'c, 'id, T: ?Sized> ItemToken<'c, 'id, T> {
         }
     }
 
-    /// The token of an object of non-zero size at the tagged address
-    /// `tagged`, its place held in entry `index` of its region's token
-    /// table.
+    /// The token of an object of non-zero size of the item at the tagged
+    /// address `tagged`, its place held in entry `index` of its region's
+    /// token table.
     ///
     /// # Safety
     ///
     /// `tagged` is an item's tagged address (provenance of the region's
-    /// block), of a region whose arena lives; the entry is in use, tracking
-    /// that live object, now owned by the token; and `index` is below the
-    /// block's alignment.
+    /// block), of a region whose arena lives and whose
+    /// `RawRegion::tagged_block` is `tagged_block`; the entry is in use,
+    /// tracking that live object, now owned by the token; and `index` is
+    /// below the block's alignment.
     #[inline]
-    pub(super) unsafe fn new(tagged: NonNull<T>, index: u32) -> Self {
-        let word = tagged.map_addr(|a| {
-            let a = a.get();
-            // Redundant (the caller's contract, checked by the table).
-            debug_assert!((index as usize) <= in_block(a));
-            // SAFETY: the tag bits of a region address are not 0.
-            unsafe { NonZeroUsize::new_unchecked(a & !in_block(a) | index as usize) }
-        });
+    pub(super) unsafe fn new(tagged: NonNull<T>, tagged_block: usize, index: u32) -> Self {
+        // Redundant (the caller's contract, checked by the table).
+        debug_assert!((index as usize) <= in_block(tagged_block));
+        debug_assert_eq!(tagged.addr().get() & !in_block(tagged_block), tagged_block);
+        // SAFETY: the tag bits of a region address are not 0.
+        let word =
+            tagged.with_addr(unsafe { NonZeroUsize::new_unchecked(tagged_block | index as usize) });
         ItemToken {
             word,
             _marker: PhantomData,
@@ -265,26 +282,50 @@ impl<'c, 'id, T: ?Sized> ItemToken<'c, 'id, T> {
     #[inline]
     pub(crate) fn redeem<'b, const N: usize>(self, arena: &'b Arena<'id, N>) -> Item<'b, T> {
         let this = core::mem::ManuallyDrop::new(self);
-        let Some((core, index)) = this.entry() else {
-            // SAFETY: a zero-sized value owned by the token (and `this` is
-            // never dropped), at its untagged address: no region memory is
-            // involved, so no compaction can move it.
-            return unsafe { Item::from_raw(this.word) };
-        };
-        // Redundant with the brand (`'id` is invariant and unique to one
-        // arena), and one compare per token: checked in every build.
-        assert!(
-            core == arena.raw().block(),
-            "a token redeemed with another arena"
-        );
+        let raw = arena.raw();
+        let word = this.word.addr().get();
+        // Above the entry index, the word of a token of a value of non-zero
+        // size of this region is the arena's tagged block. A zero-sized
+        // value's word (no tag) never is, nor is the word of another
+        // region's token (another block of the same alignment, or another
+        // tag). Redundant with the brand (`'id` is invariant and unique to
+        // one arena), and one compare per token: checked in every build.
+        if word & !raw.in_block() != raw.tagged_block() {
+            return Self::redeem_unsized_or_foreign(this, arena);
+        }
+        let index = (word & raw.in_block()) as u32;
         // SAFETY: 1. the arena is alive, so the block is allocated, and
         // the token, not counted while it lives (see `word`), has nothing
-        // to uncount; 2. the token owns its entry, and `this` is never
-        // dropped, so it is taken once; 3. the entry tracked the live object
-        // this token owns, in the arena borrowed for `'b` (the brand `'id`
-        // is unique to it), which no compaction can move while `arena` is
-        // borrowed.
-        unsafe { Item::from_raw(this.take(core, index)) }
+        // to uncount; 2. the token owns entry `index` of this region's
+        // table (its word is this region's), and `this` is never dropped,
+        // so it is taken once; 3. the entry tracked the live object this
+        // token owns, in the arena borrowed for `'b` (the brand `'id` is
+        // unique to it), which no compaction can move while `arena` is
+        // borrowed; its tagged address keeps the word's provenance, the
+        // block's.
+        unsafe {
+            let place = raw.core().token_places.take(index);
+            Item::from_raw(this.word.with_addr(raw.tagged_at(place)))
+        }
+    }
+
+    /// [`redeem`](Self::redeem) of a token whose word is not one of the
+    /// arena's region: a zero-sized value's, or an abort (see
+    /// [`foreign`]).
+    #[inline(always)]
+    fn redeem_unsized_or_foreign<'b, const N: usize>(
+        this: core::mem::ManuallyDrop<Self>,
+        arena: &'b Arena<'id, N>,
+    ) -> Item<'b, T> {
+        // `arena` only bounds the item's lifetime, as in `redeem`.
+        let _ = arena;
+        if this.entry().is_some() {
+            foreign();
+        }
+        // SAFETY: a zero-sized value owned by the token (and `this` is
+        // never dropped), at its untagged address: no region memory is
+        // involved, so no compaction can move it.
+        unsafe { Item::from_raw(this.word) }
     }
 }
 
