@@ -596,7 +596,7 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        let steps = if cfg!(miri) { 1_000 } else { 100_000 };
+        let steps = if cfg!(miri) { 300 } else { 100_000 };
         let (phase, check_every) = (steps / 10, steps / 50);
         let t = TokenTable::new();
         let mut held: Vec<(u32, u32)> = Vec::new();
