@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use managed::prelude::*;
 
-use crate::common::{Ledger, Tracked};
+use crate::common::{Ledger, SplitMix, Tracked};
 
 type Res = Result<(), Box<dyn Error>>;
 
@@ -1074,6 +1074,96 @@ fn tokens_survive_two_compactions() -> Res {
     assert_eq!(arena.detailed_stats().hole_bytes, 0);
     assert_eq!(arena.detailed_stats().live_objects, 4);
     Ok(())
+}
+
+/// Single-item tokens held across many compaction rounds (made with a
+/// guard no compaction consumes) while each round's tokens cycle through
+/// the token table around them, which scans for free entries between the
+/// held ones and grows: every token finds its object, in any redeem order,
+/// and the tokens still held when the arena is dropped drop their values
+/// after it. Every value is dropped exactly once.
+#[test]
+fn held_tokens_survive_rounds_of_cycling_tokens() -> Res {
+    let (rounds, live) = if cfg!(miri) { (6, 40) } else { (60, 300) };
+    let ledger = Ledger::new();
+    let mut rng = SplitMix(7);
+    let mut next_id = 0u32;
+    make_guard!(outer);
+    make_guard!(guard);
+    // Declared before the arena (after its guard, whose brand the tokens
+    // carry), so the tokens left at the end are dropped after it.
+    let mut held = Vec::new();
+    let (mut arena, mut state) = Arena::<'_, 0>::with_capacity(guard, 64 << 10);
+    let mut items: Vec<Item<'_, Tracked>> = Vec::new();
+    for _ in 0..rounds {
+        while items.len() < live {
+            items.push(arena.alloc(&state, ledger.track(next_id))?);
+            next_id += 1;
+        }
+        for _ in 0..rng.below(4) {
+            let item = items.swap_remove(rng.below(items.len()));
+            let id = item.id;
+            held.push((arena.tokenize(&outer, item), id));
+        }
+        make_guard!(compact);
+        let ids: Vec<u32> = items.iter().map(|item| item.id).collect();
+        let tokens: Vec<_> = items
+            .into_iter()
+            .map(|item| arena.tokenize(&compact, item))
+            .collect();
+        let c = arena.compact(&compact, state);
+        let mut tokens: Vec<_> = tokens.into_iter().map(Some).collect();
+        let mut back = Vec::new();
+        // A random order (a random start and a stride coprime with the
+        // count), one token in five dropped instead of redeemed.
+        let n = tokens.len();
+        let stride = (1..=n).rev().find(|s| gcd(*s, n) == 1).unwrap_or(1);
+        let start = rng.below(n.max(1));
+        for k in 0..n {
+            let i = (start + k * stride) % n;
+            let token = tokens[i].take().expect("each token once");
+            if rng.below(5) == 0 {
+                drop(token);
+            } else {
+                let item = token(&arena);
+                assert_eq!(item.id, ids[i], "a round's token finds its object");
+                back.push(item);
+            }
+        }
+        for _ in 0..rng.below(3) {
+            if held.is_empty() {
+                break;
+            }
+            let (token, id) = held.swap_remove(rng.below(held.len()));
+            if rng.below(2) == 0 {
+                drop(token);
+            } else {
+                let item = token(&arena);
+                assert_eq!(item.id, id, "a held token finds its object");
+                back.push(item);
+            }
+        }
+        drop(tokens);
+        state = arena.finish(compact, c);
+        items = back;
+    }
+    assert!(!held.is_empty(), "the program ends with tokens held");
+    let held_ids: Vec<u32> = held.iter().map(|(_, id)| *id).collect();
+    drop(items);
+    drop(arena);
+    for &id in &held_ids {
+        assert_eq!(ledger.drops(id), 0, "a held token keeps value {id}");
+    }
+    drop(held);
+    for id in 0..next_id {
+        assert_eq!(ledger.drops(id), 1, "value {id} dropped once");
+    }
+    Ok(())
+}
+
+/// The greatest common divisor.
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// An object in the region holding items of over-aligned objects.

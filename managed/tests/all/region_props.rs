@@ -48,7 +48,16 @@ enum Op {
     DropSlice(usize),
     DropBig(usize),
     Free(usize),
-    Compact { order: u64, drop_mask: u64 },
+    Compact {
+        order: u64,
+        drop_mask: u64,
+    },
+    /// Tokenizes a big with the long-lived guard: the token is held across
+    /// compactions until `Unhold` redeems it or `DropHeld` drops it (or the
+    /// program ends, after the arena is dropped).
+    Hold(usize),
+    Unhold(usize),
+    DropHeld(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -60,6 +69,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(Op::DropBig),
         1 => any::<usize>().prop_map(Op::Free),
         1 => (any::<u64>(), any::<u64>()).prop_map(|(order, drop_mask)| Op::Compact { order, drop_mask }),
+        1 => any::<usize>().prop_map(Op::Hold),
+        1 => any::<usize>().prop_map(Op::Unhold),
+        1 => any::<usize>().prop_map(Op::DropHeld),
     ]
 }
 
@@ -84,7 +96,13 @@ fn check_slices(slices: &[(Item<'_, [u16]>, u16)], lens: &[usize]) {
 fn run(ops: &[Op]) {
     let bigs_before = BIG_LIVE.load(Relaxed);
     {
+        make_guard!(outer);
         make_guard!(guard);
+        // Single-item tokens held across compactions, with their values;
+        // declared before the arena (and after its guard, whose brand they
+        // carry), so the ones left at the end can be dropped after it.
+        let mut held = Vec::new();
+        let mut held_model: Vec<u64> = Vec::new();
         let (mut arena, mut state) = Arena::<'_, 0>::with_capacity(guard, 8 << 10);
         let mut slices: Vec<(Item<'_, [u16]>, u16)> = Vec::new();
         let mut lens: Vec<usize> = Vec::new();
@@ -153,10 +171,10 @@ fn run(ops: &[Op]) {
                     let stats = arena.detailed_stats();
                     assert_eq!(stats.hole_bytes, 0, "all free space is at the end");
                     // Only over-aligned values need padding, less than their alignment.
-                    assert!(stats.padding_bytes < 64 * big_model.len().max(1));
+                    assert!(stats.padding_bytes < 64 * (big_model.len() + held.len()).max(1));
                     assert_eq!(
                         stats.live_objects,
-                        lens.len() + big_model.len() + shared.len()
+                        lens.len() + big_model.len() + held.len() + shared.len()
                     );
                     let mut redeemed: Vec<Option<Item<'_, Big>>> = Vec::new();
                     redeemed.resize_with(tokens.len(), || None);
@@ -183,6 +201,25 @@ fn run(ops: &[Op]) {
                     }
                     big_model = model;
                 }
+                Op::Hold(i) if !bigs.is_empty() => {
+                    let i = i % bigs.len();
+                    held.push(arena.tokenize(&outer, bigs.swap_remove(i)));
+                    held_model.push(big_model.swap_remove(i));
+                }
+                Op::Unhold(i) if !held.is_empty() => {
+                    let i = i % held.len();
+                    let item = held.swap_remove(i)(&arena);
+                    let v = held_model.swap_remove(i);
+                    assert_eq!(item.0, v, "a held token finds its object");
+                    assert_eq!(item.as_ptr().addr() % 64, 0);
+                    bigs.push(item);
+                    big_model.push(v);
+                }
+                Op::DropHeld(i) if !held.is_empty() => {
+                    let i = i % held.len();
+                    drop(held.swap_remove(i));
+                    held_model.swap_remove(i);
+                }
                 _ => {}
             }
             check_slices(&slices, &lens);
@@ -191,13 +228,27 @@ fn run(ops: &[Op]) {
                 assert_eq!(f.get(&arena), Some(v));
             }
             let s = arena.detailed_stats();
-            assert_eq!(s.live_objects, lens.len() + big_model.len() + shared.len());
+            assert_eq!(
+                s.live_objects,
+                lens.len() + big_model.len() + held.len() + shared.len()
+            );
             assert_eq!(
                 s.capacity,
                 s.live_block_bytes + s.hole_bytes + s.padding_bytes + s.tail_bytes
             );
-            assert_eq!(BIG_LIVE.load(Relaxed) - bigs_before, big_model.len());
+            assert_eq!(
+                BIG_LIVE.load(Relaxed) - bigs_before,
+                big_model.len() + held_model.len()
+            );
         }
+        // The arena goes first; the tokens still held keep its memory
+        // until they are dropped, each dropping its value.
+        drop(bigs);
+        drop(slices);
+        drop(shared);
+        drop(arena);
+        assert_eq!(BIG_LIVE.load(Relaxed) - bigs_before, held_model.len());
+        drop(held);
     }
     assert_eq!(
         BIG_LIVE.load(Relaxed),
