@@ -216,9 +216,9 @@ impl<'c, 'id, T: ?Sized> ItemToken<'c, 'id, T> {
         }
     }
 
-    /// The token of an object of non-zero size of the item at the tagged
-    /// address `tagged`, its place held in entry `index` of its region's
-    /// token table.
+    /// The token of the item at the tagged address `tagged`, whose value
+    /// has a non-zero size and whose place entry `index` of its region's
+    /// token table holds.
     ///
     /// # Safety
     ///
