@@ -436,6 +436,17 @@ mod tests {
     /// Does nothing.
     unsafe fn glue(_: *mut u8) {}
 
+    /// Maps the token table's places by `f`, returning the places it saw
+    /// (the entries in use, in index order).
+    fn mapped(t: &TokenTable, f: impl Fn(u32) -> u32) -> Vec<u32> {
+        let mut seen = Vec::new();
+        t.map_places(|p| {
+            seen.push(p);
+            f(p)
+        });
+        seen
+    }
+
     #[test]
     fn generations_invalidate_and_cells_are_reused() {
         let t = CellTable::new();
@@ -493,11 +504,7 @@ mod tests {
         assert_eq!((a, b), (0, 1));
         assert_eq!(t.entries().len(), 4, "the first growth stops at the limit");
         assert_eq!(t.take(a), 5);
-        let mut seen = Vec::new();
-        t.map_places(|p| {
-            seen.push(p);
-            p - 1
-        });
+        let seen = mapped(&t, |p| p - 1);
         assert_eq!(seen, [7], "free entries are not mapped");
         assert_eq!(
             (t.acquire(9, 4), t.acquire(10, 4)),
@@ -519,11 +526,7 @@ mod tests {
             3,
             "counts the entries in use, not the free ones"
         );
-        let mut seen = Vec::new();
-        t.map_places(|p| {
-            seen.push(p);
-            p + 100
-        });
+        let seen = mapped(&t, |p| p + 100);
         assert_eq!(seen, [11, 9, 13]);
         let taken: Vec<u32> = [3, 0, 2].iter().map(|&e| t.take(e)).collect();
         assert_eq!(taken, [113, 111, 109]);
@@ -552,11 +555,7 @@ mod tests {
             "every entry was free: no growth"
         );
         assert_eq!(t.scans.get(), 2);
-        let mut seen = Vec::new();
-        t.map_places(|p| {
-            seen.push(p);
-            p
-        });
+        let seen = mapped(&t, |p| p);
         assert_eq!(seen, [20, 21, 22], "only the entries in use are mapped");
     }
 
@@ -642,11 +641,7 @@ mod tests {
             }
             if step % check_every == 0 {
                 assert_eq!(t.in_use(), held.len());
-                let mut seen = Vec::new();
-                t.map_places(|p| {
-                    seen.push(p);
-                    p
-                });
+                let mut seen = mapped(&t, |p| p);
                 let mut model: Vec<u32> = held.iter().map(|&(_, p)| p).collect();
                 seen.sort_unstable();
                 model.sort_unstable();
