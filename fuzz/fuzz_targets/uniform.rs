@@ -26,6 +26,8 @@ enum Page {
     B64,
     B128,
     B4096,
+    /// 512 pool entries a page: two groups of key indices.
+    B16384,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -405,6 +407,7 @@ fuzz_target!(|program: Program| {
         Page::B64 => 64,
         Page::B128 => 128,
         Page::B4096 => 4096,
+        Page::B16384 => 16384,
     })
     .unwrap();
     let mut deque: UniformPageDeque<Tracked> = UniformPageDeque::with_page_size(page);

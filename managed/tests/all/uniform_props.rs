@@ -112,6 +112,9 @@ enum PoolOp {
     Mutate(usize, u64),
     Shrink,
     Clear,
+    /// Inserts `n % 600` values at once: enough to fill several groups of
+    /// 256 key indices, and pages of several groups.
+    Fill(u16),
 }
 
 fn pool_op() -> impl Strategy<Value = PoolOp> {
@@ -122,13 +125,15 @@ fn pool_op() -> impl Strategy<Value = PoolOp> {
         2 => (any::<usize>(), any::<u64>()).prop_map(|(i, v)| PoolOp::Mutate(i, v)),
         1 => Just(PoolOp::Shrink),
         1 => Just(PoolOp::Clear),
+        1 => any::<u16>().prop_map(PoolOp::Fill),
     ]
 }
 
 /// Every key ever handed out is kept; keys removed from the model must be
-/// rejected by the pool from then on.
-fn check_pool(ops: &[PoolOp]) {
-    let mut ours: UniformPool<u64> = UniformPool::with_page_size(PageSize::new(128).unwrap());
+/// rejected by the pool from then on. Pages of `page` bytes: 128 holds 7
+/// values, 8192 holds 511 (two groups of key indices).
+fn check_pool(ops: &[PoolOp], page: usize) {
+    let mut ours: UniformPool<u64> = UniformPool::with_page_size(PageSize::new(page).unwrap());
     let mut model: HashMap<PoolKey, u64> = HashMap::new();
     let mut keys: Vec<PoolKey> = Vec::new();
     let pick = |keys: &[PoolKey], i: usize| (!keys.is_empty()).then(|| keys[i % keys.len()]);
@@ -167,6 +172,13 @@ fn check_pool(ops: &[PoolOp]) {
             PoolOp::Clear => {
                 ours.clear();
                 model.clear();
+            }
+            PoolOp::Fill(n) => {
+                for v in 0..u64::from(n % 600) {
+                    let k = ours.insert(v);
+                    assert!(model.insert(k, v).is_none());
+                    keys.push(k);
+                }
             }
         }
         assert_eq!(ours.len(), model.len());
@@ -218,7 +230,7 @@ proptest! {
     }
 
     #[test]
-    fn pool_matches_hashmap(ops in prop::collection::vec(pool_op(), 0..OPS)) {
-        check_pool(&ops);
+    fn pool_matches_hashmap(ops in prop::collection::vec(pool_op(), 0..OPS), page in prop::sample::select(vec![128usize, 8192])) {
+        check_pool(&ops, page);
     }
 }

@@ -27,7 +27,9 @@ use scopeguard::ScopeGuard;
 /// pool's identity), so neither can read some other value.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PoolKey {
-    /// `page << shift | slot`.
+    /// `page * span + slot`, with the pool's `span` (a multiple of
+    /// [`GROUP`]): its high bits number a group of `GROUP` entries, its low
+    /// [`GROUP_SHIFT`] bits the entry within the group.
     index: u32,
     /// The slot's generation when the value was inserted; always odd.
     generation: u32,
@@ -36,9 +38,10 @@ pub struct PoolKey {
     ///
     /// Invariant: only the pool with this id makes keys with it (the fields
     /// are private, and no key is ever deserialized), and only for entries
-    /// of pages it added. So a key whose id is a pool's own has a page
-    /// number below that pool's table length and a slot below its page
-    /// capacity, which lets the lookup skip both bounds checks.
+    /// of pages it added. So a key whose id is a pool's own has a group
+    /// number below that pool's group table length and names an entry
+    /// below its page's capacity, which lets the lookup skip both bounds
+    /// checks.
     pool: u64,
 }
 
@@ -78,6 +81,13 @@ struct PageSlot<T> {
     floor: u32,
 }
 
+/// Key indices per group: a key resolves through the group table (one load)
+/// and the entry's place in its group (the index's low bits). A constant,
+/// so that splitting an index takes no per-pool shift or mask.
+const GROUP_SHIFT: u32 = 8;
+/// Entries per group (see [`GROUP_SHIFT`]).
+const GROUP: u32 = 1 << GROUP_SHIFT;
+
 /// The pages of a [`UniformPool`] and their table: everything that only
 /// adding, returning and walking pages touches.
 ///
@@ -99,9 +109,32 @@ struct PageTable<T> {
     /// value. Page numbers are never taken back: the table only grows, so
     /// every page number a key holds stays below its length.
     slots: Vec<PageSlot<T>>,
+    /// The first entry of every group of [`GROUP`] key indices: page `p`
+    /// owns groups `p * per_page..(p + 1) * per_page` (`per_page` =
+    /// `span / GROUP`), and its group `g` starts at its entry `g * GROUP`.
+    ///
+    /// Invariant: `groups.len() == slots.len() * per_page`; a group is
+    /// `Some` exactly while its page's `entries` is, and then points at
+    /// that page's entry `g * GROUP`, which is below the capacity (`per_page`
+    /// is the capacity divided by `GROUP`, rounded up).
+    groups: Vec<Option<NonNull<UniformEntry<T>>>>,
     /// Page numbers whose base is `None`, to be reused first.
     free: Vec<u32>,
 }
+
+/// A vacant entry off the free list, and its key index (see
+/// [`UniformPool::spare`]).
+struct Spare<T> {
+    entry: NonNull<UniformEntry<T>>,
+    index: u32,
+}
+
+impl<T> Clone for Spare<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Spare<T> {}
 
 /// No vacant entry.
 const NONE: u32 = u32::MAX;
@@ -143,28 +176,36 @@ pub struct UniformPool<T, H = ()> {
     /// out before the pool drops), so it is `Some` whenever
     /// `free_head != NONE` or a key of this pool exists: both need a page.
     table: Option<Box<PageTable<T>>>,
-    /// The first vacant entry (`NONE` if there is none).
+    /// The table's `groups`, read by every key lookup without going
+    /// through `table` (dangling until the first page is added).
+    ///
+    /// Invariant: while `table` is `Some`, this is `table.groups`'
+    /// buffer, taken again after every change to `groups` (only adding
+    /// and returning pages change it), so every group a key of this pool
+    /// numbers can be read through it. Lookups only read through it.
+    groups: NonNull<Option<NonNull<UniformEntry<T>>>>,
+    /// The first vacant entry on the free list (`NONE` if there is none).
     ///
     /// Invariant: the list runs through vacant, non-retired entries of
-    /// live pages only, each once.
+    /// live pages only, each once; `spare` is not on it.
     free_head: u32,
-    /// The entry `free_head` names, when known: `remove` sets it to the
-    /// entry it vacated, `insert` uses and clears it.
+    /// The entry the last removal vacated, kept off the free list for the
+    /// next insert, which takes it first: an insert right after a removal
+    /// (the churn of a pool of live objects) then reads and writes neither
+    /// the list's head nor a link. A removal that finds the spare taken
+    /// pushes the old spare on the list first.
     ///
-    /// Invariant: `Some(entry)` only while `free_head != NONE`, and then
-    /// `entry` is the entry `free_head` names. With it, an insert right
-    /// after a removal (the churn of a pool of live objects) finds its
-    /// entry without the page table: the step's chain of dependent loads
-    /// is the free list's own link and nothing else.
-    free_entry: Option<NonNull<UniformEntry<T>>>,
+    /// Invariant: `Some(spare)` names a vacant, non-retired entry of a
+    /// live page (`spare.entry` is the entry `spare.index` names) that is
+    /// not on the free list.
+    spare: Option<Spare<T>>,
     /// Occupied entries.
     len: usize,
     /// Entries per page, payload offset and page size.
     geometry: PageGeometry,
-    /// Bits of a key's index that number the entry within its page.
-    shift: u32,
-    /// `(1 << shift) - 1`: the slot bits of a key's index.
-    mask: u32,
+    /// Key indices per page: the capacity rounded up to a multiple of
+    /// [`GROUP`]. Page `p`'s entry `s` has the index `p * span + s`.
+    span: u32,
     /// This pool's identity, carried by its keys; unique in the process.
     id: u64,
     /// The pool owns `T`s and `H`s.
@@ -208,7 +249,10 @@ impl<T> UniformPool<T> {
         let mut pool = Self::new();
         let pages = capacity.div_ceil(pool.geometry.capacity);
         if pages > 0 {
-            pool.table_mut().slots.reserve(pages);
+            let per_page = (pool.span / GROUP) as usize;
+            let table = pool.table_mut();
+            table.slots.reserve(pages);
+            table.groups.reserve(pages.saturating_mul(per_page));
         }
         for _ in 0..pages {
             pool.add_page();
@@ -223,16 +267,18 @@ impl<T, H> UniformPool<T, H> {
     pub fn with_page_size(size: PageSize) -> Self {
         let geometry =
             PageGeometry::new(size, Layout::new::<H>(), Layout::new::<UniformEntry<T>>());
+        // At most 2^28 entries (of 4 bytes at least) in a page of 1 GiB, so
+        // the span fits too.
         let capacity = u32::try_from(geometry.capacity).expect("entries per page fit in u32");
-        let shift = capacity.next_power_of_two().trailing_zeros();
+        let span = capacity.next_multiple_of(GROUP);
         Self {
             table: None,
+            groups: NonNull::dangling(),
             free_head: NONE,
-            free_entry: None,
+            spare: None,
             len: 0,
             geometry,
-            shift,
-            mask: (1 << shift) - 1,
+            span,
             id: NEXT_POOL_ID.next(),
             _owns: PhantomData,
         }
@@ -250,20 +296,17 @@ impl<T, H: Default> UniformPool<T, H> {
     #[inline]
     #[track_caller]
     pub fn insert(&mut self, value: T) -> PoolKey {
-        let entry = match self.free_entry.take() {
-            Some(entry) => entry.as_ptr(),
-            None => self.free_entry_slow().as_ptr(),
+        let Spare { entry, index } = match self.spare.take() {
+            Some(spare) => spare,
+            None => self.pop_free(),
         };
-        let index = self.free_head;
-        // Redundant by the invariant on `free_entry`.
+        let entry = entry.as_ptr();
+        // Redundant by the invariants on `spare` and `free_head`.
         debug_assert!(self.entry_of_index(index) == entry);
-        // SAFETY: 1. the entry is the free list's head (by the invariant on
-        // `free_entry`, or looked up from `free_head` on a live page), so it
-        // is vacant: its `next` is the live union field and no value is
-        // overwritten;
+        // SAFETY: 1. the entry is the spare or was the free list's head
+        // (their invariants), so it is vacant and no value is overwritten;
         // 2. the generation becomes odd together with the value's write.
         let generation = unsafe {
-            self.free_head = (*entry).slot.next;
             let generation = (*entry).generation + 1;
             debug_assert!(generation % 2 == 1);
             (*entry).slot.value = ManuallyDrop::new(value);
@@ -278,41 +321,44 @@ impl<T, H: Default> UniformPool<T, H> {
         }
     }
 
-    /// The entry of the free list's head, adding a page first if the list
-    /// is empty; for an insert that does not follow a removal.
+    /// Takes the free list's head off the list, adding a page first if the
+    /// list is empty; for an insert that does not follow a removal.
     #[inline]
-    fn free_entry_slow(&mut self) -> NonNull<UniformEntry<T>> {
+    fn pop_free(&mut self) -> Spare<T> {
         if self.free_head == NONE {
             self.add_page();
         }
         let index = self.free_head;
-        let page = (index >> self.shift) as usize;
-        let slot = (index & self.mask) as usize;
         // Redundant by the invariant on `free_head` (live pages only).
-        debug_assert!(self.slots()[page].entries.is_some());
-        // SAFETY: the free list is not empty, so there is a table (its
-        // invariant), and the list only holds entries of live pages.
-        let entries = unsafe {
-            let table = self.table.as_deref().unwrap_unchecked();
-            table.slots.get_unchecked(page).entries.unwrap_unchecked()
-        };
-        self.entry(entries, slot)
+        debug_assert!(self.slots()[(index / self.span) as usize].entries.is_some());
+        // SAFETY: 1. the free list is not empty, so there is a table (its
+        // invariant), the index was made for an entry of a page this pool
+        // added, and that page is live (the list holds entries of live
+        // pages only); 2. the entry is vacant, so `next` is its live field.
+        unsafe {
+            let entry = self.group_entry(index).unwrap_unchecked();
+            self.free_head = (*entry.as_ptr()).slot.next;
+            Spare { entry, index }
+        }
     }
 
-    /// The entry an index on the free list names (for debug checks).
+    /// The entry a vacant index names (for debug checks).
     fn entry_of_index(&self, index: u32) -> *mut UniformEntry<T> {
-        let entries = self.slots()[(index >> self.shift) as usize]
+        let page = self.slots()[(index / self.span) as usize]
             .entries
-            .expect("free entries lie on live pages");
-        self.entry(entries, (index & self.mask) as usize).as_ptr()
+            .expect("vacant entries lie on live pages");
+        self.entry(page, (index % self.span) as usize).as_ptr()
     }
 
     /// Adds a page, its entries pushed on the free list.
     #[inline(always)]
     #[track_caller]
     fn add_page(&mut self) {
-        let (geometry, shift, head) = (self.geometry, self.shift, self.free_head);
-        self.free_head = self.table_mut().add_page::<H>(geometry, shift, head);
+        let (geometry, span, head) = (self.geometry, self.span, self.free_head);
+        let table = self.table_mut();
+        let head = table.add_page::<H>(geometry, span, head);
+        let groups = table.groups_ptr();
+        (self.free_head, self.groups) = (head, groups);
     }
 }
 
@@ -323,6 +369,7 @@ impl<T> PageTable<T> {
         Box::new(PageTable {
             raw: RawPages::new(size),
             slots: Vec::new(),
+            groups: Vec::new(),
             free: Vec::new(),
         })
     }
@@ -333,22 +380,25 @@ impl<T> PageTable<T> {
     #[cold]
     #[inline(never)]
     #[track_caller]
-    fn add_page<H: Default>(&mut self, geometry: PageGeometry, shift: u32, free_head: u32) -> u32 {
+    fn add_page<H: Default>(&mut self, geometry: PageGeometry, span: u32, free_head: u32) -> u32 {
+        let per_page = (span / GROUP) as usize;
         let page = match self.free.pop() {
             Some(page) => page as usize,
             None => {
+                let page = self.slots.len();
+                let max_pages = max_pages(span);
+                // The last index of the page must stay below `NONE`.
+                if page as u64 >= max_pages - 1 {
+                    panic!("a UniformPool cannot hold more than {max_pages} pages of entries");
+                }
                 self.slots.push(PageSlot {
                     entries: None,
                     floor: 0,
                 });
-                self.slots.len() - 1
+                self.groups.resize(self.slots.len() * per_page, None);
+                page
             }
         };
-        let max_pages = max_pages(shift);
-        if page as u64 >= max_pages - 1 {
-            self.slots.pop();
-            panic!("a UniformPool cannot hold more than {max_pages} pages of entries");
-        }
         let header = H::default();
         let base = self.raw.alloc_page();
         // SAFETY: the page is fresh and starts with room for `H`, aligned.
@@ -367,10 +417,24 @@ impl<T> PageTable<T> {
                 (*entry).generation = floor;
                 (*entry).slot.next = head;
             }
-            head = ((page as u32) << shift) | slot as u32;
+            head = page as u32 * span + slot as u32;
         }
         self.slots[page].entries = Some(entries);
+        for (group, first) in self.groups[page * per_page..][..per_page]
+            .iter_mut()
+            .enumerate()
+        {
+            // `group * GROUP` is below the capacity (the invariant of
+            // `groups`).
+            *first = Some(entry_at(entries, group * GROUP as usize, &geometry));
+        }
         head
+    }
+
+    /// The buffer of `groups`, for [`UniformPool::groups`].
+    fn groups_ptr(&mut self) -> NonNull<Option<NonNull<UniformEntry<T>>>> {
+        // SAFETY: a `Vec`'s buffer pointer is never null.
+        unsafe { NonNull::new_unchecked(self.groups.as_mut_ptr()) }
     }
 }
 
@@ -385,16 +449,20 @@ impl<T, H> UniformPool<T, H> {
         // so the value is never read or dropped again.
         let value = unsafe { ManuallyDrop::take(&mut (*entry.as_ptr()).slot.value) };
         let generation = key.generation + 1;
-        // SAFETY: the entry lies in a live page; writing plain fields.
-        unsafe {
-            (*entry.as_ptr()).generation = generation;
-            if generation != RETIRED {
-                (*entry.as_ptr()).slot.next = self.free_head;
-            }
-        }
+        // SAFETY: the entry lies in a live page; writing a plain field.
+        unsafe { (*entry.as_ptr()).generation = generation };
         if generation != RETIRED {
-            self.free_head = key.index;
-            self.free_entry = Some(entry);
+            let vacated = Spare {
+                entry,
+                index: key.index,
+            };
+            if let Some(old) = self.spare.replace(vacated) {
+                // SAFETY: the old spare is vacant and on a live page (the
+                // invariant on `spare`), so its `next` may be written; it
+                // goes on the list, which it was not on.
+                unsafe { (*old.entry.as_ptr()).slot.next = self.free_head };
+                self.free_head = old.index;
+            }
         }
         self.len -= 1;
         Some(value)
@@ -483,14 +551,16 @@ impl<T, H> UniformPool<T, H> {
     /// again later starts its generations above any key to it.
     pub fn shrink_to_fit(&mut self) {
         // The free list runs through the pages returned here: it is rebuilt
-        // when done, also when a header's destructor panics.
+        // when done, also when a header's destructor panics; the group
+        // buffer is taken again after the groups were written.
         let mut pool = scopeguard::guard(self, |pool| {
             pool.rebuild_free_list();
             if let Some(table) = pool.table.as_deref_mut() {
                 table.raw.release_spare();
+                pool.groups = table.groups_ptr();
             }
         });
-        let geometry = pool.geometry;
+        let (geometry, per_page) = (pool.geometry, (pool.span / GROUP) as usize);
         let Some(table) = pool.table.as_deref_mut() else {
             return;
         };
@@ -514,6 +584,7 @@ impl<T, H> UniformPool<T, H> {
                 entries: None,
                 floor: highest,
             };
+            table.groups[page * per_page..][..per_page].fill(None);
             table.free.push(page as u32);
             let base = page_base(entries, &geometry);
             // SAFETY: 1. the page was live and its header initialized; it is
@@ -586,21 +657,34 @@ impl<T, H> UniformPool<T, H> {
         if key.pool != self.id {
             return None;
         }
-        let page = (key.index >> self.shift) as usize;
-        let slot = (key.index & self.mask) as usize;
-        // Redundant for a key of this pool (see below).
-        debug_assert!(slot < self.geometry.capacity);
-        debug_assert!(page < self.slots().len());
         // SAFETY: the key is this pool's (ids are unique and only this pool
         // makes keys with its id, see `PoolKey`), so it was made for an
-        // entry of a page this pool added: 1. there is a table (its
-        // invariant); 2. the page number is below the table's length (the
-        // table never shrinks); 3. the slot is below the capacity.
-        let entries = unsafe {
-            let table = self.table.as_deref().unwrap_unchecked();
-            table.slots.get_unchecked(page).entries?
-        };
-        Some(self.entry(entries, slot))
+        // entry of a page this pool added.
+        unsafe { self.group_entry(key.index) }
+    }
+
+    /// The entry `index` names, or `None` when its page was returned: one
+    /// load from the group table.
+    ///
+    /// # Safety
+    ///
+    /// This pool made `index` for an entry of a page it added (a key of
+    /// this pool, or an index on its free list).
+    #[inline]
+    unsafe fn group_entry(&self, index: u32) -> Option<NonNull<UniformEntry<T>>> {
+        let group = (index >> GROUP_SHIFT) as usize;
+        let at = (index & (GROUP - 1)) as usize;
+        // Redundant by the caller's contract (see below).
+        debug_assert!(group < self.table.as_ref().map_or(0, |t| t.groups.len()));
+        debug_assert!(((index % self.span) as usize) < self.geometry.capacity);
+        // SAFETY: the page was added, so there is a table and `groups` is
+        // its group buffer (the invariant on `groups`), and the group number
+        // is below its length (groups are never taken back).
+        let first = unsafe { *self.groups.as_ptr().add(group) }?;
+        // SAFETY: a live group's first entry is the page's entry
+        // `g * GROUP`, and the index names an entry of the page, so `at`
+        // entries on lie below the capacity, inside the page.
+        Some(unsafe { first.add(at) })
     }
 
     /// The occupied entry `key` names, or `None` when the key is stale or
@@ -617,7 +701,7 @@ impl<T, H> UniformPool<T, H> {
     /// and entry first.
     fn rebuild_free_list(&mut self) {
         self.free_head = NONE;
-        self.free_entry = None;
+        self.spare = None;
         for page in (0..self.slots().len()).rev() {
             let Some(entries) = self.slots()[page].entries else {
                 continue;
@@ -630,7 +714,7 @@ impl<T, H> UniformPool<T, H> {
                     let generation = (*entry).generation;
                     if generation.is_multiple_of(2) && generation != RETIRED {
                         (*entry).slot.next = self.free_head;
-                        self.free_head = ((page as u32) << self.shift) | slot as u32;
+                        self.free_head = page as u32 * self.span + slot as u32;
                     }
                 }
             }
@@ -751,7 +835,7 @@ impl<T, H> PoolRawIter<T, H> {
                 continue;
             };
             let entry = pool.entry(entries, self.slot).as_ptr();
-            let index = ((self.page as u32) << pool.shift) | self.slot as u32;
+            let index = self.page as u32 * pool.span + self.slot as u32;
             self.slot += 1;
             if self.slot == pool.geometry.capacity {
                 self.slot = 0;
@@ -803,7 +887,7 @@ impl<T, H> PoolRawIter<T, H> {
                 let generation = unsafe { (*entry).generation };
                 if generation % 2 == 1 {
                     let key = PoolKey {
-                        index: ((page as u32) << pool.shift) | slot as u32,
+                        index: page as u32 * pool.span + slot as u32,
                         generation,
                         pool: pool.id,
                     };
@@ -1003,12 +1087,11 @@ fn page_base<T>(entries: NonNull<UniformEntry<T>>, geometry: &PageGeometry) -> N
     unsafe { entries.cast::<u8>().sub(geometry.data_offset) }
 }
 
-/// The most pages a pool with `shift` slot bits per key index can number:
-/// key indices are `u32`s of page and slot bits, so `2^(32 - shift)`. In
-/// `u64`: `shift` is 0 when a page holds one entry, and `usize` may have 32
+/// The most pages a pool with `span` key indices per page can number: key
+/// indices are `u32`s, so `2^32 / span`. In `u64`: `usize` may have 32
 /// bits.
-const fn max_pages(shift: u32) -> u64 {
-    1 << (32 - shift)
+const fn max_pages(span: u32) -> u64 {
+    (1 << 32) / span as u64
 }
 
 #[cfg(test)]
@@ -1213,10 +1296,77 @@ mod tests {
     }
 
     #[test]
-    fn the_page_limit_fits_every_shift_on_every_target() {
-        assert_eq!(max_pages(0), 1 << 32, "one entry per page");
-        assert_eq!(max_pages(11), 1 << 21);
-        assert_eq!(max_pages(32), 1);
+    fn keys_resolve_through_the_groups_of_pages_of_several_groups() {
+        use std::collections::HashMap;
+        // 8-byte entries: a 4 KiB page holds 512, two groups of indices.
+        let mut pool: UniformPool<u32> = UniformPool::with_page_size(PageSize::new(4096).unwrap());
+        let per_page = pool.geometry.capacity;
+        assert!(per_page > GROUP as usize, "pages of several groups");
+        let keys: Vec<_> = (0..3 * per_page as u32).map(|i| pool.insert(i)).collect();
+        assert_eq!(keys[per_page + 3].index, pool.span + 3, "page 1, entry 3");
+        // Each key finds the entry that iteration walks to.
+        let walked: HashMap<PoolKey, *const u32> = pool
+            .iter()
+            .map(|(k, v)| (k, core::ptr::from_ref(v)))
+            .collect();
+        assert_eq!(walked.len(), keys.len());
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(core::ptr::from_ref(&pool[*k]), walked[k]);
+            assert_eq!(pool[*k], i as u32);
+        }
+        // The middle page, emptied and returned: its keys fail (its groups
+        // are gone), the others still work.
+        for k in &keys[per_page..2 * per_page] {
+            pool.remove(*k);
+        }
+        pool.shrink_to_fit();
+        assert_eq!(pool.capacity(), 2 * per_page);
+        let lives = |i: usize| !(per_page..2 * per_page).contains(&i);
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(pool.get(*k).copied(), lives(i).then_some(i as u32));
+        }
+        // The page number comes back with generations above the old keys'.
+        let again: Vec<_> = (0..per_page as u32)
+            .map(|i| pool.insert(i + 10_000))
+            .collect();
+        assert!(again.iter().all(|k| k.index / pool.span == 1));
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(pool.get(*k).copied(), lives(i).then_some(i as u32));
+        }
+        for (i, k) in again.iter().enumerate() {
+            assert_eq!(pool.remove(*k), Some(i as u32 + 10_000));
+        }
+    }
+
+    #[test]
+    fn removals_in_a_row_keep_every_vacated_entry() {
+        let mut pool = small::<u64>();
+        let keys: Vec<_> = (0..30).map(|i| pool.insert(i)).collect();
+        // The first removal's entry is the spare; each later removal pushes
+        // the spare before it on the free list.
+        for k in &keys[10..20] {
+            pool.remove(*k);
+        }
+        let capacity = pool.capacity();
+        let reused: Vec<_> = (0..10).map(|i| pool.insert(100 + i)).collect();
+        assert_eq!(pool.capacity(), capacity, "no page added");
+        let mut indices: Vec<_> = reused.iter().map(|k| k.index).collect();
+        indices.reverse();
+        assert_eq!(
+            indices,
+            keys[10..20].iter().map(|k| k.index).collect::<Vec<_>>(),
+            "last in, first out"
+        );
+        for (i, k) in reused.iter().enumerate() {
+            assert_eq!(pool[*k], 100 + i as u64);
+        }
+    }
+
+    #[test]
+    fn the_page_limit_fits_every_span_on_every_target() {
+        assert_eq!(max_pages(GROUP), 1 << 24, "a group per page");
+        assert_eq!(max_pages(GROUP << 3), 1 << 21);
+        assert_eq!(max_pages(1 << 28), 16, "4-byte entries in 1 GiB pages");
     }
 
     #[test]
