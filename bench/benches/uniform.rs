@@ -53,9 +53,10 @@ fn churn_slab(slab: &mut slab::Slab<u64>, keys: &mut [usize], rng: &mut XorShift
 /// shows what a churn step's instruction count alone costs on `slab`'s
 /// layout, without any extra load, store, check or cache line. The pool's
 /// step ran 32 instructions more than `slab`'s when this row was added (69
-/// against 37, counted in the disassembly, `bench/notes/uniform.md`), and
-/// runs 28 more since its counters stay in registers (66 against 38,
-/// counted by callgrind, COUNTERS.md).
+/// against 37, counted in the disassembly, `bench/notes/uniform.md`), 28
+/// more once its counters stayed in registers (66 against 38, counted by
+/// callgrind, COUNTERS.md), and 21 more since a key resolves through
+/// groups of 256 indices (59 against 38).
 #[inline(never)]
 fn churn_slab_plus_32(
     slab: &mut slab::Slab<u64>,
