@@ -382,8 +382,12 @@ impl<T> PageTable<T> {
     #[track_caller]
     fn add_page<H: Default>(&mut self, geometry: PageGeometry, span: u32, free_head: u32) -> u32 {
         let per_page = (span / GROUP) as usize;
-        let page = match self.free.pop() {
-            Some(page) => page as usize,
+        // Everything that may panic comes first: the page limit, the header,
+        // the page and room in both tables. Nothing after it panics, so
+        // `groups`' buffer moves only on the way to a normal return, where
+        // the pool takes it again (the invariant on `UniformPool::groups`).
+        let page = match self.free.last() {
+            Some(&page) => page as usize,
             None => {
                 let page = self.slots.len();
                 let max_pages = max_pages(span);
@@ -391,16 +395,27 @@ impl<T> PageTable<T> {
                 if page as u64 >= max_pages - 1 {
                     panic!("a UniformPool cannot hold more than {max_pages} pages of entries");
                 }
-                self.slots.push(PageSlot {
-                    entries: None,
-                    floor: 0,
-                });
-                self.groups.resize(self.slots.len() * per_page, None);
                 page
             }
         };
         let header = H::default();
         let base = self.raw.alloc_page();
+        let fresh = page == self.slots.len();
+        if fresh {
+            self.slots.reserve(1);
+            self.groups.reserve(per_page);
+        }
+        if fresh {
+            self.slots.push(PageSlot {
+                entries: None,
+                floor: 0,
+            });
+            let capacity = self.groups.capacity();
+            self.groups.resize(self.slots.len() * per_page, None);
+            debug_assert_eq!(capacity, self.groups.capacity(), "reserved above");
+        } else {
+            self.free.pop();
+        }
         // SAFETY: the page is fresh and starts with room for `H`, aligned.
         unsafe { base.cast::<H>().write(header) };
         // SAFETY: the geometry places the entries `data_offset` bytes into
@@ -1480,6 +1495,49 @@ mod tests {
                 panic!("a page header panics on drop");
             }
         }
+    }
+
+    /// A page header whose `default` panics (once) while `FAIL_DEFAULT` is
+    /// set.
+    struct Refusing;
+
+    std::thread_local! {
+        static FAIL_DEFAULT: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+    }
+
+    impl Default for Refusing {
+        fn default() -> Self {
+            if FAIL_DEFAULT.with(|f| f.replace(false)) {
+                panic!("a page header refuses to be made");
+            }
+            Refusing
+        }
+    }
+
+    #[test]
+    fn a_header_that_panics_while_a_page_is_added_leaves_the_pool_usable() {
+        let mut pool: UniformPool<u64, Refusing> =
+            UniformPool::with_page_size(PageSize::new(128).unwrap());
+        let per_page = pool.geometry.capacity as u64;
+        // Four pages: the group table's buffer is full, so the fifth page
+        // would move it.
+        let keys: Vec<_> = (0..4 * per_page).map(|i| pool.insert(i)).collect();
+        FAIL_DEFAULT.with(|f| f.set(true));
+        let caught =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.insert(u64::MAX)));
+        assert!(caught.is_err(), "the header's default panicked");
+        // Every lookup still reads the group table the pool points at.
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(pool[*k], i as u64);
+        }
+        let more: Vec<_> = (0..2 * per_page).map(|i| pool.insert(100 + i)).collect();
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(pool.remove(*k), Some(i as u64));
+        }
+        for (i, k) in more.iter().enumerate() {
+            assert_eq!(pool[*k], 100 + i as u64);
+        }
+        assert_eq!(pool.len(), more.len());
     }
 
     #[test]
