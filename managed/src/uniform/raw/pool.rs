@@ -291,8 +291,11 @@ impl<T, H: Default> UniformPool<T, H> {
     ///
     /// # Panics
     ///
-    /// When the pool would exceed `u32` key space (about four billion
-    /// entries), with a message.
+    /// When the pool would exceed the key space, with a message: 2^32
+    /// indices, of which each page takes its capacity rounded up to a
+    /// multiple of 256. That is about four billion entries when a page
+    /// holds 256 or more, and 2^24 pages when it holds fewer (the default
+    /// 4 KiB page holds 256 values of 12 bytes or less).
     #[inline]
     #[track_caller]
     pub fn insert(&mut self, value: T) -> PoolKey {
