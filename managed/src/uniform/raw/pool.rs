@@ -535,8 +535,10 @@ impl<T, H> UniformPool<T, H> {
     /// Removes every value (dropping them; a panicking destructor does not
     /// stop the others from being dropped). Every key becomes stale.
     pub fn clear(&mut self) {
-        self.drop_values();
-        self.rebuild_free_list();
+        // The emptied entries go back on the free list also when a
+        // destructor panics, so that no entry is lost to inserts.
+        let mut pool = scopeguard::guard(self, |pool| pool.rebuild_free_list());
+        pool.drop_values();
     }
 
     /// `(key, &value)` pairs, page by page in memory order, skipping holes.
@@ -1425,6 +1427,29 @@ mod tests {
         }
         drop(pool);
         log.assert_all_dropped_once(90);
+    }
+
+    #[test]
+    fn a_clear_that_meets_a_panicking_destructor_keeps_every_entry() {
+        let log = DropLog::default();
+        let mut pool = small::<Counted>();
+        for i in 0..40 {
+            pool.insert(if i == 13 {
+                log.make_panicking(i)
+            } else {
+                log.make(i)
+            });
+        }
+        let capacity = pool.capacity();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.clear()));
+        assert!(caught.is_err());
+        log.assert_all_dropped_once(40);
+        assert!(pool.is_empty());
+        // Every emptied entry is reused before a page is added.
+        for i in 0..capacity as u64 {
+            pool.insert(log.make(100 + i));
+        }
+        assert_eq!(pool.capacity(), capacity, "no page added");
     }
 
     #[test]
