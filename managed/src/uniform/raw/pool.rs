@@ -1429,9 +1429,9 @@ mod tests {
         log.assert_all_dropped_once(90);
     }
 
-    #[test]
-    fn a_clear_that_meets_a_panicking_destructor_keeps_every_entry() {
-        let log = DropLog::default();
+    /// A pool of 40 logged values on small pages, the 14th of which
+    /// panics when dropped.
+    fn with_a_panicking_value(log: &DropLog) -> UniformPool<Counted> {
         let mut pool = small::<Counted>();
         for i in 0..40 {
             pool.insert(if i == 13 {
@@ -1440,6 +1440,13 @@ mod tests {
                 log.make(i)
             });
         }
+        pool
+    }
+
+    #[test]
+    fn a_clear_that_meets_a_panicking_destructor_keeps_every_entry() {
+        let log = DropLog::default();
+        let mut pool = with_a_panicking_value(&log);
         let capacity = pool.capacity();
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.clear()));
         assert!(caught.is_err());
@@ -1455,14 +1462,7 @@ mod tests {
     #[test]
     fn panicking_destructor_still_drops_the_rest() {
         let log = DropLog::default();
-        let mut pool = small::<Counted>();
-        for i in 0..40 {
-            pool.insert(if i == 13 {
-                log.make_panicking(i)
-            } else {
-                log.make(i)
-            });
-        }
+        let pool = with_a_panicking_value(&log);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(pool)));
         assert!(result.is_err());
         log.assert_all_dropped_once(40);
