@@ -78,7 +78,7 @@ impl<T> Drop for List<'_, T> {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let arena = &DropArena::new();
     let mut list = List::new(arena);
     for word in ["arena", "drop", "a", "from", "nodes"] {

@@ -115,7 +115,7 @@ impl Heap {
     }
 }
 
-fn main() {
+pub(crate) fn main() {
     let heap = Heap::new();
     let pi = Value::number(std::f64::consts::PI);
     let nan = Value::number(f64::NAN * 2.0);

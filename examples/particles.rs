@@ -191,7 +191,7 @@ struct Label<'a> {
     particle: ParticleKey,
 }
 
-fn main() {
+pub(crate) fn main() {
     let mut world = World::new();
     let left = world.add_emitter(Vec2::new(-10.0, 0.0), 4.0);
     let right = world.add_emitter(Vec2::new(10.0, 0.0), 6.0);

@@ -42,7 +42,7 @@ fn len(v: &Value<'_>) -> usize {
     }
 }
 
-fn main() -> Result<(), AllocError> {
+pub(crate) fn main() -> Result<(), AllocError> {
     make_guard!(guard);
     let (mut arena, mut state) = Arena::<'_, 0>::with_capacity(guard, 256 << 10);
     let mut env = Env {

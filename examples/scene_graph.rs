@@ -185,7 +185,7 @@ fn housekeeping(heap: &mut Heap<Scene<'static>>) -> CollectStats {
     stats
 }
 
-fn main() {
+pub(crate) fn main() {
     let mut heap: Heap<Scene<'static>> = Heap::new(|mc| Scene {
         root: new_node(mc, "world", Transform::IDENTITY),
         by_name: HashMap::new(),

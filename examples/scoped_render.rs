@@ -215,7 +215,7 @@ fn trace(
     V3(0.0, 0.0, 0.0)
 }
 
-fn main() {
+pub(crate) fn main() {
     let scene = [
         Sphere {
             center: V3(0.0, -100.5, -1.0),

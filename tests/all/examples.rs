@@ -1,0 +1,64 @@
+//! Runs the example programs (all but the tour, which writes files): each
+//! asserts what it shows, so each is a test of the public API as a user
+//! writes it. Ignored under Miri: they use the safe API only, whose unsafe
+//! code the runtime's own suites run there, and they run for seconds
+//! natively (hours under the interpreter).
+
+#[path = "../../examples/drop_arena_list.rs"]
+mod drop_arena_list;
+#[path = "../../examples/hot_nan_tagging.rs"]
+mod hot_nan_tagging;
+#[path = "../../examples/interpreter.rs"]
+mod interpreter;
+#[path = "../../examples/particles.rs"]
+mod particles;
+#[cfg(target_pointer_width = "64")]
+#[path = "../../examples/region_scene.rs"]
+mod region_scene;
+#[path = "../../examples/scene_graph.rs"]
+mod scene_graph;
+#[path = "../../examples/scoped_render.rs"]
+mod scoped_render;
+
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn drop_arena_list_runs() {
+    drop_arena_list::main();
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn hot_nan_tagging_runs() {
+    hot_nan_tagging::main();
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn interpreter_runs() {
+    interpreter::main().expect("the program runs without a language error");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn particles_runs() {
+    particles::main();
+}
+
+#[cfg(target_pointer_width = "64")]
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn region_scene_runs() {
+    region_scene::main().expect("the region has room for the scene");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn scene_graph_runs() {
+    scene_graph::main();
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn scoped_render_runs() {
+    scoped_render::main();
+}
