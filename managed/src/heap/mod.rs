@@ -69,6 +69,17 @@
 //!   freed by a collection, which runs no mutation.
 //!
 //! `docs/notes/heap.md` has the full argument and the collector's design.
+//!
+//! # Collecting during a long computation
+//!
+//! A collection runs between mutations only: inside one, handles held in
+//! local variables are invisible to the collector, so it could not rewrite
+//! them. A program that allocates a lot in one computation (an interpreter
+//! running a long loop, a simulation's frame) keeps what it still needs in
+//! the root and runs in steps, one `mutate` per step, calling
+//! [`collect_if_due`](Heap::collect_if_due) between them: an interpreter
+//! keeps its value stack and call frames in the root, a REPL runs one
+//! top-level form per step (`examples/interpreter.rs`).
 
 mod arena;
 mod gc;
