@@ -2,7 +2,7 @@
 //! reclamation by reachability, compaction in one call.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use managed::heap::{CollectStats, Pacing};
@@ -546,13 +546,6 @@ fn collect_if_due_follows_the_pacing() {
     assert_eq!(heap.detailed_stats().allocated_since_collection, 0);
 }
 
-/// A cell of the list a [`Stepper`] builds.
-#[derive(Managed)]
-struct Cons<'gc> {
-    value: u64,
-    next: Option<Gc<'gc, Cons<'gc>>>,
-}
-
 /// A long computation kept in the root, so that it can run one step per
 /// mutation with collections between steps: each step builds a list of
 /// `LIST` cells and keeps the last `KEPT` lists, the older ones becoming
@@ -560,21 +553,11 @@ struct Cons<'gc> {
 #[derive(Managed)]
 struct Stepper<'gc> {
     step: u64,
-    recent: std::collections::VecDeque<Gc<'gc, Cons<'gc>>>,
+    recent: VecDeque<Gc<'gc, Link<'gc>>>,
 }
 
 const LIST: u64 = 100;
 const KEPT: usize = 4;
-
-/// The sum of a list of cells.
-fn cons_sum<'gc>(mc: &Mutation<'gc>, mut at: Option<Gc<'gc, Cons<'gc>>>) -> u64 {
-    let mut sum = 0;
-    while let Some(cell) = at {
-        sum += mc[cell].value;
-        at = mc[cell].next;
-    }
-    sum
-}
 
 /// The pattern the heap's docs give for a long computation: its state in
 /// the root, one `mutate` per step, `collect_if_due` between steps. The
@@ -591,7 +574,7 @@ fn a_long_computation_run_in_steps_collects_between_them() {
     };
     let mut heap: Heap<Stepper<'static>> = Heap::with_chunk_size(4096, |_| Stepper {
         step: 0,
-        recent: std::collections::VecDeque::new(),
+        recent: VecDeque::new(),
     });
     heap.set_pacing(Pacing {
         min_bytes: pace,
@@ -605,7 +588,7 @@ fn a_long_computation_run_in_steps_collects_between_them() {
             for k in 0..LIST {
                 head = Some(Gc::new(
                     mc,
-                    Cons {
+                    Link {
                         value: m.step * 1000 + k,
                         next: head,
                     },
@@ -619,7 +602,7 @@ fn a_long_computation_run_in_steps_collects_between_them() {
             for (age, &list) in m.recent.iter().rev().enumerate() {
                 let step = m.step - age as u64;
                 assert_eq!(
-                    cons_sum(mc, Some(list)),
+                    chain_values(mc, Some(list)).iter().sum::<u64>(),
                     step * 1000 * LIST + LIST * (LIST - 1) / 2
                 );
             }
@@ -640,7 +623,7 @@ fn a_long_computation_run_in_steps_collects_between_them() {
     );
     // What the heap holds is bounded by the window and the pacing, not by
     // the run's length (2,000 steps allocate 3.2 MB natively).
-    let window = (KEPT + 1) * LIST as usize * size_of::<Cons<'static>>();
+    let window = (KEPT + 1) * LIST as usize * size_of::<Link<'static>>();
     assert!(
         most_reserved <= 4 * (window + pace),
         "{most_reserved} bytes reserved at most, for a window of {window} bytes"
@@ -648,7 +631,7 @@ fn a_long_computation_run_in_steps_collects_between_them() {
     let last = heap.collect();
     assert_eq!(
         freed + last.freed_bytes,
-        (steps - KEPT) * LIST as usize * size_of::<Cons<'static>>(),
+        (steps - KEPT) * LIST as usize * size_of::<Link<'static>>(),
         "every list that left the window was reclaimed, and nothing else"
     );
 }
