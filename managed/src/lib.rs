@@ -14,7 +14,7 @@
 //! | insert and remove anywhere by a checked `Copy` key; values never move | [`UniformPool`](uniform::UniformPool) | `slab` | iteration of a half-empty pool 1.21-1.24; insert/remove churn 1.63-1.74 (open) |
 //! | dense objects behind stable handles, walked at slice speed | [`ContiguousUniformPool`](contiguous::ContiguousUniformPool), [`Proxy`](contiguous::Proxy) | slotmap's `DenseSlotMap` | `map` 0.77-0.95 (`Vec` 1.00-1.05), `retain` 0.50-0.54, insert/remove by key 0.66-0.74, by proxy 0.72-0.83 (0.77 before proxies recorded positions), key lookup 0.73-1.13 across runs (paired medians 0.96-1.04), `Proxy::with` 0.77-0.94 (1.19-1.44 when an object was removed since the last pass), `PoolRef::by_proxy` 0.57-0.73; `par_map` 0.99 a `Vec`'s `par_iter_mut` (feature `rayon`) |
 //! | bump allocation whose holes a compaction reclaims, handles that follow moves | [`region::Arena`], [`region::Forward`] | `bumpalo` | allocation 0.72-1.02; compacting a whole value 7.9-8.4x a memcpy of the survivors |
-//! | object graphs with cycles and parent links, collected by reachability | [`heap::Heap`], [`heap::Gc`] | `gc-arena` | GCBench 0.61-0.66, median 0.64 over five runs (collections alone 0.75-0.80), 0.81x its heap bytes; a collection 4.2-4.4x a memcpy of the live bytes |
+//! | object graphs with cycles and parent links, collected by reachability, with handles the program keeps anywhere | [`heap::Heap`], [`heap::Gc`], [`heap::Held`] | `gc-arena` | GCBench 0.61-0.66, median 0.64 over five runs (collections alone 0.75-0.80), 0.81x its heap bytes; a collection 4.2-4.4x a memcpy of the live bytes |
 //! | values of different types behind one trait object, in order | [`MultisizePageQueue`](multisize::MultisizePageQueue) and its deque and stack | `VecDeque<Box<dyn Trait>>` | push + pop 0.37-0.45 (0.29-0.38 on an aged heap); iteration 0.21-0.26 once the heap has aged |
 //! | values and raw blocks of any layout, freed anywhere, never moved | [`MultisizePool`](multisize::MultisizePool) | `Box`, `std::alloc` | raw blocks 0.48-0.54, typed values 0.55-0.60 |
 //! | a typed arena whose boxes can be given back one at a time | [`DropArena`](drop_arena::DropArena) | the `drop_arena` crate, `typed-arena`, `Box` | churn 1.01-1.07 (`Box` 0.48-0.49), allocation 0.95-1.00 (`typed-arena`) |
@@ -303,7 +303,7 @@ pub mod prelude {
 
     pub use crate::drop_arena::{DropArena, DropBox};
 
-    pub use crate::heap::{Gc, Heap, Mutation, Pacing, Rootable};
+    pub use crate::heap::{Gc, Heap, Held, Mutation, Pacing, Rootable};
 
     pub use crate::hot::{Pool, PoolBox, PoolRc, Slot, SlotState};
 

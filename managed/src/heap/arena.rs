@@ -122,6 +122,10 @@ pub struct HeapStats {
     pub objects_with_destructors: usize,
     /// Collections run.
     pub collections: u64,
+    /// Objects held from outside the heap: the [`Held`](super::Held)
+    /// handles made and not yet found dropped by a collection (clones
+    /// count once).
+    pub held: usize,
 }
 
 impl fmt::Display for HeapStats {
@@ -189,6 +193,7 @@ impl<R: Rootable> Heap<R> {
             allocated_since_collection: self.raw.allocated_since(),
             objects_with_destructors: self.raw.with_destructors(),
             collections: self.raw.collections(),
+            held: self.raw.held.len(),
         }
     }
 
@@ -264,6 +269,57 @@ impl<R: Rootable> Heap<R> {
         f: impl for<'gc> FnOnce(&mut Mutation<'gc>, &mut R::Root<'gc>) -> O,
     ) -> O {
         self.run_mutation(f)
+    }
+
+    /// Runs `f` with a shared token and the root shared, at a fresh brand
+    /// `'gc`; returns what `f` returns (which cannot hold a handle).
+    ///
+    /// The reading twin of [`mutate`](Self::mutate), for code that only
+    /// looks (rendering, queries, a `&self` method of the program's): it
+    /// borrows the heap shared, so several reads may be nested. Objects
+    /// are read (`mc[gc]`, `gc.get(mc)`, `mc[&held]`) and may be allocated
+    /// and [held](Mutation::hold), but not written: that needs the
+    /// exclusive token of a mutation.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// #[derive(Managed)]
+    /// struct Line {
+    ///     text: String,
+    /// }
+    ///
+    /// struct Editor {
+    ///     heap: Heap<Vec<Gc<'static, Line>>>,
+    /// }
+    ///
+    /// impl Editor {
+    ///     /// Reads the document through `&self`.
+    ///     fn render(&self) -> String {
+    ///         self.heap.read(|mc, lines| {
+    ///             lines.iter().map(|&l| mc[l].text.as_str()).collect::<Vec<_>>().join("\n")
+    ///         })
+    ///     }
+    /// }
+    ///
+    /// let editor = Editor {
+    ///     heap: Heap::new(|mc| vec![
+    ///         Gc::new(mc, Line { text: "one".into() }),
+    ///         Gc::new(mc, Line { text: "two".into() }),
+    ///     ]),
+    /// };
+    /// assert_eq!(editor.render(), "one\ntwo");
+    /// ```
+    ///
+    /// ```compile_fail
+    /// use managed::prelude::*;
+    ///
+    /// let heap: Heap<Vec<Gc<'static, u32>>> = Heap::new(|mc| vec![Gc::new(mc, 1u32)]);
+    /// // Writing needs `mutate`: the token of a read is shared.
+    /// heap.read(|mc, root| mc[root[0]] += 1);
+    /// ```
+    pub fn read<O>(&self, f: impl for<'gc> FnOnce(&Mutation<'gc>, &R::Root<'gc>) -> O) -> O {
+        self.run_read(f)
     }
 
     /// Collects: marks every object reachable from the root, runs the

@@ -53,6 +53,48 @@
 //! });
 //! ```
 //!
+//! # Handles outside the heap
+//!
+//! A `Gc` lives inside a mutation or in the root's graph. A handle that the
+//! program keeps elsewhere (in a UI widget, an undo command, a callback, a
+//! `Vec` of its own) is a [`Held`]: [`Mutation::hold`] makes one, and any
+//! later mutation of the same heap redeems it with
+//! [`fetch`](Mutation::fetch) or `mc[&held]`. It keeps its object alive
+//! (it is a root) and follows it when a collection moves it; once every
+//! clone is dropped, the object is collected like any other.
+//!
+//! ```
+//! use managed::prelude::*;
+//!
+//! #[derive(Managed)]
+//! struct Paragraph {
+//!     text: String,
+//! }
+//!
+//! /// The program's own state, outside the heap.
+//! struct Window {
+//!     title: String,
+//!     showing: Held<Paragraph>,
+//! }
+//!
+//! let mut heap: Heap<Vec<Gc<'static, Paragraph>>> = Heap::new(|_| Vec::new());
+//! let window = heap.mutate(|mc, doc| {
+//!     for text in ["one", "two", "three"] {
+//!         doc.push(Gc::new(mc, Paragraph { text: text.into() }));
+//!     }
+//!     Window { title: "second".into(), showing: mc.hold(doc[1]) }
+//! });
+//! // The document drops its first two paragraphs; the window still shows one.
+//! heap.mutate(|_, doc| doc.drain(..2).for_each(drop));
+//! let stats = heap.collect();
+//! assert_eq!((stats.live_objects, stats.dropped), (2, 1));
+//! heap.mutate(|mc, _| {
+//!     mc[&window.showing].text.push_str(" (edited)");
+//!     assert_eq!(mc[&window.showing].text, "two (edited)");
+//! });
+//! assert_eq!(window.title, "second");
+//! ```
+//!
 //! # How it is safe
 //!
 //! - **Handles cannot outlive a collection unvisited.** Every
@@ -64,6 +106,11 @@
 //! - **Aliased handles, exclusive access.** Reading borrows the token
 //!   shared, writing borrows it exclusively: many handles may point at one
 //!   object, but the borrow checker sees one `&mut` at a time.
+//! - **Held handles are roots with a checked owner.** A [`Held`] is not
+//!   branded, so it may live anywhere; each collection treats it as a
+//!   root and rewrites the address it keeps, and a mutation redeems it
+//!   only if it carries that heap's id (never reused), so a handle of
+//!   another heap, or of a heap that is gone, is refused at run time.
 //! - **Destructors cannot see dead objects.** A destructor has no token, so
 //!   it cannot dereference the handles its object holds; objects are only
 //!   freed by a collection, which runs no mutation.
@@ -83,10 +130,12 @@
 
 mod arena;
 mod gc;
+mod held;
 mod raw;
 mod rootable;
 
 pub use arena::{Heap, HeapStats, Mutation, Pacing};
 pub use gc::Gc;
+pub use held::Held;
 pub use raw::{CollectStats, GcKind};
 pub use rootable::Rootable;

@@ -8,6 +8,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use managed::heap::{CollectStats, Pacing};
 use managed::prelude::*;
 
+use crate::common::{panic_location, panic_message};
+
 thread_local! {
     /// Ids of the `Probe`s dropped on this thread, in order.
     static DROPPED: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
@@ -916,4 +918,229 @@ fn a_handle_to_an_object_marked_earlier_is_rewritten_when_it_moves() {
         assert_eq!(chain_values(mc, Some(last)), [4 * per_chunk as u64 - 1, 77]);
         assert!(mc[first].next.unwrap() == mc[last].next.unwrap());
     });
+}
+
+/// Handles held outside the heap (in a `Vec` of the program's) keep their
+/// objects and what those reach alive across collections that move them,
+/// and release them when the last clone is dropped; each object is
+/// dropped once.
+#[test]
+fn held_handles_keep_objects_alive_follow_moves_and_release_them() {
+    take_dropped();
+    let n = if cfg!(miri) { 24 } else { 600 };
+    let mut heap: Heap<()> = Heap::with_chunk_size(4096, |_| ());
+    // Every third node is held, each with one child; the others are
+    // garbage between them, so that every collection moves the held ones.
+    let mut held: Vec<Held<Node<'static>>> = heap.mutate(|mc, ()| {
+        let mut held = Vec::new();
+        for i in 0..n {
+            let parent = node(mc, 2 * i, &format!("n{i}"));
+            let child = node(mc, 2 * i + 1, &format!("c{i}"));
+            mc[child].parent = Some(parent);
+            mc[parent].children.push(child);
+            if i % 3 == 0 {
+                held.push(mc.hold(parent));
+            }
+        }
+        held
+    });
+    let kept = held.len() as u64;
+    assert_eq!(heap.detailed_stats().held, held.len());
+    let addresses = |heap: &mut Heap<()>, held: &[Held<Node<'static>>]| -> Vec<usize> {
+        heap.mutate(|mc, ()| held.iter().map(|h| mc.fetch(h).as_ptr().addr()).collect())
+    };
+    let before = addresses(&mut heap, &held);
+    let stats = heap.collect();
+    assert_eq!(stats.live_objects as u64, 2 * kept);
+    assert_eq!(take_dropped().len() as u64, 2 * (n - kept));
+    let after = addresses(&mut heap, &held);
+    assert_ne!(before, after, "the held objects moved");
+    heap.mutate(|mc, ()| {
+        for (k, h) in held.iter().enumerate() {
+            let i = 3 * k;
+            assert_eq!(mc[h].name, format!("n{i}"));
+            let child = mc[h].children[0];
+            assert_eq!(mc[child].name, format!("c{i}"));
+            assert!(Gc::ptr_eq(mc[child].parent.unwrap(), mc.fetch(h)));
+            mc[h].name.push('!');
+        }
+    });
+    // A clone holds the same object; the object stays until both go.
+    let clone = held[0].clone();
+    assert!(Held::ptr_eq(&clone, &held[0]));
+    assert!(!Held::ptr_eq(&held[1], &held[0]));
+    held.remove(0);
+    heap.collect();
+    assert!(take_dropped().is_empty());
+    assert_eq!(heap.mutate(|mc, ()| mc[&clone].name.clone()), "n0!");
+    drop(clone);
+    // Every other handle released: exactly those nodes and children go.
+    let released: Vec<u64> = (1..held.len())
+        .step_by(2)
+        .flat_map(|k| [6 * (k as u64 + 1), 6 * (k as u64 + 1) + 1])
+        .collect();
+    let mut k = 0;
+    held.retain(|_| {
+        k += 1;
+        k % 2 == 1
+    });
+    let stats = heap.collect();
+    let mut expected = vec![0, 1];
+    expected.extend(released);
+    expected.sort_unstable();
+    assert_eq!(take_dropped(), expected);
+    assert_eq!(stats.live_objects, 2 * held.len());
+    assert_eq!(heap.detailed_stats().held, held.len());
+    heap.mutate(|mc, ()| {
+        for h in &held {
+            let name = mc[h].name.clone();
+            assert!(name.starts_with('n') && name.ends_with('!'), "{name}");
+        }
+    });
+    drop(heap);
+    assert_eq!(take_dropped().len(), 2 * held.len());
+    // The handles outlive their heap: dropping them touches nothing freed.
+    drop(held);
+}
+
+/// A handle is redeemed by its own heap only: another heap's mutation
+/// refuses it, with a panic at the caller's line or `None`, and so does a
+/// heap made after its own was dropped.
+#[test]
+fn a_held_handle_is_refused_by_another_heap() {
+    let mut a: Heap<()> = Heap::new(|_| ());
+    let mut b: Heap<()> = Heap::new(|_| ());
+    let held: Held<u64> = a.mutate(|mc, ()| mc.hold(Gc::new(mc, 7u64)));
+    assert_eq!(a.mutate(|mc, ()| mc[&held]), 7);
+    assert!(b.mutate(|mc, ()| mc.try_fetch(&held).is_none()));
+    let refused = catch_unwind(AssertUnwindSafe(|| {
+        b.mutate(|mc, ()| {
+            let _ = mc.fetch(&held);
+        })
+    }));
+    assert_eq!(
+        panic_message(refused),
+        "a `Held` handle was fetched in a mutation of another heap than its own"
+    );
+    let here = file!();
+    let (file, line) = panic_location(|| {
+        b.mutate(|mc, ()| mc[&held] += 1);
+    });
+    assert_eq!((file.as_str(), line), (here, line!() - 2));
+    let (file, line) = panic_location(|| {
+        b.mutate(|mc, ()| {
+            let _ = mc.fetch(&held);
+        });
+    });
+    assert_eq!((file.as_str(), line), (here, line!() - 3));
+    drop(a);
+    let mut c: Heap<()> = Heap::new(|_| ());
+    assert!(c.mutate(|mc, ()| mc.try_fetch(&held).is_none()));
+    assert!(b.mutate(|mc, ()| mc.try_fetch(&held).is_none()));
+}
+
+/// Holding and dropping handles without ever collecting keeps the heap's
+/// table of held objects at a few entries: a full table first unlists
+/// the handles dropped since.
+#[test]
+fn holding_and_dropping_without_collecting_keeps_the_table_small() {
+    let rounds = if cfg!(miri) { 50 } else { 10_000 };
+    let mut heap: Heap<Vec<Gc<'static, u64>>> = Heap::new(|mc| vec![Gc::new(mc, 1u64)]);
+    let keep: Held<u64> = heap.mutate(|mc, root| mc.hold(root[0]));
+    let reserved = heap.stats().reserved_bytes;
+    for i in 0..rounds {
+        heap.mutate(|mc, root| {
+            let h: Held<u64> = mc.hold(root[0]);
+            mc[&h] += i;
+        });
+        assert!(heap.detailed_stats().held <= 4);
+    }
+    assert_eq!(heap.stats().reserved_bytes, reserved);
+    heap.collect();
+    assert_eq!(heap.detailed_stats().held, 1);
+    assert_eq!(heap.mutate(|mc, _| mc[&keep]), 1 + (0..rounds).sum::<u64>());
+}
+
+/// A held handle stored inside an object of its own heap roots that
+/// object like an `Rc` cycle: it lives as long as the heap, and is dropped
+/// once, with the heap.
+#[test]
+fn a_handle_held_inside_its_own_heap_lives_as_long_as_the_heap() {
+    #[derive(Managed)]
+    struct Owner {
+        #[managed(skip)]
+        _probe: Probe,
+        me: Option<Held<Owner>>,
+    }
+    take_dropped();
+    let mut heap: Heap<()> = Heap::new(|_| ());
+    heap.mutate(|mc, ()| {
+        let owner = Gc::new(
+            mc,
+            Owner {
+                _probe: Probe::new(42),
+                me: None,
+            },
+        );
+        let me = mc.hold(owner);
+        mc[owner].me = Some(me);
+    });
+    assert_eq!(heap.collect().live_objects, 1);
+    assert!(take_dropped().is_empty());
+    drop(heap);
+    assert_eq!(take_dropped(), [42]);
+}
+
+/// The program's view of a document, read through `&self`.
+struct Reader {
+    heap: Heap<Scene<'static>>,
+}
+
+impl Reader {
+    /// The names under the root, read through a shared borrow.
+    fn names(&self) -> Vec<String> {
+        self.heap.read(|mc, scene| {
+            let root = scene.root;
+            mc[root]
+                .children
+                .iter()
+                .map(|&c| mc[c].name.clone())
+                .collect()
+        })
+    }
+}
+
+/// `read` borrows the heap shared: reads nest, run from `&self` methods,
+/// see what mutations wrote, and may allocate and hold objects (which a
+/// later collection keeps only if held).
+#[test]
+fn reads_borrow_the_heap_shared_and_nest() {
+    take_dropped();
+    let mut reader = Reader { heap: new_scene() };
+    reader.heap.mutate(|mc, scene| {
+        let root = scene.root;
+        add_child(mc, scene, root, 1, "a");
+        add_child(mc, scene, root, 2, "b");
+    });
+    assert_eq!(reader.names(), ["a", "b"]);
+    let heap = &reader.heap;
+    let (outer, inner, held) = heap.read(|mc, scene| {
+        let a = scene.by_name["a"];
+        let inner = heap.read(|mc2, scene2| {
+            let b = scene2.by_name["b"];
+            (mc2[b].name.clone(), heap.stats().live_bytes)
+        });
+        node(mc, 3, "garbage");
+        let kept: Held<Node<'static>> = mc.hold(node(mc, 4, "held"));
+        (mc[a].name.clone(), inner, kept)
+    });
+    assert_eq!((outer.as_str(), inner.0.as_str()), ("a", "b"));
+    assert!(inner.1 > 0);
+    let stats = reader.heap.collect();
+    assert_eq!((stats.live_objects, stats.dropped), (4, 1));
+    assert_eq!(take_dropped(), [3]);
+    assert_eq!(reader.heap.read(|mc, _| mc[&held].name.clone()), "held");
+    drop(held);
+    reader.heap.collect();
+    assert_eq!(take_dropped(), [4]);
 }

@@ -1,7 +1,9 @@
 //! Property tests of the managed heap: random programs of allocate, link,
-//! unlink, mutate, re-root and collect, against a model graph. After every
-//! collection exactly the objects reachable in the model survive, with
-//! their values and edges, and exactly the others were dropped, once.
+//! unlink, mutate, re-root, hold from outside the heap, release and
+//! collect, against a model graph. After every collection exactly the
+//! objects reachable in the model (from the root and the held handles)
+//! survive, with their values and edges, and exactly the others were
+//! dropped, once.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
@@ -91,6 +93,12 @@ enum Op {
     Set { at: Addr, value: u64 },
     /// Points a slot at a node, or empties it.
     Root { slot: usize, to: Option<Addr> },
+    /// Holds a node from outside the heap (a `Held` handle).
+    Hold { at: Addr },
+    /// Drops one held handle.
+    Release { index: usize },
+    /// Puts a held node in a slot.
+    Fetch { index: usize, slot: usize },
     /// A full collection, then a check against the model.
     Collect,
 }
@@ -108,6 +116,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (addr(), any::<usize>()).prop_map(|(from, edge)| Op::Unlink { from, edge }),
         2 => (addr(), any::<u64>()).prop_map(|(at, value)| Op::Set { at, value }),
         2 => (0..SLOTS, prop::option::of(addr())).prop_map(|(slot, to)| Op::Root { slot, to }),
+        2 => addr().prop_map(|at| Op::Hold { at }),
+        1 => any::<usize>().prop_map(|index| Op::Release { index }),
+        1 => (any::<usize>(), 0..SLOTS).prop_map(|(index, slot)| Op::Fetch { index, slot }),
         1 => Just(Op::Collect),
     ]
 }
@@ -117,6 +128,8 @@ fn op() -> impl Strategy<Value = Op> {
 struct Model {
     nodes: HashMap<u64, (u64, Vec<u64>)>,
     slots: [Option<u64>; SLOTS],
+    /// The nodes held from outside the heap, as the handles are.
+    held: Vec<u64>,
     next_id: u64,
 }
 
@@ -136,6 +149,7 @@ impl Model {
     fn reachable(&self) -> HashSet<u64> {
         let mut seen = HashSet::new();
         let mut stack: Vec<u64> = self.slots.iter().flatten().copied().collect();
+        stack.extend(&self.held);
         while let Some(id) = stack.pop() {
             if seen.insert(id) {
                 stack.extend(&self.nodes[&id].1);
@@ -157,11 +171,16 @@ fn resolve<'gc>(mc: &Mutation<'gc>, slots: &Slots<'gc>, a: &Addr) -> Option<Gc<'
     Some(at)
 }
 
-/// Walks the heap's graph from the slots and compares it with the model.
-fn check(heap: &mut Heap<Slots<'static>>, model: &Model) {
+/// Walks the heap's graph from the slots and the held handles and compares
+/// it with the model.
+fn check(heap: &mut Heap<Slots<'static>>, held: &[Held<Node<'static>>], model: &Model) {
     heap.mutate(|mc, root| {
         let mut seen = HashSet::new();
         let mut stack: Vec<Gc<'_, Node<'_>>> = root.slots.iter().flatten().copied().collect();
+        let held: Vec<Gc<'_, Node<'_>>> = held.iter().map(|h| mc.fetch(h)).collect();
+        let held_ids: Vec<u64> = held.iter().map(|&n| mc[n].id.0).collect();
+        assert_eq!(held_ids, model.held);
+        stack.extend(held);
         for (slot, model_slot) in root.slots.iter().zip(&model.slots) {
             assert_eq!(slot.map(|n| mc[n].id.0), *model_slot);
         }
@@ -215,6 +234,9 @@ fn run(ops: &[Op], chunk_size: usize) {
     let mut heap: Heap<Slots<'static>> = Heap::with_chunk_size(chunk_size, |_| Slots {
         slots: vec![None; SLOTS],
     });
+    // Declared after the heap, so dropped before it (as the model's held
+    // nodes are released before the heap drops); either order is sound.
+    let mut held: Vec<Held<Node<'static>>> = Vec::new();
     /// Disarms the panicking destructors before the heap drops (also when a
     /// failed assertion unwinds: a second panic would abort the run).
     struct Disarm;
@@ -248,8 +270,10 @@ fn run(ops: &[Op], chunk_size: usize) {
                         "every unreachable node is dropped"
                     );
                     model.nodes.retain(|id, _| reachable.contains(id));
-                    check(&mut heap, &model);
+                    check(&mut heap, &held, &model);
                     assert_eq!(heap.detailed_stats().used_bytes, stats.live_bytes);
+                    // The collection unlisted every dropped handle.
+                    assert_eq!(heap.detailed_stats().held, held.len());
                 }
                 Err(_) => {
                     // A destructor panicked: the ones swept are gone, the
@@ -257,8 +281,16 @@ fn run(ops: &[Op], chunk_size: usize) {
                     model.nodes.retain(|id, _| {
                         reachable.contains(id) || dropped.binary_search(id).is_err()
                     });
-                    check(&mut heap, &model);
+                    check(&mut heap, &held, &model);
                 }
+            }
+            continue;
+        }
+        if let Op::Release { index } = op {
+            if !held.is_empty() {
+                let i = index % held.len();
+                held.remove(i);
+                model.held.remove(i);
             }
             continue;
         }
@@ -308,7 +340,22 @@ fn run(ops: &[Op], chunk_size: usize) {
                 model.slots[*slot] = n.map(|n| mc[n].id.0);
                 root.slots[*slot] = n;
             }
-            Op::Collect => unreachable!("handled above"),
+            Op::Hold { at } => {
+                if let Some(n) = resolve(mc, root, at) {
+                    model.held.push(mc[n].id.0);
+                    held.push(mc.hold(n));
+                }
+            }
+            Op::Fetch { index, slot } => {
+                if !held.is_empty() {
+                    let h = &held[index % held.len()];
+                    let n = mc.fetch(h);
+                    assert!(Held::ptr_eq(h, &mc.hold(n)));
+                    root.slots[*slot] = Some(n);
+                    model.slots[*slot] = Some(mc[n].id.0);
+                }
+            }
+            Op::Collect | Op::Release { .. } => unreachable!("handled above"),
         });
     }
     assert!(
@@ -316,6 +363,7 @@ fn run(ops: &[Op], chunk_size: usize) {
         "nothing is dropped outside a collection"
     );
     drop(disarm);
+    drop(held);
     drop(heap);
     all_dropped.extend(take_dropped());
     all_dropped.sort_unstable();

@@ -46,6 +46,22 @@ impl<R: Rootable> Heap<R> {
         f(Mutation::new(&mut self.raw), root)
     }
 
+    /// Runs `f` with a shared token and the root shared, at a fresh brand
+    /// ([`Heap::read`]).
+    #[inline]
+    pub(in crate::heap) fn run_read<O>(
+        &self,
+        f: impl for<'gc> FnOnce(&Mutation<'gc>, &R::Root<'gc>) -> O,
+    ) -> O {
+        let root = NonNull::from(&self.root).cast::<R::Root<'_>>();
+        // SAFETY: 1. as in `run_mutation`, the root at another brand, which
+        // `f` cannot relate to any other lifetime; 2. shared, for as long as
+        // the heap is: nothing writes the root meanwhile (writing it needs
+        // `&mut self`).
+        let root = unsafe { root.as_ref() };
+        f(Mutation::new_shared(&self.raw), root)
+    }
+
     /// Collects from the root ([`Heap::collect`]).
     pub(in crate::heap) fn collect_from_root(&mut self) -> CollectStats {
         let root = NonNull::from(&mut self.root).cast::<u8>();
@@ -66,6 +82,16 @@ impl<'gc> Mutation<'gc> {
         // SAFETY: `Mutation` is a transparent wrapper of `RawHeap`; the
         // brand is chosen by the caller, a `for<'gc>` closure.
         unsafe { &mut *(raw as *mut RawHeap).cast::<Self>() }
+    }
+
+    /// A shared token of `raw` ([`Heap::read`]), at a brand the caller (a
+    /// `for<'gc>` closure) cannot relate to any other lifetime. Through it
+    /// objects are read and allocated, never written (that needs `&mut`),
+    /// and nothing is collected (that needs the heap exclusively).
+    fn new_shared(raw: &RawHeap) -> &Self {
+        // SAFETY: `Mutation` is a transparent wrapper of `RawHeap`; the
+        // brand is chosen by the caller, a `for<'gc>` closure.
+        unsafe { &*(raw as *const RawHeap).cast::<Self>() }
     }
 
     /// Moves `value` into the heap; a handle to it ([`Mutation::alloc`]).

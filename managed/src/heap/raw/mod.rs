@@ -58,6 +58,9 @@ use super::arena::Pacing;
 
 mod arena;
 pub(super) mod gc;
+pub(super) mod held;
+
+use held::HeldTable;
 
 /// Bytes per granule: the unit of allocation, marking and movement.
 pub(crate) const GRANULE: usize = 8;
@@ -499,6 +502,9 @@ pub(crate) struct RawHeap {
     fast: bool,
     /// When a collection is due, and the spare room a collection keeps.
     pacing: Pacing,
+    /// The heap's id and the objects held from outside it: roots, next to
+    /// the root value.
+    pub(in crate::heap) held: HeldTable,
 }
 
 impl RawHeap {
@@ -530,6 +536,7 @@ impl RawHeap {
             young_from: 0,
             fast: has_popcnt(),
             pacing: Pacing::default(),
+            held: HeldTable::new(),
         }
     }
 
@@ -814,7 +821,8 @@ impl RawHeap {
                 &*self.drops.get(),
             )
         };
-        let mut reserved = drops.capacity() * size_of::<DropEntry>() + self.queue.bytes();
+        let mut reserved =
+            drops.capacity() * size_of::<DropEntry>() + self.queue.bytes() + self.held.bytes();
         let mut used = 0;
         let mut chunks = 0;
         for &chunk in lists.iter().flatten().chain(large).chain(spare) {
@@ -834,7 +842,7 @@ impl RawHeap {
         unsafe { (*self.drops.get()).len() }
     }
 
-    /// Runs a full collection: marks from `root`, drops every unmarked
+    /// Runs a full collection: marks from `root` and the held handles, drops every unmarked
     /// object that has a destructor, slides the survivors of each chunk
     /// together and rewrites every handle.
     ///
@@ -849,10 +857,12 @@ impl RawHeap {
     ///
     /// 1. No reference to any object of this heap is live, and nothing
     ///    holds a handle to an object of this heap except `root` (the
-    ///    root value, traced with `root_kind`) and the objects reachable
-    ///    from it: those are the handles that are rewritten.
+    ///    root value, traced with `root_kind`), the cells of `self.held`
+    ///    and the objects reachable from either: those are the handles
+    ///    that are rewritten.
     /// 2. Every handle reachable from the root points to the start of a live
-    ///    object of this heap, of the type its kind describes.
+    ///    object of this heap, of the type its kind describes (the held
+    ///    cells' addresses do, by their invariant).
     pub(crate) unsafe fn collect(
         &mut self,
         root: NonNull<u8>,
@@ -896,7 +906,12 @@ impl RawHeap {
         // SAFETY: the root is a live value to which no reference is live
         // (caller), of the type `root_kind` describes.
         unsafe { (root_kind.mark)(root, &mut marker) };
-        // (The root's handles are rewritten whatever they reach.)
+        // The held handles are roots too; those whose last handle was
+        // dropped are unlisted first, so their objects can be reclaimed.
+        self.held.prune();
+        self.held.visit(&mut marker);
+        // (The root's and the held handles are rewritten whatever they
+        // reach.)
         let mut i = 0;
         while let Some((p, kind)) = marker.queue.get(i) {
             // The objects are traced in marking (breadth-first) order, far
@@ -1034,6 +1049,8 @@ impl RawHeap {
         // CPU has it.
         let fast = self.fast;
         let fix_of = |kind: &GcKind| if fast { kind.fix_fast } else { kind.fix };
+        // The held handles first, like the root's: whatever they reach.
+        self.held.visit(&mut fixer);
         // SAFETY: (all) the objects are live and unaliased (caller, 1.), the
         // prefix tables are computed, and `fix_fast` only runs where the
         // CPU has `popcnt` (`fast`).
@@ -1760,6 +1777,12 @@ impl RawHeap {
             .push_to(SpanKind::Free, drops.capacity() * size_of::<DropEntry>());
         map.push(list);
         map.push_uniform("work queue", 0, SpanKind::Free, self.queue.bytes());
+        let (held, held_bytes) = (self.held.len(), self.held.bytes());
+        let mut table = Block::new("held handles", 0);
+        table
+            .push(SpanKind::Metadata, held * size_of::<usize>())
+            .push_to(SpanKind::Free, held_bytes);
+        map.push(table);
     }
 }
 
