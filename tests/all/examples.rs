@@ -10,6 +10,8 @@ mod drop_arena_list;
 mod hot_nan_tagging;
 #[path = "../../examples/interpreter.rs"]
 mod interpreter;
+#[path = "../../examples/outliner.rs"]
+mod outliner;
 #[path = "../../examples/particles.rs"]
 mod particles;
 #[cfg(target_pointer_width = "64")]
@@ -36,6 +38,12 @@ fn hot_nan_tagging_runs() {
 #[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
 fn interpreter_runs() {
     interpreter::main().expect("the program runs without a language error");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn outliner_runs() {
+    outliner::main();
 }
 
 #[test]
