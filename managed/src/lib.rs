@@ -303,7 +303,7 @@ pub mod prelude {
 
     pub use crate::drop_arena::{DropArena, DropBox};
 
-    pub use crate::heap::{Gc, Heap, Held, Mutation, Pacing, Rootable};
+    pub use crate::heap::{Gc, GcWeak, Heap, Held, Mutation, Pacing, Rootable};
 
     pub use crate::hot::{Pool, PoolBox, PoolRc, Slot, SlotState};
 

@@ -11,7 +11,7 @@ use crate::visit::Managed;
 use super::arena::Mutation;
 use super::rootable::Rootable;
 
-pub use super::raw::gc::Gc;
+pub use super::raw::gc::{Gc, GcWeak};
 
 impl<'gc, T> Gc<'gc, T> {
     /// Moves `value` into the heap and returns a handle to it.
@@ -82,4 +82,36 @@ impl<T> fmt::Pointer for Gc<'_, T> {
 
 impl<T: Rootable> Rootable for Gc<'_, T> {
     type Root<'gc> = Gc<'gc, T::Root<'gc>>;
+}
+
+impl<T> GcWeak<'_, T> {
+    /// Whether two weak handles point at the same object (two handles
+    /// whose objects were dropped are equal too).
+    #[inline]
+    pub fn ptr_eq(this: Self, other: Self) -> bool {
+        this.ptr() == other.ptr()
+    }
+}
+
+impl<T> Clone for GcWeak<'_, T> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for GcWeak<'_, T> {}
+
+impl<T> fmt::Debug for GcWeak<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_dropped() {
+            f.write_str("GcWeak(dropped)")
+        } else {
+            write!(f, "GcWeak({:p})", self.ptr())
+        }
+    }
+}
+
+impl<T: Rootable> Rootable for GcWeak<'_, T> {
+    type Root<'gc> = GcWeak<'gc, T::Root<'gc>>;
 }

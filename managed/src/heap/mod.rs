@@ -95,6 +95,40 @@
 //! assert_eq!(window.title, "second");
 //! ```
 //!
+//! # Weak handles
+//!
+//! A [`GcWeak`] (from [`Gc::downgrade`]) points at an object without
+//! keeping it alive: a cache, an observer list or a "recently used" list
+//! that must not hold its entries. [`upgrade`](GcWeak::upgrade) gives a
+//! `Gc` while the object exists; once a collection finds the object
+//! unreachable, it drops it and every weak handle to it upgrades to `None`.
+//!
+//! ```
+//! use managed::prelude::*;
+//!
+//! #[derive(Managed)]
+//! struct Doc<'gc> {
+//!     open: Vec<Gc<'gc, String>>,
+//!     recent: Vec<GcWeak<'gc, String>>,
+//! }
+//!
+//! let mut heap: Heap<Doc<'static>> = Heap::new(|_| Doc { open: Vec::new(), recent: Vec::new() });
+//! heap.mutate(|mc, doc| {
+//!     for name in ["a.txt", "b.txt"] {
+//!         let file = Gc::new(mc, String::from(name));
+//!         doc.open.push(file);
+//!         doc.recent.push(file.downgrade());
+//!     }
+//!     doc.open.remove(0); // close a.txt
+//! });
+//! heap.collect();
+//! heap.mutate(|mc, doc| {
+//!     let names: Vec<Option<&str>> =
+//!         doc.recent.iter().map(|w| w.upgrade(mc).map(|f| mc[f].as_str())).collect();
+//!     assert_eq!(names, [None, Some("b.txt")]);
+//! });
+//! ```
+//!
 //! # How it is safe
 //!
 //! - **Handles cannot outlive a collection unvisited.** Every
@@ -111,6 +145,11 @@
 //!   root and rewrites the address it keeps, and a mutation redeems it
 //!   only if it carries that heap's id (never reused), so a handle of
 //!   another heap, or of a heap that is gone, is refused at run time.
+//! - **Weak handles never reach a dropped object.** Every collection
+//!   visits each weak handle whose object moves or dies (marking records
+//!   the chunks they point into, as for strong handles), rewriting it or
+//!   replacing it with a dead marker, also when a destructor's panic cuts
+//!   the collection short.
 //! - **Destructors cannot see dead objects.** A destructor has no token, so
 //!   it cannot dereference the handles its object holds; objects are only
 //!   freed by a collection, which runs no mutation.
@@ -135,7 +174,7 @@ mod raw;
 mod rootable;
 
 pub use arena::{Heap, HeapStats, Mutation, Pacing};
-pub use gc::Gc;
+pub use gc::{Gc, GcWeak};
 pub use held::Held;
 pub use raw::{CollectStats, GcKind};
 pub use rootable::Rootable;

@@ -10,7 +10,8 @@
 //! a [`Visitor`], which may rewrite it: region references through
 //! [`Visitor::visit`], heap handles through [`Visitor::visit_gc`], which
 //! also says what type of object the handle points at (so the heap's
-//! collector can trace objects that carry no header).
+//! collector can trace objects that carry no header), and weak heap
+//! handles through [`Visitor::visit_weak`].
 //!
 //! `#[derive(Managed)]` writes `visit_refs` for structs and enums by visiting
 //! every field that is not `#[managed(skip)]`; the impls in `raw` cover the std
@@ -41,6 +42,9 @@ mod raw;
 ///    address at which the *same* object (same type, same value, same
 ///    ownership) now lives, with the provenance of that object's memory.
 ///    Only the container that moved the object can know that address.
+///    (For [`visit_weak`](Self::visit_weak) alone, the heap that owns the
+///    object may instead write its "dead" marker's address, once the
+///    object is gone.)
 /// 2. it does not keep the place `target` (or a pointer derived from it)
 ///    beyond the call.
 ///
@@ -65,6 +69,18 @@ pub unsafe trait Visitor {
     #[inline]
     fn visit_gc(&mut self, target: &mut NonNull<u8>, kind: &'static GcKind) {
         let _ = (target, kind);
+    }
+
+    /// Called once for each weak heap handle
+    /// ([`GcWeak`](crate::heap::GcWeak)).
+    ///
+    /// The same rules as [`visit`](Self::visit) apply to `target`, and one
+    /// more: the heap that owns the object may also write the address of
+    /// its "dead" marker there once the object is gone. The default
+    /// ignores the handle, as [`visit_gc`](Self::visit_gc) does.
+    #[inline]
+    fn visit_weak(&mut self, target: &mut NonNull<u8>) {
+        let _ = target;
     }
 }
 

@@ -27,6 +27,11 @@ unsafe impl<V: Visitor + ?Sized> Visitor for &mut V {
     fn visit_gc(&mut self, target: &mut NonNull<u8>, kind: &'static GcKind) {
         (**self).visit_gc(target, kind);
     }
+
+    #[inline]
+    fn visit_weak(&mut self, target: &mut NonNull<u8>) {
+        (**self).visit_weak(target);
+    }
 }
 
 /// Implements `Managed` for types that never hold a managed reference.

@@ -1144,3 +1144,231 @@ fn reads_borrow_the_heap_shared_and_nest() {
     reader.heap.collect();
     assert_eq!(take_dropped(), [4]);
 }
+
+/// A cache that must not keep its entries alive: weak handles.
+#[derive(Managed)]
+struct Cached<'gc> {
+    strong: Vec<Gc<'gc, Node<'gc>>>,
+    weak: Vec<GcWeak<'gc, Node<'gc>>>,
+    big: Vec<GcWeak<'gc, [u64; 2048]>>,
+}
+
+/// Weak handles do not keep their objects alive: once a collection drops
+/// an object, its weak handles upgrade to `None`; the objects that survive
+/// move, and their weak handles follow them. Large objects too.
+#[test]
+fn weak_handles_forget_dropped_objects_and_follow_moved_ones() {
+    take_dropped();
+    let n = if cfg!(miri) { 40 } else { 900 };
+    let mut heap: Heap<Cached<'static>> = Heap::with_chunk_size(4096, |_| Cached {
+        strong: Vec::new(),
+        weak: Vec::new(),
+        big: Vec::new(),
+    });
+    heap.mutate(|mc, c| {
+        for i in 0..n {
+            let object = node(mc, i, &format!("n{i}"));
+            c.weak.push(object.downgrade());
+            if i % 3 == 0 {
+                c.strong.push(object);
+            }
+        }
+        for i in 0..4u64 {
+            let big = Gc::new(mc, [i; 2048]);
+            c.big.push(big.downgrade());
+        }
+        // Unreachable but not collected yet: still there.
+        assert!(c.weak.iter().all(|w| w.upgrade(mc).is_some()));
+    });
+    let stats = heap.collect();
+    assert_eq!(stats.live_objects as u64, n.div_ceil(3));
+    let dropped = take_dropped();
+    assert_eq!(dropped, (0..n).filter(|i| i % 3 != 0).collect::<Vec<_>>());
+    heap.mutate(|mc, c| {
+        for (i, w) in c.weak.iter().enumerate() {
+            match w.upgrade(mc) {
+                Some(object) => {
+                    assert_eq!(i % 3, 0);
+                    assert_eq!(mc[object].name, format!("n{i}"));
+                    assert!(Gc::ptr_eq(object, c.strong[i / 3]));
+                }
+                None => {
+                    assert_ne!(i % 3, 0);
+                    assert!(w.is_dropped());
+                }
+            }
+        }
+        assert!(c.big.iter().all(|w| w.upgrade(mc).is_none()));
+        // Upgrading an unreachable object revives it if stored.
+        let revived = node(mc, 10_000, "revived");
+        c.weak.push(revived.downgrade());
+        let again = c.weak.last().unwrap().upgrade(mc).unwrap();
+        c.strong.push(again);
+    });
+    heap.collect();
+    assert!(take_dropped().is_empty());
+    heap.mutate(|mc, c| {
+        let last = c.weak.last().unwrap().upgrade(mc).unwrap();
+        assert_eq!(mc[last].name, "revived");
+        c.strong.clear();
+    });
+    heap.collect();
+    assert_eq!(take_dropped().len() as u64, n.div_ceil(3) + 1);
+    heap.mutate(|mc, c| assert!(c.weak.iter().all(|w| w.upgrade(mc).is_none())));
+}
+
+/// The collector skips the objects whose handles point only into chunks
+/// that stay in place; an object holding weak handles is still visited
+/// whenever their objects move or die. Here old holders (in chunks that
+/// never move) point weakly at young objects, half of which die while the
+/// rest slide, or only at old objects whose whole chunks die and at large
+/// objects that die, while the only chunks that move are young.
+#[test]
+fn weak_handles_in_old_objects_forget_young_and_old_objects_that_die() {
+    take_dropped();
+    let n = if cfg!(miri) { 60 } else { 600 };
+    // Each type in an alignment class of its own, so in chunks of its own:
+    // the holders' never move, the old objects' die whole.
+    #[derive(Managed)]
+    #[repr(align(16))]
+    struct Holder<'gc> {
+        young: Vec<GcWeak<'gc, Node<'gc>>>,
+        old: Vec<GcWeak<'gc, Old>>,
+        big: Vec<GcWeak<'gc, [u64; 2048]>>,
+    }
+    #[derive(Managed)]
+    #[repr(align(32))]
+    struct Old {
+        #[managed(skip)]
+        _probe: Probe,
+    }
+    #[derive(Managed)]
+    struct Root<'gc> {
+        holders: Vec<Gc<'gc, Holder<'gc>>>,
+        old: Vec<Gc<'gc, Old>>,
+        big: Vec<Gc<'gc, [u64; 2048]>>,
+        young: Vec<Gc<'gc, Node<'gc>>>,
+    }
+    let mut heap: Heap<Root<'static>> = Heap::with_chunk_size(4096, |mc| Root {
+        holders: (0..8)
+            .map(|_| {
+                let holder = Holder {
+                    young: Vec::new(),
+                    old: Vec::new(),
+                    big: Vec::new(),
+                };
+                Gc::new(mc, holder)
+            })
+            .collect(),
+        old: (0..n)
+            .map(|i| {
+                Gc::new(
+                    mc,
+                    Old {
+                        _probe: Probe::new(i),
+                    },
+                )
+            })
+            .collect(),
+        big: (0..4u64).map(|i| Gc::new(mc, [i; 2048])).collect(),
+        young: Vec::new(),
+    });
+    heap.collect();
+    heap.mutate(|mc, r| {
+        for i in 0..n {
+            let young = node(mc, n + i, "young");
+            r.young.push(young);
+            let h = r.holders[(i % 4) as usize];
+            mc[h].young.push(young.downgrade());
+            let old = r.old[i as usize];
+            let h = r.holders[4 + (i % 4) as usize];
+            mc[h].old.push(old.downgrade());
+        }
+        for (i, &big) in r.big.iter().enumerate() {
+            let h = r.holders[4 + i];
+            mc[h].big.push(big.downgrade());
+        }
+    });
+    // Every second young node dies (the survivors slide), and the old
+    // objects all die; then the large ones.
+    heap.mutate(|_, r| {
+        let mut k = 0;
+        r.young.retain(|_| {
+            k += 1;
+            k % 2 == 0
+        });
+        r.old.clear();
+    });
+    heap.collect();
+    assert_eq!(take_dropped().len() as u64, n + n / 2);
+    let young_alive = |heap: &mut Heap<Root<'static>>| {
+        heap.read(|mc, r| {
+            let mut alive = 0;
+            for &h in &r.holders {
+                for w in &mc[h].young {
+                    if let Some(object) = w.upgrade(mc) {
+                        assert_eq!(mc[object].name, "young");
+                        assert_eq!(mc[object].probe.id % 2, 1);
+                        alive += 1;
+                    }
+                }
+                assert!(mc[h].old.iter().all(|w| w.is_dropped()));
+            }
+            assert_eq!(alive, r.young.len());
+        });
+    };
+    young_alive(&mut heap);
+    heap.read(|mc, r| {
+        for &h in &r.holders {
+            assert!(mc[h].big.iter().all(|w| w.upgrade(mc).is_some()));
+        }
+    });
+    // Nothing else dies or moves now.
+    heap.mutate(|_, r| r.big.clear());
+    heap.collect();
+    young_alive(&mut heap);
+    heap.read(|mc, r| {
+        for &h in &r.holders {
+            assert!(mc[h].big.iter().all(|w| w.is_dropped()));
+        }
+    });
+}
+
+/// A destructor that panics cuts a collection short (nothing moves); weak
+/// handles to the objects it found unreachable are dead all the same, so
+/// none upgrades to a dropped object.
+#[test]
+fn weak_handles_forget_when_a_destructor_panics() {
+    take_dropped();
+    let mut heap: Heap<Cached<'static>> = Heap::with_chunk_size(4096, |_| Cached {
+        strong: Vec::new(),
+        weak: Vec::new(),
+        big: Vec::new(),
+    });
+    heap.mutate(|mc, c| {
+        for i in 0..10 {
+            let object = node(mc, i, "x");
+            if i == 4 {
+                mc[object].probe.panic_on_drop = true;
+            }
+            c.weak.push(object.downgrade());
+            if i % 2 == 1 {
+                c.strong.push(object);
+            }
+        }
+    });
+    let result = catch_unwind(AssertUnwindSafe(|| heap.collect()));
+    assert_eq!(panic_message(result), "probe 4 panics on drop");
+    let dropped = take_dropped();
+    assert!(dropped.contains(&4));
+    heap.mutate(|mc, c| {
+        for (i, w) in c.weak.iter().enumerate() {
+            assert_eq!(w.upgrade(mc).is_some(), i % 2 == 1, "{i}");
+        }
+    });
+    heap.collect();
+    let mut all = dropped;
+    all.extend(take_dropped());
+    all.sort_unstable();
+    assert_eq!(all, [0, 2, 4, 6, 8]);
+}

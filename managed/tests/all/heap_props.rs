@@ -1,9 +1,10 @@
 //! Property tests of the managed heap: random programs of allocate, link,
-//! unlink, mutate, re-root, hold from outside the heap, release and
-//! collect, against a model graph. After every collection exactly the
-//! objects reachable in the model (from the root and the held handles)
-//! survive, with their values and edges, and exactly the others were
-//! dropped, once.
+//! unlink, mutate, re-root, hold from outside the heap, release, link
+//! weakly, upgrade and collect, against a model graph. After every
+//! collection exactly the objects reachable in the model (from the root
+//! and the held handles, not through weak edges) survive, with their
+//! values and edges, exactly the others were dropped, once, and exactly
+//! the weak edges to dropped objects upgrade to `None`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
@@ -60,6 +61,7 @@ struct Node<'gc> {
     value: u64,
     pad: Vec<u8>,
     edges: Vec<Gc<'gc, Node<'gc>>>,
+    weak: Vec<GcWeak<'gc, Node<'gc>>>,
 }
 
 /// The root: a few slots holding nodes.
@@ -99,6 +101,10 @@ enum Op {
     Release { index: usize },
     /// Puts a held node in a slot.
     Fetch { index: usize, slot: usize },
+    /// A weak edge from one node to another.
+    WeakLink { from: Addr, to: Addr },
+    /// Upgrades one weak edge and puts its node, if still there, in a slot.
+    Upgrade { at: Addr, edge: usize, slot: usize },
     /// A full collection, then a check against the model.
     Collect,
 }
@@ -119,6 +125,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => addr().prop_map(|at| Op::Hold { at }),
         1 => any::<usize>().prop_map(|index| Op::Release { index }),
         1 => (any::<usize>(), 0..SLOTS).prop_map(|(index, slot)| Op::Fetch { index, slot }),
+        3 => (addr(), addr()).prop_map(|(from, to)| Op::WeakLink { from, to }),
+        1 => (addr(), any::<usize>(), 0..SLOTS).prop_map(|(at, edge, slot)| Op::Upgrade { at, edge, slot }),
         1 => Just(Op::Collect),
     ]
 }
@@ -130,6 +138,9 @@ struct Model {
     slots: [Option<u64>; SLOTS],
     /// The nodes held from outside the heap, as the handles are.
     held: Vec<u64>,
+    /// Each node's weak edges: the target's id, or `None` once a
+    /// collection dropped it.
+    weak: HashMap<u64, Vec<Option<u64>>>,
     next_id: u64,
 }
 
@@ -194,6 +205,12 @@ fn check(heap: &mut Heap<Slots<'static>>, held: &[Held<Node<'static>>], model: &
             assert_eq!(node.pad.len(), (*value % 97) as usize);
             let ids: Vec<u64> = node.edges.iter().map(|&e| mc[e].id.0).collect();
             assert_eq!(&ids, edges);
+            let weak: Vec<Option<u64>> = node
+                .weak
+                .iter()
+                .map(|w| w.upgrade(mc).map(|t| mc[t].id.0))
+                .collect();
+            assert_eq!(weak, model.weak[&node.id.0]);
             stack.extend(&node.edges);
         }
         assert_eq!(seen, model.reachable());
@@ -210,6 +227,7 @@ fn new_node<'gc>(
     let id = model.next_id;
     model.next_id += 1;
     model.nodes.insert(id, (value, Vec::new()));
+    model.weak.insert(id, Vec::new());
     Gc::new(
         mc,
         Node {
@@ -217,6 +235,7 @@ fn new_node<'gc>(
             value,
             pad: vec![0; (value % 97) as usize],
             edges: Vec::new(),
+            weak: Vec::new(),
         },
     )
 }
@@ -251,6 +270,15 @@ fn run(ops: &[Op], chunk_size: usize) {
     for op in ops {
         if let Op::Collect = op {
             let reachable = model.reachable();
+            // Whether the collection completes or a destructor's panic cuts
+            // it short, weak edges to unreachable nodes are gone after it.
+            for edges in model.weak.values_mut() {
+                for edge in edges.iter_mut() {
+                    if edge.is_some_and(|t| !reachable.contains(&t)) {
+                        *edge = None;
+                    }
+                }
+            }
             let result = catch_unwind(AssertUnwindSafe(|| heap.collect()));
             let dropped = take_dropped();
             assert!(
@@ -353,6 +381,30 @@ fn run(ops: &[Op], chunk_size: usize) {
                     assert!(Held::ptr_eq(h, &mc.hold(n)));
                     root.slots[*slot] = Some(n);
                     model.slots[*slot] = Some(mc[n].id.0);
+                }
+            }
+            Op::WeakLink { from, to } => {
+                let (f, t) = (resolve(mc, root, from), resolve(mc, root, to));
+                if let (Some(f), Some(t)) = (f, t) {
+                    let (fid, tid) = (mc[f].id.0, mc[t].id.0);
+                    mc[f].weak.push(t.downgrade());
+                    model.weak.get_mut(&fid).unwrap().push(Some(tid));
+                }
+            }
+            Op::Upgrade { at, edge, slot } => {
+                if let Some(n) = resolve(mc, root, at) {
+                    let id = mc[n].id.0;
+                    let weak = &mc[n].weak;
+                    if !weak.is_empty() {
+                        let i = edge % weak.len();
+                        let target = weak[i].upgrade(mc);
+                        let expected = model.weak[&id][i];
+                        assert_eq!(target.map(|t| mc[t].id.0), expected);
+                        if let Some(t) = target {
+                            root.slots[*slot] = Some(t);
+                            model.slots[*slot] = expected;
+                        }
+                    }
                 }
             }
             Op::Collect | Op::Release { .. } => unreachable!("handled above"),

@@ -104,3 +104,79 @@ unsafe impl<T: Managed> Managed for Gc<'_, T> {
         visitor.visit_gc(place, GcKind::of::<T>());
     }
 }
+
+/// A weak handle to a heap object: it does not keep the object alive.
+/// [`upgrade`](Self::upgrade) gives a [`Gc`] while the object exists, and
+/// `None` once a collection found it unreachable and dropped it. Made by
+/// [`Gc::downgrade`].
+///
+/// Like a `Gc`, it is one pointer, `Copy`, branded with the mutation
+/// `'gc`, and lives in the root's graph (objects, the root, containers of
+/// either); the collector rewrites it when its object moves, and writes a
+/// "dead" marker into it when its object is dropped. An object that is
+/// unreachable but not collected yet still upgrades (and becomes
+/// reachable again if the upgraded handle is stored).
+pub struct GcWeak<'gc, T> {
+    /// The object's address, or [`dead`]'s. Invariant: unless it is
+    /// `dead()`, the start of a live `T` of the heap branded `'gc`; every
+    /// collection either rewrites it with the object's new address or, if
+    /// the object was not marked, replaces it by `dead()` (the collector
+    /// visits every weak handle whose object moves or dies, see
+    /// `RawHeap::collect`).
+    ptr: NonNull<T>,
+    /// As for [`Gc`]: branded (invariant), invariant in `T`, neither `Send`
+    /// nor `Sync`.
+    _marker: PhantomData<(Invariant<'gc>, *mut T)>,
+}
+
+impl<'gc, T> Gc<'gc, T> {
+    /// A weak handle to the same object.
+    #[inline(always)]
+    pub fn downgrade(self) -> GcWeak<'gc, T> {
+        GcWeak {
+            ptr: self.ptr,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<'gc, T> GcWeak<'gc, T> {
+    /// A handle to the object, unless a collection has dropped it.
+    #[inline(always)]
+    pub fn upgrade(self, mc: &Mutation<'gc>) -> Option<Gc<'gc, T>> {
+        let _ = mc;
+        if self.is_dropped() {
+            return None;
+        }
+        // SAFETY: not the dead marker, so the start of a live `T` of the
+        // heap branded `'gc` (field invariant).
+        Some(unsafe { Gc::from_ptr(self.ptr) })
+    }
+
+    /// Whether a collection has dropped the object.
+    #[inline(always)]
+    pub fn is_dropped(self) -> bool {
+        self.ptr.cast::<u8>() == super::dead()
+    }
+
+    /// The address kept (the dead marker's once the object is dropped).
+    #[inline(always)]
+    pub(in crate::heap) fn ptr(self) -> NonNull<T> {
+        self.ptr
+    }
+}
+
+// SAFETY: one weak reference, visited in place: the address written back
+// (the object's new one, or the dead marker's) is what the handle reads
+// next.
+unsafe impl<T> Managed for GcWeak<'_, T> {
+    const HAS_REFS: bool = true;
+
+    #[inline(always)]
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
+        // SAFETY: as for `Gc`: `NonNull<T>` and `NonNull<u8>` have the same
+        // layout.
+        let place = unsafe { &mut *(&raw mut self.ptr).cast::<NonNull<u8>>() };
+        visitor.visit_weak(place);
+    }
+}

@@ -95,6 +95,9 @@ pub struct GcKind {
     /// Rewrites the object's handles with `popcnt`; call only where
     /// [`has_popcnt`] says so.
     fix_fast: unsafe fn(NonNull<u8>, &mut Fixer),
+    /// Makes the object's weak handles to unmarked objects dead (when a
+    /// destructor's panic cuts a collection short).
+    forget: unsafe fn(NonNull<u8>, &mut Forgetter),
 }
 
 impl core::fmt::Debug for GcKind {
@@ -122,6 +125,7 @@ impl<T: Managed> KindOf for T {
         fix_fast: fix_erased_popcnt::<T>,
         #[cfg(not(target_arch = "x86_64"))]
         fix_fast: fix_erased::<T>,
+        forget: forget_erased::<T>,
     };
 }
 
@@ -164,6 +168,16 @@ unsafe fn mark_erased<T: Managed>(p: NonNull<u8>, marker: &mut Marker) {
 unsafe fn fix_erased<T: Managed>(p: NonNull<u8>, fixer: &mut Fixer) {
     // SAFETY: the caller guarantees a live, unaliased `T`.
     unsafe { p.cast::<T>().as_mut().visit_refs(fixer) }
+}
+
+/// Makes the weak handles of the `T` at `p` to unmarked objects dead.
+///
+/// # Safety
+///
+/// As [`mark_erased`].
+unsafe fn forget_erased<T: Managed>(p: NonNull<u8>, forgetter: &mut Forgetter) {
+    // SAFETY: the caller guarantees a live, unaliased `T`.
+    unsafe { p.cast::<T>().as_mut().visit_refs(forgetter) }
 }
 
 /// [`fix_erased`] compiled with `popcnt` (the visitor inlines into it).
@@ -398,6 +412,16 @@ unsafe fn current(p: NonNull<u8>, mask: usize) -> NonNull<u8> {
             p
         }
     }
+}
+
+/// What a weak handle whose object was dropped points at: the address of
+/// a static, never read through, that no object can have.
+static DEAD: u64 = 0;
+
+/// The address of the "dead" marker of weak handles ([`DEAD`]).
+#[inline(always)]
+pub(crate) fn dead() -> NonNull<u8> {
+    NonNull::from(&DEAD).cast()
 }
 
 /// How many work-list entries ahead the collector prefetches objects.
@@ -902,6 +926,7 @@ impl RawHeap {
             reach: 0,
             young_from: self.young_from,
             young: Vec::new(),
+            weak: false,
         };
         // SAFETY: the root is a live value to which no reference is live
         // (caller), of the type `root_kind` describes.
@@ -943,14 +968,32 @@ impl RawHeap {
             queue,
             objects,
             young,
+            weak,
             ..
         } = marker;
         self.queue = queue;
 
-        // 3. Run the destructors of the unmarked objects.
+        // 3. Run the destructors of the unmarked objects. If one panics,
+        // the rewriting below does not run, so weak handles to the objects
+        // unmarked (some of them dropped now) are made dead first: every
+        // object holding one is queued (it was marked and holds handles),
+        // and the marks stay as they are until the next collection.
+        let forget = guard(&self.queue, |queue| {
+            if weak {
+                let mut forgetter = Forgetter { mask };
+                // SAFETY: the root and the queued objects are live (caller)
+                // and unaliased, of the types their kinds describe, and the
+                // marks are complete.
+                unsafe {
+                    (root_kind.forget)(root, &mut forgetter);
+                    queue.for_each_ahead(None, |p, kind, _| (kind.forget)(p, &mut forgetter));
+                }
+            }
+        });
         // SAFETY: the marks are complete; no reference to any object is
         // live (caller).
         let dropped = unsafe { sweep(self.drops.get_mut(), mask) };
+        ScopeGuard::into_inner(forget);
 
         // From here on, a panic would leave handles half rewritten.
         let abort = crate::platform::abort_on_unwind();
@@ -1029,11 +1072,24 @@ impl RawHeap {
                 let chunk = chunk.as_ptr();
                 // Conservative: a chunk that lost anything may move its
                 // objects, an evacuated one moved them all; one that lost
-                // everything holds nothing a handle points at.
+                // everything holds nothing a handle points at, but weak
+                // handles may point at its dead objects, which they must
+                // forget.
                 let moves = (*chunk).state == EVACUATED
-                    || ((*chunk).new_top > 0 && (*chunk).new_top < (*chunk).top);
+                    || ((*chunk).new_top < (*chunk).top && ((*chunk).new_top > 0 || weak));
                 if moves {
                     moving = moving.min((*chunk).serial);
+                }
+            }
+        }
+        if weak {
+            // A large object that dies: its weak handles forget it.
+            for &chunk in self.large.get_mut().iter() {
+                // SAFETY: a live large chunk.
+                unsafe {
+                    if !(*chunk.as_ptr()).marked {
+                        moving = moving.min((*chunk.as_ptr()).serial);
+                    }
                 }
             }
         }
@@ -1583,6 +1639,8 @@ pub(crate) struct Marker {
     /// Indices in `queue` of the traced objects whose `reach` is at least
     /// `young_from`.
     young: Vec<usize>,
+    /// Whether a weak handle to a live object was visited.
+    weak: bool,
 }
 
 // SAFETY: observes only: marks the target object and never writes
@@ -1631,6 +1689,27 @@ unsafe impl Visitor for Marker {
             self.queue.push((p, kind));
         }
     }
+
+    /// A weak handle: does not mark its object, but records its chunk in
+    /// `reach` as a handle does, so that the rewriting phase visits the
+    /// handle's holder whenever the object moves or dies.
+    #[inline]
+    fn visit_weak(&mut self, target: &mut NonNull<u8>) {
+        let p = *target;
+        if p == dead() {
+            return;
+        }
+        let chunk = chunk_of(p, self.mask);
+        // SAFETY: a weak handle reachable from the root that is not dead
+        // points to the start of a live object of this heap (invariant on
+        // `GcWeak::ptr`), whose chunk header starts at the masked address.
+        unsafe {
+            if (*chunk).serial > self.reach {
+                self.reach = (*chunk).serial;
+            }
+        }
+        self.weak = true;
+    }
 }
 
 /// The rewriting visitor: replaces each handle by its object's address
@@ -1659,6 +1738,57 @@ unsafe impl Visitor for Fixer {
         // not written back to memory.
         if new != *target {
             *target = new;
+        }
+    }
+
+    /// A weak handle: the object's new address if it was marked, else the
+    /// dead marker.
+    #[inline]
+    fn visit_weak(&mut self, target: &mut NonNull<u8>) {
+        let p = *target;
+        if p == dead() {
+            return;
+        }
+        // SAFETY: not dead, so the start of an object of a live chunk that
+        // was live when the collection began (invariant on `GcWeak::ptr`);
+        // the marks are complete and the prefix tables computed (the
+        // collection's order), and a marked object is forwarded as a
+        // handle's is.
+        let new = unsafe {
+            if is_marked(p, self.mask) {
+                forward(p, self.mask)
+            } else {
+                dead()
+            }
+        };
+        if new != p {
+            *target = new;
+        }
+    }
+}
+
+/// The visitor that makes weak handles to unmarked objects dead, and
+/// leaves everything else as it is (see step 3 of `RawHeap::collect`).
+pub(crate) struct Forgetter {
+    /// The heap's chunk mask.
+    mask: usize,
+}
+
+// SAFETY: 1. it writes only the dead marker, into weak handles, and only
+// for objects this collection found unreachable (whose memory nothing
+// reads through them any more); 2. it keeps no place.
+unsafe impl Visitor for Forgetter {
+    #[inline]
+    fn visit(&mut self, _target: &mut NonNull<u8>) {}
+
+    #[inline]
+    fn visit_weak(&mut self, target: &mut NonNull<u8>) {
+        let p = *target;
+        // SAFETY: not dead, so the start of an object of a live chunk that
+        // was live when the collection began (invariant on `GcWeak::ptr`);
+        // the marks are complete.
+        if p != dead() && !unsafe { is_marked(p, self.mask) } {
+            *target = dead();
         }
     }
 }
