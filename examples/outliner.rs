@@ -4,7 +4,9 @@
 //! undo and a redo history whose edits remember the blocks they touched,
 //! and a clipboard. All of those keep `Held` handles: the blocks they
 //! point at stay alive as long as an edit or a view needs them, and follow
-//! the blocks whenever a collection slides them together.
+//! the blocks whenever a collection slides them together. The document's
+//! jump list ("go back") must not keep deleted blocks alive, so it holds
+//! weak handles, which forget a block once a collection drops it.
 //!
 //! A script of edits runs one command per mutation, with a collection
 //! whenever one is due; the history keeps the last few edits only, so the
@@ -32,10 +34,14 @@ struct Block<'gc> {
     children: Vec<Gc<'gc, Block<'gc>>>,
 }
 
-/// The heap's root: the document's top block.
+/// The heap's root: the document's top block, and the blocks jumped to,
+/// most recent last. The jump list must not keep deleted blocks alive, so
+/// it holds weak handles: a block deleted for good (its edit gone from the
+/// history) drops out of it at the next collection.
 #[derive(Managed)]
 struct Document<'gc> {
     body: Gc<'gc, Block<'gc>>,
+    jumps: Vec<GcWeak<'gc, Block<'gc>>>,
 }
 
 /// A block, held by the editor outside the heap.
@@ -118,7 +124,7 @@ fn detach<'gc>(mc: &mut Mutation<'gc>, child: Gc<'gc, Block<'gc>>) -> (Gc<'gc, B
 
 /// A deep copy of `b`'s subtree (for pasting a block twice).
 fn copy<'gc>(mc: &mut Mutation<'gc>, b: Gc<'gc, Block<'gc>>) -> Gc<'gc, Block<'gc>> {
-    let new = block(mc, mc[b].kind, &mc[b].text.clone());
+    let new = block(mc, mc[b].kind, &mc[b].text);
     for i in 0..mc[b].children.len() {
         let child = copy(mc, mc[b].children[i]);
         attach(mc, new, i, child);
@@ -143,6 +149,7 @@ impl Editor {
     fn new() -> Self {
         let mut heap: Heap<Document<'static>> = Heap::with_chunk_size(4 << 10, |mc| Document {
             body: block(mc, Kind::Paragraph, ""),
+            jumps: Vec::new(),
         });
         heap.set_pacing(Pacing {
             min_bytes: 2 << 10,
@@ -298,6 +305,7 @@ impl Editor {
             let mut stack = vec![doc.body];
             while let Some(b) = stack.pop() {
                 if mc[b].text.starts_with(text) {
+                    doc.jumps.push(b.downgrade());
                     return Some(mc.hold(b));
                 }
                 stack.extend(mc[b].children.iter().rev());
@@ -305,6 +313,34 @@ impl Editor {
             None
         });
         self.views[v].cursor = found.expect("the block exists");
+    }
+
+    /// Moves the cursor of view `v` back to the most recent block jumped
+    /// to that still exists and is in the document; false if none is.
+    fn back(&mut self, v: usize) -> bool {
+        let found = self.heap.mutate(|mc, doc| {
+            while let Some(jump) = doc.jumps.pop() {
+                let Some(b) = jump.upgrade(mc) else { continue };
+                // Still in the document (cut blocks have no parent).
+                if mc[b].parent.is_some() {
+                    return Some(mc.hold(b));
+                }
+            }
+            None
+        });
+        match found {
+            Some(block) => {
+                self.views[v].cursor = block;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Blocks in the jump list that still exist.
+    fn jumps_alive(&self) -> usize {
+        self.heap
+            .read(|mc, doc| doc.jumps.iter().filter(|j| j.upgrade(mc).is_some()).count())
     }
 
     /// Cuts the cursor's block (and its subtree) to the clipboard; the
@@ -462,6 +498,11 @@ pub(crate) fn main() {
     }
     assert!(ed.lines()[1].ends_with(" 599"));
 
+    // The jump list saw "Groceries" twice, "Chores" once and "laundry"
+    // 600 times. The Groceries it saw is the one cut to the clipboard:
+    // the session's cuts replaced it there, and its edit left the
+    // history, so a collection dropped it, and the jump list forgets it.
+    assert_eq!(ed.jumps_alive(), 601);
     // Drop the history and the clipboard: only the document and what the
     // views show stay.
     ed.undo.clear();
@@ -472,6 +513,11 @@ pub(crate) fn main() {
     // views' cursors point into the document.
     assert_eq!(stats.live_objects, 11);
     assert_eq!(ed.heap.detailed_stats().held, 2);
+    // Going back lands on "laundry", and last on "Chores".
+    assert!(ed.back(0));
+    assert!(ed.cursor_text(0).starts_with("laundry"));
+    while ed.back(0) {}
+    assert_eq!(ed.cursor_text(0), "Chores");
     println!("{}", ed.lines().join("\n"));
     for v in 0..ed.views.len() {
         println!("view {}: at {:?}", ed.views[v].name, ed.cursor_text(v));
