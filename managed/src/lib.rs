@@ -42,13 +42,13 @@
 //! | empty container | `new` | `new` | `new` | `new` | `new` | `new` | `new` | `new` | `new(mib)` | `new(guard)` | `new` |
 //! | pre-sized | `with_page_size` | `with_capacity` (elements), `with_page_size` | `with_capacity`, `with_page_size` | `with_capacity` | `with_page_size` | | `with_capacity`, `try_with_capacity` | | `with_block_size` | `with_capacity` (bytes) | `with_chunk_size` |
 //! | add, get a `Copy` key | | | `insert` | `insert` | | `insert` | | | | | |
-//! | add, get an owning handle | | | | `alloc` (a `Proxy`) | | | `alloc` (a `DropBox`) | `alloc` (a `Slot`), `alloc_box`, `alloc_rc` | `alloc`, `alloc_with`, `alloc_slice_*`, `try_alloc*` | `allocate::<T>`, `alloc`, `alloc_with`, `alloc_slice*` (an `Item`) | `Mutation::alloc` (a `Gc`) |
+//! | add, get an owning handle | | | | `alloc` (a `Proxy`) | | | `alloc` (a `DropBox`) | `alloc` (a `Slot`), `alloc_box`, `alloc_rc` | `alloc`, `alloc_with`, `alloc_slice_*`, `try_alloc*` | `allocate::<T>`, `alloc`, `alloc_with`, `alloc_slice*` (an `Item`) | `Mutation::alloc` (a `Gc`); `hold` (a `Held`, kept outside the heap); `Gc::downgrade` (a `GcWeak`) |
 //! | add raw memory | | | | | | `alloc_layout` / `dealloc` | | `alloc_uninit` | `alloc_layout` | | |
 //! | sequences | `push_back`, `push_front`, `pop_back`, `pop_front` | deque: the same, `front`, `back`; queue, stack: `push`, `pop`, `peek` | | | the same as uniform, `pop_*_boxed` for trait objects | | | | | | |
 //! | remove by key, value back | | | `remove` | `remove`; `remove_deferred` during a walk | | `remove` | | | | `remove` (a `Forward`) | |
 //! | remove through a handle | | | | drop the `Proxy`; `into_inner` | | | drop the `DropBox`; `drop_box`, `box_to_inner`, `into_inner` | `unsafe free`; drop a `PoolBox` | end the scope | drop the `Item` | unreachable, then `collect` |
 //! | membership | `header_for` is `Some` | | `contains` | `contains`, `contains_proxy` | | `contains` | | `contains` (a `Slot`) | | `contains` (a `Forward`) | |
-//! | read / write by key | `header`, `payload` (`_mut`) | deque: `get`, `get_mut` (index) | `get`, `get_mut` | `get`, `get_mut`; `Proxy::with`, `with_mut` | | `get`, `get_mut`, `bytes`, `bytes_mut` | | | | `get`, `get_mut` | |
+//! | read / write by key | `header`, `payload` (`_mut`) | deque: `get`, `get_mut` (index) | `get`, `get_mut` | `get`, `get_mut`; `Proxy::with`, `with_mut` | | `get`, `get_mut`, `bytes`, `bytes_mut` | | | | `get`, `get_mut` | `mc[gc]`, `mc[&held]` inside `read` (shared) or `mutate` |
 //! | size | `len`, `is_empty` | `len`, `is_empty` | `len`, `is_empty`, `capacity` | `len`, `is_empty`, `capacity` | `len`, `is_empty` | `len`, `is_empty` | `len`, `is_empty`, `max_len` | `len`, `is_empty`, `capacity` | `block_size`, `block_count` | `capacity`, `available` (bytes) | |
 //! | empty it | `clear` | `clear` | `clear` | `clear` | `clear` | `clear` | | | `reset` | | |
 //! | filter | | | | `retain` | | | | | | | |
