@@ -23,7 +23,8 @@
 //!
 //! # Collection
 //!
-//! 1. Clear the marks. 2. Mark from the root: a handle's [`GcKind`] says how
+//! 1. Clear the marks. 2. Mark from the root and the held handles
+//!    (`held`): a handle's [`GcKind`] says how
 //!    many granules its object spans and how to trace it; a newly marked
 //!    object that holds handles is appended to a work queue, which is
 //!    drained in order (no recursion: a million-long list is fine). 3. Run
@@ -39,7 +40,11 @@
 //!    a long-lived structure that points only at itself is not read again
 //!    while young chunks compact. When every chunk that moves was taken
 //!    since the last collection, only the objects marking listed as
-//!    reaching such a chunk are visited at all. 6. Slide each chunk's live
+//!    reaching such a chunk are visited at all. Weak handles do not mark;
+//!    marking records their chunks in `reach` too, and (when any was
+//!    seen) chunks that emptied and dead large objects count as moving, so
+//!    each weak handle whose object moves or dies is rewritten, to the
+//!    object's new address or to the dead marker. 6. Slide each chunk's live
 //!    granules down in one ascending pass, from its first dead granule. 7.
 //!    Give empty chunks back (keeping some as spare capacity).
 
@@ -866,9 +871,10 @@ impl RawHeap {
         unsafe { (*self.drops.get()).len() }
     }
 
-    /// Runs a full collection: marks from `root` and the held handles, drops every unmarked
-    /// object that has a destructor, slides the survivors of each chunk
-    /// together and rewrites every handle.
+    /// Runs a full collection: marks from `root` and the held handles,
+    /// drops every unmarked object that has a destructor, slides the
+    /// survivors of each chunk together and rewrites every handle (a weak
+    /// one to an unmarked object becomes dead).
     ///
     /// If a destructor panics, the panic propagates after the destructor
     /// list is left consistent (the panicking object counts as dropped);
