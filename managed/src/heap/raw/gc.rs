@@ -117,7 +117,7 @@ unsafe impl<T: Managed> Managed for Gc<'_, T> {
 /// unreachable but not collected yet still upgrades (and becomes
 /// reachable again if the upgraded handle is stored).
 pub struct GcWeak<'gc, T> {
-    /// The object's address, or [`dead`]'s. Invariant: unless it is
+    /// The object's address, or [`dead`](super::dead)'s. Invariant: unless it is
     /// `dead()`, the start of a live `T` of the heap branded `'gc`; every
     /// collection either rewrites it with the object's new address or, if
     /// the object was not marked, replaces it by `dead()` (the collector
