@@ -1,7 +1,7 @@
 //! Handles held outside the heap: the table of [`HeldCell`]s that a
 //! collection treats as roots, next to the root value.
 //!
-//! A [`Held`](crate::heap::Held) handle owns a reference-counted cell with
+//! A [`Held`] handle owns a reference-counted cell with
 //! its object's address; the heap lists the same cell in its
 //! [`HeldTable`]. Each collection first unlists the cells that only the
 //! table still refers to (their last handle was dropped), then marks from
@@ -26,7 +26,7 @@ use super::GcKind;
 static NEXT_HEAP_ID: IdCounter = IdCounter::new();
 
 /// One object held from outside its heap: shared by the
-/// [`Held`](crate::heap::Held) handles to it and the heap's table.
+/// [`Held`] handles to it and the heap's table.
 pub(crate) struct HeldCell {
     /// The id of the heap that made the cell ([`HeldTable::id`]).
     heap: u64,
