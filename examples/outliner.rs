@@ -155,7 +155,7 @@ impl Editor {
             min_bytes: 2 << 10,
             growth: 1.0,
         });
-        let cursor = heap.mutate(|mc, doc| mc.hold(doc.body));
+        let cursor = heap.read(|mc, doc| mc.hold(doc.body));
         Editor {
             heap,
             views: vec![
@@ -347,7 +347,7 @@ impl Editor {
     /// cursor moves to the parent.
     fn cut(&mut self, v: usize) {
         let block = self.views[v].cursor.clone();
-        let (parent, index) = self.heap.mutate(|mc, _| {
+        let (parent, index) = self.heap.read(|mc, _| {
             let b = mc.fetch(&block);
             let parent = mc[b].parent.expect("not the body");
             (

@@ -242,7 +242,7 @@ pub(crate) fn main() {
     });
     println!(
         "built {} named nodes",
-        heap.mutate(|_, scene| scene.by_name.len())
+        heap.read(|_, scene| scene.by_name.len())
     );
 
     // Edit through aliased handles: the selection, the index and the tree
@@ -301,8 +301,9 @@ pub(crate) fn main() {
         "and each of their textures was released once"
     );
 
-    // The survivors moved, and every handle followed them.
-    heap.mutate(|mc, scene| {
+    // The survivors moved, and every handle followed them (a read: the
+    // heap is borrowed shared).
+    heap.read(|mc, scene| {
         assert!(
             scene.selection.is_none(),
             "the selection was in a deleted room"
