@@ -1,11 +1,14 @@
 //! The managed heap against a model graph: nodes of three shapes (small,
 //! over-aligned, and large enough for a chunk of their own), linked into
 //! random graphs with cycles and self-links, rooted in a few slots, mutated
-//! through aliased handles, and collected; some destructors panic. After
-//! every collection exactly the nodes reachable in the model survive, with
-//! their values and edges, and exactly the others were dropped, once; a
-//! collection interrupted by a panicking destructor leaves the graph
-//! intact and the rest of the garbage to the next one.
+//! through aliased handles, held from outside the heap (`Held`), linked
+//! weakly (`GcWeak`), and collected; some destructors panic. After every
+//! collection exactly the nodes reachable in the model (from the slots and
+//! the held handles) survive, with their values and edges, exactly the
+//! others were dropped, once, and exactly the weak edges to them upgrade
+//! to `None`; a collection interrupted by a panicking destructor leaves
+//! the graph intact, its weak edges to garbage gone, and the rest of the
+//! garbage to the next one.
 
 #![no_main]
 
@@ -43,6 +46,7 @@ struct Node<'gc> {
     payload: Vec<u64>,
     large: Option<Gc<'gc, [u64; 160]>>,
     edges: Vec<Gc<'gc, Node<'gc>>>,
+    weak: Vec<GcWeak<'gc, Node<'gc>>>,
 }
 
 #[derive(Managed)]
@@ -86,6 +90,27 @@ enum Op {
     Big {
         keep: bool,
     },
+    Hold {
+        slot: u8,
+        path: Vec<u8>,
+    },
+    Release {
+        k: u8,
+    },
+    Fetch {
+        k: u8,
+        slot: u8,
+    },
+    WeakLink {
+        from: u8,
+        path: Vec<u8>,
+        to: u8,
+    },
+    Upgrade {
+        from: u8,
+        edge: u8,
+        slot: u8,
+    },
     Collect,
 }
 
@@ -101,12 +126,17 @@ struct Model {
     nodes: HashMap<u32, (u64, Vec<u32>)>,
     slots: [Option<u32>; SLOTS],
     bigs: usize,
+    /// The nodes the `Held` handles hold, in order.
+    held: Vec<u32>,
+    /// id -> weak edges (`None` once their node was found unreachable)
+    weak: HashMap<u32, Vec<Option<u32>>>,
 }
 
 impl Model {
     fn reachable(&self) -> HashSet<u32> {
         let mut seen = HashSet::new();
         let mut stack: Vec<u32> = self.slots.iter().flatten().copied().collect();
+        stack.extend(&self.held);
         while let Some(id) = stack.pop() {
             if seen.insert(id) {
                 stack.extend(&self.nodes[&id].1);
@@ -132,6 +162,7 @@ fn node<'gc>(mc: &Mutation<'gc>, shape: Shape, value: u64, bomb: bool) -> Gc<'gc
             payload: vec![value; (value % 5) as usize],
             large,
             edges: Vec::new(),
+            weak: Vec::new(),
         },
     )
 }
@@ -166,9 +197,10 @@ fn walk_model(model: &Model, slot: u8, path: &[u8]) -> Option<u32> {
     Some(at)
 }
 
-/// The heap's graph, from the slots, equals the model's.
-fn check(heap: &mut Heap<Roots<'static>>, model: &Model) {
-    heap.mutate(|mc, roots| {
+/// The heap's graph, from the slots and the held handles, equals the
+/// model's.
+fn check(heap: &Heap<Roots<'static>>, held: &[Held<Node<'static>>], model: &Model) {
+    heap.read(|mc, roots| {
         assert_eq!(roots.bigs.len(), model.bigs);
         for (k, &b) in roots.bigs.iter().enumerate() {
             assert!(mc[b].iter().all(|&x| x == k as u64));
@@ -178,6 +210,9 @@ fn check(heap: &mut Heap<Roots<'static>>, model: &Model) {
         }
         let mut seen = HashSet::new();
         let mut stack: Vec<Gc<'_, Node<'_>>> = roots.slots.iter().flatten().copied().collect();
+        let held_ids: Vec<u32> = held.iter().map(|h| mc[h].t.id()).collect();
+        assert_eq!(held_ids, model.held);
+        stack.extend(held.iter().map(|h| mc.fetch(h)));
         while let Some(n) = stack.pop() {
             let node = &mc[n];
             if !seen.insert(node.t.id()) {
@@ -197,6 +232,12 @@ fn check(heap: &mut Heap<Roots<'static>>, model: &Model) {
             }
             let ids: Vec<u32> = node.edges.iter().map(|&e| mc[e].t.id()).collect();
             assert_eq!(&ids, edges);
+            let weak: Vec<Option<u32>> = node
+                .weak
+                .iter()
+                .map(|w| w.upgrade(mc).map(|t| mc[t].t.id()))
+                .collect();
+            assert_eq!(weak, model.weak[&node.t.id()]);
             stack.extend(&node.edges);
         }
         assert_eq!(seen, model.reachable());
@@ -212,9 +253,26 @@ fuzz_target!(|program: Program| {
         slots: vec![None; SLOTS],
         bigs: Vec::new(),
     });
+    let mut held: Vec<Held<Node<'static>>> = Vec::new();
     for op in program.ops.iter().take(MAX_OPS) {
+        if let Op::Release { k } = op {
+            if let Some(k) = pick(*k, held.len()) {
+                held.remove(k);
+                model.held.remove(k);
+            }
+            continue;
+        }
         if let Op::Collect = op {
             let reachable = model.reachable();
+            // Completed or cut short by a panic, a collection leaves no
+            // weak edge to a node it found unreachable.
+            for edges in model.weak.values_mut() {
+                for edge in edges.iter_mut() {
+                    if edge.is_some_and(|t| !reachable.contains(&t)) {
+                        *edge = None;
+                    }
+                }
+            }
             let before: HashSet<u32> = (0..drops::ids())
                 .filter(|&id| drops::count(id) == 0)
                 .collect();
@@ -234,8 +292,9 @@ fuzz_target!(|program: Program| {
                 assert_eq!(model.nodes.len(), reachable.len(), "all garbage dropped");
                 assert_eq!(stats.dropped, dropped.len());
                 assert_eq!(heap.detailed_stats().used_bytes, stats.live_bytes);
+                assert_eq!(heap.detailed_stats().held, held.len());
             }
-            check(&mut heap, &model);
+            check(&heap, &held, &model);
             continue;
         }
         heap.mutate(|mc, roots| match op {
@@ -248,12 +307,14 @@ fuzz_target!(|program: Program| {
                 let n = node(mc, *shape, u64::from(*value), *bomb);
                 let id = mc[n].t.id();
                 model.nodes.insert(id, (u64::from(*value), Vec::new()));
+                model.weak.insert(id, Vec::new());
                 roots.slots[*slot as usize % SLOTS] = Some(n);
                 model.slots[*slot as usize % SLOTS] = Some(id);
             }
             Op::Garbage { shape, bomb } => {
                 let n = node(mc, *shape, 7, *bomb);
                 model.nodes.insert(mc[n].t.id(), (7, Vec::new()));
+                model.weak.insert(mc[n].t.id(), Vec::new());
             }
             Op::Link { from, path, to } => {
                 let (f, t) = (walk(mc, roots, *from, path), walk(mc, roots, *to, &[]));
@@ -307,12 +368,48 @@ fuzz_target!(|program: Program| {
                     model.bigs += 1;
                 }
             }
-            Op::Collect => unreachable!("handled above"),
+            Op::Hold { slot, path } => {
+                if let Some(n) = walk(mc, roots, *slot, path) {
+                    model.held.push(mc[n].t.id());
+                    held.push(mc.hold(n));
+                }
+            }
+            Op::Fetch { k, slot } => {
+                if let Some(k) = pick(*k, held.len()) {
+                    let n = mc.fetch(&held[k]);
+                    roots.slots[*slot as usize % SLOTS] = Some(n);
+                    model.slots[*slot as usize % SLOTS] = Some(model.held[k]);
+                }
+            }
+            Op::WeakLink { from, path, to } => {
+                let (f, t) = (walk(mc, roots, *from, path), walk(mc, roots, *to, &[]));
+                if let (Some(f), Some(t)) = (f, t) {
+                    let (fid, tid) = (mc[f].t.id(), mc[t].t.id());
+                    mc[f].weak.push(t.downgrade());
+                    model.weak.get_mut(&fid).unwrap().push(Some(tid));
+                }
+            }
+            Op::Upgrade { from, edge, slot } => {
+                if let Some(f) = walk(mc, roots, *from, &[]) {
+                    let fid = mc[f].t.id();
+                    if let Some(k) = pick(*edge, mc[f].weak.len()) {
+                        let target = mc[f].weak[k].upgrade(mc);
+                        let expected = model.weak[&fid][k];
+                        assert_eq!(target.map(|t| mc[t].t.id()), expected);
+                        if let Some(t) = target {
+                            roots.slots[*slot as usize % SLOTS] = Some(t);
+                            model.slots[*slot as usize % SLOTS] = expected;
+                        }
+                    }
+                }
+            }
+            Op::Collect | Op::Release { .. } => unreachable!("handled above"),
         });
     }
     // Disarm the remaining bombs, then drop: every value once in all.
     heap.mutate(|mc, roots| {
         let mut stack: Vec<Gc<'_, Node<'_>>> = roots.slots.iter().flatten().copied().collect();
+        stack.extend(held.iter().map(|h| mc.fetch(h)));
         let mut seen = HashSet::new();
         while let Some(n) = stack.pop() {
             if seen.insert(n) {
@@ -321,6 +418,7 @@ fuzz_target!(|program: Program| {
             }
         }
     });
+    drop(held);
     let leftover_bombs = catch(|| drop(heap)).is_none();
     let _ = leftover_bombs;
     drops::assert_each_once();
