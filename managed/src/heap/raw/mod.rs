@@ -1649,6 +1649,23 @@ pub(crate) struct Marker {
     weak: bool,
 }
 
+impl Marker {
+    /// Records that a handle of the object being traced points into
+    /// `chunk` (see [`Marker::reach`]).
+    ///
+    /// # Safety
+    ///
+    /// `chunk` is the header of a live chunk of this heap.
+    #[inline(always)]
+    unsafe fn record_reach(&mut self, chunk: *mut HeapChunk) {
+        // SAFETY: a live chunk header (caller).
+        let serial = unsafe { (*chunk).serial };
+        if serial > self.reach {
+            self.reach = serial;
+        }
+    }
+}
+
 // SAFETY: observes only: marks the target object and never writes
 // `target`; keeps the object's address (not the place) in its queue.
 unsafe impl Visitor for Marker {
@@ -1667,9 +1684,7 @@ unsafe impl Visitor for Marker {
         unsafe {
             // Recorded before anything else: a handle to an object marked
             // already counts as much as one to a new object.
-            if (*chunk).serial > self.reach {
-                self.reach = (*chunk).serial;
-            }
+            self.record_reach(chunk);
             if (*chunk).state == LARGE {
                 if (*chunk).marked {
                     return;
@@ -1709,11 +1724,7 @@ unsafe impl Visitor for Marker {
         // SAFETY: a weak handle reachable from the root that is not dead
         // points to the start of a live object of this heap (invariant on
         // `GcWeak::ptr`), whose chunk header starts at the masked address.
-        unsafe {
-            if (*chunk).serial > self.reach {
-                self.reach = (*chunk).serial;
-            }
-        }
+        unsafe { self.record_reach(chunk) };
         self.weak = true;
     }
 }
