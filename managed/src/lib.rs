@@ -123,7 +123,7 @@ pub mod scoped;
 
 pub use error::{AllocError, AllocValueError};
 pub use stats::SpaceStats;
-pub use visit::{Managed, Visitor};
+pub use visit::{Managed, Static, Visitor};
 
 /// Derives [`Managed`](trait@Managed) and, for structs, proxy field
 /// accessors.
@@ -280,7 +280,9 @@ pub use generativity::make_guard;
 /// [`make_guard!`] macro and the [`Managed`] derive together with the
 /// [`Managed`](trait@Managed) trait. It shadows no std name.
 pub mod prelude {
-    pub use crate::{AllocError, AllocValueError, Managed, SpaceStats, Visitor, make_guard};
+    pub use crate::{
+        AllocError, AllocValueError, Managed, SpaceStats, Static, Visitor, make_guard,
+    };
 
     pub use crate::page::{PageList, PageSize};
 

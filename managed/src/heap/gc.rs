@@ -62,6 +62,11 @@ impl<T> PartialEq for Gc<'_, T> {
 
 impl<T> Eq for Gc<'_, T> {}
 
+/// Hashes the object's current address. A collection that moves the
+/// object changes it, and the std maps and sets holding the handle in a
+/// key (`HashMap`, `HashSet`, `BTreeMap`, `BTreeSet`) file their entries
+/// again under the new address as part of the collection (see their
+/// `Managed` impls), so lookups keep finding the object.
 impl<T> Hash for Gc<'_, T> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.ptr().hash(state);

@@ -129,6 +129,62 @@
 //! });
 //! ```
 //!
+//! # Objects as keys
+//!
+//! A `Gc` hashes and compares by its object's address, so a set or map
+//! keyed by objects is an ordinary std container: a selection as a
+//! `HashSet<Gc<'gc, Node<'gc>>>`, per-object data as a
+//! `HashMap<Gc<'gc, Node<'gc>>, Style>`, in the root or in other objects.
+//! Its keys keep their objects alive, like any handle. When a collection
+//! moves the objects, it rewrites the keys and the container files its
+//! entries again under the new addresses (`HashMap`, `HashSet`, `BTreeMap`
+//! and `BTreeSet` do this in their `Managed` impls), so lookups keep
+//! working. The key and value types of such a container are `Managed`:
+//! derive it for a plain type of your own, or wrap a type of another crate
+//! in [`Static`](crate::Static).
+//!
+//! ```
+//! use std::collections::{HashMap, HashSet};
+//! use managed::prelude::*;
+//!
+//! #[derive(Managed, Clone, Copy, PartialEq, Debug)]
+//! struct Style {
+//!     bold: bool,
+//! }
+//!
+//! #[derive(Managed)]
+//! struct Editor<'gc> {
+//!     items: Vec<Gc<'gc, String>>,
+//!     selection: HashSet<Gc<'gc, String>>,
+//!     styles: HashMap<Gc<'gc, String>, Style>,
+//! }
+//!
+//! let mut heap: Heap<Editor<'static>> = Heap::new(|_| Editor {
+//!     items: Vec::new(),
+//!     selection: HashSet::new(),
+//!     styles: HashMap::new(),
+//! });
+//! heap.mutate(|mc, ed| {
+//!     for text in ["title", "draft", "body"] {
+//!         let item = Gc::new(mc, String::from(text));
+//!         ed.items.push(item);
+//!         ed.styles.insert(item, Style { bold: text == "title" });
+//!     }
+//!     let draft = ed.items.remove(1);
+//!     ed.styles.remove(&draft);
+//!     ed.selection.insert(ed.items[1]);
+//! });
+//! // The draft dies; "body" slides into its place and is filed again.
+//! assert_eq!(heap.collect().dropped, 1);
+//! heap.read(|mc, ed| {
+//!     let body = ed.items[1];
+//!     assert_eq!(mc[body], "body");
+//!     assert!(ed.selection.contains(&body));
+//!     assert_eq!(ed.styles[&body], Style { bold: false });
+//!     assert_eq!(ed.styles[&ed.items[0]], Style { bold: true });
+//! });
+//! ```
+//!
 //! # How it is safe
 //!
 //! - **Handles cannot outlive a collection unvisited.** Every
@@ -145,6 +201,10 @@
 //!   root and rewrites the address it keeps, and a mutation redeems it
 //!   only if it carries that heap's id (never reused), so a handle of
 //!   another heap, or of a heap that is gone, is refused at run time.
+//! - **Keys are rewritten like any handle.** A map or set walks each key
+//!   on a copy first and changes nothing unless the collection moved a key's
+//!   object; then it takes its entries out, rewrites their keys and files
+//!   them again, before any code can look them up.
 //! - **Weak handles never reach a dropped object.** Every collection
 //!   visits each weak handle whose object moves or dies (marking records
 //!   the chunks they point into, as for strong handles), rewriting it or

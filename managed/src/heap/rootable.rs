@@ -1,11 +1,12 @@
 //! [`Rootable`]: how a heap names its root type at each mutation's brand.
 
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::vec::Vec;
+use core::hash::{BuildHasher, Hash};
 use core::marker::PhantomData;
 #[cfg(feature = "std")]
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::visit::Managed;
 
@@ -70,12 +71,45 @@ impl<T: Rootable, const N: usize> Rootable for [T; N] {
 }
 
 #[cfg(feature = "std")]
-impl<K: 'static, T: Rootable, S: 'static> Rootable for HashMap<K, T, S> {
-    type Root<'gc> = HashMap<K, T::Root<'gc>, S>;
+impl<K, T, S> Rootable for HashMap<K, T, S>
+where
+    K: Rootable,
+    for<'gc> K::Root<'gc>: Eq + Hash,
+    T: Rootable,
+    S: BuildHasher + 'static,
+{
+    type Root<'gc> = HashMap<K::Root<'gc>, T::Root<'gc>, S>;
 }
 
-impl<K: 'static, T: Rootable> Rootable for BTreeMap<K, T> {
-    type Root<'gc> = BTreeMap<K, T::Root<'gc>>;
+#[cfg(feature = "std")]
+impl<K, S> Rootable for HashSet<K, S>
+where
+    K: Rootable,
+    for<'gc> K::Root<'gc>: Eq + Hash,
+    S: BuildHasher + 'static,
+{
+    type Root<'gc> = HashSet<K::Root<'gc>, S>;
+}
+
+impl<K, T> Rootable for BTreeMap<K, T>
+where
+    K: Rootable,
+    for<'gc> K::Root<'gc>: Ord,
+    T: Rootable,
+{
+    type Root<'gc> = BTreeMap<K::Root<'gc>, T::Root<'gc>>;
+}
+
+impl<K> Rootable for BTreeSet<K>
+where
+    K: Rootable,
+    for<'gc> K::Root<'gc>: Ord,
+{
+    type Root<'gc> = BTreeSet<K::Root<'gc>>;
+}
+
+impl<T: 'static> Rootable for crate::Static<T> {
+    type Root<'gc> = crate::Static<T>;
 }
 
 impl<T: Rootable, K: 'static> Rootable for crate::contiguous::ContiguousUniformPool<T, K> {

@@ -16,14 +16,21 @@
 //! `#[derive(Managed)]` writes `visit_refs` for structs and enums by visiting
 //! every field that is not `#[managed(skip)]`; the impls in `raw` cover the std
 //! types a value usually keeps references in (`Option`, `Box`, `Vec`,
-//! `VecDeque`, arrays, tuples, the values of `HashMap` and `BTreeMap`) and
-//! declare the reference-free leaf types (numbers, `bool`, `char`, `String`,
-//! `()`, ...).
+//! `VecDeque`, arrays, tuples) and declare the reference-free leaf types
+//! (numbers, `bool`, `char`, `String`, `PathBuf`, `()`, ...); those in
+//! `keyed` cover `HashMap`, `HashSet`, `BTreeMap` and `BTreeSet`, whose
+//! keys may hold references too (a map keyed by heap objects is filed
+//! again under its keys' new addresses when a collection moves them).
+//! [`Static`] makes any `'static` type without references `Managed`, for
+//! a type of another crate used where the trait is required (a map key).
 
+use core::borrow::{Borrow, BorrowMut};
+use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
 
 use crate::heap::GcKind;
 
+mod keyed;
 mod raw;
 
 /// Receives the direct managed references of a value, one at a time.
@@ -98,12 +105,20 @@ pub unsafe trait Visitor {
 ///
 /// 1. `visit_refs` calls `visitor.visit` exactly once for every direct
 ///    managed reference reachable from `self` without going through another
-///    container's storage (fields, elements, variants' payloads), and passes
-///    the place where that reference stores its address, so that a write
-///    through it is what the reference reads afterwards.
+///    container's storage (fields, elements, variants' payloads), and
+///    either passes the place where that reference stores its address, or
+///    passes a place holding the same address and afterwards stores into
+///    the reference what the visitor left there (as the maps and sets do
+///    for their keys): either way, what the visitor writes is what the
+///    reference reads afterwards.
 /// 2. `visit_refs` does not create, drop, duplicate or move references, and
 ///    reaches the same references every time it is called on an unchanged
-///    value.
+///    value; when the visitor writes nothing, it leaves the value exactly
+///    as it was (so an observing visitor may walk a bitwise copy of a
+///    value that is then forgotten). One exception: once the references in
+///    a map's or set's keys are rewritten, it may file its entries again
+///    (moving them in its storage) and merge keys that became equal,
+///    dropping one of them.
 /// 3. If `HAS_REFS` is `false`, no value of the type can hold a direct
 ///    managed reference (so containers may skip the walk entirely).
 ///
@@ -114,7 +129,8 @@ pub unsafe trait Visitor {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement `Managed`, so its region or heap references cannot be visited",
     label = "`{Self}` is not `Managed`",
-    note = "add `#[derive(Managed)]` to the definition of `{Self}`; or, for a field of a type deriving `Managed` whose type is `'static` and holds no region or heap reference, mark the field `#[managed(skip)]`"
+    note = "add `#[derive(Managed)]` to the definition of `{Self}`; or, for a field of a type deriving `Managed` whose type is `'static` and holds no region or heap reference, mark the field `#[managed(skip)]`",
+    note = "a `'static` type of another crate that holds no reference (a map key, a tuple element) can be wrapped in `managed::Static<T>`"
 )]
 pub unsafe trait Managed {
     /// `false` when no value of this type can hold a direct managed
@@ -123,6 +139,100 @@ pub unsafe trait Managed {
 
     /// Calls `visitor` on every direct managed reference in `self`.
     fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V);
+}
+
+/// A `'static` value that holds no managed reference, as a [`Managed`]
+/// type: for a type of another crate where the trait is required (a map
+/// key, a tuple element next to a handle), or for a type parameter.
+///
+/// `Static<T>` is `Managed` (with nothing to visit), a heap's
+/// [`Rootable`](crate::heap::Rootable) and a region's `Rebrand` type for
+/// every `T: 'static`, which no branded reference is. It dereferences to
+/// the value, and compares, orders and hashes as the value does; it
+/// borrows as `T`, so a `HashMap<Static<K>, V>` is looked up with a `&K`.
+///
+/// ```
+/// use std::collections::HashMap;
+///
+/// use managed::Static;
+/// use managed::prelude::*;
+///
+/// /// A key type of another crate (here: a stand-in).
+/// #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+/// struct Uuid(u128);
+///
+/// #[derive(Managed)]
+/// struct Registry<'gc> {
+///     by_id: HashMap<Static<Uuid>, Gc<'gc, String>>,
+///     recent: Vec<(Static<Uuid>, Gc<'gc, String>)>,
+/// }
+///
+/// let mut heap: Heap<Registry<'static>> =
+///     Heap::new(|_| Registry { by_id: HashMap::new(), recent: Vec::new() });
+/// heap.mutate(|mc, reg| {
+///     let name = Gc::new(mc, String::from("printer"));
+///     reg.by_id.insert(Static(Uuid(7)), name);
+///     reg.recent.push((Static(Uuid(7)), name));
+/// });
+/// heap.collect();
+/// heap.read(|mc, reg| assert_eq!(mc[reg.by_id[&Uuid(7)]], "printer"));
+/// ```
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[repr(transparent)]
+pub struct Static<T>(pub T);
+
+impl<T> Static<T> {
+    /// The value.
+    #[inline]
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> From<T> for Static<T> {
+    #[inline]
+    fn from(value: T) -> Self {
+        Static(value)
+    }
+}
+
+impl<T> Deref for Static<T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> DerefMut for Static<T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+impl<T> Borrow<T> for Static<T> {
+    #[inline]
+    fn borrow(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> BorrowMut<T> for Static<T> {
+    #[inline]
+    fn borrow_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+// SAFETY: `T: 'static`, and every direct managed reference is branded with
+// a lifetime that is never `'static` in safe code (a region's or a
+// mutation's), so a `Static` holds none: visiting nothing visits all of
+// them, and `HAS_REFS = false` is truthful.
+unsafe impl<T: 'static> Managed for Static<T> {
+    const HAS_REFS: bool = false;
+    #[inline]
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, _visitor: &mut V) {}
 }
 
 /// Calls macro `$m` with every reference-free leaf type the crate knows:
@@ -156,6 +266,20 @@ macro_rules! leaf_types {
             core::num::NonZeroU64,
             core::num::NonZeroUsize,
             core::time::Duration,
+            core::any::TypeId,
+            core::cmp::Ordering,
+            core::net::IpAddr,
+            core::net::Ipv4Addr,
+            core::net::Ipv6Addr,
+            core::net::SocketAddr,
+            alloc::ffi::CString,
+        );
+        #[cfg(feature = "std")]
+        $m!(
+            std::path::PathBuf,
+            std::ffi::OsString,
+            std::time::Instant,
+            std::time::SystemTime,
         );
     };
 }

@@ -1,17 +1,15 @@
 //! Every `unsafe impl` of [`Managed`] and [`Visitor`] for the std types:
 //! the forwarding `&mut V` visitor, the reference-free leaf types, and the
 //! containers a value keeps references in (`Option`, `Box`, slices, `Vec`,
-//! `VecDeque`, arrays, tuples, map values). Each impl upholds the trait's
-//! `# Safety` contract on its own: it visits every reference the type can
-//! hold exactly once, in place, and `HAS_REFS` is `false` only when it can
-//! hold none.
+//! `VecDeque`, arrays, tuples; the maps and sets are in `keyed`). Each
+//! impl upholds the trait's `# Safety` contract on its own: it visits every
+//! reference the type can hold exactly once, in place, and `HAS_REFS` is
+//! `false` only when it can hold none.
 
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::ptr::NonNull;
-#[cfg(feature = "std")]
-use std::collections::HashMap;
 
 use super::{Managed, Visitor, leaf_types};
 use crate::heap::GcKind;
@@ -180,35 +178,6 @@ unsafe impl<T: Managed> Managed for VecDeque<T> {
     }
 }
 
-#[cfg(feature = "std")]
-// SAFETY: map keys cannot be mutated in place, so references may only be
-// held in values (the `'static` bound on keys rules out branded references
-// there); every value is visited once.
-unsafe impl<K: 'static, T: Managed, S> Managed for HashMap<K, T, S> {
-    const HAS_REFS: bool = T::HAS_REFS;
-    #[inline]
-    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
-        if T::HAS_REFS {
-            for value in self.values_mut() {
-                value.visit_refs(visitor);
-            }
-        }
-    }
-}
-
-// SAFETY: as for `HashMap`: `'static` keys, every value visited once.
-unsafe impl<K: 'static, T: Managed> Managed for BTreeMap<K, T> {
-    const HAS_REFS: bool = T::HAS_REFS;
-    #[inline]
-    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
-        if T::HAS_REFS {
-            for value in self.values_mut() {
-                value.visit_refs(visitor);
-            }
-        }
-    }
-}
-
 macro_rules! tuple {
     ($($name:ident)+) => {
         // SAFETY: visits every element of the tuple once.
@@ -236,7 +205,9 @@ tuple!(A B C D E F G H);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::collections::BTreeMap;
     use core::num::NonZeroUsize;
+    use std::collections::HashMap;
 
     /// A hand-written direct reference, as a region `Item` is.
     struct Ref(NonNull<u8>);

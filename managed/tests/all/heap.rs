@@ -2,7 +2,7 @@
 //! reclamation by reachability, compaction in one call.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use managed::heap::{CollectStats, Pacing};
@@ -1371,4 +1371,193 @@ fn weak_handles_forget_when_a_destructor_panics() {
     all.extend(take_dropped());
     all.sort_unstable();
     assert_eq!(all, [0, 2, 4, 6, 8]);
+}
+
+// ------------------------------------------------------- objects as keys
+
+/// A node ranked for an ordered index: ordered by rank, then by the
+/// node's address (which a collection changes).
+#[derive(Managed, Clone, Copy, PartialEq, Eq, Hash, Debug)]
+struct Ranked<'gc> {
+    rank: u32,
+    node: Gc<'gc, Node<'gc>>,
+}
+
+impl PartialOrd for Ranked<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ranked<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.rank, self.node.as_ptr()).cmp(&(other.rank, other.node.as_ptr()))
+    }
+}
+
+/// An editor's state, keyed by the objects themselves.
+#[derive(Managed)]
+struct Keyed<'gc> {
+    /// Every node, in creation order (the ground truth).
+    all: Vec<Gc<'gc, Node<'gc>>>,
+    selection: HashSet<Gc<'gc, Node<'gc>>>,
+    /// Per-node data whose values count their drops (`Probe` is a plain
+    /// type without the derive: `Static` makes it `Managed`).
+    notes: HashMap<Gc<'gc, Node<'gc>>, Static<Probe>>,
+    ranked: BTreeSet<Ranked<'gc>>,
+    /// Keys whose handles sit behind a pointer.
+    pairs: HashMap<Vec<Gc<'gc, Node<'gc>>>, usize>,
+    /// An object that holds a map keyed by other objects.
+    index: Gc<'gc, Index<'gc>>,
+}
+
+#[derive(Managed)]
+struct Index<'gc> {
+    by_node: BTreeMap<Ranked<'gc>, Gc<'gc, String>>,
+}
+
+#[test]
+fn objects_as_keys_are_found_after_every_collection_moves_them() {
+    const N: u64 = if cfg!(miri) { 24 } else { 300 };
+    let mut heap: Heap<Keyed<'static>> = Heap::with_chunk_size(4096, |mc| Keyed {
+        all: Vec::new(),
+        selection: HashSet::new(),
+        notes: HashMap::new(),
+        ranked: BTreeSet::new(),
+        pairs: HashMap::new(),
+        index: Gc::new(
+            mc,
+            Index {
+                by_node: BTreeMap::new(),
+            },
+        ),
+    });
+    heap.mutate(|mc, k| {
+        for i in 0..N {
+            // Garbage between the nodes: every collection slides them.
+            node(mc, 10_000 + i, "garbage");
+            let n = node(mc, i, &format!("n{i}"));
+            k.all.push(n);
+            if i.is_multiple_of(3) {
+                k.selection.insert(n);
+            }
+            k.notes.insert(n, Static(Probe::new(1_000_000 + i)));
+            k.ranked.insert(Ranked {
+                rank: (i % 5) as u32,
+                node: n,
+            });
+            let label = Gc::new(mc, format!("label{i}"));
+            mc[k.index].by_node.insert(
+                Ranked {
+                    rank: (i % 7) as u32,
+                    node: n,
+                },
+                label,
+            );
+        }
+        for w in k.all.windows(2) {
+            k.pairs.insert(w.to_vec(), k.pairs.len());
+        }
+    });
+    let check = |heap: &mut Heap<Keyed<'static>>| {
+        heap.read(|mc, k| {
+            assert_eq!(k.notes.len(), N as usize);
+            for (i, &n) in k.all.iter().enumerate() {
+                let i = i as u64;
+                assert_eq!(mc[n].name, format!("n{i}"));
+                assert_eq!(k.selection.contains(&n), i.is_multiple_of(3), "{i}");
+                assert_eq!(k.notes[&n].id, 1_000_000 + i);
+                assert!(k.ranked.contains(&Ranked {
+                    rank: (i % 5) as u32,
+                    node: n
+                }));
+                let label = mc[k.index].by_node[&Ranked {
+                    rank: (i % 7) as u32,
+                    node: n,
+                }];
+                assert_eq!(mc[label], format!("label{i}"));
+            }
+            for (j, w) in k.all.windows(2).enumerate() {
+                assert_eq!(k.pairs[w], j);
+            }
+            // The ordered containers are in the order of the new addresses.
+            assert!(
+                k.ranked
+                    .iter()
+                    .zip(k.ranked.iter().skip(1))
+                    .all(|(a, b)| a < b)
+            );
+            let ranks: Vec<u32> = mc[k.index].by_node.keys().map(|r| r.rank).collect();
+            assert!(ranks.is_sorted());
+        })
+    };
+    let before: Vec<usize> = heap.read(|_, k| k.all.iter().map(|n| n.as_ptr().addr()).collect());
+    let stats = heap.collect();
+    assert_eq!(stats.dropped, N as usize);
+    let moved = heap.read(|_, k| {
+        k.all
+            .iter()
+            .zip(&before)
+            .filter(|(n, b)| n.as_ptr().addr() != **b)
+            .count()
+    });
+    assert!(
+        moved as u64 >= N / 2,
+        "the collection moved most keys ({moved} of {N})"
+    );
+    check(&mut heap);
+    assert_eq!(take_dropped(), (10_000..10_000 + N).collect::<Vec<_>>());
+
+    // Unselect and forget every other node: the side tables let go of it,
+    // so it dies; the rest move again.
+    heap.mutate(|mc, k| {
+        let all = std::mem::take(&mut k.all);
+        for (i, n) in all.into_iter().enumerate() {
+            let rank = Ranked {
+                rank: (i % 5) as u32,
+                node: n,
+            };
+            if i.is_multiple_of(2) {
+                k.all.push(n);
+            } else {
+                k.selection.remove(&n);
+                drop(k.notes.remove(&n));
+                k.ranked.remove(&rank);
+                mc[k.index].by_node.remove(&Ranked {
+                    rank: (i % 7) as u32,
+                    node: n,
+                });
+            }
+        }
+        k.pairs
+            .retain(|pair, _| k.all.contains(&pair[0]) && k.all.contains(&pair[1]));
+    });
+    let notes_dropped = take_dropped();
+    assert_eq!(
+        notes_dropped.len(),
+        N as usize / 2,
+        "each removed note once"
+    );
+    let stats = heap.collect();
+    // The forgotten nodes and their labels.
+    assert_eq!(stats.dropped, N as usize);
+    let odd: Vec<u64> = (0..N).filter(|i| i % 2 == 1).collect();
+    assert_eq!(take_dropped(), odd);
+    heap.read(|mc, k| {
+        assert_eq!(k.notes.len(), k.all.len());
+        for &n in &k.all {
+            let i = mc[n].probe.id;
+            assert_eq!(k.notes[&n].id, 1_000_000 + i);
+            assert_eq!(k.selection.contains(&n), i.is_multiple_of(3));
+            assert!(k.ranked.contains(&Ranked {
+                rank: (i % 5) as u32,
+                node: n
+            }));
+        }
+        assert!(k.pairs.is_empty());
+    });
+    drop(heap);
+    let mut dropped = take_dropped();
+    dropped.retain(|&id| id >= 1_000_000);
+    assert_eq!(dropped.len(), N as usize / 2, "each remaining note once");
 }

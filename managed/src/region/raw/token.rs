@@ -11,13 +11,14 @@
 //! single-item token of a zero-sized value holds nothing of the region.
 
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::vec::Vec;
+use core::hash::{BuildHasher, Hash};
 use core::marker::PhantomData;
 use core::num::NonZeroUsize;
 use core::ptr::NonNull;
 #[cfg(feature = "std")]
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use generativity::Id;
 use scopeguard::{ScopeGuard, guard};
@@ -90,14 +91,47 @@ unsafe impl<T: Rebrand, const N: usize> Rebrand for [T; N] {
 
 #[cfg(feature = "std")]
 // SAFETY: keys and hasher are `'static` (no region lifetime); the values'
-// region lifetime is substituted.
-unsafe impl<K: 'static, T: Rebrand, S: 'static> Rebrand for HashMap<K, T, S> {
+// region lifetime is substituted. (Region items have no `Hash` or `Ord`,
+// so they are never keys.)
+unsafe impl<K, T, S> Rebrand for HashMap<K, T, S>
+where
+    K: Managed + Eq + Hash + 'static,
+    T: Rebrand,
+    S: BuildHasher + 'static,
+{
     type Branded<'b> = HashMap<K, T::Branded<'b>, S>;
 }
 
+#[cfg(feature = "std")]
+// SAFETY: `'static` keys and hasher: `Branded` is `Self`.
+unsafe impl<K, S> Rebrand for HashSet<K, S>
+where
+    K: Managed + Eq + Hash + 'static,
+    S: BuildHasher + 'static,
+{
+    type Branded<'b> = HashSet<K, S>;
+}
+
 // SAFETY: as for `HashMap`.
-unsafe impl<K: 'static, T: Rebrand> Rebrand for BTreeMap<K, T> {
+unsafe impl<K, T> Rebrand for BTreeMap<K, T>
+where
+    K: Managed + Ord + 'static,
+    T: Rebrand,
+{
     type Branded<'b> = BTreeMap<K, T::Branded<'b>>;
+}
+
+// SAFETY: as for `HashSet`.
+unsafe impl<K> Rebrand for BTreeSet<K>
+where
+    K: Managed + Ord + 'static,
+{
+    type Branded<'b> = BTreeSet<K>;
+}
+
+// SAFETY: `T: 'static` has no region lifetime: `Branded` is `Self`.
+unsafe impl<T: 'static> Rebrand for crate::Static<T> {
+    type Branded<'b> = crate::Static<T>;
 }
 
 macro_rules! tuple {
