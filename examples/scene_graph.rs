@@ -1,16 +1,20 @@
 //! A scene graph on the managed heap: an editor's scene, with parent links,
-//! a name index, a selection, and materials shared between nodes.
+//! a name index, a selection, a cache of world transforms, and materials
+//! shared between nodes.
 //!
 //! Every node is an ordinary struct with `#[derive(Managed)]`; nodes point
 //! at each other (children, parent) and at shared materials through `Gc`
-//! handles, which can be copied anywhere: into the name index, into the
-//! selection, into other nodes. Deleting a subtree only unlinks it; the
-//! next collection finds it unreachable, runs each node's destructor once,
-//! and slides the survivors together.
+//! handles, which can be copied anywhere: into the name index, into other
+//! nodes, and into sets and maps keyed by the nodes themselves (the
+//! selection is a `HashSet` of nodes, the transform cache a `HashMap` from
+//! node to transform). Deleting a subtree only unlinks it; the next
+//! collection finds it unreachable, runs each node's destructor once, and
+//! slides the survivors together, and the sets and maps keyed by nodes
+//! keep finding the survivors at their new addresses.
 //!
 //! Run with `cargo run --example scene_graph`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use managed::heap::CollectStats;
@@ -19,9 +23,11 @@ use managed::prelude::*;
 /// Textures released so far (a texture is released when its node dies).
 static RELEASED: AtomicUsize = AtomicUsize::new(0);
 
-/// A position and a scale in the plane (an ordinary type: a field of a
-/// heap object needs no derive when it holds no handle).
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// A position and a scale in the plane. A field of this type needs no
+/// derive (it holds no handle); the derive is for the transform cache, a
+/// map whose keys are handles: the types in a container that holds
+/// handles are `Managed`.
+#[derive(Managed, Clone, Copy, Debug, PartialEq)]
 struct Transform {
     x: f32,
     y: f32,
@@ -83,8 +89,11 @@ struct Node<'gc> {
 #[derive(Managed)]
 struct Scene<'gc> {
     root: Gc<'gc, Node<'gc>>,
-    by_name: HashMap<String, Gc<'gc, Node<'gc>>>,
-    selection: Option<Gc<'gc, Node<'gc>>>,
+    by_name: HashMap<String, NodeRef<'gc>>,
+    selection: HashSet<NodeRef<'gc>>,
+    /// World transforms computed by the last frame, by node; an edit
+    /// forgets the entries of the subtree it moves.
+    world_cache: HashMap<NodeRef<'gc>, Transform>,
 }
 
 type NodeRef<'gc> = Gc<'gc, Node<'gc>>;
@@ -143,8 +152,32 @@ fn world_transform<'gc>(mc: &Mutation<'gc>, node: NodeRef<'gc>) -> Transform {
     t
 }
 
+/// The node's world transform, from the cache when the last frame
+/// computed it.
+fn cached_world<'gc>(mc: &Mutation<'gc>, scene: &mut Scene<'gc>, node: NodeRef<'gc>) -> Transform {
+    *scene
+        .world_cache
+        .entry(node)
+        .or_insert_with(|| world_transform(mc, node))
+}
+
+/// Forgets the cached transforms of `node` and its subtree.
+fn invalidate<'gc>(mc: &Mutation<'gc>, scene: &mut Scene<'gc>, node: NodeRef<'gc>) {
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        scene.world_cache.remove(&n);
+        stack.extend(mc[n].children.iter().copied());
+    }
+}
+
 /// Moves `node` (with its subtree) under `new_parent`.
-fn reparent<'gc>(mc: &mut Mutation<'gc>, node: NodeRef<'gc>, new_parent: NodeRef<'gc>) {
+fn reparent<'gc>(
+    mc: &mut Mutation<'gc>,
+    scene: &mut Scene<'gc>,
+    node: NodeRef<'gc>,
+    new_parent: NodeRef<'gc>,
+) {
+    invalidate(mc, scene, node);
     if let Some(old) = mc[node].parent {
         mc[old].children.retain(|&c| c != node);
     }
@@ -160,9 +193,8 @@ fn delete<'gc>(mc: &mut Mutation<'gc>, scene: &mut Scene<'gc>, node: NodeRef<'gc
     while let Some(n) = doomed.pop() {
         count += 1;
         scene.by_name.remove(&mc[n].name);
-        if scene.selection == Some(n) {
-            scene.selection = None;
-        }
+        scene.selection.remove(&n);
+        scene.world_cache.remove(&n);
         doomed.extend(mc[n].children.iter().copied());
     }
     if let Some(parent) = mc[node].parent {
@@ -189,7 +221,8 @@ pub(crate) fn main() {
     let mut heap: Heap<Scene<'static>> = Heap::new(|mc| Scene {
         root: new_node(mc, "world", Transform::IDENTITY),
         by_name: HashMap::new(),
-        selection: None,
+        selection: HashSet::new(),
+        world_cache: HashMap::new(),
     });
 
     // Build a level: rooms of crates, each crate a sprite of a shared material.
@@ -238,25 +271,42 @@ pub(crate) fn main() {
                 );
             }
         }
-        scene.selection = Some(scene.by_name["room3/crate7"]);
+        scene.selection = ["room3/crate7", "room5/crate7", "room5/crate8"]
+            .map(|name| scene.by_name[name])
+            .into();
     });
     println!(
         "built {} named nodes",
         heap.read(|_, scene| scene.by_name.len())
     );
 
-    // Edit through aliased handles: the selection, the index and the tree
-    // all point at the same node; the material is shared by half the crates.
+    // A frame: every named node's world transform, computed once and
+    // cached by node.
     heap.mutate(|mc, scene| {
-        let selected = scene.selection.expect("a crate is selected");
-        mc[selected].local.scale = 2.0;
+        let nodes: Vec<NodeRef<'_>> = scene.by_name.values().copied().collect();
+        for node in nodes {
+            cached_world(mc, scene, node);
+        }
+        println!("cached {} world transforms", scene.world_cache.len());
+    });
+
+    // Edit through aliased handles: the selection, the index and the tree
+    // all point at the same nodes; the material is shared by half the
+    // crates.
+    heap.mutate(|mc, scene| {
+        let selected: Vec<NodeRef<'_>> = scene.selection.iter().copied().collect();
+        for node in selected {
+            mc[node].local.scale = 2.0;
+            invalidate(mc, scene, node);
+            let world = cached_world(mc, scene, node);
+            println!(
+                "selected {} at ({}, {}) x{}",
+                mc[node].name, world.x, world.y, world.scale
+            );
+        }
         let via_index = scene.by_name["room3/crate7"];
         assert_eq!(mc[via_index].local.scale, 2.0);
-        let world = world_transform(mc, selected);
-        println!(
-            "selected {} at ({}, {}) x{}",
-            mc[selected].name, world.x, world.y, world.scale
-        );
+        assert!(scene.selection.contains(&via_index));
 
         let wood = mc[scene.by_name["room0/crate0"]]
             .material
@@ -272,8 +322,8 @@ pub(crate) fn main() {
 
         // Move room 7 into room 6.
         let (room7, room6) = (scene.by_name["room7"], scene.by_name["room6"]);
-        reparent(mc, room7, room6);
-        let t = world_transform(mc, scene.by_name["room7/crate1"]);
+        reparent(mc, scene, room7, room6);
+        let t = cached_world(mc, scene, scene.by_name["room7/crate1"]);
         println!("room7/crate1 now at ({}, {})", t.x, t.y);
     });
 
@@ -304,10 +354,20 @@ pub(crate) fn main() {
     // The survivors moved, and every handle followed them (a read: the
     // heap is borrowed shared).
     heap.read(|mc, scene| {
-        assert!(
-            scene.selection.is_none(),
-            "the selection was in a deleted room"
-        );
+        let selected: Vec<&str> = scene
+            .selection
+            .iter()
+            .map(|&n| mc[n].name.as_str())
+            .collect();
+        println!("still selected: {selected:?}");
+        assert_eq!(selected.len(), 2, "room3's crate went with its room");
+        assert!(scene.selection.contains(&scene.by_name["room5/crate8"]));
+        // The cache keeps finding its nodes at their new addresses, and
+        // what it holds is what the tree says.
+        assert_eq!(scene.world_cache.len(), scene.by_name.len());
+        for &node in scene.by_name.values() {
+            assert_eq!(scene.world_cache[&node], world_transform(mc, node));
+        }
         let crate_ = scene.by_name["room5/crate2"];
         let world = world_transform(mc, crate_);
         let tex = mc[crate_].texture.as_ref().map(|t| t.path.as_str());
