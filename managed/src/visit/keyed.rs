@@ -81,6 +81,32 @@ impl Moves {
         });
     }
 
+    /// Walks the entries of a map or set: previews each key and visits
+    /// each value (maps) in place, with `visitor`. Returns the replaying
+    /// visitor if the visitor changed an address in a key, for the
+    /// container to file its entries again.
+    #[inline]
+    fn walk<'e, K, T, V>(
+        &mut self,
+        entries: impl Iterator<Item = (&'e K, Option<&'e mut T>)>,
+        visitor: &mut V,
+    ) -> Option<Replay<'_>>
+    where
+        K: Managed + 'e,
+        T: Managed + 'e,
+        V: Visitor + ?Sized,
+    {
+        for (key, value) in entries {
+            if K::HAS_REFS {
+                self.preview(key, visitor);
+            }
+            if let Some(value) = value {
+                value.visit_refs(visitor);
+            }
+        }
+        self.finish()
+    }
+
     /// The replaying visitor, if the visitor changed any address: the
     /// pairs sorted by old address, for [`Replay`]'s binary search.
     #[inline]
@@ -195,20 +221,12 @@ where
 
     #[inline]
     fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
-        if !K::HAS_REFS {
-            if T::HAS_REFS {
-                for value in self.values_mut() {
-                    value.visit_refs(visitor);
-                }
-            }
+        if !Self::HAS_REFS {
             return;
         }
         let mut moves = Moves::new();
-        for (key, value) in self.iter_mut() {
-            moves.preview(key, visitor);
-            value.visit_refs(visitor);
-        }
-        if let Some(mut replay) = moves.finish() {
+        let entries = self.iter_mut().map(|(key, value)| (key, Some(value)));
+        if let Some(mut replay) = moves.walk(entries, visitor) {
             // `drain` keeps the table's capacity: filing the entries again
             // allocates nothing.
             let entries: Vec<(K, T)> = self.drain().collect();
@@ -231,14 +249,12 @@ where
 
     #[inline]
     fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
-        if !K::HAS_REFS {
+        if !Self::HAS_REFS {
             return;
         }
         let mut moves = Moves::new();
-        for key in self.iter() {
-            moves.preview(key, visitor);
-        }
-        if let Some(mut replay) = moves.finish() {
+        let keys = self.iter().map(|key| (key, None::<&mut ()>));
+        if let Some(mut replay) = moves.walk(keys, visitor) {
             let keys: Vec<K> = self.drain().collect();
             for mut key in keys {
                 key.visit_refs(&mut replay);
@@ -259,20 +275,12 @@ where
 
     #[inline]
     fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
-        if !K::HAS_REFS {
-            if T::HAS_REFS {
-                for value in self.values_mut() {
-                    value.visit_refs(visitor);
-                }
-            }
+        if !Self::HAS_REFS {
             return;
         }
         let mut moves = Moves::new();
-        for (key, value) in self.iter_mut() {
-            moves.preview(key, visitor);
-            value.visit_refs(visitor);
-        }
-        if let Some(mut replay) = moves.finish() {
+        let entries = self.iter_mut().map(|(key, value)| (key, Some(value)));
+        if let Some(mut replay) = moves.walk(entries, visitor) {
             for (mut key, value) in mem::take(self) {
                 key.visit_refs(&mut replay);
                 self.insert(key, value);
@@ -290,14 +298,12 @@ where
 
     #[inline]
     fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
-        if !K::HAS_REFS {
+        if !Self::HAS_REFS {
             return;
         }
         let mut moves = Moves::new();
-        for key in self.iter() {
-            moves.preview(key, visitor);
-        }
-        if let Some(mut replay) = moves.finish() {
+        let keys = self.iter().map(|key| (key, None::<&mut ()>));
+        if let Some(mut replay) = moves.walk(keys, visitor) {
             for mut key in mem::take(self) {
                 key.visit_refs(&mut replay);
                 self.insert(key);
