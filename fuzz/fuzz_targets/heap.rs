@@ -8,7 +8,9 @@
 //! others were dropped, once, and exactly the weak edges to them upgrade
 //! to `None`; a collection interrupted by a panicking destructor leaves
 //! the graph intact, its weak edges to garbage gone, and the rest of the
-//! garbage to the next one.
+//! garbage to the next one. The root also keeps a side table keyed by
+//! nodes (`HashMap<Gc<Node>, Tracked>`), which must find every tagged node
+//! after the collections move it, and whose values are dropped once each.
 
 #![no_main]
 
@@ -53,6 +55,7 @@ struct Node<'gc> {
 struct Roots<'gc> {
     slots: Vec<Option<Gc<'gc, Node<'gc>>>>,
     bigs: Vec<Gc<'gc, [u64; 200]>>,
+    tags: HashMap<Gc<'gc, Node<'gc>>, Tracked>,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -111,6 +114,15 @@ enum Op {
         edge: u8,
         slot: u8,
     },
+    Tag {
+        slot: u8,
+        path: Vec<u8>,
+        value: u16,
+    },
+    Untag {
+        slot: u8,
+        path: Vec<u8>,
+    },
     Collect,
 }
 
@@ -130,6 +142,8 @@ struct Model {
     held: Vec<u32>,
     /// id -> weak edges (`None` once their node was found unreachable)
     weak: HashMap<u32, Vec<Option<u32>>>,
+    /// node id -> tag value (the side table's keys root their nodes)
+    tags: HashMap<u32, u64>,
 }
 
 impl Model {
@@ -137,6 +151,7 @@ impl Model {
         let mut seen = HashSet::new();
         let mut stack: Vec<u32> = self.slots.iter().flatten().copied().collect();
         stack.extend(&self.held);
+        stack.extend(self.tags.keys());
         while let Some(id) = stack.pop() {
             if seen.insert(id) {
                 stack.extend(&self.nodes[&id].1);
@@ -213,6 +228,16 @@ fn check(heap: &Heap<Roots<'static>>, held: &[Held<Node<'static>>], model: &Mode
         let held_ids: Vec<u32> = held.iter().map(|h| mc[h].t.id()).collect();
         assert_eq!(held_ids, model.held);
         stack.extend(held.iter().map(|h| mc.fetch(h)));
+        let tags: HashMap<u32, u64> = roots
+            .tags
+            .iter()
+            .map(|(&n, t)| (mc[n].t.id(), t.value()))
+            .collect();
+        assert_eq!(tags, model.tags);
+        for (n, t) in &roots.tags {
+            assert_eq!(roots.tags.get(n).map(Tracked::id), Some(t.id()));
+        }
+        stack.extend(roots.tags.keys());
         while let Some(n) = stack.pop() {
             let node = &mc[n];
             if !seen.insert(node.t.id()) {
@@ -252,6 +277,7 @@ fuzz_target!(|program: Program| {
     let mut heap: Heap<Roots<'static>> = Heap::with_chunk_size(chunk, |_| Roots {
         slots: vec![None; SLOTS],
         bigs: Vec::new(),
+        tags: HashMap::new(),
     });
     let mut held: Vec<Held<Node<'static>>> = Vec::new();
     for op in program.ops.iter().take(MAX_OPS) {
@@ -403,6 +429,19 @@ fuzz_target!(|program: Program| {
                     }
                 }
             }
+            Op::Tag { slot, path, value } => {
+                if let Some(n) = walk(mc, roots, *slot, path) {
+                    let v = u64::from(*value);
+                    roots.tags.insert(n, Tracked::new(v));
+                    model.tags.insert(mc[n].t.id(), v);
+                }
+            }
+            Op::Untag { slot, path } => {
+                if let Some(n) = walk(mc, roots, *slot, path) {
+                    let removed = roots.tags.remove(&n).map(|t| t.value());
+                    assert_eq!(removed, model.tags.remove(&mc[n].t.id()));
+                }
+            }
             Op::Collect | Op::Release { .. } => unreachable!("handled above"),
         });
     }
@@ -410,6 +449,7 @@ fuzz_target!(|program: Program| {
     heap.mutate(|mc, roots| {
         let mut stack: Vec<Gc<'_, Node<'_>>> = roots.slots.iter().flatten().copied().collect();
         stack.extend(held.iter().map(|h| mc.fetch(h)));
+        stack.extend(roots.tags.keys());
         let mut seen = HashSet::new();
         while let Some(n) = stack.pop() {
             if seen.insert(n) {
