@@ -196,6 +196,8 @@
 //! - **Aliased handles, exclusive access.** Reading borrows the token
 //!   shared, writing borrows it exclusively: many handles may point at one
 //!   object, but the borrow checker sees one `&mut` at a time.
+//!   [`get_disjoint_mut`](Mutation::get_disjoint_mut) hands out several at
+//!   once, for handles it has checked point at different objects.
 //! - **Held handles are roots with a checked owner.** A [`Held`] is not
 //!   branded, so it may live anywhere; each collection treats it as a
 //!   root and rewrites the address it keeps, and a mutation redeems it

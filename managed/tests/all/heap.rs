@@ -1561,3 +1561,56 @@ fn objects_as_keys_are_found_after_every_collection_moves_them() {
     dropped.retain(|&id| id >= 1_000_000);
     assert_eq!(dropped.len(), N as usize / 2, "each remaining note once");
 }
+
+// ------------------------------------------------ several objects at once
+
+#[test]
+fn disjoint_handles_give_several_objects_at_once_and_the_same_one_twice_is_refused() {
+    let mut heap = new_scene();
+    heap.mutate(|mc, scene| {
+        let root = scene.root;
+        let a = add_child(mc, scene, root, 1, "a");
+        let b = add_child(mc, scene, root, 2, "b");
+        let c = add_child(mc, scene, root, 3, "c");
+        for (i, parent) in [a, b].into_iter().enumerate() {
+            let name = format!("child of {}", mc[parent].name);
+            add_child(mc, scene, parent, 10 + i as u64, &name);
+        }
+        // Swap the two subtrees' children, then rotate three names.
+        let [na, nb] = mc.get_disjoint_mut([a, b]);
+        std::mem::swap(&mut na.children, &mut nb.children);
+        let [x, y, z] = mc.get_disjoint_mut([a, b, c]);
+        std::mem::swap(&mut x.name, &mut y.name);
+        std::mem::swap(&mut y.name, &mut z.name);
+        let (ca, cb) = (mc[a].children[0], mc[b].children[0]);
+        assert_eq!(mc[ca].name, "child of b");
+        assert_eq!(mc[cb].name, "child of a");
+        assert_eq!([&mc[a].name, &mc[b].name, &mc[c].name], ["b", "c", "a"]);
+
+        assert!(mc.try_get_disjoint_mut([a, b, a]).is_none());
+        assert!(mc.try_get_disjoint_mut([c, c]).is_none());
+        let none: [&mut Node<'_>; 0] = mc.get_disjoint_mut([]);
+        assert!(none.is_empty());
+        let [only] = mc.get_disjoint_mut([c]);
+        only.name.push('!');
+        assert_eq!(mc[c].name, "a!");
+    });
+    let here = file!();
+    let (file, line) = panic_location(|| {
+        heap.mutate(|mc, scene| {
+            let root = scene.root;
+            let _ = mc.get_disjoint_mut([root, root]);
+        });
+    });
+    assert_eq!((file.as_str(), line), (here, line!() - 3));
+    let refused = catch_unwind(AssertUnwindSafe(|| {
+        heap.mutate(|mc, scene| {
+            let root = scene.root;
+            let _ = mc.get_disjoint_mut([root, root]);
+        })
+    }));
+    assert_eq!(
+        panic_message(refused),
+        "get_disjoint_mut: two handles point at the same object"
+    );
+}

@@ -1,6 +1,6 @@
-// A map that holds handles must have `Managed` keys (a key may hold a handle
-// too, which a collection rewrites): a plain key type needs the derive, or
-// `Static` for a type of another crate. The error names the key type.
+//! A map that holds handles must have `Managed` keys (a key may hold a handle
+//! too, which a collection rewrites): a plain key type needs the derive, or
+//! `Static` for a type of another crate. The error names the key type.
 use std::collections::HashMap;
 
 use managed::prelude::*;

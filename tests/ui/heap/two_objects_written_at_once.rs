@@ -1,5 +1,5 @@
-//! Writing borrows the token exclusively: two objects (which may be the
-//! same object through two handles) cannot be written at once.
+//! Writing borrows the token exclusively: two objects (which may be the same
+//! object through two handles) are written at once only by `get_disjoint_mut`.
 use managed::prelude::*;
 
 fn main() {

@@ -90,6 +90,75 @@ impl<'gc, T> Gc<'gc, T> {
     }
 }
 
+impl<'gc> Mutation<'gc> {
+    /// Several objects at once, each exclusively, for as long as the token
+    /// is borrowed; `None` if two of the handles point at the same object.
+    ///
+    /// `mc[gc]` writes one object at a time; this is for an edit that
+    /// needs two or more (swapping two nodes' children, an impulse applied
+    /// to both bodies of a contact), as `<[T]>::get_disjoint_mut` is for a
+    /// slice. The handles are compared pairwise (`N²/2` compares).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// #[derive(Managed)]
+    /// struct Body {
+    ///     velocity: f32,
+    ///     mass: f32,
+    /// }
+    ///
+    /// let mut heap: Heap<Vec<Gc<'static, Body>>> = Heap::new(|mc| {
+    ///     vec![Gc::new(mc, Body { velocity: 2.0, mass: 1.0 }), Gc::new(mc, Body { velocity: -1.0, mass: 2.0 })]
+    /// });
+    /// heap.mutate(|mc, bodies| {
+    ///     let [a, b] = mc.try_get_disjoint_mut([bodies[0], bodies[1]]).unwrap();
+    ///     // A perfectly inelastic collision: both move together.
+    ///     let v = (a.velocity * a.mass + b.velocity * b.mass) / (a.mass + b.mass);
+    ///     (a.velocity, b.velocity) = (v, v);
+    ///     assert!(mc.try_get_disjoint_mut([bodies[0], bodies[0]]).is_none());
+    ///     assert_eq!(mc[bodies[1]].velocity, 0.0);
+    /// });
+    /// ```
+    #[inline]
+    pub fn try_get_disjoint_mut<'b, T, const N: usize>(
+        &'b mut self,
+        handles: [Gc<'gc, T>; N],
+    ) -> Option<[&'b mut T; N]> {
+        for (i, a) in handles.iter().enumerate() {
+            if handles[..i].iter().any(|b| b.ptr == a.ptr) {
+                return None;
+            }
+        }
+        // SAFETY: 1. each object is live and stays in place while `'gc`
+        // lasts (field invariant); 2. the handles point at pairwise
+        // different addresses, so at different objects, which do not
+        // overlap (objects of the same type at different addresses); 3. as
+        // in `get_mut`, the token is borrowed exclusively for `'b`, so no
+        // other reference to any of them is live.
+        Some(handles.map(|gc| unsafe { &mut *gc.ptr.as_ptr() }))
+    }
+
+    /// Several objects at once, each exclusively, as
+    /// [`try_get_disjoint_mut`](Self::try_get_disjoint_mut).
+    ///
+    /// # Panics
+    ///
+    /// If two of the handles point at the same object (at the caller's
+    /// line).
+    #[inline]
+    #[track_caller]
+    pub fn get_disjoint_mut<'b, T, const N: usize>(
+        &'b mut self,
+        handles: [Gc<'gc, T>; N],
+    ) -> [&'b mut T; N] {
+        match self.try_get_disjoint_mut(handles) {
+            Some(objects) => objects,
+            None => panic!("get_disjoint_mut: two handles point at the same object"),
+        }
+    }
+}
+
 // SAFETY: a `Gc` is one direct reference, visited in place with its
 // object's kind: the address written back is what the handle reads next.
 unsafe impl<T: Managed> Managed for Gc<'_, T> {
