@@ -281,10 +281,15 @@ where
         let mut moves = Moves::new();
         let entries = self.iter_mut().map(|(key, value)| (key, Some(value)));
         if let Some(mut replay) = moves.walk(entries, visitor) {
-            for (mut key, value) in mem::take(self) {
-                key.visit_refs(&mut replay);
-                self.insert(key, value);
-            }
+            // Collecting sorts the entries once and builds the tree in
+            // bulk, rather than inserting them one by one.
+            *self = mem::take(self)
+                .into_iter()
+                .map(|(mut key, value)| {
+                    key.visit_refs(&mut replay);
+                    (key, value)
+                })
+                .collect();
         }
     }
 }
@@ -304,10 +309,13 @@ where
         let mut moves = Moves::new();
         let keys = self.iter().map(|key| (key, None::<&mut ()>));
         if let Some(mut replay) = moves.walk(keys, visitor) {
-            for mut key in mem::take(self) {
-                key.visit_refs(&mut replay);
-                self.insert(key);
-            }
+            *self = mem::take(self)
+                .into_iter()
+                .map(|mut key| {
+                    key.visit_refs(&mut replay);
+                    key
+                })
+                .collect();
         }
     }
 }
