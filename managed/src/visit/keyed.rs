@@ -7,16 +7,22 @@
 //! (or in one place of an order) cannot simply be rewritten where it is.
 //! So the references of every key are visited through [`Preview`], on a
 //! bitwise copy of the key that is forgotten afterwards: the visitor gets
-//! a copy of each address, and `Preview` writes nothing into the key, only
-//! records in [`Moves`] each address the visitor changed. A walk that
-//! changes nothing (marking, checking, and every collection that moves
-//! none of the keys' objects) ends there, and the map is as it was. When
-//! some key changed, the map takes out every entry once the walk is over,
-//! replays the recorded changes on the keys ([`Replay`], which writes into
-//! the keys the addresses the visitor gave) and files each entry again
-//! under its new hash or order. The visitor thus sees each reference
-//! exactly once, and the references the map holds afterwards are the
-//! rewritten ones.
+//! a copy of each address, and `Preview` writes nothing into the key. For
+//! a visitor that writes (a collection's or compaction's rewriting step)
+//! it records in [`Moves`] each address and what the visitor left in its
+//! place, in the order visited; an observer (marking, checking) is not
+//! recorded. A walk that changes nothing ends there, and the map is as it
+//! was. When some key changed, the map takes out, once the walk is over,
+//! the entries whose keys changed if few did (a quarter of the key
+//! references at most: a probe of each key against the record picks them,
+//! and taking one out of a hash map hashes nothing), or else every entry;
+//! it replays the recorded changes on their keys ([`Replay`]: the entries
+//! come back in the order they were walked, so each reference finds its
+//! pair with one compare, and any other is looked up by address) and
+//! files each again under its new hash or order (the B-trees, which have
+//! no `extract_if` at this crate's minimum Rust version, are rebuilt
+//! whole, in bulk). The visitor thus sees each reference exactly once, and
+//! the references the map holds afterwards are the rewritten ones.
 //!
 //! Keys that rewriting makes equal are merged, as `insert` merges them:
 //! one entry is kept and the other's value (or key) is dropped. Two keys
@@ -41,26 +47,31 @@ use std::collections::{HashMap, HashSet};
 use super::{Managed, Visitor};
 use crate::heap::GcKind;
 
-/// The addresses a visitor changed while the keys of one map were
-/// previewed: `(old, new)`, sorted and without repeats once the walk is
-/// over.
+/// The addresses a writing visitor was handed in the keys of one map, and
+/// what it wrote in their place, in the order visited.
 ///
-/// Invariant: each `new` is what the visitor wrote in place of `old`
-/// during this walk, so it is the address at which the object that lived
-/// at `old` lives now (the visitor's contract), with that memory's
-/// provenance; a visitor maps one old address to one new address.
+/// Invariant: in each `(old, new)`, `new` is what the visitor left in place
+/// of `old` during this walk, so it is the address at which the object
+/// that lived at `old` lives now (the visitor's contract), with that
+/// memory's provenance (`new == old` when it did not move). One object has
+/// one address now, so two pairs with the same `old` have the same `new`.
 struct Moves {
-    pairs: Vec<(usize, NonNull<u8>)>,
+    pairs: Vec<(NonNull<u8>, NonNull<u8>)>,
+    /// How many of the pairs have a `new` that differs from their `old`.
+    changed: usize,
 }
 
 impl Moves {
     #[inline]
     fn new() -> Self {
-        Moves { pairs: Vec::new() }
+        Moves {
+            pairs: Vec::new(),
+            changed: 0,
+        }
     }
 
     /// Visits the references of `key` with `visitor`, on a copy of each
-    /// address, and records the addresses the visitor changed. Leaves
+    /// address, and records what a writing visitor left there. Leaves
     /// `key` as it is.
     #[inline]
     fn preview<K: Managed, V: Visitor + ?Sized>(&mut self, key: &K, visitor: &mut V) {
@@ -75,22 +86,27 @@ impl Moves {
         // either; 3. the original is only borrowed shared meanwhile, and
         // nothing else reads or writes through the copy.
         let mut copy = ManuallyDrop::new(unsafe { ptr::read(key) });
+        let record = visitor.writes();
         copy.visit_refs(&mut Preview {
             visitor,
-            pairs: &mut self.pairs,
+            moves: self,
+            record,
         });
     }
 
     /// Walks the entries of a map or set: previews each key and visits
     /// each value (maps) in place, with `visitor`. Returns the replaying
     /// visitor if the visitor changed an address in a key, for the
-    /// container to file its entries again.
+    /// container to file its entries again, and whether few of the keys'
+    /// references changed (a quarter at most): then the container takes
+    /// out only the entries whose keys change, else all of them (each key
+    /// then finds its pairs in order, with no probing pass first).
     #[inline]
     fn walk<'e, K, T, V>(
         &mut self,
         entries: impl Iterator<Item = (&'e K, Option<&'e mut T>)>,
         visitor: &mut V,
-    ) -> Option<Replay<'_>>
+    ) -> Option<(Replay<'_>, bool)>
     where
         K: Managed + 'e,
         T: Managed + 'e,
@@ -104,35 +120,35 @@ impl Moves {
                 value.visit_refs(visitor);
             }
         }
-        self.finish()
-    }
-
-    /// The replaying visitor, if the visitor changed any address: the
-    /// pairs sorted by old address, for [`Replay`]'s binary search.
-    #[inline]
-    fn finish(&mut self) -> Option<Replay<'_>> {
-        if self.pairs.is_empty() {
-            return None;
-        }
-        self.pairs.sort_unstable_by_key(|&(old, _)| old);
-        self.pairs.dedup_by_key(|&mut (old, _)| old);
-        Some(Replay { pairs: &self.pairs })
+        let few = self.changed <= self.pairs.len() / 4;
+        (self.changed > 0).then(|| (Replay::new(&self.pairs), few))
     }
 }
 
-/// Hands the wrapped visitor a copy of each address and records, in
-/// [`Moves`], the ones it changed; writes nothing into the places it is
-/// handed.
+/// Hands the wrapped visitor a copy of each address and, if it writes,
+/// records in [`Moves`] what it left there; writes nothing into the places
+/// it is handed.
 struct Preview<'a, V: ?Sized> {
     visitor: &'a mut V,
-    pairs: &'a mut Vec<(usize, NonNull<u8>)>,
+    moves: &'a mut Moves,
+    /// Whether the wrapped visitor writes (an observer's visits are not
+    /// recorded: nothing will be replayed).
+    record: bool,
 }
 
 impl<V: ?Sized> Preview<'_, V> {
     #[inline(always)]
     fn record(&mut self, target: &NonNull<u8>, seen: NonNull<u8>) {
-        if seen != *target {
-            self.pairs.push((target.addr().get(), seen));
+        if self.record {
+            self.moves.pairs.push((*target, seen));
+            self.moves.changed += usize::from(seen != *target);
+        } else {
+            // An observer that wrote would break its own contract; what it
+            // wrote is not recorded, so the key keeps its address.
+            assert!(
+                seen == *target,
+                "a visitor whose `writes` is false changed an address"
+            );
         }
     }
 }
@@ -142,6 +158,11 @@ impl<V: ?Sized> Preview<'_, V> {
 // visitor keeps none (its contract) and the local copy's place ends with
 // the call.
 unsafe impl<V: Visitor + ?Sized> Visitor for Preview<'_, V> {
+    #[inline]
+    fn writes(&self) -> bool {
+        false
+    }
+
     #[inline]
     fn visit(&mut self, target: &mut NonNull<u8>) {
         let mut seen = *target;
@@ -165,26 +186,138 @@ unsafe impl<V: Visitor + ?Sized> Visitor for Preview<'_, V> {
 }
 
 /// Writes into each reference it visits the address the previewed visitor
-/// gave for the one it holds, if the visitor changed it.
+/// left in place of the one it holds.
+///
+/// The entries come back in the order the preview walked them (a map
+/// drains in the order it iterates), so the pair for the next reference is
+/// usually the next one recorded: one compare. Any other reference is
+/// looked up by its address in a sorted copy of the pairs, made the first
+/// time one is needed, so the result never depends on the order.
 struct Replay<'a> {
-    /// Sorted by old address, without repeats.
-    pairs: &'a [(usize, NonNull<u8>)],
+    /// In the order visited (see [`Moves`]).
+    pairs: &'a [(NonNull<u8>, NonNull<u8>)],
+    /// The pair expected next.
+    next: usize,
+    /// The pairs sorted by old address, once one was out of order.
+    sorted: Option<Vec<(NonNull<u8>, NonNull<u8>)>>,
 }
 
-impl Replay<'_> {
+impl<'a> Replay<'a> {
     #[inline]
-    fn apply(&self, target: &mut NonNull<u8>) {
-        let old = target.addr().get();
-        if let Ok(i) = self.pairs.binary_search_by_key(&old, |&(old, _)| old) {
-            *target = self.pairs[i].1;
+    fn new(pairs: &'a [(NonNull<u8>, NonNull<u8>)]) -> Self {
+        Replay {
+            pairs,
+            next: 0,
+            sorted: None,
+        }
+    }
+
+    /// What the address `old` becomes.
+    #[inline]
+    fn new_address(&mut self, old: NonNull<u8>) -> NonNull<u8> {
+        match self.pairs.get(self.next) {
+            Some(&(o, n)) if o == old => {
+                self.next += 1;
+                n
+            }
+            _ => self.lookup(old),
+        }
+    }
+
+    #[inline]
+    fn apply(&mut self, target: &mut NonNull<u8>) {
+        let new = self.new_address(*target);
+        if new != *target {
+            *target = new;
+        }
+    }
+
+    /// Whether any reference of `key`, still filed in its map, changes. If
+    /// one does, `rewrites` receives a pair for each of the key's
+    /// references, in order, for the replay of the keys taken out.
+    #[inline]
+    fn changes<K: Managed>(
+        &mut self,
+        key: &K,
+        rewrites: &mut Vec<(NonNull<u8>, NonNull<u8>)>,
+    ) -> bool {
+        let start = rewrites.len();
+        // SAFETY: as in `Moves::preview`: a forgotten copy, walked by a
+        // visitor (`Probe`) that writes nothing.
+        let mut copy = ManuallyDrop::new(unsafe { ptr::read(key) });
+        let mut probe = Probe {
+            replay: self,
+            rewrites,
+            changed: false,
+        };
+        copy.visit_refs(&mut probe);
+        let changed = probe.changed;
+        if !changed {
+            rewrites.truncate(start);
+        }
+        changed
+    }
+
+    /// The new address for `old` from the sorted pairs (`old` itself if it
+    /// was not recorded: no writing visitor was handed it).
+    #[cold]
+    fn lookup(&mut self, old: NonNull<u8>) -> NonNull<u8> {
+        let sorted = self.sorted.get_or_insert_with(|| {
+            let mut sorted = self.pairs.to_vec();
+            sorted.sort_unstable_by_key(|&(o, _)| o.addr());
+            sorted
+        });
+        match sorted.binary_search_by_key(&old.addr(), |&(o, _)| o.addr()) {
+            Ok(i) => sorted[i].1,
+            Err(_) => old,
         }
     }
 }
 
+/// Finds, for each reference of a key, what [`Replay`] would write, and
+/// records it; writes nothing.
+struct Probe<'r, 'a> {
+    replay: &'r mut Replay<'a>,
+    rewrites: &'r mut Vec<(NonNull<u8>, NonNull<u8>)>,
+    /// Whether some reference changes.
+    changed: bool,
+}
+
+impl Probe<'_, '_> {
+    #[inline]
+    fn probe(&mut self, target: &NonNull<u8>) {
+        let new = self.replay.new_address(*target);
+        self.rewrites.push((*target, new));
+        self.changed |= new != *target;
+    }
+}
+
+// SAFETY: observes only: never writes `target`, never keeps it.
+unsafe impl Visitor for Probe<'_, '_> {
+    #[inline]
+    fn writes(&self) -> bool {
+        false
+    }
+
+    #[inline]
+    fn visit(&mut self, target: &mut NonNull<u8>) {
+        self.probe(target);
+    }
+
+    #[inline]
+    fn visit_gc(&mut self, target: &mut NonNull<u8>, _kind: &'static GcKind) {
+        self.probe(target);
+    }
+
+    #[inline]
+    fn visit_weak(&mut self, target: &mut NonNull<u8>) {
+        self.probe(target);
+    }
+}
+
 // SAFETY: 1. it writes in place of an address only what the previewed
-// visitor wrote in place of the same address in this walk, which is where
-// that object lives now, with its provenance (invariant on `Moves`); a
-// reference to an object the visitor did not move is left as it is; 2. it
+// visitor left in place of the same address in this walk, which is where
+// that object lives now, with its provenance (invariant on `Moves`); 2. it
 // keeps no place.
 unsafe impl Visitor for Replay<'_> {
     #[inline]
@@ -226,11 +359,20 @@ where
         }
         let mut moves = Moves::new();
         let entries = self.iter_mut().map(|(key, value)| (key, Some(value)));
-        if let Some(mut replay) = moves.walk(entries, visitor) {
-            // `drain` keeps the table's capacity: filing the entries again
-            // allocates nothing.
-            let entries: Vec<(K, T)> = self.drain().collect();
-            for (mut key, value) in entries {
+        if let Some((mut replay, few)) = moves.walk(entries, visitor) {
+            // The entries taken out are filed again; the table keeps its
+            // capacity, so that allocates nothing.
+            let mut rewrites = Vec::new();
+            let moved: Vec<(K, T)> = if few {
+                // Only those whose keys change (taking one out hashes
+                // nothing); their pairs are collected in order.
+                let moved = self.extract_if(|key, _| replay.changes(key, &mut rewrites));
+                moved.collect()
+            } else {
+                self.drain().collect()
+            };
+            let mut replay = if few { Replay::new(&rewrites) } else { replay };
+            for (mut key, value) in moved {
                 key.visit_refs(&mut replay);
                 self.insert(key, value);
             }
@@ -254,9 +396,16 @@ where
         }
         let mut moves = Moves::new();
         let keys = self.iter().map(|key| (key, None::<&mut ()>));
-        if let Some(mut replay) = moves.walk(keys, visitor) {
-            let keys: Vec<K> = self.drain().collect();
-            for mut key in keys {
+        if let Some((mut replay, few)) = moves.walk(keys, visitor) {
+            let mut rewrites = Vec::new();
+            let moved: Vec<K> = if few {
+                let moved = self.extract_if(|key| replay.changes(key, &mut rewrites));
+                moved.collect()
+            } else {
+                self.drain().collect()
+            };
+            let mut replay = if few { Replay::new(&rewrites) } else { replay };
+            for mut key in moved {
                 key.visit_refs(&mut replay);
                 self.insert(key);
             }
@@ -280,7 +429,7 @@ where
         }
         let mut moves = Moves::new();
         let entries = self.iter_mut().map(|(key, value)| (key, Some(value)));
-        if let Some(mut replay) = moves.walk(entries, visitor) {
+        if let Some((mut replay, _)) = moves.walk(entries, visitor) {
             // Collecting sorts the entries once and builds the tree in
             // bulk, rather than inserting them one by one.
             *self = mem::take(self)
@@ -308,7 +457,7 @@ where
         }
         let mut moves = Moves::new();
         let keys = self.iter().map(|key| (key, None::<&mut ()>));
-        if let Some(mut replay) = moves.walk(keys, visitor) {
+        if let Some((mut replay, _)) = moves.walk(keys, visitor) {
             *self = mem::take(self)
                 .into_iter()
                 .map(|mut key| {
@@ -370,9 +519,60 @@ mod tests {
     struct Count(usize);
     // SAFETY: observes only.
     unsafe impl Visitor for Count {
+        fn writes(&self) -> bool {
+            false
+        }
         fn visit(&mut self, _target: &mut NonNull<u8>) {
             self.0 += 1;
         }
+    }
+
+    #[test]
+    fn a_replay_finds_references_in_any_order() {
+        let pairs = [
+            (at(8).0, at(80).0),
+            (at(16).0, at(16).0),
+            (at(24).0, at(240).0),
+        ];
+        let mut replay = Replay {
+            pairs: &pairs,
+            next: 0,
+            sorted: None,
+        };
+        // In order: one compare each, no sorted copy.
+        let mut refs = [at(8).0, at(16).0];
+        for r in &mut refs {
+            replay.visit(r);
+        }
+        assert_eq!(refs, [at(80).0, at(16).0]);
+        assert!(replay.sorted.is_none());
+        // Out of order, or never recorded: looked up.
+        let mut refs = [at(8).0, at(32).0, at(24).0, at(24).0];
+        for r in &mut refs {
+            replay.visit(r);
+        }
+        assert_eq!(refs, [at(80).0, at(32).0, at(240).0, at(240).0]);
+        assert!(replay.sorted.is_some());
+    }
+
+    /// Claims to observe, but writes.
+    struct Liar;
+    // SAFETY: a broken visitor, only ever handed the test's dangling `Ref`s
+    // (never read), to check that the preview refuses it.
+    unsafe impl Visitor for Liar {
+        fn writes(&self) -> bool {
+            false
+        }
+        fn visit(&mut self, target: &mut NonNull<u8>) {
+            *target = at(1).0;
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "a visitor whose `writes` is false changed an address")]
+    fn an_observer_that_writes_is_refused() {
+        let mut set: HashSet<Ref> = (2..5).map(at).collect();
+        set.visit_refs(&mut Liar);
     }
 
     #[test]
@@ -428,6 +628,33 @@ mod tests {
         for a in 1..=20 {
             assert!(boxed.contains(&Box::new(at(new(a)))));
         }
+    }
+
+    /// Moves the objects at addresses that are multiples of 10.
+    struct MoveTenth;
+    // SAFETY: only ever visits the tests' `Ref`s (dangling, never read).
+    unsafe impl Visitor for MoveTenth {
+        fn visit(&mut self, target: &mut NonNull<u8>) {
+            if target.addr().get().is_multiple_of(10) {
+                *target = target.map_addr(|a| a.checked_add(5000).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn when_few_keys_change_only_their_entries_are_filed_again() {
+        let mut map: HashMap<Ref, usize> = (1..=200).map(|a| (at(a), a)).collect();
+        let mut set: HashSet<(Ref, Ref)> = (1..=200).map(|a| (at(a), at(a + 1))).collect();
+        map.visit_refs(&mut MoveTenth);
+        set.visit_refs(&mut MoveTenth);
+        let new = |a: usize| if a.is_multiple_of(10) { a + 5000 } else { a };
+        assert_eq!(map.len(), 200);
+        assert_eq!(set.len(), 200);
+        for a in 1..=200 {
+            assert_eq!(map[&at(new(a))], a);
+            assert!(set.contains(&(at(new(a)), at(new(a + 1)))));
+        }
+        assert!(!map.contains_key(&at(10)));
     }
 
     #[test]

@@ -54,10 +54,23 @@ mod raw;
 ///    object is gone.)
 /// 2. it does not keep the place `target` (or a pointer derived from it)
 ///    beyond the call.
+/// 3. if [`writes`](Self::writes) returns `false`, it never writes
+///    `target` (containers then skip the bookkeeping rewriting needs).
 ///
 /// A visitor that only observes (counts, checks ownership) satisfies both
 /// trivially.
 pub unsafe trait Visitor {
+    /// Whether this visitor may write addresses (`true`, the default), or
+    /// only observes them (`false`: it never writes `target`).
+    ///
+    /// The maps and sets, which cannot rewrite a key in place, record what
+    /// a writing visitor leaves in their keys so as to file them again; an
+    /// observer's visits need no record.
+    #[inline]
+    fn writes(&self) -> bool {
+        true
+    }
+
     /// Called once for each direct reference into a compacting region (an
     /// `Item` or a token).
     ///

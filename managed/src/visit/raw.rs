@@ -17,6 +17,11 @@ use crate::heap::GcKind;
 // SAFETY: forwards every call to `V`, which upholds the contract.
 unsafe impl<V: Visitor + ?Sized> Visitor for &mut V {
     #[inline]
+    fn writes(&self) -> bool {
+        (**self).writes()
+    }
+
+    #[inline]
     fn visit(&mut self, target: &mut NonNull<u8>) {
         (**self).visit(target);
     }
@@ -258,6 +263,9 @@ mod tests {
     struct Log(Vec<usize>);
     // SAFETY: observes only.
     unsafe impl Visitor for Log {
+        fn writes(&self) -> bool {
+            false
+        }
         fn visit(&mut self, target: &mut NonNull<u8>) {
             self.0.push(target.addr().get());
         }

@@ -1669,6 +1669,11 @@ impl Marker {
 // SAFETY: observes only: marks the target object and never writes
 // `target`; keeps the object's address (not the place) in its queue.
 unsafe impl Visitor for Marker {
+    #[inline]
+    fn writes(&self) -> bool {
+        false
+    }
+
     /// A region reference: not a heap object.
     #[inline]
     fn visit(&mut self, _target: &mut NonNull<u8>) {}

@@ -968,6 +968,11 @@ pub(crate) struct Check {
 // SAFETY: observes only: never writes `target`, never keeps it.
 unsafe impl Visitor for Check {
     #[inline]
+    fn writes(&self) -> bool {
+        false
+    }
+
+    #[inline]
     fn visit(&mut self, target: &mut NonNull<u8>) {
         if target.addr().get().wrapping_sub(self.start) >= self.limit {
             self.foreign = true;

@@ -161,6 +161,11 @@ pub(crate) struct Census<F> {
 // SAFETY: observes only: never writes `target`, never keeps it.
 unsafe impl<F: Fn(usize) -> bool> Visitor for Census<F> {
     #[inline]
+    fn writes(&self) -> bool {
+        false
+    }
+
+    #[inline]
     fn visit(&mut self, target: &mut NonNull<u8>) {
         if !(self.owns)(target.addr().get()) {
             self.foreign = true;
