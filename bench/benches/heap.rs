@@ -39,7 +39,8 @@ use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use managed::heap::Pacing;
 use managed::prelude::*;
 
@@ -891,6 +892,15 @@ fn identity_young_heap() -> Heap<MapRoot<'static>> {
     heap
 }
 
+/// The `heap/identity_map` group, with its sampling settings.
+fn identity_group(c: &mut Criterion) -> BenchmarkGroup<'_, WallTime> {
+    let mut g = c.benchmark_group("heap/identity_map");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2));
+    g
+}
+
 fn identity_map(c: &mut Criterion) {
     let mut map: Heap<MapRoot<'static>> = Heap::new(|_| MapRoot {
         items: Vec::with_capacity(ID_LIVE),
@@ -908,10 +918,7 @@ fn identity_map(c: &mut Criterion) {
     identity_pairs_check(&pairs);
     peer.round();
     peer.check();
-    let mut g = c.benchmark_group("heap/identity_map");
-    g.sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(2));
+    let mut g = identity_group(c);
     // gc-arena runs first: its cycle walks objects that the global
     // allocator placed, so its figure depends on what the process
     // allocated and freed before. Run after the rows below, it took
@@ -941,10 +948,7 @@ fn identity_map(c: &mut Criterion) {
     let mut young_peer = identity_peer::YoungArena::new();
     young_peer.round();
     young_peer.check();
-    let mut g = c.benchmark_group("heap/identity_map");
-    g.sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(2));
+    let mut g = identity_group(c);
     g.bench_function("young/gc-arena (HashMap<Gc, u64> in root)", |b| {
         b.iter_custom(|n| (0..n).map(|_| young_peer.round()).sum())
     });

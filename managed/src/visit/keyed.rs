@@ -47,6 +47,27 @@ use std::collections::{HashMap, HashSet};
 use super::{Managed, Visitor};
 use crate::heap::GcKind;
 
+/// The three `Visitor` methods of a visitor that treats every kind of
+/// reference alike, through its method `$handle(&mut self, &mut NonNull<u8>)`.
+macro_rules! every_kind_alike {
+    ($handle:ident) => {
+        #[inline]
+        fn visit(&mut self, target: &mut NonNull<u8>) {
+            self.$handle(target);
+        }
+
+        #[inline]
+        fn visit_gc(&mut self, target: &mut NonNull<u8>, _kind: &'static GcKind) {
+            self.$handle(target);
+        }
+
+        #[inline]
+        fn visit_weak(&mut self, target: &mut NonNull<u8>) {
+            self.$handle(target);
+        }
+    };
+}
+
 /// The addresses a writing visitor was handed in the keys of one map, and
 /// what it wrote in their place, in the order visited.
 ///
@@ -285,7 +306,7 @@ struct Probe<'r, 'a> {
 
 impl Probe<'_, '_> {
     #[inline]
-    fn probe(&mut self, target: &NonNull<u8>) {
+    fn probe(&mut self, target: &mut NonNull<u8>) {
         let new = self.replay.new_address(*target);
         self.rewrites.push((*target, new));
         self.changed |= new != *target;
@@ -299,20 +320,7 @@ unsafe impl Visitor for Probe<'_, '_> {
         false
     }
 
-    #[inline]
-    fn visit(&mut self, target: &mut NonNull<u8>) {
-        self.probe(target);
-    }
-
-    #[inline]
-    fn visit_gc(&mut self, target: &mut NonNull<u8>, _kind: &'static GcKind) {
-        self.probe(target);
-    }
-
-    #[inline]
-    fn visit_weak(&mut self, target: &mut NonNull<u8>) {
-        self.probe(target);
-    }
+    every_kind_alike!(probe);
 }
 
 // SAFETY: 1. it writes in place of an address only what the previewed
@@ -320,20 +328,7 @@ unsafe impl Visitor for Probe<'_, '_> {
 // that object lives now, with its provenance (invariant on `Moves`); 2. it
 // keeps no place.
 unsafe impl Visitor for Replay<'_> {
-    #[inline]
-    fn visit(&mut self, target: &mut NonNull<u8>) {
-        self.apply(target);
-    }
-
-    #[inline]
-    fn visit_gc(&mut self, target: &mut NonNull<u8>, _kind: &'static GcKind) {
-        self.apply(target);
-    }
-
-    #[inline]
-    fn visit_weak(&mut self, target: &mut NonNull<u8>) {
-        self.apply(target);
-    }
+    every_kind_alike!(apply);
 }
 
 #[cfg(feature = "std")]
