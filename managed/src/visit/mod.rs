@@ -18,7 +18,7 @@
 //! types a value usually keeps references in (`Option`, `Box`, `Vec`,
 //! `VecDeque`, arrays, tuples) and declare the reference-free leaf types
 //! (numbers, `bool`, `char`, `String`, `PathBuf`, `()`, ...); those in
-//! `keyed` cover `HashMap`, `HashSet`, `BTreeMap` and `BTreeSet`, whose
+//! `raw::keyed` cover `HashMap`, `HashSet`, `BTreeMap` and `BTreeSet`, whose
 //! keys may hold references too (a map keyed by heap objects is filed
 //! again under its keys' new addresses when a collection moves them).
 //! [`Static`] makes any `'static` type without references `Managed`, for
@@ -30,7 +30,6 @@ use core::ptr::NonNull;
 
 use crate::heap::GcKind;
 
-mod keyed;
 mod raw;
 
 /// Receives the direct managed references of a value, one at a time.
@@ -236,16 +235,6 @@ impl<T> BorrowMut<T> for Static<T> {
     fn borrow_mut(&mut self) -> &mut T {
         &mut self.0
     }
-}
-
-// SAFETY: `T: 'static`, and every direct managed reference is branded with
-// a lifetime that is never `'static` in safe code (a region's or a
-// mutation's), so a `Static` holds none: visiting nothing visits all of
-// them, and `HAS_REFS = false` is truthful.
-unsafe impl<T: 'static> Managed for Static<T> {
-    const HAS_REFS: bool = false;
-    #[inline]
-    fn visit_refs<V: Visitor + ?Sized>(&mut self, _visitor: &mut V) {}
 }
 
 /// Calls macro `$m` with every reference-free leaf type the crate knows:

@@ -13,6 +13,7 @@
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::vec::Vec;
+#[cfg(feature = "std")]
 use core::hash::{BuildHasher, Hash};
 use core::marker::PhantomData;
 use core::num::NonZeroUsize;

@@ -38,14 +38,15 @@
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
+#[cfg(feature = "std")]
 use core::hash::{BuildHasher, Hash};
 use core::mem::{self, ManuallyDrop};
 use core::ptr::{self, NonNull};
 #[cfg(feature = "std")]
 use std::collections::{HashMap, HashSet};
 
-use super::{Managed, Visitor};
 use crate::heap::GcKind;
+use crate::visit::{Managed, Visitor};
 
 /// The three `Visitor` methods of a visitor that treats every kind of
 /// reference alike, through its method `$handle(&mut self, &mut NonNull<u8>)`.
@@ -253,6 +254,7 @@ impl<'a> Replay<'a> {
         }
     }
 
+    #[cfg(feature = "std")]
     /// Whether any reference of `key`, still filed in its map, changes. If
     /// one does, `rewrites` receives a pair for each of the key's
     /// references, in order, for the replay of the keys taken out.
@@ -297,6 +299,7 @@ impl<'a> Replay<'a> {
 
 /// Finds, for each reference of a key, what [`Replay`] would write, and
 /// records it; writes nothing.
+#[cfg(feature = "std")]
 struct Probe<'r, 'a> {
     replay: &'r mut Replay<'a>,
     rewrites: &'r mut Vec<(NonNull<u8>, NonNull<u8>)>,
@@ -304,6 +307,7 @@ struct Probe<'r, 'a> {
     changed: bool,
 }
 
+#[cfg(feature = "std")]
 impl Probe<'_, '_> {
     #[inline]
     fn probe(&mut self, target: &mut NonNull<u8>) {
@@ -313,6 +317,7 @@ impl Probe<'_, '_> {
     }
 }
 
+#[cfg(feature = "std")]
 // SAFETY: observes only: never writes `target`, never keeps it.
 unsafe impl Visitor for Probe<'_, '_> {
     #[inline]

@@ -1,18 +1,21 @@
 //! Every `unsafe impl` of [`Managed`] and [`Visitor`] for the std types:
 //! the forwarding `&mut V` visitor, the reference-free leaf types, and the
 //! containers a value keeps references in (`Option`, `Box`, slices, `Vec`,
-//! `VecDeque`, arrays, tuples; the maps and sets are in `keyed`). Each
-//! impl upholds the trait's `# Safety` contract on its own: it visits every
-//! reference the type can hold exactly once, in place, and `HAS_REFS` is
-//! `false` only when it can hold none.
+//! `VecDeque`, arrays, tuples, `Static`; the maps and sets are in
+//! `keyed`). Each impl upholds the trait's `# Safety` contract on its own:
+//! it visits every reference the type can hold exactly once, in place (the
+//! maps' keys through a copy, as `keyed` says), and `HAS_REFS` is `false`
+//! only when it can hold none.
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::ptr::NonNull;
 
-use super::{Managed, Visitor, leaf_types};
+use super::{Managed, Static, Visitor, leaf_types};
 use crate::heap::GcKind;
+
+mod keyed;
 
 // SAFETY: forwards every call to `V`, which upholds the contract.
 unsafe impl<V: Visitor + ?Sized> Visitor for &mut V {
@@ -51,6 +54,16 @@ macro_rules! leaf {
 }
 
 leaf_types!(leaf);
+
+// SAFETY: `T: 'static`, and every direct managed reference is branded with
+// a lifetime that is never `'static` in safe code (a region's or a
+// mutation's), so a `Static` holds none: visiting nothing visits all of
+// them, and `HAS_REFS = false` is truthful.
+unsafe impl<T: 'static> Managed for Static<T> {
+    const HAS_REFS: bool = false;
+    #[inline]
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, _visitor: &mut V) {}
+}
 
 // SAFETY: a `PhantomData` holds nothing.
 unsafe impl<T: ?Sized> Managed for core::marker::PhantomData<T> {
