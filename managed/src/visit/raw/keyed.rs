@@ -69,6 +69,29 @@ macro_rules! every_kind_alike {
     };
 }
 
+/// Walks the references of `key`, which stays filed in its map, with
+/// `observer`, a visitor that writes nothing (`Preview`, `Probe`), on a
+/// bitwise copy of the key.
+#[inline]
+fn walk_copy<K: Managed, W: Visitor>(key: &K, observer: &mut W) {
+    // Redundant with the callers (this module's own two non-writing
+    // visitors): a reminder of the requirement, not its guard.
+    debug_assert!(!observer.writes());
+    // SAFETY: a bitwise copy of a value that stays in the map, so it must
+    // never be dropped or change anything it shares with the original:
+    // 1. it is in a `ManuallyDrop` and is discarded when this function
+    // returns, so nothing it owns is freed through it (also if `visit_refs`
+    // panics); 2. `observer` writes nothing into the places it is handed
+    // (`Preview` and `Probe`, the only callers' visitors, by their
+    // contracts), and a `visit_refs` whose visitor writes nothing leaves
+    // its value as it was (`Managed`'s contract, 2.), so nothing the copy
+    // points at (a `Vec`'s buffer, a `Box`'s value) changes either; 3. the
+    // original is only borrowed shared meanwhile, and nothing else reads or
+    // writes through the copy.
+    let mut copy = ManuallyDrop::new(unsafe { ptr::read(key) });
+    copy.visit_refs(observer);
+}
+
 /// The addresses a writing visitor was handed in the keys of one map, and
 /// what it wrote in their place, in the order visited.
 ///
@@ -97,23 +120,15 @@ impl Moves {
     /// `key` as it is.
     #[inline]
     fn preview<K: Managed, V: Visitor + ?Sized>(&mut self, key: &K, visitor: &mut V) {
-        // SAFETY: a bitwise copy of a value that stays in the map, so it
-        // must never be dropped or change anything it shares with the
-        // original: 1. it is in a `ManuallyDrop` and is discarded when this
-        // function returns, so nothing it owns is freed through it (also if
-        // `visit_refs` panics); 2. `Preview` writes nothing into the places
-        // it is handed, and a `visit_refs` whose visitor writes nothing
-        // leaves its value as it was (`Managed`'s contract, 2.), so nothing
-        // the copy points at (a `Vec`'s buffer, a `Box`'s value) changes
-        // either; 3. the original is only borrowed shared meanwhile, and
-        // nothing else reads or writes through the copy.
-        let mut copy = ManuallyDrop::new(unsafe { ptr::read(key) });
         let record = visitor.writes();
-        copy.visit_refs(&mut Preview {
-            visitor,
-            moves: self,
-            record,
-        });
+        walk_copy(
+            key,
+            &mut Preview {
+                visitor,
+                moves: self,
+                record,
+            },
+        );
     }
 
     /// Walks the entries of a map or set: previews each key and visits
@@ -265,15 +280,12 @@ impl<'a> Replay<'a> {
         rewrites: &mut Vec<(NonNull<u8>, NonNull<u8>)>,
     ) -> bool {
         let start = rewrites.len();
-        // SAFETY: as in `Moves::preview`: a forgotten copy, walked by a
-        // visitor (`Probe`) that writes nothing.
-        let mut copy = ManuallyDrop::new(unsafe { ptr::read(key) });
         let mut probe = Probe {
             replay: self,
             rewrites,
             changed: false,
         };
-        copy.visit_refs(&mut probe);
+        walk_copy(key, &mut probe);
         let changed = probe.changed;
         if !changed {
             rewrites.truncate(start);
