@@ -567,20 +567,26 @@ struct PairsRoot<'gc> {
     table: Vec<(Gc<'gc, Item<'gc>>, u64)>,
 }
 
-/// Allocates the live nodes, each followed by a dead one, and hands each
-/// live node and its payload to `keep`.
-fn identity_items<'gc>(mc: &Mutation<'gc>, mut keep: impl FnMut(Gc<'gc, Item<'gc>>, u64)) {
+/// Allocates the live nodes, each followed by a dead one if `garbage`,
+/// and hands each live node and its payload to `keep`.
+fn identity_items<'gc>(
+    mc: &Mutation<'gc>,
+    garbage: bool,
+    mut keep: impl FnMut(Gc<'gc, Item<'gc>>, u64),
+) {
     let mut prev = None;
     for i in 0..ID_LIVE as u64 {
         let item = Gc::new(mc, Item { value: i, prev });
         keep(item, i);
-        Gc::new(
-            mc,
-            Item {
-                value: !i,
-                prev: None,
-            },
-        );
+        if garbage {
+            Gc::new(
+                mc,
+                Item {
+                    value: !i,
+                    prev: None,
+                },
+            );
+        }
         prev = Some(item);
     }
 }
@@ -594,7 +600,7 @@ fn identity_map_round(heap: &mut Heap<MapRoot<'static>>) -> Duration {
     });
     heap.collect();
     heap.mutate(|mc, root| {
-        identity_items(mc, |item, i| {
+        identity_items(mc, true, |item, i| {
             root.items.push(item);
             root.table.insert(item, i);
         });
@@ -613,7 +619,7 @@ fn identity_pairs_round(heap: &mut Heap<PairsRoot<'static>>) -> Duration {
     });
     heap.collect();
     heap.mutate(|mc, root| {
-        identity_items(mc, |item, i| {
+        identity_items(mc, true, |item, i| {
             root.items.push(item);
             root.table.push((item, i));
         });
@@ -665,7 +671,7 @@ mod identity_peer {
     use std::hash::{Hash, Hasher};
     use std::time::Duration;
 
-    use gc_arena::{Arena, Collect, Gc, Rootable};
+    use gc_arena::{Arena, Collect, Gc, Mutation, Rootable};
 
     use super::support::cpu_time;
     use super::{ID_LIVE, ID_YOUNG};
@@ -703,6 +709,27 @@ mod identity_peer {
         table: HashMap<ById<'gc>, u64>,
     }
 
+    /// Allocates the live nodes into the root's list and map, each
+    /// followed by a dead one if `garbage` (as `identity_items`).
+    fn fill<'gc>(mc: &Mutation<'gc>, root: &mut Root<'gc>, garbage: bool) {
+        let mut prev = None;
+        for i in 0..ID_LIVE as u64 {
+            let item = Gc::new(mc, Item { value: i, prev });
+            root.items.push(item);
+            root.table.insert(ById(item), i);
+            if garbage {
+                Gc::new(
+                    mc,
+                    Item {
+                        value: !i,
+                        prev: None,
+                    },
+                );
+            }
+            prev = Some(item);
+        }
+    }
+
     /// The arena of the identity-map workload.
     pub(super) struct MapArena(Arena<Rootable![Root<'_>]>);
 
@@ -730,22 +757,7 @@ mod identity_peer {
         /// over them, are scattered.
         pub(super) fn round(&mut self) -> Duration {
             self.0 = arena();
-            self.0.mutate_root(|mc, root| {
-                let mut prev = None;
-                for i in 0..ID_LIVE as u64 {
-                    let item = Gc::new(mc, Item { value: i, prev });
-                    root.items.push(item);
-                    root.table.insert(ById(item), i);
-                    Gc::new(
-                        mc,
-                        Item {
-                            value: !i,
-                            prev: None,
-                        },
-                    );
-                    prev = Some(item);
-                }
-            });
+            self.0.mutate_root(|mc, root| fill(mc, root, true));
             let ((), time) = cpu_time(|| self.0.finish_cycle());
             // Only the nodes are `Gc` allocations (the map's table is not).
             assert_eq!(self.0.metrics().total_gc_count(), ID_LIVE);
@@ -769,15 +781,7 @@ mod identity_peer {
                 items: Vec::with_capacity(ID_LIVE + ID_YOUNG),
                 table: HashMap::with_capacity(ID_LIVE + ID_YOUNG),
             });
-            arena.mutate_root(|mc, root| {
-                let mut prev = None;
-                for i in 0..ID_LIVE as u64 {
-                    let item = Gc::new(mc, Item { value: i, prev });
-                    root.items.push(item);
-                    root.table.insert(ById(item), i);
-                    prev = Some(item);
-                }
-            });
+            arena.mutate_root(|mc, root| fill(mc, root, false));
             arena.finish_cycle();
             YoungArena(arena)
         }
@@ -880,13 +884,10 @@ fn identity_young_heap() -> Heap<MapRoot<'static>> {
         table: HashMap::with_capacity(ID_LIVE + ID_YOUNG),
     });
     heap.mutate(|mc, root| {
-        let mut prev = None;
-        for i in 0..ID_LIVE as u64 {
-            let item = Gc::new(mc, Item { value: i, prev });
+        identity_items(mc, false, |item, i| {
             root.items.push(item);
             root.table.insert(item, i);
-            prev = Some(item);
-        }
+        });
     });
     heap.collect();
     heap
