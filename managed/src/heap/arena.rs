@@ -7,7 +7,7 @@ use core::ops::{Index, IndexMut};
 use crate::stats::SpaceStats;
 use crate::visit::Managed;
 
-use super::gc::Gc;
+use super::gc::{Gc, GcDyn};
 use super::raw::{CollectStats, DEFAULT_CHUNK, RawHeap};
 use super::rootable::Rootable;
 
@@ -423,6 +423,22 @@ impl<'gc, T> Index<Gc<'gc, T>> for Mutation<'gc> {
 impl<'gc, T> IndexMut<Gc<'gc, T>> for Mutation<'gc> {
     #[inline(always)]
     fn index_mut(&mut self, gc: Gc<'gc, T>) -> &mut T {
+        gc.get_mut(self)
+    }
+}
+
+impl<'gc, T: ?Sized> Index<GcDyn<'gc, T>> for Mutation<'gc> {
+    type Output = T;
+
+    #[inline(always)]
+    fn index(&self, gc: GcDyn<'gc, T>) -> &T {
+        gc.get(self)
+    }
+}
+
+impl<'gc, T: ?Sized> IndexMut<GcDyn<'gc, T>> for Mutation<'gc> {
+    #[inline(always)]
+    fn index_mut(&mut self, gc: GcDyn<'gc, T>) -> &mut T {
         gc.get_mut(self)
     }
 }

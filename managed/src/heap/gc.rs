@@ -11,7 +11,7 @@ use crate::visit::Managed;
 use super::arena::Mutation;
 use super::rootable::Rootable;
 
-pub use super::raw::gc::{Gc, GcWeak};
+pub use super::raw::gc::{Gc, GcDyn, GcWeak};
 
 impl<'gc, T> Gc<'gc, T> {
     /// Moves `value` into the heap and returns a handle to it.
@@ -119,4 +119,68 @@ impl<T> fmt::Debug for GcWeak<'_, T> {
 
 impl<T: Rootable> Rootable for GcWeak<'_, T> {
     type Root<'gc> = GcWeak<'gc, T::Root<'gc>>;
+}
+
+impl<T: ?Sized> GcDyn<'_, T> {
+    /// Whether two handles point at the same object (whatever metadata
+    /// each carries).
+    #[inline]
+    pub fn ptr_eq(this: Self, other: Self) -> bool {
+        this.ptr().cast::<u8>() == other.ptr().cast::<u8>()
+    }
+
+    /// The object's current address, with its metadata (the address
+    /// changes when a collection moves the object).
+    #[inline]
+    pub fn as_ptr(self) -> *const T {
+        self.ptr().as_ptr()
+    }
+}
+
+impl<T: ?Sized> Clone for GcDyn<'_, T> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: ?Sized> Copy for GcDyn<'_, T> {}
+
+/// Compares the objects' addresses only: one object may be seen through
+/// different copies of its vtable.
+impl<T: ?Sized> PartialEq for GcDyn<'_, T> {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        Self::ptr_eq(*self, *other)
+    }
+}
+
+impl<T: ?Sized> Eq for GcDyn<'_, T> {}
+
+/// Hashes the object's current address, as [`Gc`]'s `Hash` does (maps and
+/// sets keyed by handles file their entries again when a collection moves
+/// the objects).
+impl<T: ?Sized> Hash for GcDyn<'_, T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.ptr().cast::<u8>().hash(state);
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for GcDyn<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "GcDyn({:p})", self.ptr().cast::<u8>())
+    }
+}
+
+impl<T: ?Sized> fmt::Pointer for GcDyn<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Pointer::fmt(&self.ptr().cast::<u8>(), f)
+    }
+}
+
+/// A root of trait objects without a brand (`dyn Shape`, whose objects are
+/// `'static` types). A trait object that names the brand
+/// (`dyn Component<'gc>`) sits in a root struct deriving `Managed`.
+impl<T: ?Sized + 'static> Rootable for GcDyn<'_, T> {
+    type Root<'gc> = GcDyn<'gc, T>;
 }

@@ -236,7 +236,7 @@ mod raw;
 mod rootable;
 
 pub use arena::{Heap, HeapStats, Mutation, Pacing};
-pub use gc::{Gc, GcWeak};
+pub use gc::{Gc, GcDyn, GcWeak};
 pub use held::Held;
 pub use raw::{CollectStats, GcKind};
 pub use rootable::Rootable;

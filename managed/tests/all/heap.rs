@@ -1614,3 +1614,309 @@ fn disjoint_handles_give_several_objects_at_once_and_the_same_one_twice_is_refus
         "get_disjoint_mut: two handles point at the same object"
     );
 }
+
+// ------------------------------------------------------------ trait objects
+
+/// A behaviour that objects of several types share; it names the brand,
+/// so its objects can hold handles.
+trait Component<'gc> {
+    fn name(&self) -> String;
+    /// The sum of the values this component reaches through its handles.
+    fn total(&self, mc: &Mutation<'gc>) -> u64;
+    fn bump(&mut self);
+}
+
+#[derive(Managed)]
+struct Counter {
+    count: u64,
+    #[managed(skip)]
+    probe: Probe,
+}
+
+/// Holds handles: a sized one and trait objects.
+#[derive(Managed)]
+struct Group<'gc> {
+    label: Gc<'gc, String>,
+    parts: Vec<GcDyn<'gc, dyn Component<'gc>>>,
+    #[managed(skip)]
+    probe: Probe,
+}
+
+/// More than a quarter of a 4 KiB chunk: a large object, which never moves.
+#[derive(Managed)]
+struct Big {
+    words: [u64; 160],
+    #[managed(skip)]
+    probe: Probe,
+}
+
+impl<'gc> Component<'gc> for Counter {
+    fn name(&self) -> String {
+        format!("counter {}", self.probe.id)
+    }
+    fn total(&self, _: &Mutation<'gc>) -> u64 {
+        self.count
+    }
+    fn bump(&mut self) {
+        self.count += 1;
+    }
+}
+
+impl<'gc> Component<'gc> for Group<'gc> {
+    fn name(&self) -> String {
+        format!("group {}", self.probe.id)
+    }
+    fn total(&self, mc: &Mutation<'gc>) -> u64 {
+        mc[self.label].len() as u64 + self.parts.iter().map(|&p| mc[p].total(mc)).sum::<u64>()
+    }
+    fn bump(&mut self) {}
+}
+
+impl<'gc> Component<'gc> for Big {
+    fn name(&self) -> String {
+        format!("big {}", self.probe.id)
+    }
+    fn total(&self, _: &Mutation<'gc>) -> u64 {
+        self.words.iter().sum()
+    }
+    fn bump(&mut self) {
+        self.words[0] += 1;
+    }
+}
+
+#[derive(Managed)]
+struct Components<'gc> {
+    all: Vec<GcDyn<'gc, dyn Component<'gc>>>,
+    /// Trait-object keys are filed again when their objects move.
+    enabled: HashSet<GcDyn<'gc, dyn Component<'gc>>>,
+    /// An array seen as a slice.
+    table: Option<GcDyn<'gc, [u32]>>,
+}
+
+/// A component of each type, keyed by `i`: counters mostly, a group of
+/// two counters every fifth, a large object every eleventh.
+fn component<'gc>(mc: &Mutation<'gc>, i: u64) -> GcDyn<'gc, dyn Component<'gc>> {
+    if i % 11 == 10 {
+        let big = Gc::new(
+            mc,
+            Big {
+                words: [i; 160],
+                probe: Probe::new(i),
+            },
+        );
+        unsize!(big => dyn Component<'gc>)
+    } else if i % 5 == 4 {
+        let parts = (0..2)
+            .map(|k| {
+                let c = Gc::new(
+                    mc,
+                    Counter {
+                        count: i,
+                        probe: Probe::new(100_000 + 10 * i + k),
+                    },
+                );
+                unsize!(c => dyn Component<'gc>)
+            })
+            .collect();
+        let group = Gc::new(
+            mc,
+            Group {
+                label: Gc::new(mc, format!("g{i}")),
+                parts,
+                probe: Probe::new(i),
+            },
+        );
+        unsize!(group => dyn Component<'gc>)
+    } else {
+        let c = Gc::new(
+            mc,
+            Counter {
+                count: i,
+                probe: Probe::new(i),
+            },
+        );
+        unsize!(c => dyn Component<'gc>)
+    }
+}
+
+/// What `component(i).total()` is after `bumps` bumps.
+fn expected_total(i: u64, bumps: u64) -> u64 {
+    if i % 11 == 10 {
+        i * 160 + bumps
+    } else if i % 5 == 4 {
+        format!("g{i}").len() as u64 + 2 * i
+    } else {
+        i + bumps
+    }
+}
+
+#[test]
+fn trait_objects_follow_their_objects_through_slides_and_evacuations() {
+    const N: u64 = if cfg!(miri) { 40 } else { 600 };
+    let mut heap: Heap<Components<'static>> = Heap::with_chunk_size(4096, |_| Components {
+        all: Vec::new(),
+        enabled: HashSet::new(),
+        table: None,
+    });
+    heap.set_pacing(Pacing {
+        min_bytes: 0,
+        growth: 0.5,
+    });
+    heap.mutate(|mc, c| {
+        for i in 0..N {
+            // Garbage between the components, twice their size: every
+            // collection moves them, and copies sparse chunks out.
+            let _ = component(mc, 1_000_000 + i);
+            let _ = component(mc, 2_000_000 + i);
+            let comp = component(mc, i);
+            c.all.push(comp);
+            if i.is_multiple_of(3) {
+                c.enabled.insert(comp);
+            }
+        }
+        let array = Gc::new(mc, [7u32, 8, 9]);
+        c.table = Some(unsize!(array => [u32]));
+        for &comp in &c.all {
+            mc[comp].bump();
+        }
+    });
+    let before: Vec<usize> = heap.read(|_, c| c.all.iter().map(|h| h.as_ptr().addr()).collect());
+    let stats = heap.collect();
+    // Every garbage component's objects are dropped: one per component,
+    // and two counters and a label more per group.
+    let garbage: Vec<u64> = (1_000_000..1_000_000 + N)
+        .chain(2_000_000..2_000_000 + N)
+        .collect();
+    let garbage_groups = garbage
+        .iter()
+        .filter(|&&i| i % 11 != 10 && i % 5 == 4)
+        .count();
+    assert_eq!(stats.dropped, 2 * N as usize + 3 * garbage_groups);
+    let mut dropped = take_dropped();
+    assert_eq!(
+        dropped.len(),
+        2 * N as usize + 2 * garbage_groups,
+        "each probe once"
+    );
+    dropped.retain(|id| garbage.contains(id));
+    assert_eq!(dropped, garbage);
+    assert!(
+        stats.chunks_evacuated > 0,
+        "sparse chunks are copied out: {stats:?}"
+    );
+    let moved = heap.read(|_, c| {
+        c.all
+            .iter()
+            .zip(&before)
+            .filter(|(h, b)| h.as_ptr().addr() != **b)
+            .count()
+    });
+    assert!(
+        moved as u64 >= N / 2,
+        "most components moved ({moved} of {N})"
+    );
+
+    let check = |heap: &mut Heap<Components<'static>>, bumps: u64| {
+        heap.read(|mc, c| {
+            for (i, &comp) in c.all.iter().enumerate() {
+                let i = i as u64;
+                assert_eq!(mc[comp].total(mc), expected_total(i, bumps), "{i}");
+                let kind = if i % 11 == 10 {
+                    "big"
+                } else if i % 5 == 4 {
+                    "group"
+                } else {
+                    "counter"
+                };
+                assert_eq!(mc[comp].name(), format!("{kind} {i}"));
+                assert_eq!(c.enabled.contains(&comp), i.is_multiple_of(3), "{i}");
+            }
+            assert_eq!(mc[c.table.unwrap()], [7, 8, 9]);
+        })
+    };
+    check(&mut heap, 1);
+
+    // Disable and drop every other component; bump the rest and move
+    // them again.
+    heap.mutate(|mc, c| {
+        let all = std::mem::take(&mut c.all);
+        for (i, comp) in all.into_iter().enumerate() {
+            if i.is_multiple_of(2) {
+                mc[comp].bump();
+                c.all.push(comp);
+            } else {
+                c.enabled.remove(&comp);
+            }
+        }
+        // Equality is by object, whatever vtable each handle carries.
+        let first = c.all[0];
+        assert_eq!(c.all.iter().filter(|&&h| h == first).count(), 1);
+    });
+    heap.collect();
+    let dropped = take_dropped();
+    let odd_tops: Vec<u64> = dropped.iter().copied().filter(|&id| id < 100_000).collect();
+    assert_eq!(odd_tops, (0..N).filter(|i| i % 2 == 1).collect::<Vec<_>>());
+    heap.read(|mc, c| {
+        for (k, &comp) in c.all.iter().enumerate() {
+            let i = 2 * k as u64;
+            assert_eq!(mc[comp].total(mc), expected_total(i, 2), "{i}");
+            assert_eq!(c.enabled.contains(&comp), i.is_multiple_of(3));
+        }
+    });
+    drop(heap);
+    let rest = take_dropped();
+    assert_eq!(
+        rest.iter().filter(|&&id| id < 100_000).count(),
+        N as usize / 2
+    );
+}
+
+#[test]
+fn a_trait_object_keeps_its_object_and_what_it_reaches_alive() {
+    // The object is reached only through the trait object, and reaches
+    // others only through its own handles: marking must trace the concrete
+    // type behind the vtable.
+    #[derive(Managed, Debug)]
+    struct Chain<'gc> {
+        #[expect(dead_code, reason = "read through `Debug`")]
+        value: u32,
+        next: Option<Gc<'gc, u32>>,
+    }
+    /// The objects behind `dyn Debug` hold handles, so the trait object
+    /// carries the brand (`dyn Debug + 'gc`, the default inside a struct
+    /// with `'gc`).
+    #[derive(Managed)]
+    struct Root<'gc> {
+        items: Vec<GcDyn<'gc, dyn std::fmt::Debug>>,
+    }
+    let mut heap: Heap<Root<'static>> = Heap::with_chunk_size(4096, |_| Root { items: Vec::new() });
+    heap.mutate(|mc, root| {
+        for i in 0..20u32 {
+            Gc::new(mc, [0u64; 4]);
+            let tail = Gc::new(mc, 100 + i);
+            let chain = Gc::new(
+                mc,
+                Chain {
+                    value: i,
+                    next: Some(tail),
+                },
+            );
+            root.items.push(unsize!(chain => dyn std::fmt::Debug));
+        }
+    });
+    let stats = heap.collect();
+    assert_eq!(stats.live_objects, 40);
+    heap.read(|mc, root| {
+        for (i, &item) in root.items.iter().enumerate() {
+            let text = format!("{:?}", &mc[item]);
+            assert!(
+                text.starts_with(&format!("Chain {{ value: {i}, next: Some(Gc(0x")),
+                "{text}"
+            );
+        }
+        let items = &root.items;
+        assert!(GcDyn::ptr_eq(items[3], items[3]));
+        assert!(!GcDyn::ptr_eq(items[3], items[4]));
+        assert_eq!(format!("{items:?}").matches("GcDyn(0x").count(), 20);
+    });
+}

@@ -249,3 +249,250 @@ unsafe impl<T> Managed for GcWeak<'_, T> {
         visitor.visit_weak(place);
     }
 }
+
+/// A copyable handle to a heap object seen as an unsized type: a trait
+/// object (`GcDyn<'gc, dyn Shape>`) or a slice (`GcDyn<'gc, [u32]>`).
+/// Made from a [`Gc`] by [`unsize!`](crate::unsize).
+///
+/// It reads and writes like a `Gc` (through the [`Mutation`] token: `mc[h]`
+/// is `&dyn Shape`, `&mut mc[h]` is `&mut dyn Shape`), is kept in the same
+/// places (objects, the root, containers of either, map keys), keeps its
+/// object alive and follows it when a collection moves it. A program holds
+/// objects of different types in one collection with it: the components of
+/// a scene node, the host objects of an interpreter, the widgets of a tree.
+///
+/// It is three words: the object's address with the unsized type's
+/// metadata (a vtable or a length), and the object's [`GcKind`]. Objects
+/// carry no header, so the handle is where the collector learns the
+/// concrete type behind the trait object; a `Gc` is one word because its
+/// type says it.
+///
+/// Equality and hashing use the object's identity (its address), as for
+/// `Gc`: two handles to one object are equal whatever vtable each carries.
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// trait Shape {
+///     fn area(&self) -> f64;
+///     fn scale(&mut self, by: f64);
+/// }
+///
+/// #[derive(Managed)]
+/// struct Circle {
+///     r: f64,
+/// }
+///
+/// #[derive(Managed)]
+/// struct Rect {
+///     w: f64,
+///     h: f64,
+/// }
+///
+/// impl Shape for Circle {
+///     fn area(&self) -> f64 { 3.0 * self.r * self.r }
+///     fn scale(&mut self, by: f64) { self.r *= by }
+/// }
+///
+/// impl Shape for Rect {
+///     fn area(&self) -> f64 { self.w * self.h }
+///     fn scale(&mut self, by: f64) { (self.w, self.h) = (self.w * by, self.h * by) }
+/// }
+///
+/// let mut heap: Heap<Vec<GcDyn<'static, dyn Shape>>> = Heap::new(|mc| {
+///     vec![
+///         unsize!(Gc::new(mc, Circle { r: 1.0 }) => dyn Shape),
+///         unsize!(Gc::new(mc, Rect { w: 2.0, h: 3.0 }) => dyn Shape),
+///     ]
+/// });
+/// heap.mutate(|mc, shapes| {
+///     for &shape in shapes.iter() {
+///         mc[shape].scale(2.0);
+///     }
+///     shapes.remove(0);
+/// });
+/// assert_eq!(heap.collect().live_objects, 1); // the rect slides down
+/// heap.read(|mc, shapes| assert_eq!(mc[shapes[0]].area(), 24.0));
+/// ```
+pub struct GcDyn<'gc, T: ?Sized + 'gc> {
+    /// The object's address, with `T`'s metadata for the object's type.
+    /// Invariant: as for [`Gc::ptr`], the start of a live object of the
+    /// heap branded `'gc`, of the type `dyn_kind` was made for, which `T`
+    /// is (or unsizes to, with this metadata: `unsize!` made it by the
+    /// compiler's coercion). The collector rewrites it, through
+    /// `dyn_kind.rebuild`, when it moves the object; the metadata never
+    /// changes.
+    ptr: NonNull<T>,
+    /// The object type's kind, and how to rebuild `ptr` at a new address.
+    dyn_kind: &'static DynKind,
+    /// As for [`Gc`]: branded (invariant), invariant in `T`, neither
+    /// `Send` nor `Sync`.
+    _marker: PhantomData<(Invariant<'gc>, *mut T)>,
+}
+
+/// What a [`GcDyn`] knows of its object's type: its [`GcKind`], and how to
+/// make the handle's pointer for a new address.
+pub(crate) struct DynKind {
+    /// The kind of the object's type.
+    kind: &'static GcKind,
+    /// `rebuild(new, out)` writes into `out` (a `*mut NonNull<T>`) the
+    /// pointer to the object at `new` with `T`'s metadata for the object's
+    /// type, made by the same coercion as the handle's (so with `new`'s
+    /// provenance).
+    rebuild: unsafe fn(NonNull<u8>, *mut ()),
+}
+
+/// The [`DynKind`] of an object of type `C` seen as a `T` through the
+/// coercion `F` (the closure `|p| p`, a zero-sized type).
+struct DynKindOf<C, T: ?Sized, F>(PhantomData<fn(C, F, *mut T)>);
+
+impl<C: Managed, T: ?Sized, F: Fn(NonNull<C>) -> NonNull<T>> DynKindOf<C, T, F> {
+    /// The record.
+    const DYN_KIND: DynKind = DynKind {
+        kind: GcKind::of_const::<C>(),
+        rebuild: rebuild_erased::<C, T, F>,
+    };
+}
+
+/// Writes `F(new as C)` into `out`.
+///
+/// # Safety
+///
+/// `out` is valid for writing a `NonNull<T>`, and `F` is zero-sized (it
+/// is made from nothing, as a closure that captures nothing can be).
+unsafe fn rebuild_erased<C, T: ?Sized, F: Fn(NonNull<C>) -> NonNull<T>>(
+    new: NonNull<u8>,
+    out: *mut (),
+) {
+    const { assert!(size_of::<F>() == 0) };
+    // SAFETY: 1. `F` is zero-sized (checked above at compile time), so a
+    // read through a dangling, aligned pointer reads no byte; 2. it is
+    // the type of a closure that captures nothing (`unsize!` writes
+    // `|p| p`), so it has no field whose validity a made-up value could
+    // break.
+    let coerce: F = unsafe { NonNull::<F>::dangling().read() };
+    let ptr = coerce(new.cast::<C>());
+    // SAFETY: valid for writing a `NonNull<T>` (caller).
+    unsafe { out.cast::<NonNull<T>>().write(ptr) }
+}
+
+impl<'gc, T: ?Sized> GcDyn<'gc, T> {
+    /// A handle to `gc`'s object as a `T`, with `coerce(gc's address)` as
+    /// its address and metadata. Called by [`unsize!`](crate::unsize) only.
+    ///
+    /// # Safety
+    ///
+    /// `coerce` is `|p| p`: a closure that captures nothing and applies an
+    /// unsizing (or identity) coercion, which the compiler accepts only
+    /// when `C` unsizes to `T`, keeps the address and adds the metadata of
+    /// `C` (so `T`'s methods, size and alignment are `C`'s).
+    #[doc(hidden)]
+    #[inline(always)]
+    pub unsafe fn __unsize<C: Managed + 'gc, F: Fn(NonNull<C>) -> NonNull<T>>(
+        gc: Gc<'gc, C>,
+        coerce: F,
+    ) -> Self {
+        let ptr = coerce(gc.ptr);
+        debug_assert_eq!(ptr.cast::<u8>(), gc.ptr.cast::<u8>());
+        GcDyn {
+            ptr,
+            dyn_kind: &DynKindOf::<C, T, F>::DYN_KIND,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The object, shared, for as long as the token is borrowed.
+    #[inline(always)]
+    pub fn get<'b>(self, mc: &'b Mutation<'gc>) -> &'b T {
+        let _ = mc;
+        // SAFETY: as in `Gc::get`: the object is live and stays in place
+        // while `'gc` lasts, its metadata describes it (field invariant),
+        // and writing needs the token exclusively.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// The object, exclusively, for as long as the token is borrowed.
+    #[inline(always)]
+    pub fn get_mut<'b>(self, mc: &'b mut Mutation<'gc>) -> &'b mut T {
+        let _ = mc;
+        let mut ptr = self.ptr;
+        // SAFETY: as in `Gc::get_mut`.
+        unsafe { ptr.as_mut() }
+    }
+
+    /// The object's address (it changes when a collection moves the object).
+    #[inline(always)]
+    pub(in crate::heap) fn ptr(self) -> NonNull<T> {
+        self.ptr
+    }
+}
+
+/// Makes a [`GcDyn`] from a [`Gc`]: `unsize!(gc => dyn Trait)` views the
+/// handle's object as a `dyn Trait` (or `unsize!(gc => [T])` an array as a
+/// slice).
+///
+/// The compiler checks the conversion: it accepts the types a `&C`
+/// coerces to (the traits `C` implements, as trait objects, and slices of
+/// arrays), so the trait object's vtable is always the object's own.
+///
+/// ```
+/// use std::fmt::Debug;
+/// use managed::prelude::*;
+///
+/// let mut heap: Heap<Vec<GcDyn<'static, dyn Debug>>> = Heap::new(|_| Vec::new());
+/// heap.mutate(|mc, items| {
+///     items.push(unsize!(Gc::new(mc, 7u32) => dyn Debug));
+///     items.push(unsize!(Gc::new(mc, String::from("seven")) => dyn Debug));
+///     let array = Gc::new(mc, [1u8, 2, 3]);
+///     let slice = unsize!(array => [u8]);
+///     assert_eq!(mc[slice].len(), 3);
+/// });
+/// heap.read(|mc, items| assert_eq!(format!("{:?}", &mc[items[1]]), r#""seven""#));
+/// ```
+///
+/// A type the object does not coerce to is refused:
+///
+/// ```compile_fail
+/// use std::fmt::Display;
+/// use managed::prelude::*;
+///
+/// #[derive(Managed)]
+/// struct Opaque;
+///
+/// let _heap: Heap<Vec<GcDyn<'static, dyn Display>>> = Heap::new(|mc| {
+///     vec![unsize!(Gc::new(mc, Opaque) => dyn Display)] // `Opaque` is not `Display`
+/// });
+/// ```
+#[macro_export]
+macro_rules! unsize {
+    ($gc:expr => $ty:ty) => {
+        match $gc {
+            gc => {
+                // SAFETY: the coercion passed is `|p| p`, an unsizing or
+                // identity coercion checked by the compiler.
+                unsafe { $crate::heap::GcDyn::<'_, $ty>::__unsize(gc, |p| p) }
+            }
+        }
+    };
+}
+
+// SAFETY: one direct reference, visited with its object's kind on a copy
+// of its address (rule 1's second form): what the visitor leaves is the
+// address the handle reads next, rebuilt by the handle's own coercion
+// (`DynKind::rebuild`) so that it keeps the provenance the visitor gave it
+// (an object may move to another chunk) and the metadata of the object's
+// type, which a move does not change.
+unsafe impl<T: ?Sized> Managed for GcDyn<'_, T> {
+    const HAS_REFS: bool = true;
+
+    #[inline(always)]
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
+        let mut place = self.ptr.cast::<u8>();
+        visitor.visit_gc(&mut place, self.dyn_kind.kind);
+        if place != self.ptr.cast::<u8>() {
+            // SAFETY: `self.ptr` is a `NonNull<T>`, and `rebuild` was made
+            // for this handle's `T` and coercion (`__unsize`).
+            unsafe { (self.dyn_kind.rebuild)(place, (&raw mut self.ptr).cast::<()>()) }
+        }
+    }
+}

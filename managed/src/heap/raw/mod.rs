@@ -141,6 +141,11 @@ impl GcKind {
         &<T as KindOf>::KIND
     }
 
+    /// The kind of `T`, in a constant's initializer.
+    pub(crate) const fn of_const<T: Managed>() -> &'static GcKind {
+        &<T as KindOf>::KIND
+    }
+
     /// Bytes the object occupies in a chunk.
     #[inline(always)]
     pub(crate) fn bytes(&self) -> usize {

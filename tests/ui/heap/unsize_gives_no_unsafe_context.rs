@@ -1,0 +1,12 @@
+//! `unsize!`'s own `unsafe` block does not cover the expression it is
+//! given: an unsafe call in it still needs the caller's `unsafe`.
+use managed::prelude::*;
+
+unsafe fn make<'gc>(mc: &Mutation<'gc>) -> Gc<'gc, u32> {
+    Gc::new(mc, 1)
+}
+
+fn main() {
+    let _heap: Heap<Vec<GcDyn<'static, dyn std::fmt::Debug>>> =
+        Heap::new(|mc| vec![unsize!(make(mc) => dyn std::fmt::Debug)]);
+}

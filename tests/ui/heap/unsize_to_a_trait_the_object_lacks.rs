@@ -1,0 +1,16 @@
+//! `unsize!` converts only to a type the object coerces to: a trait it
+//! implements, or a slice of its array type. Anything else would give the
+//! handle a vtable or a length that does not describe the object.
+use managed::prelude::*;
+
+#[derive(Managed)]
+struct Opaque;
+
+fn main() {
+    let _heap: Heap<Vec<GcDyn<'static, dyn std::fmt::Display>>> = Heap::new(|mc| {
+        vec![unsize!(Gc::new(mc, Opaque) => dyn std::fmt::Display)]
+    });
+    let _heap: Heap<Vec<GcDyn<'static, [u64]>>> = Heap::new(|mc| {
+        vec![unsize!(Gc::new(mc, [1u32, 2]) => [u64])]
+    });
+}
