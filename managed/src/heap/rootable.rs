@@ -59,6 +59,14 @@ impl<T: Rootable> Rootable for Box<T> {
     type Root<'gc> = Box<T::Root<'gc>>;
 }
 
+impl<T: Rootable> Rootable for core::cell::Cell<T> {
+    type Root<'gc> = core::cell::Cell<T::Root<'gc>>;
+}
+
+impl<T: Rootable> Rootable for core::cell::RefCell<T> {
+    type Root<'gc> = core::cell::RefCell<T::Root<'gc>>;
+}
+
 impl<T: Rootable> Rootable for Vec<T> {
     type Root<'gc> = Vec<T::Root<'gc>>;
 }

@@ -1920,3 +1920,44 @@ fn a_trait_object_keeps_its_object_and_what_it_reaches_alive() {
         assert_eq!(format!("{items:?}").matches("GcDyn(0x").count(), 20);
     });
 }
+
+#[test]
+fn handles_inside_cells_follow_their_objects() {
+    // The shared-token style: objects changed through `Cell` and `RefCell`
+    // fields while other objects are read and new ones allocated.
+    #[derive(Managed)]
+    struct Slot<'gc> {
+        current: std::cell::Cell<Option<Gc<'gc, u64>>>,
+        history: RefCell<Vec<Gc<'gc, u64>>>,
+    }
+    let mut heap: Heap<Vec<Gc<'static, Slot<'static>>>> =
+        Heap::with_chunk_size(4096, |_| Vec::new());
+    heap.mutate(|mc, slots| {
+        for i in 0..8u64 {
+            let slot = Gc::new(
+                mc,
+                Slot {
+                    current: std::cell::Cell::new(None),
+                    history: RefCell::new(Vec::new()),
+                },
+            );
+            slots.push(slot);
+            for k in 0..4 {
+                Gc::new(mc, [0u64; 3]); // garbage: the values slide
+                let value = Gc::new(mc, 10 * i + k);
+                mc[slot].current.set(Some(value));
+                mc[slot].history.borrow_mut().push(value);
+            }
+        }
+    });
+    let stats = heap.collect();
+    assert_eq!(stats.live_objects, 8 + 8 * 4);
+    heap.read(|mc, slots| {
+        for (i, &slot) in slots.iter().enumerate() {
+            let i = i as u64;
+            assert_eq!(mc[mc[slot].current.get().unwrap()], 10 * i + 3);
+            let history: Vec<u64> = mc[slot].history.borrow().iter().map(|&v| mc[v]).collect();
+            assert_eq!(history, (0..4).map(|k| 10 * i + k).collect::<Vec<_>>());
+        }
+    });
+}

@@ -105,6 +105,26 @@ unsafe impl<T: Managed + ?Sized> Managed for Box<T> {
     }
 }
 
+// SAFETY: a cell owns exactly one value, visited through the exclusive
+// reference that `visit_refs` holds (so no borrow of the cell is live, and
+// its borrow flag is neither read nor changed).
+unsafe impl<T: Managed + ?Sized> Managed for core::cell::RefCell<T> {
+    const HAS_REFS: bool = T::HAS_REFS;
+    #[inline]
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
+        self.get_mut().visit_refs(visitor);
+    }
+}
+
+// SAFETY: as for `RefCell`: the one value, through the exclusive reference.
+unsafe impl<T: Managed + ?Sized> Managed for core::cell::Cell<T> {
+    const HAS_REFS: bool = T::HAS_REFS;
+    #[inline]
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
+        self.get_mut().visit_refs(visitor);
+    }
+}
+
 // SAFETY: visits every element of the slice once (the chunks and the
 // remainder partition it).
 unsafe impl<T: Managed> Managed for [T] {
