@@ -4,6 +4,8 @@
 //! code the runtime's own suites run there, and they run for seconds
 //! natively (hours under the interpreter).
 
+#[path = "../../examples/components.rs"]
+mod components;
 #[path = "../../examples/drop_arena_list.rs"]
 mod drop_arena_list;
 #[path = "../../examples/hot_nan_tagging.rs"]
@@ -21,6 +23,12 @@ mod region_scene;
 mod scene_graph;
 #[path = "../../examples/scoped_render.rs"]
 mod scoped_render;
+
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn components_runs() {
+    components::main();
+}
 
 #[test]
 #[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
