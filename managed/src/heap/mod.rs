@@ -185,6 +185,75 @@
 //! });
 //! ```
 //!
+//! # Trait objects
+//!
+//! Objects of different types that share a trait sit in one list as
+//! [`GcDyn`] handles: [`unsize!`](crate::unsize) turns a `Gc<'gc, Camera>`
+//! into a `GcDyn<'gc, dyn Component<'gc>>` (the compiler checks that
+//! `Camera` implements the trait), which reads, writes, compares, hashes
+//! and follows its object like a `Gc`. A trait that names the brand lets
+//! its objects hold handles; inside a struct with `'gc`, `dyn Trait` means
+//! `dyn Trait + 'gc`.
+//!
+//! A method that takes `&mut self` runs with the token borrowed
+//! exclusively (`mc[h].update()` on `&mut mc`), so it reaches no other
+//! object. A behaviour that reads other objects, or allocates, while it
+//! changes state takes `&self` and the shared token, and keeps what
+//! changes in `Cell` and `RefCell` fields, which are `Managed` like the
+//! values they hold:
+//!
+//! ```
+//! use std::cell::Cell;
+//! use managed::prelude::*;
+//!
+//! trait Component<'gc> {
+//!     fn update(&self, mc: &Mutation<'gc>);
+//! }
+//!
+//! #[derive(Managed)]
+//! struct Counter {
+//!     ticks: Cell<u32>,
+//! }
+//!
+//! #[derive(Managed)]
+//! struct Mirror<'gc> {
+//!     source: Gc<'gc, Counter>,
+//!     seen: Cell<u32>,
+//! }
+//!
+//! impl<'gc> Component<'gc> for Counter {
+//!     fn update(&self, _: &Mutation<'gc>) {
+//!         self.ticks.set(self.ticks.get() + 1);
+//!     }
+//! }
+//!
+//! impl<'gc> Component<'gc> for Mirror<'gc> {
+//!     fn update(&self, mc: &Mutation<'gc>) {
+//!         self.seen.set(mc[self.source].ticks.get());
+//!     }
+//! }
+//!
+//! #[derive(Managed)]
+//! struct Scene<'gc> {
+//!     components: Vec<GcDyn<'gc, dyn Component<'gc>>>,
+//!     mirror: Gc<'gc, Mirror<'gc>>,
+//! }
+//!
+//! let mut heap: Heap<Scene<'static>> = Heap::new(|mc| {
+//!     let counter = Gc::new(mc, Counter { ticks: Cell::new(0) });
+//!     let mirror = Gc::new(mc, Mirror { source: counter, seen: Cell::new(0) });
+//!     Scene {
+//!         components: vec![unsize!(counter => dyn Component<'_>), unsize!(mirror => dyn Component<'_>)],
+//!         mirror,
+//!     }
+//! });
+//! for _ in 0..3 {
+//!     heap.mutate(|mc, scene| scene.components.iter().for_each(|&c| mc[c].update(mc)));
+//!     heap.collect();
+//! }
+//! heap.read(|mc, scene| assert_eq!(mc[scene.mirror].seen.get(), 3));
+//! ```
+//!
 //! # How it is safe
 //!
 //! - **Handles cannot outlive a collection unvisited.** Every
@@ -207,6 +276,9 @@
 //!   on a copy first and changes nothing unless the collection moved a key's
 //!   object; then it takes its entries out, rewrites their keys and files
 //!   them again, before any code can look them up.
+//! - **A trait object's vtable is its object's.** `unsize!` converts by
+//!   the compiler's unsizing coercion, and a collection that moves the
+//!   object rewrites only the address, by the same coercion.
 //! - **Weak handles never reach a dropped object.** Every collection
 //!   visits each weak handle whose object moves or dies (marking records
 //!   the chunks they point into, as for strong handles), rewriting it or

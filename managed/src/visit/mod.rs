@@ -16,7 +16,7 @@
 //! `#[derive(Managed)]` writes `visit_refs` for structs and enums by visiting
 //! every field that is not `#[managed(skip)]`; the impls in `raw` cover the std
 //! types a value usually keeps references in (`Option`, `Box`, `Vec`,
-//! `VecDeque`, arrays, tuples) and declare the reference-free leaf types
+//! `VecDeque`, arrays, tuples, `Cell`, `RefCell`) and declare the reference-free leaf types
 //! (numbers, `bool`, `char`, `String`, `PathBuf`, `()`, ...); those in
 //! `raw::keyed` cover `HashMap`, `HashSet`, `BTreeMap` and `BTreeSet`, whose
 //! keys may hold references too (a map keyed by heap objects is filed

@@ -393,6 +393,8 @@ impl<'gc, T: ?Sized> GcDyn<'gc, T> {
         coerce: F,
     ) -> Self {
         let ptr = coerce(gc.ptr);
+        // Redundant with the caller's contract (a coercion keeps the
+        // address); checked in debug builds only.
         debug_assert_eq!(ptr.cast::<u8>(), gc.ptr.cast::<u8>());
         GcDyn {
             ptr,
