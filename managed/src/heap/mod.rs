@@ -310,5 +310,6 @@ mod rootable;
 pub use arena::{Heap, HeapStats, Mutation, Pacing};
 pub use gc::{Gc, GcDyn, GcWeak};
 pub use held::Held;
+pub use raw::disjoint::{Handle, Handles};
 pub use raw::{CollectStats, GcKind};
 pub use rootable::Rootable;

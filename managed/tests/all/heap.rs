@@ -1589,7 +1589,7 @@ fn disjoint_handles_give_several_objects_at_once_and_the_same_one_twice_is_refus
 
         assert!(mc.try_get_disjoint_mut([a, b, a]).is_none());
         assert!(mc.try_get_disjoint_mut([c, c]).is_none());
-        let none: [&mut Node<'_>; 0] = mc.get_disjoint_mut([]);
+        let none: [&mut Node<'_>; 0] = mc.get_disjoint_mut::<[Gc<'_, Node<'_>>; 0]>([]);
         assert!(none.is_empty());
         let [only] = mc.get_disjoint_mut([c]);
         only.name.push('!');
@@ -1613,6 +1613,49 @@ fn disjoint_handles_give_several_objects_at_once_and_the_same_one_twice_is_refus
         panic_message(refused),
         "get_disjoint_mut: two handles point at the same object"
     );
+}
+
+#[test]
+fn disjoint_handles_of_different_types_come_as_a_tuple() {
+    let mut heap = new_scene();
+    heap.mutate(|mc, scene| {
+        let root = scene.root;
+        let a = add_child(mc, scene, root, 1, "a");
+        let label = Gc::new(mc, String::from("label"));
+        let array = Gc::new(mc, [1u32, 2, 3]);
+        let slice = unsize!(array => [u32]);
+        let shown = unsize!(label => dyn std::fmt::Display);
+
+        // A node, a string seen as a trait object and a slice, at once.
+        let (node, text, numbers) = mc.get_disjoint_mut((a, label, slice));
+        node.name = format!("{text}/{}", numbers.len());
+        text.push('!');
+        numbers.reverse();
+        assert_eq!(mc[a].name, "label/3");
+        assert_eq!(mc[array], [3, 2, 1]);
+        let (only,) = mc.get_disjoint_mut((shown,));
+        assert_eq!(only.to_string(), "label!");
+
+        // A handle and a trait-object view of the same object are the same
+        // object: refused, whatever the types.
+        assert!(mc.try_get_disjoint_mut((label, shown)).is_none());
+        assert!(mc.try_get_disjoint_mut((array, a, slice)).is_none());
+        assert!(mc.try_get_disjoint_mut([shown, shown]).is_none());
+        let (four, zero) = (Gc::new(mc, String::from("four")), Gc::new(mc, 0u8));
+        let (x, y, z, w, v, u) = mc.get_disjoint_mut((a, label, array, root, four, zero));
+        *u += 1;
+        assert_eq!(
+            (
+                x.name.len(),
+                y.len(),
+                z.len(),
+                w.children.len(),
+                v.len(),
+                *u
+            ),
+            (7, 6, 3, 1, 4, 1)
+        );
+    });
 }
 
 // ------------------------------------------------------------ trait objects

@@ -62,6 +62,7 @@ use crate::visit::{Managed, Visitor};
 use super::arena::Pacing;
 
 mod arena;
+pub(super) mod disjoint;
 pub(super) mod gc;
 pub(super) mod held;
 
