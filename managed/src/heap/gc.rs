@@ -11,7 +11,7 @@ use crate::visit::Managed;
 use super::arena::Mutation;
 use super::rootable::Rootable;
 
-pub use super::raw::gc::{Gc, GcDyn, GcWeak};
+pub use super::raw::gc::{Gc, GcDyn, GcDynWeak, GcWeak};
 
 impl<'gc, T> Gc<'gc, T> {
     /// Moves `value` into the heap and returns a handle to it.
@@ -183,4 +183,37 @@ impl<T: ?Sized> fmt::Pointer for GcDyn<'_, T> {
 /// (`dyn Component<'gc>`) sits in a root struct deriving `Managed`.
 impl<T: ?Sized + 'static> Rootable for GcDyn<'_, T> {
     type Root<'gc> = GcDyn<'gc, T>;
+}
+
+impl<T: ?Sized> GcDynWeak<'_, T> {
+    /// Whether two weak handles point at the same object (two handles
+    /// whose objects were dropped are equal too).
+    #[inline]
+    pub fn ptr_eq(this: Self, other: Self) -> bool {
+        this.ptr().cast::<u8>() == other.ptr().cast::<u8>()
+    }
+}
+
+impl<T: ?Sized> Clone for GcDynWeak<'_, T> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: ?Sized> Copy for GcDynWeak<'_, T> {}
+
+impl<T: ?Sized> fmt::Debug for GcDynWeak<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_dropped() {
+            f.write_str("GcDynWeak(dropped)")
+        } else {
+            write!(f, "GcDynWeak({:p})", self.ptr().cast::<u8>())
+        }
+    }
+}
+
+/// As for [`GcDyn`]: a trait object without the brand.
+impl<T: ?Sized + 'static> Rootable for GcDynWeak<'_, T> {
+    type Root<'gc> = GcDynWeak<'gc, T>;
 }

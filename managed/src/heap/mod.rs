@@ -193,7 +193,8 @@
 //! `Camera` implements the trait), which reads, writes, compares, hashes
 //! and follows its object like a `Gc`. A trait that names the brand lets
 //! its objects hold handles; inside a struct with `'gc`, `dyn Trait` means
-//! `dyn Trait + 'gc`.
+//! `dyn Trait + 'gc`. [`GcDyn::downgrade`] gives a weak one, a
+//! [`GcDynWeak`].
 //!
 //! A method that takes `&mut self` runs with the token borrowed
 //! exclusively (`mc[h].update()` on `&mut mc`), so it reaches no other
@@ -308,7 +309,7 @@ mod raw;
 mod rootable;
 
 pub use arena::{Heap, HeapStats, Mutation, Pacing};
-pub use gc::{Gc, GcDyn, GcWeak};
+pub use gc::{Gc, GcDyn, GcDynWeak, GcWeak};
 pub use held::Held;
 pub use raw::disjoint::{Handle, Handles};
 pub use raw::{CollectStats, GcKind};

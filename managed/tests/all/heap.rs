@@ -2004,3 +2004,59 @@ fn handles_inside_cells_follow_their_objects() {
         }
     });
 }
+
+#[test]
+fn weak_trait_objects_forget_dropped_objects_and_follow_moved_ones() {
+    /// Observers that must not be kept alive by the list that notifies them.
+    #[derive(Managed)]
+    struct Observers<'gc> {
+        strong: Vec<GcDyn<'gc, dyn Component<'gc>>>,
+        weak: Vec<GcDynWeak<'gc, dyn Component<'gc>>>,
+    }
+    const N: u64 = if cfg!(miri) { 30 } else { 300 };
+    let mut heap: Heap<Observers<'static>> = Heap::with_chunk_size(4096, |_| Observers {
+        strong: Vec::new(),
+        weak: Vec::new(),
+    });
+    heap.mutate(|mc, o| {
+        for i in 0..N {
+            let _ = component(mc, 1_000_000 + i); // garbage: the rest moves
+            let comp = component(mc, i);
+            o.weak.push(comp.downgrade());
+            if i.is_multiple_of(3) {
+                o.strong.push(comp);
+            }
+        }
+    });
+    let stats = heap.collect();
+    assert!(stats.chunks_evacuated > 0, "{stats:?}");
+    let dropped = take_dropped();
+    assert!(dropped.contains(&1) && !dropped.contains(&0));
+    heap.mutate(|mc, o| {
+        let mut kept = 0;
+        for (i, &w) in o.weak.iter().enumerate() {
+            let i = i as u64;
+            match w.upgrade(mc) {
+                Some(comp) => {
+                    assert!(i.is_multiple_of(3), "{i} should be dropped");
+                    assert_eq!(mc[comp].total(mc), expected_total(i, 0), "{i}");
+                    assert_eq!(o.strong[kept], comp);
+                    kept += 1;
+                    mc[comp].bump();
+                }
+                None => assert!(!i.is_multiple_of(3) && w.is_dropped(), "{i}"),
+            }
+        }
+        assert_eq!(kept, o.strong.len());
+        assert_eq!(format!("{:?}", o.weak[1]), "GcDynWeak(dropped)");
+        assert!(
+            GcDynWeak::ptr_eq(o.weak[1], o.weak[2]),
+            "dropped ones are equal"
+        );
+        // Let every other survivor go too.
+        o.strong.retain(|_| false);
+    });
+    heap.collect();
+    heap.read(|mc, o| assert!(o.weak.iter().all(|w| w.upgrade(mc).is_none())));
+    take_dropped();
+}

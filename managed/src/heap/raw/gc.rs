@@ -360,6 +360,71 @@ impl<'gc, T: ?Sized> GcDyn<'gc, T> {
     }
 }
 
+/// A weak handle to an object seen as an unsized type: it does not keep
+/// the object alive. Made by [`GcDyn::downgrade`]; [`upgrade`](Self::upgrade)
+/// gives the [`GcDyn`] back while the object exists, and `None` once a
+/// collection dropped it. An observer list (`Vec<GcDynWeak<'gc, dyn
+/// Observer<'gc>>>`) that must not keep its observers alive is one.
+///
+/// As [`GcWeak`] is to [`Gc`]: `Copy`, branded, kept in the root's graph,
+/// rewritten when its object moves and made dead when it is dropped.
+pub struct GcDynWeak<'gc, T: ?Sized + 'gc> {
+    /// The object's address with `T`'s metadata for its type, or the
+    /// [`dead`](super::dead) marker's address with the same metadata.
+    /// Invariant: unless its address is `dead()`'s, as for [`GcDyn::ptr`];
+    /// every collection rewrites its address (through `dyn_kind.rebuild`)
+    /// with the object's new one, or with `dead()`'s if the object was not
+    /// marked.
+    ptr: NonNull<T>,
+    /// As for [`GcDyn`]: the object type's kind and the rebuild function.
+    dyn_kind: &'static DynKind,
+    /// As for [`Gc`]: branded (invariant), invariant in `T`, neither
+    /// `Send` nor `Sync`.
+    _marker: PhantomData<(Invariant<'gc>, *mut T)>,
+}
+
+impl<'gc, T: ?Sized> GcDyn<'gc, T> {
+    /// A weak handle to the same object.
+    #[inline(always)]
+    pub fn downgrade(self) -> GcDynWeak<'gc, T> {
+        GcDynWeak {
+            ptr: self.ptr,
+            dyn_kind: self.dyn_kind,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<'gc, T: ?Sized> GcDynWeak<'gc, T> {
+    /// A handle to the object, unless a collection has dropped it.
+    #[inline(always)]
+    pub fn upgrade(self, mc: &Mutation<'gc>) -> Option<GcDyn<'gc, T>> {
+        let _ = mc;
+        if self.is_dropped() {
+            return None;
+        }
+        // Not the dead marker, so a live object of the heap branded `'gc`
+        // (field invariant), as a `GcDyn` holds.
+        Some(GcDyn {
+            ptr: self.ptr,
+            dyn_kind: self.dyn_kind,
+            _marker: PhantomData,
+        })
+    }
+
+    /// Whether a collection has dropped the object.
+    #[inline(always)]
+    pub fn is_dropped(self) -> bool {
+        self.ptr.cast::<u8>() == super::dead()
+    }
+
+    /// The address kept (the dead marker's once the object is dropped).
+    #[inline(always)]
+    pub(in crate::heap) fn ptr(self) -> NonNull<T> {
+        self.ptr
+    }
+}
+
 /// Makes a [`GcDyn`] from a [`Gc`]: `unsize!(gc => dyn Trait)` views the
 /// handle's object as a `dyn Trait` (or `unsize!(gc => [T])` an array as a
 /// slice).
@@ -425,6 +490,24 @@ unsafe impl<T: ?Sized> Managed for GcDyn<'_, T> {
         if place != self.ptr.cast::<u8>() {
             // SAFETY: `self.ptr` is a `NonNull<T>`, and `rebuild` was made
             // for this handle's `T` and coercion (`__unsize`).
+            unsafe { (self.dyn_kind.rebuild)(place, (&raw mut self.ptr).cast::<()>()) }
+        }
+    }
+}
+
+// SAFETY: one weak reference, visited on a copy of its address and written
+// back as `GcDyn`'s is: the address the visitor left (the object's new
+// one, or the dead marker's, which is never dereferenced) with the
+// handle's metadata, by the handle's own coercion.
+unsafe impl<T: ?Sized> Managed for GcDynWeak<'_, T> {
+    const HAS_REFS: bool = true;
+
+    #[inline(always)]
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
+        let mut place = self.ptr.cast::<u8>();
+        visitor.visit_weak(&mut place);
+        if place != self.ptr.cast::<u8>() {
+            // SAFETY: as in `GcDyn::visit_refs`.
             unsafe { (self.dyn_kind.rebuild)(place, (&raw mut self.ptr).cast::<()>()) }
         }
     }
