@@ -142,7 +142,8 @@ pub unsafe trait Visitor {
     message = "`{Self}` does not implement `Managed`, so its region or heap references cannot be visited",
     label = "`{Self}` is not `Managed`",
     note = "add `#[derive(Managed)]` to the definition of `{Self}`; or, for a field of a type deriving `Managed` whose type is `'static` and holds no region or heap reference, mark the field `#[managed(skip)]`",
-    note = "a `'static` type of another crate that holds no reference (a map key, a tuple element) can be wrapped in `managed::Static<T>`"
+    note = "a `'static` type of another crate that holds no reference (a map key, a tuple element) can be wrapped in `managed::Static<T>`",
+    note = "if `{Self}` is a trait object, a heap handle to it is a `GcDyn<'gc, {Self}>`, made from a `Gc` by `unsize!(gc => {Self})`"
 )]
 pub unsafe trait Managed {
     /// `false` when no value of this type can hold a direct managed

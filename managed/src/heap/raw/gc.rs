@@ -35,6 +35,10 @@ use crate::heap::arena::Invariant;
 /// Equality, hashing and `Debug` use the object's identity (its address
 /// during the current mutation), as `Rc::ptr_eq` does; values are read
 /// through the token.
+///
+/// `T` is sized: its type is how the collector traces the object. A handle
+/// to an object seen as a trait object (`dyn Shape`) or a slice is a
+/// [`GcDyn`], made from a `Gc` by [`unsize!`](crate::unsize).
 pub struct Gc<'gc, T> {
     /// The object's address. Invariant: the start of a live `T` of the heap
     /// branded `'gc`, valid until the next collection, which cannot happen
