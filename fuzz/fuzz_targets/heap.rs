@@ -11,6 +11,18 @@
 //! garbage to the next one. The root also keeps a side table keyed by
 //! nodes (`HashMap<Gc<Node>, Tracked>`), which must find every tagged node
 //! after the collections move it, and whose values are dropped once each.
+//!
+//! Trait objects (`GcDyn<dyn Part>`, made by `unsize!`) of objects of four
+//! types share the heap with the nodes: a small tracked leaf, a 32-byte
+//! aligned holder of nodes, of other parts and of a table, a slab large
+//! enough for a chunk of its own, and a node itself seen as a part. They
+//! sit in the root (a list, and a `HashSet` of them as keys, which also
+//! roots its parts) and in the holders; they are written through
+//! `&mut mc[h]`, and reach nodes that nothing else reaches, so marking must
+//! trace the object behind the vtable. After every collection each part
+//! answers its trait methods with the model's kind, value and handles, and
+//! the set finds it, the fresh view of a node included. Arrays of `u32`,
+//! seen as `GcDyn<[u32]>` slices, keep their contents as they move.
 
 #![no_main]
 
@@ -51,11 +63,186 @@ struct Node<'gc> {
     weak: Vec<GcWeak<'gc, Node<'gc>>>,
 }
 
+/// What a part is.
+#[derive(Arbitrary, Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `Leaf`: a tracked value, three words.
+    Leaf,
+    /// `Holder`: aligned to 32 bytes, holds nodes, parts and a table.
+    Holder,
+    /// `Slab`: bigger than a quarter of a 4 KiB chunk.
+    Slab,
+    /// A node itself, seen as a part.
+    View,
+}
+
+/// A behaviour objects of several types share; it names the brand, so its
+/// objects can hold handles.
+trait Part<'gc> {
+    fn kind(&self) -> Kind;
+    fn id(&self) -> u32;
+    fn value(&self) -> u64;
+    fn set(&mut self, value: u64);
+    fn defuse(&mut self);
+    /// Every copy of the value in the object agrees with `value`.
+    fn intact(&self) -> bool {
+        true
+    }
+    fn nodes(&self) -> &[Gc<'gc, Node<'gc>>] {
+        &[]
+    }
+    fn inner(&self) -> &[Dyn<'gc>] {
+        &[]
+    }
+    fn table(&self) -> Option<GcDyn<'gc, [u32]>> {
+        None
+    }
+    /// Adds an edge to `node`, if this kind of part holds nodes.
+    fn attach(&mut self, node: Gc<'gc, Node<'gc>>) -> bool {
+        let _ = node;
+        false
+    }
+    /// The node, if the part is one.
+    fn node(&self) -> Option<&Node<'gc>> {
+        None
+    }
+}
+
+type Dyn<'gc> = GcDyn<'gc, dyn Part<'gc>>;
+
+#[derive(Managed)]
+struct Leaf {
+    t: Tracked,
+}
+
+#[repr(align(32))]
+#[derive(Managed)]
+struct Holder<'gc> {
+    t: Tracked,
+    nodes: Vec<Gc<'gc, Node<'gc>>>,
+    inner: Vec<Dyn<'gc>>,
+    table: Option<GcDyn<'gc, [u32]>>,
+}
+
+#[derive(Managed)]
+struct Slab {
+    t: Tracked,
+    words: [u64; 140],
+}
+
+impl<'gc> Part<'gc> for Leaf {
+    fn kind(&self) -> Kind {
+        Kind::Leaf
+    }
+    fn id(&self) -> u32 {
+        self.t.id()
+    }
+    fn value(&self) -> u64 {
+        self.t.value()
+    }
+    fn set(&mut self, value: u64) {
+        self.t.set(value);
+    }
+    fn defuse(&mut self) {
+        self.t.defuse();
+    }
+}
+
+impl<'gc> Part<'gc> for Holder<'gc> {
+    fn kind(&self) -> Kind {
+        Kind::Holder
+    }
+    fn id(&self) -> u32 {
+        self.t.id()
+    }
+    fn value(&self) -> u64 {
+        self.t.value()
+    }
+    fn set(&mut self, value: u64) {
+        self.t.set(value);
+    }
+    fn defuse(&mut self) {
+        self.t.defuse();
+    }
+    fn nodes(&self) -> &[Gc<'gc, Node<'gc>>] {
+        &self.nodes
+    }
+    fn inner(&self) -> &[Dyn<'gc>] {
+        &self.inner
+    }
+    fn table(&self) -> Option<GcDyn<'gc, [u32]>> {
+        self.table
+    }
+    fn attach(&mut self, node: Gc<'gc, Node<'gc>>) -> bool {
+        self.nodes.push(node);
+        true
+    }
+}
+
+impl<'gc> Part<'gc> for Slab {
+    fn kind(&self) -> Kind {
+        Kind::Slab
+    }
+    fn id(&self) -> u32 {
+        self.t.id()
+    }
+    fn value(&self) -> u64 {
+        self.t.value()
+    }
+    fn set(&mut self, value: u64) {
+        self.t.set(value);
+        self.words.fill(value);
+    }
+    fn defuse(&mut self) {
+        self.t.defuse();
+    }
+    fn intact(&self) -> bool {
+        self.words.iter().all(|&w| w == self.t.value())
+    }
+}
+
+/// A node as a part: its own value and payload (its aligned and large
+/// parts are set through their handles, by `set_node_parts`).
+impl<'gc> Part<'gc> for Node<'gc> {
+    fn kind(&self) -> Kind {
+        Kind::View
+    }
+    fn id(&self) -> u32 {
+        self.t.id()
+    }
+    fn value(&self) -> u64 {
+        self.t.value()
+    }
+    fn set(&mut self, value: u64) {
+        self.t.set(value);
+        self.payload = vec![value; (value % 5) as usize];
+    }
+    fn defuse(&mut self) {
+        self.t.defuse();
+    }
+    fn node(&self) -> Option<&Node<'gc>> {
+        Some(self)
+    }
+}
+
+/// A node seen as a part.
+fn view<'gc>(n: Gc<'gc, Node<'gc>>) -> Dyn<'gc> {
+    unsize!(n => dyn Part<'gc>)
+}
+
+/// Table lengths: an array in a chunk, and one that is a large object in
+/// 4 KiB chunks. Element 0 is the table's id.
+const TABLE_LENS: [usize; 2] = [6, 300];
+
 #[derive(Managed)]
 struct Roots<'gc> {
     slots: Vec<Option<Gc<'gc, Node<'gc>>>>,
     bigs: Vec<Gc<'gc, [u64; 200]>>,
     tags: HashMap<Gc<'gc, Node<'gc>>, Tracked>,
+    parts: Vec<Dyn<'gc>>,
+    /// Trait objects as keys (they root their objects too).
+    enabled: HashSet<Dyn<'gc>>,
+    tables: Vec<GcDyn<'gc, [u32]>>,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -124,6 +311,59 @@ enum Op {
         path: Vec<u8>,
     },
     Collect,
+    /// A part (a view of the node at `from`/`path` for `Kind::View`), kept
+    /// in the list and/or the set, or garbage. A holder holds that node,
+    /// the listed part `nest` and the table `table`.
+    NewPart {
+        kind: Kind,
+        value: u16,
+        bomb: bool,
+        keep: bool,
+        enable: bool,
+        from: u8,
+        path: Vec<u8>,
+        nest: Option<u8>,
+        table: Option<u8>,
+    },
+    DropPart {
+        k: u8,
+        disable: bool,
+    },
+    /// Writes a listed part through `&mut mc[h]`.
+    SetPart {
+        k: u8,
+        value: u16,
+    },
+    /// Adds an edge from a listed part (if a holder) to a node.
+    AttachPart {
+        k: u8,
+        from: u8,
+        path: Vec<u8>,
+    },
+    /// Roots a node a listed part holds in a slot.
+    FetchPart {
+        k: u8,
+        edge: u8,
+        slot: u8,
+    },
+    /// Removes the view of a slot's node from the set.
+    Disable {
+        slot: u8,
+    },
+    /// An array unsized to a slice.
+    Table {
+        long: bool,
+        value: u16,
+        keep: bool,
+    },
+    SetTable {
+        k: u8,
+        index: u16,
+        value: u16,
+    },
+    DropTable {
+        k: u8,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -144,6 +384,24 @@ struct Model {
     weak: HashMap<u32, Vec<Option<u32>>>,
     /// node id -> tag value (the side table's keys root their nodes)
     tags: HashMap<u32, u64>,
+    /// part id -> part (a view is its node, in `nodes`)
+    parts: HashMap<u32, PartModel>,
+    /// The listed parts, by object id (a node's for a view).
+    dyns: Vec<u32>,
+    /// The parts in the set.
+    enabled: HashSet<u32>,
+    /// table id -> contents (element 0 is the id), never forgotten.
+    tables: Vec<Vec<u32>>,
+    /// The listed tables.
+    root_tables: Vec<u32>,
+}
+
+struct PartModel {
+    kind: Kind,
+    value: u64,
+    nodes: Vec<u32>,
+    inner: Vec<u32>,
+    table: Option<u32>,
 }
 
 impl Model {
@@ -152,13 +410,105 @@ impl Model {
         let mut stack: Vec<u32> = self.slots.iter().flatten().copied().collect();
         stack.extend(&self.held);
         stack.extend(self.tags.keys());
+        stack.extend(&self.dyns);
+        stack.extend(&self.enabled);
         while let Some(id) = stack.pop() {
             if seen.insert(id) {
-                stack.extend(&self.nodes[&id].1);
+                match self.nodes.get(&id) {
+                    Some((_, edges)) => stack.extend(edges),
+                    None => {
+                        let part = &self.parts[&id];
+                        stack.extend(&part.nodes);
+                        stack.extend(&part.inner);
+                    }
+                }
             }
         }
         seen
     }
+}
+
+/// Writes `value` into a node's aligned and large parts.
+fn set_node_parts<'gc>(
+    mc: &mut Mutation<'gc>,
+    parts: (Option<Gc<'gc, Aligned>>, Option<Gc<'gc, [u64; 160]>>),
+    value: u64,
+) {
+    if let Some(a) = parts.0 {
+        mc[a].0 = [value; 3];
+    }
+    if let Some(l) = parts.1 {
+        mc[l].fill(value);
+    }
+}
+
+/// Makes the part `NewPart` asks for: its handle and id, or `None` for a
+/// view of no node.
+fn new_part<'gc>(
+    mc: &Mutation<'gc>,
+    roots: &Roots<'gc>,
+    model: &mut Model,
+    op: &Op,
+) -> Option<(Dyn<'gc>, u32)> {
+    let Op::NewPart {
+        kind,
+        value,
+        bomb,
+        from,
+        path,
+        nest,
+        table,
+        ..
+    } = op
+    else {
+        unreachable!()
+    };
+    let value = u64::from(*value);
+    let t = || Tracked::with_bomb(value, *bomb);
+    let at = walk(mc, roots, *from, path);
+    assert_eq!(at.map(|n| mc[n].t.id()), walk_model(model, *from, path));
+    let mut m = PartModel {
+        kind: *kind,
+        value,
+        nodes: Vec::new(),
+        inner: Vec::new(),
+        table: None,
+    };
+    let part = match kind {
+        Kind::Leaf => unsize!(Gc::new(mc, Leaf { t: t() }) => dyn Part<'gc>),
+        Kind::Slab => {
+            let slab = Gc::new(
+                mc,
+                Slab {
+                    t: t(),
+                    words: [value; 140],
+                },
+            );
+            unsize!(slab => dyn Part<'gc>)
+        }
+        Kind::Holder => {
+            let nest = nest.and_then(|k| pick(k, roots.parts.len()));
+            let table = table.and_then(|k| pick(k, roots.tables.len()));
+            m.nodes.extend(at.map(|n| mc[n].t.id()));
+            m.inner.extend(nest.map(|k| model.dyns[k]));
+            m.table = table.map(|k| model.root_tables[k]);
+            let holder = Gc::new(
+                mc,
+                Holder {
+                    t: t(),
+                    nodes: at.into_iter().collect(),
+                    inner: nest.map(|k| roots.parts[k]).into_iter().collect(),
+                    table: table.map(|k| roots.tables[k]),
+                },
+            );
+            unsize!(holder => dyn Part<'gc>)
+        }
+        Kind::View => return at.map(|n| (view(n), mc[n].t.id())),
+    };
+    let id = mc[part].id();
+    assert_eq!(mc[part].value(), value);
+    model.parts.insert(id, m);
+    Some((part, id))
 }
 
 fn node<'gc>(mc: &Mutation<'gc>, shape: Shape, value: u64, bomb: bool) -> Gc<'gc, Node<'gc>> {
@@ -212,8 +562,40 @@ fn walk_model(model: &Model, slot: u8, path: &[u8]) -> Option<u32> {
     Some(at)
 }
 
-/// The heap's graph, from the slots and the held handles, equals the
-/// model's.
+/// A node's value, parts and edges equal the model's.
+fn check_node<'gc>(mc: &Mutation<'gc>, node: &Node<'gc>, model: &Model) {
+    let (value, edges) = &model.nodes[&node.t.id()];
+    assert_eq!(node.t.value(), *value);
+    assert_eq!(node.payload, vec![*value; (*value % 5) as usize]);
+    match node.shape {
+        0 => assert!(node.aligned.is_none() && node.large.is_none()),
+        1 => {
+            let a = node.aligned.expect("an aligned node has its part");
+            assert_eq!(a.as_ptr().addr() % 64, 0);
+            assert_eq!(mc[a].0, [*value; 3]);
+        }
+        _ => assert!(node.large.is_some_and(|l| mc[l].iter().all(|x| x == value))),
+    }
+    let ids: Vec<u32> = node.edges.iter().map(|&e| mc[e].t.id()).collect();
+    assert_eq!(&ids, edges);
+    let weak: Vec<Option<u32>> = node
+        .weak
+        .iter()
+        .map(|w| w.upgrade(mc).map(|t| mc[t].t.id()))
+        .collect();
+    assert_eq!(weak, model.weak[&node.t.id()]);
+}
+
+/// A table's contents equal the model's.
+fn check_table<'gc>(mc: &Mutation<'gc>, table: GcDyn<'gc, [u32]>, model: &Model) -> u32 {
+    let id = mc[table][0];
+    let expected = model.tables.get(id as usize);
+    assert_eq!(Some(&mc[table]), expected.map(|t| &t[..]), "table {id}");
+    id
+}
+
+/// The heap's graph, from the slots, the held handles, the tags and the
+/// parts, equals the model's.
 fn check(heap: &Heap<Roots<'static>>, held: &[Held<Node<'static>>], model: &Model) {
     heap.read(|mc, roots| {
         assert_eq!(roots.bigs.len(), model.bigs);
@@ -238,32 +620,63 @@ fn check(heap: &Heap<Roots<'static>>, held: &[Held<Node<'static>>], model: &Mode
             assert_eq!(roots.tags.get(n).map(Tracked::id), Some(t.id()));
         }
         stack.extend(roots.tags.keys());
-        while let Some(n) = stack.pop() {
-            let node = &mc[n];
-            if !seen.insert(node.t.id()) {
-                continue;
-            }
-            let (value, edges) = &model.nodes[&node.t.id()];
-            assert_eq!(node.t.value(), *value);
-            assert_eq!(node.payload, vec![*value; (*value % 5) as usize]);
-            match node.shape {
-                0 => assert!(node.aligned.is_none() && node.large.is_none()),
-                1 => {
-                    let a = node.aligned.expect("an aligned node has its part");
-                    assert_eq!(a.as_ptr().addr() % 64, 0);
-                    assert_eq!(mc[a].0, [*value; 3]);
+        let dyns: Vec<u32> = roots.parts.iter().map(|&p| mc[p].id()).collect();
+        assert_eq!(dyns, model.dyns);
+        let enabled: HashSet<u32> = roots.enabled.iter().map(|&p| mc[p].id()).collect();
+        assert_eq!(enabled, model.enabled);
+        assert_eq!(roots.enabled.len(), model.enabled.len());
+        let tables: Vec<u32> = roots
+            .tables
+            .iter()
+            .map(|&t| check_table(mc, t, model))
+            .collect();
+        assert_eq!(tables, model.root_tables);
+        let mut parts: Vec<Dyn<'_>> = roots.parts.clone();
+        parts.extend(roots.enabled.iter());
+        loop {
+            if let Some(n) = stack.pop() {
+                let node = &mc[n];
+                let id = node.t.id();
+                // A fresh view finds the set's key, filed at the old
+                // address before the collection moved the node.
+                assert_eq!(
+                    roots.enabled.contains(&view(n)),
+                    model.enabled.contains(&id)
+                );
+                if seen.insert(id) {
+                    check_node(mc, node, model);
+                    stack.extend(&node.edges);
                 }
-                _ => assert!(node.large.is_some_and(|l| mc[l].iter().all(|x| x == value))),
+            } else if let Some(p) = parts.pop() {
+                let part = &mc[p];
+                let id = part.id();
+                assert_eq!(roots.enabled.contains(&p), model.enabled.contains(&id));
+                if let Some(node) = part.node() {
+                    assert_eq!(part.kind(), Kind::View);
+                    assert_eq!(part.value(), model.nodes[&id].0);
+                    if seen.insert(id) {
+                        check_node(mc, node, model);
+                        stack.extend(&node.edges);
+                    }
+                } else if seen.insert(id) {
+                    let m = &model.parts[&id];
+                    assert_eq!(part.kind(), m.kind);
+                    assert_eq!(part.value(), m.value);
+                    assert!(part.intact(), "part {id} is torn");
+                    if m.kind == Kind::Holder {
+                        assert_eq!(p.as_ptr().cast::<u8>().addr() % 32, 0);
+                    }
+                    let nodes: Vec<u32> = part.nodes().iter().map(|&n| mc[n].t.id()).collect();
+                    assert_eq!(nodes, m.nodes);
+                    let inner: Vec<u32> = part.inner().iter().map(|&q| mc[q].id()).collect();
+                    assert_eq!(inner, m.inner);
+                    assert_eq!(part.table().map(|t| check_table(mc, t, model)), m.table);
+                    stack.extend(part.nodes());
+                    parts.extend(part.inner());
+                }
+            } else {
+                break;
             }
-            let ids: Vec<u32> = node.edges.iter().map(|&e| mc[e].t.id()).collect();
-            assert_eq!(&ids, edges);
-            let weak: Vec<Option<u32>> = node
-                .weak
-                .iter()
-                .map(|w| w.upgrade(mc).map(|t| mc[t].t.id()))
-                .collect();
-            assert_eq!(weak, model.weak[&node.t.id()]);
-            stack.extend(&node.edges);
         }
         assert_eq!(seen, model.reachable());
     });
@@ -278,6 +691,9 @@ fuzz_target!(|program: Program| {
         slots: vec![None; SLOTS],
         bigs: Vec::new(),
         tags: HashMap::new(),
+        parts: Vec::new(),
+        enabled: HashSet::new(),
+        tables: Vec::new(),
     });
     let mut held: Vec<Held<Node<'static>>> = Vec::new();
     for op in program.ops.iter().take(MAX_OPS) {
@@ -308,14 +724,17 @@ fuzz_target!(|program: Program| {
                 .copied()
                 .filter(|&id| drops::count(id) == 1)
                 .collect();
-            assert!(
-                dropped
-                    .iter()
-                    .all(|id| model.nodes.contains_key(id) && !reachable.contains(id))
-            );
+            assert!(dropped.iter().all(|id| (model.nodes.contains_key(id)
+                || model.parts.contains_key(id))
+                && !reachable.contains(id)));
             model.nodes.retain(|id, _| !dropped.contains(id));
+            model.parts.retain(|id, _| !dropped.contains(id));
             if let Some(stats) = stats {
-                assert_eq!(model.nodes.len(), reachable.len(), "all garbage dropped");
+                assert_eq!(
+                    model.nodes.len() + model.parts.len(),
+                    reachable.len(),
+                    "all garbage dropped"
+                );
                 assert_eq!(stats.dropped, dropped.len());
                 assert_eq!(heap.detailed_stats().used_bytes, stats.live_bytes);
                 assert_eq!(heap.detailed_stats().held, held.len());
@@ -442,6 +861,110 @@ fuzz_target!(|program: Program| {
                     assert_eq!(removed, model.tags.remove(&mc[n].t.id()));
                 }
             }
+            Op::NewPart { keep, enable, .. } => {
+                if let Some((part, id)) = new_part(mc, roots, &mut model, op) {
+                    if *keep {
+                        roots.parts.push(part);
+                        model.dyns.push(id);
+                    }
+                    if *enable {
+                        roots.enabled.insert(part);
+                        model.enabled.insert(id);
+                    }
+                }
+            }
+            Op::DropPart { k, disable } => {
+                if let Some(k) = pick(*k, roots.parts.len()) {
+                    let part = roots.parts.remove(k);
+                    let id = model.dyns.remove(k);
+                    assert_eq!(mc[part].id(), id);
+                    if *disable {
+                        assert_eq!(roots.enabled.remove(&part), model.enabled.remove(&id));
+                    }
+                }
+            }
+            Op::SetPart { k, value } => {
+                if let Some(k) = pick(*k, roots.parts.len()) {
+                    let (part, id, v) = (roots.parts[k], model.dyns[k], u64::from(*value));
+                    assert_eq!(mc[part].id(), id);
+                    mc[part].set(v);
+                    match mc[part].node() {
+                        Some(node) => {
+                            let parts = (node.aligned, node.large);
+                            set_node_parts(mc, parts, v);
+                            model.nodes.get_mut(&id).unwrap().0 = v;
+                        }
+                        None => model.parts.get_mut(&id).unwrap().value = v,
+                    }
+                    assert_eq!(mc[part].value(), v);
+                }
+            }
+            Op::AttachPart { k, from, path } => {
+                let at = walk(mc, roots, *from, path);
+                if let (Some(k), Some(n)) = (pick(*k, roots.parts.len()), at) {
+                    let (part, id, nid) = (roots.parts[k], model.dyns[k], mc[n].t.id());
+                    let attached = mc[part].attach(n);
+                    assert_eq!(attached, mc[part].kind() == Kind::Holder);
+                    if attached {
+                        model.parts.get_mut(&id).unwrap().nodes.push(nid);
+                    }
+                }
+            }
+            Op::FetchPart { k, edge, slot } => {
+                if let Some(k) = pick(*k, roots.parts.len()) {
+                    let (part, id) = (roots.parts[k], model.dyns[k]);
+                    let nodes = mc[part].nodes();
+                    let expected = model.parts.get(&id).map_or(&[][..], |m| &m.nodes);
+                    assert_eq!(nodes.len(), expected.len());
+                    if let Some(e) = pick(*edge, nodes.len()) {
+                        let n = nodes[e];
+                        assert_eq!(mc[n].t.id(), expected[e]);
+                        roots.slots[*slot as usize % SLOTS] = Some(n);
+                        model.slots[*slot as usize % SLOTS] = Some(expected[e]);
+                    }
+                }
+            }
+            Op::Disable { slot } => {
+                if let Some(n) = walk(mc, roots, *slot, &[]) {
+                    let removed = roots.enabled.remove(&view(n));
+                    assert_eq!(removed, model.enabled.remove(&mc[n].t.id()));
+                }
+            }
+            Op::Table { long, value, keep } => {
+                let id = model.tables.len() as u32;
+                let v = u32::from(*value);
+                let table: GcDyn<'_, [u32]> = if *long {
+                    let mut array = [v; TABLE_LENS[1]];
+                    array[0] = id;
+                    unsize!(Gc::new(mc, array) => [u32])
+                } else {
+                    let mut array = [v; TABLE_LENS[0]];
+                    array[0] = id;
+                    unsize!(Gc::new(mc, array) => [u32])
+                };
+                model.tables.push(mc[table].to_vec());
+                assert_eq!(mc[table].len(), TABLE_LENS[usize::from(*long)]);
+                if *keep {
+                    roots.tables.push(table);
+                    model.root_tables.push(id);
+                }
+            }
+            Op::SetTable { k, index, value } => {
+                if let Some(k) = pick(*k, roots.tables.len()) {
+                    let (table, id) = (roots.tables[k], model.root_tables[k]);
+                    let len = mc[table].len();
+                    let i = 1 + usize::from(*index) % (len - 1);
+                    mc[table][i] = u32::from(*value);
+                    model.tables[id as usize][i] = u32::from(*value);
+                    check_table(mc, table, &model);
+                }
+            }
+            Op::DropTable { k } => {
+                if let Some(k) = pick(*k, roots.tables.len()) {
+                    roots.tables.remove(k);
+                    model.root_tables.remove(k);
+                }
+            }
             Op::Collect | Op::Release { .. } => unreachable!("handled above"),
         });
     }
@@ -450,11 +973,27 @@ fuzz_target!(|program: Program| {
         let mut stack: Vec<Gc<'_, Node<'_>>> = roots.slots.iter().flatten().copied().collect();
         stack.extend(held.iter().map(|h| mc.fetch(h)));
         stack.extend(roots.tags.keys());
+        let mut parts: Vec<Dyn<'_>> = roots.parts.clone();
+        parts.extend(roots.enabled.iter());
         let mut seen = HashSet::new();
-        while let Some(n) = stack.pop() {
-            if seen.insert(n) {
-                mc[n].t.defuse();
-                stack.extend(mc[n].edges.clone());
+        let mut seen_parts = HashSet::new();
+        loop {
+            if let Some(n) = stack.pop() {
+                if seen.insert(n) {
+                    mc[n].t.defuse();
+                    stack.extend(mc[n].edges.clone());
+                }
+            } else if let Some(p) = parts.pop() {
+                if seen_parts.insert(p) {
+                    mc[p].defuse();
+                    stack.extend(mc[p].nodes().to_vec());
+                    parts.extend(mc[p].inner().to_vec());
+                    if let Some(node) = mc[p].node() {
+                        stack.extend(node.edges.clone());
+                    }
+                }
+            } else {
+                break;
             }
         }
     });
