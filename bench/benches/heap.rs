@@ -1118,14 +1118,14 @@ fn dyn_expected_bits(grown: bool) -> u64 {
     dyn_areas(grown).fold(0, |acc, a| acc.wrapping_add(a.to_bits()))
 }
 
-/// The root of the trait-object workload. The `'static` is spelled out:
-/// `GcDyn<'gc, dyn Shape>` alone means `dyn Shape + 'gc` (the handle's
-/// `T: 'gc` bound sets the default), where the root holds `dyn Shape +
-/// 'static` (`GcDyn`'s `Rootable`).
-type DynRoot<'gc> = Vec<GcDyn<'gc, dyn Shape + 'static>>;
+/// The root of the trait-object workload.
+#[derive(Managed)]
+struct DynRoot<'gc> {
+    shapes: Vec<GcDyn<'gc, dyn Shape>>,
+}
 
 /// Allocates the `i`th object, seen as a `dyn Shape`.
-fn dyn_alloc<'gc>(mc: &Mutation<'gc>, i: usize) -> GcDyn<'gc, dyn Shape + 'static> {
+fn dyn_alloc<'gc>(mc: &Mutation<'gc>, i: usize) -> GcDyn<'gc, dyn Shape> {
     match shape_at(i) {
         AnyShape::Circle(s) => unsize!(Gc::new(mc, s) => dyn Shape),
         AnyShape::Rect(s) => unsize!(Gc::new(mc, s) => dyn Shape),
@@ -1135,7 +1135,7 @@ fn dyn_alloc<'gc>(mc: &Mutation<'gc>, i: usize) -> GcDyn<'gc, dyn Shape + 'stati
 
 /// Allocates the live objects into `shapes`, each followed by a dead one
 /// of its type if `garbage`.
-fn dyn_fill<'gc>(mc: &Mutation<'gc>, shapes: &mut DynRoot<'gc>, garbage: bool) {
+fn dyn_fill<'gc>(mc: &Mutation<'gc>, shapes: &mut Vec<GcDyn<'gc, dyn Shape>>, garbage: bool) {
     for i in 0..DYN_LIVE {
         shapes.push(dyn_alloc(mc, i));
         if garbage {
@@ -1146,14 +1146,14 @@ fn dyn_fill<'gc>(mc: &Mutation<'gc>, shapes: &mut DynRoot<'gc>, garbage: bool) {
 
 /// The sum of the objects' areas.
 fn dyn_sum(heap: &Heap<DynRoot<'static>>) -> f64 {
-    heap.read(|mc, shapes| shapes.iter().map(|&s| mc[s].area()).sum())
+    heap.read(|mc, root| root.shapes.iter().map(|&s| mc[s].area()).sum())
 }
 
 /// One pass calling `area` through every handle: the timed part of the
 /// `dispatch/` row (see [`dyn_expected_bits`]).
 fn dyn_bits(heap: &Heap<DynRoot<'static>>) -> u64 {
-    heap.read(|mc, shapes| {
-        shapes
+    heap.read(|mc, root| {
+        root.shapes
             .iter()
             .fold(0, |acc: u64, &s| acc.wrapping_add(mc[s].area().to_bits()))
     })
@@ -1162,10 +1162,12 @@ fn dyn_bits(heap: &Heap<DynRoot<'static>>) -> u64 {
 /// The heap of the `dispatch/` row: the live objects alone, each grown
 /// once through its handle (`&mut mc[h]`).
 fn dyn_dispatch_heap() -> Heap<DynRoot<'static>> {
-    let mut heap: Heap<DynRoot<'static>> = Heap::new(|_| Vec::with_capacity(DYN_LIVE));
-    heap.mutate(|mc, shapes| {
-        dyn_fill(mc, shapes, false);
-        for &s in shapes.iter() {
+    let mut heap: Heap<DynRoot<'static>> = Heap::new(|_| DynRoot {
+        shapes: Vec::with_capacity(DYN_LIVE),
+    });
+    heap.mutate(|mc, root| {
+        dyn_fill(mc, &mut root.shapes, false);
+        for &s in root.shapes.iter() {
             mc[s].grow();
         }
     });
@@ -1175,9 +1177,9 @@ fn dyn_dispatch_heap() -> Heap<DynRoot<'static>> {
 /// One `collect/` round: untimed setup, then one collection timed.
 fn dyn_collect_round(heap: &mut Heap<DynRoot<'static>>) -> Duration {
     // Untimed: empty the heap (the root keeps its capacity), then fill it.
-    heap.mutate(|_, shapes| shapes.clear());
+    heap.mutate(|_, root| root.shapes.clear());
     heap.collect();
-    heap.mutate(|mc, shapes| dyn_fill(mc, shapes, true));
+    heap.mutate(|mc, root| dyn_fill(mc, &mut root.shapes, true));
     let (stats, time) = cpu_time(|| heap.collect());
     assert_eq!(stats.live_objects, DYN_LIVE);
     time
@@ -1352,7 +1354,9 @@ fn dyn_objects(c: &mut Criterion) {
     });
     g.finish();
 
-    let mut heap: Heap<DynRoot<'static>> = Heap::new(|_| Vec::with_capacity(DYN_LIVE));
+    let mut heap: Heap<DynRoot<'static>> = Heap::new(|_| DynRoot {
+        shapes: Vec::with_capacity(DYN_LIVE),
+    });
     let mut sized: Heap<Vec<Gc<'static, Circle>>> = Heap::new(|_| Vec::with_capacity(DYN_LIVE));
     let mut peer = dyn_peer::CollectArena::new();
     // One untimed round each, checked, whichever rows the filter runs.

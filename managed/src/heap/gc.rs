@@ -178,13 +178,6 @@ impl<T: ?Sized> fmt::Pointer for GcDyn<'_, T> {
     }
 }
 
-/// A root of trait objects without a brand (`dyn Shape`, whose objects are
-/// `'static` types). A trait object that names the brand
-/// (`dyn Component<'gc>`) sits in a root struct deriving `Managed`.
-impl<T: ?Sized + 'static> Rootable for GcDyn<'_, T> {
-    type Root<'gc> = GcDyn<'gc, T>;
-}
-
 impl<T: ?Sized> GcDynWeak<'_, T> {
     /// Whether two weak handles point at the same object (two handles
     /// whose objects were dropped are equal too).
@@ -211,9 +204,4 @@ impl<T: ?Sized> fmt::Debug for GcDynWeak<'_, T> {
             write!(f, "GcDynWeak({:p})", self.ptr().cast::<u8>())
         }
     }
-}
-
-/// As for [`GcDyn`]: a trait object without the brand.
-impl<T: ?Sized + 'static> Rootable for GcDynWeak<'_, T> {
-    type Root<'gc> = GcDynWeak<'gc, T>;
 }

@@ -33,7 +33,9 @@ use crate::visit::Managed;
     message = "`{Self}` cannot be the root of a heap",
     label = "not `Rootable`",
     note = "write `#[derive(Managed)]` on the root type (its generics must have no lifetime bounds), \
-            or implement `Rootable` with `type Root<'gc> = YourType<'gc>;`"
+            or implement `Rootable` with `type Root<'gc> = YourType<'gc>;`",
+    note = "trait-object handles (`GcDyn`, `GcDynWeak`) sit in a root struct that derives `Managed`: \
+            there `GcDyn<'gc, dyn Trait>` means `dyn Trait + 'gc`, as in your functions' signatures"
 )]
 pub trait Rootable {
     /// The root type at the brand `'gc`.

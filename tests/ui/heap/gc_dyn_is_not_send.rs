@@ -4,8 +4,14 @@ use managed::prelude::*;
 
 fn assert_send<T: Send>(_: T) {}
 
+#[derive(Managed)]
+struct Items<'gc> {
+    all: Vec<GcDyn<'gc, dyn std::fmt::Debug + Send>>,
+}
+
 fn main() {
-    let mut heap: Heap<Vec<GcDyn<'static, dyn std::fmt::Debug + Send>>> =
-        Heap::new(|mc| vec![unsize!(Gc::new(mc, 1u32) => dyn std::fmt::Debug + Send)]);
-    heap.mutate(|_, root| assert_send(root[0]));
+    let mut heap: Heap<Items<'static>> = Heap::new(|mc| Items {
+        all: vec![unsize!(Gc::new(mc, 1u32) => dyn std::fmt::Debug + Send)],
+    });
+    heap.mutate(|_, items| assert_send(items.all[0]));
 }

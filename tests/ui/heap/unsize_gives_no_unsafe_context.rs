@@ -7,6 +7,8 @@ unsafe fn make<'gc>(mc: &Mutation<'gc>) -> Gc<'gc, u32> {
 }
 
 fn main() {
-    let _heap: Heap<Vec<GcDyn<'static, dyn std::fmt::Debug>>> =
-        Heap::new(|mc| vec![unsize!(make(mc) => dyn std::fmt::Debug)]);
+    let mut heap: Heap<Vec<Gc<'static, u32>>> = Heap::new(|_| Vec::new());
+    heap.mutate(|mc, _| {
+        let _ = unsize!(make(mc) => dyn std::fmt::Debug);
+    });
 }

@@ -7,10 +7,9 @@ use managed::prelude::*;
 struct Opaque;
 
 fn main() {
-    let _heap: Heap<Vec<GcDyn<'static, dyn std::fmt::Display>>> = Heap::new(|mc| {
-        vec![unsize!(Gc::new(mc, Opaque) => dyn std::fmt::Display)]
-    });
-    let _heap: Heap<Vec<GcDyn<'static, [u64]>>> = Heap::new(|mc| {
-        vec![unsize!(Gc::new(mc, [1u32, 2]) => [u64])]
+    let mut heap: Heap<Vec<Gc<'static, u32>>> = Heap::new(|_| Vec::new());
+    heap.mutate(|mc, _| {
+        let _ = unsize!(Gc::new(mc, Opaque) => dyn std::fmt::Display);
+        let _ = unsize!(Gc::new(mc, [1u32, 2]) => [u64]);
     });
 }

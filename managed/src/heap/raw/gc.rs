@@ -234,21 +234,34 @@ unsafe impl<T> Managed for GcWeak<'_, T> {
 ///     fn scale(&mut self, by: f64) { (self.w, self.h) = (self.w * by, self.h * by) }
 /// }
 ///
-/// let mut heap: Heap<Vec<GcDyn<'static, dyn Shape>>> = Heap::new(|mc| {
-///     vec![
-///         unsize!(Gc::new(mc, Circle { r: 1.0 }) => dyn Shape),
-///         unsize!(Gc::new(mc, Rect { w: 2.0, h: 3.0 }) => dyn Shape),
-///     ]
+/// /// The root: a list of trait objects sits in a struct with the brand.
+/// #[derive(Managed)]
+/// struct Drawing<'gc> {
+///     shapes: Vec<GcDyn<'gc, dyn Shape>>,
+/// }
+///
+/// fn add<'gc>(mc: &Mutation<'gc>, drawing: &mut Drawing<'gc>, r: f64) {
+///     drawing.shapes.push(unsize!(Gc::new(mc, Circle { r }) => dyn Shape));
+/// }
+///
+/// let mut heap: Heap<Drawing<'static>> = Heap::new(|mc| Drawing {
+///     shapes: vec![unsize!(Gc::new(mc, Rect { w: 2.0, h: 3.0 }) => dyn Shape)],
 /// });
-/// heap.mutate(|mc, shapes| {
-///     for &shape in shapes.iter() {
+/// heap.mutate(|mc, drawing| {
+///     add(mc, drawing, 1.0);
+///     for &shape in drawing.shapes.iter() {
 ///         mc[shape].scale(2.0);
 ///     }
-///     shapes.remove(0);
+///     drawing.shapes.remove(0);
 /// });
-/// assert_eq!(heap.collect().live_objects, 1); // the rect slides down
-/// heap.read(|mc, shapes| assert_eq!(mc[shapes[0]].area(), 24.0));
+/// assert_eq!(heap.collect().live_objects, 1); // the circle slides down
+/// heap.read(|mc, drawing| assert_eq!(mc[drawing.shapes[0]].area(), 12.0));
 /// ```
+///
+/// Inside a struct with `'gc`, `dyn Shape` means `dyn Shape + 'gc` (the
+/// objects may hold handles), as it does in a function's signature that
+/// names `GcDyn<'gc, dyn Shape>`; so a list of trait objects is kept in a
+/// root struct deriving `Managed`, not as the heap's root type itself.
 pub struct GcDyn<'gc, T: ?Sized + 'gc> {
     /// The object's address, with `T`'s metadata for the object's type.
     /// Invariant: as for [`Gc::ptr`], the start of a live object of the
@@ -441,15 +454,23 @@ impl<'gc, T: ?Sized> GcDynWeak<'gc, T> {
 /// use std::fmt::Debug;
 /// use managed::prelude::*;
 ///
-/// let mut heap: Heap<Vec<GcDyn<'static, dyn Debug>>> = Heap::new(|_| Vec::new());
+/// #[derive(Managed)]
+/// struct Items<'gc> {
+///     shown: Vec<GcDyn<'gc, dyn Debug>>,
+///     bytes: Option<GcDyn<'gc, [u8]>>,
+/// }
+///
+/// let mut heap: Heap<Items<'static>> = Heap::new(|_| Items { shown: Vec::new(), bytes: None });
 /// heap.mutate(|mc, items| {
-///     items.push(unsize!(Gc::new(mc, 7u32) => dyn Debug));
-///     items.push(unsize!(Gc::new(mc, String::from("seven")) => dyn Debug));
+///     items.shown.push(unsize!(Gc::new(mc, 7u32) => dyn Debug));
+///     items.shown.push(unsize!(Gc::new(mc, String::from("seven")) => dyn Debug));
 ///     let array = Gc::new(mc, [1u8, 2, 3]);
-///     let slice = unsize!(array => [u8]);
-///     assert_eq!(mc[slice].len(), 3);
+///     items.bytes = Some(unsize!(array => [u8]));
 /// });
-/// heap.read(|mc, items| assert_eq!(format!("{:?}", &mc[items[1]]), r#""seven""#));
+/// heap.read(|mc, items| {
+///     assert_eq!(format!("{:?}", &mc[items.shown[1]]), r#""seven""#);
+///     assert_eq!(mc[items.bytes.unwrap()].len(), 3);
+/// });
 /// ```
 ///
 /// A type the object does not coerce to is refused:
@@ -461,8 +482,9 @@ impl<'gc, T: ?Sized> GcDynWeak<'gc, T> {
 /// #[derive(Managed)]
 /// struct Opaque;
 ///
-/// let _heap: Heap<Vec<GcDyn<'static, dyn Display>>> = Heap::new(|mc| {
-///     vec![unsize!(Gc::new(mc, Opaque) => dyn Display)] // `Opaque` is not `Display`
+/// let mut heap: Heap<Vec<Gc<'static, Opaque>>> = Heap::new(|_| Vec::new());
+/// heap.mutate(|mc, _| {
+///     let _ = unsize!(Gc::new(mc, Opaque) => dyn Display); // `Opaque` is not `Display`
 /// });
 /// ```
 #[macro_export]
