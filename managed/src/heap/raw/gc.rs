@@ -297,7 +297,7 @@ struct DynKindOf<C, T: ?Sized, F>(PhantomData<fn(C, F, *mut T)>);
 impl<C: Managed, T: ?Sized, F: Fn(NonNull<C>) -> NonNull<T>> DynKindOf<C, T, F> {
     /// The record.
     const DYN_KIND: DynKind = DynKind {
-        kind: GcKind::of_const::<C>(),
+        kind: GcKind::of::<C>(),
         rebuild: rebuild_erased::<C, T, F>,
     };
 }

@@ -136,14 +136,9 @@ impl<T: Managed> KindOf for T {
 }
 
 impl GcKind {
-    /// The kind of `T`.
+    /// The kind of `T` (a constant: usable in other constants).
     #[inline(always)]
-    pub(crate) fn of<T: Managed>() -> &'static GcKind {
-        &<T as KindOf>::KIND
-    }
-
-    /// The kind of `T`, in a constant's initializer.
-    pub(crate) const fn of_const<T: Managed>() -> &'static GcKind {
+    pub(crate) const fn of<T: Managed>() -> &'static GcKind {
         &<T as KindOf>::KIND
     }
 
