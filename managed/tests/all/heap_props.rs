@@ -1,10 +1,11 @@
 //! Property tests of the managed heap: random programs of allocate, link,
 //! unlink, mutate, re-root, hold from outside the heap, release, link
-//! weakly, upgrade and collect, against a model graph. After every
-//! collection exactly the objects reachable in the model (from the root
-//! and the held handles, not through weak edges) survive, with their
-//! values and edges, exactly the others were dropped, once, and exactly
-//! the weak edges to dropped objects upgrade to `None`.
+//! weakly, view nodes as trait objects (strongly and weakly), upgrade and
+//! collect, against a model graph. After every collection exactly the
+//! objects reachable in the model (from the root and the held handles, not
+//! through weak edges) survive, with their values and edges, exactly the
+//! others were dropped, once, and exactly the weak edges to dropped
+//! objects upgrade to `None`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -67,12 +68,32 @@ struct Node<'gc> {
     set: HashSet<Gc<'gc, Node<'gc>>>,
 }
 
+/// What a node is seen as through a trait-object handle.
+trait Viewed<'gc> {
+    /// The node behind the view.
+    fn node(&self) -> &Node<'gc>;
+    fn bump(&mut self);
+}
+
+impl<'gc> Viewed<'gc> for Node<'gc> {
+    fn node(&self) -> &Node<'gc> {
+        self
+    }
+    fn bump(&mut self) {
+        self.value = self.value.wrapping_add(97);
+    }
+}
+
 /// The root: a few slots holding nodes.
 #[derive(Managed)]
 struct Slots<'gc> {
     slots: Vec<Option<Gc<'gc, Node<'gc>>>>,
     /// A side table keyed by nodes (which it keeps alive).
     tags: HashMap<Gc<'gc, Node<'gc>>, u64>,
+    /// Nodes seen as trait objects (which keeps them alive).
+    views: Vec<GcDyn<'gc, dyn Viewed<'gc>>>,
+    /// Nodes seen as weak trait objects.
+    weak_views: Vec<GcDynWeak<'gc, dyn Viewed<'gc>>>,
 }
 
 const SLOTS: usize = 6;
@@ -96,6 +117,12 @@ enum Op {
     Link { from: Addr, to: Addr },
     /// Removes one edge.
     Unlink { from: Addr, edge: usize },
+    /// Keeps a node as a trait object in the root, strongly or weakly.
+    View { at: Addr, weak: bool },
+    /// Drops one trait-object view from the root.
+    Unview { index: usize },
+    /// Writes a node through one of the views (`&mut mc[view]`).
+    Bump { index: usize },
     /// Changes a node's value.
     Set { at: Addr, value: u64 },
     /// Points a slot at a node, or empties it.
@@ -133,6 +160,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (any::<u8>(), prop::bool::weighted(0.1)).prop_map(|(pad, panics)| Op::Garbage { pad, panics }),
         5 => (addr(), addr()).prop_map(|(from, to)| Op::Link { from, to }),
         2 => (addr(), any::<usize>()).prop_map(|(from, edge)| Op::Unlink { from, edge }),
+        2 => (addr(), any::<bool>()).prop_map(|(at, weak)| Op::View { at, weak }),
+        1 => any::<usize>().prop_map(|index| Op::Unview { index }),
+        1 => any::<usize>().prop_map(|index| Op::Bump { index }),
         2 => (addr(), any::<u64>()).prop_map(|(at, value)| Op::Set { at, value }),
         2 => (0..SLOTS, prop::option::of(addr())).prop_map(|(slot, to)| Op::Root { slot, to }),
         2 => addr().prop_map(|at| Op::Hold { at }),
@@ -162,6 +192,11 @@ struct Model {
     sets: HashMap<u64, BTreeSet<u64>>,
     /// The root's side table.
     tags: BTreeMap<u64, u64>,
+    /// The nodes the root's trait objects view.
+    views: Vec<u64>,
+    /// The nodes the root's weak trait objects view, or `None` once
+    /// dropped.
+    weak_views: Vec<Option<u64>>,
     next_id: u64,
 }
 
@@ -183,6 +218,7 @@ impl Model {
         let mut stack: Vec<u64> = self.slots.iter().flatten().copied().collect();
         stack.extend(&self.held);
         stack.extend(self.tags.keys());
+        stack.extend(&self.views);
         while let Some(id) = stack.pop() {
             if seen.insert(id) {
                 stack.extend(&self.nodes[&id].1);
@@ -229,8 +265,25 @@ fn check(heap: &mut Heap<Slots<'static>>, held: &[Held<Node<'static>>], model: &
             );
         }
         stack.extend(root.tags.keys());
-        while let Some(n) = stack.pop() {
-            let node = &mc[n];
+        // The views: the nodes the model says, found again as the same
+        // objects as the graph's handles (identity by address).
+        let view_ids: Vec<u64> = root.views.iter().map(|&v| mc[v].node().id.0).collect();
+        assert_eq!(view_ids, model.views);
+        let weak_ids: Vec<Option<u64>> = root
+            .weak_views
+            .iter()
+            .map(|w| w.upgrade(mc).map(|v| mc[v].node().id.0))
+            .collect();
+        assert_eq!(weak_ids, model.weak_views);
+        let mut nodes: Vec<&Node<'_>> = root.views.iter().map(|&v| mc[v].node()).collect();
+        loop {
+            let node = match nodes.pop() {
+                Some(node) => node,
+                None => match stack.pop() {
+                    Some(n) => &mc[n],
+                    None => break,
+                },
+            };
             if !seen.insert(node.id.0) {
                 continue;
             }
@@ -296,6 +349,8 @@ fn run(ops: &[Op], chunk_size: usize) {
     let mut heap: Heap<Slots<'static>> = Heap::with_chunk_size(chunk_size, |_| Slots {
         slots: vec![None; SLOTS],
         tags: HashMap::new(),
+        views: Vec::new(),
+        weak_views: Vec::new(),
     });
     // Declared after the heap, so dropped before it (as the model's held
     // nodes are released before the heap drops); either order is sound.
@@ -316,7 +371,7 @@ fn run(ops: &[Op], chunk_size: usize) {
             let reachable = model.reachable();
             // Whether the collection completes or a destructor's panic cuts
             // it short, weak edges to unreachable nodes are gone after it.
-            for edges in model.weak.values_mut() {
+            for edges in model.weak.values_mut().chain([&mut model.weak_views]) {
                 for edge in edges.iter_mut() {
                     if edge.is_some_and(|t| !reachable.contains(&t)) {
                         *edge = None;
@@ -397,6 +452,35 @@ fn run(ops: &[Op], chunk_size: usize) {
                         edges.remove(i);
                         model.nodes.get_mut(&fid).unwrap().1.remove(i);
                     }
+                }
+            }
+            Op::View { at, weak } => {
+                if let Some(n) = resolve(mc, root, at) {
+                    let id = mc[n].id.0;
+                    let view = unsize!(n => dyn Viewed<'_>);
+                    if *weak {
+                        root.weak_views.push(view.downgrade());
+                        model.weak_views.push(Some(id));
+                    } else {
+                        root.views.push(view);
+                        model.views.push(id);
+                    }
+                }
+            }
+            Op::Unview { index } => {
+                if !root.views.is_empty() {
+                    let i = index % root.views.len();
+                    root.views.remove(i);
+                    model.views.remove(i);
+                }
+            }
+            Op::Bump { index } => {
+                if !root.views.is_empty() {
+                    let view = root.views[index % root.views.len()];
+                    mc[view].bump();
+                    let id = mc[view].node().id.0;
+                    let value = &mut model.nodes.get_mut(&id).unwrap().0;
+                    *value = value.wrapping_add(97);
                 }
             }
             Op::Set { at, value } => {
