@@ -385,6 +385,58 @@ impl<'gc, T: ?Sized> GcDyn<'gc, T> {
 ///
 /// As [`GcWeak`] is to [`Gc`]: `Copy`, branded, kept in the root's graph,
 /// rewritten when its object moves and made dead when it is dropped.
+///
+/// ```
+/// use std::cell::Cell;
+/// use managed::prelude::*;
+///
+/// trait Observer {
+///     fn notify(&self, event: u32);
+/// }
+///
+/// #[derive(Managed)]
+/// struct Counter {
+///     seen: Cell<u32>,
+/// }
+///
+/// impl Observer for Counter {
+///     fn notify(&self, event: u32) {
+///         self.seen.set(self.seen.get() + event);
+///     }
+/// }
+///
+/// #[derive(Managed)]
+/// struct Subject<'gc> {
+///     observers: Vec<GcDynWeak<'gc, dyn Observer>>,
+///     /// What keeps observers alive: the program's own lists.
+///     panels: Vec<Gc<'gc, Counter>>,
+/// }
+///
+/// fn publish<'gc>(mc: &Mutation<'gc>, subject: &mut Subject<'gc>, event: u32) {
+///     // Notify the live observers; forget the dropped ones.
+///     subject.observers.retain(|w| match w.upgrade(mc) {
+///         Some(observer) => {
+///             mc[observer].notify(event);
+///             true
+///         }
+///         None => false,
+///     });
+/// }
+///
+/// let mut heap: Heap<Subject<'static>> = Heap::new(|mc| {
+///     let panels = vec![Gc::new(mc, Counter { seen: Cell::new(0) }), Gc::new(mc, Counter { seen: Cell::new(0) })];
+///     let observers = panels.iter().map(|&p| unsize!(p => dyn Observer).downgrade()).collect();
+///     Subject { observers, panels }
+/// });
+/// heap.mutate(|mc, subject| publish(mc, subject, 1));
+/// heap.mutate(|_, subject| drop(subject.panels.remove(0))); // close the first panel
+/// heap.collect();
+/// heap.mutate(|mc, subject| {
+///     publish(mc, subject, 10);
+///     assert_eq!(subject.observers.len(), 1);
+///     assert_eq!(mc[subject.panels[0]].seen.get(), 11);
+/// });
+/// ```
 pub struct GcDynWeak<'gc, T: ?Sized + 'gc> {
     /// The object's address with `T`'s metadata for its type, or the
     /// [`dead`](super::dead) marker's address with the same metadata.
