@@ -198,10 +198,12 @@
 //!
 //! A method that takes `&mut self` runs with the token borrowed
 //! exclusively (`mc[h].update()` on `&mut mc`), so it reaches no other
-//! object. A behaviour that reads other objects, or allocates, while it
-//! changes state takes `&self` and the shared token, and keeps what
-//! changes in `Cell` and `RefCell` fields, which are `Managed` like the
-//! values they hold:
+//! object; one that needs a few known others too gets them all at once,
+//! `let (behaviour, entity) = mc.get_disjoint_mut((b, e))` (handles of
+//! any types, checked to be different objects). A behaviour that reads
+//! other objects, or allocates, while it changes state takes `&self` and
+//! the shared token, and keeps what changes in `Cell` and `RefCell`
+//! fields, which are `Managed` like the values they hold:
 //!
 //! ```
 //! use std::cell::Cell;
