@@ -80,10 +80,21 @@ enum Kind {
 /// objects can hold handles.
 trait Part<'gc> {
     fn kind(&self) -> Kind;
-    fn id(&self) -> u32;
-    fn value(&self) -> u64;
-    fn set(&mut self, value: u64);
-    fn defuse(&mut self);
+    /// The part's tracked value.
+    fn tracked(&self) -> &Tracked;
+    fn tracked_mut(&mut self) -> &mut Tracked;
+    fn id(&self) -> u32 {
+        self.tracked().id()
+    }
+    fn value(&self) -> u64 {
+        self.tracked().value()
+    }
+    fn set(&mut self, value: u64) {
+        self.tracked_mut().set(value);
+    }
+    fn defuse(&mut self) {
+        self.tracked_mut().defuse();
+    }
     /// Every copy of the value in the object agrees with `value`.
     fn intact(&self) -> bool {
         true
@@ -134,17 +145,11 @@ impl<'gc> Part<'gc> for Leaf {
     fn kind(&self) -> Kind {
         Kind::Leaf
     }
-    fn id(&self) -> u32 {
-        self.t.id()
+    fn tracked(&self) -> &Tracked {
+        &self.t
     }
-    fn value(&self) -> u64 {
-        self.t.value()
-    }
-    fn set(&mut self, value: u64) {
-        self.t.set(value);
-    }
-    fn defuse(&mut self) {
-        self.t.defuse();
+    fn tracked_mut(&mut self) -> &mut Tracked {
+        &mut self.t
     }
 }
 
@@ -152,17 +157,11 @@ impl<'gc> Part<'gc> for Holder<'gc> {
     fn kind(&self) -> Kind {
         Kind::Holder
     }
-    fn id(&self) -> u32 {
-        self.t.id()
+    fn tracked(&self) -> &Tracked {
+        &self.t
     }
-    fn value(&self) -> u64 {
-        self.t.value()
-    }
-    fn set(&mut self, value: u64) {
-        self.t.set(value);
-    }
-    fn defuse(&mut self) {
-        self.t.defuse();
+    fn tracked_mut(&mut self) -> &mut Tracked {
+        &mut self.t
     }
     fn nodes(&self) -> &[Gc<'gc, Node<'gc>>] {
         &self.nodes
@@ -183,18 +182,15 @@ impl<'gc> Part<'gc> for Slab {
     fn kind(&self) -> Kind {
         Kind::Slab
     }
-    fn id(&self) -> u32 {
-        self.t.id()
+    fn tracked(&self) -> &Tracked {
+        &self.t
     }
-    fn value(&self) -> u64 {
-        self.t.value()
+    fn tracked_mut(&mut self) -> &mut Tracked {
+        &mut self.t
     }
     fn set(&mut self, value: u64) {
         self.t.set(value);
         self.words.fill(value);
-    }
-    fn defuse(&mut self) {
-        self.t.defuse();
     }
     fn intact(&self) -> bool {
         self.words.iter().all(|&w| w == self.t.value())
@@ -207,18 +203,15 @@ impl<'gc> Part<'gc> for Node<'gc> {
     fn kind(&self) -> Kind {
         Kind::View
     }
-    fn id(&self) -> u32 {
-        self.t.id()
+    fn tracked(&self) -> &Tracked {
+        &self.t
     }
-    fn value(&self) -> u64 {
-        self.t.value()
+    fn tracked_mut(&mut self) -> &mut Tracked {
+        &mut self.t
     }
     fn set(&mut self, value: u64) {
         self.t.set(value);
         self.payload = vec![value; (value % 5) as usize];
-    }
-    fn defuse(&mut self) {
-        self.t.defuse();
     }
     fn node(&self) -> Option<&Node<'gc>> {
         Some(self)
