@@ -290,6 +290,25 @@ pub(crate) struct DynKind {
     rebuild: unsafe fn(NonNull<u8>, *mut ()),
 }
 
+impl DynKind {
+    /// After a visitor was handed a copy of `ptr`'s address in `place`:
+    /// if it left another address there, makes `ptr` point at it with its
+    /// metadata, by the handle's own coercion (so with the provenance the
+    /// visitor gave: an object may move to another chunk).
+    ///
+    /// # Safety
+    ///
+    /// `self` was made for `ptr`'s `T` and coercion (`GcDyn::__unsize`).
+    #[inline(always)]
+    unsafe fn write_back<T: ?Sized>(&self, ptr: &mut NonNull<T>, place: NonNull<u8>) {
+        if place != ptr.cast::<u8>() {
+            // SAFETY: `ptr` is valid for writing a `NonNull<T>`, and
+            // `rebuild` was made for this `T` and coercion (caller).
+            unsafe { (self.rebuild)(place, core::ptr::from_mut(ptr).cast::<()>()) }
+        }
+    }
+}
+
 /// The [`DynKind`] of an object of type `C` seen as a `T` through the
 /// coercion `F` (the closure `|p| p`, a zero-sized type).
 struct DynKindOf<C, T: ?Sized, F>(PhantomData<fn(C, F, *mut T)>);
@@ -565,11 +584,9 @@ unsafe impl<T: ?Sized> Managed for GcDyn<'_, T> {
     fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
         let mut place = self.ptr.cast::<u8>();
         visitor.visit_gc(&mut place, self.dyn_kind.kind);
-        if place != self.ptr.cast::<u8>() {
-            // SAFETY: `self.ptr` is a `NonNull<T>`, and `rebuild` was made
-            // for this handle's `T` and coercion (`__unsize`).
-            unsafe { (self.dyn_kind.rebuild)(place, (&raw mut self.ptr).cast::<()>()) }
-        }
+        // SAFETY: the handle's record was made for its `T` and coercion
+        // (`__unsize`).
+        unsafe { self.dyn_kind.write_back(&mut self.ptr, place) }
     }
 }
 
@@ -584,9 +601,7 @@ unsafe impl<T: ?Sized> Managed for GcDynWeak<'_, T> {
     fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
         let mut place = self.ptr.cast::<u8>();
         visitor.visit_weak(&mut place);
-        if place != self.ptr.cast::<u8>() {
-            // SAFETY: as in `GcDyn::visit_refs`.
-            unsafe { (self.dyn_kind.rebuild)(place, (&raw mut self.ptr).cast::<()>()) }
-        }
+        // SAFETY: as in `GcDyn::visit_refs` (the record is the `GcDyn`'s).
+        unsafe { self.dyn_kind.write_back(&mut self.ptr, place) }
     }
 }
