@@ -274,14 +274,20 @@ pub use managed_derive::forward;
 /// from [`generativity`]).
 pub use generativity::make_guard;
 
+/// The brand that [`make_guard!`] makes, as a value: what
+/// [`region::Arena::new`] takes, so a constructor of a type that owns an
+/// arena can take one too (`fn new(guard: Guard<'id>) -> Editor<'id>`).
+/// Re-exported from [`generativity`].
+pub use generativity::Guard;
+
 /// Everything a user of the crate needs, in one import.
 ///
 /// It re-exports every public container, handle and error type, the
-/// [`make_guard!`] macro and the [`Managed`] derive together with the
+/// [`make_guard!`] macro with its [`Guard`] type, and the [`Managed`] derive together with the
 /// [`Managed`](trait@Managed) trait. It shadows no std name.
 pub mod prelude {
     pub use crate::{
-        AllocError, AllocValueError, Managed, SpaceStats, Static, Visitor, make_guard,
+        AllocError, AllocValueError, Guard, Managed, SpaceStats, Static, Visitor, make_guard,
     };
 
     pub use crate::page::{PageList, PageSize};

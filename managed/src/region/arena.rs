@@ -3,6 +3,7 @@
 use alloc::boxed::Box;
 use core::fmt;
 use core::marker::PhantomData;
+use core::ops::{Index, IndexMut};
 
 use generativity::{Guard, Id};
 
@@ -80,6 +81,14 @@ impl RegionStats {
 
     /// The fraction of free space that is not in the tail block, in
     /// `0.0..=1.0` (0 right after compaction).
+    ///
+    /// It says how the free space is split, not how much of the region is
+    /// wasted: with a large tail it stays low however many holes there
+    /// are. To decide when to compact, compare the holes with what the
+    /// program needs: compact when an allocation fails with
+    /// [`AllocError`] (then retry), or when `hole_bytes` passes a share of
+    /// the capacity the program can afford to leave idle (say a quarter),
+    /// which bounds the copying to a fixed share of what was freed.
     pub fn fragmentation(&self) -> f64 {
         let free = self.free_bytes();
         if free == 0 {
@@ -217,6 +226,10 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// returned [`Forward`].
     ///
     /// `T: 'id` because the arena drops shared objects when it is dropped.
+    /// So a shared object holds no [`Item`] (an item borrows the arena for
+    /// less than `'id`): objects that shared objects point at are shared
+    /// too, reached through `Forward`s. Storing an item in one is refused
+    /// with "\`arena\` does not live long enough" at the item's allocation.
     ///
     /// # Errors
     ///
@@ -453,6 +466,69 @@ impl<'id, const N: usize> Arena<'id, N> {
         }
     }
 
+    /// Compacts in one call, keeping the allocation state: for a program
+    /// whose objects outlive the compaction as [`Forward`]s (or tokens
+    /// made earlier), with no item to carry over. The same as
+    /// `compact` with a fresh guard followed at once by `finish`, without
+    /// the guard, the [`Compacting`] value, or a `State` to take out of
+    /// a struct and put back.
+    ///
+    /// `&mut self` means no [`Item`] is alive (every item borrows the
+    /// arena); `&mut State` means the arena is not between `compact` and
+    /// `finish`.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// /// A document that owns its region: its lines are shared objects.
+    /// struct Doc<'id> {
+    ///     arena: Arena<'id, 0>,
+    ///     state: State<'id>,
+    ///     lines: Vec<Forward<'id, String>>,
+    /// }
+    ///
+    /// impl<'id> Doc<'id> {
+    ///     fn new(guard: Guard<'id>) -> Self {
+    ///         let (arena, state) = Arena::with_capacity(guard, 4096);
+    ///         Doc { arena, state, lines: Vec::new() }
+    ///     }
+    ///
+    ///     fn push(&mut self, text: &str) {
+    ///         let line = self.arena.alloc_shared(&self.state, String::from(text));
+    ///         self.lines.push(line.expect("room for a line"));
+    ///     }
+    ///
+    ///     fn delete(&mut self, at: usize) {
+    ///         let line = self.lines.remove(at);
+    ///         self.arena.remove(line);
+    ///     }
+    ///
+    ///     fn compact(&mut self) {
+    ///         self.arena.compact_in_place(&mut self.state);
+    ///     }
+    /// }
+    ///
+    /// make_guard!(guard);
+    /// let mut doc = Doc::new(guard);
+    /// for text in ["one", "two", "three"] {
+    ///     doc.push(text);
+    /// }
+    /// doc.delete(1);
+    /// assert!(doc.arena.detailed_stats().hole_bytes > 0);
+    /// doc.compact();
+    /// assert_eq!(doc.arena.detailed_stats().hole_bytes, 0);
+    /// assert_eq!(doc.arena[doc.lines[1]], "three");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`compact`](Self::compact).
+    #[inline]
+    #[track_caller]
+    pub fn compact_in_place(&mut self, state: &mut State<'id>) {
+        self.compact_objects_in_place(state);
+    }
+
     /// Ends compaction: consumes the compaction guard, so every token made
     /// with it is redeemed or dropped, and gives the allocation state back.
     pub fn finish<'g>(&self, guard: Guard<'g>, compacting: Compacting<'id, 'g>) -> State<'id> {
@@ -491,6 +567,50 @@ where
     F: for<'b> FnOnce(&'b Arena<'id, N>) -> Item<'b, T>,
 {
     f
+}
+
+/// `arena[forward]`: the shared object, as [`get`](Arena::get).
+///
+/// # Panics
+///
+/// If the object was removed (at the caller's line); `get` returns `None`
+/// instead.
+impl<'id, T, const N: usize> Index<Forward<'id, T>> for Arena<'id, N> {
+    type Output = T;
+
+    #[inline]
+    #[track_caller]
+    fn index(&self, forward: Forward<'id, T>) -> &T {
+        match forward.get(self) {
+            Some(value) => value,
+            None => removed(),
+        }
+    }
+}
+
+/// `&mut arena[forward]`: the shared object, mutably, as
+/// [`get_mut`](Arena::get_mut).
+///
+/// # Panics
+///
+/// If the object was removed (at the caller's line).
+impl<'id, T, const N: usize> IndexMut<Forward<'id, T>> for Arena<'id, N> {
+    #[inline]
+    #[track_caller]
+    fn index_mut(&mut self, forward: Forward<'id, T>) -> &mut T {
+        match forward.get_mut(self) {
+            Some(value) => value,
+            None => removed(),
+        }
+    }
+}
+
+/// The panic of indexing with a `Forward` to a removed object.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn removed() -> ! {
+    panic!("the shared object of this `Forward` was removed from the arena")
 }
 
 impl<const N: usize> fmt::Debug for Arena<'_, N> {

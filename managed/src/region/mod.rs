@@ -52,6 +52,100 @@
 //! # }
 //! ```
 //!
+//! # Keeping a region in a struct
+//!
+//! An [`Item`] borrows its arena, so a struct that owns an arena cannot
+//! also own items of it (that would borrow itself). Such a struct keeps
+//! its objects as shared objects, reached through [`Forward`]s: they are
+//! `Copy`, live in any field or collection of the program, hash and order
+//! stably (map keys, sets), and follow their objects through every
+//! compaction with nothing to tokenize, so compaction is one call in a
+//! method, [`Arena::compact_in_place`]. Objects that a shared object
+//! points at are shared too (a shared object cannot hold an item). The
+//! brand `'id` of a struct's arena comes from a [`Guard`](crate::Guard)
+//! that the struct's constructor takes:
+//!
+//! ```
+//! use managed::prelude::*;
+//!
+//! #[derive(Managed)]
+//! struct Line<'id> {
+//!     text: String,
+//!     next: Option<Forward<'id, Line<'id>>>,
+//! }
+//!
+//! struct Editor<'id> {
+//!     arena: Arena<'id, 0>,
+//!     state: State<'id>,
+//!     first: Option<Forward<'id, Line<'id>>>,
+//!     /// Bookmarks held by another part of the program.
+//!     marks: Vec<Forward<'id, Line<'id>>>,
+//!     compactions: usize,
+//! }
+//!
+//! impl<'id> Editor<'id> {
+//!     fn new(guard: Guard<'id>) -> Self {
+//!         let (arena, state) = Arena::with_capacity(guard, 32 << 10);
+//!         Editor { arena, state, first: None, marks: Vec::new(), compactions: 0 }
+//!     }
+//!
+//!     fn push_front(&mut self, text: &str) -> Forward<'id, Line<'id>> {
+//!         let line = Line { text: text.into(), next: self.first };
+//!         let line = self.arena.alloc_shared(&self.state, line).expect("room");
+//!         self.first = Some(line);
+//!         line
+//!     }
+//!
+//!     /// Unlinks and frees the line after `line`.
+//!     fn delete_after(&mut self, line: Forward<'id, Line<'id>>) {
+//!         if let Some(gone) = self.arena[line].next {
+//!             self.arena[line].next = self.arena[gone].next;
+//!             self.arena.remove(gone);
+//!         }
+//!     }
+//!
+//!     fn compact_if_holey(&mut self) {
+//!         let stats = self.arena.detailed_stats();
+//!         if stats.hole_bytes > stats.capacity / 4 {
+//!             self.arena.compact_in_place(&mut self.state);
+//!             self.compactions += 1;
+//!         }
+//!     }
+//!
+//!     fn texts(&self) -> Vec<&str> {
+//!         let mut texts = Vec::new();
+//!         let mut line = self.first;
+//!         while let Some(at) = line {
+//!             texts.push(self.arena[at].text.as_str());
+//!             line = self.arena[at].next;
+//!         }
+//!         texts
+//!     }
+//! }
+//!
+//! make_guard!(guard);
+//! let mut editor = Editor::new(guard);
+//! let last = editor.push_front("last");
+//! for i in 0..1000 {
+//!     let line = editor.push_front(&format!("line {i}"));
+//!     if i % 2 == 1 {
+//!         editor.delete_after(line); // line i - 1
+//!     }
+//!     if i % 100 <= 1 {
+//!         editor.marks.push(line);
+//!     }
+//!     editor.compact_if_holey();
+//! }
+//! assert!(editor.compactions >= 2);
+//! let texts = editor.texts();
+//! assert_eq!((texts.len(), texts[0], texts[1], texts[500]), (501, "line 999", "line 997", "last"));
+//! assert_eq!(editor.arena[last].text, "last");
+//! // The marks of deleted lines say so; the others still reach their line.
+//! let alive: Vec<bool> = editor.marks.iter().map(|&m| editor.arena.contains(m)).collect();
+//! assert_eq!(alive.iter().filter(|&&a| a).count(), 10);
+//! assert_eq!(editor.arena[editor.marks[1]].text, "line 1");
+//! ```
+//!
 //! Tokenizing a single item returns a closure (a token is *called* with the
 //! arena). A whole value is tokenized into a [`Token`], redeemed with
 //! [`Token::redeem`], or with [`Arena::tokenize_boxed`] into a boxed closure

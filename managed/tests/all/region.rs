@@ -1404,3 +1404,92 @@ fn tokens_outlive_their_arena_even_when_their_value_drops_it() -> Res {
     }
     Ok(())
 }
+
+/// `compact_in_place` compacts a region whose objects are shared, keeping
+/// the state: the objects move down, every `Forward` (in a set, a sorted
+/// map and a list) still reaches its object, and the region can allocate
+/// right after with the same state.
+#[test]
+fn compact_in_place_keeps_the_state_and_moves_shared_objects() -> Res {
+    use std::collections::{BTreeMap, HashSet};
+    make_guard!(guard);
+    let (mut arena, mut state) = Arena::<0>::with_capacity(guard, 4096);
+    let mut kept = Vec::new();
+    for i in 0..40u64 {
+        let object = arena.alloc_shared(&state, [i; 3])?;
+        if i % 3 == 0 {
+            kept.push(object);
+        } else {
+            assert_eq!(arena.remove(object), Some([i; 3]));
+        }
+    }
+    let set: HashSet<Forward<'_, [u64; 3]>> = kept.iter().copied().collect();
+    let sorted: BTreeMap<Forward<'_, [u64; 3]>, u64> =
+        kept.iter().map(|&f| (f, arena[f][0])).collect();
+    let last = *kept.last().unwrap();
+    let before = std::ptr::from_ref(&arena[last]).addr();
+    let holes = arena.detailed_stats().hole_bytes;
+    assert!(holes > 0);
+    arena.compact_in_place(&mut state);
+    let stats = arena.detailed_stats();
+    assert_eq!((stats.hole_bytes, stats.live_objects), (0, kept.len()));
+    assert!(
+        std::ptr::from_ref(&arena[last]).addr() < before,
+        "moved down"
+    );
+    for (&forward, &value) in &sorted {
+        assert!(set.contains(&forward));
+        assert_eq!(arena[forward], [value; 3]);
+    }
+    // The same state allocates at once, above the compacted objects.
+    let next = arena.alloc(&state, 7u64)?;
+    assert!(next.as_ptr().addr() > std::ptr::from_ref(&arena[last]).addr());
+    drop(next);
+    // Writing through `IndexMut` reaches the moved object.
+    arena[last][1] = 99;
+    assert_eq!(arena.get(last), Some(&[39, 99, 39]));
+    Ok(())
+}
+
+/// A token made with a guard before `compact_in_place` follows its object
+/// through it and through the guarded compaction after it.
+#[test]
+fn compact_in_place_between_tokenize_and_redeem() -> Res {
+    make_guard!(guard);
+    let (mut arena, mut state): (Arena<'_, 2048>, _) = Arena::new(guard);
+    let garbage = arena.alloc(&state, [0u64; 8])?;
+    let item = arena.alloc(&state, 5u64)?;
+    let shared = arena.alloc_shared(&state, String::from("kept"))?;
+    make_guard!(compact);
+    let token = arena.tokenize(&compact, item);
+    drop(garbage);
+    arena.compact_in_place(&mut state);
+    assert_eq!(arena.detailed_stats().hole_bytes, 0);
+    let c = arena.compact(&compact, state);
+    let item = token(&arena);
+    assert_eq!(*item, 5);
+    assert_eq!(arena[shared], "kept");
+    drop(item);
+    let _state = arena.finish(compact, c);
+    Ok(())
+}
+
+/// Indexing with a `Forward` to a removed object panics, naming the cause;
+/// `get` says `None`. A `Forward` to a new object in the reused cell
+/// differs from the old one, and orders apart from it.
+#[test]
+fn index_of_a_removed_object_panics() -> Res {
+    make_guard!(guard);
+    let (mut arena, state): (Arena<'_, 1024>, _) = Arena::new(guard);
+    let gone = arena.alloc_shared(&state, 1u32)?;
+    assert_eq!(arena.remove(gone), Some(1));
+    let reused = arena.alloc_shared(&state, 2u32)?;
+    assert_ne!(gone, reused);
+    assert!(gone < reused || reused < gone);
+    assert_eq!(arena.get(gone), None);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| arena[gone]));
+    let message = *caught.unwrap_err().downcast::<&str>().unwrap();
+    assert!(message.contains("removed"), "{message}");
+    assert_eq!(arena[reused], 2);
+    Ok(())
+}

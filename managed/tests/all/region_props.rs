@@ -52,6 +52,9 @@ enum Op {
         order: u64,
         drop_mask: u64,
     },
+    /// Tokenizes the slices and bigs with a fresh guard, compacts in place
+    /// (keeping the state), checks the region is dense, and redeems them.
+    CompactInPlace,
     /// Tokenizes a big with the long-lived guard: the token is held across
     /// compactions until `Unhold` redeems it or `DropHeld` drops it (or the
     /// program ends, after the arena is dropped).
@@ -69,6 +72,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(Op::DropBig),
         1 => any::<usize>().prop_map(Op::Free),
         1 => (any::<u64>(), any::<u64>()).prop_map(|(order, drop_mask)| Op::Compact { order, drop_mask }),
+        1 => Just(Op::CompactInPlace),
         1 => any::<usize>().prop_map(Op::Hold),
         1 => any::<usize>().prop_map(Op::Unhold),
         1 => any::<usize>().prop_map(Op::DropHeld),
@@ -200,6 +204,17 @@ fn run(ops: &[Op]) {
                         }
                     }
                     big_model = model;
+                }
+                Op::CompactInPlace => {
+                    make_guard!(g);
+                    let ts = arena.tokenize_all(&g, slices);
+                    let tb = arena.tokenize_all(&g, bigs);
+                    arena.compact_in_place(&mut state);
+                    let stats = arena.detailed_stats();
+                    assert_eq!(stats.hole_bytes, 0, "all free space is at the end");
+                    slices = ts.redeem(&arena);
+                    bigs = tb.redeem(&arena);
+                    assert!(bigs.iter().all(|b| b.as_ptr().addr() % 64 == 0));
                 }
                 Op::Hold(i) if !bigs.is_empty() => {
                     let i = i % bigs.len();

@@ -309,6 +309,23 @@ impl<'id, const N: usize> Arena<'id, N> {
         unsafe { self.raw.compact() };
     }
 
+    /// [`compact_objects`](Self::compact_objects) keeping the state, for
+    /// `Arena::compact_in_place`.
+    ///
+    /// # Panics
+    ///
+    /// As [`Arena::compact`].
+    #[track_caller]
+    pub(in crate::region) fn compact_objects_in_place(&mut self, state: &mut State<'id>) {
+        let _ = state;
+        // SAFETY: `&mut self` means no item, redeemed item or reference
+        // read through a `Forward` is live; the exclusive borrow of the
+        // arena's one state means no item borrowing it is either, and that
+        // the arena is not between `compact` and `finish` (which hold no
+        // state).
+        unsafe { self.raw.compact() };
+    }
+
     /// Drops the shared objects from cell `from` on.
     fn drop_shared_from(&mut self, from: usize) {
         let mut from = from;
