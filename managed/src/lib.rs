@@ -15,7 +15,7 @@
 //! | dense objects behind stable handles, walked at slice speed | [`ContiguousUniformPool`](contiguous::ContiguousUniformPool), [`Proxy`](contiguous::Proxy) | slotmap's `DenseSlotMap` | `map` 0.77-0.95 (`Vec` 1.00-1.05), `retain` 0.50-0.54, insert/remove by key 0.66-0.74, by proxy 0.72-0.83 (0.77 before proxies recorded positions), key lookup 0.73-1.13 across runs (paired medians 0.96-1.04), `Proxy::with` 0.77-0.94 (1.19-1.44 when an object was removed since the last pass), `PoolRef::by_proxy` 0.57-0.73; `par_map` 0.99 a `Vec`'s `par_iter_mut` (feature `rayon`) |
 //! | bump allocation whose holes a compaction reclaims, handles that follow moves | [`region::Arena`], [`region::Forward`] | `bumpalo` | allocation 0.72-1.02; compacting a whole value 7.9-8.4x a memcpy of the survivors |
 //! | object graphs with cycles and parent links, collected by reachability, with handles the program keeps anywhere | [`heap::Heap`], [`heap::Gc`], [`heap::Held`] | `gc-arena` | GCBench 0.61-0.66, median 0.64 over five runs (collections alone 0.75-0.80), 0.81x its heap bytes; a collection 4.2-4.4x a memcpy of the live bytes |
-//! | values of different types behind one trait object, in order | [`MultisizePageQueue`](multisize::MultisizePageQueue) and its deque and stack | `VecDeque<Box<dyn Trait>>` | push + pop 0.37-0.45 (0.29-0.38 on an aged heap); iteration 0.21-0.26 once the heap has aged |
+//! | values of different types behind one trait object, in order | [`MultisizePageQueue`](multisize::MultisizePageQueue) and its deque and stack | `VecDeque<Box<dyn Trait>>` | push + pop 0.37-0.45 (0.29-0.38 on an aged heap); iteration 0.21-0.26 once the heap has aged (0.72 on the smaller-cached host of `BENCHMARKS.md`'s latest run, at parity on a fresh heap) |
 //! | values and raw blocks of any layout, freed anywhere, never moved | [`MultisizePool`](multisize::MultisizePool) | `Box`, `std::alloc` | raw blocks 0.48-0.54, typed values 0.55-0.60 |
 //! | a typed arena whose boxes can be given back one at a time | [`DropArena`](drop_arena::DropArena) | the `drop_arena` crate, `typed-arena`, `Box` | churn 1.01-1.07 (`Box` 0.48-0.49), allocation 0.95-1.00 (`typed-arena`) |
 //! | many small objects with handles that fit a NaN-tagged `u64` | [`hot::Pool`], [`hot::Slot`], [`hot::PoolBox`] | `Box`, `onsen` | churn 0.19-0.21 (`onsen` 0.54-0.61), boxes 0.23-0.32 |
@@ -27,7 +27,10 @@
 //! as its peer; the heap's rows from runs after its current collector,
 //! GCBench from five); `BENCHMARKS.md` at the repository root has the latest run,
 //! with the workloads and the machine, and `cargo run --release -p
-//! managed-bench --bin bench_report` writes it again on yours.
+//! managed-bench --bin bench_report` writes it again on yours. Ratios
+//! differ between machines, most for the rows bound by memory: where the
+//! latest run's machine differs from the one of these ranges, its tables
+//! are the figures for that machine, and their notes say what moved.
 //!
 //! # Method names
 //!
@@ -269,6 +272,12 @@ pub use managed_derive::Managed;
 /// assert_eq!(s.energy(), 1.0);
 /// ```
 pub use managed_derive::forward;
+
+/// The allocator interface that [`scoped::ArenaScope`] implements
+/// (`&ArenaScope: allocator_api2::alloc::Allocator`), re-exported so that
+/// collections in a scope (`managed::allocator_api2::vec::Vec::new_in(&scope)`)
+/// use the same version of the crate as this one.
+pub use allocator_api2;
 
 /// Creates a unique, invariant brand for a [`region::Arena`] (re-exported
 /// from [`generativity`]).

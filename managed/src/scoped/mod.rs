@@ -57,13 +57,20 @@
 //! ```
 //!
 //! Collections from `allocator-api2` and `hashbrown` can live in a scope,
-//! because `&ArenaScope` implements [`allocator_api2::alloc::Allocator`]:
+//! because `&ArenaScope` implements [`allocator_api2::alloc::Allocator`].
+//! The crate re-exports the `allocator-api2` it implements
+//! ([`managed::allocator_api2`](crate::allocator_api2)); a program that
+//! names it in its own `Cargo.toml` needs the same major version (0.2), or
+//! the compiler reports that the trait `Allocator` is not implemented for
+//! `&ArenaScope`, naming two versions of the crate. (`hashbrown` takes it
+//! through its `allocator-api2` feature.)
 //!
 //! ```
 //! use managed::prelude::*;
+//! use managed::allocator_api2::vec::Vec;
 //! let mut arena = MemoryArena::new(1);
 //! let scope = arena.allocator();
-//! let mut v = allocator_api2::vec::Vec::new_in(&scope);
+//! let mut v = Vec::new_in(&scope);
 //! v.extend([1, 2, 3]);
 //! assert_eq!(v.iter().sum::<i32>(), 6);
 //! ```

@@ -380,3 +380,52 @@ fn alloc_no_drop_never_drops() {
     drop(scope);
     assert_eq!(drops.total(), 0, "never dropped (leaked, as documented)");
 }
+
+/// An iterator that claims more items than it yields.
+struct Liar<I> {
+    items: I,
+    claimed: usize,
+}
+
+impl<I: Iterator> Iterator for Liar<I> {
+    type Item = I::Item;
+    fn next(&mut self) -> Option<I::Item> {
+        self.items.next()
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.claimed, Some(self.claimed))
+    }
+}
+
+impl<I: Iterator> ExactSizeIterator for Liar<I> {}
+
+/// `alloc_slice_fill_iter` stores the items in order and drops them once
+/// with the scope; an iterator that ends before its `len` panics at the
+/// caller, and the items it did yield are dropped at once, once; the arena
+/// stays usable.
+#[test]
+fn slices_filled_from_iterators_drop_once() {
+    let log = Ledger::new();
+    let mut arena = MemoryArena::with_block_size(256);
+    {
+        let scope = arena.allocator();
+        let slice = scope.alloc_slice_fill_iter((0..5).map(|i| log.track(i)));
+        assert_eq!(
+            slice.iter().map(|t| t.id).collect::<Vec<_>>(),
+            [0, 1, 2, 3, 4]
+        );
+        let short = Liar {
+            items: (10..13).map(|i| log.track(i)),
+            claimed: 6,
+        };
+        let caught = catch_unwind(AssertUnwindSafe(|| scope.alloc_slice_fill_iter(short)));
+        let message = *caught.unwrap_err().downcast::<&str>().unwrap();
+        assert!(message.contains("fewer items"), "{message}");
+        assert_eq!(log.dropped(), [10, 11, 12], "the partial slice, at once");
+        let after = scope.alloc_slice_fill_iter(vec![log.track(20)]);
+        assert_eq!(after[0].id, 20);
+    }
+    let mut counts = log.counts(21);
+    counts.retain(|&c| c > 0);
+    assert_eq!(counts, [1; 9], "every value dropped exactly once");
+}

@@ -40,6 +40,13 @@ fn panics_point_at_the_callers_line() {
     });
     assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
 
+    let mut arena = MemoryArena::with_block_size(64);
+    let (file, line) = panic_location(|| {
+        let scope = arena.allocator();
+        scope.alloc_slice_fill_iter(Claims2([1u8].into_iter())); // yields too few
+    });
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
+
     let (file, line) = panic_location(|| {
         let _ = DropArena::<u64>::with_capacity(usize::MAX); // overflows isize
     });
@@ -62,5 +69,28 @@ fn panics_point_at_the_callers_line() {
             let _ = Arena::<'_, 0>::with_capacity(g3, usize::MAX); // too large
         });
         assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
+
+        let mut two = two;
+        let gone = two.alloc_shared(&_two_state, 1u32).unwrap();
+        two.remove(gone);
+        let (file, line) = panic_location(|| {
+            two[gone] += 1; // a removed shared object
+        });
+        assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
     }
 }
+
+/// An iterator whose `len` says 2 whatever it yields.
+struct Claims2<I>(I);
+
+impl<I: Iterator> Iterator for Claims2<I> {
+    type Item = I::Item;
+    fn next(&mut self) -> Option<I::Item> {
+        self.0.next()
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (2, Some(2))
+    }
+}
+
+impl<I: Iterator> ExactSizeIterator for Claims2<I> {}

@@ -603,6 +603,41 @@ impl<'a> ArenaScope<'a> {
         }
     }
 
+    /// Stores the items of `iter` as one slice, in order: for filling a
+    /// scratch slice from a container's walk
+    /// (`scope.alloc_slice_fill_iter(pool.values().map(|p| p.position))`).
+    /// The iterator's [`len`](ExactSizeIterator::len) is the slice's
+    /// length. Dropped as [`alloc_slice_fill_with`](Self::alloc_slice_fill_with)'s
+    /// elements are.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    /// let mut arena = MemoryArena::new(1);
+    /// let scope = arena.allocator();
+    /// let words = ["bump", "scope", "arena"];
+    /// let lengths = scope.alloc_slice_fill_iter(words.iter().map(|w| w.len()));
+    /// assert_eq!(lengths, [4, 5, 5]);
+    /// ```
+    ///
+    /// # Panics
+    /// If the iterator yields fewer items than its `len` said (its extra
+    /// items are not taken), or as
+    /// [`alloc_slice_fill_with`](Self::alloc_slice_fill_with).
+    #[inline]
+    #[track_caller]
+    pub fn alloc_slice_fill_iter<T: 'a, I>(&self, iter: I) -> &mut [T]
+    where
+        I: IntoIterator<Item = T>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let mut iter = iter.into_iter();
+        match self.try_fill_slice(iter.len(), |_| iter.next()) {
+            Ok(Ok(slice)) => slice,
+            Ok(Err(_)) => too_few_items(),
+            Err(e) => alloc_failed(e),
+        }
+    }
+
     /// As [`Self::alloc_slice_fill_with`], but returns an error (without
     /// calling `f`) if the size overflows or memory cannot be had.
     ///
@@ -614,6 +649,22 @@ impl<'a> ArenaScope<'a> {
         len: usize,
         mut f: F,
     ) -> Result<&mut [T], AllocError> {
+        match self.try_fill_slice(len, |i| Some(f(i)))? {
+            Ok(slice) => Ok(slice),
+            Err(_) => unreachable!("the closure always yields"),
+        }
+    }
+
+    /// The slice of `f(0), f(1), .., f(len - 1)`, or the number of
+    /// elements built when `f` returned `None` first (they are dropped at
+    /// once, as when `f` panics).
+    #[inline]
+    #[track_caller]
+    fn try_fill_slice<T: 'a, F: FnMut(usize) -> Option<T>>(
+        &self,
+        len: usize,
+        mut f: F,
+    ) -> Result<Result<&mut [T], usize>, AllocError> {
         let layout = Layout::array::<T>(len).map_err(|_| AllocError::CapacityOverflow)?;
         let record = if mem::needs_drop::<T>() {
             Some(
@@ -632,7 +683,10 @@ impl<'a> ArenaScope<'a> {
             unsafe { ptr::drop_in_place(ptr::slice_from_raw_parts_mut(data, built)) };
         });
         while *built < len {
-            let value = f(*built);
+            let Some(value) = f(*built) else {
+                // The guard drops the elements built so far.
+                return Ok(Err(*built));
+            };
             // SAFETY: `built < len`, so the slot is in the reserved memory.
             unsafe { data.add(*built).write(value) };
             *built += 1;
@@ -648,7 +702,7 @@ impl<'a> ArenaScope<'a> {
         }
         // SAFETY: all `len` elements are initialized and exclusively ours;
         // the borrow of `self` cannot outlive the scope.
-        Ok(unsafe { core::slice::from_raw_parts_mut(data, len) })
+        Ok(Ok(unsafe { core::slice::from_raw_parts_mut(data, len) }))
     }
 
     // ----- raw layouts ---------------------------------------------------
@@ -963,4 +1017,12 @@ impl ArenaScope<'_> {
         blocks.map_into(Some(&self.cursor), &mut map);
         map
     }
+}
+
+/// The panic of an `ExactSizeIterator` that ended before its length.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn too_few_items() -> ! {
+    panic!("alloc_slice_fill_iter: the iterator yielded fewer items than its `len`")
 }
