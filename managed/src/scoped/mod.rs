@@ -75,6 +75,48 @@
 //! assert_eq!(v.iter().sum::<i32>(), 6);
 //! ```
 //!
+//! # Functions that take a scope
+//!
+//! A helper that allocates in a scope takes `&'s ArenaScope<'_>` and
+//! returns what it allocated for `'s`, the borrow of the scope. A
+//! collection in the scope names the scope's own lifetime too, since its
+//! allocator type is `&'s ArenaScope<'a>`: give it a name of its own
+//! rather than reusing `'s` (`&'s ArenaScope<'s>` asks for a borrow of the
+//! scope as long as the scope itself, which the compiler then reports as
+//! the scope "does not live long enough" when it is dropped, because
+//! `ArenaScope` is invariant in its lifetime).
+//!
+//! ```
+//! use managed::prelude::*;
+//! use managed::allocator_api2::vec::Vec as ScopeVec;
+//!
+//! /// Pairs of close points, as a slice in the scope.
+//! fn close_pairs<'s>(scope: &'s ArenaScope<'_>, xs: &[f32]) -> &'s mut [(usize, usize)] {
+//!     let pairs = (0..xs.len())
+//!         .flat_map(|i| (i + 1..xs.len()).map(move |j| (i, j)))
+//!         .filter(|&(i, j)| (xs[i] - xs[j]).abs() < 1.0);
+//!     let mut in_scope = ScopeVec::new_in(scope);
+//!     in_scope.extend(pairs);
+//!     in_scope.leak()
+//! }
+//!
+//! /// The same as a growable vector in the scope: two lifetimes.
+//! fn order<'s, 'a>(scope: &'s ArenaScope<'a>, xs: &[f32]) -> ScopeVec<usize, &'s ArenaScope<'a>> {
+//!     let mut order = ScopeVec::with_capacity_in(xs.len(), scope);
+//!     order.extend(0..xs.len());
+//!     order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
+//!     order
+//! }
+//!
+//! let mut arena = MemoryArena::new(1);
+//! for frame in 0..3 {
+//!     let scope = arena.allocator();
+//!     let xs = [0.0, 5.0, 0.5, 9.0 + frame as f32];
+//!     assert_eq!(close_pairs(&scope, &xs), [(0, 2)]);
+//!     assert_eq!(order(&scope, &xs)[..], [0, 2, 1, 3]);
+//! }
+//! ```
+//!
 //! # Values that hold references
 //!
 //! A value that may need dropping is dropped when the scope ends, so every
