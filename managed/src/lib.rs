@@ -273,12 +273,6 @@ pub use managed_derive::Managed;
 /// ```
 pub use managed_derive::forward;
 
-/// The allocator interface that [`scoped::ArenaScope`] implements
-/// (`&ArenaScope: allocator_api2::alloc::Allocator`), re-exported so that
-/// collections in a scope (`managed::allocator_api2::vec::Vec::new_in(&scope)`)
-/// use the same version of the crate as this one.
-pub use allocator_api2;
-
 /// Creates a unique, invariant brand for a [`region::Arena`] (re-exported
 /// from [`generativity`]).
 pub use generativity::make_guard;

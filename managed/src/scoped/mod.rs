@@ -57,17 +57,19 @@
 //! ```
 //!
 //! Collections from `allocator-api2` and `hashbrown` can live in a scope,
-//! because `&ArenaScope` implements [`allocator_api2::alloc::Allocator`].
-//! The crate re-exports the `allocator-api2` it implements
-//! ([`managed::allocator_api2`](crate::allocator_api2)); a program that
-//! names it in its own `Cargo.toml` needs the same major version (0.2), or
-//! the compiler reports that the trait `Allocator` is not implemented for
-//! `&ArenaScope`, naming two versions of the crate. (`hashbrown` takes it
-//! through its `allocator-api2` feature.)
+//! because `&ArenaScope` implements [`allocator_api2::alloc::Allocator`]
+//! of `allocator-api2` **0.2**: a program's `Cargo.toml` names that version
+//! (`allocator-api2 = "0.2"`; `cargo add allocator-api2` picks the newest,
+//! another major version, and the compiler then reports that `Allocator`
+//! is not implemented for `&ArenaScope`, naming two versions of the
+//! crate). `hashbrown` takes it through its `allocator-api2` feature. (It
+//! is not re-exported: a public path to its `Vec` would make every
+//! compiler message of a program that uses this crate spell the standard
+//! `Vec` as `std::vec::Vec`.)
 //!
 //! ```
 //! use managed::prelude::*;
-//! use managed::allocator_api2::vec::Vec;
+//! use allocator_api2::vec::Vec;
 //! let mut arena = MemoryArena::new(1);
 //! let scope = arena.allocator();
 //! let mut v = Vec::new_in(&scope);
@@ -88,7 +90,7 @@
 //!
 //! ```
 //! use managed::prelude::*;
-//! use managed::allocator_api2::vec::Vec as ScopeVec;
+//! use allocator_api2::vec::Vec as ScopeVec;
 //!
 //! /// Pairs of close points, as a slice in the scope.
 //! fn close_pairs<'s>(scope: &'s ArenaScope<'_>, xs: &[f32]) -> &'s mut [(usize, usize)] {
