@@ -314,7 +314,9 @@ pub mod prelude {
 
     pub use crate::drop_arena::{DropArena, DropBox};
 
-    pub use crate::heap::{Gc, GcDyn, GcDynWeak, GcWeak, Heap, Held, Mutation, Pacing, Rootable};
+    pub use crate::heap::{
+        Gc, GcDyn, GcDynWeak, GcWeak, Heap, Held, Mutation, Others, Pacing, Rootable,
+    };
     pub use crate::unsize;
 
     pub use crate::hot::{Pool, PoolBox, PoolRc, Slot, SlotState};

@@ -198,12 +198,21 @@
 //!
 //! A method that takes `&mut self` runs with the token borrowed
 //! exclusively (`mc[h].update()` on `&mut mc`), so it reaches no other
-//! object; one that needs a few known others too gets them all at once,
-//! `let (behaviour, entity) = mc.get_disjoint_mut((b, e))` (handles of
-//! any types, checked to be different objects). A behaviour that reads
-//! other objects, or allocates, while it changes state takes `&self` and
-//! the shared token, and keeps what changes in `Cell` and `RefCell`
-//! fields, which are `Managed` like the values they hold:
+//! object through the token. Three ways to reach them:
+//!
+//! - **Read any other object while writing this one**:
+//!   `let (node, others) = mc.split_mut(h); node.update(others)`, where
+//!   the method takes [`Others`], which reads every object but this one
+//!   (`others[input]`, checked by address at each read, as a `RefCell`
+//!   checks its borrow), upgrades weak handles and allocates. The
+//!   object's own handle lists can be walked during the reads. See
+//!   [`Mutation::split_mut`].
+//! - **Write a few known others too**, all at once:
+//!   `let (behaviour, entity) = mc.get_disjoint_mut((b, e))` (handles of
+//!   any types, checked to be different objects).
+//! - **Share the token**: a behaviour takes `&self` and `&Mutation`, so
+//!   it can read anything and allocate, and keeps what changes in `Cell`
+//!   and `RefCell` fields, which are `Managed` like the values they hold:
 //!
 //! ```
 //! use std::cell::Cell;
@@ -269,7 +278,10 @@
 //!   shared, writing borrows it exclusively: many handles may point at one
 //!   object, but the borrow checker sees one `&mut` at a time.
 //!   [`get_disjoint_mut`](Mutation::get_disjoint_mut) hands out several at
-//!   once, for handles it has checked point at different objects.
+//!   once, for handles it has checked point at different objects, and
+//!   [`split_mut`](Mutation::split_mut) one object with read access to
+//!   the rest, through [`Others`], which refuses that one object by
+//!   address.
 //! - **Held handles are roots with a checked owner.** A [`Held`] is not
 //!   branded, so it may live anywhere; each collection treats it as a
 //!   root and rewrites the address it keeps, and a mutation redeems it
@@ -313,6 +325,6 @@ mod rootable;
 pub use arena::{Heap, HeapStats, Mutation, Pacing};
 pub use gc::{Gc, GcDyn, GcDynWeak, GcWeak};
 pub use held::Held;
-pub use raw::disjoint::{Handle, Handles};
+pub use raw::disjoint::{Handle, Handles, Others};
 pub use raw::{CollectStats, GcKind};
 pub use rootable::Rootable;

@@ -1658,6 +1658,82 @@ fn disjoint_handles_of_different_types_come_as_a_tuple() {
     });
 }
 
+/// `split_mut`: one node written while its children and any other object
+/// are read through `Others`, its own child list walked during the reads;
+/// a weak handle upgraded, a held handle fetched and an object allocated
+/// through it; and every way of reaching the split-off object again (its
+/// `Gc`, a trait-object view of it, a `Held` of it, a child's parent link)
+/// refused: `get` says `None`, indexing panics at the caller's line, and
+/// the split-off reference stays usable after the refusal.
+#[test]
+fn split_mut_writes_one_object_and_reads_the_others() {
+    let here = file!().to_owned();
+    let mut heap = new_scene();
+    let held_root = heap.mutate(|mc, scene| {
+        let root = scene.root;
+        for (id, name) in [(1, "a"), (2, "bb"), (3, "ccc")] {
+            add_child(mc, scene, root, id, name);
+        }
+        mc.hold::<Node<'static>>(root)
+    });
+    heap.collect(); // the objects move before the split
+    heap.mutate(|mc, scene| {
+        let root = scene.root;
+        let a = scene.by_name["a"];
+        let weak = scene.by_name["bb"].downgrade();
+        let held_a = mc.hold::<Node<'static>>(a);
+        let shown = unsize!(root => dyn Named);
+        let (node, others) = mc.split_mut(root);
+        let lengths: usize = node.children.iter().map(|&c| others[c].name.len()).sum();
+        node.name = format!("root of {lengths}");
+        assert_eq!(others.get(a).map(|n| n.name.as_str()), Some("a"));
+        assert_eq!(others.upgrade(weak).map(|b| others[b].name.len()), Some(2));
+        assert_eq!(others[&held_a].name, "a");
+        assert!(Gc::ptr_eq(others.fetch(&held_root), root));
+        let extra = others.alloc(node_value(9, "extra"));
+        assert_eq!(others[extra].name, "extra");
+
+        // The split-off object, however it is reached.
+        assert!(others.get(root).is_none());
+        assert!(others.get(shown).is_none());
+        let parent = others[a].parent.unwrap();
+        assert!(others.get(parent).is_none());
+        let (file, line) = panic_location(|| {
+            let _ = &others[root]; // the split-off object
+        });
+        assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
+        let refused = catch_unwind(AssertUnwindSafe(|| others[&held_root].name.len()));
+        assert!(panic_message(refused).contains("split_mut"));
+        assert!(catch_unwind(AssertUnwindSafe(|| others[shown].named().len())).is_err());
+
+        node.children.push(extra);
+        assert_eq!(node.name, "root of 6");
+        assert_eq!(mc[root].children.len(), 4);
+        assert_eq!(mc[extra].name, "extra");
+    });
+}
+
+/// A view of a node as a trait object.
+trait Named {
+    fn named(&self) -> &str;
+}
+
+impl Named for Node<'_> {
+    fn named(&self) -> &str {
+        &self.name
+    }
+}
+
+/// A node's fields, for `Others::alloc` (which takes a value, not a token).
+fn node_value<'gc>(id: u64, name: &str) -> Node<'gc> {
+    Node {
+        name: name.to_owned(),
+        probe: Probe::new(id),
+        parent: None,
+        children: Vec::new(),
+    }
+}
+
 // ------------------------------------------------------------ trait objects
 
 /// A behaviour that objects of several types share; it names the brand,

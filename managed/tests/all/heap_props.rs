@@ -125,6 +125,10 @@ enum Op {
     Bump { index: usize },
     /// Changes a node's value.
     Set { at: Addr, value: u64 },
+    /// Adds to a node's value the values of its edges' targets, read
+    /// through `split_mut`'s `Others` while the node is written (a
+    /// self-edge reads as `None` there and adds nothing).
+    Gather { at: Addr },
     /// Points a slot at a node, or empties it.
     Root { slot: usize, to: Option<Addr> },
     /// Holds a node from outside the heap (a `Held` handle).
@@ -164,6 +168,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(|index| Op::Unview { index }),
         1 => any::<usize>().prop_map(|index| Op::Bump { index }),
         2 => (addr(), any::<u64>()).prop_map(|(at, value)| Op::Set { at, value }),
+        1 => addr().prop_map(|at| Op::Gather { at }),
         2 => (0..SLOTS, prop::option::of(addr())).prop_map(|(slot, to)| Op::Root { slot, to }),
         2 => addr().prop_map(|at| Op::Hold { at }),
         1 => any::<usize>().prop_map(|index| Op::Release { index }),
@@ -481,6 +486,27 @@ fn run(ops: &[Op], chunk_size: usize) {
                     let id = mc[view].node().id.0;
                     let value = &mut model.nodes.get_mut(&id).unwrap().0;
                     *value = value.wrapping_add(97);
+                }
+            }
+            Op::Gather { at } => {
+                if let Some(n) = resolve(mc, root, at) {
+                    let (node, others) = mc.split_mut(n);
+                    assert!(others.get(n).is_none());
+                    let id = node.id.0;
+                    let gathered = node
+                        .edges
+                        .iter()
+                        .filter_map(|&e| others.get(e))
+                        .fold(node.value, |sum, e| sum.wrapping_add(e.value));
+                    node.value = gathered;
+                    node.pad = vec![1; (gathered % 97) as usize];
+                    let (value, edges) = &model.nodes[&id];
+                    let expected = edges
+                        .iter()
+                        .filter(|&&e| e != id)
+                        .fold(*value, |sum, e| sum.wrapping_add(model.nodes[e].0));
+                    assert_eq!(gathered, expected);
+                    model.nodes.get_mut(&id).unwrap().0 = expected;
                 }
             }
             Op::Set { at, value } => {

@@ -1,12 +1,19 @@
 //! [`Mutation::get_disjoint_mut`]: several objects written at once, each
 //! through its own handle (`Gc` or `GcDyn`, of one type in an array or of
 //! different types in a tuple), after a check that the handles point at
-//! pairwise different objects. Invariant: the references it hands out
-//! borrow the token exclusively, as `mc[gc]` does.
+//! pairwise different objects; and [`Mutation::split_mut`]: one object
+//! written while every other one is read, through [`Others`], which checks
+//! each handle it reads against the one written. Invariant: the
+//! references they hand out borrow the token exclusively, as `mc[gc]`
+//! does.
 
+use core::fmt;
+use core::marker::PhantomData;
+use core::ops::Index;
 use core::ptr::NonNull;
 
-use crate::heap::{Gc, GcDyn, Mutation};
+use crate::heap::{Gc, GcDyn, GcDynWeak, GcWeak, Held, Mutation, Rootable};
+use crate::visit::Managed;
 
 mod sealed {
     /// Keeps [`Handle`](super::Handle) and [`Handles`](super::Handles)
@@ -252,5 +259,285 @@ impl<'gc> Mutation<'gc> {
             Some(objects) => objects,
             None => panic!("get_disjoint_mut: two handles point at the same object"),
         }
+    }
+}
+
+impl<'gc> Mutation<'gc> {
+    /// One object written while every other object of the heap is read:
+    /// the object of `handle`, exclusively, and [`Others`], which reads any
+    /// object but that one (checked at run time, by address, for each
+    /// handle it is given) and allocates.
+    ///
+    /// `mc[gc]` borrows the token exclusively, so a method that updates
+    /// one object cannot read another through the same token (a node
+    /// whose value comes from its inputs, an entity steering towards
+    /// another, a probe reading its target). With `split_mut`, the method
+    /// takes `(&mut self, others: Others<'_, 'gc>)` and reads what it
+    /// needs: the object's own handles can be walked while the others are
+    /// read (`for &input in &self.inputs { others[input] }`), with no copy
+    /// of the handle list. Reading the split-off object through `others`
+    /// panics ([`get`](Others::get) returns `None`), as a `RefCell`
+    /// borrowed mutably would.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// trait Node<'gc> {
+    ///     fn value(&self) -> f64;
+    ///     fn update(&mut self, others: Others<'_, 'gc>);
+    /// }
+    ///
+    /// #[derive(Managed)]
+    /// struct Constant(f64);
+    ///
+    /// #[derive(Managed)]
+    /// struct Sum<'gc> {
+    ///     inputs: Vec<GcDyn<'gc, dyn Node<'gc>>>,
+    ///     total: f64,
+    ///     updates: u32,
+    /// }
+    ///
+    /// impl<'gc> Node<'gc> for Constant {
+    ///     fn value(&self) -> f64 { self.0 }
+    ///     fn update(&mut self, _: Others<'_, 'gc>) {}
+    /// }
+    ///
+    /// impl<'gc> Node<'gc> for Sum<'gc> {
+    ///     fn value(&self) -> f64 { self.total }
+    ///     fn update(&mut self, others: Others<'_, 'gc>) {
+    ///         // Its own list, walked while the inputs are read.
+    ///         self.total = self.inputs.iter().map(|&input| others[input].value()).sum();
+    ///         self.updates += 1;
+    ///     }
+    /// }
+    ///
+    /// #[derive(Managed)]
+    /// struct Graph<'gc> {
+    ///     order: Vec<GcDyn<'gc, dyn Node<'gc>>>,
+    /// }
+    ///
+    /// let mut heap: Heap<Graph<'static>> = Heap::new(|mc| {
+    ///     let a = unsize!(Gc::new(mc, Constant(2.0)) => dyn Node<'_>);
+    ///     let b = unsize!(Gc::new(mc, Constant(3.0)) => dyn Node<'_>);
+    ///     let ab = Sum { inputs: vec![a, b], total: 0.0, updates: 0 };
+    ///     let ab = unsize!(Gc::new(mc, ab) => dyn Node<'_>);
+    ///     let out = Sum { inputs: vec![ab, a], total: 0.0, updates: 0 };
+    ///     let out = unsize!(Gc::new(mc, out) => dyn Node<'_>);
+    ///     Graph { order: vec![a, b, ab, out] }
+    /// });
+    /// let value = heap.mutate(|mc, graph| {
+    ///     for &node in &graph.order {
+    ///         let (node, others) = mc.split_mut(node);
+    ///         node.update(others);
+    ///     }
+    ///     mc[graph.order[3]].value()
+    /// });
+    /// assert_eq!(value, 7.0);
+    /// ```
+    #[inline]
+    pub fn split_mut<'b, H: Handle<'gc>>(
+        &'b mut self,
+        handle: H,
+    ) -> (&'b mut H::Target, Others<'b, 'gc>) {
+        let ptr = handle.ptr();
+        let others = Others {
+            mc: NonNull::from(&*self),
+            excluded: ptr.as_ptr().cast::<u8>().addr(),
+            _borrow: PhantomData,
+        };
+        // SAFETY: 1. the object is live and stays in place while `'gc`
+        // lasts (`Handle`'s contract); 2. every reference to a heap object
+        // of this mutation borrows its token, which is borrowed for `'b`
+        // here, exclusively but for `others`; 3. `others` reaches no
+        // object at the address of this one (the invariant on
+        // `Others::excluded`), and objects do not overlap (every object
+        // has at least one granule of its own), so nothing it hands out
+        // aliases this reference.
+        (unsafe { &mut *ptr.as_ptr() }, others)
+    }
+}
+
+/// Every object of a heap but one, read (and the heap allocated in) while
+/// that one is written: the second half of [`Mutation::split_mut`].
+///
+/// It reads objects as the shared token does (`others[gc]`,
+/// [`get`](Self::get), `others[&held]`), after comparing the handle's
+/// address with the split-off object's: reading that one panics, or gives
+/// `None` from `get`. It upgrades weak handles and allocates, as the token
+/// does. `Copy`, so it can be passed on to helper functions.
+#[derive(Clone, Copy)]
+pub struct Others<'b, 'gc> {
+    /// The token, shared for `'b`: what every method reads through. A
+    /// pointer rather than a reference only so that the compiler's error
+    /// for sending an `Others` to another thread names this field, not
+    /// every field of the token.
+    ///
+    /// Invariant: made from a `&'b Mutation<'gc>` (so it is valid, and
+    /// shared, for `'b`). Invariant in `'gc`, as the token is.
+    mc: NonNull<Mutation<'gc>>,
+    /// The address of the object handed out mutably with this value.
+    ///
+    /// Invariant: no method hands out a reference to the object at this
+    /// address (each compares the handle's address with it first), so the
+    /// references it hands out never alias the split-off one.
+    excluded: usize,
+    /// The borrow of the token.
+    _borrow: PhantomData<&'b ()>,
+}
+
+impl<'b, 'gc> Others<'b, 'gc> {
+    /// The token, shared.
+    #[inline(always)]
+    fn mc(&self) -> &'b Mutation<'gc> {
+        // SAFETY: made from a `&'b Mutation<'gc>` (invariant on `mc`).
+        unsafe { self.mc.as_ref() }
+    }
+
+    /// The object of `handle` (a `Gc` or a `GcDyn`), or `None` if it is
+    /// the object split off.
+    #[inline]
+    #[must_use]
+    pub fn get<H: Handle<'gc>>(&self, handle: H) -> Option<&'b H::Target> {
+        // SAFETY: `Handle`'s contract.
+        unsafe { self.get_at(handle.ptr()) }
+    }
+
+    /// The object at `ptr`, or `None` if it is the object split off.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` points at a live object of the heap branded `'gc`, which
+    /// stays in place while `'gc` lasts.
+    #[inline]
+    unsafe fn get_at<U: ?Sized>(&self, ptr: NonNull<U>) -> Option<&'b U> {
+        if ptr.as_ptr().cast::<u8>().addr() == self.excluded {
+            return None;
+        }
+        // SAFETY: 1. the object is live and stays in place while `'gc`
+        // lasts (caller); 2. it is not the object split off (just checked,
+        // the invariant on `excluded`), and objects do not overlap, so no
+        // `&mut` to it is live: the only one `split_mut` handed out is to
+        // that object, and the token is otherwise borrowed shared for `'b`.
+        Some(unsafe { &*ptr.as_ptr() })
+    }
+
+    /// The object at `ptr`, or a panic at the caller's line if it is the
+    /// object split off.
+    ///
+    /// # Safety
+    ///
+    /// As [`get_at`](Self::get_at).
+    #[inline]
+    #[track_caller]
+    unsafe fn read_at<U: ?Sized>(&self, ptr: NonNull<U>) -> &'b U {
+        // SAFETY: forwarded caller contract.
+        match unsafe { self.get_at(ptr) } {
+            Some(object) => object,
+            None => split_off(),
+        }
+    }
+
+    /// The object `weak` points at, if it is alive ([`GcWeak::upgrade`]).
+    #[inline]
+    #[must_use]
+    pub fn upgrade<T>(&self, weak: GcWeak<'gc, T>) -> Option<Gc<'gc, T>> {
+        weak.upgrade(self.mc())
+    }
+
+    /// The object `weak` points at, if it is alive
+    /// ([`GcDynWeak::upgrade`]).
+    #[inline]
+    #[must_use]
+    pub fn upgrade_dyn<T: ?Sized>(&self, weak: GcDynWeak<'gc, T>) -> Option<GcDyn<'gc, T>> {
+        weak.upgrade(self.mc())
+    }
+
+    /// The object `held` holds, as a handle of this mutation
+    /// ([`Mutation::fetch`]).
+    ///
+    /// # Panics
+    ///
+    /// If `held` belongs to another heap.
+    #[inline]
+    #[track_caller]
+    pub fn fetch<T: Rootable>(&self, held: &Held<T>) -> Gc<'gc, T::Root<'gc>> {
+        self.mc().fetch(held)
+    }
+
+    /// Moves `value` into the heap ([`Gc::new`]).
+    ///
+    /// # Panics
+    ///
+    /// As [`Mutation::alloc`].
+    #[inline]
+    #[track_caller]
+    pub fn alloc<T: Managed + 'gc>(&self, value: T) -> Gc<'gc, T> {
+        self.mc().alloc(value)
+    }
+}
+
+/// The panic of reading the split-off object through [`Others`].
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn split_off() -> ! {
+    panic!("the object written through `split_mut` was read through its `Others`")
+}
+
+/// `others[gc]`: the object, read.
+///
+/// # Panics
+///
+/// If it is the object split off (at the caller's line).
+impl<'gc, T> Index<Gc<'gc, T>> for Others<'_, 'gc> {
+    type Output = T;
+
+    #[inline]
+    #[track_caller]
+    fn index(&self, gc: Gc<'gc, T>) -> &T {
+        // SAFETY: the field invariant of `Gc`.
+        unsafe { self.read_at(gc.ptr()) }
+    }
+}
+
+/// `others[gc_dyn]`: the object, read.
+///
+/// # Panics
+///
+/// If it is the object split off (at the caller's line).
+impl<'gc, T: ?Sized> Index<GcDyn<'gc, T>> for Others<'_, 'gc> {
+    type Output = T;
+
+    #[inline]
+    #[track_caller]
+    fn index(&self, gc: GcDyn<'gc, T>) -> &T {
+        // SAFETY: the field invariant of `GcDyn`.
+        unsafe { self.read_at(gc.ptr()) }
+    }
+}
+
+/// `others[&held]`: the object `held` holds, read.
+///
+/// # Panics
+///
+/// If it is the object split off, or `held` belongs to another heap (at
+/// the caller's line).
+impl<'gc, T: Rootable> Index<&Held<T>> for Others<'_, 'gc> {
+    type Output = T::Root<'gc>;
+
+    #[inline]
+    #[track_caller]
+    fn index(&self, held: &Held<T>) -> &T::Root<'gc> {
+        let gc = self.fetch(held);
+        // SAFETY: the field invariant of `Gc`.
+        unsafe { self.read_at(gc.ptr()) }
+    }
+}
+
+impl fmt::Debug for Others<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Others")
+            .field("split_off", &(self.excluded as *const u8))
+            .finish_non_exhaustive()
     }
 }
