@@ -315,7 +315,7 @@ pub mod prelude {
     pub use crate::drop_arena::{DropArena, DropBox};
 
     pub use crate::heap::{
-        Gc, GcDyn, GcDynWeak, GcWeak, Heap, Held, Mutation, Others, Pacing, Rootable,
+        Downcast, Gc, GcDyn, GcDynWeak, GcWeak, Heap, Held, Mutation, Others, Pacing, Rootable,
     };
     pub use crate::unsize;
 

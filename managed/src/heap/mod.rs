@@ -194,7 +194,11 @@
 //! and follows its object like a `Gc`. A trait that names the brand lets
 //! its objects hold handles; inside a struct with `'gc`, `dyn Trait` means
 //! `dyn Trait + 'gc`. [`GcDyn::downgrade`] gives a weak one, a
-//! [`GcDynWeak`].
+//! [`GcDynWeak`]. A trait with the supertrait [`Downcast<'gc>`](Downcast)
+//! lets its handles be turned back into their objects' types:
+//! `component.downcast::<Camera<'static>>(mc)` is a `Gc<'gc, Camera<'gc>>`
+//! if the object is a camera (the type is named at the placeholder
+//! brand, as for a root or a [`Held`]); see [`GcDyn::downcast`].
 //!
 //! A method that takes `&mut self` runs with the token borrowed
 //! exclusively (`mc[h].update()` on `&mut mc`), so it reaches no other
@@ -326,5 +330,6 @@ pub use arena::{Heap, HeapStats, Mutation, Pacing};
 pub use gc::{Gc, GcDyn, GcDynWeak, GcWeak};
 pub use held::Held;
 pub use raw::disjoint::{Handle, Handles, Others};
+pub use raw::downcast::Downcast;
 pub use raw::{CollectStats, GcKind};
 pub use rootable::Rootable;

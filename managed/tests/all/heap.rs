@@ -1737,8 +1737,8 @@ fn node_value<'gc>(id: u64, name: &str) -> Node<'gc> {
 // ------------------------------------------------------------ trait objects
 
 /// A behaviour that objects of several types share; it names the brand,
-/// so its objects can hold handles.
-trait Component<'gc> {
+/// so its objects can hold handles, and can be downcast.
+trait Component<'gc>: Downcast<'gc> {
     fn name(&self) -> String;
     /// The sum of the values this component reaches through its handles.
     fn total(&self, mc: &Mutation<'gc>) -> u64;
@@ -1988,6 +1988,79 @@ fn trait_objects_follow_their_objects_through_slides_and_evacuations() {
         rest.iter().filter(|&&id| id < 100_000).count(),
         N as usize / 2
     );
+}
+
+/// Claims to be a counter at every brand (its `Rootable` maps to
+/// `Counter`), but is not `Counter` itself.
+struct Impostor;
+
+impl Rootable for Impostor {
+    type Root<'gc> = Counter;
+}
+
+/// Trait objects downcast to the type they were made from, and to no
+/// other, after collections have slid and evacuated them; the handle a
+/// downcast gives reads and writes the object itself. A type whose
+/// `Rootable` merely maps to `Counter` is not `Counter`.
+#[test]
+fn trait_objects_downcast_to_their_own_type_only() {
+    const N: u64 = if cfg!(miri) { 30 } else { 300 };
+    let mut heap: Heap<Components<'static>> = Heap::with_chunk_size(4096, |_| Components {
+        all: Vec::new(),
+        enabled: HashSet::new(),
+        table: None,
+    });
+    heap.mutate(|mc, c| {
+        for i in 0..N {
+            let _ = component(mc, 1_000_000 + i);
+            c.all.push(component(mc, i));
+        }
+    });
+    let before: Vec<usize> = heap.read(|_, c| c.all.iter().map(|h| h.as_ptr().addr()).collect());
+    heap.collect();
+    let after: Vec<usize> = heap.read(|_, c| c.all.iter().map(|h| h.as_ptr().addr()).collect());
+    assert!(
+        before.iter().zip(&after).filter(|(b, a)| b != a).count() > N as usize / 2,
+        "moved"
+    );
+    take_dropped();
+    heap.mutate(|mc, c| {
+        let mut kinds = [0usize; 3];
+        for (i, &comp) in (0u64..).zip(&c.all) {
+            let counter = comp.downcast::<Counter>(mc);
+            let group = comp.downcast::<Group<'static>>(mc);
+            let big = comp.downcast::<Big>(mc);
+            assert_eq!(
+                [counter.is_some(), group.is_some(), big.is_some()],
+                [
+                    i % 11 != 10 && i % 5 != 4,
+                    i % 11 != 10 && i % 5 == 4,
+                    i % 11 == 10
+                ],
+                "component {i}"
+            );
+            assert!(comp.downcast::<Impostor>(mc).is_none());
+            assert!(!comp.is::<String>(mc));
+            if let Some(counter) = counter {
+                assert_eq!(mc[counter].probe.id, i);
+                let before = mc[comp].total(mc);
+                mc[counter].count += 10;
+                assert_eq!(mc[comp].total(mc), before + 10);
+                kinds[0] += 1;
+            }
+            if let Some(group) = group {
+                assert_eq!(mc[group].probe.id, i);
+                assert_eq!(mc[group].parts.len(), 2);
+                assert!(mc[group].parts.iter().all(|p| p.is::<Counter>(mc)));
+                kinds[1] += 1;
+            }
+            if let Some(big) = big {
+                assert_eq!(mc[big].words[159], i);
+                kinds[2] += 1;
+            }
+        }
+        assert!(kinds.iter().all(|&k| k > 0), "{kinds:?}");
+    });
 }
 
 #[test]

@@ -63,6 +63,7 @@ use super::arena::Pacing;
 
 mod arena;
 pub(super) mod disjoint;
+pub(super) mod downcast;
 pub(super) mod gc;
 pub(super) mod held;
 

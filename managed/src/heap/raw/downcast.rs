@@ -1,0 +1,152 @@
+//! [`GcDyn::downcast`]: a trait-object handle back to its object's type,
+//! for traits that have [`Downcast`] as a supertrait.
+//!
+//! An object's type carries the brand (`Camera<'gc>`), so `Any` and
+//! `TypeId` cannot name it; its placeholder form (`Camera<'static>`, the
+//! type a heap's root or a [`Held`](crate::heap::Held) names) can. The
+//! sealed trait [`Downcast`] gives every object whose type `T` maps to a
+//! placeholder `P = T::Root<'static>` with `P::Root<'gc> == T` a method
+//! returning `TypeId::of::<P>()`; a downcast to `R` compares it with
+//! `TypeId::of::<R>()`. Equal ids mean `R == P`, so `R::Root<'gc> ==
+//! P::Root<'gc> == T`: the handle's object is an `R::Root<'gc>`, by the
+//! type checker's own equalities, whatever the `Rootable` impls say.
+
+use core::any::TypeId;
+
+use crate::heap::{Gc, GcDyn, Mutation, Rootable};
+
+mod sealed {
+    /// Keeps [`Downcast`](super::Downcast) implemented by its blanket impl
+    /// only: its method is the whole safety argument of a downcast.
+    pub trait Sealed<'gc> {}
+}
+
+/// The supertrait that lets a trait's objects be downcast:
+/// `trait Component<'gc>: Downcast<'gc> { .. }` gives
+/// `GcDyn<'gc, dyn Component<'gc>>` its [`downcast`](GcDyn::downcast) and
+/// [`is`](GcDyn::is).
+///
+/// Every type `#[derive(Managed)]` derives for (with generics without
+/// lifetime bounds) implements it, as do the std and leaf types the crate
+/// makes `Rootable`; it is implemented by one blanket impl, for every `T`
+/// whose placeholder form `T::Root<'static>` is `'static` and maps back to
+/// `T` at the brand `'gc`. Sealed: no other impl can exist.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be downcast in the heap branded `'gc`",
+    label = "not `Downcast`",
+    note = "a trait object is `Downcast` when its trait has the supertrait: \
+            `trait Component<'gc>: Downcast<'gc> {{ .. }}`",
+    note = "the objects of such a trait must be `Rootable` at the brand: \
+            write `#[derive(Managed)]` on their type (generics without lifetime bounds)"
+)]
+pub trait Downcast<'gc>: sealed::Sealed<'gc> {
+    /// `TypeId::of::<Self::Root<'static>>()`: the id of the placeholder
+    /// form of the object's type.
+    #[doc(hidden)]
+    fn __placeholder_type_id(&self) -> TypeId;
+}
+
+impl<'gc, T> sealed::Sealed<'gc> for T
+where
+    T: Rootable,
+    T::Root<'static>: Rootable<Root<'gc> = T> + 'static,
+{
+}
+
+impl<'gc, T> Downcast<'gc> for T
+where
+    T: Rootable,
+    T::Root<'static>: Rootable<Root<'gc> = T> + 'static,
+{
+    #[inline]
+    fn __placeholder_type_id(&self) -> TypeId {
+        TypeId::of::<T::Root<'static>>()
+    }
+}
+
+impl<'gc, T: ?Sized> GcDyn<'gc, T> {
+    /// The object as its own type, `R` at the brand `'gc` (`R` names it at
+    /// the placeholder brand, as a heap's root type or a `Held` does:
+    /// `downcast::<Camera<'static>>` gives a `Gc<'gc, Camera<'gc>>`), or
+    /// `None` if the object is of another type.
+    ///
+    /// The trait must have the supertrait [`Downcast<'gc>`](Downcast).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// trait Component<'gc>: Downcast<'gc> {
+    ///     fn name(&self) -> &str;
+    /// }
+    ///
+    /// #[derive(Managed)]
+    /// struct Camera<'gc> {
+    ///     zoom: f32,
+    ///     target: Option<Gc<'gc, String>>,
+    /// }
+    ///
+    /// #[derive(Managed)]
+    /// struct Light {
+    ///     lumens: u32,
+    /// }
+    ///
+    /// impl<'gc> Component<'gc> for Camera<'gc> {
+    ///     fn name(&self) -> &str { "camera" }
+    /// }
+    ///
+    /// impl<'gc> Component<'gc> for Light {
+    ///     fn name(&self) -> &str { "light" }
+    /// }
+    ///
+    /// #[derive(Managed)]
+    /// struct Scene<'gc> {
+    ///     components: Vec<GcDyn<'gc, dyn Component<'gc>>>,
+    /// }
+    ///
+    /// let mut heap: Heap<Scene<'static>> = Heap::new(|mc| {
+    ///     let camera = Gc::new(mc, Camera { zoom: 1.0, target: None });
+    ///     let light = Gc::new(mc, Light { lumens: 800 });
+    ///     Scene { components: vec![unsize!(camera => dyn Component<'_>), unsize!(light => dyn Component<'_>)] }
+    /// });
+    /// heap.mutate(|mc, scene| {
+    ///     for &c in &scene.components {
+    ///         if let Some(camera) = c.downcast::<Camera<'static>>(mc) {
+    ///             mc[camera].zoom *= 2.0;
+    ///         }
+    ///     }
+    ///     let [camera, light] = [scene.components[0], scene.components[1]];
+    ///     assert!(camera.is::<Camera<'static>>(mc) && !camera.is::<Light>(mc));
+    ///     assert_eq!(light.downcast::<Light>(mc).map(|l| mc[l].lumens), Some(800));
+    ///     assert_eq!(camera.downcast::<Camera<'static>>(mc).map(|c| mc[c].zoom), Some(2.0));
+    /// });
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn downcast<R>(self, mc: &Mutation<'gc>) -> Option<Gc<'gc, R::Root<'gc>>>
+    where
+        T: Downcast<'gc>,
+        R: Rootable + 'static,
+    {
+        if !self.is::<R>(mc) {
+            return None;
+        }
+        // SAFETY: the object's `Downcast` impl is the blanket one (sealed),
+        // so it returned `TypeId::of::<P>()` for the object's type `O`,
+        // where `P = O::Root<'static>` and `P::Root<'gc> == O`. The ids are
+        // equal, so `R == P` and `R::Root<'gc> == O`: the address (the
+        // start of a live object of this heap, the field invariant of
+        // `GcDyn`) is that of a live `R::Root<'gc>`, as `Gc` requires.
+        Some(unsafe { Gc::from_ptr(self.ptr().cast()) })
+    }
+
+    /// Whether the object is of the type `R` names (at the placeholder
+    /// brand, as for [`downcast`](Self::downcast)).
+    #[inline]
+    #[must_use]
+    pub fn is<R: Rootable + 'static>(self, mc: &Mutation<'gc>) -> bool
+    where
+        T: Downcast<'gc>,
+    {
+        Downcast::__placeholder_type_id(self.get(mc)) == TypeId::of::<R>()
+    }
+}
