@@ -309,6 +309,68 @@
 //!
 //! `docs/notes/heap.md` has the full argument and the collector's design.
 //!
+//! # Writing helper functions
+//!
+//! - **Name the brand in a `fn`.** A helper takes the token and handles
+//!   with one lifetime parameter: `fn link<'gc>(mc: &mut Mutation<'gc>,
+//!   from: Gc<'gc, Node<'gc>>, to: Gc<'gc, Node<'gc>>)`. Inside a
+//!   `mutate` closure the brand has no name, and `'_` in a closure's
+//!   parameter type (`|n: Gc<'_, Node<'_>>|`) is a fresh lifetime, not the
+//!   brand: the compiler then reports that a lifetime "may not live long
+//!   enough" or that borrowed data "escapes" the closure, about lifetimes
+//!   the program never wrote. A closure handed to an iterator adapter
+//!   needs no annotation (`nodes.iter().map(|&n| mc[n].value)`: the type
+//!   flows in from the items); one stored and called later is a `fn`
+//!   with `<'gc>` instead.
+//! - **Keep the heap apart from the state its mutations read.**
+//!   `self.heap.mutate(|mc, root| self.selected(mc))` borrows `self`
+//!   twice. Borrow the fields one by one (`let Editor { heap, selection,
+//!   .. } = self;`), or keep the heap in a struct of its own and pass the
+//!   rest to the closure.
+//! - **Say which `Held` you make.** `mc.hold(gc)` names the held type at
+//!   the placeholder brand, which the compiler cannot always infer from
+//!   `gc` alone: write `let h: Held<Node<'static>> = mc.hold(gc)` (or
+//!   `mc.hold::<Node<'static>>(gc)`) where the use does not say it.
+//!
+//! ```
+//! use managed::prelude::*;
+//!
+//! #[derive(Managed)]
+//! struct Node<'gc> {
+//!     value: i64,
+//!     inputs: Vec<Gc<'gc, Node<'gc>>>,
+//! }
+//!
+//! /// A helper names the brand once.
+//! fn connect<'gc>(mc: &mut Mutation<'gc>, from: Gc<'gc, Node<'gc>>, to: Gc<'gc, Node<'gc>>) {
+//!     mc[to].inputs.push(from);
+//! }
+//!
+//! struct Editor {
+//!     heap: Heap<Vec<Gc<'static, Node<'static>>>>,
+//!     selection: Vec<Held<Node<'static>>>,
+//! }
+//!
+//! impl Editor {
+//!     fn total_of_selection(&mut self) -> i64 {
+//!         let Editor { heap, selection } = self;
+//!         heap.mutate(|mc, _| selection.iter().map(|held| mc[held].value).sum())
+//!     }
+//! }
+//!
+//! let mut editor = Editor { heap: Heap::new(|_| Vec::new()), selection: Vec::new() };
+//! editor.selection = editor.heap.mutate(|mc, nodes| {
+//!     let a = Gc::new(mc, Node { value: 2, inputs: Vec::new() });
+//!     let b = Gc::new(mc, Node { value: 3, inputs: Vec::new() });
+//!     connect(mc, a, b);
+//!     nodes.extend([a, b]);
+//!     // The handles' type, brand included, flows in from the array.
+//!     assert_eq!([a, b].map(|n| mc[n].inputs.len()), [0, 1]);
+//!     vec![mc.hold(a), mc.hold(b)]
+//! });
+//! assert_eq!(editor.total_of_selection(), 5);
+//! ```
+//!
 //! # Collecting during a long computation
 //!
 //! A collection runs between mutations only: inside one, handles held in
