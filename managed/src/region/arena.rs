@@ -11,7 +11,7 @@ use crate::error::{AllocError, AllocValueError};
 use crate::stats::SpaceStats;
 use crate::visit::Managed;
 
-use super::forward::Forward;
+use super::forward::{Forward, Shared};
 use super::item::Item;
 use super::raw::{GRANULE, RawRegion};
 use super::token::{Rebrand, Token};
@@ -257,8 +257,106 @@ impl<'id, const N: usize> Arena<'id, N> {
         self.share_item(item)
     }
 
+    /// Copies `src` into a shared slice that the arena owns, reached
+    /// through the returned [`Forward`], and that can grow and shrink
+    /// ([`resize_shared`](Self::resize_shared)) while every copy of the
+    /// `Forward` keeps reaching it: a line of text in an editor, a list of
+    /// a node's neighbours. The length is stored with the elements (one
+    /// word before them), so the `Forward` stays 8 bytes.
+    ///
+    /// The elements are `Copy` (nothing to drop), aligned to at most 8
+    /// bytes (checked at compile time).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// make_guard!(guard);
+    /// let (mut arena, mut state) = Arena::<0>::with_capacity(guard, 4096);
+    /// let line = arena.alloc_shared_slice(&state, b"hello")?;
+    /// let other = arena.alloc_shared_slice(&state, b"another line")?;
+    /// let cursor = line; // a copy, held elsewhere
+    ///
+    /// // Grown past its space: it moves, and every copy follows.
+    /// arena.resize_shared(&state, line, 12, b'!')?;
+    /// arena[line][5..].copy_from_slice(b", world");
+    /// assert_eq!(&arena[cursor], b"hello, world");
+    /// arena.resize_shared(&state, line, 5, 0)?; // shrunk in place
+    /// assert_eq!(&arena[cursor], b"hello");
+    ///
+    /// assert!(arena.remove_slice(other));
+    /// arena.compact_in_place(&mut state);
+    /// assert_eq!(arena.detailed_stats().hole_bytes, 0);
+    /// assert_eq!(arena.get(cursor), Some(&b"hello"[..]));
+    /// assert!(!arena.contains(other));
+    /// # Ok::<(), AllocError>(())
+    /// ```
+    ///
+    /// Elements aligned to more than 8 bytes stop the build:
+    ///
+    /// ```compile_fail
+    /// use managed::prelude::*;
+    ///
+    /// #[derive(Clone, Copy)]
+    /// #[repr(align(16))]
+    /// struct Wide(u64);
+    ///
+    /// make_guard!(guard);
+    /// let (arena, state) = Arena::<0>::with_capacity(guard, 1024);
+    /// let _ = arena.alloc_shared_slice(&state, &[Wide(1)]);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`alloc`](Self::alloc).
+    pub fn alloc_shared_slice<T: Copy + 'id>(
+        &self,
+        state: &State<'id>,
+        src: &[T],
+    ) -> Result<Forward<'id, [T]>, AllocError> {
+        let _ = state;
+        self.share_slice(src)
+    }
+
+    /// Changes the length of the shared slice `forward` refers to, filling
+    /// new elements with `value`. It shrinks in place (the space it gives
+    /// up is reclaimed by the next compaction), grows in place within the
+    /// granules it holds, and otherwise moves to fresh space at the top
+    /// of the region, leaving its old space to the next compaction; every
+    /// `Forward` to it follows.
+    ///
+    /// # Errors
+    ///
+    /// As [`alloc`](Self::alloc), when it must move and the region has no
+    /// room: then nothing changed.
+    ///
+    /// # Panics
+    ///
+    /// If the slice was removed (at the caller's line).
+    #[track_caller]
+    pub fn resize_shared<T: Copy>(
+        &mut self,
+        state: &State<'id>,
+        forward: Forward<'id, [T]>,
+        new_len: usize,
+        value: T,
+    ) -> Result<(), AllocError> {
+        let _ = state;
+        match self.resize_slice(forward, new_len, value) {
+            Some(result) => result,
+            None => removed(),
+        }
+    }
+
+    /// Removes a shared slice; false if it was already removed (through
+    /// another copy of the `Forward`).
+    #[inline]
+    pub fn remove_slice<T: Copy>(&mut self, forward: Forward<'id, [T]>) -> bool {
+        self.take_slice(forward)
+    }
+
     /// Removes a shared object, returning its value, or `None` if it was
-    /// already freed (through another copy of the `Forward`).
+    /// already freed (through another copy of the `Forward`). A shared
+    /// slice is removed with [`remove_slice`](Self::remove_slice).
     #[inline]
     pub fn remove<T>(&mut self, forward: Forward<'id, T>) -> Option<T> {
         self.take_shared(forward)
@@ -267,21 +365,21 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// Whether the shared object `forward` refers to is still alive (not
     /// removed).
     #[inline]
-    pub fn contains<T>(&self, forward: Forward<'id, T>) -> bool {
+    pub fn contains<T: ?Sized + Shared>(&self, forward: Forward<'id, T>) -> bool {
         forward.live_addr(self).is_some()
     }
 
     /// The shared object `forward` refers to, or `None` if it was removed
     /// (the same as [`Forward::get`]).
     #[inline]
-    pub fn get<T>(&self, forward: Forward<'id, T>) -> Option<&T> {
+    pub fn get<T: ?Sized + Shared>(&self, forward: Forward<'id, T>) -> Option<&T> {
         forward.get(self)
     }
 
     /// The shared object `forward` refers to, mutably, or `None` if it was
     /// removed (the same as [`Forward::get_mut`]).
     #[inline]
-    pub fn get_mut<T>(&mut self, forward: Forward<'id, T>) -> Option<&mut T> {
+    pub fn get_mut<T: ?Sized + Shared>(&mut self, forward: Forward<'id, T>) -> Option<&mut T> {
         forward.get_mut(self)
     }
 
@@ -575,7 +673,7 @@ where
 ///
 /// If the object was removed (at the caller's line); `get` returns `None`
 /// instead.
-impl<'id, T, const N: usize> Index<Forward<'id, T>> for Arena<'id, N> {
+impl<'id, T: ?Sized + Shared, const N: usize> Index<Forward<'id, T>> for Arena<'id, N> {
     type Output = T;
 
     #[inline]
@@ -594,7 +692,7 @@ impl<'id, T, const N: usize> Index<Forward<'id, T>> for Arena<'id, N> {
 /// # Panics
 ///
 /// If the object was removed (at the caller's line).
-impl<'id, T, const N: usize> IndexMut<Forward<'id, T>> for Arena<'id, N> {
+impl<'id, T: ?Sized + Shared, const N: usize> IndexMut<Forward<'id, T>> for Arena<'id, N> {
     #[inline]
     #[track_caller]
     fn index_mut(&mut self, forward: Forward<'id, T>) -> &mut T {

@@ -7,29 +7,29 @@ use core::cmp::Ordering;
 use core::fmt;
 use core::hash::{Hash, Hasher};
 
-pub use super::raw::forward::Forward;
+pub use super::raw::forward::{Forward, Shared};
 
-impl<T> Clone for Forward<'_, T> {
+impl<T: ?Sized> Clone for Forward<'_, T> {
     #[inline]
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<T> Copy for Forward<'_, T> {}
+impl<T: ?Sized> Copy for Forward<'_, T> {}
 
-impl<T> PartialEq for Forward<'_, T> {
+impl<T: ?Sized> PartialEq for Forward<'_, T> {
     fn eq(&self, other: &Self) -> bool {
         self.index() == other.index() && self.generation() == other.generation()
     }
 }
 
-impl<T> Eq for Forward<'_, T> {}
+impl<T: ?Sized> Eq for Forward<'_, T> {}
 
 /// Hashes the cell and generation, which compaction never changes: a
 /// `Forward` is a stable key for a map or set of shared objects (a cache per
 /// line, a set of marked objects) that survives every compaction.
-impl<T> Hash for Forward<'_, T> {
+impl<T: ?Sized> Hash for Forward<'_, T> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         (self.index(), self.generation()).hash(state);
     }
@@ -38,19 +38,19 @@ impl<T> Hash for Forward<'_, T> {
 /// Orders by cell, then generation: a stable order (for a `BTreeMap` key or
 /// a sort) that compaction never changes, but not the objects' order in
 /// the region.
-impl<T> PartialOrd for Forward<'_, T> {
+impl<T: ?Sized> PartialOrd for Forward<'_, T> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl<T> Ord for Forward<'_, T> {
+impl<T: ?Sized> Ord for Forward<'_, T> {
     fn cmp(&self, other: &Self) -> Ordering {
         (self.index(), self.generation()).cmp(&(other.index(), other.generation()))
     }
 }
 
-impl<T> fmt::Debug for Forward<'_, T> {
+impl<T: ?Sized> fmt::Debug for Forward<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Forward")
             .field("cell", &self.index())

@@ -20,7 +20,9 @@
 //!    the compaction (and the arena's `'id` brand keeps it out of any other
 //!    arena);
 //! 3. a [`Forward`] survives compaction without tokenizing: the compactor
-//!    updates its cell, and reading through it borrows the arena.
+//!    updates its cell, and reading through it borrows the arena. It
+//!    refers to a value of any sized type, or to a slice of `Copy`
+//!    elements that can grow and shrink (`Forward<'id, [T]>`).
 //!
 //! ```
 //! use managed::prelude::*;
@@ -61,7 +63,11 @@
 //! stably (map keys, sets), and follow their objects through every
 //! compaction with nothing to tokenize, so compaction is one call in a
 //! method, [`Arena::compact_in_place`]. Objects that a shared object
-//! points at are shared too (a shared object cannot hold an item). The
+//! points at are shared too (a shared object cannot hold an item). A
+//! shared object whose length changes (a line's text, a node's list of
+//! neighbours) is a shared slice: [`Arena::alloc_shared_slice`] makes
+//! one, [`Arena::resize_shared`] grows or shrinks it in place or moves
+//! it, and every `Forward` to it follows. The
 //! brand `'id` of a struct's arena comes from a [`Guard`](crate::Guard)
 //! that the struct's constructor takes:
 //!
@@ -184,7 +190,7 @@ mod raw;
 mod token;
 
 pub use arena::{Arena, Compacting, RegionStats, State};
-pub use forward::Forward;
+pub use forward::{Forward, Shared};
 pub use item::Item;
 pub use token::{Rebrand, Token};
 

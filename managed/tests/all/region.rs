@@ -1493,3 +1493,64 @@ fn index_of_a_removed_object_panics() -> Res {
     assert_eq!(arena[reused], 2);
     Ok(())
 }
+
+/// Shared slices grow (in place within their granules, else moved) and
+/// shrink (in place) while copies of their `Forward`s, kept in a map and
+/// in another shared slice, keep reaching them, through compactions; a
+/// slice too large for the region is refused with nothing changed.
+#[test]
+fn shared_slices_grow_shrink_and_move_under_every_forward() -> Res {
+    use std::collections::HashMap;
+    make_guard!(guard);
+    let (mut arena, mut state) = Arena::<0>::with_capacity(guard, 8192);
+    let rounds = if cfg!(miri) { 20 } else { 200 };
+    let mut rng = SplitMix(11);
+    let mut lines: Vec<Forward<'_, [u32]>> = Vec::new();
+    let mut model: HashMap<Forward<'_, [u32]>, Vec<u32>> = HashMap::new();
+    for i in 0..8u32 {
+        let line = arena.alloc_shared_slice(&state, &[i; 3])?;
+        lines.push(line);
+        model.insert(line, vec![i; 3]);
+    }
+    // An index of the lines, itself a shared slice of `Forward`s.
+    let index = arena.alloc_shared_slice(&state, &lines)?;
+    let mut moved = 0;
+    for round in 0..rounds {
+        let line = lines[rng.below(lines.len())];
+        let len = rng.below(24);
+        let before = arena[line].as_ptr().addr();
+        arena.resize_shared(&state, line, len, round)?;
+        let entry = model.get_mut(&line).unwrap();
+        entry.resize(len, round);
+        if len > 0 && arena[line].as_ptr().addr() != before {
+            moved += 1;
+        }
+        if let Some(last) = arena[line].last_mut() {
+            *last += 1;
+            *entry.last_mut().unwrap() += 1;
+        }
+        if arena.detailed_stats().hole_bytes > 2048 {
+            arena.compact_in_place(&mut state);
+            assert_eq!(arena.detailed_stats().hole_bytes, 0);
+        }
+        for (&line, expected) in &model {
+            assert_eq!(arena[line], expected[..], "round {round}");
+        }
+        assert_eq!(arena[index], lines[..]);
+    }
+    assert!(moved > 0, "some resizes moved their slice");
+    // Too large: refused, the slice unchanged.
+    let line = lines[0];
+    let was = arena[line].to_vec();
+    assert!(matches!(
+        arena.resize_shared(&state, line, 1 << 20, 0),
+        Err(AllocError::Full { .. })
+    ));
+    assert_eq!(arena[line], was[..]);
+    // Removing frees the slice for good, whatever copies remain.
+    assert!(arena.remove_slice(line));
+    assert_eq!(arena.get(line), None);
+    assert!(!arena.remove_slice(line));
+    assert_eq!(arena.detailed_stats().live_objects, lines.len());
+    Ok(())
+}

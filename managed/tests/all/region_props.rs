@@ -52,6 +52,12 @@ enum Op {
         order: u64,
         drop_mask: u64,
     },
+    /// A shared slice of `len` copies of `v`.
+    SharedSlice(u8, u16),
+    /// Resizes a shared slice (growing fills with `v`).
+    ResizeShared(usize, u8, u16),
+    /// Removes a shared slice.
+    RemoveShared(usize),
     /// Tokenizes the slices and bigs with a fresh guard, compacts in place
     /// (keeping the state), checks the region is dense, and redeems them.
     CompactInPlace,
@@ -73,6 +79,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(Op::Free),
         1 => (any::<u64>(), any::<u64>()).prop_map(|(order, drop_mask)| Op::Compact { order, drop_mask }),
         1 => Just(Op::CompactInPlace),
+        1 => (0u8..40, any::<u16>()).prop_map(|(l, v)| Op::SharedSlice(l, v)),
+        2 => (any::<usize>(), 0u8..60, any::<u16>()).prop_map(|(i, l, v)| Op::ResizeShared(i, l, v)),
+        1 => any::<usize>().prop_map(Op::RemoveShared),
         1 => any::<usize>().prop_map(Op::Hold),
         1 => any::<usize>().prop_map(Op::Unhold),
         1 => any::<usize>().prop_map(Op::DropHeld),
@@ -113,6 +122,7 @@ fn run(ops: &[Op]) {
         let mut bigs: Vec<Item<'_, Big>> = Vec::new();
         let mut big_model: Vec<u64> = Vec::new();
         let mut shared: Vec<(Forward<'_, u64>, u64)> = Vec::new();
+        let mut shared_slices: Vec<(Forward<'_, [u16]>, Vec<u16>)> = Vec::new();
         for op in ops {
             match *op {
                 Op::Slice(len, v) => {
@@ -178,7 +188,11 @@ fn run(ops: &[Op]) {
                     assert!(stats.padding_bytes < 64 * (big_model.len() + held.len()).max(1));
                     assert_eq!(
                         stats.live_objects,
-                        lens.len() + big_model.len() + held.len() + shared.len()
+                        lens.len()
+                            + big_model.len()
+                            + held.len()
+                            + shared.len()
+                            + shared_slices.len()
                     );
                     let mut redeemed: Vec<Option<Item<'_, Big>>> = Vec::new();
                     redeemed.resize_with(tokens.len(), || None);
@@ -204,6 +218,39 @@ fn run(ops: &[Op]) {
                         }
                     }
                     big_model = model;
+                }
+                Op::SharedSlice(len, v) => {
+                    let model = vec![v; len as usize];
+                    if let Ok(f) = arena.alloc_shared_slice(&state, &model) {
+                        shared_slices.push((f, model));
+                    }
+                }
+                Op::ResizeShared(i, len, v) if !shared_slices.is_empty() => {
+                    let i = i % shared_slices.len();
+                    let (f, model) = &mut shared_slices[i];
+                    make_guard!(g);
+                    let ts = arena.tokenize_all(&g, slices);
+                    let tb = arena.tokenize_all(&g, bigs);
+                    let before = arena.available();
+                    match arena.resize_shared(&state, *f, len as usize, v) {
+                        Ok(()) => model.resize(len as usize, v),
+                        Err(AllocError::Full { available, .. }) => assert_eq!(available, before),
+                        Err(e) => panic!("{e}"),
+                    }
+                    slices = ts.redeem(&arena);
+                    bigs = tb.redeem(&arena);
+                }
+                Op::RemoveShared(i) if !shared_slices.is_empty() => {
+                    let i = i % shared_slices.len();
+                    let (f, _) = shared_slices.swap_remove(i);
+                    make_guard!(g);
+                    let ts = arena.tokenize_all(&g, slices);
+                    let tb = arena.tokenize_all(&g, bigs);
+                    assert!(arena.remove_slice(f));
+                    assert!(!arena.remove_slice(f));
+                    assert!(!arena.contains(f));
+                    slices = ts.redeem(&arena);
+                    bigs = tb.redeem(&arena);
                 }
                 Op::CompactInPlace => {
                     make_guard!(g);
@@ -242,10 +289,13 @@ fn run(ops: &[Op]) {
             for (f, v) in &shared {
                 assert_eq!(f.get(&arena), Some(v));
             }
+            for (f, model) in &shared_slices {
+                assert_eq!(arena.get(*f), Some(&model[..]));
+            }
             let s = arena.detailed_stats();
             assert_eq!(
                 s.live_objects,
-                lens.len() + big_model.len() + held.len() + shared.len()
+                lens.len() + big_model.len() + held.len() + shared.len() + shared_slices.len()
             );
             assert_eq!(
                 s.capacity,
@@ -261,6 +311,7 @@ fn run(ops: &[Op]) {
         drop(bigs);
         drop(slices);
         drop(shared);
+        drop(shared_slices);
         drop(arena);
         assert_eq!(BIG_LIVE.load(Relaxed) - bigs_before, held_model.len());
         drop(held);

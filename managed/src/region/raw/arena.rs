@@ -21,7 +21,9 @@ use crate::error::{AllocError, AllocValueError};
 use crate::region::{Arena, Forward, Item, Rebrand, State, Token};
 use crate::visit::Managed;
 
+use super::GRANULE;
 use super::cells::NOWHERE;
+use super::forward::SLICE_HEAD;
 use super::token::{Census, ItemToken};
 use super::{RegionCore, Visits, release};
 
@@ -219,6 +221,119 @@ impl<'id, const N: usize> Arena<'id, N> {
         }
     }
 
+    /// Copies `src` into a fresh shared slice ([`Arena::alloc_shared_slice`]):
+    /// its length, one word, then its elements, in one object.
+    pub(in crate::region) fn share_slice<T: Copy + 'id>(
+        &self,
+        src: &[T],
+    ) -> Result<Forward<'id, [T]>, AllocError> {
+        const {
+            assert!(
+                align_of::<T>() <= GRANULE,
+                "shared slices hold elements aligned to at most 8"
+            )
+        };
+        let bytes = slice_bytes::<T>(src.len())?;
+        let head = self.raw.reserve(bytes, GRANULE)?;
+        // SAFETY: 1. the fresh space holds the length word and `len`
+        // elements, aligned for both (at most 8, checked at compile time);
+        // 2. `Copy` elements are duplicated bitwise.
+        unsafe {
+            head.cast::<usize>().write(src.len());
+            let elements = head.add(SLICE_HEAD).cast::<T>();
+            core::ptr::copy_nonoverlapping(src.as_ptr(), elements.as_ptr(), src.len());
+        }
+        let place = self.raw.place(head, bytes);
+        let (index, generation) = self.raw.core().cells.acquire(place, drop_nothing);
+        // SAFETY: the cell tracks a live shared `[T]`, laid out as `Shared`
+        // for slices reads it, owned by the arena (nothing to drop).
+        Ok(unsafe { Forward::new(index, generation) })
+    }
+
+    /// The first granule and the length of a live shared slice.
+    fn slice_head<T: Copy>(&self, forward: Forward<'id, [T]>) -> Option<(NonNull<u8>, usize)> {
+        let elements = forward.live_addr(self)?;
+        // SAFETY: a shared slice's elements follow its length word, in the
+        // same object (`Shared` for slices).
+        let head = unsafe { elements.cast::<u8>().sub(SLICE_HEAD) };
+        Some((head, elements.len()))
+    }
+
+    /// Resizes a shared slice to `new_len` ([`Arena::resize_shared`]);
+    /// `None` if it was removed.
+    pub(in crate::region) fn resize_slice<T: Copy>(
+        &mut self,
+        forward: Forward<'id, [T]>,
+        new_len: usize,
+        value: T,
+    ) -> Option<Result<(), AllocError>> {
+        let (head, len) = self.slice_head(forward)?;
+        let bytes = match slice_bytes::<T>(new_len) {
+            Ok(bytes) => bytes,
+            Err(e) => return Some(Err(e)),
+        };
+        // Granules the object occupies now (past a shrink, the rest are
+        // dead), and the ones it needs.
+        let held = (SLICE_HEAD + len * size_of::<T>()).next_multiple_of(GRANULE);
+        let needed = bytes.next_multiple_of(GRANULE);
+        if needed <= held {
+            // SAFETY: 1. `&mut self` rules out any reference to the object;
+            // 2. the new elements (if any) lie in the granules it holds;
+            // 3. the granules it no longer needs are its own, below the
+            // top, and are marked dead (reclaimed by the next compaction).
+            unsafe {
+                let elements = head.add(SLICE_HEAD).cast::<T>();
+                for i in len..new_len {
+                    elements.add(i).write(value);
+                }
+                head.cast::<usize>().write(new_len);
+                if needed < held {
+                    self.raw.mark(head.add(needed), held - needed, true);
+                }
+            }
+            return Some(Ok(()));
+        }
+        let new = match self.raw.reserve(bytes, GRANULE) {
+            Ok(new) => new,
+            Err(e) => return Some(Err(e)),
+        };
+        // SAFETY: 1. `new` is fresh space for the length word and
+        // `new_len` elements, disjoint from the old object, both in this
+        // region's block; 2. `&mut self` rules out any reference to the
+        // old object, whose `len` elements are copied, then its space
+        // marked dead and counted released, and the cell pointed at the
+        // new one, so no `Forward` reads the old one again.
+        unsafe {
+            let from = head.add(SLICE_HEAD).cast::<T>();
+            let to = new.add(SLICE_HEAD).cast::<T>();
+            core::ptr::copy_nonoverlapping(from.as_ptr(), to.as_ptr(), len);
+            for i in len..new_len {
+                to.add(i).write(value);
+            }
+            new.cast::<usize>().write(new_len);
+            release(head, self.raw.tag(head).addr().get(), held);
+        }
+        let place = self.raw.place(new, bytes);
+        self.raw.core().cells.set_place(forward.index(), place);
+        Some(Ok(()))
+    }
+
+    /// Frees a shared slice ([`Arena::remove_slice`]); false if it was
+    /// already removed.
+    pub(in crate::region) fn take_slice<T: Copy>(&mut self, forward: Forward<'id, [T]>) -> bool {
+        let Some((head, len)) = self.slice_head(forward) else {
+            return false;
+        };
+        let held = (SLICE_HEAD + len * size_of::<T>()).next_multiple_of(GRANULE);
+        // SAFETY: 1. the cell tracks a live shared slice of this arena
+        // (brand and generation match) of `held` live bytes; 2. `&mut
+        // self` rules out any reference to it; 3. its space is marked dead
+        // and the cell released, so no `Forward` reads it again.
+        unsafe { release(head, self.raw.tag(head).addr().get(), held) };
+        self.raw.core().cells.release(forward.index());
+        true
+    }
+
     /// Turns an item into a single-item token ([`Arena::tokenize`]),
     /// borrowing the compaction guard for `'c`.
     ///
@@ -358,3 +473,18 @@ impl<const N: usize> Drop for Arena<'_, N> {
         self.drop_shared_from(0);
     }
 }
+
+/// Bytes of a shared slice of `len` elements: its length word and them.
+fn slice_bytes<T>(len: usize) -> Result<usize, AllocError> {
+    size_of::<T>()
+        .checked_mul(len)
+        .and_then(|b| b.checked_add(SLICE_HEAD))
+        .ok_or(AllocError::CapacityOverflow)
+}
+
+/// The drop glue of a shared slice: its elements are `Copy`.
+///
+/// # Safety
+///
+/// None needed: it does nothing.
+unsafe fn drop_nothing(_: *mut u8) {}

@@ -136,6 +136,18 @@ impl CellTable {
         word as u32
     }
 
+    /// Points the cell at `index` (in use) at `place`: its object moved
+    /// there (a shared slice grown into fresh space).
+    #[inline]
+    pub(crate) fn set_place(&self, index: u32, place: u32) {
+        let slot = self.slot(index);
+        let word = slot.get();
+        // Redundant: the caller found the cell through a `Forward` whose
+        // generation matched, so it is in use.
+        debug_assert!(generation(word) % 2 == 1);
+        slot.set(word & !0xffff_ffff | u64::from(place));
+    }
+
     /// Returns the cell at `index` (in use) to the free list, invalidating
     /// the `Forward`s made from it.
     #[inline]

@@ -11,15 +11,79 @@ use core::ptr::NonNull;
 use generativity::Id;
 
 use crate::region::{Arena, Rebrand};
+
+use super::cells::NOWHERE;
 use crate::visit::{Managed, Visitor};
 
 /// Brand, pointee (invariant) and `!Send + !Sync` of a [`Forward`].
-type ForwardMarker<'id, T> = (Id<'id>, fn(T) -> T, *mut ());
+type ForwardMarker<'id, T> = (Id<'id>, *mut T);
+
+/// Bytes before a shared slice's elements: its length, one word (the
+/// elements are aligned to at most a granule, 8 bytes).
+pub(crate) const SLICE_HEAD: usize = size_of::<usize>();
+
+mod sealed {
+    /// Keeps [`Shared`](super::Shared) implemented here only.
+    pub trait Sealed {}
+}
+
+/// What a [`Forward`] can refer to: any sized type (made by
+/// [`Arena::alloc_shared`] or [`Arena::share`]), or a slice of `Copy`
+/// elements (made by [`Arena::alloc_shared_slice`], resized in place or
+/// moved by [`Arena::resize_shared`]). Sealed.
+pub trait Shared: sealed::Sealed {
+    /// The object whose first granule is at `head`.
+    ///
+    /// # Safety
+    ///
+    /// `head` is the start of a live shared object of this type in a
+    /// region (for a slice: its length word, then its elements).
+    #[doc(hidden)]
+    unsafe fn __at(head: NonNull<u8>) -> NonNull<Self>;
+
+    /// The object of a cell with no place (a zero-sized value).
+    #[doc(hidden)]
+    fn __nowhere() -> NonNull<Self>;
+}
+
+impl<T> sealed::Sealed for T {}
+
+impl<T> Shared for T {
+    #[inline(always)]
+    unsafe fn __at(head: NonNull<u8>) -> NonNull<T> {
+        head.cast()
+    }
+
+    #[inline(always)]
+    fn __nowhere() -> NonNull<T> {
+        NonNull::dangling()
+    }
+}
+
+impl<T: Copy> sealed::Sealed for [T] {}
+
+impl<T: Copy> Shared for [T] {
+    #[inline(always)]
+    unsafe fn __at(head: NonNull<u8>) -> NonNull<[T]> {
+        // SAFETY: a live shared slice starts with its length, a `usize` at
+        // a granule (caller), and its elements follow the length word.
+        unsafe {
+            let len = head.cast::<usize>().read();
+            NonNull::slice_from_raw_parts(head.add(SLICE_HEAD).cast(), len)
+        }
+    }
+
+    #[inline(always)]
+    fn __nowhere() -> NonNull<[T]> {
+        NonNull::slice_from_raw_parts(NonNull::dangling(), 0)
+    }
+}
 
 /// A stable, copyable reference to a value that the arena owns.
 ///
 /// Made by [`Arena::share`] (from an [`Item`](crate::region::Item)) or
-/// [`Arena::alloc_shared`]. It is 8 bytes: the index of a forwarding
+/// [`Arena::alloc_shared`], or for a slice that can grow and shrink, by
+/// [`Arena::alloc_shared_slice`] (`Forward<'id, [T]>`). It is 8 bytes: the index of a forwarding
 /// cell that the compactor updates when the object moves, and the cell's
 /// generation. So it survives compaction without being tokenized; reading
 /// through it loads the cell (one word: the object's granule index and the
@@ -32,7 +96,7 @@ type ForwardMarker<'id, T> = (Id<'id>, fn(T) -> T, *mut ());
 /// bumped when its object is freed; a `Forward` remembers the generation it
 /// was made in, so after a free every copy reads `None` (even once the cell
 /// is reused), never another object.
-pub struct Forward<'id, T> {
+pub struct Forward<'id, T: ?Sized> {
     /// The index of the object's forwarding cell in its arena's table.
     index: u32,
     /// The cell's generation when the object was shared.
@@ -48,7 +112,7 @@ pub struct Forward<'id, T> {
     _marker: PhantomData<ForwardMarker<'id, T>>,
 }
 
-impl<'id, T> Forward<'id, T> {
+impl<'id, T: ?Sized> Forward<'id, T> {
     /// Wraps a cell.
     ///
     /// # Safety
@@ -69,6 +133,14 @@ impl<'id, T> Forward<'id, T> {
         self.index
     }
 
+    /// The cell's generation when the object was shared.
+    #[inline]
+    pub(crate) fn generation(self) -> u32 {
+        self.generation
+    }
+}
+
+impl<'id, T: ?Sized + Shared> Forward<'id, T> {
     /// The object's address, when the cell still tracks it.
     #[inline]
     pub(crate) fn live_addr<const N: usize>(self, arena: &Arena<'id, N>) -> Option<NonNull<T>> {
@@ -76,13 +148,14 @@ impl<'id, T> Forward<'id, T> {
         // whose table holds the cell (cells are never removed).
         let raw = arena.raw();
         let place = raw.core().cells.place(self.index, self.generation)?;
-        if size_of::<T>() == 0 {
+        if place == NOWHERE {
             // A zero-sized value has no place; any aligned address is it.
-            Some(NonNull::dangling())
+            Some(T::__nowhere())
         } else {
-            // The generation matches: the cell is in use and `place` is the
-            // object's granule.
-            Some(raw.at(place).cast())
+            // SAFETY: the generation matches, so the cell is in use and
+            // `place` is the first granule of the live shared `T` it tracks
+            // (invariant of `Forward`).
+            Some(unsafe { T::__at(raw.at(place)) })
         }
     }
 
@@ -102,17 +175,11 @@ impl<'id, T> Forward<'id, T> {
         // other reference to the object.
         self.live_addr(arena).map(|mut p| unsafe { p.as_mut() })
     }
-
-    /// The cell's generation when the object was shared.
-    #[inline]
-    pub(crate) fn generation(self) -> u32 {
-        self.generation
-    }
 }
 
 // SAFETY: a `Forward` is an indirect reference: it points to a cell the
 // compactor updates, so it holds no direct reference to visit.
-unsafe impl<T> Managed for Forward<'_, T> {
+unsafe impl<T: ?Sized> Managed for Forward<'_, T> {
     const HAS_REFS: bool = false;
 
     #[inline]
@@ -121,6 +188,6 @@ unsafe impl<T> Managed for Forward<'_, T> {
 
 // SAFETY: a `Forward` has no region lifetime (only the arena brand, which
 // stays): `Branded` is `Self`.
-unsafe impl<'id, T> Rebrand for Forward<'id, T> {
+unsafe impl<'id, T: ?Sized> Rebrand for Forward<'id, T> {
     type Branded<'b> = Forward<'id, T>;
 }
