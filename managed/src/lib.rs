@@ -48,7 +48,7 @@
 //! | remove by key, value back | | | `remove` | `remove`; `remove_deferred` during a walk | | `remove` | | | | `remove` (a `Forward`) | |
 //! | remove through a handle | | | | drop the `Proxy`; `into_inner` | | | drop the `DropBox`; `drop_box`, `box_to_inner`, `into_inner` | `unsafe free`; drop a `PoolBox` | end the scope | drop the `Item` | unreachable, then `collect` |
 //! | membership | `header_for` is `Some` | | `contains` | `contains`, `contains_proxy` | | `contains` | | `contains` (a `Slot`) | | `contains` (a `Forward`) | |
-//! | read / write by key | `header`, `payload` (`_mut`) | deque: `get`, `get_mut` (index) | `get`, `get_mut`, `get_disjoint_mut` | `get`, `get_mut`; `Proxy::with`, `with_mut` | | `get`, `get_mut`, `bytes`, `bytes_mut` | | | | `get`, `get_mut` | `mc[gc]`, `mc[&held]` inside `read` (shared) or `mutate`; `mc.get_disjoint_mut([a, b])` (one type) or `((a, b))` (any) |
+//! | read / write by key | `header`, `payload` (`_mut`) | deque: `get`, `get_mut` (index) | `get`, `get_mut`, `get_disjoint_mut` | `get`, `get_mut`, `get_disjoint_mut` (`&mut self`, or on the `borrow_mut()` guard); `Proxy::with`, `with_mut` | | `get`, `get_mut`, `bytes`, `bytes_mut` | | | | `get`, `get_mut` | `mc[gc]`, `mc[&held]` inside `read` (shared) or `mutate`; `mc.get_disjoint_mut([a, b])` (one type) or `((a, b))` (any) |
 //! | size | `len`, `is_empty` | `len`, `is_empty` | `len`, `is_empty`, `capacity` | `len`, `is_empty`, `capacity` | `len`, `is_empty` | `len`, `is_empty` | `len`, `is_empty`, `max_len` | `len`, `is_empty`, `capacity` | `block_size`, `block_count` | `capacity`, `available` (bytes) | |
 //! | empty it | `clear` | `clear` | `clear` | `clear` | `clear` | `clear` | | | `reset` | | |
 //! | filter | | | `retain` | `retain` | | | | | | | |

@@ -230,6 +230,38 @@ impl<T, K: Key> PoolRefMut<'_, T, K> {
         Some(unsafe { self.lookup.find(key.data())?.as_mut() })
     }
 
+    /// The objects of `N` keys at once, each exclusively, for as long as
+    /// this borrow of the guard lives, as slotmap's `get_disjoint_mut`:
+    /// `None` if any key is stale (its removal began, also during this
+    /// borrow) or names no object of this pool, or if two keys name the
+    /// same object.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let pool = ContiguousUniformPool::new();
+    /// let a = pool.insert([0.0f32; 2]);
+    /// let b = pool.insert([1.0f32; 2]);
+    /// let mut objects = pool.borrow_mut();
+    /// if let Some([pa, pb]) = objects.get_disjoint_mut([a, b]) {
+    ///     pa[0] += pb[0];
+    ///     pb[1] -= pa[1];
+    /// }
+    /// assert!(objects.get_disjoint_mut([a, a]).is_none(), "the same object twice");
+    /// drop(objects);
+    /// assert_eq!((*pool.get(a).unwrap(), *pool.get(b).unwrap()), ([1.0, 0.0], [1.0, 1.0]));
+    /// ```
+    #[inline]
+    pub fn get_disjoint_mut<const N: usize>(&mut self, keys: [K; N]) -> Option<[&mut T; N]> {
+        // SAFETY: the lookup was taken under the borrow this guard holds.
+        let objects = unsafe { self.lookup.find_disjoint(keys.map(|key| key.data())) }?;
+        // SAFETY: 1. live objects of this pool, pairwise distinct places
+        // (`find_disjoint`), so the references do not overlap; 2. the
+        // exclusive borrow this guard holds, and the `&mut self` receiver,
+        // make them the only references to the objects while they live.
+        Some(objects.map(|object| unsafe { &mut *object.as_ptr() }))
+    }
+
     /// Iterates `(key, object)` pairs exclusively, in storage order.
     #[inline]
     pub fn iter_mut(&mut self) -> IterMut<'_, T, K> {
