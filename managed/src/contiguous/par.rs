@@ -49,6 +49,37 @@ impl<T: Send, K: Key> ContiguousUniformPool<T, K> {
     /// assert_eq!(pool.get(keys[300]).map(|x| *x), Some(90_000));
     /// ```
     ///
+    /// To read *another* pool's objects in `f`, borrow that pool and
+    /// capture its objects' slice ([`PoolRef::as_slice`], `&[T]`, shared
+    /// across threads when `T: Sync`): the guard itself is not `Sync`
+    /// (its pool's borrow count is a `Cell`), so a closure that captures
+    /// it does not compile. The slice is in storage order, which is not
+    /// key order: to find an object in it, take its index on the calling
+    /// thread first (the position of its key in [`PoolRef::keys`]), or
+    /// keep what `f` needs in one order of your own.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// struct Particle { x: f32, v: f32, cell: usize }
+    ///
+    /// let field = ContiguousUniformPool::new();
+    /// for i in 0..8 {
+    ///     field.insert(i as f32 * 0.5); // the force in cell `i`
+    /// }
+    /// let particles = ContiguousUniformPool::new();
+    /// for i in 0..1_000 {
+    ///     particles.insert(Particle { x: 0.0, v: 0.0, cell: i % 8 });
+    /// }
+    /// let forces = field.borrow();
+    /// let forces: &[f32] = forces.as_slice();
+    /// particles.par_map(|p| {
+    ///     p.v += forces[p.cell];
+    ///     p.x += p.v;
+    /// });
+    /// assert!(particles.borrow().values().all(|p| p.x == forces[p.cell]));
+    /// ```
+    ///
     /// # Panics
     ///
     /// When the pool is already borrowed.

@@ -748,3 +748,58 @@ fn get_disjoint_mut_lends_distinct_live_objects_under_the_borrow_rules() {
     assert!(units.get_disjoint_mut([u, v]).is_some());
     assert!(units.get_disjoint_mut([v, v]).is_none());
 }
+
+#[test]
+fn guard_slices_are_read_on_other_threads_while_removals_begin() {
+    let drops = Ledger::default();
+    let n = if cfg!(miri) { 16 } else { 1_000 };
+    let pool = ContiguousUniformPool::new();
+    let keys: Vec<_> = (0..n).map(|i| pool.insert(drops.track(i))).collect();
+    let proxy = pool.alloc(drops.track(n));
+    {
+        let objects = pool.borrow();
+        let slice = objects.as_slice();
+        let stored: Vec<_> = objects.keys().collect();
+        assert_eq!(slice.len(), n as usize + 1);
+        std::thread::scope(|s| {
+            let readers: Vec<_> = (0..2)
+                .map(|_| s.spawn(|| slice.iter().map(|t| u64::from(t.id)).sum::<u64>()))
+                .collect();
+            // Meanwhile this thread begins removals: they rewrite the key
+            // table, never the objects the other threads read.
+            assert!(pool.remove_deferred(keys[0]));
+            assert!(!objects.contains(keys[0]));
+            for reader in readers {
+                assert_eq!(reader.join().unwrap(), (0..=u64::from(n)).sum::<u64>());
+            }
+        });
+        // Pending objects stay in the slice, which `keys()` pairs with.
+        for (key, object) in stored.iter().zip(slice) {
+            assert_eq!(
+                objects.get(*key).map(|t| t.id),
+                (object.id != 0).then_some(object.id)
+            );
+        }
+        assert_eq!(drops.total(), 0, "nothing dropped while borrowed");
+    }
+    assert_eq!(drops.dropped(), [0]);
+    // The exclusive guard's slice, split across threads.
+    {
+        let mut objects = pool.borrow_mut();
+        let slice = objects.as_mut_slice();
+        let (front, back) = slice.split_at_mut(slice.len() / 2);
+        std::thread::scope(|s| {
+            s.spawn(|| front.iter_mut().for_each(|t| t.id += 10_000));
+            back.iter_mut().for_each(|t| t.id += 10_000);
+        });
+        assert!(objects.values().all(|t| t.id > 10_000));
+        objects
+            .as_mut_slice()
+            .iter_mut()
+            .for_each(|t| t.id -= 10_000);
+    }
+    assert_eq!(proxy.with(|t| t.id), n);
+    drop(proxy);
+    drop(pool);
+    assert_eq!(drops.counts(n + 1), vec![1; n as usize + 1]);
+}

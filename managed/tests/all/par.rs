@@ -258,3 +258,39 @@ fn deque_panic_in_par_map_drops_every_value_once() {
         assert_eq!(drops.total(), N, "every value dropped once");
     });
 }
+
+#[test]
+fn par_map_reads_another_pools_objects_through_their_slice() {
+    on_three_threads(|| {
+        let drops = Ledger::new();
+        let field = ContiguousUniformPool::new();
+        let cells: Vec<_> = (0..64u32).map(|i| field.insert(drops.track(i))).collect();
+        // Storage order is not insertion order once objects moved.
+        field.remove(cells[3]);
+        let proxy = field.alloc(drops.track(64));
+        let particles = ContiguousUniformPool::new();
+        for i in 0..N as u64 {
+            particles.insert((i, 0u64));
+        }
+        {
+            let guard = field.borrow();
+            let ids: &[Tracked] = guard.as_slice();
+            assert_eq!(ids.len(), 64);
+            // Positions of the keys, found on this thread.
+            let keys: Vec<_> = guard.keys().collect();
+            let at = keys.iter().position(|&k| k == Proxy::key(&proxy)).unwrap();
+            particles.par_map(|(i, sum)| {
+                *sum = u64::from(ids[*i as usize % ids.len()].id) + u64::from(ids[at].id);
+            });
+            // The proxy works beside the shared borrow on this thread.
+            assert_eq!(proxy.with(|t| t.id), 64);
+            for (i, sum) in particles.borrow().values() {
+                assert_eq!(*sum, u64::from(ids[*i as usize % 64].id) + 64);
+            }
+        }
+        drop(proxy);
+        assert_eq!(drops.dropped().len(), 2, "cell 3 and the proxy's");
+        drop(field);
+        assert_eq!(drops.total(), 65, "every value dropped once");
+    });
+}

@@ -60,8 +60,7 @@ macro_rules! slice_iter {
             }
 
             /// The objects not yet yielded, as one slice (what a parallel
-            /// walk hands to rayon).
-            #[cfg(feature = "rayon")]
+            /// walk hands to rayon, and the guards' `as_slice`).
             #[inline]
             pub(crate) fn into_slice(self) -> $slice {
                 self.run.$into_slice()
