@@ -51,11 +51,11 @@
 //! | remove by key, value back | | | `remove` | `remove`; `remove_deferred` during a walk | | `remove` | | | | `remove` (a `Forward`) | |
 //! | remove through a handle | | | | drop the `Proxy`; `into_inner` | | | drop the `DropBox`; `drop_box`, `box_to_inner`, `into_inner` | `unsafe free`; drop a `PoolBox` | end the scope | drop the `Item` | unreachable, then `collect` |
 //! | membership | `header_for` is `Some` | | `contains` | `contains`, `contains_proxy` | | `contains` | | `contains` (a `Slot`) | | `contains` (a `Forward`) | |
-//! | read / write by key | `header`, `payload` (`_mut`) | deque: `get`, `get_mut` (index) | `get`, `get_mut` | `get`, `get_mut`; `Proxy::with`, `with_mut` | | `get`, `get_mut`, `bytes`, `bytes_mut` | | | | `get`, `get_mut` | `mc[gc]`, `mc[&held]` inside `read` (shared) or `mutate`; `mc.get_disjoint_mut([a, b])` (one type) or `((a, b))` (any) |
+//! | read / write by key | `header`, `payload` (`_mut`) | deque: `get`, `get_mut` (index) | `get`, `get_mut`, `get_disjoint_mut` | `get`, `get_mut`, `get_disjoint_mut` (`&mut self`, or on the `borrow_mut()` guard); `Proxy::with`, `with_mut` | | `get`, `get_mut`, `bytes`, `bytes_mut` | | | | `get`, `get_mut` | `mc[gc]`, `mc[&held]` inside `read` (shared) or `mutate`; `mc.get_disjoint_mut([a, b])` (one type) or `((a, b))` (any) |
 //! | size | `len`, `is_empty` | `len`, `is_empty` | `len`, `is_empty`, `capacity` | `len`, `is_empty`, `capacity` | `len`, `is_empty` | `len`, `is_empty` | `len`, `is_empty`, `max_len` | `len`, `is_empty`, `capacity` | `block_size`, `block_count` | `capacity`, `available` (bytes) | |
 //! | empty it | `clear` | `clear` | `clear` | `clear` | `clear` | `clear` | | | `reset` | | |
-//! | filter | | | | `retain` | | | | | | | |
-//! | walk | `iter`, `iter_mut` | `iter`, deque: `iter_mut` | `iter`, `iter_mut`, `values`, `values_mut` | `map`, `map_with_key`, `iter_mut`, `values_mut`, `drain`; `borrow().iter()` | `iter`, `iter_mut` | | | | | | |
+//! | filter | | | `retain` | `retain` | | | | | | | |
+//! | walk | `iter`, `iter_mut` | `iter`, deque: `iter_mut` | `iter`, `iter_mut`, `keys`, `values`, `values_mut` | `map`, `map_with_key`, `iter_mut`, `values_mut`, `drain`; `borrow().iter()`, `borrow().as_slice()` | `iter`, `iter_mut` | | | | | | |
 //! | space | `stats` | `stats` | `stats` | `stats`, `detailed_stats` | `stats` | `stats` | `stats` | `stats` | `stats` | `stats`, `detailed_stats` | `stats`, `detailed_stats` |
 //! | give idle memory back | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | | | `shrink_to_fit` | `compact` (moves objects) | `collect`, `shrink_to_fit` |
 //! | settings | | | | | | | | `set_min_entries` | | | `pacing`, `set_pacing` |

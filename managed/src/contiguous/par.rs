@@ -5,7 +5,9 @@
 //! sequential counterpart does ([`ContiguousUniformPool::map`] takes the
 //! exclusive borrow, [`PoolRef`] / [`PoolRefMut`] hold theirs), and
 //! hands the objects, which are one slice, to rayon's slice iterators,
-//! which split it among the threads. Why that is sound:
+//! which split it among the threads (indexed iterators, as a slice's
+//! are); the keyed walks zip it with the slice of the objects' keys, which
+//! the pool stores beside them in the same order. Why that is sound:
 //!
 //! 1. While the borrow is held nothing moves, is dropped or is added (the
 //!    pool's `RefCell` rule), so every slice stays valid until the walk
@@ -21,7 +23,10 @@
 //!    other jobs there) meets the borrow like any other code does: a
 //!    conflicting borrow panics.
 //! 4. Objects cross threads only as `&mut T` (needing `T: Send`) or `&T`
-//!    (needing `T: Sync`).
+//!    (needing `T: Sync`). The keys' slice is only read, and nothing
+//!    writes it while the pool is borrowed (only adding an object, refused
+//!    then, and moving one, which waits for the borrow to end, change the
+//!    stored keys); keys cross as `K` values (needing `K: Send`).
 
 use rayon::prelude::*;
 use slotmap::Key;
@@ -49,6 +54,37 @@ impl<T: Send, K: Key> ContiguousUniformPool<T, K> {
     /// assert_eq!(pool.get(keys[300]).map(|x| *x), Some(90_000));
     /// ```
     ///
+    /// To read *another* pool's objects in `f`, borrow that pool and
+    /// capture its objects' slice ([`PoolRef::as_slice`], `&[T]`, shared
+    /// across threads when `T: Sync`): the guard itself is not `Sync`
+    /// (its pool's borrow count is a `Cell`), so a closure that captures
+    /// it does not compile. The slice is in storage order, which is not
+    /// key order: to find an object in it, take its index on the calling
+    /// thread first (the position of its key in [`PoolRef::keys`]), or
+    /// keep what `f` needs in one order of your own.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// struct Particle { x: f32, v: f32, cell: usize }
+    ///
+    /// let field = ContiguousUniformPool::new();
+    /// for i in 0..8 {
+    ///     field.insert(i as f32 * 0.5); // the force in cell `i`
+    /// }
+    /// let particles = ContiguousUniformPool::new();
+    /// for i in 0..1_000 {
+    ///     particles.insert(Particle { x: 0.0, v: 0.0, cell: i % 8 });
+    /// }
+    /// let forces = field.borrow();
+    /// let forces: &[f32] = forces.as_slice();
+    /// particles.par_map(|p| {
+    ///     p.v += forces[p.cell];
+    ///     p.x += p.v;
+    /// });
+    /// assert!(particles.borrow().values().all(|p| p.x == forces[p.cell]));
+    /// ```
+    ///
     /// # Panics
     ///
     /// When the pool is already borrowed.
@@ -62,29 +98,78 @@ impl<T: Send, K> PoolRefMut<'_, T, K> {
     /// The objects, exclusively, as a rayon parallel iterator over their
     /// slice (rayon splits it into pieces, each walked in storage order).
     ///
+    /// It is indexed, as a slice's `par_iter_mut` is: it `zip`s,
+    /// `enumerate`s (positions in storage order, as in
+    /// [`as_mut_slice`](Self::as_mut_slice)), takes `with_min_len`, and
+    /// `collect`s in order.
+    ///
     /// ```
     /// use managed::prelude::*;
     /// use rayon::prelude::*;
     ///
     /// let pool = ContiguousUniformPool::new();
+    /// let velocities = ContiguousUniformPool::new();
     /// for i in 0..5_000u64 {
     ///     pool.insert(i);
+    ///     velocities.insert(2 * i);
     /// }
     /// let mut objects = pool.borrow_mut();
     /// objects.par_values_mut().for_each(|x| *x += 1);
     /// let sum: u64 = objects.par_values_mut().map(|x| *x).sum();
     /// assert_eq!(sum, (1..=5_000).sum());
+    /// // Two pools filled in step: the same storage order.
+    /// let v = velocities.borrow();
+    /// objects
+    ///     .par_values_mut()
+    ///     .zip(v.par_values())
+    ///     .with_min_len(256)
+    ///     .for_each(|(x, v)| *x += v);
+    /// assert_eq!(objects.values().last(), Some(&(5_000 + 9_998)));
     /// ```
-    pub fn par_values_mut(&mut self) -> impl ParallelIterator<Item = &mut T> + '_ {
+    pub fn par_values_mut(&mut self) -> impl IndexedParallelIterator<Item = &mut T> + '_ {
         // The guard's exclusive borrow keeps the objects in place for the
         // iterator's lifetime, which borrows the guard mutably.
         self.values_mut().into_slice().par_iter_mut()
     }
 }
 
+impl<T: Send, K: Key + Send> PoolRefMut<'_, T, K> {
+    /// `(key, object)` pairs, the objects exclusively, as a rayon indexed
+    /// parallel iterator: the objects' slice zipped with the slice of
+    /// their keys, which the pool stores beside them in the same order
+    /// (the order of [`iter_mut`](Self::iter_mut)). Objects whose removal
+    /// was deferred during this borrow are yielded too, with their (stale)
+    /// keys, as by `iter_mut`.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    /// use rayon::prelude::*;
+    ///
+    /// let pool = ContiguousUniformPool::new();
+    /// let keys: Vec<_> = (0..5_000u64).map(|i| pool.insert(i)).collect();
+    /// let mut objects = pool.borrow_mut();
+    /// let found: Vec<_> = objects
+    ///     .par_iter_mut()
+    ///     .map(|(key, x)| {
+    ///         *x *= 2;
+    ///         key
+    ///     })
+    ///     .collect();
+    /// assert_eq!(found, objects.keys().collect::<Vec<_>>(), "in storage order");
+    /// assert_eq!(objects.get(keys[7]), Some(&14));
+    /// ```
+    pub fn par_iter_mut(&mut self) -> impl IndexedParallelIterator<Item = (K, &mut T)> + '_ {
+        let (keys, objects) = self.iter_mut().into_slices();
+        keys.par_iter()
+            .zip(objects.par_iter_mut())
+            .map(|(&key, object)| (K::from(key), object))
+    }
+}
+
 impl<T: Sync, K> PoolRef<'_, T, K> {
     /// The objects, shared, as a rayon parallel iterator over their slice
-    /// (rayon splits it into pieces, each walked in storage order).
+    /// (rayon splits it into pieces, each walked in storage order);
+    /// indexed, as [`PoolRefMut::par_values_mut`] is.
     ///
     /// ```
     /// use managed::prelude::*;
@@ -96,8 +181,33 @@ impl<T: Sync, K> PoolRef<'_, T, K> {
     /// }
     /// let total: u64 = pool.borrow().par_values().sum();
     /// assert_eq!(total, (0..5_000).sum());
+    /// let firsts: Vec<u64> = pool.borrow().par_values().step_by(1_000).copied().collect();
+    /// assert_eq!(firsts, [0, 1_000, 2_000, 3_000, 4_000]);
     /// ```
-    pub fn par_values(&self) -> impl ParallelIterator<Item = &T> + '_ {
+    pub fn par_values(&self) -> impl IndexedParallelIterator<Item = &T> + '_ {
         self.values().into_slice().par_iter()
+    }
+}
+
+impl<T: Sync, K: Key + Send> PoolRef<'_, T, K> {
+    /// `(key, object)` pairs, shared, as a rayon indexed parallel
+    /// iterator, in the order of [`iter`](Self::iter) (see
+    /// [`PoolRefMut::par_iter_mut`]).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    /// use rayon::prelude::*;
+    ///
+    /// let pool = ContiguousUniformPool::new();
+    /// let keys: Vec<_> = (0..1_000u64).map(|i| pool.insert(i)).collect();
+    /// let objects = pool.borrow();
+    /// let big = objects.par_iter().find_any(|(_, x)| **x == 999).map(|(key, _)| key);
+    /// assert_eq!(big, Some(keys[999]));
+    /// ```
+    pub fn par_iter(&self) -> impl IndexedParallelIterator<Item = (K, &T)> + '_ {
+        let (keys, objects) = self.iter().into_slices();
+        keys.par_iter()
+            .zip(objects.par_iter())
+            .map(|(&key, object)| (K::from(key), object))
     }
 }

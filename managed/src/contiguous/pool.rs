@@ -72,8 +72,9 @@ use crate::SpaceStats;
 ///   full, and after doubling half empty, so a pool that oscillates at a
 ///   boundary does not reallocate each time.
 /// - `&mut self` methods ([`clear`](Self::clear), [`drain`](Self::drain),
-///   [`shrink_to_fit`](Self::shrink_to_fit), [`iter_mut`](Self::iter_mut))
-///   can only be called when no proxy borrows the pool.
+///   [`shrink_to_fit`](Self::shrink_to_fit), [`iter_mut`](Self::iter_mut),
+///   [`get_disjoint_mut`](Self::get_disjoint_mut)) can only be called
+///   when no proxy borrows the pool.
 ///
 /// ```
 /// use managed::prelude::*;
@@ -317,6 +318,29 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     #[track_caller]
     pub fn get_mut(&self, key: K) -> Option<ObjectMut<'_, T, K>> {
         ObjectMut::find(self, key)
+    }
+
+    /// The objects of `N` keys at once, each exclusively, as slotmap's
+    /// `get_disjoint_mut`: `None` if any key is stale or names no object of
+    /// this pool, or if two keys name the same object. Needs `&mut self`,
+    /// so no proxy or guard can be alive; while one is, use
+    /// [`PoolRefMut::get_disjoint_mut`] on [`borrow_mut`](Self::borrow_mut)'s
+    /// guard.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut pool = ContiguousUniformPool::new();
+    /// let a = pool.insert(String::from("a"));
+    /// let b = pool.insert(String::from("b"));
+    /// let [sa, sb] = pool.get_disjoint_mut([a, b]).unwrap();
+    /// core::mem::swap(sa, sb);
+    /// assert_eq!(*pool.get(a).unwrap(), "b");
+    /// assert!(pool.get_disjoint_mut([b, b]).is_none());
+    /// ```
+    #[inline]
+    pub fn get_disjoint_mut<const N: usize>(&mut self, keys: [K; N]) -> Option<[&mut T; N]> {
+        self.raw.get_disjoint_mut(keys.map(|key| key.data()))
     }
 
     /// Number of live objects (those whose removal has not begun).

@@ -44,6 +44,33 @@ impl<T: fmt::Debug, H> fmt::Debug for UniformPool<T, H> {
     }
 }
 
+/// Iterator over the keys; see [`UniformPool::keys`].
+pub struct Keys<'a, T, H = ()>(Iter<'a, T, H>);
+
+impl<T, H> Iterator for Keys<'_, T, H> {
+    type Item = PoolKey;
+    #[inline]
+    fn next(&mut self) -> Option<PoolKey> {
+        self.0.next().map(|(k, _)| k)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+    #[inline]
+    fn fold<B, F: FnMut(B, PoolKey) -> B>(self, init: B, mut f: F) -> B {
+        self.0.fold(init, |acc, (k, _)| f(acc, k))
+    }
+}
+
+impl<T, H> ExactSizeIterator for Keys<'_, T, H> {}
+impl<T, H> FusedIterator for Keys<'_, T, H> {}
+
+impl<T, H> fmt::Debug for Keys<'_, T, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Keys").field(&self.0).finish()
+    }
+}
+
 /// Iterator over `&T`; see [`UniformPool::values`].
 pub struct Values<'a, T, H = ()>(Iter<'a, T, H>);
 
@@ -115,6 +142,23 @@ impl<'a, T, H> IntoIterator for &'a mut UniformPool<T, H> {
 }
 
 impl<T, H> UniformPool<T, H> {
+    /// The keys of the values, page by page in memory order (the order of
+    /// [`iter`](Self::iter)), skipping holes.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut pool = UniformPool::new();
+    /// let a = pool.insert('a');
+    /// let b = pool.insert('b');
+    /// pool.remove(a);
+    /// assert_eq!(pool.keys().collect::<Vec<_>>(), [b]);
+    /// ```
+    #[must_use]
+    pub fn keys(&self) -> Keys<'_, T, H> {
+        Keys(self.iter())
+    }
+
     /// The values, page by page, skipping holes.
     #[must_use]
     pub fn values(&self) -> Values<'_, T, H> {

@@ -21,6 +21,8 @@ fn iterators_cross_threads_where_their_peers_do() {
     send::<managed::uniform::IntoIter<Cell<u32>>>();
     send::<managed::uniform::pool_iter::Iter<'static, u32>>();
     sync::<managed::uniform::pool_iter::Values<'static, u32>>();
+    send::<managed::uniform::pool_iter::Keys<'static, u32>>();
+    sync::<managed::uniform::pool_iter::Keys<'static, u32>>();
     send::<managed::uniform::pool_iter::IterMut<'static, Cell<u32>>>();
     send::<managed::uniform::pool_iter::ValuesMut<'static, Cell<u32>>>();
     // `Vec<Box<dyn Trait>>`'s.

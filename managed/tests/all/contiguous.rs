@@ -693,3 +693,113 @@ fn zero_sized_objects_grow_and_shrink_the_buffer_too() {
     pool.shrink_to_fit();
     assert_eq!(pool.capacity(), 0);
 }
+
+#[test]
+fn get_disjoint_mut_lends_distinct_live_objects_under_the_borrow_rules() {
+    let drops = Ledger::default();
+    let mut pool = ContiguousUniformPool::new();
+    let keys: Vec<_> = (0..8).map(|i| pool.insert(drops.track(i))).collect();
+    // `&mut self`: lent, then the pool is usable again.
+    let [a, b, c] = pool.get_disjoint_mut([keys[7], keys[0], keys[3]]).unwrap();
+    assert_eq!([a.id, b.id, c.id], [7, 0, 3]);
+    core::mem::swap(a, b);
+    assert_eq!(pool.get(keys[0]).unwrap().id, 7);
+    assert!(pool.get_disjoint_mut([keys[1], keys[1]]).is_none());
+    // A stale key, and a key whose slot was reused by another object.
+    pool.remove(keys[2]);
+    let reused = pool.insert(drops.track(8));
+    assert!(pool.get_disjoint_mut([keys[1], keys[2]]).is_none());
+    assert_eq!(pool.get_disjoint_mut([reused]).map(|[r]| r.id), Some(8));
+
+    // Through the guard: a removal begun during the borrow makes the key
+    // stale at once, while the object stays stored until the guard drops.
+    {
+        let mut objects = pool.borrow_mut();
+        assert!(pool.remove_deferred(keys[4]));
+        assert!(objects.get_disjoint_mut([keys[4], keys[5]]).is_none());
+        let [x, y] = objects.get_disjoint_mut([keys[5], keys[6]]).unwrap();
+        assert_eq!((x.id, y.id), (5, 6));
+        assert_eq!(drops.drops(4), 0, "stored until the borrow ends");
+        // No other guard can coexist with the exclusive one.
+        let msg = panic_message(catch_unwind(AssertUnwindSafe(|| drop(pool.borrow()))));
+        assert!(msg.contains("`borrow`"), "{msg}");
+    }
+    assert_eq!(drops.drops(4), 1);
+    // And the exclusive guard, whose `get_disjoint_mut` lends, cannot be
+    // taken while another borrow lives.
+    let shared = pool.borrow();
+    let msg = panic_message(catch_unwind(AssertUnwindSafe(|| drop(pool.borrow_mut()))));
+    assert!(msg.contains("`borrow_mut`"), "{msg}");
+    drop(shared);
+    // A proxy borrows the pool: only the guard's method is reachable.
+    let p = pool.alloc(drops.track(9));
+    let key = Proxy::key(&p);
+    if let Some([mine, other]) = pool.borrow_mut().get_disjoint_mut([key, keys[0]]) {
+        core::mem::swap(mine, other);
+    }
+    assert_eq!(p.with(|t| t.id), 7);
+    drop(p);
+    drop(pool);
+    assert_eq!(drops.counts(10), [1; 10]);
+
+    // Zero-sized objects: distinct positions, distinct objects.
+    let mut units = ContiguousUniformPool::new();
+    let (u, v) = (units.insert(()), units.insert(()));
+    assert!(units.get_disjoint_mut([u, v]).is_some());
+    assert!(units.get_disjoint_mut([v, v]).is_none());
+}
+
+#[test]
+fn guard_slices_are_read_on_other_threads_while_removals_begin() {
+    let drops = Ledger::default();
+    let n = if cfg!(miri) { 16 } else { 1_000 };
+    let pool = ContiguousUniformPool::new();
+    let keys: Vec<_> = (0..n).map(|i| pool.insert(drops.track(i))).collect();
+    let proxy = pool.alloc(drops.track(n));
+    {
+        let objects = pool.borrow();
+        let slice = objects.as_slice();
+        let stored: Vec<_> = objects.keys().collect();
+        assert_eq!(slice.len(), n as usize + 1);
+        std::thread::scope(|s| {
+            let readers: Vec<_> = (0..2)
+                .map(|_| s.spawn(|| slice.iter().map(|t| u64::from(t.id)).sum::<u64>()))
+                .collect();
+            // Meanwhile this thread begins removals: they rewrite the key
+            // table, never the objects the other threads read.
+            assert!(pool.remove_deferred(keys[0]));
+            assert!(!objects.contains(keys[0]));
+            for reader in readers {
+                assert_eq!(reader.join().unwrap(), (0..=u64::from(n)).sum::<u64>());
+            }
+        });
+        // Pending objects stay in the slice, which `keys()` pairs with.
+        for (key, object) in stored.iter().zip(slice) {
+            assert_eq!(
+                objects.get(*key).map(|t| t.id),
+                (object.id != 0).then_some(object.id)
+            );
+        }
+        assert_eq!(drops.total(), 0, "nothing dropped while borrowed");
+    }
+    assert_eq!(drops.dropped(), [0]);
+    // The exclusive guard's slice, split across threads.
+    {
+        let mut objects = pool.borrow_mut();
+        let slice = objects.as_mut_slice();
+        let (front, back) = slice.split_at_mut(slice.len() / 2);
+        std::thread::scope(|s| {
+            s.spawn(|| front.iter_mut().for_each(|t| t.id += 10_000));
+            back.iter_mut().for_each(|t| t.id += 10_000);
+        });
+        assert!(objects.values().all(|t| t.id > 10_000));
+        objects
+            .as_mut_slice()
+            .iter_mut()
+            .for_each(|t| t.id -= 10_000);
+    }
+    assert_eq!(proxy.with(|t| t.id), n);
+    drop(proxy);
+    drop(pool);
+    assert_eq!(drops.counts(n + 1), vec![1; n as usize + 1]);
+}

@@ -2,10 +2,11 @@
 //! random programs of insert (a key), alloc (a proxy), copying a proxy's
 //! key, dropping proxies, removing and deleting by key, `retain`, walks
 //! that remove (by dropping proxies and deleting keys) and panic, `with`,
-//! `with_mut` and `map`. After every step each live handle must read its
-//! own object and each stale one nothing, the pool must hold exactly the
-//! model's objects, densely, and every removed value must have been
-//! dropped exactly once.
+//! `with_mut`, `map`, a guard's `get_disjoint_mut` and `as_mut_slice`.
+//! After every step each live handle must read its own object and each
+//! stale one nothing, the pool must hold exactly the model's objects
+//! (densely, in a slice that `keys()` pairs with), and every removed value
+//! must have been dropped exactly once.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -71,6 +72,16 @@ enum Op {
         victim: Option<usize>,
         delta: i64,
     },
+    /// In one `borrow_mut` guard: delete `victim`'s key (its removal is
+    /// then pending), then `get_disjoint_mut` on three picked keys (often
+    /// repeated, stale or the victim's), rotating their values when it
+    /// lends them.
+    GetDisjoint {
+        picks: [usize; 3],
+        victim: Option<usize>,
+    },
+    /// Adds `delta` to every object through `borrow_mut().as_mut_slice()`.
+    SliceMut(i64),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -95,6 +106,9 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(holder, key, proxy)| Op::RemoveInsideWith { holder, key, proxy }),
         1 => (0usize..16, prop::option::of(any::<usize>()), -5i64..5)
             .prop_map(|(at, victim, delta)| Op::PanicInsideMap { at, victim, delta }),
+        2 => (any::<[usize; 3]>(), prop::option::of(any::<usize>()))
+            .prop_map(|(picks, victim)| Op::GetDisjoint { picks, victim }),
+        1 => (-5i64..5).prop_map(Op::SliceMut),
     ]
 }
 
@@ -323,6 +337,41 @@ impl<'p> State<'p> {
                     }
                 }
             }
+            Op::GetDisjoint { picks, victim } => {
+                if self.keys.is_empty() {
+                    return;
+                }
+                let mut objects = pool.borrow_mut();
+                if let Some((id, key)) = victim.and_then(|v| self.key(v)) {
+                    assert_eq!(pool.remove_deferred(key), self.model.remove(&id).is_some());
+                    assert!(!objects.contains(key), "pending: stale at once");
+                }
+                let picked = picks.map(|i| self.key(i).unwrap());
+                let [(ia, ka), (ib, kb), (ic, kc)] = picked;
+                let lendable = ia != ib
+                    && ib != ic
+                    && ia != ic
+                    && [ia, ib, ic].iter().all(|id| self.model.contains_key(id));
+                match objects.get_disjoint_mut([ka, kb, kc]) {
+                    Some([a, b, c]) => {
+                        assert!(lendable, "{picked:?} lent");
+                        assert_eq!([a.id, b.id, c.id], [ia, ib, ic]);
+                        (a.value, b.value, c.value) = (b.value, c.value, a.value);
+                        let (va, vb, vc) = (self.model[&ia], self.model[&ib], self.model[&ic]);
+                        self.model.insert(ia, vb);
+                        self.model.insert(ib, vc);
+                        self.model.insert(ic, va);
+                    }
+                    None => assert!(!lendable, "{picked:?} refused"),
+                }
+            }
+            Op::SliceMut(delta) => {
+                let mut objects = pool.borrow_mut();
+                let slice = objects.as_mut_slice();
+                assert_eq!(slice.len(), self.model.len());
+                slice.iter_mut().for_each(|o| o.value += delta);
+                self.model.values_mut().for_each(|v| *v += delta);
+            }
             _ => {}
         }
     }
@@ -374,6 +423,16 @@ impl<'p> State<'p> {
         for (key, object) in stored.iter() {
             assert_eq!(pool.get_key_id(key), Some(object.id));
         }
+        // The slice is the objects in storage order, which `keys()` pairs.
+        let slice = stored.as_slice();
+        assert!(slice.iter().map(|o| o.id).eq(stored.values().map(|o| o.id)));
+        assert!(
+            stored
+                .keys()
+                .zip(slice)
+                .map(|(k, o)| (k, o.id))
+                .eq(stored.iter().map(|(k, o)| (k, o.id)))
+        );
         let log = self.drops.borrow();
         for id in 0..self.next_id {
             let expected = u32::from(!self.model.contains_key(&id));

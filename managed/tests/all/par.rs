@@ -258,3 +258,121 @@ fn deque_panic_in_par_map_drops_every_value_once() {
         assert_eq!(drops.total(), N, "every value dropped once");
     });
 }
+
+#[test]
+fn par_map_reads_another_pools_objects_through_their_slice() {
+    on_three_threads(|| {
+        let drops = Ledger::new();
+        let field = ContiguousUniformPool::new();
+        let cells: Vec<_> = (0..64u32).map(|i| field.insert(drops.track(i))).collect();
+        // Storage order is not insertion order once objects moved.
+        field.remove(cells[3]);
+        let proxy = field.alloc(drops.track(64));
+        let particles = ContiguousUniformPool::new();
+        for i in 0..N as u64 {
+            particles.insert((i, 0u64));
+        }
+        {
+            let guard = field.borrow();
+            let ids: &[Tracked] = guard.as_slice();
+            assert_eq!(ids.len(), 64);
+            // Positions of the keys, found on this thread.
+            let keys: Vec<_> = guard.keys().collect();
+            let at = keys.iter().position(|&k| k == Proxy::key(&proxy)).unwrap();
+            particles.par_map(|(i, sum)| {
+                *sum = u64::from(ids[*i as usize % ids.len()].id) + u64::from(ids[at].id);
+            });
+            // The proxy works beside the shared borrow on this thread.
+            assert_eq!(proxy.with(|t| t.id), 64);
+            for (i, sum) in particles.borrow().values() {
+                assert_eq!(*sum, u64::from(ids[*i as usize % 64].id) + 64);
+            }
+        }
+        drop(proxy);
+        assert_eq!(drops.dropped().len(), 2, "cell 3 and the proxy's");
+        drop(field);
+        assert_eq!(drops.total(), 65, "every value dropped once");
+    });
+}
+
+#[test]
+fn guard_parallel_iterators_are_indexed_and_keyed() {
+    on_three_threads(|| {
+        let drops = Ledger::new();
+        let pool = ContiguousUniformPool::new();
+        let keys: Vec<_> = (0..N as u32).map(|i| pool.insert(drops.track(i))).collect();
+        for k in keys.iter().step_by(5) {
+            pool.remove(*k);
+        }
+        let proxy = pool.alloc(drops.track(N as u32));
+        let weights = ContiguousUniformPool::new();
+        for i in 0..pool.len() as u64 {
+            weights.insert(i);
+        }
+        {
+            let mut objects = pool.borrow_mut();
+            // A removal begun during the borrow: still stored, still walked.
+            assert!(pool.remove_deferred(keys[1]));
+            let len = objects.len();
+            let order: Vec<u32> = objects.values().map(|t| t.id).collect();
+            // Indexed: `enumerate` numbers storage positions, `zip` pairs
+            // with another pool's objects, `with_min_len` and `chunks`
+            // split as on a slice, and `collect` keeps the order.
+            objects
+                .par_values_mut()
+                .enumerate()
+                .with_min_len(8)
+                .for_each(|(i, t)| assert_eq!(t.id, order[i]));
+            let w = weights.borrow();
+            let sums: Vec<u64> = objects
+                .par_values_mut()
+                .zip(w.par_values())
+                .map(|(t, w)| u64::from(t.id) + w)
+                .collect();
+            assert_eq!(sums.len(), len);
+            assert!(
+                sums.iter()
+                    .enumerate()
+                    .all(|(i, s)| *s == u64::from(order[i]) + i as u64)
+            );
+            let chunks: Vec<usize> = objects
+                .par_values_mut()
+                .chunks(100)
+                .map(|c| c.len())
+                .collect();
+            assert_eq!(chunks.iter().sum::<usize>(), len);
+            // Keyed: every pair is a stored key and its own object, once.
+            let stored: Vec<_> = objects.keys().collect();
+            let pairs: Vec<_> = objects
+                .par_iter_mut()
+                .map(|(key, t)| {
+                    t.id += 1_000_000;
+                    (key, t.id - 1_000_000)
+                })
+                .collect();
+            assert_eq!(pairs.iter().map(|p| p.0).collect::<Vec<_>>(), stored);
+            assert_eq!(pairs.iter().map(|p| p.1).collect::<Vec<_>>(), order);
+            for (key, id) in &pairs {
+                let live = objects.get(*key).map(|t| t.id - 1_000_000);
+                assert_eq!(live, (*id != 1).then_some(*id), "key of {id}");
+            }
+            objects.par_iter_mut().for_each(|(_, t)| t.id -= 1_000_000);
+            assert_eq!(objects.par_iter_mut().len(), len);
+        }
+        let shared = pool.borrow();
+        let sequential: Vec<_> = shared.iter().map(|(k, t)| (k, t.id)).collect();
+        let parallel: Vec<_> = shared.par_iter().map(|(k, t)| (k, t.id)).collect();
+        assert_eq!(parallel, sequential);
+        assert_eq!(shared.par_values().len(), shared.len());
+        assert_eq!(shared.by_proxy(&proxy).id, N as u32);
+        drop(shared);
+        drop(proxy);
+        assert_eq!(
+            drops.total(),
+            N / 5 + 1 + 1,
+            "removed, deferred and proxy's"
+        );
+        drop(pool);
+        assert_eq!(drops.total(), N + 1, "every value dropped once");
+    });
+}

@@ -115,6 +115,11 @@ enum PoolOp {
     /// Inserts `n % 600` values at once: enough to fill several groups of
     /// 256 key indices, and pages of several groups.
     Fill(u16),
+    /// `get_disjoint_mut` on three picked keys (often repeated or stale),
+    /// rotating their values when it lends them.
+    GetDisjoint([usize; 3]),
+    /// `retain`, keeping the values not a multiple of the modulus.
+    Retain(u64),
 }
 
 fn pool_op() -> impl Strategy<Value = PoolOp> {
@@ -126,6 +131,8 @@ fn pool_op() -> impl Strategy<Value = PoolOp> {
         1 => Just(PoolOp::Shrink),
         1 => Just(PoolOp::Clear),
         1 => any::<u16>().prop_map(PoolOp::Fill),
+        2 => any::<[usize; 3]>().prop_map(PoolOp::GetDisjoint),
+        1 => (2u64..6).prop_map(PoolOp::Retain),
     ]
 }
 
@@ -180,6 +187,38 @@ fn check_pool(ops: &[PoolOp], page: usize) {
                     keys.push(k);
                 }
             }
+            PoolOp::GetDisjoint(picks) => {
+                if keys.is_empty() {
+                    continue;
+                }
+                let picked = picks.map(|i| keys[i % keys.len()]);
+                let distinct =
+                    picked[0] != picked[1] && picked[1] != picked[2] && picked[0] != picked[2];
+                let lendable = distinct && picked.iter().all(|k| model.contains_key(k));
+                match ours.get_disjoint_mut(picked) {
+                    Some([a, b, c]) => {
+                        assert!(lendable, "{picked:?} lent");
+                        assert_eq!([*a, *b, *c], picked.map(|k| model[&k]));
+                        (*a, *b, *c) = (*b, *c, *a);
+                        let [ka, kb, kc] = picked;
+                        let (va, vb, vc) = (model[&ka], model[&kb], model[&kc]);
+                        model.insert(ka, vb);
+                        model.insert(kb, vc);
+                        model.insert(kc, va);
+                    }
+                    None => assert!(!lendable, "{picked:?} refused"),
+                }
+            }
+            PoolOp::Retain(modulus) => {
+                let mut visited = 0;
+                ours.retain(|k, v| {
+                    visited += 1;
+                    assert_eq!(model.get(&k), Some(&*v), "retain's key and value");
+                    *v % modulus != 0
+                });
+                assert_eq!(visited, model.len());
+                model.retain(|_, v| *v % modulus != 0);
+            }
         }
         assert_eq!(ours.len(), model.len());
     }
@@ -193,6 +232,10 @@ fn check_pool(ops: &[PoolOp], page: usize) {
         folded.insert(k, *v);
     });
     assert_eq!(folded, model);
+    assert!(
+        ours.keys().eq(ours.iter().map(|(k, _)| k)),
+        "keys in `iter` order"
+    );
     for k in keys {
         assert_eq!(ours.get(k), model.get(&k));
     }

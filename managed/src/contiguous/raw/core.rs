@@ -94,6 +94,35 @@ impl<T> Lookup<T> {
         Some(unsafe { self.at(position) })
     }
 
+    /// The addresses of the live objects of `keys`, in their order, or
+    /// `None` if a key names no live object or two keys name the same one
+    /// (so the addresses are pairwise distinct places: no two overlap).
+    ///
+    /// # Safety
+    ///
+    /// As for [`find`](Self::find).
+    #[inline]
+    pub(crate) unsafe fn find_disjoint<const N: usize>(
+        &self,
+        keys: [KeyData; N],
+    ) -> Option<[NonNull<T>; N]> {
+        let mut positions = [0; N];
+        for (i, key) in keys.into_iter().enumerate() {
+            // SAFETY: as this function's (caller contract).
+            let position = unsafe { self.position(key) }?;
+            // Each stored position has one key (its back-pointer), so equal
+            // positions are exactly the same object named twice.
+            if positions[..i].contains(&position) {
+                return None;
+            }
+            positions[i] = position;
+        }
+        // SAFETY: positions of live keys, below the length (pool
+        // invariant); the rest is the caller's contract. Distinct positions
+        // are distinct places of one `T`'s stride each.
+        Some(positions.map(|position| unsafe { self.at(position) }))
+    }
+
     /// The position of the live object of `key`, if any.
     ///
     /// # Safety
@@ -487,6 +516,25 @@ impl<T> RawContiguous<T> {
         // SAFETY: `&mut self` makes the objects reachable only through the
         // iterator while it lives; nothing changes the storage meanwhile.
         unsafe { IterMut::new(&inner.storage) }
+    }
+
+    /// The live objects of `keys`, each exclusively, or `None` if a key
+    /// names no live object or two keys name the same one (see
+    /// [`ContiguousUniformPool::get_disjoint_mut`]).
+    #[inline]
+    pub(crate) fn get_disjoint_mut<const N: usize>(
+        &mut self,
+        keys: [KeyData; N],
+    ) -> Option<[&mut T; N]> {
+        self.settle();
+        // SAFETY: `&mut self` keeps every proxy and guard away, so nothing
+        // adds, removes or moves an object while the lookup is used.
+        let objects = unsafe { self.lookup().find_disjoint(keys) }?;
+        // SAFETY: 1. live objects, initialized; 2. pairwise distinct places
+        // (`find_disjoint`), so the references do not overlap; 3. `&mut
+        // self` makes them the only paths to the objects for their
+        // lifetime, during which nothing moves (no proxy or guard exists).
+        Some(objects.map(|object| unsafe { &mut *object.as_ptr() }))
     }
 
     /// Iterates the objects exclusively, in storage order.

@@ -27,6 +27,16 @@ use crate::contiguous::ContiguousUniformPool;
 ///
 /// Returned by [`ContiguousUniformPool::borrow`]; while it lives, nothing
 /// moves, [`Proxy::with`] works and [`Proxy::with_mut`] panics.
+///
+/// The guard stays on the thread that took it: it is neither `Send` nor
+/// `Sync`, whatever `T` is. Its pool counts borrows in a plain `Cell`, and
+/// the pool, reachable beside the guard on its own thread, may still begin
+/// removals (`remove_deferred`, dropping a proxy), which rewrite the key
+/// table the guard's lookups read; another thread reading through the
+/// guard would race with both. To read the objects on other threads (in
+/// the closure of a parallel walk, `par_map` with the `rayon` feature,
+/// say), share [`as_slice`](Self::as_slice): the objects themselves, which
+/// nothing writes, moves or drops while the guard lives.
 pub struct PoolRef<'a, T, K = DefaultKey> {
     /// Taken under the borrow `borrow` holds, so valid while it lives.
     lookup: Lookup<T>,
@@ -230,6 +240,38 @@ impl<T, K: Key> PoolRefMut<'_, T, K> {
         Some(unsafe { self.lookup.find(key.data())?.as_mut() })
     }
 
+    /// The objects of `N` keys at once, each exclusively, for as long as
+    /// this borrow of the guard lives, as slotmap's `get_disjoint_mut`:
+    /// `None` if any key is stale (its removal began, also during this
+    /// borrow) or names no object of this pool, or if two keys name the
+    /// same object.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let pool = ContiguousUniformPool::new();
+    /// let a = pool.insert([0.0f32; 2]);
+    /// let b = pool.insert([1.0f32; 2]);
+    /// let mut objects = pool.borrow_mut();
+    /// if let Some([pa, pb]) = objects.get_disjoint_mut([a, b]) {
+    ///     pa[0] += pb[0];
+    ///     pb[1] -= pa[1];
+    /// }
+    /// assert!(objects.get_disjoint_mut([a, a]).is_none(), "the same object twice");
+    /// drop(objects);
+    /// assert_eq!((*pool.get(a).unwrap(), *pool.get(b).unwrap()), ([1.0, 0.0], [1.0, 1.0]));
+    /// ```
+    #[inline]
+    pub fn get_disjoint_mut<const N: usize>(&mut self, keys: [K; N]) -> Option<[&mut T; N]> {
+        // SAFETY: the lookup was taken under the borrow this guard holds.
+        let objects = unsafe { self.lookup.find_disjoint(keys.map(|key| key.data())) }?;
+        // SAFETY: 1. live objects of this pool, pairwise distinct places
+        // (`find_disjoint`), so the references do not overlap; 2. the
+        // exclusive borrow this guard holds, and the `&mut self` receiver,
+        // make them the only references to the objects while they live.
+        Some(objects.map(|object| unsafe { &mut *object.as_ptr() }))
+    }
+
     /// Iterates `(key, object)` pairs exclusively, in storage order.
     #[inline]
     pub fn iter_mut(&mut self) -> IterMut<'_, T, K> {
@@ -281,6 +323,32 @@ impl<T, K> PoolRefMut<'_, T, K> {
         // SAFETY: as in `iter_mut`.
         unsafe { ValuesMut::new(self.borrow.pool.raw.storage()) }
     }
+
+    /// The objects as one mutable slice, in storage order (see
+    /// [`as_slice`](Self::as_slice) for what the order is); `&mut [T]`
+    /// moves to other threads when `T: Send`, and splits with the slice
+    /// methods (`split_at_mut`, `chunks_mut`).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let pool = ContiguousUniformPool::new();
+    /// for i in 0..100u64 {
+    ///     pool.insert(i);
+    /// }
+    /// let mut objects = pool.borrow_mut();
+    /// let (front, back) = objects.as_mut_slice().split_at_mut(50);
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| front.iter_mut().for_each(|x| *x += 1));
+    ///     back.iter_mut().for_each(|x| *x += 1);
+    /// });
+    /// assert_eq!(objects.values().sum::<u64>(), (1..=100).sum());
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn as_mut_slice(&mut self) -> &mut [T] {
+        self.values_mut().into_slice()
+    }
 }
 
 /// What both whole-pool guards offer: shared iteration and the length.
@@ -312,6 +380,36 @@ macro_rules! guard_common {
             #[inline]
             pub fn keys(&self) -> Keys<'_, K> {
                 Keys::new(self.borrow.pool.raw.storage())
+            }
+
+            /// The objects as one slice, in storage order: the order of
+            /// [`values`](Self::values), and of [`keys`](Self::keys), so
+            /// `keys().zip(as_slice())` pairs each object with its key.
+            /// That order is unspecified otherwise: it is not insertion
+            /// or key order, and removals change it (the last object
+            /// moves into each hole). Objects whose removal was deferred
+            /// during this borrow are still in it (until the borrow ends).
+            ///
+            /// `&[T]` crosses threads when `T: Sync`, while the guard
+            /// itself cannot: this is how a parallel walk of one pool
+            /// reads another's objects.
+            ///
+            /// ```
+            /// use managed::prelude::*;
+            ///
+            /// let pool = ContiguousUniformPool::new();
+            /// for i in 0..100u64 {
+            ///     pool.insert(i);
+            /// }
+            /// let objects = pool.borrow();
+            /// let slice = objects.as_slice();
+            /// let sum = std::thread::scope(|s| s.spawn(|| slice.iter().sum::<u64>()).join());
+            /// assert_eq!(sum.unwrap(), (0..100).sum());
+            /// ```
+            #[inline]
+            #[must_use]
+            pub fn as_slice(&self) -> &[T] {
+                self.values().into_slice()
             }
 
             /// Objects in the pool, those whose removal is deferred until

@@ -60,8 +60,7 @@ macro_rules! slice_iter {
             }
 
             /// The objects not yet yielded, as one slice (what a parallel
-            /// walk hands to rayon).
-            #[cfg(feature = "rayon")]
+            /// walk hands to rayon, and the guards' `as_slice`).
             #[inline]
             pub(crate) fn into_slice(self) -> $slice {
                 self.run.$into_slice()
@@ -155,6 +154,16 @@ impl<'a, K> Keys<'a, K> {
     }
 }
 
+impl<'a, K> Keys<'a, K> {
+    /// The keys not yet yielded, as one slice (what a keyed parallel walk
+    /// hands to rayon beside the objects' slice).
+    #[cfg(feature = "rayon")]
+    #[inline]
+    pub(crate) fn into_slice(self) -> &'a [KeyData] {
+        self.keys.as_slice()
+    }
+}
+
 impl<K: Key> Iterator for Keys<'_, K> {
     type Item = K;
     #[inline]
@@ -212,7 +221,7 @@ pub struct IterMut<'a, T, K = DefaultKey> {
 
 /// The keyed iterator code, once for [`Iter`] and [`IterMut`].
 macro_rules! keyed_iter {
-    ($name:ident, $values:ident, $item:ty) => {
+    ($name:ident, $values:ident, $item:ty, $slice:ty) => {
         impl<'a, T, K> $name<'a, T, K> {
             /// Iterates the keys and objects of `storage`.
             ///
@@ -261,11 +270,22 @@ macro_rules! keyed_iter {
 
         impl<T, K: Key> ExactSizeIterator for $name<'_, T, K> {}
         impl<T, K: Key> FusedIterator for $name<'_, T, K> {}
+
+        impl<'a, T, K> $name<'a, T, K> {
+            /// The keys and objects not yet yielded, as two slices of one
+            /// length, the `i`th key that of the `i`th object (what a keyed
+            /// parallel walk zips).
+            #[cfg(feature = "rayon")]
+            #[inline]
+            pub(crate) fn into_slices(self) -> (&'a [KeyData], $slice) {
+                (self.keys.into_slice(), self.values.into_slice())
+            }
+        }
     };
 }
 
-keyed_iter!(Iter, Values, &'a T);
-keyed_iter!(IterMut, ValuesMut, &'a mut T);
+keyed_iter!(Iter, Values, &'a T, &'a [T]);
+keyed_iter!(IterMut, ValuesMut, &'a mut T, &'a mut [T]);
 
 impl<T, K> Clone for Iter<'_, T, K> {
     fn clone(&self) -> Self {

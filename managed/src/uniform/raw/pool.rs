@@ -512,6 +512,49 @@ impl<T, H> UniformPool<T, H> {
         Some(unsafe { &mut (*entry.as_ptr()).slot.value })
     }
 
+    /// The values of `N` keys at once, each mutably, as slotmap's
+    /// `get_disjoint_mut`: `None` if any key is stale or of another pool,
+    /// or if two keys name the same value (so no value is lent twice).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut particles = UniformPool::new();
+    /// let a = particles.insert([0.0f32, 1.0]);
+    /// let b = particles.insert([2.0f32, 3.0]);
+    /// if let Some([pa, pb]) = particles.get_disjoint_mut([a, b]) {
+    ///     core::mem::swap(pa, pb);
+    /// }
+    /// assert_eq!((particles[a], particles[b]), ([2.0, 3.0], [0.0, 1.0]));
+    /// assert!(particles.get_disjoint_mut([a, a]).is_none(), "the same value twice");
+    /// particles.remove(b);
+    /// assert!(particles.get_disjoint_mut([a, b]).is_none(), "a stale key");
+    /// ```
+    #[must_use]
+    pub fn get_disjoint_mut<const N: usize>(&mut self, keys: [PoolKey; N]) -> Option<[&mut T; N]> {
+        let mut values = [core::ptr::null_mut::<T>(); N];
+        for (i, key) in keys.into_iter().enumerate() {
+            let entry = self.occupied(key)?.as_ptr();
+            // SAFETY: projecting to the value field of an occupied entry
+            // (no reference is created here).
+            let value = unsafe { (&raw mut (*entry).slot.value).cast::<T>() };
+            // An entry holds one value and every key index names one entry,
+            // so equal addresses are exactly equal keys of this pool. For a
+            // zero-sized `T` the address still differs per entry: the
+            // entry's generation is not zero-sized.
+            if values[..i].contains(&value) {
+                return None;
+            }
+            values[i] = value;
+        }
+        // SAFETY: 1. each pointer is the value of an occupied entry of this
+        // pool (its generation matched), so initialized; 2. the pointers are
+        // pairwise distinct (checked above) and each is a whole value, so the
+        // `&mut T`s do not overlap; 3. `&mut self` keeps every other path to
+        // the pool away for their lifetime, which is the borrow's.
+        Some(values.map(|value| unsafe { &mut *value }))
+    }
+
     /// Number of values.
     #[inline]
     #[must_use]
@@ -539,6 +582,70 @@ impl<T, H> UniformPool<T, H> {
         // destructor panics, so that no entry is lost to inserts.
         let mut pool = scopeguard::guard(self, |pool| pool.rebuild_free_list());
         pool.drop_values();
+    }
+
+    /// Keeps only the values for which `f(key, &mut value)` returns
+    /// `true`, visiting each once, page by page in memory order (the order
+    /// of [`iter`](Self::iter)); the others are removed as the walk passes
+    /// them, their keys becoming stale, as with [`remove`](Self::remove).
+    /// Values never move, so the keys of those kept stay valid.
+    ///
+    /// If `f` or a destructor panics, the walk stops there: the values
+    /// already removed are gone, the others are kept, and every value is
+    /// still dropped exactly once.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut pool = UniformPool::new();
+    /// let keys: Vec<_> = (0..10u32).map(|i| pool.insert(i)).collect();
+    /// pool.retain(|_key, value| {
+    ///     *value *= 10;
+    ///     *value % 20 == 0
+    /// });
+    /// assert_eq!(pool.len(), 5);
+    /// assert_eq!((pool.get(keys[2]), pool.get(keys[3])), (Some(&20), None));
+    /// ```
+    pub fn retain<F: FnMut(PoolKey, &mut T) -> bool>(&mut self, mut f: F) {
+        let mut remaining = self.len;
+        let mut page = 0;
+        while remaining > 0 && page < self.slots().len() {
+            let Some(entries) = self.slots()[page].entries else {
+                page += 1;
+                continue;
+            };
+            for slot in 0..self.geometry.capacity {
+                let entry = self.entry(entries, slot).as_ptr();
+                // SAFETY: the entry lies in a live page (`slot` is below the
+                // capacity), with its generation initialized; the page stays
+                // live for the whole walk, since removals never return pages.
+                let generation = unsafe { (*entry).generation };
+                if generation % 2 == 0 {
+                    continue;
+                }
+                let key = PoolKey {
+                    index: page as u32 * self.span + slot as u32,
+                    generation,
+                    pool: self.id,
+                };
+                // SAFETY: 1. an odd generation: the value is initialized;
+                // 2. `&mut self` makes this the only path to it, and the
+                // reference ends when `f` returns, before the removal below.
+                let keep = f(key, unsafe {
+                    &mut *(&raw mut (*entry).slot.value).cast::<T>()
+                });
+                if !keep {
+                    // `remove` leaves the pool consistent before the value's
+                    // destructor runs here.
+                    drop(self.remove(key));
+                }
+                remaining -= 1;
+                if remaining == 0 {
+                    break;
+                }
+            }
+            page += 1;
+        }
     }
 
     /// `(key, &value)` pairs, page by page in memory order, skipping holes.
@@ -1408,6 +1515,101 @@ mod tests {
         let kb = big.insert([9u8; 10_000]);
         assert_eq!(big[kb][9_999], 9);
         assert_eq!(big.geometry.page_size.get(), 16384);
+    }
+
+    #[test]
+    fn get_disjoint_mut_refuses_stale_foreign_and_repeated_keys() {
+        let mut pool = small::<u64>();
+        let mut other = small::<u64>();
+        let keys: Vec<_> = (0..20).map(|i| pool.insert(i)).collect();
+        let foreign = other.insert(99);
+        // Keys on different pages, and the same page.
+        let [a, b, c] = pool.get_disjoint_mut([keys[0], keys[19], keys[1]]).unwrap();
+        (*a, *b, *c) = (*b, *c, *a);
+        assert_eq!((pool[keys[0]], pool[keys[19]], pool[keys[1]]), (19, 1, 0));
+        assert!(pool.get_disjoint_mut([keys[3], keys[3]]).is_none());
+        assert!(pool.get_disjoint_mut([keys[3], keys[4], keys[3]]).is_none());
+        assert!(pool.get_disjoint_mut([keys[3], foreign]).is_none());
+        pool.remove(keys[4]);
+        let reused = pool.insert(4);
+        assert_eq!(reused.index, keys[4].index);
+        assert!(pool.get_disjoint_mut([keys[3], keys[4]]).is_none(), "stale");
+        let [x, y] = pool.get_disjoint_mut([keys[3], reused]).unwrap();
+        assert_eq!((*x, *y), (3, 4));
+        let none: [&mut u64; 0] = pool.get_disjoint_mut([]).unwrap();
+        assert!(none.is_empty());
+        // Zero-sized values live in distinct entries.
+        let mut units = small::<()>();
+        let (u, v) = (units.insert(()), units.insert(()));
+        assert!(units.get_disjoint_mut([u, v]).is_some());
+        assert!(units.get_disjoint_mut([u, u]).is_none());
+    }
+
+    #[test]
+    fn retain_visits_each_value_once_and_skips_returned_pages() {
+        let mut pool = small::<u64>();
+        let per_page = pool.geometry.capacity;
+        let keys: Vec<_> = (0..5 * per_page as u64).map(|i| pool.insert(i)).collect();
+        // The second page returned: its table slot is `None`.
+        for k in &keys[per_page..2 * per_page] {
+            pool.remove(*k);
+        }
+        pool.shrink_to_fit();
+        let mut seen = Vec::new();
+        pool.retain(|key, value| {
+            seen.push((key, *value));
+            *value += 1000;
+            *value % 2 == 0
+        });
+        let expected: Vec<_> = pool_order(&keys, per_page);
+        assert_eq!(seen, expected, "each value once, in `iter` order");
+        for (i, k) in keys.iter().enumerate() {
+            let live = !(per_page..2 * per_page).contains(&i) && i % 2 == 0;
+            assert_eq!(pool.get(*k).copied(), live.then_some(i as u64 + 1000));
+        }
+        assert_eq!(pool.len(), pool.values().count());
+        // The emptied entries are reused before a page is added.
+        let capacity = pool.capacity();
+        for i in 0..(capacity - pool.len()) as u64 {
+            pool.insert(i);
+        }
+        assert_eq!(pool.capacity(), capacity);
+    }
+
+    /// The `(key, value)` pairs `iter` yields for `keys` (values `0..`)
+    /// with the second page emptied.
+    fn pool_order(keys: &[PoolKey], per_page: usize) -> Vec<(PoolKey, u64)> {
+        keys.iter()
+            .enumerate()
+            .filter(|(i, _)| !(per_page..2 * per_page).contains(i))
+            .map(|(i, k)| (*k, i as u64))
+            .collect()
+    }
+
+    #[test]
+    fn retain_drops_each_value_once_when_a_destructor_or_the_predicate_panics() {
+        let log = DropLog::default();
+        let mut pool = with_a_panicking_value(&log);
+        // Removing every value meets the panicking destructor of value 13.
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.retain(|_, _| false);
+        }));
+        assert!(caught.is_err());
+        assert_eq!(pool.len(), 40 - 14, "the walk stopped after value 13");
+        assert_eq!(log.dropped(), 14);
+        // A predicate that panics keeps the rest.
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.retain(|_, value| {
+                assert!(value.id != 30, "the predicate panics");
+                value.id % 2 == 0
+            });
+        }));
+        assert!(caught.is_err());
+        let ids: Vec<_> = pool.values().map(|v| v.id).collect();
+        let expected: Vec<_> = (14..40).filter(|&i| i >= 30 || i % 2 == 0).collect();
+        assert_eq!(ids, expected);
+        drop(pool);
+        log.assert_all_dropped_once(40);
     }
 
     #[test]
