@@ -399,11 +399,13 @@ impl<'id, const N: usize> Arena<'id, N> {
         SpaceStats::new(s.live_bytes, s.capacity)
     }
 
-    /// Detailed space figures (counts the dead bitmap: O(capacity / 512)).
+    /// Detailed space figures, in constant time (the holes and padding are
+    /// counted as they are made), so a program may check them after every
+    /// change to decide when to compact.
     pub fn detailed_stats(&self) -> RegionStats {
         let top = self.raw.top();
-        let dead = self.raw.dead_granules();
         let padding = self.raw.core().padding.get();
+        let dead = self.raw.holes() + padding;
         let live = top - dead * GRANULE;
         RegionStats {
             capacity: self.raw.capacity(),

@@ -189,6 +189,13 @@ pub(crate) struct RegionCore {
     /// Objects of non-zero size released (dropped, moved out or freed);
     /// live objects are `RawRegion::allocated - released`.
     released: Cell<usize>,
+    /// Granules dead in the bitmap that are not padding: the holes that
+    /// compaction reclaims, counted as they are marked so that the stats
+    /// need not read the bitmap.
+    ///
+    /// Invariant: the dead bits below the top number `holes + padding`
+    /// (checked against the bitmap by `RawRegion::holes` in debug builds).
+    holes: Cell<usize>,
     /// Offset of the object area from the block start.
     area_offset: usize,
     /// The block's layout, to free it.
@@ -273,6 +280,7 @@ pub(crate) unsafe fn release(ptr: NonNull<u8>, tagged: usize, size: usize) {
     unsafe {
         let core = block.cast::<RegionCore>().as_ref();
         core.released.set(core.released.get() + 1);
+        core.holes.set(core.holes.get() + size.div_ceil(GRANULE));
         let g = (addr - block.addr().get() - core.area_offset) / GRANULE;
         set_bits(
             block.add(BITMAP_OFFSET).cast(),
@@ -344,6 +352,7 @@ impl RawRegion {
         }
         let core = RegionCore {
             released: Cell::new(0),
+            holes: Cell::new(0),
             area_offset,
             layout,
             padding: Cell::new(0),
@@ -598,6 +607,29 @@ impl RawRegion {
         // SAFETY: the granules are below the top (caller), inside the
         // bitmap.
         unsafe { set_bits(self.bitmap(), g, size.div_ceil(GRANULE), dead) };
+        // Callers mark live granules dead and dead ones (their own, marked
+        // just before) live again, never one twice.
+        let holes = &self.core().holes;
+        holes.set(if dead {
+            holes.get() + size.div_ceil(GRANULE)
+        } else {
+            holes.get() - size.div_ceil(GRANULE)
+        });
+    }
+
+    /// Granules dead in the bitmap that are not padding (O(1): counted as
+    /// they are marked).
+    #[inline]
+    pub(crate) fn holes(&self) -> usize {
+        let holes = self.core().holes.get();
+        // A debug cross-check of the counter against the bitmap (stats
+        // only: nothing reads memory through it).
+        debug_assert_eq!(
+            holes + self.core().padding.get(),
+            self.dead_granules(),
+            "the hole count follows the bitmap"
+        );
+        holes
     }
 
     /// Uncounts (`false`) or counts (`true`) an object: `alloc_with`
@@ -814,6 +846,7 @@ impl RawRegion {
             padding += e.filler;
         }
         core.padding.set(padding);
+        core.holes.set(0);
         self.top.set(new_top_g * GRANULE);
         scopeguard::ScopeGuard::into_inner(abort);
     }
