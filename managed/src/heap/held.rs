@@ -43,7 +43,7 @@ impl<'gc> Mutation<'gc> {
     ///     mc.hold(head)
     /// });
     /// let stats = heap.collect(); // the two held nodes survive, and may move
-    /// assert_eq!((stats.live_objects, stats.dropped), (2, 1));
+    /// assert_eq!((stats.live_objects, stats.freed_objects), (2, 1));
     /// heap.mutate(|mc, _| {
     ///     let head = mc.fetch(&cursor);
     ///     let tail = mc[head].next.unwrap();
