@@ -102,6 +102,8 @@
 //! that must not hold its entries. [`upgrade`](GcWeak::upgrade) gives a
 //! `Gc` while the object exists; once a collection finds the object
 //! unreachable, it drops it and every weak handle to it upgrades to `None`.
+//! [`GcWeak::new`] (also `Default`) is a weak handle to nothing, which
+//! never upgrades: a field that starts empty.
 //!
 //! ```
 //! use managed::prelude::*;

@@ -2109,3 +2109,93 @@ fn freed_objects_counts_objects_with_and_without_destructors() {
     assert_eq!(stats.freed_objects, 6 + 4);
     assert_eq!(stats.dropped, 4 - first.len());
 }
+
+// ------------------------------------------------------ empty weak handles
+
+/// A field that starts as an empty weak handle (`GcWeak::new`, or
+/// `Default`) never upgrades, through collections that slide and drop
+/// the objects around it, while the filled ones beside it follow their
+/// objects; an empty one filled later works like any other.
+#[test]
+fn empty_weak_handles_never_upgrade_and_survive_collections() {
+    #[derive(Managed, Default)]
+    struct Watch<'gc> {
+        target: GcWeak<'gc, Node<'gc>>,
+        id: u64,
+    }
+    #[derive(Managed)]
+    struct Root<'gc> {
+        watches: Vec<Gc<'gc, Watch<'gc>>>,
+        strong: Vec<Gc<'gc, Node<'gc>>>,
+        empty: GcWeak<'gc, u64>,
+    }
+    take_dropped();
+    let n = if cfg!(miri) { 24 } else { 300 };
+    let mut heap: Heap<Root<'static>> = Heap::with_chunk_size(4096, |_| Root {
+        watches: Vec::new(),
+        strong: Vec::new(),
+        empty: GcWeak::new(),
+    });
+    heap.mutate(|mc, r| {
+        for i in 0..n {
+            // Garbage between the watches, so that they slide.
+            node(mc, 1000 + i, "garbage");
+            let mut watch = Watch {
+                id: i,
+                ..Watch::default()
+            };
+            if i % 2 == 0 {
+                let target = node(mc, i, &format!("n{i}"));
+                watch.target = target.downgrade();
+                r.strong.push(target);
+            }
+            r.watches.push(Gc::new(mc, watch));
+        }
+    });
+    let check = |heap: &mut Heap<Root<'static>>| {
+        heap.read(|mc, r| {
+            assert!(r.empty.upgrade(mc).is_none() && r.empty.is_dropped());
+            for &w in &r.watches {
+                let watch = &mc[w];
+                match watch.target.upgrade(mc) {
+                    Some(t) => {
+                        assert_eq!(watch.id % 2, 0);
+                        assert_eq!(mc[t].name, format!("n{}", watch.id));
+                    }
+                    None => {
+                        assert_eq!(watch.id % 2, 1);
+                        assert!(GcWeak::ptr_eq(watch.target, GcWeak::new()));
+                        assert_eq!(format!("{:?}", watch.target), "GcWeak(dropped)");
+                    }
+                }
+            }
+        });
+    };
+    check(&mut heap);
+    let before = heap.read(|_, r| r.watches[n as usize - 1].as_ptr().addr());
+    let stats = heap.collect();
+    assert_eq!(stats.freed_objects as u64, n);
+    assert_ne!(
+        before,
+        heap.read(|_, r| r.watches[n as usize - 1].as_ptr().addr()),
+        "the watches moved"
+    );
+    check(&mut heap);
+    // The odd watches get a target; the targets of the even ones die.
+    heap.mutate(|mc, r| {
+        r.strong.clear();
+        for &w in r.watches.iter().skip(1).step_by(2) {
+            let id = mc[w].id;
+            let target = node(mc, id, &format!("n{id}"));
+            mc[w].target = target.downgrade();
+            r.strong.push(target);
+        }
+    });
+    heap.collect();
+    heap.read(|mc, r| {
+        for &w in &r.watches {
+            let watch = &mc[w];
+            assert_eq!(watch.target.upgrade(mc).is_some(), watch.id % 2 == 1);
+        }
+    });
+}
