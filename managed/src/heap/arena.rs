@@ -122,9 +122,11 @@ pub struct HeapStats {
     pub objects_with_destructors: usize,
     /// Collections run.
     pub collections: u64,
-    /// Objects held from outside the heap: the [`Held`](super::Held)
-    /// handles made and not yet found dropped by a collection (clones
-    /// count once).
+    /// Objects held from outside the heap: the [`Held`](super::Held) and
+    /// [`HeldWeak`](super::HeldWeak) handles made and not yet found
+    /// dropped by a collection (clones, and the weak handles made from a
+    /// `Held` by `downgrade`, count once with it), nor, for weak ones,
+    /// found dead.
     pub held: usize,
 }
 

@@ -24,7 +24,8 @@
 //! # Collection
 //!
 //! 1. Clear the marks. 2. Mark from the root and the held handles
-//!    (`held`): a handle's [`GcKind`] says how
+//!    (`held`; the weakly held ones are weak handles): a handle's
+//!    [`GcKind`] says how
 //!    many granules its object spans and how to trace it; a newly marked
 //!    object that holds handles is appended to a work queue, which is
 //!    drained in order (no recursion: a million-long list is fine). 3. Run
@@ -969,8 +970,9 @@ impl RawHeap {
         // SAFETY: the root is a live value to which no reference is live
         // (caller), of the type `root_kind` describes.
         unsafe { (root_kind.mark)(root, &mut marker) };
-        // The held handles are roots too; those whose last handle was
-        // dropped are unlisted first, so their objects can be reclaimed.
+        // The held handles are roots too (the weak ones are weak
+        // handles); those whose last handle was dropped are unlisted
+        // first, so their objects can be reclaimed.
         self.held.prune();
         self.held.visit(&mut marker);
         // (The root's and the held handles are rewritten whatever they
@@ -1015,10 +1017,12 @@ impl RawHeap {
         // the rewriting below does not run, so weak handles to the objects
         // unmarked (some of them dropped now) are made dead first: every
         // object holding one is queued (it was marked and holds handles),
-        // and the marks stay as they are until the next collection.
-        let forget = guard(&self.queue, |queue| {
+        // the weak held cells are in the table, and the marks stay as they
+        // are until the next collection.
+        let forget = guard((&self.queue, &self.held), |(queue, held)| {
             if weak {
                 let mut forgetter = Forgetter { mask };
+                held.forget(&mut forgetter);
                 // SAFETY: the root and the queued objects are live (caller)
                 // and unaliased, of the types their kinds describe, and the
                 // marks are complete.
@@ -1143,7 +1147,8 @@ impl RawHeap {
         // CPU has it.
         let fast = self.fast;
         let fix_of = |kind: &GcKind| if fast { kind.fix_fast } else { kind.fix };
-        // The held handles first, like the root's: whatever they reach.
+        // The held handles first, like the root's, whatever they reach
+        // (a weak one gets its object's new address or the dead marker).
         self.held.visit(&mut fixer);
         // SAFETY: (all) the objects are live and unaliased (caller, 1.), the
         // prefix tables are computed, and `fix_fast` only runs where the
@@ -1187,8 +1192,9 @@ impl RawHeap {
         scopeguard::ScopeGuard::into_inner(abort);
 
         // 7. Give the work list's memory back, and empty chunks; reset the
-        // cursors.
+        // cursors. Unlist the weak held cells found dead.
         self.queue.reset();
+        self.held.prune();
         let released = self.recycle(live_bytes);
         self.live_after = live_bytes;
         let freed_objects = self.objects.get() - objects;
@@ -1763,7 +1769,8 @@ unsafe impl Visitor for Marker {
         let chunk = chunk_of(p, self.mask);
         // SAFETY: a weak handle reachable from the root that is not dead
         // points to the start of a live object of this heap (invariant on
-        // `GcWeak::ptr`), whose chunk header starts at the masked address.
+        // `GcWeak::ptr`; a weak held cell's address too, by the one on
+        // `HeldCell::ptr`), whose chunk header starts at the masked address.
         unsafe { self.record_reach(chunk) };
         self.weak = true;
     }
@@ -1807,7 +1814,8 @@ unsafe impl Visitor for Fixer {
             return;
         }
         // SAFETY: not dead, so the start of an object of a live chunk that
-        // was live when the collection began (invariant on `GcWeak::ptr`);
+        // was live when the collection began (invariant on `GcWeak::ptr`,
+        // and on `HeldCell::ptr` for a held cell);
         // the marks are complete and the prefix tables computed (the
         // collection's order), and a marked object is forwarded as a
         // handle's is.
@@ -1842,7 +1850,8 @@ unsafe impl Visitor for Forgetter {
     fn visit_weak(&mut self, target: &mut NonNull<u8>) {
         let p = *target;
         // SAFETY: not dead, so the start of an object of a live chunk that
-        // was live when the collection began (invariant on `GcWeak::ptr`);
+        // was live when the collection began (invariant on `GcWeak::ptr`,
+        // and on `HeldCell::ptr` for a held cell);
         // the marks are complete.
         if p != dead() && !unsafe { is_marked(p, self.mask) } {
             *target = dead();
