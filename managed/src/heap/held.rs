@@ -26,6 +26,9 @@ impl<'gc> Mutation<'gc> {
     /// for a heap's root type): holding a `Gc<'gc, Node<'gc>>` gives a
     /// `Held<Node<'static>>`.
     ///
+    /// A handle kept outside the heap that must not keep its object alive
+    /// is a [`HeldWeak`] ([`hold_weak`](Self::hold_weak)).
+    ///
     /// ```
     /// use managed::prelude::*;
     ///

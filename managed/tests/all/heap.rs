@@ -2209,7 +2209,7 @@ fn empty_weak_handles_never_upgrade_and_survive_collections() {
 #[test]
 fn weakly_held_handles_follow_moves_and_forget_dropped_objects() {
     take_dropped();
-    let n = if cfg!(miri) { 30 } else { 600 };
+    let n = if cfg!(miri) { 150 } else { 600 };
     let mut heap: Heap<Vec<Gc<'static, Node<'static>>>> =
         Heap::with_chunk_size(4096, |_| Vec::new());
     let (weak, big): (Vec<HeldWeak<Node<'static>>>, HeldWeak<[u64; 2048]>) =
