@@ -11,7 +11,8 @@
 //! cells whose object died, then marks from every strong cell as from the
 //! root, visits every weak cell as a weak handle, and rewrites their
 //! addresses when the objects move (a weak cell's becomes the dead marker
-//! when its object dies). A handle is redeemed by a mutation of the heap
+//! when its object dies, and the collection unlists it at its end). A
+//! handle is redeemed by a mutation of the heap
 //! whose id its cell carries, and of no other: heap ids are never reused,
 //! so a handle that outlived its heap matches no heap at all (and the
 //! heap's table, when dropped, makes the cells it lists dead).
