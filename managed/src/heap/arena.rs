@@ -59,7 +59,7 @@ pub(crate) type Invariant<'gc> = PhantomData<fn(&'gc ()) -> &'gc ()>;
 ///     root.head = Some(a);
 /// });
 /// let stats = heap.collect();
-/// assert_eq!((stats.live_objects, stats.dropped), (2, 1));
+/// assert_eq!((stats.live_objects, stats.freed_objects), (2, 1));
 /// heap.mutate(|mc, root| {
 ///     let a = root.head.unwrap();
 ///     let b = mc[a].next.unwrap();
@@ -122,9 +122,11 @@ pub struct HeapStats {
     pub objects_with_destructors: usize,
     /// Collections run.
     pub collections: u64,
-    /// Objects held from outside the heap: the [`Held`](super::Held)
-    /// handles made and not yet found dropped by a collection (clones
-    /// count once).
+    /// Objects held from outside the heap: the [`Held`](super::Held) and
+    /// [`HeldWeak`](super::HeldWeak) handles made and not yet found
+    /// dropped by a collection (clones, and the weak handles made from a
+    /// `Held` by `downgrade`, count once with it), nor, for weak ones,
+    /// found dead.
     pub held: usize,
 }
 

@@ -107,6 +107,14 @@ impl<T> Clone for GcWeak<'_, T> {
 
 impl<T> Copy for GcWeak<'_, T> {}
 
+/// [`GcWeak::new`]: a handle that never upgrades.
+impl<T> Default for GcWeak<'_, T> {
+    #[inline(always)]
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T> fmt::Debug for GcWeak<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_dropped() {

@@ -1,18 +1,19 @@
-//! [`Held`]: a handle to a heap object kept outside the heap.
+//! [`Held`] and [`HeldWeak`]: handles to a heap object kept outside the
+//! heap, strong and weak.
 //!
-//! The type, its cell and the table the collector visits live in
-//! `raw::held`; here are the token's methods that make and redeem it, and
-//! its value-like impls.
+//! The types, their cell and the table the collector visits live in
+//! `raw::held`; here are the token's methods that make and redeem them,
+//! and their value-like impls.
 
 use core::fmt;
 use core::ops::{Index, IndexMut};
 
 use super::arena::Mutation;
 use super::gc::Gc;
-use super::raw::held::HeldCell;
+use super::raw::held::{Found, HeldCell};
 use super::rootable::Rootable;
 
-pub use super::raw::held::Held;
+pub use super::raw::held::{Held, HeldWeak};
 
 impl<'gc> Mutation<'gc> {
     /// A handle to `gc`'s object that can be kept anywhere outside the
@@ -24,6 +25,9 @@ impl<'gc> Mutation<'gc> {
     /// `T` is the object's type at the placeholder brand `'static` (as
     /// for a heap's root type): holding a `Gc<'gc, Node<'gc>>` gives a
     /// `Held<Node<'static>>`.
+    ///
+    /// A handle kept outside the heap that must not keep its object alive
+    /// is a [`HeldWeak`] ([`hold_weak`](Self::hold_weak)).
     ///
     /// ```
     /// use managed::prelude::*;
@@ -43,7 +47,7 @@ impl<'gc> Mutation<'gc> {
     ///     mc.hold(head)
     /// });
     /// let stats = heap.collect(); // the two held nodes survive, and may move
-    /// assert_eq!((stats.live_objects, stats.dropped), (2, 1));
+    /// assert_eq!((stats.live_objects, stats.freed_objects), (2, 1));
     /// heap.mutate(|mc, _| {
     ///     let head = mc.fetch(&cursor);
     ///     let tail = mc[head].next.unwrap();
@@ -115,12 +119,213 @@ impl<T: Rootable> Held<T> {
     /// Whether the two handles hold the same object (clones do, and so do
     /// handles made from handles to the same object).
     pub fn ptr_eq(this: &Self, other: &Self) -> bool {
-        HeldCell::same_object(this.cell(), other.cell())
+        let (a, b) = (this.cell(), other.cell());
+        // Once their heap is dropped, every cell is dead: only clones are
+        // the same then.
+        core::ptr::eq(a, b) || (HeldCell::same_object(a, b) && !a.is_dead())
+    }
+
+    /// A weak handle to the same object, which does not keep it alive
+    /// ([`HeldWeak`]). It shares this handle's cell: it allocates nothing,
+    /// and needs no mutation.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut heap: Heap<()> = Heap::new(|_| ());
+    /// let held: Held<String> = heap.mutate(|mc, ()| mc.hold(Gc::new(mc, String::from("node"))));
+    /// let weak = held.downgrade();
+    /// heap.collect(); // `held` keeps it
+    /// heap.mutate(|mc, ()| assert_eq!(mc[mc.upgrade(&weak).unwrap()], "node"));
+    /// drop(held);
+    /// heap.collect(); // nothing keeps it now
+    /// heap.mutate(|mc, ()| assert!(mc.upgrade(&weak).is_none()));
+    /// ```
+    #[must_use]
+    pub fn downgrade(&self) -> HeldWeak<T> {
+        self.downgrade_cell()
     }
 }
 
 impl<T: Rootable> fmt::Debug for Held<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Held").finish_non_exhaustive()
+    }
+}
+
+impl<'gc> Mutation<'gc> {
+    /// A weak handle to `gc`'s object that can be kept anywhere outside
+    /// the heap ([`HeldWeak`]): it follows the object when a collection
+    /// moves it, but does not keep it alive. A later mutation of this heap
+    /// redeems it with [`upgrade`](Self::upgrade) or
+    /// [`upgrade_held`](Self::upgrade_held).
+    ///
+    /// `T` is the object's type at the placeholder brand `'static`, as
+    /// for [`hold`](Self::hold).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut heap: Heap<Vec<Gc<'static, u64>>> = Heap::new(|_| Vec::new());
+    /// let (kept, dropped): (HeldWeak<u64>, HeldWeak<u64>) = heap.mutate(|mc, root| {
+    ///     let kept = Gc::new(mc, 1u64);
+    ///     root.push(kept);
+    ///     (mc.hold_weak(kept), mc.hold_weak(Gc::new(mc, 2u64)))
+    /// });
+    /// assert_eq!(heap.collect().freed_objects, 1);
+    /// heap.mutate(|mc, _| {
+    ///     assert_eq!(mc.upgrade(&kept).map(|k| mc[k]), Some(1));
+    ///     assert!(mc.upgrade(&dropped).is_none());
+    /// });
+    /// ```
+    #[must_use = "a weak handle is forgotten by the next collection when dropped"]
+    pub fn hold_weak<T: Rootable>(&self, gc: Gc<'gc, T::Root<'gc>>) -> HeldWeak<T> {
+        self.hold_weak_gc(gc)
+    }
+
+    /// The object `weak` points at, as a handle of this mutation; `None`
+    /// once its object was dropped: a collection of its heap found it
+    /// unreachable, or its heap was dropped. Storing the handle in the
+    /// root's graph keeps the object alive, as for any `Gc`.
+    ///
+    /// # Panics
+    ///
+    /// If `weak`'s object is alive in another heap (its handle was made
+    /// by a mutation of that heap), as [`fetch`](Self::fetch) panics for a
+    /// `Held` of another heap; [`try_upgrade`](Self::try_upgrade) returns
+    /// `None` instead. A handle whose object is gone gives `None` in any
+    /// heap.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut heap: Heap<Option<Gc<'static, String>>> = Heap::new(|_| None);
+    /// let weak: HeldWeak<String> = heap.mutate(|mc, _| mc.hold_weak(Gc::new(mc, "draft".into())));
+    /// // Not collected yet: it upgrades, and storing it in the root keeps it.
+    /// heap.mutate(|mc, root| *root = mc.upgrade(&weak));
+    /// heap.collect();
+    /// assert_eq!(heap.mutate(|mc, _| mc[mc.upgrade(&weak).unwrap()].clone()), "draft");
+    /// heap.mutate(|_, root| *root = None);
+    /// heap.collect();
+    /// assert!(heap.mutate(|mc, _| mc.upgrade(&weak).is_none()));
+    /// ```
+    #[track_caller]
+    pub fn upgrade<T: Rootable>(&self, weak: &HeldWeak<T>) -> Option<Gc<'gc, T::Root<'gc>>> {
+        match self.upgrade_gc(weak) {
+            Found::Object(gc) => Some(gc),
+            Found::Dropped => None,
+            Found::OtherHeap => other_heap(),
+        }
+    }
+
+    /// The object `weak` points at, as a handle of this mutation; `None`
+    /// if it was dropped or belongs to another heap.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut a: Heap<()> = Heap::new(|_| ());
+    /// let mut b: Heap<()> = Heap::new(|_| ());
+    /// let weak: HeldWeak<u64> = a.mutate(|mc, ()| mc.hold_weak(Gc::new(mc, 7u64)));
+    /// assert!(a.mutate(|mc, ()| mc.try_upgrade(&weak).is_some()));
+    /// assert!(b.mutate(|mc, ()| mc.try_upgrade(&weak).is_none()));
+    /// ```
+    pub fn try_upgrade<T: Rootable>(&self, weak: &HeldWeak<T>) -> Option<Gc<'gc, T::Root<'gc>>> {
+        match self.upgrade_gc(weak) {
+            Found::Object(gc) => Some(gc),
+            Found::Dropped | Found::OtherHeap => None,
+        }
+    }
+
+    /// A [`Held`] handle to the object `weak` points at, which keeps it
+    /// alive from now on; `None` once its object was dropped, as for
+    /// [`upgrade`](Self::upgrade). The handle shares `weak`'s cell
+    /// (nothing is allocated), so [`Held::downgrade`] and this are each
+    /// other's reverse.
+    ///
+    /// # Panics
+    ///
+    /// As [`upgrade`](Self::upgrade), if the object is alive in another
+    /// heap.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut heap: Heap<()> = Heap::new(|_| ());
+    /// let weak: HeldWeak<String> = heap.mutate(|mc, ()| {
+    ///     let node = Gc::new(mc, String::from("pinned"));
+    ///     mc.hold_weak(node)
+    /// });
+    /// // Pinned before any collection: it survives them all.
+    /// let pinned: Held<String> = heap.mutate(|mc, ()| mc.upgrade_held(&weak)).unwrap();
+    /// heap.collect();
+    /// assert_eq!(heap.mutate(|mc, ()| mc[&pinned].clone()), "pinned");
+    /// assert!(!weak.is_dropped());
+    /// ```
+    #[track_caller]
+    #[must_use = "the object is released again when the handle is dropped"]
+    pub fn upgrade_held<T: Rootable>(&self, weak: &HeldWeak<T>) -> Option<Held<T>> {
+        match self.upgrade_held_cell(weak) {
+            Found::Object(held) => Some(held),
+            Found::Dropped => None,
+            Found::OtherHeap => other_heap(),
+        }
+    }
+}
+
+/// The panic of a weak handle upgraded in another heap than its own.
+#[cold]
+#[track_caller]
+fn other_heap() -> ! {
+    panic!("a `HeldWeak` handle was upgraded in a mutation of another heap than its own")
+}
+
+impl<T: Rootable> HeldWeak<T> {
+    /// Whether the object was dropped: a collection of its heap found it
+    /// unreachable, or its heap was dropped. Once `true`, it stays so, and
+    /// every upgrade gives `None`. (An unreachable object that no
+    /// collection has found yet is not dropped: it still upgrades.)
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut heap: Heap<()> = Heap::new(|_| ());
+    /// let weak: HeldWeak<u64> = heap.mutate(|mc, ()| mc.hold_weak(Gc::new(mc, 1u64)));
+    /// assert!(!weak.is_dropped());
+    /// heap.collect();
+    /// assert!(weak.is_dropped());
+    /// ```
+    pub fn is_dropped(&self) -> bool {
+        self.cell().is_none_or(|cell| cell.is_dead())
+    }
+
+    /// Whether the two handles point at the same object (clones do, and
+    /// so do handles made from handles to the same object); two handles
+    /// whose objects were dropped are equal too, as for [`GcWeak`](super::GcWeak).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut heap: Heap<Gc<'static, u64>> = Heap::new(|mc| Gc::new(mc, 1u64));
+    /// let (a, b, other) = heap.mutate(|mc, root| {
+    ///     let held: Held<u64> = mc.hold(*root);
+    ///     (held.downgrade(), mc.hold_weak(*root), mc.hold_weak(Gc::new(mc, 2u64)))
+    /// });
+    /// assert!(HeldWeak::ptr_eq(&a, &b) && HeldWeak::ptr_eq(&a, &a.clone()));
+    /// assert!(!HeldWeak::ptr_eq(&a, &other));
+    /// ```
+    pub fn ptr_eq(this: &Self, other: &Self) -> bool {
+        match (this.cell(), other.cell()) {
+            (Some(a), Some(b)) if !a.is_dead() && !b.is_dead() => HeldCell::same_object(&a, &b),
+            (a, b) => a.is_none_or(|a| a.is_dead()) && b.is_none_or(|b| b.is_dead()),
+        }
+    }
+}
+
+impl<T: Rootable> fmt::Debug for HeldWeak<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeldWeak")
+            .field("dropped", &self.is_dropped())
+            .finish_non_exhaustive()
     }
 }

@@ -45,7 +45,7 @@
 //!     mc[root].children.retain(|&child| child != light);
 //! });
 //! let stats = heap.collect();
-//! assert_eq!((stats.live_objects, stats.dropped), (2, 1));
+//! assert_eq!((stats.live_objects, stats.freed_objects), (2, 1));
 //! heap.mutate(|mc, scene| {
 //!     let camera = scene.by_name["camera"];
 //!     let parent = mc[camera].parent.unwrap();
@@ -87,12 +87,61 @@
 //! // The document drops its first two paragraphs; the window still shows one.
 //! heap.mutate(|_, doc| doc.drain(..2).for_each(drop));
 //! let stats = heap.collect();
-//! assert_eq!((stats.live_objects, stats.dropped), (2, 1));
+//! assert_eq!((stats.live_objects, stats.freed_objects), (2, 1));
 //! heap.mutate(|mc, _| {
 //!     mc[&window.showing].text.push_str(" (edited)");
 //!     assert_eq!(mc[&window.showing].text, "two (edited)");
 //! });
 //! assert_eq!(window.title, "second");
+//! ```
+//!
+//! A handle kept outside the heap that must not keep its object alive (a
+//! properties panel showing the node selected in a document, a cache) is
+//! a [`HeldWeak`]: [`Mutation::hold_weak`] or [`Held::downgrade`] makes
+//! one, and a later mutation redeems it with
+//! [`upgrade`](Mutation::upgrade), which gives `None` once a collection
+//! found the object unreachable and dropped it (or once its heap was
+//! dropped), or turns it back into a `Held` with
+//! [`upgrade_held`](Mutation::upgrade_held). It follows its object when a
+//! collection moves it, as a `Held` does.
+//!
+//! ```
+//! use managed::prelude::*;
+//!
+//! #[derive(Managed)]
+//! struct Node<'gc> {
+//!     name: String,
+//!     children: Vec<Gc<'gc, Node<'gc>>>,
+//! }
+//!
+//! /// The editor's properties panel, outside the heap.
+//! struct Properties {
+//!     inspected: Option<HeldWeak<Node<'static>>>,
+//! }
+//!
+//! impl Properties {
+//!     fn title(&self, mc: &Mutation<'_>) -> String {
+//!         match self.inspected.as_ref().and_then(|node| mc.upgrade(node)) {
+//!             Some(node) => format!("{} ({} children)", mc[node].name, mc[node].children.len()),
+//!             None => "nothing selected".into(),
+//!         }
+//!     }
+//! }
+//!
+//! let mut heap: Heap<Gc<'static, Node<'static>>> =
+//!     Heap::new(|mc| Gc::new(mc, Node { name: "scene".into(), children: Vec::new() }));
+//! let mut panel = Properties { inspected: None };
+//! heap.mutate(|mc, scene| {
+//!     let lamp = Gc::new(mc, Node { name: "lamp".into(), children: Vec::new() });
+//!     mc[*scene].children.push(lamp);
+//!     panel.inspected = Some(mc.hold_weak(lamp));
+//! });
+//! heap.collect();
+//! assert_eq!(heap.read(|mc, _| panel.title(mc)), "lamp (0 children)");
+//! // The user deletes the lamp: the panel does not keep it.
+//! heap.mutate(|mc, scene| mc[*scene].children.clear());
+//! heap.collect();
+//! assert_eq!(heap.read(|mc, _| panel.title(mc)), "nothing selected");
 //! ```
 //!
 //! # Weak handles
@@ -102,6 +151,8 @@
 //! that must not hold its entries. [`upgrade`](GcWeak::upgrade) gives a
 //! `Gc` while the object exists; once a collection finds the object
 //! unreachable, it drops it and every weak handle to it upgrades to `None`.
+//! [`GcWeak::new`] (also `Default`) is a weak handle to nothing, which
+//! never upgrades: a field that starts empty.
 //!
 //! ```
 //! use managed::prelude::*;
@@ -175,7 +226,7 @@
 //!     ed.selection.insert(ed.items[1]);
 //! });
 //! // The draft dies; "body" slides into its place and is filed again.
-//! assert_eq!(heap.collect().dropped, 1);
+//! assert_eq!(heap.collect().freed_objects, 1);
 //! heap.read(|mc, ed| {
 //!     let body = ed.items[1];
 //!     assert_eq!(mc[body], "body");
@@ -290,7 +341,9 @@
 //!   branded, so it may live anywhere; each collection treats it as a
 //!   root and rewrites the address it keeps, and a mutation redeems it
 //!   only if it carries that heap's id (never reused), so a handle of
-//!   another heap, or of a heap that is gone, is refused at run time.
+//!   another heap, or of a heap that is gone, is refused at run time. A
+//!   [`HeldWeak`] is visited as a weak handle instead, and its heap, when
+//!   dropped, marks it dead.
 //! - **Keys are rewritten like any handle.** A map or set walks each key
 //!   on a copy first and changes nothing unless the collection moved a key's
 //!   object; then it takes its entries out, rewrites their keys and files
@@ -390,7 +443,7 @@ mod rootable;
 
 pub use arena::{Heap, HeapStats, Mutation, Pacing};
 pub use gc::{Gc, GcDyn, GcDynWeak, GcWeak};
-pub use held::Held;
+pub use held::{Held, HeldWeak};
 pub use raw::disjoint::{Handle, Handles, Others};
 pub use raw::downcast::Downcast;
 pub use raw::{CollectStats, GcKind};

@@ -2209,3 +2209,420 @@ fn weak_trait_objects_forget_dropped_objects_and_follow_moved_ones() {
     heap.read(|mc, o| assert!(o.weak.iter().all(|w| w.upgrade(mc).is_none())));
     take_dropped();
 }
+
+// --------------------------------------------------------- freed objects
+
+/// `freed_objects` counts every object a collection reclaims, with a
+/// destructor or without one (large ones too), where `dropped` counts
+/// the destructors run; objects dropped by a collection that a panic cut
+/// short are counted by the next one, which reclaims their space.
+#[test]
+fn freed_objects_counts_objects_with_and_without_destructors() {
+    take_dropped();
+    let mut heap: Heap<Vec<Gc<'static, u64>>> = Heap::with_chunk_size(4096, |_| Vec::new());
+    heap.mutate(|mc, kept| {
+        for i in 0..30u64 {
+            let n = Gc::new(mc, i);
+            if i % 3 == 0 {
+                kept.push(n);
+            }
+        }
+        Gc::new(mc, [0u64; 2048]);
+        for i in 0..5 {
+            node(mc, i, "garbage");
+        }
+    });
+    let stats = heap.collect();
+    assert_eq!(stats.live_objects, 10);
+    assert_eq!(stats.freed_objects, 20 + 1 + 5);
+    assert_eq!(stats.dropped, 5);
+    assert_eq!(take_dropped(), [0, 1, 2, 3, 4]);
+    // Nothing allocated, nothing died: nothing freed.
+    let stats = heap.collect();
+    assert_eq!((stats.live_objects, stats.freed_objects), (10, 0));
+    // A destructor panics: that collection returns no figures, and the
+    // next one counts what both reclaim.
+    heap.mutate(|mc, kept| {
+        kept.truncate(4);
+        for i in 10..14 {
+            let n = node(mc, i, "garbage");
+            mc[n].probe.panic_on_drop = i == 10;
+        }
+    });
+    let result = catch_unwind(AssertUnwindSafe(|| heap.collect()));
+    assert_eq!(panic_message(result), "probe 10 panics on drop");
+    let first = take_dropped();
+    assert!(first.contains(&10));
+    let stats = heap.collect();
+    assert_eq!(stats.live_objects, 4);
+    assert_eq!(stats.freed_objects, 6 + 4);
+    assert_eq!(stats.dropped, 4 - first.len());
+}
+
+// ------------------------------------------------------ empty weak handles
+
+/// A field that starts as an empty weak handle (`GcWeak::new`, or
+/// `Default`) never upgrades, through collections that slide and drop
+/// the objects around it, while the filled ones beside it follow their
+/// objects; an empty one filled later works like any other.
+#[test]
+fn empty_weak_handles_never_upgrade_and_survive_collections() {
+    #[derive(Managed, Default)]
+    struct Watch<'gc> {
+        target: GcWeak<'gc, Node<'gc>>,
+        id: u64,
+    }
+    #[derive(Managed)]
+    struct Root<'gc> {
+        watches: Vec<Gc<'gc, Watch<'gc>>>,
+        strong: Vec<Gc<'gc, Node<'gc>>>,
+        empty: GcWeak<'gc, u64>,
+    }
+    take_dropped();
+    let n = if cfg!(miri) { 24 } else { 300 };
+    let mut heap: Heap<Root<'static>> = Heap::with_chunk_size(4096, |_| Root {
+        watches: Vec::new(),
+        strong: Vec::new(),
+        empty: GcWeak::new(),
+    });
+    heap.mutate(|mc, r| {
+        for i in 0..n {
+            // Garbage between the watches, so that they slide.
+            node(mc, 1000 + i, "garbage");
+            let mut watch = Watch {
+                id: i,
+                ..Watch::default()
+            };
+            if i % 2 == 0 {
+                let target = node(mc, i, &format!("n{i}"));
+                watch.target = target.downgrade();
+                r.strong.push(target);
+            }
+            r.watches.push(Gc::new(mc, watch));
+        }
+    });
+    let check = |heap: &mut Heap<Root<'static>>| {
+        heap.read(|mc, r| {
+            assert!(r.empty.upgrade(mc).is_none() && r.empty.is_dropped());
+            for &w in &r.watches {
+                let watch = &mc[w];
+                match watch.target.upgrade(mc) {
+                    Some(t) => {
+                        assert_eq!(watch.id % 2, 0);
+                        assert_eq!(mc[t].name, format!("n{}", watch.id));
+                    }
+                    None => {
+                        assert_eq!(watch.id % 2, 1);
+                        assert!(GcWeak::ptr_eq(watch.target, GcWeak::new()));
+                        assert_eq!(format!("{:?}", watch.target), "GcWeak(dropped)");
+                    }
+                }
+            }
+        });
+    };
+    check(&mut heap);
+    let before = heap.read(|_, r| r.watches[n as usize - 1].as_ptr().addr());
+    let stats = heap.collect();
+    assert_eq!(stats.freed_objects as u64, n);
+    assert_ne!(
+        before,
+        heap.read(|_, r| r.watches[n as usize - 1].as_ptr().addr()),
+        "the watches moved"
+    );
+    check(&mut heap);
+    // The odd watches get a target; the targets of the even ones die.
+    heap.mutate(|mc, r| {
+        r.strong.clear();
+        for &w in r.watches.iter().skip(1).step_by(2) {
+            let id = mc[w].id;
+            let target = node(mc, id, &format!("n{id}"));
+            mc[w].target = target.downgrade();
+            r.strong.push(target);
+        }
+    });
+    heap.collect();
+    heap.read(|mc, r| {
+        for &w in &r.watches {
+            let watch = &mc[w];
+            assert_eq!(watch.target.upgrade(mc).is_some(), watch.id % 2 == 1);
+        }
+    });
+}
+
+// ------------------------------------------------- weak handles held outside
+
+/// Weak handles held outside the heap follow their objects through
+/// collections that slide and evacuate them, and upgrade to `None` once a
+/// collection drops the objects (large ones too); they keep nothing
+/// alive, and the heap unlists them once their objects are dropped.
+#[test]
+fn weakly_held_handles_follow_moves_and_forget_dropped_objects() {
+    take_dropped();
+    let n = if cfg!(miri) { 150 } else { 600 };
+    let mut heap: Heap<Vec<Gc<'static, Node<'static>>>> =
+        Heap::with_chunk_size(4096, |_| Vec::new());
+    let (weak, big): (Vec<HeldWeak<Node<'static>>>, HeldWeak<[u64; 2048]>) =
+        heap.mutate(|mc, kept| {
+            let mut weak = Vec::new();
+            for i in 0..n {
+                let object = node(mc, i, &format!("n{i}"));
+                weak.push(mc.hold_weak(object));
+                if i % 3 == 0 {
+                    kept.push(object);
+                }
+            }
+            (weak, mc.hold_weak(Gc::new(mc, [7u64; 2048])))
+        });
+    assert_eq!(heap.detailed_stats().held as u64, n + 1);
+    let addresses = |heap: &mut Heap<Vec<Gc<'static, Node<'static>>>>| -> Vec<Option<usize>> {
+        heap.mutate(|mc, _| {
+            weak.iter()
+                .map(|w| mc.upgrade(w).map(|o| o.as_ptr().addr()))
+                .collect()
+        })
+    };
+    let before = addresses(&mut heap);
+    assert!(before.iter().all(Option::is_some), "not collected yet");
+    let stats = heap.collect();
+    assert_eq!(stats.live_objects as u64, n.div_ceil(3));
+    assert_eq!(stats.freed_objects as u64, n - n.div_ceil(3) + 1);
+    assert!(stats.chunks_evacuated > 0, "{stats:?}");
+    assert_eq!(
+        take_dropped(),
+        (0..n).filter(|i| i % 3 != 0).collect::<Vec<_>>()
+    );
+    let after = addresses(&mut heap);
+    let moved = (0..n as usize)
+        .step_by(3)
+        .filter(|&i| before[i] != after[i])
+        .count();
+    assert!(moved > 0, "the survivors moved");
+    heap.mutate(|mc, kept| {
+        for (i, w) in weak.iter().enumerate() {
+            match mc.upgrade(w) {
+                Some(object) => {
+                    assert_eq!(i % 3, 0);
+                    assert_eq!(mc[object].name, format!("n{i}"));
+                    assert!(Gc::ptr_eq(object, kept[i / 3]));
+                    assert!(!w.is_dropped());
+                }
+                None => {
+                    assert_ne!(i % 3, 0);
+                    assert!(w.is_dropped());
+                    assert_eq!(format!("{w:?}"), "HeldWeak { dropped: true, .. }");
+                }
+            }
+        }
+        assert!(mc.upgrade(&big).is_none() && big.is_dropped());
+    });
+    // The dead ones are unlisted (their handles find nothing).
+    assert_eq!(heap.detailed_stats().held as u64, n.div_ceil(3));
+    // Survivors keep following through more collections, then die.
+    heap.mutate(|mc, kept| {
+        kept.remove(0);
+        mc[kept[0]].name.push('!');
+    });
+    heap.collect();
+    heap.mutate(|mc, _| {
+        assert!(mc.upgrade(&weak[0]).is_none());
+        assert_eq!(mc[mc.upgrade(&weak[3]).unwrap()].name, "n3!");
+    });
+    heap.mutate(|_, kept| kept.clear());
+    heap.collect();
+    assert!(weak.iter().all(HeldWeak::is_dropped));
+    assert_eq!(heap.detailed_stats().held, 0);
+}
+
+/// A `Held` and weak handles to one object: the object lives while a
+/// `Held` does, however many weak handles there are (made by
+/// `hold_weak`, `downgrade` and `clone`); `upgrade_held` makes a `Held`
+/// again, which keeps it; once the last `Held` goes, the next collection
+/// drops it, and every weak handle sees it.
+#[test]
+fn many_weak_handles_and_held_handles_to_one_object() {
+    take_dropped();
+    let k = if cfg!(miri) { 5 } else { 50 };
+    let mut heap: Heap<()> = Heap::with_chunk_size(4096, |_| ());
+    let (held, mut weak) = heap.mutate(|mc, ()| {
+        for i in 0..10 {
+            node(mc, 100 + i, "garbage before");
+        }
+        let object = node(mc, 1, "one");
+        let held: Held<Node<'static>> = mc.hold(object);
+        let mut weak: Vec<HeldWeak<Node<'static>>> = Vec::new();
+        for _ in 0..k {
+            weak.push(mc.hold_weak(object));
+            weak.push(held.downgrade());
+            weak.push(weak.last().unwrap().clone());
+        }
+        (held, weak)
+    });
+    // The `Held`, its downgrades and clones share one cell; each
+    // `hold_weak` made one more.
+    assert_eq!(heap.detailed_stats().held, 1 + k);
+    heap.collect();
+    assert_eq!(take_dropped().len(), 10);
+    heap.mutate(|mc, ()| {
+        let object = mc.fetch(&held);
+        for w in &weak {
+            assert!(Gc::ptr_eq(mc.upgrade(w).unwrap(), object));
+            assert!(HeldWeak::ptr_eq(w, &weak[0]));
+        }
+    });
+    // A `Held` made back from a weak handle keeps the object when the
+    // first one goes.
+    let again: Held<Node<'static>> = heap.mutate(|mc, ()| mc.upgrade_held(&weak[4]).unwrap());
+    assert!(Held::ptr_eq(&again, &held));
+    drop(held);
+    heap.collect();
+    assert!(take_dropped().is_empty());
+    assert_eq!(heap.mutate(|mc, ()| mc[&again].name.clone()), "one");
+    // Weak handles dropped meanwhile are unlisted; the others still work.
+    weak.truncate(3);
+    heap.collect();
+    assert_eq!(heap.detailed_stats().held, 2);
+    drop(again);
+    heap.collect();
+    assert_eq!(take_dropped(), [1]);
+    assert!(weak.iter().all(HeldWeak::is_dropped));
+    assert!(
+        HeldWeak::ptr_eq(&weak[0], &weak[1]),
+        "dead handles are equal"
+    );
+    assert!(heap.mutate(|mc, ()| mc.upgrade_held(&weak[0]).is_none()));
+    assert_eq!(heap.detailed_stats().held, 0);
+}
+
+/// A weak handle kept inside an object of its own heap keeps nothing
+/// alive (a `Held` there would keep its object as long as the heap).
+#[test]
+fn a_weak_handle_held_inside_its_own_heap_keeps_nothing() {
+    #[derive(Managed)]
+    struct Owner {
+        #[managed(skip)]
+        _probe: Probe,
+        me: Option<HeldWeak<Owner>>,
+    }
+    take_dropped();
+    let mut heap: Heap<Option<Gc<'static, Owner>>> = Heap::new(|_| None);
+    let outside = heap.mutate(|mc, root| {
+        let owner = Gc::new(
+            mc,
+            Owner {
+                _probe: Probe::new(42),
+                me: None,
+            },
+        );
+        mc[owner].me = Some(mc.hold_weak(owner));
+        *root = Some(owner);
+        mc[owner].me.clone().unwrap()
+    });
+    heap.collect();
+    heap.mutate(|mc, root| {
+        let me = mc[root.unwrap()].me.as_ref().unwrap();
+        assert!(Gc::ptr_eq(mc.upgrade(me).unwrap(), root.unwrap()));
+        *root = None;
+    });
+    heap.collect();
+    assert_eq!(take_dropped(), [42]);
+    assert!(outside.is_dropped());
+}
+
+/// A destructor's panic cuts a collection short; the weakly held objects
+/// it found unreachable are dead all the same (some of them were
+/// dropped), and the others still upgrade.
+#[test]
+fn weakly_held_handles_forget_when_a_destructor_panics() {
+    take_dropped();
+    let mut heap: Heap<Vec<Gc<'static, Node<'static>>>> =
+        Heap::with_chunk_size(4096, |_| Vec::new());
+    let weak: Vec<HeldWeak<Node<'static>>> = heap.mutate(|mc, kept| {
+        (0..10)
+            .map(|i| {
+                let object = node(mc, i, "x");
+                if i == 4 {
+                    mc[object].probe.panic_on_drop = true;
+                }
+                if i % 2 == 1 {
+                    kept.push(object);
+                }
+                mc.hold_weak(object)
+            })
+            .collect()
+    });
+    let result = catch_unwind(AssertUnwindSafe(|| heap.collect()));
+    assert_eq!(panic_message(result), "probe 4 panics on drop");
+    let dropped = take_dropped();
+    assert!(dropped.contains(&4));
+    heap.mutate(|mc, _| {
+        for (i, w) in weak.iter().enumerate() {
+            assert_eq!(mc.upgrade(w).is_some(), i % 2 == 1, "{i}");
+            assert_eq!(w.is_dropped(), i % 2 == 0, "{i}");
+        }
+    });
+    heap.collect();
+    let mut all = dropped;
+    all.extend(take_dropped());
+    all.sort_unstable();
+    assert_eq!(all, [0, 2, 4, 6, 8]);
+    assert_eq!(heap.detailed_stats().held, 5);
+}
+
+/// A weak handle whose object is alive in another heap is refused: with a
+/// panic at the caller's line (`upgrade`, `upgrade_held`), or `None`
+/// (`try_upgrade`). Once its heap is dropped its object is gone, and it
+/// gives `None` everywhere, also with a `Held` to the same cell left.
+#[test]
+fn a_weakly_held_object_of_another_heap_is_refused_and_one_of_a_dropped_heap_is_gone() {
+    let mut a: Heap<()> = Heap::new(|_| ());
+    let mut b: Heap<()> = Heap::new(|_| ());
+    let (held, weak, alone): (Held<u64>, HeldWeak<u64>, HeldWeak<u64>) = a.mutate(|mc, ()| {
+        let held = mc.hold(Gc::new(mc, 7u64));
+        let weak = held.downgrade();
+        let alone = mc.hold_weak(Gc::new(mc, 8u64));
+        (held, weak, alone)
+    });
+    assert_eq!(a.mutate(|mc, ()| mc.upgrade(&weak).map(|g| mc[g])), Some(7));
+    assert!(b.mutate(|mc, ()| mc.try_upgrade(&weak).is_none()));
+    let refused = catch_unwind(AssertUnwindSafe(|| {
+        b.mutate(|mc, ()| {
+            let _ = mc.upgrade(&alone);
+        })
+    }));
+    assert_eq!(
+        panic_message(refused),
+        "a `HeldWeak` handle was upgraded in a mutation of another heap than its own"
+    );
+    let here = file!();
+    let (file, line) = panic_location(|| {
+        b.mutate(|mc, ()| {
+            let _ = mc.upgrade(&weak);
+        });
+    });
+    assert_eq!((file.as_str(), line), (here, line!() - 3));
+    let (file, line) = panic_location(|| {
+        b.mutate(|mc, ()| {
+            let _ = mc.upgrade_held(&weak);
+        });
+    });
+    assert_eq!((file.as_str(), line), (here, line!() - 3));
+    // The heap goes; its handles stay.
+    drop(a);
+    for w in [&weak, &alone] {
+        assert!(w.is_dropped());
+        assert!(b.mutate(|mc, ()| mc.upgrade(w).is_none()));
+        assert!(b.mutate(|mc, ()| mc.try_upgrade(w).is_none()));
+        assert!(b.mutate(|mc, ()| mc.upgrade_held(w).is_none()));
+    }
+    let mut c: Heap<()> = Heap::new(|_| ());
+    assert!(c.mutate(|mc, ()| mc.upgrade(&weak).is_none()));
+    assert!(c.mutate(|mc, ()| mc.try_fetch(&held).is_none()));
+    // Handles of the dropped heap are not the same object as each other's
+    // unless they share a cell.
+    let other: Held<u64> = c.mutate(|mc, ()| mc.hold(Gc::new(mc, 9u64)));
+    drop(c);
+    assert!(!Held::ptr_eq(&held, &other));
+    assert!(Held::ptr_eq(&held, &held.clone()));
+    assert!(held.downgrade().is_dropped());
+    drop((held, weak, alone, other));
+}

@@ -1,10 +1,11 @@
 //! Property tests of the managed heap: random programs of allocate, link,
-//! unlink, mutate, re-root, hold from outside the heap, release, link
-//! weakly, view nodes as trait objects (strongly and weakly), upgrade and
-//! collect, against a model graph. After every collection exactly the
-//! objects reachable in the model (from the root and the held handles, not
-//! through weak edges) survive, with their values and edges, exactly the
-//! others were dropped, once, and exactly the weak edges to dropped
+//! unlink, mutate, re-root, hold from outside the heap (strongly and
+//! weakly), release, link weakly, view nodes as trait objects (strongly
+//! and weakly), upgrade and collect, against a model graph. After every
+//! collection exactly the objects reachable in the model (from the root
+//! and the held handles, not through weak edges or weakly held handles)
+//! survive, with their values and edges, exactly the others were dropped,
+//! once, and exactly the weak edges and weakly held handles to dropped
 //! objects upgrade to `None`.
 
 use std::cell::{Cell, RefCell};
@@ -135,6 +136,18 @@ enum Op {
     Hold { at: Addr },
     /// Drops one held handle.
     Release { index: usize },
+    /// Holds a node weakly from outside the heap (a `HeldWeak`), made by
+    /// `hold_weak` or by downgrading a held handle.
+    HoldWeak { at: Addr, from_held: Option<usize> },
+    /// Drops one weakly held handle.
+    ReleaseWeak { index: usize },
+    /// Upgrades a weakly held handle and puts its node, if still there,
+    /// in a slot, or holds it again (`upgrade_held`).
+    UpgradeWeak {
+        index: usize,
+        slot: usize,
+        to_held: bool,
+    },
     /// Puts a held node in a slot.
     Fetch { index: usize, slot: usize },
     /// A weak edge from one node to another.
@@ -172,6 +185,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..SLOTS, prop::option::of(addr())).prop_map(|(slot, to)| Op::Root { slot, to }),
         2 => addr().prop_map(|at| Op::Hold { at }),
         1 => any::<usize>().prop_map(|index| Op::Release { index }),
+        2 => (addr(), prop::option::weighted(0.3, any::<usize>())).prop_map(|(at, from_held)| Op::HoldWeak { at, from_held }),
+        1 => any::<usize>().prop_map(|index| Op::ReleaseWeak { index }),
+        1 => (any::<usize>(), 0..SLOTS, prop::bool::weighted(0.3)).prop_map(|(index, slot, to_held)| Op::UpgradeWeak { index, slot, to_held }),
         1 => (any::<usize>(), 0..SLOTS).prop_map(|(index, slot)| Op::Fetch { index, slot }),
         3 => (addr(), addr()).prop_map(|(from, to)| Op::WeakLink { from, to }),
         1 => (addr(), any::<usize>(), 0..SLOTS).prop_map(|(at, edge, slot)| Op::Upgrade { at, edge, slot }),
@@ -190,6 +206,15 @@ struct Model {
     slots: [Option<u64>; SLOTS],
     /// The nodes held from outside the heap, as the handles are.
     held: Vec<u64>,
+    /// The nodes held weakly from outside the heap, or `None` once a
+    /// collection dropped them.
+    held_weak: Vec<Option<u64>>,
+    /// The cell each held handle refers to (the heap lists one per cell).
+    held_cells: Vec<u64>,
+    /// The cell each weakly held handle refers to (shared with a held
+    /// handle it was downgraded from, or made into).
+    weak_cells: Vec<u64>,
+    next_cell: u64,
     /// Each node's weak edges: the target's id, or `None` once a
     /// collection dropped it.
     weak: HashMap<u64, Vec<Option<u64>>>,
@@ -248,8 +273,21 @@ fn resolve<'gc>(mc: &Mutation<'gc>, slots: &Slots<'gc>, a: &Addr) -> Option<Gc<'
 
 /// Walks the heap's graph from the slots and the held handles and compares
 /// it with the model.
-fn check(heap: &mut Heap<Slots<'static>>, held: &[Held<Node<'static>>], model: &Model) {
+fn check(
+    heap: &mut Heap<Slots<'static>>,
+    held: &[Held<Node<'static>>],
+    held_weak: &[HeldWeak<Node<'static>>],
+    model: &Model,
+) {
     heap.mutate(|mc, root| {
+        let weak_ids: Vec<Option<u64>> = held_weak
+            .iter()
+            .map(|w| mc.upgrade(w).map(|n| mc[n].id.0))
+            .collect();
+        assert_eq!(weak_ids, model.held_weak);
+        let dropped: Vec<bool> = held_weak.iter().map(HeldWeak::is_dropped).collect();
+        let expected: Vec<bool> = model.held_weak.iter().map(Option::is_none).collect();
+        assert_eq!(dropped, expected);
         let mut seen = HashSet::new();
         let mut stack: Vec<Gc<'_, Node<'_>>> = root.slots.iter().flatten().copied().collect();
         let held: Vec<Gc<'_, Node<'_>>> = held.iter().map(|h| mc.fetch(h)).collect();
@@ -351,6 +389,9 @@ fn run(ops: &[Op], chunk_size: usize) {
     take_dropped();
     let mut model = Model::default();
     let mut all_dropped = Vec::new();
+    // Nodes dropped by a collection that a panic cut short: the next
+    // collection reclaims them (and counts them as freed).
+    let mut dropped_unreclaimed = 0;
     let mut heap: Heap<Slots<'static>> = Heap::with_chunk_size(chunk_size, |_| Slots {
         slots: vec![None; SLOTS],
         tags: HashMap::new(),
@@ -360,6 +401,7 @@ fn run(ops: &[Op], chunk_size: usize) {
     // Declared after the heap, so dropped before it (as the model's held
     // nodes are released before the heap drops); either order is sound.
     let mut held: Vec<Held<Node<'static>>> = Vec::new();
+    let mut held_weak: Vec<HeldWeak<Node<'static>>> = Vec::new();
     /// Disarms the panicking destructors before the heap drops (also when a
     /// failed assertion unwinds: a second panic would abort the run).
     struct Disarm;
@@ -376,7 +418,11 @@ fn run(ops: &[Op], chunk_size: usize) {
             let reachable = model.reachable();
             // Whether the collection completes or a destructor's panic cuts
             // it short, weak edges to unreachable nodes are gone after it.
-            for edges in model.weak.values_mut().chain([&mut model.weak_views]) {
+            for edges in model
+                .weak
+                .values_mut()
+                .chain([&mut model.weak_views, &mut model.held_weak])
+            {
                 for edge in edges.iter_mut() {
                     if edge.is_some_and(|t| !reachable.contains(&t)) {
                         *edge = None;
@@ -396,6 +442,11 @@ fn run(ops: &[Op], chunk_size: usize) {
                 Ok(stats) => {
                     assert_eq!(stats.live_objects, reachable.len());
                     assert_eq!(stats.dropped, dropped.len());
+                    // Every node has a destructor: the freed ones are
+                    // those dropped now and those dropped by a collection
+                    // cut short since the last complete one.
+                    assert_eq!(stats.freed_objects, dropped.len() + dropped_unreclaimed);
+                    dropped_unreclaimed = 0;
                     assert_eq!(
                         dropped.len() + reachable.len(),
                         model.nodes.len(),
@@ -403,18 +454,35 @@ fn run(ops: &[Op], chunk_size: usize) {
                     );
                     model.nodes.retain(|id, _| reachable.contains(id));
                     model.sets.retain(|id, _| reachable.contains(id));
-                    check(&mut heap, &held, &model);
+                    check(&mut heap, &held, &held_weak, &model);
                     assert_eq!(heap.detailed_stats().used_bytes, stats.live_bytes);
-                    // The collection unlisted every dropped handle.
-                    assert_eq!(heap.detailed_stats().held, held.len());
+                    // The collection unlisted every dropped handle, and
+                    // every weak one to a dropped node: what is left are
+                    // the cells of the held handles and of the weak ones
+                    // to live nodes.
+                    let cells: HashSet<u64> = model
+                        .held_cells
+                        .iter()
+                        .copied()
+                        .chain(
+                            model
+                                .weak_cells
+                                .iter()
+                                .zip(&model.held_weak)
+                                .filter(|(_, node)| node.is_some())
+                                .map(|(&cell, _)| cell),
+                        )
+                        .collect();
+                    assert_eq!(heap.detailed_stats().held, cells.len());
                 }
                 Err(_) => {
                     // A destructor panicked: the ones swept are gone, the
                     // others wait for the next collection; the graph is intact.
+                    dropped_unreclaimed += dropped.len();
                     model.nodes.retain(|id, _| {
                         reachable.contains(id) || dropped.binary_search(id).is_err()
                     });
-                    check(&mut heap, &held, &model);
+                    check(&mut heap, &held, &held_weak, &model);
                 }
             }
             continue;
@@ -424,6 +492,30 @@ fn run(ops: &[Op], chunk_size: usize) {
                 let i = index % held.len();
                 held.remove(i);
                 model.held.remove(i);
+                model.held_cells.remove(i);
+            }
+            continue;
+        }
+        if let Op::ReleaseWeak { index } = op {
+            if !held_weak.is_empty() {
+                let i = index % held_weak.len();
+                held_weak.remove(i);
+                model.held_weak.remove(i);
+                model.weak_cells.remove(i);
+            }
+            continue;
+        }
+        if let Op::HoldWeak {
+            from_held: Some(index),
+            ..
+        } = op
+        {
+            // Downgrading takes no mutation.
+            if !held.is_empty() {
+                let i = index % held.len();
+                held_weak.push(held[i].downgrade());
+                model.held_weak.push(Some(model.held[i]));
+                model.weak_cells.push(model.held_cells[i]);
             }
             continue;
         }
@@ -526,7 +618,46 @@ fn run(ops: &[Op], chunk_size: usize) {
             Op::Hold { at } => {
                 if let Some(n) = resolve(mc, root, at) {
                     model.held.push(mc[n].id.0);
+                    model.held_cells.push(model.next_cell);
+                    model.next_cell += 1;
                     held.push(mc.hold(n));
+                }
+            }
+            Op::HoldWeak {
+                at,
+                from_held: None,
+            } => {
+                if let Some(n) = resolve(mc, root, at) {
+                    model.held_weak.push(Some(mc[n].id.0));
+                    model.weak_cells.push(model.next_cell);
+                    model.next_cell += 1;
+                    held_weak.push(mc.hold_weak(n));
+                }
+            }
+            Op::UpgradeWeak {
+                index,
+                slot,
+                to_held,
+            } => {
+                if !held_weak.is_empty() {
+                    let i = index % held_weak.len();
+                    let expected = model.held_weak[i];
+                    if *to_held {
+                        let h = mc.upgrade_held(&held_weak[i]);
+                        assert_eq!(h.as_ref().map(|h| mc[h].id.0), expected);
+                        if let Some(h) = h {
+                            held.push(h);
+                            model.held.extend(expected);
+                            model.held_cells.push(model.weak_cells[i]);
+                        }
+                    } else {
+                        let n = mc.upgrade(&held_weak[i]);
+                        assert_eq!(n.map(|n| mc[n].id.0), expected);
+                        if let Some(n) = n {
+                            root.slots[*slot] = Some(n);
+                            model.slots[*slot] = expected;
+                        }
+                    }
                 }
             }
             Op::Fetch { index, slot } => {
@@ -590,7 +721,12 @@ fn run(ops: &[Op], chunk_size: usize) {
                     assert_eq!(root.tags.remove(&n), model.tags.remove(&id));
                 }
             }
-            Op::Collect | Op::Release { .. } => unreachable!("handled above"),
+            Op::Collect
+            | Op::Release { .. }
+            | Op::ReleaseWeak { .. }
+            | Op::HoldWeak {
+                from_held: Some(_), ..
+            } => unreachable!("handled above"),
         });
     }
     assert!(
@@ -600,6 +736,9 @@ fn run(ops: &[Op], chunk_size: usize) {
     drop(disarm);
     drop(held);
     drop(heap);
+    // The weak handles outlived their heap: their objects are gone.
+    assert!(held_weak.iter().all(HeldWeak::is_dropped));
+    drop(held_weak);
     all_dropped.extend(take_dropped());
     all_dropped.sort_unstable();
     assert_eq!(

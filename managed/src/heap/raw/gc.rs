@@ -112,7 +112,9 @@ unsafe impl<T: Managed> Managed for Gc<'_, T> {
 /// A weak handle to a heap object: it does not keep the object alive.
 /// [`upgrade`](Self::upgrade) gives a [`Gc`] while the object exists, and
 /// `None` once a collection found it unreachable and dropped it. Made by
-/// [`Gc::downgrade`].
+/// [`Gc::downgrade`]; [`GcWeak::new`] (and `Default`) makes one that
+/// points at nothing and never upgrades, so a field can start empty
+/// without an `Option`.
 ///
 /// Like a `Gc`, it is one pointer, `Copy`, branded with the mutation
 /// `'gc`, and lives in the root's graph (objects, the root, containers of
@@ -121,7 +123,8 @@ unsafe impl<T: Managed> Managed for Gc<'_, T> {
 /// unreachable but not collected yet still upgrades (and becomes
 /// reachable again if the upgraded handle is stored).
 pub struct GcWeak<'gc, T> {
-    /// The object's address, or [`dead`](super::dead)'s. Invariant: unless it is
+    /// The object's address, or [`dead`](super::dead)'s (dropped, or made
+    /// by `GcWeak::new`). Invariant: unless it is
     /// `dead()`, the start of a live `T` of the heap branded `'gc`; every
     /// collection either rewrites it with the object's new address or, if
     /// the object was not marked, replaces it by `dead()` (the collector
@@ -145,6 +148,39 @@ impl<'gc, T> Gc<'gc, T> {
 }
 
 impl<'gc, T> GcWeak<'gc, T> {
+    /// A weak handle to no object: it never upgrades, as if its object had
+    /// been dropped ([`is_dropped`](Self::is_dropped) is `true`), like
+    /// `std::rc::Weak::new`. A struct field starts with it and is given a
+    /// real one later; collections pass over it.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// #[derive(Managed, Default)]
+    /// struct Panel<'gc> {
+    ///     /// The node shown, if it still exists: empty at first.
+    ///     shown: GcWeak<'gc, String>,
+    /// }
+    ///
+    /// let mut heap: Heap<Panel<'static>> = Heap::new(|_| Panel::default());
+    /// heap.mutate(|mc, panel| {
+    ///     assert!(panel.shown.upgrade(mc).is_none());
+    ///     let node = Gc::new(mc, String::from("node"));
+    ///     panel.shown = node.downgrade(); // nothing else holds it
+    ///     assert_eq!(mc[panel.shown.upgrade(mc).unwrap()], "node");
+    /// });
+    /// heap.collect();
+    /// heap.read(|mc, panel| assert!(panel.shown.upgrade(mc).is_none()));
+    /// ```
+    #[inline(always)]
+    #[must_use]
+    pub fn new() -> Self {
+        GcWeak {
+            ptr: super::dead().cast(),
+            _marker: PhantomData,
+        }
+    }
+
     /// A handle to the object, unless a collection has dropped it.
     #[inline(always)]
     pub fn upgrade(self, mc: &Mutation<'gc>) -> Option<Gc<'gc, T>> {
@@ -157,7 +193,8 @@ impl<'gc, T> GcWeak<'gc, T> {
         Some(unsafe { Gc::from_ptr(self.ptr) })
     }
 
-    /// Whether a collection has dropped the object.
+    /// Whether a collection has dropped the object (or the handle was
+    /// made by [`GcWeak::new`] and points at none).
     #[inline(always)]
     pub fn is_dropped(self) -> bool {
         self.ptr.cast::<u8>() == super::dead()
@@ -404,6 +441,10 @@ impl<'gc, T: ?Sized> GcDyn<'gc, T> {
 ///
 /// As [`GcWeak`] is to [`Gc`]: `Copy`, branded, kept in the root's graph,
 /// rewritten when its object moves and made dead when it is dropped.
+/// Unlike `GcWeak` it has no `new` (nor `Default`): its metadata (a
+/// trait object's vtable) comes from an object's type, and an empty
+/// handle has none, so a field that starts empty is an
+/// `Option<GcDynWeak<..>>`.
 ///
 /// ```
 /// use std::cell::Cell;

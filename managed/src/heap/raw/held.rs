@@ -1,16 +1,23 @@
 //! Handles held outside the heap: the table of [`HeldCell`]s that a
-//! collection treats as roots, next to the root value.
+//! collection treats as roots (or, for weak handles, as weak references),
+//! next to the root value.
 //!
 //! A [`Held`] handle owns a reference-counted cell with
 //! its object's address; the heap lists the same cell in its
-//! [`HeldTable`]. Each collection first unlists the cells that only the
-//! table still refers to (their last handle was dropped), then marks from
-//! every listed cell and rewrites its address when the object moves, as it
-//! does for the handles in the root. A handle is redeemed by a mutation of
-//! the heap whose id its cell carries, and of no other: heap ids are never
-//! reused, so a handle that outlived its heap matches no heap at all.
+//! [`HeldTable`]. A [`HeldWeak`] handle refers to a cell through a
+//! `rc::Weak`: a cell is *strong* while a `Held` refers to it (its strong
+//! count is above the table's one) and *weak* otherwise. Each collection
+//! first unlists the cells that no handle refers to any more, and the weak
+//! cells whose object died, then marks from every strong cell as from the
+//! root, visits every weak cell as a weak handle, and rewrites their
+//! addresses when the objects move (a weak cell's becomes the dead marker
+//! when its object dies, and the collection unlists it at its end). A
+//! handle is redeemed by a mutation of the heap
+//! whose id its cell carries, and of no other: heap ids are never reused,
+//! so a handle that outlived its heap matches no heap at all (and the
+//! heap's table, when dropped, makes the cells it lists dead).
 
-use alloc::rc::Rc;
+use alloc::rc::{self, Rc};
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 use core::marker::PhantomData;
@@ -20,7 +27,7 @@ use crate::heap::{Gc, Mutation, Rootable};
 use crate::platform::IdCounter;
 use crate::visit::Visitor;
 
-use super::GcKind;
+use super::{GcKind, dead};
 
 /// Heap ids, never reused.
 static NEXT_HEAP_ID: IdCounter = IdCounter::new();
@@ -30,33 +37,58 @@ static NEXT_HEAP_ID: IdCounter = IdCounter::new();
 pub(crate) struct HeldCell {
     /// The id of the heap that made the cell ([`HeldTable::id`]).
     heap: u64,
-    /// The object's address.
+    /// The object's address, or the [`dead`] marker's.
     ///
-    /// Invariant: while the table of heap `heap` lists the cell, the start
-    /// of a live object of that heap, of the type `kind` describes. Every
-    /// collection of that heap marks the object and writes its new address
-    /// here; the table lists the cell as long as a handle refers to it
-    /// (see [`HeldTable::prune`]).
+    /// Invariant: while the table of heap `heap` lists the cell, either
+    /// the start of a live object of that heap, of the type `kind`
+    /// describes, or (only while no [`Held`] refers to the cell: a strong
+    /// cell's object is never dropped) `dead()`. Every collection of that
+    /// heap marks the object of each strong cell, and writes each cell's
+    /// object's new address here, or `dead()` for a weak cell whose object
+    /// it found unmarked (also on the path of a destructor's panic, see
+    /// [`HeldTable::forget`]); the table lists the cell as long as a
+    /// handle refers to it and it is not dead (see [`HeldTable::prune`]).
+    /// Once the table is dropped (with its heap), `dead()`.
     ptr: Cell<NonNull<u8>>,
     /// The type of the object (how to trace it).
     kind: &'static GcKind,
 }
 
 impl HeldCell {
-    /// Whether `a` and `b` hold the same object of the same heap.
+    /// Whether `a` and `b` hold the same object of the same heap (two dead
+    /// cells of one heap do too).
     pub(crate) fn same_object(a: &HeldCell, b: &HeldCell) -> bool {
         a.heap == b.heap && a.ptr.get() == b.ptr.get()
     }
+
+    /// Whether the cell's object was dropped (a collection found it
+    /// unreachable, or its heap was dropped).
+    pub(crate) fn is_dead(&self) -> bool {
+        self.ptr.get() == dead()
+    }
+}
+
+/// Whether the table must keep listing `cell`: a [`Held`] refers to it,
+/// or a [`HeldWeak`] does and its object was not dropped.
+fn in_use(cell: &Rc<HeldCell>) -> bool {
+    Rc::strong_count(cell) > 1 || (Rc::weak_count(cell) > 0 && !cell.is_dead())
+}
+
+/// Whether `cell` is strong: a [`Held`] refers to it (the table holds
+/// the only other strong reference).
+fn is_strong(cell: &Rc<HeldCell>) -> bool {
+    Rc::strong_count(cell) > 1
 }
 
 /// The cells held from outside a heap, with the heap's id.
 pub(crate) struct HeldTable {
     /// This heap's id, unique among every heap ever made.
     id: u64,
-    /// Every cell made by this heap's `hold` that a handle may still refer
-    /// to (a cell is unlisted only once its strong count says the table
-    /// holds the last reference). Borrowed only inside this module's
-    /// methods, none of which runs user code while it is borrowed.
+    /// Every cell made by this heap's `hold` and `hold_weak` that a handle
+    /// may still refer to (a cell is unlisted only once no handle refers to
+    /// it, or only weak handles do and it is dead: [`in_use`]). Borrowed
+    /// only inside this module's methods, none of which runs user code
+    /// while it is borrowed (dropping a cell runs none either).
     cells: RefCell<Vec<Rc<HeldCell>>>,
 }
 
@@ -87,35 +119,80 @@ impl HeldTable {
         // program that holds and drops handles between collections keeps
         // the table at about twice its live handles.
         if cells.len() == cells.capacity() {
-            cells.retain(|cell| Rc::strong_count(cell) > 1);
+            cells.retain(in_use);
         }
         cells.push(Rc::clone(&cell));
         cell
     }
 
     /// The address of the object `cell` holds, if the cell is this heap's.
+    ///
+    /// For a cell a [`Held`] refers to (the caller's).
     pub(crate) fn fetch(&self, cell: &HeldCell) -> Option<NonNull<u8>> {
         // A cell carrying this heap's id was made by this table's `hold`,
         // and is still listed: the caller's handle refers to it, so its
         // strong count is above one and `prune` kept it. Its address is
-        // then current (invariant on `HeldCell::ptr`).
+        // then current and not dead (invariant on `HeldCell::ptr`).
         (cell.heap == self.id).then(|| cell.ptr.get())
     }
 
-    /// Unlists the cells whose every handle was dropped.
-    pub(crate) fn prune(&mut self) {
-        self.cells
-            .get_mut()
-            .retain(|cell| Rc::strong_count(cell) > 1);
+    /// What the weak handle to `cell` finds in a mutation of this heap.
+    pub(crate) fn find(&self, cell: &HeldCell) -> Found {
+        if cell.is_dead() {
+            Found::Dropped
+        } else if cell.heap != self.id {
+            Found::OtherHeap
+        } else {
+            // A live cell carrying this heap's id was made by this
+            // table's `hold` or `hold_weak` and is still listed (the
+            // caller's handle refers to it and it is not dead, so `prune`
+            // kept it): its address is the start of a live object
+            // (invariant on `HeldCell::ptr`).
+            Found::Object(cell.ptr.get())
+        }
     }
 
-    /// Hands every listed cell's address to `visitor` as a heap handle of
-    /// its kind, and keeps the address the visitor writes back.
+    /// Unlists the cells whose every handle was dropped, and those only
+    /// weak handles refer to whose object was dropped (those handles find
+    /// their cell gone, which says the same).
+    pub(crate) fn prune(&mut self) {
+        self.cells.get_mut().retain(in_use);
+    }
+
+    /// Hands every listed cell's address to `visitor`: a strong cell's as
+    /// a heap handle of its kind, a weak cell's as a weak handle; keeps
+    /// the address the visitor writes back.
+    ///
+    /// A cell may turn from strong to weak between two visits of one
+    /// collection (a destructor that the sweep runs drops the last `Held`
+    /// to it), never the other way (making a `Held` from a weak handle
+    /// takes a mutation, which a collection excludes); its object was
+    /// marked either way, so the rewriting visitor forwards it as a weak
+    /// handle's marked object.
     pub(crate) fn visit<V: Visitor>(&mut self, visitor: &mut V) {
         for cell in self.cells.get_mut().iter() {
             let mut ptr = cell.ptr.get();
-            visitor.visit_gc(&mut ptr, cell.kind);
+            if is_strong(cell) {
+                visitor.visit_gc(&mut ptr, cell.kind);
+            } else {
+                visitor.visit_weak(&mut ptr);
+            }
             cell.ptr.set(ptr);
+        }
+    }
+
+    /// Hands every weak cell's address to `visitor` as a weak handle, and
+    /// keeps the address it writes back: the pass that makes the weak
+    /// handles to unmarked objects dead when a destructor's panic cuts a
+    /// collection short (`RawHeap::collect`, step 3).
+    pub(crate) fn forget<V: Visitor>(&self, visitor: &mut V) {
+        // Not borrowed: a destructor (the sweep's) reaches no table.
+        for cell in self.cells.borrow().iter() {
+            if !is_strong(cell) {
+                let mut ptr = cell.ptr.get();
+                visitor.visit_weak(&mut ptr);
+                cell.ptr.set(ptr);
+            }
         }
     }
 
@@ -129,6 +206,28 @@ impl HeldTable {
     pub(crate) fn bytes(&self) -> usize {
         self.cells.borrow().capacity() * size_of::<Rc<HeldCell>>()
     }
+}
+
+/// The heap is gone: the objects of the cells it lists are dropped (or
+/// about to be, by the heap's own drop), so every weak handle to them
+/// finds them dropped from now on, in any heap.
+impl Drop for HeldTable {
+    fn drop(&mut self) {
+        for cell in self.cells.get_mut().iter() {
+            cell.ptr.set(dead());
+        }
+    }
+}
+
+/// What a weak handle finds in a mutation ([`HeldTable::find`]): the
+/// object's address, or a handle to it (`O`).
+pub(crate) enum Found<O = NonNull<u8>> {
+    /// The object, in this heap.
+    Object(O),
+    /// The object was dropped: by a collection, or with its heap.
+    Dropped,
+    /// The object lives in another heap.
+    OtherHeap,
 }
 
 /// A handle to a heap object that lives outside the heap: in a struct of
@@ -150,6 +249,11 @@ impl HeldTable {
 /// Like an `Rc` cycle, a `Held` stored inside an object of its own heap
 /// keeps that object (and what it reaches) alive for as long as the heap
 /// lives: inside the heap, point at objects with `Gc` handles.
+///
+/// A handle that must not keep its object alive is a [`HeldWeak`], made
+/// by [`downgrade`](Held::downgrade) (or by [`Mutation::hold_weak`]) and
+/// turned back into a `Held` by [`Mutation::upgrade_held`] while the
+/// object exists.
 pub struct Held<T: Rootable> {
     /// The cell shared with the heap's table (see [`HeldCell`]): while this
     /// handle exists the cell's strong count is above one, so the table of
@@ -188,7 +292,160 @@ impl<T: Rootable> Clone for Held<T> {
     }
 }
 
+impl<T: Rootable> Held<T> {
+    /// A weak handle to the same object, sharing this handle's cell
+    /// ([`Held::downgrade`]).
+    pub(in crate::heap) fn downgrade_cell(&self) -> HeldWeak<T> {
+        HeldWeak {
+            cell: Rc::downgrade(&self.cell),
+            _type: PhantomData,
+        }
+    }
+}
+
+/// A weak handle to a heap object that lives outside the heap: a
+/// [`Held`] that does not keep its object alive. The properties panel of
+/// an editor points at the node it shows with one, a cache outside the
+/// heap at the objects it caches: they must not keep the objects alive,
+/// and a `GcWeak` cannot leave a mutation.
+///
+/// Made by [`Mutation::hold_weak`] or [`Held::downgrade`]; redeemed in a
+/// later mutation of the same heap by [`Mutation::upgrade`] (a `Gc`) or
+/// [`Mutation::upgrade_held`] (a `Held`), which give `None` once a
+/// collection found the object unreachable and dropped it, or once its
+/// heap was dropped. Each collection follows the object when it moves.
+/// Clones refer to the same object.
+///
+/// `T` names the object's type at the placeholder brand `'static`, as for
+/// [`Held`]. A `HeldWeak` is one pointer; holding weakly costs an
+/// allocation (the cell it shares with the heap, and with the `Held`
+/// handles of the same cell: [`Held::downgrade`] allocates nothing).
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// #[derive(Managed)]
+/// struct Node {
+///     name: String,
+/// }
+///
+/// /// A properties panel, outside the heap: it shows a node while the
+/// /// document has it, and must not keep it.
+/// struct Panel {
+///     inspected: HeldWeak<Node>,
+/// }
+///
+/// let mut heap: Heap<Vec<Gc<'static, Node>>> = Heap::new(|_| Vec::new());
+/// let panel = heap.mutate(|mc, doc| {
+///     doc.push(Gc::new(mc, Node { name: "camera".into() }));
+///     doc.push(Gc::new(mc, Node { name: "light".into() }));
+///     Panel { inspected: mc.hold_weak(doc[1]) }
+/// });
+/// heap.mutate(|_, doc| drop(doc.remove(0))); // the light slides down
+/// heap.collect();
+/// heap.mutate(|mc, _| {
+///     let node = mc.upgrade(&panel.inspected).expect("the document holds it");
+///     assert_eq!(mc[node].name, "light");
+/// });
+/// heap.mutate(|_, doc| doc.clear()); // the light is deleted
+/// heap.collect();
+/// assert!(panel.inspected.is_dropped());
+/// heap.mutate(|mc, _| assert!(mc.upgrade(&panel.inspected).is_none()));
+/// ```
+pub struct HeldWeak<T: Rootable> {
+    /// The cell shared with the heap's table, and with the [`Held`]
+    /// handles to it: while the table lists it (a `Held` refers to it, or
+    /// it is not dead), its address is current or dead (invariant on
+    /// [`HeldCell::ptr`]); once unlisted and without a `Held`, it is gone
+    /// and the handle finds nothing.
+    cell: rc::Weak<HeldCell>,
+    /// As for [`Held`]: invariant in `T`, neither `Send` nor `Sync` (the
+    /// `rc::Weak`).
+    _type: PhantomData<fn(T) -> T>,
+}
+
+impl<T: Rootable> HeldWeak<T> {
+    /// The cell, if it is still there (for the safe methods in
+    /// `heap::held`); `None` means the object was dropped.
+    pub(in crate::heap) fn cell(&self) -> Option<Rc<HeldCell>> {
+        self.cell.upgrade()
+    }
+}
+
+// SAFETY: as for `Held`: the cell is the heap's to rewrite, so a value
+// holding a `HeldWeak` has nothing to visit for it.
+unsafe impl<T: Rootable> crate::visit::Managed for HeldWeak<T> {
+    const HAS_REFS: bool = false;
+
+    #[inline(always)]
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, _visitor: &mut V) {}
+}
+
+impl<T: Rootable> Clone for HeldWeak<T> {
+    fn clone(&self) -> Self {
+        HeldWeak {
+            cell: rc::Weak::clone(&self.cell),
+            _type: PhantomData,
+        }
+    }
+}
+
 impl<'gc> Mutation<'gc> {
+    /// A [`HeldWeak`] handle to `gc`'s object ([`Mutation::hold_weak`]).
+    pub(in crate::heap) fn hold_weak_gc<T: Rootable>(
+        &self,
+        gc: Gc<'gc, T::Root<'gc>>,
+    ) -> HeldWeak<T> {
+        let kind = GcKind::of::<T::Root<'static>>();
+        // SAFETY: as in `hold_gc`.
+        let cell = unsafe { self.raw.held.hold(gc.ptr().cast(), kind) };
+        HeldWeak {
+            cell: Rc::downgrade(&cell),
+            _type: PhantomData,
+        }
+    }
+
+    /// What `weak` finds in this mutation ([`Mutation::try_upgrade`]).
+    pub(in crate::heap) fn upgrade_gc<T: Rootable>(
+        &self,
+        weak: &HeldWeak<T>,
+    ) -> Found<Gc<'gc, T::Root<'gc>>> {
+        let Some(cell) = weak.cell() else {
+            return Found::Dropped;
+        };
+        match self.raw.held.find(&cell) {
+            // SAFETY: a live object of this heap (`find`), made by
+            // `hold_gc` or `hold_weak_gc` from a `Gc<'_, T::Root<'_>>`
+            // (every handle to the cell carries its `T`): a
+            // `T::Root<'gc>` at this mutation's brand, as in `fetch_gc`.
+            Found::Object(ptr) => Found::Object(unsafe { Gc::from_ptr(ptr.cast()) }),
+            Found::Dropped => Found::Dropped,
+            Found::OtherHeap => Found::OtherHeap,
+        }
+    }
+
+    /// A [`Held`] handle to the object of `weak`, sharing its cell, if it
+    /// is in this heap ([`Mutation::upgrade_held`]).
+    pub(in crate::heap) fn upgrade_held_cell<T: Rootable>(
+        &self,
+        weak: &HeldWeak<T>,
+    ) -> Found<Held<T>> {
+        let Some(cell) = weak.cell() else {
+            return Found::Dropped;
+        };
+        match self.raw.held.find(&cell) {
+            // The cell turns strong: its object is live (`find`), and no
+            // collection is running (this takes a mutation), so the next
+            // one marks it as a root (see `HeldTable::visit`).
+            Found::Object(_) => Found::Object(Held {
+                cell,
+                _type: PhantomData,
+            }),
+            Found::Dropped => Found::Dropped,
+            Found::OtherHeap => Found::OtherHeap,
+        }
+    }
+
     /// A [`Held`] handle to `gc`'s object ([`Mutation::hold`]).
     pub(in crate::heap) fn hold_gc<T: Rootable>(&self, gc: Gc<'gc, T::Root<'gc>>) -> Held<T> {
         let kind = GcKind::of::<T::Root<'static>>();

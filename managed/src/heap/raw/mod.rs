@@ -24,7 +24,8 @@
 //! # Collection
 //!
 //! 1. Clear the marks. 2. Mark from the root and the held handles
-//!    (`held`): a handle's [`GcKind`] says how
+//!    (`held`; the weakly held ones are weak handles): a handle's
+//!    [`GcKind`] says how
 //!    many granules its object spans and how to trace it; a newly marked
 //!    object that holds handles is appended to a work queue, which is
 //!    drained in order (no recursion: a million-long list is fine). 3. Run
@@ -478,6 +479,24 @@ impl HeapCursor {
 }
 
 /// What a collection found and did.
+///
+/// `freed_objects` counts every object reclaimed, `dropped` only those
+/// whose type has a destructor:
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// let mut heap: Heap<Vec<Gc<'static, u64>>> = Heap::new(|_| Vec::new());
+/// heap.mutate(|mc, kept| {
+///     kept.push(Gc::new(mc, 1u64));
+///     Gc::new(mc, 2u64); // garbage without a destructor
+///     Gc::new(mc, String::from("garbage with one"));
+/// });
+/// let stats = heap.collect();
+/// assert_eq!(stats.live_objects, 1);
+/// assert_eq!(stats.freed_objects, 2);
+/// assert_eq!(stats.dropped, 1); // the `String`'s destructor
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct CollectStats {
@@ -487,7 +506,14 @@ pub struct CollectStats {
     pub live_bytes: usize,
     /// Bytes of objects found unreachable and reclaimed.
     pub freed_bytes: usize,
-    /// Destructors run (unreachable objects that had one).
+    /// Objects found unreachable and reclaimed, with a destructor or
+    /// without one: how many objects the collection freed. (An object
+    /// whose destructor ran in a collection that another destructor's
+    /// panic cut short is counted by the next collection, which reclaims
+    /// its space.)
+    pub freed_objects: usize,
+    /// Destructors run (the unreachable objects that had one: at most
+    /// `freed_objects`).
     pub dropped: usize,
     /// Chunks under half live whose objects were copied out to fresh
     /// chunks (the others slid their objects together in place).
@@ -520,6 +546,10 @@ pub(crate) struct RawHeap {
     since: Cell<usize>,
     /// Bytes that survived the last collection.
     live_after: usize,
+    /// Objects in the heap: those that survived the last completed
+    /// collection and those allocated since (the collection finds how many
+    /// of them died from it: [`CollectStats::freed_objects`]).
+    objects: Cell<usize>,
     /// Collections run.
     collections: u64,
     /// The collector's work list (empty between collections).
@@ -561,6 +591,7 @@ impl RawHeap {
             drops: UnsafeCell::new(Vec::new()),
             since: Cell::new(0),
             live_after: 0,
+            objects: Cell::new(0),
             collections: 0,
             queue: WorkQueue::new(),
             serials: Cell::new(1),
@@ -603,6 +634,7 @@ impl RawHeap {
         // SAFETY: fresh space for `kind.bytes() >= size_of::<T>()` bytes,
         // aligned for `T`, owned by nothing else.
         unsafe { p.write(value) };
+        self.objects.set(self.objects.get() + 1);
         if core::mem::needs_drop::<T>() {
             // SAFETY: no reference into the list is live (allocation runs
             // no user code while it holds one).
@@ -939,8 +971,9 @@ impl RawHeap {
         // SAFETY: the root is a live value to which no reference is live
         // (caller), of the type `root_kind` describes.
         unsafe { (root_kind.mark)(root, &mut marker) };
-        // The held handles are roots too; those whose last handle was
-        // dropped are unlisted first, so their objects can be reclaimed.
+        // The held handles are roots too (the weak ones are weak
+        // handles); those whose last handle was dropped are unlisted
+        // first, so their objects can be reclaimed.
         self.held.prune();
         self.held.visit(&mut marker);
         // (The root's and the held handles are rewritten whatever they
@@ -985,10 +1018,12 @@ impl RawHeap {
         // the rewriting below does not run, so weak handles to the objects
         // unmarked (some of them dropped now) are made dead first: every
         // object holding one is queued (it was marked and holds handles),
-        // and the marks stay as they are until the next collection.
-        let forget = guard(&self.queue, |queue| {
+        // the weak held cells are in the table, and the marks stay as they
+        // are until the next collection.
+        let forget = guard((&self.queue, &self.held), |(queue, held)| {
             if weak {
                 let mut forgetter = Forgetter { mask };
+                held.forget(&mut forgetter);
                 // SAFETY: the root and the queued objects are live (caller)
                 // and unaliased, of the types their kinds describe, and the
                 // marks are complete.
@@ -1113,7 +1148,8 @@ impl RawHeap {
         // CPU has it.
         let fast = self.fast;
         let fix_of = |kind: &GcKind| if fast { kind.fix_fast } else { kind.fix };
-        // The held handles first, like the root's: whatever they reach.
+        // The held handles first, like the root's, whatever they reach
+        // (a weak one gets its object's new address or the dead marker).
         self.held.visit(&mut fixer);
         // SAFETY: (all) the objects are live and unaliased (caller, 1.), the
         // prefix tables are computed, and `fix_fast` only runs where the
@@ -1157,10 +1193,13 @@ impl RawHeap {
         scopeguard::ScopeGuard::into_inner(abort);
 
         // 7. Give the work list's memory back, and empty chunks; reset the
-        // cursors.
+        // cursors. Unlist the weak held cells found dead.
         self.queue.reset();
+        self.held.prune();
         let released = self.recycle(live_bytes);
         self.live_after = live_bytes;
+        let freed_objects = self.objects.get() - objects;
+        self.objects.set(objects);
         self.young_from = self.serials.get();
         self.since.set(0);
         self.collections += 1;
@@ -1168,6 +1207,7 @@ impl RawHeap {
             live_objects: objects,
             live_bytes,
             freed_bytes: used - live_bytes,
+            freed_objects,
             dropped,
             chunks_evacuated: evacuated,
             chunks_released: released,
@@ -1730,7 +1770,8 @@ unsafe impl Visitor for Marker {
         let chunk = chunk_of(p, self.mask);
         // SAFETY: a weak handle reachable from the root that is not dead
         // points to the start of a live object of this heap (invariant on
-        // `GcWeak::ptr`), whose chunk header starts at the masked address.
+        // `GcWeak::ptr`; a weak held cell's address too, by the one on
+        // `HeldCell::ptr`), whose chunk header starts at the masked address.
         unsafe { self.record_reach(chunk) };
         self.weak = true;
     }
@@ -1774,7 +1815,8 @@ unsafe impl Visitor for Fixer {
             return;
         }
         // SAFETY: not dead, so the start of an object of a live chunk that
-        // was live when the collection began (invariant on `GcWeak::ptr`);
+        // was live when the collection began (invariant on `GcWeak::ptr`,
+        // and on `HeldCell::ptr` for a held cell);
         // the marks are complete and the prefix tables computed (the
         // collection's order), and a marked object is forwarded as a
         // handle's is.
@@ -1809,7 +1851,8 @@ unsafe impl Visitor for Forgetter {
     fn visit_weak(&mut self, target: &mut NonNull<u8>) {
         let p = *target;
         // SAFETY: not dead, so the start of an object of a live chunk that
-        // was live when the collection began (invariant on `GcWeak::ptr`);
+        // was live when the collection began (invariant on `GcWeak::ptr`,
+        // and on `HeldCell::ptr` for a held cell);
         // the marks are complete.
         if p != dead() && !unsafe { is_marked(p, self.mask) } {
             *target = dead();
