@@ -17,6 +17,9 @@ mod outliner;
 #[path = "../../examples/particles.rs"]
 mod particles;
 #[cfg(target_pointer_width = "64")]
+#[path = "../../examples/region_editor.rs"]
+mod region_editor;
+#[cfg(target_pointer_width = "64")]
 #[path = "../../examples/region_scene.rs"]
 mod region_scene;
 #[path = "../../examples/scene_graph.rs"]
@@ -58,6 +61,13 @@ fn outliner_runs() {
 #[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
 fn particles_runs() {
     particles::main();
+}
+
+#[cfg(target_pointer_width = "64")]
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn region_editor_runs() {
+    region_editor::main();
 }
 
 #[cfg(target_pointer_width = "64")]
