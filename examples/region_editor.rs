@@ -134,18 +134,7 @@ impl<'id> Editor<'id> {
     /// Replaces `n` bytes at `col` of `line` with `text`: the cursors after
     /// `col` keep their place in the text that follows.
     fn replace(&mut self, line: Line<'id>, col: usize, n: usize, text: &[u8]) {
-        let len = self.arena[line].len();
-        let new_len = len - n + text.len();
-        if new_len > len {
-            self.with_room(|arena, state| arena.resize_shared(state, line, new_len, 0));
-        }
-        let bytes = &mut self.arena[line];
-        bytes.copy_within(col + n..len, col + text.len());
-        bytes[col..col + text.len()].copy_from_slice(text);
-        if new_len < len {
-            let shrunk = self.arena.resize_shared(&self.state, line, new_len, 0);
-            shrunk.expect("a slice shrinks in place");
-        }
+        self.with_room(|arena, state| arena.splice_shared(state, line, col..col + n, text));
         move_cursors(&mut self.cursors, |c| spliced(c, line, col, n, text.len()));
         self.words.remove(&line);
     }
@@ -167,11 +156,13 @@ impl<'id> Editor<'id> {
     /// Appends line `at + 1` to line `at`, cursors included.
     fn join_lines(&mut self, at: usize) {
         let (line, next) = (self.lines[at], self.lines[at + 1]);
-        let len = self.arena[line].len();
-        // Copied out: one line of the arena cannot be written while another is read.
-        let tail = self.arena[next].to_vec();
-        self.with_room(|arena, state| arena.resize_shared(state, line, len + tail.len(), 0));
-        self.arena[line][len..].copy_from_slice(&tail);
+        let (len, more) = (self.arena[line].len(), self.arena[next].len());
+        self.with_room(|arena, state| arena.resize_shared(state, line, len + more, 0));
+        let [line_text, next_text] = self
+            .arena
+            .get_disjoint_mut([line, next])
+            .expect("two lines");
+        line_text[len..].copy_from_slice(next_text);
         move_cursors(&mut self.cursors, |c| {
             (c.0 == next).then_some((line, len + c.1))
         });

@@ -347,6 +347,91 @@ impl<'id, const N: usize> Arena<'id, N> {
         }
     }
 
+    /// Replaces the elements `range` of the shared slice `forward` refers
+    /// to with `replacement`, shifting the rest: inserting text into a
+    /// line (an empty range), deleting it (an empty replacement), or
+    /// both. The slice grows or shrinks as
+    /// [`resize_shared`](Self::resize_shared) does, moving when it
+    /// outgrows its space; every `Forward` to it follows.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// make_guard!(guard);
+    /// let (mut arena, state) = Arena::<0>::with_capacity(guard, 4096);
+    /// let line = arena.alloc_shared_slice(&state, b"hello world")?;
+    /// arena.splice_shared(&state, line, 5..5, b",")?; // insert
+    /// arena.splice_shared(&state, line, 7..12, b"there, friend")?; // replace
+    /// arena.splice_shared(&state, line, 12..20, b"")?; // delete
+    /// assert_eq!(&arena[line], b"hello, there");
+    /// # Ok::<(), AllocError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`resize_shared`](Self::resize_shared): when the slice must move
+    /// and the region has no room, nothing changed.
+    ///
+    /// # Panics
+    ///
+    /// If the slice was removed, or `range` is out of its bounds (at the
+    /// caller's line).
+    #[track_caller]
+    pub fn splice_shared<T: Copy>(
+        &mut self,
+        state: &State<'id>,
+        forward: Forward<'id, [T]>,
+        range: core::ops::Range<usize>,
+        replacement: &[T],
+    ) -> Result<(), AllocError> {
+        let len = self[forward].len();
+        assert!(
+            range.start <= range.end && range.end <= len,
+            "splice_shared: range {range:?} out of bounds of a slice of {len}"
+        );
+        let new_len = len - range.len() + replacement.len();
+        if new_len > len {
+            // Growing: the replacement is longer than the range, so it has
+            // a first element to fill the new space with until the shift.
+            self.resize_shared(state, forward, new_len, replacement[0])?;
+        }
+        let slice = &mut self[forward];
+        slice.copy_within(range.end..len, range.start + replacement.len());
+        slice[range.start..range.start + replacement.len()].copy_from_slice(replacement);
+        if new_len < len {
+            // Shrinking in place needs no room and fills nothing.
+            let fill = slice[0];
+            self.resize_shared(state, forward, new_len, fill)?;
+        }
+        Ok(())
+    }
+
+    /// The shared objects of `forwards`, each exclusively (copying one
+    /// line's text into another, swapping two nodes' fields); `None` if
+    /// one of them was removed or two name the same object.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// make_guard!(guard);
+    /// let (mut arena, state) = Arena::<0>::with_capacity(guard, 4096);
+    /// let first = arena.alloc_shared_slice(&state, b"join ")?;
+    /// let second = arena.alloc_shared_slice(&state, b"me")?;
+    /// arena.resize_shared(&state, first, 7, 0)?;
+    /// let [to, from] = arena.get_disjoint_mut([first, second]).unwrap();
+    /// to[5..].copy_from_slice(from);
+    /// assert_eq!(&arena[first], b"join me");
+    /// assert!(arena.get_disjoint_mut([first, first]).is_none());
+    /// # Ok::<(), AllocError>(())
+    /// ```
+    #[inline]
+    pub fn get_disjoint_mut<T: ?Sized + Shared, const M: usize>(
+        &mut self,
+        forwards: [Forward<'id, T>; M],
+    ) -> Option<[&mut T; M]> {
+        self.shared_disjoint_mut(forwards)
+    }
+
     /// Removes a shared slice; false if it was already removed (through
     /// another copy of the `Forward`).
     #[inline]

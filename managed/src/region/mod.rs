@@ -67,7 +67,11 @@
 //! shared object whose length changes (a line's text, a node's list of
 //! neighbours) is a shared slice: [`Arena::alloc_shared_slice`] makes
 //! one, [`Arena::resize_shared`] grows or shrinks it in place or moves
-//! it, and every `Forward` to it follows. The
+//! it, and every `Forward` to it follows. Functions that take several of
+//! these values name the brand once (`fn check<'id>(editor: &Editor<'id>,
+//! marks: &[Forward<'id, Line<'id>>])`): with `'_` in each place, the
+//! compiler reports that a lifetime "may not live long enough", because
+//! `Forward` is invariant in `'id` and each `'_` is a lifetime of its own. The
 //! brand `'id` of a struct's arena comes from a [`Guard`](crate::Guard)
 //! that the struct's constructor takes:
 //!

@@ -1554,3 +1554,33 @@ fn shared_slices_grow_shrink_and_move_under_every_forward() -> Res {
     assert_eq!(arena.detailed_stats().live_objects, lines.len());
     Ok(())
 }
+
+/// `get_disjoint_mut` hands out shared objects of any kind at once,
+/// refusing a removed one and the same object twice; `splice_shared`
+/// refuses a range outside the slice before changing anything.
+#[test]
+fn disjoint_shared_objects_and_splice_bounds() -> Res {
+    make_guard!(guard);
+    let (mut arena, state) = Arena::<0>::with_capacity(guard, 4096);
+    let a = arena.alloc_shared(&state, [1u64; 4])?;
+    let b = arena.alloc_shared(&state, [2u64; 4])?;
+    let gone = arena.alloc_shared(&state, [3u64; 4])?;
+    arena.remove(gone);
+    let [x, y] = arena.get_disjoint_mut([a, b]).unwrap();
+    std::mem::swap(x, y);
+    assert_eq!((arena[a][0], arena[b][0]), (2, 1));
+    assert!(arena.get_disjoint_mut([a, gone]).is_none());
+    assert!(arena.get_disjoint_mut([b, a, b]).is_none());
+    assert_eq!(
+        arena.get_disjoint_mut::<[u64; 4], 0>([]).map(|r| r.len()),
+        Some(0)
+    );
+
+    let line = arena.alloc_shared_slice(&state, b"abc")?;
+    let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        arena.splice_shared(&state, line, 2..5, b"x")
+    }));
+    assert!(crate::common::panic_message(refused).contains("out of bounds"));
+    assert_eq!(&arena[line], b"abc");
+    Ok(())
+}

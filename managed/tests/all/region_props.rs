@@ -58,6 +58,12 @@ enum Op {
     ResizeShared(usize, u8, u16),
     /// Removes a shared slice.
     RemoveShared(usize),
+    /// Splices a shared slice: replaces a range (from two positions) with
+    /// `len` copies of `v`.
+    SpliceShared(usize, usize, usize, u8, u16),
+    /// Copies one shared slice's prefix into another's, both borrowed at
+    /// once (refused for the same slice twice).
+    CopyShared(usize, usize),
     /// Tokenizes the slices and bigs with a fresh guard, compacts in place
     /// (keeping the state), checks the region is dense, and redeems them.
     CompactInPlace,
@@ -82,6 +88,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0u8..40, any::<u16>()).prop_map(|(l, v)| Op::SharedSlice(l, v)),
         2 => (any::<usize>(), 0u8..60, any::<u16>()).prop_map(|(i, l, v)| Op::ResizeShared(i, l, v)),
         1 => any::<usize>().prop_map(Op::RemoveShared),
+        2 => (any::<usize>(), any::<usize>(), any::<usize>(), 0u8..20, any::<u16>())
+            .prop_map(|(i, a, b, l, v)| Op::SpliceShared(i, a, b, l, v)),
+        1 => (any::<usize>(), any::<usize>()).prop_map(|(i, j)| Op::CopyShared(i, j)),
         1 => any::<usize>().prop_map(Op::Hold),
         1 => any::<usize>().prop_map(Op::Unhold),
         1 => any::<usize>().prop_map(Op::DropHeld),
@@ -236,6 +245,45 @@ fn run(ops: &[Op]) {
                         Ok(()) => model.resize(len as usize, v),
                         Err(AllocError::Full { available, .. }) => assert_eq!(available, before),
                         Err(e) => panic!("{e}"),
+                    }
+                    slices = ts.redeem(&arena);
+                    bigs = tb.redeem(&arena);
+                }
+                Op::SpliceShared(i, a, b, len, v) if !shared_slices.is_empty() => {
+                    let i = i % shared_slices.len();
+                    let (f, model) = &mut shared_slices[i];
+                    let (a, b) = (a % (model.len() + 1), b % (model.len() + 1));
+                    let range = a.min(b)..a.max(b);
+                    let replacement = vec![v; len as usize];
+                    make_guard!(g);
+                    let ts = arena.tokenize_all(&g, slices);
+                    let tb = arena.tokenize_all(&g, bigs);
+                    let before = arena.available();
+                    match arena.splice_shared(&state, *f, range.clone(), &replacement) {
+                        Ok(()) => {
+                            model.splice(range, replacement);
+                        }
+                        Err(AllocError::Full { available, .. }) => assert_eq!(available, before),
+                        Err(e) => panic!("{e}"),
+                    }
+                    slices = ts.redeem(&arena);
+                    bigs = tb.redeem(&arena);
+                }
+                Op::CopyShared(i, j) if !shared_slices.is_empty() => {
+                    let (i, j) = (i % shared_slices.len(), j % shared_slices.len());
+                    let (to, from) = (shared_slices[i].0, shared_slices[j].0);
+                    make_guard!(g);
+                    let ts = arena.tokenize_all(&g, slices);
+                    let tb = arena.tokenize_all(&g, bigs);
+                    match arena.get_disjoint_mut([to, from]) {
+                        Some([to_slice, from_slice]) => {
+                            assert_ne!(i, j);
+                            let n = to_slice.len().min(from_slice.len());
+                            to_slice[..n].copy_from_slice(&from_slice[..n]);
+                            let copied = shared_slices[j].1[..n].to_vec();
+                            shared_slices[i].1[..n].copy_from_slice(&copied);
+                        }
+                        None => assert_eq!(i, j, "refused only for one slice twice"),
                     }
                     slices = ts.redeem(&arena);
                     bigs = tb.redeem(&arena);

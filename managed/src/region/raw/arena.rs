@@ -23,7 +23,7 @@ use crate::visit::Managed;
 
 use super::GRANULE;
 use super::cells::NOWHERE;
-use super::forward::SLICE_HEAD;
+use super::forward::{SLICE_HEAD, Shared};
 use super::token::{Census, ItemToken};
 use super::{RegionCore, Visits, release};
 
@@ -316,6 +316,33 @@ impl<'id, const N: usize> Arena<'id, N> {
         let place = self.raw.place(new, bytes);
         self.raw.core().cells.set_place(forward.index(), place);
         Some(Ok(()))
+    }
+
+    /// The shared objects of `forwards`, each exclusively
+    /// ([`Arena::get_disjoint_mut`]); `None` if one was removed or two
+    /// name the same object.
+    pub(in crate::region) fn shared_disjoint_mut<T: ?Sized + Shared, const M: usize>(
+        &mut self,
+        forwards: [Forward<'id, T>; M],
+    ) -> Option<[&mut T; M]> {
+        for (i, f) in forwards.iter().enumerate() {
+            // A cell tracks one object, and an object has one cell (made
+            // when it was shared): different cells are different objects.
+            if forwards[..i].iter().any(|g| g.index() == f.index()) {
+                return None;
+            }
+        }
+        let places = forwards.map(|f| f.live_addr(self));
+        if places.iter().any(Option::is_none) {
+            return None;
+        }
+        // SAFETY: 1. each object is live (its generation matched) and
+        // stays put while `self` is borrowed exclusively; 2. the cells are
+        // pairwise different, so the objects are (each object has one
+        // cell), and objects do not overlap (a zero-sized one overlaps
+        // nothing); 3. `&mut self` rules out any other reference to them;
+        // 4. every place is `Some` (just checked).
+        Some(places.map(|p| unsafe { p.unwrap_unchecked().as_mut() }))
     }
 
     /// Frees a shared slice ([`Arena::remove_slice`]); false if it was
