@@ -59,7 +59,7 @@ pub(crate) type Invariant<'gc> = PhantomData<fn(&'gc ()) -> &'gc ()>;
 ///     root.head = Some(a);
 /// });
 /// let stats = heap.collect();
-/// assert_eq!((stats.live_objects, stats.freed_objects), (2, 1));
+/// assert_eq!((stats.live_objects, stats.dropped), (2, 1));
 /// heap.mutate(|mc, root| {
 ///     let a = root.head.unwrap();
 ///     let b = mc[a].next.unwrap();

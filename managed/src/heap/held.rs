@@ -47,7 +47,7 @@ impl<'gc> Mutation<'gc> {
     ///     mc.hold(head)
     /// });
     /// let stats = heap.collect(); // the two held nodes survive, and may move
-    /// assert_eq!((stats.live_objects, stats.freed_objects), (2, 1));
+    /// assert_eq!((stats.live_objects, stats.dropped), (2, 1));
     /// heap.mutate(|mc, _| {
     ///     let head = mc.fetch(&cursor);
     ///     let tail = mc[head].next.unwrap();
@@ -172,7 +172,7 @@ impl<'gc> Mutation<'gc> {
     ///     root.push(kept);
     ///     (mc.hold_weak(kept), mc.hold_weak(Gc::new(mc, 2u64)))
     /// });
-    /// assert_eq!(heap.collect().freed_objects, 1);
+    /// assert_eq!(heap.collect().freed_bytes, 8); // the unheld `u64`
     /// heap.mutate(|mc, _| {
     ///     assert_eq!(mc.upgrade(&kept).map(|k| mc[k]), Some(1));
     ///     assert!(mc.upgrade(&dropped).is_none());

@@ -45,7 +45,7 @@
 //!     mc[root].children.retain(|&child| child != light);
 //! });
 //! let stats = heap.collect();
-//! assert_eq!((stats.live_objects, stats.freed_objects), (2, 1));
+//! assert_eq!((stats.live_objects, stats.dropped), (2, 1));
 //! heap.mutate(|mc, scene| {
 //!     let camera = scene.by_name["camera"];
 //!     let parent = mc[camera].parent.unwrap();
@@ -87,7 +87,7 @@
 //! // The document drops its first two paragraphs; the window still shows one.
 //! heap.mutate(|_, doc| doc.drain(..2).for_each(drop));
 //! let stats = heap.collect();
-//! assert_eq!((stats.live_objects, stats.freed_objects), (2, 1));
+//! assert_eq!((stats.live_objects, stats.dropped), (2, 1));
 //! heap.mutate(|mc, _| {
 //!     mc[&window.showing].text.push_str(" (edited)");
 //!     assert_eq!(mc[&window.showing].text, "two (edited)");
@@ -226,7 +226,7 @@
 //!     ed.selection.insert(ed.items[1]);
 //! });
 //! // The draft dies; "body" slides into its place and is filed again.
-//! assert_eq!(heap.collect().freed_objects, 1);
+//! assert_eq!(heap.collect().dropped, 1);
 //! heap.read(|mc, ed| {
 //!     let body = ed.items[1];
 //!     assert_eq!(mc[body], "body");

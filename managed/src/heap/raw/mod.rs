@@ -480,8 +480,10 @@ impl HeapCursor {
 
 /// What a collection found and did.
 ///
-/// `freed_objects` counts every object reclaimed, `dropped` only those
-/// whose type has a destructor:
+/// `freed_bytes` says how much was reclaimed; `dropped` counts the
+/// destructors run, which is the number of objects freed only when every
+/// type has a destructor (objects carry no header, so a collection counts
+/// the objects it keeps, not the ones it frees):
 ///
 /// ```
 /// use managed::prelude::*;
@@ -494,7 +496,7 @@ impl HeapCursor {
 /// });
 /// let stats = heap.collect();
 /// assert_eq!(stats.live_objects, 1);
-/// assert_eq!(stats.freed_objects, 2);
+/// assert_eq!(stats.freed_bytes, 8 + 24); // the `u64` and the `String`
 /// assert_eq!(stats.dropped, 1); // the `String`'s destructor
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -506,14 +508,8 @@ pub struct CollectStats {
     pub live_bytes: usize,
     /// Bytes of objects found unreachable and reclaimed.
     pub freed_bytes: usize,
-    /// Objects found unreachable and reclaimed, with a destructor or
-    /// without one: how many objects the collection freed. (An object
-    /// whose destructor ran in a collection that another destructor's
-    /// panic cut short is counted by the next collection, which reclaims
-    /// its space.)
-    pub freed_objects: usize,
-    /// Destructors run (the unreachable objects that had one: at most
-    /// `freed_objects`).
+    /// Destructors run: the unreachable objects whose type has one (not
+    /// the number of objects freed, when some types have none).
     pub dropped: usize,
     /// Chunks under half live whose objects were copied out to fresh
     /// chunks (the others slid their objects together in place).
@@ -546,10 +542,6 @@ pub(crate) struct RawHeap {
     since: Cell<usize>,
     /// Bytes that survived the last collection.
     live_after: usize,
-    /// Objects in the heap: those that survived the last completed
-    /// collection and those allocated since (the collection finds how many
-    /// of them died from it: [`CollectStats::freed_objects`]).
-    objects: Cell<usize>,
     /// Collections run.
     collections: u64,
     /// The collector's work list (empty between collections).
@@ -591,7 +583,6 @@ impl RawHeap {
             drops: UnsafeCell::new(Vec::new()),
             since: Cell::new(0),
             live_after: 0,
-            objects: Cell::new(0),
             collections: 0,
             queue: WorkQueue::new(),
             serials: Cell::new(1),
@@ -634,7 +625,6 @@ impl RawHeap {
         // SAFETY: fresh space for `kind.bytes() >= size_of::<T>()` bytes,
         // aligned for `T`, owned by nothing else.
         unsafe { p.write(value) };
-        self.objects.set(self.objects.get() + 1);
         if core::mem::needs_drop::<T>() {
             // SAFETY: no reference into the list is live (allocation runs
             // no user code while it holds one).
@@ -1198,8 +1188,6 @@ impl RawHeap {
         self.held.prune();
         let released = self.recycle(live_bytes);
         self.live_after = live_bytes;
-        let freed_objects = self.objects.get() - objects;
-        self.objects.set(objects);
         self.young_from = self.serials.get();
         self.since.set(0);
         self.collections += 1;
@@ -1207,7 +1195,6 @@ impl RawHeap {
             live_objects: objects,
             live_bytes,
             freed_bytes: used - live_bytes,
-            freed_objects,
             dropped,
             chunks_evacuated: evacuated,
             chunks_released: released,
