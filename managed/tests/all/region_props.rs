@@ -132,6 +132,20 @@ fn run(ops: &[Op]) {
         let mut big_model: Vec<u64> = Vec::new();
         let mut shared: Vec<(Forward<'_, u64>, u64)> = Vec::new();
         let mut shared_slices: Vec<(Forward<'_, [u16]>, Vec<u16>)> = Vec::new();
+        // Runs `$body` with the arena borrowed exclusively (freeing and
+        // resizing need it): the items are tokenized around it, with a
+        // fresh guard, and redeemed after.
+        macro_rules! exclusively {
+            ($body:block) => {{
+                make_guard!(g);
+                let ts = arena.tokenize_all(&g, slices);
+                let tb = arena.tokenize_all(&g, bigs);
+                let out = $body;
+                slices = ts.redeem(&arena);
+                bigs = tb.redeem(&arena);
+                out
+            }};
+        }
         for op in ops {
             match *op {
                 Op::Slice(len, v) => {
@@ -170,15 +184,11 @@ fn run(ops: &[Op]) {
                 Op::Free(i) if !shared.is_empty() => {
                     let i = i % shared.len();
                     let (f, v) = shared.swap_remove(i);
-                    // Freeing needs the arena exclusively: tokenize around it.
-                    make_guard!(g);
-                    let ts = arena.tokenize_all(&g, slices);
-                    let tb = arena.tokenize_all(&g, bigs);
-                    assert_eq!(arena.remove(f), Some(v));
-                    assert_eq!(arena.remove(f), None);
-                    assert!(!arena.contains(f));
-                    slices = ts.redeem(&arena);
-                    bigs = tb.redeem(&arena);
+                    exclusively!({
+                        assert_eq!(arena.remove(f), Some(v));
+                        assert_eq!(arena.remove(f), None);
+                        assert!(!arena.contains(f));
+                    });
                 }
                 Op::Compact { order, drop_mask } => {
                     make_guard!(compact);
@@ -237,17 +247,16 @@ fn run(ops: &[Op]) {
                 Op::ResizeShared(i, len, v) if !shared_slices.is_empty() => {
                     let i = i % shared_slices.len();
                     let (f, model) = &mut shared_slices[i];
-                    make_guard!(g);
-                    let ts = arena.tokenize_all(&g, slices);
-                    let tb = arena.tokenize_all(&g, bigs);
-                    let before = arena.available();
-                    match arena.resize_shared(&state, *f, len as usize, v) {
-                        Ok(()) => model.resize(len as usize, v),
-                        Err(AllocError::Full { available, .. }) => assert_eq!(available, before),
-                        Err(e) => panic!("{e}"),
-                    }
-                    slices = ts.redeem(&arena);
-                    bigs = tb.redeem(&arena);
+                    exclusively!({
+                        let before = arena.available();
+                        match arena.resize_shared(&state, *f, len as usize, v) {
+                            Ok(()) => model.resize(len as usize, v),
+                            Err(AllocError::Full { available, .. }) => {
+                                assert_eq!(available, before)
+                            }
+                            Err(e) => panic!("{e}"),
+                        }
+                    });
                 }
                 Op::SpliceShared(i, a, b, len, v) if !shared_slices.is_empty() => {
                     let i = i % shared_slices.len();
@@ -255,60 +264,50 @@ fn run(ops: &[Op]) {
                     let (a, b) = (a % (model.len() + 1), b % (model.len() + 1));
                     let range = a.min(b)..a.max(b);
                     let replacement = vec![v; len as usize];
-                    make_guard!(g);
-                    let ts = arena.tokenize_all(&g, slices);
-                    let tb = arena.tokenize_all(&g, bigs);
-                    let before = arena.available();
-                    match arena.splice_shared(&state, *f, range.clone(), &replacement) {
-                        Ok(()) => {
-                            model.splice(range, replacement);
+                    exclusively!({
+                        let before = arena.available();
+                        match arena.splice_shared(&state, *f, range.clone(), &replacement) {
+                            Ok(()) => {
+                                model.splice(range, replacement);
+                            }
+                            Err(AllocError::Full { available, .. }) => {
+                                assert_eq!(available, before)
+                            }
+                            Err(e) => panic!("{e}"),
                         }
-                        Err(AllocError::Full { available, .. }) => assert_eq!(available, before),
-                        Err(e) => panic!("{e}"),
-                    }
-                    slices = ts.redeem(&arena);
-                    bigs = tb.redeem(&arena);
+                    });
                 }
                 Op::CopyShared(i, j) if !shared_slices.is_empty() => {
                     let (i, j) = (i % shared_slices.len(), j % shared_slices.len());
                     let (to, from) = (shared_slices[i].0, shared_slices[j].0);
-                    make_guard!(g);
-                    let ts = arena.tokenize_all(&g, slices);
-                    let tb = arena.tokenize_all(&g, bigs);
-                    match arena.get_disjoint_mut([to, from]) {
-                        Some([to_slice, from_slice]) => {
-                            assert_ne!(i, j);
-                            let n = to_slice.len().min(from_slice.len());
-                            to_slice[..n].copy_from_slice(&from_slice[..n]);
-                            let copied = shared_slices[j].1[..n].to_vec();
-                            shared_slices[i].1[..n].copy_from_slice(&copied);
+                    exclusively!({
+                        match arena.get_disjoint_mut([to, from]) {
+                            Some([to_slice, from_slice]) => {
+                                assert_ne!(i, j);
+                                let n = to_slice.len().min(from_slice.len());
+                                to_slice[..n].copy_from_slice(&from_slice[..n]);
+                                let copied = shared_slices[j].1[..n].to_vec();
+                                shared_slices[i].1[..n].copy_from_slice(&copied);
+                            }
+                            None => assert_eq!(i, j, "refused only for one slice twice"),
                         }
-                        None => assert_eq!(i, j, "refused only for one slice twice"),
-                    }
-                    slices = ts.redeem(&arena);
-                    bigs = tb.redeem(&arena);
+                    });
                 }
                 Op::RemoveShared(i) if !shared_slices.is_empty() => {
                     let i = i % shared_slices.len();
                     let (f, _) = shared_slices.swap_remove(i);
-                    make_guard!(g);
-                    let ts = arena.tokenize_all(&g, slices);
-                    let tb = arena.tokenize_all(&g, bigs);
-                    assert!(arena.remove_slice(f));
-                    assert!(!arena.remove_slice(f));
-                    assert!(!arena.contains(f));
-                    slices = ts.redeem(&arena);
-                    bigs = tb.redeem(&arena);
+                    exclusively!({
+                        assert!(arena.remove_slice(f));
+                        assert!(!arena.remove_slice(f));
+                        assert!(!arena.contains(f));
+                    });
                 }
                 Op::CompactInPlace => {
-                    make_guard!(g);
-                    let ts = arena.tokenize_all(&g, slices);
-                    let tb = arena.tokenize_all(&g, bigs);
-                    arena.compact_in_place(&mut state);
-                    let stats = arena.detailed_stats();
-                    assert_eq!(stats.hole_bytes, 0, "all free space is at the end");
-                    slices = ts.redeem(&arena);
-                    bigs = tb.redeem(&arena);
+                    exclusively!({
+                        arena.compact_in_place(&mut state);
+                        let stats = arena.detailed_stats();
+                        assert_eq!(stats.hole_bytes, 0, "all free space is at the end");
+                    });
                     assert!(bigs.iter().all(|b| b.as_ptr().addr() % 64 == 0));
                 }
                 Op::Hold(i) if !bigs.is_empty() => {
