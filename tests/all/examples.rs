@@ -12,6 +12,8 @@ mod drop_arena_list;
 mod hot_nan_tagging;
 #[path = "../../examples/interpreter.rs"]
 mod interpreter;
+#[path = "../../examples/node_editor.rs"]
+mod node_editor;
 #[path = "../../examples/outliner.rs"]
 mod outliner;
 #[path = "../../examples/particles.rs"]
@@ -49,6 +51,12 @@ fn hot_nan_tagging_runs() {
 #[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
 fn interpreter_runs() {
     interpreter::main().expect("the program runs without a language error");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn node_editor_runs() {
+    node_editor::main();
 }
 
 #[test]
