@@ -315,8 +315,8 @@ pub mod prelude {
     pub use crate::drop_arena::{DropArena, DropBox};
 
     pub use crate::heap::{
-        Downcast, Gc, GcDyn, GcDynWeak, GcWeak, Heap, Held, HeldWeak, Mutation, Others, Pacing,
-        Rootable,
+        CollectStats, Downcast, Gc, GcDyn, GcDynWeak, GcWeak, Heap, Held, HeldWeak, Mutation,
+        Others, Pacing, Rootable,
     };
     pub use crate::unsize;
 

@@ -374,7 +374,10 @@
 //!   the program never wrote. A closure handed to an iterator adapter
 //!   needs no annotation (`nodes.iter().map(|&n| mc[n].value)`: the type
 //!   flows in from the items); one stored and called later is a `fn`
-//!   with `<'gc>` instead.
+//!   with `<'gc>` instead. (A closure whose parameters carry no brand,
+//!   the token aside, needs no `fn`: `|mc: &Mutation<'_>, i: usize|
+//!   mc[mc.fetch(&held[i])].value` is generic over the token's brand, as a
+//!   `fn` is. A handle parameter beside it cannot name that brand.)
 //! - **Keep the heap apart from the state its mutations read.**
 //!   `self.heap.mutate(|mc, root| self.selected(mc))` borrows `self`
 //!   twice. Borrow the fields one by one (`let Editor { heap, selection,
@@ -445,6 +448,6 @@ pub use arena::{Heap, HeapStats, Mutation, Pacing};
 pub use gc::{Gc, GcDyn, GcDynWeak, GcWeak};
 pub use held::{Held, HeldWeak};
 pub use raw::disjoint::{Handle, Handles, Others};
-pub use raw::downcast::Downcast;
+pub use raw::downcast::{Downcast, Reader};
 pub use raw::{CollectStats, GcKind};
 pub use rootable::Rootable;

@@ -2063,6 +2063,33 @@ fn trait_objects_downcast_to_their_own_type_only() {
     });
 }
 
+/// `downcast` through `Others` turns the other objects' trait-object handles back
+/// into their types, and refuses the split-off one like any read.
+#[test]
+fn others_downcast_the_other_objects_only() {
+    let mut heap: Heap<Components<'static>> = Heap::new(|mc| Components {
+        all: (0..12).map(|i| component(mc, i)).collect(),
+        enabled: HashSet::new(),
+        table: None,
+    });
+    heap.mutate(|mc, c| {
+        let first = c.all[0];
+        let (_, others) = mc.split_mut(first);
+        assert!(
+            first.downcast::<Counter>(&others).is_none(),
+            "the split-off one"
+        );
+        let counters = c.all[1..]
+            .iter()
+            .filter(|&&h| h.downcast::<Counter>(&others).is_some());
+        assert_eq!(counters.count(), 8, "ids 1, 2, 3, 5, 6, 7, 8, 11");
+        let big = c.all[10].downcast::<Big>(&others).unwrap();
+        assert_eq!(others[big].words[0], 10);
+        assert!(c.all[4].downcast::<Group<'static>>(&others).is_some());
+    });
+    take_dropped();
+}
+
 #[test]
 fn a_trait_object_keeps_its_object_and_what_it_reaches_alive() {
     // The object is reached only through the trait object, and reaches

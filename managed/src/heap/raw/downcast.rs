@@ -13,12 +13,50 @@
 
 use core::any::TypeId;
 
-use crate::heap::{Gc, GcDyn, Mutation, Rootable};
+use crate::heap::{Gc, GcDyn, Mutation, Others, Rootable};
 
 mod sealed {
     /// Keeps [`Downcast`](super::Downcast) implemented by its blanket impl
     /// only: its method is the whole safety argument of a downcast.
     pub trait Sealed<'gc> {}
+
+    /// Keeps [`Reader`](super::Reader) implemented by the token and
+    /// `Others` only.
+    pub trait ReaderSealed {}
+}
+
+/// What objects can be read through during a mutation: the token
+/// (`&Mutation<'gc>`), or the other objects of a
+/// [`split_mut`](Mutation::split_mut) ([`Others`]), which refuse the
+/// object split off. [`GcDyn::downcast`] and [`GcDyn::is`] take either.
+/// Sealed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot read the heap's objects",
+    label = "expected the token or an `Others`",
+    note = "pass the mutation's token (`mc`) or the `Others` of a `split_mut` (`&others`)"
+)]
+pub trait Reader<'gc>: sealed::ReaderSealed {
+    /// The object of `gc`, or `None` if this view cannot read it.
+    #[doc(hidden)]
+    fn __read<T: ?Sized>(&self, gc: GcDyn<'gc, T>) -> Option<&T>;
+}
+
+impl sealed::ReaderSealed for Mutation<'_> {}
+
+impl<'gc> Reader<'gc> for Mutation<'gc> {
+    #[inline(always)]
+    fn __read<T: ?Sized>(&self, gc: GcDyn<'gc, T>) -> Option<&T> {
+        Some(gc.get(self))
+    }
+}
+
+impl sealed::ReaderSealed for Others<'_, '_> {}
+
+impl<'gc> Reader<'gc> for Others<'_, 'gc> {
+    #[inline(always)]
+    fn __read<T: ?Sized>(&self, gc: GcDyn<'gc, T>) -> Option<&T> {
+        self.get(gc)
+    }
 }
 
 /// The supertrait that lets a trait's objects be downcast:
@@ -68,7 +106,10 @@ impl<'gc, T: ?Sized> GcDyn<'gc, T> {
     /// The object as its own type, `R` at the brand `'gc` (`R` names it at
     /// the placeholder brand, as a heap's root type or a `Held` does:
     /// `downcast::<Camera<'static>>` gives a `Gc<'gc, Camera<'gc>>`), or
-    /// `None` if the object is of another type.
+    /// `None` if the object is of another type. It is read through the
+    /// token (`downcast::<R>(mc)`), or through the [`Others`] of a
+    /// [`split_mut`](Mutation::split_mut) (`downcast::<R>(&others)`,
+    /// `None` for the object split off).
     ///
     /// The trait must have the supertrait [`Downcast<'gc>`](Downcast).
     ///
@@ -122,12 +163,12 @@ impl<'gc, T: ?Sized> GcDyn<'gc, T> {
     /// ```
     #[inline]
     #[must_use]
-    pub fn downcast<R>(self, mc: &Mutation<'gc>) -> Option<Gc<'gc, R::Root<'gc>>>
+    pub fn downcast<R>(self, reader: &impl Reader<'gc>) -> Option<Gc<'gc, R::Root<'gc>>>
     where
         T: Downcast<'gc>,
         R: Rootable + 'static,
     {
-        if !self.is::<R>(mc) {
+        if !self.is::<R>(reader) {
             return None;
         }
         // SAFETY: the object's `Downcast` impl is the blanket one (sealed),
@@ -140,13 +181,16 @@ impl<'gc, T: ?Sized> GcDyn<'gc, T> {
     }
 
     /// Whether the object is of the type `R` names (at the placeholder
-    /// brand, as for [`downcast`](Self::downcast)).
+    /// brand, as for [`downcast`](Self::downcast)); `false` for the object
+    /// split off, read through its [`Others`].
     #[inline]
     #[must_use]
-    pub fn is<R: Rootable + 'static>(self, mc: &Mutation<'gc>) -> bool
+    pub fn is<R: Rootable + 'static>(self, reader: &impl Reader<'gc>) -> bool
     where
         T: Downcast<'gc>,
     {
-        Downcast::__placeholder_type_id(self.get(mc)) == TypeId::of::<R>()
+        reader
+            .__read(self)
+            .is_some_and(|object| Downcast::__placeholder_type_id(object) == TypeId::of::<R>())
     }
 }

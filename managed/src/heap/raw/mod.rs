@@ -506,7 +506,8 @@ pub struct CollectStats {
     pub live_objects: usize,
     /// Bytes of the surviving objects (each rounded up to 8 bytes).
     pub live_bytes: usize,
-    /// Bytes of objects found unreachable and reclaimed.
+    /// Bytes of objects found unreachable and reclaimed (each rounded up
+    /// to 8 bytes, as for `live_bytes`).
     pub freed_bytes: usize,
     /// Destructors run: the unreachable objects whose type has one (not
     /// the number of objects freed, when some types have none).
