@@ -186,16 +186,25 @@ pub(crate) struct WholeEntry {
 
 /// The per-region state, at the start of the block.
 pub(crate) struct RegionCore {
-    /// Objects of non-zero size released (dropped, moved out or freed);
-    /// live objects are `RawRegion::allocated - released`.
-    released: Cell<usize>,
-    /// Granules dead in the bitmap that are not padding: the holes that
-    /// compaction reclaims, counted as they are marked so that the stats
-    /// need not read the bitmap.
+    /// `released << 32 | holes`, in one word so that an item's drop
+    /// counts both with one add (as two neighbouring fields, LLVM merged
+    /// their updates into a 16-byte vector read-modify-write on which each
+    /// drop waited: a million `u64` items took 2.9 ms to drop against 1.7
+    /// ms; as two fields kept apart, 1.9 ms).
+    ///
+    /// - `released`: objects of non-zero size released (dropped, moved out
+    ///   or freed) since the last compaction; live objects are
+    ///   `RawRegion::allocated - released`.
+    /// - `holes`: granules dead in the bitmap that are not padding (what
+    ///   compaction reclaims), counted as they are marked so that the
+    ///   stats need not read the bitmap.
     ///
     /// Invariant: the dead bits below the top number `holes + padding`
     /// (checked against the bitmap by `RawRegion::holes` in debug builds).
-    holes: Cell<usize>,
+    /// Both halves stay below 2^31: each released object and each hole
+    /// is at least one granule below the top, a region holds at most
+    /// `MAX_CAPACITY / 8 = 2^31` granules, and compaction resets both.
+    dead: Cell<u64>,
     /// Offset of the object area from the block start.
     area_offset: usize,
     /// The block's layout, to free it.
@@ -227,6 +236,11 @@ pub(crate) struct RegionCore {
     /// Whether the arena was dropped (the last token then frees the block).
     pub(crate) arena_gone: Cell<bool>,
 }
+
+/// One released object in `RegionCore::dead`.
+const RELEASED_ONE: u64 = 1 << 32;
+/// The hole granules of `RegionCore::dead`.
+const HOLES_MASK: u64 = RELEASED_ONE - 1;
 
 /// Offset of the dead bitmap from the block start.
 const BITMAP_OFFSET: usize = size_of::<RegionCore>().next_multiple_of(8);
@@ -279,8 +293,8 @@ pub(crate) unsafe fn release(ptr: NonNull<u8>, tagged: usize, size: usize) {
     // area, in particular this object's.
     unsafe {
         let core = block.cast::<RegionCore>().as_ref();
-        core.released.set(core.released.get() + 1);
-        core.holes.set(core.holes.get() + size.div_ceil(GRANULE));
+        core.dead
+            .set(core.dead.get() + (RELEASED_ONE | size.div_ceil(GRANULE) as u64));
         let g = (addr - block.addr().get() - core.area_offset) / GRANULE;
         set_bits(
             block.add(BITMAP_OFFSET).cast(),
@@ -312,7 +326,8 @@ pub(crate) struct RawRegion {
     /// The address bits below the block's alignment: `block alignment - 1`
     /// (kept beside `tag`, whose shift it saves on the token paths).
     in_block: usize,
-    /// Objects of non-zero size allocated (see `RegionCore::released`).
+    /// Objects of non-zero size allocated since the last compaction, and
+    /// the ones alive at it (see `RegionCore::dead`).
     allocated: Cell<usize>,
 }
 
@@ -351,8 +366,7 @@ impl RawRegion {
             return Err(AllocError::OutOfMemory { layout });
         }
         let core = RegionCore {
-            released: Cell::new(0),
-            holes: Cell::new(0),
+            dead: Cell::new(0),
             area_offset,
             layout,
             padding: Cell::new(0),
@@ -453,7 +467,7 @@ impl RawRegion {
     /// Live objects of non-zero size.
     #[inline]
     pub(crate) fn live_objects(&self) -> usize {
-        self.allocated.get() - self.core().released.get()
+        self.allocated.get() - (self.core().dead.get() >> 32) as usize
     }
 
     /// The cell place of an object at the untagged address `p` (its
@@ -609,11 +623,12 @@ impl RawRegion {
         unsafe { set_bits(self.bitmap(), g, size.div_ceil(GRANULE), dead) };
         // Callers mark live granules dead and dead ones (their own, marked
         // just before) live again, never one twice.
-        let holes = &self.core().holes;
-        holes.set(if dead {
-            holes.get() + size.div_ceil(GRANULE)
+        let counts = &self.core().dead;
+        let granules = size.div_ceil(GRANULE) as u64;
+        counts.set(if dead {
+            counts.get() + granules
         } else {
-            holes.get() - size.div_ceil(GRANULE)
+            counts.get() - granules
         });
     }
 
@@ -621,7 +636,7 @@ impl RawRegion {
     /// they are marked).
     #[inline]
     pub(crate) fn holes(&self) -> usize {
-        let holes = self.core().holes.get();
+        let holes = (self.core().dead.get() & HOLES_MASK) as usize;
         // A debug cross-check of the counter against the bitmap (stats
         // only: nothing reads memory through it).
         debug_assert_eq!(
@@ -846,7 +861,11 @@ impl RawRegion {
             padding += e.filler;
         }
         core.padding.set(padding);
-        core.holes.set(0);
+        // The released objects are gone from the area: fold them out of
+        // the allocated count, and start both counts again.
+        self.allocated
+            .set(self.allocated.get() - (core.dead.get() >> 32) as usize);
+        core.dead.set(0);
         self.top.set(new_top_g * GRANULE);
         scopeguard::ScopeGuard::into_inner(abort);
     }
