@@ -250,13 +250,19 @@ impl<'id, const N: usize> Arena<'id, N> {
         Ok(unsafe { Forward::new(index, generation) })
     }
 
-    /// The first granule and the length of a live shared slice.
-    fn slice_head<T: Copy>(&self, forward: Forward<'id, [T]>) -> Option<(NonNull<u8>, usize)> {
+    /// The first granule, the length and the bytes held (whole granules:
+    /// past a shrink, the rest are dead) of a live shared slice.
+    fn slice_head<T: Copy>(
+        &self,
+        forward: Forward<'id, [T]>,
+    ) -> Option<(NonNull<u8>, usize, usize)> {
         let elements = forward.live_addr(self)?;
         // SAFETY: a shared slice's elements follow its length word, in the
         // same object (`Shared` for slices).
         let head = unsafe { elements.cast::<u8>().sub(SLICE_HEAD) };
-        Some((head, elements.len()))
+        let len = elements.len();
+        let held = (SLICE_HEAD + len * size_of::<T>()).next_multiple_of(GRANULE);
+        Some((head, len, held))
     }
 
     /// Resizes a shared slice to `new_len` ([`Arena::resize_shared`]);
@@ -267,14 +273,12 @@ impl<'id, const N: usize> Arena<'id, N> {
         new_len: usize,
         value: T,
     ) -> Option<Result<(), AllocError>> {
-        let (head, len) = self.slice_head(forward)?;
+        let (head, len, held) = self.slice_head(forward)?;
         let bytes = match slice_bytes::<T>(new_len) {
             Ok(bytes) => bytes,
             Err(e) => return Some(Err(e)),
         };
-        // Granules the object occupies now (past a shrink, the rest are
-        // dead), and the ones it needs.
-        let held = (SLICE_HEAD + len * size_of::<T>()).next_multiple_of(GRANULE);
+        // The granules the object needs, against those it holds.
         let needed = bytes.next_multiple_of(GRANULE);
         if needed <= held {
             // SAFETY: 1. `&mut self` rules out any reference to the object;
@@ -348,10 +352,9 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// Frees a shared slice ([`Arena::remove_slice`]); false if it was
     /// already removed.
     pub(in crate::region) fn take_slice<T: Copy>(&mut self, forward: Forward<'id, [T]>) -> bool {
-        let Some((head, len)) = self.slice_head(forward) else {
+        let Some((head, _, held)) = self.slice_head(forward) else {
             return false;
         };
-        let held = (SLICE_HEAD + len * size_of::<T>()).next_multiple_of(GRANULE);
         // SAFETY: 1. the cell tracks a live shared slice of this arena
         // (brand and generation match) of `held` live bytes; 2. `&mut
         // self` rules out any reference to it; 3. its space is marked dead
