@@ -32,6 +32,12 @@ mod sealed {
 /// elements (made by [`Arena::alloc_shared_slice`], resized in place or
 /// moved by [`Arena::resize_shared`]). Sealed.
 pub trait Shared: sealed::Sealed {
+    /// Whether every value of the type is zero-sized (then its cell has no
+    /// place): known at compile time, so a read of a sized value tests
+    /// nothing at run time.
+    #[doc(hidden)]
+    const __ZERO_SIZED: bool;
+
     /// The object whose first granule is at `head`.
     ///
     /// # Safety
@@ -49,6 +55,8 @@ pub trait Shared: sealed::Sealed {
 impl<T> sealed::Sealed for T {}
 
 impl<T> Shared for T {
+    const __ZERO_SIZED: bool = size_of::<T>() == 0;
+
     #[inline(always)]
     unsafe fn __at(head: NonNull<u8>) -> NonNull<T> {
         head.cast()
@@ -63,6 +71,9 @@ impl<T> Shared for T {
 impl<T: Copy> sealed::Sealed for [T] {}
 
 impl<T: Copy> Shared for [T] {
+    // A shared slice always holds its length word.
+    const __ZERO_SIZED: bool = false;
+
     #[inline(always)]
     unsafe fn __at(head: NonNull<u8>) -> NonNull<[T]> {
         // SAFETY: a live shared slice starts with its length, a `usize` at
@@ -148,10 +159,13 @@ impl<'id, T: ?Sized + Shared> Forward<'id, T> {
         // whose table holds the cell (cells are never removed).
         let raw = arena.raw();
         let place = raw.core().cells.place(self.index, self.generation)?;
-        if place == NOWHERE {
+        if T::__ZERO_SIZED {
             // A zero-sized value has no place; any aligned address is it.
             Some(T::__nowhere())
         } else {
+            // Redundant: a cell has no place exactly when its value is
+            // zero-sized (`RawRegion::place`).
+            debug_assert_ne!(place, NOWHERE);
             // SAFETY: the generation matches, so the cell is in use and
             // `place` is the first granule of the live shared `T` it tracks
             // (invariant of `Forward`).
