@@ -446,12 +446,9 @@ impl<'id, const N: usize> Arena<'id, N> {
     ///
     /// As [`Arena::compact`].
     #[track_caller]
-    pub(in crate::region) fn compact_objects(&mut self, state: State<'id>) {
-        let _ = state;
-        // SAFETY: `&mut self` means no item, redeemed item or reference
-        // read through a `Forward` is live; consuming the state means no
-        // item borrowing it is either.
-        unsafe { self.raw.compact() };
+    pub(in crate::region) fn compact_objects(&mut self, mut state: State<'id>) {
+        // Consuming the state proves at least what borrowing it does.
+        self.compact_objects_in_place(&mut state);
     }
 
     /// [`compact_objects`](Self::compact_objects) keeping the state, for
