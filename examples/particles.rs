@@ -161,15 +161,27 @@ impl World {
         self.frame += 1;
     }
 
-    /// A blast: pushes the particles near `center` away, and removes the
-    /// ones too close to survive, during the same walk.
+    /// A blast: pushes the particles near `center` away, and breaks the
+    /// ones too close to survive into two lighter fragments, during the
+    /// same walk. Returns how many broke.
     fn blast(&self, center: Vec2, radius: f32) -> usize {
         let mut destroyed = 0;
         self.particles.map_with_key(|key, p| {
             let offset = p.position + center * -1.0;
-            let distance = offset.length_squared().sqrt();
+            let distance = offset.length_squared().sqrt().max(1e-3);
             if distance < radius * 0.1 {
                 self.particles.remove_deferred(key); // removed when the walk ends
+                for side in [-1.0, 1.0] {
+                    // Moved in when the walk ends; the walk never sees them.
+                    self.particles.insert_deferred(Particle {
+                        velocity: Vec2::new(side * 3.0, 2.0),
+                        mass: p.mass * 0.5,
+                        age: 0.0,
+                        lifetime: 0.5,
+                        name: None,
+                        ..*p
+                    });
+                }
                 destroyed += 1;
             } else if distance < radius {
                 p.push(offset * (1.0 / distance));
@@ -207,8 +219,14 @@ pub(crate) fn main() {
             // Centered on one of the right emitter's particles.
             let target = world.emitters[right].particles[5];
             let center = world.particles.get(target).map(|p| p.position).unwrap();
+            let before = world.particles.len();
             let destroyed = world.blast(center, 8.0);
-            println!("frame {frame}: blast destroyed {destroyed}");
+            assert_eq!(
+                world.particles.len(),
+                before + destroyed,
+                "two fragments each"
+            );
+            println!("frame {frame}: blast broke {destroyed} into fragments");
         }
         world.step(1.0 / 30.0);
         if frame % 15 == 14 {

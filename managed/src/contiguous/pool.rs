@@ -65,7 +65,9 @@ use crate::SpaceStats;
 ///   the object at once), and the object is moved out and dropped when the
 ///   outermost borrow ends. [`alloc`](Self::alloc), [`insert`](Self::insert)
 ///   and [`remove`](Self::remove) panic while the pool is borrowed, so every
-///   borrow sees a fixed set of objects.
+///   borrow sees a fixed set of objects; to add one during a walk,
+///   [`insert_deferred`](Self::insert_deferred) queues it until the
+///   outermost borrow ends.
 /// - When a removal or the end of a borrow leaves the buffer less than a
 ///   quarter full, it halves (not below the capacity asked of
 ///   [`with_capacity`](Self::with_capacity)): after halving it is half
@@ -123,6 +125,10 @@ pub struct ContiguousStats {
     pub len: usize,
     /// Objects whose removal waits for the end of the current borrow.
     pub pending: usize,
+    /// Objects queued by
+    /// [`insert_deferred`](ContiguousUniformPool::insert_deferred) during
+    /// the current borrow, moved in when it ends (not counted in `len`).
+    pub queued: usize,
     /// Objects the allocated buffer holds.
     pub capacity: usize,
     /// Keys in the key table: one per stored object (live or pending).
@@ -264,10 +270,55 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     /// the object at once and the object is dropped when the outermost
     /// borrow ends (walks still see it); unborrowed, it is dropped at once.
     /// If a proxy owns the object, the proxy stays valid and reports the
-    /// object gone.
+    /// object gone. An object queued by
+    /// [`insert_deferred`](Self::insert_deferred) during the ongoing borrow
+    /// is never moved in: it is dropped at once.
     #[inline]
     pub fn remove_deferred(&self, key: K) -> bool {
         self.raw.remove_deferred(key.data())
+    }
+
+    /// Moves `value` into the pool and returns its key, like
+    /// [`insert`](Self::insert), but also while the pool is borrowed:
+    /// inside [`map`](Self::map), [`retain`](Self::retain), a
+    /// [`with`](Proxy::with) closure or while a guard lives, the object is
+    /// queued and moved in, after the last object, when the outermost
+    /// borrow ends. So a walk can spawn objects (a particle that bursts
+    /// into debris, a node that grows children) without a side list.
+    ///
+    /// The key is handed out at once and can be stored anywhere, but it
+    /// finds nothing until the object is moved in: lookups, walks and
+    /// [`len`](Self::len) of the ongoing borrow do not see queued objects
+    /// (so a walk never visits what it spawns). Removing a queued object
+    /// with [`remove_deferred`](Self::remove_deferred) cancels its
+    /// insertion and drops it at once (no reference to it can exist).
+    /// Unborrowed, this is [`insert`](Self::insert).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let pool = ContiguousUniformPool::new();
+    /// pool.insert(3u32);
+    /// pool.insert(5u32);
+    /// // Each odd number spawns its double, inside the walk.
+    /// let mut spawned = Vec::new();
+    /// pool.map(|x| {
+    ///     if *x % 2 == 1 {
+    ///         spawned.push(pool.insert_deferred(*x * 2));
+    ///     }
+    /// });
+    /// assert_eq!(pool.len(), 4); // moved in when the walk ended
+    /// assert_eq!(*pool.get(spawned[1]).unwrap(), 10);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the pool would hold more than two billion objects, queued ones
+    /// included.
+    #[inline]
+    #[track_caller]
+    pub fn insert_deferred(&self, value: T) -> K {
+        K::from(self.raw.insert_deferred(value))
     }
 
     /// Whether `key` names a live object of this pool (`false` once its
@@ -442,6 +493,7 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
         ContiguousStats {
             len: self.len(),
             pending: self.raw.pending(),
+            queued: self.raw.queued(),
             capacity: self.capacity(),
             slots: table.len(),
             slot_capacity: table.capacity(),

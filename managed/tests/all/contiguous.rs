@@ -803,3 +803,181 @@ fn guard_slices_are_read_on_other_threads_while_removals_begin() {
     drop(pool);
     assert_eq!(drops.counts(n + 1), vec![1; n as usize + 1]);
 }
+
+#[test]
+fn insert_deferred_queues_inside_borrows_and_moves_in_at_the_end() {
+    let drops = Ledger::default();
+    let pool = ContiguousUniformPool::new();
+    let first: Vec<_> = (0..4).map(|id| pool.insert(drops.track(id))).collect();
+    // Two vacant slots, so the queue takes those first, then fresh ones.
+    assert!(pool.remove(first[1]).is_some());
+    assert!(pool.remove(first[2]).is_some());
+    let mut spawned = Vec::new();
+    let mut visited = Vec::new();
+    pool.map_with_key(|_, t| {
+        visited.push(t.id);
+        let key = pool.insert_deferred(drops.track(10 + t.id));
+        assert!(!pool.contains(key), "a queued object is not found yet");
+        spawned.push(key);
+        if t.id == 0 {
+            spawned.push(pool.insert_deferred(drops.track(20)));
+            spawned.push(pool.insert_deferred(drops.track(21)));
+        }
+        assert_eq!(pool.len(), 2, "queued objects are not counted");
+    });
+    assert_eq!(visited, [0, 3], "the walk does not visit what it spawns");
+    // Moved in after the last object, in the order queued.
+    assert_eq!(ids(&pool), [0, 3, 10, 20, 21, 13]);
+    for (key, id) in spawned.iter().zip([10, 20, 21, 13]) {
+        assert_eq!(pool.get(*key).map(|t| t.id), Some(id));
+    }
+    // The removed keys stay stale, though their slots were reused.
+    assert!(pool.get(first[1]).is_none() && pool.get(first[2]).is_none());
+    let mut all: Vec<_> = spawned.iter().chain([&first[0], &first[3]]).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 6, "every key distinct");
+    let stats = pool.detailed_stats();
+    assert_eq!((stats.len, stats.queued, stats.slots), (6, 0, 6));
+    // Unborrowed, it is an insertion.
+    let now = pool.insert_deferred(drops.track(30));
+    assert_eq!(pool.get(now).map(|t| t.id), Some(30));
+    drop(pool);
+    assert_eq!(drops.total(), 9);
+}
+
+#[test]
+fn insert_deferred_in_with_closures_and_guards_and_cancelled_by_remove_deferred() {
+    let drops = Ledger::default();
+    let pool = ContiguousUniformPool::new();
+    let holder = pool.alloc(drops.track(0));
+    let (kept, cancelled) = holder.with(|_| {
+        let kept = pool.insert_deferred(drops.track(1));
+        let cancelled = pool.insert_deferred(drops.track(2));
+        assert_eq!(pool.detailed_stats().queued, 2);
+        assert!(
+            pool.remove_deferred(cancelled),
+            "a queued insertion cancels"
+        );
+        assert_eq!(drops.counts(3), [0, 0, 1], "dropped at once");
+        assert!(!pool.remove_deferred(cancelled), "once");
+        assert_eq!(pool.detailed_stats().queued, 1);
+        (kept, cancelled)
+    });
+    assert_eq!(pool.get(kept).map(|t| t.id), Some(1));
+    assert!(pool.get(cancelled).is_none(), "a cancelled key stays stale");
+    assert_eq!(pool.len(), 2);
+    assert_eq!(
+        pool.detailed_stats().slots,
+        2,
+        "the cancelled slot is vacant"
+    );
+
+    let guard = pool.borrow_mut();
+    let late = pool.insert_deferred(drops.track(3));
+    assert_eq!(guard.len(), 2, "the guard's view is fixed");
+    drop(guard);
+    assert_eq!(pool.get(late).map(|t| t.id), Some(3));
+    // The cancelled key's slot is reused without matching it.
+    let reused = pool.insert(drops.track(4));
+    assert!(pool.get(cancelled).is_none());
+    assert_eq!(pool.get(reused).map(|t| t.id), Some(4));
+    drop(holder);
+    drop(pool);
+    assert_eq!(drops.counts(5), [1, 1, 1, 1, 1]);
+}
+
+#[test]
+fn queued_objects_survive_panics_leaks_and_panicking_destructors() {
+    let drops = Ledger::default();
+    let pool = ContiguousUniformPool::new();
+    pool.insert(drops.track(0));
+    // A panic inside the walk: the queue is moved in while unwinding.
+    let mut spawned = None;
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        pool.map(|_| {
+            spawned = Some(pool.insert_deferred(drops.track(1)));
+            panic!("walk panic");
+        });
+    }));
+    assert!(panic_message(result).contains("walk panic"));
+    assert_eq!(pool.get(spawned.unwrap()).map(|t| t.id), Some(1));
+
+    // A cancelled object whose destructor panics: the panic reaches the
+    // caller of `remove_deferred`, and the pool stays consistent.
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        pool.map(|_| {
+            let loud = pool.insert_deferred(drops.track_loud(2));
+            let quiet = pool.insert_deferred(drops.track(3));
+            let _ = quiet;
+            pool.remove_deferred(loud);
+        });
+    }));
+    assert!(panic_message(result).contains("destructor panic"));
+    assert_eq!(drops.counts(4), [0, 0, 1, 0]);
+    assert_eq!(ids(&pool), [0, 1, 3], "the quiet one moved in");
+
+    // A leaked guard keeps the queue until `&mut self` or the pool's drop.
+    let mut pool = pool;
+    core::mem::forget(pool.borrow());
+    let waiting = pool.insert_deferred(drops.track(4));
+    assert!(!pool.contains(waiting));
+    pool.shrink_to_fit(); // settles: moves the queue in
+    assert!(pool.contains(waiting));
+    core::mem::forget(pool.borrow());
+    pool.insert_deferred(drops.track(5));
+    drop(pool); // drops the queued object too
+    assert_eq!(drops.counts(6), [1, 1, 1, 1, 1, 1]);
+}
+
+#[test]
+fn destructors_run_by_the_flush_may_insert() {
+    /// Inserts a successor into its pool when dropped.
+    struct Spawner {
+        pool: *const ContiguousUniformPool<Spawner>,
+        generation: u32,
+        log: Rc<RefCell<Vec<u32>>>,
+    }
+    impl Drop for Spawner {
+        fn drop(&mut self) {
+            self.log.borrow_mut().push(self.generation);
+            if self.generation < 3 {
+                // SAFETY: the pool outlives its objects' destructors here
+                // (the test drops every object before the pool).
+                let pool = unsafe { &*self.pool };
+                pool.insert_deferred(Spawner {
+                    pool: self.pool,
+                    generation: self.generation + 1,
+                    log: self.log.clone(),
+                });
+            }
+        }
+    }
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let pool = ContiguousUniformPool::new();
+    let first = pool.insert(Spawner {
+        pool: &pool,
+        generation: 0,
+        log: log.clone(),
+    });
+    // Removed when the walk ends; its destructor runs unborrowed, so its
+    // successor goes in at once, and so on.
+    pool.map(|_| assert!(pool.remove_deferred(first)));
+    assert_eq!(*log.borrow(), [0]);
+    assert_eq!(pool.len(), 1);
+    for generation in 1..3 {
+        pool.map_with_key(|key, _| assert!(pool.remove_deferred(key)));
+        assert_eq!(log.borrow().len(), generation + 1);
+    }
+    assert_eq!(*log.borrow(), [0, 1, 2]);
+    assert_eq!(
+        pool.borrow()
+            .values()
+            .map(|s| s.generation)
+            .collect::<Vec<_>>(),
+        [3]
+    );
+    // The last one inserts nothing, so the pool may drop it.
+    drop(pool);
+    assert_eq!(*log.borrow(), [0, 1, 2, 3]);
+}

@@ -2,7 +2,9 @@
 //! random programs of insert (a key), alloc (a proxy), copying a proxy's
 //! key, dropping proxies, removing and deleting by key, `retain`, walks
 //! that remove (by dropping proxies and deleting keys) and panic, `with`,
-//! `with_mut`, `map`, a guard's `get_disjoint_mut` and `as_mut_slice`.
+//! `with_mut`, `map`, a guard's `get_disjoint_mut` and `as_mut_slice`,
+//! and `insert_deferred` inside walks, `with` closures and guards (some of
+//! the queued objects removed again before the borrow ends).
 //! After every step each live handle must read its own object and each
 //! stale one nothing, the pool must hold exactly the model's objects
 //! (densely, in a slice that `keys()` pairs with), and every removed value
@@ -66,11 +68,13 @@ enum Op {
         key: usize,
         proxy: usize,
     },
-    /// `map` adds `delta`, deletes `victim` at the start, panics at `at`.
+    /// `map` adds `delta`, deletes `victim` and queues `spawn` at the
+    /// start, panics at `at`.
     PanicInsideMap {
         at: usize,
         victim: Option<usize>,
         delta: i64,
+        spawn: Option<i64>,
     },
     /// In one `borrow_mut` guard: delete `victim`'s key (its removal is
     /// then pending), then `get_disjoint_mut` on three picked keys (often
@@ -82,6 +86,20 @@ enum Op {
     },
     /// Adds `delta` to every object through `borrow_mut().as_mut_slice()`.
     SliceMut(i64),
+    /// `insert_deferred` with the pool unborrowed: an insertion.
+    InsertDeferred(i64),
+    /// Under a borrow (`within`: 0 a `map_with_key` walk, at its `at`-th
+    /// object; 1 a proxy's `with`; 2 a `borrow_mut` guard), queue
+    /// `values` with `insert_deferred`, then `remove_deferred` the queued
+    /// ones picked by `cancel` (cancelling them) and the keys picked by
+    /// `delete`.
+    Spawn {
+        within: u8,
+        at: usize,
+        values: Vec<i64>,
+        cancel: Vec<usize>,
+        delete: Vec<usize>,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -104,11 +122,26 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(at, proxies, keys)| Op::WalkWithRemoval { at, proxies, keys }),
         1 => (any::<usize>(), any::<usize>(), any::<usize>())
             .prop_map(|(holder, key, proxy)| Op::RemoveInsideWith { holder, key, proxy }),
-        1 => (0usize..16, prop::option::of(any::<usize>()), -5i64..5)
-            .prop_map(|(at, victim, delta)| Op::PanicInsideMap { at, victim, delta }),
+        1 => (0usize..16, prop::option::of(any::<usize>()), -5i64..5, prop::option::of(-100i64..100))
+            .prop_map(|(at, victim, delta, spawn)| Op::PanicInsideMap { at, victim, delta, spawn }),
         2 => (any::<[usize; 3]>(), prop::option::of(any::<usize>()))
             .prop_map(|(picks, victim)| Op::GetDisjoint { picks, victim }),
         1 => (-5i64..5).prop_map(Op::SliceMut),
+        1 => (-100i64..100).prop_map(Op::InsertDeferred),
+        3 => (
+            0u8..3,
+            0usize..16,
+            prop::collection::vec(-100i64..100, 0..5),
+            prop::collection::vec(any::<usize>(), 0..3),
+            prop::collection::vec(any::<usize>(), 0..2),
+        )
+            .prop_map(|(within, at, values, cancel, delete)| Op::Spawn {
+                within,
+                at,
+                values,
+                cancel,
+                delete,
+            }),
     ]
 }
 
@@ -305,9 +338,15 @@ impl<'p> State<'p> {
                     self.model.remove(&id);
                 }
             }
-            Op::PanicInsideMap { at, victim, delta } => {
+            Op::PanicInsideMap {
+                at,
+                victim,
+                delta,
+                spawn,
+            } => {
                 let mut visited_ids = Vec::new();
                 let mut victim_id = None;
+                let mut spawned = None;
                 let result = catch_unwind(AssertUnwindSafe(|| {
                     pool.map(|o| {
                         if visited_ids.is_empty()
@@ -317,12 +356,27 @@ impl<'p> State<'p> {
                         {
                             victim_id = Some(id);
                         }
+                        if visited_ids.is_empty()
+                            && spawned.is_none()
+                            && let Some(value) = spawn
+                        {
+                            let object = self.object(value);
+                            let id = object.id;
+                            spawned = Some((id, pool.insert_deferred(object)));
+                        }
                         assert!(visited_ids.len() != at, "map closure panic");
                         o.value += delta;
                         visited_ids.push(o.id);
                     });
                 }));
-                assert_eq!(result.is_err(), at < self.model.len());
+                let walked = self.model.len() - usize::from(spawned.is_some());
+                assert_eq!(result.is_err(), at < walked);
+                // Moved in when the walk ended, unwinding or not (without
+                // a borrow, which would finish the pending removal).
+                if let Some((id, key)) = spawned {
+                    assert!(pool.contains(key), "spawned before a panic");
+                    self.keys.push((id, key));
+                }
                 for id in &visited_ids {
                     *self.model.get_mut(id).unwrap() += delta;
                 }
@@ -363,6 +417,96 @@ impl<'p> State<'p> {
                         self.model.insert(ic, va);
                     }
                     None => assert!(!lendable, "{picked:?} refused"),
+                }
+            }
+            Op::InsertDeferred(value) => {
+                let object = self.object(value);
+                let id = object.id;
+                let key = pool.insert_deferred(object);
+                assert_eq!(
+                    pool.get_key_id(key),
+                    Some(id),
+                    "unborrowed: inserted at once"
+                );
+                self.keys.push((id, key));
+            }
+            Op::Spawn {
+                within,
+                at,
+                values,
+                cancel,
+                delete,
+            } => {
+                let before = self.model.len();
+                let mut spawned: Vec<(u32, DefaultKey)> = Vec::new();
+                let mut removed = Vec::new();
+                let mut spawn = |state: &mut Self| {
+                    for &value in &values {
+                        let object = state.object(value);
+                        let id = object.id;
+                        let key = pool.insert_deferred(object);
+                        assert!(!pool.contains(key), "queued: not found yet");
+                        spawned.push((id, key));
+                    }
+                    for &pick in &cancel {
+                        if spawned.is_empty() {
+                            break;
+                        }
+                        let (id, key) = spawned.swap_remove(pick % spawned.len());
+                        assert!(pool.remove_deferred(key), "a queued insertion cancels");
+                        assert!(!pool.remove_deferred(key), "cancelled once");
+                        assert_eq!(state.drops.borrow().get(&id), Some(&1), "dropped at once");
+                        state.model.remove(&id);
+                    }
+                    for &pick in &delete {
+                        if let Some((id, key)) = state.key(pick) {
+                            let live = state.model.contains_key(&id) && !removed.contains(&id);
+                            assert_eq!(pool.remove_deferred(key), live);
+                            if live {
+                                removed.push(id);
+                            }
+                        }
+                    }
+                    let stats = pool.detailed_stats();
+                    assert_eq!(stats.queued, spawned.len());
+                };
+                let mut visited = 0;
+                match within {
+                    0 => {
+                        let mut fired = false;
+                        pool.map_with_key(|_, _| {
+                            if visited == at.min(before.saturating_sub(1)) && !fired {
+                                fired = true;
+                                spawn(self);
+                            }
+                            visited += 1;
+                        });
+                        assert_eq!(visited, before, "a walk does not visit what it spawns");
+                        if before == 0 {
+                            return;
+                        }
+                    }
+                    1 => {
+                        let Some(k) = self.live_proxy(at) else {
+                            return;
+                        };
+                        let (id, holder) = self.proxies.swap_remove(k);
+                        holder.with(|_| spawn(self));
+                        self.proxies.push((id, holder));
+                    }
+                    _ => {
+                        let guard = pool.borrow_mut();
+                        spawn(self);
+                        assert_eq!(guard.len(), before, "not seen by the guard");
+                        drop(guard);
+                    }
+                }
+                for id in removed {
+                    self.model.remove(&id);
+                }
+                for (id, key) in spawned {
+                    assert_eq!(pool.get_key_id(key), Some(id), "moved in at the end");
+                    self.keys.push((id, key));
                 }
             }
             Op::SliceMut(delta) => {

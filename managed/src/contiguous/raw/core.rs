@@ -14,6 +14,7 @@
 //! [`ContiguousUniformPool`]: crate::contiguous::ContiguousUniformPool
 
 use alloc::boxed::Box;
+use alloc::vec::Vec;
 use core::alloc::Layout;
 use core::cell::{Cell, UnsafeCell};
 use core::marker::PhantomData;
@@ -190,14 +191,29 @@ pub(crate) struct ContiguousCore<T> {
 /// Invariants: positions `0..storage.len()` hold initialized `T`s (live
 /// objects and those pending removal); the slot of the key stored for each
 /// position is live or pending and holds that position, and no other slot
-/// is; the pending slots are exactly those in `table.pending`.
+/// is; the pending slots are exactly those in `table.pending`; the reserved
+/// slots exactly those of the entries of `queue`.
 pub(crate) struct Inner<T> {
     /// The objects, densely, and their keys.
     pub(crate) storage: ObjectStorage,
     /// Slots and deferred removals.
     pub(crate) table: SlotTable,
+    /// Insertions made while the pool was borrowed, in order, moved in
+    /// when the outermost borrow ends: each entry's key is reserved in the
+    /// table (its position here is the key's ticket), and its value is
+    /// `None` once the insertion was cancelled. No reference to a queued
+    /// value is ever handed out.
+    pub(crate) queue: Vec<Queued<T>>,
     /// The storage holds `T`s.
     _values: PhantomData<T>,
+}
+
+/// An insertion waiting for the end of a borrow (see [`Inner::queue`]).
+pub(crate) struct Queued<T> {
+    /// The key handed out for it, reserved in the table.
+    key: KeyData,
+    /// The value to move in; `None` once the insertion was cancelled.
+    value: Option<T>,
 }
 
 // SAFETY: moving a pool to another thread needs it unborrowed (a proxy or
@@ -223,6 +239,7 @@ impl<T> RawContiguous<T> {
             inner: UnsafeCell::new(Inner {
                 storage,
                 table: SlotTable::with_capacity(capacity),
+                queue: Vec::new(),
                 _values: PhantomData,
             }),
         });
@@ -341,8 +358,8 @@ impl<T> RawContiguous<T> {
     #[inline(always)]
     #[track_caller]
     pub(crate) fn push(&self, value: T, operation: &str) -> (KeyData, usize) {
-        if is_borrowed(self.state().get()) {
-            borrowed_panic(operation);
+        if self.state().get() != 0 {
+            self.settle_before(operation);
         }
         // SAFETY: the pool is unborrowed, so no reference into `inner`
         // exists, and none is created while this one lives (no user code
@@ -359,8 +376,8 @@ impl<T> RawContiguous<T> {
     #[inline]
     #[track_caller]
     pub(crate) fn remove(&self, key: KeyData, operation: &str) -> Option<T> {
-        if is_borrowed(self.state().get()) {
-            borrowed_panic(operation);
+        if self.state().get() != 0 {
+            self.settle_before(operation);
         }
         // SAFETY: unborrowed: no reference into `inner` exists, and no user
         // code runs while this one lives.
@@ -380,12 +397,28 @@ impl<T> RawContiguous<T> {
         // no user code runs while this reference lives.
         let inner = unsafe { &mut *self.inner() };
         if is_borrowed(current) {
-            if !inner.defer(key) {
+            if inner.defer(key) {
+                state.set(current | PENDING);
+                return true;
+            }
+            if inner.queue.is_empty() {
                 return false;
             }
-            state.set(current | PENDING);
+            let Some(value) = inner.cancel_queued(key) else {
+                return false;
+            };
+            // No reference to a queued value exists, so it is dropped at
+            // once, after the `&mut` above (unused from here on).
+            drop(value);
             return true;
         }
+        if current != 0 {
+            // SAFETY: the core of this live pool, unborrowed.
+            unsafe { flush_slow(self.core) };
+        }
+        // SAFETY: as above; a flush may have moved the core's buffers, not
+        // the core.
+        let inner = unsafe { &mut *self.inner() };
         let Some(value) = inner.remove_now(key) else {
             return false;
         };
@@ -397,6 +430,49 @@ impl<T> RawContiguous<T> {
             unsafe { flush_slow(self.core) };
         }
         true
+    }
+
+    /// Moves `value` in after the last object and returns its key; while
+    /// the pool is borrowed, queues it instead, to be moved in when the
+    /// outermost borrow ends (see
+    /// [`ContiguousUniformPool::insert_deferred`]).
+    ///
+    /// # Panics
+    ///
+    /// When the pool would hold more than two billion objects.
+    #[track_caller]
+    pub(crate) fn insert_deferred(&self, value: T) -> KeyData {
+        let state = self.state();
+        let current = state.get();
+        if !is_borrowed(current) {
+            return self.push(value, "insert_deferred").0;
+        }
+        // SAFETY: a short `&mut` to `Inner`, as in `remove_deferred`: user
+        // code holds no reference into `Inner` itself (nor into the queue,
+        // whose values are never lent), and none runs while it lives.
+        let inner = unsafe { &mut *self.inner() };
+        let key = inner.enqueue(value);
+        state.set(current | PENDING);
+        key
+    }
+
+    /// The cold part of [`push`](Self::push) and [`remove`](Self::remove):
+    /// panics while the pool is borrowed (naming `operation`), and
+    /// otherwise carries out the deferred work first, so that queued
+    /// insertions take their reserved slots before any other.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn settle_before(&self, operation: &str) {
+        if is_borrowed(self.state().get()) {
+            borrowed_panic(operation);
+        }
+        // SAFETY: the core of this live pool, unborrowed.
+        unsafe { flush_slow(self.core) };
+        // A destructor run by the flush may have leaked a guard.
+        if is_borrowed(self.state().get()) {
+            borrowed_panic(operation);
+        }
     }
 
     /// Keeps only the objects for which `f(key, object)` returns `true`
@@ -468,6 +544,15 @@ impl<T> RawContiguous<T> {
         self.table().pending.len()
     }
 
+    /// Objects queued for the end of the current borrow (cancelled ones
+    /// not counted).
+    pub(crate) fn queued(&self) -> usize {
+        // SAFETY: a short read; no `&mut` to `Inner` is live while user
+        // code can call this.
+        let inner = unsafe { &*self.inner() };
+        inner.queue.iter().filter(|e| e.value.is_some()).count()
+    }
+
     /// Objects the allocated buffer holds.
     #[inline]
     pub(crate) fn capacity(&self) -> usize {
@@ -494,6 +579,7 @@ impl<T> RawContiguous<T> {
         let core = unsafe { self.core.as_mut() };
         let inner = core.inner.get_mut();
         let state = core.state.get_mut();
+        inner.move_in_queue();
         *state = if inner.table.pending.is_empty() {
             0
         } else {
@@ -643,6 +729,78 @@ impl<T> Inner<T> {
         // SAFETY: the key mapped to a stored position (invariant), and the
         // caller holds no reference into the objects.
         Some(unsafe { self.take_at(position) })
+    }
+
+    /// Queues the insertion of `value` (the pool is borrowed) and returns
+    /// its reserved key.
+    ///
+    /// # Panics
+    ///
+    /// When stored and queued objects would be more than two billion
+    /// (before changing anything).
+    #[track_caller]
+    fn enqueue(&mut self, value: T) -> KeyData {
+        let ticket = self.queue.len();
+        assert!(
+            self.storage.len() + ticket < MAX_OBJECTS,
+            "ContiguousUniformPool: more than two billion objects"
+        );
+        // Everything that can fail (allocate) happens before the key is
+        // reserved, so a failure leaves the pool as it was.
+        self.queue.reserve(1);
+        let key = self.table.reserve(ticket as u32);
+        self.queue.push(Queued {
+            key,
+            value: Some(value),
+        });
+        key
+    }
+
+    /// Cancels the queued insertion of `key` and returns its value, for
+    /// the caller to drop once its `&mut` ends; `None` if `key` names no
+    /// queued insertion (or one already cancelled).
+    fn cancel_queued(&mut self, key: KeyData) -> Option<T> {
+        let ticket = self.table.ticket(key)?;
+        let entry = self.queue.get_mut(ticket as usize)?;
+        if entry.key != key {
+            return None;
+        }
+        entry.value.take()
+    }
+
+    /// Moves the queued insertions in, in order (their keys' slots turn
+    /// live, those of cancelled ones vacant). Runs no user code: the pool
+    /// must only be unborrowed. A failed allocation changes nothing.
+    pub(crate) fn move_in_queue(&mut self) {
+        if self.queue.is_empty() {
+            return;
+        }
+        let g = Self::GEOMETRY;
+        let live = self.queue.iter().filter(|e| e.value.is_some()).count();
+        // Room first, so that nothing below can fail.
+        self.storage.reserve_more(live);
+        self.table.reserve_fresh();
+        let mut queue = core::mem::take(&mut self.queue);
+        for entry in queue.drain(..) {
+            let Some(value) = entry.value else {
+                self.table.cancel(entry.key);
+                continue;
+            };
+            let position = self.storage.len();
+            let place = self.storage.reserve_one(g);
+            self.table.fill(entry.key, position);
+            // SAFETY: 1. `place` is position `len`, below the capacity
+            // (room was made above), free and aligned for a `T`; 2. it is
+            // initialized before the length covers it; the key now maps
+            // to it.
+            unsafe {
+                place.cast::<T>().write(value);
+                self.storage.push(entry.key);
+            }
+        }
+        self.table.end_fill();
+        // Keep the queue's buffer for the next borrow.
+        self.queue = queue;
     }
 
     /// Begins the deferred removal of the live object of `key` (see
@@ -869,13 +1027,16 @@ pub(crate) fn check_exclusive(state: &Cell<usize>, operation: &str) -> usize {
     current
 }
 
-/// Carries out the removals deferred while the pool was borrowed; called
-/// when the state says "unborrowed, something pending".
+/// Carries out the work deferred while the pool was borrowed: moves the
+/// queued insertions in, then finishes the removals; called when the state
+/// says "unborrowed, something pending".
 ///
-/// Each object is taken out (leaving the pool consistent) before its
-/// destructor runs, so a destructor may use the pool. A panicking
+/// Each removed object is taken out (leaving the pool consistent) before
+/// its destructor runs, so a destructor may use the pool. A panicking
 /// destructor leaves the rest pending for the next flush; during unwinding
-/// nothing is dropped here (a second panic would abort).
+/// no object is dropped here (a second panic would abort), but the queue is
+/// still moved in: that runs no user code, and no slot may be added before
+/// the reserved ones.
 ///
 /// # Safety
 ///
@@ -883,9 +1044,6 @@ pub(crate) fn check_exclusive(state: &Cell<usize>, operation: &str) -> usize {
 #[cold]
 #[inline(never)]
 pub(crate) unsafe fn flush_slow<T>(core: NonNull<ContiguousCore<T>>) {
-    if crate::platform::panicking() {
-        return;
-    }
     let core = core.as_ptr();
     // SAFETY: a live core (caller contract).
     let state = unsafe { &(*core).state };
@@ -895,13 +1053,15 @@ pub(crate) unsafe fn flush_slow<T>(core: NonNull<ContiguousCore<T>>) {
         // SAFETY: unborrowed: no reference into `inner` exists, and no user
         // code runs while this one lives.
         let inner = unsafe { &mut *(*core).inner.get() };
+        inner.move_in_queue();
         let Some(index) = inner.table.pending.pop() else {
-            // `PENDING` is set exactly when the list is not empty; recover
-            // the state rather than loop.
-            debug_assert!(false, "PENDING set with nothing pending");
             state.set(0);
             break;
         };
+        if crate::platform::panicking() {
+            inner.table.pending.push(index);
+            return;
+        }
         if inner.table.pending.is_empty() {
             state.set(0);
         }
@@ -951,6 +1111,11 @@ unsafe impl<T: Managed, K> Managed for ContiguousUniformPool<T, K> {
         // iterator while it lives; nothing changes the storage meanwhile.
         for object in unsafe { ValuesMut::<T>::new(&inner.storage) } {
             object.visit_refs(visitor);
+        }
+        // Queued objects are the pool's too (a visit never runs inside a
+        // borrow, but a leaked guard can leave a queue behind).
+        for value in inner.queue.iter_mut().filter_map(|e| e.value.as_mut()) {
+            value.visit_refs(visitor);
         }
     }
 }

@@ -324,6 +324,20 @@ impl ObjectStorage {
         unsafe { self.slot(geometry, len) }
     }
 
+    /// Makes room for `additional` more objects, doubling the buffer as
+    /// pushes would (so that several pushes in a row cannot fail). May
+    /// move the buffer: the pool must be unborrowed.
+    pub(crate) fn reserve_more(&mut self, additional: usize) {
+        let needed = self
+            .back
+            .len()
+            .checked_add(additional)
+            .expect("ContiguousUniformPool: capacity overflow");
+        while self.capacity < needed {
+            self.grow();
+        }
+    }
+
     /// Counts the object just written at position `len`, whose key is
     /// `key`.
     ///

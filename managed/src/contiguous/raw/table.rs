@@ -12,13 +12,22 @@
 //! `slotmap::SlotMap<_, u32>`'s or a `DenseSlotMap`'s slots, so a million
 //! keys take 8 MB next to the objects.
 //!
-//! Each slot is in one of three states:
+//! Each slot is in one of four states:
 //!
 //! | state | `version` | `value` | listed in |
 //! |---|---|---|---|
 //! | live | odd | the object's position | |
 //! | pending removal | even | the object's position | [`pending`] |
 //! | vacant | even | the next vacant slot, or [`NONE`] | the free list |
+//! | reserved | even, one below its key's | the ticket of its queued insertion | |
+//!
+//! A **reserved** slot belongs to an insertion queued while the pool is
+//! borrowed ([`reserve`](SlotTable::reserve)): its key is handed out at
+//! once, but the slot array cannot change in place or length then (borrow
+//! guards copy it), so the key's slot is taken off the free list with its
+//! version left even (lookups do not match it), or, with the free list
+//! empty, is a *fresh* number past the array's end (lookups are out of
+//! bounds), added when the queue is moved in ([`fill`](SlotTable::fill)).
 //!
 //! A key carries the odd version its slot had when the object was inserted
 //! (slotmap's keys always carry an odd version). A lookup is a bounds check
@@ -100,8 +109,21 @@ pub(crate) struct SlotTable {
     len: usize,
     /// Slot numbers whose removal was deferred while the pool was
     /// borrowed, each once; the pool's `PENDING` state bit is set exactly
-    /// when this is not empty.
+    /// when this or the pool's insertion queue is not empty.
     pub(crate) pending: Vec<u32>,
+    /// The tickets (positions in the pool's insertion queue) of the fresh
+    /// slots reserved while the pool is borrowed: slot `fresh_base + i`
+    /// belongs to ticket `fresh[i]`.
+    ///
+    /// Invariant: empty whenever the pool's insertion queue is; while not
+    /// empty, no slot is added except by [`fill`](Self::fill) and
+    /// [`cancel`](Self::cancel) in ticket order (the pool moves its queue
+    /// in before any other insertion), so fresh numbers stay unused.
+    fresh: Vec<u32>,
+    /// The first fresh slot number: the array's length when the first
+    /// fresh slot was reserved (it cannot change until the queue is moved
+    /// in). Meaningless while `fresh` is empty.
+    fresh_base: usize,
 }
 
 /// The slot array of a table, by value: what a lookup reads.
@@ -150,6 +172,8 @@ impl SlotTable {
             free_head: NONE,
             len: 0,
             pending: Vec::new(),
+            fresh: Vec::new(),
+            fresh_base: 0,
         }
     }
 
@@ -339,9 +363,144 @@ impl SlotTable {
         Some(position)
     }
 
+    /// A key for an insertion queued while the pool is borrowed, whose
+    /// queue position is `ticket`: a vacant slot turns reserved, or, with
+    /// none, a fresh number past the array is reserved. The slot array is
+    /// not written but for a vacant slot's `value`, so views taken under
+    /// the borrow stay valid, and no lookup finds the key until
+    /// [`fill`](Self::fill).
+    ///
+    /// The caller has asserted that stored and queued objects together
+    /// are fewer than [`MAX_OBJECTS`]; a failed allocation changes nothing.
+    pub(crate) fn reserve(&mut self, ticket: u32) -> KeyData {
+        let index = self.free_head;
+        if index == NONE {
+            self.fresh.reserve(1);
+            if self.fresh.is_empty() {
+                self.fresh_base = self.slots.len();
+            }
+            // Slots are added only when none is vacant, so the slots and
+            // the fresh numbers are never more than the stored and queued
+            // objects, fewer than `MAX_OBJECTS` (caller): below `NONE`.
+            let index = self.fresh_base + self.fresh.len();
+            debug_assert!(index < MAX_OBJECTS);
+            self.fresh.push(ticket);
+            return join(index, 1);
+        }
+        // SAFETY: the free list holds slot numbers (invariant on `slots`);
+        // the slot is vacant, written through the raw pointer as the
+        // invariant on `slots` requires. Its version stays even.
+        unsafe {
+            let slot = self.slot_mut(index as usize);
+            self.free_head = (*slot).value;
+            (*slot).value = ticket;
+            join(index as usize, (*slot).version.wrapping_add(1))
+        }
+    }
+
+    /// The ticket of `key` if it may be a reserved key (the caller checks
+    /// its queue's entry against `key`: any key is a valid question, and a
+    /// vacant slot's `value` is no ticket).
+    #[inline]
+    pub(crate) fn ticket(&self, key: KeyData) -> Option<u32> {
+        let (index, version) = split(key);
+        if index < self.slots.len() {
+            // SAFETY: in bounds.
+            let slot = unsafe { self.slot(index) };
+            return (slot.version.wrapping_add(1) == version).then_some(slot.value);
+        }
+        let fresh = self.fresh.get(index.checked_sub(self.fresh_base)?)?;
+        (version == 1).then_some(*fresh)
+    }
+
+    /// Makes room for the fresh slots that [`fill`](Self::fill) and
+    /// [`cancel`](Self::cancel) will add, so that they cannot fail.
+    pub(crate) fn reserve_fresh(&mut self) {
+        self.slots.reserve(self.fresh.len());
+    }
+
+    /// Ends the moving in of the queue: every reserved key was filled or
+    /// cancelled, so the fresh numbers are all in the array now.
+    pub(crate) fn end_fill(&mut self) {
+        debug_assert!(
+            self.fresh.is_empty() || self.slots.len() == self.fresh_base + self.fresh.len()
+        );
+        self.fresh.clear();
+    }
+
+    /// The reserved `key`'s object is now stored at `position`: its slot
+    /// turns live. Called for the queued insertions in ticket order, after
+    /// [`reserve_fresh`](Self::reserve_fresh).
+    ///
+    /// # Panics
+    ///
+    /// If `key` is not reserved, or a fresh one out of order (a broken
+    /// invariant of the pool: keys would find other objects' slots).
+    pub(crate) fn fill(&mut self, key: KeyData, position: usize) {
+        let index = self.take_reserved(key);
+        let slot = Slot {
+            version: split(key).1,
+            value: position as u32,
+        };
+        if index == self.slots.len() {
+            self.slots.push(slot);
+        } else {
+            // SAFETY: in bounds (`take_reserved`); a reserved slot is
+            // written through the raw pointer, as the invariant on `slots`
+            // requires.
+            unsafe { *self.slot_mut(index) = slot };
+        }
+        self.len += 1;
+    }
+
+    /// The reserved `key`'s insertion was cancelled: its slot turns vacant
+    /// with a version the key does not match. Called as
+    /// [`fill`](Self::fill) is, in ticket order.
+    ///
+    /// # Panics
+    ///
+    /// As [`fill`](Self::fill).
+    pub(crate) fn cancel(&mut self, key: KeyData) {
+        let index = self.take_reserved(key);
+        let slot = Slot {
+            version: split(key).1.wrapping_add(1),
+            value: self.free_head,
+        };
+        if index == self.slots.len() {
+            self.slots.push(slot);
+        } else {
+            // SAFETY: as in `fill`.
+            unsafe { *self.slot_mut(index) = slot };
+        }
+        self.free_head = index as u32;
+    }
+
+    /// The slot number of the reserved `key`, checked: a slot below the
+    /// array's end whose version is one below the key's (so neither live
+    /// nor pending), or the next fresh number (then counted as added).
+    #[track_caller]
+    fn take_reserved(&mut self, key: KeyData) -> usize {
+        let (index, version) = split(key);
+        let reserved = if index < self.slots.len() {
+            // SAFETY: in bounds.
+            unsafe { self.slot(index) }.version.wrapping_add(1) == version
+        } else {
+            index == self.slots.len()
+                && index >= self.fresh_base
+                && index < self.fresh_base + self.fresh.len()
+        };
+        assert!(
+            reserved,
+            "ContiguousUniformPool: a queued insertion's slot was taken (broken invariant)"
+        );
+        index
+    }
+
     /// Forgets every key (all become stale) and the pending list; the
     /// slots' memory is kept.
     pub(crate) fn clear(&mut self) {
+        // The pool moves its queued insertions in before clearing.
+        debug_assert!(self.fresh.is_empty());
         self.pending.clear();
         let mut next = NONE;
         for index in (0..self.slots.len()).rev() {
