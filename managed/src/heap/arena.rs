@@ -199,8 +199,10 @@ impl<R: Rootable> Heap<R> {
         }
     }
 
-    /// Gives every spare chunk and the collector's work queue back to the
-    /// global allocator (a collection first frees what is empty).
+    /// Gives every spare chunk, the collector's work queue and the
+    /// destructor list's unused room back to the global allocator (a
+    /// collection first frees what is empty; each collection also halves
+    /// the destructor list's room while it is three quarters unused).
     pub fn shrink_to_fit(&mut self) {
         self.raw.release_spare();
     }
@@ -342,7 +344,14 @@ impl<R: Rootable> Heap<R> {
     /// Collects if the bytes allocated since the last collection reach the
     /// heap's [`Pacing`]; returns the collection's figures if it ran.
     pub fn collect_if_due(&mut self) -> Option<CollectStats> {
-        self.raw.due().then(|| self.collect())
+        self.collection_due().then(|| self.collect())
+    }
+
+    /// Whether [`collect_if_due`](Self::collect_if_due) would collect now
+    /// (as [`Mutation::collection_due`], from outside a mutation).
+    #[must_use]
+    pub fn collection_due(&self) -> bool {
+        self.raw.due()
     }
 }
 
@@ -410,6 +419,38 @@ impl<'gc> Mutation<'gc> {
     /// Bytes allocated since the last collection.
     pub fn allocated_since_collection(&self) -> usize {
         self.raw.allocated_since()
+    }
+
+    /// Whether the bytes allocated since the last collection reach the
+    /// heap's [`Pacing`]: when [`Heap::collect_if_due`] would collect. An
+    /// interpreter that runs in steps ends its step (returns from
+    /// [`Heap::mutate`], so that the program can collect) when this says
+    /// so.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut heap: Heap<Vec<Gc<'static, [u8; 64]>>> = Heap::new(|_| Vec::new());
+    /// heap.set_pacing(Pacing { min_bytes: 4096, growth: 2.0 });
+    /// let mut steps = 0;
+    /// for _ in 0..10 {
+    ///     // One step: allocate until a collection is due.
+    ///     heap.mutate(|mc, list| {
+    ///         while !mc.collection_due() {
+    ///             list.push(Gc::new(mc, [0; 64]));
+    ///             if list.len() > 100 {
+    ///                 list.clear();
+    ///             }
+    ///         }
+    ///     });
+    ///     steps += 1;
+    ///     assert!(heap.collect_if_due().is_some());
+    /// }
+    /// assert_eq!(steps, 10);
+    /// ```
+    #[must_use]
+    pub fn collection_due(&self) -> bool {
+        self.raw.due()
     }
 }
 

@@ -107,6 +107,61 @@ impl<T> Clone for GcWeak<'_, T> {
 
 impl<T> Copy for GcWeak<'_, T> {}
 
+/// Equal when they point at the same object, or both at none (dropped
+/// objects, and [`GcWeak::new`]): [`GcWeak::ptr_eq`].
+impl<T> PartialEq for GcWeak<'_, T> {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.ptr() == other.ptr()
+    }
+}
+
+impl<T> Eq for GcWeak<'_, T> {}
+
+/// Hashes the object's current address, as for [`Gc`]: the std maps and
+/// sets holding weak handles in their keys file their entries again when a
+/// collection moves the objects, so a `HashMap<GcWeak<'gc, T>, V>` is an
+/// identity map that keeps no object alive.
+///
+/// When a collection drops the objects of several keys, those keys become
+/// equal (all point at none) and their entries merge into one, filed under
+/// the dead handle: one `map.remove(&GcWeak::new())` after a collection
+/// forgets every entry whose object is gone.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use managed::prelude::*;
+///
+/// #[derive(Managed)]
+/// struct Vm<'gc> {
+///     objects: Vec<Gc<'gc, String>>,
+///     // Names given to objects, without keeping them alive.
+///     names: HashMap<GcWeak<'gc, String>, &'static str>,
+/// }
+///
+/// let mut heap: Heap<Vm<'static>> =
+///     Heap::new(|_| Vm { objects: Vec::new(), names: HashMap::new() });
+/// heap.mutate(|mc, vm| {
+///     for (i, name) in ["a", "b", "c"].into_iter().enumerate() {
+///         let object = Gc::new(mc, i.to_string());
+///         vm.objects.push(object);
+///         vm.names.insert(object.downgrade(), name);
+///     }
+///     vm.objects.truncate(1); // "b" and "c" are garbage now
+/// });
+/// heap.collect(); // moves "a", drops the others
+/// heap.mutate(|_, vm| {
+///     vm.names.remove(&GcWeak::new()); // the merged entry of the dropped ones
+///     assert_eq!(vm.names.len(), 1);
+///     assert_eq!(vm.names[&vm.objects[0].downgrade()], "a");
+/// });
+/// ```
+impl<T> Hash for GcWeak<'_, T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.ptr().hash(state);
+    }
+}
+
 /// [`GcWeak::new`]: a handle that never upgrades.
 impl<T> Default for GcWeak<'_, T> {
     #[inline(always)]

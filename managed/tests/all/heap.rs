@@ -2604,3 +2604,73 @@ fn a_weakly_held_object_of_another_heap_is_refused_and_one_of_a_dropped_heap_is_
     assert!(held.downgrade().is_dropped());
     drop((held, weak, alone, other));
 }
+
+#[test]
+fn weak_keys_make_an_identity_map_that_keeps_nothing_alive() {
+    #[derive(Managed)]
+    struct Vm<'gc> {
+        objects: Vec<Gc<'gc, Box<u64>>>,
+        ids: HashMap<GcWeak<'gc, Box<u64>>, u64>,
+    }
+    let n: u64 = if cfg!(miri) { 40 } else { 2000 };
+    let mut heap: Heap<Vm<'static>> = Heap::new(|_| Vm {
+        objects: Vec::new(),
+        ids: HashMap::new(),
+    });
+    heap.mutate(|mc, vm| {
+        for i in 0..n {
+            let object = Gc::new(mc, Box::new(i));
+            // Garbage in between, so that the survivors move.
+            Gc::new(mc, Box::new(u64::MAX));
+            vm.objects.push(object);
+            assert!(vm.ids.insert(object.downgrade(), i).is_none());
+        }
+        // Keep every third object.
+        let mut i = 0;
+        vm.objects.retain(|_| {
+            i += 1;
+            (i - 1) % 3 == 0
+        });
+    });
+    let before: Vec<usize> =
+        heap.read(|_, vm| vm.objects.iter().map(|&o| o.as_ptr().addr()).collect());
+    heap.collect();
+    let after: Vec<usize> =
+        heap.read(|_, vm| vm.objects.iter().map(|&o| o.as_ptr().addr()).collect());
+    assert_ne!(before, after, "survivors moved");
+    heap.mutate(|mc, vm| {
+        // The dropped objects' entries merged under the dead handle.
+        assert!(vm.ids.contains_key(&GcWeak::new()));
+        vm.ids.remove(&GcWeak::new());
+        assert_eq!(vm.ids.len(), vm.objects.len());
+        for &object in &vm.objects {
+            assert_eq!(
+                vm.ids[&object.downgrade()],
+                *mc[object],
+                "found after the move"
+            );
+        }
+    });
+}
+
+#[test]
+fn shrink_to_fit_gives_back_the_destructor_list() {
+    let n = if cfg!(miri) { 300 } else { 100_000 };
+    let mut heap: Heap<Vec<Gc<'static, String>>> = Heap::new(|_| Vec::new());
+    heap.mutate(|mc, _| {
+        for i in 0..n {
+            Gc::new(mc, i.to_string());
+        }
+    });
+    let peak = heap.detailed_stats().reserved_bytes;
+    heap.collect();
+    heap.shrink_to_fit();
+    let after = heap.detailed_stats();
+    assert_eq!(after.objects_with_destructors, 0);
+    // The chunks and the list of 16-byte destructor entries are gone.
+    assert!(
+        after.reserved_bytes < peak / 8,
+        "{} of {peak} bytes still reserved",
+        after.reserved_bytes
+    );
+}

@@ -1028,6 +1028,13 @@ impl RawHeap {
         // live (caller).
         let dropped = unsafe { sweep(self.drops.get_mut(), mask) };
         ScopeGuard::into_inner(forget);
+        let drops = self.drops.get_mut();
+        if drops.len() < drops.capacity() / 4 && drops.capacity() > 1024 {
+            // A collection that freed most objects with destructors gives
+            // half the list's room back (half full after, so a heap that
+            // oscillates does not reallocate each time).
+            drops.shrink_to(drops.capacity() / 2);
+        }
 
         // From here on, a panic would leave handles half rewritten.
         let abort = crate::platform::abort_on_unwind();
@@ -1378,6 +1385,10 @@ impl RawHeap {
             unsafe { free_chunk(chunk) };
         }
         self.queue = WorkQueue::new();
+        // The destructor list keeps its peak length's room otherwise: a
+        // million objects with destructors, once collected, would keep
+        // 16 MB for the heap's life.
+        self.drops.get_mut().shrink_to_fit();
         n
     }
 }
