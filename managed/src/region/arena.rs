@@ -406,6 +406,72 @@ impl<'id, const N: usize> Arena<'id, N> {
         Ok(())
     }
 
+    /// Appends `value` to the shared slice `forward` refers to (as
+    /// [`resize_shared`](Self::resize_shared) by one element: in place
+    /// while its granules have room, else moved to the top with every
+    /// `Forward` following).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// make_guard!(guard);
+    /// let (mut arena, state) = Arena::<0>::with_capacity(guard, 4096);
+    /// let squad = arena.alloc_shared_slice(&state, &[1u32, 2])?;
+    /// arena.push_shared(&state, squad, 3)?;
+    /// arena.retain_shared(squad, |&member| member != 2);
+    /// assert_eq!(&arena[squad], &[1, 3]);
+    /// # Ok::<(), AllocError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`resize_shared`](Self::resize_shared).
+    ///
+    /// # Panics
+    ///
+    /// If the slice was removed (at the caller's line).
+    #[track_caller]
+    pub fn push_shared<T: Copy>(
+        &mut self,
+        state: &State<'id>,
+        forward: Forward<'id, [T]>,
+        value: T,
+    ) -> Result<(), AllocError> {
+        let len = self[forward].len();
+        self.resize_shared(state, forward, len + 1, value)
+    }
+
+    /// Keeps only the elements of the shared slice `forward` refers to
+    /// for which `keep` returns `true`, in order; the slice shrinks in
+    /// place (no room is needed). Returns how many were removed.
+    ///
+    /// # Panics
+    ///
+    /// If the slice was removed (at the caller's line).
+    #[track_caller]
+    pub fn retain_shared<T: Copy>(
+        &mut self,
+        forward: Forward<'id, [T]>,
+        mut keep: impl FnMut(&T) -> bool,
+    ) -> usize {
+        let slice = &mut self[forward];
+        let mut kept = 0;
+        for i in 0..slice.len() {
+            if keep(&slice[i]) {
+                slice[kept] = slice[i];
+                kept += 1;
+            }
+        }
+        let removed = slice.len() - kept;
+        if removed > 0 {
+            let fill = slice[0];
+            // Shrinking needs no room and so cannot fail.
+            let shrunk = self.resize_slice(forward, kept, fill);
+            debug_assert!(matches!(shrunk, Some(Ok(()))));
+        }
+        removed
+    }
+
     /// The shared objects of `forwards`, each exclusively (copying one
     /// line's text into another, swapping two nodes' fields); `None` if
     /// one of them was removed or two name the same object.

@@ -172,7 +172,54 @@
 //! retry; if it is still full, the live objects need a larger region
 //! (made with another guard: `Forward`s of one region do not carry over
 //! to another). [`Arena::try_with_capacity`] reports a capacity that
-//! cannot be had as an error rather than aborting.
+//! cannot be had as an error rather than aborting. A struct that owns its
+//! region lets [`Arena::or_compact`] do the compact-and-retry: its
+//! `alloc_shared`, `alloc_shared_slice`, `resize_shared`, `splice_shared`
+//! and `push_shared` compact the region in place when it is full and has
+//! holes, and fail only when the live objects fill it
+//! (`self.arena.or_compact(&mut self.state).alloc_shared(value)?`).
+//!
+//! # Items across a compaction, in a struct
+//!
+//! A method of a struct that owns its region can still carry items
+//! through a compaction: tokenize them with a guard of its own, compact
+//! in place, and redeem them.
+//!
+//! ```
+//! use managed::prelude::*;
+//!
+//! struct Scratch<'id> {
+//!     arena: Arena<'id, 0>,
+//!     state: State<'id>,
+//! }
+//!
+//! impl<'id> Scratch<'id> {
+//!     /// Allocates two values, frees the first, compacts, and returns
+//!     /// the second (moved down into the first one's place).
+//!     fn demo(&mut self) -> u64 {
+//!         let first = self.arena.alloc(&self.state, [0u64; 16]).expect("room");
+//!         let second = self.arena.alloc(&self.state, 7u64).expect("room");
+//!         drop(first);
+//!         make_guard!(g);
+//!         let token = self.arena.tokenize(&g, second);
+//!         self.arena.compact_in_place(&mut self.state);
+//!         let second = token(&self.arena);
+//!         assert_eq!(self.arena.detailed_stats().hole_bytes, 0);
+//!         *second
+//!     }
+//! }
+//!
+//! make_guard!(guard);
+//! let (arena, state) = Arena::with_capacity(guard, 4096);
+//! assert_eq!(Scratch { arena, state }.demo(), 7);
+//! ```
+//!
+//! # Threads
+//!
+//! An [`Arena`], its [`Item`]s and its [`Forward`]s are neither `Send` nor
+//! `Sync`: a region and everything that points into it stay on the thread
+//! that made them (its brand comes from a guard on that thread's stack).
+//! Values copied out of the region cross threads as usual.
 //!
 //! Tokenizing a single item returns a closure (a token is *called* with the
 //! arena). A whole value is tokenized into a [`Token`], redeemed with
@@ -190,12 +237,14 @@
 mod arena;
 mod forward;
 mod item;
+mod or_compact;
 mod raw;
 mod token;
 
 pub use arena::{Arena, Compacting, RegionStats, State};
 pub use forward::{Forward, Shared};
 pub use item::Item;
+pub use or_compact::OrCompact;
 pub use token::{Rebrand, Token};
 
 /// Derives [`Rebrand`](trait@Rebrand) for a type whose first lifetime

@@ -73,6 +73,13 @@ enum Op {
     Hold(usize),
     Unhold(usize),
     DropHeld(usize),
+    /// A shared slice of `len` copies of `v` through `or_compact`: if the
+    /// region is full and has holes, it compacts and retries.
+    SharedSliceOrCompact(u8, u16),
+    /// `or_compact().push_shared`, then `retain_shared` dropping `v`.
+    PushRetainShared(usize, u16, bool),
+    /// `or_compact().alloc_shared(v)`.
+    SharedOrCompact(u64),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -94,6 +101,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(Op::Hold),
         1 => any::<usize>().prop_map(Op::Unhold),
         1 => any::<usize>().prop_map(Op::DropHeld),
+        2 => (0u8..60, any::<u16>()).prop_map(|(l, v)| Op::SharedSliceOrCompact(l, v)),
+        2 => (any::<usize>(), 0u16..4, any::<bool>()).prop_map(|(i, v, r)| Op::PushRetainShared(i, v, r)),
+        1 => any::<u64>().prop_map(Op::SharedOrCompact),
     ]
 }
 
@@ -300,6 +310,49 @@ fn run(ops: &[Op]) {
                         assert!(arena.remove_slice(f));
                         assert!(!arena.remove_slice(f));
                         assert!(!arena.contains(f));
+                    });
+                }
+                Op::SharedSliceOrCompact(len, v) => {
+                    let model = vec![v; len as usize];
+                    exclusively!({
+                        let stats = arena.detailed_stats();
+                        let need = (8 + 2 * model.len()).next_multiple_of(8);
+                        match arena.or_compact(&mut state).alloc_shared_slice(&model) {
+                            Ok(f) => shared_slices.push((f, model)),
+                            Err(AllocError::Full { .. }) => {
+                                // Refused only when even the compacted
+                                // region lacks the room.
+                                assert!(stats.free_bytes() < need, "{stats} refused {need}");
+                                assert_eq!(arena.detailed_stats().hole_bytes, 0);
+                            }
+                            Err(e) => panic!("{e}"),
+                        }
+                    });
+                }
+                Op::SharedOrCompact(v) => {
+                    exclusively!({
+                        let free = arena.detailed_stats().free_bytes();
+                        match arena.or_compact(&mut state).alloc_shared(v) {
+                            Ok(f) => shared.push((f, v)),
+                            Err(e) => {
+                                assert!(free < 8, "refused with {free} bytes free");
+                                assert_eq!(e.into_value(), v);
+                            }
+                        }
+                    });
+                }
+                Op::PushRetainShared(i, v, retain) if !shared_slices.is_empty() => {
+                    let i = i % shared_slices.len();
+                    let (f, model) = &mut shared_slices[i];
+                    exclusively!({
+                        if arena.or_compact(&mut state).push_shared(*f, v).is_ok() {
+                            model.push(v);
+                        }
+                        if retain {
+                            let before = model.len();
+                            model.retain(|&x| x != v);
+                            assert_eq!(arena.retain_shared(*f, |&x| x != v), before - model.len());
+                        }
                     });
                 }
                 Op::CompactInPlace => {
