@@ -11,7 +11,13 @@
 //!
 //! - a **key** ([`DefaultKey`], or a type made with [`new_key_type!`]):
 //!   `Copy`, `'static`, 8 bytes, generation-checked (a lookup returns
-//!   `None` once the object is gone), held in any struct beside the pool;
+//!   `None` once the object is gone), held in any struct beside the pool.
+//!   A key carries no pool id (it is a `slotmap` key): another pool of the
+//!   same key type may find an object with it, so pools whose keys could
+//!   be mixed up get key types of their own ([`new_key_type!`]), and keys
+//!   that come from outside the program (a client's session token) are
+//!   better a [`UniformPool`](crate::uniform::UniformPool)'s, whose
+//!   [`PoolKey`](crate::uniform::PoolKey)s refuse another pool's;
 //! - a **[`Proxy`]**: the pool, the key and the object's last known
 //!   position (a pointer and 16 bytes), owns its object
 //!   (dropping it removes the object), borrows the pool, and carries the

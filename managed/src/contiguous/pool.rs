@@ -78,6 +78,18 @@ use crate::SpaceStats;
 ///   [`get_disjoint_mut`](Self::get_disjoint_mut)) can only be called
 ///   when no proxy borrows the pool.
 ///
+/// # Threads
+///
+/// A pool is `Send` (when `T` is) but not `Sync`: its borrow count is a
+/// plain `Cell`, as a `RefCell`'s is, so two threads cannot share one
+/// through `&` (an `Arc<RwLock<ContiguousUniformPool<T>>>` is refused: a
+/// read lock hands out `&`). Share it behind a `Mutex`, give each thread a
+/// pool of its own, or walk it on several threads at once with the
+/// `rayon` feature's `par_map` and the guards' parallel
+/// iterators, which split the objects, not the pool. The compiler's
+/// error for a shared pool names the private core (``NonNull<ContiguousCore<T>>`
+/// cannot be shared between threads safely``): it means this.
+///
 /// ```
 /// use managed::prelude::*;
 ///
@@ -276,6 +288,38 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     #[inline]
     pub fn remove_deferred(&self, key: K) -> bool {
         self.raw.remove_deferred(key.data())
+    }
+
+    /// Inserts the value `f` makes from its own key, and returns the key:
+    /// for an object that must know its key (a row that names itself to
+    /// the objects that point back at it).
+    ///
+    /// `f` runs while the pool is exclusively borrowed, so inside it the
+    /// pool only queues ([`insert_deferred`](Self::insert_deferred),
+    /// [`remove_deferred`](Self::remove_deferred)); other accesses panic.
+    /// If `f` panics, nothing is inserted (the key stays stale).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// struct Row {
+    ///     key: DefaultKey,
+    ///     name: &'static str,
+    /// }
+    ///
+    /// let rows = ContiguousUniformPool::new();
+    /// let key = rows.insert_with_key(|key| Row { key, name: "first" });
+    /// assert!(rows.get(key).is_some_and(|row| row.key == key && row.name == "first"));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`insert`](Self::insert), while the pool is borrowed; if `f`
+    /// panics.
+    #[inline]
+    #[track_caller]
+    pub fn insert_with_key(&self, f: impl FnOnce(K) -> T) -> K {
+        K::from(self.raw.insert_with_key(|key| f(K::from(key))))
     }
 
     /// Moves `value` into the pool and returns its key, like

@@ -52,6 +52,14 @@
 //! assert!(queue.is_empty());
 //! ```
 //!
+//! **Threads.** A page container is `Send` when its `D` is: a
+//! `MultisizePageQueue<dyn Job + Send>` (or `dyn Job` for a `trait Job:
+//! Send`) moves to another thread with its values, and a
+//! `MultisizePageQueue<dyn Job>` whose trait does not require `Send` stays
+//! on its thread. It is `Sync` when `D` is `Sync`, for `&` walks from
+//! several threads. [`MultisizePool`] says which values it takes with its
+//! [`ValueSet`] parameter instead ([`SendValues`] for a pool that moves).
+//!
 //! Zero-sized values take no page space; values too large or too aligned
 //! to sit in a page (see [`MultisizePageDeque`]) get their own block from
 //! the global allocator and only their record sits in the page.

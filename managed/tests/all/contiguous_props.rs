@@ -88,6 +88,9 @@ enum Op {
     SliceMut(i64),
     /// `insert_deferred` with the pool unborrowed: an insertion.
     InsertDeferred(i64),
+    /// `insert_with_key`; the closure also queues a second object, or
+    /// panics (then neither goes in).
+    InsertWithKey(i64, bool, bool),
     /// Under a borrow (`within`: 0 a `map_with_key` walk, at its `at`-th
     /// object; 1 a proxy's `with`; 2 a `borrow_mut` guard), queue
     /// `values` with `insert_deferred`, then `remove_deferred` the queued
@@ -128,6 +131,8 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(picks, victim)| Op::GetDisjoint { picks, victim }),
         1 => (-5i64..5).prop_map(Op::SliceMut),
         1 => (-100i64..100).prop_map(Op::InsertDeferred),
+        2 => (-100i64..100, any::<bool>(), prop::bool::weighted(0.2))
+            .prop_map(|(v, second, panics)| Op::InsertWithKey(v, second, panics)),
         3 => (
             0u8..3,
             0usize..16,
@@ -429,6 +434,41 @@ impl<'p> State<'p> {
                     "unborrowed: inserted at once"
                 );
                 self.keys.push((id, key));
+            }
+            Op::InsertWithKey(value, second, panics) => {
+                let object = self.object(value);
+                let id = object.id;
+                let mut queued = None;
+                let made = catch_unwind(AssertUnwindSafe(|| {
+                    pool.insert_with_key(|key| {
+                        assert!(!pool.contains(key), "not in yet");
+                        if second {
+                            let other = self.object(value + 1);
+                            queued = Some((other.id, pool.insert_deferred(other)));
+                        }
+                        assert!(!panics, "closure panic");
+                        object
+                    })
+                }));
+                match made {
+                    Ok(key) => {
+                        assert_eq!(pool.get_key_id(key), Some(id));
+                        self.keys.push((id, key));
+                        if let Some((other, key)) = queued {
+                            assert_eq!(pool.get_key_id(key), Some(other));
+                            self.keys.push((other, key));
+                        }
+                    }
+                    Err(_) => {
+                        // The closure's own object was dropped with it; the
+                        // one it queued went in.
+                        self.model.remove(&id);
+                        if let Some((other, key)) = queued {
+                            assert_eq!(pool.get_key_id(key), Some(other));
+                            self.keys.push((other, key));
+                        }
+                    }
+                }
             }
             Op::Spawn {
                 within,

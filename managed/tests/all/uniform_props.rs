@@ -120,6 +120,9 @@ enum PoolOp {
     GetDisjoint([usize; 3]),
     /// `retain`, keeping the values not a multiple of the modulus.
     Retain(u64),
+    /// `insert_with_key`, the value made from its key (or the closure
+    /// panics, and nothing is inserted).
+    InsertWithKey(u64, bool),
 }
 
 fn pool_op() -> impl Strategy<Value = PoolOp> {
@@ -133,14 +136,29 @@ fn pool_op() -> impl Strategy<Value = PoolOp> {
         1 => any::<u16>().prop_map(PoolOp::Fill),
         2 => any::<[usize; 3]>().prop_map(PoolOp::GetDisjoint),
         1 => (2u64..6).prop_map(PoolOp::Retain),
+        3 => (any::<u64>(), prop::bool::weighted(0.2)).prop_map(|(v, p)| PoolOp::InsertWithKey(v, p)),
     ]
 }
 
 /// Every key ever handed out is kept; keys removed from the model must be
 /// rejected by the pool from then on. Pages of `page` bytes: 128 holds 7
 /// values, 8192 holds 511 (two groups of key indices).
+/// A key's bits, for values made from their keys (its `Hash` stands in).
+trait KeyBits {
+    fn to_bits_for_test(self) -> u64;
+}
+
+impl KeyBits for PoolKey {
+    fn to_bits_for_test(self) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        BuildHasherDefault::<DefaultHasher>::default().hash_one(self)
+    }
+}
+
 fn check_pool(ops: &[PoolOp], page: usize) {
     let mut ours: UniformPool<u64> = UniformPool::with_page_size(PageSize::new(page).unwrap());
+    let mut other: UniformPool<u64> = UniformPool::new();
+    let foreign = other.insert(0);
     let mut model: HashMap<PoolKey, u64> = HashMap::new();
     let mut keys: Vec<PoolKey> = Vec::new();
     let pick = |keys: &[PoolKey], i: usize| (!keys.is_empty()).then(|| keys[i % keys.len()]);
@@ -163,6 +181,30 @@ fn check_pool(ops: &[PoolOp], page: usize) {
                 if let Some(k) = pick(&keys, i) {
                     assert_eq!(ours.get(k), model.get(&k));
                     assert_eq!(ours.contains(k), model.contains_key(&k));
+                    assert!(ours.issued(k), "its own keys, stale or not");
+                }
+                assert!(!ours.issued(foreign) && !ours.contains(foreign));
+            }
+            PoolOp::InsertWithKey(v, panics) => {
+                let before = ours.len();
+                let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    ours.insert_with_key(|k| {
+                        assert!(!panics, "closure panic");
+                        assert!(!model.contains_key(&k), "a fresh key is never a live one");
+                        v ^ k.to_bits_for_test()
+                    })
+                }));
+                match made {
+                    Ok(k) => {
+                        assert!(!panics);
+                        assert_eq!(ours[k], v ^ k.to_bits_for_test(), "made from its own key");
+                        model.insert(k, ours[k]);
+                        keys.push(k);
+                    }
+                    Err(_) => {
+                        assert!(panics);
+                        assert_eq!(ours.len(), before, "nothing inserted");
+                    }
                 }
             }
             PoolOp::Mutate(i, v) => {

@@ -451,8 +451,42 @@ impl<T> RawContiguous<T> {
         // code holds no reference into `Inner` itself (nor into the queue,
         // whose values are never lent), and none runs while it lives.
         let inner = unsafe { &mut *self.inner() };
-        let key = inner.enqueue(value);
+        let key = inner.enqueue(Some(value));
         state.set(current | PENDING);
+        key
+    }
+
+    /// Inserts the value `f` makes from its key (see
+    /// [`ContiguousUniformPool::insert_with_key`]): the key is reserved as
+    /// for a queued insertion, `f` runs under the exclusive borrow, and
+    /// the end of the borrow moves the value in (or, if `f` panicked,
+    /// vacates the reserved slot).
+    ///
+    /// # Panics
+    ///
+    /// While the pool is borrowed; when it would hold more than two billion
+    /// objects; if `f` does.
+    #[track_caller]
+    pub(crate) fn insert_with_key(&self, f: impl FnOnce(KeyData) -> T) -> KeyData {
+        if self.state().get() != 0 {
+            self.settle_before("insert_with_key");
+        }
+        // SAFETY: the core of this live pool.
+        unsafe { acquire_exclusive(self.core, "insert_with_key") };
+        let _guard = ExclusiveGuard { core: self.core };
+        // SAFETY: a short `&mut` to `Inner`: the exclusive borrow was just
+        // taken, no user code runs while it lives.
+        let inner = unsafe { &mut *self.inner() };
+        let ticket = inner.queue.len();
+        let key = inner.enqueue(None);
+        self.state().set(EXCLUSIVE | PENDING);
+        let value = f(key);
+        // SAFETY: as above, after `f` returned. The queue only grew
+        // meanwhile (`f` may queue insertions, and cancelling this entry
+        // found no value), so the entry is still at `ticket`.
+        let inner = unsafe { &mut *self.inner() };
+        debug_assert!(inner.queue[ticket].key == key);
+        inner.queue[ticket].value = Some(value);
         key
     }
 
@@ -731,15 +765,16 @@ impl<T> Inner<T> {
         Some(unsafe { self.take_at(position) })
     }
 
-    /// Queues the insertion of `value` (the pool is borrowed) and returns
-    /// its reserved key.
+    /// Queues the insertion of `value` (the pool is borrowed; `None`: a
+    /// value to come, which the end of the borrow treats as cancelled if
+    /// it has not come) and returns its reserved key.
     ///
     /// # Panics
     ///
     /// When stored and queued objects would be more than two billion
     /// (before changing anything).
     #[track_caller]
-    fn enqueue(&mut self, value: T) -> KeyData {
+    fn enqueue(&mut self, value: Option<T>) -> KeyData {
         let ticket = self.queue.len();
         assert!(
             self.storage.len() + ticket < MAX_OBJECTS,
@@ -749,10 +784,7 @@ impl<T> Inner<T> {
         // reserved, so a failure leaves the pool as it was.
         self.queue.reserve(1);
         let key = self.table.reserve(ticket as u32);
-        self.queue.push(Queued {
-            key,
-            value: Some(value),
-        });
+        self.queue.push(Queued { key, value });
         key
     }
 

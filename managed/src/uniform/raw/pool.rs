@@ -324,6 +324,60 @@ impl<T, H: Default> UniformPool<T, H> {
         }
     }
 
+    /// Inserts the value `f` makes from its own key, and returns the key:
+    /// for a value that must know its key (a session that names itself to
+    /// the rows that point back at it). `f` runs before anything changes,
+    /// except that a page is added if the pool is full.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// struct Session {
+    ///     id: PoolKey,
+    ///     user: String,
+    /// }
+    ///
+    /// let mut sessions = UniformPool::new();
+    /// let key = sessions.insert_with_key(|id| Session { id, user: "ada".into() });
+    /// assert_eq!(sessions[key].id, key);
+    /// assert_eq!(sessions[key].user, "ada");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`insert`](Self::insert); if `f` panics, nothing was inserted.
+    #[inline]
+    #[track_caller]
+    pub fn insert_with_key(&mut self, f: impl FnOnce(PoolKey) -> T) -> PoolKey {
+        if self.spare.is_none() && self.free_head == NONE {
+            self.add_page();
+        }
+        let (entry, index) = match &self.spare {
+            Some(spare) => (spare.entry, spare.index),
+            // SAFETY: as in `pop_free`: the list is not empty (a page was
+            // just added if it was), so its head names an entry of a live
+            // page this pool added.
+            None => (
+                unsafe { self.group_entry(self.free_head).unwrap_unchecked() },
+                self.free_head,
+            ),
+        };
+        // SAFETY: the entry of a live page (the spare's or the free list
+        // head's); its generation is readable whatever the entry holds.
+        let generation = unsafe { (*entry.as_ptr()).generation } + 1;
+        let key = PoolKey {
+            index,
+            generation,
+            pool: self.id,
+        };
+        let value = f(key);
+        // `f` could not touch the pool (it is borrowed here), so the insert
+        // takes the same entry: the spare, or the same list head.
+        let inserted = self.insert(value);
+        debug_assert_eq!(inserted, key);
+        inserted
+    }
+
     /// Takes the free list's head off the list, adding a page first if the
     /// list is empty; for an insert that does not follow a removal.
     #[inline]
@@ -484,6 +538,28 @@ impl<T, H> UniformPool<T, H> {
         }
         self.len -= 1;
         Some(value)
+    }
+
+    /// Whether this pool made `key`: `true` for its live and its stale
+    /// keys, `false` for another pool's. With [`contains`](Self::contains),
+    /// it tells an expired key (`issued` but not `contains`: "log in
+    /// again") from a forged or misrouted one (not `issued`).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut sessions = UniformPool::new();
+    /// let mut other = UniformPool::new();
+    /// let expired = sessions.insert(1u32);
+    /// sessions.remove(expired);
+    /// let foreign = other.insert(2u32);
+    /// assert!(sessions.issued(expired) && !sessions.contains(expired));
+    /// assert!(!sessions.issued(foreign));
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn issued(&self, key: PoolKey) -> bool {
+        key.pool == self.id
     }
 
     /// Whether `key` names a value of this pool.
