@@ -316,7 +316,7 @@ pub mod prelude {
 
     pub use crate::heap::{
         CollectStats, Downcast, Gc, GcDyn, GcDynWeak, GcWeak, Heap, Held, HeldWeak, Mutation,
-        Others, Pacing, Rootable,
+        NanBox, Others, Pacing, Rootable,
     };
     pub use crate::unsize;
 

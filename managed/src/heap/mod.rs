@@ -236,6 +236,22 @@
 //! });
 //! ```
 //!
+//! A map whose keys must not keep their objects alive (names given to
+//! objects, an identity table) is keyed by [`GcWeak`] handles: when a
+//! collection drops their objects, their entries merge under the dead
+//! handle, which one `map.remove(&GcWeak::new())` forgets.
+//!
+//! # Values of a dynamic language
+//!
+//! A VM's value (a number, `nil`, a boolean, or a string, table or
+//! closure object) fits in 8 bytes as a [`NanBox`]: an `f64`, a 16-bit
+//! tag with a 32-bit payload, or a handle, told apart by NaN tagging. The
+//! collector traces and rewrites the handles inside `NanBox`es as it does
+//! plain `Gc`s, in objects, the root, vectors and map keys. Its objects
+//! are of one type, which a VM makes an enum of its object kinds. The
+//! [hot pool](crate::hot) NaN-tags its slots too, for values whose
+//! lifetime the program manages itself; `NanBox` is the collected one.
+//!
 //! # Trait objects
 //!
 //! Objects of different types that share a trait sit in one list as
@@ -434,7 +450,8 @@
 //! them. A program that allocates a lot in one computation (an interpreter
 //! running a long loop, a simulation's frame) keeps what it still needs in
 //! the root and runs in steps, one `mutate` per step, calling
-//! [`collect_if_due`](Heap::collect_if_due) between them: an interpreter
+//! [`collect_if_due`](Heap::collect_if_due) between them (a step ends
+//! when [`Mutation::collection_due`] says so): an interpreter
 //! keeps its value stack and call frames in the root, a REPL runs one
 //! top-level form per step (`examples/interpreter.rs`).
 
@@ -449,5 +466,6 @@ pub use gc::{Gc, GcDyn, GcDynWeak, GcWeak};
 pub use held::{Held, HeldWeak};
 pub use raw::disjoint::{Handle, Handles, Others};
 pub use raw::downcast::{Downcast, Reader};
+pub use raw::nan_box::NanBox;
 pub use raw::{CollectStats, GcKind};
 pub use rootable::Rootable;

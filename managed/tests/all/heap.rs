@@ -2674,3 +2674,129 @@ fn shrink_to_fit_gives_back_the_destructor_list() {
         after.reserved_bytes
     );
 }
+
+#[test]
+fn nan_boxes_keep_every_number_and_immediate() {
+    type V = NanBox<'static, u64>;
+    let numbers = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.5,
+        f64::MIN_POSITIVE,
+        f64::MIN_POSITIVE / 4.0, // subnormal
+        f64::MAX,
+        f64::MIN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::EPSILON,
+    ];
+    for x in numbers {
+        let v = V::from_f64(x);
+        assert_eq!(v.as_f64().map(f64::to_bits), Some(x.to_bits()), "{x}");
+        assert!(v.as_immediate().is_none() && !v.is_gc());
+    }
+    // Every NaN, whatever its sign and payload (those of the tagged words
+    // included), comes back as the canonical NaN, never as a tagged word.
+    for bits in [
+        f64::NAN.to_bits(),
+        0xfff8_0000_0000_0000,
+        0xfffc_0000_dead_beef,
+        0xfffd_0001_0000_0002,
+        0x7ff0_0000_0000_0001,
+        u64::MAX,
+    ] {
+        let v = V::from_f64(f64::from_bits(bits));
+        assert!(v.as_f64().is_some_and(f64::is_nan), "{bits:#x}");
+        assert_eq!(v, V::from_f64(f64::NAN), "one NaN");
+        assert!(v.as_immediate().is_none() && !v.is_gc());
+    }
+    for (tag, payload) in [(0, 0), (1, 1), (u16::MAX, u32::MAX), (7, 0x8000_0000)] {
+        let v = V::immediate(tag, payload);
+        assert_eq!(v.as_immediate(), Some((tag, payload)));
+        assert!(v.as_f64().is_none() && !v.is_gc());
+    }
+    assert_ne!(V::from_f64(0.0), V::from_f64(-0.0), "raw equality");
+    assert_eq!(size_of::<V>(), 8);
+}
+
+#[test]
+fn nan_boxed_handles_follow_their_objects_through_collections() {
+    /// A cons cell whose fields are NaN-boxed values.
+    #[derive(Managed)]
+    struct Cell<'gc> {
+        head: NanBox<'gc, Cell<'gc>>,
+        tail: NanBox<'gc, Cell<'gc>>,
+    }
+    #[derive(Managed)]
+    struct Vm<'gc> {
+        stack: Vec<NanBox<'gc, Cell<'gc>>>,
+        names: HashMap<NanBox<'gc, Cell<'gc>>, String>,
+    }
+    const NIL: u16 = 0;
+    let n: u32 = if cfg!(miri) { 30 } else { 3000 };
+    let mut heap: Heap<Vm<'static>> = Heap::new(|_| Vm {
+        stack: Vec::new(),
+        names: HashMap::new(),
+    });
+    // Lists of numbers (with garbage between), each list's head named.
+    heap.mutate(|mc, vm| {
+        for list in 0..3u32 {
+            let mut tail = NanBox::immediate(NIL, 0);
+            for i in 0..n {
+                Gc::new(
+                    mc,
+                    Cell {
+                        head: NanBox::from_f64(-1.0),
+                        tail: NanBox::immediate(NIL, 0),
+                    },
+                );
+                let cell = Gc::new(
+                    mc,
+                    Cell {
+                        head: NanBox::from_f64(f64::from(list * n + i)),
+                        tail,
+                    },
+                );
+                tail = NanBox::from_gc(cell);
+            }
+            vm.stack.push(tail);
+            vm.names.insert(tail, format!("list {list}"));
+        }
+    });
+    let sum = |heap: &Heap<Vm<'static>>, list: usize| -> f64 {
+        heap.read(|mc, vm| {
+            let mut total = 0.0;
+            let mut at = vm.stack[list];
+            while let Some(cell) = at.as_gc() {
+                total += mc[cell].head.as_f64().unwrap();
+                at = mc[cell].tail;
+            }
+            assert_eq!(at.as_immediate(), Some((NIL, 0)));
+            total
+        })
+    };
+    let expected = |list: u32| (0..n).map(|i| f64::from(list * n + i)).sum::<f64>();
+    for round in 0..3 {
+        let before = heap.read(|_, vm| vm.stack[0].to_bits());
+        let stats = heap.collect();
+        assert_eq!(
+            stats.live_objects,
+            (3 - round) * n as usize,
+            "round {round}"
+        );
+        if round == 0 {
+            assert_ne!(heap.read(|_, vm| vm.stack[0].to_bits()), before, "moved");
+        }
+        for list in 0..3 - round {
+            assert_eq!(sum(&heap, list), expected(list as u32));
+        }
+        heap.mutate(|_, vm| {
+            for (list, value) in vm.stack.iter().enumerate() {
+                assert_eq!(vm.names[value], format!("list {list}"), "keys follow");
+            }
+            let dropped = vm.stack.pop().unwrap();
+            vm.names.remove(&dropped);
+        });
+    }
+}

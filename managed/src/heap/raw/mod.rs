@@ -67,6 +67,7 @@ pub(super) mod disjoint;
 pub(super) mod downcast;
 pub(super) mod gc;
 pub(super) mod held;
+pub(super) mod nan_box;
 
 use held::HeldTable;
 
