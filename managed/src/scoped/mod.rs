@@ -119,6 +119,16 @@
 //! }
 //! ```
 //!
+//! The compiler's own suggestion for a missing lifetime here,
+//! `fn f<'a>(scope: &'a ArenaScope<'a>) -> ScopeVec<u8, &'a ArenaScope<'a>>`,
+//! is that one-lifetime form: write the two lifetimes instead.
+//!
+//! A struct whose methods use scratch memory keeps its `MemoryArena`
+//! outside itself (a `&mut MemoryArena` argument of the method, or a
+//! field of the caller): an open scope borrows its arena exclusively, so
+//! with the arena in `self`, the method could not call another `&self`
+//! method while the scope is open.
+//!
 //! # Values that hold references
 //!
 //! A value that may need dropping is dropped when the scope ends, so every
@@ -214,6 +224,15 @@ pub struct MemoryArena {
     /// The blocks. While a scope is open it reaches them through a raw
     /// pointer derived from the `&mut MemoryArena` it borrows.
     blocks: Blocks,
+}
+
+/// An arena of 1 MiB blocks ([`MemoryArena::new(1)`](MemoryArena::new)),
+/// which allocates nothing until its first scope asks: so a struct that
+/// keeps one can `mem::take` it, and `#[derive(Default)]` works on it.
+impl Default for MemoryArena {
+    fn default() -> Self {
+        MemoryArena::with_block_size(1 << 20)
+    }
 }
 
 impl MemoryArena {

@@ -545,3 +545,25 @@ fn scope_allocator_grows_zeroed_in_place() {
         alloc.deallocate(r, l_big);
     }
 }
+
+#[test]
+fn a_default_arena_allocates_nothing_until_a_scope_asks() {
+    #[derive(Default)]
+    struct Frame {
+        scratch: MemoryArena,
+    }
+    let mut frame = Frame::default();
+    assert_eq!(frame.scratch.stats().reserved_bytes, 0);
+    {
+        let scope = frame.scratch.allocator();
+        assert_eq!(*scope.alloc(7u32), 7);
+    }
+    assert_eq!(
+        frame.scratch.stats().reserved_bytes,
+        1 << 20,
+        "one 1 MiB block"
+    );
+    let taken = std::mem::take(&mut frame.scratch);
+    assert_eq!(taken.block_count(), 1);
+    assert_eq!(frame.scratch.block_count(), 0);
+}
