@@ -94,6 +94,50 @@ impl<T: Send, K: Key> ContiguousUniformPool<T, K> {
     }
 }
 
+impl<T: Send, K: Key + Send> ContiguousUniformPool<T, K> {
+    /// Keeps only the objects for which `f(key, object)` returns `true`,
+    /// deciding on rayon's threads: the sequential
+    /// [`retain`](Self::retain) for a sweep whose test is expensive (an
+    /// expiry check, a simulation's death rule). `f` runs on every object
+    /// in parallel under the pool's exclusive borrow; the objects it
+    /// refuses are then removed as [`remove_deferred`](Self::remove_deferred)
+    /// removes them, when the borrow ends (the last objects move into
+    /// their places).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let pool = ContiguousUniformPool::new();
+    /// let keys: Vec<_> = (0..10_000u64).map(|i| pool.insert(i)).collect();
+    /// pool.par_retain(|_key, x| {
+    ///     *x += 1; // the test may change the object
+    ///     *x % 3 != 0
+    /// });
+    /// assert_eq!(pool.len(), 6_667);
+    /// assert!(pool.get(keys[2]).is_none()); // 2 + 1 is a multiple of 3
+    /// assert_eq!(*pool.get(keys[3]).unwrap(), 4);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the pool is already borrowed, as [`map`](Self::map); if `f`
+    /// panics (after the other tasks finish; nothing is removed then).
+    #[track_caller]
+    pub fn par_retain<F: Fn(K, &mut T) -> bool + Sync + Send>(&self, f: F) {
+        let mut objects = self.borrow_mut();
+        let refused: alloc::vec::Vec<K> = objects
+            .par_iter_mut()
+            .filter_map(|(key, object)| (!f(key, object)).then_some(key))
+            .collect();
+        for key in refused {
+            // Under the guard's borrow: the removal begins now and is
+            // carried out when the guard drops, below.
+            self.remove_deferred(key);
+        }
+        drop(objects);
+    }
+}
+
 impl<T: Send, K> PoolRefMut<'_, T, K> {
     /// The objects, exclusively, as a rayon parallel iterator over their
     /// slice (rayon splits it into pieces, each walked in storage order).

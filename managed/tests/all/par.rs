@@ -1,5 +1,5 @@
-//! Parallel walks (feature `rayon`): `ContiguousUniformPool::par_map` and
-//! the guards' parallel iterators, `UniformPageDeque::par_iter` /
+//! Parallel walks (feature `rayon`): `ContiguousUniformPool::par_map`,
+//! `par_retain` and the guards' parallel iterators, `UniformPageDeque::par_iter` /
 //! `par_iter_mut` / `par_map`: every object visited exactly once, on
 //! several threads, under the pool's borrow rules, with panics carried to
 //! the caller and every value dropped exactly once afterwards.
@@ -374,5 +374,66 @@ fn guard_parallel_iterators_are_indexed_and_keyed() {
         );
         drop(pool);
         assert_eq!(drops.total(), N + 1, "every value dropped once");
+    });
+}
+
+#[test]
+fn par_retain_agrees_with_retain_and_drops_each_refused_object_once() {
+    on_three_threads(|| {
+        let drops = Ledger::new();
+        let pool = ContiguousUniformPool::new();
+        let keys: Vec<_> = (0..N as u32).map(|i| pool.insert(drops.track(i))).collect();
+        // Holes first, so that the stored order is not the insertion order.
+        for key in keys.iter().step_by(7) {
+            pool.remove(*key);
+        }
+        let removed_first = drops.total();
+        let deciders = Mutex::new(HashSet::<ThreadId>::new());
+        pool.par_retain(|_, t| {
+            deciders.lock().unwrap().insert(std::thread::current().id());
+            // Wait for a second thread to join, as in the `par_map` test.
+            let start = Instant::now();
+            while !cfg!(miri)
+                && deciders.lock().unwrap().len() < 2
+                && start.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::yield_now();
+            }
+            t.id % 5 != 0
+        });
+        let expected: Vec<u32> = (0..N as u32).filter(|i| i % 7 != 0 && i % 5 != 0).collect();
+        let mut kept: Vec<u32> = pool.borrow().values().map(|t| t.id).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, expected);
+        let refused = (0..N as u32).filter(|i| i % 7 != 0 && i % 5 == 0).count();
+        assert_eq!(
+            drops.total(),
+            removed_first + refused,
+            "refused ones dropped"
+        );
+        for (i, key) in keys.iter().enumerate() {
+            assert_eq!(
+                pool.get(*key).map(|t| t.id),
+                expected.binary_search(&(i as u32)).ok().map(|_| i as u32)
+            );
+        }
+        if !cfg!(miri) {
+            assert!(
+                deciders.lock().unwrap().len() > 1,
+                "decided on several threads"
+            );
+        }
+        // A panicking test removes nothing.
+        let before = pool.len();
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            pool.par_retain(|_, t| {
+                assert!(t.id != expected[0], "refuses to decide");
+                false
+            })
+        }));
+        assert!(result.is_err());
+        assert_eq!(pool.len(), before);
+        drop(pool);
+        assert_eq!(drops.counts(N as u32), vec![1; N]);
     });
 }
