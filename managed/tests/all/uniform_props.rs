@@ -28,6 +28,9 @@ enum DequeOp {
     Mutate(usize, u32),
     Clear,
     Shrink,
+    /// `get_disjoint_mut` on three indices (often repeated or out of
+    /// bounds), rotating the values when it lends them.
+    GetDisjoint([usize; 3]),
 }
 
 fn deque_op() -> impl Strategy<Value = DequeOp> {
@@ -40,6 +43,7 @@ fn deque_op() -> impl Strategy<Value = DequeOp> {
         1 => (any::<usize>(), any::<u32>()).prop_map(|(i, v)| DequeOp::Mutate(i, v)),
         1 => Just(DequeOp::Clear),
         1 => Just(DequeOp::Shrink),
+        2 => any::<[usize; 3]>().prop_map(DequeOp::GetDisjoint),
     ]
 }
 
@@ -81,6 +85,21 @@ fn check_deque(ops: &[DequeOp], page: usize) {
                 model.clear();
             }
             DequeOp::Shrink => ours.shrink_to_fit(),
+            DequeOp::GetDisjoint(picks) => {
+                let [i, j, k] = picks.map(|p| p % (model.len() + 2));
+                let lendable =
+                    i != j && j != k && i != k && [i, j, k].iter().all(|&x| x < model.len());
+                match ours.get_disjoint_mut([i, j, k]) {
+                    Some([a, b, c]) => {
+                        assert!(lendable, "{:?} lent", [i, j, k]);
+                        assert_eq!([*a, *b, *c], [model[i], model[j], model[k]]);
+                        (*a, *b, *c) = (*b, *c, *a);
+                        let (vi, vj, vk) = (model[i], model[j], model[k]);
+                        (model[i], model[j], model[k]) = (vj, vk, vi);
+                    }
+                    None => assert!(!lendable, "{:?} refused", [i, j, k]),
+                }
+            }
         }
         assert_eq!(ours.len(), model.len());
         assert_eq!(ours.front(), model.front());

@@ -324,6 +324,39 @@ impl<T, H> UniformPageDeque<T, H> {
         Some(unsafe { &mut *self.slot(page, offset) })
     }
 
+    /// The elements at `indices`, each exclusively (swapping two
+    /// particles' velocities, moving a value from one element to another);
+    /// `None` if an index is out of bounds or two are equal.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut deque: UniformPageDeque<u32> = (0..1000).collect();
+    /// let [a, b] = deque.get_disjoint_mut([3, 997]).unwrap();
+    /// core::mem::swap(a, b);
+    /// assert_eq!((deque[3], deque[997]), (997, 3));
+    /// assert!(deque.get_disjoint_mut([5, 5]).is_none());
+    /// assert!(deque.get_disjoint_mut([5, 1000]).is_none());
+    /// ```
+    #[must_use]
+    pub fn get_disjoint_mut<const N: usize>(&mut self, indices: [usize; N]) -> Option<[&mut T; N]> {
+        for (i, &index) in indices.iter().enumerate() {
+            if index >= self.len || indices[..i].contains(&index) {
+                return None;
+            }
+        }
+        Some(indices.map(|index| {
+            let (page, offset) = self.locate(index);
+            // SAFETY: 1. every index is below `len` (checked above), so its
+            // slot holds an initialized element; 2. the indices are
+            // pairwise distinct (checked above) and `locate` maps distinct
+            // indices to distinct slots, so no two references overlap
+            // (zero-sized elements occupy no memory); 3. `&mut self` keeps
+            // every other access away for the references' lifetime.
+            unsafe { &mut *self.slot(page, offset) }
+        }))
+    }
+
     /// The first element.
     #[must_use]
     pub fn front(&self) -> Option<&T> {
