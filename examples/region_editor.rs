@@ -5,9 +5,10 @@
 //! The document's line list, the cursors, the search panel's hits, the undo
 //! history and a per-line word-count cache all hold copies of those
 //! `Forward`s, and every copy follows its line through every move and
-//! compaction. The editor owns its region and compacts it from a method,
-//! when the holes pass a quarter of the capacity or when an allocation
-//! finds the region full (then it retries). A plain `Vec<Vec<u8>>` model
+//! compaction. The editor owns its region and compacts it from a method
+//! when the holes pass a quarter of the capacity; its allocations go
+//! through `Arena::or_compact`, which compacts the full region and
+//! retries. A plain `Vec<Vec<u8>>` model
 //! runs beside it: after every compaction the document, the cursors, the
 //! marks and the cache must agree with it.
 //!
@@ -19,6 +20,10 @@ use managed::prelude::*;
 
 /// A line of text: a shared slice that every handle to it follows.
 type Line<'id> = Forward<'id, [u8]>;
+
+/// What an allocation that compacted the full region and still failed
+/// means here.
+const FITS: &str = "the live document fits the region";
 
 /// Undo entries kept; the oldest is forgotten (and its snapshot freed).
 const UNDO_DEPTH: usize = 64;
@@ -41,10 +46,9 @@ struct Editor<'id> {
     undo: Vec<Undo<'id>>,
     /// Words per line, counted on demand and forgotten when the line changes.
     words: HashMap<Line<'id>, usize>,
-    /// Compactions, those forced by a full region, and lines found at a
-    /// new address after one.
-    compactions: usize,
-    forced: usize,
+    /// Compactions the editor ran itself, and lines found at a new
+    /// address after one.
+    compactions: u64,
     moves: usize,
 }
 
@@ -55,7 +59,7 @@ impl<'id> Editor<'id> {
         let line = arena.alloc_shared_slice(&state, b"").expect("room");
         let (lines, cursors) = (vec![line], vec![(line, 0); cursors]);
         let (undo, words) = (Vec::new(), HashMap::new());
-        let (compactions, forced, moves) = (0, 0, 0);
+        let (compactions, moves) = (0, 0);
         Editor {
             arena,
             state,
@@ -64,24 +68,13 @@ impl<'id> Editor<'id> {
             undo,
             words,
             compactions,
-            forced,
             moves,
         }
     }
 
-    /// Runs an allocation; when the region is full, compacts and retries.
-    fn with_room<T>(
-        &mut self,
-        f: impl Fn(&mut Arena<'id, 0>, &State<'id>) -> Result<T, AllocError>,
-    ) -> T {
-        match f(&mut self.arena, &self.state) {
-            Err(AllocError::Full { .. }) => {
-                self.forced += 1;
-                self.compact();
-                f(&mut self.arena, &self.state).expect("the live document fits the region")
-            }
-            result => result.expect("a line fits the region"),
-        }
+    /// The region's shared allocations that compact it when it is full.
+    fn room(&mut self) -> OrCompact<'_, 'id, 0> {
+        self.arena.or_compact(&mut self.state)
     }
 
     /// Slides every object down; every handle keeps reaching its line.
@@ -104,7 +97,7 @@ impl<'id> Editor<'id> {
     }
 
     fn insert_line(&mut self, at: usize, text: &[u8]) {
-        let line = self.with_room(|arena, state| arena.alloc_shared_slice(state, text));
+        let line = self.room().alloc_shared_slice(text).expect(FITS);
         self.lines.insert(at, line);
     }
 
@@ -122,7 +115,8 @@ impl<'id> Editor<'id> {
     /// line's text before the edit for `undo`.
     fn splice(&mut self, at: usize, col: usize, n: usize, text: &[u8]) {
         let line = self.lines[at];
-        let before = self.with_room(|arena, state| arena.alloc_shared_slice(state, &arena[line]));
+        let len = self.arena[line].len();
+        let before = self.room().copy_shared(line, 0..len).expect(FITS);
         self.undo.push((line, before));
         if self.undo.len() > UNDO_DEPTH {
             let oldest = self.undo.remove(0);
@@ -134,7 +128,9 @@ impl<'id> Editor<'id> {
     /// Replaces `n` bytes at `col` of `line` with `text`: the cursors after
     /// `col` keep their place in the text that follows.
     fn replace(&mut self, line: Line<'id>, col: usize, n: usize, text: &[u8]) {
-        self.with_room(|arena, state| arena.splice_shared(state, line, col..col + n, text));
+        self.room()
+            .splice_shared(line, col..col + n, text)
+            .expect(FITS);
         move_cursors(&mut self.cursors, |c| spliced(c, line, col, n, text.len()));
         self.words.remove(&line);
     }
@@ -143,8 +139,8 @@ impl<'id> Editor<'id> {
     /// cursors at or after `col` go with it.
     fn split_line(&mut self, at: usize, col: usize) {
         let line = self.lines[at];
-        let tail =
-            self.with_room(|arena, state| arena.alloc_shared_slice(state, &arena[line][col..]));
+        let len = self.arena[line].len();
+        let tail = self.room().copy_shared(line, col..len).expect(FITS);
         let shrunk = self.arena.resize_shared(&self.state, line, col, 0);
         shrunk.expect("a slice shrinks in place");
         self.lines.insert(at + 1, tail);
@@ -157,7 +153,7 @@ impl<'id> Editor<'id> {
     fn join_lines(&mut self, at: usize) {
         let (line, next) = (self.lines[at], self.lines[at + 1]);
         let (len, more) = (self.arena[line].len(), self.arena[next].len());
-        self.with_room(|arena, state| arena.resize_shared(state, line, len + more, 0));
+        self.room().resize_shared(line, len + more, 0).expect(FITS);
         let [line_text, next_text] = self
             .arena
             .get_disjoint_mut([line, next])
@@ -407,25 +403,27 @@ pub(crate) fn main() {
             }
             _ => Edit::Undo,
         };
-        let compactions = ed.compactions;
+        let compactions = ed.arena.detailed_stats().compactions;
         ed.apply(&edit);
         model.apply(&edit);
         edits += 1;
         ed.compact_if_holey();
-        if ed.compactions != compactions {
+        if ed.arena.detailed_stats().compactions != compactions {
             check(&ed, &panel, &model);
             checks += 1;
         }
     }
     ed.compact();
     check(&ed, &panel, &model);
-    assert!(ed.forced > 0 && ed.compactions > ed.forced && ed.moves > 0);
+    let compactions = ed.arena.detailed_stats().compactions;
+    let forced = compactions - ed.compactions;
+    assert!(forced > 0 && ed.compactions > forced && ed.moves > 0);
     let bytes: usize = model.lines.iter().map(Vec::len).sum();
     println!(
         "{edits} edits: {} lines, {bytes} bytes of text",
         ed.lines.len()
     );
-    let (compactions, forced, moves) = (ed.compactions, ed.forced, ed.moves);
+    let moves = ed.moves;
     println!(
         "{compactions} compactions ({forced} when the region was full), {moves} line moves seen"
     );

@@ -304,7 +304,9 @@ pub mod prelude {
     };
 
     #[cfg(target_pointer_width = "64")]
-    pub use crate::region::{Arena, Compacting, Forward, Item, Rebrand, RegionStats, State, Token};
+    pub use crate::region::{
+        Arena, Compacting, Forward, Item, OrCompact, Rebrand, RegionStats, State, Token,
+    };
 
     pub use crate::coercion;
     pub use crate::multisize::{

@@ -33,6 +33,8 @@ pub struct Arena<'id, const N: usize> {
     /// The region memory, its bitmap, cells and side tables (its pointer
     /// machinery is `raw::arena`'s).
     pub(in crate::region) raw: RawRegion,
+    /// Compactions run so far (for [`RegionStats::compactions`]).
+    pub(in crate::region) compactions: u64,
     /// The brand; also makes the arena neither `Send` nor `Sync`.
     _brand: PhantomData<(Id<'id>, *mut ())>,
 }
@@ -71,6 +73,9 @@ pub struct RegionStats {
     pub padding_bytes: usize,
     /// Free bytes after the last object, available to allocation.
     pub tail_bytes: usize,
+    /// Compactions run so far (by [`Arena::compact`],
+    /// [`Arena::compact_in_place`] or [`Arena::or_compact`]'s methods).
+    pub compactions: u64,
 }
 
 impl RegionStats {
@@ -441,6 +446,46 @@ impl<'id, const N: usize> Arena<'id, N> {
         self.resize_shared(state, forward, len + 1, value)
     }
 
+    /// A new shared slice holding a copy of the elements `range` of the
+    /// shared slice `forward` refers to: splitting a line (its tail copied
+    /// to a new line), keeping a line's text for undo.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// make_guard!(guard);
+    /// let (arena, state) = Arena::<0>::with_capacity(guard, 4096);
+    /// let line = arena.alloc_shared_slice(&state, b"hello world")?;
+    /// let tail = arena.copy_shared(&state, line, 6..11)?;
+    /// assert_eq!(&arena[tail], b"world");
+    /// # Ok::<(), AllocError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`alloc_shared_slice`](Self::alloc_shared_slice).
+    ///
+    /// # Panics
+    ///
+    /// If the slice was removed, or `range` is out of its bounds (at the
+    /// caller's line).
+    #[track_caller]
+    pub fn copy_shared<T: Copy + 'id>(
+        &self,
+        state: &State<'id>,
+        forward: Forward<'id, [T]>,
+        range: core::ops::Range<usize>,
+    ) -> Result<Forward<'id, [T]>, AllocError> {
+        let src = &self[forward];
+        let Some(part) = src.get(range.clone()) else {
+            panic!(
+                "copy_shared: range {range:?} out of bounds of a slice of {}",
+                src.len()
+            );
+        };
+        self.alloc_shared_slice(state, part)
+    }
+
     /// Keeps only the elements of the shared slice `forward` refers to
     /// for which `keep` returns `true`, in order; the slice shrinks in
     /// place (no room is needed). Returns how many were removed.
@@ -566,6 +611,7 @@ impl<'id, const N: usize> Arena<'id, N> {
             hole_bytes: (dead - padding) * GRANULE,
             padding_bytes: padding * GRANULE,
             tail_bytes: self.raw.capacity() - top,
+            compactions: self.compactions,
         }
     }
 
@@ -794,6 +840,7 @@ impl<'id, const N: usize> Arena<'id, N> {
         let _ = guard;
         let arena = Arena {
             raw,
+            compactions: 0,
             _brand: PhantomData,
         };
         (

@@ -13,8 +13,9 @@ use crate::visit::Managed;
 /// made by [`Arena::or_compact`], which borrows the arena and its
 /// [`State`] for as long as this lives (one call, usually).
 ///
-/// The methods have the names and arguments of the arena's own, without
-/// the `state`; they fail only when the region is full even once
+/// The methods have the names and arguments of the arena's own
+/// (`alloc_shared`, `alloc_shared_slice`, `copy_shared`, `resize_shared`,
+/// `splice_shared`, `push_shared`), without the `state`; they fail only when the region is full even once
 /// compacted (or a request is larger than any region). A compaction moves
 /// every object, so it runs only when the request does not fit at the top
 /// and the region has holes to reclaim; the objects stay reachable through
@@ -113,6 +114,31 @@ impl<'id, const N: usize> OrCompact<'_, 'id, N> {
     ) -> Result<Forward<'id, [T]>, AllocError> {
         match self.arena.alloc_shared_slice(self.state, src) {
             Err(error) if self.compact_for(error) => self.arena.alloc_shared_slice(self.state, src),
+            result => result,
+        }
+    }
+
+    /// [`Arena::copy_shared`], compacting the region when it is full (the
+    /// copy is taken from where the slice is after the compaction).
+    ///
+    /// # Errors
+    ///
+    /// When the copy does not fit even in the compacted region.
+    ///
+    /// # Panics
+    ///
+    /// If the slice was removed, or `range` is out of its bounds (at the
+    /// caller's line).
+    #[track_caller]
+    pub fn copy_shared<T: Copy + 'id>(
+        &mut self,
+        forward: Forward<'id, [T]>,
+        range: Range<usize>,
+    ) -> Result<Forward<'id, [T]>, AllocError> {
+        match self.arena.copy_shared(self.state, forward, range.clone()) {
+            Err(error) if self.compact_for(error) => {
+                self.arena.copy_shared(self.state, forward, range)
+            }
             result => result,
         }
     }

@@ -80,6 +80,9 @@ enum Op {
     PushRetainShared(usize, u16, bool),
     /// `or_compact().alloc_shared(v)`.
     SharedOrCompact(u64),
+    /// `or_compact().copy_shared` of a range (from two positions) of a
+    /// shared slice.
+    CopySharedOrCompact(usize, usize, usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -104,6 +107,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0u8..60, any::<u16>()).prop_map(|(l, v)| Op::SharedSliceOrCompact(l, v)),
         2 => (any::<usize>(), 0u16..4, any::<bool>()).prop_map(|(i, v, r)| Op::PushRetainShared(i, v, r)),
         1 => any::<u64>().prop_map(Op::SharedOrCompact),
+        1 => (any::<usize>(), any::<usize>(), any::<usize>()).prop_map(|(i, a, b)| Op::CopySharedOrCompact(i, a, b)),
     ]
 }
 
@@ -355,9 +359,34 @@ fn run(ops: &[Op]) {
                         }
                     });
                 }
+                Op::CopySharedOrCompact(i, a, b) if !shared_slices.is_empty() => {
+                    let i = i % shared_slices.len();
+                    let (f, model) = &shared_slices[i];
+                    let (f, model) = (*f, model.clone());
+                    let (a, b) = (a % (model.len() + 1), b % (model.len() + 1));
+                    let range = a.min(b)..a.max(b);
+                    exclusively!({
+                        let before = arena.detailed_stats();
+                        match arena.or_compact(&mut state).copy_shared(f, range.clone()) {
+                            Ok(copy) => {
+                                assert_eq!(&arena[copy], &model[range.clone()]);
+                                shared_slices.push((copy, model[range].to_vec()));
+                            }
+                            Err(AllocError::Full { .. }) => {
+                                let after = arena.detailed_stats();
+                                let compacted = after.compactions - before.compactions;
+                                assert_eq!(compacted, u64::from(before.hole_bytes > 0));
+                                assert_eq!(after.hole_bytes, 0);
+                            }
+                            Err(e) => panic!("{e}"),
+                        }
+                    });
+                }
                 Op::CompactInPlace => {
                     exclusively!({
+                        let before = arena.detailed_stats().compactions;
                         arena.compact_in_place(&mut state);
+                        assert_eq!(arena.detailed_stats().compactions, before + 1);
                         let stats = arena.detailed_stats();
                         assert_eq!(stats.hole_bytes, 0, "all free space is at the end");
                     });

@@ -466,6 +466,7 @@ impl<'id, const N: usize> Arena<'id, N> {
         // the arena is not between `compact` and `finish` (which hold no
         // state).
         unsafe { self.raw.compact() };
+        self.compactions += 1;
     }
 
     /// Drops the shared objects from cell `from` on.
