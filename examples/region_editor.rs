@@ -170,8 +170,12 @@ impl<'id> Editor<'id> {
     fn undo(&mut self) {
         if let Some((line, before)) = self.undo.pop() {
             if self.arena.contains(line) {
-                let text = self.arena[before].to_vec();
-                self.replace(line, 0, self.arena[line].len(), &text);
+                // The line takes its old text back (the two cells trade
+                // their objects: nothing is copied); the edited text goes.
+                let (edited, restored) = (self.arena[line].len(), self.arena[before].len());
+                self.arena.swap_shared(line, before);
+                move_cursors(&mut self.cursors, |c| spliced(c, line, 0, edited, restored));
+                self.words.remove(&line);
             }
             self.arena.remove_slice(before);
         }

@@ -202,6 +202,57 @@ fn allocation(c: &mut Criterion) {
     g.finish();
 }
 
+fn shared_slice_push(c: &mut Criterion) {
+    const PUSHES: usize = 16_000;
+    let mut g = c.benchmark_group("region/shared_slice_push");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2))
+        .throughput(Throughput::Elements(PUSHES as u64));
+    // Appending `PUSHES` u64s one by one to a shared slice that another
+    // object keeps off the region's top after every push (so it must move
+    // to grow), against `Vec::push` (which reallocates as it doubles). The
+    // region is made afresh each iteration, outside the timing.
+    g.bench_function("Arena::push_shared (off the top)", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                make_guard!(guard);
+                let (mut arena, state) = Arena::<'_, 0>::with_capacity(guard, PUSHES * 64);
+                let list = arena.alloc_shared_slice(&state, &[0u64; 0]).unwrap();
+                total += cpu_time(|| {
+                    for i in 0..PUSHES as u64 {
+                        arena.push_shared(&state, list, black_box(i)).unwrap();
+                        let _ = arena.alloc_shared(&state, i).unwrap();
+                    }
+                })
+                .1;
+                black_box(arena[list].len());
+            }
+            total
+        })
+    });
+    g.bench_function("Vec::push (with a Box per push)", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let mut list = Vec::new();
+                let mut others = Vec::with_capacity(PUSHES);
+                total += cpu_time(|| {
+                    for i in 0..PUSHES as u64 {
+                        list.push(black_box(i));
+                        others.push(Box::new(i));
+                    }
+                })
+                .1;
+                black_box((list.len(), others.len()));
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
 fn forward_deref(c: &mut Criterion) {
     const READS: usize = 100_000;
     let mut g = c.benchmark_group("region/forward_deref");
@@ -313,6 +364,7 @@ criterion_group!(
     group,
     compaction,
     allocation,
+    shared_slice_push,
     forward_deref,
     compaction_sweep
 );

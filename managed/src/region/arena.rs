@@ -266,8 +266,9 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// through the returned [`Forward`], and that can grow and shrink
     /// ([`resize_shared`](Self::resize_shared)) while every copy of the
     /// `Forward` keeps reaching it: a line of text in an editor, a list of
-    /// a node's neighbours. The length is stored with the elements (one
-    /// word before them), so the `Forward` stays 8 bytes.
+    /// a node's neighbours. The length and the room it holds are stored
+    /// with the elements (two words before them), so the `Forward` stays 8
+    /// bytes.
     ///
     /// The elements are `Copy` (nothing to drop), aligned to at most 8
     /// bytes (checked at compile time).
@@ -323,11 +324,16 @@ impl<'id, const N: usize> Arena<'id, N> {
     }
 
     /// Changes the length of the shared slice `forward` refers to, filling
-    /// new elements with `value`. It shrinks in place (the space it gives
-    /// up is reclaimed by the next compaction), grows in place within the
-    /// granules it holds, and otherwise moves to fresh space at the top
-    /// of the region, leaving its old space to the next compaction; every
-    /// `Forward` to it follows.
+    /// new elements with `value`, as a `Vec` would: appending one element
+    /// at a time takes amortized constant time and room.
+    ///
+    /// It grows in place within the granules it holds, or, when it ends at
+    /// the top of the region, by taking the granules above it; otherwise it
+    /// moves to fresh space at the top with room to double into, leaving
+    /// its old space to the next compaction (so a run of pushes moves it a
+    /// logarithmic number of times). It shrinks in place, keeping its room
+    /// while it fills at least half of it and giving up the rest (reclaimed
+    /// by the next compaction) below that. Every `Forward` to it follows.
     ///
     /// # Errors
     ///
@@ -484,6 +490,37 @@ impl<'id, const N: usize> Arena<'id, N> {
             );
         };
         self.alloc_shared_slice(state, part)
+    }
+
+    /// Exchanges the objects `a` and `b` refer to: from now on every copy
+    /// of `a` reaches what `b` reached, and the other way round. Nothing
+    /// is copied: the two forwarding cells trade places. Restoring a
+    /// line's text from its undo snapshot, double buffering.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// make_guard!(guard);
+    /// let (mut arena, state) = Arena::<0>::with_capacity(guard, 4096);
+    /// let line = arena.alloc_shared_slice(&state, b"hello")?;
+    /// let cursor = line; // a copy, held elsewhere
+    /// let snapshot = arena.copy_shared(&state, line, 0..5)?;
+    /// arena.splice_shared(&state, line, 0..5, b"goodbye")?;
+    /// // Undo: the line takes the snapshot's text back, the snapshot goes.
+    /// arena.swap_shared(line, snapshot);
+    /// arena.remove_slice(snapshot);
+    /// assert_eq!(&arena[cursor], b"hello");
+    /// # Ok::<(), AllocError>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If either object was removed (at the caller's line).
+    #[track_caller]
+    pub fn swap_shared<T: ?Sized + Shared>(&mut self, a: Forward<'id, T>, b: Forward<'id, T>) {
+        if !self.swap_cells(a, b) {
+            removed();
+        }
     }
 
     /// Keeps only the elements of the shared slice `forward` refers to

@@ -1584,3 +1584,59 @@ fn disjoint_shared_objects_and_splice_bounds() -> Res {
     assert_eq!(&arena[line], b"abc");
     Ok(())
 }
+
+#[test]
+fn pushing_onto_a_shared_slice_takes_amortized_constant_time_and_room() {
+    let n: u64 = if cfg!(miri) { 300 } else { 20_000 };
+    make_guard!(guard);
+    let (mut arena, state) = Arena::<0>::with_capacity(guard, 4 << 20);
+    // At the top, the slice grows in place: no hole at all.
+    let top = arena.alloc_shared_slice(&state, &[0u64; 0]).unwrap();
+    for i in 0..n {
+        arena.push_shared(&state, top, i).unwrap();
+    }
+    assert!(arena[top].iter().copied().eq(0..n));
+    assert_eq!(
+        arena.detailed_stats().hole_bytes,
+        0,
+        "grew in place at the top"
+    );
+    // Below another object, it moves with room to double into: a
+    // logarithmic number of moves, whose old places add up to less than
+    // what it holds now.
+    let below = arena.alloc_shared_slice(&state, &[0u64; 0]).unwrap();
+    let mut moves = 0;
+    for i in 0..n {
+        let before = arena[below].as_ptr();
+        arena.push_shared(&state, below, i).unwrap();
+        let _after_it = arena.alloc_shared(&state, i).unwrap(); // keeps it off the top
+        moves += usize::from(arena[below].as_ptr() != before);
+    }
+    assert!(arena[below].iter().copied().eq(0..n));
+    assert!(
+        moves <= 2 + (n as f64).log2() as usize,
+        "{moves} moves for {n} pushes"
+    );
+    let holes = arena.detailed_stats().hole_bytes;
+    assert!(
+        holes <= 2 * 8 * n as usize + 64,
+        "{holes} bytes of holes for {n} pushes"
+    );
+    // Popping keeps the room while the slice fills half of it, and gives
+    // up the rest below that.
+    let stats = arena.detailed_stats();
+    arena
+        .resize_shared(&state, below, n as usize - 1, 0)
+        .unwrap();
+    assert_eq!(
+        arena.detailed_stats().hole_bytes,
+        stats.hole_bytes,
+        "room kept"
+    );
+    arena.resize_shared(&state, below, 1, 0).unwrap();
+    assert!(
+        arena.detailed_stats().hole_bytes > stats.hole_bytes,
+        "room given up"
+    );
+    assert_eq!(&arena[below], &[0]);
+}

@@ -83,6 +83,9 @@ enum Op {
     /// `or_compact().copy_shared` of a range (from two positions) of a
     /// shared slice.
     CopySharedOrCompact(usize, usize, usize),
+    /// `swap_shared` of two shared slices (and of two shared values):
+    /// every copy of each `Forward` reaches the other's object.
+    SwapShared(usize, usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -108,6 +111,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (any::<usize>(), 0u16..4, any::<bool>()).prop_map(|(i, v, r)| Op::PushRetainShared(i, v, r)),
         1 => any::<u64>().prop_map(Op::SharedOrCompact),
         1 => (any::<usize>(), any::<usize>(), any::<usize>()).prop_map(|(i, a, b)| Op::CopySharedOrCompact(i, a, b)),
+        1 => (any::<usize>(), any::<usize>()).prop_map(|(i, j)| Op::SwapShared(i, j)),
     ]
 }
 
@@ -320,7 +324,7 @@ fn run(ops: &[Op]) {
                     let model = vec![v; len as usize];
                     exclusively!({
                         let stats = arena.detailed_stats();
-                        let need = (8 + 2 * model.len()).next_multiple_of(8);
+                        let need = (16 + 2 * model.len()).next_multiple_of(8);
                         match arena.or_compact(&mut state).alloc_shared_slice(&model) {
                             Ok(f) => shared_slices.push((f, model)),
                             Err(AllocError::Full { .. }) => {
@@ -381,6 +385,23 @@ fn run(ops: &[Op]) {
                             Err(e) => panic!("{e}"),
                         }
                     });
+                }
+                Op::SwapShared(i, j) if !shared_slices.is_empty() => {
+                    let (i, j) = (i % shared_slices.len(), j % shared_slices.len());
+                    let (a, b) = (shared_slices[i].0, shared_slices[j].0);
+                    exclusively!({
+                        arena.swap_shared(a, b);
+                        if !shared.is_empty() {
+                            let (k, l) = (i % shared.len(), j % shared.len());
+                            arena.swap_shared(shared[k].0, shared[l].0);
+                            let (vk, vl) = (shared[k].1, shared[l].1);
+                            (shared[k].1, shared[l].1) = (vl, vk);
+                            assert_eq!(arena[shared[k].0], shared[k].1);
+                        }
+                    });
+                    let (mi, mj) = (shared_slices[i].1.clone(), shared_slices[j].1.clone());
+                    (shared_slices[i].1, shared_slices[j].1) = (mj, mi);
+                    assert_eq!(&arena[a], &shared_slices[i].1[..]);
                 }
                 Op::CompactInPlace => {
                     exclusively!({

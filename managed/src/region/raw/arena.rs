@@ -235,11 +235,11 @@ impl<'id, const N: usize> Arena<'id, N> {
         };
         let bytes = slice_bytes::<T>(src.len())?;
         let head = self.raw.reserve(bytes, GRANULE)?;
-        // SAFETY: 1. the fresh space holds the length word and `len`
+        // SAFETY: 1. the fresh space holds the head words and `len`
         // elements, aligned for both (at most 8, checked at compile time);
         // 2. `Copy` elements are duplicated bitwise.
         unsafe {
-            head.cast::<usize>().write(src.len());
+            write_head(head, bytes.next_multiple_of(GRANULE), src.len());
             let elements = head.add(SLICE_HEAD).cast::<T>();
             core::ptr::copy_nonoverlapping(src.as_ptr(), elements.as_ptr(), src.len());
         }
@@ -250,18 +250,24 @@ impl<'id, const N: usize> Arena<'id, N> {
         Ok(unsafe { Forward::new(index, generation) })
     }
 
-    /// The first granule, the length and the bytes held (whole granules:
-    /// past a shrink, the rest are dead) of a live shared slice.
+    /// The first granule, the length and the bytes held (whole granules,
+    /// the head included: past a shrink, the rest are dead; past a growth
+    /// that moved it, room to grow into) of a live shared slice.
     fn slice_head<T: Copy>(
         &self,
         forward: Forward<'id, [T]>,
     ) -> Option<(NonNull<u8>, usize, usize)> {
         let elements = forward.live_addr(self)?;
-        // SAFETY: a shared slice's elements follow its length word, in the
-        // same object (`Shared` for slices).
-        let head = unsafe { elements.cast::<u8>().sub(SLICE_HEAD) };
+        // SAFETY: a shared slice's elements follow its head words, in the
+        // same object (`Shared` for slices), the first of which is the
+        // bytes it holds.
+        let (head, held) = unsafe {
+            let head = elements.cast::<u8>().sub(SLICE_HEAD);
+            (head, head.cast::<usize>().read())
+        };
         let len = elements.len();
-        let held = (SLICE_HEAD + len * size_of::<T>()).next_multiple_of(GRANULE);
+        // The head's invariant: the elements fit in whole granules held.
+        debug_assert!(held.is_multiple_of(GRANULE) && SLICE_HEAD + len * size_of::<T>() <= held);
         Some((head, len, held))
     }
 
@@ -280,33 +286,52 @@ impl<'id, const N: usize> Arena<'id, N> {
         };
         // The granules the object needs, against those it holds.
         let needed = bytes.next_multiple_of(GRANULE);
-        if needed <= held {
+        // Shrinking keeps the room of a half-full slice (a push and a pop
+        // in turn do not give it back and take it again); below that, the
+        // granules past what it needs are given up.
+        let keep = if needed <= held && needed * 2 >= held {
+            held
+        } else {
+            needed
+        };
+        // SAFETY: the end of the object's granules, in its block.
+        let end = unsafe { head.add(held) };
+        if needed <= held || self.raw.extend_at_top(end, needed - held) {
             // SAFETY: 1. `&mut self` rules out any reference to the object;
-            // 2. the new elements (if any) lie in the granules it holds;
-            // 3. the granules it no longer needs are its own, below the
-            // top, and are marked dead (reclaimed by the next compaction).
+            // 2. the new elements (if any) lie in the granules it holds,
+            // or those just added at the top, which are its own now; 3.
+            // the granules it no longer keeps are its own, below the top,
+            // and are marked dead (reclaimed by the next compaction).
             unsafe {
                 let elements = head.add(SLICE_HEAD).cast::<T>();
                 for i in len..new_len {
                     elements.add(i).write(value);
                 }
-                head.cast::<usize>().write(new_len);
-                if needed < held {
-                    self.raw.mark(head.add(needed), held - needed, true);
+                write_head(head, keep, new_len);
+                if keep < held {
+                    self.raw.mark(head.add(keep), held - keep, true);
                 }
             }
             return Some(Ok(()));
         }
-        let new = match self.raw.reserve(bytes, GRANULE) {
-            Ok(new) => new,
-            Err(e) => return Some(Err(e)),
+        // Moving: with room to double into (a run of pushes then moves it
+        // a logarithmic number of times), or only what it needs when the
+        // region has no more.
+        let roomy = needed.max(held.saturating_mul(2));
+        let (new, reserved) = match self.raw.reserve(roomy, GRANULE) {
+            Ok(new) => (new, roomy),
+            Err(_) => match self.raw.reserve(needed, GRANULE) {
+                Ok(new) => (new, needed),
+                Err(e) => return Some(Err(e)),
+            },
         };
-        // SAFETY: 1. `new` is fresh space for the length word and
-        // `new_len` elements, disjoint from the old object, both in this
-        // region's block; 2. `&mut self` rules out any reference to the
-        // old object, whose `len` elements are copied, then its space
-        // marked dead and counted released, and the cell pointed at the
-        // new one, so no `Forward` reads the old one again.
+        // SAFETY: 1. `new` is fresh space for the head words and
+        // `new_len` elements (and room past them), disjoint from the old
+        // object, both in this region's block; 2. `&mut self` rules out
+        // any reference to the old object, whose `len` elements are
+        // copied, then its space marked dead and counted released, and the
+        // cell pointed at the new one, so no `Forward` reads the old one
+        // again.
         unsafe {
             let from = head.add(SLICE_HEAD).cast::<T>();
             let to = new.add(SLICE_HEAD).cast::<T>();
@@ -314,12 +339,36 @@ impl<'id, const N: usize> Arena<'id, N> {
             for i in len..new_len {
                 to.add(i).write(value);
             }
-            new.cast::<usize>().write(new_len);
+            write_head(new, reserved, new_len);
             release(head, self.raw.tag(head).addr().get(), held);
         }
         let place = self.raw.place(new, bytes);
         self.raw.core().cells.set_place(forward.index(), place);
         Some(Ok(()))
+    }
+
+    /// Exchanges the objects two `Forward`s of one type refer to
+    /// ([`Arena::swap_shared`]); false if either was removed.
+    pub(in crate::region) fn swap_cells<T: ?Sized + Shared>(
+        &mut self,
+        a: Forward<'id, T>,
+        b: Forward<'id, T>,
+    ) -> bool {
+        let cells = &self.raw.core().cells;
+        let (Some(pa), Some(pb)) = (
+            cells.place(a.index(), a.generation()),
+            cells.place(b.index(), b.generation()),
+        ) else {
+            return false;
+        };
+        // Each cell now tracks the other's object. Both objects are of
+        // type `T` (the `Forward`s' type), so each cell's drop glue, which
+        // is `T`'s, fits its new object; the compactor moves objects by
+        // the bitmap and rewrites every cell's place, whichever object it
+        // names. No reference to either object is live (`&mut self`).
+        cells.set_place(a.index(), pb);
+        cells.set_place(b.index(), pa);
+        true
     }
 
     /// The shared objects of `forwards`, each exclusively
@@ -502,7 +551,22 @@ impl<const N: usize> Drop for Arena<'_, N> {
     }
 }
 
-/// Bytes of a shared slice of `len` elements: its length word and them.
+/// Writes a shared slice's head: the bytes it holds, then its length.
+///
+/// # Safety
+///
+/// `head` is the start of a shared slice's granules, valid for writes of
+/// two words; `held` covers the head and `len` elements, in whole
+/// granules.
+unsafe fn write_head(head: NonNull<u8>, held: usize, len: usize) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        head.cast::<usize>().write(held);
+        head.cast::<usize>().add(1).write(len);
+    }
+}
+
+/// Bytes of a shared slice of `len` elements: its head words and them.
 fn slice_bytes<T>(len: usize) -> Result<usize, AllocError> {
     size_of::<T>()
         .checked_mul(len)

@@ -541,6 +541,25 @@ impl RawRegion {
         Ok(unsafe { self.area.add(top) })
     }
 
+    /// Extends the object that ends at `end` (an untagged address, a
+    /// granule boundary) by `extra` bytes (a multiple of the granule), if
+    /// it ends at the top and the region has the room: the object grows in
+    /// place. False, and nothing changed, otherwise.
+    #[inline]
+    pub(crate) fn extend_at_top(&self, end: NonNull<u8>, extra: usize) -> bool {
+        debug_assert!(extra.is_multiple_of(GRANULE));
+        let top = self.top.get();
+        let at_top = end.addr().get() == self.area.addr().get() + top;
+        if !at_top || extra > self.capacity - top {
+            return false;
+        }
+        // The granules above the top are live in the bitmap (nothing
+        // marks them dead until an object there is released), as for
+        // `reserve`.
+        self.top.set(top + extra);
+        true
+    }
+
     /// The error for a request of `size` bytes when `available` are free.
     #[cold]
     fn too_big(&self, size: usize, available: usize) -> AllocError {
