@@ -12,6 +12,8 @@ mod drop_arena_list;
 mod hot_nan_tagging;
 #[path = "../../examples/interpreter.rs"]
 mod interpreter;
+#[path = "../../examples/nan_vm.rs"]
+mod nan_vm;
 #[path = "../../examples/node_editor.rs"]
 mod node_editor;
 #[path = "../../examples/outliner.rs"]
@@ -51,6 +53,12 @@ fn hot_nan_tagging_runs() {
 #[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
 fn interpreter_runs() {
     interpreter::main().expect("the program runs without a language error");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn nan_vm_runs() {
+    nan_vm::main().expect("the programs run without a VM error");
 }
 
 #[test]
