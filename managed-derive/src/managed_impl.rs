@@ -24,10 +24,31 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
     // spelling the field uses).
     let mut generics = container.generics.clone();
     let mut predicates: Vec<WherePredicate> = Vec::new();
+    let lifetimes: std::collections::HashSet<String> = container
+        .generics
+        .lifetimes()
+        .map(|l| {
+            l.lifetime
+                .ident
+                .to_string()
+                .trim_start_matches("r#")
+                .to_owned()
+        })
+        .collect();
+    // `'static` checks of the plain and skipped fields that name none of
+    // the container's generics, in the body: as where-clause predicates,
+    // a higher-ranked function pointer's (`for<'a> fn(&mut Vm<'a>)`)
+    // confuses the trait solver wherever the impl is used under a binder
+    // (a heap root's `Rootable`), although it holds.
+    let mut closed_checks: Vec<TokenStream> = Vec::new();
     for field in container.all_fields() {
         let ty = field.ty;
         if !field.visited() {
-            predicates.push(parse_quote!(#ty: 'static));
+            if bound::mentions_generics(ty, &lifetimes, &params) {
+                predicates.push(parse_quote!(#ty: 'static));
+            } else {
+                closed_checks.push(quote_spanned!(ty.span()=> __managed_static::<#ty>();));
+            }
         } else if bound::is_recursive(ty, ident) {
             for param in bound::mentioned(ty, &params) {
                 predicates.push(parse_quote!(#param: #krate::Managed));
@@ -72,13 +93,21 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
         }
     };
 
+    let static_checks = (!closed_checks.is_empty()).then(|| {
+        quote! {
+            /// Compiles only for a `'static` type (nothing runs).
+            fn __managed_static<__ManagedT: ?::core::marker::Sized + 'static>() {}
+            #(#closed_checks)*
+        }
+    });
+
     quote! {
         #[automatically_derived]
         // SAFETY (of the generated code): every visited field is visited
         // exactly once, in place; the others (plain or skipped) are
-        // `'static` by the impl's bounds, so they hold no branded managed
-        // reference; `HAS_REFS` is the OR of the visited fields' own (or
-        // `true`).
+        // `'static` (by the impl's bounds, or by the body's checks of the
+        // closed types), so they hold no branded managed reference;
+        // `HAS_REFS` is the OR of the visited fields' own (or `true`).
         unsafe impl #impl_generics #krate::Managed for #ident #ty_generics #where_clause {
             const HAS_REFS: bool = false #(|| #has_refs)*;
 
@@ -87,6 +116,7 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
                 &mut self,
                 __visitor: &mut __ManagedV,
             ) {
+                #static_checks
                 if !<Self as #krate::Managed>::HAS_REFS {
                     return;
                 }

@@ -803,3 +803,43 @@ fn forwarded_methods_resolve_from_other_modules() {
     assert_eq!(c.incremented(), 2);
     assert_eq!(c.n(), 2);
 }
+
+/// A native function of a VM: a higher-ranked function pointer, whose
+/// lifetimes are its own.
+type NativeOf<'x> = Option<Gc<'x, u64>>;
+
+#[test]
+fn higher_ranked_function_pointers_are_plain_fields() {
+    #[derive(Managed)]
+    struct Vm<'gc> {
+        stack: Vec<Gc<'gc, u64>>,
+    }
+    #[derive(Managed)]
+    #[allow(dead_code)]
+    enum Obj<'gc> {
+        // Written out in place: plain (its `'a` is bound by the `for`).
+        Native(for<'a> fn(&mut Mutation<'a>, &mut Vm<'a>) -> NativeOf<'a>),
+        // Skipped explicitly: the same.
+        Skipped(#[managed(skip)] for<'a> fn(&Mutation<'a>) -> u64),
+        Number(Gc<'gc, u64>),
+    }
+    fn top<'a>(_: &mut Mutation<'a>, vm: &mut Vm<'a>) -> NativeOf<'a> {
+        vm.stack.last().copied()
+    }
+    const { assert!(<Obj<'static> as Managed>::HAS_REFS) };
+    let mut heap: Heap<(Vm<'static>, Vec<Gc<'static, Obj<'static>>>)> =
+        Heap::new(|_| (Vm { stack: Vec::new() }, Vec::new()));
+    heap.mutate(|mc, (vm, objects)| {
+        vm.stack.push(Gc::new(mc, 7u64));
+        objects.push(Gc::new(mc, Obj::Native(top)));
+        Gc::new(mc, Obj::Native(top)); // garbage
+    });
+    assert_eq!(heap.collect().live_objects, 2);
+    heap.mutate(|mc, (vm, objects)| {
+        let Obj::Native(f) = mc[objects[0]] else {
+            panic!("a native")
+        };
+        let found = f(mc, vm).map(|n| mc[n]);
+        assert_eq!(found, Some(7));
+    });
+}

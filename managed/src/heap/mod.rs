@@ -239,7 +239,12 @@
 //! A map whose keys must not keep their objects alive (names given to
 //! objects, an identity table) is keyed by [`GcWeak`] handles: when a
 //! collection drops their objects, their entries merge under the dead
-//! handle, which one `map.remove(&GcWeak::new())` forgets.
+//! handle, which one `map.remove(&GcWeak::new())` forgets. A map whose
+//! *values* are weak (an interning table, `HashMap<String, GcWeak<'gc,
+//! Str>>`) keeps its entries after their objects die, each reading as
+//! dropped: prune it after a collection, in the next mutation
+//! (`strings.retain(|_, s| !s.is_dropped())`), or when a lookup finds a
+//! dropped one.
 //!
 //! # Values of a dynamic language
 //!
@@ -399,6 +404,14 @@
 //!   twice. Borrow the fields one by one (`let Editor { heap, selection,
 //!   .. } = self;`), or keep the heap in a struct of its own and pass the
 //!   rest to the closure.
+//! - **Wrap a constructor in a closure.** `Heap::new(Vm::new)` is refused
+//!   ("expected `new` to return `<_ as Rootable>::Root<'_>`", or "FnOnce
+//!   is not general enough"): a function item fixes its brand where the
+//!   heap needs one generic over every brand. `Heap::new(|mc| Vm::new(mc))`
+//!   is.
+//! - **Make constants functions.** A value type is invariant in its brand,
+//!   so a `const NIL: NanBox<'static, Obj<'static>>` is of no use at
+//!   another brand; `fn nil<'gc>() -> NanBox<'gc, Obj<'gc>>` is.
 //! - **Say which `Held` you make.** `mc.hold(gc)` names the held type at
 //!   the placeholder brand, which the compiler cannot always infer from
 //!   `gc` alone: write `let h: Held<Node<'static>> = mc.hold(gc)` (or

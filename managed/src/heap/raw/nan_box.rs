@@ -51,7 +51,13 @@ const CANONICAL_NAN: u64 = 0x7ff8 << 48;
 ///     Pair(NanBox<'gc, Obj<'gc>>, NanBox<'gc, Obj<'gc>>),
 /// }
 ///
-/// const NIL: NanBox<'static, Obj<'static>> = NanBox::immediate(0, 0);
+/// type Val<'gc> = NanBox<'gc, Obj<'gc>>;
+///
+/// /// `nil`, at any brand (a `const` would be at one brand only: the
+/// /// type is invariant in `'gc`).
+/// fn nil<'gc>() -> Val<'gc> {
+///     NanBox::immediate(0, 0)
+/// }
 ///
 /// let mut heap: Heap<Vec<NanBox<'static, Obj<'static>>>> = Heap::new(|_| Vec::new());
 /// heap.mutate(|mc, stack| {
@@ -59,8 +65,8 @@ const CANONICAL_NAN: u64 = 0x7ff8 << 48;
 ///     let pair = Gc::new(mc, Obj::Pair(name, NanBox::from_f64(3.14)));
 ///     Gc::new(mc, Obj::Str("garbage".into()));
 ///     stack.push(NanBox::from_gc(pair));
-///     stack.push(NanBox::immediate(0, 0)); // nil
-///     assert_eq!(size_of::<NanBox<'_, Obj<'_>>>(), 8);
+///     stack.push(nil());
+///     assert_eq!(size_of::<Val<'_>>(), 8);
 /// });
 /// assert_eq!(heap.collect().live_objects, 2); // the pair and its string moved
 /// heap.mutate(|mc, stack| {
@@ -70,7 +76,6 @@ const CANONICAL_NAN: u64 = 0x7ff8 << 48;
 ///     assert_eq!(stack[1].as_immediate(), Some((0, 0)));
 ///     assert!(stack[1].as_f64().is_none() && stack[1].as_gc().is_none());
 /// });
-/// # let _ = NIL;
 /// ```
 pub struct NanBox<'gc, T> {
     /// The word. Invariant: one of
