@@ -354,7 +354,7 @@ impl<'id, const N: usize> Arena<'id, N> {
         let _ = state;
         match self.resize_slice(forward, new_len, value) {
             Some(result) => result,
-            None => removed(),
+            None => removed(forward),
         }
     }
 
@@ -519,8 +519,51 @@ impl<'id, const N: usize> Arena<'id, N> {
     #[track_caller]
     pub fn swap_shared<T: ?Sized + Shared>(&mut self, a: Forward<'id, T>, b: Forward<'id, T>) {
         if !self.swap_cells(a, b) {
-            removed();
+            removed(if self.contains(a) { b } else { a });
         }
+    }
+
+    /// Shortens the shared slice `forward` refers to to `len` elements (no
+    /// change if it is not longer), in place: no room is needed.
+    ///
+    /// # Panics
+    ///
+    /// If the slice was removed (at the caller's line).
+    #[track_caller]
+    pub fn truncate_shared<T: Copy>(&mut self, forward: Forward<'id, [T]>, len: usize) {
+        let slice = &self[forward];
+        if len < slice.len() {
+            let fill = slice[0];
+            // Shrinking needs no room and so cannot fail.
+            let shrunk = self.resize_slice(forward, len, fill);
+            debug_assert!(matches!(shrunk, Some(Ok(()))));
+        }
+    }
+
+    /// Removes the last element of the shared slice `forward` refers to
+    /// and returns it; `None` if the slice is empty.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// make_guard!(guard);
+    /// let (mut arena, state) = Arena::<0>::with_capacity(guard, 4096);
+    /// let stack = arena.alloc_shared_slice(&state, &[1u32, 2, 3])?;
+    /// assert_eq!(arena.pop_shared(stack), Some(3));
+    /// arena.truncate_shared(stack, 1);
+    /// assert_eq!(&arena[stack], &[1]);
+    /// # Ok::<(), AllocError>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If the slice was removed (at the caller's line).
+    #[track_caller]
+    pub fn pop_shared<T: Copy>(&mut self, forward: Forward<'id, [T]>) -> Option<T> {
+        let last = *self[forward].last()?;
+        let len = self[forward].len();
+        self.truncate_shared(forward, len - 1);
+        Some(last)
     }
 
     /// Keeps only the elements of the shared slice `forward` refers to
@@ -918,7 +961,7 @@ impl<'id, T: ?Sized + Shared, const N: usize> Index<Forward<'id, T>> for Arena<'
     fn index(&self, forward: Forward<'id, T>) -> &T {
         match forward.get(self) {
             Some(value) => value,
-            None => removed(),
+            None => removed(forward),
         }
     }
 }
@@ -935,7 +978,7 @@ impl<'id, T: ?Sized + Shared, const N: usize> IndexMut<Forward<'id, T>> for Aren
     fn index_mut(&mut self, forward: Forward<'id, T>) -> &mut T {
         match forward.get_mut(self) {
             Some(value) => value,
-            None => removed(),
+            None => removed(forward),
         }
     }
 }
@@ -944,8 +987,11 @@ impl<'id, T: ?Sized + Shared, const N: usize> IndexMut<Forward<'id, T>> for Aren
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn removed() -> ! {
-    panic!("the shared object of this `Forward` was removed from the arena")
+fn removed<T: ?Sized>(forward: Forward<'_, T>) -> ! {
+    panic!(
+        "the shared object of this `Forward<{}>` was removed from the arena ({forward:?})",
+        core::any::type_name::<T>()
+    )
 }
 
 impl<const N: usize> fmt::Debug for Arena<'_, N> {

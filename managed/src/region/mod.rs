@@ -179,6 +179,20 @@
 //! holes, and fail only when the live objects fill it
 //! (`self.arena.or_compact(&mut self.state).alloc_shared(value)?`).
 //!
+//! # Several regions
+//!
+//! Each region carries the brand of its own guard, and a guard lives until
+//! the end of the block whose `make_guard!` made it. So regions made in a
+//! loop cannot be collected into one `Vec` that outlives the loop ("temporary
+//! value dropped while borrowed", pointing into the macro): the brands
+//! differ, and each guard ends with its iteration. A program with many
+//! documents or compilation units either keeps them in one region (one
+//! arena, one `Forward` type: the units differ by which objects they
+//! reach), or handles each unit in a function that takes its guard
+//! (`fn compile(guard: Guard<'_>, unit: &Unit) -> Output`), called once per
+//! unit with `make_guard!` in the loop body, returning what outlives it as
+//! plain data.
+//!
 //! # Items across a compaction, in a struct
 //!
 //! A method of a struct that owns its region can still carry items

@@ -1488,8 +1488,12 @@ fn index_of_a_removed_object_panics() -> Res {
     assert!(gone < reused || reused < gone);
     assert_eq!(arena.get(gone), None);
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| arena[gone]));
-    let message = *caught.unwrap_err().downcast::<&str>().unwrap();
+    let message = *caught.unwrap_err().downcast::<String>().unwrap();
     assert!(message.contains("removed"), "{message}");
+    assert!(
+        message.contains("Forward<u32>") && message.contains("cell: 0"),
+        "{message}"
+    );
     assert_eq!(arena[reused], 2);
     Ok(())
 }

@@ -86,6 +86,8 @@ enum Op {
     /// `swap_shared` of two shared slices (and of two shared values):
     /// every copy of each `Forward` reaches the other's object.
     SwapShared(usize, usize),
+    /// `pop_shared`, then `truncate_shared` to `len`.
+    PopTruncateShared(usize, u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -112,6 +114,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<u64>().prop_map(Op::SharedOrCompact),
         1 => (any::<usize>(), any::<usize>(), any::<usize>()).prop_map(|(i, a, b)| Op::CopySharedOrCompact(i, a, b)),
         1 => (any::<usize>(), any::<usize>()).prop_map(|(i, j)| Op::SwapShared(i, j)),
+        1 => (any::<usize>(), any::<u8>()).prop_map(|(i, n)| Op::PopTruncateShared(i, n)),
     ]
 }
 
@@ -402,6 +405,16 @@ fn run(ops: &[Op]) {
                     let (mi, mj) = (shared_slices[i].1.clone(), shared_slices[j].1.clone());
                     (shared_slices[i].1, shared_slices[j].1) = (mj, mi);
                     assert_eq!(&arena[a], &shared_slices[i].1[..]);
+                }
+                Op::PopTruncateShared(i, len) if !shared_slices.is_empty() => {
+                    let i = i % shared_slices.len();
+                    let (f, model) = &mut shared_slices[i];
+                    exclusively!({
+                        assert_eq!(arena.pop_shared(*f), model.pop());
+                        arena.truncate_shared(*f, len as usize);
+                        model.truncate(len as usize);
+                        assert_eq!(&arena[*f], &model[..]);
+                    });
                 }
                 Op::CompactInPlace => {
                     exclusively!({

@@ -151,6 +151,14 @@ impl<'a> ArenaScope<'a> {
     /// Moves `value` into the scope. It is dropped when the scope ends if it
     /// needs dropping.
     ///
+    /// `T: 'a` (it outlives the scope, which drops it): a value that holds
+    /// references into the scope itself (an AST node pointing at others)
+    /// goes in with [`alloc_copy`](Self::alloc_copy) (for `Copy` values)
+    /// or [`alloc_no_drop`](Self::alloc_no_drop) instead, which need no
+    /// drop and so no such bound. The compiler's suggestion for this case,
+    /// `&'s ArenaScope<'s>`, compiles but then refuses the scope's own drop
+    /// ("does not live long enough"): do not take it.
+    ///
     /// ```
     /// use managed::prelude::*;
     /// let mut arena = MemoryArena::new(1);
