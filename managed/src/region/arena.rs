@@ -492,6 +492,45 @@ impl<'id, const N: usize> Arena<'id, N> {
         self.alloc_shared_slice(state, part)
     }
 
+    /// The shared object of `forward`, exclusively, beside a view of every
+    /// other shared object ([`Others`](super::Others)), readable and
+    /// writable one at a time: walking a list while writing the objects it
+    /// names, updating a node from its neighbours.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// #[derive(Managed)]
+    /// struct Node<'id> {
+    ///     value: i64,
+    ///     neighbours: Vec<Forward<'id, Node<'id>>>,
+    /// }
+    ///
+    /// make_guard!(guard);
+    /// let (mut arena, state) = Arena::<0>::with_capacity(guard, 4096);
+    /// let a = arena.alloc_shared(&state, Node { value: 2, neighbours: vec![] }).unwrap();
+    /// let b = arena.alloc_shared(&state, Node { value: 3, neighbours: vec![] }).unwrap();
+    /// let hub = arena.alloc_shared(&state, Node { value: 0, neighbours: vec![a, b] }).unwrap();
+    /// // The hub sums its neighbours while it is written.
+    /// let (node, others) = arena.split_mut(hub);
+    /// node.value = node.neighbours.iter().map(|&n| others[n].value).sum();
+    /// assert_eq!(arena[hub].value, 5);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If the object was removed (at the caller's line).
+    #[track_caller]
+    pub fn split_mut<T: ?Sized + Shared>(
+        &mut self,
+        forward: Forward<'id, T>,
+    ) -> (&mut T, super::Others<'_, 'id, N>) {
+        match self.split_cell(forward) {
+            Some(split) => split,
+            None => removed(forward),
+        }
+    }
+
     /// Exchanges the objects `a` and `b` refer to: from now on every copy
     /// of `a` reaches what `b` reached, and the other way round. Nothing
     /// is copied: the two forwarding cells trade places. Restoring a

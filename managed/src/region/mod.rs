@@ -67,7 +67,10 @@
 //! shared object whose length changes (a line's text, a node's list of
 //! neighbours) is a shared slice: [`Arena::alloc_shared_slice`] makes
 //! one, [`Arena::resize_shared`] grows or shrinks it in place or moves
-//! it, and every `Forward` to it follows. Functions that take several of
+//! it, and every `Forward` to it follows. [`Arena::split_mut`] lends one
+//! shared object exclusively beside a view of all the others
+//! ([`Others`]): a list walked while the objects it names are written, a
+//! node updated from its neighbours. Functions that take several of
 //! these values name the brand once (`fn check<'id>(editor: &Editor<'id>,
 //! marks: &[Forward<'id, Line<'id>>])`): with `'_` in each place, the
 //! compiler reports that a lifetime "may not live long enough", because
@@ -259,6 +262,7 @@ pub use arena::{Arena, Compacting, RegionStats, State};
 pub use forward::{Forward, Shared};
 pub use item::Item;
 pub use or_compact::OrCompact;
+pub use raw::others::Others;
 pub use token::{Rebrand, Token};
 
 /// Derives [`Rebrand`](trait@Rebrand) for a type whose first lifetime

@@ -1644,3 +1644,58 @@ fn pushing_onto_a_shared_slice_takes_amortized_constant_time_and_room() {
     );
     assert_eq!(&arena[below], &[0]);
 }
+
+#[test]
+fn split_mut_lends_one_object_and_reaches_the_others_one_at_a_time() {
+    #[derive(Managed)]
+    struct Block<'id> {
+        label: String,
+        insts: Forward<'id, [Forward<'id, u64>]>,
+    }
+    make_guard!(guard);
+    let (mut arena, state) = Arena::<0>::with_capacity(guard, 1 << 16);
+    let insts: Vec<_> = (0..5u64)
+        .map(|i| arena.alloc_shared(&state, i).unwrap())
+        .collect();
+    let list = arena.alloc_shared_slice(&state, &insts).unwrap();
+    let block = arena
+        .alloc_shared(
+            &state,
+            Block {
+                label: "entry".into(),
+                insts: list,
+            },
+        )
+        .unwrap();
+    let gone = arena.alloc_shared(&state, 99u64).unwrap();
+    arena.remove(gone);
+    {
+        // The block is written while the list and the instructions are
+        // reached through `Others`, of other types.
+        let (b, mut others) = arena.split_mut(block);
+        b.label.push_str(":visited");
+        let count = others[b.insts].len();
+        for i in 0..count {
+            let inst = others[b.insts][i];
+            others[inst] *= 10;
+        }
+        assert!(others.get(block).is_none(), "the lent object");
+        assert!(others.get_mut(gone).is_none(), "a removed object");
+        let lent =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| others[block].label.len()));
+        assert!(lent.is_err());
+    }
+    assert_eq!(arena[block].label, "entry:visited");
+    assert!(insts.iter().map(|&f| arena[f]).eq((0..5).map(|i| i * 10)));
+    // A list walked while the objects it names are written.
+    let (names, mut others) = arena.split_mut(list);
+    for &inst in names.iter() {
+        others[inst] += 1;
+    }
+    assert!(
+        insts
+            .iter()
+            .map(|&f| arena[f])
+            .eq((0..5).map(|i| i * 10 + 1))
+    );
+}

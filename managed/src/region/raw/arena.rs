@@ -347,6 +347,28 @@ impl<'id, const N: usize> Arena<'id, N> {
         Some(Ok(()))
     }
 
+    /// The object of `forward`, exclusively, and a view of the others
+    /// ([`Arena::split_mut`]); `None` if it was removed.
+    pub(in crate::region) fn split_cell<T: ?Sized + Shared>(
+        &mut self,
+        forward: Forward<'id, T>,
+    ) -> Option<(&mut T, super::others::Others<'_, 'id, N>)> {
+        let mut lent = forward.live_addr(self)?;
+        let this: &Self = self;
+        // SAFETY: 1. a live shared object of this arena, which stays in
+        // place while `self` is borrowed exclusively (for the results'
+        // lifetime); 2. the exclusive borrow rules out every other
+        // reference to it but those `Others` could make, and `Others`
+        // makes none to the object of this cell (its invariant), while
+        // other cells track other objects, which do not overlap this one.
+        unsafe {
+            Some((
+                lent.as_mut(),
+                super::others::Others::new(this, forward.index()),
+            ))
+        }
+    }
+
     /// Exchanges the objects two `Forward`s of one type refer to
     /// ([`Arena::swap_shared`]); false if either was removed.
     pub(in crate::region) fn swap_cells<T: ?Sized + Shared>(

@@ -41,6 +41,7 @@ mod arena;
 pub(super) mod cells;
 pub(super) mod forward;
 pub(super) mod item;
+pub(super) mod others;
 pub(super) mod token;
 
 const _: () = assert!(
