@@ -109,7 +109,7 @@ impl fmt::Display for RegionStats {
         write!(
             f,
             "{} objects, {} live bytes, {} in holes, {} of padding, \
-             {} free at the end ({:.1}% fragmented)",
+             {} free at the end ({:.1}% of the free bytes in holes)",
             self.live_objects,
             self.live_bytes,
             self.hole_bytes,
@@ -327,13 +327,16 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// new elements with `value`, as a `Vec` would: appending one element
     /// at a time takes amortized constant time and room.
     ///
-    /// It grows in place within the granules it holds, or, when it ends at
-    /// the top of the region, by taking the granules above it; otherwise it
-    /// moves to fresh space at the top with room to double into, leaving
-    /// its old space to the next compaction (so a run of pushes moves it a
-    /// logarithmic number of times). It shrinks in place, keeping its room
-    /// while it fills at least half of it and giving up the rest (reclaimed
-    /// by the next compaction) below that. Every `Forward` to it follows.
+    /// It grows in place into its *room* (granules right after it that it
+    /// keeps to grow into), or, when its room ends at the top of the
+    /// region, by taking the granules above it; otherwise it moves to
+    /// fresh space at the top with room to double into (while that leaves
+    /// a quarter of the region free), leaving its old space to the next
+    /// compaction, so a run of pushes moves it a logarithmic number of
+    /// times. It shrinks in place, and the space it gives up becomes its
+    /// room. Room is free space to the region's figures (counted in
+    /// [`RegionStats::hole_bytes`]) and the next compaction reclaims it,
+    /// all of it. Every `Forward` to the slice follows it.
     ///
     /// # Errors
     ///

@@ -498,3 +498,41 @@ proptest! {
         run(&ops);
     }
 }
+
+/// A program that once corrupted a slice: growing in place into any dead
+/// granule after it (there, a dropped over-aligned value's) brought a
+/// dead object's bookkeeping back to life; a slice now grows only into the
+/// room it was given.
+#[test]
+fn a_slice_grows_only_into_its_own_room() {
+    use Op::*;
+    run(&[
+        Slice(21, 0),
+        SharedSlice(4, 0),
+        CopySharedOrCompact(0, 2604309563021, 500212698784254122),
+        SharedSliceOrCompact(0, 0),
+        Slice(33, 0),
+        RemoveShared(285669599448221711),
+        SharedSlice(21, 0),
+        Big(0),
+        PushRetainShared(18208795928038485, 0, false),
+        SharedSliceOrCompact(0, 0),
+        Compact {
+            order: 0,
+            drop_mask: 936571336562207785,
+        },
+        CopySharedOrCompact(0, 0, 0),
+        SharedSliceOrCompact(0, 0),
+        CopySharedOrCompact(0, 0, 0),
+        SharedSliceOrCompact(0, 0),
+        DropSlice(0),
+        RemoveShared(1093258384721766987),
+        SharedSlice(0, 0),
+        SharedSliceOrCompact(0, 0),
+        ResizeShared(13434449843604269360, 25, 1),
+        Compact {
+            order: 0,
+            drop_mask: 0,
+        },
+    ]);
+}

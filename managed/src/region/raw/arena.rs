@@ -239,7 +239,7 @@ impl<'id, const N: usize> Arena<'id, N> {
         // elements, aligned for both (at most 8, checked at compile time);
         // 2. `Copy` elements are duplicated bitwise.
         unsafe {
-            write_head(head, bytes.next_multiple_of(GRANULE), src.len());
+            head.cast::<usize>().write(src.len());
             let elements = head.add(SLICE_HEAD).cast::<T>();
             core::ptr::copy_nonoverlapping(src.as_ptr(), elements.as_ptr(), src.len());
         }
@@ -250,88 +250,97 @@ impl<'id, const N: usize> Arena<'id, N> {
         Ok(unsafe { Forward::new(index, generation) })
     }
 
-    /// The first granule, the length and the bytes held (whole granules,
-    /// the head included: past a shrink, the rest are dead; past a growth
-    /// that moved it, room to grow into) of a live shared slice.
+    /// The first granule, the length and the live bytes (whole granules:
+    /// the head words and the elements) of a live shared slice.
     fn slice_head<T: Copy>(
         &self,
         forward: Forward<'id, [T]>,
     ) -> Option<(NonNull<u8>, usize, usize)> {
         let elements = forward.live_addr(self)?;
         // SAFETY: a shared slice's elements follow its head words, in the
-        // same object (`Shared` for slices), the first of which is the
-        // bytes it holds.
-        let (head, held) = unsafe {
-            let head = elements.cast::<u8>().sub(SLICE_HEAD);
-            (head, head.cast::<usize>().read())
-        };
+        // same object (`Shared` for slices).
+        let head = unsafe { elements.cast::<u8>().sub(SLICE_HEAD) };
         let len = elements.len();
-        // The head's invariant: the elements fit in whole granules held.
-        debug_assert!(held.is_multiple_of(GRANULE) && SLICE_HEAD + len * size_of::<T>() <= held);
-        Some((head, len, held))
+        let live = (SLICE_HEAD + len * size_of::<T>()).next_multiple_of(GRANULE);
+        Some((head, len, live))
     }
 
     /// Resizes a shared slice to `new_len` ([`Arena::resize_shared`]);
     /// `None` if it was removed.
+    ///
+    /// A slice's granules are its live ones (its length word and elements)
+    /// and, right after them, its *room* (recorded in its cell): granules
+    /// it keeps to grow into, dead in the bitmap, so that a compaction
+    /// reclaims them (and forgets every room). A slice grows in place into
+    /// its room, or at the region's top when its room ends there, and
+    /// otherwise moves to the top with room to double into; a shrunk slice
+    /// marks its spare granules dead and adds them to its room.
     pub(in crate::region) fn resize_slice<T: Copy>(
         &mut self,
         forward: Forward<'id, [T]>,
         new_len: usize,
         value: T,
     ) -> Option<Result<(), AllocError>> {
-        let (head, len, held) = self.slice_head(forward)?;
+        let (head, len, live) = self.slice_head(forward)?;
         let bytes = match slice_bytes::<T>(new_len) {
             Ok(bytes) => bytes,
             Err(e) => return Some(Err(e)),
         };
-        // The granules the object needs, against those it holds.
         let needed = bytes.next_multiple_of(GRANULE);
-        // Shrinking keeps the room of a half-full slice (a push and a pop
-        // in turn do not give it back and take it again); below that, the
-        // granules past what it needs are given up.
-        let keep = if needed <= held && needed * 2 >= held {
-            held
-        } else {
-            needed
-        };
-        // SAFETY: the end of the object's granules, in its block.
+        let cells = &self.raw.core().cells;
+        let room = cells.room(forward.index()) as usize * GRANULE;
+        let held = live + room;
+        // SAFETY: the end of the slice's room, in its block.
         let end = unsafe { head.add(held) };
-        if needed <= held || self.raw.extend_at_top(end, needed - held) {
+        let in_place = needed <= held || self.raw.extend_at_top(end, needed - held);
+        if in_place {
+            let held = held.max(needed);
             // SAFETY: 1. `&mut self` rules out any reference to the object;
-            // 2. the new elements (if any) lie in the granules it holds,
-            // or those just added at the top, which are its own now; 3.
-            // the granules it no longer keeps are its own, below the top,
-            // and are marked dead (reclaimed by the next compaction).
+            // 2. its granules `live..held` are its room (dead, no other
+            // object's since they were given to it, this epoch between
+            // compactions) or were just added at the top (live there
+            // already): the dead ones it now needs are marked live again;
+            // the live ones it no longer needs are its own, below the top,
+            // and are marked dead; 3. the new elements lie in `needed`
+            // bytes from the head.
             unsafe {
+                let revived = needed.min(live + room).saturating_sub(live);
+                if revived > 0 {
+                    self.raw.mark(head.add(live), revived, false);
+                } else if needed < live {
+                    self.raw.mark(head.add(needed), live - needed, true);
+                }
                 let elements = head.add(SLICE_HEAD).cast::<T>();
                 for i in len..new_len {
                     elements.add(i).write(value);
                 }
-                write_head(head, keep, new_len);
-                if keep < held {
-                    self.raw.mark(head.add(keep), held - keep, true);
-                }
+                head.cast::<usize>().write(new_len);
             }
+            let room = (held - needed) / GRANULE;
+            // Below 2^32: the region's capacity is, in granules.
+            self.raw.core().cells.set_room(forward.index(), room as u32);
             return Some(Ok(()));
         }
         // Moving: with room to double into (a run of pushes then moves it
-        // a logarithmic number of times), or only what it needs when the
-        // region has no more.
-        let roomy = needed.max(held.saturating_mul(2));
-        let (new, reserved) = match self.raw.reserve(roomy, GRANULE) {
-            Ok(new) => (new, roomy),
-            Err(_) => match self.raw.reserve(needed, GRANULE) {
-                Ok(new) => (new, needed),
-                Err(e) => return Some(Err(e)),
-            },
+        // a logarithmic number of times) while that leaves a quarter of the
+        // region free, else only what it needs (room is dead space until
+        // the next compaction: a full region spends none on it).
+        let roomy = needed.max(live.saturating_mul(2));
+        let capacity = self.raw.capacity();
+        let spare = capacity - self.raw.top();
+        let room_fits = roomy <= spare && spare - roomy >= capacity / 4;
+        let reserved = if room_fits { roomy } else { needed };
+        let new = match self.raw.reserve(reserved, GRANULE) {
+            Ok(new) => new,
+            Err(e) => return Some(Err(e)),
         };
         // SAFETY: 1. `new` is fresh space for the head words and
-        // `new_len` elements (and room past them), disjoint from the old
-        // object, both in this region's block; 2. `&mut self` rules out
-        // any reference to the old object, whose `len` elements are
-        // copied, then its space marked dead and counted released, and the
-        // cell pointed at the new one, so no `Forward` reads the old one
-        // again.
+        // `new_len` elements (and room past them, marked dead at once),
+        // disjoint from the old object, both in this region's block; 2.
+        // `&mut self` rules out any reference to the old object, whose
+        // `len` elements are copied, then its live granules marked dead
+        // (its room is dead already) and counted released, and the cell
+        // pointed at the new one, so no `Forward` reads the old one again.
         unsafe {
             let from = head.add(SLICE_HEAD).cast::<T>();
             let to = new.add(SLICE_HEAD).cast::<T>();
@@ -339,11 +348,16 @@ impl<'id, const N: usize> Arena<'id, N> {
             for i in len..new_len {
                 to.add(i).write(value);
             }
-            write_head(new, reserved, new_len);
-            release(head, self.raw.tag(head).addr().get(), held);
+            if reserved > needed {
+                self.raw.mark(new.add(needed), reserved - needed, true);
+            }
+            new.cast::<usize>().write(new_len);
+            release(head, self.raw.tag(head).addr().get(), live);
         }
         let place = self.raw.place(new, bytes);
-        self.raw.core().cells.set_place(forward.index(), place);
+        let cells = &self.raw.core().cells;
+        cells.set_place(forward.index(), place);
+        cells.set_room(forward.index(), ((reserved - needed) / GRANULE) as u32);
         Some(Ok(()))
     }
 
@@ -377,19 +391,18 @@ impl<'id, const N: usize> Arena<'id, N> {
         b: Forward<'id, T>,
     ) -> bool {
         let cells = &self.raw.core().cells;
-        let (Some(pa), Some(pb)) = (
-            cells.place(a.index(), a.generation()),
-            cells.place(b.index(), b.generation()),
-        ) else {
+        if cells.place(a.index(), a.generation()).is_none()
+            || cells.place(b.index(), b.generation()).is_none()
+        {
             return false;
-        };
-        // Each cell now tracks the other's object. Both objects are of
-        // type `T` (the `Forward`s' type), so each cell's drop glue, which
-        // is `T`'s, fits its new object; the compactor moves objects by
-        // the bitmap and rewrites every cell's place, whichever object it
-        // names. No reference to either object is live (`&mut self`).
-        cells.set_place(a.index(), pb);
-        cells.set_place(b.index(), pa);
+        }
+        // Each cell now tracks the other's object (and its room). Both
+        // objects are of type `T` (the `Forward`s' type), so each cell's
+        // drop glue, which is `T`'s, fits its new object; the compactor
+        // moves objects by the bitmap and rewrites every cell's place,
+        // whichever object it names. No reference to either object is live
+        // (`&mut self`).
+        cells.swap_objects(a.index(), b.index());
         true
     }
 
@@ -423,14 +436,15 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// Frees a shared slice ([`Arena::remove_slice`]); false if it was
     /// already removed.
     pub(in crate::region) fn take_slice<T: Copy>(&mut self, forward: Forward<'id, [T]>) -> bool {
-        let Some((head, _, held)) = self.slice_head(forward) else {
+        let Some((head, _, live)) = self.slice_head(forward) else {
             return false;
         };
         // SAFETY: 1. the cell tracks a live shared slice of this arena
-        // (brand and generation match) of `held` live bytes; 2. `&mut
-        // self` rules out any reference to it; 3. its space is marked dead
-        // and the cell released, so no `Forward` reads it again.
-        unsafe { release(head, self.raw.tag(head).addr().get(), held) };
+        // (brand and generation match) of `live` live bytes (its room is
+        // dead already); 2. `&mut self` rules out any reference to it; 3.
+        // its live granules are marked dead and the cell released, so no
+        // `Forward` reads it again.
+        unsafe { release(head, self.raw.tag(head).addr().get(), live) };
         self.raw.core().cells.release(forward.index());
         true
     }
@@ -570,21 +584,6 @@ impl<const N: usize> Drop for Arena<'_, N> {
             unsafe { RegionCore::arena_gone(block) };
         });
         self.drop_shared_from(0);
-    }
-}
-
-/// Writes a shared slice's head: the bytes it holds, then its length.
-///
-/// # Safety
-///
-/// `head` is the start of a shared slice's granules, valid for writes of
-/// two words; `held` covers the head and `len` elements, in whole
-/// granules.
-unsafe fn write_head(head: NonNull<u8>, held: usize, len: usize) {
-    // SAFETY: the caller's contract.
-    unsafe {
-        head.cast::<usize>().write(held);
-        head.cast::<usize>().add(1).write(len);
     }
 }
 

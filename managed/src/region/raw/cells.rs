@@ -50,6 +50,12 @@ pub(crate) struct CellTable {
     /// cells in use (each tracks a shared object), `None` for free and
     /// retired ones.
     drops: UnsafeCell<Vec<Option<DropFn>>>,
+    /// Per cell, the granules right after its object that the object may
+    /// grow into (a shared slice's room): dead in the bitmap, no other
+    /// object's. Invariant: as long as `slots`; 0 for every cell but those
+    /// of shared slices given room since the last compaction, which zeroes
+    /// them all (it reclaims the dead granules).
+    rooms: UnsafeCell<Vec<u32>>,
     /// Index + 1 of the first free cell, or 0.
     free_head: Cell<u32>,
 }
@@ -60,6 +66,7 @@ impl CellTable {
         CellTable {
             slots: UnsafeCell::new(Vec::new()),
             drops: UnsafeCell::new(Vec::new()),
+            rooms: UnsafeCell::new(Vec::new()),
             free_head: Cell::new(0),
         }
     }
@@ -116,13 +123,20 @@ impl CellTable {
     #[inline(never)]
     fn grow(&self, place: u32) -> u32 {
         // SAFETY: no reference into either vector is live (see `slot`).
-        let (slots, drops) = unsafe { (&mut *self.slots.get(), &mut *self.drops.get()) };
+        let (slots, drops, rooms) = unsafe {
+            (
+                &mut *self.slots.get(),
+                &mut *self.drops.get(),
+                &mut *self.rooms.get(),
+            )
+        };
         let i = u32::try_from(slots.len())
             .ok()
             .filter(|&i| i < u32::MAX)
             .expect("too many forwarding cells");
         slots.push(Cell::new(1 << 32 | u64::from(place)));
         drops.push(None);
+        rooms.push(0);
         i
     }
 
@@ -148,6 +162,32 @@ impl CellTable {
         slot.set(word & !0xffff_ffff | u64::from(place));
     }
 
+    /// The room (granules) of the object of the cell at `index`.
+    #[inline]
+    pub(crate) fn room(&self, index: u32) -> u32 {
+        // SAFETY: no reference into `rooms` is live (see `slot`); callers
+        // pass indices of cells in use, below its length (as `slots`').
+        unsafe { *(&*self.rooms.get()).get_unchecked(index as usize) }
+    }
+
+    /// Sets the room (granules) of the object of the cell at `index`: the
+    /// dead granules right after it that are its own.
+    #[inline]
+    pub(crate) fn set_room(&self, index: u32, room: u32) {
+        // SAFETY: as in `room`.
+        unsafe { *(&mut *self.rooms.get()).get_unchecked_mut(index as usize) = room };
+    }
+
+    /// Exchanges the objects (places and rooms) of two cells in use.
+    pub(crate) fn swap_objects(&self, a: u32, b: u32) {
+        let (pa, pb) = (self.place_of(a), self.place_of(b));
+        let (ra, rb) = (self.room(a), self.room(b));
+        self.set_place(a, pb);
+        self.set_place(b, pa);
+        self.set_room(a, rb);
+        self.set_room(b, ra);
+    }
+
     /// Returns the cell at `index` (in use) to the free list, invalidating
     /// the `Forward`s made from it.
     #[inline]
@@ -160,6 +200,7 @@ impl CellTable {
         // SAFETY: no reference into `drops` is live; the index is below its
         // length (as long as `slots`).
         unsafe { *(&mut *self.drops.get()).get_unchecked_mut(index as usize) = None };
+        self.set_room(index, 0);
         if gen_ == u32::MAX {
             // Retired: generation 0 matches no `Forward` (theirs are odd),
             // and the cell is not listed as free.
@@ -170,9 +211,13 @@ impl CellTable {
         }
     }
 
-    /// Rewrites the place of every cell in use (except [`NOWHERE`]).
+    /// Rewrites the place of every cell in use (except [`NOWHERE`]), and
+    /// forgets every room: the compaction that calls this reclaims the
+    /// dead granules they were made of.
     #[inline]
     pub(crate) fn map_places(&self, mut f: impl FnMut(u32) -> u32) {
+        // SAFETY: no reference into `rooms` is live (see `slot`).
+        unsafe { (*self.rooms.get()).fill(0) };
         // SAFETY: `f` is crate code that does not acquire cells.
         for slot in unsafe { &*self.slots.get() } {
             let word = slot.get();

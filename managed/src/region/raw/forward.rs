@@ -18,11 +18,9 @@ use crate::visit::{Managed, Visitor};
 /// Brand, pointee (invariant) and `!Send + !Sync` of a [`Forward`].
 type ForwardMarker<'id, T> = (Id<'id>, *mut T);
 
-/// Bytes before a shared slice's elements: the bytes the object holds
-/// (whole granules, its head included: room to grow into), then its
-/// length, one word each (the elements are aligned to at most a granule,
-/// 8 bytes).
-pub(crate) const SLICE_HEAD: usize = 2 * size_of::<usize>();
+/// Bytes before a shared slice's elements: its length, one word (the
+/// elements are aligned to at most a granule, 8 bytes).
+pub(crate) const SLICE_HEAD: usize = size_of::<usize>();
 
 mod sealed {
     /// Keeps [`Shared`](super::Shared) implemented here only.
@@ -45,7 +43,7 @@ pub trait Shared: sealed::Sealed {
     /// # Safety
     ///
     /// `head` is the start of a live shared object of this type in a
-    /// region (for a slice: its head words, then its elements).
+    /// region (for a slice: its length word, then its elements).
     #[doc(hidden)]
     unsafe fn __at(head: NonNull<u8>) -> NonNull<Self>;
 
@@ -73,16 +71,15 @@ impl<T> Shared for T {
 impl<T: Copy> sealed::Sealed for [T] {}
 
 impl<T: Copy> Shared for [T] {
-    // A shared slice always holds its head words.
+    // A shared slice always holds its length word.
     const __ZERO_SIZED: bool = false;
 
     #[inline(always)]
     unsafe fn __at(head: NonNull<u8>) -> NonNull<[T]> {
-        // SAFETY: a live shared slice starts with the bytes it holds and
-        // its length, two `usize`s at a granule (caller), and its elements
-        // follow them.
+        // SAFETY: a live shared slice starts with its length, a `usize` at
+        // a granule (caller), and its elements follow the length word.
         unsafe {
-            let len = head.cast::<usize>().add(1).read();
+            let len = head.cast::<usize>().read();
             NonNull::slice_from_raw_parts(head.add(SLICE_HEAD).cast(), len)
         }
     }
