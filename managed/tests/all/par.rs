@@ -1,6 +1,7 @@
 //! Parallel walks (feature `rayon`): `ContiguousUniformPool::par_map`,
 //! `par_retain` and the guards' parallel iterators, `UniformPageDeque::par_iter` /
-//! `par_iter_mut` / `par_map`: every object visited exactly once, on
+//! `par_iter_mut` / `par_map`, `UniformPool::par_iter` / `par_iter_mut` /
+//! `par_values` / `par_values_mut` / `par_map`: every object visited exactly once, on
 //! several threads, under the pool's borrow rules, with panics carried to
 //! the caller and every value dropped exactly once afterwards.
 //!
@@ -20,7 +21,7 @@ use managed::page::PageSize;
 use managed::prelude::*;
 use rayon::prelude::*;
 
-use crate::common::{Ledger, Tracked};
+use crate::common::{Ledger, SplitMix, Tracked};
 
 /// Enough objects for several pieces of work, scaled down under Miri.
 const N: usize = if cfg!(miri) { 150 } else { 20_000 };
@@ -374,6 +375,202 @@ fn guard_parallel_iterators_are_indexed_and_keyed() {
         );
         drop(pool);
         assert_eq!(drops.total(), N + 1, "every value dropped once");
+    });
+}
+
+/// A `UniformPool` of `(id, visits)` on small pages (about ten entries
+/// each, so `N` values fill many pages), `N` values inserted and about a
+/// third of them removed at random; also the keys, with `None` for the
+/// removed ones.
+fn pool_with_holes(seed: u64) -> (UniformPool<(u64, u64)>, Vec<Option<PoolKey>>) {
+    let mut pool = UniformPool::with_page_size(PageSize::new(256).unwrap());
+    let mut keys: Vec<_> = (0..N as u64).map(|i| Some(pool.insert((i, 0)))).collect();
+    let mut rng = SplitMix(seed);
+    for key in &mut keys {
+        if rng.below(3) == 0 {
+            pool.remove(key.take().unwrap());
+        }
+    }
+    (pool, keys)
+}
+
+#[test]
+fn pool_par_walks_visit_every_live_value_once_on_several_threads() {
+    on_three_threads(|| {
+        let (mut pool, keys) = pool_with_holes(1);
+        let live = keys.iter().flatten().count();
+        assert!(live < N && pool.len() == live);
+        let seen = Mutex::new(HashSet::<ThreadId>::new());
+        pool.par_map(|(_, visits)| {
+            *visits += 1;
+            seen.lock().unwrap().insert(std::thread::current().id());
+            // Hold every thread here until a second one has joined (as in
+            // `par_map_visits_every_object_once_on_several_threads`).
+            let start = Instant::now();
+            while !cfg!(miri)
+                && seen.lock().unwrap().len() < 2
+                && start.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::yield_now();
+            }
+        });
+        pool.par_values_mut().for_each(|(_, visits)| *visits += 10);
+        pool.par_iter_mut()
+            .for_each(|(_, (_, visits))| *visits += 100);
+        for (i, key) in keys.iter().enumerate() {
+            if let Some(key) = key {
+                assert_eq!(pool[*key], (i as u64, 111), "value {i}, once per walk");
+            }
+        }
+        // Shared walks meet every value once too.
+        let mut ids: Vec<u64> = pool.par_values().map(|(id, _)| *id).collect();
+        ids.sort_unstable();
+        let want: Vec<u64> = (0..N as u64)
+            .filter(|&i| keys[i as usize].is_some())
+            .collect();
+        assert_eq!(ids, want);
+        let visits = AtomicUsize::new(0);
+        pool.par_iter().for_each(|(key, (id, _))| {
+            assert_eq!(keys[*id as usize], Some(key));
+            visits.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(visits.load(Ordering::SeqCst), live);
+        if !cfg!(miri) {
+            assert!(seen.lock().unwrap().len() > 1, "the walk ran on one thread");
+        }
+    });
+}
+
+#[test]
+fn pool_par_keys_agree_with_iter() {
+    on_three_threads(|| {
+        let (mut pool, keys) = pool_with_holes(2);
+        let sequential: Vec<_> = pool.iter().map(|(k, v)| (k, *v)).collect();
+        let parallel: Vec<_> = pool.par_iter().map(|(k, v)| (k, *v)).collect();
+        assert_eq!(
+            parallel, sequential,
+            "the same pairs, in the order of `iter`"
+        );
+        let values: Vec<_> = pool.par_values().copied().collect();
+        assert_eq!(values, pool.values().copied().collect::<Vec<_>>());
+        let mut_keys: Vec<PoolKey> = pool.par_iter_mut().map(|(k, _)| k).collect();
+        assert_eq!(mut_keys, pool.keys().collect::<Vec<_>>());
+        for (key, (id, _)) in &sequential {
+            assert_eq!(keys[*id as usize], Some(*key));
+        }
+        let mutated: Vec<u64> = pool.par_values_mut().map(|(id, _)| *id).collect();
+        assert_eq!(
+            mutated,
+            sequential
+                .iter()
+                .map(|(_, (id, _))| *id)
+                .collect::<Vec<_>>()
+        );
+    });
+}
+
+#[test]
+fn pool_par_walks_skip_pages_given_back() {
+    on_three_threads(|| {
+        let mut pool: UniformPool<u64> = UniformPool::with_page_size(PageSize::new(256).unwrap());
+        let keys: Vec<_> = (0..N as u64).map(|i| pool.insert(i)).collect();
+        // Empty a run of pages in the middle (whole pages whatever the
+        // page capacity) and give them back.
+        let (from, to) = (N / 3, 2 * N / 3);
+        for k in &keys[from..to] {
+            pool.remove(*k);
+        }
+        let before = pool.capacity();
+        pool.shrink_to_fit();
+        assert!(pool.capacity() < before, "pages were given back");
+        let sequential: Vec<_> = pool.iter().map(|(k, v)| (k, *v)).collect();
+        let parallel: Vec<_> = pool.par_iter().map(|(k, v)| (k, *v)).collect();
+        assert_eq!(parallel, sequential);
+        pool.par_map(|x| *x += 1);
+        for (i, k) in keys.iter().enumerate() {
+            let want = (!(from..to).contains(&i)).then_some(i as u64 + 1);
+            assert_eq!(pool.get(*k).copied(), want);
+        }
+    });
+}
+
+#[test]
+fn pool_par_map_agrees_with_values_mut() {
+    on_three_threads(|| {
+        let (mut a, _) = pool_with_holes(3);
+        let (mut b, _) = pool_with_holes(3);
+        let step = |(x, n): &mut (u64, u64)| {
+            *x = x.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17);
+            *n += *x % 7;
+        };
+        a.values_mut().for_each(step);
+        b.par_map(step);
+        // The same values in the same entries (the keys differ only in
+        // their pool).
+        let seq: Vec<_> = a.values().copied().collect();
+        let par: Vec<_> = b.values().copied().collect();
+        assert_eq!(seq, par);
+        assert_eq!(par.len(), b.len());
+    });
+}
+
+#[test]
+fn pool_par_walks_of_empty_and_vacated_pools() {
+    on_three_threads(|| {
+        let mut empty: UniformPool<u64> = UniformPool::new();
+        assert_eq!(empty.par_iter().count(), 0);
+        assert_eq!(empty.par_values().count(), 0);
+        assert_eq!(empty.par_iter_mut().count(), 0);
+        empty.par_map(|_| unreachable!("no value"));
+        // Every page vacated (and kept): the walks find nothing.
+        let mut vacated: UniformPool<u64> =
+            UniformPool::with_page_size(PageSize::new(256).unwrap());
+        let keys: Vec<_> = (0..N as u64).map(|i| vacated.insert(i)).collect();
+        for k in &keys {
+            vacated.remove(*k);
+        }
+        assert!(vacated.capacity() >= N);
+        assert_eq!(vacated.par_iter().count(), 0);
+        assert_eq!(vacated.par_values_mut().count(), 0);
+        vacated.par_map(|_| unreachable!("no value"));
+        // And given back: no page at all.
+        vacated.shrink_to_fit();
+        assert_eq!(vacated.capacity(), 0);
+        assert_eq!(vacated.par_iter().count(), 0);
+        vacated.par_map(|_| unreachable!("no value"));
+        // Zero-sized values still have entries, and keys.
+        let mut units = UniformPool::new();
+        let unit_keys: Vec<_> = (0..100).map(|_| units.insert(())).collect();
+        units.remove(unit_keys[50]);
+        let n = AtomicUsize::new(0);
+        units.par_map(|()| {
+            n.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(n.load(Ordering::SeqCst), 99);
+        let par_keys: Vec<_> = units.par_iter().map(|(k, _)| k).collect();
+        assert_eq!(par_keys, units.keys().collect::<Vec<_>>());
+    });
+}
+
+#[test]
+fn pool_panic_in_par_map_drops_every_value_once() {
+    on_three_threads(|| {
+        let drops = Ledger::new();
+        let mut pool = UniformPool::new();
+        let keys: Vec<_> = (0..N as u32).map(|i| pool.insert(drops.track(i))).collect();
+        pool.remove(keys[1]);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            pool.par_map(|c: &mut Tracked| {
+                if c.id == N as u32 / 2 {
+                    panic!("value {} refuses", c.id);
+                }
+            })
+        }));
+        assert!(result.is_err(), "the panic reaches the caller");
+        assert_eq!(pool.len(), N - 1);
+        assert_eq!(drops.total(), 1, "a walk drops nothing");
+        drop(pool);
+        assert_eq!(drops.total(), N, "every value dropped once");
     });
 }
 

@@ -1197,6 +1197,184 @@ impl<T, H> fmt::Debug for IterMut<'_, T, H> {
     }
 }
 
+// ----- parallel walks (feature `rayon`) -----
+
+/// The cursor of one page's walk in a parallel walk ([`PageRun`],
+/// [`PageRunMut`]): the entries of that page from `slot` on. It reads
+/// nothing of the pool but the page itself (the entries' generations, and
+/// hands out their values), so every page can be walked on a thread of
+/// its own while the pool stays on the calling thread.
+#[cfg(feature = "rayon")]
+struct PageCursor<T> {
+    /// The page's first entry.
+    ///
+    /// Invariant: a live page of the pool the run borrows (its `capacity`
+    /// entries have initialized generations, odd ones hold initialized
+    /// values), which stays live and unchanged while the run exists: the
+    /// pool is borrowed for the run's lifetime.
+    entries: NonNull<UniformEntry<T>>,
+    /// The next entry to read.
+    slot: usize,
+    /// Entries per page (the pool's geometry).
+    capacity: usize,
+    /// The key index of the page's entry 0: `page * span`.
+    first: u32,
+    /// The pool's id, for the keys.
+    pool: u64,
+}
+
+#[cfg(feature = "rayon")]
+impl<T> PageCursor<T> {
+    /// The key and value of the next occupied entry of the page.
+    #[inline]
+    fn next(&mut self) -> Option<(PoolKey, *mut T)> {
+        while self.slot < self.capacity {
+            let slot = self.slot;
+            self.slot += 1;
+            // SAFETY: `slot < capacity`, so the entry lies in the page (the
+            // invariant on `entries`).
+            let entry = unsafe { self.entries.as_ptr().add(slot) };
+            // SAFETY: 1. an entry of a live page has an initialized
+            // generation; 2. nothing writes it while the pool is borrowed;
+            // 3. a raw read of the field: no reference to the entry, so
+            // none overlaps a value handed out before.
+            let generation = unsafe { (*entry).generation };
+            if generation % 2 == 1 {
+                let key = PoolKey {
+                    // No overflow: `first + slot` is the key index of an
+                    // entry of the page, below `(page + 1) * span`, which
+                    // the page limit (`max_pages`) keeps within `u32`.
+                    index: self.first + slot as u32,
+                    generation,
+                    pool: self.pool,
+                };
+                // SAFETY: projecting to the value of an occupied entry (no
+                // reference is created here).
+                let value = unsafe { (&raw mut (*entry).slot.value).cast::<T>() };
+                return Some((key, value));
+            }
+        }
+        None
+    }
+}
+
+/// The occupied entries of one page, shared, as `(key, &value)` pairs in
+/// entry order: a piece of work of [`UniformPool::par_iter`].
+#[cfg(feature = "rayon")]
+pub(in crate::uniform) struct PageRun<'a, T> {
+    cursor: PageCursor<T>,
+    _pool: PhantomData<&'a T>,
+}
+
+#[cfg(feature = "rayon")]
+impl<'a, T> Iterator for PageRun<'a, T> {
+    type Item = (PoolKey, &'a T);
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        // SAFETY: the cursor yields occupied entries of a pool borrowed
+        // shared for `'a` (`Iter::into_runs`).
+        self.cursor.next().map(|(k, v)| (k, unsafe { &*v }))
+    }
+}
+
+// SAFETY: a `PageRun` reads its page's generations, which nothing writes
+// while the pool is borrowed, and hands out `&T`s of the page: moving it
+// to another thread shares the values with that thread, as sending a
+// `&T` does, which needs `T: Sync`.
+#[cfg(feature = "rayon")]
+unsafe impl<T: Sync> Send for PageRun<'_, T> {}
+
+/// The occupied entries of one page, exclusively, as `(key, &mut value)`
+/// pairs in entry order: a piece of work of
+/// [`UniformPool::par_iter_mut`].
+#[cfg(feature = "rayon")]
+pub(in crate::uniform) struct PageRunMut<'a, T> {
+    cursor: PageCursor<T>,
+    _pool: PhantomData<&'a mut T>,
+}
+
+#[cfg(feature = "rayon")]
+impl<'a, T> Iterator for PageRunMut<'a, T> {
+    type Item = (PoolKey, &'a mut T);
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        // SAFETY: 1. the cursor yields occupied entries of a pool borrowed
+        // exclusively for `'a` (`IterMut::into_runs`), each once; 2. no
+        // other run walks this page (one run per page), so no other
+        // `&mut T` or `&T` to the value exists.
+        self.cursor.next().map(|(k, v)| (k, unsafe { &mut *v }))
+    }
+}
+
+// SAFETY: a `PageRunMut` reads its page's generations, which nothing
+// writes while the pool is borrowed, and hands out each value of its page
+// once, as `&mut T`, on whichever thread holds it: moving it moves those
+// `&mut T`s, which needs `T: Send`. No other run reaches its page.
+#[cfg(feature = "rayon")]
+unsafe impl<T: Send> Send for PageRunMut<'_, T> {}
+
+#[cfg(feature = "rayon")]
+impl<T, H> PoolRawIter<T, H> {
+    /// One cursor per live page not yet walked, the first from the
+    /// cursor's place in its page: together they read exactly the entries
+    /// `next` would have read, so they yield the `remaining` values.
+    fn into_page_cursors(self) -> Vec<PageCursor<T>> {
+        if self.remaining == 0 {
+            return Vec::new();
+        }
+        // SAFETY: the wrapper borrows the pool for the iterator's lifetime.
+        let pool = unsafe { self.pool.as_ref() };
+        let mut cursors = Vec::with_capacity(pool.live_pages());
+        let mut first_slot = self.slot;
+        for (page, page_slot) in pool.slots().iter().enumerate().skip(self.page) {
+            if let Some(entries) = page_slot.entries {
+                cursors.push(PageCursor {
+                    entries,
+                    slot: first_slot,
+                    capacity: pool.geometry.capacity,
+                    first: page as u32 * pool.span,
+                    pool: pool.id,
+                });
+            }
+            first_slot = 0;
+        }
+        cursors
+    }
+}
+
+#[cfg(feature = "rayon")]
+impl<'a, T, H> Iter<'a, T, H> {
+    /// The values not yet yielded, as one run per page (the pieces a
+    /// parallel walk hands to its threads), in the order of `next`.
+    pub(in crate::uniform) fn into_runs(self) -> Vec<PageRun<'a, T>> {
+        let cursors = self.raw.into_page_cursors();
+        cursors
+            .into_iter()
+            .map(|cursor| PageRun {
+                cursor,
+                _pool: PhantomData,
+            })
+            .collect()
+    }
+}
+
+#[cfg(feature = "rayon")]
+impl<'a, T, H> IterMut<'a, T, H> {
+    /// The values not yet yielded, as one run per page, each over pages
+    /// no other run reads (the pieces a parallel walk hands to its
+    /// threads), in the order of `next`.
+    pub(in crate::uniform) fn into_runs(self) -> Vec<PageRunMut<'a, T>> {
+        let cursors = self.raw.into_page_cursors();
+        cursors
+            .into_iter()
+            .map(|cursor| PageRunMut {
+                cursor,
+                _pool: PhantomData,
+            })
+            .collect()
+    }
+}
+
 // Memory maps (`crate::memory_map`).
 impl<T, H> UniformPool<T, H> {
     /// A map of the pool's memory: one block per page, by page number (the
