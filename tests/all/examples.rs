@@ -4,6 +4,9 @@
 //! code the runtime's own suites run there, and they run for seconds
 //! natively (hours under the interpreter).
 
+#[cfg(target_pointer_width = "64")]
+#[path = "../../examples/compiler_ir.rs"]
+mod compiler_ir;
 #[path = "../../examples/components.rs"]
 mod components;
 #[path = "../../examples/drop_arena_list.rs"]
@@ -30,6 +33,13 @@ mod region_scene;
 mod scene_graph;
 #[path = "../../examples/scoped_render.rs"]
 mod scoped_render;
+
+#[cfg(target_pointer_width = "64")]
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn compiler_ir_runs() {
+    compiler_ir::main();
+}
 
 #[test]
 #[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
