@@ -498,7 +498,9 @@ impl<'id, const N: usize> Arena<'id, N> {
     /// The shared object of `forward`, exclusively, beside a view of every
     /// other shared object ([`Others`](super::Others)), readable and
     /// writable one at a time: walking a list while writing the objects it
-    /// names, updating a node from its neighbours.
+    /// names, updating a node from its neighbours. (To name the view's
+    /// type, import `managed::region::Others`: the prelude's `Others` is
+    /// the heap's.)
     ///
     /// ```
     /// use managed::prelude::*;
@@ -563,6 +565,50 @@ impl<'id, const N: usize> Arena<'id, N> {
         if !self.swap_cells(a, b) {
             removed(if self.contains(a) { b } else { a });
         }
+    }
+
+    /// Appends a copy of the elements of the shared slice `src` to the
+    /// shared slice `dst` (`src` may be `dst`: it is doubled): joining
+    /// two lines, merging a block's instructions into its predecessor's.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// make_guard!(guard);
+    /// let (mut arena, state) = Arena::<0>::with_capacity(guard, 4096);
+    /// let line = arena.alloc_shared_slice(&state, b"hello")?;
+    /// let next = arena.alloc_shared_slice(&state, b", world")?;
+    /// arena.append_shared(&state, line, next)?;
+    /// assert_eq!(&arena[line], b"hello, world");
+    /// # Ok::<(), AllocError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`resize_shared`](Self::resize_shared): when `dst` must move and
+    /// the region has no room, nothing changed.
+    ///
+    /// # Panics
+    ///
+    /// If either slice was removed (at the caller's line).
+    #[track_caller]
+    pub fn append_shared<T: Copy>(
+        &mut self,
+        state: &State<'id>,
+        dst: Forward<'id, [T]>,
+        src: Forward<'id, [T]>,
+    ) -> Result<(), AllocError> {
+        let (len, more) = (self[dst].len(), self[src].len());
+        let Some(&fill) = self[src].first() else {
+            return Ok(());
+        };
+        self.resize_shared(state, dst, len + more, fill)?;
+        match self.get_disjoint_mut([dst, src]) {
+            Some([to, from]) => to[len..].copy_from_slice(from),
+            // The same slice: its first half, doubled.
+            None => self[dst].copy_within(0..len, len),
+        }
+        Ok(())
     }
 
     /// Shortens the shared slice `forward` refers to to `len` elements (no

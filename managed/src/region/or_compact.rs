@@ -15,7 +15,7 @@ use crate::visit::Managed;
 ///
 /// The methods have the names and arguments of the arena's own
 /// (`alloc_shared`, `alloc_shared_slice`, `copy_shared`, `resize_shared`,
-/// `splice_shared`, `push_shared`), without the `state`; they fail only when the region is full even once
+/// `splice_shared`, `push_shared`, `append_shared`), without the `state`; they fail only when the region is full even once
 /// compacted (or a request is larger than any region). A compaction moves
 /// every object, so it runs only when the request does not fit at the top
 /// and the region has holes to reclaim; the objects stay reachable through
@@ -198,6 +198,28 @@ impl<'id, const N: usize> OrCompact<'_, 'id, N> {
                 self.arena
                     .splice_shared(self.state, forward, range, replacement)
             }
+            result => result,
+        }
+    }
+
+    /// [`Arena::append_shared`], compacting the region when `dst` must
+    /// move and the region is full.
+    ///
+    /// # Errors
+    ///
+    /// As [`resize_shared`](Self::resize_shared).
+    ///
+    /// # Panics
+    ///
+    /// If either slice was removed (at the caller's line).
+    #[track_caller]
+    pub fn append_shared<T: Copy>(
+        &mut self,
+        dst: Forward<'id, [T]>,
+        src: Forward<'id, [T]>,
+    ) -> Result<(), AllocError> {
+        match self.arena.append_shared(self.state, dst, src) {
+            Err(error) if self.compact_for(error) => self.arena.append_shared(self.state, dst, src),
             result => result,
         }
     }

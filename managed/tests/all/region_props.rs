@@ -88,6 +88,8 @@ enum Op {
     SwapShared(usize, usize),
     /// `pop_shared`, then `truncate_shared` to `len`.
     PopTruncateShared(usize, u8),
+    /// `or_compact().append_shared(dst, src)` (often the same slice).
+    AppendShared(usize, usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -115,6 +117,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (any::<usize>(), any::<usize>(), any::<usize>()).prop_map(|(i, a, b)| Op::CopySharedOrCompact(i, a, b)),
         1 => (any::<usize>(), any::<usize>()).prop_map(|(i, j)| Op::SwapShared(i, j)),
         1 => (any::<usize>(), any::<u8>()).prop_map(|(i, n)| Op::PopTruncateShared(i, n)),
+        1 => (any::<usize>(), any::<usize>()).prop_map(|(i, j)| Op::AppendShared(i, j)),
     ]
 }
 
@@ -415,6 +418,19 @@ fn run(ops: &[Op]) {
                         model.truncate(len as usize);
                         assert_eq!(&arena[*f], &model[..]);
                     });
+                }
+                Op::AppendShared(i, j) if !shared_slices.is_empty() => {
+                    let (i, j) = (i % shared_slices.len(), j % shared_slices.len());
+                    let (dst, src) = (shared_slices[i].0, shared_slices[j].0);
+                    let more = shared_slices[j].1.clone();
+                    exclusively!({
+                        match arena.or_compact(&mut state).append_shared(dst, src) {
+                            Ok(()) => shared_slices[i].1.extend_from_slice(&more),
+                            Err(AllocError::Full { .. }) => {}
+                            Err(e) => panic!("{e}"),
+                        }
+                    });
+                    assert_eq!(&arena[dst], &shared_slices[i].1[..]);
                 }
                 Op::CompactInPlace => {
                     exclusively!({
