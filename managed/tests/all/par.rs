@@ -36,6 +36,20 @@ fn on_three_threads<R: Send>(test: impl FnOnce() -> R + Send) -> R {
         .install(test)
 }
 
+/// Records the calling thread in `seen`, then holds it until a second
+/// thread has joined (the others steal the pieces left while this one
+/// waits), so that a walk is shown to run on several threads however fast
+/// one thread alone would finish it (not under Miri, whose threads take
+/// turns: there it returns at once).
+fn join_a_second_thread(seen: &Mutex<HashSet<ThreadId>>) {
+    seen.lock().unwrap().insert(std::thread::current().id());
+    let start = Instant::now();
+    while !cfg!(miri) && seen.lock().unwrap().len() < 2 && start.elapsed() < Duration::from_secs(10)
+    {
+        std::thread::yield_now();
+    }
+}
+
 /// 256 bytes, so that `N` objects are many pieces of a parallel walk.
 #[derive(Debug, Clone, PartialEq)]
 struct Obj {
@@ -66,18 +80,7 @@ fn par_map_visits_every_object_once_on_several_threads() {
         pool.par_map(|o| {
             o.visits += 1;
             o.pad[0] = o.id * 2;
-            seen.lock().unwrap().insert(std::thread::current().id());
-            // Hold every thread here until a second one has joined (the
-            // others steal the pieces left while this one waits), so that
-            // the walk is shown to run on several threads however fast
-            // one thread alone would finish it.
-            let start = Instant::now();
-            while !cfg!(miri)
-                && seen.lock().unwrap().len() < 2
-                && start.elapsed() < Duration::from_secs(10)
-            {
-                std::thread::yield_now();
-            }
+            join_a_second_thread(&seen);
         });
         for (i, k) in keys.iter().enumerate() {
             let got = pool.get(*k).map(|o| (o.visits, o.pad[0]));
@@ -403,16 +406,7 @@ fn pool_par_walks_visit_every_live_value_once_on_several_threads() {
         let seen = Mutex::new(HashSet::<ThreadId>::new());
         pool.par_map(|(_, visits)| {
             *visits += 1;
-            seen.lock().unwrap().insert(std::thread::current().id());
-            // Hold every thread here until a second one has joined (as in
-            // `par_map_visits_every_object_once_on_several_threads`).
-            let start = Instant::now();
-            while !cfg!(miri)
-                && seen.lock().unwrap().len() < 2
-                && start.elapsed() < Duration::from_secs(10)
-            {
-                std::thread::yield_now();
-            }
+            join_a_second_thread(&seen);
         });
         pool.par_values_mut().for_each(|(_, visits)| *visits += 10);
         pool.par_iter_mut()
@@ -587,15 +581,7 @@ fn par_retain_agrees_with_retain_and_drops_each_refused_object_once() {
         let removed_first = drops.total();
         let deciders = Mutex::new(HashSet::<ThreadId>::new());
         pool.par_retain(|_, t| {
-            deciders.lock().unwrap().insert(std::thread::current().id());
-            // Wait for a second thread to join, as in the `par_map` test.
-            let start = Instant::now();
-            while !cfg!(miri)
-                && deciders.lock().unwrap().len() < 2
-                && start.elapsed() < Duration::from_secs(10)
-            {
-                std::thread::yield_now();
-            }
+            join_a_second_thread(&deciders);
             t.id % 5 != 0
         });
         let expected: Vec<u32> = (0..N as u32).filter(|i| i % 7 != 0 && i % 5 != 0).collect();
