@@ -1690,11 +1690,19 @@ fn split_mut_lends_one_object_and_reaches_the_others_one_at_a_time() {
     }
     assert_eq!(arena[block].label, "entry:visited");
     assert!(insts.iter().map(|&f| arena[f]).eq((0..5).map(|i| i * 10)));
-    // A list walked while the objects it names are written.
+    // A list walked while the objects it names are written, and new
+    // objects made beside them.
     let (names, mut others) = arena.split_mut(list);
+    let mut made = Vec::new();
     for &inst in names.iter() {
         others[inst] += 1;
+        let copy = others.alloc_shared(&state, others[inst] + 100).unwrap();
+        others[copy] += 1;
+        made.push(copy);
     }
+    let copies = others.alloc_shared_slice(&state, &made).unwrap();
+    let copied: Vec<u64> = arena[copies].iter().map(|&f| arena[f]).collect();
+    assert_eq!(copied, [102, 112, 122, 132, 142]);
     assert!(
         insts
             .iter()

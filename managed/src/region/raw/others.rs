@@ -14,7 +14,9 @@ use crate::region::Arena;
 ///
 /// A compiler pass that walks a block's instruction list and rewrites the
 /// instructions, or a node that updates its neighbours: the list (or node)
-/// is the split object, the others come through this.
+/// is the split object, the others come through this. New shared objects
+/// can be allocated through it too ([`alloc_shared`](Self::alloc_shared)):
+/// allocation moves nothing.
 ///
 /// ```
 /// use managed::prelude::*;
@@ -92,6 +94,38 @@ impl<'a, 'id, const N: usize> Others<'a, 'id, N> {
         forward
             .live_addr(self.arena)
             .map(|mut p| unsafe { p.as_mut() })
+    }
+}
+
+impl<'id, const N: usize> Others<'_, 'id, N> {
+    /// Allocates `value` as a new shared object, as
+    /// [`Arena::alloc_shared`] (a block's new instruction made while the
+    /// pass walks the block). Nothing moves: the region is never compacted
+    /// under a split.
+    ///
+    /// # Errors
+    ///
+    /// As [`Arena::alloc_shared`]: when the region is full, with the value.
+    pub fn alloc_shared<T: crate::Managed + 'id>(
+        &self,
+        state: &crate::region::State<'id>,
+        value: T,
+    ) -> Result<Forward<'id, T>, crate::AllocValueError<T>> {
+        self.arena.alloc_shared(state, value)
+    }
+
+    /// Copies `src` into a new shared slice, as
+    /// [`Arena::alloc_shared_slice`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Arena::alloc_shared_slice`].
+    pub fn alloc_shared_slice<T: Copy + 'id>(
+        &self,
+        state: &crate::region::State<'id>,
+        src: &[T],
+    ) -> Result<Forward<'id, [T]>, crate::AllocError> {
+        self.arena.alloc_shared_slice(state, src)
     }
 }
 
