@@ -412,11 +412,7 @@ impl<'id, const N: usize> Arena<'id, N> {
         let slice = &mut self[forward];
         slice.copy_within(range.end..len, range.start + replacement.len());
         slice[range.start..range.start + replacement.len()].copy_from_slice(replacement);
-        if new_len < len {
-            // Shrinking in place needs no room and fills nothing.
-            let fill = slice[0];
-            self.resize_shared(state, forward, new_len, fill)?;
-        }
+        self.truncate_shared(forward, new_len);
         Ok(())
     }
 
@@ -676,12 +672,7 @@ impl<'id, const N: usize> Arena<'id, N> {
             }
         }
         let removed = slice.len() - kept;
-        if removed > 0 {
-            let fill = slice[0];
-            // Shrinking needs no room and so cannot fail.
-            let shrunk = self.resize_slice(forward, kept, fill);
-            debug_assert!(matches!(shrunk, Some(Ok(()))));
-        }
+        self.truncate_shared(forward, kept);
         removed
     }
 

@@ -71,6 +71,27 @@ impl<'id, const N: usize> Arena<'id, N> {
     }
 }
 
+/// Runs `$op` (an expression in `$arena` and `$state`, the arena and its
+/// state) and, when it failed on a full region with holes, compacts and
+/// runs it once more. A macro rather than a method taking a closure, so
+/// that the arena methods' `#[track_caller]` panics still name the
+/// caller's line.
+macro_rules! retrying {
+    ($this:ident, |$arena:ident, $state:ident| $op:expr) => {{
+        let result = {
+            let ($arena, $state) = (&mut *$this.arena, &*$this.state);
+            $op
+        };
+        match result {
+            Err(error) if $this.compact_for(error) => {
+                let ($arena, $state) = (&mut *$this.arena, &*$this.state);
+                $op
+            }
+            result => result,
+        }
+    }};
+}
+
 impl<'id, const N: usize> OrCompact<'_, 'id, N> {
     /// Whether a request that failed with `error` may succeed after a
     /// compaction (the region is full, not the request too large, and has
@@ -112,10 +133,7 @@ impl<'id, const N: usize> OrCompact<'_, 'id, N> {
         &mut self,
         src: &[T],
     ) -> Result<Forward<'id, [T]>, AllocError> {
-        match self.arena.alloc_shared_slice(self.state, src) {
-            Err(error) if self.compact_for(error) => self.arena.alloc_shared_slice(self.state, src),
-            result => result,
-        }
+        retrying!(self, |arena, state| arena.alloc_shared_slice(state, src))
     }
 
     /// [`Arena::copy_shared`], compacting the region when it is full (the
@@ -135,12 +153,11 @@ impl<'id, const N: usize> OrCompact<'_, 'id, N> {
         forward: Forward<'id, [T]>,
         range: Range<usize>,
     ) -> Result<Forward<'id, [T]>, AllocError> {
-        match self.arena.copy_shared(self.state, forward, range.clone()) {
-            Err(error) if self.compact_for(error) => {
-                self.arena.copy_shared(self.state, forward, range)
-            }
-            result => result,
-        }
+        retrying!(self, |arena, state| arena.copy_shared(
+            state,
+            forward,
+            range.clone()
+        ))
     }
 
     /// [`Arena::resize_shared`], compacting the region when the slice
@@ -161,15 +178,8 @@ impl<'id, const N: usize> OrCompact<'_, 'id, N> {
         new_len: usize,
         value: T,
     ) -> Result<(), AllocError> {
-        match self
-            .arena
-            .resize_shared(self.state, forward, new_len, value)
-        {
-            Err(error) if self.compact_for(error) => self
-                .arena
-                .resize_shared(self.state, forward, new_len, value),
-            result => result,
-        }
+        retrying!(self, |arena, state| arena
+            .resize_shared(state, forward, new_len, value))
     }
 
     /// [`Arena::splice_shared`], compacting the region when the slice
@@ -190,16 +200,9 @@ impl<'id, const N: usize> OrCompact<'_, 'id, N> {
         range: Range<usize>,
         replacement: &[T],
     ) -> Result<(), AllocError> {
-        match self
-            .arena
-            .splice_shared(self.state, forward, range.clone(), replacement)
-        {
-            Err(error) if self.compact_for(error) => {
-                self.arena
-                    .splice_shared(self.state, forward, range, replacement)
-            }
-            result => result,
-        }
+        retrying!(self, |arena, state| {
+            arena.splice_shared(state, forward, range.clone(), replacement)
+        })
     }
 
     /// [`Arena::append_shared`], compacting the region when `dst` must
@@ -218,10 +221,7 @@ impl<'id, const N: usize> OrCompact<'_, 'id, N> {
         dst: Forward<'id, [T]>,
         src: Forward<'id, [T]>,
     ) -> Result<(), AllocError> {
-        match self.arena.append_shared(self.state, dst, src) {
-            Err(error) if self.compact_for(error) => self.arena.append_shared(self.state, dst, src),
-            result => result,
-        }
+        retrying!(self, |arena, state| arena.append_shared(state, dst, src))
     }
 
     /// [`Arena::push_shared`], compacting the region when the slice must

@@ -94,3 +94,20 @@ impl<I: Iterator> Iterator for Claims2<I> {
 }
 
 impl<I: Iterator> ExactSizeIterator for Claims2<I> {}
+
+#[test]
+fn or_compact_panics_point_at_the_callers_line() {
+    let here = file!().to_owned();
+    make_guard!(guard);
+    let (mut arena, mut state) = Arena::<'_, 0>::with_capacity(guard, 4096);
+    let gone = arena.alloc_shared_slice(&state, &[1u32, 2]).unwrap();
+    assert!(arena.remove_slice(gone));
+    let (file, line) = panic_location(|| {
+        let _ = arena.or_compact(&mut state).resize_shared(gone, 3, 0); // removed
+    });
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
+    let (file, line) = panic_location(|| {
+        let _ = arena.or_compact(&mut state).copy_shared(gone, 0..1); // removed
+    });
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
+}

@@ -391,12 +391,13 @@ impl<T> RawContiguous<T> {
     pub(crate) fn remove_deferred(&self, key: KeyData) -> bool {
         let state = self.state();
         let current = state.get();
-        // SAFETY: a short `&mut` to `Inner`: user code may hold references
-        // into the object buffer and iterators over the object and key
-        // tables' heap buffers, never references into `Inner` itself, and
-        // no user code runs while this reference lives.
-        let inner = unsafe { &mut *self.inner() };
         if is_borrowed(current) {
+            // SAFETY: a short `&mut` to `Inner`: user code may hold
+            // references into the object buffer and iterators over the
+            // object and key tables' heap buffers, never references into
+            // `Inner` itself, and no user code runs while this reference
+            // lives.
+            let inner = unsafe { &mut *self.inner() };
             if inner.defer(key) {
                 state.set(current | PENDING);
                 return true;
@@ -413,22 +414,18 @@ impl<T> RawContiguous<T> {
             return true;
         }
         if current != 0 {
+            // Work left behind (a queue, or removals a panicking destructor
+            // left pending): done first, so that a queued key is found.
             // SAFETY: the core of this live pool, unborrowed.
             unsafe { flush_slow(self.core) };
         }
-        // SAFETY: as above; a flush may have moved the core's buffers, not
-        // the core.
+        // SAFETY: as above (the flush may have moved the core's buffers,
+        // not the core).
         let inner = unsafe { &mut *self.inner() };
         let Some(value) = inner.remove_now(key) else {
             return false;
         };
         drop(value);
-        // A destructor that panicked during an earlier flush may have left
-        // removals behind.
-        if state.get() == PENDING {
-            // SAFETY: the core of this live pool.
-            unsafe { flush_slow(self.core) };
-        }
         true
     }
 

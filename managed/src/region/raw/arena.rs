@@ -235,7 +235,7 @@ impl<'id, const N: usize> Arena<'id, N> {
         };
         let bytes = slice_bytes::<T>(src.len())?;
         let head = self.raw.reserve(bytes, GRANULE)?;
-        // SAFETY: 1. the fresh space holds the head words and `len`
+        // SAFETY: 1. the fresh space holds the length word and `len`
         // elements, aligned for both (at most 8, checked at compile time);
         // 2. `Copy` elements are duplicated bitwise.
         unsafe {
@@ -251,13 +251,13 @@ impl<'id, const N: usize> Arena<'id, N> {
     }
 
     /// The first granule, the length and the live bytes (whole granules:
-    /// the head words and the elements) of a live shared slice.
+    /// the length word and the elements) of a live shared slice.
     fn slice_head<T: Copy>(
         &self,
         forward: Forward<'id, [T]>,
     ) -> Option<(NonNull<u8>, usize, usize)> {
         let elements = forward.live_addr(self)?;
-        // SAFETY: a shared slice's elements follow its head words, in the
+        // SAFETY: a shared slice's elements follow its length word, in the
         // same object (`Shared` for slices).
         let head = unsafe { elements.cast::<u8>().sub(SLICE_HEAD) };
         let len = elements.len();
@@ -287,24 +287,25 @@ impl<'id, const N: usize> Arena<'id, N> {
             Err(e) => return Some(Err(e)),
         };
         let needed = bytes.next_multiple_of(GRANULE);
-        let cells = &self.raw.core().cells;
-        let room = cells.room(forward.index()) as usize * GRANULE;
+        let room = self.raw.core().cells.room(forward.index()) as usize * GRANULE;
         let held = live + room;
         // SAFETY: the end of the slice's room, in its block.
         let end = unsafe { head.add(held) };
         let in_place = needed <= held || self.raw.extend_at_top(end, needed - held);
         if in_place {
+            // The room's granules it needs now (those added at the top, past
+            // the room, are live in the bitmap already).
+            let revived = needed.min(held).saturating_sub(live);
             let held = held.max(needed);
             // SAFETY: 1. `&mut self` rules out any reference to the object;
             // 2. its granules `live..held` are its room (dead, no other
-            // object's since they were given to it, this epoch between
-            // compactions) or were just added at the top (live there
+            // object's since they were given to it: every compaction
+            // forgets the rooms) or were just added at the top (live there
             // already): the dead ones it now needs are marked live again;
             // the live ones it no longer needs are its own, below the top,
             // and are marked dead; 3. the new elements lie in `needed`
             // bytes from the head.
             unsafe {
-                let revived = needed.min(live + room).saturating_sub(live);
                 if revived > 0 {
                     self.raw.mark(head.add(live), revived, false);
                 } else if needed < live {
@@ -334,7 +335,7 @@ impl<'id, const N: usize> Arena<'id, N> {
             Ok(new) => new,
             Err(e) => return Some(Err(e)),
         };
-        // SAFETY: 1. `new` is fresh space for the head words and
+        // SAFETY: 1. `new` is fresh space for the length word and
         // `new_len` elements (and room past them, marked dead at once),
         // disjoint from the old object, both in this region's block; 2.
         // `&mut self` rules out any reference to the old object, whose
@@ -587,7 +588,7 @@ impl<const N: usize> Drop for Arena<'_, N> {
     }
 }
 
-/// Bytes of a shared slice of `len` elements: its head words and them.
+/// Bytes of a shared slice of `len` elements: its length word and them.
 fn slice_bytes<T>(len: usize) -> Result<usize, AllocError> {
     size_of::<T>()
         .checked_mul(len)
