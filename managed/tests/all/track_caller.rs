@@ -96,6 +96,7 @@ impl<I: Iterator> Iterator for Claims2<I> {
 impl<I: Iterator> ExactSizeIterator for Claims2<I> {}
 
 #[test]
+#[cfg(target_pointer_width = "64")]
 fn or_compact_panics_point_at_the_callers_line() {
     let here = file!().to_owned();
     make_guard!(guard);
