@@ -190,18 +190,17 @@ const VACANT: SlotMeta = SlotMeta {
     ops: None,
 };
 
-/// A free slot, by address and number; a free slot holds the `Link` to
-/// the next one in its first bytes.
+/// What a free slot holds in its first bytes: its own number and the
+/// address of the next free slot. The number lives in the slot rather
+/// than beside the list's head, so that the head is one word: taking a
+/// slot loads the head and the slot's link and stores the head, freeing
+/// one stores the link and the head.
 #[derive(Clone, Copy)]
 struct Link {
-    /// The slot's address; `None` ends the list.
-    ptr: Option<NonNull<u8>>,
-    /// The slot's number (unused at the end of the list).
+    /// The next free slot; `None` ends the list.
+    next: Option<NonNull<u8>>,
+    /// The number of the slot holding this link.
     slot: u32,
-}
-
-impl Link {
-    const END: Link = Link { ptr: None, slot: 0 };
 }
 
 // Every slot can hold a link: slots are at least 16 bytes, aligned to 16.
@@ -232,9 +231,9 @@ struct SizeClass {
     /// has.
     ///
     /// Invariant: the list visits each vacant, unretired slot of the pages
-    /// in use exactly once, and nothing else; every link in it is the
-    /// address and number of the same slot.
-    head: Link,
+    /// in use exactly once, and nothing else; the link in each listed slot
+    /// holds that slot's own number.
+    head: Option<NonNull<u8>>,
     /// Numbers of released pages, reused before new numbers.
     holes: Vec<u32>,
     /// Occupied slots: typed values and raw blocks.
@@ -273,7 +272,7 @@ impl SizeClass {
             raw: RawPages::new(page),
             pages: Vec::new(),
             meta: Vec::new(),
-            head: Link::END,
+            head: None,
             holes: Vec::new(),
             occupied: 0,
             live: 0,
@@ -311,14 +310,14 @@ impl SizeClass {
     /// Takes a free slot off the list: its number and address.
     #[inline]
     fn pop(&mut self) -> Option<(u32, NonNull<u8>)> {
-        let Link { ptr, slot } = self.head;
-        let ptr = ptr?;
+        let ptr = self.head?;
+        // SAFETY: the head is a free slot of a page in use, which holds its
+        // link (invariant of `head`).
+        let Link { next, slot } = unsafe { ptr.cast::<Link>().read() };
         // Debug cross-check of the invariant on `head` (every listed link
         // names its own slot), which every method keeps.
         debug_assert_eq!(self.ptr(slot), Some(ptr));
-        // SAFETY: the head is a free slot of a page in use, which holds the
-        // link to the next (invariant of `head`).
-        self.head = unsafe { ptr.cast::<Link>().read() };
+        self.head = next;
         Some((slot, ptr))
     }
 
@@ -346,11 +345,13 @@ impl SizeClass {
         debug_assert!(self.meta[slot as usize].generation.is_multiple_of(2));
         // SAFETY: the slot is at least as large and aligned as a link
         // (checked at compile time) and unused (caller contract).
-        unsafe { ptr.cast::<Link>().write(self.head) };
-        self.head = Link {
-            ptr: Some(ptr),
-            slot,
+        unsafe {
+            ptr.cast::<Link>().write(Link {
+                next: self.head,
+                slot,
+            });
         };
+        self.head = Some(ptr);
     }
 
     /// Lists the slots of page `number` (base `page`) that hold no typed
@@ -496,7 +497,7 @@ impl SizeClass {
     /// unretired slot of the pages in use.
     fn free_raw_blocks(&mut self) {
         debug_assert!(self.meta.iter().all(|m| m.ops.is_none()));
-        self.head = Link::END;
+        self.head = None;
         for number in (0..self.pages.len()).rev() {
             if let Some(page) = self.pages[number] {
                 // SAFETY: the page is in use and the list was emptied
@@ -513,12 +514,13 @@ impl SizeClass {
     /// slot number: what tells a raw block from a free slot.
     fn listed(&self) -> Vec<bool> {
         let mut listed = vec![false; self.meta.len()];
-        let mut link = self.head;
-        while let Some(ptr) = link.ptr {
-            listed[link.slot as usize] = true;
+        let mut next = self.head;
+        while let Some(ptr) = next {
             // SAFETY: a listed slot is free, in a page in use, and holds
-            // the link to the next (invariant of `head`).
-            link = unsafe { ptr.cast::<Link>().read() };
+            // its link (invariant of `head`).
+            let link = unsafe { ptr.cast::<Link>().read() };
+            listed[link.slot as usize] = true;
+            next = link.next;
         }
         listed
     }
@@ -553,7 +555,7 @@ impl SizeClass {
         if released {
             // Rebuilt from the pages still in use, without reading the old
             // links (some are in freed pages).
-            self.head = Link::END;
+            self.head = None;
             for number in (0..self.pages.len()).rev() {
                 if let Some(page) = self.pages[number] {
                     // SAFETY: the page is in use and the list is empty of
@@ -1276,14 +1278,7 @@ impl<V: ValueSet> RawMultisizePool<V> {
             let size = class.size();
             let per_page = 1usize << class.per_page_shift;
             // Free slots: those on the list.
-            let mut free = alloc::vec![false; class.meta.len()];
-            let mut link = class.head;
-            while let Some(ptr) = link.ptr {
-                free[link.slot as usize] = true;
-                // SAFETY: a listed slot is free and holds the link to the
-                // next (invariant of `head`).
-                link = unsafe { ptr.cast::<Link>().read() };
-            }
+            let free = class.listed();
             for (number, page) in class.pages.iter().enumerate() {
                 let Some(base) = page else { continue };
                 let label = alloc::format!("{} slots {number}", human(size));
@@ -1386,7 +1381,7 @@ mod tests {
         pool.shrink_to_fit();
         assert!(pool.classes[0].pages[0].is_none());
         assert_eq!(pool.len(), 0);
-        assert!(pool.classes[0].head.ptr.is_none(), "no page, no free slot");
+        assert!(pool.classes[0].head.is_none(), "no page, no free slot");
         let again = pool.insert(4u32);
         assert_ne!(again.slot(), first.slot());
         assert_eq!(pool.classes[0].meta[slot].generation, RETIRED);
