@@ -710,11 +710,28 @@ impl<'id, const N: usize> Arena<'id, N> {
     }
 
     /// Removes a shared object, returning its value, or `None` if it was
-    /// already freed (through another copy of the `Forward`). A shared
-    /// slice is removed with [`remove_slice`](Self::remove_slice).
+    /// already removed (through another copy of the `Forward`).
+    ///
+    /// A sized object comes back as itself (`T::Owned` is `T`); a shared
+    /// slice as a `Vec` of its elements. To drop a slice without copying
+    /// it out, use [`remove_slice`](Self::remove_slice).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// make_guard!(guard);
+    /// let (mut arena, state) = Arena::<0>::with_capacity(guard, 4096);
+    /// let point = arena.alloc_shared(&state, (3u32, 4u32))?;
+    /// let path = arena.alloc_shared_slice(&state, &[1u32, 2, 3])?;
+    /// let copy = point;
+    /// assert_eq!(arena.remove(point), Some((3, 4)));
+    /// assert_eq!(arena.remove(path), Some(vec![1, 2, 3]));
+    /// assert_eq!(arena.remove(copy), None, "removed already");
+    /// # Ok::<(), AllocError>(())
+    /// ```
     #[inline]
-    pub fn remove<T>(&mut self, forward: Forward<'id, T>) -> Option<T> {
-        self.take_shared(forward)
+    pub fn remove<T: ?Sized + Shared>(&mut self, forward: Forward<'id, T>) -> Option<T::Owned> {
+        T::__remove(self, forward)
     }
 
     /// Whether the shared object `forward` refers to is still alive (not

@@ -1556,6 +1556,16 @@ fn shared_slices_grow_shrink_and_move_under_every_forward() -> Res {
     assert_eq!(arena.get(line), None);
     assert!(!arena.remove_slice(line));
     assert_eq!(arena.detailed_stats().live_objects, lines.len());
+    // `remove` hands a slice's elements back, and frees it as `remove_slice`.
+    let other = lines[1];
+    let elements = arena[other].to_vec();
+    let live = arena.detailed_stats().live_bytes;
+    assert_eq!(arena.remove(other), Some(elements));
+    assert_eq!(arena.get(other), None);
+    assert_eq!(arena.remove(other), None);
+    assert!(!arena.remove_slice(other));
+    assert!(arena.detailed_stats().live_bytes < live);
+    assert_eq!(arena.detailed_stats().live_objects, lines.len() - 1);
     Ok(())
 }
 
@@ -1708,5 +1718,22 @@ fn split_mut_lends_one_object_and_reaches_the_others_one_at_a_time() {
             .iter()
             .map(|&f| arena[f])
             .eq((0..5).map(|i| i * 10 + 1))
+    );
+    // Several others at once: neighbours written together, refusing the
+    // lent object, a removed one and one named twice.
+    let (names, mut others) = arena.split_mut(list);
+    for pair in names.windows(2) {
+        let [left, right] = others.get_disjoint_mut([pair[0], pair[1]]).unwrap();
+        *right += *left;
+    }
+    let first = names[0];
+    assert!(others.get_disjoint_mut([first, first]).is_none());
+    assert!(others.get_disjoint_mut([first, gone]).is_none());
+    assert!(others.get_disjoint_mut([list]).is_none(), "the lent list");
+    assert_eq!(others.get_disjoint_mut::<u64, 0>([]), Some([]));
+    // Running sums of 1, 11, 21, 31, 41.
+    assert_eq!(
+        insts.iter().map(|&f| arena[f]).collect::<Vec<_>>(),
+        [1, 12, 33, 64, 105]
     );
 }

@@ -319,10 +319,16 @@ fn run(ops: &[Op]) {
                 }
                 Op::RemoveShared(i) if !shared_slices.is_empty() => {
                     let i = i % shared_slices.len();
-                    let (f, _) = shared_slices.swap_remove(i);
+                    let (f, model) = shared_slices.swap_remove(i);
                     exclusively!({
-                        assert!(arena.remove_slice(f));
+                        // Dropped in place, or handed back (by parity).
+                        if i.is_multiple_of(2) {
+                            assert!(arena.remove_slice(f));
+                        } else {
+                            assert_eq!(arena.remove(f), Some(model));
+                        }
                         assert!(!arena.remove_slice(f));
+                        assert_eq!(arena.remove(f), None);
                         assert!(!arena.contains(f));
                     });
                 }

@@ -5,6 +5,7 @@
 //! tracked a shared `T` at that generation; the generation check then says
 //! whether it still does.
 
+use alloc::vec::Vec;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
@@ -50,6 +51,18 @@ pub trait Shared: sealed::Sealed {
     /// The object of a cell with no place (a zero-sized value).
     #[doc(hidden)]
     fn __nowhere() -> NonNull<Self>;
+
+    /// What [`Arena::remove`] hands back: the value itself for a sized
+    /// type, the elements in a `Vec` for a slice.
+    type Owned;
+
+    /// Removes the object of `forward` from `arena`: its value, or `None`
+    /// if it was removed already.
+    #[doc(hidden)]
+    fn __remove<'id, const N: usize>(
+        arena: &mut Arena<'id, N>,
+        forward: Forward<'id, Self>,
+    ) -> Option<Self::Owned>;
 }
 
 impl<T> sealed::Sealed for T {}
@@ -65,6 +78,16 @@ impl<T> Shared for T {
     #[inline(always)]
     fn __nowhere() -> NonNull<T> {
         NonNull::dangling()
+    }
+
+    type Owned = T;
+
+    #[inline]
+    fn __remove<'id, const N: usize>(
+        arena: &mut Arena<'id, N>,
+        forward: Forward<'id, T>,
+    ) -> Option<T> {
+        arena.take_shared(forward)
     }
 }
 
@@ -87,6 +110,19 @@ impl<T: Copy> Shared for [T] {
     #[inline(always)]
     fn __nowhere() -> NonNull<[T]> {
         NonNull::slice_from_raw_parts(NonNull::dangling(), 0)
+    }
+
+    type Owned = Vec<T>;
+
+    #[inline]
+    fn __remove<'id, const N: usize>(
+        arena: &mut Arena<'id, N>,
+        forward: Forward<'id, [T]>,
+    ) -> Option<Vec<T>> {
+        let elements = forward.get(arena)?.to_vec();
+        let removed = arena.take_slice(forward);
+        debug_assert!(removed, "the slice was live a moment ago");
+        Some(elements)
     }
 }
 

@@ -95,6 +95,54 @@ impl<'a, 'id, const N: usize> Others<'a, 'id, N> {
             .live_addr(self.arena)
             .map(|mut p| unsafe { p.as_mut() })
     }
+
+    /// Several shared objects at once, exclusively, as
+    /// [`Arena::get_disjoint_mut`]; `None` if one was removed, is the lent
+    /// one, or two forwards name the same object.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// make_guard!(guard);
+    /// let (mut arena, state) = Arena::<0>::with_capacity(guard, 4096);
+    /// let (a, b) = (arena.alloc_shared(&state, 1).unwrap(), arena.alloc_shared(&state, 2).unwrap());
+    /// let pairs = arena.alloc_shared_slice(&state, &[(a, b)])?;
+    /// // Swap the values of every pair the list names.
+    /// let (list, mut others) = arena.split_mut(pairs);
+    /// for &(x, y) in list.iter() {
+    ///     let [x, y] = others.get_disjoint_mut([x, y]).unwrap();
+    ///     core::mem::swap(x, y);
+    /// }
+    /// assert!(others.get_disjoint_mut([a, a]).is_none(), "the same object twice");
+    /// assert_eq!((arena[a], arena[b]), (2, 1));
+    /// # Ok::<(), AllocError>(())
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn get_disjoint_mut<T: ?Sized + Shared, const M: usize>(
+        &mut self,
+        forwards: [Forward<'id, T>; M],
+    ) -> Option<[&mut T; M]> {
+        for (i, f) in forwards.iter().enumerate() {
+            // The lent object, or one named twice: refused (one cell per
+            // object, so equal cells are the same object).
+            if f.index() == self.lent || forwards[..i].iter().any(|g| g.index() == f.index()) {
+                return None;
+            }
+        }
+        let places = forwards.map(|f| f.live_addr(self.arena));
+        if places.iter().any(Option::is_none) {
+            return None;
+        }
+        // SAFETY: 1. each object is live (its generation matched) and
+        // stays put while `'a` lasts (the arena is borrowed); 2. the cells
+        // are pairwise different and none is the lent one's, so the
+        // objects are different from each other and from the lent one, and
+        // do not overlap (a zero-sized one overlaps nothing); 3. `&mut
+        // self` makes these the only references made through `self` for
+        // their lifetime; 4. every place is `Some` (just checked).
+        Some(places.map(|p| unsafe { p.unwrap_unchecked().as_mut() }))
+    }
 }
 
 impl<'id, const N: usize> Others<'_, 'id, N> {
