@@ -272,6 +272,15 @@
 //! if the object is a camera (the type is named at the placeholder
 //! brand, as for a root or a [`Held`]); see [`GcDyn::downcast`].
 //!
+//! A [`Held`] or [`HeldWeak`] holds a `Gc`, not a `GcDyn`: outside the
+//! heap, a handle to "any widget" is a `Held` of a small holder object
+//! (`#[derive(Managed)] struct AnyWidget<'gc>(GcDyn<'gc, dyn Widget<'gc>>)`,
+//! held with `mc.hold(Gc::new(mc, AnyWidget(w)))`), or, where the
+//! object's type is known, a `Held` of that type, turned into a `GcDyn`
+//! again by `unsize!` in the mutation that redeems it. A weak one is a
+//! `HeldWeak` of the object's own type, or a `Held` of a holder of a
+//! [`GcDynWeak`].
+//!
 //! A method that takes `&mut self` runs with the token borrowed
 //! exclusively (`mc[h].update()` on `&mut mc`), so it reaches no other
 //! object through the token. Three ways to reach them:
@@ -412,6 +421,21 @@
 //! - **Make constants functions.** A value type is invariant in its brand,
 //!   so a `const NIL: NanBox<'static, Obj<'static>>` is of no use at
 //!   another brand; `fn nil<'gc>() -> NanBox<'gc, Obj<'gc>>` is.
+//! - **A closure that returns a handle is a `fn` too.** `let at = |mc:
+//!   &Mutation<'_>, p| hit(mc, window, p)` is refused when `hit` returns a
+//!   `Gc` ("lifetime may not live long enough", once about `'static`): the
+//!   `'_` is a fresh lifetime, unrelated to the brand of the handle the
+//!   closure returns. Write `fn at<'gc>(mc: &Mutation<'gc>, ..) ->
+//!   Option<Gc<'gc, Widget<'gc>>>`.
+//! - **Callbacks are `fn` pointers beside the handles they act on.** A
+//!   boxed closure (`Box<dyn Fn(&mut Mutation<'gc>)>`) cannot be a field
+//!   of an object: what it captured is hidden from the collector, so it
+//!   is not `Managed`. Store a higher-ranked function pointer, which is
+//!   `'static` and plain, and the handles it needs in fields of their own:
+//!   `target: Gc<'gc, List<'gc>>, on_click: for<'a> fn(&mut Mutation<'a>,
+//!   Gc<'a, List<'a>>)`, called as `let (f, t) = (mc[b].on_click,
+//!   mc[b].target); f(mc, t)`. (A pointer that names the brand itself,
+//!   `fn(&mut Mutation<'gc>)`, is not `'static`, and is refused.)
 //! - **Say which `Held` you make.** `mc.hold(gc)` names the held type at
 //!   the placeholder brand, which the compiler cannot always infer from
 //!   `gc` alone: write `let h: Held<Node<'static>> = mc.hold(gc)` (or

@@ -143,7 +143,7 @@ pub unsafe trait Visitor {
     label = "`{Self}` is not `Managed`",
     note = "add `#[derive(Managed)]` to the definition of `{Self}`; or, for a field of a type deriving `Managed` whose type is `'static` and holds no region or heap reference, mark the field `#[managed(skip)]`",
     note = "a `'static` type of another crate that holds no reference (a map key, a tuple element) can be wrapped in `managed::Static<T>`",
-    note = "if `{Self}` is a trait object, a heap handle to it is a `GcDyn<'gc, {Self}>`, made from a `Gc` by `unsize!(gc => {Self})`"
+    note = "if `{Self}` is a trait object of a trait of yours, a heap handle to it is a `GcDyn<'gc, {Self}>`, made from a `Gc` by `unsize!(gc => {Self})`; a closure cannot be visited: a callback is a `for<'a> fn(&mut Mutation<'a>, ..)` pointer (`'static`, plain) beside the handles it acts on"
 )]
 pub unsafe trait Managed {
     /// `false` when no value of this type can hold a direct managed
