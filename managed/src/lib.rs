@@ -317,10 +317,10 @@ pub mod prelude {
     pub use crate::drop_arena::{DropArena, DropBox};
 
     pub use crate::heap::{
-        CollectStats, Downcast, Gc, GcDyn, GcDynWeak, GcWeak, Heap, Held, HeldWeak, Mutation,
-        NanBox, Others, Pacing, Rootable,
+        CollectStats, Downcast, DynRootable, Gc, GcDyn, GcDynWeak, GcWeak, Heap, Held, HeldDyn,
+        HeldDynWeak, HeldWeak, Mutation, NanBox, Others, Pacing, Rootable,
     };
-    pub use crate::unsize;
+    pub use crate::{dyn_rootable, unsize};
 
     pub use crate::hot::{Pool, PoolBox, PoolRc, Slot, SlotState};
 

@@ -1,5 +1,6 @@
 //! [`Held`] and [`HeldWeak`]: handles to a heap object kept outside the
-//! heap, strong and weak.
+//! heap, strong and weak; [`HeldDyn`] and [`HeldDynWeak`], the same for
+//! trait-object handles.
 //!
 //! The types, their cell and the table the collector visits live in
 //! `raw::held`; here are the token's methods that make and redeem them,
@@ -9,11 +10,11 @@ use core::fmt;
 use core::ops::{Index, IndexMut};
 
 use super::arena::Mutation;
-use super::gc::Gc;
+use super::gc::{Gc, GcDyn};
 use super::raw::held::{Found, HeldCell};
-use super::rootable::Rootable;
+use super::rootable::{DynRootable, Rootable};
 
-pub use super::raw::held::{Held, HeldWeak};
+pub use super::raw::held::{Held, HeldDyn, HeldDynWeak, HeldWeak};
 
 impl<'gc> Mutation<'gc> {
     /// A handle to `gc`'s object that can be kept anywhere outside the
@@ -325,6 +326,261 @@ impl<T: Rootable> HeldWeak<T> {
 impl<T: Rootable> fmt::Debug for HeldWeak<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HeldWeak")
+            .field("dropped", &self.is_dropped())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'gc> Mutation<'gc> {
+    /// A handle to `gc`'s object, a trait object, that can be kept
+    /// anywhere outside the heap ([`HeldDyn`]) and redeemed in a later
+    /// mutation of this heap ([`fetch_dyn`](Self::fetch_dyn), `mc[&held]`):
+    /// [`hold`](Self::hold) for a [`GcDyn`]. While it (or a clone) exists,
+    /// the object is a root.
+    ///
+    /// `R` names the trait-object type at every brand
+    /// ([`dyn_rootable!`](crate::dyn_rootable)); the compiler infers it
+    /// where the handle is stored in a field of a named type.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// trait Shape<'gc> {
+    ///     fn area(&self) -> u64;
+    /// }
+    ///
+    /// #[derive(Managed)]
+    /// struct Square(u64);
+    ///
+    /// impl<'gc> Shape<'gc> for Square {
+    ///     fn area(&self) -> u64 {
+    ///         self.0 * self.0
+    ///     }
+    /// }
+    ///
+    /// type AnyShape = dyn_rootable!(for<'gc> dyn Shape<'gc> + 'gc);
+    ///
+    /// let mut heap: Heap<()> = Heap::new(|_| ());
+    /// let held: HeldDyn<AnyShape> = heap.mutate(|mc, _| {
+    ///     Gc::new(mc, Square(1)); // garbage
+    ///     mc.hold_dyn(unsize!(Gc::new(mc, Square(3)) => dyn Shape<'_>))
+    /// });
+    /// assert_eq!(heap.collect().live_objects, 1);
+    /// heap.mutate(|mc, _| {
+    ///     assert_eq!(mc[&held].area(), 9);
+    ///     let shape = mc.fetch_dyn(&held);
+    ///     assert_eq!(mc[shape].area(), 9);
+    /// });
+    /// drop(held);
+    /// assert_eq!(heap.collect().live_objects, 0);
+    /// ```
+    #[must_use = "a held object is released when its last handle is dropped"]
+    pub fn hold_dyn<R: ?Sized + for<'a> DynRootable<'a>>(
+        &self,
+        gc: GcDyn<'gc, <R as DynRootable<'gc>>::Root>,
+    ) -> HeldDyn<R> {
+        self.hold_dyn_gc(gc)
+    }
+
+    /// The object `held` holds, as a handle of this mutation.
+    ///
+    /// # Panics
+    ///
+    /// If `held` belongs to another heap;
+    /// [`try_fetch_dyn`](Self::try_fetch_dyn) returns `None` instead.
+    #[track_caller]
+    pub fn fetch_dyn<R: ?Sized + for<'a> DynRootable<'a>>(
+        &self,
+        held: &HeldDyn<R>,
+    ) -> GcDyn<'gc, <R as DynRootable<'gc>>::Root> {
+        match self.fetch_dyn_gc(held) {
+            Some(gc) => gc,
+            None => {
+                panic!("a `HeldDyn` handle was fetched in a mutation of another heap than its own")
+            }
+        }
+    }
+
+    /// The object `held` holds, as a handle of this mutation; `None` if
+    /// `held` belongs to another heap.
+    pub fn try_fetch_dyn<R: ?Sized + for<'a> DynRootable<'a>>(
+        &self,
+        held: &HeldDyn<R>,
+    ) -> Option<GcDyn<'gc, <R as DynRootable<'gc>>::Root>> {
+        self.fetch_dyn_gc(held)
+    }
+
+    /// A weak handle to `gc`'s object, a trait object, kept outside the
+    /// heap ([`HeldDynWeak`]): [`hold_weak`](Self::hold_weak) for a
+    /// [`GcDyn`]. It follows the object but does not keep it alive.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// trait Widget<'gc> {
+    ///     fn id(&self) -> u32;
+    /// }
+    ///
+    /// #[derive(Managed)]
+    /// struct Label(u32);
+    ///
+    /// impl<'gc> Widget<'gc> for Label {
+    ///     fn id(&self) -> u32 {
+    ///         self.0
+    ///     }
+    /// }
+    ///
+    /// type AnyWidget = dyn_rootable!(for<'gc> dyn Widget<'gc> + 'gc);
+    ///
+    /// // The window's widgets live in the root; the hovered one is only
+    /// // pointed at.
+    /// #[derive(Managed)]
+    /// struct Window<'gc> {
+    ///     widgets: Vec<GcDyn<'gc, dyn Widget<'gc>>>,
+    /// }
+    ///
+    /// let mut heap: Heap<Window<'static>> = Heap::new(|_| Window { widgets: Vec::new() });
+    /// let hover: HeldDynWeak<AnyWidget> = heap.mutate(|mc, window| {
+    ///     window.widgets.push(unsize!(Gc::new(mc, Label(1)) => dyn Widget<'_>));
+    ///     window.widgets.push(unsize!(Gc::new(mc, Label(2)) => dyn Widget<'_>));
+    ///     mc.hold_dyn_weak(window.widgets[1])
+    /// });
+    /// heap.collect();
+    /// heap.mutate(|mc, _| assert_eq!(mc.upgrade_dyn(&hover).map(|w| mc[w].id()), Some(2)));
+    /// heap.mutate(|_, window| drop(window.widgets.pop())); // the hovered widget is closed
+    /// heap.collect();
+    /// assert!(hover.is_dropped());
+    /// heap.mutate(|mc, _| assert!(mc.upgrade_dyn(&hover).is_none()));
+    /// ```
+    #[must_use = "a weak handle is forgotten by the next collection when dropped"]
+    pub fn hold_dyn_weak<R: ?Sized + for<'a> DynRootable<'a>>(
+        &self,
+        gc: GcDyn<'gc, <R as DynRootable<'gc>>::Root>,
+    ) -> HeldDynWeak<R> {
+        self.hold_dyn_weak_gc(gc)
+    }
+
+    /// The object `weak` points at, as a handle of this mutation; `None`
+    /// once it was dropped, as [`upgrade`](Self::upgrade).
+    ///
+    /// # Panics
+    ///
+    /// If the object is alive in another heap;
+    /// [`try_upgrade_dyn`](Self::try_upgrade_dyn) returns `None` instead.
+    #[track_caller]
+    pub fn upgrade_dyn<R: ?Sized + for<'a> DynRootable<'a>>(
+        &self,
+        weak: &HeldDynWeak<R>,
+    ) -> Option<GcDyn<'gc, <R as DynRootable<'gc>>::Root>> {
+        match self.upgrade_dyn_gc(weak) {
+            Found::Object(gc) => Some(gc),
+            Found::Dropped => None,
+            Found::OtherHeap => other_heap(),
+        }
+    }
+
+    /// The object `weak` points at; `None` if it was dropped or belongs
+    /// to another heap.
+    pub fn try_upgrade_dyn<R: ?Sized + for<'a> DynRootable<'a>>(
+        &self,
+        weak: &HeldDynWeak<R>,
+    ) -> Option<GcDyn<'gc, <R as DynRootable<'gc>>::Root>> {
+        match self.upgrade_dyn_gc(weak) {
+            Found::Object(gc) => Some(gc),
+            Found::Dropped | Found::OtherHeap => None,
+        }
+    }
+
+    /// A [`HeldDyn`] to the object `weak` points at, which keeps it alive
+    /// from now on; `None` once it was dropped. It shares `weak`'s cell,
+    /// as [`upgrade_held`](Self::upgrade_held) does.
+    ///
+    /// # Panics
+    ///
+    /// As [`upgrade_dyn`](Self::upgrade_dyn).
+    #[track_caller]
+    #[must_use = "the object is released again when the handle is dropped"]
+    pub fn upgrade_held_dyn<R: ?Sized + for<'a> DynRootable<'a>>(
+        &self,
+        weak: &HeldDynWeak<R>,
+    ) -> Option<HeldDyn<R>> {
+        match self.upgrade_held_dyn_cell(weak) {
+            Found::Object(held) => Some(held),
+            Found::Dropped => None,
+            Found::OtherHeap => other_heap(),
+        }
+    }
+}
+
+/// `mc[&held]`: the object `held` holds, read through the token
+/// (`mc.fetch_dyn(&held).get(mc)`).
+///
+/// # Panics
+///
+/// As [`Mutation::fetch_dyn`], if `held` belongs to another heap.
+impl<'gc, R: ?Sized + for<'a> DynRootable<'a>> Index<&HeldDyn<R>> for Mutation<'gc> {
+    type Output = <R as DynRootable<'gc>>::Root;
+
+    #[track_caller]
+    fn index(&self, held: &HeldDyn<R>) -> &Self::Output {
+        self.fetch_dyn(held).get(self)
+    }
+}
+
+/// `&mut mc[&held]`: the object `held` holds, written through the token.
+///
+/// # Panics
+///
+/// As [`Mutation::fetch_dyn`], if `held` belongs to another heap.
+impl<'gc, R: ?Sized + for<'a> DynRootable<'a>> IndexMut<&HeldDyn<R>> for Mutation<'gc> {
+    #[track_caller]
+    fn index_mut(&mut self, held: &HeldDyn<R>) -> &mut Self::Output {
+        let gc = self.fetch_dyn(held);
+        gc.get_mut(self)
+    }
+}
+
+impl<R: ?Sized + for<'gc> DynRootable<'gc>> HeldDyn<R> {
+    /// Whether the two handles hold the same object, as
+    /// [`Held::ptr_eq`].
+    pub fn ptr_eq(this: &Self, other: &Self) -> bool {
+        let (a, b) = (this.cell(), other.cell());
+        core::ptr::eq(a, b) || (HeldCell::same_object(a, b) && !a.is_dead())
+    }
+
+    /// A weak handle to the same object, sharing this handle's cell
+    /// (nothing allocated), as [`Held::downgrade`].
+    #[must_use]
+    pub fn downgrade(&self) -> HeldDynWeak<R> {
+        self.downgrade_cell()
+    }
+}
+
+impl<R: ?Sized + for<'gc> DynRootable<'gc>> HeldDynWeak<R> {
+    /// Whether the object was dropped, as [`HeldWeak::is_dropped`].
+    pub fn is_dropped(&self) -> bool {
+        self.cell().is_none_or(|cell| cell.is_dead())
+    }
+
+    /// Whether the two handles point at the same object, as
+    /// [`HeldWeak::ptr_eq`].
+    pub fn ptr_eq(this: &Self, other: &Self) -> bool {
+        match (this.cell(), other.cell()) {
+            (Some(a), Some(b)) if !a.is_dead() && !b.is_dead() => HeldCell::same_object(&a, &b),
+            (a, b) => a.is_none_or(|a| a.is_dead()) && b.is_none_or(|b| b.is_dead()),
+        }
+    }
+}
+
+impl<R: ?Sized + for<'gc> DynRootable<'gc>> fmt::Debug for HeldDyn<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeldDyn").finish_non_exhaustive()
+    }
+}
+
+impl<R: ?Sized + for<'gc> DynRootable<'gc>> fmt::Debug for HeldDynWeak<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeldDynWeak")
             .field("dropped", &self.is_dropped())
             .finish_non_exhaustive()
     }

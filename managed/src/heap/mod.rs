@@ -272,14 +272,14 @@
 //! if the object is a camera (the type is named at the placeholder
 //! brand, as for a root or a [`Held`]); see [`GcDyn::downcast`].
 //!
-//! A [`Held`] or [`HeldWeak`] holds a `Gc`, not a `GcDyn`: outside the
-//! heap, a handle to "any widget" is a `Held` of a small holder object
-//! (`#[derive(Managed)] struct AnyWidget<'gc>(GcDyn<'gc, dyn Widget<'gc>>)`,
-//! held with `mc.hold(Gc::new(mc, AnyWidget(w)))`), or, where the
-//! object's type is known, a `Held` of that type, turned into a `GcDyn`
-//! again by `unsize!` in the mutation that redeems it. A weak one is a
-//! `HeldWeak` of the object's own type, or a `Held` of a holder of a
-//! [`GcDynWeak`].
+//! Outside the heap, a handle to "any widget" (the focus, a hovered
+//! widget, an undo entry) is a [`HeldDyn`], made by
+//! [`Mutation::hold_dyn`] from a `GcDyn` and redeemed for one by
+//! [`Mutation::fetch_dyn`] (or `mc[&held]`); a weak one is a
+//! [`HeldDynWeak`]. Their type names the trait object at every brand with
+//! [`dyn_rootable!`](crate::dyn_rootable), once, in an alias:
+//! `type AnyWidget = dyn_rootable!(for<'gc> dyn Widget<'gc> + 'gc);`
+//! then `HeldDyn<AnyWidget>`.
 //!
 //! A method that takes `&mut self` runs with the token borrowed
 //! exclusively (`mc[h].update()` on `&mut mc`), so it reaches no other
@@ -500,9 +500,9 @@ mod rootable;
 
 pub use arena::{Heap, HeapStats, Mutation, Pacing};
 pub use gc::{Gc, GcDyn, GcDynWeak, GcWeak};
-pub use held::{Held, HeldWeak};
+pub use held::{Held, HeldDyn, HeldDynWeak, HeldWeak};
 pub use raw::disjoint::{Handle, Handles, Others};
 pub use raw::downcast::{Downcast, Reader};
 pub use raw::nan_box::NanBox;
 pub use raw::{CollectStats, GcKind};
-pub use rootable::Rootable;
+pub use rootable::{DynRootable, Rootable};

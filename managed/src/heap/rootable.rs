@@ -147,3 +147,53 @@ tuple!(A B C D E);
 tuple!(A B C D E F);
 tuple!(A B C D E F G);
 tuple!(A B C D E F G H);
+
+/// A type that names a trait-object type at every brand, for handles to
+/// trait objects kept outside the heap ([`HeldDyn`](super::HeldDyn),
+/// [`HeldDynWeak`](super::HeldDynWeak)): `<R as DynRootable<'gc>>::Root`
+/// is the type at the brand `'gc` of one mutation, as
+/// [`Rootable::Root`] is for a sized type.
+///
+/// A trait object's type cannot be named at a placeholder brand the way
+/// `Node<'static>` names `Node<'gc>` (`dyn Widget<'static>` is another
+/// trait), so it is named by [`dyn_rootable!`](crate::dyn_rootable):
+/// `dyn_rootable!(for<'gc> dyn Widget<'gc> + 'gc)` is the type
+/// `dyn for<'gc> DynRootable<'gc, Root = dyn Widget<'gc> + 'gc>`, which
+/// implements the trait at every brand. Give it a name once with a `type`
+/// alias.
+///
+/// The trait is safe to implement, for the reason given on [`Rootable`]:
+/// one impl covers every brand, so `Root` at two brands differs only in
+/// lifetimes, which change neither a layout nor a vtable.
+pub trait DynRootable<'gc> {
+    /// The type at the brand `'gc`.
+    type Root: ?Sized + 'gc;
+}
+
+/// Names a trait-object type at every brand, for [`HeldDyn`](crate::heap::HeldDyn)
+/// and [`HeldDynWeak`](crate::heap::HeldDynWeak): `dyn_rootable!(for<'gc>
+/// dyn Widget<'gc> + 'gc)` is a type implementing
+/// [`DynRootable<'gc>`](crate::heap::DynRootable) with `Root = dyn
+/// Widget<'gc> + 'gc` at every `'gc`.
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// trait Widget<'gc> {
+///     fn width(&self) -> u32;
+/// }
+///
+/// /// Any widget, at any brand.
+/// type AnyWidget = dyn_rootable!(for<'gc> dyn Widget<'gc> + 'gc);
+///
+/// struct App {
+///     focus: Option<HeldDyn<AnyWidget>>,
+/// }
+/// # let _ = App { focus: None };
+/// ```
+#[macro_export]
+macro_rules! dyn_rootable {
+    (for<$gc:lifetime> $ty:ty) => {
+        dyn for<$gc> $crate::heap::DynRootable<$gc, Root = $ty>
+    };
+}

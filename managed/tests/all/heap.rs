@@ -2800,3 +2800,148 @@ fn nan_boxed_handles_follow_their_objects_through_collections() {
         });
     }
 }
+
+/// A widget trait for the trait-object handles held outside the heap.
+trait Widget<'gc> {
+    fn label(&self) -> String;
+    fn children(&self) -> usize;
+    fn rename(&mut self, to: &str);
+}
+
+impl<'gc> Widget<'gc> for Node<'gc> {
+    fn label(&self) -> String {
+        self.name.clone()
+    }
+    fn children(&self) -> usize {
+        self.children.len()
+    }
+    fn rename(&mut self, to: &str) {
+        self.name = to.to_owned();
+    }
+}
+
+/// A widget with no handles.
+#[derive(Managed)]
+struct Leaf {
+    #[managed(skip)]
+    probe: Probe,
+}
+
+impl<'gc> Widget<'gc> for Leaf {
+    fn label(&self) -> String {
+        format!("probe {}", self.probe.id)
+    }
+    fn children(&self) -> usize {
+        0
+    }
+    fn rename(&mut self, _: &str) {}
+}
+
+type AnyWidget = dyn_rootable!(for<'gc> dyn Widget<'gc> + 'gc);
+
+/// Trait-object handles held outside the heap: a `HeldDyn` keeps its
+/// object and everything the object reaches alive through collections that
+/// move them, redeems to a `GcDyn` with the object's own vtable, writes
+/// through `mc[&held]`, and shares its cell with its clones and weak
+/// handles; a `HeldDynWeak` follows its object without keeping it; another
+/// heap refuses both.
+#[test]
+fn held_trait_object_handles_keep_follow_and_release_their_objects() {
+    let mut heap: Heap<()> = Heap::new(|_| ());
+    let (tree, leaf, hover): (
+        HeldDyn<AnyWidget>,
+        HeldDyn<AnyWidget>,
+        HeldDynWeak<AnyWidget>,
+    ) = heap.mutate(|mc, ()| {
+        // Garbage before and between, so that collections move the
+        // survivors.
+        let _ = node(mc, 100, "garbage");
+        let parent = node(mc, 1, "panel");
+        for (i, name) in ["ok", "cancel", "help"].into_iter().enumerate() {
+            let _ = node(mc, 101 + i as u64, "garbage");
+            let child = node(mc, 2 + i as u64, name);
+            mc[child].parent = Some(parent);
+            mc[parent].children.push(child);
+        }
+        let leaf = Gc::new(
+            mc,
+            Leaf {
+                probe: Probe::new(10),
+            },
+        );
+        let hovered = node(mc, 20, "tooltip");
+        (
+            mc.hold_dyn(unsize!(parent => dyn Widget<'_>)),
+            mc.hold_dyn(unsize!(leaf => dyn Widget<'_>)),
+            mc.hold_dyn_weak(unsize!(hovered => dyn Widget<'_>)),
+        )
+    });
+    let address = |heap: &mut Heap<()>, held: &HeldDyn<AnyWidget>| {
+        heap.mutate(|mc, ()| std::ptr::from_ref(&mc[held]).cast::<u8>().addr())
+    };
+    let before = address(&mut heap, &tree);
+    let stats = heap.collect();
+    // The panel, its three children and the leaf; the garbage and the
+    // weakly held tooltip are dropped.
+    assert_eq!(stats.live_objects, 5);
+    assert_eq!(take_dropped(), [20, 100, 101, 102, 103]);
+    assert_ne!(address(&mut heap, &tree), before, "the panel moved");
+    assert!(hover.is_dropped());
+    heap.mutate(|mc, ()| {
+        assert!(mc.upgrade_dyn(&hover).is_none());
+        assert_eq!(
+            (mc[&tree].label(), mc[&tree].children()),
+            ("panel".into(), 3)
+        );
+        assert_eq!(mc[&leaf].label(), "probe 10");
+        // Written through the held handle, read back through a fetched one.
+        mc[&tree].rename("dialog");
+        let panel = mc.fetch_dyn(&tree);
+        assert_eq!(mc[panel].label(), "dialog");
+    });
+    // Clones and weak handles share the cell; a weak one upgrades while a
+    // strong one lives, and to a `HeldDyn` again.
+    let clone = tree.clone();
+    assert!(HeldDyn::ptr_eq(&clone, &tree) && !HeldDyn::ptr_eq(&leaf, &tree));
+    let weak = tree.downgrade();
+    assert!(HeldDynWeak::ptr_eq(&weak, &clone.downgrade()));
+    drop(tree);
+    heap.collect();
+    assert!(take_dropped().is_empty(), "the clone keeps the panel");
+    let again = heap.mutate(|mc, ()| mc.upgrade_held_dyn(&weak)).unwrap();
+    drop(clone);
+    heap.collect();
+    assert!(take_dropped().is_empty(), "the upgraded handle keeps it");
+    assert_eq!(heap.mutate(|mc, ()| mc[&again].label()), "dialog");
+    // Another heap refuses them, with `None` or a panic naming the handle.
+    let mut other: Heap<()> = Heap::new(|_| ());
+    assert!(other.mutate(|mc, ()| mc.try_fetch_dyn(&again).is_none()));
+    assert!(other.mutate(|mc, ()| mc.try_upgrade_dyn(&weak).is_none()));
+    let refused = catch_unwind(AssertUnwindSafe(|| {
+        other.mutate(|mc, ()| {
+            let _ = mc.fetch_dyn(&again);
+        })
+    }));
+    assert_eq!(
+        panic_message(refused),
+        "a `HeldDyn` handle was fetched in a mutation of another heap than its own"
+    );
+    let here = file!();
+    let (file, line) = panic_location(|| {
+        other.mutate(|mc, ()| mc[&again].rename("x"));
+    });
+    assert_eq!((file.as_str(), line), (here, line!() - 2));
+    // Released: the panel and its children go at the next collection; the
+    // weak handle sees it.
+    drop(again);
+    heap.collect();
+    assert_eq!(take_dropped(), [1, 2, 3, 4]);
+    assert!(weak.is_dropped());
+    assert!(heap.mutate(|mc, ()| mc.upgrade_dyn(&weak).is_none()));
+    // Dropping the heap drops the leaf and kills the handles' cells.
+    let leaf_weak = leaf.downgrade();
+    drop(heap);
+    assert_eq!(take_dropped(), [10]);
+    assert!(leaf_weak.is_dropped());
+    assert!(other.mutate(|mc, ()| mc.try_fetch_dyn(&leaf).is_none()));
+}

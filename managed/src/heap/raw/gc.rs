@@ -328,6 +328,12 @@ pub(crate) struct DynKind {
 }
 
 impl DynKind {
+    /// The kind of the object's type.
+    #[inline(always)]
+    pub(in crate::heap) fn kind(&self) -> &'static GcKind {
+        self.kind
+    }
+
     /// After a visitor was handed a copy of `ptr`'s address in `place`:
     /// if it left another address there, makes `ptr` point at it with its
     /// metadata, by the handle's own coercion (so with the provenance the
@@ -513,6 +519,43 @@ pub struct GcDynWeak<'gc, T: ?Sized + 'gc> {
 }
 
 impl<'gc, T: ?Sized> GcDyn<'gc, T> {
+    /// The object's address and type record, which
+    /// [`from_parts`](Self::from_parts) turns back into the handle (at
+    /// another brand: a handle held outside the heap).
+    #[inline(always)]
+    pub(in crate::heap) fn into_parts(self) -> (NonNull<u8>, &'static DynKind) {
+        (self.ptr.cast(), self.dyn_kind)
+    }
+
+    /// The handle to the object at `ptr`, with the metadata `dyn_kind`'s
+    /// coercion gives it.
+    ///
+    /// # Safety
+    ///
+    /// 1. `ptr` is the start of a live object of the heap branded `'gc`, of
+    ///    the type `dyn_kind` was made for;
+    /// 2. `dyn_kind` was made (by `__unsize`) for a `GcDyn<'_, U>` where
+    ///    `U` is `T` up to lifetimes (so `rebuild` writes a pointer with the
+    ///    layout of a `NonNull<T>`, whose metadata is the object's: lifetimes
+    ///    change neither a layout nor a vtable).
+    #[inline(always)]
+    pub(in crate::heap) unsafe fn from_parts(ptr: NonNull<u8>, dyn_kind: &'static DynKind) -> Self {
+        let mut out = core::mem::MaybeUninit::<NonNull<T>>::uninit();
+        // SAFETY: 1. `out` is valid for writing a `NonNull<T>`, which has the
+        // layout of the `NonNull<U>` that `rebuild` writes (caller, 2.); 2.
+        // `rebuild` was made for the object's type at `ptr` (caller, 1.);
+        // 3. it wrote `out` whole, so it is initialized.
+        let ptr = unsafe {
+            (dyn_kind.rebuild)(ptr, out.as_mut_ptr().cast::<()>());
+            out.assume_init()
+        };
+        GcDyn {
+            ptr,
+            dyn_kind,
+            _marker: PhantomData,
+        }
+    }
+
     /// A weak handle to the same object.
     #[inline(always)]
     pub fn downgrade(self) -> GcDynWeak<'gc, T> {

@@ -23,10 +23,11 @@ use core::cell::{Cell, RefCell};
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 
-use crate::heap::{Gc, Mutation, Rootable};
+use crate::heap::{DynRootable, Gc, GcDyn, Mutation, Rootable};
 use crate::platform::IdCounter;
 use crate::visit::Visitor;
 
+use super::gc::DynKind;
 use super::{GcKind, dead};
 
 /// Heap ids, never reused.
@@ -474,5 +475,239 @@ impl<'gc> Mutation<'gc> {
         // a `Gc<'_, T::Root<'_>>`: a `T::Root<'gc>` at this mutation's
         // brand, which no lifetime changes the layout of.
         Some(unsafe { Gc::from_ptr(ptr.cast()) })
+    }
+}
+
+/// A handle to a heap object kept outside the heap as a trait object: a
+/// [`Held`] for a [`GcDyn`]. The focus of a UI, a hovered widget or an
+/// undo entry points at "any widget" with one.
+///
+/// `R` names the trait-object type at every brand (see [`DynRootable`]):
+/// a `HeldDyn<dyn_rootable!(for<'gc> dyn Widget<'gc> + 'gc)>` holds a
+/// widget and is redeemed for a `GcDyn<'gc, dyn Widget<'gc>>` by
+/// [`Mutation::fetch_dyn`] (or `mc[&held]`). Made by
+/// [`Mutation::hold_dyn`]; clones hold the same object; it keeps its
+/// object alive and follows it when a collection moves it, as a `Held`
+/// does; [`downgrade`](HeldDyn::downgrade) gives a [`HeldDynWeak`].
+///
+/// It is two words: the cell it shares with the heap, and the record of
+/// the object's type and vtable that rebuilds the `GcDyn`.
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// trait Widget<'gc> {
+///     fn label(&self) -> String;
+/// }
+///
+/// #[derive(Managed)]
+/// struct Button {
+///     text: String,
+/// }
+///
+/// impl<'gc> Widget<'gc> for Button {
+///     fn label(&self) -> String {
+///         format!("[{}]", self.text)
+///     }
+/// }
+///
+/// type AnyWidget = dyn_rootable!(for<'gc> dyn Widget<'gc> + 'gc);
+///
+/// /// Kept outside the heap: the widget that has the focus.
+/// struct App {
+///     heap: Heap<()>,
+///     focus: Option<HeldDyn<AnyWidget>>,
+/// }
+///
+/// let mut app = App { heap: Heap::new(|_| ()), focus: None };
+/// app.focus = Some(app.heap.mutate(|mc, _| {
+///     let ok = unsize!(Gc::new(mc, Button { text: "OK".into() }) => dyn Widget<'_>);
+///     mc.hold_dyn(ok)
+/// }));
+/// app.heap.collect(); // the focused widget survives (and may move)
+/// let App { heap, focus } = &mut app;
+/// heap.mutate(|mc, _| {
+///     let widget = mc.fetch_dyn(focus.as_ref().unwrap());
+///     assert_eq!(mc[widget].label(), "[OK]");
+/// });
+/// ```
+pub struct HeldDyn<R: ?Sized + for<'gc> DynRootable<'gc>> {
+    /// The cell shared with the heap's table, as for [`Held`]: the
+    /// object's address (thin), current while this handle exists.
+    cell: Rc<HeldCell>,
+    /// The object's type and coercion, from the `GcDyn` it was made from.
+    ///
+    /// Invariant: made for a `GcDyn<'_, <R as DynRootable<'_>>::Root>` (at
+    /// some brand), of the type of the cell's object (`cell.kind` is its
+    /// kind).
+    dyn_kind: &'static DynKind,
+    /// Invariant in `R` (it hands out a `GcDyn`, through which the object
+    /// is written); not `Send` nor `Sync` (the `Rc`).
+    _type: PhantomData<fn(PhantomData<R>) -> PhantomData<R>>,
+}
+
+/// A weak handle to a heap object kept outside the heap as a trait
+/// object: a [`HeldWeak`] for a [`GcDyn`]. A hovered widget that must not
+/// keep the widget alive is one. Made by [`Mutation::hold_dyn_weak`] or
+/// [`HeldDyn::downgrade`], redeemed by [`Mutation::upgrade_dyn`], which
+/// gives `None` once a collection dropped the object.
+pub struct HeldDynWeak<R: ?Sized + for<'gc> DynRootable<'gc>> {
+    /// As for [`HeldWeak`].
+    cell: rc::Weak<HeldCell>,
+    /// As for [`HeldDyn`] (same invariant).
+    dyn_kind: &'static DynKind,
+    /// As for [`HeldDyn`].
+    _type: PhantomData<fn(PhantomData<R>) -> PhantomData<R>>,
+}
+
+// SAFETY: as for `Held`: the cell is the heap's to rewrite, so a value
+// holding a `HeldDyn` has nothing to visit for it.
+unsafe impl<R: ?Sized + for<'gc> DynRootable<'gc>> crate::visit::Managed for HeldDyn<R> {
+    const HAS_REFS: bool = false;
+
+    #[inline(always)]
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, _visitor: &mut V) {}
+}
+
+// SAFETY: as for `HeldWeak`.
+unsafe impl<R: ?Sized + for<'gc> DynRootable<'gc>> crate::visit::Managed for HeldDynWeak<R> {
+    const HAS_REFS: bool = false;
+
+    #[inline(always)]
+    fn visit_refs<V: Visitor + ?Sized>(&mut self, _visitor: &mut V) {}
+}
+
+impl<R: ?Sized + for<'gc> DynRootable<'gc>> Clone for HeldDyn<R> {
+    fn clone(&self) -> Self {
+        HeldDyn {
+            cell: Rc::clone(&self.cell),
+            dyn_kind: self.dyn_kind,
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<R: ?Sized + for<'gc> DynRootable<'gc>> Clone for HeldDynWeak<R> {
+    fn clone(&self) -> Self {
+        HeldDynWeak {
+            cell: rc::Weak::clone(&self.cell),
+            dyn_kind: self.dyn_kind,
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<R: ?Sized + for<'gc> DynRootable<'gc>> HeldDyn<R> {
+    /// The cell (for the safe methods in `heap::held`).
+    pub(in crate::heap) fn cell(&self) -> &HeldCell {
+        &self.cell
+    }
+
+    /// A weak handle sharing this handle's cell ([`HeldDyn::downgrade`]).
+    pub(in crate::heap) fn downgrade_cell(&self) -> HeldDynWeak<R> {
+        HeldDynWeak {
+            cell: Rc::downgrade(&self.cell),
+            dyn_kind: self.dyn_kind,
+            _type: PhantomData,
+        }
+    }
+}
+
+impl<R: ?Sized + for<'gc> DynRootable<'gc>> HeldDynWeak<R> {
+    /// The cell, if it is still there; `None` means the object was
+    /// dropped.
+    pub(in crate::heap) fn cell(&self) -> Option<Rc<HeldCell>> {
+        self.cell.upgrade()
+    }
+}
+
+impl<'gc> Mutation<'gc> {
+    /// A [`HeldDyn`] handle to `gc`'s object ([`Mutation::hold_dyn`]).
+    pub(in crate::heap) fn hold_dyn_gc<R: ?Sized + for<'a> DynRootable<'a>>(
+        &self,
+        gc: GcDyn<'gc, <R as DynRootable<'gc>>::Root>,
+    ) -> HeldDyn<R> {
+        let (ptr, dyn_kind) = gc.into_parts();
+        // SAFETY: a handle branded `'gc` points to the start of a live
+        // object of the heap this token mutates (the invariant on
+        // `GcDyn`), of the type its record was made for, whose kind is
+        // `dyn_kind.kind()`.
+        let cell = unsafe { self.raw.held.hold(ptr, dyn_kind.kind()) };
+        HeldDyn {
+            cell,
+            dyn_kind,
+            _type: PhantomData,
+        }
+    }
+
+    /// A [`HeldDynWeak`] handle to `gc`'s object
+    /// ([`Mutation::hold_dyn_weak`]).
+    pub(in crate::heap) fn hold_dyn_weak_gc<R: ?Sized + for<'a> DynRootable<'a>>(
+        &self,
+        gc: GcDyn<'gc, <R as DynRootable<'gc>>::Root>,
+    ) -> HeldDynWeak<R> {
+        let (ptr, dyn_kind) = gc.into_parts();
+        // SAFETY: as in `hold_dyn_gc`.
+        let cell = unsafe { self.raw.held.hold(ptr, dyn_kind.kind()) };
+        HeldDynWeak {
+            cell: Rc::downgrade(&cell),
+            dyn_kind,
+            _type: PhantomData,
+        }
+    }
+
+    /// The object of `held` if it belongs to this heap
+    /// ([`Mutation::try_fetch_dyn`]).
+    pub(in crate::heap) fn fetch_dyn_gc<R: ?Sized + for<'a> DynRootable<'a>>(
+        &self,
+        held: &HeldDyn<R>,
+    ) -> Option<GcDyn<'gc, <R as DynRootable<'gc>>::Root>> {
+        let ptr = self.raw.held.fetch(&held.cell)?;
+        // SAFETY: 1. the cell is listed by this heap's table (the handle
+        // refers to it), so its address is the start of a live object of
+        // this heap (invariant on `HeldCell::ptr`), of the type the
+        // handle's record was made for (invariant on `HeldDyn::dyn_kind`);
+        // 2. that record was made for `<R as DynRootable<'_>>::Root` at
+        // another brand, which is this one's up to lifetimes (one impl of
+        // `DynRootable` covers every brand).
+        Some(unsafe { GcDyn::from_parts(ptr, held.dyn_kind) })
+    }
+
+    /// What `weak` finds in this mutation ([`Mutation::upgrade_dyn`]).
+    pub(in crate::heap) fn upgrade_dyn_gc<R: ?Sized + for<'a> DynRootable<'a>>(
+        &self,
+        weak: &HeldDynWeak<R>,
+    ) -> Found<GcDyn<'gc, <R as DynRootable<'gc>>::Root>> {
+        let Some(cell) = weak.cell() else {
+            return Found::Dropped;
+        };
+        match self.raw.held.find(&cell) {
+            // SAFETY: as in `fetch_dyn_gc`: a live object of this heap
+            // (`find`), of the type the handle's record was made for.
+            Found::Object(ptr) => Found::Object(unsafe { GcDyn::from_parts(ptr, weak.dyn_kind) }),
+            Found::Dropped => Found::Dropped,
+            Found::OtherHeap => Found::OtherHeap,
+        }
+    }
+
+    /// A [`HeldDyn`] sharing `weak`'s cell, if its object is in this heap
+    /// ([`Mutation::upgrade_held_dyn`]).
+    pub(in crate::heap) fn upgrade_held_dyn_cell<R: ?Sized + for<'a> DynRootable<'a>>(
+        &self,
+        weak: &HeldDynWeak<R>,
+    ) -> Found<HeldDyn<R>> {
+        let Some(cell) = weak.cell() else {
+            return Found::Dropped;
+        };
+        match self.raw.held.find(&cell) {
+            // The cell turns strong, as in `upgrade_held_cell`.
+            Found::Object(_) => Found::Object(HeldDyn {
+                cell,
+                dyn_kind: weak.dyn_kind,
+                _type: PhantomData,
+            }),
+            Found::Dropped => Found::Dropped,
+            Found::OtherHeap => Found::OtherHeap,
+        }
     }
 }
