@@ -47,7 +47,7 @@
 //! | add, get a `Copy` key | | | `insert` | `insert` | | `insert` | | | | | |
 //! | add, get an owning handle | | | | `alloc` (a `Proxy`) | | | `alloc` (a `DropBox`) | `alloc` (a `Slot`), `alloc_box`, `alloc_rc` | `alloc`, `alloc_with`, `alloc_slice_*`, `try_alloc*` | `allocate::<T>`, `alloc`, `alloc_with`, `alloc_slice*` (an `Item`); `alloc_shared`, `alloc_shared_slice`, `share` (a `Forward`) | `Mutation::alloc` (a `Gc`); `hold` (a `Held`, kept outside the heap); `hold_weak` (a `HeldWeak`); `Gc::downgrade` (a `GcWeak`); `unsize!` (a `GcDyn`, a trait object) |
 //! | add raw memory | | | | | | `alloc_layout` / `dealloc` | | `alloc_uninit` | `alloc_layout` | | |
-//! | sequences | `push_back`, `push_front`, `pop_back`, `pop_front` | deque: the same, `front`, `back`; queue, stack: `push`, `pop`, `peek` | | | the same as uniform, `pop_*_boxed` for trait objects | | | | | | |
+//! | sequences | `push_back`, `push_front`, `pop_back`, `pop_front` | deque: the same, `front`, `back`; queue, stack: `push`, `pop`, `peek` | | | the same as uniform, `pop_*_boxed` for trait objects, `pop_*_with` / `drain_with` in place | | | | | | |
 //! | remove by key, value back | | | `remove` | `remove`; `remove_deferred` during a walk | | `remove` | | | | `remove` (a `Forward`; a slice comes back as a `Vec`), `remove_slice` | |
 //! | remove through a handle | | | | drop the `Proxy`; `into_inner` | | | drop the `DropBox`; `drop_box`, `box_to_inner`, `into_inner` | `unsafe free`; drop a `PoolBox` | end the scope | drop the `Item` | unreachable, then `collect` |
 //! | membership | `header_for` is `Some` | | `contains` | `contains`, `contains_proxy` | | `contains` | | `contains` (a `Slot`) | | `contains` (a `Forward`) | |

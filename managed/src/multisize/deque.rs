@@ -141,4 +141,20 @@ impl<D: ?Sized + 'static> MultisizePageDeque<D> {
     pub fn drop_front(&mut self) -> bool {
         self.list.drop_end(End::Front)
     }
+
+    /// Pops the last value into `f`, in place, as
+    /// [`pop_front_with`](Self::pop_front_with).
+    #[inline]
+    pub fn pop_back_with<R>(&mut self, f: impl FnOnce(&mut D) -> R) -> Option<R> {
+        self.list.pop_with(End::Back, f)
+    }
+
+    /// Pops the first value into `f`, in place, whatever its type: `f`
+    /// gets it as a `&mut D`, then it is dropped (also if `f` panics, so it
+    /// is never handed out twice). Nothing is moved or boxed. `None` when
+    /// the deque is empty.
+    #[inline]
+    pub fn pop_front_with<R>(&mut self, f: impl FnOnce(&mut D) -> R) -> Option<R> {
+        self.list.pop_with(End::Front, f)
+    }
 }

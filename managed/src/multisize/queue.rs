@@ -95,4 +95,44 @@ impl<D: ?Sized + 'static> MultisizePageQueue<D> {
     pub fn drop_front(&mut self) -> bool {
         self.list.drop_end(End::Front)
     }
+
+    /// Pops the front value into `f`, in place, whatever its type: `f`
+    /// gets it as a `&mut D`, then it is dropped. Nothing is moved or
+    /// boxed. `None` when the queue is empty.
+    ///
+    /// The value is dropped even if `f` panics, so it is never handed out
+    /// twice.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// trait Event { fn apply(&mut self, total: &mut u64); }
+    /// struct Grow(u64);
+    /// struct Reset;
+    /// impl Event for Grow { fn apply(&mut self, total: &mut u64) { *total += self.0 } }
+    /// impl Event for Reset { fn apply(&mut self, total: &mut u64) { *total = 0 } }
+    ///
+    /// let mut events: MultisizePageQueue<dyn Event> = MultisizePageQueue::new();
+    /// events.push(Grow(5), coercion!());
+    /// events.push(Reset, coercion!());
+    /// events.push(Grow(2), coercion!());
+    /// let mut total = 10;
+    /// assert_eq!(events.pop_with(|e| e.apply(&mut total)), Some(()));
+    /// assert_eq!(total, 15);
+    /// events.drain_with(|e| e.apply(&mut total)); // the rest, in order
+    /// assert_eq!((total, events.len()), (2, 0));
+    /// assert_eq!(events.pop_with(|e| e.apply(&mut total)), None);
+    /// ```
+    #[inline]
+    pub fn pop_with<R>(&mut self, f: impl FnOnce(&mut D) -> R) -> Option<R> {
+        self.list.pop_with(End::Front, f)
+    }
+
+    /// Pops every value, front to back, into `f` in place
+    /// ([`pop_with`](Self::pop_with) until the queue is empty): draining
+    /// a queue of events without boxing them. If `f` panics, the value it
+    /// was given is dropped and the rest stay queued.
+    pub fn drain_with(&mut self, mut f: impl FnMut(&mut D)) {
+        while self.list.pop_with(End::Front, &mut f).is_some() {}
+    }
 }

@@ -92,4 +92,18 @@ impl<D: ?Sized + 'static> MultisizePageStack<D> {
     pub fn drop_top(&mut self) -> bool {
         self.list.drop_end(End::Front)
     }
+
+    /// Pops the top value into `f`, in place, whatever its type: `f` gets
+    /// it as a `&mut D`, then it is dropped (also if `f` panics). Nothing
+    /// is moved or boxed. `None` when the stack is empty.
+    #[inline]
+    pub fn pop_with<R>(&mut self, f: impl FnOnce(&mut D) -> R) -> Option<R> {
+        self.list.pop_with(End::Front, f)
+    }
+
+    /// Pops every value, top first, into `f` in place
+    /// ([`pop_with`](Self::pop_with) until the stack is empty).
+    pub fn drain_with(&mut self, mut f: impl FnMut(&mut D)) {
+        while self.list.pop_with(End::Front, &mut f).is_some() {}
+    }
 }

@@ -224,6 +224,13 @@ enum Op {
     PopBackBoxed,
     DropFront,
     DropBack,
+    /// `pop_front_with` (`pop_with` for a queue or stack); the closure
+    /// reads the value, and panics if asked to.
+    PopFrontWith(bool),
+    /// `pop_back_with` (as `PopFrontWith` for a queue or stack).
+    PopBackWith(bool),
+    /// `drain_with` (for a deque, `pop_front_with` until empty).
+    DrainWith,
     BumpAll,
     Shrink,
     Clear,
@@ -251,6 +258,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => Just(Op::PopBackBoxed),
         2 => Just(Op::DropFront),
         2 => Just(Op::DropBack),
+        2 => any::<bool>().prop_map(Op::PopFrontWith),
+        2 => any::<bool>().prop_map(Op::PopBackWith),
+        1 => Just(Op::DrainWith),
         1 => Just(Op::BumpAll),
         1 => Just(Op::Shrink),
         1 => Just(Op::Clear),
@@ -267,6 +277,35 @@ fn config() -> ProptestConfig {
 
 fn ops_len() -> core::ops::Range<usize> {
     if cfg!(miri) { 1..30 } else { 1..160 }
+}
+
+/// Pops through `pop`, whose closure reads the value's kind and tag, then
+/// panics if `panics`: what it read, or `None` for an empty container (a
+/// panic is caught, and what the closure read before it returned).
+fn pop_with_probe(
+    panics: bool,
+    pop: impl FnOnce(&mut dyn FnMut(&mut dyn Item) -> (Kind, u64)) -> Option<(Kind, u64)>,
+) -> Option<(Kind, u64)> {
+    let mut seen = None;
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pop(&mut |v: &mut dyn Item| {
+            seen = Some((v.kind(), v.tag()));
+            if panics {
+                panic!("the closure panics");
+            }
+            (v.kind(), v.tag())
+        })
+    }));
+    match outcome {
+        Ok(got) => {
+            assert_eq!(got, seen);
+            got
+        }
+        Err(_) => {
+            assert!(panics && seen.is_some(), "only a closure that ran panics");
+            seen
+        }
+    }
 }
 
 fn check_deque(deque: &MultisizePageDeque<dyn Item>, model: &VecDeque<(Kind, u64)>) {
@@ -351,6 +390,20 @@ proptest! {
                 Op::DropBack => {
                     prop_assert_eq!(deque.drop_back(), model.pop_back().is_some());
                 }
+                Op::PopFrontWith(panics) => {
+                    let got = pop_with_probe(panics, |f| deque.pop_front_with(|v| f(v)));
+                    prop_assert_eq!(got, model.pop_front());
+                }
+                Op::PopBackWith(panics) => {
+                    let got = pop_with_probe(panics, |f| deque.pop_back_with(|v| f(v)));
+                    prop_assert_eq!(got, model.pop_back());
+                }
+                Op::DrainWith => {
+                    let mut got = Vec::new();
+                    while deque.pop_front_with(|v| got.push((v.kind(), v.tag()))).is_some() {}
+                    prop_assert!(got.iter().eq(model.iter()));
+                    model.clear();
+                }
                 Op::BumpAll => {
                     // `for_each` runs `IterMut::fold`.
                     deque.iter_mut().for_each(|v| v.bump());
@@ -403,6 +456,16 @@ proptest! {
                 Op::DropFront | Op::DropBack => {
                     prop_assert_eq!(queue.drop_front(), model.pop_front().is_some());
                 }
+                Op::PopFrontWith(panics) | Op::PopBackWith(panics) => {
+                    let got = pop_with_probe(panics, |f| queue.pop_with(|v| f(v)));
+                    prop_assert_eq!(got, model.pop_front());
+                }
+                Op::DrainWith => {
+                    let mut got = Vec::new();
+                    queue.drain_with(|v| got.push((v.kind(), v.tag())));
+                    prop_assert!(got.iter().eq(model.iter()), "front to back");
+                    model.clear();
+                }
                 Op::BumpAll => {
                     if let Some(v) = queue.peek_mut() {
                         v.bump();
@@ -454,6 +517,16 @@ proptest! {
                 }
                 Op::DropFront | Op::DropBack => {
                     prop_assert_eq!(stack.drop_top(), model.pop().is_some());
+                }
+                Op::PopFrontWith(panics) | Op::PopBackWith(panics) => {
+                    let got = pop_with_probe(panics, |f| stack.pop_with(|v| f(v)));
+                    prop_assert_eq!(got, model.pop());
+                }
+                Op::DrainWith => {
+                    let mut got = Vec::new();
+                    stack.drain_with(|v| got.push((v.kind(), v.tag())));
+                    prop_assert!(got.iter().eq(model.iter().rev()), "top first");
+                    model.clear();
                 }
                 Op::BumpAll => {
                     for v in &mut stack {

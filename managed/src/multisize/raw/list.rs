@@ -222,6 +222,19 @@ impl<D: ?Sized + 'static> RecordList<D> {
         true
     }
 
+    /// Calls `f` on the value at `end`, then drops it (also when `f`
+    /// panics: a value handed to `f` is never handed out again); `None`
+    /// when empty.
+    #[inline]
+    pub(crate) fn pop_with<R>(&mut self, end: End, f: impl FnOnce(&mut D) -> R) -> Option<R> {
+        // Drops the value afterwards, whatever `f` does.
+        let mut list = scopeguard::guard(self, move |list| {
+            list.drop_end(end);
+        });
+        let value = list.peek_mut(end)?;
+        Some(f(value))
+    }
+
     /// Drops a removed record's value living in a heap block, then frees
     /// the block, even when the destructor panics.
     #[inline(never)]
