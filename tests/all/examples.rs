@@ -33,6 +33,8 @@ mod region_scene;
 mod scene_graph;
 #[path = "../../examples/scoped_render.rs"]
 mod scoped_render;
+#[path = "../../examples/widget_tree.rs"]
+mod widget_tree;
 
 #[cfg(target_pointer_width = "64")]
 #[test]
@@ -113,4 +115,10 @@ fn scene_graph_runs() {
 #[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
 fn scoped_render_runs() {
     scoped_render::main();
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn widget_tree_runs() {
+    widget_tree::main();
 }
