@@ -140,7 +140,9 @@ pub use visit::{Managed, Static, Visitor};
 ///     no macro (`u32`, `String`, `Vec2`, `HashSet<u64>`, `Rc<Cell<u8>>`,
 ///     `Box<dyn Fn()>`, a pool key...), is not visited and needs no trait
 ///     impl: the impl requires `FieldType: 'static`, which no branded
-///     reference is, and the compiler checks that on the resolved type;
+///     reference is, and the compiler checks that on the resolved type.
+///     Lifetimes bound by the field's own `for<..>` do not count: a
+///     callback `for<'a> fn(&mut Mutation<'a>, Gc<'a, Node<'a>>)` is plain;
 ///   - every other field is visited, so its type must implement `Managed`
 ///     (derive it, or use `#[managed(skip)]` below); fields whose types
 ///     mention a type parameter get a `FieldType: Managed` bound.

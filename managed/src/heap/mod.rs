@@ -427,6 +427,18 @@
 //!   `'_` is a fresh lifetime, unrelated to the brand of the handle the
 //!   closure returns. Write `fn at<'gc>(mc: &Mutation<'gc>, ..) ->
 //!   Option<Gc<'gc, Widget<'gc>>>`.
+//! - **Inside a `fn<'gc>`, a closure names `'gc`.** A closure that reads
+//!   handles it captured takes the token as `&Mutation<'gc>`, not
+//!   `&Mutation<'_>`: `let sizes = |mc: &Mutation<'gc>| children.iter().map(|&c|
+//!   mc[c].size).collect::<Vec<_>>()`. With `'_`, the compiler reports that
+//!   "borrowed data escapes outside of closure" or that `'gc` "must
+//!   outlive `'static`".
+//! - **Recursing over a node's children copies its handle list.** `mc[n]`
+//!   borrows the token, and a recursive call needs it: `let children =
+//!   mc[n].children.clone(); for c in children { visit(mc, c) }` (handles
+//!   are one or two words; a `SmallVec` avoids the allocation). When the
+//!   walk only reads other objects while writing one,
+//!   [`Mutation::split_mut`] needs no copy.
 //! - **Callbacks are `fn` pointers beside the handles they act on.** A
 //!   boxed closure (`Box<dyn Fn(&mut Mutation<'gc>)>`) cannot be a field
 //!   of an object: what it captured is hidden from the collector, so it
