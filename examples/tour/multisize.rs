@@ -96,6 +96,14 @@ pub(crate) fn run() {
     );
     let circle: Box<dyn Shape> = queue.pop_boxed().unwrap();
     println!("  boxed pop: {circle:?}");
+    // The rest, in place: each value is handed to the closure, then dropped.
+    let mut areas = Vec::new();
+    queue.drain_with(|shape| areas.push(shape.area()));
+    println!(
+        "  drained in place: {} areas, queue now {} long",
+        areas.len(),
+        queue.len()
+    );
 
     // A deque walked from both ends through the (prev, next) sizes.
     let mut deque: MultisizePageDeque<dyn Debug> = MultisizePageDeque::new();
