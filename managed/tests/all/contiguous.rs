@@ -6,7 +6,6 @@ use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 
-use managed::contiguous::{PoolRef, PoolRefMut};
 use managed::prelude::*;
 
 use crate::common::{Ledger, Tracked, panic_message};

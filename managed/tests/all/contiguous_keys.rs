@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 
-use managed::contiguous::{DefaultKey, Key, KeyData};
+use managed::contiguous::KeyData;
 use managed::prelude::*;
 
 use crate::common::{Ledger, panic_message};
