@@ -90,7 +90,9 @@ impl<T: Send, K: Key> ContiguousUniformPool<T, K> {
     /// When the pool is already borrowed.
     #[track_caller]
     pub fn par_map<F: Fn(&mut T) + Sync + Send>(&self, f: F) {
-        self.borrow_mut().par_values_mut().for_each(f);
+        PoolRefMut::acquire(self, "par_map")
+            .par_values_mut()
+            .for_each(f);
     }
 }
 
@@ -124,7 +126,7 @@ impl<T: Send, K: Key + Send> ContiguousUniformPool<T, K> {
     /// panics (after the other tasks finish; nothing is removed then).
     #[track_caller]
     pub fn par_retain<F: Fn(K, &mut T) -> bool + Sync + Send>(&self, f: F) {
-        let mut objects = self.borrow_mut();
+        let mut objects = PoolRefMut::acquire(self, "par_retain");
         let refused: alloc::vec::Vec<K> = objects
             .par_iter_mut()
             .filter_map(|(key, object)| (!f(key, object)).then_some(key))

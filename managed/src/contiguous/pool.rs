@@ -236,7 +236,9 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     ///
     /// # Panics
     ///
-    /// While the pool is borrowed, as [`alloc`](Self::alloc).
+    /// While the pool is borrowed, as [`alloc`](Self::alloc): inside a
+    /// walk, use [`insert_deferred`](Self::insert_deferred), which queues
+    /// the object until the walk ends.
     #[inline]
     #[track_caller]
     pub fn insert(&self, value: T) -> K {
@@ -251,7 +253,8 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     /// While the pool is borrowed (inside [`map`](Self::map), a
     /// [`with`](Proxy::with) closure or while a [`PoolRef`] lives: the
     /// `RefCell` rule, which keeps every borrow's view of the objects
-    /// fixed).
+    /// fixed); there, [`insert_deferred`](Self::insert_deferred) queues
+    /// the object until the borrow ends (and returns its key).
     #[inline]
     #[track_caller]
     #[must_use = "dropping the proxy deletes the object: keep it, or use `insert` for a key"]
@@ -603,7 +606,7 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     #[inline]
     #[track_caller]
     pub fn map<F: FnMut(&mut T)>(&self, f: F) {
-        self.borrow_mut().values_mut().for_each(f);
+        PoolRefMut::acquire(self, "map").values_mut().for_each(f);
     }
 
     /// [`map`](Self::map), with each object's key: `f(key, object)`. A key
@@ -617,7 +620,7 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     #[inline]
     #[track_caller]
     pub fn map_with_key<F: FnMut(K, &mut T)>(&self, mut f: F) {
-        self.borrow_mut()
+        PoolRefMut::acquire(self, "map_with_key")
             .iter_mut()
             .for_each(|(key, object)| f(key, object));
     }

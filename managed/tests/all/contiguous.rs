@@ -121,7 +121,7 @@ fn conflicting_borrows_panic_like_refcell() {
     let msg = panic_message(catch_unwind(AssertUnwindSafe(|| {
         pool.map(|_| pool.map(|_| ()))
     })));
-    assert!(msg.contains("`borrow_mut`"), "{msg}");
+    assert!(msg.contains("`map` called"), "{msg}");
     let msg = panic_message(catch_unwind(AssertUnwindSafe(|| {
         a.with(|_| drop(pool.alloc(3)));
     })));
@@ -141,6 +141,75 @@ fn conflicting_borrows_panic_like_refcell() {
     drop(alloc_after);
 }
 
+/// The message of the panic `f` raises.
+fn message_of(f: impl FnOnce()) -> String {
+    panic_message(catch_unwind(AssertUnwindSafe(f)))
+}
+
+#[test]
+fn borrow_panics_name_the_method_called_and_its_deferred_counterpart() {
+    let pool = ContiguousUniformPool::new();
+    let a = pool.insert(1u32);
+    let p = pool.alloc(2u32);
+    let called = |name: &str| format!("`{name}` called while the pool is already borrowed");
+
+    // Each entry point, called inside a walk (or beside a guard), names
+    // itself, not the borrow it takes internally.
+    let msg = message_of(|| pool.map(|_| drop(pool.get(a))));
+    assert!(msg.contains(&called("get")), "{msg}");
+    let msg = message_of(|| pool.map(|_| drop(pool.get_mut(a))));
+    assert!(msg.contains(&called("get_mut")), "{msg}");
+    let msg = message_of(|| {
+        let _objects = pool.borrow();
+        drop(pool.get_mut(a));
+    });
+    assert!(msg.contains(&called("get_mut")), "{msg}");
+    let msg = message_of(|| pool.map(|_| pool.map_with_key(|_, _| ())));
+    assert!(msg.contains(&called("map_with_key")), "{msg}");
+    let msg = message_of(|| p.with(|_| pool.map(|_| ())));
+    assert!(msg.contains(&called("map")), "{msg}");
+    let msg = message_of(|| pool.map(|_| pool.retain(|_, _| true)));
+    assert!(msg.contains(&called("retain")), "{msg}");
+    let msg = message_of(|| pool.map(|_| drop(pool.borrow())));
+    assert!(msg.contains(&called("borrow")), "{msg}");
+    let msg = message_of(|| pool.map(|_| drop(pool.borrow_mut())));
+    assert!(msg.contains(&called("borrow_mut")), "{msg}");
+    let msg = message_of(|| {
+        pool.map(|_| {
+            let _ = pool.insert_with_key(|_| 0);
+        })
+    });
+    assert!(msg.contains(&called("insert_with_key")), "{msg}");
+
+    // Those with a counterpart that works inside a walk name it.
+    let msg = message_of(|| {
+        pool.map(|_| {
+            let _ = pool.insert(3);
+        })
+    });
+    assert!(msg.contains(&called("insert")), "{msg}");
+    assert!(msg.contains("use `insert_deferred`"), "{msg}");
+    let msg = message_of(|| pool.map(|_| drop(pool.alloc(3))));
+    assert!(msg.contains(&called("alloc")), "{msg}");
+    assert!(msg.contains("use `insert_deferred`"), "{msg}");
+    let msg = message_of(|| {
+        pool.map(|_| {
+            let _ = pool.remove(a);
+        })
+    });
+    assert!(msg.contains(&called("remove")), "{msg}");
+    assert!(msg.contains("use `remove_deferred`"), "{msg}");
+    // ... and the others do not.
+    let msg = message_of(|| pool.map(|_| drop(pool.get(a))));
+    assert!(!msg.contains("deferred"), "{msg}");
+
+    // Nothing was added or removed by the calls that panicked.
+    assert_eq!(
+        (pool.len(), *pool.get(a).unwrap(), p.with(|x| *x)),
+        (2, 1, 2)
+    );
+}
+
 #[test]
 fn into_inner_while_borrowed_panics_and_defers_the_removal() {
     let drops = Ledger::default();
@@ -153,6 +222,10 @@ fn into_inner_while_borrowed_panics_and_defers_the_removal() {
         });
     })));
     assert!(msg.contains("`into_inner`"), "{msg}");
+    assert!(
+        msg.contains("the proxy was dropped instead, so its object is removed"),
+        "{msg}"
+    );
     // The removal was deferred and, as the panic unwound through the end of
     // the borrow, carried out by the next operation that ends a borrow.
     assert_eq!(pool.len(), 1);

@@ -21,7 +21,7 @@ use managed::page::PageSize;
 use managed::prelude::*;
 use rayon::prelude::*;
 
-use crate::common::{Ledger, SplitMix, Tracked};
+use crate::common::{Ledger, SplitMix, Tracked, panic_message};
 
 /// Enough objects for several pieces of work, scaled down under Miri.
 const N: usize = if cfg!(miri) { 150 } else { 20_000 };
@@ -148,8 +148,18 @@ fn par_map_on_a_borrowed_pool_panics() {
         let pool = ContiguousUniformPool::new();
         let p = pool.alloc(1u32);
         let guard = pool.borrow();
-        let result = catch_unwind(AssertUnwindSafe(|| pool.par_map(|x| *x += 1)));
-        assert!(result.is_err(), "par_map under a shared borrow");
+        let msg = panic_message(catch_unwind(AssertUnwindSafe(|| pool.par_map(|x| *x += 1))));
+        assert!(
+            msg.contains("`par_map` called while the pool is already borrowed"),
+            "par_map under a shared borrow: {msg}"
+        );
+        let msg = panic_message(catch_unwind(AssertUnwindSafe(|| {
+            pool.par_retain(|_, _| true);
+        })));
+        assert!(
+            msg.contains("`par_retain` called while the pool is already borrowed"),
+            "par_retain under a shared borrow: {msg}"
+        );
         drop(guard);
         // Inside `with`, the pool is borrowed shared: `par_map` must panic.
         let nested = p.with(|_| catch_unwind(AssertUnwindSafe(|| pool.par_map(|x| *x += 1))));

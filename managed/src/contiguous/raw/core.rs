@@ -1115,12 +1115,25 @@ pub(crate) fn borrowed_panic(operation: &str) -> ! {
         "ContiguousUniformPool: `{operation}` called while the pool is already borrowed \
          (inside `map`, `retain`, a `with`/`with_mut` closure, or while a \
          PoolRef/PoolRefMut/ObjectRef/ObjectMut lives){}",
-        if operation == "remove" {
-            "; to remove an object inside a walk, use `remove_deferred`"
-        } else {
-            ""
-        }
+        deferred_hint(operation)
     )
+}
+
+/// What [`borrowed_panic`] adds for an operation that has a counterpart
+/// that works while the pool is borrowed.
+fn deferred_hint(operation: &str) -> &'static str {
+    match operation {
+        "remove" => "; to remove an object inside a walk, use `remove_deferred`",
+        "insert" | "alloc" => {
+            "; to add an object inside a walk, use `insert_deferred` \
+             (it is moved in when the borrow ends)"
+        }
+        "into_inner" => {
+            "; the proxy was dropped instead, so its object is removed when \
+             the borrow ends"
+        }
+        _ => "",
+    }
 }
 
 // SAFETY: visits every stored object in place (through `&mut self`, so no

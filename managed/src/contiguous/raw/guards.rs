@@ -469,7 +469,7 @@ impl<'a, T, K: Key> ObjectRef<'a, T, K> {
         // Looked up first (no user code runs before the borrow is taken,
         // so nothing moves), which lets the lookup's loads start earlier.
         let object = pool.raw.find(key.data());
-        let borrow = SharedBorrow::acquire(pool, "borrow");
+        let borrow = SharedBorrow::acquire(pool, "get");
         // The object of a live key, which the shared borrow the guard takes
         // over keeps in place and free of `&mut` (the field invariant).
         Some(Self {
@@ -491,7 +491,7 @@ impl<'a, T, K: Key> ObjectMut<'a, T, K> {
     pub(crate) fn find(pool: &'a ContiguousUniformPool<T, K>, key: K) -> Option<Self> {
         // Looked up first, as in `ObjectRef::find`.
         let object = pool.raw.find(key.data());
-        let borrow = ExclusiveBorrow::acquire(pool, "borrow_mut");
+        let borrow = ExclusiveBorrow::acquire(pool, "get_mut");
         // The object of a live key, which the exclusive borrow the guard
         // takes over keeps in place and free of any other reference (the
         // field invariant).
