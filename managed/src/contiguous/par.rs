@@ -104,18 +104,19 @@ impl<T: Send, K: Key + Send> ContiguousUniformPool<T, K> {
     /// in parallel under the pool's exclusive borrow; the objects it
     /// refuses are then removed as [`remove_deferred`](Self::remove_deferred)
     /// removes them, when the borrow ends (the last objects move into
-    /// their places).
+    /// their places). Returns how many objects it removed (the result may
+    /// be ignored).
     ///
     /// ```
     /// use managed::prelude::*;
     ///
     /// let pool = ContiguousUniformPool::new();
     /// let keys: Vec<_> = (0..10_000u64).map(|i| pool.insert(i)).collect();
-    /// pool.par_retain(|_key, x| {
+    /// let removed = pool.par_retain(|_key, x| {
     ///     *x += 1; // the test may change the object
     ///     *x % 3 != 0
     /// });
-    /// assert_eq!(pool.len(), 6_667);
+    /// assert_eq!((removed, pool.len()), (3_333, 6_667));
     /// assert!(pool.get(keys[2]).is_none()); // 2 + 1 is a multiple of 3
     /// assert_eq!(*pool.get(keys[3]).unwrap(), 4);
     /// ```
@@ -125,18 +126,22 @@ impl<T: Send, K: Key + Send> ContiguousUniformPool<T, K> {
     /// When the pool is already borrowed, as [`map`](Self::map); if `f`
     /// panics (after the other tasks finish; nothing is removed then).
     #[track_caller]
-    pub fn par_retain<F: Fn(K, &mut T) -> bool + Sync + Send>(&self, f: F) {
+    pub fn par_retain<F: Fn(K, &mut T) -> bool + Sync + Send>(&self, f: F) -> usize {
         let mut objects = PoolRefMut::acquire(self, "par_retain");
         let refused: alloc::vec::Vec<K> = objects
             .par_iter_mut()
             .filter_map(|(key, object)| (!f(key, object)).then_some(key))
             .collect();
-        for key in refused {
-            // Under the guard's borrow: the removal begins now and is
-            // carried out when the guard drops, below.
-            self.remove_deferred(key);
-        }
+        // Under the guard's borrow: each removal begins now and is carried
+        // out when the guard drops, below. An object whose removal had
+        // begun before (left pending by a panicking destructor) is not
+        // counted again.
+        let removed = refused
+            .into_iter()
+            .filter(|&key| self.remove_deferred(key))
+            .count();
         drop(objects);
+        removed
     }
 }
 

@@ -590,7 +590,7 @@ fn par_retain_agrees_with_retain_and_drops_each_refused_object_once() {
         }
         let removed_first = drops.total();
         let deciders = Mutex::new(HashSet::<ThreadId>::new());
-        pool.par_retain(|_, t| {
+        let removed = pool.par_retain(|_, t| {
             join_a_second_thread(&deciders);
             t.id % 5 != 0
         });
@@ -599,6 +599,7 @@ fn par_retain_agrees_with_retain_and_drops_each_refused_object_once() {
         kept.sort_unstable();
         assert_eq!(kept, expected);
         let refused = (0..N as u32).filter(|i| i % 7 != 0 && i % 5 == 0).count();
+        assert_eq!(removed, refused, "the count of removed objects");
         assert_eq!(
             drops.total(),
             removed_first + refused,
@@ -616,8 +617,11 @@ fn par_retain_agrees_with_retain_and_drops_each_refused_object_once() {
                 "decided on several threads"
             );
         }
-        // A panicking test removes nothing.
+        // A test that keeps everything removes nothing, and says so.
         let before = pool.len();
+        assert_eq!(pool.par_retain(|_, _| true), 0);
+        assert_eq!(pool.len(), before);
+        // A panicking test removes nothing.
         let result = catch_unwind(AssertUnwindSafe(|| {
             pool.par_retain(|_, t| {
                 assert!(t.id != expected[0], "refuses to decide");
