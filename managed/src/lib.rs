@@ -336,8 +336,8 @@ pub mod prelude {
     // it, for bounds such as `K: Key`); no other item of the prelude, and
     // no std prelude item, is named `Key`.
     pub use crate::contiguous::{
-        ContiguousUniformPool, DefaultKey, Key, ObjectMut, ObjectRef, PoolRef, PoolRefMut, Proxy,
-        SimpleProxy, new_key_type,
+        ContiguousUniformPool, DefaultKey, Key, ObjectMut, ObjectRef, PoolLookup, PoolRef,
+        PoolRefMut, Proxy, SimpleProxy, new_key_type,
     };
 
     #[cfg(target_pointer_width = "64")]

@@ -18,7 +18,9 @@
 //!    to different threads never overlap.
 //! 3. Nothing on another thread can reach the pool: the pool is not
 //!    `Sync` and proxies and guards are neither `Send` nor `Sync`, so the
-//!    closure (which must be `Send + Sync`) can capture none of them. On
+//!    closure (which must be `Send + Sync`) can capture none of them (a
+//!    [`PoolLookup`](super::PoolLookup) of another pool crosses, but
+//!    only reads that pool, whose objects its guard keeps in place). On
 //!    the calling thread, code that runs while it waits (rayon may run
 //!    other jobs there) meets the borrow like any other code does: a
 //!    conflicting borrow panics.
@@ -54,8 +56,10 @@ impl<T: Send, K: Key> ContiguousUniformPool<T, K> {
     /// assert_eq!(pool.get(keys[300]).map(|x| *x), Some(90_000));
     /// ```
     ///
-    /// To read *another* pool's objects in `f`, borrow that pool and
-    /// capture its objects' slice ([`PoolRef::as_slice`], `&[T]`, shared
+    /// To find *another* pool's objects by key in `f`, borrow that pool
+    /// and capture the guard's [`lookup`](PoolRef::lookup) view (shared
+    /// across threads when `T: Sync`). To read them in order, capture its
+    /// objects' slice ([`PoolRef::as_slice`], `&[T]`, shared
     /// across threads when `T: Sync`): the guard itself is not `Sync`
     /// (its pool's borrow count is a `Cell`), so a closure that captures
     /// it does not compile. The slice is in storage order, which is not

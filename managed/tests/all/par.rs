@@ -310,6 +310,110 @@ fn par_map_reads_another_pools_objects_through_their_slice() {
 }
 
 #[test]
+fn a_lookup_finds_another_pools_objects_by_key_on_several_threads() {
+    on_three_threads(|| {
+        let drops = Ledger::new();
+        let field = ContiguousUniformPool::new();
+        let cells: Vec<_> = (0..64u32).map(|i| field.insert(drops.track(i))).collect();
+        // Stale keys, and objects moved out of insertion order.
+        field.remove(cells[3]);
+        field.remove(cells[10]);
+        let particles = ContiguousUniformPool::new();
+        for i in 0..N {
+            particles.insert((cells[i % 64], 0u32));
+        }
+        {
+            let guard = field.borrow();
+            let lookup = guard.lookup();
+            let threads = Mutex::new(HashSet::<ThreadId>::new());
+            particles.par_map(|(cell, found)| {
+                join_a_second_thread(&threads);
+                *found = match lookup.get(*cell) {
+                    Some(t) => {
+                        assert!(lookup.contains(*cell));
+                        t.id + 1
+                    }
+                    None => 0,
+                };
+            });
+            if !cfg!(miri) {
+                assert!(
+                    threads.lock().unwrap().len() > 1,
+                    "looked up on several threads"
+                );
+            }
+            for (i, (_, found)) in particles.borrow().values().enumerate() {
+                let expected = if i % 64 == 3 || i % 64 == 10 {
+                    0
+                } else {
+                    i as u32 % 64 + 1
+                };
+                assert_eq!(*found, expected, "particle {i}");
+            }
+        }
+        drop(field);
+        assert_eq!(drops.counts(64), vec![1; 64]);
+    });
+}
+
+/// The pool's own thread begins removals while other threads read the
+/// same pool through a lookup: those keys stop being found, the others
+/// never do, and every reference handed out stays valid until the borrow
+/// ends (Miri checks the reads and the version bumps do not race).
+#[test]
+fn a_lookup_is_read_while_the_pools_thread_begins_removals() {
+    let drops = Ledger::new();
+    let pool = ContiguousUniformPool::new();
+    let n = if cfg!(miri) { 16 } else { 1_000 };
+    let keys: Vec<_> = (0..n).map(|i| pool.insert(drops.track(i))).collect();
+    {
+        let guard = pool.borrow();
+        let lookup = guard.lookup();
+        std::thread::scope(|s| {
+            let readers: Vec<_> = (0..2)
+                .map(|_| {
+                    let keys = &keys;
+                    s.spawn(move || {
+                        let mut held = Vec::new();
+                        for _ in 0..3 {
+                            for (i, &key) in keys.iter().enumerate() {
+                                match lookup.get(key) {
+                                    Some(t) => {
+                                        assert_eq!(t.id, i as u32);
+                                        held.push(t);
+                                    }
+                                    None => assert!(i % 2 == 0, "only even keys go"),
+                                }
+                            }
+                        }
+                        // Still readable: nothing is dropped during the borrow.
+                        held.iter().map(|t| t.id).max()
+                    })
+                })
+                .collect();
+            for key in keys.iter().step_by(2) {
+                assert!(pool.remove_deferred(*key));
+            }
+            for reader in readers {
+                assert_eq!(reader.join().unwrap(), Some(n - 1));
+            }
+        });
+        assert!(keys.iter().step_by(2).all(|&k| !lookup.contains(k)));
+        assert!(keys.iter().skip(1).step_by(2).all(|&k| lookup.contains(k)));
+        assert_eq!(drops.total(), 0, "nothing dropped while borrowed");
+    }
+    assert_eq!(pool.len(), n as usize / 2);
+    assert_eq!(drops.total(), n as usize / 2);
+}
+
+/// A lookup only reads, so it is covariant in `T`, as `&[T]` is (the
+/// pool and its guards are invariant: tests/ui/contiguous).
+#[allow(dead_code)]
+fn lookups_are_covariant<'g, 's>(long: PoolLookup<'g, &'static str>) -> PoolLookup<'g, &'s str> {
+    long
+}
+
+#[test]
 fn guard_parallel_iterators_are_indexed_and_keyed() {
     on_three_threads(|| {
         let drops = Ledger::new();

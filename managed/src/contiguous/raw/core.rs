@@ -78,6 +78,15 @@ pub(crate) struct Lookup<T> {
     objects: NonNull<T>,
 }
 
+impl<T> Clone for Lookup<T> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Lookup<T> {}
+
 impl<T> Lookup<T> {
     /// The address of the live object of `key`, if any.
     ///
@@ -92,6 +101,25 @@ impl<T> Lookup<T> {
         let position = unsafe { self.position(key) }?;
         // SAFETY: a live key's slot holds its object's position, below the
         // length (pool invariant); the rest is the caller's contract.
+        Some(unsafe { self.at(position) })
+    }
+
+    /// [`find`](Self::find) for a `PoolLookup`, read on other threads than
+    /// the pool's while the pool's thread may begin deferred removals (see
+    /// [`TableView::position_shared`]).
+    ///
+    /// # Safety
+    ///
+    /// As for [`find`](Self::find): the borrow this lookup was taken under
+    /// is still held, so the pool is borrowed.
+    #[inline(always)]
+    pub(crate) unsafe fn find_shared(&self, key: KeyData) -> Option<NonNull<T>> {
+        // SAFETY: the slot array is as it was and the pool is borrowed
+        // (caller contract).
+        let position = unsafe { self.table.position_shared(key) }?;
+        // SAFETY: a live or pending key's slot holds its object's
+        // position, below the length (pool invariant); the rest is the
+        // caller's contract.
         Some(unsafe { self.at(position) })
     }
 
