@@ -287,9 +287,42 @@ pub use generativity::Guard;
 
 /// Everything a user of the crate needs, in one import.
 ///
-/// It re-exports every public container, handle and error type, the
-/// [`make_guard!`] macro with its [`Guard`] type, and the [`Managed`] derive together with the
+/// It re-exports every public container, handle and error type (the
+/// contiguous pool's borrow guards [`PoolRef`](contiguous::PoolRef),
+/// [`PoolRefMut`](contiguous::PoolRefMut), [`ObjectRef`](contiguous::ObjectRef)
+/// and [`ObjectMut`](contiguous::ObjectMut) and its key trait
+/// [`Key`](contiguous::Key) included), the [`make_guard!`] macro with its
+/// [`Guard`] type, and the [`Managed`] derive together with the
 /// [`Managed`](trait@Managed) trait. It shadows no std name.
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// new_key_type! { struct AnimalKey; }
+///
+/// struct Animal {
+///     age: u32,
+/// }
+///
+/// // The guards and the key trait name no module path.
+/// fn age_all<K: Key>(animals: &mut PoolRefMut<'_, Animal, K>) {
+///     animals.values_mut().for_each(|a| a.age += 1);
+/// }
+/// fn age_of<K: Key>(animals: &PoolRef<'_, Animal, K>, key: K) -> Option<u32> {
+///     animals.get(key).map(|a| a.age)
+/// }
+///
+/// let pool: ContiguousUniformPool<Animal, AnimalKey> = ContiguousUniformPool::with_key();
+/// let cat = pool.insert(Animal { age: 3 });
+/// age_all(&mut pool.borrow_mut());
+/// assert_eq!(age_of(&pool.borrow(), cat), Some(4));
+/// let one: Option<ObjectRef<'_, Animal, AnimalKey>> = pool.get(cat);
+/// assert_eq!(one.map(|a| a.age), Some(4));
+/// let mut one: ObjectMut<'_, Animal, AnimalKey> = pool.get_mut(cat).unwrap();
+/// one.age = 9;
+/// drop(one);
+/// assert_eq!(pool.get(cat).map(|a| a.age), Some(9));
+/// ```
 pub mod prelude {
     pub use crate::{
         AllocError, AllocValueError, Guard, Managed, SpaceStats, Static, Visitor, make_guard,
@@ -301,8 +334,12 @@ pub mod prelude {
         PoolKey, UniformPageDeque, UniformPageQueue, UniformPageStack, UniformPool,
     };
 
+    // `Key` is slotmap's key trait (every contiguous key type implements
+    // it, for bounds such as `K: Key`); no other item of the prelude, and
+    // no std prelude item, is named `Key`.
     pub use crate::contiguous::{
-        ContiguousUniformPool, DefaultKey, Proxy, SimpleProxy, new_key_type,
+        ContiguousUniformPool, DefaultKey, Key, ObjectMut, ObjectRef, PoolLookup, PoolRef,
+        PoolRefMut, Proxy, SimpleProxy, new_key_type,
     };
 
     #[cfg(target_pointer_width = "64")]

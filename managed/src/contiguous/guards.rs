@@ -8,7 +8,7 @@ use core::fmt;
 
 use slotmap::Key;
 
-use super::raw::guards::{ObjectMut, ObjectRef, PoolRef, PoolRefMut};
+use super::raw::guards::{ObjectMut, ObjectRef, PoolLookup, PoolRef, PoolRefMut};
 use super::raw::iter::{Iter, IterMut};
 
 impl<T, K> PoolRef<'_, T, K> {
@@ -49,6 +49,14 @@ impl<'b, T, K: Key> IntoIterator for &'b mut PoolRefMut<'_, T, K> {
     type IntoIter = IterMut<'b, T, K>;
     fn into_iter(self) -> Self::IntoIter {
         self.iter_mut()
+    }
+}
+
+impl<T, K> fmt::Debug for PoolLookup<'_, T, K> {
+    /// The view holds no list of its objects: it prints its name alone
+    /// (the guard it came from prints them).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PoolLookup").finish_non_exhaustive()
     }
 }
 

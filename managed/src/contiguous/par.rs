@@ -18,7 +18,9 @@
 //!    to different threads never overlap.
 //! 3. Nothing on another thread can reach the pool: the pool is not
 //!    `Sync` and proxies and guards are neither `Send` nor `Sync`, so the
-//!    closure (which must be `Send + Sync`) can capture none of them. On
+//!    closure (which must be `Send + Sync`) can capture none of them (a
+//!    [`PoolLookup`](super::PoolLookup) of another pool crosses, but
+//!    only reads that pool, whose objects its guard keeps in place). On
 //!    the calling thread, code that runs while it waits (rayon may run
 //!    other jobs there) meets the borrow like any other code does: a
 //!    conflicting borrow panics.
@@ -54,8 +56,10 @@ impl<T: Send, K: Key> ContiguousUniformPool<T, K> {
     /// assert_eq!(pool.get(keys[300]).map(|x| *x), Some(90_000));
     /// ```
     ///
-    /// To read *another* pool's objects in `f`, borrow that pool and
-    /// capture its objects' slice ([`PoolRef::as_slice`], `&[T]`, shared
+    /// To find *another* pool's objects by key in `f`, borrow that pool
+    /// and capture the guard's [`lookup`](PoolRef::lookup) view (shared
+    /// across threads when `T: Sync`). To read them in order, capture its
+    /// objects' slice ([`PoolRef::as_slice`], `&[T]`, shared
     /// across threads when `T: Sync`): the guard itself is not `Sync`
     /// (its pool's borrow count is a `Cell`), so a closure that captures
     /// it does not compile. The slice is in storage order, which is not
@@ -90,7 +94,9 @@ impl<T: Send, K: Key> ContiguousUniformPool<T, K> {
     /// When the pool is already borrowed.
     #[track_caller]
     pub fn par_map<F: Fn(&mut T) + Sync + Send>(&self, f: F) {
-        self.borrow_mut().par_values_mut().for_each(f);
+        PoolRefMut::acquire(self, "par_map")
+            .par_values_mut()
+            .for_each(f);
     }
 }
 
@@ -102,18 +108,19 @@ impl<T: Send, K: Key + Send> ContiguousUniformPool<T, K> {
     /// in parallel under the pool's exclusive borrow; the objects it
     /// refuses are then removed as [`remove_deferred`](Self::remove_deferred)
     /// removes them, when the borrow ends (the last objects move into
-    /// their places).
+    /// their places). Returns how many objects it removed (the result may
+    /// be ignored).
     ///
     /// ```
     /// use managed::prelude::*;
     ///
     /// let pool = ContiguousUniformPool::new();
     /// let keys: Vec<_> = (0..10_000u64).map(|i| pool.insert(i)).collect();
-    /// pool.par_retain(|_key, x| {
+    /// let removed = pool.par_retain(|_key, x| {
     ///     *x += 1; // the test may change the object
     ///     *x % 3 != 0
     /// });
-    /// assert_eq!(pool.len(), 6_667);
+    /// assert_eq!((removed, pool.len()), (3_333, 6_667));
     /// assert!(pool.get(keys[2]).is_none()); // 2 + 1 is a multiple of 3
     /// assert_eq!(*pool.get(keys[3]).unwrap(), 4);
     /// ```
@@ -123,18 +130,22 @@ impl<T: Send, K: Key + Send> ContiguousUniformPool<T, K> {
     /// When the pool is already borrowed, as [`map`](Self::map); if `f`
     /// panics (after the other tasks finish; nothing is removed then).
     #[track_caller]
-    pub fn par_retain<F: Fn(K, &mut T) -> bool + Sync + Send>(&self, f: F) {
-        let mut objects = self.borrow_mut();
+    pub fn par_retain<F: Fn(K, &mut T) -> bool + Sync + Send>(&self, f: F) -> usize {
+        let mut objects = PoolRefMut::acquire(self, "par_retain");
         let refused: alloc::vec::Vec<K> = objects
             .par_iter_mut()
             .filter_map(|(key, object)| (!f(key, object)).then_some(key))
             .collect();
-        for key in refused {
-            // Under the guard's borrow: the removal begins now and is
-            // carried out when the guard drops, below.
-            self.remove_deferred(key);
-        }
+        // Under the guard's borrow: each removal begins now and is carried
+        // out when the guard drops, below. An object whose removal had
+        // begun before (left pending by a panicking destructor) is not
+        // counted again.
+        let removed = refused
+            .into_iter()
+            .filter(|&key| self.remove_deferred(key))
+            .count();
         drop(objects);
+        removed
     }
 }
 

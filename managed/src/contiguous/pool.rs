@@ -236,7 +236,9 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     ///
     /// # Panics
     ///
-    /// While the pool is borrowed, as [`alloc`](Self::alloc).
+    /// While the pool is borrowed, as [`alloc`](Self::alloc): inside a
+    /// walk, use [`insert_deferred`](Self::insert_deferred), which queues
+    /// the object until the walk ends.
     #[inline]
     #[track_caller]
     pub fn insert(&self, value: T) -> K {
@@ -251,7 +253,8 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     /// While the pool is borrowed (inside [`map`](Self::map), a
     /// [`with`](Proxy::with) closure or while a [`PoolRef`] lives: the
     /// `RefCell` rule, which keeps every borrow's view of the objects
-    /// fixed).
+    /// fixed); there, [`insert_deferred`](Self::insert_deferred) queues
+    /// the object until the borrow ends (and returns its key).
     #[inline]
     #[track_caller]
     #[must_use = "dropping the proxy deletes the object: keep it, or use `insert` for a key"]
@@ -591,11 +594,38 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     /// and keys removed with [`remove_deferred`](Self::remove_deferred) by
     /// `f` stop their objects being found at once, and the objects are
     /// removed (destructor and shuffle) when the walk ends, so `f` may
-    /// still see them later in the walk. Inside `f`, [`Proxy::with`],
-    /// [`Proxy::with_mut`], generated accessors, [`alloc`](Self::alloc),
-    /// [`insert`](Self::insert), [`remove`](Self::remove) and a nested
-    /// `map` panic. If `f` panics the walk stops, deferred removals still
-    /// happen, and the pool stays consistent.
+    /// still see them later in the walk. If `f` panics the walk stops,
+    /// deferred removals still happen, and the pool stays consistent.
+    ///
+    /// Inside `f` the pool is exclusively borrowed. There (and inside
+    /// [`map_with_key`](Self::map_with_key), [`retain`](Self::retain) and
+    /// while a [`PoolRefMut`] lives):
+    ///
+    /// - these work: [`contains`](Self::contains),
+    ///   [`contains_proxy`](Self::contains_proxy), [`len`](Self::len),
+    ///   [`is_empty`](Self::is_empty), [`capacity`](Self::capacity),
+    ///   [`stats`](Self::stats), [`detailed_stats`](Self::detailed_stats),
+    ///   `Debug` (it prints the length alone),
+    ///   [`insert_deferred`](Self::insert_deferred) (the object is moved in
+    ///   when the walk ends), [`remove_deferred`](Self::remove_deferred)
+    ///   and dropping a proxy (the object is removed when the walk ends);
+    /// - these panic, naming themselves: [`get`](Self::get),
+    ///   [`get_mut`](Self::get_mut), [`borrow`](Self::borrow),
+    ///   [`borrow_mut`](Self::borrow_mut), a nested `map`,
+    ///   [`map_with_key`](Self::map_with_key) or [`retain`](Self::retain)
+    ///   (and the `rayon` feature's parallel walks), [`insert`](Self::insert)
+    ///   and [`alloc`](Self::alloc) (use `insert_deferred`),
+    ///   [`remove`](Self::remove) (use `remove_deferred`),
+    ///   [`insert_with_key`](Self::insert_with_key), [`Proxy::with`],
+    ///   [`Proxy::with_mut`], `Proxy::into_inner`, and the accessors and
+    ///   forwarded methods of `#[derive(Managed)]` / `#[managed::forward]`.
+    ///
+    /// After `remove_deferred(key)` (or dropping its proxy) during a
+    /// borrow, until the outermost borrow ends, the object is:
+    ///
+    /// | gone at once from | still in, until the borrow ends |
+    /// |---|---|
+    /// | [`len`](Self::len), [`contains`](Self::contains), lookups by `key` (also a guard's `get` and `contains`) | the walk, a guard's `len()`, `as_slice()`, `values()`, `iter()` and `keys()` |
     ///
     /// # Panics
     ///
@@ -603,7 +633,7 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     #[inline]
     #[track_caller]
     pub fn map<F: FnMut(&mut T)>(&self, f: F) {
-        self.borrow_mut().values_mut().for_each(f);
+        PoolRefMut::acquire(self, "map").values_mut().for_each(f);
     }
 
     /// [`map`](Self::map), with each object's key: `f(key, object)`. A key
@@ -617,7 +647,7 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     #[inline]
     #[track_caller]
     pub fn map_with_key<F: FnMut(K, &mut T)>(&self, mut f: F) {
-        self.borrow_mut()
+        PoolRefMut::acquire(self, "map_with_key")
             .iter_mut()
             .for_each(|(key, object)| f(key, object));
     }

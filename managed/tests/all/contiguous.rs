@@ -6,7 +6,6 @@ use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 
-use managed::contiguous::{PoolRef, PoolRefMut};
 use managed::prelude::*;
 
 use crate::common::{Ledger, Tracked, panic_message};
@@ -122,7 +121,7 @@ fn conflicting_borrows_panic_like_refcell() {
     let msg = panic_message(catch_unwind(AssertUnwindSafe(|| {
         pool.map(|_| pool.map(|_| ()))
     })));
-    assert!(msg.contains("`borrow_mut`"), "{msg}");
+    assert!(msg.contains("`map` called"), "{msg}");
     let msg = panic_message(catch_unwind(AssertUnwindSafe(|| {
         a.with(|_| drop(pool.alloc(3)));
     })));
@@ -142,6 +141,164 @@ fn conflicting_borrows_panic_like_refcell() {
     drop(alloc_after);
 }
 
+/// The message of the panic `f` raises.
+fn message_of(f: impl FnOnce()) -> String {
+    panic_message(catch_unwind(AssertUnwindSafe(f)))
+}
+
+#[test]
+fn borrow_panics_name_the_method_called_and_its_deferred_counterpart() {
+    let pool = ContiguousUniformPool::new();
+    let a = pool.insert(1u32);
+    let p = pool.alloc(2u32);
+    let called = |name: &str| format!("`{name}` called while the pool is already borrowed");
+
+    // Each entry point, called inside a walk (or beside a guard), names
+    // itself, not the borrow it takes internally.
+    let msg = message_of(|| pool.map(|_| drop(pool.get(a))));
+    assert!(msg.contains(&called("get")), "{msg}");
+    let msg = message_of(|| pool.map(|_| drop(pool.get_mut(a))));
+    assert!(msg.contains(&called("get_mut")), "{msg}");
+    let msg = message_of(|| {
+        let _objects = pool.borrow();
+        drop(pool.get_mut(a));
+    });
+    assert!(msg.contains(&called("get_mut")), "{msg}");
+    let msg = message_of(|| pool.map(|_| pool.map_with_key(|_, _| ())));
+    assert!(msg.contains(&called("map_with_key")), "{msg}");
+    let msg = message_of(|| p.with(|_| pool.map(|_| ())));
+    assert!(msg.contains(&called("map")), "{msg}");
+    let msg = message_of(|| pool.map(|_| pool.retain(|_, _| true)));
+    assert!(msg.contains(&called("retain")), "{msg}");
+    let msg = message_of(|| pool.map(|_| drop(pool.borrow())));
+    assert!(msg.contains(&called("borrow")), "{msg}");
+    let msg = message_of(|| pool.map(|_| drop(pool.borrow_mut())));
+    assert!(msg.contains(&called("borrow_mut")), "{msg}");
+    let msg = message_of(|| {
+        pool.map(|_| {
+            let _ = pool.insert_with_key(|_| 0);
+        })
+    });
+    assert!(msg.contains(&called("insert_with_key")), "{msg}");
+
+    // Those with a counterpart that works inside a walk name it.
+    let msg = message_of(|| {
+        pool.map(|_| {
+            let _ = pool.insert(3);
+        })
+    });
+    assert!(msg.contains(&called("insert")), "{msg}");
+    assert!(msg.contains("use `insert_deferred`"), "{msg}");
+    let msg = message_of(|| pool.map(|_| drop(pool.alloc(3))));
+    assert!(msg.contains(&called("alloc")), "{msg}");
+    assert!(msg.contains("use `insert_deferred`"), "{msg}");
+    let msg = message_of(|| {
+        pool.map(|_| {
+            let _ = pool.remove(a);
+        })
+    });
+    assert!(msg.contains(&called("remove")), "{msg}");
+    assert!(msg.contains("use `remove_deferred`"), "{msg}");
+    // ... and the others do not.
+    let msg = message_of(|| pool.map(|_| drop(pool.get(a))));
+    assert!(!msg.contains("deferred"), "{msg}");
+
+    // Nothing was added or removed by the calls that panicked.
+    assert_eq!(
+        (pool.len(), *pool.get(a).unwrap(), p.with(|x| *x)),
+        (2, 1, 2)
+    );
+}
+
+/// What `map`'s docs list as working inside a walk does, and what they
+/// list as panicking does.
+#[test]
+fn inside_map_the_documented_calls_work_and_the_others_panic() {
+    let pool = ContiguousUniformPool::new();
+    let a = pool.insert(1u32);
+    let b = pool.insert(2u32);
+    let p = pool.alloc(3u32);
+    let mut q = Some(pool.alloc(4u32));
+    let mut spawned = None;
+    let mut first = true;
+    pool.map(|_| {
+        if !std::mem::take(&mut first) {
+            return;
+        }
+        assert!(pool.contains(a) && pool.contains_proxy(&p));
+        assert_eq!((pool.len(), pool.is_empty()), (4, false));
+        assert!(pool.capacity() >= 4);
+        assert_eq!(pool.stats().live_bytes, 16);
+        assert_eq!(pool.detailed_stats().len, 4);
+        assert!(!format!("{pool:?}").is_empty());
+        spawned = Some(pool.insert_deferred(5));
+        assert!(pool.remove_deferred(b));
+        q = None; // dropping a proxy defers its removal
+        assert_eq!(pool.len(), 2);
+    });
+    assert_eq!(pool.len(), 3);
+    assert_eq!(pool.get(spawned.unwrap()).map(|x| *x), Some(5));
+    assert!(!pool.contains(b));
+
+    let panics = |what: &str, f: &dyn Fn()| {
+        let panicked = catch_unwind(AssertUnwindSafe(|| pool.map(|_| f()))).is_err();
+        assert!(panicked, "{what} inside map");
+    };
+    panics("get", &|| drop(pool.get(a)));
+    panics("get_mut", &|| drop(pool.get_mut(a)));
+    panics("borrow", &|| drop(pool.borrow()));
+    panics("borrow_mut", &|| drop(pool.borrow_mut()));
+    panics("map", &|| pool.map(|_| ()));
+    panics("map_with_key", &|| pool.map_with_key(|_, _| ()));
+    panics("retain", &|| pool.retain(|_, _| true));
+    panics("insert", &|| {
+        let _ = pool.insert(0);
+    });
+    panics("alloc", &|| drop(pool.alloc(0)));
+    panics("insert_with_key", &|| {
+        let _ = pool.insert_with_key(|_| 0);
+    });
+    panics("remove", &|| {
+        let _ = pool.remove(a);
+    });
+    panics("with", &|| p.with(|_| ()));
+    panics("with_mut", &|| p.with_mut(|_| ()));
+    assert_eq!((pool.len(), p.with(|x| *x)), (3, 3));
+}
+
+/// After `remove_deferred` inside a borrow, the pool's own answers
+/// exclude the object at once, while the borrow's view (a guard's length
+/// and slice, the walk) still includes it until the borrow ends.
+#[test]
+fn a_deferred_removal_leaves_the_borrows_view_until_it_ends() {
+    let pool = ContiguousUniformPool::new();
+    let keys: Vec<_> = (0..4u32).map(|i| pool.insert(i)).collect();
+    {
+        let objects = pool.borrow();
+        assert!(pool.remove_deferred(keys[1]));
+        assert_eq!((pool.len(), pool.contains(keys[1])), (3, false));
+        assert_eq!((objects.len(), objects.as_slice()), (4, &[0, 1, 2, 3][..]));
+        assert_eq!(objects.iter().count(), 4);
+        assert!(!objects.contains(keys[1]) && objects.get(keys[1]).is_none());
+    }
+    assert_eq!(pool.borrow().len(), 3);
+    let mut walked = Vec::new();
+    pool.map_with_key(|key, x| {
+        if key == keys[0] {
+            assert!(pool.remove_deferred(keys[3]));
+        }
+        walked.push(*x);
+        assert!(!pool.contains(keys[3]) || walked.len() == 1);
+    });
+    assert_eq!(
+        walked.len(),
+        3,
+        "the walk still visits the object: {walked:?}"
+    );
+    assert!(walked.contains(&3));
+    assert_eq!(pool.len(), 2);
+}
+
 #[test]
 fn into_inner_while_borrowed_panics_and_defers_the_removal() {
     let drops = Ledger::default();
@@ -154,6 +311,10 @@ fn into_inner_while_borrowed_panics_and_defers_the_removal() {
         });
     })));
     assert!(msg.contains("`into_inner`"), "{msg}");
+    assert!(
+        msg.contains("the proxy was dropped instead, so its object is removed"),
+        "{msg}"
+    );
     // The removal was deferred and, as the panic unwound through the end of
     // the borrow, carried out by the next operation that ends a borrow.
     assert_eq!(pool.len(), 1);

@@ -52,6 +52,22 @@ fn panics_point_at_the_callers_line() {
     });
     assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
 
+    let pool = ContiguousUniformPool::new();
+    let key = pool.insert(1u8);
+    let (file, line) = panic_location(|| {
+        pool.map(|_| drop(pool.get(key))); // `get` inside a walk
+    });
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
+    let (file, line) = panic_location(|| {
+        pool.map(|_| _ = pool.insert(2)); // `insert` inside a walk
+    });
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
+    let (file, line) = panic_location(|| {
+        let _objects = pool.borrow();
+        pool.map_with_key(|_, _| ()); // a walk beside a guard
+    });
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
+
     #[cfg(target_pointer_width = "64")]
     {
         make_guard!(g1);

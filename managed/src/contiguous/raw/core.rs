@@ -78,6 +78,15 @@ pub(crate) struct Lookup<T> {
     objects: NonNull<T>,
 }
 
+impl<T> Clone for Lookup<T> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Lookup<T> {}
+
 impl<T> Lookup<T> {
     /// The address of the live object of `key`, if any.
     ///
@@ -92,6 +101,25 @@ impl<T> Lookup<T> {
         let position = unsafe { self.position(key) }?;
         // SAFETY: a live key's slot holds its object's position, below the
         // length (pool invariant); the rest is the caller's contract.
+        Some(unsafe { self.at(position) })
+    }
+
+    /// [`find`](Self::find) for a `PoolLookup`, read on other threads than
+    /// the pool's while the pool's thread may begin deferred removals (see
+    /// [`TableView::position_shared`]).
+    ///
+    /// # Safety
+    ///
+    /// As for [`find`](Self::find): the borrow this lookup was taken under
+    /// is still held, so the pool is borrowed.
+    #[inline(always)]
+    pub(crate) unsafe fn find_shared(&self, key: KeyData) -> Option<NonNull<T>> {
+        // SAFETY: the slot array is as it was and the pool is borrowed
+        // (caller contract).
+        let position = unsafe { self.table.position_shared(key) }?;
+        // SAFETY: a live or pending key's slot holds its object's
+        // position, below the length (pool invariant); the rest is the
+        // caller's contract.
         Some(unsafe { self.at(position) })
     }
 
@@ -1115,12 +1143,25 @@ pub(crate) fn borrowed_panic(operation: &str) -> ! {
         "ContiguousUniformPool: `{operation}` called while the pool is already borrowed \
          (inside `map`, `retain`, a `with`/`with_mut` closure, or while a \
          PoolRef/PoolRefMut/ObjectRef/ObjectMut lives){}",
-        if operation == "remove" {
-            "; to remove an object inside a walk, use `remove_deferred`"
-        } else {
-            ""
-        }
+        deferred_hint(operation)
     )
+}
+
+/// What [`borrowed_panic`] adds for an operation that has a counterpart
+/// that works while the pool is borrowed.
+fn deferred_hint(operation: &str) -> &'static str {
+    match operation {
+        "remove" => "; to remove an object inside a walk, use `remove_deferred`",
+        "insert" | "alloc" => {
+            "; to add an object inside a walk, use `insert_deferred` \
+             (it is moved in when the borrow ends)"
+        }
+        "into_inner" => {
+            "; the proxy was dropped instead, so its object is removed when \
+             the borrow ends"
+        }
+        _ => "",
+    }
 }
 
 // SAFETY: visits every stored object in place (through `&mut self`, so no

@@ -35,8 +35,9 @@ use crate::contiguous::ContiguousUniformPool;
 /// table the guard's lookups read; another thread reading through the
 /// guard would race with both. To read the objects on other threads (in
 /// the closure of a parallel walk, `par_map` with the `rayon` feature,
-/// say), share [`as_slice`](Self::as_slice): the objects themselves, which
-/// nothing writes, moves or drops while the guard lives.
+/// say), share [`lookup`](Self::lookup), a view that finds objects by key
+/// on any thread, or [`as_slice`](Self::as_slice): the objects themselves,
+/// which nothing writes, moves or drops while the guard lives.
 pub struct PoolRef<'a, T, K = DefaultKey> {
     /// Taken under the borrow `borrow` holds, so valid while it lives.
     lookup: Lookup<T>,
@@ -53,6 +54,102 @@ pub struct PoolRefMut<'a, T, K = DefaultKey> {
     lookup: Lookup<T>,
     /// The exclusive borrow of the pool, ended when the guard drops.
     borrow: ExclusiveBorrow<'a, T, K>,
+}
+
+/// A read-only view of a borrowed pool's objects by key, shared across
+/// threads: [`get`](Self::get) and [`contains`](Self::contains) as a
+/// [`PoolRef`]'s, from [`PoolRef::lookup`].
+///
+/// It borrows the guard it came from, whose shared borrow of the pool
+/// keeps every object in place, unwritten and undropped while the view
+/// lives, so the references it hands out live as long as that borrow of
+/// the guard. It is `Copy`, and `Send` and `Sync` when `T` is `Sync` (it
+/// hands out `&T` only): a parallel walk of one pool (`par_map` with the
+/// `rayon` feature) finds another pool's objects by key through it, which
+/// the guard itself, neither `Send` nor `Sync`, cannot do.
+///
+/// The pool's own thread may still begin removals while the view is read
+/// elsewhere ([`remove_deferred`](ContiguousUniformPool::remove_deferred),
+/// dropping a proxy): from then on the view does not find the object,
+/// though a thread that looked it up just before keeps a valid reference
+/// (the object is dropped only when the borrow ends). Objects queued by
+/// [`insert_deferred`](ContiguousUniformPool::insert_deferred) are not
+/// found until the borrow ends, as through the guard.
+///
+/// ```compile_fail
+/// use managed::prelude::*;
+///
+/// let pool = ContiguousUniformPool::new();
+/// let key = pool.insert(1u32);
+/// let lookup = pool.borrow().lookup(); // the guard is dropped at once
+/// assert_eq!(lookup.get(key), Some(&1));
+/// ```
+pub struct PoolLookup<'g, T, K = DefaultKey> {
+    /// Taken under the shared borrow of the guard this view borrows, so
+    /// valid while it lives.
+    lookup: Lookup<T>,
+    /// Borrows the guard for `'g` and hands out `&'g T`: covariant in
+    /// `'g` and in `T`, as `&'g [T]` is. Covariance in `T` is sound
+    /// because nothing is written through the view: an object of type
+    /// `&'long str` read as a `&'short str` is what reading a
+    /// `&[&'long str]` as a `&[&'short str]` does. (The pool and the
+    /// guards, through which a `T` can be written, are invariant.)
+    _guard: PhantomData<&'g T>,
+    /// Takes keys of type `K` (invariant; `Send` and `Sync` whatever `K`
+    /// is: keys are only taken from the caller).
+    _keys: PhantomData<fn(K) -> K>,
+}
+
+impl<T, K> Clone for PoolLookup<'_, T, K> {
+    #[inline]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, K> Copy for PoolLookup<'_, T, K> {}
+
+// SAFETY: a view reached from several threads (through `&PoolLookup`, or
+// by copies of it: so `Send` too) only reads:
+// 1. its own fields (the table view and the buffer's address, by value);
+// 2. the slot array, through `Lookup::find_shared`. While the view lives
+//    the guard it borrows holds a shared borrow of the pool, so the only
+//    writes to the slot array, all on the pool's own thread (the pool is
+//    not `Sync`), are deferred removals' version bumps, which are atomic
+//    stores racing only with the views' atomic loads, and queued
+//    insertions' writes to vacant slots' positions, which a view never
+//    reads (their versions never match a key's);
+// 3. the objects, as `&T`, which the same borrow keeps in place, with no
+//    `&mut T` to them (exclusive borrows panic) and undropped (deferred
+//    removals wait for the borrow's end): `T: Sync` makes the `&T`s safe
+//    to share between threads.
+unsafe impl<T: Sync, K> Sync for PoolLookup<'_, T, K> {}
+// SAFETY: as for `Sync` above: a view moved to another thread is one more
+// reader of the same kind.
+unsafe impl<T: Sync, K> Send for PoolLookup<'_, T, K> {}
+
+impl<'g, T, K: Key> PoolLookup<'g, T, K> {
+    /// Whether `key` names a live object (`false` once its removal
+    /// began, also on the pool's thread while this view is read).
+    #[inline]
+    #[must_use]
+    pub fn contains(&self, key: K) -> bool {
+        // SAFETY: the lookup was taken under the borrow of the guard this
+        // view borrows, still held.
+        unsafe { self.lookup.find_shared(key.data()) }.is_some()
+    }
+
+    /// The object of `key`, for as long as the view's borrow of its guard
+    /// lives, or `None` if the key is stale.
+    #[inline]
+    #[must_use]
+    pub fn get(&self, key: K) -> Option<&'g T> {
+        // SAFETY: 1. the lookup was taken under the borrow of the guard
+        // this view borrows for `'g`; 2. the object of a live key. 3. That
+        // shared borrow keeps the object in place, free of `&mut` and
+        // undropped for `'g`.
+        Some(unsafe { self.lookup.find_shared(key.data())?.as_ref() })
+    }
 }
 
 /// One shared borrow of a pool, ended on drop: what every shared guard
@@ -187,6 +284,48 @@ impl<T, K: Key> PoolRef<'_, T, K> {
 }
 
 impl<T, K> PoolRef<'_, T, K> {
+    /// A read-only view of the objects by key that, unlike the guard,
+    /// crosses threads when `T: Sync`: for looking objects up inside a
+    /// parallel walk of another pool. It borrows the guard, so the pool
+    /// keeps its objects in place while the view lives.
+    #[cfg_attr(
+        feature = "rayon",
+        doc = r##"
+```
+use managed::prelude::*;
+
+struct Cell { force: f32 }
+struct Particle { cell: DefaultKey, v: f32 }
+
+let cells = ContiguousUniformPool::new();
+let hot = cells.insert(Cell { force: 2.0 });
+let cold = cells.insert(Cell { force: 0.5 });
+let particles = ContiguousUniformPool::new();
+for i in 0..1_000 {
+    particles.insert(Particle { cell: if i % 2 == 0 { hot } else { cold }, v: 0.0 });
+}
+let guard = cells.borrow();
+let lookup = guard.lookup();
+// On rayon's threads: each particle finds its cell by key.
+particles.par_map(|p| {
+    if let Some(cell) = lookup.get(p.cell) {
+        p.v += cell.force;
+    }
+});
+assert!(particles.borrow().values().all(|p| p.v == if p.cell == hot { 2.0 } else { 0.5 }));
+```
+"##
+    )]
+    #[inline]
+    #[must_use]
+    pub fn lookup(&self) -> PoolLookup<'_, T, K> {
+        PoolLookup {
+            lookup: self.lookup,
+            _guard: PhantomData,
+            _keys: PhantomData,
+        }
+    }
+
     /// The object of `proxy`, for as long as this borrow lives.
     ///
     /// The bulk path for proxies: the borrow is taken once for the guard
@@ -469,7 +608,7 @@ impl<'a, T, K: Key> ObjectRef<'a, T, K> {
         // Looked up first (no user code runs before the borrow is taken,
         // so nothing moves), which lets the lookup's loads start earlier.
         let object = pool.raw.find(key.data());
-        let borrow = SharedBorrow::acquire(pool, "borrow");
+        let borrow = SharedBorrow::acquire(pool, "get");
         // The object of a live key, which the shared borrow the guard takes
         // over keeps in place and free of `&mut` (the field invariant).
         Some(Self {
@@ -491,7 +630,7 @@ impl<'a, T, K: Key> ObjectMut<'a, T, K> {
     pub(crate) fn find(pool: &'a ContiguousUniformPool<T, K>, key: K) -> Option<Self> {
         // Looked up first, as in `ObjectRef::find`.
         let object = pool.raw.find(key.data());
-        let borrow = ExclusiveBorrow::acquire(pool, "borrow_mut");
+        let borrow = ExclusiveBorrow::acquire(pool, "get_mut");
         // The object of a live key, which the exclusive borrow the guard
         // takes over keeps in place and free of any other reference (the
         // field invariant).

@@ -54,7 +54,13 @@
 
 use alloc::vec::Vec;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU32, Ordering};
 use slotmap::KeyData;
+
+// A slot's version is read and written as an `AtomicU32` while views of
+// the table may be read on other threads (`TableView::position_shared`,
+// `SlotTable::defer`): that needs the field aligned for one.
+const _: () = assert!(align_of::<u32>() == align_of::<AtomicU32>());
 
 /// Objects a pool holds at most: two billion. Slots are only added when
 /// every slot is in use, so there are never more slots than stored objects
@@ -160,6 +166,46 @@ impl TableView {
         // written through raw pointers, so a read here aliases no `&mut`.
         let slot = unsafe { self.slots.add(index).read() };
         (slot.version == version).then_some(slot.value as usize)
+    }
+
+    /// [`position`](Self::position) for a reader on another thread than
+    /// the pool's (a `PoolLookup`), which may run while the pool's thread
+    /// begins deferred removals: the slot's version is read atomically,
+    /// as [`SlotTable::defer`] writes it, and its position only once the
+    /// version matched `key`'s.
+    ///
+    /// # Safety
+    ///
+    /// As for [`position`](Self::position), and the pool is borrowed for
+    /// as long as any such reader runs: then the only writes to the slot
+    /// array are `defer`'s version bumps (atomic) and
+    /// [`reserve`](SlotTable::reserve)'s writes to the `value` of vacant
+    /// slots, whose versions are even and so never match a key's.
+    #[inline(always)]
+    pub(crate) unsafe fn position_shared(self, key: KeyData) -> Option<usize> {
+        let (index, version) = split(key);
+        if index >= self.len {
+            return None;
+        }
+        // SAFETY: below the length of the slot array the view points at
+        // (caller contract); no reference to the slot is made.
+        let slot = unsafe { self.slots.as_ptr().add(index) };
+        // SAFETY: 1. the version field of a slot in the array, aligned for
+        // an `AtomicU32` (the assertion above), valid while the view is
+        // (caller contract). 2. While the pool is borrowed, every write to
+        // a version is `defer`'s atomic store, and other accesses from
+        // other threads are atomic loads like this one, so no access races
+        // non-atomically.
+        let current =
+            unsafe { AtomicU32::from_ptr(&raw mut (*slot).version) }.load(Ordering::Relaxed);
+        if current != version {
+            return None;
+        }
+        // SAFETY: the version matched a key's (odd), so the slot is live
+        // or pending removal, and its position is written only when an
+        // object moves, which nothing does while the pool is borrowed
+        // (caller contract): this read races with no write.
+        Some(unsafe { (&raw const (*slot).value).read() } as usize)
     }
 }
 
@@ -303,11 +349,17 @@ impl SlotTable {
             return false;
         }
         let (index, _) = split(key);
-        // SAFETY: a live slot (just found), so in bounds; written through
-        // the raw pointer, as the invariant on `slots` requires.
+        // SAFETY: 1. a live slot (just found), so in bounds; written
+        // through the raw pointer, as the invariant on `slots` requires.
+        // 2. The pool is borrowed: `PoolLookup`s may read the version on
+        // other threads (`TableView::position_shared`), so it is stored
+        // atomically, through a field aligned for an `AtomicU32` (the
+        // assertion at the top of this module); this thread's plain read
+        // before it races with no write.
         unsafe {
             let slot = self.slot_mut(index);
-            (*slot).version = (*slot).version.wrapping_add(1);
+            let bumped = (*slot).version.wrapping_add(1);
+            AtomicU32::from_ptr(&raw mut (*slot).version).store(bumped, Ordering::Relaxed);
         }
         self.pending.push(index as u32);
         true
