@@ -80,7 +80,7 @@ mod simple;
 
 pub use access::{Access, Fields};
 pub use pool::{ContiguousStats, ContiguousUniformPool};
-pub use raw::guards::{ObjectMut, ObjectRef, PoolLookup, PoolRef, PoolRefMut};
+pub use raw::guards::{ObjectMut, ObjectRef, Others, PoolLookup, PoolRef, PoolRefMut};
 pub use raw::iter::{Drain, IntoIter, Iter, IterMut, Keys, Values, ValuesMut};
 pub use raw::proxy::Proxy;
 pub use simple::SimpleProxy;

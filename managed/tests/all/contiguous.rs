@@ -1142,3 +1142,94 @@ fn destructors_run_by_the_flush_may_insert() {
     drop(pool);
     assert_eq!(*log.borrow(), [0, 1, 2, 3]);
 }
+
+/// `split_mut` lends one object exclusively beside every other one, and
+/// `for_each_with_others` does so for each object in turn: the view
+/// refuses the lent object, stale keys and keys whose removal began during
+/// the walk; a panic inside the walk leaves the pool consistent.
+#[test]
+fn split_mut_and_for_each_with_others_lend_one_object_beside_the_rest() {
+    #[derive(Debug)]
+    struct Unit {
+        hp: i64,
+        target: Option<DefaultKey>,
+    }
+    let pool = ContiguousUniformPool::new();
+    let keys: Vec<DefaultKey> = (0..8)
+        .map(|i| {
+            pool.insert(Unit {
+                hp: 100 + i,
+                target: None,
+            })
+        })
+        .collect();
+    // Each unit targets the next; the last one itself.
+    pool.map_with_key(|key, unit| {
+        let i = keys.iter().position(|&k| k == key).unwrap();
+        unit.target = Some(keys[(i + 1).min(keys.len() - 1)]);
+    });
+    let gone = pool.insert(Unit {
+        hp: 0,
+        target: None,
+    });
+    assert!(pool.remove(gone).is_some());
+    {
+        let mut units = pool.borrow_mut();
+        let (me, mut others) = units.split_mut(keys[0]).unwrap();
+        assert!(others.get(keys[0]).is_none() && !others.contains(keys[0]));
+        assert!(others.get_mut(gone).is_none(), "a stale key");
+        others.get_mut(keys[1]).unwrap().hp -= 50;
+        me.hp += 1;
+        assert!(units.split_mut(gone).is_none());
+    }
+    assert_eq!(
+        (pool.get(keys[0]).unwrap().hp, pool.get(keys[1]).unwrap().hp),
+        (101, 51)
+    );
+    // Every unit hits its target, reading and writing it through the view;
+    // one removal begun mid-walk hides its object from the view at once.
+    let mut model: Vec<i64> = keys.iter().map(|&k| pool.get(k).unwrap().hp).collect();
+    let mut seen = Vec::new();
+    let mut units = pool.borrow_mut();
+    units.for_each_with_others(|key, me, others| {
+        let i = keys.iter().position(|&k| k == key).unwrap();
+        seen.push(i);
+        if i == 3 {
+            assert!(pool.remove_deferred(keys[5]));
+        }
+        let t = me.target.unwrap();
+        match others.get_mut(t) {
+            Some(target) => {
+                target.hp -= 10;
+                let j = keys.iter().position(|&k| k == t).unwrap();
+                model[j] -= 10;
+            }
+            // The last unit targets itself (the lent object); unit 4
+            // targets the removed unit 5.
+            None => assert!(t == key || (i == 4 && t == keys[5]), "unit {i}"),
+        }
+        assert!(!others.contains(key));
+    });
+    seen.sort_unstable();
+    assert_eq!(seen, (0..8).collect::<Vec<_>>(), "each object once");
+    drop(units);
+    assert!(!pool.contains(keys[5]));
+    for (i, &k) in keys.iter().enumerate() {
+        if i != 5 {
+            assert_eq!(pool.get(k).unwrap().hp, model[i], "unit {i}");
+        }
+    }
+    // A panic inside the walk ends the borrow; the pool stays usable.
+    let before = pool.len();
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        pool.borrow_mut().for_each_with_others(|_, me, _| {
+            me.hp += 1;
+            if me.hp > 0 {
+                panic!("a system fails");
+            }
+        })
+    }));
+    assert_eq!(panic_message(panicked), "a system fails");
+    assert_eq!(pool.len(), before);
+    assert!(pool.borrow_mut().split_mut(keys[0]).is_some());
+}

@@ -84,6 +84,14 @@ enum Op {
         picks: [usize; 3],
         victim: Option<usize>,
     },
+    /// In one `borrow_mut` guard: delete `victim`'s key (its removal is
+    /// then pending), then `for_each_with_others`: each object adds the
+    /// value of a partner picked by its id and `pick` (often stale, itself
+    /// or the victim), read through the view, which refuses those.
+    WalkWithOthers {
+        pick: usize,
+        victim: Option<usize>,
+    },
     /// Adds `delta` to every object through `borrow_mut().as_mut_slice()`.
     SliceMut(i64),
     /// `insert_deferred` with the pool unborrowed: an insertion.
@@ -130,6 +138,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (any::<[usize; 3]>(), prop::option::of(any::<usize>()))
             .prop_map(|(picks, victim)| Op::GetDisjoint { picks, victim }),
         1 => (-5i64..5).prop_map(Op::SliceMut),
+        2 => (any::<usize>(), prop::option::of(any::<usize>()))
+            .prop_map(|(pick, victim)| Op::WalkWithOthers { pick, victim }),
         1 => (-100i64..100).prop_map(Op::InsertDeferred),
         2 => (-100i64..100, any::<bool>(), prop::bool::weighted(0.2))
             .prop_map(|(v, second, panics)| Op::InsertWithKey(v, second, panics)),
@@ -423,6 +433,39 @@ impl<'p> State<'p> {
                     }
                     None => assert!(!lendable, "{picked:?} refused"),
                 }
+            }
+            Op::WalkWithOthers { pick, victim } => {
+                if self.keys.is_empty() {
+                    return;
+                }
+                let mut objects = pool.borrow_mut();
+                if let Some((id, key)) = victim.and_then(|v| self.key(v)) {
+                    assert_eq!(pool.remove_deferred(key), self.model.remove(&id).is_some());
+                }
+                let (keys, model) = (&self.keys, &mut self.model);
+                let mut walked = 0;
+                objects.for_each_with_others(|key, me, others| {
+                    walked += 1;
+                    if let Some(&(id, _)) = keys.iter().find(|&&(_, k)| k == key) {
+                        assert_eq!(id, me.id, "the walk's key is the object's");
+                    }
+                    // A pending removal is still walked; its model entry is gone.
+                    let Some(&mine) = model.get(&me.id) else {
+                        return;
+                    };
+                    assert_eq!(me.value, mine);
+                    let (pid, partner) = keys[(me.id as usize).wrapping_add(pick) % keys.len()];
+                    match others.get(partner) {
+                        Some(p) => {
+                            assert_ne!(pid, me.id, "the lent object is refused");
+                            assert_eq!((p.id, Some(&p.value)), (pid, model.get(&pid)));
+                            me.value = me.value.wrapping_add(p.value);
+                            model.insert(me.id, me.value);
+                        }
+                        None => assert!(pid == me.id || !model.contains_key(&pid), "{pid} refused"),
+                    }
+                });
+                assert_eq!(walked, objects.len());
             }
             Op::InsertDeferred(value) => {
                 let object = self.object(value);

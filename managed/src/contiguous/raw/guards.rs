@@ -100,6 +100,90 @@ pub struct PoolLookup<'g, T, K = DefaultKey> {
     _keys: PhantomData<fn(K) -> K>,
 }
 
+/// The objects of an exclusively borrowed pool other than one, which is
+/// lent out beside this view ([`PoolRefMut::split_mut`],
+/// [`PoolRefMut::for_each_with_others`]): read with [`get`](Self::get),
+/// written with [`get_mut`](Self::get_mut), one at a time. Every lookup
+/// refuses the lent object.
+pub struct Others<'b, T, K = DefaultKey> {
+    /// Taken under the exclusive borrow of the guard this view borrows, so
+    /// valid while it lives.
+    lookup: Lookup<T>,
+    /// The lent object's position. Invariant: no reference to the object
+    /// there is made through this view.
+    lent: usize,
+    /// Borrows the guard exclusively for `'b` and hands out `&mut T`:
+    /// invariant in `T`, as the guard is.
+    _guard: PhantomData<&'b mut T>,
+    /// Takes keys of type `K`.
+    _keys: PhantomData<fn(K) -> K>,
+}
+
+impl<T, K> Others<'_, T, K> {
+    /// The view of every object but the one at `lent`.
+    ///
+    /// # Safety
+    ///
+    /// `lookup` is the lookup of a guard holding an exclusive borrow of
+    /// the pool for the view's lifetime, which makes no reference to any
+    /// object but the one at `lent` (which may be lent out) while the view
+    /// lives.
+    unsafe fn new(lookup: Lookup<T>, lent: usize) -> Self {
+        Others {
+            lookup,
+            lent,
+            _guard: PhantomData,
+            _keys: PhantomData,
+        }
+    }
+}
+
+impl<T, K: Key> Others<'_, T, K> {
+    /// The position of `key`'s object unless it is the lent one.
+    #[inline]
+    fn position(&self, key: K) -> Option<usize> {
+        // SAFETY: the lookup was taken under the borrow the guard holds.
+        unsafe { self.lookup.position(key.data()) }.filter(|&position| position != self.lent)
+    }
+
+    /// Whether `key` names an object of the pool other than the lent one.
+    #[inline]
+    #[must_use]
+    pub fn contains(&self, key: K) -> bool {
+        self.position(key).is_some()
+    }
+
+    /// The object of `key`; `None` if the key is stale, names no object of
+    /// this pool, or names the lent object.
+    #[inline]
+    #[must_use]
+    pub fn get(&self, key: K) -> Option<&T> {
+        let position = self.position(key)?;
+        // SAFETY: 1. a live key's position, below the length, not the lent
+        // one; 2. references made through the view are shared while it is
+        // borrowed shared (`get_mut` takes `&mut self`).
+        Some(unsafe { &*self.lookup.at(position).as_ptr() })
+    }
+
+    /// The object of `key`, exclusively; `None` as for [`get`](Self::get).
+    #[inline]
+    #[must_use]
+    pub fn get_mut(&mut self, key: K) -> Option<&mut T> {
+        let position = self.position(key)?;
+        // SAFETY: as in `get`; `&mut self` makes this the only reference
+        // made through the view while it lives.
+        Some(unsafe { &mut *self.lookup.at(position).as_ptr() })
+    }
+}
+
+impl<T, K> core::fmt::Debug for Others<'_, T, K> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Others")
+            .field("lent_position", &self.lent)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T, K> Clone for PoolLookup<'_, T, K> {
     #[inline]
     fn clone(&self) -> Self {
@@ -409,6 +493,90 @@ impl<T, K: Key> PoolRefMut<'_, T, K> {
         // exclusive borrow this guard holds, and the `&mut self` receiver,
         // make them the only references to the objects while they live.
         Some(objects.map(|object| unsafe { &mut *object.as_ptr() }))
+    }
+
+    /// The object of `key`, exclusively, beside a view of every other
+    /// object of the pool ([`Others`]): a predator written while its prey
+    /// is read. `None` if the key is stale or names no object of this pool.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// struct Unit { hp: i32, target: Option<DefaultKey> }
+    ///
+    /// let pool = ContiguousUniformPool::new();
+    /// let prey = pool.insert(Unit { hp: 10, target: None });
+    /// let hunter = pool.insert(Unit { hp: 5, target: Some(prey) });
+    /// let mut units = pool.borrow_mut();
+    /// let (me, mut others) = units.split_mut(hunter).unwrap();
+    /// if let Some(target) = me.target.and_then(|t| others.get_mut(t)) {
+    ///     target.hp -= 3;
+    ///     me.hp += 1;
+    /// }
+    /// assert!(others.get(hunter).is_none(), "the lent object");
+    /// drop(units);
+    /// assert_eq!((pool.get(prey).unwrap().hp, pool.get(hunter).unwrap().hp), (7, 6));
+    /// ```
+    #[inline]
+    pub fn split_mut(&mut self, key: K) -> Option<(&mut T, Others<'_, T, K>)> {
+        // SAFETY: the lookup was taken under the borrow this guard holds.
+        let position = unsafe { self.lookup.position(key.data()) }?;
+        // SAFETY: 1. a live key's position, below the length; 2. the
+        // exclusive borrow this guard holds, and the `&mut self` receiver,
+        // make this the only reference to the object: the `Others` view,
+        // which borrows the guard as long, refuses its position.
+        let me = unsafe { &mut *self.lookup.at(position).as_ptr() };
+        // SAFETY: the lookup is this guard's; no reference to the object at
+        // `position` is made through the view.
+        Some((me, unsafe { Others::new(self.lookup, position) }))
+    }
+
+    /// Calls `f` on every `(key, object)` in storage order, each object
+    /// exclusively beside a view of all the others ([`Others`]), as
+    /// [`split_mut`](Self::split_mut) for each object in turn: a system
+    /// that reads an object's target while it writes the object, without
+    /// collecting the keys first.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// struct Boid { x: f32, leader: Option<DefaultKey> }
+    ///
+    /// let pool = ContiguousUniformPool::new();
+    /// let lead = pool.insert(Boid { x: 10.0, leader: None });
+    /// for x in [0.0, 4.0] {
+    ///     pool.insert(Boid { x, leader: Some(lead) });
+    /// }
+    /// // Each follower moves halfway to its leader.
+    /// pool.borrow_mut().for_each_with_others(|_, boid, others| {
+    ///     if let Some(leader) = boid.leader.and_then(|k| others.get(k)) {
+    ///         boid.x += (leader.x - boid.x) / 2.0;
+    ///     }
+    /// });
+    /// let mut xs: Vec<f32> = pool.borrow().values().map(|b| b.x).collect();
+    /// xs.sort_by(f32::total_cmp);
+    /// assert_eq!(xs, [5.0, 7.0, 10.0]);
+    /// ```
+    pub fn for_each_with_others(&mut self, mut f: impl FnMut(K, &mut T, &mut Others<'_, T, K>))
+    where
+        K: Key,
+    {
+        let lookup = self.lookup;
+        let keys: Keys<'_, K> = Keys::new(self.borrow.pool.raw.storage());
+        for (position, key) in keys.enumerate() {
+            // SAFETY: 1. a stored position (one key per stored object, in
+            // storage order), below the length; 2. the exclusive borrow
+            // this guard holds, and the `&mut self` receiver, make this the
+            // only reference to the object while `f` runs: the view handed
+            // beside it refuses its position, and no reference to an object
+            // outlives the call (`f` is generic over the view's lifetime).
+            // Nothing moves, is added or is dropped while the pool is
+            // borrowed, so the keys and positions stay as they were.
+            let me = unsafe { &mut *lookup.at(position).as_ptr() };
+            // SAFETY: as in `split_mut`.
+            let mut others = unsafe { Others::new(lookup, position) };
+            f(key, me, &mut others);
+        }
     }
 
     /// Iterates `(key, object)` pairs exclusively, in storage order.
