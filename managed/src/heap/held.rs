@@ -120,10 +120,7 @@ impl<T: Rootable> Held<T> {
     /// Whether the two handles hold the same object (clones do, and so do
     /// handles made from handles to the same object).
     pub fn ptr_eq(this: &Self, other: &Self) -> bool {
-        let (a, b) = (this.cell(), other.cell());
-        // Once their heap is dropped, every cell is dead: only clones are
-        // the same then.
-        core::ptr::eq(a, b) || (HeldCell::same_object(a, b) && !a.is_dead())
+        HeldCell::strong_eq(this.cell(), other.cell())
     }
 
     /// A weak handle to the same object, which does not keep it alive
@@ -297,7 +294,7 @@ impl<T: Rootable> HeldWeak<T> {
     /// assert!(weak.is_dropped());
     /// ```
     pub fn is_dropped(&self) -> bool {
-        self.cell().is_none_or(|cell| cell.is_dead())
+        HeldCell::weak_is_dropped(self.cell().as_deref())
     }
 
     /// Whether the two handles point at the same object (clones do, and
@@ -316,10 +313,7 @@ impl<T: Rootable> HeldWeak<T> {
     /// assert!(!HeldWeak::ptr_eq(&a, &other));
     /// ```
     pub fn ptr_eq(this: &Self, other: &Self) -> bool {
-        match (this.cell(), other.cell()) {
-            (Some(a), Some(b)) if !a.is_dead() && !b.is_dead() => HeldCell::same_object(&a, &b),
-            (a, b) => a.is_none_or(|a| a.is_dead()) && b.is_none_or(|b| b.is_dead()),
-        }
+        HeldCell::weak_eq(this.cell().as_deref(), other.cell().as_deref())
     }
 }
 
@@ -544,8 +538,7 @@ impl<R: ?Sized + for<'gc> DynRootable<'gc>> HeldDyn<R> {
     /// Whether the two handles hold the same object, as
     /// [`Held::ptr_eq`].
     pub fn ptr_eq(this: &Self, other: &Self) -> bool {
-        let (a, b) = (this.cell(), other.cell());
-        core::ptr::eq(a, b) || (HeldCell::same_object(a, b) && !a.is_dead())
+        HeldCell::strong_eq(this.cell(), other.cell())
     }
 
     /// A weak handle to the same object, sharing this handle's cell
@@ -559,16 +552,13 @@ impl<R: ?Sized + for<'gc> DynRootable<'gc>> HeldDyn<R> {
 impl<R: ?Sized + for<'gc> DynRootable<'gc>> HeldDynWeak<R> {
     /// Whether the object was dropped, as [`HeldWeak::is_dropped`].
     pub fn is_dropped(&self) -> bool {
-        self.cell().is_none_or(|cell| cell.is_dead())
+        HeldCell::weak_is_dropped(self.cell().as_deref())
     }
 
     /// Whether the two handles point at the same object, as
     /// [`HeldWeak::ptr_eq`].
     pub fn ptr_eq(this: &Self, other: &Self) -> bool {
-        match (this.cell(), other.cell()) {
-            (Some(a), Some(b)) if !a.is_dead() && !b.is_dead() => HeldCell::same_object(&a, &b),
-            (a, b) => a.is_none_or(|a| a.is_dead()) && b.is_none_or(|b| b.is_dead()),
-        }
+        HeldCell::weak_eq(this.cell().as_deref(), other.cell().as_deref())
     }
 }
 

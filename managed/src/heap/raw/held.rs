@@ -67,6 +67,28 @@ impl HeldCell {
     pub(crate) fn is_dead(&self) -> bool {
         self.ptr.get() == dead()
     }
+
+    /// Whether two strong handles' cells hold the same object: the same
+    /// cell, or two cells of one heap at one live object. (Once their heap
+    /// is dropped, every cell is dead: only clones are the same then.)
+    pub(crate) fn strong_eq(a: &HeldCell, b: &HeldCell) -> bool {
+        core::ptr::eq(a, b) || (HeldCell::same_object(a, b) && !a.is_dead())
+    }
+
+    /// Whether a weak handle's cell (`None` once it is gone) names a
+    /// dropped object.
+    pub(crate) fn weak_is_dropped(cell: Option<&HeldCell>) -> bool {
+        cell.is_none_or(HeldCell::is_dead)
+    }
+
+    /// Whether two weak handles' cells point at the same object; two
+    /// whose objects were dropped are equal too.
+    pub(crate) fn weak_eq(a: Option<&HeldCell>, b: Option<&HeldCell>) -> bool {
+        match (a, b) {
+            (Some(a), Some(b)) if !a.is_dead() && !b.is_dead() => HeldCell::same_object(a, b),
+            (a, b) => HeldCell::weak_is_dropped(a) && HeldCell::weak_is_dropped(b),
+        }
+    }
 }
 
 /// Whether the table must keep listing `cell`: a [`Held`] refers to it,
