@@ -1,12 +1,12 @@
 //! Property tests of the managed heap: random programs of allocate, link,
 //! unlink, mutate, re-root, hold from outside the heap (strongly and
-//! weakly), release, link weakly, view nodes as trait objects (strongly
-//! and weakly), upgrade and collect, against a model graph. After every
-//! collection exactly the objects reachable in the model (from the root
-//! and the held handles, not through weak edges or weakly held handles)
-//! survive, with their values and edges, exactly the others were dropped,
-//! once, and exactly the weak edges and weakly held handles to dropped
-//! objects upgrade to `None`.
+//! weakly, as nodes and as trait objects), release, link weakly, view nodes
+//! as trait objects (strongly and weakly), upgrade and collect, against a
+//! model graph. After every collection exactly the objects reachable in the
+//! model (from the root and the held handles, not through weak edges or
+//! weakly held handles) survive, with their values and edges, exactly the
+//! others were dropped, once, and exactly the weak edges and weakly held
+//! handles to dropped objects upgrade to `None`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -85,6 +85,10 @@ impl<'gc> Viewed<'gc> for Node<'gc> {
     }
 }
 
+/// Names the trait-object type of [`Viewed`] at every brand, for the
+/// handles that hold views from outside the heap.
+type AnyViewed = dyn_rootable!(for<'gc> dyn Viewed<'gc> + 'gc);
+
 /// The root: a few slots holding nodes.
 #[derive(Managed)]
 struct Slots<'gc> {
@@ -150,6 +154,21 @@ enum Op {
     },
     /// Puts a held node in a slot.
     Fetch { index: usize, slot: usize },
+    /// Holds a node as a trait object from outside the heap: a `HeldDyn`,
+    /// or a `HeldDynWeak` when `weak`.
+    HoldDyn { at: Addr, weak: bool },
+    /// Drops one trait-object handle held from outside (a weak one when
+    /// `weak`).
+    ReleaseDyn { index: usize, weak: bool },
+    /// Writes a node through a held trait-object handle (`&mut mc[&held]`).
+    BumpHeld { index: usize },
+    /// A weak trait-object handle downgraded from a held one (sharing its
+    /// cell).
+    DowngradeDyn { index: usize },
+    /// Upgrades a weakly held trait object and views its node, if still
+    /// there, from the root (`upgrade_dyn`), or holds it again
+    /// (`upgrade_held_dyn`).
+    UpgradeDyn { index: usize, to_held: bool },
     /// A weak edge from one node to another.
     WeakLink { from: Addr, to: Addr },
     /// Upgrades one weak edge and puts its node, if still there, in a slot.
@@ -189,6 +208,11 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(|index| Op::ReleaseWeak { index }),
         1 => (any::<usize>(), 0..SLOTS, prop::bool::weighted(0.3)).prop_map(|(index, slot, to_held)| Op::UpgradeWeak { index, slot, to_held }),
         1 => (any::<usize>(), 0..SLOTS).prop_map(|(index, slot)| Op::Fetch { index, slot }),
+        2 => (addr(), any::<bool>()).prop_map(|(at, weak)| Op::HoldDyn { at, weak }),
+        1 => (any::<usize>(), any::<bool>()).prop_map(|(index, weak)| Op::ReleaseDyn { index, weak }),
+        1 => any::<usize>().prop_map(|index| Op::BumpHeld { index }),
+        1 => any::<usize>().prop_map(|index| Op::DowngradeDyn { index }),
+        1 => (any::<usize>(), prop::bool::weighted(0.3)).prop_map(|(index, to_held)| Op::UpgradeDyn { index, to_held }),
         3 => (addr(), addr()).prop_map(|(from, to)| Op::WeakLink { from, to }),
         1 => (addr(), any::<usize>(), 0..SLOTS).prop_map(|(at, edge, slot)| Op::Upgrade { at, edge, slot }),
         2 => (addr(), addr()).prop_map(|(from, to)| Op::SetLink { from, to }),
@@ -214,6 +238,14 @@ struct Model {
     /// The cell each weakly held handle refers to (shared with a held
     /// handle it was downgraded from, or made into).
     weak_cells: Vec<u64>,
+    /// The nodes held as trait objects from outside the heap, and their
+    /// cells.
+    held_dyn: Vec<u64>,
+    held_dyn_cells: Vec<u64>,
+    /// The nodes held weakly as trait objects from outside the heap (`None`
+    /// once dropped), and their cells.
+    held_dyn_weak: Vec<Option<u64>>,
+    weak_dyn_cells: Vec<u64>,
     next_cell: u64,
     /// Each node's weak edges: the target's id, or `None` once a
     /// collection dropped it.
@@ -247,6 +279,7 @@ impl Model {
         let mut seen = HashSet::new();
         let mut stack: Vec<u64> = self.slots.iter().flatten().copied().collect();
         stack.extend(&self.held);
+        stack.extend(&self.held_dyn);
         stack.extend(self.tags.keys());
         stack.extend(&self.views);
         while let Some(id) = stack.pop() {
@@ -271,15 +304,41 @@ fn resolve<'gc>(mc: &Mutation<'gc>, slots: &Slots<'gc>, a: &Addr) -> Option<Gc<'
     Some(at)
 }
 
+/// The handles kept outside the heap, in the order of the model's lists.
+#[derive(Default)]
+struct Outside {
+    held: Vec<Held<Node<'static>>>,
+    held_weak: Vec<HeldWeak<Node<'static>>>,
+    held_dyn: Vec<HeldDyn<AnyViewed>>,
+    held_dyn_weak: Vec<HeldDynWeak<AnyViewed>>,
+}
+
 /// Walks the heap's graph from the slots and the held handles and compares
 /// it with the model.
-fn check(
-    heap: &mut Heap<Slots<'static>>,
-    held: &[Held<Node<'static>>],
-    held_weak: &[HeldWeak<Node<'static>>],
-    model: &Model,
-) {
+fn check(heap: &mut Heap<Slots<'static>>, outside: &Outside, model: &Model) {
+    let Outside {
+        held,
+        held_weak,
+        held_dyn,
+        held_dyn_weak,
+    } = outside;
     heap.mutate(|mc, root| {
+        // The trait objects held from outside: the nodes the model says,
+        // strongly and weakly (with `is_dropped` agreeing).
+        let dyn_ids: Vec<u64> = held_dyn.iter().map(|h| mc[h].node().id.0).collect();
+        assert_eq!(dyn_ids, model.held_dyn);
+        for h in held_dyn {
+            let fetched = mc.fetch_dyn(h);
+            assert!(GcDyn::ptr_eq(fetched, mc.try_fetch_dyn(h).unwrap()));
+        }
+        let dyn_weak_ids: Vec<Option<u64>> = held_dyn_weak
+            .iter()
+            .map(|w| mc.upgrade_dyn(w).map(|v| mc[v].node().id.0))
+            .collect();
+        assert_eq!(dyn_weak_ids, model.held_dyn_weak);
+        let dropped: Vec<bool> = held_dyn_weak.iter().map(HeldDynWeak::is_dropped).collect();
+        let expected: Vec<bool> = model.held_dyn_weak.iter().map(Option::is_none).collect();
+        assert_eq!(dropped, expected);
         let weak_ids: Vec<Option<u64>> = held_weak
             .iter()
             .map(|w| mc.upgrade(w).map(|n| mc[n].id.0))
@@ -308,6 +367,7 @@ fn check(
             );
         }
         stack.extend(root.tags.keys());
+        let mut nodes: Vec<&Node<'_>> = held_dyn.iter().map(|h| mc[h].node()).collect();
         // The views: the nodes the model says, found again as the same
         // objects as the graph's handles (identity by address).
         let view_ids: Vec<u64> = root.views.iter().map(|&v| mc[v].node().id.0).collect();
@@ -318,7 +378,7 @@ fn check(
             .map(|w| w.upgrade(mc).map(|v| mc[v].node().id.0))
             .collect();
         assert_eq!(weak_ids, model.weak_views);
-        let mut nodes: Vec<&Node<'_>> = root.views.iter().map(|&v| mc[v].node()).collect();
+        nodes.extend(root.views.iter().map(|&v| mc[v].node()));
         loop {
             let node = match nodes.pop() {
                 Some(node) => node,
@@ -397,8 +457,7 @@ fn run(ops: &[Op], chunk_size: usize) {
     });
     // Declared after the heap, so dropped before it (as the model's held
     // nodes are released before the heap drops); either order is sound.
-    let mut held: Vec<Held<Node<'static>>> = Vec::new();
-    let mut held_weak: Vec<HeldWeak<Node<'static>>> = Vec::new();
+    let mut out = Outside::default();
     /// Disarms the panicking destructors before the heap drops (also when a
     /// failed assertion unwinds: a second panic would abort the run).
     struct Disarm;
@@ -415,11 +474,11 @@ fn run(ops: &[Op], chunk_size: usize) {
             let reachable = model.reachable();
             // Whether the collection completes or a destructor's panic cuts
             // it short, weak edges to unreachable nodes are gone after it.
-            for edges in model
-                .weak
-                .values_mut()
-                .chain([&mut model.weak_views, &mut model.held_weak])
-            {
+            for edges in model.weak.values_mut().chain([
+                &mut model.weak_views,
+                &mut model.held_weak,
+                &mut model.held_dyn_weak,
+            ]) {
                 for edge in edges.iter_mut() {
                     if edge.is_some_and(|t| !reachable.contains(&t)) {
                         *edge = None;
@@ -446,7 +505,7 @@ fn run(ops: &[Op], chunk_size: usize) {
                     );
                     model.nodes.retain(|id, _| reachable.contains(id));
                     model.sets.retain(|id, _| reachable.contains(id));
-                    check(&mut heap, &held, &held_weak, &model);
+                    check(&mut heap, &out, &model);
                     assert_eq!(heap.detailed_stats().used_bytes, stats.live_bytes);
                     // The collection unlisted every dropped handle, and
                     // every weak one to a dropped node: what is left are
@@ -455,12 +514,14 @@ fn run(ops: &[Op], chunk_size: usize) {
                     let cells: HashSet<u64> = model
                         .held_cells
                         .iter()
+                        .chain(&model.held_dyn_cells)
                         .copied()
                         .chain(
                             model
                                 .weak_cells
                                 .iter()
                                 .zip(&model.held_weak)
+                                .chain(model.weak_dyn_cells.iter().zip(&model.held_dyn_weak))
                                 .filter(|(_, node)| node.is_some())
                                 .map(|(&cell, _)| cell),
                         )
@@ -473,26 +534,52 @@ fn run(ops: &[Op], chunk_size: usize) {
                     model.nodes.retain(|id, _| {
                         reachable.contains(id) || dropped.binary_search(id).is_err()
                     });
-                    check(&mut heap, &held, &held_weak, &model);
+                    check(&mut heap, &out, &model);
                 }
             }
             continue;
         }
         if let Op::Release { index } = op {
-            if !held.is_empty() {
-                let i = index % held.len();
-                held.remove(i);
+            if !out.held.is_empty() {
+                let i = index % out.held.len();
+                out.held.remove(i);
                 model.held.remove(i);
                 model.held_cells.remove(i);
             }
             continue;
         }
         if let Op::ReleaseWeak { index } = op {
-            if !held_weak.is_empty() {
-                let i = index % held_weak.len();
-                held_weak.remove(i);
+            if !out.held_weak.is_empty() {
+                let i = index % out.held_weak.len();
+                out.held_weak.remove(i);
                 model.held_weak.remove(i);
                 model.weak_cells.remove(i);
+            }
+            continue;
+        }
+        if let Op::ReleaseDyn { index, weak } = op {
+            if *weak && !out.held_dyn_weak.is_empty() {
+                let i = index % out.held_dyn_weak.len();
+                out.held_dyn_weak.remove(i);
+                model.held_dyn_weak.remove(i);
+                model.weak_dyn_cells.remove(i);
+            } else if !*weak && !out.held_dyn.is_empty() {
+                let i = index % out.held_dyn.len();
+                out.held_dyn.remove(i);
+                model.held_dyn.remove(i);
+                model.held_dyn_cells.remove(i);
+            }
+            continue;
+        }
+        if let Op::DowngradeDyn { index } = op {
+            // Downgrading takes no mutation.
+            if !out.held_dyn.is_empty() {
+                let i = index % out.held_dyn.len();
+                let weak = out.held_dyn[i].downgrade();
+                assert!(!weak.is_dropped());
+                out.held_dyn_weak.push(weak);
+                model.held_dyn_weak.push(Some(model.held_dyn[i]));
+                model.weak_dyn_cells.push(model.held_dyn_cells[i]);
             }
             continue;
         }
@@ -502,9 +589,9 @@ fn run(ops: &[Op], chunk_size: usize) {
         } = op
         {
             // Downgrading takes no mutation.
-            if !held.is_empty() {
-                let i = index % held.len();
-                held_weak.push(held[i].downgrade());
+            if !out.held.is_empty() {
+                let i = index % out.held.len();
+                out.held_weak.push(out.held[i].downgrade());
                 model.held_weak.push(Some(model.held[i]));
                 model.weak_cells.push(model.held_cells[i]);
             }
@@ -611,7 +698,7 @@ fn run(ops: &[Op], chunk_size: usize) {
                     model.held.push(mc[n].id.0);
                     model.held_cells.push(model.next_cell);
                     model.next_cell += 1;
-                    held.push(mc.hold(n));
+                    out.held.push(mc.hold(n));
                 }
             }
             Op::HoldWeak {
@@ -622,7 +709,7 @@ fn run(ops: &[Op], chunk_size: usize) {
                     model.held_weak.push(Some(mc[n].id.0));
                     model.weak_cells.push(model.next_cell);
                     model.next_cell += 1;
-                    held_weak.push(mc.hold_weak(n));
+                    out.held_weak.push(mc.hold_weak(n));
                 }
             }
             Op::UpgradeWeak {
@@ -630,19 +717,19 @@ fn run(ops: &[Op], chunk_size: usize) {
                 slot,
                 to_held,
             } => {
-                if !held_weak.is_empty() {
-                    let i = index % held_weak.len();
+                if !out.held_weak.is_empty() {
+                    let i = index % out.held_weak.len();
                     let expected = model.held_weak[i];
                     if *to_held {
-                        let h = mc.upgrade_held(&held_weak[i]);
+                        let h = mc.upgrade_held(&out.held_weak[i]);
                         assert_eq!(h.as_ref().map(|h| mc[h].id.0), expected);
                         if let Some(h) = h {
-                            held.push(h);
+                            out.held.push(h);
                             model.held.extend(expected);
                             model.held_cells.push(model.weak_cells[i]);
                         }
                     } else {
-                        let n = mc.upgrade(&held_weak[i]);
+                        let n = mc.upgrade(&out.held_weak[i]);
                         assert_eq!(n.map(|n| mc[n].id.0), expected);
                         if let Some(n) = n {
                             root.slots[*slot] = Some(n);
@@ -652,12 +739,61 @@ fn run(ops: &[Op], chunk_size: usize) {
                 }
             }
             Op::Fetch { index, slot } => {
-                if !held.is_empty() {
-                    let h = &held[index % held.len()];
+                if !out.held.is_empty() {
+                    let h = &out.held[index % out.held.len()];
                     let n = mc.fetch(h);
                     assert!(Held::ptr_eq(h, &mc.hold(n)));
                     root.slots[*slot] = Some(n);
                     model.slots[*slot] = Some(mc[n].id.0);
+                }
+            }
+            Op::HoldDyn { at, weak } => {
+                if let Some(n) = resolve(mc, root, at) {
+                    let id = mc[n].id.0;
+                    let view = unsize!(n => dyn Viewed<'_>);
+                    if *weak {
+                        out.held_dyn_weak.push(mc.hold_dyn_weak(view));
+                        model.held_dyn_weak.push(Some(id));
+                        model.weak_dyn_cells.push(model.next_cell);
+                    } else {
+                        out.held_dyn.push(mc.hold_dyn(view));
+                        model.held_dyn.push(id);
+                        model.held_dyn_cells.push(model.next_cell);
+                    }
+                    model.next_cell += 1;
+                }
+            }
+            Op::BumpHeld { index } => {
+                if !out.held_dyn.is_empty() {
+                    let h = &out.held_dyn[index % out.held_dyn.len()];
+                    mc[h].bump();
+                    let id = mc[h].node().id.0;
+                    let value = &mut model.nodes.get_mut(&id).unwrap().0;
+                    *value = value.wrapping_add(97);
+                }
+            }
+            Op::UpgradeDyn { index, to_held } => {
+                if !out.held_dyn_weak.is_empty() {
+                    let i = index % out.held_dyn_weak.len();
+                    let expected = model.held_dyn_weak[i];
+                    let weak = &out.held_dyn_weak[i];
+                    if *to_held {
+                        let h = mc.upgrade_held_dyn(weak);
+                        assert_eq!(h.as_ref().map(|h| mc[h].node().id.0), expected);
+                        if let Some(h) = h {
+                            assert!(HeldDynWeak::ptr_eq(&h.downgrade(), weak));
+                            out.held_dyn.push(h);
+                            model.held_dyn.extend(expected);
+                            model.held_dyn_cells.push(model.weak_dyn_cells[i]);
+                        }
+                    } else {
+                        let view = mc.upgrade_dyn(weak);
+                        assert_eq!(view.map(|v| mc[v].node().id.0), expected);
+                        if let Some(view) = view {
+                            root.views.push(view);
+                            model.views.extend(expected);
+                        }
+                    }
                 }
             }
             Op::WeakLink { from, to } => {
@@ -715,6 +851,8 @@ fn run(ops: &[Op], chunk_size: usize) {
             Op::Collect
             | Op::Release { .. }
             | Op::ReleaseWeak { .. }
+            | Op::ReleaseDyn { .. }
+            | Op::DowngradeDyn { .. }
             | Op::HoldWeak {
                 from_held: Some(_), ..
             } => unreachable!("handled above"),
@@ -725,11 +863,14 @@ fn run(ops: &[Op], chunk_size: usize) {
         "nothing is dropped outside a collection"
     );
     drop(disarm);
-    drop(held);
+    drop(out.held);
+    drop(out.held_dyn);
     drop(heap);
     // The weak handles outlived their heap: their objects are gone.
-    assert!(held_weak.iter().all(HeldWeak::is_dropped));
-    drop(held_weak);
+    assert!(out.held_weak.iter().all(HeldWeak::is_dropped));
+    assert!(out.held_dyn_weak.iter().all(HeldDynWeak::is_dropped));
+    drop(out.held_weak);
+    drop(out.held_dyn_weak);
     all_dropped.extend(take_dropped());
     all_dropped.sort_unstable();
     assert_eq!(
