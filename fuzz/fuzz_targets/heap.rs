@@ -23,6 +23,18 @@
 //! answers its trait methods with the model's kind, value and handles, and
 //! the set finds it, the fresh view of a node included. Arrays of `u32`,
 //! seen as `GcDyn<[u32]>` slices, keep their contents as they move.
+//!
+//! Handles kept outside the heap besides `Held`: weak ones to nodes
+//! (`HeldWeak`, from `hold_weak` or `Held::downgrade`), strong and weak
+//! ones to parts (`HeldDyn` from `hold_dyn`, `HeldDynWeak` from
+//! `hold_dyn_weak` or `HeldDyn::downgrade`, named by `dyn_rootable!`),
+//! fetched (`fetch_dyn`, `mc[&h]`, written through `&mut mc[&h]`) and
+//! upgraded (`upgrade`, `upgrade_held`, `upgrade_dyn`, `upgrade_held_dyn`)
+//! across collections that move their objects: a strong one roots its
+//! object, a weak one upgrades exactly while the model says its object
+//! lives, reports `is_dropped` once a collection found it unreachable
+//! (and after the heap is dropped), and `ptr_eq` says whether two handles
+//! name the same object; the heap's count of held objects agrees.
 
 #![no_main]
 
@@ -120,6 +132,18 @@ trait Part<'gc> {
 }
 
 type Dyn<'gc> = GcDyn<'gc, dyn Part<'gc>>;
+
+/// A part, at every brand: what `HeldDyn` and `HeldDynWeak` hold.
+type AnyPart = dyn_rootable!(for<'gc> dyn Part<'gc> + 'gc);
+
+/// The handles kept outside the heap other than the `Held` ones, in the
+/// order of their models in `Model`.
+#[derive(Default)]
+struct Handles {
+    weak: Vec<HeldWeak<Node<'static>>>,
+    dyns: Vec<HeldDyn<AnyPart>>,
+    weak_dyns: Vec<HeldDynWeak<AnyPart>>,
+}
 
 #[derive(Managed)]
 struct Leaf {
@@ -357,6 +381,51 @@ enum Op {
     DropTable {
         k: u8,
     },
+    /// A weak handle to a node: made by `hold_weak`, or by downgrading
+    /// the `Held` handle `from_held`.
+    HoldWeak {
+        slot: u8,
+        path: Vec<u8>,
+        from_held: Option<u8>,
+    },
+    /// Upgrades a weak handle, into a slot or (`pin`) a `Held` sharing its
+    /// cell.
+    UpgradeWeak {
+        k: u8,
+        slot: u8,
+        pin: bool,
+    },
+    DropWeak {
+        k: u8,
+    },
+    /// A `HeldDyn` to a listed part.
+    HoldDyn {
+        k: u8,
+    },
+    /// A `HeldDynWeak` to a listed part, or (`from_held`) downgraded from
+    /// a `HeldDyn`.
+    HoldDynWeak {
+        k: u8,
+        from_held: bool,
+    },
+    /// Reads a `HeldDyn`'s part, writes it through `&mut mc[&h]`, lists it.
+    FetchDyn {
+        k: u8,
+        value: Option<u16>,
+        list: bool,
+    },
+    /// Upgrades a `HeldDynWeak`, into the list or (`pin`) a `HeldDyn`.
+    UpgradeDyn {
+        k: u8,
+        list: bool,
+        pin: bool,
+    },
+    ReleaseDyn {
+        k: u8,
+    },
+    DropWeakDyn {
+        k: u8,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -387,6 +456,18 @@ struct Model {
     tables: Vec<Vec<u32>>,
     /// The listed tables.
     root_tables: Vec<u32>,
+    /// The cells of the `Held` handles, in order (a handle made by
+    /// `upgrade_held` shares its weak handle's cell).
+    held_cells: Vec<u32>,
+    /// The `HeldWeak` handles: `(cell, node)`, the node `None` once a
+    /// collection found it unreachable.
+    weak_held: Vec<(u32, Option<u32>)>,
+    /// The `HeldDyn` handles: `(cell, part)` (a node's id for a view).
+    held_dyn: Vec<(u32, u32)>,
+    /// The `HeldDynWeak` handles, as `weak_held`.
+    weak_dyn: Vec<(u32, Option<u32>)>,
+    /// Cells made so far.
+    cells: u32,
 }
 
 struct PartModel {
@@ -398,6 +479,26 @@ struct PartModel {
 }
 
 impl Model {
+    fn new_cell(&mut self) -> u32 {
+        self.cells += 1;
+        self.cells
+    }
+
+    /// Whether object `id` was not dropped yet.
+    fn alive(&self, id: u32) -> bool {
+        self.nodes.contains_key(&id) || self.parts.contains_key(&id)
+    }
+
+    /// Cells the heap lists after a collection: those of strong handles,
+    /// and those of weak handles whose objects live.
+    fn live_cells(&self) -> usize {
+        let mut cells: HashSet<u32> = self.held_cells.iter().copied().collect();
+        cells.extend(self.held_dyn.iter().map(|&(cell, _)| cell));
+        let weak = self.weak_held.iter().chain(&self.weak_dyn);
+        cells.extend(weak.filter(|(_, id)| id.is_some()).map(|&(cell, _)| cell));
+        cells.len()
+    }
+
     fn reachable(&self) -> HashSet<u32> {
         let mut seen = HashSet::new();
         let mut stack: Vec<u32> = self.slots.iter().flatten().copied().collect();
@@ -405,6 +506,7 @@ impl Model {
         stack.extend(self.tags.keys());
         stack.extend(&self.dyns);
         stack.extend(&self.enabled);
+        stack.extend(self.held_dyn.iter().map(|&(_, id)| id));
         while let Some(id) = stack.pop() {
             if seen.insert(id) {
                 match self.nodes.get(&id) {
@@ -587,10 +689,58 @@ fn check_table<'gc>(mc: &Mutation<'gc>, table: GcDyn<'gc, [u32]>, model: &Model)
     id
 }
 
+/// The handles kept outside the heap reach (or, weak, upgrade to) the
+/// objects the model says, and compare equal exactly when those are the
+/// same.
+fn check_handles<'gc>(mc: &Mutation<'gc>, handles: &Handles, model: &Model) {
+    for (w, &(_, want)) in handles.weak.iter().zip(&model.weak_held) {
+        assert_eq!(w.is_dropped(), want.is_none(), "HeldWeak::is_dropped");
+        assert_eq!(mc.upgrade(w).map(|n| mc[n].t.id()), want, "upgrade");
+    }
+    for (w, &(_, want)) in handles.weak_dyns.iter().zip(&model.weak_dyn) {
+        assert_eq!(w.is_dropped(), want.is_none(), "HeldDynWeak::is_dropped");
+        assert_eq!(mc.upgrade_dyn(w).map(|p| mc[p].id()), want, "upgrade_dyn");
+    }
+    for (h, &(_, id)) in handles.dyns.iter().zip(&model.held_dyn) {
+        assert_eq!(mc[h].id(), id, "HeldDyn");
+        assert_eq!(mc[mc.fetch_dyn(h)].id(), id, "fetch_dyn");
+    }
+    for pair in handles.weak.windows(2).zip(model.weak_held.windows(2)) {
+        let same = pair.1[0].1 == pair.1[1].1;
+        assert_eq!(
+            HeldWeak::ptr_eq(&pair.0[0], &pair.0[1]),
+            same,
+            "HeldWeak::ptr_eq"
+        );
+    }
+    for pair in handles.weak_dyns.windows(2).zip(model.weak_dyn.windows(2)) {
+        let same = pair.1[0].1 == pair.1[1].1;
+        assert_eq!(
+            HeldDynWeak::ptr_eq(&pair.0[0], &pair.0[1]),
+            same,
+            "HeldDynWeak::ptr_eq"
+        );
+    }
+    for pair in handles.dyns.windows(2).zip(model.held_dyn.windows(2)) {
+        let same = pair.1[0].1 == pair.1[1].1;
+        assert_eq!(
+            HeldDyn::ptr_eq(&pair.0[0], &pair.0[1]),
+            same,
+            "HeldDyn::ptr_eq"
+        );
+    }
+}
+
 /// The heap's graph, from the slots, the held handles, the tags and the
 /// parts, equals the model's.
-fn check(heap: &Heap<Roots<'static>>, held: &[Held<Node<'static>>], model: &Model) {
+fn check(
+    heap: &Heap<Roots<'static>>,
+    held: &[Held<Node<'static>>],
+    handles: &Handles,
+    model: &Model,
+) {
     heap.read(|mc, roots| {
+        check_handles(mc, handles, model);
         assert_eq!(roots.bigs.len(), model.bigs);
         for (k, &b) in roots.bigs.iter().enumerate() {
             assert!(mc[b].iter().all(|&x| x == k as u64));
@@ -626,6 +776,7 @@ fn check(heap: &Heap<Roots<'static>>, held: &[Held<Node<'static>>], model: &Mode
         assert_eq!(tables, model.root_tables);
         let mut parts: Vec<Dyn<'_>> = roots.parts.clone();
         parts.extend(roots.enabled.iter());
+        parts.extend(handles.dyns.iter().map(|h| mc.fetch_dyn(h)));
         loop {
             if let Some(n) = stack.pop() {
                 let node = &mc[n];
@@ -689,13 +840,40 @@ fuzz_target!(|program: Program| {
         tables: Vec::new(),
     });
     let mut held: Vec<Held<Node<'static>>> = Vec::new();
+    let mut handles = Handles::default();
     for op in program.ops.iter().take(MAX_OPS) {
-        if let Op::Release { k } = op {
-            if let Some(k) = pick(*k, held.len()) {
-                held.remove(k);
-                model.held.remove(k);
+        // Handles are dropped outside mutations.
+        match *op {
+            Op::Release { k } => {
+                if let Some(k) = pick(k, held.len()) {
+                    held.remove(k);
+                    model.held.remove(k);
+                    model.held_cells.remove(k);
+                }
+                continue;
             }
-            continue;
+            Op::DropWeak { k } => {
+                if let Some(k) = pick(k, handles.weak.len()) {
+                    handles.weak.remove(k);
+                    model.weak_held.remove(k);
+                }
+                continue;
+            }
+            Op::ReleaseDyn { k } => {
+                if let Some(k) = pick(k, handles.dyns.len()) {
+                    handles.dyns.remove(k);
+                    model.held_dyn.remove(k);
+                }
+                continue;
+            }
+            Op::DropWeakDyn { k } => {
+                if let Some(k) = pick(k, handles.weak_dyns.len()) {
+                    handles.weak_dyns.remove(k);
+                    model.weak_dyn.remove(k);
+                }
+                continue;
+            }
+            _ => {}
         }
         if let Op::Collect = op {
             let reachable = model.reachable();
@@ -706,6 +884,13 @@ fuzz_target!(|program: Program| {
                     if edge.is_some_and(|t| !reachable.contains(&t)) {
                         *edge = None;
                     }
+                }
+            }
+            // So are the weak handles kept outside.
+            let weak_handles = model.weak_held.iter_mut().chain(&mut model.weak_dyn);
+            for (_, target) in weak_handles {
+                if target.is_some_and(|t| !reachable.contains(&t)) {
+                    *target = None;
                 }
             }
             let before: HashSet<u32> = (0..drops::ids())
@@ -730,9 +915,9 @@ fuzz_target!(|program: Program| {
                 );
                 assert_eq!(stats.dropped, dropped.len());
                 assert_eq!(heap.detailed_stats().used_bytes, stats.live_bytes);
-                assert_eq!(heap.detailed_stats().held, held.len());
+                assert_eq!(heap.detailed_stats().held, model.live_cells(), "held cells");
             }
-            check(&heap, &held, &model);
+            check(&heap, &held, &handles, &model);
             continue;
         }
         heap.mutate(|mc, roots| match op {
@@ -809,7 +994,117 @@ fuzz_target!(|program: Program| {
             Op::Hold { slot, path } => {
                 if let Some(n) = walk(mc, roots, *slot, path) {
                     model.held.push(mc[n].t.id());
+                    let cell = model.new_cell();
+                    model.held_cells.push(cell);
                     held.push(mc.hold(n));
+                }
+            }
+            Op::HoldWeak {
+                slot,
+                path,
+                from_held,
+            } => match from_held.and_then(|k| pick(k, held.len())) {
+                Some(k) => {
+                    handles.weak.push(held[k].downgrade());
+                    model
+                        .weak_held
+                        .push((model.held_cells[k], Some(model.held[k])));
+                }
+                None => {
+                    if let Some(n) = walk(mc, roots, *slot, path) {
+                        handles.weak.push(mc.hold_weak(n));
+                        let cell = model.new_cell();
+                        model.weak_held.push((cell, Some(mc[n].t.id())));
+                    }
+                }
+            },
+            Op::UpgradeWeak { k, slot, pin } => {
+                if let Some(k) = pick(*k, handles.weak.len()) {
+                    let (cell, want) = model.weak_held[k];
+                    assert_eq!(want.is_some_and(|id| model.alive(id)), want.is_some());
+                    if *pin {
+                        let h = mc.upgrade_held(&handles.weak[k]);
+                        assert_eq!(h.as_ref().map(|h| mc[h].t.id()), want, "upgrade_held");
+                        if let Some(h) = h {
+                            held.push(h);
+                            model.held.push(want.unwrap());
+                            model.held_cells.push(cell);
+                        }
+                    } else {
+                        let n = mc.upgrade(&handles.weak[k]);
+                        assert_eq!(n.map(|n| mc[n].t.id()), want, "upgrade");
+                        if n.is_some() {
+                            roots.slots[*slot as usize % SLOTS] = n;
+                            model.slots[*slot as usize % SLOTS] = want;
+                        }
+                    }
+                }
+            }
+            Op::HoldDyn { k } => {
+                if let Some(k) = pick(*k, roots.parts.len()) {
+                    let h: HeldDyn<AnyPart> = mc.hold_dyn(roots.parts[k]);
+                    assert_eq!(mc[&h].id(), model.dyns[k]);
+                    handles.dyns.push(h);
+                    let cell = model.new_cell();
+                    model.held_dyn.push((cell, model.dyns[k]));
+                }
+            }
+            Op::HoldDynWeak { k, from_held } => {
+                if *from_held {
+                    if let Some(k) = pick(*k, handles.dyns.len()) {
+                        handles.weak_dyns.push(handles.dyns[k].downgrade());
+                        let (cell, id) = model.held_dyn[k];
+                        model.weak_dyn.push((cell, Some(id)));
+                    }
+                } else if let Some(k) = pick(*k, roots.parts.len()) {
+                    handles.weak_dyns.push(mc.hold_dyn_weak(roots.parts[k]));
+                    let cell = model.new_cell();
+                    model.weak_dyn.push((cell, Some(model.dyns[k])));
+                }
+            }
+            Op::FetchDyn { k, value, list } => {
+                if let Some(k) = pick(*k, handles.dyns.len()) {
+                    let id = model.held_dyn[k].1;
+                    let part = mc.fetch_dyn(&handles.dyns[k]);
+                    assert_eq!((mc[part].id(), mc[&handles.dyns[k]].id()), (id, id));
+                    if let Some(v) = value.map(u64::from) {
+                        mc[&handles.dyns[k]].set(v);
+                        match mc[part].node() {
+                            Some(node) => {
+                                let parts = (node.aligned, node.large);
+                                set_node_parts(mc, parts, v);
+                                model.nodes.get_mut(&id).unwrap().0 = v;
+                            }
+                            None => model.parts.get_mut(&id).unwrap().value = v,
+                        }
+                        assert_eq!(mc[part].value(), v);
+                    }
+                    if *list {
+                        roots.parts.push(part);
+                        model.dyns.push(id);
+                    }
+                }
+            }
+            Op::UpgradeDyn { k, list, pin } => {
+                if let Some(k) = pick(*k, handles.weak_dyns.len()) {
+                    let (cell, want) = model.weak_dyn[k];
+                    assert_eq!(want.is_some_and(|id| model.alive(id)), want.is_some());
+                    let w = &handles.weak_dyns[k];
+                    if *pin {
+                        let h = mc.upgrade_held_dyn(w);
+                        assert_eq!(h.as_ref().map(|h| mc[h].id()), want, "upgrade_held_dyn");
+                        if let Some(h) = h {
+                            handles.dyns.push(h);
+                            model.held_dyn.push((cell, want.unwrap()));
+                        }
+                    } else {
+                        let part = mc.upgrade_dyn(w);
+                        assert_eq!(part.map(|p| mc[p].id()), want, "upgrade_dyn");
+                        if let Some(part) = part.filter(|_| *list) {
+                            roots.parts.push(part);
+                            model.dyns.push(want.unwrap());
+                        }
+                    }
                 }
             }
             Op::Fetch { k, slot } => {
@@ -958,7 +1253,11 @@ fuzz_target!(|program: Program| {
                     model.root_tables.remove(k);
                 }
             }
-            Op::Collect | Op::Release { .. } => unreachable!("handled above"),
+            Op::Collect
+            | Op::Release { .. }
+            | Op::DropWeak { .. }
+            | Op::ReleaseDyn { .. }
+            | Op::DropWeakDyn { .. } => unreachable!("handled above"),
         });
     }
     // Disarm the remaining bombs, then drop: every value once in all.
@@ -968,6 +1267,7 @@ fuzz_target!(|program: Program| {
         stack.extend(roots.tags.keys());
         let mut parts: Vec<Dyn<'_>> = roots.parts.clone();
         parts.extend(roots.enabled.iter());
+        parts.extend(handles.dyns.iter().map(|h| mc.fetch_dyn(h)));
         let mut seen = HashSet::new();
         let mut seen_parts = HashSet::new();
         loop {
@@ -991,7 +1291,11 @@ fuzz_target!(|program: Program| {
         }
     });
     drop(held);
+    handles.dyns.clear();
     let leftover_bombs = catch(|| drop(heap)).is_none();
     let _ = leftover_bombs;
+    // The heap is gone, and every object with it.
+    assert!(handles.weak.iter().all(HeldWeak::is_dropped));
+    assert!(handles.weak_dyns.iter().all(HeldDynWeak::is_dropped));
     drops::assert_each_once();
 });

@@ -6,13 +6,17 @@
 //! `shrink_to_fit` (which repacks pages, moving values); and
 //! `MultisizePool` with typed keys (stale and foreign keys read `None`) and
 //! raw blocks of random layouts filled with patterns, against a model.
+//! The in-place pops (`pop_with` and `drain_with` on the queue and the
+//! stack, `pop_front_with` / `pop_back_with` on the deque) hand each value
+//! to a closure that may change it or panic: the value must be the model's
+//! end, handed out once, and dropped right after, panic or not.
 //! Values record their drops, and some destructors panic.
 
 #![no_main]
 
 use std::alloc::Layout;
-use std::cell::Cell;
-use std::collections::VecDeque;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashSet, VecDeque};
 use std::mem::MaybeUninit;
 
 use arbitrary::Arbitrary;
@@ -33,6 +37,32 @@ thread_local! {
 
 fn zsts() -> isize {
     ZSTS.with(Cell::get)
+}
+
+thread_local! {
+    /// Ids of the values handed to an in-place pop's closure this run.
+    static HANDED: RefCell<HashSet<u32>> = RefCell::new(HashSet::new());
+}
+
+/// Records that the value `s` was handed to a pop's closure: never twice.
+fn hand_out(s: Seen) {
+    if s.0 != Kind::Zst {
+        assert!(
+            HANDED.with(|h| h.borrow_mut().insert(s.1)),
+            "value {} handed out twice",
+            s.1
+        );
+    }
+}
+
+/// The value `s` was dropped exactly once (a zero-sized one: the live
+/// count went down from `zsts_before`).
+fn dropped_once(s: Seen, zsts_before: isize) {
+    if s.0 == Kind::Zst {
+        assert_eq!(zsts(), zsts_before - 1, "a popped zero-sized value lives");
+    } else {
+        assert_eq!(drops::count(s.1), 1, "popped value {} drops", s.1);
+    }
 }
 
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,6 +207,11 @@ trait Line {
     fn pop_boxed(&mut self, front: bool) -> Option<Box<dyn Obj>>;
     fn drop_end(&mut self, front: bool) -> bool;
     fn end_mut(&mut self, front: bool) -> Option<&mut (dyn Obj + 'static)>;
+    /// Pops one end into `f`, in place.
+    fn pop_with<R>(&mut self, front: bool, f: impl FnOnce(&mut dyn Obj) -> R) -> Option<R>;
+    /// Pops every value into `f`, in pop order (the deque, which has no
+    /// `drain_with`, pops its front until it is empty).
+    fn drain_with(&mut self, f: impl FnMut(&mut dyn Obj));
     /// Values in model order (push order for the queue and the stack).
     fn contents(&self) -> Vec<Seen>;
     fn bump_all(&mut self);
@@ -221,6 +256,16 @@ impl Line for MultisizePageDeque<dyn Obj> {
         } else {
             self.back_mut()
         }
+    }
+    fn pop_with<R>(&mut self, front: bool, f: impl FnOnce(&mut dyn Obj) -> R) -> Option<R> {
+        if front {
+            self.pop_front_with(|v| f(v))
+        } else {
+            self.pop_back_with(|v| f(v))
+        }
+    }
+    fn drain_with(&mut self, mut f: impl FnMut(&mut dyn Obj)) {
+        while self.pop_front_with(|v| f(v)).is_some() {}
     }
     fn contents(&self) -> Vec<Seen> {
         let forward: Vec<Seen> = self.iter().map(|v| v.seen()).collect();
@@ -275,6 +320,12 @@ impl Line for MultisizePageQueue<dyn Obj> {
     fn end_mut(&mut self, _: bool) -> Option<&mut (dyn Obj + 'static)> {
         self.peek_mut()
     }
+    fn pop_with<R>(&mut self, _: bool, f: impl FnOnce(&mut dyn Obj) -> R) -> Option<R> {
+        MultisizePageQueue::pop_with(self, |v| f(v))
+    }
+    fn drain_with(&mut self, mut f: impl FnMut(&mut dyn Obj)) {
+        MultisizePageQueue::drain_with(self, |v| f(v));
+    }
     fn contents(&self) -> Vec<Seen> {
         self.iter().map(|v| v.seen()).collect()
     }
@@ -312,6 +363,12 @@ impl Line for MultisizePageStack<dyn Obj> {
     }
     fn end_mut(&mut self, _: bool) -> Option<&mut (dyn Obj + 'static)> {
         self.peek_mut()
+    }
+    fn pop_with<R>(&mut self, _: bool, f: impl FnOnce(&mut dyn Obj) -> R) -> Option<R> {
+        MultisizePageStack::pop_with(self, |v| f(v))
+    }
+    fn drain_with(&mut self, mut f: impl FnMut(&mut dyn Obj)) {
+        MultisizePageStack::drain_with(self, |v| f(v));
     }
     fn contents(&self) -> Vec<Seen> {
         // Top first.
@@ -385,6 +442,15 @@ enum LineOp {
     BumpAll,
     Shrink,
     Clear,
+    PopWith {
+        front: bool,
+        bump: bool,
+        panic: bool,
+    },
+    DrainWith {
+        panic_at: Option<u8>,
+        bump: bool,
+    },
 }
 
 fn bumped(s: Seen) -> Seen {
@@ -473,6 +539,87 @@ fn run_line<L: Line>(l: &mut L, model: &mut VecDeque<Seen>, d: Discipline, op: &
         LineOp::Clear => {
             let _ = catch(|| l.clear());
             model.clear();
+        }
+        LineOp::PopWith { front, bump, panic } => {
+            let front = d.pop_front(front);
+            let want = if front { model.front() } else { model.back() }.copied();
+            let before = zsts();
+            let mut handed = None;
+            // `f` or the value's destructor may panic: either way the value
+            // is gone and dropped once.
+            let result = catch(|| {
+                l.pop_with(front, |v| {
+                    let s = v.seen();
+                    hand_out(s);
+                    handed = Some(s);
+                    if bump {
+                        v.bump();
+                        assert_eq!(v.seen(), bumped(s));
+                    }
+                    if panic {
+                        std::panic::panic_any(managed_fuzz::Intended);
+                    }
+                    s
+                })
+            });
+            assert_eq!(handed, want, "pop_with hands out the end");
+            if let Some(got) = result {
+                assert_eq!(got, want, "pop_with returns the closure's result");
+            }
+            if panic && want.is_some() {
+                assert!(result.is_none(), "the closure's panic was lost");
+            }
+            if let Some(s) = want {
+                end(model, front);
+                dropped_once(s, before);
+            }
+        }
+        LineOp::DrainWith { panic_at, bump } => {
+            // Pop order: the queue's and the deque's front, the stack's top
+            // (the model's back).
+            let front = d.pop_front(true);
+            let before = zsts();
+            let mut handed = Vec::new();
+            let result = catch(|| {
+                l.drain_with(|v| {
+                    let s = v.seen();
+                    hand_out(s);
+                    handed.push(s);
+                    if bump {
+                        v.bump();
+                    }
+                    if panic_at.is_some_and(|at| usize::from(at) == handed.len() - 1) {
+                        std::panic::panic_any(managed_fuzz::Intended);
+                    }
+                });
+            });
+            let want: Vec<Seen> = if front {
+                model.iter().take(handed.len()).copied().collect()
+            } else {
+                model.iter().rev().take(handed.len()).copied().collect()
+            };
+            assert_eq!(handed, want, "drain_with hands out the values in pop order");
+            if result.is_some() {
+                assert_eq!(handed.len(), model.len(), "drain_with empties");
+            } else {
+                // Stopped by a panic: the rest stay.
+                assert!(!handed.is_empty());
+            }
+            if panic_at.is_some_and(|at| usize::from(at) < model.len()) {
+                assert!(result.is_none(), "the closure's panic was lost");
+            }
+            let zsts_handed = handed.iter().filter(|s| s.0 == Kind::Zst).count();
+            assert_eq!(
+                zsts(),
+                before - zsts_handed as isize,
+                "drained zero-sized values"
+            );
+            for s in &handed {
+                end(model, front);
+                if s.0 != Kind::Zst {
+                    assert_eq!(drops::count(s.1), 1, "drained value {} drops", s.1);
+                }
+            }
         }
     }
     assert_eq!(l.len(), model.len());
@@ -683,6 +830,7 @@ struct Program {
 fuzz_target!(|program: Program| {
     install_panic_hook();
     drops::reset();
+    HANDED.with(|h| h.borrow_mut().clear());
     ZSTS.with(|z| z.set(0));
     let page = if program.small_pages {
         PageSize::new(4096).unwrap()

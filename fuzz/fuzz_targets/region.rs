@@ -7,6 +7,13 @@
 //! forwards read `None`), and compactions where live values travel as a
 //! whole-value token (`tokenize_all` or `tokenize_boxed`) and as
 //! single-item tokens, some of which are dropped instead of redeemed.
+//! Shared slices too: `alloc_shared_slice`, `push_shared` (growing in
+//! place or moving, every `Forward` following), `remove` (the elements back
+//! as a `Vec`) and `remove_slice`, and `split_mut`, which lends one shared
+//! object beside an `Others` view whose `get`, `get_mut` and
+//! `get_disjoint_mut` must refuse the lent object, removed ones and
+//! repeated ones, and which allocates new shared slices without moving the
+//! lent one.
 //! After every step the values, the statistics (no holes right after a
 //! compaction, the byte identity) and the drop counts must agree with the
 //! model; some destructors panic, which must lose and double-drop nothing.
@@ -16,7 +23,8 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use managed::prelude::*;
-use managed_fuzz::{Tracked, catch, drops, install_panic_hook, pick};
+use managed::region::{Others, State};
+use managed_fuzz::{Tracked, catch, drops, expect_panic_with, install_panic_hook, pick};
 
 const MAX_OPS: usize = 192;
 
@@ -100,6 +108,8 @@ struct Model {
     /// Shared objects by forward index in `shared`: `(id, value, next)`,
     /// `None` once freed.
     shared: Vec<Option<(u32, u64, Option<usize>)>>,
+    /// Shared slices by forward index in `lists`, `None` once removed.
+    lists: Vec<Option<Vec<u32>>>,
 }
 
 impl Model {
@@ -110,6 +120,7 @@ impl Model {
             + self.wides.len()
             + self.roots.iter().map(MNode::count).sum::<usize>()
             + self.shared.iter().flatten().count()
+            + self.lists.iter().flatten().count()
     }
 
     fn tracked(&self) -> usize {
@@ -152,6 +163,26 @@ enum Op {
     },
     SetShared(u8, u8),
     Free(u8),
+    List(u8, u8),
+    PushList {
+        list: u8,
+        value: u8,
+        times: u8,
+    },
+    /// `remove` (the elements back as a `Vec`) or `remove_slice`.
+    RemoveList {
+        list: u8,
+        as_vec: bool,
+    },
+    /// Lends shared object `lent` (a node or a list) beside the others.
+    Split {
+        lent: u8,
+        list: bool,
+        reads: [u8; 3],
+        pair: [u8; 2],
+        write: u8,
+        alloc: Option<u8>,
+    },
     Compact {
         order: u64,
         drop_mask: u64,
@@ -235,6 +266,121 @@ fn check_shared<'id, const N: usize>(
     }
 }
 
+fn check_lists<'id, const N: usize>(
+    arena: &Arena<'id, N>,
+    lists: &[Forward<'id, [u32]>],
+    m: &Model,
+) {
+    for (f, want) in lists.iter().zip(&m.lists) {
+        assert_eq!(arena.contains(*f), want.is_some());
+        assert_eq!(arena.get(*f), want.as_deref(), "a shared slice");
+    }
+}
+
+/// The shared object `Op::Split` lends: node or list `i`.
+#[derive(Clone, Copy, Debug)]
+enum Lent {
+    Node(usize),
+    List(usize),
+}
+
+/// What `Op::Split` asks of the `Others` view.
+struct Asks {
+    reads: [u8; 3],
+    pair: [u8; 2],
+    write: u8,
+    alloc: Option<u8>,
+}
+
+/// Reads nodes and lists through `others` (the lent one, removed ones and
+/// live ones), writes two nodes at once through `get_disjoint_mut`, and
+/// allocates a shared slice through the view, which it returns with its
+/// elements.
+fn drive_others<'id, const N: usize>(
+    others: &mut Others<'_, 'id, N>,
+    state: &State<'id>,
+    shared: &[Forward<'id, GNode<'id>>],
+    lists: &[Forward<'id, [u32]>],
+    m: &mut Model,
+    lent: Lent,
+    asks: &Asks,
+) -> Option<(Forward<'id, [u32]>, Vec<u32>)> {
+    // What `others` must find at node `i`: `None` if removed or lent.
+    let node_want = |m: &Model, i: usize| -> Option<(u32, u64)> {
+        if matches!(lent, Lent::Node(at) if at == i) {
+            return None;
+        }
+        m.shared[i].map(|(id, value, _)| (id, value))
+    };
+    match lent {
+        Lent::Node(at) => {
+            assert!(
+                others.get(shared[at]).is_none(),
+                "Others lent the lent node"
+            );
+            assert!(others.get_mut(shared[at]).is_none());
+            assert!(others.get_disjoint_mut([shared[at]]).is_none());
+        }
+        Lent::List(at) => {
+            assert!(others.get(lists[at]).is_none(), "Others lent the lent list");
+            assert!(others.get_mut(lists[at]).is_none());
+        }
+    }
+    for r in asks.reads {
+        if let Some(i) = pick(r, shared.len()) {
+            let got = others.get(shared[i]).map(|g| (g.t.id(), g.t.value()));
+            assert_eq!(got, node_want(m, i), "Others::get of a node");
+        }
+        if let Some(i) = pick(r, lists.len()) {
+            let lent_here = matches!(lent, Lent::List(at) if at == i);
+            let want = if lent_here {
+                None
+            } else {
+                m.lists[i].as_deref()
+            };
+            assert_eq!(others.get(lists[i]), want, "Others::get of a list");
+            if let Some(l) = others.get_mut(lists[i])
+                && let Some(last) = l.last_mut()
+            {
+                *last ^= 1;
+                let model = m.lists[i].as_mut().unwrap();
+                *model.last_mut().unwrap() ^= 1;
+            }
+        }
+    }
+    // Two nodes at once: the lent one, a removed one or a repeated one is
+    // refused.
+    if let (Some(a), Some(b)) = (
+        pick(asks.pair[0], shared.len()),
+        pick(asks.pair[1], shared.len()),
+    ) {
+        let want = match (node_want(m, a), node_want(m, b)) {
+            (Some(x), Some(y)) if a != b => Some((x, y)),
+            _ => None,
+        };
+        match others.get_disjoint_mut([shared[a], shared[b]]) {
+            Some([x, y]) => {
+                let w = want.expect("get_disjoint_mut lent a lent, removed or repeated node");
+                assert_eq!(((x.t.id(), x.t.value()), (y.t.id(), y.t.value())), w);
+                x.t.set(u64::from(asks.write) + 1);
+                y.t.set(u64::from(asks.write) + 2);
+                m.shared[a].as_mut().unwrap().1 = u64::from(asks.write) + 1;
+                m.shared[b].as_mut().unwrap().1 = u64::from(asks.write) + 2;
+            }
+            None => assert!(want.is_none(), "get_disjoint_mut refused {want:?}"),
+        }
+    }
+    let len = asks.alloc?;
+    let src = vec![u32::from(len); usize::from(len % 24)];
+    let f = others.alloc_shared_slice(state, &src).ok()?;
+    assert_eq!(
+        others.get(f),
+        Some(&src[..]),
+        "a slice allocated through the view"
+    );
+    Some((f, src))
+}
+
 fn check_stats<const N: usize>(arena: &Arena<'_, N>, m: &Model) {
     let s = arena.detailed_stats();
     assert_eq!(s.live_objects, m.objects());
@@ -259,6 +405,7 @@ fn run(program: &Program) {
     };
     let mut m = Model::default();
     let mut shared: Vec<Forward<'_, GNode<'_>>> = Vec::new();
+    let mut lists: Vec<Forward<'_, [u32]>> = Vec::new();
 
     let ops = &program.ops[..program.ops.len().min(MAX_OPS)];
     for (step, op) in ops.iter().enumerate() {
@@ -486,6 +633,148 @@ fn run(program: &Program) {
                     live = token.redeem(&arena);
                 }
             }
+            Op::List(len, fill) => {
+                let src: Vec<u32> = (0..u32::from(len % 40))
+                    .map(|i| i ^ u32::from(fill))
+                    .collect();
+                let before = arena.available();
+                match arena.alloc_shared_slice(&state, &src) {
+                    Ok(f) => {
+                        assert_eq!(arena.get(f), Some(&src[..]));
+                        m.lists.push(Some(src));
+                        lists.push(f);
+                    }
+                    Err(_) => assert_eq!(arena.available(), before, "nothing reserved"),
+                }
+            }
+            Op::PushList { list, value, times } => {
+                if let Some(i) = pick(list, lists.len()) {
+                    make_guard!(g);
+                    let token = arena.tokenize_all(&g, live);
+                    let f = lists[i];
+                    match &mut m.lists[i] {
+                        None => expect_panic_with("was removed", || {
+                            arena.push_shared(&state, f, u32::from(value))
+                        }),
+                        Some(model) => {
+                            for n in 0..u32::from(times % 8) + 1 {
+                                let before = arena.available();
+                                match arena.push_shared(&state, f, u32::from(value) + n) {
+                                    Ok(()) => model.push(u32::from(value) + n),
+                                    Err(_) => {
+                                        assert_eq!(arena.available(), before);
+                                        break;
+                                    }
+                                }
+                                // Every copy of the forward follows.
+                                assert_eq!(arena.get(lists[i]), Some(&model[..]));
+                            }
+                        }
+                    }
+                    live = token.redeem(&arena);
+                }
+            }
+            Op::RemoveList { list, as_vec } => {
+                if let Some(i) = pick(list, lists.len()) {
+                    make_guard!(g);
+                    let token = arena.tokenize_all(&g, live);
+                    let f = lists[i];
+                    let want = m.lists[i].take();
+                    if as_vec {
+                        assert_eq!(arena.remove(f), want, "remove gives the elements back");
+                    } else {
+                        assert_eq!(arena.remove_slice(f), want.is_some());
+                    }
+                    assert!(arena.remove(f).is_none(), "removed twice");
+                    assert!(!arena.remove_slice(f), "removed twice");
+                    assert!(!arena.contains(f) && arena.get(f).is_none());
+                    live = token.redeem(&arena);
+                }
+            }
+            Op::Split {
+                lent,
+                list,
+                reads,
+                pair,
+                write,
+                alloc,
+            } => {
+                let lent = if list {
+                    pick(lent, lists.len()).map(Lent::List)
+                } else {
+                    pick(lent, shared.len()).map(Lent::Node)
+                };
+                if let Some(lent) = lent {
+                    make_guard!(g);
+                    let token = arena.tokenize_all(&g, live);
+                    let asks = Asks {
+                        reads,
+                        pair,
+                        write,
+                        alloc,
+                    };
+                    let made = match lent {
+                        Lent::List(at) if m.lists[at].is_none() => {
+                            expect_panic_with("was removed", || arena.split_mut(lists[at]).0.len());
+                            None
+                        }
+                        Lent::Node(at) if m.shared[at].is_none() => {
+                            expect_panic_with("was removed", || {
+                                arena.split_mut(shared[at]).0.t.id()
+                            });
+                            None
+                        }
+                        Lent::List(at) => {
+                            let (me, mut others) = arena.split_mut(lists[at]);
+                            let model = m.lists[at].as_mut().unwrap();
+                            assert_eq!(&*me, &model[..], "the lent slice");
+                            if let Some(first) = me.first_mut() {
+                                *first = u32::from(write);
+                                model[0] = u32::from(write);
+                            }
+                            let addr = me.as_ptr().addr();
+                            let made = drive_others(
+                                &mut others,
+                                &state,
+                                &shared,
+                                &lists,
+                                &mut m,
+                                lent,
+                                &asks,
+                            );
+                            // Nothing moved under the split, allocations included.
+                            assert_eq!(me.as_ptr().addr(), addr, "the lent slice moved");
+                            assert_eq!(&*me, m.lists[at].as_deref().unwrap());
+                            made
+                        }
+                        Lent::Node(at) => {
+                            let (me, mut others) = arena.split_mut(shared[at]);
+                            let (id, value, _) = m.shared[at].unwrap();
+                            assert_eq!((me.t.id(), me.t.value()), (id, value), "the lent node");
+                            me.t.set(write.into());
+                            m.shared[at].as_mut().unwrap().1 = write.into();
+                            let addr = std::ptr::from_mut(me).addr();
+                            let made = drive_others(
+                                &mut others,
+                                &state,
+                                &shared,
+                                &lists,
+                                &mut m,
+                                lent,
+                                &asks,
+                            );
+                            assert_eq!(std::ptr::from_mut(me).addr(), addr, "the lent node moved");
+                            assert_eq!((me.t.id(), me.t.value()), (id, u64::from(write)));
+                            made
+                        }
+                    };
+                    if let Some((f, src)) = made {
+                        lists.push(f);
+                        m.lists.push(Some(src));
+                    }
+                    live = token.redeem(&arena);
+                }
+            }
             Op::Compact {
                 order,
                 drop_mask,
@@ -545,6 +834,7 @@ fn run(program: &Program) {
         {
             check_live(&live, &m);
             check_shared(&arena, &shared, &m);
+            check_lists(&arena, &lists, &m);
         }
         check_stats(&arena, &m);
     }
