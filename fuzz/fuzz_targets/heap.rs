@@ -327,7 +327,11 @@ enum Op {
         slot: u8,
         path: Vec<u8>,
     },
-    Collect,
+    /// A collection; `dense` packs the survivors into as few chunks as
+    /// they fit (`Heap::compact`).
+    Collect {
+        dense: bool,
+    },
     /// A part (a view of the node at `from`/`path` for `Kind::View`), kept
     /// in the list and/or the set, or garbage. A holder holds that node,
     /// the listed part `nest` and the table `table`.
@@ -875,7 +879,7 @@ fuzz_target!(|program: Program| {
             }
             _ => {}
         }
-        if let Op::Collect = op {
+        if let &Op::Collect { dense } = op {
             let reachable = model.reachable();
             // Completed or cut short by a panic, a collection leaves no
             // weak edge to a node it found unreachable.
@@ -896,7 +900,13 @@ fuzz_target!(|program: Program| {
             let before: HashSet<u32> = (0..drops::ids())
                 .filter(|&id| drops::count(id) == 0)
                 .collect();
-            let stats = catch(|| heap.collect());
+            let stats = catch(|| {
+                if dense {
+                    heap.compact()
+                } else {
+                    heap.collect()
+                }
+            });
             let dropped: HashSet<u32> = before
                 .iter()
                 .copied()
@@ -1253,7 +1263,7 @@ fuzz_target!(|program: Program| {
                     model.root_tables.remove(k);
                 }
             }
-            Op::Collect
+            Op::Collect { .. }
             | Op::Release { .. }
             | Op::DropWeak { .. }
             | Op::ReleaseDyn { .. }

@@ -32,6 +32,16 @@
 //! latest run's machine differs from the one of these ranges, its tables
 //! are the figures for that machine, and their notes say what moved.
 //!
+//! The heap and the region both hold long-lived objects that point at each
+//! other and both compact. Choose the [heap](heap::Heap) when what is
+//! garbage follows from what points where (a document whose deleted
+//! sections live on while an undo entry holds them, a scene whose removed
+//! nodes may still be selected): a collection finds it, and
+//! [`Held`](heap::Held) handles keep objects from outside. Choose the
+//! [region](region::Arena) when the program knows when each object dies
+//! (it calls `remove`) and wants plain `&T` reads between compactions, or
+//! slices that grow in place (a text buffer's lines).
+//!
 //! # Method names
 //!
 //! Every container uses the same name for the same operation, and lists
@@ -57,7 +67,7 @@
 //! | filter | | | `retain` | `retain` | | | | | | | |
 //! | walk | `iter`, `iter_mut` | `iter`, deque: `iter_mut` | `iter`, `iter_mut`, `keys`, `values`, `values_mut` | `map`, `map_with_key`, `iter_mut`, `values_mut`, `drain`; `borrow().iter()`, `borrow().as_slice()` | `iter`, `iter_mut` | | | | | | |
 //! | space | `stats` | `stats` | `stats` | `stats`, `detailed_stats` | `stats` | `stats` | `stats` | `stats` | `stats` | `stats`, `detailed_stats` | `stats`, `detailed_stats` |
-//! | give idle memory back | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | | | `shrink_to_fit` | `compact` (moves objects), `compact_in_place` | `collect`, `shrink_to_fit` |
+//! | give idle memory back | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | | | `shrink_to_fit` | `compact` (moves objects), `compact_in_place` | `collect`, `compact` (packs every chunk), `shrink_to_fit` |
 //! | settings | | | | | | | | `set_min_entries` | | | `pacing`, `set_pacing` |
 //! | page headers | `header_for`, `header_for_mut` | `header_for` (deque: `_mut`) | `header_for`, `header_for_mut` | | `header_for` | `header_for` | | | | | |
 //! | picture | `memory_map` | `memory_map` | `memory_map` | `memory_map` | `memory_map` | `memory_map` | `memory_map` | `memory_map` | `memory_map` | `memory_map` | `memory_map` |

@@ -13,7 +13,9 @@ use core::fmt;
 #[cfg_attr(feature = "serde", derive(::serde::Serialize, ::serde::Deserialize))]
 #[non_exhaustive]
 pub struct SpaceStats {
-    /// Bytes occupied by live values.
+    /// Bytes occupied by live values. For the managed heap, between
+    /// collections: by every object not reclaimed yet, garbage included
+    /// (only a collection can tell them apart).
     pub live_bytes: usize,
     /// Bytes reserved from the global allocator for storage.
     pub reserved_bytes: usize,

@@ -8,7 +8,7 @@ use crate::stats::SpaceStats;
 use crate::visit::Managed;
 
 use super::gc::{Gc, GcDyn};
-use super::raw::{CollectStats, DEFAULT_CHUNK, RawHeap};
+use super::raw::{CollectStats, DEFAULT_CHUNK, Packing, RawHeap};
 use super::rootable::Rootable;
 
 /// Makes a type invariant in `'gc` (like `Cell<&'gc ()>`), without
@@ -28,13 +28,19 @@ pub(crate) type Invariant<'gc> = PhantomData<fn(&'gc ()) -> &'gc ()>;
 ///   reachable from the root, runs the destructors of the others, slides
 ///   the survivors together and rewrites every handle to them.
 ///   [`collect_if_due`](Self::collect_if_due) does so when enough was
-///   allocated since the last collection ([`Pacing`]).
+///   allocated since the last collection ([`Pacing`]);
+///   [`compact`](Self::compact) also packs the survivors into as few
+///   chunks as they fit.
 ///
 /// The heap is a list of chunks (64 KiB by default,
 /// [`with_chunk_size`](Self::with_chunk_size)) and grows by a chunk when the
 /// current ones are full; objects carry no header (8-byte granules, a mark
 /// bitmap per chunk), objects bigger than a quarter of a chunk get a chunk
-/// of their own and never move.
+/// of their own and never move. An object whose type has a destructor
+/// (`needs_drop`: a `String`, a `Vec`, a `Box` field) also takes a 16-byte
+/// entry in the heap's destructor list, by which a collection finds the
+/// unreachable ones to drop without reading the others; an object without
+/// one costs its own bytes only.
 ///
 /// ```
 /// use managed::prelude::*;
@@ -122,10 +128,11 @@ pub struct HeapStats {
     pub objects_with_destructors: usize,
     /// Collections run.
     pub collections: u64,
-    /// Objects held from outside the heap: the [`Held`](super::Held) and
-    /// [`HeldWeak`](super::HeldWeak) handles made and not yet found
+    /// Objects held from outside the heap: the [`Held`](super::Held),
+    /// [`HeldWeak`](super::HeldWeak), [`HeldDyn`](super::HeldDyn) and
+    /// [`HeldDynWeak`](super::HeldDynWeak) handles made and not yet found
     /// dropped by a collection (clones, and the weak handles made from a
-    /// `Held` by `downgrade`, count once with it), nor, for weak ones,
+    /// strong one by `downgrade`, count once with it), nor, for weak ones,
     /// found dead.
     pub held: usize,
 }
@@ -178,6 +185,11 @@ impl<R: Rootable> Heap<R> {
 
     /// Space statistics: bytes of objects not reclaimed yet (right after a
     /// collection: the live ones) and bytes reserved.
+    ///
+    /// Between collections the heap cannot tell garbage from live objects
+    /// (a collection's trace does), so `live_bytes` counts every object
+    /// allocated and not reclaimed yet, garbage included; right after
+    /// [`collect`](Self::collect) it is the survivors' bytes.
     pub fn stats(&self) -> SpaceStats {
         let (reserved, used, _) = self.raw.usage();
         SpaceStats::new(used, reserved)
@@ -331,14 +343,63 @@ impl<R: Rootable> Heap<R> {
     /// survivors of each chunk together (a chunk under half live has its
     /// survivors copied out to a fresh chunk instead), rewrites every
     /// handle, and gives empty chunks back (keeping spare room as
-    /// [`Pacing`] says).
+    /// [`Pacing`] says). [`compact`](Self::compact) also packs chunks
+    /// that are more than half live.
     ///
     /// If a destructor panics, the panic propagates once the heap is
     /// consistent again: the objects swept so far are dropped, the others
     /// are left to the next collection, which also does the compaction
     /// this one did not reach. The heap stays usable.
     pub fn collect(&mut self) -> CollectStats {
-        self.collect_from_root()
+        self.collect_from_root(Packing::Sparse)
+    }
+
+    /// Collects as [`collect`](Self::collect) does, and packs the
+    /// survivors into as few chunks as they fit: for a heap about to
+    /// stay at its size for a while (a document after a large deletion,
+    /// before it is saved or idles), or before
+    /// [`shrink_to_fit`](Self::shrink_to_fit) gives the emptied chunks
+    /// back.
+    ///
+    /// `collect` copies out only the chunks under half live and slides the
+    /// others' survivors together in place, so a heap whose chunks are all
+    /// a little over half live stays that way through any number of
+    /// collections (the free room is reused by later allocations, but not
+    /// given back). `compact` copies out the least live chunks, as many as
+    /// leave each alignment class in the fewest chunks that hold its
+    /// survivors, whatever their density: it copies more than `collect`
+    /// (up to every survivor), and takes the fresh chunks it fills before
+    /// it frees the ones it empties.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut heap: Heap<Vec<Gc<'static, [u64; 4]>>> =
+    ///     Heap::with_chunk_size(4096, |_| Vec::new());
+    /// heap.mutate(|mc, kept| {
+    ///     for i in 0..2000u64 {
+    ///         let object = Gc::new(mc, [i; 4]);
+    ///         if i % 20 < 11 {
+    ///             kept.push(object); // 55% of every chunk survives
+    ///         }
+    ///     }
+    /// });
+    /// heap.collect();
+    /// heap.shrink_to_fit();
+    /// let loose = heap.detailed_stats().chunks;
+    /// let stats = heap.compact();
+    /// heap.shrink_to_fit();
+    /// assert!(stats.chunks_evacuated > 0);
+    /// assert!(heap.detailed_stats().chunks * 3 < loose * 2, "a third fewer chunks at least");
+    /// heap.read(|mc, kept| {
+    ///     assert_eq!(kept.len(), 1100);
+    ///     assert!(kept.iter().enumerate().all(|(n, &o)| mc[o][0] / 20 == n as u64 / 11));
+    /// });
+    /// ```
+    ///
+    /// A panicking destructor is handled as in [`collect`](Self::collect).
+    pub fn compact(&mut self) -> CollectStats {
+        self.collect_from_root(Packing::Dense)
     }
 
     /// Collects if the bytes allocated since the last collection reach the

@@ -11,7 +11,7 @@ use core::ptr::NonNull;
 use crate::heap::{CollectStats, Gc, GcKind, Heap, Mutation, Rootable};
 use crate::visit::Managed;
 
-use super::RawHeap;
+use super::{Packing, RawHeap};
 
 impl<R: Rootable> Heap<R> {
     /// The heap over `raw`, whose root `init` builds ([`Heap::new`],
@@ -62,8 +62,8 @@ impl<R: Rootable> Heap<R> {
         f(Mutation::new_shared(&self.raw), root)
     }
 
-    /// Collects from the root ([`Heap::collect`]).
-    pub(in crate::heap) fn collect_from_root(&mut self) -> CollectStats {
+    /// Collects from the root ([`Heap::collect`], [`Heap::compact`]).
+    pub(in crate::heap) fn collect_from_root(&mut self, packing: Packing) -> CollectStats {
         let root = NonNull::from(&mut self.root).cast::<u8>();
         // SAFETY: 1. `&mut self`: no mutation is running, so no reference
         // to an object is live and every handle is in the root's graph
@@ -71,7 +71,10 @@ impl<R: Rootable> Heap<R> {
         // 2. every such handle was made by this heap's token and rewritten
         // by every collection since, so it points at a live object of the
         // type its kind describes.
-        unsafe { self.raw.collect(root, GcKind::of::<R::Root<'static>>()) }
+        unsafe {
+            self.raw
+                .collect(root, GcKind::of::<R::Root<'static>>(), packing)
+        }
     }
 }
 

@@ -273,6 +273,16 @@ struct HeapChunk {
     /// lets the rewriting phase skip the chunk's objects when no chunk that
     /// serial or newer moves.
     reach: u64,
+    /// [`Packing::Dense`] collections only: where each live object of this
+    /// normal chunk starts, one bit per granule (`words` words), so that
+    /// evacuation may cut a run of adjacent live objects between two of
+    /// them. Null otherwise.
+    ///
+    /// Invariant: null, or `words` words that the collection running now
+    /// owns and frees (resetting this to null) before it returns; a bit is
+    /// set only at the first granule of an object reachable this
+    /// collection.
+    starts: *mut u64,
 }
 
 /// [`HeapChunk::state`] of a normal chunk.
@@ -313,6 +323,7 @@ unsafe fn init_normal(chunk: NonNull<HeapChunk>, chunk_size: usize, class: usize
             marked: false,
             serial,
             reach: 0,
+            starts: core::ptr::null_mut(),
         });
     }
 }
@@ -326,6 +337,33 @@ unsafe fn init_normal(chunk: NonNull<HeapChunk>, chunk_size: usize, class: usize
 unsafe fn bitmap(chunk: *mut HeapChunk) -> *mut u64 {
     // SAFETY: the bitmap follows the header inside the chunk.
     unsafe { chunk.cast::<u8>().add(BITMAP_OFFSET).cast() }
+}
+
+/// The highest bit set in `lo..=hi` of `bitmap`, if any.
+///
+/// # Safety
+///
+/// Bits `lo..=hi` lie inside the bitmap, which nothing writes meanwhile.
+unsafe fn last_set(bitmap: *const u64, lo: usize, hi: usize) -> Option<usize> {
+    debug_assert!(lo <= hi);
+    let mut w = hi / 64;
+    // The bits of word `w` at or below `hi`.
+    // SAFETY: word `hi / 64` is inside the bitmap (caller).
+    let mut bits = unsafe { *bitmap.add(w) } & (u64::MAX >> (63 - hi % 64));
+    loop {
+        if w == lo / 64 {
+            bits &= u64::MAX << (lo % 64);
+        }
+        if bits != 0 {
+            return Some(w * 64 + 63 - bits.leading_zeros() as usize);
+        }
+        if w == lo / 64 {
+            return None;
+        }
+        w -= 1;
+        // SAFETY: a word between `lo / 64` and `hi / 64` (caller).
+        bits = unsafe { *bitmap.add(w) };
+    }
 }
 
 /// Sets `n` bits from bit `g` of `bitmap`.
@@ -513,8 +551,10 @@ pub struct CollectStats {
     /// Destructors run: the unreachable objects whose type has one (not
     /// the number of objects freed, when some types have none).
     pub dropped: usize,
-    /// Chunks under half live whose objects were copied out to fresh
-    /// chunks (the others slid their objects together in place).
+    /// Chunks whose objects were copied out to fresh chunks (the others
+    /// slid their objects together in place): chunks under half live for
+    /// [`Heap::collect`](crate::heap::Heap::collect), the least live ones
+    /// for [`Heap::compact`](crate::heap::Heap::compact).
     pub chunks_evacuated: usize,
     /// Chunks given back to the global allocator.
     pub chunks_released: usize,
@@ -813,6 +853,7 @@ impl RawHeap {
                 marked: false,
                 serial: self.next_serial(),
                 reach: 0,
+                starts: core::ptr::null_mut(),
             });
             (*self.large.get()).push(chunk.cast());
             self.since.set(self.since.get() + bytes);
@@ -923,6 +964,7 @@ impl RawHeap {
         &mut self,
         root: NonNull<u8>,
         root_kind: &'static GcKind,
+        packing: Packing,
     ) -> CollectStats {
         self.flush();
         let mask = self.mask;
@@ -1014,7 +1056,10 @@ impl RawHeap {
         // are until the next collection.
         let forget = guard((&self.queue, &self.held), |(queue, held)| {
             if weak {
-                let mut forgetter = Forgetter { mask };
+                let mut forgetter = Forgetter {
+                    mask,
+                    record_starts: false,
+                };
                 held.forget(&mut forgetter);
                 // SAFETY: the root and the queued objects are live (caller)
                 // and unaliased, of the types their kinds describe, and the
@@ -1065,41 +1110,67 @@ impl RawHeap {
             }
         }
 
-        // 4b. Copy the live objects of the chunks under half live out to
-        // fresh chunks, so that sparse survivors do not pin whole chunks:
-        // only in a class whose survivors would fit in fewer chunks than
-        // hold them now.
+        // 4b. Copy the live objects of some chunks out to fresh chunks, so
+        // that sparse survivors do not pin whole chunks (see `Packing` for
+        // which).
         let mut fresh: [Vec<NonNull<HeapChunk>>; CLASSES] = [const { Vec::new() }; CLASSES];
         let mut evacuated = 0;
-        for (class, fresh) in fresh.iter_mut().enumerate() {
-            let list = &self.lists.get_mut()[class];
-            let (mut holding, mut live, mut capacity) = (0, 0, 1);
-            for &chunk in list {
-                // SAFETY: a live normal chunk, its new top computed.
-                let (new_top, cap) =
-                    unsafe { ((*chunk.as_ptr()).new_top, (*chunk.as_ptr()).capacity) };
-                holding += usize::from(new_top > 0);
-                live += new_top;
-                capacity = cap;
-            }
-            if live.div_ceil(capacity) >= holding {
-                continue;
-            }
-            let sparse: Vec<NonNull<HeapChunk>> = list
+        // A dense packing cuts runs of live objects between two objects,
+        // so it first records where each live object starts: every one is
+        // the target of a handle in the root, a held cell or a traced
+        // object (the queue).
+        let mut starts: Vec<u64> = Vec::new();
+        if packing == Packing::Dense {
+            let lists = self.lists.get_mut();
+            // SAFETY: live normal chunks.
+            let words: usize = lists
                 .iter()
-                .copied()
-                .filter(|&chunk| {
-                    // SAFETY: a live normal chunk, its new top computed.
-                    let (top, live) = unsafe { ((*chunk.as_ptr()).top, (*chunk.as_ptr()).new_top) };
-                    live > 0 && live * 2 < top
-                })
-                .collect();
+                .flatten()
+                .map(|&c| unsafe { (*c.as_ptr()).words })
+                .sum();
+            starts.resize(words, 0);
+            let mut at = starts.as_mut_ptr();
+            for &chunk in lists.iter().flatten() {
+                // SAFETY: 1. a live normal chunk; 2. `words` words of
+                // `starts` from `at` are its own (the sum above), which
+                // lives until the collection returns, after the chunks'
+                // pointers are reset below.
+                unsafe {
+                    (*chunk.as_ptr()).starts = at;
+                    at = at.add((*chunk.as_ptr()).words);
+                }
+            }
+            let mut recorder = Forgetter {
+                mask,
+                record_starts: true,
+            };
+            self.held.visit(&mut recorder);
+            // SAFETY: the root and the queued objects are live and
+            // unaliased, of the types their kinds describe (caller, and
+            // marking); every normal chunk has its bitmap (above).
+            unsafe {
+                (root_kind.forget)(root, &mut recorder);
+                self.queue
+                    .for_each_ahead(None, |p, kind, _| (kind.forget)(p, &mut recorder));
+            }
+        }
+        for (class, fresh) in fresh.iter_mut().enumerate() {
+            // SAFETY: live normal chunks, their new tops computed.
+            let sparse = unsafe { evacuees(&self.lists.get_mut()[class], packing) };
             evacuated += sparse.len();
             if !sparse.is_empty() {
                 // SAFETY: marked, prefix-computed chunks of this class,
                 // whose objects no reference points into (caller).
                 *fresh = unsafe { self.evacuate(class, &sparse) };
             }
+        }
+        if packing == Packing::Dense {
+            for &chunk in self.lists.get_mut().iter().flatten() {
+                // SAFETY: a live normal chunk; its starts are not read
+                // again (the invariant on `starts`: null from here on).
+                unsafe { (*chunk.as_ptr()).starts = core::ptr::null_mut() };
+            }
+            drop(starts);
         }
 
         // 5. Rewrite every handle: in the root, in every object holding
@@ -1216,11 +1287,18 @@ impl RawHeap {
     /// into the granule; marks the chunks evacuated and empty. Returns the
     /// fresh chunks, filled.
     ///
+    /// A run that does not fit in the fresh chunk being filled goes to the
+    /// next one whole, unless its chunk records where its objects start
+    /// ([`HeapChunk::starts`]): then as many of its first objects as fit
+    /// fill the room, and the rest goes on.
+    ///
     /// # Safety
     ///
     /// The chunks are marked and their new tops computed; no reference to
     /// their objects is live; nothing reads their old contents afterwards
-    /// except through [`forward`] and [`current`].
+    /// except through [`forward`] and [`current`]. A chunk's `starts`, if
+    /// not null, has a bit set at the first granule of each of its live
+    /// objects.
     unsafe fn evacuate(
         &self,
         class: usize,
@@ -1239,13 +1317,26 @@ impl RawHeap {
                     bitmap(chunk),
                 )
             };
-            let mut copy_run = |start: usize, len: usize| {
-                let bytes = len * GRANULE;
-                let (to, capacity, filled) = match dest {
-                    Some((to, capacity, filled)) if capacity - filled >= bytes => {
-                        (to, capacity, filled)
-                    }
-                    _ => {
+            // SAFETY: a live normal chunk (caller).
+            let starts = unsafe { (*chunk).starts };
+            let mut copy_run = |mut start: usize, mut len: usize| {
+                while len > 0 {
+                    // How much of the run goes into the chunk being filled:
+                    // all of it, or (knowing where objects start) its
+                    // objects up to the last start within the room.
+                    let room =
+                        dest.map_or(0, |(_, capacity, filled)| (capacity - filled) / GRANULE);
+                    let take = if len <= room {
+                        len
+                    } else if starts.is_null() || room == 0 {
+                        0
+                    } else {
+                        // SAFETY: bits `start + 1..=start + room` lie inside
+                        // the run, so inside the chunk's `starts` (caller).
+                        unsafe { last_set(starts, start + 1, start + room) }
+                            .map_or(0, |b| b - start)
+                    };
+                    if take == 0 {
                         if let (Some((_, _, filled)), Some(&last)) = (dest, fresh.last()) {
                             // SAFETY: the previous fresh chunk, filled so far.
                             unsafe { (*last.as_ptr()).top = filled };
@@ -1255,27 +1346,39 @@ impl RawHeap {
                         // SAFETY: a fresh chunk of this class.
                         let (to, capacity) =
                             unsafe { ((*chunk.as_ptr()).area, (*chunk.as_ptr()).capacity) };
-                        (to, capacity, 0)
+                        // A run lies in one chunk of this class, so it fits
+                        // in an empty one.
+                        debug_assert!(len * GRANULE <= capacity);
+                        dest = Some((to, capacity, 0));
+                        continue;
                     }
-                };
-                debug_assert!(bytes <= capacity - filled);
-                // SAFETY: 1. `len` live granules from `start` in the source
-                // area, and `bytes` free bytes at `filled` in the fresh one
-                // (a different chunk); copied as `MaybeUninit` granules so
-                // padding and provenance are preserved; 2. each source
-                // granule then holds the address of its copy (a pointer, so
-                // `forward` reads it back with the fresh chunk's
-                // provenance); the source is never read as an object again.
-                unsafe {
-                    type G = MaybeUninit<u64>;
-                    let src = area.cast::<G>().as_ptr().add(start);
-                    let dst = to.cast::<G>().as_ptr().add(filled / GRANULE);
-                    core::ptr::copy_nonoverlapping(src, dst, len);
-                    for i in 0..len {
-                        src.add(i).cast::<*mut G>().write(dst.add(i));
+                    let Some((to, capacity, filled)) = dest else {
+                        unreachable!("`take` is 0 without a chunk being filled")
+                    };
+                    debug_assert!(take * GRANULE <= capacity - filled);
+                    // SAFETY: 1. `take` live granules from `start` in the
+                    // source area, whole objects (the run's end, or the
+                    // start of an object at `start + take`), and `take`
+                    // free granules at `filled` in the fresh one (a
+                    // different chunk); copied as `MaybeUninit` granules so
+                    // padding and provenance are preserved; 2. each source
+                    // granule then holds the address of its copy (a
+                    // pointer, so `forward` reads it back with the fresh
+                    // chunk's provenance); the source is never read as an
+                    // object again.
+                    unsafe {
+                        type G = MaybeUninit<u64>;
+                        let src = area.cast::<G>().as_ptr().add(start);
+                        let dst = to.cast::<G>().as_ptr().add(filled / GRANULE);
+                        core::ptr::copy_nonoverlapping(src, dst, take);
+                        for i in 0..take {
+                            src.add(i).cast::<*mut G>().write(dst.add(i));
+                        }
                     }
+                    dest = Some((to, capacity, filled + take * GRANULE));
+                    start += take;
+                    len -= take;
                 }
-                dest = Some((to, capacity, filled + bytes));
             };
             let mut run: Option<(usize, usize)> = None;
             for w in 0..words {
@@ -1405,6 +1508,75 @@ unsafe fn free_chunk(chunk: NonNull<HeapChunk>) {
     unsafe {
         let layout = (*chunk.as_ptr()).layout;
         deallocate(chunk.cast(), layout);
+    }
+}
+
+/// Which chunks a collection copies out to fresh chunks (the others slide
+/// their survivors together in place).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Packing {
+    /// [`Heap::collect`](crate::heap::Heap::collect): the chunks under half
+    /// live, in a class whose survivors would fit in fewer chunks than hold
+    /// them now. Copies little; a chunk more than half live stays where it
+    /// is.
+    Sparse,
+    /// [`Heap::compact`](crate::heap::Heap::compact): the least live
+    /// chunks, as many as leave each class in the fewest chunks that hold
+    /// its survivors (whatever their density).
+    Dense,
+}
+
+/// The chunks of `list` (one class's) whose survivors a collection with
+/// `packing` copies out, least live first for [`Packing::Dense`].
+///
+/// # Safety
+///
+/// Every chunk of `list` is a live normal chunk whose new top this
+/// collection computed.
+unsafe fn evacuees(list: &[NonNull<HeapChunk>], packing: Packing) -> Vec<NonNull<HeapChunk>> {
+    // Survivors' bytes of each chunk holding any, and the class's capacity.
+    let mut holding: Vec<(usize, NonNull<HeapChunk>)> = Vec::new();
+    let mut capacity = 1;
+    for &chunk in list {
+        // SAFETY: a live normal chunk, its new top computed (caller).
+        let (live, cap) = unsafe { ((*chunk.as_ptr()).new_top, (*chunk.as_ptr()).capacity) };
+        if live > 0 {
+            holding.push((live, chunk));
+        }
+        capacity = cap;
+    }
+    let live: usize = holding.iter().map(|&(l, _)| l).sum();
+    if live.div_ceil(capacity) >= holding.len() {
+        // Already in as few chunks as the survivors fit: nothing to gain.
+        return Vec::new();
+    }
+    match packing {
+        Packing::Sparse => holding
+            .into_iter()
+            .filter(|&(live, chunk)| {
+                // SAFETY: as above.
+                live * 2 < unsafe { (*chunk.as_ptr()).top }
+            })
+            .map(|(_, chunk)| chunk)
+            .collect(),
+        Packing::Dense => {
+            // Copying the `k` least live chunks out leaves `n - k` chunks in
+            // place and fills `ceil(copied / capacity)` fresh ones: take the
+            // `k` that leaves the fewest (the smallest such `k`, which
+            // copies least).
+            holding.sort_unstable_by_key(|&(live, _)| live);
+            let n = holding.len();
+            let (mut best, mut best_k, mut copied) = (n, 0, 0);
+            for (k, &(live, _)) in holding.iter().enumerate() {
+                copied += live;
+                let chunks = n - (k + 1) + copied.div_ceil(capacity);
+                if chunks < best {
+                    (best, best_k) = (chunks, k + 1);
+                }
+            }
+            holding.truncate(best_k);
+            holding.into_iter().map(|(_, chunk)| chunk).collect()
+        }
     }
 }
 
@@ -1833,11 +2005,21 @@ unsafe impl Visitor for Fixer {
     }
 }
 
-/// The visitor that makes weak handles to unmarked objects dead, and
-/// leaves everything else as it is (see step 3 of `RawHeap::collect`).
+/// The visitor of the passes that follow marking without moving anything:
+/// it makes weak handles to unmarked objects dead (step 3 of
+/// `RawHeap::collect`), or records where each object a handle points at
+/// starts (step 4b of a [`Packing::Dense`] collection), and leaves
+/// everything else as it is. One visitor for both, so that each object
+/// kind carries one function for them.
 pub(crate) struct Forgetter {
     /// The heap's chunk mask.
     mask: usize,
+    /// Whether this pass records starts (into each normal chunk's
+    /// [`HeapChunk::starts`]) rather than forgetting weak handles.
+    ///
+    /// Invariant: when set, every normal chunk's `starts` is a bitmap this
+    /// collection owns.
+    record_starts: bool,
 }
 
 // SAFETY: 1. it writes only the dead marker, into weak handles, and only
@@ -1848,7 +2030,30 @@ unsafe impl Visitor for Forgetter {
     fn visit(&mut self, _target: &mut NonNull<u8>) {}
 
     #[inline]
+    fn visit_gc(&mut self, target: &mut NonNull<u8>, _kind: &'static GcKind) {
+        if !self.record_starts {
+            return;
+        }
+        let p = *target;
+        let chunk = chunk_of(p, self.mask);
+        // SAFETY: 1. a handle reachable from the root points to the start
+        // of a live object of this heap, whose chunk header starts at the
+        // masked address; 2. a normal chunk's `starts` is a bitmap of its
+        // `words` words (the invariant on `record_starts`), which covers
+        // the granule.
+        unsafe {
+            if (*chunk).state != LARGE {
+                let g = (p.addr().get() - (*chunk).area.addr().get()) / GRANULE;
+                *(*chunk).starts.add(g / 64) |= 1 << (g % 64);
+            }
+        }
+    }
+
+    #[inline]
     fn visit_weak(&mut self, target: &mut NonNull<u8>) {
+        if self.record_starts {
+            return;
+        }
         let p = *target;
         // SAFETY: not dead, so the start of an object of a live chunk that
         // was live when the collection began (invariant on `GcWeak::ptr`,
