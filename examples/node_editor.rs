@@ -27,7 +27,7 @@ trait NodeKind<'gc>: Downcast<'gc> {
     /// The kind's name and its number of input ports.
     fn shape(&self) -> (&'static str, usize);
     /// The output of `node` (this kind's), from its inputs read in `others`.
-    fn evaluate(&mut self, node: &Node<'gc>, others: Others<'_, 'gc>) -> f64;
+    fn evaluate(&mut self, node: &Node<'gc>, others: &Others<'_, 'gc>) -> f64;
     /// A fresh copy of the kind, for a copy of its node.
     fn duplicate(&self, mc: &Mutation<'gc>, remap: &Remap<'gc>) -> KindRef<'gc>;
 }
@@ -67,7 +67,7 @@ impl<'gc> NodeKind<'gc> for Pure {
             Pure::Output => ("output", 1),
         }
     }
-    fn evaluate(&mut self, node: &Node<'gc>, others: Others<'_, 'gc>) -> f64 {
+    fn evaluate(&mut self, node: &Node<'gc>, others: &Others<'_, 'gc>) -> f64 {
         let input = |port| node.input(port, others);
         match *self {
             Pure::Const(x) => x,
@@ -85,7 +85,7 @@ impl<'gc> NodeKind<'gc> for Clamp {
     fn shape(&self) -> (&'static str, usize) {
         ("clamp", 1)
     }
-    fn evaluate(&mut self, node: &Node<'gc>, others: Others<'_, 'gc>) -> f64 {
+    fn evaluate(&mut self, node: &Node<'gc>, others: &Others<'_, 'gc>) -> f64 {
         let (x, (lo, hi)) = (node.input(0, others), self.range);
         self.clamped += u32::from(x < lo || x > hi);
         x.clamp(lo, hi)
@@ -100,7 +100,7 @@ impl<'gc> NodeKind<'gc> for Probe<'gc> {
     fn shape(&self) -> (&'static str, usize) {
         ("probe", 0)
     }
-    fn evaluate(&mut self, _: &Node<'gc>, others: Others<'_, 'gc>) -> f64 {
+    fn evaluate(&mut self, _: &Node<'gc>, others: &Others<'_, 'gc>) -> f64 {
         let target = others.upgrade(self.0);
         target.map_or(0.0, |target| others[target].value)
     }
@@ -145,7 +145,7 @@ impl<'gc> Node<'gc> {
     }
 
     /// The value on input `port`; 0 if nothing is connected.
-    fn input(&self, port: usize, others: Others<'_, 'gc>) -> f64 {
+    fn input(&self, port: usize, others: &Others<'_, 'gc>) -> f64 {
         self.inputs[port].map_or(0.0, |from| others[from].value)
     }
 }
@@ -228,7 +228,7 @@ fn evaluate<'gc>(mc: &mut Mutation<'gc>, g: &mut Graph<'gc>) -> usize {
     while let Some(n) = ready.pop_front() {
         // The kind written; the node and its inputs read.
         let (kind, others) = mc.split_mut(mc[n].kind);
-        let value = kind.evaluate(&others[n], others);
+        let value = kind.evaluate(&others[n], &others);
         mc[n].value = value;
         run += 1;
         for (c, _) in &mc[n].consumers {

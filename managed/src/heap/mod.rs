@@ -285,13 +285,14 @@
 //! exclusively (`mc[h].update()` on `&mut mc`), so it reaches no other
 //! object through the token. Three ways to reach them:
 //!
-//! - **Read any other object while writing this one**:
-//!   `let (node, others) = mc.split_mut(h); node.update(others)`, where
-//!   the method takes [`Others`], which reads every object but this one
-//!   (`others[input]`, checked by address at each read, as a `RefCell`
-//!   checks its borrow), upgrades weak handles and allocates. The
-//!   object's own handle lists can be walked during the reads. See
-//!   [`Mutation::split_mut`].
+//! - **Read or write any other object while writing this one**:
+//!   `let (node, mut others) = mc.split_mut(h); node.update(&others)`,
+//!   where the method takes [`Others`], which reads and writes every
+//!   object but this one (`others[input]`, `others.get_mut(span)`, checked
+//!   by address at each access, as a `RefCell` checks its borrow),
+//!   upgrades weak handles and allocates. The object's own handle lists
+//!   can be walked meanwhile (a paragraph restyling each of its spans).
+//!   See [`Mutation::split_mut`].
 //! - **Write a few known others too**, all at once:
 //!   `let (behaviour, entity) = mc.get_disjoint_mut((b, e))` (handles of
 //!   any types, checked to be different objects).

@@ -525,6 +525,143 @@ fn the_heap_grows_by_chunks_and_gives_empty_ones_back() {
     });
 }
 
+/// `compact` packs chunks that are all about two thirds live, which
+/// `collect` leaves as they are: objects of two sizes, linked across
+/// chunks, some with destructors, held and weakly held from outside; after
+/// a first collection slid every chunk's survivors into one run (so the
+/// runs must be cut between objects), and without one (the garbage
+/// between survivors cuts them already).
+#[test]
+fn compact_packs_chunks_more_than_half_live() {
+    #[derive(Managed)]
+    struct Item<'gc> {
+        id: u64,
+        /// A destructor on every third item.
+        name: Option<String>,
+        pad: [u64; 3],
+        prev: Option<Gc<'gc, Item<'gc>>>,
+        weak_prev: Option<GcWeak<'gc, Item<'gc>>>,
+    }
+    #[derive(Managed)]
+    struct Big<'gc> {
+        id: u64,
+        data: [u64; 9],
+        item: Gc<'gc, Item<'gc>>,
+    }
+    #[derive(Managed)]
+    struct Root<'gc> {
+        items: Vec<Gc<'gc, Item<'gc>>>,
+        bigs: Vec<Gc<'gc, Big<'gc>>>,
+    }
+    /// Every survivor with its value, links and destructor-owning field.
+    fn check<'gc>(mc: &Mutation<'gc>, root: &Root<'gc>, n: u64) {
+        let mut expected = 0;
+        for (k, &item) in root.items.iter().enumerate() {
+            let i = &mc[item];
+            assert_eq!(i.id % 20, (k as u64 % 13), "item {k}");
+            assert_eq!(i.pad, [i.id; 3]);
+            assert_eq!(i.name.as_deref(), i.id.is_multiple_of(3).then_some("named"));
+            let prev = k.checked_sub(1).map(|p| root.items[p]);
+            assert!(i.prev.zip(prev).is_none_or(|(a, b)| Gc::ptr_eq(a, b)));
+            assert_eq!(i.prev.is_some(), prev.is_some());
+            let weak = i.weak_prev.and_then(|w| w.upgrade(mc));
+            assert_eq!(weak.map(|w| mc[w].id), prev.map(|p| mc[p].id));
+            expected += 1;
+        }
+        assert_eq!(expected, n * 13 / 20);
+        for &big in &root.bigs {
+            let b = &mc[big];
+            assert_eq!(b.data, [b.id; 9]);
+            assert_eq!(mc[b.item].id, b.id);
+        }
+    }
+    let n: u64 = if cfg!(miri) { 400 } else { 4000 };
+    for collect_first in [true, false] {
+        let mut heap: Heap<Root<'static>> = Heap::with_chunk_size(4096, |_| Root {
+            items: Vec::new(),
+            bigs: Vec::new(),
+        });
+        let (held, weak): (Held<Item<'static>>, HeldWeak<Item<'static>>) =
+            heap.mutate(|mc, root| {
+                for i in 0..n {
+                    let prev = root.items.last().copied();
+                    let item = Gc::new(
+                        mc,
+                        Item {
+                            id: i,
+                            name: i.is_multiple_of(3).then(|| "named".to_owned()),
+                            pad: [i; 3],
+                            prev,
+                            weak_prev: prev.map(Gc::downgrade),
+                        },
+                    );
+                    // Survivors and garbage interleaved, 13 of every 20 kept,
+                    // and a larger object beside every seventh item.
+                    let big = (i % 7 == 0).then(|| {
+                        Gc::new(
+                            mc,
+                            Big {
+                                id: i,
+                                data: [i; 9],
+                                item,
+                            },
+                        )
+                    });
+                    if i % 20 < 13 {
+                        root.items.push(item);
+                        root.bigs.extend(big);
+                    } else if let Some(last) = root.items.last().copied() {
+                        // Garbage that points at survivors.
+                        mc[item].prev = Some(last);
+                    }
+                }
+                let middle = root.items[root.items.len() / 2];
+                (mc.hold(middle), mc.hold_weak(root.items[1]))
+            });
+        let live = heap.read(|mc, root| {
+            check(mc, root, n);
+            root.items.len() + root.bigs.len()
+        });
+        if collect_first {
+            let stats = heap.collect();
+            assert_eq!(stats.live_objects, live);
+            assert_eq!(stats.chunks_evacuated, 0, "every chunk is over half live");
+            heap.shrink_to_fit();
+        }
+        let loose = heap.detailed_stats();
+        let stats = heap.compact();
+        heap.shrink_to_fit();
+        let packed = heap.detailed_stats();
+        assert!(stats.chunks_evacuated > 0, "{stats:?}");
+        assert_eq!(packed.used_bytes, stats.live_bytes);
+        // The objects fill the chunks they are in, but for the last one
+        // of each of the two classes, and a little room at each chunk's
+        // end (a chunk's area holds about 3600 bytes).
+        assert!(
+            packed.chunks <= stats.live_bytes.div_ceil(3400) + 2,
+            "{packed} from {loose}: {stats:?}"
+        );
+        assert!(packed.chunks < loose.chunks, "{packed} from {loose}");
+        heap.read(|mc, root| {
+            check(mc, root, n);
+            assert_eq!(mc[&held].id, mc[root.items[root.items.len() / 2]].id);
+            assert_eq!(
+                mc.upgrade(&weak).map(|w| mc[w].id),
+                Some(mc[root.items[1]].id)
+            );
+        });
+        // Packed already: a second compaction finds (almost) nothing to
+        // gain, and keeps everything.
+        heap.compact();
+        heap.shrink_to_fit();
+        assert!(heap.detailed_stats().chunks <= packed.chunks);
+        heap.read(|mc, root| check(mc, root, n));
+        drop(held);
+        drop(heap);
+        assert!(weak.is_dropped());
+    }
+}
+
 #[test]
 fn collect_if_due_follows_the_pacing() {
     let mut heap: Heap<Vec<Gc<'static, u64>>> = Heap::with_chunk_size(4096, |_| Vec::new());
@@ -1710,6 +1847,75 @@ fn split_mut_writes_one_object_and_reads_the_others() {
         assert_eq!(node.name, "root of 6");
         assert_eq!(mc[root].children.len(), 4);
         assert_eq!(mc[extra].name, "extra");
+    });
+}
+
+/// `split_mut`'s `Others` writes the other objects: a node's children
+/// renamed while its own child list is walked (`get_mut`, `others[c] =`),
+/// two of them at once (`get_disjoint_mut`), through a trait-object view
+/// and a `Held`; every way of writing the split-off object is refused
+/// (`None`, or a panic at the caller's line), and the objects keep what
+/// was written across a collection that moves them.
+#[test]
+fn split_mut_writes_the_others_too() {
+    let here = file!().to_owned();
+    let mut heap = new_scene();
+    let held_root = heap.mutate(|mc, scene| {
+        let root = scene.root;
+        for (id, name) in [(1, "a"), (2, "bb"), (3, "ccc")] {
+            add_child(mc, scene, root, id, name);
+        }
+        mc.hold::<Node<'static>>(root)
+    });
+    heap.collect();
+    heap.mutate(|mc, scene| {
+        let root = scene.root;
+        let (a, bb, ccc) = (
+            scene.by_name["a"],
+            scene.by_name["bb"],
+            scene.by_name["ccc"],
+        );
+        let held_bb = mc.hold::<Node<'static>>(bb);
+        let shown = unsize!(root => dyn Named);
+        let view_of_a = unsize!(a => dyn Named);
+        let (node, mut others) = mc.split_mut(root);
+        for &child in &node.children {
+            others.get_mut(child).unwrap().name.push('!');
+        }
+        others[ccc].name.push('?');
+        others[&held_bb].name.push('#');
+        let [first, last] = others.get_disjoint_mut([a, ccc]).unwrap();
+        std::mem::swap(&mut first.name, &mut last.name);
+        assert_eq!(others.get_mut(view_of_a).unwrap().named(), "ccc!?");
+        node.name = format!("{} children", node.children.len());
+
+        // Writing the split-off object, however it is reached.
+        assert!(others.get_mut(root).is_none());
+        assert!(others.get_mut(shown).is_none());
+        let parent = others[a].parent.unwrap();
+        assert!(others.get_mut(parent).is_none());
+        assert!(others.get_disjoint_mut([a, root]).is_none());
+        assert!(
+            others.get_disjoint_mut([a, a]).is_none(),
+            "one object twice"
+        );
+        let (file, line) = panic_location(|| {
+            others[root].name.clear(); // the split-off object
+        });
+        assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
+        let refused = catch_unwind(AssertUnwindSafe(|| others[&held_root].name.clear()));
+        assert!(panic_message(refused).contains("split_mut"));
+        assert_eq!(node.name, "3 children");
+    });
+    heap.collect();
+    heap.read(|mc, scene| {
+        let names: Vec<&str> = mc[scene.root]
+            .children
+            .iter()
+            .map(|&c| mc[c].name.as_str())
+            .collect();
+        assert_eq!(names, ["ccc!?", "bb!#", "a!"]);
+        assert_eq!(mc[scene.root].name, "3 children");
     });
 }
 

@@ -134,6 +134,11 @@ enum Op {
     /// through `split_mut`'s `Others` while the node is written (a
     /// self-edge reads as `None` there and adds nothing).
     Gather { at: Addr },
+    /// Adds a node's value to each of its edges' targets, written through
+    /// `split_mut`'s `Others` while the node's edge list is walked (a
+    /// self-edge is refused there and adds nothing; a target named twice
+    /// gets it twice).
+    Scatter { at: Addr },
     /// Points a slot at a node, or empties it.
     Root { slot: usize, to: Option<Addr> },
     /// Holds a node from outside the heap (a `Held` handle).
@@ -181,8 +186,9 @@ enum Op {
     Tag { at: Addr, value: u64 },
     /// Removes a node's tag.
     Untag { at: Addr },
-    /// A full collection, then a check against the model.
-    Collect,
+    /// A full collection, then a check against the model; `dense` packs
+    /// the survivors into as few chunks as they fit (`Heap::compact`).
+    Collect { dense: bool },
 }
 
 fn addr() -> impl Strategy<Value = Addr> {
@@ -201,6 +207,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(|index| Op::Bump { index }),
         2 => (addr(), any::<u64>()).prop_map(|(at, value)| Op::Set { at, value }),
         1 => addr().prop_map(|at| Op::Gather { at }),
+        1 => addr().prop_map(|at| Op::Scatter { at }),
         2 => (0..SLOTS, prop::option::of(addr())).prop_map(|(slot, to)| Op::Root { slot, to }),
         2 => addr().prop_map(|at| Op::Hold { at }),
         1 => any::<usize>().prop_map(|index| Op::Release { index }),
@@ -219,7 +226,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (addr(), addr()).prop_map(|(from, to)| Op::SetUnlink { from, to }),
         2 => (addr(), any::<u64>()).prop_map(|(at, value)| Op::Tag { at, value }),
         1 => addr().prop_map(|at| Op::Untag { at }),
-        1 => Just(Op::Collect),
+        1 => any::<bool>().prop_map(|dense| Op::Collect { dense }),
     ]
 }
 
@@ -470,7 +477,7 @@ fn run(ops: &[Op], chunk_size: usize) {
     ARMED.set(true);
     let disarm = Disarm;
     for op in ops {
-        if let Op::Collect = op {
+        if let Op::Collect { dense } = *op {
             let reachable = model.reachable();
             // Whether the collection completes or a destructor's panic cuts
             // it short, weak edges to unreachable nodes are gone after it.
@@ -485,7 +492,13 @@ fn run(ops: &[Op], chunk_size: usize) {
                     }
                 }
             }
-            let result = catch_unwind(AssertUnwindSafe(|| heap.collect()));
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                if dense {
+                    heap.compact()
+                } else {
+                    heap.collect()
+                }
+            }));
             let dropped = take_dropped();
             assert!(
                 dropped
@@ -679,6 +692,23 @@ fn run(ops: &[Op], chunk_size: usize) {
                     model.nodes.get_mut(&id).unwrap().0 = expected;
                 }
             }
+            Op::Scatter { at } => {
+                if let Some(n) = resolve(mc, root, at) {
+                    let (node, mut others) = mc.split_mut(n);
+                    for &e in &node.edges {
+                        if let Some(target) = others.get_mut(e) {
+                            target.value = target.value.wrapping_add(node.value);
+                            target.pad = vec![2; (target.value % 97) as usize];
+                        }
+                    }
+                    let id = node.id.0;
+                    let (value, edges) = model.nodes[&id].clone();
+                    for e in edges.into_iter().filter(|&e| e != id) {
+                        let target = &mut model.nodes.get_mut(&e).unwrap().0;
+                        *target = target.wrapping_add(value);
+                    }
+                }
+            }
             Op::Set { at, value } => {
                 if let Some(n) = resolve(mc, root, at) {
                     let id = mc[n].id.0;
@@ -848,7 +878,7 @@ fn run(ops: &[Op], chunk_size: usize) {
                     assert_eq!(root.tags.remove(&n), model.tags.remove(&id));
                 }
             }
-            Op::Collect
+            Op::Collect { .. }
             | Op::Release { .. }
             | Op::ReleaseWeak { .. }
             | Op::ReleaseDyn { .. }

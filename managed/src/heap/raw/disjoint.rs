@@ -9,7 +9,7 @@
 
 use core::fmt;
 use core::marker::PhantomData;
-use core::ops::Index;
+use core::ops::{Index, IndexMut};
 use core::ptr::NonNull;
 
 use crate::heap::{Gc, GcDyn, GcDynWeak, GcWeak, Held, Mutation, Rootable};
@@ -263,28 +263,31 @@ impl<'gc> Mutation<'gc> {
 }
 
 impl<'gc> Mutation<'gc> {
-    /// One object written while every other object of the heap is read:
-    /// the object of `handle`, exclusively, and [`Others`], which reads any
-    /// object but that one (checked at run time, by address, for each
-    /// handle it is given) and allocates.
+    /// One object written while every other object of the heap is read or
+    /// written: the object of `handle`, exclusively, and [`Others`], which
+    /// reaches any object but that one (checked at run time, by address,
+    /// for each handle it is given) and allocates.
     ///
     /// `mc[gc]` borrows the token exclusively, so a method that updates
     /// one object cannot read another through the same token (a node
     /// whose value comes from its inputs, an entity steering towards
-    /// another, a probe reading its target). With `split_mut`, the method
-    /// takes `(&mut self, others: Others<'_, 'gc>)` and reads what it
-    /// needs: the object's own handles can be walked while the others are
-    /// read (`for &input in &self.inputs { others[input] }`), with no copy
-    /// of the handle list. Reading the split-off object through `others`
-    /// panics ([`get`](Others::get) returns `None`), as a `RefCell`
-    /// borrowed mutably would.
+    /// another, a probe reading its target), nor can a loop over one
+    /// object's handles write the objects they name (a paragraph restyling
+    /// its spans). With `split_mut`, the method takes `(&mut self, others:
+    /// &Others<'_, 'gc>)` and reads what it needs, or `&mut Others` and
+    /// writes: the object's own handles can be walked meanwhile (`for
+    /// &input in &self.inputs { others[input] }`, `for &span in
+    /// &self.spans { others[span].style = style }`), with no copy of the
+    /// handle list. Reaching the split-off object through `others` panics
+    /// ([`get`](Others::get) returns `None`), as a `RefCell` borrowed
+    /// mutably would.
     ///
     /// ```
     /// use managed::prelude::*;
     ///
     /// trait Node<'gc> {
     ///     fn value(&self) -> f64;
-    ///     fn update(&mut self, others: Others<'_, 'gc>);
+    ///     fn update(&mut self, others: &Others<'_, 'gc>);
     /// }
     ///
     /// #[derive(Managed)]
@@ -299,12 +302,12 @@ impl<'gc> Mutation<'gc> {
     ///
     /// impl<'gc> Node<'gc> for Constant {
     ///     fn value(&self) -> f64 { self.0 }
-    ///     fn update(&mut self, _: Others<'_, 'gc>) {}
+    ///     fn update(&mut self, _: &Others<'_, 'gc>) {}
     /// }
     ///
     /// impl<'gc> Node<'gc> for Sum<'gc> {
     ///     fn value(&self) -> f64 { self.total }
-    ///     fn update(&mut self, others: Others<'_, 'gc>) {
+    ///     fn update(&mut self, others: &Others<'_, 'gc>) {
     ///         // Its own list, walked while the inputs are read.
     ///         self.total = self.inputs.iter().map(|&input| others[input].value()).sum();
     ///         self.updates += 1;
@@ -328,7 +331,7 @@ impl<'gc> Mutation<'gc> {
     /// let value = heap.mutate(|mc, graph| {
     ///     for &node in &graph.order {
     ///         let (node, others) = mc.split_mut(node);
-    ///         node.update(others);
+    ///         node.update(&others);
     ///     }
     ///     mc[graph.order[3]].value()
     /// });
@@ -357,15 +360,40 @@ impl<'gc> Mutation<'gc> {
     }
 }
 
-/// Every object of a heap but one, read (and the heap allocated in) while
-/// that one is written: the second half of [`Mutation::split_mut`].
+/// Every object of a heap but one, read and written (and the heap
+/// allocated in) while that one is written: the second half of
+/// [`Mutation::split_mut`].
 ///
-/// It reads objects as the shared token does (`others[gc]`,
-/// [`get`](Self::get), `others[&held]`), after comparing the handle's
-/// address with the split-off object's: reading that one panics, or gives
-/// `None` from `get`. It upgrades weak handles and allocates, as the token
-/// does. `Copy`, so it can be passed on to helper functions.
-#[derive(Clone, Copy)]
+/// It reads objects as the token does (`others[gc]`, [`get`](Self::get),
+/// `others[&held]`) and writes them (`others[gc].field = ..`,
+/// [`get_mut`](Self::get_mut), [`get_disjoint_mut`](Self::get_disjoint_mut)),
+/// after comparing each handle's address with the split-off object's:
+/// reaching that one panics, or gives `None` from `get` and `get_mut`. It
+/// upgrades weak handles and allocates, as the token does. Pass `&others`
+/// to helper functions that read, `&mut others` to ones that write.
+///
+/// The references it hands out borrow it, as the token's borrow the token:
+/// one object written at a time, or any number read.
+///
+/// ```compile_fail
+/// use managed::prelude::*;
+///
+/// #[derive(Managed)]
+/// struct Cell<'gc> {
+///     value: u32,
+///     next: Option<Gc<'gc, Cell<'gc>>>,
+/// }
+///
+/// let mut heap: Heap<Vec<Gc<'static, Cell<'static>>>> = Heap::new(|_| Vec::new());
+/// heap.mutate(|mc, cells| {
+///     let b = Gc::new(mc, Cell { value: 2, next: None });
+///     let a = Gc::new(mc, Cell { value: 1, next: Some(b) });
+///     let (_, mut others) = mc.split_mut(a);
+///     let read = &others[b];
+///     others[b].value += 1; // `b` is read above: no write meanwhile
+///     assert_eq!(read.value, 2);
+/// });
+/// ```
 pub struct Others<'b, 'gc> {
     /// The token, shared for `'b`: what every method reads through. A
     /// pointer rather than a reference only so that the compiler's error
@@ -397,9 +425,82 @@ impl<'b, 'gc> Others<'b, 'gc> {
     /// the object split off.
     #[inline]
     #[must_use]
-    pub fn get<H: Handle<'gc>>(&self, handle: H) -> Option<&'b H::Target> {
+    pub fn get<H: Handle<'gc>>(&self, handle: H) -> Option<&H::Target> {
         // SAFETY: `Handle`'s contract.
         unsafe { self.get_at(handle.ptr()) }
+    }
+
+    /// The object of `handle` (a `Gc` or a `GcDyn`), mutably, or `None` if
+    /// it is the object split off.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// #[derive(Managed)]
+    /// struct Span {
+    ///     text: String,
+    ///     bold: bool,
+    /// }
+    ///
+    /// #[derive(Managed)]
+    /// struct Paragraph<'gc> {
+    ///     spans: Vec<Gc<'gc, Span>>,
+    ///     restyled: u32,
+    /// }
+    ///
+    /// let mut heap: Heap<Vec<Gc<'static, Paragraph<'static>>>> = Heap::new(|mc| {
+    ///     let spans = vec![
+    ///         Gc::new(mc, Span { text: "managed ".into(), bold: false }),
+    ///         Gc::new(mc, Span { text: "memory".into(), bold: false }),
+    ///     ];
+    ///     vec![Gc::new(mc, Paragraph { spans, restyled: 0 })]
+    /// });
+    /// heap.mutate(|mc, paragraphs| {
+    ///     // The paragraph's own list, walked while its spans are written.
+    ///     let (paragraph, mut others) = mc.split_mut(paragraphs[0]);
+    ///     for &span in &paragraph.spans {
+    ///         if let Some(span) = others.get_mut(span) {
+    ///             span.bold = true;
+    ///         }
+    ///     }
+    ///     paragraph.restyled += 1;
+    /// });
+    /// heap.read(|mc, paragraphs| {
+    ///     assert!(mc[paragraphs[0]].spans.iter().all(|&s| mc[s].bold));
+    /// });
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn get_mut<H: Handle<'gc>>(&mut self, handle: H) -> Option<&mut H::Target> {
+        // SAFETY: `Handle`'s contract.
+        unsafe { self.get_mut_at(handle.ptr()) }
+    }
+
+    /// The objects of `handles` at once, each mutably, as
+    /// [`Mutation::get_disjoint_mut`]: `None` if any is the object split
+    /// off or two name the same object.
+    #[inline]
+    #[must_use]
+    pub fn get_disjoint_mut<const N: usize, T>(
+        &mut self,
+        handles: [Gc<'gc, T>; N],
+    ) -> Option<[&mut T; N]> {
+        let mut ptrs = [NonNull::<T>::dangling(); N];
+        for (i, handle) in handles.into_iter().enumerate() {
+            let ptr = handle.ptr();
+            if ptr.as_ptr().cast::<u8>().addr() == self.excluded || ptrs[..i].contains(&ptr) {
+                return None;
+            }
+            ptrs[i] = ptr;
+        }
+        // SAFETY: 1. each object is live and stays in place while `'gc`
+        // lasts (`Gc`'s invariant); 2. none is the object split off, and
+        // they are pairwise distinct objects (checked above; objects do not
+        // overlap, every one has a granule of its own), so the references
+        // alias neither each other nor the split-off one; 3. `&mut self`
+        // keeps every other reference this view handed out dead meanwhile,
+        // and the token is borrowed by it.
+        Some(ptrs.map(|ptr| unsafe { &mut *ptr.as_ptr() }))
     }
 
     /// The object at `ptr`, or `None` if it is the object split off.
@@ -409,16 +510,36 @@ impl<'b, 'gc> Others<'b, 'gc> {
     /// `ptr` points at a live object of the heap branded `'gc`, which
     /// stays in place while `'gc` lasts.
     #[inline]
-    unsafe fn get_at<U: ?Sized>(&self, ptr: NonNull<U>) -> Option<&'b U> {
+    unsafe fn get_at<U: ?Sized>(&self, ptr: NonNull<U>) -> Option<&U> {
         if ptr.as_ptr().cast::<u8>().addr() == self.excluded {
             return None;
         }
         // SAFETY: 1. the object is live and stays in place while `'gc`
         // lasts (caller); 2. it is not the object split off (just checked,
-        // the invariant on `excluded`), and objects do not overlap, so no
-        // `&mut` to it is live: the only one `split_mut` handed out is to
-        // that object, and the token is otherwise borrowed shared for `'b`.
+        // the invariant on `excluded`), and objects do not overlap, so the
+        // only `&mut` that may point at it is one this view handed out,
+        // which `&self` keeps dead while this reference lives (the token
+        // itself is borrowed by this view and the split-off reference).
         Some(unsafe { &*ptr.as_ptr() })
+    }
+
+    /// The object at `ptr` mutably, or `None` if it is the object split
+    /// off.
+    ///
+    /// # Safety
+    ///
+    /// As [`get_at`](Self::get_at).
+    #[inline]
+    unsafe fn get_mut_at<U: ?Sized>(&mut self, ptr: NonNull<U>) -> Option<&mut U> {
+        if ptr.as_ptr().cast::<u8>().addr() == self.excluded {
+            return None;
+        }
+        // SAFETY: 1. as in `get_at`; 2. `&mut self` keeps every other
+        // reference this view handed out dead while this one lives, and
+        // nothing else reaches the heap's objects meanwhile: the token is
+        // borrowed for `'b` by this view and the split-off reference, which
+        // is to another object.
+        Some(unsafe { &mut *ptr.as_ptr() })
     }
 
     /// The object at `ptr`, or a panic at the caller's line if it is the
@@ -429,9 +550,25 @@ impl<'b, 'gc> Others<'b, 'gc> {
     /// As [`get_at`](Self::get_at).
     #[inline]
     #[track_caller]
-    unsafe fn read_at<U: ?Sized>(&self, ptr: NonNull<U>) -> &'b U {
+    unsafe fn read_at<U: ?Sized>(&self, ptr: NonNull<U>) -> &U {
         // SAFETY: forwarded caller contract.
         match unsafe { self.get_at(ptr) } {
+            Some(object) => object,
+            None => split_off(),
+        }
+    }
+
+    /// The object at `ptr` mutably, or a panic at the caller's line if it
+    /// is the object split off.
+    ///
+    /// # Safety
+    ///
+    /// As [`get_at`](Self::get_at).
+    #[inline]
+    #[track_caller]
+    unsafe fn write_at<U: ?Sized>(&mut self, ptr: NonNull<U>) -> &mut U {
+        // SAFETY: forwarded caller contract.
+        match unsafe { self.get_mut_at(ptr) } {
             Some(object) => object,
             None => split_off(),
         }
@@ -481,7 +618,7 @@ impl<'b, 'gc> Others<'b, 'gc> {
 #[inline(never)]
 #[track_caller]
 fn split_off() -> ! {
-    panic!("the object written through `split_mut` was read through its `Others`")
+    panic!("the object written through `split_mut` was reached through its `Others`")
 }
 
 /// `others[gc]`: the object, read.
@@ -516,6 +653,34 @@ impl<'gc, T: ?Sized> Index<GcDyn<'gc, T>> for Others<'_, 'gc> {
     }
 }
 
+/// `others[gc] = ..`: the object, written.
+///
+/// # Panics
+///
+/// If it is the object split off (at the caller's line).
+impl<'gc, T> IndexMut<Gc<'gc, T>> for Others<'_, 'gc> {
+    #[inline]
+    #[track_caller]
+    fn index_mut(&mut self, gc: Gc<'gc, T>) -> &mut T {
+        // SAFETY: the field invariant of `Gc`.
+        unsafe { self.write_at(gc.ptr()) }
+    }
+}
+
+/// `others[gc_dyn]`, written.
+///
+/// # Panics
+///
+/// If it is the object split off (at the caller's line).
+impl<'gc, T: ?Sized> IndexMut<GcDyn<'gc, T>> for Others<'_, 'gc> {
+    #[inline]
+    #[track_caller]
+    fn index_mut(&mut self, gc: GcDyn<'gc, T>) -> &mut T {
+        // SAFETY: the field invariant of `GcDyn`.
+        unsafe { self.write_at(gc.ptr()) }
+    }
+}
+
 /// `others[&held]`: the object `held` holds, read.
 ///
 /// # Panics
@@ -531,6 +696,21 @@ impl<'gc, T: Rootable> Index<&Held<T>> for Others<'_, 'gc> {
         let gc = self.fetch(held);
         // SAFETY: the field invariant of `Gc`.
         unsafe { self.read_at(gc.ptr()) }
+    }
+}
+
+/// `others[&held] = ..`: the object `held` holds, written.
+///
+/// # Panics
+///
+/// As `others[&held]`.
+impl<'gc, T: Rootable> IndexMut<&Held<T>> for Others<'_, 'gc> {
+    #[inline]
+    #[track_caller]
+    fn index_mut(&mut self, held: &Held<T>) -> &mut T::Root<'gc> {
+        let gc = self.fetch(held);
+        // SAFETY: the field invariant of `Gc`.
+        unsafe { self.write_at(gc.ptr()) }
     }
 }
 
