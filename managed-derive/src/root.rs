@@ -44,38 +44,51 @@ pub(crate) fn expand(input: &DeriveInput, krate: &syn::Path) -> TokenStream {
     let impl_brand = Lifetime::new("'__managed_x", Span::call_site());
     let gc = Lifetime::new("'__managed_gc", Span::call_site());
     let mut first = true;
-    let mut impl_params = Vec::new();
+    // The parameters other than the brand, and the arguments of the type
+    // at the impl's brand, at `'gc` and at `'static`.
+    let mut other_params = Vec::new();
     let mut self_args = Vec::new();
     let mut root_args = Vec::new();
+    let mut static_args = Vec::new();
     for param in &generics.params {
         match param {
             GenericParam::Lifetime(_) if first => {
                 first = false;
-                impl_params.push(quote!(#impl_brand));
                 self_args.push(quote!(#impl_brand));
                 root_args.push(quote!(#gc));
+                static_args.push(quote!('static));
             }
             GenericParam::Lifetime(_) => {
                 self_args.push(quote!('static));
                 root_args.push(quote!('static));
+                static_args.push(quote!('static));
             }
             GenericParam::Type(t) => {
                 let id = &t.ident;
                 let bounds = &t.bounds;
                 let colon = (!bounds.is_empty()).then(|| quote!(+));
-                impl_params.push(quote!(#id: 'static #colon #bounds));
+                other_params.push(quote!(#id: 'static #colon #bounds));
                 self_args.push(quote!(#id));
                 root_args.push(quote!(#id));
+                static_args.push(quote!(#id));
             }
             GenericParam::Const(c) => {
                 let id = &c.ident;
                 let ty = &c.ty;
-                impl_params.push(quote!(const #id: #ty));
+                other_params.push(quote!(const #id: #ty));
                 self_args.push(quote!(#id));
                 root_args.push(quote!(#id));
+                static_args.push(quote!(#id));
             }
         }
     }
+    // `Rootable` for the type at any brand (`'__managed_x`), `Branded` for
+    // it at the brand `'gc`; a type without a lifetime is its own root.
+    let impl_params: Vec<TokenStream> = (!first)
+        .then(|| quote!(#impl_brand))
+        .into_iter()
+        .chain(other_params.iter().cloned())
+        .collect();
     let predicates = generics.where_clause.as_ref().map(|w| {
         let p = w.predicates.iter();
         quote!(#(#p,)*)
@@ -88,6 +101,15 @@ pub(crate) fn expand(input: &DeriveInput, krate: &syn::Path) -> TokenStream {
             #predicates
         {
             type Root<#gc> = #name<#(#root_args),*>;
+        }
+
+        #[automatically_derived]
+        impl<#gc, #(#other_params),*> #krate::heap::Branded<#gc> for #name<#(#root_args),*>
+        where
+            for<#impl_brand> #name<#(#self_args),*>: #krate::Managed,
+            #predicates
+        {
+            type Static = #name<#(#static_args),*>;
         }
     }
 }

@@ -9,7 +9,7 @@ use core::hash::{Hash, Hasher};
 use crate::visit::Managed;
 
 use super::arena::Mutation;
-use super::rootable::Rootable;
+use super::rootable::{Branded, Rootable};
 
 pub use super::raw::gc::{Gc, GcDyn, GcDynWeak, GcWeak};
 
@@ -87,6 +87,10 @@ impl<T> fmt::Pointer for Gc<'_, T> {
 
 impl<T: Rootable> Rootable for Gc<'_, T> {
     type Root<'gc> = Gc<'gc, T::Root<'gc>>;
+}
+
+impl<'gc, T: Branded<'gc>> Branded<'gc> for Gc<'gc, T> {
+    type Static = Gc<'static, T::Static>;
 }
 
 impl<T> GcWeak<'_, T> {
@@ -182,6 +186,10 @@ impl<T> fmt::Debug for GcWeak<'_, T> {
 
 impl<T: Rootable> Rootable for GcWeak<'_, T> {
     type Root<'gc> = GcWeak<'gc, T::Root<'gc>>;
+}
+
+impl<'gc, T: Branded<'gc>> Branded<'gc> for GcWeak<'gc, T> {
+    type Static = GcWeak<'static, T::Static>;
 }
 
 impl<T: ?Sized> GcDyn<'_, T> {

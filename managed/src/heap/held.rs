@@ -12,9 +12,41 @@ use core::ops::{Index, IndexMut};
 use super::arena::Mutation;
 use super::gc::{Gc, GcDyn};
 use super::raw::held::{Found, HeldCell};
-use super::rootable::{DynRootable, Rootable};
+use super::rootable::{Branded, DynRootable, Rootable};
 
 pub use super::raw::held::{Held, HeldDyn, HeldDynWeak, HeldWeak};
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A handle that [`Mutation::hold`] and [`hold_weak`](Mutation::hold_weak)
+/// take for a `Held<T>` / `HeldWeak<T>`: a `Gc<'gc, X>` whose object type
+/// `X` is `T` at the brand `'gc` (`Gc<'gc, Node<'gc>>` for
+/// `Held<Node<'static>>`).
+///
+/// Implemented for every `Gc` whose object type is [`Branded`], which
+/// names `T` from `X`, so a `let` needs no annotation; sealed.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be held as a `Held<{T}>`",
+    label = "expected a `Gc` of the object to hold",
+    note = "`hold` takes a `Gc<'gc, Node<'gc>>` for a `Held<Node<'static>>`: \
+            the held type is the object's type at the placeholder brand `'static`"
+)]
+pub trait Holdable<'gc, T: Rootable>: sealed::Sealed {
+    /// The handle, as the object type at the brand.
+    #[doc(hidden)]
+    fn __gc(self) -> Gc<'gc, T::Root<'gc>>;
+}
+
+impl<X> sealed::Sealed for Gc<'_, X> {}
+
+impl<'gc, X: Branded<'gc>> Holdable<'gc, X::Static> for Gc<'gc, X> {
+    #[inline(always)]
+    fn __gc(self) -> Gc<'gc, X> {
+        self
+    }
+}
 
 impl<'gc> Mutation<'gc> {
     /// A handle to `gc`'s object that can be kept anywhere outside the
@@ -25,7 +57,8 @@ impl<'gc> Mutation<'gc> {
     ///
     /// `T` is the object's type at the placeholder brand `'static` (as
     /// for a heap's root type): holding a `Gc<'gc, Node<'gc>>` gives a
-    /// `Held<Node<'static>>`.
+    /// `Held<Node<'static>>`, worked out from the handle
+    /// ([`Branded`]) or named (`mc.hold::<Node<'static>>(gc)`).
     ///
     /// A handle kept outside the heap that must not keep its object alive
     /// is a [`HeldWeak`] ([`hold_weak`](Self::hold_weak)).
@@ -52,7 +85,8 @@ impl<'gc> Mutation<'gc> {
     /// heap.mutate(|mc, _| {
     ///     let head = mc.fetch(&cursor);
     ///     let tail = mc[head].next.unwrap();
-    ///     assert_eq!(mc[tail].name, "tail");
+    ///     let held_tail = mc.hold(tail); // a `Held<Node<'static>>`
+    ///     assert_eq!(mc[&held_tail].name, "tail");
     ///     mc[&cursor].name.push('!');
     ///     assert_eq!(mc[&cursor].name, "head!");
     /// });
@@ -60,8 +94,8 @@ impl<'gc> Mutation<'gc> {
     /// assert_eq!(heap.collect().live_objects, 0);
     /// ```
     #[must_use = "a held object is released when its last handle is dropped"]
-    pub fn hold<T: Rootable>(&self, gc: Gc<'gc, T::Root<'gc>>) -> Held<T> {
-        self.hold_gc(gc)
+    pub fn hold<T: Rootable>(&self, gc: impl Holdable<'gc, T>) -> Held<T> {
+        self.hold_gc(gc.__gc())
     }
 
     /// The object `held` holds, as a handle of this mutation.
@@ -177,8 +211,8 @@ impl<'gc> Mutation<'gc> {
     /// });
     /// ```
     #[must_use = "a weak handle is forgotten by the next collection when dropped"]
-    pub fn hold_weak<T: Rootable>(&self, gc: Gc<'gc, T::Root<'gc>>) -> HeldWeak<T> {
-        self.hold_weak_gc(gc)
+    pub fn hold_weak<T: Rootable>(&self, gc: impl Holdable<'gc, T>) -> HeldWeak<T> {
+        self.hold_weak_gc(gc.__gc())
     }
 
     /// The object `weak` points at, as a handle of this mutation; `None`
@@ -198,7 +232,7 @@ impl<'gc> Mutation<'gc> {
     /// use managed::prelude::*;
     ///
     /// let mut heap: Heap<Option<Gc<'static, String>>> = Heap::new(|_| None);
-    /// let weak: HeldWeak<String> = heap.mutate(|mc, _| mc.hold_weak(Gc::new(mc, "draft".into())));
+    /// let weak: HeldWeak<String> = heap.mutate(|mc, _| mc.hold_weak(Gc::new(mc, String::from("draft"))));
     /// // Not collected yet: it upgrades, and storing it in the root keeps it.
     /// heap.mutate(|mc, root| *root = mc.upgrade(&weak));
     /// heap.collect();

@@ -449,10 +449,11 @@
 //!   Gc<'a, List<'a>>)`, called as `let (f, t) = (mc[b].on_click,
 //!   mc[b].target); f(mc, t)`. (A pointer that names the brand itself,
 //!   `fn(&mut Mutation<'gc>)`, is not `'static`, and is refused.)
-//! - **Say which `Held` you make.** `mc.hold(gc)` names the held type at
-//!   the placeholder brand, which the compiler cannot always infer from
-//!   `gc` alone: write `let h: Held<Node<'static>> = mc.hold(gc)` (or
-//!   `mc.hold::<Node<'static>>(gc)`) where the use does not say it.
+//! - **A `Held` names its type at the placeholder brand.** `mc.hold(gc)`
+//!   for a `Gc<'gc, Node<'gc>>` is a `Held<Node<'static>>`, worked out
+//!   from the handle for derived types, leaf types, the std containers
+//!   but maps and sets, and tuples ([`Branded`]); for a map or a set, name
+//!   it: `mc.hold::<HashMap<u32, Gc<'static, Node<'static>>>>(gc)`.
 //!
 //! ```
 //! use managed::prelude::*;
@@ -513,9 +514,9 @@ mod rootable;
 
 pub use arena::{Heap, HeapStats, Mutation, Pacing};
 pub use gc::{Gc, GcDyn, GcDynWeak, GcWeak};
-pub use held::{Held, HeldDyn, HeldDynWeak, HeldWeak};
+pub use held::{Held, HeldDyn, HeldDynWeak, HeldWeak, Holdable};
 pub use raw::disjoint::{Handle, Handles, Others};
 pub use raw::downcast::{Downcast, Reader};
 pub use raw::nan_box::NanBox;
 pub use raw::{CollectStats, GcKind};
-pub use rootable::{DynRootable, Rootable};
+pub use rootable::{Branded, DynRootable, Rootable};

@@ -42,6 +42,31 @@ pub trait Rootable {
     type Root<'gc>: Managed;
 }
 
+/// The way back from a type at a brand to the type that names it at every
+/// brand: for `Node<'gc>`, `Static` is `Node<'static>`, whose
+/// [`Rootable::Root<'gc>`](Rootable::Root) is `Node<'gc>` again.
+///
+/// It lets [`Mutation::hold`](super::Mutation::hold) and
+/// [`hold_weak`](super::Mutation::hold_weak) work out the handle's type
+/// from the object's: `let cursor = mc.hold(node);` is a
+/// `Held<Node<'static>>` without an annotation. `#[derive(Managed)]`
+/// implements it wherever it implements `Rootable`, and the crate for the
+/// same std types, leaf types and handles.
+///
+/// Safe to implement: `Static` is checked to name `Self` at the brand.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no type naming it at every brand",
+    label = "not `Branded`",
+    note = "write `#[derive(Managed)]` on the type (its generics must have no lifetime bounds)",
+    note = "for a `Rootable` type without it (a map or a set), name the handle's type: \
+            `mc.hold::<HashMap<u32, Gc<'static, Node<'static>>>>(gc)`"
+)]
+pub trait Branded<'gc>: Sized {
+    /// The type naming `Self` at every brand (its brand written
+    /// `'static`).
+    type Static: Rootable<Root<'gc> = Self>;
+}
+
 /// Implements `Rootable` for types without a brand.
 macro_rules! same {
     ($($t:ty),* $(,)?) => {$(
@@ -52,6 +77,43 @@ macro_rules! same {
 }
 
 crate::visit::leaf_types!(same);
+
+/// Implements `Branded` for types without a brand.
+macro_rules! same_branded {
+    ($($t:ty),* $(,)?) => {$(
+        impl<'gc> Branded<'gc> for $t {
+            type Static = $t;
+        }
+    )*};
+}
+
+crate::visit::leaf_types!(same_branded);
+
+/// Implements `Branded` for a container of one type parameter whose
+/// `Rootable` impl maps that parameter.
+macro_rules! branded_container {
+    ($($path:ident)::+) => {
+        impl<'gc, T: Branded<'gc>> Branded<'gc> for $($path)::+<T> {
+            type Static = $($path)::+<T::Static>;
+        }
+    };
+}
+
+branded_container!(Option);
+branded_container!(Box);
+branded_container!(core::cell::Cell);
+branded_container!(core::cell::RefCell);
+branded_container!(Vec);
+branded_container!(VecDeque);
+branded_container!(PhantomData);
+
+impl<'gc, T: Branded<'gc>, const N: usize> Branded<'gc> for [T; N] {
+    type Static = [T::Static; N];
+}
+
+impl<'gc, T: 'static> Branded<'gc> for crate::Static<T> {
+    type Static = crate::Static<T>;
+}
 
 impl<T: Rootable> Rootable for Option<T> {
     type Root<'gc> = Option<T::Root<'gc>>;
@@ -135,6 +197,10 @@ macro_rules! tuple {
     ($($name:ident)+) => {
         impl<$($name: Rootable),+> Rootable for ($($name,)+) {
             type Root<'gc> = ($($name::Root<'gc>,)+);
+        }
+
+        impl<'gc, $($name: Branded<'gc>),+> Branded<'gc> for ($($name,)+) {
+            type Static = ($($name::Static,)+);
         }
     };
 }

@@ -1919,6 +1919,39 @@ fn split_mut_writes_the_others_too() {
     });
 }
 
+/// `hold` and `hold_weak` work out the held type from the handle: a
+/// derived type's, a leaf type's, a container's and a tuple's, each then
+/// redeemed with no annotation; naming it still works.
+#[test]
+fn hold_works_out_the_held_type() {
+    let mut heap = new_scene();
+    let kept = heap.mutate(|mc, scene| {
+        let root = scene.root;
+        let node = mc.hold(root);
+        let weak = mc.hold_weak(root);
+        let named = mc.hold::<Node<'static>>(root);
+        assert!(Gc::ptr_eq(mc.fetch(&named), mc.fetch(&node)));
+        assert!(Gc::ptr_eq(mc.upgrade(&weak).unwrap(), root));
+        let number = mc.hold(Gc::new(mc, 7u64));
+        let list = mc.hold(Gc::new(mc, vec![root, root]));
+        let pair = mc.hold(Gc::new(mc, (Some(root), [1u8; 3])));
+        let boxed = mc.hold(Gc::new(mc, Box::new(Some(5i32))));
+        assert_eq!(mc[&number], 7);
+        assert!(Gc::ptr_eq(mc[&list][1], root));
+        assert_eq!(mc[&pair].1, [1; 3]);
+        assert_eq!(*mc[&boxed], Some(5));
+        (node, number, list, pair)
+    });
+    heap.collect();
+    heap.read(|mc, scene| {
+        let (node, number, list, pair) = &kept;
+        assert!(Gc::ptr_eq(mc.fetch(node), scene.root));
+        assert_eq!(mc[number], 7);
+        assert!(mc[list].iter().all(|&n| Gc::ptr_eq(n, scene.root)));
+        assert!(Gc::ptr_eq(mc[pair].0.unwrap(), scene.root));
+    });
+}
+
 /// A view of a node as a trait object.
 trait Named {
     fn named(&self) -> &str;
