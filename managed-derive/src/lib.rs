@@ -13,7 +13,7 @@
 // and reported together, each with its span. `forward` is the
 // `#[managed::forward]` attribute, which adds methods to the field view
 // `accessors` generates; `region` derives `Rebrand`, `root` the heap's
-// `Rootable`.
+// `Rootable` and `Branded`.
 
 mod accessors;
 mod ast;

@@ -1,4 +1,5 @@
-//! `Rootable` for derived types, so that any of them can be a heap's root.
+//! `Rootable` (and `Branded`) for derived types, so that any of them can be
+//! a heap's root and held from outside it.
 //!
 //! `managed::heap::Heap<R>` stores its root at a placeholder brand and
 //! hands it out at a fresh brand `'gc` in every mutation; `Rootable` names
@@ -15,10 +16,22 @@
 //!
 //! Other lifetime parameters become `'static` and type parameters must be
 //! `'static`: a root only ever holds `'static` data besides its handles.
-//! The impl is emitted only when the generics carry no lifetime bounds
+//! Beside it, `Branded` goes the other way, from the type at a brand to
+//! the one at the placeholder, so that `mc.hold(gc)` works out the `Held`
+//! type:
+//!
+//! ```text
+//! impl<'__managed_gc, T: 'static> ::managed::heap::Branded<'__managed_gc> for Scene<'__managed_gc, 'static, T>
+//! where for<'__managed_x> Scene<'__managed_x, 'static, T>: ::managed::Managed, /* own where clause */
+//! {
+//!     type Static = Scene<'static, 'static, T>;
+//! }
+//! ```
+//!
+//! The impls are emitted only when the generics carry no lifetime bounds
 //! (`'a: 'b`, `T: 'a`, or a where clause naming a lifetime), which the
 //! substitution could break; such a type is simply not `Rootable`. The
-//! trait is safe (see its docs), so nothing here is a soundness check.
+//! traits are safe (see their docs), so nothing here is a soundness check.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
