@@ -162,6 +162,17 @@ mod tests {
             out.contains("type Root < '__managed_gc > = Scene < '__managed_gc , 'static , T , N >"),
             "{out}"
         );
+        assert!(
+            out.contains(
+                "impl < '__managed_gc , T : 'static + Clone , const N : usize > :: managed :: heap :: Branded < '__managed_gc > \
+                 for Scene < '__managed_gc , 'static , T , N >"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("type Static = Scene < 'static , 'static , T , N >"),
+            "{out}"
+        );
     }
 
     #[test]
