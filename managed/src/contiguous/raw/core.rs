@@ -1139,11 +1139,30 @@ pub(crate) unsafe fn flush_slow<T>(core: NonNull<ContiguousCore<T>>) {
 #[inline(never)]
 #[track_caller]
 pub(crate) fn borrowed_panic(operation: &str) -> ! {
+    borrowed_panic_with(operation, deferred_hint(operation))
+}
+
+/// Panics for an access through a proxy attempted while the pool is
+/// borrowed in a conflicting way: `with`, `with_mut`, or a derive-generated
+/// accessor or forwarded method, named by `operation`. As
+/// [`borrowed_panic`], with no hint: an accessor may be named like a pool
+/// method that has one.
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn access_borrowed_panic(operation: &str) -> ! {
+    borrowed_panic_with(operation, "")
+}
+
+/// The message of [`borrowed_panic`] and [`access_borrowed_panic`].
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn borrowed_panic_with(operation: &str, hint: &str) -> ! {
     panic!(
         "ContiguousUniformPool: `{operation}` called while the pool is already borrowed \
          (inside `map`, `retain`, a `with`/`with_mut` closure, or while a \
-         PoolRef/PoolRefMut/ObjectRef/ObjectMut lives){}",
-        deferred_hint(operation)
+         PoolRef/PoolRefMut/ObjectRef/ObjectMut lives){hint}"
     )
 }
 

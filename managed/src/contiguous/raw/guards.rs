@@ -427,7 +427,7 @@ assert!(particles.borrow().values().all(|p| p.v == if p.cell == hot { 2.0 } else
     #[track_caller]
     pub fn by_proxy(&self, proxy: &Proxy<'_, T, K>) -> &T {
         // SAFETY: the guard's lookup, taken under the borrow it holds.
-        let object = unsafe { proxy.object_in(self.borrow.pool, &self.lookup) };
+        let object = unsafe { proxy.object_in(self.borrow.pool, &self.lookup, "by_proxy") };
         // SAFETY: 1. the object of a live slot of this pool (checked by
         // `object_in`). 2. As in `get`.
         unsafe { &*object }
@@ -601,7 +601,7 @@ impl<T, K> PoolRefMut<'_, T, K> {
     #[track_caller]
     pub fn by_proxy_mut(&mut self, proxy: &Proxy<'_, T, K>) -> &mut T {
         // SAFETY: the guard's lookup, taken under the borrow it holds.
-        let object = unsafe { proxy.object_in(self.borrow.pool, &self.lookup) };
+        let object = unsafe { proxy.object_in(self.borrow.pool, &self.lookup, "by_proxy_mut") };
         // SAFETY: 1. the object of a live slot of this pool. 2. As in
         // `get_mut`.
         unsafe { &mut *object }
@@ -618,7 +618,7 @@ impl<T, K> PoolRefMut<'_, T, K> {
     #[track_caller]
     pub fn by_proxy(&self, proxy: &Proxy<'_, T, K>) -> &T {
         // SAFETY: the guard's lookup, taken under the borrow it holds.
-        let object = unsafe { proxy.object_in(self.borrow.pool, &self.lookup) };
+        let object = unsafe { proxy.object_in(self.borrow.pool, &self.lookup, "by_proxy") };
         // SAFETY: as in `by_proxy_mut`, shared through `&self`.
         unsafe { &*object }
     }
