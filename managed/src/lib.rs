@@ -44,7 +44,7 @@
 //! |---|---|---|---|---|---|---|---|---|---|---|---|
 //! | empty container | `new` | `new` | `new` | `new` | `new` | `new` | `new` | `new` | `new(mib)` | `new(guard)` | `new` |
 //! | pre-sized | `with_page_size` | `with_capacity` (elements), `with_page_size` | `with_capacity`, `with_page_size` | `with_capacity` | `with_page_size` | | `with_capacity`, `try_with_capacity` | | `with_block_size` | `with_capacity` (bytes) | `with_chunk_size` |
-//! | add, get a `Copy` key | | | `insert` | `insert` | | `insert` | | | | | |
+//! | add, get a `Copy` key | | | `insert` | `insert`; `insert_deferred`, `insert_with_key_deferred` during a walk | | `insert` | | | | | |
 //! | add, get an owning handle | | | | `alloc` (a `Proxy`) | | | `alloc` (a `DropBox`) | `alloc` (a `Slot`), `alloc_box`, `alloc_rc` | `alloc`, `alloc_with`, `alloc_slice_*`, `try_alloc*` | `allocate::<T>`, `alloc`, `alloc_with`, `alloc_slice*` (an `Item`); `alloc_shared`, `alloc_shared_slice`, `share` (a `Forward`) | `Mutation::alloc` (a `Gc`); `hold` (a `Held`, kept outside the heap); `hold_weak` (a `HeldWeak`); `Gc::downgrade` (a `GcWeak`); `unsize!` (a `GcDyn`, a trait object) |
 //! | add raw memory | | | | | | `alloc_layout` / `dealloc` | | `alloc_uninit` | `alloc_layout` | | |
 //! | sequences | `push_back`, `push_front`, `pop_back`, `pop_front` | deque: the same, `front`, `back`; queue, stack: `push`, `pop`, `peek` | | | the same as uniform, `pop_*_boxed` for trait objects, `pop_*_with` / `drain_with` in place | | | | | | |
