@@ -28,6 +28,7 @@
 //! the accessors `#[derive(Managed)]` generates, and the methods
 //! `#[managed::forward]` forwards; whole-pool walks
 //! ([`ContiguousUniformPool::map`], [`map_with_key`](ContiguousUniformPool::map_with_key),
+//! [`map_with_others`](ContiguousUniformPool::map_with_others),
 //! [`retain`](ContiguousUniformPool::retain)) run at slice speed, and may
 //! queue objects ([`insert_deferred`](ContiguousUniformPool::insert_deferred),
 //! [`insert_with_key_deferred`](ContiguousUniformPool::insert_with_key_deferred))

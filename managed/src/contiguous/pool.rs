@@ -12,7 +12,7 @@ use core::marker::PhantomData;
 use slotmap::{DefaultKey, Key};
 
 use super::raw::core::RawContiguous;
-use super::raw::guards::{ObjectMut, ObjectRef, PoolRef, PoolRefMut};
+use super::raw::guards::{ObjectMut, ObjectRef, Others, PoolRef, PoolRefMut};
 use super::raw::iter::{Drain, IntoIter, IterMut, ValuesMut};
 use super::raw::proxy::Proxy;
 use crate::SpaceStats;
@@ -671,8 +671,9 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     /// deferred removals still happen, and the pool stays consistent.
     ///
     /// Inside `f` the pool is exclusively borrowed. There (and inside
-    /// [`map_with_key`](Self::map_with_key), [`retain`](Self::retain) and
-    /// while a [`PoolRefMut`] lives):
+    /// [`map_with_key`](Self::map_with_key),
+    /// [`map_with_others`](Self::map_with_others), [`retain`](Self::retain)
+    /// and while a [`PoolRefMut`] lives):
     ///
     /// - these work: [`contains`](Self::contains),
     ///   [`contains_proxy`](Self::contains_proxy), [`len`](Self::len),
@@ -687,7 +688,8 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     /// - these panic, naming themselves: [`get`](Self::get),
     ///   [`get_mut`](Self::get_mut), [`borrow`](Self::borrow),
     ///   [`borrow_mut`](Self::borrow_mut), a nested `map`,
-    ///   [`map_with_key`](Self::map_with_key) or
+    ///   [`map_with_key`](Self::map_with_key),
+    ///   [`map_with_others`](Self::map_with_others) or
     ///   [`retain`](Self::retain) (and the `rayon` feature's parallel
     ///   walks), [`insert`](Self::insert) and [`alloc`](Self::alloc) (use
     ///   `insert_deferred`), [`remove`](Self::remove) (use
@@ -726,6 +728,50 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
         PoolRefMut::acquire(self, "map_with_key")
             .iter_mut()
             .for_each(|(key, object)| f(key, object));
+    }
+
+    /// [`map_with_key`](Self::map_with_key), with a view of every other
+    /// object beside the one handed out: `f(key, object, others)`, where
+    /// [`Others`] reads ([`get`](Others::get)) and writes
+    /// ([`get_mut`](Others::get_mut)) the other objects by key, one at a
+    /// time, and refuses `key`'s own. A system that reads an object's
+    /// target while it writes the object, without collecting keys first:
+    /// [`PoolRefMut::for_each_with_others`] on a
+    /// [`borrow_mut`](Self::borrow_mut) guard, in one call.
+    ///
+    /// Inside `f` the pool is exclusively borrowed, as in `map` (see there
+    /// for what works): a key removed with
+    /// [`remove_deferred`](Self::remove_deferred) stops being found through
+    /// the view at once, though the walk still visits its object.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// struct Unit {
+    ///     hp: i32,
+    ///     target: Option<DefaultKey>,
+    /// }
+    ///
+    /// let units = ContiguousUniformPool::new();
+    /// let prey = units.insert(Unit { hp: 10, target: None });
+    /// let hunter = units.insert(Unit { hp: 5, target: Some(prey) });
+    /// // Each unit with a target hits it and heals itself.
+    /// units.map_with_others(|_, unit, others| {
+    ///     if let Some(target) = unit.target.and_then(|t| others.get_mut(t)) {
+    ///         target.hp -= 3;
+    ///         unit.hp += 1;
+    ///     }
+    /// });
+    /// assert_eq!((units.get(prey).unwrap().hp, units.get(hunter).unwrap().hp), (7, 6));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the pool is already borrowed.
+    #[inline]
+    #[track_caller]
+    pub fn map_with_others<F: FnMut(K, &mut T, &mut Others<'_, T, K>)>(&self, f: F) {
+        PoolRefMut::acquire(self, "map_with_others").for_each_with_others(f);
     }
 
     /// Borrows every object shared, as a guard that iterates them in

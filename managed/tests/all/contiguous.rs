@@ -166,6 +166,13 @@ fn borrow_panics_name_the_method_called_and_its_deferred_counterpart() {
     assert!(msg.contains(&called("get_mut")), "{msg}");
     let msg = message_of(|| pool.map(|_| pool.map_with_key(|_, _| ())));
     assert!(msg.contains(&called("map_with_key")), "{msg}");
+    let msg = message_of(|| pool.map(|_| pool.map_with_others(|_, _, _| ())));
+    assert!(msg.contains(&called("map_with_others")), "{msg}");
+    let msg = message_of(|| {
+        let _objects = pool.borrow();
+        pool.map_with_others(|_, _, _| ());
+    });
+    assert!(msg.contains(&called("map_with_others")), "{msg}");
     let msg = message_of(|| p.with(|_| pool.map(|_| ())));
     assert!(msg.contains(&called("map")), "{msg}");
     let msg = message_of(|| pool.map(|_| pool.retain(|_, _| true)));
@@ -254,6 +261,7 @@ fn inside_map_the_documented_calls_work_and_the_others_panic() {
     panics("borrow_mut", &|| drop(pool.borrow_mut()));
     panics("map", &|| pool.map(|_| ()));
     panics("map_with_key", &|| pool.map_with_key(|_, _| ()));
+    panics("map_with_others", &|| pool.map_with_others(|_, _, _| ()));
     panics("retain", &|| pool.retain(|_, _| true));
     panics("insert", &|| {
         let _ = pool.insert(0);
@@ -1495,4 +1503,94 @@ fn insert_with_key_deferred_whose_closure_ends_the_borrow_inserts_nothing() {
     assert_eq!(pool.len(), 3);
     drop(pool);
     assert_eq!(drops.counts(5), [1; 5]);
+}
+
+/// `map_with_others` walks every object once, in storage order, each
+/// exclusively beside a view of the others, as the guard's
+/// `for_each_with_others` does; a removal begun during the walk hides its
+/// object from the view at once (the walk still visits it), and a panic
+/// inside the walk leaves the pool consistent.
+#[test]
+fn map_with_others_lends_each_object_beside_the_others() {
+    struct Unit {
+        hp: i64,
+        target: Option<DefaultKey>,
+    }
+    let pool = ContiguousUniformPool::new();
+    let keys: Vec<DefaultKey> = (0..6)
+        .map(|i| {
+            pool.insert_with_key(|me| Unit {
+                hp: 100 + i,
+                target: Some(me),
+            })
+        })
+        .collect();
+    // Each unit targets the next; the last one itself.
+    pool.map_with_key(|key, unit| {
+        let i = keys.iter().position(|&k| k == key).unwrap();
+        unit.target = Some(keys[(i + 1).min(keys.len() - 1)]);
+    });
+    let order: Vec<DefaultKey> = pool.borrow().keys().collect();
+    let mut model: Vec<i64> = keys.iter().map(|&k| pool.get(k).unwrap().hp).collect();
+    let mut seen = Vec::new();
+    let mut spawned = None;
+    pool.map_with_others(|key, me, others| {
+        seen.push(key);
+        let i = keys.iter().position(|&k| k == key).unwrap();
+        assert!(
+            others.get(key).is_none() && !others.contains(key),
+            "the lent one"
+        );
+        if i == 1 {
+            assert!(pool.remove_deferred(keys[3]));
+            assert!(!others.contains(keys[3]), "hidden at once");
+            spawned = Some(pool.insert_with_key_deferred(|me| Unit {
+                hp: 0,
+                target: Some(me),
+            }));
+        }
+        let t = me.target.unwrap();
+        match others.get_mut(t) {
+            Some(target) => {
+                target.hp -= 10;
+                me.hp += 1;
+                model[keys.iter().position(|&k| k == t).unwrap()] -= 10;
+                model[i] += 1;
+            }
+            // The last unit targets itself; unit 2 targets the removed 3.
+            None => assert!(t == key || (i == 2 && t == keys[3]), "unit {i}"),
+        }
+    });
+    assert_eq!(seen, order, "each object once, in storage order");
+    assert!(!pool.contains(keys[3]));
+    for (i, &k) in keys.iter().enumerate().filter(|&(i, _)| i != 3) {
+        assert_eq!(pool.get(k).unwrap().hp, model[i], "unit {i}");
+    }
+    let spawned = spawned.unwrap();
+    assert_eq!(pool.get(spawned).unwrap().target, Some(spawned));
+    assert_eq!(pool.len(), 6);
+
+    // A panic inside the walk ends the borrow; the pool stays usable.
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        pool.map_with_others(|key, _, _| {
+            if key == keys[4] {
+                assert!(pool.remove_deferred(keys[0]));
+                panic!("a system fails");
+            }
+        })
+    }));
+    assert_eq!(panic_message(panicked), "a system fails");
+    assert_eq!(pool.len(), 5, "the removal begun before the panic holds");
+    assert!(!pool.contains(keys[0]));
+    // No destructor runs while unwinding: the object stays stored (and
+    // walked) until the next borrow ends.
+    let mut walked = 0;
+    pool.map_with_others(|_, _, others| {
+        walked += 1;
+        assert!(!others.contains(keys[0]));
+    });
+    assert_eq!(walked, 6);
+    let mut walked = 0;
+    pool.map_with_others(|_, _, _| walked += 1);
+    assert_eq!(walked, 5);
 }

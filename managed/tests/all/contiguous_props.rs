@@ -3,8 +3,8 @@
 //! key, dropping proxies, removing and deleting by key, `retain`, walks
 //! that remove (by dropping proxies and deleting keys) and panic, `with`,
 //! `with_mut`, `map`, a guard's `get_disjoint_mut` and `as_mut_slice`,
-//! a guard's walk beside a view of the other objects
-//! (`for_each_with_others`), and
+//! walks beside a view of the other objects (the guard's
+//! `for_each_with_others`, the pool's `map_with_others`), and
 //! `insert_deferred` and `insert_with_key_deferred` inside walks, `with`
 //! closures and guards (some of the queued objects removed again before
 //! the borrow ends, some keyed closures panicking).
@@ -98,6 +98,13 @@ enum Op {
         pick: usize,
         victim: Option<usize>,
     },
+    /// `map_with_others`: at the first object, delete `victim`'s key (its
+    /// object is still walked, but no longer found through the view), then
+    /// as `WalkWithOthers`.
+    MapWithOthers {
+        pick: usize,
+        victim: Option<usize>,
+    },
     /// Adds `delta` to every object through `borrow_mut().as_mut_slice()`.
     SliceMut(i64),
     /// `insert_deferred` with the pool unborrowed: an insertion.
@@ -160,6 +167,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (-5i64..5).prop_map(Op::SliceMut),
         2 => (any::<usize>(), prop::option::of(any::<usize>()))
             .prop_map(|(pick, victim)| Op::WalkWithOthers { pick, victim }),
+        2 => (any::<usize>(), prop::option::of(any::<usize>()))
+            .prop_map(|(pick, victim)| Op::MapWithOthers { pick, victim }),
         1 => (-100i64..100).prop_map(Op::InsertDeferred),
         2 => (-100i64..100, any::<bool>(), prop::bool::weighted(0.2))
             .prop_map(|(v, second, panics)| Op::InsertWithKey(v, second, panics)),
@@ -497,6 +506,48 @@ impl<'p> State<'p> {
                     }
                 });
                 assert_eq!(walked, objects.len());
+            }
+            Op::MapWithOthers { pick, victim } => {
+                if self.keys.is_empty() {
+                    return;
+                }
+                let stored = pool.borrow().len();
+                let victim = victim.and_then(|v| self.key(v));
+                let (keys, model) = (&self.keys, &mut self.model);
+                let mut walked = 0;
+                pool.map_with_others(|key, me, others| {
+                    walked += 1;
+                    if walked == 1
+                        && let Some((id, victim_key)) = victim
+                    {
+                        assert_eq!(
+                            pool.remove_deferred(victim_key),
+                            model.remove(&id).is_some()
+                        );
+                        assert!(!others.contains(victim_key), "hidden from the view at once");
+                    }
+                    if let Some(&(id, _)) = keys.iter().find(|&&(_, k)| k == key) {
+                        assert_eq!(id, me.id, "the walk's key is the object's");
+                    }
+                    // The victim is still walked; its model entry is gone.
+                    let Some(&mine) = model.get(&me.id) else {
+                        return;
+                    };
+                    assert_eq!(me.value, mine);
+                    let (pid, partner) = keys[(me.id as usize).wrapping_add(pick) % keys.len()];
+                    match others.get_mut(partner) {
+                        Some(p) => {
+                            assert_ne!(pid, me.id, "the lent object is refused");
+                            assert_eq!((p.id, Some(&p.value)), (pid, model.get(&pid)));
+                            p.value = p.value.wrapping_sub(1);
+                            model.insert(pid, p.value);
+                            me.value = me.value.wrapping_add(p.value);
+                            model.insert(me.id, me.value);
+                        }
+                        None => assert!(pid == me.id || !model.contains_key(&pid), "{pid} refused"),
+                    }
+                });
+                assert_eq!(walked, stored, "every stored object once");
             }
             Op::InsertDeferred(value) => {
                 let object = self.object(value);
