@@ -1594,3 +1594,50 @@ fn map_with_others_lends_each_object_beside_the_others() {
     pool.map_with_others(|_, _, _| walked += 1);
     assert_eq!(walked, 5);
 }
+
+/// An exclusive guard's `lookup` is read on other threads (it is `Send`
+/// and `Sync` for `Sync` objects) while the pool's thread begins removals:
+/// it sees what was written through the guard before it, never a queued
+/// object, and a removed object vanishes from it without changing; once
+/// the view is gone the guard lends objects exclusively again.
+#[test]
+fn an_exclusive_guards_lookup_reads_on_other_threads_while_removals_begin() {
+    let pool = ContiguousUniformPool::new();
+    let keys: Vec<DefaultKey> = (0..32u64).map(|i| pool.insert(i)).collect();
+    let mut objects = pool.borrow_mut();
+    for &key in &keys {
+        *objects.get_mut(key).unwrap() *= 2;
+    }
+    let queued = pool.insert_deferred(1000);
+    let lookup = objects.lookup();
+    // The guard's shared methods work beside the view.
+    assert_eq!((objects.get(keys[1]), objects.len()), (Some(&2), 32));
+    let rounds = if cfg!(miri) { 2 } else { 200 };
+    let keys = &keys;
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || {
+            for _ in 0..rounds {
+                for (i, &key) in keys.iter().enumerate() {
+                    if let Some(value) = lookup.get(key) {
+                        assert_eq!(*value, 2 * i as u64);
+                    }
+                }
+                assert!(!lookup.contains(queued), "queued: not found");
+            }
+        });
+        for &key in keys.iter().step_by(2) {
+            assert!(pool.remove_deferred(key));
+        }
+        reader.join().unwrap();
+    });
+    for (i, &key) in keys.iter().enumerate() {
+        assert_eq!(lookup.contains(key), i % 2 == 1, "key {i}");
+    }
+    let read = lookup.get(keys[1]).unwrap();
+    assert_eq!(*read, 2);
+    *objects.get_mut(keys[1]).unwrap() += 1;
+    drop(objects);
+    assert_eq!(pool.len(), 17);
+    assert_eq!(pool.get(keys[1]).map(|v| *v), Some(3));
+    assert_eq!(pool.get(queued).map(|v| *v), Some(1000));
+}
