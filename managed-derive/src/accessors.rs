@@ -152,6 +152,9 @@ fn field_accessors(container: &Container<'_>, field: &Field<'_>) -> TokenStream 
         "Replaces field `{field_name}` of the object (the old value is dropped after the \
          access ends)."
     );
+    // The names the handle's panics give (the method the user called).
+    let [getter_str, lender_str, lender_mut_str, setter_str] =
+        [&getter, &lender, &lender_mut, &setter].map(|name| name.unraw().to_string());
     quote! {
         #[doc = #get_doc]
         #[inline]
@@ -161,7 +164,7 @@ fn field_accessors(container: &Container<'_>, field: &Field<'_>) -> TokenStream 
         where
             for<'__managed> #ty: ::core::clone::Clone,
         {
-            #krate::contiguous::Access::with(&self.0, |__object| {
+            #krate::contiguous::Access::__with_named(&self.0, #getter_str, |__object| {
                 ::core::clone::Clone::clone(&__object.#member)
             })
         }
@@ -173,7 +176,9 @@ fn field_accessors(container: &Container<'_>, field: &Field<'_>) -> TokenStream 
             &self,
             f: impl ::core::ops::FnOnce(&#ty) -> __ManagedR,
         ) -> __ManagedR {
-            #krate::contiguous::Access::with(&self.0, |__object| f(&__object.#member))
+            #krate::contiguous::Access::__with_named(&self.0, #lender_str, |__object| {
+                f(&__object.#member)
+            })
         }
 
         #[doc = #with_mut_doc]
@@ -183,7 +188,9 @@ fn field_accessors(container: &Container<'_>, field: &Field<'_>) -> TokenStream 
             &self,
             f: impl ::core::ops::FnOnce(&mut #ty) -> __ManagedR,
         ) -> __ManagedR {
-            #krate::contiguous::Access::with_mut(&self.0, |__object| f(&mut __object.#member))
+            #krate::contiguous::Access::__with_mut_named(&self.0, #lender_mut_str, |__object| {
+                f(&mut __object.#member)
+            })
         }
 
         #[doc = #set_doc]
@@ -191,7 +198,7 @@ fn field_accessors(container: &Container<'_>, field: &Field<'_>) -> TokenStream 
         #[track_caller]
         #method_vis fn #setter(&self, value: #ty) {
             // The old value is dropped here, after the access ended.
-            let _ = #krate::contiguous::Access::with_mut(&self.0, |__object| {
+            let _ = #krate::contiguous::Access::__with_mut_named(&self.0, #setter_str, |__object| {
                 ::core::mem::replace(&mut __object.#member, value)
             });
         }

@@ -19,17 +19,19 @@
 //! {
 //!     #[inline] #[track_caller]
 //!     pub fn energy(&self) -> f32 {
-//!         Access::with(Self::__managed_handle(self), |o| <Particle>::energy(o))
+//!         Access::__with_named(Self::__managed_handle(self), "energy", |o| <Particle>::energy(o))
 //!     }
 //!     #[inline] #[track_caller]
 //!     pub fn push(&self, f: Vec2) {
-//!         Access::with_mut(Self::__managed_handle(self), |o| <Particle>::push(o, f))
+//!         Access::__with_mut_named(Self::__managed_handle(self), "push", |o| <Particle>::push(o, f))
 //!     }
 //! }
 //! ```
 //!
 //! `&self` methods borrow the object as `with` does, `&mut self` methods as
-//! `with_mut` does; each keeps its visibility, docs and generics. Methods
+//! `with_mut` does (through the handle's hidden named entry points, so that
+//! a panic names the forwarded method, not `with`); each keeps its
+//! visibility, docs and generics. Methods
 //! without a `&self`/`&mut self` receiver are left alone. What cannot be
 //! forwarded is a spanned error: a method returning a borrow of the object
 //! (it would outlive the access), an `async` or `unsafe` method, one named
@@ -38,6 +40,7 @@
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
@@ -292,15 +295,16 @@ fn forward_method(
             .iter()
             .any(|name| attr.path().is_ident(name))
     });
-    let access = if exclusive {
-        quote!(with_mut)
+    let (access, named) = if exclusive {
+        (quote!(with_mut), quote!(__with_mut_named))
     } else {
-        quote!(with)
+        (quote!(with), quote!(__with_named))
     };
+    let name_str = name.unraw().to_string();
     let self_name = self_ty.to_token_stream().to_string().replace(' ', "");
     let note = format!(
         "\n\n*Forwarded by `#[managed::forward]`: runs `{self_name}::{name}` on the object \
-         inside `{access}`, so it panics where `{access}` does.*"
+         inside `{access}`, so it panics where `{access}` does (the panic names `{name_str}`).*"
     );
     let vis = &method.vis;
     let fn_token = &sig.fn_token;
@@ -314,7 +318,7 @@ fn forward_method(
         #[inline]
         #[track_caller]
         #vis #fn_token #name #impl_generics (&self, #(#params),*) #output #where_clause {
-            #krate::contiguous::Access::#access(Self::__managed_handle(self), |#object| {
+            #krate::contiguous::Access::#named(Self::__managed_handle(self), #name_str, |#object| {
                 <#self_ty>::#name #turbofish (#object, #(#args),*)
             })
         }

@@ -54,7 +54,7 @@
 //! |---|---|---|---|---|---|---|---|---|---|---|---|
 //! | empty container | `new` | `new` | `new` | `new` | `new` | `new` | `new` | `new` | `new(mib)` | `new(guard)` | `new` |
 //! | pre-sized | `with_page_size` | `with_capacity` (elements), `with_page_size` | `with_capacity`, `with_page_size` | `with_capacity` | `with_page_size` | | `with_capacity`, `try_with_capacity` | | `with_block_size` | `with_capacity` (bytes) | `with_chunk_size` |
-//! | add, get a `Copy` key | | | `insert` | `insert` | | `insert` | | | | | |
+//! | add, get a `Copy` key | | | `insert` | `insert`; `insert_deferred`, `insert_with_key_deferred` during a walk | | `insert` | | | | | |
 //! | add, get an owning handle | | | | `alloc` (a `Proxy`) | | | `alloc` (a `DropBox`) | `alloc` (a `Slot`), `alloc_box`, `alloc_rc` | `alloc`, `alloc_with`, `alloc_slice_*`, `try_alloc*` | `allocate::<T>`, `alloc`, `alloc_with`, `alloc_slice*` (an `Item`); `alloc_shared`, `alloc_shared_slice`, `share` (a `Forward`) | `Mutation::alloc` (a `Gc`); `hold` (a `Held`, kept outside the heap); `hold_weak` (a `HeldWeak`); `Gc::downgrade` (a `GcWeak`); `unsize!` (a `GcDyn`, a trait object) |
 //! | add raw memory | | | | | | `alloc_layout` / `dealloc` | | `alloc_uninit` | `alloc_layout` | | |
 //! | sequences | `push_back`, `push_front`, `pop_back`, `pop_front` | deque: the same, `front`, `back`; queue, stack: `push`, `pop`, `peek` | | | the same as uniform, `pop_*_boxed` for trait objects, `pop_*_with` / `drain_with` in place | | | | | | |
@@ -65,7 +65,7 @@
 //! | size | `len`, `is_empty` | `len`, `is_empty` | `len`, `is_empty`, `capacity` | `len`, `is_empty`, `capacity` | `len`, `is_empty` | `len`, `is_empty` | `len`, `is_empty`, `max_len` | `len`, `is_empty`, `capacity` | `block_size`, `block_count` | `capacity`, `available` (bytes) | |
 //! | empty it | `clear` | `clear` | `clear` | `clear` | `clear` | `clear` | | | `reset` | | |
 //! | filter | | | `retain` | `retain` | | | | | | | |
-//! | walk | `iter`, `iter_mut` | `iter`, deque: `iter_mut` | `iter`, `iter_mut`, `keys`, `values`, `values_mut` | `map`, `map_with_key`, `iter_mut`, `values_mut`, `drain`; `borrow().iter()`, `borrow().as_slice()` | `iter`, `iter_mut` | | | | | | |
+//! | walk | `iter`, `iter_mut` | `iter`, deque: `iter_mut` | `iter`, `iter_mut`, `keys`, `values`, `values_mut` | `map`, `map_with_key`, `map_with_others`, `iter_mut`, `values_mut`, `drain`; `borrow().iter()`, `borrow().as_slice()` | `iter`, `iter_mut` | | | | | | |
 //! | space | `stats` | `stats` | `stats` | `stats`, `detailed_stats` | `stats` | `stats` | `stats` | `stats` | `stats` | `stats`, `detailed_stats` | `stats`, `detailed_stats` |
 //! | give idle memory back | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | | | `shrink_to_fit` | `compact` (moves objects), `compact_in_place` | `collect`, `compact` (packs every chunk), `shrink_to_fit` |
 //! | settings | | | | | | | | `set_min_entries` | | | `pacing`, `set_pacing` |

@@ -604,8 +604,12 @@ fn lending_accessors_read_and_write_without_cloning() {
     assert_eq!((pair.with_0(String::len), pair._1()), (1, "bc".to_owned()));
 }
 
+/// A derive-generated accessor or forwarded method that panics (the pool
+/// borrowed in a conflicting way, or the proxy's object removed by key)
+/// names itself, not the `with` / `with_mut` it runs inside, and points at
+/// the caller's line.
 #[test]
-fn accessors_panic_at_the_callers_line() {
+fn accessors_panic_naming_themselves_at_the_callers_line() {
     let pool = ContiguousUniformPool::new();
     let p = pool.alloc(Accessed {
         a: 1,
@@ -613,28 +617,106 @@ fn accessors_panic_at_the_callers_line() {
         cached: 0,
         r#type: 0,
     });
-    let line_of = |f: &dyn Fn()| {
+    // The message and location of the panic `f` raises (the hook records
+    // this thread's panics only: other tests may panic meanwhile).
+    let panic_of = |f: &dyn Fn()| {
         let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
         let hook_seen = seen.clone();
+        let me = std::thread::current().id();
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            *hook_seen.lock().unwrap() = info.location().map(|l| (l.file().to_owned(), l.line()));
+            if std::thread::current().id() == me {
+                *hook_seen.lock().unwrap() =
+                    info.location().map(|l| (l.file().to_owned(), l.line()));
+            }
         }));
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
         std::panic::set_hook(previous);
-        seen.lock().unwrap().clone()
+        let payload = result.expect_err("the call did not panic");
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_default();
+        let location = seen.lock().unwrap().clone();
+        (message, location)
     };
-    let here = file!().to_owned();
-    let seen = line_of(&|| pool.map(|_| _ = p.a()));
-    assert_eq!(seen, Some((here.clone(), line!() - 1)));
-    let seen = line_of(&|| pool.map(|_| p.with_label(|_| ())));
-    assert_eq!(seen, Some((here.clone(), line!() - 1)));
-    let seen = line_of(&|| p.with(|_| p.set_a(2)));
-    assert_eq!(seen, Some((here.clone(), line!() - 1)));
-    let seen = line_of(&|| p.with(|_| p.with_label_mut(|_| ())));
-    assert_eq!(seen, Some((here.clone(), line!() - 1)));
-    let seen = line_of(&|| pool.map(|_| _ = p.doubled()));
-    assert_eq!(seen, Some((here, line!() - 1)));
+    let borrowed = |name: &str| {
+        format!(
+            "ContiguousUniformPool: `{name}` called while the pool is already borrowed (inside \
+             `map`, `retain`, a `with`/`with_mut` closure, or while a \
+             PoolRef/PoolRefMut/ObjectRef/ObjectMut lives)"
+        )
+    };
+    // The file and line a panic must point at.
+    let at_line = |line: u32| Some((file!().to_owned(), line));
+
+    // The pool borrowed: each accessor, shared or exclusive, names itself.
+    let (msg, at) = panic_of(&|| pool.map(|_| _ = p.a()));
+    assert_eq!((msg, at), (borrowed("a"), at_line(line!() - 1)));
+    let (msg, at) = panic_of(&|| pool.map(|_| p.with_label(|_| ())));
+    assert_eq!((msg, at), (borrowed("with_label"), at_line(line!() - 1)));
+    let (msg, at) = panic_of(&|| p.with(|_| p.set_a(2)));
+    assert_eq!((msg, at), (borrowed("set_a"), at_line(line!() - 1)));
+    let (msg, at) = panic_of(&|| p.with(|_| p.with_label_mut(|_| ())));
+    let line = line!() - 1;
+    assert_eq!((msg, at), (borrowed("with_label_mut"), at_line(line)));
+    let (msg, at) = panic_of(&|| pool.map(|_| _ = p.doubled()));
+    assert_eq!((msg, at), (borrowed("doubled"), at_line(line!() - 1)));
+    let (msg, at) = panic_of(&|| p.with(|_| _ = p.bump(1)));
+    assert_eq!((msg, at), (borrowed("bump"), at_line(line!() - 1)));
+    // A raw field name is given unraw, as the user reads it.
+    let (msg, at) = panic_of(&|| p.with(|_| p.set_type(1)));
+    assert_eq!((msg, at), (borrowed("set_type"), at_line(line!() - 1)));
+    let (msg, _) = panic_of(&|| pool.map(|_| _ = p.r#type()));
+    assert_eq!(msg, borrowed("type"));
+    // `with` and `with_mut` still name themselves.
+    let (msg, _) = panic_of(&|| pool.map(|_| p.with(|_| ())));
+    assert_eq!(msg, borrowed("with"));
+    let (msg, _) = panic_of(&|| p.with(|_| p.with_mut(|_| ())));
+    assert_eq!(msg, borrowed("with_mut"));
+    // An accessor named like a pool method gets no hint meant for it.
+    let clashing = ContiguousUniformPool::new();
+    let q = clashing.alloc(Clashing { remove: 3 });
+    let (msg, at) = panic_of(&|| q.with(|_| q.set_remove(4)));
+    assert_eq!((msg, at), (borrowed("set_remove"), at_line(line!() - 1)));
+    let (msg, _) = panic_of(&|| clashing.map(|_| _ = q.remove()));
+    assert_eq!(msg, borrowed("remove"), "no hint to use `remove_deferred`");
+
+    // The object removed by key: the accessor names itself too.
+    assert!(pool.remove_deferred(Proxy::key(&p)));
+    let removed = |name: &str| {
+        format!(
+            "ContiguousUniformPool: `{name}` called on a proxy whose object was removed by key \
+             (`remove`, `remove_deferred` or `retain`); check \
+             `pool.contains(Proxy::key(&proxy))` first"
+        )
+    };
+    let (msg, at) = panic_of(&|| _ = p.a());
+    assert_eq!((msg, at), (removed("a"), at_line(line!() - 1)));
+    let (msg, at) = panic_of(&|| p.set_a(5));
+    assert_eq!((msg, at), (removed("set_a"), at_line(line!() - 1)));
+    let (msg, at) = panic_of(&|| p.with_label_mut(|_| ()));
+    let line = line!() - 1;
+    assert_eq!((msg, at), (removed("with_label_mut"), at_line(line)));
+    let (msg, at) = panic_of(&|| _ = p.bump(1));
+    assert_eq!((msg, at), (removed("bump"), at_line(line!() - 1)));
+    let (msg, at) = panic_of(&|| _ = p.doubled());
+    assert_eq!((msg, at), (removed("doubled"), at_line(line!() - 1)));
+    let (msg, _) = panic_of(&|| p.with(|_| ()));
+    assert_eq!(msg, removed("with"));
+    // The guards' proxy lookups name themselves as well.
+    let (msg, _) = panic_of(&|| _ = pool.borrow().by_proxy(&p).a);
+    assert_eq!(msg, removed("by_proxy"));
+    let (msg, _) = panic_of(&|| _ = pool.borrow_mut().by_proxy_mut(&p).a);
+    assert_eq!(msg, removed("by_proxy_mut"));
+}
+
+/// A field named like a pool method (`remove`), whose accessors must not
+/// be mistaken for it in panic messages.
+#[derive(Managed)]
+struct Clashing {
+    remove: u8,
 }
 
 #[managed::forward]

@@ -23,6 +23,28 @@ pub trait Access {
     /// Runs `f` with an exclusive reference to the object.
     #[track_caller]
     fn with_mut<R>(&self, f: impl FnOnce(&mut Self::Target) -> R) -> R;
+
+    /// [`with`](Self::with) for the derive-generated accessors and
+    /// forwarded methods: `name` is the method the user called, which a
+    /// panic names instead of `with`. Not part of the public API.
+    #[doc(hidden)]
+    #[inline]
+    #[track_caller]
+    fn __with_named<R>(&self, name: &'static str, f: impl FnOnce(&Self::Target) -> R) -> R {
+        let _ = name;
+        self.with(f)
+    }
+
+    /// [`with_mut`](Self::with_mut) for the derive-generated accessors and
+    /// forwarded methods, as [`__with_named`](Self::__with_named). Not part
+    /// of the public API.
+    #[doc(hidden)]
+    #[inline]
+    #[track_caller]
+    fn __with_mut_named<R>(&self, name: &'static str, f: impl FnOnce(&mut Self::Target) -> R) -> R {
+        let _ = name;
+        self.with_mut(f)
+    }
 }
 
 /// Names the derive-generated field view of a type.

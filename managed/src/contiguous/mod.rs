@@ -28,7 +28,12 @@
 //! the accessors `#[derive(Managed)]` generates, and the methods
 //! `#[managed::forward]` forwards; whole-pool walks
 //! ([`ContiguousUniformPool::map`], [`map_with_key`](ContiguousUniformPool::map_with_key),
-//! [`retain`](ContiguousUniformPool::retain)) run at slice speed.
+//! [`map_with_others`](ContiguousUniformPool::map_with_others),
+//! [`retain`](ContiguousUniformPool::retain)) run at slice speed, and may
+//! queue objects ([`insert_deferred`](ContiguousUniformPool::insert_deferred),
+//! [`insert_with_key_deferred`](ContiguousUniformPool::insert_with_key_deferred))
+//! and remove them ([`remove_deferred`](ContiguousUniformPool::remove_deferred))
+//! as they go.
 //!
 //! ```
 //! use managed::prelude::*;

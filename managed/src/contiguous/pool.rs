@@ -12,7 +12,7 @@ use core::marker::PhantomData;
 use slotmap::{DefaultKey, Key};
 
 use super::raw::core::RawContiguous;
-use super::raw::guards::{ObjectMut, ObjectRef, PoolRef, PoolRefMut};
+use super::raw::guards::{ObjectMut, ObjectRef, Others, PoolRef, PoolRefMut};
 use super::raw::iter::{Drain, IntoIter, IterMut, ValuesMut};
 use super::raw::proxy::Proxy;
 use crate::SpaceStats;
@@ -66,8 +66,10 @@ use crate::SpaceStats;
 ///   outermost borrow ends. [`alloc`](Self::alloc), [`insert`](Self::insert)
 ///   and [`remove`](Self::remove) panic while the pool is borrowed, so every
 ///   borrow sees a fixed set of objects; to add one during a walk,
-///   [`insert_deferred`](Self::insert_deferred) queues it until the
-///   outermost borrow ends.
+///   [`insert_deferred`](Self::insert_deferred) (or
+///   [`insert_with_key_deferred`](Self::insert_with_key_deferred), for an
+///   object made from its own key) queues it until the outermost borrow
+///   ends.
 /// - When a removal or the end of a borrow leaves the buffer less than a
 ///   quarter full, it halves (not below the capacity asked of
 ///   [`with_capacity`](Self::with_capacity)): after halving it is half
@@ -138,8 +140,10 @@ pub struct ContiguousStats {
     /// Objects whose removal waits for the end of the current borrow.
     pub pending: usize,
     /// Objects queued by
-    /// [`insert_deferred`](ContiguousUniformPool::insert_deferred) during
-    /// the current borrow, moved in when it ends (not counted in `len`).
+    /// [`insert_deferred`](ContiguousUniformPool::insert_deferred) or
+    /// [`insert_with_key_deferred`](ContiguousUniformPool::insert_with_key_deferred)
+    /// during the current borrow, moved in when it ends (not counted in
+    /// `len`).
     pub queued: usize,
     /// Objects the allocated buffer holds.
     pub capacity: usize,
@@ -286,8 +290,9 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     /// borrow ends (walks still see it); unborrowed, it is dropped at once.
     /// If a proxy owns the object, the proxy stays valid and reports the
     /// object gone. An object queued by
-    /// [`insert_deferred`](Self::insert_deferred) during the ongoing borrow
-    /// is never moved in: it is dropped at once.
+    /// [`insert_deferred`](Self::insert_deferred) or
+    /// [`insert_with_key_deferred`](Self::insert_with_key_deferred) during
+    /// the ongoing borrow is never moved in: it is dropped at once.
     #[inline]
     pub fn remove_deferred(&self, key: K) -> bool {
         self.raw.remove_deferred(key.data())
@@ -299,6 +304,7 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     ///
     /// `f` runs while the pool is exclusively borrowed, so inside it the
     /// pool only queues ([`insert_deferred`](Self::insert_deferred),
+    /// [`insert_with_key_deferred`](Self::insert_with_key_deferred),
     /// [`remove_deferred`](Self::remove_deferred)); other accesses panic.
     /// If `f` panics, nothing is inserted (the key stays stale).
     ///
@@ -317,12 +323,16 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     ///
     /// # Panics
     ///
-    /// As [`insert`](Self::insert), while the pool is borrowed; if `f`
-    /// panics.
+    /// As [`insert`](Self::insert), while the pool is borrowed (inside a
+    /// walk, use [`insert_with_key_deferred`](Self::insert_with_key_deferred),
+    /// which queues the object until the walk ends); if `f` panics.
     #[inline]
     #[track_caller]
     pub fn insert_with_key(&self, f: impl FnOnce(K) -> T) -> K {
-        K::from(self.raw.insert_with_key(|key| f(K::from(key))))
+        K::from(
+            self.raw
+                .insert_with_key(|key| f(K::from(key)), "insert_with_key"),
+        )
     }
 
     /// Moves `value` into the pool and returns its key, like
@@ -366,6 +376,69 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     #[track_caller]
     pub fn insert_deferred(&self, value: T) -> K {
         K::from(self.raw.insert_deferred(value))
+    }
+
+    /// Inserts the value `f` makes from its own key and returns the key,
+    /// like [`insert_with_key`](Self::insert_with_key), but also while the
+    /// pool is borrowed, like [`insert_deferred`](Self::insert_deferred):
+    /// inside [`map`](Self::map), [`retain`](Self::retain), a
+    /// [`with`](Proxy::with) closure or while a guard lives, `f` runs at
+    /// once and its value is queued and moved in, after the last object,
+    /// when the outermost borrow ends. So a walk can spawn objects that
+    /// must know their key (a child that names itself to its parent)
+    /// without a side list.
+    ///
+    /// The key is handed out at once and can be stored anywhere, but it
+    /// finds nothing until the object is moved in: lookups, walks and
+    /// [`len`](Self::len) of the ongoing borrow do not see queued objects
+    /// (so a walk never visits what it spawns). Removing a queued object
+    /// with [`remove_deferred`](Self::remove_deferred) cancels its
+    /// insertion and drops it at once (no reference to it can exist);
+    /// inside `f` there is no object yet, and `remove_deferred` of its key
+    /// returns `false`. `f` runs under the borrow this is called under, so
+    /// inside it the pool works as inside that borrow (it may queue more
+    /// objects). If `f` panics, nothing is inserted: the key stays stale.
+    /// Unborrowed, this is [`insert_with_key`](Self::insert_with_key).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// struct Node {
+    ///     key: DefaultKey,
+    ///     parent: Option<DefaultKey>,
+    ///     children: Vec<DefaultKey>,
+    /// }
+    ///
+    /// let tree = ContiguousUniformPool::new();
+    /// let root = tree.insert_with_key(|key| Node { key, parent: None, children: Vec::new() });
+    /// // Each leaf grows a child, inside the walk; the child knows its own
+    /// // key and its parent's.
+    /// tree.map_with_key(|key, node| {
+    ///     if node.children.is_empty() {
+    ///         let child = tree.insert_with_key_deferred(|me| Node {
+    ///             key: me,
+    ///             parent: Some(key),
+    ///             children: Vec::new(),
+    ///         });
+    ///         node.children.push(child);
+    ///     }
+    /// });
+    /// assert_eq!(tree.len(), 2); // moved in when the walk ended
+    /// let child = tree.get(root).unwrap().children[0];
+    /// let node = tree.get(child).unwrap();
+    /// assert_eq!((node.key, node.parent), (child, Some(root)));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the pool would hold more than two billion objects, queued ones
+    /// included; if `f` panics; if `f` ends the borrow this was called
+    /// under (it owned the last guard and dropped it), which cancels the
+    /// insertion: the value is dropped and nothing is inserted.
+    #[inline]
+    #[track_caller]
+    pub fn insert_with_key_deferred(&self, f: impl FnOnce(K) -> T) -> K {
+        K::from(self.raw.insert_with_key_deferred(|key| f(K::from(key))))
     }
 
     /// Whether `key` names a live object of this pool (`false` once its
@@ -598,25 +671,30 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
     /// deferred removals still happen, and the pool stays consistent.
     ///
     /// Inside `f` the pool is exclusively borrowed. There (and inside
-    /// [`map_with_key`](Self::map_with_key), [`retain`](Self::retain) and
-    /// while a [`PoolRefMut`] lives):
+    /// [`map_with_key`](Self::map_with_key),
+    /// [`map_with_others`](Self::map_with_others), [`retain`](Self::retain)
+    /// and while a [`PoolRefMut`] lives):
     ///
     /// - these work: [`contains`](Self::contains),
     ///   [`contains_proxy`](Self::contains_proxy), [`len`](Self::len),
     ///   [`is_empty`](Self::is_empty), [`capacity`](Self::capacity),
     ///   [`stats`](Self::stats), [`detailed_stats`](Self::detailed_stats),
     ///   `Debug` (it prints the length alone),
-    ///   [`insert_deferred`](Self::insert_deferred) (the object is moved in
-    ///   when the walk ends), [`remove_deferred`](Self::remove_deferred)
-    ///   and dropping a proxy (the object is removed when the walk ends);
+    ///   [`insert_deferred`](Self::insert_deferred) and
+    ///   [`insert_with_key_deferred`](Self::insert_with_key_deferred) (the
+    ///   object is moved in when the walk ends),
+    ///   [`remove_deferred`](Self::remove_deferred) and dropping a proxy
+    ///   (the object is removed when the walk ends);
     /// - these panic, naming themselves: [`get`](Self::get),
     ///   [`get_mut`](Self::get_mut), [`borrow`](Self::borrow),
     ///   [`borrow_mut`](Self::borrow_mut), a nested `map`,
-    ///   [`map_with_key`](Self::map_with_key) or [`retain`](Self::retain)
-    ///   (and the `rayon` feature's parallel walks), [`insert`](Self::insert)
-    ///   and [`alloc`](Self::alloc) (use `insert_deferred`),
-    ///   [`remove`](Self::remove) (use `remove_deferred`),
-    ///   [`insert_with_key`](Self::insert_with_key), [`Proxy::with`],
+    ///   [`map_with_key`](Self::map_with_key),
+    ///   [`map_with_others`](Self::map_with_others) or
+    ///   [`retain`](Self::retain) (and the `rayon` feature's parallel
+    ///   walks), [`insert`](Self::insert) and [`alloc`](Self::alloc) (use
+    ///   `insert_deferred`), [`remove`](Self::remove) (use
+    ///   `remove_deferred`), [`insert_with_key`](Self::insert_with_key)
+    ///   (use `insert_with_key_deferred`), [`Proxy::with`],
     ///   [`Proxy::with_mut`], `Proxy::into_inner`, and the accessors and
     ///   forwarded methods of `#[derive(Managed)]` / `#[managed::forward]`.
     ///
@@ -650,6 +728,50 @@ impl<T, K: Key> ContiguousUniformPool<T, K> {
         PoolRefMut::acquire(self, "map_with_key")
             .iter_mut()
             .for_each(|(key, object)| f(key, object));
+    }
+
+    /// [`map_with_key`](Self::map_with_key), with a view of every other
+    /// object beside the one handed out: `f(key, object, others)`, where
+    /// [`Others`] reads ([`get`](Others::get)) and writes
+    /// ([`get_mut`](Others::get_mut)) the other objects by key, one at a
+    /// time, and refuses `key`'s own. A system that reads an object's
+    /// target while it writes the object, without collecting keys first:
+    /// [`PoolRefMut::for_each_with_others`] on a
+    /// [`borrow_mut`](Self::borrow_mut) guard, in one call.
+    ///
+    /// Inside `f` the pool is exclusively borrowed, as in `map` (see there
+    /// for what works): a key removed with
+    /// [`remove_deferred`](Self::remove_deferred) stops being found through
+    /// the view at once, though the walk still visits its object.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// struct Unit {
+    ///     hp: i32,
+    ///     target: Option<DefaultKey>,
+    /// }
+    ///
+    /// let units = ContiguousUniformPool::new();
+    /// let prey = units.insert(Unit { hp: 10, target: None });
+    /// let hunter = units.insert(Unit { hp: 5, target: Some(prey) });
+    /// // Each unit with a target hits it and heals itself.
+    /// units.map_with_others(|_, unit, others| {
+    ///     if let Some(target) = unit.target.and_then(|t| others.get_mut(t)) {
+    ///         target.hp -= 3;
+    ///         unit.hp += 1;
+    ///     }
+    /// });
+    /// assert_eq!((units.get(prey).unwrap().hp, units.get(hunter).unwrap().hp), (7, 6));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the pool is already borrowed.
+    #[inline]
+    #[track_caller]
+    pub fn map_with_others<F: FnMut(K, &mut T, &mut Others<'_, T, K>)>(&self, f: F) {
+        PoolRefMut::acquire(self, "map_with_others").for_each_with_others(f);
     }
 
     /// Borrows every object shared, as a guard that iterates them in

@@ -24,6 +24,16 @@ impl<T, K> Access for Proxy<'_, T, K> {
     fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         Proxy::with_mut(self, f)
     }
+    #[inline]
+    #[track_caller]
+    fn __with_named<R>(&self, name: &'static str, f: impl FnOnce(&T) -> R) -> R {
+        self.with_named(f, name)
+    }
+    #[inline]
+    #[track_caller]
+    fn __with_mut_named<R>(&self, name: &'static str, f: impl FnOnce(&mut T) -> R) -> R {
+        self.with_mut_named(f, name)
+    }
 }
 
 impl<T: Fields, K> Deref for Proxy<'_, T, K> {

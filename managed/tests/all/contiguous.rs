@@ -166,6 +166,13 @@ fn borrow_panics_name_the_method_called_and_its_deferred_counterpart() {
     assert!(msg.contains(&called("get_mut")), "{msg}");
     let msg = message_of(|| pool.map(|_| pool.map_with_key(|_, _| ())));
     assert!(msg.contains(&called("map_with_key")), "{msg}");
+    let msg = message_of(|| pool.map(|_| pool.map_with_others(|_, _, _| ())));
+    assert!(msg.contains(&called("map_with_others")), "{msg}");
+    let msg = message_of(|| {
+        let _objects = pool.borrow();
+        pool.map_with_others(|_, _, _| ());
+    });
+    assert!(msg.contains(&called("map_with_others")), "{msg}");
     let msg = message_of(|| p.with(|_| pool.map(|_| ())));
     assert!(msg.contains(&called("map")), "{msg}");
     let msg = message_of(|| pool.map(|_| pool.retain(|_, _| true)));
@@ -180,6 +187,7 @@ fn borrow_panics_name_the_method_called_and_its_deferred_counterpart() {
         })
     });
     assert!(msg.contains(&called("insert_with_key")), "{msg}");
+    assert!(msg.contains("use `insert_with_key_deferred`"), "{msg}");
 
     // Those with a counterpart that works inside a walk name it.
     let msg = message_of(|| {
@@ -220,6 +228,7 @@ fn inside_map_the_documented_calls_work_and_the_others_panic() {
     let p = pool.alloc(3u32);
     let mut q = Some(pool.alloc(4u32));
     let mut spawned = None;
+    let mut keyed = None;
     let mut first = true;
     pool.map(|_| {
         if !std::mem::take(&mut first) {
@@ -232,12 +241,14 @@ fn inside_map_the_documented_calls_work_and_the_others_panic() {
         assert_eq!(pool.detailed_stats().len, 4);
         assert!(!format!("{pool:?}").is_empty());
         spawned = Some(pool.insert_deferred(5));
+        keyed = Some(pool.insert_with_key_deferred(|_| 6));
         assert!(pool.remove_deferred(b));
         q = None; // dropping a proxy defers its removal
         assert_eq!(pool.len(), 2);
     });
-    assert_eq!(pool.len(), 3);
+    assert_eq!(pool.len(), 4);
     assert_eq!(pool.get(spawned.unwrap()).map(|x| *x), Some(5));
+    assert_eq!(pool.get(keyed.unwrap()).map(|x| *x), Some(6));
     assert!(!pool.contains(b));
 
     let panics = |what: &str, f: &dyn Fn()| {
@@ -250,6 +261,7 @@ fn inside_map_the_documented_calls_work_and_the_others_panic() {
     panics("borrow_mut", &|| drop(pool.borrow_mut()));
     panics("map", &|| pool.map(|_| ()));
     panics("map_with_key", &|| pool.map_with_key(|_, _| ()));
+    panics("map_with_others", &|| pool.map_with_others(|_, _, _| ()));
     panics("retain", &|| pool.retain(|_, _| true));
     panics("insert", &|| {
         let _ = pool.insert(0);
@@ -263,7 +275,7 @@ fn inside_map_the_documented_calls_work_and_the_others_panic() {
     });
     panics("with", &|| p.with(|_| ()));
     panics("with_mut", &|| p.with_mut(|_| ()));
-    assert_eq!((pool.len(), p.with(|x| *x)), (3, 3));
+    assert_eq!((pool.len(), p.with(|x| *x)), (4, 3));
 }
 
 /// After `remove_deferred` inside a borrow, the pool's own answers
@@ -1232,4 +1244,400 @@ fn split_mut_and_for_each_with_others_lend_one_object_beside_the_rest() {
     assert_eq!(panic_message(panicked), "a system fails");
     assert_eq!(pool.len(), before);
     assert!(pool.borrow_mut().split_mut(keys[0]).is_some());
+}
+
+/// An object made from its own key, queued under a borrow.
+#[derive(Debug)]
+struct Node {
+    me: DefaultKey,
+    parent: Option<DefaultKey>,
+    tracked: Tracked,
+}
+
+fn node_ids(pool: &ContiguousUniformPool<Node>) -> Vec<u32> {
+    pool.borrow().values().map(|n| n.tracked.id).collect()
+}
+
+/// `insert_with_key_deferred` runs its closure at once, under the borrow it
+/// is called under (walks, `with` closures, guards), with the key it
+/// returns; the object is found only once the outermost borrow ends, after
+/// the objects queued before it, and a queued one is cancelled by
+/// `remove_deferred`. Unborrowed, it inserts at once.
+#[test]
+fn insert_with_key_deferred_queues_objects_made_from_their_keys() {
+    let drops = Ledger::default();
+    let pool = ContiguousUniformPool::new();
+    let root = pool.insert_with_key(|me| Node {
+        me,
+        parent: None,
+        tracked: drops.track(0),
+    });
+
+    // In a walk: two children, the second of which queues a grandchild
+    // (itself keyed) from inside its closure.
+    let mut made = Vec::new();
+    let mut visited = 0;
+    pool.map_with_key(|key, node| {
+        visited += 1;
+        assert_eq!(key, node.me);
+        for id in [1, 2] {
+            let mut seen = None;
+            let child = pool.insert_with_key_deferred(|me| {
+                seen = Some(me);
+                assert!(!pool.contains(me), "reserved, not in");
+                assert!(!pool.remove_deferred(me), "no object yet to remove");
+                if id == 2 {
+                    let grandchild = pool.insert_with_key_deferred(|g| Node {
+                        me: g,
+                        parent: Some(me),
+                        tracked: drops.track(3),
+                    });
+                    made.push((3, grandchild));
+                }
+                Node {
+                    me,
+                    parent: Some(key),
+                    tracked: drops.track(id),
+                }
+            });
+            assert_eq!(seen, Some(child), "the closure's key is the one returned");
+            assert!(!pool.contains(child), "queued: not found yet");
+            made.push((id, child));
+        }
+        assert_eq!(pool.len(), 1, "queued objects are not counted");
+        assert_eq!(pool.detailed_stats().queued, 3);
+    });
+    assert_eq!(visited, 1, "the walk does not visit what it spawns");
+    // Moved in after the last object, in the order their keys were taken.
+    assert_eq!(node_ids(&pool), [0, 1, 2, 3]);
+    for &(id, key) in &made {
+        let node = pool.get(key).unwrap();
+        assert_eq!((node.me, node.tracked.id), (key, id));
+    }
+    let grandchild = made[1].1;
+    assert_eq!(pool.get(grandchild).unwrap().parent, Some(made[2].1));
+    assert_eq!(pool.get(made[0].1).unwrap().parent, Some(root));
+
+    // In a `with` closure (a shared borrow) and beside guards of both kinds.
+    let holder = pool.alloc(Node {
+        me: DefaultKey::null(),
+        parent: None,
+        tracked: drops.track(4),
+    });
+    let in_with = holder.with(|_| {
+        pool.insert_with_key_deferred(|me| Node {
+            me,
+            parent: None,
+            tracked: drops.track(5),
+        })
+    });
+    let objects = pool.borrow();
+    let beside_ref = pool.insert_with_key_deferred(|me| {
+        // The closure may read through the guard of the borrow it runs in.
+        assert!(objects.get(root).is_some() && objects.get(me).is_none());
+        Node {
+            me,
+            parent: Some(root),
+            tracked: drops.track(6),
+        }
+    });
+    drop(objects);
+    let mut objects = pool.borrow_mut();
+    let cancelled = pool.insert_with_key_deferred(|me| Node {
+        me,
+        parent: None,
+        tracked: drops.track(7),
+    });
+    assert!(
+        pool.remove_deferred(cancelled),
+        "a queued insertion cancels"
+    );
+    assert_eq!(drops.counts(8)[7], 1, "dropped at once");
+    assert!(objects.get_mut(root).is_some());
+    drop(objects);
+    for (key, id) in [(in_with, 5), (beside_ref, 6)] {
+        let node = pool.get(key).unwrap();
+        assert_eq!((node.me, node.tracked.id), (key, id));
+    }
+    assert!(pool.get(cancelled).is_none(), "a cancelled key stays stale");
+    assert_eq!(node_ids(&pool), [0, 1, 2, 3, 4, 5, 6]);
+
+    // Unborrowed: an insertion, made under the closure's own borrow.
+    let now = pool.insert_with_key_deferred(|me| {
+        let nested = catch_unwind(AssertUnwindSafe(|| pool.map(|_| ())));
+        assert!(panic_message(nested).contains("`map` called while the pool is already borrowed"));
+        Node {
+            me,
+            parent: None,
+            tracked: drops.track(8),
+        }
+    });
+    assert_eq!(pool.get(now).map(|n| (n.me, n.tracked.id)), Some((now, 8)));
+    let stats = pool.detailed_stats();
+    assert_eq!((stats.len, stats.queued, stats.slots), (8, 0, 8));
+    drop(holder);
+    drop(pool);
+    assert_eq!(drops.counts(9), [1; 9]);
+}
+
+/// A closure of `insert_with_key_deferred` that panics inserts nothing: its
+/// key stays stale and its slot turns vacant when the borrow ends, while
+/// what it and the others queued goes in. Also unborrowed.
+#[test]
+fn a_panicking_insert_with_key_deferred_closure_inserts_nothing() {
+    let drops = Ledger::default();
+    let pool = ContiguousUniformPool::new();
+    pool.insert((DefaultKey::null(), drops.track(0)));
+    let mut lost = None;
+    let mut queued = Vec::new();
+    pool.map(|_| {
+        queued.push(pool.insert_with_key_deferred(|me| (me, drops.track(1))));
+        let panicked = catch_unwind(AssertUnwindSafe(|| {
+            pool.insert_with_key_deferred(|me| {
+                lost = Some(me);
+                let _held = drops.track(2); // dropped by the unwinding
+                queued.push(pool.insert_deferred((DefaultKey::null(), drops.track(3))));
+                panic!("no value");
+            })
+        }));
+        assert_eq!(panic_message(panicked), "no value");
+        let lost = lost.unwrap();
+        assert!(!pool.contains(lost));
+        assert!(!pool.remove_deferred(lost), "nothing to cancel");
+        assert_eq!(pool.detailed_stats().queued, 2);
+        // Later insertions are unaffected by the empty entry before them.
+        queued.push(pool.insert_with_key_deferred(|me| (me, drops.track(4))));
+    });
+    assert_eq!(drops.counts(5), [0, 0, 1, 0, 0]);
+    let ids: Vec<u32> = pool.borrow().values().map(|(_, t)| t.id).collect();
+    assert_eq!(ids, [0, 1, 3, 4]);
+    for (key, id) in queued.iter().zip([1, 3, 4]) {
+        assert_eq!(pool.get(*key).map(|o| o.1.id), Some(id));
+    }
+    assert_eq!(pool.get(queued[0]).unwrap().0, queued[0]);
+    let lost = lost.unwrap();
+    assert!(
+        pool.get(lost).is_none(),
+        "the panicked insertion's key is stale"
+    );
+    assert_eq!(pool.detailed_stats().slots, 4, "its slot is vacant");
+    // The vacant slot is reused without matching the stale key.
+    let reused = pool.insert((DefaultKey::null(), drops.track(5)));
+    assert_ne!(reused, lost);
+    assert!(pool.get(lost).is_none());
+
+    // Unborrowed, a panic leaves the pool unborrowed and unchanged.
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        pool.insert_with_key_deferred(|_| -> (DefaultKey, Tracked) { panic!("unborrowed") })
+    }));
+    assert_eq!(panic_message(panicked), "unborrowed");
+    assert_eq!(pool.len(), 5);
+    pool.map(|_| ()); // unborrowed
+    drop(pool);
+    assert_eq!(drops.counts(6), [1; 6]);
+}
+
+/// A closure that ends the borrow it was called under (by dropping the
+/// last guard, which it owns) cancels its own insertion: the call panics,
+/// the value is dropped, and nothing is inserted, even when the closure
+/// queued another object at the same place of a new borrow's queue. While
+/// another borrow remains, dropping one guard changes nothing.
+#[test]
+fn insert_with_key_deferred_whose_closure_ends_the_borrow_inserts_nothing() {
+    let drops = Ledger::default();
+    let pool = ContiguousUniformPool::new();
+    pool.insert((DefaultKey::null(), drops.track(0)));
+
+    let guard = pool.borrow_mut();
+    let mut lost = None;
+    let msg = message_of(|| {
+        let _ = pool.insert_with_key_deferred(|me| {
+            lost = Some(me);
+            drop(guard);
+            (me, drops.track(1))
+        });
+    });
+    assert!(
+        msg.contains("the closure of `insert_with_key_deferred` ended the borrow"),
+        "{msg}"
+    );
+    assert_eq!(drops.counts(2), [0, 1], "the value was dropped");
+    assert!(!pool.contains(lost.unwrap()));
+    assert_eq!(pool.detailed_stats().queued, 0);
+
+    // The closure ends the borrow, then takes a new one (kept past its
+    // return) and queues another object, at the same place of the queue.
+    let guard = pool.borrow();
+    let mut later = None;
+    let mut outlasting = None;
+    let msg = message_of(|| {
+        let _ = pool.insert_with_key_deferred(|me| {
+            lost = Some(me);
+            drop(guard);
+            outlasting = Some(pool.borrow());
+            later = Some(pool.insert_deferred((DefaultKey::null(), drops.track(3))));
+            (me, drops.track(2))
+        });
+    });
+    assert!(msg.contains("ended the borrow"), "{msg}");
+    assert_eq!(drops.counts(4), [0, 1, 1, 0]);
+    assert_eq!(
+        pool.detailed_stats().queued,
+        1,
+        "the other object stays queued"
+    );
+    drop(outlasting);
+    assert_eq!(pool.get(later.unwrap()).map(|o| o.1.id), Some(3));
+    assert!(!pool.contains(lost.unwrap()));
+
+    // Two shared guards: dropping one inside the closure leaves the pool
+    // borrowed, so the insertion is queued as usual.
+    let (first, second) = (pool.borrow(), pool.borrow());
+    let kept = pool.insert_with_key_deferred(|me| {
+        drop(first);
+        (me, drops.track(4))
+    });
+    assert!(!pool.contains(kept));
+    drop(second);
+    assert_eq!(pool.get(kept).map(|o| (o.0, o.1.id)), Some((kept, 4)));
+    assert_eq!(pool.len(), 3);
+    drop(pool);
+    assert_eq!(drops.counts(5), [1; 5]);
+}
+
+/// `map_with_others` walks every object once, in storage order, each
+/// exclusively beside a view of the others, as the guard's
+/// `for_each_with_others` does; a removal begun during the walk hides its
+/// object from the view at once (the walk still visits it), and a panic
+/// inside the walk leaves the pool consistent.
+#[test]
+fn map_with_others_lends_each_object_beside_the_others() {
+    struct Unit {
+        hp: i64,
+        target: Option<DefaultKey>,
+    }
+    let pool = ContiguousUniformPool::new();
+    let keys: Vec<DefaultKey> = (0..6)
+        .map(|i| {
+            pool.insert_with_key(|me| Unit {
+                hp: 100 + i,
+                target: Some(me),
+            })
+        })
+        .collect();
+    // Each unit targets the next; the last one itself.
+    pool.map_with_key(|key, unit| {
+        let i = keys.iter().position(|&k| k == key).unwrap();
+        unit.target = Some(keys[(i + 1).min(keys.len() - 1)]);
+    });
+    let order: Vec<DefaultKey> = pool.borrow().keys().collect();
+    let mut model: Vec<i64> = keys.iter().map(|&k| pool.get(k).unwrap().hp).collect();
+    let mut seen = Vec::new();
+    let mut spawned = None;
+    pool.map_with_others(|key, me, others| {
+        seen.push(key);
+        let i = keys.iter().position(|&k| k == key).unwrap();
+        assert!(
+            others.get(key).is_none() && !others.contains(key),
+            "the lent one"
+        );
+        if i == 1 {
+            assert!(pool.remove_deferred(keys[3]));
+            assert!(!others.contains(keys[3]), "hidden at once");
+            spawned = Some(pool.insert_with_key_deferred(|me| Unit {
+                hp: 0,
+                target: Some(me),
+            }));
+        }
+        let t = me.target.unwrap();
+        match others.get_mut(t) {
+            Some(target) => {
+                target.hp -= 10;
+                me.hp += 1;
+                model[keys.iter().position(|&k| k == t).unwrap()] -= 10;
+                model[i] += 1;
+            }
+            // The last unit targets itself; unit 2 targets the removed 3.
+            None => assert!(t == key || (i == 2 && t == keys[3]), "unit {i}"),
+        }
+    });
+    assert_eq!(seen, order, "each object once, in storage order");
+    assert!(!pool.contains(keys[3]));
+    for (i, &k) in keys.iter().enumerate().filter(|&(i, _)| i != 3) {
+        assert_eq!(pool.get(k).unwrap().hp, model[i], "unit {i}");
+    }
+    let spawned = spawned.unwrap();
+    assert_eq!(pool.get(spawned).unwrap().target, Some(spawned));
+    assert_eq!(pool.len(), 6);
+
+    // A panic inside the walk ends the borrow; the pool stays usable.
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        pool.map_with_others(|key, _, _| {
+            if key == keys[4] {
+                assert!(pool.remove_deferred(keys[0]));
+                panic!("a system fails");
+            }
+        })
+    }));
+    assert_eq!(panic_message(panicked), "a system fails");
+    assert_eq!(pool.len(), 5, "the removal begun before the panic holds");
+    assert!(!pool.contains(keys[0]));
+    // No destructor runs while unwinding: the object stays stored (and
+    // walked) until the next borrow ends.
+    let mut walked = 0;
+    pool.map_with_others(|_, _, others| {
+        walked += 1;
+        assert!(!others.contains(keys[0]));
+    });
+    assert_eq!(walked, 6);
+    let mut walked = 0;
+    pool.map_with_others(|_, _, _| walked += 1);
+    assert_eq!(walked, 5);
+}
+
+/// An exclusive guard's `lookup` is read on other threads (it is `Send`
+/// and `Sync` for `Sync` objects) while the pool's thread begins removals:
+/// it sees what was written through the guard before it, never a queued
+/// object, and a removed object vanishes from it without changing; once
+/// the view is gone the guard lends objects exclusively again.
+#[test]
+fn an_exclusive_guards_lookup_reads_on_other_threads_while_removals_begin() {
+    let pool = ContiguousUniformPool::new();
+    let keys: Vec<DefaultKey> = (0..32u64).map(|i| pool.insert(i)).collect();
+    let mut objects = pool.borrow_mut();
+    for &key in &keys {
+        *objects.get_mut(key).unwrap() *= 2;
+    }
+    let queued = pool.insert_deferred(1000);
+    let lookup = objects.lookup();
+    // The guard's shared methods work beside the view.
+    assert_eq!((objects.get(keys[1]), objects.len()), (Some(&2), 32));
+    let rounds = if cfg!(miri) { 2 } else { 200 };
+    let keys = &keys;
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || {
+            for _ in 0..rounds {
+                for (i, &key) in keys.iter().enumerate() {
+                    if let Some(value) = lookup.get(key) {
+                        assert_eq!(*value, 2 * i as u64);
+                    }
+                }
+                assert!(!lookup.contains(queued), "queued: not found");
+            }
+        });
+        for &key in keys.iter().step_by(2) {
+            assert!(pool.remove_deferred(key));
+        }
+        reader.join().unwrap();
+    });
+    for (i, &key) in keys.iter().enumerate() {
+        assert_eq!(lookup.contains(key), i % 2 == 1, "key {i}");
+    }
+    let read = lookup.get(keys[1]).unwrap();
+    assert_eq!(*read, 2);
+    *objects.get_mut(keys[1]).unwrap() += 1;
+    drop(objects);
+    assert_eq!(pool.len(), 17);
+    assert_eq!(pool.get(keys[1]).map(|v| *v), Some(3));
+    assert_eq!(pool.get(queued).map(|v| *v), Some(1000));
 }

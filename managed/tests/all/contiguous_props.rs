@@ -3,8 +3,11 @@
 //! key, dropping proxies, removing and deleting by key, `retain`, walks
 //! that remove (by dropping proxies and deleting keys) and panic, `with`,
 //! `with_mut`, `map`, a guard's `get_disjoint_mut` and `as_mut_slice`,
-//! and `insert_deferred` inside walks, `with` closures and guards (some of
-//! the queued objects removed again before the borrow ends).
+//! walks beside a view of the other objects (the guard's
+//! `for_each_with_others`, the pool's `map_with_others`), and
+//! `insert_deferred` and `insert_with_key_deferred` inside walks, `with`
+//! closures and guards (some of the queued objects removed again before
+//! the borrow ends, some keyed closures panicking).
 //! After every step each live handle must read its own object and each
 //! stale one nothing, the pool must hold exactly the model's objects
 //! (densely, in a slice that `keys()` pairs with), and every removed value
@@ -21,6 +24,9 @@ use proptest::prelude::*;
 
 /// How many times each id has been dropped.
 type DropLog = Rc<RefCell<HashMap<u32, u32>>>;
+
+/// An object's id and key.
+type Handle = (u32, DefaultKey);
 
 /// About 800 bytes, so that 20 fill the first buffer: even the short
 /// operation sequences run under Miri grow and halve the buffer, moving
@@ -92,6 +98,13 @@ enum Op {
         pick: usize,
         victim: Option<usize>,
     },
+    /// `map_with_others`: at the first object, delete `victim`'s key (its
+    /// object is still walked, but no longer found through the view), then
+    /// as `WalkWithOthers`.
+    MapWithOthers {
+        pick: usize,
+        victim: Option<usize>,
+    },
     /// Adds `delta` to every object through `borrow_mut().as_mut_slice()`.
     SliceMut(i64),
     /// `insert_deferred` with the pool unborrowed: an insertion.
@@ -99,6 +112,20 @@ enum Op {
     /// `insert_with_key`; the closure also queues a second object, or
     /// panics (then neither goes in).
     InsertWithKey(i64, bool, bool),
+    /// `insert_with_key_deferred` of `value` (`within`: 0 in a
+    /// `map_with_key` walk, at its `at`-th object; 1 in a proxy's `with`;
+    /// 2 beside a `borrow_mut` guard; 3 unborrowed). The closure queues a
+    /// second object with `insert_deferred` if `second`, then panics if
+    /// `panics` (its own object is then never inserted); the returned key
+    /// is removed again before the borrow ends if `cancel`.
+    InsertWithKeyDeferred {
+        within: u8,
+        at: usize,
+        value: i64,
+        second: bool,
+        panics: bool,
+        cancel: bool,
+    },
     /// Under a borrow (`within`: 0 a `map_with_key` walk, at its `at`-th
     /// object; 1 a proxy's `with`; 2 a `borrow_mut` guard), queue
     /// `values` with `insert_deferred`, then `remove_deferred` the queued
@@ -140,9 +167,22 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (-5i64..5).prop_map(Op::SliceMut),
         2 => (any::<usize>(), prop::option::of(any::<usize>()))
             .prop_map(|(pick, victim)| Op::WalkWithOthers { pick, victim }),
+        2 => (any::<usize>(), prop::option::of(any::<usize>()))
+            .prop_map(|(pick, victim)| Op::MapWithOthers { pick, victim }),
         1 => (-100i64..100).prop_map(Op::InsertDeferred),
         2 => (-100i64..100, any::<bool>(), prop::bool::weighted(0.2))
             .prop_map(|(v, second, panics)| Op::InsertWithKey(v, second, panics)),
+        3 => (
+            0u8..4,
+            0usize..16,
+            -100i64..100,
+            any::<bool>(),
+            prop::bool::weighted(0.2),
+            prop::bool::weighted(0.2),
+        )
+            .prop_map(|(within, at, value, second, panics, cancel)| {
+                Op::InsertWithKeyDeferred { within, at, value, second, panics, cancel }
+            }),
         3 => (
             0u8..3,
             0usize..16,
@@ -467,6 +507,48 @@ impl<'p> State<'p> {
                 });
                 assert_eq!(walked, objects.len());
             }
+            Op::MapWithOthers { pick, victim } => {
+                if self.keys.is_empty() {
+                    return;
+                }
+                let stored = pool.borrow().len();
+                let victim = victim.and_then(|v| self.key(v));
+                let (keys, model) = (&self.keys, &mut self.model);
+                let mut walked = 0;
+                pool.map_with_others(|key, me, others| {
+                    walked += 1;
+                    if walked == 1
+                        && let Some((id, victim_key)) = victim
+                    {
+                        assert_eq!(
+                            pool.remove_deferred(victim_key),
+                            model.remove(&id).is_some()
+                        );
+                        assert!(!others.contains(victim_key), "hidden from the view at once");
+                    }
+                    if let Some(&(id, _)) = keys.iter().find(|&&(_, k)| k == key) {
+                        assert_eq!(id, me.id, "the walk's key is the object's");
+                    }
+                    // The victim is still walked; its model entry is gone.
+                    let Some(&mine) = model.get(&me.id) else {
+                        return;
+                    };
+                    assert_eq!(me.value, mine);
+                    let (pid, partner) = keys[(me.id as usize).wrapping_add(pick) % keys.len()];
+                    match others.get_mut(partner) {
+                        Some(p) => {
+                            assert_ne!(pid, me.id, "the lent object is refused");
+                            assert_eq!((p.id, Some(&p.value)), (pid, model.get(&pid)));
+                            p.value = p.value.wrapping_sub(1);
+                            model.insert(pid, p.value);
+                            me.value = me.value.wrapping_add(p.value);
+                            model.insert(me.id, me.value);
+                        }
+                        None => assert!(pid == me.id || !model.contains_key(&pid), "{pid} refused"),
+                    }
+                });
+                assert_eq!(walked, stored, "every stored object once");
+            }
             Op::InsertDeferred(value) => {
                 let object = self.object(value);
                 let id = object.id;
@@ -511,6 +593,101 @@ impl<'p> State<'p> {
                             self.keys.push((other, key));
                         }
                     }
+                }
+            }
+            Op::InsertWithKeyDeferred {
+                within,
+                at,
+                value,
+                second,
+                panics,
+                cancel,
+            } => {
+                let before = self.model.len();
+                // What the call made: the object's id, its key (`None` if
+                // the closure panicked) and the second object's, if any.
+                let mut made: Option<(u32, Option<DefaultKey>, Option<Handle>)> = None;
+                let borrowed = within != 3;
+                let mut call = |state: &mut Self| {
+                    let object = state.object(value);
+                    let id = object.id;
+                    let mut seen = None;
+                    let mut queued = None;
+                    let result = catch_unwind(AssertUnwindSafe(|| {
+                        pool.insert_with_key_deferred(|key| {
+                            seen = Some(key);
+                            assert!(!pool.contains(key), "not in yet");
+                            assert!(!pool.remove_deferred(key), "no object yet to remove");
+                            if second {
+                                let other = state.object(value + 1);
+                                queued = Some((other.id, pool.insert_deferred(other)));
+                            }
+                            assert!(!panics, "closure panic");
+                            object
+                        })
+                    }));
+                    let key = match result {
+                        Ok(key) => {
+                            assert_eq!(seen, Some(key), "the closure's key is returned");
+                            assert_eq!(pool.contains(key), !borrowed, "queued while borrowed");
+                            Some(key)
+                        }
+                        Err(_) => {
+                            // The closure's object was dropped with it.
+                            state.model.remove(&id);
+                            let lost = seen.unwrap();
+                            assert!(!pool.contains(lost));
+                            assert!(!pool.remove_deferred(lost), "nothing to cancel");
+                            None
+                        }
+                    };
+                    if cancel && let Some(key) = key {
+                        assert!(pool.remove_deferred(key));
+                        if borrowed {
+                            assert_eq!(state.drops.borrow().get(&id), Some(&1), "dropped at once");
+                        }
+                        state.model.remove(&id);
+                    }
+                    made = Some((id, key, queued));
+                };
+                match within {
+                    0 => {
+                        let mut visited = 0;
+                        pool.map_with_key(|_, _| {
+                            if visited == at.min(before.saturating_sub(1)) {
+                                call(self);
+                            }
+                            visited += 1;
+                        });
+                        assert_eq!(visited, before, "a walk does not visit what it spawns");
+                    }
+                    1 => {
+                        let Some(k) = self.live_proxy(at) else {
+                            return;
+                        };
+                        let (id, holder) = self.proxies.swap_remove(k);
+                        holder.with(|_| call(self));
+                        self.proxies.push((id, holder));
+                    }
+                    2 => {
+                        let guard = pool.borrow_mut();
+                        call(self);
+                        assert_eq!(guard.len(), before, "not seen by the guard");
+                        drop(guard);
+                    }
+                    _ => call(self),
+                }
+                let Some((id, key, queued)) = made else {
+                    return;
+                };
+                if let Some(key) = key {
+                    let expected = (!cancel).then_some(id);
+                    assert_eq!(pool.get_key_id(key), expected, "moved in at the end");
+                    self.keys.push((id, key));
+                }
+                if let Some((other, key)) = queued {
+                    assert_eq!(pool.get_key_id(key), Some(other), "moved in at the end");
+                    self.keys.push((other, key));
                 }
             }
             Op::Spawn {

@@ -489,15 +489,15 @@ impl<T> RawContiguous<T> {
     ///
     /// # Panics
     ///
-    /// While the pool is borrowed; when it would hold more than two billion
-    /// objects; if `f` does.
+    /// While the pool is borrowed (`operation` names the caller); when it
+    /// would hold more than two billion objects; if `f` does.
     #[track_caller]
-    pub(crate) fn insert_with_key(&self, f: impl FnOnce(KeyData) -> T) -> KeyData {
+    pub(crate) fn insert_with_key(&self, f: impl FnOnce(KeyData) -> T, operation: &str) -> KeyData {
         if self.state().get() != 0 {
-            self.settle_before("insert_with_key");
+            self.settle_before(operation);
         }
         // SAFETY: the core of this live pool.
-        unsafe { acquire_exclusive(self.core, "insert_with_key") };
+        unsafe { acquire_exclusive(self.core, operation) };
         let _guard = ExclusiveGuard { core: self.core };
         // SAFETY: a short `&mut` to `Inner`: the exclusive borrow was just
         // taken, no user code runs while it lives.
@@ -512,6 +512,59 @@ impl<T> RawContiguous<T> {
         let inner = unsafe { &mut *self.inner() };
         debug_assert!(inner.queue[ticket].key == key);
         inner.queue[ticket].value = Some(value);
+        key
+    }
+
+    /// Inserts the value `f` makes from its key, also while the pool is
+    /// borrowed (see [`ContiguousUniformPool::insert_with_key_deferred`]):
+    /// unborrowed, [`insert_with_key`](Self::insert_with_key); borrowed,
+    /// the key is reserved as for [`insert_deferred`](Self::insert_deferred),
+    /// `f` runs under the borrow already held, and its value is queued in
+    /// the reserved entry, to be moved in when the outermost borrow ends.
+    /// If `f` panics, the entry stays empty, which the end of the borrow
+    /// treats as a cancelled insertion (the reserved slot turns vacant).
+    ///
+    /// # Panics
+    ///
+    /// When the pool would hold more than two billion objects; if `f`
+    /// does; if `f` ends the borrow held when it was called (it owned the
+    /// last guard and dropped it), which cancels the reservation: the value
+    /// is dropped and nothing is inserted.
+    #[track_caller]
+    pub(crate) fn insert_with_key_deferred(&self, f: impl FnOnce(KeyData) -> T) -> KeyData {
+        let state = self.state();
+        let current = state.get();
+        if !is_borrowed(current) {
+            return self.insert_with_key(f, "insert_with_key_deferred");
+        }
+        // SAFETY: a short `&mut` to `Inner`, as in `insert_deferred`.
+        let inner = unsafe { &mut *self.inner() };
+        let ticket = inner.queue.len();
+        let key = inner.enqueue(None);
+        state.set(current | PENDING);
+        // User code: it may queue and cancel insertions, begin removals,
+        // and even end the borrow (if it owns the last guard), whose flush
+        // then cancels this empty entry and empties the queue.
+        let value = f(key);
+        // SAFETY: a short `&mut` to `Inner`, as above, after `f` returned.
+        let inner = unsafe { &mut *self.inner() };
+        // The queue only grows while the borrow lasts, and its entries keep
+        // their places; keys are never reserved twice (a cancelled slot
+        // turns vacant with a version the key does not match), so an entry
+        // at `ticket` with this key is this reservation, still held.
+        let Some(entry) = inner.queue.get_mut(ticket).filter(|e| e.key == key) else {
+            // `f` ended the borrow: the reservation is gone, and the key
+            // stale. The value, which names that key, goes with the panic
+            // (dropped after the `&mut` above, which is not used again).
+            drop(value);
+            reservation_lost_panic();
+        };
+        // Always `None` (only this call fills the entry, and cancelling it
+        // found no value); replaced, not assigned, so that even then no
+        // destructor would run before the `&mut`'s last use.
+        let previous = entry.value.replace(value);
+        debug_assert!(previous.is_none());
+        drop(previous);
         key
     }
 
@@ -1139,11 +1192,43 @@ pub(crate) unsafe fn flush_slow<T>(core: NonNull<ContiguousCore<T>>) {
 #[inline(never)]
 #[track_caller]
 pub(crate) fn borrowed_panic(operation: &str) -> ! {
+    borrowed_panic_with(operation, deferred_hint(operation))
+}
+
+/// Panics for an access through a proxy attempted while the pool is
+/// borrowed in a conflicting way: `with`, `with_mut`, or a derive-generated
+/// accessor or forwarded method, named by `operation`. As
+/// [`borrowed_panic`], with no hint: an accessor may be named like a pool
+/// method that has one.
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(crate) fn access_borrowed_panic(operation: &str) -> ! {
+    borrowed_panic_with(operation, "")
+}
+
+/// The message of [`borrowed_panic`] and [`access_borrowed_panic`].
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn borrowed_panic_with(operation: &str, hint: &str) -> ! {
     panic!(
         "ContiguousUniformPool: `{operation}` called while the pool is already borrowed \
          (inside `map`, `retain`, a `with`/`with_mut` closure, or while a \
-         PoolRef/PoolRefMut/ObjectRef/ObjectMut lives){}",
-        deferred_hint(operation)
+         PoolRef/PoolRefMut/ObjectRef/ObjectMut lives){hint}"
+    )
+}
+
+/// Panics for an `insert_with_key_deferred` whose closure ended the borrow
+/// it was called under.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn reservation_lost_panic() -> ! {
+    panic!(
+        "ContiguousUniformPool: the closure of `insert_with_key_deferred` ended the borrow \
+         it was called under (it dropped the last guard), which cancelled the insertion: \
+         nothing was inserted"
     )
 }
 
@@ -1154,6 +1239,10 @@ fn deferred_hint(operation: &str) -> &'static str {
         "remove" => "; to remove an object inside a walk, use `remove_deferred`",
         "insert" | "alloc" => {
             "; to add an object inside a walk, use `insert_deferred` \
+             (it is moved in when the borrow ends)"
+        }
+        "insert_with_key" => {
+            "; to add an object inside a walk, use `insert_with_key_deferred` \
              (it is moved in when the borrow ends)"
         }
         "into_inner" => {

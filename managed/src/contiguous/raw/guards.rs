@@ -58,12 +58,13 @@ pub struct PoolRefMut<'a, T, K = DefaultKey> {
 
 /// A read-only view of a borrowed pool's objects by key, shared across
 /// threads: [`get`](Self::get) and [`contains`](Self::contains) as a
-/// [`PoolRef`]'s, from [`PoolRef::lookup`].
+/// [`PoolRef`]'s, from [`PoolRef::lookup`] or [`PoolRefMut::lookup`].
 ///
-/// It borrows the guard it came from, whose shared borrow of the pool
-/// keeps every object in place, unwritten and undropped while the view
-/// lives, so the references it hands out live as long as that borrow of
-/// the guard. It is `Copy`, and `Send` and `Sync` when `T` is `Sync` (it
+/// It borrows the guard it came from, shared: the guard's borrow of the
+/// pool keeps every object in place, unwritten and undropped while the
+/// view lives (an exclusive guard writes objects only through `&mut
+/// self`, which the view's borrow rules out), so the references it hands
+/// out live as long as that borrow of the guard. It is `Copy`, and `Send` and `Sync` when `T` is `Sync` (it
 /// hands out `&T` only): a parallel walk of one pool (`par_map` with the
 /// `rayon` feature) finds another pool's objects by key through it, which
 /// the guard itself, neither `Send` nor `Sync`, cannot do.
@@ -197,16 +198,21 @@ impl<T, K> Copy for PoolLookup<'_, T, K> {}
 // by copies of it: so `Send` too) only reads:
 // 1. its own fields (the table view and the buffer's address, by value);
 // 2. the slot array, through `Lookup::find_shared`. While the view lives
-//    the guard it borrows holds a shared borrow of the pool, so the only
-//    writes to the slot array, all on the pool's own thread (the pool is
-//    not `Sync`), are deferred removals' version bumps, which are atomic
-//    stores racing only with the views' atomic loads, and queued
-//    insertions' writes to vacant slots' positions, which a view never
-//    reads (their versions never match a key's);
-// 3. the objects, as `&T`, which the same borrow keeps in place, with no
-//    `&mut T` to them (exclusive borrows panic) and undropped (deferred
-//    removals wait for the borrow's end): `T: Sync` makes the `&T`s safe
-//    to share between threads.
+//    the guard it borrows holds a borrow of the pool (shared for a
+//    `PoolRef`, exclusive for a `PoolRefMut`), so the only writes to the
+//    slot array, all on the pool's own thread (the pool is not `Sync`),
+//    are deferred removals' version bumps, which are atomic stores racing
+//    only with the views' atomic loads, and queued insertions' writes to
+//    vacant slots' positions, which a view never reads (their versions
+//    never match a key's);
+// 3. the objects, as `&T`, which the same borrow keeps in place and
+//    undropped (deferred removals wait for the borrow's end), with no
+//    `&mut T` to them: under a shared borrow, exclusive borrows panic;
+//    under a `PoolRefMut`'s exclusive borrow, every other access panics
+//    and the guard hands out `&mut T` only through `&mut self`, which the
+//    view's shared borrow of the guard rules out while the view (and
+//    every `&T` it handed out) lives. `T: Sync` makes the `&T`s safe to
+//    share between threads.
 unsafe impl<T: Sync, K> Sync for PoolLookup<'_, T, K> {}
 // SAFETY: as for `Sync` above: a view moved to another thread is one more
 // reader of the same kind.
@@ -427,7 +433,7 @@ assert!(particles.borrow().values().all(|p| p.v == if p.cell == hot { 2.0 } else
     #[track_caller]
     pub fn by_proxy(&self, proxy: &Proxy<'_, T, K>) -> &T {
         // SAFETY: the guard's lookup, taken under the borrow it holds.
-        let object = unsafe { proxy.object_in(self.borrow.pool, &self.lookup) };
+        let object = unsafe { proxy.object_in(self.borrow.pool, &self.lookup, "by_proxy") };
         // SAFETY: 1. the object of a live slot of this pool (checked by
         // `object_in`). 2. As in `get`.
         unsafe { &*object }
@@ -590,6 +596,53 @@ impl<T, K: Key> PoolRefMut<'_, T, K> {
 }
 
 impl<T, K> PoolRefMut<'_, T, K> {
+    /// A read-only view of the objects by key that, unlike the guard,
+    /// crosses threads when `T: Sync`, as [`PoolRef::lookup`]'s. It
+    /// borrows the guard shared, so while the view lives the guard lends
+    /// no object exclusively ([`get_mut`](Self::get_mut),
+    /// [`values_mut`](Self::values_mut), [`split_mut`](Self::split_mut)
+    /// and the rest take `&mut self`); its shared methods still work.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let pool = ContiguousUniformPool::new();
+    /// let keys: Vec<DefaultKey> = (0..4u64).map(|i| pool.insert(i * 10)).collect();
+    /// let mut objects = pool.borrow_mut();
+    /// *objects.get_mut(keys[0]).unwrap() += 1;
+    /// let lookup = objects.lookup();
+    /// let sum = std::thread::scope(|s| {
+    ///     s.spawn(|| keys.iter().filter_map(|&k| lookup.get(k)).sum::<u64>()).join()
+    /// });
+    /// assert_eq!(sum.unwrap(), 61);
+    /// // Once the view is gone, the guard lends objects exclusively again.
+    /// *objects.get_mut(keys[1]).unwrap() += 1;
+    /// ```
+    #[inline]
+    #[must_use]
+    pub fn lookup(&self) -> PoolLookup<'_, T, K> {
+        // SAFETY: no `unsafe` block here, but the view's reads (through
+        // `find_shared`, on any thread) rest on this: the lookup was taken under
+        // the exclusive borrow this guard holds until it drops, which the
+        // view's borrow of the guard outlasts, so the slot array and the
+        // object buffer stay as they are while the view reads them. The
+        // view borrows the guard shared for its lifetime `'_`, and this
+        // guard makes `&mut T` only through `&mut self` (`get_mut`,
+        // `iter_mut`, `values_mut`, `as_mut_slice`, `get_disjoint_mut`,
+        // `split_mut`, `for_each_with_others`, `by_proxy_mut`), so none
+        // exists while the view or a `&T` from it lives: references made
+        // earlier through `&mut self` have ended, and every other path to
+        // the objects (proxies, walks, other guards) panics while the pool
+        // is exclusively borrowed. The objects are thus only read for
+        // `'_`, as under a `PoolRef`'s shared borrow, which is what the
+        // view's `Send` and `Sync` impls require.
+        PoolLookup {
+            lookup: self.lookup,
+            _guard: PhantomData,
+            _keys: PhantomData,
+        }
+    }
+
     /// The object of `proxy`, exclusively, for as long as this borrow of
     /// the guard lives.
     ///
@@ -601,7 +654,7 @@ impl<T, K> PoolRefMut<'_, T, K> {
     #[track_caller]
     pub fn by_proxy_mut(&mut self, proxy: &Proxy<'_, T, K>) -> &mut T {
         // SAFETY: the guard's lookup, taken under the borrow it holds.
-        let object = unsafe { proxy.object_in(self.borrow.pool, &self.lookup) };
+        let object = unsafe { proxy.object_in(self.borrow.pool, &self.lookup, "by_proxy_mut") };
         // SAFETY: 1. the object of a live slot of this pool. 2. As in
         // `get_mut`.
         unsafe { &mut *object }
@@ -618,7 +671,7 @@ impl<T, K> PoolRefMut<'_, T, K> {
     #[track_caller]
     pub fn by_proxy(&self, proxy: &Proxy<'_, T, K>) -> &T {
         // SAFETY: the guard's lookup, taken under the borrow it holds.
-        let object = unsafe { proxy.object_in(self.borrow.pool, &self.lookup) };
+        let object = unsafe { proxy.object_in(self.borrow.pool, &self.lookup, "by_proxy") };
         // SAFETY: as in `by_proxy_mut`, shared through `&self`.
         unsafe { &*object }
     }

@@ -17,8 +17,7 @@ use slotmap::{DefaultKey, Key, KeyData};
 
 use super::core::{
     ContiguousCore, EXCLUSIVE, ExclusiveGuard, Inner, Lookup, PENDING, SHARED, SHARED_LIMIT,
-    SharedGuard, borrowed_panic, check_exclusive, check_shared, flush_slow, is_borrowed,
-    is_exclusive,
+    SharedGuard, access_borrowed_panic, borrowed_panic, flush_slow, is_borrowed, is_exclusive,
 };
 use super::storage::SPENT_EPOCH;
 use crate::contiguous::ContiguousUniformPool;
@@ -205,15 +204,16 @@ impl<T, K> Proxy<'_, T, K> {
     ///
     /// # Panics
     ///
-    /// When the object was removed by key (its removal began).
+    /// When the object was removed by key (its removal began), naming
+    /// `operation`.
     #[inline(always)]
     #[track_caller]
-    fn object(&self) -> *mut T {
+    fn object(&self, operation: &str) -> *mut T {
         // SAFETY: a short read; no `&mut Inner` is live while user code
         // runs, and none is made here.
         let inner = unsafe { self.inner() };
         let Some(position) = inner.table.position(self.key) else {
-            removed_panic();
+            removed_panic(operation);
         };
         self.remember(inner.storage.epoch(), position);
         // SAFETY: a live key maps to its object's position, below the
@@ -233,6 +233,15 @@ impl<T, K> Proxy<'_, T, K> {
     #[inline]
     #[track_caller]
     pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        self.with_named(f, "with")
+    }
+
+    /// [`with`](Self::with), whose panics name `operation` (the method
+    /// the user called: `with`, or a derive-generated accessor or
+    /// forwarded method, through [`Access`](crate::contiguous::Access)).
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn with_named<R>(&self, f: impl FnOnce(&T) -> R, operation: &'static str) -> R {
         // SAFETY: the core of the live pool this proxy borrows.
         let current = unsafe { (*self.core.as_ptr()).state.get() };
         let found = self.found.get();
@@ -246,18 +255,24 @@ impl<T, K> Proxy<'_, T, K> {
             // from its load.
             return unsafe { lend(&*self.recorded(found), self.core, current, f) };
         }
-        self.with_found(f)
+        self.with_found(f, operation)
     }
 
-    /// [`with`](Self::with) through the key table.
+    /// [`with`](Self::with) through the key table; panics name
+    /// `operation`.
     #[inline(never)]
     #[track_caller]
-    fn with_found<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+    fn with_found<R>(&self, f: impl FnOnce(&T) -> R, operation: &'static str) -> R {
         // Found before the borrow is taken (no user code runs in between,
         // so nothing moves), which lets the lookup's loads start earlier.
-        let object = self.object();
+        let object = self.object(operation);
         // SAFETY: the core of the live pool this proxy borrows.
-        let current = check_shared(unsafe { &(*self.core.as_ptr()).state }, "with");
+        let current = unsafe { (*self.core.as_ptr()).state.get() };
+        // `check_shared`'s test, with a panic that adds no pool method's
+        // hint (an accessor may be named like one).
+        if current >= SHARED_LIMIT {
+            access_borrowed_panic(operation);
+        }
         // SAFETY: 1. the object of this proxy's live key (checked by
         // `object`), which has not moved since: no user code ran. 2. The
         // pool is not exclusively borrowed (checked just above), so no
@@ -265,7 +280,8 @@ impl<T, K> Proxy<'_, T, K> {
         // any user code runs, which keeps the object in place and forbids
         // `&mut` to it until its guard drops, after `f` returns; `R` cannot
         // borrow from the reference. 3. `lend`'s contract: the core of the
-        // live pool this proxy borrows, `current` fresh from the check.
+        // live pool this proxy borrows, `current` fresh from the check (the
+        // test `check_shared` makes).
         unsafe { lend(&*object, self.core, current, f) }
     }
 
@@ -281,6 +297,18 @@ impl<T, K> Proxy<'_, T, K> {
     #[inline]
     #[track_caller]
     pub fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        self.with_mut_named(f, "with_mut")
+    }
+
+    /// [`with_mut`](Self::with_mut), whose panics name `operation`, as
+    /// [`with_named`](Self::with_named)'s.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn with_mut_named<R>(
+        &self,
+        f: impl FnOnce(&mut T) -> R,
+        operation: &'static str,
+    ) -> R {
         // SAFETY: the core of the live pool this proxy borrows.
         let current = unsafe { (*self.core.as_ptr()).state.get() };
         let found = self.found.get();
@@ -294,17 +322,22 @@ impl<T, K> Proxy<'_, T, K> {
             // `current` fresh from its load.
             return unsafe { lend_mut(&mut *self.recorded(found), self.core, current, f) };
         }
-        self.with_mut_found(f)
+        self.with_mut_found(f, operation)
     }
 
-    /// [`with_mut`](Self::with_mut) through the key table.
+    /// [`with_mut`](Self::with_mut) through the key table; panics name
+    /// `operation`.
     #[inline(never)]
     #[track_caller]
-    fn with_mut_found<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+    fn with_mut_found<R>(&self, f: impl FnOnce(&mut T) -> R, operation: &'static str) -> R {
         // Found first, as in `with`.
-        let object = self.object();
+        let object = self.object(operation);
         // SAFETY: the core of the live pool this proxy borrows.
-        let current = check_exclusive(unsafe { &(*self.core.as_ptr()).state }, "with_mut");
+        let current = unsafe { (*self.core.as_ptr()).state.get() };
+        // `check_exclusive`'s test, with the panic of `with_found`.
+        if is_borrowed(current) {
+            access_borrowed_panic(operation);
+        }
         // SAFETY: 1. the object of this proxy's live key, which has not
         // moved since: no user code ran. 2. The pool is not borrowed at all
         // (checked just above), so no reference into the objects exists;
@@ -339,7 +372,7 @@ impl<T, K> Proxy<'_, T, K> {
         let inner = unsafe { &mut *(*this.core.as_ptr()).inner.get() };
         match inner.remove_now(this.key) {
             Some(value) => value,
-            None => removed_panic(),
+            None => removed_panic("into_inner"),
         }
     }
 
@@ -359,13 +392,15 @@ impl<T, K> Proxy<'_, T, K> {
     ///
     /// # Panics
     ///
-    /// When the proxy belongs to another pool, or its object was removed.
+    /// When the proxy belongs to another pool, or its object was removed
+    /// (naming `operation`, the guard's method called).
     #[inline]
     #[track_caller]
     pub(crate) unsafe fn object_in(
         &self,
         pool: &ContiguousUniformPool<T, K>,
         lookup: &Lookup<T>,
+        operation: &str,
     ) -> *mut T {
         if !self.is_of(pool) {
             foreign_panic();
@@ -397,7 +432,7 @@ impl<T, K> Proxy<'_, T, K> {
         // registers, and recorded for the next access.
         // SAFETY: as above.
         let Some(position) = (unsafe { lookup.position(self.key) }) else {
-            removed_panic();
+            removed_panic(operation);
         };
         // SAFETY: a short read; no `&mut Inner` is live while a guard is.
         let epoch = unsafe { self.inner() }.storage.epoch();
@@ -567,14 +602,17 @@ unsafe impl<T, K> Managed for Proxy<'_, T, K> {
     fn visit_refs<V: Visitor + ?Sized>(&mut self, _visitor: &mut V) {}
 }
 
-/// Panics for a proxy whose object was removed by key.
+/// Panics for a proxy whose object was removed by key, used by
+/// `operation` (the method called: `with`, a derive-generated accessor, a
+/// guard's `by_proxy`).
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn removed_panic() -> ! {
+fn removed_panic(operation: &str) -> ! {
     panic!(
-        "ContiguousUniformPool: this proxy's object was removed by key (`remove`, \
-         `remove_deferred` or `retain`); check `pool.contains(Proxy::key(&proxy))` first"
+        "ContiguousUniformPool: `{operation}` called on a proxy whose object was removed by \
+         key (`remove`, `remove_deferred` or `retain`); check \
+         `pool.contains(Proxy::key(&proxy))` first"
     )
 }
 
