@@ -165,6 +165,7 @@ enum KeyPick {
 enum Walk {
     Map,
     MapWithKey,
+    MapWithOthers,
     Guard,
     GuardMut,
     With(u8),
@@ -274,7 +275,20 @@ fn spawn_in_borrow(
     let o = Obj::new(value, bomb);
     let (id, v) = o.seen();
     let len = pool.len();
-    let key = pool.insert_deferred(o);
+    // Odd values take the keyed path: the object is made from its key at
+    // once, under the borrow, and queued as `insert_deferred` queues it.
+    let key = if value % 2 == 1 {
+        let mut given = None;
+        let key = pool.insert_with_key_deferred(|key| {
+            assert!(!pool.contains(key), "a reserved key is found");
+            given = Some(key);
+            o
+        });
+        assert_eq!(given, Some(key), "the closure got the key returned");
+        key
+    } else {
+        pool.insert_deferred(o)
+    };
     assert!(!pool.contains(key), "a queued object is found");
     assert_eq!(pool.len(), len, "len counts a queued object");
     spawned.push((id, key, v));
@@ -747,6 +761,17 @@ fn run_op<'p>(
                     if let Some(&want) = ids_by_key.get(&key) {
                         assert_eq!(want, id, "map_with_key handed another object's key");
                     }
+                    if visited == usize::from(at) % stored {
+                        actions(pool);
+                    }
+                    visited += 1;
+                }),
+                Walk::MapWithOthers => pool.map_with_others(|key, o, others| {
+                    let (id, _) = o.seen();
+                    if let Some(&want) = ids_by_key.get(&key) {
+                        assert_eq!(want, id, "map_with_others handed another object's key");
+                    }
+                    assert!(others.get(key).is_none(), "the lent object is refused");
                     if visited == usize::from(at) % stored {
                         actions(pool);
                     }
