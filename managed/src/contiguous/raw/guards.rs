@@ -86,8 +86,9 @@ pub struct PoolRefMut<'a, T, K = DefaultKey> {
 /// assert_eq!(lookup.get(key), Some(&1));
 /// ```
 pub struct PoolLookup<'g, T, K = DefaultKey> {
-    /// Taken under the shared borrow of the guard this view borrows, so
-    /// valid while it lives.
+    /// Taken under the borrow of the pool that the guard this view
+    /// borrows holds (shared, or exclusive with the guard itself borrowed
+    /// shared by the view), so valid while the view lives.
     lookup: Lookup<T>,
     /// Borrows the guard for `'g` and hands out `&'g T`: covariant in
     /// `'g` and in `T`, as `&'g [T]` is. Covariance in `T` is sound
@@ -99,6 +100,19 @@ pub struct PoolLookup<'g, T, K = DefaultKey> {
     /// Takes keys of type `K` (invariant; `Send` and `Sync` whatever `K`
     /// is: keys are only taken from the caller).
     _keys: PhantomData<fn(K) -> K>,
+}
+
+impl<T, K> PoolLookup<'_, T, K> {
+    /// The view of a guard's `lookup` (see the guards' `lookup` methods for
+    /// why its reads are sound).
+    #[inline(always)]
+    fn of(lookup: Lookup<T>) -> Self {
+        PoolLookup {
+            lookup,
+            _guard: PhantomData,
+            _keys: PhantomData,
+        }
+    }
 }
 
 /// The objects of an exclusively borrowed pool other than one, which is
@@ -409,11 +423,7 @@ assert!(particles.borrow().values().all(|p| p.v == if p.cell == hot { 2.0 } else
     #[inline]
     #[must_use]
     pub fn lookup(&self) -> PoolLookup<'_, T, K> {
-        PoolLookup {
-            lookup: self.lookup,
-            _guard: PhantomData,
-            _keys: PhantomData,
-        }
+        PoolLookup::of(self.lookup)
     }
 
     /// The object of `proxy`, for as long as this borrow lives.
@@ -636,11 +646,7 @@ impl<T, K> PoolRefMut<'_, T, K> {
         // is exclusively borrowed. The objects are thus only read for
         // `'_`, as under a `PoolRef`'s shared borrow, which is what the
         // view's `Send` and `Sync` impls require.
-        PoolLookup {
-            lookup: self.lookup,
-            _guard: PhantomData,
-            _keys: PhantomData,
-        }
+        PoolLookup::of(self.lookup)
     }
 
     /// The object of `proxy`, exclusively, for as long as this borrow of
