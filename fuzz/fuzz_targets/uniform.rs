@@ -65,6 +65,9 @@ enum PoolOp {
     ForeignKey,
     Shrink,
     Clear,
+    /// `drain`: takes `n % (len + 1)` pairs, then drops the iterator with
+    /// the rest (a bomb among them panics out of the drop).
+    Drain(u16),
     Check,
 }
 
@@ -388,6 +391,24 @@ fn run_pool(
             let had_bomb = pool.values().any(Tracked::is_bomb);
             let result = catch(|| pool.clear());
             assert_eq!(result.is_none(), had_bomb);
+            assert!(pool.is_empty());
+            m.live.clear();
+        }
+        PoolOp::Drain(n) => {
+            let take = usize::from(n) % (m.live.len() + 1);
+            let order: Vec<(PoolKey, bool)> = pool.iter().map(|(k, v)| (k, v.is_bomb())).collect();
+            let bomb_left = order[take..].iter().any(|&(_, bomb)| bomb);
+            let mut drain = pool.drain();
+            assert_eq!(drain.len(), m.live.len());
+            for &(k, _) in &order[..take] {
+                let (key, v) = drain.next().expect("as many as `len` said");
+                assert_eq!(key, k, "in `iter` order");
+                assert_eq!(Some(seen(&v)), m.live.get(&k).copied());
+                discard(Some(v));
+            }
+            assert_eq!(drain.len(), m.live.len() - take);
+            let result = catch(move || drop(drain));
+            assert_eq!(result.is_none(), bomb_left);
             assert!(pool.is_empty());
             m.live.clear();
         }

@@ -31,7 +31,7 @@ pub use stack::UniformPageStack;
 
 /// Pool iterators.
 pub mod pool_iter {
-    pub use super::pool::{Iter, IterMut, Keys, Values, ValuesMut};
+    pub use super::pool::{Drain, IntoIter, Iter, IterMut, Keys, Values, ValuesMut};
 }
 
 #[cfg(test)]

@@ -141,6 +141,110 @@ impl<'a, T, H> IntoIterator for &'a mut UniformPool<T, H> {
     }
 }
 
+impl<T, H> IntoIterator for UniformPool<T, H> {
+    type Item = (PoolKey, T);
+    type IntoIter = IntoIter<T, H>;
+    /// `(key, value)` pairs by value, page by page in memory order (the
+    /// order of [`iter`](UniformPool::iter)); the values not consumed are
+    /// dropped with the iterator.
+    fn into_iter(self) -> IntoIter<T, H> {
+        IntoIter {
+            len: self.len(),
+            pool: self,
+            cursor: Cursor::default(),
+        }
+    }
+}
+
+/// A place in a pool's walk: the page and the entry within it to look at
+/// next.
+#[derive(Default, Debug)]
+struct Cursor {
+    page: usize,
+    slot: usize,
+}
+
+impl Cursor {
+    /// Removes the next value at or after the cursor, with its key.
+    #[inline]
+    fn take<T, H>(&mut self, pool: &mut UniformPool<T, H>) -> Option<(PoolKey, T)> {
+        let key = pool.next_key(&mut self.page, &mut self.slot)?;
+        let value = pool.remove(key);
+        debug_assert!(value.is_some(), "next_key names an occupied entry");
+        value.map(|value| (key, value))
+    }
+}
+
+/// Owning iterator over a pool's `(key, value)` pairs; see
+/// [`UniformPool::into_iter`](IntoIterator::into_iter).
+pub struct IntoIter<T, H = ()> {
+    pool: UniformPool<T, H>,
+    cursor: Cursor,
+    /// Values still to yield (the pool's length: each step removes one).
+    len: usize,
+}
+
+impl<T, H> Iterator for IntoIter<T, H> {
+    type Item = (PoolKey, T);
+    #[inline]
+    fn next(&mut self) -> Option<(PoolKey, T)> {
+        let next = self.cursor.take(&mut self.pool)?;
+        self.len -= 1;
+        Some(next)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.len, Some(self.len))
+    }
+}
+
+impl<T, H> ExactSizeIterator for IntoIter<T, H> {}
+impl<T, H> FusedIterator for IntoIter<T, H> {}
+
+impl<T, H> fmt::Debug for IntoIter<T, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoIter").field("len", &self.len).finish()
+    }
+}
+
+/// Draining iterator over a pool's `(key, value)` pairs; see
+/// [`UniformPool::drain`].
+pub struct Drain<'a, T, H = ()> {
+    pool: &'a mut UniformPool<T, H>,
+    cursor: Cursor,
+}
+
+impl<T, H> Iterator for Drain<'_, T, H> {
+    type Item = (PoolKey, T);
+    #[inline]
+    fn next(&mut self) -> Option<(PoolKey, T)> {
+        self.cursor.take(self.pool)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        // The values behind the cursor are gone: the pool holds only those
+        // still to yield.
+        (self.pool.len(), Some(self.pool.len()))
+    }
+}
+
+impl<T, H> ExactSizeIterator for Drain<'_, T, H> {}
+impl<T, H> FusedIterator for Drain<'_, T, H> {}
+
+impl<T, H> Drop for Drain<'_, T, H> {
+    /// Removes and drops the values not consumed, and rebuilds the free
+    /// list in address order (as [`UniformPool::clear`] does).
+    fn drop(&mut self) {
+        self.pool.clear();
+    }
+}
+
+impl<T, H> fmt::Debug for Drain<'_, T, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Drain")
+            .field("len", &self.pool.len())
+            .finish()
+    }
+}
+
 impl<T, H> UniformPool<T, H> {
     /// The keys of the values, page by page in memory order (the order of
     /// [`iter`](Self::iter)), skipping holes.
@@ -169,5 +273,32 @@ impl<T, H> UniformPool<T, H> {
     #[must_use]
     pub fn values_mut(&mut self) -> ValuesMut<'_, T, H> {
         ValuesMut(self.iter_mut())
+    }
+
+    /// Removes every value, yielding `(key, value)` pairs page by page in
+    /// memory order (the order of [`iter`](Self::iter)); every key becomes
+    /// stale. The values not consumed are removed and dropped with the
+    /// iterator, and the pages are kept for reuse, their free entries
+    /// relinked in address order as by [`clear`](Self::clear). (If the
+    /// iterator is leaked instead, the pool keeps the values it did not
+    /// yield.)
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut jobs = UniformPool::new();
+    /// let first = jobs.insert("compile");
+    /// jobs.insert("link");
+    /// let done: Vec<_> = jobs.drain().collect();
+    /// assert_eq!(done[0], (first, "compile"));
+    /// assert_eq!(done[1].1, "link");
+    /// assert!(jobs.is_empty() && jobs.get(first).is_none());
+    /// assert!(jobs.capacity() > 0, "the pages stay");
+    /// ```
+    pub fn drain(&mut self) -> Drain<'_, T, H> {
+        Drain {
+            pool: self,
+            cursor: Cursor::default(),
+        }
     }
 }

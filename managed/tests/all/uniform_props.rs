@@ -142,6 +142,9 @@ enum PoolOp {
     /// `insert_with_key`, the value made from its key (or the closure
     /// panics, and nothing is inserted).
     InsertWithKey(u64, bool),
+    /// `drain`, taking `n % (len + 1)` pairs and dropping the iterator
+    /// with the rest.
+    Drain(u16),
 }
 
 fn pool_op() -> impl Strategy<Value = PoolOp> {
@@ -156,6 +159,7 @@ fn pool_op() -> impl Strategy<Value = PoolOp> {
         2 => any::<[usize; 3]>().prop_map(PoolOp::GetDisjoint),
         1 => (2u64..6).prop_map(PoolOp::Retain),
         3 => (any::<u64>(), prop::bool::weighted(0.2)).prop_map(|(v, p)| PoolOp::InsertWithKey(v, p)),
+        1 => any::<u16>().prop_map(PoolOp::Drain),
     ]
 }
 
@@ -280,6 +284,17 @@ fn check_pool(ops: &[PoolOp], page: usize) {
                 assert_eq!(visited, model.len());
                 model.retain(|_, v| *v % modulus != 0);
             }
+            PoolOp::Drain(n) => {
+                let order: Vec<_> = ours.iter().map(|(k, v)| (k, *v)).collect();
+                let take = usize::from(n) % (model.len() + 1);
+                let mut drain = ours.drain();
+                assert_eq!(drain.len(), model.len());
+                let taken: Vec<_> = drain.by_ref().take(take).collect();
+                assert_eq!(taken, order[..take], "in `iter` order");
+                assert_eq!(drain.len(), model.len() - take);
+                drop(drain);
+                model.clear();
+            }
         }
         assert_eq!(ours.len(), model.len());
     }
@@ -297,9 +312,17 @@ fn check_pool(ops: &[PoolOp], page: usize) {
         ours.keys().eq(ours.iter().map(|(k, _)| k)),
         "keys in `iter` order"
     );
-    for k in keys {
+    for &k in &keys {
         assert_eq!(ours.get(k), model.get(&k));
     }
+    let order: Vec<_> = ours.iter().map(|(k, v)| (k, *v)).collect();
+    let owned = ours.into_iter();
+    assert_eq!(owned.len(), model.len());
+    assert_eq!(
+        owned.collect::<Vec<_>>(),
+        order,
+        "by value, in `iter` order"
+    );
 }
 
 proptest! {

@@ -724,6 +724,44 @@ impl<T, H> UniformPool<T, H> {
         }
     }
 
+    /// The key of the first value at or after entry `slot` of page `page`
+    /// (page by page in memory order, the order of [`iter`](Self::iter)),
+    /// with the cursor moved past it; `None` when no value is left there.
+    /// The cursor of [`drain`](Self::drain) and of the pool's owning
+    /// iterator, which remove each value as they pass it.
+    pub(in crate::uniform) fn next_key(
+        &self,
+        page: &mut usize,
+        slot: &mut usize,
+    ) -> Option<PoolKey> {
+        if self.len == 0 {
+            return None;
+        }
+        while *page < self.slots().len() {
+            if let Some(entries) = self.slots()[*page].entries {
+                while *slot < self.geometry.capacity {
+                    let at = *slot;
+                    *slot += 1;
+                    let entry = self.entry(entries, at).as_ptr();
+                    // SAFETY: the entry lies in a live page (`at` is below
+                    // the capacity), whose entries have initialized
+                    // generations.
+                    let generation = unsafe { (*entry).generation };
+                    if generation % 2 == 1 {
+                        return Some(PoolKey {
+                            index: *page as u32 * self.span + at as u32,
+                            generation,
+                            pool: self.id,
+                        });
+                    }
+                }
+            }
+            *slot = 0;
+            *page += 1;
+        }
+        None
+    }
+
     /// `(key, &value)` pairs, page by page in memory order, skipping holes.
     #[must_use]
     pub fn iter(&self) -> Iter<'_, T, H> {
@@ -1921,6 +1959,107 @@ mod tests {
         let pool = with_a_panicking_value(&log);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(pool)));
         assert!(result.is_err());
+        log.assert_all_dropped_once(40);
+    }
+
+    #[test]
+    fn drain_yields_every_value_in_order_and_leaves_the_pages() {
+        let log = DropLog::default();
+        let mut pool = small::<Counted>();
+        let keys: Vec<_> = (0..60).map(|i| pool.insert(log.make(i))).collect();
+        for k in keys.iter().step_by(3) {
+            drop(pool.remove(*k));
+        }
+        let capacity = pool.capacity();
+        let order: Vec<_> = pool.iter().map(|(k, v)| (k, v.id)).collect();
+        let mut drain = pool.drain();
+        assert_eq!(drain.len(), 40);
+        // Five taken, the rest dropped with the iterator.
+        let taken: Vec<_> = drain.by_ref().take(5).map(|(k, v)| (k, v.id)).collect();
+        assert_eq!(taken, order[..5]);
+        assert_eq!(drain.len(), 35);
+        assert_eq!(
+            log.dropped(),
+            20 + 5,
+            "the five yielded were dropped by the caller"
+        );
+        drop(drain);
+        assert_eq!(log.dropped(), 60);
+        assert!(pool.is_empty());
+        assert!(
+            keys.iter().all(|&k| pool.get(k).is_none()),
+            "every key is stale"
+        );
+        // The pages stay, their entries all reused before a page is added.
+        assert_eq!(pool.capacity(), capacity);
+        for i in 0..capacity as u64 {
+            pool.insert(log.make(100 + i));
+        }
+        assert_eq!(pool.capacity(), capacity, "no page added");
+        // Drained to the end, then again on an empty pool.
+        let all: Vec<_> = pool.drain().map(|(_, v)| v.id).collect();
+        assert_eq!(all, (100..100 + capacity as u64).collect::<Vec<_>>());
+        assert_eq!(pool.drain().next().map(|(_, v)| v.id), None);
+        drop(pool);
+        log.assert_all_dropped_once(60 + capacity);
+    }
+
+    #[test]
+    fn a_leaked_drain_leaves_the_values_it_did_not_yield() {
+        let mut pool = small::<u32>();
+        let keys: Vec<_> = (0..20).map(|i| pool.insert(i)).collect();
+        let mut drain = pool.drain();
+        assert_eq!(drain.next(), Some((keys[0], 0)));
+        core::mem::forget(drain);
+        assert_eq!(pool.len(), 19);
+        assert_eq!(pool.get(keys[0]), None);
+        assert_eq!(pool.get(keys[19]), Some(&19));
+        // The pool is consistent: its free entry is reused.
+        let k = pool.insert(7);
+        assert_eq!(pool.get(k), Some(&7));
+        assert_eq!(pool.len(), 20);
+    }
+
+    #[test]
+    fn a_drain_dropped_over_a_panicking_destructor_drops_the_rest_once() {
+        let log = DropLog::default();
+        let mut pool = with_a_panicking_value(&log);
+        let capacity = pool.capacity();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut drain = pool.drain();
+            let (_, first) = drain.next().expect("40 values");
+            assert_eq!(first.id, 0);
+        }));
+        assert!(caught.is_err(), "value 13's destructor panicked");
+        log.assert_all_dropped_once(40);
+        assert!(pool.is_empty());
+        for i in 0..capacity as u64 {
+            pool.insert(log.make(100 + i));
+        }
+        assert_eq!(pool.capacity(), capacity, "every emptied entry is reused");
+    }
+
+    #[test]
+    fn into_iter_yields_pairs_and_drops_the_rest_once() {
+        let log = DropLog::default();
+        let mut pool = with_a_panicking_value(&log);
+        let order: Vec<_> = pool.iter().map(|(k, v)| (k, v.id)).collect();
+        let k = order[7].0;
+        drop(pool.remove(k));
+        let mut values = pool.into_iter();
+        assert_eq!(values.len(), 39);
+        let firsts: Vec<_> = values.by_ref().take(10).map(|(k, v)| (k, v.id)).collect();
+        let expected: Vec<_> = order
+            .iter()
+            .copied()
+            .filter(|&(key, _)| key != k)
+            .take(10)
+            .collect();
+        assert_eq!(firsts, expected);
+        assert_eq!(values.len(), 29);
+        // Value 13, among the 29 left, panics when the iterator drops them.
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(values)));
+        assert!(caught.is_err());
         log.assert_all_dropped_once(40);
     }
 
