@@ -242,6 +242,79 @@ fn pool_iter_half(c: &mut Criterion) {
     g.finish();
 }
 
+/// Sums the values attached to `picks`' keys: the lookup of a side table
+/// by the keys of the pool it sits beside.
+#[inline(never)]
+fn secondary_sum(map: &managed::uniform::SecondaryMap<u64>, picks: &[PoolKey]) -> u64 {
+    picks.iter().fold(0, |a, &k| a.wrapping_add(map[k]))
+}
+
+/// The same lookups in a `HashMap` keyed by the pool's keys (std's
+/// hasher): the side table a user writes without a secondary map.
+#[inline(never)]
+fn hashmap_sum(map: &std::collections::HashMap<PoolKey, u64>, picks: &[PoolKey]) -> u64 {
+    picks.iter().fold(0, |a, k| a.wrapping_add(map[k]))
+}
+
+/// The same lookups in slotmap's `SecondaryMap` beside a `SlotMap`.
+#[inline(never)]
+fn slotmap_secondary_sum(
+    map: &slotmap::SecondaryMap<slotmap::DefaultKey, u64>,
+    picks: &[slotmap::DefaultKey],
+) -> u64 {
+    picks.iter().fold(0, |a, &k| a.wrapping_add(map[k]))
+}
+
+/// Random lookups of values attached to the keys of a pool of 10k values
+/// (every key has one), 10k lookups per run.
+fn secondary_get(c: &mut Criterion) {
+    let mut g = c.benchmark_group("secondary_get_10k");
+    let mut rng = XorShift(11);
+    let mut pool = UniformPool::new();
+    let keys: Vec<PoolKey> = (0..LIVE as u64).map(|i| pool.insert(i)).collect();
+    let picks: Vec<PoolKey> = (0..LIVE)
+        .map(|_| keys[rng.below(LIVE as u64) as usize])
+        .collect();
+    let mut ours = managed::uniform::SecondaryMap::new(&pool);
+    let mut hashed = std::collections::HashMap::new();
+    for (i, &k) in keys.iter().enumerate() {
+        ours.insert(k, i as u64);
+        hashed.insert(k, i as u64);
+    }
+    let mut slots = slotmap::SlotMap::new();
+    let slot_keys: Vec<_> = (0..LIVE as u64).map(|i| slots.insert(i)).collect();
+    let mut theirs = slotmap::SecondaryMap::new();
+    for (i, &k) in slot_keys.iter().enumerate() {
+        theirs.insert(k, i as u64);
+    }
+    let mut rng = XorShift(11);
+    let slot_picks: Vec<_> = (0..LIVE)
+        .map(|_| slot_keys[rng.below(LIVE as u64) as usize])
+        .collect();
+    g.bench_function("SecondaryMap", |b| {
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                black_box(secondary_sum(&ours, &picks));
+            })
+        })
+    });
+    g.bench_function("HashMap<PoolKey, _>", |b| {
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                black_box(hashmap_sum(&hashed, &picks));
+            })
+        })
+    });
+    g.bench_function("slotmap::SecondaryMap", |b| {
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                black_box(slotmap_secondary_sum(&theirs, &slot_picks));
+            })
+        })
+    });
+    g.finish();
+}
+
 fn deque_fifo(c: &mut Criterion) {
     let mut g = c.benchmark_group("deque_push_back_pop_front");
     const N: u64 = 100_000;
@@ -443,6 +516,6 @@ criterion_group! {
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = pool_churn, pool_iter_half, deque_fifo, deque_par_map, pool_par_map, pool_churn_sweep, deque_iter_sweep
+    targets = pool_churn, pool_iter_half, secondary_get, deque_fifo, deque_par_map, pool_par_map, pool_churn_sweep, deque_iter_sweep
 }
 criterion_main!(group);

@@ -37,6 +37,7 @@ const OURS: &[&str] = &[
     "UniformPageDeque",
     "UniformPageQueue",
     "UniformPageStack",
+    "SecondaryMap",
     "ContiguousUniformPool",
     "Proxy",
     "SimpleProxy",

@@ -9,6 +9,8 @@
 //!   detects stale and foreign use; iteration walks pages in order and
 //!   skips holes, so loops over every value touch memory in address
 //!   order.
+//! - [`SecondaryMap`]: values of another type attached to a pool's keys, in
+//!   a dense table (slotmap's `SecondaryMap` for [`UniformPool`] keys).
 //!
 //! All of them report [`SpaceStats`](crate::SpaceStats), give empty pages
 //! back (`shrink_to_fit`), and may carry a header `H` on every page, found
@@ -22,16 +24,23 @@ mod par;
 mod pool;
 mod queue;
 mod raw;
+mod secondary;
 mod stack;
 
 pub use deque::{IntoIter, Iter, IterMut, UniformPageDeque};
 pub use pool::{PoolKey, UniformPool};
 pub use queue::UniformPageQueue;
+pub use secondary::SecondaryMap;
 pub use stack::UniformPageStack;
 
 /// Pool iterators.
 pub mod pool_iter {
     pub use super::pool::{Drain, IntoIter, Iter, IterMut, Keys, Values, ValuesMut};
+}
+
+/// [`SecondaryMap`] iterators.
+pub mod secondary_iter {
+    pub use super::secondary::{Iter, IterMut};
 }
 
 #[cfg(test)]

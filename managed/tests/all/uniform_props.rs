@@ -361,3 +361,172 @@ proptest! {
         check_pool(&ops, page);
     }
 }
+
+#[derive(Debug, Clone)]
+enum SecondaryOp {
+    /// Inserts a value in the pool (a new key, often on a reused entry).
+    PoolInsert,
+    /// Removes a picked key's value from the pool.
+    PoolRemove(usize),
+    /// Attaches a value to a picked key (live or stale).
+    Attach(usize, u64),
+    Detach(usize),
+    Get(usize),
+    Mutate(usize, u64),
+    /// Keeps the values not a multiple of the modulus.
+    Retain(u64),
+    /// Keeps the values whose key the pool still holds.
+    RetainLive,
+    Clear,
+    /// A key of another pool: found nowhere, refused by `insert`.
+    Foreign(u64),
+}
+
+fn secondary_op() -> impl Strategy<Value = SecondaryOp> {
+    prop_oneof![
+        5 => Just(SecondaryOp::PoolInsert),
+        3 => any::<usize>().prop_map(SecondaryOp::PoolRemove),
+        5 => (any::<usize>(), any::<u64>()).prop_map(|(i, v)| SecondaryOp::Attach(i, v)),
+        2 => any::<usize>().prop_map(SecondaryOp::Detach),
+        3 => any::<usize>().prop_map(SecondaryOp::Get),
+        2 => (any::<usize>(), any::<u64>()).prop_map(|(i, v)| SecondaryOp::Mutate(i, v)),
+        1 => (2u64..5).prop_map(SecondaryOp::Retain),
+        1 => Just(SecondaryOp::RetainLive),
+        1 => Just(SecondaryOp::Clear),
+        1 => any::<u64>().prop_map(SecondaryOp::Foreign),
+    ]
+}
+
+/// A key's entry index and generation, read from its `Debug` form
+/// (`PoolKey(index v generation @ pool)`): what the model needs to tell
+/// two keys of one entry apart by age.
+fn entry_and_generation(key: PoolKey) -> (u32, u32) {
+    let text = format!("{key:?}");
+    let inner = text
+        .strip_prefix("PoolKey(")
+        .and_then(|t| t.split('@').next())
+        .expect("PoolKey(index v generation @ pool)");
+    let (index, generation) = inner.split_once('v').expect("index v generation");
+    (index.parse().unwrap(), generation.parse().unwrap())
+}
+
+/// A `SecondaryMap` against a model by entry: each entry of the pool holds
+/// at most one attached value, that of the newest key attached there.
+fn check_secondary(ops: &[SecondaryOp], page: usize) {
+    use managed::uniform::SecondaryMap;
+    use std::collections::BTreeMap;
+
+    let mut pool: UniformPool<u8> = UniformPool::with_page_size(PageSize::new(page).unwrap());
+    let mut other: UniformPool<u8> = UniformPool::new();
+    let mut map = SecondaryMap::new(&pool);
+    // Entry index -> (generation, key, value).
+    let mut model: BTreeMap<u32, (u32, PoolKey, u64)> = BTreeMap::new();
+    let mut keys: Vec<PoolKey> = vec![pool.insert(0)];
+    let pick = |keys: &[PoolKey], i: usize| keys[i % keys.len()];
+    for op in ops {
+        match *op {
+            SecondaryOp::PoolInsert => keys.push(pool.insert(0)),
+            SecondaryOp::PoolRemove(i) => {
+                pool.remove(pick(&keys, i));
+            }
+            SecondaryOp::Attach(i, v) => {
+                let k = pick(&keys, i);
+                let (e, g) = entry_and_generation(k);
+                let expected = match model.get(&e) {
+                    Some(&(g0, _, _)) if g0 > g => None,
+                    Some(&(g0, _, v0)) if g0 == g => {
+                        model.insert(e, (g, k, v));
+                        Some(v0)
+                    }
+                    _ => {
+                        model.insert(e, (g, k, v));
+                        None
+                    }
+                };
+                assert_eq!(map.insert(k, v), expected, "{k:?}");
+            }
+            SecondaryOp::Detach(i) => {
+                let k = pick(&keys, i);
+                let (e, g) = entry_and_generation(k);
+                let expected = match model.get(&e) {
+                    Some(&(g0, _, v0)) if g0 == g => {
+                        model.remove(&e);
+                        Some(v0)
+                    }
+                    _ => None,
+                };
+                assert_eq!(map.remove(k), expected);
+            }
+            SecondaryOp::Get(i) => {
+                let k = pick(&keys, i);
+                let (e, g) = entry_and_generation(k);
+                let expected = model.get(&e).filter(|m| m.0 == g).map(|m| m.2);
+                assert_eq!(map.get(k).copied(), expected);
+                assert_eq!(map.contains(k), expected.is_some());
+            }
+            SecondaryOp::Mutate(i, v) => {
+                let k = pick(&keys, i);
+                let (e, g) = entry_and_generation(k);
+                match (map.get_mut(k), model.get_mut(&e).filter(|m| m.0 == g)) {
+                    (Some(ours), Some(m)) => {
+                        *ours = v;
+                        m.2 = v;
+                    }
+                    (None, None) => {}
+                    (ours, m) => panic!("{k:?}: {ours:?} against {m:?}"),
+                }
+            }
+            SecondaryOp::Retain(modulus) => {
+                let mut visited = Vec::new();
+                map.retain(|k, v| {
+                    visited.push(k);
+                    *v % modulus != 0
+                });
+                assert_eq!(visited, model.values().map(|m| m.1).collect::<Vec<_>>());
+                model.retain(|_, m| m.2 % modulus != 0);
+            }
+            SecondaryOp::RetainLive => {
+                map.retain(|k, _| pool.contains(k));
+                model.retain(|_, m| pool.contains(m.1));
+            }
+            SecondaryOp::Clear => {
+                map.clear();
+                model.clear();
+            }
+            SecondaryOp::Foreign(v) => {
+                let k = other.insert(0);
+                assert!(map.get(k).is_none() && !map.contains(k) && map.remove(k).is_none());
+                let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    map.insert(k, v);
+                }));
+                assert!(refused.is_err(), "a foreign key is refused");
+            }
+        }
+        assert_eq!(map.len(), model.len());
+        assert_eq!(map.is_empty(), model.is_empty());
+    }
+    let expected: Vec<(PoolKey, u64)> = model.values().map(|m| (m.1, m.2)).collect();
+    assert_eq!(
+        map.iter().map(|(k, v)| (k, *v)).collect::<Vec<_>>(),
+        expected
+    );
+    assert_eq!(map.iter().len(), expected.len());
+    for (_, v) in map.iter_mut() {
+        *v = v.wrapping_add(1);
+    }
+    let bumped: Vec<u64> = expected.iter().map(|m| m.1.wrapping_add(1)).collect();
+    assert_eq!(map.values().copied().collect::<Vec<_>>(), bumped);
+    assert!(map.keys().eq(expected.iter().map(|m| m.0)));
+    for &(k, v) in &expected {
+        assert_eq!(map[k], v.wrapping_add(1));
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn secondary_map_matches_a_model_by_entry(ops in prop::collection::vec(secondary_op(), 0..OPS), page in prop::sample::select(vec![128usize, 4096])) {
+        check_secondary(&ops, page);
+    }
+}

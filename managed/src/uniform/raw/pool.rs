@@ -45,6 +45,27 @@ pub struct PoolKey {
     pool: u64,
 }
 
+impl PoolKey {
+    /// The key's index, generation and pool id, for the uniform module's
+    /// side tables ([`SecondaryMap`](crate::uniform::SecondaryMap)).
+    #[inline]
+    pub(in crate::uniform) fn parts(self) -> (u32, u32, u64) {
+        (self.index, self.generation, self.pool)
+    }
+
+    /// A key from [`parts`](Self::parts) of a key that a pool made: the
+    /// same key again (the invariant on `pool` holds for it, as for the
+    /// key it was taken from).
+    #[inline]
+    pub(in crate::uniform) fn from_parts(index: u32, generation: u32, pool: u64) -> Self {
+        PoolKey {
+            index,
+            generation,
+            pool,
+        }
+    }
+}
+
 impl fmt::Debug for PoolKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -636,6 +657,13 @@ impl<T, H> UniformPool<T, H> {
     #[must_use]
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// The pool's id, key indices per page and entries per page: what a
+    /// side table needs to turn this pool's keys into dense positions.
+    pub(in crate::uniform) fn key_space(&self) -> (u64, u32, u32) {
+        // The capacity fits a `u32` (checked in `with_page_size`).
+        (self.id, self.span, self.geometry.capacity as u32)
     }
 
     /// Whether the pool holds no value.
