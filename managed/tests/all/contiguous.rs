@@ -600,6 +600,136 @@ fn simple_proxy_follows_the_refcell_rule_and_drops_once() {
     assert_eq!(drops.counts(2), [1, 1]);
 }
 
+/// An object with field accessors and forwarded methods, shared and
+/// exclusive, for the tests of `SimpleProxy`'s accessor panics.
+#[derive(Managed)]
+struct Gauge {
+    level: u32,
+    label: String,
+}
+
+#[managed::forward]
+impl Gauge {
+    /// Twice the level (a shared forwarded method).
+    fn doubled(&self) -> u32 {
+        2 * self.level
+    }
+
+    /// Raises the level (an exclusive forwarded method).
+    fn raise(&mut self, by: u32) {
+        self.level += by;
+    }
+}
+
+fn simple_gauge() -> SimpleProxy<Gauge> {
+    SimpleProxy::new(Gauge {
+        level: 3,
+        label: "g".to_owned(),
+    })
+}
+
+#[test]
+#[should_panic(
+    expected = "SimpleProxy: `set_level` called while the object is already \
+                borrowed (inside a `with` closure, accessor or forwarded method of \
+                the same proxy)"
+)]
+fn simple_proxy_setter_inside_with_panics_naming_the_setter() {
+    let p = simple_gauge();
+    p.with(|_| p.set_level(4));
+}
+
+#[test]
+#[should_panic(
+    expected = "SimpleProxy: `level` called while the object is already mutably \
+                borrowed (inside a `with_mut` closure, accessor or forwarded method \
+                of the same proxy)"
+)]
+fn simple_proxy_getter_inside_with_mut_panics_naming_the_getter() {
+    let p = simple_gauge();
+    p.with_mut(|_| _ = p.level());
+}
+
+#[test]
+#[should_panic(
+    expected = "SimpleProxy: `with_label_mut` called while the object is already \
+                mutably borrowed"
+)]
+fn simple_proxy_lender_inside_a_lender_panics_naming_the_inner_one() {
+    let p = simple_gauge();
+    p.with_label_mut(|_| p.with_label_mut(|_| ()));
+}
+
+#[test]
+#[should_panic(
+    expected = "SimpleProxy: `with_label` called while the object is already \
+                mutably borrowed"
+)]
+fn simple_proxy_shared_lender_inside_an_exclusive_one_panics_naming_it() {
+    let p = simple_gauge();
+    p.with_label_mut(|_| p.with_label(|_| ()));
+}
+
+#[test]
+#[should_panic(
+    expected = "SimpleProxy: `raise` called while the object is already borrowed \
+                (inside a `with` closure"
+)]
+fn simple_proxy_exclusive_forwarded_method_inside_a_lender_panics_naming_it() {
+    let p = simple_gauge();
+    p.with_label(|_| p.raise(1));
+}
+
+#[test]
+#[should_panic(
+    expected = "SimpleProxy: `doubled` called while the object is already mutably \
+                borrowed (inside a `with_mut` closure"
+)]
+fn simple_proxy_shared_forwarded_method_inside_with_mut_panics_naming_it() {
+    let p = simple_gauge();
+    p.with_mut(|_| _ = p.doubled());
+}
+
+#[test]
+#[should_panic(
+    expected = "SimpleProxy: `with_mut` called while the object is already \
+                borrowed (inside a `with` closure"
+)]
+fn simple_proxy_with_mut_inside_with_panics_naming_with_mut() {
+    let p = simple_gauge();
+    p.with(|_| p.with_mut(|_| ()));
+}
+
+#[test]
+#[should_panic(
+    expected = "SimpleProxy: `with` called while the object is already mutably \
+                borrowed (inside a `with_mut` closure"
+)]
+fn simple_proxy_with_inside_with_mut_panics_naming_with() {
+    let p = simple_gauge();
+    p.with_mut(|_| p.with(|_| ()));
+}
+
+/// `SimpleProxy`'s access panics point at the caller's line, and leave
+/// the object unborrowed and intact; nesting shared accesses is fine.
+#[test]
+fn simple_proxy_access_panics_point_at_the_callers_line() {
+    let p = simple_gauge();
+    let here = file!().to_owned();
+    assert_eq!(p.with(|_| p.doubled() + p.level()), 9);
+    let (file, line) = crate::common::panic_location(|| p.with(|_| p.set_level(4)));
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 1));
+    let (file, line) = crate::common::panic_location(|| p.with_mut(|_| _ = p.doubled()));
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 1));
+    let (file, line) = crate::common::panic_location(|| p.with_label(|_| p.raise(1)));
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 1));
+    let (file, line) = crate::common::panic_location(|| p.with_mut(|_| p.with(|_| ())));
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 1));
+    p.raise(2);
+    p.with_label_mut(|l| l.push('!'));
+    assert_eq!((p.level(), p.label()), (5, "g!".to_owned()));
+}
+
 #[test]
 fn proxies_inside_managed_objects_are_not_direct_references() {
     #[derive(Managed)]
