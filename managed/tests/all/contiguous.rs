@@ -1725,6 +1725,83 @@ fn map_with_others_lends_each_object_beside_the_others() {
     assert_eq!(walked, 5);
 }
 
+/// The prelude's `PoolOthers` is the contiguous pool's `Others` (the
+/// prelude's `Others` being the heap's): a helper whose signature names it
+/// serves `map_with_others`, `for_each_with_others` and `split_mut`, and
+/// takes the view named by its module path.
+#[test]
+fn the_prelude_exports_the_pools_others_as_pool_others() {
+    struct Unit {
+        hp: i32,
+        target: Option<DefaultKey>,
+    }
+    /// The hit points of `unit`'s target, read through the view.
+    fn target_hp(unit: &Unit, others: &PoolOthers<'_, Unit>) -> Option<i32> {
+        others.get(unit.target?).map(|t| t.hp)
+    }
+    /// Deals `damage` to `unit`'s target, written through the view.
+    fn hit(unit: &Unit, others: &mut PoolOthers<'_, Unit>, damage: i32) -> bool {
+        match unit.target.and_then(|t| others.get_mut(t)) {
+            Some(target) => {
+                target.hp -= damage;
+                true
+            }
+            None => false,
+        }
+    }
+    // The module path names the same type.
+    fn by_path<'a, 'b>(
+        others: &'a managed::contiguous::Others<'b, Unit>,
+    ) -> &'a PoolOthers<'b, Unit> {
+        others
+    }
+    // The prelude's `Others` is still the heap's (two lifetimes, no `T`).
+    fn heap_view<'a, 'b, 'gc>(others: &'a managed::heap::Others<'b, 'gc>) -> &'a Others<'b, 'gc> {
+        others
+    }
+    let _ = heap_view;
+
+    let pool = ContiguousUniformPool::new();
+    let prey = pool.insert(Unit {
+        hp: 10,
+        target: None,
+    });
+    let hunter = pool.insert(Unit {
+        hp: 5,
+        target: Some(prey),
+    });
+    let mut read = Vec::new();
+    pool.map_with_others(|_, unit, others| {
+        read.push(target_hp(unit, by_path(others)));
+        if hit(unit, others, 3) {
+            unit.hp += 1;
+        }
+    });
+    assert_eq!(read, [None, Some(10)]);
+    assert_eq!(
+        (pool.get(prey).unwrap().hp, pool.get(hunter).unwrap().hp),
+        (7, 6)
+    );
+
+    let mut units = pool.borrow_mut();
+    let mut read = Vec::new();
+    units.for_each_with_others(|_, unit, others| read.push(target_hp(unit, others)));
+    assert_eq!(read, [None, Some(7)]);
+    let (me, mut others) = units.split_mut(hunter).unwrap();
+    assert_eq!(target_hp(me, &others), Some(7));
+    assert!(hit(me, &mut others, 7));
+    assert_eq!(target_hp(me, &others), Some(0));
+    // The lent object is not among the others.
+    me.target = Some(hunter);
+    assert_eq!(target_hp(me, &others), None);
+    assert!(!hit(me, &mut others, 1));
+    drop(units);
+    assert_eq!(
+        (pool.get(prey).unwrap().hp, pool.get(hunter).unwrap().hp),
+        (0, 6)
+    );
+}
+
 /// An exclusive guard's `lookup` is read on other threads (it is `Send`
 /// and `Sync` for `Sync` objects) while the pool's thread begins removals:
 /// it sees what was written through the guard before it, never a queued
