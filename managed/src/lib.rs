@@ -305,6 +305,16 @@ pub use generativity::Guard;
 /// [`Guard`] type, and the [`Managed`] derive together with the
 /// [`Managed`](trait@Managed) trait. It shadows no std name.
 ///
+/// Three families hand out a view named `Others` beside the one object
+/// they lend exclusively (`split_mut`). The prelude's `Others` is the
+/// heap's ([`heap::Others`]); the contiguous pool's
+/// ([`contiguous::Others`], which [`map_with_others`](contiguous::ContiguousUniformPool::map_with_others)
+/// and [`PoolRefMut::split_mut`](contiguous::PoolRefMut::split_mut) hand
+/// out) comes in as `PoolOthers`, the same type under a second name, beside
+/// the pool's guards; the region's is named by its path,
+/// `managed::region::Others`. Code that names `managed::contiguous::Others`
+/// compiles as before.
+///
 /// ```
 /// use managed::prelude::*;
 ///
@@ -332,6 +342,15 @@ pub use generativity::Guard;
 /// one.age = 9;
 /// drop(one);
 /// assert_eq!(pool.get(cat).map(|a| a.age), Some(9));
+///
+/// // The pool's view of the other objects, named in a helper's signature.
+/// fn eldest<K: Key>(me: &Animal, others: &PoolOthers<'_, Animal, K>, of: &[K]) -> u32 {
+///     of.iter().filter_map(|&k| others.get(k)).map(|a| a.age).fold(me.age, u32::max)
+/// }
+/// let kitten = pool.insert(Animal { age: 1 });
+/// let mut animals = pool.borrow_mut();
+/// let (me, others) = animals.split_mut(kitten).unwrap();
+/// assert_eq!(eldest(me, &others, &[cat, kitten]), 9);
 /// ```
 pub mod prelude {
     pub use crate::{
@@ -346,10 +365,11 @@ pub mod prelude {
 
     // `Key` is slotmap's key trait (every contiguous key type implements
     // it, for bounds such as `K: Key`); no other item of the prelude, and
-    // no std prelude item, is named `Key`.
+    // no std prelude item, is named `Key`. The pool's `Others` comes in as
+    // `PoolOthers`, beside its guards: the prelude's `Others` is the heap's.
     pub use crate::contiguous::{
-        ContiguousUniformPool, DefaultKey, Key, ObjectMut, ObjectRef, PoolLookup, PoolRef,
-        PoolRefMut, Proxy, SimpleProxy, new_key_type,
+        ContiguousUniformPool, DefaultKey, Key, ObjectMut, ObjectRef, Others as PoolOthers,
+        PoolLookup, PoolRef, PoolRefMut, Proxy, SimpleProxy, new_key_type,
     };
 
     #[cfg(target_pointer_width = "64")]

@@ -43,22 +43,49 @@ impl<T> SimpleProxy<T> {
     ///
     /// # Panics
     ///
-    /// Inside a [`with_mut`](Self::with_mut) closure of the same proxy.
+    /// Inside a [`with_mut`](Self::with_mut) closure of the same proxy
+    /// (or an exclusive accessor's or forwarded method's).
     #[inline]
     #[track_caller]
     pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
-        f(&self.cell.borrow())
+        self.with_named(f, "with")
+    }
+
+    /// [`with`](Self::with), whose panic names `operation` (the method the
+    /// user called: `with`, or a derive-generated accessor or forwarded
+    /// method, through [`Access`]).
+    #[inline]
+    #[track_caller]
+    fn with_named<R>(&self, f: impl FnOnce(&T) -> R, operation: &'static str) -> R {
+        match self.cell.try_borrow() {
+            Ok(object) => f(&object),
+            Err(_) => borrowed_panic(operation, true),
+        }
     }
 
     /// Runs `f` with an exclusive reference to the object.
     ///
     /// # Panics
     ///
-    /// Inside a `with` or `with_mut` closure of the same proxy.
+    /// Inside a `with` or `with_mut` closure of the same proxy (or an
+    /// accessor's or forwarded method's).
     #[inline]
     #[track_caller]
     pub fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        f(&mut self.cell.borrow_mut())
+        self.with_mut_named(f, "with_mut")
+    }
+
+    /// [`with_mut`](Self::with_mut), whose panic names `operation`, as
+    /// [`with_named`](Self::with_named)'s.
+    #[inline]
+    #[track_caller]
+    fn with_mut_named<R>(&self, f: impl FnOnce(&mut T) -> R, operation: &'static str) -> R {
+        match self.cell.try_borrow_mut() {
+            Ok(mut object) => f(&mut object),
+            // Told apart out of line: a shared borrow leaves room for
+            // another shared one, an exclusive borrow does not.
+            Err(_) => borrowed_panic(operation, self.cell.try_borrow().is_err()),
+        }
     }
 
     /// The object, exclusively (for the `Managed` impl in the raw module).
@@ -107,6 +134,16 @@ impl<T> Access for SimpleProxy<T> {
     fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         SimpleProxy::with_mut(self, f)
     }
+    #[inline]
+    #[track_caller]
+    fn __with_named<R>(&self, name: &'static str, f: impl FnOnce(&T) -> R) -> R {
+        self.with_named(f, name)
+    }
+    #[inline]
+    #[track_caller]
+    fn __with_mut_named<R>(&self, name: &'static str, f: impl FnOnce(&mut T) -> R) -> R {
+        self.with_mut_named(f, name)
+    }
 }
 
 impl<T: Fields> Deref for SimpleProxy<T> {
@@ -116,4 +153,25 @@ impl<T: Fields> Deref for SimpleProxy<T> {
     fn deref(&self) -> &Self::Target {
         access::view(self)
     }
+}
+
+/// Panics for an access through a [`SimpleProxy`] whose object is already
+/// borrowed in a conflicting way: `operation` is the method called (`with`,
+/// `with_mut`, or a derive-generated accessor or forwarded method), and
+/// `exclusively` whether the object is borrowed exclusively (otherwise it
+/// is borrowed shared, which only an exclusive access conflicts with).
+/// Out of line and cold, so that the accesses carry none of its code.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn borrowed_panic(operation: &str, exclusively: bool) -> ! {
+    let (borrow, closure) = if exclusively {
+        ("mutably borrowed", "`with_mut`")
+    } else {
+        ("borrowed", "`with`")
+    };
+    panic!(
+        "SimpleProxy: `{operation}` called while the object is already {borrow} (inside a \
+         {closure} closure, accessor or forwarded method of the same proxy)"
+    )
 }

@@ -600,6 +600,136 @@ fn simple_proxy_follows_the_refcell_rule_and_drops_once() {
     assert_eq!(drops.counts(2), [1, 1]);
 }
 
+/// An object with field accessors and forwarded methods, shared and
+/// exclusive, for the tests of `SimpleProxy`'s accessor panics.
+#[derive(Managed)]
+struct Gauge {
+    level: u32,
+    label: String,
+}
+
+#[managed::forward]
+impl Gauge {
+    /// Twice the level (a shared forwarded method).
+    fn doubled(&self) -> u32 {
+        2 * self.level
+    }
+
+    /// Raises the level (an exclusive forwarded method).
+    fn raise(&mut self, by: u32) {
+        self.level += by;
+    }
+}
+
+fn simple_gauge() -> SimpleProxy<Gauge> {
+    SimpleProxy::new(Gauge {
+        level: 3,
+        label: "g".to_owned(),
+    })
+}
+
+#[test]
+#[should_panic(
+    expected = "SimpleProxy: `set_level` called while the object is already \
+                borrowed (inside a `with` closure, accessor or forwarded method of \
+                the same proxy)"
+)]
+fn simple_proxy_setter_inside_with_panics_naming_the_setter() {
+    let p = simple_gauge();
+    p.with(|_| p.set_level(4));
+}
+
+#[test]
+#[should_panic(
+    expected = "SimpleProxy: `level` called while the object is already mutably \
+                borrowed (inside a `with_mut` closure, accessor or forwarded method \
+                of the same proxy)"
+)]
+fn simple_proxy_getter_inside_with_mut_panics_naming_the_getter() {
+    let p = simple_gauge();
+    p.with_mut(|_| _ = p.level());
+}
+
+#[test]
+#[should_panic(
+    expected = "SimpleProxy: `with_label_mut` called while the object is already \
+                mutably borrowed"
+)]
+fn simple_proxy_lender_inside_a_lender_panics_naming_the_inner_one() {
+    let p = simple_gauge();
+    p.with_label_mut(|_| p.with_label_mut(|_| ()));
+}
+
+#[test]
+#[should_panic(
+    expected = "SimpleProxy: `with_label` called while the object is already \
+                mutably borrowed"
+)]
+fn simple_proxy_shared_lender_inside_an_exclusive_one_panics_naming_it() {
+    let p = simple_gauge();
+    p.with_label_mut(|_| p.with_label(|_| ()));
+}
+
+#[test]
+#[should_panic(
+    expected = "SimpleProxy: `raise` called while the object is already borrowed \
+                (inside a `with` closure"
+)]
+fn simple_proxy_exclusive_forwarded_method_inside_a_lender_panics_naming_it() {
+    let p = simple_gauge();
+    p.with_label(|_| p.raise(1));
+}
+
+#[test]
+#[should_panic(
+    expected = "SimpleProxy: `doubled` called while the object is already mutably \
+                borrowed (inside a `with_mut` closure"
+)]
+fn simple_proxy_shared_forwarded_method_inside_with_mut_panics_naming_it() {
+    let p = simple_gauge();
+    p.with_mut(|_| _ = p.doubled());
+}
+
+#[test]
+#[should_panic(
+    expected = "SimpleProxy: `with_mut` called while the object is already \
+                borrowed (inside a `with` closure"
+)]
+fn simple_proxy_with_mut_inside_with_panics_naming_with_mut() {
+    let p = simple_gauge();
+    p.with(|_| p.with_mut(|_| ()));
+}
+
+#[test]
+#[should_panic(
+    expected = "SimpleProxy: `with` called while the object is already mutably \
+                borrowed (inside a `with_mut` closure"
+)]
+fn simple_proxy_with_inside_with_mut_panics_naming_with() {
+    let p = simple_gauge();
+    p.with_mut(|_| p.with(|_| ()));
+}
+
+/// `SimpleProxy`'s access panics point at the caller's line, and leave
+/// the object unborrowed and intact; nesting shared accesses is fine.
+#[test]
+fn simple_proxy_access_panics_point_at_the_callers_line() {
+    let p = simple_gauge();
+    let here = file!().to_owned();
+    assert_eq!(p.with(|_| p.doubled() + p.level()), 9);
+    let (file, line) = crate::common::panic_location(|| p.with(|_| p.set_level(4)));
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 1));
+    let (file, line) = crate::common::panic_location(|| p.with_mut(|_| _ = p.doubled()));
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 1));
+    let (file, line) = crate::common::panic_location(|| p.with_label(|_| p.raise(1)));
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 1));
+    let (file, line) = crate::common::panic_location(|| p.with_mut(|_| p.with(|_| ())));
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 1));
+    p.raise(2);
+    p.with_label_mut(|l| l.push('!'));
+    assert_eq!((p.level(), p.label()), (5, "g!".to_owned()));
+}
+
 #[test]
 fn proxies_inside_managed_objects_are_not_direct_references() {
     #[derive(Managed)]
@@ -1593,6 +1723,83 @@ fn map_with_others_lends_each_object_beside_the_others() {
     let mut walked = 0;
     pool.map_with_others(|_, _, _| walked += 1);
     assert_eq!(walked, 5);
+}
+
+/// The prelude's `PoolOthers` is the contiguous pool's `Others` (the
+/// prelude's `Others` being the heap's): a helper whose signature names it
+/// serves `map_with_others`, `for_each_with_others` and `split_mut`, and
+/// takes the view named by its module path.
+#[test]
+fn the_prelude_exports_the_pools_others_as_pool_others() {
+    struct Unit {
+        hp: i32,
+        target: Option<DefaultKey>,
+    }
+    /// The hit points of `unit`'s target, read through the view.
+    fn target_hp(unit: &Unit, others: &PoolOthers<'_, Unit>) -> Option<i32> {
+        others.get(unit.target?).map(|t| t.hp)
+    }
+    /// Deals `damage` to `unit`'s target, written through the view.
+    fn hit(unit: &Unit, others: &mut PoolOthers<'_, Unit>, damage: i32) -> bool {
+        match unit.target.and_then(|t| others.get_mut(t)) {
+            Some(target) => {
+                target.hp -= damage;
+                true
+            }
+            None => false,
+        }
+    }
+    // The module path names the same type.
+    fn by_path<'a, 'b>(
+        others: &'a managed::contiguous::Others<'b, Unit>,
+    ) -> &'a PoolOthers<'b, Unit> {
+        others
+    }
+    // The prelude's `Others` is still the heap's (two lifetimes, no `T`).
+    fn heap_view<'a, 'b, 'gc>(others: &'a managed::heap::Others<'b, 'gc>) -> &'a Others<'b, 'gc> {
+        others
+    }
+    let _ = heap_view;
+
+    let pool = ContiguousUniformPool::new();
+    let prey = pool.insert(Unit {
+        hp: 10,
+        target: None,
+    });
+    let hunter = pool.insert(Unit {
+        hp: 5,
+        target: Some(prey),
+    });
+    let mut read = Vec::new();
+    pool.map_with_others(|_, unit, others| {
+        read.push(target_hp(unit, by_path(others)));
+        if hit(unit, others, 3) {
+            unit.hp += 1;
+        }
+    });
+    assert_eq!(read, [None, Some(10)]);
+    assert_eq!(
+        (pool.get(prey).unwrap().hp, pool.get(hunter).unwrap().hp),
+        (7, 6)
+    );
+
+    let mut units = pool.borrow_mut();
+    let mut read = Vec::new();
+    units.for_each_with_others(|_, unit, others| read.push(target_hp(unit, others)));
+    assert_eq!(read, [None, Some(7)]);
+    let (me, mut others) = units.split_mut(hunter).unwrap();
+    assert_eq!(target_hp(me, &others), Some(7));
+    assert!(hit(me, &mut others, 7));
+    assert_eq!(target_hp(me, &others), Some(0));
+    // The lent object is not among the others.
+    me.target = Some(hunter);
+    assert_eq!(target_hp(me, &others), None);
+    assert!(!hit(me, &mut others, 1));
+    drop(units);
+    assert_eq!(
+        (pool.get(prey).unwrap().hp, pool.get(hunter).unwrap().hp),
+        (0, 6)
+    );
 }
 
 /// An exclusive guard's `lookup` is read on other threads (it is `Send`

@@ -486,24 +486,7 @@ impl<'p> State<'p> {
                 let mut walked = 0;
                 objects.for_each_with_others(|key, me, others| {
                     walked += 1;
-                    if let Some(&(id, _)) = keys.iter().find(|&&(_, k)| k == key) {
-                        assert_eq!(id, me.id, "the walk's key is the object's");
-                    }
-                    // A pending removal is still walked; its model entry is gone.
-                    let Some(&mine) = model.get(&me.id) else {
-                        return;
-                    };
-                    assert_eq!(me.value, mine);
-                    let (pid, partner) = keys[(me.id as usize).wrapping_add(pick) % keys.len()];
-                    match others.get(partner) {
-                        Some(p) => {
-                            assert_ne!(pid, me.id, "the lent object is refused");
-                            assert_eq!((p.id, Some(&p.value)), (pid, model.get(&pid)));
-                            me.value = me.value.wrapping_add(p.value);
-                            model.insert(me.id, me.value);
-                        }
-                        None => assert!(pid == me.id || !model.contains_key(&pid), "{pid} refused"),
-                    }
+                    visit_beside_others(keys, model, pick, false, key, me, others);
                 });
                 assert_eq!(walked, objects.len());
             }
@@ -526,26 +509,7 @@ impl<'p> State<'p> {
                         );
                         assert!(!others.contains(victim_key), "hidden from the view at once");
                     }
-                    if let Some(&(id, _)) = keys.iter().find(|&&(_, k)| k == key) {
-                        assert_eq!(id, me.id, "the walk's key is the object's");
-                    }
-                    // The victim is still walked; its model entry is gone.
-                    let Some(&mine) = model.get(&me.id) else {
-                        return;
-                    };
-                    assert_eq!(me.value, mine);
-                    let (pid, partner) = keys[(me.id as usize).wrapping_add(pick) % keys.len()];
-                    match others.get_mut(partner) {
-                        Some(p) => {
-                            assert_ne!(pid, me.id, "the lent object is refused");
-                            assert_eq!((p.id, Some(&p.value)), (pid, model.get(&pid)));
-                            p.value = p.value.wrapping_sub(1);
-                            model.insert(pid, p.value);
-                            me.value = me.value.wrapping_add(p.value);
-                            model.insert(me.id, me.value);
-                        }
-                        None => assert!(pid == me.id || !model.contains_key(&pid), "{pid} refused"),
-                    }
+                    visit_beside_others(keys, model, pick, true, key, me, others);
                 });
                 assert_eq!(walked, stored, "every stored object once");
             }
@@ -850,6 +814,59 @@ impl<'p> State<'p> {
         assert_eq!(stats.space.live_bytes, self.model.len() * size_of::<Obj>());
         // One key per stored object; proxies of removed objects hold none.
         assert_eq!(stats.slots, self.model.len());
+    }
+}
+
+/// One visit of a walk beside the other objects (the guard's
+/// `for_each_with_others`, the pool's `map_with_others`), checked against
+/// and applied to the model: the walk's key is `me`'s, and `me` holds the
+/// model's value (a pending removal is still walked, but has no model
+/// entry: nothing more happens to it). A partner is picked by `me`'s id
+/// and `pick`; when the view finds it (it must refuse `me` and removed
+/// objects, and find every other live one), it must hold the model's
+/// value, and `me` adds that value. With `write_partner`, the partner is
+/// reached through `get_mut` and first loses 1.
+fn visit_beside_others(
+    keys: &[Handle],
+    model: &mut HashMap<u32, i64>,
+    pick: usize,
+    write_partner: bool,
+    key: DefaultKey,
+    me: &mut Obj,
+    others: &mut PoolOthers<'_, Obj>,
+) {
+    if let Some(&(id, _)) = keys.iter().find(|&&(_, k)| k == key) {
+        assert_eq!(id, me.id, "the walk's key is the object's");
+    }
+    let Some(&mine) = model.get(&me.id) else {
+        return;
+    };
+    assert_eq!(me.value, mine);
+    let (pid, partner) = keys[(me.id as usize).wrapping_add(pick) % keys.len()];
+    // The partner the view found, as the model has it.
+    let check = |p: &Obj, model: &HashMap<u32, i64>| {
+        assert_ne!(pid, me.id, "the lent object is refused");
+        assert_eq!((p.id, Some(&p.value)), (pid, model.get(&pid)));
+    };
+    let found = if write_partner {
+        others.get_mut(partner).map(|p| {
+            check(p, model);
+            p.value = p.value.wrapping_sub(1);
+            model.insert(pid, p.value);
+            p.value
+        })
+    } else {
+        others.get(partner).map(|p| {
+            check(p, model);
+            p.value
+        })
+    };
+    match found {
+        Some(value) => {
+            me.value = me.value.wrapping_add(value);
+            model.insert(me.id, me.value);
+        }
+        None => assert!(pid == me.id || !model.contains_key(&pid), "{pid} refused"),
     }
 }
 

@@ -1795,6 +1795,22 @@ fn disjoint_handles_of_different_types_come_as_a_tuple() {
     });
 }
 
+/// A scene whose root has one child per `(id, name)` of `children`, in
+/// order, and a `Held` of the root; collected once, so that the objects
+/// have moved since they were made.
+fn scene_with_children(children: &[(u64, &str)]) -> (Heap<Scene<'static>>, Held<Node<'static>>) {
+    let mut heap = new_scene();
+    let held_root = heap.mutate(|mc, scene| {
+        let root = scene.root;
+        for &(id, name) in children {
+            add_child(mc, scene, root, id, name);
+        }
+        mc.hold::<Node<'static>>(root)
+    });
+    heap.collect();
+    (heap, held_root)
+}
+
 /// `split_mut`: one node written while its children and any other object
 /// are read through `Others`, its own child list walked during the reads;
 /// a weak handle upgraded, a held handle fetched and an object allocated
@@ -1805,15 +1821,7 @@ fn disjoint_handles_of_different_types_come_as_a_tuple() {
 #[test]
 fn split_mut_writes_one_object_and_reads_the_others() {
     let here = file!().to_owned();
-    let mut heap = new_scene();
-    let held_root = heap.mutate(|mc, scene| {
-        let root = scene.root;
-        for (id, name) in [(1, "a"), (2, "bb"), (3, "ccc")] {
-            add_child(mc, scene, root, id, name);
-        }
-        mc.hold::<Node<'static>>(root)
-    });
-    heap.collect(); // the objects move before the split
+    let (mut heap, held_root) = scene_with_children(&[(1, "a"), (2, "bb"), (3, "ccc")]);
     heap.mutate(|mc, scene| {
         let root = scene.root;
         let a = scene.by_name["a"];
@@ -1859,15 +1867,7 @@ fn split_mut_writes_one_object_and_reads_the_others() {
 #[test]
 fn split_mut_writes_the_others_too() {
     let here = file!().to_owned();
-    let mut heap = new_scene();
-    let held_root = heap.mutate(|mc, scene| {
-        let root = scene.root;
-        for (id, name) in [(1, "a"), (2, "bb"), (3, "ccc")] {
-            add_child(mc, scene, root, id, name);
-        }
-        mc.hold::<Node<'static>>(root)
-    });
-    heap.collect();
+    let (mut heap, held_root) = scene_with_children(&[(1, "a"), (2, "bb"), (3, "ccc")]);
     heap.mutate(|mc, scene| {
         let root = scene.root;
         let (a, bb, ccc) = (

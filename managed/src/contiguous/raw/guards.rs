@@ -120,6 +120,9 @@ impl<T, K> PoolLookup<'_, T, K> {
 /// [`PoolRefMut::for_each_with_others`]): read with [`get`](Self::get),
 /// written with [`get_mut`](Self::get_mut), one at a time. Every lookup
 /// refuses the lent object.
+///
+/// The [prelude](crate::prelude) exports it as `PoolOthers` (its `Others`
+/// is the heap's [`heap::Others`](crate::heap::Others)).
 pub struct Others<'b, T, K = DefaultKey> {
     /// Taken under the exclusive borrow of the guard this view borrows, so
     /// valid while it lives.
