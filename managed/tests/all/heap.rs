@@ -1919,6 +1919,59 @@ fn split_mut_writes_the_others_too() {
     });
 }
 
+/// `Others` holds objects as the token does: a `Held` made through it
+/// (of the split-off object too) keeps an object that the graph no longer
+/// reaches and follows it as a collection moves it; a `HeldWeak` made
+/// through it follows a kept object and forgets an unreachable one.
+#[test]
+fn others_hold_objects_strongly_and_weakly() {
+    take_dropped();
+    let mut heap = new_scene();
+    let (held, kept, gone) = heap.mutate(|mc, scene| {
+        for id in 10..40 {
+            node(mc, id, "garbage"); // below the others: they slide down
+        }
+        let root = scene.root;
+        for (id, name) in [(1, "a"), (2, "bb"), (3, "ccc")] {
+            add_child(mc, scene, root, id, name);
+        }
+        let (a, bb, ccc) = (
+            scene.by_name["a"],
+            scene.by_name["bb"],
+            scene.by_name["ccc"],
+        );
+        let (node, others) = mc.split_mut(a);
+        node.name.push('!');
+        let held = [others.hold(a), others.hold(bb)];
+        let (kept, gone) = (others.hold_weak(bb), others.hold_weak(ccc));
+        // Only the handles made through `others` point at them now.
+        mc[root].children.clear();
+        scene.by_name.clear();
+        (held, kept, gone)
+    });
+    let before = heap.read(|mc, _| held.each_ref().map(|h| mc.fetch(h).as_ptr().addr()));
+    let stats = heap.collect();
+    assert_eq!(stats.live_objects, 3, "the root and the two held nodes");
+    assert_eq!(
+        take_dropped(),
+        [3].into_iter().chain(10..40).collect::<Vec<_>>()
+    );
+    heap.read(|mc, _| {
+        let after = held.each_ref().map(|h| mc.fetch(h).as_ptr().addr());
+        assert!(before.iter().zip(after).all(|(b, a)| *b != a), "both moved");
+        assert_eq!(
+            [mc[&held[0]].name.as_str(), mc[&held[1]].name.as_str()],
+            ["a!", "bb"]
+        );
+        assert!(Gc::ptr_eq(mc.upgrade(&kept).unwrap(), mc.fetch(&held[1])));
+        assert!(mc.upgrade(&gone).is_none());
+    });
+    drop(held);
+    heap.collect();
+    assert_eq!(take_dropped(), [1, 2]);
+    assert!(kept.is_dropped());
+}
+
 /// `hold` and `hold_weak` work out the held type from the handle: a
 /// derived type's, a leaf type's, a container's and a tuple's, each then
 /// redeemed with no annotation; naming it still works.
