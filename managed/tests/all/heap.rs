@@ -1972,6 +1972,62 @@ fn others_hold_objects_strongly_and_weakly() {
     assert!(kept.is_dropped());
 }
 
+/// Held handles compare by object: clones, and handles of separate
+/// `hold` calls for one object, are equal, also after a collection moved
+/// it; handles to different objects are not, unless both are weak and
+/// both objects were dropped. Trait-object handles alike.
+#[test]
+fn held_handles_are_equal_when_they_hold_the_same_object() {
+    type AnyNamed = dyn_rootable!(for<'gc> dyn Named + 'gc);
+    let mut heap = new_scene();
+    let (held, weak, dyns) = heap.mutate(|mc, scene| {
+        for id in 10..20 {
+            node(mc, id, "garbage"); // below the others: they move
+        }
+        let root = scene.root;
+        let a = add_child(mc, scene, root, 1, "a");
+        let b = add_child(mc, scene, root, 2, "b");
+        let c = node(mc, 3, "c"); // unreachable
+        let held = [mc.hold(a), mc.hold(a), mc.hold(b)];
+        let weak = [mc.hold_weak(a), mc.hold_weak(b), mc.hold_weak(c)];
+        let dyns: [HeldDyn<AnyNamed>; 3] = [
+            mc.hold_dyn(unsize!(a => dyn Named)),
+            mc.hold_dyn(unsize!(a => dyn Named)),
+            mc.hold_dyn(unsize!(b => dyn Named)),
+        ];
+        (held, weak, dyns)
+    });
+    let [a, again, b] = &held;
+    let [dyn_a, dyn_again, dyn_b] = &dyns;
+    let compare = || {
+        assert!(a == again && *a == a.clone() && a != b);
+        assert!(weak[0] == a.downgrade() && weak[0] != weak[1] && weak[1] == b.downgrade());
+        assert!(dyn_a == dyn_again && *dyn_a == dyn_a.clone() && dyn_a != dyn_b);
+        assert!(
+            dyn_a.downgrade() == dyn_again.downgrade() && dyn_a.downgrade() != dyn_b.downgrade()
+        );
+    };
+    compare();
+    assert!(weak[1] != weak[2]);
+    let before = heap.read(|mc, _| mc.fetch(a).as_ptr().addr());
+    heap.collect(); // moves "a" and "b", drops "c"
+    assert_ne!(heap.read(|mc, _| mc.fetch(a).as_ptr().addr()), before);
+    compare();
+    assert!(weak[2].is_dropped() && weak[1] != weak[2]);
+    // "b" is deleted: its weak handles equal the one of "c".
+    let dyn_weak_b = dyn_b.downgrade();
+    let dyn_weak_a = dyn_a.downgrade();
+    drop((held, dyns));
+    heap.mutate(|mc, scene| {
+        let root = scene.root;
+        let b = scene.by_name.remove("b").unwrap();
+        mc[root].children.retain(|&n| n != b);
+    });
+    heap.collect();
+    assert!(weak[1] == weak[2] && weak[0] != weak[1]);
+    assert!(dyn_weak_b.is_dropped() && dyn_weak_b != dyn_weak_a);
+}
+
 /// `hold` and `hold_weak` work out the held type from the handle: a
 /// derived type's, a leaf type's, a container's and a tuple's, each then
 /// redeemed with no annotation; naming it still works.
