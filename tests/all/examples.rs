@@ -33,6 +33,8 @@ mod region_scene;
 mod scene_graph;
 #[path = "../../examples/scoped_render.rs"]
 mod scoped_render;
+#[path = "../../examples/spreadsheet.rs"]
+mod spreadsheet;
 #[path = "../../examples/widget_tree.rs"]
 mod widget_tree;
 
@@ -115,6 +117,12 @@ fn scene_graph_runs() {
 #[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
 fn scoped_render_runs() {
     scoped_render::main();
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn spreadsheet_runs() {
+    spreadsheet::main();
 }
 
 #[test]

@@ -179,6 +179,37 @@ impl<T: Rootable> Held<T> {
     }
 }
 
+/// Equal when they hold the same object: [`Held::ptr_eq`], so a list of
+/// handles outside the heap finds one with `contains` or `retain(|h| h !=
+/// &other)`.
+///
+/// There is no `Hash`: two handles made by separate `hold` calls hold one
+/// object through two cells, so only the object's address could be
+/// hashed, and a collection moves the object while a set outside the heap
+/// keeps its entries where they were filed. A set or map of objects lives
+/// in the heap, keyed by `Gc` handles (its entries are filed again when
+/// their objects move), or outside it keyed by a value of the object's
+/// own (an id field).
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// let mut heap: Heap<Vec<Gc<'static, u64>>> =
+///     Heap::new(|mc| vec![Gc::new(mc, 1u64), Gc::new(mc, 2u64)]);
+/// let (a, again, b) = heap.mutate(|mc, root| (mc.hold(root[0]), mc.hold(root[0]), mc.hold(root[1])));
+/// assert!(a == again && a == a.clone() && a != b);
+/// let mut selection = vec![a, b];
+/// selection.retain(|h| *h != again);
+/// assert_eq!(heap.read(|mc, _| mc[&selection[0]]), 2);
+/// ```
+impl<T: Rootable> PartialEq for Held<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Held::ptr_eq(self, other)
+    }
+}
+
+impl<T: Rootable> Eq for Held<T> {}
+
 impl<T: Rootable> fmt::Debug for Held<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Held").finish_non_exhaustive()
@@ -350,6 +381,31 @@ impl<T: Rootable> HeldWeak<T> {
         HeldCell::weak_eq(this.cell().as_deref(), other.cell().as_deref())
     }
 }
+
+/// Equal when they point at the same object, or both at dropped ones:
+/// [`HeldWeak::ptr_eq`]. Two handles to different objects become equal
+/// once a collection drops both. No `Hash`, as for [`Held`].
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// let mut heap: Heap<Vec<Gc<'static, u64>>> = Heap::new(|_| Vec::new());
+/// let (a, again, b) = heap.mutate(|mc, root| {
+///     root.push(Gc::new(mc, 1u64));
+///     (mc.hold_weak(root[0]), mc.hold_weak(root[0]), mc.hold_weak(Gc::new(mc, 2u64)))
+/// });
+/// assert!(a == again && a != b);
+/// heap.mutate(|_, root| root.clear());
+/// heap.collect();
+/// assert!(a == b, "both dropped");
+/// ```
+impl<T: Rootable> PartialEq for HeldWeak<T> {
+    fn eq(&self, other: &Self) -> bool {
+        HeldWeak::ptr_eq(self, other)
+    }
+}
+
+impl<T: Rootable> Eq for HeldWeak<T> {}
 
 impl<T: Rootable> fmt::Debug for HeldWeak<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -595,6 +651,26 @@ impl<R: ?Sized + for<'gc> DynRootable<'gc>> HeldDynWeak<R> {
         HeldCell::weak_eq(this.cell().as_deref(), other.cell().as_deref())
     }
 }
+
+/// Equal when they hold the same object: [`HeldDyn::ptr_eq`]. No `Hash`,
+/// as for [`Held`].
+impl<R: ?Sized + for<'gc> DynRootable<'gc>> PartialEq for HeldDyn<R> {
+    fn eq(&self, other: &Self) -> bool {
+        HeldDyn::ptr_eq(self, other)
+    }
+}
+
+impl<R: ?Sized + for<'gc> DynRootable<'gc>> Eq for HeldDyn<R> {}
+
+/// Equal when they point at the same object, or both at dropped ones:
+/// [`HeldDynWeak::ptr_eq`]. No `Hash`, as for [`Held`].
+impl<R: ?Sized + for<'gc> DynRootable<'gc>> PartialEq for HeldDynWeak<R> {
+    fn eq(&self, other: &Self) -> bool {
+        HeldDynWeak::ptr_eq(self, other)
+    }
+}
+
+impl<R: ?Sized + for<'gc> DynRootable<'gc>> Eq for HeldDynWeak<R> {}
 
 impl<R: ?Sized + for<'gc> DynRootable<'gc>> fmt::Debug for HeldDyn<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

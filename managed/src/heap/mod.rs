@@ -290,7 +290,8 @@
 //!   where the method takes [`Others`], which reads and writes every
 //!   object but this one (`others[input]`, `others.get_mut(span)`, checked
 //!   by address at each access, as a `RefCell` checks its borrow),
-//!   upgrades weak handles and allocates. The object's own handle lists
+//!   upgrades weak handles, allocates and holds objects (`others.hold(gc)`,
+//!   for an undo entry the method returns). The object's own handle lists
 //!   can be walked meanwhile (a paragraph restyling each of its spans).
 //!   See [`Mutation::split_mut`].
 //! - **Write a few known others too**, all at once:

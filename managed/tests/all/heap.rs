@@ -1919,6 +1919,115 @@ fn split_mut_writes_the_others_too() {
     });
 }
 
+/// `Others` holds objects as the token does: a `Held` made through it
+/// (of the split-off object too) keeps an object that the graph no longer
+/// reaches and follows it as a collection moves it; a `HeldWeak` made
+/// through it follows a kept object and forgets an unreachable one.
+#[test]
+fn others_hold_objects_strongly_and_weakly() {
+    take_dropped();
+    let mut heap = new_scene();
+    let (held, kept, gone) = heap.mutate(|mc, scene| {
+        for id in 10..40 {
+            node(mc, id, "garbage"); // below the others: they slide down
+        }
+        let root = scene.root;
+        for (id, name) in [(1, "a"), (2, "bb"), (3, "ccc")] {
+            add_child(mc, scene, root, id, name);
+        }
+        let (a, bb, ccc) = (
+            scene.by_name["a"],
+            scene.by_name["bb"],
+            scene.by_name["ccc"],
+        );
+        let (node, others) = mc.split_mut(a);
+        node.name.push('!');
+        let held = [others.hold(a), others.hold(bb)];
+        let (kept, gone) = (others.hold_weak(bb), others.hold_weak(ccc));
+        // Only the handles made through `others` point at them now.
+        mc[root].children.clear();
+        scene.by_name.clear();
+        (held, kept, gone)
+    });
+    let before = heap.read(|mc, _| held.each_ref().map(|h| mc.fetch(h).as_ptr().addr()));
+    let stats = heap.collect();
+    assert_eq!(stats.live_objects, 3, "the root and the two held nodes");
+    assert_eq!(
+        take_dropped(),
+        [3].into_iter().chain(10..40).collect::<Vec<_>>()
+    );
+    heap.read(|mc, _| {
+        let after = held.each_ref().map(|h| mc.fetch(h).as_ptr().addr());
+        assert!(before.iter().zip(after).all(|(b, a)| *b != a), "both moved");
+        assert_eq!(
+            [mc[&held[0]].name.as_str(), mc[&held[1]].name.as_str()],
+            ["a!", "bb"]
+        );
+        assert!(Gc::ptr_eq(mc.upgrade(&kept).unwrap(), mc.fetch(&held[1])));
+        assert!(mc.upgrade(&gone).is_none());
+    });
+    drop(held);
+    heap.collect();
+    assert_eq!(take_dropped(), [1, 2]);
+    assert!(kept.is_dropped());
+}
+
+/// Held handles compare by object: clones, and handles of separate
+/// `hold` calls for one object, are equal, also after a collection moved
+/// it; handles to different objects are not, unless both are weak and
+/// both objects were dropped. Trait-object handles alike.
+#[test]
+fn held_handles_are_equal_when_they_hold_the_same_object() {
+    type AnyNamed = dyn_rootable!(for<'gc> dyn Named + 'gc);
+    let mut heap = new_scene();
+    let (held, weak, dyns) = heap.mutate(|mc, scene| {
+        for id in 10..20 {
+            node(mc, id, "garbage"); // below the others: they move
+        }
+        let root = scene.root;
+        let a = add_child(mc, scene, root, 1, "a");
+        let b = add_child(mc, scene, root, 2, "b");
+        let c = node(mc, 3, "c"); // unreachable
+        let held = [mc.hold(a), mc.hold(a), mc.hold(b)];
+        let weak = [mc.hold_weak(a), mc.hold_weak(b), mc.hold_weak(c)];
+        let dyns: [HeldDyn<AnyNamed>; 3] = [
+            mc.hold_dyn(unsize!(a => dyn Named)),
+            mc.hold_dyn(unsize!(a => dyn Named)),
+            mc.hold_dyn(unsize!(b => dyn Named)),
+        ];
+        (held, weak, dyns)
+    });
+    let [a, again, b] = &held;
+    let [dyn_a, dyn_again, dyn_b] = &dyns;
+    let compare = || {
+        assert!(a == again && *a == a.clone() && a != b);
+        assert!(weak[0] == a.downgrade() && weak[0] != weak[1] && weak[1] == b.downgrade());
+        assert!(dyn_a == dyn_again && *dyn_a == dyn_a.clone() && dyn_a != dyn_b);
+        assert!(
+            dyn_a.downgrade() == dyn_again.downgrade() && dyn_a.downgrade() != dyn_b.downgrade()
+        );
+    };
+    compare();
+    assert!(weak[1] != weak[2]);
+    let before = heap.read(|mc, _| mc.fetch(a).as_ptr().addr());
+    heap.collect(); // moves "a" and "b", drops "c"
+    assert_ne!(heap.read(|mc, _| mc.fetch(a).as_ptr().addr()), before);
+    compare();
+    assert!(weak[2].is_dropped() && weak[1] != weak[2]);
+    // "b" is deleted: its weak handles equal the one of "c".
+    let dyn_weak_b = dyn_b.downgrade();
+    let dyn_weak_a = dyn_a.downgrade();
+    drop((held, dyns));
+    heap.mutate(|mc, scene| {
+        let root = scene.root;
+        let b = scene.by_name.remove("b").unwrap();
+        mc[root].children.retain(|&n| n != b);
+    });
+    heap.collect();
+    assert!(weak[1] == weak[2] && weak[0] != weak[1]);
+    assert!(dyn_weak_b.is_dropped() && dyn_weak_b != dyn_weak_a);
+}
+
 /// `hold` and `hold_weak` work out the held type from the handle: a
 /// derived type's, a leaf type's, a container's and a tuple's, each then
 /// redeemed with no annotation; naming it still works.

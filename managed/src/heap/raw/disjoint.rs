@@ -12,7 +12,7 @@ use core::marker::PhantomData;
 use core::ops::{Index, IndexMut};
 use core::ptr::NonNull;
 
-use crate::heap::{Gc, GcDyn, GcDynWeak, GcWeak, Held, Mutation, Rootable};
+use crate::heap::{Gc, GcDyn, GcDynWeak, GcWeak, Held, HeldWeak, Holdable, Mutation, Rootable};
 use crate::visit::Managed;
 
 mod sealed {
@@ -369,7 +369,8 @@ impl<'gc> Mutation<'gc> {
 /// [`get_mut`](Self::get_mut), [`get_disjoint_mut`](Self::get_disjoint_mut)),
 /// after comparing each handle's address with the split-off object's:
 /// reaching that one panics, or gives `None` from `get` and `get_mut`. It
-/// upgrades weak handles and allocates, as the token does. Pass `&others`
+/// upgrades weak handles, allocates and holds objects ([`hold`](Self::hold),
+/// [`hold_weak`](Self::hold_weak)), as the token does. Pass `&others`
 /// to helper functions that read, `&mut others` to ones that write.
 ///
 /// The references it hands out borrow it, as the token's borrow the token:
@@ -610,6 +611,60 @@ impl<'b, 'gc> Others<'b, 'gc> {
     #[track_caller]
     pub fn alloc<T: Managed + 'gc>(&self, value: T) -> Gc<'gc, T> {
         self.mc().alloc(value)
+    }
+
+    /// A [`Held`] handle to `gc`'s object, kept outside the heap
+    /// ([`Mutation::hold`]): an undo entry that a method working through
+    /// `Others` returns holds the objects it wrote. Any object may be
+    /// held, the split-off one too: holding reads nothing.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// #[derive(Managed)]
+    /// struct Cell {
+    ///     value: i64,
+    /// }
+    ///
+    /// #[derive(Managed)]
+    /// struct Sheet<'gc> {
+    ///     cells: Vec<Gc<'gc, Cell>>,
+    /// }
+    ///
+    /// /// Swaps two cells' values; returns what undoes it.
+    /// fn swap<'gc>(sheet: &Sheet<'gc>, others: &mut Others<'_, 'gc>, a: usize, b: usize) -> [Held<Cell>; 2] {
+    ///     let pair = [sheet.cells[a], sheet.cells[b]];
+    ///     let [x, y] = others.get_disjoint_mut(pair).expect("two different cells");
+    ///     std::mem::swap(&mut x.value, &mut y.value);
+    ///     pair.map(|c| others.hold(c))
+    /// }
+    ///
+    /// let mut heap: Heap<Gc<'static, Sheet<'static>>> = Heap::new(|mc| {
+    ///     let cells = (0..3).map(|value| Gc::new(mc, Cell { value })).collect();
+    ///     Gc::new(mc, Sheet { cells })
+    /// });
+    /// let undo = heap.mutate(|mc, sheet| {
+    ///     let (sheet, mut others) = mc.split_mut(*sheet);
+    ///     swap(sheet, &mut others, 0, 2)
+    /// });
+    /// heap.collect();
+    /// heap.mutate(|mc, _| {
+    ///     assert_eq!([mc[&undo[0]].value, mc[&undo[1]].value], [2, 0]);
+    ///     let [x, y] = mc.get_disjoint_mut(undo.each_ref().map(|h| mc.fetch(h)));
+    ///     std::mem::swap(&mut x.value, &mut y.value);
+    /// });
+    /// heap.read(|mc, sheet| assert!(mc[*sheet].cells.iter().enumerate().all(|(i, &c)| mc[c].value == i as i64)));
+    /// ```
+    #[must_use = "a held object is released when its last handle is dropped"]
+    pub fn hold<T: Rootable>(&self, gc: impl Holdable<'gc, T>) -> Held<T> {
+        self.mc().hold(gc)
+    }
+
+    /// A [`HeldWeak`] handle to `gc`'s object ([`Mutation::hold_weak`]),
+    /// which does not keep it alive.
+    #[must_use = "a weak handle is forgotten by the next collection when dropped"]
+    pub fn hold_weak<T: Rootable>(&self, gc: impl Holdable<'gc, T>) -> HeldWeak<T> {
+        self.mc().hold_weak(gc)
     }
 }
 
