@@ -169,15 +169,17 @@ fn build<'gc>(mc: &Mutation<'gc>, sheet: &Sheet<'gc>, f: &F<Pos>) -> ExprRef<'gc
     Gc::new(mc, expr)
 }
 
-fn eval<'gc>(others: &Others<'_, 'gc>, e: ExprRef<'gc>) -> Option<i64> {
-    Some(match &others[e] {
+/// A formula's value, through any reader: the token (a formula bar inside
+/// `heap.read`) or the `Others` of the cell being recalculated.
+fn eval<'gc>(r: &impl Reader<'gc>, e: ExprRef<'gc>) -> Option<i64> {
+    Some(match r.read(e) {
         Expr::Num(n) => *n,
-        Expr::Ref(c) => others[*c].value?,
-        Expr::Add(a, b) => eval(others, *a)?.wrapping_add(eval(others, *b)?),
+        Expr::Ref(c) => r.read(*c).value?,
+        Expr::Add(a, b) => eval(r, *a)?.wrapping_add(eval(r, *b)?),
         Expr::Sum(cells) => {
             let mut sum = 0i64;
             for &c in cells {
-                sum = sum.wrapping_add(others[c].value?);
+                sum = sum.wrapping_add(r.read(c).value?);
             }
             sum
         }
@@ -185,13 +187,13 @@ fn eval<'gc>(others: &Others<'_, 'gc>, e: ExprRef<'gc>) -> Option<i64> {
 }
 
 /// The cells a formula reads.
-fn reads<'gc>(others: &Others<'_, 'gc>, e: ExprRef<'gc>, out: &mut Vec<CellRef<'gc>>) {
-    match &others[e] {
+fn reads<'gc>(r: &impl Reader<'gc>, e: ExprRef<'gc>, out: &mut Vec<CellRef<'gc>>) {
+    match r.read(e) {
         Expr::Num(_) => {}
         Expr::Ref(c) => out.push(*c),
         Expr::Add(a, b) => {
-            reads(others, *a, out);
-            reads(others, *b, out);
+            reads(r, *a, out);
+            reads(r, *b, out);
         }
         Expr::Sum(cells) => out.extend(cells),
     }
@@ -423,6 +425,9 @@ impl App {
                         let cell = &mc[cell];
                         assert_eq!((cell.id, cell.row, cell.col, cell.sheet), (id, r, c, sheet));
                         assert_eq!(cell.value, model.value(id, memo), "{}", address(mc, cell));
+                        // The formula bar: the same helper as the
+                        // recalculation, reading through the token.
+                        assert_eq!(eval(mc, cell.formula), cell.value);
                         let mut dependents: Vec<u32> =
                             cell.dependents.iter().map(|&d| mc[d].id).collect();
                         dependents.sort_unstable();

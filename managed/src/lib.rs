@@ -61,7 +61,7 @@
 //! | remove by key, value back | | | `remove` | `remove`; `remove_deferred` during a walk | | `remove` | | | | `remove` (a `Forward`; a slice comes back as a `Vec`), `remove_slice` | |
 //! | remove through a handle | | | | drop the `Proxy`; `into_inner` | | | drop the `DropBox`; `drop_box`, `box_to_inner`, `into_inner` | `unsafe free`; drop a `PoolBox` | end the scope | drop the `Item` | unreachable, then `collect` |
 //! | membership | `header_for` is `Some` | | `contains` | `contains`, `contains_proxy` | | `contains` | | `contains` (a `Slot`) | | `contains` (a `Forward`) | |
-//! | read / write by key | `header`, `payload` (`_mut`) | deque: `get`, `get_mut` (index) | `get`, `get_mut`, `get_disjoint_mut` | `get`, `get_mut`, `get_disjoint_mut` (`&mut self`, or on the `borrow_mut()` guard), `split_mut`, `for_each_with_others` (guard); `Proxy::with`, `with_mut` | | `get`, `get_mut`, `bytes`, `bytes_mut` | | | | `get`, `get_mut`, `arena[forward]`, `get_disjoint_mut`; `resize_shared`, `splice_shared` (a shared slice) | `mc[gc]`, `mc[&held]` inside `read` (shared) or `mutate`; `mc.get_disjoint_mut([a, b])` (one type) or `((a, b))` (any); `mc.split_mut(gc)` (one written, the others read or written) |
+//! | read / write by key | `header`, `payload` (`_mut`) | deque: `get`, `get_mut` (index) | `get`, `get_mut`, `get_disjoint_mut` | `get`, `get_mut`, `get_disjoint_mut` (`&mut self`, or on the `borrow_mut()` guard), `split_mut`, `for_each_with_others` (guard); `Proxy::with`, `with_mut` | | `get`, `get_mut`, `bytes`, `bytes_mut` | | | | `get`, `get_mut`, `arena[forward]`, `get_disjoint_mut`; `resize_shared`, `splice_shared` (a shared slice) | `mc[gc]`, `mc[&held]` inside `read` (shared) or `mutate`; `mc.get_disjoint_mut([a, b])` (one type) or `((a, b))` (any); `mc.split_mut(gc)` (one written, the others read or written); `r.read(gc)`, `r.get(gc)` through any [`Reader`](heap::Reader) (the token or `Others`) |
 //! | size | `len`, `is_empty` | `len`, `is_empty` | `len`, `is_empty`, `capacity` | `len`, `is_empty`, `capacity` | `len`, `is_empty` | `len`, `is_empty` | `len`, `is_empty`, `max_len` | `len`, `is_empty`, `capacity` | `block_size`, `block_count` | `capacity`, `available` (bytes) | |
 //! | empty it | `clear` | `clear` | `clear` | `clear` | `clear` | `clear` | | | `reset` | | |
 //! | filter | | | `retain` | `retain` | | | | | | | |
@@ -387,7 +387,7 @@ pub mod prelude {
 
     pub use crate::heap::{
         CollectStats, Downcast, DynRootable, Gc, GcDyn, GcDynWeak, GcWeak, Heap, Held, HeldDyn,
-        HeldDynWeak, HeldWeak, Mutation, NanBox, Others, Pacing, Rootable,
+        HeldDynWeak, HeldWeak, Mutation, NanBox, Others, Pacing, Reader, Rootable,
     };
     pub use crate::{dyn_rootable, unsize};
 

@@ -410,6 +410,19 @@
 //!   the token aside, needs no `fn`: `|mc: &Mutation<'_>, i: usize|
 //!   mc[mc.fetch(&held[i])].value` is generic over the token's brand, as a
 //!   `fn` is. A handle parameter beside it cannot name that brand.)
+//! - **A helper that only reads takes `&impl Reader<'gc>`.** [`Reader`] is
+//!   the token (`mc`, in `read` and in `mutate`) or the [`Others`] of a
+//!   `split_mut` (`&others`): `fn eval<'gc>(r: &impl Reader<'gc>, e:
+//!   Gc<'gc, Expr<'gc>>) -> f64` reads with `r.read(e)` (or `r.get(e)`,
+//!   `None` for the object split off) and serves a formula bar inside
+//!   `heap.read` and a recalculation writing one cell through `split_mut`
+//!   alike.
+//! - **A boxed closure kept outside the heap is higher-ranked.** An undo
+//!   entry that runs later at whatever brand is `Box<dyn for<'gc>
+//!   FnOnce(&mut Mutation<'gc>, &mut Doc<'gc>)>`, and holds `Held`
+//!   handles; name that type where the box is made (`let undo: Undo =
+//!   Box::new(move |mc, doc| ..)`), or the compiler asks for the closure
+//!   parameters' types.
 //! - **Keep the heap apart from the state its mutations read.**
 //!   `self.heap.mutate(|mc, root| self.selected(mc))` borrows `self`
 //!   twice. Borrow the fields one by one (`let Editor { heap, selection,

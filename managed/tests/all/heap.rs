@@ -1229,11 +1229,11 @@ fn a_handle_held_inside_its_own_heap_lives_as_long_as_the_heap() {
 }
 
 /// The program's view of a document, read through `&self`.
-struct Reader {
+struct DocumentView {
     heap: Heap<Scene<'static>>,
 }
 
-impl Reader {
+impl DocumentView {
     /// The names under the root, read through a shared borrow.
     fn names(&self) -> Vec<String> {
         self.heap.read(|mc, scene| {
@@ -1253,7 +1253,7 @@ impl Reader {
 #[test]
 fn reads_borrow_the_heap_shared_and_nest() {
     take_dropped();
-    let mut reader = Reader { heap: new_scene() };
+    let mut reader = DocumentView { heap: new_scene() };
     reader.heap.mutate(|mc, scene| {
         let root = scene.root;
         add_child(mc, scene, root, 1, "a");
@@ -1809,6 +1809,67 @@ fn scene_with_children(children: &[(u64, &str)]) -> (Heap<Scene<'static>>, Held<
     });
     heap.collect();
     (heap, held_root)
+}
+
+/// The names on the path from `node` up to the root, through any reader:
+/// a helper written once for the token and for `Others`.
+fn path_of<'gc>(r: &impl Reader<'gc>, node: Gc<'gc, Node<'gc>>) -> Vec<String> {
+    let mut names = vec![r.read(node).name.clone()];
+    let mut at = r.read(node).parent;
+    while let Some(up) = at {
+        // Through `Others`, the object split off is not readable: the path
+        // stops below it.
+        let Some(n) = r.get(up) else { break };
+        names.push(n.name.clone());
+        at = n.parent;
+    }
+    names
+}
+
+/// `Reader`: one read-only helper serves the token in `read` and in
+/// `mutate` and the `Others` of a split, whose `get` refuses the object
+/// split off and whose `read` panics for it at the caller's line; the
+/// trait-object handles read through it too.
+#[test]
+fn a_reader_helper_serves_the_token_and_others() {
+    let here = file!().to_owned();
+    let (mut heap, held_root) = scene_with_children(&[(1, "a"), (2, "bb")]);
+    heap.mutate(|mc, scene| {
+        let b = scene.by_name["bb"];
+        let grandchild = add_child(mc, scene, b, 3, "c");
+        scene.selection = Some(grandchild);
+    });
+    heap.read(|mc, scene| {
+        let c = scene.selection.expect("selected");
+        assert_eq!(path_of(mc, c), ["c", "bb", "root"]);
+        assert_eq!(mc.get(c).map(|n| n.children.len()), Some(0));
+        let shown = unsize!(c => dyn Named);
+        assert_eq!(mc.read(shown).named(), "c");
+    });
+    heap.mutate(|mc, scene| {
+        let c = scene.selection.expect("selected");
+        let b = scene.by_name["bb"];
+        let root = mc.fetch(&held_root);
+        assert_eq!(
+            path_of(mc, c),
+            ["c", "bb", "root"],
+            "the token in a mutation"
+        );
+        let (node, others) = mc.split_mut(b);
+        node.name.push('!');
+        assert_eq!(path_of(&others, c), ["c"], "stops below the split-off node");
+        assert_eq!(path_of(&others, root), ["root"]);
+        assert!(others.get(b).is_none() && Reader::get(&others, b).is_none());
+        let (file, line) = panic_location(|| {
+            let _ = others.read(b); // the object split off
+        });
+        assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
+        assert_eq!(node.name, "bb!", "usable after the refusal");
+    });
+    heap.read(|mc, scene| {
+        let c = scene.selection.expect("selected");
+        assert_eq!(path_of(mc, c), ["c", "bb!", "root"]);
+    });
 }
 
 /// `split_mut`: one node written while its children and any other object

@@ -13,7 +13,7 @@
 
 use core::any::TypeId;
 
-use crate::heap::{Gc, GcDyn, Mutation, Others, Rootable};
+use crate::heap::{Gc, GcDyn, Handle, Mutation, Others, Rootable};
 
 mod sealed {
     /// Keeps [`Downcast`](super::Downcast) implemented by its blanket impl
@@ -28,25 +28,99 @@ mod sealed {
 /// What objects can be read through during a mutation: the token
 /// (`&Mutation<'gc>`), or the other objects of a
 /// [`split_mut`](Mutation::split_mut) ([`Others`]), which refuse the
-/// object split off. [`GcDyn::downcast`] and [`GcDyn::is`] take either.
-/// Sealed.
+/// object split off. A helper that only reads takes `&impl Reader<'gc>`
+/// and serves both: code inside [`Heap::read`](crate::heap::Heap::read) or
+/// a mutation passes `mc`, a method working through a split passes
+/// `&others`. [`GcDyn::downcast`] and [`GcDyn::is`] take either. Sealed.
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// #[derive(Managed)]
+/// enum Expr<'gc> {
+///     Number(f64),
+///     Sum(Gc<'gc, Expr<'gc>>, Gc<'gc, Expr<'gc>>),
+/// }
+///
+/// /// Evaluates an expression through the token or through `Others`.
+/// fn eval<'gc>(r: &impl Reader<'gc>, e: Gc<'gc, Expr<'gc>>) -> f64 {
+///     match *r.read(e) {
+///         Expr::Number(n) => n,
+///         Expr::Sum(a, b) => eval(r, a) + eval(r, b),
+///     }
+/// }
+///
+/// #[derive(Managed)]
+/// struct Cell<'gc> {
+///     formula: Gc<'gc, Expr<'gc>>,
+///     value: f64,
+/// }
+///
+/// let mut heap: Heap<Gc<'static, Cell<'static>>> = Heap::new(|mc| {
+///     let one = Gc::new(mc, Expr::Number(1.0));
+///     let two = Gc::new(mc, Expr::Number(2.0));
+///     let formula = Gc::new(mc, Expr::Sum(one, two));
+///     Gc::new(mc, Cell { formula, value: 0.0 })
+/// });
+/// heap.mutate(|mc, cell| {
+///     let (cell, others) = mc.split_mut(*cell);
+///     cell.value = eval(&others, cell.formula);
+/// });
+/// heap.read(|mc, cell| {
+///     assert_eq!(mc[*cell].value, eval(mc, mc[*cell].formula));
+///     assert_eq!(mc.get(*cell).map(|c| c.value), Some(3.0));
+/// });
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot read the heap's objects",
     label = "expected the token or an `Others`",
     note = "pass the mutation's token (`mc`) or the `Others` of a `split_mut` (`&others`)"
 )]
 pub trait Reader<'gc>: sealed::ReaderSealed {
-    /// The object of `gc`, or `None` if this view cannot read it.
-    #[doc(hidden)]
-    fn __read<T: ?Sized>(&self, gc: GcDyn<'gc, T>) -> Option<&T>;
+    /// The object of `handle` (a [`Gc`] or a [`GcDyn`]), or `None` where
+    /// this view cannot read it: through [`Others`], the object split off.
+    /// The token reads every object.
+    #[must_use]
+    fn get<H: Handle<'gc>>(&self, handle: H) -> Option<&H::Target>;
+
+    /// The object of `handle`, as [`get`](Self::get).
+    ///
+    /// # Panics
+    ///
+    /// Where `get` gives `None` (through [`Others`], the object split
+    /// off), at the caller's line.
+    #[track_caller]
+    #[must_use]
+    fn read<H: Handle<'gc>>(&self, handle: H) -> &H::Target {
+        match self.get(handle) {
+            Some(object) => object,
+            None => unreadable::<H::Target>(),
+        }
+    }
+}
+
+/// The panic of [`Reader::read`] on the object split off.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn unreadable<T: ?Sized>() -> ! {
+    panic!(
+        "Reader::read of the object split off by `split_mut` (a `{}`), through its `Others`",
+        core::any::type_name::<T>()
+    )
 }
 
 impl sealed::ReaderSealed for Mutation<'_> {}
 
 impl<'gc> Reader<'gc> for Mutation<'gc> {
     #[inline(always)]
-    fn __read<T: ?Sized>(&self, gc: GcDyn<'gc, T>) -> Option<&T> {
-        Some(gc.get(self))
+    fn get<H: Handle<'gc>>(&self, handle: H) -> Option<&H::Target> {
+        // SAFETY: 1. `Handle`'s contract: the address of a live object of
+        // this heap (the brand is this token's), in place while `'gc`
+        // lasts; 2. a shared borrow of the token: no `&mut` to any object
+        // is live (they all borrow the token exclusively), as for
+        // `mc[gc]`.
+        Some(unsafe { handle.ptr().as_ref() })
     }
 }
 
@@ -54,8 +128,8 @@ impl sealed::ReaderSealed for Others<'_, '_> {}
 
 impl<'gc> Reader<'gc> for Others<'_, 'gc> {
     #[inline(always)]
-    fn __read<T: ?Sized>(&self, gc: GcDyn<'gc, T>) -> Option<&T> {
-        self.get(gc)
+    fn get<H: Handle<'gc>>(&self, handle: H) -> Option<&H::Target> {
+        Others::get(self, handle)
     }
 }
 
@@ -190,7 +264,7 @@ impl<'gc, T: ?Sized> GcDyn<'gc, T> {
         T: Downcast<'gc>,
     {
         reader
-            .__read(self)
+            .get(self)
             .is_some_and(|object| Downcast::__placeholder_type_id(object) == TypeId::of::<R>())
     }
 }
