@@ -1872,6 +1872,51 @@ fn a_reader_helper_serves_the_token_and_others() {
     });
 }
 
+/// `Others::get_disjoint_mut` takes what the token's does: an array of one
+/// handle type, or a tuple of handles of any types (a `Gc` beside a trait
+/// object's `GcDyn`); it refuses the object split off wherever it stands
+/// in the group, and two handles to one object, also when one is a trait
+/// object's view of it.
+#[test]
+fn others_get_disjoint_mut_takes_arrays_and_tuples() {
+    let (mut heap, held_root) = scene_with_children(&[(1, "a"), (2, "bb"), (3, "ccc")]);
+    heap.mutate(|mc, scene| {
+        let root = mc.fetch(&held_root);
+        let [a, b, c] = ["a", "bb", "ccc"].map(|n| scene.by_name[n]);
+        let (node, mut others) = mc.split_mut(root);
+        // A tuple of a `Gc` and a trait object's `GcDyn`.
+        let shown = unsize!(c => dyn Named);
+        let (first, named) = others
+            .get_disjoint_mut((a, shown))
+            .expect("two other objects");
+        first.name.push_str(named.named());
+        // An array of one type.
+        let [x, y] = others.get_disjoint_mut([b, c]).expect("two other objects");
+        std::mem::swap(&mut x.name, &mut y.name);
+        // Refused: the split-off object, first or last; one object twice,
+        // also through its trait-object view.
+        assert!(others.get_disjoint_mut((root, a)).is_none());
+        assert!(others.get_disjoint_mut([a, b, root]).is_none());
+        assert!(
+            others
+                .get_disjoint_mut((b, unsize!(root => dyn Named)))
+                .is_none()
+        );
+        assert!(others.get_disjoint_mut([a, a]).is_none());
+        assert!(others.get_disjoint_mut((shown, c)).is_none());
+        node.name.push('*');
+    });
+    heap.read(|mc, scene| {
+        let names: Vec<&str> = mc[scene.root]
+            .children
+            .iter()
+            .map(|&n| mc[n].name.as_str())
+            .collect();
+        assert_eq!(names, ["accc", "ccc", "bb"]);
+        assert_eq!(mc[scene.root].name, "root*");
+    });
+}
+
 /// `split_mut`: one node written while its children and any other object
 /// are read through `Others`, its own child list walked during the reads;
 /// a weak handle upgraded, a held handle fetched and an object allocated

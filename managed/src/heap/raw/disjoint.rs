@@ -85,6 +85,10 @@ pub trait Handles<'gc>: sealed::Sealed {
     #[doc(hidden)]
     fn overlap(&self) -> bool;
 
+    /// Whether one of the handles points at the object at address `addr`.
+    #[doc(hidden)]
+    fn points_at(&self, addr: usize) -> bool;
+
     /// The references.
     ///
     /// # Safety
@@ -120,6 +124,12 @@ impl<'gc, H: Handle<'gc>, const N: usize> Handles<'gc> for [H; N] {
     }
 
     #[inline]
+    fn points_at(&self, addr: usize) -> bool {
+        self.iter()
+            .any(|h| h.ptr().as_ptr().cast::<u8>().addr() == addr)
+    }
+
+    #[inline]
     unsafe fn get<'b>(self) -> Self::Refs<'b>
     where
         'gc: 'b,
@@ -146,6 +156,11 @@ macro_rules! tuple {
             #[inline]
             fn overlap(&self) -> bool {
                 any_equal(&[$(self.$i.ptr().as_ptr().cast_const().cast::<u8>()),+])
+            }
+
+            #[inline]
+            fn points_at(&self, addr: usize) -> bool {
+                false $(|| self.$i.ptr().as_ptr().cast::<u8>().addr() == addr)+
             }
 
             #[inline]
@@ -478,30 +493,23 @@ impl<'b, 'gc> Others<'b, 'gc> {
     }
 
     /// The objects of `handles` at once, each mutably, as
-    /// [`Mutation::get_disjoint_mut`]: `None` if any is the object split
-    /// off or two name the same object.
+    /// [`Mutation::try_get_disjoint_mut`]: an array of one handle type
+    /// gives an array of references, a tuple of up to six handles of any
+    /// types ([`Gc`]s and [`GcDyn`]s) a tuple; `None` if any is the object
+    /// split off or two name the same object.
     #[inline]
     #[must_use]
-    pub fn get_disjoint_mut<const N: usize, T>(
-        &mut self,
-        handles: [Gc<'gc, T>; N],
-    ) -> Option<[&mut T; N]> {
-        let mut ptrs = [NonNull::<T>::dangling(); N];
-        for (i, handle) in handles.into_iter().enumerate() {
-            let ptr = handle.ptr();
-            if ptr.as_ptr().cast::<u8>().addr() == self.excluded || ptrs[..i].contains(&ptr) {
-                return None;
-            }
-            ptrs[i] = ptr;
+    pub fn get_disjoint_mut<'s, H: Handles<'gc>>(&'s mut self, handles: H) -> Option<H::Refs<'s>> {
+        if handles.points_at(self.excluded) || handles.overlap() {
+            return None;
         }
-        // SAFETY: 1. each object is live and stays in place while `'gc`
-        // lasts (`Gc`'s invariant); 2. none is the object split off, and
-        // they are pairwise distinct objects (checked above; objects do not
-        // overlap, every one has a granule of its own), so the references
-        // alias neither each other nor the split-off one; 3. `&mut self`
-        // keeps every other reference this view handed out dead meanwhile,
-        // and the token is borrowed by it.
-        Some(ptrs.map(|ptr| unsafe { &mut *ptr.as_ptr() }))
+        // SAFETY: `Handles::get`'s contract: 1. no two handles point at the
+        // same object (checked above); 2. none is the object split off
+        // (checked above), whose reference is the only one to an object of
+        // this heap not borrowed from this view or the token; `&mut self`
+        // keeps every reference this view handed out dead for `'s`, and
+        // the token is borrowed by the view.
+        Some(unsafe { handles.get() })
     }
 
     /// The object at `ptr`, or `None` if it is the object split off.
