@@ -1585,10 +1585,18 @@ mod tests {
         fn stack<'a>(s: UniformPageStack<&'static str>) -> UniformPageStack<&'a str> {
             s
         }
+        fn secondary<'a>(
+            m: crate::uniform::SecondaryMap<&'static str>,
+        ) -> crate::uniform::SecondaryMap<&'a str> {
+            m
+        }
         let local = String::from("local");
         let mut p = pool(UniformPool::with_page_size(PageSize::DEFAULT));
         let k = p.insert(&local);
         assert_eq!(p.get(k), Some(&"local"));
+        let mut names = secondary(crate::uniform::SecondaryMap::new(&p));
+        names.insert(k, &local);
+        assert_eq!(names.get(k), Some(&"local"));
         let mut d = deque(UniformPageDeque::with_page_size(PageSize::DEFAULT));
         d.push_back(&local);
         assert_eq!(d.pop_front(), Some("local"));
