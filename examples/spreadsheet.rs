@@ -699,7 +699,7 @@ pub(crate) fn main() {
             let (space, heap) = (app.heap.stats(), app.heap.detailed_stats());
             println!("archived: {} objects dropped; {space}", stats.dropped);
             assert!(stats.dropped > 0 && stats.chunks_released > 0);
-            let fewest = heap.used_bytes.div_ceil(heap.chunk_size * 15 / 16);
+            let fewest = heap.used_bytes.div_ceil(heap.chunk_area);
             assert!(
                 heap.chunks <= fewest && space.space_ratio() > 0.5,
                 "compacted: {heap}"

@@ -113,6 +113,11 @@ impl Default for Pacing {
 pub struct HeapStats {
     /// The chunk size in bytes.
     pub chunk_size: usize,
+    /// The bytes of objects one chunk holds (the chunk less its header,
+    /// mark bitmap and prefix table), for objects aligned to at most 64
+    /// bytes: after [`compact`](Heap::compact), such objects fill
+    /// `used_bytes.div_ceil(chunk_area)` chunks at best.
+    pub chunk_area: usize,
     /// Chunks held: in use, large and spare.
     pub chunks: usize,
     /// Bytes held from the global allocator: chunks and side tables.
@@ -200,6 +205,7 @@ impl<R: Rootable> Heap<R> {
         let (reserved_bytes, used_bytes, chunks) = self.raw.usage();
         HeapStats {
             chunk_size: self.raw.chunk_size(),
+            chunk_area: self.raw.chunk_area(),
             chunks,
             reserved_bytes,
             used_bytes,

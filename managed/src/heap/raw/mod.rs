@@ -292,6 +292,20 @@ const LARGE: u8 = 1;
 /// [`HeapChunk::state`] of an evacuated normal chunk.
 const EVACUATED: u8 = 2;
 
+/// The layout of a normal chunk of `chunk_size` bytes for alignment class
+/// `class`: its bitmap words, the offsets of its prefix table and of its
+/// area, and the area's capacity in bytes.
+fn normal_layout(chunk_size: usize, class: usize) -> (usize, usize, usize, usize) {
+    let align = (GRANULE << class).max(64);
+    // Sized for the whole chunk: an upper bound of the area's granules.
+    let words = (chunk_size / GRANULE).div_ceil(64);
+    let prefix_offset = BITMAP_OFFSET + words * 8;
+    let area_offset = (prefix_offset + (words + 1) * 4).next_multiple_of(align);
+    debug_assert!(area_offset < chunk_size / 2);
+    let capacity = (chunk_size - area_offset) & !(align - 1) & !(GRANULE - 1);
+    (words, prefix_offset, area_offset, capacity)
+}
+
 /// Writes a normal chunk's header for alignment class `class`.
 ///
 /// # Safety
@@ -301,13 +315,7 @@ const EVACUATED: u8 = 2;
 /// [`RawHeap::normal_class`] returns it). `serial` is above every serial
 /// the heap gave before ([`RawHeap::next_serial`]).
 unsafe fn init_normal(chunk: NonNull<HeapChunk>, chunk_size: usize, class: usize, serial: u64) {
-    let align = (GRANULE << class).max(64);
-    // Sized for the whole chunk: an upper bound of the area's granules.
-    let words = (chunk_size / GRANULE).div_ceil(64);
-    let prefix_offset = BITMAP_OFFSET + words * 8;
-    let area_offset = (prefix_offset + (words + 1) * 4).next_multiple_of(align);
-    debug_assert!(area_offset < chunk_size / 2);
-    let capacity = (chunk_size - area_offset) & !(align - 1) & !(GRANULE - 1);
+    let (words, prefix_offset, area_offset, capacity) = normal_layout(chunk_size, class);
     // SAFETY: every offset lies inside the chunk, which the caller owns.
     unsafe {
         let base = chunk.cast::<u8>();
@@ -645,6 +653,12 @@ impl RawHeap {
     /// The chunk size.
     pub(crate) fn chunk_size(&self) -> usize {
         self.chunk_size
+    }
+
+    /// The bytes of objects a normal chunk of the first alignment class
+    /// (objects aligned to at most 64 bytes) holds.
+    pub(crate) fn chunk_area(&self) -> usize {
+        normal_layout(self.chunk_size, 0).3
     }
 
     /// The alignment class of `align`, if normal chunks of this heap can
