@@ -1,17 +1,19 @@
 //! The uniform family: `UniformPageDeque`, `UniformPageQueue` and
 //! `UniformPageStack` against `VecDeque`/`Vec`, and `UniformPool` against a
 //! `HashMap` of its keys, with tiny pages so that every program crosses page
-//! boundaries. Values record their drops; some destructors panic, inside
-//! `clear` and the containers' own drops, which must still drop every other
-//! value exactly once.
+//! boundaries; a `SecondaryMap` beside the pool against a model by entry.
+//! Values record their drops; some destructors panic, inside `clear` and
+//! the containers' own drops, which must still drop every other value
+//! exactly once.
 
 #![no_main]
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use managed::prelude::*;
+use managed::uniform::SecondaryMap;
 use managed_fuzz::{Tracked, catch, drops, expect_panic_with, install_panic_hook, pick};
 
 /// Longest program run (longer inputs are cut).
@@ -77,6 +79,19 @@ enum Op {
     Queue(LineOp),
     Stack(LineOp),
     Pool(PoolOp),
+    Side(SideOp),
+}
+
+/// Operations on a `SecondaryMap` of the pool's keys (picked among every
+/// key the pool ever made, stale ones too).
+#[derive(Arbitrary, Debug)]
+enum SideOp {
+    Attach(u16, u8),
+    Detach(u16),
+    Get(u16),
+    /// Keeps the values whose key the pool still holds.
+    RetainLive,
+    Clear,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -320,6 +335,86 @@ fn check_pool(pool: &mut UniformPool<Tracked>, m: &PoolModel) {
     assert!(pool.capacity() >= pool.len());
 }
 
+/// A key's entry index and generation, from its `Debug` form
+/// (`PoolKey(index v generation @ pool)`).
+fn entry_and_generation(key: PoolKey) -> (u32, u32) {
+    let text = format!("{key:?}");
+    let inner = text
+        .strip_prefix("PoolKey(")
+        .and_then(|t| t.split('@').next())
+        .expect("PoolKey(index v generation @ pool)");
+    let (index, generation) = inner.split_once('v').expect("index v generation");
+    (index.parse().unwrap(), generation.parse().unwrap())
+}
+
+/// The secondary map's model: by entry index, the generation and key of
+/// the newest key attached there, and its value's identity.
+type SideModel = BTreeMap<u32, (u32, PoolKey, (u32, u64))>;
+
+fn run_side(
+    map: &mut SecondaryMap<Tracked>,
+    pool: &UniformPool<Tracked>,
+    keys: &[PoolKey],
+    m: &mut SideModel,
+    op: &SideOp,
+) {
+    let key = |i: u16| pick(i, keys.len()).map(|i| keys[i]);
+    match *op {
+        SideOp::Attach(i, v) => {
+            if let Some(k) = key(i) {
+                let (e, g) = entry_and_generation(k);
+                let t = Tracked::new(v.into());
+                let s = seen(&t);
+                let expected = match m.get(&e) {
+                    Some(&(g0, _, _)) if g0 > g => None,
+                    Some(&(g0, _, old)) if g0 == g => {
+                        m.insert(e, (g, k, s));
+                        Some(old)
+                    }
+                    _ => {
+                        m.insert(e, (g, k, s));
+                        None
+                    }
+                };
+                assert_eq!(map.insert(k, t).as_ref().map(seen), expected);
+            }
+        }
+        SideOp::Detach(i) => {
+            if let Some(k) = key(i) {
+                let (e, g) = entry_and_generation(k);
+                let expected = match m.get(&e) {
+                    Some(&(g0, _, old)) if g0 == g => m.remove(&e).map(|_| old),
+                    _ => None,
+                };
+                assert_eq!(map.remove(k).as_ref().map(seen), expected);
+            }
+        }
+        SideOp::Get(i) => {
+            if let Some(k) = key(i) {
+                let (e, g) = entry_and_generation(k);
+                let expected = m.get(&e).filter(|x| x.0 == g).map(|x| x.2);
+                assert_eq!(map.get(k).map(seen), expected);
+                assert_eq!(map.contains(k), expected.is_some());
+            }
+        }
+        SideOp::RetainLive => {
+            map.retain(|k, _| pool.contains(k));
+            m.retain(|_, x| pool.contains(x.1));
+        }
+        SideOp::Clear => {
+            map.clear();
+            m.clear();
+        }
+    }
+    assert_eq!(map.len(), m.len());
+}
+
+fn check_side(map: &SecondaryMap<Tracked>, m: &SideModel) {
+    let ours: Vec<_> = map.iter().map(|(k, v)| (k, seen(v))).collect();
+    let model: Vec<_> = m.values().map(|x| (x.1, x.2)).collect();
+    assert_eq!(ours, model, "in the order of the keys' places");
+}
+
 fn run_pool(
     pool: &mut UniformPool<Tracked>,
     other: &mut UniformPool<Tracked>,
@@ -442,6 +537,8 @@ fuzz_target!(|program: Program| {
         keys: Vec::new(),
         all: HashSet::new(),
     };
+    let mut side = SecondaryMap::new(&pool);
+    let mut side_model = SideModel::new();
     let ops = &program.ops[..program.ops.len().min(MAX_OPS)];
     for (step, op) in ops.iter().enumerate() {
         match op {
@@ -461,6 +558,7 @@ fuzz_target!(|program: Program| {
                 line_ops!(UniformPageStack<Tracked>),
             ),
             Op::Pool(op) => run_pool(&mut pool, &mut other, &mut pm, op),
+            Op::Side(op) => run_side(&mut side, &pool, &pm.keys, &mut side_model, op),
         }
         if step % CHECK_EVERY == CHECK_EVERY - 1 || step + 1 == ops.len() {
             check_deque(&deque, &dm);
@@ -470,12 +568,14 @@ fuzz_target!(|program: Program| {
                 "top first"
             );
             check_pool(&mut pool, &pm);
+            check_side(&side, &side_model);
         }
     }
     assert_eq!(
         drops::live(),
-        dm.len() + qm.len() + sm.len() + pm.live.len()
+        dm.len() + qm.len() + sm.len() + pm.live.len() + side_model.len()
     );
+    drop(side);
 
     // The deque by value: the first values yielded in order, the rest
     // dropped with the iterator (a bomb among them panics out of its drop).
