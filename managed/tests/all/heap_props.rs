@@ -139,6 +139,10 @@ enum Op {
     /// self-edge is refused there and adds nothing; a target named twice
     /// gets it twice).
     Scatter { at: Addr },
+    /// Splits a node off and swaps the values of its first two edges'
+    /// targets through `Others::get_disjoint_mut` with a tuple, refused
+    /// when they are one node or the node split off.
+    SwapEdges { at: Addr },
     /// Points a slot at a node, or empties it.
     Root { slot: usize, to: Option<Addr> },
     /// Holds a node from outside the heap (a `Held` handle).
@@ -208,6 +212,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (addr(), any::<u64>()).prop_map(|(at, value)| Op::Set { at, value }),
         1 => addr().prop_map(|at| Op::Gather { at }),
         1 => addr().prop_map(|at| Op::Scatter { at }),
+        1 => addr().prop_map(|at| Op::SwapEdges { at }),
         2 => (0..SLOTS, prop::option::of(addr())).prop_map(|(slot, to)| Op::Root { slot, to }),
         2 => addr().prop_map(|at| Op::Hold { at }),
         1 => any::<usize>().prop_map(|index| Op::Release { index }),
@@ -706,6 +711,30 @@ fn run(ops: &[Op], chunk_size: usize) {
                     for e in edges.into_iter().filter(|&e| e != id) {
                         let target = &mut model.nodes.get_mut(&e).unwrap().0;
                         *target = target.wrapping_add(value);
+                    }
+                }
+            }
+            Op::SwapEdges { at } => {
+                if let Some(n) = resolve(mc, root, at) {
+                    let (node, mut others) = mc.split_mut(n);
+                    if let [e0, e1, ..] = node.edges[..] {
+                        let id = node.id.0;
+                        let (_, edges) = model.nodes[&id].clone();
+                        let (a, b) = (edges[0], edges[1]);
+                        let lendable = a != b && a != id && b != id;
+                        match others.get_disjoint_mut((e0, e1)) {
+                            Some((x, y)) => {
+                                assert!(lendable, "lent {a} and {b} beside {id}");
+                                assert_eq!((x.id.0, y.id.0), (a, b));
+                                std::mem::swap(&mut x.value, &mut y.value);
+                                std::mem::swap(&mut x.pad, &mut y.pad);
+                                let va = model.nodes[&a].0;
+                                let vb = model.nodes[&b].0;
+                                model.nodes.get_mut(&a).unwrap().0 = vb;
+                                model.nodes.get_mut(&b).unwrap().0 = va;
+                            }
+                            None => assert!(!lendable, "refused {a} and {b} beside {id}"),
+                        }
                     }
                 }
             }
