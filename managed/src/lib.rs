@@ -311,8 +311,9 @@ pub use generativity::Guard;
 /// ([`contiguous::Others`], which [`map_with_others`](contiguous::ContiguousUniformPool::map_with_others)
 /// and [`PoolRefMut::split_mut`](contiguous::PoolRefMut::split_mut) hand
 /// out) comes in as `PoolOthers`, the same type under a second name, beside
-/// the pool's guards; the region's is named by its path,
-/// `managed::region::Others`. Code that names `managed::contiguous::Others`
+/// the pool's guards; the region's ([`region::Others`], from
+/// [`Arena::split_mut`](region::Arena::split_mut)) as `ArenaOthers`. Code
+/// that names `managed::contiguous::Others` or `managed::region::Others`
 /// compiles as before.
 ///
 /// ```
@@ -373,8 +374,10 @@ pub mod prelude {
     };
 
     #[cfg(target_pointer_width = "64")]
+    // The region's `Others` comes in as `ArenaOthers` (see above).
     pub use crate::region::{
-        Arena, Compacting, Forward, Item, OrCompact, Rebrand, RegionStats, State, Token,
+        Arena, Compacting, Forward, Item, OrCompact, Others as ArenaOthers, Rebrand, RegionStats,
+        State, Token,
     };
 
     pub use crate::coercion;

@@ -1684,14 +1684,21 @@ fn split_mut_lends_one_object_and_reaches_the_others_one_at_a_time() {
     arena.remove(gone);
     {
         // The block is written while the list and the instructions are
-        // reached through `Others`, of other types.
+        // reached through `Others`, of other types, by a helper that names
+        // the view by its prelude name.
+        fn scale<'id>(
+            others: &mut ArenaOthers<'_, 'id, 0>,
+            list: Forward<'id, [Forward<'id, u64>]>,
+        ) {
+            let count = others[list].len();
+            for i in 0..count {
+                let inst = others[list][i];
+                others[inst] *= 10;
+            }
+        }
         let (b, mut others) = arena.split_mut(block);
         b.label.push_str(":visited");
-        let count = others[b.insts].len();
-        for i in 0..count {
-            let inst = others[b.insts][i];
-            others[inst] *= 10;
-        }
+        scale(&mut others, b.insts);
         assert!(others.get(block).is_none(), "the lent object");
         assert!(others.get_mut(gone).is_none(), "a removed object");
         let lent =

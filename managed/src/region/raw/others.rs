@@ -18,6 +18,9 @@ use crate::region::Arena;
 /// can be allocated through it too ([`alloc_shared`](Self::alloc_shared)):
 /// allocation moves nothing.
 ///
+/// The [prelude](crate::prelude) exports it as `ArenaOthers` (its `Others`
+/// is the heap's [`heap::Others`](crate::heap::Others)).
+///
 /// ```
 /// use managed::prelude::*;
 ///
