@@ -4,6 +4,8 @@
 //! code the runtime's own suites run there, and they run for seconds
 //! natively (hours under the interpreter).
 
+#[path = "../../examples/build_jobs.rs"]
+mod build_jobs;
 #[cfg(target_pointer_width = "64")]
 #[path = "../../examples/compiler_ir.rs"]
 mod compiler_ir;
@@ -37,6 +39,12 @@ mod scoped_render;
 mod spreadsheet;
 #[path = "../../examples/widget_tree.rs"]
 mod widget_tree;
+
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn build_jobs_runs() {
+    build_jobs::main();
+}
 
 #[cfg(target_pointer_width = "64")]
 #[test]

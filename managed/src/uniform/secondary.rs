@@ -26,6 +26,11 @@ use super::pool::{PoolKey, UniformPool};
 /// dropped by [`retain`](Self::retain) (`map.retain(|key, _|
 /// pool.contains(key))`).
 ///
+/// One value per entry of the pool: data keyed by keys whose values the
+/// pool removed, kept as a history (what a removed job was retried as),
+/// belongs in a `HashMap<PoolKey, _>`, since the pool reuses the entry
+/// and the next key of it replaces the older key's value here.
+///
 /// The map takes the keys of the pool it was made for, and only those: a
 /// key of another pool finds nothing, and [`insert`](Self::insert) refuses
 /// it with a panic.
