@@ -149,7 +149,6 @@ impl<T, H> IntoIterator for UniformPool<T, H> {
     /// dropped with the iterator.
     fn into_iter(self) -> IntoIter<T, H> {
         IntoIter {
-            len: self.len(),
             pool: self,
             cursor: Cursor::default(),
         }
@@ -180,20 +179,17 @@ impl Cursor {
 pub struct IntoIter<T, H = ()> {
     pool: UniformPool<T, H>,
     cursor: Cursor,
-    /// Values still to yield (the pool's length: each step removes one).
-    len: usize,
 }
 
 impl<T, H> Iterator for IntoIter<T, H> {
     type Item = (PoolKey, T);
     #[inline]
     fn next(&mut self) -> Option<(PoolKey, T)> {
-        let next = self.cursor.take(&mut self.pool)?;
-        self.len -= 1;
-        Some(next)
+        self.cursor.take(&mut self.pool)
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.len, Some(self.len))
+        // As for `Drain`: the pool holds exactly the values still to yield.
+        (self.pool.len(), Some(self.pool.len()))
     }
 }
 
@@ -202,7 +198,9 @@ impl<T, H> FusedIterator for IntoIter<T, H> {}
 
 impl<T, H> fmt::Debug for IntoIter<T, H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IntoIter").field("len", &self.len).finish()
+        f.debug_struct("IntoIter")
+            .field("len", &self.pool.len())
+            .finish()
     }
 }
 
