@@ -7,9 +7,11 @@
 //! in hash maps. The retry links are the exception: they are keyed by the
 //! stale keys of failed jobs, and a failed job's retry reuses its entry, so
 //! a `SecondaryMap` (one value per entry, the newest key's) would let each
-//! retry's link replace the one before; a `HashMap` keeps the history. At
-//! shutdown, the jobs still queued are drained out of the pool by value,
-//! with their keys.
+//! retry's link replace the one before; a `HashMap` keeps the history. The
+//! ticks each job waits for its inputs are counted through the map's
+//! `entry` (one lookup to add or insert). At shutdown, the jobs still
+//! queued are drained out of the pool by value, with their keys, and the
+//! wait counts out of their map.
 //!
 //! Run with `cargo run --example build_jobs`.
 
@@ -35,6 +37,9 @@ struct Build {
     timing: SecondaryMap<u32>,
     /// The failure log of jobs that failed at least once.
     failures: SecondaryMap<Vec<String>>,
+    /// Ticks each job spent waiting for its inputs: only for jobs that
+    /// waited.
+    waited: SecondaryMap<u32>,
     /// Jobs that replaced a failed one: the old (stale) key's successor.
     retried_as: HashMap<PoolKey, PoolKey>,
     tick: u32,
@@ -46,6 +51,7 @@ impl Build {
         Build {
             timing: SecondaryMap::new(&jobs),
             failures: SecondaryMap::new(&jobs),
+            waited: SecondaryMap::new(&jobs),
             retried_as: HashMap::new(),
             jobs,
             tick: 0,
@@ -77,15 +83,25 @@ impl Build {
     }
 
     /// Runs every ready job once; a failing job is removed and queued again
-    /// under a new key, its failure log moved along.
+    /// under a new key, its failure log and wait count moved along. The
+    /// jobs not ready wait one more tick.
     fn step(&mut self) -> usize {
         self.tick += 1;
-        let ready: Vec<PoolKey> = self
-            .jobs
-            .iter()
-            .filter(|(_, job)| !job.done && self.ready(job))
-            .map(|(key, _)| key)
-            .collect();
+        let (mut ready, mut waiting) = (Vec::new(), Vec::new());
+        for (key, job) in self.jobs.iter().filter(|(_, job)| !job.done) {
+            if self.ready(job) {
+                ready.push(key);
+            } else {
+                waiting.push(key);
+            }
+        }
+        for key in waiting {
+            *self
+                .waited
+                .entry(key)
+                .expect("a job of the pool")
+                .or_default() += 1;
+        }
         for &key in &ready {
             let job = &mut self.jobs[key];
             if job.flaky > 0 {
@@ -94,8 +110,12 @@ impl Build {
                 let line = format!("tick {}: {} failed", self.tick, failed.target);
                 let mut log = self.failures.remove(key).unwrap_or_default();
                 log.push(line);
+                let waited = self.waited.remove(key);
                 let retry = self.jobs.insert(failed);
                 self.failures.insert(retry, log);
+                if let Some(ticks) = waited {
+                    self.waited.insert(retry, ticks);
+                }
                 self.retried_as.insert(key, retry);
             } else {
                 job.done = true;
@@ -166,6 +186,14 @@ pub(crate) fn main() {
     assert!(build.timing.get(release).is_some());
     build.timing.retain(|key, _| build.jobs.contains(key));
     assert!(build.timing.is_empty());
+    // The wait counts, drained into a report: the release waited longest
+    // (for every other job), the bundle for every tick of the build.
+    let mut waits: Vec<(PoolKey, u32)> = build.waited.drain().collect();
+    assert!(build.waited.is_empty());
+    waits.sort_by_key(|&(_, ticks)| core::cmp::Reverse(ticks));
+    assert_eq!(waits[0], (blocked, build.tick));
+    assert_eq!(waits[1].0, release);
+    assert!(waits.iter().all(|&(key, _)| key != core));
     println!(
         "{} ticks, {} jobs left at shutdown: {:?}",
         build.tick,

@@ -92,6 +92,10 @@ enum SideOp {
     /// Keeps the values whose key the pool still holds.
     RetainLive,
     Clear,
+    /// Looks the key up with `entry`, attaching a new value if none is.
+    Upsert(u16, u8),
+    /// Drains the map, taking this many pairs before the drain drops.
+    Drain(u8),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -403,6 +407,32 @@ fn run_side(
         }
         SideOp::Clear => {
             map.clear();
+            m.clear();
+        }
+        SideOp::Upsert(i, v) => {
+            if let Some(k) = key(i) {
+                let (e, g) = entry_and_generation(k);
+                let t = Tracked::new(v.into());
+                let s = seen(&t);
+                let expected = match m.get(&e) {
+                    Some(x) if x.0 > g => None,
+                    Some(x) if x.0 == g => Some(x.2),
+                    _ => {
+                        m.insert(e, (g, k, s));
+                        Some(s)
+                    }
+                };
+                assert_eq!(map.entry(k).map(|entry| seen(entry.or_insert(t))), expected);
+            }
+        }
+        SideOp::Drain(take) => {
+            let expected: Vec<_> = m.values().take(take.into()).map(|x| (x.1, x.2)).collect();
+            let ours: Vec<_> = map
+                .drain()
+                .take(take.into())
+                .map(|(k, v)| (k, seen(&v)))
+                .collect();
+            assert_eq!(ours, expected);
             m.clear();
         }
     }

@@ -40,7 +40,12 @@ pub mod pool_iter {
 
 /// [`SecondaryMap`] iterators.
 pub mod secondary_iter {
-    pub use super::secondary::{Iter, IterMut};
+    pub use super::secondary::{Drain, IntoIter, Iter, IterMut};
+}
+
+/// [`SecondaryMap::entry`]'s places.
+pub mod secondary_entry {
+    pub use super::secondary::{Entry, OccupiedEntry, VacantEntry};
 }
 
 #[cfg(test)]

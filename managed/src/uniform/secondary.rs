@@ -3,7 +3,7 @@
 //! Safe code only: the table is a `Vec` indexed by the key's place in its
 //! pool.
 
-use alloc::vec::Vec;
+use alloc::vec::{self, Vec};
 use core::fmt;
 use core::iter::{Enumerate, FusedIterator};
 use core::num::NonZeroU32;
@@ -164,6 +164,65 @@ impl<V> SecondaryMap<V> {
         self.slots[at].as_mut().map(|slot| &mut slot.value)
     }
 
+    /// The place of `key`'s value in the map, to read, update, insert or
+    /// remove it with one lookup; `None` when `key` is stale here: a newer
+    /// key of its entry has a value attached (as [`insert`](Self::insert)
+    /// refuses it).
+    ///
+    /// A value attached to an older key of the same entry (one whose value
+    /// the pool removed since) makes the entry vacant for `key`: inserting
+    /// through it drops that value.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    /// use managed::uniform::SecondaryMap;
+    ///
+    /// let mut particles = UniformPool::new();
+    /// let spark = particles.insert([0.0f32; 3]);
+    /// let ember = particles.insert([1.0f32; 3]);
+    /// let mut hits = SecondaryMap::new(&particles);
+    /// for struck in [spark, ember, spark] {
+    ///     if let Some(entry) = hits.entry(struck) {
+    ///         *entry.or_insert(0) += 1;
+    ///     }
+    /// }
+    /// assert_eq!((hits[spark], hits[ember]), (2, 1));
+    ///
+    /// particles.remove(spark);
+    /// let smoke = particles.insert([2.0f32; 3]); // may reuse spark's entry
+    /// hits.entry(smoke).unwrap().or_insert(10);
+    /// assert!(hits.entry(spark).is_none() || hits.get(smoke) == Some(&10));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `key` was made by another pool than the map's.
+    #[track_caller]
+    pub fn entry(&mut self, key: PoolKey) -> Option<Entry<'_, V>> {
+        let Some(at) = self.position(key) else {
+            foreign(key)
+        };
+        let generation = generation_of(key);
+        let place = Place { map: self, at, key };
+        match place.map.slots.get(at) {
+            Some(Some(slot)) if slot.generation > generation => None,
+            Some(Some(slot)) if slot.generation == generation => {
+                Some(Entry::Occupied(OccupiedEntry(place)))
+            }
+            _ => Some(Entry::Vacant(VacantEntry(place))),
+        }
+    }
+
+    /// Detaches every value, yielding `(key, value)` pairs in the order of
+    /// [`iter`](Self::iter); the values the iterator did not yield drop
+    /// with it. The map is empty from the call on (also when the iterator
+    /// is leaked: its values then leak), and the table keeps its memory.
+    pub fn drain(&mut self) -> Drain<'_, V> {
+        let key = self.key_maker();
+        let left = core::mem::take(&mut self.len);
+        Drain(Walk::new(self.slots.drain(..), left, key))
+    }
+
     /// The number of attached values.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -205,21 +264,14 @@ impl<V> SecondaryMap<V> {
     /// pool (page by page, the order of [`UniformPool::iter`]).
     #[must_use]
     pub fn iter(&self) -> Iter<'_, V> {
-        Iter {
-            slots: self.slots.iter().enumerate(),
-            left: self.len,
-            key: self.key_maker(),
-        }
+        Iter(Walk::new(self.slots.iter(), self.len, self.key_maker()))
     }
 
     /// `(key, &mut value)` pairs, in the order of [`iter`](Self::iter).
     #[must_use]
     pub fn iter_mut(&mut self) -> IterMut<'_, V> {
-        IterMut {
-            key: self.key_maker(),
-            slots: self.slots.iter_mut().enumerate(),
-            left: self.len,
-        }
+        let key = self.key_maker();
+        IterMut(Walk::new(self.slots.iter_mut(), self.len, key))
     }
 
     /// The keys with an attached value, in the order of
@@ -372,69 +424,321 @@ impl<'a, V> IntoIterator for &'a mut SecondaryMap<V> {
     }
 }
 
-/// Iterator over a [`SecondaryMap`]'s `(key, &value)` pairs.
-pub struct Iter<'a, V> {
-    slots: Enumerate<slice::Iter<'a, Option<Slot<V>>>>,
+impl<V> IntoIterator for SecondaryMap<V> {
+    type Item = (PoolKey, V);
+    type IntoIter = IntoIter<V>;
+    /// Every `(key, value)` pair, in the order of
+    /// [`iter`](SecondaryMap::iter).
+    fn into_iter(self) -> IntoIter<V> {
+        let key = self.key_maker();
+        IntoIter(Walk::new(self.slots.into_iter(), self.len, key))
+    }
+}
+
+/// A slot as the iterators see it: its generation and what they yield of
+/// its value (the value, a reference or a mutable one).
+trait SlotParts {
+    type Value;
+    fn parts(self) -> (u32, Self::Value);
+}
+
+impl<V> SlotParts for Slot<V> {
+    type Value = V;
+    #[inline]
+    fn parts(self) -> (u32, V) {
+        (self.generation.get(), self.value)
+    }
+}
+
+impl<'a, V> SlotParts for &'a Slot<V> {
+    type Value = &'a V;
+    #[inline]
+    fn parts(self) -> (u32, &'a V) {
+        (self.generation.get(), &self.value)
+    }
+}
+
+impl<'a, V> SlotParts for &'a mut Slot<V> {
+    type Value = &'a mut V;
+    #[inline]
+    fn parts(self) -> (u32, &'a mut V) {
+        (self.generation.get(), &mut self.value)
+    }
+}
+
+/// The walk behind every iterator of a [`SecondaryMap`]: the table's
+/// positions in order (`I` yields `Option<Slot<V>>`, `&Option<Slot<V>>` or
+/// `&mut Option<Slot<V>>`), keys made back from them.
+struct Walk<I> {
+    slots: Enumerate<I>,
     /// Values not yet yielded.
+    ///
+    /// Invariant: the number of `Some` slots `slots` has left.
     left: usize,
     key: KeyMaker,
 }
 
-impl<'a, V> Iterator for Iter<'a, V> {
-    type Item = (PoolKey, &'a V);
-    fn next(&mut self) -> Option<Self::Item> {
+/// What a walk over `I` yields of each attached value.
+type WalkValue<I> = <<<I as Iterator>::Item as IntoIterator>::Item as SlotParts>::Value;
+
+impl<I> Walk<I>
+where
+    I: Iterator,
+    I::Item: IntoIterator,
+    <I::Item as IntoIterator>::Item: SlotParts,
+{
+    fn new(slots: I, left: usize, key: KeyMaker) -> Self {
+        Walk {
+            slots: slots.enumerate(),
+            left,
+            key,
+        }
+    }
+
+    #[inline]
+    fn next(&mut self) -> Option<(PoolKey, WalkValue<I>)> {
         for (at, slot) in self.slots.by_ref() {
-            if let Some(slot) = slot {
+            // An `Option`, a reference to one or a mutable one: at most one
+            // slot comes out.
+            if let Some(slot) = slot.into_iter().next() {
                 self.left -= 1;
-                return Some((self.key.key(at, slot.generation.get()), &slot.value));
+                let (generation, value) = slot.parts();
+                return Some((self.key.key(at, generation), value));
             }
         }
+        debug_assert_eq!(self.left, 0);
         None
     }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
-    }
 }
 
-impl<V> ExactSizeIterator for Iter<'_, V> {}
-impl<V> FusedIterator for Iter<'_, V> {}
+/// The iterators, each a [`Walk`] over its own kind of slots.
+macro_rules! iterators {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident<$($lt:lifetime,)? $v:ident>: $slots:ty => $item:ty;
+    )*) => {$(
+        $(#[$doc])*
+        pub struct $name<$($lt,)? $v>(Walk<$slots>);
 
-impl<V> fmt::Debug for Iter<'_, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Iter").field("left", &self.left).finish()
-    }
-}
-
-/// Iterator over a [`SecondaryMap`]'s `(key, &mut value)` pairs.
-pub struct IterMut<'a, V> {
-    slots: Enumerate<slice::IterMut<'a, Option<Slot<V>>>>,
-    /// Values not yet yielded.
-    left: usize,
-    key: KeyMaker,
-}
-
-impl<'a, V> Iterator for IterMut<'a, V> {
-    type Item = (PoolKey, &'a mut V);
-    fn next(&mut self) -> Option<Self::Item> {
-        for (at, slot) in self.slots.by_ref() {
-            if let Some(slot) = slot {
-                self.left -= 1;
-                return Some((self.key.key(at, slot.generation.get()), &mut slot.value));
+        impl<$($lt,)? $v> Iterator for $name<$($lt,)? $v> {
+            type Item = $item;
+            #[inline]
+            fn next(&mut self) -> Option<Self::Item> {
+                self.0.next()
+            }
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                (self.0.left, Some(self.0.left))
             }
         }
-        None
+
+        impl<$($lt,)? $v> ExactSizeIterator for $name<$($lt,)? $v> {}
+        impl<$($lt,)? $v> FusedIterator for $name<$($lt,)? $v> {}
+
+        impl<$($lt,)? $v> fmt::Debug for $name<$($lt,)? $v> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name)).field("left", &self.0.left).finish()
+            }
+        }
+    )*};
+}
+
+iterators! {
+    /// Iterator over a [`SecondaryMap`]'s `(key, &value)` pairs.
+    Iter<'a, V>: slice::Iter<'a, Option<Slot<V>>> => (PoolKey, &'a V);
+    /// Iterator over a [`SecondaryMap`]'s `(key, &mut value)` pairs.
+    IterMut<'a, V>: slice::IterMut<'a, Option<Slot<V>>> => (PoolKey, &'a mut V);
+    /// The `(key, value)` pairs of [`SecondaryMap::drain`]; the map is
+    /// empty already, and the values not yielded drop with the iterator.
+    Drain<'a, V>: vec::Drain<'a, Option<Slot<V>>> => (PoolKey, V);
+    /// The `(key, value)` pairs of a [`SecondaryMap`], by value.
+    IntoIter<V>: vec::IntoIter<Option<Slot<V>>> => (PoolKey, V);
+}
+
+/// A place in a [`SecondaryMap`] found by [`SecondaryMap::entry`].
+pub enum Entry<'a, V> {
+    /// A value is attached to the key.
+    Occupied(OccupiedEntry<'a, V>),
+    /// No value is attached to the key (a value of an older key of the
+    /// same entry may be, and goes when a value is inserted here).
+    Vacant(VacantEntry<'a, V>),
+}
+
+/// A key with a value attached (see [`Entry`]).
+pub struct OccupiedEntry<'a, V>(Place<'a, V>);
+
+/// A key with no value attached (see [`Entry`]).
+pub struct VacantEntry<'a, V>(Place<'a, V>);
+
+/// What both kinds of entry hold: the map, the key and its position.
+///
+/// Invariant: `at` is the key's position in the map; in an
+/// [`OccupiedEntry`], `map.slots[at]` holds the value of exactly this key
+/// (its generation), in a [`VacantEntry`] it is past the table's end,
+/// empty, or the value of an older key of the entry.
+struct Place<'a, V> {
+    map: &'a mut SecondaryMap<V>,
+    at: usize,
+    key: PoolKey,
+}
+
+impl<'a, V> Entry<'a, V> {
+    /// The key the entry was looked up with.
+    #[must_use]
+    pub fn key(&self) -> PoolKey {
+        match self {
+            Entry::Occupied(entry) => entry.0.key,
+            Entry::Vacant(entry) => entry.0.key,
+        }
     }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.left, Some(self.left))
+
+    /// The attached value, after attaching `value` if there was none.
+    pub fn or_insert(self, value: V) -> &'a mut V {
+        self.or_insert_with(|| value)
+    }
+
+    /// The attached value, after attaching `f()` if there was none (`f`
+    /// runs only then).
+    pub fn or_insert_with(self, f: impl FnOnce() -> V) -> &'a mut V {
+        match self {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(f()),
+        }
+    }
+
+    /// The attached value, after attaching `f(key)` if there was none.
+    pub fn or_insert_with_key(self, f: impl FnOnce(PoolKey) -> V) -> &'a mut V {
+        let key = self.key();
+        self.or_insert_with(|| f(key))
+    }
+
+    /// The attached value, after attaching `V::default()` if there was
+    /// none.
+    pub fn or_default(self) -> &'a mut V
+    where
+        V: Default,
+    {
+        self.or_insert_with(V::default)
+    }
+
+    /// Runs `f` on the attached value, if there is one; the entry again.
+    pub fn and_modify(mut self, f: impl FnOnce(&mut V)) -> Self {
+        if let Entry::Occupied(entry) = &mut self {
+            f(entry.get_mut());
+        }
+        self
     }
 }
 
-impl<V> ExactSizeIterator for IterMut<'_, V> {}
-impl<V> FusedIterator for IterMut<'_, V> {}
+impl<'a, V> OccupiedEntry<'a, V> {
+    /// The key the entry was looked up with.
+    #[must_use]
+    pub fn key(&self) -> PoolKey {
+        self.0.key
+    }
 
-impl<V> fmt::Debug for IterMut<'_, V> {
+    /// The attached value.
+    #[must_use]
+    pub fn get(&self) -> &V {
+        match &self.0.map.slots[self.0.at] {
+            Some(slot) => &slot.value,
+            None => unreachable!("an occupied entry's slot holds its value"),
+        }
+    }
+
+    /// The attached value, mutably.
+    #[must_use]
+    pub fn get_mut(&mut self) -> &mut V {
+        match &mut self.0.map.slots[self.0.at] {
+            Some(slot) => &mut slot.value,
+            None => unreachable!("an occupied entry's slot holds its value"),
+        }
+    }
+
+    /// The attached value, for the map's borrow.
+    #[must_use]
+    pub fn into_mut(self) -> &'a mut V {
+        match &mut self.0.map.slots[self.0.at] {
+            Some(slot) => &mut slot.value,
+            None => unreachable!("an occupied entry's slot holds its value"),
+        }
+    }
+
+    /// Attaches `value` instead, returning the value it replaces.
+    pub fn insert(&mut self, value: V) -> V {
+        core::mem::replace(self.get_mut(), value)
+    }
+
+    /// Detaches the value and returns it.
+    pub fn remove(self) -> V {
+        let Place { map, at, .. } = self.0;
+        map.len -= 1;
+        match map.slots[at].take() {
+            Some(slot) => slot.value,
+            None => unreachable!("an occupied entry's slot holds its value"),
+        }
+    }
+}
+
+impl<'a, V> VacantEntry<'a, V> {
+    /// The key the entry was looked up with.
+    #[must_use]
+    pub fn key(&self) -> PoolKey {
+        self.0.key
+    }
+
+    /// Attaches `value` to the key; a value of an older key of the same
+    /// entry is dropped (after the map is consistent again).
+    pub fn insert(self, value: V) -> &'a mut V {
+        let Place { map, at, key } = self.0;
+        if at >= map.slots.len() {
+            map.slots.resize_with(at + 1, || None);
+        }
+        let fresh = Slot {
+            generation: generation_of(key),
+            value,
+        };
+        let stale = match &mut map.slots[at] {
+            Some(old) => {
+                debug_assert!(old.generation < fresh.generation);
+                Some(core::mem::replace(old, fresh))
+            }
+            empty => {
+                *empty = Some(fresh);
+                map.len += 1;
+                None
+            }
+        };
+        drop(stale);
+        match &mut map.slots[at] {
+            Some(slot) => &mut slot.value,
+            None => unreachable!("just attached"),
+        }
+    }
+}
+
+impl<V: fmt::Debug> fmt::Debug for Entry<'_, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IterMut").field("left", &self.left).finish()
+        match self {
+            Entry::Occupied(entry) => f.debug_tuple("Occupied").field(entry).finish(),
+            Entry::Vacant(entry) => f.debug_tuple("Vacant").field(entry).finish(),
+        }
+    }
+}
+
+impl<V: fmt::Debug> fmt::Debug for OccupiedEntry<'_, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OccupiedEntry")
+            .field("key", &self.0.key)
+            .field("value", self.get())
+            .finish()
+    }
+}
+
+impl<V> fmt::Debug for VacantEntry<'_, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VacantEntry")
+            .field("key", &self.0.key)
+            .finish()
     }
 }
 
@@ -442,7 +746,7 @@ impl<V> fmt::Debug for IterMut<'_, V> {
 mod tests {
     use super::*;
     use crate::page::PageSize;
-    use crate::uniform::test_support::DropLog;
+    use crate::uniform::test_support::{Counted, DropLog};
 
     /// A pool of 40 values on small pages (16 entries each: positions and
     /// indices differ from the second page on), and its keys.
@@ -533,6 +837,116 @@ mod tests {
         // span of 256 per page).
         assert_eq!(map.stride, 16);
         assert_eq!(map.slots.len(), 40);
+    }
+
+    #[test]
+    fn entries_insert_update_and_remove_with_one_lookup() {
+        let log = DropLog::default();
+        let (mut pool, keys) = pool_of_40();
+        let mut map = SecondaryMap::new(&pool);
+        // Vacant past the table's end: the table grows on insert only.
+        let entry = map.entry(keys[39]).expect("not stale");
+        assert!(matches!(entry, Entry::Vacant(_)) && entry.key() == keys[39]);
+        assert_eq!(map.slots.len(), 0, "looking up allocates nothing");
+        assert_eq!(map.entry(keys[39]).unwrap().or_insert(log.make(1)).id, 1);
+        assert_eq!(map.slots.len(), 40);
+        // Occupied: `or_insert` leaves the value, `and_modify` changes it.
+        let value = log.make(2);
+        assert_eq!(map.entry(keys[39]).unwrap().or_insert(value).id, 1);
+        assert_eq!(log.dropped(), 1, "the unused value was dropped");
+        map.entry(keys[39]).unwrap().and_modify(|v| v.id = 3);
+        assert_eq!(map[keys[39]].id, 3);
+        let Some(Entry::Occupied(mut occupied)) = map.entry(keys[39]) else {
+            panic!("occupied")
+        };
+        assert_eq!(occupied.get().id, 3);
+        assert_eq!(occupied.insert(log.make(4)).id, 3);
+        assert_eq!(occupied.remove().id, 4);
+        assert!(map.is_empty() && map.get(keys[39]).is_none());
+        // A value of an older key of the entry: vacant for the newer key,
+        // and dropped when the newer key's value goes in.
+        map.insert(keys[7], log.make(5));
+        pool.remove(keys[7]);
+        let newer = pool.insert(7);
+        let Some(Entry::Vacant(vacant)) = map.entry(newer) else {
+            panic!("vacant for the newer key")
+        };
+        let dropped = log.dropped();
+        assert_eq!(vacant.insert(log.make(6)).id, 6);
+        assert_eq!(log.dropped(), dropped + 1, "the older key's value went");
+        assert_eq!((map.len(), map[newer].id), (1, 6));
+        // Now the older key is stale here: no entry.
+        assert!(map.entry(keys[7]).is_none());
+        assert_eq!(
+            *SecondaryMap::new(&pool)
+                .entry(newer)
+                .unwrap()
+                .or_insert_with_key(|k| k),
+            newer
+        );
+        drop(map);
+        // Five values made (the first renamed 3 by `and_modify`), each
+        // dropped once.
+        log.assert_all_dropped_once(5);
+    }
+
+    #[test]
+    #[should_panic(expected = "is a key of another pool than this SecondaryMap's")]
+    fn entry_refuses_a_foreign_key() {
+        let (pool, _) = pool_of_40();
+        let mut other = UniformPool::new();
+        let mut map: SecondaryMap<()> = SecondaryMap::new(&pool);
+        let _ = map.entry(other.insert(1u8));
+    }
+
+    #[test]
+    fn drain_and_into_iter_yield_in_order_and_drop_the_rest_once() {
+        let log = DropLog::default();
+        let (pool, keys) = pool_of_40();
+        let fill = |map: &mut SecondaryMap<Counted>, base: u64| {
+            for (i, &k) in keys.iter().enumerate().step_by(3) {
+                let id = base + i as u64;
+                map.insert(
+                    k,
+                    if i == 9 {
+                        log.make_panicking(id)
+                    } else {
+                        log.make(id)
+                    },
+                );
+            }
+        };
+        let mut map = SecondaryMap::new(&pool);
+        fill(&mut map, 0);
+        let expected: Vec<(PoolKey, u64)> = map.iter().map(|(k, v)| (k, v.id)).collect();
+        let mut drain = map.drain();
+        assert_eq!(drain.len(), 14);
+        let first: Vec<_> = drain.by_ref().take(2).map(|(k, v)| (k, v.id)).collect();
+        assert_eq!(first, expected[..2]);
+        assert_eq!(drain.len(), 12);
+        // The rest, with value 9's panicking destructor, drop with it.
+        let caught = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| drop(drain)));
+        assert!(caught.is_err());
+        assert!(map.is_empty() && map.iter().next().is_none());
+        log.assert_all_dropped_once(14);
+        // A leaked drain leaves the map empty (its values leak: plain
+        // numbers here, which own nothing).
+        let mut numbers = SecondaryMap::new(&pool);
+        numbers.extend(keys.iter().map(|&k| (k, 1u64)));
+        core::mem::forget(numbers.drain());
+        assert!(numbers.is_empty() && numbers.iter().next().is_none());
+        numbers.insert(keys[0], 300);
+        assert_eq!(numbers.iter().collect::<Vec<_>>(), [(keys[0], &300)]);
+        // The owning iterator: all in order, or the rest dropped with it.
+        fill(&mut map, 200);
+        let all: Vec<(PoolKey, u64)> = map.iter().map(|(k, v)| (k, v.id)).collect();
+        let mut owned = map.into_iter();
+        let (k, v) = owned.next().unwrap();
+        assert_eq!((k, v.id), all[0]);
+        drop(v);
+        let caught = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| drop(owned)));
+        assert!(caught.is_err());
+        log.assert_all_dropped_once(28);
     }
 
     #[test]

@@ -380,6 +380,13 @@ enum SecondaryOp {
     Clear,
     /// A key of another pool: found nowhere, refused by `insert`.
     Foreign(u64),
+    /// Adds to a picked key's value through `entry`, attaching the
+    /// amount if none is attached.
+    Upsert(usize, u64),
+    /// Detaches a picked key's value through its occupied entry.
+    EntryRemove(usize),
+    /// Drains the map, taking this many pairs before the drain drops.
+    Drain(usize),
 }
 
 fn secondary_op() -> impl Strategy<Value = SecondaryOp> {
@@ -394,6 +401,9 @@ fn secondary_op() -> impl Strategy<Value = SecondaryOp> {
         1 => Just(SecondaryOp::RetainLive),
         1 => Just(SecondaryOp::Clear),
         1 => any::<u64>().prop_map(SecondaryOp::Foreign),
+        3 => (any::<usize>(), any::<u64>()).prop_map(|(i, v)| SecondaryOp::Upsert(i, v)),
+        1 => any::<usize>().prop_map(SecondaryOp::EntryRemove),
+        1 => (0usize..8).prop_map(SecondaryOp::Drain),
     ]
 }
 
@@ -500,6 +510,55 @@ fn check_secondary(ops: &[SecondaryOp], page: usize) {
                     map.insert(k, v);
                 }));
                 assert!(refused.is_err(), "a foreign key is refused");
+                let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let _ = map.entry(k);
+                }));
+                assert!(refused.is_err(), "and has no entry");
+            }
+            SecondaryOp::Upsert(i, v) => {
+                let k = pick(&keys, i);
+                let (e, g) = entry_and_generation(k);
+                let expected = match model.get_mut(&e) {
+                    Some(m) if m.0 > g => None,
+                    Some(m) if m.0 == g => {
+                        m.2 = m.2.wrapping_add(v);
+                        Some(m.2)
+                    }
+                    _ => {
+                        model.insert(e, (g, k, v));
+                        Some(v)
+                    }
+                };
+                let ours = map.entry(k).map(|entry| {
+                    assert_eq!(entry.key(), k);
+                    let value = entry.or_insert(0);
+                    *value = value.wrapping_add(v);
+                    *value
+                });
+                assert_eq!(ours, expected, "{k:?}");
+            }
+            SecondaryOp::EntryRemove(i) => {
+                use managed::uniform::secondary_entry::Entry;
+                let k = pick(&keys, i);
+                let (e, g) = entry_and_generation(k);
+                let expected = match model.get(&e) {
+                    Some(m) if m.0 == g => model.remove(&e).map(|m| m.2),
+                    _ => None,
+                };
+                let ours = match map.entry(k) {
+                    Some(Entry::Occupied(entry)) => Some(entry.remove()),
+                    _ => None,
+                };
+                assert_eq!(ours, expected);
+            }
+            SecondaryOp::Drain(take) => {
+                let expected: Vec<(PoolKey, u64)> =
+                    model.values().take(take).map(|m| (m.1, m.2)).collect();
+                let mut drain = map.drain();
+                assert_eq!(drain.len(), model.len());
+                assert_eq!(drain.by_ref().take(take).collect::<Vec<_>>(), expected);
+                drop(drain);
+                model.clear();
             }
         }
         assert_eq!(map.len(), model.len());
@@ -520,6 +579,8 @@ fn check_secondary(ops: &[SecondaryOp], page: usize) {
     for &(k, v) in &expected {
         assert_eq!(map[k], v.wrapping_add(1));
     }
+    let owned: Vec<(PoolKey, u64)> = map.into_iter().collect();
+    assert!(owned.iter().map(|p| p.0).eq(expected.iter().map(|m| m.0)));
 }
 
 proptest! {
