@@ -23,7 +23,7 @@ impl<T, H> Index<PoolKey> for UniformPool<T, H> {
     fn index(&self, key: PoolKey) -> &T {
         match self.get(key) {
             Some(value) => value,
-            None => panic!("{key:?} is stale or from another pool"),
+            None => missing(key.parts()),
         }
     }
 }
@@ -33,9 +33,23 @@ impl<T, H> IndexMut<PoolKey> for UniformPool<T, H> {
     fn index_mut(&mut self, key: PoolKey) -> &mut T {
         match self.get_mut(key) {
             Some(value) => value,
-            None => panic!("{key:?} is stale or from another pool"),
+            None => missing(key.parts()),
         }
     }
+}
+
+/// The panic of indexing with a stale or foreign key. Out of line, with the
+/// key's parts as plain integers (registers): a message formatted in place
+/// takes the key's address, and a key passed whole may go by reference, and
+/// either way the lookup then copies every key to the stack (one 16-byte
+/// store) and reads its fields back from there (smaller loads, which some
+/// CPUs forward slowly from a wider store).
+#[cold]
+#[inline(never)]
+#[track_caller]
+pub(super) fn missing((index, generation, pool): (u32, u32, u64)) -> ! {
+    let key = PoolKey::from_parts(index, generation, pool);
+    panic!("{key:?} is stale or from another pool")
 }
 
 impl<T: fmt::Debug, H> fmt::Debug for UniformPool<T, H> {

@@ -309,9 +309,9 @@ impl<V> SecondaryMap<V> {
     #[inline]
     fn found(&self, key: PoolKey) -> Option<usize> {
         let at = self.position(key)?;
-        let generation = generation_of(key);
+        let (_, generation, _) = key.parts();
         match self.slots.get(at)? {
-            Some(slot) if slot.generation == generation => Some(at),
+            Some(slot) if slot.generation.get() == generation => Some(at),
             _ => None,
         }
     }
@@ -349,6 +349,17 @@ fn foreign(key: PoolKey) -> ! {
     panic!("{key:?} is a key of another pool than this SecondaryMap's")
 }
 
+/// The panic of indexing with a key that has no value attached; out of
+/// line, with the key by value, for the reason given on the pool's
+/// (`missing` in `uniform/pool.rs`).
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn unattached((index, generation, pool): (u32, u32, u64)) -> ! {
+    let key = PoolKey::from_parts(index, generation, pool);
+    panic!("no value is attached to {key:?}")
+}
+
 /// The parts of a map that turn positions into keys.
 #[derive(Clone, Copy, Debug)]
 struct KeyMaker {
@@ -377,7 +388,7 @@ impl<V> Index<PoolKey> for SecondaryMap<V> {
     fn index(&self, key: PoolKey) -> &V {
         match self.get(key) {
             Some(value) => value,
-            None => panic!("no value is attached to {key:?}"),
+            None => unattached(key.parts()),
         }
     }
 }
@@ -387,7 +398,7 @@ impl<V> IndexMut<PoolKey> for SecondaryMap<V> {
     fn index_mut(&mut self, key: PoolKey) -> &mut V {
         match self.get_mut(key) {
             Some(value) => value,
-            None => panic!("no value is attached to {key:?}"),
+            None => unattached(key.parts()),
         }
     }
 }
@@ -888,6 +899,14 @@ mod tests {
         // Five values made (the first renamed 3 by `and_modify`), each
         // dropped once.
         log.assert_all_dropped_once(5);
+    }
+
+    #[test]
+    #[should_panic(expected = "no value is attached to PoolKey(3v1@")]
+    fn indexing_without_a_value_names_the_key() {
+        let (pool, keys) = pool_of_40();
+        let map: SecondaryMap<u8> = SecondaryMap::new(&pool);
+        let _ = map[keys[3]];
     }
 
     #[test]

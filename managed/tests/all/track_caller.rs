@@ -21,6 +21,27 @@ fn panics_point_at_the_callers_line() {
     });
     assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
 
+    let (file, line) = panic_location(|| {
+        pool[key] += 1; // a stale key, mutably
+    });
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
+
+    let mut map = managed::uniform::SecondaryMap::new(&pool);
+    let (file, line) = panic_location(|| {
+        let _ = map[key]; // nothing attached
+    });
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
+    let (file, line) = panic_location(|| {
+        map[key] += 1; // nothing attached, mutably
+    });
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
+    let foreign = UniformPool::new().insert(2u8);
+    let (file, line) = panic_location(|| {
+        let _ = map.entry(foreign); // a key of another pool
+    });
+    assert_eq!((file.as_str(), line), (here.as_str(), line!() - 2));
+    map.insert(pool.insert(3), 4u8);
+
     let mut deque = UniformPageDeque::new();
     deque.push_back(1u8);
     let (file, line) = panic_location(|| {

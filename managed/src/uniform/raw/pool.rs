@@ -1622,7 +1622,9 @@ mod tests {
         assert_eq!(ka2.index, ka.index, "entry reused");
         assert_eq!(a.get(ka), None, "stale key after reuse");
         assert_eq!(a[ka2], 3);
-        assert!(std::panic::catch_unwind(|| a[ka]).is_err());
+        let message = std::panic::catch_unwind(|| a[ka]).expect_err("a stale key");
+        let expected = format!("{ka:?} is stale or from another pool");
+        assert_eq!(message.downcast_ref::<String>(), Some(&expected));
     }
 
     #[test]
