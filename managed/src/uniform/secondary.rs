@@ -110,7 +110,7 @@ impl<V> SecondaryMap<V> {
     #[track_caller]
     pub fn insert(&mut self, key: PoolKey, value: V) -> Option<V> {
         let Some(at) = self.position(key) else {
-            foreign(key)
+            foreign(key.parts())
         };
         let generation = generation_of(key);
         if at >= self.slots.len() {
@@ -200,7 +200,7 @@ impl<V> SecondaryMap<V> {
     #[track_caller]
     pub fn entry(&mut self, key: PoolKey) -> Option<Entry<'_, V>> {
         let Some(at) = self.position(key) else {
-            foreign(key)
+            foreign(key.parts())
         };
         let generation = generation_of(key);
         let place = Place { map: self, at, key };
@@ -341,11 +341,13 @@ const GROUP_SHIFT: u32 = 8;
 /// Key indices per group.
 const GROUP: u32 = 1 << GROUP_SHIFT;
 
-/// The panic of [`SecondaryMap::insert`] with a foreign key.
+/// The panic of [`SecondaryMap::insert`] and [`SecondaryMap::entry`] with a
+/// foreign key; the key's parts by value, as in [`unattached`].
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn foreign(key: PoolKey) -> ! {
+fn foreign((index, generation, pool): (u32, u32, u64)) -> ! {
+    let key = PoolKey::from_parts(index, generation, pool);
     panic!("{key:?} is a key of another pool than this SecondaryMap's")
 }
 
