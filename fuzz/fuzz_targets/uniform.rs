@@ -96,6 +96,8 @@ enum SideOp {
     Upsert(u16, u8),
     /// Drains the map, taking this many pairs before the drain drops.
     Drain(u8),
+    /// Swaps two keys' values through `get_disjoint_mut`.
+    SwapTwo(u16, u16),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -423,6 +425,24 @@ fn run_side(
                     }
                 };
                 assert_eq!(map.entry(k).map(|entry| seen(entry.or_insert(t))), expected);
+            }
+        }
+        SideOp::SwapTwo(i, j) => {
+            if let (Some(a), Some(b)) = (key(i), key(j)) {
+                let (ea, ga) = entry_and_generation(a);
+                let (eb, gb) = entry_and_generation(b);
+                let attached = |e: u32, g: u32| m.get(&e).is_some_and(|x| x.0 == g);
+                let expected = ea != eb && attached(ea, ga) && attached(eb, gb);
+                match map.get_disjoint_mut([a, b]) {
+                    Some([va, vb]) => {
+                        assert!(expected);
+                        core::mem::swap(va, vb);
+                        let (sa, sb) = (m[&ea].2, m[&eb].2);
+                        m.get_mut(&ea).unwrap().2 = sb;
+                        m.get_mut(&eb).unwrap().2 = sa;
+                    }
+                    None => assert!(!expected),
+                }
             }
         }
         SideOp::Drain(take) => {

@@ -164,6 +164,40 @@ impl<V> SecondaryMap<V> {
         self.slots[at].as_mut().map(|slot| &mut slot.value)
     }
 
+    /// The values attached to `N` keys at once, mutably; `None` if a key has
+    /// no value attached or two keys name the same value (as
+    /// [`UniformPool::get_disjoint_mut`]).
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    /// use managed::uniform::SecondaryMap;
+    ///
+    /// let mut accounts = UniformPool::new();
+    /// let (alice, bob) = (accounts.insert("alice"), accounts.insert("bob"));
+    /// let mut balance = SecondaryMap::new(&accounts);
+    /// balance.extend([(alice, 100u32), (bob, 20)]);
+    /// if let Some([from, to]) = balance.get_disjoint_mut([alice, bob]) {
+    ///     *from -= 30;
+    ///     *to += 30;
+    /// }
+    /// assert_eq!((balance[alice], balance[bob]), (70, 50));
+    /// assert!(balance.get_disjoint_mut([alice, alice]).is_none(), "the same value twice");
+    /// ```
+    #[must_use]
+    pub fn get_disjoint_mut<const N: usize>(&mut self, keys: [PoolKey; N]) -> Option<[&mut V; N]> {
+        let mut at = [0; N];
+        for (place, key) in at.iter_mut().zip(keys) {
+            *place = self.found(key)?;
+        }
+        // Equal positions (the same value named twice) make the slice's
+        // `get_disjoint_mut` refuse.
+        let slots = self.slots.get_disjoint_mut(at).ok()?;
+        Some(slots.map(|slot| match slot {
+            Some(slot) => &mut slot.value,
+            None => unreachable!("`found` saw a value in every slot"),
+        }))
+    }
+
     /// The place of `key`'s value in the map, to read, update, insert or
     /// remove it with one lookup; `None` when `key` is stale here: a newer
     /// key of its entry has a value attached (as [`insert`](Self::insert)

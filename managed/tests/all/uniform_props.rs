@@ -387,6 +387,8 @@ enum SecondaryOp {
     EntryRemove(usize),
     /// Drains the map, taking this many pairs before the drain drops.
     Drain(usize),
+    /// Swaps the values of two picked keys through `get_disjoint_mut`.
+    SwapTwo(usize, usize),
 }
 
 fn secondary_op() -> impl Strategy<Value = SecondaryOp> {
@@ -404,6 +406,7 @@ fn secondary_op() -> impl Strategy<Value = SecondaryOp> {
         3 => (any::<usize>(), any::<u64>()).prop_map(|(i, v)| SecondaryOp::Upsert(i, v)),
         1 => any::<usize>().prop_map(SecondaryOp::EntryRemove),
         1 => (0usize..8).prop_map(SecondaryOp::Drain),
+        2 => (any::<usize>(), any::<usize>()).prop_map(|(i, j)| SecondaryOp::SwapTwo(i, j)),
     ]
 }
 
@@ -550,6 +553,24 @@ fn check_secondary(ops: &[SecondaryOp], page: usize) {
                     _ => None,
                 };
                 assert_eq!(ours, expected);
+            }
+            SecondaryOp::SwapTwo(i, j) => {
+                let (a, b) = (pick(&keys, i), pick(&keys, j));
+                let (ea, ga) = entry_and_generation(a);
+                let (eb, gb) = entry_and_generation(b);
+                let attached = |e: u32, g: u32| model.get(&e).is_some_and(|m| m.0 == g);
+                let expected = ea != eb && attached(ea, ga) && attached(eb, gb);
+                match map.get_disjoint_mut([a, b]) {
+                    Some([va, vb]) => {
+                        assert!(expected, "{a:?}, {b:?}");
+                        core::mem::swap(va, vb);
+                        let va = model[&ea].2;
+                        let vb = model[&eb].2;
+                        model.get_mut(&ea).unwrap().2 = vb;
+                        model.get_mut(&eb).unwrap().2 = va;
+                    }
+                    None => assert!(!expected, "{a:?}, {b:?}"),
+                }
             }
             SecondaryOp::Drain(take) => {
                 let expected: Vec<(PoolKey, u64)> =
