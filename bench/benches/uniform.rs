@@ -315,6 +315,55 @@ fn secondary_get(c: &mut Criterion) {
     g.finish();
 }
 
+/// Sums the elements at `at`, indexing the deque: random access by
+/// position, the lookup a ring of particles or an undo history makes.
+#[inline(never)]
+fn deque_index_sum(d: &UniformPageDeque<u64>, at: &[usize]) -> u64 {
+    at.iter().fold(0, |a, &i| a.wrapping_add(d[i]))
+}
+
+/// The same lookups in a `VecDeque`.
+#[inline(never)]
+fn vecdeque_index_sum(d: &VecDeque<u64>, at: &[usize]) -> u64 {
+    at.iter().fold(0, |a, &i| a.wrapping_add(d[i]))
+}
+
+fn deque_index(c: &mut Criterion) {
+    let mut g = c.benchmark_group("deque_index_random_100k");
+    const N: usize = 100_000;
+    // Both rotated by a third, so that neither starts at its buffer's or
+    // first page's beginning.
+    let mut ours = UniformPageDeque::new();
+    let mut theirs = VecDeque::new();
+    for i in 0..N as u64 {
+        ours.push_back(i);
+        theirs.push_back(i);
+    }
+    for _ in 0..N / 3 {
+        let v = ours.pop_front().expect("full");
+        ours.push_back(v);
+        let v = theirs.pop_front().expect("full");
+        theirs.push_back(v);
+    }
+    let mut rng = XorShift(5);
+    let at: Vec<usize> = (0..N).map(|_| rng.below(N as u64) as usize).collect();
+    g.bench_function("UniformPageDeque", |b| {
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                black_box(deque_index_sum(&ours, &at));
+            })
+        })
+    });
+    g.bench_function("VecDeque", |b| {
+        b.iter_custom(|iters| {
+            cpu_iters(iters, || {
+                black_box(vecdeque_index_sum(&theirs, &at));
+            })
+        })
+    });
+    g.finish();
+}
+
 fn deque_fifo(c: &mut Criterion) {
     let mut g = c.benchmark_group("deque_push_back_pop_front");
     const N: u64 = 100_000;
@@ -516,6 +565,6 @@ criterion_group! {
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = pool_churn, pool_iter_half, secondary_get, deque_fifo, deque_par_map, pool_par_map, pool_churn_sweep, deque_iter_sweep
+    targets = pool_churn, pool_iter_half, secondary_get, deque_index, deque_fifo, deque_par_map, pool_par_map, pool_churn_sweep, deque_iter_sweep
 }
 criterion_main!(group);

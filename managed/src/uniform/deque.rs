@@ -22,10 +22,9 @@ impl<T, H> Index<usize> for UniformPageDeque<T, H> {
     type Output = T;
     #[track_caller]
     fn index(&self, index: usize) -> &T {
-        let len = self.len();
         match self.get(index) {
             Some(value) => value,
-            None => panic!("index {index} out of bounds for a deque of length {len}"),
+            None => out_of_bounds(index, self.len()),
         }
     }
 }
@@ -36,9 +35,19 @@ impl<T, H> IndexMut<usize> for UniformPageDeque<T, H> {
         let len = self.len();
         match self.get_mut(index) {
             Some(value) => value,
-            None => panic!("index {index} out of bounds for a deque of length {len}"),
+            None => out_of_bounds(index, len),
         }
     }
+}
+
+/// The panic of an index past the end, out of line: formatted in place, the
+/// message took the addresses of `index` and `len`, and every lookup stored
+/// both to the stack.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn out_of_bounds(index: usize, len: usize) -> ! {
+    panic!("index {index} out of bounds for a deque of length {len}")
 }
 
 impl<T: fmt::Debug, H> fmt::Debug for UniformPageDeque<T, H> {
