@@ -222,10 +222,12 @@ impl<V> SecondaryMap<V> {
     /// }
     /// assert_eq!((hits[spark], hits[ember]), (2, 1));
     ///
+    /// // The pool reuses the entry vacated last: smoke takes spark's, and
+    /// // spark's count no longer counts for it.
     /// particles.remove(spark);
-    /// let smoke = particles.insert([2.0f32; 3]); // may reuse spark's entry
-    /// hits.entry(smoke).unwrap().or_insert(10);
-    /// assert!(hits.entry(spark).is_none() || hits.get(smoke) == Some(&10));
+    /// let smoke = particles.insert([2.0f32; 3]);
+    /// assert_eq!(*hits.entry(smoke).unwrap().or_insert(10), 10);
+    /// assert!(hits.entry(spark).is_none(), "a newer key of the entry has a value");
     /// ```
     ///
     /// # Panics
