@@ -109,29 +109,10 @@ impl<V> SecondaryMap<V> {
     /// If `key` was made by another pool than the map's.
     #[track_caller]
     pub fn insert(&mut self, key: PoolKey, value: V) -> Option<V> {
-        let Some(at) = self.position(key) else {
-            foreign(key.parts())
-        };
-        let generation = generation_of(key);
-        if at >= self.slots.len() {
-            self.slots.resize_with(at + 1, || None);
-        }
-        let slot = &mut self.slots[at];
-        match slot {
-            Some(old) if old.generation > generation => None,
-            Some(old) if old.generation == generation => {
-                Some(core::mem::replace(&mut old.value, value))
-            }
-            Some(old) => {
-                // An older key's value: replaced, and dropped after the
-                // map is consistent again.
-                let stale = core::mem::replace(old, Slot { generation, value });
-                drop(stale);
-                None
-            }
-            None => {
-                *slot = Some(Slot { generation, value });
-                self.len += 1;
+        match self.entry(key)? {
+            Entry::Occupied(mut entry) => Some(entry.insert(value)),
+            Entry::Vacant(entry) => {
+                entry.insert(value);
                 None
             }
         }
