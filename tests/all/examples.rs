@@ -33,6 +33,8 @@ mod region_editor;
 mod region_scene;
 #[path = "../../examples/scene_graph.rs"]
 mod scene_graph;
+#[path = "../../examples/scene_inspector.rs"]
+mod scene_inspector;
 #[path = "../../examples/scoped_render.rs"]
 mod scoped_render;
 #[path = "../../examples/spreadsheet.rs"]
@@ -119,6 +121,12 @@ fn region_scene_runs() {
 #[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
 fn scene_graph_runs() {
     scene_graph::main();
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn scene_inspector_runs() {
+    scene_inspector::main();
 }
 
 #[test]

@@ -63,6 +63,13 @@ impl<'gc> Mutation<'gc> {
     /// A handle kept outside the heap that must not keep its object alive
     /// is a [`HeldWeak`] ([`hold_weak`](Self::hold_weak)).
     ///
+    /// Holding an object that a handle already holds gives a handle equal
+    /// to that one, with the same hash, and allocates nothing: every
+    /// handle to an object (strong or weak, typed or [`HeldDyn`]) shares
+    /// one cell with the heap. The first `hold` of an object allocates
+    /// the cell; the first after a collection also reindexes the heap's
+    /// held objects by their new addresses.
+    ///
     /// ```
     /// use managed::prelude::*;
     ///
@@ -183,14 +190,6 @@ impl<T: Rootable> Held<T> {
 /// handles outside the heap finds one with `contains` or `retain(|h| h !=
 /// &other)`.
 ///
-/// There is no `Hash`: two handles made by separate `hold` calls hold one
-/// object through two cells, so only the object's address could be
-/// hashed, and a collection moves the object while a set outside the heap
-/// keeps its entries where they were filed. A set or map of objects lives
-/// in the heap, keyed by `Gc` handles (its entries are filed again when
-/// their objects move), or outside it keyed by a value of the object's
-/// own (an id field).
-///
 /// ```
 /// use managed::prelude::*;
 ///
@@ -209,6 +208,36 @@ impl<T: Rootable> PartialEq for Held<T> {
 }
 
 impl<T: Rootable> Eq for Held<T> {}
+
+/// Hashes the handle's identity, which every handle to its object shares
+/// and no collection changes (objects move; the cell their handles share
+/// stays): a `HashMap` or `HashSet` keyed by `Held` handles, outside the
+/// heap, finds its entries after any number of collections, whichever
+/// handle to the object it is asked with.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use managed::prelude::*;
+///
+/// let mut heap: Heap<Vec<Gc<'static, String>>> = Heap::new(|_| Vec::new());
+/// let mut widgets: HashMap<Held<String>, &str> = HashMap::new();
+/// for (name, widget) in [("a", "text field"), ("b", "slider")] {
+///     let held = heap.mutate(|mc, root| {
+///         Gc::new(mc, String::from("garbage")); // so that the rest moves
+///         root.push(Gc::new(mc, String::from(name)));
+///         mc.hold(*root.last().unwrap())
+///     });
+///     widgets.insert(held, widget);
+/// }
+/// heap.collect(); // frees the garbage and moves the named strings down
+/// let b = heap.mutate(|mc, root| mc.hold(root[1])); // a new handle to "b"
+/// assert_eq!(widgets[&b], "slider");
+/// ```
+impl<T: Rootable> core::hash::Hash for Held<T> {
+    fn hash<S: core::hash::Hasher>(&self, state: &mut S) {
+        self.cell().hash_identity(state);
+    }
+}
 
 impl<T: Rootable> fmt::Debug for Held<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -384,7 +413,9 @@ impl<T: Rootable> HeldWeak<T> {
 
 /// Equal when they point at the same object, or both at dropped ones:
 /// [`HeldWeak::ptr_eq`]. Two handles to different objects become equal
-/// once a collection drops both. No `Hash`, as for [`Held`].
+/// once a collection drops both. No `Hash`: a handle's equality changes
+/// when its object is dropped, and a hash cannot follow it (a map keyed by
+/// weak handles would lose its entries).
 ///
 /// ```
 /// use managed::prelude::*;
@@ -652,8 +683,7 @@ impl<R: ?Sized + for<'gc> DynRootable<'gc>> HeldDynWeak<R> {
     }
 }
 
-/// Equal when they hold the same object: [`HeldDyn::ptr_eq`]. No `Hash`,
-/// as for [`Held`].
+/// Equal when they hold the same object: [`HeldDyn::ptr_eq`].
 impl<R: ?Sized + for<'gc> DynRootable<'gc>> PartialEq for HeldDyn<R> {
     fn eq(&self, other: &Self) -> bool {
         HeldDyn::ptr_eq(self, other)
@@ -662,8 +692,16 @@ impl<R: ?Sized + for<'gc> DynRootable<'gc>> PartialEq for HeldDyn<R> {
 
 impl<R: ?Sized + for<'gc> DynRootable<'gc>> Eq for HeldDyn<R> {}
 
+/// Hashes the handle's identity, which every handle to its object shares
+/// and no collection changes, as for [`Held`].
+impl<R: ?Sized + for<'gc> DynRootable<'gc>> core::hash::Hash for HeldDyn<R> {
+    fn hash<S: core::hash::Hasher>(&self, state: &mut S) {
+        self.cell().hash_identity(state);
+    }
+}
+
 /// Equal when they point at the same object, or both at dropped ones:
-/// [`HeldDynWeak::ptr_eq`]. No `Hash`, as for [`Held`].
+/// [`HeldDynWeak::ptr_eq`]. No `Hash`, as for [`HeldWeak`].
 impl<R: ?Sized + for<'gc> DynRootable<'gc>> PartialEq for HeldDynWeak<R> {
     fn eq(&self, other: &Self) -> bool {
         HeldDynWeak::ptr_eq(self, other)

@@ -246,6 +246,14 @@
 //! (`strings.retain(|_, s| !s.is_dropped())`), or when a lookup finds a
 //! dropped one.
 //!
+//! Outside the heap, [`Held`] handles are the keys: every handle to an
+//! object shares one cell with the heap, and a `Held` compares and hashes
+//! by that cell, which no collection changes. A `HashMap<Held<Node<'static>>,
+//! Widget>` in the program's own state (a UI's widget per node, an undo
+//! command's saved fields) needs no refiling when objects move, and
+//! finds an entry with any handle to its object, a clone or one held
+//! anew. Such keys keep their objects alive, as every `Held` does.
+//!
 //! # Values of a dynamic language
 //!
 //! A VM's value (a number, `nil`, a boolean, or a string, table or

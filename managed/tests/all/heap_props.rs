@@ -10,6 +10,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use managed::prelude::*;
@@ -245,20 +246,11 @@ struct Model {
     /// The nodes held weakly from outside the heap, or `None` once a
     /// collection dropped them.
     held_weak: Vec<Option<u64>>,
-    /// The cell each held handle refers to (the heap lists one per cell).
-    held_cells: Vec<u64>,
-    /// The cell each weakly held handle refers to (shared with a held
-    /// handle it was downgraded from, or made into).
-    weak_cells: Vec<u64>,
-    /// The nodes held as trait objects from outside the heap, and their
-    /// cells.
+    /// The nodes held as trait objects from outside the heap.
     held_dyn: Vec<u64>,
-    held_dyn_cells: Vec<u64>,
     /// The nodes held weakly as trait objects from outside the heap (`None`
-    /// once dropped), and their cells.
+    /// once dropped).
     held_dyn_weak: Vec<Option<u64>>,
-    weak_dyn_cells: Vec<u64>,
-    next_cell: u64,
     /// Each node's weak edges: the target's id, or `None` once a
     /// collection dropped it.
     weak: HashMap<u64, Vec<Option<u64>>>,
@@ -316,6 +308,13 @@ fn resolve<'gc>(mc: &Mutation<'gc>, slots: &Slots<'gc>, a: &Addr) -> Option<Gc<'
     Some(at)
 }
 
+/// A handle's hash, by the standard library's hasher with fixed keys.
+fn hash_of<T: Hash>(value: &T) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// The handles kept outside the heap, in the order of the model's lists.
 #[derive(Default)]
 struct Outside {
@@ -335,6 +334,31 @@ fn check(heap: &mut Heap<Slots<'static>>, outside: &Outside, model: &Model) {
         held_dyn_weak,
     } = outside;
     heap.mutate(|mc, root| {
+        // Identity: two handles kept outside the heap are equal exactly
+        // when they hold one node, and holding a node again (or upgrading
+        // a weak handle to it) gives a handle equal to those, hashing
+        // alike: after any number of collections, the heap finds the cell
+        // a node already has.
+        for (a, &id) in held.iter().zip(&model.held) {
+            for (b, &other) in held.iter().zip(&model.held) {
+                assert_eq!(a == b, id == other, "equal exactly when one node");
+            }
+            let again = mc.hold(mc.fetch(a));
+            assert!(again == *a && hash_of(&again) == hash_of(a));
+        }
+        for (a, &id) in held_dyn.iter().zip(&model.held_dyn) {
+            for (b, &other) in held_dyn.iter().zip(&model.held_dyn) {
+                assert_eq!(a == b, id == other, "equal exactly when one node");
+            }
+            let again = mc.hold_dyn(mc.fetch_dyn(a));
+            assert!(again == *a && hash_of(&again) == hash_of(a));
+        }
+        for (w, id) in held_weak.iter().zip(&model.held_weak) {
+            if let (Some(h), Some(id)) = (mc.upgrade_held(w), id) {
+                let mut same = held.iter().zip(&model.held).filter(|(_, n)| *n == id);
+                assert!(same.all(|(a, _)| *a == h && hash_of(a) == hash_of(&h)));
+            }
+        }
         // The trait objects held from outside: the nodes the model says,
         // strongly and weakly (with `is_dropped` agreeing).
         let dyn_ids: Vec<u64> = held_dyn.iter().map(|h| mc[h].node().id.0).collect();
@@ -526,23 +550,17 @@ fn run(ops: &[Op], chunk_size: usize) {
                     check(&mut heap, &out, &model);
                     assert_eq!(heap.detailed_stats().used_bytes, stats.live_bytes);
                     // The collection unlisted every dropped handle, and
-                    // every weak one to a dropped node: what is left are
-                    // the cells of the held handles and of the weak ones
-                    // to live nodes.
+                    // every weak one to a dropped node: what is left is
+                    // one cell per node that a handle outside the heap
+                    // holds, strongly or weakly, typed or as a trait
+                    // object (all handles to a node share its cell).
                     let cells: HashSet<u64> = model
-                        .held_cells
+                        .held
                         .iter()
-                        .chain(&model.held_dyn_cells)
+                        .chain(&model.held_dyn)
                         .copied()
-                        .chain(
-                            model
-                                .weak_cells
-                                .iter()
-                                .zip(&model.held_weak)
-                                .chain(model.weak_dyn_cells.iter().zip(&model.held_dyn_weak))
-                                .filter(|(_, node)| node.is_some())
-                                .map(|(&cell, _)| cell),
-                        )
+                        .chain(model.held_weak.iter().flatten().copied())
+                        .chain(model.held_dyn_weak.iter().flatten().copied())
                         .collect();
                     assert_eq!(heap.detailed_stats().held, cells.len());
                 }
@@ -562,7 +580,6 @@ fn run(ops: &[Op], chunk_size: usize) {
                 let i = index % out.held.len();
                 out.held.remove(i);
                 model.held.remove(i);
-                model.held_cells.remove(i);
             }
             continue;
         }
@@ -571,7 +588,6 @@ fn run(ops: &[Op], chunk_size: usize) {
                 let i = index % out.held_weak.len();
                 out.held_weak.remove(i);
                 model.held_weak.remove(i);
-                model.weak_cells.remove(i);
             }
             continue;
         }
@@ -580,12 +596,10 @@ fn run(ops: &[Op], chunk_size: usize) {
                 let i = index % out.held_dyn_weak.len();
                 out.held_dyn_weak.remove(i);
                 model.held_dyn_weak.remove(i);
-                model.weak_dyn_cells.remove(i);
             } else if !*weak && !out.held_dyn.is_empty() {
                 let i = index % out.held_dyn.len();
                 out.held_dyn.remove(i);
                 model.held_dyn.remove(i);
-                model.held_dyn_cells.remove(i);
             }
             continue;
         }
@@ -597,7 +611,6 @@ fn run(ops: &[Op], chunk_size: usize) {
                 assert!(!weak.is_dropped());
                 out.held_dyn_weak.push(weak);
                 model.held_dyn_weak.push(Some(model.held_dyn[i]));
-                model.weak_dyn_cells.push(model.held_dyn_cells[i]);
             }
             continue;
         }
@@ -611,7 +624,6 @@ fn run(ops: &[Op], chunk_size: usize) {
                 let i = index % out.held.len();
                 out.held_weak.push(out.held[i].downgrade());
                 model.held_weak.push(Some(model.held[i]));
-                model.weak_cells.push(model.held_cells[i]);
             }
             continue;
         }
@@ -755,8 +767,6 @@ fn run(ops: &[Op], chunk_size: usize) {
             Op::Hold { at } => {
                 if let Some(n) = resolve(mc, root, at) {
                     model.held.push(mc[n].id.0);
-                    model.held_cells.push(model.next_cell);
-                    model.next_cell += 1;
                     out.held.push(mc.hold(n));
                 }
             }
@@ -766,8 +776,6 @@ fn run(ops: &[Op], chunk_size: usize) {
             } => {
                 if let Some(n) = resolve(mc, root, at) {
                     model.held_weak.push(Some(mc[n].id.0));
-                    model.weak_cells.push(model.next_cell);
-                    model.next_cell += 1;
                     out.held_weak.push(mc.hold_weak(n));
                 }
             }
@@ -785,7 +793,6 @@ fn run(ops: &[Op], chunk_size: usize) {
                         if let Some(h) = h {
                             out.held.push(h);
                             model.held.extend(expected);
-                            model.held_cells.push(model.weak_cells[i]);
                         }
                     } else {
                         let n = mc.upgrade(&out.held_weak[i]);
@@ -813,13 +820,10 @@ fn run(ops: &[Op], chunk_size: usize) {
                     if *weak {
                         out.held_dyn_weak.push(mc.hold_dyn_weak(view));
                         model.held_dyn_weak.push(Some(id));
-                        model.weak_dyn_cells.push(model.next_cell);
                     } else {
                         out.held_dyn.push(mc.hold_dyn(view));
                         model.held_dyn.push(id);
-                        model.held_dyn_cells.push(model.next_cell);
                     }
-                    model.next_cell += 1;
                 }
             }
             Op::BumpHeld { index } => {
@@ -843,7 +847,6 @@ fn run(ops: &[Op], chunk_size: usize) {
                             assert!(HeldDynWeak::ptr_eq(&h.downgrade(), weak));
                             out.held_dyn.push(h);
                             model.held_dyn.extend(expected);
-                            model.held_dyn_cells.push(model.weak_dyn_cells[i]);
                         }
                     } else {
                         let view = mc.upgrade_dyn(weak);

@@ -4,7 +4,9 @@
 //!
 //! A [`Held`] handle owns a reference-counted cell with
 //! its object's address; the heap lists the same cell in its
-//! [`HeldTable`]. A [`HeldWeak`] handle refers to a cell through a
+//! [`HeldTable`], which keeps one cell per object: holding an object that
+//! already has a listed cell shares that cell, so a handle's identity is
+//! its cell's (what `Held`'s `Eq` and `Hash` compare). A [`HeldWeak`] handle refers to a cell through a
 //! `rc::Weak`: a cell is *strong* while a `Held` refers to it (its strong
 //! count is above the table's one) and *weak* otherwise. Each collection
 //! first unlists the cells that no handle refers to any more, and the weak
@@ -22,6 +24,8 @@ use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 use core::marker::PhantomData;
 use core::ptr::NonNull;
+
+use hashbrown::HashMap;
 
 use crate::heap::{DynRootable, Gc, GcDyn, Mutation, Rootable};
 use crate::platform::IdCounter;
@@ -62,17 +66,25 @@ impl HeldCell {
         a.heap == b.heap && a.ptr.get() == b.ptr.get()
     }
 
+    /// Feeds the cell's identity (its address) to `state`: the hash of
+    /// every strong handle sharing it, consistent with [`strong_eq`](Self::strong_eq).
+    pub(crate) fn hash_identity<S: core::hash::Hasher>(&self, state: &mut S) {
+        core::ptr::hash(self, state);
+    }
+
     /// Whether the cell's object was dropped (a collection found it
     /// unreachable, or its heap was dropped).
     pub(crate) fn is_dead(&self) -> bool {
         self.ptr.get() == dead()
     }
 
-    /// Whether two strong handles' cells hold the same object: the same
-    /// cell, or two cells of one heap at one live object. (Once their heap
-    /// is dropped, every cell is dead: only clones are the same then.)
+    /// Whether two strong handles hold the same object: whether they share
+    /// their cell, since a heap's table keeps one cell per object (see
+    /// [`HeldTable::hold`]). Stays as it is for the handles' lifetime,
+    /// their heap's included, so it agrees with a hash of the cell's
+    /// address.
     pub(crate) fn strong_eq(a: &HeldCell, b: &HeldCell) -> bool {
-        core::ptr::eq(a, b) || (HeldCell::same_object(a, b) && !a.is_dead())
+        core::ptr::eq(a, b)
     }
 
     /// Whether a weak handle's cell (`None` once it is gone) names a
@@ -88,6 +100,63 @@ impl HeldCell {
             (Some(a), Some(b)) if !a.is_dead() && !b.is_dead() => HeldCell::same_object(a, b),
             (a, b) => HeldCell::weak_is_dropped(a) && HeldCell::weak_is_dropped(b),
         }
+    }
+}
+
+/// A strong reference to a cell: an `Rc<HeldCell>` kept as the pointer
+/// `Rc::into_raw` gives, so that a handle holding one does not look like a
+/// key with interior mutability to lints that look into `Rc`s (clippy's
+/// `mutable_key_type`): a handle hashes and compares by the cell's
+/// address, which its `Cell` field never changes.
+///
+/// Neither `Send` nor `Sync` (the pointer's auto traits), as the `Rc`.
+pub(crate) struct CellRef {
+    /// Invariant: from `Rc::into_raw`, and owns one strong count of it.
+    ptr: NonNull<HeldCell>,
+}
+
+impl CellRef {
+    /// Takes over `rc`'s count.
+    pub(crate) fn new(rc: Rc<HeldCell>) -> Self {
+        CellRef {
+            // SAFETY: `Rc::into_raw` never gives a null pointer.
+            ptr: unsafe { NonNull::new_unchecked(Rc::into_raw(rc).cast_mut()) },
+        }
+    }
+
+    /// A weak reference to the cell.
+    pub(crate) fn downgrade(&self) -> rc::Weak<HeldCell> {
+        // SAFETY: the pointer came from `Rc::into_raw` and its count is
+        // still owned (the invariant), so an `Rc` may be made from it; it
+        // is not dropped, so the count stays this handle's.
+        let rc = core::mem::ManuallyDrop::new(unsafe { Rc::from_raw(self.ptr.as_ptr()) });
+        Rc::downgrade(&rc)
+    }
+}
+
+impl core::ops::Deref for CellRef {
+    type Target = HeldCell;
+
+    fn deref(&self) -> &HeldCell {
+        // SAFETY: the count this owns keeps the cell alive; cells are only
+        // ever shared (their mutable field is a `Cell`).
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl Clone for CellRef {
+    fn clone(&self) -> Self {
+        // SAFETY: from `Rc::into_raw`, with a count owned by `self`, so the
+        // cell is alive; the new count is the clone's.
+        unsafe { Rc::increment_strong_count(self.ptr.as_ptr()) };
+        CellRef { ptr: self.ptr }
+    }
+}
+
+impl Drop for CellRef {
+    fn drop(&mut self) {
+        // SAFETY: from `Rc::into_raw`, giving back the count this owns.
+        unsafe { Rc::decrement_strong_count(self.ptr.as_ptr()) };
     }
 }
 
@@ -112,7 +181,26 @@ pub(crate) struct HeldTable {
     /// it, or only weak handles do and it is dead: [`in_use`]). Borrowed
     /// only inside this module's methods, none of which runs user code
     /// while it is borrowed (dropping a cell runs none either).
+    ///
+    /// Invariant: no two cells that are not dead hold the same address
+    /// (`hold` shares the cell an object has; a collection moves distinct
+    /// objects to distinct places and makes a cell dead only when its
+    /// object is dropped).
     cells: RefCell<Vec<Rc<HeldCell>>>,
+    /// The position in `cells` of every listed cell that is not dead, by
+    /// its object's address: how `hold` finds the cell an object already
+    /// has. Borrowed as `cells` is.
+    ///
+    /// Invariant: unless `stale` is set, it maps exactly the addresses of
+    /// the listed cells that are not dead, each to its cell's position.
+    /// Whatever changes addresses or positions (a collection's visits,
+    /// `forget`, `prune`, the unlisting in `hold`) sets `stale`, and `hold`
+    /// rebuilds the index before using it. Even so, `hold` checks the
+    /// address of the cell it finds before sharing it: that check is what
+    /// keeps a handle from reaching an object of another type.
+    index: RefCell<HashMap<NonNull<u8>, usize>>,
+    /// Whether `index` must be rebuilt before its next use.
+    stale: Cell<bool>,
 }
 
 impl HeldTable {
@@ -121,29 +209,48 @@ impl HeldTable {
         HeldTable {
             id: NEXT_HEAP_ID.next(),
             cells: RefCell::new(Vec::new()),
+            index: RefCell::new(HashMap::new()),
+            stale: Cell::new(false),
         }
     }
 
-    /// Lists a new cell holding the object at `ptr`, of the type `kind`
-    /// describes, and returns it.
+    /// The cell holding the object at `ptr`, of the type `kind` describes:
+    /// the one the table lists for it if there is one (so that every
+    /// handle to an object shares one cell, and compares and hashes by
+    /// it), or a new cell, listed.
     ///
     /// # Safety
     ///
     /// `ptr` must be the start of a live object of the heap that owns this
     /// table, of the type `kind` describes.
     pub(crate) unsafe fn hold(&self, ptr: NonNull<u8>, kind: &'static GcKind) -> Rc<HeldCell> {
+        let mut cells = self.cells.borrow_mut();
+        let mut index = self.index.borrow_mut();
+        if self.stale.replace(false) {
+            reindex(&cells, &mut index);
+        }
+        if let Some(&at) = index.get(&ptr)
+            && let Some(cell) = cells.get(at)
+            && cell.ptr.get() == ptr
+        {
+            // The cell holds the object at `ptr` (a live object's address
+            // is its own: no other live object starts there), whose type
+            // `kind` and the cell's `kind` both describe.
+            return Rc::clone(cell);
+        }
         let cell = Rc::new(HeldCell {
             heap: self.id,
             ptr: Cell::new(ptr),
             kind,
         });
-        let mut cells = self.cells.borrow_mut();
         // Unlists dropped handles before the table would grow, so that a
         // program that holds and drops handles between collections keeps
         // the table at about twice its live handles.
         if cells.len() == cells.capacity() {
             cells.retain(in_use);
+            reindex(&cells, &mut index);
         }
+        index.insert(ptr, cells.len());
         cells.push(Rc::clone(&cell));
         cell
     }
@@ -180,6 +287,7 @@ impl HeldTable {
     /// their cell gone, which says the same).
     pub(crate) fn prune(&mut self) {
         self.cells.get_mut().retain(in_use);
+        self.stale.set(true);
     }
 
     /// Hands every listed cell's address to `visitor`: a strong cell's as
@@ -193,6 +301,7 @@ impl HeldTable {
     /// marked either way, so the rewriting visitor forwards it as a weak
     /// handle's marked object.
     pub(crate) fn visit<V: Visitor>(&mut self, visitor: &mut V) {
+        self.stale.set(true);
         for cell in self.cells.get_mut().iter() {
             let mut ptr = cell.ptr.get();
             if is_strong(cell) {
@@ -209,6 +318,7 @@ impl HeldTable {
     /// handles to unmarked objects dead when a destructor's panic cuts a
     /// collection short (`RawHeap::collect`, step 3).
     pub(crate) fn forget<V: Visitor>(&self, visitor: &mut V) {
+        self.stale.set(true);
         // Not borrowed: a destructor (the sweep's) reaches no table.
         for cell in self.cells.borrow().iter() {
             if !is_strong(cell) {
@@ -224,10 +334,22 @@ impl HeldTable {
         self.cells.borrow().len()
     }
 
-    /// Bytes of the table's vector (the cells are shared with the handles
-    /// and counted with them, not here).
+    /// Bytes of the table's vector and index (the cells are shared with
+    /// the handles and counted with them, not here).
     pub(crate) fn bytes(&self) -> usize {
         self.cells.borrow().capacity() * size_of::<Rc<HeldCell>>()
+            + self.index.borrow().allocation_size()
+    }
+}
+
+/// Rebuilds `index` from `cells` (see [`HeldTable::index`]).
+fn reindex(cells: &[Rc<HeldCell>], index: &mut HashMap<NonNull<u8>, usize>) {
+    index.clear();
+    for (at, cell) in cells.iter().enumerate() {
+        if !cell.is_dead() {
+            let earlier = index.insert(cell.ptr.get(), at);
+            debug_assert!(earlier.is_none(), "one listed cell per object");
+        }
     }
 }
 
@@ -265,9 +387,11 @@ pub(crate) enum Found<O = NonNull<u8>> {
 /// by [`Mutation::hold`]; clones hold the same object; the object is
 /// released for collection once every clone is dropped.
 ///
-/// A `Held` is one pointer. Holding costs an allocation (the cell that the
-/// handle and the heap share); redeeming is a compare of the heap's id and
-/// a load. Each collection visits every held object as a root.
+/// A `Held` is one pointer. Holding costs an allocation the first time an
+/// object is held (the cell that every handle to it and the heap share)
+/// and a lookup by address after that; redeeming is a compare of the
+/// heap's id and a load. Handles compare and hash by that cell, which no
+/// collection changes. Each collection visits every held object as a root.
 ///
 /// Like an `Rc` cycle, a `Held` stored inside an object of its own heap
 /// keeps that object (and what it reaches) alive for as long as the heap
@@ -282,10 +406,10 @@ pub struct Held<T: Rootable> {
     /// handle exists the cell's strong count is above one, so the table of
     /// the heap that made it (if that heap still exists) lists it and keeps
     /// its address current.
-    cell: Rc<HeldCell>,
+    cell: CellRef,
     /// The object is a `T::Root<'_>` (invariant in `T`: it hands out a
     /// `Gc`, through which the object is written); not `Send` nor `Sync`
-    /// (the `Rc`).
+    /// (the cell's count is an `Rc`'s).
     _type: PhantomData<fn(T) -> T>,
 }
 
@@ -309,7 +433,7 @@ unsafe impl<T: Rootable> crate::visit::Managed for Held<T> {
 impl<T: Rootable> Clone for Held<T> {
     fn clone(&self) -> Self {
         Held {
-            cell: Rc::clone(&self.cell),
+            cell: self.cell.clone(),
             _type: PhantomData,
         }
     }
@@ -320,7 +444,7 @@ impl<T: Rootable> Held<T> {
     /// ([`Held::downgrade`]).
     pub(in crate::heap) fn downgrade_cell(&self) -> HeldWeak<T> {
         HeldWeak {
-            cell: Rc::downgrade(&self.cell),
+            cell: self.cell.downgrade(),
             _type: PhantomData,
         }
     }
@@ -461,7 +585,7 @@ impl<'gc> Mutation<'gc> {
             // collection is running (this takes a mutation), so the next
             // one marks it as a root (see `HeldTable::visit`).
             Found::Object(_) => Found::Object(Held {
-                cell,
+                cell: CellRef::new(cell),
                 _type: PhantomData,
             }),
             Found::Dropped => Found::Dropped,
@@ -479,7 +603,7 @@ impl<'gc> Mutation<'gc> {
         // lifetime alone).
         let cell = unsafe { self.raw.held.hold(gc.ptr().cast(), kind) };
         Held {
-            cell,
+            cell: CellRef::new(cell),
             _type: PhantomData,
         }
     }
@@ -556,7 +680,7 @@ impl<'gc> Mutation<'gc> {
 pub struct HeldDyn<R: ?Sized + for<'gc> DynRootable<'gc>> {
     /// The cell shared with the heap's table, as for [`Held`]: the
     /// object's address (thin), current while this handle exists.
-    cell: Rc<HeldCell>,
+    cell: CellRef,
     /// The object's type and coercion, from the `GcDyn` it was made from.
     ///
     /// Invariant: made for a `GcDyn<'_, <R as DynRootable<'_>>::Root>` (at
@@ -564,7 +688,7 @@ pub struct HeldDyn<R: ?Sized + for<'gc> DynRootable<'gc>> {
     /// kind).
     dyn_kind: &'static DynKind,
     /// Invariant in `R` (it hands out a `GcDyn`, through which the object
-    /// is written); not `Send` nor `Sync` (the `Rc`).
+    /// is written); not `Send` nor `Sync` (the cell's count is an `Rc`'s).
     _type: PhantomData<fn(PhantomData<R>) -> PhantomData<R>>,
 }
 
@@ -602,7 +726,7 @@ unsafe impl<R: ?Sized + for<'gc> DynRootable<'gc>> crate::visit::Managed for Hel
 impl<R: ?Sized + for<'gc> DynRootable<'gc>> Clone for HeldDyn<R> {
     fn clone(&self) -> Self {
         HeldDyn {
-            cell: Rc::clone(&self.cell),
+            cell: self.cell.clone(),
             dyn_kind: self.dyn_kind,
             _type: PhantomData,
         }
@@ -628,7 +752,7 @@ impl<R: ?Sized + for<'gc> DynRootable<'gc>> HeldDyn<R> {
     /// A weak handle sharing this handle's cell ([`HeldDyn::downgrade`]).
     pub(in crate::heap) fn downgrade_cell(&self) -> HeldDynWeak<R> {
         HeldDynWeak {
-            cell: Rc::downgrade(&self.cell),
+            cell: self.cell.downgrade(),
             dyn_kind: self.dyn_kind,
             _type: PhantomData,
         }
@@ -656,7 +780,7 @@ impl<'gc> Mutation<'gc> {
         // `dyn_kind.kind()`.
         let cell = unsafe { self.raw.held.hold(ptr, dyn_kind.kind()) };
         HeldDyn {
-            cell,
+            cell: CellRef::new(cell),
             dyn_kind,
             _type: PhantomData,
         }
@@ -724,7 +848,7 @@ impl<'gc> Mutation<'gc> {
         match self.raw.held.find(&cell) {
             // The cell turns strong, as in `upgrade_held_cell`.
             Found::Object(_) => Found::Object(HeldDyn {
-                cell,
+                cell: CellRef::new(cell),
                 dyn_kind: weak.dyn_kind,
                 _type: PhantomData,
             }),
