@@ -1,16 +1,17 @@
 //! A scene inspector: a game's entity tree lives on the garbage-collected
 //! heap, and the editor's inspector keeps its own state per entity outside
-//! it, in ordinary std collections keyed by `Held` handles: a panel per
-//! entity (expanded or not, the label being edited, how often it was
-//! edited), the selection as a `HashSet`, and the entity in focus as a weak
-//! handle that must not keep a deleted entity alive.
+//! it, in ordinary std collections keyed by handles: a panel per entity
+//! (expanded or not, the label being edited, how often it was edited)
+//! keyed by weak handles, so that the inspector never keeps a deleted
+//! entity alive, and the selection as a `HashSet` of strong ones.
 //!
 //! Every frame the game moves its entities, spawns sparks that die a frame
 //! later, and collects: the sparks are dropped and the survivors slide
 //! together. The inspector never refiles anything: each frame it draws the
 //! tree by holding the entities it visits and looking their panels up with
 //! those fresh handles, which equal (and hash like) the handles the maps
-//! were filled with, wherever the entities moved.
+//! were filled with, wherever the entities moved. After a collection it
+//! forgets the panels of the entities that were dropped.
 //!
 //! Run with `cargo run --example scene_inspector`.
 
@@ -27,8 +28,13 @@ struct Entity<'gc> {
     children: Vec<Gc<'gc, Entity<'gc>>>,
 }
 
-/// An entity, held by the inspector outside the heap.
+/// An entity, held by the inspector outside the heap: strongly (kept
+/// alive) or weakly.
 type EntityRef = Held<Entity<'static>>;
+type EntityWeak = HeldWeak<Entity<'static>>;
+
+/// The scene: its root entity.
+type Scene = Heap<Gc<'static, Entity<'static>>>;
 
 fn entity<'gc>(mc: &Mutation<'gc>, name: &str, vel: [f32; 2]) -> Gc<'gc, Entity<'gc>> {
     Gc::new(
@@ -54,33 +60,28 @@ struct Panel {
 /// The editor's inspector: all of its state is outside the heap.
 #[derive(Default)]
 struct Inspector {
-    panels: HashMap<EntityRef, Panel>,
+    /// Must not keep entities alive: keyed by weak handles.
+    panels: HashMap<EntityWeak, Panel>,
     selection: HashSet<EntityRef>,
-    focus: Option<HeldWeak<Entity<'static>>>,
 }
 
 impl Inspector {
     /// Draws the tree: one line per visible entity, descending into the
     /// expanded ones. A panel is made the first time an entity is drawn.
-    fn draw(&mut self, heap: &Heap<Gc<'static, Entity<'static>>>) -> Vec<String> {
-        heap.read(|mc, world| {
+    fn draw(&mut self, scene: &Scene) -> Vec<String> {
+        scene.read(|mc, world| {
             let mut lines = Vec::new();
             let mut stack = vec![(*world, 0)];
             while let Some((e, depth)) = stack.pop() {
-                let held = mc.hold(e);
-                let selected = self.selection.contains(&held);
-                let panel = self.panels.entry(held).or_insert_with(|| Panel {
+                let selected = self.selection.contains(&mc.hold(e));
+                let panel = self.panels.entry(mc.hold_weak(e)).or_insert_with(|| Panel {
                     expanded: false,
                     label: mc[e].name.clone(),
                     edits: 0,
                 });
                 let mark = if selected { '*' } else { ' ' };
-                lines.push(format!(
-                    "{mark}{:indent$}{}",
-                    "",
-                    mc[e].name,
-                    indent = 2 * depth
-                ));
+                let indent = 2 * depth;
+                lines.push(format!("{mark}{:indent$}{}", "", mc[e].name));
                 if panel.expanded {
                     stack.extend(mc[e].children.iter().rev().map(|&c| (c, depth + 1)));
                 }
@@ -89,49 +90,49 @@ impl Inspector {
         })
     }
 
-    /// Finds a drawn entity by its name, as a click on its line would.
-    fn click(&self, heap: &Heap<Gc<'static, Entity<'static>>>, name: &str) -> EntityRef {
-        let found = self
-            .panels
-            .keys()
-            .find(|h| heap.read(|mc, _| mc[*h].name == name));
-        found.expect("only drawn entities are clicked").clone()
+    /// The drawn entity named `name`, as a click on its line finds it.
+    fn click(&self, scene: &Scene, name: &str) -> EntityRef {
+        scene.read(|mc, _| {
+            let mut drawn = self.panels.keys().filter_map(|w| mc.upgrade_held(w));
+            drawn
+                .find(|e| mc[e].name == name)
+                .expect("only drawn entities are clicked")
+        })
     }
 
-    fn toggle(&mut self, e: &EntityRef) {
-        let panel = self.panels.get_mut(e).expect("drawn");
-        panel.expanded = !panel.expanded;
+    /// The panel of a drawn entity.
+    fn panel(&mut self, e: &EntityRef) -> &mut Panel {
+        self.panels.get_mut(&e.downgrade()).expect("drawn")
     }
 
     /// Types into the label field, then commits it to the entity.
-    fn rename(&mut self, heap: &mut Heap<Gc<'static, Entity<'static>>>, e: &EntityRef, text: &str) {
-        let panel = self.panels.get_mut(e).expect("drawn");
+    fn rename(&mut self, scene: &mut Scene, e: &EntityRef, text: &str) {
+        let panel = self.panel(e);
         panel.label = text.to_owned();
         panel.edits += 1;
-        heap.mutate(|mc, _| mc[e].name = panel.label.clone());
+        scene.mutate(|mc, _| mc[e].name = panel.label.clone());
     }
 
-    /// Forgets the state of entities that left the scene, so that its
-    /// handles stop keeping them alive.
-    fn prune(&mut self, heap: &Heap<Gc<'static, Entity<'static>>>) {
-        let live: HashSet<EntityRef> = heap.read(|mc, world| {
-            let mut live = HashSet::new();
-            let mut stack = vec![*world];
-            while let Some(e) = stack.pop() {
-                live.insert(mc.hold(e));
-                stack.extend(mc[e].children.iter().copied());
-            }
-            live
+    /// Deletes an entity: it leaves the selection and the scene.
+    fn delete(&mut self, scene: &mut Scene, name: &str) {
+        let e = self.click(scene, name);
+        self.selection.remove(&e);
+        scene.mutate(|mc, world| {
+            let target = mc.fetch(&e);
+            mc[*world].children.retain(|&c| c != target);
         });
-        self.panels.retain(|e, _| live.contains(e));
-        self.selection.retain(|e| live.contains(e));
+    }
+
+    /// After a collection: forgets the panels of the entities it dropped.
+    fn forget_dropped(&mut self) {
+        self.panels.retain(|e, _| !e.is_dropped());
     }
 }
 
 /// One frame of the game: everything moves, last frame's sparks are
 /// removed, and each entity with children throws a new spark.
-fn step(heap: &mut Heap<Gc<'static, Entity<'static>>>, frame: usize) {
-    heap.mutate(|mc, world| {
+fn step(scene: &mut Scene, frame: usize) {
+    scene.mutate(|mc, world| {
         let mut stack = vec![*world];
         while let Some(e) = stack.pop() {
             let [x, y] = mc[e].pos;
@@ -151,7 +152,7 @@ fn step(heap: &mut Heap<Gc<'static, Entity<'static>>>, frame: usize) {
 }
 
 pub(crate) fn main() {
-    let mut heap: Heap<Gc<'static, Entity<'static>>> = Heap::new(|mc| {
+    let mut scene: Scene = Heap::new(|mc| {
         let world = entity(mc, "world", [0.0; 2]);
         let player = entity(mc, "player", [1.0, 0.0]);
         let enemies = entity(mc, "enemies", [0.0; 2]);
@@ -167,38 +168,43 @@ pub(crate) fn main() {
     let mut inspector = Inspector::default();
 
     // The user opens the world and the enemies, selects the player and
-    // focuses on the second enemy.
-    assert_eq!(inspector.draw(&heap), [" world"]);
-    // (A click's handle is dropped once handled: a `Held` kept in a local
-    // would keep its entity alive after the scene deletes it.)
+    // the second enemy, and notes a weak handle to the third.
+    assert_eq!(inspector.draw(&scene), [" world"]);
     for name in ["world", "enemies"] {
-        let clicked = inspector.click(&heap, name);
-        inspector.toggle(&clicked);
-        inspector.draw(&heap);
+        // (A click's handle is dropped once handled: a `Held` kept in a
+        // local keeps its entity alive after the scene deletes it.)
+        let clicked = inspector.click(&scene, name);
+        let panel = inspector.panel(&clicked);
+        panel.expanded = !panel.expanded;
+        inspector.draw(&scene);
     }
-    let player = inspector.click(&heap, "player");
+    let player = inspector.click(&scene, "player");
     inspector.selection.insert(player.clone());
-    inspector.focus = Some(inspector.click(&heap, "enemy 1").downgrade());
+    inspector
+        .selection
+        .insert(inspector.click(&scene, "enemy 1"));
+    let third = inspector.click(&scene, "enemy 2").downgrade();
+    let lines = inspector.draw(&scene);
+    let expected = ["   enemies", "     enemy 0", "*    enemy 1", "     enemy 2"];
+    assert_eq!(lines[..2], [" world", "*  player"]);
+    assert_eq!(lines[2..], expected);
 
     let mut dropped = Vec::new();
     for frame in 0..12 {
-        step(&mut heap, frame);
+        step(&mut scene, frame);
         if frame == 3 {
-            inspector.rename(&mut heap, &player, "hero");
+            inspector.rename(&mut scene, &player, "hero");
         }
         if frame == 5 {
-            // The enemies' group is deleted from the scene.
-            heap.mutate(|mc, world| {
-                let (world, others) = mc.split_mut(*world);
-                world.children.retain(|&c| others[c].name != "enemies");
-            });
+            inspector.delete(&mut scene, "enemies");
+            // "enemy 1" was selected: the selection kept it (and only it)
+            // alive; deselecting it lets it go.
+            let enemy = inspector.click(&scene, "enemy 1");
+            inspector.selection.remove(&enemy);
         }
-        // The panels of the entities that left the scene go, so the
-        // collection can drop them: last frame's sparks, and at frame 5
-        // the enemies.
-        inspector.prune(&heap);
-        dropped.push(heap.collect().dropped);
-        let lines = inspector.draw(&heap);
+        dropped.push(scene.collect().dropped);
+        inspector.forget_dropped();
+        let lines = inspector.draw(&scene);
         // The panels were found again after every collection: the tree
         // stays open, with the selection marked.
         assert!(
@@ -209,30 +215,28 @@ pub(crate) fn main() {
     // Each frame drops the sparks of the frame before (the world, the
     // player and, until frame 5, the enemies' group each throw one), and
     // frame 5 also the enemies' group, its three enemies and the spark it
-    // threw that frame.
+    // threw that frame: the panels, keyed weakly, kept none of them.
     assert_eq!(dropped, [0, 3, 3, 3, 3, 3 + 5, 2, 2, 2, 2, 2, 2]);
 
-    let lines = inspector.draw(&heap);
+    let lines = inspector.draw(&scene);
     assert_eq!(lines, [" world", "*  hero", "   spark 11"]);
     // A handle made now finds the state filed in the first frame.
-    let hero = heap.read(|mc, world| mc.hold(mc[*world].children[0]));
+    let hero = scene.read(|mc, world| mc.hold(mc[*world].children[0]));
     assert_eq!(hero, player);
     assert!(inspector.selection.contains(&hero));
-    assert_eq!(inspector.panels[&hero].edits, 1);
-    assert_eq!(inspector.panels[&hero].label, "hero");
-    // The focused enemy was deleted; the weak handle did not keep it.
-    let focus = inspector.focus.as_ref().unwrap();
-    assert!(focus.is_dropped());
-    assert!(heap.read(|mc, _| mc.upgrade(focus).is_none()));
-    // Only the entities drawn since the last prune have panels: the
-    // world, the hero and this frame's spark (the sword is under the
-    // closed hero and was never drawn).
+    let panel = &inspector.panels[&hero.downgrade()];
+    assert_eq!((panel.edits, panel.label.as_str()), (1, "hero"));
+    // The third enemy was deleted with its group; its weak handle did not
+    // keep it, and its panel went with it.
+    assert!(third.is_dropped() && !inspector.panels.contains_key(&third));
+    assert!(scene.read(|mc, _| mc.upgrade(&third).is_none()));
+    // Only the live entities drawn since have panels: the world, the hero
+    // and this frame's spark (the sword is under the closed hero and was
+    // never drawn).
     assert_eq!(inspector.panels.len(), 3);
     for line in &lines {
         println!("{line}");
     }
-    println!(
-        "{} objects dropped over 12 frames",
-        dropped.iter().sum::<usize>()
-    );
+    let total: usize = dropped.iter().sum();
+    println!("{total} objects dropped over 12 frames");
 }

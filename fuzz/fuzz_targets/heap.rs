@@ -460,18 +460,19 @@ struct Model {
     tables: Vec<Vec<u32>>,
     /// The listed tables.
     root_tables: Vec<u32>,
-    /// The cells of the `Held` handles, in order (a handle made by
-    /// `upgrade_held` shares its weak handle's cell).
+    /// The cells of the `Held` handles, in order. A heap keeps one cell
+    /// per object, which every handle to it shares (strong or weak, typed
+    /// or trait object: a view's is its node's), so a cell is named by
+    /// its object's id.
     held_cells: Vec<u32>,
     /// The `HeldWeak` handles: `(cell, node)`, the node `None` once a
-    /// collection found it unreachable.
+    /// collection found it unreachable (the cell, the handle's identity,
+    /// stays).
     weak_held: Vec<(u32, Option<u32>)>,
     /// The `HeldDyn` handles: `(cell, part)` (a node's id for a view).
     held_dyn: Vec<(u32, u32)>,
     /// The `HeldDynWeak` handles, as `weak_held`.
     weak_dyn: Vec<(u32, Option<u32>)>,
-    /// Cells made so far.
-    cells: u32,
 }
 
 struct PartModel {
@@ -483,11 +484,6 @@ struct PartModel {
 }
 
 impl Model {
-    fn new_cell(&mut self) -> u32 {
-        self.cells += 1;
-        self.cells
-    }
-
     /// Whether object `id` was not dropped yet.
     fn alive(&self, id: u32) -> bool {
         self.nodes.contains_key(&id) || self.parts.contains_key(&id)
@@ -710,7 +706,7 @@ fn check_handles<'gc>(mc: &Mutation<'gc>, handles: &Handles, model: &Model) {
         assert_eq!(mc[mc.fetch_dyn(h)].id(), id, "fetch_dyn");
     }
     for pair in handles.weak.windows(2).zip(model.weak_held.windows(2)) {
-        let same = pair.1[0].1 == pair.1[1].1;
+        let same = pair.1[0].0 == pair.1[1].0;
         assert_eq!(
             HeldWeak::ptr_eq(&pair.0[0], &pair.0[1]),
             same,
@@ -718,7 +714,7 @@ fn check_handles<'gc>(mc: &Mutation<'gc>, handles: &Handles, model: &Model) {
         );
     }
     for pair in handles.weak_dyns.windows(2).zip(model.weak_dyn.windows(2)) {
-        let same = pair.1[0].1 == pair.1[1].1;
+        let same = pair.1[0].0 == pair.1[1].0;
         assert_eq!(
             HeldDynWeak::ptr_eq(&pair.0[0], &pair.0[1]),
             same,
@@ -1004,8 +1000,7 @@ fuzz_target!(|program: Program| {
             Op::Hold { slot, path } => {
                 if let Some(n) = walk(mc, roots, *slot, path) {
                     model.held.push(mc[n].t.id());
-                    let cell = model.new_cell();
-                    model.held_cells.push(cell);
+                    model.held_cells.push(mc[n].t.id());
                     held.push(mc.hold(n));
                 }
             }
@@ -1023,8 +1018,8 @@ fuzz_target!(|program: Program| {
                 None => {
                     if let Some(n) = walk(mc, roots, *slot, path) {
                         handles.weak.push(mc.hold_weak(n));
-                        let cell = model.new_cell();
-                        model.weak_held.push((cell, Some(mc[n].t.id())));
+                        let id = mc[n].t.id();
+                        model.weak_held.push((id, Some(id)));
                     }
                 }
             },
@@ -1055,8 +1050,7 @@ fuzz_target!(|program: Program| {
                     let h: HeldDyn<AnyPart> = mc.hold_dyn(roots.parts[k]);
                     assert_eq!(mc[&h].id(), model.dyns[k]);
                     handles.dyns.push(h);
-                    let cell = model.new_cell();
-                    model.held_dyn.push((cell, model.dyns[k]));
+                    model.held_dyn.push((model.dyns[k], model.dyns[k]));
                 }
             }
             Op::HoldDynWeak { k, from_held } => {
@@ -1068,8 +1062,7 @@ fuzz_target!(|program: Program| {
                     }
                 } else if let Some(k) = pick(*k, roots.parts.len()) {
                     handles.weak_dyns.push(mc.hold_dyn_weak(roots.parts[k]));
-                    let cell = model.new_cell();
-                    model.weak_dyn.push((cell, Some(model.dyns[k])));
+                    model.weak_dyn.push((model.dyns[k], Some(model.dyns[k])));
                 }
             }
             Op::FetchDyn { k, value, list } => {

@@ -11,7 +11,7 @@ use core::ops::{Index, IndexMut};
 
 use super::arena::Mutation;
 use super::gc::{Gc, GcDyn};
-use super::raw::held::{Found, HeldCell};
+use super::raw::held::{Found, HeldCell, WeakRef};
 use super::rootable::{Branded, DynRootable, Rootable};
 
 pub use super::raw::held::{Held, HeldDyn, HeldDynWeak, HeldWeak};
@@ -391,9 +391,12 @@ impl<T: Rootable> HeldWeak<T> {
         HeldCell::weak_is_dropped(self.cell().as_deref())
     }
 
-    /// Whether the two handles point at the same object (clones do, and
-    /// so do handles made from handles to the same object); two handles
-    /// whose objects were dropped are equal too, as for [`GcWeak`](super::GcWeak).
+    /// Whether the two handles point at the same object: whether they
+    /// share its cell, as every handle to an object does (clones,
+    /// downgrades of its `Held` handles, `hold_weak`s of it). A handle
+    /// keeps that identity once its object is dropped: handles to two
+    /// objects never become equal (unlike [`GcWeak`](super::GcWeak)s,
+    /// which live in the heap and all become the one dead handle).
     ///
     /// ```
     /// use managed::prelude::*;
@@ -405,31 +408,16 @@ impl<T: Rootable> HeldWeak<T> {
     /// });
     /// assert!(HeldWeak::ptr_eq(&a, &b) && HeldWeak::ptr_eq(&a, &a.clone()));
     /// assert!(!HeldWeak::ptr_eq(&a, &other));
+    /// heap.collect(); // drops `other`'s object
+    /// assert!(other.is_dropped() && !HeldWeak::ptr_eq(&a, &other));
+    /// assert!(HeldWeak::ptr_eq(&other, &other.clone()));
     /// ```
     pub fn ptr_eq(this: &Self, other: &Self) -> bool {
-        HeldCell::weak_eq(this.cell().as_deref(), other.cell().as_deref())
+        WeakRef::ptr_eq(this.cell_ref(), other.cell_ref())
     }
 }
 
-/// Equal when they point at the same object, or both at dropped ones:
-/// [`HeldWeak::ptr_eq`]. Two handles to different objects become equal
-/// once a collection drops both. No `Hash`: a handle's equality changes
-/// when its object is dropped, and a hash cannot follow it (a map keyed by
-/// weak handles would lose its entries).
-///
-/// ```
-/// use managed::prelude::*;
-///
-/// let mut heap: Heap<Vec<Gc<'static, u64>>> = Heap::new(|_| Vec::new());
-/// let (a, again, b) = heap.mutate(|mc, root| {
-///     root.push(Gc::new(mc, 1u64));
-///     (mc.hold_weak(root[0]), mc.hold_weak(root[0]), mc.hold_weak(Gc::new(mc, 2u64)))
-/// });
-/// assert!(a == again && a != b);
-/// heap.mutate(|_, root| root.clear());
-/// heap.collect();
-/// assert!(a == b, "both dropped");
-/// ```
+/// Equal when they point at the same object: [`HeldWeak::ptr_eq`].
 impl<T: Rootable> PartialEq for HeldWeak<T> {
     fn eq(&self, other: &Self) -> bool {
         HeldWeak::ptr_eq(self, other)
@@ -437,6 +425,42 @@ impl<T: Rootable> PartialEq for HeldWeak<T> {
 }
 
 impl<T: Rootable> Eq for HeldWeak<T> {}
+
+/// Hashes the handle's identity, which every handle to its object shares,
+/// and which neither a collection nor the object's drop changes: a map
+/// kept outside the heap and keyed by weak handles (per-object state that
+/// must not keep its objects alive) finds its entries with any handle to
+/// the object, one held anew included; once a collection drops an object,
+/// its entry stays, reading as dropped, until the map forgets it
+/// (`map.retain(|k, _| !k.is_dropped())`).
+///
+/// ```
+/// use std::collections::HashMap;
+/// use managed::prelude::*;
+///
+/// let mut heap: Heap<Vec<Gc<'static, String>>> = Heap::new(|_| Vec::new());
+/// let mut notes: HashMap<HeldWeak<String>, &str> = HashMap::new();
+/// heap.mutate(|mc, root| {
+///     for (name, note) in [("a", "kept"), ("b", "dropped")] {
+///         let s = Gc::new(mc, String::from(name));
+///         root.push(s);
+///         notes.insert(mc.hold_weak(s), note);
+///     }
+/// });
+/// heap.mutate(|_, root| {
+///     root.remove(1);
+/// });
+/// heap.collect(); // drops "b"; the map kept nothing alive
+/// notes.retain(|k, _| !k.is_dropped());
+/// let a = heap.mutate(|mc, root| mc.hold_weak(root[0])); // a new handle to "a"
+/// assert_eq!(notes.len(), 1);
+/// assert_eq!(notes[&a], "kept");
+/// ```
+impl<T: Rootable> core::hash::Hash for HeldWeak<T> {
+    fn hash<S: core::hash::Hasher>(&self, state: &mut S) {
+        self.cell_ref().hash_identity(state);
+    }
+}
 
 impl<T: Rootable> fmt::Debug for HeldWeak<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -677,9 +701,10 @@ impl<R: ?Sized + for<'gc> DynRootable<'gc>> HeldDynWeak<R> {
     }
 
     /// Whether the two handles point at the same object, as
-    /// [`HeldWeak::ptr_eq`].
+    /// [`HeldWeak::ptr_eq`]: whether they share its cell, also once it is
+    /// dropped.
     pub fn ptr_eq(this: &Self, other: &Self) -> bool {
-        HeldCell::weak_eq(this.cell().as_deref(), other.cell().as_deref())
+        WeakRef::ptr_eq(this.cell_ref(), other.cell_ref())
     }
 }
 
@@ -700,8 +725,7 @@ impl<R: ?Sized + for<'gc> DynRootable<'gc>> core::hash::Hash for HeldDyn<R> {
     }
 }
 
-/// Equal when they point at the same object, or both at dropped ones:
-/// [`HeldDynWeak::ptr_eq`]. No `Hash`, as for [`HeldWeak`].
+/// Equal when they point at the same object: [`HeldDynWeak::ptr_eq`].
 impl<R: ?Sized + for<'gc> DynRootable<'gc>> PartialEq for HeldDynWeak<R> {
     fn eq(&self, other: &Self) -> bool {
         HeldDynWeak::ptr_eq(self, other)
@@ -709,6 +733,13 @@ impl<R: ?Sized + for<'gc> DynRootable<'gc>> PartialEq for HeldDynWeak<R> {
 }
 
 impl<R: ?Sized + for<'gc> DynRootable<'gc>> Eq for HeldDynWeak<R> {}
+
+/// Hashes the handle's identity, as for [`HeldWeak`].
+impl<R: ?Sized + for<'gc> DynRootable<'gc>> core::hash::Hash for HeldDynWeak<R> {
+    fn hash<S: core::hash::Hasher>(&self, state: &mut S) {
+        self.cell_ref().hash_identity(state);
+    }
+}
 
 impl<R: ?Sized + for<'gc> DynRootable<'gc>> fmt::Debug for HeldDyn<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -246,13 +246,15 @@
 //! (`strings.retain(|_, s| !s.is_dropped())`), or when a lookup finds a
 //! dropped one.
 //!
-//! Outside the heap, [`Held`] handles are the keys: every handle to an
-//! object shares one cell with the heap, and a `Held` compares and hashes
-//! by that cell, which no collection changes. A `HashMap<Held<Node<'static>>,
-//! Widget>` in the program's own state (a UI's widget per node, an undo
-//! command's saved fields) needs no refiling when objects move, and
-//! finds an entry with any handle to its object, a clone or one held
-//! anew. Such keys keep their objects alive, as every `Held` does.
+//! Outside the heap, [`Held`] and [`HeldWeak`] handles are the keys: every
+//! handle to an object shares one cell with the heap, and compares and
+//! hashes by that cell, which no collection changes. A
+//! `HashMap<HeldWeak<Node<'static>>, Widget>` in the program's own state (a
+//! UI's widget per node) needs no refiling when objects move, finds an
+//! entry with any handle to its object, a clone or one held anew, and
+//! keeps no object alive: once a collection drops one, its entry reads as
+//! dropped until `map.retain(|k, _| !k.is_dropped())` forgets it. Keys
+//! that must keep their objects (an undo command's) are `Held` handles.
 //!
 //! # Values of a dynamic language
 //!

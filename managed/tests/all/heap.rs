@@ -8,7 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use managed::heap::{CollectStats, Pacing};
 use managed::prelude::*;
 
-use crate::common::{panic_location, panic_message};
+use crate::common::{hash_of, panic_location, panic_message};
 
 thread_local! {
     /// Ids of the `Probe`s dropped on this thread, in order.
@@ -2122,7 +2122,8 @@ fn held_handles_are_equal_when_they_hold_the_same_object() {
     assert_ne!(heap.read(|mc, _| mc.fetch(a).as_ptr().addr()), before);
     compare();
     assert!(weak[2].is_dropped() && weak[1] != weak[2]);
-    // "b" is deleted: its weak handles equal the one of "c".
+    // "b" is deleted: its weak handles keep their identity, equal to
+    // each other and to no handle of "c".
     let dyn_weak_b = dyn_b.downgrade();
     let dyn_weak_a = dyn_a.downgrade();
     drop((held, dyns));
@@ -2132,8 +2133,10 @@ fn held_handles_are_equal_when_they_hold_the_same_object() {
         mc[root].children.retain(|&n| n != b);
     });
     heap.collect();
-    assert!(weak[1] == weak[2] && weak[0] != weak[1]);
+    assert!(weak[1].is_dropped() && weak[1] != weak[2] && weak[0] != weak[1]);
+    assert!(weak[1] == weak[1].clone() && hash_of(&weak[1]) == hash_of(&weak[1].clone()));
     assert!(dyn_weak_b.is_dropped() && dyn_weak_b != dyn_weak_a);
+    assert!(dyn_weak_b == dyn_weak_b.clone());
 }
 
 /// `hold` and `hold_weak` work out the held type from the handle: a
@@ -2867,23 +2870,21 @@ fn weakly_held_handles_follow_moves_and_forget_dropped_objects() {
     assert_eq!(heap.detailed_stats().held, 0);
 }
 
-/// `Held` handles key a `HashMap` kept outside the heap: every handle to
-/// an object shares its cell, so entries filed before collections that
-/// move the objects are found after them with handles made anew (and with
-/// weak handles upgraded), and an object allocated where a dropped one was
-/// is another key.
+/// `Held` and `HeldWeak` handles key `HashMap`s kept outside the heap:
+/// every handle to an object shares its cell, so entries filed before
+/// collections that move the objects are found after them with handles
+/// made anew (and with weak handles upgraded); a weakly keyed entry keeps
+/// nothing alive and reads as dropped once its object is; an object
+/// allocated where a dropped one was is another key.
 #[test]
 fn held_handles_key_maps_across_collections() {
-    fn address_hash<T>(gc: Gc<'_, T>) -> u64 {
-        let mut hasher = std::hash::DefaultHasher::new();
-        std::hash::Hash::hash(&gc, &mut hasher);
-        std::hash::Hasher::finish(&hasher)
-    }
     take_dropped();
     let n = if cfg!(miri) { 6 } else { 100 };
     let mut heap: Heap<Vec<Gc<'static, Node<'static>>>> =
         Heap::with_chunk_size(4096, |_| Vec::new());
     let mut names: HashMap<Held<Node<'static>>, String> = HashMap::new();
+    // Keyed weakly: keeps nothing alive.
+    let mut seen: HashMap<HeldWeak<Node<'static>>, u64> = HashMap::new();
     let weak: Vec<HeldWeak<Node<'static>>> = heap.mutate(|mc, root| {
         (0..n)
             .map(|i| {
@@ -2892,6 +2893,7 @@ fn held_handles_key_maps_across_collections() {
                 root.push(x);
                 let held = mc.hold(x);
                 names.insert(held.clone(), format!("n{i}"));
+                seen.insert(mc.hold_weak(x), i);
                 held.downgrade()
             })
             .collect()
@@ -2902,11 +2904,22 @@ fn held_handles_key_maps_across_collections() {
             heap.collect().dropped,
             if round == 0 { n as usize } else { 1 }
         );
+        // The weakly keyed entry of the node unrooted the round before
+        // reads as dropped (and is the only one), and goes.
+        let dropped: Vec<u64> = seen
+            .iter()
+            .filter(|(k, _)| k.is_dropped())
+            .map(|(_, &i)| i)
+            .collect();
+        assert_eq!(dropped, if round == 0 { vec![] } else { vec![n - round] });
+        seen.retain(|k, _| !k.is_dropped());
         heap.mutate(|mc, root| {
             for (i, &x) in root.iter().enumerate() {
                 assert_eq!(names[&mc.hold(x)], format!("n{i}"));
                 let up = mc.upgrade_held(&weak[i]).unwrap();
                 assert_eq!(names.get_key_value(&up).unwrap().0, &up);
+                assert_eq!(seen[&mc.hold_weak(x)], i as u64);
+                assert_eq!(seen[&weak[i]], i as u64);
             }
             // A node the map no longer names is found by none of its handles.
             let last = *root.last().unwrap();
@@ -2918,8 +2931,8 @@ fn held_handles_key_maps_across_collections() {
     // One cell per node still held, and the unrooted one's (its weak
     // handle) until the next collection.
     assert_eq!(heap.detailed_stats().held, n as usize - 2);
-    drop(names);
-    drop(weak);
+    assert_eq!(seen.len(), n as usize - 2);
+    drop((names, seen, weak));
     drop(heap);
     take_dropped();
     // A held node that is dropped (its handles were) leaves its place to
@@ -2928,14 +2941,14 @@ fn held_handles_key_maps_across_collections() {
     let (gone, was, at) = heap.mutate(|mc, root| {
         root.push(node(mc, 1, "kept"));
         let b = node(mc, 2, "dropped");
-        (mc.hold_weak(b), mc.hold(b), address_hash(b))
+        (mc.hold_weak(b), mc.hold(b), hash_of(&b))
     });
     drop(was);
     assert_eq!(heap.collect().dropped, 1);
     assert!(gone.is_dropped());
     heap.mutate(|mc, root| {
         let y = node(mc, 3, "new");
-        assert_eq!(address_hash(y), at, "allocated where the dropped node was");
+        assert_eq!(hash_of(&y), at, "allocated where the dropped node was");
         let held = mc.hold(y);
         assert!(mc.upgrade(&gone).is_none());
         let mut map = HashMap::from([(held, "new")]);
@@ -3005,7 +3018,7 @@ fn many_weak_handles_and_held_handles_to_one_object() {
     assert!(weak.iter().all(HeldWeak::is_dropped));
     assert!(
         HeldWeak::ptr_eq(&weak[0], &weak[1]),
-        "dead handles are equal"
+        "handles to one object stay equal once it is dropped"
     );
     assert!(heap.mutate(|mc, ()| mc.upgrade_held(&weak[0]).is_none()));
     assert_eq!(heap.detailed_stats().held, 0);

@@ -10,11 +10,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use managed::prelude::*;
 use proptest::prelude::*;
+
+use crate::common::hash_of;
 
 thread_local! {
     /// Ids of the nodes dropped on this thread.
@@ -246,11 +247,16 @@ struct Model {
     /// The nodes held weakly from outside the heap, or `None` once a
     /// collection dropped them.
     held_weak: Vec<Option<u64>>,
+    /// The node each weakly held handle was made for, dropped or not: its
+    /// identity (handles to one node are equal, also once it is dropped).
+    weak_of: Vec<u64>,
     /// The nodes held as trait objects from outside the heap.
     held_dyn: Vec<u64>,
     /// The nodes held weakly as trait objects from outside the heap (`None`
     /// once dropped).
     held_dyn_weak: Vec<Option<u64>>,
+    /// The node each of those was made for (their identity).
+    dyn_weak_of: Vec<u64>,
     /// Each node's weak edges: the target's id, or `None` once a
     /// collection dropped it.
     weak: HashMap<u64, Vec<Option<u64>>>,
@@ -308,13 +314,6 @@ fn resolve<'gc>(mc: &Mutation<'gc>, slots: &Slots<'gc>, a: &Addr) -> Option<Gc<'
     Some(at)
 }
 
-/// A handle's hash, by the standard library's hasher with fixed keys.
-fn hash_of<T: Hash>(value: &T) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
-}
-
 /// The handles kept outside the heap, in the order of the model's lists.
 #[derive(Default)]
 struct Outside {
@@ -352,6 +351,19 @@ fn check(heap: &mut Heap<Slots<'static>>, outside: &Outside, model: &Model) {
             }
             let again = mc.hold_dyn(mc.fetch_dyn(a));
             assert!(again == *a && hash_of(&again) == hash_of(a));
+        }
+        // Weak handles too, also once their nodes are dropped.
+        for (a, &id) in held_weak.iter().zip(&model.weak_of) {
+            for (b, &other) in held_weak.iter().zip(&model.weak_of) {
+                assert_eq!(a == b, id == other, "equal exactly when one node");
+                assert!(a != b || hash_of(a) == hash_of(b));
+            }
+        }
+        for (a, &id) in held_dyn_weak.iter().zip(&model.dyn_weak_of) {
+            for (b, &other) in held_dyn_weak.iter().zip(&model.dyn_weak_of) {
+                assert_eq!(a == b, id == other, "equal exactly when one node");
+                assert!(a != b || hash_of(a) == hash_of(b));
+            }
         }
         for (w, id) in held_weak.iter().zip(&model.held_weak) {
             if let (Some(h), Some(id)) = (mc.upgrade_held(w), id) {
@@ -588,6 +600,7 @@ fn run(ops: &[Op], chunk_size: usize) {
                 let i = index % out.held_weak.len();
                 out.held_weak.remove(i);
                 model.held_weak.remove(i);
+                model.weak_of.remove(i);
             }
             continue;
         }
@@ -596,6 +609,7 @@ fn run(ops: &[Op], chunk_size: usize) {
                 let i = index % out.held_dyn_weak.len();
                 out.held_dyn_weak.remove(i);
                 model.held_dyn_weak.remove(i);
+                model.dyn_weak_of.remove(i);
             } else if !*weak && !out.held_dyn.is_empty() {
                 let i = index % out.held_dyn.len();
                 out.held_dyn.remove(i);
@@ -611,6 +625,7 @@ fn run(ops: &[Op], chunk_size: usize) {
                 assert!(!weak.is_dropped());
                 out.held_dyn_weak.push(weak);
                 model.held_dyn_weak.push(Some(model.held_dyn[i]));
+                model.dyn_weak_of.push(model.held_dyn[i]);
             }
             continue;
         }
@@ -624,6 +639,7 @@ fn run(ops: &[Op], chunk_size: usize) {
                 let i = index % out.held.len();
                 out.held_weak.push(out.held[i].downgrade());
                 model.held_weak.push(Some(model.held[i]));
+                model.weak_of.push(model.held[i]);
             }
             continue;
         }
@@ -776,6 +792,7 @@ fn run(ops: &[Op], chunk_size: usize) {
             } => {
                 if let Some(n) = resolve(mc, root, at) {
                     model.held_weak.push(Some(mc[n].id.0));
+                    model.weak_of.push(mc[n].id.0);
                     out.held_weak.push(mc.hold_weak(n));
                 }
             }
@@ -820,6 +837,7 @@ fn run(ops: &[Op], chunk_size: usize) {
                     if *weak {
                         out.held_dyn_weak.push(mc.hold_dyn_weak(view));
                         model.held_dyn_weak.push(Some(id));
+                        model.dyn_weak_of.push(id);
                     } else {
                         out.held_dyn.push(mc.hold_dyn(view));
                         model.held_dyn.push(id);

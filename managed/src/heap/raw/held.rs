@@ -2,12 +2,12 @@
 //! collection treats as roots (or, for weak handles, as weak references),
 //! next to the root value.
 //!
-//! A [`Held`] handle owns a reference-counted cell with
-//! its object's address; the heap lists the same cell in its
-//! [`HeldTable`], which keeps one cell per object: holding an object that
-//! already has a listed cell shares that cell, so a handle's identity is
-//! its cell's (what `Held`'s `Eq` and `Hash` compare). A [`HeldWeak`] handle refers to a cell through a
-//! `rc::Weak`: a cell is *strong* while a `Held` refers to it (its strong
+//! A [`Held`] handle owns a reference-counted cell with its object's
+//! address; the heap lists the same cell in its [`HeldTable`], which keeps
+//! one cell per object: holding an object that already has a listed cell
+//! shares that cell, so a handle's identity is its cell's (what the
+//! handles' `Eq` and `Hash` compare, strong and weak). A [`HeldWeak`]
+//! handle refers to a cell through a `rc::Weak`: a cell is *strong* while a `Held` refers to it (its strong
 //! count is above the table's one) and *weak* otherwise. Each collection
 //! first unlists the cells that no handle refers to any more, and the weak
 //! cells whose object died, then marks from every strong cell as from the
@@ -60,12 +60,6 @@ pub(crate) struct HeldCell {
 }
 
 impl HeldCell {
-    /// Whether `a` and `b` hold the same object of the same heap (two dead
-    /// cells of one heap do too).
-    pub(crate) fn same_object(a: &HeldCell, b: &HeldCell) -> bool {
-        a.heap == b.heap && a.ptr.get() == b.ptr.get()
-    }
-
     /// Feeds the cell's identity (its address) to `state`: the hash of
     /// every strong handle sharing it, consistent with [`strong_eq`](Self::strong_eq).
     pub(crate) fn hash_identity<S: core::hash::Hasher>(&self, state: &mut S) {
@@ -92,15 +86,6 @@ impl HeldCell {
     pub(crate) fn weak_is_dropped(cell: Option<&HeldCell>) -> bool {
         cell.is_none_or(HeldCell::is_dead)
     }
-
-    /// Whether two weak handles' cells point at the same object; two
-    /// whose objects were dropped are equal too.
-    pub(crate) fn weak_eq(a: Option<&HeldCell>, b: Option<&HeldCell>) -> bool {
-        match (a, b) {
-            (Some(a), Some(b)) if !a.is_dead() && !b.is_dead() => HeldCell::same_object(a, b),
-            (a, b) => HeldCell::weak_is_dropped(a) && HeldCell::weak_is_dropped(b),
-        }
-    }
 }
 
 /// A strong reference to a cell: an `Rc<HeldCell>` kept as the pointer
@@ -125,12 +110,12 @@ impl CellRef {
     }
 
     /// A weak reference to the cell.
-    pub(crate) fn downgrade(&self) -> rc::Weak<HeldCell> {
+    pub(crate) fn downgrade(&self) -> WeakRef {
         // SAFETY: the pointer came from `Rc::into_raw` and its count is
         // still owned (the invariant), so an `Rc` may be made from it; it
         // is not dropped, so the count stays this handle's.
         let rc = core::mem::ManuallyDrop::new(unsafe { Rc::from_raw(self.ptr.as_ptr()) });
-        Rc::downgrade(&rc)
+        WeakRef::new(Rc::downgrade(&rc))
     }
 }
 
@@ -157,6 +142,66 @@ impl Drop for CellRef {
     fn drop(&mut self) {
         // SAFETY: from `Rc::into_raw`, giving back the count this owns.
         unsafe { Rc::decrement_strong_count(self.ptr.as_ptr()) };
+    }
+}
+
+/// A weak reference to a cell: an `rc::Weak<HeldCell>` kept as the pointer
+/// `Weak::into_raw` gives, for the same reason as [`CellRef`]. Its
+/// address stays the cell's (the allocation outlives every weak
+/// reference), so it is the weak handle's identity too.
+///
+/// Neither `Send` nor `Sync` (the pointer's auto traits), as the `Weak`.
+pub(crate) struct WeakRef {
+    /// Invariant: from `rc::Weak::into_raw` of a weak reference made from
+    /// an `Rc` (never `Weak::new`), and owns one weak count of it.
+    ptr: NonNull<HeldCell>,
+}
+
+impl WeakRef {
+    /// Takes over `weak`'s count; `weak` was made from an `Rc`.
+    pub(crate) fn new(weak: rc::Weak<HeldCell>) -> Self {
+        let ptr = rc::Weak::into_raw(weak).cast_mut();
+        WeakRef {
+            // A weak reference made from an `Rc` points at its allocation.
+            ptr: NonNull::new(ptr).expect("a weak reference made from an `Rc`"),
+        }
+    }
+
+    /// The weak reference, borrowed.
+    fn weak(&self) -> core::mem::ManuallyDrop<rc::Weak<HeldCell>> {
+        // SAFETY: from `Weak::into_raw`, with a count owned by `self` (the
+        // invariant); not dropped, so the count stays this handle's.
+        core::mem::ManuallyDrop::new(unsafe { rc::Weak::from_raw(self.ptr.as_ptr()) })
+    }
+
+    /// The cell, if a strong reference (the table's or a `Held`'s) keeps
+    /// it.
+    pub(crate) fn upgrade(&self) -> Option<Rc<HeldCell>> {
+        self.weak().upgrade()
+    }
+
+    /// Feeds the cell's address to `state`, as [`HeldCell::hash_identity`]
+    /// does (without reading the cell, which may be gone).
+    pub(crate) fn hash_identity<S: core::hash::Hasher>(&self, state: &mut S) {
+        core::ptr::hash(self.ptr.as_ptr(), state);
+    }
+
+    /// Whether both refer to one cell.
+    pub(crate) fn ptr_eq(a: &Self, b: &Self) -> bool {
+        a.ptr == b.ptr
+    }
+}
+
+impl Clone for WeakRef {
+    fn clone(&self) -> Self {
+        WeakRef::new(rc::Weak::clone(&self.weak()))
+    }
+}
+
+impl Drop for WeakRef {
+    fn drop(&mut self) {
+        // SAFETY: from `Weak::into_raw`, giving back the count this owns.
+        drop(unsafe { rc::Weak::from_raw(self.ptr.as_ptr()) });
     }
 }
 
@@ -461,12 +506,15 @@ impl<T: Rootable> Held<T> {
 /// [`Mutation::upgrade_held`] (a `Held`), which give `None` once a
 /// collection found the object unreachable and dropped it, or once its
 /// heap was dropped. Each collection follows the object when it moves.
-/// Clones refer to the same object.
+/// Clones refer to the same object. Weak handles compare and hash by the
+/// object's cell, also once the object is dropped, so they key maps kept
+/// outside the heap (per-object state that must not keep its objects
+/// alive).
 ///
 /// `T` names the object's type at the placeholder brand `'static`, as for
 /// [`Held`]. A `HeldWeak` is one pointer; holding weakly costs an
-/// allocation (the cell it shares with the heap, and with the `Held`
-/// handles of the same cell: [`Held::downgrade`] allocates nothing).
+/// allocation the first time an object is held (the cell every handle to
+/// it shares with the heap: [`Held::downgrade`] allocates nothing).
 ///
 /// ```
 /// use managed::prelude::*;
@@ -505,7 +553,7 @@ pub struct HeldWeak<T: Rootable> {
     /// it is not dead), its address is current or dead (invariant on
     /// [`HeldCell::ptr`]); once unlisted and without a `Held`, it is gone
     /// and the handle finds nothing.
-    cell: rc::Weak<HeldCell>,
+    cell: WeakRef,
     /// As for [`Held`]: invariant in `T`, neither `Send` nor `Sync` (the
     /// `rc::Weak`).
     _type: PhantomData<fn(T) -> T>,
@@ -516,6 +564,11 @@ impl<T: Rootable> HeldWeak<T> {
     /// `heap::held`); `None` means the object was dropped.
     pub(in crate::heap) fn cell(&self) -> Option<Rc<HeldCell>> {
         self.cell.upgrade()
+    }
+
+    /// The reference to the cell, whose address is the handle's identity.
+    pub(in crate::heap) fn cell_ref(&self) -> &WeakRef {
+        &self.cell
     }
 }
 
@@ -531,7 +584,7 @@ unsafe impl<T: Rootable> crate::visit::Managed for HeldWeak<T> {
 impl<T: Rootable> Clone for HeldWeak<T> {
     fn clone(&self) -> Self {
         HeldWeak {
-            cell: rc::Weak::clone(&self.cell),
+            cell: self.cell.clone(),
             _type: PhantomData,
         }
     }
@@ -547,7 +600,7 @@ impl<'gc> Mutation<'gc> {
         // SAFETY: as in `hold_gc`.
         let cell = unsafe { self.raw.held.hold(gc.ptr().cast(), kind) };
         HeldWeak {
-            cell: Rc::downgrade(&cell),
+            cell: WeakRef::new(Rc::downgrade(&cell)),
             _type: PhantomData,
         }
     }
@@ -699,7 +752,7 @@ pub struct HeldDyn<R: ?Sized + for<'gc> DynRootable<'gc>> {
 /// gives `None` once a collection dropped the object.
 pub struct HeldDynWeak<R: ?Sized + for<'gc> DynRootable<'gc>> {
     /// As for [`HeldWeak`].
-    cell: rc::Weak<HeldCell>,
+    cell: WeakRef,
     /// As for [`HeldDyn`] (same invariant).
     dyn_kind: &'static DynKind,
     /// As for [`HeldDyn`].
@@ -736,7 +789,7 @@ impl<R: ?Sized + for<'gc> DynRootable<'gc>> Clone for HeldDyn<R> {
 impl<R: ?Sized + for<'gc> DynRootable<'gc>> Clone for HeldDynWeak<R> {
     fn clone(&self) -> Self {
         HeldDynWeak {
-            cell: rc::Weak::clone(&self.cell),
+            cell: self.cell.clone(),
             dyn_kind: self.dyn_kind,
             _type: PhantomData,
         }
@@ -764,6 +817,11 @@ impl<R: ?Sized + for<'gc> DynRootable<'gc>> HeldDynWeak<R> {
     /// dropped.
     pub(in crate::heap) fn cell(&self) -> Option<Rc<HeldCell>> {
         self.cell.upgrade()
+    }
+
+    /// The reference to the cell, whose address is the handle's identity.
+    pub(in crate::heap) fn cell_ref(&self) -> &WeakRef {
+        &self.cell
     }
 }
 
@@ -796,7 +854,7 @@ impl<'gc> Mutation<'gc> {
         // SAFETY: as in `hold_dyn_gc`.
         let cell = unsafe { self.raw.held.hold(ptr, dyn_kind.kind()) };
         HeldDynWeak {
-            cell: Rc::downgrade(&cell),
+            cell: WeakRef::new(Rc::downgrade(&cell)),
             dyn_kind,
             _type: PhantomData,
         }

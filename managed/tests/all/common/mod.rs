@@ -289,3 +289,13 @@ pub(crate) fn panic_location(f: impl FnOnce()) -> (String, u32) {
     let seen = seen.lock().unwrap_or_else(PoisonError::into_inner).take();
     seen.expect("the hook saw the panic")
 }
+
+/// A value's hash by the standard library's hasher with fixed keys: equal
+/// values hash alike across calls (a handle's identity, checked over
+/// collections).
+pub(crate) fn hash_of<T: std::hash::Hash + ?Sized>(value: &T) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::hash::DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}
