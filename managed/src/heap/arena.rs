@@ -133,12 +133,12 @@ pub struct HeapStats {
     pub objects_with_destructors: usize,
     /// Collections run.
     pub collections: u64,
-    /// Objects held from outside the heap: the [`Held`](super::Held),
-    /// [`HeldWeak`](super::HeldWeak), [`HeldDyn`](super::HeldDyn) and
-    /// [`HeldDynWeak`](super::HeldDynWeak) handles made and not yet found
-    /// dropped by a collection (clones, and the weak handles made from a
-    /// strong one by `downgrade`, count once with it), nor, for weak ones,
-    /// found dead.
+    /// Objects held from outside the heap: those that
+    /// [`Held`](super::Held), [`HeldWeak`](super::HeldWeak),
+    /// [`HeldDyn`](super::HeldDyn) and [`HeldDynWeak`](super::HeldDynWeak)
+    /// handles were made for, each counted once however many handles it
+    /// has, until a collection finds all of its handles dropped (or, when
+    /// only weak ones are left, the object dropped).
     pub held: usize,
 }
 

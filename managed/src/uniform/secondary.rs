@@ -659,6 +659,10 @@ impl<'a, V> Entry<'a, V> {
     }
 }
 
+/// Why an occupied entry's slot is `Some`: the entry was made for a slot
+/// holding the key's value, and borrows the map until it is used up.
+const OCCUPIED: &str = "an occupied entry's slot holds its value";
+
 impl<'a, V> OccupiedEntry<'a, V> {
     /// The key the entry was looked up with.
     #[must_use]
@@ -669,28 +673,19 @@ impl<'a, V> OccupiedEntry<'a, V> {
     /// The attached value.
     #[must_use]
     pub fn get(&self) -> &V {
-        match &self.0.map.slots[self.0.at] {
-            Some(slot) => &slot.value,
-            None => unreachable!("an occupied entry's slot holds its value"),
-        }
+        &self.0.map.slots[self.0.at].as_ref().expect(OCCUPIED).value
     }
 
     /// The attached value, mutably.
     #[must_use]
     pub fn get_mut(&mut self) -> &mut V {
-        match &mut self.0.map.slots[self.0.at] {
-            Some(slot) => &mut slot.value,
-            None => unreachable!("an occupied entry's slot holds its value"),
-        }
+        &mut self.0.map.slots[self.0.at].as_mut().expect(OCCUPIED).value
     }
 
     /// The attached value, for the map's borrow.
     #[must_use]
     pub fn into_mut(self) -> &'a mut V {
-        match &mut self.0.map.slots[self.0.at] {
-            Some(slot) => &mut slot.value,
-            None => unreachable!("an occupied entry's slot holds its value"),
-        }
+        &mut self.0.map.slots[self.0.at].as_mut().expect(OCCUPIED).value
     }
 
     /// Attaches `value` instead, returning the value it replaces.
@@ -702,10 +697,7 @@ impl<'a, V> OccupiedEntry<'a, V> {
     pub fn remove(self) -> V {
         let Place { map, at, .. } = self.0;
         map.len -= 1;
-        match map.slots[at].take() {
-            Some(slot) => slot.value,
-            None => unreachable!("an occupied entry's slot holds its value"),
-        }
+        map.slots[at].take().expect(OCCUPIED).value
     }
 }
 

@@ -509,7 +509,9 @@ impl<T, H> UniformPageDeque<T, H> {
             return (0, 0);
         }
         let at = self.head + index;
-        debug_assert_eq!(self.cap_div, Divisor::new(self.cap));
+        // Both are set once, together (`new`): the divisor's own field
+        // says it is `cap`'s, without rebuilding it on every lookup.
+        debug_assert_eq!(self.cap_div.d, self.cap);
         self.cap_div.div_rem(at)
     }
 
