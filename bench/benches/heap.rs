@@ -32,6 +32,17 @@
 //!   collection left dense, plus 1,000 young nodes (each before a dead
 //!   one) added to it before each timed collection, which moves only those:
 //!   the map files again the 1% of its entries whose keys changed.
+//! - `heap/held_map`: a program's side table outside the heap, keyed by
+//!   its objects: 10k live 16-byte nodes (each allocated before a dead
+//!   one), each held from outside and filed in a `HashMap` with a value;
+//!   a collection then moves every node (untimed), and each node is looked
+//!   up (timed) with a handle made anew, as a UI finds its state for what
+//!   it draws: ours `HashMap<Held, u64>` and `mc.hold(item)` (the first
+//!   hold after the collection reindexes the held objects); gc-arena 0.7's
+//!   handles outside the arena (`DynamicRoot`, stashed in a
+//!   `DynamicRootSet`) do not hash, and its objects never move, so its
+//!   table is keyed by the object's address (`Gc::as_ptr`), with the
+//!   handle kept beside the value.
 //! - `heap/dyn_objects`: 100k live objects of three types (16, 24 and 40
 //!   bytes, in rotation) seen through one trait `Shape`, held by the root
 //!   as a `Vec` of trait-object handles: ours `GcDyn<dyn Shape>` (made by
@@ -1387,12 +1398,169 @@ fn dyn_objects(c: &mut Criterion) {
     assert_eq!(peer.sum(), fresh);
 }
 
+// ---------------------------------------------------------------- held_map
+
+/// Nodes held from outside the heap in the `held_map` workload.
+const HELD_LIVE: usize = 10_000;
+
+/// The root of the `held_map` workload: the nodes, in order.
+#[derive(Managed)]
+struct HeldRoot<'gc> {
+    items: Vec<Gc<'gc, Item<'gc>>>,
+}
+
+/// The program's side table outside the heap, keyed by held handles.
+type HeldTable = HashMap<Held<Item<'static>>, u64>;
+
+/// One `held_map` round: untimed, the nodes are made again (each before a
+/// dead one), held into `table`, and moved by a collection; timed, each
+/// is looked up in `table` with a handle held anew (the first `hold`
+/// after the collection reindexes the heap's held objects).
+fn held_map_round(heap: &mut Heap<HeldRoot<'static>>, table: &mut HeldTable) -> Duration {
+    table.clear();
+    heap.mutate(|_, root| root.items.clear());
+    heap.collect();
+    heap.mutate(|mc, root| {
+        for i in 0..HELD_LIVE as u64 {
+            let item = Gc::new(
+                mc,
+                Item {
+                    value: i,
+                    prev: None,
+                },
+            );
+            root.items.push(item);
+            table.insert(mc.hold(item), i);
+            Gc::new(
+                mc,
+                Item {
+                    value: !i,
+                    prev: None,
+                },
+            );
+        }
+    });
+    let stats = heap.collect();
+    assert_eq!(stats.live_objects, HELD_LIVE);
+    let (sum, time) = cpu_time(|| {
+        heap.read(|mc, root| {
+            let items = black_box(&root.items);
+            items.iter().map(|&item| table[&mc.hold(item)]).sum::<u64>()
+        })
+    });
+    assert_eq!(sum, (HELD_LIVE * (HELD_LIVE - 1) / 2) as u64);
+    time
+}
+
+mod held_peer {
+    //! The `held_map` workload on gc-arena 0.7: handles kept outside the
+    //! arena are `DynamicRoot`s stashed in a `DynamicRootSet` (the root).
+    //! They neither hash nor compare, and the arena never moves its
+    //! objects, so a gc-arena user keys the side table by the object's
+    //! address and keeps the handle beside the value.
+
+    use std::collections::HashMap;
+    use std::hint::black_box;
+    use std::time::Duration;
+
+    use gc_arena::{Arena, Collect, DynamicRoot, DynamicRootSet, Gc, Rootable};
+
+    use super::HELD_LIVE;
+    use super::support::cpu_time;
+
+    #[derive(Collect)]
+    #[collect(no_drop)]
+    pub(super) struct Item<'gc> {
+        value: u64,
+        prev: Option<Gc<'gc, Item<'gc>>>,
+    }
+
+    #[derive(Collect)]
+    #[collect(no_drop)]
+    struct Root<'gc> {
+        items: Vec<Gc<'gc, Item<'gc>>>,
+        held: DynamicRootSet<'gc>,
+    }
+
+    pub(super) type Table = HashMap<usize, (DynamicRoot<Rootable![Item<'_>]>, u64)>;
+
+    /// One round, as `held_map_round`: untimed, a fresh arena is filled
+    /// (each node before a dead one), its nodes stashed into the table,
+    /// and a full cycle run; timed, each node is looked up by address.
+    pub(super) fn round(table: &mut Table) -> Duration {
+        table.clear();
+        let mut arena = Arena::<Rootable![Root<'_>]>::new(|mc| Root {
+            items: Vec::with_capacity(HELD_LIVE),
+            held: DynamicRootSet::new(mc),
+        });
+        arena.mutate_root(|mc, root| {
+            for i in 0..HELD_LIVE as u64 {
+                let item = Gc::new(
+                    mc,
+                    Item {
+                        value: i,
+                        prev: None,
+                    },
+                );
+                root.items.push(item);
+                let stashed = root.held.stash::<Rootable![Item<'_>]>(mc, item);
+                table.insert(Gc::as_ptr(item) as usize, (stashed, i));
+                Gc::new(
+                    mc,
+                    Item {
+                        value: !i,
+                        prev: None,
+                    },
+                );
+            }
+        });
+        arena.finish_cycle();
+        let (sum, time) = cpu_time(|| {
+            arena.mutate(|_, root| {
+                let items = black_box(&root.items);
+                items
+                    .iter()
+                    .map(|&item| table[&(Gc::as_ptr(item) as usize)].1)
+                    .sum::<u64>()
+            })
+        });
+        assert_eq!(sum, (HELD_LIVE * (HELD_LIVE - 1) / 2) as u64);
+        assert!(arena.mutate(|_, root| root.items.iter().all(|i| i.prev.is_none())));
+        table.clear();
+        time
+    }
+
+    pub(super) fn table() -> Table {
+        HashMap::with_capacity(HELD_LIVE)
+    }
+}
+
+fn held_map(c: &mut Criterion) {
+    let mut heap: Heap<HeldRoot<'static>> = Heap::new(|_| HeldRoot {
+        items: Vec::with_capacity(HELD_LIVE),
+    });
+    let mut table: HeldTable = HashMap::with_capacity(HELD_LIVE);
+    let mut peer = held_peer::table();
+    let mut g = c.benchmark_group("heap/held_map");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    g.bench_function("gc-arena (HashMap<address, (DynamicRoot, u64)>)", |b| {
+        b.iter_custom(|n| (0..n).map(|_| held_peer::round(&mut peer)).sum())
+    });
+    g.bench_function("managed::heap (HashMap<Held, u64>)", |b| {
+        b.iter_custom(|n| (0..n).map(|_| held_map_round(&mut heap, &mut table)).sum())
+    });
+    g.finish();
+}
+
 criterion_group!(
     group,
     gcbench,
     binary_trees,
     collect_1m,
     identity_map,
+    held_map,
     dyn_objects
 );
 criterion_main!(group);

@@ -62,12 +62,14 @@ pub(crate) struct HeldCell {
 impl HeldCell {
     /// Feeds the cell's identity (its address) to `state`: the hash of
     /// every strong handle sharing it, consistent with [`strong_eq`](Self::strong_eq).
+    #[inline]
     pub(crate) fn hash_identity<S: core::hash::Hasher>(&self, state: &mut S) {
         core::ptr::hash(self, state);
     }
 
     /// Whether the cell's object was dropped (a collection found it
     /// unreachable, or its heap was dropped).
+    #[inline]
     pub(crate) fn is_dead(&self) -> bool {
         self.ptr.get() == dead()
     }
@@ -77,6 +79,7 @@ impl HeldCell {
     /// [`HeldTable::hold`]). Stays as it is for the handles' lifetime,
     /// their heap's included, so it agrees with a hash of the cell's
     /// address.
+    #[inline]
     pub(crate) fn strong_eq(a: &HeldCell, b: &HeldCell) -> bool {
         core::ptr::eq(a, b)
     }
@@ -102,6 +105,7 @@ pub(crate) struct CellRef {
 
 impl CellRef {
     /// Takes over `rc`'s count.
+    #[inline]
     pub(crate) fn new(rc: Rc<HeldCell>) -> Self {
         CellRef {
             // SAFETY: `Rc::into_raw` never gives a null pointer.
@@ -110,6 +114,7 @@ impl CellRef {
     }
 
     /// A weak reference to the cell.
+    #[inline]
     pub(crate) fn downgrade(&self) -> WeakRef {
         // SAFETY: the pointer came from `Rc::into_raw` and its count is
         // still owned (the invariant), so an `Rc` may be made from it; it
@@ -122,6 +127,7 @@ impl CellRef {
 impl core::ops::Deref for CellRef {
     type Target = HeldCell;
 
+    #[inline]
     fn deref(&self) -> &HeldCell {
         // SAFETY: the count this owns keeps the cell alive; cells are only
         // ever shared (their mutable field is a `Cell`).
@@ -130,6 +136,7 @@ impl core::ops::Deref for CellRef {
 }
 
 impl Clone for CellRef {
+    #[inline]
     fn clone(&self) -> Self {
         // SAFETY: from `Rc::into_raw`, with a count owned by `self`, so the
         // cell is alive; the new count is the clone's.
@@ -139,6 +146,7 @@ impl Clone for CellRef {
 }
 
 impl Drop for CellRef {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: from `Rc::into_raw`, giving back the count this owns.
         unsafe { Rc::decrement_strong_count(self.ptr.as_ptr()) };
@@ -159,6 +167,7 @@ pub(crate) struct WeakRef {
 
 impl WeakRef {
     /// Takes over `weak`'s count; `weak` was made from an `Rc`.
+    #[inline]
     pub(crate) fn new(weak: rc::Weak<HeldCell>) -> Self {
         let ptr = rc::Weak::into_raw(weak).cast_mut();
         WeakRef {
@@ -168,6 +177,7 @@ impl WeakRef {
     }
 
     /// The weak reference, borrowed.
+    #[inline]
     fn weak(&self) -> core::mem::ManuallyDrop<rc::Weak<HeldCell>> {
         // SAFETY: from `Weak::into_raw`, with a count owned by `self` (the
         // invariant); not dropped, so the count stays this handle's.
@@ -176,29 +186,34 @@ impl WeakRef {
 
     /// The cell, if a strong reference (the table's or a `Held`'s) keeps
     /// it.
+    #[inline]
     pub(crate) fn upgrade(&self) -> Option<Rc<HeldCell>> {
         self.weak().upgrade()
     }
 
     /// Feeds the cell's address to `state`, as [`HeldCell::hash_identity`]
     /// does (without reading the cell, which may be gone).
+    #[inline]
     pub(crate) fn hash_identity<S: core::hash::Hasher>(&self, state: &mut S) {
         core::ptr::hash(self.ptr.as_ptr(), state);
     }
 
     /// Whether both refer to one cell.
+    #[inline]
     pub(crate) fn ptr_eq(a: &Self, b: &Self) -> bool {
         a.ptr == b.ptr
     }
 }
 
 impl Clone for WeakRef {
+    #[inline]
     fn clone(&self) -> Self {
         WeakRef::new(rc::Weak::clone(&self.weak()))
     }
 }
 
 impl Drop for WeakRef {
+    #[inline]
     fn drop(&mut self) {
         // SAFETY: from `Weak::into_raw`, giving back the count this owns.
         drop(unsafe { rc::Weak::from_raw(self.ptr.as_ptr()) });
