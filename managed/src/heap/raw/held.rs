@@ -7,17 +7,17 @@
 //! one cell per object: holding an object that already has a listed cell
 //! shares that cell, so a handle's identity is its cell's (what the
 //! handles' `Eq` and `Hash` compare, strong and weak). A [`HeldWeak`]
-//! handle refers to a cell through a `rc::Weak`: a cell is *strong* while a `Held` refers to it (its strong
-//! count is above the table's one) and *weak* otherwise. Each collection
-//! first unlists the cells that no handle refers to any more, and the weak
-//! cells whose object died, then marks from every strong cell as from the
-//! root, visits every weak cell as a weak handle, and rewrites their
-//! addresses when the objects move (a weak cell's becomes the dead marker
-//! when its object dies, and the collection unlists it at its end). A
-//! handle is redeemed by a mutation of the heap
-//! whose id its cell carries, and of no other: heap ids are never reused,
-//! so a handle that outlived its heap matches no heap at all (and the
-//! heap's table, when dropped, makes the cells it lists dead).
+//! handle refers to a cell through a `rc::Weak`: a cell is *strong* while
+//! a `Held` refers to it (its strong count is above the table's one) and
+//! *weak* otherwise. Each collection first unlists the cells that no
+//! handle refers to any more, and the weak cells whose object died, then
+//! marks from every strong cell as from the root, visits every weak cell
+//! as a weak handle, and rewrites their addresses when the objects move (a
+//! weak cell's becomes the dead marker when its object dies, and the
+//! collection unlists it at its end). A handle is redeemed by a mutation
+//! of the heap whose id its cell carries, and of no other: heap ids are
+//! never reused, so a handle that outlived its heap matches no heap at all
+//! (and the heap's table, when dropped, makes the cells it lists dead).
 
 use alloc::rc::{self, Rc};
 use alloc::vec::Vec;
