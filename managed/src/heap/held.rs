@@ -253,7 +253,9 @@ impl<'gc> Mutation<'gc> {
     /// [`upgrade_held`](Self::upgrade_held).
     ///
     /// `T` is the object's type at the placeholder brand `'static`, as
-    /// for [`hold`](Self::hold).
+    /// for [`hold`](Self::hold). As there, every handle to the object
+    /// shares one cell: weak handles to one object are equal and hash
+    /// alike, also once it is dropped.
     ///
     /// ```
     /// use managed::prelude::*;
