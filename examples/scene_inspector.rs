@@ -73,7 +73,8 @@ impl Inspector {
             let mut lines = Vec::new();
             let mut stack = vec![(*world, 0)];
             while let Some((e, depth)) = stack.pop() {
-                let selected = self.selection.contains(&mc.hold(e));
+                // `held`: no handle is made for an entity that has none.
+                let selected = mc.held(e).is_some_and(|h| self.selection.contains(&h));
                 let panel = self.panels.entry(mc.hold_weak(e)).or_insert_with(|| Panel {
                     expanded: false,
                     label: mc[e].name.clone(),

@@ -246,6 +246,36 @@ impl<T: Rootable> fmt::Debug for Held<T> {
 }
 
 impl<'gc> Mutation<'gc> {
+    /// The handle to `gc`'s object if the program holds one outside the
+    /// heap (strongly or weakly): equal to the handles made for it, and
+    /// hashing alike, like what [`hold`](Self::hold) returns, but `None`
+    /// for an object that no handle was made for, and allocating nothing.
+    /// A lookup in a map or set keyed by handles that most objects are
+    /// not in (a selection, checked for every object drawn) needs no cell
+    /// for the others.
+    ///
+    /// ```
+    /// use std::collections::HashSet;
+    /// use managed::prelude::*;
+    ///
+    /// let mut heap: Heap<Vec<Gc<'static, u64>>> =
+    ///     Heap::new(|mc| (0..4u64).map(|i| Gc::new(mc, i)).collect());
+    /// let selection: HashSet<Held<u64>> = heap.mutate(|mc, root| HashSet::from([mc.hold(root[2])]));
+    /// heap.collect();
+    /// let selected: Vec<u64> = heap.read(|mc, root| {
+    ///     root.iter()
+    ///         .filter(|&&n| mc.held(n).is_some_and(|h| selection.contains(&h)))
+    ///         .map(|&n| mc[n])
+    ///         .collect()
+    /// });
+    /// assert_eq!(selected, [2]);
+    /// assert_eq!(heap.detailed_stats().held, 1, "no cell for the others");
+    /// ```
+    #[must_use]
+    pub fn held<T: Rootable>(&self, gc: impl Holdable<'gc, T>) -> Option<Held<T>> {
+        self.held_gc(gc.__gc())
+    }
+
     /// A weak handle to `gc`'s object that can be kept anywhere outside
     /// the heap ([`HeldWeak`]): it follows the object when a collection
     /// moves it, but does not keep it alive. A later mutation of this heap

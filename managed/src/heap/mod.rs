@@ -255,6 +255,8 @@
 //! keeps no object alive: once a collection drops one, its entry reads as
 //! dropped until `map.retain(|k, _| !k.is_dropped())` forgets it. Keys
 //! that must keep their objects (an undo command's) are `Held` handles.
+//! [`Mutation::held`] finds the handle an object has without making one,
+//! for lookups that most objects miss.
 //!
 //! # Values of a dynamic language
 //!

@@ -2964,6 +2964,46 @@ fn held_handles_key_maps_across_collections() {
     take_dropped();
 }
 
+/// `held` finds the handle an object has, strong or weak, across moving
+/// collections and through `Others`, without making a cell for an object
+/// that has none; once a collection unlists an object's cell (its
+/// handles dropped), the object has none again.
+#[test]
+fn held_finds_an_objects_handle_without_making_one() {
+    take_dropped();
+    let mut heap: Heap<Vec<Gc<'static, Node<'static>>>> =
+        Heap::with_chunk_size(4096, |_| Vec::new());
+    let (a, weak_b) = heap.mutate(|mc, root| {
+        for i in 0..4 {
+            node(mc, 100 + i, "garbage");
+            root.push(node(mc, i, "kept"));
+        }
+        let a: Held<Node<'static>> = mc.hold(root[0]);
+        (a, mc.hold_weak(root[1]))
+    });
+    assert_eq!(heap.detailed_stats().held, 2);
+    for round in 0..2 {
+        // The first collection drops the garbage and moves the nodes down.
+        assert_eq!(heap.collect().dropped, if round == 0 { 4 } else { 0 });
+        heap.mutate(|mc, root| {
+            assert_eq!(mc.held(root[0]).as_ref(), Some(&a));
+            let b = mc.held(root[1]).expect("a weak handle is a handle");
+            assert!(b.downgrade() == weak_b);
+            assert!(mc.held(root[2]).is_none() && mc.held(root[3]).is_none());
+            let (_, others) = mc.split_mut(root[3]);
+            assert_eq!(others.held(root[0]).as_ref(), Some(&a));
+        });
+        // No cell was made for the objects without handles.
+        assert_eq!(heap.detailed_stats().held, 2);
+    }
+    drop((a, weak_b));
+    heap.collect();
+    heap.mutate(|mc, root| assert!(root.iter().all(|&n| mc.held(n).is_none())));
+    assert_eq!(heap.detailed_stats().held, 0);
+    drop(heap);
+    take_dropped();
+}
+
 /// A `Held` and weak handles to one object: the object lives while a
 /// `Held` does, however many weak handles there are (made by
 /// `hold_weak`, `downgrade` and `clone`); `upgrade_held` makes a `Held`

@@ -344,6 +344,11 @@ fn check(heap: &mut Heap<Slots<'static>>, outside: &Outside, model: &Model) {
             }
             let again = mc.hold(mc.fetch(a));
             assert!(again == *a && hash_of(&again) == hash_of(a));
+            assert_eq!(
+                mc.held(mc.fetch(a)).as_ref(),
+                Some(a),
+                "found without holding"
+            );
         }
         for (a, &id) in held_dyn.iter().zip(&model.held_dyn) {
             for (b, &other) in held_dyn.iter().zip(&model.held_dyn) {

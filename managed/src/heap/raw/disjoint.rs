@@ -674,6 +674,13 @@ impl<'b, 'gc> Others<'b, 'gc> {
     pub fn hold_weak<T: Rootable>(&self, gc: impl Holdable<'gc, T>) -> HeldWeak<T> {
         self.mc().hold_weak(gc)
     }
+
+    /// The handle to `gc`'s object if the program holds one
+    /// ([`Mutation::held`]); allocates nothing.
+    #[must_use]
+    pub fn held<T: Rootable>(&self, gc: impl Holdable<'gc, T>) -> Option<Held<T>> {
+        self.mc().held(gc)
+    }
 }
 
 /// The panic of reading the split-off object through [`Others`].

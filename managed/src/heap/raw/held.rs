@@ -284,20 +284,13 @@ impl HeldTable {
     /// `ptr` must be the start of a live object of the heap that owns this
     /// table, of the type `kind` describes.
     pub(crate) unsafe fn hold(&self, ptr: NonNull<u8>, kind: &'static GcKind) -> Rc<HeldCell> {
+        if let Some(cell) = self.listed_cell(ptr) {
+            // The cell holds the object at `ptr`, whose type `kind` and the
+            // cell's `kind` both describe.
+            return cell;
+        }
         let mut cells = self.cells.borrow_mut();
         let mut index = self.index.borrow_mut();
-        if self.stale.replace(false) {
-            reindex(&cells, &mut index);
-        }
-        if let Some(&at) = index.get(&ptr)
-            && let Some(cell) = cells.get(at)
-            && cell.ptr.get() == ptr
-        {
-            // The cell holds the object at `ptr` (a live object's address
-            // is its own: no other live object starts there), whose type
-            // `kind` and the cell's `kind` both describe.
-            return Rc::clone(cell);
-        }
         let cell = Rc::new(HeldCell {
             heap: self.id,
             ptr: Cell::new(ptr),
@@ -313,6 +306,21 @@ impl HeldTable {
         index.insert(ptr, cells.len());
         cells.push(Rc::clone(&cell));
         cell
+    }
+
+    /// The listed cell holding the object at `ptr`, if there is one (a
+    /// handle made for the object may still refer to it); allocates
+    /// nothing. A cell it returns holds that very object: its address is
+    /// checked, and a live object's address is its own (no other live
+    /// object starts there).
+    pub(crate) fn listed_cell(&self, ptr: NonNull<u8>) -> Option<Rc<HeldCell>> {
+        let cells = self.cells.borrow();
+        let mut index = self.index.borrow_mut();
+        if self.stale.replace(false) {
+            reindex(&cells, &mut index);
+        }
+        let cell = cells.get(*index.get(&ptr)?)?;
+        (cell.ptr.get() == ptr).then(|| Rc::clone(cell))
     }
 
     /// The address of the object `cell` holds, if the cell is this heap's.
@@ -674,6 +682,20 @@ impl<'gc> Mutation<'gc> {
             cell: CellRef::new(cell),
             _type: PhantomData,
         }
+    }
+
+    /// The handle to `gc`'s object if one exists ([`Mutation::held`]).
+    pub(in crate::heap) fn held_gc<T: Rootable>(
+        &self,
+        gc: Gc<'gc, T::Root<'gc>>,
+    ) -> Option<Held<T>> {
+        // The cell holds `gc`'s object (`listed_cell` checks the address),
+        // a `T::Root<'gc>`, as `hold_gc`'s does.
+        let cell = self.raw.held.listed_cell(gc.ptr().cast())?;
+        Some(Held {
+            cell: CellRef::new(cell),
+            _type: PhantomData,
+        })
     }
 
     /// The object of `held` if it belongs to this heap
