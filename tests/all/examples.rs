@@ -13,6 +13,8 @@ mod compiler_ir;
 mod components;
 #[path = "../../examples/drop_arena_list.rs"]
 mod drop_arena_list;
+#[path = "../../examples/flock.rs"]
+mod flock;
 #[path = "../../examples/hot_nan_tagging.rs"]
 mod hot_nan_tagging;
 #[path = "../../examples/interpreter.rs"]
@@ -65,6 +67,12 @@ fn components_runs() {
 #[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
 fn drop_arena_list_runs() {
     drop_arena_list::main();
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn flock_runs() {
+    flock::main();
 }
 
 #[test]
