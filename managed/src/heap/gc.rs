@@ -127,10 +127,13 @@ impl<T> Eq for GcWeak<'_, T> {}
 /// collection moves the objects, so a `HashMap<GcWeak<'gc, T>, V>` is an
 /// identity map that keeps no object alive.
 ///
-/// When a collection drops the objects of several keys, those keys become
-/// equal (all point at none) and their entries merge into one, filed under
-/// the dead handle: one `map.remove(&GcWeak::new())` after a collection
-/// forgets every entry whose object is gone.
+/// The collection that drops a key's object drops its entry too, value
+/// included: a weakly keyed map or set never holds a key whose object is
+/// gone (the same holds for keys that contain weak handles, such as
+/// `(GcWeak<'gc, T>, u32)`, in `HashMap`, `HashSet`, `BTreeMap` and
+/// `BTreeSet`). Only a key made dead by [`GcWeak::new`] stays, as any
+/// key does. The values are visited as usual, so a value that refers to
+/// its own key keeps that object alive.
 ///
 /// ```
 /// use std::collections::HashMap;
@@ -153,9 +156,8 @@ impl<T> Eq for GcWeak<'_, T> {}
 ///     }
 ///     vm.objects.truncate(1); // "b" and "c" are garbage now
 /// });
-/// heap.collect(); // moves "a", drops the others
+/// heap.collect(); // moves "a", drops the others and their names
 /// heap.mutate(|_, vm| {
-///     vm.names.remove(&GcWeak::new()); // the merged entry of the dropped ones
 ///     assert_eq!(vm.names.len(), 1);
 ///     assert_eq!(vm.names[&vm.objects[0].downgrade()], "a");
 /// });

@@ -237,9 +237,12 @@
 //! ```
 //!
 //! A map whose keys must not keep their objects alive (names given to
-//! objects, an identity table) is keyed by [`GcWeak`] handles: when a
-//! collection drops their objects, their entries merge under the dead
-//! handle, which one `map.remove(&GcWeak::new())` forgets. A map whose
+//! objects, an identity table, a per-object cache) is keyed by [`GcWeak`]
+//! handles: the collection that drops a key's object drops its entry
+//! (the value included) too, as it does for every std map and set whose
+//! keys hold a weak handle. Its values are ordinary fields, though: a value
+//! that refers to its own key keeps that object alive (hold it weakly
+//! there too). A map whose
 //! *values* are weak (an interning table, `HashMap<String, GcWeak<'gc,
 //! Str>>`) keeps its entries after their objects die, each reading as
 //! dropped: prune it after a collection, in the next mutation
@@ -541,6 +544,9 @@ mod rootable;
 pub use arena::{Heap, HeapStats, Mutation, Pacing};
 pub use gc::{Gc, GcDyn, GcDynWeak, GcWeak};
 pub use held::{Held, HeldDyn, HeldDynWeak, HeldWeak, Holdable};
+/// The weak handles' dead marker, for the maps and sets that drop the
+/// entries whose weak keys died (`visit::raw::keyed`).
+pub(crate) use raw::dead;
 pub use raw::disjoint::{Handle, Handles, Others};
 pub use raw::downcast::{Downcast, Reader};
 pub use raw::nan_box::NanBox;

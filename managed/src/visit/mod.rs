@@ -129,8 +129,9 @@ pub unsafe trait Visitor {
 ///    as it was (so an observing visitor may walk a bitwise copy of a
 ///    value that is then forgotten). One exception: once the references in
 ///    a map's or set's keys are rewritten, it may file its entries again
-///    (moving them in its storage) and merge keys that became equal,
-///    dropping one of them.
+///    (moving them in its storage), merge keys that became equal, dropping
+///    one of them, and drop the entries whose keys hold a weak handle that
+///    the visitor made dead (its object was dropped).
 /// 3. If `HAS_REFS` is `false`, no value of the type can hold a direct
 ///    managed reference (so containers may skip the walk entirely).
 ///

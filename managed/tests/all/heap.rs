@@ -8,7 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use managed::heap::{CollectStats, Pacing};
 use managed::prelude::*;
 
-use crate::common::{hash_of, panic_location, panic_message};
+use crate::common::{Ledger, Tracked, hash_of, panic_location, panic_message};
 
 thread_local! {
     /// Ids of the `Probe`s dropped on this thread, in order.
@@ -3232,9 +3232,8 @@ fn weak_keys_make_an_identity_map_that_keeps_nothing_alive() {
         heap.read(|_, vm| vm.objects.iter().map(|&o| o.as_ptr().addr()).collect());
     assert_ne!(before, after, "survivors moved");
     heap.mutate(|mc, vm| {
-        // The dropped objects' entries merged under the dead handle.
-        assert!(vm.ids.contains_key(&GcWeak::new()));
-        vm.ids.remove(&GcWeak::new());
+        // The dropped objects' entries are gone with them.
+        assert!(!vm.ids.contains_key(&GcWeak::new()));
         assert_eq!(vm.ids.len(), vm.objects.len());
         for &object in &vm.objects {
             assert_eq!(
@@ -3244,6 +3243,186 @@ fn weak_keys_make_an_identity_map_that_keeps_nothing_alive() {
             );
         }
     });
+}
+
+/// A map key that holds a weak handle and orders by a number of its own
+/// (handles have no order), for the B-tree maps and sets.
+#[derive(Managed)]
+struct Numbered<'gc> {
+    object: GcWeak<'gc, Box<u64>>,
+    #[managed(skip)]
+    number: u64,
+}
+
+impl PartialEq for Numbered<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.number == other.number
+    }
+}
+
+impl Eq for Numbered<'_> {}
+
+impl PartialOrd for Numbered<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Numbered<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.number.cmp(&other.number)
+    }
+}
+
+#[derive(Managed)]
+struct WeakTables<'gc> {
+    objects: Vec<Option<Gc<'gc, Box<u64>>>>,
+    map: HashMap<GcWeak<'gc, Box<u64>>, Tracked>,
+    set: HashSet<GcWeak<'gc, Box<u64>>>,
+    pairs: HashMap<(GcWeak<'gc, Box<u64>>, u32), u64>,
+    tree: BTreeMap<Numbered<'gc>, Tracked>,
+    tree_set: BTreeSet<Numbered<'gc>>,
+    strong: HashMap<Gc<'gc, Box<u64>>, u64>,
+}
+
+/// Fills `WeakTables` with `n` objects, each a key of every table (with
+/// garbage between them, so that survivors move), and an entry under the
+/// dead handle in the maps that take one.
+fn weak_tables(n: u64, ledger: Ledger) -> Heap<WeakTables<'static>> {
+    let mut heap: Heap<WeakTables<'static>> = Heap::new(|_| WeakTables {
+        objects: Vec::new(),
+        map: HashMap::new(),
+        set: HashSet::new(),
+        pairs: HashMap::new(),
+        tree: BTreeMap::new(),
+        tree_set: BTreeSet::new(),
+        strong: HashMap::new(),
+    });
+    heap.mutate(|mc, t| {
+        for i in 0..n {
+            let object = Gc::new(mc, Box::new(i));
+            Gc::new(mc, Box::new(u64::MAX));
+            let weak = object.downgrade();
+            t.objects.push(Some(object));
+            t.map.insert(weak, ledger.track(i as u32));
+            t.set.insert(weak);
+            t.pairs.insert((weak, i as u32), i);
+            t.tree.insert(
+                Numbered {
+                    object: weak,
+                    number: i,
+                },
+                ledger.track(i as u32 + 10_000),
+            );
+            t.tree_set.insert(Numbered {
+                object: weak,
+                number: i,
+            });
+            t.strong.insert(object, i);
+        }
+        // Keys that were dead from the start are ordinary keys.
+        t.map.insert(GcWeak::new(), ledger.track(99_999));
+        t.set.insert(GcWeak::new());
+    });
+    heap
+}
+
+/// Drops the objects `gone` names from the root, collects, and checks
+/// that every weakly keyed table forgot exactly those objects (their
+/// values dropped once), that the others are found by their moved
+/// objects, and that the keys dead from the start stayed.
+fn check_weak_tables(heap: &mut Heap<WeakTables<'static>>, ledger: Ledger, gone: &[u64]) {
+    heap.mutate(|mc, t| {
+        for &i in gone {
+            let object = t.objects[i as usize].take().expect("dropped once");
+            // The strong map keeps no object it should not.
+            t.strong.remove(&object);
+            let _ = mc;
+        }
+    });
+    let before: Vec<usize> = heap.read(|_, t| {
+        t.objects
+            .iter()
+            .flatten()
+            .map(|o| o.as_ptr().addr())
+            .collect()
+    });
+    ledger.clear();
+    heap.collect();
+    let after: Vec<usize> = heap.read(|_, t| {
+        t.objects
+            .iter()
+            .flatten()
+            .map(|o| o.as_ptr().addr())
+            .collect()
+    });
+    assert_ne!(before, after, "survivors moved");
+    let mut dropped = ledger.sorted();
+    let mut expected: Vec<u32> = gone.iter().map(|&i| i as u32).collect();
+    expected.extend(gone.iter().map(|&i| i as u32 + 10_000));
+    expected.sort_unstable();
+    dropped.dedup();
+    assert_eq!(dropped, expected, "each dropped key's values, once");
+    assert_eq!(ledger.total(), expected.len(), "no value dropped twice");
+    heap.read(|mc, t| {
+        let live = t.objects.iter().flatten().count();
+        assert_eq!((t.map.len(), t.set.len()), (live + 1, live + 1));
+        assert_eq!(
+            (t.pairs.len(), t.tree.len(), t.tree_set.len()),
+            (live, live, live)
+        );
+        assert_eq!(t.strong.len(), live);
+        assert_eq!(
+            t.map[&GcWeak::new()].id,
+            99_999,
+            "a key dead from the start"
+        );
+        assert!(t.set.contains(&GcWeak::new()));
+        for (i, object) in t.objects.iter().enumerate() {
+            let Some(object) = *object else { continue };
+            let weak = object.downgrade();
+            assert_eq!(*mc[object], i as u64);
+            assert_eq!(t.map[&weak].id, i as u32, "found after the move");
+            assert!(t.set.contains(&weak));
+            assert_eq!(t.pairs[&(weak, i as u32)], i as u64);
+            assert_eq!(t.strong[&object], i as u64);
+            let numbered = Numbered {
+                object: weak,
+                number: i as u64,
+            };
+            assert_eq!(t.tree[&numbered].id, i as u32 + 10_000);
+            assert!(GcWeak::ptr_eq(
+                t.tree_set.get(&numbered).unwrap().object,
+                weak
+            ));
+        }
+        for (key, _) in t.tree.iter() {
+            assert!(!key.object.is_dropped(), "no dead key left in the tree");
+        }
+    });
+}
+
+#[test]
+fn weak_keys_whose_objects_die_leave_their_maps_and_sets() {
+    let n: u64 = if cfg!(miri) { 24 } else { 600 };
+    let ledger = Ledger::new();
+    let mut heap = weak_tables(n, ledger);
+    // Few keys die (the tables take out only the keys that change)...
+    check_weak_tables(&mut heap, ledger, &[3, 5]);
+    // ...then most (the tables take every entry out and file it again).
+    let most: Vec<u64> = (0..n)
+        .filter(|i| i % 3 != 0 && ![3, 5].contains(i))
+        .collect();
+    check_weak_tables(&mut heap, ledger, &most);
+    // A collection that drops nothing keeps every entry.
+    ledger.clear();
+    heap.collect();
+    assert_eq!(ledger.total(), 0);
+    let live = heap.read(|_, t| t.objects.iter().flatten().count());
+    assert_eq!(heap.read(|_, t| t.map.len()), live + 1);
+    drop(heap);
+    // Dropping the heap drops the values left, each once.
+    assert_eq!(ledger.total(), 2 * live + 1);
 }
 
 #[test]

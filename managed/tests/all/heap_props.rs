@@ -97,6 +97,9 @@ struct Slots<'gc> {
     slots: Vec<Option<Gc<'gc, Node<'gc>>>>,
     /// A side table keyed by nodes (which it keeps alive).
     tags: HashMap<Gc<'gc, Node<'gc>>, u64>,
+    /// A side table keyed weakly: keeps no node alive, and a collection
+    /// that drops a node drops its entry.
+    weak_tags: HashMap<GcWeak<'gc, Node<'gc>>, u64>,
     /// Nodes seen as trait objects (which keeps them alive).
     views: Vec<GcDyn<'gc, dyn Viewed<'gc>>>,
     /// Nodes seen as weak trait objects.
@@ -188,10 +191,11 @@ enum Op {
     SetLink { from: Addr, to: Addr },
     /// Removes an edge from a node's set (the one to the `to` node, if any).
     SetUnlink { from: Addr, to: Addr },
-    /// Tags a node in the root's side table (or retags it).
-    Tag { at: Addr, value: u64 },
-    /// Removes a node's tag.
-    Untag { at: Addr },
+    /// Tags a node in the root's side table (or retags it), or in the
+    /// weakly keyed one.
+    Tag { at: Addr, value: u64, weak: bool },
+    /// Removes a node's tag (from the weakly keyed table: `weak`).
+    Untag { at: Addr, weak: bool },
     /// A full collection, then a check against the model; `dense` packs
     /// the survivors into as few chunks as they fit (`Heap::compact`).
     Collect { dense: bool },
@@ -231,8 +235,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (addr(), any::<usize>(), 0..SLOTS).prop_map(|(at, edge, slot)| Op::Upgrade { at, edge, slot }),
         2 => (addr(), addr()).prop_map(|(from, to)| Op::SetLink { from, to }),
         1 => (addr(), addr()).prop_map(|(from, to)| Op::SetUnlink { from, to }),
-        2 => (addr(), any::<u64>()).prop_map(|(at, value)| Op::Tag { at, value }),
-        1 => addr().prop_map(|at| Op::Untag { at }),
+        3 => (addr(), any::<u64>(), any::<bool>()).prop_map(|(at, value, weak)| Op::Tag { at, value, weak }),
+        1 => (addr(), any::<bool>()).prop_map(|(at, weak)| Op::Untag { at, weak }),
         1 => any::<bool>().prop_map(|dense| Op::Collect { dense }),
     ]
 }
@@ -264,6 +268,8 @@ struct Model {
     sets: HashMap<u64, BTreeSet<u64>>,
     /// The root's side table.
     tags: BTreeMap<u64, u64>,
+    /// The root's weakly keyed side table.
+    weak_tags: BTreeMap<u64, u64>,
     /// The nodes the root's trait objects view.
     views: Vec<u64>,
     /// The nodes the root's weak trait objects view, or `None` once
@@ -420,6 +426,19 @@ fn check(heap: &mut Heap<Slots<'static>>, outside: &Outside, model: &Model) {
             );
         }
         stack.extend(root.tags.keys());
+        // The weakly keyed table holds the model's entries, each with a
+        // live key (the entries of dropped nodes left with them), found by
+        // a handle made anew.
+        let weak_tags: BTreeMap<u64, u64> = root
+            .weak_tags
+            .iter()
+            .map(|(w, &v)| (mc[w.upgrade(mc).expect("no dead key")].id.0, v))
+            .collect();
+        assert_eq!(weak_tags, model.weak_tags);
+        for (w, v) in &root.weak_tags {
+            let again = w.upgrade(mc).unwrap().downgrade();
+            assert_eq!(root.weak_tags.get(&again), Some(v));
+        }
         let mut nodes: Vec<&Node<'_>> = held_dyn.iter().map(|h| mc[h].node()).collect();
         // The views: the nodes the model says, found again as the same
         // objects as the graph's handles (identity by address).
@@ -505,6 +524,7 @@ fn run(ops: &[Op], chunk_size: usize) {
     let mut heap: Heap<Slots<'static>> = Heap::with_chunk_size(chunk_size, |_| Slots {
         slots: vec![None; SLOTS],
         tags: HashMap::new(),
+        weak_tags: HashMap::new(),
         views: Vec::new(),
         weak_views: Vec::new(),
     });
@@ -527,6 +547,7 @@ fn run(ops: &[Op], chunk_size: usize) {
             let reachable = model.reachable();
             // Whether the collection completes or a destructor's panic cuts
             // it short, weak edges to unreachable nodes are gone after it.
+            model.weak_tags.retain(|id, _| reachable.contains(id));
             for edges in model.weak.values_mut().chain([
                 &mut model.weak_views,
                 &mut model.held_weak,
@@ -921,16 +942,26 @@ fn run(ops: &[Op], chunk_size: usize) {
                     assert_eq!(removed, model.sets.get_mut(&fid).unwrap().remove(&tid));
                 }
             }
-            Op::Tag { at, value } => {
+            Op::Tag { at, value, weak } => {
                 if let Some(n) = resolve(mc, root, at) {
                     let id = mc[n].id.0;
-                    assert_eq!(root.tags.insert(n, *value), model.tags.insert(id, *value));
+                    if *weak {
+                        let old = root.weak_tags.insert(n.downgrade(), *value);
+                        assert_eq!(old, model.weak_tags.insert(id, *value));
+                    } else {
+                        assert_eq!(root.tags.insert(n, *value), model.tags.insert(id, *value));
+                    }
                 }
             }
-            Op::Untag { at } => {
+            Op::Untag { at, weak } => {
                 if let Some(n) = resolve(mc, root, at) {
                     let id = mc[n].id.0;
-                    assert_eq!(root.tags.remove(&n), model.tags.remove(&id));
+                    if *weak {
+                        let old = root.weak_tags.remove(&n.downgrade());
+                        assert_eq!(old, model.weak_tags.remove(&id));
+                    } else {
+                        assert_eq!(root.tags.remove(&n), model.tags.remove(&id));
+                    }
                 }
             }
             Op::Collect { .. }

@@ -24,11 +24,14 @@
 //! whole, in bulk). The visitor thus sees each reference exactly once, and
 //! the references the map holds afterwards are the rewritten ones.
 //!
-//! Keys that rewriting makes equal are merged, as `insert` merges them:
-//! one entry is kept and the other's value (or key) is dropped. Two keys
-//! holding handles to two live objects never become equal (two objects
-//! never share an address); only a key type whose `Eq` compares weak
-//! handles, which all become the same dead marker, can merge.
+//! A key that rewriting makes dead (one of its references became the
+//! heap's dead marker: a weak handle whose object the collection dropped)
+//! is not filed again: its entry is dropped, value included, since no
+//! handle can find it any more. Keys that rewriting makes equal otherwise
+//! are merged, as `insert` merges them: one entry is kept and the other's
+//! value (or key) is dropped. Two keys holding handles to two live objects
+//! never become equal (two objects never share an address), so that takes
+//! a key type whose `Eq` ignores some of its references.
 //!
 //! The rebuild calls the keys' `Hash`, `Eq` or `Ord`. If one panics, the
 //! entries not yet filed again are dropped (each once) and the panic
@@ -45,7 +48,7 @@ use core::ptr::{self, NonNull};
 #[cfg(feature = "std")]
 use std::collections::{HashMap, HashSet};
 
-use crate::heap::GcKind;
+use crate::heap::{GcKind, dead};
 use crate::visit::{Managed, Visitor};
 
 /// The three `Visitor` methods of a visitor that treats every kind of
@@ -237,6 +240,11 @@ struct Replay<'a> {
     next: usize,
     /// The pairs sorted by old address, once one was out of order.
     sorted: Option<Vec<(NonNull<u8>, NonNull<u8>)>>,
+    /// Whether a reference replayed since [`keeps`](Self::keeps) last
+    /// looked became the heap's dead marker: a weak handle whose object
+    /// the collection dropped (only a heap writes the marker, and only into
+    /// weak handles: the `Visitor` contract).
+    died: bool,
 }
 
 impl<'a> Replay<'a> {
@@ -246,7 +254,21 @@ impl<'a> Replay<'a> {
             pairs,
             next: 0,
             sorted: None,
+            died: false,
         }
+    }
+
+    /// Rewrites the references of `key`, taken out of its map, and tells
+    /// whether the key goes back in: not when one of its weak handles lost
+    /// its object in this walk. Such a key can never be looked up again
+    /// (no handle reaches a dropped object), so the map drops its entry
+    /// rather than file it under the dead marker, where the entries of
+    /// every other key that died would merge with it.
+    #[inline]
+    fn keeps<K: Managed>(&mut self, key: &mut K) -> bool {
+        self.died = false;
+        key.visit_refs(self);
+        !self.died
     }
 
     /// What the address `old` becomes.
@@ -265,6 +287,7 @@ impl<'a> Replay<'a> {
     fn apply(&mut self, target: &mut NonNull<u8>) {
         let new = self.new_address(*target);
         if new != *target {
+            self.died |= new == dead();
             *target = new;
         }
     }
@@ -352,9 +375,10 @@ unsafe impl Visitor for Replay<'_> {
 // SAFETY: every key's references are visited once (previewed, then, if any
 // changed, replayed in place on the key taken out of the map) and every
 // value's once in place; the entries filed again are the same, so the map
-// holds exactly the references it held, rewritten (merged keys aside,
-// whose dropped value or key takes its references with it, which a
-// container may treat as unreachable from then on). With a visitor that
+// holds exactly the references it held, rewritten (merged keys and keys
+// made dead aside, whose dropped entries take their references with them,
+// which a container may treat as unreachable from then on: the exception
+// the `Managed` contract makes for maps and sets). With a visitor that
 // writes nothing, nothing is recorded and the map is left as it was.
 unsafe impl<K, T, S> Managed for HashMap<K, T, S>
 where
@@ -385,8 +409,9 @@ where
             };
             let mut replay = if few { Replay::new(&rewrites) } else { replay };
             for (mut key, value) in moved {
-                key.visit_refs(&mut replay);
-                self.insert(key, value);
+                if replay.keeps(&mut key) {
+                    self.insert(key, value);
+                }
             }
         }
     }
@@ -418,8 +443,9 @@ where
             };
             let mut replay = if few { Replay::new(&rewrites) } else { replay };
             for mut key in moved {
-                key.visit_refs(&mut replay);
-                self.insert(key);
+                if replay.keeps(&mut key) {
+                    self.insert(key);
+                }
             }
         }
     }
@@ -446,10 +472,7 @@ where
             // bulk, rather than inserting them one by one.
             *self = mem::take(self)
                 .into_iter()
-                .map(|(mut key, value)| {
-                    key.visit_refs(&mut replay);
-                    (key, value)
-                })
+                .filter_map(|(mut key, value)| replay.keeps(&mut key).then_some((key, value)))
                 .collect();
         }
     }
@@ -472,10 +495,7 @@ where
         if let Some((mut replay, _)) = moves.walk(keys, visitor) {
             *self = mem::take(self)
                 .into_iter()
-                .map(|mut key| {
-                    key.visit_refs(&mut replay);
-                    key
-                })
+                .filter_map(|mut key| replay.keeps(&mut key).then_some(key))
                 .collect();
         }
     }
@@ -546,11 +566,7 @@ mod tests {
             (at(16).0, at(16).0),
             (at(24).0, at(240).0),
         ];
-        let mut replay = Replay {
-            pairs: &pairs,
-            next: 0,
-            sorted: None,
-        };
+        let mut replay = Replay::new(&pairs);
         // In order: one compare each, no sorted copy.
         let mut refs = [at(8).0, at(16).0];
         for r in &mut refs {
@@ -713,6 +729,60 @@ mod tests {
     unsafe impl Visitor for Kill {
         fn visit(&mut self, target: &mut NonNull<u8>) {
             *target = at(1).0;
+        }
+    }
+
+    /// Sends the addresses that are multiples of `self.0` to the heap's
+    /// dead marker, as a collection does with weak handles to the objects
+    /// it drops, and moves the others up by `self.1`.
+    struct Bury(usize, usize);
+    // SAFETY: only ever visits the tests' `Ref`s (dangling, never read)
+    // and the dead marker, which it leaves where it is.
+    unsafe impl Visitor for Bury {
+        fn visit(&mut self, target: &mut NonNull<u8>) {
+            if *target == dead() {
+                return;
+            }
+            *target = if target.addr().get().is_multiple_of(self.0) {
+                dead()
+            } else {
+                target.map_addr(|a| a.checked_add(self.1).unwrap())
+            };
+        }
+    }
+
+    #[test]
+    fn entries_whose_keys_lose_their_objects_are_dropped() {
+        // Every third key dies and the others move (every entry is filed
+        // again), or every thirtieth dies and the others stay (only the
+        // entries of the dead keys are taken out).
+        for (every, shift) in [(3, 10_000), (30, 0)] {
+            let mut map: HashMap<Ref, Box<usize>> =
+                (1..=200).map(|a| (at(a), Box::new(a))).collect();
+            let dead_key = Ref(dead());
+            map.insert(dead_key, Box::new(0));
+            let mut set: HashSet<(Ref, usize)> = (1..=200).map(|a| (at(a), a)).collect();
+            let mut tree: BTreeMap<Ref, Box<usize>> =
+                (1..=200).map(|a| (at(a), Box::new(a))).collect();
+            let mut tree_set: BTreeSet<Ref> = (1..=200).map(at).collect();
+            tree_set.insert(dead_key);
+            let mut bury = Bury(every, shift);
+            map.visit_refs(&mut bury);
+            set.visit_refs(&mut bury);
+            tree.visit_refs(&mut bury);
+            tree_set.visit_refs(&mut bury);
+            let live: Vec<usize> = (1..=200).filter(|a| a % every != 0).collect();
+            assert_eq!((map.len(), set.len()), (live.len() + 1, live.len()));
+            assert_eq!((tree.len(), tree_set.len()), (live.len(), live.len() + 1));
+            for &a in &live {
+                assert_eq!(*map[&at(a + shift)], a);
+                assert!(set.contains(&(at(a + shift), a)));
+                assert_eq!(*tree[&at(a + shift)], a);
+                assert!(tree_set.contains(&at(a + shift)));
+            }
+            assert_eq!(*map[&dead_key], 0, "a key dead before is kept");
+            assert!(tree_set.contains(&dead_key));
+            assert!(!tree.contains_key(&dead_key), "dead keys do not merge");
         }
     }
 
