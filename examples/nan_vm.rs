@@ -69,7 +69,8 @@ struct Vm<'gc> {
     frames: Vec<Frame<'gc>>,
     globals: HashMap<Val<'gc>, Val<'gc>>,
     protos: Vec<Proto<'gc>>,
-    /// The interned strings, which this table does not keep alive.
+    /// The interned strings, which this table does not keep alive: a
+    /// collection that drops a string drops its entry.
     strings: HashMap<String, GcWeak<'gc, Obj<'gc>>>,
     /// Names given to objects (by the `name` native), keeping none alive.
     names: HashMap<GcWeak<'gc, Obj<'gc>>, String>,
@@ -323,13 +324,6 @@ impl<'gc> Vm<'gc> {
     }
 }
 
-/// Collects, and forgets the interned strings that died.
-fn collect(heap: &mut Heap<Vm<'static>>) -> CollectStats {
-    let stats = heap.collect();
-    heap.mutate(|_, vm| vm.strings.retain(|_, w| !w.is_dropped()));
-    stats
-}
-
 /// Calls a global function in steps, collecting between them.
 fn call(heap: &mut Heap<Vm<'static>>, name: &str, args: &[f64]) -> Result<String> {
     heap.mutate(|mc, vm| vm.start(mc, name, args))?;
@@ -337,9 +331,7 @@ fn call(heap: &mut Heap<Vm<'static>>, name: &str, args: &[f64]) -> Result<String
         if let Some(result) = heap.mutate(|mc, vm| vm.run(mc))? {
             return Ok(result);
         }
-        if heap.collect_if_due().is_some() {
-            heap.mutate(|_, vm| vm.strings.retain(|_, w| !w.is_dropped()));
-        }
+        heap.collect_if_due();
     }
 }
 
@@ -361,11 +353,11 @@ pub(crate) fn main() -> Result<()> {
     assert_eq!(call(&mut heap, "tock", &[])?, "101");
 
     // A 100k-node list, built across collections, summed, then dropped.
-    let (before, start) = (collect(&mut heap), heap.detailed_stats().collections);
+    let (before, start) = (heap.collect(), heap.detailed_stats().collections);
     let (n, sum) = (100_000, "4999950000");
     assert_eq!(call(&mut heap, "list_main", &[n as f64])?, sum);
     let during = heap.detailed_stats().collections - start;
-    let after = collect(&mut heap);
+    let after = heap.collect();
     let (dropped, kib) = (after.dropped, after.freed_bytes >> 10);
     println!(
         "{n} tables summed to {sum} over {during} collections; {dropped} objects ({kib} KiB) freed"
@@ -379,13 +371,13 @@ pub(crate) fn main() -> Result<()> {
 
     // A cycle, kept by a global, then dropped by it.
     call(&mut heap, "make_cycle", &[])?;
-    assert_eq!(collect(&mut heap).dropped, 0);
+    assert_eq!(heap.collect().dropped, 0);
     call(&mut heap, "drop_cycle", &[])?;
-    assert_eq!(collect(&mut heap).dropped, 2);
+    assert_eq!(heap.collect().dropped, 2);
     // Both names left with their objects.
     assert!(heap.read(|_, vm| vm.names.is_empty()));
 
-    let live = collect(&mut heap).live_objects;
+    let live = heap.collect().live_objects;
     let collections = heap.detailed_stats().collections;
     println!(
         "{value}-byte values, {object}-byte objects; fib(20) = {fib}; {collections} collections, \

@@ -238,16 +238,51 @@
 //!
 //! A map whose keys must not keep their objects alive (names given to
 //! objects, an identity table, a per-object cache) is keyed by [`GcWeak`]
-//! handles: the collection that drops a key's object drops its entry
-//! (the value included) too, as it does for every std map and set whose
-//! keys hold a weak handle. Its values are ordinary fields, though: a value
-//! that refers to its own key keeps that object alive (hold it weakly
-//! there too). A map whose
-//! *values* are weak (an interning table, `HashMap<String, GcWeak<'gc,
-//! Str>>`) keeps its entries after their objects die, each reading as
-//! dropped: prune it after a collection, in the next mutation
-//! (`strings.retain(|_, s| !s.is_dropped())`), or when a lookup finds a
-//! dropped one.
+//! handles, and one whose values must not (an interning table,
+//! `HashMap<String, GcWeak<'gc, Str>>`) holds them as values: the
+//! collection that drops an object drops the entries whose keys hold a
+//! weak handle to it, and those whose values hold only weak handles, all
+//! dead (a `GcWeak`, a list of them that all died), as every std map and
+//! set does. The program never prunes them. A value that refers to its
+//! own key strongly keeps that object alive (hold it weakly there too).
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use managed::prelude::*;
+//!
+//! #[derive(Managed)]
+//! struct Vm<'gc> {
+//!     stack: Vec<Gc<'gc, String>>,
+//!     /// Interned strings, kept alive by the stack only.
+//!     strings: HashMap<String, GcWeak<'gc, String>>,
+//! }
+//!
+//! fn intern<'gc>(mc: &Mutation<'gc>, vm: &mut Vm<'gc>, s: &str) -> Gc<'gc, String> {
+//!     if let Some(gc) = vm.strings.get(s).and_then(|weak| weak.upgrade(mc)) {
+//!         return gc;
+//!     }
+//!     let gc = Gc::new(mc, s.to_owned());
+//!     vm.strings.insert(s.to_owned(), gc.downgrade());
+//!     gc
+//! }
+//!
+//! let mut heap: Heap<Vm<'static>> =
+//!     Heap::new(|_| Vm { stack: Vec::new(), strings: HashMap::new() });
+//! heap.mutate(|mc, vm| {
+//!     for word in ["let", "x", "let", "y"] {
+//!         let s = intern(mc, vm, word);
+//!         vm.stack.push(s);
+//!     }
+//!     assert!(Gc::ptr_eq(vm.stack[0], vm.stack[2]), "one object per string");
+//!     vm.stack.truncate(1); // "x" and "y" become garbage
+//! });
+//! heap.collect();
+//! heap.read(|_, vm| {
+//!     let mut left: Vec<&String> = vm.strings.keys().collect();
+//!     left.sort();
+//!     assert_eq!(left, ["let"], "the dropped strings' entries are gone");
+//! });
+//! ```
 //!
 //! Outside the heap, [`Held`] and [`HeldWeak`] handles are the keys: every
 //! handle to an object shares one cell with the heap, and compares and

@@ -131,7 +131,9 @@ pub unsafe trait Visitor {
 ///    a map's or set's keys are rewritten, it may file its entries again
 ///    (moving them in its storage), merge keys that became equal, dropping
 ///    one of them, and drop the entries whose keys hold a weak handle that
-///    the visitor made dead (its object was dropped).
+///    the visitor made dead (its object was dropped); once a visitor made
+///    a weak handle in one of a map's values dead, the map may drop the
+///    entries whose values hold dead weak handles only.
 /// 3. If `HAS_REFS` is `false`, no value of the type can hold a direct
 ///    managed reference (so containers may skip the walk entirely).
 ///

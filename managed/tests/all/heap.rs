@@ -3283,6 +3283,10 @@ struct WeakTables<'gc> {
     tree: BTreeMap<Numbered<'gc>, Tracked>,
     tree_set: BTreeSet<Numbered<'gc>>,
     strong: HashMap<Gc<'gc, Box<u64>>, u64>,
+    /// Weak values: an interning table.
+    interned: HashMap<u64, GcWeak<'gc, Box<u64>>>,
+    /// Pairs of weak values, one of them to a survivor.
+    paired: BTreeMap<u64, [GcWeak<'gc, Box<u64>>; 2]>,
 }
 
 /// Fills `WeakTables` with `n` objects, each a key of every table (with
@@ -3297,6 +3301,8 @@ fn weak_tables(n: u64, ledger: Ledger) -> Heap<WeakTables<'static>> {
         tree: BTreeMap::new(),
         tree_set: BTreeSet::new(),
         strong: HashMap::new(),
+        interned: HashMap::new(),
+        paired: BTreeMap::new(),
     });
     heap.mutate(|mc, t| {
         for i in 0..n {
@@ -3319,6 +3325,12 @@ fn weak_tables(n: u64, ledger: Ledger) -> Heap<WeakTables<'static>> {
                 number: i,
             });
             t.strong.insert(object, i);
+            t.interned.insert(i, weak);
+        }
+        let first = t.objects[0].unwrap().downgrade();
+        for i in 0..n {
+            t.paired
+                .insert(i, [t.objects[i as usize].unwrap().downgrade(), first]);
         }
         // Keys that were dead from the start are ordinary keys.
         t.map.insert(GcWeak::new(), ledger.track(99_999));
@@ -3332,6 +3344,7 @@ fn weak_tables(n: u64, ledger: Ledger) -> Heap<WeakTables<'static>> {
 /// values dropped once), that the others are found by their moved
 /// objects, and that the keys dead from the start stayed.
 fn check_weak_tables(heap: &mut Heap<WeakTables<'static>>, ledger: Ledger, gone: &[u64]) {
+    let n = heap.read(|_, t| t.objects.len());
     heap.mutate(|mc, t| {
         for &i in gone {
             let object = t.objects[i as usize].take().expect("dropped once");
@@ -3373,6 +3386,12 @@ fn check_weak_tables(heap: &mut Heap<WeakTables<'static>>, ledger: Ledger, gone:
         );
         assert_eq!(t.strong.len(), live);
         assert_eq!(
+            t.interned.len(),
+            live,
+            "weak values leave with their objects"
+        );
+        assert_eq!(t.paired.len(), n, "a pair with a live handle stays");
+        assert_eq!(
             t.map[&GcWeak::new()].id,
             99_999,
             "a key dead from the start"
@@ -3386,6 +3405,7 @@ fn check_weak_tables(heap: &mut Heap<WeakTables<'static>>, ledger: Ledger, gone:
             assert!(t.set.contains(&weak));
             assert_eq!(t.pairs[&(weak, i as u32)], i as u64);
             assert_eq!(t.strong[&object], i as u64);
+            assert_eq!(t.interned[&(i as u64)].upgrade(mc), Some(object));
             let numbered = Numbered {
                 object: weak,
                 number: i as u64,
@@ -3403,7 +3423,7 @@ fn check_weak_tables(heap: &mut Heap<WeakTables<'static>>, ledger: Ledger, gone:
 }
 
 #[test]
-fn weak_keys_whose_objects_die_leave_their_maps_and_sets() {
+fn weak_keys_and_values_whose_objects_die_leave_their_maps_and_sets() {
     let n: u64 = if cfg!(miri) { 24 } else { 600 };
     let ledger = Ledger::new();
     let mut heap = weak_tables(n, ledger);

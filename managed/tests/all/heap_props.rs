@@ -100,6 +100,9 @@ struct Slots<'gc> {
     /// A side table keyed weakly: keeps no node alive, and a collection
     /// that drops a node drops its entry.
     weak_tags: HashMap<GcWeak<'gc, Node<'gc>>, u64>,
+    /// Nodes by the value of their last weak tag, held weakly: a
+    /// collection that drops a node drops its entries.
+    named: HashMap<u64, GcWeak<'gc, Node<'gc>>>,
     /// Nodes seen as trait objects (which keeps them alive).
     views: Vec<GcDyn<'gc, dyn Viewed<'gc>>>,
     /// Nodes seen as weak trait objects.
@@ -270,6 +273,8 @@ struct Model {
     tags: BTreeMap<u64, u64>,
     /// The root's weakly keyed side table.
     weak_tags: BTreeMap<u64, u64>,
+    /// The root's table with weak values: node by tag value.
+    named: BTreeMap<u64, u64>,
     /// The nodes the root's trait objects view.
     views: Vec<u64>,
     /// The nodes the root's weak trait objects view, or `None` once
@@ -435,6 +440,12 @@ fn check(heap: &mut Heap<Slots<'static>>, outside: &Outside, model: &Model) {
             .map(|(w, &v)| (mc[w.upgrade(mc).expect("no dead key")].id.0, v))
             .collect();
         assert_eq!(weak_tags, model.weak_tags);
+        let named: BTreeMap<u64, u64> = root
+            .named
+            .iter()
+            .map(|(&v, w)| (v, mc[w.upgrade(mc).expect("no dead value")].id.0))
+            .collect();
+        assert_eq!(named, model.named);
         for (w, v) in &root.weak_tags {
             let again = w.upgrade(mc).unwrap().downgrade();
             assert_eq!(root.weak_tags.get(&again), Some(v));
@@ -525,6 +536,7 @@ fn run(ops: &[Op], chunk_size: usize) {
         slots: vec![None; SLOTS],
         tags: HashMap::new(),
         weak_tags: HashMap::new(),
+        named: HashMap::new(),
         views: Vec::new(),
         weak_views: Vec::new(),
     });
@@ -548,6 +560,7 @@ fn run(ops: &[Op], chunk_size: usize) {
             // Whether the collection completes or a destructor's panic cuts
             // it short, weak edges to unreachable nodes are gone after it.
             model.weak_tags.retain(|id, _| reachable.contains(id));
+            model.named.retain(|_, id| reachable.contains(id));
             for edges in model.weak.values_mut().chain([
                 &mut model.weak_views,
                 &mut model.held_weak,
@@ -948,6 +961,9 @@ fn run(ops: &[Op], chunk_size: usize) {
                     if *weak {
                         let old = root.weak_tags.insert(n.downgrade(), *value);
                         assert_eq!(old, model.weak_tags.insert(id, *value));
+                        let old = root.named.insert(*value, n.downgrade());
+                        let old = old.map(|w| mc[w.upgrade(mc).expect("no dead value")].id.0);
+                        assert_eq!(old, model.named.insert(*value, id));
                     } else {
                         assert_eq!(root.tags.insert(n, *value), model.tags.insert(id, *value));
                     }

@@ -33,6 +33,15 @@
 //! never become equal (two objects never share an address), so that takes
 //! a key type whose `Eq` ignores some of its references.
 //!
+//! Values are visited in place, through [`Detect`], which notes whether
+//! the visitor made one of their weak handles dead. If it did, the map
+//! drops, after filing its keys again, every entry whose value holds
+//! references that are all dead weak handles ([`holds_only_dead_weak`]: a
+//! `GcWeak` whose object is gone, a list of them that all died): a weakly
+//! valued map (an interning table) forgets its dead entries as a weakly
+//! keyed one does. A value made dead before (`GcWeak::new()`) goes with
+//! them then.
+//!
 //! The rebuild calls the keys' `Hash`, `Eq` or `Ord`. If one panics, the
 //! entries not yet filed again are dropped (each once) and the panic
 //! propagates; a collection or compaction that is rewriting references at
@@ -107,6 +116,10 @@ struct Moves {
     pairs: Vec<(NonNull<u8>, NonNull<u8>)>,
     /// How many of the pairs have a `new` that differs from their `old`.
     changed: usize,
+    /// Whether the visitor made a weak handle in a value dead (its object
+    /// was dropped): the map then drops the entries whose values hold
+    /// only dead weak handles ([`holds_only_dead_weak`]).
+    values_died: bool,
 }
 
 impl Moves {
@@ -115,6 +128,7 @@ impl Moves {
         Moves {
             pairs: Vec::new(),
             changed: 0,
+            values_died: false,
         }
     }
 
@@ -156,8 +170,15 @@ impl Moves {
             if K::HAS_REFS {
                 self.preview(key, visitor);
             }
-            if let Some(value) = value {
-                value.visit_refs(visitor);
+            if let Some(value) = value
+                && T::HAS_REFS
+            {
+                let mut detect = Detect {
+                    visitor: &mut *visitor,
+                    died: false,
+                };
+                value.visit_refs(&mut detect);
+                self.values_died |= detect.died;
             }
         }
         let few = self.changed <= self.pairs.len() / 4;
@@ -223,6 +244,84 @@ unsafe impl<V: Visitor + ?Sized> Visitor for Preview<'_, V> {
         self.visitor.visit_weak(&mut seen);
         self.record(target, seen);
     }
+}
+
+/// Hands the wrapped visitor each reference of a value, in place, and
+/// notes whether it made a weak handle dead (gave it the heap's dead
+/// marker, which only weak handles whose objects were dropped get).
+struct Detect<'a, V: ?Sized> {
+    visitor: &'a mut V,
+    died: bool,
+}
+
+// SAFETY: it hands the wrapped visitor the very place it was handed and
+// writes nothing itself, so it writes exactly what the wrapped visitor
+// writes (that visitor's contract), and keeps no place; it writes only if
+// the wrapped visitor does.
+unsafe impl<V: Visitor + ?Sized> Visitor for Detect<'_, V> {
+    #[inline]
+    fn writes(&self) -> bool {
+        self.visitor.writes()
+    }
+
+    #[inline]
+    fn visit(&mut self, target: &mut NonNull<u8>) {
+        self.visitor.visit(target);
+    }
+
+    #[inline]
+    fn visit_gc(&mut self, target: &mut NonNull<u8>, kind: &'static GcKind) {
+        self.visitor.visit_gc(target, kind);
+    }
+
+    #[inline]
+    fn visit_weak(&mut self, target: &mut NonNull<u8>) {
+        let was = *target;
+        self.visitor.visit_weak(target);
+        self.died |= *target == dead() && was != dead();
+    }
+}
+
+/// Counts a value's references, and its weak handles that are dead.
+struct Deadness {
+    refs: usize,
+    dead: usize,
+}
+
+// SAFETY: observes only: never writes `target`, never keeps it.
+unsafe impl Visitor for Deadness {
+    #[inline]
+    fn writes(&self) -> bool {
+        false
+    }
+
+    #[inline]
+    fn visit(&mut self, _target: &mut NonNull<u8>) {
+        self.refs += 1;
+    }
+
+    #[inline]
+    fn visit_gc(&mut self, _target: &mut NonNull<u8>, _kind: &'static GcKind) {
+        self.refs += 1;
+    }
+
+    #[inline]
+    fn visit_weak(&mut self, target: &mut NonNull<u8>) {
+        self.refs += 1;
+        self.dead += usize::from(*target == dead());
+    }
+}
+
+/// Whether `value` holds references, all of them dead weak handles: a
+/// weak handle whose object is gone (`GcWeak<'gc, T>`), or a value made of
+/// such handles only (`Vec<GcWeak<'gc, T>>` whose handles all died,
+/// `(GcWeak<'gc, T>, u32)`). Such a value reaches nothing, so a map drops
+/// its entry after a collection that made one of its values' handles
+/// dead.
+fn holds_only_dead_weak<T: Managed>(value: &T) -> bool {
+    let mut deadness = Deadness { refs: 0, dead: 0 };
+    walk_copy(value, &mut deadness);
+    deadness.refs > 0 && deadness.dead == deadness.refs
 }
 
 /// Writes into each reference it visits the address the previewed visitor
@@ -414,6 +513,9 @@ where
                 }
             }
         }
+        if moves.values_died {
+            self.retain(|_, value| !holds_only_dead_weak(value));
+        }
     }
 }
 
@@ -474,6 +576,9 @@ where
                 .into_iter()
                 .filter_map(|(mut key, value)| replay.keeps(&mut key).then_some((key, value)))
                 .collect();
+        }
+        if moves.values_died {
+            self.retain(|_, value| !holds_only_dead_weak(value));
         }
     }
 }
@@ -736,8 +841,8 @@ mod tests {
     /// dead marker, as a collection does with weak handles to the objects
     /// it drops, and moves the others up by `self.1`.
     struct Bury(usize, usize);
-    // SAFETY: only ever visits the tests' `Ref`s (dangling, never read)
-    // and the dead marker, which it leaves where it is.
+    // SAFETY: only ever visits the tests' `Ref`s and `Weak`s (dangling,
+    // never read) and the dead marker, which it leaves where it is.
     unsafe impl Visitor for Bury {
         fn visit(&mut self, target: &mut NonNull<u8>) {
             if *target == dead() {
@@ -749,6 +854,65 @@ mod tests {
                 target.map_addr(|a| a.checked_add(self.1).unwrap())
             };
         }
+
+        fn visit_weak(&mut self, target: &mut NonNull<u8>) {
+            self.visit(target);
+        }
+    }
+
+    /// A hand-written weak handle: visited as one.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    struct Weak(NonNull<u8>);
+
+    // SAFETY: the one reference is visited, in place.
+    unsafe impl Managed for Weak {
+        const HAS_REFS: bool = true;
+        fn visit_refs<V: Visitor + ?Sized>(&mut self, visitor: &mut V) {
+            visitor.visit_weak(&mut self.0);
+        }
+    }
+
+    fn weak(addr: usize) -> Weak {
+        Weak(at(addr).0)
+    }
+
+    #[test]
+    fn entries_whose_values_hold_only_dead_weak_handles_are_dropped() {
+        let mut map: HashMap<usize, Weak> = (1..=100).map(|a| (a, weak(a))).collect();
+        let mut tree: BTreeMap<usize, Weak> = (1..=100).map(|a| (a, weak(a))).collect();
+        // Lists of weak handles: dropped once all of them are dead.
+        let mut lists: HashMap<usize, Vec<Weak>> =
+            (1..=100).map(|a| (a, vec![weak(a), weak(3 * a)])).collect();
+        lists.insert(0, Vec::new());
+        // A value dead before goes too, and a strong reference keeps its
+        // entry.
+        map.insert(0, Weak(dead()));
+        let mut mixed: HashMap<usize, (Weak, Ref)> =
+            (1..=100).map(|a| (a, (weak(a), at(5)))).collect();
+        // No value of this map dies: its dead value stays.
+        let mut calm: HashMap<usize, Weak> = [(1, weak(7)), (2, Weak(dead()))].into();
+        let mut bury = Bury(3, 10_000);
+        map.visit_refs(&mut bury);
+        tree.visit_refs(&mut bury);
+        lists.visit_refs(&mut bury);
+        mixed.visit_refs(&mut bury);
+        calm.visit_refs(&mut bury);
+        let live: Vec<usize> = (1..=100).filter(|a| a % 3 != 0).collect();
+        assert_eq!((map.len(), tree.len()), (live.len(), live.len()));
+        for &a in &live {
+            assert_eq!(map[&a], weak(a + 10_000));
+            assert_eq!(tree[&a], weak(a + 10_000));
+        }
+        assert_eq!(
+            lists.len(),
+            live.len() + 1,
+            "a list with a live handle stays"
+        );
+        assert_eq!(lists[&0], [], "an empty list holds no dead handle");
+        assert_eq!(lists[&1], [weak(10_001), Weak(dead())]);
+        assert_eq!(mixed.len(), 100);
+        assert_eq!(mixed[&3], (Weak(dead()), at(10_005)));
+        assert_eq!(calm.len(), 2);
     }
 
     #[test]
