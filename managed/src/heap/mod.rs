@@ -245,6 +245,10 @@
 //! dead (a `GcWeak`, a list of them that all died), as every std map and
 //! set does. The program never prunes them. A value that refers to its
 //! own key strongly keeps that object alive (hold it weakly there too).
+//! The entries' keys and values are dropped during the collection, where
+//! no token exists and a panicking destructor aborts the process (as a
+//! panicking `Hash` or `Eq` of a key that the collection files again
+//! does).
 //!
 //! ```
 //! use std::collections::HashMap;
