@@ -10,7 +10,11 @@
 //! the graph intact, its weak edges to garbage gone, and the rest of the
 //! garbage to the next one. The root also keeps a side table keyed by
 //! nodes (`HashMap<Gc<Node>, Tracked>`), which must find every tagged node
-//! after the collections move it, and whose values are dropped once each.
+//! after the collections move it, and whose values are dropped once each,
+//! and one keyed weakly (`HashMap<GcWeak<Node>, Tracked>`), which keeps no
+//! node alive and loses the entry of each node a collection drops (its
+//! value dropped by that collection, once), also when a destructor's panic
+//! cuts the collection short.
 //!
 //! Trait objects (`GcDyn<dyn Part>`, made by `unsize!`) of objects of four
 //! types share the heap with the nodes: a small tracked leaf, a 32-byte
@@ -256,6 +260,7 @@ struct Roots<'gc> {
     slots: Vec<Option<Gc<'gc, Node<'gc>>>>,
     bigs: Vec<Gc<'gc, [u64; 200]>>,
     tags: HashMap<Gc<'gc, Node<'gc>>, Tracked>,
+    weak_tags: HashMap<GcWeak<'gc, Node<'gc>>, Tracked>,
     parts: Vec<Dyn<'gc>>,
     /// Trait objects as keys (they root their objects too).
     enabled: HashSet<Dyn<'gc>>,
@@ -318,14 +323,17 @@ enum Op {
         edge: u8,
         slot: u8,
     },
+    /// Tags a node in the side table, or in the weakly keyed one.
     Tag {
         slot: u8,
         path: Vec<u8>,
         value: u16,
+        weak: bool,
     },
     Untag {
         slot: u8,
         path: Vec<u8>,
+        weak: bool,
     },
     /// A collection; `dense` packs the survivors into as few chunks as
     /// they fit (`Heap::compact`).
@@ -450,6 +458,9 @@ struct Model {
     weak: HashMap<u32, Vec<Option<u32>>>,
     /// node id -> tag value (the side table's keys root their nodes)
     tags: HashMap<u32, u64>,
+    /// node id -> (the tag's tracked id, its value), in the weakly keyed
+    /// table (which roots nothing)
+    weak_tags: HashMap<u32, (u32, u64)>,
     /// part id -> part (a view is its node, in `nodes`)
     parts: HashMap<u32, PartModel>,
     /// The listed parts, by object id (a node's for a view).
@@ -763,6 +774,19 @@ fn check(
             assert_eq!(roots.tags.get(n).map(Tracked::id), Some(t.id()));
         }
         stack.extend(roots.tags.keys());
+        let weak_tags: HashMap<u32, (u32, u64)> = roots
+            .weak_tags
+            .iter()
+            .map(|(w, t)| {
+                let n = w.upgrade(mc).expect("no entry of a dropped node");
+                (mc[n].t.id(), (t.id(), t.value()))
+            })
+            .collect();
+        assert_eq!(weak_tags, model.weak_tags);
+        for (w, t) in &roots.weak_tags {
+            let again = w.upgrade(mc).unwrap().downgrade();
+            assert_eq!(roots.weak_tags.get(&again).map(Tracked::id), Some(t.id()));
+        }
         let dyns: Vec<u32> = roots.parts.iter().map(|&p| mc[p].id()).collect();
         assert_eq!(dyns, model.dyns);
         let enabled: HashSet<u32> = roots.enabled.iter().map(|&p| mc[p].id()).collect();
@@ -835,6 +859,7 @@ fuzz_target!(|program: Program| {
         slots: vec![None; SLOTS],
         bigs: Vec::new(),
         tags: HashMap::new(),
+        weak_tags: HashMap::new(),
         parts: Vec::new(),
         enabled: HashSet::new(),
         tables: Vec::new(),
@@ -877,6 +902,15 @@ fuzz_target!(|program: Program| {
         }
         if let &Op::Collect { dense } = op {
             let reachable = model.reachable();
+            // The weakly keyed tags of unreachable nodes: the collection
+            // drops their values.
+            let untagged: HashSet<u32> = model
+                .weak_tags
+                .iter()
+                .filter(|(node, _)| !reachable.contains(node))
+                .map(|(_, &(tag, _))| tag)
+                .collect();
+            model.weak_tags.retain(|node, _| reachable.contains(node));
             // Completed or cut short by a panic, a collection leaves no
             // weak edge to a node it found unreachable.
             for edges in model.weak.values_mut() {
@@ -903,11 +937,17 @@ fuzz_target!(|program: Program| {
                     heap.collect()
                 }
             });
-            let dropped: HashSet<u32> = before
+            let mut dropped: HashSet<u32> = before
                 .iter()
                 .copied()
                 .filter(|&id| drops::count(id) == 1)
                 .collect();
+            assert!(
+                untagged
+                    .iter()
+                    .all(|&tag| drops::count(tag) == 1 && dropped.remove(&tag)),
+                "the weakly keyed tags of dropped nodes are dropped, once"
+            );
             assert!(dropped.iter().all(|id| (model.nodes.contains_key(id)
                 || model.parts.contains_key(id))
                 && !reachable.contains(id)));
@@ -1139,17 +1179,35 @@ fuzz_target!(|program: Program| {
                     }
                 }
             }
-            Op::Tag { slot, path, value } => {
+            Op::Tag {
+                slot,
+                path,
+                value,
+                weak,
+            } => {
                 if let Some(n) = walk(mc, roots, *slot, path) {
                     let v = u64::from(*value);
-                    roots.tags.insert(n, Tracked::new(v));
-                    model.tags.insert(mc[n].t.id(), v);
+                    let t = Tracked::new(v);
+                    if *weak {
+                        model.weak_tags.insert(mc[n].t.id(), (t.id(), v));
+                        roots.weak_tags.insert(n.downgrade(), t);
+                    } else {
+                        roots.tags.insert(n, t);
+                        model.tags.insert(mc[n].t.id(), v);
+                    }
                 }
             }
-            Op::Untag { slot, path } => {
+            Op::Untag { slot, path, weak } => {
                 if let Some(n) = walk(mc, roots, *slot, path) {
-                    let removed = roots.tags.remove(&n).map(|t| t.value());
-                    assert_eq!(removed, model.tags.remove(&mc[n].t.id()));
+                    let id = mc[n].t.id();
+                    if *weak {
+                        let removed = roots.weak_tags.remove(&n.downgrade());
+                        let removed = removed.map(|t| (t.id(), t.value()));
+                        assert_eq!(removed, model.weak_tags.remove(&id));
+                    } else {
+                        let removed = roots.tags.remove(&n).map(|t| t.value());
+                        assert_eq!(removed, model.tags.remove(&id));
+                    }
                 }
             }
             Op::NewPart { keep, enable, .. } => {
