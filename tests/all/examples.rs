@@ -154,3 +154,32 @@ fn spreadsheet_runs() {
 fn widget_tree_runs() {
     widget_tree::main();
 }
+
+/// Every example program is listed in README.md's table of examples and
+/// run by a test of this module (the tour, a directory, writes files and
+/// is only listed).
+#[test]
+#[cfg_attr(miri, ignore = "reads files, which Miri's isolation refuses")]
+fn every_example_is_listed_and_run() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let this = std::fs::read_to_string(root.join("tests/all/examples.rs")).expect("examples.rs");
+    let mut names: Vec<String> = std::fs::read_dir(root.join("examples"))
+        .expect("examples/")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+        .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 18, "{names:?}");
+    for name in &names {
+        assert!(
+            readme.contains(&format!("| `{name}` |")),
+            "README.md lists no `{name}`"
+        );
+        assert!(
+            this.contains(&format!("fn {name}_runs()")),
+            "no test runs `{name}`"
+        );
+    }
+}
