@@ -43,6 +43,17 @@
 //!   `DynamicRootSet`) do not hash, and its objects never move, so its
 //!   table is keyed by the object's address (`Gc::as_ptr`), with the
 //!   handle kept beside the value.
+//! - `heap/weak_table`: a registry of objects by number that keeps none
+//!   of them alive: 100k 16-byte objects (each allocated before a dead
+//!   one), every other one kept by the root, all of them in a
+//!   `HashMap<u64, GcWeak>` in the root; one collection is timed (setup
+//!   untimed), after which the table holds the 50k survivors' entries
+//!   only. Ours drops the dead objects' entries in the collection itself;
+//!   gc-arena 0.7 leaves them, so its row times the cycle and its user's
+//!   `retain` on `GcWeak::is_dropped` (the dead objects' allocations stay
+//!   until its next cycle, since weak handles pointed at them). The
+//!   `baseline/` row is ours with the table left empty (the collection
+//!   alone).
 //! - `heap/dyn_objects`: 100k live objects of three types (16, 24 and 40
 //!   bytes, in rotation) seen through one trait `Shape`, held by the root
 //!   as a `Vec` of trait-object handles: ours `GcDyn<dyn Shape>` (made by
@@ -1534,6 +1545,173 @@ fn held_map(c: &mut Criterion) {
     g.finish();
 }
 
+// ------------------------------------------------------------- weak_table
+
+/// Objects of the weak-table workload (each allocated before a dead one);
+/// the root keeps every other one.
+const WEAK_OBJECTS: usize = 100_000;
+
+/// The root of the weak-table workload: a registry of objects by number
+/// that keeps none of them alive.
+#[derive(Managed)]
+struct WeakRoot<'gc> {
+    items: Vec<Gc<'gc, Item<'gc>>>,
+    table: HashMap<u64, GcWeak<'gc, Item<'gc>>>,
+}
+
+/// One round: untimed, the heap is emptied and filled again (every
+/// object in the table if `with_table`, every other one in the root);
+/// timed, one collection, which leaves the table with the survivors'
+/// entries only.
+fn weak_table_round(heap: &mut Heap<WeakRoot<'static>>, with_table: bool) -> Duration {
+    heap.mutate(|_, root| {
+        root.items.clear();
+        root.table.clear();
+    });
+    heap.collect();
+    heap.mutate(|mc, root| {
+        for i in 0..WEAK_OBJECTS as u64 {
+            let item = unlinked_before_garbage(mc, i);
+            if i % 2 == 0 {
+                root.items.push(item);
+            }
+            if with_table {
+                root.table.insert(i, item.downgrade());
+            }
+        }
+    });
+    let (stats, time) = cpu_time(|| heap.collect());
+    assert_eq!(stats.live_objects, WEAK_OBJECTS / 2);
+    time
+}
+
+/// Checks that the table holds exactly the survivors, each found.
+fn weak_table_check(heap: &Heap<WeakRoot<'static>>) {
+    heap.read(|mc, root| {
+        assert_eq!(root.table.len(), WEAK_OBJECTS / 2);
+        for (j, &item) in root.items.iter().enumerate() {
+            let i = 2 * j as u64;
+            assert_eq!(mc[item].value, i);
+            assert!(
+                root.table[&i]
+                    .upgrade(mc)
+                    .is_some_and(|gc| Gc::ptr_eq(gc, item))
+            );
+        }
+    });
+}
+
+mod weak_peer {
+    //! The weak-table workload on gc-arena 0.7: the same registry, a
+    //! `HashMap<u64, GcWeak>` in the root. Its collector leaves the
+    //! entries of dropped objects in place, so its user prunes the table
+    //! after each cycle (`retain` on `GcWeak::is_dropped`), which is timed
+    //! with the cycle.
+
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use gc_arena::{Arena, Collect, Gc, GcWeak, Rootable};
+
+    use super::WEAK_OBJECTS;
+    use super::identity_peer::{Item, unlinked_before_garbage};
+    use super::support::cpu_time;
+
+    #[derive(Collect)]
+    #[collect(no_drop)]
+    struct Root<'gc> {
+        items: Vec<Gc<'gc, Item<'gc>>>,
+        table: HashMap<u64, GcWeak<'gc, Item<'gc>>>,
+    }
+
+    pub(super) struct WeakArena(Arena<Rootable![Root<'_>]>);
+
+    fn arena() -> Arena<Rootable![Root<'_>]> {
+        Arena::new(|_| Root {
+            items: Vec::with_capacity(WEAK_OBJECTS / 2),
+            table: HashMap::with_capacity(WEAK_OBJECTS),
+        })
+    }
+
+    impl WeakArena {
+        pub(super) fn new() -> Self {
+            WeakArena(arena())
+        }
+
+        /// One round, as `weak_table_round`, in a fresh arena (see
+        /// `identity_peer::MapArena::round`): timed, a full cycle and
+        /// the table's pruning.
+        pub(super) fn round(&mut self) -> Duration {
+            self.0 = arena();
+            self.0.mutate_root(|mc, root| {
+                for i in 0..WEAK_OBJECTS as u64 {
+                    let item = unlinked_before_garbage(mc, i);
+                    if i % 2 == 0 {
+                        root.items.push(item);
+                    }
+                    root.table.insert(i, Gc::downgrade(item));
+                }
+            });
+            let ((), time) = cpu_time(|| {
+                self.0.finish_cycle();
+                self.0
+                    .mutate_root(|_, root| root.table.retain(|_, weak| !weak.is_dropped()));
+            });
+            // The dead objects are dropped, but their allocations stay
+            // until the next cycle: the table's weak handles pointed at
+            // them when this one swept.
+            assert_eq!(self.0.metrics().total_gc_count(), WEAK_OBJECTS);
+            time
+        }
+
+        /// Checks that the table holds exactly the survivors, each found.
+        pub(super) fn check(&self) {
+            self.0.mutate(|mc, root| {
+                assert_eq!(root.table.len(), WEAK_OBJECTS / 2);
+                for (j, &item) in root.items.iter().enumerate() {
+                    let weak = root.table[&(2 * j as u64)];
+                    assert!(weak.upgrade(mc).is_some_and(|gc| Gc::ptr_eq(gc, item)));
+                }
+            });
+        }
+    }
+}
+
+fn weak_table(c: &mut Criterion) {
+    let new_heap = || -> Heap<WeakRoot<'static>> {
+        Heap::new(|_| WeakRoot {
+            items: Vec::with_capacity(WEAK_OBJECTS / 2),
+            table: HashMap::with_capacity(WEAK_OBJECTS),
+        })
+    };
+    let (mut heap, mut bare) = (new_heap(), new_heap());
+    let mut peer = weak_peer::WeakArena::new();
+    // One untimed round each, checked, whichever rows the filter runs.
+    weak_table_round(&mut heap, true);
+    weak_table_check(&heap);
+    peer.round();
+    peer.check();
+    let mut g = c.benchmark_group("heap/weak_table");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2));
+    // gc-arena first, as in `identity_map`.
+    g.bench_function("gc-arena (HashMap<u64, GcWeak>, cycle + retain)", |b| {
+        b.iter_custom(|n| (0..n).map(|_| peer.round()).sum())
+    });
+    g.bench_function("managed::heap (HashMap<u64, GcWeak>, collection)", |b| {
+        b.iter_custom(|n| (0..n).map(|_| weak_table_round(&mut heap, true)).sum())
+    });
+    // Out of the pairing (see `identity_map`): the same collection with
+    // an empty table, the reference for the row above.
+    g.bench_function("baseline/managed::heap (no table)", |b| {
+        b.iter_custom(|n| (0..n).map(|_| weak_table_round(&mut bare, false)).sum())
+    });
+    g.finish();
+    weak_table_check(&heap);
+    peer.check();
+}
+
 criterion_group!(
     group,
     gcbench,
@@ -1541,6 +1719,7 @@ criterion_group!(
     collect_1m,
     identity_map,
     held_map,
+    weak_table,
     dyn_objects
 );
 criterion_main!(group);
