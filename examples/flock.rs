@@ -15,9 +15,10 @@
 //!    share; the results are collected in storage order.
 //! 2. *Move*, in parallel: the steering results are zipped with the
 //!    agents' exclusive parallel iterator (both in storage order).
-//! 3. *Live and die*: `par_retain` spends each agent's energy and removes
-//!    the starved; the agents that grew strong enough split, and their
-//!    children are inserted in a deterministic order (by the parent's id).
+//! 3. *Live and die*: `par_extract_if` spends each agent's energy and
+//!    hands back the starved, whose ids leave the index; the agents that
+//!    grew strong enough split, and their children are inserted in a
+//!    deterministic order (by the parent's id).
 //! 4. *Trail*: each agent drops a point every fourth frame; `par_map` fades
 //!    every point, the faded ones leave the front, and a parallel fold
 //!    draws a heat map.
@@ -288,11 +289,13 @@ impl Flock {
             });
 
         // 3. Live and die.
-        report.starved = self
+        let starved = self
             .agents
-            .par_retain(|_, agent| metabolize(&agent.body, &mut agent.energy));
-        let agents = &self.agents;
-        self.by_id.retain(|_, key| agents.contains(*key));
+            .par_extract_if(|_, agent| !metabolize(&agent.body, &mut agent.energy));
+        for (_, agent) in &starved {
+            self.by_id.remove(&agent.id);
+        }
+        report.starved = starved.len();
         let mut children: Vec<(u32, AgentKey, Body, i32)> = self
             .agents
             .borrow_mut()

@@ -147,6 +147,64 @@ impl<T: Send, K: Key + Send> ContiguousUniformPool<T, K> {
         drop(objects);
         removed
     }
+
+    /// Takes out the objects for which `f(key, object)` returns `true`,
+    /// deciding on rayon's threads, and returns them with their keys, in
+    /// storage order: [`par_retain`](Self::par_retain) for a program that
+    /// needs what it removes (to forget the objects in its own indexes, to
+    /// report them, to recycle them). `f` runs on every object in parallel
+    /// under the pool's exclusive borrow and may change it; the objects it
+    /// picks are then removed as [`remove`](Self::remove) removes them
+    /// (the last objects move into their places), and their keys stop
+    /// working.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use managed::prelude::*;
+    ///
+    /// struct Agent { name: String, energy: i32 }
+    ///
+    /// let agents = ContiguousUniformPool::new();
+    /// let mut by_name = HashMap::new();
+    /// for i in 0..1_000 {
+    ///     let name = format!("agent {i}");
+    ///     let key = agents.insert(Agent { name: name.clone(), energy: i % 10 });
+    ///     by_name.insert(name, key);
+    /// }
+    /// // Every agent spends energy; the starved leave, and their names too.
+    /// let starved = agents.par_extract_if(|_key, agent| {
+    ///     agent.energy -= 3;
+    ///     agent.energy < 0
+    /// });
+    /// for (key, agent) in &starved {
+    ///     assert_eq!(by_name.remove(&agent.name), Some(*key));
+    ///     assert!(!agents.contains(*key));
+    /// }
+    /// assert_eq!((starved.len(), agents.len(), by_name.len()), (300, 700, 700));
+    /// ```
+    /// # Panics
+    /// When the pool is already borrowed, as [`map`](Self::map); if `f`
+    /// panics (after the other tasks finish; nothing is removed then).
+    #[track_caller]
+    pub fn par_extract_if<F: Fn(K, &mut T) -> bool + Sync + Send>(
+        &self,
+        f: F,
+    ) -> alloc::vec::Vec<(K, T)> {
+        let mut objects = PoolRefMut::acquire(self, "par_extract_if");
+        let picked: alloc::vec::Vec<K> = objects
+            .par_iter_mut()
+            .filter_map(|(key, object)| f(key, object).then_some(key))
+            .collect();
+        drop(objects);
+        // Under no borrow now, and this thread is the only one that can
+        // reach the pool (it is not `Sync`). An object whose removal had
+        // begun before (left pending by a panicking destructor) has a
+        // stale key, which `remove` refuses.
+        picked
+            .into_iter()
+            .filter_map(|key| self.remove(key).map(|object| (key, object)))
+            .collect()
+    }
 }
 
 impl<T: Send, K> PoolRefMut<'_, T, K> {

@@ -1,5 +1,5 @@
 //! Parallel walks (feature `rayon`): `ContiguousUniformPool::par_map`,
-//! `par_retain` and the guards' parallel iterators, `UniformPageDeque::par_iter` /
+//! `par_retain`, `par_extract_if` and the guards' parallel iterators, `UniformPageDeque::par_iter` /
 //! `par_iter_mut` / `par_map`, `UniformPool::par_iter` / `par_iter_mut` /
 //! `par_values` / `par_values_mut` / `par_map`: every object visited exactly once, on
 //! several threads, under the pool's borrow rules, with panics carried to
@@ -734,6 +734,80 @@ fn par_retain_agrees_with_retain_and_drops_each_refused_object_once() {
         }));
         assert!(result.is_err());
         assert_eq!(pool.len(), before);
+        drop(pool);
+        assert_eq!(drops.counts(N as u32), vec![1; N]);
+    });
+}
+
+#[test]
+fn par_extract_if_hands_back_exactly_the_picked_objects() {
+    on_three_threads(|| {
+        let drops = Ledger::new();
+        let pool = ContiguousUniformPool::new();
+        let keys: Vec<_> = (0..N as u32)
+            .map(|i| pool.insert((drops.track(i), 0u32)))
+            .collect();
+        // Holes first, so that the stored order is not the insertion order.
+        for key in keys.iter().step_by(7) {
+            pool.remove(*key);
+        }
+        let removed_first = drops.total();
+        let deciders = Mutex::new(HashSet::<ThreadId>::new());
+        let picked = pool.par_extract_if(|_, (t, visits)| {
+            join_a_second_thread(&deciders);
+            *visits += 1;
+            t.id % 5 == 0
+        });
+        assert_eq!(drops.total(), removed_first, "nothing dropped: handed back");
+        let expected: Vec<u32> = (0..N as u32).filter(|i| i % 7 != 0 && i % 5 == 0).collect();
+        let mut ids: Vec<u32> = picked.iter().map(|(_, (t, _))| t.id).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, expected);
+        for (key, (t, visits)) in &picked {
+            assert_eq!(*key, keys[t.id as usize], "each with its key");
+            assert_eq!(*visits, 1, "changed by the test, once");
+            assert!(!pool.contains(*key), "its key stopped working");
+        }
+        let kept = pool.borrow();
+        assert_eq!(
+            kept.len(),
+            (0..N as u32).filter(|i| i % 7 != 0 && i % 5 != 0).count()
+        );
+        assert!(
+            kept.values()
+                .all(|(t, visits)| t.id % 5 != 0 && *visits == 1)
+        );
+        drop(kept);
+        if !cfg!(miri) {
+            assert!(
+                deciders.lock().unwrap().len() > 1,
+                "decided on several threads"
+            );
+        }
+        drop(picked);
+        assert_eq!(drops.total(), removed_first + expected.len());
+        // Picking nothing takes nothing; a panicking test takes nothing.
+        let before = pool.len();
+        assert!(pool.par_extract_if(|_, _| false).is_empty());
+        let first = pool.borrow().values().next().map(|(t, _)| t.id);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            pool.par_extract_if(|_, (t, _)| {
+                assert!(Some(t.id) != first, "refuses to decide");
+                true
+            })
+        }));
+        assert!(result.is_err());
+        assert_eq!(pool.len(), before);
+        // Under a borrow, it panics with its name.
+        let guard = pool.borrow();
+        let msg = panic_message(catch_unwind(AssertUnwindSafe(|| {
+            pool.par_extract_if(|_, _| true)
+        })));
+        assert!(
+            msg.contains("`par_extract_if` called while the pool is already borrowed"),
+            "{msg}"
+        );
+        drop(guard);
         drop(pool);
         assert_eq!(drops.counts(N as u32), vec![1; N]);
     });
