@@ -474,11 +474,13 @@ unsafe impl Visitor for Replay<'_> {
 // SAFETY: every key's references are visited once (previewed, then, if any
 // changed, replayed in place on the key taken out of the map) and every
 // value's once in place; the entries filed again are the same, so the map
-// holds exactly the references it held, rewritten (merged keys and keys
-// made dead aside, whose dropped entries take their references with them,
-// which a container may treat as unreachable from then on: the exception
-// the `Managed` contract makes for maps and sets). With a visitor that
-// writes nothing, nothing is recorded and the map is left as it was.
+// holds exactly the references it held, rewritten (merged keys, keys made
+// dead and, after a value's weak handle was made dead, values holding only
+// dead weak handles aside, whose dropped entries take their references
+// with them, which a container may treat as unreachable from then on: the
+// exception the `Managed` contract makes for maps and sets). With a
+// visitor that writes nothing, nothing is recorded, no value's handle is
+// made dead, and the map is left as it was.
 unsafe impl<K, T, S> Managed for HashMap<K, T, S>
 where
     K: Managed + Eq + Hash,
