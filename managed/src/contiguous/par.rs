@@ -132,10 +132,7 @@ impl<T: Send, K: Key + Send> ContiguousUniformPool<T, K> {
     #[track_caller]
     pub fn par_retain<F: Fn(K, &mut T) -> bool + Sync + Send>(&self, f: F) -> usize {
         let mut objects = PoolRefMut::acquire(self, "par_retain");
-        let refused: alloc::vec::Vec<K> = objects
-            .par_iter_mut()
-            .filter_map(|(key, object)| (!f(key, object)).then_some(key))
-            .collect();
+        let refused = objects.par_keys_where(|key, object| !f(key, object));
         // Under the guard's borrow: each removal begins now and is carried
         // out when the guard drops, below. An object whose removal had
         // begun before (left pending by a panicking destructor) is not
@@ -191,10 +188,7 @@ impl<T: Send, K: Key + Send> ContiguousUniformPool<T, K> {
         f: F,
     ) -> alloc::vec::Vec<(K, T)> {
         let mut objects = PoolRefMut::acquire(self, "par_extract_if");
-        let picked: alloc::vec::Vec<K> = objects
-            .par_iter_mut()
-            .filter_map(|(key, object)| f(key, object).then_some(key))
-            .collect();
+        let picked = objects.par_keys_where(f);
         drop(objects);
         // Under no borrow now, and this thread is the only one that can
         // reach the pool (it is not `Sync`). An object whose removal had
@@ -276,6 +270,21 @@ impl<T: Send, K: Key + Send> PoolRefMut<'_, T, K> {
         keys.par_iter()
             .zip(objects.par_iter_mut())
             .map(|(&key, object)| (K::from(key), object))
+    }
+}
+
+impl<T: Send, K: Key + Send> PoolRefMut<'_, T, K> {
+    /// The keys of the objects for which `f(key, object)` returns `true`,
+    /// in storage order, deciding on rayon's threads (`f` may change the
+    /// objects): what [`ContiguousUniformPool::par_retain`] and
+    /// [`par_extract_if`](ContiguousUniformPool::par_extract_if) remove.
+    fn par_keys_where(
+        &mut self,
+        f: impl Fn(K, &mut T) -> bool + Sync + Send,
+    ) -> alloc::vec::Vec<K> {
+        self.par_iter_mut()
+            .filter_map(|(key, object)| f(key, object).then_some(key))
+            .collect()
     }
 }
 
