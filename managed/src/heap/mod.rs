@@ -243,8 +243,15 @@
 //! collection that drops an object drops the entries whose keys hold a
 //! weak handle to it, and those whose values hold only weak handles, all
 //! dead (a `GcWeak`, a list of them that all died), as every std map and
-//! set does. The program never prunes them. A value that refers to its
-//! own key strongly keeps that object alive (hold it weakly there too).
+//! set does. The program never prunes them. A weakly keyed map is an
+//! *ephemeron* table: an entry's value is reachable only while every object
+//! its key's weak handles point at is reachable without it, so a value may
+//! hold its own key's object strongly (a cache of what an object computed,
+//! an interpreter's `WeakMap` whose values point back at their keys) and
+//! the entry still goes when nothing else holds that object. What a value
+//! reaches is kept by the value only while the entry stays: a chain of
+//! entries, each value leading to the next key, lives while its first key
+//! does.
 //! The entries' keys and values are dropped during the collection, where
 //! no token exists and a panicking destructor aborts the process (as a
 //! panicking `Hash` or `Eq` of a key that the collection files again
@@ -285,6 +292,47 @@
 //!     let mut left: Vec<&String> = vm.strings.keys().collect();
 //!     left.sort();
 //!     assert_eq!(left, ["let"], "the dropped strings' entries are gone");
+//! });
+//! ```
+//!
+//! A side table whose values point back at their keys (here, each
+//! object's outline, which refers to the object it outlines) keeps no
+//! object alive:
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use managed::prelude::*;
+//!
+//! #[derive(Managed)]
+//! struct Shape<'gc> {
+//!     name: String,
+//!     parent: Option<Gc<'gc, Shape<'gc>>>,
+//! }
+//!
+//! #[derive(Managed)]
+//! struct Scene<'gc> {
+//!     shapes: Vec<Gc<'gc, Shape<'gc>>>,
+//!     /// Each shape's outline: a shape of its own, parented to its key.
+//!     outlines: HashMap<GcWeak<'gc, Shape<'gc>>, Gc<'gc, Shape<'gc>>>,
+//! }
+//!
+//! let mut heap: Heap<Scene<'static>> =
+//!     Heap::new(|_| Scene { shapes: Vec::new(), outlines: HashMap::new() });
+//! heap.mutate(|mc, scene| {
+//!     for name in ["lamp", "desk"] {
+//!         let shape = Gc::new(mc, Shape { name: name.into(), parent: None });
+//!         let outline = Gc::new(mc, Shape { name: format!("{name} outline"), parent: Some(shape) });
+//!         scene.shapes.push(shape);
+//!         scene.outlines.insert(shape.downgrade(), outline);
+//!     }
+//!     scene.shapes.remove(0); // the lamp: only its outline refers to it now
+//! });
+//! let stats = heap.collect();
+//! assert_eq!(stats.live_objects, 2, "the desk and its outline");
+//! heap.read(|mc, scene| {
+//!     let desk = scene.shapes[0];
+//!     assert_eq!(scene.outlines.len(), 1);
+//!     assert_eq!(mc[scene.outlines[&desk.downgrade()]].name, "desk outline");
 //! });
 //! ```
 //!
@@ -588,6 +636,7 @@ pub use held::{Held, HeldDyn, HeldDynWeak, HeldWeak, Holdable};
 pub(crate) use raw::dead;
 pub use raw::disjoint::{Handle, Handles, Others};
 pub use raw::downcast::{Downcast, Reader};
+pub(crate) use raw::ephemeron::{Ephemerons, KeyState};
 pub use raw::nan_box::NanBox;
 pub use raw::{CollectStats, GcKind};
 pub use rootable::{Branded, DynRootable, Rootable};

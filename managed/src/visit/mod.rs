@@ -101,6 +101,21 @@ pub unsafe trait Visitor {
     fn visit_weak(&mut self, target: &mut NonNull<u8>) {
         let _ = target;
     }
+
+    /// The heap collector's record of weakly keyed map entries, through
+    /// which a map learns whether an entry's value is reachable yet (its
+    /// key's weakly held objects are); `None` for every other visitor.
+    ///
+    /// Not part of the interface: the type cannot be named outside this
+    /// crate, so no other visitor can return anything but `None`. A
+    /// visitor that wraps another and does not forward this makes the maps
+    /// treat every value as reachable, consistently, which is how they
+    /// treat values for every visitor but the collector's.
+    #[doc(hidden)]
+    #[inline]
+    fn ephemerons(&mut self) -> Option<&mut crate::heap::Ephemerons> {
+        None
+    }
 }
 
 /// A value whose direct managed references can be enumerated and rewritten.
@@ -133,7 +148,16 @@ pub unsafe trait Visitor {
 ///    one of them, and drop the entries whose keys hold a weak handle that
 ///    the visitor made dead (its object was dropped); once a visitor made
 ///    a weak handle in one of a map's values dead, the map may drop the
-///    entries whose values hold dead weak handles only.
+///    entries whose values hold dead weak handles only. And for the heap
+///    collector's visitors alone (the only ones with the hidden
+///    `ephemerons` record), a map leaves unvisited, while marking, the
+///    values of the entries whose keys hold weak handles to objects not
+///    marked yet, and hands the collector each such value's address
+///    instead, which it traces (in place, before marking ends) if the
+///    key's objects get marked; after marking it leaves unvisited the
+///    values of the entries whose keys' objects were not marked, and drops
+///    those entries when their weak handles are made dead. So a map's
+///    values are walked where the map stores them, never in a copy.
 /// 3. If `HAS_REFS` is `false`, no value of the type can hold a direct
 ///    managed reference (so containers may skip the walk entirely).
 ///

@@ -3445,6 +3445,288 @@ fn weak_keys_and_values_whose_objects_die_leave_their_maps_and_sets() {
     assert_eq!(ledger.total(), 2 * live + 1);
 }
 
+/// An object of the ephemeron tests: its destructor is recorded, and it
+/// holds a weakly keyed table of its own.
+#[derive(Managed)]
+struct Eph<'gc> {
+    tag: Tracked,
+    notes: HashMap<GcWeak<'gc, Eph<'gc>>, Gc<'gc, Eph<'gc>>>,
+}
+
+/// A B-tree key holding a weak handle, ordered by a number of its own.
+#[derive(Managed)]
+struct EphKey<'gc> {
+    object: GcWeak<'gc, Eph<'gc>>,
+    #[managed(skip)]
+    number: u32,
+}
+
+impl PartialEq for EphKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.number == other.number
+    }
+}
+
+impl Eq for EphKey<'_> {}
+
+impl PartialOrd for EphKey<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for EphKey<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.number.cmp(&other.number)
+    }
+}
+
+#[derive(Managed)]
+struct EphRoot<'gc> {
+    held: Vec<Option<Gc<'gc, Eph<'gc>>>>,
+    /// Each object's entry names the object itself.
+    itself: HashMap<GcWeak<'gc, Eph<'gc>>, Gc<'gc, Eph<'gc>>>,
+    /// Each object's entry names a fresh object only it reaches, in a list.
+    tree: BTreeMap<EphKey<'gc>, Vec<Gc<'gc, Eph<'gc>>>>,
+    /// Keyed by two objects: the value lives while both do.
+    pairs: HashMap<(GcWeak<'gc, Eph<'gc>>, GcWeak<'gc, Eph<'gc>>), Gc<'gc, Eph<'gc>>>,
+}
+
+fn eph<'gc>(mc: &Mutation<'gc>, ledger: Ledger, id: u32) -> Gc<'gc, Eph<'gc>> {
+    // Garbage before each object, so that the survivors move.
+    Gc::new(mc, [0u64; 3]);
+    Gc::new(
+        mc,
+        Eph {
+            tag: ledger.track(id),
+            notes: HashMap::new(),
+        },
+    )
+}
+
+/// Ids: `i` the held objects, `1000 + i` the tree's, `2000 + i` the
+/// pairs'.
+fn ephemeron_heap(n: u32, ledger: Ledger) -> Heap<EphRoot<'static>> {
+    let mut heap: Heap<EphRoot<'static>> = Heap::with_chunk_size(4096, |_| EphRoot {
+        held: Vec::new(),
+        itself: HashMap::new(),
+        tree: BTreeMap::new(),
+        pairs: HashMap::new(),
+    });
+    heap.mutate(|mc, root| {
+        let objects: Vec<_> = (0..n).map(|i| eph(mc, ledger, i)).collect();
+        for (i, &object) in objects.iter().enumerate() {
+            let i = i as u32;
+            let weak = object.downgrade();
+            root.held.push(Some(object));
+            root.itself.insert(weak, object);
+            let only = eph(mc, ledger, 1000 + i);
+            root.tree.insert(
+                EphKey {
+                    object: weak,
+                    number: i,
+                },
+                vec![only],
+            );
+            let next = objects[(i as usize + 1) % objects.len()].downgrade();
+            root.pairs.insert((weak, next), eph(mc, ledger, 2000 + i));
+        }
+    });
+    heap
+}
+
+/// Drops the held objects `gone` names, collects with `collect`, and
+/// checks that exactly their objects and those only their entries reached
+/// were dropped, once, and that the entries of the others lead to their
+/// moved objects.
+fn check_ephemerons(
+    heap: &mut Heap<EphRoot<'static>>,
+    ledger: Ledger,
+    gone: &[u32],
+    collect: fn(&mut Heap<EphRoot<'static>>) -> CollectStats,
+) {
+    let n = heap.read(|_, root| root.held.len()) as u32;
+    // The pairs whose values are still there.
+    let paired_before: Vec<u32> = heap.read(|mc, root| {
+        root.pairs
+            .values()
+            .map(|&value| mc[value].tag.id - 2000)
+            .collect()
+    });
+    heap.mutate(|_, root| {
+        for &i in gone {
+            root.held[i as usize].take().expect("held");
+        }
+    });
+    ledger.clear();
+    collect(heap);
+    // The held objects and the tree's objects of the dead keys; the
+    // pairs' values of the keys that died now (a pair's key may have died
+    // in an earlier round).
+    let mut expected = Vec::new();
+    for &i in gone {
+        expected.extend([i, 1000 + i]);
+    }
+    let pairs_gone = (0..n)
+        .filter(|&i| gone.contains(&i) || gone.contains(&((i + 1) % n)))
+        .filter(|i| paired_before.contains(i));
+    expected.extend(pairs_gone.map(|i| 2000 + i));
+    expected.sort_unstable();
+    assert_eq!(
+        ledger.sorted(),
+        expected,
+        "the dead keys' objects, each once"
+    );
+    heap.read(|mc, root| {
+        let alive: Vec<u32> = (0..n)
+            .filter(|&i| root.held[i as usize].is_some())
+            .collect();
+        assert_eq!(root.itself.len(), alive.len());
+        assert_eq!(root.tree.len(), alive.len());
+        let pairs = alive
+            .iter()
+            .filter(|&&i| root.held[((i + 1) % n) as usize].is_some())
+            .count();
+        assert_eq!(root.pairs.len(), pairs, "a pair goes with either key");
+        for &i in &alive {
+            let object = root.held[i as usize].unwrap();
+            let weak = object.downgrade();
+            assert!(Gc::ptr_eq(root.itself[&weak], object));
+            assert_eq!(mc[object].tag.id, i);
+            let key = EphKey {
+                object: weak,
+                number: i,
+            };
+            assert_eq!(mc[root.tree[&key][0]].tag.id, 1000 + i);
+            if let Some(next) = root.held[((i + 1) % n) as usize] {
+                let value = root.pairs[&(weak, next.downgrade())];
+                assert_eq!(mc[value].tag.id, 2000 + i);
+            }
+        }
+    });
+}
+
+#[test]
+fn weakly_keyed_values_do_not_keep_their_keys_alive() {
+    let n: u32 = if cfg!(miri) { 12 } else { 400 };
+    let ledger = Ledger::new();
+    let mut heap = ephemeron_heap(n, ledger);
+    // Nothing dies while every key is held.
+    ledger.clear();
+    heap.collect();
+    assert_eq!(ledger.total(), 0);
+    check_ephemerons(&mut heap, ledger, &[2, 3, 7], Heap::collect);
+    let most: Vec<u32> = (0..n)
+        .filter(|i| i % 4 != 0 && ![2, 3, 7].contains(i))
+        .collect();
+    check_ephemerons(&mut heap, ledger, &most, Heap::compact);
+    check_ephemerons(&mut heap, ledger, &[4], Heap::collect);
+    // Dropping the heap drops what is left, each once.
+    let left = heap.read(|_, root| root.held.iter().flatten().count());
+    ledger.clear();
+    drop(heap);
+    assert!(ledger.total() >= 2 * left);
+    let mut log = ledger.sorted();
+    log.dedup();
+    assert_eq!(log.len(), ledger.total(), "once each");
+}
+
+#[test]
+fn a_chain_of_weakly_keyed_entries_lives_while_its_head_does() {
+    let n: u32 = if cfg!(miri) { 10 } else { 300 };
+    let ledger = Ledger::new();
+    let mut heap: Heap<EphRoot<'static>> = Heap::with_chunk_size(4096, |_| EphRoot {
+        held: Vec::new(),
+        itself: HashMap::new(),
+        tree: BTreeMap::new(),
+        pairs: HashMap::new(),
+    });
+    // Object `i`'s entry (in the root's table, or in object `i - 1`'s own
+    // table for odd `i`) names object `i + 1`; only object 0 is held.
+    // Marking reaches one more link per round, whatever the order.
+    heap.mutate(|mc, root| {
+        let objects: Vec<_> = (0..n).map(|i| eph(mc, ledger, i)).collect();
+        root.held.push(Some(objects[0]));
+        for i in (0..n as usize - 1).rev() {
+            let (key, value) = (objects[i].downgrade(), objects[i + 1]);
+            if i % 2 == 1 {
+                mc[objects[i - 1]].notes.insert(key, value);
+            } else {
+                root.itself.insert(key, value);
+            }
+        }
+    });
+    let walk = |heap: &Heap<EphRoot<'static>>| -> Vec<u32> {
+        heap.read(|mc, root| {
+            let mut ids = Vec::new();
+            let mut at = root.held[0];
+            let mut previous: Option<Gc<'_, Eph<'_>>> = None;
+            while let Some(object) = at {
+                let id = mc[object].tag.id;
+                ids.push(id);
+                let key = object.downgrade();
+                at = if id % 2 == 1 {
+                    previous.and_then(|p| mc[p].notes.get(&key).copied())
+                } else {
+                    root.itself.get(&key).copied()
+                };
+                previous = Some(object);
+            }
+            ids
+        })
+    };
+    let whole: Vec<u32> = (0..n).collect();
+    assert_eq!(walk(&heap), whole);
+    for _ in 0..2 {
+        heap.collect();
+        assert_eq!(ledger.total(), 0, "the whole chain lives");
+        assert_eq!(walk(&heap), whole, "and is found through its moves");
+    }
+    heap.mutate(|_, root| root.held[0] = None);
+    heap.collect();
+    assert_eq!(ledger.sorted(), whole, "then dies whole, each once");
+    heap.read(|_, root| assert!(root.itself.is_empty()));
+}
+
+#[test]
+fn weakly_keyed_entries_survive_a_destructor_panic() {
+    let n: u32 = if cfg!(miri) { 8 } else { 200 };
+    let ledger = Ledger::new();
+    let mut heap = ephemeron_heap(n, ledger);
+    // A dying object whose destructor panics, beside dying keys.
+    heap.mutate(|mc, root| {
+        let loud = Gc::new(
+            mc,
+            Eph {
+                tag: ledger.track_loud(9999),
+                notes: HashMap::new(),
+            },
+        );
+        let _ = (loud, root);
+    });
+    heap.mutate(|_, root| {
+        for i in [1, 2] {
+            root.held[i].take();
+        }
+    });
+    ledger.clear();
+    let result = catch_unwind(AssertUnwindSafe(|| heap.collect()));
+    assert!(result.is_err(), "the destructor's panic propagates");
+    // The entries of the dead keys are gone; the others lead to live
+    // objects; the next collection finishes the work.
+    heap.read(|mc, root| {
+        assert_eq!(root.itself.len(), n as usize - 2);
+        for (key, &value) in &root.itself {
+            assert!(Gc::ptr_eq(key.upgrade(mc).unwrap(), value));
+        }
+    });
+    heap.collect();
+    check_ephemerons(&mut heap, ledger, &[5], Heap::collect);
+    let mut log = ledger.sorted();
+    log.dedup();
+    assert_eq!(log.len(), ledger.total(), "once each");
+}
+
 #[test]
 fn shrink_to_fit_gives_back_the_destructor_list() {
     let n = if cfg!(miri) { 300 } else { 100_000 };

@@ -65,10 +65,12 @@ use super::arena::Pacing;
 mod arena;
 pub(super) mod disjoint;
 pub(super) mod downcast;
+pub(super) mod ephemeron;
 pub(super) mod gc;
 pub(super) mod held;
 pub(super) mod nan_box;
 
+use ephemeron::Ephemerons;
 use held::HeldTable;
 
 /// Bytes per granule: the unit of allocation, marking and movement.
@@ -1015,6 +1017,7 @@ impl RawHeap {
             young_from: self.young_from,
             young: Vec::new(),
             weak: false,
+            ephemerons: Ephemerons::marking(mask),
         };
         // SAFETY: the root is a live value to which no reference is live
         // (caller), of the type `root_kind` describes.
@@ -1027,32 +1030,43 @@ impl RawHeap {
         // (The root's and the held handles are rewritten whatever they
         // reach.)
         let mut i = 0;
-        while let Some((p, kind)) = marker.queue.get(i) {
-            // The objects are traced in marking (breadth-first) order, far
-            // from where they were allocated: fetch a few ahead.
-            if let Some((ahead, _)) = marker.queue.get(i + PREFETCH_AHEAD) {
-                prefetch(ahead);
-            }
-            marker.reach = 0;
-            // SAFETY: a marked, live object of this heap (caller, 2.), of
-            // the type `kind` describes, to which no reference is live.
-            unsafe { (kind.mark)(p, &mut marker) };
-            // What its handles reach: on its chunk's header, and in the
-            // list of objects that reach chunks taken since the last
-            // collection.
-            // SAFETY: `p` is an object of a live chunk, whose header starts
-            // at the masked address.
-            unsafe {
-                let chunk = chunk_of(p, mask);
-                if marker.reach > (*chunk).reach {
-                    (*chunk).reach = marker.reach;
+        loop {
+            while let Some((p, kind)) = marker.queue.get(i) {
+                // The objects are traced in marking (breadth-first) order,
+                // far from where they were allocated: fetch a few ahead.
+                if let Some((ahead, _)) = marker.queue.get(i + PREFETCH_AHEAD) {
+                    prefetch(ahead);
                 }
+                marker.reach = 0;
+                marker.ephemerons.holder = i;
+                // SAFETY: a marked, live object of this heap (caller, 2.), of
+                // the type `kind` describes, to which no reference is live.
+                unsafe { (kind.mark)(p, &mut marker) };
+                // What its handles reach: on its chunk's header, and in the
+                // list of objects that reach chunks taken since the last
+                // collection.
+                // SAFETY: `p` is an object of a live chunk, whose header
+                // starts at the masked address.
+                unsafe {
+                    let chunk = chunk_of(p, mask);
+                    if marker.reach > (*chunk).reach {
+                        (*chunk).reach = marker.reach;
+                    }
+                }
+                if marker.reach >= marker.young_from {
+                    marker.young.push(i);
+                }
+                i += 1;
             }
-            if marker.reach >= marker.young_from {
-                marker.young.push(i);
+            // The queue is drained: the values of weakly keyed entries
+            // whose keys' objects were marked since they were deferred
+            // (`ephemeron`), and what they reach, until none is ready.
+            // SAFETY: the queue is drained, in this marking.
+            if !unsafe { marker.trace_ready() } {
+                break;
             }
-            i += 1;
         }
+        marker.finish_ephemerons();
         let Marker {
             queue,
             objects,
@@ -1073,6 +1087,7 @@ impl RawHeap {
                 let mut forgetter = Forgetter {
                     mask,
                     record_starts: false,
+                    ephemerons: Ephemerons::settled(mask),
                 };
                 held.forget(&mut forgetter);
                 // SAFETY: the root and the queued objects are live (caller)
@@ -1157,6 +1172,7 @@ impl RawHeap {
             let mut recorder = Forgetter {
                 mask,
                 record_starts: true,
+                ephemerons: Ephemerons::settled(mask),
             };
             self.held.visit(&mut recorder);
             // SAFETY: the root and the queued objects are live and
@@ -1220,7 +1236,10 @@ impl RawHeap {
                 }
             }
         }
-        let mut fixer = Fixer { mask };
+        let mut fixer = Fixer {
+            mask,
+            ephemerons: Ephemerons::settled(mask),
+        };
         // The objects to visit: when every chunk that moves was taken since
         // the last collection, only those listed in `young` can hold a
         // handle into one (the others' handles all point into older
@@ -1875,6 +1894,9 @@ pub(crate) struct Marker {
     young: Vec<usize>,
     /// Whether a weak handle to a live object was visited.
     weak: bool,
+    /// The values of weakly keyed entries whose keys wait for objects to
+    /// be marked.
+    ephemerons: Ephemerons,
 }
 
 impl Marker {
@@ -1897,6 +1919,11 @@ impl Marker {
 // SAFETY: observes only: marks the target object and never writes
 // `target`; keeps the object's address (not the place) in its queue.
 unsafe impl Visitor for Marker {
+    #[inline]
+    fn ephemerons(&mut self) -> Option<&mut Ephemerons> {
+        Some(&mut self.ephemerons)
+    }
+
     #[inline]
     fn writes(&self) -> bool {
         false
@@ -1968,6 +1995,9 @@ unsafe impl Visitor for Marker {
 pub(crate) struct Fixer {
     /// The heap's chunk mask.
     mask: usize,
+    /// Tells the maps which weakly keyed entries died (their values are
+    /// not rewritten: the rebuild drops them).
+    ephemerons: Ephemerons,
 }
 
 // SAFETY: 1. it is used only by the collection that moves the heap's
@@ -1975,6 +2005,11 @@ pub(crate) struct Fixer {
 // where the same object lands, derived from the chunk's area pointer
 // (provenance of the chunk); 2. it keeps no place.
 unsafe impl Visitor for Fixer {
+    #[inline]
+    fn ephemerons(&mut self) -> Option<&mut Ephemerons> {
+        Some(&mut self.ephemerons)
+    }
+
     /// A region reference: not a heap object.
     #[inline]
     fn visit(&mut self, _target: &mut NonNull<u8>) {}
@@ -2034,12 +2069,20 @@ pub(crate) struct Forgetter {
     /// Invariant: when set, every normal chunk's `starts` is a bitmap this
     /// collection owns.
     record_starts: bool,
+    /// Tells the maps which weakly keyed entries died (their values are
+    /// not visited).
+    ephemerons: Ephemerons,
 }
 
 // SAFETY: 1. it writes only the dead marker, into weak handles, and only
 // for objects this collection found unreachable (whose memory nothing
 // reads through them any more); 2. it keeps no place.
 unsafe impl Visitor for Forgetter {
+    #[inline]
+    fn ephemerons(&mut self) -> Option<&mut Ephemerons> {
+        Some(&mut self.ephemerons)
+    }
+
     #[inline]
     fn visit(&mut self, _target: &mut NonNull<u8>) {}
 

@@ -42,6 +42,17 @@
 //! keyed one does. A value made dead before (`GcWeak::new()`) goes with
 //! them then.
 //!
+//! For the heap's collector, a map whose keys hold weak handles is an
+//! ephemeron table (`heap::raw::ephemeron`): while marking, an entry's
+//! value is traced only once every object its key's weak handles point
+//! at is marked (the preview asks the collector about each weak handle,
+//! and a value whose key must wait is handed to the collector, which
+//! traces it in place if the key's objects get marked later); after
+//! marking, the values of the entries whose keys died are not visited at
+//! all (their handles may point at objects the collection dropped) and
+//! the entries are dropped with their keys. Every other visitor visits
+//! every value.
+//!
 //! The rebuild calls the keys' `Hash`, `Eq` or `Ord`. If one panics, the
 //! entries not yet filed again are dropped (each once) and the panic
 //! propagates; a collection or compaction that is rewriting references at
@@ -57,7 +68,7 @@ use core::ptr::{self, NonNull};
 #[cfg(feature = "std")]
 use std::collections::{HashMap, HashSet};
 
-use crate::heap::{GcKind, dead};
+use crate::heap::{Ephemerons, GcKind, KeyState, dead};
 use crate::visit::{Managed, Visitor};
 
 /// The three `Visitor` methods of a visitor that treats every kind of
@@ -134,18 +145,25 @@ impl Moves {
 
     /// Visits the references of `key` with `visitor`, on a copy of each
     /// address, and records what a writing visitor left there. Leaves
-    /// `key` as it is.
+    /// `key` as it is. Returns what the collector's record of weakly keyed
+    /// entries tells of the key, if `gated` (else `Live`).
     #[inline]
-    fn preview<K: Managed, V: Visitor + ?Sized>(&mut self, key: &K, visitor: &mut V) {
+    fn preview<K: Managed, V: Visitor + ?Sized>(
+        &mut self,
+        key: &K,
+        visitor: &mut V,
+        gated: bool,
+    ) -> KeyState {
         let record = visitor.writes();
-        walk_copy(
-            key,
-            &mut Preview {
-                visitor,
-                moves: self,
-                record,
-            },
-        );
+        let mut preview = Preview {
+            visitor,
+            moves: self,
+            record,
+            gated,
+            state: KeyState::Live,
+        };
+        walk_copy(key, &mut preview);
+        preview.state
     }
 
     /// Walks the entries of a map or set: previews each key and visits
@@ -155,6 +173,12 @@ impl Moves {
     /// references changed (a quarter at most): then the container takes
     /// out only the entries whose keys change, else all of them (each key
     /// then finds its pairs in order, with no probing pass first).
+    ///
+    /// For the heap's collector (a visitor with [`Ephemerons`]), a value
+    /// is visited only if its key's weak handles all point at objects
+    /// reachable otherwise: while marking, the others are deferred until
+    /// they are (or never traced); after marking, they belong to entries
+    /// that this collection drops, and are not visited.
     #[inline]
     fn walk<'e, K, T, V>(
         &mut self,
@@ -166,19 +190,44 @@ impl Moves {
         T: Managed + 'e,
         V: Visitor + ?Sized,
     {
+        let gated = K::HAS_REFS && T::HAS_REFS && visitor.ephemerons().is_some();
         for (key, value) in entries {
-            if K::HAS_REFS {
-                self.preview(key, visitor);
-            }
+            let from = if gated {
+                visitor.ephemerons().map_or(0, |e| e.recorded())
+            } else {
+                0
+            };
+            let state = if K::HAS_REFS {
+                self.preview(key, visitor, gated && value.is_some())
+            } else {
+                KeyState::Live
+            };
             if let Some(value) = value
                 && T::HAS_REFS
             {
-                let mut detect = Detect {
-                    visitor: &mut *visitor,
-                    died: false,
-                };
-                value.visit_refs(&mut detect);
-                self.values_died |= detect.died;
+                match state {
+                    KeyState::Live => {
+                        let mut detect = Detect {
+                            visitor: &mut *visitor,
+                            died: false,
+                        };
+                        value.visit_refs(&mut detect);
+                        self.values_died |= detect.died;
+                    }
+                    KeyState::Pending => {
+                        if let Some(ephemerons) = visitor.ephemerons() {
+                            // SAFETY: only the collector's marking visitor
+                            // finds a key pending, and it walks in place
+                            // the objects (and the root) it traces, so
+                            // this value is in a map of one; the key's
+                            // pending handles were recorded since `from`
+                            // (by the preview just above). The borrow of
+                            // `value` ends with this walk.
+                            unsafe { ephemerons.defer(value, from) };
+                        }
+                    }
+                    KeyState::Dead => {}
+                }
             }
         }
         let few = self.changed <= self.pairs.len() / 4;
@@ -195,6 +244,12 @@ struct Preview<'a, V: ?Sized> {
     /// Whether the wrapped visitor writes (an observer's visits are not
     /// recorded: nothing will be replayed).
     record: bool,
+    /// Whether to ask the visitor's [`Ephemerons`] about each weak handle
+    /// (the entry's value holds references, and the visitor is the heap
+    /// collector's).
+    gated: bool,
+    /// What the weak handles visited so far tell of the key.
+    state: KeyState,
 }
 
 impl<V: ?Sized> Preview<'_, V> {
@@ -240,6 +295,17 @@ unsafe impl<V: Visitor + ?Sized> Visitor for Preview<'_, V> {
 
     #[inline]
     fn visit_weak(&mut self, target: &mut NonNull<u8>) {
+        if self.gated
+            && let Some(ephemerons) = self.visitor.ephemerons()
+        {
+            // SAFETY: only the heap collector's visitors have
+            // `Ephemerons`, and they walk only values reachable from the
+            // root, whose weak handles hold the dead marker or the start
+            // of an object live when the collection began (invariant on
+            // `GcWeak::ptr`); `target` holds the key's own address still.
+            let state = unsafe { ephemerons.weak_key(*target) };
+            self.state = self.state.max(state);
+        }
         let mut seen = *target;
         self.visitor.visit_weak(&mut seen);
         self.record(target, seen);
@@ -279,6 +345,11 @@ unsafe impl<V: Visitor + ?Sized> Visitor for Detect<'_, V> {
         let was = *target;
         self.visitor.visit_weak(target);
         self.died |= *target == dead() && was != dead();
+    }
+
+    #[inline]
+    fn ephemerons(&mut self) -> Option<&mut Ephemerons> {
+        self.visitor.ephemerons()
     }
 }
 
@@ -473,7 +544,9 @@ unsafe impl Visitor for Replay<'_> {
 #[cfg(feature = "std")]
 // SAFETY: every key's references are visited once (previewed, then, if any
 // changed, replayed in place on the key taken out of the map) and every
-// value's once in place; the entries filed again are the same, so the map
+// value's once in place (but those the heap collector's visitors defer or
+// skip, for weakly keyed entries: the contract's exception, upheld by
+// `Moves::walk`); the entries filed again are the same, so the map
 // holds exactly the references it held, rewritten (merged keys, keys made
 // dead and, after a value's weak handle was made dead, values holding only
 // dead weak handles aside, whose dropped entries take their references

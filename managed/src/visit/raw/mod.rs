@@ -38,6 +38,11 @@ unsafe impl<V: Visitor + ?Sized> Visitor for &mut V {
     fn visit_weak(&mut self, target: &mut NonNull<u8>) {
         (**self).visit_weak(target);
     }
+
+    #[inline]
+    fn ephemerons(&mut self) -> Option<&mut crate::heap::Ephemerons> {
+        (**self).ephemerons()
+    }
 }
 
 /// Implements `Managed` for types that never hold a managed reference.
