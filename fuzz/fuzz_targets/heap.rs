@@ -261,6 +261,9 @@ struct Roots<'gc> {
     bigs: Vec<Gc<'gc, [u64; 200]>>,
     tags: HashMap<Gc<'gc, Node<'gc>>, Tracked>,
     weak_tags: HashMap<GcWeak<'gc, Node<'gc>>, Tracked>,
+    /// Nodes attached to nodes, keyed weakly (an ephemeron table): an
+    /// entry's node lives while its key's node is reachable otherwise.
+    attached: HashMap<GcWeak<'gc, Node<'gc>>, Gc<'gc, Node<'gc>>>,
     parts: Vec<Dyn<'gc>>,
     /// Trait objects as keys (they root their objects too).
     enabled: HashSet<Dyn<'gc>>,
@@ -334,6 +337,14 @@ enum Op {
         slot: u8,
         path: Vec<u8>,
         weak: bool,
+    },
+    /// Attaches the node at `to`/`to_path` to the one at `slot`/`path` in
+    /// the ephemeron table (or removes what is attached, without a `to`).
+    Attach {
+        slot: u8,
+        path: Vec<u8>,
+        to: Option<u8>,
+        to_path: Vec<u8>,
     },
     /// A collection; `dense` packs the survivors into as few chunks as
     /// they fit (`Heap::compact`).
@@ -461,6 +472,8 @@ struct Model {
     /// node id -> (the tag's tracked id, its value), in the weakly keyed
     /// table (which roots nothing)
     weak_tags: HashMap<u32, (u32, u64)>,
+    /// node id -> the node attached to it (reachable while the key is)
+    attached: HashMap<u32, u32>,
     /// part id -> part (a view is its node, in `nodes`)
     parts: HashMap<u32, PartModel>,
     /// The listed parts, by object id (a node's for a view).
@@ -518,19 +531,30 @@ impl Model {
         stack.extend(&self.dyns);
         stack.extend(&self.enabled);
         stack.extend(self.held_dyn.iter().map(|&(_, id)| id));
-        while let Some(id) = stack.pop() {
-            if seen.insert(id) {
-                match self.nodes.get(&id) {
-                    Some((_, edges)) => stack.extend(edges),
-                    None => {
-                        let part = &self.parts[&id];
-                        stack.extend(&part.nodes);
-                        stack.extend(&part.inner);
+        loop {
+            while let Some(id) = stack.pop() {
+                if seen.insert(id) {
+                    match self.nodes.get(&id) {
+                        Some((_, edges)) => stack.extend(edges),
+                        None => {
+                            let part = &self.parts[&id];
+                            stack.extend(&part.nodes);
+                            stack.extend(&part.inner);
+                        }
                     }
                 }
             }
+            // A node attached to a reachable node is reachable.
+            stack.extend(
+                self.attached
+                    .iter()
+                    .filter(|(key, value)| seen.contains(key) && !seen.contains(value))
+                    .map(|(_, &value)| value),
+            );
+            if stack.is_empty() {
+                break seen;
+            }
         }
-        seen
     }
 }
 
@@ -787,6 +811,15 @@ fn check(
             let again = w.upgrade(mc).unwrap().downgrade();
             assert_eq!(roots.weak_tags.get(&again).map(Tracked::id), Some(t.id()));
         }
+        let attached: HashMap<u32, u32> = roots
+            .attached
+            .iter()
+            .map(|(w, &n)| {
+                let key = w.upgrade(mc).expect("no entry of a dropped node");
+                (mc[key].t.id(), mc[n].t.id())
+            })
+            .collect();
+        assert_eq!(attached, model.attached);
         let dyns: Vec<u32> = roots.parts.iter().map(|&p| mc[p].id()).collect();
         assert_eq!(dyns, model.dyns);
         let enabled: HashSet<u32> = roots.enabled.iter().map(|&p| mc[p].id()).collect();
@@ -802,6 +835,19 @@ fn check(
         parts.extend(roots.enabled.iter());
         parts.extend(handles.dyns.iter().map(|h| mc.fetch_dyn(h)));
         loop {
+            if stack.is_empty() && parts.is_empty() {
+                // The nodes attached to nodes found are found too.
+                stack.extend(
+                    roots
+                        .attached
+                        .iter()
+                        .filter(|&(w, &n)| {
+                            let key = mc[w.upgrade(mc).unwrap()].t.id();
+                            seen.contains(&key) && !seen.contains(&mc[n].t.id())
+                        })
+                        .map(|(_, &n)| n),
+                );
+            }
             if let Some(n) = stack.pop() {
                 let node = &mc[n];
                 let id = node.t.id();
@@ -860,6 +906,7 @@ fuzz_target!(|program: Program| {
         bigs: Vec::new(),
         tags: HashMap::new(),
         weak_tags: HashMap::new(),
+        attached: HashMap::new(),
         parts: Vec::new(),
         enabled: HashSet::new(),
         tables: Vec::new(),
@@ -911,6 +958,7 @@ fuzz_target!(|program: Program| {
                 .map(|(_, &(tag, _))| tag)
                 .collect();
             model.weak_tags.retain(|node, _| reachable.contains(node));
+            model.attached.retain(|node, _| reachable.contains(node));
             // Completed or cut short by a panic, a collection leaves no
             // weak edge to a node it found unreachable.
             for edges in model.weak.values_mut() {
@@ -1195,6 +1243,27 @@ fuzz_target!(|program: Program| {
                         roots.tags.insert(n, t);
                         model.tags.insert(mc[n].t.id(), v);
                     }
+                }
+            }
+            Op::Attach {
+                slot,
+                path,
+                to,
+                to_path,
+            } => {
+                if let Some(k) = walk(mc, roots, *slot, path) {
+                    let key = mc[k].t.id();
+                    let (old, model_old) = match to.and_then(|to| walk(mc, roots, to, to_path)) {
+                        Some(n) => (
+                            roots.attached.insert(k.downgrade(), n),
+                            model.attached.insert(key, mc[n].t.id()),
+                        ),
+                        None => (
+                            roots.attached.remove(&k.downgrade()),
+                            model.attached.remove(&key),
+                        ),
+                    };
+                    assert_eq!(old.map(|o| mc[o].t.id()), model_old);
                 }
             }
             Op::Untag { slot, path, weak } => {

@@ -103,6 +103,10 @@ struct Slots<'gc> {
     /// Nodes by the value of their last weak tag, held weakly: a
     /// collection that drops a node drops its entries.
     named: HashMap<u64, GcWeak<'gc, Node<'gc>>>,
+    /// Nodes attached to nodes, keyed weakly: an entry's value lives while
+    /// its key's node is reachable otherwise (an ephemeron table), and
+    /// the entry goes with that node.
+    attached: HashMap<GcWeak<'gc, Node<'gc>>, Gc<'gc, Node<'gc>>>,
     /// Nodes seen as trait objects (which keeps them alive).
     views: Vec<GcDyn<'gc, dyn Viewed<'gc>>>,
     /// Nodes seen as weak trait objects.
@@ -199,6 +203,11 @@ enum Op {
     Tag { at: Addr, value: u64, weak: bool },
     /// Removes a node's tag (from the weakly keyed table: `weak`).
     Untag { at: Addr, weak: bool },
+    /// Attaches a node to another in the ephemeron table (or replaces
+    /// what was attached to it).
+    Attach { key: Addr, value: Addr },
+    /// Removes what is attached to a node.
+    Detach { key: Addr },
     /// A full collection, then a check against the model; `dense` packs
     /// the survivors into as few chunks as they fit (`Heap::compact`).
     Collect { dense: bool },
@@ -240,6 +249,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (addr(), addr()).prop_map(|(from, to)| Op::SetUnlink { from, to }),
         3 => (addr(), any::<u64>(), any::<bool>()).prop_map(|(at, value, weak)| Op::Tag { at, value, weak }),
         1 => (addr(), any::<bool>()).prop_map(|(at, weak)| Op::Untag { at, weak }),
+        3 => (addr(), addr()).prop_map(|(key, value)| Op::Attach { key, value }),
+        1 => addr().prop_map(|key| Op::Detach { key }),
         1 => any::<bool>().prop_map(|dense| Op::Collect { dense }),
     ]
 }
@@ -275,6 +286,8 @@ struct Model {
     weak_tags: BTreeMap<u64, u64>,
     /// The root's table with weak values: node by tag value.
     named: BTreeMap<u64, u64>,
+    /// The ephemeron table: the node attached to each node.
+    attached: BTreeMap<u64, u64>,
     /// The nodes the root's trait objects view.
     views: Vec<u64>,
     /// The nodes the root's weak trait objects view, or `None` once
@@ -303,13 +316,24 @@ impl Model {
         stack.extend(&self.held_dyn);
         stack.extend(self.tags.keys());
         stack.extend(&self.views);
-        while let Some(id) = stack.pop() {
-            if seen.insert(id) {
-                stack.extend(&self.nodes[&id].1);
-                stack.extend(&self.sets[&id]);
+        loop {
+            while let Some(id) = stack.pop() {
+                if seen.insert(id) {
+                    stack.extend(&self.nodes[&id].1);
+                    stack.extend(&self.sets[&id]);
+                }
+            }
+            // What is attached to a reachable node is reachable too.
+            stack.extend(
+                self.attached
+                    .iter()
+                    .filter(|(key, value)| seen.contains(key) && !seen.contains(value))
+                    .map(|(_, &value)| value),
+            );
+            if stack.is_empty() {
+                break seen;
             }
         }
-        seen
     }
 }
 
@@ -446,6 +470,16 @@ fn check(heap: &mut Heap<Slots<'static>>, outside: &Outside, model: &Model) {
             .map(|(&v, w)| (v, mc[w.upgrade(mc).expect("no dead value")].id.0))
             .collect();
         assert_eq!(named, model.named);
+        let attached: BTreeMap<u64, u64> = root
+            .attached
+            .iter()
+            .map(|(w, &v)| (mc[w.upgrade(mc).expect("no dead key")].id.0, mc[v].id.0))
+            .collect();
+        assert_eq!(attached, model.attached);
+        for (w, v) in &root.attached {
+            let again = w.upgrade(mc).unwrap().downgrade();
+            assert!(Gc::ptr_eq(root.attached[&again], *v));
+        }
         for (w, v) in &root.weak_tags {
             let again = w.upgrade(mc).unwrap().downgrade();
             assert_eq!(root.weak_tags.get(&again), Some(v));
@@ -467,7 +501,22 @@ fn check(heap: &mut Heap<Slots<'static>>, outside: &Outside, model: &Model) {
                 Some(node) => node,
                 None => match stack.pop() {
                     Some(n) => &mc[n],
-                    None => break,
+                    None => {
+                        // What is attached to a node found is found too.
+                        stack.extend(
+                            root.attached
+                                .iter()
+                                .filter(|(w, v)| {
+                                    let key = mc[w.upgrade(mc).unwrap()].id.0;
+                                    seen.contains(&key) && !seen.contains(&mc[**v].id.0)
+                                })
+                                .map(|(_, &v)| v),
+                        );
+                        match stack.pop() {
+                            Some(n) => &mc[n],
+                            None => break,
+                        }
+                    }
                 },
             };
             if !seen.insert(node.id.0) {
@@ -537,6 +586,7 @@ fn run(ops: &[Op], chunk_size: usize) {
         tags: HashMap::new(),
         weak_tags: HashMap::new(),
         named: HashMap::new(),
+        attached: HashMap::new(),
         views: Vec::new(),
         weak_views: Vec::new(),
     });
@@ -561,6 +611,7 @@ fn run(ops: &[Op], chunk_size: usize) {
             // it short, weak edges to unreachable nodes are gone after it.
             model.weak_tags.retain(|id, _| reachable.contains(id));
             model.named.retain(|_, id| reachable.contains(id));
+            model.attached.retain(|id, _| reachable.contains(id));
             for edges in model.weak.values_mut().chain([
                 &mut model.weak_views,
                 &mut model.held_weak,
@@ -978,6 +1029,20 @@ fn run(ops: &[Op], chunk_size: usize) {
                     } else {
                         assert_eq!(root.tags.remove(&n), model.tags.remove(&id));
                     }
+                }
+            }
+            Op::Attach { key, value } => {
+                let (k, v) = (resolve(mc, root, key), resolve(mc, root, value));
+                if let (Some(k), Some(v)) = (k, v) {
+                    let (kid, vid) = (mc[k].id.0, mc[v].id.0);
+                    let old = root.attached.insert(k.downgrade(), v).map(|o| mc[o].id.0);
+                    assert_eq!(old, model.attached.insert(kid, vid));
+                }
+            }
+            Op::Detach { key } => {
+                if let Some(k) = resolve(mc, root, key) {
+                    let old = root.attached.remove(&k.downgrade()).map(|o| mc[o].id.0);
+                    assert_eq!(old, model.attached.remove(&mc[k].id.0));
                 }
             }
             Op::Collect { .. }
