@@ -5,7 +5,9 @@
 //! [`Heap::mutate`] until [`Mutation::collection_due`]), collecting between
 //! them. Strings are interned through weak handles, objects named in an
 //! identity map that keeps nothing alive; a 100k-node list and a cycle are
-//! reclaimed once dropped.
+//! reclaimed once dropped. Programs also get weak maps, as a JavaScript
+//! `WeakMap`: keyed by objects, whose values (here, metadata tables that
+//! point back at their keys) live only as long as their keys do.
 //!
 //! Run with `cargo run --release --example nan_vm`.
 
@@ -37,6 +39,10 @@ enum Obj<'gc> {
     /// A captured variable, shared by the closures that capture it.
     Upval(Val<'gc>),
     Native(NativeFn),
+    /// A table keyed by objects that keeps no key alive: an entry's value
+    /// is reachable only while its key is reachable without it, so it may
+    /// refer to its key (an ephemeron table).
+    WeakMap(HashMap<GcWeak<'gc, Obj<'gc>>, Val<'gc>>),
 }
 
 /// A string-keyed part (interned keys: identity is equality), an array part.
@@ -94,7 +100,7 @@ use Op::*;
 const COUNTER: usize = 4;
 /// The functions: global name, argument count, string constants, code.
 #[rustfmt::skip]
-const PROGRAM: [(&str, usize, &[&str], &[Op]); 9] = [
+const PROGRAM: [(&str, usize, &[&str], &[Op]); 10] = [
     ("fib", 1, &["fib"], &[
         GetLocal(0), Num(2.0), Lt, JumpIfFalse(6), GetLocal(0), Return,
         GetGlobal(0), GetLocal(0), Num(1.0), Sub, Call(1), // 6: fib(n - 1)
@@ -132,6 +138,15 @@ const PROGRAM: [(&str, usize, &[&str], &[Op]); 9] = [
         GetLocal(0), SetGlobal(4), Nil, Return,
     ]),
     ("drop_cycle", 0, &["cycle"], &[Nil, SetGlobal(0), Nil, Return]),
+    // Local: meta = weakmap(). meta[a] = {owner = a}, meta[a.peer] =
+    // {owner = a.peer}, for the cycle's a; then the global meta = meta.
+    ("describe_cycle", 0, &["weakmap", "cycle", "meta", "owner", "peer"], &[
+        GetGlobal(0), Call(0),
+        GetLocal(0), GetGlobal(1), NewTable, Dup, Const(3), GetGlobal(1), SetIndex, SetIndex,
+        GetLocal(0), GetGlobal(1), Const(4), GetIndex,
+        NewTable, Dup, Const(3), GetGlobal(1), Const(4), GetIndex, SetIndex, SetIndex,
+        GetLocal(0), SetGlobal(2), Nil, Return,
+    ]),
 ];
 
 fn alloc<'gc>(mc: &Mutation<'gc>, object: Obj<'gc>) -> Val<'gc> {
@@ -154,6 +169,11 @@ fn name<'gc>(mc: &mut Mutation<'gc>, vm: &mut Vm<'gc>, a: &[Val<'gc>]) -> Result
     Ok(nil())
 }
 
+/// `weakmap()`: a new, empty weak map.
+fn weakmap<'gc>(mc: &mut Mutation<'gc>, _: &mut Vm<'gc>, _: &[Val<'gc>]) -> Result<Val<'gc>> {
+    Ok(alloc(mc, Obj::WeakMap(HashMap::new())))
+}
+
 /// A value as text: how results leave the heap (handles cannot).
 fn show<'gc>(mc: &Mutation<'gc>, v: Val<'gc>) -> String {
     match (v.as_f64(), v.as_immediate(), v.as_gc().map(|gc| &mc[gc])) {
@@ -162,6 +182,16 @@ fn show<'gc>(mc: &Mutation<'gc>, v: Val<'gc>) -> String {
         (_, _, Some(Obj::Str(s))) => s.to_string(),
         (_, _, Some(_)) => "object".into(),
         _ => "nil".into(),
+    }
+}
+
+fn weak_map<'a, 'gc>(
+    mc: &'a mut Mutation<'gc>,
+    v: Val<'gc>,
+) -> Option<&'a mut HashMap<GcWeak<'gc, Obj<'gc>>, Val<'gc>>> {
+    match v.as_gc().map(|gc| &mut mc[gc]) {
+        Some(Obj::WeakMap(map)) => Some(map),
+        _ => None,
     }
 }
 
@@ -183,9 +213,11 @@ impl<'gc> Vm<'gc> {
             let key = intern(mc, &mut vm, global);
             vm.globals.insert(key, closure);
         }
-        let native = alloc(mc, Obj::Native(name));
-        let key = intern(mc, &mut vm, "name");
-        vm.globals.insert(key, native);
+        for (global, f) in [("name", name as NativeFn), ("weakmap", weakmap)] {
+            let native = alloc(mc, Obj::Native(f));
+            let key = intern(mc, &mut vm, global);
+            vm.globals.insert(key, native);
+        }
         vm
     }
 
@@ -268,6 +300,12 @@ impl<'gc> Vm<'gc> {
             NewTable => self.stack.push(alloc(mc, Obj::Table(Table::default()))),
             GetIndex => {
                 let (key, t) = (self.pop(), self.pop());
+                if let Some(map) = weak_map(mc, t) {
+                    let key = key.as_gc().ok_or("a weak map's keys are objects")?;
+                    let v = map.get(&key.downgrade()).copied();
+                    self.stack.push(v.unwrap_or(nil()));
+                    return Ok(None);
+                }
                 let t = table(mc, t)?;
                 let v = match key.as_f64() {
                     Some(i) => t.array.get(i as usize),
@@ -277,6 +315,11 @@ impl<'gc> Vm<'gc> {
             }
             SetIndex => {
                 let (v, key, t) = (self.pop(), self.pop(), self.pop());
+                if let Some(map) = weak_map(mc, t) {
+                    let key = key.as_gc().ok_or("a weak map's keys are objects")?;
+                    map.insert(key.downgrade(), v);
+                    return Ok(None);
+                }
                 let t = table(mc, t)?;
                 match key.as_f64().map(|i| i as usize) {
                     Some(i) if i == t.array.len() => t.array.push(v),
@@ -369,11 +412,34 @@ pub(crate) fn main() -> Result<()> {
     // The counter's box moved with every collection and kept its count.
     assert_eq!(call(&mut heap, "tick", &[])?, "4");
 
-    // A cycle, kept by a global, then dropped by it.
+    // A cycle, kept by a global, described in a weak map whose values
+    // point back at their keys, then dropped by the global.
     call(&mut heap, "make_cycle", &[])?;
+    call(&mut heap, "describe_cycle", &[])?;
     assert_eq!(heap.collect().dropped, 0);
+    let described = |heap: &Heap<Vm<'static>>| {
+        heap.read(|mc, vm| {
+            let meta = NanBox::from_gc(vm.strings["meta"].upgrade(mc).expect("interned"));
+            let Some(Obj::WeakMap(map)) = vm.globals[&meta].as_gc().map(|gc| &mc[gc]) else {
+                unreachable!("the global meta is a weak map");
+            };
+            let owner = vm.strings["owner"].upgrade(mc).expect("interned");
+            for (key, value) in map {
+                let Some(Obj::Table(t)) = value.as_gc().map(|gc| &mc[gc]) else {
+                    unreachable!("metadata tables");
+                };
+                let back = t.fields[&NanBox::from_gc(owner)].as_gc();
+                assert!(back.is_some_and(|gc| Some(gc) == key.upgrade(mc)));
+            }
+            map.len()
+        })
+    };
+    assert_eq!(described(&heap), 2, "found through the moved keys");
     call(&mut heap, "drop_cycle", &[])?;
-    assert_eq!(heap.collect().dropped, 2);
+    // The cycle's two tables and their metadata, which referred to them:
+    // the weak map's values keep their keys alive only through the keys.
+    assert_eq!(heap.collect().dropped, 4);
+    assert_eq!(described(&heap), 0);
     // Both names left with their objects.
     assert!(heap.read(|_, vm| vm.names.is_empty()));
 
