@@ -54,6 +54,20 @@
 //!   until its next cycle, since weak handles pointed at them). The
 //!   `baseline/` row is ours with the table left empty (the collection
 //!   alone).
+//! - `heap/ephemeron_table`: a side table whose values point back at
+//!   their keys: 100k 16-byte objects (each allocated before a dead one),
+//!   every other one kept by the root, each with an "outline" (a 16-byte
+//!   object whose link is its key, strong) in a `HashMap<GcWeak, Gc>` in
+//!   the root, declared before the list of kept objects, so marking meets
+//!   every entry before its key is marked (each value waits, and the
+//!   survivors' are traced in one more round). One collection is timed
+//!   (setup untimed), after which the table holds the 50k survivors'
+//!   entries, and the other 50k outlines are gone with their keys. In
+//!   gc-arena 0.7 an outline that held its key strongly would keep it
+//!   alive forever, so its user holds the key weakly in the outline and
+//!   prunes the table by its keys (`retain` on `GcWeak::is_dropped`),
+//!   which is timed with the cycle (the pruned outlines stay until its
+//!   next cycle). The `baseline/` row is ours with the table left empty.
 //! - `heap/dyn_objects`: 100k live objects of three types (16, 24 and 40
 //!   bytes, in rotation) seen through one trait `Shape`, held by the root
 //!   as a `Vec` of trait-object handles: ours `GcDyn<dyn Shape>` (made by
@@ -1712,6 +1726,212 @@ fn weak_table(c: &mut Criterion) {
     peer.check();
 }
 
+// --------------------------------------------------------- ephemeron_table
+
+/// The root of the ephemeron-table workload: the table first, so marking
+/// meets every entry before the list marks its key.
+#[derive(Managed)]
+struct EphemeronRoot<'gc> {
+    outlines: HashMap<GcWeak<'gc, Item<'gc>>, Gc<'gc, Item<'gc>>>,
+    items: Vec<Gc<'gc, Item<'gc>>>,
+}
+
+/// One round: untimed, the heap is emptied and filled again (every
+/// object with an outline in the table if `with_table`, every other one
+/// in the root); timed, one collection, which leaves the table with the
+/// survivors' entries only.
+fn ephemeron_round(heap: &mut Heap<EphemeronRoot<'static>>, with_table: bool) -> Duration {
+    heap.mutate(|_, root| {
+        root.items.clear();
+        root.outlines.clear();
+    });
+    heap.collect();
+    heap.mutate(|mc, root| {
+        for i in 0..WEAK_OBJECTS as u64 {
+            let item = unlinked_before_garbage(mc, i);
+            if i % 2 == 0 {
+                root.items.push(item);
+            }
+            if with_table {
+                let outline = Gc::new(
+                    mc,
+                    Item {
+                        value: i + 1_000_000,
+                        prev: Some(item),
+                    },
+                );
+                root.outlines.insert(item.downgrade(), outline);
+            }
+        }
+    });
+    let (stats, time) = cpu_time(|| heap.collect());
+    let survivors = WEAK_OBJECTS / 2 * if with_table { 2 } else { 1 };
+    assert_eq!(stats.live_objects, survivors);
+    time
+}
+
+/// Checks that the table holds exactly the survivors' outlines, each
+/// found by its key and leading back to it.
+fn ephemeron_check(heap: &Heap<EphemeronRoot<'static>>) {
+    heap.read(|mc, root| {
+        assert_eq!(root.outlines.len(), WEAK_OBJECTS / 2);
+        for (j, &item) in root.items.iter().enumerate() {
+            let outline = root.outlines[&item.downgrade()];
+            assert_eq!(mc[outline].value, 2 * j as u64 + 1_000_000);
+            assert!(mc[outline].prev.is_some_and(|key| Gc::ptr_eq(key, item)));
+        }
+    });
+}
+
+mod ephemeron_peer {
+    //! The ephemeron-table workload on gc-arena 0.7: its collector traces
+    //! a map's values like any others, so an outline holding its key
+    //! strongly would keep the key alive; its user holds the key weakly
+    //! in the outline (`Outline`, 16 bytes as ours) and prunes the table
+    //! by its keys after each cycle, timed with the cycle.
+
+    use std::collections::HashMap;
+    use std::hash::{Hash, Hasher};
+    use std::time::Duration;
+
+    use gc_arena::{Arena, Collect, Gc, GcWeak, Rootable};
+
+    use super::WEAK_OBJECTS;
+    use super::identity_peer::{Item, unlinked_before_garbage};
+    use super::support::cpu_time;
+
+    /// A weak handle that hashes and compares its object's address.
+    #[derive(Collect, Clone, Copy)]
+    #[collect(no_drop)]
+    struct ById<'gc>(GcWeak<'gc, Item<'gc>>);
+
+    impl PartialEq for ById<'_> {
+        fn eq(&self, other: &Self) -> bool {
+            GcWeak::ptr_eq(self.0, other.0)
+        }
+    }
+
+    impl Eq for ById<'_> {}
+
+    impl Hash for ById<'_> {
+        fn hash<H: Hasher>(&self, state: &mut H) {
+            self.0.as_ptr().hash(state);
+        }
+    }
+
+    #[derive(Collect)]
+    #[collect(no_drop)]
+    struct Outline<'gc> {
+        value: u64,
+        of: GcWeak<'gc, Item<'gc>>,
+    }
+
+    #[derive(Collect)]
+    #[collect(no_drop)]
+    struct Root<'gc> {
+        outlines: HashMap<ById<'gc>, Gc<'gc, Outline<'gc>>>,
+        items: Vec<Gc<'gc, Item<'gc>>>,
+    }
+
+    pub(super) struct EphemeronArena(Arena<Rootable![Root<'_>]>);
+
+    fn arena() -> Arena<Rootable![Root<'_>]> {
+        Arena::new(|_| Root {
+            outlines: HashMap::with_capacity(WEAK_OBJECTS),
+            items: Vec::with_capacity(WEAK_OBJECTS / 2),
+        })
+    }
+
+    impl EphemeronArena {
+        pub(super) fn new() -> Self {
+            EphemeronArena(arena())
+        }
+
+        /// One round, as `ephemeron_round`, in a fresh arena (see
+        /// `identity_peer::MapArena::round`): timed, a full cycle and the
+        /// table's pruning.
+        pub(super) fn round(&mut self) -> Duration {
+            self.0 = arena();
+            self.0.mutate_root(|mc, root| {
+                for i in 0..WEAK_OBJECTS as u64 {
+                    let item = unlinked_before_garbage(mc, i);
+                    if i % 2 == 0 {
+                        root.items.push(item);
+                    }
+                    let weak = Gc::downgrade(item);
+                    let outline = Gc::new(
+                        mc,
+                        Outline {
+                            value: i + 1_000_000,
+                            of: weak,
+                        },
+                    );
+                    root.outlines.insert(ById(weak), outline);
+                }
+            });
+            let ((), time) = cpu_time(|| {
+                self.0.finish_cycle();
+                self.0
+                    .mutate_root(|_, root| root.outlines.retain(|key, _| !key.0.is_dropped()));
+            });
+            time
+        }
+
+        /// Checks that the table holds exactly the survivors' outlines.
+        pub(super) fn check(&self) {
+            self.0.mutate(|mc, root| {
+                assert_eq!(root.outlines.len(), WEAK_OBJECTS / 2);
+                for (j, &item) in root.items.iter().enumerate() {
+                    let outline = root.outlines[&ById(Gc::downgrade(item))];
+                    assert_eq!(outline.value, 2 * j as u64 + 1_000_000);
+                    assert!(
+                        outline
+                            .of
+                            .upgrade(mc)
+                            .is_some_and(|key| Gc::ptr_eq(key, item))
+                    );
+                }
+            });
+        }
+    }
+}
+
+fn ephemeron_table(c: &mut Criterion) {
+    let new_heap = || -> Heap<EphemeronRoot<'static>> {
+        Heap::new(|_| EphemeronRoot {
+            outlines: HashMap::with_capacity(WEAK_OBJECTS),
+            items: Vec::with_capacity(WEAK_OBJECTS / 2),
+        })
+    };
+    let (mut heap, mut bare) = (new_heap(), new_heap());
+    let mut peer = ephemeron_peer::EphemeronArena::new();
+    // One untimed round each, checked, whichever rows the filter runs.
+    ephemeron_round(&mut heap, true);
+    ephemeron_check(&heap);
+    peer.round();
+    peer.check();
+    let mut g = c.benchmark_group("heap/ephemeron_table");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2));
+    // gc-arena first, as in `identity_map`.
+    g.bench_function(
+        "gc-arena (HashMap<GcWeak, Gc>, weak back-links, cycle + retain)",
+        |b| b.iter_custom(|n| (0..n).map(|_| peer.round()).sum()),
+    );
+    g.bench_function("managed::heap (HashMap<GcWeak, Gc>, collection)", |b| {
+        b.iter_custom(|n| (0..n).map(|_| ephemeron_round(&mut heap, true)).sum())
+    });
+    // Out of the pairing (see `identity_map`): the same collection with
+    // an empty table, the reference for the row above.
+    g.bench_function("baseline/managed::heap (no table)", |b| {
+        b.iter_custom(|n| (0..n).map(|_| ephemeron_round(&mut bare, false)).sum())
+    });
+    g.finish();
+    ephemeron_check(&heap);
+    peer.check();
+}
+
 criterion_group!(
     group,
     gcbench,
@@ -1720,6 +1940,7 @@ criterion_group!(
     identity_map,
     held_map,
     weak_table,
+    ephemeron_table,
     dyn_objects
 );
 criterion_main!(group);
