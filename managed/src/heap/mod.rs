@@ -251,7 +251,10 @@
 //! the entry still goes when nothing else holds that object. What a value
 //! reaches is kept by the value only while the entry stays: a chain of
 //! entries, each value leading to the next key, lives while its first key
-//! does.
+//! does. (Marking follows such a chain a link or a few per pass over the
+//! entries still waiting for their keys, so a long chain costs time
+//! quadratic in its length: a collection took 65 ms for a chain of 10,000
+//! links in one `HashMap`, 0.58 s for 30,000.)
 //! The entries' keys and values are dropped during the collection, where
 //! no token exists and a panicking destructor aborts the process (as a
 //! panicking `Hash` or `Eq` of a key that the collection files again
