@@ -255,10 +255,15 @@
 //! entries still waiting for their keys, so a long chain costs time
 //! quadratic in its length: a collection took 65 ms for a chain of 10,000
 //! links in one `HashMap`, 0.58 s for 30,000.)
-//! The entries' keys and values are dropped during the collection, where
-//! no token exists and a panicking destructor aborts the process (as a
+//! The entries' keys and values are dropped at the end of the
+//! collection, once every handle is rewritten, where no token exists: a
+//! destructor that panics there does as an object's does, its panic
+//! propagating from [`Heap::collect`] once the other entries are dropped,
+//! with the heap consistent. (Two keys that a collection makes equal,
+//! which takes a key type whose `Eq` ignores some of its references,
+//! merge during the rewriting, where a panic aborts the process, as a
 //! panicking `Hash` or `Eq` of a key that the collection files again
-//! does).
+//! does.)
 //!
 //! ```
 //! use std::collections::HashMap;

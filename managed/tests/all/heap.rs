@@ -3728,6 +3728,109 @@ fn weakly_keyed_entries_survive_a_destructor_panic() {
 }
 
 #[test]
+fn a_panicking_destructor_in_a_dropped_map_entry_propagates_from_the_collection() {
+    // One panicking value in each table in turn (two would abort, as in
+    // any `Vec`).
+    for loud in [3, 1003, 2003, 3003] {
+        dropped_map_entry_panics(loud);
+    }
+}
+
+fn dropped_map_entry_panics(loud: u32) {
+    #[derive(Managed)]
+    struct Tables<'gc> {
+        objects: Vec<Option<Gc<'gc, Box<u64>>>>,
+        by_key: HashMap<GcWeak<'gc, Box<u64>>, Tracked>,
+        tree: BTreeMap<Numbered<'gc>, Tracked>,
+        by_value: HashMap<u64, (GcWeak<'gc, Box<u64>>, Tracked)>,
+        tree_values: BTreeMap<u64, (GcWeak<'gc, Box<u64>>, Tracked)>,
+    }
+    let n: u64 = if cfg!(miri) { 12 } else { 300 };
+    let ledger = Ledger::new();
+    let mut heap: Heap<Tables<'static>> = Heap::new(|_| Tables {
+        objects: Vec::new(),
+        by_key: HashMap::new(),
+        tree: BTreeMap::new(),
+        by_value: HashMap::new(),
+        tree_values: BTreeMap::new(),
+    });
+    let track = |id: u64| {
+        let id = id as u32;
+        if id == loud {
+            ledger.track_loud(id)
+        } else {
+            ledger.track(id)
+        }
+    };
+    heap.mutate(|mc, t| {
+        for i in 0..n {
+            Gc::new(mc, Box::new(u64::MAX));
+            let object = Gc::new(mc, Box::new(i));
+            let weak = object.downgrade();
+            t.objects.push(Some(object));
+            t.by_key.insert(weak, track(i));
+            t.tree.insert(
+                Numbered {
+                    object: weak,
+                    number: i,
+                },
+                track(1000 + i),
+            );
+            t.by_value.insert(i, (weak, track(2000 + i)));
+            t.tree_values.insert(i, (weak, track(3000 + i)));
+        }
+        for object in &mut t.objects[..n as usize / 2] {
+            *object = None;
+        }
+    });
+    ledger.clear();
+    let result = catch_unwind(AssertUnwindSafe(|| heap.collect()));
+    assert!(
+        panic_message(result).contains("destructor panic"),
+        "the destructors' panic propagates"
+    );
+    // Every entry of a dropped object left its table, its value dropped
+    // once, the panicking ones too.
+    let mut expected: Vec<u32> = (0..n / 2)
+        .flat_map(|i| [i, 1000 + i, 2000 + i, 3000 + i])
+        .map(|id| id as u32)
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(ledger.sorted(), expected);
+    // The heap is consistent: every handle was rewritten before the
+    // entries were dropped, so the survivors are found after their moves.
+    let check = |heap: &Heap<Tables<'static>>| {
+        heap.read(|mc, t| {
+            let live = n as usize / 2;
+            assert_eq!(t.by_key.len(), live);
+            assert_eq!(t.tree.len(), live);
+            assert_eq!(t.by_value.len(), live);
+            assert_eq!(t.tree_values.len(), live);
+            for (i, object) in t.objects.iter().enumerate() {
+                let Some(object) = *object else { continue };
+                let weak = object.downgrade();
+                assert_eq!(*mc[object], i as u64);
+                assert_eq!(t.by_key[&weak].id, i as u32);
+                let key = Numbered {
+                    object: weak,
+                    number: i as u64,
+                };
+                assert_eq!(t.tree[&key].id, 1000 + i as u32);
+                assert!(GcWeak::ptr_eq(t.by_value[&(i as u64)].0, weak));
+                assert!(GcWeak::ptr_eq(t.tree_values[&(i as u64)].0, weak));
+            }
+        })
+    };
+    check(&heap);
+    ledger.clear();
+    heap.collect();
+    assert_eq!(ledger.total(), 0, "nothing more to drop");
+    check(&heap);
+    drop(heap);
+    assert_eq!(ledger.total(), 4 * n as usize / 2, "the rest, once each");
+}
+
+#[test]
 fn shrink_to_fit_gives_back_the_destructor_list() {
     let n = if cfg!(miri) { 300 } else { 100_000 };
     let mut heap: Heap<Vec<Gc<'static, String>>> = Heap::new(|_| Vec::new());

@@ -28,11 +28,21 @@
 //! live, and a value that is not traced is dropped with its entry in the
 //! same collection.
 //!
+//! The rewriting pass's record also takes the entries the maps drop
+//! while it runs (those of keys that died, those whose values hold only
+//! dead weak handles): [`Ephemerons::bury`] keeps them, type-erased, and
+//! the collection drops them once every handle is rewritten, where a
+//! destructor's panic can propagate (in the rewriting step it would have
+//! to abort the process).
+//!
 //! No other visitor has an `Ephemerons` (the type cannot be named outside
 //! this crate), so to every other visitor a map's values are plain values.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::ptr::NonNull;
+
+use scopeguard::guard;
 
 use super::{Marker, chunk_of, dead, is_marked, mark_erased};
 use crate::visit::Managed;
@@ -76,6 +86,45 @@ struct Deferred {
     holder: usize,
 }
 
+/// Entries a map dropped during the rewriting, kept until the collection
+/// is consistent: a `Box<Vec<E>>` of one map's entries, and the function
+/// that frees it.
+#[derive(Debug)]
+pub(super) struct Buried {
+    /// Invariant: from `Box::into_raw` of a `Box<Vec<E>>` for the `E`
+    /// that `drop` was made for, owned by this record.
+    entries: NonNull<u8>,
+    drop: unsafe fn(NonNull<u8>),
+}
+
+/// Frees a [`Buried`] record's entries, dropping each.
+///
+/// # Safety
+///
+/// `p` is from `Box::into_raw` of a `Box<Vec<E>>`, freed once.
+unsafe fn drop_buried<E>(p: NonNull<u8>) {
+    // SAFETY: forwarded from the caller.
+    drop(unsafe { Box::from_raw(p.cast::<Vec<E>>().as_ptr()) });
+}
+
+/// Drops the entries of every record, in order, going on with the next
+/// records if a destructor panics (the first panic propagates once all
+/// are dropped; a second aborts, as unwinding through a destructor does).
+pub(super) fn drop_graveyard(graveyard: Vec<Buried>) {
+    let mut rest = guard(graveyard.into_iter(), |rest| {
+        for record in rest {
+            // SAFETY: a record's entries, freed once (invariant on
+            // `Buried::entries`; the iterator hands each record out once).
+            unsafe { (record.drop)(record.entries) };
+        }
+    });
+    // (On success the guard finds nothing left.)
+    for record in &mut *rest {
+        // SAFETY: as in the guard.
+        unsafe { (record.drop)(record.entries) };
+    }
+}
+
 /// The weakly keyed entries of one collection pass (see the module docs).
 #[doc(hidden)]
 #[derive(Debug)]
@@ -97,6 +146,11 @@ pub struct Ephemerons {
     /// the held handles), recorded with each value deferred. (One word,
     /// stored before each object is traced.)
     pub(super) holder: usize,
+    /// Whether the maps' dropped entries are kept in `graveyard` (the
+    /// rewriting pass) rather than dropped at once.
+    buries: bool,
+    /// The entries kept, for the collection to drop.
+    pub(super) graveyard: Vec<Buried>,
 }
 
 impl Ephemerons {
@@ -108,18 +162,39 @@ impl Ephemerons {
             deferred: Vec::new(),
             targets: Vec::new(),
             holder: ROOT,
+            buries: false,
+            graveyard: Vec::new(),
         }
     }
 
-    /// The gate of a pass after marking, whose marks are complete.
-    pub(super) const fn settled(mask: usize) -> Self {
+    /// The gate of a pass after marking, whose marks are complete; the
+    /// rewriting pass's (`buries`) keeps the entries the maps drop.
+    pub(super) const fn settled(mask: usize, buries: bool) -> Self {
         Ephemerons {
             mask,
             marking: false,
             deferred: Vec::new(),
             targets: Vec::new(),
             holder: ROOT,
+            buries,
+            graveyard: Vec::new(),
         }
+    }
+
+    /// Takes the entries a map dropped: kept for the collection to drop
+    /// once it is consistent (the rewriting pass), or dropped now.
+    pub(crate) fn bury<E>(&mut self, entries: Vec<E>) {
+        if !self.buries || entries.is_empty() || !core::mem::needs_drop::<E>() {
+            drop(entries);
+            return;
+        }
+        let entries = NonNull::from(Box::leak(Box::new(entries))).cast();
+        // Invariant on `Buried::entries`: from `Box::into_raw` (`leak`) of
+        // a `Box<Vec<E>>`, for `drop_buried::<E>`.
+        self.graveyard.push(Buried {
+            entries,
+            drop: drop_buried::<E>,
+        });
     }
 
     /// What the weak handle `target`, one of a key's, tells of the key.

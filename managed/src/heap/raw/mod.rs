@@ -1087,7 +1087,7 @@ impl RawHeap {
                 let mut forgetter = Forgetter {
                     mask,
                     record_starts: false,
-                    ephemerons: Ephemerons::settled(mask),
+                    ephemerons: Ephemerons::settled(mask, false),
                 };
                 held.forget(&mut forgetter);
                 // SAFETY: the root and the queued objects are live (caller)
@@ -1172,7 +1172,7 @@ impl RawHeap {
             let mut recorder = Forgetter {
                 mask,
                 record_starts: true,
-                ephemerons: Ephemerons::settled(mask),
+                ephemerons: Ephemerons::settled(mask, false),
             };
             self.held.visit(&mut recorder);
             // SAFETY: the root and the queued objects are live and
@@ -1238,7 +1238,7 @@ impl RawHeap {
         }
         let mut fixer = Fixer {
             mask,
-            ephemerons: Ephemerons::settled(mask),
+            ephemerons: Ephemerons::settled(mask, true),
         };
         // The objects to visit: when every chunk that moves was taken since
         // the last collection, only those listed in `young` can hold a
@@ -1304,6 +1304,12 @@ impl RawHeap {
         self.young_from = self.serials.get();
         self.since.set(0);
         self.collections += 1;
+
+        // 8. Drop the map entries the rewriting took out (keys that died,
+        // values left holding only dead weak handles), now that every
+        // handle is rewritten: a destructor's panic propagates from here,
+        // once the others ran, and the heap is consistent.
+        ephemeron::drop_graveyard(core::mem::take(&mut fixer.ephemerons.graveyard));
         CollectStats {
             live_objects: objects,
             live_bytes,

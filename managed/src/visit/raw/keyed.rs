@@ -53,6 +53,13 @@
 //! the entries are dropped with their keys. Every other visitor visits
 //! every value.
 //!
+//! The entries a map drops (keys made dead, values left holding only dead
+//! weak handles) go to [`bury`]: the heap's rewriting pass keeps them and
+//! drops them once every handle is rewritten, so that a panicking
+//! destructor among them can propagate; for every other visitor they are
+//! dropped at once. (The merged keys and values of keys made equal are
+//! dropped at once.)
+//!
 //! The rebuild calls the keys' `Hash`, `Eq` or `Ord`. If one panics, the
 //! entries not yet filed again are dropped (each once) and the panic
 //! propagates; a collection or compaction that is rewriting references at
@@ -395,6 +402,29 @@ fn holds_only_dead_weak<T: Managed>(value: &T) -> bool {
     deadness.refs > 0 && deadness.dead == deadness.refs
 }
 
+/// Keeps `entry`, which its map dropped, for [`bury`] if dropping it runs
+/// code; else drops it (nothing to defer).
+#[inline]
+fn keep_dead<E>(dead: &mut Vec<E>, entry: E) {
+    if mem::needs_drop::<E>() {
+        dead.push(entry);
+    }
+}
+
+/// Hands the entries a map dropped (keys that died, values left holding
+/// only dead weak handles) to the heap collector's rewriting pass, which
+/// drops them once every handle is rewritten, so that a destructor's panic
+/// can propagate; any other visitor's walk drops them now.
+fn bury<V: Visitor + ?Sized, E>(visitor: &mut V, entries: Vec<E>) {
+    if entries.is_empty() {
+        return;
+    }
+    match visitor.ephemerons() {
+        Some(ephemerons) => ephemerons.bury(entries),
+        None => drop(entries),
+    }
+}
+
 /// Writes into each reference it visits the address the previewed visitor
 /// left in place of the one it holds.
 ///
@@ -582,14 +612,24 @@ where
                 self.drain().collect()
             };
             let mut replay = if few { Replay::new(&rewrites) } else { replay };
+            let mut dead = Vec::new();
             for (mut key, value) in moved {
                 if replay.keeps(&mut key) {
                     self.insert(key, value);
+                } else {
+                    keep_dead(&mut dead, (key, value));
                 }
             }
+            bury(visitor, dead);
         }
         if moves.values_died {
-            self.retain(|_, value| !holds_only_dead_weak(value));
+            if mem::needs_drop::<(K, T)>() {
+                let dead = self.extract_if(|_, value| holds_only_dead_weak(value));
+                let dead: Vec<(K, T)> = dead.collect();
+                bury(visitor, dead);
+            } else {
+                self.retain(|_, value| !holds_only_dead_weak(value));
+            }
         }
     }
 }
@@ -619,11 +659,15 @@ where
                 self.drain().collect()
             };
             let mut replay = if few { Replay::new(&rewrites) } else { replay };
+            let mut dead = Vec::new();
             for mut key in moved {
                 if replay.keeps(&mut key) {
                     self.insert(key);
+                } else {
+                    keep_dead(&mut dead, key);
                 }
             }
+            bury(visitor, dead);
         }
     }
 }
@@ -647,13 +691,38 @@ where
         if let Some((mut replay, _)) = moves.walk(entries, visitor) {
             // Collecting sorts the entries once and builds the tree in
             // bulk, rather than inserting them one by one.
+            let mut dead = Vec::new();
             *self = mem::take(self)
                 .into_iter()
-                .filter_map(|(mut key, value)| replay.keeps(&mut key).then_some((key, value)))
+                .filter_map(|(mut key, value)| {
+                    if replay.keeps(&mut key) {
+                        Some((key, value))
+                    } else {
+                        keep_dead(&mut dead, (key, value));
+                        None
+                    }
+                })
                 .collect();
+            bury(visitor, dead);
         }
-        if moves.values_died {
+        if moves.values_died && !mem::needs_drop::<(K, T)>() {
             self.retain(|_, value| !holds_only_dead_weak(value));
+        } else if moves.values_died {
+            // (`BTreeMap::extract_if` is newer than this crate's minimum
+            // Rust version.)
+            let mut dead = Vec::new();
+            *self = mem::take(self)
+                .into_iter()
+                .filter_map(|(key, value)| {
+                    if holds_only_dead_weak(&value) {
+                        dead.push((key, value));
+                        None
+                    } else {
+                        Some((key, value))
+                    }
+                })
+                .collect();
+            bury(visitor, dead);
         }
     }
 }
@@ -673,10 +742,19 @@ where
         let mut moves = Moves::new();
         let keys = self.iter().map(|key| (key, None::<&mut ()>));
         if let Some((mut replay, _)) = moves.walk(keys, visitor) {
+            let mut dead = Vec::new();
             *self = mem::take(self)
                 .into_iter()
-                .filter_map(|mut key| replay.keeps(&mut key).then_some(key))
+                .filter_map(|mut key| {
+                    if replay.keeps(&mut key) {
+                        Some(key)
+                    } else {
+                        keep_dead(&mut dead, key);
+                        None
+                    }
+                })
                 .collect();
+            bury(visitor, dead);
         }
     }
 }
