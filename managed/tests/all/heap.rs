@@ -3248,27 +3248,27 @@ fn weak_keys_make_an_identity_map_that_keeps_nothing_alive() {
 /// A map key that holds a weak handle and orders by a number of its own
 /// (handles have no order), for the B-tree maps and sets.
 #[derive(Managed)]
-struct Numbered<'gc> {
-    object: GcWeak<'gc, Box<u64>>,
+struct Numbered<'gc, T = Box<u64>> {
+    object: GcWeak<'gc, T>,
     #[managed(skip)]
     number: u64,
 }
 
-impl PartialEq for Numbered<'_> {
+impl<T> PartialEq for Numbered<'_, T> {
     fn eq(&self, other: &Self) -> bool {
         self.number == other.number
     }
 }
 
-impl Eq for Numbered<'_> {}
+impl<T> Eq for Numbered<'_, T> {}
 
-impl PartialOrd for Numbered<'_> {
+impl<T> PartialOrd for Numbered<'_, T> {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for Numbered<'_> {
+impl<T> Ord for Numbered<'_, T> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.number.cmp(&other.number)
     }
@@ -3453,41 +3453,13 @@ struct Eph<'gc> {
     notes: HashMap<GcWeak<'gc, Eph<'gc>>, Gc<'gc, Eph<'gc>>>,
 }
 
-/// A B-tree key holding a weak handle, ordered by a number of its own.
-#[derive(Managed)]
-struct EphKey<'gc> {
-    object: GcWeak<'gc, Eph<'gc>>,
-    #[managed(skip)]
-    number: u32,
-}
-
-impl PartialEq for EphKey<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.number == other.number
-    }
-}
-
-impl Eq for EphKey<'_> {}
-
-impl PartialOrd for EphKey<'_> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for EphKey<'_> {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.number.cmp(&other.number)
-    }
-}
-
 #[derive(Managed)]
 struct EphRoot<'gc> {
     held: Vec<Option<Gc<'gc, Eph<'gc>>>>,
     /// Each object's entry names the object itself.
     itself: HashMap<GcWeak<'gc, Eph<'gc>>, Gc<'gc, Eph<'gc>>>,
     /// Each object's entry names a fresh object only it reaches, in a list.
-    tree: BTreeMap<EphKey<'gc>, Vec<Gc<'gc, Eph<'gc>>>>,
+    tree: BTreeMap<Numbered<'gc, Eph<'gc>>, Vec<Gc<'gc, Eph<'gc>>>>,
     /// Keyed by two objects: the value lives while both do.
     pairs: HashMap<(GcWeak<'gc, Eph<'gc>>, GcWeak<'gc, Eph<'gc>>), Gc<'gc, Eph<'gc>>>,
 }
@@ -3522,9 +3494,9 @@ fn ephemeron_heap(n: u32, ledger: Ledger) -> Heap<EphRoot<'static>> {
             root.itself.insert(weak, object);
             let only = eph(mc, ledger, 1000 + i);
             root.tree.insert(
-                EphKey {
+                Numbered {
                     object: weak,
-                    number: i,
+                    number: u64::from(i),
                 },
                 vec![only],
             );
@@ -3593,9 +3565,9 @@ fn check_ephemerons(
             let weak = object.downgrade();
             assert!(Gc::ptr_eq(root.itself[&weak], object));
             assert_eq!(mc[object].tag.id, i);
-            let key = EphKey {
+            let key = Numbered {
                 object: weak,
-                number: i,
+                number: u64::from(i),
             };
             assert_eq!(mc[root.tree[&key][0]].tag.id, 1000 + i);
             if let Some(next) = root.held[((i + 1) % n) as usize] {
