@@ -355,7 +355,11 @@ impl<R: Rootable> Heap<R> {
     /// If a destructor panics, the panic propagates once the heap is
     /// consistent again: the objects swept so far are dropped, the others
     /// are left to the next collection, which also does the compaction
-    /// this one did not reach. The heap stays usable.
+    /// this one did not reach. The heap stays usable. The entries that
+    /// the maps and sets in the heap drop because their weak handles'
+    /// objects died are dropped at the end of a completed collection: a
+    /// panic among their destructors propagates once the others are
+    /// dropped.
     pub fn collect(&mut self) -> CollectStats {
         self.collect_from_root(Packing::Sparse)
     }

@@ -962,9 +962,13 @@ impl RawHeap {
     /// If a destructor panics, the panic propagates after the destructor
     /// list is left consistent (the panicking object counts as dropped);
     /// the objects not yet swept are dropped by the next collection, which
-    /// also does the compaction this one did not reach. A panic while
-    /// handles are being rewritten aborts the process (a handle-visiting
-    /// `Managed` impl that panics breaks the trait's contract).
+    /// also does the compaction this one did not reach. The map entries
+    /// the rewriting drops (keys made dead, values left holding only dead
+    /// weak handles) are dropped last, once every handle is rewritten: a
+    /// destructor's panic among them propagates once the rest are dropped.
+    /// A panic while handles are being rewritten aborts the process (a
+    /// handle-visiting `Managed` impl that panics breaks the trait's
+    /// contract).
     ///
     /// # Safety
     ///
