@@ -3476,15 +3476,20 @@ fn eph<'gc>(mc: &Mutation<'gc>, ledger: Ledger, id: u32) -> Gc<'gc, Eph<'gc>> {
     )
 }
 
-/// Ids: `i` the held objects, `1000 + i` the tree's, `2000 + i` the
-/// pairs'.
-fn ephemeron_heap(n: u32, ledger: Ledger) -> Heap<EphRoot<'static>> {
-    let mut heap: Heap<EphRoot<'static>> = Heap::with_chunk_size(4096, |_| EphRoot {
+/// An ephemeron test's heap, empty, in small chunks.
+fn empty_ephemeron_heap() -> Heap<EphRoot<'static>> {
+    Heap::with_chunk_size(4096, |_| EphRoot {
         held: Vec::new(),
         itself: HashMap::new(),
         tree: BTreeMap::new(),
         pairs: HashMap::new(),
-    });
+    })
+}
+
+/// Ids: `i` the held objects, `1000 + i` the tree's, `2000 + i` the
+/// pairs'.
+fn ephemeron_heap(n: u32, ledger: Ledger) -> Heap<EphRoot<'static>> {
+    let mut heap = empty_ephemeron_heap();
     heap.mutate(|mc, root| {
         let objects: Vec<_> = (0..n).map(|i| eph(mc, ledger, i)).collect();
         for (i, &object) in objects.iter().enumerate() {
@@ -3607,12 +3612,7 @@ fn weakly_keyed_values_do_not_keep_their_keys_alive() {
 fn a_chain_of_weakly_keyed_entries_lives_while_its_head_does() {
     let n: u32 = if cfg!(miri) { 10 } else { 300 };
     let ledger = Ledger::new();
-    let mut heap: Heap<EphRoot<'static>> = Heap::with_chunk_size(4096, |_| EphRoot {
-        held: Vec::new(),
-        itself: HashMap::new(),
-        tree: BTreeMap::new(),
-        pairs: HashMap::new(),
-    });
+    let mut heap = empty_ephemeron_heap();
     // Object `i`'s entry (in the root's table, or in object `i - 1`'s own
     // table for odd `i`) names object `i + 1`; only object 0 is held.
     // Marking reaches one more link per round, whatever the order.
