@@ -44,7 +44,7 @@ use core::ptr::NonNull;
 
 use scopeguard::guard;
 
-use super::{Marker, chunk_of, dead, is_marked, mark_erased};
+use super::{Marker, dead, is_marked, mark_erased};
 use crate::visit::Managed;
 
 /// What a collection knows of a key from its weak handles: combined over
@@ -287,18 +287,10 @@ impl Marker {
             // `value`), unaliased: marking traces each value once.
             unsafe { (d.trace)(d.value, self) };
             if let Some((p, _)) = self.queue.get(d.holder) {
-                // SAFETY: a traced object of a live chunk, whose header
-                // starts at the masked address.
-                unsafe {
-                    let chunk = chunk_of(p, self.mask);
-                    if self.reach > (*chunk).reach {
-                        (*chunk).reach = self.reach;
-                    }
-                }
-                if self.reach >= self.young_from {
-                    // Perhaps listed already: `finish` sorts and dedups.
-                    self.young.push(d.holder);
-                }
+                // Perhaps listed as young already: `finish_ephemerons`
+                // sorts and dedups.
+                // SAFETY: the queue's entry `d.holder`, a traced object.
+                unsafe { self.note_reach(d.holder, p) };
             }
         }
         deferred.truncate(kept);

@@ -1046,20 +1046,8 @@ impl RawHeap {
                 // SAFETY: a marked, live object of this heap (caller, 2.), of
                 // the type `kind` describes, to which no reference is live.
                 unsafe { (kind.mark)(p, &mut marker) };
-                // What its handles reach: on its chunk's header, and in the
-                // list of objects that reach chunks taken since the last
-                // collection.
-                // SAFETY: `p` is an object of a live chunk, whose header
-                // starts at the masked address.
-                unsafe {
-                    let chunk = chunk_of(p, mask);
-                    if marker.reach > (*chunk).reach {
-                        (*chunk).reach = marker.reach;
-                    }
-                }
-                if marker.reach >= marker.young_from {
-                    marker.young.push(i);
-                }
+                // SAFETY: the queue's entry `i`, just traced.
+                unsafe { marker.note_reach(i, p) };
                 i += 1;
             }
             // The queue is drained: the values of weakly keyed entries
@@ -1910,6 +1898,28 @@ pub(crate) struct Marker {
 }
 
 impl Marker {
+    /// Notes what the handles just traced for the queue's object `i` (at
+    /// `p`) reach: on its chunk's header, and in the list of objects that
+    /// reach chunks taken since the last collection.
+    ///
+    /// # Safety
+    ///
+    /// `p` is the object of the queue's entry `i`, of a live chunk.
+    #[inline(always)]
+    unsafe fn note_reach(&mut self, i: usize, p: NonNull<u8>) {
+        // SAFETY: `p` is an object of a live chunk, whose header starts at
+        // the masked address (caller).
+        unsafe {
+            let chunk = chunk_of(p, self.mask);
+            if self.reach > (*chunk).reach {
+                (*chunk).reach = self.reach;
+            }
+        }
+        if self.reach >= self.young_from {
+            self.young.push(i);
+        }
+    }
+
     /// Records that a handle of the object being traced points into
     /// `chunk` (see [`Marker::reach`]).
     ///
