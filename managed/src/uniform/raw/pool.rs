@@ -24,7 +24,9 @@ use scopeguard::ScopeGuard;
 ///
 /// A key stops working when its value is removed (the slot's generation
 /// moves on), and a key from another pool never works (keys carry their
-/// pool's identity), so neither can read some other value.
+/// pool's identity), so neither can read some other value. The one
+/// exception is a pool's [clone](UniformPool#cloning), which is meant to
+/// answer to the pool's keys: the two share an identity.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PoolKey {
     /// `page * span + slot`, with the pool's `span` (a multiple of
@@ -34,14 +36,17 @@ pub struct PoolKey {
     /// The slot's generation when the value was inserted; always odd.
     generation: u32,
     /// The id of the pool that made the key (never reused: see
-    /// `NEXT_POOL_ID`).
+    /// `NEXT_POOL_ID`), which its clones share.
     ///
-    /// Invariant: only the pool with this id makes keys with it (the fields
-    /// are private, and no key is ever deserialized), and only for entries
-    /// of pages it added. So a key whose id is a pool's own has a group
-    /// number below that pool's group table length and names an entry
-    /// below its page's capacity, which lets the lookup skip both bounds
-    /// checks.
+    /// Invariant: only the pool that took this id and the pools cloned from
+    /// it (whose values have the same type and whose pages have the same
+    /// geometry) make keys with it (the fields are private, and no key is
+    /// ever deserialized), and only for entries of pages they added. So
+    /// the index of a key whose id is a pool's own names an entry below
+    /// the capacity of its page (the geometry is the same in every pool of
+    /// the id), and once the lookup has checked it against the pool's
+    /// index limit ([`UniformPool::index_limit`]: a clone may have added
+    /// pages that this pool has not), its group is in the pool's table.
     pool: u64,
 }
 
@@ -190,6 +195,48 @@ static NEXT_POOL_ID: IdCounter = IdCounter::new();
 /// assert_eq!(pool.iter().map(|(_, v)| *v).collect::<Vec<_>>(), ["c", "b"]);
 /// # let _ = c;
 /// ```
+///
+/// # Cloning
+///
+/// A clone (when `T` and `H` are `Clone`) is a snapshot that answers to
+/// the pool's keys: every key of the pool names the clone's copy of its
+/// value, a stale key is stale in both, and the two hand out the same keys
+/// for the same sequence of inserts and removals, since the clone also
+/// copies the order in which vacant entries are reused. So a program that
+/// keeps keys inside its values or beside the pool (in a struct that
+/// derives `Clone`) can snapshot the whole state and go back to it: the
+/// rollback of a lockstep game, an editor's undo by snapshot, a
+/// simulation forked to try two inputs.
+///
+/// The pool and its clone share the identity that refuses foreign keys:
+/// after they diverge, a key one of them made names whatever value, if
+/// any, the other holds at that place with that generation (as in a
+/// `slotmap::SlotMap` and its clone). Keys of every other pool are
+/// refused by both.
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// #[derive(Clone)]
+/// struct World {
+///     units: UniformPool<(&'static str, u32)>,
+///     selected: PoolKey,
+/// }
+///
+/// let mut units = UniformPool::new();
+/// let scout = units.insert(("scout", 10));
+/// let mut world = World { units, selected: scout };
+/// let saved = world.clone();
+///
+/// world.units[world.selected].1 -= 4;
+/// world.units.remove(scout);
+/// let tank = world.units.insert(("tank", 30));
+///
+/// world = saved.clone(); // roll back: the keys work as before
+/// assert_eq!(world.units[world.selected], ("scout", 10));
+/// world.units.remove(scout);
+/// assert_eq!(world.units.insert(("tank", 30)), tank, "the same key again");
+/// ```
 pub struct UniformPool<T, H = ()> {
     /// The pages and their table; `None` until the first page is added.
     ///
@@ -205,6 +252,15 @@ pub struct UniformPool<T, H = ()> {
     /// and returning pages change it), so every group a key of this pool
     /// numbers can be read through it. Lookups only read through it.
     groups: NonNull<Option<NonNull<UniformEntry<T>>>>,
+    /// The key indices whose groups are in the table: `GROUP` times the
+    /// length of `groups` (0 until the first page is added). A key of this
+    /// pool's id is refused at or above it: its page was added by a clone
+    /// of this pool (or by the pool this one was cloned from) after the
+    /// clone. Below `2^32`, since the page numbers are (see `add_page`).
+    ///
+    /// Invariant: `index_limit == table.groups.len() * GROUP`, updated
+    /// together with `groups`.
+    index_limit: u32,
     /// The first vacant entry on the free list (`NONE` if there is none).
     ///
     /// Invariant: the list runs through vacant, non-retired entries of
@@ -295,6 +351,7 @@ impl<T, H> UniformPool<T, H> {
         Self {
             table: None,
             groups: NonNull::dangling(),
+            index_limit: 0,
             free_head: NONE,
             spare: None,
             len: 0,
@@ -435,8 +492,8 @@ impl<T, H: Default> UniformPool<T, H> {
         let (geometry, span, head) = (self.geometry, self.span, self.free_head);
         let table = self.table_mut();
         let head = table.add_page::<H>(geometry, span, head);
-        let groups = table.groups_ptr();
-        (self.free_head, self.groups) = (head, groups);
+        let (groups, index_limit) = (table.groups_ptr(), table.index_limit());
+        (self.free_head, self.groups, self.index_limit) = (head, groups, index_limit);
     }
 }
 
@@ -529,6 +586,14 @@ impl<T> PageTable<T> {
         // SAFETY: a `Vec`'s buffer pointer is never null.
         unsafe { NonNull::new_unchecked(self.groups.as_mut_ptr()) }
     }
+
+    /// The key indices whose groups `groups` holds, for
+    /// [`UniformPool::index_limit`].
+    fn index_limit(&self) -> u32 {
+        // Below `2^32`: page numbers stay below `max_pages - 1`, so the
+        // table holds fewer than `2^32 / GROUP` groups.
+        u32::try_from(self.groups.len() * GROUP as usize).expect("key indices fit in u32")
+    }
 }
 
 impl<T, H> UniformPool<T, H> {
@@ -562,7 +627,9 @@ impl<T, H> UniformPool<T, H> {
     }
 
     /// Whether this pool made `key`: `true` for its live and its stale
-    /// keys, `false` for another pool's. With [`contains`](Self::contains),
+    /// keys (and those of the pool it was [cloned](Self#cloning) from or
+    /// into, which share its identity), `false` for another pool's. With
+    /// [`contains`](Self::contains),
     /// it tells an expired key (`issued` but not `contains`: "log in
     /// again") from a forged or misrouted one (not `issued`).
     ///
@@ -923,12 +990,13 @@ impl<T, H> UniformPool<T, H> {
     /// exists; the generation is not checked here.
     #[inline]
     fn entry_of(&self, key: PoolKey) -> Option<NonNull<UniformEntry<T>>> {
-        if key.pool != self.id {
+        if key.pool != self.id || key.index >= self.index_limit {
             return None;
         }
-        // SAFETY: the key is this pool's (ids are unique and only this pool
-        // makes keys with its id, see `PoolKey`), so it was made for an
-        // entry of a page this pool added.
+        // SAFETY: the key is of this pool's id (ids are unique, and only
+        // this pool and its clones make keys with it, see `PoolKey`), so it
+        // was made for an entry below a page's capacity, and its group is
+        // in this pool's table (checked against the limit just above).
         unsafe { self.group_entry(key.index) }
     }
 
@@ -937,18 +1005,22 @@ impl<T, H> UniformPool<T, H> {
     ///
     /// # Safety
     ///
-    /// This pool made `index` for an entry of a page it added (a key of
-    /// this pool, or an index on its free list).
+    /// `index` is below [`index_limit`](Self::index_limit) and names an
+    /// entry below its page's capacity: an index that this pool or a pool
+    /// of its id made for an entry of a page it added (a key of this
+    /// pool's id checked against the limit, or an index on the free list).
     #[inline]
     unsafe fn group_entry(&self, index: u32) -> Option<NonNull<UniformEntry<T>>> {
         let group = (index >> GROUP_SHIFT) as usize;
         let at = (index & (GROUP - 1)) as usize;
         // Redundant by the caller's contract (see below).
+        debug_assert!(index < self.index_limit);
         debug_assert!(group < self.table.as_ref().map_or(0, |t| t.groups.len()));
         debug_assert!(((index % self.span) as usize) < self.geometry.capacity);
-        // SAFETY: the page was added, so there is a table and `groups` is
-        // its group buffer (the invariant on `groups`), and the group number
-        // is below its length (groups are never taken back).
+        // SAFETY: the index is below the limit, so a page was added, there
+        // is a table and `groups` is its group buffer (the invariants on
+        // `groups` and `index_limit`), and the group number is below its
+        // length.
         let first = unsafe { *self.groups.as_ptr().add(group) }?;
         // SAFETY: a live group's first entry is the page's entry
         // `g * GROUP`, and the index names an entry of the page, so `at`
@@ -1031,6 +1103,141 @@ impl<T, H> UniformPool<T, H> {
         });
         let (pool, page, slot) = &mut *cursor;
         run(pool, page, slot);
+    }
+}
+
+/// A copy of the pool that answers to the same keys: the clone shares the
+/// pool's id, and every entry, generation, page and page header is copied
+/// to the same place in the clone's own pages, so every key of the pool
+/// names the clone's copy of its value, stale keys stay stale, and the
+/// clone's next inserts hand out the keys the pool's own would (the free
+/// list and the spare entry are copied too). See the type's documentation
+/// ("Cloning") for what keys made after the clone do.
+impl<T: Clone, H: Clone> Clone for UniformPool<T, H> {
+    /// Copies the pool (see the impl's documentation). If a value's or a
+    /// header's `clone` panics, the values and headers cloned so far are
+    /// dropped (each once) and the panic propagates; the pool is untouched.
+    fn clone(&self) -> Self {
+        let mut clone = UniformPool {
+            table: None,
+            groups: NonNull::dangling(),
+            index_limit: 0,
+            free_head: NONE,
+            spare: None,
+            len: 0,
+            geometry: self.geometry,
+            span: self.span,
+            id: self.id,
+            _owns: PhantomData,
+        };
+        let Some(source) = self.table.as_deref() else {
+            return clone;
+        };
+        let geometry = self.geometry;
+        let per_page = (self.span / GROUP) as usize;
+        // Borrows the `table` field alone, so that `len` can be counted up
+        // beside it.
+        let table = &mut **clone.table.insert(PageTable::boxed(geometry.page_size));
+        table.slots.reserve_exact(source.slots.len());
+        table.groups.reserve_exact(source.groups.len());
+        table.free.clone_from(&source.free);
+        // Page by page: the header and the generations first (every entry
+        // vacant), then the page joins the table, then its values are
+        // cloned one by one, each entry becoming occupied once its value is
+        // written. A panic at any point leaves a pool that `Drop` takes
+        // apart: live pages with a header and initialized generations, and
+        // values exactly where the generations are odd.
+        for page in &source.slots {
+            let Some(from) = page.entries else {
+                table.slots.push(PageSlot {
+                    entries: None,
+                    floor: page.floor,
+                });
+                table.groups.extend(core::iter::repeat_n(None, per_page));
+                continue;
+            };
+            // SAFETY: a live page starts with an initialized header (the
+            // invariant of `slots`), shared through `&self`.
+            let header = unsafe { page_base(from, &geometry).cast::<H>().as_ref() }.clone();
+            let base = table.raw.alloc_page();
+            // SAFETY: 1. the page is fresh and starts with room for `H`,
+            // aligned; 2. the geometry places the entries `data_offset`
+            // bytes into it.
+            let entries = unsafe {
+                base.cast::<H>().write(header);
+                base.add(geometry.data_offset).cast::<UniformEntry<T>>()
+            };
+            for slot in 0..geometry.capacity {
+                let (from, to) = (
+                    entry_at(from, slot, &geometry),
+                    entry_at(entries, slot, &geometry),
+                );
+                // SAFETY: both entries lie in live pages (`slot` is below
+                // the capacity); the source's generation is initialized,
+                // and writing the clone's initializes it, vacant for now (an
+                // occupied entry's generation less one, which is even).
+                unsafe {
+                    let generation = (*from.as_ptr()).generation;
+                    (*to.as_ptr()).generation = generation & !1;
+                }
+            }
+            table.slots.push(PageSlot {
+                entries: Some(entries),
+                floor: page.floor,
+            });
+            table.groups.extend(
+                (0..per_page)
+                    .map(|group| Some(entry_at(entries, group * GROUP as usize, &geometry))),
+            );
+            for slot in 0..geometry.capacity {
+                let (from, to) = (
+                    entry_at(from, slot, &geometry),
+                    entry_at(entries, slot, &geometry),
+                );
+                // SAFETY: 1. an odd generation in the source means an
+                // initialized value, read shared through `&self`; 2. the
+                // clone's entry is vacant (written above), so writing the
+                // value overwrites nothing, and its generation becomes odd
+                // (occupied) only once the value is there.
+                unsafe {
+                    let generation = (*from.as_ptr()).generation;
+                    if generation % 2 == 1 {
+                        let value = T::clone(&(*from.as_ptr()).slot.value);
+                        (*to.as_ptr()).slot.value = ManuallyDrop::new(value);
+                        (*to.as_ptr()).generation = generation;
+                        clone.len += 1;
+                    }
+                }
+            }
+        }
+        debug_assert_eq!(clone.len, self.len);
+        let (groups, index_limit) = (table.groups_ptr(), table.index_limit());
+        (clone.groups, clone.index_limit) = (groups, index_limit);
+        // The free list, link by link, and the spare: the same indices as
+        // the source's, so the clone's inserts take the entries the
+        // source's would, in the same order.
+        let mut index = self.free_head;
+        while index != NONE {
+            // SAFETY: 1. the index is on the source's free list, so it names
+            // a vacant entry of a live page of the source (the invariant on
+            // `free_head`), whose `next` is its live field; 2. the clone has
+            // the same pages live (copied above) and the same limit, and the
+            // entry is vacant there too, so its `next` may be written.
+            unsafe {
+                let from = self.group_entry(index).unwrap_unchecked();
+                let to = clone.group_entry(index).unwrap_unchecked();
+                index = (*from.as_ptr()).slot.next;
+                (*to.as_ptr()).slot.next = index;
+            }
+        }
+        clone.free_head = self.free_head;
+        clone.spare = self.spare.map(|Spare { index, .. }| Spare {
+            // SAFETY: the spare names a vacant entry of a live page of the
+            // source (its invariant), which the clone has live too.
+            entry: unsafe { clone.group_entry(index).unwrap_unchecked() },
+            index,
+        });
+        clone
     }
 }
 
@@ -1545,6 +1752,8 @@ const fn max_pages(span: u32) -> u64 {
 mod tests {
     use super::*;
     use crate::uniform::test_support::{Counted, DropLog};
+    use core::cell::{Cell, RefCell};
+    use std::rc::Rc;
 
     fn small<T>() -> UniformPool<T> {
         UniformPool::with_page_size(PageSize::new(128).unwrap())
@@ -2251,5 +2460,190 @@ mod tests {
             "every page's header, once"
         );
         log.assert_all_dropped_once(4 * per_page);
+    }
+
+    /// The pool's observable state: its values by key, in iteration order,
+    /// with its length and capacity.
+    fn snapshot<T: Clone, H>(pool: &UniformPool<T, H>) -> (Vec<(PoolKey, T)>, usize, usize) {
+        let values = pool.iter().map(|(k, v)| (k, v.clone())).collect();
+        (values, pool.len(), pool.capacity())
+    }
+
+    #[test]
+    fn a_clone_answers_to_the_pools_keys_and_hands_out_the_same_ones() {
+        // 4-byte values: a page of 8 KiB holds several groups of indices.
+        for page in [128, 8192] {
+            let mut pool: UniformPool<u32, u16> =
+                UniformPool::with_page_size(PageSize::new(page).unwrap());
+            let per_page = pool.geometry.capacity;
+            let keys: Vec<_> = (0..5 * per_page as u32).map(|i| pool.insert(i)).collect();
+            // A page emptied and returned (its floor carried), holes in the
+            // others, a retired entry, a spare and a free list.
+            for k in &keys[per_page..2 * per_page] {
+                pool.remove(*k);
+            }
+            pool.shrink_to_fit();
+            for k in keys.iter().skip(2 * per_page).step_by(3) {
+                pool.remove(*k);
+            }
+            let retired = keys[4 * per_page + 1];
+            let entry = pool.entry_of(retired).unwrap();
+            // SAFETY: test-only: age an occupied entry to the last usable
+            // generation, as ~2^31 reuses would.
+            unsafe { (*entry.as_ptr()).generation = RETIRED - 1 };
+            let retired = PoolKey {
+                generation: RETIRED - 1,
+                ..retired
+            };
+            assert!(pool.remove(retired).is_some());
+            pool.remove(keys[3]);
+            *pool.header_for_mut(&pool[keys[0]]).unwrap() = 7;
+
+            let mut clone = pool.clone();
+            assert_eq!(snapshot(&clone), snapshot(&pool));
+            for k in &keys {
+                assert_eq!(clone.get(*k), pool.get(*k), "{k:?}");
+                assert!(clone.issued(*k));
+            }
+            assert_eq!(clone.get(retired), None);
+            assert_eq!(clone.header_for(&clone[keys[0]]), Some(&7));
+            assert_eq!(
+                clone.header_for(&pool[keys[0]]),
+                None,
+                "the pool's pages are its own"
+            );
+            assert_ne!(&raw const clone[keys[0]], &raw const pool[keys[0]]);
+
+            // The same program on both hands out the same keys.
+            let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+            let mut live: Vec<_> = keys.iter().copied().filter(|k| pool.contains(*k)).collect();
+            for step in 0..6 * per_page as u32 {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                if rng.is_multiple_of(3) && !live.is_empty() {
+                    let k = live.swap_remove(rng as usize / 3 % live.len());
+                    assert_eq!(pool.remove(k), clone.remove(k));
+                } else {
+                    let k = pool.insert(step);
+                    assert_eq!(clone.insert(step), k);
+                    live.push(k);
+                }
+            }
+            pool.shrink_to_fit();
+            clone.shrink_to_fit();
+            assert_eq!(snapshot(&clone), snapshot(&pool));
+        }
+    }
+
+    #[test]
+    fn a_clone_and_its_pool_refuse_the_keys_of_pages_only_the_other_has() {
+        let mut pool = small::<u64>();
+        let first = pool.insert(1);
+        let mut clone = pool.clone();
+        assert!(clone.index_limit == pool.index_limit && pool.index_limit > 0);
+        // Each grows by pages the other never adds; the keys of those pages
+        // lie past the other's limit and find nothing there (without the
+        // limit, the lookup would read past the other's group table).
+        let grown: Vec<_> = (0..100).map(|i| clone.insert(i)).collect();
+        assert!(clone.index_limit > pool.index_limit);
+        for k in &grown {
+            assert_eq!(pool.get(*k), None);
+            assert_eq!(pool.remove(*k), None);
+            assert!(pool.issued(*k), "the same identity");
+        }
+        let mut other = pool.clone();
+        let theirs: Vec<_> = (0..300).map(|i| other.insert(i)).collect();
+        assert!(theirs.iter().filter(|k| clone.get(**k).is_none()).count() > 100);
+        // Keys of the shared pages name what each holds there.
+        assert_eq!((pool[first], clone[first]), (1, 1));
+        clone[first] = 2;
+        assert_eq!((pool[first], clone[first]), (1, 2));
+        // Another pool's keys are refused by every clone.
+        let mut stranger = small::<u64>();
+        let foreign = stranger.insert(1);
+        assert!(!pool.issued(foreign) && !clone.issued(foreign));
+        assert_eq!(clone.get(foreign), None);
+    }
+
+    #[test]
+    fn an_empty_pool_clones_to_an_empty_pool_of_the_same_keys() {
+        let mut pool = small::<String>();
+        let clone = pool.clone();
+        assert!(clone.is_empty() && clone.table.is_none());
+        let k = pool.insert("a".into());
+        let mut clone = clone;
+        assert_eq!(clone.get(k), None, "no page in the clone");
+        assert_eq!(clone.insert("b".into()), k, "the same first key");
+        let emptied = {
+            pool.remove(k);
+            pool.clone()
+        };
+        assert!(emptied.is_empty() && emptied.capacity() == pool.capacity());
+    }
+
+    /// A value whose clones draw on a shared budget and panic once it is
+    /// spent; every value (originals and clones) records its drops.
+    struct Fragile {
+        id: u64,
+        budget: Rc<Cell<u32>>,
+        drops: Rc<RefCell<std::collections::HashMap<u64, u32>>>,
+    }
+
+    impl Clone for Fragile {
+        fn clone(&self) -> Self {
+            let left = self.budget.get();
+            assert!(left > 0, "clone budget spent at {}", self.id);
+            self.budget.set(left - 1);
+            Fragile {
+                id: self.id + 1_000_000,
+                budget: self.budget.clone(),
+                drops: self.drops.clone(),
+            }
+        }
+    }
+
+    impl Drop for Fragile {
+        fn drop(&mut self) {
+            *self.drops.borrow_mut().entry(self.id).or_default() += 1;
+        }
+    }
+
+    #[test]
+    fn a_panicking_clone_drops_what_it_cloned_once_and_leaves_the_pool_alone() {
+        let budget = Rc::new(Cell::new(0));
+        let drops = Rc::new(RefCell::new(std::collections::HashMap::new()));
+        let mut pool = small::<Fragile>();
+        let per_page = pool.geometry.capacity as u64;
+        let keys: Vec<_> = (0..4 * per_page)
+            .map(|id| {
+                pool.insert(Fragile {
+                    id,
+                    budget: budget.clone(),
+                    drops: drops.clone(),
+                })
+            })
+            .collect();
+        pool.remove(keys[1]);
+        drops.borrow_mut().clear();
+        // Panics at the first value, within a page, at a page's end.
+        for allowed in [0, 1, per_page as u32 + 2, 2 * per_page as u32 - 1] {
+            budget.set(allowed);
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pool.clone()));
+            assert!(caught.is_err());
+            let log = core::mem::take(&mut *drops.borrow_mut());
+            assert_eq!(log.len(), allowed as usize, "every clone made is dropped");
+            assert!(
+                log.iter().all(|(&id, &n)| id >= 1_000_000 && n == 1),
+                "{log:?}"
+            );
+        }
+        assert_eq!(pool.len(), 4 * per_page as usize - 1);
+        assert!(keys.iter().skip(2).all(|&k| pool[k].id < 1_000_000));
+        budget.set(u32::MAX);
+        let clone = pool.clone();
+        assert_eq!(clone.len(), pool.len());
+        drop(clone);
+        assert_eq!(drops.borrow().len(), pool.len());
     }
 }
