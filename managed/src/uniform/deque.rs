@@ -64,6 +64,10 @@ impl<T: PartialEq, H> PartialEq for UniformPageDeque<T, H> {
 
 impl<T: Eq, H> Eq for UniformPageDeque<T, H> {}
 
+/// A deque of clones of the values, in the same order and with the same
+/// page size. The values are laid out afresh from the first page on, so the
+/// copy's pages do not match the original's one for one: each gets a
+/// default header (`H: Default`), not a copy of an original page's.
 impl<T: Clone, H: Default> Clone for UniformPageDeque<T, H> {
     fn clone(&self) -> Self {
         let mut copy = Self::with_page_size(self.page_size());

@@ -52,6 +52,38 @@ pub(super) fn missing((index, generation, pool): (u32, u32, u64)) -> ! {
     panic!("{key:?} is stale or from another pool")
 }
 
+/// Two pools are equal when they hold equal values under the same keys:
+/// a pool and its [clones](UniformPool#cloning) while they hold the same
+/// values in the same places (keys carry their pool's identity, so pools
+/// built apart are equal only while both are empty). What the values'
+/// places do not show is not compared: the page headers, the capacity, and
+/// the order in which vacant entries are reused.
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// let mut pool = UniformPool::new();
+/// let a = pool.insert(1u32);
+/// let mut clone = pool.clone();
+/// assert_eq!(pool, clone);
+/// clone[a] = 2;
+/// assert_ne!(pool, clone);
+/// clone[a] = 1;
+/// assert_eq!(pool, clone);
+/// let mut apart = UniformPool::new();
+/// apart.insert(1u32);
+/// assert_ne!(pool, apart, "the same value under another pool's key");
+/// ```
+impl<T: PartialEq, H> PartialEq for UniformPool<T, H> {
+    fn eq(&self, other: &Self) -> bool {
+        // `iter` walks the entries in the order of their key indices, so
+        // pools that hold the same keys yield them in the same order.
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<T: Eq, H> Eq for UniformPool<T, H> {}
+
 impl<T: fmt::Debug, H> fmt::Debug for UniformPool<T, H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.iter()).finish()

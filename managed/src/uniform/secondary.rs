@@ -33,7 +33,10 @@ use super::pool::{PoolKey, UniformPool};
 ///
 /// The map takes the keys of the pool it was made for, and only those: a
 /// key of another pool finds nothing, and [`insert`](Self::insert) refuses
-/// it with a panic.
+/// it with a panic. A [clone](UniformPool#cloning) of the pool shares its
+/// keys, so the map takes the clone's keys too, and a clone of the map
+/// (`SecondaryMap` is `Clone` when `V` is) goes with a clone of the pool,
+/// as part of a snapshot.
 ///
 /// ```
 /// use managed::prelude::*;
@@ -421,6 +424,18 @@ impl<V> IndexMut<PoolKey> for SecondaryMap<V> {
         }
     }
 }
+
+/// Two maps are equal when they attach equal values to the same keys (so
+/// both take the keys of the same pool, or of a pool and its clone).
+impl<V: PartialEq> PartialEq for SecondaryMap<V> {
+    fn eq(&self, other: &Self) -> bool {
+        // Both walk their slots in the order of the keys' places, which
+        // the keys alone decide for maps of one pool's keys.
+        self.pool == other.pool && self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl<V: Eq> Eq for SecondaryMap<V> {}
 
 impl<V: fmt::Debug> fmt::Debug for SecondaryMap<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -200,19 +200,29 @@ static NEXT_POOL_ID: IdCounter = IdCounter::new();
 ///
 /// A clone (when `T` and `H` are `Clone`) is a snapshot that answers to
 /// the pool's keys: every key of the pool names the clone's copy of its
-/// value, a stale key is stale in both, and the two hand out the same keys
-/// for the same sequence of inserts and removals, since the clone also
-/// copies the order in which vacant entries are reused. So a program that
-/// keeps keys inside its values or beside the pool (in a struct that
-/// derives `Clone`) can snapshot the whole state and go back to it: the
-/// rollback of a lockstep game, an editor's undo by snapshot, a
-/// simulation forked to try two inputs.
+/// value, a stale key is stale in both, the two iterate in the same order
+/// (that of the key indices), and they hand out the same keys for the same
+/// sequence of inserts and removals, since the clone also copies the order
+/// in which vacant entries are reused. So a program that keeps keys inside
+/// its values or beside the pool (in a struct that derives `Clone`, and
+/// `PartialEq` to compare states) can snapshot the whole state and go back
+/// to it, and a deterministic program run again from the snapshot makes
+/// the same keys: the rollback of a lockstep game, an editor's undo by
+/// snapshot, a simulation forked to try two inputs. A
+/// [`SecondaryMap`](crate::uniform::SecondaryMap) of the pool's keys works
+/// with the clone too, and clones with it.
 ///
 /// The pool and its clone share the identity that refuses foreign keys:
 /// after they diverge, a key one of them made names whatever value, if
 /// any, the other holds at that place with that generation (as in a
-/// `slotmap::SlotMap` and its clone). Keys of every other pool are
-/// refused by both.
+/// `slotmap::SlotMap` and its clone). So a key made after a snapshot
+/// (a unit spawned in a timeline that a rollback undoes) may name another
+/// value once the state goes back to the snapshot and goes on differently:
+/// keep such keys with the state they were made in. Keys of every other
+/// pool are refused by both, and pools built apart never share keys, even
+/// from the same inserts: peers that run one simulation in separate
+/// processes name its values by numbers of their own (keys are not
+/// serializable).
 ///
 /// ```
 /// use managed::prelude::*;
