@@ -71,6 +71,13 @@ enum PoolOp {
     /// the rest (a bomb among them panics out of the drop).
     Drain(u16),
     Check,
+    /// Clones the pool and inserts `n % 64` values into the clone alone:
+    /// the clone holds copies under the same keys, the pool refuses the
+    /// clone's new keys, and the clone is dropped (its bombs too).
+    Fork(u8),
+    /// Goes on with a clone of the pool in its place (the pool is dropped):
+    /// every later step runs on the clone, under the same keys.
+    Replace,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -560,6 +567,32 @@ fn run_pool(
         PoolOp::Check => {
             for k in &m.keys {
                 assert_eq!(pool.get(*k).map(seen), m.live.get(k).copied());
+            }
+        }
+        PoolOp::Fork(n) => {
+            let mut twin = pool.clone();
+            let same = |(a, x): (PoolKey, &Tracked), (b, y): (PoolKey, &Tracked)| {
+                a == b && x.value() == y.value() && x.is_bomb() == y.is_bomb() && x.id() != y.id()
+            };
+            assert!(twin.iter().zip(pool.iter()).all(|(x, y)| same(x, y)));
+            assert_eq!(twin.len(), pool.len());
+            for v in 0..n % 64 {
+                let k = twin.insert(Tracked::new(v.into()));
+                assert!(
+                    !m.all.contains(&k) || !m.live.contains_key(&k),
+                    "a live key reused"
+                );
+                assert!(pool.get(k).is_none() && pool.issued(k), "the twin's own");
+            }
+            let _ = catch(move || drop(twin));
+        }
+        PoolOp::Replace => {
+            let old = std::mem::replace(pool, pool.clone());
+            let _ = catch(move || drop(old));
+            for (k, v) in pool.iter() {
+                let want = m.live.get_mut(&k).expect("the same keys");
+                assert_eq!(want.1, v.value());
+                *want = seen(v);
             }
         }
     }

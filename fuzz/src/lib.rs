@@ -231,6 +231,14 @@ impl Tracked {
     }
 }
 
+/// A copy of the value and its bomb under a fresh id, so that the copy's
+/// drop is accounted for apart from the original's.
+impl Clone for Tracked {
+    fn clone(&self) -> Self {
+        Tracked::with_bomb(self.value(), self.bomb)
+    }
+}
+
 impl Drop for Tracked {
     fn drop(&mut self) {
         self.assert_intact();

@@ -145,6 +145,15 @@ enum PoolOp {
     /// `drain`, taking `n % (len + 1)` pairs and dropping the iterator
     /// with the rest.
     Drain(u16),
+    /// Keeps a clone of the pool (and of the model) as the snapshot.
+    Snapshot,
+    /// Goes back to a clone of the snapshot, if there is one: every key
+    /// of the pool's must work as the snapshot's model says.
+    Restore,
+    /// Clones the pool and inserts `n % 300` values into the clone: the
+    /// pool refuses their keys (vacant entries, or pages it lacks), then
+    /// makes the very same keys for the same inserts.
+    Fork(u16),
 }
 
 fn pool_op() -> impl Strategy<Value = PoolOp> {
@@ -160,6 +169,9 @@ fn pool_op() -> impl Strategy<Value = PoolOp> {
         1 => (2u64..6).prop_map(PoolOp::Retain),
         3 => (any::<u64>(), prop::bool::weighted(0.2)).prop_map(|(v, p)| PoolOp::InsertWithKey(v, p)),
         1 => any::<u16>().prop_map(PoolOp::Drain),
+        1 => Just(PoolOp::Snapshot),
+        1 => Just(PoolOp::Restore),
+        1 => any::<u16>().prop_map(PoolOp::Fork),
     ]
 }
 
@@ -184,9 +196,52 @@ fn check_pool(ops: &[PoolOp], page: usize) {
     let foreign = other.insert(0);
     let mut model: HashMap<PoolKey, u64> = HashMap::new();
     let mut keys: Vec<PoolKey> = Vec::new();
+    let mut saved: Option<(UniformPool<u64>, HashMap<PoolKey, u64>)> = None;
     let pick = |keys: &[PoolKey], i: usize| (!keys.is_empty()).then(|| keys[i % keys.len()]);
     for op in ops {
         match *op {
+            PoolOp::Snapshot => {
+                let clone = ours.clone();
+                assert!(clone.iter().eq(ours.iter()), "the same keys and values");
+                assert_eq!(clone.capacity(), ours.capacity());
+                saved = Some((clone, model.clone()));
+            }
+            PoolOp::Restore => {
+                if let Some((pool, saved_model)) = &saved {
+                    ours = pool.clone();
+                    model = saved_model.clone();
+                    for &k in &keys {
+                        assert_eq!(ours.get(k), model.get(&k), "{k:?} after the restore");
+                    }
+                }
+            }
+            PoolOp::Fork(n) => {
+                let mut twin = ours.clone();
+                let theirs: Vec<_> = (0..u64::from(n % 300)).map(|v| twin.insert(v)).collect();
+                for &k in &theirs {
+                    assert!(
+                        ours.issued(k) && ours.get(k).is_none(),
+                        "{k:?} is the twin's"
+                    );
+                    assert_eq!(twin[k], theirs.iter().position(|&t| t == k).unwrap() as u64);
+                }
+                // The pool's live keys name the same values in the twin;
+                // its stale ones (some made in a branch a `Restore` left)
+                // name nothing there, or a value the twin inserted.
+                for &k in &keys {
+                    match model.get(&k) {
+                        Some(v) => assert_eq!(twin.get(k), Some(v)),
+                        None => assert!(twin.get(k).is_none() || theirs.contains(&k)),
+                    }
+                }
+                // The pool itself, given the same inserts, makes the same keys.
+                for (v, &k) in theirs.iter().enumerate() {
+                    assert_eq!(ours.insert(v as u64), k, "the twin's key");
+                    model.insert(k, v as u64);
+                    keys.push(k);
+                }
+                assert!(twin == ours);
+            }
             PoolOp::Insert(v) => {
                 let k = ours.insert(v);
                 assert!(
@@ -389,6 +444,10 @@ enum SecondaryOp {
     Drain(usize),
     /// Swaps the values of two picked keys through `get_disjoint_mut`.
     SwapTwo(usize, usize),
+    /// Keeps clones of the pool, the map and the model as the snapshot.
+    Snapshot,
+    /// Goes back to clones of the snapshot, if there is one.
+    Restore,
 }
 
 fn secondary_op() -> impl Strategy<Value = SecondaryOp> {
@@ -407,6 +466,8 @@ fn secondary_op() -> impl Strategy<Value = SecondaryOp> {
         1 => any::<usize>().prop_map(SecondaryOp::EntryRemove),
         1 => (0usize..8).prop_map(SecondaryOp::Drain),
         2 => (any::<usize>(), any::<usize>()).prop_map(|(i, j)| SecondaryOp::SwapTwo(i, j)),
+        1 => Just(SecondaryOp::Snapshot),
+        1 => Just(SecondaryOp::Restore),
     ]
 }
 
@@ -436,8 +497,28 @@ fn check_secondary(ops: &[SecondaryOp], page: usize) {
     let mut model: BTreeMap<u32, (u32, PoolKey, u64)> = BTreeMap::new();
     let mut keys: Vec<PoolKey> = vec![pool.insert(0)];
     let pick = |keys: &[PoolKey], i: usize| keys[i % keys.len()];
+    type Saved = (
+        UniformPool<u8>,
+        SecondaryMap<u64>,
+        BTreeMap<u32, (u32, PoolKey, u64)>,
+    );
+    let mut saved: Option<Saved> = None;
     for op in ops {
         match *op {
+            SecondaryOp::Snapshot => {
+                let copy = map.clone();
+                assert!(copy == map && copy.iter().eq(map.iter()));
+                saved = Some((pool.clone(), copy, model.clone()));
+            }
+            SecondaryOp::Restore => {
+                if let Some((p, m, model_then)) = &saved {
+                    if model != *model_then {
+                        assert!(map != *m, "maps with other contents differ");
+                    }
+                    (pool, map, model) = (p.clone(), m.clone(), model_then.clone());
+                    assert!(map == *m);
+                }
+            }
             SecondaryOp::PoolInsert => keys.push(pool.insert(0)),
             SecondaryOp::PoolRemove(i) => {
                 pool.remove(pick(&keys, i));
