@@ -33,6 +33,8 @@ mod region_editor;
 #[cfg(target_pointer_width = "64")]
 #[path = "../../examples/region_scene.rs"]
 mod region_scene;
+#[path = "../../examples/rollback.rs"]
+mod rollback;
 #[path = "../../examples/scene_graph.rs"]
 mod scene_graph;
 #[path = "../../examples/scene_inspector.rs"]
@@ -123,6 +125,12 @@ fn region_editor_runs() {
 #[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
 fn region_scene_runs() {
     region_scene::main().expect("the region has room for the scene");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "seconds natively; the safe API only")]
+fn rollback_runs() {
+    rollback::main();
 }
 
 #[test]
