@@ -294,6 +294,18 @@ impl RawPages {
         }
     }
 
+    /// Makes every page in use idle, keeping every chunk: for an owner
+    /// that has dropped what its pages held and fills pages again at once
+    /// (a container overwritten with a copy of another), so that it reuses
+    /// its memory instead of going back to the allocator.
+    pub(crate) fn idle_all(&mut self) {
+        self.idle.append(&mut self.sorted);
+        self.idle.sort_unstable_by(|a, b| b.cmp(a));
+        for chunk in &mut self.chunks {
+            chunk.idle = chunk.pages;
+        }
+    }
+
     /// Lists `page` as idle, in address order.
     fn list_idle(&mut self, page: NonNull<u8>) {
         let at = self.idle.partition_point(|&idle| idle > page);

@@ -94,6 +94,18 @@ pub(crate) mod test_support {
         }
     }
 
+    /// A copy that records its drops under `id + 1_000_000`, apart from
+    /// the original's, and never panics on drop.
+    impl Clone for Counted {
+        fn clone(&self) -> Self {
+            Counted {
+                id: self.id + 1_000_000,
+                log: self.log.clone(),
+                panics: false,
+            }
+        }
+    }
+
     impl Drop for Counted {
         fn drop(&mut self) {
             *self.log.borrow_mut().entry(self.id).or_default() += 1;

@@ -1128,6 +1128,76 @@ impl<T: Clone, H: Clone> Clone for UniformPool<T, H> {
     /// header's `clone` panics, the values and headers cloned so far are
     /// dropped (each once) and the panic propagates; the pool is untouched.
     fn clone(&self) -> Self {
+        self.clone_onto(None)
+    }
+
+    /// Makes this pool a copy of `source`, as `*self = source.clone()`
+    /// would, reusing this pool's pages (when both have the same page
+    /// size): restoring a snapshot into the state it replaces, or keeping a
+    /// snapshot up to date, allocates nothing once the pages are there.
+    ///
+    /// This pool's values and headers are dropped first. If a destructor
+    /// panics, the others are still dropped, this pool is left empty and
+    /// the panic propagates; if a `clone` panics, this pool is left empty
+    /// (its pages freed) and the panic propagates.
+    ///
+    /// ```
+    /// use managed::prelude::*;
+    ///
+    /// let mut world = UniformPool::new();
+    /// let unit = world.insert([0i32; 2]);
+    /// let mut saved = world.clone();
+    /// for frame in 0..3 {
+    ///     saved.clone_from(&world); // snapshot, in place
+    ///     world[unit][0] += 1;
+    ///     world.clone_from(&saved); // roll back, in place
+    ///     assert_eq!(world[unit], [0, 0], "frame {frame}");
+    /// }
+    /// ```
+    fn clone_from(&mut self, source: &Self) {
+        let pages = if self.geometry == source.geometry {
+            self.take_pages()
+        } else {
+            None
+        };
+        *self = source.clone_onto(pages);
+    }
+}
+
+impl<T, H> UniformPool<T, H> {
+    /// Empties the pool, dropping its values and headers, and takes its
+    /// page table with every page idle (for [`clone_from`](Clone::clone_from));
+    /// the pool is left with no pages. `None` if it never had any.
+    ///
+    /// If a destructor panics, the others are still dropped, the pool is
+    /// left empty and the panic propagates.
+    fn take_pages(&mut self) -> Option<Box<PageTable<T>>> {
+        if core::mem::needs_drop::<T>() && !self.is_empty() {
+            // On a panic, the vacated entries go back on the free list
+            // (the values left were dropped while unwinding).
+            let mut pool = scopeguard::guard(&mut *self, |pool| pool.rebuild_free_list());
+            pool.drop_values();
+            ScopeGuard::into_inner(pool);
+        }
+        let mut table = self.table.take()?;
+        (self.groups, self.index_limit) = (NonNull::dangling(), 0);
+        (self.free_head, self.spare, self.len) = (NONE, None, 0);
+        // The pool holds no page any more; a panic here drops the table,
+        // which frees them.
+        drop_headers::<T, H>(&mut table.slots, &self.geometry);
+        table.raw.idle_all();
+        table.slots.clear();
+        table.groups.clear();
+        table.free.clear();
+        Some(table)
+    }
+}
+
+impl<T: Clone, H: Clone> UniformPool<T, H> {
+    /// A clone of the pool (see `Clone`) whose pages come from `pages`'
+    /// idle ones first: a table with no page in use and empty tables, of
+    /// this pool's page size.
+    fn clone_onto(&self, pages: Option<Box<PageTable<T>>>) -> Self {
         let mut clone = UniformPool {
             table: None,
             groups: NonNull::dangling(),
@@ -1145,18 +1215,23 @@ impl<T: Clone, H: Clone> Clone for UniformPool<T, H> {
         };
         let geometry = self.geometry;
         let per_page = (self.span / GROUP) as usize;
+        let table = pages.unwrap_or_else(|| PageTable::boxed(geometry.page_size));
+        debug_assert!(table.slots.is_empty() && table.groups.is_empty() && table.free.is_empty());
         // Borrows the `table` field alone, so that `len` can be counted up
         // beside it.
-        let table = &mut **clone.table.insert(PageTable::boxed(geometry.page_size));
+        let table = &mut **clone.table.insert(table);
         table.slots.reserve_exact(source.slots.len());
         table.groups.reserve_exact(source.groups.len());
         table.free.clone_from(&source.free);
-        // Page by page: the header and the generations first (every entry
-        // vacant), then the page joins the table, then its values are
-        // cloned one by one, each entry becoming occupied once its value is
-        // written. A panic at any point leaves a pool that `Drop` takes
-        // apart: live pages with a header and initialized generations, and
-        // values exactly where the generations are odd.
+        // Page by page: the header, then the page joins the table, then its
+        // entries are copied in one pass: a vacant entry byte for byte (its
+        // generation, and its link when it is on the free list), an
+        // occupied one by cloning its value, the generation written after
+        // the value. If a `clone` panics, the guard marks the entries from
+        // the panicking one on vacant (their generations written, no value
+        // behind them), so that `Drop` finds live pages with a header and
+        // initialized generations, and values exactly where the
+        // generations are odd.
         for page in &source.slots {
             let Some(from) = page.entries else {
                 table.slots.push(PageSlot {
@@ -1177,20 +1252,6 @@ impl<T: Clone, H: Clone> Clone for UniformPool<T, H> {
                 base.cast::<H>().write(header);
                 base.add(geometry.data_offset).cast::<UniformEntry<T>>()
             };
-            for slot in 0..geometry.capacity {
-                let (from, to) = (
-                    entry_at(from, slot, &geometry),
-                    entry_at(entries, slot, &geometry),
-                );
-                // SAFETY: both entries lie in live pages (`slot` is below
-                // the capacity); the source's generation is initialized,
-                // and writing the clone's initializes it, vacant for now (an
-                // occupied entry's generation less one, which is even).
-                unsafe {
-                    let generation = (*from.as_ptr()).generation;
-                    (*to.as_ptr()).generation = generation & !1;
-                }
-            }
             table.slots.push(PageSlot {
                 entries: Some(entries),
                 floor: page.floor,
@@ -1199,47 +1260,53 @@ impl<T: Clone, H: Clone> Clone for UniformPool<T, H> {
                 (0..per_page)
                     .map(|group| Some(entry_at(entries, group * GROUP as usize, &geometry))),
             );
-            for slot in 0..geometry.capacity {
+            let mut next = scopeguard::guard(0, |at| {
+                for slot in at..geometry.capacity {
+                    let to = entry_at(entries, slot, &geometry).as_ptr();
+                    // SAFETY: the entry lies in the clone's live page; no
+                    // value was written to it (the one at `at` panicked
+                    // before its write), so marking it vacant loses none.
+                    unsafe { (*to).generation = 0 };
+                }
+            });
+            while *next < geometry.capacity {
+                let slot = *next;
                 let (from, to) = (
-                    entry_at(from, slot, &geometry),
-                    entry_at(entries, slot, &geometry),
+                    entry_at(from, slot, &geometry).as_ptr(),
+                    entry_at(entries, slot, &geometry).as_ptr(),
                 );
-                // SAFETY: 1. an odd generation in the source means an
-                // initialized value, read shared through `&self`; 2. the
-                // clone's entry is vacant (written above), so writing the
-                // value overwrites nothing, and its generation becomes odd
-                // (occupied) only once the value is there.
+                // SAFETY: 1. both entries lie in live pages (`slot` is below
+                // the capacity), the source's generation is initialized,
+                // and an odd one means an initialized value, read shared
+                // through `&self`; 2. the clone's entry holds nothing yet,
+                // so writing overwrites nothing; a vacant entry's bytes
+                // (the generation, and a link or leftover bytes) are copied
+                // untyped, as `copy_nonoverlapping` does, and the occupied
+                // entry's generation becomes odd only once its value is
+                // there.
                 unsafe {
-                    let generation = (*from.as_ptr()).generation;
+                    let generation = (*from).generation;
                     if generation % 2 == 1 {
-                        let value = T::clone(&(*from.as_ptr()).slot.value);
-                        (*to.as_ptr()).slot.value = ManuallyDrop::new(value);
-                        (*to.as_ptr()).generation = generation;
+                        let value = T::clone(&(*from).slot.value);
+                        (&raw mut (*to).slot.value).write(ManuallyDrop::new(value));
+                        (*to).generation = generation;
                         clone.len += 1;
+                    } else {
+                        core::ptr::copy_nonoverlapping(from, to, 1);
                     }
                 }
+                *next = slot + 1;
             }
+            ScopeGuard::into_inner(next);
         }
+        // Pages of a reused table that the copy did not need.
+        table.raw.release_spare();
         debug_assert_eq!(clone.len, self.len);
         let (groups, index_limit) = (table.groups_ptr(), table.index_limit());
         (clone.groups, clone.index_limit) = (groups, index_limit);
-        // The free list, link by link, and the spare: the same indices as
-        // the source's, so the clone's inserts take the entries the
-        // source's would, in the same order.
-        let mut index = self.free_head;
-        while index != NONE {
-            // SAFETY: 1. the index is on the source's free list, so it names
-            // a vacant entry of a live page of the source (the invariant on
-            // `free_head`), whose `next` is its live field; 2. the clone has
-            // the same pages live (copied above) and the same limit, and the
-            // entry is vacant there too, so its `next` may be written.
-            unsafe {
-                let from = self.group_entry(index).unwrap_unchecked();
-                let to = clone.group_entry(index).unwrap_unchecked();
-                index = (*from.as_ptr()).slot.next;
-                (*to.as_ptr()).slot.next = index;
-            }
-        }
+        // The free list's links were copied with the vacant entries: the
+        // same list, from the same head, and the same spare, so the clone's
+        // inserts take the entries the source's would, in the same order.
         clone.free_head = self.free_head;
         clone.spare = self.spare.map(|Spare { index, .. }| Spare {
             // SAFETY: the spare names a vacant entry of a live page of the
@@ -1261,7 +1328,11 @@ impl<T, H> Drop for UniformPool<T, H> {
                 drop_headers::<T, H>(&mut table.slots, &geometry);
             }
         });
-        pool.drop_values();
+        // Values without drop glue are left as they are: the pages go
+        // back whole.
+        if core::mem::needs_drop::<T>() {
+            pool.drop_values();
+        }
     }
 }
 
@@ -2655,5 +2726,102 @@ mod tests {
         assert_eq!(clone.len(), pool.len());
         drop(clone);
         assert_eq!(drops.borrow().len(), pool.len());
+    }
+
+    /// The pages holding a pool's values, by address.
+    fn pages_of<T, H>(pool: &UniformPool<T, H>) -> std::collections::BTreeSet<usize> {
+        let mask = pool.geometry.page_size.get() - 1;
+        pool.values()
+            .map(|v| core::ptr::from_ref(v).addr() & !mask)
+            .collect()
+    }
+
+    #[test]
+    fn clone_from_copies_into_the_pages_it_replaces() {
+        let log = DropLog::default();
+        let mut source = small::<u64>();
+        let per_page = source.geometry.capacity;
+        let keys: Vec<_> = (0..3 * per_page as u64).map(|i| source.insert(i)).collect();
+        source.remove(keys[4]);
+        let mut target: UniformPool<u64> = small();
+        for i in 0..5 * per_page as u64 {
+            target.insert(i * 10);
+        }
+        let held = pages_of(&target);
+        target.clone_from(&source);
+        assert!(target == source && target.iter().eq(source.iter()));
+        assert!(pages_of(&target).is_subset(&held), "the target's own pages");
+        assert_eq!(
+            target.stats().reserved_bytes,
+            source.stats().reserved_bytes,
+            "spares freed"
+        );
+        assert_eq!(target.get(keys[4]), None);
+        assert_eq!(target.insert(7), source.insert(7), "the same next key");
+
+        // Values with destructors: the target's dropped once, each.
+        let mut with_drops: UniformPool<Counted> = small();
+        for i in 0..2 * per_page as u64 {
+            with_drops.insert(log.make(i));
+        }
+        let mut other: UniformPool<Counted> = small();
+        for i in 0..per_page as u64 {
+            other.insert(log.make(100 + i));
+        }
+        other.clone_from(&UniformPool::with_page_size(PageSize::new(128).unwrap()));
+        assert!(other.is_empty() && other.capacity() == 0);
+        log.assert_all_dropped_once(per_page);
+        // A pool of another page size is cloned afresh.
+        let mut big: UniformPool<u64> = UniformPool::new();
+        big.insert(1);
+        big.clone_from(&source);
+        assert!(big == source);
+        assert_eq!(big.geometry, source.geometry);
+        drop(with_drops);
+    }
+
+    #[test]
+    fn clone_from_leaves_an_empty_pool_when_a_destructor_or_a_clone_panics() {
+        // A destructor of the replaced values.
+        let log = DropLog::default();
+        let mut target = with_a_panicking_value(&log);
+        let count = target.len();
+        let source = small::<Counted>();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            target.clone_from(&source);
+        }));
+        assert!(caught.is_err());
+        log.assert_all_dropped_once(count);
+        assert!(target.is_empty());
+        let k = target.insert(log.make(1000));
+        assert_eq!(target[k].id, 1000, "usable");
+        drop(target);
+
+        // A clone of the source's values.
+        let budget = Rc::new(Cell::new(3));
+        let drops = Rc::new(RefCell::new(std::collections::HashMap::new()));
+        let fragile = |id| Fragile {
+            id,
+            budget: budget.clone(),
+            drops: drops.clone(),
+        };
+        let mut source = small::<Fragile>();
+        let mut target = small::<Fragile>();
+        for id in 0..20 {
+            source.insert(fragile(id));
+            target.insert(fragile(100 + id));
+        }
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            target.clone_from(&source);
+        }));
+        assert!(caught.is_err());
+        assert!(target.is_empty() && target.table.is_none());
+        let log = drops.borrow();
+        assert_eq!(
+            log.len(),
+            20 + 3,
+            "the target's values and the three clones"
+        );
+        assert!(log.values().all(|&n| n == 1), "{log:?}");
     }
 }
