@@ -242,6 +242,60 @@ fn pool_iter_half(c: &mut Criterion) {
     g.finish();
 }
 
+/// A snapshot and its release, as a rollback or an undo by snapshot makes
+/// one per frame or edit: 100k values with a third removed at random (so
+/// the pools have holes and a free list to copy), cloned and the clone
+/// dropped. `u64` values, so that the row measures the containers' own
+/// work rather than the values' `clone`.
+fn pool_clone(c: &mut Criterion) {
+    const N: usize = 100_000;
+    let mut g = c.benchmark_group("pool_clone_100k_third_removed");
+    let mut rng = XorShift(11);
+    let remove: Vec<bool> = (0..N).map(|_| rng.below(3) == 0).collect();
+    let mut pool = UniformPool::new();
+    let mut slab = slab::Slab::new();
+    let mut map = slotmap::SlotMap::new();
+    for (i, gone) in remove.iter().enumerate() {
+        let (k, s, m) = (
+            pool.insert(i as u64),
+            slab.insert(i as u64),
+            map.insert(i as u64),
+        );
+        if *gone {
+            pool.remove(k);
+            slab.remove(s);
+            map.remove(m);
+        }
+    }
+    g.bench_function("UniformPool", |b| {
+        b.iter_custom(|iters| cpu_iters(iters, || drop(black_box(black_box(&pool).clone()))))
+    });
+    g.bench_function("slotmap::SlotMap", |b| {
+        b.iter_custom(|iters| cpu_iters(iters, || drop(black_box(black_box(&map).clone()))))
+    });
+    g.bench_function("slab", |b| {
+        b.iter_custom(|iters| cpu_iters(iters, || drop(black_box(black_box(&slab).clone()))))
+    });
+    g.finish();
+
+    // The same snapshot taken in place, over the one it replaces (a ring of
+    // snapshots kept up to date, or a state rolled back): no allocation.
+    let mut g = c.benchmark_group("pool_clone_from_100k_third_removed");
+    let mut into = pool.clone();
+    g.bench_function("UniformPool", |b| {
+        b.iter_custom(|iters| cpu_iters(iters, || into.clone_from(black_box(&pool))))
+    });
+    let mut into = map.clone();
+    g.bench_function("slotmap::SlotMap", |b| {
+        b.iter_custom(|iters| cpu_iters(iters, || into.clone_from(black_box(&map))))
+    });
+    let mut into = slab.clone();
+    g.bench_function("slab", |b| {
+        b.iter_custom(|iters| cpu_iters(iters, || into.clone_from(black_box(&slab))))
+    });
+    g.finish();
+}
+
 /// Sums the values attached to `picks`' keys: the lookup of a side table
 /// by the keys of the pool it sits beside.
 #[inline(never)]
@@ -565,6 +619,6 @@ criterion_group! {
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = pool_churn, pool_iter_half, secondary_get, deque_index, deque_fifo, deque_par_map, pool_par_map, pool_churn_sweep, deque_iter_sweep
+    targets = pool_churn, pool_clone, pool_iter_half, secondary_get, deque_index, deque_fifo, deque_par_map, pool_par_map, pool_churn_sweep, deque_iter_sweep
 }
 criterion_main!(group);
