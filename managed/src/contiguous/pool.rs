@@ -807,6 +807,81 @@ impl<T, K: Key> Default for ContiguousUniformPool<T, K> {
     }
 }
 
+/// A copy of the pool that answers to the same keys: every object is
+/// cloned to the same position under the same key, and the key table is
+/// copied with its versions and the order in which it reuses slots. So
+/// every key of the pool names the clone's copy of its object (a stale key
+/// is stale in both), `map` walks the copies in the same order, and the
+/// pool and its clone make the same keys for the same insertions and
+/// removals: a state that keeps keys beside its pool, in a struct that
+/// derives `Clone`, snapshots whole and goes back to the snapshot (the
+/// rollback of a lockstep game, an undo by snapshot).
+///
+/// Proxies do not come along (they borrow the pool they were made by):
+/// the clone's copies of objects that proxies own are plain objects of the
+/// clone, reached by key and removed by key or with the clone. Keys carry
+/// no pool identity (as slotmap's), so after the two diverge a key made by
+/// one may name another object in the other.
+///
+/// Cloning takes a shared borrow of the pool for the copy, so it may run
+/// while the pool is shared (inside `with`, or with a `PoolRef`).
+///
+/// # Panics
+///
+/// While the pool is exclusively borrowed (inside `map`, `retain` or
+/// `with_mut`), or borrowed with removals or insertions waiting for the
+/// borrow to end; and when an object's `clone` panics (the copies made so
+/// far are dropped, each once).
+///
+/// ```
+/// use managed::prelude::*;
+///
+/// let pool = ContiguousUniformPool::new();
+/// let a = pool.insert(1u32);
+/// let b = pool.insert(2u32);
+/// let snapshot = pool.clone();
+/// pool.remove(a);
+/// pool.map(|x| *x *= 10);
+/// let c = pool.insert(3);
+///
+/// let pool = snapshot.clone(); // back to the snapshot
+/// assert_eq!((*pool.get(a).unwrap(), *pool.get(b).unwrap()), (1, 2));
+/// pool.remove(a);
+/// assert_eq!(pool.insert(3), c, "the same key again");
+/// assert!(snapshot.get(c).is_none());
+/// ```
+impl<T: Clone, K: Key> Clone for ContiguousUniformPool<T, K> {
+    #[track_caller]
+    fn clone(&self) -> Self {
+        Self {
+            raw: self.raw.clone_pool(),
+            _keys: PhantomData,
+        }
+    }
+}
+
+/// Two pools are equal when they hold equal objects under the same keys,
+/// whatever their order in storage (objects whose removal is deferred
+/// until a borrow ends are left out, as their keys no longer find them).
+///
+/// # Panics
+///
+/// While either pool is exclusively borrowed.
+impl<T: PartialEq, K: Key> PartialEq for ContiguousUniformPool<T, K> {
+    #[track_caller]
+    fn eq(&self, other: &Self) -> bool {
+        if self.len() != other.len() {
+            return false;
+        }
+        let (ours, theirs) = (self.borrow(), other.borrow());
+        ours.iter()
+            .filter(|&(key, _)| ours.contains(key))
+            .all(|(key, object)| theirs.get(key) == Some(object))
+    }
+}
+
+impl<T: Eq, K: Key> Eq for ContiguousUniformPool<T, K> {}
+
 impl<T: fmt::Debug, K: Key> fmt::Debug for ContiguousUniformPool<T, K> {
     /// The live objects by key (`{key: object, ...}`), or the length while
     /// the pool is exclusively borrowed.

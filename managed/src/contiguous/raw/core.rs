@@ -767,6 +767,66 @@ impl<T> RawContiguous<T> {
     }
 }
 
+impl<T: Clone> RawContiguous<T> {
+    /// A copy of the pool: its objects cloned in position order under the
+    /// same keys, and its key table (versions and free list) copied (see
+    /// the `Clone` impl of [`ContiguousUniformPool`]).
+    ///
+    /// # Panics
+    ///
+    /// While the pool is exclusively borrowed, or borrowed with removals
+    /// or insertions waiting for the borrow to end; and if a `clone`
+    /// panics (the copies made so far are dropped).
+    #[track_caller]
+    pub(crate) fn clone_pool(&self) -> Self {
+        let g = Inner::<T>::GEOMETRY;
+        let state = self.state().get();
+        if state == PENDING {
+            // Work left by a destructor that panicked at the end of a
+            // borrow: carried out first, as the next insertion would.
+            self.settle_before("clone");
+        } else if state & PENDING != 0 || is_exclusive(state) {
+            clone_busy_panic();
+        }
+        // The objects are read under a shared borrow: a `clone` that
+        // reaches the pool can read it, and its removals and insertions
+        // wait for the copy to end (the table was copied before).
+        self.acquire_shared("clone");
+        let _guard = SharedGuard { core: self.core };
+        // SAFETY: a short read; the pool has no deferred work (checked
+        // above), so its table has no pending or reserved slot.
+        let (table, len) = unsafe {
+            let inner = &*self.inner();
+            (inner.table.clone_settled(), inner.storage.len())
+        };
+        let copy = RawContiguous::<T>::with_capacity(0);
+        // SAFETY: the copy is not shared yet: nothing else reaches its core.
+        let into = unsafe { &mut *copy.inner() };
+        into.table = table;
+        into.storage.reserve_more(len);
+        for position in 0..len {
+            // SAFETY: 1. `position` is below the length, which cannot change
+            // while the pool is borrowed; 2. the object is read shared, as
+            // the shared borrow allows, and the reference ends with `clone`.
+            let (key, value) = unsafe {
+                let storage = &(*self.inner()).storage;
+                let object = storage.slot(g, position).cast::<T>();
+                (storage.back(position), T::clone(object.as_ref()))
+            };
+            // If a `clone` panics, the copy's `Drop` drops the objects
+            // stored so far (its table is not consulted).
+            let place = into.storage.reserve_one(g);
+            // SAFETY: `place` is position `len` of the copy, reserved just
+            // above; the object is written before the push counts it.
+            unsafe {
+                place.cast::<T>().write(value);
+                into.storage.push(key);
+            }
+        }
+        copy
+    }
+}
+
 impl<T> Drop for RawContiguous<T> {
     fn drop(&mut self) {
         // SAFETY: the core came from `Box::leak` in `with_capacity` and is
@@ -1216,6 +1276,19 @@ fn borrowed_panic_with(operation: &str, hint: &str) -> ! {
         "ContiguousUniformPool: `{operation}` called while the pool is already borrowed \
          (inside `map`, `retain`, a `with`/`with_mut` closure, or while a \
          PoolRef/PoolRefMut/ObjectRef/ObjectMut lives){hint}"
+    )
+}
+
+/// Panics for a `clone` of a pool exclusively borrowed or with deferred
+/// work waiting for a borrow to end.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn clone_busy_panic() -> ! {
+    panic!(
+        "ContiguousUniformPool: `clone` called while the pool is exclusively borrowed, or \
+         while removals or insertions wait for its borrow to end (clone it outside `map`, \
+         `retain` and `with_mut`, or once the walk that deferred them ended)"
     )
 }
 

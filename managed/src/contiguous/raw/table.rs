@@ -223,6 +223,30 @@ impl SlotTable {
         }
     }
 
+    /// A copy of a table with no deferred work (no pending removal, no
+    /// reserved slot): the same slots, versions and free list, so the copy
+    /// makes the same keys for the same insertions.
+    pub(crate) fn clone_settled(&self) -> Self {
+        debug_assert!(self.pending.is_empty() && self.fresh.is_empty());
+        let len = self.slots.len();
+        let mut slots = Vec::with_capacity(len);
+        // SAFETY: `len` slots are initialized in `self.slots` and fit in the
+        // new buffer; copied through the raw pointers (no reference to the
+        // elements, see `slots`), then counted.
+        unsafe {
+            core::ptr::copy_nonoverlapping(self.slots.as_ptr(), slots.as_mut_ptr(), len);
+            slots.set_len(len);
+        }
+        Self {
+            slots,
+            free_head: self.free_head,
+            len: self.len,
+            pending: Vec::new(),
+            fresh: Vec::new(),
+            fresh_base: 0,
+        }
+    }
+
     /// The slot array by value, for lookups while the pool is borrowed.
     #[inline(always)]
     pub(crate) fn view(&self) -> TableView {
