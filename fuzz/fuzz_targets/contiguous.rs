@@ -64,6 +64,15 @@ impl Obj {
     }
 }
 
+/// A copy under a fresh id (and its bomb), so its drop is counted apart.
+impl Clone for Obj {
+    fn clone(&self) -> Self {
+        let t = self.t.clone();
+        let id = u64::from(t.id());
+        Obj { t, pad: [id; PAD] }
+    }
+}
+
 #[derive(Arbitrary, Debug)]
 enum Op {
     Alloc(u8, bool),
@@ -105,6 +114,10 @@ enum Op {
         lookups: [u8; 4],
     },
     Foreign,
+    /// Clones the pool: the copy holds the same values under the same
+    /// keys, in the same order, and makes the same next key; it is then
+    /// dropped (its bombs too).
+    Clone(u8),
     InsertKey(u8, bool),
     RemoveKey(KeyPick),
     InsertWithKey {
@@ -639,6 +652,28 @@ fn run_op<'p>(
             expect_panic_with("removed by key", || p.with(Obj::seen));
             // Its object is gone already: the drop removes nothing.
             drop_proxy(p);
+        }
+        Op::Clone(v) => {
+            // Work a panicking destructor left is carried out first; a bomb
+            // among it goes off here.
+            let Some(copy) = catch(|| pool.clone()) else {
+                return;
+            };
+            {
+                let (ours, theirs) = (pool.borrow(), copy.borrow());
+                assert_eq!(ours.len(), theirs.len());
+                for ((k, o), (c, x)) in ours.iter().zip(theirs.iter()) {
+                    assert_eq!((k, o.seen().1), (c, x.seen().1), "the same keys, in order");
+                    assert_ne!(o.seen().0, x.seen().0, "a copy");
+                }
+            }
+            let o = Obj::new(v, false);
+            let (id, value) = o.seen();
+            let key = pool.insert(o);
+            assert_eq!(copy.insert(Obj::new(v, false)), key, "the same next key");
+            keys.live.push((id, key));
+            model.insert(id, value);
+            let _ = catch(move || drop(copy));
         }
         Op::Foreign => {
             let q = other.alloc(Obj::new(0, false));

@@ -1848,3 +1848,146 @@ fn an_exclusive_guards_lookup_reads_on_other_threads_while_removals_begin() {
     assert_eq!(pool.get(keys[1]).map(|v| *v), Some(3));
     assert_eq!(pool.get(queued).map(|v| *v), Some(1000));
 }
+
+#[test]
+fn a_clone_answers_to_the_pools_keys_and_makes_the_same_ones() {
+    let drops = Ledger::default();
+    let pool = ContiguousUniformPool::new();
+    let keys: Vec<_> = (0..20).map(|id| pool.insert(drops.track(id))).collect();
+    for &key in keys.iter().step_by(3) {
+        drop(pool.remove(key));
+    }
+    let owned = pool.alloc(drops.track(50));
+    let snapshot = pool.clone();
+    assert_eq!(snapshot.len(), pool.len());
+    for &key in &keys {
+        let copy = snapshot.get(key).map(|t| t.id);
+        assert_eq!(
+            copy.map(|id| id - 1000),
+            pool.get(key).map(|t| t.id),
+            "{key:?}"
+        );
+    }
+    assert_eq!(
+        snapshot.get(Proxy::key(&owned)).map(|t| t.id),
+        Some(1050),
+        "a proxy's object"
+    );
+    let order: Vec<u32> = snapshot.borrow().values().map(|t| t.id - 1000).collect();
+    assert_eq!(order, ids(&pool), "the same storage order");
+
+    // The same operations on both make the same keys.
+    let mut rng = crate::common::SplitMix(5);
+    for step in 0..200 {
+        let key = keys[rng.below(keys.len())];
+        if rng.below(2) == 0 {
+            assert_eq!(pool.remove(key).is_some(), snapshot.remove(key).is_some());
+        } else {
+            let id = 100 + step;
+            assert_eq!(
+                pool.insert(drops.track(id)),
+                snapshot.insert(drops.track(id))
+            );
+        }
+    }
+    // The clone's copy of the proxy's object stays when the proxy goes.
+    drop(owned);
+    assert_eq!(snapshot.len(), pool.len() + 1);
+    drop((pool, snapshot));
+    let counts = drops.counts(2000);
+    assert!(
+        counts.iter().all(|&n| n <= 2),
+        "ids made twice are dropped twice, at most"
+    );
+    for id in 0..20 {
+        // Each original once; each copy once, of those the snapshot had.
+        let copied = u32::from(id % 3 != 0);
+        assert_eq!((counts[id], counts[1000 + id]), (1, copied), "value {id}");
+    }
+    assert_eq!((counts[50], counts[1050]), (1, 1));
+}
+
+#[test]
+fn a_clone_needs_a_pool_with_no_deferred_work() {
+    let drops = Ledger::default();
+    let pool = ContiguousUniformPool::new();
+    let keys: Vec<_> = (0..4).map(|id| pool.insert(drops.track(id))).collect();
+    // Inside a shared borrow: fine.
+    let proxy = pool.alloc(drops.track(9));
+    let copy = proxy.with(|_| pool.clone());
+    assert_eq!(copy.len(), 5);
+    // Inside `map` (exclusive) or with a removal waiting: refused.
+    let inside_map = catch_unwind(AssertUnwindSafe(|| pool.map(|_| drop(pool.clone()))));
+    assert!(panic_message(inside_map).contains("`clone` called while the pool is exclusively"));
+    let shared = pool.borrow();
+    assert!(pool.remove_deferred(keys[0]));
+    let waiting = catch_unwind(AssertUnwindSafe(|| pool.clone()));
+    assert!(panic_message(waiting).contains("wait for its borrow to end"));
+    drop(shared);
+    assert_eq!(pool.clone().len(), 4, "the removal carried out");
+    drop((copy, proxy));
+}
+
+/// A value whose `clone` panics once a thread-local budget is spent.
+#[derive(Debug)]
+struct Brittle(Tracked);
+
+thread_local! {
+    static CLONES_LEFT: std::cell::Cell<u32> = const { std::cell::Cell::new(u32::MAX) };
+}
+
+impl Clone for Brittle {
+    fn clone(&self) -> Self {
+        let left = CLONES_LEFT.with(|c| c.replace(c.get().saturating_sub(1)));
+        assert!(left > 0, "clone budget spent");
+        Brittle(self.0.clone())
+    }
+}
+
+#[test]
+fn a_panicking_clone_drops_the_copies_it_made_and_leaves_the_pool_alone() {
+    let drops = Ledger::default();
+    let pool = ContiguousUniformPool::new();
+    for id in 0..10 {
+        pool.insert(Brittle(drops.track(id)));
+    }
+    CLONES_LEFT.with(|c| c.set(6));
+    let result = catch_unwind(AssertUnwindSafe(|| pool.clone()));
+    CLONES_LEFT.with(|c| c.set(u32::MAX));
+    assert!(panic_message(result).contains("clone budget spent"));
+    assert_eq!(
+        drops.sorted(),
+        (1000..1006).collect::<Vec<_>>(),
+        "six copies, once each"
+    );
+    assert_eq!(pool.len(), 10);
+    assert_eq!(pool.clone().len(), 10, "usable, and borrowed no more");
+}
+
+#[test]
+fn pools_are_equal_with_equal_objects_under_the_same_keys() {
+    let pool = ContiguousUniformPool::new();
+    let keys: Vec<_> = (0..6u32).map(|i| pool.insert(i)).collect();
+    let copy = pool.clone();
+    assert!(copy == pool);
+    pool.remove(keys[1]); // the last object moves into the hole
+    copy.remove(keys[1]);
+    assert!(copy == pool);
+    // Removed and inserted again on both: the same keys.
+    let (a, b) = (copy.remove(keys[2]).unwrap(), copy.remove(keys[3]).unwrap());
+    let reordered = [copy.insert(b), copy.insert(a)];
+    assert!(copy != pool, "keys reissued with new versions");
+    pool.remove(keys[2]);
+    pool.remove(keys[3]);
+    assert_eq!([pool.insert(b), pool.insert(a)], reordered);
+    assert!(copy == pool);
+    *copy.get_mut(keys[0]).unwrap() += 1;
+    assert!(copy != pool);
+    // A removal waiting for a borrow to end leaves its object out.
+    let (copy, shared) = (pool.clone(), pool.borrow());
+    pool.remove_deferred(keys[4]);
+    assert!(copy != pool);
+    copy.remove(keys[4]);
+    assert!(copy == pool);
+    drop(shared);
+}

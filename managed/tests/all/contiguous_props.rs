@@ -39,6 +39,19 @@ struct Obj {
     pad: [u32; 200],
 }
 
+/// A copy under the same id and value, whose drops go to a log of its own
+/// (the pool's log counts the originals).
+impl Clone for Obj {
+    fn clone(&self) -> Self {
+        Obj {
+            id: self.id,
+            value: self.value,
+            drops: DropLog::default(),
+            pad: self.pad,
+        }
+    }
+}
+
 impl Drop for Obj {
     fn drop(&mut self) {
         assert!(self.pad.iter().all(|&p| p == self.id), "object intact");
@@ -107,6 +120,10 @@ enum Op {
     },
     /// Adds `delta` to every object through `borrow_mut().as_mut_slice()`.
     SliceMut(i64),
+    /// Clones the pool (inside a `with` closure when asked): the clone
+    /// holds the model's objects under the same keys, in the same order,
+    /// and makes the same key for the next insertion.
+    Clone(bool),
     /// `insert_deferred` with the pool unborrowed: an insertion.
     InsertDeferred(i64),
     /// `insert_with_key`; the closure also queues a second object, or
@@ -165,6 +182,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (any::<[usize; 3]>(), prop::option::of(any::<usize>()))
             .prop_map(|(picks, victim)| Op::GetDisjoint { picks, victim }),
         1 => (-5i64..5).prop_map(Op::SliceMut),
+        1 => any::<bool>().prop_map(Op::Clone),
         2 => (any::<usize>(), prop::option::of(any::<usize>()))
             .prop_map(|(pick, victim)| Op::WalkWithOthers { pick, victim }),
         2 => (any::<usize>(), prop::option::of(any::<usize>()))
@@ -739,6 +757,31 @@ impl<'p> State<'p> {
                 assert_eq!(slice.len(), self.model.len());
                 slice.iter_mut().for_each(|o| o.value += delta);
                 self.model.values_mut().for_each(|v| *v += delta);
+            }
+            Op::Clone(inside_with) => {
+                let copy = match self.live_proxy(0) {
+                    Some(k) if inside_with => self.proxies[k].1.with(|_| pool.clone()),
+                    _ => pool.clone(),
+                };
+                assert_eq!(copy.len(), self.model.len());
+                for &(id, key) in &self.keys {
+                    let found = copy.get(key).map(|o| (o.id, o.value));
+                    assert_eq!(found, self.model.get(&id).map(|&v| (id, v)), "copy of {id}");
+                }
+                let order = |p: &ContiguousUniformPool<Obj>| {
+                    let objects = p.borrow();
+                    objects.iter().map(|(k, o)| (k, o.id)).collect::<Vec<_>>()
+                };
+                assert_eq!(order(&copy), order(pool), "the same storage order");
+                let object = self.object(0);
+                let id = object.id;
+                let key = pool.insert(object);
+                assert_eq!(
+                    copy.insert(pool.get(key).unwrap().clone()),
+                    key,
+                    "the same next key"
+                );
+                self.keys.push((id, key));
             }
             _ => {}
         }
