@@ -7,7 +7,8 @@
 //!
 //! The world derives `Clone`: units in a `UniformPool`, each chasing an
 //! enemy it names by `PoolKey`; names and attack cooldowns in
-//! `SecondaryMap`s; an event log in a `UniformPageDeque`. A clone of a pool
+//! `SecondaryMap`s; an event log in a `UniformPageDeque`; the sparks of
+//! hits in a `ContiguousUniformPool`, walked each frame. A clone of a pool
 //! answers to the pool's keys and hands out the same keys for the same
 //! inserts and removals, so after a rollback the keys inside the units and
 //! inside the late inputs (made by the remote peer's world) name the same
@@ -51,6 +52,13 @@ struct Unit {
     target: Option<PoolKey>,
 }
 
+/// A short-lived effect of a hit, dense in a `ContiguousUniformPool`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Spark {
+    pos: (i32, i32),
+    frames_left: u32,
+}
+
 /// A player's input for one frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Command {
@@ -83,6 +91,8 @@ struct World {
     cooldown: SecondaryMap<u32>,
     /// The last events.
     events: UniformPageDeque<(u32, Event)>,
+    /// Sparks of the last hits, walked each frame and dropped when spent.
+    sparks: ContiguousUniformPool<Spark>,
 }
 
 impl World {
@@ -96,6 +106,7 @@ impl World {
             cooldown: SecondaryMap::new(&units),
             units,
             events: UniformPageDeque::new(),
+            sparks: ContiguousUniformPool::new(),
         }
     }
 
@@ -156,10 +167,20 @@ impl World {
             if dx.abs().max(dy.abs()) > 1 {
                 self.units[key].pos = (me.pos.0 + dx.signum(), me.pos.1 + dy.signum());
             } else if !self.cooldown.contains(key) {
-                self.units[target].hp -= 2 + (xorshift(&mut self.rng) % 4) as i32;
+                let damage = 2 + (xorshift(&mut self.rng) % 4) as i32;
+                self.units[target].hp -= damage;
                 self.cooldown.insert(key, 3);
+                self.sparks.insert(Spark {
+                    pos: there,
+                    frames_left: damage as u32,
+                });
             }
         }
+        self.sparks.map(|spark| {
+            spark.frames_left -= 1;
+            spark.pos.1 -= 1;
+        });
+        self.sparks.retain(|_, spark| spark.frames_left > 0);
         self.cooldown.retain(|_, frames| {
             *frames -= 1;
             *frames > 0
@@ -304,8 +325,9 @@ pub(crate) fn main() {
         "{FRAMES} frames, {rollbacks} rollbacks ({resimulated} frames simulated again, up to \
          {deepest} deep): {revived} units revived under their old keys, {respawned} spawned again \
          under the reference's keys; {} units alive of {} spawned, equal to the reference at \
-         {checked} checks",
+         {checked} checks ({} sparks in flight)",
         world.units.len(),
         world.spawned,
+        world.sparks.len(),
     );
 }
