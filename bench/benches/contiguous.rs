@@ -357,6 +357,30 @@ fn retain(c: &mut Criterion) {
     group.finish();
 }
 
+/// A snapshot and its release (a rollback or an undo by snapshot makes one
+/// per frame or edit): 100k 32-byte objects with a third removed at random,
+/// cloned and the clone dropped.
+fn clone(c: &mut Criterion) {
+    let mut group = c.benchmark_group("contiguous/clone_100k_third_removed");
+    let mut rng = XorShift(21);
+    let pool = ContiguousUniformPool::new();
+    let mut keys: Vec<_> = (0..RETAIN).map(|i| pool.insert(obj(i))).collect();
+    let mut slots = DenseSlotMap::new();
+    let mut dense: Vec<_> = (0..RETAIN).map(|i| slots.insert(obj(i))).collect();
+    for _ in 0..RETAIN / 3 {
+        let i = rng.below(keys.len() as u64) as usize;
+        pool.remove(keys.swap_remove(i));
+        slots.remove(dense.swap_remove(i));
+    }
+    group.bench_function("ContiguousUniformPool", |b| {
+        b.iter_custom(|iters| cpu_iters(iters, || drop(black_box(black_box(&pool).clone()))))
+    });
+    group.bench_function("DenseSlotMap", |b| {
+        b.iter_custom(|iters| cpu_iters(iters, || drop(black_box(black_box(&slots).clone()))))
+    });
+    group.finish();
+}
+
 /// Objects kept alive during the churn.
 const CHURN_LIVE: usize = 100_000;
 /// Remove + insert pairs per measured iteration.
@@ -564,6 +588,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = group;
     config = config();
-    targets = map, random_access, retain, churn, par_map, sweeps
+    targets = map, random_access, retain, clone, churn, par_map, sweeps
 }
 criterion_main!(group);

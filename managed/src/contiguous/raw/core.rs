@@ -795,24 +795,30 @@ impl<T: Clone> RawContiguous<T> {
         let _guard = SharedGuard { core: self.core };
         // SAFETY: a short read; the pool has no deferred work (checked
         // above), so its table has no pending or reserved slot.
-        let (table, len) = unsafe {
+        let (table, storage, len) = unsafe {
             let inner = &*self.inner();
-            (inner.table.clone_settled(), inner.storage.len())
+            let storage = &inner.storage;
+            (
+                inner.table.clone_settled(),
+                storage.empty_like(),
+                storage.len(),
+            )
         };
         let copy = RawContiguous::<T>::with_capacity(0);
         // SAFETY: the copy is not shared yet: nothing else reaches its core.
         let into = unsafe { &mut *copy.inner() };
-        into.table = table;
-        into.storage.reserve_more(len);
-        for position in 0..len {
+        (into.table, into.storage) = (table, storage);
+        // Held for the whole copy: nothing changes the storage while the
+        // pool is borrowed (the shared borrow taken above).
+        let source = self.storage();
+        let (objects, keys) = (source.objects::<T>().cast::<T>(), source.keys());
+        debug_assert_eq!(keys.len(), len);
+        for (position, &key) in keys.iter().enumerate() {
             // SAFETY: 1. `position` is below the length, which cannot change
-            // while the pool is borrowed; 2. the object is read shared, as
-            // the shared borrow allows, and the reference ends with `clone`.
-            let (key, value) = unsafe {
-                let storage = &(*self.inner()).storage;
-                let object = storage.slot(g, position).cast::<T>();
-                (storage.back(position), T::clone(object.as_ref()))
-            };
+            // while the pool is borrowed, so the object is initialized;
+            // 2. it is read shared, as the shared borrow allows, and the
+            // reference ends with `clone`.
+            let value = T::clone(unsafe { objects.add(position).as_ref() });
             // If a `clone` panics, the copy's `Drop` drops the objects
             // stored so far (its table is not consulted).
             let place = into.storage.reserve_one(g);

@@ -480,6 +480,16 @@ impl ObjectStorage {
         }
     }
 
+    /// An empty storage with this one's geometry, capacity and floor, for
+    /// a copy that fills it at once: one allocation, no reallocation, and
+    /// the same growing and halving from then on.
+    pub(crate) fn empty_like(&self) -> Self {
+        let mut copy = Self::new(self.geometry);
+        copy.floor = self.floor;
+        copy.set_capacity(self.capacity);
+        copy
+    }
+
     /// Shrinks the buffer and the back-pointers to the length.
     pub(crate) fn shrink_to_fit(&mut self) {
         self.floor = 0;
