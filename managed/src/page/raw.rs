@@ -77,13 +77,21 @@ pub(crate) unsafe fn deallocate(block: NonNull<u8>, layout: Layout) {
 /// Most bytes a chunk of pages may take (see [`RawPages::chunked`]).
 const MAX_CHUNK_BYTES: usize = 1 << 20;
 
+/// The largest chunk [`RawPages::reserve_adjacent`] allocates.
+const ADJACENT_MAX_BYTES: usize = 64 << 20;
+
 /// One allocation from the global allocator: `pages` adjacent pages.
 struct PageChunk {
-    /// Aligned to the page size; allocated with `pages` pages' layout.
+    /// Aligned to the page size; allocated with `pages` pages' layout, or
+    /// inside `block`.
     base: NonNull<u8>,
     pages: usize,
     /// Pages of the chunk not in use (listed in `RawPages::idle`).
     idle: usize,
+    /// For a chunk of [`RawPages::reserve_adjacent`]: the block allocated
+    /// with [`RawPages::block_layout`] of `pages` and aligned by hand, in
+    /// which the pages start at `base`.
+    block: Option<NonNull<u8>>,
 }
 
 /// The pages one owner holds, indexed by address, allocated alone or in
@@ -227,6 +235,7 @@ impl RawPages {
                 base,
                 pages,
                 idle: pages - 1,
+                block: None,
             },
         );
         self.reserved += pages;
@@ -239,18 +248,81 @@ impl RawPages {
     /// allocate nothing.
     #[cold]
     pub(crate) fn reserve(&mut self, additional: usize) {
+        self.reserve_in_chunks(additional, self.max_chunk, false);
+    }
+
+    /// As [`reserve`](Self::reserve), in chunks of up to 64 MiB whatever
+    /// the owner's chunk size: for an owner about to fill `additional`
+    /// pages at once (a copy of another container), which then takes its
+    /// pages from few allocations, as a `Vec` would, rather than from one
+    /// allocation per page. Such a chunk goes back to the allocator once
+    /// none of its pages is in use.
+    ///
+    /// Each chunk is a block with the allocator's plain alignment, aligned
+    /// to the page here: glibc serves a page-aligned block above its mmap
+    /// threshold from `mmap` every time (its threshold, raised by a freed
+    /// block, never covers the aligned request that follows), so a copy
+    /// made and dropped in a loop took a page fault per page each time,
+    /// where a plain block of the same size comes from the heap after the
+    /// first, as a `Vec`'s does.
+    #[cold]
+    pub(crate) fn reserve_adjacent(&mut self, additional: usize) {
+        let most = (ADJACENT_MAX_BYTES / self.size.get()).max(1);
+        self.reserve_in_chunks(additional, most, true);
+    }
+
+    /// The layout of a block holding a chunk of `pages` pages aligned by
+    /// hand: one page more, with the alignment of a `u128` (a plain
+    /// allocation; a page is at least 64 bytes). The extra page is slack,
+    /// not counted in [`reserved_bytes`](Self::reserved_bytes).
+    fn block_layout(&self, pages: usize) -> Layout {
+        Layout::from_size_align((pages + 1) * self.size.get(), align_of::<u128>())
+            .expect("a chunk of pages is a valid layout")
+    }
+
+    /// Gives a chunk's memory back to the allocator.
+    ///
+    /// # Safety
+    ///
+    /// No page of the chunk is in use or accessed afterwards, and it is in
+    /// no table any more.
+    unsafe fn free_chunk(&self, chunk: &PageChunk) {
+        // SAFETY: allocated with this layout (by `carve` or
+        // `reserve_in_chunks`), not freed since (caller contract).
+        unsafe {
+            match chunk.block {
+                Some(block) => deallocate(block, self.block_layout(chunk.pages)),
+                None => deallocate(chunk.base, self.chunk_layout(chunk.pages)),
+            }
+        }
+    }
+
+    /// [`reserve`](Self::reserve) with chunks of at most `most` pages;
+    /// `by_hand`: each allocated as a block with the allocator's plain
+    /// alignment and aligned here (see [`block_layout`](Self::block_layout)).
+    fn reserve_in_chunks(&mut self, additional: usize, most: usize, by_hand: bool) {
         while self.idle.len() < additional {
-            let pages = (additional - self.idle.len()).min(self.max_chunk);
-            let layout = self.chunk_layout(pages);
+            let pages = (additional - self.idle.len()).min(most);
             // Grow the tables first, so a failure leaks nothing.
             self.chunks.reserve(1);
             self.idle.reserve(pages);
-            // The layout has a non-zero size: at least one page.
-            let base = allocate(layout);
-            for i in 0..pages {
-                // SAFETY: page `i` lies inside the chunk.
-                self.list_idle(unsafe { base.add(i * self.size.get()) });
-            }
+            let (base, block) = if by_hand {
+                // The layout has a non-zero size: at least one page.
+                let block = allocate(self.block_layout(pages));
+                let offset = block.addr().get().wrapping_neg() & self.size.mask();
+                // SAFETY: the block holds `pages + 1` pages' bytes, so the
+                // first page boundary in it (less than a page in) leaves
+                // `pages` pages inside it.
+                (unsafe { block.add(offset) }, Some(block))
+            } else {
+                // The layout has a non-zero size: at least one page.
+                (allocate(self.chunk_layout(pages)), None)
+            };
+            // Listed at once, then put in (descending) order.
+            // SAFETY: page `i` lies inside the chunk.
+            self.idle
+                .extend((0..pages).map(|i| unsafe { base.add(i * self.size.get()) }));
+            self.idle.sort_unstable_by(|a, b| b.cmp(a));
             let at = self.chunks.partition_point(|chunk| chunk.base < base);
             self.chunks.insert(
                 at,
@@ -258,6 +330,7 @@ impl RawPages {
                     base,
                     pages,
                     idle: pages,
+                    block,
                 },
             );
             self.reserved += pages;
@@ -329,9 +402,9 @@ impl RawPages {
         self.idle
             .retain(|page| !(chunk.base.addr().get()..end).contains(&page.addr().get()));
         self.reserved -= chunk.pages;
-        // SAFETY: allocated by `carve` with this layout; no page of it is
-        // in use (caller contract) and it left every table.
-        unsafe { deallocate(chunk.base, self.chunk_layout(chunk.pages)) };
+        // SAFETY: no page of it is in use (caller contract) and it left
+        // every table.
+        unsafe { self.free_chunk(&chunk) };
     }
 
     /// Returns every chunk with no page in use to the allocator.
@@ -371,9 +444,9 @@ impl RawPages {
         self.sorted.clear();
         self.idle.clear();
         for chunk in core::mem::take(&mut self.chunks) {
-            // SAFETY: every chunk was allocated with this layout, and the
-            // caller no longer uses any of its pages.
-            unsafe { deallocate(chunk.base, self.chunk_layout(chunk.pages)) };
+            // SAFETY: the caller no longer uses any of its pages, and it
+            // left the table.
+            unsafe { self.free_chunk(&chunk) };
         }
         self.reserved = 0;
     }

@@ -212,6 +212,13 @@ static NEXT_POOL_ID: IdCounter = IdCounter::new();
 /// [`SecondaryMap`](crate::uniform::SecondaryMap) of the pool's keys works
 /// with the clone too, and clones with it.
 ///
+/// A clone takes the pages it fills in one allocation (a pool adds its own
+/// one by one), which goes back to the allocator once none of its pages
+/// holds a value: [`shrink_to_fit`](Self::shrink_to_fit) on a clone returns
+/// those pages together. [`clone_from`](Clone::clone_from) reuses the
+/// target's pages: a program that snapshots every frame and keeps its
+/// snapshots refills them in place, with no allocation.
+///
 /// The pool and its clone share the identity that refuses foreign keys:
 /// after they diverge, a key one of them made names whatever value, if
 /// any, the other holds at that place with that generation (as in a
@@ -1215,7 +1222,18 @@ impl<T: Clone, H: Clone> UniformPool<T, H> {
         };
         let geometry = self.geometry;
         let per_page = (self.span / GROUP) as usize;
-        let table = pages.unwrap_or_else(|| PageTable::boxed(geometry.page_size));
+        let table = pages.unwrap_or_else(|| {
+            // The live pages in few allocations (a pool adds its pages one
+            // by one): a snapshot made and dropped in a loop then reuses
+            // the allocator's memory, as a `Vec` does, where hundreds of
+            // pages allocated and freed one by one went back to the system
+            // at every drop and faulted in again at the next copy.
+            let mut table = PageTable::boxed(geometry.page_size);
+            table
+                .raw
+                .reserve_adjacent(source.slots.len() - source.free.len());
+            table
+        });
         debug_assert!(table.slots.is_empty() && table.groups.is_empty() && table.free.is_empty());
         // Borrows the `table` field alone, so that `len` can be counted up
         // beside it.
@@ -2645,6 +2663,37 @@ mod tests {
         let foreign = stranger.insert(1);
         assert!(!pool.issued(foreign) && !clone.issued(foreign));
         assert_eq!(clone.get(foreign), None);
+    }
+
+    #[test]
+    fn a_clones_pages_are_one_allocation_given_back_once_all_are_empty() {
+        let mut pool = small::<u64>();
+        let per_page = pool.geometry.capacity;
+        let keys: Vec<_> = (0..10 * per_page as u64).map(|i| pool.insert(i)).collect();
+        let page = pool.geometry.page_size.get();
+        let mut clone = pool.clone();
+        assert_eq!(clone.stats().reserved_bytes, 10 * page);
+        let bases = pages_of(&clone);
+        assert_eq!(bases.len(), 10);
+        let (first, last) = (bases.first().unwrap(), bases.last().unwrap());
+        assert_eq!(last - first, 9 * page, "adjacent pages");
+        // Half of them emptied: the allocation stays whole.
+        for k in &keys[..5 * per_page] {
+            clone.remove(*k);
+        }
+        clone.shrink_to_fit();
+        assert_eq!(clone.stats().reserved_bytes, 10 * page);
+        assert!(clone.iter().eq(pool.iter().skip(5 * per_page)));
+        // All of them: given back.
+        clone.clear();
+        clone.shrink_to_fit();
+        assert_eq!(clone.stats().reserved_bytes, 0);
+        // The pool's own pages are given back one by one, as ever.
+        for k in &keys[..5 * per_page] {
+            pool.remove(*k);
+        }
+        pool.shrink_to_fit();
+        assert_eq!(pool.stats().reserved_bytes, 5 * page);
     }
 
     #[test]
