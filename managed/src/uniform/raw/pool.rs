@@ -365,6 +365,12 @@ impl<T, H> UniformPool<T, H> {
         // the span fits too.
         let capacity = u32::try_from(geometry.capacity).expect("entries per page fit in u32");
         let span = capacity.next_multiple_of(GROUP);
+        Self::empty(geometry, span, NEXT_POOL_ID.next())
+    }
+
+    /// A pool with no page, of `geometry` and `span`, whose keys carry `id`
+    /// (a fresh one, or a pool's that this one is a clone of).
+    fn empty(geometry: PageGeometry, span: u32, id: u64) -> Self {
         Self {
             table: None,
             groups: NonNull::dangling(),
@@ -374,7 +380,7 @@ impl<T, H> UniformPool<T, H> {
             len: 0,
             geometry,
             span,
-            id: NEXT_POOL_ID.next(),
+            id,
             _owns: PhantomData,
         }
     }
@@ -1205,18 +1211,7 @@ impl<T: Clone, H: Clone> UniformPool<T, H> {
     /// idle ones first: a table with no page in use and empty tables, of
     /// this pool's page size.
     fn clone_onto(&self, pages: Option<Box<PageTable<T>>>) -> Self {
-        let mut clone = UniformPool {
-            table: None,
-            groups: NonNull::dangling(),
-            index_limit: 0,
-            free_head: NONE,
-            spare: None,
-            len: 0,
-            geometry: self.geometry,
-            span: self.span,
-            id: self.id,
-            _owns: PhantomData,
-        };
+        let mut clone = UniformPool::empty(self.geometry, self.span, self.id);
         let Some(source) = self.table.as_deref() else {
             return clone;
         };
