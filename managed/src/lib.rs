@@ -66,7 +66,7 @@
 //! | empty it | `clear` | `clear` | `clear` | `clear` | `clear` | `clear` | | | `reset` | | |
 //! | filter | | | `retain` | `retain` | | | | | | | |
 //! | walk | `iter`, `iter_mut` | `iter`, deque: `iter_mut` | `iter`, `iter_mut`, `keys`, `values`, `values_mut`, `drain` (`(key, value)` pairs) | `map`, `map_with_key`, `map_with_others`, `iter_mut`, `values_mut`, `drain`; `borrow().iter()`, `borrow().as_slice()` | `iter`, `iter_mut` | | | | | | |
-//! | copy (a snapshot) | | deque: `clone` | `clone`, `clone_from` (answers to the same keys, makes the same keys next) | `clone` (the same keys and storage order; proxies stay with the original) | | | | | | | |
+//! | copy (a snapshot) | | `clone` | `clone`, `clone_from` (answers to the same keys, makes the same keys next) | `clone` (the same keys and storage order; proxies stay with the original) | | | | | | | |
 //! | space | `stats` | `stats` | `stats` | `stats`, `detailed_stats` | `stats` | `stats` | `stats` | `stats` | `stats` | `stats`, `detailed_stats` | `stats`, `detailed_stats` |
 //! | give idle memory back | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | `shrink_to_fit` | | | `shrink_to_fit` | `compact` (moves objects), `compact_in_place` | `collect`, `compact` (packs every chunk), `shrink_to_fit` |
 //! | settings | | | | | | | | `set_min_entries` | | | `pacing`, `set_pacing` |

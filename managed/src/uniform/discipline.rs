@@ -3,7 +3,7 @@
 //! `new`, `with_capacity`, `with_page_size`, `push`, `pop`, `peek`,
 //! `peek_mut`, `len`, `is_empty`, `clear`, `iter`, `stats`,
 //! `shrink_to_fit`, `header_for` and `as_deque` (each with its doc
-//! comment), and the impls of `Default`, `Debug`, `Extend`, `FromIterator`
+//! comment), and the impls of `Default`, `Clone`, `PartialEq`, `Debug`, `Extend`, `FromIterator`
 //! and `From<UniformPageDeque>`. The two differ only in the end they pop
 //! and peek at and in their iteration order; each file adds its
 //! `memory_map` and tests.
@@ -142,6 +142,26 @@ macro_rules! one_discipline {
                 }
             }
         }
+
+        #[doc = concat!("A ", $noun, " of clones of the values, in the same order (as the")]
+        /// deque's `Clone`: pages laid out afresh, each with a default
+        /// header).
+        impl<T: Clone, H: Default> Clone for $name<T, H> {
+            fn clone(&self) -> Self {
+                Self {
+                    deque: self.deque.clone(),
+                }
+            }
+        }
+
+        #[doc = concat!("Two ", $noun, "s are equal when they hold equal values in the same order.")]
+        impl<T: PartialEq, H> PartialEq for $name<T, H> {
+            fn eq(&self, other: &Self) -> bool {
+                self.deque == other.deque
+            }
+        }
+
+        impl<T: Eq, H> Eq for $name<T, H> {}
 
         impl<T: fmt::Debug, H> fmt::Debug for $name<T, H> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

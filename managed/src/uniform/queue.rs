@@ -36,6 +36,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_clone_is_equal_and_apart() {
+        let mut q: UniformPageQueue<String> = (0..300).map(|i| i.to_string()).collect();
+        q.pop();
+        let mut copy = q.clone();
+        assert!(copy == q && copy.iter().eq(q.iter()));
+        copy.push("end".into());
+        assert!(copy != q);
+        assert_eq!(copy.pop().as_deref(), Some("1"));
+        assert_eq!(q.len(), 299);
+        let stack: crate::uniform::UniformPageStack<u8> = (0..9).collect();
+        let mut other = stack.clone();
+        assert!(other == stack);
+        assert_eq!(other.pop(), Some(8));
+        assert!(other != stack);
+    }
+
+    #[test]
     fn with_capacity_reserves_like_the_deque() {
         let mut q = UniformPageQueue::with_capacity(3000);
         let reserved = q.stats().reserved_bytes;
