@@ -80,6 +80,10 @@ const MAX_CHUNK_BYTES: usize = 1 << 20;
 /// The largest chunk [`RawPages::reserve_adjacent`] allocates.
 const ADJACENT_MAX_BYTES: usize = 64 << 20;
 
+/// The fewest pages of a chunk that [`RawPages::reserve_adjacent`] aligns
+/// by hand (with a page of slack); smaller chunks are allocated aligned.
+const BY_HAND_MIN_PAGES: usize = 32;
+
 /// One allocation from the global allocator: `pages` adjacent pages.
 struct PageChunk {
     /// Aligned to the page size; allocated with `pages` pages' layout, or
@@ -258,8 +262,8 @@ impl RawPages {
     /// allocation per page. Such a chunk goes back to the allocator once
     /// none of its pages is in use.
     ///
-    /// Each chunk is a block with the allocator's plain alignment, aligned
-    /// to the page here: glibc serves a page-aligned block above its mmap
+    /// Each chunk of 32 pages or more is a block with the allocator's plain
+    /// alignment, aligned to the page here: glibc serves a page-aligned block above its mmap
     /// threshold from `mmap` every time (its threshold, raised by a freed
     /// block, never covers the aligned request that follows), so a copy
     /// made and dropped in a loop took a page fault per page each time,
@@ -306,7 +310,9 @@ impl RawPages {
             // Grow the tables first, so a failure leaks nothing.
             self.chunks.reserve(1);
             self.idle.reserve(pages);
-            let (base, block) = if by_hand {
+            // A block of fewer pages comes from the heap either way, and
+            // its slack page would weigh more than a 32nd.
+            let (base, block) = if by_hand && pages >= BY_HAND_MIN_PAGES {
                 // The layout has a non-zero size: at least one page.
                 let block = allocate(self.block_layout(pages));
                 let offset = block.addr().get().wrapping_neg() & self.size.mask();

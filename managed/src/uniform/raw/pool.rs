@@ -2664,31 +2664,32 @@ mod tests {
     fn a_clones_pages_are_one_allocation_given_back_once_all_are_empty() {
         let mut pool = small::<u64>();
         let per_page = pool.geometry.capacity;
-        let keys: Vec<_> = (0..10 * per_page as u64).map(|i| pool.insert(i)).collect();
+        let keys: Vec<_> = (0..40 * per_page as u64).map(|i| pool.insert(i)).collect();
         let page = pool.geometry.page_size.get();
+        // 40 pages: one block, aligned by hand (32 pages or more).
         let mut clone = pool.clone();
-        assert_eq!(clone.stats().reserved_bytes, 10 * page);
+        assert_eq!(clone.stats().reserved_bytes, 40 * page);
         let bases = pages_of(&clone);
-        assert_eq!(bases.len(), 10);
+        assert_eq!(bases.len(), 40);
         let (first, last) = (bases.first().unwrap(), bases.last().unwrap());
-        assert_eq!(last - first, 9 * page, "adjacent pages");
+        assert_eq!(last - first, 39 * page, "adjacent pages");
         // Half of them emptied: the allocation stays whole.
-        for k in &keys[..5 * per_page] {
+        for k in &keys[..20 * per_page] {
             clone.remove(*k);
         }
         clone.shrink_to_fit();
-        assert_eq!(clone.stats().reserved_bytes, 10 * page);
-        assert!(clone.iter().eq(pool.iter().skip(5 * per_page)));
+        assert_eq!(clone.stats().reserved_bytes, 40 * page);
+        assert!(clone.iter().eq(pool.iter().skip(20 * per_page)));
         // All of them: given back.
         clone.clear();
         clone.shrink_to_fit();
         assert_eq!(clone.stats().reserved_bytes, 0);
         // The pool's own pages are given back one by one, as ever.
-        for k in &keys[..5 * per_page] {
+        for k in &keys[..20 * per_page] {
             pool.remove(*k);
         }
         pool.shrink_to_fit();
-        assert_eq!(pool.stats().reserved_bytes, 5 * page);
+        assert_eq!(pool.stats().reserved_bytes, 20 * page);
     }
 
     #[test]
