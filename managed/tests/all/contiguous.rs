@@ -1991,3 +1991,48 @@ fn pools_are_equal_with_equal_objects_under_the_same_keys() {
     assert!(copy == pool);
     drop(shared);
 }
+
+/// An object whose `clone` removes another object of its own pool (which
+/// it reaches through a weak handle): the removal begins during the copy
+/// and is carried out when the copy's borrow ends.
+struct Reentrant {
+    id: u32,
+    pool: std::rc::Weak<ContiguousUniformPool<Reentrant>>,
+    victim: std::cell::Cell<Option<managed::contiguous::DefaultKey>>,
+}
+
+impl Clone for Reentrant {
+    fn clone(&self) -> Self {
+        if let (Some(pool), Some(victim)) = (self.pool.upgrade(), self.victim.take()) {
+            assert!(pool.remove_deferred(victim), "deferred during the copy");
+            assert!(pool.get(victim).is_none());
+        }
+        Reentrant {
+            id: self.id,
+            pool: self.pool.clone(),
+            victim: std::cell::Cell::new(None),
+        }
+    }
+}
+
+#[test]
+fn an_objects_clone_may_remove_from_the_pool_being_copied() {
+    let pool = Rc::new(ContiguousUniformPool::new());
+    let keys: Vec<_> = (0..8)
+        .map(|id| {
+            pool.insert(Reentrant {
+                id,
+                pool: Rc::downgrade(&pool),
+                victim: std::cell::Cell::new(None),
+            })
+        })
+        .collect();
+    pool.get(keys[2]).unwrap().victim.set(Some(keys[6]));
+    let copy = ContiguousUniformPool::clone(&pool);
+    assert_eq!(copy.len(), 8, "the copy was taken before the removal");
+    assert!(copy.get(keys[6]).is_some_and(|o| o.id == 6));
+    assert_eq!(pool.len(), 7, "carried out when the copy ended");
+    assert!(pool.get(keys[6]).is_none());
+    let ids: Vec<u32> = copy.borrow().values().map(|o| o.id).collect();
+    assert_eq!(ids, (0..8).collect::<Vec<_>>());
+}

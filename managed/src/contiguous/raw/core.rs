@@ -808,8 +808,11 @@ impl<T: Clone> RawContiguous<T> {
         // SAFETY: the copy is not shared yet: nothing else reaches its core.
         let into = unsafe { &mut *copy.inner() };
         (into.table, into.storage) = (table, storage);
-        // Held for the whole copy: nothing changes the storage while the
-        // pool is borrowed (the shared borrow taken above).
+        // The objects and their keys, as slices of the storage's buffers:
+        // valid for the whole copy, since nothing moves, adds or removes a
+        // stored object while the pool is borrowed (a removal that an
+        // object's `clone` begins only touches the table and the storage's
+        // epoch, not these buffers).
         let source = self.storage();
         let (objects, keys) = (source.objects::<T>().cast::<T>(), source.keys());
         debug_assert_eq!(keys.len(), len);
