@@ -131,7 +131,8 @@ pub(crate) struct RawPages {
     sorted: Vec<NonNull<u8>>,
     /// The allocations, ascending by base.
     ///
-    /// Invariant: each was allocated with `Self::chunk_layout(pages)`; its
+    /// Invariant: each was allocated with `Self::chunk_layout(pages)`, or
+    /// lies in its `block`, allocated with `Self::block_layout(pages)`; its
     /// `idle` counts its pages listed in `idle`.
     chunks: Vec<PageChunk>,
     /// Pages of the chunks not in use, in descending address order, so
@@ -262,13 +263,13 @@ impl RawPages {
     /// allocation per page. Such a chunk goes back to the allocator once
     /// none of its pages is in use.
     ///
-    /// Each chunk of 32 pages or more is a block with the allocator's plain
-    /// alignment, aligned to the page here: glibc serves a page-aligned block above its mmap
-    /// threshold from `mmap` every time (its threshold, raised by a freed
-    /// block, never covers the aligned request that follows), so a copy
-    /// made and dropped in a loop took a page fault per page each time,
-    /// where a plain block of the same size comes from the heap after the
-    /// first, as a `Vec`'s does.
+    /// Each chunk of 32 pages or more is a block with the allocator's
+    /// plain alignment, aligned to the page here: glibc serves a
+    /// page-aligned block above its mmap threshold from `mmap` every time
+    /// (its threshold, raised by a freed block, never covers the aligned
+    /// request that follows), so a copy made and dropped in a loop took a
+    /// page fault per page each time, where a plain block of the same size
+    /// comes from the heap after the first, as a `Vec`'s does.
     #[cold]
     pub(crate) fn reserve_adjacent(&mut self, additional: usize) {
         let most = (ADJACENT_MAX_BYTES / self.size.get()).max(1);
