@@ -795,14 +795,9 @@ impl<T: Clone> RawContiguous<T> {
         let _guard = SharedGuard { core: self.core };
         // SAFETY: a short read; the pool has no deferred work (checked
         // above), so its table has no pending or reserved slot.
-        let (table, storage, len) = unsafe {
+        let (table, storage) = unsafe {
             let inner = &*self.inner();
-            let storage = &inner.storage;
-            (
-                inner.table.clone_settled(),
-                storage.empty_like(),
-                storage.len(),
-            )
+            (inner.table.clone_settled(), inner.storage.empty_like())
         };
         let copy = RawContiguous::<T>::with_capacity(0);
         // SAFETY: the copy is not shared yet: nothing else reaches its core.
@@ -815,7 +810,6 @@ impl<T: Clone> RawContiguous<T> {
         // epoch, not these buffers).
         let source = self.storage();
         let (objects, keys) = (source.objects::<T>().cast::<T>(), source.keys());
-        debug_assert_eq!(keys.len(), len);
         for (position, &key) in keys.iter().enumerate() {
             // SAFETY: 1. `position` is below the length, which cannot change
             // while the pool is borrowed, so the object is initialized;
